@@ -1,0 +1,3 @@
+from exactprune.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,37 @@
+"""Seeded random instance generators."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from exactprune.instances.errors import InputError
+from exactprune.instances.subset_sum import SubsetSumInstance
+
+
+def generate_subset_sum(
+    n: int,
+    seed: int = 0,
+    low: float = -1.0,
+    high: float = 1.0,
+    target: float | None = None,
+) -> SubsetSumInstance:
+    """n values i.i.d. Uniform[low, high]; target Uniform[low, high] unless given.
+
+    The values are drawn first, then the target, from `numpy.random.default_rng(seed)`,
+    so the same (n, seed, low, high) always gives the same values whatever the target.
+    """
+    if not isinstance(n, int) or n < 1:
+        raise InputError(f"n must be a positive integer, got {n!r}")
+    if not (np.isfinite(low) and np.isfinite(high)) or not low < high:
+        raise InputError(f"need finite low < high, got low={low}, high={high}")
+    if seed < 0:
+        raise InputError(f"seed must be non-negative, got {seed}")
+    rng = np.random.default_rng(seed)
+    values = rng.uniform(low, high, size=n)
+    drawn_target = float(rng.uniform(low, high))
+    params = {"n": n, "seed": seed, "low": low, "high": high, "target": target}
+    return SubsetSumInstance(
+        values=values,
+        target=drawn_target if target is None else float(target),
+        generator={"name": "subset_sum_uniform", **params},
+    )

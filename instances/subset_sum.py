@@ -1,0 +1,145 @@
+"""Random subset-sum: keep a subset of n numbers whose sum is as close as possible to a target.
+
+The objective of a mask m (a 0/1 vector of length n) is |x·m − z|. `evaluate` returns it
+correctly rounded from the exact rational value (math.fsum), so it is exact to one float64
+rounding whatever n is; `exact_error` returns the exact `Fraction` for certification.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any, ClassVar
+
+import numpy as np
+
+from exactprune.instances.errors import InputError
+
+FORMAT = "exactprune.instance"
+VERSION = 1
+
+
+def _finite_float_array(raw: Any, name: str) -> np.ndarray:
+    """Convert `raw` to a 1-d float64 array, rejecting non-numbers, NaN and infinities."""
+    if isinstance(raw, np.ndarray):
+        arr = raw
+    else:
+        if not isinstance(raw, list | tuple):
+            raise InputError(f"{name} must be a list of numbers, got {type(raw).__name__}")
+        for item in raw:
+            if isinstance(item, bool) or not isinstance(item, int | float):
+                raise InputError(f"{name} must contain only numbers, found {item!r}")
+        arr = np.asarray(raw, dtype=np.float64)
+    if arr.ndim != 1:
+        raise InputError(f"{name} must be one-dimensional, got shape {arr.shape}")
+    if not np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.complexfloating):
+        raise InputError(f"{name} must be real numbers, got dtype {arr.dtype}")
+    arr = np.array(arr, dtype=np.float64)
+    if not np.all(np.isfinite(arr)):
+        raise InputError(f"{name} contains NaN or infinite values")
+    arr.setflags(write=False)
+    return arr
+
+
+def _finite_float(raw: Any, name: str) -> float:
+    if isinstance(raw, bool) or not isinstance(raw, int | float | np.floating | np.integer):
+        raise InputError(f"{name} must be a number, got {raw!r}")
+    value = float(raw)
+    if not math.isfinite(value):
+        raise InputError(f"{name} must be finite, got {value}")
+    return value
+
+
+@dataclass(frozen=True, eq=False)
+class SubsetSumInstance:
+    """Subset-sum instance: n values x (shape (n,), float64) and a target z.
+
+    The decision is a keep-mask m in {0,1}^n; the error of m is |Σ_i x_i·m_i − z|.
+    `generator` records how the instance was made (seed, parameters), if it was generated.
+    """
+
+    values: np.ndarray
+    target: float
+    generator: dict[str, Any] | None = field(default=None)
+    kind: ClassVar[str] = "subset_sum"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "values", _finite_float_array(self.values, "values"))
+        object.__setattr__(self, "target", _finite_float(self.target, "target"))
+        self.validate()
+
+    @property
+    def n(self) -> int:
+        """Number of values (the mask length)."""
+        return int(self.values.shape[0])
+
+    @property
+    def mask_size(self) -> int:
+        """Number of binary decisions."""
+        return self.n
+
+    def validate(self) -> None:
+        """Raise InputError unless the instance is well formed (non-empty, finite)."""
+        if self.values.shape[0] == 0:
+            raise InputError("values must not be empty")
+        if not np.all(np.isfinite(self.values)) or not math.isfinite(self.target):
+            raise InputError("values and target must be finite")
+
+    def check_mask(self, mask: Any) -> np.ndarray:
+        """Return `mask` as a bool array of shape (n,), or raise InputError."""
+        arr = np.asarray(mask)
+        if arr.shape != (self.n,):
+            raise InputError(f"mask must have shape ({self.n},), got {arr.shape}")
+        if arr.dtype != bool:
+            if not np.all(np.isin(arr, (0, 1))):
+                raise InputError("mask entries must be 0 or 1")
+            arr = arr.astype(bool)
+        return arr
+
+    def exact_error(self, mask: Any) -> Fraction:
+        """The exact rational error |x·m − z| of `mask` (every float64 is a rational)."""
+        m = self.check_mask(mask)
+        total = sum((Fraction(float(v)) for v in self.values[m]), Fraction(0))
+        return abs(total - Fraction(self.target))
+
+    def evaluate(self, mask: Any) -> float:
+        """The error |x·m − z| of `mask`, correctly rounded to float64 (via math.fsum)."""
+        m = self.check_mask(mask)
+        return abs(math.fsum([*self.values[m].tolist(), -self.target]))
+
+    def kept(self, mask: Any) -> int:
+        """Number of kept values."""
+        return int(self.check_mask(mask).sum())
+
+    def mask_to_json(self, mask: Any) -> list[int]:
+        return [int(b) for b in self.check_mask(mask)]
+
+    def mask_from_json(self, raw: Any) -> np.ndarray:
+        if not isinstance(raw, list):
+            raise InputError("a subset_sum mask must be a list of 0/1")
+        return self.check_mask(raw)
+
+    def to_json(self) -> dict[str, Any]:
+        """The instance as a JSON-ready dict (format exactprune.instance, version 1)."""
+        data: dict[str, Any] = {
+            "format": FORMAT,
+            "version": VERSION,
+            "kind": self.kind,
+            "values": self.values.tolist(),
+            "target": self.target,
+        }
+        if self.generator is not None:
+            data["generator"] = self.generator
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> SubsetSumInstance:
+        """Build an instance from its JSON dict; raises InputError on anything malformed."""
+        for key in ("values", "target"):
+            if key not in data:
+                raise InputError(f"subset_sum instance is missing the field {key!r}")
+        generator = data.get("generator")
+        if generator is not None and not isinstance(generator, dict):
+            raise InputError("generator must be an object")
+        return cls(values=data["values"], target=data["target"], generator=generator)

@@ -1,0 +1,1 @@
+"""CP-SAT backend (placeholder; filled by the CP-SAT work)."""

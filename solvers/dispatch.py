@@ -1,0 +1,172 @@
+"""`solve()`: validate, dispatch to a backend, and recompute every number from the mask.
+
+This is where the numerics policy is enforced for every backend alike: the objective comes
+from the instance's own evaluation of the mask, a claimed optimum without a certificate is
+downgraded, a bound above the objective is dropped, and a backend exception becomes an
+`error` result instead of a crash.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+
+from exactprune.instances.errors import InputError
+from exactprune.solvers import registry
+from exactprune.solvers.result import (
+    Goal,
+    Objective,
+    RawSolution,
+    SolveOptions,
+    SolveResult,
+    Status,
+)
+
+log = logging.getLogger(__name__)
+
+
+def solve(
+    instance: Any,
+    solver: str = "auto",
+    *,
+    time_limit: float | None = None,
+    seed: int = 0,
+    threads: int | None = None,
+    objective: str | Objective = Objective.MIN_ERROR,
+    max_kept: int | None = None,
+    eps: float | None = None,
+    verbose: bool = False,
+    warm_start: Any = None,
+    **extra: Any,
+) -> SolveResult:
+    """Solve `instance` with the backend `solver` and return a checked `SolveResult`.
+
+    time_limit is in seconds; threads defaults to the backend's single-thread setting;
+    objective is "min_error" (optionally with max_kept) or "sparsest" (with eps).
+    Raises InputError for bad arguments (unknown solver, negative time limit, instance too
+    large for the method); solver failures come back as a result with status "error".
+    """
+    goal = Goal(objective=objective, max_kept=max_kept, eps=eps)
+    ws = None if warm_start is None else instance.check_mask(warm_start)
+    opts = SolveOptions(
+        time_limit=time_limit, seed=seed, threads=threads, verbose=verbose, warm_start=ws,
+        extra=extra,
+    )
+    name = registry.resolve_auto(instance, goal) if solver == "auto" else solver
+    backend = registry.get_backend(name)
+    if instance.kind not in backend.kinds:
+        raise InputError(f"solver {name!r} does not solve {instance.kind} instances")
+    if goal.objective not in backend.objectives:
+        raise InputError(f"solver {name!r} does not support the {goal.objective} objective")
+    if goal.max_kept is not None and not backend.max_kept:
+        raise InputError(f"solver {name!r} does not support max_kept")
+    if not backend.available():
+        raise InputError(f"solver {name!r} is not available on this machine")
+
+    start = time.perf_counter()
+    try:
+        raw = backend.run(instance, goal, opts)
+    except InputError:
+        raise
+    except MemoryError:
+        raw = RawSolution(Status.ERROR, notes=["out of memory"])
+    except Exception as exc:  # a failing solver is a result, not a crash
+        log.debug("backend %s failed", name, exc_info=True)
+        raw = RawSolution(Status.ERROR, notes=[f"{type(exc).__name__}: {exc}"])
+    wall = time.perf_counter() - start
+    try:
+        version = backend.version()
+    except Exception:
+        version = None
+    result = finalize(instance, goal, raw, name, version, opts, wall)
+    if solver == "auto":
+        result.notes.insert(0, f"auto chose {name}")
+    return result
+
+
+def _exact_error(instance: Any, mask: np.ndarray) -> Fraction | float:
+    exact = getattr(instance, "exact_error", None)
+    return exact(mask) if exact is not None else instance.evaluate(mask)
+
+
+def finalize(
+    instance: Any,
+    goal: Goal,
+    raw: RawSolution,
+    solver: str,
+    version: str | None,
+    opts: SolveOptions,
+    wall_time_s: float,
+) -> SolveResult:
+    """Turn a backend's raw claim into a result whose numbers come from the mask alone."""
+    notes = list(raw.notes)
+    status = raw.status
+    certified = raw.certified
+    bound = raw.bound
+    mask = None
+    error = objective = None
+    kept = None
+    if raw.mask is not None:
+        try:
+            mask = instance.check_mask(raw.mask)
+        except InputError as exc:
+            notes.append(f"backend returned an invalid mask ({exc}); discarded")
+            status, certified, mask = Status.ERROR, False, None
+    if mask is not None:
+        error = float(instance.evaluate(mask))
+        kept = int(np.count_nonzero(mask))
+        if goal.objective is Objective.SPARSEST:
+            objective = float(kept)
+            if _exact_error(instance, mask) > Fraction(goal.eps):
+                notes.append(f"mask error {error:.6g} exceeds eps {goal.eps:.6g}: not feasible")
+                status, certified = Status.ERROR, False
+        else:
+            objective = error
+            if goal.max_kept is not None and kept > goal.max_kept:
+                notes.append(f"mask keeps {kept} > max_kept {goal.max_kept}: not feasible")
+                status, certified = Status.ERROR, False
+    if status in (Status.OPTIMAL, Status.FEASIBLE) and mask is None:
+        notes.append(f"backend claimed {status} without a mask")
+        status, certified = Status.ERROR, False
+    if status is Status.OPTIMAL and not certified:
+        notes.append("optimality not certified: reported as feasible")
+        status = Status.FEASIBLE
+    if certified and status not in (Status.OPTIMAL, Status.INFEASIBLE):
+        certified = False
+    if raw.solver_objective is not None and objective is not None:
+        notes.append(f"solver's own objective {raw.solver_objective!r} (not used)")
+    tol = raw.tolerance if raw.tolerance is not None else 0.0
+    if bound is not None and objective is not None and bound > objective + tol:
+        notes.append(f"solver bound {bound!r} exceeds the recomputed objective: dropped")
+        bound, certified = None, False
+        if status is Status.OPTIMAL:
+            status = Status.FEASIBLE
+    if status is Status.OPTIMAL and bound is None:
+        bound = objective
+    gap = None
+    if bound is not None and objective is not None:
+        gap = max(0.0, objective - bound)
+    return SolveResult(
+        status=status,
+        mask=mask,
+        objective=objective,
+        error=error,
+        kept=kept,
+        bound=bound,
+        gap=gap,
+        certified=certified,
+        tolerance=raw.tolerance if certified else None,
+        solver=solver,
+        solver_version=version,
+        kind=instance.kind,
+        goal=goal,
+        options=opts.to_json(),
+        wall_time_s=wall_time_s,
+        solver_objective=raw.solver_objective,
+        notes=notes,
+        stats=dict(raw.stats),
+    )

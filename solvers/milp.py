@@ -1,0 +1,1 @@
+"""MILP backends (placeholder; filled by the MILP work)."""

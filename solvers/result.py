@@ -1,0 +1,242 @@
+"""The result of a solve, the goal being solved, and the options every backend accepts.
+
+Shaped after OR-Tools MathOpt's result: the status says what is *true* of the returned mask,
+the objective is recomputed from the mask by the instance itself (never the solver's number),
+and `bound` is a proven lower bound on the optimum, when one is known.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from exactprune.instances.errors import InputError
+
+
+class Status(enum.StrEnum):
+    """What is true of a result."""
+
+    OPTIMAL = "optimal"
+    """The mask is optimal, certified under the numerics policy (`certified` is True)."""
+    FEASIBLE = "feasible"
+    """A valid mask; optimality not certified (heuristic, or solver tolerance too coarse)."""
+    INFEASIBLE = "infeasible"
+    """Proven: no mask satisfies the constraints (e.g. no subset within eps)."""
+    TIME_LIMIT = "time_limit"
+    """The time limit stopped the solve; the best mask found so far (if any) is returned."""
+    ERROR = "error"
+    """The backend failed or refused; `notes` say why."""
+
+
+class Objective(enum.StrEnum):
+    """What is minimised."""
+
+    MIN_ERROR = "min_error"
+    """Minimise the approximation error of the mask (optionally with at most `max_kept` kept)."""
+    SPARSEST = "sparsest"
+    """Minimise the number kept subject to error <= eps."""
+
+
+@dataclass(frozen=True)
+class Goal:
+    """The optimisation goal over keep-masks of an instance.
+
+    objective: MIN_ERROR or SPARSEST; max_kept: at most this many kept (MIN_ERROR only);
+    eps: error tolerance for SPARSEST (same units as the instance's error).
+    """
+
+    objective: Objective = Objective.MIN_ERROR
+    max_kept: int | None = None
+    eps: float | None = None
+
+    def __post_init__(self) -> None:
+        try:
+            object.__setattr__(self, "objective", Objective(self.objective))
+        except ValueError:
+            raise InputError(
+                f"unknown objective {self.objective!r} (use min_error or sparsest)"
+            ) from None
+        if self.max_kept is not None:
+            if isinstance(self.max_kept, bool) or not isinstance(self.max_kept, int | np.integer):
+                raise InputError(f"max_kept must be an integer, got {self.max_kept!r}")
+            if self.max_kept < 0:
+                raise InputError(f"max_kept must be >= 0, got {self.max_kept}")
+            object.__setattr__(self, "max_kept", int(self.max_kept))
+        if self.objective is Objective.SPARSEST:
+            if self.eps is None:
+                raise InputError("the sparsest objective needs eps (--eps E)")
+            if self.max_kept is not None:
+                raise InputError("max_kept applies to min_error, not to sparsest")
+        if self.eps is not None:
+            eps = float(self.eps)
+            if not math.isfinite(eps) or eps < 0:
+                raise InputError(f"eps must be a finite number >= 0, got {self.eps!r}")
+            object.__setattr__(self, "eps", eps)
+            if self.objective is not Objective.SPARSEST:
+                raise InputError("eps applies to the sparsest objective only")
+
+    def to_json(self) -> dict[str, Any]:
+        return {"objective": str(self.objective), "max_kept": self.max_kept, "eps": self.eps}
+
+
+@dataclass(frozen=True)
+class SolveOptions:
+    """Options common to every backend.
+
+    time_limit: wall-clock seconds (None = no limit); seed: for randomised methods and solver
+    seeds; threads: solver threads (None = backend default, 1 unless stated); verbose: pass the
+    solver's log through to stderr; warm_start: a mask to start from (hint / incumbent);
+    extra: backend-specific options (documented per backend).
+    """
+
+    time_limit: float | None = None
+    seed: int = 0
+    threads: int | None = None
+    verbose: bool = False
+    warm_start: np.ndarray | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.time_limit is not None:
+            if isinstance(self.time_limit, bool) or not isinstance(
+                self.time_limit, int | float | np.floating | np.integer
+            ):
+                raise InputError(f"time limit must be a number, got {self.time_limit!r}")
+            tl = float(self.time_limit)
+            if not math.isfinite(tl) or tl <= 0:
+                raise InputError(f"time limit must be a positive number of seconds, got {tl}")
+            object.__setattr__(self, "time_limit", tl)
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int | np.integer):
+            raise InputError(f"seed must be an integer, got {self.seed!r}")
+        if self.seed < 0:
+            raise InputError(f"seed must be >= 0, got {self.seed}")
+        if self.threads is not None and (
+            isinstance(self.threads, bool)
+            or not isinstance(self.threads, int | np.integer)
+            or self.threads < 1
+        ):
+            raise InputError(f"threads must be a positive integer, got {self.threads!r}")
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "time_limit": self.time_limit,
+            "seed": self.seed,
+            "threads": self.threads,
+            "warm_start": self.warm_start is not None,
+            **{k: v for k, v in self.extra.items() if isinstance(v, int | float | str | bool)},
+        }
+
+
+@dataclass
+class RawSolution:
+    """What a backend returns to the dispatcher, before the objective is recomputed.
+
+    status: the backend's claim (the dispatcher checks it against the recomputed objective);
+    mask: bool array of the instance's mask shape, or None; bound: a rigorous lower bound on the
+    goal's optimum, or None; certified: the backend proved optimality under the numerics policy;
+    tolerance: absolute tolerance of the certificate (0 = exact);
+    solver_objective: the solver's own objective value, kept only as a note.
+    """
+
+    status: Status
+    mask: np.ndarray | None = None
+    bound: float | None = None
+    certified: bool = False
+    tolerance: float | None = None
+    solver_objective: float | None = None
+    notes: list[str] = field(default_factory=list)
+    stats: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class SolveResult:
+    """A solve's outcome, with the objective recomputed from the mask.
+
+    status: see `Status`; mask: keep-mask (bool array, instance's mask shape) or None;
+    objective: the goal's value for `mask`, recomputed by the instance (error for min_error,
+    number kept for sparsest); error: the mask's approximation error (instance.evaluate);
+    kept: number of kept entries; bound: proven lower bound on the optimum or None;
+    gap: objective − bound (absolute) or None; certified: optimality is proven;
+    tolerance: absolute tolerance of that proof (0.0 for exact methods);
+    solver: backend name; solver_version; options: the options used; goal: the goal solved;
+    wall_time_s: wall-clock seconds of the whole solve; notes: human-readable remarks
+    (tolerances, scaling, why not certified); stats: backend statistics (nodes, candidates...).
+    """
+
+    status: Status
+    mask: np.ndarray | None
+    objective: float | None
+    error: float | None
+    kept: int | None
+    bound: float | None
+    gap: float | None
+    certified: bool
+    tolerance: float | None
+    solver: str
+    solver_version: str | None
+    kind: str
+    goal: Goal
+    options: dict[str, Any]
+    wall_time_s: float
+    solver_objective: float | None = None
+    notes: list[str] = field(default_factory=list)
+    stats: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self, mask_to_json: Any = None) -> dict[str, Any]:
+        """One JSON object; the mask as 0/1 lists (per kind, via `mask_to_json`)."""
+        data = asdict(self)
+        data["status"] = str(self.status)
+        data["goal"] = self.goal.to_json()
+        if self.mask is None:
+            data["mask"] = None
+        elif mask_to_json is not None:
+            data["mask"] = mask_to_json(self.mask)
+        else:
+            data["mask"] = np.asarray(self.mask, dtype=int).tolist()
+        data["format"] = "exactprune.result"
+        data["version"] = 1
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> SolveResult:
+        """Rebuild a result from `to_json` output (mask as a plain bool array)."""
+        if not isinstance(data, dict) or "status" not in data:
+            raise InputError("not an exactprune result object")
+        try:
+            goal_raw = data.get("goal") or {}
+            mask_raw = data.get("mask")
+            mask = None
+            if mask_raw is not None:
+                if isinstance(mask_raw, dict):  # weight_pruning: {"hidden_weights": [[...]]}
+                    mask_raw = mask_raw.get("hidden_weights")
+                mask = np.asarray(mask_raw, dtype=int).astype(bool)
+            return cls(
+                status=Status(data["status"]),
+                mask=mask,
+                objective=data.get("objective"),
+                error=data.get("error"),
+                kept=data.get("kept"),
+                bound=data.get("bound"),
+                gap=data.get("gap"),
+                certified=bool(data.get("certified", False)),
+                tolerance=data.get("tolerance"),
+                solver=str(data.get("solver", "")),
+                solver_version=data.get("solver_version"),
+                kind=str(data.get("kind", "")),
+                goal=Goal(
+                    objective=goal_raw.get("objective", "min_error"),
+                    max_kept=goal_raw.get("max_kept"),
+                    eps=goal_raw.get("eps"),
+                ),
+                options=dict(data.get("options") or {}),
+                wall_time_s=float(data.get("wall_time_s", 0.0)),
+                solver_objective=data.get("solver_objective"),
+                notes=list(data.get("notes") or []),
+                stats=dict(data.get("stats") or {}),
+            )
+        except (TypeError, ValueError, KeyError) as exc:
+            raise InputError(f"malformed result object: {exc}") from None
