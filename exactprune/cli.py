@@ -1,0 +1,285 @@
+"""The `exactprune` command line (contract in DESIGN.md).
+
+Exit codes: 0 success; 2 bad input or usage (one line on stderr, no partial output file);
+1 internal error (one line; `--debug` shows the traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any, NoReturn
+
+from exactprune.instances import io as instance_io
+from exactprune.instances.errors import InputError
+
+EXIT_OK, EXIT_INTERNAL, EXIT_USAGE = 0, 1, 2
+
+Handler = Callable[[argparse.Namespace], int]
+_SUBCOMMANDS: dict[str, Callable[[Any], None]] = {}
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line usage errors (exit 2), as the CLI contract asks."""
+
+    def error(self, message: str) -> NoReturn:
+        raise InputError(f"{self.prog}: {message}")
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not value > 0 or value != value or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive finite number, got {text}")
+    return value
+
+
+def _nonneg_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    value = _nonneg_int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
+
+
+def _finite_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if value != value or value in (float("inf"), float("-inf")):
+        raise argparse.ArgumentTypeError(f"must be finite, got {text}")
+    return value
+
+
+# -- generate -------------------------------------------------------------------------------
+def _cmd_generate_subset_sum(args: argparse.Namespace) -> int:
+    from exactprune.instances import generate_subset_sum
+
+    inst = generate_subset_sum(args.n, seed=args.seed, low=args.low, high=args.high,
+                               target=args.target)
+    _emit_json(inst.to_json(), args.output)
+    return EXIT_OK
+
+
+def _emit_json(data: dict[str, Any], output: str | None) -> None:
+    if output is None or output == "-":
+        print(instance_io.dumps(data))
+    else:
+        instance_io.write_json_atomic(output, data)
+
+
+# -- solve ----------------------------------------------------------------------------------
+def _goal_kwargs(args: argparse.Namespace) -> dict[str, Any]:
+    return {"objective": args.objective, "max_kept": args.max_kept, "eps": args.eps}
+
+
+def _cmd_solve(args: argparse.Namespace) -> int:
+    from exactprune.solvers import solve
+
+    inst = instance_io.load_instance(args.instance)
+    extra: dict[str, Any] = {}
+    if args.memory_limit_gb is not None:
+        extra["memory_limit_gb"] = args.memory_limit_gb
+    warm = None
+    if args.warm_start is not None:
+        warm = inst.mask_from_json(_result_mask(instance_io.read_json(args.warm_start)))
+    result = solve(inst, args.solver, time_limit=args.time_limit, seed=args.seed,
+                   threads=args.threads, verbose=args.verbose, warm_start=warm,
+                   **_goal_kwargs(args), **extra)
+    data = result.to_json(inst.mask_to_json)
+    if args.output:
+        instance_io.write_json_atomic(args.output, data)
+    if args.json:
+        print(instance_io.dumps(data))
+    else:
+        print(format_result(result, inst))
+    return EXIT_OK
+
+
+def _result_mask(data: Any) -> Any:
+    if isinstance(data, dict) and "mask" in data:
+        if data["mask"] is None:
+            raise InputError("the result file holds no mask")
+        return data["mask"]
+    return data
+
+
+def format_result(result: Any, inst: Any) -> str:
+    """A short human-readable summary of a SolveResult."""
+
+    def num(x: float | None) -> str:
+        return "-" if x is None else f"{x:.6g}"
+
+    cert = "certified" if result.certified else "not certified"
+    if result.certified and result.tolerance is not None:
+        cert += f", tolerance {result.tolerance:.3g}"
+    lines = [
+        f"status     {result.status} ({cert})",
+        f"objective  {num(result.objective)}   [{result.goal.objective}]",
+        f"error      {num(result.error)}",
+        f"bound      {num(result.bound)}   gap {num(result.gap)}",
+        f"kept       {'-' if result.kept is None else result.kept} of {inst.mask_size}",
+        f"solver     {result.solver} ({result.solver_version or 'version unknown'}), "
+        f"{result.wall_time_s:.3f} s",
+    ]
+    if result.mask is not None:
+        bits = "".join("1" if b else "0" for b in result.mask.ravel())
+        lines.append(f"mask       {bits if len(bits) <= 80 else bits[:77] + '...'}")
+    lines.extend(f"note       {note}" for note in result.notes)
+    return "\n".join(lines)
+
+
+# -- solvers, export, demo ------------------------------------------------------------------
+def _cmd_solvers(args: argparse.Namespace) -> int:
+    from exactprune.solvers import list_backends
+
+    rows = []
+    for b in list_backends():
+        try:
+            available = bool(b.available())
+            version = b.version() if available else None
+        except Exception:  # a broken optional library is "unavailable", not a crash
+            available, version = False, None
+        rows.append({"name": b.name, "available": available, "version": version,
+                     "exact": b.exact, "kinds": sorted(b.kinds),
+                     "objectives": sorted(str(o) for o in b.objectives),
+                     "max_kept": b.max_kept, "description": b.description})
+    if args.json:
+        print(instance_io.dumps(rows))
+        return EXIT_OK
+    print(f"{'name':<14}{'avail':<7}{'exact':<7}{'version':<34}description")
+    for r in rows:
+        print(f"{r['name']:<14}{'yes' if r['available'] else 'no':<7}"
+              f"{'yes' if r['exact'] else 'no':<7}{(r['version'] or '-')[:33]:<34}"
+              f"{r['description']}")
+    return EXIT_OK
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from exactprune.formulations.export import export_model
+    from exactprune.solvers.result import Goal
+
+    inst = instance_io.load_instance(args.instance)
+    export_model(inst, Goal(**_goal_kwargs(args)), args.output, args.format)
+    return EXIT_OK
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from exactprune.instances import generate_subset_sum
+    from exactprune.solvers import solve
+
+    inst = generate_subset_sum(args.n, seed=args.seed)
+    print(f"random subset-sum: n = {inst.n} values ~ Uniform[-1,1], target {inst.target:.6f}"
+          f" (seed {args.seed})")
+    result = solve(inst, "auto")
+    print(format_result(result, inst))
+    heur = solve(inst, "local_search", seed=args.seed)
+    if result.objective and heur.objective is not None:
+        print(f"local_search heuristic: error {heur.objective:.6g} "
+              f"({heur.objective / result.objective:.3g}x the certified optimum)")
+    return EXIT_OK
+
+
+# -- parser ---------------------------------------------------------------------------------
+def _add_goal_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--objective", choices=["min_error", "sparsest"], default="min_error",
+                   help="min_error (default) or sparsest: fewest kept with error <= --eps")
+    p.add_argument("--eps", type=_finite_float, default=None,
+                   help="error tolerance for --objective sparsest")
+    p.add_argument("--max-kept", type=_nonneg_int, default=None,
+                   help="keep at most this many (min_error only)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="exactprune", description="Exact, certified optimal pruning.")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    gen = sub.add_parser("generate", help="write a seeded random instance as JSON")
+    gen_sub = gen.add_subparsers(dest="kind", required=True, parser_class=_Parser)
+    ss = gen_sub.add_parser("subset-sum", help="n values ~ Uniform[low, high] and a target")
+    ss.add_argument("--n", type=_positive_int, required=True)
+    ss.add_argument("--seed", type=_nonneg_int, default=0)
+    ss.add_argument("--low", type=_finite_float, default=-1.0)
+    ss.add_argument("--high", type=_finite_float, default=1.0)
+    ss.add_argument("--target", type=_finite_float, default=None,
+                    help="default: drawn from Uniform[low, high]")
+    ss.add_argument("-o", "--output", default=None, help="output file (default: stdout)")
+    ss.set_defaults(func=_cmd_generate_subset_sum)
+    for name, register in _SUBCOMMANDS.items():
+        if name.startswith("generate:"):
+            register(gen_sub)
+
+    sol = sub.add_parser("solve", help="solve an instance file")
+    sol.add_argument("instance")
+    sol.add_argument("--solver", default="auto", help="backend name (see `exactprune solvers`)")
+    sol.add_argument("--time-limit", type=_positive_float, default=None, help="seconds")
+    sol.add_argument("--threads", type=_positive_int, default=None)
+    sol.add_argument("--seed", type=_nonneg_int, default=0)
+    sol.add_argument("--json", action="store_true", help="print the result as one JSON object")
+    sol.add_argument("-o", "--output", default=None, help="also write the result JSON here")
+    sol.add_argument("--warm-start", default=None, help="a result JSON whose mask starts the solve")
+    sol.add_argument("--memory-limit-gb", type=_positive_float, default=None,
+                     help="memory budget of mitm's table (default 4)")
+    sol.add_argument("--verbose", action="store_true", help="pass the solver's log to stderr")
+    _add_goal_args(sol)
+    sol.set_defaults(func=_cmd_solve)
+
+    sv = sub.add_parser("solvers", help="list backends, versions and availability")
+    sv.add_argument("--json", action="store_true")
+    sv.set_defaults(func=_cmd_solvers)
+
+    ex = sub.add_parser("export", help="write the instance's MILP as MPS or LP")
+    ex.add_argument("instance")
+    ex.add_argument("--format", choices=["mps", "lp"], default="mps")
+    ex.add_argument("-o", "--output", required=True)
+    _add_goal_args(ex)
+    ex.set_defaults(func=_cmd_export)
+
+    demo = sub.add_parser("demo", help="generate a small instance and solve it exactly")
+    demo.add_argument("--n", type=_positive_int, default=24)
+    demo.add_argument("--seed", type=_nonneg_int, default=0)
+    demo.set_defaults(func=_cmd_demo)
+
+    for name, register in _SUBCOMMANDS.items():
+        if not name.startswith("generate:"):
+            register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; returns the exit code."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv
+    try:
+        args = build_parser().parse_args(argv)
+        return int(args.func(args))
+    except InputError as exc:
+        print(f"exactprune: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("exactprune: interrupted", file=sys.stderr)
+        return 130
+    except SystemExit as exc:  # --help
+        return int(exc.code or 0)
+    except Exception as exc:
+        if debug:
+            raise
+        print(f"exactprune: internal error: {type(exc).__name__}: {exc} (rerun with --debug)",
+              file=sys.stderr)
+        return EXIT_INTERNAL
