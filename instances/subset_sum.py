@@ -13,7 +13,6 @@ from fractions import Fraction
 from typing import Any, ClassVar
 
 import numpy as np
-
 from exactprune.instances.errors import InputError
 
 FORMAT = "exactprune.instance"

@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 import numpy as np
-
 from exactprune.formulations.scaling import IntegerScaling, integer_scaling
 from exactprune.instances.errors import InputError
 from exactprune.instances.subset_sum import SubsetSumInstance
@@ -50,7 +49,7 @@ def popcounts(k: int) -> np.ndarray:
 
 def table_bits(n: int, memory_limit_gb: float) -> int:
     """How many values go into the sorted table: half of n, capped by the memory budget."""
-    cap = int(math.floor(math.log2(max(memory_limit_gb, 1e-3) * 2**30 / TABLE_BYTES_PER_ENTRY)))
+    cap = int(math.floor(math.log2(max(memory_limit_gb, 1e-12) * 2**30 / TABLE_BYTES_PER_ENTRY)))
     return max(0, min((n + 1) // 2, cap))
 
 

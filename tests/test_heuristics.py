@@ -1,0 +1,49 @@
+"""Heuristics: valid masks, never certified, never better than the certified optimum."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import random_instance
+from exactprune.solvers import solve
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+HEURISTICS = ["greedy", "local_search", "random"]
+
+
+@pytest.mark.parametrize("solver", HEURISTICS)
+@pytest.mark.parametrize("seed", range(15))
+def test_heuristic_never_beats_the_optimum(solver: str, seed: int) -> None:
+    inst = random_instance(seed, 4 + seed)
+    max_kept = None if seed % 2 else 3
+    opt = solve(inst, "mitm", max_kept=max_kept)
+    res = solve(inst, solver, seed=seed, max_kept=max_kept)
+    assert res.status == "feasible" and not res.certified and res.bound is None
+    assert res.objective == inst.evaluate(res.mask)
+    assert inst.exact_error(res.mask) >= inst.exact_error(opt.mask)
+    if max_kept is not None:
+        assert res.kept <= max_kept
+
+
+@pytest.mark.parametrize("solver", ["local_search", "random"])
+def test_heuristics_are_reproducible(solver: str) -> None:
+    inst = random_instance(3, 30)
+    a, b = solve(inst, solver, seed=7), solve(inst, solver, seed=7)
+    assert a.mask.tolist() == b.mask.tolist()
+
+
+def test_local_search_beats_greedy_on_average() -> None:
+    wins = 0
+    for seed in range(10):
+        inst = random_instance(seed, 20)
+        wins += solve(inst, "local_search").objective <= solve(inst, "greedy").objective
+    assert wins == 10  # local search starts from the greedy mask and only improves
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 10_000), n=st.integers(1, 16), solver=st.sampled_from(HEURISTICS))
+def test_property_heuristic_objective_is_recomputed(seed: int, n: int, solver: str) -> None:
+    inst = random_instance(seed, n)
+    res = solve(inst, solver, seed=seed)
+    assert res.objective == inst.evaluate(res.mask)
+    assert res.objective >= solve(inst, "mitm").objective

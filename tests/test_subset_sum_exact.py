@@ -1,0 +1,122 @@
+"""The exact subset-sum methods against independent oracles."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import numpy as np
+import pytest
+from conftest import awkward_instance, fraction_oracle, random_instance
+from exactprune.formulations.scaling import integer_scaling
+from exactprune.instances import InputError, SubsetSumInstance
+from exactprune.solvers import solve
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_bruteforce_matches_rational_enumeration(seed: int) -> None:
+    inst = random_instance(seed, n=1 + seed % 10)
+    oracle = min(fraction_oracle(inst).values())
+    res = solve(inst, "bruteforce")
+    assert res.status == "optimal" and res.certified
+    assert inst.exact_error(res.mask) == oracle
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_bruteforce_on_awkward_values(seed: int) -> None:
+    inst = awkward_instance(seed, n=9)
+    res = solve(inst, "bruteforce")
+    assert inst.exact_error(res.mask) == min(fraction_oracle(inst).values())
+
+
+@pytest.mark.parametrize("seed", range(200))
+def test_mitm_equals_bruteforce(seed: int) -> None:
+    n = 1 + seed % 14
+    inst = random_instance(seed, n)
+    max_kept = None if seed % 3 else seed % (n + 1)
+    a = solve(inst, "mitm", max_kept=max_kept)
+    b = solve(inst, "bruteforce", max_kept=max_kept)
+    assert a.certified and a.status == "optimal" and a.tolerance == 0.0
+    assert inst.exact_error(a.mask) == inst.exact_error(b.mask)
+    assert a.objective == b.objective
+    if max_kept is not None:
+        assert a.kept <= max_kept
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_mitm_lossy_scaling_is_still_exact(seed: int) -> None:
+    inst = awkward_instance(seed, n=10)
+    assert not integer_scaling(inst.values, inst.target).lossless
+    res = solve(inst, "mitm")
+    assert res.certified
+    assert inst.exact_error(res.mask) == min(fraction_oracle(inst).values())
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_sparsest_matches_oracle(seed: int) -> None:
+    n = 3 + seed % 9
+    inst = random_instance(seed, n)
+    profile = fraction_oracle(inst)
+    eps = [1e-3, 1e-2, 0.05, 1e-9][seed % 4]
+    feasible = [k for k, e in profile.items() if e <= Fraction(eps)]
+    for solver in ("mitm", "bruteforce"):
+        res = solve(inst, solver, objective="sparsest", eps=eps)
+        assert res.certified
+        if feasible:
+            assert res.status == "optimal"
+            assert res.objective == min(feasible) == res.kept
+            assert inst.exact_error(res.mask) <= Fraction(eps)
+        else:
+            assert res.status == "infeasible" and res.mask is None
+
+
+def test_mitm_splits_work_under_a_small_memory_budget() -> None:
+    inst = random_instance(5, 26)
+    whole = solve(inst, "mitm")
+    split = solve(inst, "mitm", memory_limit_gb=1e-4)  # a 2^11 table: the rest enumerated
+    assert split.stats["table_bits"] < whole.stats["table_bits"]
+    assert split.objective == whole.objective and split.certified
+
+
+def test_mitm_time_limit_keeps_incumbent() -> None:
+    inst = random_instance(1, 44)
+    res = solve(inst, "mitm", time_limit=0.05, memory_limit_gb=0.01)
+    assert res.status == "time_limit" and not res.certified
+    assert res.mask is not None and res.objective == inst.evaluate(res.mask)
+
+
+def test_mitm_refuses_hopeless_sizes() -> None:
+    inst = random_instance(0, 70)
+    with pytest.raises(InputError, match="n <= 62"):
+        solve(inst, "mitm")
+
+
+def test_bruteforce_refuses_large_n() -> None:
+    with pytest.raises(InputError, match="limit of 22"):
+        solve(random_instance(0, 23), "bruteforce")
+
+
+def test_exact_target_is_found() -> None:
+    inst = SubsetSumInstance(values=np.array([0.5, 0.25, 0.125, 3.0]), target=0.375)
+    res = solve(inst, "mitm")
+    assert res.objective == 0.0 and res.certified
+    assert res.mask.tolist() == [False, True, True, False]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    values=st.lists(st.floats(-10, 10, allow_nan=False, allow_subnormal=True), min_size=1,
+                    max_size=9),
+    target=st.floats(-20, 20, allow_nan=False),
+    use_budget=st.booleans(),
+)
+def test_property_exact_methods_agree_with_rational_oracle(values, target, use_budget) -> None:
+    inst = SubsetSumInstance(values=values, target=target)
+    max_kept = len(values) // 2 if use_budget else None
+    oracle = min(fraction_oracle(inst, max_kept).values())
+    for solver in ("mitm", "bruteforce"):
+        res = solve(inst, solver, max_kept=max_kept)
+        assert res.certified
+        assert inst.exact_error(res.mask) == oracle
+        assert res.objective == inst.evaluate(res.mask) == float(oracle)
