@@ -1,0 +1,157 @@
+"""The CLI contract: outputs, exit codes, one-line errors, no partial files."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from exactprune.cli import main
+
+
+def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    code = main(args)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def write(path: Path, text: str) -> str:
+    path.write_text(text)
+    return str(path)
+
+
+def test_generate_then_solve_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    inst = tmp_path / "inst.json"
+    code, _, _ = run(["generate", "subset-sum", "--n", "18", "--seed", "4", "-o", str(inst)],
+                     capsys)
+    assert code == 0
+    data = json.loads(inst.read_text())
+    assert data["kind"] == "subset_sum" and len(data["values"]) == 18
+    assert data["generator"]["seed"] == 4
+    code, out, err = run(["solve", str(inst), "--solver", "mitm", "--json"], capsys)
+    assert code == 0, err
+    res = json.loads(out)
+    for key in ("status", "objective", "bound", "gap", "certified", "mask", "solver",
+                "wall_time_s", "notes"):
+        assert key in res
+    assert res["status"] == "optimal" and res["certified"] is True
+    from exactprune import load_instance
+
+    assert res["objective"] == load_instance(inst).evaluate(res["mask"])
+
+
+def test_generate_respects_range_and_target(tmp_path: Path,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    inst = tmp_path / "i.json"
+    run(["generate", "subset-sum", "--n", "50", "--low", "0", "--high", "0.5", "--target",
+         "0.7", "-o", str(inst)], capsys)
+    data = json.loads(inst.read_text())
+    assert all(0 <= v <= 0.5 for v in data["values"]) and data["target"] == 0.7
+
+
+def test_solve_writes_result_and_warm_start(tmp_path: Path,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    inst, res = tmp_path / "i.json", tmp_path / "r.json"
+    run(["generate", "subset-sum", "--n", "12", "-o", str(inst)], capsys)
+    code, out, _ = run(["solve", str(inst), "--solver", "greedy", "-o", str(res)], capsys)
+    assert code == 0 and "feasible" in out and res.exists()
+    code, out, err = run(["solve", str(inst), "--solver", "local_search", "--warm-start",
+                          str(res), "--json"], capsys)
+    assert code == 0, err
+    assert json.loads(out)["options"]["warm_start"] is True
+
+
+def test_sparsest_and_max_kept_flags(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    inst = tmp_path / "i.json"
+    run(["generate", "subset-sum", "--n", "16", "-o", str(inst)], capsys)
+    code, out, _ = run(["solve", str(inst), "--objective", "sparsest", "--eps", "1e-3",
+                        "--json"], capsys)
+    res = json.loads(out)
+    assert code == 0 and res["goal"]["objective"] == "sparsest"
+    assert res["objective"] == sum(res["mask"]) and res["error"] <= 1e-3
+    code, out, _ = run(["solve", str(inst), "--max-kept", "2", "--json"], capsys)
+    assert code == 0 and sum(json.loads(out)["mask"]) <= 2
+
+
+def test_solvers_lists_backends(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(["solvers", "--json"], capsys)
+    rows = {r["name"]: r for r in json.loads(out)}
+    assert code == 0 and rows["mitm"]["available"] and rows["mitm"]["exact"]
+    assert not rows["greedy"]["exact"]
+
+
+BAD_FILES = {
+    "nan": '{"kind": "subset_sum", "values": [0.1, NaN], "target": 0.2}',
+    "inf": '{"kind": "subset_sum", "values": [0.1, 1e999], "target": 0.2}',
+    "string value": '{"kind": "subset_sum", "values": [0.1, "a"], "target": 0.2}',
+    "bool value": '{"kind": "subset_sum", "values": [true, 0.5], "target": 0.2}',
+    "nested": '{"kind": "subset_sum", "values": [[0.1]], "target": 0.2}',
+    "empty": '{"kind": "subset_sum", "values": [], "target": 0.2}',
+    "no target": '{"kind": "subset_sum", "values": [0.1]}',
+    "string target": '{"kind": "subset_sum", "values": [0.1], "target": "x"}',
+    "unknown kind": '{"kind": "knapsack", "values": [0.1], "target": 0.2}',
+    "wrong version": '{"kind": "subset_sum", "version": 7, "values": [0.1], "target": 0.2}',
+    "truncated": '{"kind": "subset_sum", "values": [0.1, 0.',
+    "not an object": "[1, 2, 3]",
+    "empty file": "",
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_FILES))
+def test_bad_instance_files_exit_2(name: str, tmp_path: Path,
+                                   capsys: pytest.CaptureFixture[str]) -> None:
+    path = write(tmp_path / "bad.json", BAD_FILES[name])
+    out_file = tmp_path / "out.json"
+    code, out, err = run(["solve", path, "--solver", "mitm", "-o", str(out_file)], capsys)
+    assert code == 2
+    assert err.count("\n") == 1 and err.startswith("exactprune: error:")
+    assert "Traceback" not in err and out == ""
+    assert not out_file.exists()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["solve", "{inst}", "--solver", "nosuch"],
+        ["solve", "{inst}", "--time-limit", "-1"],
+        ["solve", "{inst}", "--time-limit", "nan"],
+        ["solve", "{inst}", "--threads", "0"],
+        ["solve", "{missing}"],
+        ["solve", "{inst}", "--objective", "sparsest"],
+        ["solve", "{inst}", "--eps", "0.1"],
+        ["solve", "{big}", "--solver", "bruteforce"],
+        ["solve", "{inst}", "--objective", "sparsest", "--eps", "-1"],
+        ["generate", "subset-sum", "--n", "0"],
+        ["generate", "subset-sum", "--n", "5", "--low", "1", "--high", "0"],
+        ["generate", "subset-sum", "--n", "5", "-o", "{nodir}"],
+        ["export", "{inst}", "--format", "xls", "-o", "{out}"],
+        ["frobnicate"],
+        [],
+    ],
+)
+def test_bad_usage_exit_2(args: list[str], tmp_path: Path,
+                          capsys: pytest.CaptureFixture[str]) -> None:
+    inst, big = tmp_path / "i.json", tmp_path / "big.json"
+    main(["generate", "subset-sum", "--n", "6", "-o", str(inst)])
+    main(["generate", "subset-sum", "--n", "30", "-o", str(big)])
+    capsys.readouterr()
+    paths = {"inst": str(inst), "big": str(big), "missing": str(tmp_path / "missing.json"),
+             "nodir": str(tmp_path / "no" / "dir.json"), "out": str(tmp_path / "m.xls")}
+    code, out, err = run([a.format(**paths) for a in args], capsys)
+    assert code == 2, (out, err)
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert not (tmp_path / "m.xls").exists() and not (tmp_path / "no").exists()
+
+
+def test_real_process_exit_codes(tmp_path: Path) -> None:
+    bad = write(tmp_path / "bad.json", '{"kind": "subset_sum", "values": [NaN], "target": 0}')
+    proc = subprocess.run([sys.executable, "-m", "exactprune", "solve", bad],
+                          capture_output=True, text=True, check=False)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().count("\n") == 0 and "NaN" in proc.stderr
+    proc = subprocess.run([sys.executable, "-m", "exactprune", "demo", "--n", "12"],
+                          capture_output=True, text=True, check=False)
+    assert proc.returncode == 0 and "optimal" in proc.stdout
