@@ -39,6 +39,22 @@ def subset_sums(values: np.ndarray) -> np.ndarray:
     return sums
 
 
+def sorted_subset_sums(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """All subset sums of int64 `values` in ascending order, with their bitmasks.
+
+    Built as in Horowitz-Sahni: merging the sorted sums with themselves shifted by the next
+    value (a stable argsort of two sorted runs is a linear merge), faster than one big sort.
+    """
+    sums = np.zeros(1, dtype=np.int64)
+    masks = np.zeros(1, dtype=np.int64)
+    for bit, v in enumerate(values):
+        merged = np.concatenate([sums, sums + np.int64(v)])
+        merged_masks = np.concatenate([masks, masks | np.int64(1 << bit)])
+        order = np.argsort(merged, kind="stable")
+        sums, masks = merged[order], merged_masks[order]
+    return sums, masks
+
+
 def popcounts(k: int) -> np.ndarray:
     """Number of set bits of 0 .. 2^k − 1 (uint8, shape (2^k,))."""
     counts = np.zeros(1, dtype=np.uint8)
@@ -66,9 +82,9 @@ class _Table:
     """The sorted subset sums of the table half, split into groups by popcount if asked."""
 
     def __init__(self, values: np.ndarray, by_count: bool) -> None:
-        sums = subset_sums(values)
         k = len(values)
         if by_count:
+            sums = subset_sums(values)
             counts = popcounts(k)
             self.groups: dict[int, tuple[np.ndarray, np.ndarray]] = {}
             for c in range(k + 1):
@@ -76,19 +92,26 @@ class _Table:
                 order = np.argsort(sums[idx], kind="stable")
                 self.groups[c] = (sums[idx][order], idx[order])
         else:
-            order = np.argsort(sums, kind="stable")
-            self.groups = {-1: (sums[order], order)}
+            self.groups = {-1: sorted_subset_sums(values)}
 
 
-def _nearest(table_sums: np.ndarray, wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """For each wanted sum, the table position of the nearest entry and its distance."""
-    pos = np.searchsorted(table_sums, wanted)
+def _nearest(table_sums: np.ndarray, wanted: np.ndarray) -> tuple[int, int, int]:
+    """The wanted sum closest to a table entry: (wanted index, table position, distance).
+
+    The wanted sums are sorted first: `searchsorted` with sorted keys walks the table almost
+    linearly (about 10x faster than random keys on tables larger than the cache).
+    """
+    order = np.argsort(wanted)
+    keys = wanted[order]
+    pos = np.searchsorted(table_sums, keys)
     hi = np.minimum(pos, len(table_sums) - 1)
     lo = np.maximum(pos - 1, 0)
-    d_hi = np.abs(table_sums[hi] - wanted)
-    d_lo = np.abs(table_sums[lo] - wanted)
+    d_hi = np.abs(table_sums[hi] - keys)
+    d_lo = np.abs(table_sums[lo] - keys)
     use_lo = d_lo <= d_hi
-    return np.where(use_lo, lo, hi), np.where(use_lo, d_lo, d_hi)
+    dist = np.where(use_lo, d_lo, d_hi)
+    j = int(np.argmin(dist))
+    return int(order[j]), int(lo[j] if use_lo[j] else hi[j]), int(dist[j])
 
 
 class MitmSearch:
@@ -180,13 +203,11 @@ class MitmSearch:
                     t_sums, t_index = self.table.groups[tgroup]
                     if len(t_sums) == 0:
                         continue
-                    pos, dist = _nearest(t_sums, wanted)
-                    j = int(np.argmin(dist))
-                    units = int(dist[j])
+                    j, pos, units = _nearest(t_sums, wanted)
                     if rgroup not in best or units < best[rgroup].units:
                         a_idx = j if rows is None else int(rows[j])
                         a_index = a_idx + (high << self.low_bits)
-                        best[rgroup] = _Best(units, a_index, int(t_index[pos[j]]))
+                        best[rgroup] = _Best(units, a_index, int(t_index[pos]))
             self.blocks_done += 1
         return best
 

@@ -1,0 +1,1 @@
+"""Experiments: solver benchmarks, sweeps, fits and plots (built on `exactprune.solvers`)."""
