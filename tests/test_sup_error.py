@@ -1,0 +1,430 @@
+"""Certified sup error over a domain: never below any sampled error, and tight against oracles.
+
+Oracles here are independent of solvers/sup_error.py: a forward pass written separately, dense
+sampling with local zoom refinement (circle), exact breakpoint enumeration along the square's
+edges (d = 2 cube), activation-pattern enumeration with one GLOP LP per region (d = 3 cube), and
+closed forms (a lone target neuron: sup over the circle = ||a||_2, over the cube = ||a||_1).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+
+import numpy as np
+import pytest
+
+from exactprune.instances.errors import InputError
+from exactprune.solvers.sup_error import SupError, sup_error
+
+ACTS = ["identity", "relu"]
+ACT_PAIRS = list(itertools.product(ACTS, ACTS))
+
+
+# ----------------------------------------------------------------------------- oracles
+
+
+def net_out(W: np.ndarray, v: np.ndarray, act: str, X: np.ndarray) -> np.ndarray:
+    """Independent forward pass: sum over units of v_i * relu(w_i . x), then the activation."""
+    X = np.atleast_2d(X)
+    out = np.zeros(X.shape[0])
+    for wi, vi in zip(W, v, strict=True):
+        out += vi * np.clip(np.einsum("kd,d->k", X, wi), 0.0, None)
+    return np.clip(out, 0.0, None) if act == "relu" else out
+
+
+def abs_err(case: dict, X: np.ndarray) -> np.ndarray:
+    return np.abs(net_out(case["W"], case["v"], case["act_g"], X)
+                  - net_out(case["A"], case["u"], case["act_f"], X))
+
+
+def k1(case: dict) -> float:
+    return float(np.sum(np.abs(case["v"]) * np.abs(case["W"]).sum(1))
+                 + np.sum(np.abs(case["u"]) * np.abs(case["A"]).sum(1)))
+
+
+def make_case(seed: int, n: int, d: int, m: int, act_g: str, act_f: str,
+              cut: float = 0.3) -> dict:
+    """A random network with a random fraction `cut` of its first-layer weights zeroed."""
+    rng = np.random.default_rng(seed)
+    W = rng.uniform(-1, 1, (n, d)) * (rng.random((n, d)) >= cut)
+    return {"W": W, "v": rng.uniform(-1, 1, n), "act_g": act_g,
+            "A": rng.normal(size=(m, d)), "u": rng.uniform(-1, 1, m) if m > 1 else np.ones(m),
+            "act_f": act_f}
+
+
+def run(case: dict, domain: str, **kw) -> SupError:
+    return sup_error(case["W"], case["v"], case["act_g"], case["A"], case["u"], case["act_f"],
+                     domain, **kw)
+
+
+def circle_points(theta: np.ndarray) -> np.ndarray:
+    return np.column_stack([np.cos(theta), np.sin(theta)])
+
+
+def circle_oracle(case: dict, n_grid: int = 10**6) -> float:
+    """Max of |e| on a 10^6-point grid of the circle, refined by three zooms around the top 20."""
+    theta = np.linspace(0.0, 2 * np.pi, n_grid, endpoint=False)
+    e = np.concatenate([abs_err(case, circle_points(theta[i:i + 10**5]))
+                        for i in range(0, n_grid, 10**5)])
+    best = float(e.max())
+    half = 2 * np.pi / n_grid
+    centres = theta[np.argsort(e)[-20:]]
+    for _ in range(3):
+        new_centres = []
+        for c in centres:
+            t = np.linspace(c - half, c + half, 2001)
+            et = abs_err(case, circle_points(t))
+            best = max(best, float(et.max()))
+            new_centres.append(t[int(np.argmax(et))])
+        centres, half = new_centres, half / 1000
+    return best
+
+
+def square_oracle(case: dict) -> float:
+    """Exact sup of |e| over [-1,1]^2 (up to float rounding).
+
+    By homogeneity the sup is on the boundary. Along an edge x(t) = p + t (q - p) each unit is
+    linear between its kink t = -w.p / w.(q - p); the inner sums are linear between consecutive
+    unit kinks, so their zeros are found by linear interpolation; then e is linear between all
+    breakpoints and its max is at one of them.
+    """
+    corners = np.array([[-1, -1], [1, -1], [1, 1], [-1, 1]], dtype=float)
+    units = [w for w in np.concatenate([case["W"], case["A"]])]
+    best = 0.0
+    for k in range(4):
+        p, q = corners[k], corners[(k + 1) % 4]
+        ts = {0.0, 1.0}
+        for w in units:
+            den = float(w @ (q - p))
+            if den != 0.0:
+                t = -float(w @ p) / den
+                if 0.0 < t < 1.0:
+                    ts.add(t)
+        ts = np.array(sorted(ts))
+        pts = p + ts[:, None] * (q - p)
+        extra = []
+        for W, v, act in ((case["W"], case["v"], case["act_g"]),
+                          (case["A"], case["u"], case["act_f"])):
+            if act != "relu":
+                continue
+            s = net_out(W, v, "identity", pts)
+            for j in range(len(ts) - 1):
+                if s[j] * s[j + 1] < 0:
+                    extra.append(ts[j] + (ts[j + 1] - ts[j]) * s[j] / (s[j] - s[j + 1]))
+        allt = np.concatenate([ts, np.array(extra)])
+        best = max(best, float(abs_err(case, p + allt[:, None] * (q - p)).max()))
+    return best
+
+
+def pattern_oracle(case: dict) -> float:
+    """Exact sup of |e| over [-1,1]^d by enumerating activation patterns (one LP per region).
+
+    For a sign pattern of every unit (and of each output relu's argument), the region is a
+    polytope and e is linear on it; GLOP maximises +-e there. The max over regions is the sup.
+    """
+    from ortools.linear_solver import pywraplp
+
+    W, v, A, u = case["W"], case["v"], case["A"], case["u"]
+    d = W.shape[1]
+    units = [(w, c, 0) for w, c in zip(W, v, strict=True)] + \
+            [(a, c, 1) for a, c in zip(A, u, strict=True)]
+    out_bits = [[0, 1] if case["act_g"] == "relu" else [None],
+                [0, 1] if case["act_f"] == "relu" else [None]]
+    best = 0.0
+    for bits in itertools.product((0, 1), repeat=len(units)):
+        inner = [np.zeros(d), np.zeros(d)]
+        for (w, c, net), b in zip(units, bits, strict=True):
+            if b:
+                inner[net] = inner[net] + c * w
+        for og, of in itertools.product(*out_bits):
+            solver = pywraplp.Solver.CreateSolver("GLOP")
+            x = [solver.NumVar(-1.0, 1.0, f"x{k}") for k in range(d)]
+
+            def lin(vec, x=x):
+                return sum(float(vec[k]) * x[k] for k in range(d))
+
+            for (w, _, _), b in zip(units, bits, strict=True):
+                solver.Add(lin(w) >= 0 if b else lin(w) <= 0)
+            outs = []
+            for s, ob in ((inner[0], og), (inner[1], of)):
+                if ob is None:
+                    outs.append(s)
+                else:
+                    solver.Add(lin(s) >= 0 if ob else lin(s) <= 0)
+                    outs.append(s if ob else np.zeros(d))
+            diff = outs[0] - outs[1]
+            for sign in (1.0, -1.0):
+                solver.Maximize(lin(sign * diff))
+                if solver.Solve() == pywraplp.Solver.OPTIMAL:
+                    best = max(best, solver.Objective().Value())
+    return best
+
+
+# ----------------------------------------------------------------------------- d = 2 circle
+
+
+CIRCLE_CASES = [(seed, *ACT_PAIRS[seed % 4]) for seed in range(48)]
+
+
+@pytest.mark.parametrize(("seed", "act_g", "act_f"), CIRCLE_CASES)
+def test_circle_never_below_dense_sample(seed: int, act_g: str, act_f: str) -> None:
+    rng = np.random.default_rng(1000 + seed)
+    n = 1 + seed % 30
+    case = make_case(seed, n, 2, m=1 + seed % 3, act_g=act_g, act_f=act_f)
+    res = run(case, "sphere")
+    assert res.exact and res.method == "exact-circle-kinks"
+    theta = np.sort(rng.uniform(0, 2 * np.pi, 10**5))
+    sample = abs_err(case, circle_points(theta))
+    assert res.value >= sample.max()
+    # close: the sample misses at most Lipschitz constant x largest angular gap
+    gap = float(np.max(np.diff(np.append(theta, theta[0] + 2 * np.pi))))
+    assert res.value - sample.max() <= k1(case) * gap + 1e-12
+    # the witness is on the circle and its error is the reported lower value
+    assert abs(np.linalg.norm(res.attained_at) - 1.0) < 1e-12
+    assert res.lower == pytest.approx(abs_err(case, res.attained_at)[0], abs=1e-13)
+    assert 0.0 < res.value - res.lower == pytest.approx(res.slack, rel=1e-6, abs=1e-15)
+    assert res.slack <= 1e-11 * max(k1(case), 1.0)
+
+
+@pytest.mark.parametrize(("seed", "act_g", "act_f", "n"),
+                         [(1, "identity", "identity", 30), (2, "relu", "relu", 25),
+                          (3, "relu", "identity", 12), (4, "identity", "relu", 7)])
+def test_circle_within_1e9_of_refined_million_point_sample(seed: int, act_g: str, act_f: str,
+                                                           n: int) -> None:
+    case = make_case(seed, n, 2, m=2, act_g=act_g, act_f=act_f)
+    res = run(case, "sphere")
+    oracle = circle_oracle(case)
+    assert res.value >= oracle
+    assert res.value - oracle <= 1e-9
+
+
+def test_circle_with_many_units_is_fast_and_sound() -> None:
+    """n = 1000 hidden units: vectorised enumeration, still never below a sample."""
+    import time
+
+    case = make_case(7, 1000, 2, m=3, act_g="relu", act_f="relu", cut=0.0)
+    t0 = time.perf_counter()
+    res = run(case, "sphere")
+    assert time.perf_counter() - t0 < 10.0
+    theta = np.random.default_rng(7).uniform(0, 2 * np.pi, 10**5)
+    assert res.value >= abs_err(case, circle_points(theta)).max()
+    assert res.slack < 1e-9
+
+
+def test_circle_lone_neuron_closed_form() -> None:
+    """All units cut: the error is |relu(a.x)|, whose sup on the circle is ||a||_2."""
+    a = np.array([[0.6, -1.7]])
+    for act in ACTS:
+        res = sup_error(np.zeros((5, 2)), np.ones(5), act, a, np.ones(1), act, "sphere")
+        assert res.value >= math.hypot(0.6, -1.7)
+        assert res.lower == pytest.approx(math.hypot(0.6, -1.7), abs=1e-15)
+        assert res.value - math.hypot(0.6, -1.7) <= res.slack + 1e-15 < 1e-11
+
+
+def test_circle_parallel_and_duplicate_units() -> None:
+    """Repeated and opposite directions (coinciding kinks) and a target equal to one unit."""
+    W = np.array([[1.0, 1.0], [2.0, 2.0], [-1.0, -1.0], [0.0, 1.0], [1.0, 0.0]])
+    v = np.array([0.5, -0.25, 1.0, 0.3, -0.7])
+    case = {"W": W, "v": v, "act_g": "relu", "A": np.array([[1.0, 1.0]]), "u": np.ones(1),
+            "act_f": "identity"}
+    res = run(case, "sphere")
+    oracle = circle_oracle(case, n_grid=2 * 10**5)
+    assert oracle <= res.value <= oracle + 1e-9
+
+
+# ----------------------------------------------------------------------------- d = 1
+
+
+@pytest.mark.parametrize("seed", range(12))
+@pytest.mark.parametrize("domain", ["sphere", "cube"])
+def test_one_dim_exact_against_sampling(seed: int, domain: str) -> None:
+    act_g, act_f = ACT_PAIRS[seed % 4]
+    case = make_case(seed, 1 + 3 * seed, 1, m=1 + seed % 3, act_g=act_g, act_f=act_f)
+    res = run(case, domain)
+    assert res.exact and res.slack == 0.0
+    xs = np.linspace(-1, 1, 20001)[:, None] if domain == "cube" else np.array([[-1.0], [1.0]])
+    sample = abs_err(case, xs)
+    ends = abs_err(case, np.array([[-1.0], [1.0]]))
+    assert res.value >= sample.max()
+    assert res.value == pytest.approx(ends.max(), rel=1e-14, abs=1e-15)
+    assert res.attained_at.shape == (1,) and abs(res.attained_at[0]) == 1.0
+
+
+# ----------------------------------------------------------------------------- cube MILP
+
+
+@pytest.mark.parametrize("seed", range(16))
+def test_cube_d2_matches_exact_edge_enumeration(seed: int) -> None:
+    act_g, act_f = ACT_PAIRS[seed % 4]
+    case = make_case(seed, 2 + seed, 2, m=1 + seed % 3, act_g=act_g, act_f=act_f)
+    res = run(case, "cube")
+    assert res.exact and res.method == "milp-highs-cube"
+    oracle = square_oracle(case)
+    grid = np.stack(np.meshgrid(np.linspace(-1, 1, 301), np.linspace(-1, 1, 301)), -1)
+    assert res.value >= max(oracle, abs_err(case, grid.reshape(-1, 2)).max())
+    assert res.value - oracle <= 1e-6
+    assert np.all(np.abs(res.attained_at) <= 1.0)
+    assert res.lower == pytest.approx(abs_err(case, res.attained_at)[0], abs=1e-12)
+    assert res.lower <= oracle + 1e-12
+    # the circle lies in the square: its exact sup is no larger than the cube's
+    circle = run(case, "sphere")
+    assert circle.lower <= res.value and circle.value <= res.value + circle.slack
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_cube_d3_matches_pattern_enumeration(seed: int) -> None:
+    act_g, act_f = ACT_PAIRS[seed % 4]
+    case = make_case(100 + seed, 2 + seed % 3, 3, m=1 + seed % 2, act_g=act_g, act_f=act_f)
+    res = run(case, "cube")
+    assert res.exact
+    oracle = pattern_oracle(case)
+    rng = np.random.default_rng(seed)
+    pts = rng.uniform(-1, 1, (50000, 3))
+    pts[np.arange(50000), rng.integers(0, 3, 50000)] = rng.choice([-1.0, 1.0], 50000)
+    assert res.value >= abs_err(case, pts).max()
+    assert res.value >= oracle - 1e-9  # GLOP's own tolerance
+    assert res.value - oracle <= 1e-6
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_cube_d3_larger_against_sampling(seed: int) -> None:
+    act_g, act_f = ACT_PAIRS[seed % 4]
+    case = make_case(200 + seed, 20, 3, m=3, act_g=act_g, act_f=act_f)
+    res = run(case, "cube", time_limit=20)
+    rng = np.random.default_rng(seed)
+    pts = rng.uniform(-1, 1, (10**5, 3))
+    pts[np.arange(10**5), rng.integers(0, 3, 10**5)] = rng.choice([-1.0, 1.0], 10**5)
+    sample = abs_err(case, pts).max()
+    assert res.value >= sample
+    assert res.lower >= sample - 1e-12 or not res.exact  # the MILP found at least as good
+    if res.exact:
+        assert res.value - res.lower <= 1e-6
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_full_big_m_agrees_with_monotone_relaxation(seed: int) -> None:
+    act_g, act_f = ACT_PAIRS[seed % 4]
+    case = make_case(300 + seed, 6, 2 + seed % 2, m=2, act_g=act_g, act_f=act_f)
+    a = run(case, "cube")
+    b = run(case, "cube", monotone_relax=False)
+    assert a.exact and b.exact
+    assert abs(a.value - b.value) <= a.slack + b.slack
+    assert abs(a.lower - b.lower) <= a.slack + b.slack
+
+
+def test_cube_lone_neuron_closed_form() -> None:
+    """All units cut: sup over the cube of relu(a.x) is ||a||_1 (attained at sign(a))."""
+    a = np.array([[0.6, -1.7, 0.25]])
+    for act in ACTS:
+        res = sup_error(np.zeros((4, 3)), np.ones(4), act, a, np.ones(1), act, "cube")
+        assert res.exact
+        assert 2.55 <= res.value <= 2.55 + 1e-6
+        np.testing.assert_allclose(res.attained_at, [1.0, -1.0, 1.0])
+
+
+def test_time_limit_still_gives_a_valid_bound() -> None:
+    case = make_case(5, 60, 4, m=4, act_g="relu", act_f="identity", cut=0.0)
+    res = run(case, "cube", time_limit=0.05)
+    rng = np.random.default_rng(5)
+    pts = rng.choice([-1.0, 1.0], (20000, 4)) * rng.uniform(0.5, 1, (20000, 4))
+    assert res.value >= abs_err(case, pts).max()
+    assert res.value >= res.lower
+    if not res.exact:
+        assert "time limit" in res.note or "interval bound" in res.note
+
+
+# ----------------------------------------------------------------------------- other domains
+
+
+def test_sphere_d3_is_the_labelled_cube_bound() -> None:
+    case = make_case(11, 5, 3, m=1, act_g="relu", act_f="relu")
+    cube = run(case, "cube")
+    sph = run(case, "sphere")
+    assert not sph.exact and "cube bound, loose for the sphere" in sph.note
+    assert sph.value == cube.value
+    assert abs(np.linalg.norm(sph.attained_at) - 1.0) < 1e-12
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(10**5, 3))
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    assert sph.lower <= sph.value and abs_err(case, x).max() <= sph.value
+
+
+def test_gaussian_is_infinite_unless_the_error_vanishes() -> None:
+    case = make_case(12, 4, 2, m=1, act_g="identity", act_f="relu")
+    res = run(case, "gaussian")
+    assert res.value == math.inf and res.lower == math.inf and res.exact
+    W = np.array([[0.5], [-0.25]])
+    same = sup_error(W, [1.0, 2.0], "relu", W, [1.0, 2.0], "relu", "gaussian")
+    assert same.value == 0.0 and same.exact  # d = 1 is exact in rationals
+    W2 = np.array([[0.5, 0.1], [-0.25, 0.3]])
+    same2 = sup_error(W2, [1.0, 2.0], "relu", W2, [1.0, 2.0], "relu", "gaussian")
+    assert same2.value == math.inf and not same2.exact  # 0 not provable in floats: honest inf
+    empty = sup_error(np.zeros((2, 3)), [1, 1], "relu", np.zeros((1, 3)), [1], "relu", "gaussian")
+    assert empty.value == 0.0 and empty.exact
+
+
+# ----------------------------------------------------------------------------- degenerate cases
+
+
+@pytest.mark.parametrize("domain", ["sphere", "cube"])
+@pytest.mark.parametrize("d", [1, 2, 3])
+def test_identical_networks_give_zero(domain: str, d: int) -> None:
+    case = make_case(20 + d, 8, d, m=1, act_g="relu", act_f="relu")
+    res = sup_error(case["W"], case["v"], "relu", case["W"], case["v"], "relu", domain)
+    assert res.lower == 0.0
+    assert 0.0 <= res.value <= (0.0 if d == 1 else 1e-6)
+
+
+@pytest.mark.parametrize("domain", ["sphere", "cube"])
+@pytest.mark.parametrize("d", [1, 2, 3])
+def test_all_units_cut_on_both_sides(domain: str, d: int) -> None:
+    res = sup_error(np.zeros((3, d)), [1, 2, 3], "identity", np.zeros((0, d)), np.zeros(0),
+                    "relu", domain)
+    assert res.value == 0.0 and res.exact
+
+
+def test_output_relu_that_never_fires() -> None:
+    """Non-positive output weights under an output relu: that net is identically 0."""
+    rng = np.random.default_rng(3)
+    W = rng.uniform(-1, 1, (6, 2))
+    A = rng.uniform(-1, 1, (3, 2))
+    for domain in ("sphere", "cube"):
+        res = sup_error(W, -np.ones(6), "relu", A, -np.ones(3), "relu", domain)
+        assert res.lower == 0.0 and res.value <= 1e-9
+
+
+def test_target_with_several_units_identity_vs_relu() -> None:
+    """A multi-unit target and a pruned net; output relu on both, then on neither."""
+    for acts in (("relu", "relu"), ("identity", "identity")):
+        case = make_case(31, 10, 2, m=5, act_g=acts[0], act_f=acts[1], cut=0.5)
+        circle = run(case, "sphere")
+        cube = run(case, "cube")
+        oracle_c = circle_oracle(case, n_grid=2 * 10**5)
+        assert oracle_c <= circle.value <= oracle_c + 1e-9
+        assert square_oracle(case) <= cube.value <= square_oracle(case) + 1e-6
+        assert circle.value <= cube.value + circle.slack
+
+
+def test_bad_input_is_an_input_error() -> None:
+    W, v = np.ones((2, 2)), np.ones(2)
+    with pytest.raises(InputError):
+        sup_error(W, v, "tanh", W, v, "relu", "sphere")
+    with pytest.raises(InputError):
+        sup_error(W, v, "relu", np.ones((1, 3)), np.ones(1), "relu", "sphere")
+    with pytest.raises(InputError):
+        sup_error(W, v, "relu", W, v, "relu", "ball")
+    with pytest.raises(InputError):
+        sup_error(np.array([[np.nan, 1.0]]), [1.0], "relu", W, v, "relu", "cube")
+    with pytest.raises(InputError):
+        sup_error(W, np.ones(3), "relu", W, v, "relu", "cube")
+    with pytest.raises(InputError):
+        sup_error(W, v, "relu", W, v, "relu", "cube", time_limit=0)
+
+
+def test_result_serialises_to_json() -> None:
+    case = make_case(40, 4, 2, m=1, act_g="relu", act_f="relu")
+    for domain in ("sphere", "cube", "gaussian"):
+        d = run(case, domain).to_dict()
+        assert json.loads(json.dumps(d)) == d
