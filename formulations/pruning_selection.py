@@ -1,0 +1,275 @@
+"""Pruning of a bias-free two-layer ReLU net as *column selection*, and its MILP.
+
+Before the output activation the pruned net is linear in a choice of columns:
+    h_k = Σ_c C[k, c] · y_c,   y ∈ {0,1}^N,   at most one chosen column per group,
+where C[k, c] is what column c contributes at point k:
+- neuron pruning: one column per hidden unit, C[k, i] = v_i·relu(w_i·x_k), groups = units
+  (singletons: no group rows are needed);
+- weight pruning, *dictionary* formulation: per unit i one column for every non-empty subset s
+  of its inputs, C[k, (i, s)] = v_i·relu(Σ_{j∈s} W_ij·x_kj); group i holds the 2^d − 1 columns
+  of unit i (a unit keeps one input sub-mask or none). The keep-mask is M[i, j] = 1 iff the
+  chosen column of unit i contains j. Exact because the net is bias-free: a unit with inputs s
+  computes exactly that column, and cutting all inputs is the same as cutting the unit.
+  Linear in y with an identity output, so no big-M at all. Columns that are identically zero
+  on the points, or repeat a smaller subset of the same unit, are dropped (they never help).
+The prediction is g_k = act_out(h_k) and the target f_k; the error is the norm of g − f.
+
+MILP (`selection_milp`), over a subset P of the points:
+  linf:  min t,  t ∈ [0, t_max]
+    identity output:   −t <= h_k − f_k <= t                       (k ∈ P)
+    relu output:       h_k − f_k <= t  and  −f_k <= t              (relu(h) − f <= t; relu is
+                                                                    convex, so no binary)
+                       f_k − relu(h_k) <= t is needed only where f_k > 0:
+                         if f_k > t_max: h_k >= f_k − t            (any solution with t <= t_max
+                                                                    must make relu(h_k) = h_k)
+                         else, binary z_k:  h_k >= f_k − t − M_k·(1 − z_k),  t >= f_k·(1 − z_k)
+                         with M_k = f_k − hmin_k, hmin_k = Σ_groups min(0, min_c C[k, c]) the
+                         exact lower bound of h_k over all choices (interval arithmetic, no
+                         made-up constants).
+  l1 (mean abs error): min (1/|P|)·Σ s_k with s_k >= |g_k − f_k| written the same way:
+    identity: s_k >= ±(h_k − f_k); relu: s_k >= h_k − f_k, s_k >= −f_k, and where f_k > 0
+    s_k >= f_k − r_k with r_k <= relu(h_k) encoded as r_k <= h_k + L_k·(1 − z_k),
+    r_k <= U_k·z_k, r_k >= 0 (L_k = −hmin_k, U_k = hmax_k).
+  groups: Σ_{c∈G} y_c <= 1 for every group with more than one column.
+t_max is a known upper bound on the optimum (the error of an incumbent): it only removes
+solutions worse than the incumbent, so the optimum is unchanged.
+The optimum over a subset P of the points is a lower bound on the optimum over all points
+(every mask's max over P is at most its max over all points): the basis of lazy point generation.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from exactprune.formulations.linear import INF, MilpModel
+from exactprune.instances.errors import InputError
+
+MAX_DICTIONARY_D = 10
+
+
+@dataclass(frozen=True, eq=False)
+class Selection:
+    """Pruning as column selection (see the module docstring).
+
+    columns: (K, N) float64 contribution of each column at each point, before act_out;
+    group: (N,) int, the unit of each column; subsets: (N, d) bool, the inputs each column keeps;
+    target: (K,) f at the points; output_activation: "identity" | "relu"; norm: "linf" | "l1";
+    kind: "neuron_pruning" (mask over units) or "weight_pruning" (mask over weights);
+    n_units: n; d: input dimension.
+    """
+
+    columns: np.ndarray
+    group: np.ndarray
+    subsets: np.ndarray
+    target: np.ndarray
+    output_activation: str
+    norm: str
+    kind: str
+    n_units: int
+    d: int
+
+    @property
+    def n_columns(self) -> int:
+        return int(self.columns.shape[1])
+
+    @property
+    def n_points(self) -> int:
+        return int(self.columns.shape[0])
+
+    def mask_from_choice(self, y: np.ndarray) -> np.ndarray:
+        """The instance's keep-mask for a 0/1 column choice y (N,)."""
+        chosen = np.flatnonzero(np.asarray(y) > 0.5)
+        if self.kind == "neuron_pruning":
+            mask = np.zeros(self.n_units, dtype=bool)
+            mask[self.group[chosen]] = True
+            return mask
+        mask = np.zeros((self.n_units, self.d), dtype=bool)
+        for c in chosen:
+            mask[self.group[c]] |= self.subsets[c]
+        return mask
+
+    def choice_from_mask(self, mask: Any) -> np.ndarray:
+        """The column choice (N,) bool that realises `mask` (columns dropped as useless map to
+        'none'; the result has the same predictions on the points)."""
+        m = np.asarray(mask, dtype=bool)
+        y = np.zeros(self.n_columns, dtype=bool)
+        if self.kind == "neuron_pruning":
+            y[m[self.group]] = True
+            return y
+        for c in range(self.n_columns):
+            if np.array_equal(self.subsets[c], m[self.group[c]]):
+                y[c] = True
+        return y
+
+    def h_bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        """(hmin, hmax), each (K,): exact bounds of h_k over every admissible choice."""
+        K = self.n_points
+        hmin = np.zeros(K)
+        hmax = np.zeros(K)
+        order = np.argsort(self.group, kind="stable")
+        g_sorted = self.group[order]
+        starts = np.flatnonzero(np.r_[True, g_sorted[1:] != g_sorted[:-1]])
+        cols = self.columns[:, order]
+        gmin = np.minimum.reduceat(cols, starts, axis=1) if len(starts) else np.zeros((K, 0))
+        gmax = np.maximum.reduceat(cols, starts, axis=1) if len(starts) else np.zeros((K, 0))
+        hmin = np.minimum(gmin, 0.0).sum(axis=1)
+        hmax = np.maximum(gmax, 0.0).sum(axis=1)
+        return hmin, hmax
+
+    def predictions(self, y: np.ndarray) -> np.ndarray:
+        h = self.columns @ np.asarray(y, dtype=np.float64)
+        return np.maximum(h, 0.0) if self.output_activation == "relu" else h
+
+    def errors(self, y: np.ndarray) -> np.ndarray:
+        """|g_k − f_k| for every point (float64; the instance re-evaluates the final mask)."""
+        return np.abs(self.predictions(y) - self.target)
+
+    def error(self, y: np.ndarray) -> float:
+        e = self.errors(y)
+        return float(e.max()) if self.norm == "linf" else float(e.mean())
+
+
+def _relu(z: np.ndarray) -> np.ndarray:
+    return np.maximum(z, 0.0)
+
+
+def build_selection(instance: Any, formulation: str = "dictionary") -> Selection:
+    """The column-selection form of a neuron_pruning or weight_pruning instance.
+
+    formulation: "dictionary" (weight pruning) — the only one that is a selection; neuron
+    pruning ignores it.
+    """
+    if instance.norm not in ("linf", "l1"):
+        raise InputError(f"the MILP formulations support norms linf and l1, not {instance.norm}")
+    net = instance.network
+    W, v, X = net.hidden_weights, net.output_weights, instance.points
+    n, d = W.shape
+    f = instance.target_values()
+    if instance.kind == "neuron_pruning":
+        cols = _relu(X @ W.T) * v
+        return Selection(cols, np.arange(n), np.ones((n, d), dtype=bool), f,
+                         net.output_activation, instance.norm, instance.kind, n, d)
+    if instance.kind != "weight_pruning":
+        raise InputError(f"no selection form for kind {instance.kind!r}")
+    if d > MAX_DICTIONARY_D:
+        raise InputError(f"the dictionary formulation enumerates 2^d - 1 input sub-masks per "
+                         f"unit: d = {d} exceeds its limit of {MAX_DICTIONARY_D} (use bigm)")
+    subsets = [np.array(s, dtype=bool) for s in itertools.product((0, 1), repeat=d) if any(s)]
+    subsets.sort(key=lambda s: (int(s.sum()), tuple(~s)))  # smaller subsets first
+    col_list, groups, subs = [], [], []
+    for i in range(n):
+        seen: list[np.ndarray] = []
+        for s in subsets:
+            if v[i] == 0.0 or not np.any(W[i, s] != 0.0):
+                continue
+            col = v[i] * _relu(X[:, s] @ W[i, s])
+            if not np.any(col != 0.0) or any(np.array_equal(col, c) for c in seen):
+                continue
+            seen.append(col)
+            col_list.append(col)
+            groups.append(i)
+            subs.append(s)
+    K = X.shape[0]
+    cols = np.array(col_list).T if col_list else np.zeros((K, 0))
+    return Selection(cols, np.array(groups, dtype=np.int64),
+                     np.array(subs, dtype=bool).reshape(-1, d), f, net.output_activation,
+                     instance.norm, instance.kind, n, d)
+
+
+def selection_milp(sel: Selection, points: Any = None, t_max: float | None = None) -> MilpModel:
+    """The MILP of `sel` restricted to the point indices `points` (default: all).
+
+    Variables: y_0..y_{N−1} (mask_variables, in column order), then t (linf) or s_k (l1),
+    then z_k / r_k where the relu output needs them. See the module docstring.
+    """
+    P = np.arange(sel.n_points) if points is None else np.asarray(sorted(set(points)), int)
+    if P.size == 0:
+        raise InputError("a pruning MILP needs at least one point")
+    N = sel.n_columns
+    C = sel.columns[P]
+    f = sel.target[P]
+    hmin, hmax = sel.h_bounds()
+    hmin, hmax = hmin[P], hmax[P]
+    relu = sel.output_activation == "relu"
+    names = [f"y_{c}" for c in range(N)]
+    lower = [0.0] * N
+    upper = [1.0] * N
+    integer = [True] * N
+    obj = [0.0] * N
+    rows: list[tuple[list[int], list[float], float, float, str]] = []
+
+    def add_var(name: str, lo: float, hi: float, is_int: bool, cost: float) -> int:
+        names.append(name)
+        lower.append(lo)
+        upper.append(hi)
+        integer.append(is_int)
+        obj.append(cost)
+        return len(names) - 1
+
+    def h_row(k: int) -> tuple[list[int], list[float]]:
+        nz = np.flatnonzero(C[k] != 0.0)
+        return nz.tolist(), C[k, nz].tolist()
+
+    err_cap = float(np.max(np.maximum(np.abs(hmax - f), np.abs(hmin - f)))) if relu is False \
+        else float(np.max(np.maximum(np.abs(np.maximum(hmax, 0) - f), np.abs(f))))
+    err_cap = err_cap * (1 + 1e-12) + 1e-300
+    if sel.norm == "linf":
+        cap = err_cap if t_max is None else min(err_cap, float(t_max))
+        t = add_var("t", 0.0, cap, False, 1.0)
+        for a, k in enumerate(P):
+            idx, coef = h_row(a)
+            fk = float(f[a])
+            if not relu:
+                rows.append((idx + [t], coef + [-1.0], -INF, fk, f"up_{k}"))
+                rows.append((idx + [t], coef + [1.0], fk, INF, f"down_{k}"))
+                continue
+            rows.append((idx + [t], coef + [-1.0], -INF, fk, f"up_{k}"))
+            if fk <= 0.0:
+                continue  # relu(h) − f >= −f >= 0 handled by t >= 0 and the up row
+            if fk > cap:
+                rows.append((idx + [t], coef + [1.0], fk, INF, f"down_{k}"))
+            else:
+                z = add_var(f"z_{k}", 0.0, 1.0, True, 0.0)
+                big_m = fk - float(hmin[a])
+                # h + t − M·(1 − z) >= f   <=>   h + t + M·z >= f + M
+                rows.append((idx + [t, z], coef + [1.0, big_m], fk + big_m, INF, f"down_{k}"))
+                # t + f·z >= f
+                rows.append(([t, z], [1.0, fk], fk, INF, f"off_{k}"))
+        if relu:
+            neg = float(np.max(-f)) if np.any(f < 0) else 0.0
+            if neg > 0:
+                names_t = t
+                lower[names_t] = max(lower[names_t], neg)  # relu(h) − f >= −f
+    else:  # l1
+        w = 1.0 / len(P)
+        for a, k in enumerate(P):
+            idx, coef = h_row(a)
+            fk = float(f[a])
+            s = add_var(f"s_{k}", 0.0, err_cap, False, w)
+            rows.append((idx + [s], coef + [-1.0], -INF, fk, f"up_{k}"))
+            if not relu:
+                rows.append((idx + [s], coef + [1.0], fk, INF, f"down_{k}"))
+                continue
+            if fk < 0:
+                lower[s] = max(lower[s], -fk)
+            if fk <= 0.0:
+                continue
+            big_l, big_u = max(0.0, -float(hmin[a])), max(0.0, float(hmax[a]))
+            r = add_var(f"r_{k}", 0.0, big_u, False, 0.0)
+            z = add_var(f"z_{k}", 0.0, 1.0, True, 0.0)
+            rows.append(([s, r], [1.0, 1.0], fk, INF, f"down_{k}"))          # s >= f − r
+            # r <= h + L·(1 − z)   <=>   r − h + L·z <= L
+            rows.append(([r, *idx, z], [1.0, *[-c for c in coef], big_l], -INF, big_l,
+                         f"relu_lo_{k}"))
+            rows.append(([r, z], [1.0, -big_u], -INF, 0.0, f"relu_on_{k}"))  # r <= U·z
+    order = np.argsort(sel.group, kind="stable")
+    g_sorted = sel.group[order]
+    for g in np.unique(g_sorted):
+        members = order[g_sorted == g]
+        if len(members) > 1:
+            rows.append((members.tolist(), [1.0] * len(members), -INF, 1.0, f"unit_{g}"))
+    return MilpModel.from_rows(names, lower, upper, integer, obj, rows,
+                               mask_variables=list(range(N)), name=f"{sel.kind}_selection")
