@@ -2,6 +2,7 @@
 
 from exactprune.instances.errors import InputError
 from exactprune.instances.generators import generate_subset_sum
+from exactprune.instances.graph import MaskSummary, canonical_mask, to_graph
 from exactprune.instances.io import (
     INSTANCE_KINDS,
     instance_from_json,
@@ -11,17 +12,35 @@ from exactprune.instances.io import (
     save_instance,
     write_json_atomic,
 )
+from exactprune.instances.network import TwoLayerNet
+from exactprune.instances.points import cube_points, gaussian_points, sphere_points
+from exactprune.instances.pruning import NeuronPruningInstance, WeightPruningInstance
+from exactprune.instances.pruning_generators import (
+    generate_neuron_pruning,
+    generate_weight_pruning,
+)
 from exactprune.instances.subset_sum import SubsetSumInstance
 
 __all__ = [
     "INSTANCE_KINDS",
     "InputError",
+    "MaskSummary",
+    "NeuronPruningInstance",
     "SubsetSumInstance",
+    "TwoLayerNet",
+    "WeightPruningInstance",
+    "canonical_mask",
+    "cube_points",
+    "gaussian_points",
+    "generate_neuron_pruning",
     "generate_subset_sum",
+    "generate_weight_pruning",
     "instance_from_json",
     "load_instance",
     "read_json",
     "register_kind",
     "save_instance",
+    "sphere_points",
+    "to_graph",
     "write_json_atomic",
 ]

@@ -9,7 +9,7 @@ engine of `solvers.milp` (highs, cbc, scip). For the linf norm the points are ge
    for the whole point set (a mask's max over a subset is at most its max over all points);
 3. evaluate the new mask on every point; keep it if it beats the incumbent; if its error over
    all points equals the subset optimum, it is optimal; otherwise add its worst points and repeat.
-The result is certified when incumbent − (bound − T) <= max(1e-7·incumbent, 1e-12), where T is
+The result is certified when incumbent − (bound − T) <= max(1e-6·incumbent, 1e-12), where T is
 the engine's tolerance slack; the certificate's tolerance (that gap plus the evaluation rounding)
 is stated. The l1 norm uses all points in one solve.
 """
@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -32,9 +34,9 @@ from exactprune.instances.errors import InputError
 from exactprune.solvers import registry
 from exactprune.solvers.result import Goal, RawSolution, SolveOptions, Status
 
-INITIAL_POINTS = 12
+INITIAL_POINTS = 32
 POINTS_PER_ROUND = 6
-REL_CERTIFY = 1e-7
+REL_CERTIFY = 1e-6
 ABS_CERTIFY = 1e-12
 
 
@@ -92,22 +94,70 @@ def _initial_incumbent(instance: Any, sel: Selection, opts: SolveOptions,
     return sel.choice_from_mask(raw.mask), name
 
 
-def run_pruning_milp(engine: str, instance: Any, goal: Goal, opts: SolveOptions) -> RawSolution:
-    """Certified optimum of a neuron/weight pruning instance with MILP engine `engine`.
+@dataclass
+class SubsetOutcome:
+    """One solve of the pruning problem restricted to a point subset.
+
+    status: "optimal" | "infeasible" | "time_limit" | "error"; y: the best column choice found
+    (or None); lower: a rigorous lower bound on the subset optimum (real units), or None;
+    slack: the tolerance already subtracted from the engine's bound.
+    """
+
+    status: str
+    y: np.ndarray | None
+    lower: float | None
+    slack: float
+    notes: list[str]
+
+
+class MilpSubsetSolver:
+    """Subset solves with a MILP engine of `solvers.milp` (highs, cbc, scip)."""
+
+    def __init__(self, engine: str, sel: Selection, opts: SolveOptions) -> None:
+        from exactprune.solvers.milp import ENGINES
+
+        self.engine, self.sel, self.opts = engine, sel, opts
+        self.tolerances = ENGINES[engine].tolerances()
+
+    def solve(self, points: list[int], cap: float, start_y: np.ndarray,
+              time_limit: float | None) -> SubsetOutcome:
+        from exactprune.solvers.milp import solve_model
+
+        model = selection_milp(self.sel, points, t_max=cap)
+        start = selection_start(model, self.sel, start_y)
+        res = solve_model(self.engine, model, self.opts, time_limit=time_limit, start=start)
+        slack = selection_slack(self.sel, model, self.tolerances, cap)
+        y = None if res.values is None else res.values[: self.sel.n_columns] > 0.5
+        lower = None
+        if res.bound is not None and math.isfinite(res.bound):
+            lower = res.bound - slack
+        if res.status == "infeasible":
+            lower = cap - slack  # nothing below the cap exists
+        status = res.status if res.status in ("optimal", "infeasible") else (
+            "time_limit" if res.status in ("time_limit", "stopped") else "error")
+        return SubsetOutcome(status, y, lower, slack, list(res.notes))
+
+
+SUBSET_SOLVERS: dict[str, Callable[[str, Selection, SolveOptions], Any]] = {
+    "highs": MilpSubsetSolver, "cbc": MilpSubsetSolver, "scip": MilpSubsetSolver,
+}
+
+
+def run_pruning_exact(engine: str, instance: Any, goal: Goal, opts: SolveOptions) -> RawSolution:
+    """Certified optimum of a neuron/weight pruning instance with engine `engine`.
 
     extra options: formulation ("dictionary", the default; weight pruning only),
     lazy (bool, default True for linf): lazy point generation.
     """
-    from exactprune.solvers.milp import ENGINES, solve_model
-
     if goal.max_kept is not None:
-        raise InputError("max_kept is not supported by the pruning MILP yet")
+        raise InputError("max_kept is not supported by the exact pruning solvers yet")
     formulation = str(opts.extra.get("formulation", "dictionary"))
     if formulation != "dictionary":
         raise InputError(f"unknown pruning formulation {formulation!r} (use dictionary)")
     start_time = time.perf_counter()
     deadline = None if opts.time_limit is None else start_time + opts.time_limit
     sel = build_selection(instance, formulation)
+    subset_solver = SUBSET_SOLVERS[engine](engine, sel, opts)
     lazy = bool(opts.extra.get("lazy", True)) and sel.norm == "linf"
     inc_y, inc_source = _initial_incumbent(instance, sel, opts, opts.time_limit)
     inc_err = sel.error(inc_y)
@@ -122,7 +172,6 @@ def run_pruning_milp(engine: str, instance: Any, goal: Goal, opts: SolveOptions)
     rounds = 0
     notes = [f"incumbent from {inc_source}: {inc_err:.6g}",
              f"selection: {sel.n_columns} columns, {K} points"]
-    engine_obj = ENGINES[engine]
     status = Status.FEASIBLE
     slack = 0.0
     while True:
@@ -131,46 +180,43 @@ def run_pruning_milp(engine: str, instance: Any, goal: Goal, opts: SolveOptions)
             status = Status.TIME_LIMIT
             break
         cap = inc_err * (1 + 1e-9) + 1e-12
-        model = selection_milp(sel, sorted(points), t_max=cap)
-        start = selection_start(model, sel, inc_y)
-        res = solve_model(engine, model, opts, time_limit=remaining, start=start)
+        out = subset_solver.solve(sorted(points), cap, inc_y, remaining)
         rounds += 1
-        slack = selection_slack(sel, model, engine_obj.tolerances(), cap)
-        if res.values is not None:
-            y = res.values[: sel.n_columns] > 0.5
-            err_y = sel.error(y)
+        slack = out.slack
+        if out.y is not None:
+            err_y = sel.error(out.y)
             if err_y < inc_err:
-                inc_y, inc_err = y, err_y
-        if res.bound is not None and math.isfinite(res.bound):
-            lower = max(lower, res.bound - slack)
-        if res.status == "infeasible":
-            # the cap excludes nothing better than the incumbent: the incumbent is optimal
-            lower = max(lower, inc_err - slack)
-        if res.status != "optimal" and res.status != "infeasible":
-            status = Status.TIME_LIMIT if res.status in ("time_limit", "stopped") else \
-                Status.ERROR
-            notes.extend(res.notes)
+                inc_y, inc_err = out.y, err_y
+        if out.lower is not None:
+            lower = max(lower, out.lower)
+        if out.status not in ("optimal", "infeasible"):
+            status = Status.TIME_LIMIT if out.status == "time_limit" else Status.ERROR
+            notes.extend(out.notes)
             break
         if inc_err - lower <= max(REL_CERTIFY * inc_err, ABS_CERTIFY):
             status = Status.OPTIMAL
             break
-        if not lazy or res.values is None:
-            status = Status.FEASIBLE
+        if not lazy or out.y is None:
             notes.append(f"engine optimum not certifiable: gap {inc_err - lower:.3g} above "
-                         f"the tolerance slack {slack:.3g}")
+                         f"the certifiable tolerance (engine slack {slack:.3g})")
             break
-        errs = sel.errors(res.values[: sel.n_columns] > 0.5)
-        fresh = [int(k) for k in np.argsort(-errs) if int(k) not in points]
-        if not fresh:
-            status = Status.FEASIBLE
-            notes.append("no point left to add but the gap remains (tolerances)")
+        errs = sel.errors(out.y)
+        on_subset = float(errs[sorted(points)].max())
+        if float(errs.max()) <= on_subset * (1 + 1e-12) + 1e-15:
+            # the new mask's worst point is already in the subset: more points cannot raise
+            # the bound; what is left is the engine's tolerance
+            notes.append(f"subset optimum holds on all points, but the gap "
+                         f"{inc_err - lower:.3g} exceeds the certifiable tolerance "
+                         f"(engine slack {slack:.3g})")
             break
+        fresh = [int(k) for k in np.argsort(-errs) if int(k) not in points
+                 and errs[k] > on_subset]
         points.update(fresh[:POINTS_PER_ROUND])
     mask = sel.mask_from_choice(inc_y)
     eval_tol = instance.evaluation_tolerance()
     stats = {"rounds": rounds, "points_used": len(points), "columns": sel.n_columns,
              "slack": slack, "engine": engine}
-    notes.append(f"{rounds} MILP rounds on {len(points)} of {K} points (lazy={lazy})")
+    notes.append(f"{rounds} solver rounds on {len(points)} of {K} points (lazy={lazy})")
     lower_bound = max(0.0, lower - eval_tol)
     if status is Status.OPTIMAL:
         tol = max(0.0, inc_err - lower) + 2 * eval_tol

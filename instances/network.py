@@ -1,0 +1,234 @@
+"""Bias-free two-layer ReLU networks: g(x) = act_out( Σ_i v_i · relu(w_i · x) ).
+
+`TwoLayerNet` holds the first-layer weights W (shape (n, d): row i is w_i, the input weights
+of hidden unit i), the output weights v (shape (n,)) and the output activation
+("identity" or "relu"). There are no biases anywhere. A target "single neuron" relu(w*·x)
+is the net with one hidden unit, W = [w*], v = [1], act_out = identity
+(`TwoLayerNet.single_neuron`).
+
+All arrays are float64, finite and read-only; a bad shape, a NaN or an unknown activation
+raises `InputError` with one clear message.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from exactprune.instances.errors import InputError
+
+ACTIVATIONS: tuple[str, ...] = ("identity", "relu")
+"""Allowed output activations."""
+
+UNIT_ROUNDOFF: float = 2.0**-53
+"""u, the unit roundoff of float64 (round to nearest)."""
+
+
+def gamma(m: int) -> float:
+    """Higham's γ_m = m·u / (1 − m·u): a float64 sum of m products errs by <= γ_m·Σ|terms|."""
+    mu = m * UNIT_ROUNDOFF
+    if mu >= 0.5:
+        raise InputError(f"too many terms ({m}) for a float64 rounding bound")
+    return mu / (1.0 - mu)
+
+
+def float_array(raw: Any, name: str, ndim: int) -> np.ndarray:
+    """`raw` as a finite, read-only float64 array with `ndim` dimensions, or InputError.
+
+    Accepts numpy arrays and (nested) lists/tuples of real numbers; rejects booleans,
+    strings, ragged lists, complex numbers, NaN and infinities.
+    """
+    if isinstance(raw, np.ndarray):
+        arr = raw
+    else:
+        if not isinstance(raw, list | tuple):
+            raise InputError(f"{name} must be a (nested) list of numbers, got {type(raw).__name__}")
+        try:
+            arr = np.asarray(raw)
+        except (ValueError, TypeError):
+            raise InputError(f"{name} must be a rectangular (nested) list of numbers") from None
+        rows = raw if ndim == 1 else [r for r in raw if isinstance(r, list | tuple)]
+        flat = rows if ndim == 1 else [x for r in rows for x in r]
+        if any(isinstance(x, bool) for x in flat):
+            raise InputError(f"{name} must contain only real numbers, found a boolean")
+    if arr.dtype == bool or not (
+        np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)
+    ):
+        raise InputError(f"{name} must contain only real numbers (got dtype {arr.dtype})")
+    if arr.size == 0:
+        raise InputError(f"{name} must not be empty (got shape {arr.shape})")
+    if arr.ndim != ndim:
+        want = {1: "a list of numbers", 2: "a list of equal-length lists of numbers"}[ndim]
+        raise InputError(f"{name} must be {want} (an array of {ndim} dimensions), "
+                         f"got shape {arr.shape}")
+    try:
+        arr = np.array(arr, dtype=np.float64)
+    except (ValueError, TypeError):
+        raise InputError(f"{name} must contain only real numbers") from None
+    if not np.all(np.isfinite(arr)):
+        raise InputError(f"{name} contains NaN or infinite values")
+    arr.setflags(write=False)
+    return arr
+
+
+def relu(z: np.ndarray) -> np.ndarray:
+    """Elementwise max(z, 0) (exact in floating point)."""
+    return np.maximum(z, 0.0)
+
+
+@dataclass(frozen=True, eq=False)
+class TwoLayerNet:
+    """g(x) = act_out( Σ_i v_i · relu(w_i · x) ), bias-free, x in R^d.
+
+    hidden_weights: W, shape (n, d), n >= 1 hidden units, d >= 1 inputs;
+    output_weights: v, shape (n,); output_activation: "identity" or "relu".
+    Arrays are converted to read-only float64 and checked finite on construction.
+    """
+
+    hidden_weights: np.ndarray
+    output_weights: np.ndarray
+    output_activation: str = "identity"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(
+            self, "hidden_weights", float_array(self.hidden_weights, "hidden_weights", 2)
+        )
+        object.__setattr__(
+            self, "output_weights", float_array(self.output_weights, "output_weights", 1)
+        )
+        self.validate()
+
+    # -- shape -------------------------------------------------------------------------
+    @property
+    def n(self) -> int:
+        """Number of hidden units."""
+        return int(self.hidden_weights.shape[0])
+
+    @property
+    def d(self) -> int:
+        """Input dimension."""
+        return int(self.hidden_weights.shape[1])
+
+    def validate(self) -> None:
+        """Raise InputError unless shapes agree, n, d >= 1, values finite, activation known."""
+        if not isinstance(self.output_activation, str) or (
+            self.output_activation not in ACTIVATIONS
+        ):
+            raise InputError(
+                f"unknown output_activation {self.output_activation!r} "
+                f"(known: {', '.join(ACTIVATIONS)})"
+            )
+        n, d = self.hidden_weights.shape
+        if n == 0:
+            raise InputError("hidden_weights must have at least one hidden unit (row)")
+        if d == 0:
+            raise InputError("hidden_weights must have at least one input (column)")
+        if self.output_weights.shape != (n,):
+            raise InputError(
+                f"output_weights must have one entry per hidden unit: expected shape ({n},), "
+                f"got {self.output_weights.shape}"
+            )
+        if not (np.all(np.isfinite(self.hidden_weights))
+                and np.all(np.isfinite(self.output_weights))):
+            raise InputError("network weights must be finite")
+
+    @classmethod
+    def single_neuron(cls, w: Any) -> TwoLayerNet:
+        """The target relu(w·x) as a net: one hidden unit, W = [w], v = [1], identity output."""
+        vec = float_array(w, "target weights", 1)
+        return cls(hidden_weights=vec[None, :], output_weights=np.ones(1),
+                   output_activation="identity")
+
+    # -- evaluation --------------------------------------------------------------------
+    def _check_points(self, points: Any) -> np.ndarray:
+        pts = float_array(points, "points", 2)
+        if pts.shape[1] != self.d:
+            raise InputError(f"points must have shape (K, {self.d}), got {pts.shape}")
+        return pts
+
+    def hidden_activations(self, points: Any) -> np.ndarray:
+        """relu(X W^T): shape (K, n), entry (k, i) = relu(w_i · x_k). points: shape (K, d)."""
+        pts = self._check_points(points)
+        return relu(pts @ self.hidden_weights.T)
+
+    def forward(self, points: Any) -> np.ndarray:
+        """g(x_k) for every row x_k of `points` (shape (K, d)); returns shape (K,), float64."""
+        out = self.hidden_activations(points) @ self.output_weights
+        return relu(out) if self.output_activation == "relu" else out
+
+    def masked(self, weight_mask: Any = None, unit_mask: Any = None) -> TwoLayerNet:
+        """The pruned net: W ∘ weight_mask (n×d 0/1) and v ∘ unit_mask (n 0/1); None keeps all.
+
+        Cut weights become exact zeros, so the pruned net computes exactly what the masked
+        sum computes (a zero term adds nothing to a float64 sum).
+        """
+        w = self.hidden_weights
+        v = self.output_weights
+        if weight_mask is not None:
+            m = np.asarray(weight_mask, dtype=bool)
+            if m.shape != w.shape:
+                raise InputError(f"weight mask must have shape {w.shape}, got {m.shape}")
+            w = np.where(m, w, 0.0)
+        if unit_mask is not None:
+            u = np.asarray(unit_mask, dtype=bool)
+            if u.shape != v.shape:
+                raise InputError(f"unit mask must have shape {v.shape}, got {u.shape}")
+            v = np.where(u, v, 0.0)
+        return TwoLayerNet(w, v, self.output_activation)
+
+    def abs_bound(self, points: Any) -> np.ndarray:
+        """B_k = Σ_i |v_i| Σ_j |W_ij x_kj| for each point (shape (K,)).
+
+        |g(x_k)| <= B_k for every pruning of this net, and B_k scales the float64 rounding
+        error of `forward` (see `forward_error_bound`).
+        """
+        pts = self._check_points(points)
+        with np.errstate(over="ignore"):  # overflow shows as inf, which callers reject
+            return (np.abs(pts) @ np.abs(self.hidden_weights).T) @ np.abs(self.output_weights)
+
+    def forward_error_bound(self, points: Any) -> np.ndarray:
+        """Per-point bound on |forward(x_k) − g(x_k)| (float64 vs exact), valid for every pruning.
+
+        A float64 dot product of m terms errs by at most γ_m·Σ|terms| in any summation order
+        (FMA only helps); relu is exact and 1-Lipschitz. Pre-activations err by <= γ_d·A_ki,
+        A_ki = Σ_j |W_ij x_kj|, and the output sum by <= (γ_n(1+γ_d) + γ_d)·Σ_i |v_i| A_ki
+        <= γ_{n+d}·B_k. We return γ_{n+d+1}·B_k (one extra unit of slack for the bound's own
+        rounding, inflated by a factor 1 + 2^-40) plus 1e-300 for underflow to subnormals.
+        Pruning only removes terms, so it holds for every mask.
+        """
+        scale = gamma(self.n + self.d + 1) * (1.0 + 2.0**-40)
+        return self.abs_bound(points) * scale + 1e-300
+
+    # -- JSON --------------------------------------------------------------------------
+    def to_json(self) -> dict[str, Any]:
+        """{"hidden_weights": n×d list, "output_weights": n list, "output_activation": str}."""
+        return {
+            "hidden_weights": self.hidden_weights.tolist(),
+            "output_weights": self.output_weights.tolist(),
+            "output_activation": self.output_activation,
+        }
+
+    @classmethod
+    def from_json(cls, data: Any, name: str = "network") -> TwoLayerNet:
+        """Build from the dict written by `to_json`; InputError on anything malformed.
+
+        output_activation defaults to "identity" when absent.
+        """
+        if not isinstance(data, dict):
+            raise InputError(f"{name} must be a JSON object with hidden_weights, output_weights")
+        for key in ("hidden_weights", "output_weights"):
+            if key not in data:
+                raise InputError(f"{name} is missing the field {key!r}")
+        try:
+            return cls(
+                hidden_weights=float_array(data["hidden_weights"], f"{name}.hidden_weights", 2),
+                output_weights=float_array(data["output_weights"], f"{name}.output_weights", 1),
+                output_activation=data.get("output_activation", "identity"),
+            )
+        except InputError as exc:
+            msg = str(exc)
+            if not msg.startswith(name):
+                msg = f"{name}: {msg}"
+            raise InputError(msg) from None
+

@@ -1,0 +1,196 @@
+"""Seeded random neuron-pruning and weight-pruning instances.
+
+Defaults, and why: first-layer weights W ~ Normal(0, 1) entries and output weights
+v ~ Uniform[-1, 1], the setting of the structured-vs-unstructured pruning papers we reproduce
+(see SCIENCE.md §2: their exact distributions are unknown, so both are parameters:
+weight_dist "uniform" means Uniform[-1, 1] entries, output_dist "normal" means Normal(0, 1)).
+The target is a single neuron relu(w*·x) with w* a unit vector: `target_weights` (normalised),
+or `target_angle` a (d = 2 only: w* = (cos a, sin a)), or seeded uniform on the sphere.
+
+Random streams: `numpy.random.SeedSequence(seed).spawn(4)` gives independent children for
+(0) W, (1) v, (2) the target, (3) the points, so changing the number or domain of points,
+the target, or one distribution never changes the other draws for the same seed. W is drawn
+row by row (shape (width, d)) and v in order, so the net of width n is the first n units of
+the net of width n' > n with the same seed and distributions (nested widths). The parameters
+and the seed are recorded under the instance's "generator".
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+from exactprune.instances.errors import InputError
+from exactprune.instances.network import ACTIVATIONS, TwoLayerNet, float_array
+from exactprune.instances.points import domain_points
+from exactprune.instances.pruning import (
+    DOMAINS,
+    NORMS,
+    NeuronPruningInstance,
+    WeightPruningInstance,
+)
+
+WEIGHT_DISTS: tuple[str, ...] = ("normal", "uniform")
+"""First-layer weight distributions: Normal(0, 1), Uniform[-1, 1]."""
+OUTPUT_DISTS: tuple[str, ...] = ("uniform", "normal")
+"""Output weight distributions: Uniform[-1, 1], Normal(0, 1)."""
+
+GENERATOR_NAME = "two_layer_relu_random"
+
+
+def _pos_int(val: Any, name: str) -> int:
+    if isinstance(val, bool) or not isinstance(val, int | np.integer) or val < 1:
+        raise InputError(f"{name} must be a positive integer, got {val!r}")
+    return int(val)
+
+
+def _draw(rng: np.random.Generator, dist: str, size: Any) -> np.ndarray:
+    if dist == "normal":
+        return rng.standard_normal(size)
+    return rng.uniform(-1.0, 1.0, size)
+
+
+def _target_vector(
+    d: int, rng: np.random.Generator, target_weights: Any, target_angle: Any
+) -> np.ndarray:
+    if target_weights is not None and target_angle is not None:
+        raise InputError("give target_weights or target_angle, not both")
+    if target_angle is not None:
+        if d != 2:
+            raise InputError(f"target_angle needs d = 2, got d = {d}")
+        if isinstance(target_angle, bool) or not isinstance(target_angle, int | float) or (
+            not math.isfinite(target_angle)
+        ):
+            raise InputError(f"target_angle must be a finite number, got {target_angle!r}")
+        return np.array([math.cos(target_angle), math.sin(target_angle)])
+    if target_weights is not None:
+        w = float_array(target_weights, "target_weights", 1)
+        if w.shape != (d,):
+            raise InputError(f"target_weights must have {d} entries, got {w.shape[0]}")
+        norm = float(np.linalg.norm(w))
+        if norm == 0.0:
+            raise InputError("target_weights must not be all zero")
+        return w / norm
+    w = rng.standard_normal(d)
+    while not np.linalg.norm(w) > 0.0:  # probability zero
+        w = rng.standard_normal(d)
+    return w / np.linalg.norm(w)
+
+
+def _generate(
+    cls: type,
+    d: int,
+    width: int,
+    points: Any,
+    seed: int,
+    domain: str | None,
+    weight_dist: str,
+    output_dist: str,
+    output_activation: str,
+    target_weights: Any,
+    target_angle: Any,
+    norm: str,
+) -> Any:
+    d = _pos_int(d, "d")
+    width = _pos_int(width, "width")
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        raise InputError(f"seed must be a non-negative integer, got {seed!r}")
+    seed = int(seed)
+    if weight_dist not in WEIGHT_DISTS:
+        raise InputError(f"unknown weight_dist {weight_dist!r} (known: {', '.join(WEIGHT_DISTS)})")
+    if output_dist not in OUTPUT_DISTS:
+        raise InputError(f"unknown output_dist {output_dist!r} (known: {', '.join(OUTPUT_DISTS)})")
+    if output_activation not in ACTIVATIONS:
+        raise InputError(f"unknown output_activation {output_activation!r} "
+                         f"(known: {', '.join(ACTIVATIONS)})")
+    if norm not in NORMS:
+        raise InputError(f"unknown norm {norm!r} (known: {', '.join(NORMS)})")
+    if domain is not None and domain not in DOMAINS:
+        raise InputError(f"unknown domain {domain!r} (known: {', '.join(DOMAINS)})")
+
+    s_w, s_v, s_t, s_p = np.random.SeedSequence(seed).spawn(4)
+    hidden = _draw(np.random.default_rng(s_w), weight_dist, (width, d))
+    output = _draw(np.random.default_rng(s_v), output_dist, width)
+    w_star = _target_vector(d, np.random.default_rng(s_t), target_weights, target_angle)
+
+    if isinstance(points, bool):
+        raise InputError(f"points must be a positive integer or a (K, {d}) array, got {points!r}")
+    if isinstance(points, int | np.integer):
+        k = _pos_int(points, "points")
+        if domain is None:
+            raise InputError("domain must be sphere, cube or gaussian when points is a count")
+        pts = domain_points(domain, d, k, int(np.random.default_rng(s_p).integers(2**63)))
+        points_param: Any = k
+    else:
+        pts = float_array(points, "points", 2)
+        points_param = "given"
+
+    params = {
+        "name": GENERATOR_NAME,
+        "seed": seed,
+        "d": d,
+        "width": width,
+        "points": points_param,
+        "domain": domain,
+        "weight_dist": weight_dist,
+        "output_dist": output_dist,
+        "output_activation": output_activation,
+        "target_weights": None if target_weights is None else [float(x) for x in
+                                                              np.ravel(target_weights)],
+        "target_angle": None if target_angle is None else float(target_angle),
+        "norm": norm,
+    }
+    return cls(
+        network=TwoLayerNet(hidden, output, output_activation),
+        target=TwoLayerNet.single_neuron(w_star),
+        points=pts,
+        norm=norm,
+        domain=domain,
+        generator=params,
+    )
+
+
+def generate_neuron_pruning(
+    d: int,
+    width: int,
+    points: int | Any,
+    seed: int = 0,
+    *,
+    domain: str | None = "sphere",
+    weight_dist: str = "normal",
+    output_dist: str = "uniform",
+    output_activation: str = "identity",
+    target_weights: Any = None,
+    target_angle: float | None = None,
+    norm: str = "linf",
+) -> NeuronPruningInstance:
+    """A random `NeuronPruningInstance`: prune a random width-`width` net to fit relu(w*·x).
+
+    d: input dimension; width: hidden units n; points: a count K (drawn from `domain` with the
+    points stream; for the sphere with d = 1 at most 2 points, see instances.points) or a
+    (K, d) array used as given (then `domain` may be None; if named, the points must lie in
+    it); seed: non-negative integer. Other parameters: see the module docstring.
+    """
+    return _generate(NeuronPruningInstance, d, width, points, seed, domain, weight_dist,
+                     output_dist, output_activation, target_weights, target_angle, norm)
+
+
+def generate_weight_pruning(
+    d: int,
+    width: int,
+    points: int | Any,
+    seed: int = 0,
+    *,
+    domain: str | None = "sphere",
+    weight_dist: str = "normal",
+    output_dist: str = "uniform",
+    output_activation: str = "identity",
+    target_weights: Any = None,
+    target_angle: float | None = None,
+    norm: str = "linf",
+) -> WeightPruningInstance:
+    """A random `WeightPruningInstance`; same parameters and the same draws as
+    `generate_neuron_pruning` (same seed -> same network, target and points)."""
+    return _generate(WeightPruningInstance, d, width, points, seed, domain, weight_dist,
+                     output_dist, output_activation, target_weights, target_angle, norm)
