@@ -1,0 +1,152 @@
+"""Subset-sum as a MILP (`MilpModel`), the tolerance slack of its bound, and start values.
+
+min_error goal (optionally with a budget k = max_kept):
+    variables  m_i ∈ {0,1} (i = 0..n−1, the keep-mask; names m_0..m_{n−1}),
+               e ∈ [0, U] continuous (the error; U = 1 + 2(Σ|x_i| + |z|), never binding,
+               even after the 12-digit rounding of an LP file)
+    minimise   e
+    rows       over:   Σ x_i m_i − e <= z        (e >= Σ x_i m_i − z)
+               under:  Σ x_i m_i + e >= z        (e >= z − Σ x_i m_i)
+               budget: Σ m_i <= k                (only with max_kept)
+    At an optimum e = |Σ x_i m_i − z|, so the optimum is the best error.
+
+sparsest goal (error tolerance eps):
+    variables  m_i ∈ {0,1}
+    minimise   Σ m_i
+    rows       window: z − eps <= Σ x_i m_i <= z + eps   (bounds rounded outwards by one ulp,
+                                                         so the row never excludes a mask
+                                                         whose exact error is <= eps)
+
+The solver sees these numbers with tolerances (DESIGN.md, numerics policy); `subset_sum_slack`
+turns a backend's `SolverTolerances` into the absolute slack T of the objective.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from exactprune.formulations.linear import (
+    INF,
+    GoalLike,
+    MilpModel,
+    SolverTolerances,
+    tolerance_slack,
+)
+from exactprune.instances.errors import InputError
+from exactprune.instances.subset_sum import SubsetSumInstance
+
+
+def _objective_name(goal: GoalLike | None) -> str:
+    if goal is None:
+        return "min_error"
+    name = str(getattr(goal, "objective", "min_error"))
+    if name not in ("min_error", "sparsest"):
+        raise InputError(f"unknown objective {name!r} for a subset-sum MILP")
+    return name
+
+
+def error_upper_bound(instance: SubsetSumInstance) -> float:
+    """U = 1 + 2(Σ|x_i| + |z|): far above the error of every mask (at most Σ|x_i| + |z|)."""
+    total = math.fsum([*np.abs(instance.values).tolist(), abs(instance.target)])
+    return 1.0 + 2.0 * total
+
+
+def subset_sum_model(instance: SubsetSumInstance, goal: GoalLike | None = None) -> MilpModel:
+    """The MILP of `instance` for `goal` (min_error, optionally max_kept; or sparsest with eps).
+
+    Variable order: m_0..m_{n−1} (the mask, `mask_variables`), then e for min_error.
+    """
+    n = instance.n
+    x = [float(v) for v in instance.values]
+    z = float(instance.target)
+    mask_idx = list(range(n))
+    names = [f"m_{i}" for i in range(n)]
+    objective = _objective_name(goal)
+    if objective == "sparsest":
+        eps = getattr(goal, "eps", None)
+        if eps is None or not math.isfinite(float(eps)) or float(eps) < 0:
+            raise InputError("the sparsest objective needs a finite eps >= 0")
+        eps = float(eps)
+        lo = math.nextafter(z - eps, -INF)
+        hi = math.nextafter(z + eps, INF)
+        return MilpModel.from_rows(
+            var_names=names,
+            lower=np.zeros(n),
+            upper=np.ones(n),
+            integer=np.ones(n, dtype=bool),
+            objective=np.ones(n),
+            rows=[(mask_idx, x, lo, hi, "window")],
+            mask_variables=mask_idx,
+            name="subset_sum_sparsest",
+        )
+    e = n
+    rows: list[tuple[list[int], list[float], float, float, str]] = [
+        ([*mask_idx, e], [*x, -1.0], -INF, z, "over"),
+        ([*mask_idx, e], [*x, 1.0], z, INF, "under"),
+    ]
+    max_kept = getattr(goal, "max_kept", None) if goal is not None else None
+    if max_kept is not None:
+        rows.append((mask_idx, [1.0] * n, -INF, float(max_kept), "budget"))
+    objective_coef = np.zeros(n + 1)
+    objective_coef[e] = 1.0
+    return MilpModel.from_rows(
+        var_names=[*names, "e"],
+        lower=np.zeros(n + 1),
+        upper=np.array([*([1.0] * n), error_upper_bound(instance)]),
+        integer=np.array([True] * n + [False]),
+        objective=objective_coef,
+        rows=rows,
+        mask_variables=mask_idx,
+        name="subset_sum_min_error",
+    )
+
+
+def subset_sum_slack(
+    instance: SubsetSumInstance, goal: GoalLike | None, tol: SolverTolerances
+) -> float:
+    """The absolute slack T of the objective for a solver running with tolerances `tol`.
+
+    With S = Σ|x_i|, Z = |z|, n values (see `tolerance_slack` for the terms, safety factor 10):
+    min_error: row duals sum to at most 2 (+ max|x_i| for the budget row), rows scaled by
+      1 + S + Z, box size n + U (the m_i and e ranges), integrality acts through S.
+    sparsest: the count objective; a tolerant feasible region is a relaxation, so feasibility
+      does not enter; box size n, integrality acts through n. The caller rounds the count
+      bound up to an integer after subtracting max(T, 1e-6).
+    """
+    x = np.abs(instance.values)
+    s = math.fsum(x.tolist())
+    z = abs(instance.target)
+    n = instance.n
+    if _objective_name(goal) == "sparsest":
+        return tolerance_slack(
+            tol, dual_norm=0.0, row_scale=0.0, box_size=float(n), integer_scale=float(n),
+            data_scale=0.0, n_entries=n, objective_scale=float(n), include_feasibility=False,
+        )
+    budget = goal is not None and getattr(goal, "max_kept", None) is not None
+    return tolerance_slack(
+        tol,
+        dual_norm=2.0 + (float(x.max()) if budget else 0.0),
+        row_scale=1.0 + s + z,
+        box_size=n + error_upper_bound(instance),
+        integer_scale=s,
+        data_scale=s + z,
+        n_entries=3 * n + 2,
+        objective_scale=s + z,
+    )
+
+
+def subset_sum_start_values(
+    instance: SubsetSumInstance, goal: GoalLike | None, mask: Any
+) -> np.ndarray:
+    """Values of every model variable for the keep-mask `mask` (a MIP start / hint).
+
+    For min_error, e is the mask's error rounded up by one ulp, so the start is feasible.
+    """
+    m = instance.check_mask(mask).astype(np.float64)
+    if _objective_name(goal) == "sparsest":
+        return m
+    err = math.nextafter(float(instance.evaluate(m.astype(bool))), INF)
+    return np.array([*m.tolist(), err])

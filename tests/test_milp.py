@@ -1,0 +1,410 @@
+"""MILP backends (cbc, highs, scip), the neutral MilpModel, and MPS/LP export.
+
+Every check runs the real solvers on small instances and compares with independent oracles:
+`bruteforce` (exhaustive, exact re-check) for n <= 12, `mitm` for n = 30, and plain
+enumeration of all integer points for the generic converter tests.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import os
+import re
+import subprocess
+import sys
+import warnings
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+from exactprune.formulations.export import build_model, export_model
+from exactprune.formulations.linear import (
+    MilpModel,
+    to_highs,
+    to_ortools,
+    to_pulp_with_vars,
+)
+from exactprune.formulations.subset_sum_milp import subset_sum_model
+from exactprune.instances import InputError, SubsetSumInstance, generate_subset_sum
+from exactprune.solvers import Goal, Status, get_backend, solve
+from exactprune.solvers.milp import ENGINES, parse_cbc_log, solve_model
+from exactprune.solvers.result import SolveOptions
+
+BACKENDS = ["cbc", "highs", "scip"]
+
+
+def _require(name: str) -> None:
+    if not get_backend(name).available():
+        pytest.skip(f"{name} is not available here")
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    _require(request.param)
+    return request.param
+
+
+def _cases() -> list[tuple[SubsetSumInstance, dict]]:
+    """40 min_error instances (n = 4..12), 10 with max_kept, 14 sparsest (some infeasible, some
+    with eps exactly at / one ulp below a mask's error), 3 with near-duplicate values."""
+    cases: list[tuple[SubsetSumInstance, dict]] = []
+    for seed in range(40):
+        cases.append((generate_subset_sum(4 + seed % 9, seed=seed), {}))
+    for seed in range(10):
+        n = 6 + seed % 7
+        cases.append((generate_subset_sum(n, seed=100 + seed), {"max_kept": 1 + seed % 4}))
+    for seed in range(8):
+        eps = [0.05, 0.01, 1e-3, 1e-13][seed % 4]  # 1e-13: infeasible unless a lucky hit
+        cases.append((generate_subset_sum(5 + seed, seed=200 + seed),
+                      {"objective": "sparsest", "eps": eps}))
+    for seed in range(3):
+        inst = generate_subset_sum(9, seed=300 + seed)
+        best = solve(inst, "bruteforce", objective="sparsest", eps=0.02)
+        t = float(inst.exact_error(best.mask))
+        for eps in (t, math.nextafter(t, 0.0)):
+            cases.append((inst, {"objective": "sparsest", "eps": eps}))
+    rng = np.random.default_rng(7)
+    for k in range(3):
+        base = rng.uniform(-1, 1, 4)
+        values = np.concatenate([base, base + (0.0, 1e-10, 3e-9)[k], rng.uniform(-1, 1, 2)])
+        cases.append((SubsetSumInstance(values=values, target=float(rng.uniform(-1, 1))), {}))
+    return cases
+
+
+CASES = _cases()
+
+
+def _check_against_oracle(inst: SubsetSumInstance, res, ref) -> list[str]:
+    """Problems with `res` compared with the exact oracle result `ref` (empty: fine)."""
+    bad: list[str] = []
+    if res.certified:
+        if res.status != ref.status:
+            bad.append(f"certified {res.status} but the oracle says {ref.status}")
+        elif res.objective != ref.objective:  # tolerance 0: exact equality
+            bad.append(f"certified objective {res.objective!r} != oracle {ref.objective!r}")
+        if res.tolerance not in (0.0, None):
+            bad.append(f"certified with tolerance {res.tolerance}")
+    else:
+        if res.status is Status.OPTIMAL:
+            bad.append("status optimal without a certificate")
+        if res.status is Status.INFEASIBLE:
+            bad.append("status infeasible without a certificate")
+        if res.objective is not None and ref.objective is not None:
+            if res.objective < ref.objective - 1e-15:
+                bad.append(f"objective {res.objective!r} beats the optimum {ref.objective!r}")
+    if res.mask is not None and res.error != inst.evaluate(res.mask):
+        bad.append("reported error is not the mask's own error")
+    if res.bound is not None and ref.objective is not None and res.bound > ref.objective:
+        bad.append(f"bound {res.bound!r} above the true optimum {ref.objective!r}")
+    return bad
+
+
+def test_small_instances_match_bruteforce(backend: str) -> None:
+    failures: list[str] = []
+    certified = 0
+    for k, (inst, goal) in enumerate(CASES):
+        ref = solve(inst, "bruteforce", **goal)
+        assert ref.certified
+        res = solve(inst, backend, **goal)
+        certified += res.certified
+        failures += [f"case {k} (n={inst.n}, {goal}): {p}"
+                     for p in _check_against_oracle(inst, res, ref)]
+    assert not failures, "\n".join(failures)
+    # The certificate must actually work on easy instances, not only be withheld.
+    assert certified >= len(CASES) - 3, f"only {certified}/{len(CASES)} certified"
+
+
+@pytest.mark.parametrize(("n", "seed", "eps"), [(8, 3, 1e-14), (5, 4, 1e-2)])
+def test_sparsest_infeasible_is_certified(backend: str, n: int, seed: int, eps: float) -> None:
+    # (5, 4, 1e-2): CBC 2.10 detects it in preprocessing ("infeasible or unbounded")
+    inst = generate_subset_sum(n, seed=seed)
+    ref = solve(inst, "bruteforce", objective="sparsest", eps=eps)
+    assert ref.status is Status.INFEASIBLE
+    res = solve(inst, backend, objective="sparsest", eps=eps)
+    assert res.status is Status.INFEASIBLE and res.certified and res.mask is None
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_n30_no_false_certificate(backend: str, seed: int) -> None:
+    inst = generate_subset_sum(30, seed=seed)
+    ref = solve(inst, "mitm")
+    res = solve(inst, backend, time_limit=2.0)
+    assert res.objective is None or res.objective >= ref.objective
+    if res.certified:
+        assert res.objective == ref.objective
+    else:
+        assert res.status is not Status.OPTIMAL
+    if res.bound is not None:
+        assert res.bound <= ref.objective
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_n30_no_false_certificate_long(backend: str, seed: int) -> None:
+    inst = generate_subset_sum(30, seed=seed)
+    ref = solve(inst, "mitm")
+    res = solve(inst, backend, time_limit=10.0)
+    assert not (res.certified and ref.objective < res.objective)
+    if res.bound is not None:
+        assert res.bound <= ref.objective
+
+
+def test_time_limit_is_honest(backend: str) -> None:
+    inst = generate_subset_sum(40, seed=11)
+    res = solve(inst, backend, time_limit=0.2)
+    assert res.status in (Status.TIME_LIMIT, Status.FEASIBLE, Status.ERROR)
+    assert not res.certified
+    assert res.wall_time_s < 10.0
+    if res.mask is not None:
+        assert res.objective == inst.evaluate(res.mask)
+    if res.bound is not None:
+        assert res.bound <= solve(inst, "mitm").objective
+
+
+def test_warm_start_is_used_and_never_lost(backend: str) -> None:
+    inst = generate_subset_sum(24, seed=4)
+    ref = solve(inst, "mitm")
+    # Too little time to find the optimum from scratch: the warm start must survive.
+    res = solve(inst, backend, time_limit=0.3, warm_start=ref.mask)
+    assert res.mask is not None and res.objective == ref.objective
+    small = generate_subset_sum(10, seed=4)
+    oracle = solve(small, "bruteforce", max_kept=2)
+    res = solve(small, backend, max_kept=2, warm_start=np.ones(10, dtype=bool))
+    assert any("warm start ignored" in n for n in res.notes)
+    assert res.certified and res.objective == oracle.objective
+
+
+def test_result_records_slack_and_version(backend: str) -> None:
+    inst = generate_subset_sum(8, seed=1)
+    res = solve(inst, backend)
+    assert res.stats["slack_T"] > 0
+    assert res.stats["tolerances"]["abs_gap"] == 0.0
+    assert res.stats["rounds"][0]["status"] == "optimal"
+    assert res.solver_objective is not None
+    assert abs(res.solver_objective - res.objective) < 1e-6
+    pattern = {"cbc": r"^CBC \S+ \(PuLP \S+\)$", "highs": r"^HiGHS \d+\.\d+\.\d+$",
+               "scip": r"^SCIP \S+ \(OR-Tools \S+\)$"}[backend]
+    assert res.solver_version is not None
+    assert re.match(pattern, res.solver_version), res.solver_version
+
+
+def test_highs_and_scip_keep_stdout_clean() -> None:
+    """The CLI prints JSON on stdout: native solver banners/logs must not land there."""
+    code = (
+        "from exactprune.instances import generate_subset_sum\n"
+        "from exactprune.solvers import solve\n"
+        "inst = generate_subset_sum(6, seed=0)\n"
+        "for s in ('highs', 'scip', 'cbc'):\n"
+        "    solve(inst, s)\n"
+        "    solve(inst, s, verbose=True)\n"
+        "print('DONE')\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout == "DONE\n"
+    assert "HiGHS" in out.stderr  # the verbose logs went to stderr
+
+
+# ---- the neutral model and its converters ----------------------------------------------------
+
+
+def _toy_model() -> MilpModel:
+    """max 3a + 2b + c + 0.5y, a,b binary, c integer in [0,3], y continuous in [0, 2.5];
+    rows: 2a + b + c + y <= 4.2 (named cap), 1 <= a + b + c <= 3 (ranged), c − y == −0.5."""
+    return MilpModel.from_rows(
+        var_names=["a", "b", "c", "y"],
+        lower=[0, 0, 0, 0], upper=[1, 1, 3, 2.5], integer=[True, True, True, False],
+        objective=[3, 2, 1, 0.5],
+        rows=[([0, 1, 2, 3], [2, 1, 1, 1], -math.inf, 4.2, "cap"),
+              ([0, 1, 2], [1, 1, 1], 1, 3, "range"),
+              ([2, 3], [1, -1], -0.5, -0.5, "link")],
+        mask_variables=[0, 1], sense="max",
+    )
+
+
+def _toy_optimum() -> float:
+    best = -math.inf
+    for a, b, c in itertools.product((0, 1), (0, 1), range(4)):
+        y = c + 0.5  # from the equality row
+        if y > 2.5 or 2 * a + b + c + y > 4.2 + 1e-12 or not 1 <= a + b + c <= 3:
+            continue
+        best = max(best, 3 * a + 2 * b + c + 0.5 * y)
+    return best
+
+
+def test_converters_solve_the_same_model() -> None:
+    import highspy
+    import pulp
+    from ortools.linear_solver import pywraplp
+
+    model = _toy_model()
+    expected = _toy_optimum()
+    prob, _ = to_pulp_with_vars(model)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        cbc = getattr(pulp, "PULP_CBC_CMD", None) or pulp.COIN_CMD
+        prob.solve(cbc(msg=False))
+    assert pulp.value(prob.objective) == pytest.approx(expected, abs=1e-9)
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    to_highs(model, h)
+    h.run()
+    assert h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+    assert h.getInfo().objective_function_value == pytest.approx(expected, abs=1e-9)
+    s = pywraplp.Solver.CreateSolver("SCIP")
+    if s is not None:
+        to_ortools(model, s)
+        assert s.Solve() == pywraplp.Solver.OPTIMAL
+        assert s.Objective().Value() == pytest.approx(expected, abs=1e-9)
+
+
+@pytest.mark.parametrize("engine", BACKENDS)
+def test_engines_solve_any_model(engine: str) -> None:
+    _require(engine)
+    res = solve_model(engine, _toy_model(), SolveOptions())
+    assert res.status == "optimal"
+    assert _toy_model().objective_value(res.values) == pytest.approx(_toy_optimum(), abs=1e-6)
+    assert res.objective == pytest.approx(_toy_optimum(), abs=1e-6)
+    assert res.bound == pytest.approx(_toy_optimum(), abs=1e-6)  # a max model: upper bound
+    assert list(_toy_model().mask_from_values(res.values).shape) == [2]
+
+
+def test_no_good_row_excludes_exactly_one_mask() -> None:
+    model = subset_sum_model(generate_subset_sum(4, seed=0), Goal())
+    for target in itertools.product((0, 1), repeat=4):
+        idx, coef, lo, hi, _ = model.no_good_row(np.array(target, dtype=bool), "cut")
+        assert hi == math.inf
+        for other in itertools.product((0, 1), repeat=4):
+            activity = sum(c * other[i] for i, c in zip(idx, coef, strict=True))
+            assert (activity >= lo) == (other != target)
+
+
+def test_model_validation() -> None:
+    good = dict(var_names=["a", "b"], lower=[0, 0], upper=[1, 1], integer=[True, True],
+                objective=[1, 1], mask_variables=[0, 1])
+    MilpModel.from_rows(rows=[([0, 1], [1, 1], 0, 1, "r")], **good)
+    with pytest.raises(InputError):
+        MilpModel.from_rows(rows=[([0, 0], [1, 1], 0, 1, "r")], **good)  # variable twice
+    with pytest.raises(InputError):
+        MilpModel.from_rows(rows=[([0, 2], [1, 1], 0, 1, "r")], **good)  # no variable 2
+    with pytest.raises(InputError):
+        MilpModel.from_rows(rows=[([0, 1], [1, 1], 2, 1, "r")], **good)  # lower > upper
+    with pytest.raises(InputError):
+        MilpModel.from_rows(rows=[], **{**good, "integer": [True, False]})  # mask not binary
+    with pytest.raises(InputError):
+        MilpModel.from_rows(rows=[], **{**good, "var_names": ["a", "a"]})
+
+
+def test_subset_sum_model_structure() -> None:
+    inst = generate_subset_sum(5, seed=2)
+    m = subset_sum_model(inst, Goal(max_kept=2))
+    assert m.var_names == ("m_0", "m_1", "m_2", "m_3", "m_4", "e")
+    assert m.row_names == ("over", "under", "budget")
+    # at the optimum of the model e = |x·m − z|: check on every mask with e set that way
+    for bits in itertools.product((0, 1), repeat=5):
+        v = np.array([*bits, 0.0])
+        v[5] = inst.evaluate(np.array(bits, dtype=bool))
+        acts = [float(np.dot(m.row(r)[1], v[m.row(r)[0]])) for r in range(2)]
+        assert acts[0] <= m.row_upper[0] + 1e-12 and acts[1] >= m.row_lower[1] - 1e-12
+    s = subset_sum_model(inst, Goal(objective="sparsest", eps=0.1))
+    assert s.row_lower[0] <= inst.target - 0.1 and s.row_upper[0] >= inst.target + 0.1
+
+
+def test_parse_cbc_log() -> None:
+    done = ("Cbc0001I Search completed - best objective 5.043165939000449e-05, took 1539 "
+            "iterations and 280 nodes (0.07 seconds)\n\nResult - Optimal solution found\n\n"
+            "Objective value:                0.00005043\nEnumerated nodes:               280\n")
+    log = parse_cbc_log(done)
+    assert (log.result, log.objective, log.bound, log.nodes) == (
+        "optimal", 5.043165939000449e-05, 5.043165939000449e-05, 280)
+    gap = "Cbc0011I Exiting as integer gap of 0.25 less than 1e-10 or 0%\n" + done
+    assert parse_cbc_log(gap).bound == pytest.approx(5.043165939000449e-05 - 0.25)
+    part = ("Cbc0005I Partial search - best objective 4.9336813e-06 (best possible "
+            "1.25e-06), took 20838 iterations and 13547 nodes (1.01 seconds)\n\n"
+            "Result - Stopped on time limit\n")
+    log = parse_cbc_log(part)
+    assert log.result == "time_limit" and log.objective == 4.9336813e-06
+    assert 1.25e-06 * (1 - 2e-7) < log.bound < 1.25e-06
+    assert parse_cbc_log("Result - Problem proven infeasible\n").result == "infeasible"
+    assert parse_cbc_log("1 infeasibilities\nProblem is infeasible!\n").result == "infeasible"
+    assert parse_cbc_log("1 infeasibilities\n").result is None
+    pre = "Cgl0000I Cut generators found to be infeasible! (or unbounded)\n" \
+          "Pre-processing says infeasible or unbounded\n"
+    assert parse_cbc_log(pre).result == "infeasible_or_unbounded"
+    assert parse_cbc_log("garbage").bound is None
+
+
+# ---- export ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", ["mps", "lp"])
+@pytest.mark.parametrize("goal", [{}, {"max_kept": 3}])
+def test_export_roundtrip_through_highs(tmp_path, fmt: str, goal: dict) -> None:
+    import highspy
+
+    inst = generate_subset_sum(9, seed=5)
+    path = export_model(inst, Goal(**goal), tmp_path / f"model.{fmt}", fmt)
+    assert path.exists() and sorted(os.listdir(tmp_path)) == [f"model.{fmt}"]
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    assert h.readModel(str(path)) != highspy.HighsStatus.kError
+    assert (h.getNumCol(), h.getNumRow()) == (10, 2 + bool(goal))
+    h.setOptionValue("mip_rel_gap", 0.0)
+    h.setOptionValue("mip_abs_gap", 0.0)
+    h.run()
+    ref = solve(inst, "bruteforce", **goal)
+    assert h.getInfo().objective_function_value == pytest.approx(ref.objective, abs=1e-9)
+    values = h.getSolution().col_value
+    mask = np.zeros(inst.n, dtype=bool)
+    for j in range(h.getNumCol()):
+        name = h.getColName(j)[1]
+        if name.startswith("m_"):
+            mask[int(name[2:])] = values[j] > 0.5
+    assert inst.exact_error(mask) == Fraction(inst.exact_error(ref.mask))
+
+
+def test_export_sparsest_and_errors(tmp_path) -> None:
+    inst = generate_subset_sum(6, seed=1)
+    p = export_model(inst, Goal(objective="sparsest", eps=0.05), tmp_path / "s.lp", "lp")
+    assert "window" in p.read_text()
+    with pytest.raises(InputError):
+        export_model(inst, Goal(), tmp_path / "x.gms", "gms")
+    with pytest.raises(InputError):
+        export_model(inst, Goal(), tmp_path / "missing" / "x.mps", "mps")
+
+    class Other:
+        kind = "no_such_kind"
+
+    with pytest.raises(InputError):
+        build_model(Other(), Goal())
+    assert sorted(os.listdir(tmp_path)) == ["s.lp"]
+
+
+def test_failing_export_leaves_no_file(tmp_path, monkeypatch) -> None:
+    import pulp
+
+    def broken(self, filename, *args, **kwargs):
+        with open(filename, "w") as fh:
+            fh.write("NAME partial\n")
+        raise OSError("disk full (simulated)")
+
+    monkeypatch.setattr(pulp.LpProblem, "writeMPS", broken)
+    inst = generate_subset_sum(5, seed=0)
+    with pytest.raises(OSError):
+        export_model(inst, Goal(), tmp_path / "m.mps", "mps")
+    assert os.listdir(tmp_path) == []
+    (tmp_path / "m.mps").write_text("previous\n")
+    with pytest.raises(OSError):
+        export_model(inst, Goal(), tmp_path / "m.mps", "mps")
+    assert os.listdir(tmp_path) == ["m.mps"]
+    assert (tmp_path / "m.mps").read_text() == "previous\n"
+
+
+def test_engine_registry_lists_three_backends() -> None:
+    assert set(ENGINES) == set(BACKENDS)
+    for name in BACKENDS:
+        b = get_backend(name)
+        assert b.exact and b.max_kept and "subset_sum" in b.kinds
