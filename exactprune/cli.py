@@ -75,6 +75,42 @@ def _cmd_generate_subset_sum(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_generate_pruning(args: argparse.Namespace) -> int:
+    from exactprune.instances import generate_neuron_pruning, generate_weight_pruning
+
+    gen = generate_neuron_pruning if args.kind_name == "neuron-pruning" else \
+        generate_weight_pruning
+    target_weights = None
+    if args.target_weights is not None:
+        try:
+            target_weights = [float(t) for t in args.target_weights.split(",")]
+        except ValueError:
+            raise InputError(f"--target-weights must be comma-separated numbers, got "
+                             f"{args.target_weights!r}") from None
+    inst = gen(args.d, args.width, args.points, args.seed, domain=args.domain,
+               weight_dist=args.weight_dist, output_dist=args.output_dist,
+               output_activation=args.output_activation, target_weights=target_weights,
+               target_angle=args.target_angle, norm=args.norm)
+    _emit_json(inst.to_json(), args.output)
+    return EXIT_OK
+
+
+def _parse_option(text: str) -> tuple[str, Any]:
+    """KEY=VALUE with VALUE read as bool, int, float or string."""
+    if "=" not in text:
+        raise InputError(f"--option takes KEY=VALUE, got {text!r}")
+    key, raw = text.split("=", 1)
+    low = raw.lower()
+    if low in ("true", "false"):
+        return key, low == "true"
+    for conv in (int, float):
+        try:
+            return key, conv(raw)
+        except ValueError:
+            pass
+    return key, raw
+
+
 def _emit_json(data: dict[str, Any], output: str | None) -> None:
     if output is None or output == "-":
         print(instance_io.dumps(data))
@@ -91,7 +127,7 @@ def _cmd_solve(args: argparse.Namespace) -> int:
     from exactprune.solvers import solve
 
     inst = instance_io.load_instance(args.instance)
-    extra: dict[str, Any] = {}
+    extra: dict[str, Any] = dict(_parse_option(o) for o in args.option)
     if args.memory_limit_gb is not None:
         extra["memory_limit_gb"] = args.memory_limit_gb
     warm = None
@@ -178,6 +214,54 @@ def _cmd_export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_certify(args: argparse.Namespace) -> int:
+    inst = instance_io.load_instance(args.instance)
+    data = instance_io.read_json(args.result)
+    mask = inst.mask_from_json(_result_mask(data))
+    claimed = data if isinstance(data, dict) else {}
+    bound = claimed.get("bound") if claimed.get("status") in ("optimal", "feasible",
+                                                               "time_limit") else None
+    if bound is not None and not isinstance(bound, int | float):
+        raise InputError("the result's bound must be a number")
+    out: dict[str, Any] = {"kind": inst.kind, "objective_recomputed": inst.evaluate(mask),
+                           "kept": inst.kept(mask)}
+    if "objective" in claimed and claimed.get("goal", {}).get("objective", "min_error") == \
+            "min_error":
+        out["objective_claimed"] = claimed["objective"]
+        out["objective_matches"] = claimed["objective"] == out["objective_recomputed"]
+    if inst.kind == "subset_sum":
+        out.update(_audit_subset_sum(inst, mask, claimed))
+    else:
+        from exactprune.solvers.bracket import certify_bracket
+
+        out["bracket"] = certify_bracket(inst, mask, bound, args.time_limit).to_json()
+    if args.json:
+        print(instance_io.dumps(out))
+    else:
+        for key, value in out.items():
+            if isinstance(value, dict):
+                for k2, v2 in value.items():
+                    print(f"{key}.{k2:<16} {v2}")
+            else:
+                print(f"{key:<22} {value}")
+    return EXIT_OK
+
+
+def _audit_subset_sum(inst: Any, mask: Any, claimed: dict[str, Any]) -> dict[str, Any]:
+    """Exact error of the mask, and a re-check of a claimed optimum with mitm (n <= 48)."""
+    from exactprune.solvers import solve
+
+    exact = inst.exact_error(mask)
+    out: dict[str, Any] = {"exact_error": f"{exact.numerator}/{exact.denominator}"}
+    if claimed.get("certified") and claimed.get("goal", {}).get("objective") != "sparsest":
+        if inst.n <= 48:
+            ref = solve(inst, "mitm")
+            out["optimum_verified"] = inst.exact_error(ref.mask) == exact
+        else:
+            out["optimum_verified"] = None
+    return out
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     from exactprune.instances import generate_subset_sum
     from exactprune.solvers import solve
@@ -220,9 +304,26 @@ def build_parser() -> argparse.ArgumentParser:
                     help="default: drawn from Uniform[low, high]")
     ss.add_argument("-o", "--output", default=None, help="output file (default: stdout)")
     ss.set_defaults(func=_cmd_generate_subset_sum)
-    for name, register in _SUBCOMMANDS.items():
-        if name.startswith("generate:"):
-            register(gen_sub)
+    for kind in ("neuron-pruning", "weight-pruning"):
+        pp = gen_sub.add_parser(kind, help=f"random two-layer ReLU net and target ({kind})")
+        pp.add_argument("--d", type=_positive_int, required=True, help="input dimension")
+        pp.add_argument("--width", type=_positive_int, required=True, help="hidden units n")
+        pp.add_argument("--points", type=_positive_int, required=True, help="K points")
+        pp.add_argument("--seed", type=_nonneg_int, default=0)
+        pp.add_argument("--domain", choices=["sphere", "cube", "gaussian"], default="sphere")
+        pp.add_argument("--weight-dist", choices=["normal", "uniform"], default="normal",
+                        help="first-layer weights: Normal(0,1) or Uniform[-1,1]")
+        pp.add_argument("--output-dist", choices=["uniform", "normal"], default="uniform",
+                        help="output weights: Uniform[-1,1] or Normal(0,1)")
+        pp.add_argument("--output-activation", choices=["identity", "relu"],
+                        default="identity")
+        pp.add_argument("--target-angle", type=_finite_float, default=None,
+                        help="d = 2: target neuron relu(cos(a) x1 + sin(a) x2)")
+        pp.add_argument("--target-weights", default=None,
+                        help="comma-separated target neuron weights (normalised)")
+        pp.add_argument("--norm", choices=["linf", "l1", "l2"], default="linf")
+        pp.add_argument("-o", "--output", default=None, help="output file (default: stdout)")
+        pp.set_defaults(func=_cmd_generate_pruning, kind_name=kind)
 
     sol = sub.add_parser("solve", help="solve an instance file")
     sol.add_argument("instance")
@@ -236,6 +337,8 @@ def build_parser() -> argparse.ArgumentParser:
     sol.add_argument("--memory-limit-gb", type=_positive_float, default=None,
                      help="memory budget of mitm's table (default 4)")
     sol.add_argument("--verbose", action="store_true", help="pass the solver's log to stderr")
+    sol.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
+                     help="backend option, e.g. lazy=false, formulation=dictionary, restarts=50")
     _add_goal_args(sol)
     sol.set_defaults(func=_cmd_solve)
 
@@ -249,6 +352,15 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("-o", "--output", required=True)
     _add_goal_args(ex)
     ex.set_defaults(func=_cmd_export)
+
+    cert = sub.add_parser("certify", help="recompute a result's numbers; error bracket over "
+                          "the domain for pruning instances")
+    cert.add_argument("instance")
+    cert.add_argument("result", help="a result JSON (exactprune solve -o), or {\"mask\": ...}")
+    cert.add_argument("--time-limit", type=_positive_float, default=None,
+                      help="seconds for the cube MILP")
+    cert.add_argument("--json", action="store_true")
+    cert.set_defaults(func=_cmd_certify)
 
     demo = sub.add_parser("demo", help="generate a small instance and solve it exactly")
     demo.add_argument("--n", type=_positive_int, default=24)

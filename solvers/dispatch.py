@@ -117,7 +117,8 @@ def finalize(
             status, certified, mask = Status.ERROR, False, None
     if mask is not None:
         error = float(instance.evaluate(mask))
-        kept = int(np.count_nonzero(mask))
+        counter = getattr(instance, "kept", None)  # canonical count (pruning: on a path)
+        kept = int(counter(mask)) if counter is not None else int(np.count_nonzero(mask))
         if goal.objective is Objective.SPARSEST:
             objective = float(kept)
             if _exact_error(instance, mask) > Fraction(goal.eps):

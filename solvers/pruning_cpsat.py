@@ -6,7 +6,8 @@ with at most G chosen columns (G = number of units: one column per unit), the sc
 each point differs from 2^p times the real error by at most (G + 1)/2 units, and so does the max
 over points (linf) and the mean (l1). Hence a proven integer bound B gives the real lower bound
 (B − (G + 1)/2)·2^-p, and the scaling's effect on the certificate is stated in the notes.
-The relu output is CP-SAT's exact max(h, 0) constraint: no big-M. p is chosen so that the
+The relu output is CP-SAT's exact max(h, 0) constraint: no big-M. Presolve's inclusion
+reductions are off (OR-Tools 9.15 can certify wrong optima with them, or-tools#5293). p is chosen so that the
 largest |h| stays below 2^40, keeping CP-SAT's LP relaxation well conditioned.
 """
 
@@ -91,6 +92,10 @@ class CpSatSubsetSolver:
         prm.log_search_progress = self.opts.verbose
         prm.relative_gap_limit = 0.0
         prm.absolute_gap_limit = 0.0
+        # OR-Tools 9.15 presolve can certify wrong optima on at-most-one + linear models
+        # (google/or-tools#5293; measured on our subset-sum models, see solvers/cpsat.py):
+        # its inclusion reductions are switched off.
+        prm.presolve_inclusion_work_limit = 0
         if time_limit is not None:
             prm.max_time_in_seconds = max(0.01, time_limit)
         code = solver.Solve(model)

@@ -1,0 +1,84 @@
+"""Certified error brackets: what a mask (and the optimum) achieve over the whole domain.
+
+For a pruning instance with point set S drawn from a domain D and a keep-mask m:
+- `points_error`: the mask's error over S (instance.evaluate);
+- `upper`: a rigorous upper bound on sup_{x∈D} |g_m(x) − f(x)| (solvers.sup_error: exact on
+  d = 1 and on the circle, a MILP bound on the cube, the cube bound — loose — for the sphere
+  in d >= 3). It bounds the best achievable sup error too, since m is one admissible mask;
+- `lower`: a proven lower bound on the best achievable *sup* error over D: the optimum over S
+  (or any proven lower bound on it, e.g. a solver's `bound`), because every mask's sup over S is
+  at most its sup over D. Only meaningful for the linf norm (sup error).
+The honest form of "verifying a width bound" is a curve of [lower, upper] against width.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from exactprune.instances.errors import InputError
+
+
+@dataclass(frozen=True)
+class Bracket:
+    """lower <= best achievable sup error over the domain <= upper (see the module docstring).
+
+    points_error: the mask's error on the instance's points; upper_exact: the upper value is
+    the exact sup (up to stated rounding) rather than a looser bound; upper_method: how it was
+    computed; attained_at: where the mask's error is (nearly) maximal.
+    """
+
+    lower: float | None
+    upper: float | None
+    points_error: float
+    upper_exact: bool
+    upper_method: str
+    domain: str | None
+    norm: str
+    attained_at: list[float] | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def certify_bracket(instance: Any, mask: Any, lower: float | None = None,
+                    time_limit: float | None = None) -> Bracket:
+    """The bracket for `mask` on a neuron/weight pruning instance.
+
+    lower: a proven lower bound on the optimum over the points (a result's `bound`), or None.
+    time_limit: seconds for the cube MILP (d >= 2 cube / sphere d >= 3).
+    """
+    from exactprune.solvers.sup_error import sup_error
+
+    if instance.kind not in ("neuron_pruning", "weight_pruning"):
+        raise InputError(f"brackets are defined for pruning instances, not {instance.kind}")
+    m = instance.check_mask(mask)
+    points_error = float(instance.evaluate(m))
+    notes: list[str] = []
+    if instance.norm != "linf":
+        notes.append(f"norm {instance.norm}: the domain bracket is about the sup (linf) error; "
+                     "lower is omitted")
+        lower = None
+    if lower is not None and lower > points_error:
+        raise InputError(f"the given lower bound {lower} exceeds the mask's own error "
+                         f"{points_error} on the points: it cannot be a valid bound")
+    if instance.domain is None:
+        notes.append("the instance has no domain (user points): no upper bound over a domain")
+        return Bracket(lower, None, points_error, False, "none", None, instance.norm,
+                       notes=notes)
+    net = instance.pruned_network(m)
+    tgt = instance.target
+    sup = sup_error(net.hidden_weights, net.output_weights, net.output_activation,
+                    tgt.hidden_weights, tgt.output_weights, tgt.output_activation,
+                    instance.domain, time_limit=time_limit)
+    notes.append(sup.note)
+    at = None if sup.attained_at is None else np.asarray(sup.attained_at).tolist()
+    upper = float(sup.value)
+    if instance.norm == "linf" and upper < points_error - instance.evaluation_tolerance():
+        notes.append("sup over the domain is below the error on the points: points outside "
+                     "the domain?")
+    return Bracket(lower, upper, points_error, bool(sup.exact), sup.method, instance.domain,
+                   instance.norm, at, notes)
