@@ -1,0 +1,62 @@
+"""Registers the neuron/weight pruning methods, reusing the backend names of subset-sum.
+
+`highs`, `cbc`, `scip` and `cpsat` solve pruning instances through the lazy-point selection
+loop of `solvers.pruning_exact`; `bruteforce` enumerates every mask (`pruning_bruteforce`).
+A backend that already serves subset-sum keeps doing so: its run function dispatches on the
+instance's kind.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from functools import partial
+from typing import Any
+
+from exactprune.solvers import pruning_cpsat  # noqa: F401  (registers the cpsat subset solver)
+from exactprune.solvers import pruning_heuristics  # noqa: F401  (registers the heuristics)
+from exactprune.solvers.pruning_bruteforce import run_pruning_bruteforce
+from exactprune.solvers.pruning_exact import run_pruning_exact
+from exactprune.solvers.registry import (
+    Backend,
+    RunFn,
+    get_backend,
+    register,
+    register_auto_rule,
+)
+from exactprune.solvers.result import Goal, RawSolution, SolveOptions
+
+PRUNING_KINDS = ("neuron_pruning", "weight_pruning")
+
+
+def _dispatch(runs: dict[str, RunFn]) -> RunFn:
+    def run(instance: Any, goal: Goal, opts: SolveOptions) -> RawSolution:
+        return runs[instance.kind](instance, goal, opts)
+
+    return run
+
+
+def extend(name: str, run: RunFn, *, max_kept: bool | None = None) -> Backend:
+    """Make backend `name` also solve the pruning kinds with `run`."""
+    old = get_backend(name)
+    runs = {kind: old.run for kind in old.kinds}
+    runs.update({kind: run for kind in PRUNING_KINDS})
+    new = replace(old, kinds=frozenset(runs), run=_dispatch(runs),
+                  max_kept=old.max_kept if max_kept is None else max_kept)
+    return register(new)
+
+
+for _engine in ("highs", "cbc", "scip", "cpsat"):
+    extend(_engine, partial(run_pruning_exact, _engine))
+extend("bruteforce", run_pruning_bruteforce)
+
+
+def _auto(instance: Any, goal: Goal) -> str:
+    """CP-SAT was the fastest certifying engine on our pruning benchmarks; tiny masks are
+    enumerated."""
+    return "bruteforce" if instance.mask_size <= 12 else "cpsat"
+
+
+for _kind in PRUNING_KINDS:
+    register_auto_rule(_kind, _auto)
+
+__all__ = ["PRUNING_KINDS", "extend", "Backend"]

@@ -1,0 +1,279 @@
+"""The cpsat backend against the exhaustive `bruteforce` oracle, on real CP-SAT solves.
+
+Every certified cpsat result must equal the oracle's exactly (exact rational errors, not floats
+with a tolerance); every bound must be below the oracle's exact optimum; time-limited results
+must carry a mask whose objective is the recomputed one.
+"""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from exactprune.formulations.scaling import integer_scaling
+from exactprune.instances.errors import InputError
+from exactprune.instances.generators import generate_subset_sum
+from exactprune.instances.subset_sum import SubsetSumInstance
+from exactprune.solvers import get_backend, solve
+
+
+def _check_consistent(inst: SubsetSumInstance, res) -> None:
+    """The result's numbers are those of its own mask."""
+    if res.mask is None:
+        assert res.objective is None
+        return
+    assert res.error == inst.evaluate(res.mask)
+    assert res.kept == int(res.mask.sum())
+    if res.goal.objective == "sparsest":
+        assert res.objective == float(res.kept)
+    else:
+        assert res.objective == inst.evaluate(res.mask)
+
+
+def _assert_same_as_oracle(inst: SubsetSumInstance, presolve: bool = False, **goal) -> None:
+    got = solve(inst, "cpsat", presolve=presolve, **goal)
+    ref = solve(inst, "bruteforce", **goal)
+    assert ref.certified
+    _check_consistent(inst, got)
+    assert got.status == ref.status, (got.status, got.notes)
+    assert got.certified, got.notes
+    assert got.tolerance == 0.0
+    if ref.status == "infeasible":
+        assert got.mask is None
+        return
+    assert got.objective == ref.objective
+    if goal.get("objective") == "sparsest":
+        assert got.kept == ref.kept
+        assert inst.exact_error(got.mask) <= Fraction(goal["eps"])
+    else:
+        assert inst.exact_error(got.mask) == inst.exact_error(ref.mask)
+        if goal.get("max_kept") is not None:
+            assert got.kept <= goal["max_kept"]
+    assert got.bound is not None and got.bound <= got.objective
+
+
+# -- >= 60 seeded Uniform[-1,1] instances, every goal --------------------------------------------
+@pytest.mark.parametrize("seed", range(60))
+def test_seeded_instances_match_bruteforce(seed: int) -> None:
+    n = 3 + seed % 10  # n = 3 .. 12
+    inst = generate_subset_sum(n, seed=seed)
+    assert integer_scaling(inst.values, inst.target, bits=60).lossless
+    _assert_same_as_oracle(inst)
+    for k in range(min(n, 5)):  # cardinality budgets 0..4 (the presolve bug needed k >= 2)
+        _assert_same_as_oracle(inst, max_kept=k)
+    opt = solve(inst, "bruteforce").objective
+    # eps: loose, tight, exactly at the optimum's float value (an edge of the band), infeasible.
+    for eps in (0.1, 1e-3, opt, opt / 2):
+        _assert_same_as_oracle(inst, objective="sparsest", eps=eps)
+
+
+def test_infeasible_eps_is_certified_infeasible() -> None:
+    inst = generate_subset_sum(10, seed=123)
+    res = solve(inst, "cpsat", objective="sparsest", eps=1e-12)
+    assert res.status == "infeasible" and res.certified and res.mask is None
+    assert solve(inst, "bruteforce", objective="sparsest", eps=1e-12).status == "infeasible"
+
+
+def test_huge_eps_keeps_nothing_when_the_target_is_close() -> None:
+    inst = generate_subset_sum(8, seed=4, target=0.25)
+    res = solve(inst, "cpsat", objective="sparsest", eps=1e6)
+    assert res.status == "optimal" and res.kept == 0
+
+
+# -- lossy scaling ---------------------------------------------------------------------------------
+def _lossy_instance(seed: int, n: int = 10) -> SubsetSumInstance:
+    """Magnitudes spanning 1e-30 .. 1: tiny values round to 0 at any int64 scale."""
+    rng = np.random.default_rng(seed)
+    mags = 10.0 ** rng.uniform(-30, 0, size=n)
+    values = mags * rng.choice([-1.0, 1.0], size=n)
+    inst = SubsetSumInstance(values, float(rng.uniform(-1, 1)))
+    assert not integer_scaling(inst.values, inst.target, bits=60).lossless
+    return inst
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_lossy_scaling_still_exact(seed: int) -> None:
+    inst = _lossy_instance(seed)
+    res = solve(inst, "cpsat")
+    assert res.status == "optimal", res.notes  # these instances have few exact ties
+    assert not res.stats["lossless_scaling"]
+    assert any("exclusion" in note for note in res.notes)
+    _assert_same_as_oracle(inst)
+    _assert_same_as_oracle(inst, max_kept=2)
+    for eps in (0.3, 0.05):
+        _assert_same_as_oracle(inst, objective="sparsest", eps=eps)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_lossy_sparsest_eps_one_ulp_around_the_optimum(seed: int) -> None:
+    """eps one ulp below / above the exact min error: infeasible / feasible, as the oracle."""
+    inst = _lossy_instance(seed)
+    t_star = inst.exact_error(solve(inst, "bruteforce").mask)
+    below = float(t_star)
+    if Fraction(below) >= t_star:
+        below = math.nextafter(below, 0.0)
+    assert Fraction(below) < t_star
+    _assert_same_as_oracle(inst, objective="sparsest", eps=below)
+    _assert_same_as_oracle(inst, objective="sparsest", eps=math.nextafter(float(t_star), 1.0))
+
+
+def _near_tie_instance() -> SubsetSumInstance:
+    """Zero-sum combinations of the large values plus values of 1e-30..1e-26 that scale to 0:
+    many masks have the same scaled sum 0 but different exact errors around 3e-25."""
+    inst = SubsetSumInstance([0.5, -0.5, 0.375, 0.8125, -0.6875, 1e-30, 3e-28, 2e-26], 3e-25)
+    sc = integer_scaling(inst.values, inst.target, bits=60)
+    assert not sc.lossless and sc.target == 0 and (sc.values[5:] == 0).all()
+    return inst
+
+
+@pytest.mark.parametrize("eps", [1.0e-25, 2.9e-25, 3.1e-25])
+def test_lossy_sparsest_cuts_off_masks_of_the_widened_band(eps: float) -> None:
+    """The widened band holds every mask of scaled sum 0; those with exact error > eps must be
+    cut off (1e-25: all of them, a proven infeasible; 2.9e-25: the empty mask, then 1 kept)."""
+    inst = _near_tie_instance()
+    res = solve(inst, "cpsat", objective="sparsest", eps=eps)
+    if eps < 3e-25:
+        assert res.stats["no_good_cuts"] >= 1
+    _assert_same_as_oracle(inst, objective="sparsest", eps=eps)
+
+
+def test_lossy_min_error_resolves_exact_ties_by_exclusion() -> None:
+    inst = _near_tie_instance()
+    res = solve(inst, "cpsat")
+    assert res.certified and res.stats["no_good_cuts"] >= 1
+    _assert_same_as_oracle(inst)
+    _assert_same_as_oracle(inst, max_kept=2)
+
+
+def test_exclusion_cap_reports_feasible_with_a_valid_bound() -> None:
+    inst = _lossy_instance(1)
+    res = solve(inst, "cpsat", max_exclusions=0)
+    ref = solve(inst, "bruteforce")
+    _check_consistent(inst, res)
+    if res.status == "optimal":  # the first solve alone closed the certificate
+        assert res.objective == ref.objective
+    else:
+        assert res.status == "feasible" and not res.certified
+        assert res.bound is not None and Fraction(res.bound) <= inst.exact_error(ref.mask)
+
+
+def test_int64_headroom_at_the_widest_expression() -> None:
+    """All values positive, target far below: E's range is Σ|X| + |Z|, the model's widest
+    expression; the default 60-bit scale must still validate and solve exactly."""
+    values = [1.0 + 2.0**-52] * 6 + [2.0**-40 * (1.0 + 2.0**-52)]
+    inst = SubsetSumInstance(values, -(6.0 + 3 * 2.0**-52))
+    sc = integer_scaling(inst.values, inst.target, bits=60)
+    assert not sc.lossless and sc.abs_sum.bit_length() >= 59
+    _assert_same_as_oracle(inst)
+    _assert_same_as_oracle(inst, max_kept=3)
+
+
+def test_bits_option_is_validated() -> None:
+    inst = generate_subset_sum(5, seed=0)
+    with pytest.raises(InputError):
+        solve(inst, "cpsat", bits=63)
+    res = solve(inst, "cpsat", bits=30)  # forces a lossy scale: still exact via the certificate
+    assert res.stats["scale_bits"] == 30
+    assert res.objective == solve(inst, "bruteforce").objective
+
+
+# -- property --------------------------------------------------------------------------------------
+finite = st.floats(min_value=-1.0, max_value=1.0, allow_nan=False, allow_infinity=False)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(values=st.lists(finite, min_size=1, max_size=9), target=finite,
+       goal=st.sampled_from(["min_error", "max_kept", "sparsest"]), kmax=st.integers(0, 4),
+       eps_scale=st.floats(min_value=0.0, max_value=3.0))
+def test_property_cpsat_equals_bruteforce(values, target, goal, kmax, eps_scale) -> None:
+    inst = SubsetSumInstance(values, target)
+    if goal == "min_error":
+        kw = {}
+    elif goal == "max_kept":
+        kw = {"max_kept": kmax}
+    else:
+        kw = {"objective": "sparsest",
+              "eps": solve(inst, "bruteforce").objective * eps_scale}
+    got = solve(inst, "cpsat", **kw)
+    ref = solve(inst, "bruteforce", **kw)
+    _check_consistent(inst, got)
+    if got.certified:
+        assert got.status == ref.status
+        assert got.objective == ref.objective
+        if got.mask is not None and goal != "sparsest":
+            assert inst.exact_error(got.mask) == inst.exact_error(ref.mask)
+    else:  # only lossy scaling with many near-ties may stay uncertified
+        assert got.status in ("feasible", "error"), got.notes
+        assert not got.stats["lossless_scaling"]
+    if got.bound is not None and ref.objective is not None:
+        if goal == "sparsest":
+            assert got.bound <= ref.objective
+        else:
+            assert Fraction(got.bound) <= inst.exact_error(ref.mask)
+
+
+# -- limits, threads, warm start -------------------------------------------------------------------
+def test_time_limit_returns_incumbent_not_optimal() -> None:
+    inst = generate_subset_sum(44, seed=0)
+    res = solve(inst, "cpsat", time_limit=0.3)
+    assert res.status == "time_limit"
+    assert not res.certified
+    assert res.mask is not None
+    assert res.objective == inst.evaluate(res.mask)
+    assert res.bound is not None and res.bound <= res.objective
+    assert res.wall_time_s < 5.0
+
+
+def test_time_limit_with_budget_keeps_budget() -> None:
+    inst = generate_subset_sum(44, seed=1)
+    res = solve(inst, "cpsat", time_limit=0.3, max_kept=4)
+    assert res.status == "time_limit" and res.mask is not None and res.kept <= 4
+    assert res.objective == inst.evaluate(res.mask)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_two_workers_same_certified_objective(seed: int) -> None:
+    inst = generate_subset_sum(14, seed=seed)
+    one = solve(inst, "cpsat", threads=1)
+    two = solve(inst, "cpsat", threads=2)
+    assert one.certified and two.certified
+    assert one.objective == two.objective
+    assert inst.exact_error(one.mask) == inst.exact_error(two.mask)
+    assert any("not deterministic" in note for note in two.notes)
+
+
+def test_single_worker_is_deterministic() -> None:
+    inst = generate_subset_sum(16, seed=7)
+    a = solve(inst, "cpsat", seed=3)
+    b = solve(inst, "cpsat", seed=3)
+    assert (a.mask == b.mask).all() and a.stats["branches"] == b.stats["branches"]
+
+
+def test_warm_start_is_accepted() -> None:
+    inst = generate_subset_sum(12, seed=5)
+    ref = solve(inst, "bruteforce")
+    res = solve(inst, "cpsat", warm_start=ref.mask)
+    assert res.certified and res.objective == ref.objective
+
+
+def test_backend_metadata() -> None:
+    b = get_backend("cpsat")
+    assert b.exact and b.max_kept and {"min_error", "sparsest"} <= set(b.objectives)
+    assert b.available()
+    assert b.version().startswith("OR-Tools CP-SAT 9.")
+
+
+@pytest.mark.parametrize("presolve", [False, True])
+def test_regression_cpsat_915_presolve_wrong_optimum(presolve: bool) -> None:
+    """OR-Tools 9.15 presolve (inclusion reductions, or-tools issue #5293) returned OPTIMAL with
+    an error 5x the optimum on this instance with max_kept = 2; the backend must not."""
+    inst = generate_subset_sum(4, seed=91)
+    _assert_same_as_oracle(inst, max_kept=2, presolve=presolve)
+    inst = generate_subset_sum(7, seed=14)
+    for k in (2, 3, 4):
+        _assert_same_as_oracle(inst, max_kept=k, presolve=presolve)
