@@ -1,0 +1,979 @@
+"""Pruning heuristics for `neuron_pruning` and `weight_pruning` (never certified).
+
+Every backend returns a keep-mask with status FEASIBLE and no bound; the dispatcher recomputes
+its error with the instance's own `evaluate`. All are seeded by `opts.seed`, check
+`opts.time_limit` inside their loops, and respect `goal.max_kept` (at most that many kept
+units for neuron pruning, kept first-layer weights for weight pruning; counted as the number of
+True entries of the mask, as the dispatcher counts them).
+
+Backends (registry names):
+  magnitude         rank units by |v_i|·||w_i||_2 (neuron) or weights by |v_i·W_ij| (weight),
+                    then keep the best prefix of that ranking (every prefix length 0..M, or
+                    0..max_kept, is evaluated; the shortest best prefix wins). Extra option
+                    `k`: keep exactly the top k instead (the plain magnitude baseline).
+  greedy_forward    start empty (or from the warm start), add the unit / weight that most
+                    reduces the error while one does and the budget allows.
+  greedy_backward   start full (or from the warm start) and remove the unit / weight whose
+                    removal most reduces the error while one does; while the mask keeps more
+                    than max_kept, the least harmful removal is made even if it worsens the
+                    error (classic backward elimination: the budget decides the last steps,
+                    not a magnitude ranking).
+  prune_local_search
+                    iterated local search. Descent (variable neighbourhood): take the best
+                    improving flip (one unit / weight in or out, all flips evaluated at once as
+                    h + delta columns); when no flip improves, the best improving swap (one in,
+                    one out); stop at a local optimum. For the linf norm the descent's objective
+                    is the max error with ties broken by a smooth surrogate (the mean of the
+                    errors to the power p, p = 8), which moves the search across the plateaus
+                    of the max; swaps are screened with the exact lower bound given by the
+                    current worst points, so the best swap is found without evaluating all of
+                    them. Starts: the greedy_forward mask, the warm start, then `restarts`
+                    seeded random masks (default 20). From each start's local optimum,
+                    `kicks` perturbations (default 30): flip a few random entries (half of
+                    them among the entries that act on the current worst point), descend again,
+                    and keep the result if it is not worse. Stops early at the time limit.
+  random_search     the best of `samples` seeded random masks (default 2000): each sample
+                    draws a keep probability p ~ Uniform(0, 1) then keeps each entry with
+                    probability p (with max_kept: a uniform number kept in 0..max_kept, then a
+                    uniform subset of that size). The warm start is one more candidate.
+  ticket            the constructive lottery ticket of Pensia et al. (weight pruning only),
+                    see `run_ticket`.
+
+Vectorised evaluation: with h(x_k) = Σ_i v_i relu((M_i ∘ w_i)·x_k) the sum before the output
+activation, flipping one entry changes h by one column delta (K,), so the errors of all M
+flips are the column norms of act_out(h + D) − f, D of shape (K, M). For neuron pruning D is
+±v_i relu(w_i·x_k); for weight pruning it is v_i (relu(P_ki ± W_ij x_kj) − relu(P_ki)) with
+P_ki = (M_i ∘ w_i)·x_k. Swaps of entries of different units add two columns; swaps inside one
+unit (weight pruning) are evaluated exactly on their own. All norms (linf, l1, l2) are
+supported; the search state is recomputed from the mask after every accepted move, so no
+rounding drifts accumulate.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from exactprune.instances.errors import InputError
+from exactprune.solvers.registry import Backend, register
+from exactprune.solvers.result import Goal, RawSolution, SolveOptions, Status
+
+NEURON = "neuron_pruning"
+WEIGHT = "weight_pruning"
+BOTH_KINDS = frozenset({NEURON, WEIGHT})
+
+SURROGATE_P = 8
+"""Power of the smooth tie-breaker for the linf descent (mean of errors^p)."""
+SCREEN_POINTS = 8
+"""Worst points used to screen swap candidates for linf (exact lower bound)."""
+CHUNK_ENTRIES = 1 << 21
+PAIR_SWAPS_ONLY = False
+"""Largest number of float64 entries in one temporary candidate block (16 MB)."""
+
+
+# ------------------------------------------------------------------------------------------
+# Options and budgets
+
+
+class _Clock:
+    """Wall-clock deadline of `opts.time_limit` (None = no limit)."""
+
+    def __init__(self, limit: float | None) -> None:
+        self.deadline = None if limit is None else time.perf_counter() + limit
+
+    def expired(self) -> bool:
+        return self.deadline is not None and time.perf_counter() > self.deadline
+
+    def remaining(self) -> float | None:
+        if self.deadline is None:
+            return None
+        return max(self.deadline - time.perf_counter(), 0.0)
+
+
+def _int_option(opts: SolveOptions, name: str, default: int | None, low: int) -> int | None:
+    """The extra option `name` as an int >= low (InputError otherwise)."""
+    raw = opts.extra.get(name, default)
+    if raw is None:
+        return None
+    if isinstance(raw, bool) or not isinstance(raw, int | np.integer):
+        raise InputError(f"option {name} must be an integer, got {raw!r}")
+    if raw < low:
+        raise InputError(f"option {name} must be >= {low}, got {raw}")
+    return int(raw)
+
+
+def _check_kind(instance: Any, name: str) -> None:
+    if getattr(instance, "kind", None) not in BOTH_KINDS:
+        raise InputError(f"{name} solves neuron_pruning and weight_pruning instances, "
+                         f"not {getattr(instance, 'kind', type(instance).__name__)!r}")
+
+
+def _budget(instance: Any, goal: Goal) -> int:
+    """Most entries a mask may keep (mask size without max_kept)."""
+    size = int(instance.mask_size)
+    return size if goal.max_kept is None else min(int(goal.max_kept), size)
+
+
+# ------------------------------------------------------------------------------------------
+# Vectorised model of the residuals
+
+
+@dataclass
+class _State:
+    """A mask and what it computes. flat: (M,) bool; pre: (K, n) pre-activations
+    (M_i ∘ w_i)·x_k (weight pruning only, else None); contrib: (K, n) v_i·relu(pre);
+    h: (K,) sum before the output activation."""
+
+    flat: np.ndarray
+    pre: np.ndarray | None
+    contrib: np.ndarray
+    h: np.ndarray
+
+    @property
+    def kept(self) -> int:
+        return int(np.count_nonzero(self.flat))
+
+
+class _Model:
+    """The instance as arrays, with vectorised errors of many candidate masks at once.
+
+    Entries ("items") are indexed 0..M−1: unit i for neuron pruning, i·d + j for weight
+    (i, j). `unit[t]` is the hidden unit of item t.
+    """
+
+    def __init__(self, instance: Any) -> None:
+        net = instance.network
+        self.kind = instance.kind
+        self.X = np.asarray(instance.points, dtype=np.float64)
+        self.W = np.asarray(net.hidden_weights, dtype=np.float64)
+        self.v = np.asarray(net.output_weights, dtype=np.float64)
+        self.f = np.asarray(instance.target_values(), dtype=np.float64)
+        self.relu_out = net.output_activation == "relu"
+        self.norm = instance.norm
+        self.n, self.d = self.W.shape
+        self.K = self.X.shape[0]
+        self.shape = tuple(instance.mask_shape)
+        if self.kind == NEURON:
+            self.M = self.n
+            self.unit = np.arange(self.n)
+            self.columns = np.maximum(self.X @ self.W.T, 0.0) * self.v  # (K, n)
+        else:
+            self.M = self.n * self.d
+            self.unit = np.repeat(np.arange(self.n), self.d)
+            self.columns = None
+            # XW[k, i, j] = W_ij x_kj: what weight (i, j) adds to unit i's pre-activation.
+            self.XW = self.X[:, None, :] * self.W[None, :, :]  # (K, n, d)
+
+    # -- masks and states ------------------------------------------------------------------
+    def to_mask(self, flat: np.ndarray) -> np.ndarray:
+        return np.asarray(flat, dtype=bool).reshape(self.shape).copy()
+
+    def state(self, flat: np.ndarray) -> _State:
+        """Recompute everything from the mask (no accumulated rounding)."""
+        flat = np.asarray(flat, dtype=bool).copy()
+        if self.kind == NEURON:
+            contrib = self.columns * flat
+            pre = None
+        else:
+            m = flat.reshape(self.n, self.d)
+            pre = self.X @ (self.W * m).T  # (K, n)
+            contrib = np.maximum(pre, 0.0) * self.v
+        return _State(flat, pre, contrib, contrib.sum(axis=1))
+
+    # -- errors -----------------------------------------------------------------------------
+    def residuals(self, H: np.ndarray, points: np.ndarray | None = None) -> np.ndarray:
+        """|act_out(H) − f| for H of shape (K,) or (K, m); with `points` (indices), H holds
+        only those points' rows."""
+        g = np.maximum(H, 0.0) if self.relu_out else H
+        f = self.f if points is None else self.f[points]
+        f = f if H.ndim == 1 else f[:, None]
+        return np.abs(g - f)
+
+    def reduce(self, A: np.ndarray) -> np.ndarray:
+        """The norm of absolute residuals along axis 0: (K,) -> scalar, (K, m) -> (m,)."""
+        if self.norm == "linf":
+            return A.max(axis=0)
+        if self.norm == "l1":
+            return A.mean(axis=0)
+        return np.sqrt((A * A).mean(axis=0))
+
+    def surrogate(self, A: np.ndarray) -> np.ndarray:
+        """Smooth tie-breaker for linf: mean(|r|^p)^(1/p) scaled by the max (no overflow)."""
+        mx = A.max(axis=0)
+        safe = np.where(mx > 0, mx, 1.0)
+        return mx * np.mean((A / safe) ** SURROGATE_P, axis=0) ** (1.0 / SURROGATE_P)
+
+    def score_cols(self, H: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(errors, tie-breakers) of candidate columns H (K, m); the tie-breaker is the error
+        itself except for linf."""
+        A = self.residuals(H)
+        err = self.reduce(A)
+        return err, (self.surrogate(A) if self.norm == "linf" else err)
+
+    def error(self, st: _State) -> float:
+        return float(self.reduce(self.residuals(st.h)))
+
+    def score(self, st: _State) -> tuple[float, float]:
+        e, s = self.score_cols(st.h[:, None])
+        return float(e[0]), float(s[0])
+
+    # -- moves -------------------------------------------------------------------------------
+    def flip_deltas(self, st: _State) -> np.ndarray:
+        """D (K, M): the change of h when item t alone is flipped."""
+        if self.kind == NEURON:
+            return np.where(st.flat, -self.columns, self.columns)
+        sign = np.where(st.flat.reshape(self.n, self.d), -1.0, 1.0)
+        new_pre = st.pre[:, :, None] + sign[None] * self.XW  # (K, n, d)
+        D = np.maximum(new_pre, 0.0) * self.v[None, :, None] - st.contrib[:, :, None]
+        return D.reshape(self.K, self.M)
+
+    def same_unit_pairs(self, st: _State, swaps_only: bool,
+                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Weight pruning: every pair of flips inside one unit, computed exactly (the two
+        changes meet inside one relu, so their deltas do not add). swaps_only: only pairs of
+        a kept and an unkept weight. Returns (items_a, items_b, deltas (K, L))."""
+        empty = np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros((self.K, 0))
+        if self.kind == NEURON or self.d < 2:
+            return empty
+        m = st.flat.reshape(self.n, self.d)
+        if swaps_only:
+            ii, ja, jb = np.nonzero(m[:, :, None] & ~m[:, None, :])
+        else:
+            upper = np.triu(np.ones((self.d, self.d), dtype=bool), 1)
+            ii, ja, jb = np.nonzero(np.broadcast_to(upper, (self.n, self.d, self.d)))
+        if ii.size == 0:
+            return empty
+        sign = np.where(m, -1.0, 1.0)
+        new_pre = (st.pre[:, ii] + sign[ii, ja] * self.XW[:, ii, ja]
+                   + sign[ii, jb] * self.XW[:, ii, jb])
+        D = np.maximum(new_pre, 0.0) * self.v[ii] - st.contrib[:, ii]
+        return ii * self.d + ja, ii * self.d + jb, D
+
+
+def _better(a: tuple[float, float], b: tuple[float, float]) -> bool:
+    """Score a strictly better than b (error first, tie-breaker second), with a relative
+    margin so that rounding noise can never make the descent cycle."""
+    if not np.isfinite(b[0]):
+        return bool(np.isfinite(a[0]))
+    tol_e = 1e-12 * (abs(b[0]) + 1e-300)
+    if a[0] < b[0] - tol_e:
+        return True
+    if a[0] > b[0] + tol_e:
+        return False
+    return a[1] < b[1] - 1e-12 * (abs(b[1]) + 1e-300)
+
+
+def _lexmin(err: np.ndarray, tie: np.ndarray) -> int:
+    """Index of the lexicographically smallest (err, tie) (err within a relative 1e-12)."""
+    e0 = float(err.min())
+    close = np.flatnonzero(err <= e0 + 1e-12 * (abs(e0) + 1e-300))
+    return int(close[np.argmin(tie[close])])
+
+
+# ------------------------------------------------------------------------------------------
+# Greedy moves
+
+
+def _best_flip(model: _Model, st: _State, allow_add: bool, allow_remove: bool,
+               ) -> tuple[int, tuple[float, float]] | None:
+    """The best single flip among the allowed ones, and its score (None if none allowed)."""
+    allowed = np.where(st.flat, allow_remove, allow_add)
+    if not allowed.any():
+        return None
+    idx = np.flatnonzero(allowed)
+    D = model.flip_deltas(st)[:, idx]
+    err, tie = model.score_cols(st.h[:, None] + D)
+    b = _lexmin(err, tie)
+    return int(idx[b]), (float(err[b]), float(tie[b]))
+
+
+def _flip(model: _Model, st: _State, items: Any) -> _State:
+    flat = st.flat.copy()
+    flat[items] = ~flat[items]
+    return model.state(flat)
+
+
+def _forward(model: _Model, st: _State, budget: int, clock: _Clock) -> _State:
+    """Add the best item while it improves the score and the budget allows."""
+    cur = model.score(st)
+    while st.kept < budget and not clock.expired():
+        best = _best_flip(model, st, allow_add=True, allow_remove=False)
+        if best is None or not _better(best[1], cur):
+            break
+        st, cur = _flip(model, st, best[0]), best[1]
+    return st
+
+
+def _backward(model: _Model, st: _State, budget: int, clock: _Clock,
+              force_only: bool = False) -> _State:
+    """Remove the best item while that improves the score, and always while over budget
+    (then the least harmful removal). force_only: stop as soon as the budget holds."""
+    cur = model.score(st)
+    while st.kept > 0:
+        over = st.kept > budget
+        if not over and (force_only or clock.expired()):
+            break
+        best = _best_flip(model, st, allow_add=False, allow_remove=True)
+        if best is None or not (over or _better(best[1], cur)):
+            break
+        st, cur = _flip(model, st, best[0]), best[1]
+    return st
+
+
+# ------------------------------------------------------------------------------------------
+# Local search
+
+
+def _best_pair(model: _Model, st: _State, cur: tuple[float, float], D: np.ndarray,
+               budget: int, swaps_only: bool) -> tuple[int, int, tuple[float, float]] | None:
+    """The best improving move that flips two entries, or None.
+
+    swaps_only: one kept entry out and one unkept entry in (the count is unchanged);
+    otherwise every pair (two in, two out, or a swap) whose count stays within `budget`.
+    Pairs of entries of different units change h by D[:, a] + D[:, b]; pairs inside one unit
+    (weight pruning) are computed exactly. For linf, a pair can only beat the current error e
+    if it brings every one of the current worst points below e, so the error on those points
+    (an exact lower bound) screens the candidates, and full evaluations run in increasing
+    bound order until the bound exceeds the best found.
+    """
+    best: tuple[int, int, tuple[float, float]] | None = None
+    best_score = cur
+    change = np.where(st.flat, -1, 1)
+
+    sa, sb, Ds = model.same_unit_pairs(st, swaps_only)
+    if sa.size:
+        ok = st.kept + change[sa] + change[sb] <= budget
+        if ok.any():
+            err, tie = model.score_cols(st.h[:, None] + Ds[:, ok])
+            k = _lexmin(err, tie)
+            sc = (float(err[k]), float(tie[k]))
+            if _better(sc, best_score):
+                best, best_score = (int(sa[ok][k]), int(sb[ok][k]), sc), sc
+    if swaps_only:
+        a_items, b_items = np.flatnonzero(st.flat), np.flatnonzero(~st.flat)
+    else:
+        a_items = b_items = np.arange(model.M)
+    if a_items.size == 0 or b_items.size == 0:
+        return best
+    A, B = a_items.size, b_items.size
+    valid = model.unit[a_items][:, None] != model.unit[b_items][None, :]  # (A, B)
+    if not swaps_only:
+        valid &= a_items[:, None] < b_items[None, :]
+        valid &= st.kept + change[a_items][:, None] + change[b_items][None, :] <= budget
+    Da, Db = D[:, a_items], D[:, b_items]
+
+    if model.norm == "linf":
+        r_now = model.residuals(st.h)
+        s = min(SCREEN_POINTS, model.K)
+        worst = np.argpartition(-r_now, s - 1)[:s]
+        Hs = st.h[worst][:, None, None] + Da[worst][:, :, None] + Db[worst][:, None, :]
+        lb = model.residuals(Hs.reshape(s, -1), worst).max(axis=0)
+        lb[~valid.ravel()] = np.inf
+        cand = np.flatnonzero(lb <= best_score[0] * (1 + 1e-12))
+        if cand.size == 0:
+            return best
+        cand = cand[np.argsort(lb[cand], kind="stable")]
+        step = max(1, CHUNK_ENTRIES // model.K)
+        for c0 in range(0, cand.size, step):
+            chunk = cand[c0:c0 + step]
+            if lb[chunk[0]] > best_score[0] * (1 + 1e-12):
+                break
+            a, b = chunk // B, chunk % B
+            err, tie = model.score_cols(st.h[:, None] + Da[:, a] + Db[:, b])
+            k = _lexmin(err, tie)
+            sc = (float(err[k]), float(tie[k]))
+            if _better(sc, best_score):
+                best, best_score = (int(a_items[a[k]]), int(b_items[b[k]]), sc), sc
+        return best
+
+    rows = max(1, CHUNK_ENTRIES // max(1, model.K * B))
+    for a0 in range(0, A, rows):
+        a1 = min(A, a0 + rows)
+        ok = valid[a0:a1].ravel()
+        if not ok.any():
+            continue
+        H = st.h[:, None, None] + Da[:, a0:a1, None] + Db[:, None, :]  # (K, a, B)
+        err, tie = model.score_cols(H.reshape(model.K, -1))
+        err = np.where(ok, err, np.inf)
+        k = _lexmin(err, tie)
+        if not np.isfinite(err[k]):
+            continue
+        sc = (float(err[k]), float(tie[k]))
+        if _better(sc, best_score):
+            best = (int(a_items[a0 + k // B]), int(b_items[k % B]), sc)
+            best_score = sc
+    return best
+
+
+def _descend(model: _Model, st: _State, budget: int, clock: _Clock,
+             counter: dict[str, int]) -> _State:
+    """Variable-neighbourhood descent: best improving flip, else best improving swap."""
+    cur = model.score(st)
+    while not clock.expired():
+        D = model.flip_deltas(st)
+        allowed = np.where(st.flat, True, st.kept < budget)
+        H = st.h[:, None] + D
+        err, tie = model.score_cols(H)
+        err = np.where(allowed, err, np.inf)
+        counter["evaluations"] += model.M
+        k = _lexmin(err, tie)
+        sc = (float(err[k]), float(tie[k]))
+        if np.isfinite(sc[0]) and _better(sc, cur):
+            st, cur = _flip(model, st, [k]), sc
+            counter["moves"] += 1
+            continue
+        sw = _best_pair(model, st, cur, D, budget, swaps_only=PAIR_SWAPS_ONLY)
+        counter["swap_scans"] += 1
+        if sw is None:
+            break
+        st, cur = _flip(model, st, [sw[0], sw[1]]), sw[2]
+        counter["moves"] += 1
+    return st
+
+
+def _random_flat(rng: np.random.Generator, size: int, budget: int) -> np.ndarray:
+    """A random mask: keep probability p ~ U(0, 1), or (under a budget smaller than the
+    mask) a uniform number kept in 0..budget and a uniform subset of that size."""
+    if budget >= size:
+        return rng.random(size) < rng.random()
+    flat = np.zeros(size, dtype=bool)
+    k = int(rng.integers(0, budget + 1))
+    flat[rng.choice(size, size=k, replace=False)] = True
+    return flat
+
+
+def _kick(model: _Model, st: _State, rng: np.random.Generator, budget: int) -> _State:
+    """Flip a few entries: 2..max(3, M/16) of them, about half among the entries whose flip
+    changes h at the current worst point, then remove at random while over budget."""
+    size = model.M
+    r = int(rng.integers(2, max(3, size // 16) + 1))
+    worst = int(np.argmax(model.residuals(st.h)))
+    D = model.flip_deltas(st)
+    relevant = np.flatnonzero(D[worst] != 0.0)
+    picks: set[int] = set()
+    n_rel = min(relevant.size, (r + 1) // 2)
+    if n_rel:
+        picks.update(int(t) for t in rng.choice(relevant, size=n_rel, replace=False))
+    while len(picks) < min(r, size):
+        picks.add(int(rng.integers(0, size)))
+    flat = st.flat.copy()
+    idx = np.fromiter(picks, dtype=np.int64)
+    flat[idx] = ~flat[idx]
+    over = int(flat.sum()) - budget
+    if over > 0:
+        kept = np.flatnonzero(flat)
+        flat[rng.choice(kept, size=over, replace=False)] = False
+    return model.state(flat)
+
+
+# ------------------------------------------------------------------------------------------
+# Large-neighbourhood search: exact re-optimisation of a few entries
+
+
+def _unit_options(model: _Model, st: _State, unit: int, items: np.ndarray,
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every assignment of `items` (entries of one unit; the unit's other entries fixed).
+
+    Returns (assignments (2^s, s) bool, contributions (K, 2^s) of the unit, kept counts of
+    the items (2^s,)).
+    """
+    s = items.size
+    assign = ((np.arange(1 << s)[:, None] >> np.arange(s)) & 1).astype(bool)
+    if model.kind == NEURON:  # one item: the unit itself
+        return assign, model.columns[:, [unit, unit]] * assign[:, 0], assign[:, 0].astype(int)
+    js = items - unit * model.d
+    cur = st.flat[items]
+    base = st.pre[:, unit] - model.XW[:, unit, js] @ cur.astype(np.float64)
+    pre = base[:, None] + model.XW[:, unit, js] @ assign.T.astype(np.float64)
+    return assign, np.maximum(pre, 0.0) * model.v[unit], assign.sum(axis=1)
+
+
+def _lns_step(model: _Model, st: _State, items: np.ndarray, budget: int,
+              ) -> tuple[np.ndarray, tuple[float, float]] | None:
+    """The best assignment of the entries `items` with the others fixed, by enumerating all
+    2^len(items) of them (exact inside one unit: each unit's options are computed through its
+    relu). Returns (new flat mask, score), or None if no assignment fits the budget."""
+    items = np.unique(items)
+    units = np.unique(model.unit[items])
+    h = st.h - st.contrib[:, units].sum(axis=1)
+    H = h[:, None]
+    count = np.array([st.kept - int(st.flat[items].sum())])
+    parts: list[tuple[np.ndarray, np.ndarray]] = []
+    for u in units:
+        its = items[model.unit[items] == u]
+        assign, contrib, kept = _unit_options(model, st, int(u), its)
+        H = (H[:, :, None] + contrib[:, None, :]).reshape(model.K, -1)
+        count = (count[:, None] + kept[None, :]).ravel()
+        parts.append((its, assign))
+    ok = count <= budget
+    if not ok.any():
+        return None
+    A = model.residuals(H)
+    err = np.where(ok, model.reduce(A), np.inf)
+    e0 = float(err.min())
+    close = np.flatnonzero(err <= e0 + 1e-12 * (abs(e0) + 1e-300))
+    tie = model.surrogate(A[:, close]) if model.norm == "linf" else err[close]
+    k = int(close[np.argmin(tie)])
+    flat = st.flat.copy()
+    # decode k: the last unit varies fastest
+    for its, assign in reversed(parts):
+        k, a = divmod(k, assign.shape[0])
+        flat[its] = assign[a]
+    return flat, (e0 if np.isfinite(e0) else np.inf, float(tie.min()))
+
+
+def _lns_items(model: _Model, st: _State, rng: np.random.Generator, size: int,
+               directions: np.ndarray) -> np.ndarray:
+    """Entries to re-optimise together (about `size` of them), by one of three rules:
+    units with kink directions close to a random unit's (|cos| of w_i, since the kinks of
+    units with opposite directions coincide), entries acting on the current worst points, or
+    uniformly random entries. Whole units are taken for weight pruning (d entries each)."""
+    per = 1 if model.kind == NEURON else model.d
+    n_units = max(1, size // per)
+    rule = int(rng.integers(3))
+    if rule == 0:
+        c = int(rng.integers(model.n))
+        sim = np.abs(directions @ directions[c]) + 0.15 * rng.random(model.n)
+        units = np.argsort(-sim)[:n_units]
+    elif rule == 1:
+        r = model.residuals(st.h)
+        top = np.argsort(-r)[: int(rng.integers(1, 6))]
+        D = model.flip_deltas(st)
+        score = np.abs(D[top]).sum(axis=0) * rng.random(model.M) ** 2
+        if per > 1:
+            score = score.reshape(model.n, per).sum(axis=1)
+        units = np.argsort(-score)[:n_units]
+    else:
+        units = rng.choice(model.n, size=min(n_units, model.n), replace=False)
+    if per == 1:
+        return np.sort(units)
+    return (units[:, None] * per + np.arange(per)[None, :]).ravel()
+
+
+def _directions(model: _Model) -> np.ndarray:
+    norms = np.linalg.norm(model.W, axis=1)
+    return model.W / np.where(norms > 0, norms, 1.0)[:, None]
+
+
+# ------------------------------------------------------------------------------------------
+# Backends
+
+
+def _warm(model: _Model, opts: SolveOptions) -> np.ndarray | None:
+    if opts.warm_start is None:
+        return None
+    ws = np.asarray(opts.warm_start, dtype=bool)
+    if ws.shape != model.shape:
+        raise InputError(f"warm start must have shape {model.shape}, got {ws.shape}")
+    return ws.reshape(-1)
+
+
+def _result(model: _Model, st: _State, what: str, notes: list[str] | None = None,
+            stats: dict[str, Any] | None = None) -> RawSolution:
+    return RawSolution(Status.FEASIBLE, mask=model.to_mask(st.flat),
+                       solver_objective=None,
+                       notes=[f"heuristic: {what}", *(notes or [])], stats=dict(stats or {}))
+
+
+def magnitude_order(instance: Any) -> np.ndarray:
+    """Mask entries (flattened, C order) by decreasing magnitude score, ties by index.
+
+    Neuron pruning: |v_i|·||w_i||_2; weight pruning: |v_i·W_ij|.
+    """
+    W = np.asarray(instance.network.hidden_weights)
+    v = np.asarray(instance.network.output_weights)
+    if instance.kind == NEURON:
+        score = np.abs(v) * np.linalg.norm(W, axis=1)
+    else:
+        score = (np.abs(v)[:, None] * np.abs(W)).ravel()
+    return np.argsort(-score, kind="stable")
+
+
+def _prefix_errors(model: _Model, order: np.ndarray, upto: int, clock: _Clock) -> np.ndarray:
+    """Errors of the prefixes of length 0..upto of `order` (fewer if time runs out)."""
+    errs = [model.error(model.state(np.zeros(model.M, dtype=bool)))]
+    if model.kind == NEURON:
+        block = max(1, CHUNK_ENTRIES // model.K)
+        h = np.zeros(model.K)
+        for s0 in range(0, upto, block):
+            if clock.expired():
+                break
+            cols = model.columns[:, order[s0:min(upto, s0 + block)]]
+            H = h[:, None] + np.cumsum(cols, axis=1)
+            errs.extend(model.reduce(model.residuals(H)).tolist())
+            h = H[:, -1].copy()
+        return np.asarray(errs)
+    pre = np.zeros((model.K, model.n))
+    h = np.zeros(model.K)
+    for t in order[:upto]:
+        if clock.expired():
+            break
+        i, j = divmod(int(t), model.d)
+        old = model.v[i] * np.maximum(pre[:, i], 0.0)
+        pre[:, i] += model.XW[:, i, j]
+        h = h + (model.v[i] * np.maximum(pre[:, i], 0.0) - old)
+        errs.append(float(model.reduce(model.residuals(h))))
+    return np.asarray(errs)
+
+
+def run_magnitude(instance: Any, goal: Goal, opts: SolveOptions) -> RawSolution:
+    """Magnitude pruning; extra option `k` keeps exactly the top k (k <= max_kept)."""
+    _check_kind(instance, "magnitude")
+    model = _Model(instance)
+    budget = _budget(instance, goal)
+    order = magnitude_order(instance)
+    k = _int_option(opts, "k", None, 0)
+    if k is not None:
+        if k > model.M:
+            raise InputError(f"option k = {k} exceeds the mask size {model.M}")
+        if k > budget:
+            raise InputError(f"option k = {k} exceeds max_kept = {budget}")
+        flat = np.zeros(model.M, dtype=bool)
+        flat[order[:k]] = True
+        return _result(model, model.state(flat), f"magnitude, top {k} kept")
+    clock = _Clock(opts.time_limit)
+    errs = _prefix_errors(model, order, budget, clock)
+    best = int(np.argmin(errs))  # first (shortest) best prefix
+    flat = np.zeros(model.M, dtype=bool)
+    flat[order[:best]] = True
+    notes = [f"best of {errs.size} magnitude prefixes (lengths 0..{errs.size - 1}): "
+             f"keeps the top {best}"]
+    if errs.size <= budget:
+        notes.append("time limit reached before every prefix was evaluated")
+    return _result(model, model.state(flat), "magnitude pruning", notes,
+                   {"prefixes": int(errs.size), "k": best})
+
+
+def _start_state(model: _Model, opts: SolveOptions, default: np.ndarray, budget: int,
+                 clock: _Clock) -> tuple[_State, list[str]]:
+    ws = _warm(model, opts)
+    if ws is None:
+        return model.state(default), []
+    st = model.state(ws)
+    notes = ["started from the warm start"]
+    if st.kept > budget:
+        st = _backward(model, st, budget, clock, force_only=True)
+        notes.append("warm start over max_kept: greedily trimmed to the budget")
+    return st, notes
+
+
+def greedy_forward_state(model: _Model, goal_budget: int, clock: _Clock,
+                         start: _State | None = None) -> _State:
+    """Forward selection from `start` (default: the empty mask)."""
+    st = model.state(np.zeros(model.M, dtype=bool)) if start is None else start
+    return _forward(model, st, goal_budget, clock)
+
+
+def run_greedy_forward(instance: Any, goal: Goal, opts: SolveOptions) -> RawSolution:
+    """Greedy forward selection (start empty or from the warm start)."""
+    _check_kind(instance, "greedy_forward")
+    model = _Model(instance)
+    budget = _budget(instance, goal)
+    clock = _Clock(opts.time_limit)
+    st, notes = _start_state(model, opts, np.zeros(model.M, dtype=bool), budget, clock)
+    st = _forward(model, st, budget, clock)
+    if clock.expired():
+        notes.append("time limit reached: stopped early")
+    return _result(model, st, "greedy forward selection", notes)
+
+
+def run_greedy_backward(instance: Any, goal: Goal, opts: SolveOptions) -> RawSolution:
+    """Greedy backward elimination from the full mask (or the warm start)."""
+    _check_kind(instance, "greedy_backward")
+    model = _Model(instance)
+    budget = _budget(instance, goal)
+    clock = _Clock(opts.time_limit)
+    ws = _warm(model, opts)
+    st = model.state(np.ones(model.M, dtype=bool) if ws is None else ws)
+    notes = [] if ws is None else ["started from the warm start"]
+    st = _backward(model, st, budget, clock)
+    if clock.expired():
+        # the budget always holds: the loop only stops early once it does
+        notes.append("time limit reached: stopped early")
+    return _result(model, st, "greedy backward elimination", notes)
+
+
+def run_local_search(instance: Any, goal: Goal, opts: SolveOptions) -> RawSolution:
+    """Iterated local search; extra options `restarts` (default 20), `kicks` (default 30)."""
+    _check_kind(instance, "prune_local_search")
+    restarts = _int_option(opts, "restarts", 20, 0)
+    kicks = _int_option(opts, "kicks", 30, 0)
+    lns_rounds = _int_option(opts, "lns_rounds", 300, 0)
+    lns_size = _int_option(opts, "lns_size", 12, 1)
+    if lns_size > 20:
+        raise InputError(f"option lns_size enumerates 2^lns_size assignments: at most 20, "
+                         f"got {lns_size}")
+    model = _Model(instance)
+    budget = _budget(instance, goal)
+    clock = _Clock(opts.time_limit)
+    rng = np.random.default_rng(opts.seed)
+    counter = {"evaluations": 0, "moves": 0, "swap_scans": 0, "descents": 0, "kicks": 0}
+
+    starts: list[tuple[str, _State]] = []
+    greedy = greedy_forward_state(model, budget, clock)
+    starts.append(("greedy", greedy))
+    ws = _warm(model, opts)
+    if ws is not None:
+        st = model.state(ws)
+        if st.kept > budget:
+            st = _backward(model, st, budget, clock, force_only=True)
+        starts.append(("warm start", st))
+
+    best = greedy
+    best_score = model.score(greedy)
+    best_from = "greedy"
+    done_starts = 0
+    total = len(starts) + (restarts or 0)
+    for r in range(total):
+        if clock.expired():
+            break
+        label, st = starts[r] if r < len(starts) else (
+            f"random start {r - len(starts)}", model.state(_random_flat(rng, model.M, budget)))
+        cur = _descend(model, st, budget, clock, counter)
+        counter["descents"] += 1
+        cur_score = model.score(cur)
+        for _ in range(kicks or 0):
+            if clock.expired():
+                break
+            trial = _descend(model, _kick(model, cur, rng, budget), budget, clock, counter)
+            counter["descents"] += 1
+            counter["kicks"] += 1
+            t_score = model.score(trial)
+            if not _better(cur_score, t_score):  # accept if not worse
+                cur, cur_score = trial, t_score
+        done_starts += 1
+        if _better(cur_score, best_score):
+            best, best_score, best_from = cur, cur_score, label
+    lns_done = 0
+    if lns_rounds and model.M > 1:
+        size = min(lns_size, model.M)
+        directions = _directions(model)
+        for _ in range(lns_rounds):
+            if clock.expired():
+                break
+            items = _lns_items(model, best, rng, size, directions)
+            out = _lns_step(model, best, items, budget)
+            lns_done += 1
+            if out is not None and not _better(best_score, out[1]):
+                if _better(out[1], best_score):
+                    best_from = "large-neighbourhood search"
+                best = _descend(model, model.state(out[0]), budget, clock, counter)
+                best_score = model.score(best)
+    notes = [f"{done_starts} of {total} starts (greedy, warm start, random) with up to "
+             f"{kicks} kicks each, then {lns_done} exact re-optimisations of "
+             f"{lns_size} entries; best from {best_from}"]
+    if clock.expired():
+        notes.append("time limit reached: stopped early")
+    return _result(model, best, "iterated local search (flip and swap moves)", notes,
+                   {**counter, "starts": done_starts, "lns_rounds": lns_done})
+
+
+def run_random_search(instance: Any, goal: Goal, opts: SolveOptions) -> RawSolution:
+    """Best of `samples` (default 2000) seeded random masks (and the warm start)."""
+    _check_kind(instance, "random_search")
+    samples = _int_option(opts, "samples", 2000, 1)
+    model = _Model(instance)
+    budget = _budget(instance, goal)
+    clock = _Clock(opts.time_limit)
+    rng = np.random.default_rng(opts.seed)
+    ws = _warm(model, opts)
+    best_flat = np.zeros(model.M, dtype=bool)
+    best_err = model.error(model.state(best_flat))
+    if ws is not None and int(ws.sum()) <= budget:
+        e = model.error(model.state(ws))
+        if e < best_err:
+            best_flat, best_err = ws.copy(), e
+    per_mask = model.K * model.n
+    block = max(1, min(samples, CHUNK_ENTRIES // per_mask))
+    done = 0
+    while done < samples:
+        if done and clock.expired():
+            break
+        b = min(block, samples - done)
+        flats = np.stack([_random_flat(rng, model.M, budget) for _ in range(b)])
+        if model.kind == NEURON:
+            H = model.columns @ flats.T.astype(np.float64)  # (K, b)
+        else:
+            masked = flats.reshape(b, model.n, model.d) * model.W  # (b, n, d)
+            pre = np.einsum("bnd,kd->kbn", masked, model.X)
+            H = np.maximum(pre, 0.0) @ model.v  # (K, b)
+        err = model.reduce(model.residuals(H))
+        k = int(np.argmin(err))
+        if err[k] < best_err:
+            best_flat, best_err = flats[k].copy(), float(err[k])
+        done += b
+    notes = [f"best of {done} random masks"]
+    if done < samples:
+        notes.append("time limit reached: stopped early")
+    return _result(model, model.state(best_flat), "random search", notes, {"samples": done})
+
+
+# ------------------------------------------------------------------------------------------
+# The constructive lottery ticket (Pensia et al. 2020)
+
+
+def _ticket_target(instance: Any) -> np.ndarray:
+    """w* with target(x) = relu(w*·x), or InputError."""
+    t = instance.target
+    if t.n != 1 or t.output_activation != "identity":
+        raise InputError("ticket needs a single-neuron target relu(w*·x) (one hidden unit, "
+                         "identity output)")
+    u = float(t.output_weights[0])
+    if u < 0:
+        raise InputError("ticket needs a target u·relu(a·x) with u >= 0 (a ReLU neuron)")
+    return u * np.asarray(t.hidden_weights[0], dtype=np.float64)
+
+
+def ticket_assignment(W: np.ndarray, v: np.ndarray, how: str = "balanced") -> np.ndarray:
+    """The input coordinate each unit serves (−1: none), shape (n,).
+
+    The 2d subset-sum problems are (j, +) over units with W_ij > 0 and (j, −) over W_ij < 0.
+    "mod": unit i serves i mod d. "balanced": units in index order each go to the problem
+    (among their d options, W_ij != 0 and v_i != 0) that currently has the fewest values, so
+    all 2d problems get about n/(2d) values (more values, smaller subset-sum error).
+    """
+    n, d = W.shape
+    out = np.full(n, -1, dtype=np.int64)
+    if how == "mod":
+        for i in range(n):
+            j = i % d
+            if W[i, j] != 0.0 and v[i] != 0.0:
+                out[i] = j
+        return out
+    if how != "balanced":
+        raise InputError(f"unknown ticket assignment {how!r} (known: balanced, mod)")
+    counts = np.zeros((d, 2), dtype=np.int64)
+    for i in range(n):
+        if v[i] == 0.0:
+            continue
+        opts = [(counts[j, int(W[i, j] < 0)], j) for j in range(d) if W[i, j] != 0.0]
+        if not opts:
+            continue
+        _, j = min(opts)
+        out[i] = j
+        counts[j, int(W[i, j] < 0)] += 1
+    return out
+
+
+def run_ticket(instance: Any, goal: Goal, opts: SolveOptions) -> RawSolution:
+    """Pensia et al.'s construction for a single neuron relu(w*·x) by weight pruning.
+
+    Since w*·x = Σ_j [w*_j relu(x_j) − w*_j relu(−x_j)], each unit i kept with the single input
+    j computes v_i·relu(W_ij x_j) = v_i W_ij relu(x_j) if W_ij > 0, v_i |W_ij| relu(−x_j) if
+    W_ij < 0. Units are assigned to coordinates (`ticket_assignment`, extra option
+    `assignment`: balanced | mod), and for each coordinate two subset-sum problems are solved
+    exactly by meet-in-the-middle: values v_i W_ij (W_ij > 0) with target w*_j, values
+    v_i |W_ij| (W_ij < 0) with target −w*_j. The mask keeps weight (i, j) of the chosen units.
+    With subset-sum errors e+_j, e−_j the pre-activation is within Σ_j max(|e+_j|, |e−_j|)·|x_j|
+    of w*·x (relu(x_j) and relu(−x_j) are never both nonzero), and with a relu output, relu
+    being 1-Lipschitz, so is the output: that bound is reported as stats["predicted_linf"].
+    With an identity output the sum approximates w*·x, not relu(w*·x): the mask is returned
+    but the guarantee does not apply (said in the notes).
+
+    Extra options: assignment (default balanced); max_values (default 32): at most this many
+    values per subset-sum problem (the first ones in unit order; the rest stay cut), which
+    keeps each meet-in-the-middle solve to about 2^16 x 2^16. With max_kept, the budget is
+    split evenly over the 2d problems (each solved with its own cardinality limit).
+    """
+    if instance.kind != WEIGHT:
+        raise InputError("ticket is a weight-pruning construction (each unit keeps one input "
+                         "weight); it does not apply to neuron_pruning")
+    from exactprune.instances.subset_sum import SubsetSumInstance
+    from exactprune.solvers.dispatch import solve
+
+    w_star = _ticket_target(instance)
+    how = opts.extra.get("assignment", "balanced")
+    max_values = _int_option(opts, "max_values", 32, 1)
+    W = np.asarray(instance.network.hidden_weights, dtype=np.float64)
+    v = np.asarray(instance.network.output_weights, dtype=np.float64)
+    n, d = W.shape
+    assign = ticket_assignment(W, v, how)
+    clock = _Clock(opts.time_limit)
+    mask = np.zeros((n, d), dtype=bool)
+    problems = [(j, sign) for j in range(d) for sign in (1, -1)]
+    budgets: list[int | None] = [None] * len(problems)
+    if goal.max_kept is not None:
+        base, extra = divmod(int(goal.max_kept), len(problems))
+        budgets = [base + (1 if p < extra else 0) for p in range(len(problems))]
+    notes: list[str] = []
+    sub_errors: dict[str, float] = {}
+    per_coord = np.zeros(d)
+    status_all_optimal = True
+    for p, (j, sign) in enumerate(problems):
+        units = np.flatnonzero((assign == j) & (np.sign(W[:, j]) == sign))
+        units = units[:max_values]
+        target = float(w_star[j]) if sign > 0 else -float(w_star[j])
+        key = f"{j}{'+' if sign > 0 else '-'}"
+        if units.size == 0:
+            sub_errors[key] = abs(target)
+            per_coord[j] = max(per_coord[j], abs(target))
+            continue
+        values = v[units] * np.abs(W[units, j])
+        remaining = clock.remaining()
+        if remaining is not None and remaining <= 0:
+            notes.append("time limit reached before every subset-sum problem was solved")
+            status_all_optimal = False
+            sub_errors[key] = abs(target)
+            per_coord[j] = max(per_coord[j], abs(target))
+            continue
+        res = solve(SubsetSumInstance(values=values, target=target), "mitm",
+                    time_limit=None if remaining is None else max(remaining, 1e-3),
+                    max_kept=budgets[p])
+        if res.mask is None:
+            status_all_optimal = False
+            notes.append(f"subset sum {key} returned no mask ({res.status})")
+            sub_errors[key] = abs(target)
+            per_coord[j] = max(per_coord[j], abs(target))
+            continue
+        if res.status != "optimal":
+            status_all_optimal = False
+        mask[units[res.mask], j] = True
+        err = float(res.error)
+        sub_errors[key] = err
+        per_coord[j] = max(per_coord[j], err)
+    X = np.asarray(instance.points)
+    predicted = float((np.abs(X) @ per_coord).max())
+    notes.append(f"constructive ticket: {len(problems)} subset-sum problems solved by mitm"
+                 + ("" if status_all_optimal else " (not all to optimality)")
+                 + f"; predicted sup error over the points <= {predicted:.3g} "
+                 "(relu output, up to float64 rounding)")
+    if instance.network.output_activation != "relu":
+        notes.append("identity output: the construction approximates w*·x, not relu(w*·x); "
+                     "its error guarantee needs a relu output")
+    return RawSolution(Status.FEASIBLE, mask=mask, notes=notes,
+                       stats={"subset_sum_errors": sub_errors, "predicted_linf": predicted,
+                              "assignment": str(how)})
+
+
+# ------------------------------------------------------------------------------------------
+# Registration
+
+register(Backend("magnitude", "heuristic: magnitude pruning, best prefix (option k: top k)",
+                 BOTH_KINDS, exact=False, run=run_magnitude, max_kept=True))
+register(Backend("greedy_forward", "heuristic: greedy forward selection of units / weights",
+                 BOTH_KINDS, exact=False, run=run_greedy_forward, max_kept=True))
+register(Backend("greedy_backward", "heuristic: greedy backward elimination from the full net",
+                 BOTH_KINDS, exact=False, run=run_greedy_backward, max_kept=True))
+register(Backend("prune_local_search",
+                 "heuristic: iterated local search, flip/swap moves, seeded restarts and kicks",
+                 BOTH_KINDS, exact=False, run=run_local_search, max_kept=True))
+register(Backend("random_search", "heuristic: best of seeded random masks", BOTH_KINDS,
+                 exact=False, run=run_random_search, max_kept=True))
+register(Backend("ticket", "constructive lottery ticket (Pensia et al.): 2d subset sums, mitm",
+                 frozenset({WEIGHT}), exact=False, run=run_ticket, max_kept=True))
+
+
+__all__ = [
+    "magnitude_order",
+    "run_greedy_backward",
+    "run_greedy_forward",
+    "run_local_search",
+    "run_magnitude",
+    "run_random_search",
+    "run_ticket",
+    "ticket_assignment",
+]
+

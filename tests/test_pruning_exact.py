@@ -1,0 +1,127 @@
+"""Exact pruning solvers against the exhaustive oracle, and the certify command."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from exactprune.cli import main
+from exactprune.formulations.pruning_selection import build_selection
+from exactprune.instances import generate_neuron_pruning, generate_weight_pruning
+from exactprune.solvers import list_backends, solve
+from exactprune.solvers.bracket import certify_bracket
+
+ENGINES = [b.name for b in list_backends(only_available=True)
+           if "neuron_pruning" in b.kinds and b.exact and b.name != "bruteforce"]
+
+
+def _instance(seed: int, kind: str, act: str, norm: str):
+    gen = generate_neuron_pruning if kind == "neuron" else generate_weight_pruning
+    width = 9 if kind == "neuron" else 5
+    return gen(d=2, width=width, points=48, seed=seed, output_activation=act, norm=norm)
+
+
+CASES = [(seed, kind, act, norm) for seed in range(3) for kind in ("neuron", "weight")
+         for act in ("identity", "relu") for norm in ("linf", "l1")]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("case", CASES, ids=lambda c: "-".join(map(str, c)))
+def test_engines_agree_with_the_oracle(engine: str, case: tuple) -> None:
+    inst = _instance(*case)
+    oracle = solve(inst, "bruteforce")
+    res = solve(inst, engine, time_limit=60)
+    assert res.status in ("optimal", "feasible"), res.notes
+    assert res.objective == inst.evaluate(res.mask)
+    slack = 2 * inst.evaluation_tolerance()
+    # nothing beats the certified oracle
+    assert res.objective >= oracle.objective - slack - (oracle.tolerance or 0.0)
+    if res.certified:
+        assert res.objective <= oracle.objective + res.tolerance + slack
+    if res.bound is not None:
+        assert res.bound <= oracle.objective + slack
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_lazy_points_equal_all_points(seed: int) -> None:
+    inst = generate_neuron_pruning(d=2, width=12, points=96, seed=seed,
+                                   output_activation="relu")
+    lazy = solve(inst, "cpsat", time_limit=60)
+    full = solve(inst, "cpsat", time_limit=60, lazy=False)
+    assert lazy.certified and full.certified
+    assert abs(lazy.objective - full.objective) <= lazy.tolerance + full.tolerance
+
+
+def test_weight_pruning_beats_or_equals_neuron_pruning() -> None:
+    for seed in range(3):
+        w = generate_weight_pruning(d=2, width=6, points=48, seed=seed)
+        n = generate_neuron_pruning(d=2, width=6, points=48, seed=seed)
+        rw, rn = solve(w, "cpsat"), solve(n, "cpsat")
+        assert rw.objective <= rn.objective + rw.tolerance + rn.tolerance
+
+
+def test_dictionary_columns_reproduce_the_network() -> None:
+    inst = generate_weight_pruning(d=3, width=5, points=40, seed=1, output_activation="relu")
+    sel = build_selection(inst)
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        mask = rng.random((5, 3)) < 0.5
+        y = sel.choice_from_mask(mask)
+        assert np.allclose(sel.predictions(y), inst.predictions(mask), atol=1e-12)
+
+
+def test_bracket_contains_the_points_error() -> None:
+    inst = generate_neuron_pruning(d=2, width=10, points=64, seed=5, output_activation="relu")
+    res = solve(inst, "cpsat")
+    br = certify_bracket(inst, res.mask, res.bound)
+    assert br.lower <= br.points_error <= br.upper
+    # a denser circle sample of the same mask never exceeds the certified upper bound
+    theta = np.linspace(0, 2 * np.pi, 20001)
+    dense = np.c_[np.cos(theta), np.sin(theta)]
+    net = inst.pruned_network(res.mask)
+    err = np.abs(net.forward(dense) - inst.target.forward(dense)).max()
+    assert err <= br.upper <= err + 1e-3
+
+
+def test_cli_generate_solve_certify(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    inst, res = tmp_path / "i.json", tmp_path / "r.json"
+    assert main(["generate", "weight-pruning", "--d", "2", "--width", "4", "--points", "32",
+                 "--output-activation", "relu", "-o", str(inst)]) == 0
+    assert main(["solve", str(inst), "--solver", "cpsat", "-o", str(res), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["status"] == "optimal"
+    assert np.asarray(out["mask"]["hidden_weights"]).shape == (4, 2)
+    assert main(["certify", str(inst), str(res), "--json"]) == 0
+    cert = json.loads(capsys.readouterr().out)
+    assert cert["objective_matches"] and cert["bracket"]["upper"] >= cert["bracket"]["lower"]
+
+
+@pytest.mark.parametrize("doc", [
+    '{"kind": "neuron_pruning", "network": {"hidden_weights": [[1, 2]], "output_weights": '
+    '[1, 2]}, "target": {"hidden_weights": [[1, 0]], "output_weights": [1]}, '
+    '"points": [[1, 0]], "norm": "linf"}',
+    '{"kind": "neuron_pruning", "network": {"hidden_weights": [[1, NaN]], "output_weights": '
+    '[1]}, "target": {"hidden_weights": [[1, 0]], "output_weights": [1]}, '
+    '"points": [[1, 0]], "norm": "linf"}',
+    '{"kind": "weight_pruning", "network": {"hidden_weights": [[1, 2]], "output_weights": '
+    '[1]}, "target": {"hidden_weights": [[1, 0]], "output_weights": [1]}, '
+    '"points": [], "norm": "linf"}',
+])
+def test_bad_pruning_instances_exit_2(doc: str, tmp_path: Path,
+                                      capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "bad.json"
+    path.write_text(doc)
+    assert main(["solve", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_dictionary_refuses_large_d(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "w.json"
+    main(["generate", "weight-pruning", "--d", "11", "--width", "2", "--points", "8",
+          "--domain", "cube", "-o", str(path)])
+    assert main(["solve", str(path), "--solver", "highs"]) == 2
+    assert "d = 11" in capsys.readouterr().err
