@@ -210,7 +210,8 @@ def _cmd_export(args: argparse.Namespace) -> int:
     from exactprune.solvers.result import Goal
 
     inst = instance_io.load_instance(args.instance)
-    export_model(inst, Goal(**_goal_kwargs(args)), args.output, args.format)
+    options = {} if args.formulation is None else {"formulation": args.formulation}
+    export_model(inst, Goal(**_goal_kwargs(args)), args.output, args.format, **options)
     return EXIT_OK
 
 
@@ -350,6 +351,8 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("instance")
     ex.add_argument("--format", choices=["mps", "lp"], default="mps")
     ex.add_argument("-o", "--output", required=True)
+    ex.add_argument("--formulation", choices=["dictionary", "bigm"], default=None,
+                    help="pruning kinds: weight pruning dictionary (default) or big-M")
     _add_goal_args(ex)
     ex.set_defaults(func=_cmd_export)
 

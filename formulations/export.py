@@ -20,29 +20,54 @@ from pathlib import Path
 from typing import Any
 
 from exactprune.formulations.linear import GoalLike, MilpModel, to_pulp
+from exactprune.formulations.pruning_bigm import bigm_milp
+from exactprune.formulations.pruning_selection import build_selection, selection_milp
 from exactprune.formulations.subset_sum_milp import subset_sum_model
 from exactprune.instances.errors import InputError
 
 FORMATS = ("mps", "lp")
 
-MODEL_BUILDERS: dict[str, Callable[[Any, Any], MilpModel]] = {
-    "subset_sum": subset_sum_model,
+def _subset_sum(instance: Any, goal: Any, **options: Any) -> MilpModel:
+    if options:
+        raise InputError(f"subset-sum export takes no options, got {sorted(options)}")
+    return subset_sum_model(instance, goal)
+
+
+def _pruning(instance: Any, goal: Any, formulation: str = "dictionary") -> MilpModel:
+    """Pruning on all points: the selection model (neuron pruning; weight pruning
+    "dictionary") or the big-M model (weight pruning "bigm")."""
+    if goal is not None and (getattr(goal, "max_kept", None) is not None
+                             or str(getattr(goal, "objective", "min_error")) != "min_error"):
+        raise InputError("pruning export supports the min_error objective without max_kept")
+    if formulation == "bigm":
+        return bigm_milp(instance)
+    if formulation != "dictionary":
+        raise InputError(f"unknown formulation {formulation!r} (dictionary or bigm)")
+    return selection_milp(build_selection(instance))
+
+
+MODEL_BUILDERS: dict[str, Callable[..., MilpModel]] = {
+    "subset_sum": _subset_sum,
+    "neuron_pruning": _pruning,
+    "weight_pruning": _pruning,
 }
 
 
-def register_model_builder(kind: str, builder: Callable[[Any, Any], MilpModel]) -> None:
-    """`builder(instance, goal) -> MilpModel` is used to export instances of `kind`."""
+def register_model_builder(kind: str, builder: Callable[..., MilpModel]) -> None:
+    """`builder(instance, goal, **options) -> MilpModel` exports instances of `kind`."""
     MODEL_BUILDERS[kind] = builder
 
 
-def build_model(instance: Any, goal: GoalLike | None = None) -> MilpModel:
-    """The MILP of `instance` for `goal` (None: min_error), via the builder of its kind."""
+def build_model(instance: Any, goal: GoalLike | None = None, **options: Any) -> MilpModel:
+    """The MILP of `instance` for `goal` (None: min_error), via the builder of its kind.
+
+    options go to the builder (pruning: formulation="dictionary" | "bigm")."""
     kind = getattr(instance, "kind", None)
     builder = MODEL_BUILDERS.get(kind)  # type: ignore[arg-type]
     if builder is None:
         known = ", ".join(sorted(MODEL_BUILDERS))
         raise InputError(f"no MILP formulation for instance kind {kind!r} (known: {known})")
-    return builder(instance, goal)
+    return builder(instance, goal, **options)
 
 
 def _write(model: MilpModel, fmt: str, path: str) -> None:
@@ -63,6 +88,7 @@ def export_model(
     goal: GoalLike | None,
     path: str | os.PathLike[str],
     fmt: str = "mps",
+    **options: Any,
 ) -> Path:
     """Write the MILP of `instance` for `goal` to `path` in format `fmt` ("mps" or "lp").
 
@@ -77,7 +103,7 @@ def export_model(
         raise InputError(f"output folder does not exist: {target.parent}")
     if target.exists() and target.is_dir():
         raise InputError(f"output path is a folder: {target}")
-    model = build_model(instance, goal)
+    model = build_model(instance, goal, **options)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=f".{fmt}.tmp",
                                dir=target.parent)
     os.close(fd)

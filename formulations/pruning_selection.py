@@ -44,6 +44,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+
 from exactprune.formulations.linear import INF, MilpModel
 from exactprune.instances.errors import InputError
 
@@ -70,6 +71,9 @@ class Selection:
     kind: str
     n_units: int
     d: int
+    subset_column: np.ndarray | None = None
+    """weight pruning: (n, 2^d) int, the column realising unit i with input bitmask b
+    (bit j = input j kept), or −1 when that sub-mask contributes nothing on the points."""
 
     @property
     def n_columns(self) -> int:
@@ -99,9 +103,10 @@ class Selection:
         if self.kind == "neuron_pruning":
             y[m[self.group]] = True
             return y
-        for c in range(self.n_columns):
-            if np.array_equal(self.subsets[c], m[self.group[c]]):
-                y[c] = True
+        assert self.subset_column is not None
+        bits = (m.astype(np.int64) << np.arange(self.d)).sum(axis=1)
+        cols = self.subset_column[np.arange(self.n_units), bits]
+        y[cols[cols >= 0]] = True
         return y
 
     def h_bounds(self) -> tuple[np.ndarray, np.ndarray]:
@@ -160,15 +165,22 @@ def build_selection(instance: Any, formulation: str = "dictionary") -> Selection
     subsets = [np.array(s, dtype=bool) for s in itertools.product((0, 1), repeat=d) if any(s)]
     subsets.sort(key=lambda s: (int(s.sum()), tuple(~s)))  # smaller subsets first
     col_list, groups, subs = [], [], []
+    subset_column = np.full((n, 1 << d), -1, dtype=np.int64)
     for i in range(n):
-        seen: list[np.ndarray] = []
+        seen: list[tuple[np.ndarray, int]] = []
         for s in subsets:
+            bits = int((s.astype(np.int64) << np.arange(d)).sum())
             if v[i] == 0.0 or not np.any(W[i, s] != 0.0):
                 continue
             col = v[i] * _relu(X[:, s] @ W[i, s])
-            if not np.any(col != 0.0) or any(np.array_equal(col, c) for c in seen):
+            if not np.any(col != 0.0):
                 continue
-            seen.append(col)
+            same = [c for prev, c in seen if np.array_equal(col, prev)]
+            if same:
+                subset_column[i, bits] = same[0]
+                continue
+            seen.append((col, len(col_list)))
+            subset_column[i, bits] = len(col_list)
             col_list.append(col)
             groups.append(i)
             subs.append(s)
@@ -176,7 +188,101 @@ def build_selection(instance: Any, formulation: str = "dictionary") -> Selection
     cols = np.array(col_list).T if col_list else np.zeros((K, 0))
     return Selection(cols, np.array(groups, dtype=np.int64),
                      np.array(subs, dtype=bool).reshape(-1, d), f, net.output_activation,
-                     instance.norm, instance.kind, n, d)
+                     instance.norm, instance.kind, n, d, subset_column)
+
+
+class ModelBuilder:
+    """Accumulates variables and rows for `MilpModel.from_rows`."""
+
+    def __init__(self) -> None:
+        self.names: list[str] = []
+        self.lower: list[float] = []
+        self.upper: list[float] = []
+        self.integer: list[bool] = []
+        self.cost: list[float] = []
+        self.rows: list[tuple[list[int], list[float], float, float, str]] = []
+
+    def var(self, name: str, lo: float, hi: float, is_int: bool, cost: float = 0.0) -> int:
+        self.names.append(name)
+        self.lower.append(lo)
+        self.upper.append(hi)
+        self.integer.append(is_int)
+        self.cost.append(cost)
+        return len(self.names) - 1
+
+    def row(self, idx: list[int], coef: list[float], lo: float, hi: float, name: str) -> None:
+        self.rows.append((idx, coef, lo, hi, name))
+
+    def model(self, mask_variables: list[int], name: str,
+              mask_shape: tuple[int, ...] | None = None) -> MilpModel:
+        return MilpModel.from_rows(self.names, self.lower, self.upper, self.integer, self.cost,
+                                   self.rows, mask_variables=mask_variables, name=name,
+                                   mask_shape=mask_shape)
+
+
+def error_cap(f: np.ndarray, hmin: np.ndarray, hmax: np.ndarray, relu: bool) -> float:
+    """An upper bound on |g_k − f_k| over every choice and point (for variable bounds)."""
+    if relu:
+        cap = np.maximum(np.abs(np.maximum(hmax, 0.0) - f), np.abs(f))
+    else:
+        cap = np.maximum(np.abs(hmax - f), np.abs(hmin - f))
+    return float(np.max(cap)) * (1 + 1e-12) + 1e-300
+
+
+def add_error_rows(b: ModelBuilder, points: np.ndarray, h_rows: list[tuple[list[int],
+                   list[float]]], f: np.ndarray, hmin: np.ndarray, hmax: np.ndarray,
+                   output_activation: str, norm: str, t_max: float | None) -> None:
+    """The error part of the model, given h_k as linear rows (see the module docstring).
+
+    points: the point indices (for names); h_rows[a] = (variable indices, coefficients) of h at
+    points[a]; f, hmin, hmax: target and exact bounds of h at those points.
+    """
+    relu = output_activation == "relu"
+    err_cap = error_cap(f, hmin, hmax, relu)
+    if norm == "linf":
+        cap = err_cap if t_max is None else min(err_cap, float(t_max))
+        neg = float(np.max(-f)) if relu and np.any(f < 0) else 0.0
+        t = b.var("t", min(neg, cap), cap, False, 1.0)  # relu(h) − f >= −f
+        for a, k in enumerate(points):
+            idx, coef = h_rows[a]
+            fk = float(f[a])
+            b.row(idx + [t], coef + [-1.0], -INF, fk, f"up_{k}")
+            if not relu:
+                b.row(idx + [t], coef + [1.0], fk, INF, f"down_{k}")
+            elif fk > cap:
+                b.row(idx + [t], coef + [1.0], fk, INF, f"down_{k}")
+            elif fk > 0.0:
+                z = b.var(f"z_{k}", 0.0, 1.0, True)
+                big_m = fk - float(hmin[a])
+                # h + t − M·(1 − z) >= f   <=>   h + t + M·z >= f + M
+                b.row(idx + [t, z], coef + [1.0, big_m], fk + big_m, INF, f"down_{k}")
+                b.row([t, z], [1.0, fk], fk, INF, f"off_{k}")  # t >= f·(1 − z)
+        return
+    w = 1.0 / len(points)
+    for a, k in enumerate(points):
+        idx, coef = h_rows[a]
+        fk = float(f[a])
+        s = b.var(f"s_{k}", max(0.0, -fk) if relu else 0.0, err_cap, False, w)
+        b.row(idx + [s], coef + [-1.0], -INF, fk, f"up_{k}")
+        if not relu:
+            b.row(idx + [s], coef + [1.0], fk, INF, f"down_{k}")
+            continue
+        if fk <= 0.0:
+            continue
+        big_l, big_u = max(0.0, -float(hmin[a])), max(0.0, float(hmax[a]))
+        r = b.var(f"r_{k}", 0.0, big_u, False)
+        z = b.var(f"z_{k}", 0.0, 1.0, True)
+        b.row([s, r], [1.0, 1.0], fk, INF, f"down_{k}")  # s >= f − r
+        # r <= h + L·(1 − z)   <=>   r − h + L·z <= L
+        b.row([r, *idx, z], [1.0, *[-c for c in coef], big_l], -INF, big_l, f"relu_lo_{k}")
+        b.row([r, z], [1.0, -big_u], -INF, 0.0, f"relu_on_{k}")  # r <= U·z
+
+
+def point_subset(n_points: int, points: Any) -> np.ndarray:
+    P = np.arange(n_points) if points is None else np.asarray(sorted(set(points)), dtype=int)
+    if P.size == 0:
+        raise InputError("a pruning MILP needs at least one point")
+    return P
 
 
 def selection_milp(sel: Selection, points: Any = None, t_max: float | None = None) -> MilpModel:
@@ -185,91 +291,23 @@ def selection_milp(sel: Selection, points: Any = None, t_max: float | None = Non
     Variables: y_0..y_{N−1} (mask_variables, in column order), then t (linf) or s_k (l1),
     then z_k / r_k where the relu output needs them. See the module docstring.
     """
-    P = np.arange(sel.n_points) if points is None else np.asarray(sorted(set(points)), int)
-    if P.size == 0:
-        raise InputError("a pruning MILP needs at least one point")
+    P = point_subset(sel.n_points, points)
     N = sel.n_columns
     C = sel.columns[P]
-    f = sel.target[P]
     hmin, hmax = sel.h_bounds()
-    hmin, hmax = hmin[P], hmax[P]
-    relu = sel.output_activation == "relu"
-    names = [f"y_{c}" for c in range(N)]
-    lower = [0.0] * N
-    upper = [1.0] * N
-    integer = [True] * N
-    obj = [0.0] * N
-    rows: list[tuple[list[int], list[float], float, float, str]] = []
-
-    def add_var(name: str, lo: float, hi: float, is_int: bool, cost: float) -> int:
-        names.append(name)
-        lower.append(lo)
-        upper.append(hi)
-        integer.append(is_int)
-        obj.append(cost)
-        return len(names) - 1
-
-    def h_row(k: int) -> tuple[list[int], list[float]]:
-        nz = np.flatnonzero(C[k] != 0.0)
-        return nz.tolist(), C[k, nz].tolist()
-
-    err_cap = float(np.max(np.maximum(np.abs(hmax - f), np.abs(hmin - f)))) if relu is False \
-        else float(np.max(np.maximum(np.abs(np.maximum(hmax, 0) - f), np.abs(f))))
-    err_cap = err_cap * (1 + 1e-12) + 1e-300
-    if sel.norm == "linf":
-        cap = err_cap if t_max is None else min(err_cap, float(t_max))
-        t = add_var("t", 0.0, cap, False, 1.0)
-        for a, k in enumerate(P):
-            idx, coef = h_row(a)
-            fk = float(f[a])
-            if not relu:
-                rows.append((idx + [t], coef + [-1.0], -INF, fk, f"up_{k}"))
-                rows.append((idx + [t], coef + [1.0], fk, INF, f"down_{k}"))
-                continue
-            rows.append((idx + [t], coef + [-1.0], -INF, fk, f"up_{k}"))
-            if fk <= 0.0:
-                continue  # relu(h) − f >= −f >= 0 handled by t >= 0 and the up row
-            if fk > cap:
-                rows.append((idx + [t], coef + [1.0], fk, INF, f"down_{k}"))
-            else:
-                z = add_var(f"z_{k}", 0.0, 1.0, True, 0.0)
-                big_m = fk - float(hmin[a])
-                # h + t − M·(1 − z) >= f   <=>   h + t + M·z >= f + M
-                rows.append((idx + [t, z], coef + [1.0, big_m], fk + big_m, INF, f"down_{k}"))
-                # t + f·z >= f
-                rows.append(([t, z], [1.0, fk], fk, INF, f"off_{k}"))
-        if relu:
-            neg = float(np.max(-f)) if np.any(f < 0) else 0.0
-            if neg > 0:
-                names_t = t
-                lower[names_t] = max(lower[names_t], neg)  # relu(h) − f >= −f
-    else:  # l1
-        w = 1.0 / len(P)
-        for a, k in enumerate(P):
-            idx, coef = h_row(a)
-            fk = float(f[a])
-            s = add_var(f"s_{k}", 0.0, err_cap, False, w)
-            rows.append((idx + [s], coef + [-1.0], -INF, fk, f"up_{k}"))
-            if not relu:
-                rows.append((idx + [s], coef + [1.0], fk, INF, f"down_{k}"))
-                continue
-            if fk < 0:
-                lower[s] = max(lower[s], -fk)
-            if fk <= 0.0:
-                continue
-            big_l, big_u = max(0.0, -float(hmin[a])), max(0.0, float(hmax[a]))
-            r = add_var(f"r_{k}", 0.0, big_u, False, 0.0)
-            z = add_var(f"z_{k}", 0.0, 1.0, True, 0.0)
-            rows.append(([s, r], [1.0, 1.0], fk, INF, f"down_{k}"))          # s >= f − r
-            # r <= h + L·(1 − z)   <=>   r − h + L·z <= L
-            rows.append(([r, *idx, z], [1.0, *[-c for c in coef], big_l], -INF, big_l,
-                         f"relu_lo_{k}"))
-            rows.append(([r, z], [1.0, -big_u], -INF, 0.0, f"relu_on_{k}"))  # r <= U·z
+    b = ModelBuilder()
+    for c in range(N):
+        b.var(f"y_{c}", 0.0, 1.0, True)
+    h_rows = []
+    for a in range(len(P)):
+        nz = np.flatnonzero(C[a] != 0.0)
+        h_rows.append((nz.tolist(), C[a, nz].tolist()))
+    add_error_rows(b, P, h_rows, sel.target[P], hmin[P], hmax[P], sel.output_activation,
+                   sel.norm, t_max)
     order = np.argsort(sel.group, kind="stable")
     g_sorted = sel.group[order]
     for g in np.unique(g_sorted):
         members = order[g_sorted == g]
         if len(members) > 1:
-            rows.append((members.tolist(), [1.0] * len(members), -INF, 1.0, f"unit_{g}"))
-    return MilpModel.from_rows(names, lower, upper, integer, obj, rows,
-                               mask_variables=list(range(N)), name=f"{sel.kind}_selection")
+            b.row(members.tolist(), [1.0] * len(members), -INF, 1.0, f"unit_{g}")
+    return b.model(list(range(N)), f"{sel.kind}_selection")

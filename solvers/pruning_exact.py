@@ -9,7 +9,7 @@ engine of `solvers.milp` (highs, cbc, scip). For the linf norm the points are ge
    for the whole point set (a mask's max over a subset is at most its max over all points);
 3. evaluate the new mask on every point; keep it if it beats the incumbent; if its error over
    all points equals the subset optimum, it is optimal; otherwise add its worst points and repeat.
-The result is certified when incumbent − (bound − T) <= max(1e-6·incumbent, 1e-12), where T is
+The result is certified when incumbent − (bound − T) <= max(1e-5·incumbent, 1e-12), where T is
 the engine's tolerance slack; the certificate's tolerance (that gap plus the evaluation rounding)
 is stated. The l1 norm uses all points in one solve.
 """
@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from exactprune.formulations.linear import MilpModel, tolerance_slack
+from exactprune.formulations.pruning_bigm import bigm_milp
 from exactprune.formulations.pruning_selection import (
     Selection,
     build_selection,
@@ -36,22 +37,36 @@ from exactprune.solvers.result import Goal, RawSolution, SolveOptions, Status
 
 INITIAL_POINTS = 32
 POINTS_PER_ROUND = 6
-REL_CERTIFY = 1e-6
+REL_CERTIFY = 1e-5
 ABS_CERTIFY = 1e-12
 
 
-def selection_start(model: MilpModel, sel: Selection, y: np.ndarray) -> np.ndarray:
-    """A feasible value for every model variable, from a column choice y (MIP start)."""
+def selection_start(model: MilpModel, sel: Selection, y: np.ndarray,
+                    instance_weights: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+    """A feasible value for every model variable, from a column choice y (MIP start).
+
+    instance_weights = (W, points) is needed for the big-M model's unit variables.
+    """
     h = sel.columns @ y.astype(np.float64)
     g = np.maximum(h, 0.0) if sel.output_activation == "relu" else h
     err = np.abs(g - sel.target)
     names = model.var_names
     values = np.zeros(len(names))
-    values[: sel.n_columns] = y
+    values[: sel.n_columns] = y if len(values) >= sel.n_columns else 0
     pts = [int(nm.split("_")[1]) for nm in names if nm.startswith(("up_",))]
     t_val = float(err[pts].max()) if pts else 0.0
-    for j, nm in enumerate(names[sel.n_columns:], start=sel.n_columns):
-        if nm == "t":
+    first = sel.n_columns
+    if names and names[0].startswith("M_"):  # big-M model: mask, then unit outputs
+        mask = sel.mask_from_choice(y)
+        first = mask.size
+        values[:first] = mask.reshape(-1)
+    for j, nm in enumerate(names[first:], start=first):
+        if nm.startswith(("u_", "delta_")):
+            _, i, k = nm.split("_")
+            W = instance_weights[0]
+            pre = float((W[int(i)] * mask[int(i)]) @ instance_weights[1][int(k)])
+            values[j] = max(0.0, pre) if nm[0] == "u" else float(pre > 0)
+        elif nm == "t":
             values[j] = min(math.nextafter(t_val, math.inf), model.upper[j])
             values[j] = max(values[j], model.lower[j])
         elif nm.startswith("s_"):
@@ -113,21 +128,31 @@ class SubsetOutcome:
 class MilpSubsetSolver:
     """Subset solves with a MILP engine of `solvers.milp` (highs, cbc, scip)."""
 
-    def __init__(self, engine: str, sel: Selection, opts: SolveOptions) -> None:
+    def __init__(self, engine: str, sel: Selection, opts: SolveOptions,
+                 instance: Any = None, formulation: str = "dictionary") -> None:
         from exactprune.solvers.milp import ENGINES
 
         self.engine, self.sel, self.opts = engine, sel, opts
+        self.instance, self.formulation = instance, formulation
         self.tolerances = ENGINES[engine].tolerances()
 
     def solve(self, points: list[int], cap: float, start_y: np.ndarray,
               time_limit: float | None) -> SubsetOutcome:
         from exactprune.solvers.milp import solve_model
 
-        model = selection_milp(self.sel, points, t_max=cap)
-        start = selection_start(model, self.sel, start_y)
+        weights = None
+        if self.formulation == "bigm":
+            model = bigm_milp(self.instance, points, t_max=cap)
+            weights = (self.instance.network.hidden_weights, self.instance.points)
+        else:
+            model = selection_milp(self.sel, points, t_max=cap)
+        start = selection_start(model, self.sel, start_y, weights)
         res = solve_model(self.engine, model, self.opts, time_limit=time_limit, start=start)
         slack = selection_slack(self.sel, model, self.tolerances, cap)
-        y = None if res.values is None else res.values[: self.sel.n_columns] > 0.5
+        y = None
+        if res.values is not None:
+            y = self.sel.choice_from_mask(model.mask_from_values(res.values)) \
+                if self.formulation == "bigm" else res.values[: self.sel.n_columns] > 0.5
         lower = None
         if res.bound is not None and math.isfinite(res.bound):
             lower = res.bound - slack
@@ -152,12 +177,18 @@ def run_pruning_exact(engine: str, instance: Any, goal: Goal, opts: SolveOptions
     if goal.max_kept is not None:
         raise InputError("max_kept is not supported by the exact pruning solvers yet")
     formulation = str(opts.extra.get("formulation", "dictionary"))
-    if formulation != "dictionary":
-        raise InputError(f"unknown pruning formulation {formulation!r} (use dictionary)")
+    if formulation not in ("dictionary", "bigm"):
+        raise InputError(f"unknown pruning formulation {formulation!r} (dictionary or bigm)")
+    if formulation == "bigm" and (instance.kind != "weight_pruning" or engine == "cpsat"):
+        raise InputError("the bigm formulation is for weight pruning with a MILP engine "
+                         "(highs, cbc, scip)")
     start_time = time.perf_counter()
     deadline = None if opts.time_limit is None else start_time + opts.time_limit
-    sel = build_selection(instance, formulation)
-    subset_solver = SUBSET_SOLVERS[engine](engine, sel, opts)
+    sel = build_selection(instance)
+    if engine == "cpsat":
+        subset_solver = SUBSET_SOLVERS[engine](engine, sel, opts)
+    else:
+        subset_solver = MilpSubsetSolver(engine, sel, opts, instance, formulation)
     lazy = bool(opts.extra.get("lazy", True)) and sel.norm == "linf"
     inc_y, inc_source = _initial_incumbent(instance, sel, opts, opts.time_limit)
     inc_err = sel.error(inc_y)
@@ -215,7 +246,7 @@ def run_pruning_exact(engine: str, instance: Any, goal: Goal, opts: SolveOptions
     mask = sel.mask_from_choice(inc_y)
     eval_tol = instance.evaluation_tolerance()
     stats = {"rounds": rounds, "points_used": len(points), "columns": sel.n_columns,
-             "slack": slack, "engine": engine}
+             "slack": slack, "engine": engine, "formulation": formulation}
     notes.append(f"{rounds} solver rounds on {len(points)} of {K} points (lazy={lazy})")
     lower_bound = max(0.0, lower - eval_tol)
     if status is Status.OPTIMAL:

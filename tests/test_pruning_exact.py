@@ -125,3 +125,36 @@ def test_dictionary_refuses_large_d(tmp_path: Path, capsys: pytest.CaptureFixtur
           "--domain", "cube", "-o", str(path)])
     assert main(["solve", str(path), "--solver", "highs"]) == 2
     assert "d = 11" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("act", ["identity", "relu"])
+@pytest.mark.parametrize("norm", ["linf", "l1"])
+@pytest.mark.parametrize("seed", range(2))
+def test_bigm_and_dictionary_agree(act: str, norm: str, seed: int) -> None:
+    inst = generate_weight_pruning(d=2, width=4, points=32, seed=seed, output_activation=act,
+                                   norm=norm)
+    oracle = solve(inst, "bruteforce")
+    for formulation in ("bigm", "dictionary"):
+        res = solve(inst, "highs", formulation=formulation, time_limit=60)
+        assert res.status in ("optimal", "feasible")
+        assert abs(res.objective - oracle.objective) <= 1e-5 * oracle.objective + 1e-12
+        if res.bound is not None:
+            assert res.bound <= oracle.objective + 1e-12
+
+
+@pytest.mark.parametrize("formulation", ["dictionary", "bigm"])
+def test_exported_pruning_model_solves_to_the_oracle(formulation: str, tmp_path: Path) -> None:
+    import highspy
+
+    from exactprune.formulations.export import export_model
+
+    inst = generate_weight_pruning(d=2, width=4, points=24, seed=3, output_activation="relu")
+    path = tmp_path / "m.mps"
+    export_model(inst, None, path, "mps", formulation=formulation)
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.readModel(str(path))
+    h.setOptionValue("mip_rel_gap", 0.0)
+    h.run()
+    oracle = solve(inst, "bruteforce").objective
+    assert abs(h.getInfo().objective_function_value - oracle) <= 1e-6

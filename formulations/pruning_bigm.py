@@ -1,0 +1,75 @@
+"""Weight pruning as a big-M MILP over the first-layer mask itself (formulation "bigm").
+
+Variables: M_ij ∈ {0,1} (the mask, n×d, C-order); per unit i and point k the pre-activation
+a_ik = Σ_j W_ij x_kj M_ij is linear in M, and u_ik = relu(a_ik) is modelled exactly with
+bounds that follow from the signs of the fixed weights and points — never a made-up constant:
+    amin_ik = Σ_j min(0, W_ij x_kj) <= a_ik <= amax_ik = Σ_j max(0, W_ij x_kj)
+- amax_ik <= 0: the unit is off at x_k whatever the mask (u_ik = 0, no variable);
+- amin_ik >= 0: the unit is on whatever the mask (u_ik = a_ik, no variable);
+- otherwise u_ik ∈ [0, amax_ik] and a binary δ_ik:
+    u >= a,   u <= a − amin·(1 − δ),   u <= amax·δ
+  (δ = 1: u = a >= 0; δ = 0: u = 0 >= a).
+The output is h_k = Σ_i v_i u_ik, and the error rows are those of the selection model
+(`pruning_selection.add_error_rows`), with the exact bounds hmin_k = Σ_i min(0, v_i·amax⁺_ik),
+hmax_k = Σ_i max(0, v_i·amax⁺_ik). Valid for any d (no 2^d dictionary), but with n·K binaries
+δ and a weak relaxation it is much slower than the dictionary for small d.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from exactprune.formulations.linear import MilpModel
+from exactprune.formulations.pruning_selection import ModelBuilder, add_error_rows, point_subset
+from exactprune.instances.errors import InputError
+
+
+def bigm_milp(instance: Any, points: Any = None, t_max: float | None = None) -> MilpModel:
+    """The big-M MILP of a weight_pruning instance on the point indices `points`."""
+    if instance.kind != "weight_pruning":
+        raise InputError("the bigm formulation is for weight_pruning instances")
+    if instance.norm not in ("linf", "l1"):
+        raise InputError(f"the MILP formulations support norms linf and l1, not {instance.norm}")
+    net = instance.network
+    W, v, X = net.hidden_weights, net.output_weights, instance.points
+    n, d = W.shape
+    P = point_subset(X.shape[0], points)
+    f = instance.target_values()[P]
+    b = ModelBuilder()
+    mask_vars = [b.var(f"M_{i}_{j}", 0.0, 1.0, True) for i in range(n) for j in range(d)]
+    hmin = np.zeros(len(P))
+    hmax = np.zeros(len(P))
+    h_rows = []
+    for a, k in enumerate(P):
+        prod = W * X[k]  # (n, d): W_ij x_kj
+        amin = np.minimum(prod, 0.0).sum(axis=1)
+        amax = np.maximum(prod, 0.0).sum(axis=1)
+        idx: list[int] = []
+        coef: list[float] = []
+        for i in range(n):
+            if v[i] == 0.0 or amax[i] <= 0.0:
+                continue
+            a_idx = [mask_vars[i * d + j] for j in range(d) if prod[i, j] != 0.0]
+            a_coef = [float(prod[i, j]) for j in range(d) if prod[i, j] != 0.0]
+            if amin[i] >= 0.0:
+                idx += a_idx
+                coef += [float(v[i]) * c for c in a_coef]
+            else:
+                u = b.var(f"u_{i}_{k}", 0.0, float(amax[i]), False)
+                delta = b.var(f"delta_{i}_{k}", 0.0, 1.0, True)
+                # u − a >= 0
+                b.row([u, *a_idx], [1.0, *[-c for c in a_coef]], 0.0, np.inf, f"relu_ge_{i}_{k}")
+                # u − a − amin·δ <= −amin
+                b.row([u, *a_idx, delta], [1.0, *[-c for c in a_coef], -float(amin[i])],
+                      -np.inf, -float(amin[i]), f"relu_le_{i}_{k}")
+                b.row([u, delta], [1.0, -float(amax[i])], -np.inf, 0.0, f"relu_on_{i}_{k}")
+                idx.append(u)
+                coef.append(float(v[i]))
+            contrib = float(v[i]) * float(amax[i])
+            hmin[a] += min(0.0, contrib)
+            hmax[a] += max(0.0, contrib)
+        h_rows.append((idx, coef))
+    add_error_rows(b, P, h_rows, f, hmin, hmax, net.output_activation, instance.norm, t_max)
+    return b.model(mask_vars, "weight_pruning_bigm", mask_shape=(n, d))
