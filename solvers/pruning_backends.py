@@ -51,9 +51,11 @@ extend("bruteforce", run_pruning_bruteforce)
 
 
 def _auto(instance: Any, goal: Goal) -> str:
-    """CP-SAT was the fastest certifying engine on our pruning benchmarks; tiny masks are
-    enumerated."""
-    return "bruteforce" if instance.mask_size <= 12 else "cpsat"
+    """SCIP on all points was the fastest certifying engine on our pruning benchmarks
+    (docs/benchmarks/pruning.md); tiny masks are enumerated."""
+    if instance.mask_size <= 12:
+        return "bruteforce"
+    return "scip" if get_backend("scip").available() else "highs"
 
 
 for _kind in PRUNING_KINDS:

@@ -79,17 +79,27 @@ def selection_start(model: MilpModel, sel: Selection, y: np.ndarray,
 
 
 def selection_slack(sel: Selection, model: MilpModel, tolerances: Any, err_cap: float) -> float:
-    """Absolute slack T of the engine's bound on this model (see formulations.linear)."""
-    row_scale = 1.0 + float(np.max(np.abs(sel.columns).sum(axis=1) + np.abs(sel.target)))
+    """Absolute slack T of the engine's dual bound on this model (objective units).
+
+    The engine's tolerances make its feasible set a *relaxation* of ours (rows violated by up
+    to the feasibility tolerance, near-integral values accepted), and the dual bound of a
+    relaxation is a valid lower bound; so integrality does not enter. What can make a reported
+    bound too high: dual infeasibility of node LPs (at most optimality tolerance × Σ variable
+    ranges, the Lagrangian argument), rows of the objective's epigraph satisfied only up to the
+    feasibility tolerance (scaled by 1 + max|f|, the row right-hand sides, with dual norm 2),
+    and the stopping gaps, cutoff and zero tolerances. Summed, times a safety factor 2.
+    """
+    ranges = np.minimum(model.upper - model.lower, err_cap)
     return tolerance_slack(
         tolerances,
         dual_norm=2.0,
-        row_scale=row_scale,
-        box_size=float(sel.n_columns) + err_cap * (1 + model.n_vars - sel.n_columns),
-        integer_scale=row_scale,
-        data_scale=row_scale,
-        n_entries=int(model.n_nonzeros),
+        row_scale=1.0 + float(np.max(np.abs(sel.target))),
+        box_size=float(np.sum(ranges)),
+        integer_scale=0.0,
+        data_scale=0.0,
+        n_entries=0,
         objective_scale=err_cap,
+        safety=2.0,
     )
 
 
@@ -172,7 +182,7 @@ def run_pruning_exact(engine: str, instance: Any, goal: Goal, opts: SolveOptions
     """Certified optimum of a neuron/weight pruning instance with engine `engine`.
 
     extra options: formulation ("dictionary", the default; weight pruning only),
-    lazy (bool, default True for linf): lazy point generation.
+    lazy (bool, default False; linf only): lazy point generation; initial_points (default 32).
     """
     if goal.max_kept is not None:
         raise InputError("max_kept is not supported by the exact pruning solvers yet")
@@ -189,13 +199,14 @@ def run_pruning_exact(engine: str, instance: Any, goal: Goal, opts: SolveOptions
         subset_solver = SUBSET_SOLVERS[engine](engine, sel, opts)
     else:
         subset_solver = MilpSubsetSolver(engine, sel, opts, instance, formulation)
-    lazy = bool(opts.extra.get("lazy", True)) and sel.norm == "linf"
+    lazy = bool(opts.extra.get("lazy", False)) and sel.norm == "linf"
     inc_y, inc_source = _initial_incumbent(instance, sel, opts, opts.time_limit)
     inc_err = sel.error(inc_y)
     K = sel.n_points
     if lazy:
-        worst = np.argsort(-sel.errors(inc_y))[:INITIAL_POINTS // 2]
-        spread = np.linspace(0, K, INITIAL_POINTS // 2, endpoint=False).astype(int)
+        initial = int(opts.extra.get("initial_points", INITIAL_POINTS))
+        worst = np.argsort(-sel.errors(inc_y))[: max(1, initial // 4)]
+        spread = np.linspace(0, K, max(1, initial - len(worst)), endpoint=False).astype(int)
         points = set(worst.tolist()) | set(spread.tolist())
     else:
         points = set(range(K))

@@ -1,0 +1,359 @@
+"""Sweep engine and results store: seeds, SQLite round trips, failures, SIGKILL + resume, Dask.
+
+Everything is real: worker processes, SQLite files, a subprocess killed with SIGKILL, a Dask
+LocalCluster. The task functions below are imported by the workers as ``test_sweep:NAME``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import csv
+import io
+import json
+import math
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from exactprune.benchmarks.store import ResultStore
+from exactprune.benchmarks.sweep import (
+    Task,
+    add_sweep_arguments,
+    grid,
+    grid_kwargs_from_args,
+    instance_seed,
+    load_grid_toml,
+    register_cli,
+    run_sweep,
+)
+from exactprune.instances.errors import InputError
+
+HERE = Path(__file__).resolve().parent
+MOD = __name__  # "test_sweep": importable by spawned workers (tests/ is on sys.path)
+
+
+# -- task functions (run in worker processes) -----------------------------------------------
+def square(spec: dict) -> dict:
+    return {"value": spec["x"] ** 2, "pid": os.getpid()}
+
+
+def fail_or_square(spec: dict) -> dict:
+    if "log" in spec:  # one line per start of a run
+        with open(spec["log"], "a") as fh:
+            fh.write(f"{spec['x']}\n")
+    if spec["x"] == 3:
+        raise ValueError("three is not allowed")
+    if spec["x"] == 4:
+        time.sleep(0.8)  # still running when x = 5 kills its worker
+    if spec["x"] == 5:
+        time.sleep(0.3)
+        os._exit(7)
+    if spec["x"] == 6:
+        time.sleep(60)  # only reached in the timeout test
+    time.sleep(0.05)
+    return {"value": spec["x"] ** 2, "status": "optimal" if spec["x"] % 2 else "feasible"}
+
+
+def logged_sleep(spec: dict) -> dict:
+    """Sleep, then append 'KEY PID' to the log: the log counts executions of each run."""
+    time.sleep(spec["sleep"])
+    line = f"{ResultStore.key(spec)} {os.getpid()}\n".encode()
+    fd = os.open(spec["log"], os.O_WRONLY | os.O_APPEND | os.O_CREAT)
+    try:
+        os.write(fd, line)  # one O_APPEND write: lines never interleave
+    finally:
+        os.close(fd)
+    return {"i": spec["i"], "pid": os.getpid()}
+
+
+# -- grid and seeds -------------------------------------------------------------------------
+def _by_point(specs: list[dict]) -> dict:
+    return {(json.dumps(s["params"], sort_keys=True), s["trial"], s.get("solver")):
+            (s["seed"], ResultStore.key(s)) for s in specs}
+
+
+def test_adding_grid_points_keeps_existing_seeds_and_keys() -> None:
+    small = grid({"n": [10, 20], "low": [-1.0]}, seeds=3, solvers=["mitm", "cpsat"],
+                 experiment="e")
+    big = grid({"n": [5, 20, 10, 30], "low": [-1.0, 0.0]}, seeds=[0, 1, 2, 3, 4],
+               solvers=["cpsat", "highs", "mitm"], experiment="e")
+    assert len(small) == 2 * 3 * 2 and len(big) == 4 * 2 * 5 * 3
+    a, b = _by_point(small), _by_point(big)
+    assert a and all(b[p] == a[p] for p in a)
+    # every solver of an instance sees the same seed; distinct instances get distinct seeds
+    per_instance = {(p, t): seed for (p, t, _), (seed, _) in b.items()}
+    assert all(seed == per_instance[(p, t)] for (p, t, _), (seed, _) in b.items())
+    assert len(set(per_instance.values())) == len(per_instance)
+    assert len({k for _, k in b.values()}) == len(big)
+    # the base seed changes everything; seed_params shares seeds across a left-out parameter
+    other = _by_point(grid({"n": [10, 20], "low": [-1.0]}, 3, ["mitm", "cpsat"], base_seed=1,
+                           experiment="e"))
+    assert all(other[p][0] != a[p][0] for p in a)
+    nested = grid({"width": [8, 16, 32], "d": [2]}, seeds=2, seed_params=["d"])
+    assert {s["seed"] for s in nested if s["trial"] == 0} == {instance_seed(0, {"d": 2}, 0)}
+    assert all(0 <= s["seed"] < 2**63 for s in big)
+
+
+def test_instance_seed_is_stable_across_processes_and_dict_order() -> None:
+    params = {"n": 24, "low": -1.0, "dist": "uniform"}
+    here = [instance_seed(7, params, t) for t in range(3)]
+    assert instance_seed(7, dict(reversed(list(params.items()))), 0) == here[0]
+    code = ("from exactprune.benchmarks.sweep import instance_seed; "
+            "print([instance_seed(7, {'dist': 'uniform', 'low': -1.0, 'n': 24}, t) "
+            "for t in range(3)])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, env={**os.environ, "PYTHONHASHSEED": "123"}).stdout
+    assert json.loads(out) == here
+    with pytest.raises(InputError):
+        instance_seed(-1, params, 0)
+    with pytest.raises(InputError):
+        grid({"n": []}, 2)
+
+
+def test_load_grid_toml(tmp_path: Path) -> None:
+    path = tmp_path / "sweep.toml"
+    path.write_text(textwrap.dedent("""
+        experiment = "scaling"
+        base_seed = 3
+        seeds = 2
+        solvers = ["mitm"]
+        [params]
+        n = [12, 16]
+        low = -1.0
+        [options]
+        time_limit = 5
+    """))
+    kw = load_grid_toml(path)
+    assert kw["params"] == {"n": [12, 16], "low": [-1.0]}
+    specs = grid(**kw)
+    assert len(specs) == 4 and all(s["experiment"] == "scaling" for s in specs)
+    assert specs[0]["options"] == {"time_limit": 5}
+    assert specs[0]["seed"] == instance_seed(3, {"n": 12, "low": -1.0}, 0)
+    parser = argparse.ArgumentParser()
+    add_sweep_arguments(parser)  # flags override the file
+    args = parser.parse_args(["--grid", str(path), "--param", "n=8,9.5,x", "--seeds", "1"])
+    kw = grid_kwargs_from_args(args)
+    assert kw["params"] == {"n": [8, 9.5, "x"], "low": [-1.0]} and kw["seeds"] == 1
+    assert kw["solvers"] == ["mitm"] and kw["base_seed"] == 3
+    path.write_text("seed = 3\n[params]\nn = [1]\n")
+    with pytest.raises(InputError, match="unknown keys seed"):
+        load_grid_toml(path)
+    path.write_text("[params\n")
+    with pytest.raises(InputError, match="not valid TOML"):
+        load_grid_toml(path)
+
+
+# -- the store ------------------------------------------------------------------------------
+def test_store_round_trip_and_export(tmp_path: Path) -> None:
+    db = tmp_path / "r.sqlite"
+    specs = [{"experiment": "e1", "params": {"n": n}, "solver": "mitm", "seed": n} for n in (4, 8)]
+    specs.append({"experiment": "e2", "params": {"n": 3, "dist": "normal"}, "seed": 1})
+    records = [{"objective": 0.25, "certified": True, "notes": ["a", "b"], "status": "optimal"},
+               {"objective": math.inf, "solver_version": "x 1.0"},
+               {"error": "boom", "mask": [1, 0, 1]}]
+    statuses = ["optimal", "time_limit", "error"]
+    with ResultStore(db) as store:
+        for spec, rec, st in zip(specs, records, statuses, strict=True):
+            assert not store.has(ResultStore.key(spec))
+            store.put(ResultStore.key(spec), spec, st, rec, 1.5)
+    with ResultStore(db) as store:  # reopened: everything is on disk
+        row = store.get(ResultStore.key(specs[0]))
+        assert row is not None and row["spec"] == specs[0] and row["record"] == records[0]
+        assert row["status"] == "optimal" and row["wall_time_s"] == 1.5 and row["created"]
+        assert store.get(ResultStore.key(specs[1]))["record"]["objective"] is None  # inf -> null
+        assert store.get("0" * 64) is None and not store.has("0" * 64)
+        key = ResultStore.key(dict(reversed(list(specs[2].items()))))  # dict order is irrelevant
+        store.put(key, specs[2], "ok", {"value": 9}, 0.5)               # replaces the row
+        assert store.get(key)["record"] == {"value": 9} and len(store.rows()) == 3
+        assert [r["spec"] for r in store.rows("e1")] == specs[:2]
+        assert {(r["experiment"], r["status"], r["runs"]) for r in store.summary()} == \
+            {("e1", "optimal", 1), ("e1", "time_limit", 1), ("e2", "ok", 1)}
+        buf = io.StringIO()
+        assert store.export("jsonl", buf) == 3
+        lines = [json.loads(line) for line in buf.getvalue().splitlines()]
+        assert lines == json.loads(json.dumps(store.rows()))
+        buf = io.StringIO()
+        assert store.export("csv", buf) == 3
+        table = list(csv.DictReader(io.StringIO(buf.getvalue())))
+        assert [json.loads(r["spec"]) for r in table] == [r["spec"] for r in store.rows()]
+        assert [json.loads(r["record"]) for r in table] == [r["record"] for r in store.rows()]
+        assert [r["param.n"] for r in table] == ["4", "8", "3"]
+        assert table[0]["record.objective"] == "0.25" and table[1]["record.objective"] == ""
+        with pytest.raises(InputError):
+            store.export("xml", io.StringIO())
+        with pytest.raises(InputError):
+            ResultStore.key({"x": math.nan})
+    (tmp_path / "junk.sqlite").write_text("not a database at all, " * 100)
+    with pytest.raises(InputError):
+        ResultStore(tmp_path / "junk.sqlite")
+    with pytest.raises(InputError):
+        ResultStore(tmp_path / "missing.sqlite", create=False)
+
+
+def test_results_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db = tmp_path / "r.sqlite"
+    with ResultStore(db) as store:
+        for i in range(3):
+            spec = {"experiment": "e", "i": i}
+            store.put(ResultStore.key(spec), spec, "ok" if i else "error", {"i": i}, 0.1)
+    parser = argparse.ArgumentParser()
+    register_cli(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["results", "export", "--store", str(db), "--format", "jsonl",
+                              "-o", str(tmp_path / "out.jsonl")])
+    assert args.func(args) == 0
+    rows = [json.loads(x) for x in (tmp_path / "out.jsonl").read_text().splitlines()]
+    assert sorted(r["record"]["i"] for r in rows) == [0, 1, 2]
+    args = parser.parse_args(["results", "summary", "--store", str(db), "--json"])
+    capsys.readouterr()
+    assert args.func(args) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert {(r["status"], r["runs"]) for r in summary} == {("error", 1), ("ok", 2)}
+    args = parser.parse_args(["results", "summary", "--store", str(tmp_path / "none.sqlite")])
+    with pytest.raises(InputError, match="no such results store"):
+        args.func(args)
+    assert not (tmp_path / "none.sqlite").exists()
+
+
+# -- running --------------------------------------------------------------------------------
+def test_failures_are_stored_and_neighbours_survive(tmp_path: Path) -> None:
+    log = str(tmp_path / "starts.log")
+    tasks = [Task(f"{MOD}:fail_or_square", {"experiment": "f", "x": x, "log": log})
+             for x in range(1, 6)]
+    with ResultStore(tmp_path / "f.sqlite") as store:
+        recs = run_sweep(tasks, store, jobs=2, progress=False)
+        # the crash broke a pool with x = 4 and 5 in flight: each was re-run alone
+        starts = Counter(Path(log).read_text().split())
+        assert starts == {"1": 1, "2": 1, "3": 1, "4": 2, "5": 2}
+        by_x = {t.spec["x"]: r for t, r in zip(tasks, recs, strict=True)}
+        assert by_x[3]["status"] == "error" and "ValueError: three" in by_x[3]["error"]
+        assert "traceback" in by_x[3]
+        assert by_x[5]["status"] == "error" and "worker process died" in by_x[5]["error"]
+        for x in (1, 2, 4):  # including the one in flight beside the crash
+            assert by_x[x]["value"] == x * x
+            assert by_x[x]["status"] == ("optimal" if x % 2 else "feasible")
+        stored = {r["spec"]["x"]: r for r in store.rows("f")}
+        assert {x: r["status"] for x, r in stored.items()} == {x: r["status"]
+                                                                for x, r in by_x.items()}
+        assert all(r["record"] == by_x[x] for x, r in stored.items())
+        # nothing re-runs when errors are not retried (x = 5 would kill this process if jobs=0)
+        assert run_sweep(tasks, store, jobs=0, progress=False, retry_errors=False) == recs
+        # a bad task function is bad input, found before anything runs
+        with pytest.raises(InputError, match="cannot load task function"):
+            run_sweep([Task(f"{MOD}:no_such_fn", {"experiment": "f"})], store, progress=False)
+        with pytest.raises(InputError, match="experiment"):
+            run_sweep([Task(f"{MOD}:square", {"x": 1})], store, progress=False)
+
+
+def test_timeout_kills_a_run_and_the_rest_completes(tmp_path: Path) -> None:
+    tasks = [Task(f"{MOD}:fail_or_square", {"experiment": "t", "x": x}) for x in (1, 6, 2, 4)]
+    t0 = time.monotonic()
+    with ResultStore(tmp_path / "t.sqlite") as store:
+        recs = run_sweep(tasks, store, jobs=2, progress=False, timeout=6.0)
+        assert [r["status"] for r in recs] == ["optimal", "killed", "feasible", "feasible"]
+        assert [r.get("value") for r in recs] == [1, None, 4, 16]
+        assert store.get(ResultStore.key(tasks[1].spec))["status"] == "killed"
+    assert time.monotonic() - t0 < 30
+
+
+def test_duplicates_and_in_process_run(tmp_path: Path) -> None:
+    tasks = [Task(f"{MOD}:square", {"experiment": "d", "x": x}) for x in (2, 3, 2)]
+    recs = run_sweep(tasks, None, jobs=0, progress=False)
+    assert [r["value"] for r in recs] == [4, 9, 4] and recs[0]["pid"] == os.getpid()
+    assert all(r["status"] == "ok" and r["wall_time_s"] >= 0 for r in recs)
+
+
+_SWEEP_SCRIPT = """
+import sys
+sys.path.insert(0, {here!r})
+from exactprune.benchmarks.store import ResultStore
+from exactprune.benchmarks.sweep import Task, run_sweep
+tasks = [Task("test_sweep:logged_sleep",
+              {{"experiment": "kill", "i": i, "log": {log!r}, "sleep": 0.15}})
+         for i in range(30)]
+with ResultStore({db!r}) as store:
+    run_sweep(tasks, store, jobs=2, progress=False)
+"""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+    return "\nState:\tZ" not in status  # a zombie is dead
+
+
+def _stored_rows(db: Path) -> list[tuple[str, str, str, str]]:
+    with contextlib.closing(sqlite3.connect(db, timeout=30)) as conn:
+        return conn.execute("SELECT key, status, spec, record FROM runs").fetchall()
+
+
+def test_sigkill_mid_sweep_then_resume_loses_nothing(tmp_path: Path) -> None:
+    db, log = tmp_path / "kill.sqlite", tmp_path / "runs.log"
+    script = _SWEEP_SCRIPT.format(here=str(HERE), log=str(log), db=str(db))
+    proc = subprocess.Popen([sys.executable, "-c", script])
+    deadline = time.monotonic() + 40
+    try:
+        while True:  # wait for a few stored rows, then SIGKILL the sweep's parent process
+            assert proc.poll() is None, "the sweep ended before it could be killed"
+            assert time.monotonic() < deadline, "the sweep stored nothing"
+            if db.exists():
+                with contextlib.suppress(sqlite3.OperationalError):
+                    if len(_stored_rows(db)) >= 6:
+                        break
+            time.sleep(0.05)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    with contextlib.closing(sqlite3.connect(db)) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    first = _stored_rows(db)
+    assert 6 <= len(first) < 30
+    for key, status, spec, record in first:  # only complete rows
+        spec_d, rec_d = json.loads(spec), json.loads(record)
+        assert status == "ok" and ResultStore.key(spec_d) == key and rec_d["i"] == spec_d["i"]
+    # the workers notice that their parent is gone and exit instead of lingering
+    pids = {int(line.split()[1]) for line in log.read_text().splitlines()}
+    stop = time.monotonic() + 10
+    while any(_alive(p) for p in pids) and time.monotonic() < stop:
+        time.sleep(0.1)
+    assert not any(_alive(p) for p in pids)
+
+    done = subprocess.run([sys.executable, "-c", script], timeout=120)
+    assert done.returncode == 0
+    rows = _stored_rows(db)
+    assert len(rows) == 30 and sorted(json.loads(s)["i"] for _, _, s, _ in rows) == list(range(30))
+    runs = Counter(line.split()[0] for line in log.read_text().splitlines())
+    assert set(runs) == {k for k, *_ in rows}
+    assert all(runs[key] == 1 for key, *_ in first)  # finished before the kill: never re-run
+
+
+def test_dask_local_cluster(tmp_path: Path) -> None:
+    distributed = pytest.importorskip("distributed")
+    tasks = [Task(f"{MOD}:fail_or_square", {"experiment": "dask", "x": x}) for x in (1, 2, 3, 4)]
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+                                  dashboard_address=None) as cluster, \
+            ResultStore(tmp_path / "d.sqlite") as store:
+        recs = run_sweep(tasks, store, scheduler=cluster.scheduler_address, progress=False)
+        assert [r["status"] for r in recs] == ["optimal", "feasible", "error", "feasible"]
+        assert [r.get("value") for r in recs] == [1, 4, None, 16]
+        assert "ValueError" in recs[2]["error"]
+        assert len(store.rows("dask")) == 4
+
+
+def test_dask_missing_is_a_clear_input_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "distributed", None)  # makes `import distributed` fail
+    tasks = [Task(f"{MOD}:square", {"experiment": "x", "x": 1})]
+    with pytest.raises(InputError, match=r"install exactprune\[distributed\]"):
+        run_sweep(tasks, None, scheduler="tcp://127.0.0.1:8786", progress=False)
