@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any, NoReturn
 
 from exactprune.instances import io as instance_io
@@ -17,8 +17,6 @@ from exactprune.instances.errors import InputError
 
 EXIT_OK, EXIT_INTERNAL, EXIT_USAGE = 0, 1, 2
 
-Handler = Callable[[argparse.Namespace], int]
-_SUBCOMMANDS: dict[str, Callable[[Any], None]] = {}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -370,9 +368,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=_nonneg_int, default=0)
     demo.set_defaults(func=_cmd_demo)
 
-    for name, register in _SUBCOMMANDS.items():
-        if not name.startswith("generate:"):
-            register(sub)
+    from exactprune.benchmarks import sweep
+
+    sweep.register_cli(sub)
     return parser
 
 
