@@ -1,0 +1,386 @@
+"""Least-squares fits with bootstrap confidence intervals, for scaling curves (numpy only).
+
+Every fit is an ordinary least-squares line y = intercept + slope·x, possibly after a log
+transform:
+
+- `linear_fit(x, y)`: the line itself; the headline `estimate` is the slope;
+- `power_law_fit(n, eps)`: eps ≈ c·n^(−a), fitted as ln eps = ln c − a·ln n; estimate a;
+- `exponential_fit(n, eps)`: eps ≈ c·e^(−b·n), fitted as ln eps = ln c − b·n; estimate b.
+
+Confidence intervals come from a seeded nonparametric bootstrap of the (x, y) pairs (B = 2000
+resamples by default, percentile interval at level 0.95): it needs no normality assumption and
+stays honest when the residuals are heteroscedastic, as log errors of random instances are.
+Resamples in which every x is equal (no slope defined) are discarded and counted in `notes`.
+
+Bad data never crash a fit: non-finite pairs, and non-positive values where a log is needed, are
+dropped with a note giving the count; fewer than `min_points` usable points (3 by default) give a
+`Fit` whose estimate is NaN and whose notes say why. `wilson_interval` (binomial proportions) is
+here too, so that experiments need nothing beyond numpy and the standard library.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from statistics import NormalDist
+from typing import Any
+
+import numpy as np
+
+NAN = float("nan")
+DEFAULT_RESAMPLES = 2000
+DEFAULT_LEVEL = 0.95
+DEFAULT_SEED = 0
+_CHUNK_ELEMENTS = 2_000_000  # bootstrap resamples are processed in blocks of this many draws
+MODELS = ("linear", "power_law", "exponential")
+
+
+def _interval(lo: float, hi: float) -> tuple[float, float]:
+    return (float(lo), float(hi))
+
+
+@dataclass(frozen=True)
+class Fit:
+    """One fitted line y = intercept + slope·x in the fitted (possibly log) space.
+
+    model: "linear" (y as given), "power_law" (x = ln n, y = ln eps) or "exponential"
+    (x = n, y = ln eps). `estimate`/`ci` hold the headline parameter: the slope for "linear",
+    a = −slope for "power_law", b = −slope for "exponential". `coef`/`coef_ci` hold c = e^intercept
+    for the two log models (NaN for "linear"). `rss` is the residual sum of squares in the fitted
+    space, `r2` the coefficient of determination there. `resamples` counts the bootstrap
+    resamples actually used (degenerate ones are dropped); `n_dropped` the input pairs dropped.
+    """
+
+    model: str
+    estimate: float
+    ci: tuple[float, float]
+    slope: float
+    intercept: float
+    slope_ci: tuple[float, float]
+    intercept_ci: tuple[float, float]
+    r2: float
+    rss: float
+    n_points: int
+    n_dropped: int = 0
+    level: float = DEFAULT_LEVEL
+    resamples: int = 0
+    seed: int = DEFAULT_SEED
+    coef: float = NAN
+    coef_ci: tuple[float, float] = (NAN, NAN)
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def ok(self) -> bool:
+        """True when the fit produced a finite estimate."""
+        return math.isfinite(self.estimate)
+
+    @property
+    def parameter(self) -> str:
+        """Name of the headline parameter: slope, a or b."""
+        return {"linear": "slope", "power_law": "a", "exponential": "b"}[self.model]
+
+    def predict(self, x: Any) -> np.ndarray:
+        """The fitted curve at x (array-like), in the data's own units (eps, not ln eps)."""
+        xs = np.asarray(x, dtype=np.float64)
+        if self.model == "linear":
+            return self.intercept + self.slope * xs
+        if self.model == "power_law":
+            with np.errstate(divide="ignore", invalid="ignore"):
+                return np.exp(self.intercept) * np.power(xs, self.slope)
+        return np.exp(self.intercept + self.slope * xs)
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready dict: {"estimate": x, "ci": [lo, hi], ...} (NaN becomes null in dumps)."""
+        out: dict[str, Any] = {
+            "estimate": self.estimate,
+            "ci": list(self.ci),
+            "parameter": self.parameter,
+            "model": self.model,
+            "level": self.level,
+            "slope": self.slope,
+            "slope_ci": list(self.slope_ci),
+            "intercept": self.intercept,
+            "intercept_ci": list(self.intercept_ci),
+            "r2": self.r2,
+            "rss": self.rss,
+            "n_points": self.n_points,
+            "n_dropped": self.n_dropped,
+            "resamples": self.resamples,
+            "seed": self.seed,
+            "notes": list(self.notes),
+        }
+        if self.model != "linear":
+            out["c"] = self.coef
+            out["c_ci"] = list(self.coef_ci)
+        return out
+
+
+def _empty_fit(model: str, n_points: int, n_dropped: int, level: float, seed: int,
+               notes: list[str]) -> Fit:
+    nan2 = (NAN, NAN)
+    return Fit(model, NAN, nan2, NAN, NAN, nan2, nan2, NAN, NAN, n_points, n_dropped, level, 0,
+               seed, NAN, nan2, tuple(notes))
+
+
+def _ols(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """Slope and intercept of the least-squares line (x must not be constant)."""
+    mx, my = float(x.mean()), float(y.mean())
+    dx = x - mx
+    slope = float(np.dot(dx, y - my) / np.dot(dx, dx))
+    return slope, my - slope * mx
+
+
+def _bootstrap(x: np.ndarray, y: np.ndarray, resamples: int, level: float,
+               seed: int) -> tuple[tuple[float, float], tuple[float, float], int, int]:
+    """Percentile CIs of slope and intercept over `resamples` resamples of the pairs.
+
+    Returns (slope_ci, intercept_ci, resamples used, degenerate resamples dropped).
+    """
+    m = len(x)
+    rng = np.random.default_rng(seed)
+    rows = max(1, _CHUNK_ELEMENTS // m)
+    slopes: list[np.ndarray] = []
+    intercepts: list[np.ndarray] = []
+    dropped = 0
+    done = 0
+    while done < resamples:
+        b = min(rows, resamples - done)
+        idx = rng.integers(0, m, size=(b, m))
+        xb, yb = x[idx], y[idx]
+        good = xb.max(axis=1) > xb.min(axis=1)  # a constant x defines no slope
+        dropped += int(b - good.sum())
+        xb, yb = xb[good], yb[good]
+        mx = xb.mean(axis=1, keepdims=True)
+        my = yb.mean(axis=1, keepdims=True)
+        dx = xb - mx
+        s = (dx * (yb - my)).sum(axis=1) / (dx * dx).sum(axis=1)
+        slopes.append(s)
+        intercepts.append(my[:, 0] - s * mx[:, 0])
+        done += b
+    sl = np.concatenate(slopes)
+    ic = np.concatenate(intercepts)
+    if len(sl) == 0:
+        return (NAN, NAN), (NAN, NAN), 0, dropped
+    q = [(1.0 - level) / 2.0, 1.0 - (1.0 - level) / 2.0]
+    s_lo, s_hi = np.quantile(sl, q)
+    i_lo, i_hi = np.quantile(ic, q)
+    return _interval(s_lo, s_hi), _interval(i_lo, i_hi), len(sl), dropped
+
+
+def _check_options(resamples: int, level: float, min_points: int) -> None:
+    if not isinstance(resamples, int) or resamples < 1:
+        raise ValueError(f"resamples must be a positive integer, got {resamples!r}")
+    if not 0.0 < level < 1.0:
+        raise ValueError(f"level must be in (0, 1), got {level!r}")
+    if min_points < 2:
+        raise ValueError(f"min_points must be >= 2, got {min_points!r}")
+
+
+def _fit_line(model: str, x: np.ndarray, y: np.ndarray, n_dropped: int, notes: list[str],
+              resamples: int, level: float, seed: int, min_points: int) -> Fit:
+    """OLS + bootstrap on already-transformed, finite data; the shared core of every fit."""
+    m = len(x)
+    if m < min_points:
+        notes.append(f"only {m} usable point(s), need at least {min_points}: no fit")
+        return _empty_fit(model, m, n_dropped, level, seed, notes)
+    if not x.max() > x.min():
+        notes.append(f"all {m} usable points have the same x: no slope")
+        return _empty_fit(model, m, n_dropped, level, seed, notes)
+    slope, intercept = _ols(x, y)
+    resid = y - (intercept + slope * x)
+    rss = float(np.dot(resid, resid))
+    tss = float(np.dot(y - y.mean(), y - y.mean()))
+    r2 = 1.0 - rss / tss if tss > 0 else NAN
+    if m < 3:
+        notes.append(f"{m} points determine the line exactly: no confidence interval")
+        slope_ci = intercept_ci = (NAN, NAN)
+        used = 0
+    else:
+        slope_ci, intercept_ci, used, degenerate = _bootstrap(x, y, resamples, level, seed)
+        if degenerate:
+            notes.append(f"{degenerate} of {resamples} bootstrap resamples had a constant x "
+                         "and were dropped")
+        if len(np.unique(x)) < 5:
+            notes.append(f"only {len(np.unique(x))} distinct x values: the bootstrap interval "
+                         "is rough")
+    if model == "linear":
+        estimate, ci = slope, slope_ci
+        coef, coef_ci = NAN, (NAN, NAN)
+    else:
+        estimate, ci = -slope, _interval(-slope_ci[1], -slope_ci[0])
+        coef = math.exp(intercept)
+        coef_ci = _interval(math.exp(intercept_ci[0]) if math.isfinite(intercept_ci[0]) else NAN,
+                            math.exp(intercept_ci[1]) if math.isfinite(intercept_ci[1]) else NAN)
+    return Fit(model, float(estimate), ci, slope, intercept, slope_ci, intercept_ci, r2, rss, m,
+               n_dropped, level, used, seed, coef, coef_ci, tuple(notes))
+
+
+def _as_pairs(x: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
+    xs = np.asarray(x, dtype=np.float64).ravel()
+    ys = np.asarray(y, dtype=np.float64).ravel()
+    if xs.shape != ys.shape:
+        raise ValueError(f"x and y must have the same length, got {xs.size} and {ys.size}")
+    return xs, ys
+
+
+def _keep(xs: np.ndarray, ys: np.ndarray, keep: np.ndarray, what: str,
+          notes: list[str]) -> tuple[np.ndarray, np.ndarray, int]:
+    dropped = int((~keep).sum())
+    if dropped:
+        notes.append(f"dropped {dropped} of {len(xs)} point(s): {what}")
+    return xs[keep], ys[keep], dropped
+
+
+def linear_fit(x: Any, y: Any, *, resamples: int = DEFAULT_RESAMPLES,
+               level: float = DEFAULT_LEVEL, seed: int = DEFAULT_SEED,
+               min_points: int = 3) -> Fit:
+    """Least-squares line y = intercept + slope·x with a bootstrap CI of the slope.
+
+    x, y: array-likes of the same length (pairs with a non-finite coordinate are dropped with a
+    note). With exactly 2 points and min_points=2 the line is returned without a CI.
+    """
+    _check_options(resamples, level, min_points)
+    xs, ys = _as_pairs(x, y)
+    notes: list[str] = []
+    xs, ys, dropped = _keep(xs, ys, np.isfinite(xs) & np.isfinite(ys), "not finite", notes)
+    return _fit_line("linear", xs, ys, dropped, notes, resamples, level, seed, min_points)
+
+
+def power_law_fit(n: Any, eps: Any, *, resamples: int = DEFAULT_RESAMPLES,
+                  level: float = DEFAULT_LEVEL, seed: int = DEFAULT_SEED,
+                  min_points: int = 3) -> Fit:
+    """eps ≈ c·n^(−a) by a log-log least-squares line; estimate a, with CIs for a and c.
+
+    Pairs with n <= 0 or eps <= 0 (no logarithm) or non-finite values are dropped with a note.
+    """
+    _check_options(resamples, level, min_points)
+    xs, ys = _as_pairs(n, eps)
+    notes: list[str] = []
+    with np.errstate(invalid="ignore"):
+        ok = np.isfinite(xs) & np.isfinite(ys) & (xs > 0) & (ys > 0)
+    xs, ys, dropped = _keep(xs, ys, ok, "non-positive or non-finite (log-log fit)", notes)
+    return _fit_line("power_law", np.log(xs), np.log(ys), dropped, notes, resamples, level,
+                     seed, min_points)
+
+
+def exponential_fit(n: Any, eps: Any, *, resamples: int = DEFAULT_RESAMPLES,
+                    level: float = DEFAULT_LEVEL, seed: int = DEFAULT_SEED,
+                    min_points: int = 3) -> Fit:
+    """eps ≈ c·e^(−b·n) by a semi-log least-squares line; estimate b, with CIs for b and c.
+
+    Pairs with eps <= 0 (no logarithm) or non-finite values are dropped with a note.
+    """
+    _check_options(resamples, level, min_points)
+    xs, ys = _as_pairs(n, eps)
+    notes: list[str] = []
+    with np.errstate(invalid="ignore"):
+        ok = np.isfinite(xs) & np.isfinite(ys) & (ys > 0)
+    xs, ys, dropped = _keep(xs, ys, ok, "non-positive or non-finite eps (semi-log fit)", notes)
+    return _fit_line("exponential", xs, np.log(ys), dropped, notes, resamples, level, seed,
+                     min_points)
+
+
+def _loo_mse(x: np.ndarray, y: np.ndarray) -> float:
+    """Mean squared leave-one-out prediction error of the OLS line (NaN if undefined)."""
+    m = len(x)
+    errs = []
+    for i in range(m):
+        keep = np.arange(m) != i
+        xi, yi = x[keep], y[keep]
+        if not xi.max() > xi.min():
+            return NAN
+        slope, intercept = _ols(xi, yi)
+        errs.append((y[i] - (intercept + slope * x[i])) ** 2)
+    return float(np.mean(errs))
+
+
+@dataclass(frozen=True)
+class ModelComparison:
+    """Power law against exponential decay, on the same points, in ln(eps) space.
+
+    Decision rule: the smaller leave-one-out mean squared prediction error of ln(eps) wins
+    (`preferred`); `loo_ratio` = worse / better (1 = no difference). RSS and AIC are reported
+    too, but with two parameters each and the same response they rank the models identically
+    (AIC = m·ln(RSS/m) + 2k with equal k), so they add no information beyond RSS; LOO instead
+    measures how well each curve predicts a point it has not seen, which penalises a shape that
+    only fits by bending to the sample.
+    """
+
+    power_law: Fit
+    exponential: Fit
+    rss: dict[str, float]
+    aic: dict[str, float]
+    loo_mse: dict[str, float]
+    preferred: str | None
+    loo_ratio: float
+    n_points: int
+    criterion: str = "loo_mse"
+    notes: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "preferred": self.preferred,
+            "criterion": self.criterion,
+            "loo_ratio": self.loo_ratio,
+            "loo_mse": dict(self.loo_mse),
+            "rss": dict(self.rss),
+            "aic": dict(self.aic),
+            "n_points": self.n_points,
+            "power_law": self.power_law.to_json(),
+            "exponential": self.exponential.to_json(),
+            "notes": list(self.notes),
+        }
+
+
+def compare_models(n: Any, eps: Any, *, resamples: int = DEFAULT_RESAMPLES,
+                   level: float = DEFAULT_LEVEL, seed: int = DEFAULT_SEED) -> ModelComparison:
+    """Does eps(n) look like c·n^(−a) or like c·e^(−b·n)? See `ModelComparison` for the rule.
+
+    Both models are fitted to the same points: those with n > 0 and eps > 0 (others dropped
+    with a note), so their residuals in ln(eps) are directly comparable.
+    """
+    xs, ys = _as_pairs(n, eps)
+    notes: list[str] = []
+    with np.errstate(invalid="ignore"):
+        ok = np.isfinite(xs) & np.isfinite(ys) & (xs > 0) & (ys > 0)
+    xs, ys, _ = _keep(xs, ys, ok, "non-positive or non-finite", notes)
+    opts = {"resamples": resamples, "level": level, "seed": seed}
+    power = power_law_fit(xs, ys, **opts)
+    expo = exponential_fit(xs, ys, **opts)
+    m = len(xs)
+    rss = {"power_law": power.rss, "exponential": expo.rss}
+    aic = {k: (m * math.log(v / m) + 2 * 3) if m and v > 0 else NAN for k, v in rss.items()}
+    loo = {"power_law": NAN, "exponential": NAN}
+    if power.ok and expo.ok:
+        ly = np.log(ys)
+        loo = {"power_law": _loo_mse(np.log(xs), ly), "exponential": _loo_mse(xs, ly)}
+    preferred: str | None = None
+    ratio = NAN
+    if all(math.isfinite(v) for v in loo.values()):
+        lo, hi = sorted(loo.values())
+        preferred = min(loo, key=lambda k: loo[k])
+        ratio = hi / lo if lo > 0 else (1.0 if hi == 0 else math.inf)
+    else:
+        notes.append("leave-one-out error undefined (too few points): no preference")
+    return ModelComparison(power, expo, rss, aic, loo, preferred, ratio, m, notes=tuple(notes))
+
+
+def wilson_interval(successes: int, trials: int,
+                    level: float = DEFAULT_LEVEL) -> tuple[float, float]:
+    """Wilson score interval for a binomial proportion (NaNs when trials == 0).
+
+    Preferred over the normal (Wald) interval because it stays inside [0, 1] and keeps its
+    coverage near p = 0 or 1, where the probabilities of this project's experiments live.
+    """
+    if trials <= 0:
+        return (NAN, NAN)
+    if not 0 <= successes <= trials:
+        raise ValueError(f"need 0 <= successes <= trials, got {successes}/{trials}")
+    z = NormalDist().inv_cdf(1.0 - (1.0 - level) / 2.0)
+    p = successes / trials
+    z2n = z * z / trials
+    centre = (p + z2n / 2.0) / (1.0 + z2n)
+    half = z * math.sqrt(p * (1.0 - p) / trials + z2n / (4.0 * trials)) / (1.0 + z2n)
+    lo = 0.0 if successes == 0 else max(0.0, centre - half)
+    hi = 1.0 if successes == trials else min(1.0, centre + half)
+    return (lo, hi)

@@ -1,0 +1,239 @@
+"""Small plotting helpers: every function writes `<path_stem>.png` and `<path_stem>.svg`.
+
+matplotlib is an optional extra (`pip install 'exactprune[plot]'`). It is imported lazily; when
+it is missing every function returns an empty list after one warning line on stderr, so an
+experiment still produces its tables and report. Figures are built with the object-oriented API
+on the Agg canvas (no pyplot, no global backend switch, no figure leaks) and written through a
+temporary file and a rename, so a crash never leaves a half-written image.
+
+Series are plain arrays: x (n, width, ...) against y values. On a log axis, non-positive values
+cannot be drawn: they are left out (points) or clipped to the bottom of the axis with a downward
+triangle (a bracket whose lower end is 0).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+FORMATS = ("png", "svg")
+_warned = False
+
+
+def _figure_class() -> Any:
+    """matplotlib's Figure class (Agg canvas), or None with a one-line warning if missing."""
+    global _warned
+    try:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: F401
+        from matplotlib.figure import Figure
+    except ImportError:
+        if not _warned:
+            print("exactprune: warning: matplotlib is not installed "
+                  "(pip install 'exactprune[plot]'): plots skipped", file=sys.stderr)
+            _warned = True
+        return None
+    return Figure
+
+
+def plotting_available() -> bool:
+    """True when matplotlib can be imported (warns once otherwise)."""
+    return _figure_class() is not None
+
+
+def _new_axes(title: str, xlabel: str, ylabel: str, logx: bool, logy: bool) -> Any:
+    figure_cls = _figure_class()
+    if figure_cls is None:
+        return None, None
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    fig = figure_cls(figsize=(6.4, 4.4), layout="constrained")
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
+    ax.set_title(title, fontsize=10)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if logx:
+        ax.set_xscale("log")
+    if logy:
+        ax.set_yscale("log")
+    ax.grid(True, which="major", alpha=0.3)
+    return fig, ax
+
+
+def save_figure(fig: Any, path_stem: str | os.PathLike[str]) -> list[Path]:
+    """Write `fig` as PNG and SVG next to each other, atomically; returns the paths."""
+    stem = Path(path_stem)
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    written = []
+    for fmt in FORMATS:
+        target = stem.with_name(f"{stem.name}.{fmt}")
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+        os.close(fd)
+        try:
+            fig.savefig(tmp, format=fmt, dpi=120)
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        written.append(target)
+    return written
+
+
+def _arr(values: Any) -> np.ndarray:
+    return np.asarray([np.nan if v is None else v for v in np.asarray(values, dtype=object)],
+                      dtype=np.float64)
+
+
+def _dodge(x: np.ndarray, index: int, count: int, logx: bool) -> np.ndarray:
+    """Shift series sideways a little so that bars at the same x do not hide each other."""
+    if count <= 1 or len(x) == 0:
+        return x
+    shift = index - (count - 1) / 2.0
+    if logx:
+        return x * (1.0 + 0.03 * shift)
+    spacing = np.min(np.diff(np.unique(x))) if len(np.unique(x)) > 1 else 1.0
+    return x + 0.08 * spacing * shift
+
+
+def bracket_plot(
+    series: Mapping[str, tuple[Any, Any, Any, Any]],
+    path_stem: str | os.PathLike[str],
+    title: str,
+    logx: bool = False,
+    logy: bool = True,
+    *,
+    xlabel: str = "n",
+    ylabel: str = "error",
+    reference: Mapping[str, tuple[Any, Any]] | None = None,
+) -> list[Path]:
+    """Vertical bars [lower, upper] per x, with an optional point marker, for each series.
+
+    series: name -> (x, lower, upper, point); x, lower, upper: arrays of the same length;
+    point: an array of the same length or None (entries may be None/NaN: not drawn). Fits an
+    error-bar plot (point = mean, bars = CI) as well as a certified bracket plot (lower = a
+    proven lower bound, upper = an achieved error, point = None). reference: name -> (x, y)
+    dashed curves (a theoretical rate, a fitted line). Returns the written paths ([] without
+    matplotlib).
+    """
+    fig, ax = _new_axes(title, xlabel, ylabel, logx, logy)
+    if fig is None:
+        return []
+    positive_floor = np.inf
+    prepared = []
+    for name, (x, lower, upper, point) in series.items():
+        xs, lo, hi = _arr(x), _arr(lower), _arr(upper)
+        pt = None if point is None else _arr(point)
+        if not (len(xs) == len(lo) == len(hi)) or (pt is not None and len(pt) != len(xs)):
+            raise ValueError(f"series {name!r}: x, lower, upper (and point) differ in length")
+        for arr in (lo, hi) if pt is None else (lo, hi, pt):
+            pos = arr[np.isfinite(arr) & (arr > 0)]
+            if len(pos):
+                positive_floor = min(positive_floor, float(pos.min()))
+        prepared.append((name, xs, lo, hi, pt))
+    floor = positive_floor / 4.0 if np.isfinite(positive_floor) else 1e-300
+    for i, (name, xs, lo, hi, pt) in enumerate(prepared):
+        xd = _dodge(xs, i, len(prepared), logx)
+        color = f"C{i % 10}"
+        clipped = np.zeros(len(xs), dtype=bool)
+        if logy:
+            clipped = np.isfinite(lo) & (lo <= 0)
+            lo = np.where(clipped, floor, lo)
+            hi = np.where(np.isfinite(hi) & (hi <= 0), np.nan, hi)
+        ok = np.isfinite(xd) & np.isfinite(lo) & np.isfinite(hi)
+        ax.vlines(xd[ok], lo[ok], hi[ok], color=color, linewidth=1.6,
+                  label=name if pt is None else None)
+        ax.plot(xd[ok], lo[ok], linestyle="none", marker="_", markersize=8, color=color)
+        ax.plot(xd[ok], hi[ok], linestyle="none", marker="_", markersize=8, color=color)
+        if clipped.any():
+            ax.plot(xd[clipped & ok], lo[clipped & ok], linestyle="none", marker="v",
+                    color=color)
+        if pt is not None:
+            good = np.isfinite(xd) & np.isfinite(pt) & ((pt > 0) if logy else True)
+            ax.plot(xd[good], pt[good], marker="o", markersize=4, color=color, label=name)
+    for j, (name, (rx, ry)) in enumerate((reference or {}).items()):
+        rxs, rys = _arr(rx), _arr(ry)
+        ax.plot(rxs, rys, linestyle="--", color=f"C{(len(prepared) + j) % 10}", label=name)
+    ax.legend(fontsize=8)
+    return save_figure(fig, path_stem)
+
+
+def probability_plot(
+    series: Mapping[str, tuple[Any, Any, Any, Any]],
+    path_stem: str | os.PathLike[str],
+    title: str,
+    *,
+    threshold: float | None = None,
+    xlabel: str = "n",
+    ylabel: str = "probability",
+) -> list[Path]:
+    """Probability against x with confidence bars, one curve per series.
+
+    series: name -> (x, p, lo, hi) (e.g. an empirical P(radius <= eps) with its Wilson
+    interval); threshold: a horizontal dotted line (e.g. 1 − delta).
+    """
+    fig, ax = _new_axes(title, xlabel, ylabel, False, False)
+    if fig is None:
+        return []
+    items = list(series.items())
+    for i, (name, (x, p, lo, hi)) in enumerate(items):
+        xs, ps, los, his = _arr(x), _arr(p), _arr(lo), _arr(hi)
+        xd = _dodge(xs, i, len(items), False)
+        ok = np.isfinite(xd) & np.isfinite(ps)
+        err = np.vstack([np.clip(ps - los, 0, None), np.clip(his - ps, 0, None)])
+        err = np.where(np.isfinite(err), err, 0.0)
+        ax.errorbar(xd[ok], ps[ok], yerr=err[:, ok], marker="o", markersize=4, capsize=3,
+                    color=f"C{i % 10}", label=name)
+    if threshold is not None:
+        ax.axhline(threshold, linestyle=":", color="grey", label=f"{threshold:g}")
+    ax.set_ylim(-0.03, 1.03)
+    ax.legend(fontsize=8)
+    return save_figure(fig, path_stem)
+
+
+def scatter_fit_plot(
+    x: Any,
+    y: Any,
+    path_stem: str | os.PathLike[str],
+    title: str,
+    *,
+    fit: Any = None,
+    fit_label: str | None = None,
+    means: tuple[Sequence[float], Sequence[float]] | None = None,
+    xlabel: str = "n",
+    ylabel: str = "y",
+    logx: bool = False,
+    logy: bool = False,
+) -> list[Path]:
+    """Scatter of (x, y) with an optional fitted curve and per-x means.
+
+    fit: anything with `predict(x)` (a `exactprune.benchmarks.fits.Fit`), drawn over the
+    range of x; fit_label defaults to its estimate and CI. means: (x, y) drawn as large markers.
+    """
+    fig, ax = _new_axes(title, xlabel, ylabel, logx, logy)
+    if fig is None:
+        return []
+    xs, ys = _arr(x), _arr(y)
+    ok = np.isfinite(xs) & np.isfinite(ys)
+    if logx:
+        ok &= xs > 0
+    if logy:
+        ok &= ys > 0
+    ax.scatter(xs[ok], ys[ok], s=6, alpha=0.25, color="C0", label="data", linewidths=0)
+    if means is not None:
+        mx, my = _arr(means[0]), _arr(means[1])
+        ax.plot(mx, my, linestyle="none", marker="D", markersize=5, color="C1", label="mean")
+    if fit is not None and ok.any() and getattr(fit, "ok", True):
+        lo, hi = float(xs[ok].min()), float(xs[ok].max())
+        grid = np.geomspace(lo, hi, 200) if logx and lo > 0 else np.linspace(lo, hi, 200)
+        if fit_label is None:
+            est, (clo, chi) = fit.estimate, fit.ci
+            fit_label = f"fit: {fit.parameter} = {est:.4g} [{clo:.4g}, {chi:.4g}]"
+        ax.plot(grid, fit.predict(grid), color="C3", label=fit_label)
+    ax.legend(fontsize=8)
+    return save_figure(fig, path_stem)
