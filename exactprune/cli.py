@@ -195,9 +195,10 @@ def _cmd_solvers(args: argparse.Namespace) -> int:
     if args.json:
         print(instance_io.dumps(rows))
         return EXIT_OK
-    print(f"{'name':<14}{'avail':<7}{'exact':<7}{'version':<34}description")
+    width = max(len(r["name"]) for r in rows) + 2
+    print(f"{'name':<{width}}{'avail':<7}{'exact':<7}{'version':<34}description")
     for r in rows:
-        print(f"{r['name']:<14}{'yes' if r['available'] else 'no':<7}"
+        print(f"{r['name']:<{width}}{'yes' if r['available'] else 'no':<7}"
               f"{'yes' if r['exact'] else 'no':<7}{(r['version'] or '-')[:33]:<34}"
               f"{r['description']}")
     return EXIT_OK

@@ -1,0 +1,345 @@
+"""Pruning heuristics: valid masks, honest statuses, never better than exhaustive enumeration.
+
+The oracle enumerates every mask of tiny instances through `instance.evaluate` (the same
+function the dispatcher uses to recompute a result's objective), independently of the
+heuristics' vectorised evaluation.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import time
+
+import numpy as np
+import pytest
+
+import exactprune.solvers.pruning_heuristics as ph
+from exactprune.instances import InputError
+from exactprune.instances.network import TwoLayerNet
+from exactprune.instances.pruning import NeuronPruningInstance, WeightPruningInstance
+from exactprune.instances.pruning_generators import (
+    generate_neuron_pruning,
+    generate_weight_pruning,
+)
+from exactprune.solvers import Goal, SolveOptions, backend_names, get_backend, solve
+
+GENERAL = ["magnitude", "greedy_forward", "greedy_backward", "prune_local_search",
+           "random_search"]
+FAST = {"prune_local_search": {"restarts": 3, "kicks": 5, "lns_rounds": 10},
+        "random_search": {"samples": 300}}
+REL = 1e-9  # float noise allowed between the heuristics' internal error and evaluate()
+
+
+def oracle(inst, max_kept=None) -> float:
+    """The best error over every mask (with at most max_kept kept entries)."""
+    best = math.inf
+    for bits in itertools.product((False, True), repeat=inst.mask_size):
+        if max_kept is not None and sum(bits) > max_kept:
+            continue
+        mask = np.array(bits, dtype=bool).reshape(inst.mask_shape)
+        best = min(best, inst.evaluate(mask))
+    return best
+
+
+def tiny(kind: str, seed: int, act: str, norm: str):
+    """Neuron: n = 9, d = 2; weight: n = 4, d = 3 (12 weights); 40 points on the sphere."""
+    if kind == "neuron_pruning":
+        return generate_neuron_pruning(2, 9, 40, seed=seed, output_activation=act, norm=norm)
+    return generate_weight_pruning(3, 4, 40, seed=seed, output_activation=act, norm=norm)
+
+
+def run(inst, solver, seed=0, **kw):
+    return solve(inst, solver, seed=seed, **{**FAST.get(solver, {}), **kw})
+
+
+def test_registered_with_their_kinds() -> None:
+    names = set(backend_names())
+    for name in [*GENERAL, "ticket"]:
+        assert name in names
+        b = get_backend(name)
+        assert not b.exact and b.max_kept
+    for name in GENERAL:
+        assert get_backend(name).kinds == {"neuron_pruning", "weight_pruning"}
+    assert get_backend("ticket").kinds == {"weight_pruning"}
+    # the subset-sum heuristics keep their names
+    assert get_backend("local_search").kinds == {"subset_sum"}
+
+
+@pytest.mark.parametrize("kind", ["neuron_pruning", "weight_pruning"])
+@pytest.mark.parametrize("act,norm,seed", [("identity", "linf", 0), ("relu", "linf", 1),
+                                           ("identity", "l1", 2), ("relu", "l1", 3),
+                                           ("relu", "l2", 4)])
+def test_never_better_than_the_oracle(kind: str, act: str, norm: str, seed: int) -> None:
+    inst = tiny(kind, seed, act, norm)
+    max_kept = None if seed % 2 == 0 else 3
+    best = oracle(inst, max_kept)
+    for solver in GENERAL:
+        res = run(inst, solver, seed=seed, max_kept=max_kept)
+        assert res.status == "feasible" and not res.certified and res.bound is None, solver
+        assert res.mask.shape == inst.mask_shape and res.mask.dtype == bool
+        assert res.objective == inst.evaluate(res.mask)
+        assert res.objective >= best, solver
+        if max_kept is not None:
+            assert int(res.mask.sum()) <= max_kept, solver
+
+
+@pytest.mark.parametrize("kind", ["neuron_pruning", "weight_pruning"])
+def test_local_search_finds_the_optimum_of_tiny_instances(kind: str) -> None:
+    """Not a guarantee, a regression check: the default run solves these 4 instances."""
+    for seed in range(4):
+        inst = tiny(kind, 10 + seed, "identity", "linf")
+        best = oracle(inst)
+        res = solve(inst, "prune_local_search", seed=seed)
+        assert res.objective <= best * (1 + REL)
+
+
+@pytest.mark.parametrize("kind", ["neuron_pruning", "weight_pruning"])
+def test_local_search_never_worse_than_greedy_or_warm_start(kind: str) -> None:
+    """By construction: the greedy mask and the warm start are starts, and only
+    improvements are kept."""
+    for seed in range(3):
+        if kind == "neuron_pruning":
+            inst = generate_neuron_pruning(2, 24, 64, seed=seed)
+        else:
+            inst = generate_weight_pruning(2, 12, 64, seed=seed, output_activation="relu")
+        greedy = solve(inst, "greedy_forward", seed=seed)
+        mag = solve(inst, "magnitude", seed=seed)
+        res = solve(inst, "prune_local_search", seed=seed, restarts=1, kicks=3, lns_rounds=5,
+                    warm_start=mag.mask)
+        assert res.objective <= greedy.objective * (1 + REL)
+        assert res.objective <= mag.objective * (1 + REL)
+
+
+def test_warm_start_at_the_optimum_is_kept() -> None:
+    inst = tiny("weight_pruning", 5, "relu", "linf")
+    best, mask = math.inf, None
+    for bits in itertools.product((False, True), repeat=inst.mask_size):
+        m = np.array(bits, dtype=bool).reshape(inst.mask_shape)
+        err = inst.evaluate(m)
+        if err < best:
+            best, mask = err, m
+    for solver in ("prune_local_search", "greedy_backward", "greedy_forward"):
+        res = run(inst, solver, warm_start=mask)
+        assert best <= res.objective <= best * (1 + REL), solver
+
+
+@pytest.mark.parametrize("solver", [*GENERAL, "ticket"])
+def test_reproducible_for_a_seed(solver: str) -> None:
+    inst = generate_weight_pruning(2, 10, 48, seed=3, output_activation="relu")
+    a = run(inst, solver, seed=11)
+    b = run(inst, solver, seed=11)
+    assert np.array_equal(a.mask, b.mask)
+    assert a.objective == b.objective
+
+
+@pytest.mark.parametrize("kind", ["neuron_pruning", "weight_pruning"])
+@pytest.mark.parametrize("max_kept", [0, 1, 5])
+def test_max_kept_is_respected(kind: str, max_kept: int) -> None:
+    if kind == "neuron_pruning":
+        inst = generate_neuron_pruning(2, 16, 48, seed=max_kept)
+    else:
+        inst = generate_weight_pruning(2, 8, 48, seed=max_kept, output_activation="relu")
+    solvers = GENERAL + (["ticket"] if kind == "weight_pruning" else [])
+    for solver in solvers:
+        res = run(inst, solver, seed=1, max_kept=max_kept)
+        assert res.status == "feasible", (solver, res.notes)
+        assert int(res.mask.sum()) <= max_kept, solver
+        assert res.kept <= max_kept
+
+
+def test_greedy_backward_trims_an_oversized_warm_start() -> None:
+    inst = generate_neuron_pruning(2, 12, 48, seed=2)
+    full = np.ones(12, dtype=bool)
+    res = solve(inst, "greedy_backward", warm_start=full, max_kept=4)
+    assert int(res.mask.sum()) <= 4
+    res = solve(inst, "prune_local_search", warm_start=full, max_kept=4, restarts=0, kicks=1)
+    assert int(res.mask.sum()) <= 4
+
+
+def _magnitude_ranking(inst) -> np.ndarray:
+    """Independent ranking: descending score, ties by index."""
+    W, v = inst.network.hidden_weights, inst.network.output_weights
+    if inst.kind == "neuron_pruning":
+        scores = [abs(v[i]) * math.sqrt(sum(w * w for w in W[i])) for i in range(len(v))]
+    else:
+        scores = [abs(v[i] * W[i, j]) for i in range(W.shape[0]) for j in range(W.shape[1])]
+    return np.array(sorted(range(len(scores)), key=lambda t: (-scores[t], t)))
+
+
+@pytest.mark.parametrize("kind", ["neuron_pruning", "weight_pruning"])
+def test_magnitude_is_the_best_prefix_of_the_ranking(kind: str) -> None:
+    if kind == "neuron_pruning":
+        inst = generate_neuron_pruning(2, 12, 64, seed=4, norm="l1")
+    else:
+        inst = generate_weight_pruning(3, 5, 64, seed=4, output_activation="relu")
+    order = _magnitude_ranking(inst)
+    assert np.array_equal(ph.magnitude_order(inst), order)
+
+    def prefix(k: int) -> np.ndarray:
+        flat = np.zeros(inst.mask_size, dtype=bool)
+        flat[order[:k]] = True
+        return flat.reshape(inst.mask_shape)
+
+    errs = [inst.evaluate(prefix(k)) for k in range(inst.mask_size + 1)]
+    res = solve(inst, "magnitude")
+    assert res.objective == pytest.approx(min(errs), rel=REL, abs=1e-15)
+    assert np.array_equal(res.mask, prefix(int(res.mask.sum())))
+    res = solve(inst, "magnitude", max_kept=3)
+    assert res.objective == pytest.approx(min(errs[:4]), rel=REL, abs=1e-15)
+    assert int(res.mask.sum()) <= 3
+    for k in (0, 2, 5):
+        res = solve(inst, "magnitude", k=k)
+        assert np.array_equal(res.mask, prefix(k))
+    with pytest.raises(InputError):
+        solve(inst, "magnitude", k=4, max_kept=3)
+    with pytest.raises(InputError):
+        solve(inst, "magnitude", k=-1)
+
+
+def test_greedy_forward_steps_are_greedy() -> None:
+    """Replay: every kept unit, in some order, was the best single addition at its step."""
+    inst = generate_neuron_pruning(2, 10, 48, seed=6)
+    res = solve(inst, "greedy_forward")
+    mask = np.zeros(10, dtype=bool)
+    for _ in range(int(res.mask.sum())):
+        errs = {i: inst.evaluate(np.where(np.arange(10) == i, True, mask))
+                for i in range(10) if not mask[i]}
+        i = min(errs, key=lambda t: errs[t])
+        assert res.mask[i]
+        assert errs[i] < inst.evaluate(mask)
+        mask[i] = True
+    assert np.array_equal(mask, res.mask)
+    # stopped: no single addition improves
+    cur = inst.evaluate(mask)
+    assert all(inst.evaluate(np.where(np.arange(10) == i, True, mask)) >= cur * (1 - 1e-12)
+               for i in range(10) if not mask[i])
+
+
+@pytest.mark.parametrize("kind", ["neuron_pruning", "weight_pruning"])
+@pytest.mark.parametrize("act", ["identity", "relu"])
+@pytest.mark.parametrize("norm", ["linf", "l1", "l2"])
+def test_vectorised_model_matches_evaluate(kind: str, act: str, norm: str) -> None:
+    """White-box: the heuristics' fast errors and flip deltas agree with instance.evaluate."""
+    gen = generate_neuron_pruning if kind == "neuron_pruning" else generate_weight_pruning
+    inst = gen(3, 7, 30, seed=8, output_activation=act, norm=norm, domain="cube")
+    model = ph._Model(inst)
+    rng = np.random.default_rng(0)
+    for _ in range(5):
+        flat = rng.random(model.M) < 0.5
+        st = model.state(flat)
+        assert model.error(st) == pytest.approx(inst.evaluate(flat.reshape(inst.mask_shape)),
+                                                rel=1e-12, abs=1e-15)
+        D = model.flip_deltas(st)
+        for t in rng.choice(model.M, size=4, replace=False):
+            g = flat.copy()
+            g[t] = ~g[t]
+            np.testing.assert_allclose(st.h + D[:, t], model.state(g).h, rtol=0, atol=1e-12)
+
+
+def test_time_limit_is_honoured() -> None:
+    inst = generate_weight_pruning(2, 64, 128, seed=0, output_activation="relu")
+    start = time.perf_counter()
+    res = solve(inst, "prune_local_search", time_limit=0.5, restarts=1000)
+    assert time.perf_counter() - start < 5.0
+    assert res.status == "feasible"
+    assert any("time limit" in n for n in res.notes)
+
+
+def test_bad_options_are_input_errors() -> None:
+    inst = generate_neuron_pruning(2, 6, 16, seed=0)
+    with pytest.raises(InputError):
+        solve(inst, "prune_local_search", restarts=-1)
+    with pytest.raises(InputError):
+        solve(inst, "prune_local_search", lns_size=40)
+    with pytest.raises(InputError):
+        solve(inst, "random_search", samples=0)
+    with pytest.raises(InputError):
+        solve(inst, "ticket")  # neuron pruning: not a weight-pruning instance
+    with pytest.raises(InputError):
+        ph.run_ticket(inst, Goal(), SolveOptions())
+
+
+# ----------------------------------------------------------------------------------------
+# The constructive ticket
+
+
+def _best_subset_sum(values: np.ndarray, target: float) -> float:
+    best = abs(target)
+    for k in range(1, len(values) + 1):
+        for c in itertools.combinations(values.tolist(), k):
+            best = min(best, abs(math.fsum(c) - target))
+    return best
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_ticket_matches_subset_sum_and_its_bound(seed: int) -> None:
+    inst = generate_weight_pruning(2, 40, 256, seed=seed, output_activation="relu")
+    res = solve(inst, "ticket")
+    W, v = inst.network.hidden_weights, inst.network.output_weights
+    w_star = inst.target.output_weights[0] * inst.target.hidden_weights[0]
+    # each unit keeps at most one weight, on the coordinate it was assigned to
+    assert np.all(res.mask.sum(axis=1) <= 1)
+    assign = np.array(res.stats["assignment"])
+    rows, cols = np.nonzero(res.mask)
+    assert np.array_equal(assign[rows], cols)
+    # each of the 2d subset sums is solved optimally (brute force here, <= 2^14 subsets)
+    worst = np.zeros(2)
+    for j in range(2):
+        for sign in (1, -1):
+            units = np.flatnonzero((assign == j) & (np.sign(W[:, j]) == sign))
+            assert units.size <= 14
+            values = v[units] * np.abs(W[units, j])
+            target = sign * w_star[j]
+            chosen = math.fsum(v[i] * abs(W[i, j]) for i in units if res.mask[i, j])
+            err = abs(chosen - target)
+            assert err == pytest.approx(_best_subset_sum(values, target), abs=1e-12)
+            worst[j] = max(worst[j], err)
+    # relu output: sup error over the points <= sum_j max(e+_j, e-_j)|x_j|
+    predicted = float((np.abs(inst.points) @ worst).max())
+    assert res.stats["predicted_linf"] == pytest.approx(predicted, rel=1e-9)
+    assert res.objective <= predicted + 1e-9
+    assert res.objective < 0.05  # about 10 values per subset sum: errors ~1e-3..1e-2
+
+
+def test_ticket_trials_and_assignment_rules() -> None:
+    """More assignment trials never hurt (trial 0 is the single-trial construction), and
+    the "mod" rule assigns unit i to input i mod d."""
+    for seed in range(4):
+        inst = generate_weight_pruning(3, 30, 128, seed=seed, output_activation="relu",
+                                       domain="cube")
+        one = solve(inst, "ticket", trials=1)
+        many = solve(inst, "ticket", trials=10, seed=seed)
+        assert many.objective <= one.objective
+        mod = solve(inst, "ticket", assignment="mod")
+        assert mod.stats["assignment"] == [i % 3 for i in range(30)]
+        rows, cols = np.nonzero(mod.mask)
+        assert np.array_equal(cols, rows % 3)
+    with pytest.raises(InputError):
+        solve(inst, "ticket", assignment="nearest")
+
+
+def test_ticket_beats_greedy_neuron_pruning() -> None:
+    """With a relu output the ticket's error is far below what the greedy finds for the
+    same budget of units by neuron pruning (the exponential-gap setting)."""
+    inst = generate_weight_pruning(2, 40, 256, seed=5, output_activation="relu")
+    ticket = solve(inst, "ticket")
+    greedy = solve(inst.as_neuron_pruning(), "greedy_forward")
+    assert ticket.objective < greedy.objective
+
+
+def test_ticket_identity_output_and_bad_targets() -> None:
+    inst = generate_weight_pruning(2, 20, 64, seed=1)  # identity output
+    res = solve(inst, "ticket")
+    assert res.status == "feasible"
+    assert any("guarantee needs a relu output" in n for n in res.notes)
+    net = inst.network
+    two = TwoLayerNet(np.array([[1.0, 0.0], [0.0, 1.0]]), np.array([1.0, 1.0]))
+    bad = WeightPruningInstance(network=net, target=two, points=inst.points)
+    with pytest.raises(InputError):
+        solve(bad, "ticket")
+    neg = TwoLayerNet(np.array([[1.0, 0.0]]), np.array([-1.0]))
+    with pytest.raises(InputError):
+        solve(WeightPruningInstance(network=net, target=neg, points=inst.points), "ticket")
+    with pytest.raises(InputError):
+        solve(NeuronPruningInstance(network=net, target=two, points=inst.points), "ticket")
