@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing as mp
+import os
 import platform
 import statistics
 import sys
@@ -66,6 +67,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--heuristic-time-limit", type=float, default=10.0)
     p.add_argument("--out", type=Path, default=Path("docs/benchmarks"))
     args = p.parse_args(argv)
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(var, "1")  # one thread per solve; children inherit it
     args.out.mkdir(parents=True, exist_ok=True)
     runs: list[dict[str, Any]] = []
     for kind, widths in (("neuron", args.neuron_widths), ("weight", args.weight_widths)):
