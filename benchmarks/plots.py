@@ -66,6 +66,15 @@ def _new_axes(title: str, xlabel: str, ylabel: str, logx: bool, logy: bool) -> A
     return fig, ax
 
 
+def _integer_ticks(ax: Any, xs: list[np.ndarray], logx: bool) -> None:
+    """Whole-number x ticks when every x is an integer (n, width) on a linear axis."""
+    vals = np.concatenate([x[np.isfinite(x)] for x in xs]) if xs else np.zeros(0)
+    if not logx and len(vals) and np.all(vals == np.round(vals)):
+        from matplotlib.ticker import MaxNLocator
+
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+
+
 def save_figure(fig: Any, path_stem: str | os.PathLike[str]) -> list[Path]:
     """Write `fig` as PNG and SVG next to each other, atomically; returns the paths."""
     stem = Path(path_stem)
@@ -159,6 +168,7 @@ def bracket_plot(
     for j, (name, (rx, ry)) in enumerate((reference or {}).items()):
         rxs, rys = _arr(rx), _arr(ry)
         ax.plot(rxs, rys, linestyle="--", color=f"C{(len(prepared) + j) % 10}", label=name)
+    _integer_ticks(ax, [p[1] for p in prepared], logx)
     ax.legend(fontsize=8)
     return save_figure(fig, path_stem)
 
@@ -192,6 +202,7 @@ def probability_plot(
     if threshold is not None:
         ax.axhline(threshold, linestyle=":", color="grey", label=f"{threshold:g}")
     ax.set_ylim(-0.03, 1.03)
+    _integer_ticks(ax, [_arr(v[0]) for v in series.values()], False)
     ax.legend(fontsize=8)
     return save_figure(fig, path_stem)
 
@@ -235,5 +246,6 @@ def scatter_fit_plot(
             est, (clo, chi) = fit.estimate, fit.ci
             fit_label = f"fit: {fit.parameter} = {est:.4g} [{clo:.4g}, {chi:.4g}]"
         ax.plot(grid, fit.predict(grid), color="C3", label=fit_label)
+    _integer_ticks(ax, [xs], logx)
     ax.legend(fontsize=8)
     return save_figure(fig, path_stem)

@@ -1,0 +1,156 @@
+"""Fits: known slopes recovered from synthetic data, honest CIs, model choice, bad data."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from exactprune.benchmarks.fits import (
+    compare_models,
+    exponential_fit,
+    linear_fit,
+    power_law_fit,
+    wilson_interval,
+)
+from exactprune.instances.io import dumps
+
+
+def test_linear_fit_noiseless_line_is_exact() -> None:
+    x = np.arange(10.0)
+    fit = linear_fit(x, 2.5 * x - 1.0)
+    assert fit.slope == pytest.approx(2.5, abs=1e-12)
+    assert fit.intercept == pytest.approx(-1.0, abs=1e-12)
+    assert fit.estimate == fit.slope
+    assert fit.ci[0] == pytest.approx(2.5, abs=1e-9) and fit.ci[1] == pytest.approx(2.5, abs=1e-9)
+    assert fit.r2 == pytest.approx(1.0)
+    assert np.allclose(fit.predict([20.0, -3.0]), [49.0, -8.5])
+
+
+def test_linear_fit_matches_numpy_polyfit_and_is_seeded() -> None:
+    rng = np.random.default_rng(1)
+    x = rng.uniform(0, 10, 40)
+    y = -0.7 * x + 3 + rng.normal(0, 1, 40)
+    fit = linear_fit(x, y, seed=5)
+    slope, intercept = np.polyfit(x, y, 1)
+    assert fit.slope == pytest.approx(slope) and fit.intercept == pytest.approx(intercept)
+    assert fit.resamples == 2000 and fit.level == 0.95
+    again = linear_fit(x, y, seed=5)
+    other = linear_fit(x, y, seed=6)
+    assert again.ci == fit.ci
+    assert other.ci != fit.ci
+    assert fit.ci[0] < fit.slope < fit.ci[1]
+
+
+def test_bootstrap_ci_coverage_is_near_nominal() -> None:
+    """Across 80 independent noisy data sets the 95% CI should cover the true slope ~95%."""
+    rng = np.random.default_rng(2)
+    covered = 0
+    widths = []
+    for k in range(80):
+        x = np.linspace(0, 1, 25)
+        y = 1.3 * x + rng.normal(0, 0.2, len(x))
+        fit = linear_fit(x, y, seed=k, resamples=1000)
+        covered += fit.ci[0] <= 1.3 <= fit.ci[1]
+        widths.append(fit.ci[1] - fit.ci[0])
+    assert 0.85 <= covered / 80 <= 1.0
+    # the OLS standard error is 0.2 / sqrt(sum (x - mean)^2) ~ 0.137: width ~ 4 se
+    assert 0.3 < float(np.median(widths)) < 0.8
+
+
+def test_power_law_recovered_with_ci() -> None:
+    rng = np.random.default_rng(3)
+    n = np.geomspace(4, 400, 30)
+    eps = 3.0 * n**-1.5 * np.exp(rng.normal(0, 0.15, len(n)))
+    fit = power_law_fit(n, eps)
+    assert fit.model == "power_law" and fit.parameter == "a"
+    assert fit.estimate == pytest.approx(1.5, abs=0.1)
+    assert fit.ci[0] <= 1.5 <= fit.ci[1]
+    assert fit.coef_ci[0] <= 3.0 <= fit.coef_ci[1]
+    assert fit.ci[0] < fit.estimate < fit.ci[1]
+    assert np.allclose(fit.predict(n), fit.coef * n ** -fit.estimate)
+
+
+def test_exponential_recovered_with_ci() -> None:
+    rng = np.random.default_rng(4)
+    n = np.arange(4, 34, dtype=float)
+    eps = 2.0 * np.exp(-0.35 * n) * np.exp(rng.normal(0, 0.2, len(n)))
+    fit = exponential_fit(n, eps)
+    assert fit.model == "exponential" and fit.parameter == "b"
+    assert fit.estimate == pytest.approx(0.35, abs=0.03)
+    assert fit.ci[0] <= 0.35 <= fit.ci[1]
+    assert fit.coef_ci[0] <= 2.0 <= fit.coef_ci[1]
+    assert np.allclose(fit.predict(n), fit.coef * np.exp(-fit.estimate * n))
+
+
+def test_compare_models_picks_the_true_shape() -> None:
+    rng = np.random.default_rng(5)
+    n = np.arange(4, 60, 2, dtype=float)
+    power = 3.0 * n**-1.0 * np.exp(rng.normal(0, 0.1, len(n)))
+    expo = 2.0 * np.exp(-0.3 * n) * np.exp(rng.normal(0, 0.1, len(n)))
+    c1 = compare_models(n, power)
+    c2 = compare_models(n, expo)
+    assert c1.preferred == "power_law" and c1.loo_ratio > 2
+    assert c2.preferred == "exponential" and c2.loo_ratio > 2
+    assert c1.rss["power_law"] < c1.rss["exponential"]
+    assert c2.aic["exponential"] < c2.aic["power_law"]
+    data = json.loads(dumps(c2.to_json()))
+    assert data["preferred"] == "exponential" and data["criterion"] == "loo_mse"
+
+
+def test_non_positive_values_are_dropped_with_a_note() -> None:
+    n = np.arange(1, 13, dtype=float)
+    eps = 0.5**n
+    eps[[2, 5]] = 0.0
+    eps[7] = -1e-3
+    fit = exponential_fit(n, eps)
+    assert fit.n_dropped == 3 and fit.n_points == 9
+    assert any("dropped 3" in note for note in fit.notes)
+    assert fit.estimate == pytest.approx(math.log(2), abs=1e-12)
+    p = power_law_fit(np.r_[0.0, n], np.r_[1.0, 0.5**n])  # n = 0 has no log either
+    assert p.n_dropped == 1 and p.ok
+
+
+@pytest.mark.parametrize("fn", [linear_fit, power_law_fit, exponential_fit])
+def test_too_few_points_give_nan_and_a_note(fn: object) -> None:
+    fit = fn([1.0, 2.0, 3.0], [0.5, 0.0, float("nan")])  # type: ignore[operator]
+    assert not fit.ok and math.isnan(fit.estimate)
+    assert any("usable point" in note for note in fit.notes)
+    data = json.loads(dumps(fit.to_json()))
+    assert data["estimate"] is None and data["ci"] == [None, None]
+    assert fn([], []).n_points == 0  # type: ignore[operator]
+
+
+def test_constant_x_has_no_slope() -> None:
+    fit = linear_fit([2.0, 2.0, 2.0, 2.0], [1.0, 2.0, 3.0, 4.0])
+    assert not fit.ok and any("same x" in n for n in fit.notes)
+
+
+def test_two_points_give_the_exact_line_without_ci() -> None:
+    fit = linear_fit([6.64, 9.97], [14.0, 20.0], min_points=2)
+    assert fit.estimate == pytest.approx(6.0 / 3.33)
+    assert all(math.isnan(c) for c in fit.ci)
+    assert any("exactly" in n for n in fit.notes)
+    assert not linear_fit([6.64, 9.97], [14.0, 20.0]).ok  # the default needs 3 points
+
+
+def test_to_json_has_the_documented_keys() -> None:
+    fit = linear_fit([1, 2, 3, 4], [1.0, 2.1, 2.9, 4.2])
+    data = fit.to_json()
+    assert set(data) >= {"estimate", "ci", "r2", "n_points", "notes"}
+    assert data["ci"] == list(fit.ci) and len(data["ci"]) == 2
+    assert "c" in power_law_fit([1, 2, 3], [1.0, 0.5, 0.3]).to_json()
+
+
+def test_wilson_interval_known_values() -> None:
+    lo, hi = wilson_interval(0, 10)
+    assert lo == 0.0 and hi == pytest.approx(0.2775, abs=1e-4)
+    lo, hi = wilson_interval(5, 10)
+    assert lo == pytest.approx(0.2366, abs=1e-4) and hi == pytest.approx(0.7634, abs=1e-4)
+    lo, hi = wilson_interval(200, 200)
+    assert hi == 1.0 and lo == pytest.approx(0.9812, abs=1e-4)
+    assert all(math.isnan(v) for v in wilson_interval(0, 0))
+    with pytest.raises(ValueError):
+        wilson_interval(3, 2)

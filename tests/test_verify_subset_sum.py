@@ -1,0 +1,308 @@
+"""verify subset-sum: exact error and covering radius against independent oracles; the CLI."""
+
+from __future__ import annotations
+
+import argparse
+import bisect
+import itertools
+import json
+import sys
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import fraction_oracle
+
+from exactprune.benchmarks import plots
+from exactprune.benchmarks import verify_subset_sum as vss
+from exactprune.cli import _Parser
+from exactprune.instances import SubsetSumInstance
+from exactprune.instances.errors import InputError
+from exactprune.solvers import solve
+
+
+def all_sums_exact(values: list[float]) -> list[Fraction]:
+    """Every subset sum as an exact rational, sorted (independent of the int64 scaling)."""
+    xs = [Fraction(v) for v in values]
+    return sorted(sum((x for x, b in zip(xs, bits, strict=True) if b), Fraction(0))
+                  for bits in itertools.product((0, 1), repeat=len(xs)))
+
+
+def nearest(sums: list[Fraction], t: Fraction) -> Fraction:
+    i = bisect.bisect_left(sums, t)
+    return min(abs(sums[j] - t) for j in (i - 1, i) if 0 <= j < len(sums))
+
+
+# -- exact numbers ---------------------------------------------------------------------------
+@pytest.mark.parametrize(("values", "radius", "where"), [
+    ([0.5], Fraction(1), Fraction(-1)),             # sums {0, 0.5}: -1 is 1 away
+    ([1.0, -1.0], Fraction(1, 2), Fraction(-1, 2)),  # sums {-1, 0, 0, 1}: half gaps 1/2
+    ([0.75, -0.75], Fraction(3, 8), Fraction(-3, 8)),
+    ([1.5, -1.5], Fraction(3, 4), Fraction(-3, 4)),  # sums outside [-1,1] cover the ends
+    ([3.0, -0.25], Fraction(1), Fraction(1)),        # gap 0..2.75 has its midpoint outside
+    ([0.25, 0.5, 1.0, -2.0], Fraction(1, 8), None),  # sums on a 1/4 grid spanning [-2, 1.75]
+])
+def test_covering_radius_hand_made(values: list[float], radius: Fraction,
+                                   where: Fraction | None) -> None:
+    st = vss.subset_sum_stats(values, 0.0)
+    assert st.exact and st.abs_error_bound == 0
+    assert st.radius == radius
+    if where is not None:
+        assert st.radius_target == where
+    assert nearest(all_sums_exact(values), st.radius_target) == st.radius
+
+
+@pytest.mark.parametrize(("seed", "n", "low", "high"), [
+    (0, 1, -1, 1), (1, 3, -1, 1), (2, 5, -1, 1), (3, 7, -1, 1),
+    (4, 4, -3, 3), (5, 6, 0.1, 0.9), (6, 6, -2.5, 0.5),
+])
+def test_covering_radius_matches_dense_grid(seed: int, n: int, low: float, high: float) -> None:
+    """max over a fine target grid <= radius <= that max + half the grid step (d is 1-Lipschitz)."""
+    rng = np.random.default_rng(seed)
+    values = rng.uniform(low, high, n).tolist()
+    sums = all_sums_exact(values)
+    steps = 4000
+    h = Fraction(2, steps)
+    grid_max = max(nearest(sums, Fraction(-1) + j * h) for j in range(steps + 1))
+    st = vss.subset_sum_stats(values, 0.0)
+    assert grid_max <= st.radius <= grid_max + h / 2
+    assert -1 <= st.radius_target <= 1
+    assert nearest(sums, st.radius_target) == st.radius  # attained exactly there
+
+
+@pytest.mark.parametrize("n", [1, 2, 4, 6, 8])
+def test_optimal_error_matches_fraction_oracle(n: int) -> None:
+    for t in range(3):
+        rec = vss.trial({"n": n, "trial": t, "seed": 11, "low": -1.0, "high": 1.0})
+        inst = SubsetSumInstance(values=rec["values"], target=rec["target"])
+        st = vss.subset_sum_stats(inst.values, inst.target)
+        assert st.error == min(fraction_oracle(inst).values())
+        assert rec["error"] == float(st.error)
+
+
+@pytest.mark.parametrize("n", [3, 10, 14, 17])
+def test_optimal_error_matches_mitm(n: int) -> None:
+    for t in range(2):
+        rec = vss.trial({"n": n, "trial": t, "seed": 3, "low": -1.0, "high": 1.0})
+        inst = SubsetSumInstance(values=rec["values"], target=rec["target"])
+        ref = solve(inst, "mitm")
+        assert ref.certified
+        st = vss.subset_sum_stats(inst.values, inst.target)
+        assert st.exact
+        assert st.error == inst.exact_error(ref.mask)
+        assert rec["error"] == ref.objective
+
+
+def test_sorted_sums_equal_plain_enumeration() -> None:
+    rng = np.random.default_rng(7)
+    vals = rng.integers(-1000, 1000, 9)
+    expect = sorted(int(sum(v for v, b in zip(vals, bits, strict=True) if b))
+                    for bits in itertools.product((0, 1), repeat=len(vals)))
+    assert vss.sorted_sums(vals).tolist() == expect
+
+
+def test_trial_seeds_are_per_n_and_trial() -> None:
+    spec = {"n": 6, "trial": 3, "seed": 9, "low": -1.0, "high": 1.0}
+    rec = vss.trial(spec)
+    rng = np.random.default_rng(np.random.SeedSequence(9, spawn_key=(6, 3)))
+    assert rec["values"] == rng.uniform(-1, 1, 6).tolist()
+    assert rec["target"] == float(rng.uniform(-1, 1))
+    again = vss.trial(dict(spec))
+    assert {**again, "wall_time_s": 0} == {**rec, "wall_time_s": 0}
+    other = vss.trial({**spec, "trial": 4})
+    assert other["values"] != rec["values"]
+    # adding n values to a grid leaves the existing trials unchanged
+    a = {(s["n"], s["trial"]): s for s in vss.Config(ns=(5, 6), trials=4).specs()}
+    b = {(s["n"], s["trial"]): s for s in vss.Config(ns=(4, 5, 6, 7), trials=4).specs()}
+    assert all(b[k] == v for k, v in a.items())
+
+
+def test_smallest_n_needs_every_larger_n() -> None:
+    def row(n: int, p: float) -> dict:
+        return {"n": n, "p_radius": {vss.eps_key(0.01): {"p": p}}}
+
+    per_n = [row(8, 0.2), row(10, 0.96), row(12, 0.9), row(14, 0.97), row(16, 1.0)]
+    assert vss.smallest_n(per_n, 0.01, 0.05) == 14
+    assert vss.smallest_n(per_n[:3], 0.01, 0.05) is None
+    assert vss.first_crossing(per_n, 0.01, 0.05) == 10
+    assert vss.first_crossing(per_n[:1], 0.01, 0.05) is None
+
+
+def test_log2_error_slope_is_about_minus_one() -> None:
+    """Heuristic: about 2^n sums with density ~ 1/sqrt(2 pi n/3) near the target give a mean
+    log2(error) of -n + log2(n)/2 + const, a slope of about -1 + 0.72/n (-0.94 at n = 12)."""
+    cfg = vss.Config(ns=tuple(range(8, 17)), trials=100, seed=1)
+    res = vss.run_verification(cfg, None, progress=False)
+    fit = res["fits"]["log2_error_vs_n"]
+    assert -1.1 < fit["estimate"] < -0.82
+    assert fit["ci"][0] < fit["estimate"] < fit["ci"][1]
+    assert res["model_comparison"]["preferred"] == "exponential"
+
+
+# -- CLI -------------------------------------------------------------------------------------
+def build() -> argparse.ArgumentParser:
+    parser = _Parser(prog="exactprune")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    vss.register_cli(sub)
+    return parser
+
+
+def run_cli(argv: list[str]) -> int:
+    args = build().parse_args(argv)
+    return int(args.func(args))
+
+
+def test_cli_json_report_and_plots(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "o"
+    code = run_cli(["verify", "subset-sum", "--n", "4:10:2", "--trials", "15", "--eps",
+                    "1e-1,1e-2", "--seed", "2", "--out", str(out), "--json"])
+    assert code == 0
+    stdout, stderr = capsys.readouterr()
+    data = json.loads(stdout)
+    assert {"config", "per_n", "fits", "n_needed", "model_comparison", "outputs",
+            "wall_time_s", "all_exact"} <= set(data)
+    fit = data["fits"]["log2_error_vs_n"]
+    assert isinstance(fit["estimate"], float) and len(fit["ci"]) == 2
+    assert [row["n"] for row in data["per_n"]] == [4, 6, 8, 10]
+    row = data["per_n"][0]
+    assert row["trials"] == 15 and set(row["p_radius"]) == {"0.1", "0.01"}
+    p = row["p_radius"]["0.1"]
+    assert 0 <= p["ci"][0] <= p["p"] <= p["ci"][1] <= 1
+    assert data["all_exact"] is True
+    for name in ("report.md", "summary.json", "trials.json"):
+        assert (out / name).is_file()
+    assert "## Per n" in (out / "report.md").read_text()
+    trials = json.loads((out / "trials.json").read_text())
+    assert len(trials) == 60
+    if plots.plotting_available():
+        for stem in ("log2_error_vs_n", "error_and_radius_vs_n", "p_radius_vs_n"):
+            assert (out / f"{stem}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+            assert "<svg" in (out / f"{stem}.svg").read_text()
+    else:
+        assert "matplotlib" in stderr
+
+
+def test_cli_table(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = run_cli(["verify", "subset-sum", "--n", "3,5", "--trials", "5", "--out",
+                    str(tmp_path), "--no-progress"])
+    assert code == 0
+    stdout, stderr = capsys.readouterr()
+    assert stdout.splitlines()[0].split()[:2] == ["n", "trials"]
+    assert "log2_error_vs_n: slope" in stdout
+    assert stderr == "" or "matplotlib" in stderr
+
+
+@pytest.mark.parametrize(("flags", "words"), [
+    (["--n", "24:4"], "reversed"),
+    (["--n", "4:8", "--trials", "0"], "--trials"),
+    (["--n", "4:8", "--eps", "0"], "--eps"),
+    (["--n", "4:8", "--eps", "1e-2,-1e-3"], "--eps"),
+    (["--n", "4:8:0"], "step"),
+    (["--n", "4:40"], "1..26"),
+    (["--n", "a:b"], "integer"),
+    (["--n", "4:8", "--low", "1", "--high", "-1"], "--low"),
+    (["--n", "4:8", "--delta", "1"], "--delta"),
+    (["--n", "4:8", "--jobs", "-1"], "--jobs"),
+    (["--trials", "3"], "required"),
+])
+def test_bad_flags_raise_one_line_input_error(tmp_path: Path, flags: list[str],
+                                              words: str) -> None:
+    out = tmp_path / "never"
+    with pytest.raises(InputError) as info:
+        run_cli(["verify", "subset-sum", *flags, "--out", str(out)])
+    msg = str(info.value)
+    assert words in msg and "\n" not in msg
+    assert not out.exists()  # nothing written on bad input
+
+
+def test_out_must_be_a_folder(tmp_path: Path) -> None:
+    f = tmp_path / "file"
+    f.write_text("x")
+    with pytest.raises(InputError):
+        run_cli(["verify", "subset-sum", "--n", "3", "--trials", "1", "--out", str(f)])
+
+
+def test_through_exactprune_main_when_wired(tmp_path: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    from exactprune.cli import build_parser, main
+
+    try:
+        build_parser().parse_args(["verify", "subset-sum", "--n", "3"])
+    except Exception:
+        pytest.skip("`exactprune verify subset-sum` is not wired into exactprune.cli yet")
+    assert main(["verify", "subset-sum", "--n", "3:4", "--trials", "3", "--out",
+                 str(tmp_path), "--json", "--no-progress"]) == 0
+    assert "log2_error_vs_n" in json.loads(capsys.readouterr().out)["fits"]
+    assert main(["verify", "subset-sum", "--n", "9:4", "--out", str(tmp_path)]) == 2
+    assert capsys.readouterr().err.count("\n") == 1
+
+
+def test_make_runner_falls_back_in_process(capsys: pytest.CaptureFixture[str]) -> None:
+    specs = vss.Config(ns=(3,), trials=2).specs()
+    local = vss.make_runner(None, 1, None, progress=False)
+    assert [r["error"] for r in local(specs)] == [vss.trial(s)["error"] for s in specs]
+    if vss.sweep_available():
+        pytest.skip("sweep engine installed: fallback path not taken")
+    runner = vss.make_runner("x.sqlite", 2, None, progress=False)
+    assert "not available" in capsys.readouterr().err
+    assert len(runner(specs)) == 2
+
+
+def test_sweep_runner_with_store_matches_in_process(tmp_path: Path) -> None:
+    if not vss.sweep_available():
+        pytest.skip("sweep engine not installed")
+    cfg = vss.Config(ns=(3, 5), trials=3, seed=4)
+    db = str(tmp_path / "runs.sqlite")
+    engine = vss.make_runner(db, 0, None, progress=False)
+    first = engine(cfg.specs())
+    again = engine(cfg.specs())  # read back from the store
+    local = vss.in_process_runner(cfg.specs(), progress=False)
+    for a, b, c in zip(first, again, local, strict=True):
+        assert a["status"] == "ok"
+        assert (a["error"], a["radius"], a["values"]) == (c["error"], c["radius"], c["values"])
+        assert b["error"] == c["error"]
+    res = vss.run_verification(cfg, None, runner=engine, progress=False)
+    assert res["per_n"][0]["trials"] == 3
+
+
+def test_failed_runs_are_left_out_and_counted() -> None:
+    cfg = vss.Config(ns=(3, 4), trials=3)
+
+    def runner(specs: list[dict]) -> list[dict]:
+        recs = vss.in_process_runner(specs, progress=False)
+        recs[1] = {"status": "error", "error": "MemoryError: boom", "wall_time_s": 0.1}
+        return recs
+
+    res = vss.run_verification(cfg, None, runner=runner, progress=False)
+    assert res["failed_trials"] == 1
+    assert [row["trials"] for row in res["per_n"]] == [2, 3]
+
+
+# -- plots -----------------------------------------------------------------------------------
+def test_bracket_plot_writes_png_and_svg(tmp_path: Path) -> None:
+    if not plots.plotting_available():
+        pytest.skip("matplotlib not installed")
+    series = {
+        "certified bracket": ([2, 4, 8], [0.0, 0.05, 0.01], [0.5, 0.2, 0.04], None),
+        "mean with CI": ([2, 4, 8], [0.3, 0.1, 0.02], [0.6, 0.2, 0.05], [0.4, None, 0.03]),
+    }
+    paths = plots.bracket_plot(series, tmp_path / "sub" / "b", "brackets", logx=True, logy=True,
+                               reference={"1/n": ([2, 8], [0.5, 0.125])})
+    assert sorted(p.suffix for p in paths) == [".png", ".svg"]
+    assert all(p.stat().st_size > 1000 for p in paths)
+    assert not list((tmp_path / "sub").glob(".*"))  # no temporary files left
+
+
+def test_plots_skip_with_one_warning_without_matplotlib(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    for name in [m for m in sys.modules if m == "matplotlib" or m.startswith("matplotlib.")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # makes `import matplotlib` fail
+    monkeypatch.setattr(plots, "_warned", False)
+    assert plots.bracket_plot({"a": ([1], [1], [2], None)}, tmp_path / "x", "t") == []
+    assert plots.probability_plot({"a": ([1], [0.5], [0.2], [0.8])}, tmp_path / "y", "t") == []
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "matplotlib" in err
+    assert not list(tmp_path.iterdir())
