@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+
 from exactprune.instances.errors import InputError
 from exactprune.instances.subset_sum import SubsetSumInstance
 

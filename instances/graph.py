@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
 from exactprune.instances.errors import InputError
 from exactprune.instances.network import TwoLayerNet
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+
 from exactprune.instances.errors import InputError
 
 ACTIVATIONS: tuple[str, ...] = ("identity", "relu")

@@ -19,6 +19,7 @@ import itertools
 import math
 
 import numpy as np
+
 from exactprune.instances.errors import InputError
 
 

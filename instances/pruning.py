@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import numpy as np
+
 from exactprune.instances.errors import InputError
 from exactprune.instances.graph import MaskSummary, canonicalize
 from exactprune.instances.io import register_kind

@@ -21,6 +21,7 @@ import math
 from typing import Any
 
 import numpy as np
+
 from exactprune.instances.errors import InputError
 from exactprune.instances.network import ACTIVATIONS, TwoLayerNet, float_array
 from exactprune.instances.points import domain_points

@@ -13,6 +13,7 @@ from fractions import Fraction
 from typing import Any, ClassVar
 
 import numpy as np
+
 from exactprune.instances.errors import InputError
 
 FORMAT = "exactprune.instance"

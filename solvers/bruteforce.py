@@ -11,6 +11,7 @@ import time
 from fractions import Fraction
 
 import numpy as np
+
 from exactprune.instances.errors import InputError
 from exactprune.instances.subset_sum import SubsetSumInstance
 from exactprune.solvers.result import Goal, Objective, RawSolution, SolveOptions, Status

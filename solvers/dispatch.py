@@ -14,6 +14,7 @@ from fractions import Fraction
 from typing import Any
 
 import numpy as np
+
 from exactprune.instances.errors import InputError
 from exactprune.solvers import registry
 from exactprune.solvers.result import (

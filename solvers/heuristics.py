@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 
 import numpy as np
+
 from exactprune.instances.subset_sum import SubsetSumInstance
 from exactprune.solvers.result import Goal, RawSolution, SolveOptions, Status
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 import numpy as np
+
 from exactprune.formulations.scaling import IntegerScaling, integer_scaling
 from exactprune.instances.errors import InputError
 from exactprune.instances.subset_sum import SubsetSumInstance

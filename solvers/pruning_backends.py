@@ -12,8 +12,10 @@ from dataclasses import replace
 from functools import partial
 from typing import Any
 
-from exactprune.solvers import pruning_cpsat  # noqa: F401  (registers the cpsat subset solver)
-from exactprune.solvers import pruning_heuristics  # noqa: F401  (registers the heuristics)
+from exactprune.solvers import (
+    pruning_cpsat,  # noqa: F401  (registers the cpsat subset solver)
+    pruning_heuristics,  # noqa: F401  (registers the heuristics)
+)
 from exactprune.solvers.pruning_bruteforce import run_pruning_bruteforce
 from exactprune.solvers.pruning_exact import run_pruning_exact
 from exactprune.solvers.registry import (

@@ -7,8 +7,9 @@ each point differs from 2^p times the real error by at most (G + 1)/2 units, and
 over points (linf) and the mean (l1). Hence a proven integer bound B gives the real lower bound
 (B − (G + 1)/2)·2^-p, and the scaling's effect on the certificate is stated in the notes.
 The relu output is CP-SAT's exact max(h, 0) constraint: no big-M. Presolve's inclusion
-reductions are off (OR-Tools 9.15 can certify wrong optima with them, or-tools#5293). p is chosen so that the
-largest |h| stays below 2^40, keeping CP-SAT's LP relaxation well conditioned.
+reductions are off (OR-Tools 9.15 can certify wrong optima with them, or-tools#5293).
+p is chosen so that the largest |h| stays below 2^40, keeping CP-SAT's LP relaxation well
+conditioned.
 """
 
 from __future__ import annotations

@@ -6,6 +6,7 @@ from fractions import Fraction
 from itertools import product
 
 import numpy as np
+
 from exactprune.instances import SubsetSumInstance
 
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 from conftest import random_instance
-from exactprune.solvers import solve
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+from exactprune.solvers import solve
 
 HEURISTICS = ["greedy", "local_search", "random"]
 

@@ -16,6 +16,9 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from exactprune.instances import (
     InputError,
     NeuronPruningInstance,
@@ -33,8 +36,6 @@ from exactprune.instances import (
     to_graph,
 )
 from exactprune.instances.points import circle_points
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 KINDS = (NeuronPruningInstance, WeightPruningInstance)
 

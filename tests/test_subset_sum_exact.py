@@ -7,11 +7,12 @@ from fractions import Fraction
 import numpy as np
 import pytest
 from conftest import awkward_instance, fraction_oracle, random_instance
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from exactprune.formulations.scaling import integer_scaling
 from exactprune.instances import InputError, SubsetSumInstance
 from exactprune.solvers import solve
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 
 @pytest.mark.parametrize("seed", range(30))
