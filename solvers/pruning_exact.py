@@ -166,6 +166,10 @@ class MilpSubsetSolver:
         lower = None
         if res.bound is not None and math.isfinite(res.bound):
             lower = res.bound - slack
+        elif res.status == "optimal" and res.values is not None:
+            # optimal with zero gaps: the engine's bound is its objective (CBC's log does
+            # not always print it); the cutoff increment and gaps are inside the slack
+            lower = model.objective_value(res.values) - slack
         if res.status == "infeasible":
             lower = cap - slack  # nothing below the cap exists
         status = res.status if res.status in ("optimal", "infeasible") else (

@@ -1,0 +1,252 @@
+"""`exactprune bench`: suites, Dolan–Moré profiles, tables, report, store, resume."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import fraction_oracle
+
+from exactprune.benchmarks import bench, suites
+from exactprune.benchmarks.profiles import performance_profile, performance_ratios
+from exactprune.benchmarks.store import ResultStore
+from exactprune.instances import load_instance
+from exactprune.solvers import Backend, registry, solve
+
+DOCUMENTED_KEYS = {"solved_optimal", "instances", "median_time_s", "median_ratio", "worst_ratio"}
+
+
+def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    code = bench.main(args)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+# -- profiles ----------------------------------------------------------------------------------
+def test_profile_hand_computed() -> None:
+    # times of solvers A, B on three instances; B fails on the third
+    costs = [[1.0, 2.0], [4.0, 2.0], [3.0, None]]
+    p = performance_profile(costs, ["A", "B"])
+    # r = t / min over the row: (1, 2), (2, 1), (1, inf)
+    assert p.ratios.tolist() == [[1.0, 2.0], [2.0, 1.0], [1.0, math.inf]]
+    assert p.taus.tolist() == [1.0, 2.0]
+    # rho_A(1) = 2/3 (instances 1, 3), rho_A(2) = 1; rho_B(1) = 1/3, rho_B(2) = 2/3 forever
+    assert np.allclose(p.rho, [[2 / 3, 1.0], [1 / 3, 2 / 3]])
+    assert p.rho_at("A", 1.0) == pytest.approx(2 / 3)
+    assert p.rho_at("A", 1.999) == pytest.approx(2 / 3)
+    assert p.rho_at("B", 1.5) == pytest.approx(1 / 3)
+    assert p.rho_at("B", 1e9) == pytest.approx(2 / 3)
+    assert p.solved_fraction("B") == pytest.approx(2 / 3)
+
+
+def test_profile_zero_optimum_failures_and_floor() -> None:
+    r = performance_ratios([[0.0, 0.0, 1e-300],          # exact-zero best: ties 1, others inf
+                            [math.inf, math.nan, None],   # every solver fails
+                            [0.5, 0.25, 1.0]])
+    assert r[0].tolist() == [1.0, 1.0, math.inf]
+    assert np.all(np.isinf(r[1]))
+    assert r[2].tolist() == [2.0, 1.0, 4.0]
+    # the floor raises tiny times: 0.1 ms and 0.5 ms both count as 1 ms
+    assert performance_ratios([[1e-4, 5e-4, 4e-3]], floor=1e-3).tolist() == [[1.0, 1.0, 4.0]]
+    p = performance_profile([[math.inf, math.inf]], ["A", "B"])
+    assert p.rho.tolist() == [[0.0], [0.0]]  # an instance nobody solves still counts
+    with pytest.raises(ValueError):
+        performance_ratios([[-1.0, 1.0]])
+
+
+# -- suites --------------------------------------------------------------------------------------
+def test_suites_are_as_documented(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    ss = suites.SUITES["subset-sum"].instances
+    assert sorted({i.size for i in ss}) == [16, 20, 24, 28, 32, 40]
+    assert len(ss) == 18 and {i.params["seed"] for i in ss} == {0, 1, 2}
+    npr = suites.SUITES["neuron-pruning"].instances
+    assert len(npr) == 12 and sorted({i.size for i in npr}) == [16, 32, 64]
+    assert {i.params["points"] for i in npr} == {128}
+    assert {i.params["output_activation"] for i in npr} == {"identity", "relu"}
+    wp = suites.SUITES["weight-pruning"].instances
+    assert len(wp) == 12 and sorted({i.size for i in wp}) == [8, 16, 32]
+    assert {i.params["points"] for i in wp} == {64}
+    for s in suites.SUITES.values():
+        assert len({i.kind for i in s.instances}) == 1  # profiles compare like with like
+    code, out, err = run_cli(["all", "--write-instances", str(tmp_path / "inst"), "--json"],
+                             capsys)
+    assert code == 0, err
+    written = json.loads(out)["written"]
+    assert len(written) == 42
+    # a written file is the generator's instance, bit for bit
+    first = load_instance(written[0])
+    again = suites.SUITES["subset-sum"].instances[0].generate()
+    assert first.kind == "subset_sum" and np.array_equal(first.values, again.values)
+    assert first.target == again.target
+
+
+def test_bad_input_is_one_line_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for args in (["no-such-suite", "--out", str(tmp_path)],
+                 ["smoke", "--solvers", "no_such_solver", "--out", str(tmp_path)],
+                 ["smoke", "--time-limit", "-1"],
+                 ["smoke-subset-sum", "--solvers", "prune_local_search", "--out",
+                  str(tmp_path)]):
+        code, out, err = run_cli(args, capsys)
+        assert code == 2, args
+        assert out == "" and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+# -- end to end ----------------------------------------------------------------------------------
+def test_smoke_suite_end_to_end_and_resume(tmp_path: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    out_dir = tmp_path / "bench"
+    args = ["smoke", "--out", str(out_dir), "--time-limit", "20", "--json", "--no-progress"]
+    code, out, err = run_cli(args, capsys)
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["suite"] == "smoke"
+    assert set(data["suites"]) == {"smoke-subset-sum", "smoke-neuron-pruning",
+                                   "smoke-weight-pruning"}
+    for summary in [data, *data["suites"].values()]:
+        for name, entry in summary["solvers"].items():
+            assert DOCUMENTED_KEYS <= set(entry), name
+            if entry["exact"]:
+                assert entry["median_ratio"] is None and entry["worst_ratio"] is None
+    ss = data["suites"]["smoke-subset-sum"]["solvers"]
+    assert ss["mitm"]["solved_optimal"] == ss["mitm"]["instances"] == 2
+    assert ss["bruteforce"]["solved_optimal"] == 2
+    # heuristic ratios against an independent oracle (exhaustive rational enumeration)
+    insts = [i.generate() for i in suites.SUITES["smoke-subset-sum"].instances]
+    optima = [float(min(fraction_oracle(inst).values())) for inst in insts]
+    for h in ("greedy", "local_search", "random"):
+        objs = [solve(inst, h, time_limit=20.0, threads=1, seed=0).objective for inst in insts]
+        ratios = sorted(o / opt for o, opt in zip(objs, optima, strict=True))
+        assert ss[h]["worst_ratio"] == pytest.approx(ratios[-1], rel=1e-12)
+        assert ss[h]["median_ratio"] == pytest.approx(sum(ratios) / 2, rel=1e-12)
+        assert ss[h]["solved_optimal"] == 0
+    for suite in ("smoke-neuron-pruning", "smoke-weight-pruning"):
+        sv = data["suites"][suite]["solvers"]
+        assert sv["bruteforce"]["solved_optimal"] == 1  # the oracle is in the comparison
+        for entry in sv.values():
+            if not entry["exact"]:
+                assert entry["worst_ratio"] is None or entry["worst_ratio"] >= 1 - 1e-9
+
+    report = (out_dir / "report.md").read_text()
+    for suite in data["suites"]:
+        assert f"## Suite `{suite}`" in report
+        for kind in ("time", "quality"):
+            for ext in ("png", "svg"):
+                f = out_dir / f"profile-{kind}-{suite}.{ext}"
+                assert f.is_file() and f.stat().st_size > 1000, f
+    assert "| solver | exact | instances | runs |" in report
+    assert "Consistency check" in report and "passed." in report
+    assert "FAILED" not in report
+    assert json.loads((out_dir / "summary.json").read_text()) == data
+
+    runs = sum(e["runs"] for s in data["suites"].values() for e in s["solvers"].values())
+    with ResultStore(out_dir / "results.sqlite", create=False) as store:
+        rows = store.rows()
+        assert len(rows) == runs
+        assert {r["experiment"] for r in rows} == {f"bench-{s}" for s in data["suites"]}
+        for r in rows:
+            rec = r["record"]
+            assert r["spec"]["solver_version"] == rec["solver_version"]
+            if rec["certified"]:
+                assert rec["status"] == "optimal"
+                assert rec["time_to_optimum_s"] == rec["wall_time_s"]
+            else:
+                assert rec["time_to_optimum_s"] is None
+        created = {r["key"]: r["created"] for r in rows}
+
+    # the same command again: every run is read back from the store, none is run
+    code, out2, err = run_cli(args, capsys)
+    assert code == 0, err
+    assert json.loads(out2)["solvers"].keys() == data["solvers"].keys()
+    with ResultStore(out_dir / "results.sqlite", create=False) as store:
+        assert {r["key"]: r["created"] for r in store.rows()} == created
+
+
+def test_time_limit_and_give_up(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    big = suites.Suite("test-big", "two sizes that CP-SAT cannot certify in 0.01 s", (
+        suites.BenchInstance("big_n28", "subset_sum", "big", 28, {"n": 28, "seed": 0}),
+        suites.BenchInstance("big_n30", "subset_sum", "big", 30, {"n": 30, "seed": 0}),
+    ))
+    monkeypatch.setitem(suites.SUITES, "test-big", big)
+    res = bench.run_bench("test-big", ["cpsat", "greedy"], time_limit=0.01, out=tmp_path,
+                          jobs=0, progress=False)
+    sv = res.summary["solvers"]
+    assert sv["cpsat"]["statuses"] == {"skipped": 1, "time_limit": 1}
+    assert sv["cpsat"]["solved_optimal"] == 0 and sv["cpsat"]["instances"] == 2
+    assert sv["greedy"]["median_ratio"] is None  # no certified optimum: undefined
+    assert sv["greedy"]["ratio_undefined"] == 2
+    report = (tmp_path / "report.md").read_text()
+    assert "gave up: certified none of the 1 instances of size 28 of this family, 1 hit" in report
+    assert "No exact solver certified 2 instance(s)" in report
+    assert "| cpsat | yes | 2 | 1 | 1 | 0 | skip 1, tl 1 |" in report
+    # without the give-up rule cpsat runs on both (the n = 28 run is read from the store)
+    res = bench.run_bench("test-big", ["cpsat", "greedy"], time_limit=0.01, out=tmp_path,
+                          jobs=0, progress=False, give_up=False)
+    assert res.summary["solvers"]["cpsat"]["statuses"] == {"time_limit": 2}
+
+
+def _failing_run(instance: object, goal: object, opts: object) -> None:
+    raise RuntimeError("deliberate failure of a test backend")
+
+
+def test_failing_solver_is_a_row_with_status_error(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(registry._BACKENDS, "test_fail", Backend(
+        "test_fail", "always raises", frozenset({"subset_sum"}), exact=True, run=_failing_run))
+    res = bench.run_bench("smoke-subset-sum", ["test_fail", "mitm", "greedy"], time_limit=10,
+                          out=tmp_path, jobs=0, progress=False)
+    sv = res.summary["solvers"]
+    assert sv["test_fail"]["statuses"] == {"error": 2} and sv["test_fail"]["solved_optimal"] == 0
+    assert sv["mitm"]["solved_optimal"] == 2
+    assert sv["greedy"]["ratio_instances"] == 2  # certified by mitm despite the failure
+    report = (tmp_path / "report.md").read_text()
+    assert "| test_fail | yes | 2 | 2 | 0 | 0 | err 2 |" in report
+    assert "deliberate failure of a test backend" in report
+
+
+# -- PuLP backends (commercial solvers join through the same code; tested with CBC) ---------------
+def test_pulp_backend_is_never_certified(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert set(bench.commercial_pulp_solvers()) <= {
+        "GUROBI", "GUROBI_CMD", "CPLEX_PY", "CPLEX_CMD", "XPRESS_PY", "XPRESS", "COPT",
+        "COPT_DLL", "COPT_CMD", "MOSEK"}
+    backend = bench.make_pulp_backend("PULP_CBC_CMD")
+    assert backend.name == "pulp_pulp_cbc_cmd" and not backend.exact and backend.available()
+    monkeypatch.setitem(registry._BACKENDS, backend.name, backend)
+    inst = suites.SUITES["smoke-subset-sum"].instances[0].generate()
+    res = solve(inst, backend.name, time_limit=20, threads=1)
+    assert res.status == "feasible" and not res.certified and res.bound is None
+    assert res.objective == inst.evaluate(res.mask)
+    assert res.objective >= float(min(fraction_oracle(inst).values()))
+    assert any("never certified" in n for n in res.notes)
+    net = suites.SUITES["smoke-neuron-pruning"].instances[0].generate()
+    res = solve(net, backend.name, time_limit=20, threads=1)
+    ref = solve(net, "bruteforce")
+    assert res.status == "feasible" and not res.certified
+    assert res.objective == net.evaluate(res.mask) >= ref.objective
+
+
+def test_consistency_check_flags_a_run_below_a_certified_optimum() -> None:
+    inst = suites.SUITES["smoke-subset-sum"].instances[0]
+    suite = suites.Suite("t", "", (inst,))
+
+    def rec(status: str, obj: float, bound: float | None, certified: bool) -> dict:
+        return {"status": status, "objective": obj, "bound": bound, "certified": certified,
+                "tolerance": 0.0 if certified else None, "wall_time_s": 0.1}
+
+    good = [bench.Run(inst, "exact_a", rec("optimal", 0.5, 0.5, True)),
+            bench.Run(inst, "exact_b", rec("time_limit", 0.7, 0.25, False)),
+            bench.Run(inst, "heur", rec("feasible", 0.5, None, False))]
+    out = bench.SuiteOutcome(suite, ["exact_a", "exact_b", "heur"],
+                             {"exact_a": True, "exact_b": True, "heur": False}, {}, good,
+                             1.0, 1)
+    assert bench.consistency_issues(out) == []
+    assert bench.summarise(out)["solvers"]["heur"]["worst_ratio"] == 1.0
+    out.runs[2] = bench.Run(inst, "heur", rec("feasible", 0.4, None, False))
+    issues = bench.consistency_issues(out)
+    assert issues and all("heur's objective 0.4" in x for x in issues)
+    out.runs[2] = bench.Run(inst, "heur", rec("feasible", 0.6, None, False))
+    out.runs[1] = bench.Run(inst, "exact_b", rec("time_limit", 0.7, 0.55, False))
+    issues = bench.consistency_issues(out)
+    assert len(issues) == 1 and "lower bound 0.55 proven by exact_b" in issues[0]
