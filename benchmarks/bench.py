@@ -89,6 +89,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from exactprune.benchmarks.argtypes import positive_float as _positive_float
 from exactprune.benchmarks.suites import BenchInstance, Suite, expand_suite, suite_names
 from exactprune.instances.errors import InputError
 
@@ -946,16 +947,6 @@ def _pulp_best_bound(prob: Any) -> float | None:
 
 
 # -- command line ------------------------------------------------------------------------------
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not (value > 0 and math.isfinite(value)):
-        raise argparse.ArgumentTypeError(f"must be a positive finite number, got {text}")
-    return value
-
-
 def _int_at_least(low: int) -> Any:
     def parse(text: str) -> int:
         try:

@@ -24,6 +24,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from exactprune.benchmarks.isolated import run_isolated
+
 HEURISTICS = ["prune_local_search", "greedy_forward", "greedy_backward", "magnitude"]
 
 
@@ -41,15 +43,9 @@ def _child(kind: str, n: int, act: str, seed: int, points: int, solver: str,
 
 
 def run_one(*args: Any, time_limit: float, grace: float = 30.0) -> dict[str, Any]:
-    ctx = mp.get_context("spawn")
-    with ctx.Pool(1, maxtasksperchild=1) as pool:
-        job = pool.apply_async(_child, (*args, time_limit, 1))
-        try:
-            return job.get(timeout=time_limit + grace)
-        except mp.TimeoutError:
-            pool.terminate()
-            return {"status": "killed", "certified": False, "objective": None, "bound": None,
-                    "wall_time_s": time_limit + grace, "notes": ["killed"], "stats": {}}
+    killed = {"status": "killed", "certified": False, "objective": None, "bound": None,
+              "wall_time_s": time_limit + grace, "notes": ["killed"], "stats": {}}
+    return run_isolated(_child, (*args, time_limit, 1), time_limit + grace, killed)
 
 
 def main(argv: list[str] | None = None) -> int:

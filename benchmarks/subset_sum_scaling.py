@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from exactprune.benchmarks.isolated import run_isolated
+
 DEFAULT_SOLVERS = ["mitm", "cpsat", "highs", "cbc", "scip"]
 
 
@@ -45,15 +47,10 @@ def _child_solve(n: int, seed: int, solver: str, time_limit: float,
 def run_one(n: int, seed: int, solver: str, time_limit: float, threads: int | None,
             grace: float = 30.0) -> dict[str, Any]:
     """Solve one instance in a fresh process; a hung solver is killed after time_limit+grace."""
-    ctx = mp.get_context("spawn")
-    with ctx.Pool(1, maxtasksperchild=1) as pool:
-        job = pool.apply_async(_child_solve, (n, seed, solver, time_limit, threads))
-        try:
-            return job.get(timeout=time_limit + grace)
-        except mp.TimeoutError:
-            pool.terminate()
-            return {"status": "killed", "certified": False, "wall_time_s": time_limit + grace,
-                    "exact_error": None, "max_rss_mb": None, "notes": ["killed: hung"]}
+    killed = {"status": "killed", "certified": False, "wall_time_s": time_limit + grace,
+              "exact_error": None, "max_rss_mb": None, "notes": ["killed: hung"]}
+    return run_isolated(_child_solve, (n, seed, solver, time_limit, threads),
+                        time_limit + grace, killed)
 
 
 @dataclass
