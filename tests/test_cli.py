@@ -155,3 +155,17 @@ def test_real_process_exit_codes(tmp_path: Path) -> None:
     proc = subprocess.run([sys.executable, "-m", "exactprune", "demo", "--n", "12"],
                           capture_output=True, text=True, check=False)
     assert proc.returncode == 0 and "optimal" in proc.stdout
+
+
+def test_ci_runs_the_readme_commands() -> None:
+    """.ci/run must install and test exactly as the README's first screen says."""
+    root = Path(__file__).resolve().parents[1]
+    readme = (root / "README.md").read_text()
+    blocks = [b.split("```", 1)[0].strip() for b in readme.split("```bash\n")[1:3]]
+    ci = (root / ".ci" / "run").read_text()
+    assert len(blocks) == 2
+    for command in blocks:
+        # CI adds -q to pip and -p no:cacheprovider to pytest; everything else is verbatim
+        core = command.replace("pip install -e", "pip install -q -e")
+        core = core.replace("python -m pytest -q", "python -m pytest -q -p no:cacheprovider")
+        assert core in ci, command
