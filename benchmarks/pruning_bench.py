@@ -30,13 +30,15 @@ HEURISTICS = ["prune_local_search", "greedy_forward", "greedy_backward", "magnit
 
 
 def _child(kind: str, n: int, act: str, seed: int, points: int, solver: str,
-           time_limit: float, threads: int) -> dict[str, Any]:
+           formulation: str, time_limit: float, threads: int) -> dict[str, Any]:
     from exactprune.instances import generate_neuron_pruning, generate_weight_pruning
     from exactprune.solvers import solve
 
     gen = generate_neuron_pruning if kind == "neuron" else generate_weight_pruning
     inst = gen(d=2, width=n, points=points, seed=seed, output_activation=act, target_angle=0.3)
-    res = solve(inst, solver, time_limit=time_limit, threads=threads, seed=seed)
+    extra = {"formulation": formulation} if kind == "weight" and formulation != "dictionary" \
+        else {}
+    res = solve(inst, solver, time_limit=time_limit, threads=threads, seed=seed, **extra)
     return {"status": str(res.status), "certified": res.certified, "objective": res.objective,
             "bound": res.bound, "wall_time_s": res.wall_time_s, "kept": res.kept,
             "notes": res.notes, "stats": res.stats}
@@ -51,16 +53,19 @@ def run_one(*args: Any, time_limit: float, grace: float = 30.0) -> dict[str, Any
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--engines", type=lambda s: s.split(","), default=["cpsat", "highs"])
-    p.add_argument("--heuristics", type=lambda s: s.split(","), default=HEURISTICS)
-    p.add_argument("--neuron-widths", type=lambda s: [int(x) for x in s.split(",")],
+    p.add_argument("--heuristics", type=lambda s: [x for x in s.split(",") if x],
+                   default=HEURISTICS)
+    p.add_argument("--neuron-widths", type=lambda s: [int(x) for x in s.split(",") if x],
                    default=[32, 64, 128])
-    p.add_argument("--weight-widths", type=lambda s: [int(x) for x in s.split(",")],
+    p.add_argument("--weight-widths", type=lambda s: [int(x) for x in s.split(",") if x],
                    default=[16, 32, 64])
     p.add_argument("--activations", type=lambda s: s.split(","), default=["identity", "relu"])
     p.add_argument("--points", type=int, default=256)
     p.add_argument("--seeds", type=int, default=5)
     p.add_argument("--time-limit", type=float, default=60.0)
     p.add_argument("--heuristic-time-limit", type=float, default=10.0)
+    p.add_argument("--formulation", choices=["dictionary", "bigm"], default="dictionary",
+                   help="weight pruning formulation of the exact engines")
     p.add_argument("--out", type=Path, default=Path("docs/benchmarks"))
     args = p.parse_args(argv)
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
@@ -79,7 +84,9 @@ def main(argv: list[str] | None = None) -> int:
                     timeouts = 0
                     for seed in range(args.seeds):
                         t0 = time.perf_counter()
-                        r = run_one(kind, n, act, seed, args.points, solver, time_limit=limit)
+                        r = run_one(kind, n, act, seed, args.points, solver,
+                                    args.formulation if solver in args.engines else "dictionary",
+                                    time_limit=limit)
                         r.update(kind=kind, n=n, act=act, seed=seed, solver=solver)
                         runs.append(r)
                         print(f"{kind:>6} {act:>8} n={n:3d} seed={seed} {solver:>18} "
@@ -89,9 +96,10 @@ def main(argv: list[str] | None = None) -> int:
                         if seed == 1 and timeouts == 2:
                             given_up.add(solver)
                             break
-    (args.out / "pruning.json").write_text(json.dumps(runs, indent=1))
+    stem = "pruning" if args.formulation == "dictionary" else f"pruning-{args.formulation}"
+    (args.out / f"{stem}.json").write_text(json.dumps(runs, indent=1))
     text = report(runs, args)
-    (args.out / "pruning.md").write_text(text)
+    (args.out / f"{stem}.md").write_text(text)
     print(text)
     return 0
 
@@ -107,12 +115,12 @@ def report(runs: list[dict[str, Any]], args: argparse.Namespace) -> str:
         "",
         f"Command: `python -m exactprune.benchmarks.pruning_bench --points {args.points} "
         f"--seeds {args.seeds} --time-limit {args.time_limit:g} --engines "
-        f"{','.join(args.engines)}`",
+        f"{','.join(args.engines)} --formulation {args.formulation}`",
         "",
         f"Machine: {platform.machine()}, {mp.cpu_count()} cores, one solver thread, "
         f"{time.strftime('%Y-%m-%d')}. d = 2, K = {args.points} circle points, target "
         "relu(cos 0.3 x1 + sin 0.3 x2), W ~ Normal(0,1), v ~ Uniform[-1,1], linf error. "
-        "Weight pruning uses the dictionary formulation. Time includes the incumbent heuristic "
+        f"Weight pruning formulation: {args.formulation}. Time includes the incumbent heuristic "
         "and every lazy-point round.",
         "",
         "| kind | output | n | solver | certified | median time (s) | median error | "
