@@ -336,12 +336,19 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=_nonneg_int, default=0)
     demo.set_defaults(func=_cmd_demo)
 
-    from exactprune.benchmarks import bench, sweep, verify_pruning_gap, verify_subset_sum
+    from exactprune.benchmarks import (
+        bench,
+        solve_sweep,
+        sweep,
+        verify_pruning_gap,
+        verify_subset_sum,
+    )
 
     ver = sub.add_parser("verify", help="experiments that test the width scalings")
     ver_sub = ver.add_subparsers(dest="experiment", required=True, parser_class=_Parser)
     verify_subset_sum.add_subset_sum_parser(ver_sub)
     verify_pruning_gap.add_pruning_gap_parser(ver_sub)
+    solve_sweep.register_cli(sub)
     sweep.register_cli(sub)
     bench.register_cli(sub)
     return parser

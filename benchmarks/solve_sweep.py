@@ -1,0 +1,126 @@
+"""`exactprune sweep KIND`: solve a grid of seeded random instances with several solvers.
+
+A grid comes from flags or a TOML file (benchmarks.sweep: --param NAME=V1,V2, --grid FILE.toml,
+--seeds, --solvers); every (parameters, trial, solver) run is stored in the SQLite store
+(--store) when it finishes, so the command resumes where a killed run stopped; runs go to local
+processes (--jobs) or a Dask cluster (--scheduler). Parameters are the generator's arguments:
+
+    subset-sum:                 n, low, high
+    neuron-pruning / weight-pruning: d, width, points, domain, output_activation, norm,
+                                 target_angle, weight_dist, output_dist
+
+    exactprune sweep subset-sum --param n=16,20,24 --seeds 5 --solvers mitm,cpsat \\
+        --time-limit 10 --store sweep.sqlite --jobs 2
+    exactprune sweep neuron-pruning --param d=2 --param width=8,16,32 --param points=64 \\
+        --seeds 3 --solvers scip,prune_local_search --store sweep.sqlite
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+from typing import Any
+
+from exactprune.benchmarks.argtypes import positive_float
+from exactprune.instances.errors import InputError
+
+KINDS = {"subset-sum": "subset_sum", "neuron-pruning": "neuron_pruning",
+         "weight-pruning": "weight_pruning"}
+
+
+def make_instance(kind: str, params: dict[str, Any], seed: int) -> Any:
+    """The instance of `kind` for grid parameters `params` and an instance seed."""
+    from exactprune.instances import (
+        generate_neuron_pruning,
+        generate_subset_sum,
+        generate_weight_pruning,
+    )
+
+    p = dict(params)
+    try:
+        if kind == "subset_sum":
+            return generate_subset_sum(int(p.pop("n")), seed=seed, **p)
+        gen = generate_neuron_pruning if kind == "neuron_pruning" else generate_weight_pruning
+        return gen(int(p.pop("d")), int(p.pop("width")), int(p.pop("points")), seed, **p)
+    except KeyError as exc:
+        raise InputError(f"sweep parameter {exc.args[0]!r} is required for {kind}") from None
+    except TypeError as exc:
+        raise InputError(f"bad sweep parameter for {kind}: {exc}") from None
+
+
+def solve_task(spec: dict) -> dict:
+    """Sweep task: build the instance, solve it with spec["solver"], return the record."""
+    from exactprune.solvers import solve
+
+    inst = make_instance(spec["kind"], spec["params"], spec["seed"])
+    opts = spec.get("options", {})
+    res = solve(inst, spec["solver"], time_limit=opts.get("time_limit"),
+                threads=spec.get("threads", 1), seed=spec["seed"] % 2**31)
+    return {"status": str(res.status), "certified": res.certified, "objective": res.objective,
+            "bound": res.bound, "kept": res.kept, "solver_version": res.solver_version,
+            "wall_time_s": res.wall_time_s, "notes": res.notes,
+            "mask": None if res.mask is None else inst.mask_to_json(res.mask)}
+
+
+def summary_table(specs: list[dict], records: list[dict]) -> str:
+    """Per grid point and solver: runs, certified, median time and median objective."""
+    cells: dict[tuple[str, str], list[dict]] = {}
+    for spec, rec in zip(specs, records, strict=True):
+        point = ", ".join(f"{k}={v}" for k, v in spec["params"].items())
+        cells.setdefault((point, spec["solver"]), []).append(rec)
+    lines = ["| parameters | solver | runs | certified | errors | median time (s) | "
+             "median objective |", "|---|---|---|---|---|---|---|"]
+    for (point, solver), recs in cells.items():
+        times = [r["wall_time_s"] for r in recs if r.get("wall_time_s") is not None]
+        objs = [r["objective"] for r in recs if r.get("objective") is not None]
+        errors = sum(r.get("status") in ("error", "killed") for r in recs)
+        lines.append(f"| {point} | {solver} | {len(recs)} | "
+                     f"{sum(bool(r.get('certified')) for r in recs)} | {errors} | "
+                     f"{statistics.median(times) if times else float('nan'):.3g} | "
+                     f"{statistics.median(objs) if objs else float('nan'):.4g} |")
+    return "\n".join(lines)
+
+
+def _cmd_sweep(args: argparse.Namespace) -> int:
+    from exactprune.benchmarks.store import ResultStore
+    from exactprune.benchmarks.sweep import Task, grid, grid_kwargs_from_args, run_sweep
+    from exactprune.instances import io as instance_io
+
+    kind = KINDS[args.kind]
+    kw = grid_kwargs_from_args(args)
+    kw.setdefault("solvers", ["auto"])
+    kw.setdefault("experiment", f"sweep_{kind}")
+    options = dict(kw.pop("options", None) or {})
+    if args.time_limit is not None:
+        options["time_limit"] = args.time_limit
+    specs = grid(**kw, options=options)
+    for spec in specs:
+        spec["kind"] = kind
+    make_instance(kind, specs[0]["params"], specs[0]["seed"])  # bad parameters: fail now
+    store = ResultStore(args.store) if args.store else None
+    try:
+        records = run_sweep([Task(f"{__name__}:solve_task", s) for s in specs], store,
+                            jobs=args.jobs, scheduler=args.scheduler, progress=args.progress,
+                            desc=f"sweep {args.kind}")
+    finally:
+        if store is not None:
+            store.close()
+    if args.json:
+        print(instance_io.dumps({"runs": [{"spec": s, "record": r}
+                                          for s, r in zip(specs, records, strict=True)]}))
+    else:
+        print(summary_table(specs, records))
+    return 0
+
+
+def register_cli(subparsers: Any) -> None:
+    """Add `exactprune sweep KIND` to the CLI."""
+    from exactprune.benchmarks.sweep import add_sweep_arguments
+
+    p = subparsers.add_parser("sweep", help="solve a grid of random instances (resumable)",
+                              description=__doc__.split("\n\n")[0])
+    p.add_argument("kind", choices=sorted(KINDS))
+    p.add_argument("--time-limit", type=positive_float, default=None, help="seconds per run")
+    p.add_argument("--json", action="store_true", help="print every run as JSON")
+    add_sweep_arguments(p)
+    p.set_defaults(func=_cmd_sweep)
