@@ -12,6 +12,7 @@ from dataclasses import replace
 from functools import partial
 from typing import Any
 
+from exactprune.instances.errors import InputError
 from exactprune.solvers import (
     pruning_cpsat,  # noqa: F401  (registers the cpsat subset solver)
     pruning_heuristics,  # noqa: F401  (registers the heuristics)
@@ -25,13 +26,15 @@ from exactprune.solvers.registry import (
     register,
     register_auto_rule,
 )
-from exactprune.solvers.result import Goal, RawSolution, SolveOptions
+from exactprune.solvers.result import Goal, Objective, RawSolution, SolveOptions
 
 PRUNING_KINDS = ("neuron_pruning", "weight_pruning")
 
 
 def _dispatch(runs: dict[str, RunFn]) -> RunFn:
     def run(instance: Any, goal: Goal, opts: SolveOptions) -> RawSolution:
+        if instance.kind in PRUNING_KINDS and goal.objective is not Objective.MIN_ERROR:
+            raise InputError(f"{instance.kind} supports the min_error objective only")
         return runs[instance.kind](instance, goal, opts)
 
     return run

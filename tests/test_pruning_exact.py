@@ -158,3 +158,12 @@ def test_exported_pruning_model_solves_to_the_oracle(formulation: str, tmp_path:
     h.run()
     oracle = solve(inst, "bruteforce").objective
     assert abs(h.getInfo().objective_function_value - oracle) <= 1e-6
+
+
+@pytest.mark.parametrize("solver", ["scip", "bruteforce", "cpsat"])
+def test_sparsest_is_refused_for_pruning(solver: str) -> None:
+    from exactprune.instances import InputError
+
+    inst = generate_neuron_pruning(d=2, width=4, points=8, seed=0)
+    with pytest.raises(InputError, match="min_error objective only"):
+        solve(inst, solver, objective="sparsest", eps=0.1)
