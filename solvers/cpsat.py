@@ -147,27 +147,12 @@ class _Run:
         return self.deadline - time.perf_counter()
 
     def solve(self) -> _Outcome:
-        from ortools.sat.python import cp_model
 
         left = self.time_left()
         if left is not None and left <= 0:
             return _Outcome("UNKNOWN", None, None, None, "no time left")
-        solver = cp_model.CpSolver()
-        params = solver.parameters
-        params.num_workers = int(self.opts.threads or 1)
-        params.random_seed = int(self.opts.seed) % (2**31 - 1)
-        params.absolute_gap_limit = 0.0
-        params.relative_gap_limit = 0.0
-        # CP-SAT 9.15 presolve bugs (see module docstring): off by default; when enabled on
-        # request, the inclusion-detection family behind the wrong optima stays off anyway.
-        params.cp_model_presolve = _presolve(self.opts)
-        params.presolve_inclusion_work_limit = 0
-        if left is not None:
-            params.max_time_in_seconds = max(left, 1e-3)
-        params.log_search_progress = bool(self.opts.verbose)
-        params.log_to_stdout = False
-        if self.opts.verbose:
-            solver.log_callback = lambda line: print(line, file=sys.stderr)
+        # CP-SAT 9.15 presolve bugs (see module docstring): off by default here
+        solver = configured_solver(self.opts, left, presolve=_presolve(self.opts))
         status = solver.solve(self.model)
         name = solver.status_name(status)
         resp = solver.response_proto
@@ -197,6 +182,32 @@ def _scale(instance: SubsetSumInstance, opts: SolveOptions) -> IntegerScaling:
             or not 8 <= bits <= MAX_BITS):
         raise InputError(f"cpsat option bits must be an integer in [8, {MAX_BITS}], got {bits!r}")
     return integer_scaling(instance.values, instance.target, bits=int(bits))
+
+
+def configured_solver(opts: SolveOptions, time_limit: float | None, presolve: bool) -> Any:
+    """A CpSolver set up the same way for every exactprune model.
+
+    One worker unless opts.threads (deterministic for a seed), zero gap limits (OPTIMAL means
+    proven), presolve as asked but never its inclusion reductions (OR-Tools 9.15 certifies wrong
+    optima with them, or-tools#5293), the log on stderr when verbose (stdout carries --json).
+    """
+    from ortools.sat.python import cp_model
+
+    solver = cp_model.CpSolver()
+    params = solver.parameters
+    params.num_workers = int(opts.threads or 1)
+    params.random_seed = int(opts.seed) % (2**31 - 1)
+    params.absolute_gap_limit = 0.0
+    params.relative_gap_limit = 0.0
+    params.cp_model_presolve = presolve
+    params.presolve_inclusion_work_limit = 0
+    if time_limit is not None:
+        params.max_time_in_seconds = max(time_limit, 1e-3)
+    params.log_search_progress = bool(opts.verbose)
+    params.log_to_stdout = False
+    if opts.verbose:
+        solver.log_callback = lambda line: print(line, file=sys.stderr)
+    return solver
 
 
 def _presolve(opts: SolveOptions) -> bool:

@@ -19,6 +19,7 @@ import math
 import numpy as np
 
 from exactprune.formulations.pruning_selection import Selection
+from exactprune.solvers.cpsat import configured_solver
 from exactprune.solvers.pruning_exact import SUBSET_SOLVERS, SubsetOutcome
 from exactprune.solvers.result import SolveOptions
 
@@ -86,19 +87,7 @@ class CpSatSubsetSolver:
             model.Minimize(total)
         for c in range(sel.n_columns):
             model.AddHint(y[c], bool(start_y[c]))
-        solver = cp_model.CpSolver()
-        prm = solver.parameters
-        prm.num_workers = self.opts.threads or 1
-        prm.random_seed = self.opts.seed
-        prm.log_search_progress = self.opts.verbose
-        prm.relative_gap_limit = 0.0
-        prm.absolute_gap_limit = 0.0
-        # OR-Tools 9.15 presolve can certify wrong optima on at-most-one + linear models
-        # (google/or-tools#5293; measured on our subset-sum models, see solvers/cpsat.py):
-        # its inclusion reductions are switched off.
-        prm.presolve_inclusion_work_limit = 0
-        if time_limit is not None:
-            prm.max_time_in_seconds = max(0.01, time_limit)
+        solver = configured_solver(self.opts, time_limit, presolve=True)
         code = solver.Solve(model)
         n_pts = 1 if sel.norm == "linf" else len(points)
         slack_real = self.to_real(self.units_slack)
