@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from exactprune.benchmarks.argtypes import finite_float, nonneg_int, positive_float, positive_int
 from exactprune.instances.errors import InputError
 
 KINDS = ("neuron", "weight")
@@ -63,21 +64,10 @@ def trial(spec: dict) -> dict:
 
 
 def parse_range(text: str) -> list[int]:
-    """"4:64" (inclusive), "4:64:4" (step) or "4,8,16" -> sorted widths."""
-    try:
-        if ":" in text:
-            parts = [int(p) for p in text.split(":")]
-            if len(parts) not in (2, 3):
-                raise ValueError
-            step = parts[2] if len(parts) == 3 else 1
-            if step < 1 or parts[0] > parts[1]:
-                raise ValueError
-            values = list(range(parts[0], parts[1] + 1, step))
-        else:
-            values = sorted({int(p) for p in text.split(",")})
-    except ValueError:
-        raise InputError(f"--n takes LO:HI[:STEP] or a comma list of widths, got {text!r}") \
-            from None
+    """"4:64" (inclusive), "4:64:4" (step) or "4,8,16" -> sorted widths, each >= 1."""
+    from exactprune.benchmarks.verify_subset_sum import parse_n_range
+
+    values = list(parse_n_range(text))
     if not values or values[0] < 1:
         raise InputError(f"widths must be >= 1, got {text!r}")
     return values
@@ -242,21 +232,22 @@ def add_pruning_gap_parser(verify_subparsers: Any) -> None:
     """Add `verify pruning-gap` to the CLI."""
     p = verify_subparsers.add_parser("pruning-gap", help="neuron vs weight pruning: certified "
                                      "brackets of the best error against width, with fits")
-    p.add_argument("--d", type=int, default=2)
+    p.add_argument("--d", type=positive_int, default=2)
     p.add_argument("--n", default="4:32:4", help="widths LO:HI[:STEP] or a comma list")
-    p.add_argument("--trials", type=int, default=5)
+    p.add_argument("--trials", type=int, default=5)  # checked in the handler
     p.add_argument("--output-activation", choices=["relu", "identity"], default="relu")
     p.add_argument("--domain", choices=["sphere", "cube"], default="sphere")
-    p.add_argument("--points", type=int, default=128)
+    p.add_argument("--points", type=positive_int, default=128)
     p.add_argument("--norm", choices=["linf"], default="linf")
-    p.add_argument("--target-angle", type=float, default=0.3)
+    p.add_argument("--target-angle", type=finite_float, default=0.3)
     p.add_argument("--solver", default="auto", help="an exact backend (default auto)")
-    p.add_argument("--time-limit", type=float, default=120.0)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--fit-min-n", type=int, default=0,
+    p.add_argument("--time-limit", type=positive_float, default=120.0)
+    p.add_argument("--seed", type=nonneg_int, default=0)
+    p.add_argument("--fit-min-n", type=nonneg_int, default=0,
                    help="fit only widths >= this (skip the small-width plateau)")
     p.add_argument("--store", default=None, help="SQLite results store (resumable)")
-    p.add_argument("--jobs", type=int, default=1, help="worker processes (0: in process)")
+    p.add_argument("--jobs", type=nonneg_int, default=1,
+                   help="worker processes (0: in process)")
     p.add_argument("--scheduler", default=None, help="Dask scheduler tcp://HOST:PORT")
     p.add_argument("--out", default="out/verify-pruning-gap")
     p.add_argument("--json", action="store_true")

@@ -46,3 +46,13 @@ def test_range_forms() -> None:
     assert parse_range("4:12:4") == [4, 8, 12]
     assert parse_range("3,1,2") == [1, 2, 3]
     assert parse_range("2:4") == [2, 3, 4]
+
+
+@pytest.mark.parametrize("flags", [["--time-limit", "-1"], ["--points", "0"], ["--d", "x"],
+                                   ["--jobs", "-2"], ["--n", "0:3"], ["--trials", "0"]])
+def test_bad_flags_exit_2(flags: list[str], tmp_path: Path,
+                          capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "out"
+    assert main(["verify", "pruning-gap", "--out", str(out), *flags]) == 2
+    assert capsys.readouterr().err.count("\n") == 1
+    assert not out.exists()
