@@ -52,7 +52,7 @@ from types import TracebackType
 from typing import Any, TextIO
 
 from exactprune.instances.errors import InputError
-from exactprune.instances.io import dumps
+from exactprune.instances.io import dumps, json_default
 
 SCHEMA_VERSION = 1
 
@@ -78,21 +78,6 @@ _COLUMNS = ("key", "experiment", "solver", "status", "wall_time_s", "solver_vers
 EXPORT_FORMATS = ("csv", "jsonl")
 
 
-def _plain(obj: Any) -> Any:
-    """numpy scalars and arrays as plain Python numbers and lists (json.dumps `default`)."""
-    import numpy as np
-
-    if isinstance(obj, np.bool_):
-        return bool(obj)
-    if isinstance(obj, np.integer):
-        return int(obj)
-    if isinstance(obj, np.floating):
-        return float(obj)
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
-
-
 def canonical_json(obj: Any) -> str:
     """The canonical JSON text of `obj`: sorted keys, no spaces, ASCII, finite numbers only.
 
@@ -102,7 +87,7 @@ def canonical_json(obj: Any) -> str:
     """
     try:
         return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=True,
-                          allow_nan=False, default=_plain)
+                          allow_nan=False, default=json_default)
     except (TypeError, ValueError) as exc:
         raise InputError(f"spec is not JSON-serialisable with finite numbers: {exc}") from None
 

@@ -61,9 +61,12 @@ def load_instance(path: str | os.PathLike[str]) -> Any:
     return instance_from_json(read_json(path))
 
 
-def _json_default(obj: Any) -> Any:
+def json_default(obj: Any) -> Any:
+    """numpy scalars and arrays as plain Python values (the `default` of json.dumps)."""
     import numpy as np
 
+    if isinstance(obj, np.bool_):
+        return bool(obj)
     if isinstance(obj, np.integer):
         return int(obj)
     if isinstance(obj, np.floating):
@@ -85,7 +88,7 @@ def dumps(data: Any, indent: int | None = None) -> str:
             return [clean(v) for v in obj]
         return obj
 
-    return json.dumps(clean(data), indent=indent, default=_json_default, allow_nan=False)
+    return json.dumps(clean(data), indent=indent, default=json_default, allow_nan=False)
 
 
 def write_json_atomic(path: str | os.PathLike[str], data: Any) -> None:
