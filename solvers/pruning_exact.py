@@ -1,17 +1,21 @@
-"""Exact neuron and weight pruning: MILP with lazily generated points, certified brackets.
+"""Exact neuron and weight pruning: the selection MILP (or CP-SAT model), certified.
 
 The model is the column-selection MILP of `formulations.pruning_selection` (weight pruning:
-the dictionary of input sub-masks; neuron pruning: one column per unit), solved by a MILP
-engine of `solvers.milp` (highs, cbc, scip). For the linf norm the points are generated lazily:
-1. start from an incumbent (warm start, or a quick heuristic) and a few points — the incumbent's
-   worst points and some evenly spaced ones;
-2. solve the MILP on those points with t <= incumbent error: its proven bound is a lower bound
-   for the whole point set (a mask's max over a subset is at most its max over all points);
-3. evaluate the new mask on every point; keep it if it beats the incumbent; if its error over
-   all points equals the subset optimum, it is optimal; otherwise add its worst points and repeat.
+the dictionary of input sub-masks, or `formulation=bigm`; neuron pruning: one column per unit),
+solved by a MILP engine of `solvers.milp` (highs, cbc, scip) or by CP-SAT (`pruning_cpsat`).
+An incumbent (warm start, or 2 s of `prune_local_search`) caps the error variable, which
+removes nothing better. By default the model holds every point and is solved once.
+With `lazy=True` (linf only) points are generated lazily instead:
+1. start from the incumbent's worst points and some evenly spaced ones;
+2. solve on those points: the proven bound is a lower bound for the whole point set (a mask's
+   max over a subset is at most its max over all points);
+3. evaluate the new mask on every point, keep it if it beats the incumbent; stop when its worst
+   point is already in the subset, otherwise add its worst points and repeat.
+Measured slower on our benchmarks (the optimum over few points is much smaller, so the cap
+prunes little), hence off by default.
 The result is certified when incumbent − (bound − T) <= max(1e-5·incumbent, 1e-12), where T is
 the engine's tolerance slack; the certificate's tolerance (that gap plus the evaluation rounding)
-is stated. The l1 norm uses all points in one solve.
+is stated.
 """
 
 from __future__ import annotations
