@@ -89,9 +89,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from exactprune.benchmarks.argtypes import positive_float as _positive_float
 from exactprune.benchmarks.suites import BenchInstance, Suite, expand_suite, suite_names
 from exactprune.instances.errors import InputError
+from exactprune.instances.params import positive_float as _positive_float
 
 __all__ = [
     "BenchOutcome",
@@ -172,12 +172,12 @@ def _too_large(solver: str, inst: BenchInstance) -> str | None:
     if solver != "bruteforce":
         return None
     if inst.kind == "subset_sum":
-        from exactprune.solvers.bruteforce import MAX_N
+        from exactprune.solvers.subset_sum.bruteforce import MAX_N
 
         if inst.size > MAX_N:
             return f"above bruteforce's limit of n <= {MAX_N}"
         return None
-    from exactprune.solvers.pruning_bruteforce import MAX_BITS
+    from exactprune.solvers.pruning.bruteforce import MAX_BITS
 
     size = inst.size * (inst.params.get("d", 1) if inst.kind == "weight_pruning" else 1)
     if size > MAX_BITS:
@@ -807,9 +807,9 @@ def _quiet() -> Any:
     PuLP's deprecation warnings silenced."""
     import warnings
 
-    from exactprune.solvers.milp import _native_stdout
+    from exactprune.solvers.milp_engines import native_stdout
 
-    with contextlib.redirect_stdout(sys.stderr), _native_stdout(False), \
+    with contextlib.redirect_stdout(sys.stderr), native_stdout(False), \
             warnings.catch_warnings():
         warnings.simplefilter("ignore")
         yield
@@ -873,7 +873,7 @@ def _run_pulp(pulp_name: str, instance: Any, goal: Any, opts: Any) -> Any:
     import pulp
 
     from exactprune.formulations.linear import to_pulp_with_vars
-    from exactprune.solvers.milp import _pulp_outcome
+    from exactprune.solvers.milp_engines import pulp_outcome
     from exactprune.solvers.result import RawSolution, Status
 
     if instance.kind == "subset_sum":
@@ -884,7 +884,7 @@ def _run_pulp(pulp_name: str, instance: Any, goal: Any, opts: Any) -> Any:
         def to_mask(values: Any) -> Any:
             return model.mask_from_values(values)
     else:
-        from exactprune.formulations.pruning_selection import build_selection, selection_milp
+        from exactprune.formulations.pruning.selection import build_selection, selection_milp
 
         sel = build_selection(instance)
         model = selection_milp(sel)
@@ -907,7 +907,7 @@ def _run_pulp(pulp_name: str, instance: Any, goal: Any, opts: Any) -> Any:
             solver = pulp.getSolver(pulp_name, **{k: v for k, v in kwargs.items()
                                                   if k in ("msg", "timeLimit")})
         returned = prob.solve(solver)
-    view, has_solution = _pulp_outcome(prob, returned)
+    view, has_solution = pulp_outcome(prob, returned)
     notes.append(f"{pulp_name} status: {pulp.LpStatus.get(prob.status, prob.status)}"
                  f" ({view})")
     bound = _pulp_best_bound(prob)

@@ -21,8 +21,8 @@ import argparse
 import statistics
 from typing import Any
 
-from exactprune.benchmarks.argtypes import positive_float
 from exactprune.instances.errors import InputError
+from exactprune.instances.params import positive_float
 
 KINDS = {"subset-sum": "subset_sum", "neuron-pruning": "neuron_pruning",
          "weight-pruning": "weight_pruning"}

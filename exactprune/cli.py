@@ -12,12 +12,12 @@ import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
-from exactprune.benchmarks.argtypes import finite_float as _finite_float
-from exactprune.benchmarks.argtypes import nonneg_int as _nonneg_int
-from exactprune.benchmarks.argtypes import positive_float as _positive_float
-from exactprune.benchmarks.argtypes import positive_int as _positive_int
 from exactprune.instances import io as instance_io
 from exactprune.instances.errors import InputError
+from exactprune.instances.params import finite_float as _finite_float
+from exactprune.instances.params import nonneg_int as _nonneg_int
+from exactprune.instances.params import positive_float as _positive_float
+from exactprune.instances.params import positive_int as _positive_int
 
 EXIT_OK, EXIT_INTERNAL, EXIT_USAGE = 0, 1, 2
 
@@ -199,7 +199,7 @@ def _cmd_certify(args: argparse.Namespace) -> int:
     if inst.kind == "subset_sum":
         out.update(_audit_subset_sum(inst, mask, claimed))
     else:
-        from exactprune.solvers.bracket import certify_bracket
+        from exactprune.solvers.pruning.bracket import certify_bracket
 
         out["bracket"] = certify_bracket(inst, mask, bound, args.time_limit).to_json()
     if args.json:
@@ -336,13 +336,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=_nonneg_int, default=0)
     demo.set_defaults(func=_cmd_demo)
 
-    from exactprune.benchmarks import (
-        bench,
-        solve_sweep,
-        sweep,
-        verify_pruning_gap,
-        verify_subset_sum,
-    )
+    from exactprune.benchmarks import bench, solve_sweep, sweep
+    from exactprune.benchmarks.pruning import verify_gap as verify_pruning_gap
+    from exactprune.benchmarks.subset_sum import verify as verify_subset_sum
 
     ver = sub.add_parser("verify", help="experiments that test the width scalings")
     ver_sub = ver.add_subparsers(dest="experiment", required=True, parser_class=_Parser)

@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from exactprune.formulations.linear import GoalLike, MilpModel, to_pulp
-from exactprune.formulations.pruning_bigm import bigm_milp
-from exactprune.formulations.pruning_selection import build_selection, selection_milp
-from exactprune.formulations.subset_sum_milp import subset_sum_model
+from exactprune.formulations.pruning.bigm import bigm_milp
+from exactprune.formulations.pruning.selection import build_selection, selection_milp
+from exactprune.formulations.subset_sum.milp import subset_sum_model
 from exactprune.instances.errors import InputError
 
 FORMATS = ("mps", "lp")

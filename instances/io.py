@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from exactprune.instances.errors import InputError
-from exactprune.instances.subset_sum import FORMAT, VERSION, SubsetSumInstance
+from exactprune.instances.header import FORMAT, VERSION
+from exactprune.instances.subset_sum.instance import SubsetSumInstance
 
 INSTANCE_KINDS: dict[str, type] = {SubsetSumInstance.kind: SubsetSumInstance}
 

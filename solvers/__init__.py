@@ -1,8 +1,8 @@
 """Backends (exact methods, MILP/CP-SAT, heuristics) behind one `solve()`."""
 
-# Importing registers the backends; pruning_backends extends the others, so it comes last.
-from exactprune.solvers import cpsat, milp, subset_sum_backends  # noqa: F401  # isort: skip
-from exactprune.solvers import pruning_backends  # noqa: F401  # isort: skip
+# Importing registers the backends; pruning extends the others, so it comes last.
+from exactprune.solvers import subset_sum  # noqa: F401  # isort: skip
+from exactprune.solvers import pruning  # noqa: F401  # isort: skip
 from exactprune.solvers.dispatch import finalize, solve
 from exactprune.solvers.registry import (
     Backend,

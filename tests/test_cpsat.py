@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 
 from exactprune.formulations.scaling import integer_scaling
 from exactprune.instances.errors import InputError
-from exactprune.instances.generators import generate_subset_sum
 from exactprune.instances.subset_sum import SubsetSumInstance
+from exactprune.instances.subset_sum.generator import generate_subset_sum
 from exactprune.solvers import get_backend, solve
 
 

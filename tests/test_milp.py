@@ -26,10 +26,10 @@ from exactprune.formulations.linear import (
     to_ortools,
     to_pulp_with_vars,
 )
-from exactprune.formulations.subset_sum_milp import subset_sum_model
+from exactprune.formulations.subset_sum.milp import subset_sum_model
 from exactprune.instances import InputError, SubsetSumInstance, generate_subset_sum
 from exactprune.solvers import Goal, Status, get_backend, solve
-from exactprune.solvers.milp import ENGINES, parse_cbc_log, solve_model
+from exactprune.solvers.milp_engines import ENGINES, parse_cbc_log, solve_model
 from exactprune.solvers.result import SolveOptions
 
 BACKENDS = ["cbc", "highs", "scip"]

@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 from exactprune.cli import main
-from exactprune.formulations.pruning_selection import build_selection
+from exactprune.formulations.pruning.selection import build_selection
 from exactprune.instances import generate_neuron_pruning, generate_weight_pruning
 from exactprune.solvers import list_backends, solve
-from exactprune.solvers.bracket import certify_bracket
+from exactprune.solvers.pruning.bracket import certify_bracket
 
 ENGINES = [b.name for b in list_backends(only_available=True)
            if "neuron_pruning" in b.kinds and b.exact and b.name != "bruteforce"]

@@ -14,11 +14,11 @@ import time
 import numpy as np
 import pytest
 
-import exactprune.solvers.pruning_heuristics as ph
+import exactprune.solvers.pruning.heuristics as ph
 from exactprune.instances import InputError
 from exactprune.instances.network import TwoLayerNet
 from exactprune.instances.pruning import NeuronPruningInstance, WeightPruningInstance
-from exactprune.instances.pruning_generators import (
+from exactprune.instances.pruning.generator import (
     generate_neuron_pruning,
     generate_weight_pruning,
 )

@@ -35,7 +35,7 @@ from exactprune.instances import (
     sphere_points,
     to_graph,
 )
-from exactprune.instances.points import circle_points
+from exactprune.instances.pruning.points import circle_points
 
 KINDS = (NeuronPruningInstance, WeightPruningInstance)
 

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from exactprune.instances.errors import InputError
-from exactprune.solvers.sup_error import SupError, sup_error
+from exactprune.solvers.pruning.sup_error import SupError, sup_error
 
 ACTS = ["identity", "relu"]
 ACT_PAIRS = list(itertools.product(ACTS, ACTS))

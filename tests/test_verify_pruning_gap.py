@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from exactprune.benchmarks.verify_pruning_gap import parse_range
+from exactprune.benchmarks.pruning.verify_gap import parse_range
 from exactprune.cli import main
 from exactprune.instances import InputError
 

@@ -15,7 +15,7 @@ import pytest
 from conftest import fraction_oracle
 
 from exactprune.benchmarks import plots
-from exactprune.benchmarks import verify_subset_sum as vss
+from exactprune.benchmarks.subset_sum import verify as vss
 from exactprune.cli import _Parser
 from exactprune.instances import SubsetSumInstance
 from exactprune.instances.errors import InputError

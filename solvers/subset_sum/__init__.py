@@ -1,13 +1,14 @@
-"""Registers the subset-sum methods that need no solver library, and the `auto` rule."""
+"""Subset-sum backends: exact (mitm, bruteforce, cpsat, MILP engines) and heuristics."""
 
 from __future__ import annotations
 
 from exactprune.instances.subset_sum import SubsetSumInstance
-from exactprune.solvers.bruteforce import run_bruteforce
-from exactprune.solvers.heuristics import run_greedy, run_local_search, run_random
-from exactprune.solvers.mitm import run_mitm
 from exactprune.solvers.registry import Backend, register, register_auto_rule
 from exactprune.solvers.result import Goal, Objective
+from exactprune.solvers.subset_sum import cpsat, milp  # noqa: F401  (register on import)
+from exactprune.solvers.subset_sum.bruteforce import run_bruteforce
+from exactprune.solvers.subset_sum.heuristics import run_greedy, run_local_search, run_random
+from exactprune.solvers.subset_sum.mitm import run_mitm
 
 SUBSET_SUM = frozenset({SubsetSumInstance.kind})
 BOTH = frozenset({Objective.MIN_ERROR, Objective.SPARSEST})

@@ -59,7 +59,6 @@ extra: bits (scale size, <= 60), max_exclusions (lossy certificate re-solves), p
 from __future__ import annotations
 
 import math
-import sys
 import time
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -70,6 +69,7 @@ import numpy as np
 from exactprune.formulations.scaling import IntegerScaling, integer_scaling
 from exactprune.instances.errors import InputError
 from exactprune.instances.subset_sum import SubsetSumInstance
+from exactprune.solvers.cpsat_engine import configured_solver, cpsat_available, cpsat_version
 from exactprune.solvers.registry import Backend, register
 from exactprune.solvers.result import Goal, Objective, RawSolution, SolveOptions, Status
 
@@ -182,32 +182,6 @@ def _scale(instance: SubsetSumInstance, opts: SolveOptions) -> IntegerScaling:
             or not 8 <= bits <= MAX_BITS):
         raise InputError(f"cpsat option bits must be an integer in [8, {MAX_BITS}], got {bits!r}")
     return integer_scaling(instance.values, instance.target, bits=int(bits))
-
-
-def configured_solver(opts: SolveOptions, time_limit: float | None, presolve: bool) -> Any:
-    """A CpSolver set up the same way for every exactprune model.
-
-    One worker unless opts.threads (deterministic for a seed), zero gap limits (OPTIMAL means
-    proven), presolve as asked but never its inclusion reductions (OR-Tools 9.15 certifies wrong
-    optima with them, or-tools#5293), the log on stderr when verbose (stdout carries --json).
-    """
-    from ortools.sat.python import cp_model
-
-    solver = cp_model.CpSolver()
-    params = solver.parameters
-    params.num_workers = int(opts.threads or 1)
-    params.random_seed = int(opts.seed) % (2**31 - 1)
-    params.absolute_gap_limit = 0.0
-    params.relative_gap_limit = 0.0
-    params.cp_model_presolve = presolve
-    params.presolve_inclusion_work_limit = 0
-    if time_limit is not None:
-        params.max_time_in_seconds = max(time_limit, 1e-3)
-    params.log_search_progress = bool(opts.verbose)
-    params.log_to_stdout = False
-    if opts.verbose:
-        solver.log_callback = lambda line: print(line, file=sys.stderr)
-    return solver
 
 
 def _presolve(opts: SolveOptions) -> bool:
@@ -484,22 +458,6 @@ def run_cpsat(instance: SubsetSumInstance, goal: Goal, opts: SolveOptions) -> Ra
         raw = _run_min_error(instance, goal, opts, scaling, run, notes, stats)
     raw.stats.update(run.stats)
     return raw
-
-
-def cpsat_available() -> bool:
-    try:
-        from ortools.sat.python import cp_model  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-def cpsat_version() -> str | None:
-    try:
-        import ortools
-    except ImportError:
-        return None
-    return f"OR-Tools CP-SAT {ortools.__version__}"
 
 
 register(Backend(

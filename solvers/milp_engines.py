@@ -1,9 +1,9 @@
-"""MILP backends `cbc`, `highs` and `scip`, and how their answers are certified.
+"""MILP engines: one solve of one `MilpModel` with CBC, HiGHS or SCIP (no certification).
 
-Each backend solves any `MilpModel` (formulations/linear.py); a `MilpProblem` per instance kind
-builds the model, says how the solver's tolerances translate into an objective slack, and
-reads the mask back from the variable values. Subset-sum is registered here; later kinds call
-`register_milp_problem`.
+Every engine takes any `MilpModel` (formulations/linear.py) and returns an `EngineResult`: status,
+variable values of the best solution, the solver's own objective and dual bound, node count. What
+a result means is decided by the caller (solvers/subset_sum/milp.py, solvers/pruning/exact.py),
+which turns the tolerances below into a slack (formulations.linear.tolerance_slack).
 
 Engines and the tolerances they run with (all absolute; gaps 0):
   cbc    PuLP's CBC (bundled PULP_CBC_CMD on PuLP 3.x, COIN_CMD on PuLP 4.x). Options
@@ -25,43 +25,9 @@ Engines and the tolerances they run with (all absolute; gaps 0):
          numerics/dualfeastol = 1e-9, numerics/sumepsilon = epsilon = 1e-9. Bound:
          Objective().BestBound().
 
-The slack T (numerics policy, DESIGN.md). Optima of random subset-sum are ~2^-n, below MIP
-tolerances, so a solver's "optimal" is not trusted as is. From the tolerances actually in
-effect, `MilpProblem.slack` computes T: 10 × (feasibility × Σ|row duals| × row scale
-+ dual tolerance × box size + integrality tolerance × Σ|x| + gaps + cutoff + epsilon
-+ data rounding), see `formulations.linear.tolerance_slack` and
-`formulations.subset_sum_milp.subset_sum_slack`. A rigorous lower bound is max(0, L − T) for a
-solver's dual bound L. For n = 12 values in [-1, 1], T is about 6e-7 (cbc, scip) and 6e-8
-(highs); for n = 30 about 1.2e-6 and 1.2e-7. Certification therefore needs the next-best
-masks to be more than T worse than the best. Measured on Uniform[-1,1] draws (20 seeds), the
-second-best mask is more than T away for cbc/scip in 17/20 instances at n = 20, 5/20 at n = 22,
-0/20 at n = 24 (highs: 19, 16, 11 of 20); in practice the branch-and-bound time limits first
-(a few seconds certify n <= 16; n = 20 takes 5-65 s).
-
-Certification, min_error:
-  * a mask with exact error 0 is optimal;
-  * exclusion certificate: solve again with a no-good row excluding exactly the found mask m
-    (and any further masks found in later rounds, at most `exclusion_rounds`, default 4), in
-    the remaining time; the new dual bound L2 bounds every other mask, so L2 − T >= t(m)
-    (exact rational error) proves m optimal, with tolerance 0. If a round finds a better mask it
-    becomes the incumbent (never lost).
-  * a bound proven when a solver stopped (time limit) is used the same way;
-  * a solver bound above an exactly evaluated mask's error by more than T is inconsistent: no
-    certificate from that solve.
-  Otherwise: feasible (or time_limit) with bound max(0, L − T), and a note giving T and the gap.
-Certification, sparsest (count objective): the solver's tolerant feasible region is a
-relaxation, so its count bound L is valid: k = ceil(L − max(T, 1e-6)). Certified when the mask
-satisfies |x·m − z| <= eps exactly and keeps k values. A solver mask that violates eps exactly
-(accepted within the solver's tolerance) is excluded by a no-good row and the model solved
-again (at most `exclusion_rounds` times); excluding exactly-infeasible masks keeps the model a
-relaxation, so every round's bound stays valid. "Infeasible" from the solver means the
-relaxation, hence the problem, is infeasible: certified infeasible.
-Time limit: status time_limit with the best mask found (including a warm start) and the bound.
 Native solver output (HiGHS banner, SCIP/HiGHS logs) never reaches stdout: it goes to stderr
 when verbose, else to /dev/null (the CLI prints JSON on stdout). The redirection is of file
 descriptor 1 for the duration of a solve, so do not print from other threads meanwhile.
-
-Options in `SolveOptions.extra`: exclusion_rounds (int, default 4).
 """
 
 from __future__ import annotations
@@ -77,7 +43,6 @@ import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -89,51 +54,7 @@ from exactprune.formulations.linear import (
     to_ortools,
     to_pulp_with_vars,
 )
-from exactprune.formulations.subset_sum_milp import (
-    subset_sum_model,
-    subset_sum_slack,
-    subset_sum_start_values,
-)
-from exactprune.instances.errors import InputError
-from exactprune.instances.subset_sum import SubsetSumInstance
-from exactprune.solvers.registry import Backend, register
-from exactprune.solvers.result import Goal, Objective, RawSolution, SolveOptions, Status
-
-MIN_SOLVE_SECONDS = 0.05
-DEFAULT_EXCLUSION_ROUNDS = 4
-COUNT_BOUND_SLACK = 1e-6
-
-
-# --------------------------------------------------------------------------------------------
-# Problem kinds
-
-
-@dataclass(frozen=True)
-class MilpProblem:
-    """How one instance kind becomes a MILP and how its answers are checked.
-
-    build(instance, goal) -> MilpModel; slack(instance, goal, tolerances) -> T (objective
-    units); start_values(instance, goal, mask) -> a value for every model variable;
-    mask(model, values) -> keep-mask; exact_error(instance, mask) -> exact error (Fraction).
-    """
-
-    build: Callable[[Any, Goal], MilpModel]
-    slack: Callable[[Any, Goal, SolverTolerances], float]
-    start_values: Callable[[Any, Goal, np.ndarray], np.ndarray]
-    mask: Callable[[MilpModel, np.ndarray], np.ndarray] = field(
-        default=lambda model, values: model.mask_from_values(values)
-    )
-    exact_error: Callable[[Any, np.ndarray], Fraction] = field(
-        default=lambda instance, mask: Fraction(instance.exact_error(mask))
-    )
-
-
-MILP_PROBLEMS: dict[str, MilpProblem] = {
-    SubsetSumInstance.kind: MilpProblem(
-        build=subset_sum_model, slack=subset_sum_slack, start_values=subset_sum_start_values
-    ),
-}
-
+from exactprune.solvers.result import SolveOptions
 
 # --------------------------------------------------------------------------------------------
 # Engines: one solve of one MilpModel
@@ -170,7 +91,7 @@ def _threads(opts: SolveOptions) -> int:
 
 
 @contextlib.contextmanager
-def _native_stdout(verbose: bool) -> Any:
+def native_stdout(verbose: bool) -> Any:
     """Send what native solver code prints on stdout (fd 1) to stderr when verbose, else to
     /dev/null, so that stdout stays clean (the CLI prints JSON there)."""
     import ctypes
@@ -332,7 +253,7 @@ def parse_cbc_log(text: str) -> CbcLog:
     return log
 
 
-def _pulp_outcome(prob: Any, returned: Any) -> tuple[str, bool]:
+def pulp_outcome(prob: Any, returned: Any) -> tuple[str, bool]:
     """(PuLP's view: optimal | infeasible | other, whether a solution is available)."""
     if hasattr(returned, "has_solution"):  # PuLP >= 4: LpSolveStats
         code = int(returned.status)
@@ -399,7 +320,7 @@ def _solve_cbc(model: MilpModel, *, time_limit: float | None, seed: int, threads
     if crash is not None:
         return EngineResult("error", seconds=seconds, nodes=log.nodes,
                             notes=[*notes, f"CBC failed: {type(crash).__name__}: {crash}"])
-    pulp_view, has_solution = _pulp_outcome(prob, returned)
+    pulp_view, has_solution = pulp_outcome(prob, returned)
     values = None
     if has_solution:
         raw = [v.value() for v in variables]
@@ -455,7 +376,7 @@ def _highs_available() -> bool:
 def _highs_version() -> str | None:
     import highspy
 
-    with _native_stdout(False):  # the first Highs() prints a banner
+    with native_stdout(False):  # the first Highs() prints a banner
         h = highspy.Highs()
     return f"HiGHS {h.versionMajor()}.{h.versionMinor()}.{h.versionPatch()}"
 
@@ -476,7 +397,7 @@ def _solve_highs(model: MilpModel, *, time_limit: float | None, seed: int, threa
                  verbose: bool, start: np.ndarray | None) -> EngineResult:
     import highspy
 
-    with _native_stdout(verbose):
+    with native_stdout(verbose):
         return _solve_highs_inner(highspy, model, time_limit=time_limit, seed=seed,
                                   threads=threads, verbose=verbose, start=start)
 
@@ -612,7 +533,7 @@ def _solve_scip(model: MilpModel, *, time_limit: float | None, seed: int, thread
     mp.SetDoubleParam(pywraplp.MPSolverParameters.DUAL_TOLERANCE,
                       params["numerics/dualfeastol"])
     t0 = time.perf_counter()
-    with _native_stdout(verbose):
+    with native_stdout(verbose):
         code = solver.Solve(mp)
     seconds = time.perf_counter() - t0
     values = objective = bound = None
@@ -669,328 +590,3 @@ def solve_model(engine: str, model: MilpModel, opts: SolveOptions,
         res.objective = None if res.objective is None else -res.objective
         res.bound = None if res.bound is None else -res.bound
     return res
-
-
-# --------------------------------------------------------------------------------------------
-# Certification
-
-
-def _float_down(q: Fraction) -> float:
-    """The largest float <= q."""
-    f = float(q)
-    if Fraction(f) > q:
-        f = math.nextafter(f, -math.inf)
-    return f
-
-
-class _Clock:
-    def __init__(self, limit: float | None) -> None:
-        self.deadline = None if limit is None else time.perf_counter() + limit
-
-    def remaining(self) -> float | None:
-        return None if self.deadline is None else self.deadline - time.perf_counter()
-
-    def expired(self) -> bool:
-        r = self.remaining()
-        return r is not None and r < MIN_SOLVE_SECONDS
-
-
-def _round_stats(k: int, res: EngineResult) -> dict[str, Any]:
-    return {"round": k, "status": res.status, "solver_objective": res.objective,
-            "solver_bound": res.bound, "nodes": res.nodes, "seconds": round(res.seconds, 4)}
-
-
-def _exclusion_rounds(opts: SolveOptions) -> int:
-    raw = opts.extra.get("exclusion_rounds", DEFAULT_EXCLUSION_ROUNDS)
-    if isinstance(raw, bool) or not isinstance(raw, int | np.integer) or raw < 0:
-        raise InputError(f"exclusion_rounds must be an integer >= 0, got {raw!r}")
-    return int(raw)
-
-
-def _warm_mask(instance: Any, goal: Goal, opts: SolveOptions, problem: MilpProblem,
-               notes: list[str]) -> np.ndarray | None:
-    if opts.warm_start is None:
-        return None
-    mask = np.asarray(opts.warm_start, dtype=bool)
-    if goal.objective is Objective.SPARSEST:
-        if problem.exact_error(instance, mask) > Fraction(goal.eps):
-            notes.append("warm start ignored: its error exceeds eps")
-            return None
-    elif goal.max_kept is not None and int(mask.sum()) > goal.max_kept:
-        notes.append("warm start ignored: it keeps more than max_kept")
-        return None
-    return mask
-
-
-def run_milp(engine: str, instance: Any, goal: Goal, opts: SolveOptions) -> RawSolution:
-    """Solve `instance` for `goal` with a MILP engine and certify under the numerics policy."""
-    problem = MILP_PROBLEMS[instance.kind]
-    model = problem.build(instance, goal)
-    tol = ENGINES[engine].tolerances()
-    slack = float(problem.slack(instance, goal, tol))
-    notes: list[str] = []
-    stats: dict[str, Any] = {"slack_T": slack, "tolerances": tol.to_json(), "rounds": [],
-                             "variables": model.n_vars, "rows": model.n_rows}
-    clock = _Clock(opts.time_limit)
-    warm = _warm_mask(instance, goal, opts, problem, notes)
-    start = None if warm is None else problem.start_values(instance, goal, warm)
-    if goal.objective is Objective.SPARSEST:
-        return _run_sparsest(engine, instance, goal, opts, problem, model, slack, clock,
-                             warm, start, notes, stats)
-    return _run_min_error(engine, instance, goal, opts, problem, model, slack, clock, warm,
-                          start, notes, stats)
-
-
-def _run_min_error(engine: str, instance: Any, goal: Goal, opts: SolveOptions,
-                   problem: MilpProblem, model: MilpModel, slack: float, clock: _Clock,
-                   warm: np.ndarray | None, start: np.ndarray | None, notes: list[str],
-                   stats: dict[str, Any]) -> RawSolution:
-    rounds = _exclusion_rounds(opts)
-    slack_q = Fraction(slack)
-    # Every mask seen, with its exact error and the solver's objective for it (None for the
-    # warm start): the incumbent is the best of them.
-    seen: list[tuple[Fraction, np.ndarray, float | None]] = []
-    if warm is not None:
-        seen.append((problem.exact_error(instance, warm), warm, None))
-
-    def best() -> tuple[Fraction, np.ndarray, float | None] | None:
-        return min(seen, key=lambda p: p[0]) if seen else None
-
-    def add(mask: np.ndarray, solver_obj: float | None) -> Fraction:
-        err = problem.exact_error(instance, mask)
-        if not any(np.array_equal(mask, m) for _, m, _ in seen):
-            seen.append((err, mask, solver_obj))
-        return err
-
-    lower = Fraction(0)  # rigorous lower bound on the optimum so far
-
-    def result(status: Status, certified: bool = False) -> RawSolution:
-        b = best()
-        mask = None if b is None else b[1]
-        solver_objective = None if b is None else b[2]
-        if certified and b is not None:
-            bound = float(b[0])
-            tolerance = 0.0
-        else:
-            bound = _float_down(lower)
-            tolerance = None
-            if b is not None:
-                gap = b[0] - lower
-                notes.append(
-                    f"not certified: exact error {float(b[0]):.6g}, rigorous bound "
-                    f"{float(lower):.6g} (solver bound minus slack T = {slack:.3g}), "
-                    f"gap {float(gap):.3g}")
-        return RawSolution(status, mask=mask, bound=bound, certified=certified,
-                           tolerance=tolerance, solver_objective=solver_objective,
-                           notes=notes, stats=stats)
-
-    # Round 0: the plain model.
-    if clock.expired():
-        notes.append("no time left to start the solver")
-        return result(Status.TIME_LIMIT)
-    res = solve_model(engine, model, opts, clock.remaining(), start)
-    stats["rounds"].append(_round_stats(0, res))
-    stats["nodes"] = res.nodes
-    notes.extend(res.notes)
-    err0 = None
-    if res.values is not None:
-        err0 = add(problem.mask(model, res.values), res.objective)
-    b = best()
-    if b is not None and b[0] == 0:
-        notes.append("exact error 0: optimal")
-        return result(Status.OPTIMAL, certified=True)
-    if res.status == "error":
-        return result(Status.FEASIBLE if seen else Status.ERROR)
-    if res.status == "infeasible":
-        notes.append("solver claims the min_error model is infeasible, but the empty mask is "
-                     "feasible: solver failure")
-        return result(Status.FEASIBLE if seen else Status.ERROR)
-    if res.bound is not None:
-        proven = Fraction(res.bound) - slack_q  # every mask has error >= proven
-        if err0 is not None and proven > err0:
-            notes.append(f"solver bound {res.bound!r} exceeds the exact error of its own mask "
-                         f"by more than T: bound dropped, no certificate")
-            return result(Status.FEASIBLE)
-        lower = max(lower, proven)
-        if b is not None and lower >= b[0]:
-            notes.append(f"the solver's bound minus T = {slack:.3g} reaches the exact error")
-            return result(Status.OPTIMAL, certified=True)
-    if res.status in ("time_limit", "stopped"):
-        notes.append(f"solver stopped ({res.status}) before proving optimality")
-        return result(Status.TIME_LIMIT if res.status == "time_limit" else Status.FEASIBLE)
-    assert b is not None and res.values is not None
-    # Exclusion rounds: no-good rows for every mask seen; the new bound covers all others.
-    excluded: list[np.ndarray] = []
-    for k in range(1, rounds + 1):
-        for _, m, _ in seen:
-            if not any(np.array_equal(m, e) for e in excluded):
-                excluded.append(m)
-        if clock.expired():
-            notes.append("time limit reached before the exclusion certificate")
-            return result(Status.TIME_LIMIT)
-        cut_model = model.exclude_masks(excluded)
-        res = solve_model(engine, cut_model, opts, clock.remaining(), None)
-        stats["rounds"].append(_round_stats(k, res))
-        notes.extend(res.notes)
-        if res.status == "infeasible":
-            notes.append(f"exclusion certificate: no mask other than the {len(excluded)} "
-                         f"excluded one(s) is feasible")
-            return result(Status.OPTIMAL, certified=True)
-        if res.status == "error":
-            notes.append("exclusion solve failed")
-            return result(Status.FEASIBLE)
-        new_err = None
-        if res.values is not None:
-            new_err = add(problem.mask(model, res.values), res.objective)
-        if res.bound is None:
-            notes.append("exclusion solve gave no bound")
-            return result(Status.TIME_LIMIT if res.status == "time_limit" else Status.FEASIBLE)
-        rest = Fraction(res.bound) - slack_q  # bound on every mask not excluded
-        if new_err is not None and rest > new_err:
-            notes.append(f"exclusion solve bound {res.bound!r} exceeds the exact error of its "
-                         f"own mask by more than T: no certificate")
-            return result(Status.FEASIBLE)
-        excluded_best = min(e for e, m, _ in seen
-                            if any(np.array_equal(m, x) for x in excluded))
-        lower = max(lower, min(excluded_best, max(rest, Fraction(0))))
-        best_err = min(e for e, _, _ in seen)
-        if rest >= best_err and res.status == "optimal":
-            notes.append(
-                f"exclusion certificate: every other mask has error >= {float(rest):.6g} "
-                f"(solver bound {res.bound!r} − T {slack:.3g}) >= {float(best_err):.6g}")
-            return result(Status.OPTIMAL, certified=True)
-        if rest >= best_err:  # a bound proven before the time limit is still a proof
-            notes.append(f"exclusion certificate from the bound at the stop: every other "
-                         f"mask has error >= {float(rest):.6g}")
-            return result(Status.OPTIMAL, certified=True)
-        if res.status != "optimal":
-            notes.append(f"exclusion solve stopped ({res.status})")
-            return result(Status.TIME_LIMIT if res.status == "time_limit" else Status.FEASIBLE)
-    notes.append(f"{rounds} exclusion rounds did not separate the best mask from the others "
-                 f"by more than T = {slack:.3g}")
-    return result(Status.FEASIBLE)
-
-
-def _run_sparsest(engine: str, instance: Any, goal: Goal, opts: SolveOptions,
-                  problem: MilpProblem, model: MilpModel, slack: float, clock: _Clock,
-                  warm: np.ndarray | None, start: np.ndarray | None, notes: list[str],
-                  stats: dict[str, Any]) -> RawSolution:
-    eps = Fraction(goal.eps)
-    rounds = _exclusion_rounds(opts)
-    good: list[np.ndarray] = [] if warm is None else [warm]  # masks within eps exactly
-    bad: list[np.ndarray] = []  # solver masks outside eps exactly (excluded by no-good rows)
-    count_bound: int | None = None
-    solver_objective: float | None = None
-    margin = max(slack, COUNT_BOUND_SLACK)
-
-    def result(status: Status) -> RawSolution:
-        mask = min(good, key=lambda m: int(m.sum())) if good else None
-        bound = None if count_bound is None else float(count_bound)
-        certified = False
-        if mask is not None and count_bound is not None:
-            kept = int(mask.sum())
-            if kept < count_bound:
-                notes.append(f"solver count bound {count_bound} exceeds the count {kept} of a "
-                             f"mask within eps: bound dropped")
-                bound = None
-            elif kept == count_bound and status is not Status.ERROR:
-                certified = True
-                notes.append(f"count {kept} equals the solver's count bound rounded up "
-                             f"(after subtracting {margin:.3g}); the mask is within eps exactly")
-                status = Status.OPTIMAL
-        if not certified:
-            if mask is None and status in (Status.OPTIMAL, Status.FEASIBLE):
-                notes.append("no mask within eps exactly was found, and infeasibility was not "
-                             "proven")
-                status = Status.ERROR
-            elif status is Status.OPTIMAL:
-                status = Status.FEASIBLE
-            if mask is not None:
-                notes.append(f"not certified: {int(mask.sum())} kept, count bound {bound}")
-        return RawSolution(status, mask=mask, bound=bound, certified=certified,
-                           tolerance=0.0 if certified else None,
-                           solver_objective=solver_objective, notes=notes, stats=stats)
-
-    for k in range(rounds + 1):
-        if clock.expired():
-            notes.append("time limit reached")
-            return result(Status.TIME_LIMIT)
-        current = model.exclude_masks(bad) if bad else model
-        res = solve_model(engine, current, opts, clock.remaining(), start if k == 0 else None)
-        stats["rounds"].append(_round_stats(k, res))
-        stats["nodes"] = res.nodes
-        notes.extend(res.notes)
-        if res.objective is not None:
-            solver_objective = res.objective
-        if res.status == "infeasible":
-            if good:
-                notes.append("solver claims infeasibility but a known mask is within eps: "
-                             "solver claim rejected")
-                return result(Status.FEASIBLE)
-            why = "its tolerant model (a relaxation)"
-            if bad:
-                why += f", with {len(bad)} mask(s) outside eps excluded,"
-            notes.append(f"infeasible: {why} has no solution, so no mask has error <= eps")
-            return RawSolution(Status.INFEASIBLE, certified=True, tolerance=0.0,
-                               notes=notes, stats=stats)
-        if res.status == "error":
-            return result(Status.ERROR if not good else Status.FEASIBLE)
-        if res.bound is not None:
-            kb = max(0, math.ceil(res.bound - margin))
-            count_bound = kb if count_bound is None else max(count_bound, kb)
-        if res.values is not None:
-            mask = problem.mask(model, res.values)
-            err = problem.exact_error(instance, mask)
-            if err <= eps:
-                good.append(mask)
-            else:
-                bad.append(mask)
-                notes.append(f"solver's mask has exact error {float(err):.17g} > eps "
-                             f"(within its tolerance): excluded, solving again")
-                if res.status == "optimal":
-                    continue
-        if res.status == "time_limit":
-            return result(Status.TIME_LIMIT)
-        if res.status == "stopped":
-            return result(Status.FEASIBLE)
-        return result(Status.OPTIMAL)
-    notes.append(f"{rounds} rounds kept returning masks just outside eps")
-    return result(Status.FEASIBLE)
-
-
-# --------------------------------------------------------------------------------------------
-# Registration
-
-
-def _runner(engine: str) -> Callable[[Any, Goal, SolveOptions], RawSolution]:
-    def run(instance: Any, goal: Goal, opts: SolveOptions) -> RawSolution:
-        return run_milp(engine, instance, goal, opts)
-
-    run.__name__ = f"run_{engine}"
-    return run
-
-
-_DESCRIPTIONS = {
-    "cbc": "MILP with CBC (PuLP), exclusion-certified against solver tolerances",
-    "highs": "MILP with HiGHS (highspy), exclusion-certified against solver tolerances",
-    "scip": "MILP with SCIP (OR-Tools), exclusion-certified against solver tolerances",
-}
-
-
-def _register_backends() -> None:
-    kinds = frozenset(MILP_PROBLEMS)
-    for name, engine in ENGINES.items():
-        register(Backend(
-            name, _DESCRIPTIONS[name], kinds, exact=True, run=_runner(name),
-            objectives=frozenset({Objective.MIN_ERROR, Objective.SPARSEST}), max_kept=True,
-            available=engine.available, version=engine.version,
-        ))
-
-
-def register_milp_problem(kind: str, problem: MilpProblem) -> None:
-    """Make the MILP backends solve instances of `kind` (re-registers them with the kind)."""
-    MILP_PROBLEMS[kind] = problem
-    _register_backends()
-
-
-_register_backends()

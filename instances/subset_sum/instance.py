@@ -15,9 +15,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from exactprune.instances.errors import InputError
-
-FORMAT = "exactprune.instance"
-VERSION = 1
+from exactprune.instances.header import FORMAT, VERSION
 
 
 def _finite_float_array(raw: Any, name: str) -> np.ndarray:

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from exactprune.formulations.linear import MilpModel
-from exactprune.formulations.pruning_selection import ModelBuilder, add_error_rows, point_subset
+from exactprune.formulations.pruning.selection import ModelBuilder, add_error_rows, point_subset
 from exactprune.instances.errors import InputError
 
 

@@ -18,9 +18,9 @@ import math
 
 import numpy as np
 
-from exactprune.formulations.pruning_selection import Selection
-from exactprune.solvers.cpsat import configured_solver
-from exactprune.solvers.pruning_exact import SUBSET_SOLVERS, SubsetOutcome
+from exactprune.formulations.pruning.selection import Selection
+from exactprune.solvers.cpsat_engine import configured_solver
+from exactprune.solvers.pruning.exact import SUBSET_SOLVERS, SubsetOutcome
 from exactprune.solvers.result import SolveOptions
 
 RANGE_BITS = 40

@@ -6,7 +6,7 @@ optimum comes from `mitm` (exact). A solver stops growing at the first n where o
 not certified optimal (time limit or tolerance), after recording that n. Each solve runs in a
 fresh child process, so its peak memory (max RSS) is measured and a hung solver can be killed.
 
-    python -m exactprune.benchmarks.subset_sum_scaling --out docs/benchmarks
+    python -m exactprune.benchmarks.subset_sum.scaling --out docs/benchmarks
 
 writes subset_sum_scaling.md (the table) and subset_sum_scaling.json (every run).
 """
@@ -121,7 +121,7 @@ def markdown(rows: list[Row], args: argparse.Namespace) -> str:
     lines = [
         "# Subset-sum: time to a certified optimum",
         "",
-        f"Command: `python -m exactprune.benchmarks.subset_sum_scaling --time-limit "
+        f"Command: `python -m exactprune.benchmarks.subset_sum.scaling --time-limit "
         f"{args.time_limit:g} --seeds {args.seeds} --n-start {args.n_start} --n-step "
         f"{args.n_step} --n-max {args.n_max} --threads {','.join(map(str, args.threads))} "
         f"--solvers {','.join(args.solvers)}`",

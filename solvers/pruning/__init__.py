@@ -13,12 +13,12 @@ from functools import partial
 from typing import Any
 
 from exactprune.instances.errors import InputError
-from exactprune.solvers import (
-    pruning_cpsat,  # noqa: F401  (registers the cpsat subset solver)
-    pruning_heuristics,  # noqa: F401  (registers the heuristics)
+from exactprune.solvers.pruning import (
+    cpsat,  # noqa: F401  (registers the cpsat subset solver)
+    heuristics,  # noqa: F401  (registers the heuristics)
 )
-from exactprune.solvers.pruning_bruteforce import run_pruning_bruteforce
-from exactprune.solvers.pruning_exact import run_pruning_exact
+from exactprune.solvers.pruning.bruteforce import run_pruning_bruteforce
+from exactprune.solvers.pruning.exact import run_pruning_exact
 from exactprune.solvers.registry import (
     Backend,
     RunFn,

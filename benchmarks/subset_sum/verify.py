@@ -54,7 +54,7 @@ from exactprune.instances.errors import InputError
 
 MAX_N = 26  # 2^26 int64 sums = 512 MB per array; beyond that, exhaustive enumeration is out
 SCALING_BITS = 60  # |every sum| < 2^60, so s_i + s_{i+1} fits in int64
-TRIAL_FN = "exactprune.benchmarks.verify_subset_sum:trial"
+TRIAL_FN = "exactprune.benchmarks.subset_sum.verify:trial"
 EXPERIMENT = "verify_subset_sum"
 FAILED = ("error", "killed")  # sweep-engine statuses of runs that produced no result
 DEFAULT_OUT = "out/verify-subset-sum"
@@ -285,7 +285,7 @@ def make_runner(store: str | None, jobs: int, scheduler: str | None,
     With no store, at most one job and no scheduler, or when exactprune.benchmarks.sweep does
     not exist, the in-process loop is returned (in the latter case with a one-line warning if
     the flags asked for more). Otherwise every spec becomes a
-    `Task(fn="exactprune.benchmarks.verify_subset_sum:trial", spec=spec)` for
+    `Task(fn="exactprune.benchmarks.subset_sum.verify:trial", spec=spec)` for
     `run_sweep(tasks, ResultStore(store), jobs, scheduler)`, which returns one record per task
     in task order (finished runs read back from the store: a killed run resumes); jobs = 0
     there means "in this process, through the store".

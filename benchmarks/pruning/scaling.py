@@ -6,7 +6,7 @@ pruning (dictionary formulation) n in --weight-widths; seeds 0..k-1. Each solve 
 process (killed if it hangs). A cell whose first two seeds both hit the time limit is not run
 further, and larger widths of that engine are skipped: they are reported as "> limit".
 
-    python -m exactprune.benchmarks.pruning_bench --out docs/benchmarks
+    python -m exactprune.benchmarks.pruning.scaling --out docs/benchmarks
 
 writes pruning.md (tables) and pruning.json (every run).
 """
@@ -113,7 +113,7 @@ def report(runs: list[dict[str, Any]], args: argparse.Namespace) -> str:
     lines = [
         "# Pruning: time to a certified optimum, and heuristic quality",
         "",
-        f"Command: `python -m exactprune.benchmarks.pruning_bench --points {args.points} "
+        f"Command: `python -m exactprune.benchmarks.pruning.scaling --points {args.points} "
         f"--seeds {args.seeds} --time-limit {args.time_limit:g} --engines "
         f"{','.join(args.engines)} --formulation {args.formulation}`",
         "",

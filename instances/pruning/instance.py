@@ -37,10 +37,10 @@ from typing import Any, ClassVar
 import numpy as np
 
 from exactprune.instances.errors import InputError
-from exactprune.instances.graph import MaskSummary, canonicalize
+from exactprune.instances.header import FORMAT, VERSION
 from exactprune.instances.io import register_kind
 from exactprune.instances.network import UNIT_ROUNDOFF, TwoLayerNet, float_array
-from exactprune.instances.subset_sum import FORMAT, VERSION
+from exactprune.instances.pruning.graph import MaskSummary, canonicalize
 
 NORMS: tuple[str, ...] = ("linf", "l1", "l2")
 """Error norms over the point set: max abs, mean abs, root mean square."""

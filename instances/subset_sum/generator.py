@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from exactprune.instances.errors import InputError
-from exactprune.instances.subset_sum import SubsetSumInstance
+from exactprune.instances.subset_sum.instance import SubsetSumInstance
 
 
 def generate_subset_sum(

@@ -31,8 +31,8 @@ from typing import Any
 
 import numpy as np
 
-from exactprune.benchmarks.argtypes import finite_float, nonneg_int, positive_float, positive_int
 from exactprune.instances.errors import InputError
+from exactprune.instances.params import finite_float, nonneg_int, positive_float, positive_int
 
 KINDS = ("neuron", "weight")
 EXPERIMENT = "pruning_gap"
@@ -42,7 +42,7 @@ def trial(spec: dict) -> dict:
     """Solve one (kind, n, trial) instance exactly and bracket its optimum over the domain."""
     from exactprune.instances import generate_neuron_pruning, generate_weight_pruning
     from exactprune.solvers import solve
-    from exactprune.solvers.bracket import certify_bracket
+    from exactprune.solvers.pruning.bracket import certify_bracket
 
     gen = generate_neuron_pruning if spec["kind"] == "neuron" else generate_weight_pruning
     inst = gen(spec["d"], spec["n"], spec["points"], spec["seed"], domain=spec["domain"],
@@ -65,7 +65,7 @@ def trial(spec: dict) -> dict:
 
 def parse_range(text: str) -> list[int]:
     """"4:64" (inclusive), "4:64:4" (step) or "4,8,16" -> sorted widths, each >= 1."""
-    from exactprune.benchmarks.verify_subset_sum import parse_n_range
+    from exactprune.benchmarks.subset_sum.verify import parse_n_range
 
     values = list(parse_n_range(text))
     if not values or values[0] < 1:

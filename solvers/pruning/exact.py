@@ -29,8 +29,8 @@ from typing import Any
 import numpy as np
 
 from exactprune.formulations.linear import MilpModel, tolerance_slack
-from exactprune.formulations.pruning_bigm import bigm_milp
-from exactprune.formulations.pruning_selection import (
+from exactprune.formulations.pruning.bigm import bigm_milp
+from exactprune.formulations.pruning.selection import (
     Selection,
     build_selection,
     selection_milp,
@@ -144,7 +144,7 @@ class MilpSubsetSolver:
 
     def __init__(self, engine: str, sel: Selection, opts: SolveOptions,
                  instance: Any = None, formulation: str = "dictionary") -> None:
-        from exactprune.solvers.milp import ENGINES
+        from exactprune.solvers.milp_engines import ENGINES
 
         self.engine, self.sel, self.opts = engine, sel, opts
         self.instance, self.formulation = instance, formulation
@@ -152,7 +152,7 @@ class MilpSubsetSolver:
 
     def solve(self, points: list[int], cap: float, start_y: np.ndarray,
               time_limit: float | None) -> SubsetOutcome:
-        from exactprune.solvers.milp import solve_model
+        from exactprune.solvers.milp_engines import solve_model
 
         weights = None
         if self.formulation == "bigm":

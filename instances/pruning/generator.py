@@ -24,13 +24,13 @@ import numpy as np
 
 from exactprune.instances.errors import InputError
 from exactprune.instances.network import ACTIVATIONS, TwoLayerNet, float_array
-from exactprune.instances.points import domain_points
-from exactprune.instances.pruning import (
+from exactprune.instances.pruning.instance import (
     DOMAINS,
     NORMS,
     NeuronPruningInstance,
     WeightPruningInstance,
 )
+from exactprune.instances.pruning.points import domain_points
 
 WEIGHT_DISTS: tuple[str, ...] = ("normal", "uniform")
 """First-layer weight distributions: Normal(0, 1), Uniform[-1, 1]."""

@@ -51,7 +51,7 @@ def certify_bracket(instance: Any, mask: Any, lower: float | None = None,
     lower: a proven lower bound on the optimum over the points (a result's `bound`), or None.
     time_limit: seconds for the cube MILP (d >= 2 cube / sphere d >= 3).
     """
-    from exactprune.solvers.sup_error import sup_error
+    from exactprune.solvers.pruning.sup_error import sup_error
 
     if instance.kind not in ("neuron_pruning", "weight_pruning"):
         raise InputError(f"brackets are defined for pruning instances, not {instance.kind}")

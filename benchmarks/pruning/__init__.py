@@ -1,0 +1,1 @@
+"""Pruning experiments: the neuron-vs-weight pruning gap, time to a certified optimum."""
