@@ -15,7 +15,8 @@ What runs. For every instance and every solver: one `solve()` with the time limi
 (`list_backends(only_available=True)`) that solves the suite's instance kinds, plus the
 commercial MILP solvers PuLP finds (see below). Pairs that are not run, and say so:
 
-* ``bruteforce`` above its limit (subset-sum n > 22, pruning masks of more than 20 entries);
+* a backend that refuses the instance by its declared limits (``bruteforce``: subset-sum
+  n > 22, pruning masks of more than 20 entries);
 * give-up rule (``--no-give-up`` turns it off): the sizes of a family (see `suites`) are run
   in increasing order, and an *exact* solver that certified none of the instances of one size,
   at least one of them stopped by the time limit, is not run on the larger sizes of that
@@ -76,7 +77,6 @@ suites run as usual.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import functools
 import math
 import platform
@@ -95,17 +95,13 @@ from exactprune.instances.params import positive_float as _positive_float
 
 __all__ = [
     "BenchOutcome",
-    "PULP_PREFIX",
     "QUALITY_RTOL",
     "Run",
     "SuiteOutcome",
     "bench_task",
-    "commercial_pulp_solvers",
     "consistency_issues",
     "main",
-    "make_pulp_backend",
     "register_cli",
-    "register_commercial_backends",
     "run_bench",
     "summarise",
 ]
@@ -119,7 +115,6 @@ DEFAULT_TIME_LIMIT = 60.0
 REFUSED = "refused"
 """Status of a run whose solver refused the instance (InputError from solve())."""
 SKIPPED = "skipped"
-PULP_PREFIX = "pulp_"
 _FINISHED_OK = ("optimal", "feasible", "infeasible", "time_limit")
 
 
@@ -137,11 +132,10 @@ def bench_task(spec: dict) -> dict:
     from exactprune.solvers import get_backend, solve
 
     name = str(spec["solver"])
-    _ensure_backend(name)
     inst = generate(spec["instance"]["kind"], spec["instance"]["params"])
     opts = spec.get("options", {})
     try:
-        backend = get_backend(name)
+        backend = get_backend(name, inst.kind)
         res = solve(inst, name, time_limit=opts.get("time_limit"), threads=opts.get("threads"),
                     seed=int(opts.get("seed", 0)))
     except InputError as exc:
@@ -167,44 +161,51 @@ def bench_task(spec: dict) -> dict:
 
 
 # -- which pairs run ---------------------------------------------------------------------------
+def _backend(name: str, kind: str) -> Any:
+    """The backend `name` of `kind`, or None when that solver does not solve the kind."""
+    from exactprune.solvers import get_backend
+
+    try:
+        return get_backend(name, kind)
+    except InputError:
+        return None
+
+
 def _too_large(solver: str, inst: BenchInstance) -> str | None:
-    """Why `solver` cannot run on `inst` by its documented size limit, or None."""
-    if solver != "bruteforce":
-        return None
-    if inst.kind == "subset_sum":
-        from exactprune.solvers.subset_sum.bruteforce import MAX_N
+    """Why `solver` refuses `inst` by its declared limits (e.g. bruteforce's size), or None."""
+    from exactprune.solvers import Goal
 
-        if inst.size > MAX_N:
-            return f"above bruteforce's limit of n <= {MAX_N}"
+    backend = _backend(solver, inst.kind)
+    if backend is None or backend.refuse is None:
         return None
-    from exactprune.solvers.pruning.bruteforce import MAX_BITS
-
-    size = inst.size * (inst.params.get("d", 1) if inst.kind == "weight_pruning" else 1)
-    if size > MAX_BITS:
-        return f"above bruteforce's limit of {MAX_BITS} mask entries"
-    return None
+    why = backend.refuse(inst.generate(), Goal())
+    return None if why is None else f"refused: {why}"
 
 
 def _default_solvers(kinds: set[str]) -> list[str]:
     from exactprune.solvers import list_backends
 
-    register_commercial_backends()
-    out = []
-    for b in list_backends(only_available=True):
-        if kinds & set(b.kinds):
-            out.append(b.name)
+    out: list[str] = []
+    for kind in sorted(kinds):
+        for b in list_backends(kind, only_available=True, commercial=True):
+            if b.name not in out:
+                out.append(b.name)
     return out
 
 
-def _check_solvers(names: Sequence[str]) -> list[str]:
-    from exactprune.solvers import get_backend
+def _check_solvers(names: Sequence[str], kinds: set[str]) -> list[str]:
+    """The solver names, each solving at least one of `kinds` and available here."""
+    from exactprune.solvers import backend_names
 
     out: list[str] = []
     for name in names:
-        _ensure_backend(name)
-        backend = get_backend(name)  # InputError naming the known ones
+        found = [b for k in sorted(kinds) if (b := _backend(name, k)) is not None]
+        if not found:
+            known = sorted({n for k in kinds for n in backend_names(k)})
+            raise InputError(f"solver {name!r} solves none of the suite's instance kinds "
+                             f"({', '.join(sorted(kinds))}); known: {', '.join(known)}")
         try:
-            ok = bool(backend.available())
+            ok = any(bool(b.available()) for b in found)
         except Exception:
             ok = False
         if not ok:
@@ -214,13 +215,15 @@ def _check_solvers(names: Sequence[str]) -> list[str]:
     return out
 
 
-def _version(name: str) -> str | None:
-    from exactprune.solvers import get_backend
-
-    try:
-        return get_backend(name).version()
-    except Exception:
-        return None
+def _version(name: str, kinds: set[str]) -> str | None:
+    for kind in sorted(kinds):
+        b = _backend(name, kind)
+        if b is not None:
+            try:
+                return b.version()
+            except Exception:
+                return None
+    return None
 
 
 @functools.cache
@@ -430,16 +433,15 @@ def _run_suite(suite: Suite, solvers: list[str] | None, time_limit: float, threa
                store: Any, jobs: int, give_up: bool, timeout: float | None,
                progress: bool) -> SuiteOutcome | None:
     from exactprune.benchmarks.sweep import Task, run_sweep
-    from exactprune.solvers import get_backend
 
     kinds = {i.kind for i in suite.instances}
     chosen = _default_solvers(kinds) if solvers is None else \
-        [s for s in solvers if kinds & set(get_backend(s).kinds)]
+        [s for s in solvers if any(_backend(s, k) is not None for k in kinds)]
     if not chosen:
         return None
-    backends = {s: get_backend(s) for s in chosen}
-    exact = {s: bool(b.exact) for s, b in backends.items()}
-    versions = {s: _version(s) for s in chosen}
+    backends = {s: {k: b for k in kinds if (b := _backend(s, k)) is not None} for s in chosen}
+    exact = {s: any(b.exact for b in bs.values()) for s, bs in backends.items()}
+    versions = {s: _version(s, kinds) for s in chosen}
     options = {"time_limit": float(time_limit), "threads": int(threads), "seed": 0}
     runs: list[Run] = []
     not_applicable: Counter[str] = Counter()
@@ -449,7 +451,7 @@ def _run_suite(suite: Suite, solvers: list[str] | None, time_limit: float, threa
         pending: list[Run] = []
         for inst in instances:
             for s in chosen:
-                if inst.kind not in backends[s].kinds:
+                if inst.kind not in backends[s]:
                     not_applicable[s] += 1
                     continue
                 why = _too_large(s, inst) or given_up.get((family, s))
@@ -507,15 +509,8 @@ def run_bench(suite: str, solvers: Sequence[str] | None = None, *,
         raise InputError(f"time limit must be a positive number of seconds, got {time_limit!r}")
     if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
         raise InputError(f"threads must be a positive integer, got {threads!r}")
-    chosen = None if solvers is None else _check_solvers(list(solvers))
-    if chosen is not None:
-        from exactprune.solvers import get_backend
-
-        kinds = {i.kind for s in suites for i in s.instances}
-        useless = [s for s in chosen if not kinds & set(get_backend(s).kinds)]
-        if useless:
-            raise InputError(f"solver(s) {', '.join(useless)} solve none of the instance kinds "
-                             f"of suite {suite!r} ({', '.join(sorted(kinds))})")
+    kinds = {i.kind for s in suites for i in s.instances}
+    chosen = None if solvers is None else _check_solvers(list(solvers), kinds)
     out_dir = Path(out) if out is not None else Path("out") / f"bench-{suite}"
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -763,187 +758,17 @@ def _cpu_count() -> int:
     return os.cpu_count() or 1
 
 
-# -- commercial solvers through PuLP --------------------------------------------------------------
-_COMMERCIAL_VENDORS: tuple[tuple[str, ...], ...] = (
-    ("GUROBI", "GUROBI_CMD"),
-    ("CPLEX_PY", "CPLEX_CMD"),
-    ("XPRESS_PY", "XPRESS"),
-    ("COPT", "COPT_DLL", "COPT_CMD"),
-    ("MOSEK",),
-)
-_commercial_cache: list[str] | None = None
-
-
-def commercial_pulp_solvers() -> list[str]:
-    """PuLP names of the commercial MILP solvers available here (one per vendor, the Python
-    API preferred): from ``pulp.listSolvers(onlyAvailable=True)``; [] if PuLP fails."""
-    global _commercial_cache
-    if _commercial_cache is None:
-        try:
-            import pulp
-
-            with _quiet():
-                found = set(pulp.listSolvers(onlyAvailable=True))
-        except Exception:
-            found = set()
-        _commercial_cache = [next(n for n in vendor if n in found)
-                             for vendor in _COMMERCIAL_VENDORS if found & set(vendor)]
-    return list(_commercial_cache)
-
-
 def _commercial_note() -> str:
+    from exactprune.solvers.pulp_engines import PULP_PREFIX, commercial_pulp_solvers
+
     found = commercial_pulp_solvers()
     if not found:
         return ("none found by PuLP (GUROBI, CPLEX, XPRESS, COPT, MOSEK); when one is "
                 "installed it joins as `pulp_<name>`, never certified.")
     return (f"{', '.join(found)} found by PuLP, run as "
             f"{', '.join(PULP_PREFIX + n.lower() for n in found)}: never certified (their "
-            "tolerances are not part of exactprune's certificate), see `bench.py`.")
-
-
-@contextlib.contextmanager
-def _quiet() -> Any:
-    """Native and Python output of a solver call to /dev/null (stdout may carry JSON), and
-    PuLP's deprecation warnings silenced."""
-    import warnings
-
-    from exactprune.solvers.milp_engines import native_stdout
-
-    with contextlib.redirect_stdout(sys.stderr), native_stdout(False), \
-            warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        yield
-
-
-def _ensure_backend(name: str) -> None:
-    """Register ``pulp_<name>`` on first use (in the parent and in every worker)."""
-    from exactprune.solvers import backend_names, register
-
-    if name.startswith(PULP_PREFIX) and name not in backend_names():
-        register(make_pulp_backend(name[len(PULP_PREFIX):].upper()))
-
-
-def register_commercial_backends() -> list[str]:
-    """Register a ``pulp_<name>`` backend for every commercial solver PuLP finds; returns the
-    backend names (none on a machine without one)."""
-    names = [PULP_PREFIX + n.lower() for n in commercial_pulp_solvers()]
-    for name in names:
-        _ensure_backend(name)
-    return names
-
-
-def make_pulp_backend(pulp_name: str) -> Any:
-    """A backend solving the exported MILP with PuLP's solver `pulp_name`, never certified.
-
-    Kinds: subset_sum (`formulations.subset_sum_milp` model), neuron_pruning and weight_pruning
-    (column-selection model on all points, `formulations.pruning_selection`); min_error only,
-    no max_kept. Status ``feasible`` when the solver returns a mask (``time_limit`` when it was
-    stopped), with the solver's status, objective and (if PuLP exposes it) best bound as notes;
-    the bound field is left empty because the solver's tolerances are not accounted for.
-    Works with any PuLP solver name (the tests use PULP_CBC_CMD).
-    """
-    from exactprune.solvers.registry import Backend
-
-    def available() -> bool:
-        try:
-            import pulp
-
-            with _quiet():
-                return bool(pulp.getSolver(pulp_name, msg=False).available())
-        except Exception:
-            return False
-
-    def version() -> str | None:
-        try:
-            import pulp
-        except ImportError:
-            return None
-        return f"{pulp_name} via PuLP {pulp.__version__}"
-
-    return Backend(
-        PULP_PREFIX + pulp_name.lower(),
-        f"MILP with {pulp_name} through PuLP (never certified: tolerances not in the "
-        "certificate)",
-        frozenset({"subset_sum", "neuron_pruning", "weight_pruning"}), exact=False,
-        run=functools.partial(_run_pulp, pulp_name), available=available, version=version)
-
-
-def _run_pulp(pulp_name: str, instance: Any, goal: Any, opts: Any) -> Any:
-    import numpy as np
-    import pulp
-
-    from exactprune.formulations.linear import to_pulp_with_vars
-    from exactprune.solvers.milp_engines import pulp_outcome
-    from exactprune.solvers.result import RawSolution, Status
-
-    if instance.kind == "subset_sum":
-        from exactprune.formulations.export import build_model
-
-        model = build_model(instance, goal)
-
-        def to_mask(values: Any) -> Any:
-            return model.mask_from_values(values)
-    else:
-        from exactprune.formulations.pruning.selection import build_selection, selection_milp
-
-        sel = build_selection(instance)
-        model = selection_milp(sel)
-
-        def to_mask(values: Any) -> Any:
-            return sel.mask_from_choice(model.mask_from_values(values))
-
-    with _quiet():
-        prob, variables = to_pulp_with_vars(model)
-    kwargs: dict[str, Any] = {"msg": bool(opts.verbose), "gapRel": 0.0, "gapAbs": 0.0,
-                              "threads": int(opts.threads or 1)}
-    if opts.time_limit is not None:
-        kwargs["timeLimit"] = float(opts.time_limit)
-    notes = [f"{pulp_name} through PuLP: never certified (its tolerances are not part of "
-             "exactprune's certificate)"]
-    with _quiet():
-        try:
-            solver = pulp.getSolver(pulp_name, **kwargs)
-        except TypeError:  # a solver class without gap / threads arguments
-            solver = pulp.getSolver(pulp_name, **{k: v for k, v in kwargs.items()
-                                                  if k in ("msg", "timeLimit")})
-        returned = prob.solve(solver)
-    view, has_solution = pulp_outcome(prob, returned)
-    notes.append(f"{pulp_name} status: {pulp.LpStatus.get(prob.status, prob.status)}"
-                 f" ({view})")
-    bound = _pulp_best_bound(prob)
-    if bound is not None:
-        notes.append(f"{pulp_name}'s own best bound {bound!r} (not used: tolerances unknown)")
-    mask = None
-    solver_obj = None
-    if has_solution:
-        raw = [v.value() for v in variables]
-        if all(x is not None for x in raw):
-            mask = to_mask(np.array(raw, dtype=np.float64))
-            with contextlib.suppress(Exception):
-                solver_obj = float(pulp.value(prob.objective))
-    stopped = view != "optimal"
-    if mask is None:
-        status = Status.TIME_LIMIT if stopped and opts.time_limit is not None else Status.ERROR
-        notes.append(f"{pulp_name} returned no solution")
-    elif stopped and opts.time_limit is not None:
-        status = Status.TIME_LIMIT
-    else:
-        status = Status.FEASIBLE
-    return RawSolution(status, mask=mask, solver_objective=solver_obj, notes=notes)
-
-
-def _pulp_best_bound(prob: Any) -> float | None:
-    """The solver's best bound when PuLP keeps the native model (Gurobi, CPLEX Python)."""
-    model = getattr(prob, "solverModel", None)
-    if model is None:
-        return None
-    for getter in (lambda m: m.ObjBound,  # gurobipy
-                   lambda m: m.solution.MIP.get_best_objective()):  # cplex
-        with contextlib.suppress(Exception):
-            value = float(getter(model))
-            if math.isfinite(value):
-                return value
-    return None
+            "tolerances are not part of exactprune's certificate), see "
+            "`solvers/pulp_engines.py`.")
 
 
 # -- command line ------------------------------------------------------------------------------

@@ -3,11 +3,9 @@
 A grid comes from flags or a TOML file (benchmarks.sweep: --param NAME=V1,V2, --grid FILE.toml,
 --seeds, --solvers); every (parameters, trial, solver) run is stored in the SQLite store
 (--store) when it finishes, so the command resumes where a killed run stopped; runs go to local
-processes (--jobs) or a Dask cluster (--scheduler). Parameters are the generator's arguments:
-
-    subset-sum:                 n, low, high
-    neuron-pruning / weight-pruning: d, width, points, domain, output_activation, norm,
-                                 target_angle, weight_dist, output_dist
+processes (--jobs) or a Dask cluster (--scheduler). KIND is any kind of the problem catalog, and
+its parameters are its generator's (`exactprune generate KIND --help` lists them; the seed comes
+from the sweep), each value parsed by its declared type before anything runs.
 
     exactprune sweep subset-sum --param n=16,20,24 --seeds 5 --solvers mitm,cpsat \\
         --time-limit 10 --store sweep.sqlite --jobs 2
@@ -24,28 +22,38 @@ from typing import Any
 from exactprune.instances.errors import InputError
 from exactprune.instances.params import positive_float
 
-KINDS = {"subset-sum": "subset_sum", "neuron-pruning": "neuron_pruning",
-         "weight-pruning": "weight_pruning"}
-
 
 def make_instance(kind: str, params: dict[str, Any], seed: int) -> Any:
     """The instance of `kind` for grid parameters `params` and an instance seed."""
-    from exactprune.instances import (
-        generate_neuron_pruning,
-        generate_subset_sum,
-        generate_weight_pruning,
-    )
+    from exactprune.instances.catalog import get_kind
 
-    p = dict(params)
-    try:
-        if kind == "subset_sum":
-            return generate_subset_sum(int(p.pop("n")), seed=seed, **p)
-        gen = generate_neuron_pruning if kind == "neuron_pruning" else generate_weight_pruning
-        return gen(int(p.pop("d")), int(p.pop("width")), int(p.pop("points")), seed, **p)
-    except KeyError as exc:
-        raise InputError(f"sweep parameter {exc.args[0]!r} is required for {kind}") from None
-    except TypeError as exc:
-        raise InputError(f"bad sweep parameter for {kind}: {exc}") from None
+    if "seed" in params:
+        raise InputError("seed is not a sweep parameter: instance seeds come from --seeds and "
+                         "--base-seed")
+    return get_kind(kind).make({**params, "seed": seed})
+
+
+def _validate(kind: str, specs: list[dict]) -> None:
+    """InputError before anything runs: every grid point's parameters (by their declared types
+    and ranges; the first instance is generated), every solver name for the kind."""
+    from exactprune.instances.catalog import get_kind
+    from exactprune.instances.params import build_params
+    from exactprune.solvers import get_backend
+
+    k = get_kind(kind)
+    seen: set[str] = set()
+    for spec in specs:
+        key = repr(sorted(spec["params"].items()))
+        if key not in seen:
+            seen.add(key)
+            if "seed" in spec["params"]:
+                make_instance(kind, spec["params"], 0)
+            build_params(k.params_type, {**spec["params"], "seed": spec["seed"]},
+                         what=f"{k.cli_name} parameter")
+    make_instance(kind, specs[0]["params"], specs[0]["seed"])
+    for name in dict.fromkeys(spec["solver"] for spec in specs):
+        if name != "auto":
+            get_backend(name, kind)
 
 
 def solve_task(spec: dict) -> dict:
@@ -85,8 +93,9 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     from exactprune.benchmarks.store import ResultStore
     from exactprune.benchmarks.sweep import Task, grid, grid_kwargs_from_args, run_sweep
     from exactprune.instances import io as instance_io
+    from exactprune.instances.catalog import get_kind
 
-    kind = KINDS[args.kind]
+    kind = get_kind(args.kind).name
     kw = grid_kwargs_from_args(args)
     kw.setdefault("solvers", ["auto"])
     kw.setdefault("experiment", f"sweep_{kind}")
@@ -96,7 +105,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     specs = grid(**kw, options=options)
     for spec in specs:
         spec["kind"] = kind
-    make_instance(kind, specs[0]["params"], specs[0]["seed"])  # bad parameters: fail now
+    _validate(kind, specs)
     store = ResultStore(args.store) if args.store else None
     try:
         records = run_sweep([Task(f"{__name__}:solve_task", s) for s in specs], store,
@@ -119,7 +128,9 @@ def register_cli(subparsers: Any) -> None:
 
     p = subparsers.add_parser("sweep", help="solve a grid of random instances (resumable)",
                               description=__doc__.split("\n\n")[0])
-    p.add_argument("kind", choices=sorted(KINDS))
+    from exactprune.instances.catalog import KINDS
+
+    p.add_argument("kind", choices=[k.cli_name for k in KINDS.values()])
     p.add_argument("--time-limit", type=positive_float, default=None, help="seconds per run")
     p.add_argument("--json", action="store_true", help="print every run as JSON")
     add_sweep_arguments(p)

@@ -1,5 +1,9 @@
 """The `exactprune` command line (contract in DESIGN.md).
 
+What it offers is derived from the problem catalog (instances/catalog.py): one ``generate``
+subcommand per kind with one flag per generator parameter, the solvers and their options per
+(kind, solver) pair, the formulations ``export`` can write, and what ``certify`` reports.
+
 Exit codes: 0 success; 2 bad input or usage (one line on stderr, no partial output file);
 1 internal error (one line; `--debug` shows the traceback).
 """
@@ -22,7 +26,6 @@ from exactprune.instances.params import positive_int as _positive_int
 EXIT_OK, EXIT_INTERNAL, EXIT_USAGE = 0, 1, 2
 
 
-
 class _Parser(argparse.ArgumentParser):
     """argparse with one-line usage errors (exit 2), as the CLI contract asks."""
 
@@ -31,49 +34,22 @@ class _Parser(argparse.ArgumentParser):
 
 
 # -- generate -------------------------------------------------------------------------------
-def _cmd_generate_subset_sum(args: argparse.Namespace) -> int:
-    from exactprune.instances import generate_subset_sum
+def _cmd_generate(args: argparse.Namespace) -> int:
+    from exactprune.instances.catalog import get_kind
 
-    inst = generate_subset_sum(args.n, seed=args.seed, low=args.low, high=args.high,
-                               target=args.target)
-    _emit_json(inst.to_json(), args.output)
+    kind = get_kind(args.kind_name)
+    values = {p.name: getattr(args, p.name) for p in kind.params()
+              if getattr(args, p.name) is not None}
+    _emit_json(kind.make(values).to_json(), args.output)
     return EXIT_OK
 
 
-def _cmd_generate_pruning(args: argparse.Namespace) -> int:
-    from exactprune.instances import generate_neuron_pruning, generate_weight_pruning
-
-    gen = generate_neuron_pruning if args.kind_name == "neuron-pruning" else \
-        generate_weight_pruning
-    target_weights = None
-    if args.target_weights is not None:
-        try:
-            target_weights = [float(t) for t in args.target_weights.split(",")]
-        except ValueError:
-            raise InputError(f"--target-weights must be comma-separated numbers, got "
-                             f"{args.target_weights!r}") from None
-    inst = gen(args.d, args.width, args.points, args.seed, domain=args.domain,
-               weight_dist=args.weight_dist, output_dist=args.output_dist,
-               output_activation=args.output_activation, target_weights=target_weights,
-               target_angle=args.target_angle, norm=args.norm)
-    _emit_json(inst.to_json(), args.output)
-    return EXIT_OK
-
-
-def _parse_option(text: str) -> tuple[str, Any]:
-    """KEY=VALUE with VALUE read as bool, int, float or string."""
+def _parse_option(text: str) -> tuple[str, str]:
+    """KEY=VALUE; the value is parsed later by the backend's declared option type."""
     if "=" not in text:
         raise InputError(f"--option takes KEY=VALUE, got {text!r}")
     key, raw = text.split("=", 1)
-    low = raw.lower()
-    if low in ("true", "false"):
-        return key, low == "true"
-    for conv in (int, float):
-        try:
-            return key, conv(raw)
-        except ValueError:
-            pass
-    return key, raw
+    return key.strip(), raw
 
 
 def _emit_json(data: dict[str, Any], output: str | None) -> None:
@@ -92,15 +68,20 @@ def _cmd_solve(args: argparse.Namespace) -> int:
     from exactprune.solvers import solve
 
     inst = instance_io.load_instance(args.instance)
-    extra: dict[str, Any] = dict(_parse_option(o) for o in args.option)
+    options: dict[str, Any] = {}
+    for text in args.option:
+        key, raw = _parse_option(text)
+        if key in options:
+            raise InputError(f"--option {key} given twice")
+        options[key] = raw
     if args.memory_limit_gb is not None:
-        extra["memory_limit_gb"] = args.memory_limit_gb
+        options["memory_limit_gb"] = args.memory_limit_gb
     warm = None
     if args.warm_start is not None:
         warm = inst.mask_from_json(_result_mask(instance_io.read_json(args.warm_start)))
     result = solve(inst, args.solver, time_limit=args.time_limit, seed=args.seed,
                    threads=args.threads, verbose=args.verbose, warm_start=warm,
-                   **_goal_kwargs(args), **extra)
+                   options=options, **_goal_kwargs(args))
     data = result.to_json(inst.mask_to_json)
     if args.output:
         instance_io.write_json_atomic(args.output, data)
@@ -128,8 +109,9 @@ def format_result(result: Any, inst: Any) -> str:
     cert = "certified" if result.certified else "not certified"
     if result.certified and result.tolerance is not None:
         cert += f", tolerance {result.tolerance:.3g}"
+    stopped = "" if str(result.limit) == "none" else f", stopped by the {result.limit} limit"
     lines = [
-        f"status     {result.status} ({cert})",
+        f"status     {result.status} ({cert}{stopped})",
         f"objective  {num(result.objective)}   [{result.goal.objective}]",
         f"error      {num(result.error)}",
         f"bound      {num(result.bound)}   gap {num(result.gap)}",
@@ -137,6 +119,8 @@ def format_result(result: Any, inst: Any) -> str:
         f"solver     {result.solver} ({result.solver_version or 'version unknown'}), "
         f"{result.wall_time_s:.3f} s",
     ]
+    if "warm_start" in result.stats:
+        lines.append(f"warm start {result.stats['warm_start']}")
     if result.mask is not None:
         bits = "".join("1" if b else "0" for b in result.mask.ravel())
         lines.append(f"mask       {bits if len(bits) <= 80 else bits[:77] + '...'}")
@@ -144,30 +128,24 @@ def format_result(result: Any, inst: Any) -> str:
     return "\n".join(lines)
 
 
-# -- solvers, export, demo ------------------------------------------------------------------
+# -- solvers, export, certify, demo ---------------------------------------------------------
 def _cmd_solvers(args: argparse.Namespace) -> int:
     from exactprune.solvers import list_backends
 
-    rows = []
-    for b in list_backends():
-        try:
-            available = bool(b.available())
-            version = b.version() if available else None
-        except Exception:  # a broken optional library is "unavailable", not a crash
-            available, version = False, None
-        rows.append({"name": b.name, "available": available, "version": version,
-                     "exact": b.exact, "kinds": sorted(b.kinds),
-                     "objectives": sorted(str(o) for o in b.objectives),
-                     "max_kept": b.max_kept, "description": b.description})
+    rows = [b.describe() for b in list_backends(args.kind, commercial=True)]
     if args.json:
         print(instance_io.dumps(rows))
         return EXIT_OK
-    width = max(len(r["name"]) for r in rows) + 2
-    print(f"{'name':<{width}}{'avail':<7}{'exact':<7}{'version':<34}description")
+    width = max(len(r["solver"]) for r in rows) + 2
+    kind_w = max(len(r["kind"]) for r in rows) + 2
+    print(f"{'kind':<{kind_w}}{'solver':<{width}}{'avail':<7}{'exact':<7}{'version':<30}"
+          "capabilities")
     for r in rows:
-        print(f"{r['name']:<{width}}{'yes' if r['available'] else 'no':<7}"
-              f"{'yes' if r['exact'] else 'no':<7}{(r['version'] or '-')[:33]:<34}"
-              f"{r['description']}")
+        print(f"{r['kind']:<{kind_w}}{r['solver']:<{width}}"
+              f"{'yes' if r['available'] else 'no':<7}{'yes' if r['exact'] else 'no':<7}"
+              f"{(r['version'] or '-')[:29]:<30}{', '.join(r['capabilities'])}")
+        for name, text in r["options"].items():
+            print(f"{'':<{kind_w + width}}  option {name}: {text}")
     return EXIT_OK
 
 
@@ -176,32 +154,27 @@ def _cmd_export(args: argparse.Namespace) -> int:
     from exactprune.solvers.result import Goal
 
     inst = instance_io.load_instance(args.instance)
-    options = {} if args.formulation is None else {"formulation": args.formulation}
-    export_model(inst, Goal(**_goal_kwargs(args)), args.output, args.format, **options)
+    export_model(inst, Goal(**_goal_kwargs(args)), args.output, args.format, args.formulation)
     return EXIT_OK
 
 
 def _cmd_certify(args: argparse.Namespace) -> int:
+    from exactprune.instances.catalog import get_kind
+
     inst = instance_io.load_instance(args.instance)
     data = instance_io.read_json(args.result)
     mask = inst.mask_from_json(_result_mask(data))
     claimed = data if isinstance(data, dict) else {}
-    bound = claimed.get("bound") if claimed.get("status") in ("optimal", "feasible",
-                                                               "time_limit") else None
-    if bound is not None and not isinstance(bound, int | float):
-        raise InputError("the result's bound must be a number")
     out: dict[str, Any] = {"kind": inst.kind, "objective_recomputed": inst.evaluate(mask),
                            "kept": inst.kept(mask)}
-    if "objective" in claimed and claimed.get("goal", {}).get("objective", "min_error") == \
-            "min_error":
+    goal = claimed.get("goal") if isinstance(claimed.get("goal"), dict) else {}
+    if "objective" in claimed and goal.get("objective", "min_error") == "min_error":
         out["objective_claimed"] = claimed["objective"]
         out["objective_matches"] = claimed["objective"] == out["objective_recomputed"]
-    if inst.kind == "subset_sum":
-        out.update(_audit_subset_sum(inst, mask, claimed))
-    else:
-        from exactprune.solvers.pruning.bracket import certify_bracket
-
-        out["bracket"] = certify_bracket(inst, mask, bound, args.time_limit).to_json()
+    module = get_kind(inst.kind).module("solvers")
+    certify = getattr(module, "certify", None)
+    if certify is not None:
+        out.update(certify(inst, mask, claimed, args.time_limit))
     if args.json:
         print(instance_io.dumps(out))
     else:
@@ -212,21 +185,6 @@ def _cmd_certify(args: argparse.Namespace) -> int:
             else:
                 print(f"{key:<22} {value}")
     return EXIT_OK
-
-
-def _audit_subset_sum(inst: Any, mask: Any, claimed: dict[str, Any]) -> dict[str, Any]:
-    """Exact error of the mask, and a re-check of a claimed optimum with mitm (n <= 48)."""
-    from exactprune.solvers import solve
-
-    exact = inst.exact_error(mask)
-    out: dict[str, Any] = {"exact_error": f"{exact.numerator}/{exact.denominator}"}
-    if claimed.get("certified") and claimed.get("goal", {}).get("objective") != "sparsest":
-        if inst.n <= 48:
-            ref = solve(inst, "mitm")
-            out["optimum_verified"] = inst.exact_error(ref.mask) == exact
-        else:
-            out["optimum_verified"] = None
-    return out
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
@@ -255,46 +213,36 @@ def _add_goal_args(p: argparse.ArgumentParser) -> None:
                    help="keep at most this many (min_error only)")
 
 
+def _add_generate_parsers(gen_sub: Any) -> None:
+    """One subcommand per kind of the catalog, one flag per generator parameter."""
+    from exactprune.instances.catalog import KINDS
+
+    for kind in KINDS.values():
+        pp = gen_sub.add_parser(kind.cli_name, help=kind.summary)
+        for p in kind.params():
+            flag = "--" + p.name.replace("_", "-")
+            choices = list(p.choices) if p.choices is not None else None
+            pp.add_argument(flag, dest=p.name, default=None, required=p.required,
+                            choices=choices, metavar=None if choices else p.type.upper(),
+                            help=p.describe())
+        pp.add_argument("-o", "--output", default=None, help="output file (default: stdout)")
+        pp.set_defaults(func=_cmd_generate, kind_name=kind.name)
+
+
 def build_parser() -> argparse.ArgumentParser:
+    from exactprune.instances.catalog import KINDS
+
     parser = _Parser(prog="exactprune", description="Exact, certified optimal pruning.")
     parser.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     gen = sub.add_parser("generate", help="write a seeded random instance as JSON")
-    gen_sub = gen.add_subparsers(dest="kind", required=True, parser_class=_Parser)
-    ss = gen_sub.add_parser("subset-sum", help="n values ~ Uniform[low, high] and a target")
-    ss.add_argument("--n", type=_positive_int, required=True)
-    ss.add_argument("--seed", type=_nonneg_int, default=0)
-    ss.add_argument("--low", type=_finite_float, default=-1.0)
-    ss.add_argument("--high", type=_finite_float, default=1.0)
-    ss.add_argument("--target", type=_finite_float, default=None,
-                    help="default: drawn from Uniform[low, high]")
-    ss.add_argument("-o", "--output", default=None, help="output file (default: stdout)")
-    ss.set_defaults(func=_cmd_generate_subset_sum)
-    for kind in ("neuron-pruning", "weight-pruning"):
-        pp = gen_sub.add_parser(kind, help=f"random two-layer ReLU net and target ({kind})")
-        pp.add_argument("--d", type=_positive_int, required=True, help="input dimension")
-        pp.add_argument("--width", type=_positive_int, required=True, help="hidden units n")
-        pp.add_argument("--points", type=_positive_int, required=True, help="K points")
-        pp.add_argument("--seed", type=_nonneg_int, default=0)
-        pp.add_argument("--domain", choices=["sphere", "cube", "gaussian"], default="sphere")
-        pp.add_argument("--weight-dist", choices=["normal", "uniform"], default="normal",
-                        help="first-layer weights: Normal(0,1) or Uniform[-1,1]")
-        pp.add_argument("--output-dist", choices=["uniform", "normal"], default="uniform",
-                        help="output weights: Uniform[-1,1] or Normal(0,1)")
-        pp.add_argument("--output-activation", choices=["identity", "relu"],
-                        default="identity")
-        pp.add_argument("--target-angle", type=_finite_float, default=None,
-                        help="d = 2: target neuron relu(cos(a) x1 + sin(a) x2)")
-        pp.add_argument("--target-weights", default=None,
-                        help="comma-separated target neuron weights (normalised)")
-        pp.add_argument("--norm", choices=["linf", "l1", "l2"], default="linf")
-        pp.add_argument("-o", "--output", default=None, help="output file (default: stdout)")
-        pp.set_defaults(func=_cmd_generate_pruning, kind_name=kind)
+    _add_generate_parsers(gen.add_subparsers(dest="kind", required=True, parser_class=_Parser))
 
     sol = sub.add_parser("solve", help="solve an instance file")
     sol.add_argument("instance")
-    sol.add_argument("--solver", default="auto", help="backend name (see `exactprune solvers`)")
+    sol.add_argument("--solver", default="auto",
+                     help="backend name (see `exactprune solvers --kind KIND`)")
     sol.add_argument("--time-limit", type=_positive_float, default=None, help="seconds")
     sol.add_argument("--threads", type=_positive_int, default=None)
     sol.add_argument("--seed", type=_nonneg_int, default=0)
@@ -302,23 +250,30 @@ def build_parser() -> argparse.ArgumentParser:
     sol.add_argument("-o", "--output", default=None, help="also write the result JSON here")
     sol.add_argument("--warm-start", default=None, help="a result JSON whose mask starts the solve")
     sol.add_argument("--memory-limit-gb", type=_positive_float, default=None,
-                     help="memory budget of mitm's table (default 4)")
+                     help="mitm's option memory_limit_gb (memory budget of its table, default 4)")
     sol.add_argument("--verbose", action="store_true", help="pass the solver's log to stderr")
     sol.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
-                     help="backend option, e.g. lazy=false, formulation=dictionary, restarts=50")
+                     help="backend option, parsed by its declared type (see `exactprune "
+                          "solvers`), e.g. lazy=false, formulation=bigm, restarts=50")
     _add_goal_args(sol)
     sol.set_defaults(func=_cmd_solve)
 
-    sv = sub.add_parser("solvers", help="list backends, versions and availability")
-    sv.add_argument("--json", action="store_true")
+    sv = sub.add_parser("solvers", help="list backends per kind: availability, version, "
+                                        "capabilities, options")
+    sv.add_argument("--kind", choices=[*KINDS, *(k.cli_name for k in KINDS.values())],
+                    default=None, help="only this problem kind")
+    sv.add_argument("--json", action="store_true",
+                    help="one object per (kind, solver): kind, solver, exact, available, "
+                         "version, capabilities, options")
     sv.set_defaults(func=_cmd_solvers)
 
-    ex = sub.add_parser("export", help="write the instance's MILP as MPS or LP")
+    ex = sub.add_parser("export", help="write the instance's MILP as MPS or LP (exact)")
     ex.add_argument("instance")
     ex.add_argument("--format", choices=["mps", "lp"], default="mps")
     ex.add_argument("-o", "--output", required=True)
-    ex.add_argument("--formulation", choices=["dictionary", "bigm"], default=None,
-                    help="pruning kinds: weight pruning dictionary (default) or big-M")
+    ex.add_argument("--formulation", default=None,
+                    help="the kind's formulation (default: its first); neuron_pruning: "
+                         "selection; weight_pruning: dictionary or bigm; subset_sum: standard")
     _add_goal_args(ex)
     ex.set_defaults(func=_cmd_export)
 

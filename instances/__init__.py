@@ -1,31 +1,35 @@
-"""Problem data: instance types, generators, JSON I/O, validation, evaluation of a mask."""
+"""Problem data: the problem catalog, instance types, generators, JSON I/O, evaluation of a mask."""
 
+from exactprune.instances.catalog import KINDS, ProblemKind, get_kind, register_kind
 from exactprune.instances.errors import InputError
 from exactprune.instances.io import (
-    INSTANCE_KINDS,
     instance_from_json,
     load_instance,
     read_json,
-    register_kind,
     save_instance,
     write_json_atomic,
 )
 from exactprune.instances.network import TwoLayerNet
-from exactprune.instances.pruning import NeuronPruningInstance, WeightPruningInstance
-from exactprune.instances.pruning.generator import (
+from exactprune.instances.pruning import (
+    MaskSummary,
+    NeuronPruningInstance,
+    WeightPruningInstance,
+    canonical_mask,
+    cube_points,
+    gaussian_points,
     generate_neuron_pruning,
     generate_weight_pruning,
+    sphere_points,
+    to_graph,
 )
-from exactprune.instances.pruning.graph import MaskSummary, canonical_mask, to_graph
-from exactprune.instances.pruning.points import cube_points, gaussian_points, sphere_points
-from exactprune.instances.subset_sum import SubsetSumInstance
-from exactprune.instances.subset_sum.generator import generate_subset_sum
+from exactprune.instances.subset_sum import SubsetSumInstance, generate_subset_sum
 
 __all__ = [
-    "INSTANCE_KINDS",
+    "KINDS",
     "InputError",
     "MaskSummary",
     "NeuronPruningInstance",
+    "ProblemKind",
     "SubsetSumInstance",
     "TwoLayerNet",
     "WeightPruningInstance",
@@ -35,6 +39,7 @@ __all__ = [
     "generate_neuron_pruning",
     "generate_subset_sum",
     "generate_weight_pruning",
+    "get_kind",
     "instance_from_json",
     "load_instance",
     "read_json",

@@ -11,15 +11,6 @@ from typing import Any
 
 from exactprune.instances.errors import InputError
 from exactprune.instances.header import FORMAT, VERSION
-from exactprune.instances.subset_sum.instance import SubsetSumInstance
-
-INSTANCE_KINDS: dict[str, type] = {SubsetSumInstance.kind: SubsetSumInstance}
-
-
-def register_kind(cls: type) -> type:
-    """Register an instance class under its `kind` (used by later problem kinds)."""
-    INSTANCE_KINDS[cls.kind] = cls
-    return cls
 
 
 def _reject_constant(name: str) -> float:
@@ -50,11 +41,12 @@ def instance_from_json(data: Any) -> Any:
     version = data.get("version", VERSION)
     if version != VERSION:
         raise InputError(f"unsupported instance version {version!r} (this version reads 1)")
+    from exactprune.instances.catalog import KINDS
+
     kind = data.get("kind")
-    if kind not in INSTANCE_KINDS:
-        known = ", ".join(sorted(INSTANCE_KINDS))
-        raise InputError(f"unknown instance kind {kind!r} (known: {known})")
-    return INSTANCE_KINDS[kind].from_json(data)
+    if not isinstance(kind, str) or kind not in KINDS:
+        raise InputError(f"unknown instance kind {kind!r} (known: {', '.join(KINDS)})")
+    return KINDS[kind].instance_type.from_json(data)
 
 
 def load_instance(path: str | os.PathLike[str]) -> Any:

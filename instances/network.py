@@ -78,6 +78,17 @@ def relu(z: np.ndarray) -> np.ndarray:
     return np.maximum(z, 0.0)
 
 
+def net_outputs(W: np.ndarray, v: np.ndarray, act: str, X: np.ndarray) -> np.ndarray:
+    """act(Σ_i v_i relu(w_i·x_k)) for each row x_k of X: W (n, d), v (n,), X (K, d) -> (K,).
+
+    The forward pass of every bias-free two-layer net in exactprune (TwoLayerNet.forward, the
+    pruning evaluator, the sup-error certificates)."""
+    if W.shape[0] == 0:
+        return np.zeros(X.shape[0])
+    h = relu(X @ W.T) @ v
+    return relu(h) if act == "relu" else h
+
+
 @dataclass(frozen=True, eq=False)
 class TwoLayerNet:
     """g(x) = act_out( Σ_i v_i · relu(w_i · x) ), bias-free, x in R^d.
@@ -155,8 +166,8 @@ class TwoLayerNet:
 
     def forward(self, points: Any) -> np.ndarray:
         """g(x_k) for every row x_k of `points` (shape (K, d)); returns shape (K,), float64."""
-        out = self.hidden_activations(points) @ self.output_weights
-        return relu(out) if self.output_activation == "relu" else out
+        return net_outputs(self.hidden_weights, self.output_weights, self.output_activation,
+                           self._check_points(points))
 
     def masked(self, weight_mask: Any = None, unit_mask: Any = None) -> TwoLayerNet:
         """The pruned net: W ∘ weight_mask (n×d 0/1) and v ∘ unit_mask (n 0/1); None keeps all.

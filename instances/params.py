@@ -1,11 +1,232 @@
-"""argparse value types shared by every command (one-line messages, exit code 2 via the CLI)."""
+"""Typed, documented parameters: generator arguments and backend options, parsed one way.
+
+A `Param` says what a value may be (int, float, bool, str or a list of floats; optional or not;
+choices; a range) and parses it from text (a CLI flag, ``--option KEY=VALUE``, ``--param
+NAME=V1,V2``) or from a Python, JSON or TOML value, raising `InputError` with one line that names
+the parameter and what it accepts. The same `Param` objects describe
+
+- a problem kind's generator parameters: a frozen dataclass whose fields carry a `Param` in their
+  metadata (`param(...)`); `params_of(cls)` lists them and `build_params(cls, mapping)` builds the
+  dataclass, refusing unknown names and missing required ones (the CLI's ``generate`` flags, sweep
+  grids and TOML keys are all derived from it);
+- a backend's options (`solvers.registry.Backend.options`).
+
+The argparse value types at the end (`positive_float`, ...) serve the commands' fixed flags.
+"""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import math
+import types
+import typing
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from exactprune.instances.errors import InputError
+
+TYPES = ("int", "float", "bool", "str", "floats")
+"""Value types: integer, finite float, boolean, string, list of finite floats."""
+
+_TRUE = ("true", "yes", "on", "1")
+_FALSE = ("false", "no", "off", "0")
+_NONE = ("none", "null")
 
 
+class _Required:
+    def __repr__(self) -> str:
+        return "REQUIRED"
+
+
+REQUIRED: Any = _Required()
+"""Default of a parameter that must be given."""
+
+
+@dataclass(frozen=True)
+class Param:
+    """One parameter: its name, type, default and what values it accepts.
+
+    type: one of TYPES; default: REQUIRED when it must be given; optional: None is a valid value
+    (text "none"/"null" reads as None); choices: the only valid values; minimum/maximum:
+    inclusive bounds for numbers (`above` makes the minimum exclusive); help: one line for
+    ``--help`` and ``exactprune solvers``.
+    """
+
+    name: str
+    type: str
+    default: Any = REQUIRED
+    help: str = ""
+    choices: tuple[Any, ...] | None = None
+    minimum: float | None = None
+    maximum: float | None = None
+    above: bool = False
+    optional: bool = False
+
+    def __post_init__(self) -> None:
+        if self.type not in TYPES:
+            raise ValueError(f"parameter type must be one of {TYPES}, got {self.type!r}")
+
+    @property
+    def required(self) -> bool:
+        return self.default is REQUIRED
+
+    def describe(self) -> str:
+        """The help text with the accepted values and the default."""
+        parts = [self.help.rstrip(".")] if self.help else []
+        accepts = self.type if self.choices is None else " | ".join(map(str, self.choices))
+        if self.minimum is not None or self.maximum is not None:
+            lo = "" if self.minimum is None else f"{'>' if self.above else '>='} {self.minimum:g}"
+            hi = "" if self.maximum is None else f"<= {self.maximum:g}"
+            accepts += " " + ", ".join(x for x in (lo, hi) if x)
+        parts.append(f"{accepts}; {'required' if self.required else f'default {self.default}'}")
+        return "; ".join(parts)
+
+    def parse(self, raw: Any) -> Any:
+        """The typed value of `raw` (text or a plain value), or InputError naming the parameter."""
+        if raw is None or (isinstance(raw, str) and raw.strip().lower() in _NONE):
+            if self.optional:
+                return None
+            raise InputError(f"{self.name} needs a value ({self.describe()})")
+        value = self._convert(raw)
+        if self.choices is not None and value not in self.choices:
+            known = ", ".join(map(str, self.choices))
+            raise InputError(f"{self.name} must be one of {known}, got {raw!r}")
+        for v in value if self.type == "floats" else [value]:
+            if self.type in ("int", "float", "floats"):
+                self._check_range(v)
+        return value
+
+    def _convert(self, raw: Any) -> Any:
+        if self.type == "bool":
+            if isinstance(raw, bool):
+                return raw
+            if isinstance(raw, str) and raw.strip().lower() in _TRUE + _FALSE:
+                return raw.strip().lower() in _TRUE
+            raise InputError(f"{self.name} must be true or false, got {raw!r}")
+        if self.type == "int":
+            return _to_int(raw, self.name)
+        if self.type == "float":
+            return _to_float(raw, self.name)
+        if self.type == "floats":
+            items = raw.split(",") if isinstance(raw, str) else raw
+            if isinstance(items, str) or not isinstance(items, Sequence) or not items:
+                raise InputError(f"{self.name} must be a comma-separated list of numbers, "
+                                 f"got {raw!r}")
+            return tuple(_to_float(x, self.name) for x in items)
+        if not isinstance(raw, str):
+            raise InputError(f"{self.name} must be a string, got {raw!r}")
+        return raw
+
+    def _check_range(self, v: float) -> None:
+        if self.minimum is not None and (v <= self.minimum if self.above else v < self.minimum):
+            op = ">" if self.above else ">="
+            raise InputError(f"{self.name} must be {op} {self.minimum:g}, got {v!r}")
+        if self.maximum is not None and v > self.maximum:
+            raise InputError(f"{self.name} must be <= {self.maximum:g}, got {v!r}")
+
+
+def _to_int(raw: Any, name: str) -> int:
+    if isinstance(raw, bool):
+        raise InputError(f"{name} must be an integer, got {raw!r}")
+    if isinstance(raw, int) or (hasattr(raw, "dtype") and raw.dtype.kind in "iu"):
+        return int(raw)
+    if isinstance(raw, str):
+        text = raw.strip()
+        if len(text) > 30:
+            raise InputError(f"{name} must be an integer of at most 30 digits, got "
+                             f"{len(text)} characters")
+        try:
+            return int(text)
+        except ValueError:
+            pass
+    raise InputError(f"{name} must be an integer, got {raw!r}")
+
+
+def _to_float(raw: Any, name: str) -> float:
+    if isinstance(raw, bool):
+        raise InputError(f"{name} must be a number, got {raw!r}")
+    if isinstance(raw, int | float) or (hasattr(raw, "dtype") and raw.dtype.kind
+                                        in "iuf"):
+        try:
+            value = float(raw)
+        except OverflowError:
+            raise InputError(f"{name} is too large for a float64") from None
+    elif isinstance(raw, str) and len(raw.strip()) <= 100:
+        try:
+            value = float(raw.strip())
+        except ValueError:
+            raise InputError(f"{name} must be a number, got {raw!r}") from None
+    else:
+        raise InputError(f"{name} must be a number, got {raw!r}"[:200])
+    if not math.isfinite(value):
+        raise InputError(f"{name} must be finite, got {raw!r}")
+    return value
+
+
+# -- parameter dataclasses ------------------------------------------------------------------
+_META = "exactprune.param"
+
+
+def param(default: Any = REQUIRED, *, help: str = "", choices: Sequence[Any] | None = None,
+          minimum: float | None = None, maximum: float | None = None,
+          above: bool = False) -> Any:
+    """A dataclass field declaring a generator parameter (type from the annotation)."""
+    spec = {"help": help, "choices": None if choices is None else tuple(choices),
+            "minimum": minimum, "maximum": maximum, "above": above}
+    if default is REQUIRED:
+        return dataclasses.field(metadata={_META: spec})
+    return dataclasses.field(default=default, metadata={_META: spec})
+
+
+def _type_of(annotation: Any) -> tuple[str, bool]:
+    """(Param type, optional) of a field annotation: int, float, bool, str,
+    tuple[float, ...], each possibly `| None`."""
+    args = typing.get_args(annotation)
+    optional = False
+    if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
+        rest = [a for a in args if a is not type(None)]
+        optional = len(rest) < len(args)
+        if len(rest) != 1:
+            raise TypeError(f"unsupported parameter annotation {annotation!r}")
+        annotation = rest[0]
+    if typing.get_origin(annotation) is tuple:
+        return "floats", optional
+    names = {int: "int", float: "float", bool: "bool", str: "str"}
+    if annotation not in names:
+        raise TypeError(f"unsupported parameter annotation {annotation!r}")
+    return names[annotation], optional
+
+
+def params_of(cls: type) -> list[Param]:
+    """The `Param` of every field of the parameter dataclass `cls`, in field order."""
+    hints = typing.get_type_hints(cls)
+    out = []
+    for f in dataclasses.fields(cls):
+        spec = dict(f.metadata.get(_META, {}))
+        kind, optional = _type_of(hints[f.name])
+        default = REQUIRED if f.default is dataclasses.MISSING else f.default
+        out.append(Param(f.name, kind, default, optional=optional, **spec))
+    return out
+
+
+def build_params(cls: type, values: Mapping[str, Any], what: str = "parameter") -> Any:
+    """The dataclass `cls` from `values` (text or plain values), every one parsed by its Param.
+
+    Unknown names and missing required ones raise InputError naming the valid ones.
+    """
+    spec = {p.name: p for p in params_of(cls)}
+    unknown = sorted(set(values) - set(spec))
+    if unknown:
+        raise InputError(f"unknown {what} {unknown[0]!r} (known: {', '.join(spec)})")
+    missing = [n for n, p in spec.items() if p.required and n not in values]
+    if missing:
+        raise InputError(f"{what} {missing[0]!r} is required")
+    return cls(**{name: spec[name].parse(raw) for name, raw in values.items()})
+
+
+# -- argparse value types for the commands' fixed flags -------------------------------------
 def positive_float(text: str) -> float:
     """A finite number > 0 (seconds, gigabytes)."""
     value = finite_float(text)

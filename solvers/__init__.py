@@ -1,20 +1,24 @@
-"""Backends (exact methods, MILP/CP-SAT, heuristics) behind one `solve()`."""
+"""Backends (exact methods, MILP/CP-SAT, heuristics) behind one `solve()`.
 
-# Importing registers the backends; pruning extends the others, so it comes last.
-from exactprune.solvers import subset_sum  # noqa: F401  # isort: skip
-from exactprune.solvers import pruning  # noqa: F401  # isort: skip
+Backends are keyed by (kind, solver) and declared per kind in the module the problem catalog
+names (solvers/subset_sum, solvers/pruning); they are imported when a kind is first used.
+"""
+
 from exactprune.solvers.dispatch import finalize, solve
 from exactprune.solvers.registry import (
     Backend,
+    Capability,
     backend_names,
+    capabilities,
     get_backend,
     list_backends,
     register,
-    register_auto_rule,
 )
 from exactprune.solvers.result import (
     Goal,
+    Limit,
     Objective,
+    ObjectiveBounds,
     RawSolution,
     SolveOptions,
     SolveResult,
@@ -23,17 +27,20 @@ from exactprune.solvers.result import (
 
 __all__ = [
     "Backend",
+    "Capability",
     "Goal",
+    "Limit",
     "Objective",
+    "ObjectiveBounds",
     "RawSolution",
     "SolveOptions",
     "SolveResult",
     "Status",
     "backend_names",
+    "capabilities",
     "finalize",
     "get_backend",
     "list_backends",
     "register",
-    "register_auto_rule",
     "solve",
 ]

@@ -48,3 +48,33 @@ def cpsat_version() -> str | None:
     except ImportError:
         return None
     return f"OR-Tools CP-SAT {ortools.__version__}"
+
+
+def capture_log(solver: Any, opts: SolveOptions) -> list[str]:
+    """Collect CP-SAT's log lines (and still show them on stderr when verbose): the verdict on a
+    solution hint is only in the log. Returns the list the lines are appended to."""
+    lines: list[str] = []
+
+    def keep(line: str) -> None:
+        lines.append(line)
+        if opts.verbose:
+            print(line, file=sys.stderr)
+
+    solver.parameters.log_search_progress = True
+    solver.parameters.log_to_stdout = False
+    solver.log_callback = keep
+    return lines
+
+
+def hint_verdict(lines: list[str]) -> tuple[str | None, str | None]:
+    """CP-SAT's verdict on a complete solution hint, from its log (OR-Tools 9.15 wording).
+
+    Only the first "The solution hint is ..." line counts: it is the check on the model as
+    given (a second one, after presolve, may judge a much smaller model)."""
+    for line in lines:
+        if "The solution hint is" in line or "Ignoring solution hint" in line:
+            text = line.strip()
+            if "complete and is feasible" in text:
+                return "accepted", None
+            return "rejected", text[text.find("The solution hint"):][:300] or text[:300]
+    return None, None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Mapping
 from fractions import Fraction
 from typing import Any
 
@@ -19,6 +20,7 @@ from exactprune.instances.errors import InputError
 from exactprune.solvers import registry
 from exactprune.solvers.result import (
     Goal,
+    Limit,
     Objective,
     RawSolution,
     SolveOptions,
@@ -41,29 +43,29 @@ def solve(
     eps: float | None = None,
     verbose: bool = False,
     warm_start: Any = None,
+    options: Mapping[str, Any] | None = None,
     **extra: Any,
 ) -> SolveResult:
     """Solve `instance` with the backend `solver` and return a checked `SolveResult`.
 
     time_limit is in seconds; threads defaults to the backend's single-thread setting;
-    objective is "min_error" (optionally with max_kept) or "sparsest" (with eps).
-    Raises InputError for bad arguments (unknown solver, negative time limit, instance too
-    large for the method); solver failures come back as a result with status "error".
+    objective is "min_error" (optionally with max_kept) or "sparsest" (with eps). Backend
+    options come as `options` (e.g. parsed from ``--option KEY=VALUE`` text) and/or keyword
+    arguments (``formulation="bigm"``); each is parsed by the backend's declared schema.
+    Raises InputError for bad arguments (unknown solver or option, a capability the backend
+    lacks, negative time limit, instance too large for the method); solver failures come back
+    as a result with status "error".
     """
     goal = Goal(objective=objective, max_kept=max_kept, eps=eps)
     ws = None if warm_start is None else instance.check_mask(warm_start)
+    name = registry.resolve_auto(instance, goal) if solver == "auto" else str(solver)
+    backend = registry.get_backend(name, instance.kind)
+    parsed = backend.parse_options({**dict(options or {}), **extra})
     opts = SolveOptions(
         time_limit=time_limit, seed=seed, threads=threads, verbose=verbose, warm_start=ws,
-        extra=extra,
+        extra=parsed,
     )
-    name = registry.resolve_auto(instance, goal) if solver == "auto" else solver
-    backend = registry.get_backend(name)
-    if instance.kind not in backend.kinds:
-        raise InputError(f"solver {name!r} does not solve {instance.kind} instances")
-    if goal.objective not in backend.objectives:
-        raise InputError(f"solver {name!r} does not support the {goal.objective} objective")
-    if goal.max_kept is not None and not backend.max_kept:
-        raise InputError(f"solver {name!r} does not support max_kept")
+    backend.check(instance, goal, opts)
     if not backend.available():
         raise InputError(f"solver {name!r} is not available on this machine")
 
@@ -73,7 +75,7 @@ def solve(
     except InputError:
         raise
     except MemoryError:
-        raw = RawSolution(Status.ERROR, notes=["out of memory"])
+        raw = RawSolution(Status.ERROR, notes=["out of memory"], limit=Limit.MEMORY)
     except Exception as exc:  # a failing solver is a result, not a crash
         log.debug("backend %s failed", name, exc_info=True)
         raw = RawSolution(Status.ERROR, notes=[f"{type(exc).__name__}: {exc}"])
@@ -82,6 +84,9 @@ def solve(
         version = backend.version()
     except Exception:
         version = None
+    if ws is not None and "warm_start" not in raw.stats:
+        # backends that report nothing use the warm start as given (heuristics start from it)
+        raw.stats["warm_start"] = "accepted"
     result = finalize(instance, goal, raw, name, version, opts, wall)
     if solver == "auto":
         result.notes.insert(0, f"auto chose {name}")
@@ -151,6 +156,10 @@ def finalize(
     gap = None
     if bound is not None and objective is not None:
         gap = max(0.0, objective - bound)
+    limit = raw.limit if raw.limit is not None else (
+        Limit.TIME if raw.status is Status.TIME_LIMIT else Limit.NONE)
+    if status is Status.OPTIMAL or status is Status.INFEASIBLE:
+        limit = Limit.NONE  # a proof: nothing stopped the solve early
     return SolveResult(
         status=status,
         mask=mask,
@@ -170,4 +179,5 @@ def finalize(
         solver_objective=raw.solver_objective,
         notes=notes,
         stats=dict(raw.stats),
+        limit=limit,
     )

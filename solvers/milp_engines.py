@@ -75,6 +75,10 @@ class EngineResult:
     nodes: int | None = None
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
+    start: str | None = None
+    """What the engine did with a MIP start: "accepted", "rejected", "not_supported", or None
+    (no start given, or the engine printed no verdict: see `start_verdict`)."""
+    start_reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -90,32 +94,91 @@ def _threads(opts: SolveOptions) -> int:
     return 1 if opts.threads is None else int(opts.threads)
 
 
+@dataclass
+class Captured:
+    """What native code printed on fd 1 inside `native_stdout(..., capture=True)`."""
+
+    text: str = ""
+
+
 @contextlib.contextmanager
-def native_stdout(verbose: bool) -> Any:
+def native_stdout(verbose: bool, capture: bool = False) -> Any:
     """Send what native solver code prints on stdout (fd 1) to stderr when verbose, else to
-    /dev/null, so that stdout stays clean (the CLI prints JSON there)."""
+    /dev/null, so that stdout stays clean (the CLI prints JSON there). With `capture`, the
+    output goes to a temporary file instead and is handed back in the yielded `Captured`
+    (and copied to stderr when verbose)."""
     import ctypes
 
+    out = Captured()
     try:
         libc = ctypes.CDLL(None)
     except OSError:  # pragma: no cover - no C library handle: leave stdout alone
-        yield
+        yield out
         return
     sys.stdout.flush()
     try:
         saved = os.dup(1)
     except OSError:  # pragma: no cover
-        yield
+        yield out
         return
-    target = os.dup(2) if verbose else os.open(os.devnull, os.O_WRONLY)
+    tmp = tempfile.TemporaryFile() if capture else None
+    if tmp is not None:
+        target = os.dup(tmp.fileno())
+    else:
+        target = os.dup(2) if verbose else os.open(os.devnull, os.O_WRONLY)
     try:
         os.dup2(target, 1)
-        yield
+        yield out
     finally:
         libc.fflush(None)
         os.dup2(saved, 1)
         os.close(saved)
         os.close(target)
+        if tmp is not None:
+            tmp.seek(0)
+            out.text = tmp.read().decode("utf-8", errors="replace")
+            tmp.close()
+            if verbose:
+                sys.stderr.write(out.text)
+
+
+def check_start(model: MilpModel, values: np.ndarray, tol: float = 1e-9) -> str | None:
+    """Why `values` is not a feasible point of `model` (first violation, absolute tolerance
+    `tol` scaled by the row's size), or None when it is feasible."""
+    v = np.asarray(values, dtype=np.float64)
+    if v.shape != (model.n_vars,):
+        return f"start has {v.shape[0]} values for {model.n_vars} variables"
+    for j in np.flatnonzero((v < model.lower - tol) | (v > model.upper + tol))[:1]:
+        return (f"variable {model.var_names[j]} = {v[j]!r} outside "
+                f"[{model.lower[j]}, {model.upper[j]}]")
+    frac = np.abs(v - np.round(v))
+    for j in np.flatnonzero(model.integer & (frac > tol))[:1]:
+        return f"integer variable {model.var_names[j]} = {v[j]!r}"
+    if model.n_rows:
+        prod = model.row_value * v[model.row_index]
+        starts = model.row_starts
+        act = np.add.reduceat(prod, starts[:-1]) if prod.size else np.zeros(model.n_rows)
+        act = np.where(np.diff(starts) > 0, act, 0.0)
+        scale = 1.0 + np.add.reduceat(np.abs(prod), starts[:-1]) if prod.size else 1.0
+        scale = np.where(np.diff(starts) > 0, scale, 1.0)
+        bad = (act < model.row_lower - tol * scale) | (act > model.row_upper + tol * scale)
+        for r in np.flatnonzero(bad)[:1]:
+            return (f"row {model.row_names[r]}: {act[r]!r} outside [{model.row_lower[r]}, "
+                    f"{model.row_upper[r]}]")
+    return None
+
+
+def start_verdict(res: EngineResult, model: MilpModel, start: np.ndarray | None,
+                  feasibility: float) -> EngineResult:
+    """Fill res.start when the engine gave no verdict on a start: by exactprune's own check
+    of the start against the model at the engine's feasibility tolerance (said in the notes)."""
+    if start is None or res.start is not None:
+        return res
+    why = check_start(model, start, feasibility)
+    res.start = "accepted" if why is None else "rejected"
+    res.start_reason = ("the engine printed no verdict; the start is feasible by exactprune's "
+                        "check" if why is None else f"infeasible by exactprune's check: {why}")
+    return res
 
 
 # ---- CBC via PuLP --------------------------------------------------------------------------
@@ -317,6 +380,9 @@ def _solve_cbc(model: MilpModel, *, time_limit: float | None, seed: int, threads
     if verbose:
         sys.stderr.write(text)
     log = parse_cbc_log(text)
+    start_status, start_reason = _cbc_start(text) if warm else (None, None)
+    if start is not None and not warm:
+        start_status = "not_supported"
     if crash is not None:
         return EngineResult("error", seconds=seconds, nodes=log.nodes,
                             notes=[*notes, f"CBC failed: {type(crash).__name__}: {crash}"])
@@ -332,10 +398,11 @@ def _solve_cbc(model: MilpModel, *, time_limit: float | None, seed: int, threads
         log_result = "infeasible" if bounded else "unbounded"  # bounded: never unbounded
     if pulp_view == "infeasible" or log_result == "infeasible":
         if pulp_view == "infeasible" and log_result == "infeasible":
-            return EngineResult("infeasible", seconds=seconds, nodes=log.nodes, notes=notes)
+            return EngineResult("infeasible", seconds=seconds, nodes=log.nodes, notes=notes,
+                                start=start_status, start_reason=start_reason)
         return EngineResult("error", values, log.objective, None, log.nodes, seconds,
                             [*notes, f"CBC status unclear (PuLP: {pulp_view}, log: "
-                                     f"{log.result})"])
+                                     f"{log.result})"], start_status, start_reason)
     if pulp_view == "optimal" and log.result == "optimal" and values is not None:
         status = "optimal"
     elif log.result == "time_limit":
@@ -348,7 +415,28 @@ def _solve_cbc(model: MilpModel, *, time_limit: float | None, seed: int, threads
     bound = log.bound
     if bound is None:
         notes.append("CBC's log gave no bound: bound unknown")
-    return EngineResult(status, values, log.objective, bound, log.nodes, seconds, notes)
+    return EngineResult(status, values, log.objective, bound, log.nodes, seconds, notes,
+                        start_status, start_reason)
+
+
+_CBC_REPAIRS = ("Fixing only non-zero variables.", "Trying just fixing integer variables",
+                "variables are still fractional")
+_CBC_REJECTS = ("mipstart values could not be used", "MIPstart solution is not valid",
+                "No mipstart solution read from")
+
+
+def _cbc_start(text: str) -> tuple[str | None, str | None]:
+    """CBC's verdict on the MIP start, from its log (None when it printed none, e.g. when
+    preprocessing removed the whole model)."""
+    for line in text.splitlines():
+        if any(r in line for r in _CBC_REJECTS):
+            return "rejected", line.strip()
+    if re.search(r"MIPStart provided solution with cost", text):
+        repaired = [r for r in _CBC_REPAIRS if r in text]
+        if repaired:
+            return "rejected", f"CBC rebuilt a solution from part of the start ({repaired[0]})"
+        return "accepted", None
+    return None, None
 
 
 # ---- HiGHS (highspy) -----------------------------------------------------------------------
@@ -406,7 +494,13 @@ def _solve_highs_inner(highspy: Any, model: MilpModel, *, time_limit: float | No
                        threads: int, verbose: bool, start: np.ndarray | None) -> EngineResult:
     notes: list[str] = []
     h = highspy.Highs()
-    h.setOptionValue("output_flag", bool(verbose))
+    log: list[str] = []
+    if start is not None:  # the verdict on the start is only in HiGHS's log
+        h.setOptionValue("output_flag", True)
+        h.setOptionValue("log_to_console", bool(verbose))
+        h.cbLogging.subscribe(lambda event: log.append(str(event.message)))
+    else:
+        h.setOptionValue("output_flag", bool(verbose))
     settings: list[tuple[str, Any]] = [
         *HIGHS_OPTIONS.items(), ("random_seed", int(seed) % 2147483647),
         ("threads", int(threads)),
@@ -458,7 +552,29 @@ def _solve_highs_inner(highspy: Any, model: MilpModel, *, time_limit: float | No
     else:
         status = "error"
         notes.append(f"HiGHS model status {h.modelStatusToString(ms)}")
-    return EngineResult(status, values, objective, bound, nodes, seconds, notes)
+    res = EngineResult(status, values, objective, bound, nodes, seconds, notes)
+    if start is not None:
+        res.start, res.start_reason = _highs_start("".join(log))
+    return res
+
+
+def _highs_start(log: str) -> tuple[str | None, str | None]:
+    """HiGHS's verdict on the MIP start, from its log (HiGHS 1.16 wording; None when the log
+    says nothing about it)."""
+    warnings_ = [ln.strip() for ln in log.splitlines() if ln.startswith("WARNING:")]
+    reason = "; ".join(w for w in warnings_ if "infeasib" in w or "user solution" in w)[:300]
+    if re.search(r"Assessing feasibility of MIP solution using .*: feasible", log):
+        return "accepted", None
+    found = re.search(r"MIP start solution is (feasible|infeasible)[:,] objective value is", log)
+    if found:
+        if found.group(1) == "feasible":
+            return "accepted", None
+        return "rejected", reason or found.group(0)
+    if "cannot yield feasible solution" in log or re.search(
+            r"Assessing feasibility of MIP solution", log):
+        return "rejected", reason or "HiGHS found the start infeasible"
+    return None, None
+
 
 
 # ---- SCIP via OR-Tools pywraplp ------------------------------------------------------------
@@ -521,7 +637,7 @@ def _solve_scip(model: MilpModel, *, time_limit: float | None, seed: int, thread
         notes.append(f"SCIP refused {threads} threads")
     if time_limit is not None:
         solver.SetTimeLimit(max(1, int(math.ceil(time_limit * 1000))))
-    if verbose:
+    if verbose or start is not None:  # the verdict on a start is only in SCIP's log
         solver.EnableOutput()
     else:
         solver.SuppressOutput()
@@ -533,7 +649,7 @@ def _solve_scip(model: MilpModel, *, time_limit: float | None, seed: int, thread
     mp.SetDoubleParam(pywraplp.MPSolverParameters.DUAL_TOLERANCE,
                       params["numerics/dualfeastol"])
     t0 = time.perf_counter()
-    with native_stdout(verbose):
+    with native_stdout(verbose, capture=start is not None) as printed:
         code = solver.Solve(mp)
     seconds = time.perf_counter() - t0
     values = objective = bound = None
@@ -558,7 +674,26 @@ def _solve_scip(model: MilpModel, *, time_limit: float | None, seed: int, thread
     else:
         status = "error"
         notes.append(f"SCIP (pywraplp) result status {code}")
-    return EngineResult(status, values, objective, bound, nodes, seconds, notes)
+    res = EngineResult(status, values, objective, bound, nodes, seconds, notes)
+    if start is not None:
+        res.start, res.start_reason = _scip_start(printed.text)
+    return res
+
+
+def _scip_start(log: str) -> tuple[str | None, str | None]:
+    """SCIP's verdict on the hint, from its log (SCIP 10 wording; None when it says nothing)."""
+    if re.search(r"\d+/\d+ feasible solutions? given by solution candidate storage", log):
+        return "accepted", None
+    if "feasible solution found by completesol heuristic" in log:
+        return "rejected", "SCIP completed a partial solution from the hint"
+    lines = log.splitlines()
+    for i, line in enumerate(lines):
+        if "solutions given by solution candidate storage are infeasible" in line:
+            why = " ".join(x.strip() for x in lines[max(0, i - 3):i] if x.strip())
+            return "rejected", (why or line.strip())[:300]
+        if re.search(r"completion of a partial solution failed|ignore partial solution", line):
+            return "rejected", line.strip()[:300]
+    return None, None
 
 
 ENGINES: dict[str, Engine] = {
@@ -586,6 +721,7 @@ def solve_model(engine: str, model: MilpModel, opts: SolveOptions,
         model, time_limit=time_limit, seed=opts.seed, threads=_threads(opts),
         verbose=opts.verbose, start=start,
     )
+    start_verdict(res, model, start, ENGINES[engine].tolerances().feasibility)
     if flip:
         res.objective = None if res.objective is None else -res.objective
         res.bound = None if res.bound is None else -res.bound

@@ -1,15 +1,52 @@
-"""A plain registry of backends: name -> Backend (after PuLP's getSolver / listSolvers)."""
+"""Backends keyed by (kind, solver), each with its capabilities and its options schema.
+
+A `Backend` is one way of solving one problem kind: an exact method, a MILP/CP-SAT model solved
+by an engine, or a heuristic. It declares what it can do (`Capability`: the objectives, a
+cardinality budget, a warm start, several threads, a time limit) and the options it takes
+(`instances.params.Param`: type, default, description). `solve()` refuses anything else with one
+clear line, so what ``exactprune solvers`` lists is what holds.
+
+Where backends come from: the problem catalog (`instances.catalog`) names, per kind, the module
+whose ``BACKENDS`` sequence declares them; it is imported the first time the kind is asked for.
+The commercial MILP engines PuLP can reach (``pulp_<name>``) are added for every kind with a
+MILP formulation when asked for (`solvers.pulp_engines`). `register` adds a backend at run time
+(extensions and tests). After PuLP's ``getSolver`` / ``listSolvers``: a plain registry.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import enum
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from exactprune.instances.errors import InputError
+from exactprune.instances.params import Param
 from exactprune.solvers.result import Goal, Objective, RawSolution, SolveOptions
 
 RunFn = Callable[[Any, Goal, SolveOptions], RawSolution]
+
+
+class Capability(enum.StrEnum):
+    """What a backend can be asked for (the words of ``exactprune solvers --json``)."""
+
+    MIN_ERROR = "min_error"
+    """Minimise the error of the mask."""
+    SPARSEST = "sparsest"
+    """Minimise the number kept subject to error <= eps."""
+    MAX_KEPT = "max_kept"
+    """A cardinality budget with min_error."""
+    WARM_START = "warm_start"
+    """Start from a given mask (as incumbent, MIP start or hint)."""
+    THREADS = "threads"
+    """Use more than one thread."""
+    TIME_LIMIT = "time_limit"
+    """Stop within a wall-clock time limit, returning the best mask found."""
+
+
+RESERVED_OPTIONS = frozenset({"time_limit", "seed", "threads", "objective", "max_kept", "eps",
+                              "verbose", "warm_start", "solver", "instance"})
+"""Names that are arguments of solve(), never backend options."""
 
 
 def _always() -> bool:
@@ -22,62 +59,179 @@ def _no_version() -> str | None:
 
 @dataclass(frozen=True)
 class Backend:
-    """One way of solving: an exact method, a MILP/CP-SAT backend or a heuristic.
+    """One (kind, solver) pair.
 
-    name: registry key (CLI --solver); kinds: instance kinds it solves; exact: can certify
-    optimality; objectives: goals it supports; max_kept: supports a cardinality budget;
-    run: (instance, goal, options) -> RawSolution; available/version: probes of the
-    underlying library, called lazily so the core imports without optional solvers.
+    name: the solver name (CLI --solver); kind: the problem kind it solves; exact: it can certify
+    optimality; run(instance, goal, options) -> RawSolution; capabilities: see `Capability`;
+    options: its options schema; available/version: probes of the underlying library, called
+    lazily so the core imports without optional solvers; refuse(instance, goal) -> a reason why
+    this instance is out of its reach (e.g. a size limit), or None.
     """
 
     name: str
+    kind: str
     description: str
-    kinds: frozenset[str]
     exact: bool
     run: RunFn
-    objectives: frozenset[Objective] = frozenset({Objective.MIN_ERROR})
-    max_kept: bool = False
+    capabilities: frozenset[Capability] = frozenset({Capability.MIN_ERROR,
+                                                      Capability.TIME_LIMIT})
+    options: tuple[Param, ...] = ()
     available: Callable[[], bool] = field(default=_always)
     version: Callable[[], str | None] = field(default=_no_version)
+    refuse: Callable[[Any, Goal], str | None] | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "capabilities",
+                           frozenset(Capability(c) for c in self.capabilities))
+        clash = {p.name for p in self.options} & RESERVED_OPTIONS
+        if clash:
+            raise ValueError(f"backend {self.name}: option names {sorted(clash)} are reserved")
+
+    def supports(self, capability: Capability | str) -> bool:
+        return Capability(capability) in self.capabilities
+
+    def parse_options(self, raw: Mapping[str, Any]) -> dict[str, Any]:
+        """Every declared option, from `raw` (text or values) or its default.
+
+        InputError for an unknown name (listing the valid ones), a solve() argument given as an
+        option, or a bad value."""
+        schema = {p.name: p for p in self.options}
+        for key in raw:
+            if key in RESERVED_OPTIONS:
+                raise InputError(f"{key} is an argument of solve (--{key.replace('_', '-')} on "
+                                 f"the command line), not a backend option")
+            if key not in schema:
+                known = ", ".join(schema) if schema else "none"
+                raise InputError(f"solver {self.name!r} ({self.kind}) has no option {key!r} "
+                                 f"(its options: {known})")
+        out = {name: p.default for name, p in schema.items()}
+        for key, value in raw.items():
+            try:
+                out[key] = schema[key].parse(value)
+            except InputError as exc:
+                raise InputError(f"solver {self.name!r} option {exc}") from None
+        return out
+
+    def check(self, instance: Any, goal: Goal, opts: SolveOptions) -> None:
+        """InputError unless this backend can do what is asked, naming what it can do."""
+        wanted = [Capability(str(goal.objective))]
+        if goal.max_kept is not None:
+            wanted.append(Capability.MAX_KEPT)
+        if opts.warm_start is not None:
+            wanted.append(Capability.WARM_START)
+        if opts.threads is not None and opts.threads > 1:
+            wanted.append(Capability.THREADS)
+        if opts.time_limit is not None:
+            wanted.append(Capability.TIME_LIMIT)
+        for cap in wanted:
+            if cap not in self.capabilities:
+                can = ", ".join(sorted(self.capabilities))
+                raise InputError(f"solver {self.name!r} does not support {cap} on {self.kind} "
+                                 f"instances (it supports: {can})")
+        if self.refuse is not None:
+            why = self.refuse(instance, goal)
+            if why:
+                raise InputError(f"solver {self.name!r}: {why}")
+
+    def describe(self) -> dict[str, Any]:
+        """The object ``exactprune solvers --json`` prints for this pair."""
+        try:
+            available = bool(self.available())
+            version = self.version() if available else None
+        except Exception:  # a broken optional library is "unavailable", not a crash
+            available, version = False, None
+        return {"kind": self.kind, "solver": self.name, "exact": self.exact,
+                "available": available, "version": version,
+                "capabilities": sorted(str(c) for c in self.capabilities),
+                "options": {p.name: p.describe() for p in self.options},
+                "description": self.description}
 
 
-_BACKENDS: dict[str, Backend] = {}
-_AUTO_RULES: dict[str, Callable[[Any, Goal], str]] = {}
+def capabilities(*objectives: Objective | str, max_kept: bool = False,
+                 warm_start: bool = False, threads: bool = False,
+                 time_limit: bool = True) -> frozenset[Capability]:
+    """A capability set, spelled out."""
+    caps = {Capability(str(o)) for o in (objectives or (Objective.MIN_ERROR,))}
+    for flag, cap in ((max_kept, Capability.MAX_KEPT), (warm_start, Capability.WARM_START),
+                      (threads, Capability.THREADS), (time_limit, Capability.TIME_LIMIT)):
+        if flag:
+            caps.add(cap)
+    return frozenset(caps)
+
+
+_BACKENDS: dict[tuple[str, str], Backend] = {}
+_LOADED: set[str] = set()
 
 
 def register(backend: Backend) -> Backend:
-    """Add a backend (a later registration under the same name replaces the earlier)."""
-    _BACKENDS[backend.name] = backend
+    """Add a backend (a later registration of the same (kind, name) replaces the earlier)."""
+    _BACKENDS[(backend.kind, backend.name)] = backend
     return backend
 
 
-def register_auto_rule(kind: str, rule: Callable[[Any, Goal], str]) -> None:
-    """`rule(instance, goal)` names the fastest exact backend for that instance."""
-    _AUTO_RULES[kind] = rule
+def _load(kind: str) -> None:
+    """Import the backends the catalog declares for `kind` (once)."""
+    if kind in _LOADED:
+        return
+    from exactprune.instances.catalog import get_kind
+
+    _LOADED.add(kind)
+    module = get_kind(kind).module("solvers")
+    if module is not None:
+        for b in getattr(module, "BACKENDS", ()):
+            if b.kind == kind and (b.kind, b.name) not in _BACKENDS:
+                register(b)
 
 
-def backend_names() -> list[str]:
-    return sorted(_BACKENDS)
+def _kinds(kind: str | None) -> Iterable[str]:
+    from exactprune.instances.catalog import KINDS, get_kind
+
+    return list(KINDS) if kind is None else [get_kind(kind).name]
 
 
-def get_backend(name: str) -> Backend:
-    """The backend called `name`; InputError naming the known ones otherwise."""
-    try:
-        return _BACKENDS[name]
-    except KeyError:
-        known = ", ".join(["auto", *sorted(_BACKENDS)])
-        raise InputError(f"unknown solver {name!r} (known: {known})") from None
+def list_backends(kind: str | None = None, only_available: bool = False,
+                  commercial: bool = False) -> list[Backend]:
+    """The backends of `kind` (all kinds when None), sorted by kind then name; `commercial`
+    also probes PuLP for commercial MILP engines (slow: it imports their libraries)."""
+    kinds = _kinds(kind)
+    for k in kinds:
+        _load(k)
+    if commercial:
+        from exactprune.solvers.pulp_engines import register_commercial_backends
 
-
-def list_backends(only_available: bool = False) -> list[Backend]:
-    """All registered backends, sorted by name (optionally only the usable ones)."""
-    out = [_BACKENDS[k] for k in sorted(_BACKENDS)]
+        register_commercial_backends()
+    out = [b for key, b in sorted(_BACKENDS.items()) if key[0] in kinds]
     return [b for b in out if b.available()] if only_available else out
+
+
+def backend_names(kind: str | None = None) -> list[str]:
+    """Solver names of `kind` (all kinds when None), sorted, without duplicates."""
+    return sorted({b.name for b in list_backends(kind)})
+
+
+def get_backend(name: str, kind: str) -> Backend:
+    """The backend `name` for `kind`; InputError naming the solvers of that kind otherwise."""
+    kind = next(iter(_kinds(kind)))
+    _load(kind)
+    key = (kind, str(name))
+    if key not in _BACKENDS and str(name).startswith("pulp_"):
+        from exactprune.solvers.pulp_engines import ensure_backend
+
+        ensure_backend(str(name), kind)
+    if key not in _BACKENDS:
+        known = ", ".join(["auto", *backend_names(kind)])
+        others = sorted(k for (k, n) in _BACKENDS if n == name)
+        hint = f"; {name!r} solves {', '.join(others)}" if others else ""
+        raise InputError(f"unknown solver {name!r} for {kind} (known: {known}){hint}")
+    return _BACKENDS[key]
 
 
 def resolve_auto(instance: Any, goal: Goal) -> str:
     """The backend name `auto` stands for on this instance and goal."""
-    rule = _AUTO_RULES.get(instance.kind)
+    from exactprune.instances.catalog import get_kind
+
+    module = get_kind(instance.kind).module("solvers")
+    rule = getattr(module, "choose_auto", None)
     if rule is None:
         raise InputError(f"no automatic solver choice for kind {instance.kind!r}")
-    return rule(instance, goal)
+    return str(rule(instance, goal))

@@ -1,8 +1,13 @@
 """The result of a solve, the goal being solved, and the options every backend accepts.
 
 Shaped after OR-Tools MathOpt's result: the status says what is *true* of the returned mask,
-the objective is recomputed from the mask by the instance itself (never the solver's number),
-and `bound` is a proven lower bound on the optimum, when one is known.
+`limit` says what stopped the solve early (time, memory, nodes, a cap on certificate rounds, or
+none), and the objective bounds are kept together (`bounds`: primal = the mask's objective,
+recomputed from the mask by the instance itself, never the solver's number; dual = a proven
+lower bound on the optimum, when one is known).
+
+Result JSON: format "exactprune.result", version 2 (version 1 files are still read: they have
+no "limit", which is then "time" for status time_limit and "none" otherwise).
 """
 
 from __future__ import annotations
@@ -30,6 +35,36 @@ class Status(enum.StrEnum):
     """The time limit stopped the solve; the best mask found so far (if any) is returned."""
     ERROR = "error"
     """The backend failed or refused; `notes` say why."""
+
+
+class Limit(enum.StrEnum):
+    """Why a solve stopped before it finished (MathOpt's Limit): independent of the status."""
+
+    NONE = "none"
+    """It finished: a proof, or a heuristic's natural end."""
+    TIME = "time"
+    """The time limit."""
+    MEMORY = "memory"
+    """Out of memory (or a memory budget)."""
+    NODE = "node"
+    """A node or iteration limit of the engine."""
+    EXCLUSION_CAP = "exclusion_cap"
+    """The cap on certificate re-solves (exclusion_rounds, max_exclusions) was reached."""
+    OTHER = "other"
+    """The engine stopped for another reason (interrupted, solution limit); notes say which."""
+
+
+RESULT_FORMAT = "exactprune.result"
+RESULT_VERSION = 2
+
+
+@dataclass(frozen=True)
+class ObjectiveBounds:
+    """primal_bound: the objective of the returned mask (None without one); dual_bound: a proven
+    lower bound on the optimum (None when unknown). primal >= optimum >= dual."""
+
+    primal_bound: float | None
+    dual_bound: float | None
 
 
 class Objective(enum.StrEnum):
@@ -139,7 +174,8 @@ class RawSolution:
     mask: bool array of the instance's mask shape, or None; bound: a rigorous lower bound on the
     goal's optimum, or None; certified: the backend proved optimality under the numerics policy;
     tolerance: absolute tolerance of the certificate (0 = exact);
-    solver_objective: the solver's own objective value, kept only as a note.
+    solver_objective: the solver's own objective value, kept only as a note;
+    limit: what stopped the solve early (None: derived from the status by the dispatcher).
     """
 
     status: Status
@@ -150,6 +186,7 @@ class RawSolution:
     solver_objective: float | None = None
     notes: list[str] = field(default_factory=list)
     stats: dict[str, Any] = field(default_factory=dict)
+    limit: Limit | None = None
 
 
 @dataclass
@@ -164,7 +201,8 @@ class SolveResult:
     tolerance: absolute tolerance of that proof (0.0 for exact methods);
     solver: backend name; solver_version; options: the options used; goal: the goal solved;
     wall_time_s: wall-clock seconds of the whole solve; notes: human-readable remarks
-    (tolerances, scaling, why not certified); stats: backend statistics (nodes, candidates...).
+    (tolerances, scaling, why not certified); stats: backend statistics (nodes, candidates,
+    warm_start: accepted | rejected | not_supported); limit: what stopped the solve early.
     """
 
     status: Status
@@ -185,11 +223,19 @@ class SolveResult:
     solver_objective: float | None = None
     notes: list[str] = field(default_factory=list)
     stats: dict[str, Any] = field(default_factory=dict)
+    limit: Limit = Limit.NONE
+
+    @property
+    def bounds(self) -> ObjectiveBounds:
+        """The primal (objective of the mask) and dual (proven lower) bounds together."""
+        return ObjectiveBounds(self.objective, self.bound)
 
     def to_json(self, mask_to_json: Any = None) -> dict[str, Any]:
-        """One JSON object; the mask as 0/1 lists (per kind, via `mask_to_json`)."""
+        """One JSON object (version 2); the mask as 0/1 lists (per kind, via `mask_to_json`)."""
         data = asdict(self)
         data["status"] = str(self.status)
+        data["limit"] = str(self.limit)
+        data["bounds"] = asdict(self.bounds)
         data["goal"] = self.goal.to_json()
         if self.mask is None:
             data["mask"] = None
@@ -197,16 +243,27 @@ class SolveResult:
             data["mask"] = mask_to_json(self.mask)
         else:
             data["mask"] = np.asarray(self.mask, dtype=int).tolist()
-        data["format"] = "exactprune.result"
-        data["version"] = 1
+        data["format"] = RESULT_FORMAT
+        data["version"] = RESULT_VERSION
         return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> SolveResult:
-        """Rebuild a result from `to_json` output (mask as a plain bool array)."""
+        """Rebuild a result from `to_json` output, version 1 or 2 (mask as a plain bool array)."""
         if not isinstance(data, dict) or "status" not in data:
             raise InputError("not an exactprune result object")
+        if data.get("format", RESULT_FORMAT) != RESULT_FORMAT:
+            raise InputError(f"not an exactprune result (format {data.get('format')!r})")
+        version = data.get("version", 1)
+        if version not in (1, 2):
+            raise InputError(f"unsupported result version {version!r} (this version reads 1 "
+                             "and 2)")
         try:
+            status = Status(data["status"])
+            if version == 1 or "limit" not in data:
+                limit = Limit.TIME if status is Status.TIME_LIMIT else Limit.NONE
+            else:
+                limit = Limit(data["limit"])
             goal_raw = data.get("goal") or {}
             mask_raw = data.get("mask")
             mask = None
@@ -215,7 +272,7 @@ class SolveResult:
                     mask_raw = mask_raw.get("hidden_weights")
                 mask = np.asarray(mask_raw, dtype=int).astype(bool)
             return cls(
-                status=Status(data["status"]),
+                status=status,
                 mask=mask,
                 objective=data.get("objective"),
                 error=data.get("error"),
@@ -237,6 +294,7 @@ class SolveResult:
                 solver_objective=data.get("solver_objective"),
                 notes=list(data.get("notes") or []),
                 stats=dict(data.get("stats") or {}),
+                limit=limit,
             )
         except (TypeError, ValueError, KeyError) as exc:
             raise InputError(f"malformed result object: {exc}") from None

@@ -14,7 +14,7 @@ from exactprune.benchmarks import bench, suites
 from exactprune.benchmarks.profiles import performance_profile, performance_ratios
 from exactprune.benchmarks.store import ResultStore
 from exactprune.instances import load_instance
-from exactprune.solvers import Backend, registry, solve
+from exactprune.solvers import Backend, get_backend, registry, solve
 
 DOCUMENTED_KEYS = {"solved_optimal", "instances", "median_time_s", "median_ratio", "worst_ratio"}
 
@@ -193,8 +193,8 @@ def _failing_run(instance: object, goal: object, opts: object) -> None:
 
 def test_failing_solver_is_a_row_with_status_error(tmp_path: Path,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(registry._BACKENDS, "test_fail", Backend(
-        "test_fail", "always raises", frozenset({"subset_sum"}), exact=True, run=_failing_run))
+    monkeypatch.setitem(registry._BACKENDS, ("subset_sum", "test_fail"), Backend(
+        "test_fail", "subset_sum", "always raises", exact=True, run=_failing_run))
     res = bench.run_bench("smoke-subset-sum", ["test_fail", "mitm", "greedy"], time_limit=10,
                           out=tmp_path, jobs=0, progress=False)
     sv = res.summary["solvers"]
@@ -208,12 +208,14 @@ def test_failing_solver_is_a_row_with_status_error(tmp_path: Path,
 
 # -- PuLP backends (commercial solvers join through the same code; tested with CBC) ---------------
 def test_pulp_backend_is_never_certified(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert set(bench.commercial_pulp_solvers()) <= {
+    from exactprune.solvers.pulp_engines import commercial_pulp_solvers
+
+    assert set(commercial_pulp_solvers()) <= {
         "GUROBI", "GUROBI_CMD", "CPLEX_PY", "CPLEX_CMD", "XPRESS_PY", "XPRESS", "COPT",
         "COPT_DLL", "COPT_CMD", "MOSEK"}
-    backend = bench.make_pulp_backend("PULP_CBC_CMD")
+    # a name PuLP knows is registered on first use, per kind
+    backend = get_backend("pulp_pulp_cbc_cmd", "subset_sum")
     assert backend.name == "pulp_pulp_cbc_cmd" and not backend.exact and backend.available()
-    monkeypatch.setitem(registry._BACKENDS, backend.name, backend)
     inst = suites.SUITES["smoke-subset-sum"].instances[0].generate()
     res = solve(inst, backend.name, time_limit=20, threads=1)
     assert res.status == "feasible" and not res.certified and res.bound is None

@@ -76,11 +76,48 @@ def test_sparsest_and_max_kept_flags(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert code == 0 and sum(json.loads(out)["mask"]) <= 2
 
 
-def test_solvers_lists_backends(capsys: pytest.CaptureFixture[str]) -> None:
+def test_solvers_lists_one_object_per_kind_and_solver(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from exactprune.solvers import list_backends
+
     code, out, _ = run(["solvers", "--json"], capsys)
-    rows = {r["name"]: r for r in json.loads(out)}
-    assert code == 0 and rows["mitm"]["available"] and rows["mitm"]["exact"]
-    assert not rows["greedy"]["exact"]
+    assert code == 0
+    rows = {(r["kind"], r["solver"]): r for r in json.loads(out)}
+    assert len(rows) == len(json.loads(out))  # no pair twice
+    assert set(rows) == {(b.kind, b.name) for b in list_backends(commercial=True)}
+    words = {"min_error", "sparsest", "max_kept", "warm_start", "threads", "time_limit"}
+    for r in rows.values():
+        assert set(r) >= {"kind", "solver", "exact", "available", "version", "capabilities",
+                          "options"}
+        assert set(r["capabilities"]) <= words and "min_error" in r["capabilities"]
+        assert all(isinstance(v, str) and v for v in r["options"].values())
+    assert rows[("subset_sum", "mitm")]["exact"] and rows[("subset_sum", "mitm")]["available"]
+    assert not rows[("subset_sum", "greedy")]["exact"]
+    # what we found: pruning engines advertised max_kept and sparsest they could not do
+    for kind in ("neuron_pruning", "weight_pruning"):
+        assert "sparsest" not in rows[(kind, "scip")]["capabilities"]
+        assert "max_kept" not in rows[(kind, "scip")]["capabilities"]
+    assert "formulation" in rows[("weight_pruning", "highs")]["options"]
+    assert "formulation" not in rows[("neuron_pruning", "highs")]["options"]
+    code, out, _ = run(["solvers", "--kind", "subset-sum", "--json"], capsys)
+    assert {r["kind"] for r in json.loads(out)} == {"subset_sum"}
+
+
+def test_unknown_option_and_capability_exit_2(tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    inst = tmp_path / "w.json"
+    run(["generate", "weight-pruning", "--d", "2", "--width", "3", "--points", "8", "-o",
+         str(inst)], capsys)
+    for argv, needle in [
+        (["--solver", "highs", "--option", "formulaton=bigm"], "has no option 'formulaton'"),
+        (["--solver", "highs", "--option", "lazy=no-thanks"], "lazy must be true or false"),
+        (["--solver", "highs", "--option", "time_limit=3"], "argument of solve"),
+        (["--solver", "highs", "--max-kept", "2"], "does not support max_kept"),
+        (["--solver", "cpsat", "--option", "formulation=bigm"], "has no option"),
+        (["--solver", "mitm"], "unknown solver 'mitm' for weight_pruning"),
+    ]:
+        code, out, err = run(["solve", str(inst), *argv], capsys)
+        assert code == 2 and err.count("\n") == 1 and needle in err, (argv, err)
 
 
 BAD_FILES = {

@@ -15,8 +15,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from exactprune.formulations.scaling import integer_scaling
 from exactprune.instances.errors import InputError
+from exactprune.instances.scaling import integer_scaling
 from exactprune.instances.subset_sum import SubsetSumInstance
 from exactprune.instances.subset_sum.generator import generate_subset_sum
 from exactprune.solvers import get_backend, solve
@@ -262,8 +262,8 @@ def test_warm_start_is_accepted() -> None:
 
 
 def test_backend_metadata() -> None:
-    b = get_backend("cpsat")
-    assert b.exact and b.max_kept and {"min_error", "sparsest"} <= set(b.objectives)
+    b = get_backend("cpsat", "subset_sum")
+    assert b.exact and {"min_error", "sparsest", "max_kept", "warm_start"} <= b.capabilities
     assert b.available()
     assert b.version().startswith("OR-Tools CP-SAT 9.")
 

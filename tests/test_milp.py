@@ -36,7 +36,7 @@ BACKENDS = ["cbc", "highs", "scip"]
 
 
 def _require(name: str) -> None:
-    if not get_backend(name).available():
+    if not get_backend(name, "subset_sum").available():
         pytest.skip(f"{name} is not available here")
 
 
@@ -172,7 +172,8 @@ def test_warm_start_is_used_and_never_lost(backend: str) -> None:
     small = generate_subset_sum(10, seed=4)
     oracle = solve(small, "bruteforce", max_kept=2)
     res = solve(small, backend, max_kept=2, warm_start=np.ones(10, dtype=bool))
-    assert any("warm start ignored" in n for n in res.notes)
+    assert any("warm start rejected" in n for n in res.notes)
+    assert res.stats["warm_start"] == "rejected"
     assert res.certified and res.objective == oracle.objective
 
 
@@ -301,7 +302,7 @@ def test_model_validation() -> None:
 def test_subset_sum_model_structure() -> None:
     inst = generate_subset_sum(5, seed=2)
     m = subset_sum_model(inst, Goal(max_kept=2))
-    assert m.var_names == ("m_0", "m_1", "m_2", "m_3", "m_4", "e")
+    assert m.var_names == ("m_0", "m_1", "m_2", "m_3", "m_4", "err")
     assert m.row_names == ("over", "under", "budget")
     # at the optimum of the model e = |x·m − z|: check on every mask with e set that way
     for bits in itertools.product((0, 1), repeat=5):
@@ -384,14 +385,12 @@ def test_export_sparsest_and_errors(tmp_path) -> None:
 
 
 def test_failing_export_leaves_no_file(tmp_path, monkeypatch) -> None:
-    import pulp
+    from exactprune.instances import io as instance_io
 
-    def broken(self, filename, *args, **kwargs):
-        with open(filename, "w") as fh:
-            fh.write("NAME partial\n")
+    def broken(src, dst):
         raise OSError("disk full (simulated)")
 
-    monkeypatch.setattr(pulp.LpProblem, "writeMPS", broken)
+    monkeypatch.setattr(instance_io.os, "replace", broken)
     inst = generate_subset_sum(5, seed=0)
     with pytest.raises(OSError):
         export_model(inst, Goal(), tmp_path / "m.mps", "mps")
@@ -406,5 +405,5 @@ def test_failing_export_leaves_no_file(tmp_path, monkeypatch) -> None:
 def test_engine_registry_lists_three_backends() -> None:
     assert set(ENGINES) == set(BACKENDS)
     for name in BACKENDS:
-        b = get_backend(name)
-        assert b.exact and b.max_kept and "subset_sum" in b.kinds
+        b = get_backend(name, "subset_sum")
+        assert b.exact and {"min_error", "sparsest", "max_kept", "warm_start"} <= b.capabilities

@@ -14,8 +14,8 @@ from exactprune.instances import generate_neuron_pruning, generate_weight_prunin
 from exactprune.solvers import list_backends, solve
 from exactprune.solvers.pruning.bracket import certify_bracket
 
-ENGINES = [b.name for b in list_backends(only_available=True)
-           if "neuron_pruning" in b.kinds and b.exact and b.name != "bruteforce"]
+ENGINES = [b.name for b in list_backends("neuron_pruning", only_available=True)
+           if b.exact and b.name != "bruteforce"]
 
 
 def _instance(seed: int, kind: str, act: str, norm: str):
@@ -165,5 +165,5 @@ def test_sparsest_is_refused_for_pruning(solver: str) -> None:
     from exactprune.instances import InputError
 
     inst = generate_neuron_pruning(d=2, width=4, points=8, seed=0)
-    with pytest.raises(InputError, match="min_error objective only"):
+    with pytest.raises(InputError, match="does not support sparsest"):
         solve(inst, solver, objective="sparsest", eps=0.1)

@@ -54,16 +54,17 @@ def run(inst, solver, seed=0, **kw):
 
 
 def test_registered_with_their_kinds() -> None:
-    names = set(backend_names())
-    for name in [*GENERAL, "ticket"]:
-        assert name in names
-        b = get_backend(name)
-        assert not b.exact and b.max_kept
-    for name in GENERAL:
-        assert get_backend(name).kinds == {"neuron_pruning", "weight_pruning"}
-    assert get_backend("ticket").kinds == {"weight_pruning"}
-    # the subset-sum heuristics keep their names
-    assert get_backend("local_search").kinds == {"subset_sum"}
+    for kind in ("neuron_pruning", "weight_pruning"):
+        names = set(backend_names(kind))
+        for name in GENERAL:
+            assert name in names
+            b = get_backend(name, kind)
+            assert not b.exact and b.supports("max_kept") and b.kind == kind
+    assert "ticket" in backend_names("weight_pruning")
+    assert "ticket" not in backend_names("neuron_pruning")
+    # the subset-sum heuristics keep their names, for their kind only
+    assert "local_search" in backend_names("subset_sum")
+    assert "local_search" not in backend_names("neuron_pruning")
 
 
 @pytest.mark.parametrize("kind", ["neuron_pruning", "weight_pruning"])
@@ -223,7 +224,7 @@ def test_vectorised_model_matches_evaluate(kind: str, act: str, norm: str) -> No
     """White-box: the heuristics' fast errors and flip deltas agree with instance.evaluate."""
     gen = generate_neuron_pruning if kind == "neuron_pruning" else generate_weight_pruning
     inst = gen(3, 7, 30, seed=8, output_activation=act, norm=norm, domain="cube")
-    model = ph._Model(inst)
+    model = ph._ResidualModel(inst)
     rng = np.random.default_rng(0)
     for _ in range(5):
         flat = rng.random(model.M) < 0.5

@@ -10,8 +10,8 @@ from conftest import awkward_instance, fraction_oracle, random_instance
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from exactprune.formulations.scaling import integer_scaling
 from exactprune.instances import InputError, SubsetSumInstance
+from exactprune.instances.scaling import integer_scaling
 from exactprune.solvers import solve
 
 

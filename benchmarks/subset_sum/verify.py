@@ -12,7 +12,7 @@ exactly (not by sampling):
   near the ends, and a gap whose midpoint lies outside [A, B] matters only through the ends.
 
 Exactness: the values, the target and the interval ends are scaled once to int64 by a power of
-two (`exactprune.formulations.scaling.integer_scaling`, with 60 bits so that a sum of two subset
+two (`exactprune.instances.scaling.integer_scaling`, with 60 bits so that a sum of two subset
 sums cannot overflow). For float64 draws the scaling is lossless (Uniform[-1,1] draws are
 multiples of 2^-53), so every sum, gap and distance is an exact integer and the reported floats
 are the exact values correctly rounded. If a scaling is ever lossy, the record says so
@@ -48,9 +48,9 @@ import numpy as np
 
 from exactprune.benchmarks import fits as fitlib
 from exactprune.benchmarks import plots
-from exactprune.formulations.scaling import integer_scaling
 from exactprune.instances import io as instance_io
 from exactprune.instances.errors import InputError
+from exactprune.instances.scaling import integer_scaling
 
 MAX_N = 26  # 2^26 int64 sums = 512 MB per array; beyond that, exhaustive enumeration is out
 SCALING_BITS = 60  # |every sum| < 2^60, so s_i + s_{i+1} fits in int64

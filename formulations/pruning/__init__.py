@@ -1,2 +1,31 @@
-"""Pruning models: column selection (neuron pruning; weight pruning by a dictionary of input
-sub-masks) and the big-M weight-pruning model."""
+"""Pruning models: column selection (neuron pruning: one column per unit; weight pruning: a
+dictionary of input sub-masks per unit) and the big-M weight-pruning model, on all points."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from exactprune.formulations.base import BuiltModel, Formulation
+from exactprune.formulations.pruning.bigm import bigm_model
+from exactprune.formulations.pruning.selection import build_selection, selection_model
+
+
+def _selection(instance: Any, goal: Any = None) -> BuiltModel:
+    return selection_model(build_selection(instance))
+
+
+def _bigm(instance: Any, goal: Any = None) -> BuiltModel:
+    return bigm_model(instance)
+
+
+FORMULATIONS = (
+    Formulation("selection", "neuron_pruning",
+                "one binary per hidden unit; the error rows of formulations/pruning/error_rows",
+                _selection),
+    Formulation("dictionary", "weight_pruning",
+                "one binary per non-empty input sub-mask of each unit (d <= 10), at most one "
+                "per unit: no big-M with an identity output", _selection),
+    Formulation("bigm", "weight_pruning",
+                "one binary per weight, relu of each unit and point by big-M from exact bounds",
+                _bigm),
+)

@@ -21,13 +21,23 @@ from typing import Any
 
 import numpy as np
 
+from exactprune.formulations.base import BuiltModel, mask_values
 from exactprune.formulations.linear import MilpModel
-from exactprune.formulations.pruning.selection import ModelBuilder, add_error_rows, point_subset
+from exactprune.formulations.pruning.error_rows import (
+    ModelBuilder,
+    add_error_rows,
+    h_values,
+    point_subset,
+)
 from exactprune.instances.errors import InputError
 
 
-def bigm_milp(instance: Any, points: Any = None, t_max: float | None = None) -> MilpModel:
-    """The big-M MILP of a weight_pruning instance on the point indices `points`."""
+def bigm_model(instance: Any, points: Any = None, t_max: float | None = None) -> BuiltModel:
+    """The big-M MILP of a weight_pruning instance on the point indices `points`, with its maps.
+
+    `start(mask)` sets M to the mask, u_ik = relu(a_ik) and δ_ik = [a_ik > 0] from the masked
+    pre-activations, then every error variable; `mask(values)` reads M (n×d).
+    """
     if instance.kind != "weight_pruning":
         raise InputError("the bigm formulation is for weight_pruning instances")
     if instance.norm not in ("linf", "l1"):
@@ -39,6 +49,7 @@ def bigm_milp(instance: Any, points: Any = None, t_max: float | None = None) -> 
     f = instance.target_values()[P]
     b = ModelBuilder()
     mask_vars = [b.var(f"M_{i}_{j}", 0.0, 1.0, True) for i in range(n) for j in range(d)]
+    units: list[tuple[int, int, int, int]] = []  # (u, delta, unit i, point k)
     hmin = np.zeros(len(P))
     hmax = np.zeros(len(P))
     h_rows = []
@@ -65,11 +76,31 @@ def bigm_milp(instance: Any, points: Any = None, t_max: float | None = None) -> 
                 b.row([u, *a_idx, delta], [1.0, *[-c for c in a_coef], -float(amin[i])],
                       -np.inf, -float(amin[i]), f"relu_le_{i}_{k}")
                 b.row([u, delta], [1.0, -float(amax[i])], -np.inf, 0.0, f"relu_on_{i}_{k}")
+                units.append((u, delta, i, int(k)))
                 idx.append(u)
                 coef.append(float(v[i]))
             contrib = float(v[i]) * float(amax[i])
             hmin[a] += min(0.0, contrib)
             hmax[a] += max(0.0, contrib)
         h_rows.append((idx, coef))
-    add_error_rows(b, P, h_rows, f, hmin, hmax, net.output_activation, instance.norm, t_max)
-    return b.model(mask_vars, "weight_pruning_bigm", mask_shape=(n, d))
+    part = add_error_rows(b, P, h_rows, f, hmin, hmax, net.output_activation, instance.norm,
+                          t_max)
+    model = b.model(mask_vars, "weight_pruning_bigm", mask_shape=(n, d))
+
+    def start(mask: Any) -> np.ndarray:
+        m = instance.check_mask(mask)
+        values = np.zeros(model.n_vars)
+        values[mask_vars] = mask_values(m)
+        for u, delta, i, k in units:
+            pre = float(np.dot(W[i] * m[i], X[k]))
+            values[u] = max(0.0, pre)
+            values[delta] = 1.0 if pre > 0 else 0.0
+        part.values(h_values(h_rows, values), model.lower, model.upper, values)
+        return values
+
+    return BuiltModel(model, start, model.mask_from_values)
+
+
+def bigm_milp(instance: Any, points: Any = None, t_max: float | None = None) -> MilpModel:
+    """The MilpModel of `bigm_model` (without the maps)."""
+    return bigm_model(instance, points, t_max).model

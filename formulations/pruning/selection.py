@@ -14,23 +14,9 @@ where C[k, c] is what column c contributes at point k:
   on the points, or repeat a smaller subset of the same unit, are dropped (they never help).
 The prediction is g_k = act_out(h_k) and the target f_k; the error is the norm of g − f.
 
-MILP (`selection_milp`), over a subset P of the points:
-  linf:  min t,  t ∈ [0, t_max]
-    identity output:   −t <= h_k − f_k <= t                       (k ∈ P)
-    relu output:       h_k − f_k <= t  and  −f_k <= t              (relu(h) − f <= t; relu is
-                                                                    convex, so no binary)
-                       f_k − relu(h_k) <= t is needed only where f_k > 0:
-                         if f_k > t_max: h_k >= f_k − t            (any solution with t <= t_max
-                                                                    must make relu(h_k) = h_k)
-                         else, binary z_k:  h_k >= f_k − t − M_k·(1 − z_k),  t >= f_k·(1 − z_k)
-                         with M_k = f_k − hmin_k, hmin_k = Σ_groups min(0, min_c C[k, c]) the
-                         exact lower bound of h_k over all choices (interval arithmetic, no
-                         made-up constants).
-  l1 (mean abs error): min (1/|P|)·Σ s_k with s_k >= |g_k − f_k| written the same way:
-    identity: s_k >= ±(h_k − f_k); relu: s_k >= h_k − f_k, s_k >= −f_k, and where f_k > 0
-    s_k >= f_k − r_k with r_k <= relu(h_k) encoded as r_k <= h_k + L_k·(1 − z_k),
-    r_k <= U_k·z_k, r_k >= 0 (L_k = −hmin_k, U_k = hmax_k).
-  groups: Σ_{c∈G} y_c <= 1 for every group with more than one column.
+MILP (`selection_model`), over a subset P of the points: variables y_c (the column choice)
+and the error part of formulations/pruning/error_rows.py (h_k = Σ_c C[k, c]·y_c is a linear row);
+groups: Σ_{c∈G} y_c <= 1 for every group with more than one column.
 t_max is a known upper bound on the optimum (the error of an incumbent): it only removes
 solutions worse than the incumbent, so the optimum is unchanged.
 The optimum over a subset P of the points is a lower bound on the optimum over all points
@@ -45,8 +31,16 @@ from typing import Any
 
 import numpy as np
 
+from exactprune.formulations.base import BuiltModel
 from exactprune.formulations.linear import INF, MilpModel
+from exactprune.formulations.pruning.error_rows import (
+    ModelBuilder,
+    add_error_rows,
+    h_values,
+    point_subset,
+)
 from exactprune.instances.errors import InputError
+from exactprune.instances.pruning.evaluate import reduce_errors
 
 MAX_DICTIONARY_D = 10
 
@@ -133,8 +127,8 @@ class Selection:
         return np.abs(self.predictions(y) - self.target)
 
     def error(self, y: np.ndarray) -> float:
-        e = self.errors(y)
-        return float(e.max()) if self.norm == "linf" else float(e.mean())
+        """The norm of `errors(y)` (the instance's `evaluate` is the reported number)."""
+        return float(reduce_errors(self.errors(y), self.norm))
 
 
 def _relu(z: np.ndarray) -> np.ndarray:
@@ -191,105 +185,14 @@ def build_selection(instance: Any, formulation: str = "dictionary") -> Selection
                      instance.norm, instance.kind, n, d, subset_column)
 
 
-class ModelBuilder:
-    """Accumulates variables and rows for `MilpModel.from_rows`."""
+def selection_model(sel: Selection, points: Any = None,
+                    t_max: float | None = None) -> BuiltModel:
+    """The MILP of `sel` restricted to the point indices `points` (default: all), with its maps.
 
-    def __init__(self) -> None:
-        self.names: list[str] = []
-        self.lower: list[float] = []
-        self.upper: list[float] = []
-        self.integer: list[bool] = []
-        self.cost: list[float] = []
-        self.rows: list[tuple[list[int], list[float], float, float, str]] = []
-
-    def var(self, name: str, lo: float, hi: float, is_int: bool, cost: float = 0.0) -> int:
-        self.names.append(name)
-        self.lower.append(lo)
-        self.upper.append(hi)
-        self.integer.append(is_int)
-        self.cost.append(cost)
-        return len(self.names) - 1
-
-    def row(self, idx: list[int], coef: list[float], lo: float, hi: float, name: str) -> None:
-        self.rows.append((idx, coef, lo, hi, name))
-
-    def model(self, mask_variables: list[int], name: str,
-              mask_shape: tuple[int, ...] | None = None) -> MilpModel:
-        return MilpModel.from_rows(self.names, self.lower, self.upper, self.integer, self.cost,
-                                   self.rows, mask_variables=mask_variables, name=name,
-                                   mask_shape=mask_shape)
-
-
-def error_cap(f: np.ndarray, hmin: np.ndarray, hmax: np.ndarray, relu: bool) -> float:
-    """An upper bound on |g_k − f_k| over every choice and point (for variable bounds)."""
-    if relu:
-        cap = np.maximum(np.abs(np.maximum(hmax, 0.0) - f), np.abs(f))
-    else:
-        cap = np.maximum(np.abs(hmax - f), np.abs(hmin - f))
-    return float(np.max(cap)) * (1 + 1e-12) + 1e-300
-
-
-def add_error_rows(b: ModelBuilder, points: np.ndarray, h_rows: list[tuple[list[int],
-                   list[float]]], f: np.ndarray, hmin: np.ndarray, hmax: np.ndarray,
-                   output_activation: str, norm: str, t_max: float | None) -> None:
-    """The error part of the model, given h_k as linear rows (see the module docstring).
-
-    points: the point indices (for names); h_rows[a] = (variable indices, coefficients) of h at
-    points[a]; f, hmin, hmax: target and exact bounds of h at those points.
-    """
-    relu = output_activation == "relu"
-    err_cap = error_cap(f, hmin, hmax, relu)
-    if norm == "linf":
-        cap = err_cap if t_max is None else min(err_cap, float(t_max))
-        neg = float(np.max(-f)) if relu and np.any(f < 0) else 0.0
-        t = b.var("t", min(neg, cap), cap, False, 1.0)  # relu(h) − f >= −f
-        for a, k in enumerate(points):
-            idx, coef = h_rows[a]
-            fk = float(f[a])
-            b.row(idx + [t], coef + [-1.0], -INF, fk, f"up_{k}")
-            if not relu:
-                b.row(idx + [t], coef + [1.0], fk, INF, f"down_{k}")
-            elif fk > cap:
-                b.row(idx + [t], coef + [1.0], fk, INF, f"down_{k}")
-            elif fk > 0.0:
-                z = b.var(f"z_{k}", 0.0, 1.0, True)
-                big_m = fk - float(hmin[a])
-                # h + t − M·(1 − z) >= f   <=>   h + t + M·z >= f + M
-                b.row(idx + [t, z], coef + [1.0, big_m], fk + big_m, INF, f"down_{k}")
-                b.row([t, z], [1.0, fk], fk, INF, f"off_{k}")  # t >= f·(1 − z)
-        return
-    w = 1.0 / len(points)
-    for a, k in enumerate(points):
-        idx, coef = h_rows[a]
-        fk = float(f[a])
-        s = b.var(f"s_{k}", max(0.0, -fk) if relu else 0.0, err_cap, False, w)
-        b.row(idx + [s], coef + [-1.0], -INF, fk, f"up_{k}")
-        if not relu:
-            b.row(idx + [s], coef + [1.0], fk, INF, f"down_{k}")
-            continue
-        if fk <= 0.0:
-            continue
-        big_l, big_u = max(0.0, -float(hmin[a])), max(0.0, float(hmax[a]))
-        r = b.var(f"r_{k}", 0.0, big_u, False)
-        z = b.var(f"z_{k}", 0.0, 1.0, True)
-        b.row([s, r], [1.0, 1.0], fk, INF, f"down_{k}")  # s >= f − r
-        # r <= h + L·(1 − z)   <=>   r − h + L·z <= L
-        b.row([r, *idx, z], [1.0, *[-c for c in coef], big_l], -INF, big_l, f"relu_lo_{k}")
-        b.row([r, z], [1.0, -big_u], -INF, 0.0, f"relu_on_{k}")  # r <= U·z
-
-
-def point_subset(n_points: int, points: Any) -> np.ndarray:
-    P = np.arange(n_points) if points is None else np.asarray(sorted(set(points)), dtype=int)
-    if P.size == 0:
-        raise InputError("a pruning MILP needs at least one point")
-    return P
-
-
-def selection_milp(sel: Selection, points: Any = None, t_max: float | None = None) -> MilpModel:
-    """The MILP of `sel` restricted to the point indices `points` (default: all).
-
-    Variables: y_0..y_{N−1} (mask_variables, in column order), then t (linf) or s_k (l1),
-    then z_k / r_k where the relu output needs them. See the module docstring.
+    Variables: y_0..y_{N−1} (mask_variables, in column order), then t (linf) or s_k (l1), then
+    z_k / r_k where the relu output needs them. `start(mask)` sets y to the mask's column choice
+    and every error variable from the mask's h; `mask(values)` maps the chosen columns back to the
+    instance's keep-mask.
     """
     P = point_subset(sel.n_points, points)
     N = sel.n_columns
@@ -302,12 +205,28 @@ def selection_milp(sel: Selection, points: Any = None, t_max: float | None = Non
     for a in range(len(P)):
         nz = np.flatnonzero(C[a] != 0.0)
         h_rows.append((nz.tolist(), C[a, nz].tolist()))
-    add_error_rows(b, P, h_rows, sel.target[P], hmin[P], hmax[P], sel.output_activation,
-                   sel.norm, t_max)
+    part = add_error_rows(b, P, h_rows, sel.target[P], hmin[P], hmax[P], sel.output_activation,
+                          sel.norm, t_max)
     order = np.argsort(sel.group, kind="stable")
     g_sorted = sel.group[order]
     for g in np.unique(g_sorted):
         members = order[g_sorted == g]
         if len(members) > 1:
             b.row(members.tolist(), [1.0] * len(members), -INF, 1.0, f"unit_{g}")
-    return b.model(list(range(N)), f"{sel.kind}_selection")
+    model = b.model(list(range(N)), f"{sel.kind}_selection")
+
+    def start(mask: Any) -> np.ndarray:
+        values = np.zeros(model.n_vars)
+        values[:N] = sel.choice_from_mask(mask)
+        part.values(h_values(h_rows, values), model.lower, model.upper, values)
+        return values
+
+    def to_mask(values: Any) -> np.ndarray:
+        return sel.mask_from_choice(np.asarray(values, dtype=np.float64)[:N] > 0.5)
+
+    return BuiltModel(model, start, to_mask)
+
+
+def selection_milp(sel: Selection, points: Any = None, t_max: float | None = None) -> MilpModel:
+    """The MilpModel of `selection_model` (without the maps)."""
+    return selection_model(sel, points, t_max).model

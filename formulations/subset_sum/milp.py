@@ -2,8 +2,8 @@
 
 min_error goal (optionally with a budget k = max_kept):
     variables  m_i ∈ {0,1} (i = 0..n−1, the keep-mask; names m_0..m_{n−1}),
-               e ∈ [0, U] continuous (the error; U = 1 + 2(Σ|x_i| + |z|), never binding,
-               even after the 12-digit rounding of an LP file)
+               e ∈ [0, U] continuous (the error, variable name "err"; U = 1 + 2(Σ|x_i| + |z|),
+               never binding)
     minimise   e
     rows       over:   Σ x_i m_i − e <= z        (e >= Σ x_i m_i − z)
                under:  Σ x_i m_i + e >= z        (e >= z − Σ x_i m_i)
@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from exactprune.formulations.base import BuiltModel
 from exactprune.formulations.linear import (
     INF,
     GoalLike,
@@ -36,7 +37,7 @@ from exactprune.formulations.linear import (
     tolerance_slack,
 )
 from exactprune.instances.errors import InputError
-from exactprune.instances.subset_sum import SubsetSumInstance
+from exactprune.instances.subset_sum.instance import SubsetSumInstance
 
 
 def _objective_name(goal: GoalLike | None) -> str:
@@ -57,7 +58,8 @@ def error_upper_bound(instance: SubsetSumInstance) -> float:
 def subset_sum_model(instance: SubsetSumInstance, goal: GoalLike | None = None) -> MilpModel:
     """The MILP of `instance` for `goal` (min_error, optionally max_kept; or sparsest with eps).
 
-    Variable order: m_0..m_{n−1} (the mask, `mask_variables`), then e for min_error.
+    Variable order: m_0..m_{n−1} (the mask, `mask_variables`), then err for min_error (a
+    variable named `e` would read as an exponent in LP files).
     """
     n = instance.n
     x = [float(v) for v in instance.values]
@@ -93,7 +95,7 @@ def subset_sum_model(instance: SubsetSumInstance, goal: GoalLike | None = None) 
     objective_coef = np.zeros(n + 1)
     objective_coef[e] = 1.0
     return MilpModel.from_rows(
-        var_names=[*names, "e"],
+        var_names=[*names, "err"],
         lower=np.zeros(n + 1),
         upper=np.array([*([1.0] * n), error_upper_bound(instance)]),
         integer=np.array([True] * n + [False]),
@@ -150,3 +152,11 @@ def subset_sum_start_values(
         return m
     err = math.nextafter(float(instance.evaluate(m.astype(bool))), INF)
     return np.array([*m.tolist(), err])
+
+
+def build_subset_sum(instance: SubsetSumInstance, goal: GoalLike | None = None) -> BuiltModel:
+    """The model with its mask maps: `start` is `subset_sum_start_values` (every variable),
+    `mask` reads m_0..m_{n−1}."""
+    model = subset_sum_model(instance, goal)
+    return BuiltModel(model, start=lambda mask: subset_sum_start_values(instance, goal, mask),
+                      mask=model.mask_from_values)

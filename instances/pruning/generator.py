@@ -18,12 +18,14 @@ and the seed are recorded under the instance's "generator".
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from exactprune.instances.errors import InputError
 from exactprune.instances.network import ACTIVATIONS, TwoLayerNet, float_array
+from exactprune.instances.params import param
 from exactprune.instances.pruning.instance import (
     DOMAINS,
     NORMS,
@@ -38,6 +40,28 @@ OUTPUT_DISTS: tuple[str, ...] = ("uniform", "normal")
 """Output weight distributions: Uniform[-1, 1], Normal(0, 1)."""
 
 GENERATOR_NAME = "two_layer_relu_random"
+
+
+@dataclass(frozen=True, kw_only=True)
+class PruningParams:
+    """Parameters of `generate_neuron_pruning` / `generate_weight_pruning` (the CLI's
+    ``generate neuron-pruning|weight-pruning`` flags, sweep keys); points is a count here."""
+
+    d: int = param(help="input dimension", minimum=1)
+    width: int = param(help="hidden units n of the network to prune", minimum=1)
+    points: int = param(help="number K of points the error is measured on", minimum=1)
+    seed: int = param(0, help="random seed", minimum=0)
+    domain: str = param("sphere", help="where the points lie", choices=DOMAINS)
+    weight_dist: str = param("normal", choices=WEIGHT_DISTS,
+                             help="first-layer weights: Normal(0,1) or Uniform[-1,1]")
+    output_dist: str = param("uniform", choices=OUTPUT_DISTS,
+                             help="output weights: Uniform[-1,1] or Normal(0,1)")
+    output_activation: str = param("identity", choices=ACTIVATIONS,
+                                   help="activation of the pruned network's output")
+    target_weights: tuple[float, ...] | None = param(
+        None, help="target neuron weights w* (normalised; comma-separated)")
+    target_angle: float | None = param(None, help="d = 2: target relu(cos(a) x1 + sin(a) x2)")
+    norm: str = param("linf", choices=NORMS, help="error norm over the points")
 
 
 def _pos_int(val: Any, name: str) -> int:

@@ -38,8 +38,8 @@ import numpy as np
 
 from exactprune.instances.errors import InputError
 from exactprune.instances.header import FORMAT, VERSION
-from exactprune.instances.io import register_kind
 from exactprune.instances.network import UNIT_ROUNDOFF, TwoLayerNet, float_array
+from exactprune.instances.pruning.evaluate import batch_outputs, exact_norm, reduce_errors
 from exactprune.instances.pruning.graph import MaskSummary, canonicalize
 
 NORMS: tuple[str, ...] = ("linf", "l1", "l2")
@@ -202,17 +202,25 @@ class _PruningInstance:
 
         Sums use math.fsum (correctly rounded), so only the residuals carry rounding error.
         """
-        a = np.abs(np.asarray(r, dtype=np.float64))
-        if self.norm == "linf":
-            return float(a.max())
-        if self.norm == "l1":
-            return math.fsum(a.tolist()) / a.shape[0]
-        return math.sqrt(math.fsum((a * a).tolist()) / a.shape[0])
+        return exact_norm(r, self.norm)
 
     def evaluate(self, mask: Any) -> float:
         """The error of `mask`: the norm of g_mask(points) − f(points), float64, from the mask
         alone (see `evaluation_tolerance` for how far it can be from the exact value)."""
         return self.error_of_residuals(self.residuals(mask))
+
+    def errors(self, masks: Any) -> np.ndarray:
+        """Errors of a batch of masks (B, *mask_shape), shape (B,), float64, vectorised: for
+        search. Each is within `evaluation_tolerance()` plus K·u·error of `evaluate` (numpy
+        sums instead of fsum); results report `evaluate`."""
+        m = np.asarray(masks)
+        if m.shape[1:] != tuple(self.mask_shape):
+            raise InputError(f"masks must have shape (B, {', '.join(map(str, self.mask_shape))})"
+                             f", got {m.shape}")
+        net = self.network
+        g = batch_outputs(net.hidden_weights, net.output_weights, net.output_activation,
+                          self.points, m, self.kind)
+        return reduce_errors(np.abs(g - self.target_values()), self.norm, axis=1)
 
     def evaluation_tolerance(self) -> float:
         """An upper bound on |evaluate(mask) − exact error| valid for every mask.
@@ -289,7 +297,6 @@ class _PruningInstance:
                    norm=self.norm, domain=self.domain, generator=self.generator)
 
 
-@register_kind
 @dataclass(frozen=True, eq=False)
 class NeuronPruningInstance(_PruningInstance):
     """Neuron pruning: keep a subset of the n hidden units (mask shape (n,), bool).
@@ -333,7 +340,6 @@ class NeuronPruningInstance(_PruningInstance):
         return self._same_data(WeightPruningInstance)
 
 
-@register_kind
 @dataclass(frozen=True, eq=False)
 class WeightPruningInstance(_PruningInstance):
     """Weight pruning: keep a subset of the n×d first-layer weights (mask shape (n, d), bool).

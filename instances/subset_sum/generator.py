@@ -1,11 +1,25 @@
-"""Seeded random instance generators."""
+"""Seeded random subset-sum instances, and their parameters."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 
 from exactprune.instances.errors import InputError
+from exactprune.instances.params import param
 from exactprune.instances.subset_sum.instance import SubsetSumInstance
+
+
+@dataclass(frozen=True, kw_only=True)
+class SubsetSumParams:
+    """Parameters of `generate_subset_sum` (the CLI's ``generate subset-sum`` flags, sweep keys)."""
+
+    n: int = param(help="number of values", minimum=1)
+    seed: int = param(0, help="random seed", minimum=0)
+    low: float = param(-1.0, help="values ~ Uniform[low, high]")
+    high: float = param(1.0, help="values ~ Uniform[low, high]")
+    target: float | None = param(None, help="the target (default: drawn from Uniform[low, high])")
 
 
 def generate_subset_sum(

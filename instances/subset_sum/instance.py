@@ -7,6 +7,7 @@ rounding whatever n is; `exact_error` returns the exact `Fraction` for certifica
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -16,6 +17,7 @@ import numpy as np
 
 from exactprune.instances.errors import InputError
 from exactprune.instances.header import FORMAT, VERSION
+from exactprune.instances.scaling import IntegerScaling, integer_scaling
 
 
 def _finite_float_array(raw: Any, name: str) -> np.ndarray:
@@ -77,6 +79,15 @@ class SubsetSumInstance:
         """Number of binary decisions."""
         return self.n
 
+    @property
+    def mask_shape(self) -> tuple[int, ...]:
+        """(n,)."""
+        return (self.n,)
+
+    def full_mask(self) -> np.ndarray:
+        """The mask keeping every value."""
+        return np.ones(self.n, dtype=bool)
+
     def validate(self) -> None:
         """Raise InputError unless the instance is well formed (non-empty, finite)."""
         if self.values.shape[0] == 0:
@@ -105,6 +116,28 @@ class SubsetSumInstance:
         """The error |x·m − z| of `mask`, correctly rounded to float64 (via math.fsum)."""
         m = self.check_mask(mask)
         return abs(math.fsum([*self.values[m].tolist(), -self.target]))
+
+    @functools.cached_property
+    def scaling(self) -> IntegerScaling:
+        """The values and target as integers X = x·2^p (lossless when the data allow it)."""
+        return integer_scaling(self.values, self.target)
+
+    def errors(self, masks: Any) -> np.ndarray:
+        """Errors of a batch of masks (B, n), shape (B,): each exactly `evaluate(mask)`.
+
+        With a lossless integer scaling (float data within 62 bits of range, e.g. any
+        Uniform[-1, 1] draw) the sums are exact int64 sums and each error is rounded once to
+        float64, which is what `evaluate` returns; otherwise each mask goes through `evaluate`.
+        """
+        m = np.asarray(masks)
+        if m.ndim != 2 or m.shape[1] != self.n:
+            raise InputError(f"masks must have shape (B, {self.n}), got {m.shape}")
+        m = m.astype(bool)
+        sc = self.scaling
+        if not sc.lossless:
+            return np.array([self.evaluate(row) for row in m])
+        units = np.abs(m.astype(np.int64) @ sc.values - np.int64(sc.target))
+        return np.ldexp(units.astype(np.float64), -sc.exponent)
 
     def kept(self, mask: Any) -> int:
         """Number of kept values."""

@@ -1,69 +1,144 @@
-"""Registers the neuron/weight pruning methods, reusing the backend names of subset-sum.
+"""Neuron- and weight-pruning backends: exact engines on the selection model, the exhaustive
+oracle, and heuristics (magnitude, greedy, local search, random, Pensia's ticket).
 
-`highs`, `cbc`, `scip` and `cpsat` solve pruning instances through the lazy-point selection
-loop of `solvers.pruning_exact`; `bruteforce` enumerates every mask (`pruning_bruteforce`).
-A backend that already serves subset-sum keeps doing so: its run function dispatches on the
-instance's kind.
+`BACKENDS` holds one `Backend` per (kind, solver) pair for both pruning kinds; `choose_auto` is
+what ``--solver auto`` means; `certify` is what ``exactprune certify`` reports: the mask's error
+bracket over the whole domain (solvers/pruning/bracket.py).
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
 from functools import partial
 from typing import Any
 
-from exactprune.instances.errors import InputError
-from exactprune.solvers.pruning import (
-    cpsat,  # noqa: F401  (registers the cpsat subset solver)
-    heuristics,  # noqa: F401  (registers the heuristics)
+from exactprune.instances.params import Param
+from exactprune.solvers.cpsat_engine import cpsat_available, cpsat_version
+from exactprune.solvers.milp_engines import ENGINES
+from exactprune.solvers.pruning import bruteforce, exact, heuristics
+from exactprune.solvers.registry import Backend, capabilities, get_backend
+from exactprune.solvers.result import Goal
+
+NEURON = "neuron_pruning"
+WEIGHT = "weight_pruning"
+KINDS = (NEURON, WEIGHT)
+
+_EXACT_OPTIONS = (
+    Param("lazy", "bool", False, "lazy point generation (linf only; measured slower)"),
+    Param("initial_points", "int", exact.INITIAL_POINTS, "lazy: points in the first round",
+          minimum=1),
 )
-from exactprune.solvers.pruning.bruteforce import run_pruning_bruteforce
-from exactprune.solvers.pruning.exact import run_pruning_exact
-from exactprune.solvers.registry import (
-    Backend,
-    RunFn,
-    get_backend,
-    register,
-    register_auto_rule,
+_FORMULATION = Param("formulation", "str", "dictionary",
+                     "dictionary of input sub-masks (d <= 10) or big-M over the weights",
+                     choices=("dictionary", "bigm"))
+_ENGINE_DESCRIPTIONS = {
+    "cbc": "selection MILP with CBC (PuLP), certified against its tolerances",
+    "highs": "selection MILP with HiGHS (highspy), certified against its tolerances",
+    "scip": "selection MILP with SCIP (OR-Tools), certified against its tolerances",
+    "cpsat": "selection model with CP-SAT on scaled integers (exact relu), certified",
+}
+_ENGINE_CAPS = capabilities(warm_start=True, threads=True)
+_HEURISTIC_CAPS = capabilities(max_kept=True)
+_WARM_HEURISTIC_CAPS = capabilities(max_kept=True, warm_start=True)
+
+
+def _numpy_version() -> str:
+    import numpy
+
+    return f"numpy {numpy.__version__}"
+
+
+def _bruteforce_refuse(instance: Any, goal: Goal) -> str | None:
+    if instance.mask_size > bruteforce.MAX_BITS:
+        return (f"it enumerates 2^{instance.mask_size} masks: above its limit of "
+                f"2^{bruteforce.MAX_BITS} (mask size {instance.mask_size})")
+    return None
+
+
+def _engines(kind: str) -> list[Backend]:
+    out = []
+    for name, engine in [*ENGINES.items(), ("cpsat", None)]:
+        options = _EXACT_OPTIONS
+        if kind == WEIGHT and name != "cpsat":
+            options = (_FORMULATION, *options)
+        out.append(Backend(
+            name, kind, _ENGINE_DESCRIPTIONS[name], exact=True,
+            run=partial(exact.run_pruning_exact, name), capabilities=_ENGINE_CAPS,
+            options=options,
+            available=cpsat_available if engine is None else engine.available,
+            version=cpsat_version if engine is None else engine.version))
+    return out
+
+
+_LOCAL_SEARCH_OPTIONS = (
+    Param("restarts", "int", 20, "seeded random starts after the greedy and warm starts",
+          minimum=0),
+    Param("kicks", "int", 20, "perturbations from each start's local optimum", minimum=0),
+    Param("lns_rounds", "int", 100, "exact re-optimisations of lns_size entries", minimum=0),
+    Param("lns_size", "int", 12, "entries re-optimised exactly per round (2^size assignments)",
+          minimum=1, maximum=heuristics.MAX_LNS_SIZE),
 )
-from exactprune.solvers.result import Goal, Objective, RawSolution, SolveOptions
-
-PRUNING_KINDS = ("neuron_pruning", "weight_pruning")
 
 
-def _dispatch(runs: dict[str, RunFn]) -> RunFn:
-    def run(instance: Any, goal: Goal, opts: SolveOptions) -> RawSolution:
-        if instance.kind in PRUNING_KINDS and goal.objective is not Objective.MIN_ERROR:
-            raise InputError(f"{instance.kind} supports the min_error objective only")
-        return runs[instance.kind](instance, goal, opts)
+def _heuristics(kind: str) -> list[Backend]:
+    out = [
+        Backend("magnitude", kind, "heuristic: magnitude pruning, best prefix (option k: top k)",
+                exact=False, run=heuristics.run_magnitude, capabilities=_HEURISTIC_CAPS,
+                options=(Param("k", "int", None, "keep exactly the top k instead of the best "
+                               "prefix", minimum=0, optional=True),)),
+        Backend("greedy_forward", kind, "heuristic: greedy forward selection of units / weights",
+                exact=False, run=heuristics.run_greedy_forward,
+                capabilities=_WARM_HEURISTIC_CAPS),
+        Backend("greedy_backward", kind,
+                "heuristic: greedy backward elimination from the full net", exact=False,
+                run=heuristics.run_greedy_backward, capabilities=_WARM_HEURISTIC_CAPS),
+        Backend("prune_local_search", kind,
+                "heuristic: iterated local search (flip/pair moves, restarts, kicks) + exact LNS",
+                exact=False, run=heuristics.run_local_search, capabilities=_WARM_HEURISTIC_CAPS,
+                options=_LOCAL_SEARCH_OPTIONS),
+        Backend("random_search", kind, "heuristic: best of seeded random masks", exact=False,
+                run=heuristics.run_random_search, capabilities=_WARM_HEURISTIC_CAPS,
+                options=(Param("samples", "int", 2000, "random masks drawn", minimum=1),)),
+    ]
+    if kind == WEIGHT:
+        out.append(Backend(
+            "ticket", kind, "constructive lottery ticket (Pensia et al.): 2d subset sums, mitm",
+            exact=False, run=heuristics.run_ticket, capabilities=_HEURISTIC_CAPS,
+            options=(Param("assignment", "str", "balanced", "which units serve which input",
+                           choices=("balanced", "mod")),
+                     Param("trials", "int", 20, "assignments tried (balanced)", minimum=1),
+                     Param("max_values", "int", 32, "values per subset-sum problem",
+                           minimum=1))))
+    return out
 
-    return run
+
+BACKENDS: tuple[Backend, ...] = tuple(
+    b for kind in KINDS for b in (
+        *_engines(kind),
+        Backend("bruteforce", kind, "exhaustive oracle over every mask (mask size <= 20)",
+                exact=True, run=bruteforce.run_pruning_bruteforce,
+                capabilities=_HEURISTIC_CAPS, version=_numpy_version,
+                refuse=_bruteforce_refuse),
+        *_heuristics(kind),
+    ))
 
 
-def extend(name: str, run: RunFn, *, max_kept: bool | None = None) -> Backend:
-    """Make backend `name` also solve the pruning kinds with `run`."""
-    old = get_backend(name)
-    runs = {kind: old.run for kind in old.kinds}
-    runs.update({kind: run for kind in PRUNING_KINDS})
-    new = replace(old, kinds=frozenset(runs), run=_dispatch(runs),
-                  max_kept=old.max_kept if max_kept is None else max_kept)
-    return register(new)
-
-
-for _engine in ("highs", "cbc", "scip", "cpsat"):
-    extend(_engine, partial(run_pruning_exact, _engine))
-extend("bruteforce", run_pruning_bruteforce)
-
-
-def _auto(instance: Any, goal: Goal) -> str:
+def choose_auto(instance: Any, goal: Goal) -> str:
     """SCIP on all points was the fastest certifying engine on our pruning benchmarks
     (docs/benchmarks/pruning.md); tiny masks are enumerated."""
     if instance.mask_size <= 12:
         return "bruteforce"
-    return "scip" if get_backend("scip").available() else "highs"
+    return "scip" if get_backend("scip", instance.kind).available() else "highs"
 
 
-for _kind in PRUNING_KINDS:
-    register_auto_rule(_kind, _auto)
+def certify(instance: Any, mask: Any, claimed: dict[str, Any],
+            time_limit: float | None = None) -> dict[str, Any]:
+    """The mask's error bracket over the domain: [proven lower bound on the best sup error,
+    certified sup error of the mask], from the claimed result's bound when it has one."""
+    from exactprune.instances.errors import InputError
+    from exactprune.solvers.pruning.bracket import certify_bracket
 
-__all__ = ["PRUNING_KINDS", "extend", "Backend"]
+    bound = claimed.get("bound") if claimed.get("status") in ("optimal", "feasible",
+                                                               "time_limit") else None
+    if bound is not None and (isinstance(bound, bool) or not isinstance(bound, int | float)):
+        raise InputError("the result's bound must be a number")
+    return {"bracket": certify_bracket(instance, mask, bound, time_limit).to_json()}

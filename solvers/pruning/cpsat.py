@@ -15,21 +15,22 @@ conditioned.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
 from exactprune.formulations.pruning.selection import Selection
-from exactprune.solvers.cpsat_engine import configured_solver
-from exactprune.solvers.pruning.exact import SUBSET_SOLVERS, SubsetOutcome
+from exactprune.solvers.cpsat_engine import capture_log, configured_solver, hint_verdict
+from exactprune.solvers.pruning.exact import PointSetOutcome
 from exactprune.solvers.result import SolveOptions
 
 RANGE_BITS = 40
 
 
-class CpSatSubsetSolver:
-    """Subset solves of a Selection with OR-Tools CP-SAT (see the module docstring)."""
+class CpSatPointSetSolver:
+    """Solves of a Selection on a point set with OR-Tools CP-SAT (see the module docstring)."""
 
-    def __init__(self, engine: str, sel: Selection, opts: SolveOptions) -> None:
+    def __init__(self, sel: Selection, opts: SolveOptions) -> None:
         self.sel, self.opts = sel, opts
         scale_ref = float(np.max(np.abs(sel.columns).sum(axis=1) + np.abs(sel.target)))
         scale_ref = max(scale_ref, 1e-300)
@@ -43,7 +44,7 @@ class CpSatSubsetSolver:
         return math.ldexp(units, -self.exponent)
 
     def solve(self, points: list[int], cap: float, start_y: np.ndarray,
-              time_limit: float | None) -> SubsetOutcome:
+              time_limit: float | None) -> PointSetOutcome:
         from ortools.sat.python import cp_model
 
         sel = self.sel
@@ -54,6 +55,8 @@ class CpSatSubsetSolver:
             if len(members) > 1:
                 model.AddAtMostOne([y[c] for c in members])
         relu = sel.output_activation == "relu"
+        y_start = np.asarray(start_y, dtype=bool)
+        hints: list[tuple[Any, int]] = [(y[c], int(y_start[c])) for c in range(sel.n_columns)]
         cap_units = int(math.ceil(math.ldexp(cap, self.exponent) + self.units_slack)) + 1
         errs = []
         for k in points:
@@ -63,41 +66,50 @@ class CpSatSubsetSolver:
             hi = int(row[row > 0].sum())
             h = model.NewIntVar(lo, hi, f"h_{k}")
             model.Add(h == sum(int(row[c]) * y[c] for c in nz))
+            h_start = int(sum(int(row[c]) for c in nz if y_start[c]))
+            hints.append((h, h_start))
             if relu:
                 g_var = model.NewIntVar(0, max(hi, 0), f"g_{k}")
                 model.AddMaxEquality(g_var, [h, 0])
+                hints.append((g_var, max(h_start, 0)))
             else:
                 g_var = h
             fk = int(self.f[k])
+            g_start = max(h_start, 0) if relu else h_start
             if sel.norm == "linf":
-                errs.append((g_var, fk))
+                errs.append((g_var, fk, abs(g_start - fk)))
             else:
                 e = model.NewIntVar(0, max(abs(hi - fk), abs(lo - fk), abs(fk)), f"e_{k}")
                 model.AddAbsEquality(e, g_var - fk)
-                errs.append((e, fk))
+                hints.append((e, abs(g_start - fk)))
+                errs.append((e, fk, abs(g_start - fk)))
         if sel.norm == "linf":
             t = model.NewIntVar(0, cap_units, "t")
-            for g_var, fk in errs:
+            for g_var, fk, _ in errs:
                 model.Add(g_var - fk <= t)
                 model.Add(fk - g_var <= t)
             model.Minimize(t)
+            hints.append((t, max(e for _, _, e in errs)))
         else:
-            total = sum(e for e, _ in errs)
+            total = sum(e for e, _, _ in errs)
             model.Add(total <= cap_units * len(points))
             model.Minimize(total)
-        for c in range(sel.n_columns):
-            model.AddHint(y[c], bool(start_y[c]))
+        for var, value in hints:
+            model.AddHint(var, value)
         solver = configured_solver(self.opts, time_limit, presolve=True)
+        log = capture_log(solver, self.opts)
         code = solver.Solve(model)
+        start, start_reason = hint_verdict(log)
         n_pts = 1 if sel.norm == "linf" else len(points)
         slack_real = self.to_real(self.units_slack)
         notes = [f"CP-SAT on integers scaled by 2^{self.exponent}; scaling moves the error by "
                  f"at most {slack_real:.3g}"]
         if code == cp_model.MODEL_INVALID:
-            return SubsetOutcome("error", None, None, slack_real,
-                                 notes + [f"model invalid: {model.Validate()}"])
+            return PointSetOutcome("error", None, None, slack_real,
+                                   notes + [f"model invalid: {model.Validate()}"])
         if code == cp_model.INFEASIBLE:
-            return SubsetOutcome("infeasible", None, cap - slack_real, slack_real, notes)
+            return PointSetOutcome("infeasible", None, cap - slack_real, slack_real, notes,
+                                   start, start_reason)
         y_val = None
         if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             y_val = np.array([solver.BooleanValue(v) for v in y], dtype=bool)
@@ -105,7 +117,5 @@ class CpSatSubsetSolver:
         lower = self.to_real(bound_units - self.units_slack) if math.isfinite(bound_units) \
             else None
         status = "optimal" if code == cp_model.OPTIMAL else "time_limit"
-        return SubsetOutcome(status, y_val, lower, slack_real, notes)
+        return PointSetOutcome(status, y_val, lower, slack_real, notes, start, start_reason)
 
-
-SUBSET_SOLVERS["cpsat"] = CpSatSubsetSolver

@@ -22,18 +22,17 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from exactprune.formulations.linear import MilpModel, tolerance_slack
-from exactprune.formulations.pruning.bigm import bigm_milp
+from exactprune.formulations.pruning.bigm import bigm_model
 from exactprune.formulations.pruning.selection import (
     Selection,
     build_selection,
-    selection_milp,
+    selection_model,
 )
 from exactprune.instances.errors import InputError
 from exactprune.solvers import registry
@@ -43,43 +42,6 @@ INITIAL_POINTS = 32
 POINTS_PER_ROUND = 6
 REL_CERTIFY = 1e-5
 ABS_CERTIFY = 1e-12
-
-
-def selection_start(model: MilpModel, sel: Selection, y: np.ndarray,
-                    instance_weights: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
-    """A feasible value for every model variable, from a column choice y (MIP start).
-
-    instance_weights = (W, points) is needed for the big-M model's unit variables.
-    """
-    h = sel.columns @ y.astype(np.float64)
-    g = np.maximum(h, 0.0) if sel.output_activation == "relu" else h
-    err = np.abs(g - sel.target)
-    names = model.var_names
-    values = np.zeros(len(names))
-    values[: sel.n_columns] = y if len(values) >= sel.n_columns else 0
-    pts = [int(nm.split("_")[1]) for nm in names if nm.startswith(("up_",))]
-    t_val = float(err[pts].max()) if pts else 0.0
-    first = sel.n_columns
-    if names and names[0].startswith("M_"):  # big-M model: mask, then unit outputs
-        mask = sel.mask_from_choice(y)
-        first = mask.size
-        values[:first] = mask.reshape(-1)
-    for j, nm in enumerate(names[first:], start=first):
-        if nm.startswith(("u_", "delta_")):
-            _, i, k = nm.split("_")
-            W = instance_weights[0]
-            pre = float((W[int(i)] * mask[int(i)]) @ instance_weights[1][int(k)])
-            values[j] = max(0.0, pre) if nm[0] == "u" else float(pre > 0)
-        elif nm == "t":
-            values[j] = min(math.nextafter(t_val, math.inf), model.upper[j])
-            values[j] = max(values[j], model.lower[j])
-        elif nm.startswith("s_"):
-            values[j] = max(math.nextafter(float(err[int(nm[2:])]), math.inf), model.lower[j])
-        elif nm.startswith("z_"):
-            values[j] = 1.0 if h[int(nm[2:])] > 0 else 0.0
-        elif nm.startswith("r_"):
-            values[j] = max(0.0, float(h[int(nm[2:])]))
-    return values
 
 
 def selection_slack(sel: Selection, model: MilpModel, tolerances: Any, err_cap: float) -> float:
@@ -112,19 +74,17 @@ def _initial_incumbent(instance: Any, sel: Selection, opts: SolveOptions,
     if opts.warm_start is not None:
         return sel.choice_from_mask(opts.warm_start), "warm start"
     name = "prune_local_search"
-    try:
-        backend = registry.get_backend(name)
-    except InputError:
-        return np.zeros(sel.n_columns, dtype=bool), "empty mask"
+    backend = registry.get_backend(name, instance.kind)
     limit = 2.0 if budget is None else max(0.05, min(2.0, 0.1 * budget))
-    raw = backend.run(instance, Goal(), SolveOptions(time_limit=limit, seed=opts.seed))
+    raw = backend.run(instance, Goal(), SolveOptions(time_limit=limit, seed=opts.seed,
+                                                     extra=backend.parse_options({})))
     if raw.mask is None:
         return np.zeros(sel.n_columns, dtype=bool), "empty mask"
     return sel.choice_from_mask(raw.mask), name
 
 
 @dataclass
-class SubsetOutcome:
+class PointSetOutcome:
     """One solve of the pruning problem restricted to a point subset.
 
     status: "optimal" | "infeasible" | "time_limit" | "error"; y: the best column choice found
@@ -137,10 +97,13 @@ class SubsetOutcome:
     lower: float | None
     slack: float
     notes: list[str]
+    start: str | None = None
+    """The engine's verdict on the start: accepted | rejected | not_supported | None."""
+    start_reason: str | None = None
 
 
-class MilpSubsetSolver:
-    """Subset solves with a MILP engine of `solvers.milp` (highs, cbc, scip)."""
+class MilpPointSetSolver:
+    """Solves on a point set with a MILP engine of `solvers.milp_engines` (highs, cbc, scip)."""
 
     def __init__(self, engine: str, sel: Selection, opts: SolveOptions,
                  instance: Any = None, formulation: str = "dictionary") -> None:
@@ -151,22 +114,20 @@ class MilpSubsetSolver:
         self.tolerances = ENGINES[engine].tolerances()
 
     def solve(self, points: list[int], cap: float, start_y: np.ndarray,
-              time_limit: float | None) -> SubsetOutcome:
+              time_limit: float | None) -> PointSetOutcome:
         from exactprune.solvers.milp_engines import solve_model
 
-        weights = None
         if self.formulation == "bigm":
-            model = bigm_milp(self.instance, points, t_max=cap)
-            weights = (self.instance.network.hidden_weights, self.instance.points)
+            built = bigm_model(self.instance, points, t_max=cap)
         else:
-            model = selection_milp(self.sel, points, t_max=cap)
-        start = selection_start(model, self.sel, start_y, weights)
+            built = selection_model(self.sel, points, t_max=cap)
+        model = built.model
+        start = built.start(self.sel.mask_from_choice(start_y))
         res = solve_model(self.engine, model, self.opts, time_limit=time_limit, start=start)
         slack = selection_slack(self.sel, model, self.tolerances, cap)
         y = None
         if res.values is not None:
-            y = self.sel.choice_from_mask(model.mask_from_values(res.values)) \
-                if self.formulation == "bigm" else res.values[: self.sel.n_columns] > 0.5
+            y = self.sel.choice_from_mask(built.mask(res.values))
         lower = None
         if res.bound is not None and math.isfinite(res.bound):
             lower = res.bound - slack
@@ -178,38 +139,39 @@ class MilpSubsetSolver:
             lower = cap - slack  # nothing below the cap exists
         status = res.status if res.status in ("optimal", "infeasible") else (
             "time_limit" if res.status in ("time_limit", "stopped") else "error")
-        return SubsetOutcome(status, y, lower, slack, list(res.notes))
+        return PointSetOutcome(status, y, lower, slack, list(res.notes), res.start,
+                               res.start_reason)
 
 
-SUBSET_SOLVERS: dict[str, Callable[[str, Selection, SolveOptions], Any]] = {
-    "highs": MilpSubsetSolver, "cbc": MilpSubsetSolver, "scip": MilpSubsetSolver,
-}
+def point_set_solver(engine: str, sel: Selection, opts: SolveOptions, instance: Any,
+                     formulation: str) -> Any:
+    """The solver of the problem restricted to a point set, for `engine`."""
+    if engine == "cpsat":
+        from exactprune.solvers.pruning.cpsat import CpSatPointSetSolver
+
+        return CpSatPointSetSolver(sel, opts)
+    return MilpPointSetSolver(engine, sel, opts, instance, formulation)
 
 
 def run_pruning_exact(engine: str, instance: Any, goal: Goal, opts: SolveOptions) -> RawSolution:
     """Certified optimum of a neuron/weight pruning instance with engine `engine`.
 
-    extra options: formulation ("dictionary", the default; weight pruning only),
-    lazy (bool, default False; linf only): lazy point generation; initial_points (default 32).
+    Options (declared by the backends, solvers/pruning/__init__.py): formulation ("dictionary",
+    the default, or "bigm"; weight pruning with a MILP engine), lazy (bool, default False; linf
+    only): lazy point generation; initial_points (default 32). The start of the first solve
+    (the warm start, else 2 s of prune_local_search) is judged by the engine: stats.warm_start.
     """
-    if goal.max_kept is not None:
-        raise InputError("max_kept is not supported by the exact pruning solvers yet")
     formulation = str(opts.extra.get("formulation", "dictionary"))
-    if formulation not in ("dictionary", "bigm"):
-        raise InputError(f"unknown pruning formulation {formulation!r} (dictionary or bigm)")
-    if formulation == "bigm" and (instance.kind != "weight_pruning" or engine == "cpsat"):
-        raise InputError("the bigm formulation is for weight pruning with a MILP engine "
-                         "(highs, cbc, scip)")
+    lazy = bool(opts.extra.get("lazy", False))
+    if lazy and instance.norm != "linf":
+        raise InputError(f"lazy point generation needs the linf norm (the max over a point "
+                         f"subset bounds the max over all points), not {instance.norm}")
     start_time = time.perf_counter()
     deadline = None if opts.time_limit is None else start_time + opts.time_limit
     sel = build_selection(instance)
-    if engine == "cpsat":
-        subset_solver = SUBSET_SOLVERS[engine](engine, sel, opts)
-    else:
-        subset_solver = MilpSubsetSolver(engine, sel, opts, instance, formulation)
-    lazy = bool(opts.extra.get("lazy", False)) and sel.norm == "linf"
+    point_solver = point_set_solver(engine, sel, opts, instance, formulation)
     inc_y, inc_source = _initial_incumbent(instance, sel, opts, opts.time_limit)
-    inc_err = sel.error(inc_y)
+    inc_err = instance.evaluate(sel.mask_from_choice(inc_y))
     K = sel.n_points
     if lazy:
         initial = int(opts.extra.get("initial_points", INITIAL_POINTS))
@@ -224,17 +186,20 @@ def run_pruning_exact(engine: str, instance: Any, goal: Goal, opts: SolveOptions
              f"selection: {sel.n_columns} columns, {K} points"]
     status = Status.FEASIBLE
     slack = 0.0
+    start_verdict: tuple[str | None, str | None] | None = None
     while True:
         remaining = None if deadline is None else deadline - time.perf_counter()
         if remaining is not None and remaining <= 0.05:
             status = Status.TIME_LIMIT
             break
         cap = inc_err * (1 + 1e-9) + 1e-12
-        out = subset_solver.solve(sorted(points), cap, inc_y, remaining)
+        out = point_solver.solve(sorted(points), cap, inc_y, remaining)
         rounds += 1
         slack = out.slack
+        if start_verdict is None:
+            start_verdict = (out.start, out.start_reason)
         if out.y is not None:
-            err_y = sel.error(out.y)
+            err_y = instance.evaluate(sel.mask_from_choice(out.y))
             if err_y < inc_err:
                 inc_y, inc_err = out.y, err_y
         if out.lower is not None:
@@ -265,7 +230,12 @@ def run_pruning_exact(engine: str, instance: Any, goal: Goal, opts: SolveOptions
     mask = sel.mask_from_choice(inc_y)
     eval_tol = instance.evaluation_tolerance()
     stats = {"rounds": rounds, "points_used": len(points), "columns": sel.n_columns,
-             "slack": slack, "engine": engine, "formulation": formulation}
+             "slack": slack, "engine": engine, "formulation": formulation,
+             "warm_start_source": inc_source}
+    if start_verdict is not None and start_verdict[0] is not None:
+        stats["warm_start"] = start_verdict[0]
+        if start_verdict[1]:
+            notes.append(f"start ({inc_source}) {start_verdict[0]}: {start_verdict[1]}")
     notes.append(f"{rounds} solver rounds on {len(points)} of {K} points (lazy={lazy})")
     lower_bound = max(0.0, lower - eval_tol)
     if status is Status.OPTIMAL:

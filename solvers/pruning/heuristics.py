@@ -71,7 +71,7 @@ from typing import Any
 import numpy as np
 
 from exactprune.instances.errors import InputError
-from exactprune.solvers.registry import Backend, register
+from exactprune.instances.pruning.evaluate import reduce_errors
 from exactprune.solvers.result import Goal, RawSolution, SolveOptions, Status
 
 NEURON = "neuron_pruning"
@@ -153,7 +153,7 @@ class _State:
         return int(np.count_nonzero(self.flat))
 
 
-class _Model:
+class _ResidualModel:
     """The instance as arrays, with vectorised errors of many candidate masks at once.
 
     Entries ("items") are indexed 0..M−1: unit i for neuron pruning, i·d + j for weight
@@ -214,11 +214,7 @@ class _Model:
 
     def reduce(self, A: np.ndarray) -> np.ndarray:
         """The norm of absolute residuals along axis 0: (K,) -> scalar, (K, m) -> (m,)."""
-        if self.norm == "linf":
-            return A.max(axis=0)
-        if self.norm == "l1":
-            return A.mean(axis=0)
-        return np.sqrt((A * A).mean(axis=0))
+        return reduce_errors(A, self.norm, axis=0)
 
     def surrogate(self, A: np.ndarray) -> np.ndarray:
         """Smooth tie-breaker for linf: mean(|r|^p)^(1/p) scaled by the max (no overflow)."""
@@ -307,7 +303,7 @@ def _better(a: tuple[float, float], b: tuple[float, float]) -> bool:
 # Greedy moves
 
 
-def _best_flip(model: _Model, st: _State, allow_add: bool, allow_remove: bool,
+def _best_flip(model: _ResidualModel, st: _State, allow_add: bool, allow_remove: bool,
                ) -> tuple[int, tuple[float, float]] | None:
     """The best single flip among the allowed ones, and its score (None if none allowed)."""
     allowed = np.where(st.flat, allow_remove, allow_add)
@@ -319,13 +315,13 @@ def _best_flip(model: _Model, st: _State, allow_add: bool, allow_remove: bool,
     return int(idx[b]), sc
 
 
-def _flip(model: _Model, st: _State, items: Any) -> _State:
+def _flip(model: _ResidualModel, st: _State, items: Any) -> _State:
     flat = st.flat.copy()
     flat[items] = ~flat[items]
     return model.state(flat)
 
 
-def _forward(model: _Model, st: _State, budget: int, clock: _Clock) -> _State:
+def _forward(model: _ResidualModel, st: _State, budget: int, clock: _Clock) -> _State:
     """Add the best item while it improves the score and the budget allows."""
     cur = model.score(st)
     while st.kept < budget and not clock.expired():
@@ -336,7 +332,7 @@ def _forward(model: _Model, st: _State, budget: int, clock: _Clock) -> _State:
     return st
 
 
-def _backward(model: _Model, st: _State, budget: int, clock: _Clock,
+def _backward(model: _ResidualModel, st: _State, budget: int, clock: _Clock,
               force_only: bool = False) -> _State:
     """Remove the best item while that improves the score, and always while over budget
     (then the least harmful removal). force_only: stop as soon as the budget holds."""
@@ -356,7 +352,7 @@ def _backward(model: _Model, st: _State, budget: int, clock: _Clock,
 # Local search
 
 
-def _best_pair(model: _Model, st: _State, cur: tuple[float, float], D: np.ndarray,
+def _best_pair(model: _ResidualModel, st: _State, cur: tuple[float, float], D: np.ndarray,
                budget: int, swaps_only: bool) -> tuple[int, int, tuple[float, float]] | None:
     """The best improving move that flips two entries, or None.
 
@@ -432,7 +428,7 @@ def _best_pair(model: _Model, st: _State, cur: tuple[float, float], D: np.ndarra
     return best
 
 
-def _descend(model: _Model, st: _State, budget: int, clock: _Clock,
+def _descend(model: _ResidualModel, st: _State, budget: int, clock: _Clock,
              counter: dict[str, int]) -> _State:
     """Variable-neighbourhood descent: best improving flip, else best improving swap."""
     cur = model.score(st)
@@ -465,7 +461,7 @@ def _random_flat(rng: np.random.Generator, size: int, budget: int) -> np.ndarray
     return flat
 
 
-def _kick(model: _Model, st: _State, rng: np.random.Generator, budget: int) -> _State:
+def _kick(model: _ResidualModel, st: _State, rng: np.random.Generator, budget: int) -> _State:
     """Flip a few entries: 2..max(3, M/16) of them, about half among the entries whose flip
     changes h at the current worst point, then remove at random while over budget."""
     size = model.M
@@ -493,7 +489,7 @@ def _kick(model: _Model, st: _State, rng: np.random.Generator, budget: int) -> _
 # Large-neighbourhood search: exact re-optimisation of a few entries
 
 
-def _unit_options(model: _Model, st: _State, unit: int, items: np.ndarray,
+def _unit_options(model: _ResidualModel, st: _State, unit: int, items: np.ndarray,
                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Every assignment of `items` (entries of one unit; the unit's other entries fixed).
 
@@ -511,7 +507,7 @@ def _unit_options(model: _Model, st: _State, unit: int, items: np.ndarray,
     return assign, np.maximum(pre, 0.0) * model.v[unit], assign.sum(axis=1)
 
 
-def _lns_step(model: _Model, st: _State, items: np.ndarray, budget: int,
+def _lns_step(model: _ResidualModel, st: _State, items: np.ndarray, budget: int,
               ) -> tuple[np.ndarray, tuple[float, float]] | None:
     """The best assignment of the entries `items` with the others fixed, by enumerating all
     2^len(items) of them (exact inside one unit: each unit's options are computed through its
@@ -539,7 +535,7 @@ def _lns_step(model: _Model, st: _State, items: np.ndarray, budget: int,
     return flat, sc
 
 
-def _lns_items(model: _Model, st: _State, rng: np.random.Generator, size: int,
+def _lns_items(model: _ResidualModel, st: _State, rng: np.random.Generator, size: int,
                directions: np.ndarray) -> np.ndarray:
     """Entries to re-optimise together (about `size` of them), by one of three rules:
     units with kink directions close to a random unit's (|cos| of w_i, since the kinks of
@@ -570,7 +566,7 @@ def _lns_items(model: _Model, st: _State, rng: np.random.Generator, size: int,
     return np.sort(items)
 
 
-def _directions(model: _Model) -> np.ndarray:
+def _directions(model: _ResidualModel) -> np.ndarray:
     norms = np.linalg.norm(model.W, axis=1)
     return model.W / np.where(norms > 0, norms, 1.0)[:, None]
 
@@ -579,7 +575,7 @@ def _directions(model: _Model) -> np.ndarray:
 # Backends
 
 
-def _warm(model: _Model, opts: SolveOptions) -> np.ndarray | None:
+def _warm(model: _ResidualModel, opts: SolveOptions) -> np.ndarray | None:
     if opts.warm_start is None:
         return None
     ws = np.asarray(opts.warm_start, dtype=bool)
@@ -588,7 +584,7 @@ def _warm(model: _Model, opts: SolveOptions) -> np.ndarray | None:
     return ws.reshape(-1)
 
 
-def _result(model: _Model, st: _State, what: str, notes: list[str] | None = None,
+def _result(model: _ResidualModel, st: _State, what: str, notes: list[str] | None = None,
             stats: dict[str, Any] | None = None) -> RawSolution:
     return RawSolution(Status.FEASIBLE, mask=model.to_mask(st.flat),
                        solver_objective=None,
@@ -609,7 +605,8 @@ def magnitude_order(instance: Any) -> np.ndarray:
     return np.argsort(-score, kind="stable")
 
 
-def _prefix_errors(model: _Model, order: np.ndarray, upto: int, clock: _Clock) -> np.ndarray:
+def _prefix_errors(model: _ResidualModel, order: np.ndarray, upto: int,
+                   clock: _Clock) -> np.ndarray:
     """Errors of the prefixes of length 0..upto of `order` (fewer if time runs out)."""
     errs = [model.error(model.state(np.zeros(model.M, dtype=bool)))]
     if model.kind == NEURON:
@@ -639,7 +636,7 @@ def _prefix_errors(model: _Model, order: np.ndarray, upto: int, clock: _Clock) -
 def run_magnitude(instance: Any, goal: Goal, opts: SolveOptions) -> RawSolution:
     """Magnitude pruning; extra option `k` keeps exactly the top k (k <= max_kept)."""
     _check_kind(instance, "magnitude")
-    model = _Model(instance)
+    model = _ResidualModel(instance)
     budget = _budget(instance, goal)
     order = magnitude_order(instance)
     k = _int_option(opts, "k", None, 0)
@@ -664,7 +661,7 @@ def run_magnitude(instance: Any, goal: Goal, opts: SolveOptions) -> RawSolution:
                    {"prefixes": int(errs.size), "k": best})
 
 
-def _start_state(model: _Model, opts: SolveOptions, default: np.ndarray, budget: int,
+def _start_state(model: _ResidualModel, opts: SolveOptions, default: np.ndarray, budget: int,
                  clock: _Clock) -> tuple[_State, list[str]]:
     ws = _warm(model, opts)
     if ws is None:
@@ -677,7 +674,7 @@ def _start_state(model: _Model, opts: SolveOptions, default: np.ndarray, budget:
     return st, notes
 
 
-def _greedy_forward_state(model: _Model, budget: int, clock: _Clock,
+def _greedy_forward_state(model: _ResidualModel, budget: int, clock: _Clock,
                          start: _State | None = None) -> _State:
     """Forward selection from `start` (default: the empty mask)."""
     st = model.state(np.zeros(model.M, dtype=bool)) if start is None else start
@@ -687,7 +684,7 @@ def _greedy_forward_state(model: _Model, budget: int, clock: _Clock,
 def run_greedy_forward(instance: Any, goal: Goal, opts: SolveOptions) -> RawSolution:
     """Greedy forward selection (start empty or from the warm start)."""
     _check_kind(instance, "greedy_forward")
-    model = _Model(instance)
+    model = _ResidualModel(instance)
     budget = _budget(instance, goal)
     clock = _Clock(opts.time_limit)
     st, notes = _start_state(model, opts, np.zeros(model.M, dtype=bool), budget, clock)
@@ -700,7 +697,7 @@ def run_greedy_forward(instance: Any, goal: Goal, opts: SolveOptions) -> RawSolu
 def run_greedy_backward(instance: Any, goal: Goal, opts: SolveOptions) -> RawSolution:
     """Greedy backward elimination from the full mask (or the warm start)."""
     _check_kind(instance, "greedy_backward")
-    model = _Model(instance)
+    model = _ResidualModel(instance)
     budget = _budget(instance, goal)
     clock = _Clock(opts.time_limit)
     ws = _warm(model, opts)
@@ -727,7 +724,7 @@ def run_local_search(instance: Any, goal: Goal, opts: SolveOptions) -> RawSoluti
     if lns_size > MAX_LNS_SIZE:
         raise InputError(f"option lns_size enumerates 2^lns_size assignments: at most "
                          f"{MAX_LNS_SIZE}, got {lns_size}")
-    model = _Model(instance)
+    model = _ResidualModel(instance)
     # memory: 2^size candidates times K points in one block
     lns_size = max(1, min(lns_size, LNS_BLOCK_BITS - int(np.ceil(np.log2(model.K)))))
     budget = _budget(instance, goal)
@@ -800,13 +797,16 @@ def run_random_search(instance: Any, goal: Goal, opts: SolveOptions) -> RawSolut
     """Best of `samples` (default 2000) seeded random masks (and the warm start)."""
     _check_kind(instance, "random_search")
     samples = _int_option(opts, "samples", 2000, 1)
-    model = _Model(instance)
+    model = _ResidualModel(instance)
     budget = _budget(instance, goal)
     clock = _Clock(opts.time_limit)
     rng = np.random.default_rng(opts.seed)
     ws = _warm(model, opts)
     best_flat = np.zeros(model.M, dtype=bool)
     best_err = model.error(model.state(best_flat))
+    stats: dict[str, Any] = {}
+    if ws is not None:
+        stats["warm_start"] = "accepted" if int(ws.sum()) <= budget else "rejected"
     if ws is not None and int(ws.sum()) <= budget:
         e = model.error(model.state(ws))
         if e < best_err:
@@ -819,13 +819,7 @@ def run_random_search(instance: Any, goal: Goal, opts: SolveOptions) -> RawSolut
             break
         b = min(block, samples - done)
         flats = np.stack([_random_flat(rng, model.M, budget) for _ in range(b)])
-        if model.kind == NEURON:
-            H = model.columns @ flats.T.astype(np.float64)  # (K, b)
-        else:
-            masked = flats.reshape(b, model.n, model.d) * model.W  # (b, n, d)
-            pre = np.einsum("bnd,kd->kbn", masked, model.X)
-            H = np.maximum(pre, 0.0) @ model.v  # (K, b)
-        err = model.reduce(model.residuals(H))
+        err = instance.errors(flats.reshape(b, *model.shape))
         k = int(np.argmin(err))
         if err[k] < best_err:
             best_flat, best_err = flats[k].copy(), float(err[k])
@@ -833,7 +827,10 @@ def run_random_search(instance: Any, goal: Goal, opts: SolveOptions) -> RawSolut
     notes = [f"best of {done} random masks"]
     if done < samples:
         notes.append("time limit reached: stopped early")
-    return _result(model, model.state(best_flat), "random search", notes, {"samples": done})
+    if stats.get("warm_start") == "rejected":
+        notes.append("warm start rejected: it keeps more than max_kept")
+    return _result(model, model.state(best_flat), "random search", notes,
+                   {"samples": done, **stats})
 
 
 # ------------------------------------------------------------------------------------------
@@ -1008,24 +1005,6 @@ def run_ticket(instance: Any, goal: Goal, opts: SolveOptions) -> RawSolution:
                        stats={"subset_sum_errors": best.sub_errors,
                               "predicted_linf": best.predicted, "assignment_rule": str(how),
                               "assignment": best.assignment.tolist(), "trials": done})
-
-
-# ------------------------------------------------------------------------------------------
-# Registration
-
-register(Backend("magnitude", "heuristic: magnitude pruning, best prefix (option k: top k)",
-                 BOTH_KINDS, exact=False, run=run_magnitude, max_kept=True))
-register(Backend("greedy_forward", "heuristic: greedy forward selection of units / weights",
-                 BOTH_KINDS, exact=False, run=run_greedy_forward, max_kept=True))
-register(Backend("greedy_backward", "heuristic: greedy backward elimination from the full net",
-                 BOTH_KINDS, exact=False, run=run_greedy_backward, max_kept=True))
-register(Backend("prune_local_search",
-                 "heuristic: iterated local search (flip/pair moves, restarts, kicks) + exact LNS",
-                 BOTH_KINDS, exact=False, run=run_local_search, max_kept=True))
-register(Backend("random_search", "heuristic: best of seeded random masks", BOTH_KINDS,
-                 exact=False, run=run_random_search, max_kept=True))
-register(Backend("ticket", "constructive lottery ticket (Pensia et al.): 2d subset sums, mitm",
-                 frozenset({WEIGHT}), exact=False, run=run_ticket, max_kept=True))
 
 
 __all__ = [

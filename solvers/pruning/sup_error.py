@@ -46,6 +46,7 @@ from typing import Any
 import numpy as np
 
 from exactprune.instances.errors import InputError
+from exactprune.instances.network import net_outputs
 
 ACTIVATIONS = ("identity", "relu")
 DOMAINS = ("sphere", "cube", "gaussian")
@@ -130,12 +131,7 @@ def _as_net(W: Any, v: Any, act: str, name: str) -> tuple[np.ndarray, np.ndarray
     return W[alive], v[alive], act
 
 
-def _forward(W: np.ndarray, v: np.ndarray, act: str, X: np.ndarray) -> np.ndarray:
-    """Network output at the rows of X (k, d), float64."""
-    if W.shape[0] == 0:
-        return np.zeros(X.shape[0])
-    s = np.maximum(X @ W.T, 0.0) @ v
-    return np.maximum(s, 0.0) if act == "relu" else s
+_forward = net_outputs  # the one forward pass (instances/network.py)
 
 
 def error_at(

@@ -1,17 +1,26 @@
-"""Subset-sum backends: exact (mitm, bruteforce, cpsat, MILP engines) and heuristics."""
+"""Subset-sum backends: exact (mitm, bruteforce, cpsat, MILP engines) and heuristics.
+
+`BACKENDS` is what the problem catalog registers for kind ``subset_sum``; `choose_auto` is what
+``--solver auto`` means; `certify` is what ``exactprune certify`` reports for a subset-sum mask.
+"""
 
 from __future__ import annotations
 
-from exactprune.instances.subset_sum import SubsetSumInstance
-from exactprune.solvers.registry import Backend, register, register_auto_rule
-from exactprune.solvers.result import Goal, Objective
-from exactprune.solvers.subset_sum import cpsat, milp  # noqa: F401  (register on import)
-from exactprune.solvers.subset_sum.bruteforce import run_bruteforce
-from exactprune.solvers.subset_sum.heuristics import run_greedy, run_local_search, run_random
-from exactprune.solvers.subset_sum.mitm import run_mitm
+from fractions import Fraction
+from typing import Any
 
-SUBSET_SUM = frozenset({SubsetSumInstance.kind})
-BOTH = frozenset({Objective.MIN_ERROR, Objective.SPARSEST})
+from exactprune.instances.params import Param
+from exactprune.instances.subset_sum import SubsetSumInstance
+from exactprune.solvers.cpsat_engine import cpsat_available, cpsat_version
+from exactprune.solvers.milp_engines import ENGINES
+from exactprune.solvers.registry import Backend, capabilities
+from exactprune.solvers.result import Goal, Objective
+from exactprune.solvers.subset_sum import bruteforce, cpsat, heuristics, milp, mitm
+
+KIND = SubsetSumInstance.kind
+EXACT_CAPS = capabilities(Objective.MIN_ERROR, Objective.SPARSEST, max_kept=True)
+SOLVER_CAPS = capabilities(Objective.MIN_ERROR, Objective.SPARSEST, max_kept=True,
+                           warm_start=True, threads=True)
 
 
 def _numpy_version() -> str:
@@ -20,23 +29,76 @@ def _numpy_version() -> str:
     return f"numpy {numpy.__version__}"
 
 
-register(Backend("mitm", "exact meet-in-the-middle (Horowitz-Sahni), int64, memory-aware",
-                 SUBSET_SUM, exact=True, run=run_mitm, objectives=BOTH, max_kept=True,
-                 version=_numpy_version))
-register(Backend("bruteforce", "exhaustive oracle over all 2^n masks (n <= 22)",
-                 SUBSET_SUM, exact=True, run=run_bruteforce, objectives=BOTH, max_kept=True,
-                 version=_numpy_version))
-register(Backend("greedy", "heuristic: greedy forward selection", SUBSET_SUM, exact=False,
-                 run=run_greedy, max_kept=True))
-register(Backend("local_search", "heuristic: flip/swap descent with seeded restarts",
-                 SUBSET_SUM, exact=False, run=run_local_search, max_kept=True))
-register(Backend("random", "heuristic: best of seeded random masks", SUBSET_SUM,
-                 exact=False, run=run_random, max_kept=True))
+def _bruteforce_refuse(instance: Any, goal: Goal) -> str | None:
+    if instance.n > bruteforce.MAX_N:
+        return (f"it enumerates 2^n masks: n = {instance.n} exceeds its limit of "
+                f"{bruteforce.MAX_N} (use mitm)")
+    return None
 
 
-def _auto(instance: SubsetSumInstance, goal: Goal) -> str:
+_MILP_DESCRIPTIONS = {
+    "cbc": "MILP with CBC (PuLP), exclusion-certified against solver tolerances",
+    "highs": "MILP with HiGHS (highspy), exclusion-certified against solver tolerances",
+    "scip": "MILP with SCIP (OR-Tools), exclusion-certified against solver tolerances",
+}
+
+BACKENDS: tuple[Backend, ...] = (
+    Backend("mitm", KIND, "exact meet-in-the-middle (Horowitz-Sahni), int64, memory-aware",
+            exact=True, run=mitm.run_mitm, capabilities=EXACT_CAPS, version=_numpy_version,
+            options=(Param("memory_limit_gb", "float", mitm.DEFAULT_MEMORY_GB,
+                           "memory budget of the sorted table, GB", minimum=0.0, above=True),)),
+    Backend("bruteforce", KIND, f"exhaustive oracle over all 2^n masks (n <= {bruteforce.MAX_N})",
+            exact=True, run=bruteforce.run_bruteforce, capabilities=EXACT_CAPS,
+            version=_numpy_version, refuse=_bruteforce_refuse),
+    Backend("cpsat", KIND,
+            "OR-Tools CP-SAT on exactly scaled integers (exclusion certificate when scaling is "
+            "lossy)", exact=True, run=cpsat.run_cpsat, capabilities=SOLVER_CAPS,
+            available=cpsat_available, version=cpsat_version, options=cpsat.OPTIONS),
+    *(Backend(name, KIND, _MILP_DESCRIPTIONS[name], exact=True, run=milp.runner(name),
+              capabilities=SOLVER_CAPS, available=engine.available, version=engine.version,
+              options=milp.OPTIONS)
+      for name, engine in ENGINES.items()),
+    Backend("greedy", KIND, "heuristic: greedy forward selection", exact=False,
+            run=heuristics.run_greedy, capabilities=capabilities(max_kept=True)),
+    Backend("local_search", KIND, "heuristic: flip/swap descent with seeded restarts",
+            exact=False, run=heuristics.run_local_search,
+            capabilities=capabilities(max_kept=True, warm_start=True),
+            options=(Param("restarts", "int", 50, "random restarts after the greedy start",
+                           minimum=0),)),
+    Backend("random", KIND, "heuristic: best of seeded random masks", exact=False,
+            run=heuristics.run_random, capabilities=capabilities(max_kept=True),
+            options=(Param("samples", "int", 10_000, "random masks drawn", minimum=1),)),
+)
+
+
+def choose_auto(instance: SubsetSumInstance, goal: Goal) -> str:
     """Meet-in-the-middle is the fastest exact method at every size we can certify."""
     return "mitm"
 
 
-register_auto_rule(SubsetSumInstance.kind, _auto)
+def certify(instance: SubsetSumInstance, mask: Any, claimed: dict[str, Any],
+            time_limit: float | None = None) -> dict[str, Any]:
+    """The mask's exact error, and a re-check of a claimed certified optimum with mitm (n <= 48).
+
+    The claimed result's goal (max_kept) is honoured; a claimed sparsest optimum is re-checked
+    by solving the sparsest goal with the same eps.
+    """
+    from exactprune.solvers.dispatch import solve
+
+    exact = instance.exact_error(mask)
+    out: dict[str, Any] = {"exact_error": f"{exact.numerator}/{exact.denominator}"}
+    if not claimed.get("certified"):
+        return out
+    if instance.n > 48:
+        out["optimum_verified"] = None
+        return out
+    goal = claimed.get("goal") or {}
+    if goal.get("objective") == "sparsest":
+        ref = solve(instance, "mitm", objective="sparsest", eps=goal.get("eps"))
+        out["optimum_verified"] = (ref.kept == instance.kept(mask)
+                                   and exact <= Fraction(goal.get("eps")))
+    else:
+        ref = solve(instance, "mitm", max_kept=goal.get("max_kept"))
+        out["optimum_verified"] = instance.exact_error(ref.mask) == exact
+    return out
+

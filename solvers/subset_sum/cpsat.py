@@ -66,16 +66,25 @@ from typing import Any
 
 import numpy as np
 
-from exactprune.formulations.scaling import IntegerScaling, integer_scaling
 from exactprune.instances.errors import InputError
+from exactprune.instances.params import Param
+from exactprune.instances.scaling import IntegerScaling, integer_scaling
 from exactprune.instances.subset_sum import SubsetSumInstance
-from exactprune.solvers.cpsat_engine import configured_solver, cpsat_available, cpsat_version
-from exactprune.solvers.registry import Backend, register
-from exactprune.solvers.result import Goal, Objective, RawSolution, SolveOptions, Status
+from exactprune.solvers.cpsat_engine import capture_log, configured_solver, hint_verdict
+from exactprune.solvers.result import Goal, Limit, Objective, RawSolution, SolveOptions, Status
 
 DEFAULT_BITS = 60
 MAX_BITS = 60
 DEFAULT_MAX_EXCLUSIONS = 64
+
+OPTIONS = (
+    Param("bits", "int", DEFAULT_BITS, "scale size: sum |X| + |Z| < 2^bits", minimum=8,
+          maximum=MAX_BITS),
+    Param("max_exclusions", "int", DEFAULT_MAX_EXCLUSIONS,
+          "lossy scaling: most masks cut off by no-good clauses", minimum=0),
+    Param("presolve", "bool", False,
+          "CP-SAT presolve (off: OR-Tools 9.15 presolve certifies wrong optima, or-tools#5293)"),
+)
 
 
 # -- small exact helpers -------------------------------------------------------------------------
@@ -119,6 +128,7 @@ class _Run:
     model: Any = None
     keep: list[Any] = field(default_factory=list)
     stats: dict[str, Any] = field(default_factory=dict)
+    hinted: bool = False
 
     def __post_init__(self) -> None:
         from ortools.sat.python import cp_model
@@ -128,11 +138,16 @@ class _Run:
         self.stats = {"solves": 0, "branches": 0, "conflicts": 0, "cpsat_wall_time_s": 0.0,
                       "no_good_cuts": 0}
 
-    def hint(self, mask: np.ndarray | None) -> None:
+    def hint(self, mask: np.ndarray | None, extra: tuple[Any, int] | None = None) -> None:
+        """Hint the mask (and `extra` = (variable, value), e.g. the error variable), so that
+        the hint is complete; a hint is judged (stats["warm_start"]) on the next solve."""
         self.model.clear_hints()
+        self.hinted = mask is not None
         if mask is not None:
             for var, bit in zip(self.keep, mask, strict=True):
                 self.model.add_hint(var, bool(bit))
+            if extra is not None:
+                self.model.add_hint(*extra)
 
     def exclude(self, mask: np.ndarray) -> None:
         """No-good clause: at least one entry differs from `mask`."""
@@ -153,7 +168,13 @@ class _Run:
             return _Outcome("UNKNOWN", None, None, None, "no time left")
         # CP-SAT 9.15 presolve bugs (see module docstring): off by default here
         solver = configured_solver(self.opts, left, presolve=_presolve(self.opts))
+        log = capture_log(solver, self.opts) if self.hinted else None
         status = solver.solve(self.model)
+        if log is not None and "warm_start" not in self.stats:
+            verdict, reason = hint_verdict(log)
+            self.stats["warm_start"] = verdict or "accepted"
+            if reason:
+                self.stats["warm_start_reason"] = reason
         name = solver.status_name(status)
         resp = solver.response_proto
         self.stats["solves"] += 1
@@ -239,7 +260,8 @@ def _run_min_error(instance: SubsetSumInstance, goal: Goal, opts: SolveOptions,
         model.add(sum(run.keep) <= goal.max_kept)
         k_max = goal.max_kept
     model.minimize(err)
-    run.hint(opts.warm_start)
+    warm = opts.warm_start
+    run.hint(warm, None if warm is None else (err, _scaled_error(scaling, warm)))
     p = scaling.exponent
     slack2 = 0 if scaling.lossless else k_max + 1  # twice the scaling slack, in units
 
@@ -344,7 +366,8 @@ def _exclusion_certificate(instance: SubsetSumInstance, scaling: IntegerScaling,
     notes.append(f"lossy scaling: {why}; bound accounts for the scaling slack (k+1)/2 units")
     status = Status.TIME_LIMIT if stopped == "time" else Status.FEASIBLE
     return RawSolution(status, mask=best_mask, bound=_float_floor(bound_q),
-                       solver_objective=solver_objective, notes=notes, stats=stats)
+                       solver_objective=solver_objective, notes=notes, stats=stats,
+                       limit=Limit.EXCLUSION_CAP if stopped == "cap" else None)
 
 
 # -- sparsest -------------------------------------------------------------------------------------
@@ -435,7 +458,8 @@ def _run_sparsest(instance: SubsetSumInstance, goal: Goal, opts: SolveOptions,
             notes.append(f"{limit} masks of the relaxed band exceeded eps exactly: stopped "
                          "without a feasible mask (raise max_exclusions); the bound from the "
                          "relaxed band is valid")
-            return RawSolution(Status.ERROR, bound=float(lower), notes=notes, stats=stats)
+            return RawSolution(Status.ERROR, bound=float(lower), notes=notes, stats=stats,
+                               limit=Limit.EXCLUSION_CAP)
         run.exclude(out.mask)
         cuts += 1
         run.hint(None)
@@ -458,16 +482,3 @@ def run_cpsat(instance: SubsetSumInstance, goal: Goal, opts: SolveOptions) -> Ra
         raw = _run_min_error(instance, goal, opts, scaling, run, notes, stats)
     raw.stats.update(run.stats)
     return raw
-
-
-register(Backend(
-    "cpsat",
-    "OR-Tools CP-SAT on exactly scaled integers (exclusion certificate when scaling is lossy)",
-    frozenset({SubsetSumInstance.kind}),
-    exact=True,
-    run=run_cpsat,
-    objectives=frozenset({Objective.MIN_ERROR, Objective.SPARSEST}),
-    max_kept=True,
-    available=cpsat_available,
-    version=cpsat_version,
-))

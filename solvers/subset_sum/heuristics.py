@@ -21,11 +21,15 @@ def _budget(instance: SubsetSumInstance, goal: Goal) -> int:
     return instance.n if goal.max_kept is None else min(goal.max_kept, instance.n)
 
 
-def greedy_mask(x: np.ndarray, z: float, budget: int) -> np.ndarray:
-    """Forward selection: add the value that most reduces |s − z| while it improves."""
+def greedy_mask(x: np.ndarray, z: float, budget: int,
+                deadline: float | None = None) -> np.ndarray:
+    """Forward selection: add the value that most reduces |s − z| while it improves (and
+    until `deadline`, a time.perf_counter() value)."""
     mask = np.zeros(len(x), dtype=bool)
     s = 0.0
     while mask.sum() < budget:
+        if deadline is not None and time.perf_counter() > deadline:
+            break
         cand = np.where(mask, np.inf, np.abs(s + x - z))
         i = int(np.argmin(cand))
         if not cand[i] < abs(s - z):
@@ -35,8 +39,13 @@ def greedy_mask(x: np.ndarray, z: float, budget: int) -> np.ndarray:
     return mask
 
 
+def _deadline(opts: SolveOptions) -> float | None:
+    return None if opts.time_limit is None else time.perf_counter() + opts.time_limit
+
+
 def run_greedy(instance: SubsetSumInstance, goal: Goal, opts: SolveOptions) -> RawSolution:
-    mask = greedy_mask(instance.values, instance.target, _budget(instance, goal))
+    mask = greedy_mask(instance.values, instance.target, _budget(instance, goal),
+                       _deadline(opts))
     return RawSolution(Status.FEASIBLE, mask=mask, notes=["heuristic: greedy forward selection"])
 
 
@@ -86,10 +95,14 @@ def run_local_search(instance: SubsetSumInstance, goal: Goal, opts: SolveOptions
     budget = _budget(instance, goal)
     rng = np.random.default_rng(opts.seed)
     restarts = int(opts.extra.get("restarts", 50))
-    deadline = None if opts.time_limit is None else time.perf_counter() + opts.time_limit
-    starts = [greedy_mask(x, z, budget)]
-    if opts.warm_start is not None and opts.warm_start.sum() <= budget:
-        starts.append(opts.warm_start.copy())
+    deadline = _deadline(opts)
+    starts = [greedy_mask(x, z, budget, deadline)]
+    stats: dict[str, object] = {}
+    if opts.warm_start is not None:
+        fits = int(opts.warm_start.sum()) <= budget
+        stats["warm_start"] = "accepted" if fits else "rejected"
+        if fits:
+            starts.append(opts.warm_start.copy())
     best, best_err, done = None, np.inf, 0
     for r in range(restarts + len(starts)):
         if r and deadline is not None and time.perf_counter() > deadline:
@@ -100,9 +113,11 @@ def run_local_search(instance: SubsetSumInstance, goal: Goal, opts: SolveOptions
         done += 1
         if err < best_err:
             best, best_err = mask, err
-    return RawSolution(Status.FEASIBLE, mask=best,
-                       notes=[f"heuristic: local search, {done} descents (flip and swap)"],
-                       stats={"descents": done})
+    notes = [f"heuristic: local search, {done} descents (flip and swap)"]
+    if stats.get("warm_start") == "rejected":
+        notes.append("warm start rejected: it keeps more than max_kept")
+    return RawSolution(Status.FEASIBLE, mask=best, notes=notes,
+                       stats={"descents": done, **stats})
 
 
 def run_random(instance: SubsetSumInstance, goal: Goal, opts: SolveOptions) -> RawSolution:
@@ -111,12 +126,22 @@ def run_random(instance: SubsetSumInstance, goal: Goal, opts: SolveOptions) -> R
     budget = _budget(instance, goal)
     rng = np.random.default_rng(opts.seed)
     samples = int(opts.extra.get("samples", 10_000))
-    masks = rng.random((samples, len(x))) < 0.5
-    if budget < len(x):
-        over = masks.sum(axis=1) > budget
-        for row in np.flatnonzero(over):
-            masks[row] = _random_mask(rng, len(x), budget)
-    err = np.abs(masks.astype(np.float64) @ x - z)
-    best = masks[int(np.argmin(err))]
-    return RawSolution(Status.FEASIBLE, mask=best,
-                       notes=[f"heuristic: best of {samples} random masks"])
+    deadline = _deadline(opts)
+    best, best_err, done = np.zeros(len(x), dtype=bool), abs(z), 0
+    block = max(1, min(samples, (1 << 22) // max(1, len(x))))
+    while done < samples:
+        if done and deadline is not None and time.perf_counter() > deadline:
+            break
+        masks = rng.random((min(block, samples - done), len(x))) < 0.5
+        if budget < len(x):
+            for row in np.flatnonzero(masks.sum(axis=1) > budget):
+                masks[row] = _random_mask(rng, len(x), budget)
+        err = instance.errors(masks)
+        k = int(np.argmin(err))
+        if err[k] < best_err:
+            best, best_err = masks[k], float(err[k])
+        done += masks.shape[0]
+    notes = [f"heuristic: best of {done} random masks"]
+    if done < samples:
+        notes.append("time limit reached: stopped early")
+    return RawSolution(Status.FEASIBLE, mask=best, notes=notes, stats={"samples": done})

@@ -41,58 +41,31 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
 import numpy as np
 
-from exactprune.formulations.linear import MilpModel, SolverTolerances
-from exactprune.formulations.subset_sum.milp import (
-    subset_sum_model,
-    subset_sum_slack,
-    subset_sum_start_values,
-)
+from exactprune.formulations.base import BuiltModel
+from exactprune.formulations.subset_sum.milp import build_subset_sum, subset_sum_slack
 from exactprune.instances.errors import InputError
-from exactprune.instances.subset_sum import SubsetSumInstance
+from exactprune.instances.params import Param
 from exactprune.solvers.milp_engines import ENGINES, EngineResult, solve_model
-from exactprune.solvers.registry import Backend, register
-from exactprune.solvers.result import Goal, Objective, RawSolution, SolveOptions, Status
+from exactprune.solvers.result import (
+    Goal,
+    Limit,
+    Objective,
+    RawSolution,
+    SolveOptions,
+    Status,
+)
 
 MIN_SOLVE_SECONDS = 0.05
 DEFAULT_EXCLUSION_ROUNDS = 4
 COUNT_BOUND_SLACK = 1e-6
 
-
-# --------------------------------------------------------------------------------------------
-# Problem kinds
-
-
-@dataclass(frozen=True)
-class MilpProblem:
-    """How one instance kind becomes a MILP and how its answers are checked.
-
-    build(instance, goal) -> MilpModel; slack(instance, goal, tolerances) -> T (objective
-    units); start_values(instance, goal, mask) -> a value for every model variable;
-    mask(model, values) -> keep-mask; exact_error(instance, mask) -> exact error (Fraction).
-    """
-
-    build: Callable[[Any, Goal], MilpModel]
-    slack: Callable[[Any, Goal, SolverTolerances], float]
-    start_values: Callable[[Any, Goal, np.ndarray], np.ndarray]
-    mask: Callable[[MilpModel, np.ndarray], np.ndarray] = field(
-        default=lambda model, values: model.mask_from_values(values)
-    )
-    exact_error: Callable[[Any, np.ndarray], Fraction] = field(
-        default=lambda instance, mask: Fraction(instance.exact_error(mask))
-    )
-
-
-MILP_PROBLEMS: dict[str, MilpProblem] = {
-    SubsetSumInstance.kind: MilpProblem(
-        build=subset_sum_model, slack=subset_sum_slack, start_values=subset_sum_start_values
-    ),
-}
+OPTIONS = (Param("exclusion_rounds", "int", DEFAULT_EXCLUSION_ROUNDS,
+                 "re-solves with no-good rows to certify against the tolerances", minimum=0),)
 
 
 # --------------------------------------------------------------------------------------------
@@ -131,57 +104,69 @@ def _exclusion_rounds(opts: SolveOptions) -> int:
     return int(raw)
 
 
-def _warm_mask(instance: Any, goal: Goal, opts: SolveOptions, problem: MilpProblem,
-               notes: list[str]) -> np.ndarray | None:
+def _warm_mask(instance: Any, goal: Goal, opts: SolveOptions, notes: list[str],
+               stats: dict[str, Any]) -> np.ndarray | None:
+    """The warm start if it satisfies the goal's constraints exactly; else None (rejected)."""
     if opts.warm_start is None:
         return None
     mask = np.asarray(opts.warm_start, dtype=bool)
+    why = None
     if goal.objective is Objective.SPARSEST:
-        if problem.exact_error(instance, mask) > Fraction(goal.eps):
-            notes.append("warm start ignored: its error exceeds eps")
-            return None
+        if instance.exact_error(mask) > Fraction(goal.eps):
+            why = "its error exceeds eps"
     elif goal.max_kept is not None and int(mask.sum()) > goal.max_kept:
-        notes.append("warm start ignored: it keeps more than max_kept")
+        why = "it keeps more than max_kept"
+    if why is not None:
+        notes.append(f"warm start rejected: {why}")
+        stats["warm_start"] = "rejected"
         return None
     return mask
 
 
+def _judge_start(res: EngineResult, notes: list[str], stats: dict[str, Any]) -> None:
+    if res.start is not None and "warm_start" not in stats:
+        stats["warm_start"] = res.start
+        if res.start_reason:
+            notes.append(f"warm start {res.start}: {res.start_reason}")
+
+
 def run_milp(engine: str, instance: Any, goal: Goal, opts: SolveOptions) -> RawSolution:
     """Solve `instance` for `goal` with a MILP engine and certify under the numerics policy."""
-    problem = MILP_PROBLEMS[instance.kind]
-    model = problem.build(instance, goal)
+    built = build_subset_sum(instance, goal)
+    model = built.model
     tol = ENGINES[engine].tolerances()
-    slack = float(problem.slack(instance, goal, tol))
+    slack = float(subset_sum_slack(instance, goal, tol))
     notes: list[str] = []
     stats: dict[str, Any] = {"slack_T": slack, "tolerances": tol.to_json(), "rounds": [],
                              "variables": model.n_vars, "rows": model.n_rows}
     clock = _Clock(opts.time_limit)
-    warm = _warm_mask(instance, goal, opts, problem, notes)
-    start = None if warm is None else problem.start_values(instance, goal, warm)
+    warm = _warm_mask(instance, goal, opts, notes, stats)
+    start = None if warm is None else built.start(warm)
     if goal.objective is Objective.SPARSEST:
-        return _run_sparsest(engine, instance, goal, opts, problem, model, slack, clock,
+        return _run_sparsest(engine, instance, goal, opts, built, slack, clock,
                              warm, start, notes, stats)
-    return _run_min_error(engine, instance, goal, opts, problem, model, slack, clock, warm,
+    return _run_min_error(engine, instance, goal, opts, built, slack, clock, warm,
                           start, notes, stats)
 
 
 def _run_min_error(engine: str, instance: Any, goal: Goal, opts: SolveOptions,
-                   problem: MilpProblem, model: MilpModel, slack: float, clock: _Clock,
+                   built: BuiltModel, slack: float, clock: _Clock,
                    warm: np.ndarray | None, start: np.ndarray | None, notes: list[str],
                    stats: dict[str, Any]) -> RawSolution:
+    model = built.model
     rounds = _exclusion_rounds(opts)
     slack_q = Fraction(slack)
     # Every mask seen, with its exact error and the solver's objective for it (None for the
     # warm start): the incumbent is the best of them.
     seen: list[tuple[Fraction, np.ndarray, float | None]] = []
     if warm is not None:
-        seen.append((problem.exact_error(instance, warm), warm, None))
+        seen.append((instance.exact_error(warm), warm, None))
 
     def best() -> tuple[Fraction, np.ndarray, float | None] | None:
         return min(seen, key=lambda p: p[0]) if seen else None
 
     def add(mask: np.ndarray, solver_obj: float | None) -> Fraction:
-        err = problem.exact_error(instance, mask)
+        err = instance.exact_error(mask)
         if not any(np.array_equal(mask, m) for _, m, _ in seen):
             seen.append((err, mask, solver_obj))
         return err
@@ -213,12 +198,13 @@ def _run_min_error(engine: str, instance: Any, goal: Goal, opts: SolveOptions,
         notes.append("no time left to start the solver")
         return result(Status.TIME_LIMIT)
     res = solve_model(engine, model, opts, clock.remaining(), start)
+    _judge_start(res, notes, stats)
     stats["rounds"].append(_round_stats(0, res))
     stats["nodes"] = res.nodes
     notes.extend(res.notes)
     err0 = None
     if res.values is not None:
-        err0 = add(problem.mask(model, res.values), res.objective)
+        err0 = add(built.mask(res.values), res.objective)
     b = best()
     if b is not None and b[0] == 0:
         notes.append("exact error 0: optimal")
@@ -265,7 +251,7 @@ def _run_min_error(engine: str, instance: Any, goal: Goal, opts: SolveOptions,
             return result(Status.FEASIBLE)
         new_err = None
         if res.values is not None:
-            new_err = add(problem.mask(model, res.values), res.objective)
+            new_err = add(built.mask(res.values), res.objective)
         if res.bound is None:
             notes.append("exclusion solve gave no bound")
             return result(Status.TIME_LIMIT if res.status == "time_limit" else Status.FEASIBLE)
@@ -292,13 +278,16 @@ def _run_min_error(engine: str, instance: Any, goal: Goal, opts: SolveOptions,
             return result(Status.TIME_LIMIT if res.status == "time_limit" else Status.FEASIBLE)
     notes.append(f"{rounds} exclusion rounds did not separate the best mask from the others "
                  f"by more than T = {slack:.3g}")
-    return result(Status.FEASIBLE)
+    out = result(Status.FEASIBLE)
+    out.limit = Limit.EXCLUSION_CAP
+    return out
 
 
 def _run_sparsest(engine: str, instance: Any, goal: Goal, opts: SolveOptions,
-                  problem: MilpProblem, model: MilpModel, slack: float, clock: _Clock,
+                  built: BuiltModel, slack: float, clock: _Clock,
                   warm: np.ndarray | None, start: np.ndarray | None, notes: list[str],
                   stats: dict[str, Any]) -> RawSolution:
+    model = built.model
     eps = Fraction(goal.eps)
     rounds = _exclusion_rounds(opts)
     good: list[np.ndarray] = [] if warm is None else [warm]  # masks within eps exactly
@@ -341,6 +330,7 @@ def _run_sparsest(engine: str, instance: Any, goal: Goal, opts: SolveOptions,
             return result(Status.TIME_LIMIT)
         current = model.exclude_masks(bad) if bad else model
         res = solve_model(engine, current, opts, clock.remaining(), start if k == 0 else None)
+        _judge_start(res, notes, stats)
         stats["rounds"].append(_round_stats(k, res))
         stats["nodes"] = res.nodes
         notes.extend(res.notes)
@@ -363,8 +353,8 @@ def _run_sparsest(engine: str, instance: Any, goal: Goal, opts: SolveOptions,
             kb = max(0, math.ceil(res.bound - margin))
             count_bound = kb if count_bound is None else max(count_bound, kb)
         if res.values is not None:
-            mask = problem.mask(model, res.values)
-            err = problem.exact_error(instance, mask)
+            mask = built.mask(res.values)
+            err = instance.exact_error(mask)
             if err <= eps:
                 good.append(mask)
             else:
@@ -379,42 +369,20 @@ def _run_sparsest(engine: str, instance: Any, goal: Goal, opts: SolveOptions,
             return result(Status.FEASIBLE)
         return result(Status.OPTIMAL)
     notes.append(f"{rounds} rounds kept returning masks just outside eps")
-    return result(Status.FEASIBLE)
+    out = result(Status.FEASIBLE)
+    out.limit = Limit.EXCLUSION_CAP
+    return out
 
 
 # --------------------------------------------------------------------------------------------
 # Registration
 
 
-def _runner(engine: str) -> Callable[[Any, Goal, SolveOptions], RawSolution]:
+def runner(engine: str) -> Callable[[Any, Goal, SolveOptions], RawSolution]:
+    """The run function of the subset-sum backend of MILP engine `engine`."""
+
     def run(instance: Any, goal: Goal, opts: SolveOptions) -> RawSolution:
         return run_milp(engine, instance, goal, opts)
 
     run.__name__ = f"run_{engine}"
     return run
-
-
-_DESCRIPTIONS = {
-    "cbc": "MILP with CBC (PuLP), exclusion-certified against solver tolerances",
-    "highs": "MILP with HiGHS (highspy), exclusion-certified against solver tolerances",
-    "scip": "MILP with SCIP (OR-Tools), exclusion-certified against solver tolerances",
-}
-
-
-def _register_backends() -> None:
-    kinds = frozenset(MILP_PROBLEMS)
-    for name, engine in ENGINES.items():
-        register(Backend(
-            name, _DESCRIPTIONS[name], kinds, exact=True, run=_runner(name),
-            objectives=frozenset({Objective.MIN_ERROR, Objective.SPARSEST}), max_kept=True,
-            available=engine.available, version=engine.version,
-        ))
-
-
-def register_milp_problem(kind: str, problem: MilpProblem) -> None:
-    """Make the MILP backends solve instances of `kind` (re-registers them with the kind)."""
-    MILP_PROBLEMS[kind] = problem
-    _register_backends()
-
-
-_register_backends()

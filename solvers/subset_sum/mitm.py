@@ -21,8 +21,8 @@ from fractions import Fraction
 
 import numpy as np
 
-from exactprune.formulations.scaling import IntegerScaling, integer_scaling
 from exactprune.instances.errors import InputError
+from exactprune.instances.scaling import IntegerScaling, integer_scaling
 from exactprune.instances.subset_sum import SubsetSumInstance
 from exactprune.solvers.result import Goal, Objective, RawSolution, SolveOptions, Status
 
@@ -30,6 +30,7 @@ BLOCK_BITS = 20
 TABLE_BYTES_PER_ENTRY = 48  # sums, order, sorted copy, popcounts and sort temporaries
 MAX_WORK_BITS = 44  # refuse beyond ~2^44 matched sums: days of work
 MAX_CANDIDATES = 200_000
+DEFAULT_MEMORY_GB = 4.0
 
 
 def subset_sums(values: np.ndarray) -> np.ndarray:
@@ -294,11 +295,9 @@ def exact_best(
 def run_mitm(instance: SubsetSumInstance, goal: Goal, opts: SolveOptions) -> RawSolution:
     """Exact meet-in-the-middle for min_error (with optional max_kept) and sparsest goals.
 
-    extra options: memory_limit_gb (default 4.0): budget for the sorted table.
+    Option memory_limit_gb (default 4.0): budget for the sorted table.
     """
-    memory_limit_gb = float(opts.extra.get("memory_limit_gb", 4.0))
-    if not memory_limit_gb > 0:
-        raise InputError("memory_limit_gb must be positive")
+    memory_limit_gb = float(opts.extra.get("memory_limit_gb", DEFAULT_MEMORY_GB))
     deadline = None if opts.time_limit is None else time.perf_counter() + opts.time_limit
     if goal.objective is Objective.SPARSEST:
         mode = "profile"

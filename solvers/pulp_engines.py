@@ -1,0 +1,180 @@
+"""Commercial MILP engines reached through PuLP (Gurobi, CPLEX, Xpress, COPT, MOSEK): never
+certified.
+
+PuLP's ``listSolvers(onlyAvailable=True)`` is asked for the vendors below; each one found (one
+interface per vendor, the Python API preferred) becomes backend ``pulp_<name>`` (e.g.
+``pulp_gurobi``) for every problem kind that has a MILP formulation, solving the kind's default
+formulation (the model ``exactprune export`` writes) with gaps 0. Its tolerances are not wired
+into exactprune's certificates, so a mask it calls optimal is reported ``feasible``
+(``time_limit`` when it was stopped), its objective recomputed from the mask, and the solver's
+own objective and best bound (when PuLP exposes it) kept only as notes. Probing imports the
+vendors' libraries, so it happens only when asked (``exactprune solvers``, ``bench``, or a
+``--solver pulp_<name>``). Any PuLP solver name works (the tests use PULP_CBC_CMD).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import math
+import sys
+import warnings
+from typing import Any
+
+import numpy as np
+
+from exactprune.solvers.registry import Backend, capabilities, register
+from exactprune.solvers.result import RawSolution, Status
+
+PULP_PREFIX = "pulp_"
+VENDORS: tuple[tuple[str, ...], ...] = (
+    ("GUROBI", "GUROBI_CMD"),
+    ("CPLEX_PY", "CPLEX_CMD"),
+    ("XPRESS_PY", "XPRESS"),
+    ("COPT", "COPT_DLL", "COPT_CMD"),
+    ("MOSEK",),
+)
+_found: list[str] | None = None
+
+
+@contextlib.contextmanager
+def quiet() -> Any:
+    """Native and Python output of a solver call away from stdout (it may carry JSON), and
+    PuLP's deprecation warnings silenced."""
+    from exactprune.solvers.milp_engines import native_stdout
+
+    with contextlib.redirect_stdout(sys.stderr), native_stdout(False), \
+            warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        yield
+
+
+def commercial_pulp_solvers() -> list[str]:
+    """PuLP names of the commercial MILP solvers available here (one per vendor); [] if PuLP
+    fails."""
+    global _found
+    if _found is None:
+        try:
+            import pulp
+
+            with quiet():
+                available = set(pulp.listSolvers(onlyAvailable=True))
+        except Exception:
+            available = set()
+        _found = [next(n for n in vendor if n in available)
+                  for vendor in VENDORS if available & set(vendor)]
+    return list(_found)
+
+
+def _kinds_with_formulations() -> list[str]:
+    from exactprune.formulations.base import formulations_of
+    from exactprune.instances.catalog import KINDS
+
+    return [k for k in KINDS if formulations_of(k)]
+
+
+def ensure_backend(name: str, kind: str) -> None:
+    """Register ``pulp_<name>`` for `kind` (in the parent and in every worker)."""
+    from exactprune.formulations.base import formulations_of
+
+    if name.startswith(PULP_PREFIX) and formulations_of(kind):
+        register(make_pulp_backend(name[len(PULP_PREFIX):].upper(), kind))
+
+
+def register_commercial_backends() -> list[str]:
+    """Register a ``pulp_<name>`` backend, for every kind with a MILP formulation, for every
+    commercial solver PuLP finds; returns the backend names (none without such a solver)."""
+    names = [PULP_PREFIX + n.lower() for n in commercial_pulp_solvers()]
+    for kind in _kinds_with_formulations():
+        for name in names:
+            ensure_backend(name, kind)
+    return names
+
+
+def make_pulp_backend(pulp_name: str, kind: str) -> Backend:
+    """A backend of `kind` solving its default formulation with PuLP's solver `pulp_name`,
+    never certified (min_error only, no max_kept)."""
+
+    def available() -> bool:
+        try:
+            import pulp
+
+            with quiet():
+                return bool(pulp.getSolver(pulp_name, msg=False).available())
+        except Exception:
+            return False
+
+    def version() -> str | None:
+        try:
+            import pulp
+        except ImportError:
+            return None
+        return f"{pulp_name} via PuLP {pulp.__version__}"
+
+    return Backend(
+        PULP_PREFIX + pulp_name.lower(), kind,
+        f"MILP with {pulp_name} through PuLP (never certified: tolerances not in the "
+        "certificate)", exact=False, run=functools.partial(_run_pulp, pulp_name),
+        capabilities=capabilities(threads=True), available=available, version=version)
+
+
+def _run_pulp(pulp_name: str, instance: Any, goal: Any, opts: Any) -> RawSolution:
+    import pulp
+
+    from exactprune.formulations.base import get_formulation
+    from exactprune.formulations.linear import to_pulp_with_vars
+    from exactprune.solvers.milp_engines import pulp_outcome
+
+    built = get_formulation(instance.kind).build(instance, goal)
+    with quiet():
+        prob, variables = to_pulp_with_vars(built.model)
+    kwargs: dict[str, Any] = {"msg": bool(opts.verbose), "gapRel": 0.0, "gapAbs": 0.0,
+                              "threads": int(opts.threads or 1)}
+    if opts.time_limit is not None:
+        kwargs["timeLimit"] = float(opts.time_limit)
+    notes = [f"{pulp_name} through PuLP: never certified (its tolerances are not part of "
+             "exactprune's certificate)"]
+    with quiet():
+        try:
+            solver = pulp.getSolver(pulp_name, **kwargs)
+        except TypeError:  # a solver class without gap / threads arguments
+            solver = pulp.getSolver(pulp_name, **{k: v for k, v in kwargs.items()
+                                                  if k in ("msg", "timeLimit")})
+        returned = prob.solve(solver)
+    view, has_solution = pulp_outcome(prob, returned)
+    notes.append(f"{pulp_name} status: {pulp.LpStatus.get(prob.status, prob.status)}"
+                 f" ({view})")
+    bound = _pulp_best_bound(prob)
+    if bound is not None:
+        notes.append(f"{pulp_name}'s own best bound {bound!r} (not used: tolerances unknown)")
+    mask = None
+    solver_obj = None
+    if has_solution:
+        raw = [v.value() for v in variables]
+        if all(x is not None for x in raw):
+            mask = built.mask(np.array(raw, dtype=np.float64))
+            with contextlib.suppress(Exception):
+                solver_obj = float(pulp.value(prob.objective))
+    stopped = view != "optimal"
+    if mask is None:
+        status = Status.TIME_LIMIT if stopped and opts.time_limit is not None else Status.ERROR
+        notes.append(f"{pulp_name} returned no solution")
+    elif stopped and opts.time_limit is not None:
+        status = Status.TIME_LIMIT
+    else:
+        status = Status.FEASIBLE
+    return RawSolution(status, mask=mask, solver_objective=solver_obj, notes=notes)
+
+
+def _pulp_best_bound(prob: Any) -> float | None:
+    """The solver's best bound when PuLP keeps the native model (Gurobi, CPLEX Python)."""
+    model = getattr(prob, "solverModel", None)
+    if model is None:
+        return None
+    for getter in (lambda m: m.ObjBound,  # gurobipy
+                   lambda m: m.solution.MIP.get_best_objective()):  # cplex
+        with contextlib.suppress(Exception):
+            value = float(getter(model))
+            if math.isfinite(value):
+                return value
+    return None
