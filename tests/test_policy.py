@@ -1,0 +1,162 @@
+"""The numerics policy holds against lying backends: `solve()`/`finalize` trust no claim.
+
+Fake backends (registered for the test only) return what a buggy solver might: an optimum
+without a certificate, a bound above the objective, a mask of the wrong shape, a mask that
+breaks eps or max_kept, "optimal" without a mask, a certificate on a time-limited run, a crash,
+running out of memory. Each must come out as a result that says what is true.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+
+from exactprune.instances import generate_neuron_pruning, generate_subset_sum
+from exactprune.solvers import (
+    Backend,
+    Goal,
+    Limit,
+    RawSolution,
+    SolveOptions,
+    Status,
+    capabilities,
+    finalize,
+    registry,
+    solve,
+)
+
+ALL = capabilities("min_error", "sparsest", max_kept=True, warm_start=True, threads=True)
+
+
+@pytest.fixture
+def fake(monkeypatch: pytest.MonkeyPatch) -> Callable[..., str]:
+    """Register a backend `liar` for a kind whose run function returns `raw(instance)`."""
+
+    def make(kind: str, raw: Callable[[Any], RawSolution] | None = None,
+             exc: BaseException | None = None) -> str:
+        def run(instance: Any, goal: Goal, opts: SolveOptions) -> RawSolution:
+            if exc is not None:
+                raise exc
+            return raw(instance)
+
+        monkeypatch.setitem(registry._BACKENDS, (kind, "liar"),
+                            Backend("liar", kind, "a backend that lies", exact=True, run=run,
+                                    capabilities=ALL))
+        return "liar"
+
+    return make
+
+
+def subset_sum():
+    return generate_subset_sum(8, seed=3)
+
+
+def test_uncertified_optimum_is_reported_feasible(fake) -> None:
+    inst = subset_sum()
+    name = fake("subset_sum", lambda i: RawSolution(Status.OPTIMAL, mask=i.full_mask()))
+    res = solve(inst, name)
+    assert res.status == "feasible" and not res.certified
+    assert any("not certified" in n for n in res.notes)
+
+
+def test_objective_is_recomputed_never_the_solvers(fake) -> None:
+    inst = subset_sum()
+    name = fake("subset_sum", lambda i: RawSolution(Status.FEASIBLE, mask=i.full_mask(),
+                                                    solver_objective=-1.0))
+    res = solve(inst, name)
+    assert res.objective == inst.evaluate(inst.full_mask()) != -1.0
+    assert any("not used" in n for n in res.notes)
+
+
+def test_bound_above_the_objective_is_dropped(fake) -> None:
+    inst = subset_sum()
+    mask = inst.full_mask()
+    err = inst.evaluate(mask)
+    name = fake("subset_sum", lambda i: RawSolution(Status.OPTIMAL, mask=mask, bound=err * 2 + 1,
+                                                    certified=True, tolerance=0.0))
+    res = solve(inst, name)
+    assert res.bound is None and res.status == "feasible" and not res.certified
+    assert res.gap is None
+
+
+@pytest.mark.parametrize("shape", [(7,), (8, 1), (9,)])
+def test_mask_of_the_wrong_shape_is_discarded(fake, shape) -> None:
+    inst = subset_sum()
+    name = fake("subset_sum", lambda i: RawSolution(Status.OPTIMAL, mask=np.ones(shape, bool),
+                                                    certified=True, tolerance=0.0))
+    res = solve(inst, name)
+    assert res.status == "error" and res.mask is None and not res.certified
+    assert any("invalid mask" in n for n in res.notes)
+
+
+def test_pruning_mask_of_the_wrong_shape_is_discarded(fake) -> None:
+    inst = generate_neuron_pruning(d=2, width=5, points=8, seed=0)
+    name = fake("neuron_pruning", lambda i: RawSolution(Status.FEASIBLE,
+                                                        mask=np.ones((5, 2), bool)))
+    res = solve(inst, name)
+    assert res.status == "error" and res.mask is None
+
+
+def test_mask_that_breaks_eps_is_not_feasible(fake) -> None:
+    inst = subset_sum()
+    name = fake("subset_sum", lambda i: RawSolution(Status.OPTIMAL, mask=i.full_mask(),
+                                                    certified=True, tolerance=0.0))
+    eps = inst.evaluate(inst.full_mask()) / 2
+    res = solve(inst, name, objective="sparsest", eps=eps)
+    assert res.status == "error" and not res.certified
+    assert any("exceeds eps" in n for n in res.notes)
+
+
+def test_mask_that_breaks_max_kept_is_not_feasible(fake) -> None:
+    inst = subset_sum()
+    name = fake("subset_sum", lambda i: RawSolution(Status.OPTIMAL, mask=i.full_mask(),
+                                                    certified=True, tolerance=0.0))
+    res = solve(inst, name, max_kept=3)
+    assert res.status == "error" and not res.certified
+    assert any("max_kept" in n for n in res.notes)
+
+
+def test_optimal_without_a_mask_is_an_error(fake) -> None:
+    inst = subset_sum()
+    name = fake("subset_sum", lambda i: RawSolution(Status.OPTIMAL, certified=True,
+                                                    tolerance=0.0))
+    res = solve(inst, name)
+    assert res.status == "error" and not res.certified
+
+
+def test_a_time_limited_run_is_never_certified(fake) -> None:
+    inst = subset_sum()
+    name = fake("subset_sum", lambda i: RawSolution(Status.TIME_LIMIT, mask=i.full_mask(),
+                                                    certified=True, tolerance=0.0))
+    res = solve(inst, name, time_limit=1.0)
+    assert res.status == "time_limit" and not res.certified and res.limit == Limit.TIME
+
+
+def test_infeasible_claim_keeps_no_mask_or_certificate_needed(fake) -> None:
+    inst = subset_sum()
+    name = fake("subset_sum", lambda i: RawSolution(Status.INFEASIBLE, certified=True,
+                                                    tolerance=0.0))
+    res = solve(inst, name, objective="sparsest", eps=1e-12)
+    assert res.status == "infeasible" and res.certified and res.mask is None
+    assert res.limit == Limit.NONE
+
+
+@pytest.mark.parametrize("exc,limit", [(RuntimeError("native crash"), Limit.NONE),
+                                       (MemoryError(), Limit.MEMORY)])
+def test_a_crashing_backend_is_a_result_not_a_crash(fake, exc, limit) -> None:
+    inst = subset_sum()
+    res = solve(inst, fake("subset_sum", exc=exc))
+    assert res.status == "error" and res.mask is None and res.limit == limit
+    assert res.notes
+
+
+def test_finalize_directly_with_a_certificate_and_a_good_mask() -> None:
+    inst = subset_sum()
+    mask = inst.full_mask()
+    raw = RawSolution(Status.OPTIMAL, mask=mask, certified=True, tolerance=0.0)
+    res = finalize(inst, Goal(), raw, "x", None, SolveOptions(), 0.0)
+    assert res.status == "optimal" and res.certified and res.bound == res.objective
+    assert res.bounds.primal_bound == res.bounds.dual_bound == inst.evaluate(mask)
