@@ -83,7 +83,12 @@ class EngineResult:
 
 @dataclass(frozen=True)
 class Engine:
+    """A MILP engine: solve(model, time_limit, seed, threads, verbose, start) -> EngineResult,
+    the tolerances it runs with (for the certificates' slack), and probes of its library.
+    Every kind's MILP backends are made from `ENGINES`, so adding an engine is one entry."""
+
     name: str
+    label: str
     solve: Callable[..., EngineResult]
     tolerances: Callable[[], SolverTolerances]
     available: Callable[[], bool]
@@ -697,10 +702,12 @@ def _scip_start(log: str) -> tuple[str | None, str | None]:
 
 
 ENGINES: dict[str, Engine] = {
-    "cbc": Engine("cbc", _solve_cbc, _cbc_tolerances, _cbc_available, _cbc_version),
-    "highs": Engine("highs", _solve_highs, _highs_tolerances, _highs_available,
-                    _highs_version),
-    "scip": Engine("scip", _solve_scip, _scip_tolerances, _scip_available, _scip_version),
+    "cbc": Engine("cbc", "CBC (PuLP)", _solve_cbc, _cbc_tolerances, _cbc_available,
+                  _cbc_version),
+    "highs": Engine("highs", "HiGHS (highspy)", _solve_highs, _highs_tolerances,
+                    _highs_available, _highs_version),
+    "scip": Engine("scip", "SCIP (OR-Tools)", _solve_scip, _scip_tolerances, _scip_available,
+                   _scip_version),
 }
 
 

@@ -10,7 +10,7 @@ bounds that follow from the signs of the fixed weights and points — never a ma
     u >= a,   u <= a − amin·(1 − δ),   u <= amax·δ
   (δ = 1: u = a >= 0; δ = 0: u = 0 >= a).
 The output is h_k = Σ_i v_i u_ik, and the error rows are those of the selection model
-(`pruning_selection.add_error_rows`), with the exact bounds hmin_k = Σ_i min(0, v_i·amax⁺_ik),
+(`error_rows.add_error_rows`), with the exact bounds hmin_k = Σ_i min(0, v_i·amax⁺_ik),
 hmax_k = Σ_i max(0, v_i·amax⁺_ik). Valid for any d (no 2^d dictionary), but with n·K binaries
 δ and a weak relaxation it is much slower than the dictionary for small d.
 """

@@ -30,12 +30,6 @@ _EXACT_OPTIONS = (
 _FORMULATION = Param("formulation", "str", "dictionary",
                      "dictionary of input sub-masks (d <= 10) or big-M over the weights",
                      choices=("dictionary", "bigm"))
-_ENGINE_DESCRIPTIONS = {
-    "cbc": "selection MILP with CBC (PuLP), certified against its tolerances",
-    "highs": "selection MILP with HiGHS (highspy), certified against its tolerances",
-    "scip": "selection MILP with SCIP (OR-Tools), certified against its tolerances",
-    "cpsat": "selection model with CP-SAT on scaled integers (exact relu), certified",
-}
 _ENGINE_CAPS = capabilities(warm_start=True, threads=True)
 _HEURISTIC_CAPS = capabilities(max_kept=True)
 _WARM_HEURISTIC_CAPS = capabilities(max_kept=True, warm_start=True)
@@ -60,8 +54,11 @@ def _engines(kind: str) -> list[Backend]:
         options = _EXACT_OPTIONS
         if kind == WEIGHT and name != "cpsat":
             options = (_FORMULATION, *options)
+        description = (f"selection MILP with {engine.label}, certified against its tolerances"
+                       if engine is not None else
+                       "selection model with CP-SAT on scaled integers (exact relu), certified")
         out.append(Backend(
-            name, kind, _ENGINE_DESCRIPTIONS[name], exact=True,
+            name, kind, description, exact=True,
             run=partial(exact.run_pruning_exact, name), capabilities=_ENGINE_CAPS,
             options=options,
             available=cpsat_available if engine is None else engine.available,

@@ -1,8 +1,10 @@
 """Exact neuron and weight pruning: the selection MILP (or CP-SAT model), certified.
 
-The model is the column-selection MILP of `formulations.pruning_selection` (weight pruning:
+The model is the column-selection MILP of `formulations.pruning.selection` (weight pruning:
 the dictionary of input sub-masks, or `formulation=bigm`; neuron pruning: one column per unit),
-solved by a MILP engine of `solvers.milp` (highs, cbc, scip) or by CP-SAT (`pruning_cpsat`).
+solved by a MILP engine of `solvers.milp_engines` (highs, cbc, scip) or by CP-SAT
+(`solvers.pruning.cpsat`). The model's own `start(mask)` gives the engine a complete, feasible
+start from the incumbent; the engine's verdict on it is `stats["warm_start"]`.
 An incumbent (warm start, or 2 s of `prune_local_search`) caps the error variable, which
 removes nothing better. By default the model holds every point and is solved once.
 With `lazy=True` (linf only) points are generated lazily instead:

@@ -36,12 +36,6 @@ def _bruteforce_refuse(instance: Any, goal: Goal) -> str | None:
     return None
 
 
-_MILP_DESCRIPTIONS = {
-    "cbc": "MILP with CBC (PuLP), exclusion-certified against solver tolerances",
-    "highs": "MILP with HiGHS (highspy), exclusion-certified against solver tolerances",
-    "scip": "MILP with SCIP (OR-Tools), exclusion-certified against solver tolerances",
-}
-
 BACKENDS: tuple[Backend, ...] = (
     Backend("mitm", KIND, "exact meet-in-the-middle (Horowitz-Sahni), int64, memory-aware",
             exact=True, run=mitm.run_mitm, capabilities=EXACT_CAPS, version=_numpy_version,
@@ -54,7 +48,8 @@ BACKENDS: tuple[Backend, ...] = (
             "OR-Tools CP-SAT on exactly scaled integers (exclusion certificate when scaling is "
             "lossy)", exact=True, run=cpsat.run_cpsat, capabilities=SOLVER_CAPS,
             available=cpsat_available, version=cpsat_version, options=cpsat.OPTIONS),
-    *(Backend(name, KIND, _MILP_DESCRIPTIONS[name], exact=True, run=milp.runner(name),
+    *(Backend(name, KIND, f"MILP with {engine.label}, exclusion-certified against its "
+              "tolerances", exact=True, run=milp.runner(name),
               capabilities=SOLVER_CAPS, available=engine.available, version=engine.version,
               options=milp.OPTIONS)
       for name, engine in ENGINES.items()),

@@ -7,7 +7,7 @@ tolerances, so a solver's "optimal" is not trusted as is. From the tolerances ac
 effect, `MilpProblem.slack` computes T: 10 × (feasibility × Σ|row duals| × row scale
 + dual tolerance × box size + integrality tolerance × Σ|x| + gaps + cutoff + epsilon
 + data rounding), see `formulations.linear.tolerance_slack` and
-`formulations.subset_sum_milp.subset_sum_slack`. A rigorous lower bound is max(0, L − T) for a
+`formulations.subset_sum.milp.subset_sum_slack`. A rigorous lower bound is max(0, L − T) for a
 solver's dual bound L. For n = 12 values in [-1, 1], T is about 6e-7 (cbc, scip) and 6e-8
 (highs); for n = 30 about 1.2e-6 and 1.2e-7. Certification therefore needs the next-best
 masks to be more than T worse than the best. Measured on Uniform[-1,1] draws (20 seeds), the
