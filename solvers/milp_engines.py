@@ -581,7 +581,6 @@ def _highs_start(log: str) -> tuple[str | None, str | None]:
     return None, None
 
 
-
 # ---- SCIP via OR-Tools pywraplp ------------------------------------------------------------
 
 SCIP_PARAMS: dict[str, float] = {

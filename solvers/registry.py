@@ -57,6 +57,13 @@ def _no_version() -> str | None:
     return None
 
 
+def numpy_version() -> str:
+    """The version string of methods that need only numpy."""
+    import numpy
+
+    return f"numpy {numpy.__version__}"
+
+
 @dataclass(frozen=True)
 class Backend:
     """One (kind, solver) pair.

@@ -15,7 +15,7 @@ from exactprune.instances.params import Param
 from exactprune.solvers.cpsat_engine import cpsat_available, cpsat_version
 from exactprune.solvers.milp_engines import ENGINES
 from exactprune.solvers.pruning import bruteforce, exact, heuristics
-from exactprune.solvers.registry import Backend, capabilities, get_backend
+from exactprune.solvers.registry import Backend, capabilities, get_backend, numpy_version
 from exactprune.solvers.result import Goal
 
 NEURON = "neuron_pruning"
@@ -33,12 +33,6 @@ _FORMULATION = Param("formulation", "str", "dictionary",
 _ENGINE_CAPS = capabilities(warm_start=True, threads=True)
 _HEURISTIC_CAPS = capabilities(max_kept=True)
 _WARM_HEURISTIC_CAPS = capabilities(max_kept=True, warm_start=True)
-
-
-def _numpy_version() -> str:
-    import numpy
-
-    return f"numpy {numpy.__version__}"
 
 
 def _bruteforce_refuse(instance: Any, goal: Goal) -> str | None:
@@ -113,7 +107,7 @@ BACKENDS: tuple[Backend, ...] = tuple(
         *_engines(kind),
         Backend("bruteforce", kind, "exhaustive oracle over every mask (mask size <= 20)",
                 exact=True, run=bruteforce.run_pruning_bruteforce,
-                capabilities=_HEURISTIC_CAPS, version=_numpy_version,
+                capabilities=_HEURISTIC_CAPS, version=numpy_version,
                 refuse=_bruteforce_refuse),
         *_heuristics(kind),
     ))

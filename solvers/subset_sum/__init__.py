@@ -13,7 +13,7 @@ from exactprune.instances.params import Param
 from exactprune.instances.subset_sum import SubsetSumInstance
 from exactprune.solvers.cpsat_engine import cpsat_available, cpsat_version
 from exactprune.solvers.milp_engines import ENGINES
-from exactprune.solvers.registry import Backend, capabilities
+from exactprune.solvers.registry import Backend, capabilities, numpy_version
 from exactprune.solvers.result import Goal, Objective
 from exactprune.solvers.subset_sum import bruteforce, cpsat, heuristics, milp, mitm
 
@@ -21,12 +21,6 @@ KIND = SubsetSumInstance.kind
 EXACT_CAPS = capabilities(Objective.MIN_ERROR, Objective.SPARSEST, max_kept=True)
 SOLVER_CAPS = capabilities(Objective.MIN_ERROR, Objective.SPARSEST, max_kept=True,
                            warm_start=True, threads=True)
-
-
-def _numpy_version() -> str:
-    import numpy
-
-    return f"numpy {numpy.__version__}"
 
 
 def _bruteforce_refuse(instance: Any, goal: Goal) -> str | None:
@@ -38,12 +32,12 @@ def _bruteforce_refuse(instance: Any, goal: Goal) -> str | None:
 
 BACKENDS: tuple[Backend, ...] = (
     Backend("mitm", KIND, "exact meet-in-the-middle (Horowitz-Sahni), int64, memory-aware",
-            exact=True, run=mitm.run_mitm, capabilities=EXACT_CAPS, version=_numpy_version,
+            exact=True, run=mitm.run_mitm, capabilities=EXACT_CAPS, version=numpy_version,
             options=(Param("memory_limit_gb", "float", mitm.DEFAULT_MEMORY_GB,
                            "memory budget of the sorted table, GB", minimum=0.0, above=True),)),
     Backend("bruteforce", KIND, f"exhaustive oracle over all 2^n masks (n <= {bruteforce.MAX_N})",
             exact=True, run=bruteforce.run_bruteforce, capabilities=EXACT_CAPS,
-            version=_numpy_version, refuse=_bruteforce_refuse),
+            version=numpy_version, refuse=_bruteforce_refuse),
     Backend("cpsat", KIND,
             "OR-Tools CP-SAT on exactly scaled integers (exclusion certificate when scaling is "
             "lossy)", exact=True, run=cpsat.run_cpsat, capabilities=SOLVER_CAPS,
