@@ -511,17 +511,15 @@ def run_bench(suite: str, solvers: Sequence[str] | None = None, *,
         raise InputError(f"threads must be a positive integer, got {threads!r}")
     kinds = {i.kind for s in suites for i in s.instances}
     chosen = None if solvers is None else _check_solvers(list(solvers), kinds)
-    out_dir = Path(out) if out is not None else Path("out") / f"bench-{suite}"
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise InputError(f"cannot create the output folder {out_dir}: {exc}") from None
+    from exactprune.instances.io import check_output_dir, output_dir
+
+    out_dir = check_output_dir(out if out is not None else Path("out") / f"bench-{suite}")
     store_path = Path(store) if store is not None else out_dir / "results.sqlite"
     if timeout is None:
         timeout = 2.0 * float(time_limit) + 30.0
     notes: list[str] = []
     outcomes: list[SuiteOutcome] = []
-    with ResultStore(store_path) as db:
+    with output_dir(out_dir), ResultStore(store_path) as db:
         for s in suites:
             res = _run_suite(s, chosen, float(time_limit), threads, db, jobs, give_up,
                              timeout if jobs > 0 else None, progress)

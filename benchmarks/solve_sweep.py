@@ -33,9 +33,10 @@ def make_instance(kind: str, params: dict[str, Any], seed: int) -> Any:
     return get_kind(kind).make({**params, "seed": seed})
 
 
-def _validate(kind: str, specs: list[dict]) -> None:
-    """InputError before anything runs: every grid point's parameters (by their declared types
-    and ranges; the first instance is generated), every solver name for the kind."""
+def _validate(kind: str, specs: list[dict], options: dict[str, Any]) -> None:
+    """InputError before anything runs: every grid point's parameters (declared types and
+    ranges, and the generator's own checks on every distinct point), every solver name for the
+    kind, and every option: time_limit (seconds > 0) or an option every solver declares."""
     from exactprune.instances.catalog import get_kind
     from exactprune.instances.params import build_params
     from exactprune.solvers import get_backend
@@ -46,14 +47,37 @@ def _validate(kind: str, specs: list[dict]) -> None:
         key = repr(sorted(spec["params"].items()))
         if key not in seen:
             seen.add(key)
-            if "seed" in spec["params"]:
-                make_instance(kind, spec["params"], 0)
             build_params(k.params_type, {**spec["params"], "seed": spec["seed"]},
                          what=f"{k.cli_name} parameter")
-    make_instance(kind, specs[0]["params"], specs[0]["seed"])
-    for name in dict.fromkeys(spec["solver"] for spec in specs):
-        if name != "auto":
-            get_backend(name, kind)
+            make_instance(kind, spec["params"], spec["seed"])  # the generator's own checks
+    backends = [get_backend(name, kind) for name in dict.fromkeys(s["solver"] for s in specs)
+                if name != "auto"]
+    if "time_limit" in options:
+        positive_float_value(options["time_limit"], "time_limit")
+    solver_options = {k2: v for k2, v in options.items() if k2 != "time_limit"}
+    for b in backends:
+        b.parse_options(solver_options)
+    if solver_options and len(backends) < len({s["solver"] for s in specs}):
+        raise InputError("solver options need named solvers, not auto")
+
+
+def positive_float_value(raw: Any, name: str) -> float:
+    """A finite number > 0 from a TOML value; InputError otherwise."""
+    from exactprune.instances.params import Param
+
+    return float(Param(name, "float", None, minimum=0.0, above=True).parse(raw))
+
+
+def check_sweep_execution(args: argparse.Namespace) -> None:
+    """InputError for flag combinations that cannot work: --timeout needs local worker
+    processes; --scheduler must look like an address."""
+    from exactprune.benchmarks.sweep import check_scheduler_address
+
+    if args.timeout is not None and (args.scheduler is not None or args.jobs == 0):
+        raise InputError("--timeout kills local worker processes: it cannot be used with "
+                         "--scheduler or --jobs 0")
+    if args.scheduler is not None:
+        check_scheduler_address(args.scheduler)
 
 
 def solve_task(spec: dict) -> dict:
@@ -61,9 +85,10 @@ def solve_task(spec: dict) -> dict:
     from exactprune.solvers import solve
 
     inst = make_instance(spec["kind"], spec["params"], spec["seed"])
-    opts = spec.get("options", {})
-    res = solve(inst, spec["solver"], time_limit=opts.get("time_limit"),
-                threads=spec.get("threads", 1), seed=spec["seed"] % 2**31)
+    opts = dict(spec.get("options", {}))
+    time_limit = opts.pop("time_limit", None)
+    res = solve(inst, spec["solver"], time_limit=time_limit, threads=spec.get("threads", 1),
+                seed=spec["seed"] % 2**31, options=opts)
     return {"status": str(res.status), "certified": res.certified, "objective": res.objective,
             "bound": res.bound, "kept": res.kept, "solver_version": res.solver_version,
             "wall_time_s": res.wall_time_s, "notes": res.notes,
@@ -105,12 +130,13 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     specs = grid(**kw, options=options)
     for spec in specs:
         spec["kind"] = kind
-    _validate(kind, specs)
+    _validate(kind, specs, options)
+    check_sweep_execution(args)
     store = ResultStore(args.store) if args.store else None
     try:
         records = run_sweep([Task(f"{__name__}:solve_task", s) for s in specs], store,
                             jobs=args.jobs, scheduler=args.scheduler, progress=args.progress,
-                            desc=f"sweep {args.kind}")
+                            desc=f"sweep {args.kind}", timeout=args.timeout)
     finally:
         if store is not None:
             store.close()

@@ -42,19 +42,23 @@ Example (runnable)::
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import json
 import sqlite3
+import urllib.parse
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any, TextIO
 
 from exactprune.instances.errors import InputError
-from exactprune.instances.io import dumps, json_default
+from exactprune.instances.io import check_output, dumps, json_default
 
 SCHEMA_VERSION = 1
+APPLICATION_ID = 0x45585052
+"""SQLite application id of our stores ("EXPR"): a file without it is never written to."""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -92,38 +96,83 @@ def canonical_json(obj: Any) -> str:
         raise InputError(f"spec is not JSON-serialisable with finite numbers: {exc}") from None
 
 
+def store_state(path: Path) -> str:
+    """"missing" (no file, or an empty one), "ours" (our application id, or a store written
+    before the id existed: tables meta and runs with a schema_version), or "foreign".
+
+    Only the SQLite header is read for the id; a file of another kind is never opened for
+    writing."""
+    try:
+        if not path.exists():
+            return "missing"
+        if not path.is_file():
+            raise InputError(f"results store {path} is not a regular file")
+        size = path.stat().st_size
+        if size == 0:
+            return "missing"
+        with open(path, "rb") as fh:
+            header = fh.read(100)
+    except OSError as exc:
+        raise InputError(f"cannot read results store {path}: {exc.strerror}") from None
+    if len(header) < 100 or not header.startswith(b"SQLite format 3\x00"):
+        return "foreign"
+    app_id = int.from_bytes(header[68:72], "big")
+    if app_id == APPLICATION_ID:
+        return "ours"
+    if app_id != 0:
+        return "foreign"
+    try:
+        uri = f"file:{urllib.parse.quote(str(path.resolve()))}?mode=ro"
+        with contextlib.closing(sqlite3.connect(uri, uri=True)) as conn:
+            tables = {r[0] for r in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table'")}
+            if not {"meta", "runs"} <= tables:
+                return "foreign"
+            row = conn.execute("SELECT value FROM meta WHERE name = 'schema_version'").fetchone()
+    except sqlite3.DatabaseError:
+        return "foreign"
+    return "ours" if row is not None else "foreign"
+
+
 class ResultStore:
     """An embedded SQLite file of finished runs (see the module docstring).
 
     `path`: the SQLite file; created (with its table) if missing unless ``create=False``, in
-    which case a missing file is an InputError. A file that is not an exactprune results store
-    is an InputError too. Use as a context manager, or call :meth:`close`.
+    which case a missing file is an InputError and the file is opened read-only (readers never
+    change it). A file that is not an exactprune results store (no application id of ours, no
+    store tables) is an InputError and is never written to. Use as a context manager, or call
+    :meth:`close`.
     """
 
     def __init__(self, path: str | Path, *, create: bool = True) -> None:
         self.path = Path(path)
-        if not create and not self.path.is_file():
+        self._conn: sqlite3.Connection | None = None
+        state = store_state(self.path)
+        if state == "missing" and not create:
             raise InputError(f"no such results store: {self.path}")
-        if not self.path.parent.is_dir():
-            raise InputError(f"folder of the results store does not exist: {self.path.parent}")
+        if state == "foreign":
+            raise InputError(f"{self.path} is not an exactprune results store (refusing to "
+                             "write to it)")
+        if state == "missing":
+            check_output(self.path, what="results store")
         try:
-            # autocommit mode: every transaction below is explicit (BEGIN IMMEDIATE .. COMMIT)
-            self._conn: sqlite3.Connection | None = sqlite3.connect(
-                str(self.path), timeout=60.0, isolation_level=None)
-            conn = self._conn
-            mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
-            if str(mode).lower() != "wal":
-                raise InputError(f"cannot put {self.path} in WAL mode (got {mode!r})")
-            conn.execute("PRAGMA synchronous=FULL")
             if create:
+                # autocommit mode: every transaction below is explicit (BEGIN IMMEDIATE..COMMIT)
+                self._conn = sqlite3.connect(str(self.path), timeout=60.0, isolation_level=None)
+                conn = self._conn
+                mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+                if str(mode).lower() != "wal":
+                    raise InputError(f"cannot put {self.path} in WAL mode (got {mode!r})")
+                conn.execute("PRAGMA synchronous=FULL")
+                conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
                 conn.executescript(_SCHEMA)
                 conn.execute("INSERT OR IGNORE INTO meta (name, value) "
                              "VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
-            try:
-                version = conn.execute(
-                    "SELECT value FROM meta WHERE name = 'schema_version'").fetchone()[0]
-            except (sqlite3.OperationalError, TypeError):  # no meta table, or no row
-                raise InputError(f"{self.path} is not an exactprune results store") from None
+            else:  # read only: never changes the file (not even its journal mode)
+                uri = f"file:{urllib.parse.quote(str(self.path.resolve()))}?mode=ro"
+                self._conn = sqlite3.connect(uri, uri=True, timeout=60.0, isolation_level=None)
+            version = self._conn.execute(
+                "SELECT value FROM meta WHERE name = 'schema_version'").fetchone()[0]
         except sqlite3.DatabaseError as exc:
             self.close()
             raise InputError(f"{self.path} is not a usable results store: {exc}") from None

@@ -99,6 +99,7 @@ import json
 import multiprocessing
 import operator
 import os
+import re
 import sys
 import threading
 import time
@@ -117,6 +118,7 @@ import numpy as np
 from exactprune.benchmarks.store import EXPORT_FORMATS, ResultStore, canonical_json
 from exactprune.instances.errors import InputError
 from exactprune.instances.io import dumps
+from exactprune.instances.params import nonneg_int, positive_float, positive_int
 
 __all__ = [
     "Task",
@@ -238,15 +240,17 @@ def load_grid_toml(path: str | os.PathLike[str]) -> dict:
     :func:`grid`: ``params`` (each scalar becomes a one-value list), ``seeds`` (default 1),
     ``solvers``, ``base_seed``, ``experiment``, ``options``, ``seed_params`` (absent keys are
     left out). Unknown keys, a missing file and invalid TOML are InputErrors."""
+    from exactprune.instances.io import read_bytes
+
     p = Path(path)
     try:
-        data = tomllib.loads(p.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(f"no such file: {p}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read {p}: {exc.__class__.__name__}") from None
+        data = tomllib.loads(read_bytes(p).decode("utf-8"))
+    except UnicodeDecodeError:
+        raise InputError(f"{p} is not UTF-8 text") from None
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"{p} is not valid TOML: {exc}") from None
+    except RecursionError:
+        raise InputError(f"{p}: TOML nested too deeply to read") from None
     unknown = sorted(set(data) - set(_TOML_KEYS))
     if unknown:
         raise InputError(f"{p}: unknown keys {', '.join(unknown)} (allowed: "
@@ -299,17 +303,19 @@ def add_sweep_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--grid", default=None, metavar="FILE.toml", help="a TOML sweep file")
     g.add_argument("--param", action="append", default=[], metavar="NAME=V1,V2",
                    help="a grid parameter and its values (repeatable; overrides --grid)")
-    g.add_argument("--seeds", type=int, default=None, help="trials per grid point")
-    g.add_argument("--base-seed", type=int, default=None)
+    g.add_argument("--seeds", type=positive_int, default=None, help="trials per grid point")
+    g.add_argument("--base-seed", type=nonneg_int, default=None)
     g.add_argument("--solvers", default=None, help="comma-separated solver names")
     g.add_argument("--experiment", default=None, help="experiment name stored with each run")
     g.add_argument("--store", default=None, metavar="FILE.sqlite",
                    help="results store: finished runs are skipped when the sweep runs again")
-    g.add_argument("--jobs", type=int, default=1, help="worker processes (0: in this process)")
+    g.add_argument("--jobs", type=nonneg_int, default=1,
+                   help="worker processes (0: in this process)")
     g.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT",
                    help="run on this Dask distributed scheduler instead of local processes")
-    g.add_argument("--timeout", type=float, default=None,
-                   help="kill a run after this many seconds (local processes only)")
+    g.add_argument("--timeout", type=positive_float, default=None,
+                   help="kill a run after this many seconds, stored as status killed (local "
+                        "worker processes only: not with --jobs 0 or --scheduler)")
     g.add_argument("--no-progress", dest="progress", action="store_false",
                    help="no progress bar or summary line")
 
@@ -481,6 +487,7 @@ def run_sweep(tasks: list[Task], store: ResultStore | None = None, jobs: int = 1
             raise InputError(f"cannot load task function {fn!r}: {type(exc).__name__}: "
                              f"{exc}") from None
 
+    client = _connect(scheduler) if scheduler is not None and todo else None
     bar = _Progress(len(results) + len(todo), len(results), desc, progress)
 
     def finish(key: str, record: dict) -> None:
@@ -496,8 +503,8 @@ def run_sweep(tasks: list[Task], store: ResultStore | None = None, jobs: int = 1
         items = list(todo.items())
         if not items:
             pass
-        elif scheduler is not None:
-            _run_dask(items, scheduler, finish)
+        elif client is not None:
+            _run_dask(items, client, finish)
         elif jobs == 0:
             for key, task in items:
                 finish(key, json.loads(_run_task(task.fn, task.spec)))
@@ -593,18 +600,37 @@ def _run_pool(queue: deque[tuple[str, Task]], workers: int, finish: Finish,
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _run_dask(items: list[tuple[str, Task]], scheduler: str, finish: Finish) -> None:
+_SCHEDULER = re.compile(r"^(tcp|tls|ws|wss|inproc|ucx)://[^\s/]+(/\S*)?$")
+CONNECT_TIMEOUT_S = 10
+
+
+def check_scheduler_address(scheduler: Any) -> str:
+    """The scheduler address, or InputError unless it looks like PROTOCOL://HOST:PORT."""
+    if not isinstance(scheduler, str) or not _SCHEDULER.match(scheduler):
+        raise InputError(f"scheduler must be an address like tcp://HOST:8786, got {scheduler!r}")
+    return scheduler
+
+
+def _connect(scheduler: str) -> Any:
+    """A Dask client, or InputError after at most CONNECT_TIMEOUT_S seconds (one line: no
+    background traceback at exit)."""
     try:
-        from distributed import Client, as_completed
+        from distributed import Client
     except ImportError:
         raise InputError("running on a Dask scheduler needs dask.distributed: install "
                          "exactprune[distributed]") from None
-    if not isinstance(scheduler, str) or not scheduler:
-        raise InputError(f"scheduler must be an address like tcp://HOST:8786, got {scheduler!r}")
+    check_scheduler_address(scheduler)
     try:
-        client = Client(scheduler, timeout=30, set_as_default=False)
-    except (OSError, TimeoutError, ValueError) as exc:
-        raise InputError(f"cannot connect to the Dask scheduler at {scheduler}: {exc}") from None
+        return Client(scheduler, timeout=CONNECT_TIMEOUT_S, set_as_default=False)
+    except Exception as exc:  # OSError, TimeoutError, ValueError, CommClosedError, ...
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise InputError(f"cannot connect to the Dask scheduler at {scheduler}: "
+                         f"{reason[:200]}") from None
+
+
+def _run_dask(items: list[tuple[str, Task]], client: Any, finish: Finish) -> None:
+    from distributed import as_completed
+
     try:
         started = time.monotonic()
         futures = {client.submit(_run_task, task.fn, task.spec, pure=False): key

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import re
 import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
@@ -24,10 +25,17 @@ from exactprune.instances.params import positive_float as _positive_float
 from exactprune.instances.params import positive_int as _positive_int
 
 EXIT_OK, EXIT_INTERNAL, EXIT_USAGE = 0, 1, 2
+_NEGATIVE_NUMBER = re.compile(r"^-(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$|^-(inf|infinity|nan)$",
+                              re.IGNORECASE)
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse with one-line usage errors (exit 2), as the CLI contract asks."""
+    """argparse with one-line usage errors (exit 2), as the CLI contract asks, that reads
+    "-1e308" (and "-inf") as a value, not as an option."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._negative_number_matcher = _NEGATIVE_NUMBER
 
     def error(self, message: str) -> NoReturn:
         raise InputError(f"{self.prog}: {message}")
@@ -38,6 +46,7 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     from exactprune.instances.catalog import get_kind
 
     kind = get_kind(args.kind_name)
+    instance_io.check_output(args.output)
     values = {p.name: getattr(args, p.name) for p in kind.params()
               if getattr(args, p.name) is not None}
     _emit_json(kind.make(values).to_json(), args.output)
@@ -67,6 +76,7 @@ def _goal_kwargs(args: argparse.Namespace) -> dict[str, Any]:
 def _cmd_solve(args: argparse.Namespace) -> int:
     from exactprune.solvers import solve
 
+    out = instance_io.check_output(args.output, inputs=(args.instance, args.warm_start))
     inst = instance_io.load_instance(args.instance)
     options: dict[str, Any] = {}
     for text in args.option:
@@ -83,9 +93,9 @@ def _cmd_solve(args: argparse.Namespace) -> int:
                    threads=args.threads, verbose=args.verbose, warm_start=warm,
                    options=options, **_goal_kwargs(args))
     data = result.to_json(inst.mask_to_json)
-    if args.output:
-        instance_io.write_json_atomic(args.output, data)
-    if args.json:
+    if out is not None:
+        instance_io.write_json_atomic(out, data)
+    if args.json or args.output == "-":
         print(instance_io.dumps(data))
     else:
         print(format_result(result, inst))
@@ -150,17 +160,23 @@ def _cmd_solvers(args: argparse.Namespace) -> int:
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    from exactprune.formulations.export import export_model
+    from exactprune.formulations.export import build_model, export_model, model_text
     from exactprune.solvers.result import Goal
 
+    out = instance_io.check_output(args.output, inputs=(args.instance,))
     inst = instance_io.load_instance(args.instance)
-    export_model(inst, Goal(**_goal_kwargs(args)), args.output, args.format, args.formulation)
+    goal = Goal(**_goal_kwargs(args))
+    if out is None:
+        print(model_text(build_model(inst, goal, args.formulation), args.format), end="")
+    else:
+        export_model(inst, goal, out, args.format, args.formulation)
     return EXIT_OK
 
 
 def _cmd_certify(args: argparse.Namespace) -> int:
     from exactprune.instances.catalog import get_kind
 
+    out_path = instance_io.check_output(args.output, inputs=(args.instance, args.result))
     inst = instance_io.load_instance(args.instance)
     data = instance_io.read_json(args.result)
     mask = inst.mask_from_json(_result_mask(data))
@@ -175,7 +191,9 @@ def _cmd_certify(args: argparse.Namespace) -> int:
     certify = getattr(module, "certify", None)
     if certify is not None:
         out.update(certify(inst, mask, claimed, args.time_limit))
-    if args.json:
+    if out_path is not None:
+        instance_io.write_json_atomic(out_path, out)
+    if args.json or args.output == "-":
         print(instance_io.dumps(out))
     else:
         for key, value in out.items():
@@ -247,7 +265,8 @@ def build_parser() -> argparse.ArgumentParser:
     sol.add_argument("--threads", type=_positive_int, default=None)
     sol.add_argument("--seed", type=_nonneg_int, default=0)
     sol.add_argument("--json", action="store_true", help="print the result as one JSON object")
-    sol.add_argument("-o", "--output", default=None, help="also write the result JSON here")
+    sol.add_argument("-o", "--output", default=None,
+                     help="also write the result JSON here (- : print it on stdout)")
     sol.add_argument("--warm-start", default=None, help="a result JSON whose mask starts the solve")
     sol.add_argument("--memory-limit-gb", type=_positive_float, default=None,
                      help="mitm's option memory_limit_gb (memory budget of its table, default 4)")
@@ -270,7 +289,7 @@ def build_parser() -> argparse.ArgumentParser:
     ex = sub.add_parser("export", help="write the instance's MILP as MPS or LP (exact)")
     ex.add_argument("instance")
     ex.add_argument("--format", choices=["mps", "lp"], default="mps")
-    ex.add_argument("-o", "--output", required=True)
+    ex.add_argument("-o", "--output", required=True, help="the model file (- : stdout)")
     ex.add_argument("--formulation", default=None,
                     help="the kind's formulation (default: its first); neuron_pruning: "
                          "selection; weight_pruning: dictionary or bigm; subset_sum: standard")
@@ -284,6 +303,8 @@ def build_parser() -> argparse.ArgumentParser:
     cert.add_argument("--time-limit", type=_positive_float, default=None,
                       help="seconds for the cube MILP")
     cert.add_argument("--json", action="store_true")
+    cert.add_argument("-o", "--output", default=None,
+                      help="also write the report as JSON here (- : print it on stdout)")
     cert.set_defaults(func=_cmd_certify)
 
     demo = sub.add_parser("demo", help="generate a small instance and solve it exactly")

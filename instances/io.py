@@ -1,11 +1,26 @@
-"""Instance JSON I/O: one reader for every kind, atomic writes, clear errors."""
+"""Instance JSON I/O: one reader for every kind, checked destinations, atomic writes.
+
+Reading (`read_json`, `read_bytes`): only regular files (not a folder, a device such as
+/dev/zero, a FIFO), at most `MAX_INPUT_BYTES`, UTF-8, JSON nesting within Python's recursion
+limit; every failure (missing, unreadable, symlink loop, too large, corrupt) is one InputError
+line.
+
+Writing: `check_output(path)` checks a destination before any work (a folder that exists and can
+be written to, a name the file system accepts, not a folder, not a device or /proc file, not one
+of the command's input files; "-" means stdout) and `write_text_atomic` writes through a
+temporary file in the same folder and a rename, so no partial file is ever left; the file gets
+the permissions of the user's umask, like any file the user creates.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
+import stat
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,19 +32,60 @@ def _reject_constant(name: str) -> float:
     raise InputError(f"JSON contains {name}, which is not a finite number")
 
 
-def read_json(path: str | os.PathLike[str]) -> Any:
-    """Parse a JSON file; missing, unreadable or corrupt files raise InputError."""
+MAX_INPUT_BYTES = 512 * 2**20
+"""Largest file read as an instance, result or grid (512 MiB)."""
+
+
+def _os_error(p: Path, exc: OSError) -> InputError:
+    return InputError(f"cannot read {p}: {exc.strerror or type(exc).__name__}")
+
+
+def read_bytes(path: str | os.PathLike[str], limit: int = MAX_INPUT_BYTES) -> bytes:
+    """The bytes of a regular file of at most `limit` bytes; InputError otherwise."""
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
+        st = p.stat()
     except FileNotFoundError:
         raise InputError(f"no such file: {p}") from None
-    except (IsADirectoryError, PermissionError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read {p}: {exc.__class__.__name__}") from None
+    except OSError as exc:  # ELOOP (a symlink loop), EACCES, ENAMETOOLONG, ...
+        raise _os_error(p, exc) from None
+    if stat.S_ISDIR(st.st_mode):
+        raise InputError(f"cannot read {p}: it is a folder")
+    if not stat.S_ISREG(st.st_mode):
+        raise InputError(f"cannot read {p}: not a regular file")
+    if st.st_size > limit:
+        raise InputError(f"{p} is larger than the {limit // 2**20} MiB limit")
+    try:
+        with open(p, "rb") as fh:
+            data = fh.read(limit + 1)
+    except OSError as exc:
+        raise _os_error(p, exc) from None
+    if len(data) > limit:
+        raise InputError(f"{p} is larger than the {limit // 2**20} MiB limit")
+    return data
+
+
+def parse_json_text(text: str, source: str) -> Any:
+    """Parse JSON text (NaN and infinities refused, nesting bounded); InputError naming
+    `source` otherwise."""
     try:
         return json.loads(text, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
-        raise InputError(f"{p} is not valid JSON: {exc.msg} at line {exc.lineno}") from None
+        raise InputError(f"{source} is not valid JSON: {exc.msg} at line {exc.lineno}") from None
+    except RecursionError:
+        raise InputError(f"{source}: JSON nested too deeply to read") from None
+    except ValueError as exc:  # e.g. an integer of more than 4300 digits
+        raise InputError(f"{source} is not valid JSON: {exc}") from None
+
+
+def read_json(path: str | os.PathLike[str]) -> Any:
+    """Parse a JSON file; missing, unreadable, oversized or corrupt files raise InputError."""
+    p = Path(path)
+    try:
+        text = read_bytes(p).decode("utf-8")
+    except UnicodeDecodeError:
+        raise InputError(f"{p} is not UTF-8 text") from None
+    return parse_json_text(text, str(p))
 
 
 def instance_from_json(data: Any) -> Any:
@@ -90,18 +146,116 @@ def write_json_atomic(path: str | os.PathLike[str], data: Any) -> None:
     write_text_atomic(path, text)
 
 
-def write_text_atomic(path: str | os.PathLike[str], text: str) -> None:
-    """Write `text` to `path` atomically (temporary file in the same folder, then rename)."""
+_VIRTUAL = ("/proc", "/sys", "/dev")
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def check_output(path: str | os.PathLike[str] | None, *, inputs: tuple[Any, ...] = (),
+                 what: str = "output file") -> Path | None:
+    """Check a destination file before any work: None for "-" or None (stdout), else the Path.
+
+    InputError (one line) when the folder is missing or not writable, the name is too long,
+    the path is a folder, a device or under /proc, /sys or /dev, or it is one of `inputs`."""
+    if path is None or str(path) == "-":
+        return None
     p = Path(path)
-    if not p.parent.exists():
-        raise InputError(f"output folder does not exist: {p.parent}")
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", dir=p.parent)
+    text = str(p)
+    if not text or text.endswith(os.sep):
+        raise InputError(f"{what} {text!r} names a folder, not a file")
+    resolved = Path(os.path.abspath(p))
+    if any(str(resolved) == v or str(resolved).startswith(v + os.sep) for v in _VIRTUAL):
+        raise InputError(f"{what} {p}: not a regular file system location (use - for stdout)")
+    parent = resolved.parent
+    if not parent.exists():
+        raise InputError(f"{what} {p}: folder {p.parent} does not exist")
+    if not parent.is_dir():
+        raise InputError(f"{what} {p}: {p.parent} is not a folder")
+    try:
+        name_max = os.pathconf(parent, "PC_NAME_MAX")
+    except (OSError, ValueError):
+        name_max = 255
+    if len(os.fsencode(p.name)) > name_max:
+        raise InputError(f"{what}: file name longer than {name_max} bytes")
+    if resolved.is_dir():
+        raise InputError(f"{what} {p} is a folder")
+    if resolved.exists() and not resolved.is_file():
+        raise InputError(f"{what} {p} is not a regular file (use - for stdout)")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise InputError(f"{what} {p}: folder {p.parent} is not writable")
+    for other in inputs:
+        if other is not None and resolved.exists() and Path(other).exists() and \
+                os.path.samefile(resolved, other):
+            raise InputError(f"{what} {p} is also an input of this command; it would be "
+                             "overwritten")
+    return p
+
+
+def check_output_dir(path: str | os.PathLike[str], what: str = "output folder") -> Path:
+    """Check an output folder before any work (it is created later, when there is something
+    to write): it exists as a writable folder, or its parent does."""
+    p = Path(path)
+    if str(p) == "-":
+        raise InputError(f"{what} must be a folder, not - (stdout)")
+    resolved = Path(os.path.abspath(p))
+    if any(str(resolved) == v or str(resolved).startswith(v + os.sep) for v in _VIRTUAL):
+        raise InputError(f"{what} {p}: not a regular file system location")
+    if resolved.exists():
+        if not resolved.is_dir():
+            raise InputError(f"{what} {p} exists and is not a folder")
+        if not os.access(resolved, os.W_OK | os.X_OK):
+            raise InputError(f"{what} {p} is not writable")
+        return p
+    parent = resolved.parent
+    while not parent.exists():  # mkdir(parents=True) later
+        parent = parent.parent
+    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+        raise InputError(f"{what} {p}: cannot create it in {parent}")
+    return p
+
+
+@contextlib.contextmanager
+def output_dir(path: str | os.PathLike[str], what: str = "output folder") -> Iterator[Path]:
+    """Create the output folder (checked first) for the body; if the body fails and the folder
+    was created here and is still empty, remove it again, so that nothing is left behind."""
+    p = check_output_dir(path, what)
+    created = not p.exists()
+    try:
+        p.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"cannot create {what} {p}: {exc.strerror}") from None
+    try:
+        yield p
+    except BaseException:
+        if created:
+            with contextlib.suppress(OSError):
+                p.rmdir()  # only when empty
+        raise
+
+
+def write_text_atomic(path: str | os.PathLike[str], text: str) -> None:
+    """Write `text` to `path` atomically (temporary file in the same folder, then rename);
+    the file gets the user's umask permissions. Failures are InputError lines; nothing is left
+    behind."""
+    p = Path(path)
+    check_output(p)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{p.name[:200]}.", dir=p.parent)
+    except OSError as exc:
+        raise InputError(f"cannot write {p}: {exc.strerror or type(exc).__name__}") from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, p)
-    except BaseException:
+    except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise InputError(f"cannot write {p}: {exc.strerror or exc}") from None
         raise
 
 

@@ -77,8 +77,9 @@ class Param:
         parts = [self.help.rstrip(".")] if self.help else []
         accepts = self.type if self.choices is None else " | ".join(map(str, self.choices))
         if self.minimum is not None or self.maximum is not None:
-            lo = "" if self.minimum is None else f"{'>' if self.above else '>='} {self.minimum:g}"
-            hi = "" if self.maximum is None else f"<= {self.maximum:g}"
+            op = ">" if self.above else ">="
+            lo = "" if self.minimum is None else f"{op} {_fmt(self.minimum)}"
+            hi = "" if self.maximum is None else f"<= {_fmt(self.maximum)}"
             accepts += " " + ", ".join(x for x in (lo, hi) if x)
         parts.append(f"{accepts}; {'required' if self.required else f'default {self.default}'}")
         return "; ".join(parts)
@@ -122,9 +123,14 @@ class Param:
     def _check_range(self, v: float) -> None:
         if self.minimum is not None and (v <= self.minimum if self.above else v < self.minimum):
             op = ">" if self.above else ">="
-            raise InputError(f"{self.name} must be {op} {self.minimum:g}, got {v!r}")
+            raise InputError(f"{self.name} must be {op} {_fmt(self.minimum)}, got {v!r}")
         if self.maximum is not None and v > self.maximum:
-            raise InputError(f"{self.name} must be <= {self.maximum:g}, got {v!r}")
+            raise InputError(f"{self.name} must be <= {_fmt(self.maximum)}, got {v!r}")
+
+
+def _fmt(x: float) -> str:
+    """A bound as text: integers in full (67108864), other numbers as %g."""
+    return str(int(x)) if float(x).is_integer() and abs(x) < 1e16 else f"{x:g}"
 
 
 def _to_int(raw: Any, name: str) -> int:

@@ -392,11 +392,11 @@ def test_failing_export_leaves_no_file(tmp_path, monkeypatch) -> None:
 
     monkeypatch.setattr(instance_io.os, "replace", broken)
     inst = generate_subset_sum(5, seed=0)
-    with pytest.raises(OSError):
+    with pytest.raises(InputError, match="cannot write .*disk full"):
         export_model(inst, Goal(), tmp_path / "m.mps", "mps")
     assert os.listdir(tmp_path) == []
     (tmp_path / "m.mps").write_text("previous\n")
-    with pytest.raises(OSError):
+    with pytest.raises(InputError, match="cannot write"):
         export_model(inst, Goal(), tmp_path / "m.mps", "mps")
     assert os.listdir(tmp_path) == ["m.mps"]
     assert (tmp_path / "m.mps").read_text() == "previous\n"

@@ -26,7 +26,6 @@ import math
 import statistics
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -38,16 +37,22 @@ KINDS = ("neuron", "weight")
 EXPERIMENT = "pruning_gap"
 
 
+def trial_instance(spec: dict) -> Any:
+    """The instance of one (kind, n, trial) spec."""
+    from exactprune.instances import generate_neuron_pruning, generate_weight_pruning
+
+    gen = generate_neuron_pruning if spec["kind"] == "neuron" else generate_weight_pruning
+    return gen(spec["d"], spec["n"], spec["points"], spec["seed"], domain=spec["domain"],
+               output_activation=spec["output_activation"], norm=spec["norm"],
+               target_angle=spec.get("target_angle"))
+
+
 def trial(spec: dict) -> dict:
     """Solve one (kind, n, trial) instance exactly and bracket its optimum over the domain."""
-    from exactprune.instances import generate_neuron_pruning, generate_weight_pruning
     from exactprune.solvers import solve
     from exactprune.solvers.pruning.bracket import certify_bracket
 
-    gen = generate_neuron_pruning if spec["kind"] == "neuron" else generate_weight_pruning
-    inst = gen(spec["d"], spec["n"], spec["points"], spec["seed"], domain=spec["domain"],
-               output_activation=spec["output_activation"], norm=spec["norm"],
-               target_angle=spec.get("target_angle"))
+    inst = trial_instance(spec)
     t0 = time.perf_counter()
     res = solve(inst, spec["solver"], time_limit=spec["time_limit"], threads=1)
     out: dict[str, Any] = {
@@ -71,6 +76,18 @@ def parse_range(text: str) -> list[int]:
     if not values or values[0] < 1:
         raise InputError(f"widths must be >= 1, got {text!r}")
     return values
+
+
+def _check_solver(name: str) -> None:
+    """InputError unless `name` is auto or an exact backend of both pruning kinds."""
+    from exactprune.solvers import get_backend
+
+    if name == "auto":
+        return
+    for kind in ("neuron_pruning", "weight_pruning"):
+        if not get_backend(name, kind).exact:
+            raise InputError(f"--solver {name} is a heuristic: the brackets need an exact "
+                             "backend (scip, cpsat, highs, cbc, bruteforce or auto)")
 
 
 def specs_for(args: argparse.Namespace) -> list[dict]:
@@ -185,9 +202,14 @@ def _cmd_verify_pruning_gap(args: argparse.Namespace) -> int:
     if args.trials < 1:
         raise InputError("--trials must be >= 1")
     args.widths = parse_range(args.n)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    _check_solver(args.solver)
+    if args.scheduler is not None:
+        from exactprune.benchmarks.sweep import check_scheduler_address
+
+        check_scheduler_address(args.scheduler)
+    out = instance_io.check_output_dir(args.out)
     specs = specs_for(args)
+    trial_instance(specs[0])  # the generator's own checks (e.g. --target-angle needs d = 2)
     tasks = [Task(f"{__name__}:trial", s) for s in specs]
     start = time.perf_counter()
     store = ResultStore(args.store) if args.store else None
@@ -197,6 +219,8 @@ def _cmd_verify_pruning_gap(args: argparse.Namespace) -> int:
     finally:
         if store is not None:
             store.close()
+    with instance_io.output_dir(out):
+        pass
     elapsed = time.perf_counter() - start
     table = summarise(specs, records)
     fits, comparisons = fit_all(table, args.fit_min_n)
@@ -234,7 +258,7 @@ def add_pruning_gap_parser(verify_subparsers: Any) -> None:
                                      "brackets of the best error against width, with fits")
     p.add_argument("--d", type=positive_int, default=2)
     p.add_argument("--n", default="4:32:4", help="widths LO:HI[:STEP] or a comma list")
-    p.add_argument("--trials", type=int, default=5)  # checked in the handler
+    p.add_argument("--trials", type=positive_int, default=5)
     p.add_argument("--output-activation", choices=["relu", "identity"], default="relu")
     p.add_argument("--domain", choices=["sphere", "cube"], default="sphere")
     p.add_argument("--points", type=positive_int, default=128)

@@ -789,26 +789,20 @@ def run_verification(cfg: Config, out: str | Path | None, runner: Runner | None 
 
 
 # -- CLI -------------------------------------------------------------------------------------
-def _prepare_out(out: str) -> Path:
-    path = Path(out)
-    if path.exists() and not path.is_dir():
-        raise InputError(f"--out is not a folder: {path}")
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise InputError(f"cannot create --out folder {path}: {exc.strerror}") from None
-    return path
-
-
 def cmd_verify_subset_sum(args: argparse.Namespace) -> int:
     """Handler of `exactprune verify subset-sum`; returns the exit code (0)."""
     cfg = config_from_args(args)
     jobs = _int(args.jobs, "--jobs")
     if jobs < 0:
         raise InputError(f"--jobs must be >= 0, got {jobs}")
-    out = _prepare_out(args.out)
+    instance_io.check_output_dir(args.out, "--out folder")
+    if args.scheduler is not None:
+        from exactprune.benchmarks.sweep import check_scheduler_address
+
+        check_scheduler_address(args.scheduler)
     runner = make_runner(args.store, jobs, args.scheduler, progress=not args.no_progress)
-    result = run_verification(cfg, out, runner=runner)
+    with instance_io.output_dir(args.out, "--out folder") as out:
+        result = run_verification(cfg, out, runner=runner)
     analysis = result.pop("_analysis")
     if args.json:
         print(instance_io.dumps(result))

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from exactprune.instances.errors import InputError
+from exactprune.instances.limits import MAX_ENTRIES, check_entries
 from exactprune.instances.network import ACTIVATIONS, TwoLayerNet, float_array
 from exactprune.instances.params import param
 from exactprune.instances.pruning.instance import (
@@ -47,9 +48,11 @@ class PruningParams:
     """Parameters of `generate_neuron_pruning` / `generate_weight_pruning` (the CLI's
     ``generate neuron-pruning|weight-pruning`` flags, sweep keys); points is a count here."""
 
-    d: int = param(help="input dimension", minimum=1)
-    width: int = param(help="hidden units n of the network to prune", minimum=1)
-    points: int = param(help="number K of points the error is measured on", minimum=1)
+    d: int = param(help="input dimension", minimum=1, maximum=MAX_ENTRIES)
+    width: int = param(help="hidden units n of the network to prune", minimum=1,
+                       maximum=MAX_ENTRIES)
+    points: int = param(help="number K of points the error is measured on", minimum=1,
+                        maximum=MAX_ENTRIES)
     seed: int = param(0, help="random seed", minimum=0)
     domain: str = param("sphere", help="where the points lie", choices=DOMAINS)
     weight_dist: str = param("normal", choices=WEIGHT_DISTS,
@@ -119,6 +122,9 @@ def _generate(
 ) -> Any:
     d = _pos_int(d, "d")
     width = _pos_int(width, "width")
+    check_entries(width * d, f"a width-{width} net in d = {d}")
+    if isinstance(points, int | np.integer) and not isinstance(points, bool):
+        check_entries(int(points) * max(d, width), f"{points} points with width {width}, d = {d}")
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
         raise InputError(f"seed must be a non-negative integer, got {seed!r}")
     seed = int(seed)

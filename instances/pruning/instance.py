@@ -38,6 +38,7 @@ import numpy as np
 
 from exactprune.instances.errors import InputError
 from exactprune.instances.header import FORMAT, VERSION
+from exactprune.instances.limits import check_entries
 from exactprune.instances.network import UNIT_ROUNDOFF, TwoLayerNet, float_array
 from exactprune.instances.pruning.evaluate import batch_outputs, exact_norm, reduce_errors
 from exactprune.instances.pruning.graph import MaskSummary, canonicalize
@@ -139,6 +140,8 @@ class _PruningInstance:
                              f"network, got {self.points.shape}")
         if self.points.shape[0] == 0:
             raise InputError("points must not be empty")
+        check_entries(self.points.shape[0] * max(self.network.n, self.target.n, self.d),
+                      f"{self.points.shape[0]} points with {self.network.n} units")
         if not np.all(np.isfinite(self.points)):
             raise InputError("points contains NaN or infinite values")
         scale = self.network.abs_bound(self.points) + self.target.abs_bound(self.points)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from exactprune.instances.errors import InputError
+from exactprune.instances.limits import MAX_ENTRIES, check_entries
 from exactprune.instances.params import param
 from exactprune.instances.subset_sum.instance import SubsetSumInstance
 
@@ -15,7 +16,7 @@ from exactprune.instances.subset_sum.instance import SubsetSumInstance
 class SubsetSumParams:
     """Parameters of `generate_subset_sum` (the CLI's ``generate subset-sum`` flags, sweep keys)."""
 
-    n: int = param(help="number of values", minimum=1)
+    n: int = param(help="number of values", minimum=1, maximum=MAX_ENTRIES)
     seed: int = param(0, help="random seed", minimum=0)
     low: float = param(-1.0, help="values ~ Uniform[low, high]")
     high: float = param(1.0, help="values ~ Uniform[low, high]")
@@ -34,8 +35,9 @@ def generate_subset_sum(
     The values are drawn first, then the target, from `numpy.random.default_rng(seed)`,
     so the same (n, seed, low, high) always gives the same values whatever the target.
     """
-    if not isinstance(n, int) or n < 1:
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise InputError(f"n must be a positive integer, got {n!r}")
+    check_entries(n, f"n = {n} values")
     if not (np.isfinite(low) and np.isfinite(high)) or not low < high:
         raise InputError(f"need finite low < high, got low={low}, high={high}")
     if seed < 0:

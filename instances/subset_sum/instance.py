@@ -30,7 +30,10 @@ def _finite_float_array(raw: Any, name: str) -> np.ndarray:
         for item in raw:
             if isinstance(item, bool) or not isinstance(item, int | float):
                 raise InputError(f"{name} must contain only numbers, found {item!r}")
-        arr = np.asarray(raw, dtype=np.float64)
+        try:
+            arr = np.asarray(raw, dtype=np.float64)
+        except OverflowError:
+            raise InputError(f"{name} contains a number beyond the float64 range") from None
     if arr.ndim != 1:
         raise InputError(f"{name} must be one-dimensional, got shape {arr.shape}")
     if not np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.complexfloating):
@@ -45,7 +48,10 @@ def _finite_float_array(raw: Any, name: str) -> np.ndarray:
 def _finite_float(raw: Any, name: str) -> float:
     if isinstance(raw, bool) or not isinstance(raw, int | float | np.floating | np.integer):
         raise InputError(f"{name} must be a number, got {raw!r}")
-    value = float(raw)
+    try:
+        value = float(raw)
+    except OverflowError:
+        raise InputError(f"{name} is beyond the float64 range") from None
     if not math.isfinite(value):
         raise InputError(f"{name} must be finite, got {value}")
     return value
