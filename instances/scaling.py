@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from fractions import Fraction
 
 import numpy as np
 
@@ -68,12 +69,13 @@ def integer_scaling(values: np.ndarray, target: float, bits: int = 62) -> Intege
     """
     xs = [float(v) for v in np.asarray(values, dtype=np.float64)]
     n = len(xs)
-    total = math.fsum(abs(v) for v in xs) + abs(float(target))
-    if total == 0.0:
+    # Exact (a float sum of values near 1e308 would overflow although each fits).
+    total = sum((Fraction(abs(v)) for v in xs), Fraction(abs(float(target))))
+    if total == 0:
         return IntegerScaling(np.zeros(n, dtype=np.int64), 0, 0, True, 0)
     # Largest p with total·2^p + (n+1) < 2^bits (the +n+1 absorbs rounding up).
-    p_max = bits - 1 - math.frexp(total)[1]
-    while math.ldexp(total, p_max) + n + 1 >= 2.0 ** bits:
+    p_max = bits - 1 - (total.numerator.bit_length() - total.denominator.bit_length())
+    while total * Fraction(2) ** p_max + n + 1 >= 2**bits:
         p_max -= 1
     p_exact = max(_exponent_for_exactness(v) for v in [*xs, float(target)])
     lossless = p_exact <= p_max

@@ -109,9 +109,11 @@ class Captured:
 @contextlib.contextmanager
 def native_stdout(verbose: bool, capture: bool = False) -> Any:
     """Send what native solver code prints on stdout (fd 1) to stderr when verbose, else to
-    /dev/null, so that stdout stays clean (the CLI prints JSON there). With `capture`, the
-    output goes to a temporary file instead and is handed back in the yielded `Captured`
-    (and copied to stderr when verbose)."""
+    /dev/null, so that stdout stays clean (the CLI prints JSON there); when not verbose, what it
+    prints on stderr (fd 2: SoPlex's "Cannot set optimality tolerance ... without GMP", banners)
+    goes too, so a successful run prints nothing but its result. With `capture`, both go to a
+    temporary file instead and are handed back in the yielded `Captured` (and copied to stderr
+    when verbose)."""
     import ctypes
 
     out = Captured()
@@ -121,8 +123,10 @@ def native_stdout(verbose: bool, capture: bool = False) -> Any:
         yield out
         return
     sys.stdout.flush()
+    sys.stderr.flush()
     try:
         saved = os.dup(1)
+        saved_err = None if verbose else os.dup(2)
     except OSError:  # pragma: no cover
         yield out
         return
@@ -133,11 +137,16 @@ def native_stdout(verbose: bool, capture: bool = False) -> Any:
         target = os.dup(2) if verbose else os.open(os.devnull, os.O_WRONLY)
     try:
         os.dup2(target, 1)
+        if saved_err is not None:
+            os.dup2(target, 2)
         yield out
     finally:
         libc.fflush(None)
         os.dup2(saved, 1)
         os.close(saved)
+        if saved_err is not None:
+            os.dup2(saved_err, 2)
+            os.close(saved_err)
         os.close(target)
         if tmp is not None:
             tmp.seek(0)
@@ -242,6 +251,17 @@ def _cbc_version() -> str | None:
     except Exception:
         text = None
     return f"CBC {text or 'unknown'} (PuLP {pulp.__version__})"
+
+
+@functools.cache
+def _cbc_tmp_dir() -> str:
+    """A folder for CBC's files whose path has no blank: PuLP passes paths to the CBC binary on
+    a command line split at blanks, so a TMPDIR such as "/tmp/my files" would break it."""
+    for candidate in (tempfile.gettempdir(), "/tmp", "/var/tmp", os.getcwd()):
+        if " " not in candidate and os.path.isdir(candidate) and \
+                os.access(candidate, os.W_OK | os.X_OK):
+            return candidate
+    raise RuntimeError("no temporary folder without blanks in its path for CBC")
 
 
 def _cbc_tolerances() -> SolverTolerances:
@@ -360,7 +380,8 @@ def _solve_cbc(model: MilpModel, *, time_limit: float | None, seed: int, threads
         f"integerTolerance {CBC_TOLERANCE!r}",
         f"randomCbcSeed {cbc_seed}", f"randomSeed {cbc_seed}",
     ]
-    fd, log_path = tempfile.mkstemp(prefix="exactprune-cbc-", suffix=".log")
+    tmp_dir = _cbc_tmp_dir()
+    fd, log_path = tempfile.mkstemp(prefix="exactprune-cbc-", suffix=".log", dir=tmp_dir)
     os.close(fd)
     t0 = time.perf_counter()
     try:
@@ -369,6 +390,7 @@ def _solve_cbc(model: MilpModel, *, time_limit: float | None, seed: int, threads
             gapRel=0.0, gapAbs=0.0, threads=threads, logPath=log_path, warmStart=warm,
             options=options,
         )
+        solver.tmpDir = tmp_dir
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             try:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+import numpy as np
 import pytest
 from conftest import random_instance
 
@@ -233,3 +234,62 @@ def test_declared_option_parses_text_and_refuses_nonsense(backend, option) -> No
     assert res.options.get(option.name, option.default) == option.default
     with pytest.raises(InputError, match=option.name):
         solve(inst, backend.name, options={option.name: "not-a-value"})
+
+
+# -- extreme but valid data: answered correctly, or refused with a reason --------------------
+def _extreme(kind: str) -> dict:
+    from exactprune.instances import (
+        NeuronPruningInstance,
+        SubsetSumInstance,
+        TwoLayerNet,
+        WeightPruningInstance,
+    )
+
+    rng = np.random.default_rng(0)
+    if kind == "subset_sum":
+        return {
+            "near_1e308": SubsetSumInstance(values=rng.uniform(-1, 1, 8) * 1e308,
+                                            target=0.3e308),
+            "integers_near_2^52": SubsetSumInstance(
+                values=rng.integers(2**51, 2**52, 8).astype(float) * rng.choice([-1, 1], 8),
+                target=float(2**52)),
+            "subnormal": SubsetSumInstance(values=rng.uniform(-1, 1, 8) * 5e-310, target=1e-310),
+            "span_1e-300_1e300": SubsetSumInstance(
+                values=np.array([1e300, -1e-300, 3.0, 5e-324, -2e200, 1.0, 1e-5, 7.0]),
+                target=1e-300),
+        }
+    cls = NeuronPruningInstance if kind == "neuron_pruning" else WeightPruningInstance
+    base = generate_neuron_pruning(d=2, width=6 if cls is NeuronPruningInstance else 3,
+                                   points=16, seed=0)
+    W, v, X = base.network.hidden_weights, base.network.output_weights, base.points
+
+    def make(W, v, X, w_star):
+        return cls(network=TwoLayerNet(W, v, "relu"),
+                   target=TwoLayerNet(np.asarray(w_star)[None, :], np.ones(1)), points=X)
+
+    return {
+        "target_zero_at_every_point": make(W, v, np.abs(X), [-1.0, -1.0]),
+        "subnormal_outputs": make(W * 1e-160, v * 1e-160, X, [1e-315, 0.0]),
+        "large_outputs": make(W * 1e140, v * 1e140, X, [1e270, 0.0]),
+    }
+
+
+@pytest.mark.parametrize("backend", [b for b in PAIRS if b.exact], ids=_id)
+def test_extreme_but_valid_data_is_answered_or_refused(backend) -> None:
+    """Values near 1e308, integers near 2^52, subnormals, data spanning 1e-300..1e300, a target
+    that is zero at every point: every exact backend answers correctly or refuses with a
+    reason (InputError), never an error status or a wrong certificate."""
+    for name, inst in _extreme(backend.kind).items():
+        oracle = solve(inst, "mitm" if backend.kind == "subset_sum" else "bruteforce")
+        assert oracle.certified, (name, oracle.notes)
+        try:
+            res = solve(inst, backend.name, time_limit=30)
+        except InputError as exc:
+            assert str(exc) and "\n" not in str(exc)
+            continue
+        assert res.status in ("optimal", "feasible", "time_limit"), (name, res.notes)
+        assert res.objective == inst.evaluate(res.mask)
+        slack = (oracle.tolerance or 0.0) + (res.tolerance or 0.0)
+        assert res.objective >= oracle.objective - slack, name
+        if res.certified:
+            assert res.objective <= oracle.objective + slack, name

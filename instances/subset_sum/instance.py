@@ -119,9 +119,17 @@ class SubsetSumInstance:
         return abs(total - Fraction(self.target))
 
     def evaluate(self, mask: Any) -> float:
-        """The error |x·m − z| of `mask`, correctly rounded to float64 (via math.fsum)."""
+        """The error |x·m − z| of `mask`, correctly rounded to float64 (math.fsum, or exact
+        rational arithmetic when a partial sum of values near 1e308 overflows; an error beyond
+        the float64 range is inf)."""
         m = self.check_mask(mask)
-        return abs(math.fsum([*self.values[m].tolist(), -self.target]))
+        try:
+            return abs(math.fsum([*self.values[m].tolist(), -self.target]))
+        except OverflowError:
+            try:
+                return float(self.exact_error(m))
+            except OverflowError:
+                return math.inf
 
     @functools.cached_property
     def scaling(self) -> IntegerScaling:

@@ -54,7 +54,7 @@ def _engines(kind: str) -> list[Backend]:
         out.append(Backend(
             name, kind, description, exact=True,
             run=partial(exact.run_pruning_exact, name), capabilities=_ENGINE_CAPS,
-            options=options,
+            options=options, refuse=exact.refuse,
             available=cpsat_available if engine is None else engine.available,
             version=cpsat_version if engine is None else engine.version))
     return out

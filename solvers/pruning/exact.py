@@ -155,7 +155,81 @@ def point_set_solver(engine: str, sel: Selection, opts: SolveOptions, instance: 
     return MilpPointSetSolver(engine, sel, opts, instance, formulation)
 
 
+UNIT_RANGE = (2.0**-10, 2.0**10)
+"""Instances whose outputs' scale lies outside this range are scaled by a power of two first."""
+
+
+def unit_scaling(instance: Any) -> int:
+    """The exponent k that brings S = max_k (Σ_i |v_i||w_i·x_k| + |f(x_k)|), the scale of every
+    output and error, into [0.5, 1) when S lies outside UNIT_RANGE (else 0): the engines'
+    tolerances and the certificate's absolute floor then act at the data's own scale. For each
+    of the net and the target, its output weights or else its hidden weights are multiplied by
+    2^k (relu is positively homogeneous), which multiplies every output and error by exactly
+    2^k; InputError when neither is exact (weights spanning beyond the float64 range)."""
+    f = np.abs(instance.target_values())
+    scale = float(np.max(instance.network.abs_bound(instance.points) + f))
+    if scale == 0.0 or UNIT_RANGE[0] <= scale <= UNIT_RANGE[1]:
+        return 0
+    k = -math.frexp(scale)[1]
+    for net in (instance.network, instance.target):
+        if _scaled_net(net, k) is None:
+            raise InputError(f"the exact pruning engines need the data at one scale: scaling "
+                             f"by 2^{k} (outputs up to {scale:.3g}) is exact neither for the "
+                             "output nor for the hidden weights")
+    return k
+
+
+def _exact_scale(a: np.ndarray, k: int) -> np.ndarray | None:
+    with np.errstate(over="ignore", under="ignore"):
+        b = np.ldexp(a, k)
+    return b if np.all(np.isfinite(b)) and np.array_equal(np.ldexp(b, -k), a) else None
+
+
+def _scaled_net(net: Any, k: int) -> Any:
+    """`net` with its outputs multiplied by 2^k exactly, or None."""
+    from exactprune.instances.network import TwoLayerNet
+
+    v = _exact_scale(net.output_weights, k)
+    if v is not None:
+        return TwoLayerNet(net.hidden_weights, v, net.output_activation)
+    w = _exact_scale(net.hidden_weights, k)
+    if w is not None:
+        return TwoLayerNet(w, net.output_weights, net.output_activation)
+    return None
+
+
+def refuse(instance: Any, goal: Goal) -> str | None:
+    """Why the exact engines cannot take this instance (see `unit_scaling`), or None."""
+    try:
+        unit_scaling(instance)
+    except InputError as exc:
+        return str(exc)
+    return None
+
+
+def _scaled(instance: Any, k: int) -> Any:
+    return type(instance)(network=_scaled_net(instance.network, k),
+                          target=_scaled_net(instance.target, k), points=instance.points,
+                          norm=instance.norm, domain=instance.domain)
+
+
 def run_pruning_exact(engine: str, instance: Any, goal: Goal, opts: SolveOptions) -> RawSolution:
+    """Certified optimum with engine `engine`, on the instance scaled to unit scale when it is
+    far from it (`unit_scaling`; bounds and tolerances are scaled back exactly)."""
+    k = unit_scaling(instance)
+    if k == 0:
+        return _run_pruning_exact(engine, instance, goal, opts)
+    raw = _run_pruning_exact(engine, _scaled(instance, k), goal, opts)
+    if raw.bound is not None:
+        raw.bound = math.ldexp(raw.bound, -k)
+    if raw.tolerance is not None:
+        raw.tolerance = math.ldexp(raw.tolerance, -k)
+    raw.notes.insert(0, f"solved with the outputs scaled exactly by 2^{k} (errors scale by it)")
+    raw.stats["scale_exponent"] = k
+    return raw
+
+
+def _run_pruning_exact(engine: str, instance: Any, goal: Goal, opts: SolveOptions) -> RawSolution:
     """Certified optimum of a neuron/weight pruning instance with engine `engine`.
 
     Options (declared by the backends, solvers/pruning/__init__.py): formulation ("dictionary",

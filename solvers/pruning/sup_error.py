@@ -645,27 +645,14 @@ def _milp_cube(
     )
 
 
-_BANNER_DONE = False
 
 
 def _new_highs(highspy: Any) -> Any:
-    """A silent Highs object. The first construction in a process prints a banner on the C-level
-    stdout, which would corrupt JSON written there by the CLI; send it to stderr instead."""
-    global _BANNER_DONE
-    if not _BANNER_DONE:
-        import os
-        import sys
+    """A silent Highs object (the first construction in a process prints a banner on the
+    C-level stdout; solvers.milp_engines.native_stdout sends it nowhere)."""
+    from exactprune.solvers.milp_engines import native_stdout
 
-        sys.stdout.flush()
-        saved = os.dup(1)
-        try:
-            os.dup2(2, 1)
-            h = highspy.Highs()
-        finally:
-            os.dup2(saved, 1)
-            os.close(saved)
-        _BANNER_DONE = True
-    else:
+    with native_stdout(False):
         h = highspy.Highs()
     h.setOptionValue("output_flag", False)
     return h

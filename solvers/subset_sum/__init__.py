@@ -27,6 +27,10 @@ def _bruteforce_refuse(instance: Any, goal: Goal) -> str | None:
     if instance.n > bruteforce.MAX_N:
         return (f"it enumerates 2^n masks: n = {instance.n} exceeds its limit of "
                 f"{bruteforce.MAX_N} (use mitm)")
+    total = sum((Fraction(abs(float(v))) for v in instance.values), Fraction(abs(instance.target)))
+    if total >= Fraction(2) ** 1022:
+        return ("its float64 sums would overflow (sum |x| + |z| >= 2^1022); use mitm, which "
+                "works on exactly scaled integers")
     return None
 
 
@@ -45,7 +49,7 @@ BACKENDS: tuple[Backend, ...] = (
     *(Backend(name, KIND, f"MILP with {engine.label}, exclusion-certified against its "
               "tolerances", exact=True, run=milp.runner(name),
               capabilities=SOLVER_CAPS, available=engine.available, version=engine.version,
-              options=milp.OPTIONS)
+              options=milp.OPTIONS, refuse=milp.refuse)
       for name, engine in ENGINES.items()),
     Backend("greedy", KIND, "heuristic: greedy forward selection", exact=False,
             run=heuristics.run_greedy, capabilities=capabilities(max_kept=True)),

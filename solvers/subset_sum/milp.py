@@ -50,6 +50,7 @@ from exactprune.formulations.base import BuiltModel
 from exactprune.formulations.subset_sum.milp import build_subset_sum, subset_sum_slack
 from exactprune.instances.errors import InputError
 from exactprune.instances.params import Param
+from exactprune.instances.subset_sum import SubsetSumInstance
 from exactprune.solvers.milp_engines import ENGINES, EngineResult, solve_model
 from exactprune.solvers.result import (
     Goal,
@@ -130,8 +131,70 @@ def _judge_start(res: EngineResult, notes: list[str], stats: dict[str, Any]) -> 
             notes.append(f"warm start {res.start}: {res.start_reason}")
 
 
+UNIT_RANGE = (2.0**-10, 2.0**10)
+"""Data whose largest magnitude lies outside this range are scaled by a power of two first."""
+
+
+def unit_scaling(instance: SubsetSumInstance) -> int:
+    """The exponent k such that 2^k·max(|x|, |z|) lies in [0.5, 1) when the largest magnitude
+    is outside UNIT_RANGE (else 0); InputError when that scaling is not exact (the data span
+    beyond the float64 range of one scale: tiny values would underflow)."""
+    big = max(float(np.abs(instance.values).max()), abs(instance.target))
+    if big == 0.0 or UNIT_RANGE[0] <= big <= UNIT_RANGE[1]:
+        return 0
+    k = -math.frexp(big)[1]
+    vals = np.ldexp(instance.values, k)
+    z = math.ldexp(instance.target, k)
+    if not (np.array_equal(np.ldexp(vals, -k), instance.values)
+            and math.ldexp(z, -k) == instance.target):
+        raise InputError("the MILP engines need the data at one scale: scaling the values by "
+                         f"2^{k} (largest magnitude {big:.3g}) is not exact for the smallest "
+                         "(they span beyond the float64 range); use mitm or cpsat")
+    return k
+
+
+def refuse(instance: SubsetSumInstance, goal: Goal) -> str | None:
+    """Why the MILP backends cannot take this instance (see `unit_scaling`), or None."""
+    try:
+        unit_scaling(instance)
+    except InputError as exc:
+        return str(exc)
+    return None
+
+
 def run_milp(engine: str, instance: Any, goal: Goal, opts: SolveOptions) -> RawSolution:
-    """Solve `instance` for `goal` with a MILP engine and certify under the numerics policy."""
+    """Solve `instance` for `goal` with a MILP engine and certify under the numerics policy.
+
+    Data far from unit scale (largest magnitude outside 2^±10) are first scaled exactly by a
+    power of two, which multiplies every error by it and changes no mask's rank, so the
+    engines' absolute tolerances act at the data's own scale (HiGHS refuses coefficients above
+    1e15, SCIP treats 1e20 as infinite); bounds are scaled back exactly."""
+    k = unit_scaling(instance)
+    if k == 0:
+        return _run_milp(engine, instance, goal, opts)
+    scaled = SubsetSumInstance(values=np.ldexp(instance.values, k),
+                               target=math.ldexp(instance.target, k))
+    scaled_goal = goal
+    if goal.eps is not None:
+        eps = math.ldexp(goal.eps, k)
+        if math.ldexp(eps, -k) != goal.eps:
+            raise InputError(f"eps = {goal.eps!r} cannot be scaled exactly with the data (by "
+                             f"2^{k}) for the MILP engines; use mitm or cpsat")
+        scaled_goal = Goal(objective=goal.objective, eps=eps)
+    raw = _run_milp(engine, scaled, scaled_goal, opts)
+    count = goal.objective is Objective.SPARSEST
+    if raw.bound is not None and not count:
+        raw.bound = math.ldexp(raw.bound, -k)
+    if raw.tolerance is not None and not count:
+        raw.tolerance = math.ldexp(raw.tolerance, -k)
+    if raw.solver_objective is not None and not count:
+        raw.solver_objective = math.ldexp(raw.solver_objective, -k)
+    raw.notes.insert(0, f"solved on the data scaled exactly by 2^{k} (errors scale by it)")
+    raw.stats["scale_exponent"] = k
+    return raw
+
+
+def _run_milp(engine: str, instance: Any, goal: Goal, opts: SolveOptions) -> RawSolution:
     built = build_subset_sum(instance, goal)
     model = built.model
     tol = ENGINES[engine].tolerances()

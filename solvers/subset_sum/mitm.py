@@ -28,6 +28,12 @@ from exactprune.solvers.result import Goal, Objective, RawSolution, SolveOptions
 
 BLOCK_BITS = 20
 TABLE_BYTES_PER_ENTRY = 48  # sums, order, sorted copy, popcounts and sort temporaries
+BLOCK_BYTES_PER_ENTRY = 96  # block sums, match positions, neighbours, errors, temporaries
+TABLE_SHARE, BLOCK_SHARE = 0.5, 0.35
+"""Shares of memory_limit_gb for the sorted table and one block (the rest: the high-part sums
+and small arrays). The budget bounds the peak memory of the work, measured as the process's
+peak RSS above its level before the solve (tests/test_reliability.py)."""
+MIN_BLOCK_BITS = 8
 MAX_WORK_BITS = 44  # refuse beyond ~2^44 matched sums: days of work
 MAX_CANDIDATES = 200_000
 DEFAULT_MEMORY_GB = 4.0
@@ -66,9 +72,18 @@ def popcounts(k: int) -> np.ndarray:
 
 
 def table_bits(n: int, memory_limit_gb: float) -> int:
-    """How many values go into the sorted table: half of n, capped by the memory budget."""
-    cap = int(math.floor(math.log2(max(memory_limit_gb, 1e-12) * 2**30 / TABLE_BYTES_PER_ENTRY)))
+    """How many values go into the sorted table: half of n, capped by half the budget."""
+    budget = TABLE_SHARE * max(memory_limit_gb, 1e-12) * 2**30
+    cap = int(math.floor(math.log2(budget / TABLE_BYTES_PER_ENTRY)))
     return max(0, min((n + 1) // 2, cap))
+
+
+def block_bits(n_a: int, memory_limit_gb: float) -> int:
+    """How many of the enumerated values form one block: at most BLOCK_BITS, and the block's
+    arrays within the rest of the budget."""
+    budget = BLOCK_SHARE * max(memory_limit_gb, 1e-12) * 2**30
+    cap = int(math.floor(math.log2(budget / BLOCK_BYTES_PER_ENTRY)))
+    return max(0, min(n_a, BLOCK_BITS, cap))
 
 
 @dataclass
@@ -147,8 +162,14 @@ class MitmSearch:
                 f"2^{self.n_b} work: beyond meet-in-the-middle (raise memory_limit_gb or "
                 "use a MILP backend for a bound)"
             )
-        self.low_bits = min(self.n_a, BLOCK_BITS)
+        self.low_bits = block_bits(self.n_a, memory_limit_gb)
         self.high_bits = self.n_a - self.low_bits
+        high_bytes = 9 * 2**self.high_bits
+        if (self.low_bits < min(self.n_a, MIN_BLOCK_BITS)
+                or high_bytes > (1 - TABLE_SHARE - BLOCK_SHARE) * memory_limit_gb * 2**30):
+            raise InputError(f"a memory budget of {memory_limit_gb:g} GB is too small for "
+                             f"n = {n} (the enumerated half needs 2^{self.high_bits} block "
+                             "starts); raise memory_limit_gb")
         x = self.scaling.values
         self.a_low = subset_sums(x[: self.low_bits])
         self.a_high = subset_sums(x[self.low_bits : self.n_a])
