@@ -668,8 +668,9 @@ def example_task(spec: dict) -> dict:
 
 # -- `exactprune results ...` ---------------------------------------------------------------
 def _cmd_results_export(args: argparse.Namespace) -> int:
-    from exactprune.instances.io import write_text_atomic
+    from exactprune.instances.io import check_output, write_text_atomic
 
+    check_output(args.output, inputs=(args.store,))
     with ResultStore(args.store, create=False) as store:
         buf = io.StringIO()
         n = store.export(args.format, buf, experiment=args.experiment)

@@ -269,7 +269,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="also write the result JSON here (- : print it on stdout)")
     sol.add_argument("--warm-start", default=None, help="a result JSON whose mask starts the solve")
     sol.add_argument("--memory-limit-gb", type=_positive_float, default=None,
-                     help="mitm's option memory_limit_gb (memory budget of its table, default 4)")
+                     help="mitm's option memory_limit_gb: bounds the peak memory of its table "
+                          "and blocks (GB, default 4)")
     sol.add_argument("--verbose", action="store_true", help="pass the solver's log to stderr")
     sol.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
                      help="backend option, parsed by its declared type (see `exactprune "

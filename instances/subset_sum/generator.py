@@ -43,8 +43,12 @@ def generate_subset_sum(
     if seed < 0:
         raise InputError(f"seed must be non-negative, got {seed}")
     rng = np.random.default_rng(seed)
-    values = rng.uniform(low, high, size=n)
-    drawn_target = float(rng.uniform(low, high))
+    if np.isfinite(high - low):
+        values = rng.uniform(low, high, size=n)
+        drawn_target = float(rng.uniform(low, high))
+    else:  # high − low overflows (e.g. ±1e308): draw on half the range and double (exact)
+        values = 2.0 * rng.uniform(low / 2, high / 2, size=n)
+        drawn_target = 2.0 * float(rng.uniform(low / 2, high / 2))
     params = {"n": n, "seed": seed, "low": low, "high": high, "target": target}
     return SubsetSumInstance(
         values=values,

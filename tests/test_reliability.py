@@ -1,0 +1,376 @@
+"""The CLI contract through the real command line (subprocesses): exit 2 and one stderr line for
+bad input, nothing left behind, and an answer or a clear refusal for extreme but valid input.
+
+One test (or parametrised group) per class of docs/reliability.md: where output goes, sizes and
+hostile files, options, sweep/verify validation, stores, Dask, extreme data, memory, and the
+small ones; then a hypothesis fuzz over instance JSON and option strings.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from exactprune.cli import main
+
+ROOT = os.geteuid() == 0 if hasattr(os, "geteuid") else False
+
+
+def cli(*args: str, cwd: Path | None = None, env: dict | None = None,
+        timeout: float = 120) -> subprocess.CompletedProcess:
+    """Run `python -m exactprune ARGS` and return the finished process."""
+    full_env = {**os.environ, **(env or {})}
+    return subprocess.run([sys.executable, "-m", "exactprune", *args], capture_output=True,
+                          text=True, cwd=cwd, env=full_env, timeout=timeout)
+
+
+def refused(proc: subprocess.CompletedProcess, needle: str = "") -> bool:
+    """Exit 2, exactly one line on stderr, no traceback, `needle` in it."""
+    err = proc.stderr
+    return (proc.returncode == 2 and err.count("\n") == 1 and "Traceback" not in err
+            and err.startswith("exactprune: error: ") and needle in err)
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    d = tmp_path_factory.mktemp("rel")
+    inst = d / "inst.json"
+    assert main(["generate", "subset-sum", "--n", "10", "--seed", "1", "-o", str(inst)]) == 0
+    net = d / "net.json"
+    assert main(["generate", "neuron-pruning", "--d", "2", "--width", "6", "--points", "16",
+                 "-o", str(net)]) == 0
+    res = d / "res.json"
+    assert main(["solve", str(inst), "--solver", "mitm", "-o", str(res), "--json"]) == 0
+    return {"dir": d, "inst": inst, "net": net, "res": res}
+
+
+def _left(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir())
+
+
+# -- 1. where output goes ----------------------------------------------------------------------
+def _writers(f: dict[str, Path], out: str) -> list[list[str]]:
+    return [
+        ["generate", "subset-sum", "--n", "5", "-o", out],
+        ["solve", str(f["inst"]), "--solver", "greedy", "-o", out],
+        ["export", str(f["inst"]), "-o", out],
+        ["certify", str(f["inst"]), str(f["res"]), "-o", out],
+    ]
+
+
+@pytest.mark.parametrize("where", ["folder", "missing_folder", "too_long", "proc", "device"])
+def test_bad_destinations_are_refused_before_any_work(files, tmp_path: Path, where: str) -> None:
+    target = {"folder": str(tmp_path),
+              "missing_folder": str(tmp_path / "no" / "such" / "x.json"),
+              "too_long": str(tmp_path / ("x" * 300)),
+              "proc": "/proc/self/exactprune-test",
+              "device": "/dev/null"}[where]
+    for argv in _writers(files, target):
+        proc = cli(*argv)
+        assert refused(proc), (argv, proc.returncode, proc.stderr)
+    assert _left(tmp_path) == []
+
+
+@pytest.mark.skipif(ROOT, reason="root writes through read-only permissions")
+def test_read_only_folder_is_refused(files, tmp_path: Path) -> None:
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    ro.chmod(0o500)
+    try:
+        for argv in _writers(files, str(ro / "x.json")):
+            assert refused(cli(*argv), "not writable")
+    finally:
+        ro.chmod(0o700)
+
+
+def test_dash_means_stdout_and_files_follow_the_umask(files, tmp_path: Path) -> None:
+    proc = cli("generate", "subset-sum", "--n", "4", "-o", "-")
+    assert proc.returncode == 0 and json.loads(proc.stdout)["kind"] == "subset_sum"
+    proc = cli("solve", str(files["inst"]), "--solver", "mitm", "-o", "-")
+    assert proc.returncode == 0 and json.loads(proc.stdout)["status"] == "optimal"
+    proc = cli("export", str(files["inst"]), "-o", "-", "--format", "lp")
+    assert proc.returncode == 0 and proc.stdout.startswith("\\") or "Minimize" in proc.stdout
+    proc = cli("certify", str(files["inst"]), str(files["res"]), "-o", "-")
+    assert proc.returncode == 0 and json.loads(proc.stdout)["objective_matches"]
+    old = os.umask(0o027)
+    try:
+        out = tmp_path / "g.json"
+        assert main(["generate", "subset-sum", "--n", "4", "-o", str(out)]) == 0
+        assert (out.stat().st_mode & 0o777) == 0o640
+    finally:
+        os.umask(old)
+
+
+def test_solve_refuses_to_overwrite_its_own_instance(files, tmp_path: Path) -> None:
+    inst = tmp_path / "x.json"
+    inst.write_text(files["inst"].read_text())
+    before = inst.read_bytes()
+    assert refused(cli("solve", str(inst), "-o", str(inst)), "input of this command")
+    assert inst.read_bytes() == before
+
+
+@pytest.mark.parametrize("cmd", ["verify-subset-sum", "verify-pruning-gap", "bench", "sweep"])
+def test_folder_and_store_outputs_leave_nothing_behind_on_exit_2(tmp_path: Path,
+                                                                 cmd: str) -> None:
+    out = tmp_path / "out"
+    foreign = tmp_path / "foreign.sqlite"
+    with sqlite3.connect(foreign) as conn:
+        conn.execute("CREATE TABLE t (x)")
+    argv = {
+        "verify-subset-sum": ["verify", "subset-sum", "--n", "4:6", "--trials", "2", "--out",
+                              str(out), "--store", str(foreign)],
+        "verify-pruning-gap": ["verify", "pruning-gap", "--n", "4", "--trials", "1", "--out",
+                               str(out), "--store", str(foreign)],
+        "bench": ["bench", "smoke-subset-sum", "--out", str(out), "--store", str(foreign)],
+        "sweep": ["sweep", "subset-sum", "--param", "n=4", "--store", str(out / "s.sqlite")],
+    }[cmd]
+    proc = cli(*argv)
+    assert refused(proc), proc.stderr
+    assert _left(tmp_path) == ["foreign.sqlite"]
+
+
+# -- 2. sizes and hostile files ----------------------------------------------------------------
+@pytest.mark.parametrize("argv,needle", [
+    (["generate", "subset-sum", "--n", "10000000000"], "n must be <="),
+    (["generate", "neuron-pruning", "--d", "2", "--width", "100000000000", "--points", "4"],
+     "width must be <="),
+    (["generate", "neuron-pruning", "--d", "2", "--width", "100000", "--points", "100000"],
+     "limit"),
+    (["generate", "subset-sum", "--n", "9" * 401], "at most 30 digits"),
+])
+def test_sizes_are_checked_before_allocating(argv: list[str], needle: str) -> None:
+    assert refused(cli(*argv), needle)
+
+
+def test_hostile_files_are_one_line(tmp_path: Path) -> None:
+    nested = tmp_path / "nested.json"
+    nested.write_text("[" * 200_000 + "]" * 200_000)
+    bigint = tmp_path / "bigint.json"
+    bigint.write_text('{"kind": "subset_sum", "values": [0.5, ' + "9" * 401 + '], "target": 0}')
+    loop_a, loop_b = tmp_path / "a.json", tmp_path / "b.json"
+    loop_a.symlink_to(loop_b)
+    loop_b.symlink_to(loop_a)
+    binary = tmp_path / "bin.json"
+    binary.write_bytes(bytes(range(256)) * 4)
+    for path, needle in [(nested, "nested too deeply"), (bigint, "float64 range"),
+                         ("/dev/zero", "not a regular file"), (loop_a, "symbolic links"),
+                         (binary, "UTF-8"), (tmp_path, "is a folder")]:
+        assert refused(cli("solve", str(path)), needle), (path, cli("solve", str(path)).stderr)
+
+
+# -- 3. options --------------------------------------------------------------------------------
+@pytest.mark.parametrize("option,needle", [
+    ("lazzy=true", "has no option 'lazzy'"),
+    ("lazy=no-thanks", "lazy must be true or false"),
+    ("time_limit=3", "argument of solve"),
+    ("solver=highs", "argument of solve"),
+    ("initial_points=-1", "initial_points must be >= 1"),
+    ("noequals", "KEY=VALUE"),
+])
+def test_options_are_parsed_by_their_declared_type(files, option: str, needle: str) -> None:
+    assert refused(cli("solve", str(files["net"]), "--solver", "highs", "--option", option),
+                   needle)
+
+
+def test_a_false_boolean_option_is_false(files) -> None:
+    proc = cli("solve", str(files["net"]), "--solver", "highs", "--option", "lazy=no", "--json")
+    assert proc.returncode == 0 and json.loads(proc.stdout)["options"]["lazy"] is False
+
+
+# -- 4. sweeps and verify validate everything before the first run -----------------------------
+@pytest.mark.parametrize("extra,needle", [
+    (["--param", "n=6", "--solvers", "nosuch"], "unknown solver 'nosuch'"),
+    (["--param", "n=6", "--solvers", "prune_local_search"], "unknown solver"),
+    (["--param", "n=6,abc"], "n must be an integer"),
+    (["--param", "n=6,"], "n must be an integer"),
+    (["--param", "n=6", "--param", "low=-1,2", "--param", "high=1"], "low < high"),
+    (["--param", "n=6", "--timeout", "0"], "--timeout"),
+    (["--param", "n=6", "--timeout", "nan"], "--timeout"),
+    (["--param", "n=6", "--timeout", "5", "--jobs", "0"], "--timeout"),
+])
+def test_sweep_validates_every_point_solver_and_flag(tmp_path: Path, extra: list[str],
+                                                     needle: str) -> None:
+    store = tmp_path / "s.sqlite"
+    proc = cli("sweep", "subset-sum", *extra, "--store", str(store))
+    assert refused(proc, needle), proc.stderr
+    assert not store.exists()
+
+
+@pytest.mark.parametrize("toml,needle", [
+    ("[params]\nn = 6.7\n", "n must be an integer"),
+    ("solvers = ['mitm']\n[params]\nn = 6\n[options]\ntime_limit = -3\n", "time_limit"),
+    ("solvers = ['mitm']\n[params]\nn = 6\n[options]\ntime_limit = 'soon'\n", "time_limit"),
+    ("solvers = ['mitm']\n[params]\nn = 6\n[options]\nmemory_limt_gb = 1\n", "has no option"),
+])
+def test_sweep_toml_is_validated(tmp_path: Path, toml: str, needle: str) -> None:
+    grid = tmp_path / "g.toml"
+    grid.write_text(toml)
+    store = tmp_path / "s.sqlite"
+    assert refused(cli("sweep", "subset-sum", "--grid", str(grid), "--store", str(store)),
+                   needle)
+    assert not store.exists()
+
+
+@pytest.mark.parametrize("solver,needle", [("nosuch", "unknown solver"), ("mitm", "unknown"),
+                                           ("greedy_forward", "heuristic")])
+def test_verify_pruning_gap_refuses_solvers_that_cannot_bracket(tmp_path: Path, solver: str,
+                                                                needle: str) -> None:
+    out = tmp_path / "out"
+    assert refused(cli("verify", "pruning-gap", "--n", "4", "--trials", "1", "--solver",
+                       solver, "--out", str(out)), needle)
+    assert not out.exists()
+
+
+def test_sweep_timeout_kills_and_stores_killed(tmp_path: Path) -> None:
+    store = tmp_path / "s.sqlite"
+    proc = cli("sweep", "subset-sum", "--param", "n=40", "--solvers", "bruteforce,cpsat",
+               "--timeout", "2", "--time-limit", "60", "--store", str(store), "--json",
+               "--no-progress", "--seeds", "1")
+    assert proc.returncode == 0, proc.stderr
+    statuses = {r["spec"]["solver"]: r["record"]["status"] for r in json.loads(proc.stdout)["runs"]}
+    assert statuses["cpsat"] == "killed"
+
+
+# -- 5. stores ---------------------------------------------------------------------------------
+def test_foreign_and_corrupt_sqlite_files_are_never_written(tmp_path: Path) -> None:
+    foreign = tmp_path / "foreign.sqlite"
+    with sqlite3.connect(foreign) as conn:
+        conn.execute("CREATE TABLE people (name TEXT)")
+    before = foreign.read_bytes()
+    for argv in (["results", "summary", "--store", str(foreign)],
+                 ["results", "export", "--store", str(foreign), "-o", "-"],
+                 ["sweep", "subset-sum", "--param", "n=4", "--store", str(foreign)]):
+        assert refused(cli(*argv), "not an exactprune results store"), argv
+    assert foreign.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["foreign.sqlite"]  # no -wal, -shm
+    corrupt = tmp_path / "corrupt.sqlite"
+    corrupt.write_bytes(b"SQLite format 3\x00" + os.urandom(200))
+    assert refused(cli("results", "summary", "--store", str(corrupt)))
+
+
+def test_our_store_is_recognised_and_readers_do_not_change_it(tmp_path: Path) -> None:
+    store = tmp_path / "s.sqlite"
+    assert cli("sweep", "subset-sum", "--param", "n=4", "--solvers", "mitm", "--store",
+               str(store), "--no-progress").returncode == 0
+    with open(store, "rb") as fh:
+        assert int.from_bytes(fh.read(100)[68:72], "big") == 0x45585052
+    stamp = store.stat().st_mtime_ns
+    assert cli("results", "summary", "--store", str(store)).returncode == 0
+    assert store.stat().st_mtime_ns == stamp
+
+
+# -- 6. Dask -----------------------------------------------------------------------------------
+@pytest.mark.parametrize("address,needle", [("notaurl", "address like"),
+                                            ("tcp://127.0.0.1:1", "cannot connect")])
+def test_a_bad_scheduler_fails_fast_in_one_line(tmp_path: Path, address: str,
+                                                needle: str) -> None:
+    t0 = time.perf_counter()
+    proc = cli("sweep", "subset-sum", "--param", "n=4", "--scheduler", address)
+    assert refused(proc, needle), proc.stderr
+    assert time.perf_counter() - t0 < 40
+
+
+# -- 7. extreme data ---------------------------------------------------------------------------
+def test_extreme_data_through_the_cli(tmp_path: Path) -> None:
+    inst = tmp_path / "huge.json"
+    inst.write_text(json.dumps({"kind": "subset_sum", "values": [1.5e308, -1.2e308, 0.9e308,
+                                                                 -1e308, 3.0], "target": 1e308}))
+    proc = cli("solve", str(inst), "--solver", "mitm", "--json")
+    assert proc.returncode == 0 and json.loads(proc.stdout)["status"] == "optimal"
+    assert refused(cli("solve", str(inst), "--solver", "bruteforce"), "overflow")
+    proc = cli("solve", str(inst), "--solver", "highs", "--json")
+    assert proc.returncode == 0 and json.loads(proc.stdout)["status"] == "optimal"
+    res = tmp_path / "r.json"
+    assert cli("solve", str(inst), "--solver", "mitm", "-o", str(res)).returncode == 0
+    proc = cli("certify", str(inst), str(res), "--json")
+    assert proc.returncode == 0 and json.loads(proc.stdout)["optimum_verified"] is True
+
+
+# -- 8. memory ---------------------------------------------------------------------------------
+_MEMORY_PROBE = """
+import resource, sys
+from exactprune.instances import generate_subset_sum
+from exactprune.solvers import solve
+solve(generate_subset_sum(12, seed=0), "mitm")
+base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+res = solve(generate_subset_sum(40, seed=1), "mitm", memory_limit_gb=float(sys.argv[1]))
+assert res.status == "optimal"
+print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base) * 1024)
+"""
+
+
+@pytest.mark.parametrize("budget_gb", [0.01, 0.05])
+def test_mitm_memory_budget_bounds_the_peak(budget_gb: float) -> None:
+    proc = subprocess.run([sys.executable, "-c", _MEMORY_PROBE, str(budget_gb)],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    extra = int(proc.stdout.strip())
+    assert extra <= budget_gb * 2**30 * 1.1 + 2 * 2**20, extra
+
+
+# -- 9. small ones -----------------------------------------------------------------------------
+def test_negative_numbers_in_exponent_form_are_values() -> None:
+    proc = cli("generate", "subset-sum", "--n", "3", "--low", "-1e308", "--high", "1e308")
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_cbc_works_when_tmpdir_has_a_blank(files, tmp_path: Path) -> None:
+    tmp = tmp_path / "with blank"
+    tmp.mkdir()
+    proc = cli("solve", str(files["inst"]), "--solver", "cbc", "--json",
+               env={"TMPDIR": str(tmp)})
+    assert proc.returncode == 0 and json.loads(proc.stdout)["status"] == "optimal", proc.stderr
+
+
+@pytest.mark.parametrize("solver", ["scip", "highs", "cbc", "cpsat"])
+def test_a_successful_run_prints_nothing_on_stderr(files, solver: str) -> None:
+    proc = cli("solve", str(files["net"]), "--solver", solver)
+    assert proc.returncode == 0 and proc.stderr == "", proc.stderr
+
+
+# -- fuzz: any instance JSON, any option string: exit 0 or 2, one line on 2 --------------------
+_numbers = st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers(-10**30, 10**30),
+                     st.text(max_size=3), st.booleans(), st.none())
+_instances = st.fixed_dictionaries({}, optional={
+    "format": st.sampled_from(["exactprune.instance", "other"]),
+    "version": st.sampled_from([1, 2, "1"]),
+    "kind": st.sampled_from(["subset_sum", "neuron_pruning", "weight_pruning", "knapsack"]),
+    "values": st.lists(_numbers, max_size=6) | _numbers,
+    "target": _numbers,
+    "network": st.fixed_dictionaries({}, optional={
+        "hidden_weights": st.lists(st.lists(_numbers, max_size=3), max_size=3),
+        "output_weights": st.lists(_numbers, max_size=3),
+        "output_activation": st.sampled_from(["relu", "identity", "tanh"])}),
+    "target_net": st.just(None),
+    "points": st.lists(st.lists(_numbers, max_size=3), max_size=3),
+    "norm": st.sampled_from(["linf", "l1", "l2", "l3"]),
+})
+_options = st.lists(st.text(alphabet="abcdefgilmnoprstuxyz_=0123456789.-", max_size=20),
+                    max_size=3)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                   HealthCheck.function_scoped_fixture])
+@given(doc=_instances, options=_options, solver=st.sampled_from(["auto", "greedy", "cpsat",
+                                                                 "nosuch"]))
+def test_fuzz_instance_json_and_options(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                        doc: dict, options: list[str], solver: str) -> None:
+    path = tmp_path / "fuzz.json"
+    path.write_text(json.dumps(doc, allow_nan=True))
+    argv = ["solve", str(path), "--solver", solver, "--time-limit", "5"]
+    for opt in options:
+        argv += ["--option", opt]
+    code = main(argv)
+    err = capsys.readouterr().err
+    assert code in (0, 2), err
+    if code == 2:
+        assert err.count("\n") == 1 and "Traceback" not in err
