@@ -151,8 +151,8 @@ class ResultStore:
         if state == "missing" and not create:
             raise InputError(f"no such results store: {self.path}")
         if state == "foreign":
-            raise InputError(f"{self.path} is not an exactprune results store (refusing to "
-                             "write to it)")
+            raise InputError(f"{self.path} is not an exactprune results store"
+                             + (" (refusing to write to it)" if create else ""))
         if state == "missing":
             check_output(self.path, what="results store")
         try:

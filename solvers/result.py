@@ -22,6 +22,10 @@ import numpy as np
 from exactprune.instances.errors import InputError
 
 
+MAX_THREADS = 64
+"""Most solver threads (SCIP's limit; more than the cores only slows a solve down)."""
+
+
 class Status(enum.StrEnum):
     """What is true of a result."""
 
@@ -152,9 +156,10 @@ class SolveOptions:
         if self.threads is not None and (
             isinstance(self.threads, bool)
             or not isinstance(self.threads, int | np.integer)
-            or self.threads < 1
+            or not 1 <= self.threads <= MAX_THREADS
         ):
-            raise InputError(f"threads must be a positive integer, got {self.threads!r}")
+            raise InputError(f"threads must be an integer from 1 to {MAX_THREADS}, got "
+                             f"{self.threads!r}")
 
     def to_json(self) -> dict[str, Any]:
         return {
