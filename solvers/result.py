@@ -21,7 +21,6 @@ import numpy as np
 
 from exactprune.instances.errors import InputError
 
-
 MAX_THREADS = 64
 """Most solver threads (SCIP's limit; more than the cores only slows a solve down)."""
 
