@@ -221,6 +221,41 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# -- ticket ---------------------------------------------------------------------------------
+def _cmd_ticket(args: argparse.Namespace) -> int:
+    from exactprune.instances.mlp import save_mlp
+    from exactprune.solvers.tickets import load_target, make_ticket, report
+
+    out = instance_io.check_output(args.output, inputs=(args.target,))
+    target, data = load_target(args.target, args.data)
+    ticket = make_ticket(target, args.coefficients, args.eps, construction=args.construction,
+                         objective=args.objective, share=args.share, seed=args.seed,
+                         memory_limit_gb=args.memory_limit_gb)
+    summary = report(ticket, data)
+    if out is not None:
+        save_mlp(ticket.network, out)
+        summary["output"] = str(out)
+    if args.json:
+        print(instance_io.dumps(summary))
+        return EXIT_OK
+    print(f"{ticket.construction} ticket of {args.target} ({summary['target_weights']:,} target "
+          f"weights, {ticket.n} coefficients each, eps {ticket.eps:g}, {ticket.objective})")
+    print(f"{'layer':<16}{'weights':>10}{'coefficients':>14}{'kept':>11}{'max error':>12}"
+          f"{'mean error':>12}{'infeasible':>11}")
+    for row in [*summary["layers"], {**summary, "name": "total"}]:
+        print(f"{row['name']:<16}{row['target_weights']:>10,}{row['total_coefficients']:>14,}"
+              f"{row['kept']:>11,}{row['max_weight_error']:>12.3g}"
+              f"{row['mean_weight_error']:>12.3g}{row['infeasible']:>11,}")
+    if "ticket_accuracy" in summary:
+        print(f"accuracy on {summary['evaluated_on']} held-out images: target "
+              f"{summary['target_accuracy']:.4f}, ticket {summary['ticket_accuracy']:.4f}; "
+              f"largest output deviation {summary['max_output_deviation']:.3g} (bound from the "
+              f"weight errors {summary['output_deviation_bound']:.3g})")
+    print(f"ticket network: {summary['graph']['nodes']:,} units, {summary['graph']['edges']:,} "
+          f"weights after removing dead units; {summary['wall_time_s']:.1f} s")
+    return EXIT_OK
+
+
 # -- parser ---------------------------------------------------------------------------------
 def _add_goal_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--objective", choices=["min_error", "sparsest"], default="min_error",
@@ -313,14 +348,38 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=_nonneg_int, default=0)
     demo.set_defaults(func=_cmd_demo)
 
+    tk = sub.add_parser("ticket", help="a lottery ticket of a target MLP by exact subset sums "
+                                       "(Pensia et al.)")
+    tk.add_argument("target", help="an MLP .npz or .safetensors file (weights (out, in) as "
+                                   "PyTorch stores nn.Linear), or mnist-mlp (built in)")
+    tk.add_argument("--coefficients", type=_positive_int, required=True,
+                    help="N random coefficients per weight (theory: units per input "
+                         "coordinate)")
+    tk.add_argument("--eps", type=_positive_float, required=True,
+                    help="error tolerance per weight")
+    tk.add_argument("--objective", choices=["closest", "sparsest"], default="closest")
+    tk.add_argument("--construction", choices=["pensia", "theory"], default="pensia")
+    tk.add_argument("--share", choices=["per-weight", "per-row"], default="per-row",
+                    help="pensia: one draw of N per weight, or per row (their code)")
+    tk.add_argument("--seed", type=_nonneg_int, default=1)
+    tk.add_argument("--data", choices=["mnist"], default=None,
+                    help="held-out data for a user TARGET (mnist-mlp has its own)")
+    tk.add_argument("--memory-limit-gb", type=_positive_float, default=2.0)
+    tk.add_argument("-o", "--output", default=None,
+                    help="the ticket's network as .npz or .safetensors")
+    tk.add_argument("--json", action="store_true")
+    tk.set_defaults(func=_cmd_ticket)
+
     from exactprune.benchmarks import bench, solve_sweep, sweep
     from exactprune.benchmarks.pruning import verify_gap as verify_pruning_gap
     from exactprune.benchmarks.subset_sum import verify as verify_subset_sum
+    from exactprune.benchmarks.tickets import width_factor
 
     ver = sub.add_parser("verify", help="experiments that test the width scalings")
     ver_sub = ver.add_subparsers(dest="experiment", required=True, parser_class=_Parser)
     verify_subset_sum.add_subset_sum_parser(ver_sub)
     verify_pruning_gap.add_pruning_gap_parser(ver_sub)
+    width_factor.add_width_factor_parser(ver_sub)
     solve_sweep.register_cli(sub)
     sweep.register_cli(sub)
     bench.register_cli(sub)

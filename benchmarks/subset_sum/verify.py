@@ -171,6 +171,22 @@ def trial_rng(seed: int, n: int, trial_index: int) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(n, trial_index)))
 
 
+DISTRIBUTIONS = ("uniform", "product")
+"""Values ~ Uniform[low, high], or the product of two independent such draws (the coefficients
+b_i·a_i of the two-layer construction)."""
+
+
+def draw_values(rng: np.random.Generator, n: int, low: float, high: float,
+                distribution: str = "uniform") -> np.ndarray:
+    """n values of `distribution` (uniform draws first, then the second factor for product)."""
+    values = rng.uniform(low, high, size=n)
+    if distribution == "product":
+        values = values * rng.uniform(low, high, size=n)
+    elif distribution != "uniform":
+        raise InputError(f"unknown distribution {distribution!r} (uniform or product)")
+    return values
+
+
 def trial(spec: dict[str, Any]) -> dict[str, Any]:
     """One trial (pure: the record depends only on `spec`).
 
@@ -185,7 +201,7 @@ def trial(spec: dict[str, Any]) -> dict[str, Any]:
     cover = tuple(spec.get("cover", COVER))
     start = time.perf_counter()
     rng = trial_rng(seed, n, index)
-    values = rng.uniform(low, high, size=n)
+    values = draw_values(rng, n, low, high, str(spec.get("distribution", "uniform")))
     target = float(rng.uniform(low, high))
     st = subset_sum_stats(values, target, (float(cover[0]), float(cover[1])))
     error = float(st.error)
@@ -329,6 +345,7 @@ class Config:
     seed: int = 0
     delta: float = 0.05
     cover: tuple[float, float] = COVER
+    distribution: str = "uniform"
 
     def __post_init__(self) -> None:
         if not self.ns:
@@ -348,11 +365,15 @@ class Config:
             raise InputError(f"--seed must be >= 0, got {self.seed}")
         if not 0 < self.delta < 1:
             raise InputError(f"--delta must be in (0, 1), got {self.delta}")
+        if self.distribution not in DISTRIBUTIONS:
+            raise InputError(f"--distribution must be uniform or product, got "
+                             f"{self.distribution!r}")
 
     def specs(self) -> list[dict[str, Any]]:
         """One spec per (n, trial), n ascending."""
+        extra = {} if self.distribution == "uniform" else {"distribution": self.distribution}
         return [{"experiment": EXPERIMENT, "n": n, "trial": t, "seed": self.seed,
-                 "low": self.low, "high": self.high, "cover": list(self.cover)}
+                 "low": self.low, "high": self.high, "cover": list(self.cover), **extra}
                 for n in self.ns for t in range(self.trials)]
 
 
@@ -411,6 +432,7 @@ def config_from_args(args: argparse.Namespace) -> Config:
         high=_float(args.high, "--high"),
         seed=_int(args.seed, "--seed"),
         delta=_float(args.delta, "--delta"),
+        distribution=str(args.distribution),
     )
 
 
@@ -791,7 +813,13 @@ def run_verification(cfg: Config, out: str | Path | None, runner: Runner | None 
 # -- CLI -------------------------------------------------------------------------------------
 def cmd_verify_subset_sum(args: argparse.Namespace) -> int:
     """Handler of `exactprune verify subset-sum`; returns the exit code (0)."""
+    if args.objective not in ("min_error", "sparsest"):
+        raise InputError(f"--objective must be min_error or sparsest, got {args.objective!r}")
     cfg = config_from_args(args)
+    if args.objective == "sparsest":
+        from exactprune.benchmarks.subset_sum.sparsest import cmd_sparsest
+
+        return cmd_sparsest(cfg, args)
     jobs = _int(args.jobs, "--jobs")
     if jobs < 0:
         raise InputError(f"--jobs must be >= 0, got {jobs}")
@@ -843,6 +871,12 @@ def add_subset_sum_parser(verify_subparsers: Any) -> argparse.ArgumentParser:
                    "(default 1; 0 = in this process, through the store)")
     p.add_argument("--scheduler", default=None, help="Dask scheduler address")
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    p.add_argument("--distribution", default="uniform",
+                   help="values ~ Uniform[low, high] (uniform) or the product of two such "
+                        "draws (product: the coefficients of the two-layer construction)")
+    p.add_argument("--objective", default="min_error",
+                   help="min_error (optimal error and covering radius) or sparsest: per n, "
+                        "P(no subset within eps) and the smallest number kept (one --eps)")
     p.set_defaults(func=cmd_verify_subset_sum)
     return p
 

@@ -1,0 +1,144 @@
+"""`exactprune verify width-factor TARGET --eps ...`: coefficients per weight a ticket needs.
+
+For Pensia et al.'s construction (solvers/tickets.py) on a target MLP and each seed, tickets are
+built for every N = 1..N_max from *nested* coefficients (N_max drawn per row or weight, the
+first N used: more coefficients can only lower each weight's best error), each weight solved
+exactly (closest). Per eps we report the smallest N with every weight within eps, and — when
+held-out data are known — the smallest N whose ticket has the target's accuracy or better.
+The theory says N = O(log2(1/eps)) suffices: the smallest N against log2(1/eps) is fitted by a
+line (least squares over every (seed, eps) pair, bootstrap CI of the slope) and plotted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from exactprune.instances.errors import InputError
+from exactprune.instances.params import nonneg_int, positive_int
+
+
+def width_factor(target: Any, eps: list[float], *, n_max: int = 30, seeds: int = 1,
+                 seed: int = 1, share: str = "per-row",
+                 data: tuple[np.ndarray, np.ndarray] | None = None,
+                 memory_limit_gb: float = 2.0, progress: Any = None) -> dict[str, Any]:
+    """Per seed and N: the largest weight error and the ticket's accuracy; per eps: the smallest
+    N reaching it (None when N_max does not), and the fits (see the module docstring)."""
+    from exactprune.benchmarks.fits import linear_fit
+    from exactprune.solvers.tickets import pensia_ticket
+
+    eps = sorted({float(e) for e in eps}, reverse=True)
+    if not eps or any(not (math.isfinite(e) and e > 0) for e in eps):
+        raise InputError(f"eps must be positive numbers, got {eps}")
+    target_acc = None if data is None else float(target.accuracy(*data))
+    runs: list[dict[str, Any]] = []
+    for s in range(seed, seed + seeds):
+        per_n = []
+        for n in range(1, n_max + 1):
+            tk = pensia_ticket(target, n, min(eps), objective="closest", share=share, seed=s,
+                               memory_limit_gb=memory_limit_gb, draw_width=n_max)
+            row = {"n": n, "max_weight_error": tk.summary()["max_weight_error"]}
+            if data is not None:
+                row["ticket_accuracy"] = float(tk.network.accuracy(*data))
+            per_n.append(row)
+            if progress is not None:
+                progress(s, n)
+        need = {}
+        for e in eps:
+            within = [r["n"] for r in per_n if r["max_weight_error"] <= e]
+            need[e] = {"all_weights_within_eps": within[0] if within else None}
+        if data is not None:
+            same = [r["n"] for r in per_n if r["ticket_accuracy"] >= target_acc]
+            first_same = same[0] if same else None
+            for e in eps:
+                need[e]["accuracy_unchanged"] = first_same
+        runs.append({"seed": s, "per_n": per_n, "needed": need})
+    x = [math.log2(1 / e) for r in runs for e in eps
+         if r["needed"][e]["all_weights_within_eps"] is not None]
+    y = [r["needed"][e]["all_weights_within_eps"] for r in runs for e in eps
+         if r["needed"][e]["all_weights_within_eps"] is not None]
+    fit = linear_fit(x, y, min_points=2) if len(set(x)) >= 2 else None
+    return {"eps": eps, "n_max": n_max, "share": share, "seeds": list(range(seed, seed + seeds)),
+            "target_accuracy": target_acc, "runs": runs, "x_log2_inv_eps": x, "y_n_needed": y,
+            "fit": None if fit is None else {"slope": fit.estimate, "ci": list(fit.ci),
+                                             "intercept": fit.intercept, "r2": fit.r2},
+            "_fit": fit}
+
+
+def _report(result: dict[str, Any], target_name: str, wall: float) -> str:
+    lines = [f"# Width factor of Pensia et al.'s ticket for {target_name}", "",
+             f"Nested coefficients, N = 1..{result['n_max']}, sharing {result['share']}, seeds "
+             f"{result['seeds']}; every weight solved exactly (closest). {wall:.1f} s.", "",
+             "| eps | log2(1/eps) | smallest N, every weight within eps (per seed) | "
+             "smallest N, accuracy unchanged |", "|---|---|---|---|"]
+    for e in result["eps"]:
+        within = [r["needed"][e]["all_weights_within_eps"] for r in result["runs"]]
+        acc = [r["needed"][e].get("accuracy_unchanged") for r in result["runs"]]
+        lines.append(f"| {e:g} | {math.log2(1 / e):.2f} | {within} | "
+                     f"{acc if result['target_accuracy'] is not None else '-'} |")
+    fit = result["fit"]
+    lines += ["", "Fit of N against log2(1/eps): "
+              + ("not enough points" if fit is None else
+                 f"slope {fit['slope']:.3f} [{fit['ci'][0]:.3f}, {fit['ci'][1]:.3f}] (95 % "
+                 f"bootstrap), intercept {fit['intercept']:.2f}, r² {fit['r2']:.3f}"),
+              "", "Pensia et al. use N = 3·round(log2(1/eps)) (slope 3).", ""]
+    if result["target_accuracy"] is not None:
+        lines.insert(4, f"Target accuracy on the held-out images: {result['target_accuracy']:.4f}.")
+    return "\n".join(lines)
+
+
+def _cmd(args: argparse.Namespace) -> int:
+    from exactprune.benchmarks.plots import scatter_fit_plot
+    from exactprune.instances import io as instance_io
+    from exactprune.instances.params import Param
+
+    eps = Param("eps", "floats", minimum=0.0, above=True).parse(args.eps)
+    out = instance_io.check_output_dir(args.out)
+    from exactprune.solvers.tickets import load_target
+
+    target, data = load_target(args.target, args.data)
+    t0 = time.perf_counter()
+    result = width_factor(target, list(eps), n_max=args.n_max, seeds=args.seeds,
+                          seed=args.seed, share=args.share, data=data)
+    wall = time.perf_counter() - t0
+    fit = result.pop("_fit")
+    with instance_io.output_dir(out) as folder:
+        instance_io.write_text_atomic(Path(folder) / "report.md",
+                                      _report(result, args.target, wall))
+        instance_io.write_json_atomic(Path(folder) / "summary.json", result)
+        scatter_fit_plot(result["x_log2_inv_eps"], result["y_n_needed"],
+                         Path(folder) / "n_vs_log2_inv_eps",
+                         "coefficients needed for every weight within eps", fit=fit,
+                         xlabel="log2(1/eps)", ylabel="smallest N")
+    if args.json:
+        print(instance_io.dumps({**result, "wall_time_s": wall}))
+    else:
+        print(_report(result, args.target, wall))
+        print(f"report: {Path(out) / 'report.md'}")
+    return 0
+
+
+def add_width_factor_parser(verify_subparsers: Any) -> None:
+    """Add `verify width-factor` to the CLI."""
+    from exactprune.instances.params import positive_float  # noqa: F401  (argparse types)
+
+    p = verify_subparsers.add_parser("width-factor", help="coefficients per weight a ticket "
+                                     "needs, against log2(1/eps), with a fit")
+    p.add_argument("target", help="an MLP .npz/.safetensors file or mnist-mlp")
+    p.add_argument("--eps", default="0.1,0.03,0.01,0.003,0.001",
+                   help="comma-separated tolerances")
+    p.add_argument("--n-max", type=positive_int, default=30,
+                   help="largest N tried (coefficients per weight)")
+    p.add_argument("--seeds", type=positive_int, default=1)
+    p.add_argument("--seed", type=nonneg_int, default=1)
+    p.add_argument("--share", choices=["per-row", "per-weight"], default="per-row")
+    p.add_argument("--data", choices=["mnist"], default=None,
+                   help="held-out data for a user TARGET (mnist-mlp has its own)")
+    p.add_argument("--out", default="out/verify-width-factor")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=_cmd)

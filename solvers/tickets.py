@@ -1,0 +1,380 @@
+"""Lottery tickets by subset sum (Pensia et al. 2020): every weight of a target MLP approximated
+by a subset of random coefficients, each subset chosen exactly by the bulk solver.
+
+Two constructions:
+
+- ``pensia`` — their experiment (code: acnagle/optimal-lottery-tickets, subset-sum/main.py):
+  N coefficients per target weight, drawn Uniform[low, high] with low = min(0, smallest weight
+  of the whole network) and high = max(0, largest weight), from numpy's legacy RandomState(seed)
+  in layer order, row by row. ``share="per-row"`` reproduces their code (one draw of N per row,
+  shared by all weights of the row, against the code's own comment); ``"per-weight"`` draws N
+  per weight (row by row, weights in order). Biases, when present, are approximated like
+  weights (their code approximates every parameter). The ticket is the target's architecture
+  with each weight replaced by its subset sum; it is evaluated by a forward pass of that net.
+
+- ``theory`` — the random network of their theorem, twice as deep. For each layer of the target
+  (out × in) and each input coordinate j, N random hidden units relu(a_ji·x_j) (a ~
+  Uniform[-1, 1]), followed by a layer of random weights b (out × in·N, b ~ Uniform[-1, 1]).
+  Since w·x_j = w·relu(x_j) − w·relu(−x_j) and relu(a·x_j) is a·relu(x_j) for a > 0 and
+  |a|·relu(−x_j) for a < 0, each target weight w_kj is matched twice: by a subset of the units
+  with a_ji > 0 (values b_ki·a_ji, target w_kj) and of those with a_ji < 0 (values b_ki·|a_ji|,
+  target −w_kj). The ticket is the mask over b (the a-layer is kept; units with no kept b are
+  dead and removed by `to_graph`), evaluated *as that network*. Biases are not part of the
+  theorem's construction: a target with biases is refused.
+
+Objectives (per weight, exact): ``closest`` — the subset sum nearest to the weight (a weight
+whose best error exceeds eps is reported as infeasible, never dropped); ``sparsest`` — the fewest
+coefficients within eps (infeasible when none). Pensia et al. asked Gurobi for the nearest within
+eps with a 1 % MIP gap; ``closest`` is that problem solved exactly.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from exactprune.instances.errors import InputError
+from exactprune.instances.mlp import MLP
+
+CONSTRUCTIONS = ("pensia", "theory")
+SHARES = ("per-weight", "per-row")
+OBJECTIVES = ("closest", "sparsest")
+MAX_N = 64
+"""Most coefficients per weight (pensia) or units per input (theory: about half on each side)."""
+
+
+def pensia_coefficients(eps: float, c: float = 3.0) -> int:
+    """N = int(c·round(log2(1/eps))), their rule (c = 3, eps = 0.01 gives 21)."""
+    return int(c * np.round(np.log2(1.0 / eps)))
+
+
+@dataclass
+class LayerTicket:
+    """One target layer's approximation.
+
+    approx: the approximated weights (out, in) (pensia: the subset sums; theory: the effective
+    weight of each input's two halves, the one acting on each sign of x_j); errors: |approx − w|
+    per weight, exact to one rounding (theory: the larger of the two halves' errors); kept:
+    coefficients kept per weight; infeasible: bool (out, in), error above eps; bias_*: the
+    same for the bias (pensia only), or None.
+    """
+
+    name: str
+    approx: np.ndarray
+    errors: np.ndarray
+    kept: np.ndarray
+    infeasible: np.ndarray
+    coefficients: int
+    bias_approx: np.ndarray | None = None
+    bias_errors: np.ndarray | None = None
+    bias_kept: np.ndarray | None = None
+    bias_infeasible: np.ndarray | None = None
+    theory: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def summary(self) -> dict[str, Any]:
+        errs = [self.errors.ravel()]
+        kept = int(self.kept.sum())
+        infeasible = int(self.infeasible.sum())
+        weights = self.errors.size
+        if self.bias_errors is not None:
+            errs.append(self.bias_errors)
+            kept += int(self.bias_kept.sum())
+            infeasible += int(self.bias_infeasible.sum())
+            weights += self.bias_errors.size
+        e = np.concatenate(errs)
+        return {"name": self.name, "target_weights": weights,
+                "total_coefficients": self.coefficients, "kept": kept,
+                "max_weight_error": float(e.max()), "mean_weight_error": float(e.mean()),
+                "infeasible": infeasible}
+
+
+@dataclass
+class Ticket:
+    """A lottery ticket of a target MLP (see the module docstring)."""
+
+    construction: str
+    objective: str
+    share: str
+    eps: float
+    n: int
+    seed: int
+    target: MLP
+    layers: list[LayerTicket]
+    network: MLP
+    wall_time_s: float
+    stats: dict[str, Any] = field(default_factory=dict)
+
+    def summary(self) -> dict[str, Any]:
+        """Totals over the layers plus each layer's (see `LayerTicket.summary`)."""
+        per = [layer.summary() for layer in self.layers]
+        weights = sum(p["target_weights"] for p in per)
+        mean = sum(p["mean_weight_error"] * p["target_weights"] for p in per) / weights
+        return {"construction": self.construction, "objective": self.objective,
+                "share": self.share if self.construction == "pensia" else None,
+                "eps": self.eps, "coefficients_per_weight": self.n, "seed": self.seed,
+                "target_weights": weights,
+                "total_coefficients": sum(p["total_coefficients"] for p in per),
+                "kept": sum(p["kept"] for p in per),
+                "max_weight_error": max(p["max_weight_error"] for p in per),
+                "mean_weight_error": mean,
+                "infeasible": sum(p["infeasible"] for p in per),
+                "wall_time_s": self.wall_time_s, "layers": per, **self.stats}
+
+
+def _bulk(values: np.ndarray, targets: np.ndarray, groups: np.ndarray | None, objective: str,
+          eps: float, memory_limit_gb: float) -> Any:
+    from exactprune.solvers.subset_sum.bulk import solve_many
+
+    return solve_many(values, targets, groups=groups, objective=objective,
+                      eps=eps if objective == "sparsest" else None,
+                      memory_limit_gb=memory_limit_gb)
+
+
+def _approx(values: np.ndarray, groups: np.ndarray | None, masks: np.ndarray) -> np.ndarray:
+    """The subset sums of the chosen masks, exactly rounded (math.fsum per weight)."""
+    rows = values if groups is None else values[groups]
+    return np.array([math.fsum(r[m].tolist()) for r, m in zip(rows, masks, strict=True)])
+
+
+def _pensia_layer(name: str, w: np.ndarray, draw: Any, n: int, share: str, objective: str,
+                  eps: float, memory_limit_gb: float) -> tuple[np.ndarray, ...]:
+    """(approx, errors, kept, infeasible) for one weight matrix (or bias vector, 1-D)."""
+    flat = w.reshape(-1)
+    rows = w.shape[0]
+    per_row = w.shape[1] if w.ndim == 2 else 1  # a bias entry is its own row
+    if share == "per-row":
+        values = np.stack([draw(n) for _ in range(rows)])
+        groups = np.repeat(np.arange(rows), per_row)
+    else:
+        values = np.stack([draw(n) for _ in range(flat.size)])
+        groups = None
+    res = _bulk(values, flat, groups, objective, eps, memory_limit_gb)
+    feasible = np.asarray(res.status) != "infeasible"
+    masks = np.where(feasible[:, None], res.masks, False)
+    approx = _approx(values, groups, masks)
+    errors = np.abs(approx - flat)  # exact to one rounding: approx is correctly rounded
+    errors = np.where(feasible, np.asarray(res.errors, dtype=float), errors)
+    infeasible = errors > eps
+    return (approx.reshape(w.shape), errors.reshape(w.shape),
+            np.asarray(res.kept).reshape(w.shape) * feasible.reshape(w.shape),
+            infeasible.reshape(w.shape))
+
+
+def pensia_ticket(target: MLP, n: int, eps: float, *, objective: str = "closest",
+                  share: str = "per-row", seed: int = 1, memory_limit_gb: float = 2.0,
+                  draw_width: int | None = None) -> Ticket:
+    """Their experiment on `target` (module docstring): N = `n` coefficients per weight.
+
+    draw_width: draw this many coefficients per row (or weight) and use the first `n`, so that
+    tickets of every n <= draw_width share their coefficients (nested: more coefficients can
+    only lower a weight's best error); default `n`, their exact random stream."""
+    _check(objective, share, n, eps)
+    width = n if draw_width is None else int(draw_width)
+    if width < n:
+        raise InputError(f"draw_width {width} is below the {n} coefficients used")
+    t0 = time.perf_counter()
+    params = [*target.weights, *[b for b in target.biases if b is not None]]
+    low = min(0.0, min(float(p.min()) for p in params))
+    high = max(0.0, max(float(p.max()) for p in params))
+    if not high > low:
+        raise InputError("the target's weights are all zero: there is nothing to approximate")
+    rng = np.random.RandomState(seed)
+
+    def draw(k: int) -> np.ndarray:
+        return rng.uniform(low=low, high=high, size=width)[:k]
+
+    layers: list[LayerTicket] = []
+    for name, w, b in zip(target.names, target.weights, target.biases, strict=True):
+        approx, errors, kept, infeasible = _pensia_layer(name, w, draw, n, share, objective,
+                                                         eps, memory_limit_gb)
+        layer = LayerTicket(name, approx, errors, kept, infeasible, coefficients=w.size * n)
+        if b is not None:
+            (layer.bias_approx, layer.bias_errors, layer.bias_kept,
+             layer.bias_infeasible) = _pensia_layer(name, b, draw, n, share, objective, eps,
+                                                    memory_limit_gb)
+            layer.coefficients += b.size * n
+        layers.append(layer)
+    network = MLP(weights=tuple(la.approx for la in layers),
+                  biases=tuple(la.bias_approx for la in layers), names=target.names)
+    return Ticket("pensia", objective, share, eps, n, seed, target, layers, network,
+                  time.perf_counter() - t0, {"coefficient_range": [low, high]})
+
+
+def theory_ticket(target: MLP, n: int, eps: float, *, objective: str = "closest",
+                  seed: int = 1, memory_limit_gb: float = 2.0) -> Ticket:
+    """The construction of their theorem on `target` (module docstring): `n` random hidden units
+    per input coordinate of each layer."""
+    _check(objective, "per-weight", n, eps)
+    if target.has_bias:
+        raise InputError("the theory construction is for bias-free targets (its random "
+                         "network has no biases)")
+    t0 = time.perf_counter()
+    rng = np.random.default_rng(seed)
+    layers: list[LayerTicket] = []
+    weights: list[np.ndarray] = []
+    names: list[str] = []
+    for name, w in zip(target.names, target.weights, strict=True):
+        out, inp = w.shape
+        a = rng.uniform(-1.0, 1.0, size=(inp, n))  # unit (j, i) computes relu(a_ji x_j)
+        b = rng.uniform(-1.0, 1.0, size=(out, inp * n))  # b[k, j*n + i]
+        layer, mask_b = _theory_layer(name, w, a, b, n, objective, eps, memory_limit_gb)
+        layers.append(layer)
+        first = np.zeros((inp * n, inp))
+        first[np.arange(inp * n), np.repeat(np.arange(inp), n)] = a.reshape(-1)
+        weights += [first, np.where(mask_b, b, 0.0)]
+        names += [f"{name}.units", f"{name}.ticket"]
+    network = MLP(weights=tuple(weights), biases=(None,) * len(weights), names=tuple(names))
+    return Ticket("theory", objective, "per-weight", eps, n, seed, target, layers, network,
+                  time.perf_counter() - t0,
+                  {"random_network_weights": int(sum(x.size for x in weights))})
+
+
+def _theory_layer(name: str, w: np.ndarray, a: np.ndarray, b: np.ndarray, n: int,
+                  objective: str, eps: float, memory_limit_gb: float
+                  ) -> tuple[LayerTicket, np.ndarray]:
+    """The two subset sums of every weight of one layer, and the kept mask over b."""
+    out, inp = w.shape
+    mask = np.zeros((out, inp * n), dtype=bool)
+    halves: dict[str, np.ndarray] = {}
+    err = np.zeros((out, inp))
+    kept = np.zeros((out, inp), dtype=np.int64)
+    infeasible = np.zeros((out, inp), dtype=bool)
+    bk = b.reshape(out, inp, n)
+    for sign, label in ((1.0, "positive"), (-1.0, "negative")):
+        # the units of input j on this side, padded to a common width with zero values
+        side = (a * sign) > 0  # (inp, n)
+        width = int(side.sum(axis=1).max()) if side.any() else 0
+        approx = np.zeros((out, inp))
+        if width == 0:
+            errors = np.abs(sign * w)
+            infeasible |= errors > eps
+            err = np.maximum(err, errors)
+            halves[label] = approx
+            continue
+        cols = np.zeros((inp, width), dtype=np.int64)
+        valid = np.zeros((inp, width), dtype=bool)
+        for j in range(inp):
+            idx = np.flatnonzero(side[j])
+            cols[j, : idx.size] = idx
+            valid[j, : idx.size] = True
+        # values[k, j, t] = b[k, j, cols[j, t]] * |a[j, cols[j, t]]|, zero where padded
+        absa = np.abs(a[np.arange(inp)[:, None], cols]) * valid  # (inp, width)
+        values = bk[:, np.arange(inp)[:, None], cols] * absa[None, :, :]  # (out, inp, width)
+        res = _bulk(values.reshape(out * inp, width), (sign * w).reshape(-1), None, objective,
+                    eps, memory_limit_gb)
+        feasible = (np.asarray(res.status) != "infeasible").reshape(out, inp)
+        m = np.asarray(res.masks).reshape(out, inp, width) & valid[None] & feasible[..., None]
+        sums = np.array([math.fsum(v[mm].tolist())
+                         for v, mm in zip(values.reshape(-1, width), m.reshape(-1, width),
+                                          strict=True)]).reshape(out, inp)
+        errors = np.abs(sums - sign * w)
+        infeasible |= ~feasible | (errors > eps)
+        err = np.maximum(err, errors)
+        kept += m.sum(axis=2)
+        kk, jj, tt = np.nonzero(m)
+        mask[kk, jj * n + cols[jj, tt]] = True
+        halves[label] = sign * sums
+    layer = LayerTicket(name, halves["positive"], err, kept, infeasible,
+                        coefficients=int(b.size), theory=halves)
+    return layer, mask
+
+
+def _check(objective: str, share: str, n: int, eps: float) -> None:
+    if objective not in OBJECTIVES:
+        raise InputError(f"unknown objective {objective!r} (closest or sparsest)")
+    if share not in SHARES:
+        raise InputError(f"unknown sharing {share!r} (per-weight or per-row)")
+    if isinstance(n, bool) or not isinstance(n, int | np.integer) or not 1 <= n <= MAX_N:
+        raise InputError(f"coefficients must be an integer from 1 to {MAX_N}, got {n!r}")
+    if not (isinstance(eps, int | float) and math.isfinite(eps) and eps > 0):
+        raise InputError(f"eps must be a positive number, got {eps!r}")
+
+
+def make_ticket(target: MLP, n: int, eps: float, *, construction: str = "pensia",
+                objective: str = "closest", share: str = "per-row", seed: int = 1,
+                memory_limit_gb: float = 2.0) -> Ticket:
+    """The ticket of `target` by `construction` (pensia or theory)."""
+    if construction == "pensia":
+        return pensia_ticket(target, n, eps, objective=objective, share=share, seed=seed,
+                             memory_limit_gb=memory_limit_gb)
+    if construction == "theory":
+        return theory_ticket(target, n, eps, objective=objective, seed=seed,
+                             memory_limit_gb=memory_limit_gb)
+    raise InputError(f"unknown construction {construction!r} (pensia or theory)")
+
+
+def output_deviation_bound(ticket: Ticket, X: np.ndarray) -> np.ndarray:
+    """A bound on |ticket(x) − target(x)| per input row of X (max over outputs), from the weight
+    errors alone: layer by layer, |Δz| <= |W| |Δh| + E |h| + E |Δh| (E the per-weight error
+    matrix; theory: the larger of each weight's two halves), and relu is 1-Lipschitz."""
+    h = np.asarray(X, dtype=np.float64)
+    dh = np.zeros_like(h)
+    depth = len(ticket.layers)
+    for l_idx, (layer, w, b) in enumerate(zip(ticket.layers, ticket.target.weights,
+                                               ticket.target.biases, strict=True)):
+        E = layer.errors
+        z = h @ w.T + (0.0 if b is None else b)
+        dz = dh @ np.abs(w).T + (np.abs(h) + dh) @ E.T
+        if layer.bias_errors is not None:
+            dz = dz + layer.bias_errors
+        if l_idx < depth - 1:
+            h, dh = np.maximum(z, 0.0), dz
+        else:
+            h, dh = z, dz
+    return dh.max(axis=1) * (1 + 1e-9)
+
+
+def load_target(spec: str, data: str | None = None) -> tuple[MLP, Any]:
+    """(target MLP, held-out (X, y) or None) for a TARGET (a file, or mnist-mlp) and --data
+    (None, or "mnist": the 1,000 held-out images of the built-in split)."""
+    from exactprune.instances.mlp import load_mlp
+
+    if spec == "mnist-mlp":
+        from exactprune.instances.mnist import mnist_mlp
+
+        target, _, test = mnist_mlp()
+        return target, test
+    target = load_mlp(spec)
+    if data is None:
+        return target, None
+    from exactprune.instances.mnist import load_mnist_5k, split_mnist
+
+    _, (X, y) = split_mnist(*load_mnist_5k())
+    if target.widths[0] != X.shape[1] or target.widths[-1] != 10:
+        raise InputError(f"--data mnist needs a 784-input, 10-output network, got "
+                         f"{target.widths[0]} inputs and {target.widths[-1]} outputs")
+    return target, (X, y)
+
+
+def ticket_masks(ticket: Ticket) -> tuple[np.ndarray, ...]:
+    """The kept weights of the ticket's network (pensia: weights whose subset is not empty;
+    theory: every unit weight, and the kept b)."""
+    if ticket.construction == "pensia":
+        return tuple(la.kept > 0 for la in ticket.layers)
+    return tuple(w != 0.0 for w in ticket.network.weights)
+
+
+def report(ticket: Ticket, data: tuple[np.ndarray, np.ndarray] | None = None) -> dict[str, Any]:
+    """The ticket's summary; with held-out data (X, y): the target's and the ticket's accuracy
+    (the ticket evaluated as its own network, by a forward pass), the largest deviation of the
+    ticket's outputs from the target's, and the bound on it derived from the weight errors;
+    the size of the ticket as a graph with dead units removed."""
+    from exactprune.instances.mlp import to_graph
+
+    out = ticket.summary()
+    graph = to_graph(ticket.network, ticket_masks(ticket))
+    out["graph"] = {"nodes": graph.number_of_nodes(), "edges": graph.number_of_edges()}
+    if data is not None:
+        X, y = data
+        target_out = ticket.target.forward(X)
+        ticket_out = ticket.network.forward(X)
+        out["target_accuracy"] = float(np.mean(target_out.argmax(axis=1) == y))
+        out["ticket_accuracy"] = float(np.mean(ticket_out.argmax(axis=1) == y))
+        out["max_output_deviation"] = float(np.max(np.abs(ticket_out - target_out)))
+        out["output_deviation_bound"] = float(output_deviation_bound(ticket, X).max())
+        out["evaluated_on"] = int(X.shape[0])
+    return out

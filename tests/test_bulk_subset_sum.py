@@ -1,0 +1,389 @@
+"""solve_many (exact bulk subset-sum) against the single-instance exact solver and an oracle.
+
+Every bulk answer is compared with `solve(SubsetSumInstance(row, z), "mitm", ...)`: the exact
+error (a Fraction) must be equal, the kept count too for sparsest, infeasibility must agree,
+and the reported float error must be `evaluate(mask)` bit for bit. Small instances are also
+compared mask for mask with a rational brute-force oracle (the deterministic tie-break).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+from exactprune.instances.errors import InputError
+from exactprune.instances.subset_sum import SubsetSumInstance
+from exactprune.solvers import solve
+from exactprune.solvers.subset_sum import bulk
+from exactprune.solvers.subset_sum.bulk import BulkResult, solve_many
+
+PENSIA_LOW, PENSIA_HIGH = -0.4642, 0.5407
+
+
+def awkward_values(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+    """Magnitudes 1e-20 .. 1, short decimals, zeros and duplicates: lossy scaling and ties."""
+    values = rng.choice([-1.0, 1.0], size=shape) * 10.0 ** rng.integers(-20, 1, size=shape)
+    values *= rng.uniform(0.5, 1.0, size=shape)
+    short = rng.random(shape) < 0.3
+    values[short] = np.round(values[short], 1)
+    values[rng.random(shape) < 0.1] = 0.0
+    flat = values.reshape(-1, shape[-1])
+    dup = rng.random(flat.shape) < 0.2
+    flat[dup] = np.repeat(flat[:, :1], shape[-1], axis=1)[dup]
+    return flat.reshape(shape)
+
+
+DISTRIBUTIONS: dict[str, Callable[[np.random.Generator, tuple[int, ...]], np.ndarray]] = {
+    "uniform": lambda rng, shape: rng.uniform(-1.0, 1.0, shape),
+    "pensia": lambda rng, shape: rng.uniform(PENSIA_LOW, PENSIA_HIGH, shape),
+    "product": lambda rng, shape: rng.uniform(-1.0, 1.0, shape) * rng.uniform(-1.0, 1.0, shape),
+    "awkward": awkward_values,
+}
+
+
+def make_targets(rng: np.random.Generator, rows: np.ndarray) -> np.ndarray:
+    """One target per row (B, N): weights-like, in range, exact subset sums (ties), zero, out
+    of range, and tiny."""
+    b = rows.shape[0]
+    kind = rng.integers(0, 6, size=b)
+    subset = (rows * (rng.random(rows.shape) < 0.5)).sum(axis=1)
+    reach = np.abs(rows).sum(axis=1)
+    z = np.select(
+        [kind == 0, kind == 1, kind == 2, kind == 3, kind == 4],
+        [np.clip(rng.normal(0.0, 0.05, b), PENSIA_LOW, PENSIA_HIGH),
+         rng.uniform(-1.0, 1.0, b) * reach / 2, subset, np.zeros(b),
+         rng.choice([-1.0, 1.0], b) * (reach + rng.uniform(0.0, 1.0, b))],
+        rng.uniform(-1.0, 1.0, b) * 1e-12,
+    )
+    return z.astype(np.float64)
+
+
+def reference(row: np.ndarray, z: float, objective: str, eps: float | None,
+              max_kept: int | None) -> tuple[str, Fraction | None, int | None]:
+    """(status, exact error, kept) of the single-instance exact solver."""
+    inst = SubsetSumInstance(values=row, target=z)
+    if objective == "closest":
+        res = solve(inst, "mitm", objective="min_error", max_kept=max_kept)
+    else:
+        res = solve(inst, "mitm", objective="sparsest", eps=eps)
+        if res.status == "infeasible" or (max_kept is not None and res.kept > max_kept):
+            return "infeasible", None, None
+    assert res.status == "optimal", res.notes
+    return "optimal", inst.exact_error(res.mask), res.kept
+
+
+def assert_matches(res: BulkResult, rows: np.ndarray, targets: np.ndarray, objective: str,
+                   eps: float | None, max_kept: int | None) -> None:
+    """Every answer equals the mitm answer; errors and kept are recomputed from the masks."""
+    assert res.masks.shape == rows.shape and res.masks.dtype == bool
+    for b in range(targets.shape[0]):
+        inst = SubsetSumInstance(values=rows[b], target=float(targets[b]))
+        status, err, kept = reference(rows[b], float(targets[b]), objective, eps, max_kept)
+        where = f"instance {b}: values={rows[b].tolist()}, target={targets[b]!r}"
+        assert res.status[b] == status, where
+        if status == "infeasible":
+            assert not res.masks[b].any() and np.isnan(res.errors[b]) and res.kept[b] == 0, where
+            continue
+        mask = res.masks[b]
+        assert inst.exact_error(mask) == err, where
+        assert res.errors[b] == inst.evaluate(mask), where
+        assert res.kept[b] == mask.sum(), where
+        if max_kept is not None:
+            assert res.kept[b] <= max_kept, where
+        if objective == "sparsest":
+            assert res.kept[b] == kept, where
+            assert inst.exact_error(mask) <= Fraction(eps), where
+
+
+GOALS = [
+    ("closest", None, None),
+    ("closest", None, "third"),
+    ("sparsest", 0.02, None),
+    ("sparsest", 1e-4, 2),
+]
+SIZES = [1, 2, 3, 5, 8, 12, 16, 20, 24]
+
+
+def goal_args(goal: tuple[str, float | None, int | str | None], n: int
+              ) -> tuple[str, float | None, int | None]:
+    objective, eps, max_kept = goal
+    return objective, eps, (n // 3 if max_kept == "third" else max_kept)
+
+
+AWKWARD_MAX_N = 20
+"""mitm re-checks every mask of every kept count inside its rounding window one by one in
+Fractions: on awkward data at n = 24 that reference alone takes about ten seconds."""
+
+
+def sizes_for(dist: str, goal_index: int) -> list[int]:
+    """Five sizes per test, rotating so that every size meets every goal and distribution."""
+    start = (list(DISTRIBUTIONS).index(dist) + 2 * goal_index) % len(SIZES)
+    sizes = [SIZES[(start + 2 * i) % len(SIZES)] for i in range(5)]
+    return [min(n, AWKWARD_MAX_N) if dist == "awkward" else n for n in sizes]
+
+
+@pytest.mark.parametrize("goal_index", range(len(GOALS)))
+@pytest.mark.parametrize("dist", list(DISTRIBUTIONS))
+@pytest.mark.parametrize("layout", ["shared", "groups", "rows"])
+def test_matches_mitm(layout: str, dist: str, goal_index: int) -> None:
+    rng = np.random.default_rng([list(DISTRIBUTIONS).index(dist), goal_index,
+                                 ["shared", "groups", "rows"].index(layout)])
+    for n in sizes_for(dist, goal_index):
+        objective, eps, max_kept = goal_args(GOALS[goal_index], n)
+        if layout == "shared":
+            values = DISTRIBUTIONS[dist](rng, (n,))
+            groups = np.zeros(26, dtype=np.int64)
+        elif layout == "groups":
+            values = DISTRIBUTIONS[dist](rng, (3, n))
+            groups = rng.permutation(np.repeat([0, 1, 2], [26, 3, 1]))
+        else:
+            values = DISTRIBUTIONS[dist](rng, (12, n))
+            groups = np.arange(12)
+        rows = np.atleast_2d(values)[groups]
+        targets = make_targets(rng, rows)
+        res = solve_many(values, targets, groups=None if layout == "shared" else groups,
+                         objective=objective, eps=eps, max_kept=max_kept)
+        assert_matches(res, rows, targets, objective, eps, max_kept)
+        assert res.stats["instances"] == targets.size
+
+
+def oracle_mask(row: np.ndarray, z: float, objective: str, eps: float | None,
+                max_kept: int | None) -> np.ndarray | None:
+    """The documented choice by enumeration in rationals: closest: min (error, kept, index);
+    sparsest: min (kept, error, index) among masks within eps; index = Σ m_i·2^i."""
+    n = row.size
+    xs = [Fraction(float(v)) for v in row]
+    best: tuple[Fraction | int, Fraction | int, int] | None = None
+    for index in range(1 << n):
+        bits = [(index >> i) & 1 for i in range(n)]
+        kept = sum(bits)
+        if max_kept is not None and kept > max_kept:
+            continue
+        err = abs(sum((x for x, bit in zip(xs, bits, strict=True) if bit), Fraction(0))
+                  - Fraction(z))
+        if objective == "sparsest" and err > Fraction(eps):
+            continue
+        key = (err, kept, index) if objective == "closest" else (kept, err, index)
+        if best is None or key < best:
+            best = key
+    if best is None:
+        return None
+    return np.array([(best[2] >> i) & 1 for i in range(n)], dtype=bool)
+
+
+def tie_values(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+    """Quarter-integers: many exact ties, duplicates and zeros."""
+    return rng.integers(-4, 5, size=shape) / 4.0
+
+
+@pytest.mark.parametrize("make", [tie_values, awkward_values])
+@pytest.mark.parametrize("goal", [("closest", None, None), ("closest", None, 3),
+                                  ("sparsest", 0.0, None), ("sparsest", 0.25, None),
+                                  ("sparsest", 1e-3, 2)])
+def test_tie_break_is_the_documented_one(make: Callable[..., np.ndarray],
+                                         goal: tuple[str, float | None, int | None]) -> None:
+    objective, eps, max_kept = goal
+    rng = np.random.default_rng(len(str(goal)) + (make is tie_values))
+    for n in (1, 4, 7, 9):
+        rows = make(rng, (30, n))
+        targets = np.where(rng.random(30) < 0.5, rng.integers(-8, 9, 30) / 4.0,
+                           make_targets(rng, rows))
+        for res, solved_rows in ((solve_many(rows, targets, objective=objective, eps=eps,
+                                             max_kept=max_kept), rows),
+                                 (solve_many(rows[0], targets, objective=objective, eps=eps,
+                                             max_kept=max_kept), np.repeat(rows[:1], 30, 0))):
+            for b in range(30):
+                want = oracle_mask(solved_rows[b], float(targets[b]), objective, eps, max_kept)
+                if want is None:
+                    assert res.status[b] == "infeasible"
+                else:
+                    assert res.status[b] == "optimal"
+                    assert res.masks[b].tolist() == want.tolist(), (solved_rows[b], targets[b])
+
+
+@pytest.mark.parametrize("objective,eps", [("closest", None), ("sparsest", 1e-6)])
+def test_large_n_matches_mitm(objective: str, eps: float | None) -> None:
+    rng = np.random.default_rng(5)
+    for n in (28, 32):
+        values = rng.uniform(PENSIA_LOW, PENSIA_HIGH, (3, n))
+        targets = np.clip(rng.normal(0.0, 0.05, 3), PENSIA_LOW, PENSIA_HIGH)
+        res = solve_many(values, targets, objective=objective, eps=eps)
+        assert_matches(res, values, targets, objective, eps, None)
+
+
+def test_lossy_window_is_rechecked_exactly() -> None:
+    """Values of very different magnitudes whose sums tie within the rounding window: only the
+    exact comparison separates them."""
+    values = np.array([1.0, 1.0 + 2.0**-52, 2.0**-60, 3 * 2.0**-61, 0.5, 0.5])
+    targets = np.array([1.0 + 2.0**-60, 2.0 + 2.0**-59, 1.0 + 2.0**-52 + 2.0**-61])
+    for objective, eps in (("closest", None), ("sparsest", 2.0**-61)):
+        res = solve_many(values, targets, objective=objective, eps=eps)
+        assert_matches(res, np.repeat(values[None], 3, 0), targets, objective, eps, None)
+        assert res.stats["exact_rechecks"] > 0
+
+
+def near_unit_instances(rng: np.random.Generator, b: int, n: int
+                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rows (b, n) of one value in [0.5, 1) and n − 1 multiples of 2^-62 up to 2^-55, targets
+    and eps of the same kind: the int64 scaling (about 2^56 here) rounds the small parts, so
+    integer errors misorder masks whose exact errors differ by less than the window."""
+    unit = 2.0**-62
+    rows = rng.integers(1, 256, size=(b, n)) * unit
+    rows[:, 0] = rng.uniform(0.5, 1.0, b)
+    targets = rng.integers(0, 512, size=b) * unit
+    eps = rng.integers(0, 96, size=b) * unit
+    return rows, targets, eps
+
+
+@pytest.mark.parametrize("objective", ["closest", "sparsest"])
+@pytest.mark.parametrize("shared", [False, True])
+def test_rounding_window_near_ties(objective: str, shared: bool) -> None:
+    rng = np.random.default_rng([7, shared, objective == "sparsest"])
+    for n in (3, 5, 7):
+        rows, targets, eps_all = near_unit_instances(rng, 40, n)
+        if shared:
+            rows = np.repeat(rows[:1], 40, axis=0)
+        for eps in (sorted(set(eps_all.tolist()))[:4] if objective == "sparsest" else [None]):
+            res = solve_many(rows[0] if shared else rows, targets, objective=objective, eps=eps)
+            for b in range(40):
+                want = oracle_mask(rows[b], float(targets[b]), objective, eps, None)
+                if want is None:
+                    assert res.status[b] == "infeasible"
+                else:
+                    assert res.masks[b].tolist() == want.tolist(), (rows[b], targets[b], eps)
+
+
+@pytest.mark.parametrize("objective,eps", [("closest", None), ("sparsest", 0.01)])
+def test_random_data_stays_on_the_vectorised_path(objective: str, eps: float | None) -> None:
+    """Near-ties within the rounding window are rare on random data: the per-instance exact
+    path must stay an exception (else the second-best bookkeeping is broken)."""
+    rng = np.random.default_rng(13)
+    values = rng.uniform(PENSIA_LOW, PENSIA_HIGH, (2000, 16))
+    targets = np.clip(rng.normal(0.0, 0.05, 2000), PENSIA_LOW, PENSIA_HIGH)
+    for res in (solve_many(values, targets, objective=objective, eps=eps),
+                solve_many(values[0], targets, objective=objective, eps=eps)):
+        assert res.stats["exact_path_instances"] <= 5
+
+
+def test_small_memory_budget_batches_the_same_answers() -> None:
+    rng = np.random.default_rng(11)
+    values = rng.uniform(-1.0, 1.0, (300, 14))
+    targets = rng.uniform(-1.0, 1.0, 300)
+    big = solve_many(values, targets, memory_limit_gb=2.0)
+    small = solve_many(values, targets, memory_limit_gb=0.01)
+    assert np.array_equal(big.masks, small.masks)
+    assert np.array_equal(big.errors, small.errors)
+
+
+def test_jobs_split_across_processes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Closest on per-instance rows runs in two spawned processes with the same answers;
+    the sparsest scan stays in one process (workers do not pay for it)."""
+    monkeypatch.setattr(bulk, "PARALLEL_MIN_WORK", 0.0)
+    rng = np.random.default_rng(12)
+    values = rng.uniform(PENSIA_LOW, PENSIA_HIGH, (400, 13))
+    targets = np.clip(rng.normal(0.0, 0.05, 400), PENSIA_LOW, PENSIA_HIGH)
+    for objective, eps, max_kept, jobs in (("closest", None, None, 2), ("closest", None, 4, 2),
+                                           ("sparsest", 0.01, None, 1)):
+        one = solve_many(values, targets, objective=objective, eps=eps, max_kept=max_kept)
+        two = solve_many(values, targets, objective=objective, eps=eps, max_kept=max_kept,
+                         jobs=2)
+        assert two.stats["jobs"] == jobs
+        assert np.array_equal(one.masks, two.masks)
+        assert np.array_equal(one.status, two.status)
+        assert np.array_equal(one.errors, two.errors, equal_nan=True)
+
+
+def test_empty_batch() -> None:
+    res = solve_many(np.ones(3), np.zeros(0))
+    assert res.masks.shape == (0, 3) and res.errors.shape == (0,)
+
+
+def test_infeasible_instances_are_reported() -> None:
+    res = solve_many(np.array([1.0, 2.0]), np.array([0.5, 10.0, 3.0]), objective="sparsest",
+                     eps=0.1)
+    assert res.status.tolist() == ["infeasible", "infeasible", "optimal"]
+    assert res.kept.tolist() == [0, 0, 2]
+    assert np.isnan(res.errors[:2]).all() and res.errors[2] == 0.0
+
+
+OK_VALUES = np.array([[0.1, 0.2], [0.3, 0.4]])
+BAD_INPUTS = [
+    (dict(values=[0.1, np.nan], targets=[0.0]), "NaN"),
+    (dict(values=[0.1, 0.2], targets=[np.inf]), "NaN or infinite"),
+    (dict(values=np.zeros((2, 2, 2)), targets=[0.0]), "shape"),
+    (dict(values=[[0.1, 0.2], [0.3]], targets=[0.0]), "rectangular"),
+    (dict(values=["a", "b"], targets=[0.0]), "real numbers"),
+    (dict(values=[True, False], targets=[0.0]), "real numbers"),
+    (dict(values=np.zeros(41), targets=[0.0]), "N must be between 1 and 40"),
+    (dict(values=np.zeros(0), targets=[0.0]), "N must be between 1 and 40"),
+    (dict(values=OK_VALUES, targets=[0.0, 0.1, 0.2]), "pass groups"),
+    (dict(values=OK_VALUES, targets=[0.0, 0.1], groups=[0, 2]), "groups must lie in"),
+    (dict(values=OK_VALUES, targets=[0.0, 0.1], groups=[0]), "groups must have shape"),
+    (dict(values=OK_VALUES, targets=[0.0, 0.1], groups=[0.0, 1.0]), "groups must be integers"),
+    (dict(values=OK_VALUES, targets=[[0.0, 0.1]]), "targets must be one-dimensional"),
+    (dict(values=[0.1], targets=[0.0], objective="fastest"), "unknown objective"),
+    (dict(values=[0.1], targets=[0.0], objective="sparsest"), "needs eps"),
+    (dict(values=[0.1], targets=[0.0], objective="sparsest", eps=-1.0), "eps must be"),
+    (dict(values=[0.1], targets=[0.0], objective="sparsest", eps=float("nan")), "eps must be"),
+    (dict(values=[0.1], targets=[0.0], eps=0.1), "sparsest objective only"),
+    (dict(values=[0.1], targets=[0.0], max_kept=-1), "max_kept"),
+    (dict(values=[0.1], targets=[0.0], max_kept=1.5), "max_kept"),
+    (dict(values=[0.1], targets=[0.0], memory_limit_gb=0), "memory_limit_gb"),
+    (dict(values=np.zeros(40), targets=[0.0], memory_limit_gb=0.05), "per instance"),
+    (dict(values=[0.1], targets=np.zeros(10**6), memory_limit_gb=0.001), "answers"),
+    (dict(values=[0.1], targets=[0.0], jobs=0), "jobs"),
+]
+
+
+@pytest.mark.parametrize("kwargs,message", BAD_INPUTS)
+def test_bad_input_is_one_line(kwargs: dict[str, object], message: str) -> None:
+    with pytest.raises(InputError, match=message) as info:
+        solve_many(**kwargs)  # type: ignore[arg-type]
+    assert "\n" not in str(info.value)
+
+
+def pensia_targets(rng: np.random.Generator, b: int) -> np.ndarray:
+    """Trained-weight-like targets: Normal(0, 0.05) clipped to Pensia's coefficient range."""
+    return np.clip(rng.normal(0.0, 0.05, b), PENSIA_LOW, PENSIA_HIGH)
+
+
+def check_sample(res: BulkResult, rows: np.ndarray, targets: np.ndarray, objective: str,
+                 eps: float | None, rng: np.random.Generator, size: int = 150) -> None:
+    sample = rng.choice(targets.size, size=size, replace=False)
+    sub = BulkResult(res.masks[sample], res.errors[sample], res.kept[sample],
+                     res.status[sample], res.stats)
+    assert_matches(sub, rows[sample], targets[sample], objective, eps, None)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("objective,eps", [("closest", None), ("sparsest", 0.01)])
+def test_pensia_scale_shared_rows(objective: str, eps: float | None) -> None:
+    """784-500-10 MLP: 397,000 weights, 510 shared rows of N = 21 coefficients."""
+    rng = np.random.default_rng(2024)
+    values = rng.uniform(PENSIA_LOW, PENSIA_HIGH, (510, 21))
+    groups = np.repeat(np.arange(510), 779)[:397_000]
+    targets = pensia_targets(rng, 397_000)
+    start = time.perf_counter()
+    res = solve_many(values, targets, groups=groups, objective=objective, eps=eps)
+    print(f"\nshared rows, {objective}: {time.perf_counter() - start:.1f} s", res.stats)
+    assert set(res.status.tolist()) <= {"optimal", "infeasible"}
+    assert (res.status == "optimal").mean() > 0.99
+    check_sample(res, values[groups], targets, objective, eps, rng)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("objective,eps", [("closest", None), ("sparsest", 0.01)])
+def test_pensia_scale_per_instance_rows(objective: str, eps: float | None) -> None:
+    """397,000 instances, each with its own 21 coefficients, two processes."""
+    rng = np.random.default_rng(2025)
+    values = rng.uniform(PENSIA_LOW, PENSIA_HIGH, (397_000, 21))
+    targets = pensia_targets(rng, 397_000)
+    start = time.perf_counter()
+    res = solve_many(values, targets, objective=objective, eps=eps, jobs=2)
+    print(f"\nper-instance rows, {objective}: {time.perf_counter() - start:.1f} s", res.stats)
+    assert (res.status == "optimal").mean() > 0.99
+    check_sample(res, values, targets, objective, eps, rng)

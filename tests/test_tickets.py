@@ -1,0 +1,162 @@
+"""Lottery tickets by exact subset sums: against the single-instance solver, the theory
+construction's error bound, reporting of infeasible weights, the CLI, the width factor, and the
+sparsest statistics of `verify subset-sum`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from exactprune.cli import main
+from exactprune.instances import SubsetSumInstance
+from exactprune.instances.mlp import MLP, load_mlp, save_mlp
+from exactprune.solvers import solve
+from exactprune.solvers.tickets import (
+    output_deviation_bound,
+    pensia_coefficients,
+    pensia_ticket,
+    theory_ticket,
+)
+
+
+def small_mlp(seed: int = 0, widths: tuple[int, ...] = (6, 5, 3), bias: bool = False) -> MLP:
+    rng = np.random.default_rng(seed)
+    weights = tuple(rng.normal(0, 0.3, (o, i)) for i, o in zip(widths, widths[1:], strict=False))
+    biases = tuple(rng.normal(0, 0.1, o) if bias else None for o in widths[1:])
+    return MLP(weights, biases)
+
+
+def test_pensia_rule_for_n() -> None:
+    assert pensia_coefficients(0.01) == 21 and pensia_coefficients(0.1, c=1) == 3
+
+
+@pytest.mark.parametrize("share", ["per-row", "per-weight"])
+@pytest.mark.parametrize("objective", ["closest", "sparsest"])
+def test_pensia_weights_are_the_exact_optimum_of_their_coefficients(share: str,
+                                                                     objective: str) -> None:
+    target = small_mlp(1, bias=True)
+    n, eps, seed = 8, 0.02, 3
+    tk = pensia_ticket(target, n, eps, objective=objective, share=share, seed=seed)
+    params = [*target.weights, *[b for b in target.biases if b is not None]]
+    low = min(0.0, min(float(p.min()) for p in params))
+    high = max(0.0, max(float(p.max()) for p in params))
+    rng = np.random.RandomState(seed)  # their stream: layer by layer, row by row (then bias)
+    for layer, w, b in zip(tk.layers, target.weights, target.biases, strict=True):
+        for arr, approx, kept, bad in ((w, layer.approx, layer.kept, layer.infeasible),
+                                       (b, layer.bias_approx, layer.bias_kept,
+                                        layer.bias_infeasible)):
+            rows = [rng.uniform(low, high, n) for _ in range(arr.shape[0] if share == "per-row"
+                                                               else arr.size)]
+            for idx in np.ndindex(arr.shape):
+                coef = rows[idx[0]] if share == "per-row" else rows[np.ravel_multi_index(
+                    idx, arr.shape)]
+                inst = SubsetSumInstance(values=coef, target=float(arr[idx]))
+                if objective == "closest":
+                    ref = solve(inst, "mitm")
+                    assert abs(approx[idx] - arr[idx]) == ref.objective
+                    assert bad[idx] == (ref.objective > eps)
+                else:
+                    ref = solve(inst, "mitm", objective="sparsest", eps=eps)
+                    if ref.status == "infeasible":
+                        assert bad[idx] and kept[idx] == 0
+                    else:
+                        assert not bad[idx] and kept[idx] == ref.objective
+                        assert abs(approx[idx] - arr[idx]) <= eps
+
+
+def test_infeasible_weights_are_reported_never_dropped() -> None:
+    target = small_mlp(2)
+    tk = pensia_ticket(target, 2, 1e-6, objective="closest", seed=0)
+    s = tk.summary()
+    assert s["infeasible"] > 0 and s["target_weights"] == sum(w.size for w in target.weights)
+    assert s["max_weight_error"] > 1e-6
+    # closest keeps its best sum even when it misses eps: the network has every weight
+    assert all(la.approx.shape == w.shape for la, w in zip(tk.layers, target.weights,
+                                                            strict=True))
+
+
+def test_theory_ticket_stays_within_its_error_bound() -> None:
+    target = small_mlp(3, widths=(4, 6, 3))
+    tk = theory_ticket(target, 16, 0.05, seed=1)
+    assert tk.network.depth == 2 * target.depth
+    X = np.random.default_rng(0).normal(0, 1, (400, 4))
+    dev = np.abs(tk.network.forward(X) - target.forward(X)).max(axis=1)
+    bound = output_deviation_bound(tk, X)
+    assert np.all(dev <= bound)
+    assert bound.max() < 5 * tk.summary()["max_weight_error"] * 4 * 6 + 1  # not vacuous
+
+
+def test_theory_refuses_biases() -> None:
+    from exactprune.instances import InputError
+
+    with pytest.raises(InputError, match="bias-free"):
+        theory_ticket(small_mlp(4, bias=True), 8, 0.05)
+
+
+def test_cli_ticket_json_and_output(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    net = tmp_path / "net.npz"
+    save_mlp(small_mlp(5, bias=True), net)
+    out = tmp_path / "ticket.npz"
+    assert main(["ticket", str(net), "--coefficients", "10", "--eps", "0.01", "--objective",
+                 "sparsest", "--json", "-o", str(out)]) == 0
+    rep = json.loads(capsys.readouterr().out)
+    for key in ("target_weights", "total_coefficients", "kept", "max_weight_error",
+                "mean_weight_error", "infeasible", "wall_time_s", "layers", "graph"):
+        assert key in rep
+    assert rep["total_coefficients"] == rep["target_weights"] * 10
+    ticket = load_mlp(out)
+    assert ticket.widths == small_mlp(5).widths
+    for argv in (["ticket", str(tmp_path / "missing.npz"), "--coefficients", "3", "--eps", "0.1"],
+                 ["ticket", str(net), "--coefficients", "0", "--eps", "0.1"],
+                 ["ticket", str(net), "--coefficients", "3", "--eps", "-1"],
+                 ["ticket", str(net), "--coefficients", "3", "--eps", "0.1", "--construction",
+                  "theory"]):
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_width_factor_is_monotone_and_fits(tmp_path: Path) -> None:
+    from exactprune.benchmarks.tickets.width_factor import width_factor
+
+    target = small_mlp(6, widths=(8, 6, 4))
+    res = width_factor(target, [0.1, 0.01, 0.001], n_max=16, seeds=2, seed=0)
+    for run in res["runs"]:
+        errs = [r["max_weight_error"] for r in run["per_n"]]
+        assert all(a >= b for a, b in zip(errs, errs[1:], strict=False))  # nested draws
+        needed = [run["needed"][e]["all_weights_within_eps"] for e in res["eps"]]
+        known = [x for x in needed if x is not None]
+        assert known == sorted(known)  # smaller eps needs at least as many
+    assert res["fit"] is None or res["fit"]["slope"] > 0
+
+
+def test_verify_subset_sum_sparsest_matches_bruteforce(tmp_path: Path,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    from exactprune.benchmarks.subset_sum.sparsest import draws
+    from exactprune.benchmarks.subset_sum.verify import Config
+
+    assert main(["verify", "subset-sum", "--n", "6:8", "--trials", "150", "--objective",
+                 "sparsest", "--eps", "0.01", "--distribution", "product", "--json",
+                 "--out", str(tmp_path / "out")]) == 0
+    rep = json.loads(capsys.readouterr().out)
+    cfg = Config(ns=(6, 7, 8), trials=150, eps=(0.01,), distribution="product")
+    for n in (6, 7, 8):
+        values, targets = draws(cfg, n)
+        kept = []
+        infeasible = 0
+        for v, z in zip(values, targets, strict=True):
+            r = solve(SubsetSumInstance(values=v, target=float(z)), "bruteforce",
+                      objective="sparsest", eps=0.01)
+            if r.status == "infeasible":
+                infeasible += 1
+            else:
+                kept.append(r.objective)
+        s = rep["sparsest"][str(n)]
+        assert s["p_infeasible"] == infeasible / 150
+        assert s["mean_min_kept"] == pytest.approx(np.mean(kept))
+        lo, hi = s["p_infeasible_ci"]
+        assert lo <= s["p_infeasible"] <= hi
+    assert (tmp_path / "out" / "report.md").exists()
