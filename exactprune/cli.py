@@ -223,10 +223,12 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 # -- ticket ---------------------------------------------------------------------------------
 def _cmd_ticket(args: argparse.Namespace) -> int:
-    from exactprune.instances.mlp import save_mlp
+    from exactprune.instances.mlp import EXTENSIONS, save_mlp
     from exactprune.solvers.tickets import load_target, make_ticket, report
 
     out = instance_io.check_output(args.output, inputs=(args.target,))
+    if out is not None and out.suffix.lower() not in EXTENSIONS:
+        raise InputError(f"-o {out}: a ticket is written as {' or '.join(EXTENSIONS)}")
     target, data = load_target(args.target, args.data)
     ticket = make_ticket(target, args.coefficients, args.eps, construction=args.construction,
                          objective=args.objective, share=args.share, seed=args.seed,
@@ -235,6 +237,13 @@ def _cmd_ticket(args: argparse.Namespace) -> int:
     if out is not None:
         save_mlp(ticket.network, out)
         summary["output"] = str(out)
+    if args.output == "-":  # the ticket's .npz on stdout, the report on stderr
+        from exactprune.instances.mlp import mlp_bytes
+
+        sys.stdout.buffer.write(mlp_bytes(ticket.network, ".npz"))
+        sys.stdout.flush()
+        print(instance_io.dumps(summary), file=sys.stderr)
+        return EXIT_OK
     if args.json:
         print(instance_io.dumps(summary))
         return EXIT_OK
@@ -366,7 +375,8 @@ def build_parser() -> argparse.ArgumentParser:
                     help="held-out data for a user TARGET (mnist-mlp has its own)")
     tk.add_argument("--memory-limit-gb", type=_positive_float, default=2.0)
     tk.add_argument("-o", "--output", default=None,
-                    help="the ticket's network as .npz or .safetensors")
+                    help="the ticket's network as .npz or .safetensors (- : .npz bytes on "
+                         "stdout, the report as JSON on stderr)")
     tk.add_argument("--json", action="store_true")
     tk.set_defaults(func=_cmd_ticket)
 

@@ -441,8 +441,18 @@ def save_mlp(mlp: MLP, path: str | os.PathLike[str]) -> None:
         raise InputError(f"{p}: unknown network file extension {p.suffix!r} "
                          f"(known: {', '.join(EXTENSIONS)})")
     check_output(p)
+    _write_atomic(p, mlp_bytes(mlp, suffix))
+
+
+def mlp_bytes(mlp: MLP, suffix: str = ".npz") -> bytes:
+    """The bytes of `mlp` as a `.npz` or `.safetensors` file (what `save_mlp` writes)."""
     arrays = _stored_arrays(mlp)
-    _write_atomic(p, _npz_bytes(arrays) if suffix == ".npz" else _safetensors_bytes(arrays))
+    if suffix.lower() == ".npz":
+        return _npz_bytes(arrays)
+    if suffix.lower() == ".safetensors":
+        return _safetensors_bytes(arrays)
+    raise InputError(f"unknown network file extension {suffix!r} (known: "
+                     f"{', '.join(EXTENSIONS)})")
 
 
 def _npz_bytes(arrays: list[tuple[str, np.ndarray]]) -> bytes:

@@ -245,38 +245,32 @@ def _theory_layer(name: str, w: np.ndarray, a: np.ndarray, b: np.ndarray, n: int
     infeasible = np.zeros((out, inp), dtype=bool)
     bk = b.reshape(out, inp, n)
     for sign, label in ((1.0, "positive"), (-1.0, "negative")):
-        # the units of input j on this side, padded to a common width with zero values
-        side = (a * sign) > 0  # (inp, n)
-        width = int(side.sum(axis=1).max()) if side.any() else 0
-        approx = np.zeros((out, inp))
-        if width == 0:
-            errors = np.abs(sign * w)
-            infeasible |= errors > eps
-            err = np.maximum(err, errors)
-            halves[label] = approx
-            continue
-        cols = np.zeros((inp, width), dtype=np.int64)
-        valid = np.zeros((inp, width), dtype=bool)
-        for j in range(inp):
-            idx = np.flatnonzero(side[j])
-            cols[j, : idx.size] = idx
-            valid[j, : idx.size] = True
-        # values[k, j, t] = b[k, j, cols[j, t]] * |a[j, cols[j, t]]|, zero where padded
-        absa = np.abs(a[np.arange(inp)[:, None], cols]) * valid  # (inp, width)
-        values = bk[:, np.arange(inp)[:, None], cols] * absa[None, :, :]  # (out, inp, width)
-        res = _bulk(values.reshape(out * inp, width), (sign * w).reshape(-1), None, objective,
-                    eps, memory_limit_gb)
-        feasible = (np.asarray(res.status) != "infeasible").reshape(out, inp)
-        m = np.asarray(res.masks).reshape(out, inp, width) & valid[None] & feasible[..., None]
-        sums = np.array([math.fsum(v[mm].tolist())
-                         for v, mm in zip(values.reshape(-1, width), m.reshape(-1, width),
-                                          strict=True)]).reshape(out, inp)
+        side = (a * sign) > 0  # (inp, n): the units of input j acting on this sign of x_j
+        counts = side.sum(axis=1)
+        sums = np.zeros((out, inp))
+        feasible = np.ones((out, inp), dtype=bool)
+        # inputs with the same number of units on this side are solved together, unpadded
+        # (zero padding would tie every mask with its padded variants)
+        for width in np.unique(counts):
+            js = np.flatnonzero(counts == width)
+            if width == 0:
+                continue
+            cols = np.stack([np.flatnonzero(side[j]) for j in js])  # (len(js), width)
+            values = bk[:, js[:, None], cols] * np.abs(a[js[:, None], cols])[None]
+            res = _bulk(values.reshape(-1, width), (sign * w[:, js]).reshape(-1), None,
+                        objective, eps, memory_limit_gb)
+            ok = (np.asarray(res.status) != "infeasible").reshape(out, js.size)
+            m = np.asarray(res.masks).reshape(out, js.size, width) & ok[..., None]
+            sums[:, js] = np.array([math.fsum(v[mm].tolist()) for v, mm in
+                                    zip(values.reshape(-1, width), m.reshape(-1, width),
+                                        strict=True)]).reshape(out, js.size)
+            feasible[:, js] = ok
+            kept[:, js] += m.sum(axis=2)
+            kk, jj, tt = np.nonzero(m)
+            mask[kk, js[jj] * n + cols[jj, tt]] = True
         errors = np.abs(sums - sign * w)
         infeasible |= ~feasible | (errors > eps)
         err = np.maximum(err, errors)
-        kept += m.sum(axis=2)
-        kk, jj, tt = np.nonzero(m)
-        mask[kk, jj * n + cols[jj, tt]] = True
         halves[label] = sign * sums
     layer = LayerTicket(name, halves["positive"], err, kept, infeasible,
                         coefficients=int(b.size), theory=halves)
@@ -362,12 +356,17 @@ def report(ticket: Ticket, data: tuple[np.ndarray, np.ndarray] | None = None) ->
     """The ticket's summary; with held-out data (X, y): the target's and the ticket's accuracy
     (the ticket evaluated as its own network, by a forward pass), the largest deviation of the
     ticket's outputs from the target's, and the bound on it derived from the weight errors;
-    the size of the ticket as a graph with dead units removed."""
-    from exactprune.instances.mlp import to_graph
+    the size of the ticket as a graph with dead units removed (`to_graph`'s nodes and edges:
+    every input and output unit, the hidden units that survive)."""
+    from exactprune.instances.mlp import canonical_masks
 
     out = ticket.summary()
-    graph = to_graph(ticket.network, ticket_masks(ticket))
-    out["graph"] = {"nodes": graph.number_of_nodes(), "edges": graph.number_of_edges()}
+    keep = canonical_masks(ticket.network, ticket_masks(ticket))
+    # the counts of `instances.mlp.to_graph(ticket.network, ticket_masks(ticket))` without
+    # building millions of networkx edges: units with a kept weight, plus inputs and outputs
+    hidden = sum(int(k.any(axis=0).sum()) for k in keep[1:])
+    out["graph"] = {"nodes": ticket.network.widths[0] + hidden + ticket.network.widths[-1],
+                    "edges": int(sum(int(k.sum()) for k in keep))}
     if data is not None:
         X, y = data
         target_out = ticket.target.forward(X)

@@ -160,3 +160,24 @@ def test_verify_subset_sum_sparsest_matches_bruteforce(tmp_path: Path,
         lo, hi = s["p_infeasible_ci"]
         assert lo <= s["p_infeasible"] <= hi
     assert (tmp_path / "out" / "report.md").exists()
+
+
+def test_cli_ticket_to_stdout_and_bad_extension(tmp_path: Path) -> None:
+    import io
+    import subprocess
+    import sys
+
+    net = tmp_path / "net.npz"
+    save_mlp(small_mlp(7), net)
+    proc = subprocess.run([sys.executable, "-m", "exactprune", "ticket", str(net),
+                           "--coefficients", "6", "--eps", "0.05", "-o", "-"],
+                          capture_output=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stderr)["target_weights"] == 6 * 5 + 5 * 3
+    with np.load(io.BytesIO(proc.stdout), allow_pickle=False) as npz:
+        assert [npz[k].shape for k in npz.files] == [(5, 6), (3, 5)]
+    proc = subprocess.run([sys.executable, "-m", "exactprune", "ticket", str(net),
+                           "--coefficients", "6", "--eps", "0.05", "-o",
+                           str(tmp_path / "t.txt")], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and "a ticket is written as" in proc.stderr
+    assert not (tmp_path / "t.txt").exists()
