@@ -24,12 +24,14 @@ Two constructions:
 
 Objectives (per weight, exact): ``closest`` — the subset sum nearest to the weight (a weight
 whose best error exceeds eps is reported as infeasible, never dropped); ``sparsest`` — the fewest
-coefficients within eps (infeasible when none). Pensia et al. asked Gurobi for the nearest within
+coefficients within eps (when none is, the weight is reported infeasible and gets its closest
+subset). Pensia et al. asked Gurobi for the nearest within
 eps with a 1 % MIP gap; ``closest`` is that problem solved exactly.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from dataclasses import dataclass, field
@@ -127,11 +129,27 @@ class Ticket:
 
 def _bulk(values: np.ndarray, targets: np.ndarray, groups: np.ndarray | None, objective: str,
           eps: float, memory_limit_gb: float) -> Any:
+    """solve_many on the weights; under `sparsest` a weight with no subset within eps gets its
+    closest subset instead (status "closest"; its error, above eps, marks it infeasible in the
+    ticket): the best the coefficients can do, rather than dropping the weight to 0."""
     from exactprune.solvers.subset_sum.bulk import solve_many
 
-    return solve_many(values, targets, groups=groups, objective=objective,
-                      eps=eps if objective == "sparsest" else None,
-                      memory_limit_gb=memory_limit_gb)
+    res = solve_many(values, targets, groups=groups, objective=objective,
+                     eps=eps if objective == "sparsest" else None,
+                     memory_limit_gb=memory_limit_gb)
+    bad = np.flatnonzero(np.asarray(res.status) == "infeasible")
+    if objective == "sparsest" and bad.size:
+        sub_groups = None if groups is None else groups[bad]
+        sub_values = values[bad] if groups is None else values
+        near = solve_many(sub_values, targets[bad], groups=sub_groups, objective="closest",
+                          memory_limit_gb=memory_limit_gb)
+        res.masks[bad] = near.masks
+        res.errors[bad] = near.errors
+        res.kept[bad] = near.kept
+        status = np.asarray(res.status).astype(object)
+        status[bad] = "closest"
+        res = dataclasses.replace(res, status=status)
+    return res
 
 
 def _approx(values: np.ndarray, groups: np.ndarray | None, masks: np.ndarray) -> np.ndarray:
