@@ -316,6 +316,9 @@ class ModelComparison:
     n_points: int
     criterion: str = "loo_mse"
     notes: tuple[str, ...] = ()
+    bootstrap_share: dict[str, float] = field(default_factory=dict)
+    """Share of bootstrap resamples of the pairs in which each model has the smaller
+    leave-one-out error: how stable the preference is (0.5 = a coin toss)."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -326,6 +329,7 @@ class ModelComparison:
             "rss": dict(self.rss),
             "aic": dict(self.aic),
             "n_points": self.n_points,
+            "bootstrap_share": dict(self.bootstrap_share),
             "power_law": self.power_law.to_json(),
             "exponential": self.exponential.to_json(),
             "notes": list(self.notes),
@@ -356,13 +360,73 @@ def compare_models(n: Any, eps: Any, *, resamples: int = DEFAULT_RESAMPLES,
         loo = {"power_law": _loo_mse(np.log(xs), ly), "exponential": _loo_mse(xs, ly)}
     preferred: str | None = None
     ratio = NAN
+    share: dict[str, float] = {}
+    if power.ok and expo.ok and m >= 4:
+        share = _preference_share(xs, ys, resamples, seed)
     if all(math.isfinite(v) for v in loo.values()):
         lo, hi = sorted(loo.values())
         preferred = min(loo, key=lambda k: loo[k])
         ratio = hi / lo if lo > 0 else (1.0 if hi == 0 else math.inf)
     else:
         notes.append("leave-one-out error undefined (too few points): no preference")
-    return ModelComparison(power, expo, rss, aic, loo, preferred, ratio, m, notes=tuple(notes))
+    return ModelComparison(power, expo, rss, aic, loo, preferred, ratio, m, notes=tuple(notes),
+                           bootstrap_share=share)
+
+
+def _press(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Leave-one-out squared prediction error of the OLS line, row by row of (B, m) arrays, in
+    closed form (residual / (1 − leverage)); NaN where a left-out point has leverage 1."""
+    m = x.shape[1]
+    mx = x.mean(axis=1, keepdims=True)
+    dx = x - mx
+    sxx = (dx * dx).sum(axis=1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        slope = (dx * (y - y.mean(axis=1, keepdims=True))).sum(axis=1, keepdims=True) / sxx
+        resid = y - (y.mean(axis=1, keepdims=True) + slope * dx)
+        lev = 1.0 / m + dx * dx / sxx
+        out = np.where(lev < 1 - 1e-12, resid / (1.0 - lev), np.nan)
+        return np.mean(out * out, axis=1)
+
+
+def _preference_share(n: np.ndarray, eps: np.ndarray, resamples: int,
+                      seed: int) -> dict[str, float]:
+    """Share of bootstrap resamples of the (n, eps) pairs preferring each model by LOO error."""
+    rng = np.random.default_rng(seed + 1)
+    m = len(n)
+    wins = {"power_law": 0, "exponential": 0}
+    used = 0
+    rows = max(1, _CHUNK_ELEMENTS // m)
+    done = 0
+    ly = np.log(eps)
+    while done < resamples:
+        b = min(rows, resamples - done)
+        idx = rng.integers(0, m, size=(b, m))
+        pw = _press(np.log(n)[idx], ly[idx])
+        ex = _press(n[idx].astype(np.float64), ly[idx])
+        ok = np.isfinite(pw) & np.isfinite(ex)
+        used += int(ok.sum())
+        wins["power_law"] += int((pw[ok] < ex[ok]).sum())
+        wins["exponential"] += int((ex[ok] < pw[ok]).sum())
+        done += b
+    return {k: (v / used if used else NAN) for k, v in wins.items()}
+
+
+def median_ci(values: Any, level: float = DEFAULT_LEVEL) -> tuple[float, float, float]:
+    """Distribution-free confidence interval of a median: order statistics (lo, hi) with the
+    binomial coverage they achieve, (x_(j), x_(m+1-j)) for the largest j whose coverage is at
+    least `level`; (min, max) with its lower coverage when m is too small. Values may be ±inf
+    (ordering is all it needs); NaNs are dropped. (NaN, NaN, NaN) for no values."""
+    x = np.sort(np.asarray([v for v in values if not math.isnan(v)], dtype=np.float64))
+    m = len(x)
+    if m == 0:
+        return (NAN, NAN, NAN)
+    pmf = [math.comb(m, i) / 2.0**m for i in range(m + 1)]
+    best_j, best_cov = 1, 1.0 - 2 * pmf[0] if m > 1 else 0.0
+    for j in range(1, m // 2 + 1):
+        cov = 1.0 - 2.0 * sum(pmf[:j])  # P(x_(j) <= median < x_(m+1-j))
+        if cov >= level:
+            best_j, best_cov = j, cov
+    return (float(x[best_j - 1]), float(x[m - best_j]), float(best_cov))
 
 
 def wilson_interval(successes: int, trials: int,

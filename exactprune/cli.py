@@ -337,7 +337,8 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("-o", "--output", required=True, help="the model file (- : stdout)")
     ex.add_argument("--formulation", default=None,
                     help="the kind's formulation (default: its first); neuron_pruning: "
-                         "selection; weight_pruning: dictionary or bigm; subset_sum: standard")
+                         "selection or antipodal; weight_pruning: dictionary, bigm or "
+                         "antipodal; subset_sum: standard")
     _add_goal_args(ex)
     ex.set_defaults(func=_cmd_export)
 

@@ -98,7 +98,9 @@ def test_solvers_lists_one_object_per_kind_and_solver(
         assert "sparsest" not in rows[(kind, "scip")]["capabilities"]
         assert "max_kept" not in rows[(kind, "scip")]["capabilities"]
     assert "formulation" in rows[("weight_pruning", "highs")]["options"]
-    assert "formulation" not in rows[("neuron_pruning", "highs")]["options"]
+    assert "antipodal" in rows[("neuron_pruning", "highs")]["options"]["formulation"]
+    assert "bigm" not in rows[("neuron_pruning", "highs")]["options"]["formulation"]
+    assert "formulation" not in rows[("neuron_pruning", "cpsat")]["options"]
     code, out, _ = run(["solvers", "--kind", "subset-sum", "--json"], capsys)
     assert {r["kind"] for r in json.loads(out)} == {"subset_sum"}
 

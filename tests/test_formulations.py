@@ -97,8 +97,8 @@ def test_subset_sum_start_is_feasible_with_the_mask_objective(goal) -> None:
 
 
 def test_formulations_are_declared_per_kind() -> None:
-    assert list(formulations_of("weight_pruning")) == ["dictionary", "bigm"]
-    assert list(formulations_of("neuron_pruning")) == ["selection"]
+    assert list(formulations_of("weight_pruning")) == ["dictionary", "bigm", "antipodal"]
+    assert list(formulations_of("neuron_pruning")) == ["selection", "antipodal"]
     assert list(formulations_of("subset_sum")) == ["standard"]
     with pytest.raises(InputError, match="unknown formulation 'bigm' for neuron_pruning"):
         get_formulation("neuron_pruning", "bigm")

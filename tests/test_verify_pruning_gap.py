@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from exactprune.benchmarks.pruning.verify_gap import parse_range
@@ -56,3 +58,131 @@ def test_bad_flags_exit_2(flags: list[str], tmp_path: Path,
     assert main(["verify", "pruning-gap", "--out", str(out), *flags]) == 2
     assert capsys.readouterr().err.count("\n") == 1
     assert not out.exists()
+
+
+# --- certified separation, independent trials, fits on the theory's bounds -----------------
+
+def test_separation_on_known_bounds() -> None:
+    from exactprune.benchmarks.pruning.verify_gap import separation
+
+    # width 8: ratios 0.5, 2, 20, 200, inf (weight pruning exact); width 16: one missing
+    bounds = {8: {0: {"neuron": 1.0, "weight": 2.0}, 1: {"neuron": 2.0, "weight": 1.0},
+                  2: {"neuron": 2.0, "weight": 0.1}, 3: {"neuron": 2.0, "weight": 0.01},
+                  4: {"neuron": 1.0, "weight": 0.0}},
+              16: {0: {"neuron": None, "weight": 1.0}, 1: {"neuron": 3.0, "weight": 1.0}}}
+    sep = separation(bounds)
+    assert sep[8]["median"] == 20.0
+    assert (sep[8]["above_1"], sep[8]["above_10"], sep[8]["above_100"]) == (4, 3, 2)
+    assert sep[8]["trials"] == 5 and sep[8]["missing"] == 0
+    assert sep[8]["ci"][0] <= 20.0 <= sep[8]["ci"][1]
+    assert sep[16]["trials"] == 1 and sep[16]["missing"] == 1 and sep[16]["median"] == 3.0
+
+
+def test_separation_ratio_edges() -> None:
+    from exactprune.benchmarks.pruning.verify_gap import separation_ratio
+
+    assert separation_ratio(1.0, 4.0) == 0.25
+    assert separation_ratio(1.0, 0.0) == math.inf
+    assert math.isnan(separation_ratio(0.0, 0.0))
+    assert math.isnan(separation_ratio(None, 1.0))
+    assert separation_ratio(0.0, 1.0) == 0.0  # an uncertified neuron bound of 0 separates nothing
+
+
+def test_median_ci_is_the_binomial_order_statistic_interval() -> None:
+    from exactprune.benchmarks.fits import median_ci
+
+    lo, hi, cov = median_ci(list(range(1, 21)))  # m = 20: x_(6), x_(15), coverage 95.86 %
+    assert (lo, hi) == (6.0, 15.0)
+    assert cov == pytest.approx(1 - 2 * sum(math.comb(20, i) for i in range(6)) / 2**20)
+    # empirical coverage over many samples of a known distribution stays >= the stated level
+    rng = np.random.default_rng(0)
+    hits = 0
+    for _ in range(2000):
+        lo, hi, cov = median_ci(rng.exponential(size=20))
+        hits += lo <= math.log(2) <= hi
+    assert hits / 2000 > 0.94
+    assert median_ci([5.0])[:2] == (5.0, 5.0)
+    assert all(math.isnan(v) for v in median_ci([]))
+
+
+@pytest.mark.parametrize("law", ["power_law", "exponential"])
+def test_model_choice_and_its_bootstrap_evidence(law: str) -> None:
+    from exactprune.benchmarks.fits import compare_models
+
+    rng = np.random.default_rng(1)
+    n = np.repeat([8, 16, 32, 64, 128], 20)
+    clean = 2.0 * n ** -1.0 if law == "power_law" else 2.0 * np.exp(-0.05 * n)
+    cmp = compare_models(n, clean * np.exp(rng.normal(0, 0.2, n.size)))
+    assert cmp.preferred == law
+    assert cmp.bootstrap_share[law] > 0.9
+    assert cmp.bootstrap_share["power_law"] + cmp.bootstrap_share["exponential"] <= 1.0 + 1e-12
+
+
+def test_press_equals_explicit_leave_one_out() -> None:
+    from exactprune.benchmarks.fits import _loo_mse, _press
+
+    rng = np.random.default_rng(2)
+    x, y = rng.normal(size=12), rng.normal(size=12)
+    assert _press(x[None], y[None])[0] == pytest.approx(_loo_mse(x, y), rel=1e-10)
+
+
+def test_fit_range_excludes_plateau_zero_bounds_and_small_widths() -> None:
+    from exactprune.benchmarks.pruning.verify_gap import fit_range
+
+    rows = [{"n": 2, "bound": 0.5, "empty_error": 1.0}, {"n": 4, "bound": 0.95,
+            "empty_error": 1.0}, {"n": 8, "bound": 0.3, "empty_error": 1.0},
+            {"n": 16, "bound": 0.1, "empty_error": 1.0}]
+    bounds = {2: {0: {"neuron": 0.5}}, 4: {0: {"neuron": 0.95}}, 8: {0: {"neuron": 0.3},
+              1: {"neuron": 0.0}}, 16: {0: {"neuron": 0.1}}}
+    used, excluded = fit_range("neuron", rows, bounds, fit_min_n=3)
+    assert used == [16]
+    assert "fit-min-n" in excluded[2] and "plateau" in excluded[4]
+    assert "no positive bound" in excluded[8]
+
+
+def test_trial_seeds_independent_by_default_and_nested_on_request() -> None:
+    import argparse
+
+    from exactprune.benchmarks.pruning.verify_gap import specs_for, trial_seed
+
+    args = argparse.Namespace(dims=[2], points=16, domain="sphere", norm="linf",
+                              output_activation="relu", target_angle=0.3, trials=3,
+                              widths=[4, 8], seed=0, solver="auto", time_limit=1.0,
+                              nested=False)
+    seeds = {(s["trial"], s["n"]): s["seed"] for s in specs_for(args)}
+    assert len(set(seeds.values())) == 6  # every (trial, width) its own net
+    assert seeds[(1, 8)] == trial_seed(0, 1, 8)  # stable whatever the grid holds
+    args.nested = True
+    nested = {(s["trial"], s["n"]): s["seed"] for s in specs_for(args)}
+    assert all(nested[(t, 4)] == nested[(t, 8)] for t in range(3))
+    # both kinds of a (trial, width) prune the same net
+    kinds = {}
+    for s in specs_for(args):
+        kinds.setdefault((s["trial"], s["n"]), set()).add(s["seed"])
+    assert all(len(v) == 1 for v in kinds.values())
+
+
+def test_json_separation_and_growth_with_d(tmp_path: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["verify", "pruning-gap", "--n", "3,5", "--trials", "3", "--points", "16",
+            "--jobs", "0", "--out", str(tmp_path / "one"), "--json", "--time-limit", "30"]
+    assert main(args) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["trials_mode"] == "independent"
+    assert set(data["separation"]) == {"3", "5"}
+    for row in data["separation"].values():
+        assert set(row) >= {"median", "ci", "trials", "above_1", "above_10", "above_100"}
+        assert row["trials"] == 3
+        assert row["above_1"] >= row["above_10"] >= row["above_100"]
+    for kind in ("neuron", "weight"):
+        assert set(data["evidence"][kind]) >= {"loo_ratio", "bootstrap_share"}
+        for r in data["table"][kind]:
+            assert r["bound"] == (r["lower"] if kind == "neuron" else r["upper"])
+    assert (tmp_path / "one" / "separation.png").exists() or not data["plots"]
+    args = ["verify", "pruning-gap", "--d", "2,3", "--n", "4", "--trials", "2", "--points",
+            "16", "--jobs", "0", "--out", str(tmp_path / "d"), "--json", "--time-limit", "30"]
+    assert main(args) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert set(data["by_d"]) == {"2", "3"}
+    for kind in ("neuron", "weight"):
+        assert len(data["growth_with_d"][kind]["4"]["median"]) == 2

@@ -1,22 +1,33 @@
-"""`exactprune verify pruning-gap`: certified error brackets of neuron vs weight pruning.
+"""`exactprune verify pruning-gap`: certified separation of neuron and weight pruning.
 
-For each width n and trial, one random bias-free two-layer ReLU net (d inputs, W ~ Normal,
-v ~ Uniform[-1,1] by default) and one target neuron relu(w*·x) are drawn; the *same* net is
-pruned optimally twice — by neurons and by weights — on K points of the domain, and each optimum
-is bracketed over the whole domain (solvers.bracket): lower = the certified optimum over the
-points (a proven lower bound on the best sup error over the domain), upper = the certified sup
-error of the optimal mask over the domain. Trials share their seed across widths (the generator
-nests widths: a wider net extends a narrower one), so curves use common random numbers.
+The theory (SCIENCE.md §2) makes two claims of opposite direction: *no* neuron pruning of n
+units approximates a target neuron within ε(n) ~ d/n (a lower bound), and *some* weight pruning
+achieves ε(n) ~ e^(-c·n/d) (an upper bound). So per trial, one random bias-free two-layer ReLU net
+(d inputs, W ~ Normal, v ~ Uniform[-1,1]) and one target neuron relu(w*·x) are drawn; the same
+net is pruned twice, on K points of the domain, and each kind contributes the bound its claim
+needs:
+- neuron: the proven lower bound on the best error over the points (the certified optimum, or
+  the engine's dual bound when the time limit hits) — a lower bound on the best sup error over
+  the whole domain, since a mask's max over the points is at most its sup;
+- weight: the exact sup over the domain of the best mask found (solvers.bracket) — an upper bound
+  on what weight pruning achieves.
+Their ratio neuron_lower / weight_upper is the **certified separation** of the trial: whenever it
+exceeds 1, no neuron pruning matches the weight pruning we hold, whatever the solvers left open.
 
-Per pruning kind the median over trials of the optimum is fitted by a power law ε ~ c·n^-a and
-by an exponential ε ~ c·e^(-b·n), with bootstrap intervals, and the better model is chosen by
-leave-one-out prediction error (benchmarks.fits). SCIENCE.md §2 predicts a ≈ 1 for neuron
-pruning and exponential decay for weight pruning *with a relu output* (the construction of
-axis-aligned sub-neurons needs the output relu to place the kink along w*·x = 0); with an
-identity output both kinds should scale alike. Which setting shows the gap is the result.
+Trials are independent by default: trial t at width n draws a fresh net from
+SeedSequence(seed, spawn_key=(t, n)); `--nested` instead reuses one seed per trial across widths
+(the generator nests widths, common random numbers). Per kind the bounds of every trial are
+fitted by a power law ε ~ c·n^-a and by an exponential ε ~ c·e^(-b·n), with bootstrap CIs over
+the (n, bound) pairs; the preferred model is the one with the smaller leave-one-out error, with
+the share of bootstrap resamples preferring it as its evidence. The fit range excludes widths
+below --fit-min-n, the plateau (widths whose median bound is at least PLATEAU × the median
+error of the empty network: pruning there keeps next to nothing and no decay law applies), and
+widths where some trial has no positive bound (a bound of 0 carries no information in log space,
+and dropping single trials would bias the fit).
 
-    exactprune verify pruning-gap --d 2 --n 4:32:4 --trials 5 --output-activation relu \\
+    exactprune verify pruning-gap --d 2 --n 8,16,32,64 --trials 20 --output-activation relu \\
         --points 128 --out out/gap-relu --store out/gap.sqlite
+    exactprune verify pruning-gap --d 2,3,4 --n 16 --trials 20 --out out/gap-d
 """
 
 from __future__ import annotations
@@ -26,6 +37,7 @@ import math
 import statistics
 import sys
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -35,6 +47,9 @@ from exactprune.instances.params import finite_float, nonneg_int, positive_float
 
 KINDS = ("neuron", "weight")
 EXPERIMENT = "pruning_gap"
+PLATEAU = 0.9
+"""Widths whose median bound is >= PLATEAU x the median empty-network error are not fitted."""
+SEPARATION_LEVELS = (1, 10, 100)
 
 
 def trial_instance(spec: dict) -> Any:
@@ -64,8 +79,22 @@ def trial(spec: dict) -> dict:
         br = certify_bracket(inst, res.mask, res.bound, time_limit=spec["time_limit"])
         out.update(lower=br.lower, upper=br.upper, upper_exact=br.upper_exact,
                    upper_method=br.upper_method)
+    out["empty_error"] = float(inst.evaluate(np.zeros(inst.mask_shape, dtype=bool)))
     out["wall_time_s"] = time.perf_counter() - t0
     return out
+
+
+def theory_bound(kind: str, rec: dict) -> float | None:
+    """The bound a trial contributes to its kind's claim: neuron -> proven lower bound over the
+    points (`lower`, None when the solve failed); weight -> the mask's sup over the domain."""
+    value = rec.get("lower") if kind == "neuron" else rec.get("upper")
+    return None if value is None or not math.isfinite(value) else float(value)
+
+
+def trial_seed(base: int, trial: int, n: int) -> int:
+    """The independent seed of (trial, width): a 32-bit word of SeedSequence(base, (trial, n)),
+    stable whatever other widths or trials a run holds (so stores resume)."""
+    return int(np.random.SeedSequence(base, spawn_key=(trial, n)).generate_state(1)[0])
 
 
 def parse_range(text: str) -> list[int]:
@@ -91,18 +120,23 @@ def _check_solver(name: str) -> None:
 
 
 def specs_for(args: argparse.Namespace) -> list[dict]:
+    """One spec per (d, trial, width, kind); both kinds of a (d, trial, width) share the net."""
     from exactprune.benchmarks.sweep import instance_seed
 
-    common = {"d": args.d, "points": args.points, "domain": args.domain, "norm": args.norm,
-              "output_activation": args.output_activation, "target_angle": args.target_angle}
     specs = []
-    for t in range(args.trials):
-        seed = instance_seed(args.seed, common, t)  # same net for every width and both kinds
-        for n in args.widths:
-            for kind in KINDS:
-                specs.append({"experiment": EXPERIMENT, **common, "n": n, "kind": kind,
-                              "trial": t, "seed": seed, "solver": args.solver,
-                              "time_limit": args.time_limit})
+    for d in args.dims:
+        common = {"d": d, "points": args.points, "domain": args.domain, "norm": args.norm,
+                  "output_activation": args.output_activation,
+                  "target_angle": args.target_angle if d == 2 else None}
+        for t in range(args.trials):
+            nested_seed = instance_seed(args.seed, common, t)
+            for n in args.widths:
+                seed = nested_seed if args.nested else trial_seed(args.seed, t, n)
+                for kind in KINDS:
+                    specs.append({"experiment": EXPERIMENT, **common, "n": n, "kind": kind,
+                                  "trial": t, "seed": seed, "solver": args.solver,
+                                  "time_limit": args.time_limit,
+                                  "trials_mode": "nested" if args.nested else "independent"})
     return specs
 
 
@@ -112,7 +146,8 @@ def _median(values: list[float]) -> float:
 
 
 def summarise(specs: list[dict], records: list[dict]) -> dict[str, list[dict]]:
-    """Per kind, per width: medians over trials of optimum, lower and upper; certified count."""
+    """Per kind, per width: medians over trials of optimum, lower, upper and the kind's theory
+    bound (`bound`: neuron lower, weight upper); certified count."""
     table: dict[str, list[dict]] = {k: [] for k in KINDS}
     by_key: dict[tuple[str, int], list[dict]] = {}
     for spec, rec in zip(specs, records, strict=True):
@@ -124,7 +159,9 @@ def summarise(specs: list[dict], records: list[dict]) -> dict[str, list[dict]]:
             "optimum": _median([r.get("objective") for r in recs]),
             "lower": _median([r.get("lower") for r in recs]),
             "upper": _median([r.get("upper") for r in recs]),
+            "bound": _median([theory_bound(kind, r) for r in recs]),
             "upper_exact": all(r.get("upper_exact") for r in recs),
+            "empty_error": _median([r.get("empty_error") for r in recs]),
             "kept": _median([r.get("kept") for r in recs]),
             "time_s": _median([r.get("wall_time_s") for r in recs]),
             "errors": sum(r.get("status") in ("error", "killed") for r in recs),
@@ -132,69 +169,260 @@ def summarise(specs: list[dict], records: list[dict]) -> dict[str, list[dict]]:
     return table
 
 
-def fit_all(table: dict[str, list[dict]], fit_min_n: int = 0
-            ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Fit the median best error on the points against n, for widths >= fit_min_n.
+def trial_bounds(specs: list[dict], records: list[dict]
+                 ) -> dict[int, dict[int, dict[str, float | None]]]:
+    """{n: {trial: {"neuron": lower, "weight": upper}}} (None where a solve gave no bound)."""
+    out: dict[int, dict[int, dict[str, float | None]]] = {}
+    for spec, rec in zip(specs, records, strict=True):
+        out.setdefault(spec["n"], {}).setdefault(spec["trial"], {})[spec["kind"]] = \
+            theory_bound(spec["kind"], rec)
+    return out
 
-    Uncertified widths enter with the best error found (an upper bound on the optimum over the
-    points); the report marks them. Small widths where the best is to keep (almost) nothing
-    sit on a plateau that no power law or exponential describes: exclude them with fit_min_n.
-    """
+
+def separation_ratio(neuron_lower: float | None, weight_upper: float | None) -> float:
+    """neuron_lower / weight_upper: inf when the weight pruning is exact and the neuron bound
+    positive, NaN when either bound is missing or both are 0."""
+    if neuron_lower is None or weight_upper is None:
+        return math.nan
+    if weight_upper == 0.0:
+        return math.inf if neuron_lower > 0 else math.nan
+    return neuron_lower / weight_upper
+
+
+def separation(bounds: dict[int, dict[int, dict[str, float | None]]]) -> dict[int, dict]:
+    """Per width: the median certified separation over trials, its distribution-free 95% CI
+    (order statistics), and how many trials exceed 1, 10 and 100."""
+    from exactprune.benchmarks.fits import median_ci
+
+    out: dict[int, dict] = {}
+    for n in sorted(bounds):
+        ratios = [separation_ratio(b.get("neuron"), b.get("weight"))
+                  for b in bounds[n].values()]
+        valid = [r for r in ratios if not math.isnan(r)]
+        lo, hi, coverage = median_ci(valid)
+        row: dict[str, Any] = {
+            "median": statistics.median(valid) if valid else math.nan,
+            "ci": [lo, hi], "ci_level": coverage, "trials": len(valid),
+            "missing": len(ratios) - len(valid)}
+        for level in SEPARATION_LEVELS:
+            row[f"above_{level}"] = sum(r > level for r in valid)
+        out[n] = row
+    return out
+
+
+def fit_range(kind: str, rows: list[dict], bounds: dict[int, dict[int, dict]],
+              fit_min_n: int) -> tuple[list[int], dict[int, str]]:
+    """Widths fitted for `kind`, and why each other width is not (see the module docstring)."""
+    used: list[int] = []
+    excluded: dict[int, str] = {}
+    for r in rows:
+        n = r["n"]
+        values = [b.get(kind) for b in bounds[n].values()]
+        if n < fit_min_n:
+            excluded[n] = f"below --fit-min-n {fit_min_n}"
+        elif any(v is None or not v > 0 for v in values):
+            excluded[n] = "some trial has no positive bound"
+        elif math.isfinite(r["empty_error"]) and r["bound"] >= PLATEAU * r["empty_error"]:
+            excluded[n] = (f"plateau: median bound {r['bound']:.3g} >= {PLATEAU:g} x empty "
+                           f"error {r['empty_error']:.3g}")
+        else:
+            used.append(n)
+    return used, excluded
+
+
+def fit_all(table: dict[str, list[dict]], bounds: dict[int, dict[int, dict]],
+            fit_min_n: int = 0) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """Fit every trial's theory bound (neuron lower, weight upper) against n over each kind's
+    fit range; returns (fits, comparisons, ranges)."""
     from exactprune.benchmarks.fits import compare_models
 
     fits: dict[str, Any] = {}
     comparisons: dict[str, Any] = {}
+    ranges: dict[str, Any] = {}
     for kind in KINDS:
-        rows = [r for r in table[kind] if r["n"] >= fit_min_n]
-        n = [r["n"] for r in rows]
-        eps = [r["optimum"] for r in rows]
+        used, excluded = fit_range(kind, table[kind], bounds, fit_min_n)
+        ranges[kind] = {"widths": used, "excluded": {str(k): v for k, v in excluded.items()}}
+        n = [w for w in used for _ in bounds[w]]
+        eps = [b.get(kind) for w in used for b in bounds[w].values()]
         cmp = compare_models(n, eps)
         comparisons[kind] = cmp
         fits[f"{kind}_power_exponent"] = cmp.power_law
         fits[f"{kind}_exp_rate"] = cmp.exponential
-    return fits, comparisons
+    return fits, comparisons, ranges
 
 
-def report(args: argparse.Namespace, table: dict[str, list[dict]], fits: dict[str, Any],
-           comparisons: dict[str, Any], elapsed: float) -> str:
+@dataclass
+class GapAnalysis:
+    """Everything `verify pruning-gap` derives from the records of one input dimension d."""
+
+    d: int
+    table: dict[str, list[dict]]
+    bounds: dict[int, dict[int, dict[str, float | None]]]
+    separation: dict[int, dict]
+    fits: dict[str, Any]
+    comparisons: dict[str, Any]
+    ranges: dict[str, Any]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "table": self.table,
+            "separation": {str(n): row for n, row in self.separation.items()},
+            "fits": {k: f.to_json() for k, f in self.fits.items()},
+            "preferred": {k: c.preferred for k, c in self.comparisons.items()},
+            "evidence": {k: {"criterion": c.criterion, "loo_ratio": c.loo_ratio,
+                             "loo_mse": c.loo_mse, "bootstrap_share": c.bootstrap_share,
+                             "n_points": c.n_points, "notes": list(c.notes)}
+                         for k, c in self.comparisons.items()},
+            "fit_range": self.ranges,
+        }
+
+
+def analyse(d: int, specs: list[dict], records: list[dict], fit_min_n: int) -> GapAnalysis:
+    """Table, separation and fits of the (spec, record) pairs of dimension d."""
+    pairs = [(s, r) for s, r in zip(specs, records, strict=True) if s["d"] == d]
+    sp, rc = [p[0] for p in pairs], [p[1] for p in pairs]
+    table = summarise(sp, rc)
+    bounds = trial_bounds(sp, rc)
+    fits, comparisons, ranges = fit_all(table, bounds, fit_min_n)
+    return GapAnalysis(d, table, bounds, separation(bounds), fits, comparisons, ranges)
+
+
+def _g(x: float | None) -> str:
+    return "—" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.3g}"
+
+
+def report_section(args: argparse.Namespace, a: GapAnalysis) -> list[str]:
+    """The markdown of one dimension: brackets, separation, fits and the model choice."""
+    lines = [
+        f"## d = {a.d}", "",
+        "| kind | n | certified | optimum on points (median) | lower | upper | upper exact "
+        "| theory bound | kept | time (s) |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for kind in KINDS:
+        for r in a.table[kind]:
+            lines.append(f"| {kind} | {r['n']} | {r['certified']}/{r['trials']} | "
+                         f"{_g(r['optimum'])} | {_g(r['lower'])} | {_g(r['upper'])} | "
+                         f"{'yes' if r['upper_exact'] else 'no'} | {_g(r['bound'])} | "
+                         f"{_g(r['kept'])} | {_g(r['time_s'])} |")
+    lines += ["", "Certified separation = neuron lower bound / weight upper bound, per trial:",
+              "", "| n | median | 95% CI (order statistics) | coverage | trials | > 1 | > 10 "
+              "| > 100 |", "|---|---|---|---|---|---|---|---|"]
+    for n, row in a.separation.items():
+        lines.append(f"| {n} | {_g(row['median'])} | [{_g(row['ci'][0])}, {_g(row['ci'][1])}]"
+                     f" | {_g(row['ci_level'])} | {row['trials']} | {row['above_1']} | "
+                     f"{row['above_10']} | {row['above_100']} |")
+    lines += ["", "| fit (every trial's theory bound) | estimate | 95% CI | r² | points |",
+              "|---|---|---|---|---|"]
+    for name, fit in a.fits.items():
+        lines.append(f"| {name} | {_g(fit.estimate)} | [{_g(fit.ci[0])}, {_g(fit.ci[1])}] | "
+                     f"{_g(fit.r2)} | {fit.n_points} |")
+    lines.append("")
+    for kind, cmp in a.comparisons.items():
+        rng = a.ranges[kind]
+        share = cmp.bootstrap_share.get(cmp.preferred or "", math.nan)
+        lines.append(f"- {kind} pruning, widths {rng['widths'] or 'none'}: "
+                     f"{cmp.preferred or 'undecided'} fits better (leave-one-out error ratio "
+                     f"{_g(cmp.loo_ratio)}; preferred in {_g(100 * share)} % of bootstrap "
+                     "resamples)." + (f" Not fitted: {rng['excluded']}." if rng["excluded"]
+                                      else ""))
+    return lines + [""]
+
+
+def report(args: argparse.Namespace, analyses: list[GapAnalysis], elapsed: float,
+           growth: dict[str, Any] | None) -> str:
+    mode = ("nested (one seed per trial across widths)" if args.nested
+            else "independent (a fresh net per trial and width)")
     lines = [
         f"# Pruning gap: neuron vs weight pruning, output {args.output_activation}",
         "",
-        f"d = {args.d}, K = {args.points} {args.domain} points, {args.norm} error, target "
-        f"neuron at angle {args.target_angle}, W ~ Normal(0,1), v ~ Uniform[-1,1]; "
-        f"{args.trials} trials per width (nested nets), solver {args.solver}, time limit "
-        f"{args.time_limit:g} s; {elapsed:.0f} s in all.",
+        f"d = {', '.join(map(str, args.dims))}, K = {args.points} {args.domain} points, "
+        f"{args.norm} error, target neuron at angle {args.target_angle} (d = 2; else seeded), "
+        f"W ~ Normal(0,1), v ~ Uniform[-1,1]; {args.trials} trials per width, {mode}; solver "
+        f"{args.solver}, time limit {args.time_limit:g} s; {elapsed:.0f} s in all.",
         "",
-        "Bracket: lower = certified optimum over the points (a lower bound on the best sup error "
-        "over the domain); upper = certified sup error of that mask over the domain. Medians over"
-        " trials.",
+        "Bracket: lower = proven lower bound on the optimum over the points (the certified "
+        "optimum, or the engine's dual bound at the time limit) — a lower bound on the best "
+        "sup error over the domain; upper = the sup over the domain of the best mask found. "
+        "`theory bound` is what each claim needs: lower for neurons, upper for weights. "
+        "Medians over trials; `certified` counts optima proven on the points.",
         "",
-        "| kind | n | certified | optimum on points | lower | upper | upper exact | kept |",
-        "|---|---|---|---|---|---|---|---|",
     ]
-    for kind in KINDS:
-        for r in table[kind]:
-            lines.append(f"| {kind} | {r['n']} | {r['certified']}/{r['trials']} | "
-                         f"{r['optimum']:.4g} | {r['lower']:.4g} | {r['upper']:.4g} | "
-                         f"{'yes' if r['upper_exact'] else 'no'} | {r['kept']:.3g} |")
-    lines += ["", "| fit | estimate | 95% CI | r² | points |", "|---|---|---|---|---|"]
-    for name, fit in fits.items():
-        lines.append(f"| {name} | {fit.estimate:.3g} | [{fit.ci[0]:.3g}, {fit.ci[1]:.3g}] | "
-                     f"{fit.r2:.3f} | {fit.n_points} |")
-    lines.append("")
-    for kind, cmp in comparisons.items():
-        lines.append(f"- {kind} pruning: {cmp.preferred or 'undecided'} fits better "
-                     f"(leave-one-out error ratio {cmp.loo_ratio:.3g}).")
-    lines += ["", f"Fits use the widths n >= {args.fit_min_n} and the median best error found "
-              "on the points: certified where the `certified` column is full, otherwise an "
-              "upper bound on the optimum over the points (its proven lower bound is the "
-              "`lower` column).", ""]
+    for a in analyses:
+        lines += report_section(args, a)
+    if growth:
+        lines += ["## Growth with d", "",
+                  "Median theory bound per d (power law in d fitted over every trial):", "",
+                  "| kind | n | " + " | ".join(f"d = {d}" for d in args.dims)
+                  + " | exponent of d | 95% CI |",
+                  "|---|---|" + "---|" * len(args.dims) + "---|---|"]
+        for kind, per_n in growth.items():
+            for n, g in per_n.items():
+                meds = " | ".join(_g(m) for m in g["median"])
+                lines.append(f"| {kind} | {n} | {meds} | {_g(g['exponent'])} | "
+                             f"[{_g(g['ci'][0])}, {_g(g['ci'][1])}] |")
+        lines.append("")
     return "\n".join(lines)
 
 
-def _cmd_verify_pruning_gap(args: argparse.Namespace) -> int:
-    from exactprune.benchmarks.fits import Fit  # noqa: F401  (fail early without numpy issues)
+def growth_with_d(args: argparse.Namespace, analyses: list[GapAnalysis]) -> dict[str, Any]:
+    """Per kind and width: the median theory bound per d and a power law bound ~ c·d^a fitted
+    over every trial (Ferre et al.: neuron ~ d/ε, weight ~ d·log(1/ε) units)."""
+    from exactprune.benchmarks.fits import power_law_fit
+
+    out: dict[str, Any] = {}
+    for kind in KINDS:
+        out[kind] = {}
+        for n in args.widths:
+            xs, ys, meds = [], [], []
+            for a in analyses:
+                vals = [b.get(kind) for b in a.bounds.get(n, {}).values()]
+                vals = [v for v in vals if v is not None]
+                meds.append(statistics.median(vals) if vals else math.nan)
+                xs += [a.d] * len(vals)
+                ys += vals
+            fit = power_law_fit(xs, ys)
+            # power_law_fit reports a for eps ~ n^-a: growth with d is its negative
+            out[kind][str(n)] = {"median": meds, "exponent": -fit.estimate,
+                                 "ci": [-fit.ci[1], -fit.ci[0]], "fit": fit.to_json()}
+    return out
+
+
+def _plots(args: argparse.Namespace, a: GapAnalysis, out: Any) -> list[Any]:
     from exactprune.benchmarks.plots import bracket_plot
+
+    suffix = "" if len(args.dims) == 1 else f"-d{a.d}"
+    series = {}
+    refs = {}
+    for kind in KINDS:
+        rows = a.table[kind]
+        n = np.array([r["n"] for r in rows], dtype=float)
+        series[f"{kind} pruning"] = (n, [r["lower"] for r in rows], [r["upper"] for r in rows],
+                                     [r["optimum"] for r in rows])
+        pl = a.fits[f"{kind}_power_exponent"]
+        n_fit = np.array(a.ranges[kind]["widths"], dtype=float)
+        if pl.ok and len(n_fit):
+            refs[f"{kind} fit: {pl.coef:.2g}·n^-{pl.estimate:.2f}"] = (n_fit, pl.predict(n_fit))
+    paths = bracket_plot(series, out / f"brackets{suffix}",
+                         f"best sup error vs width, d = {a.d}, {args.output_activation} output",
+                         logx=True, logy=True, reference=refs)
+    ns = np.array(list(a.separation), dtype=float)
+    if len(ns):
+        rows = list(a.separation.values())
+        lo = [min(r["ci"][0], 1e300) if r["trials"] else math.nan for r in rows]
+        hi = [min(r["ci"][1], 1e300) if r["trials"] else math.nan for r in rows]
+        levels = {f"separation {lv}": (ns, np.full(len(ns), float(lv)))
+                  for lv in SEPARATION_LEVELS}
+        paths += bracket_plot({"median separation (95% CI)": (ns, lo, hi,
+                                                               [r["median"] for r in rows])},
+                              out / f"separation{suffix}",
+                              f"certified separation, d = {a.d}, {args.output_activation} output",
+                              logx=True, logy=True, ylabel="neuron lower / weight upper",
+                              reference=levels)
+    return paths
+
+
+def _cmd_verify_pruning_gap(args: argparse.Namespace) -> int:
     from exactprune.benchmarks.store import ResultStore
     from exactprune.benchmarks.sweep import Task, run_sweep
     from exactprune.instances import io as instance_io
@@ -202,6 +430,7 @@ def _cmd_verify_pruning_gap(args: argparse.Namespace) -> int:
     if args.trials < 1:
         raise InputError("--trials must be >= 1")
     args.widths = parse_range(args.n)
+    args.dims = parse_range(args.d)
     _check_solver(args.solver)
     if args.scheduler is not None:
         from exactprune.benchmarks.sweep import check_scheduler_address
@@ -209,7 +438,8 @@ def _cmd_verify_pruning_gap(args: argparse.Namespace) -> int:
         check_scheduler_address(args.scheduler)
     out = instance_io.check_output_dir(args.out)
     specs = specs_for(args)
-    trial_instance(specs[0])  # the generator's own checks (e.g. --target-angle needs d = 2)
+    for d in args.dims:  # the generator's own checks (e.g. --target-angle needs d = 2)
+        trial_instance(next(s for s in specs if s["d"] == d))
     tasks = [Task(f"{__name__}:trial", s) for s in specs]
     start = time.perf_counter()
     store = ResultStore(args.store) if args.store else None
@@ -219,33 +449,25 @@ def _cmd_verify_pruning_gap(args: argparse.Namespace) -> int:
     finally:
         if store is not None:
             store.close()
-    with instance_io.output_dir(out):
-        pass
     elapsed = time.perf_counter() - start
-    table = summarise(specs, records)
-    fits, comparisons = fit_all(table, args.fit_min_n)
-    text = report(args, table, fits, comparisons, elapsed)
-    instance_io.write_text_atomic(out / "report.md", text)
-    series = {}
-    refs = {}
-    for kind in KINDS:
-        rows = table[kind]
-        n = np.array([r["n"] for r in rows], dtype=float)
-        series[f"{kind} pruning"] = (n, [r["lower"] for r in rows], [r["upper"] for r in rows],
-                                     [r["optimum"] for r in rows])
-        pl = fits[f"{kind}_power_exponent"]
-        n_fit = n[n >= args.fit_min_n]
-        if pl.ok and len(n_fit):
-            refs[f"{kind} fit: {pl.coef:.2g}·n^-{pl.estimate:.2f}"] = (n_fit, pl.predict(n_fit))
-    paths = bracket_plot(series, out / "brackets",
-                         f"best sup error vs width, d = {args.d}, {args.output_activation} "
-                         "output", logx=True, logy=True, reference=refs)
+    analyses = [analyse(d, specs, records, args.fit_min_n) for d in args.dims]
+    growth = growth_with_d(args, analyses) if len(args.dims) > 1 else None
+    text = report(args, analyses, elapsed, growth)
+    with instance_io.output_dir(out):
+        instance_io.write_text_atomic(out / "report.md", text)
+        paths = [p for a in analyses for p in _plots(args, a, out)]
     if args.json:
-        print(instance_io.dumps({
-            "experiment": EXPERIMENT, "output_activation": args.output_activation,
-            "table": table, "fits": {k: f.to_json() for k, f in fits.items()},
-            "preferred": {k: c.preferred for k, c in comparisons.items()},
-            "report": str(out / "report.md"), "plots": [str(p) for p in paths]}))
+        body: dict[str, Any] = {"experiment": EXPERIMENT,
+                                "output_activation": args.output_activation,
+                                "trials_mode": "nested" if args.nested else "independent",
+                                "trials": args.trials}
+        if len(analyses) == 1:
+            body.update(analyses[0].to_json())
+        else:
+            body["by_d"] = {str(a.d): a.to_json() for a in analyses}
+            body["growth_with_d"] = growth
+        body.update(report=str(out / "report.md"), plots=[str(p) for p in paths])
+        print(instance_io.dumps(body))
     else:
         print(text)
         print(f"report and plots in {out}", file=sys.stderr)
@@ -256,9 +478,14 @@ def add_pruning_gap_parser(verify_subparsers: Any) -> None:
     """Add `verify pruning-gap` to the CLI."""
     p = verify_subparsers.add_parser("pruning-gap", help="neuron vs weight pruning: certified "
                                      "brackets of the best error against width, with fits")
-    p.add_argument("--d", type=positive_int, default=2)
+    p.add_argument("--d", default="2", help="input dimension, or a list (2,3,4) for the "
+                   "growth with d at the given widths")
     p.add_argument("--n", default="4:32:4", help="widths LO:HI[:STEP] or a comma list")
-    p.add_argument("--trials", type=positive_int, default=5)
+    p.add_argument("--trials", type=positive_int, default=20,
+                   help="trials per width (default 20)")
+    p.add_argument("--nested", action="store_true",
+                   help="one net per trial across widths (default: a fresh net per trial and "
+                   "width)")
     p.add_argument("--output-activation", choices=["relu", "identity"], default="relu")
     p.add_argument("--domain", choices=["sphere", "cube"], default="sphere")
     p.add_argument("--points", type=positive_int, default=128)

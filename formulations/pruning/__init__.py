@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from exactprune.formulations.base import BuiltModel, Formulation
+from exactprune.formulations.pruning.antipodal import antipodal_model
 from exactprune.formulations.pruning.bigm import bigm_model
 from exactprune.formulations.pruning.selection import build_selection, selection_model
 
@@ -18,6 +19,10 @@ def _bigm(instance: Any, goal: Any = None) -> BuiltModel:
     return bigm_model(instance)
 
 
+def _antipodal(instance: Any, goal: Any = None) -> BuiltModel:
+    return antipodal_model(build_selection(instance), instance)[0]
+
+
 FORMULATIONS = (
     Formulation("selection", "neuron_pruning",
                 "one binary per hidden unit; the error rows of formulations/pruning/error_rows",
@@ -28,4 +33,9 @@ FORMULATIONS = (
     Formulation("bigm", "weight_pruning",
                 "one binary per weight, relu of each unit and point by big-M from exact bounds",
                 _bigm),
+    Formulation("antipodal", "neuron_pruning",
+                "one binary per unit; points paired with their negatives, error |even| + |odd| "
+                "with the odd part linear in d aggregates (identity output, linf)", _antipodal),
+    Formulation("antipodal", "weight_pruning",
+                "the dictionary on antipodal point pairs (identity output, linf)", _antipodal),
 )

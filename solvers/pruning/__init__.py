@@ -28,8 +28,12 @@ _EXACT_OPTIONS = (
           minimum=1),
 )
 _FORMULATION = Param("formulation", "str", "dictionary",
-                     "dictionary of input sub-masks (d <= 10) or big-M over the weights",
-                     choices=("dictionary", "bigm"))
+                     "dictionary of input sub-masks (d <= 10), big-M over the weights, or "
+                     "the dictionary on antipodal point pairs (identity output, linf)",
+                     choices=("dictionary", "bigm", "antipodal"))
+_NEURON_FORMULATION = Param("formulation", "str", "selection",
+                            "one column per unit (selection), or the same on antipodal point "
+                            "pairs (identity output, linf)", choices=("selection", "antipodal"))
 _ENGINE_CAPS = capabilities(warm_start=True, threads=True)
 _HEURISTIC_CAPS = capabilities(max_kept=True)
 _WARM_HEURISTIC_CAPS = capabilities(max_kept=True, warm_start=True)
@@ -46,8 +50,8 @@ def _engines(kind: str) -> list[Backend]:
     out = []
     for name, engine in [*ENGINES.items(), ("cpsat", None)]:
         options = _EXACT_OPTIONS
-        if kind == WEIGHT and name != "cpsat":
-            options = (_FORMULATION, *options)
+        if name != "cpsat":
+            options = (_FORMULATION if kind == WEIGHT else _NEURON_FORMULATION, *options)
         description = (f"selection MILP with {engine.label}, certified against its tolerances"
                        if engine is not None else
                        "selection model with CP-SAT on scaled integers (exact relu), certified")

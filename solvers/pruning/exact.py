@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from exactprune.formulations.linear import MilpModel, tolerance_slack
+from exactprune.formulations.pruning.antipodal import antipodal_model, antipodal_pairs
 from exactprune.formulations.pruning.bigm import bigm_model
 from exactprune.formulations.pruning.selection import (
     Selection,
@@ -46,7 +47,8 @@ REL_CERTIFY = 1e-5
 ABS_CERTIFY = 1e-12
 
 
-def selection_slack(sel: Selection, model: MilpModel, tolerances: Any, err_cap: float) -> float:
+def selection_slack(sel: Selection, model: MilpModel, tolerances: Any, err_cap: float,
+                    dual_norm: float = 2.0) -> float:
     """Absolute slack T of the engine's dual bound on this model (objective units).
 
     The engine's tolerances make its feasible set a *relaxation* of ours (rows violated by up
@@ -60,7 +62,7 @@ def selection_slack(sel: Selection, model: MilpModel, tolerances: Any, err_cap: 
     ranges = np.minimum(model.upper - model.lower, err_cap)
     return tolerance_slack(
         tolerances,
-        dual_norm=2.0,
+        dual_norm=dual_norm,
         row_scale=1.0 + float(np.max(np.abs(sel.target))),
         box_size=float(np.sum(ranges)),
         integer_scale=0.0,
@@ -119,14 +121,19 @@ class MilpPointSetSolver:
               time_limit: float | None) -> PointSetOutcome:
         from exactprune.solvers.milp_engines import solve_model
 
+        rounding = 0.0
         if self.formulation == "bigm":
             built = bigm_model(self.instance, points, t_max=cap)
+        elif self.formulation == "antipodal":
+            built, rounding = antipodal_model(self.sel, self.instance, points, t_max=cap)
         else:
             built = selection_model(self.sel, points, t_max=cap)
         model = built.model
         start = built.start(self.sel.mask_from_choice(start_y))
         res = solve_model(self.engine, model, self.opts, time_limit=time_limit, start=start)
-        slack = selection_slack(self.sel, model, self.tolerances, cap)
+        slack = selection_slack(self.sel, model, self.tolerances, cap,
+                                dual_norm=4.0 if self.formulation == "antipodal" else 2.0)
+        slack += 2.0 * rounding
         y = None
         if res.values is not None:
             y = self.sel.choice_from_mask(built.mask(res.values))
@@ -233,12 +240,22 @@ def _run_pruning_exact(engine: str, instance: Any, goal: Goal, opts: SolveOption
     """Certified optimum of a neuron/weight pruning instance with engine `engine`.
 
     Options (declared by the backends, solvers/pruning/__init__.py): formulation ("dictionary",
-    the default, or "bigm"; weight pruning with a MILP engine), lazy (bool, default False; linf
+    the default, "bigm" (weight pruning), or "antipodal" (identity output, linf, points closed
+    under x -> -x); MILP engines), lazy (bool, default False; linf
     only): lazy point generation; initial_points (default 32). The start of the first solve
     (the warm start, else 2 s of prune_local_search) is judged by the engine: stats.warm_start.
     """
     formulation = str(opts.extra.get("formulation", "dictionary"))
     lazy = bool(opts.extra.get("lazy", False))
+    if formulation == "antipodal" and (instance.norm != "linf"
+                                       or instance.network.output_activation != "identity"):
+        raise InputError("formulation=antipodal needs the linf norm and an identity output "
+                         f"(got {instance.norm}, {instance.network.output_activation})")
+    if formulation == "antipodal" and engine != "cpsat":
+        pairs, _ = antipodal_pairs(instance.points, np.arange(len(instance.points)))
+        if not pairs:
+            raise InputError("formulation=antipodal needs points closed under x -> -x (e.g. "
+                             "an even circle grid); these points have no antipodal pair")
     if lazy and instance.norm != "linf":
         raise InputError(f"lazy point generation needs the linf norm (the max over a point "
                          f"subset bounds the max over all points), not {instance.norm}")

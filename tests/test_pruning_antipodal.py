@@ -1,0 +1,84 @@
+"""The antipodal formulation (formulations/pruning/antipodal.py) against the exhaustive oracle,
+on every MILP engine, and its refusals."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from exactprune.formulations.pruning.antipodal import antipodal_model, antipodal_pairs
+from exactprune.formulations.pruning.selection import build_selection
+from exactprune.instances import InputError, generate_neuron_pruning, generate_weight_pruning
+from exactprune.instances.pruning.points import circle_points
+from exactprune.solvers import solve
+from exactprune.solvers.milp_engines import check_start
+
+
+@pytest.mark.parametrize("k", [2, 8, 128, 256])
+def test_even_circle_grids_pair_every_point(k: int) -> None:
+    pairs, singles = antipodal_pairs(circle_points(k), np.arange(k))
+    assert len(pairs) == k // 2 and singles == []
+    X = circle_points(k)
+    assert all(np.array_equal(X[a], -X[b]) for a, b in pairs)
+
+
+def test_odd_grids_and_subsets_leave_singles() -> None:
+    pairs, singles = antipodal_pairs(circle_points(7), np.arange(7))
+    assert pairs == [] and len(singles) == 7
+    pairs, singles = antipodal_pairs(circle_points(8), np.array([0, 1, 4]))
+    assert pairs == [(0, 4)] and singles == [1]
+
+
+GEN = {"neuron": generate_neuron_pruning, "weight": generate_weight_pruning}
+
+
+@pytest.mark.parametrize("engine", ["highs", "cbc", "scip"])
+@pytest.mark.parametrize("kind", ["neuron", "weight"])
+@pytest.mark.parametrize("seed", range(4))
+def test_antipodal_equals_the_oracle(engine: str, kind: str, seed: int) -> None:
+    width = 8 if kind == "neuron" else 4
+    inst = GEN[kind](d=2, width=width, points=24, seed=seed, output_activation="identity")
+    oracle = solve(inst, "bruteforce")
+    res = solve(inst, engine, formulation="antipodal", time_limit=60)
+    assert res.status == "optimal" and res.certified
+    assert abs(res.objective - oracle.objective) <= 1e-5 * oracle.objective + 1e-12
+    assert res.bound <= oracle.objective + 1e-12
+
+
+def test_model_start_is_feasible_and_its_objective_is_the_mask_error() -> None:
+    inst = generate_weight_pruning(d=2, width=5, points=32, seed=1, output_activation="identity")
+    sel = build_selection(inst)
+    built, rounding = antipodal_model(sel, inst)
+    assert 0 <= rounding < 1e-12
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        mask = rng.random(inst.mask_shape) < 0.5
+        values = built.start(mask)
+        assert check_start(built.model, values, 1e-9) is None
+        assert built.model.objective_value(values) == pytest.approx(inst.evaluate(mask),
+                                                                    rel=1e-9, abs=1e-12)
+        # the model's mask realises the same function on the points
+        assert inst.evaluate(built.mask(values)) == inst.evaluate(mask)
+
+
+@pytest.mark.parametrize("kw, match", [
+    ({"output_activation": "relu"}, "identity output"),
+    ({"output_activation": "identity", "norm": "l1"}, "linf"),
+])
+def test_refusals(kw: dict, match: str) -> None:
+    inst = generate_neuron_pruning(d=2, width=4, points=16, seed=0, **kw)
+    with pytest.raises(InputError, match=match):
+        solve(inst, "highs", formulation="antipodal")
+
+
+def test_no_pairs_is_refused() -> None:
+    inst = generate_neuron_pruning(d=2, width=4, points=16, seed=0, domain="cube",
+                                   output_activation="identity")
+    with pytest.raises(InputError, match="antipodal pair"):
+        solve(inst, "highs", formulation="antipodal")
+
+
+def test_cpsat_has_no_formulation_option() -> None:
+    inst = generate_neuron_pruning(d=2, width=4, points=16, seed=0, output_activation="identity")
+    with pytest.raises(InputError, match="has no option"):
+        solve(inst, "cpsat", formulation="antipodal")
