@@ -1,0 +1,46 @@
+"""The optional `gurobi` engine (gurobipy): certified like every MILP engine when installed,
+absent (and refused by name) when not. The conformance suite runs it on every kind."""
+
+from __future__ import annotations
+
+import pytest
+
+from exactprune.instances import InputError, generate_neuron_pruning, generate_subset_sum
+from exactprune.solvers import solve
+from exactprune.solvers.milp_engines import ENGINES
+
+AVAILABLE = ENGINES["gurobi"].available()
+
+
+@pytest.mark.skipif(not AVAILABLE, reason="gurobipy not installed")
+@pytest.mark.parametrize("act", ["identity", "relu"])
+@pytest.mark.parametrize("seed", range(3))
+def test_gurobi_pruning_equals_the_oracle(act: str, seed: int) -> None:
+    inst = generate_neuron_pruning(d=2, width=10, points=48, seed=seed, output_activation=act)
+    oracle = solve(inst, "bruteforce")
+    res = solve(inst, "gurobi", time_limit=30)
+    assert res.certified and res.objective == pytest.approx(oracle.objective, rel=1e-5)
+    assert res.bound <= oracle.objective + 1e-12
+    assert res.stats["warm_start"] == "accepted"
+    assert res.solver_version.startswith("Gurobi ")
+
+
+@pytest.mark.skipif(not AVAILABLE, reason="gurobipy not installed")
+def test_gurobi_over_its_licence_size_is_an_honest_error() -> None:
+    # 2 rows per point: 1,200 points exceed the pip wheel's 2,000-row licence
+    inst = generate_neuron_pruning(d=2, width=8, points=1200, seed=0,
+                                   output_activation="identity")
+    res = solve(inst, "gurobi", time_limit=30)
+    if res.certified:
+        pytest.skip("a full Gurobi licence is installed: no size limit to test")
+    assert res.status in ("error", "feasible")
+    assert not res.certified
+    assert any("Gurobi" in n for n in res.notes)
+    if res.mask is not None:  # the incumbent survives, recomputed from its mask
+        assert res.objective == inst.evaluate(res.mask)
+
+
+@pytest.mark.skipif(AVAILABLE, reason="gurobipy is installed")
+def test_without_gurobipy_the_engine_is_refused() -> None:
+    with pytest.raises(InputError, match="not available|not installed"):
+        solve(generate_subset_sum(8, seed=0), "gurobi")
