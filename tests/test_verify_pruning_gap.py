@@ -186,3 +186,18 @@ def test_json_separation_and_growth_with_d(tmp_path: Path,
     assert set(data["by_d"]) == {"2", "3"}
     for kind in ("neuron", "weight"):
         assert len(data["growth_with_d"][kind]["4"]["median"]) == 2
+
+
+def test_a_time_limited_trial_reports_its_proven_bound_never_an_uncertified_optimum() -> None:
+    from exactprune.benchmarks.pruning.verify_gap import theory_bound, trial
+
+    spec = {"kind": "neuron", "d": 2, "n": 96, "points": 128, "seed": 5, "domain": "sphere",
+            "output_activation": "identity", "norm": "linf", "target_angle": 0.3,
+            "solver": "highs", "time_limit": 0.5}
+    rec = trial(spec)
+    assert rec["status"] in ("optimal", "time_limit")
+    assert rec["certified"] == (rec["status"] == "optimal")
+    assert 0.0 <= rec["lower"] <= rec["objective"] <= rec["upper"] + 1e-12
+    assert theory_bound("neuron", rec) == rec["lower"]
+    if not rec["certified"]:
+        assert rec["lower"] < rec["objective"]  # a proven bound, not a claimed optimum
