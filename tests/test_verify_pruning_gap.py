@@ -160,6 +160,9 @@ def test_trial_seeds_independent_by_default_and_nested_on_request() -> None:
     for s in specs_for(args):
         kinds.setdefault((s["trial"], s["n"]), set()).add(s["seed"])
     assert all(len(v) == 1 for v in kinds.values())
+    args.weight_max_n = 4  # weights only up to width 4; neurons at every width
+    assert {(s["kind"], s["n"]) for s in specs_for(args)} == {
+        ("neuron", 4), ("weight", 4), ("neuron", 8)}
 
 
 def test_json_separation_and_growth_with_d(tmp_path: Path,
