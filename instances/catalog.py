@@ -26,6 +26,11 @@ from types import ModuleType
 from typing import Any
 
 from exactprune.instances.errors import InputError
+from exactprune.instances.neuron_selection import (
+    NeuronSelectionInstance,
+    NeuronSelectionParams,
+    generate_neuron_selection,
+)
 from exactprune.instances.params import Param, build_params, params_of
 from exactprune.instances.pruning.generator import (
     PruningParams,
@@ -107,7 +112,19 @@ WEIGHT_PRUNING = dataclasses.replace(
     generate=generate_weight_pruning,
 )
 
-KINDS: dict[str, ProblemKind] = {k.name: k for k in (SUBSET_SUM, NEURON_PRUNING, WEIGHT_PRUNING)}
+NEURON_SELECTION = ProblemKind(
+    name="neuron_selection",
+    summary="keep k hidden units of a trained two-layer net so the rescaled subnetwork best "
+            "fits the targets (squared, l1 or linf loss)",
+    instance_type=NeuronSelectionInstance,
+    params_type=NeuronSelectionParams,
+    generate=generate_neuron_selection,
+    formulations="exactprune.formulations.neuron_selection",
+    solvers="exactprune.solvers.neuron_selection",
+)
+
+KINDS: dict[str, ProblemKind] = {k.name: k for k in (SUBSET_SUM, NEURON_PRUNING, WEIGHT_PRUNING,
+                                                     NEURON_SELECTION)}
 """Every problem kind, by name."""
 
 

@@ -411,6 +411,11 @@ def _solve_cbc(model: MilpModel, *, time_limit: float | None, seed: int, threads
     if start is not None and not warm:
         start_status = "not_supported"
     if crash is not None:
+        if time_limit is not None and (log.result == "time_limit" or seconds >= time_limit):
+            # out of time before CBC wrote a solution file (PuLP then raises): a time limit
+            return EngineResult("time_limit", seconds=seconds, nodes=log.nodes,
+                                notes=[*notes, f"CBC stopped at the time limit ({seconds:.2g} s) "
+                                       "before writing a solution"])
         return EngineResult("error", seconds=seconds, nodes=log.nodes,
                             notes=[*notes, f"CBC failed: {type(crash).__name__}: {crash}"])
     pulp_view, has_solution = pulp_outcome(prob, returned)

@@ -10,6 +10,7 @@ backend's name: the cases are generated from the declarations and from the table
 
 from __future__ import annotations
 
+import dataclasses
 from fractions import Fraction
 
 import numpy as np
@@ -17,6 +18,7 @@ import pytest
 from conftest import random_instance
 
 from exactprune.instances import InputError, generate_neuron_pruning, generate_weight_pruning
+from exactprune.instances.neuron_selection import synthetic_neuron_selection
 from exactprune.solvers import Capability, SolveResult, list_backends, solve
 
 PAIRS = list_backends(only_available=True)
@@ -34,6 +36,9 @@ def small(kind: str, seed: int):
     if kind == "neuron_pruning":
         return generate_neuron_pruning(d=2, width=7, points=24, seed=seed,
                                        output_activation=("identity", "relu")[seed % 2])
+    if kind == "neuron_selection":
+        return synthetic_neuron_selection(9, 4, m=12, outputs=2, loss=("l1", "linf")[seed % 2],
+                                          bias=seed % 3 == 0, seed=seed)
     return generate_weight_pruning(d=2, width=3, points=16, seed=seed,
                                    output_activation=("identity", "relu")[seed % 2])
 
@@ -44,6 +49,8 @@ HARD_WITHIN_LIMITS = {
                                                                       points=512, seed=0),
     ("weight_pruning", "bruteforce"): lambda: generate_weight_pruning(d=2, width=10,
                                                                       points=512, seed=0),
+    ("neuron_selection", "bruteforce"): lambda: synthetic_neuron_selection(
+        22, 11, m=100, outputs=10, loss="linf"),
 }
 """Hard instances inside a backend's declared size limit (`Backend.refuse`)."""
 
@@ -56,6 +63,8 @@ def hard(kind: str, name: str):
         return random_instance(3, 46)
     if kind == "neuron_pruning":
         return generate_neuron_pruning(d=2, width=256, points=512, seed=0)
+    if kind == "neuron_selection":
+        return synthetic_neuron_selection(80, 30, m=100, outputs=10, loss="l1", seed=0)
     return generate_weight_pruning(d=2, width=96, points=512, seed=0,
                                    output_activation="relu")
 
@@ -258,6 +267,12 @@ def _extreme(kind: str) -> dict:
                 values=np.array([1e300, -1e-300, 3.0, 5e-324, -2e200, 1.0, 1e-5, 7.0]),
                 target=1e-300),
         }
+    if kind == "neuron_selection":
+        base = synthetic_neuron_selection(7, 3, m=10, loss="linf", seed=0)
+        scaled = {"large": 1e100, "tiny": 1e-100, "subnormal_targets_scale": 1e-300}
+        return {name: dataclasses.replace(base, output_weights=base.output_weights * f,
+                                          targets=base.targets * f)
+                for name, f in scaled.items()}
     cls = NeuronPruningInstance if kind == "neuron_pruning" else WeightPruningInstance
     base = generate_neuron_pruning(d=2, width=6 if cls is NeuronPruningInstance else 3,
                                    points=16, seed=0)

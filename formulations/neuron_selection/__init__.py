@@ -1,0 +1,103 @@
+"""Neuron selection as a MILP (loss l1 or linf, rule average).
+
+The residual is linear in the mask: R = A c − f with A = (N/k)·[vec(H[:, i] V[i])]_i (m·C, N)
+and f = vec(T − b) (`NeuronSelectionInstance.columns` / `offset`). Variables:
+- without repeats: y_i binary (the mask), Σ_i y_i = k;
+- with repeats: counts c_i = Σ_b 2^b·z_ib, z_ib binary (the mask variables, shape (N, B),
+  B = bits of k), Σ_i c_i = k (which also caps each c_i at k);
+then the error part of formulations/pruning/error_rows.py with an identity output on the rows
+h_p = A_p·c: linf min t with −t <= h_p − f_p <= t; l1 min (1/mC)·Σ_p s_p with s_p >= ±(h_p − f_p).
+Interval bounds of h_p (for the error variables' caps) are exact: the sum of the k smallest /
+largest A_pi (repeats: k·min, k·max).
+`t_max` (an incumbent's loss) only removes worse solutions. The squared loss and the refit rule
+are not linear in the mask: refused with one line.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from exactprune.formulations.base import BuiltModel, Formulation
+from exactprune.formulations.pruning.error_rows import ModelBuilder, add_error_rows, h_values
+from exactprune.instances.errors import InputError
+
+
+def milp_refusal(instance: Any) -> str | None:
+    """Why the MILP cannot model this instance (squared loss, refit rule), or None."""
+    if instance.rule != "average":
+        return ("the MILP models the average rule only (refit is a least-squares fit, not "
+                "linear in the mask)")
+    if instance.loss not in ("l1", "linf"):
+        return (f"the MILP models losses l1 and linf, not {instance.loss} (use bruteforce or "
+                "bnb)")
+    return None
+
+
+def count_bits(k: int) -> int:
+    """Bits B of the binary expansion of a count 0..k."""
+    return max(1, int(k).bit_length())
+
+
+def h_bounds(A: np.ndarray, k: int, repeats: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Exact (hmin, hmax) of A c over every mask: k smallest / largest entries per row, or
+    k·min / k·max with repeats."""
+    if repeats:
+        return k * A.min(axis=1), k * A.max(axis=1)
+    s = np.sort(A, axis=1)
+    return s[:, :k].sum(axis=1), s[:, -k:].sum(axis=1)
+
+
+def selection_model(instance: Any, t_max: float | None = None) -> BuiltModel:
+    """The MILP above, with `start(mask)` (every variable, feasible) and `mask(values)`."""
+    why = milp_refusal(instance)
+    if why:
+        raise InputError(why)
+    A, f = instance.columns(), instance.offset()
+    n, k, repeats = instance.n, instance.k, instance.repeats
+    b = ModelBuilder()
+    bits = count_bits(k) if repeats else 1
+    weight = [float(1 << j) for j in range(bits)]
+    var = np.array([[b.var(f"z_{i}_{j}" if repeats else f"y_{i}", 0.0, 1.0, True)
+                     for j in range(bits)] for i in range(n)], dtype=np.int64)
+    flat = var.reshape(-1).tolist()
+    b.row(flat, weight * n, float(k), float(k), "select_k")
+    h_rows = []
+    for p in range(A.shape[0]):
+        nz = np.flatnonzero(A[p] != 0.0)
+        idx = var[nz].reshape(-1).tolist()
+        coef = (A[p, nz][:, None] * np.array(weight)[None, :]).reshape(-1).tolist()
+        h_rows.append((idx, coef))
+    hmin, hmax = h_bounds(A, k, repeats)
+    part = add_error_rows(b, np.arange(A.shape[0]), h_rows, f, hmin, hmax, "identity",
+                          instance.loss, t_max)
+    model = b.model(flat, "neuron_selection", mask_shape=(n, bits) if repeats else None)
+
+    def start(mask: Any) -> np.ndarray:
+        counts = instance.check_mask(mask).astype(np.int64)
+        values = np.zeros(model.n_vars)
+        for i in range(n):
+            for j in range(bits):
+                values[var[i, j]] = float((counts[i] >> j) & 1)
+        part.values(h_values(h_rows, values), model.lower, model.upper, values)
+        return values
+
+    def to_mask(values: Any) -> np.ndarray:
+        v = np.rint(np.asarray(values, dtype=np.float64)[var]).astype(np.int64)
+        counts = (v * (1 << np.arange(bits))[None, :]).sum(axis=1)
+        return counts if repeats else counts.astype(bool)
+
+    return BuiltModel(model, start, to_mask)
+
+
+def _build(instance: Any, goal: Any = None) -> BuiltModel:
+    return selection_model(instance)
+
+
+FORMULATIONS = (
+    Formulation("selection", "neuron_selection",
+                "one binary per unit (repeats: binary digits of a count), sum = k; l1/linf "
+                "error rows of the linear residual (average rule)", _build),
+)
+DEFAULT_FORMULATION = "selection"

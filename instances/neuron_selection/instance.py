@@ -1,0 +1,340 @@
+"""Neuron selection: keep k of the N hidden units of a trained two-layer net (kind
+"neuron_selection").
+
+Data (float64, finite): `hidden` H (m, N), the activations relu(fc1(x)) of the trained hidden
+layer on m samples; `output_weights` V (N, C), fc2.weight transposed; `output_bias` b (C,) or
+None; `targets` T (m, C), one-hot labels or teacher outputs.
+
+A mask is c (N,): without repeats a bool vector with exactly k ones (the kept units S); with
+`repeats` a vector of non-negative integer counts summing to k (a multiset of units). JSON: a
+list of N integers (0/1, or the counts).
+
+Prediction (rule "average", the uniform average of Ye et al. 2020 scaled to the full width):
+    P = (N/k) · H · (c[:, None] ∘ V) + b          (m, C)
+rule "refit": the output weights of the kept units (and the bias when b is not None) are
+re-fitted to T by least squares (numpy.linalg.lstsq on [H[:, S], 1]), P the fitted outputs
+(counts do not matter: only which units are kept). Refit minimises the squared error, so it
+is only defined with loss "squared" (l1/linf refit is refused).
+
+Loss of the residual R = P − T over all m·C entries: "squared" mean R², "l1" mean |R|,
+"linf" max |R|. `evaluate` recomputes it from the mask alone (math.fsum for the sums);
+`evaluation_tolerance()` bounds its distance from the exact real value for every mask under
+the average rule (for refit it is an estimate, see there).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+
+from exactprune.instances.errors import InputError
+from exactprune.instances.header import FORMAT, VERSION
+from exactprune.instances.limits import check_entries
+from exactprune.instances.network import UNIT_ROUNDOFF, float_array, gamma
+
+LOSSES: tuple[str, ...] = ("squared", "l1", "linf")
+"""Losses over the m·C residual entries: mean square, mean absolute, max absolute."""
+
+RULES: tuple[str, ...] = ("average", "refit")
+"""How the kept units are combined: scaled uniform average, or least-squares refit."""
+
+MAX_SCALE: float = 1e150
+"""Instances whose residual bound N·max|H V| + |b| + |T| exceeds this are refused (R² would
+overflow)."""
+
+REFIT_REL_TOL: float = 1e-9
+"""Refit: the stated evaluation tolerance is REFIT_REL_TOL · max(1, mean T²), an estimate."""
+
+
+def loss_of_residuals(R: np.ndarray, loss: str) -> float:
+    """The loss of a residual array (any shape), float64; sums by math.fsum."""
+    flat = np.abs(np.asarray(R, dtype=np.float64)).ravel()
+    if loss == "linf":
+        return float(flat.max())
+    if loss == "l1":
+        return math.fsum(flat.tolist()) / flat.size
+    return math.fsum((flat * flat).tolist()) / flat.size
+
+
+def batch_losses(R: np.ndarray, loss: str) -> np.ndarray:
+    """Losses of a batch of residuals R (B, ...), shape (B,), numpy sums (for search)."""
+    flat = np.abs(R.reshape(R.shape[0], -1))
+    if loss == "linf":
+        return flat.max(axis=1)
+    if loss == "l1":
+        return flat.mean(axis=1)
+    return (flat * flat).mean(axis=1)
+
+
+@dataclass(frozen=True, eq=False)
+class NeuronSelectionInstance:
+    """Choose k of N trained hidden units (see the module docstring for every definition).
+
+    hidden: (m, N); output_weights: (N, C); output_bias: (C,) or None; targets: (m, C);
+    k: 1 <= k <= N; loss: one of LOSSES; rule: one of RULES; repeats: masks are counts;
+    generator: how it was generated, or None.
+    """
+
+    hidden: np.ndarray
+    output_weights: np.ndarray
+    targets: np.ndarray
+    k: int
+    output_bias: np.ndarray | None = None
+    loss: str = "squared"
+    rule: str = "average"
+    repeats: bool = False
+    generator: dict[str, Any] | None = field(default=None)
+    kind: ClassVar[str] = "neuron_selection"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "hidden", float_array(self.hidden, "hidden", 2))
+        object.__setattr__(self, "output_weights",
+                           float_array(self.output_weights, "output_weights", 2))
+        object.__setattr__(self, "targets", float_array(self.targets, "targets", 2))
+        if self.output_bias is not None:
+            object.__setattr__(self, "output_bias",
+                               float_array(self.output_bias, "output_bias", 1))
+        self.validate()
+
+    # -- shape ---------------------------------------------------------------------------
+    @property
+    def n(self) -> int:
+        """N, the number of hidden units to choose from."""
+        return int(self.hidden.shape[1])
+
+    @property
+    def m(self) -> int:
+        """Number of samples."""
+        return int(self.hidden.shape[0])
+
+    @property
+    def outputs(self) -> int:
+        """C, the number of outputs."""
+        return int(self.output_weights.shape[1])
+
+    @property
+    def mask_shape(self) -> tuple[int, ...]:
+        return (self.n,)
+
+    @property
+    def mask_size(self) -> int:
+        return self.n
+
+    def validate(self) -> None:
+        """InputError unless shapes match, 1 <= k <= N, loss/rule known, refit only with squared,
+        and no float64 overflow is possible."""
+        m, n = self.hidden.shape
+        if self.output_weights.shape[0] != n:
+            raise InputError(f"output_weights must have shape (N, C) with N = {n} (the columns "
+                             f"of hidden), got {self.output_weights.shape}")
+        c = self.output_weights.shape[1]
+        if self.targets.shape != (m, c):
+            raise InputError(f"targets must have shape (m, C) = ({m}, {c}), got "
+                             f"{self.targets.shape}")
+        if self.output_bias is not None and self.output_bias.shape != (c,):
+            raise InputError(f"output_bias must have shape ({c},) or be null, got "
+                             f"{self.output_bias.shape}")
+        check_entries(m * n * c, f"{m} samples x {n} units x {c} outputs")
+        if isinstance(self.k, bool) or not isinstance(self.k, int | np.integer):
+            raise InputError(f"k must be an integer, got {self.k!r}")
+        object.__setattr__(self, "k", int(self.k))
+        if not 1 <= self.k <= n:
+            raise InputError(f"k must be in 1..N = 1..{n}, got {self.k}")
+        if not isinstance(self.loss, str) or self.loss not in LOSSES:
+            raise InputError(f"unknown loss {self.loss!r} (known: {', '.join(LOSSES)})")
+        if not isinstance(self.rule, str) or self.rule not in RULES:
+            raise InputError(f"unknown rule {self.rule!r} (known: {', '.join(RULES)})")
+        if not isinstance(self.repeats, bool):
+            raise InputError(f"repeats must be true or false, got {self.repeats!r}")
+        if self.rule == "refit" and self.loss != "squared":
+            raise InputError(f"rule refit re-fits by least squares and needs loss squared "
+                             f"(got {self.loss})")
+        bound = float(self.residual_bound().max())
+        if not math.isfinite(bound) or bound > MAX_SCALE:
+            raise InputError(f"data too large: residuals could reach {bound:.3g} (> "
+                             f"{MAX_SCALE:g}), float64 squares would overflow")
+        if self.generator is not None and not isinstance(self.generator, dict):
+            raise InputError("generator must be an object (dict) or null")
+
+    # -- masks ---------------------------------------------------------------------------
+    def check_mask(self, mask: Any) -> np.ndarray:
+        """`mask` as bool (N,) with exactly k ones, or (repeats) int64 counts >= 0 summing to k."""
+        if isinstance(mask, dict):
+            raise InputError("a neuron_selection mask must be an array of N entries")
+        try:
+            arr = np.asarray(mask)
+        except (ValueError, TypeError):
+            raise InputError("a neuron_selection mask must be a list of integers") from None
+        if arr.shape != (self.n,):
+            raise InputError(f"neuron_selection mask must have shape ({self.n},), got {arr.shape}")
+        if arr.dtype != bool and not np.issubdtype(arr.dtype, np.number):
+            raise InputError("neuron_selection mask entries must be integers")
+        if arr.dtype != bool and not (np.all(np.isfinite(arr)) and np.all(arr == np.round(arr))):
+            raise InputError("neuron_selection mask entries must be integers")
+        counts = arr.astype(np.int64)
+        if np.any(counts < 0):
+            raise InputError("neuron_selection mask entries must be >= 0")
+        if not self.repeats and np.any(counts > 1):
+            raise InputError("neuron_selection mask entries must be 0 or 1 (repeats is false)")
+        if int(counts.sum()) != self.k:
+            raise InputError(f"a neuron_selection mask must select exactly k = {self.k} units, "
+                             f"got {int(counts.sum())}")
+        return counts if self.repeats else counts.astype(bool)
+
+    def full_mask(self) -> np.ndarray:
+        """The largest valid mask (every kind has one): the first k units, count 1 each."""
+        counts = np.zeros(self.n, dtype=np.int64)
+        counts[: self.k] = 1
+        return counts if self.repeats else counts.astype(bool)
+
+    def mask_of_units(self, units: Any) -> np.ndarray:
+        """The mask of a list of k unit indices (a unit listed twice counts twice)."""
+        counts = np.bincount(np.asarray(units, dtype=np.int64), minlength=self.n)
+        return self.check_mask(counts)
+
+    def kept(self, mask: Any) -> int:
+        """Distinct units kept (k without repeats)."""
+        return int(np.count_nonzero(self.check_mask(mask)))
+
+    def mask_to_json(self, mask: Any) -> list[int]:
+        """A list of N integers: 0/1, or the counts with repeats."""
+        return [int(x) for x in self.check_mask(mask)]
+
+    def mask_from_json(self, raw: Any) -> np.ndarray:
+        """Read a list of N integers (0/1, or counts with repeats)."""
+        if not isinstance(raw, list) or any(isinstance(x, bool) or not isinstance(x, int | float)
+                                            for x in raw):
+            raise InputError("a neuron_selection mask must be a list of N integers")
+        return self.check_mask(raw)
+
+    # -- evaluation ----------------------------------------------------------------------
+    def counts(self, mask: Any) -> np.ndarray:
+        """The mask as float64 counts (N,)."""
+        return self.check_mask(mask).astype(np.float64)
+
+    def bias(self) -> np.ndarray:
+        """b, or zeros (C,)."""
+        return np.zeros(self.outputs) if self.output_bias is None else self.output_bias
+
+    def predictions(self, mask: Any) -> np.ndarray:
+        """P (m, C) of the mask under the instance's rule."""
+        c = self.counts(mask)
+        if self.rule == "refit":
+            return self.refit(mask)[2]
+        return (self.n / self.k) * (self.hidden @ (c[:, None] * self.output_weights)) \
+            + self.bias()
+
+    def refit(self, mask: Any) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
+        """Least-squares refit on the kept units: (weights (|S|, C), bias (C,) or None,
+        predictions (m, C)). The bias is refitted only when output_bias is not None."""
+        keep = np.flatnonzero(self.check_mask(mask))
+        X = self.hidden[:, keep]
+        if self.output_bias is not None:
+            X = np.hstack([X, np.ones((self.m, 1))])
+        coef = np.linalg.lstsq(X, self.targets, rcond=None)[0]
+        P = X @ coef
+        if self.output_bias is not None:
+            return coef[:-1], coef[-1], P
+        return coef, None, P
+
+    def residuals(self, mask: Any) -> np.ndarray:
+        """R = P − T, (m, C)."""
+        return self.predictions(mask) - self.targets
+
+    def evaluate(self, mask: Any) -> float:
+        """The loss of `mask` (float64, from the mask alone)."""
+        return loss_of_residuals(self.residuals(mask), self.loss)
+
+    def columns(self) -> np.ndarray:
+        """A (m·C, N): column i is vec(H[:, i] V[i]) scaled by N/k, so P = A c + vec(b)
+        (row p = j·C + c_out). Average rule only."""
+        A = (self.n / self.k) * (self.hidden[:, :, None] * self.output_weights[None, :, :])
+        return A.transpose(0, 2, 1).reshape(self.m * self.outputs, self.n)
+
+    def offset(self) -> np.ndarray:
+        """f = vec(T − b), (m·C,): the residual is A c − f."""
+        return (self.targets - self.bias()).reshape(-1)
+
+    def errors(self, masks: Any) -> np.ndarray:
+        """Losses of a batch of masks (B, N), (B,), vectorised for search (numpy sums: each
+        within the evaluation tolerance plus (mC+2)·u·loss of `evaluate`); refit loops."""
+        M = np.asarray(masks, dtype=np.float64)
+        if M.ndim != 2 or M.shape[1] != self.n:
+            raise InputError(f"masks must have shape (B, {self.n}), got {M.shape}")
+        if self.rule == "refit":
+            return np.array([self.evaluate(row) for row in M])
+        R = (M @ self.columns().T) - self.offset()
+        return batch_losses(R, self.loss)
+
+    def residual_bound(self) -> np.ndarray:
+        """M (m, C): |R| <= M for every mask (average rule): N·max_i |H_ji V_ic| + |b| + |T|."""
+        prod = np.abs(self.hidden)[:, :, None] * np.abs(self.output_weights)[None, :, :]
+        return self.n * prod.max(axis=1) + np.abs(self.bias()) + np.abs(self.targets)
+
+    def evaluation_tolerance(self) -> float:
+        """An upper bound on |evaluate(mask) − exact loss| for every mask (average rule).
+
+        Each residual is a dot product of at most N products, scaled by N/k, plus b minus T:
+        error e <= γ_{N+5}·M with M the residual bound. linf: max e; l1: max e plus 2u of the
+        correctly rounded mean; squared: e·(2M + e) + 3u·(M + e)². Result 1.01·that + 1e-300.
+        Refit: REFIT_REL_TOL·max(1, mean T²), an estimate (the least-squares solve is not
+        bounded here).
+        """
+        if self.rule == "refit":
+            mean_t2 = math.fsum((self.targets.ravel() ** 2).tolist()) / self.targets.size
+            return REFIT_REL_TOL * max(1.0, mean_t2)
+        u = UNIT_ROUNDOFF
+        M = float(self.residual_bound().max())
+        e = gamma(self.n + 5) * M
+        if self.loss == "linf":
+            tol = e
+        elif self.loss == "l1":
+            tol = e + 2 * u * (M + e)
+        else:
+            tol = e * (2 * M + e) + 3 * u * (M + e) ** 2
+        return 1.01 * tol + 1e-300
+
+    # -- JSON ----------------------------------------------------------------------------
+    def to_json(self) -> dict[str, Any]:
+        """The instance as a JSON-ready dict (format exactprune.instance, version 1)."""
+        data: dict[str, Any] = {
+            "format": FORMAT, "version": VERSION, "kind": self.kind,
+            "hidden": self.hidden.tolist(),
+            "output_weights": self.output_weights.tolist(),
+            "output_bias": None if self.output_bias is None else self.output_bias.tolist(),
+            "targets": self.targets.tolist(),
+            "k": self.k, "loss": self.loss, "rule": self.rule, "repeats": self.repeats,
+        }
+        if self.generator is not None:
+            data["generator"] = self.generator
+        return data
+
+    @classmethod
+    def from_json(cls, data: Any) -> NeuronSelectionInstance:
+        """Build from the JSON dict; required: hidden, output_weights, targets, k, loss;
+        optional: output_bias (null), rule ("average"), repeats (false), generator."""
+        if not isinstance(data, dict):
+            raise InputError("a neuron_selection instance must be a JSON object")
+        if data.get("format", FORMAT) != FORMAT:
+            raise InputError(f"not an exactprune instance (format {data.get('format')!r})")
+        if data.get("version", VERSION) != VERSION:
+            raise InputError(f"unsupported instance version {data.get('version')!r} "
+                             "(this version reads 1)")
+        if data.get("kind", cls.kind) != cls.kind:
+            raise InputError(f"expected kind {cls.kind!r}, got {data.get('kind')!r}")
+        for key in ("hidden", "output_weights", "targets", "k", "loss"):
+            if key not in data:
+                raise InputError(f"neuron_selection instance is missing the field {key!r}")
+        bias = data.get("output_bias")
+        return cls(
+            hidden=float_array(data["hidden"], "hidden", 2),
+            output_weights=float_array(data["output_weights"], "output_weights", 2),
+            targets=float_array(data["targets"], "targets", 2),
+            k=data["k"],
+            output_bias=None if bias is None else float_array(bias, "output_bias", 1),
+            loss=data["loss"], rule=data.get("rule", "average"),
+            repeats=data.get("repeats", False), generator=data.get("generator"),
+        )

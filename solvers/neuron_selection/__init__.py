@@ -1,0 +1,86 @@
+"""Neuron-selection backends: the exhaustive oracle, branch and bound (every loss, average rule),
+MILP engines and CP-SAT (l1/linf, average rule), and heuristics.
+
+Every backend refuses, with one line (`Backend.refuse`), the loss / rule / repeats combinations
+it does not handle. `choose_auto` is ``--solver auto``; `certify` is what ``exactprune certify``
+adds: the kept units, their counts, and the loss definition.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+from exactprune.instances.params import Param
+from exactprune.solvers.cpsat_engine import cpsat_available, cpsat_version
+from exactprune.solvers.milp_engines import ENGINES
+from exactprune.solvers.neuron_selection import bnb, bruteforce, exact, heuristics
+from exactprune.solvers.registry import Backend, capabilities, get_backend, numpy_version
+from exactprune.solvers.result import Goal
+
+KIND = "neuron_selection"
+
+_ENGINE_CAPS = capabilities(warm_start=True, threads=True)
+_HEURISTIC_CAPS = capabilities()
+
+
+def _engines() -> list[Backend]:
+    out = [Backend(name, KIND, f"selection MILP with {engine.label} (l1/linf, average rule), "
+                               "certified against its tolerances",
+                   exact=True, run=partial(exact.run_milp, name), capabilities=_ENGINE_CAPS,
+                   refuse=exact.refuse, available=engine.available, version=engine.version)
+           for name, engine in ENGINES.items()]
+    out.append(Backend("cpsat", KIND, "CP-SAT on scaled integers (l1/linf, average rule), "
+                                      "certified with the rounding slack",
+                       exact=True, run=exact.run_cpsat, capabilities=_ENGINE_CAPS,
+                       refuse=exact.refuse, available=cpsat_available, version=cpsat_version))
+    return out
+
+
+BACKENDS: tuple[Backend, ...] = (
+    *_engines(),
+    Backend("bruteforce", KIND, "exhaustive oracle over every k-subset / multiset (every loss "
+                                "and rule; at most 2^21 masks, refit 2^15)",
+            exact=True, run=bruteforce.run_bruteforce, version=numpy_version,
+            refuse=bruteforce.refuse),
+    Backend("bnb", KIND, "branch and bound with Frank-Wolfe convex bounds (every loss, average "
+                         "rule, no repeats)",
+            exact=True, run=bnb.run_bnb, capabilities=capabilities(warm_start=True),
+            version=numpy_version, refuse=bnb.refuse,
+            options=(Param("fw_steps", "int", bnb.FW_STEPS,
+                           "Frank-Wolfe steps per node bound", minimum=1, maximum=1000),)),
+    Backend("greedy_forward_selection", KIND,
+            "heuristic: greedy forward selection (Ye et al. 2020), uniform average",
+            exact=False, run=heuristics.run_greedy, capabilities=_HEURISTIC_CAPS,
+            version=numpy_version,
+            options=(Param("repeats", "bool", None, "a unit may be added again (default: as "
+                           "the instance)", optional=True),
+                     Param("candidates", "int", None, "seeded sample of units tried per step "
+                           "(default: all)", minimum=1, optional=True))),
+    Backend("magnitude", KIND, "heuristic: top k units by ||output weights|| x ||activations||",
+            exact=False, run=heuristics.run_magnitude, capabilities=_HEURISTIC_CAPS,
+            version=numpy_version),
+    Backend("random", KIND, "heuristic: best of seeded random subsets", exact=False,
+            run=heuristics.run_random, capabilities=_HEURISTIC_CAPS, version=numpy_version,
+            options=(Param("samples", "int", 1000, "random subsets drawn", minimum=1),)),
+)
+
+
+def choose_auto(instance: Any, goal: Goal) -> str:
+    """Enumerate up to 5,000 masks; else SCIP (HiGHS without it) for l1/linf average, branch
+    and bound for squared average without repeats, else bruteforce (which may refuse)."""
+    if bruteforce.candidate_count(instance) <= 5000 or instance.rule != "average":
+        return "bruteforce"
+    if instance.loss in ("l1", "linf"):
+        return "scip" if get_backend("scip", KIND).available() else "highs"
+    return "bnb" if not instance.repeats else "bruteforce"
+
+
+def certify(instance: Any, mask: Any, claimed: dict[str, Any],
+            time_limit: float | None = None) -> dict[str, Any]:
+    """The kept units (and counts), the loss and rule, and the evaluation tolerance."""
+    counts = instance.check_mask(mask).astype(int)
+    units = [int(i) for i in counts.nonzero()[0]]
+    return {"selection": {"units": units, "counts": [int(counts[i]) for i in units],
+                          "loss": instance.loss, "rule": instance.rule,
+                          "evaluation_tolerance": instance.evaluation_tolerance()}}

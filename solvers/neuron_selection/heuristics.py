@@ -1,0 +1,100 @@
+"""Neuron-selection heuristics (never certified): greedy forward selection, magnitude, random.
+
+- `greedy_forward_selection` (Ye et al. 2020): start empty; step s = 1..k adds the candidate
+  unit that gives the lowest loss of the uniform average over the new subset, prediction
+  (N/s)·Σ_{i∈S} H[:, i] V[i] + b with s the size after adding (the instance's loss; the
+  average rule whatever the instance's rule, which only decides the reported loss). Options:
+  repeats (a unit may be added again; default: as the instance), candidates (a seeded sample
+  of that many units per step; default all). Ties go to the lowest index.
+- `magnitude`: units ranked by ||V[i]||_2 · ||H[:, i]||_2 (stable: ties by index), top k.
+- `random`: the best of `samples` seeded random subsets (repeats: k uniform draws with
+  replacement).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+
+from exactprune.instances.errors import InputError
+from exactprune.instances.neuron_selection.instance import batch_losses
+from exactprune.solvers.result import Goal, Limit, RawSolution, SolveOptions, Status
+
+
+def greedy_forward(instance: Any, repeats: bool | None = None, candidates: int | None = None,
+                   seed: int = 0) -> np.ndarray:
+    """The mask greedy forward selection ends with (see the module docstring)."""
+    if repeats is None:
+        repeats = instance.repeats
+    if repeats and not instance.repeats:
+        raise InputError("greedy_forward_selection: repeats=true needs an instance with "
+                         "repeats (its masks are 0/1)")
+    n, k = instance.n, instance.k
+    G = instance.columns() * (k / n)  # raw columns vec(H[:, i] V[i]), (mC, N)
+    f = instance.offset()
+    rng = np.random.default_rng(seed)
+    counts = np.zeros(n, dtype=np.int64)
+    total = np.zeros(G.shape[0])
+    for s in range(1, k + 1):
+        pool = np.arange(n) if repeats else np.flatnonzero(counts == 0)
+        if candidates is not None and candidates < len(pool):
+            pool = np.sort(rng.choice(pool, size=candidates, replace=False))
+        R = (n / s) * (total[None, :] + G[:, pool].T) - f[None, :]
+        j = int(pool[int(np.argmin(batch_losses(R, instance.loss)))])
+        counts[j] += 1
+        total = total + G[:, j]
+    return instance.check_mask(counts)
+
+
+def magnitude_scores(instance: Any) -> np.ndarray:
+    """||V[i]||·||H[:, i]|| per unit, (N,)."""
+    return np.linalg.norm(instance.output_weights, axis=1) * np.linalg.norm(instance.hidden,
+                                                                            axis=0)
+
+
+def run_greedy(instance: Any, goal: Goal, opts: SolveOptions) -> RawSolution:
+    cand = opts.extra.get("candidates")
+    mask = greedy_forward(instance, opts.extra.get("repeats"), cand, opts.seed)
+    return RawSolution(Status.FEASIBLE, mask=mask,
+                       notes=["greedy forward selection (uniform average with the current "
+                              f"subset size; candidates {'all' if cand is None else cand})"])
+
+
+def run_magnitude(instance: Any, goal: Goal, opts: SolveOptions) -> RawSolution:
+    order = np.argsort(-magnitude_scores(instance), kind="stable")
+    return RawSolution(Status.FEASIBLE, mask=instance.mask_of_units(order[: instance.k]),
+                       notes=["top k units by ||output weights|| x ||activations||"])
+
+
+def run_random(instance: Any, goal: Goal, opts: SolveOptions) -> RawSolution:
+    samples = int(opts.extra.get("samples", 1000))
+    deadline = None if opts.time_limit is None else time.perf_counter() + opts.time_limit
+    rng = np.random.default_rng(opts.seed)
+    n, k = instance.n, instance.k
+    best, best_err, done = None, np.inf, 0
+    block = 256 if instance.rule == "refit" else 4096
+    limit = Limit.NONE
+    while done < samples:
+        if done and deadline is not None and time.perf_counter() > deadline:
+            limit = Limit.TIME
+            break
+        b = min(block, samples - done)
+        if instance.repeats:
+            idx = rng.integers(0, n, size=(b, k))
+        else:
+            idx = np.argsort(rng.random((b, n)), axis=1)[:, :k]
+        counts = np.zeros((b, n))
+        np.add.at(counts, (np.repeat(np.arange(b), k), idx.reshape(-1)), 1.0)
+        err = instance.errors(counts)
+        j = int(np.argmin(err))
+        if err[j] < best_err:
+            best_err, best = float(err[j]), counts[j]
+        done += b
+    assert best is not None
+    mask = instance.check_mask(np.rint(best).astype(np.int64))
+    status = Status.TIME_LIMIT if limit is Limit.TIME else Status.FEASIBLE
+    what = "multisets" if instance.repeats else "subsets"
+    return RawSolution(status, mask=mask, limit=limit,
+                       notes=[f"best of {done} seeded random {what}"])

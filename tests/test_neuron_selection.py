@@ -1,0 +1,336 @@
+"""Neuron selection (issue 12, point 2): the instance, its generator from trained nets, every
+exact backend against exhaustive enumeration, the heuristics, and bad input through the CLI."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from exactprune.cli import main
+from exactprune.instances import InputError, instance_from_json
+from exactprune.instances.mlp import MLP, save_mlp
+from exactprune.instances.neuron_selection import (
+    NeuronSelectionInstance,
+    generate_neuron_selection,
+    synthetic_neuron_selection,
+)
+from exactprune.solvers import get_backend, solve
+from exactprune.solvers.neuron_selection.heuristics import greedy_forward
+
+MILP_SOLVERS = [s for s in ("highs", "cbc", "scip", "gurobi", "cpsat")
+                if get_backend(s, "neuron_selection").available()]
+HEURISTICS = ("greedy_forward_selection", "magnitude", "random")
+SEEDS = range(10)
+
+
+# -- trained nets ------------------------------------------------------------------------------
+_NETS: dict[tuple[str, int], Path] = {}
+
+
+@pytest.fixture(scope="session")
+def net_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("ns-nets")
+
+
+def _net_file(folder: Path, data: str, seed: int) -> Path:
+    """A tiny trained net (hidden 10-12, 50 iterations) saved as .npz, once per session."""
+    from exactprune.instances.datasets import load_dataset, subsample
+    from exactprune.instances.training import train_two_layer
+
+    if (data, seed) not in _NETS:
+        ds = subsample(load_dataset(data), 60, seed)
+        net = train_two_layer(ds.X_train, ds.y_train, hidden=10 + seed % 3, iters=50, lr=0.1,
+                              seed=seed, classes=ds.classes, bias=seed % 2 == 1).mlp
+        path = folder / f"{data}-{seed}.npz"
+        save_mlp(net, path)
+        _NETS[(data, seed)] = path
+    return _NETS[(data, seed)]
+
+
+def trained(folder: Path, data: str, seed: int, k: int, loss: str,
+            **kw) -> NeuronSelectionInstance:
+    return generate_neuron_selection(str(_net_file(folder, data, seed)), data, k, loss=loss,
+                                     samples=40, seed=seed, **kw)
+
+
+def enumerate_optimum(inst: NeuronSelectionInstance) -> float:
+    """The minimum of instance.evaluate over every k-subset (multiset with repeats)."""
+    combos = (itertools.combinations_with_replacement(range(inst.n), inst.k) if inst.repeats
+              else itertools.combinations(range(inst.n), inst.k))
+    return min(inst.evaluate(inst.mask_of_units(c)) for c in combos)
+
+
+def _close(res, opt: float) -> None:
+    tol = (res.tolerance or 0.0) + 1e-12 * max(1.0, opt)
+    assert res.certified, res.notes
+    assert abs(res.objective - opt) <= tol, (res.objective, opt, res.notes)
+    assert res.bound is not None and res.bound <= opt + tol
+
+
+# -- exact backends against enumeration ---------------------------------------------------------
+@pytest.mark.parametrize("data", ["digits-pair", "teacher"])
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("loss", ["l1", "linf"])
+def test_exact_backends_equal_enumeration_l1_linf(net_dir: Path, data: str, seed: int,
+                                                   loss: str) -> None:
+    inst = trained(net_dir, data, seed, k=2 + seed % 4, loss=loss)
+    opt = enumerate_optimum(inst)
+    for name in ("bruteforce", "bnb", *MILP_SOLVERS):
+        _close(solve(inst, name, time_limit=60), opt)
+
+
+@pytest.mark.parametrize("data", ["digits-pair", "teacher"])
+@pytest.mark.parametrize("seed", SEEDS)
+def test_squared_bnb_and_bruteforce_equal_enumeration(net_dir: Path, data: str,
+                                                       seed: int) -> None:
+    inst = trained(net_dir, data, seed, k=1 + seed % 5, loss="squared")
+    opt = enumerate_optimum(inst)
+    for name in ("bruteforce", "bnb"):
+        _close(solve(inst, name), opt)
+    for name in MILP_SOLVERS:
+        with pytest.raises(InputError, match="losses l1 and linf, not squared"):
+            solve(inst, name)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_refit_bruteforce_equals_enumeration(net_dir: Path, seed: int) -> None:
+    inst = trained(net_dir, "digits-pair", seed, k=3, loss="squared", rule="refit")
+    res = solve(inst, "bruteforce")
+    _close(res, enumerate_optimum(inst))
+    for name in ("bnb", *MILP_SOLVERS):
+        with pytest.raises(InputError):
+            solve(inst, name)
+
+
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("loss", ["l1", "linf"])
+def test_repeats_milp_equals_multiset_enumeration(seed: int, loss: str) -> None:
+    inst = synthetic_neuron_selection(6, 3, m=8, loss=loss, repeats=True, seed=seed)
+    opt = enumerate_optimum(inst)
+    for name in ("bruteforce", *MILP_SOLVERS):
+        res = solve(inst, name, time_limit=60)
+        _close(res, opt)
+        assert res.mask.dtype.kind == "i" and res.mask.sum() == 3
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_synthetic_many_seeds_bnb_and_cpsat(seed: int) -> None:
+    """Many small random instances, every loss: bnb (and cpsat / highs for l1, linf)."""
+    loss = ("squared", "l1", "linf")[seed % 3]
+    inst = synthetic_neuron_selection(5 + seed % 8, 1 + seed % 5, m=10, outputs=1 + seed % 3,
+                                      loss=loss, bias=seed % 2 == 0, seed=seed)
+    opt = enumerate_optimum(inst)
+    names = ["bnb"] + ([s for s in ("cpsat", "highs") if s in MILP_SOLVERS]
+                       if loss != "squared" else [])
+    for name in names:
+        _close(solve(inst, name, time_limit=60), opt)
+
+
+# -- heuristics ----------------------------------------------------------------------------------
+def _hand_instance(target: float, k: int, repeats: bool = False) -> NeuronSelectionInstance:
+    # one sample, one output: unit i contributes h_i v_i = 1, 2, 3
+    return NeuronSelectionInstance(hidden=np.array([[1.0, 2.0, 3.0]]),
+                                   output_weights=np.ones((3, 1)),
+                                   targets=np.array([[target]]), k=k, loss="squared",
+                                   repeats=repeats)
+
+
+def test_gfs_first_two_steps_by_hand() -> None:
+    # step 1 (s = 1): predictions 3·(1, 2, 3) = 3, 6, 9 against 4: errors 1, 4, 25 -> unit 0
+    assert greedy_forward(_hand_instance(4.0, 1)).tolist() == [True, False, False]
+    # step 2 (s = 2): (3/2)·(1 + 2) = 4.5 -> 0.25, (3/2)·(1 + 3) = 6 -> 4 -> unit 1
+    assert greedy_forward(_hand_instance(4.0, 2)).tolist() == [True, True, False]
+    # target 3: step 1 takes unit 0 (exact); step 2 without repeats: 4.5 -> 2.25, 6 -> 9 ->
+    # unit 1; with repeats unit 0 again gives (3/2)·2 = 3 -> 0: counts (2, 0, 0)
+    assert greedy_forward(_hand_instance(3.0, 2)).tolist() == [True, True, False]
+    assert greedy_forward(_hand_instance(3.0, 2, True)).tolist() == [2, 0, 0]
+    res = solve(_hand_instance(3.0, 2, True), "greedy_forward_selection")
+    assert res.mask.tolist() == [2, 0, 0] and res.objective == 0.0
+    res = solve(_hand_instance(3.0, 2, True), "greedy_forward_selection",
+                options={"repeats": "false"})
+    assert res.mask.tolist() == [1, 1, 0] and res.objective == 2.25
+    with pytest.raises(InputError, match="repeats=true needs an instance with repeats"):
+        solve(_hand_instance(3.0, 2), "greedy_forward_selection", options={"repeats": "true"})
+
+
+def test_magnitude_ranks_by_norm_product() -> None:
+    inst = NeuronSelectionInstance(hidden=np.array([[1.0, 4.0, 2.0], [0.0, 0.0, 2.0]]),
+                                   output_weights=np.array([[1.0], [0.5], [3.0]]),
+                                   targets=np.zeros((2, 1)), k=2, loss="l1")
+    # scores: 1·1, 0.5·4, 3·sqrt(8): units 2 then 1
+    assert solve(inst, "magnitude").mask.tolist() == [False, True, True]
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("loss", ["squared", "l1", "linf"])
+def test_heuristics_never_beat_the_certified_optimum(net_dir: Path, seed: int,
+                                                      loss: str) -> None:
+    inst = trained(net_dir, "digits-pair", seed, k=3, loss=loss, repeats=seed % 2 == 1)
+    oracle = solve(inst, "bruteforce")
+    assert oracle.certified
+    for name in HEURISTICS:
+        res = solve(inst, name, seed=seed, options={"candidates": 5}
+                    if name == "greedy_forward_selection" else None)
+        assert res.status == "feasible" and not res.certified
+        assert res.objective >= oracle.objective - oracle.tolerance
+
+
+# -- instance, JSON, export ----------------------------------------------------------------------
+def test_json_round_trip_and_mask_codec() -> None:
+    inst = synthetic_neuron_selection(6, 4, loss="linf", repeats=True, bias=True, seed=1)
+    again = instance_from_json(json.loads(json.dumps(inst.to_json())))
+    mask = inst.check_mask([2, 0, 1, 0, 1, 0])
+    assert again.evaluate(mask) == inst.evaluate(mask)
+    assert inst.mask_to_json(mask) == [2, 0, 1, 0, 1, 0]
+    assert inst.kept(mask) == 3
+    with pytest.raises(InputError, match="exactly k = 4"):
+        inst.check_mask([1, 0, 1, 0, 1, 0])
+    plain = synthetic_neuron_selection(6, 2, seed=1)
+    with pytest.raises(InputError, match="0 or 1"):
+        plain.check_mask([2, 0, 0, 0, 0, 0])
+
+
+def test_average_rule_definition() -> None:
+    inst = synthetic_neuron_selection(5, 2, m=4, outputs=3, loss="squared", bias=True, seed=2)
+    mask = inst.mask_of_units([1, 3])
+    P = (5 / 2) * (inst.hidden[:, [1, 3]] @ inst.output_weights[[1, 3]]) + inst.output_bias
+    R = P - inst.targets
+    assert inst.evaluate(mask) == pytest.approx(np.mean(R**2), rel=1e-14)
+    assert inst.evaluate(mask) - np.mean(R**2) <= inst.evaluation_tolerance()
+    for loss, want in (("l1", np.mean(np.abs(R))), ("linf", np.max(np.abs(R)))):
+        other = NeuronSelectionInstance(hidden=inst.hidden, output_weights=inst.output_weights,
+                                        targets=inst.targets, k=2, output_bias=inst.output_bias,
+                                        loss=loss)
+        assert other.evaluate(mask) == pytest.approx(want, rel=1e-14)
+
+
+def test_export_lp_and_squared_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    inst = synthetic_neuron_selection(5, 2, m=3, loss="l1", seed=0)
+    path = tmp_path / "inst.json"
+    path.write_text(json.dumps(inst.to_json()))
+    assert main(["export", str(path), "--format", "lp", "-o", str(tmp_path / "m.lp")]) == 0
+    assert "select_k" in (tmp_path / "m.lp").read_text()
+    sq = synthetic_neuron_selection(5, 2, m=3, loss="squared", seed=0)
+    path.write_text(json.dumps(sq.to_json()))
+    assert main(["export", str(path), "--format", "lp", "-o", str(tmp_path / "sq.lp")]) == 2
+    assert "not squared" in capsys.readouterr().err
+    assert not (tmp_path / "sq.lp").exists()
+
+
+# -- bad input through the CLI -----------------------------------------------------------------
+def _fails(argv: list[str], capsys: pytest.CaptureFixture[str], match: str) -> None:
+    assert main(argv) == 2, argv
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "Traceback" not in err, err
+    assert match in err, err
+
+
+def test_cli_generate_bad_inputs(net_dir: Path, tmp_path: Path,
+                                 capsys: pytest.CaptureFixture[str]) -> None:
+    net = str(_net_file(net_dir, "digits-pair", 0))  # hidden 10, 64 inputs, 2 outputs
+    base = ["generate", "neuron-selection", "--network", net, "--data", "digits-pair"]
+    out = tmp_path / "inst.json"
+    _fails([*base, "--k", "11", "-o", str(out)], capsys, "k must be in 1..N = 1..10")
+    _fails([*base, "--k", "0"], capsys, "k must be >= 1")
+    _fails([*base, "--k", "3", "--loss", "l3"], capsys, "l3")
+    _fails([*base, "--k", "3", "--rule", "median"], capsys, "median")
+    _fails([*base, "--k", "3", "--loss", "l1", "--rule", "refit"], capsys,
+           "needs loss squared")
+    _fails([*base, "--k", "3", "--samples", "100000"], capsys, "--samples must be")
+    three = tmp_path / "three.npz"
+    rng = np.random.default_rng(0)
+    save_mlp(MLP((rng.standard_normal((5, 64)), rng.standard_normal((4, 5)),
+                  rng.standard_normal((2, 4)))), three)
+    _fails(["generate", "neuron-selection", "--network", str(three), "--data", "digits-pair",
+            "--k", "2"], capsys, "has 3 layers")
+    _fails(["generate", "neuron-selection", "--network", net, "--data", "teacher", "--k", "2"],
+           capsys, "takes 64 inputs but teacher has 10")
+    assert not out.exists()
+    assert main([*base, "--k", "3", "--loss", "linf", "--samples", "30", "-o", str(out)]) == 0
+    assert json.loads(out.read_text())["kind"] == "neuron_selection"
+
+
+def test_cli_solve_bad_instances(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    good = synthetic_neuron_selection(5, 2, m=3, loss="l1", seed=0).to_json()
+    path = tmp_path / "inst.json"
+
+    def write(**changes) -> str:
+        path.write_text(json.dumps({**good, **changes}))
+        return str(path)
+
+    _fails(["solve", write(k=6), "--solver", "bruteforce"], capsys, "k must be in 1..N")
+    _fails(["solve", write(k=0), "--solver", "bruteforce"], capsys, "k must be in 1..N")
+    _fails(["solve", write(loss="l3"), "--solver", "bruteforce"], capsys, "unknown loss")
+    _fails(["solve", write(rule="median"), "--solver", "bruteforce"], capsys, "unknown rule")
+    _fails(["solve", write(targets=[[0.0, 1.0]] * 2), "--solver", "bruteforce"], capsys,
+           "targets must have shape")
+    _fails(["solve", write(output_weights=good["output_weights"][:4]), "--solver", "bruteforce"],
+           capsys, "output_weights must have shape")
+    path.write_text(json.dumps(good).replace(str(good["hidden"][0][0]), "NaN", 1))
+    _fails(["solve", str(path), "--solver", "bruteforce"], capsys, "NaN")
+    _fails(["solve", write(loss="squared"), "--solver", "highs"], capsys, "not squared")
+    _fails(["solve", write(repeats=True, loss="squared"), "--solver", "bnb"], capsys,
+           "does not handle repeats")
+    assert main(["solve", write(), "--solver", "bruteforce", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["status"] == "optimal"
+
+
+def test_cli_train_generate_solve_end_to_end(tmp_path: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    net, inst = tmp_path / "net.npz", tmp_path / "inst.json"
+    assert main(["train", "--data", "teacher", "--hidden", "10", "--iters", "50", "--samples",
+                 "80", "-o", str(net)]) == 0
+    assert main(["generate", "neuron-selection", "--network", str(net), "--data", "teacher",
+                 "--k", "3", "--loss", "l1", "--samples", "40", "-o", str(inst)]) == 0
+    capsys.readouterr()
+    objectives = {}
+    for name in ("bruteforce", "scip", "greedy_forward_selection", "auto"):
+        if name == "scip" and "scip" not in MILP_SOLVERS:
+            continue
+        assert main(["solve", str(inst), "--solver", name, "--json"]) == 0
+        data = json.loads(capsys.readouterr().out)
+        objectives[name] = data["objective"]
+        assert len(data["mask"]) == 10 and sum(data["mask"]) == 3
+    assert objectives["greedy_forward_selection"] >= objectives["bruteforce"] - 1e-12
+    if "scip" in objectives:
+        assert objectives["scip"] == pytest.approx(objectives["bruteforce"], rel=1e-5)
+
+
+def test_time_limit_is_honest() -> None:
+    """A hard instance stopped by the time limit: not certified, the bound below the mask's."""
+    inst = synthetic_neuron_selection(40, 20, m=50, outputs=3, loss="squared", seed=1)
+    res = solve(inst, "bnb", time_limit=0.3)
+    assert res.status == "time_limit" and not res.certified and res.limit == "time"
+    assert res.bound is not None and res.bound <= res.objective
+    assert res.objective <= solve(inst, "greedy_forward_selection").objective
+
+
+def test_auto_choice() -> None:
+    small = synthetic_neuron_selection(8, 3, loss="squared", seed=0)
+    assert solve(small, "auto").solver == "bruteforce"
+    big = synthetic_neuron_selection(30, 10, m=6, loss="squared", seed=0)
+    assert solve(big, "auto", time_limit=0.5).solver == "bnb"
+    big_l1 = synthetic_neuron_selection(30, 10, m=6, loss="l1", seed=0)
+    assert solve(big_l1, "auto", time_limit=5).solver in ("scip", "highs")
+
+
+def test_cli_warm_start_with_counts(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    inst = synthetic_neuron_selection(6, 3, m=5, loss="linf", repeats=True, seed=4)
+    path, res_path = tmp_path / "inst.json", tmp_path / "res.json"
+    path.write_text(json.dumps(inst.to_json()))
+    assert main(["solve", str(path), "--solver", "random", "-o", str(res_path)]) == 0
+    start = json.loads(res_path.read_text())["mask"]
+    assert sum(start) == 3
+    capsys.readouterr()
+    for name in MILP_SOLVERS[:2]:
+        assert main(["solve", str(path), "--solver", name, "--warm-start", str(res_path),
+                     "--json"]) == 0
+        data = json.loads(capsys.readouterr().out)
+        assert data["certified"] and data["objective"] <= inst.evaluate(np.array(start))
+    assert main(["certify", str(path), str(res_path), "--json"]) == 0
+    cert = json.loads(capsys.readouterr().out)
+    assert cert["objective_matches"] and sum(cert["selection"]["counts"]) == 3
