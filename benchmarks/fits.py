@@ -363,7 +363,10 @@ def compare_models(n: Any, eps: Any, *, resamples: int = DEFAULT_RESAMPLES,
     share: dict[str, float] = {}
     if power.ok and expo.ok and m >= 4:
         share = _preference_share(xs, ys, resamples, seed)
-    if all(math.isfinite(v) for v in loo.values()):
+    if len(np.unique(xs)) < 3:
+        notes.append(f"{len(np.unique(xs))} distinct n: two lines fit equally, no preference")
+        share = {}
+    elif all(math.isfinite(v) for v in loo.values()):
         lo, hi = sorted(loo.values())
         preferred = min(loo, key=lambda k: loo[k])
         ratio = hi / lo if lo > 0 else (1.0 if hi == 0 else math.inf)

@@ -25,6 +25,7 @@ CONFIGS: list[tuple[str, str, dict[str, Any]]] = [
     ("scip", "selection", {}),
     ("scip", "antipodal", {"formulation": "antipodal"}),
     ("cpsat", "selection", {}),
+    ("gurobi", "selection", {}),  # only when gurobipy is installed
 ]
 
 
@@ -52,17 +53,24 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seeds", type=int, default=5)
     p.add_argument("--activation", default="identity", choices=["identity", "relu"])
     p.add_argument("--time-limit", type=float, default=60.0)
+    p.add_argument("--engines", default="highs,scip,cpsat,gurobi",
+                   help="comma list of engines to compare")
     args = p.parse_args(argv)
+    from exactprune.solvers.milp_engines import ENGINES
+
+    engines = [e for e in args.engines.split(",")
+               if e == "cpsat" or (e in ENGINES and ENGINES[e].available())]
     jobs = [{"engine": e, "formulation": f, "options": o, "seed": s, "n": args.n,
              "points": args.points, "activation": args.activation,
              "time_limit": args.time_limit}
             for s in range(args.seeds) for e, f, o in CONFIGS
-            if not (f == "antipodal" and args.activation != "identity")]
+            if e in engines and not (f == "antipodal" and args.activation != "identity")]
     with ProcessPoolExecutor(2) as pool:
         rows = list(pool.map(run_one, jobs))
     lines = ["# Levers for certified exact pruning", "",
              "Command: `python -m exactprune.benchmarks.pruning.levers --n "
-             f"{args.n} --points {args.points} --activation {args.activation}`", "",
+             f"{args.n} --points {args.points} --activation {args.activation} --engines "
+             f"{','.join(engines)}`", "",
              f"Neuron pruning, d = 2, width {args.n}, K = {args.points} circle points, "
              f"{args.activation} output, seeds 0..{args.seeds - 1}; one thread per solve, two "
              f"solves at a time on 2 cores, time limit {args.time_limit:g} s.", "",

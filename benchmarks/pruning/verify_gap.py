@@ -253,6 +253,17 @@ def fit_all(table: dict[str, list[dict]], bounds: dict[int, dict[int, dict]],
         comparisons[kind] = cmp
         fits[f"{kind}_power_exponent"] = cmp.power_law
         fits[f"{kind}_exp_rate"] = cmp.exponential
+        # the same on the widths where every trial is certified: bounds there measure the
+        # problem, not how far a time-limited search got
+        full = [r["n"] for r in table[kind] if r["n"] in used and r["certified"] == r["trials"]]
+        ranges[kind]["certified_widths"] = full
+        cc = compare_models([w for w in full for _ in bounds[w]],
+                            [b.get(kind) for w in full for b in bounds[w].values()])
+        ranges[kind]["certified_fit"] = {
+            "power_exponent": {"estimate": cc.power_law.estimate, "ci": list(cc.power_law.ci)},
+            "exp_rate": {"estimate": cc.exponential.estimate, "ci": list(cc.exponential.ci)},
+            "preferred": cc.preferred, "loo_ratio": cc.loo_ratio,
+            "bootstrap_share": cc.bootstrap_share}
     return fits, comparisons, ranges
 
 
@@ -331,6 +342,15 @@ def report_section(args: argparse.Namespace, a: GapAnalysis) -> list[str]:
                      f"{_g(cmp.loo_ratio)}; preferred in {_g(100 * share)} % of bootstrap "
                      "resamples)." + (f" Not fitted: {rng['excluded']}." if rng["excluded"]
                                       else ""))
+        cf = rng.get("certified_fit")
+        if cf and rng["certified_widths"] != rng["widths"]:
+            pe, er = cf["power_exponent"], cf["exp_rate"]
+            share = cf["bootstrap_share"].get(cf["preferred"] or "", math.nan)
+            lines.append(f"  - certified widths only {rng['certified_widths']}: power exponent "
+                         f"{_g(pe['estimate'])} [{_g(pe['ci'][0])}, {_g(pe['ci'][1])}], exp. "
+                         f"rate {_g(er['estimate'])} [{_g(er['ci'][0])}, {_g(er['ci'][1])}]; "
+                         f"{cf['preferred'] or 'undecided'} preferred (LOO ratio "
+                         f"{_g(cf['loo_ratio'])}, {_g(100 * share)} % of resamples).")
     return lines + [""]
 
 
