@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from exactprune.instances.errors import InputError
-from exactprune.instances.header import FORMAT, VERSION
+from exactprune.instances.header import check_header
 
 
 def _reject_constant(name: str) -> float:
@@ -90,13 +90,7 @@ def read_json(path: str | os.PathLike[str]) -> Any:
 
 def instance_from_json(data: Any) -> Any:
     """Build the instance object of the right kind from a parsed JSON document."""
-    if not isinstance(data, dict):
-        raise InputError("an instance file must hold a JSON object")
-    if data.get("format", FORMAT) != FORMAT:
-        raise InputError(f"not an exactprune instance (format {data.get('format')!r})")
-    version = data.get("version", VERSION)
-    if version != VERSION:
-        raise InputError(f"unsupported instance version {version!r} (this version reads 1)")
+    check_header(data)
     from exactprune.instances.catalog import KINDS
 
     kind = data.get("kind")

@@ -886,6 +886,23 @@ ENGINES: dict[str, Engine] = {
 }
 
 
+def proven_lower_bound(res: EngineResult, model: MilpModel, slack: float,
+                       cap: float) -> float | None:
+    """A rigorous lower bound on a minimisation model's optimum from an engine's answer, given
+    the tolerance slack of the certificate, or None: the dual bound minus the slack; for an
+    "optimal" answer without a bound, its objective minus the slack (zero gaps; CBC's log does
+    not always print the bound; the cutoff increment and gaps are inside the slack); for
+    "infeasible" under an objective cap, the cap minus the slack (nothing below it exists)."""
+    lower = None
+    if res.bound is not None and math.isfinite(res.bound):
+        lower = res.bound - slack
+    elif res.status == "optimal" and res.values is not None:
+        lower = model.objective_value(res.values) - slack
+    if res.status == "infeasible":
+        lower = cap - slack
+    return lower
+
+
 def solve_model(engine: str, model: MilpModel, opts: SolveOptions,
                 time_limit: float | None = None, start: np.ndarray | None = None
                 ) -> EngineResult:

@@ -30,7 +30,7 @@ import numpy as np
 from exactprune.formulations.base import BuiltModel
 from exactprune.formulations.linear import INF
 from exactprune.formulations.pruning.error_rows import ModelBuilder, error_cap, point_subset
-from exactprune.formulations.pruning.selection import Selection
+from exactprune.formulations.pruning.selection import Selection, add_group_rows
 from exactprune.instances.errors import InputError
 
 U_ROUND = 2.0**-53
@@ -130,12 +130,7 @@ def antipodal_model(sel: Selection, instance: Any, points: Any = None,
         nz = np.flatnonzero(row)
         b.row([*nz.tolist(), t], [*row[nz].tolist(), -1.0], -INF, float(f[k]), f"up_{k}")
         b.row([*nz.tolist(), t], [*row[nz].tolist(), 1.0], float(f[k]), INF, f"down_{k}")
-    order = np.argsort(sel.group, kind="stable")
-    g_sorted = sel.group[order]
-    for g in np.unique(g_sorted):
-        members = order[g_sorted == g]
-        if len(members) > 1:
-            b.row(members.tolist(), [1.0] * len(members), -INF, 1.0, f"unit_{g}")
+    add_group_rows(b, sel.group)
     model = b.model(list(range(N)), f"{sel.kind}_antipodal")
 
     def start(mask: Any) -> np.ndarray:

@@ -185,6 +185,16 @@ def build_selection(instance: Any, formulation: str = "dictionary") -> Selection
                      instance.norm, instance.kind, n, d, subset_column)
 
 
+def add_group_rows(b: ModelBuilder, group: np.ndarray) -> None:
+    """Σ_{c∈G} y_c <= 1 for every group G of more than one column (columns are y_0..)."""
+    order = np.argsort(group, kind="stable")
+    g_sorted = group[order]
+    for g in np.unique(g_sorted):
+        members = order[g_sorted == g]
+        if len(members) > 1:
+            b.row(members.tolist(), [1.0] * len(members), -INF, 1.0, f"unit_{g}")
+
+
 def selection_model(sel: Selection, points: Any = None,
                     t_max: float | None = None) -> BuiltModel:
     """The MILP of `sel` restricted to the point indices `points` (default: all), with its maps.
@@ -207,12 +217,7 @@ def selection_model(sel: Selection, points: Any = None,
         h_rows.append((nz.tolist(), C[a, nz].tolist()))
     part = add_error_rows(b, P, h_rows, sel.target[P], hmin[P], hmax[P], sel.output_activation,
                           sel.norm, t_max)
-    order = np.argsort(sel.group, kind="stable")
-    g_sorted = sel.group[order]
-    for g in np.unique(g_sorted):
-        members = order[g_sorted == g]
-        if len(members) > 1:
-            b.row(members.tolist(), [1.0] * len(members), -INF, 1.0, f"unit_{g}")
+    add_group_rows(b, sel.group)
     model = b.model(list(range(N)), f"{sel.kind}_selection")
 
     def start(mask: Any) -> np.ndarray:

@@ -31,7 +31,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from exactprune.instances.errors import InputError
-from exactprune.instances.header import FORMAT, VERSION
+from exactprune.instances.header import FORMAT, VERSION, check_header
 from exactprune.instances.limits import check_entries
 from exactprune.instances.network import UNIT_ROUNDOFF, float_array, gamma
 
@@ -316,15 +316,7 @@ class NeuronSelectionInstance:
     def from_json(cls, data: Any) -> NeuronSelectionInstance:
         """Build from the JSON dict; required: hidden, output_weights, targets, k, loss;
         optional: output_bias (null), rule ("average"), repeats (false), generator."""
-        if not isinstance(data, dict):
-            raise InputError("a neuron_selection instance must be a JSON object")
-        if data.get("format", FORMAT) != FORMAT:
-            raise InputError(f"not an exactprune instance (format {data.get('format')!r})")
-        if data.get("version", VERSION) != VERSION:
-            raise InputError(f"unsupported instance version {data.get('version')!r} "
-                             "(this version reads 1)")
-        if data.get("kind", cls.kind) != cls.kind:
-            raise InputError(f"expected kind {cls.kind!r}, got {data.get('kind')!r}")
+        check_header(data, cls.kind)
         for key in ("hidden", "output_weights", "targets", "k", "loss"):
             if key not in data:
                 raise InputError(f"neuron_selection instance is missing the field {key!r}")

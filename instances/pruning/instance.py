@@ -37,7 +37,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from exactprune.instances.errors import InputError
-from exactprune.instances.header import FORMAT, VERSION
+from exactprune.instances.header import FORMAT, VERSION, check_header
 from exactprune.instances.limits import check_entries
 from exactprune.instances.network import UNIT_ROUNDOFF, TwoLayerNet, float_array
 from exactprune.instances.pruning.evaluate import batch_outputs, exact_norm, reduce_errors
@@ -274,15 +274,7 @@ class _PruningInstance:
         Required: network, target, points, norm. Optional: domain, generator. If "kind",
         "format" or "version" are present they must match this class.
         """
-        if not isinstance(data, dict):
-            raise InputError(f"a {cls.kind} instance must be a JSON object")
-        if data.get("format", FORMAT) != FORMAT:
-            raise InputError(f"not an exactprune instance (format {data.get('format')!r})")
-        if data.get("version", VERSION) != VERSION:
-            raise InputError(f"unsupported instance version {data.get('version')!r} "
-                             "(this version reads 1)")
-        if data.get("kind", cls.kind) != cls.kind:
-            raise InputError(f"expected kind {cls.kind!r}, got {data.get('kind')!r}")
+        check_header(data, cls.kind)
         for key in ("network", "target", "points", "norm"):
             if key not in data:
                 raise InputError(f"{cls.kind} instance is missing the field {key!r}")

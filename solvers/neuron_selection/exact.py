@@ -115,7 +115,7 @@ def _certificate(instance: Any, mask: np.ndarray, lower: float | None, finished:
 
 def run_milp(engine: str, instance: Any, goal: Goal, opts: SolveOptions) -> RawSolution:
     """Certified optimum with the MILP engine `engine` (see the module docstring)."""
-    from exactprune.solvers.milp_engines import ENGINES, solve_model
+    from exactprune.solvers.milp_engines import ENGINES, proven_lower_bound, solve_model
 
     why = refuse(instance, goal)
     if why:
@@ -147,13 +147,7 @@ def run_milp(engine: str, instance: Any, goal: Goal, opts: SolveOptions) -> RawS
                 mask = cand
         except InputError:
             pass
-    lower = None
-    if res.bound is not None and math.isfinite(res.bound):
-        lower = res.bound - slack
-    elif res.status == "optimal" and res.values is not None:
-        lower = model.objective_value(res.values) - slack
-    if res.status == "infeasible":
-        lower = cap - slack
+    lower = proven_lower_bound(res, model, slack, cap)
     finished = res.status in ("optimal", "infeasible")
     notes = [f"incumbent from {source}: {instance.evaluate(inc):.6g}",
              f"{engine}: {model.n_vars} variables, {model.n_rows} rows; slack {slack:.3g}",

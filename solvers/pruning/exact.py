@@ -119,7 +119,7 @@ class MilpPointSetSolver:
 
     def solve(self, points: list[int], cap: float, start_y: np.ndarray,
               time_limit: float | None) -> PointSetOutcome:
-        from exactprune.solvers.milp_engines import solve_model
+        from exactprune.solvers.milp_engines import proven_lower_bound, solve_model
 
         rounding = 0.0
         if self.formulation == "bigm":
@@ -137,15 +137,7 @@ class MilpPointSetSolver:
         y = None
         if res.values is not None:
             y = self.sel.choice_from_mask(built.mask(res.values))
-        lower = None
-        if res.bound is not None and math.isfinite(res.bound):
-            lower = res.bound - slack
-        elif res.status == "optimal" and res.values is not None:
-            # optimal with zero gaps: the engine's bound is its objective (CBC's log does
-            # not always print it); the cutoff increment and gaps are inside the slack
-            lower = model.objective_value(res.values) - slack
-        if res.status == "infeasible":
-            lower = cap - slack  # nothing below the cap exists
+        lower = proven_lower_bound(res, model, slack, cap)
         status = res.status if res.status in ("optimal", "infeasible") else (
             "time_limit" if res.status in ("time_limit", "stopped") else "error")
         return PointSetOutcome(status, y, lower, slack, list(res.notes), res.start,
