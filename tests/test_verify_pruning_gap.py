@@ -188,7 +188,10 @@ def test_json_separation_and_growth_with_d(tmp_path: Path,
     data = json.loads(capsys.readouterr().out)
     assert set(data["by_d"]) == {"2", "3"}
     for kind in ("neuron", "weight"):
-        assert len(data["growth_with_d"][kind]["4"]["median"]) == 2
+        g = data["growth_with_d"][kind]["4"]
+        assert len(g["median"]) == len(g["quartiles"]) == 2
+        assert all(lo <= m <= hi for (lo, hi), m in zip(g["quartiles"], g["median"],
+                                                          strict=True))
 
 
 def test_a_time_limited_trial_reports_its_proven_bound_never_an_uncertified_optimum() -> None:

@@ -328,6 +328,8 @@ def report_section(args: argparse.Namespace, a: GapAnalysis) -> list[str]:
         lines.append(f"| {n} | {_g(row['median'])} | [{_g(row['ci'][0])}, {_g(row['ci'][1])}]"
                      f" | {_g(row['ci_level'])} | {row['trials']} | {row['above_1']} | "
                      f"{row['above_10']} | {row['above_100']} |")
+    if len(a.separation) < 3:  # one or two widths: no curve to fit (see growth with d)
+        return lines + [""]
     lines += ["", "| fit (every trial's theory bound) | estimate | 95% CI | r² | points |",
               "|---|---|---|---|---|"]
     for name, fit in a.fits.items():
@@ -409,9 +411,12 @@ def growth_with_d(args: argparse.Namespace, analyses: list[GapAnalysis]) -> dict
                 meds.append(statistics.median(vals) if vals else math.nan)
                 xs += [a.d] * len(vals)
                 ys += vals
+            q = [np.percentile([y for x, y in zip(xs, ys, strict=True) if x == a.d], (25, 75))
+                 if any(x == a.d for x in xs) else (math.nan, math.nan) for a in analyses]
             fit = power_law_fit(xs, ys)
             # power_law_fit reports a for eps ~ n^-a: growth with d is its negative
-            out[kind][str(n)] = {"median": meds, "exponent": -fit.estimate,
+            out[kind][str(n)] = {"median": meds, "quartiles": [list(map(float, v)) for v in q],
+                                 "exponent": -fit.estimate,
                                  "ci": [-fit.ci[1], -fit.ci[0]], "fit": fit.to_json()}
     return out
 
@@ -450,6 +455,22 @@ def _plots(args: argparse.Namespace, a: GapAnalysis, out: Any) -> list[Any]:
     return paths
 
 
+def _growth_plot(args: argparse.Namespace, growth: dict[str, Any], out: Any) -> list[Any]:
+    """Median theory bound against d per kind and width, bars from quartile to quartile."""
+    from exactprune.benchmarks.plots import bracket_plot
+
+    dims = np.array(args.dims, dtype=float)
+    series = {}
+    for kind, per_n in growth.items():
+        label = "neuron lower bound" if kind == "neuron" else "weight upper bound"
+        for n, g in per_n.items():
+            series[f"{label}, n = {n}"] = (dims, [v[0] for v in g["quartiles"]],
+                                           [v[1] for v in g["quartiles"]], g["median"])
+    return bracket_plot(series, out / "growth_with_d", f"error against d, "
+                        f"{args.output_activation} output (median, quartiles)", logx=True,
+                        logy=True, xlabel="d", ylabel="sup error bound")
+
+
 def _cmd_verify_pruning_gap(args: argparse.Namespace) -> int:
     from exactprune.benchmarks.store import ResultStore
     from exactprune.benchmarks.sweep import Task, run_sweep
@@ -485,6 +506,8 @@ def _cmd_verify_pruning_gap(args: argparse.Namespace) -> int:
     with instance_io.output_dir(out):
         instance_io.write_text_atomic(out / "report.md", text)
         paths = [p for a in analyses for p in _plots(args, a, out)]
+        if growth:
+            paths += _growth_plot(args, growth, out)
     if args.json:
         body: dict[str, Any] = {"experiment": EXPERIMENT,
                                 "output_activation": args.output_activation,
