@@ -118,6 +118,21 @@ def make_pulp_backend(pulp_name: str, kind: str) -> Backend:
         capabilities=capabilities(threads=True), available=available, version=version)
 
 
+def _named_arguments(pulp_name: str, kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The arguments the PuLP solver class names explicitly. Others would reach the engine's
+    **solverParams as parameters it may not know (PuLP's GUROBI passes `gapAbs` on, and
+    Gurobi refuses it), so they are dropped; msg and timeLimit are always named."""
+    import inspect
+
+    import pulp
+
+    cls = getattr(pulp, pulp_name, None)
+    if cls is None:
+        return kwargs
+    named = set(inspect.signature(cls.__init__).parameters)
+    return {k: v for k, v in kwargs.items() if k in named}
+
+
 def _run_pulp(pulp_name: str, instance: Any, goal: Any, opts: Any) -> RawSolution:
     import pulp
 
@@ -135,11 +150,7 @@ def _run_pulp(pulp_name: str, instance: Any, goal: Any, opts: Any) -> RawSolutio
     notes = [f"{pulp_name} through PuLP: never certified (its tolerances are not part of "
              "exactprune's certificate)"]
     with quiet():
-        try:
-            solver = pulp.getSolver(pulp_name, **kwargs)
-        except TypeError:  # a solver class without gap / threads arguments
-            solver = pulp.getSolver(pulp_name, **{k: v for k, v in kwargs.items()
-                                                  if k in ("msg", "timeLimit")})
+        solver = pulp.getSolver(pulp_name, **_named_arguments(pulp_name, kwargs))
         returned = prob.solve(solver)
     view, has_solution = pulp_outcome(prob, returned)
     notes.append(f"{pulp_name} status: {pulp.LpStatus.get(prob.status, prob.status)}"

@@ -44,3 +44,12 @@ def test_gurobi_over_its_licence_size_is_an_honest_error() -> None:
 def test_without_gurobipy_the_engine_is_refused() -> None:
     with pytest.raises(InputError, match="not available|not installed"):
         solve(generate_subset_sum(8, seed=0), "gurobi")
+
+
+@pytest.mark.skipif(not AVAILABLE, reason="gurobipy not installed")
+def test_pulp_gurobi_runs_without_unknown_parameters() -> None:
+    # PuLP's GUROBI forwards unnamed arguments to Gurobi as parameters: gapAbs was refused
+    inst = generate_subset_sum(10, seed=0)
+    res = solve(inst, "pulp_gurobi", time_limit=10)
+    assert res.status == "feasible" and not res.certified
+    assert res.objective == solve(inst, "mitm").objective
