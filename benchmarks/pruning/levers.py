@@ -30,11 +30,12 @@ CONFIGS: list[tuple[str, str, dict[str, Any]]] = [
 
 
 def run_one(job: dict[str, Any]) -> dict[str, Any]:
-    from exactprune.instances import generate_neuron_pruning
+    from exactprune.instances import generate_neuron_pruning, generate_weight_pruning
     from exactprune.solvers import solve
 
-    inst = generate_neuron_pruning(d=2, width=job["n"], points=job["points"], seed=job["seed"],
-                                   output_activation=job["activation"])
+    gen = generate_neuron_pruning if job["kind"] == "neuron" else generate_weight_pruning
+    inst = gen(d=2, width=job["n"], points=job["points"], seed=job["seed"],
+               output_activation=job["activation"])
     t0 = time.perf_counter()
     res = solve(inst, job["engine"], time_limit=job["time_limit"], threads=1, **job["options"])
     wall = time.perf_counter() - t0
@@ -48,6 +49,7 @@ def run_one(job: dict[str, Any]) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--out", type=Path, default=Path("docs/benchmarks"))
+    p.add_argument("--kind", choices=["neuron", "weight"], default="neuron")
     p.add_argument("--n", type=int, default=64)
     p.add_argument("--points", type=int, default=256)
     p.add_argument("--seeds", type=int, default=5)
@@ -61,6 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     engines = [e for e in args.engines.split(",")
                if e == "cpsat" or (e in ENGINES and ENGINES[e].available())]
     jobs = [{"engine": e, "formulation": f, "options": o, "seed": s, "n": args.n,
+             "kind": args.kind,
              "points": args.points, "activation": args.activation,
              "time_limit": args.time_limit}
             for s in range(args.seeds) for e, f, o in CONFIGS
@@ -68,10 +71,12 @@ def main(argv: list[str] | None = None) -> int:
     with ProcessPoolExecutor(2) as pool:
         rows = list(pool.map(run_one, jobs))
     lines = ["# Levers for certified exact pruning", "",
-             "Command: `python -m exactprune.benchmarks.pruning.levers --n "
+             "Command: `python -m exactprune.benchmarks.pruning.levers --kind "
+             f"{args.kind} --time-limit {args.time_limit:g} --n "
              f"{args.n} --points {args.points} --activation {args.activation} --engines "
              f"{','.join(engines)}`", "",
-             f"Neuron pruning, d = 2, width {args.n}, K = {args.points} circle points, "
+             f"{args.kind.capitalize()} pruning, d = 2, width {args.n}, K = {args.points} "
+             "circle points, "
              f"{args.activation} output, seeds 0..{args.seeds - 1}; one thread per solve, two "
              f"solves at a time on 2 cores, time limit {args.time_limit:g} s.", "",
              "| engine | formulation | median time (s) | certified | median gap where not | "
@@ -89,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
         lines[-1] += ", ".join(f"{r['wall_time_s']:.1f}" for r in mine) + " |"
     text = "\n".join(lines) + "\n"
     args.out.mkdir(parents=True, exist_ok=True)
-    stem = f"pruning-levers-n{args.n}-{args.activation}"
+    stem = f"pruning-levers-{args.kind}-n{args.n}-{args.activation}"
     (args.out / f"{stem}.md").write_text(text)
     (args.out / f"{stem}.json").write_text(json.dumps(rows, indent=1))
     print(text)
