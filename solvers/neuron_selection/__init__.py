@@ -14,7 +14,15 @@ from typing import Any
 from exactprune.instances.params import Param
 from exactprune.solvers.cpsat_engine import cpsat_available, cpsat_version
 from exactprune.solvers.milp_engines import ENGINES
-from exactprune.solvers.neuron_selection import bnb, bruteforce, exact, heuristics
+from exactprune.solvers.neuron_selection import (
+    bnb,
+    bruteforce,
+    edge_popup,
+    exact,
+    heuristics,
+    imp,
+    local_search,
+)
 from exactprune.solvers.registry import Backend, capabilities, get_backend, numpy_version
 from exactprune.solvers.result import Goal
 
@@ -63,6 +71,37 @@ BACKENDS: tuple[Backend, ...] = (
     Backend("random", KIND, "heuristic: best of seeded random subsets", exact=False,
             run=heuristics.run_random, capabilities=_HEURISTIC_CAPS, version=numpy_version,
             options=(Param("samples", "int", 1000, "random subsets drawn", minimum=1),)),
+    Backend("local_search", KIND, "heuristic: best-improvement swaps from greedy forward "
+                                  "selection (or the warm start), seeded kicks and restarts",
+            exact=False, run=local_search.run_local_search,
+            capabilities=capabilities(warm_start=True), version=numpy_version,
+            options=(Param("restarts", "int", local_search.RESTARTS,
+                           "rounds from a seeded random mask after the first", minimum=0),
+                     Param("kicks", "int", local_search.KICKS,
+                           "kicked descents per round", minimum=0),
+                     Param("kick_size", "int", local_search.KICK_SIZE,
+                           "random swaps per kick", minimum=1))),
+    Backend("imp", KIND, "heuristic: iterative magnitude pruning with rewinding (Frankle & "
+                         "Carbin) on the output layer over the fixed hidden features",
+            exact=False, run=imp.run_imp, capabilities=_HEURISTIC_CAPS, version=numpy_version,
+            options=(Param("prune_fraction", "float", imp.PRUNE_FRACTION,
+                           "fraction of surviving units pruned per round", minimum=0.0,
+                           above=True, maximum=1.0),
+                     Param("iters", "int", imp.ITERS, "full-batch GD steps per round",
+                           minimum=0),
+                     Param("lr", "float", imp.LR, "GD step in units of 1/L (L: Lipschitz "
+                           "constant of the gradient)", minimum=0.0, above=True, maximum=2.0))),
+    Backend("edge_popup", KIND, "heuristic: edge-popup (Ramanujan et al.) unit scores, top-k "
+                                "forward pass, straight-through gradient",
+            exact=False, run=edge_popup.run_edge_popup, capabilities=_HEURISTIC_CAPS,
+            version=numpy_version,
+            options=(Param("iters", "int", edge_popup.ITERS, "score updates", minimum=0),
+                     Param("lr", "float", edge_popup.LR, "score step (gradient normalised "
+                           "to max-norm 1)", minimum=0.0, above=True),
+                     Param("init", "str", "magnitude", "initial scores",
+                           choices=edge_popup.INITS),
+                     Param("surrogate", "str", "squared", "loss the gradient is taken of",
+                           choices=edge_popup.SURROGATES))),
 )
 
 

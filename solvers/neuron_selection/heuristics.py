@@ -24,8 +24,9 @@ from exactprune.solvers.result import Goal, Limit, RawSolution, SolveOptions, St
 
 
 def greedy_forward(instance: Any, repeats: bool | None = None, candidates: int | None = None,
-                   seed: int = 0) -> np.ndarray:
-    """The mask greedy forward selection ends with (see the module docstring)."""
+                   seed: int = 0, deadline: float | None = None) -> np.ndarray:
+    """The mask greedy forward selection ends with (see the module docstring). TimeoutError
+    when `deadline` (a time.perf_counter() value) passes before step k."""
     if repeats is None:
         repeats = instance.repeats
     if repeats and not instance.repeats:
@@ -38,6 +39,8 @@ def greedy_forward(instance: Any, repeats: bool | None = None, candidates: int |
     counts = np.zeros(n, dtype=np.int64)
     total = np.zeros(G.shape[0])
     for s in range(1, k + 1):
+        if deadline is not None and time.perf_counter() > deadline:
+            raise TimeoutError("greedy forward selection reached the deadline")
         pool = np.arange(n) if repeats else np.flatnonzero(counts == 0)
         if candidates is not None and candidates < len(pool):
             pool = np.sort(rng.choice(pool, size=candidates, replace=False))

@@ -1,0 +1,126 @@
+"""edge-popup (Ramanujan et al. 2020, "What's hidden in a randomly weighted neural network?") at
+the unit level (heuristic, never certified).
+
+Each unit has a real score s_i; the forward pass keeps the k units of largest score (ties to
+the lower index), c the 0/1 mask, and predicts by the average rule, residual R = A c − f
+(A = `instance.columns()` (m·C, N), f = `instance.offset()`). The straight-through estimator
+passes the gradient of the surrogate loss with respect to each mask entry, g = Aᵀ ∂L/∂R (N,),
+to the scores of *every* unit (kept or not): s ← s − lr · g / max|g|. Normalising by max|g|
+makes lr scale-free (the largest score moves by lr per step; scores start in [0, 1]).
+
+Surrogate (`surrogate`): "squared" (default) mean R², gradient 2R/(m·C); "instance" the
+instance's loss: squared as above, l1 its subgradient sign(R)/(m·C), linf sign(R_p) at one
+entry p of largest |R_p| (the first).
+
+Initial scores (`init`): "magnitude" (default) ||V_i||·||H[:, i]|| divided by its maximum,
+plus a seeded jitter in [0, 0.01) that breaks ties; "uniform" seeded U[0, 1).
+
+Every distinct top-k mask met in `iters` steps (and the initial one) is scored by
+`instance.evaluate` under the instance's own loss and rule (so refit is handled: the gradient
+is the average rule's, the score is refit's); the best is returned. edge-popup never takes a
+unit twice (a valid mask with repeats too). The time limit is checked every step.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+
+from exactprune.solvers.neuron_selection.heuristics import magnitude_scores
+from exactprune.solvers.result import Goal, Limit, RawSolution, SolveOptions, Status
+
+ITERS = 300
+LR = 0.05
+JITTER = 0.01
+SURROGATES: tuple[str, ...] = ("squared", "instance")
+INITS: tuple[str, ...] = ("magnitude", "uniform")
+
+
+def initial_scores(instance: Any, init: str, rng: np.random.Generator) -> np.ndarray:
+    """Scores (N,) before the first step (see the module docstring)."""
+    if init == "uniform":
+        return rng.random(instance.n)
+    mag = magnitude_scores(instance)
+    top = float(mag.max())
+    base = mag / top if top > 0 else np.zeros(instance.n)
+    return base + JITTER * rng.random(instance.n)
+
+
+def top_k(scores: np.ndarray, k: int) -> np.ndarray:
+    """The bool mask (N,) of the k largest scores, ties to the lower index."""
+    mask = np.zeros(scores.shape[0], dtype=bool)
+    mask[np.argsort(-scores, kind="stable")[:k]] = True
+    return mask
+
+
+def residual_gradient(R: np.ndarray, loss: str) -> np.ndarray:
+    """∂L/∂R (m·C,) of the surrogate `loss` (squared, l1, linf) at the residual R (m·C,)."""
+    size = R.shape[0]
+    if loss == "squared":
+        return (2.0 / size) * R
+    if loss == "l1":
+        return np.sign(R) / size
+    g = np.zeros(size)
+    p = int(np.argmax(np.abs(R)))
+    g[p] = np.sign(R[p])
+    return g
+
+
+class _Seen:
+    """Distinct masks scored by `instance.evaluate`, and the best of them."""
+
+    def __init__(self, instance: Any) -> None:
+        self.inst = instance
+        self.keys: set[bytes] = set()
+        self.mask: np.ndarray | None = None
+        self.value = np.inf
+
+    def offer(self, mask: np.ndarray) -> None:
+        key = mask.tobytes()
+        if key in self.keys:
+            return
+        self.keys.add(key)
+        value = self.inst.evaluate(self.inst.check_mask(mask.astype(np.int64)))
+        if value < self.value:
+            self.mask, self.value = mask.copy(), value
+
+
+def run_edge_popup(instance: Any, goal: Goal, opts: SolveOptions) -> RawSolution:
+    """Top-k unit scores trained by the straight-through estimator (options iters, lr, init,
+    surrogate)."""
+    deadline = None if opts.time_limit is None else time.perf_counter() + opts.time_limit
+    iters = int(opts.extra.get("iters", ITERS))
+    lr = float(opts.extra.get("lr", LR))
+    init = str(opts.extra.get("init", "magnitude"))
+    surrogate = str(opts.extra.get("surrogate", "squared"))
+    loss = "squared" if surrogate == "squared" else instance.loss
+    rng = np.random.default_rng(opts.seed)
+    A, f = instance.columns(), instance.offset()
+    scores = initial_scores(instance, init, rng)
+    seen = _Seen(instance)
+    steps, limit = 0, Limit.NONE
+    while True:
+        mask = top_k(scores, instance.k)
+        seen.offer(mask)
+        if steps == iters:
+            break
+        if deadline is not None and time.perf_counter() > deadline:
+            limit = Limit.TIME
+            break
+        g = A.T @ residual_gradient(A[:, mask].sum(axis=1) - f, loss)
+        top = float(np.abs(g).max())
+        if top == 0.0 or not np.isfinite(top):
+            break
+        scores = scores - (lr / top) * g
+        steps += 1
+    assert seen.mask is not None
+    status = Status.TIME_LIMIT if limit is Limit.TIME else Status.FEASIBLE
+    note = (f"edge-popup: {steps} steps (lr {lr:g}, init {init}, surrogate {loss}), "
+            f"{len(seen.keys)} distinct top-k masks scored by the instance")
+    if limit is Limit.TIME:
+        note += "; stopped by the time limit"
+    return RawSolution(status, mask=instance.check_mask(seen.mask.astype(np.int64)),
+                       limit=limit, notes=[note],
+                       stats={"steps": steps, "distinct_masks": len(seen.keys)})

@@ -1,0 +1,126 @@
+"""Iterative magnitude pruning with rewinding (Frankle & Carbin 2019) at the unit level, on the
+output layer (heuristic, never certified).
+
+The instance holds the trained hidden activations H (m, N) but not the first layer's inputs,
+so IMP runs on the output layer over these fixed features: the "initialisation" w0 is the
+trained output weights V (N, C) and bias b (C,) (zero when the instance has none, and then
+never trained). With S the surviving units (all N at first), one round is:
+
+1. rewind: W = w0[S], b = b0;
+2. train W (and b when the instance has a bias) by `iters` steps of full-batch gradient
+   descent on the squared loss mean((P − T)²) of the subnetwork P = (N/|S|)·H[:, S] W + b (the
+   instance's average-rule prediction of S, so at the rewind point it is exactly what the
+   instance scores for S). The step is lr / L, L = (2/(m·C))·σ_max([(N/|S|)·H[:, S], 1])² the
+   Lipschitz constant of the gradient, so `lr` is scale-free and any lr in (0, 2) descends;
+3. score each unit by ||W_i||_2 · ||H[:, i]||_2 and prune max(1, floor(prune_fraction·|S|))
+   units with the smallest scores (never below k; ties keep the lower index).
+
+Rounds repeat until k units survive; the answer is their 0/1 mask (IMP never takes a unit
+twice, which is a valid mask with repeats too). IMP only *selects* units: the trained weights
+are discarded and the instance's rule (average or refit) and loss score the mask, like every
+backend's. prune_fraction = 1 is one-shot magnitude pruning after one training run. At the time
+limit the current round's scores (or, before any training, the trained weights' magnitudes)
+prune straight to k.
+
+The first layer is not retrained: the kind fixes it (H is part of the instance, and the
+evaluator scores units by H), so retraining fc1 would change the units being selected.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Any
+
+import numpy as np
+
+from exactprune.solvers.result import Goal, Limit, RawSolution, SolveOptions, Status
+
+PRUNE_FRACTION = 0.2
+ITERS = 100
+LR = 1.0
+CHECK_EVERY = 16
+"""Training steps between time-limit checks."""
+
+
+class _TimeUp(Exception):
+    """The deadline passed during training."""
+
+
+def train_output_layer(H: np.ndarray, T: np.ndarray, W: np.ndarray, b: np.ndarray | None,
+                       scale: float, iters: int, lr: float, deadline: float | None
+                       ) -> tuple[np.ndarray, np.ndarray | None]:
+    """Full-batch GD on mean((scale·H W + b − T)²): H (m, s), T (m, C), W (s, C), b (C,) or
+    None (not trained). Returns the trained (W, b); raises _TimeUp at the deadline."""
+    m, C = T.shape
+    X = scale * H
+    Xa = X if b is None else np.hstack([X, np.ones((m, 1))])
+    sigma = float(np.linalg.norm(Xa, 2)) if Xa.size else 0.0
+    if sigma == 0.0:
+        return W, b
+    step = lr / ((2.0 / (m * C)) * sigma * sigma)
+    W = W.copy()
+    b = None if b is None else b.copy()
+    for t in range(iters):
+        if deadline is not None and t % CHECK_EVERY == 0 and time.perf_counter() > deadline:
+            raise _TimeUp
+        R = X @ W - T if b is None else X @ W + b - T  # (m, C)
+        G = (2.0 / (m * C)) * R
+        W -= step * (X.T @ G)
+        if b is not None:
+            b -= step * G.sum(axis=0)
+    return W, b
+
+
+def unit_scores(W: np.ndarray, act_norms: np.ndarray) -> np.ndarray:
+    """||W_i||_2 · ||H[:, i]||_2 per surviving unit: W (s, C), act_norms (s,) -> (s,)."""
+    return np.linalg.norm(W, axis=1) * act_norms
+
+
+def keep_top(units: np.ndarray, scores: np.ndarray, keep: int) -> np.ndarray:
+    """The `keep` units (sorted indices) of largest score, ties to the lower index."""
+    order = np.argsort(-scores, kind="stable")
+    return np.sort(units[order[:keep]])
+
+
+def prune_count(size: int, k: int, fraction: float) -> int:
+    """Units pruned from `size` survivors: max(1, floor(fraction·size)), at most size − k."""
+    return min(size - k, max(1, math.floor(fraction * size)))
+
+
+def run_imp(instance: Any, goal: Goal, opts: SolveOptions) -> RawSolution:
+    """IMP with rewinding on the output layer (options prune_fraction, iters, lr)."""
+    deadline = None if opts.time_limit is None else time.perf_counter() + opts.time_limit
+    fraction = float(opts.extra.get("prune_fraction", PRUNE_FRACTION))
+    iters = int(opts.extra.get("iters", ITERS))
+    lr = float(opts.extra.get("lr", LR))
+    H, T, n, k = instance.hidden, instance.targets, instance.n, instance.k
+    w0 = instance.output_weights
+    b0 = None if instance.output_bias is None else instance.output_bias
+    act = np.linalg.norm(H, axis=0)  # (N,)
+    units = np.arange(n)
+    scores = unit_scores(w0, act)  # (N,): the latest score of every unit
+    sizes = [n]
+    limit = Limit.NONE
+    while units.size > k:
+        try:
+            W, _ = train_output_layer(H[:, units], T, w0[units], b0, n / units.size, iters, lr,
+                                      deadline)
+        except _TimeUp:
+            limit = Limit.TIME
+            units = keep_top(units, scores[units], k)
+            break
+        scores[units] = unit_scores(W, act[units])
+        keep = units.size - prune_count(units.size, k, fraction)
+        units = keep_top(units, scores[units], keep)
+        sizes.append(int(units.size))
+    mask = instance.mask_of_units(units)
+    status = Status.TIME_LIMIT if limit is Limit.TIME else Status.FEASIBLE
+    note = (f"IMP with rewinding on the output layer: {len(sizes) - 1} rounds, survivors "
+            f"{' -> '.join(map(str, sizes))} (prune_fraction {fraction:g}, {iters} GD steps, "
+            f"lr {lr:g}/L); the instance's rule scores the k survivors")
+    if limit is Limit.TIME:
+        note += "; time limit: pruned to k by the last scores"
+    return RawSolution(status, mask=mask, limit=limit, stats={"rounds": len(sizes) - 1,
+                                                               "survivors": sizes},
+                       notes=[note])

@@ -1,0 +1,286 @@
+"""Neuron-selection heuristics of issue 12, point 3: local_search, imp, edge_popup.
+
+Each returns a valid mask and never beats the certified optimum (bruteforce) on many small
+seeded instances (synthetic and trained nets, every loss, repeats, bias, refit); local_search is
+never worse than greedy forward selection or its warm start; every run is deterministic by seed;
+the time limit is honoured (never "optimal"); bad options exit 2 with one line through the CLI.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from exactprune.cli import main
+from exactprune.instances.neuron_selection import (
+    NeuronSelectionInstance,
+    generate_neuron_selection,
+    synthetic_neuron_selection,
+)
+from exactprune.solvers import solve
+from exactprune.solvers.neuron_selection.edge_popup import residual_gradient
+from exactprune.solvers.neuron_selection.imp import prune_count, train_output_layer
+
+NEW = ("local_search", "imp", "edge_popup")
+LOSSES = ("squared", "l1", "linf")
+
+
+def variant(seed: int) -> NeuronSelectionInstance:
+    """Seeds cycle through losses, repeats, bias, sizes N = 5..12, k = 1..5, and refit."""
+    loss = LOSSES[seed % 3]
+    n = 5 + seed % 8
+    k = min(n, 1 + seed % 5)
+    rule = "refit" if seed % 10 == 9 else "average"
+    return synthetic_neuron_selection(n, k, m=10, outputs=1 + seed % 3,
+                                      loss="squared" if rule == "refit" else loss, rule=rule,
+                                      repeats=seed % 4 == 1, bias=seed % 2 == 0, seed=seed)
+
+
+def _valid_heuristic_result(inst: NeuronSelectionInstance, res) -> None:
+    assert res.status == "feasible" and not res.certified, res.notes
+    assert res.bound is None
+    inst.check_mask(res.mask)
+    assert res.objective == inst.evaluate(res.mask)
+
+
+# -- against the oracle ------------------------------------------------------------------------
+@pytest.mark.parametrize("seed", range(40))
+def test_never_beat_the_certified_optimum_synthetic(seed: int) -> None:
+    inst = variant(seed)
+    oracle = solve(inst, "bruteforce")
+    assert oracle.certified
+    for name in NEW:
+        res = solve(inst, name, seed=seed)
+        _valid_heuristic_result(inst, res)
+        assert res.objective >= oracle.objective - oracle.tolerance, name
+
+
+_NETS: dict[int, Path] = {}
+
+
+@pytest.fixture(scope="module")
+def net_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("ns-heuristic-nets")
+
+
+def trained(folder: Path, seed: int, k: int, loss: str, **kw) -> NeuronSelectionInstance:
+    """An instance of a tiny net (hidden 10-12, 50 GD steps) trained on 60 digits-pair rows."""
+    from exactprune.instances.datasets import load_dataset, subsample
+    from exactprune.instances.mlp import save_mlp
+    from exactprune.instances.training import train_two_layer
+
+    if seed not in _NETS:
+        ds = subsample(load_dataset("digits-pair"), 60, seed)
+        net = train_two_layer(ds.X_train, ds.y_train, hidden=10 + seed % 3, iters=50, lr=0.1,
+                              seed=seed, classes=ds.classes, bias=seed % 2 == 1).mlp
+        _NETS[seed] = folder / f"net-{seed}.npz"
+        save_mlp(net, _NETS[seed])
+    return generate_neuron_selection(str(_NETS[seed]), "digits-pair", k, loss=loss,
+                                     samples=40, seed=seed, **kw)
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("loss", LOSSES)
+def test_never_beat_the_certified_optimum_trained(net_dir: Path, seed: int, loss: str) -> None:
+    inst = trained(net_dir, seed, k=2 + seed % 3, loss=loss, repeats=seed % 3 == 2)
+    oracle = solve(inst, "bruteforce")
+    assert oracle.certified
+    for name in NEW:
+        res = solve(inst, name, seed=seed)
+        _valid_heuristic_result(inst, res)
+        assert res.objective >= oracle.objective - oracle.tolerance, name
+
+
+# -- local search ------------------------------------------------------------------------------
+@pytest.mark.parametrize("seed", range(40))
+def test_local_search_at_least_as_good_as_greedy(seed: int) -> None:
+    inst = variant(seed)
+    greedy = solve(inst, "greedy_forward_selection")
+    res = solve(inst, "local_search", seed=seed)
+    assert res.objective <= greedy.objective
+    assert res.stats["start"] == "greedy_forward_selection"
+    assert res.stats["start_loss"] == greedy.objective
+
+
+def test_local_search_finds_most_optima_and_fixes_greedy() -> None:
+    """Swap-local optima with kicks and restarts are global on most tiny instances, including
+    ones where greedy forward selection is not."""
+    hits = fixed = 0
+    for seed in range(40):
+        inst = variant(seed)
+        opt = solve(inst, "bruteforce").objective
+        greedy = solve(inst, "greedy_forward_selection").objective
+        ls = solve(inst, "local_search", seed=seed).objective
+        hits += ls <= opt + 1e-12
+        fixed += greedy > opt + 1e-9 and ls <= opt + 1e-12
+    assert hits >= 38, hits  # 40 of 40 when written
+    assert fixed >= 15, fixed  # 22 when written
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_local_search_warm_start_never_worse(seed: int) -> None:
+    inst = variant(seed)
+    start = solve(inst, "magnitude").mask
+    res = solve(inst, "local_search", warm_start=start, seed=seed,
+                options={"restarts": 0, "kicks": 0})
+    assert res.stats["start"] == "warm start" and res.stats["warm_start"] == "accepted"
+    assert res.objective <= inst.evaluate(start)
+    assert res.stats["rounds"] == 1 and res.stats["descents"] == 1
+
+
+def test_local_search_moves_counts_with_repeats() -> None:
+    # one sample, unit contributions 1, 2, 3 (average over k = 2, N = 3: 1.5 x sum); target 3:
+    # only the multiset {0, 0} reaches 1.5 x 2 = 3 exactly
+    inst = NeuronSelectionInstance(hidden=np.array([[1.0, 2.0, 3.0]]),
+                                   output_weights=np.ones((3, 1)), targets=np.array([[3.0]]),
+                                   k=2, loss="squared", repeats=True)
+    res = solve(inst, "local_search", warm_start=[0, 1, 1], options={"restarts": 0})
+    assert res.mask.tolist() == [2, 0, 0] and res.objective == 0.0
+
+
+# -- imp ---------------------------------------------------------------------------------------
+def test_imp_schedule_and_no_training_equals_magnitude() -> None:
+    assert [prune_count(s, 4, 0.2) for s in (10, 8, 7, 6, 5)] == [2, 1, 1, 1, 1]
+    assert prune_count(10, 4, 1.0) == 6
+    inst = synthetic_neuron_selection(10, 4, m=12, outputs=2, loss="l1", bias=True, seed=3)
+    res = solve(inst, "imp")
+    assert res.stats["survivors"] == [10, 8, 7, 6, 5, 4]
+    one_shot = solve(inst, "imp", options={"prune_fraction": 1.0})
+    assert one_shot.stats["survivors"] == [10, 4]
+    # without training the scores are the magnitude heuristic's, whatever the schedule
+    magnitude = solve(inst, "magnitude").mask.tolist()
+    for fraction in (0.2, 0.5, 1.0):
+        res = solve(inst, "imp", options={"iters": 0, "prune_fraction": fraction})
+        assert res.mask.tolist() == magnitude
+
+
+@pytest.mark.parametrize("bias", [False, True])
+def test_imp_training_lowers_the_squared_loss(bias: bool) -> None:
+    rng = np.random.default_rng(0)
+    H = np.maximum(rng.standard_normal((30, 6)), 0.0) * 50.0  # far from unit scale
+    T = rng.standard_normal((30, 2))
+    W0 = rng.standard_normal((6, 2))
+    b0 = np.zeros(2) if bias else None
+
+    def loss(W: np.ndarray, b: np.ndarray | None) -> float:
+        return float(np.mean((2.0 * H @ W + (0.0 if b is None else b) - T) ** 2))
+
+    before = loss(W0, b0)
+    W, b = train_output_layer(H, T, W0, b0, 2.0, 200, 1.0, None)
+    assert loss(W, b) < 0.5 * before
+    assert (b is None) == (not bias)
+
+
+# -- edge-popup --------------------------------------------------------------------------------
+@pytest.mark.parametrize("loss", LOSSES)
+def test_edge_popup_gradient_is_the_mask_derivative(loss: str) -> None:
+    """g = Aᵀ ∂L/∂R is the derivative of the surrogate along each mask entry (the
+    straight-through gradient); finite differences in c, away from kinks."""
+    inst = synthetic_neuron_selection(7, 3, m=5, outputs=2, loss=loss, seed=4)
+    A, f = inst.columns(), inst.offset()
+    c = inst.mask_of_units([0, 2, 5]).astype(float)
+    R = A @ c - f
+    g = A.T @ residual_gradient(R, loss)
+    h = 1e-6
+    for i in range(inst.n):
+        e = np.zeros(inst.n)
+        e[i] = h
+        num = (inst.errors((c + e)[None, :])[0] - inst.errors((c - e)[None, :])[0]) / (2 * h)
+        assert num == pytest.approx(g[i], rel=1e-5, abs=1e-8), (loss, i)
+
+
+def test_edge_popup_options_change_the_run() -> None:
+    inst = synthetic_neuron_selection(12, 4, m=10, outputs=2, loss="l1", seed=7)
+    base = solve(inst, "edge_popup")
+    assert base.stats["steps"] == 300 and base.stats["distinct_masks"] >= 1
+    none = solve(inst, "edge_popup", options={"iters": 0})
+    assert none.stats["steps"] == 0 and none.stats["distinct_masks"] == 1
+    assert base.objective <= none.objective
+    for opts in ({"init": "uniform"}, {"surrogate": "instance"}, {"lr": 0.5}):
+        _valid_heuristic_result(inst, solve(inst, "edge_popup", options=opts))
+
+
+# -- determinism and the time limit -----------------------------------------------------------
+@pytest.mark.parametrize("name", NEW)
+def test_deterministic_by_seed(name: str) -> None:
+    for seed in (0, 5):
+        inst = synthetic_neuron_selection(12, 5, m=15, outputs=3, loss="l1", bias=True,
+                                          seed=seed)
+        opts = {"init": "uniform"} if name == "edge_popup" else None
+        a = solve(inst, name, seed=seed, options=opts)
+        b = solve(inst, name, seed=seed, options=opts)
+        assert a.mask.tolist() == b.mask.tolist() and a.objective == b.objective
+        assert a.stats == b.stats
+
+
+@pytest.mark.parametrize("name", NEW)
+def test_time_limit_is_honoured(name: str) -> None:
+    big = synthetic_neuron_selection(120, 40, m=200, outputs=10, loss="l1", seed=0)
+    opts = {"local_search": {"restarts": 1000}, "imp": {"iters": 10**6},
+            "edge_popup": {"iters": 10**7}}[name]
+    res = solve(big, name, time_limit=0.5, options=opts)
+    assert res.status == "time_limit" and res.limit == "time" and not res.certified
+    big.check_mask(res.mask)
+    assert res.objective == big.evaluate(res.mask)
+    assert res.wall_time_s < 20
+    refit = synthetic_neuron_selection(40, 15, m=60, outputs=2, loss="squared", rule="refit",
+                                       seed=1)
+    res = solve(refit, name, time_limit=0.5, options=opts)
+    assert res.status in ("feasible", "time_limit") and not res.certified
+    assert res.objective == refit.evaluate(res.mask)
+    assert res.wall_time_s < 20
+
+
+def test_local_search_start_respects_the_time_limit() -> None:
+    """Greedy forward selection (the start) stops at the deadline; the magnitude mask stands in."""
+    inst = synthetic_neuron_selection(300, 120, m=100, outputs=10, loss="l1", seed=0)
+    res = solve(inst, "local_search", time_limit=0.001)
+    assert res.status == "time_limit" and res.stats["start"].startswith("magnitude")
+    assert res.mask.tolist() == solve(inst, "magnitude").mask.tolist()
+    assert res.wall_time_s < 20
+
+
+# -- CLI ---------------------------------------------------------------------------------------
+def test_cli_solve_each_heuristic(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "inst.json"
+    inst = synthetic_neuron_selection(9, 3, m=12, outputs=2, loss="linf", repeats=True, seed=2)
+    path.write_text(json.dumps(inst.to_json()))
+    assert main(["solve", str(path), "--solver", "bruteforce", "--json"]) == 0
+    opt = json.loads(capsys.readouterr().out)["objective"]
+    for name, opt_args in (("local_search", ["--option", "kicks=2"]),
+                           ("imp", ["--option", "prune_fraction=0.5", "--option", "iters=20"]),
+                           ("edge_popup", ["--option", "init=uniform"])):
+        assert main(["solve", str(path), "--solver", name, "--seed", "3", "--time-limit", "30",
+                     "--json", *opt_args]) == 0
+        data = json.loads(capsys.readouterr().out)
+        assert data["status"] == "feasible" and data["solver"] == name
+        assert sum(data["mask"]) == 3 and data["objective"] >= opt - 1e-12
+
+
+@pytest.mark.parametrize("name,option,match", [
+    ("local_search", "restarts=-1", "restarts must be >= 0"),
+    ("local_search", "kick_size=0", "kick_size must be >= 1"),
+    ("local_search", "kicks=two", "kicks"),
+    ("imp", "prune_fraction=0", "prune_fraction must be > 0"),
+    ("imp", "prune_fraction=1.5", "prune_fraction must be <= 1"),
+    ("imp", "lr=3", "lr must be <= 2"),
+    ("imp", "iters=-5", "iters must be >= 0"),
+    ("edge_popup", "init=gaussian", "init must be one of magnitude, uniform"),
+    ("edge_popup", "surrogate=l3", "surrogate must be one of squared, instance"),
+    ("edge_popup", "lr=0", "lr must be > 0"),
+    ("edge_popup", "momentum=0.9", "has no option 'momentum'"),
+])
+def test_cli_bad_options_exit_2_with_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                              name: str, option: str, match: str) -> None:
+    path = tmp_path / "inst.json"
+    path.write_text(json.dumps(synthetic_neuron_selection(6, 2, m=4, seed=0).to_json()))
+    out = tmp_path / "res.json"
+    assert main(["solve", str(path), "--solver", name, "--option", option,
+                 "-o", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "Traceback" not in err, err
+    assert match in err, err
+    assert not out.exists()
