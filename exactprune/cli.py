@@ -385,6 +385,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_train_parser(sub)
     from exactprune.benchmarks import bench, solve_sweep, sweep
+    from exactprune.benchmarks.neuron_selection.pretraining import add_pretraining_parser
     from exactprune.benchmarks.pruning import verify_gap as verify_pruning_gap
     from exactprune.benchmarks.subset_sum import verify as verify_subset_sum
     from exactprune.benchmarks.tickets import width_factor
@@ -393,6 +394,7 @@ def build_parser() -> argparse.ArgumentParser:
     ver_sub = ver.add_subparsers(dest="experiment", required=True, parser_class=_Parser)
     verify_subset_sum.add_subset_sum_parser(ver_sub)
     verify_pruning_gap.add_pruning_gap_parser(ver_sub)
+    add_pretraining_parser(ver_sub)
     width_factor.add_width_factor_parser(ver_sub)
     solve_sweep.register_cli(sub)
     sweep.register_cli(sub)

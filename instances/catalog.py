@@ -121,6 +121,7 @@ NEURON_SELECTION = ProblemKind(
     generate=generate_neuron_selection,
     formulations="exactprune.formulations.neuron_selection",
     solvers="exactprune.solvers.neuron_selection",
+    suites="exactprune.benchmarks.neuron_selection.suites",
 )
 
 KINDS: dict[str, ProblemKind] = {k.name: k for k in (SUBSET_SUM, NEURON_PRUNING, WEIGHT_PRUNING,

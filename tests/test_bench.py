@@ -75,7 +75,9 @@ def test_suites_are_as_documented(tmp_path: Path, capsys: pytest.CaptureFixture[
                              capsys)
     assert code == 0, err
     written = json.loads(out)["written"]
-    assert len(written) == 42
+    tr = suites.SUITES["trained"].instances
+    assert len(tr) == 18 and {i.kind for i in tr} == {"neuron_selection"}
+    assert len(written) == 42 + len(tr)
     # a written file is the generator's instance, bit for bit
     first = load_instance(written[0])
     again = suites.SUITES["subset-sum"].instances[0].generate()

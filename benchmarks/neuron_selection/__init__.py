@@ -1,0 +1,2 @@
+"""Neuron-selection experiments: the pre-training threshold of greedy forward selection, and
+the `trained` bench suite."""

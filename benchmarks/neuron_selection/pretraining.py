@@ -1,0 +1,555 @@
+"""`exactprune verify pretraining`: how much pre-training greedy forward selection needs.
+
+SCIENCE.md §3 (Wolfe et al. 2021): for a two-layer ReLU net trained by full-batch gradient
+descent, once the number of pre-training iterations passes a threshold growing like log m (m
+the dataset size), greedy forward selection (GFS, Ye et al. 2020) finds a subnetwork with small
+training loss. This experiment measures that threshold and sets GFS against the exact best
+subnetwork of the same size.
+
+Per dataset size m and trial r (independent seeds: two 32-bit words of
+SeedSequence(seed, spawn_key=(r, m)), one for the subset, one for the initialisation):
+1. a seeded subset of m rows of the training split of --data (`datasets.subsample`);
+2. ONE training run of a bias-free two-layer ReLU net of width N (`training.train_two_layer`,
+   full-batch GD on the squared loss, learning rate --lr), with checkpoints at T1 < ... < Tj;
+3. at each checkpoint the neuron-selection instance of that net on the m samples (rule
+   "average", no repeats, --loss), and three losses, all `NeuronSelectionInstance.evaluate`:
+   - dense: every unit kept (k = N: the trained net itself);
+   - gfs: the k units greedy forward selection picks;
+   - exact: the best k units (--solver, default bnb: certified, or at the time limit the best
+     found with the proven lower bound `exact_bound`, recorded as uncertified).
+
+Threshold T*(m, r): the first checkpoint T_j from which GFS stays within a factor F (--factor,
+default 1.5) of the dense loss at every later checkpoint: gfs(T_i) <= F · dense(T_i) for all
+i >= j. When the last checkpoint fails, no T qualifies: the trial is *censored* (T* > T_j, the
+pre-training needed is beyond the grid). Per m the median over trials, censored trials counted
+as +inf (right-censored: the median is still exact while fewer than half are censored; else
+the median itself is censored and the size is not fitted). The same rule with the exact
+subnetwork in place of GFS gives T*_exact: how much pre-training *any* k-subnetwork needs,
+so T* − T*_exact is what greediness costs.
+
+Fit: median T*(m) = a + b·ln m over the sizes with an uncensored median (`fits.linear_fit`,
+estimate b per unit of ln m; b·ln 2 per doubling of m). Its CI is a stratified bootstrap over
+trials (resample the trials of every size, recompute the censoring-aware medians, refit; 2000
+resamples, percentile interval), which carries the trial-to-trial spread that a bootstrap of a
+handful of (m, median) points cannot.
+
+    exactprune verify pretraining --data digits-pair --sizes 35,70,140,280 \\
+        --iters 0,10,30,100,300,1000 --hidden 16 --k 4 --trials 5 --out out/pretraining
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import math
+import statistics
+import sys
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from exactprune.instances.errors import InputError
+from exactprune.instances.params import nonneg_int, positive_float, positive_int
+
+EXPERIMENT = "pretraining"
+DEFAULT_FACTOR = 1.5
+"""GFS counts as good at a checkpoint when its loss is at most this times the dense loss."""
+BOOTSTRAP = 2000
+TOL = 1e-9
+"""Relative slack of the sanity checks exact <= gfs (bnb starts from the greedy mask)."""
+
+
+# -- one (m, trial) task -------------------------------------------------------------------
+def trial_seeds(base: int, trial: int, m: int) -> tuple[int, int]:
+    """(subset seed, initialisation seed) of (trial, size): SeedSequence(base, (trial, m)),
+    stable whatever other sizes or trials a run holds (so stores resume)."""
+    words = np.random.SeedSequence(base, spawn_key=(trial, m)).generate_state(2)
+    return int(words[0]), int(words[1])
+
+
+def trial_data(data: str, m: int, subset_seed: int) -> Any:
+    """The data set `data` with m seeded rows of its training split."""
+    from exactprune.instances.datasets import load_dataset, subsample
+
+    return subsample(load_dataset(data), m, subset_seed)
+
+
+def selection_instance(mlp: Any, ds: Any, k: int, loss: str,
+                       generator: dict[str, Any] | None = None) -> Any:
+    """The neuron-selection instance of a two-layer `mlp` on the training rows of `ds` (what
+    `generate_neuron_selection` builds from a network file, from arrays)."""
+    from exactprune.instances.neuron_selection import NeuronSelectionInstance
+
+    W1, W2 = mlp.weights
+    b1, b2 = mlp.biases
+    Z = ds.X_train @ W1.T
+    if b1 is not None:
+        Z = Z + b1
+    targets = (np.eye(ds.outputs)[ds.y_train] if ds.is_classification
+               else np.asarray(ds.y_train, dtype=np.float64))
+    return NeuronSelectionInstance(hidden=np.maximum(Z, 0.0), output_weights=W2.T.copy(),
+                                   targets=targets, k=k,
+                                   output_bias=None if b2 is None else b2.copy(), loss=loss,
+                                   rule="average", repeats=False, generator=generator)
+
+
+def dense_loss(inst: Any) -> float:
+    """The loss of the whole trained net: rule average with all N units (k = N)."""
+    full = dataclasses.replace(inst, k=inst.n)
+    return float(full.evaluate(np.ones(inst.n, dtype=bool)))
+
+
+def checkpoint_row(T: int, inst: Any, spec: dict) -> dict[str, Any]:
+    """Dense, GFS and exact losses of one checkpoint's instance."""
+    from exactprune.solvers import solve
+
+    gfs = solve(inst, "greedy_forward_selection", seed=0)
+    ex = solve(inst, spec["solver"], time_limit=spec["time_limit"], threads=1)
+    return {"iter": T, "dense": dense_loss(inst), "gfs": gfs.objective,
+            "exact": ex.objective, "exact_bound": ex.bound, "certified": bool(ex.certified),
+            "exact_status": str(ex.status), "exact_time_s": ex.wall_time_s,
+            "gfs_units": [int(i) for i in np.flatnonzero(gfs.mask)],
+            "exact_units": [int(i) for i in np.flatnonzero(ex.mask)]
+            if ex.mask is not None else None}
+
+
+def trial(spec: dict) -> dict:
+    """Train one net on m samples, and at each checkpoint record dense, GFS and exact losses."""
+    from exactprune.instances.training import train_two_layer
+
+    t0 = time.perf_counter()
+    ds = trial_data(spec["data"], spec["m"], spec["subset_seed"])
+    iters = list(spec["iters"])
+    res = train_two_layer(ds.X_train, ds.y_train, spec["hidden"], iters[-1], spec["lr"],
+                          loss="squared", seed=spec["init_seed"], checkpoints=iters,
+                          classes=ds.classes)
+    train_loss = {row["iter"]: row["train_loss"] for row in res.curve}
+    rows = []
+    for T in iters:
+        inst = selection_instance(res.checkpoints[T], ds, spec["k"], spec["loss"],
+                                  {"name": "pretraining", "iter": T, "m": spec["m"],
+                                   "trial": spec["trial"]})
+        rows.append({**checkpoint_row(T, inst, spec), "train_loss": train_loss[T]})
+    certified = all(r["certified"] for r in rows)
+    return {"status": "optimal" if certified else "time_limit", "checkpoints": rows,
+            "train_time_s": res.wall_time_s, "wall_time_s": time.perf_counter() - t0}
+
+
+# -- the threshold rule ----------------------------------------------------------------------
+def threshold(iters: Sequence[int], loss: Sequence[float | None],
+              dense: Sequence[float | None], factor: float = DEFAULT_FACTOR) -> int | None:
+    """The first checkpoint T_j with loss(T_i) <= factor · dense(T_i) for every i >= j; None
+    (censored) when the last checkpoint fails. A missing loss fails its checkpoint."""
+    first = None
+    for T, value, ref in zip(reversed(iters), reversed(loss), reversed(dense), strict=True):
+        if value is None or ref is None or not value <= factor * ref:
+            break
+        first = T
+    return first
+
+
+def censored_median(values: Sequence[float | None]) -> float | None:
+    """Median with censored entries (None) counted as +inf; None when the median is censored
+    (or there are no values)."""
+    if not values:
+        return None
+    med = statistics.median([math.inf if v is None else float(v) for v in values])
+    return med if math.isfinite(med) else None
+
+
+def trial_thresholds(records: list[dict], factor: float, which: str) -> list[int | None]:
+    """T* of each trial's record for `which` ("gfs" or "exact"); None for censored trials or
+    failed runs."""
+    out: list[int | None] = []
+    for rec in records:
+        rows = rec.get("checkpoints")
+        if not rows:
+            out.append(None)
+            continue
+        out.append(threshold([r["iter"] for r in rows], [r.get(which) for r in rows],
+                             [r.get("dense") for r in rows], factor))
+    return out
+
+
+def summarise_thresholds(values: list[int | None], t_max: int) -> dict[str, Any]:
+    """Per size: trial thresholds, the censoring-aware median, quartiles, censored count."""
+    arr = np.array([math.inf if v is None else float(v) for v in values])
+    with np.errstate(invalid="ignore"):  # inf - inf between two censored trials
+        q = np.quantile(arr, (0.25, 0.75)) if len(arr) else (math.nan, math.nan)
+    return {"per_trial": values, "median": censored_median(values),
+            "quartiles": [float(x) if math.isfinite(x) else None for x in q],
+            "censored": sum(v is None for v in values), "trials": len(values),
+            "censored_means": f"> {t_max}"}
+
+
+# -- fits ------------------------------------------------------------------------------------
+def _slope(x: np.ndarray, y: np.ndarray) -> float:
+    dx = x - x.mean()
+    den = float(dx @ dx)
+    return float(dx @ (y - y.mean()) / den) if den > 0 else math.nan
+
+
+def trial_bootstrap_ci(sizes: Sequence[int], per_size: Sequence[Sequence[int | None]],
+                       resamples: int = BOOTSTRAP, level: float = 0.95,
+                       seed: int = 0) -> tuple[tuple[float, float], int]:
+    """Percentile CI of the slope of the censoring-aware median T* against ln m, resampling
+    the trials within each size; returns (ci, resamples used). Resamples with fewer than two
+    sizes of uncensored median are dropped."""
+    rng = np.random.default_rng(seed)
+    meds = []
+    for vals in per_size:
+        arr = np.array([math.inf if v is None else float(v) for v in vals])
+        idx = rng.integers(0, len(arr), size=(resamples, len(arr)))
+        meds.append(np.median(arr[idx], axis=1))
+    M = np.stack(meds, axis=1)  # (resamples, sizes)
+    x_all = np.log(np.asarray(sizes, dtype=np.float64))
+    slopes = []
+    for row in M:
+        ok = np.isfinite(row)
+        if ok.sum() >= 2:
+            s = _slope(x_all[ok], row[ok])
+            if math.isfinite(s):
+                slopes.append(s)
+    if not slopes:
+        return (math.nan, math.nan), 0
+    lo, hi = np.quantile(slopes, [(1 - level) / 2, 1 - (1 - level) / 2])
+    return (float(lo), float(hi)), len(slopes)
+
+
+def threshold_fit(sizes: Sequence[int], summary: dict[int, dict[str, Any]]) -> Any:
+    """median T*(m) = a + b·ln m over the sizes with an uncensored median; the CI of b from
+    `trial_bootstrap_ci` (see the module docstring). A `fits.Fit`."""
+    from exactprune.benchmarks.fits import linear_fit
+
+    used = [m for m in sizes if summary[m]["median"] is not None]
+    fit = linear_fit(np.log(used), [summary[m]["median"] for m in used], min_points=2)
+    notes = list(fit.notes)
+    if len(used) < len(sizes):
+        notes.append(f"sizes with a censored median not fitted: "
+                     f"{[m for m in sizes if m not in used]}")
+    if not fit.ok:
+        return dataclasses.replace(fit, notes=tuple(notes))
+    ci, used_resamples = trial_bootstrap_ci(sizes, [summary[m]["per_trial"] for m in sizes])
+    notes = [n for n in notes if "no confidence interval" not in n]  # the CI is the bootstrap's
+    notes.append("x = ln m; CI: stratified bootstrap over trials (censored = +inf), "
+                 f"{used_resamples} resamples")
+    return dataclasses.replace(fit, ci=ci, slope_ci=ci, intercept_ci=(math.nan, math.nan),
+                               resamples=used_resamples, notes=tuple(notes))
+
+
+# -- summaries -------------------------------------------------------------------------------
+def _med(values: Sequence[float | None]) -> float | None:
+    vals = [float(v) for v in values if v is not None and math.isfinite(v)]
+    return statistics.median(vals) if vals else None
+
+
+def loss_table(records: list[dict], iters: Sequence[int]) -> list[dict[str, Any]]:
+    """Per checkpoint, medians over trials of the dense, GFS and exact losses and ratios."""
+    out = []
+    for j, T in enumerate(iters):
+        rows = [r["checkpoints"][j] for r in records if r.get("checkpoints")]
+        dense = [r["dense"] for r in rows]
+        gfs = [r["gfs"] for r in rows]
+        exact = [r["exact"] for r in rows]
+        out.append({
+            "iter": T, "trials": len(rows),
+            "dense": _med(dense), "gfs": _med(gfs), "exact": _med(exact),
+            "exact_bound": _med([r.get("exact_bound") for r in rows]),
+            "gfs_over_dense": _med([g / d if d else None for g, d in zip(gfs, dense,
+                                                                         strict=True)]),
+            "exact_over_dense": _med([e / d if d and e is not None else None
+                                      for e, d in zip(exact, dense, strict=True)]),
+            "gfs_over_exact": _med([g / e if e else None for g, e in zip(gfs, exact,
+                                                                         strict=True)]),
+            "gfs_optimal": sum(e is not None and g <= e * (1 + TOL) + 1e-300
+                               for g, e in zip(gfs, exact, strict=True)),
+            "certified": sum(bool(r["certified"]) for r in rows),
+            "quartiles": {key: _quartiles([r[key] for r in rows])
+                          for key in ("dense", "gfs", "exact")},
+        })
+    return out
+
+
+def _quartiles(values: Sequence[float | None]) -> list[float | None]:
+    vals = [float(v) for v in values if v is not None]
+    if not vals:
+        return [None, None]
+    return [float(x) for x in np.quantile(vals, (0.25, 0.75))]
+
+
+def analyse(args: argparse.Namespace, specs: list[dict], records: list[dict]
+            ) -> dict[str, Any]:
+    """Thresholds, loss tables and fits of the (spec, record) pairs."""
+    by_m: dict[int, list[tuple[dict, dict]]] = {m: [] for m in args.size_list}
+    for s, r in zip(specs, records, strict=True):
+        by_m[s["m"]].append((s, r))
+    t_max = args.iter_list[-1]
+    out: dict[str, Any] = {"thresholds": {}, "exact_thresholds": {}, "losses": {},
+                           "runs": {}, "errors": {}}
+    for m, pairs in by_m.items():
+        recs = [r for _, r in pairs]
+        out["thresholds"][m] = summarise_thresholds(
+            trial_thresholds(recs, args.factor, "gfs"), t_max)
+        out["exact_thresholds"][m] = summarise_thresholds(
+            trial_thresholds(recs, args.factor, "exact"), t_max)
+        out["losses"][m] = loss_table(recs, args.iter_list)
+        out["runs"][m] = [{"trial": s["trial"], "subset_seed": s["subset_seed"],
+                           "init_seed": s["init_seed"], "status": r.get("status"),
+                           "error": r.get("error"), "checkpoints": r.get("checkpoints")}
+                          for s, r in pairs]
+        out["errors"][m] = sum(not r.get("checkpoints") for r in recs)
+    out["fits"] = {
+        "threshold_vs_log_m": threshold_fit(args.size_list, out["thresholds"]),
+        "exact_threshold_vs_log_m": threshold_fit(args.size_list, out["exact_thresholds"])}
+    return out
+
+
+# -- report and plots ------------------------------------------------------------------------
+def _g(x: Any) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "—"
+    return f"{x:.3g}" if isinstance(x, float) else str(x)
+
+
+def _t(x: float | None, t_max: int) -> str:
+    return f"> {t_max}" if x is None else f"{x:g}"
+
+
+def report(args: argparse.Namespace, a: dict[str, Any], compute_s: float,
+           elapsed: float) -> str:
+    """The Markdown report: settings, thresholds per size, the fit, loss tables."""
+    t_max = args.iter_list[-1]
+    lines = [
+        "# Pre-training threshold of greedy forward selection (SCIENCE.md §3)", "",
+        f"data {args.data}, sizes m = {', '.join(map(str, args.size_list))} (seeded subsets of "
+        f"the training split), {args.trials} trials per size (independent subset and "
+        f"initialisation); bias-free two-layer ReLU net of width N = {args.hidden}, "
+        f"full-batch GD on the squared loss, lr {args.lr:g}, checkpoints T = "
+        f"{', '.join(map(str, args.iter_list))}; subnetworks of k = {args.k} units (rule "
+        f"average, {args.loss} loss); exact solver {args.solver} (time limit "
+        f"{args.time_limit:g} s); factor F = {args.factor:g}; seed {args.seed}. "
+        f"{compute_s:.0f} s of trial time (this invocation: {elapsed:.0f} s; stored trials "
+        "are read back).", "",
+        f"T* = the first checkpoint from which GFS's loss stays <= F x the dense net's loss at "
+        f"every later checkpoint; `> {t_max}` = censored (no checkpoint qualifies), counted "
+        "as +inf in the median. T*_exact: the same rule for the exact best k-subnetwork.", "",
+        "| m | T* per trial | median T* | censored | T*_exact per trial | median T*_exact "
+        "| censored |", "|---|---|---|---|---|---|---|"]
+    for m in args.size_list:
+        g, e = a["thresholds"][m], a["exact_thresholds"][m]
+        lines.append(f"| {m} | {', '.join(_t(v, t_max) for v in g['per_trial'])} | "
+                     f"{_t(g['median'], t_max)} | {g['censored']}/{g['trials']} | "
+                     f"{', '.join(_t(v, t_max) for v in e['per_trial'])} | "
+                     f"{_t(e['median'], t_max)} | {e['censored']}/{e['trials']} |")
+    lines += ["", "| fit (median T* = a + b·ln m) | b | 95% CI | per doubling of m | sizes | "
+              "notes |", "|---|---|---|---|---|---|"]
+    for name, fit in a["fits"].items():
+        lines.append(f"| {name} | {_g(fit.estimate)} | [{_g(fit.ci[0])}, {_g(fit.ci[1])}] | "
+                     f"{_g(fit.estimate * math.log(2))} | {fit.n_points} | "
+                     f"{'; '.join(fit.notes)} |")
+    for m in args.size_list:
+        lines += ["", f"## m = {m}", "",
+                  "| T | dense | GFS | exact | exact bound | GFS/dense | exact/dense | "
+                  "GFS/exact | GFS optimal | certified |",
+                  "|---|---|---|---|---|---|---|---|---|---|"]
+        for r in a["losses"][m]:
+            lines.append(f"| {r['iter']} | {_g(r['dense'])} | {_g(r['gfs'])} | "
+                         f"{_g(r['exact'])} | {_g(r['exact_bound'])} | "
+                         f"{_g(r['gfs_over_dense'])} | {_g(r['exact_over_dense'])} | "
+                         f"{_g(r['gfs_over_exact'])} | {r['gfs_optimal']}/{r['trials']} | "
+                         f"{r['certified']}/{r['trials']} |")
+        if a["errors"][m]:
+            lines.append(f"\n{a['errors'][m]} trial(s) failed (see the JSON `runs`).")
+    lines += ["", "Losses are medians over trials; GFS optimal counts trials where GFS found "
+              "a best subnetwork; certified counts exact optima proven by the solver."]
+    return "\n".join(lines) + "\n"
+
+
+def plots(args: argparse.Namespace, a: dict[str, Any], out: Any) -> list[Any]:
+    """threshold_vs_m (median and quartiles of T*, the fitted line) and one loss-curve plot
+    per size (losses-m<m>: dense, GFS, exact vs T + 1, medians and quartiles)."""
+    from exactprune.benchmarks.plots import bracket_plot
+
+    ms = np.array(args.size_list, dtype=float)
+    series = {}
+    for label, key in (("GFS T*", "thresholds"), ("exact-subnetwork T*", "exact_thresholds")):
+        rows = [a[key][m] for m in args.size_list]
+        series[f"{label} (median, quartiles)"] = (
+            ms, [r["quartiles"][0] for r in rows], [r["quartiles"][1] for r in rows],
+            [r["median"] for r in rows])
+    refs = {}
+    fit = a["fits"]["threshold_vs_log_m"]
+    if fit.ok:
+        grid = np.geomspace(ms.min(), ms.max(), 50)
+        refs[f"fit: {fit.intercept:.3g} + {fit.estimate:.3g}·ln m"] = (
+            grid, fit.intercept + fit.estimate * np.log(grid))
+    paths = bracket_plot(series, out / "threshold_vs_m",
+                         f"pre-training threshold, {args.data}, N = {args.hidden}, k = {args.k}, "
+                         f"F = {args.factor:g}", logx=True, logy=False, xlabel="m (samples)",
+                         ylabel="T* (iterations)", reference=refs)
+    x = np.array(args.iter_list, dtype=float) + 1.0
+    for m in args.size_list:
+        rows = a["losses"][m]
+        curves = {name: (x, [r["quartiles"][key][0] for r in rows],
+                         [r["quartiles"][key][1] for r in rows], [r[key] for r in rows])
+                  for name, key in (("dense net", "dense"), ("GFS", "gfs"),
+                                    ("exact best k", "exact"))}
+        paths += bracket_plot(curves, out / f"losses-m{m}",
+                              f"training loss vs pre-training, m = {m}, N = {args.hidden}, "
+                              f"k = {args.k}", logx=True, logy=True,
+                              xlabel="T + 1 (GD iterations)", ylabel=f"{args.loss} loss")
+    return paths
+
+
+# -- the command -----------------------------------------------------------------------------
+def parse_int_list(text: str, flag: str, minimum: int) -> list[int]:
+    """"0,10,30" -> sorted distinct integers >= minimum; InputError naming `flag`."""
+    values = set()
+    for part in str(text).split(","):
+        if part.strip() == "":
+            continue
+        try:
+            v = int(part)
+        except ValueError:
+            raise InputError(f"{flag} takes comma-separated integers, got {text!r}") from None
+        if v < minimum:
+            raise InputError(f"{flag} values must be >= {minimum}, got {v}")
+        values.add(v)
+    if not values:
+        raise InputError(f"{flag} gives no value")
+    return sorted(values)
+
+
+def check_args(args: argparse.Namespace) -> None:
+    """Parse the lists and check every flag against the data before anything runs."""
+    from exactprune.instances.datasets import load_dataset
+    from exactprune.instances.neuron_selection import synthetic_neuron_selection
+    from exactprune.solvers import Goal, get_backend
+
+    args.size_list = parse_int_list(args.sizes, "--sizes", 1)
+    args.iter_list = parse_int_list(args.iters, "--iters", 0)
+    if args.k > args.hidden:
+        raise InputError(f"--k {args.k} exceeds --hidden {args.hidden}")
+    if args.factor < 1:
+        raise InputError(f"--factor must be >= 1 (GFS within F x the dense loss), got "
+                         f"{args.factor:g}")
+    backend = get_backend(args.solver, "neuron_selection")
+    if not backend.exact:
+        raise InputError(f"--solver {args.solver} is a heuristic: the exact subnetwork needs "
+                         "an exact backend (bnb, bruteforce, or for l1/linf a MILP engine)")
+    probe = synthetic_neuron_selection(args.hidden, args.k, m=2, loss=args.loss)
+    why = backend.refuse(probe, Goal()) if backend.refuse is not None else None
+    if why:
+        raise InputError(f"--solver {args.solver}: {why}")
+    available = load_dataset(args.data).X_train.shape[0]
+    if args.size_list[-1] > available:
+        raise InputError(f"--sizes {args.size_list[-1]} exceeds the {available} training "
+                         f"samples of {args.data}")
+
+
+def specs_for(args: argparse.Namespace) -> list[dict]:
+    """One spec per (size, trial): one training run each."""
+    specs = []
+    for m in args.size_list:
+        for t in range(args.trials):
+            subset_seed, init_seed = trial_seeds(args.seed, t, m)
+            specs.append({"experiment": EXPERIMENT, "data": args.data, "m": m, "trial": t,
+                          "seed": args.seed, "subset_seed": subset_seed,
+                          "init_seed": init_seed, "iters": args.iter_list,
+                          "hidden": args.hidden, "k": args.k, "loss": args.loss,
+                          "lr": args.lr, "solver": args.solver,
+                          "time_limit": args.time_limit})
+    return specs
+
+
+def to_json(args: argparse.Namespace, a: dict[str, Any]) -> dict[str, Any]:
+    """The --json object (sizes as string keys)."""
+    return {
+        "experiment": EXPERIMENT, "data": args.data, "sizes": args.size_list,
+        "iters": args.iter_list, "hidden": args.hidden, "k": args.k, "loss": args.loss,
+        "lr": args.lr, "factor": args.factor, "trials": args.trials, "solver": args.solver,
+        "seed": args.seed,
+        "thresholds": {str(m): v for m, v in a["thresholds"].items()},
+        "exact_thresholds": {str(m): v for m, v in a["exact_thresholds"].items()},
+        "losses": {str(m): v for m, v in a["losses"].items()},
+        "runs": {str(m): v for m, v in a["runs"].items()},
+        "fits": {k: f.to_json() for k, f in a["fits"].items()},
+    }
+
+
+def _cmd_verify_pretraining(args: argparse.Namespace) -> int:
+    from exactprune.benchmarks.store import ResultStore
+    from exactprune.benchmarks.sweep import Task, run_sweep
+    from exactprune.instances import io as instance_io
+
+    check_args(args)
+    if args.scheduler is not None:
+        from exactprune.benchmarks.sweep import check_scheduler_address
+
+        check_scheduler_address(args.scheduler)
+    out = instance_io.check_output_dir(args.out)
+    specs = specs_for(args)
+    tasks = [Task(f"{__name__}:trial", s) for s in specs]
+    start = time.perf_counter()
+    store = ResultStore(args.store) if args.store else None
+    try:
+        records = run_sweep(tasks, store, jobs=args.jobs, scheduler=args.scheduler,
+                            progress=not args.json, desc="pretraining")
+    finally:
+        if store is not None:
+            store.close()
+    elapsed = time.perf_counter() - start
+    a = analyse(args, specs, records)
+    compute_s = sum(float(r.get("wall_time_s") or 0.0) for r in records)
+    text = report(args, a, compute_s, elapsed)
+    with instance_io.output_dir(out):
+        instance_io.write_text_atomic(out / "report.md", text)
+        paths = plots(args, a, out)
+    if args.json:
+        body = to_json(args, a)
+        body.update(report=str(out / "report.md"), plots=[str(p) for p in paths],
+                    compute_s=compute_s, wall_time_s=elapsed)
+        print(instance_io.dumps(body))
+    else:
+        print(text)
+        print(f"report and plots in {out}", file=sys.stderr)
+    return 0
+
+
+def add_pretraining_parser(verify_subparsers: Any) -> None:
+    """Add `verify pretraining` to the CLI."""
+    from exactprune.instances.datasets import DATASETS
+    from exactprune.instances.neuron_selection import LOSSES
+
+    p = verify_subparsers.add_parser(
+        "pretraining", help="pre-training iterations greedy forward selection needs, against "
+        "the dataset size, with the exact best subnetwork alongside")
+    p.add_argument("--data", choices=DATASETS, default="digits-pair")
+    p.add_argument("--sizes", default="35,70,140,280", metavar="M1,M2,...",
+                   help="dataset sizes m (seeded subsets of the training split; default "
+                   "35,70,140,280: digits-pair has 285 training images)")
+    p.add_argument("--iters", default="0,10,30,100,300,1000", metavar="T1,T2,...",
+                   help="checkpoints (GD iterations) of each training run")
+    p.add_argument("--hidden", type=positive_int, default=16, help="width N (default 16)")
+    p.add_argument("--k", type=positive_int, default=4, help="units kept (default 4)")
+    p.add_argument("--trials", type=positive_int, default=5,
+                   help="independent trials per size (default 5)")
+    p.add_argument("--loss", choices=LOSSES, default="squared",
+                   help="selection loss (training always uses the squared loss)")
+    p.add_argument("--factor", type=positive_float, default=DEFAULT_FACTOR,
+                   help=f"GFS is good when its loss <= F x the dense loss (default "
+                   f"{DEFAULT_FACTOR:g})")
+    p.add_argument("--lr", type=positive_float, default=0.1, help="learning rate (0.1)")
+    p.add_argument("--solver", default="bnb", help="exact backend (default bnb)")
+    p.add_argument("--time-limit", type=positive_float, default=60.0,
+                   help="seconds per exact solve (default 60)")
+    p.add_argument("--seed", type=nonneg_int, default=0)
+    p.add_argument("--store", default=None, help="SQLite results store (resumable)")
+    p.add_argument("--jobs", type=nonneg_int, default=1,
+                   help="worker processes (0: in process)")
+    p.add_argument("--scheduler", default=None, help="Dask scheduler tcp://HOST:PORT")
+    p.add_argument("--out", default="out/verify-pretraining")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=_cmd_verify_pretraining)

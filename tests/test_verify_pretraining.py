@@ -1,0 +1,189 @@
+"""`verify pretraining` (SCIENCE.md §3) end to end, its threshold rule, and the `trained` suite."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from exactprune.benchmarks.neuron_selection import pretraining as pt
+from exactprune.cli import main
+
+TINY = ["verify", "pretraining", "--data", "digits-pair", "--sizes", "30,60", "--iters",
+        "0,5,20", "--hidden", "6", "--k", "2", "--trials", "2", "--jobs", "0"]
+
+
+def test_tiny_run_json_and_store_resume(tmp_path: Path,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    args = [*TINY, "--out", str(tmp_path / "out"), "--store", str(tmp_path / "pt.sqlite"),
+            "--json"]
+    assert main(args) == 0
+    data = json.loads(capsys.readouterr().out)
+    fit = data["fits"]["threshold_vs_log_m"]
+    assert set(fit) >= {"estimate", "ci"} and len(fit["ci"]) == 2
+    assert set(data["fits"]["exact_threshold_vs_log_m"]) >= {"estimate", "ci"}
+    assert data["sizes"] == [30, 60] and data["iters"] == [0, 5, 20]
+    for m in ("30", "60"):
+        th = data["thresholds"][m]
+        assert len(th["per_trial"]) == 2 and th["trials"] == 2
+        assert all(v is None or v in (0, 5, 20) for v in th["per_trial"])
+        assert th["censored"] == sum(v is None for v in th["per_trial"])
+        assert [r["iter"] for r in data["losses"][m]] == [0, 5, 20]
+        for run in data["runs"][m]:
+            for row in run["checkpoints"]:
+                tol = 1e-9 * max(1.0, row["gfs"])
+                assert row["certified"]
+                assert row["exact"] <= row["gfs"] + tol  # the best k units beat greedy's
+                assert row["exact_bound"] <= row["exact"] + tol
+                assert row["dense"] > 0 and len(row["gfs_units"]) == 2
+            # a trial's threshold is the rule applied to its own curves
+            rows = run["checkpoints"]
+            assert pt.threshold([r["iter"] for r in rows], [r["gfs"] for r in rows],
+                                [r["dense"] for r in rows], 1.5) == \
+                th["per_trial"][run["trial"]]
+    out = tmp_path / "out"
+    assert (out / "report.md").exists()
+    assert (out / "threshold_vs_m.png").exists() and (out / "losses-m30.png").exists()
+    # a second run reads every trial back from the store: same tables
+    assert main(args) == 0
+    again = json.loads(capsys.readouterr().out)
+    for key in ("thresholds", "exact_thresholds", "losses", "fits"):
+        assert again[key] == data[key]
+
+
+def test_whole_net_is_the_dense_net() -> None:
+    """With k = N the only subnetwork is the net: exact = GFS = dense, and the dense loss is
+    the trainer's squared loss in the kind's units (mean over m·C entries, no factor 1/2)."""
+    spec = {"experiment": pt.EXPERIMENT, "data": "digits-pair", "m": 25, "trial": 0,
+            "subset_seed": 1, "init_seed": 2, "iters": [0, 3], "hidden": 4, "k": 4,
+            "loss": "squared", "lr": 0.1, "solver": "bnb", "time_limit": 30.0}
+    rec = pt.trial(spec)
+    for row in rec["checkpoints"]:
+        assert row["exact"] == pytest.approx(row["dense"], rel=1e-12)
+        assert row["gfs"] == pytest.approx(row["dense"], rel=1e-12)
+        assert row["dense"] == pytest.approx(2 * row["train_loss"] / 2, rel=1e-9)  # C = 2
+
+
+def test_selection_instance_matches_the_file_generator(tmp_path: Path) -> None:
+    from exactprune.instances.mlp import save_mlp
+    from exactprune.instances.neuron_selection import generate_neuron_selection
+    from exactprune.instances.training import train_two_layer
+
+    ds = pt.trial_data("teacher", 40, 7)
+    mlp = train_two_layer(ds.X_train, ds.y_train, 5, 10, 0.05, seed=3).mlp
+    save_mlp(mlp, tmp_path / "net.npz")
+    ours = pt.selection_instance(mlp, ds, 2, "l1")
+    ref = generate_neuron_selection(str(tmp_path / "net.npz"), "teacher", 2, loss="l1",
+                                    samples=40, seed=7)
+    for name in ("hidden", "output_weights", "targets"):
+        assert np.array_equal(getattr(ours, name), getattr(ref, name))
+    mask = ours.full_mask()
+    assert ours.evaluate(mask) == ref.evaluate(mask)
+
+
+@pytest.mark.parametrize("flags", [["--sizes", "0,5"], ["--sizes", "a"], ["--iters", "x"],
+                                   ["--iters", "-1,4"], ["--hidden", "6", "--k", "7"],
+                                   ["--factor", "0.5"], ["--trials", "0"], ["--jobs", "-1"],
+                                   ["--data", "nope"], ["--sizes", "100000"],
+                                   ["--solver", "greedy_forward_selection"],
+                                   ["--solver", "no_such"], ["--lr", "0"]])
+def test_bad_flags_exit_2(flags: list[str], tmp_path: Path,
+                          capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "out"
+    assert main(["verify", "pretraining", "--out", str(out), *flags]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert not out.exists()
+
+
+# -- the threshold rule on curves with a known answer ----------------------------------------
+ITERS = [0, 10, 30, 100, 300]
+
+
+@pytest.mark.parametrize("gfs, expected", [
+    ([1.0, 1.0, 1.0, 1.0, 1.0], 0),            # good from the start
+    ([3.0, 1.2, 1.6, 1.4, 1.0], 100),          # dips out at T = 30: only from 100 on
+    ([3.0, 3.0, 1.5, 1.5, 1.5], 30),           # equality counts as within F
+    ([1.0, 1.0, 1.0, 1.0, 1.6], None),         # the last checkpoint fails: censored
+    ([3.0, 3.0, 3.0, 3.0, 3.0], None),         # never: censored
+    ([1.0, None, 1.0, 1.0, 1.0], 30),          # a missing loss fails its checkpoint
+])
+def test_threshold_rule(gfs: list[float | None], expected: int | None) -> None:
+    assert pt.threshold(ITERS, gfs, [1.0] * 5, 1.5) == expected
+
+
+def test_threshold_rule_scales_with_the_dense_loss() -> None:
+    dense = [1.0, 0.5, 0.2, 0.1, 0.05]
+    gfs = [0.9, 0.6, 0.35, 0.14, 0.07]  # ratios 0.9, 1.2, 1.75, 1.4, 1.4
+    assert pt.threshold(ITERS, gfs, dense, 1.5) == 100
+    assert pt.threshold(ITERS, gfs, dense, 2.0) == 0
+    assert pt.threshold(ITERS, gfs, dense, 1.0) is None
+
+
+def test_censored_median() -> None:
+    assert pt.censored_median([10, None, 30]) == 30
+    assert pt.censored_median([10, 30]) == 20
+    assert pt.censored_median([10, None, None]) is None
+    assert pt.censored_median([None]) is None and pt.censored_median([]) is None
+
+
+def test_threshold_fit_recovers_a_log_law_and_skips_censored_sizes() -> None:
+    sizes = [50, 100, 200, 400]
+    rng = np.random.default_rng(0)
+    per = {m: [round(12 * math.log(m) + 3 + float(e), 6) for e in rng.normal(0, 1, 9)]
+           for m in sizes}
+    summary = {m: pt.summarise_thresholds(v, 1000) for m, v in per.items()}
+    fit = pt.threshold_fit(sizes, summary)
+    assert fit.estimate == pytest.approx(12, abs=1.5)
+    assert fit.ci[0] <= fit.estimate <= fit.ci[1] and fit.ci[1] - fit.ci[0] < 6
+    # size 400: 5 of 9 trials censored -> the median is censored, the size is not fitted
+    full = list(per[400])
+    per[400] = full[:4] + [None] * 5
+    summary = {m: pt.summarise_thresholds(v, 1000) for m, v in per.items()}
+    assert summary[400]["median"] is None and summary[400]["censored"] == 5
+    fit = pt.threshold_fit(sizes, summary)
+    assert fit.n_points == 3 and any("400" in n for n in fit.notes)
+    # 4 of 9 censored: the median is still the 5th order statistic, a finite value
+    assert pt.summarise_thresholds(full[:5] + [None] * 4, 1000)["median"] == max(full[:5])
+
+
+def test_everything_censored_gives_no_fit() -> None:
+    summary = {m: pt.summarise_thresholds([None, None], 20) for m in (30, 60)}
+    fit = pt.threshold_fit([30, 60], summary)
+    assert math.isnan(fit.estimate) and all(math.isnan(c) for c in fit.ci)
+
+
+# -- the `trained` bench suite -------------------------------------------------------------
+def test_trained_suite_is_valid_and_deterministic() -> None:
+    from exactprune.benchmarks import suites
+    from exactprune.benchmarks.neuron_selection import suites as ns
+
+    suite = suites.SUITES["trained"]
+    assert suites.expand_suite("trained") == [suite]
+    insts = suite.instances
+    assert len(insts) == len(ns.DATA) * len(ns.LOSSES) * len(ns.SIZES)
+    assert len({i.name for i in insts}) == len(insts)
+    assert {i.params["loss"] for i in insts} == {"squared", "l1", "linf"}
+    assert {i.params["data"] for i in insts} == {"digits-pair", "teacher"}
+    for bi in insts:
+        inst = bi.generate()
+        assert inst.kind == "neuron_selection" and bi.kind == inst.kind
+        assert inst.n == bi.size and inst.k == bi.params["k"] and inst.m == ns.SAMPLES
+        assert inst.loss == bi.params["loss"] and inst.rule == "average"
+        again = bi.generate()
+        assert np.array_equal(inst.hidden, again.hidden)
+        assert np.array_equal(inst.targets, again.targets)
+        assert math.isfinite(inst.evaluate(inst.full_mask()))
+
+
+def test_trained_suite_networks_retrain_to_the_shipped_files() -> None:
+    from exactprune.benchmarks.neuron_selection import suites as ns
+    from exactprune.instances.mlp import load_mlp
+
+    shipped = load_mlp(ns.network_path("teacher", 32))
+    fresh = ns.train_network("teacher", 32)
+    for a, b in zip(shipped.weights, fresh.weights, strict=True):
+        assert np.allclose(a, b, rtol=1e-8, atol=1e-12)
