@@ -115,7 +115,6 @@ def summary_table(specs: list[dict], records: list[dict]) -> str:
 
 
 def _cmd_sweep(args: argparse.Namespace) -> int:
-    from exactprune.benchmarks.store import ResultStore
     from exactprune.benchmarks.sweep import Task, grid, grid_kwargs_from_args, run_sweep
     from exactprune.instances import io as instance_io
     from exactprune.instances.catalog import get_kind
@@ -132,14 +131,9 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
         spec["kind"] = kind
     _validate(kind, specs, options)
     check_sweep_execution(args)
-    store = ResultStore(args.store) if args.store else None
-    try:
-        records = run_sweep([Task(f"{__name__}:solve_task", s) for s in specs], store,
-                            jobs=args.jobs, scheduler=args.scheduler, progress=args.progress,
-                            desc=f"sweep {args.kind}", timeout=args.timeout)
-    finally:
-        if store is not None:
-            store.close()
+    records = run_sweep([Task(f"{__name__}:solve_task", s) for s in specs], args.store,
+                        jobs=args.jobs, scheduler=args.scheduler, progress=args.progress,
+                        desc=f"sweep {args.kind}", timeout=args.timeout)
     if args.json:
         print(instance_io.dumps({"runs": [{"spec": s, "record": r}
                                           for s, r in zip(specs, records, strict=True)]}))

@@ -441,9 +441,10 @@ class _Progress:
 Finish = Callable[[str, dict], None]
 
 
-def run_sweep(tasks: list[Task], store: ResultStore | None = None, jobs: int = 1,
-              scheduler: str | None = None, progress: bool = True, desc: str = "sweep", *,
-              timeout: float | None = None, retry_errors: bool = True) -> list[dict]:
+def run_sweep(tasks: list[Task], store: ResultStore | str | os.PathLike[str] | None = None,
+              jobs: int = 1, scheduler: str | None = None, progress: bool = True,
+              desc: str = "sweep", *, timeout: float | None = None,
+              retry_errors: bool = True) -> list[dict]:
     """Run every task not yet finished in `store`; return the records of ALL tasks, in task
     order (stored ones read back; tasks with equal specs are run once).
 
@@ -452,7 +453,12 @@ def run_sweep(tasks: list[Task], store: ResultStore | None = None, jobs: int = 1
     killed (status ``"killed"``). `retry_errors`: run stored ``"error"`` rows again. Each
     result is stored as soon as it arrives. Every record holds ``"status"`` and
     ``"wall_time_s"``. Bad tasks or arguments raise InputError before anything runs.
+    `store` may be a path: the SQLite store is then opened here and closed at the end.
     """
+    if isinstance(store, str | os.PathLike):
+        with ResultStore(store) as opened:
+            return run_sweep(tasks, opened, jobs, scheduler, progress, desc, timeout=timeout,
+                             retry_errors=retry_errors)
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 0:
         raise InputError(f"jobs must be an integer >= 0, got {jobs!r}")
     if timeout is not None and not (isinstance(timeout, int | float) and timeout > 0):

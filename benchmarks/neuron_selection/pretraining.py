@@ -480,7 +480,6 @@ def to_json(args: argparse.Namespace, a: dict[str, Any]) -> dict[str, Any]:
 
 
 def _cmd_verify_pretraining(args: argparse.Namespace) -> int:
-    from exactprune.benchmarks.store import ResultStore
     from exactprune.benchmarks.sweep import Task, run_sweep
     from exactprune.instances import io as instance_io
 
@@ -493,13 +492,8 @@ def _cmd_verify_pretraining(args: argparse.Namespace) -> int:
     specs = specs_for(args)
     tasks = [Task(f"{__name__}:trial", s) for s in specs]
     start = time.perf_counter()
-    store = ResultStore(args.store) if args.store else None
-    try:
-        records = run_sweep(tasks, store, jobs=args.jobs, scheduler=args.scheduler,
-                            progress=not args.json, desc="pretraining")
-    finally:
-        if store is not None:
-            store.close()
+    records = run_sweep(tasks, args.store, jobs=args.jobs, scheduler=args.scheduler,
+                        progress=not args.json, desc="pretraining")
     elapsed = time.perf_counter() - start
     a = analyse(args, specs, records)
     compute_s = sum(float(r.get("wall_time_s") or 0.0) for r in records)

@@ -472,7 +472,6 @@ def _growth_plot(args: argparse.Namespace, growth: dict[str, Any], out: Any) -> 
 
 
 def _cmd_verify_pruning_gap(args: argparse.Namespace) -> int:
-    from exactprune.benchmarks.store import ResultStore
     from exactprune.benchmarks.sweep import Task, run_sweep
     from exactprune.instances import io as instance_io
 
@@ -491,13 +490,8 @@ def _cmd_verify_pruning_gap(args: argparse.Namespace) -> int:
         trial_instance(next(s for s in specs if s["d"] == d))
     tasks = [Task(f"{__name__}:trial", s) for s in specs]
     start = time.perf_counter()
-    store = ResultStore(args.store) if args.store else None
-    try:
-        records = run_sweep(tasks, store, jobs=args.jobs, scheduler=args.scheduler,
-                            progress=not args.json, desc="pruning-gap")
-    finally:
-        if store is not None:
-            store.close()
+    records = run_sweep(tasks, args.store, jobs=args.jobs, scheduler=args.scheduler,
+                        progress=not args.json, desc="pruning-gap")
     elapsed = time.perf_counter() - start
     analyses = [analyse(d, specs, records, args.fit_min_n) for d in args.dims]
     growth = growth_with_d(args, analyses) if len(args.dims) > 1 else None

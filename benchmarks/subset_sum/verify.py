@@ -317,17 +317,12 @@ def make_runner(store: str | None, jobs: int, scheduler: str | None,
               "available: running in-process, --store/--jobs/--scheduler ignored",
               file=sys.stderr)
         return local
-    from exactprune.benchmarks.store import ResultStore
     from exactprune.benchmarks.sweep import Task, run_sweep
 
     def engine(specs: list[dict[str, Any]]) -> list[dict[str, Any]]:
         tasks = [Task(fn=TRIAL_FN, spec={"experiment": EXPERIMENT, **spec}) for spec in specs]
-        if store is None:
-            return list(run_sweep(tasks, None, jobs, scheduler, progress=progress,
-                                  desc="verify subset-sum"))
-        with ResultStore(store) as result_store:
-            return list(run_sweep(tasks, result_store, jobs, scheduler, progress=progress,
-                                  desc="verify subset-sum"))
+        return list(run_sweep(tasks, store, jobs, scheduler, progress=progress,
+                              desc="verify subset-sum"))
 
     return engine
 
