@@ -22,7 +22,8 @@ from exactprune.instances.datasets import DATASETS, Dataset, load_dataset, subsa
 from exactprune.instances.errors import InputError
 from exactprune.instances.mlp import EXTENSIONS, mlp_bytes
 from exactprune.instances.params import nonneg_int, positive_float, positive_int
-from exactprune.instances.training import LOSSES, TrainResult, check_checkpoints, train_two_layer
+from exactprune.instances.training import (LOSSES, SCALINGS, TrainResult, check_checkpoints,
+                                           train_two_layer)
 
 DEFAULT_LR = 0.1
 
@@ -149,6 +150,7 @@ def make_report(args: argparse.Namespace, data: Dataset, result: TrainResult,
     """The --json object (fields listed in docs/training.md)."""
     return {"data": args.data, "hidden": args.hidden, "iters": args.iters, "lr": args.lr,
             "batch": args.batch, "loss": args.loss, "bias": args.bias, "seed": args.seed,
+            "scaling": args.scaling,
             "samples": args.samples, "train_size": int(data.X_train.shape[0]),
             "test_size": int(data.X_test.shape[0]), "inputs": data.inputs,
             "outputs": data.outputs, "dataset": data.info, "loss_curve": result.curve,
@@ -164,7 +166,7 @@ def format_report(rep: dict[str, Any]) -> str:
     lines = [f"{rep['data']}: {rep['train_size']} train / {rep['test_size']} test, "
              f"{rep['inputs']} inputs, {kind}; hidden {rep['hidden']}"
              f"{' (bias)' if rep['bias'] else ''}, {rep['loss']} loss, {method}, "
-             f"lr {rep['lr']:g}, seed {rep['seed']}"]
+             f"lr {rep['lr']:g}, {rep['scaling']} scaling, seed {rep['seed']}"]
     columns = [("iter", "iter", "{:>8d}"), ("train_loss", "train loss", "{:>13.6g}"),
                ("test_loss", "test loss", "{:>13.6g}"),
                ("train_accuracy", "train acc", "{:>11.4f}"),
@@ -200,7 +202,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             data.X_train, data.y_train, args.hidden, args.iters, args.lr, batch=args.batch,
             loss=args.loss, bias=args.bias, seed=args.seed, checkpoints=args.checkpoints,
             X_test=data.X_test, Y_test=data.y_test, log_every=args.log_every,
-            classes=data.classes, progress=None if bar is None else
+            classes=data.classes, scaling=args.scaling, progress=None if bar is None else
             (lambda t: bar.update(t - bar.n)))
     finally:
         if bar is not None:
@@ -236,6 +238,10 @@ def add_train_parser(subparsers: Any) -> None:
                    help="full (default: full-batch gradient descent) or B (minibatch SGD)")
     p.add_argument("--loss", choices=LOSSES, default="squared",
                    help="squared (default; one-hot targets for classes) or cross-entropy")
+    p.add_argument("--scaling", choices=SCALINGS, default="standard",
+                   help="standard: one step size lr, fc2 ~ N(0, 1/N); mean-field: out = (1/N) "
+                        "sum a_i relu(w_i.x), steps lr*N on (w, a) (Ye et al.'s setting; "
+                        "docs/training.md)")
     p.add_argument("--bias", action="store_true", help="biases in both layers (default: none)")
     p.add_argument("--checkpoints", type=int_list_arg, default=(), metavar="T1,T2,...",
                    help="also write the net after these steps as OUT.T<t>.<ext>")

@@ -4,6 +4,13 @@ Model: fc1 (N, d) with optional bias (N,), fc2 (C, N) with optional bias (C,); n
 on the output. Initialisation (He/Kaiming normal for fc1): fc1 entries ~ N(0, 2/d), fc2
 entries ~ N(0, 1/N), biases 0.
 
+Scaling (`scaling`): "standard" is the above with one learning rate for every parameter.
+"mean-field" is the parametrisation of Ye et al.'s (2020) greedy-selection theory,
+out(x) = (1/N) sum_i a_i relu(w_i.x): a_i entries ~ N(0, 1) (so fc2 = a / N), and gradient
+descent on (w_i, a_i) with step lr * N (the mean-field time scale, which keeps every unit's
+motion O(1) as N grows). In fc1/fc2 terms: fc2 ~ N(0, 1/N^2), fc1 and its bias step lr * N,
+fc2 steps lr / N, the output bias steps lr. The saved network is an ordinary fc1/fc2 file.
+
 Losses, averaged over the m samples of a batch (out = the network's C outputs):
 - `squared`: 0.5 * ||out - target||^2, target the one-hot vector of the label
   (classification) or the regression target;
@@ -39,6 +46,7 @@ from exactprune.instances.mlp import MLP
 from exactprune.instances.network import float_array
 
 LOSSES: tuple[str, ...] = ("squared", "cross-entropy")
+SCALINGS: tuple[str, ...] = ("standard", "mean-field")
 NAMES = ("fc1.weight", "fc2.weight")
 
 Params = list[np.ndarray]
@@ -107,7 +115,9 @@ def _targets(Y: Any, name: str, rows: int, classes: int | None, loss: str
     return targets, None, int(targets.shape[1])
 
 
-def _check_args(hidden: Any, iters: Any, lr: Any, loss: str, seed: Any) -> None:
+def _check_args(hidden: Any, iters: Any, lr: Any, loss: str, seed: Any, scaling: str) -> None:
+    if scaling not in SCALINGS:
+        raise InputError(f"unknown scaling {scaling!r} (known: {', '.join(SCALINGS)})")
     if not (_is_int(hidden) and hidden >= 1):
         raise InputError(f"hidden must be a positive integer, got {hidden!r}")
     if not (_is_int(iters) and iters >= 0):
@@ -122,14 +132,24 @@ def _check_args(hidden: Any, iters: Any, lr: Any, loss: str, seed: Any) -> None:
 
 
 # -- the model -------------------------------------------------------------------------------
-def init_params(rng: np.random.Generator, d: int, hidden: int, outputs: int, bias: bool
-                ) -> Params:
-    """fc1 ~ N(0, 2/d) (He), fc2 ~ N(0, 1/hidden), biases 0 (see the module docstring)."""
+def init_params(rng: np.random.Generator, d: int, hidden: int, outputs: int, bias: bool,
+                scaling: str = "standard") -> Params:
+    """fc1 ~ N(0, 2/d) (He), fc2 ~ N(0, 1/hidden) (standard) or N(0, 1/hidden^2)
+    (mean-field), biases 0 (see the module docstring)."""
     W1 = rng.standard_normal((hidden, d)) * np.sqrt(2.0 / d)
-    W2 = rng.standard_normal((outputs, hidden)) * np.sqrt(1.0 / hidden)
+    fc2_std = 1.0 / hidden if scaling == "mean-field" else np.sqrt(1.0 / hidden)
+    W2 = rng.standard_normal((outputs, hidden)) * fc2_std
     if bias:
         return [W1, np.zeros(hidden), W2, np.zeros(outputs)]
     return [W1, W2]
+
+
+def step_sizes(lr: float, hidden: int, bias: bool, scaling: str = "standard") -> list[float]:
+    """The step of each parameter in the order of `Params` (see the module docstring)."""
+    if scaling == "standard":
+        return [lr] * (4 if bias else 2)
+    first, second = lr * hidden, lr / hidden
+    return [first, first, second, lr] if bias else [first, second]
 
 
 def _layers(params: Params) -> tuple[np.ndarray, np.ndarray | None, np.ndarray,
@@ -225,7 +245,8 @@ def train_two_layer(X: Any, Y: Any, hidden: int, iters: int, lr: float, batch: s
                     loss: str = "squared", bias: bool = False, seed: int = 0,
                     checkpoints: Sequence[int] = (), X_test: Any = None, Y_test: Any = None,
                     log_every: int | None = None, classes: int | None = None,
-                    progress: Callable[[int], None] | None = None) -> TrainResult:
+                    progress: Callable[[int], None] | None = None,
+                    scaling: str = "standard") -> TrainResult:
     """Train x -> fc2(relu(fc1(x))) by gradient descent (see the module docstring).
 
     X: (m, d) inputs; Y: (m,) integer labels (classification, C = classes, default
@@ -234,10 +255,11 @@ def train_two_layer(X: Any, Y: Any, hidden: int, iters: int, lr: float, batch: s
     B <= m rows per step. checkpoints: iterations 0..iters (strictly increasing) whose
     networks are kept. X_test, Y_test: a held-out split, logged too. log_every: steps between
     logged rows (default `default_log_every(iters)`). progress: called with the number of
-    steps done (every step). InputError on bad arguments or when the loss becomes non-finite
-    (lower lr).
+    steps done (every step). scaling: "standard" or "mean-field" (initialisation and
+    per-layer steps, module docstring). InputError on bad arguments or when the loss becomes
+    non-finite (lower lr).
     """
-    _check_args(hidden, iters, lr, loss, seed)
+    _check_args(hidden, iters, lr, loss, seed, scaling)
     data = float_array(X, "X", 2)
     m, d = data.shape
     T, labels, outputs = _targets(Y, "Y", m, classes, loss)
@@ -254,7 +276,8 @@ def train_two_layer(X: Any, Y: Any, hidden: int, iters: int, lr: float, batch: s
 
     start = time.perf_counter()
     rng = np.random.default_rng(seed)
-    params = init_params(rng, d, hidden, outputs, bias)
+    params = init_params(rng, d, hidden, outputs, bias, scaling)
+    steps = step_sizes(lr, hidden, bias, scaling)
     batches = _batches(rng, m, batch)
     curve: list[dict[str, Any]] = []
     saved: dict[int, MLP] = {}
@@ -271,8 +294,8 @@ def train_two_layer(X: Any, Y: Any, hidden: int, iters: int, lr: float, batch: s
             (data[rows], T[rows], None if labels is None else labels[rows])
         with np.errstate(over="ignore", invalid="ignore"):
             value, grads = gradients(params, Xb, Tb, lb, loss)
-            for p, g in zip(params, grads, strict=True):
-                p -= lr * g
+            for p, g, step in zip(params, grads, steps, strict=True):
+                p -= step * g
         if not math.isfinite(value) or t + 1 in points or t + 1 == iters:
             _check_finite(value, params, t + 1, lr)
         batch_losses[t] = value

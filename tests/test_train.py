@@ -78,6 +78,48 @@ def test_loss_decreases_on_digits(digits) -> None:  # type: ignore[no-untyped-de
     assert np.all(np.diff(res.batch_losses) < 0)  # full batch, small steps: monotone
 
 
+@pytest.mark.parametrize("bias", [False, True])
+def test_mean_field_steps_are_gradient_descent_on_w_and_a(bias: bool) -> None:
+    """Mean-field scaling: out = (1/N) sum a_i relu(w_i.x + b_i) + c; three steps of the
+    trainer equal three steps of plain GD with step lr*N on (w, b, a) and lr on c, written
+    here independently of the trainer's per-layer steps."""
+    rng = np.random.default_rng(5)
+    X, labels = rng.standard_normal((9, 3)), rng.integers(0, 2, 9)
+    N, lr = 7, 0.05
+    res = train_two_layer(X, labels, N, 3, lr, bias=bias, seed=11, scaling="mean-field",
+                          checkpoints=[0, 3], classes=2)
+    init = res.checkpoints[0]
+    W, a = init.weights[0].copy(), init.weights[1].T * N  # a = N fc2, (N, C)
+    b = np.zeros(N) if init.biases[0] is None else init.biases[0].copy()
+    c = np.zeros(2) if init.biases[1] is None else init.biases[1].copy()
+    T = np.eye(2)[labels]
+    for _ in range(3):
+        Z = X @ W.T + b
+        H = np.maximum(Z, 0)
+        D = (H @ a / N + c - T) / len(X)  # d loss / d out
+        dZ = (D @ a.T / N) * (Z > 0)
+        ga, gW, gb, gc = H.T @ D / N, dZ.T @ X, dZ.sum(0), D.sum(0)
+        a, W = a - lr * N * ga, W - lr * N * gW
+        if bias:
+            b, c = b - lr * N * gb, c - lr * gc
+    out = res.checkpoints[3]
+    np.testing.assert_allclose(out.weights[0], W, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(out.weights[1], a.T / N, rtol=1e-12, atol=1e-14)
+    if bias:
+        np.testing.assert_allclose(out.biases[0], b, rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(out.biases[1], c, rtol=1e-12, atol=1e-14)
+
+
+def test_mean_field_initialisation_scale() -> None:
+    rng = np.random.default_rng(0)
+    N = 400
+    std = init_params(rng, 5, N, 50, False, "standard")[1].std()
+    mf = init_params(np.random.default_rng(0), 5, N, 50, False, "mean-field")[1].std()
+    assert std == pytest.approx(N ** -0.5, rel=0.05) and mf == pytest.approx(1 / N, rel=0.05)
+    with pytest.raises(InputError, match="unknown scaling 'ntk'"):
+        train_two_layer(np.ones((3, 2)), np.array([0, 1, 0]), 4, 1, 0.1, scaling="ntk")
+
+
 def test_diverging_training_is_an_input_error() -> None:
     data = load_dataset("teacher", train_size=100)
     with pytest.raises(InputError, match="lower the learning rate"):
@@ -213,3 +255,14 @@ def test_write_failure_leaves_no_file(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="cannot write"):
         write_files_atomic([(tmp_path / "a.npz", b"a"), (tmp_path / "gone" / "b.npz", b"b")])
     assert list(tmp_path.iterdir()) == []
+
+
+def test_cli_mean_field_scaling(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    common = ["--data", "digits-pair", "--hidden", "10", "--iters", "5", "--seed", "2"]
+    rep = run(capsys, *common, "--scaling", "mean-field", "-o", str(tmp_path / "mf.npz"))
+    std = run(capsys, *common, "-o", str(tmp_path / "std.npz"))
+    assert rep["scaling"] == "mean-field" and std["scaling"] == "standard"
+    mf_net, std_net = load_mlp(tmp_path / "mf.npz"), load_mlp(tmp_path / "std.npz")
+    assert np.abs(mf_net.weights[1]).max() < np.abs(std_net.weights[1]).max()
+    assert main(["train", *common, "--scaling", "ntk", "-o", str(tmp_path / "x.npz")]) == 2
+    assert not (tmp_path / "x.npz").exists()
