@@ -22,8 +22,13 @@ from exactprune.instances.datasets import DATASETS, Dataset, load_dataset, subsa
 from exactprune.instances.errors import InputError
 from exactprune.instances.mlp import EXTENSIONS, mlp_bytes
 from exactprune.instances.params import nonneg_int, positive_float, positive_int
-from exactprune.instances.training import (LOSSES, SCALINGS, TrainResult, check_checkpoints,
-                                           train_two_layer)
+from exactprune.instances.training import (
+    LOSSES,
+    SCALINGS,
+    TrainResult,
+    check_checkpoints,
+    train_two_layer,
+)
 
 DEFAULT_LR = 0.1
 

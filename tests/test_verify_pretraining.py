@@ -89,7 +89,9 @@ def test_selection_instance_matches_the_file_generator(tmp_path: Path) -> None:
                                    ["--factor", "0.5"], ["--trials", "0"], ["--jobs", "-1"],
                                    ["--data", "nope"], ["--sizes", "100000"],
                                    ["--solver", "greedy_forward_selection"],
-                                   ["--solver", "no_such"], ["--lr", "0"]])
+                                   ["--solver", "no_such"], ["--lr", "0"],
+                                   ["--reference", "median"], ["--scaling", "ntk"],
+                                   ["--reference", "best", "--factor", "0.9"]])
 def test_bad_flags_exit_2(flags: list[str], tmp_path: Path,
                           capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "out"
@@ -121,6 +123,60 @@ def test_threshold_rule_scales_with_the_dense_loss() -> None:
     assert pt.threshold(ITERS, gfs, dense, 1.5) == 100
     assert pt.threshold(ITERS, gfs, dense, 2.0) == 0
     assert pt.threshold(ITERS, gfs, dense, 1.0) is None
+
+
+@pytest.mark.parametrize("gfs, factor, expected", [
+    ([3.0, 2.0, 1.0, 1.5, 2.5], 1.1, 30),      # U-shaped: the minimum itself
+    ([3.0, 1.05, 1.0, 1.5, 2.5], 1.1, 10),     # within 10 % of the minimum earlier
+    ([3.0, 1.1, 1.0, 1.5, 2.5], 1.1, 10),      # equality counts
+    ([3.0, 2.0, 1.0, 1.5, 2.5], 2.0, 10),      # a looser factor comes earlier
+    ([0.5, 2.0, 1.0, 1.5, 2.5], 1.1, 0),       # best at the start: no pre-training needed
+    ([None, 2.0, None, 1.0, 1.05], 1.1, 100),  # missing losses are skipped
+    ([None, None, None, None, None], 1.1, None),
+])
+def test_best_reference_rule(gfs: list[float | None], factor: float,
+                             expected: int | None) -> None:
+    assert pt.best_threshold(ITERS, gfs, factor) == expected
+
+
+def test_trial_thresholds_by_reference() -> None:
+    rows = [{"iter": T, "dense": d, "gfs": g, "exact": e} for T, d, g, e in
+            zip(ITERS, [1.0, 0.5, 0.2, 0.1, 0.05], [0.9, 0.6, 0.5, 0.55, 0.7],
+                [0.8, 0.5, 0.4, 0.5, 0.65], strict=True)]
+    recs = [{"checkpoints": rows}, {"checkpoints": None}]
+    assert pt.trial_thresholds(recs, 1.5, "gfs", "dense") == [None, None]  # dense -> 0
+    assert pt.trial_thresholds(recs, 1.5, "gfs", "exact") == [0, None]
+    assert pt.trial_thresholds(recs, 1.2, "gfs", "exact") == [100, None]  # 0.5/0.4 > 1.2
+    assert pt.trial_thresholds(recs, 1.1, "gfs", "best") == [30, None]
+    assert pt.trial_thresholds(recs, 1.1, "exact", "best") == [30, None]
+    assert pt.trial_thresholds(recs, 1.3, "exact", "best") == [10, None]
+
+
+def test_tiny_mean_field_run_with_best_reference(tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    args = [*TINY, "--scaling", "mean-field", "--reference", "best", "--out",
+            str(tmp_path / "out"), "--json"]
+    assert main(args) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["reference"] == "best" and data["factor"] == 1.1
+    assert data["scaling"] == "mean-field"
+    for m in ("30", "60"):
+        th, ex = data["thresholds"][m], data["exact_thresholds"][m]
+        assert th["censored"] == 0 and ex["censored"] == 0  # the best checkpoint qualifies
+        for run in data["runs"][m]:
+            rows = run["checkpoints"]
+            best = min(r["gfs"] for r in rows)
+            t_star = th["per_trial"][run["trial"]]
+            first = next(r for r in rows if r["iter"] == t_star)
+            assert first["gfs"] <= 1.1 * best
+            assert all(r["gfs"] > 1.1 * best for r in rows if r["iter"] < t_star)
+    report = (tmp_path / "out" / "report.md").read_text()
+    assert "reference best, factor F = 1.1" in report and "mean-field scaling" in report
+    # the exact subnetwork against itself has no threshold
+    assert main([*TINY, "--reference", "exact", "--out", str(tmp_path / "ex"), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["exact_thresholds"] == {} and "exact_threshold_vs_log_m" not in data["fits"]
+    assert "n/a" in (tmp_path / "ex" / "report.md").read_text()
 
 
 def test_censored_median() -> None:

@@ -18,14 +18,21 @@ SeedSequence(seed, spawn_key=(r, m)), one for the subset, one for the initialisa
    - exact: the best k units (--solver, default bnb: certified, or at the time limit the best
      found with the proven lower bound `exact_bound`, recorded as uncertified).
 
-Threshold T*(m, r): the first checkpoint T_j from which GFS stays within a factor F (--factor,
-default 1.5) of the dense loss at every later checkpoint: gfs(T_i) <= F · dense(T_i) for all
-i >= j. When the last checkpoint fails, no T qualifies: the trial is *censored* (T* > T_j, the
-pre-training needed is beyond the grid). Per m the median over trials, censored trials counted
-as +inf (right-censored: the median is still exact while fewer than half are censored; else
-the median itself is censored and the size is not fitted). The same rule with the exact
-subnetwork in place of GFS gives T*_exact: how much pre-training *any* k-subnetwork needs,
-so T* − T*_exact is what greediness costs.
+Threshold T*(m, r), by --reference (factor F = --factor):
+- dense (default, F = 1.5): the first checkpoint T_j from which GFS stays within F of the
+  dense loss at every later checkpoint: gfs(T_i) <= F · dense(T_i) for all i >= j. When the
+  last checkpoint fails, no T qualifies: the trial is *censored* (T* > T_j, the pre-training
+  needed is beyond the grid). As the dense loss goes to 0 with training while a k-unit
+  average cannot follow, long grids censor every trial (docs/verify.md).
+- exact (F = 1.5): the same rule against the exact best k-subnetwork's loss at each
+  checkpoint (greedy as good as any subnetwork from then on).
+- best (F = 1.1): the first T_j with gfs(T_j) <= F · min_i gfs(T_i), the pre-training after
+  which pruning is within F of the best that any checkpoint of the grid gives (Wolfe et al.'s
+  "enough pre-training"; never censored, bounded by the grid).
+Per m the median over trials, censored trials counted as +inf (right-censored: the median
+is still exact while fewer than half are censored; else the median itself is censored and the
+size is not fitted). The same rule with the exact subnetwork in place of GFS gives T*_exact:
+how much pre-training *any* k-subnetwork needs, so T* - T*_exact is what greediness costs.
 
 Fit: median T*(m) = a + b·ln m over the sizes with an uncensored median (`fits.linear_fit`,
 estimate b per unit of ln m; b·ln 2 per doubling of m). Its CI is a stratified bootstrap over
@@ -54,8 +61,23 @@ from exactprune.instances.errors import InputError
 from exactprune.instances.params import nonneg_int, positive_float, positive_int
 
 EXPERIMENT = "pretraining"
-DEFAULT_FACTOR = 1.5
-"""GFS counts as good at a checkpoint when its loss is at most this times the dense loss."""
+REFERENCES: tuple[str, ...] = ("dense", "best", "exact")
+DEFAULT_FACTOR = {"dense": 1.5, "best": 1.1, "exact": 1.5}
+"""Per --reference: GFS counts as good when its loss is at most this times the reference."""
+RULES = {
+    "dense": "T* = the first checkpoint from which GFS's loss stays <= F x the dense net's "
+             "loss at every later checkpoint; `> {t_max}` = censored (no checkpoint "
+             "qualifies), counted as +inf in the median. T*_exact: the same rule for the exact "
+             "best k-subnetwork.",
+    "exact": "T* = the first checkpoint from which GFS's loss stays <= F x the exact best "
+             "k-subnetwork's loss at every later checkpoint; `> {t_max}` = censored, counted "
+             "as +inf in the median. (T*_exact does not apply: the exact subnetwork against "
+             "itself.)",
+    "best": "T* = the first checkpoint whose GFS loss is <= F x the lowest GFS loss of the "
+            "trial over all checkpoints: the pre-training after which pruning is within F of "
+            "the best any checkpoint of the grid gives (never censored; bounded by the grid). "
+            "T*_exact: the same rule for the exact best k-subnetwork.",
+}
 BOOTSTRAP = 2000
 TOL = 1e-9
 """Relative slack of the sanity checks exact <= gfs (bnb starts from the greedy mask)."""
@@ -124,7 +146,7 @@ def trial(spec: dict) -> dict:
     iters = list(spec["iters"])
     res = train_two_layer(ds.X_train, ds.y_train, spec["hidden"], iters[-1], spec["lr"],
                           loss="squared", seed=spec["init_seed"], checkpoints=iters,
-                          classes=ds.classes)
+                          classes=ds.classes, scaling=spec.get("scaling", "standard"))
     train_loss = {row["iter"]: row["train_loss"] for row in res.curve}
     rows = []
     for T in iters:
@@ -139,15 +161,32 @@ def trial(spec: dict) -> dict:
 
 # -- the threshold rule ----------------------------------------------------------------------
 def threshold(iters: Sequence[int], loss: Sequence[float | None],
-              dense: Sequence[float | None], factor: float = DEFAULT_FACTOR) -> int | None:
+              dense: Sequence[float | None], factor: float = DEFAULT_FACTOR["dense"]
+              ) -> int | None:
     """The first checkpoint T_j with loss(T_i) <= factor · dense(T_i) for every i >= j; None
-    (censored) when the last checkpoint fails. A missing loss fails its checkpoint."""
+    (censored) when the last checkpoint fails. A missing loss fails its checkpoint. (`dense`
+    is any per-checkpoint reference: the dense loss, or the exact best subnetwork's.)"""
     first = None
     for T, value, ref in zip(reversed(iters), reversed(loss), reversed(dense), strict=True):
         if value is None or ref is None or not value <= factor * ref:
             break
         first = T
     return first
+
+
+def best_threshold(iters: Sequence[int], loss: Sequence[float | None], factor: float
+                   ) -> int | None:
+    """The first checkpoint T_j with loss(T_j) <= factor · min_i loss(T_i): the pre-training
+    after which pruning comes within F of the best that any checkpoint of the grid gives.
+    Never censored while one loss exists (the best checkpoint qualifies); None otherwise."""
+    values = [v for v in loss if v is not None]
+    if not values:
+        return None
+    best = min(values)
+    for T, value in zip(iters, loss, strict=True):
+        if value is not None and value <= factor * best:
+            return T
+    return None  # pragma: no cover - the minimum itself qualifies
 
 
 def censored_median(values: Sequence[float | None]) -> float | None:
@@ -159,17 +198,21 @@ def censored_median(values: Sequence[float | None]) -> float | None:
     return med if math.isfinite(med) else None
 
 
-def trial_thresholds(records: list[dict], factor: float, which: str) -> list[int | None]:
-    """T* of each trial's record for `which` ("gfs" or "exact"); None for censored trials or
-    failed runs."""
+def trial_thresholds(records: list[dict], factor: float, which: str,
+                     reference: str = "dense") -> list[int | None]:
+    """T* of each trial's record for `which` ("gfs" or "exact") under `reference` (module
+    docstring); None for censored trials or failed runs."""
     out: list[int | None] = []
     for rec in records:
         rows = rec.get("checkpoints")
         if not rows:
             out.append(None)
             continue
-        out.append(threshold([r["iter"] for r in rows], [r.get(which) for r in rows],
-                             [r.get("dense") for r in rows], factor))
+        iters, values = [r["iter"] for r in rows], [r.get(which) for r in rows]
+        if reference == "best":
+            out.append(best_threshold(iters, values, factor))
+        else:
+            out.append(threshold(iters, values, [r.get(reference) for r in rows], factor))
     return out
 
 
@@ -291,18 +334,20 @@ def analyse(args: argparse.Namespace, specs: list[dict], records: list[dict]
     for m, pairs in by_m.items():
         recs = [r for _, r in pairs]
         out["thresholds"][m] = summarise_thresholds(
-            trial_thresholds(recs, args.factor, "gfs"), t_max)
-        out["exact_thresholds"][m] = summarise_thresholds(
-            trial_thresholds(recs, args.factor, "exact"), t_max)
+            trial_thresholds(recs, args.factor, "gfs", args.reference), t_max)
+        if args.reference != "exact":  # the exact subnetwork against itself: always T_1
+            out["exact_thresholds"][m] = summarise_thresholds(
+                trial_thresholds(recs, args.factor, "exact", args.reference), t_max)
         out["losses"][m] = loss_table(recs, args.iter_list)
         out["runs"][m] = [{"trial": s["trial"], "subset_seed": s["subset_seed"],
                            "init_seed": s["init_seed"], "status": r.get("status"),
                            "error": r.get("error"), "checkpoints": r.get("checkpoints")}
                           for s, r in pairs]
         out["errors"][m] = sum(not r.get("checkpoints") for r in recs)
-    out["fits"] = {
-        "threshold_vs_log_m": threshold_fit(args.size_list, out["thresholds"]),
-        "exact_threshold_vs_log_m": threshold_fit(args.size_list, out["exact_thresholds"])}
+    out["fits"] = {"threshold_vs_log_m": threshold_fit(args.size_list, out["thresholds"])}
+    if out["exact_thresholds"]:
+        out["fits"]["exact_threshold_vs_log_m"] = threshold_fit(args.size_list,
+                                                                out["exact_thresholds"])
     return out
 
 
@@ -326,23 +371,25 @@ def report(args: argparse.Namespace, a: dict[str, Any], compute_s: float,
         f"data {args.data}, sizes m = {', '.join(map(str, args.size_list))} (seeded subsets of "
         f"the training split), {args.trials} trials per size (independent subset and "
         f"initialisation); bias-free two-layer ReLU net of width N = {args.hidden}, "
-        f"full-batch GD on the squared loss, lr {args.lr:g}, checkpoints T = "
+        f"{args.scaling} scaling, full-batch GD on the squared loss, lr {args.lr:g}, "
+        "checkpoints T = "
         f"{', '.join(map(str, args.iter_list))}; subnetworks of k = {args.k} units (rule "
         f"average, {args.loss} loss); exact solver {args.solver} (time limit "
-        f"{args.time_limit:g} s); factor F = {args.factor:g}; seed {args.seed}. "
+        f"{args.time_limit:g} s); reference {args.reference}, factor F = {args.factor:g}; "
+        f"seed {args.seed}. "
         f"{compute_s:.0f} s of trial time (this invocation: {elapsed:.0f} s; stored trials "
         "are read back).", "",
-        f"T* = the first checkpoint from which GFS's loss stays <= F x the dense net's loss at "
-        f"every later checkpoint; `> {t_max}` = censored (no checkpoint qualifies), counted "
-        "as +inf in the median. T*_exact: the same rule for the exact best k-subnetwork.", "",
+        RULES[args.reference].format(t_max=t_max), "",
         "| m | T* per trial | median T* | censored | T*_exact per trial | median T*_exact "
         "| censored |", "|---|---|---|---|---|---|---|"]
     for m in args.size_list:
-        g, e = a["thresholds"][m], a["exact_thresholds"][m]
+        g, e = a["thresholds"][m], a["exact_thresholds"].get(m)
+        exact_cells = "n/a | n/a | n/a" if e is None else (
+            f"{', '.join(_t(v, t_max) for v in e['per_trial'])} | "
+            f"{_t(e['median'], t_max)} | {e['censored']}/{e['trials']}")
         lines.append(f"| {m} | {', '.join(_t(v, t_max) for v in g['per_trial'])} | "
                      f"{_t(g['median'], t_max)} | {g['censored']}/{g['trials']} | "
-                     f"{', '.join(_t(v, t_max) for v in e['per_trial'])} | "
-                     f"{_t(e['median'], t_max)} | {e['censored']}/{e['trials']} |")
+                     f"{exact_cells} |")
     lines += ["", "| fit (median T* = a + b·ln m) | b | 95% CI | per doubling of m | sizes | "
               "notes |", "|---|---|---|---|---|---|"]
     for name, fit in a["fits"].items():
@@ -375,6 +422,8 @@ def plots(args: argparse.Namespace, a: dict[str, Any], out: Any) -> list[Any]:
     ms = np.array(args.size_list, dtype=float)
     series = {}
     for label, key in (("GFS T*", "thresholds"), ("exact-subnetwork T*", "exact_thresholds")):
+        if not a[key]:
+            continue
         rows = [a[key][m] for m in args.size_list]
         series[f"{label} (median, quartiles)"] = (
             ms, [r["quartiles"][0] for r in rows], [r["quartiles"][1] for r in rows],
@@ -387,7 +436,8 @@ def plots(args: argparse.Namespace, a: dict[str, Any], out: Any) -> list[Any]:
             grid, fit.intercept + fit.estimate * np.log(grid))
     paths = bracket_plot(series, out / "threshold_vs_m",
                          f"pre-training threshold, {args.data}, N = {args.hidden}, k = {args.k}, "
-                         f"F = {args.factor:g}", logx=True, logy=False, xlabel="m (samples)",
+                         f"{args.reference} reference, F = {args.factor:g}", logx=True,
+                         logy=False, xlabel="m (samples)",
                          ylabel="T* (iterations)", reference=refs)
     x = np.array(args.iter_list, dtype=float) + 1.0
     for m in args.size_list:
@@ -432,9 +482,11 @@ def check_args(args: argparse.Namespace) -> None:
     args.iter_list = parse_int_list(args.iters, "--iters", 0)
     if args.k > args.hidden:
         raise InputError(f"--k {args.k} exceeds --hidden {args.hidden}")
+    if args.factor is None:
+        args.factor = DEFAULT_FACTOR[args.reference]
     if args.factor < 1:
-        raise InputError(f"--factor must be >= 1 (GFS within F x the dense loss), got "
-                         f"{args.factor:g}")
+        raise InputError(f"--factor must be >= 1 (GFS within F x the {args.reference} "
+                         f"reference), got {args.factor:g}")
     backend = get_backend(args.solver, "neuron_selection")
     if not backend.exact:
         raise InputError(f"--solver {args.solver} is a heuristic: the exact subnetwork needs "
@@ -460,7 +512,7 @@ def specs_for(args: argparse.Namespace) -> list[dict]:
                           "init_seed": init_seed, "iters": args.iter_list,
                           "hidden": args.hidden, "k": args.k, "loss": args.loss,
                           "lr": args.lr, "solver": args.solver,
-                          "time_limit": args.time_limit})
+                          "time_limit": args.time_limit, "scaling": args.scaling})
     return specs
 
 
@@ -469,7 +521,8 @@ def to_json(args: argparse.Namespace, a: dict[str, Any]) -> dict[str, Any]:
     return {
         "experiment": EXPERIMENT, "data": args.data, "sizes": args.size_list,
         "iters": args.iter_list, "hidden": args.hidden, "k": args.k, "loss": args.loss,
-        "lr": args.lr, "factor": args.factor, "trials": args.trials, "solver": args.solver,
+        "lr": args.lr, "factor": args.factor, "reference": args.reference,
+        "scaling": args.scaling, "trials": args.trials, "solver": args.solver,
         "seed": args.seed,
         "thresholds": {str(m): v for m, v in a["thresholds"].items()},
         "exact_thresholds": {str(m): v for m, v in a["exact_thresholds"].items()},
@@ -532,10 +585,18 @@ def add_pretraining_parser(verify_subparsers: Any) -> None:
                    help="independent trials per size (default 5)")
     p.add_argument("--loss", choices=LOSSES, default="squared",
                    help="selection loss (training always uses the squared loss)")
-    p.add_argument("--factor", type=positive_float, default=DEFAULT_FACTOR,
-                   help=f"GFS is good when its loss <= F x the dense loss (default "
-                   f"{DEFAULT_FACTOR:g})")
+    p.add_argument("--reference", choices=REFERENCES, default="dense",
+                   help="what GFS's loss is held against: dense = the dense net at the same "
+                   "checkpoint, from then on; exact = the best k-subnetwork at the same "
+                   "checkpoint, from then on; best = GFS's own best over the checkpoints "
+                   "(default dense; docs/verify.md)")
+    p.add_argument("--factor", type=positive_float, default=None,
+                   help="GFS is good when its loss <= F x the reference (default 1.5 for "
+                   "dense and exact, 1.1 for best)")
     p.add_argument("--lr", type=positive_float, default=0.1, help="learning rate (0.1)")
+    p.add_argument("--scaling", choices=("standard", "mean-field"), default="standard",
+                   help="network parametrisation for training (exactprune train --scaling; "
+                   "default standard)")
     p.add_argument("--solver", default="bnb", help="exact backend (default bnb)")
     p.add_argument("--time-limit", type=positive_float, default=60.0,
                    help="seconds per exact solve (default 60)")
