@@ -112,6 +112,7 @@ def _result_mask(data: Any) -> Any:
 
 def format_result(result: Any, inst: Any) -> str:
     """A short human-readable summary of a SolveResult."""
+    import numpy as np
 
     def num(x: float | None) -> str:
         return "-" if x is None else f"{x:.6g}"
@@ -132,8 +133,13 @@ def format_result(result: Any, inst: Any) -> str:
     if "warm_start" in result.stats:
         lines.append(f"warm start {result.stats['warm_start']}")
     if result.mask is not None:
-        bits = "".join("1" if b else "0" for b in result.mask.ravel())
-        lines.append(f"mask       {bits if len(bits) <= 80 else bits[:77] + '...'}")
+        flat = np.asarray(result.mask).ravel()
+        if flat.dtype.kind in "iu" and flat.size and int(flat.max()) > 1:  # repeat counts
+            text = ",".join(str(int(c)) for c in flat)
+            lines.append(f"counts     {text if len(text) <= 80 else text[:77] + '...'}")
+        else:
+            bits = "".join("1" if b else "0" for b in flat)
+            lines.append(f"mask       {bits if len(bits) <= 80 else bits[:77] + '...'}")
     lines.extend(f"note       {note}" for note in result.notes)
     return "\n".join(lines)
 

@@ -253,7 +253,8 @@ class SolveResult:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> SolveResult:
-        """Rebuild a result from `to_json` output, version 1 or 2 (mask as a plain bool array)."""
+        """Rebuild a result from `to_json` output, version 1 or 2 (mask as a plain bool array, or
+        the integer counts of a mask with repeats)."""
         if not isinstance(data, dict) or "status" not in data:
             raise InputError("not an exactprune result object")
         if data.get("format", RESULT_FORMAT) != RESULT_FORMAT:
@@ -274,7 +275,10 @@ class SolveResult:
             if mask_raw is not None:
                 if isinstance(mask_raw, dict):  # weight_pruning: {"hidden_weights": [[...]]}
                     mask_raw = mask_raw.get("hidden_weights")
-                mask = np.asarray(mask_raw, dtype=int).astype(bool)
+                counts = np.asarray(mask_raw, dtype=np.int64)
+                # 0/1 masks as bool; repeat counts (neuron_selection with repeats) kept
+                mask = counts.astype(bool) if counts.size == 0 or counts.max() <= 1 \
+                    else counts
             return cls(
                 status=status,
                 mask=mask,

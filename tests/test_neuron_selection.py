@@ -157,6 +157,22 @@ def test_gfs_first_two_steps_by_hand() -> None:
         solve(_hand_instance(3.0, 2), "greedy_forward_selection", options={"repeats": "true"})
 
 
+def test_repeat_counts_survive_the_result_json_and_the_text_summary(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from exactprune.cli import format_result
+    from exactprune.solvers.result import SolveResult
+
+    inst = _hand_instance(3.0, 2, True)
+    res = solve(inst, "greedy_forward_selection")
+    again = SolveResult.from_json(res.to_json(inst.mask_to_json))
+    assert again.mask.tolist() == [2, 0, 0]
+    assert inst.evaluate(again.mask) == res.objective == 0.0
+    assert "counts     2,0,0" in format_result(res, inst)
+    plain = solve(_hand_instance(4.0, 2), "greedy_forward_selection")
+    assert SolveResult.from_json(plain.to_json()).mask.dtype == bool
+    assert "mask       110" in format_result(plain, _hand_instance(4.0, 2))
+
+
 def test_magnitude_ranks_by_norm_product() -> None:
     inst = NeuronSelectionInstance(hidden=np.array([[1.0, 4.0, 2.0], [0.0, 0.0, 2.0]]),
                                    output_weights=np.array([[1.0], [0.5], [3.0]]),
