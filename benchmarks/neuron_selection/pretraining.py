@@ -275,7 +275,8 @@ def threshold_fit(sizes: Sequence[int], summary: dict[int, dict[str, Any]]) -> A
     if not fit.ok:
         return dataclasses.replace(fit, notes=tuple(notes))
     ci, used_resamples = trial_bootstrap_ci(sizes, [summary[m]["per_trial"] for m in sizes])
-    notes = [n for n in notes if "no confidence interval" not in n]  # the CI is the bootstrap's
+    # the CI is the trial bootstrap's: drop linear_fit's notes on its own point bootstrap
+    notes = [n for n in notes if "no confidence interval" not in n and "bootstrap" not in n]
     notes.append("x = ln m; CI: stratified bootstrap over trials (censored = +inf), "
                  f"{used_resamples} resamples")
     return dataclasses.replace(fit, ci=ci, slope_ci=ci, intercept_ci=(math.nan, math.nan),
