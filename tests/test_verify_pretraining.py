@@ -243,3 +243,21 @@ def test_trained_suite_networks_retrain_to_the_shipped_files() -> None:
     fresh = ns.train_network("teacher", 32)
     for a, b in zip(shipped.weights, fresh.weights, strict=True):
         assert np.allclose(a, b, rtol=1e-8, atol=1e-12)
+
+
+def test_python_api_equals_the_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """run_pretraining takes the CLI's options (lists allowed) and returns its --json body."""
+    body = pt.run_pretraining(data="digits-pair", sizes=[30, 60], iters=[0, 5, 20], hidden=6,
+                              k=2, trials=2, jobs=0, reference="best")
+    assert main([*TINY, "--reference", "best", "--out", str(tmp_path / "o"), "--json"]) == 0
+    cli = json.loads(capsys.readouterr().out)
+    for key in ("thresholds", "exact_thresholds", "losses", "reference", "factor"):
+        assert json.loads(json.dumps(body[key])) == cli[key]
+    assert body["fits"]["threshold_vs_log_m"]["estimate"] == \
+        cli["fits"]["threshold_vs_log_m"]["estimate"]
+    with pytest.raises(pt.InputError, match="unknown option 'width'"):
+        pt.run_pretraining(width=3)
+    with pytest.raises(pt.InputError, match="unknown scaling 'ntk'"):
+        pt.run_pretraining(scaling="ntk")
+    with pytest.raises(pt.InputError, match="unknown reference"):
+        pt.run_pretraining(reference="median")

@@ -477,8 +477,14 @@ def check_args(args: argparse.Namespace) -> None:
     """Parse the lists and check every flag against the data before anything runs."""
     from exactprune.instances.datasets import load_dataset
     from exactprune.instances.neuron_selection import synthetic_neuron_selection
+    from exactprune.instances.training import SCALINGS
     from exactprune.solvers import Goal, get_backend
 
+    if args.reference not in REFERENCES:
+        raise InputError(f"unknown reference {args.reference!r} (known: "
+                         f"{', '.join(REFERENCES)})")
+    if args.scaling not in SCALINGS:
+        raise InputError(f"unknown scaling {args.scaling!r} (known: {', '.join(SCALINGS)})")
     args.size_list = parse_int_list(args.sizes, "--sizes", 1)
     args.iter_list = parse_int_list(args.iters, "--iters", 0)
     if args.k > args.hidden:
@@ -533,6 +539,33 @@ def to_json(args: argparse.Namespace, a: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def run_pretraining(**options: Any) -> dict[str, Any]:
+    """Python form of `exactprune verify pretraining`: the same options with underscores
+    (data, sizes, iters, hidden, k, trials, loss, reference, factor, lr, scaling, solver,
+    time_limit, seed, store, jobs), lists allowed for sizes and iters; returns the --json
+    object (`thresholds`, `exact_thresholds`, `losses`, `runs`, `fits` as dicts). Writes
+    nothing unless `store` names a results store. InputError on an unknown option or a bad
+    value, before anything runs."""
+    from exactprune.benchmarks.sweep import Task, run_sweep
+
+    parser = argparse.ArgumentParser()
+    add_pretraining_parser(parser.add_subparsers())
+    args = parser.parse_args(["pretraining"])
+    known = set(vars(args)) - {"func", "out", "json", "scheduler"}
+    for name, value in options.items():
+        if name not in known:
+            raise InputError(f"run_pretraining: unknown option {name!r} (known: "
+                             f"{', '.join(sorted(known))})")
+        if name in ("sizes", "iters") and not isinstance(value, str):
+            value = ",".join(str(v) for v in value)
+        setattr(args, name, value)
+    check_args(args)
+    specs = specs_for(args)
+    records = run_sweep([Task(f"{__name__}:trial", s) for s in specs], args.store,
+                        jobs=args.jobs, progress=False, desc="pretraining")
+    return to_json(args, analyse(args, specs, records))
+
+
 def _cmd_verify_pretraining(args: argparse.Namespace) -> int:
     from exactprune.benchmarks.sweep import Task, run_sweep
     from exactprune.instances import io as instance_io
@@ -570,6 +603,7 @@ def add_pretraining_parser(verify_subparsers: Any) -> None:
     """Add `verify pretraining` to the CLI."""
     from exactprune.instances.datasets import DATASETS
     from exactprune.instances.neuron_selection import LOSSES
+    from exactprune.instances.training import SCALINGS
 
     p = verify_subparsers.add_parser(
         "pretraining", help="pre-training iterations greedy forward selection needs, against "
@@ -595,7 +629,7 @@ def add_pretraining_parser(verify_subparsers: Any) -> None:
                    help="GFS is good when its loss <= F x the reference (default 1.5 for "
                    "dense and exact, 1.1 for best)")
     p.add_argument("--lr", type=positive_float, default=0.1, help="learning rate (0.1)")
-    p.add_argument("--scaling", choices=("standard", "mean-field"), default="standard",
+    p.add_argument("--scaling", choices=SCALINGS, default="standard",
                    help="network parametrisation for training (exactprune train --scaling; "
                    "default standard)")
     p.add_argument("--solver", default="bnb", help="exact backend (default bnb)")
