@@ -435,3 +435,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"exactprune: internal error: {type(exc).__name__}: {exc} (rerun with --debug)",
               file=sys.stderr)
         return EXIT_INTERNAL
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
