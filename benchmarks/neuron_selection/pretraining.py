@@ -546,8 +546,6 @@ def run_pretraining(**options: Any) -> dict[str, Any]:
     object (`thresholds`, `exact_thresholds`, `losses`, `runs`, `fits` as dicts). Writes
     nothing unless `store` names a results store. InputError on an unknown option or a bad
     value, before anything runs."""
-    from exactprune.benchmarks.sweep import Task, run_sweep
-
     parser = argparse.ArgumentParser()
     add_pretraining_parser(parser.add_subparsers())
     args = parser.parse_args(["pretraining"])
@@ -560,14 +558,23 @@ def run_pretraining(**options: Any) -> dict[str, Any]:
             value = ",".join(str(v) for v in value)
         setattr(args, name, value)
     check_args(args)
+    a, _ = measure(args, progress=False)
+    return to_json(args, a)
+
+
+def measure(args: argparse.Namespace, progress: bool) -> tuple[dict[str, Any], list[dict]]:
+    """Run (or read back from args.store) every (size, trial) task of checked `args`;
+    (analysis, records)."""
+    from exactprune.benchmarks.sweep import Task, run_sweep
+
     specs = specs_for(args)
     records = run_sweep([Task(f"{__name__}:trial", s) for s in specs], args.store,
-                        jobs=args.jobs, progress=False, desc="pretraining")
-    return to_json(args, analyse(args, specs, records))
+                        jobs=args.jobs, scheduler=getattr(args, "scheduler", None),
+                        progress=progress, desc="pretraining")
+    return analyse(args, specs, records), records
 
 
 def _cmd_verify_pretraining(args: argparse.Namespace) -> int:
-    from exactprune.benchmarks.sweep import Task, run_sweep
     from exactprune.instances import io as instance_io
 
     check_args(args)
@@ -576,13 +583,9 @@ def _cmd_verify_pretraining(args: argparse.Namespace) -> int:
 
         check_scheduler_address(args.scheduler)
     out = instance_io.check_output_dir(args.out)
-    specs = specs_for(args)
-    tasks = [Task(f"{__name__}:trial", s) for s in specs]
     start = time.perf_counter()
-    records = run_sweep(tasks, args.store, jobs=args.jobs, scheduler=args.scheduler,
-                        progress=not args.json, desc="pretraining")
+    a, records = measure(args, progress=not args.json)
     elapsed = time.perf_counter() - start
-    a = analyse(args, specs, records)
     compute_s = sum(float(r.get("wall_time_s") or 0.0) for r in records)
     text = report(args, a, compute_s, elapsed)
     with instance_io.output_dir(out):
