@@ -1,10 +1,10 @@
-"""CP-SAT's exact re-check of the rounding window: tiny pruning errors certified exactly.
+"""The exclusion re-check: tiny pruning errors certified despite the engines' slack.
 
 The instances are planted: the target is a sub-network of the net with its output weights
-perturbed by a relative delta, so the optimum is about delta (1e-6 .. 1e-10) — far below the
-scaling slack of CP-SAT's integer model (~1e-11 .. 1e-10 here) times the 1e-5 relative rule, so
-only the exact re-check can certify it. Every certified answer is checked against the
-exhaustive oracle.
+perturbed by a relative delta, so the optimum is about delta (1e-6 .. 1e-10) — far below every
+engine's slack (MILP tolerances ~1e-9 .. 1e-8, CP-SAT's integer rounding ~1e-11) divided by the
+1e-5 relative rule, so only the re-check can certify it. Every certified answer is checked
+against the exhaustive oracle, for every exact engine.
 """
 
 from __future__ import annotations
@@ -15,10 +15,13 @@ import pytest
 from exactprune.formulations.pruning.selection import build_selection
 from exactprune.instances import generate_neuron_pruning, generate_weight_pruning
 from exactprune.instances.network import TwoLayerNet
-from exactprune.solvers import solve
-from exactprune.solvers.pruning import cpsat as cpsat_module
-from exactprune.solvers.pruning.cpsat import CpSatPointSetSolver, exact_window
+from exactprune.solvers import list_backends, solve
+from exactprune.solvers.pruning import exact
+from exactprune.solvers.pruning.cpsat import CpSatPointSetSolver
 from exactprune.solvers.result import SolveOptions
+
+ENGINES = [b.name for b in list_backends("neuron_pruning", only_available=True)
+           if b.exact and b.name != "bruteforce"]
 
 
 def planted(kind: str, seed: int, delta: float, act: str, duplicate: bool = False):
@@ -46,36 +49,38 @@ CASES = [(kind, seed, delta, act) for kind in ("neuron", "weight") for seed in r
          for delta in (1e-6, 1e-9, 1e-10) for act in ("identity", "relu")]
 
 
+@pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("case", CASES, ids=lambda c: "-".join(map(str, c)))
-def test_tiny_optima_are_certified_and_match_the_oracle(case: tuple) -> None:
+def test_tiny_optima_are_certified_and_match_the_oracle(engine: str, case: tuple) -> None:
     kind, seed, delta, act = case
     inst = planted(kind, seed, delta, act)
     oracle = solve(inst, "bruteforce")
-    res = solve(inst, "cpsat", time_limit=60)
+    res = solve(inst, engine, time_limit=60)
     slack = 2 * inst.evaluation_tolerance()
     assert oracle.certified and res.certified, res.notes
     assert res.objective == inst.evaluate(res.mask)
     assert abs(res.objective - oracle.objective) <= slack + res.tolerance + oracle.tolerance
     assert res.bound <= oracle.objective + slack
     if oracle.objective > 1e-12:  # beyond the absolute floor only the re-check certifies
-        assert res.stats["window_masks"] >= 1
+        assert res.stats["recheck_masks"] >= 1
         assert res.tolerance <= 1e-3 * oracle.objective
 
 
-def test_a_tie_in_the_window_is_evaluated_not_guessed() -> None:
+@pytest.mark.parametrize("engine", ["cpsat", "scip"])
+def test_a_tie_in_the_window_is_evaluated_not_guessed(engine: str) -> None:
     """Two masks with the same function (a duplicated unit) both lie in the window: both are
     evaluated and the result is still certified."""
     inst = planted("neuron", 0, 1e-9, "identity", duplicate=True)
-    res = solve(inst, "cpsat", time_limit=60)
+    res = solve(inst, engine, time_limit=60)
     oracle = solve(inst, "bruteforce")
-    assert res.certified and res.stats["window_masks"] >= 2
+    assert res.certified and res.stats["recheck_masks"] >= 2
     assert abs(res.objective - oracle.objective) <= res.tolerance + oracle.tolerance
 
 
 def test_a_crowded_window_is_reported_not_certified(monkeypatch: pytest.MonkeyPatch) -> None:
     """When the window holds more masks than the re-check may evaluate, the result is
     `feasible` with a valid bound and a note, never `optimal`."""
-    monkeypatch.setattr(cpsat_module, "MAX_WINDOW_MASKS", 1)
+    monkeypatch.setattr(exact, "MAX_RECHECK_MASKS", 1)
     inst = planted("neuron", 0, 1e-9, "identity", duplicate=True)
     res = solve(inst, "cpsat", time_limit=60)
     oracle = solve(inst, "bruteforce")
@@ -84,13 +89,23 @@ def test_a_crowded_window_is_reported_not_certified(monkeypatch: pytest.MonkeyPa
     assert res.bound is not None and res.bound <= oracle.objective
 
 
-def test_the_window_stops_at_its_time_limit() -> None:
+def test_the_recheck_stops_at_its_deadline() -> None:
     inst = planted("weight", 1, 1e-9, "relu")
     sel = build_selection(inst)
     solver = CpSatPointSetSolver(sel, SolveOptions())
     start = np.zeros(sel.n_columns, dtype=bool)
-    out = exact_window(solver, list(range(sel.n_points)), start,
-                       lambda y: inst.evaluate(sel.mask_from_choice(y)),
-                       inst.evaluation_tolerance(), time_limit=0.0)
-    assert not out.certified and "time limit" in out.notes[0]
+    out = exact.exclusion_recheck(solver, list(range(sel.n_points)), start, 1e-9,
+                                  lambda y: inst.evaluate(sel.mask_from_choice(y)),
+                                  inst.evaluation_tolerance(), deadline=0.0)
+    assert not out.certified and out.lower is None and "time limit" in out.notes[0]
     assert out.error == inst.evaluate(sel.mask_from_choice(start))
+
+
+@pytest.mark.parametrize("engine", ["cpsat", "highs"])
+def test_without_the_recheck_tiny_optima_stay_uncertified(engine: str) -> None:
+    """recheck=false is the 1e-5 rule alone: the planted 1e-9 optimum is found but not
+    certified — the re-check is what certifies it."""
+    inst = planted("weight", 0, 1e-9, "identity")
+    res = solve(inst, engine, time_limit=60, recheck=False)
+    assert res.status == "feasible" and not res.certified and "recheck_masks" not in res.stats
+    assert res.bound is not None and res.bound <= res.objective

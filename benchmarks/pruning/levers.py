@@ -25,6 +25,8 @@ CONFIGS: list[tuple[str, str, dict[str, Any]]] = [
     ("scip", "selection", {}),
     ("scip", "antipodal", {"formulation": "antipodal"}),
     ("cpsat", "selection", {}),
+    ("cpsat", "no re-check", {"recheck": False}),  # the 1e-5 rule alone, as before the re-check
+    ("cpsat", "8 workers", {"threads": 8}),  # CP-SAT's portfolio; run with --jobs 1
     ("gurobi", "selection", {}),  # only when gurobipy is installed
 ]
 
@@ -37,7 +39,9 @@ def run_one(job: dict[str, Any]) -> dict[str, Any]:
     inst = gen(d=2, width=job["n"], points=job["points"], seed=job["seed"],
                output_activation=job["activation"])
     t0 = time.perf_counter()
-    res = solve(inst, job["engine"], time_limit=job["time_limit"], threads=1, **job["options"])
+    options = dict(job["options"])
+    threads = int(options.pop("threads", 1))
+    res = solve(inst, job["engine"], time_limit=job["time_limit"], threads=threads, **options)
     wall = time.perf_counter() - t0
     gap = None
     if res.objective is not None and res.bound is not None and res.objective > 0:
@@ -57,6 +61,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--time-limit", type=float, default=60.0)
     p.add_argument("--engines", default="highs,scip,cpsat,gurobi",
                    help="comma list of engines to compare")
+    p.add_argument("--configs", default=None,
+                   help="comma list of formulation labels to keep (default: all)")
+    p.add_argument("--jobs", type=int, default=2, help="solves at a time")
+    p.add_argument("--tag", default="", help="suffix of the output files' names")
     args = p.parse_args(argv)
     from exactprune.solvers.milp_engines import ENGINES
 
@@ -67,18 +75,23 @@ def main(argv: list[str] | None = None) -> int:
              "points": args.points, "activation": args.activation,
              "time_limit": args.time_limit}
             for s in range(args.seeds) for e, f, o in CONFIGS
-            if e in engines and not (f == "antipodal" and args.activation != "identity")]
-    with ProcessPoolExecutor(2) as pool:
+            if e in engines and not (f == "antipodal" and args.activation != "identity")
+            and (args.configs is None or f in args.configs.split(","))]
+    with ProcessPoolExecutor(args.jobs) as pool:
         rows = list(pool.map(run_one, jobs))
     lines = ["# Levers for certified exact pruning", "",
              "Command: `python -m exactprune.benchmarks.pruning.levers --kind "
              f"{args.kind} --time-limit {args.time_limit:g} --n "
              f"{args.n} --points {args.points} --activation {args.activation} --engines "
-             f"{','.join(engines)}`", "",
+             f"{','.join(engines)}"
+             + (f" --configs '{args.configs}'" if args.configs else "")
+             + (f" --jobs {args.jobs}" if args.jobs != 2 else "")
+             + (f" --tag {args.tag}" if args.tag else "") + "`", "",
              f"{args.kind.capitalize()} pruning, d = 2, width {args.n}, K = {args.points} "
              "circle points, "
-             f"{args.activation} output, seeds 0..{args.seeds - 1}; one thread per solve, two "
-             f"solves at a time on 2 cores, time limit {args.time_limit:g} s.", "",
+             f"{args.activation} output, seeds 0..{args.seeds - 1}; one thread per solve unless "
+             f"the label says otherwise, {args.jobs} solve(s) at a time on 2 cores, "
+             f"time limit {args.time_limit:g} s.", "",
              "| engine | formulation | median time (s) | certified | median gap where not | "
              "times (s) |", "|---|---|---|---|---|---|"]
     for e, f, _ in CONFIGS:
@@ -95,6 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     text = "\n".join(lines) + "\n"
     args.out.mkdir(parents=True, exist_ok=True)
     stem = f"pruning-levers-{args.kind}-n{args.n}-{args.activation}"
+    stem += f"-{args.tag}" if args.tag else ""
     (args.out / f"{stem}.md").write_text(text)
     (args.out / f"{stem}.json").write_text(json.dumps(rows, indent=1))
     print(text)

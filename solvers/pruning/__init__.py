@@ -27,6 +27,9 @@ _EXACT_OPTIONS = (
     Param("initial_points", "int", exact.INITIAL_POINTS, "lazy: points in the first round",
           minimum=1),
 )
+_RECHECK = Param("recheck", "bool", True,
+                 "when the engine's slack (tolerances, integer rounding) blocks the "
+                 "certificate, evaluate and exclude the masks within it (tiny errors)")
 _FORMULATION = Param("formulation", "str", "dictionary",
                      "dictionary of input sub-masks (d <= 10), big-M over the weights, or "
                      "the dictionary on antipodal point pairs (identity output, linf)",
@@ -49,7 +52,7 @@ def _bruteforce_refuse(instance: Any, goal: Goal) -> str | None:
 def _engines(kind: str) -> list[Backend]:
     out = []
     for name, engine in [*ENGINES.items(), ("cpsat", None)]:
-        options = _EXACT_OPTIONS
+        options = (_RECHECK, *_EXACT_OPTIONS)
         if name != "cpsat":
             options = (_FORMULATION if kind == WEIGHT else _NEURON_FORMULATION, *options)
         description = (f"selection MILP with {engine.label}, certified against its tolerances"

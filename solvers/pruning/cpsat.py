@@ -15,8 +15,7 @@ conditioned.
 from __future__ import annotations
 
 import math
-import time
-from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -97,26 +96,33 @@ class CpSatPointSetSolver:
         e = np.abs(h - self.f[np.asarray(points)])
         return int(e.max()) if self.sel.norm == "linf" else int(e.sum())
 
-    def solve(self, points: list[int], cap: float, start_y: np.ndarray,
-              time_limit: float | None) -> PointSetOutcome:
+    def solve(self, points: list[int], cap: float, start_y: np.ndarray | None,
+              time_limit: float | None,
+              exclude: Sequence[np.ndarray] = ()) -> PointSetOutcome:
+        """Minimise the scaled error on `points` below `cap` (real units), from `start_y` (or
+        no start), every column choice in `exclude` cut off by a no-good."""
         from ortools.sat.python import cp_model
 
         sel = self.sel
         cap_units = int(math.ceil(math.ldexp(cap, self.exponent) + self.units_slack)) + 1
         model, y, objective, n_pts = self._model(points, cap_units)
         model.Minimize(objective)
-        y_start = np.asarray(start_y, dtype=bool)
-        start_units = self.scaled_error(points, y_start)
-        start_cap = cap_units * n_pts
-        # The mask variables are hinted and CP-SAT completes the rest (measured: a complete
-        # hint of h, g, e, t, and the log its verdict needs, made solves 10-90 % slower), so
-        # the verdict is exactprune's: the start is feasible iff it is within the cap.
-        for c in range(sel.n_columns):
-            model.AddHint(y[c], bool(y_start[c]))
-        start = "accepted" if start_units <= start_cap else "rejected"
-        start_reason = ("the mask variables are hinted; feasible by exactprune's check"
-                        if start == "accepted" else
-                        f"the start's scaled error {start_units} exceeds the cap {start_cap}")
+        for choice in exclude:
+            _exclude(model, y, np.asarray(choice, dtype=bool))
+        start = start_reason = None
+        if start_y is not None:
+            y_start = np.asarray(start_y, dtype=bool)
+            start_units = self.scaled_error(points, y_start)
+            start_cap = cap_units * n_pts
+            # The mask variables are hinted and CP-SAT completes the rest (measured: a complete
+            # hint of h, g, e, t, and the log its verdict needs, made solves 10-90 % slower),
+            # so the verdict is exactprune's: the start is feasible iff it is within the cap.
+            for c in range(sel.n_columns):
+                model.AddHint(y[c], bool(y_start[c]))
+            start = "accepted" if start_units <= start_cap else "rejected"
+            start_reason = ("the mask variables are hinted; feasible by exactprune's check"
+                            if start == "accepted" else
+                            f"the start's scaled error {start_units} exceeds the cap {start_cap}")
         solver = configured_solver(self.opts, time_limit, presolve=True)
         code = solver.Solve(model)
         slack_real = self.to_real(self.units_slack)
@@ -139,78 +145,7 @@ class CpSatPointSetSolver:
 
 
 
-MAX_WINDOW_MASKS = 64
-"""The exact re-check gives up when the rounding window holds more masks than this."""
-
-
-@dataclass
-class WindowOutcome:
-    """The exact re-check of the rounding window (`CpSatPointSetSolver.exact_window`).
-
-    y, error: the best choice found and its `evaluate`d error; certified: no other choice is
-    better (every choice whose scaled error could beat it was evaluated); checked: how many
-    choices were evaluated; notes: what happened."""
-
-    y: np.ndarray
-    error: float
-    certified: bool
-    checked: int
-    notes: list[str]
-
 
 def _exclude(model: Any, y: list[Any], choice: np.ndarray) -> None:
     """A no-good: the model's column choice must differ from `choice` somewhere."""
     model.AddBoolOr([y[c].Not() if choice[c] else y[c] for c in range(len(y))])
-
-
-def exact_window(solver: CpSatPointSetSolver, points: list[int], inc_y: np.ndarray,
-                 evaluate: Any, eval_tol: float, time_limit: float | None) -> WindowOutcome:
-    """Certify the optimum exactly, without the scaling slack: every choice whose scaled
-    error could beat the incumbent is found and evaluated.
-
-    For any choice y, |E_int(y) − 2^p·E_cols(y)| <= (G+1)/2 units (per point; l1 sums over the
-    points), where E_cols is the error from the float64 columns, itself within eval_tol of the
-    exact error E. So a choice with E(y) <= E(inc) has E_int(y) <= 2^p·(err(inc) + 2·eval_tol)
-    + (G+1)/2 =: U. CP-SAT is asked for a choice with E_int <= U other than those already seen;
-    each one found is evaluated (the incumbent improves when it is better, and U shrinks) and
-    excluded by a no-good. When none is left (INFEASIBLE) the incumbent's exact error is within
-    2·eval_tol of the optimum. Gives up (certified False) at the time limit or after
-    MAX_WINDOW_MASKS choices. `evaluate(y)` is the instance's float64 error of choice y.
-    """
-    from ortools.sat.python import cp_model
-
-    deadline = None if time_limit is None else time.perf_counter() + time_limit
-    n_pts = 1 if solver.sel.norm == "linf" else len(points)
-    best_y, best_err = np.asarray(inc_y, dtype=bool), float(evaluate(inc_y))
-    seen = [best_y]
-    while len(seen) <= MAX_WINDOW_MASKS:
-        remaining = None if deadline is None else deadline - time.perf_counter()
-        if remaining is not None and remaining <= 0.05:
-            return WindowOutcome(best_y, best_err, False, len(seen),
-                                 [f"exact re-check stopped by the time limit after "
-                                  f"{len(seen)} masks"])
-        window = int(math.ceil(math.ldexp(best_err + 2 * eval_tol, solver.exponent)
-                               + solver.units_slack)) + 1
-        model, y, _objective, _ = solver._model(points, window)
-        for choice in seen:
-            _exclude(model, y, choice)
-        cp = configured_solver(solver.opts, remaining, presolve=True)
-        code = cp.Solve(model)
-        if code == cp_model.INFEASIBLE:
-            return WindowOutcome(best_y, best_err, True, len(seen),
-                                 [f"exact re-check: {len(seen)} mask(s) in the rounding "
-                                  f"window (scaled error <= {window}·2^-{solver.exponent}"
-                                  f"{' per point' if n_pts > 1 else ''}) evaluated, no other "
-                                  "mask can be better"])
-        if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            return WindowOutcome(best_y, best_err, False, len(seen),
-                                 [f"exact re-check stopped ({cp.StatusName(code)}) after "
-                                  f"{len(seen)} masks"])
-        found = np.array([cp.BooleanValue(v) for v in y], dtype=bool)
-        seen.append(found)
-        err = float(evaluate(found))
-        if err < best_err:
-            best_y, best_err = found, err
-    return WindowOutcome(best_y, best_err, False, len(seen),
-                         [f"exact re-check gave up: more than {MAX_WINDOW_MASKS} masks in the "
-                          "rounding window"])

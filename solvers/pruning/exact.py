@@ -17,13 +17,15 @@ Measured slower on our benchmarks (the optimum over few points is much smaller, 
 prunes little), hence off by default.
 The result is certified when incumbent − (bound − T) <= max(1e-5·incumbent, 1e-12), where T is
 the engine's tolerance slack; the certificate's tolerance (that gap plus the evaluation rounding)
-is stated.
+is stated. When T alone blocks that (tiny errors), `exclusion_recheck` evaluates and excludes
+the masks within T of the optimum until it does not.
 """
 
 from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -117,8 +119,12 @@ class MilpPointSetSolver:
         self.instance, self.formulation = instance, formulation
         self.tolerances = ENGINES[engine].tolerances()
 
-    def solve(self, points: list[int], cap: float, start_y: np.ndarray,
-              time_limit: float | None) -> PointSetOutcome:
+    def solve(self, points: list[int], cap: float, start_y: np.ndarray | None,
+              time_limit: float | None,
+              exclude: Sequence[np.ndarray] = ()) -> PointSetOutcome:
+        """Minimise the error on `points` below `cap`, from `start_y` (or no start), every
+        column choice in `exclude` cut off by a no-good (dictionary and antipodal
+        formulations, whose mask variables are the column choice)."""
         from exactprune.solvers.milp_engines import proven_lower_bound, solve_model
 
         rounding = 0.0
@@ -129,7 +135,9 @@ class MilpPointSetSolver:
         else:
             built = selection_model(self.sel, points, t_max=cap)
         model = built.model
-        start = built.start(self.sel.mask_from_choice(start_y))
+        if exclude:
+            model = model.exclude_masks(exclude)
+        start = None if start_y is None else built.start(self.sel.mask_from_choice(start_y))
         res = solve_model(self.engine, model, self.opts, time_limit=time_limit, start=start)
         slack = selection_slack(self.sel, model, self.tolerances, cap,
                                 dual_norm=4.0 if self.formulation == "antipodal" else 2.0)
@@ -142,6 +150,82 @@ class MilpPointSetSolver:
             "time_limit" if res.status in ("time_limit", "stopped") else "error")
         return PointSetOutcome(status, y, lower, slack, list(res.notes), res.start,
                                res.start_reason)
+
+
+MAX_RECHECK_MASKS = 64
+"""The exclusion re-check gives up after evaluating this many masks."""
+
+
+@dataclass
+class Recheck:
+    """What `exclusion_recheck` found: the best choice y and its evaluated error; lower, a
+    rigorous lower bound on every choice's error over the points (None if none was proven);
+    certified (lower within the certificate's rule of the error); checked, masks evaluated."""
+
+    y: np.ndarray
+    error: float
+    lower: float | None
+    certified: bool
+    checked: int
+    notes: list[str]
+
+
+def certifiable(error: float, lower: float) -> bool:
+    """The certificate's rule: a proven lower bound within max(1e-5·error, 1e-12) of it."""
+    return error - lower <= max(REL_CERTIFY * error, ABS_CERTIFY)
+
+
+def exclusion_recheck(point_solver: Any, points: list[int], inc_y: np.ndarray, slack: float,
+                      evaluate: Callable[[np.ndarray], float], eval_tol: float,
+                      deadline: float | None) -> Recheck:
+    """Certify an optimum whose gap is only the engine's slack T (tolerances, or CP-SAT's
+    integer rounding), by excluding masks until T no longer matters.
+
+    The engine proved (bound − T) for all masks, with the incumbent inside [bound − T, bound +
+    T]: too wide to certify a tiny error. So it is asked again for the best mask with error below
+    cap = err(inc) + 2·T + 2·eval_tol, every mask already evaluated cut off by a no-good. Its
+    answer is evaluated from the mask (the incumbent improves when it is better) and excluded in
+    turn; its bound − T is a lower bound for every mask not yet evaluated ("infeasible": the cap
+    − T is). Once that bound is within the rule of the incumbent, the incumbent is certified:
+    every evaluated mask is no better and every other one is not better by more than the rule.
+    This is the subset-sum exclusion certificate (docs/numerics.md) repeated until the window of
+    width ~T around the optimum is empty. Gives up at the deadline or after MAX_RECHECK_MASKS.
+    """
+    best_y, best_err = np.asarray(inc_y, dtype=bool), float(evaluate(inc_y))
+    seen = [best_y]
+    bound = None  # max over the solves of (bound − T): valid for the masks not yet seen
+
+    def done(note: str) -> Recheck:
+        # seen masks have error >= best_err, the others >= bound: min of the two is proven
+        lower = None if bound is None else min(bound, best_err)
+        ok = lower is not None and certifiable(best_err, lower)
+        return Recheck(best_y, best_err, lower, ok, len(seen), [note])
+
+    while len(seen) <= MAX_RECHECK_MASKS:
+        remaining = None if deadline is None else deadline - time.perf_counter()
+        if remaining is not None and remaining <= 0.05:
+            return done(f"exclusion re-check stopped by the time limit after {len(seen)} masks")
+        cap = best_err + 2.0 * slack + 2.0 * eval_tol
+        out = point_solver.solve(points, cap, None, remaining, exclude=seen)
+        slack = max(slack, out.slack)
+        if out.status not in ("optimal", "infeasible"):
+            return done(f"exclusion re-check stopped ({out.status}) after {len(seen)} masks")
+        if out.lower is not None:
+            bound = out.lower if bound is None else max(bound, out.lower)
+        if out.y is not None:
+            err = float(evaluate(out.y))
+            seen.append(np.asarray(out.y, dtype=bool))
+            if err < best_err:
+                best_y, best_err = seen[-1], err
+        if bound is not None and certifiable(best_err, min(bound, best_err)):
+            return done(f"exclusion re-check: {len(seen)} mask(s) within the engine's slack "
+                        f"{slack:.3g} of the optimum evaluated and excluded; every other mask "
+                        f"has error >= {bound:.6g}")
+        if out.y is None:
+            return done(f"exclusion re-check: the cap left nothing, but its bound {bound!r} is "
+                        "not within the certificate's rule")
+    return done(f"exclusion re-check gave up: more than {MAX_RECHECK_MASKS} masks within the "
+                f"engine's slack {slack:.3g} of the optimum")
 
 
 def point_set_solver(engine: str, sel: Selection, opts: SolveOptions, instance: Any,
@@ -234,7 +318,9 @@ def _run_pruning_exact(engine: str, instance: Any, goal: Goal, opts: SolveOption
     Options (declared by the backends, solvers/pruning/__init__.py): formulation ("dictionary",
     the default, "bigm" (weight pruning), or "antipodal" (identity output, linf, points closed
     under x -> -x); MILP engines), lazy (bool, default False; linf
-    only): lazy point generation; initial_points (default 32). The start of the first solve
+    only): lazy point generation; initial_points (default 32); recheck (cpsat, default True):
+    the exclusion re-check when the engine's slack blocks the certificate
+    (`exclusion_recheck`). The start of the first solve
     (the warm start, else 2 s of prune_local_search) is judged by the engine: stats.warm_start.
     """
     formulation = str(opts.extra.get("formulation", "dictionary"))
@@ -272,7 +358,7 @@ def _run_pruning_exact(engine: str, instance: Any, goal: Goal, opts: SolveOption
     status = Status.FEASIBLE
     slack = 0.0
     start_verdict: tuple[str | None, str | None] | None = None
-    stats_window: int | None = None
+    stats_recheck: int | None = None
     while True:
         remaining = None if deadline is None else deadline - time.perf_counter()
         if remaining is not None and remaining <= 0.05:
@@ -294,27 +380,25 @@ def _run_pruning_exact(engine: str, instance: Any, goal: Goal, opts: SolveOption
             status = Status.TIME_LIMIT if out.status == "time_limit" else Status.ERROR
             notes.extend(out.notes)
             break
-        if inc_err - lower <= max(REL_CERTIFY * inc_err, ABS_CERTIFY):
+        if certifiable(inc_err, lower):
             status = Status.OPTIMAL
             break
-        if engine == "cpsat" and len(points) == K:
-            # the gap is the scaling's rounding slack: re-check the window exactly
-            from exactprune.solvers.pruning.cpsat import exact_window
-
-            window = exact_window(
-                point_solver, sorted(points), inc_y,
+        if len(points) == K and opts.extra.get("recheck", True) and formulation != "bigm":
+            # the gap is the engine's slack: exclude masks until it no longer matters
+            check = exclusion_recheck(
+                point_solver, sorted(points), inc_y, slack,
                 lambda y: instance.evaluate(sel.mask_from_choice(y)),
-                instance.evaluation_tolerance(),
-                None if deadline is None else deadline - time.perf_counter())
-            inc_y, inc_err = window.y, window.error
-            notes.extend(window.notes)
-            stats_window = window.checked
-            if window.certified:
-                lower = inc_err
+                instance.evaluation_tolerance(), deadline)
+            inc_y, inc_err = check.y, check.error
+            notes.extend(check.notes)
+            stats_recheck = check.checked
+            if check.lower is not None:  # valid for every mask (see Recheck)
+                lower = max(lower, check.lower)
+            if check.certified:
                 status = Status.OPTIMAL
             else:
                 notes.append(f"engine optimum not certifiable: gap {inc_err - lower:.3g} above "
-                             f"the certifiable tolerance (scaling slack {slack:.3g})")
+                             f"the certifiable tolerance (engine slack {slack:.3g})")
             break
         if not lazy or out.y is None:
             notes.append(f"engine optimum not certifiable: gap {inc_err - lower:.3g} above "
@@ -337,8 +421,8 @@ def _run_pruning_exact(engine: str, instance: Any, goal: Goal, opts: SolveOption
     stats = {"rounds": rounds, "points_used": len(points), "columns": sel.n_columns,
              "slack": slack, "engine": engine, "formulation": formulation,
              "warm_start_source": inc_source}
-    if stats_window is not None:
-        stats["window_masks"] = stats_window
+    if stats_recheck is not None:
+        stats["recheck_masks"] = stats_recheck
     if start_verdict is not None and start_verdict[0] is not None:
         stats["warm_start"] = start_verdict[0]
         if start_verdict[1]:
