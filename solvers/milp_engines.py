@@ -610,13 +610,16 @@ def _highs_start(log: str) -> tuple[str | None, str | None]:
 
 # ---- SCIP via OR-Tools pywraplp ------------------------------------------------------------
 
+# Tight tolerances: the certificate's slack T is ~(feastol + dualfeastol × binaries); at 1e-10 /
+# 1e-12 it is ~1e-9 on pruning models (1e-8 at 1e-9 / 1e-9), with no measured slowdown
+# (docs/benchmarks/pruning-levers-*-tolerances.md).
 SCIP_PARAMS: dict[str, float] = {
     "limits/gap": 0.0,
     "limits/absgap": 0.0,
-    "numerics/feastol": 1e-9,
-    "numerics/dualfeastol": 1e-9,
-    "numerics/epsilon": 1e-9,
-    "numerics/sumepsilon": 1e-9,
+    "numerics/feastol": 1e-10,
+    "numerics/dualfeastol": 1e-12,
+    "numerics/epsilon": 1e-11,
+    "numerics/sumepsilon": 1e-11,
 }
 
 

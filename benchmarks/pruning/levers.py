@@ -24,10 +24,16 @@ CONFIGS: list[tuple[str, str, dict[str, Any]]] = [
     ("highs", "antipodal", {"formulation": "antipodal"}),
     ("scip", "selection", {}),
     ("scip", "antipodal", {"formulation": "antipodal"}),
+    ("scip", "no re-check", {"recheck": False}),  # the 1e-5 rule alone, as before the re-check
+    # SCIP with feastol 1e-10, dualfeastol 1e-12 (slack T ~1e-9 instead of ~1e-8)
+    ("scip", "tight tolerances", {"scip_params": {
+        "numerics/feastol": 1e-10, "numerics/dualfeastol": 1e-12,
+        "numerics/epsilon": 1e-11, "numerics/sumepsilon": 1e-11}}),
     ("cpsat", "selection", {}),
     ("cpsat", "no re-check", {"recheck": False}),  # the 1e-5 rule alone, as before the re-check
     ("cpsat", "8 workers", {"threads": 8}),  # CP-SAT's portfolio; run with --jobs 1
     ("gurobi", "selection", {}),  # only when gurobipy is installed
+    ("gurobi", "no re-check", {"recheck": False}),
 ]
 
 
@@ -41,6 +47,10 @@ def run_one(job: dict[str, Any]) -> dict[str, Any]:
     t0 = time.perf_counter()
     options = dict(job["options"])
     threads = int(options.pop("threads", 1))
+    if "scip_params" in options:  # this worker process only
+        from exactprune.solvers import milp_engines
+
+        milp_engines.SCIP_PARAMS.update(options.pop("scip_params"))
     res = solve(inst, job["engine"], time_limit=job["time_limit"], threads=threads, **options)
     wall = time.perf_counter() - t0
     gap = None
