@@ -145,7 +145,6 @@ class CpSatPointSetSolver:
 
 
 
-
 def _exclude(model: Any, y: list[Any], choice: np.ndarray) -> None:
     """A no-good: the model's column choice must differ from `choice` somewhere."""
     model.AddBoolOr([y[c].Not() if choice[c] else y[c] for c in range(len(y))])

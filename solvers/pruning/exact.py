@@ -160,7 +160,8 @@ MAX_RECHECK_MASKS = 64
 class Recheck:
     """What `exclusion_recheck` found: the best choice y and its evaluated error; lower, a
     rigorous lower bound on every choice's error over the points (None if none was proven);
-    certified (lower within the certificate's rule of the error); checked, masks evaluated."""
+    certified (lower within the certificate's rule of the error); checked, masks evaluated;
+    timed_out, stopped by the deadline or the engine's time limit."""
 
     y: np.ndarray
     error: float
@@ -168,6 +169,7 @@ class Recheck:
     certified: bool
     checked: int
     notes: list[str]
+    timed_out: bool = False
 
 
 def certifiable(error: float, lower: float) -> bool:
@@ -195,21 +197,23 @@ def exclusion_recheck(point_solver: Any, points: list[int], inc_y: np.ndarray, s
     seen = [best_y]
     bound = None  # max over the solves of (bound − T): valid for the masks not yet seen
 
-    def done(note: str) -> Recheck:
+    def done(note: str, timed_out: bool = False) -> Recheck:
         # seen masks have error >= best_err, the others >= bound: min of the two is proven
         lower = None if bound is None else min(bound, best_err)
         ok = lower is not None and certifiable(best_err, lower)
-        return Recheck(best_y, best_err, lower, ok, len(seen), [note])
+        return Recheck(best_y, best_err, lower, ok, len(seen), [note], timed_out and not ok)
 
     while len(seen) <= MAX_RECHECK_MASKS:
         remaining = None if deadline is None else deadline - time.perf_counter()
         if remaining is not None and remaining <= 0.05:
-            return done(f"exclusion re-check stopped by the time limit after {len(seen)} masks")
+            return done(f"exclusion re-check stopped by the time limit after {len(seen)} masks",
+                        timed_out=True)
         cap = best_err + 2.0 * slack + 2.0 * eval_tol
         out = point_solver.solve(points, cap, None, remaining, exclude=seen)
         slack = max(slack, out.slack)
         if out.status not in ("optimal", "infeasible"):
-            return done(f"exclusion re-check stopped ({out.status}) after {len(seen)} masks")
+            return done(f"exclusion re-check stopped ({out.status}) after {len(seen)} masks",
+                        timed_out=out.status == "time_limit")
         if out.lower is not None:
             bound = out.lower if bound is None else max(bound, out.lower)
         if out.y is not None:
@@ -318,8 +322,8 @@ def _run_pruning_exact(engine: str, instance: Any, goal: Goal, opts: SolveOption
     Options (declared by the backends, solvers/pruning/__init__.py): formulation ("dictionary",
     the default, "bigm" (weight pruning), or "antipodal" (identity output, linf, points closed
     under x -> -x); MILP engines), lazy (bool, default False; linf
-    only): lazy point generation; initial_points (default 32); recheck (cpsat, default True):
-    the exclusion re-check when the engine's slack blocks the certificate
+    only): lazy point generation; initial_points (default 32); recheck (default True; not
+    with bigm): the exclusion re-check when the engine's slack blocks the certificate
     (`exclusion_recheck`). The start of the first solve
     (the warm start, else 2 s of prune_local_search) is judged by the engine: stats.warm_start.
     """
@@ -397,6 +401,8 @@ def _run_pruning_exact(engine: str, instance: Any, goal: Goal, opts: SolveOption
             if check.certified:
                 status = Status.OPTIMAL
             else:
+                if check.timed_out:
+                    status = Status.TIME_LIMIT
                 notes.append(f"engine optimum not certifiable: gap {inc_err - lower:.3g} above "
                              f"the certifiable tolerance (engine slack {slack:.3g})")
             break
