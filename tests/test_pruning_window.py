@@ -110,3 +110,24 @@ def test_without_the_recheck_tiny_optima_stay_uncertified(engine: str) -> None:
     res = solve(inst, engine, time_limit=60, recheck=False)
     assert res.status == "feasible" and not res.certified and "recheck_masks" not in res.stats
     assert res.bound is not None and res.bound <= res.objective
+
+
+def test_cli_certifies_a_planted_tiny_optimum(tmp_path, capsys: pytest.CaptureFixture[str]) -> None:
+    """From a user's instance file: `solve --solver scip` certifies a 1e-9 optimum (stats say how
+    many masks the re-check evaluated); `--option recheck=false` gives `feasible`."""
+    import json
+
+    from exactprune.cli import main
+    from exactprune.instances.io import dumps
+
+    inst = planted("weight", 2, 1e-9, "identity")
+    path = tmp_path / "planted.json"
+    path.write_text(dumps(inst.to_json()))
+    assert main(["solve", str(path), "--solver", "scip", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["status"] == "optimal" and out["stats"]["recheck_masks"] >= 1
+    assert out["objective"] == inst.evaluate(np.asarray(out["mask"]["hidden_weights"]))
+    assert 1e-11 < out["objective"] < 1e-8 and out["tolerance"] < 1e-12
+    assert main(["solve", str(path), "--solver", "scip", "--json",
+                 "--option", "recheck=false"]) == 0
+    assert json.loads(capsys.readouterr().out)["status"] == "feasible"

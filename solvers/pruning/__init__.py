@@ -29,7 +29,8 @@ _EXACT_OPTIONS = (
 )
 _RECHECK = Param("recheck", "bool", True,
                  "when the engine's slack (tolerances, integer rounding) blocks the "
-                 "certificate, evaluate and exclude the masks within it (tiny errors)")
+                 "certificate, evaluate and exclude the masks within it (tiny errors; not "
+                 "with formulation=bigm)")
 _FORMULATION = Param("formulation", "str", "dictionary",
                      "dictionary of input sub-masks (d <= 10), big-M over the weights, or "
                      "the dictionary on antipodal point pairs (identity output, linf)",
