@@ -57,7 +57,8 @@ def run_one(job: dict[str, Any]) -> dict[str, Any]:
     if res.objective is not None and res.bound is not None and res.objective > 0:
         gap = max(0.0, (res.objective - res.bound) / res.objective)
     return {**job, "status": str(res.status), "certified": res.certified,
-            "objective": res.objective, "bound": res.bound, "wall_time_s": wall, "gap": gap}
+            "objective": res.objective, "bound": res.bound, "wall_time_s": wall, "gap": gap,
+            "recheck_masks": res.stats.get("recheck_masks")}
 
 
 def main(argv: list[str] | None = None) -> int:
