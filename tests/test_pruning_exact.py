@@ -181,3 +181,15 @@ def test_sparsest_is_refused_for_pruning(solver: str) -> None:
     inst = generate_neuron_pruning(d=2, width=4, points=8, seed=0)
     with pytest.raises(InputError, match="does not support sparsest"):
         solve(inst, solver, objective="sparsest", eps=0.1)
+
+
+@pytest.mark.parametrize("case", CASES[::4], ids=lambda c: "-".join(map(str, c)))
+def test_cpsat_portfolio_agrees_with_the_oracle(case: tuple) -> None:
+    """CP-SAT's 8-worker portfolio (the lever that certifies weight n = 48) proves the same
+    optima as the exhaustive oracle."""
+    inst = _instance(*case)
+    oracle = solve(inst, "bruteforce")
+    res = solve(inst, "cpsat", time_limit=60, threads=8)
+    slack = 2 * inst.evaluation_tolerance()
+    assert res.certified, res.notes
+    assert abs(res.objective - oracle.objective) <= slack + res.tolerance + oracle.tolerance
