@@ -400,13 +400,10 @@ def _run_pruning_exact(engine: str, instance: Any, goal: Goal, opts: SolveOption
                 lower = max(lower, check.lower)
             if check.certified:
                 status = Status.OPTIMAL
-            else:
-                if check.timed_out:
-                    status = Status.TIME_LIMIT
-                notes.append(f"engine optimum not certifiable: gap {inc_err - lower:.3g} above "
-                             f"the certifiable tolerance (engine slack {slack:.3g})")
-            break
-        if not lazy or out.y is None:
+                break
+            if check.timed_out:
+                status = Status.TIME_LIMIT
+        if not lazy or out.y is None or stats_recheck is not None:
             notes.append(f"engine optimum not certifiable: gap {inc_err - lower:.3g} above "
                          f"the certifiable tolerance (engine slack {slack:.3g})")
             break
