@@ -1,0 +1,78 @@
+"""The window (kink) lower bounds of benchmarks/pruning/window_bounds.py: never above the
+exhaustive optimum, every table entry below the error of every choice it covers, and CP-SAT
+with the tables still finds the oracle's optimum."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from exactprune.benchmarks.pruning.window_bounds import (
+    WindowCpSat,
+    circle_windows,
+    window_bound,
+    window_table,
+)
+from exactprune.formulations.pruning.selection import build_selection
+from exactprune.instances import generate_neuron_pruning, generate_weight_pruning
+from exactprune.instances.errors import InputError
+from exactprune.solvers import solve
+from exactprune.solvers.result import SolveOptions
+
+
+def _instance(seed: int, n: int = 8, points: int = 24):
+    return generate_neuron_pruning(d=2, width=n, points=points, seed=seed)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_window_bound_is_below_the_exhaustive_optimum(seed: int) -> None:
+    inst = _instance(seed)
+    oracle = solve(inst, "bruteforce")
+    assert window_bound(inst, sizes=(4, 6, 8)) <= oracle.objective + 1e-12
+
+
+def test_window_bound_is_not_vacuous() -> None:
+    bounds = [window_bound(_instance(s), sizes=(4, 6, 8)) for s in range(12)]
+    assert sum(b > 0.0 for b in bounds) >= 6
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_every_table_entry_is_below_the_errors_of_its_choices(seed: int) -> None:
+    inst = generate_weight_pruning(d=2, width=4, points=24, seed=seed)
+    sel = build_selection(inst)
+    rng = np.random.default_rng(seed)
+    ys = rng.random((300, sel.n_columns)) < 0.5
+    errors = np.array([np.abs(sel.columns @ y - sel.target).max() for y in ys])
+    checked = 0
+    for window in circle_windows(inst.points, (4, 6)):
+        res = window_table(inst.points, sel.columns, sel.target, window, 12)
+        if res is None:
+            continue
+        local, table = res
+        m = len(local)
+        bits = (ys[:, local] * (1 << np.arange(m - 1, -1, -1))).sum(axis=1) if m else 0
+        assert np.all(table[bits] <= errors + 1e-15)
+        checked += 1
+    assert checked > 0
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("mode", ["root bound", "window tables"])
+def test_cpsat_with_window_bounds_finds_the_oracle_optimum(seed: int, mode: str) -> None:
+    inst = _instance(seed, n=10)
+    sel = build_selection(inst)
+    oracle = solve(inst, "bruteforce")
+    solver = WindowCpSat(sel, SolveOptions(time_limit=30.0, seed=0, extra={}), inst.points,
+                         mode, (4, 6), 10)
+    out = solver.solve(list(range(sel.n_points)), 10.0 * oracle.objective + 1.0, None, 30.0)
+    assert out.status == "optimal"
+    assert abs(sel.error(out.y) - oracle.objective) <= 1e-9
+    assert out.lower <= oracle.objective + 1e-12
+
+
+def test_window_bounds_refuse_what_they_do_not_cover() -> None:
+    relu = generate_neuron_pruning(d=2, width=6, points=16, seed=0, output_activation="relu")
+    with pytest.raises(InputError, match="identity output"):
+        window_bound(relu)
+    with pytest.raises(InputError, match="d = 2"):
+        circle_windows(np.zeros((5, 3)), (4,))
