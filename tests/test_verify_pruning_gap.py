@@ -51,7 +51,9 @@ def test_range_forms() -> None:
 
 
 @pytest.mark.parametrize("flags", [["--time-limit", "-1"], ["--points", "0"], ["--d", "x"],
-                                   ["--jobs", "-2"], ["--n", "0:3"], ["--trials", "0"]])
+                                   ["--jobs", "-2"], ["--n", "0:3"], ["--trials", "0"],
+                                   ["--threads", "0"], ["--weight-solver", "magnitude"],
+                                   ["--threads", "2", "--solver", "bruteforce"]])
 def test_bad_flags_exit_2(flags: list[str], tmp_path: Path,
                           capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "out"
@@ -163,6 +165,12 @@ def test_trial_seeds_independent_by_default_and_nested_on_request() -> None:
     args.weight_max_n = 4  # weights only up to width 4; neurons at every width
     assert {(s["kind"], s["n"]) for s in specs_for(args)} == {
         ("neuron", 4), ("weight", 4), ("neuron", 8)}
+    # the default specs carry no threads key (stored trials keep their keys) ...
+    assert all("threads" not in s and s["solver"] == "auto" for s in specs_for(args))
+    # ... a weight solver and threads reach the specs of their kind
+    args.weight_solver, args.threads = "cpsat", 4
+    assert {(s["kind"], s["solver"], s["threads"]) for s in specs_for(args)} == {
+        ("neuron", "auto", 4), ("weight", "cpsat", 4)}
 
 
 def test_json_separation_and_growth_with_d(tmp_path: Path,
@@ -207,3 +215,59 @@ def test_a_time_limited_trial_reports_its_proven_bound_never_an_uncertified_opti
     assert theory_bound("neuron", rec) == rec["lower"]
     if not rec["certified"]:
         assert rec["lower"] < rec["objective"]  # a proven bound, not a claimed optimum
+
+
+def test_python_api_matches_the_cli_and_writes_nothing(tmp_path: Path,
+                                                        capsys: pytest.CaptureFixture[str],
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    from exactprune.benchmarks.pruning.verify_gap import run_pruning_gap
+
+    monkeypatch.chdir(tmp_path)
+    common = {"n": [5, 7], "trials": 2, "points": 20, "jobs": 0, "time_limit": 30.0}
+    data = run_pruning_gap(**common)
+    assert list(tmp_path.iterdir()) == []
+    assert main(["verify", "pruning-gap", "--n", "5,7", "--trials", "2", "--points", "20",
+                 "--jobs", "0", "--time-limit", "30", "--out", str(tmp_path / "o"),
+                 "--json"]) == 0
+    cli = json.loads(capsys.readouterr().out)
+    for kind in ("neuron", "weight"):  # the same rows but for the solve times
+        drop = [{k: v for k, v in row.items() if k != "time_s"} for row in data["table"][kind]]
+        assert drop == [{k: v for k, v in row.items() if k != "time_s"}
+                        for row in cli["table"][kind]]
+    assert data["separation"] == cli["separation"] and data["fits"] == cli["fits"]
+    assert set(data["separation"]) == {"5", "7"}
+
+
+def test_weight_solver_and_threads_reach_the_trials(tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    """CP-SAT with 2 workers for the weights, SCIP for the neurons: the same optima (both are
+    certified) as one solver throughout, and the specs in the store name each solver."""
+    import sqlite3
+
+    from exactprune.benchmarks.pruning.verify_gap import run_pruning_gap
+
+    store = tmp_path / "gap.sqlite"
+    common = {"n": [7], "trials": 2, "points": 20, "jobs": 0, "time_limit": 30.0}
+    mixed = run_pruning_gap(**common, solver="scip", weight_solver="cpsat", threads=2,
+                            store=str(store))
+    plain = run_pruning_gap(**common, solver="scip")
+    for kind in ("neuron", "weight"):
+        for a, b in zip(mixed["table"][kind], plain["table"][kind], strict=True):
+            assert a["certified"] == b["certified"] == 2
+            assert math.isclose(a["optimum"], b["optimum"], rel_tol=1e-5, abs_tol=1e-12)
+    specs = [json.loads(row[0]) for row in
+             sqlite3.connect(store).execute("SELECT spec FROM runs")]
+    assert {(s["kind"], s["solver"], s["threads"]) for s in specs} == {
+        ("neuron", "scip", 2), ("weight", "cpsat", 2)}
+
+
+@pytest.mark.parametrize("options, message", [
+    ({"threads": 2, "solver": "bruteforce"}, "runs one thread"),
+    ({"weight_solver": "greedy_forward"}, "heuristic"),
+    ({"thread": 2}, "unknown option"),
+])
+def test_python_api_refuses_bad_options(options: dict, message: str) -> None:
+    from exactprune.benchmarks.pruning.verify_gap import run_pruning_gap
+
+    with pytest.raises(InputError, match=message):
+        run_pruning_gap(n=[4], trials=1, points=16, jobs=0, **options)

@@ -116,14 +116,18 @@ def main(argv: list[str] | None = None) -> int:
                      f"| {e} | {f} | {statistics.median(r['wall_time_s'] for r in mine):.1f} "
                      f"| {sum(r['certified'] for r in mine)}/{len(mine)} | — | ")
         lines[-1] += ", ".join(f"{r['wall_time_s']:.1f}" for r in mine) + " |"
-    text = "\n".join(lines) + "\n"
-    args.out.mkdir(parents=True, exist_ok=True)
     stem = f"pruning-levers-{args.kind}-n{args.n}-{args.activation}"
-    stem += f"-{args.tag}" if args.tag else ""
-    (args.out / f"{stem}.md").write_text(text)
-    (args.out / f"{stem}.json").write_text(json.dumps(rows, indent=1))
-    print(text)
+    write_page(args.out, stem + (f"-{args.tag}" if args.tag else ""), lines, rows)
     return 0
+
+
+def write_page(out: Path, stem: str, lines: list[str], rows: list[dict[str, Any]]) -> None:
+    """Write a lever page: `stem`.md (the lines) and `stem`.json (every row); print the page."""
+    text = "\n".join(lines) + "\n"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"{stem}.md").write_text(text)
+    (out / f"{stem}.json").write_text(json.dumps(rows, indent=1))
+    print(text)
 
 
 if __name__ == "__main__":

@@ -64,12 +64,18 @@ def trial_instance(spec: dict) -> Any:
 
 def trial(spec: dict) -> dict:
     """Solve one (kind, n, trial) instance exactly and bracket its optimum over the domain."""
-    from exactprune.solvers import solve
+    from exactprune.solvers import get_backend, solve
     from exactprune.solvers.pruning.bracket import certify_bracket
+    from exactprune.solvers.registry import Capability, resolve_auto
+    from exactprune.solvers.result import Goal
 
     inst = trial_instance(spec)
     t0 = time.perf_counter()
-    res = solve(inst, spec["solver"], time_limit=spec["time_limit"], threads=1)
+    name = resolve_auto(inst, Goal()) if spec["solver"] == "auto" else spec["solver"]
+    threads = spec.get("threads", 1)
+    if Capability.THREADS not in get_backend(name, inst.kind).capabilities:
+        threads = 1  # auto's bruteforce on tiny masks
+    res = solve(inst, name, time_limit=spec["time_limit"], threads=threads)
     out: dict[str, Any] = {
         "status": str(res.status), "certified": res.certified, "objective": res.objective,
         "bound": res.bound, "kept": res.kept, "solve_time_s": res.wall_time_s,
@@ -107,16 +113,19 @@ def parse_range(text: str) -> list[int]:
     return values
 
 
-def _check_solver(name: str) -> None:
-    """InputError unless `name` is auto or an exact backend of both pruning kinds."""
+def _check_solver(name: str, threads: int = 1) -> None:
+    """InputError unless `name` is auto or an exact backend of both pruning kinds (that runs
+    several threads when `threads` > 1)."""
     from exactprune.solvers import get_backend
+    from exactprune.solvers.registry import Capability
 
-    if name == "auto":
-        return
     for kind in ("neuron_pruning", "weight_pruning"):
-        if not get_backend(name, kind).exact:
+        backend = get_backend("scip" if name == "auto" else name, kind)
+        if not backend.exact:
             raise InputError(f"--solver {name} is a heuristic: the brackets need an exact "
                              "backend (scip, cpsat, highs, cbc, bruteforce or auto)")
+        if threads > 1 and Capability.THREADS not in backend.capabilities:
+            raise InputError(f"--threads {threads}: solver {name} runs one thread")
 
 
 def specs_for(args: argparse.Namespace) -> list[dict]:
@@ -136,10 +145,17 @@ def specs_for(args: argparse.Namespace) -> list[dict]:
                     wmax = getattr(args, "weight_max_n", 0)
                     if kind == "weight" and wmax and n > wmax:
                         continue
-                    specs.append({"experiment": EXPERIMENT, **common, "n": n, "kind": kind,
-                                  "trial": t, "seed": seed, "solver": args.solver,
-                                  "time_limit": args.time_limit,
-                                  "trials_mode": "nested" if args.nested else "independent"})
+                    solver = args.solver
+                    if kind == "weight" and getattr(args, "weight_solver", None):
+                        solver = args.weight_solver
+                    spec = {"experiment": EXPERIMENT, **common, "n": n, "kind": kind,
+                            "trial": t, "seed": seed, "solver": solver,
+                            "time_limit": args.time_limit,
+                            "trials_mode": "nested" if args.nested else "independent"}
+                    threads = getattr(args, "threads", 1)
+                    if threads != 1:  # absent at the default: older stores resume
+                        spec["threads"] = threads
+                    specs.append(spec)
     return specs
 
 
@@ -366,7 +382,10 @@ def report(args: argparse.Namespace, analyses: list[GapAnalysis], elapsed: float
         f"d = {', '.join(map(str, args.dims))}, K = {args.points} {args.domain} points, "
         f"{args.norm} error, target neuron at angle {args.target_angle} (d = 2; else seeded), "
         f"W ~ Normal(0,1), v ~ Uniform[-1,1]; {args.trials} trials per width, {mode}; solver "
-        f"{args.solver}, time limit {args.time_limit:g} s; {compute_s:.0f} s of trial time "
+        f"{args.solver}"
+        + (f" (weights: {args.weight_solver})" if args.weight_solver else "")
+        + (f", {args.threads} threads per solve" if args.threads != 1 else "")
+        + f", time limit {args.time_limit:g} s; {compute_s:.0f} s of trial time "
         f"(this invocation: {elapsed:.0f} s; stored trials are read back)."
         + (f" Weight pruning at widths <= {args.weight_max_n} only." if args.weight_max_n
            else ""),
@@ -471,30 +490,91 @@ def _growth_plot(args: argparse.Namespace, growth: dict[str, Any], out: Any) -> 
                         logy=True, xlabel="d", ylabel="sup error bound")
 
 
-def _cmd_verify_pruning_gap(args: argparse.Namespace) -> int:
-    from exactprune.benchmarks.sweep import Task, run_sweep
-    from exactprune.instances import io as instance_io
-
+def check_args(args: argparse.Namespace) -> None:
+    """Check parsed options (InputError, before anything runs); sets args.widths, args.dims."""
     if args.trials < 1:
         raise InputError("--trials must be >= 1")
+    if args.threads < 1:
+        raise InputError(f"--threads must be >= 1, got {args.threads}")
     args.widths = parse_range(args.n)
     args.dims = parse_range(args.d)
-    _check_solver(args.solver)
+    _check_solver(args.solver, args.threads)
+    if args.weight_solver is not None:
+        _check_solver(args.weight_solver, args.threads)
     if args.scheduler is not None:
         from exactprune.benchmarks.sweep import check_scheduler_address
 
         check_scheduler_address(args.scheduler)
-    out = instance_io.check_output_dir(args.out)
     specs = specs_for(args)
     for d in args.dims:  # the generator's own checks (e.g. --target-angle needs d = 2)
         trial_instance(next(s for s in specs if s["d"] == d))
+
+
+def measure(args: argparse.Namespace, progress: bool
+            ) -> tuple[list[GapAnalysis], dict[str, Any] | None, list[dict], float]:
+    """Run (or read back from args.store) every trial of checked `args`:
+    (analysis per d, growth with d or None, records, elapsed seconds)."""
+    from exactprune.benchmarks.sweep import Task, run_sweep
+
+    specs = specs_for(args)
     tasks = [Task(f"{__name__}:trial", s) for s in specs]
     start = time.perf_counter()
     records = run_sweep(tasks, args.store, jobs=args.jobs, scheduler=args.scheduler,
-                        progress=not args.json, desc="pruning-gap")
+                        progress=progress, desc="pruning-gap")
     elapsed = time.perf_counter() - start
     analyses = [analyse(d, specs, records, args.fit_min_n) for d in args.dims]
     growth = growth_with_d(args, analyses) if len(args.dims) > 1 else None
+    return analyses, growth, records, elapsed
+
+
+def to_json(args: argparse.Namespace, analyses: list[GapAnalysis],
+            growth: dict[str, Any] | None) -> dict[str, Any]:
+    """The --json body (without the paths of the report and plots)."""
+    body: dict[str, Any] = {"experiment": EXPERIMENT,
+                            "output_activation": args.output_activation,
+                            "trials_mode": "nested" if args.nested else "independent",
+                            "trials": args.trials}
+    if len(analyses) == 1:
+        body.update(analyses[0].to_json())
+    else:
+        body["by_d"] = {str(a.d): a.to_json() for a in analyses}
+        body["growth_with_d"] = growth
+    return body
+
+
+def run_pruning_gap(**options: Any) -> dict[str, Any]:
+    """Python form of `exactprune verify pruning-gap`: the same options with underscores
+    (d, n, trials, nested, weight_max_n, output_activation, domain, points, norm, target_angle,
+    solver, weight_solver, threads, time_limit, seed, fit_min_n, store, jobs), lists allowed
+    for d and n; returns the --json object (`separation`, `fits`, `fit_range`, ... with string
+    keys as in JSON). Writes nothing unless `store` names a results store. InputError on an
+    unknown option or a bad value, before anything runs."""
+    parser = argparse.ArgumentParser()
+    add_pruning_gap_parser(parser.add_subparsers())
+    args = parser.parse_args(["pruning-gap"])
+    known = set(vars(args)) - {"func", "out", "json", "scheduler"}
+    for name, value in options.items():
+        if name not in known:
+            raise InputError(f"run_pruning_gap: unknown option {name!r} (known: "
+                             f"{', '.join(sorted(known))})")
+        if name in ("d", "n") and not isinstance(value, str):
+            value = ",".join(str(v) for v in np.atleast_1d(value))
+        setattr(args, name, value)
+    check_args(args)
+    analyses, growth, _, _ = measure(args, progress=False)
+    import json
+
+    from exactprune.instances import io as instance_io
+
+    return json.loads(instance_io.dumps(to_json(args, analyses, growth)))
+
+
+def _cmd_verify_pruning_gap(args: argparse.Namespace) -> int:
+    from exactprune.instances import io as instance_io
+
+    check_args(args)
+    out = instance_io.check_output_dir(args.out)
+    analyses, growth, records, elapsed = measure(args, progress=not args.json)
     compute_s = sum(float(r.get("wall_time_s") or 0.0) for r in records)
     text = report(args, analyses, elapsed, growth, compute_s)
     with instance_io.output_dir(out):
@@ -503,15 +583,7 @@ def _cmd_verify_pruning_gap(args: argparse.Namespace) -> int:
         if growth:
             paths += _growth_plot(args, growth, out)
     if args.json:
-        body: dict[str, Any] = {"experiment": EXPERIMENT,
-                                "output_activation": args.output_activation,
-                                "trials_mode": "nested" if args.nested else "independent",
-                                "trials": args.trials}
-        if len(analyses) == 1:
-            body.update(analyses[0].to_json())
-        else:
-            body["by_d"] = {str(a.d): a.to_json() for a in analyses}
-            body["growth_with_d"] = growth
+        body = to_json(args, analyses, growth)
         body.update(report=str(out / "report.md"), plots=[str(p) for p in paths])
         print(instance_io.dumps(body))
     else:
@@ -541,6 +613,12 @@ def add_pruning_gap_parser(verify_subparsers: Any) -> None:
     p.add_argument("--norm", choices=["linf"], default="linf")
     p.add_argument("--target-angle", type=finite_float, default=0.3)
     p.add_argument("--solver", default="auto", help="an exact backend (default auto)")
+    p.add_argument("--weight-solver", default=None,
+                   help="the exact backend of the weight prunings (default: --solver); e.g. "
+                   "cpsat with --threads 8, which certifies relu-output weight optima near "
+                   "n = 48 that one-thread engines do not (docs/pruning.md)")
+    p.add_argument("--threads", type=positive_int, default=1,
+                   help="threads (CP-SAT: workers) per exact solve (default 1)")
     p.add_argument("--time-limit", type=positive_float, default=120.0)
     p.add_argument("--seed", type=nonneg_int, default=0)
     p.add_argument("--fit-min-n", type=nonneg_int, default=0,

@@ -34,6 +34,7 @@ from typing import Any
 
 import numpy as np
 
+from exactprune.benchmarks.pruning.levers import write_page
 from exactprune.formulations.pruning.selection import Selection, build_selection
 from exactprune.instances.errors import InputError
 from exactprune.solvers.pruning.cpsat import CpSatPointSetSolver
@@ -208,12 +209,7 @@ def main(argv: list[str] | None = None) -> int:
                      f"{statistics.median(gaps):.3g} | {cells} |" if gaps else
                      f"| {mode} | {sum(r['status'] == 'optimal' for r in mine)}/{len(mine)} | "
                      f"— | {cells} |")
-    text = "\n".join(lines) + "\n"
-    args.out.mkdir(parents=True, exist_ok=True)
-    stem = f"pruning-window-bounds-n{args.n}"
-    (args.out / f"{stem}.md").write_text(text)
-    (args.out / f"{stem}.json").write_text(json.dumps(rows, indent=1))
-    print(text)
+    write_page(args.out, f"pruning-window-bounds-n{args.n}", lines, rows)
     return 0
 
 
