@@ -76,3 +76,11 @@ def test_window_bounds_refuse_what_they_do_not_cover() -> None:
         window_bound(relu)
     with pytest.raises(InputError, match="d = 2"):
         circle_windows(np.zeros((5, 3)), (4,))
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_lp_relaxation_value_is_below_the_optimum(seed: int) -> None:
+    from exactprune.benchmarks.pruning.window_bounds import lp_relaxation_value
+
+    inst = _instance(seed, n=10)
+    assert 0.0 <= lp_relaxation_value(inst) <= solve(inst, "bruteforce").objective + 1e-9
