@@ -265,6 +265,9 @@ def test_weight_solver_and_threads_reach_the_trials(tmp_path: Path,
     ({"threads": 2, "solver": "bruteforce"}, "runs one thread"),
     ({"weight_solver": "greedy_forward"}, "heuristic"),
     ({"thread": 2}, "unknown option"),
+    ({"threads": 0}, "must be >= 1"),
+    ({"time_limit": "soon"}, "time_limit"),
+    ({"output_activation": "tanh"}, "choose from"),
 ])
 def test_python_api_refuses_bad_options(options: dict, message: str) -> None:
     from exactprune.benchmarks.pruning.verify_gap import run_pruning_gap
