@@ -257,7 +257,7 @@ def test_python_api_equals_the_cli(tmp_path: Path, capsys: pytest.CaptureFixture
         cli["fits"]["threshold_vs_log_m"]["estimate"]
     with pytest.raises(pt.InputError, match="unknown option 'width'"):
         pt.run_pretraining(width=3)
-    with pytest.raises(pt.InputError, match="unknown scaling 'ntk'"):
+    with pytest.raises(pt.InputError, match="scaling='ntk': choose from standard, mean-field"):
         pt.run_pretraining(scaling="ntk")
-    with pytest.raises(pt.InputError, match="unknown reference"):
+    with pytest.raises(pt.InputError, match="reference='median': choose from dense"):
         pt.run_pretraining(reference="median")

@@ -546,17 +546,10 @@ def run_pretraining(**options: Any) -> dict[str, Any]:
     object (`thresholds`, `exact_thresholds`, `losses`, `runs`, `fits` as dicts). Writes
     nothing unless `store` names a results store. InputError on an unknown option or a bad
     value, before anything runs."""
-    parser = argparse.ArgumentParser()
-    add_pretraining_parser(parser.add_subparsers())
-    args = parser.parse_args(["pretraining"])
-    known = set(vars(args)) - {"func", "out", "json", "scheduler"}
-    for name, value in options.items():
-        if name not in known:
-            raise InputError(f"run_pretraining: unknown option {name!r} (known: "
-                             f"{', '.join(sorted(known))})")
-        if name in ("sizes", "iters") and not isinstance(value, str):
-            value = ",".join(str(v) for v in value)
-        setattr(args, name, value)
+    from exactprune.benchmarks.api import options_namespace
+
+    args = options_namespace(add_pretraining_parser, "pretraining", "run_pretraining", options,
+                             lists=("sizes", "iters"))
     check_args(args)
     a, _ = measure(args, progress=False)
     return to_json(args, a)

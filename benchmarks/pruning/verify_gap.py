@@ -549,27 +549,10 @@ def run_pruning_gap(**options: Any) -> dict[str, Any]:
     for d and n; returns the --json object (`separation`, `fits`, `fit_range`, ... with string
     keys as in JSON). Writes nothing unless `store` names a results store. InputError on an
     unknown option or a bad value, before anything runs."""
-    parser = argparse.ArgumentParser()
-    sub = parser.add_subparsers()
-    add_pruning_gap_parser(sub)
-    args = parser.parse_args(["pruning-gap"])
-    actions = {a.dest: a for a in sub.choices["pruning-gap"]._actions}
-    known = set(vars(args)) - {"func", "out", "json", "scheduler"}
-    for name, value in options.items():
-        if name not in known:
-            raise InputError(f"run_pruning_gap: unknown option {name!r} (known: "
-                             f"{', '.join(sorted(known))})")
-        if name in ("d", "n") and not isinstance(value, str):
-            value = ",".join(str(v) for v in np.atleast_1d(value))
-        action = actions[name]
-        try:  # the CLI's own conversions and checks
-            if action.type is not None and value is not None:
-                value = action.type(str(value))
-            if action.choices is not None and value not in action.choices:
-                raise ValueError(f"choose from {', '.join(map(str, action.choices))}")
-        except (ValueError, argparse.ArgumentTypeError) as exc:
-            raise InputError(f"run_pruning_gap: {name}={value!r}: {exc}") from None
-        setattr(args, name, value)
+    from exactprune.benchmarks.api import options_namespace
+
+    args = options_namespace(add_pruning_gap_parser, "pruning-gap", "run_pruning_gap", options,
+                             lists=("d", "n"))
     check_args(args)
     analyses, growth, _, _ = measure(args, progress=False)
     import json

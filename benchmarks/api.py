@@ -1,0 +1,44 @@
+"""The Python forms of the `verify` experiments: keyword options checked like the CLI's flags."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import numpy as np
+
+from exactprune.instances.errors import InputError
+
+NOT_OPTIONS = frozenset({"func", "out", "json", "scheduler"})
+
+
+def options_namespace(add_parser: Callable[[Any], None], command: str, api: str,
+                      options: dict[str, Any], lists: Iterable[str] = ()) -> argparse.Namespace:
+    """The argparse Namespace the CLI would build for `command`, with `options` (flag names with
+    underscores) converted and checked by the flags' own types and choices; options named in
+    `lists` may be sequences (joined with commas). InputError naming `api` on an unknown option
+    or a bad value."""
+    parser = argparse.ArgumentParser()
+    sub = parser.add_subparsers()
+    add_parser(sub)
+    args = parser.parse_args([command])
+    actions = {a.dest: a for a in sub.choices[command]._actions}
+    known = set(vars(args)) - NOT_OPTIONS
+    lists = set(lists)
+    for name, value in options.items():
+        if name not in known:
+            raise InputError(f"{api}: unknown option {name!r} (known: "
+                             f"{', '.join(sorted(known))})")
+        if name in lists and not isinstance(value, str):
+            value = ",".join(str(v) for v in np.atleast_1d(value))
+        action = actions[name]
+        try:
+            if action.type is not None and value is not None:
+                value = action.type(str(value))
+            if action.choices is not None and value not in action.choices:
+                raise ValueError(f"choose from {', '.join(map(str, action.choices))}")
+        except (ValueError, argparse.ArgumentTypeError) as exc:
+            raise InputError(f"{api}: {name}={value!r}: {exc}") from None
+        setattr(args, name, value)
+    return args
