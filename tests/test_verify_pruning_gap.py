@@ -171,6 +171,9 @@ def test_trial_seeds_independent_by_default_and_nested_on_request() -> None:
     args.weight_solver, args.threads = "cpsat", 4
     assert {(s["kind"], s["solver"], s["threads"]) for s in specs_for(args)} == {
         ("neuron", "auto", 4), ("weight", "cpsat", 4)}
+    args.threads, args.weight_threads = 1, 8  # the portfolio for the weights only
+    assert {(s["kind"], s.get("threads")) for s in specs_for(args)} == {
+        ("neuron", None), ("weight", 8)}
 
 
 def test_json_separation_and_growth_with_d(tmp_path: Path,
@@ -248,7 +251,7 @@ def test_weight_solver_and_threads_reach_the_trials(tmp_path: Path,
 
     store = tmp_path / "gap.sqlite"
     common = {"n": [7], "trials": 2, "points": 20, "jobs": 0, "time_limit": 30.0}
-    mixed = run_pruning_gap(**common, solver="scip", weight_solver="cpsat", threads=2,
+    mixed = run_pruning_gap(**common, solver="scip", weight_solver="cpsat", weight_threads=2,
                             store=str(store))
     plain = run_pruning_gap(**common, solver="scip")
     for kind in ("neuron", "weight"):
@@ -257,12 +260,13 @@ def test_weight_solver_and_threads_reach_the_trials(tmp_path: Path,
             assert math.isclose(a["optimum"], b["optimum"], rel_tol=1e-5, abs_tol=1e-12)
     specs = [json.loads(row[0]) for row in
              sqlite3.connect(store).execute("SELECT spec FROM runs")]
-    assert {(s["kind"], s["solver"], s["threads"]) for s in specs} == {
-        ("neuron", "scip", 2), ("weight", "cpsat", 2)}
+    assert {(s["kind"], s["solver"], s.get("threads")) for s in specs} == {
+        ("neuron", "scip", None), ("weight", "cpsat", 2)}
 
 
 @pytest.mark.parametrize("options, message", [
     ({"threads": 2, "solver": "bruteforce"}, "runs one thread"),
+    ({"weight_threads": 2, "weight_solver": "bruteforce"}, "runs one thread"),
     ({"weight_solver": "greedy_forward"}, "heuristic"),
     ({"thread": 2}, "unknown option"),
     ({"threads": 0}, "must be >= 1"),

@@ -153,6 +153,8 @@ def specs_for(args: argparse.Namespace) -> list[dict]:
                             "time_limit": args.time_limit,
                             "trials_mode": "nested" if args.nested else "independent"}
                     threads = getattr(args, "threads", 1)
+                    if kind == "weight" and getattr(args, "weight_threads", None):
+                        threads = args.weight_threads
                     if threads != 1:  # absent at the default: older stores resume
                         spec["threads"] = threads
                     specs.append(spec)
@@ -385,6 +387,7 @@ def report(args: argparse.Namespace, analyses: list[GapAnalysis], elapsed: float
         f"{args.solver}"
         + (f" (weights: {args.weight_solver})" if args.weight_solver else "")
         + (f", {args.threads} threads per solve" if args.threads != 1 else "")
+        + (f" ({args.weight_threads} for the weights)" if args.weight_threads else "")
         + f", time limit {args.time_limit:g} s; {compute_s:.0f} s of trial time "
         f"(this invocation: {elapsed:.0f} s; stored trials are read back)."
         + (f" Weight pruning at widths <= {args.weight_max_n} only." if args.weight_max_n
@@ -499,8 +502,9 @@ def check_args(args: argparse.Namespace) -> None:
     args.widths = parse_range(args.n)
     args.dims = parse_range(args.d)
     _check_solver(args.solver, args.threads)
-    if args.weight_solver is not None:
-        _check_solver(args.weight_solver, args.threads)
+    weight_threads = args.weight_threads or args.threads
+    if args.weight_solver is not None or weight_threads != args.threads:
+        _check_solver(args.weight_solver or args.solver, weight_threads)
     if args.scheduler is not None:
         from exactprune.benchmarks.sweep import check_scheduler_address
 
@@ -545,10 +549,10 @@ def to_json(args: argparse.Namespace, analyses: list[GapAnalysis],
 def run_pruning_gap(**options: Any) -> dict[str, Any]:
     """Python form of `exactprune verify pruning-gap`: the same options with underscores
     (d, n, trials, nested, weight_max_n, output_activation, domain, points, norm, target_angle,
-    solver, weight_solver, threads, time_limit, seed, fit_min_n, store, jobs), lists allowed
-    for d and n; returns the --json object (`separation`, `fits`, `fit_range`, ... with string
-    keys as in JSON). Writes nothing unless `store` names a results store. InputError on an
-    unknown option or a bad value, before anything runs."""
+    solver, weight_solver, threads, weight_threads, time_limit, seed, fit_min_n, store, jobs),
+    lists allowed for d and n; returns the --json object (`separation`, `fits`, `fit_range`,
+    ... with string keys as in JSON). Writes nothing unless `store` names a results store.
+    InputError on an unknown option or a bad value, before anything runs."""
     from exactprune.benchmarks.api import options_namespace
 
     args = options_namespace(add_pruning_gap_parser, "pruning-gap", "run_pruning_gap", options,
@@ -608,10 +612,12 @@ def add_pruning_gap_parser(verify_subparsers: Any) -> None:
     p.add_argument("--solver", default="auto", help="an exact backend (default auto)")
     p.add_argument("--weight-solver", default=None,
                    help="the exact backend of the weight prunings (default: --solver); e.g. "
-                   "cpsat with --threads 8, which certifies relu-output weight optima near "
+                   "cpsat with --weight-threads 8, which certifies relu-output weight optima near "
                    "n = 48 that one-thread engines do not (docs/pruning.md)")
     p.add_argument("--threads", type=positive_int, default=1,
                    help="threads (CP-SAT: workers) per exact solve (default 1)")
+    p.add_argument("--weight-threads", type=positive_int, default=None,
+                   help="threads of the weight prunings' solves (default: --threads)")
     p.add_argument("--time-limit", type=positive_float, default=120.0)
     p.add_argument("--seed", type=nonneg_int, default=0)
     p.add_argument("--fit-min-n", type=nonneg_int, default=0,
