@@ -113,7 +113,7 @@ def parse_range(text: str) -> list[int]:
     return values
 
 
-def _check_solver(name: str, threads: int = 1) -> None:
+def _check_solver(name: str, threads: int = 1, flag: str = "--threads") -> None:
     """InputError unless `name` is auto or an exact backend of both pruning kinds (that runs
     several threads when `threads` > 1)."""
     from exactprune.solvers import get_backend
@@ -125,7 +125,7 @@ def _check_solver(name: str, threads: int = 1) -> None:
             raise InputError(f"--solver {name} is a heuristic: the brackets need an exact "
                              "backend (scip, cpsat, highs, cbc, bruteforce or auto)")
         if threads > 1 and Capability.THREADS not in backend.capabilities:
-            raise InputError(f"--threads {threads}: solver {name} runs one thread")
+            raise InputError(f"{flag} {threads}: solver {name} runs one thread")
 
 
 def specs_for(args: argparse.Namespace) -> list[dict]:
@@ -504,7 +504,8 @@ def check_args(args: argparse.Namespace) -> None:
     _check_solver(args.solver, args.threads)
     weight_threads = args.weight_threads or args.threads
     if args.weight_solver is not None or weight_threads != args.threads:
-        _check_solver(args.weight_solver or args.solver, weight_threads)
+        _check_solver(args.weight_solver or args.solver, weight_threads,
+                      "--weight-threads" if args.weight_threads else "--threads")
     if args.scheduler is not None:
         from exactprune.benchmarks.sweep import check_scheduler_address
 
