@@ -84,3 +84,19 @@ def test_lp_relaxation_value_is_below_the_optimum(seed: int) -> None:
 
     inst = _instance(seed, n=10)
     assert 0.0 <= lp_relaxation_value(inst) <= solve(inst, "bruteforce").objective + 1e-9
+
+
+def test_the_benchmark_certifies_small_instances_by_the_rule(tmp_path) -> None:
+    import json
+
+    from exactprune.benchmarks.pruning.window_bounds import main
+
+    assert main(["--out", str(tmp_path), "--n", "10", "--points", "32", "--seeds", "2",
+                 "--time-limit", "20", "--threads", "1"]) == 0
+    rows = json.loads((tmp_path / "pruning-window-bounds-n10.json").read_text())
+    assert len(rows) == 6 and all(r["certified"] for r in rows)
+    for seed in range(2):  # every mode finds the same optimum
+        values = [r["objective"] for r in rows if r["seed"] == seed]
+        assert max(values) - min(values) <= 1e-9 * max(values)
+        assert all(r["root_bound"] <= r["objective"] + 1e-12 for r in rows if r["seed"] == seed)
+    assert "| plain | 2/2 |" in (tmp_path / "pruning-window-bounds-n10.md").read_text()
