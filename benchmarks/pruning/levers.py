@@ -47,11 +47,16 @@ def run_one(job: dict[str, Any]) -> dict[str, Any]:
     t0 = time.perf_counter()
     options = dict(job["options"])
     threads = int(options.pop("threads", 1))
-    if "scip_params" in options:  # this worker process only
-        from exactprune.solvers import milp_engines
+    from exactprune.solvers import milp_engines
 
-        milp_engines.SCIP_PARAMS.update(options.pop("scip_params"))
-    res = solve(inst, job["engine"], time_limit=job["time_limit"], threads=threads, **options)
+    saved = dict(milp_engines.SCIP_PARAMS)
+    milp_engines.SCIP_PARAMS.update(options.pop("scip_params", {}))
+    try:  # this job only: pool workers run several jobs
+        res = solve(inst, job["engine"], time_limit=job["time_limit"], threads=threads,
+                    **options)
+    finally:
+        milp_engines.SCIP_PARAMS.clear()
+        milp_engines.SCIP_PARAMS.update(saved)
     wall = time.perf_counter() - t0
     gap = None
     if res.objective is not None and res.bound is not None and res.objective > 0:
