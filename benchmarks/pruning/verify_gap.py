@@ -113,7 +113,8 @@ def parse_range(text: str) -> list[int]:
     return values
 
 
-def _check_solver(name: str, threads: int = 1, flag: str = "--threads") -> None:
+def _check_solver(name: str, threads: int = 1, flag: str = "--solver",
+                  threads_flag: str = "--threads") -> None:
     """InputError unless `name` is auto or an exact backend of both pruning kinds (that runs
     several threads when `threads` > 1)."""
     from exactprune.solvers import get_backend
@@ -122,10 +123,10 @@ def _check_solver(name: str, threads: int = 1, flag: str = "--threads") -> None:
     for kind in ("neuron_pruning", "weight_pruning"):
         backend = get_backend("scip" if name == "auto" else name, kind)
         if not backend.exact:
-            raise InputError(f"--solver {name} is a heuristic: the brackets need an exact "
+            raise InputError(f"{flag} {name} is a heuristic: the brackets need an exact "
                              "backend (scip, cpsat, highs, cbc, bruteforce or auto)")
         if threads > 1 and Capability.THREADS not in backend.capabilities:
-            raise InputError(f"{flag} {threads}: solver {name} runs one thread")
+            raise InputError(f"{threads_flag} {threads}: solver {name} runs one thread")
 
 
 def specs_for(args: argparse.Namespace) -> list[dict]:
@@ -385,9 +386,10 @@ def report(args: argparse.Namespace, analyses: list[GapAnalysis], elapsed: float
         f"{args.norm} error, target neuron at angle {args.target_angle} (d = 2; else seeded), "
         f"W ~ Normal(0,1), v ~ Uniform[-1,1]; {args.trials} trials per width, {mode}; solver "
         f"{args.solver}"
-        + (f" (weights: {args.weight_solver})" if args.weight_solver else "")
         + (f", {args.threads} threads per solve" if args.threads != 1 else "")
-        + (f" ({args.weight_threads} for the weights)" if args.weight_threads else "")
+        + (f" (weights: {args.weight_solver or args.solver}, "
+           f"{args.weight_threads or args.threads} threads)"
+           if args.weight_solver or args.weight_threads else "")
         + f", time limit {args.time_limit:g} s; {compute_s:.0f} s of trial time "
         f"(this invocation: {elapsed:.0f} s; stored trials are read back)."
         + (f" Weight pruning at widths <= {args.weight_max_n} only." if args.weight_max_n
@@ -505,6 +507,7 @@ def check_args(args: argparse.Namespace) -> None:
     weight_threads = args.weight_threads or args.threads
     if args.weight_solver is not None or weight_threads != args.threads:
         _check_solver(args.weight_solver or args.solver, weight_threads,
+                      "--weight-solver" if args.weight_solver else "--solver",
                       "--weight-threads" if args.weight_threads else "--threads")
     if args.scheduler is not None:
         from exactprune.benchmarks.sweep import check_scheduler_address
