@@ -21,9 +21,10 @@ Engines and the tolerances they run with (all absolute; gaps 0):
          accepted; also HiGHS's MIP epsilon). HiGHS prunes a node whose bound is within
          mip_feasibility_tolerance of the incumbent, so that is its cutoff. Bound:
          info.mip_dual_bound.
-  scip   SCIP inside OR-Tools (pywraplp): limits/gap = limits/absgap = 0, numerics/feastol =
-         numerics/dualfeastol = 1e-9, numerics/sumepsilon = epsilon = 1e-9. Bound:
-         Objective().BestBound().
+  scip   SCIP inside OR-Tools (pywraplp): limits/gap = limits/absgap = 0, numerics/feastol
+         1e-10, numerics/dualfeastol 1e-12, numerics/sumepsilon = epsilon = 1e-11
+         (`SCIP_PARAMS`). Bound: Objective().BestBound(). Keyword cuts=False turns its cutting
+         planes off (`SCIP_NO_CUTS`; the pruning kinds' default, their option `cuts`).
 
 Native solver output (HiGHS banner, SCIP/HiGHS logs) never reaches stdout: it goes to stderr
 when verbose, else to /dev/null (the CLI prints JSON on stdout). The redirection is of file
@@ -623,6 +624,26 @@ SCIP_PARAMS: dict[str, float] = {
 }
 
 
+# SCIP's "separating off" setting (what SCIPsetSeparating(OFF) sets in SCIP 10.0): every
+# separator's and constraint handler's separation frequency -1, i.e. no cutting planes. On the
+# pruning models the cuts barely lift the bound and slow every node; measured faster without
+# (docs/benchmarks/pruning-levers-*-cuts.md).
+SCIP_NO_CUTS: dict[str, int] = {
+    **{f"separating/{name}/freq": -1 for name in (
+        "flower", "rlt", "disjunctive", "minor", "mixing", "impliedbounds", "gomory", "strongcg",
+        "gomorymi", "flowcover", "cmir", "knapsackcover", "aggregation", "clique", "zerohalf",
+        "mcf", "rapidlearning")},
+    **{f"constraints/{name}/sepafreq": -1 for name in (
+        "nonlinear", "linear", "exactlinear", "and", "cardinality", "cumulative", "indicator",
+        "knapsack", "linking", "logicor", "or", "orbisack", "setppc", "SOS1", "SOS2",
+        "symresack", "varbound", "xor")},
+}
+
+# Engine-specific keyword options `solve_model` passes from a backend's options (only the
+# backends that declare them receive them).
+ENGINE_KEYWORDS: dict[str, tuple[str, ...]] = {"scip": ("cuts",)}
+
+
 @functools.cache
 def _scip_available() -> bool:
     try:
@@ -654,7 +675,8 @@ def _scip_tolerances() -> SolverTolerances:
 
 
 def _solve_scip(model: MilpModel, *, time_limit: float | None, seed: int, threads: int,
-                verbose: bool, start: np.ndarray | None) -> EngineResult:
+                verbose: bool, start: np.ndarray | None, cuts: bool = True) -> EngineResult:
+    """cuts=False: no cutting planes (`SCIP_NO_CUTS`); the tolerances are unchanged."""
     from ortools.linear_solver import pywraplp
 
     notes: list[str] = []
@@ -662,7 +684,7 @@ def _solve_scip(model: MilpModel, *, time_limit: float | None, seed: int, thread
     if solver is None:
         return EngineResult("error", notes=["OR-Tools was built without SCIP"])
     variables = to_ortools(model, solver)
-    params = dict(SCIP_PARAMS)
+    params: dict[str, float] = {**SCIP_PARAMS, **({} if cuts else SCIP_NO_CUTS)}
     lines = [f"{k} = {v!r}" for k, v in params.items()]
     lines.append(f"randomization/randomseedshift = {int(seed) % 2147483647}")
     if not solver.SetSolverSpecificParametersAsString("\n".join(lines) + "\n"):
@@ -919,9 +941,10 @@ def solve_model(engine: str, model: MilpModel, opts: SolveOptions,
     if flip:
         model = replace(model, objective=-model.objective,
                         objective_offset=-model.objective_offset, sense="min")
+    keywords = {k: opts.extra[k] for k in ENGINE_KEYWORDS.get(engine, ()) if k in opts.extra}
     res = ENGINES[engine].solve(
         model, time_limit=time_limit, seed=opts.seed, threads=_threads(opts),
-        verbose=opts.verbose, start=start,
+        verbose=opts.verbose, start=start, **keywords,
     )
     start_verdict(res, model, start, ENGINES[engine].tolerances().feasibility)
     if flip:

@@ -29,6 +29,9 @@ CONFIGS: list[tuple[str, str, dict[str, Any]]] = [
     ("scip", "tight tolerances", {"scip_params": {
         "numerics/feastol": 1e-10, "numerics/dualfeastol": 1e-12,
         "numerics/epsilon": 1e-11, "numerics/sumepsilon": 1e-11}}),
+    # SCIP's cutting planes on (the default until 2026-12-01) and off (the default since)
+    ("scip", "with cuts", {"cuts": True}),
+    ("scip", "no cuts", {"cuts": False}),
     ("cpsat", "selection", {}),
     ("cpsat", "no re-check", {"recheck": False}),  # the 1e-5 rule alone, as before the re-check
     ("cpsat", "8 workers", {"threads": 8}),  # CP-SAT's portfolio; run with --jobs 1

@@ -38,6 +38,9 @@ _FORMULATION = Param("formulation", "str", "dictionary",
 _NEURON_FORMULATION = Param("formulation", "str", "selection",
                             "one column per unit (selection), or the same on antipodal point "
                             "pairs (identity output, linf)", choices=("selection", "antipodal"))
+_SCIP_CUTS = Param("cuts", "bool", False,
+                   "SCIP's cutting planes (separation); off by default: measured faster on "
+                   "the pruning models (docs/benchmarks/pruning-levers-*-cuts.md)")
 _ENGINE_CAPS = capabilities(warm_start=True, threads=True)
 _HEURISTIC_CAPS = capabilities(max_kept=True)
 _WARM_HEURISTIC_CAPS = capabilities(max_kept=True, warm_start=True)
@@ -56,6 +59,8 @@ def _engines(kind: str) -> list[Backend]:
         options = (_RECHECK, *_EXACT_OPTIONS)
         if name != "cpsat":
             options = (_FORMULATION if kind == WEIGHT else _NEURON_FORMULATION, *options)
+        if name == "scip":
+            options = (*options, _SCIP_CUTS)
         description = (f"selection MILP with {engine.label}, certified against its tolerances"
                        if engine is not None else
                        "selection model with CP-SAT on scaled integers (exact relu), certified")

@@ -1,0 +1,71 @@
+"""SCIP's `cuts` option on the pruning kinds: off by default (measured faster), on on request;
+both certify the exhaustive oracle's optimum, and SCIP's own log shows the switch working."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from exactprune.instances import InputError, generate_neuron_pruning, generate_weight_pruning
+from exactprune.solvers import get_backend, solve
+from exactprune.solvers.milp_engines import ENGINES
+
+pytestmark = pytest.mark.skipif(not ENGINES["scip"].available(), reason="OR-Tools without SCIP")
+
+GEN = {"neuron": generate_neuron_pruning, "weight": generate_weight_pruning}
+
+
+@pytest.mark.parametrize("cuts", [True, False])
+@pytest.mark.parametrize("kind", ["neuron", "weight"])
+@pytest.mark.parametrize("act", ["identity", "relu"])
+@pytest.mark.parametrize("seed", range(3))
+def test_both_settings_certify_the_oracle_optimum(cuts: bool, kind: str, act: str,
+                                                  seed: int) -> None:
+    width = 10 if kind == "neuron" else 5
+    inst = GEN[kind](d=2, width=width, points=48, seed=seed, output_activation=act)
+    oracle = solve(inst, "bruteforce")
+    res = solve(inst, "scip", time_limit=60, cuts=cuts)
+    assert res.status == "optimal" and res.certified, res.notes
+    assert res.objective == inst.evaluate(res.mask)
+    slack = 2 * inst.evaluation_tolerance()
+    assert abs(res.objective - oracle.objective) <= slack + res.tolerance + oracle.tolerance
+    assert res.options["cuts"] is cuts
+
+
+def _cuts_column(log: str) -> list[int]:
+    """The 'cuts' column of every row of SCIP's node table in `log`."""
+    values: list[int] = []
+    column = None
+    for line in log.splitlines():
+        cells = [c.strip() for c in line.split("|")]
+        if "cuts" in cells:
+            column = cells.index("cuts")
+        elif column is not None and len(cells) > column and re.fullmatch(r"\d+", cells[column]):
+            values.append(int(cells[column]))
+    return values
+
+
+def test_the_switch_reaches_scip(capfd: pytest.CaptureFixture[str]) -> None:
+    """An instance SCIP does not solve in presolve: its root separates cuts unless told not to
+    (the node table's 'cuts' column)."""
+    inst = generate_neuron_pruning(d=2, width=40, points=96, seed=1, output_activation="identity")
+    seen = {}
+    for cuts in (True, False):
+        capfd.readouterr()
+        solve(inst, "scip", time_limit=2, verbose=True, cuts=cuts)
+        seen[cuts] = _cuts_column(capfd.readouterr().err)
+        assert seen[cuts], "SCIP printed no node table"
+    assert max(seen[True]) > 0
+    assert max(seen[False]) == 0
+
+
+def test_defaults_and_refusals() -> None:
+    assert get_backend("scip", "neuron_pruning").parse_options({})["cuts"] is False
+    assert get_backend("scip", "weight_pruning").parse_options({"cuts": "true"})["cuts"] is True
+    inst = generate_neuron_pruning(d=2, width=4, points=8, seed=0)
+    for engine in ("highs", "cpsat"):
+        with pytest.raises(InputError, match="no option 'cuts'"):
+            solve(inst, engine, cuts=False)
+    with pytest.raises(InputError, match="no option 'cuts'"):
+        get_backend("scip", "subset_sum").parse_options({"cuts": "false"})
