@@ -24,7 +24,8 @@ Engines and the tolerances they run with (all absolute; gaps 0):
   scip   SCIP inside OR-Tools (pywraplp): limits/gap = limits/absgap = 0, numerics/feastol
          1e-10, numerics/dualfeastol 1e-12, numerics/sumepsilon = epsilon = 1e-11
          (`SCIP_PARAMS`). Bound: Objective().BestBound(). Keyword cuts=False turns its cutting
-         planes off (`SCIP_NO_CUTS`; the pruning kinds' default, their option `cuts`).
+         planes off (`SCIP_NO_CUTS`; the pruning kinds' default but for the l1 error with a relu
+         output, their option `cuts`).
 
 Native solver output (HiGHS banner, SCIP/HiGHS logs) never reaches stdout: it goes to stderr
 when verbose, else to /dev/null (the CLI prints JSON on stdout). The redirection is of file
@@ -627,7 +628,7 @@ SCIP_PARAMS: dict[str, float] = {
 # SCIP's "separating off" setting (what SCIPsetSeparating(OFF) sets in SCIP 10.0): every
 # separator's and constraint handler's separation frequency -1, i.e. no cutting planes. On the
 # pruning models the cuts barely lift the bound and slow every node; measured faster without
-# (docs/benchmarks/pruning-levers-*-cuts.md).
+# (docs/benchmarks/pruning-levers-*-cuts.md), except on the l1 / relu-output models' big-M rows.
 SCIP_NO_CUTS: dict[str, int] = {
     **{f"separating/{name}/freq": -1 for name in (
         "flower", "rlt", "disjunctive", "minor", "mixing", "impliedbounds", "gomory", "strongcg",
@@ -941,7 +942,8 @@ def solve_model(engine: str, model: MilpModel, opts: SolveOptions,
     if flip:
         model = replace(model, objective=-model.objective,
                         objective_offset=-model.objective_offset, sense="min")
-    keywords = {k: opts.extra[k] for k in ENGINE_KEYWORDS.get(engine, ()) if k in opts.extra}
+    keywords = {k: opts.extra[k] for k in ENGINE_KEYWORDS.get(engine, ())
+                if opts.extra.get(k) is not None}  # None: the caller's default, resolved before
     res = ENGINES[engine].solve(
         model, time_limit=time_limit, seed=opts.seed, threads=_threads(opts),
         verbose=opts.verbose, start=start, **keywords,

@@ -1,5 +1,6 @@
-"""SCIP's `cuts` option on the pruning kinds: off by default (measured faster), on on request;
-both certify the exhaustive oracle's optimum, and SCIP's own log shows the switch working."""
+"""SCIP's `cuts` option on the pruning kinds: unset, off (measured faster) except for the l1
+error with a relu output; on or off on request. Both settings certify the exhaustive oracle's
+optimum, and SCIP's own log shows the switch and the default working."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import pytest
 from exactprune.instances import InputError, generate_neuron_pruning, generate_weight_pruning
 from exactprune.solvers import get_backend, solve
 from exactprune.solvers.milp_engines import ENGINES
+from exactprune.solvers.pruning.exact import scip_cuts_default
 
 pytestmark = pytest.mark.skipif(not ENGINES["scip"].available(), reason="OR-Tools without SCIP")
 
@@ -19,18 +21,19 @@ GEN = {"neuron": generate_neuron_pruning, "weight": generate_weight_pruning}
 @pytest.mark.parametrize("cuts", [True, False])
 @pytest.mark.parametrize("kind", ["neuron", "weight"])
 @pytest.mark.parametrize("act", ["identity", "relu"])
-@pytest.mark.parametrize("seed", range(3))
-def test_both_settings_certify_the_oracle_optimum(cuts: bool, kind: str, act: str,
+@pytest.mark.parametrize(("norm", "seed"), [("linf", 0), ("linf", 1), ("linf", 2), ("l1", 0),
+                                             ("l1", 1)])
+def test_both_settings_certify_the_oracle_optimum(cuts: bool, kind: str, act: str, norm: str,
                                                   seed: int) -> None:
     width = 10 if kind == "neuron" else 5
-    inst = GEN[kind](d=2, width=width, points=48, seed=seed, output_activation=act)
+    inst = GEN[kind](d=2, width=width, points=48, seed=seed, output_activation=act, norm=norm)
     oracle = solve(inst, "bruteforce")
     res = solve(inst, "scip", time_limit=60, cuts=cuts)
     assert res.status == "optimal" and res.certified, res.notes
     assert res.objective == inst.evaluate(res.mask)
     slack = 2 * inst.evaluation_tolerance()
     assert abs(res.objective - oracle.objective) <= slack + res.tolerance + oracle.tolerance
-    assert res.options["cuts"] is cuts
+    assert res.options["cuts"] is cuts and res.stats["cuts"] is cuts
 
 
 def _cuts_column(log: str) -> list[int]:
@@ -46,22 +49,41 @@ def _cuts_column(log: str) -> list[int]:
     return values
 
 
+def _scip_cuts_seen(capfd: pytest.CaptureFixture[str], inst: object, **options: object
+                    ) -> tuple[int, bool]:
+    """The most cuts in SCIP's node table for a 2 s solve, and the setting the result states."""
+    capfd.readouterr()
+    res = solve(inst, "scip", time_limit=2, verbose=True, **options)
+    column = _cuts_column(capfd.readouterr().err)
+    assert column, "SCIP printed no node table"
+    return max(column), res.stats["cuts"]
+
+
 def test_the_switch_reaches_scip(capfd: pytest.CaptureFixture[str]) -> None:
     """An instance SCIP does not solve in presolve: its root separates cuts unless told not to
-    (the node table's 'cuts' column)."""
+    (the node table's 'cuts' column); unset means off here (linf)."""
     inst = generate_neuron_pruning(d=2, width=40, points=96, seed=1, output_activation="identity")
-    seen = {}
-    for cuts in (True, False):
-        capfd.readouterr()
-        solve(inst, "scip", time_limit=2, verbose=True, cuts=cuts)
-        seen[cuts] = _cuts_column(capfd.readouterr().err)
-        assert seen[cuts], "SCIP printed no node table"
-    assert max(seen[True]) > 0
-    assert max(seen[False]) == 0
+    most, stated = _scip_cuts_seen(capfd, inst, cuts=True)
+    assert most > 0 and stated is True
+    assert _scip_cuts_seen(capfd, inst, cuts=False) == (0, False)
+    assert _scip_cuts_seen(capfd, inst) == (0, False)
+
+
+@pytest.mark.parametrize(("norm", "act", "expected"), [
+    ("l1", "relu", True), ("l1", "identity", False), ("linf", "relu", False)])
+def test_the_default_follows_the_model(capfd: pytest.CaptureFixture[str], norm: str, act: str,
+                                       expected: bool) -> None:
+    """Unset, cuts are on only for the l1 error with a relu output (its big-M rows)."""
+    inst = generate_weight_pruning(d=2, width=16, points=64, seed=0, output_activation=act,
+                                   norm=norm)
+    assert scip_cuts_default(inst) is expected
+    most, stated = _scip_cuts_seen(capfd, inst)
+    assert stated is expected
+    assert (most > 0) is expected
 
 
 def test_defaults_and_refusals() -> None:
-    assert get_backend("scip", "neuron_pruning").parse_options({})["cuts"] is False
+    assert get_backend("scip", "neuron_pruning").parse_options({})["cuts"] is None
     assert get_backend("scip", "weight_pruning").parse_options({"cuts": "true"})["cuts"] is True
     inst = generate_neuron_pruning(d=2, width=4, points=8, seed=0)
     for engine in ("highs", "cpsat"):

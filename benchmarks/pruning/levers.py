@@ -46,7 +46,7 @@ def run_one(job: dict[str, Any]) -> dict[str, Any]:
 
     gen = generate_neuron_pruning if job["kind"] == "neuron" else generate_weight_pruning
     inst = gen(d=2, width=job["n"], points=job["points"], seed=job["seed"],
-               output_activation=job["activation"])
+               output_activation=job["activation"], norm=job.get("norm", "linf"))
     t0 = time.perf_counter()
     options = dict(job["options"])
     threads = int(options.pop("threads", 1))
@@ -77,6 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--points", type=int, default=256)
     p.add_argument("--seeds", type=int, default=5)
     p.add_argument("--activation", default="identity", choices=["identity", "relu"])
+    p.add_argument("--norm", default="linf", choices=["linf", "l1"], help="the error")
     p.add_argument("--time-limit", type=float, default=60.0)
     p.add_argument("--engines", default="highs,scip,cpsat,gurobi",
                    help="comma list of engines to compare")
@@ -91,24 +92,28 @@ def main(argv: list[str] | None = None) -> int:
                if e == "cpsat" or (e in ENGINES and ENGINES[e].available())]
     jobs = [{"engine": e, "formulation": f, "options": o, "seed": s, "n": args.n,
              "kind": args.kind,
-             "points": args.points, "activation": args.activation,
+             "points": args.points, "activation": args.activation, "norm": args.norm,
              "time_limit": args.time_limit}
             for s in range(args.seeds) for e, f, o in CONFIGS
-            if e in engines and not (f == "antipodal" and args.activation != "identity")
+            if e in engines
+            and not (f == "antipodal" and (args.activation, args.norm) != ("identity", "linf"))
             and (args.configs is None or f in args.configs.split(","))]
     with ProcessPoolExecutor(args.jobs) as pool:
         rows = list(pool.map(run_one, jobs))
     lines = ["# Levers for certified exact pruning", "",
              "Command: `python -m exactprune.benchmarks.pruning.levers --kind "
              f"{args.kind} --time-limit {args.time_limit:g} --n "
-             f"{args.n} --points {args.points} --activation {args.activation} --engines "
+             f"{args.n} --points {args.points} --activation {args.activation}"
+             + (f" --norm {args.norm}" if args.norm != "linf" else "")
+             + (f" --seeds {args.seeds}" if args.seeds != 5 else "") + " --engines "
              f"{','.join(engines)}"
              + (f" --configs '{args.configs}'" if args.configs else "")
              + (f" --jobs {args.jobs}" if args.jobs != 2 else "")
              + (f" --tag {args.tag}" if args.tag else "") + "`", "",
              f"{args.kind.capitalize()} pruning, d = 2, width {args.n}, K = {args.points} "
              "circle points, "
-             f"{args.activation} output, seeds 0..{args.seeds - 1}; one thread per solve unless "
+             f"{args.activation} output, {args.norm} error, seeds 0..{args.seeds - 1}; one "
+             "thread per solve unless "
              f"the label says otherwise, {args.jobs} solve(s) at a time on 2 cores, "
              f"time limit {args.time_limit:g} s.", "",
              "| engine | formulation | median time (s) | certified | median gap where not | "
@@ -124,7 +129,8 @@ def main(argv: list[str] | None = None) -> int:
                      f"| {e} | {f} | {statistics.median(r['wall_time_s'] for r in mine):.1f} "
                      f"| {sum(r['certified'] for r in mine)}/{len(mine)} | — | ")
         lines[-1] += ", ".join(f"{r['wall_time_s']:.1f}" for r in mine) + " |"
-    stem = f"pruning-levers-{args.kind}-n{args.n}-{args.activation}"
+    stem = (f"pruning-levers-{args.kind}-n{args.n}-{args.activation}"
+            + (f"-{args.norm}" if args.norm != "linf" else ""))
     write_page(args.out, stem + (f"-{args.tag}" if args.tag else ""), lines, rows)
     return 0
 

@@ -38,9 +38,11 @@ _FORMULATION = Param("formulation", "str", "dictionary",
 _NEURON_FORMULATION = Param("formulation", "str", "selection",
                             "one column per unit (selection), or the same on antipodal point "
                             "pairs (identity output, linf)", choices=("selection", "antipodal"))
-_SCIP_CUTS = Param("cuts", "bool", False,
-                   "SCIP's cutting planes (separation); off by default: measured faster on "
-                   "the pruning models (docs/benchmarks/pruning-levers-*-cuts.md)")
+_SCIP_CUTS = Param("cuts", "bool", None,
+                   "SCIP's cutting planes (separation); unset: off (measured faster, "
+                   "docs/benchmarks/pruning-levers-*-cuts.md) except for the l1 error with a "
+                   "relu output, whose big-M rows need them (pruning-levers-*-l1-cuts.md)",
+                   optional=True)
 _ENGINE_CAPS = capabilities(warm_start=True, threads=True)
 _HEURISTIC_CAPS = capabilities(max_kept=True)
 _WARM_HEURISTIC_CAPS = capabilities(max_kept=True, warm_start=True)

@@ -26,7 +26,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -232,6 +232,17 @@ def exclusion_recheck(point_solver: Any, points: list[int], inc_y: np.ndarray, s
                 f"engine's slack {slack:.3g} of the optimum")
 
 
+def scip_cuts_default(instance: Any) -> bool:
+    """Whether SCIP separates cutting planes when the option `cuts` is unset.
+
+    Off, measured faster on the linf and the identity-output l1 models (the cuts barely lift
+    the bound and slow every node: docs/benchmarks/pruning-levers-*-cuts.md); on for the l1
+    error with a relu output, whose per-point big-M rows (s_k >= f_k - relu(h_k)) the cuts
+    tighten: without them SCIP certified 7 of 10 weight n = 12 instances in 60 s instead of 9
+    (pruning-levers-*-l1-cuts.md)."""
+    return instance.norm == "l1" and instance.network.output_activation == "relu"
+
+
 def point_set_solver(engine: str, sel: Selection, opts: SolveOptions, instance: Any,
                      formulation: str) -> Any:
     """The solver of the problem restricted to a point set, for `engine`."""
@@ -324,7 +335,7 @@ def _run_pruning_exact(engine: str, instance: Any, goal: Goal, opts: SolveOption
     under x -> -x); MILP engines), lazy (bool, default False; linf
     only): lazy point generation; initial_points (default 32); recheck (default True; not
     with bigm): the exclusion re-check when the engine's slack blocks the certificate
-    (`exclusion_recheck`). The start of the first solve
+    (`exclusion_recheck`); cuts (scip; None = `scip_cuts_default`). The start of the first solve
     (the warm start, else 2 s of prune_local_search) is judged by the engine: stats.warm_start.
     """
     formulation = str(opts.extra.get("formulation", "dictionary"))
@@ -341,6 +352,8 @@ def _run_pruning_exact(engine: str, instance: Any, goal: Goal, opts: SolveOption
     if lazy and instance.norm != "linf":
         raise InputError(f"lazy point generation needs the linf norm (the max over a point "
                          f"subset bounds the max over all points), not {instance.norm}")
+    if engine == "scip" and opts.extra.get("cuts") is None:
+        opts = replace(opts, extra={**opts.extra, "cuts": scip_cuts_default(instance)})
     start_time = time.perf_counter()
     deadline = None if opts.time_limit is None else start_time + opts.time_limit
     sel = build_selection(instance)
@@ -424,6 +437,8 @@ def _run_pruning_exact(engine: str, instance: Any, goal: Goal, opts: SolveOption
     stats = {"rounds": rounds, "points_used": len(points), "columns": sel.n_columns,
              "slack": slack, "engine": engine, "formulation": formulation,
              "warm_start_source": inc_source}
+    if engine == "scip":
+        stats["cuts"] = bool(opts.extra["cuts"])
     if stats_recheck is not None:
         stats["recheck_masks"] = stats_recheck
     if start_verdict is not None and start_verdict[0] is not None:
