@@ -24,8 +24,8 @@ Engines and the tolerances they run with (all absolute; gaps 0):
   scip   SCIP inside OR-Tools (pywraplp): limits/gap = limits/absgap = 0, numerics/feastol
          1e-10, numerics/dualfeastol 1e-12, numerics/sumepsilon = epsilon = 1e-11
          (`SCIP_PARAMS`). Bound: Objective().BestBound(). Keyword cuts=False turns its cutting
-         planes off (`SCIP_NO_CUTS`; the pruning kinds' default but for the l1 error with a relu
-         output, their option `cuts`).
+         planes off (`SCIP_NO_CUTS`; the default of neuron selection and of the pruning kinds but
+         for the l1 error with a relu output: their option `cuts`).
 
 Native solver output (HiGHS banner, SCIP/HiGHS logs) never reaches stdout: it goes to stderr
 when verbose, else to /dev/null (the CLI prints JSON on stdout). The redirection is of file

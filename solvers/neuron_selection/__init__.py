@@ -32,10 +32,16 @@ _ENGINE_CAPS = capabilities(warm_start=True, threads=True)
 _HEURISTIC_CAPS = capabilities()
 
 
+_SCIP_CUTS = Param("cuts", "bool", False,
+                   "SCIP's cutting planes (separation); off by default: measured faster on the "
+                   "selection MILP (docs/benchmarks/neuron-selection-scip-cuts.md)")
+
+
 def _engines() -> list[Backend]:
     out = [Backend(name, KIND, f"selection MILP with {engine.label} (l1/linf, average rule), "
                                "certified against its tolerances",
                    exact=True, run=partial(exact.run_milp, name), capabilities=_ENGINE_CAPS,
+                   options=(_SCIP_CUTS,) if name == "scip" else (),
                    refuse=exact.refuse, available=engine.available, version=engine.version)
            for name, engine in ENGINES.items()]
     out.append(Backend("cpsat", KIND, "CP-SAT on scaled integers (l1/linf, average rule), "

@@ -153,6 +153,8 @@ def run_milp(engine: str, instance: Any, goal: Goal, opts: SolveOptions) -> RawS
              f"{engine}: {model.n_vars} variables, {model.n_rows} rows; slack {slack:.3g}",
              *res.notes]
     stats: dict[str, Any] = {"engine": engine, "slack": slack, "warm_start_source": source}
+    if engine == "scip":  # the backend's option (default off); SCIP's own default is on
+        stats["cuts"] = bool(opts.extra.get("cuts", True))
     if res.start is not None:
         stats["warm_start"] = res.start
     if e:

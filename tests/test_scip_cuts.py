@@ -1,6 +1,7 @@
-"""SCIP's `cuts` option on the pruning kinds: unset, off (measured faster) except for the l1
-error with a relu output; on or off on request. Both settings certify the exhaustive oracle's
-optimum, and SCIP's own log shows the switch and the default working."""
+"""SCIP's `cuts` option. Pruning kinds: unset, off (measured faster) except for the l1 error
+with a relu output; neuron selection: off by default; on or off on request. Both settings
+certify the exhaustive oracle's optimum, and SCIP's own log shows the switch and the default
+working."""
 
 from __future__ import annotations
 
@@ -91,3 +92,39 @@ def test_defaults_and_refusals() -> None:
             solve(inst, engine, cuts=False)
     with pytest.raises(InputError, match="no option 'cuts'"):
         get_backend("scip", "subset_sum").parse_options({"cuts": "false"})
+
+
+# -- neuron selection (the trained nets shipped for the `trained` bench suite) ------------------
+
+
+def _selection(data: str, n: int, k: int, loss: str, seed: int = 0) -> object:
+    from exactprune.benchmarks.neuron_selection.suites import network_path
+    from exactprune.instances.neuron_selection import generate_neuron_selection
+
+    return generate_neuron_selection(str(network_path(data, n)), data, k, loss=loss,
+                                     samples=60, seed=seed)
+
+
+@pytest.mark.parametrize("cuts", [True, False])
+@pytest.mark.parametrize("loss", ["l1", "linf"])
+@pytest.mark.parametrize("data", ["digits-pair", "teacher"])
+def test_selection_both_settings_certify_the_oracle_optimum(cuts: bool, loss: str,
+                                                            data: str) -> None:
+    inst = _selection(data, 32, 3, loss)
+    oracle = solve(inst, "bruteforce")
+    res = solve(inst, "scip", time_limit=60, cuts=cuts)
+    assert res.status == "optimal" and res.certified, res.notes
+    assert res.objective == inst.evaluate(res.mask)
+    assert abs(res.objective - oracle.objective) <= res.tolerance + oracle.tolerance + 1e-12
+    assert res.options["cuts"] is cuts and res.stats["cuts"] is cuts
+
+
+def test_selection_switch_and_default_reach_scip(capfd: pytest.CaptureFixture[str]) -> None:
+    inst = _selection("digits-pair", 64, 8, "l1")
+    most, stated = _scip_cuts_seen(capfd, inst, cuts=True)
+    assert most > 0 and stated is True
+    assert _scip_cuts_seen(capfd, inst, cuts=False) == (0, False)
+    assert _scip_cuts_seen(capfd, inst) == (0, False)
+    assert get_backend("scip", "neuron_selection").parse_options({})["cuts"] is False
+    with pytest.raises(InputError, match="no option 'cuts'"):
+        solve(inst, "highs", cuts=False)
