@@ -128,3 +128,18 @@ def test_selection_switch_and_default_reach_scip(capfd: pytest.CaptureFixture[st
     assert get_backend("scip", "neuron_selection").parse_options({})["cuts"] is False
     with pytest.raises(InputError, match="no option 'cuts'"):
         solve(inst, "highs", cuts=False)
+
+
+@pytest.mark.parametrize(("norm", "act", "engine"), [
+    ("l1", "relu", "cpsat"), ("l1", "identity", "scip"), ("linf", "relu", "scip"),
+    ("linf", "identity", "scip")])
+def test_auto_engine_follows_the_model(norm: str, act: str, engine: str) -> None:
+    """`auto`: CP-SAT for the l1 error with a relu output (no big-M rows), else SCIP; and what
+    it picks certifies the oracle's optimum."""
+    inst = generate_neuron_pruning(d=2, width=14, points=32, seed=0, output_activation=act,
+                                   norm=norm)
+    res = solve(inst, "auto", time_limit=60)
+    assert res.solver == engine
+    oracle = solve(inst, "bruteforce")
+    assert res.certified, res.notes
+    assert abs(res.objective - oracle.objective) <= res.tolerance + oracle.tolerance + 1e-12

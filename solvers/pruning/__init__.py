@@ -130,9 +130,14 @@ BACKENDS: tuple[Backend, ...] = tuple(
 
 def choose_auto(instance: Any, goal: Goal) -> str:
     """SCIP on all points was the fastest certifying engine on our pruning benchmarks
-    (docs/benchmarks/pruning.md); tiny masks are enumerated."""
+    (docs/benchmarks/pruning.md), except with the l1 error and a relu output, where the MILPs
+    need a big-M row per point and CP-SAT's exact max(h, 0) certifies 5-25x faster
+    (docs/benchmarks/pruning-levers-*-l1-engines.md); tiny masks are enumerated."""
     if instance.mask_size <= 12:
         return "bruteforce"
+    if (instance.norm == "l1" and instance.network.output_activation == "relu"
+            and get_backend("cpsat", instance.kind).available()):
+        return "cpsat"
     return "scip" if get_backend("scip", instance.kind).available() else "highs"
 
 
