@@ -143,3 +143,15 @@ def test_auto_engine_follows_the_model(norm: str, act: str, engine: str) -> None
     oracle = solve(inst, "bruteforce")
     assert res.certified, res.notes
     assert abs(res.objective - oracle.objective) <= res.tolerance + oracle.tolerance + 1e-12
+
+
+def test_selection_cuts_benchmark_row() -> None:
+    """benchmarks/neuron_selection/scip_cuts.py: one row passes the setting through to SCIP and
+    reports the result's own certificate and gap."""
+    from exactprune.benchmarks.neuron_selection.scip_cuts import run_one
+
+    row = run_one({"data": "teacher", "loss": "linf", "n": 64, "k": 8, "seed": 0,
+                   "setting": "no cuts", "cuts": False, "time_limit": 20})
+    assert row["certified"] and row["status"] == "optimal"
+    assert 0.0 <= row["gap"] <= 1e-5
+    assert row["bound"] <= row["objective"]

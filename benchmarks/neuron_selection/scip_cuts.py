@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from exactprune.benchmarks.neuron_selection.suites import DATA, SAMPLES, network_path
-from exactprune.benchmarks.pruning.levers import write_page
+from exactprune.benchmarks.pruning.levers import relative_gap, write_page
 
 SIZES = ((64, 8), (128, 16))
 LOSSES = ("l1", "linf")
@@ -40,11 +40,9 @@ def run_one(job: dict[str, Any]) -> dict[str, Any]:
     t0 = time.perf_counter()
     res = solve(inst, "scip", time_limit=job["time_limit"], threads=1, cuts=job["cuts"])
     wall = time.perf_counter() - t0
-    gap = None
-    if res.objective and res.bound is not None:
-        gap = max(0.0, (res.objective - res.bound) / res.objective)
     return {**job, "status": str(res.status), "certified": res.certified,
-            "objective": res.objective, "bound": res.bound, "wall_time_s": wall, "gap": gap}
+            "objective": res.objective, "bound": res.bound, "wall_time_s": wall,
+            "gap": relative_gap(res)}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -61,12 +61,16 @@ def run_one(job: dict[str, Any]) -> dict[str, Any]:
         milp_engines.SCIP_PARAMS.clear()
         milp_engines.SCIP_PARAMS.update(saved)
     wall = time.perf_counter() - t0
-    gap = None
-    if res.objective is not None and res.bound is not None and res.objective > 0:
-        gap = max(0.0, (res.objective - res.bound) / res.objective)
     return {**job, "status": str(res.status), "certified": res.certified,
-            "objective": res.objective, "bound": res.bound, "wall_time_s": wall, "gap": gap,
-            "recheck_masks": res.stats.get("recheck_masks")}
+            "objective": res.objective, "bound": res.bound, "wall_time_s": wall,
+            "gap": relative_gap(res), "recheck_masks": res.stats.get("recheck_masks")}
+
+
+def relative_gap(res: Any) -> float | None:
+    """(objective − bound) / objective of a result, or None without both (or at objective 0)."""
+    if res.objective is None or res.bound is None or res.objective <= 0:
+        return None
+    return max(0.0, (res.objective - res.bound) / res.objective)
 
 
 def main(argv: list[str] | None = None) -> int:
