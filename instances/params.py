@@ -81,7 +81,13 @@ class Param:
             lo = "" if self.minimum is None else f"{op} {_fmt(self.minimum)}"
             hi = "" if self.maximum is None else f"<= {_fmt(self.maximum)}"
             accepts += " " + ", ".join(x for x in (lo, hi) if x)
-        parts.append(f"{accepts}; {'required' if self.required else f'default {self.default}'}")
+        if self.required:
+            default = "required"
+        elif self.default is None:
+            default = "default unset"  # the help text says what unset means
+        else:
+            default = f"default {self.default}"
+        parts.append(f"{accepts}; {default}")
         return "; ".join(parts)
 
     def parse(self, raw: Any) -> Any:

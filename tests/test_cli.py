@@ -103,6 +103,10 @@ def test_solvers_lists_one_object_per_kind_and_solver(
     assert "formulation" not in rows[("neuron_pruning", "cpsat")]["options"]
     code, out, _ = run(["solvers", "--kind", "subset-sum", "--json"], capsys)
     assert {r["kind"] for r in json.loads(out)} == {"subset_sum"}
+    # an option that may stay unset says so, not "default None"
+    assert rows[("neuron_pruning", "scip")]["options"]["cuts"].endswith("default unset")
+    assert rows[("neuron_pruning", "magnitude")]["options"]["k"].endswith("default unset")
+    assert not any("default None" in text for r in rows.values() for text in r["options"].values())
 
 
 def test_unknown_option_and_capability_exit_2(tmp_path: Path,
