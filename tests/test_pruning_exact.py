@@ -193,3 +193,27 @@ def test_cpsat_portfolio_agrees_with_the_oracle(case: tuple) -> None:
     slack = 2 * inst.evaluation_tolerance()
     assert res.certified, res.notes
     assert abs(res.objective - oracle.objective) <= slack + res.tolerance + oracle.tolerance
+
+
+def test_exact_incumbent_is_a_fixed_amount_of_work(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The incumbent of the exact backends must not depend on the machine's speed (it used to
+    be whatever 2 s of local search reached), else an exact run is not reproducible."""
+    import itertools
+    import types
+
+    from exactprune.solvers.pruning import heuristics
+    from exactprune.solvers.pruning.exact import search_incumbent
+
+    inst = generate_neuron_pruning(d=2, width=24, points=64, seed=1)
+    mask, source = search_incumbent(inst, 0, None)
+    assert source == "prune_local_search"
+    ticks = itertools.count(0.0, 0.05)  # a very slow machine: 50 ms between clock reads
+    monkeypatch.setattr(heuristics, "time", types.SimpleNamespace(perf_counter=lambda: next(ticks)))
+    slow_mask, slow_source = search_incumbent(inst, 0, None)
+    assert np.array_equal(slow_mask, mask) and slow_source == source
+    # under a time limit the search may be cut, and then the notes say so
+    _, cut = search_incumbent(inst, 0, 1.0)
+    assert "cut short by the time limit" in cut
+    monkeypatch.undo()
+    res = solve(inst, "scip", time_limit=60)
+    assert f"incumbent from prune_local_search: {inst.evaluate(mask):.6g}" in res.notes

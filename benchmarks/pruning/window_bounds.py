@@ -41,8 +41,8 @@ from exactprune.formulations.linear import to_highs
 from exactprune.formulations.pruning.selection import Selection, build_selection, selection_model
 from exactprune.instances.errors import InputError
 from exactprune.solvers.pruning.cpsat import CpSatPointSetSolver
-from exactprune.solvers.pruning.exact import certifiable
-from exactprune.solvers.result import Goal, SolveOptions
+from exactprune.solvers.pruning.exact import certifiable, search_incumbent
+from exactprune.solvers.result import SolveOptions
 
 UNIT_ROUNDOFF = 2.0**-53
 MODES = ("plain", "root bound", "window tables")
@@ -184,18 +184,15 @@ class WindowCpSat(CpSatPointSetSolver):
 
 
 def run_one(job: dict[str, Any]) -> dict[str, Any]:
-    """One CP-SAT solve of a seeded neuron-pruning instance in one mode, from the same 2 s
+    """One CP-SAT solve of a seeded neuron-pruning instance in one mode, from the same
     `prune_local_search` incumbent the cpsat backend uses."""
     from exactprune.instances import generate_neuron_pruning
-    from exactprune.solvers import registry
 
     inst = generate_neuron_pruning(d=2, width=job["n"], points=job["points"], seed=job["seed"])
     sel = _selection(inst)
     t0 = time.perf_counter()
-    heur = registry.get_backend("prune_local_search", inst.kind)
-    raw = heur.run(inst, Goal(), SolveOptions(time_limit=2.0, seed=0,
-                                              extra=heur.parse_options({})))
-    y0 = sel.choice_from_mask(raw.mask)
+    mask, _ = search_incumbent(inst, 0, None)
+    y0 = sel.choice_from_mask(mask)
     opts = SolveOptions(time_limit=job["time_limit"], threads=job["threads"], seed=0, extra={})
     solver = WindowCpSat(sel, opts, inst.points, job["mode"], (6, 8), 10)
     remaining = job["time_limit"] - (time.perf_counter() - t0)

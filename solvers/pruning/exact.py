@@ -5,8 +5,9 @@ the dictionary of input sub-masks, or `formulation=bigm`; neuron pruning: one co
 solved by a MILP engine of `solvers.milp_engines` (highs, cbc, scip) or by CP-SAT
 (`solvers.pruning.cpsat`). The model's own `start(mask)` gives the engine a complete, feasible
 start from the incumbent; the engine's verdict on it is `stats["warm_start"]`.
-An incumbent (warm start, or 2 s of `prune_local_search`) caps the error variable, which
-removes nothing better. By default the model holds every point and is solved once.
+An incumbent (warm start, or a fixed amount of `prune_local_search`, `INCUMBENT_SEARCH`)
+caps the error variable, which removes nothing better. By default the model holds every point and
+is solved once.
 With `lazy=True` (linf only) points are generated lazily instead:
 1. start from the incumbent's worst points and some evenly spaced ones;
 2. solve on those points: the proven bound is a lower bound for the whole point set (a mask's
@@ -75,18 +76,41 @@ def selection_slack(sel: Selection, model: MilpModel, tolerances: Any, err_cap: 
     )
 
 
+INCUMBENT_SEARCH = {"restarts": 5}
+"""`prune_local_search` options of the incumbent search: a fixed amount of work (0.7 s at
+neuron n = 128, K = 256; 0.3 s at weight n = 48, K = 128), not a wall-clock share, so that
+the same instance, options and seed give the same incumbent and hence the same exact run.
+Its incumbents there match those of the 20 default restarts (they were cut by a 2 s cap)."""
+INCUMBENT_TIME_SHARE = 0.25
+"""With a time limit the incumbent search may use at most this share of it; only then, when
+the limit cuts it, can the incumbent depend on the machine's speed (said in the notes)."""
+
+
+def search_incumbent(instance: Any, seed: int | None,
+                     budget: float | None) -> tuple[np.ndarray | None, str]:
+    """The exact backends' incumbent: the mask `prune_local_search` finds with
+    `INCUMBENT_SEARCH` (None if none), and where it comes from (said in the result's notes).
+
+    budget: the exact solve's time limit in seconds (None: none), of which the search may use
+    `INCUMBENT_TIME_SHARE`."""
+    name = "prune_local_search"
+    backend = registry.get_backend(name, instance.kind)
+    limit = None if budget is None else INCUMBENT_TIME_SHARE * budget
+    raw = backend.run(instance, Goal(), SolveOptions(
+        time_limit=limit, seed=seed, extra=backend.parse_options(INCUMBENT_SEARCH)))
+    if any(note.startswith("time limit reached") for note in raw.notes):
+        name += " (cut short by the time limit: may differ between runs)"
+    return raw.mask, name
+
+
 def _initial_incumbent(instance: Any, sel: Selection, opts: SolveOptions,
                        budget: float | None) -> tuple[np.ndarray, str]:
     if opts.warm_start is not None:
         return sel.choice_from_mask(opts.warm_start), "warm start"
-    name = "prune_local_search"
-    backend = registry.get_backend(name, instance.kind)
-    limit = 2.0 if budget is None else max(0.05, min(2.0, 0.1 * budget))
-    raw = backend.run(instance, Goal(), SolveOptions(time_limit=limit, seed=opts.seed,
-                                                     extra=backend.parse_options({})))
-    if raw.mask is None:
+    mask, source = search_incumbent(instance, opts.seed, budget)
+    if mask is None:
         return np.zeros(sel.n_columns, dtype=bool), "empty mask"
-    return sel.choice_from_mask(raw.mask), name
+    return sel.choice_from_mask(mask), source
 
 
 @dataclass
@@ -336,7 +360,8 @@ def _run_pruning_exact(engine: str, instance: Any, goal: Goal, opts: SolveOption
     only): lazy point generation; initial_points (default 32); recheck (default True; not
     with bigm): the exclusion re-check when the engine's slack blocks the certificate
     (`exclusion_recheck`); cuts (scip; None = `scip_cuts_default`). The start of the first solve
-    (the warm start, else 2 s of prune_local_search) is judged by the engine: stats.warm_start.
+    (the warm start, else `INCUMBENT_SEARCH` of prune_local_search) is judged by the engine:
+    stats.warm_start.
     """
     formulation = str(opts.extra.get("formulation", "dictionary"))
     lazy = bool(opts.extra.get("lazy", False))
