@@ -23,6 +23,15 @@ from typing import Any
 import numpy as np
 
 FORMATS = ("png", "svg")
+SERIES_COLORS = (*(f"C{i}" for i in range(10)), "black", "gold", "teal", "navy", "lime",
+                 "maroon", "darkviolet", "sienna", "deeppink", "darkgray")
+"""Twenty distinct line colours: matplotlib's ten, then ten others (a bench profile has 12+
+solvers; with the ten alone, cbc and scip were both orange)."""
+
+
+def series_color(index: int) -> str:
+    """The colour of the index-th series of a plot (distinct for the first 20)."""
+    return SERIES_COLORS[index % len(SERIES_COLORS)]
 _warned = False
 
 
@@ -148,7 +157,7 @@ def bracket_plot(
     floor = positive_floor / 4.0 if np.isfinite(positive_floor) else 1e-300
     for i, (name, xs, lo, hi, pt) in enumerate(prepared):
         xd = _dodge(xs, i, len(prepared), logx)
-        color = f"C{i % 10}"
+        color = series_color(i)
         clipped = np.zeros(len(xs), dtype=bool)
         if logy:
             clipped = np.isfinite(lo) & (lo <= 0)
@@ -167,7 +176,7 @@ def bracket_plot(
             ax.plot(xd[good], pt[good], marker="o", markersize=4, color=color, label=name)
     for j, (name, (rx, ry)) in enumerate((reference or {}).items()):
         rxs, rys = _arr(rx), _arr(ry)
-        ax.plot(rxs, rys, linestyle="--", color=f"C{(len(prepared) + j) % 10}", label=name)
+        ax.plot(rxs, rys, linestyle="--", color=series_color(len(prepared) + j), label=name)
     _integer_ticks(ax, [p[1] for p in prepared], logx)
     ax.legend(fontsize=8)
     return save_figure(fig, path_stem)
@@ -198,7 +207,7 @@ def probability_plot(
         err = np.vstack([np.clip(ps - los, 0, None), np.clip(his - ps, 0, None)])
         err = np.where(np.isfinite(err), err, 0.0)
         ax.errorbar(xd[ok], ps[ok], yerr=err[:, ok], marker="o", markersize=4, capsize=3,
-                    color=f"C{i % 10}", label=name)
+                    color=series_color(i), label=name)
     if threshold is not None:
         ax.axhline(threshold, linestyle=":", color="grey", label=f"{threshold:g}")
     ax.set_ylim(-0.03, 1.03)

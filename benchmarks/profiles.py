@@ -146,7 +146,7 @@ def plot_profiles(profile: Profile, path_stem: str | os.PathLike[str], title: st
     matplotlib line style (e.g. dashed for heuristics). Returns the paths ([] without
     matplotlib).
     """
-    from exactprune.benchmarks.plots import _new_axes, save_figure
+    from exactprune.benchmarks.plots import _new_axes, save_figure, series_color
 
     fig, ax = _new_axes(title, xlabel, "fraction of instances", False, False)
     if fig is None:
@@ -160,7 +160,7 @@ def plot_profiles(profile: Profile, path_stem: str | os.PathLike[str], title: st
         xs = np.concatenate([profile.taus, [right]])
         ys = np.concatenate([profile.rho[i], [profile.rho[i][-1] if len(profile.rho[i])
                                               else 0.0]])
-        ax.step(xs, ys, where="post", color=f"C{i % 10}", linewidth=1.5,
+        ax.step(xs, ys, where="post", color=series_color(i), linewidth=1.5,
                 linestyle=(styles or {}).get(name, "-"), label=name)
     ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
     return save_figure(fig, path_stem)

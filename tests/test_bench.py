@@ -57,6 +57,26 @@ def test_profile_zero_optimum_failures_and_floor() -> None:
         performance_ratios([[-1.0, 1.0]])
 
 
+def test_profile_plot_gives_every_solver_its_own_colour(monkeypatch: pytest.MonkeyPatch,
+                                                        tmp_path: Path) -> None:
+    """A bench profile has 12+ solvers; with matplotlib's ten colours cbc and scip shared one."""
+    pytest.importorskip("matplotlib")
+    from matplotlib.colors import to_rgba
+
+    from exactprune.benchmarks import plots
+    from exactprune.benchmarks.profiles import plot_profiles
+
+    figures = []
+    monkeypatch.setattr(plots, "save_figure", lambda fig, stem: figures.append(fig) or [])
+    names = [f"solver{i}" for i in range(14)]
+    costs = [[1.0 + i for i in range(len(names))], [2.0 + i for i in range(len(names))]]
+    plot_profiles(performance_profile(costs, names), tmp_path / "p", "t")
+    (fig,) = figures
+    lines = fig.axes[0].get_lines()
+    assert [ln.get_label() for ln in lines] == names
+    assert len({to_rgba(ln.get_color()) for ln in lines}) == len(names)
+
+
 # -- suites --------------------------------------------------------------------------------------
 def test_suites_are_as_documented(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     ss = suites.SUITES["subset-sum"].instances
