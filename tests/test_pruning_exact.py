@@ -195,7 +195,9 @@ def test_cpsat_portfolio_agrees_with_the_oracle(case: tuple) -> None:
     assert abs(res.objective - oracle.objective) <= slack + res.tolerance + oracle.tolerance
 
 
-def test_exact_incumbent_is_a_fixed_amount_of_work(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("width", [24, 40])  # the small-mask search and the whole search
+def test_exact_incumbent_is_a_fixed_amount_of_work(monkeypatch: pytest.MonkeyPatch,
+                                                   width: int) -> None:
     """The incumbent of the exact backends must not depend on the machine's speed (it used to
     be whatever 2 s of local search reached), else an exact run is not reproducible."""
     import itertools
@@ -204,7 +206,7 @@ def test_exact_incumbent_is_a_fixed_amount_of_work(monkeypatch: pytest.MonkeyPat
     from exactprune.solvers.pruning import heuristics
     from exactprune.solvers.pruning.exact import search_incumbent
 
-    inst = generate_neuron_pruning(d=2, width=24, points=64, seed=1)
+    inst = generate_neuron_pruning(d=2, width=width, points=64, seed=1)
     mask, source = search_incumbent(inst, 0, None)
     assert source == "prune_local_search"
     ticks = itertools.count(0.0, 0.05)  # a very slow machine: 50 ms between clock reads

@@ -5,7 +5,7 @@ the dictionary of input sub-masks, or `formulation=bigm`; neuron pruning: one co
 solved by a MILP engine of `solvers.milp_engines` (highs, cbc, scip) or by CP-SAT
 (`solvers.pruning.cpsat`). The model's own `start(mask)` gives the engine a complete, feasible
 start from the incumbent; the engine's verdict on it is `stats["warm_start"]`.
-An incumbent (warm start, or a fixed amount of `prune_local_search`, `INCUMBENT_SEARCH`)
+An incumbent (warm start, or a fixed amount of `prune_local_search`: `search_incumbent`)
 caps the error variable, which removes nothing better. By default the model holds every point and
 is solved once.
 With `lazy=True` (linf only) points are generated lazily instead:
@@ -77,13 +77,19 @@ def selection_slack(sel: Selection, model: MilpModel, tolerances: Any, err_cap: 
 
 
 INCUMBENT_SEARCH: dict[str, Any] = {}
-"""`prune_local_search` options of the incumbent search: its whole default search (20 restarts,
-100 large-neighbourhood rounds), a fixed amount of work instead of the 2 s of wall clock it had,
-so the same instance, options and seed give the same incumbent, hence the same exact run, on
-any machine. Measured in one process on this machine: 0.8 s at neuron n = 16, 1.2-1.6 s at
-n = 64 (K = 128), 3.8 s (identity) and 5.6-6.2 s (relu) at n = 128 (K = 256), 2.5-3.1 s at
-weight n = 48 (K = 128). Fewer restarts or rounds cost quality: 5 restarts gave a 7.9x worse
-incumbent on weight n = 32, relu, seed 0."""
+"""`prune_local_search` options of the incumbent search on masks of more than
+`SMALL_MASK` entries: its whole default search (20 restarts, 100 large-neighbourhood rounds), a
+fixed amount of work instead of the 2 s of wall clock it had, so the same instance, options
+and seed give the same incumbent, hence the same exact run, on any machine. It takes 3.8-6.2 s
+at neuron n = 128 (K = 256), 2.5-3.1 s at weight n = 48 (K = 128). Fewer restarts cost
+quality: 5 restarts gave a 7.9x worse incumbent on weight n = 32, relu, seed 0, and there
+(tiny errors) the engine needs a good one: SCIP took 10.1 s from the greedy mask against 1.6 s
+from the whole search."""
+SMALL_MASK = 32
+SMALL_MASK_SEARCH: dict[str, Any] = {"restarts": 0, "kicks": 0, "lns_rounds": 0}
+"""Greedy forward selection and one descent (~2 ms) for masks of at most `SMALL_MASK` entries:
+there the engine certifies in 0.01-0.12 s from it, while the whole search alone took 0.4-0.95 s
+(neuron n = 16, 32, K = 128; weight n = 8, 16, K = 64; both outputs; seeds 0, 1)."""
 INCUMBENT_TIME_SHARE = 0.25
 """With a time limit the incumbent search may use at most this share of it; only then, when
 the limit cuts it, can the incumbent depend on the machine's speed (said in the notes)."""
@@ -92,15 +98,18 @@ the limit cuts it, can the incumbent depend on the machine's speed (said in the 
 def search_incumbent(instance: Any, seed: int | None,
                      budget: float | None) -> tuple[np.ndarray | None, str]:
     """The exact backends' incumbent: the mask `prune_local_search` finds with
-    `INCUMBENT_SEARCH` (None if none), and where it comes from (said in the result's notes).
+    `INCUMBENT_SEARCH` (`SMALL_MASK_SEARCH` on small masks; None if none), and where it comes
+    from (said in the result's notes).
 
     budget: the exact solve's time limit in seconds (None: none), of which the search may use
     `INCUMBENT_TIME_SHARE`."""
     name = "prune_local_search"
     backend = registry.get_backend(name, instance.kind)
     limit = None if budget is None else INCUMBENT_TIME_SHARE * budget
+    small = instance.mask_size <= SMALL_MASK
     raw = backend.run(instance, Goal(), SolveOptions(
-        time_limit=limit, seed=seed, extra=backend.parse_options(INCUMBENT_SEARCH)))
+        time_limit=limit, seed=seed,
+        extra=backend.parse_options(SMALL_MASK_SEARCH if small else INCUMBENT_SEARCH)))
     if any(note.startswith("time limit reached") for note in raw.notes):
         name += " (cut short by the time limit: may differ between runs)"
     return raw.mask, name
@@ -363,8 +372,7 @@ def _run_pruning_exact(engine: str, instance: Any, goal: Goal, opts: SolveOption
     only): lazy point generation; initial_points (default 32); recheck (default True; not
     with bigm): the exclusion re-check when the engine's slack blocks the certificate
     (`exclusion_recheck`); cuts (scip; None = `scip_cuts_default`). The start of the first solve
-    (the warm start, else `INCUMBENT_SEARCH` of prune_local_search) is judged by the engine:
-    stats.warm_start.
+    (the warm start, else `search_incumbent`) is judged by the engine: stats.warm_start.
     """
     formulation = str(opts.extra.get("formulation", "dictionary"))
     lazy = bool(opts.extra.get("lazy", False))
