@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 FORMATS = ("png", "svg")
+_warned = False
 SERIES_COLORS = (*(f"C{i}" for i in range(10)), "black", "gold", "teal", "navy", "lime",
                  "maroon", "darkviolet", "sienna", "deeppink", "darkgray")
 """Twenty distinct line colours: matplotlib's ten, then ten others (a bench profile has 12+
@@ -32,7 +33,6 @@ solvers; with the ten alone, cbc and scip were both orange)."""
 def series_color(index: int) -> str:
     """The colour of the index-th series of a plot (distinct for the first 20)."""
     return SERIES_COLORS[index % len(SERIES_COLORS)]
-_warned = False
 
 
 def _figure_class() -> Any:
