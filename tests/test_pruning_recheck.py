@@ -15,7 +15,7 @@ import pytest
 from exactprune.formulations.pruning.selection import build_selection
 from exactprune.instances import generate_neuron_pruning, generate_weight_pruning
 from exactprune.instances.network import TwoLayerNet
-from exactprune.solvers import list_backends, solve
+from exactprune.solvers import exclusion_recheck, list_backends, solve
 from exactprune.solvers.pruning import exact
 from exactprune.solvers.pruning.cpsat import CpSatPointSetSolver
 from exactprune.solvers.result import SolveOptions
@@ -80,7 +80,7 @@ def test_a_tie_in_the_window_is_evaluated_not_guessed(engine: str) -> None:
 def test_a_crowded_window_is_reported_not_certified(monkeypatch: pytest.MonkeyPatch) -> None:
     """When the window holds more masks than the re-check may evaluate, the result is
     `feasible` with a valid bound and a note, never `optimal`."""
-    monkeypatch.setattr(exact, "MAX_RECHECK_MASKS", 1)
+    monkeypatch.setattr(exclusion_recheck, "MAX_RECHECK_MASKS", 1)
     inst = planted("neuron", 0, 1e-9, "identity", duplicate=True)
     res = solve(inst, "cpsat", time_limit=60)
     oracle = solve(inst, "bruteforce")
@@ -94,9 +94,10 @@ def test_the_recheck_stops_at_its_deadline() -> None:
     sel = build_selection(inst)
     solver = CpSatPointSetSolver(sel, SolveOptions())
     start = np.zeros(sel.n_columns, dtype=bool)
-    out = exact.exclusion_recheck(solver, list(range(sel.n_points)), start, 1e-9,
-                                  lambda y: inst.evaluate(sel.mask_from_choice(y)),
-                                  inst.evaluation_tolerance(), deadline=0.0)
+    out = exclusion_recheck.exclusion_recheck(
+        exact.capped_on(solver, list(range(sel.n_points))), start, 1e-9,
+        lambda y: inst.evaluate(sel.mask_from_choice(y)), inst.evaluation_tolerance(),
+        deadline=0.0)
     assert not out.certified and out.timed_out and out.lower is None
     assert "time limit" in out.notes[0]
     assert out.error == inst.evaluate(sel.mask_from_choice(start))

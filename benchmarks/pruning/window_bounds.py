@@ -40,8 +40,9 @@ from exactprune.benchmarks.pruning.levers import write_page
 from exactprune.formulations.linear import to_highs
 from exactprune.formulations.pruning.selection import Selection, build_selection, selection_model
 from exactprune.instances.errors import InputError
+from exactprune.solvers.exclusion_recheck import certifiable
 from exactprune.solvers.pruning.cpsat import CpSatPointSetSolver
-from exactprune.solvers.pruning.exact import certifiable, search_incumbent
+from exactprune.solvers.pruning.exact import search_incumbent
 from exactprune.solvers.result import SolveOptions
 
 UNIT_ROUNDOFF = 2.0**-53

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -42,12 +42,16 @@ from exactprune.formulations.pruning.selection import (
 )
 from exactprune.instances.errors import InputError
 from exactprune.solvers import registry
+from exactprune.solvers.exclusion_recheck import (
+    CappedOutcome,
+    CappedSolve,
+    certifiable,
+    exclusion_recheck,
+)
 from exactprune.solvers.result import Goal, RawSolution, SolveOptions, Status
 
 INITIAL_POINTS = 32
 POINTS_PER_ROUND = 6
-REL_CERTIFY = 1e-5
-ABS_CERTIFY = 1e-12
 
 
 def selection_slack(sel: Selection, model: MilpModel, tolerances: Any, err_cap: float,
@@ -126,19 +130,10 @@ def _initial_incumbent(instance: Any, sel: Selection, opts: SolveOptions,
 
 
 @dataclass
-class PointSetOutcome:
-    """One solve of the pruning problem restricted to a point subset.
+class PointSetOutcome(CappedOutcome):
+    """One solve of the pruning problem restricted to a point subset (`CappedOutcome`; y is a
+    column choice of `Selection`), with the engine's verdict on the start."""
 
-    status: "optimal" | "infeasible" | "time_limit" | "error"; y: the best column choice found
-    (or None); lower: a rigorous lower bound on the subset optimum (real units), or None;
-    slack: the tolerance already subtracted from the engine's bound.
-    """
-
-    status: str
-    y: np.ndarray | None
-    lower: float | None
-    slack: float
-    notes: list[str]
     start: str | None = None
     """The engine's verdict on the start: accepted | rejected | not_supported | None."""
     start_reason: str | None = None
@@ -188,84 +183,14 @@ class MilpPointSetSolver:
                                res.start_reason)
 
 
-MAX_RECHECK_MASKS = 64
-"""The exclusion re-check gives up after evaluating this many masks."""
+def capped_on(point_solver: Any, points: list[int]) -> CappedSolve:
+    """`point_solver` on a fixed point set, as the re-check's solve(cap, time_limit, exclude)."""
 
+    def solve(cap: float, time_limit: float | None,
+              exclude: Sequence[np.ndarray]) -> CappedOutcome:
+        return point_solver.solve(points, cap, None, time_limit, exclude)
 
-@dataclass
-class Recheck:
-    """What `exclusion_recheck` found: the best choice y and its evaluated error; lower, a
-    rigorous lower bound on every choice's error over the points (None if none was proven);
-    certified (lower within the certificate's rule of the error); checked, masks evaluated;
-    timed_out, stopped by the deadline or the engine's time limit."""
-
-    y: np.ndarray
-    error: float
-    lower: float | None
-    certified: bool
-    checked: int
-    notes: list[str]
-    timed_out: bool = False
-
-
-def certifiable(error: float, lower: float) -> bool:
-    """The certificate's rule: a proven lower bound within max(1e-5·error, 1e-12) of it."""
-    return error - lower <= max(REL_CERTIFY * error, ABS_CERTIFY)
-
-
-def exclusion_recheck(point_solver: Any, points: list[int], inc_y: np.ndarray, slack: float,
-                      evaluate: Callable[[np.ndarray], float], eval_tol: float,
-                      deadline: float | None) -> Recheck:
-    """Certify an optimum whose gap is only the engine's slack T (tolerances, or CP-SAT's
-    integer rounding), by excluding masks until T no longer matters.
-
-    The engine proved (bound − T) for all masks, with the incumbent inside [bound − T, bound +
-    T]: too wide to certify a tiny error. So it is asked again for the best mask with error below
-    cap = err(inc) + 2·T + 2·eval_tol, every mask already evaluated cut off by a no-good. Its
-    answer is evaluated from the mask (the incumbent improves when it is better) and excluded in
-    turn; its bound − T is a lower bound for every mask not yet evaluated ("infeasible": the cap
-    − T is). Once that bound is within the rule of the incumbent, the incumbent is certified:
-    every evaluated mask is no better and every other one is not better by more than the rule.
-    This is the subset-sum exclusion certificate (docs/numerics.md) repeated until the window of
-    width ~T around the optimum is empty. Gives up at the deadline or after MAX_RECHECK_MASKS.
-    """
-    best_y, best_err = np.asarray(inc_y, dtype=bool), float(evaluate(inc_y))
-    seen = [best_y]
-    bound = None  # max over the solves of (bound − T): valid for the masks not yet seen
-
-    def done(note: str, timed_out: bool = False) -> Recheck:
-        # seen masks have error >= best_err, the others >= bound: min of the two is proven
-        lower = None if bound is None else min(bound, best_err)
-        ok = lower is not None and certifiable(best_err, lower)
-        return Recheck(best_y, best_err, lower, ok, len(seen), [note], timed_out and not ok)
-
-    while len(seen) <= MAX_RECHECK_MASKS:
-        remaining = None if deadline is None else deadline - time.perf_counter()
-        if remaining is not None and remaining <= 0.05:
-            return done(f"exclusion re-check stopped by the time limit after {len(seen)} masks",
-                        timed_out=True)
-        cap = best_err + 2.0 * slack + 2.0 * eval_tol
-        out = point_solver.solve(points, cap, None, remaining, exclude=seen)
-        slack = max(slack, out.slack)
-        if out.status not in ("optimal", "infeasible"):
-            return done(f"exclusion re-check stopped ({out.status}) after {len(seen)} masks",
-                        timed_out=out.status == "time_limit")
-        if out.lower is not None:
-            bound = out.lower if bound is None else max(bound, out.lower)
-        if out.y is not None:
-            err = float(evaluate(out.y))
-            seen.append(np.asarray(out.y, dtype=bool))
-            if err < best_err:
-                best_y, best_err = seen[-1], err
-        if bound is not None and certifiable(best_err, min(bound, best_err)):
-            return done(f"exclusion re-check: {len(seen)} mask(s) within the engine's slack "
-                        f"{slack:.3g} of the optimum evaluated and excluded; every other mask "
-                        f"has error >= {bound:.6g}")
-        if out.y is None:
-            return done(f"exclusion re-check: the cap left nothing, but its bound {bound!r} is "
-                        "not within the certificate's rule")
-    return done(f"exclusion re-check gave up: more than {MAX_RECHECK_MASKS} masks within the "
-                f"engine's slack {slack:.3g} of the optimum")
+    return solve
 
 
 def scip_cuts_default(instance: Any) -> bool:
@@ -439,7 +364,8 @@ def _run_pruning_exact(engine: str, instance: Any, goal: Goal, opts: SolveOption
         if len(points) == K and opts.extra.get("recheck", True) and formulation != "bigm":
             # the gap is the engine's slack: exclude masks until it no longer matters
             check = exclusion_recheck(
-                point_solver, sorted(points), inc_y, slack,
+                capped_on(point_solver, sorted(points)),
+                inc_y, slack,
                 lambda y: instance.evaluate(sel.mask_from_choice(y)),
                 instance.evaluation_tolerance(), deadline)
             inc_y, inc_err = check.y, check.error
