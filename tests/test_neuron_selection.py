@@ -130,6 +130,49 @@ def test_synthetic_many_seeds_bnb_and_cpsat(seed: int) -> None:
         _close(solve(inst, name, time_limit=60), opt)
 
 
+def planted_tiny(loss: str, repeats: bool, seed: int) -> NeuronSelectionInstance:
+    """A synthetic instance whose targets are one selection's predictions plus 1e-9 noise: an
+    optimum near 1e-9, far below the MILP engines' tolerance slack (~1e-7)."""
+    import dataclasses
+
+    inst = synthetic_neuron_selection(8, 3, m=10, loss=loss, repeats=repeats, seed=seed)
+    units = (1, 1, 6) if repeats else (1, 4, 6)
+    noise = 1e-9 * np.random.default_rng(seed).standard_normal(inst.targets.shape)
+    targets = inst.predictions(inst.mask_of_units(units)) + noise
+    return dataclasses.replace(inst, targets=targets)
+
+
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("loss", ["l1", "linf"])
+@pytest.mark.parametrize("repeats", [False, True])
+def test_exclusion_recheck_certifies_tiny_optima(seed: int, loss: str, repeats: bool) -> None:
+    """The engines' slack alone cannot certify a 1e-9 loss under the 1e-5 rule; the exclusion
+    re-check (evaluate and cut off the masks within it) does, and agrees with enumeration."""
+    inst = planted_tiny(loss, repeats, seed)
+    opt = enumerate_optimum(inst)
+    assert 0 < opt < 1e-8
+    for name in (s for s in MILP_SOLVERS if s != "cpsat"):
+        res = solve(inst, name, time_limit=60)
+        _close(res, opt)
+        assert res.objective == inst.evaluate(res.mask)
+        if res.stats.get("recheck_masks") is not None:
+            assert res.stats["recheck_masks"] >= 1
+
+
+@pytest.mark.parametrize("loss", ["l1", "linf"])
+def test_without_the_recheck_a_tiny_optimum_stays_uncertified(loss: str) -> None:
+    """recheck=false is the 1e-5 rule alone: HiGHS finds the planted optimum, but its slack
+    keeps it `feasible` with a valid bound; with the re-check it is certified."""
+    inst = planted_tiny(loss, False, 0)
+    opt = enumerate_optimum(inst)
+    res = solve(inst, "highs", time_limit=60, recheck=False)
+    assert res.status == "feasible" and not res.certified and "recheck_masks" not in res.stats
+    assert res.bound is not None and res.bound <= opt
+    res = solve(inst, "highs", time_limit=60)
+    assert res.certified and res.stats["recheck_masks"] >= 1
+    _close(res, opt)
+
+
 # -- heuristics ----------------------------------------------------------------------------------
 def _hand_instance(target: float, k: int, repeats: bool = False) -> NeuronSelectionInstance:
     # one sample, one output: unit i contributes h_i v_i = 1, 2, 3

@@ -37,11 +37,16 @@ _SCIP_CUTS = Param("cuts", "bool", False,
                    "selection MILP (docs/benchmarks/neuron-selection-scip-cuts.md)")
 
 
+_RECHECK = Param("recheck", "bool", True,
+                 "when the engine's tolerance slack blocks the certificate, evaluate and "
+                 "exclude the masks within it (solvers/exclusion_recheck.py)")
+
+
 def _engines() -> list[Backend]:
     out = [Backend(name, KIND, f"selection MILP with {engine.label} (l1/linf, average rule), "
                                "certified against its tolerances",
                    exact=True, run=partial(exact.run_milp, name), capabilities=_ENGINE_CAPS,
-                   options=(_SCIP_CUTS,) if name == "scip" else (),
+                   options=(_RECHECK, _SCIP_CUTS) if name == "scip" else (_RECHECK,),
                    refuse=exact.refuse, available=engine.available, version=engine.version)
            for name, engine in ENGINES.items()]
     out.append(Backend("cpsat", KIND, "CP-SAT on scaled integers (l1/linf, average rule), "

@@ -8,7 +8,10 @@ of its tolerances (`formulations.linear.tolerance_slack`, dual norm 2, rows scal
 1 + max|f|, the box of the error variables, safety 2) minus the evaluation tolerance (the
 model's float64 coefficients A versus the exact ones) is a rigorous lower bound L; the result is
 certified when incumbent − L <= max(1e-5·incumbent, 1e-12), with tolerance that gap plus twice
-the evaluation tolerance; otherwise status feasible with L as the bound.
+the evaluation tolerance. When the engine finished and only its slack T blocks that (tiny
+losses, or Gurobi's 1e-9 tolerances on l1), solvers/exclusion_recheck.py evaluates and cuts off
+the masks within T of the optimum until it does not (option recheck, default true); otherwise
+status feasible with L as the bound.
 Data far from unit scale (max |f| + k·max|A| outside [2^-10, 2^10]) is first scaled by a power of
 two 2^e (output weights, bias, targets: exact, checked), which scales l1 and linf by exactly 2^e.
 
@@ -27,18 +30,23 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from exactprune.formulations.linear import tolerance_slack
-from exactprune.formulations.neuron_selection import h_bounds, milp_refusal, selection_model
+from exactprune.formulations.neuron_selection import (
+    count_bits,
+    h_bounds,
+    milp_refusal,
+    selection_model,
+)
 from exactprune.formulations.pruning.error_rows import error_cap
 from exactprune.instances.errors import InputError
+from exactprune.solvers.exclusion_recheck import CappedOutcome, certifiable, exclusion_recheck
 from exactprune.solvers.result import Goal, RawSolution, SolveOptions, Status
 
-REL_CERTIFY = 1e-5
-ABS_CERTIFY = 1e-12
 UNIT_RANGE = (2.0**-10, 2.0**10)
 RANGE_BITS = 30
 
@@ -102,7 +110,7 @@ def _certificate(instance: Any, mask: np.ndarray, lower: float | None, finished:
         return RawSolution(status, mask=mask, notes=notes, stats=stats)
     lower -= eval_tol
     bound = max(0.0, lower)
-    if finished and err - lower <= max(REL_CERTIFY * err, ABS_CERTIFY):
+    if finished and certifiable(err, lower):
         tol = max(0.0, err - lower) + 2 * eval_tol
         return RawSolution(Status.OPTIMAL, mask=mask, bound=bound, certified=True,
                            tolerance=tol, notes=notes, stats=stats)
@@ -113,46 +121,104 @@ def _certificate(instance: Any, mask: np.ndarray, lower: float | None, finished:
     return RawSolution(status, mask=mask, bound=bound, notes=notes, stats=stats)
 
 
-def run_milp(engine: str, instance: Any, goal: Goal, opts: SolveOptions) -> RawSolution:
-    """Certified optimum with the MILP engine `engine` (see the module docstring)."""
-    from exactprune.solvers.milp_engines import ENGINES, proven_lower_bound, solve_model
+def _milp_slack(engine: str, model: Any, scaled: Any) -> float:
+    """The slack T of `engine`'s bound on the selection MILP `model` of `scaled` (module
+    docstring)."""
+    from exactprune.solvers.milp_engines import ENGINES
 
-    why = refuse(instance, goal)
-    if why:
-        raise InputError(why)
-    start_time = time.perf_counter()
-    inc, source = incumbent(instance, opts)
-    scaled, e = unit_scaled(instance)
-    inc_err = scaled.evaluate(inc)
-    cap = inc_err * (1 + 1e-9) + 1e-12
-    built = selection_model(scaled, t_max=cap)
-    model = built.model
-    remaining = None if opts.time_limit is None else max(
-        0.05, opts.time_limit - (time.perf_counter() - start_time))
-    res = solve_model(engine, model, opts, time_limit=remaining, start=built.start(inc))
     A, f = scaled.columns(), scaled.offset()
     hmin, hmax = h_bounds(A, scaled.k, scaled.repeats)
     ecap = error_cap(f, hmin, hmax, False)
     ranges = np.minimum(model.upper - model.lower, ecap)
-    slack = tolerance_slack(ENGINES[engine].tolerances(), dual_norm=2.0,
-                            row_scale=1.0 + float(np.max(np.abs(f))),
-                            box_size=float(np.sum(ranges)), integer_scale=0.0, data_scale=0.0,
-                            n_entries=0, objective_scale=ecap, safety=2.0)
-    mask = inc
+    return tolerance_slack(ENGINES[engine].tolerances(), dual_norm=2.0,
+                           row_scale=1.0 + float(np.max(np.abs(f))),
+                           box_size=float(np.sum(ranges)), integer_scale=0.0, data_scale=0.0,
+                           n_entries=0, objective_scale=ecap, safety=2.0)
+
+
+def _mask_of_bits(instance: Any, bits: np.ndarray) -> np.ndarray:
+    """The mask (bool, or counts with repeats) of the model's 0/1 mask variables `bits`
+    (`selection_model`: y_i, or the binary digits z_ij of count i, unit-major)."""
+    if not instance.repeats:
+        return np.asarray(bits, dtype=bool)
+    digits = np.asarray(bits, dtype=np.int64).reshape(instance.n, -1)
+    return digits @ (1 << np.arange(digits.shape[1]))
+
+
+def _bits_of_mask(instance: Any, mask: np.ndarray) -> np.ndarray:
+    """The model's 0/1 mask variables for `mask` (inverse of `_mask_of_bits`)."""
+    if not instance.repeats:
+        return np.asarray(mask, dtype=bool)
+    digits = np.arange(count_bits(instance.k))
+    return ((np.asarray(mask, dtype=np.int64)[:, None] >> digits) & 1).astype(bool).reshape(-1)
+
+
+def _solve_below(engine: str, scaled: Any, opts: SolveOptions, cap: float,
+                 time_limit: float | None, exclude: Sequence[np.ndarray] = (),
+                 start: np.ndarray | None = None) -> tuple[CappedOutcome, Any, Any]:
+    """One solve of the selection MILP capped at `cap`, the 0/1 mask-variable vectors in
+    `exclude` cut off, started from the mask `start`: (outcome, the engine's raw result,
+    the model)."""
+    from exactprune.solvers.milp_engines import proven_lower_bound, solve_model
+
+    built = selection_model(scaled, t_max=cap)
+    model = built.model.exclude_masks(exclude) if exclude else built.model
+    res = solve_model(engine, model, opts, time_limit=time_limit,
+                      start=None if start is None else built.start(start))
+    slack = _milp_slack(engine, model, scaled)
+    y = None
     if res.values is not None:
-        cand = built.mask(res.values)
+        y = np.asarray(res.values, dtype=np.float64)[list(model.mask_variables)] > 0.5
+    status = res.status if res.status in ("optimal", "infeasible") else (
+        "time_limit" if res.status in ("time_limit", "stopped") else "error")
+    outcome = CappedOutcome(status, y, proven_lower_bound(res, model, slack, cap), slack,
+                            list(res.notes))
+    return outcome, res, model
+
+
+def run_milp(engine: str, instance: Any, goal: Goal, opts: SolveOptions) -> RawSolution:
+    """Certified optimum with the MILP engine `engine` (see the module docstring)."""
+    why = refuse(instance, goal)
+    if why:
+        raise InputError(why)
+    start_time = time.perf_counter()
+    deadline = None if opts.time_limit is None else start_time + opts.time_limit
+    inc, source = incumbent(instance, opts)
+    scaled, e = unit_scaled(instance)
+    inc_err = scaled.evaluate(inc)
+    cap = inc_err * (1 + 1e-9) + 1e-12
+    remaining = None if deadline is None else max(0.05, deadline - time.perf_counter())
+    out, res, model = _solve_below(engine, scaled, opts, cap, remaining, start=inc)
+
+    def evaluate(bits: np.ndarray) -> float:
         try:
-            cand = scaled.check_mask(cand)
-            if scaled.evaluate(cand) < inc_err:
-                mask = cand
-        except InputError:
-            pass
-    lower = proven_lower_bound(res, model, slack, cap)
-    finished = res.status in ("optimal", "infeasible")
+            return scaled.evaluate(scaled.check_mask(_mask_of_bits(scaled, bits)))
+        except InputError:  # not a k-selection (the engine's integrality tolerance)
+            return math.inf
+
+    mask = inc
+    if out.y is not None and evaluate(out.y) < inc_err:
+        mask = scaled.check_mask(_mask_of_bits(scaled, out.y))
+    lower, finished = out.lower, out.status in ("optimal", "infeasible")
+    limit_hit = out.status == "time_limit"
     notes = [f"incumbent from {source}: {instance.evaluate(inc):.6g}",
-             f"{engine}: {model.n_vars} variables, {model.n_rows} rows; slack {slack:.3g}",
+             f"{engine}: {model.n_vars} variables, {model.n_rows} rows; slack {out.slack:.3g}",
              *res.notes]
-    stats: dict[str, Any] = {"engine": engine, "slack": slack, "warm_start_source": source}
+    stats: dict[str, Any] = {"engine": engine, "slack": out.slack, "warm_start_source": source}
+    err = scaled.evaluate(mask)
+    eval_tol = scaled.evaluation_tolerance()
+    if (finished and lower is not None and not certifiable(err, lower - eval_tol)
+            and opts.extra.get("recheck", True)):
+        # the gap is the engine's slack: exclude masks until it no longer matters
+        check = exclusion_recheck(
+            lambda cap_, limit, seen: _solve_below(engine, scaled, opts, cap_, limit, seen)[0],
+            _bits_of_mask(scaled, mask), out.slack, evaluate, eval_tol, deadline)
+        mask = scaled.check_mask(_mask_of_bits(scaled, check.y))
+        if check.lower is not None:
+            lower = max(lower, check.lower)
+        finished, limit_hit = not check.timed_out, check.timed_out
+        notes.extend(check.notes)
+        stats["recheck_masks"] = check.checked
     if engine == "scip":  # the backend's option (default off); SCIP's own default is on
         stats["cuts"] = bool(opts.extra.get("cuts", True))
     if res.start is not None:
@@ -160,8 +226,7 @@ def run_milp(engine: str, instance: Any, goal: Goal, opts: SolveOptions) -> RawS
     if e:
         notes.insert(0, f"solved with V, b, T scaled exactly by 2^{e} (losses scale by it)")
         stats["scale_exponent"] = e
-    raw = _certificate(scaled, mask, lower, finished, res.status in ("time_limit", "stopped"),
-                       notes, stats)
+    raw = _certificate(scaled, mask, lower, finished, limit_hit, notes, stats)
     return _unscale(raw, instance, e)
 
 
