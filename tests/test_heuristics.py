@@ -48,3 +48,14 @@ def test_property_heuristic_objective_is_recomputed(seed: int, n: int, solver: s
     res = solve(inst, solver, seed=seed)
     assert res.objective == inst.evaluate(res.mask)
     assert res.objective >= solve(inst, "mitm").objective
+
+
+def test_random_search_cut_by_the_time_limit_says_so() -> None:
+    """A heuristic the time limit cuts short reports status time_limit and limit time (as
+    every kind's heuristics do); run to its end, feasible and limit none."""
+    inst = random_instance(3, 40)
+    cut = solve(inst, "random", time_limit=0.05, samples=10**9)
+    assert cut.status == "time_limit" and cut.limit == "time"
+    assert cut.objective == inst.evaluate(cut.mask)
+    done = solve(inst, "random", time_limit=60, samples=100)
+    assert done.status == "feasible" and done.limit == "none"

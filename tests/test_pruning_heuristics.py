@@ -243,8 +243,13 @@ def test_time_limit_is_honoured() -> None:
     start = time.perf_counter()
     res = solve(inst, "prune_local_search", time_limit=0.5, restarts=1000)
     assert time.perf_counter() - start < 5.0
-    assert res.status == "feasible"
+    # cut short by the time limit: said by the status and the limit, as every kind's
+    # heuristics do, not only in a note
+    assert res.status == "time_limit" and res.limit == "time" and not res.certified
+    assert res.objective == inst.evaluate(res.mask)
     assert any("time limit" in n for n in res.notes)
+    done = solve(inst, "prune_local_search", time_limit=60, restarts=0, kicks=0)
+    assert done.status == "feasible" and done.limit == "none"
 
 
 def test_bad_options_are_input_errors() -> None:

@@ -114,7 +114,7 @@ def search_incumbent(instance: Any, seed: int | None,
     raw = backend.run(instance, Goal(), SolveOptions(
         time_limit=limit, seed=seed,
         extra=backend.parse_options(SMALL_MASK_SEARCH if small else INCUMBENT_SEARCH)))
-    if any(note.startswith("time limit reached") for note in raw.notes):
+    if raw.status is Status.TIME_LIMIT:
         name += " (cut short by the time limit: may differ between runs)"
     return raw.mask, name
 

@@ -585,8 +585,11 @@ def _warm(model: _ResidualModel, opts: SolveOptions) -> np.ndarray | None:
 
 
 def _result(model: _ResidualModel, st: _State, what: str, notes: list[str] | None = None,
-            stats: dict[str, Any] | None = None) -> RawSolution:
-    return RawSolution(Status.FEASIBLE, mask=model.to_mask(st.flat),
+            stats: dict[str, Any] | None = None, stopped: bool = False) -> RawSolution:
+    """The heuristic's mask; status time_limit when the time limit cut it short (`stopped`),
+    as every kind's heuristics report it."""
+    return RawSolution(Status.TIME_LIMIT if stopped else Status.FEASIBLE,
+                       mask=model.to_mask(st.flat),
                        solver_objective=None,
                        notes=[f"heuristic: {what}", *(notes or [])], stats=dict(stats or {}))
 
@@ -655,10 +658,11 @@ def run_magnitude(instance: Any, goal: Goal, opts: SolveOptions) -> RawSolution:
     flat[order[:best]] = True
     notes = [f"best of {errs.size} magnitude prefixes (lengths 0..{errs.size - 1}): "
              f"keeps the top {best}"]
-    if errs.size <= budget:
+    stopped = errs.size <= budget
+    if stopped:
         notes.append("time limit reached before every prefix was evaluated")
     return _result(model, model.state(flat), "magnitude pruning", notes,
-                   {"prefixes": int(errs.size), "k": best})
+                   {"prefixes": int(errs.size), "k": best}, stopped)
 
 
 def _start_state(model: _ResidualModel, opts: SolveOptions, default: np.ndarray, budget: int,
@@ -689,9 +693,10 @@ def run_greedy_forward(instance: Any, goal: Goal, opts: SolveOptions) -> RawSolu
     clock = _Clock(opts.time_limit)
     st, notes = _start_state(model, opts, np.zeros(model.M, dtype=bool), budget, clock)
     st = _forward(model, st, budget, clock)
-    if clock.expired():
+    stopped = clock.expired()
+    if stopped:
         notes.append("time limit reached: stopped early")
-    return _result(model, st, "greedy forward selection", notes)
+    return _result(model, st, "greedy forward selection", notes, stopped=stopped)
 
 
 def run_greedy_backward(instance: Any, goal: Goal, opts: SolveOptions) -> RawSolution:
@@ -704,10 +709,11 @@ def run_greedy_backward(instance: Any, goal: Goal, opts: SolveOptions) -> RawSol
     st = model.state(np.ones(model.M, dtype=bool) if ws is None else ws)
     notes = [] if ws is None else ["started from the warm start"]
     st = _backward(model, st, budget, clock)
-    if clock.expired():
+    stopped = clock.expired()
+    if stopped:
         # the budget always holds: the loop only stops early once it does
         notes.append("time limit reached: stopped early")
-    return _result(model, st, "greedy backward elimination", notes)
+    return _result(model, st, "greedy backward elimination", notes, stopped=stopped)
 
 
 def run_local_search(instance: Any, goal: Goal, opts: SolveOptions) -> RawSolution:
@@ -787,10 +793,11 @@ def run_local_search(instance: Any, goal: Goal, opts: SolveOptions) -> RawSoluti
     notes = [f"{done_starts} of {total} starts (greedy, warm start, random) with up to "
              f"{kicks} kicks each, then {lns_done} exact re-optimisations of "
              f"{lns_size} entries; best from {best_from}"]
-    if clock.expired():
+    stopped = clock.expired()
+    if stopped:
         notes.append("time limit reached: stopped early")
     return _result(model, best, "iterated local search (flip and swap moves)", notes,
-                   {**counter, "starts": done_starts, "lns_rounds": lns_done})
+                   {**counter, "starts": done_starts, "lns_rounds": lns_done}, stopped)
 
 
 def run_random_search(instance: Any, goal: Goal, opts: SolveOptions) -> RawSolution:
@@ -830,7 +837,7 @@ def run_random_search(instance: Any, goal: Goal, opts: SolveOptions) -> RawSolut
     if stats.get("warm_start") == "rejected":
         notes.append("warm start rejected: it keeps more than max_kept")
     return _result(model, model.state(best_flat), "random search", notes,
-                   {"samples": done, **stats})
+                   {"samples": done, **stats}, done < samples)
 
 
 # ------------------------------------------------------------------------------------------
@@ -1001,7 +1008,9 @@ def run_ticket(instance: Any, goal: Goal, opts: SolveOptions) -> RawSolution:
                      "its error guarantee needs a relu output")
     if done < trials:
         notes.append("time limit reached: stopped early")
-    return RawSolution(Status.FEASIBLE, mask=best.mask, notes=notes,
+    stopped = done < trials or not best.all_optimal
+    return RawSolution(Status.TIME_LIMIT if stopped else Status.FEASIBLE, mask=best.mask,
+                       notes=notes,
                        stats={"subset_sum_errors": best.sub_errors,
                               "predicted_linf": best.predicted, "assignment_rule": str(how),
                               "assignment": best.assignment.tolist(), "trials": done})

@@ -151,4 +151,5 @@ def run_random(instance: SubsetSumInstance, goal: Goal, opts: SolveOptions) -> R
     notes = [f"heuristic: best of {done} random masks"]
     if done < samples:
         notes.append("time limit reached: stopped early")
-    return RawSolution(Status.FEASIBLE, mask=best, notes=notes, stats={"samples": done})
+    return RawSolution(Status.TIME_LIMIT if done < samples else Status.FEASIBLE, mask=best,
+                       notes=notes, stats={"samples": done})
