@@ -10,6 +10,7 @@ import pytest
 from exactprune.benchmarks.pruning.window_bounds import (
     WindowCpSat,
     circle_windows,
+    joint_window_bound,
     window_bound,
     window_table,
 )
@@ -76,6 +77,46 @@ def test_window_bounds_refuse_what_they_do_not_cover() -> None:
         window_bound(relu)
     with pytest.raises(InputError, match="d = 2"):
         circle_windows(np.zeros((5, 3)), (4,))
+
+
+def _joint_by_enumeration(inst, span: int) -> float:
+    """min over all 2^n masks of the max over the windows of their table entries."""
+    import itertools
+
+    sel = build_selection(inst)
+    tables = [window_table(inst.points, sel.columns, sel.target, w, sel.n_columns)
+              for w in circle_windows(inst.points, (span,))]
+    best = np.inf
+    for y in itertools.product((0, 1), repeat=sel.n_columns):
+        y = np.array(y)
+        worst = 0.0
+        for local, table in tables:
+            index = int(sum(int(y[c]) << (len(local) - 1 - j) for j, c in enumerate(local)))
+            worst = max(worst, float(table[index]))
+        best = min(best, worst)
+    return best
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_joint_window_bound_is_the_exact_min_max_and_below_the_optimum(seed: int) -> None:
+    """With a band as wide as the net no window is left out, so the dynamic programme must
+    equal the enumeration of every mask; it is never above the optimum, and never below the
+    best single window of the same span."""
+    inst = _instance(seed, n=8, points=24)
+    span = 4 + seed % 4
+    joint = joint_window_bound(inst, span=span, band=10)
+    assert joint == pytest.approx(_joint_by_enumeration(inst, span), rel=1e-12, abs=1e-15)
+    assert joint <= solve(inst, "bruteforce").objective + 1e-12
+    assert joint >= window_bound(inst, sizes=(span,), max_local=10) - 1e-15
+
+
+def test_joint_window_bound_with_a_narrow_band_stays_below_the_optimum() -> None:
+    for seed in range(6):
+        inst = _instance(seed, n=12, points=32)
+        assert joint_window_bound(inst, span=6, band=4) <= solve(
+            inst, "bruteforce").objective + 1e-12
+    with pytest.raises(InputError, match="band"):
+        joint_window_bound(_instance(0), band=30)
 
 
 @pytest.mark.parametrize("seed", range(4))

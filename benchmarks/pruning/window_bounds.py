@@ -113,6 +113,71 @@ def window_bound(instance: Any, sizes: tuple[int, ...] = (6, 8), max_local: int 
     return best
 
 
+def kink_order(points: np.ndarray, columns: np.ndarray) -> np.ndarray:
+    """Position of each column when sorted by where its support on the circle starts, mod π.
+
+    A unit's column is nonzero on a half circle starting at φ − π/2, so its two kinks are at
+    that angle and the antipodal one: mod π the kinks inside any short arc of points are the
+    columns of a short run of this order (cyclically), which `joint_window_bound` exploits.
+    Columns nonzero nowhere or everywhere get the angle 0."""
+    angle = np.arctan2(points[:, 1], points[:, 0]) % (2 * np.pi)
+    by_angle = np.argsort(angle, kind="stable")
+    nonzero = (np.asarray(columns) != 0.0)[by_angle]
+    start = nonzero & ~np.roll(nonzero, 1, axis=0)  # first point of the support, by angle
+    first = np.where(start.any(axis=0), start.argmax(axis=0), 0)
+    key = angle[by_angle][first] % np.pi
+    pos = np.empty(len(key), dtype=np.int64)
+    pos[np.argsort(key, kind="stable")] = np.arange(len(key))
+    return pos
+
+
+def joint_window_bound(instance: Any, span: int = 9, band: int = 14) -> float:
+    """min over every mask of the max over windows of its window-table entry: a rigorous lower
+    bound on the optimum that couples the windows through the units they share.
+
+    Windows: every run of `span` consecutive points (all triples in each, `window_table`).
+    Exact by a bottleneck dynamic programme over the columns in `kink_order`, whose state is
+    the choice of the last band − 1 columns (2^(band−1) states, so band <= 20): a window whose
+    local columns do not fit in a run of `band` columns of that order (wrapping around the
+    order's end, or too many kinks) is left out, which only lowers the bound.
+    """
+    if not 2 <= band <= 20:
+        raise InputError(f"band must be in 2..20, got {band}")
+    sel = _selection(instance)
+    X = np.asarray(instance.points, dtype=np.float64)
+    pos = kink_order(X, sel.columns)
+    n = sel.n_columns
+    by_end: dict[int, list[tuple[np.ndarray, np.ndarray]]] = {}
+    constant = 0.0
+    for window in circle_windows(X, (span,)):
+        res = window_table(X, sel.columns, sel.target, window, band)
+        if res is None:
+            continue
+        local, table = res
+        if not len(local):
+            constant = max(constant, float(table[0]))
+            continue
+        p = pos[local]
+        if p.max() - p.min() >= band:
+            continue
+        by_end.setdefault(int(p.max()), []).append((p, table))
+    states = 1 << (band - 1)
+    value = np.full(states, np.inf)
+    value[0] = 0.0  # columns before the first: not chosen
+    window_bits = np.arange(1 << band)  # bit k: the choice of the column at position j − k
+    for j in range(n):
+        val = value[window_bits >> 1]
+        for p, table in by_end.get(j, []):
+            m = len(p)
+            index = np.zeros(len(window_bits), dtype=np.int64)
+            for q, lag in enumerate(j - p):  # table bit m−1−q is local column q
+                index |= ((window_bits >> lag) & 1) << (m - 1 - q)
+            val = np.maximum(val, table[index])
+        value = np.full(states, np.inf)
+        np.minimum.at(value, window_bits & (states - 1), val)
+    return max(constant, float(value.min()))
+
+
 def lp_relaxation_value(instance: Any) -> float:
     """The value of the selection model's LP relaxation (HiGHS; a float, not certified)."""
     import highspy
