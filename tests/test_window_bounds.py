@@ -141,3 +141,21 @@ def test_the_benchmark_certifies_small_instances_by_the_rule(tmp_path) -> None:
         assert max(values) - min(values) <= 1e-9 * max(values)
         assert all(r["root_bound"] <= r["objective"] + 1e-12 for r in rows if r["seed"] == seed)
     assert "| plain | 2/2 |" in (tmp_path / "pruning-window-bounds-n10.md").read_text()
+
+
+def test_root_page_with_the_joint_bound(tmp_path) -> None:
+    import json
+
+    from exactprune.benchmarks.pruning.window_bounds import main
+    from exactprune.instances import generate_neuron_pruning
+
+    assert main(["--root-only", "--out", str(tmp_path), "--n", "10", "--points", "32",
+                 "--seeds", "2", "--joint", "6,8"]) == 0
+    rows = json.loads((tmp_path / "pruning-window-bounds-n10-root-joint.json").read_text())
+    for r in rows:
+        inst = generate_neuron_pruning(d=2, width=10, points=32, seed=r["seed"])
+        assert 0.0 <= r["joint_window_bound"] <= solve(inst, "bruteforce").objective + 1e-12
+    page = (tmp_path / "pruning-window-bounds-n10-root-joint.md").read_text()
+    assert "--joint 6,8" in page and "joint window bound" in page
+    with pytest.raises(SystemExit):
+        main(["--root-only", "--joint", "6,x"])

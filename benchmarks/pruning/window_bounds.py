@@ -192,8 +192,10 @@ def lp_relaxation_value(instance: Any) -> float:
     return float(highs.getInfo().objective_function_value)
 
 
-def root_rows(n: int, points: int, seeds: int) -> list[dict[str, Any]]:
-    """Per seed: the LP relaxation's value and the window bound, with their times."""
+def root_rows(n: int, points: int, seeds: int,
+              joint: tuple[int, int] | None = None) -> list[dict[str, Any]]:
+    """Per seed: the LP relaxation's value and the window bound, with their times; with
+    `joint` = (span, band), the joint window bound too."""
     from exactprune.instances import generate_neuron_pruning
 
     rows = []
@@ -203,8 +205,13 @@ def root_rows(n: int, points: int, seeds: int) -> list[dict[str, Any]]:
         lp = lp_relaxation_value(inst)
         t1 = time.perf_counter()
         wb = window_bound(inst)
-        rows.append({"seed": seed, "lp_relaxation": lp, "lp_time_s": t1 - t0,
-                     "window_bound": wb, "window_time_s": time.perf_counter() - t1})
+        t2 = time.perf_counter()
+        row = {"seed": seed, "lp_relaxation": lp, "lp_time_s": t1 - t0,
+               "window_bound": wb, "window_time_s": t2 - t1}
+        if joint is not None:
+            row["joint_window_bound"] = joint_window_bound(inst, *joint)
+            row["joint_time_s"] = time.perf_counter() - t2
+        rows.append(row)
     return rows
 
 
@@ -277,6 +284,17 @@ def run_one(job: dict[str, Any]) -> dict[str, Any]:
             "tables": solver.tables, "wall_time_s": wall}
 
 
+def _span_band(text: str) -> tuple[int, int]:
+    try:
+        span, band = (int(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected SPAN,BAND (two integers), got {text!r}") from None
+    if span < 3 or not 2 <= band <= 20:
+        raise argparse.ArgumentTypeError(f"need SPAN >= 3 and 2 <= BAND <= 20, got {text!r}")
+    return span, band
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--out", type=Path, default=Path("docs/benchmarks"))
@@ -287,20 +305,32 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--threads", type=int, default=8, help="CP-SAT workers per solve")
     p.add_argument("--root-only", action="store_true",
                    help="only the root: LP relaxation against the window bound")
+    p.add_argument("--joint", type=_span_band, default=None, metavar="SPAN,BAND",
+                   help="root only: also the joint window bound (windows of SPAN points, "
+                        "dynamic programme over BAND columns), e.g. 17,18")
     args = p.parse_args(argv)
     if args.root_only:
-        rows = root_rows(args.n, args.points, args.seeds)
-        lines = ["# Root bounds for neuron pruning: LP relaxation and window bound", "",
+        rows = root_rows(args.n, args.points, args.seeds, args.joint)
+        joint = "" if args.joint is None else f" --joint {args.joint[0]},{args.joint[1]}"
+        lines = ["# Root bounds for neuron pruning: LP relaxation and window bounds", "",
                  "Command: `python -m exactprune.benchmarks.pruning.window_bounds --root-only "
-                 f"--n {args.n} --points {args.points} --seeds {args.seeds}`", "",
+                 f"--n {args.n} --points {args.points} --seeds {args.seeds}{joint}`", "",
                  f"Neuron pruning, d = 2, width {args.n}, K = {args.points} circle points, "
                  "identity output. LP: the selection model's relaxation by HiGHS (float value); "
-                 "window: windows of 6 and 8 points, at most 10 local columns (rigorous).", "",
-                 "| seed | LP relaxation | time (s) | window bound | time (s) |",
-                 "|---|---|---|---|---|"]
+                 "window: windows of 6 and 8 points, at most 10 local columns (rigorous)"
+                 + ("" if args.joint is None else
+                    f"; joint: windows of {args.joint[0]} points coupled through their units "
+                    f"(`joint_window_bound`, band {args.joint[1]}; rigorous)") + ".", "",
+                 "| seed | LP relaxation | time (s) | window bound | time (s) |"
+                 + ("" if args.joint is None else " joint window bound | time (s) |"),
+                 "|---|---|---|---|---|" + ("" if args.joint is None else "---|---|")]
         lines += [f"| {r['seed']} | {r['lp_relaxation']:.5g} | {r['lp_time_s']:.2f} | "
-                  f"{r['window_bound']:.5g} | {r['window_time_s']:.2f} |" for r in rows]
-        write_page(args.out, f"pruning-window-bounds-n{args.n}-root", lines, rows)
+                  f"{r['window_bound']:.5g} | {r['window_time_s']:.2f} |"
+                  + ("" if args.joint is None else
+                     f" {r['joint_window_bound']:.5g} | {r['joint_time_s']:.1f} |")
+                  for r in rows]
+        write_page(args.out, f"pruning-window-bounds-n{args.n}-root"
+                   + ("" if args.joint is None else "-joint"), lines, rows)
         return 0
     rows = [run_one({"mode": mode, "seed": s, "n": args.n, "points": args.points,
                      "time_limit": args.time_limit, "threads": args.threads})
