@@ -17,8 +17,13 @@ columns gives, per choice, the best such bound over the triples of P: a table wh
 lower bound on the optimum (the "window bound", the kink argument behind the Ω(d/ε) neuron
 lower bound, made exact), and whose entries bound t once the local columns are fixed.
 
-`--root-only` compares the two at the root: the LP relaxation's value (HiGHS, a float, not a
-certificate) and the window bound, per seed, in seconds. Otherwise, measured here (side by
+The *joint* window bound (`joint_window_bound`) couples the windows: the minimum over masks
+of the maximum over windows of their table entries, exact by a dynamic programme over the
+units sorted by kink angle mod π (a window's local units are a short run of that order).
+
+`--root-only` compares them at the root: the LP relaxation's value (HiGHS, a float, not a
+certificate), the window bound and, with `--joint SPAN,BAND`, the joint one, per seed, in
+seconds. Otherwise, measured here (side by
 side, one solve at a time, CP-SAT with 8 workers): `plain`, the model as
 `exactprune solve --solver cpsat --threads 8` builds it; `root bound`, plus t >= the best window
 bound; `window tables`, plus one element constraint per window (t >= table[local choice]).
