@@ -1,7 +1,7 @@
 """SCIP's `cuts` option. Pruning kinds: unset, off (measured faster) except for the l1 error
-with a relu output; neuron selection: off by default; on or off on request. Both settings
-certify the exhaustive oracle's optimum, and SCIP's own log shows the switch and the default
-working."""
+with a relu output; neuron selection and subset-sum: off by default; on or off on request.
+Both settings certify the exhaustive oracle's optimum, and SCIP's own log shows the switch and
+the default working."""
 
 from __future__ import annotations
 
@@ -155,3 +155,47 @@ def test_selection_cuts_benchmark_row() -> None:
     assert row["certified"] and row["status"] == "optimal"
     assert 0.0 <= row["gap"] <= 1e-5
     assert row["bound"] <= row["objective"]
+
+
+# -- subset-sum: off by default (docs/benchmarks/subset-sum-scip-cuts.md) ---------------------
+@pytest.mark.parametrize("cuts", [True, False])
+@pytest.mark.parametrize("seed", range(4))
+def test_subset_sum_both_settings_certify_the_oracle_optimum(cuts: bool, seed: int) -> None:
+    from exactprune.instances import generate_subset_sum
+
+    inst = generate_subset_sum(12 + seed, seed=seed)
+    oracle = solve(inst, "bruteforce")
+    res = solve(inst, "scip", time_limit=60, cuts=cuts)
+    assert res.status == "optimal" and res.certified, res.notes
+    assert abs(res.objective - oracle.objective) <= res.tolerance + oracle.tolerance + 1e-15
+    assert res.options["cuts"] is cuts and res.stats["cuts"] is cuts
+
+
+def test_subset_sum_switch_reaches_scip(capfd: pytest.CaptureFixture[str]) -> None:
+    """SCIP separates cuts at the root of a subset-sum model unless told not to; unset is off."""
+    from exactprune.instances import generate_subset_sum
+
+    inst = generate_subset_sum(18, seed=0)
+    most, stated = _scip_cuts_seen(capfd, inst, cuts=True)
+    assert most > 0 and stated is True
+    assert _scip_cuts_seen(capfd, inst, cuts=False) == (0, False)
+    assert _scip_cuts_seen(capfd, inst) == (0, False)
+
+
+def test_subset_sum_cuts_benchmark_page(tmp_path) -> None:
+    import json
+
+    from exactprune.benchmarks.subset_sum.scip_cuts import main
+
+    assert main(["--out", str(tmp_path), "--sizes", "8,10", "--seeds", "2",
+                 "--time-limit", "20"]) == 0
+    rows = json.loads((tmp_path / "subset-sum-scip-cuts.json").read_text())
+    assert len(rows) == 8 and all(r["certified"] for r in rows)
+    for n in (8, 10):
+        for seed in range(2):
+            pair = [r["objective"] for r in rows if (r["n"], r["seed"]) == (n, seed)]
+            assert pair[0] == pair[1]
+    page = (tmp_path / "subset-sum-scip-cuts.md").read_text()
+    assert "| 10 | no cuts | 2/2 |" in page and "--sizes 8,10" in page
+    with pytest.raises(SystemExit):
+        main(["--sizes", "8,x"])

@@ -49,7 +49,8 @@ BACKENDS: tuple[Backend, ...] = (
     *(Backend(name, KIND, f"MILP with {engine.label}, exclusion-certified against its "
               "tolerances", exact=True, run=milp.runner(name),
               capabilities=SOLVER_CAPS, available=engine.available, version=engine.version,
-              options=milp.OPTIONS, refuse=milp.refuse)
+              options=milp.OPTIONS + ((milp.SCIP_CUTS,) if name == "scip" else ()),
+              refuse=milp.refuse)
       for name, engine in ENGINES.items()),
     Backend("greedy", KIND, "heuristic: greedy forward selection", exact=False,
             run=heuristics.run_greedy, capabilities=capabilities(max_kept=True)),
