@@ -90,8 +90,9 @@ def test_defaults_and_refusals() -> None:
     for engine in ("highs", "cpsat"):
         with pytest.raises(InputError, match="no option 'cuts'"):
             solve(inst, engine, cuts=False)
+    assert get_backend("scip", "subset_sum").parse_options({})["cuts"] is False
     with pytest.raises(InputError, match="no option 'cuts'"):
-        get_backend("scip", "subset_sum").parse_options({"cuts": "false"})
+        get_backend("highs", "subset_sum").parse_options({"cuts": "false"})
 
 
 # -- neuron selection (the trained nets shipped for the `trained` bench suite) ------------------
