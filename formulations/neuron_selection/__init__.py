@@ -75,20 +75,33 @@ def selection_model(instance: Any, t_max: float | None = None) -> BuiltModel:
     model = b.model(flat, "neuron_selection", mask_shape=(n, bits) if repeats else None)
 
     def start(mask: Any) -> np.ndarray:
-        counts = instance.check_mask(mask).astype(np.int64)
         values = np.zeros(model.n_vars)
-        for i in range(n):
-            for j in range(bits):
-                values[var[i, j]] = float((counts[i] >> j) & 1)
+        values[var.reshape(-1)] = bits_of_mask(instance, instance.check_mask(mask))
         part.values(h_values(h_rows, values), model.lower, model.upper, values)
         return values
 
     def to_mask(values: Any) -> np.ndarray:
-        v = np.rint(np.asarray(values, dtype=np.float64)[var]).astype(np.int64)
-        counts = (v * (1 << np.arange(bits))[None, :]).sum(axis=1)
-        return counts if repeats else counts.astype(bool)
+        return mask_of_bits(instance, np.rint(np.asarray(values, dtype=np.float64)[var]))
 
     return BuiltModel(model, start, to_mask)
+
+
+def mask_of_bits(instance: Any, bits: Any) -> np.ndarray:
+    """The mask (bool, or counts with repeats) of 0/1 values of the model's mask variables in
+    their order: y_i, or the binary digits z_ij of count i, unit-major."""
+    if not instance.repeats:
+        return np.asarray(bits).reshape(-1) > 0.5
+    digits = (np.asarray(bits).reshape(instance.n, -1) > 0.5).astype(np.int64)
+    return digits @ (1 << np.arange(digits.shape[1]))
+
+
+def bits_of_mask(instance: Any, mask: Any) -> np.ndarray:
+    """The model's 0/1 mask variables (bool, in their order) for `mask`; inverse of
+    `mask_of_bits`."""
+    if not instance.repeats:
+        return np.asarray(mask, dtype=bool).reshape(-1)
+    digits = np.arange(count_bits(instance.k))
+    return ((np.asarray(mask, dtype=np.int64)[:, None] >> digits) & 1).astype(bool).reshape(-1)
 
 
 def _build(instance: Any, goal: Any = None) -> BuiltModel:

@@ -37,8 +37,9 @@ import numpy as np
 
 from exactprune.formulations.linear import tolerance_slack
 from exactprune.formulations.neuron_selection import (
-    count_bits,
+    bits_of_mask,
     h_bounds,
+    mask_of_bits,
     milp_refusal,
     selection_model,
 )
@@ -136,23 +137,6 @@ def _milp_slack(engine: str, model: Any, scaled: Any) -> float:
                            n_entries=0, objective_scale=ecap, safety=2.0)
 
 
-def _mask_of_bits(instance: Any, bits: np.ndarray) -> np.ndarray:
-    """The mask (bool, or counts with repeats) of the model's 0/1 mask variables `bits`
-    (`selection_model`: y_i, or the binary digits z_ij of count i, unit-major)."""
-    if not instance.repeats:
-        return np.asarray(bits, dtype=bool)
-    digits = np.asarray(bits, dtype=np.int64).reshape(instance.n, -1)
-    return digits @ (1 << np.arange(digits.shape[1]))
-
-
-def _bits_of_mask(instance: Any, mask: np.ndarray) -> np.ndarray:
-    """The model's 0/1 mask variables for `mask` (inverse of `_mask_of_bits`)."""
-    if not instance.repeats:
-        return np.asarray(mask, dtype=bool)
-    digits = np.arange(count_bits(instance.k))
-    return ((np.asarray(mask, dtype=np.int64)[:, None] >> digits) & 1).astype(bool).reshape(-1)
-
-
 def _solve_below(engine: str, scaled: Any, opts: SolveOptions, cap: float,
                  time_limit: float | None, exclude: Sequence[np.ndarray] = (),
                  start: np.ndarray | None = None) -> tuple[CappedOutcome, Any, Any]:
@@ -192,13 +176,13 @@ def run_milp(engine: str, instance: Any, goal: Goal, opts: SolveOptions) -> RawS
 
     def evaluate(bits: np.ndarray) -> float:
         try:
-            return scaled.evaluate(scaled.check_mask(_mask_of_bits(scaled, bits)))
+            return scaled.evaluate(scaled.check_mask(mask_of_bits(scaled, bits)))
         except InputError:  # not a k-selection (the engine's integrality tolerance)
             return math.inf
 
     mask = inc
     if out.y is not None and evaluate(out.y) < inc_err:
-        mask = scaled.check_mask(_mask_of_bits(scaled, out.y))
+        mask = scaled.check_mask(mask_of_bits(scaled, out.y))
     lower, finished = out.lower, out.status in ("optimal", "infeasible")
     limit_hit = out.status == "time_limit"
     notes = [f"incumbent from {source}: {instance.evaluate(inc):.6g}",
@@ -212,8 +196,8 @@ def run_milp(engine: str, instance: Any, goal: Goal, opts: SolveOptions) -> RawS
         # the gap is the engine's slack: exclude masks until it no longer matters
         check = exclusion_recheck(
             lambda cap_, limit, seen: _solve_below(engine, scaled, opts, cap_, limit, seen)[0],
-            _bits_of_mask(scaled, mask), out.slack, evaluate, eval_tol, deadline)
-        mask = scaled.check_mask(_mask_of_bits(scaled, check.y))
+            bits_of_mask(scaled, mask), out.slack, evaluate, eval_tol, deadline)
+        mask = scaled.check_mask(mask_of_bits(scaled, check.y))
         if check.lower is not None:
             lower = max(lower, check.lower)
         finished, limit_hit = not check.timed_out, check.timed_out
