@@ -149,7 +149,8 @@ class ResultStore:
         self._conn: sqlite3.Connection | None = None
         state = store_state(self.path)
         if state == "missing" and not create:
-            raise InputError(f"no such results store: {self.path}")
+            raise InputError(f"no such results store: {self.path}" if not self.path.exists()
+                             else f"results store {self.path} is empty (nothing stored yet)")
         if state == "foreign":
             raise InputError(f"{self.path} is not an exactprune results store"
                              + (" (refusing to write to it)" if create else ""))

@@ -221,6 +221,11 @@ def test_results_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
     with pytest.raises(InputError, match="no such results store"):
         args.func(args)
     assert not (tmp_path / "none.sqlite").exists()
+    (tmp_path / "empty.sqlite").touch()  # exists, holds nothing: said so, left untouched
+    args = parser.parse_args(["results", "summary", "--store", str(tmp_path / "empty.sqlite")])
+    with pytest.raises(InputError, match="is empty"):
+        args.func(args)
+    assert (tmp_path / "empty.sqlite").stat().st_size == 0
 
 
 # -- running --------------------------------------------------------------------------------
