@@ -138,13 +138,16 @@ def _run_pulp(pulp_name: str, instance: Any, goal: Any, opts: Any) -> RawSolutio
 
     from exactprune.formulations.base import get_formulation
     from exactprune.formulations.linear import to_pulp_with_vars
-    from exactprune.solvers.milp_engines import pulp_outcome
+    from exactprune.solvers.milp_engines import cbc_threads, pulp_outcome
 
     built = get_formulation(instance.kind).build(instance, goal)
     with quiet():
         prob, variables = to_pulp_with_vars(built.model)
+    threads: int | None = int(opts.threads or 1)
+    if pulp_name in ("PULP_CBC_CMD", "COIN_CMD"):  # CBC's serial default for one thread
+        threads = cbc_threads(threads)
     kwargs: dict[str, Any] = {"msg": bool(opts.verbose), "gapRel": 0.0, "gapAbs": 0.0,
-                              "threads": int(opts.threads or 1)}
+                              "threads": threads}
     if opts.time_limit is not None:
         kwargs["timeLimit"] = float(opts.time_limit)
     notes = [f"{pulp_name} through PuLP: never certified (its tolerances are not part of "

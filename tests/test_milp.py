@@ -407,3 +407,28 @@ def test_engine_registry_lists_three_backends() -> None:
     for name in [*BACKENDS, *(["gurobi"] if ENGINES["gurobi"].available() else [])]:
         b = get_backend(name, "subset_sum")
         assert b.exact and {"min_error", "sparsest", "max_kept", "warm_start"} <= b.capabilities
+
+
+@pytest.mark.parametrize("threads,expected", [(None, None), (1, None), (2, "2")])
+def test_cbc_runs_serial_unless_asked_for_threads(threads: int | None, expected: str | None,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """One thread is CBC's serial default, with no `-threads` on its command line: `threads 1`
+    runs its threaded code, which sometimes stalls for 10 s (solvers.milp_engines.cbc_threads).
+    The real binary runs; only its command line is recorded."""
+    import pulp.apis.coin_api as coin_api
+
+    lines: list[list[str]] = []
+    popen = coin_api.subprocess.Popen
+
+    class Recording(popen):  # type: ignore[misc, valid-type]
+        def __init__(self, args, *rest, **kw) -> None:
+            lines.append([str(a) for a in args])
+            super().__init__(args, *rest, **kw)
+
+    monkeypatch.setattr(coin_api.subprocess, "Popen", Recording)
+    inst = generate_subset_sum(8, seed=0)
+    res = solve(inst, "cbc", threads=threads)
+    assert res.certified and lines
+    for line in lines:
+        given = [line[i + 1] for i, a in enumerate(line[:-1]) if a.lstrip("-") == "threads"]
+        assert given == ([] if expected is None else [expected]), line
