@@ -9,7 +9,8 @@ Engines and the tolerances they run with (all absolute; gaps 0):
   cbc    PuLP's CBC (bundled PULP_CBC_CMD on PuLP 3.x, COIN_CMD on PuLP 4.x). Options
          `-increment 1e-12` (CBC's default cutoff increment, ~1e-5, would stop the search once
          the incumbent is that close to the bound, and PuLP's gapRel/gapAbs do not change it),
-         `-allow 0 -ratio 0`, primal/dual/integer tolerance 1e-9, seeds from opts.seed. The
+         `-allow 0 -ratio 0`, primal/dual/integer tolerance 1e-9, seeds from opts.seed, serial
+         unless more than one thread is asked for (`cbc_threads`). The
          model reaches CBC as an MPS file with 13 significant digits (relative rounding 5e-13).
          Status: CBC's log ("Result - ...", "Search completed", "Partial search ... (best
          possible Y)", "Exiting as integer gap of G") together with PuLP's status/sol_status;
