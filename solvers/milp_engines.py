@@ -367,9 +367,9 @@ def pulp_outcome(prob: Any, returned: Any) -> tuple[str, bool]:
 def cbc_threads(threads: int) -> int | None:
     """CBC's `threads` argument: None (CBC's serial default, no `threads` on its command line)
     for one thread. `threads 1` runs CBC's threaded code with one thread, and the bundled CBC
-    2.10.3 then sometimes stalls for 10 s in a solve that takes 0.02 s (measured: 4 of 300
-    tiny solves, never without the option; that alone made the default test run minutes
-    longer)."""
+    2.10.3 then sometimes stalls for 10 s in a solve that takes 0.02 s (docs/benchmarks/
+    cbc-threads.md: 13 of 300 tiny solves, none of 300 without the option; it made the default
+    test run minutes longer)."""
     return None if threads <= 1 else threads
 
 
