@@ -278,3 +278,11 @@ def test_python_api_refuses_bad_options(options: dict, message: str) -> None:
 
     with pytest.raises(InputError, match=message):
         run_pruning_gap(n=[4], trials=1, points=16, jobs=0, **options)
+
+
+@pytest.mark.parametrize("flags,names", [(["--d", "0"], "input dimensions (--d)"),
+                                         (["--n", "0:3"], "widths")])
+def test_a_bad_range_names_its_flag(flags: list[str], names: str, tmp_path: Path,
+                                    capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["verify", "pruning-gap", "--out", str(tmp_path / "out"), *flags]) == 2
+    assert f"{names} must be >= 1" in capsys.readouterr().err

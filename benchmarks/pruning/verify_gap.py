@@ -103,13 +103,14 @@ def trial_seed(base: int, trial: int, n: int) -> int:
     return int(np.random.SeedSequence(base, spawn_key=(trial, n)).generate_state(1)[0])
 
 
-def parse_range(text: str) -> list[int]:
-    """"4:64" (inclusive), "4:64:4" (step) or "4,8,16" -> sorted widths, each >= 1."""
+def parse_range(text: str, what: str = "widths") -> list[int]:
+    """"4:64" (inclusive), "4:64:4" (step) or "4,8,16" -> sorted values, each >= 1 (`what`
+    names them in the error)."""
     from exactprune.benchmarks.subset_sum.verify import parse_n_range
 
     values = list(parse_n_range(text))
     if not values or values[0] < 1:
-        raise InputError(f"widths must be >= 1, got {text!r}")
+        raise InputError(f"{what} must be >= 1, got {text!r}")
     return values
 
 
@@ -502,7 +503,7 @@ def check_args(args: argparse.Namespace) -> None:
     if args.threads < 1:
         raise InputError(f"--threads must be >= 1, got {args.threads}")
     args.widths = parse_range(args.n)
-    args.dims = parse_range(args.d)
+    args.dims = parse_range(args.d, "input dimensions (--d)")
     _check_solver(args.solver, args.threads)
     weight_threads = args.weight_threads or args.threads
     if args.weight_solver is not None or weight_threads != args.threads:
