@@ -128,12 +128,20 @@ def _subset_sum_variant(seed: int) -> dict:
     return {"n": n}
 
 
+GOAL_SEEDS = [pytest.param(range(70), id="goals0-69"),
+              pytest.param(range(70, 200), id="goals70-199", marks=pytest.mark.slow)]
+"""Seeds 0-69 meet every (n, goal) pair of `_subset_sum_variant` once (14 sizes x 5 goal
+kinds); the other 130 goals repeat them with other data and run with the slow tests."""
+
+
+@pytest.mark.parametrize("seeds", GOAL_SEEDS)
 @pytest.mark.parametrize("backend", [b for b in PAIRS if b.kind == "subset_sum" and b.exact
                                      and b.name != "bruteforce"], ids=_id)
-def test_subset_sum_exact_backend_on_200_goals(backend) -> None:
-    """The subset-sum oracle comparison on 200 seeded goals (min_error, max_kept, sparsest)."""
+def test_subset_sum_exact_backend_on_200_goals(backend, seeds: range) -> None:
+    """The subset-sum oracle comparison on 200 seeded goals (min_error, max_kept, sparsest),
+    in two parts: the default run covers each goal kind at each size once."""
     certified = 0
-    for seed in range(200):
+    for seed in seeds:
         variant = _subset_sum_variant(seed)
         kw = {k: v for k, v in variant.items() if k != "n"}
         inst = random_instance(seed, variant["n"])
@@ -155,7 +163,7 @@ def test_subset_sum_exact_backend_on_200_goals(backend) -> None:
                 assert inst.exact_error(res.mask) <= inst.exact_error(oracle.mask) + tol, seed
         else:
             assert res.status != "optimal"
-    assert certified >= 160, f"{backend.name} certified only {certified}/200"
+    assert certified >= 0.8 * len(seeds), f"{backend.name} certified only {certified}/{len(seeds)}"
 
 
 # -- every declared capability holds ----------------------------------------------------------
