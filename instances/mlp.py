@@ -11,7 +11,8 @@ File format (`load_mlp`, `save_mlp`; the same rules for both extensions):
   `.safetensors`: in the layer order of the names, else in stored order (see below).
 - An array whose name ends in "bias" is the bias of the weight matrix stored just before it;
   every other array is the next layer's weight matrix (out, in). The shapes must chain.
-- Only float16, float32 and float64 arrays are read, converted to float64 exactly; NaN or
+- Only float16, float32 and float64 arrays are read (and bfloat16 from `.safetensors`,
+  PyTorch's usual training dtype; numpy has no bfloat16), converted to float64 exactly; NaN or
   infinite entries, more than `MAX_ENTRIES` entries in one array, pickled or object arrays
   (never unpickled: `np.load(..., allow_pickle=False)` and the .npy header checked first)
   and anything malformed are refused with one `InputError` line.
@@ -59,7 +60,10 @@ EXTENSIONS: tuple[str, ...] = (".npz", ".safetensors")
 MAX_SAFETENSORS_HEADER = 100_000_000
 """Largest safetensors JSON header read, in bytes (the safetensors package's own limit)."""
 
-_SAFETENSORS_DTYPES = {"F16": np.dtype("<f2"), "F32": np.dtype("<f4"), "F64": np.dtype("<f8")}
+_SAFETENSORS_DTYPES = {"F16": np.dtype("<f2"), "F32": np.dtype("<f4"), "F64": np.dtype("<f8"),
+                       "BF16": np.dtype("<u2")}
+"""The safetensors dtypes read, as the numpy dtype of their raw bytes. numpy has no bfloat16:
+BF16 is read as its 16-bit patterns and widened by `_to_float64`."""
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 _NPZ_ERRORS = (zipfile.BadZipFile, ValueError, OSError, EOFError, RuntimeError, zlib.error)
 _LIBRARY_ORDER_HINT = ("; neither the layer order of the names (fc1, fc2, ..., fc10, each "
@@ -301,8 +305,17 @@ def _safetensors_arrays(data: bytes, source: str) -> list[tuple[str, np.ndarray]
                       for name, spec in header.items() if name != "__metadata__"),
                      key=lambda entry: entry[2])
     _check_offsets(entries, len(buffer), source)
-    return [(name, np.frombuffer(buffer[begin:end], dtype=dtype).reshape(shape)
-             .astype(np.float64)) for name, dtype, (begin, end), shape in entries]
+    return [(name, _to_float64(np.frombuffer(buffer[begin:end], dtype=dtype)).reshape(shape))
+            for name, dtype, (begin, end), shape in entries]
+
+
+def _to_float64(raw: np.ndarray) -> np.ndarray:
+    """Raw safetensors data as float64, exactly. A bfloat16 is the top half of a float32 (same
+    sign and exponent bits, 7 of the 23 fraction bits), so its bits shifted up 16 places are
+    that float32, NaN and infinities included (refused later like any other NaN)."""
+    if raw.dtype == np.dtype("<u2"):
+        raw = (raw.astype("<u4") << 16).view("<f4")
+    return raw.astype(np.float64)
 
 
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -337,8 +350,8 @@ def _safetensors_entry(name: str, spec: Any, source: str
                          "data_offsets")
     dtype, shape, offsets = spec["dtype"], spec["shape"], spec["data_offsets"]
     if dtype not in _SAFETENSORS_DTYPES:
-        raise InputError(f"{source}: array {name!r} has dtype {dtype!r}; only F16, F32 and F64 "
-                         "arrays are read")
+        raise InputError(f"{source}: array {name!r} has dtype {dtype!r}; only F16, BF16, F32 "
+                         "and F64 arrays are read")
     if not isinstance(shape, list) or not all(_natural(n) for n in shape):
         raise InputError(f"{source}: array {name!r} has a malformed shape {shape!r}")
     if not (isinstance(offsets, list) and len(offsets) == 2 and all(map(_natural, offsets))

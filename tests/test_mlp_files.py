@@ -171,6 +171,40 @@ def test_safetensors_order_comes_from_offsets_not_header(tmp_path: Path) -> None
     assert np.array_equal(mlp.biases[0], stored[1][1].astype(np.float64))
 
 
+BF16_VALUES = [1.0, -2.5, 0.15625, 2.0**-15, -(2.0**127), 2.0**-133, 0.0, -0.0, 3.140625,
+               -1.0 - 2.0**-7]
+"""Values bfloat16 holds exactly (8 significant bits): normal, tiny subnormal, huge, signed
+zeros."""
+
+
+def _bf16(values: list[float]) -> bytes:
+    """bfloat16 little-endian bytes, by hand: the high half of each float32 (struct, not numpy)."""
+    return b"".join(struct.pack("<f", v)[2:] for v in values)
+
+
+def test_safetensors_bfloat16_is_read_exactly(tmp_path: Path) -> None:
+    """PyTorch saves bfloat16 checkpoints; numpy has no such dtype. A BF16 tensor is read bit
+    for bit: every value above comes back exactly, and a BF16 net equals its float32 twin."""
+    weight = np.array(BF16_VALUES[:8]).reshape(2, 4)
+    bias, head = np.array(BF16_VALUES[8:]), np.array([[0.5, -0.75]])
+    data = _bf16(BF16_VALUES[:8]) + _bf16(BF16_VALUES[8:]) + _bf16([0.5, -0.75])
+    header = {"fc1.weight": _entry("BF16", [2, 4], 0, 16), "fc1.bias": _entry("BF16", [2], 16, 20),
+              "fc2.weight": _entry("BF16", [1, 2], 20, 24), "__metadata__": {"format": "pt"}}
+    (path := tmp_path / "bf16.safetensors").write_bytes(st_bytes(header, data))
+    mlp = load_mlp(path)
+    assert mlp.names == ("fc1.weight", "fc2.weight") and mlp.widths == (4, 2, 1)
+    assert mlp.weights[0].dtype == np.float64
+    assert mlp.weights[0].tolist() == weight.tolist()
+    assert np.signbit(mlp.weights[0][1, 3]) and not np.signbit(mlp.weights[0][1, 2])
+    assert mlp.biases[0].tolist() == bias.tolist() and mlp.weights[1].tolist() == head.tolist()
+    twin = load_mlp(st_file(tmp_path / "f32.safetensors",
+                            [("fc1.weight", weight.astype(np.float32)),
+                             ("fc1.bias", bias.astype(np.float32)),
+                             ("fc2.weight", head.astype(np.float32))]))
+    for a, b in zip(mlp.weights + mlp.biases[:1], twin.weights + twin.biases[:1], strict=True):
+        assert a.tobytes() == b.tobytes()
+
+
 def test_safetensors_matches_the_reference_package(tmp_path: Path) -> None:
     st = pytest.importorskip("safetensors.numpy")
     mlp = sample_mlp()
@@ -301,7 +335,10 @@ BAD_SAFETENSORS = {
                       "needs dtype, shape and data_offsets"),
     "int dtype": (st_bytes({"a": _entry("I64", [1, 1], 0, 8)}, bytes(8)), "'I64'; only F16"),
     "bool dtype": (st_bytes({"a": _entry("BOOL", [1, 1], 0, 1)}, bytes(1)), "'BOOL'; only F16"),
-    "bf16 dtype": (st_bytes({"a": _entry("BF16", [1, 1], 0, 2)}, bytes(2)), "'BF16'; only F16"),
+    "fp8 dtype": (st_bytes({"a": _entry("F8_E4M3", [1, 1], 0, 1)}, bytes(1)), "'F8_E4M3'; only"),
+    "bf16 nan": (st_bytes({"a": _entry("BF16", [1, 1], 0, 2)}, b"\xc0\x7f"), "NaN or infinite"),
+    "bf16 inf": (st_bytes({"a": _entry("BF16", [1, 1], 0, 2)}, b"\x80\xff"), "NaN or infinite"),
+    "bf16 odd length": (st_bytes({"a": _entry("BF16", [1, 2], 0, 3)}, bytes(3)), "needs 4"),
     "complex dtype": (st_bytes({"a": _entry("C64", [1, 1], 0, 8)}, bytes(8)), "only F16"),
     "bad shape": (st_bytes({"a": _entry("F64", [1, -1], 0, 8)}, bytes(8)), "malformed shape"),
     "bad offsets": (st_bytes({"a": {"dtype": "F64", "shape": [1, 1], "data_offsets": [8, 0]}},
