@@ -40,6 +40,7 @@ import functools
 import math
 import os
 import re
+import shutil
 import sys
 import tempfile
 import time
@@ -267,6 +268,19 @@ def _cbc_tmp_dir() -> str:
     raise RuntimeError("no temporary folder without blanks in its path for CBC")
 
 
+@contextlib.contextmanager
+def solver_files() -> Any:
+    """A fresh folder for one command-line solve's files (model, MIP start, solution, log),
+    removed with everything in it afterwards. PuLP deletes its files only when the solve
+    returns normally: when CBC stops at a time limit before writing a solution, PuLP raises and
+    leaves the model (megabytes for a large pruning model) in the temporary folder."""
+    folder = tempfile.mkdtemp(prefix="exactprune-cbc-", dir=_cbc_tmp_dir())
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def _cbc_tolerances() -> SolverTolerances:
     return SolverTolerances(
         feasibility=CBC_TOLERANCE, optimality=CBC_TOLERANCE, integrality=CBC_TOLERANCE,
@@ -392,11 +406,10 @@ def _solve_cbc(model: MilpModel, *, time_limit: float | None, seed: int, threads
         f"integerTolerance {CBC_TOLERANCE!r}",
         f"randomCbcSeed {cbc_seed}", f"randomSeed {cbc_seed}",
     ]
-    tmp_dir = _cbc_tmp_dir()
-    fd, log_path = tempfile.mkstemp(prefix="exactprune-cbc-", suffix=".log", dir=tmp_dir)
-    os.close(fd)
     t0 = time.perf_counter()
-    try:
+    with solver_files() as tmp_dir:
+        log_path = os.path.join(tmp_dir, "cbc.log")
+        open(log_path, "w").close()  # read below even if CBC never starts
         solver = _make_cbc(
             msg=False, timeLimit=None if time_limit is None else max(time_limit, 0.01),
             gapRel=0.0, gapAbs=0.0, threads=cbc_threads(threads), logPath=log_path,
@@ -413,9 +426,6 @@ def _solve_cbc(model: MilpModel, *, time_limit: float | None, seed: int, threads
                 returned, crash = None, exc
         with open(log_path, encoding="utf-8", errors="replace") as fh:
             text = fh.read()
-    finally:
-        with contextlib.suppress(OSError):
-            os.unlink(log_path)
     seconds = time.perf_counter() - t0
     if verbose:
         sys.stderr.write(text)

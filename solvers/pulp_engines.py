@@ -138,7 +138,7 @@ def _run_pulp(pulp_name: str, instance: Any, goal: Any, opts: Any) -> RawSolutio
 
     from exactprune.formulations.base import get_formulation
     from exactprune.formulations.linear import to_pulp_with_vars
-    from exactprune.solvers.milp_engines import cbc_threads, pulp_outcome
+    from exactprune.solvers.milp_engines import cbc_threads, pulp_outcome, solver_files
 
     built = get_formulation(instance.kind).build(instance, goal)
     with quiet():
@@ -152,8 +152,10 @@ def _run_pulp(pulp_name: str, instance: Any, goal: Any, opts: Any) -> RawSolutio
         kwargs["timeLimit"] = float(opts.time_limit)
     notes = [f"{pulp_name} through PuLP: never certified (its tolerances are not part of "
              "exactprune's certificate)"]
-    with quiet():
+    with quiet(), solver_files() as folder:
         solver = pulp.getSolver(pulp_name, **_named_arguments(pulp_name, kwargs))
+        if hasattr(solver, "tmpDir"):  # command-line solvers: their files go in `folder`
+            solver.tmpDir = folder
         returned = prob.solve(solver)
     view, has_solution = pulp_outcome(prob, returned)
     notes.append(f"{pulp_name} status: {pulp.LpStatus.get(prob.status, prob.status)}"

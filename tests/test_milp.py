@@ -434,3 +434,22 @@ def test_cbc_runs_serial_unless_asked_for_threads(solver: str, threads: int | No
     for line in lines:
         given = [line[i + 1] for i, a in enumerate(line[:-1]) if a.lstrip("-") == "threads"]
         assert given == ([] if expected is None else [expected]), line
+
+
+@pytest.mark.parametrize("solver", ["cbc", "pulp_pulp_cbc_cmd"])
+def test_cbc_leaves_no_files_behind(solver: str, tmp_path, monkeypatch: pytest.MonkeyPatch
+                                    ) -> None:
+    """CBC's model, start, solution and log files are removed after every solve, also when
+    CBC stops at the time limit before writing a solution (PuLP then raises and kept the
+    files: a 5 MB model per solve for the weight-pruning instance below)."""
+    from exactprune.instances.pruning import generate_weight_pruning
+    from exactprune.solvers import milp_engines
+
+    monkeypatch.setattr(milp_engines, "_cbc_tmp_dir", lambda: str(tmp_path))
+    monkeypatch.setenv("TMPDIR", str(tmp_path))  # where PuLP would put them by itself
+    res = solve(generate_subset_sum(8, seed=0), solver)
+    assert res.mask is not None and list(tmp_path.iterdir()) == []
+    hard = generate_weight_pruning(d=2, width=96, points=512, seed=0, output_activation="relu")
+    res = solve(hard, solver, time_limit=0.3)
+    assert res.status == Status.TIME_LIMIT and not res.certified
+    assert list(tmp_path.iterdir()) == []
