@@ -36,6 +36,18 @@ def test_tiny_gap_sweep_with_store(tmp_path: Path, capsys: pytest.CaptureFixture
     assert main(args) == 0
     again = json.loads(capsys.readouterr().out)
     assert again["table"] == data["table"]
+    # the folder holds the --json body next to the report, and a later run without --json
+    # replaces both: a result.json never describes another run than report.md
+    out = tmp_path / "out"
+    assert json.loads((out / "result.json").read_text()) == again
+    assert "| neuron | 6 |" in (out / "report.md").read_text()
+    fewer = [("2,4" if a == "2,4,6" else a) for a in args if a != "--json"]
+    assert main(fewer) == 0
+    capsys.readouterr()
+    body = json.loads((out / "result.json").read_text())
+    assert [r["n"] for r in body["table"]["neuron"]] == [2, 4]
+    assert body["report"] == str(out / "report.md")
+    assert "| neuron | 6 |" not in (out / "report.md").read_text()
 
 
 @pytest.mark.parametrize("text", ["8:4", "0:4", "a,b", "1:2:3:4", "4:8:0"])

@@ -584,9 +584,12 @@ def _cmd_verify_pruning_gap(args: argparse.Namespace) -> int:
         paths = [p for a in analyses for p in _plots(args, a, out)]
         if growth:
             paths += _growth_plot(args, growth, out)
-    if args.json:
+        # the --json body, always, next to the report it matches (written together, so a
+        # re-run can never leave a result.json of an older run beside a new report)
         body = to_json(args, analyses, growth)
         body.update(report=str(out / "report.md"), plots=[str(p) for p in paths])
+        instance_io.write_json_atomic(out / "result.json", body)
+    if args.json:
         print(instance_io.dumps(body))
     else:
         print(text)
