@@ -274,7 +274,7 @@ def solver_files() -> Any:
     removed with everything in it afterwards. PuLP deletes its files only when the solve
     returns normally: when CBC stops at a time limit before writing a solution, PuLP raises and
     leaves the model (megabytes for a large pruning model) in the temporary folder."""
-    folder = tempfile.mkdtemp(prefix="exactprune-cbc-", dir=_cbc_tmp_dir())
+    folder = tempfile.mkdtemp(prefix="exactprune-solve-", dir=_cbc_tmp_dir())
     try:
         yield folder
     finally:
