@@ -269,6 +269,40 @@ def test_timeout_kills_a_run_and_the_rest_completes(tmp_path: Path) -> None:
     assert time.monotonic() - t0 < 30
 
 
+def spawn_and_hang(spec: dict) -> dict:
+    """Start a child process (as PuLP starts CBC), note its pid, and hang."""
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+    Path(spec["pid_file"]).write_text(str(child.pid))
+    time.sleep(120)
+    return {"status": "optimal"}
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads /proc")
+def test_timeout_also_kills_what_the_run_started(tmp_path: Path) -> None:
+    """A run killed at the sweep's timeout takes its child processes with it (a CBC solve
+    left running would hold a core until its own limit, or forever without one)."""
+    pid_file = tmp_path / "child.pid"
+    task = Task(f"{MOD}:spawn_and_hang", {"experiment": "orphan", "pid_file": str(pid_file)})
+    recs = run_sweep([task], None, jobs=1, progress=False, timeout=3.0)
+    assert recs[0]["status"] == "killed"
+    child = int(pid_file.read_text())
+    deadline = time.monotonic() + 5
+    while _alive(child) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    alive = _alive(child)
+    if alive:
+        os.kill(child, signal.SIGKILL)
+    assert not alive, "the killed run's child process is still running"
+
+
 def test_duplicates_and_in_process_run(tmp_path: Path) -> None:
     tasks = [Task(f"{MOD}:square", {"experiment": "d", "x": x}) for x in (2, 3, 2)]
     recs = run_sweep(tasks, None, jobs=0, progress=False)
