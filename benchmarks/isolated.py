@@ -1,21 +1,45 @@
-"""Run one function call in a fresh process: its own peak memory, and a kill switch."""
+"""Run one function call in a fresh process: its own peak memory, and a kill switch that also
+kills the processes the call started (PuLP runs CBC as a child process)."""
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing as mp
+import os
+import signal
 from collections.abc import Callable
 from typing import Any
+
+
+def lead_own_group() -> None:
+    """Make the calling (worker) process the leader of a new process group, which its children
+    join: `kill_group` then reaches them. Nothing where process groups do not exist."""
+    if hasattr(os, "setpgid"):
+        with contextlib.suppress(OSError):
+            os.setpgid(0, 0)
+
+
+def kill_group(pid: int) -> None:
+    """SIGKILL the process group led by `pid` (a worker and its children); nothing if `pid`
+    leads no group (not yet set up, already gone, or not POSIX)."""
+    if hasattr(os, "killpg"):
+        with contextlib.suppress(OSError):
+            if os.getpgid(pid) == pid:
+                os.killpg(pid, signal.SIGKILL)
 
 
 def run_isolated(fn: Callable[..., dict[str, Any]], args: tuple, timeout: float,
                  on_timeout: dict[str, Any]) -> dict[str, Any]:
     """fn(*args) in a new spawned process; `on_timeout` is returned if it runs past `timeout`
-    seconds (the process is then terminated). fn must be importable (module level)."""
+    seconds (the process is then killed with its children). fn must be importable (module
+    level)."""
     ctx = mp.get_context("spawn")
-    with ctx.Pool(1, maxtasksperchild=1) as pool:
+    with ctx.Pool(1, initializer=lead_own_group, maxtasksperchild=1) as pool:
         job = pool.apply_async(fn, args)
         try:
             return job.get(timeout=timeout)
         except mp.TimeoutError:
+            for proc in getattr(pool, "_pool", []):  # private, but in CPython 3.8 .. 3.13
+                kill_group(proc.pid)
             pool.terminate()
             return dict(on_timeout)

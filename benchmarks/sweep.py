@@ -91,7 +91,6 @@ retried by Dask, and after Dask's ``allowed-failures`` the run is stored as an e
 from __future__ import annotations
 
 import argparse
-import contextlib
 import hashlib
 import importlib
 import io
@@ -101,7 +100,6 @@ import multiprocessing
 import operator
 import os
 import re
-import signal
 import sys
 import threading
 import time
@@ -117,6 +115,7 @@ from typing import Any
 
 import numpy as np
 
+from exactprune.benchmarks.isolated import kill_group, lead_own_group
 from exactprune.benchmarks.store import EXPORT_FORMATS, ResultStore, canonical_json
 from exactprune.instances.errors import InputError
 from exactprune.instances.io import dumps
@@ -387,7 +386,7 @@ def _watch_parent(parent_pid: int) -> None:
     while True:
         time.sleep(1.0)
         if os.getppid() != parent_pid:  # the sweep was killed: do not linger as an orphan,
-            _kill_group(os.getpid())    # nor leave a solver process (CBC) running
+            kill_group(os.getpid())    # nor leave a solver process (CBC) running
             os._exit(1)
 
 
@@ -398,19 +397,8 @@ def _worker_init(parent_pid: int) -> None:
     parent dies (e.g. SIGKILL) instead of idling forever."""
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(var, "1")
-    if hasattr(os, "setpgid"):
-        with contextlib.suppress(OSError):
-            os.setpgid(0, 0)
+    lead_own_group()
     threading.Thread(target=_watch_parent, args=(parent_pid,), daemon=True).start()
-
-
-def _kill_group(pid: int) -> None:
-    """SIGKILL the process group led by worker `pid` (the worker and its children); nothing
-    if the worker has no group of its own (not yet set up, or not POSIX)."""
-    if hasattr(os, "killpg"):
-        with contextlib.suppress(OSError):
-            if os.getpgid(pid) == pid:
-                os.killpg(pid, signal.SIGKILL)
 
 
 # -- the parent side ------------------------------------------------------------------------
@@ -542,7 +530,7 @@ def run_sweep(tasks: list[Task], store: ResultStore | str | os.PathLike[str] | N
 def _kill_workers(pool: ProcessPoolExecutor) -> None:
     procs = getattr(pool, "_processes", None) or {}  # private, but in CPython 3.8 .. 3.13
     for proc in list(procs.values()):
-        _kill_group(proc.pid)
+        kill_group(proc.pid)
         try:
             proc.kill()
         except Exception:  # already gone

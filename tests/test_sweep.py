@@ -303,6 +303,24 @@ def test_timeout_also_kills_what_the_run_started(tmp_path: Path) -> None:
     assert not alive, "the killed run's child process is still running"
 
 
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads /proc")
+def test_isolated_run_timeout_kills_its_children(tmp_path: Path) -> None:
+    """The scaling benchmarks' `run_isolated`: the same guarantee as the sweep's timeout."""
+    from exactprune.benchmarks.isolated import run_isolated
+
+    pid_file = tmp_path / "child.pid"
+    out = run_isolated(spawn_and_hang, ({"pid_file": str(pid_file)},), 3.0, {"status": "killed"})
+    assert out == {"status": "killed"}
+    child = int(pid_file.read_text())
+    deadline = time.monotonic() + 5
+    while _alive(child) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    alive = _alive(child)
+    if alive:
+        os.kill(child, signal.SIGKILL)
+    assert not alive, "the timed-out call's child process is still running"
+
+
 def test_duplicates_and_in_process_run(tmp_path: Path) -> None:
     tasks = [Task(f"{MOD}:square", {"experiment": "d", "x": x}) for x in (2, 3, 2)]
     recs = run_sweep(tasks, None, jobs=0, progress=False)
