@@ -285,6 +285,17 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
+def _gone_within(pid: int, seconds: float) -> bool:
+    """Whether process `pid` ends within `seconds`; if not, it is killed here (no leftovers)."""
+    deadline = time.monotonic() + seconds
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    if _alive(pid):
+        os.kill(pid, signal.SIGKILL)
+        return False
+    return True
+
+
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads /proc")
 def test_timeout_also_kills_what_the_run_started(tmp_path: Path) -> None:
     """A run killed at the sweep's timeout takes its child processes with it (a CBC solve
@@ -293,14 +304,7 @@ def test_timeout_also_kills_what_the_run_started(tmp_path: Path) -> None:
     task = Task(f"{MOD}:spawn_and_hang", {"experiment": "orphan", "pid_file": str(pid_file)})
     recs = run_sweep([task], None, jobs=1, progress=False, timeout=3.0)
     assert recs[0]["status"] == "killed"
-    child = int(pid_file.read_text())
-    deadline = time.monotonic() + 5
-    while _alive(child) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    alive = _alive(child)
-    if alive:
-        os.kill(child, signal.SIGKILL)
-    assert not alive, "the killed run's child process is still running"
+    assert _gone_within(int(pid_file.read_text()), 5.0), "the killed run's child still runs"
 
 
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads /proc")
@@ -311,14 +315,7 @@ def test_isolated_run_timeout_kills_its_children(tmp_path: Path) -> None:
     pid_file = tmp_path / "child.pid"
     out = run_isolated(spawn_and_hang, ({"pid_file": str(pid_file)},), 3.0, {"status": "killed"})
     assert out == {"status": "killed"}
-    child = int(pid_file.read_text())
-    deadline = time.monotonic() + 5
-    while _alive(child) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    alive = _alive(child)
-    if alive:
-        os.kill(child, signal.SIGKILL)
-    assert not alive, "the timed-out call's child process is still running"
+    assert _gone_within(int(pid_file.read_text()), 5.0), "the timed-out call's child still runs"
 
 
 def test_duplicates_and_in_process_run(tmp_path: Path) -> None:
