@@ -413,8 +413,7 @@ def _solve_cbc(model: MilpModel, *, time_limit: float | None, seed: int, threads
         solver = _make_cbc(
             msg=False, timeLimit=None if time_limit is None else max(time_limit, 0.01),
             gapRel=0.0, gapAbs=0.0, threads=cbc_threads(threads), logPath=log_path,
-            warmStart=warm,
-            options=options,
+            warmStart=warm, options=options,
         )
         solver.tmpDir = tmp_dir
         with warnings.catch_warnings():
