@@ -17,3 +17,34 @@ def test_scip_params_of_one_job_do_not_leak_into_the_next() -> None:
     plain = run_one({**job, "formulation": "selection", "options": {}})
     assert loose["certified"] and plain["certified"]
     assert abs(loose["objective"] - plain["objective"]) <= 1e-5 * plain["objective"]
+
+
+def test_incumbent_policy_of_one_job_does_not_leak_into_the_next() -> None:
+    from exactprune.solvers.pruning import exact
+
+    before = (exact.INCUMBENT_SEARCH, exact.INCUMBENT_TIME_SHARE)
+    job = {"engine": "scip", "formulation": "incumbent greedy", "seed": 0, "n": 40,
+           "kind": "neuron", "points": 32, "activation": "relu", "time_limit": 20.0,
+           "options": {"incumbent": "greedy"}}
+    greedy = run_one(job)
+    assert (exact.INCUMBENT_SEARCH, exact.INCUMBENT_TIME_SHARE) == before
+    share = run_one({**job, "formulation": "incumbent 10 %", "options": {"incumbent": 0.1}})
+    assert (exact.INCUMBENT_SEARCH, exact.INCUMBENT_TIME_SHARE) == before
+    assert greedy["certified"] and share["certified"]
+    assert abs(greedy["objective"] - share["objective"]) <= 1e-5 * share["objective"]
+
+
+def test_paired_lines_count_each_seeds_wins_against_the_first_configuration() -> None:
+    from exactprune.benchmarks.pruning.levers import paired_lines
+
+    def rows(bounds: list[float], objectives: list[float | None]) -> list[dict]:
+        return [{"seed": s, "bound": b, "objective": o}
+                for s, (b, o) in enumerate(zip(bounds, objectives))]
+
+    base = rows([1.0, 2.0, 3.0, 4.0], [5.0, 5.0, 5.0, 5.0])
+    other = rows([2.0, 2.0, 1.0, 5.0], [4.0, None, 6.0, 5.0])
+    lines = paired_lines([("scip", "a", base), ("scip", "b", other)])
+    # bound: higher on seeds 0 and 3, lower on 2, tie on 1; objective: lower on 0, higher
+    # on 2, tie on 3, missing on 1
+    assert lines[-1] == "| scip | b | 2/4 | 1/4 | 1/4 | 1/4 |"
+    assert paired_lines([("scip", "a", base)]) == []

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import operator
 import statistics
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -37,6 +38,11 @@ CONFIGS: list[tuple[str, str, dict[str, Any]]] = [
     ("cpsat", "8 workers", {"threads": 8}),  # CP-SAT's portfolio; run with --jobs 1
     ("gurobi", "selection", {}),  # only when gurobipy is installed
     ("gurobi", "no re-check", {"recheck": False}),
+    # the exact backends' incumbent search (solvers/pruning/exact.py): greedy + one descent
+    # only, or the whole local search capped at 10 % / 25 % (the default) of the time limit
+    ("scip", "incumbent greedy", {"incumbent": "greedy"}),
+    ("scip", "incumbent 10 %", {"incumbent": 0.10}),
+    ("scip", "incumbent 25 %", {"incumbent": 0.25}),
 ]
 
 
@@ -51,15 +57,23 @@ def run_one(job: dict[str, Any]) -> dict[str, Any]:
     options = dict(job["options"])
     threads = int(options.pop("threads", 1))
     from exactprune.solvers import milp_engines
+    from exactprune.solvers.pruning import exact
 
     saved = dict(milp_engines.SCIP_PARAMS)
+    saved_search, saved_share = exact.INCUMBENT_SEARCH, exact.INCUMBENT_TIME_SHARE
     milp_engines.SCIP_PARAMS.update(options.pop("scip_params", {}))
+    incumbent = options.pop("incumbent", None)
+    if incumbent == "greedy":
+        exact.INCUMBENT_SEARCH = exact.SMALL_MASK_SEARCH
+    elif incumbent is not None:
+        exact.INCUMBENT_TIME_SHARE = float(incumbent)
     try:  # this job only: pool workers run several jobs
         res = solve(inst, job["engine"], time_limit=job["time_limit"], threads=threads,
                     **options)
     finally:
         milp_engines.SCIP_PARAMS.clear()
         milp_engines.SCIP_PARAMS.update(saved)
+        exact.INCUMBENT_SEARCH, exact.INCUMBENT_TIME_SHARE = saved_search, saved_share
     wall = time.perf_counter() - t0
     return {**job, "status": str(res.status), "certified": res.certified,
             "objective": res.objective, "bound": res.bound, "wall_time_s": wall,
@@ -121,22 +135,47 @@ def main(argv: list[str] | None = None) -> int:
              f"the label says otherwise, {args.jobs} solve(s) at a time on 2 cores, "
              f"time limit {args.time_limit:g} s.", "",
              "| engine | formulation | median time (s) | certified | median gap where not | "
-             "times (s) |", "|---|---|---|---|---|---|"]
-    for e, f, _ in CONFIGS:
-        mine = [r for r in rows if r["engine"] == e and r["formulation"] == f]
-        if not mine:
-            continue
+             "median objective | median bound | times (s) |", "|---|---|---|---|---|---|---|---|"]
+    groups = [(e, f, [r for r in rows if r["engine"] == e and r["formulation"] == f])
+              for e, f, _ in CONFIGS]
+    groups = [g for g in groups if g[2]]
+    for e, f, mine in groups:
         gaps = [r["gap"] for r in mine if not r["certified"] and r["gap"] is not None]
         lines.append(f"| {e} | {f} | {statistics.median(r['wall_time_s'] for r in mine):.1f} "
                      f"| {sum(r['certified'] for r in mine)}/{len(mine)} | "
-                     f"{statistics.median(gaps):.3g} | " if gaps else
-                     f"| {e} | {f} | {statistics.median(r['wall_time_s'] for r in mine):.1f} "
-                     f"| {sum(r['certified'] for r in mine)}/{len(mine)} | — | ")
-        lines[-1] += ", ".join(f"{r['wall_time_s']:.1f}" for r in mine) + " |"
+                     + (f"{statistics.median(gaps):.3g}" if gaps else "—")
+                     + f" | {_median_of(mine, 'objective')} | {_median_of(mine, 'bound')} | "
+                     + ", ".join(f"{r['wall_time_s']:.1f}" for r in mine) + " |")
+    lines += paired_lines(groups)
     stem = (f"pruning-levers-{args.kind}-n{args.n}-{args.activation}"
             + (f"-{args.norm}" if args.norm != "linf" else ""))
     write_page(args.out, stem + (f"-{args.tag}" if args.tag else ""), lines, rows)
     return 0
+
+
+def _median_of(rows: list[dict[str, Any]], key: str) -> str:
+    values = [r[key] for r in rows if r[key] is not None]
+    return f"{statistics.median(values):.4g}" if values else "—"
+
+
+def paired_lines(groups: list[tuple[str, str, list[dict[str, Any]]]]) -> list[str]:
+    """Each configuration against the first, seed by seed: on how many seeds its proven lower
+    bound is higher / lower and its best error (objective) lower / higher. Empty for one
+    configuration."""
+    if len(groups) < 2:
+        return []
+    base_e, base_f, base = groups[0]
+    by_seed = {r["seed"]: r for r in base}
+    out = ["", f"Paired with {base_e} {base_f}, seed by seed (ties not counted):", "",
+           "| engine | formulation | bound higher | bound lower | objective lower | "
+           "objective higher |", "|---|---|---|---|---|---|"]
+    for e, f, mine in groups[1:]:
+        pairs = [(r, by_seed[r["seed"]]) for r in mine if r["seed"] in by_seed]
+        counts = [sum(1 for r, b in pairs if None not in (r[k], b[k]) and better(r[k], b[k]))
+                  for k, better in (("bound", operator.gt), ("bound", operator.lt),
+                                    ("objective", operator.lt), ("objective", operator.gt))]
+        out.append(f"| {e} | {f} | " + " | ".join(f"{c}/{len(pairs)}" for c in counts) + " |")
+    return out
 
 
 def write_page(out: Path, stem: str, lines: list[str], rows: list[dict[str, Any]]) -> None:
