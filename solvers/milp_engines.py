@@ -258,14 +258,15 @@ def _cbc_version() -> str | None:
 
 
 @functools.cache
-def _cbc_tmp_dir() -> str:
-    """A folder for CBC's files whose path has no blank: PuLP passes paths to the CBC binary on
-    a command line split at blanks, so a TMPDIR such as "/tmp/my files" would break it."""
+def _blank_free_tmp_dir() -> str:
+    """A folder for command-line solvers' files whose path has no blank: PuLP passes paths to
+    the solver binary (CBC, and PuLP's other command-line engines) on a command line split at
+    blanks, so a TMPDIR such as "/tmp/my files" would break it."""
     for candidate in (tempfile.gettempdir(), "/tmp", "/var/tmp", os.getcwd()):
         if " " not in candidate and os.path.isdir(candidate) and \
                 os.access(candidate, os.W_OK | os.X_OK):
             return candidate
-    raise RuntimeError("no temporary folder without blanks in its path for CBC")
+    raise RuntimeError("no temporary folder without blanks in its path for the solver's files")
 
 
 @contextlib.contextmanager
@@ -274,7 +275,7 @@ def solver_files() -> Any:
     removed with everything in it afterwards. PuLP deletes its files only when the solve
     returns normally: when CBC stops at a time limit before writing a solution, PuLP raises and
     leaves the model (megabytes for a large pruning model) in the temporary folder."""
-    folder = tempfile.mkdtemp(prefix="exactprune-solve-", dir=_cbc_tmp_dir())
+    folder = tempfile.mkdtemp(prefix="exactprune-solve-", dir=_blank_free_tmp_dir())
     try:
         yield folder
     finally:

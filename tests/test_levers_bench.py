@@ -39,7 +39,7 @@ def test_paired_lines_count_each_seeds_wins_against_the_first_configuration() ->
 
     def rows(bounds: list[float], objectives: list[float | None]) -> list[dict]:
         return [{"seed": s, "bound": b, "objective": o}
-                for s, (b, o) in enumerate(zip(bounds, objectives))]
+                for s, (b, o) in enumerate(zip(bounds, objectives, strict=True))]
 
     base = rows([1.0, 2.0, 3.0, 4.0], [5.0, 5.0, 5.0, 5.0])
     other = rows([2.0, 2.0, 1.0, 5.0], [4.0, None, 6.0, 5.0])

@@ -445,7 +445,7 @@ def test_cbc_leaves_no_files_behind(solver: str, tmp_path, monkeypatch: pytest.M
     from exactprune.instances.pruning import generate_weight_pruning
     from exactprune.solvers import milp_engines
 
-    monkeypatch.setattr(milp_engines, "_cbc_tmp_dir", lambda: str(tmp_path))
+    monkeypatch.setattr(milp_engines, "_blank_free_tmp_dir", lambda: str(tmp_path))
     monkeypatch.setenv("TMPDIR", str(tmp_path))  # where PuLP would put them by itself
     res = solve(generate_subset_sum(8, seed=0), solver)
     assert res.mask is not None and list(tmp_path.iterdir()) == []
