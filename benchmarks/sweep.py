@@ -100,6 +100,7 @@ import multiprocessing
 import operator
 import os
 import re
+import socket
 import sys
 import threading
 import time
@@ -632,11 +633,24 @@ def _connect(scheduler: str) -> Any:
                          "exactprune[distributed]") from None
     check_scheduler_address(scheduler)
     try:
+        _probe_tcp(scheduler)
         return Client(scheduler, timeout=CONNECT_TIMEOUT_S, set_as_default=False)
     except Exception as exc:  # OSError, TimeoutError, ValueError, CommClosedError, ...
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise InputError(f"cannot connect to the Dask scheduler at {scheduler}: "
                          f"{reason[:200]}") from None
+
+
+def _probe_tcp(scheduler: str) -> None:
+    """Raise OSError at once when nothing listens at a tcp:// scheduler address (a typo in the
+    port): Dask's client retries a refused connection until its timeout (10 s)."""
+    from distributed.comm.addressing import parse_address, parse_host_port
+
+    protocol, location = parse_address(scheduler)
+    if protocol == "tcp":
+        with socket.create_connection(parse_host_port(location, default_port=8786),
+                                      timeout=CONNECT_TIMEOUT_S):
+            pass
 
 
 def _run_dask(items: list[tuple[str, Task]], client: Any, finish: Finish) -> None:
