@@ -205,6 +205,7 @@ CBC_TOLERANCE = 1e-9
 CBC_INCREMENT = 1e-12
 CBC_EPSILON = 1e-10  # CBC's own minimum integer gap ("less than 1e-10 or 0%")
 CBC_PRINT_REL = 1e-7  # "best possible" is printed with 8 significant digits
+CBC_DEFAULT_TOLERANCE = 1e-7  # CBC's own primal / dual / integer tolerances
 
 
 def _cbc_class() -> Any:
@@ -390,6 +391,72 @@ def cbc_threads(threads: int) -> int | None:
 
 def _solve_cbc(model: MilpModel, *, time_limit: float | None, seed: int, threads: int,
                verbose: bool, start: np.ndarray | None) -> EngineResult:
+    """CBC on `model`; an "infeasible" is believed only when CBC says it again without its
+    preprocessing. The bundled CBC 2.10.3's preprocessing declared a feasible model infeasible
+    ("Pre-processing says infeasible": a weight-pruning big-M model capped at its incumbent's
+    error, whose optimum every other engine found; read as "nothing better than the
+    incumbent", that made a wrong optimum). Without preprocessing CBC solves such a model
+    right, but crashes writing the solution file of a truly infeasible one, so the second look
+    at an infeasible model runs the binary directly, without a solution file."""
+    t0 = time.perf_counter()
+    first = _cbc_run(model, time_limit=time_limit, seed=seed, threads=threads, verbose=verbose,
+                     start=start, preprocess=True)
+    if first.status != "infeasible":
+        return first
+    left = None if time_limit is None else max(time_limit - (time.perf_counter() - t0), 0.01)
+    again = _cbc_run(model, time_limit=left, seed=seed, threads=threads, verbose=verbose,
+                     start=start, preprocess=False)
+    seconds = time.perf_counter() - t0
+    if again.status != "error":
+        return replace(again, seconds=seconds, notes=[
+            *again.notes, f"CBC's preprocessing said infeasible; without it: {again.status}"])
+    left = None if time_limit is None else max(time_limit - seconds, 0.01)
+    verdict = _cbc_log_without_preprocessing(model, left, seed)
+    seconds = time.perf_counter() - t0
+    if verdict.result == "infeasible" or (verdict.result == "infeasible_or_unbounded"
+                                          and _bounded(model)):
+        return replace(first, seconds=seconds, notes=[
+            *first.notes, "infeasible with and without CBC's preprocessing"])
+    return replace(first, status="time_limit" if verdict.result == "time_limit" else "error",
+                   seconds=seconds, notes=[
+                       *first.notes, "CBC's preprocessing said infeasible; without it CBC "
+                       f"said {verdict.result or 'nothing'}: not trusted"])
+
+
+def _bounded(model: MilpModel) -> bool:
+    return bool(np.all(np.isfinite(model.lower)) and np.all(np.isfinite(model.upper)))
+
+
+def _cbc_log_without_preprocessing(model: MilpModel, time_limit: float | None,
+                                   seed: int) -> CbcLog:
+    """CBC's log of `model` solved without preprocessing, at our tolerances, writing no
+    solution file (the step where CBC 2.10.3 crashes on infeasible models); CbcLog() when the
+    binary fails before printing a verdict."""
+    import subprocess
+
+    prob, _ = to_pulp_with_vars(model)
+    cbc_seed = min(int(seed) + 1, 2**31 - 1)
+    with solver_files() as tmp_dir:
+        path = os.path.join(tmp_dir, "model.mps")
+        prob.writeMPS(path)
+        args = [_make_cbc(msg=False).path, path, "-preprocess", "off",
+                "-increment", repr(CBC_INCREMENT), "-allow", "0", "-ratio", "0",
+                "-primalTolerance", repr(CBC_TOLERANCE), "-dualTolerance", repr(CBC_TOLERANCE),
+                "-integerTolerance", repr(CBC_TOLERANCE), "-randomCbcSeed", str(cbc_seed),
+                "-randomSeed", str(cbc_seed),
+                *([] if time_limit is None else ["-sec", repr(time_limit),
+                                                  "-timeMode", "elapsed"]), "-solve"]
+        try:
+            out = subprocess.run(args, capture_output=True, text=True, stdin=subprocess.DEVNULL,
+                                 timeout=None if time_limit is None else time_limit + 60)
+        except (OSError, subprocess.SubprocessError):
+            return CbcLog()
+    return parse_cbc_log(out.stdout)
+
+
+def _cbc_run(model: MilpModel, *, time_limit: float | None, seed: int, threads: int,
+             verbose: bool, start: np.ndarray | None, preprocess: bool,
+             tolerance: float = CBC_TOLERANCE) -> EngineResult:
     prob, variables = to_pulp_with_vars(model)
     notes: list[str] = []
     warm = False
@@ -403,9 +470,10 @@ def _solve_cbc(model: MilpModel, *, time_limit: float | None, seed: int, threads
     cbc_seed = min(int(seed) + 1, 2**31 - 1)  # 0 would mean "seed from the clock"
     options = [
         f"increment {CBC_INCREMENT!r}", "allow 0", "ratio 0",
-        f"primalTolerance {CBC_TOLERANCE!r}", f"dualTolerance {CBC_TOLERANCE!r}",
-        f"integerTolerance {CBC_TOLERANCE!r}",
+        f"primalTolerance {tolerance!r}", f"dualTolerance {tolerance!r}",
+        f"integerTolerance {tolerance!r}",
         f"randomCbcSeed {cbc_seed}", f"randomSeed {cbc_seed}",
+        *([] if preprocess else ["preprocess off"]),
     ]
     t0 = time.perf_counter()
     with solver_files() as tmp_dir:
@@ -449,8 +517,7 @@ def _solve_cbc(model: MilpModel, *, time_limit: float | None, seed: int, threads
             values = np.array(raw, dtype=np.float64)
     log_result = log.result
     if log_result == "infeasible_or_unbounded":
-        bounded = bool(np.all(np.isfinite(model.lower)) and np.all(np.isfinite(model.upper)))
-        log_result = "infeasible" if bounded else "unbounded"  # bounded: never unbounded
+        log_result = "infeasible" if _bounded(model) else "unbounded"  # bounded: never unbounded
     if pulp_view == "infeasible" or log_result == "infeasible":
         if pulp_view == "infeasible" and log_result == "infeasible":
             return EngineResult("infeasible", seconds=seconds, nodes=log.nodes, notes=notes,
@@ -950,6 +1017,21 @@ def proven_lower_bound(res: EngineResult, model: MilpModel, slack: float,
     return lower
 
 
+def distrust_infeasible_with_feasible_start(res: EngineResult, model: MilpModel,
+                                            start: np.ndarray | None,
+                                            feasibility: float) -> EngineResult:
+    """Turn an engine's "infeasible" into "error" when the start it was given satisfies every
+    bound, integrality and row within the engine's own feasibility tolerance: the claim is then
+    refuted by a point in hand, and trusting it would certify an incumbent as optimal (callers
+    read "infeasible" under an objective cap as "nothing better exists")."""
+    if res.status != "infeasible" or start is None or check_start(model, start, feasibility):
+        return res
+    res.status = "error"
+    res.notes.append("the engine said infeasible, but the start given to it is feasible "
+                     "within its tolerance: the claim is refuted, nothing is certified from it")
+    return res
+
+
 def solve_model(engine: str, model: MilpModel, opts: SolveOptions,
                 time_limit: float | None = None, start: np.ndarray | None = None
                 ) -> EngineResult:
@@ -969,7 +1051,9 @@ def solve_model(engine: str, model: MilpModel, opts: SolveOptions,
         model, time_limit=time_limit, seed=opts.seed, threads=_threads(opts),
         verbose=opts.verbose, start=start, **keywords,
     )
-    start_verdict(res, model, start, ENGINES[engine].tolerances().feasibility)
+    feasibility = ENGINES[engine].tolerances().feasibility
+    start_verdict(res, model, start, feasibility)
+    distrust_infeasible_with_feasible_start(res, model, start, feasibility)
     if flip:
         res.objective = None if res.objective is None else -res.objective
         res.bound = None if res.bound is None else -res.bound

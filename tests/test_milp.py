@@ -453,3 +453,65 @@ def test_cbc_leaves_no_files_behind(solver: str, tmp_path, monkeypatch: pytest.M
     res = solve(hard, solver, time_limit=0.3)
     assert res.status == Status.TIME_LIMIT and not res.certified
     assert list(tmp_path.iterdir()) == []
+
+
+def _cbc_preprocessing_trap():
+    """The weight-pruning instance on which the bundled CBC 2.10.3's preprocessing declared the
+    big-M model, capped at the incumbent's error, infeasible ("Pre-processing says infeasible")
+    while its optimum lies below the cap: the incumbent (error 0.1727) came back as a certified
+    optimum; the optimum is 0.1570. Found by a random audit of the exact engines against
+    bruteforce: the target is one of the net's own units, perturbed by 1e-7."""
+    from exactprune.instances.pruning import generate_weight_pruning
+
+    base = generate_weight_pruning(d=2, width=8, points=16, seed=132)
+    unit = int(np.argmax(base.network.output_weights))
+    target = base.network.hidden_weights[unit] * base.network.output_weights[unit] * (1 + 1e-7)
+    return generate_weight_pruning(d=2, width=8, points=16, seed=132, target_weights=target)
+
+
+def test_cbc_preprocessing_cannot_certify_a_wrong_optimum() -> None:
+    inst = _cbc_preprocessing_trap()
+    oracle = solve(inst, "bruteforce")
+    res = solve(inst, "cbc", seed=132, formulation="bigm")
+    assert res.certified and oracle.certified
+    assert abs(res.objective - oracle.objective) <= res.tolerance + oracle.tolerance
+    assert res.bound <= oracle.objective + 1e-12
+
+
+def test_cbc_infeasible_is_confirmed_without_preprocessing() -> None:
+    """A truly infeasible capped model is still `infeasible` (CBC without preprocessing
+    crashes writing this model's solution file, so the second look runs without one), and a
+    feasible one that preprocessing calls infeasible is solved."""
+    from exactprune.formulations.pruning.bigm import bigm_model
+
+    inst = _cbc_preprocessing_trap()
+    optimum = solve(inst, "bruteforce").objective
+    opts = SolveOptions(seed=132)
+    below = bigm_model(inst, None, t_max=optimum * (1 - 1e-3)).model
+    assert solve_model("cbc", below, opts).status == "infeasible"
+    trap = bigm_model(inst, None, t_max=0.1727489062102619 * (1 + 1e-9)).model
+    res = solve_model("cbc", trap, opts)
+    assert res.status == "optimal"
+    assert abs(res.objective - optimum) <= 1e-7
+    assert any("preprocessing said infeasible" in n for n in res.notes), res.notes
+
+
+def test_an_infeasible_claim_refuted_by_the_start_is_an_error() -> None:
+    from exactprune.solvers.milp_engines import (
+        EngineResult,
+        check_start,
+        distrust_infeasible_with_feasible_start,
+    )
+
+    model = subset_sum_model(SubsetSumInstance(values=[1.0, 2.0, 4.0], target=3.0), Goal())
+    feasible = np.array([1.0, 1.0, 0.0, 0.0])  # 1 + 2 = 3: error 0
+    assert check_start(model, feasible) is None
+    said = distrust_infeasible_with_feasible_start(EngineResult("infeasible"), model, feasible,
+                                                   1e-9)
+    assert said.status == "error" and "refuted" in said.notes[-1]
+    outside = np.full(model.n_vars, -5.0)
+    kept = distrust_infeasible_with_feasible_start(EngineResult("infeasible"), model, outside,
+                                                   1e-9)
+    assert kept.status == "infeasible"
+    assert distrust_infeasible_with_feasible_start(EngineResult("infeasible"), model, None,
+                                                   1e-9).status == "infeasible"
