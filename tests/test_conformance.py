@@ -297,6 +297,9 @@ def _extreme(kind: str) -> dict:
 
     return {
         "target_zero_at_every_point": make(W, v, np.abs(X), [-1.0, -1.0]),
+        # every unit (and every sub-mask of its weights) inactive at every point: the model
+        # has no columns (an IndexError in the MILP backends until 2026-12-01)
+        "no_unit_active_at_any_point": make(np.abs(W), v, -np.abs(X), [-1.0, 0.5]),
         "subnormal_outputs": make(W * 1e-160, v * 1e-160, X, [1e-315, 0.0]),
         "large_outputs": make(W * 1e140, v * 1e140, X, [1e270, 0.0]),
     }

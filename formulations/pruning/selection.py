@@ -106,14 +106,14 @@ class Selection:
     def h_bounds(self) -> tuple[np.ndarray, np.ndarray]:
         """(hmin, hmax), each (K,): exact bounds of h_k over every admissible choice."""
         K = self.n_points
-        hmin = np.zeros(K)
-        hmax = np.zeros(K)
+        if self.n_columns == 0:  # no unit contributes anything on the points
+            return np.zeros(K), np.zeros(K)
         order = np.argsort(self.group, kind="stable")
         g_sorted = self.group[order]
         starts = np.flatnonzero(np.r_[True, g_sorted[1:] != g_sorted[:-1]])
         cols = self.columns[:, order]
-        gmin = np.minimum.reduceat(cols, starts, axis=1) if len(starts) else np.zeros((K, 0))
-        gmax = np.maximum.reduceat(cols, starts, axis=1) if len(starts) else np.zeros((K, 0))
+        gmin = np.minimum.reduceat(cols, starts, axis=1)
+        gmax = np.maximum.reduceat(cols, starts, axis=1)
         hmin = np.minimum(gmin, 0.0).sum(axis=1)
         hmax = np.maximum(gmax, 0.0).sum(axis=1)
         return hmin, hmax
