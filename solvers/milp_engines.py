@@ -205,7 +205,6 @@ CBC_TOLERANCE = 1e-9
 CBC_INCREMENT = 1e-12
 CBC_EPSILON = 1e-10  # CBC's own minimum integer gap ("less than 1e-10 or 0%")
 CBC_PRINT_REL = 1e-7  # "best possible" is printed with 8 significant digits
-CBC_DEFAULT_TOLERANCE = 1e-7  # CBC's own primal / dual / integer tolerances
 
 
 def _cbc_class() -> Any:
@@ -455,8 +454,7 @@ def _cbc_log_without_preprocessing(model: MilpModel, time_limit: float | None,
 
 
 def _cbc_run(model: MilpModel, *, time_limit: float | None, seed: int, threads: int,
-             verbose: bool, start: np.ndarray | None, preprocess: bool,
-             tolerance: float = CBC_TOLERANCE) -> EngineResult:
+             verbose: bool, start: np.ndarray | None, preprocess: bool) -> EngineResult:
     prob, variables = to_pulp_with_vars(model)
     notes: list[str] = []
     warm = False
@@ -470,8 +468,8 @@ def _cbc_run(model: MilpModel, *, time_limit: float | None, seed: int, threads: 
     cbc_seed = min(int(seed) + 1, 2**31 - 1)  # 0 would mean "seed from the clock"
     options = [
         f"increment {CBC_INCREMENT!r}", "allow 0", "ratio 0",
-        f"primalTolerance {tolerance!r}", f"dualTolerance {tolerance!r}",
-        f"integerTolerance {tolerance!r}",
+        f"primalTolerance {CBC_TOLERANCE!r}", f"dualTolerance {CBC_TOLERANCE!r}",
+        f"integerTolerance {CBC_TOLERANCE!r}",
         f"randomCbcSeed {cbc_seed}", f"randomSeed {cbc_seed}",
         *([] if preprocess else ["preprocess off"]),
     ]
