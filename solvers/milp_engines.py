@@ -391,7 +391,8 @@ def cbc_threads(threads: int) -> int | None:
 def _solve_cbc(model: MilpModel, *, time_limit: float | None, seed: int, threads: int,
                verbose: bool, start: np.ndarray | None) -> EngineResult:
     """CBC on `model`; an "infeasible" is believed only when CBC says it again without its
-    preprocessing. The bundled CBC 2.10.3's preprocessing declared a feasible model infeasible
+    preprocessing, and an error (a crash, or a log that contradicts the solution file) is
+    retried without it. The bundled CBC 2.10.3's preprocessing declared a feasible model infeasible
     ("Pre-processing says infeasible": a weight-pruning big-M model capped at its incumbent's
     error, whose optimum every other engine found; read as "nothing better than the
     incumbent", that made a wrong optimum). Without preprocessing CBC solves such a model
@@ -400,15 +401,18 @@ def _solve_cbc(model: MilpModel, *, time_limit: float | None, seed: int, threads
     t0 = time.perf_counter()
     first = _cbc_run(model, time_limit=time_limit, seed=seed, threads=threads, verbose=verbose,
                      start=start, preprocess=True)
-    if first.status != "infeasible":
+    if first.status not in ("infeasible", "error"):
         return first
     left = None if time_limit is None else max(time_limit - (time.perf_counter() - t0), 0.01)
     again = _cbc_run(model, time_limit=left, seed=seed, threads=threads, verbose=verbose,
                      start=start, preprocess=False)
     seconds = time.perf_counter() - t0
-    if again.status != "error":
+    if again.status != "error":  # e.g. a log saying infeasible beside an optimal solution file
         return replace(again, seconds=seconds, notes=[
-            *again.notes, f"CBC's preprocessing said infeasible; without it: {again.status}"])
+            *again.notes, f"CBC with preprocessing: {first.status}; without it: "
+                          f"{again.status}"])
+    if first.status == "error":
+        return replace(first, seconds=seconds)
     left = None if time_limit is None else max(time_limit - seconds, 0.01)
     verdict = _cbc_log_without_preprocessing(model, left, seed)
     seconds = time.perf_counter() - t0

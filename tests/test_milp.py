@@ -493,7 +493,7 @@ def test_cbc_infeasible_is_confirmed_without_preprocessing() -> None:
     res = solve_model("cbc", trap, opts)
     assert res.status == "optimal"
     assert abs(res.objective - optimum) <= 1e-7
-    assert any("preprocessing said infeasible" in n for n in res.notes), res.notes
+    assert any("with preprocessing: infeasible" in n for n in res.notes), res.notes
 
 
 def test_an_infeasible_claim_refuted_by_the_start_is_an_error() -> None:
@@ -515,3 +515,16 @@ def test_an_infeasible_claim_refuted_by_the_start_is_an_error() -> None:
     assert kept.status == "infeasible"
     assert distrust_infeasible_with_feasible_start(EngineResult("infeasible"), model, None,
                                                    1e-9).status == "infeasible"
+
+
+def test_cbc_log_contradicting_its_solution_file_is_retried_without_preprocessing() -> None:
+    """Audit case 5056 (weight pruning, d = 3, n = 2, K = 16 Gaussian points, identity output,
+    l1): with preprocessing CBC's log says infeasible while PuLP reads an optimal solution
+    file, which was an `error`; without preprocessing CBC certifies the oracle's optimum."""
+    from exactprune.benchmarks.pruning.audit import audit_instance
+
+    inst, _ = audit_instance(5056)
+    oracle = solve(inst, "bruteforce")
+    res = solve(inst, "cbc", seed=5056, time_limit=60)
+    assert res.certified, res.notes
+    assert abs(res.objective - oracle.objective) <= res.tolerance + oracle.tolerance
