@@ -70,13 +70,13 @@ def _option_sets(inst: Any, engine: str) -> list[dict[str, Any]]:
     linf = inst.norm == "linf"
     identity = inst.network.output_activation == "identity"
     sets: list[dict[str, Any]] = [{}]
-    if engine != "cpsat":
-        sets.append({"formulation": "bigm"} if inst.kind == "weight_pruning" else {})
-        if identity and linf:
-            sets.append({"formulation": "antipodal"})
+    if engine != "cpsat" and inst.kind == "weight_pruning":
+        sets.append({"formulation": "bigm"})
+    if engine != "cpsat" and identity and linf:
+        sets.append({"formulation": "antipodal"})
     if linf:
         sets.append({"lazy": True})
-    return [s for i, s in enumerate(sets) if s not in sets[:i]]
+    return sets
 
 
 def audit_case(case: int, tally: AuditTally, time_limit: float = 60.0,
@@ -115,12 +115,23 @@ def audit_case(case: int, tally: AuditTally, time_limit: float = 60.0,
                                           f"{opt!r}, tolerance {res.tolerance!r}")
 
 
+def _case_range(text: str) -> tuple[int, int]:
+    try:
+        lo, hi = (int(x) for x in text.split(":"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected LO:HI (integers), got {text!r}") from None
+    if not 0 <= lo < hi:
+        raise argparse.ArgumentTypeError(f"expected 0 <= LO < HI, got {text!r}")
+    return lo, hi
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--cases", default="0:200", help="LO:HI, the cases LO..HI-1")
+    p.add_argument("--cases", type=_case_range, default="0:200",
+                   help="LO:HI, the cases LO..HI-1")
     p.add_argument("--time-limit", type=float, default=60.0, help="seconds per solve")
     args = p.parse_args(argv)
-    lo, hi = (int(x) for x in args.cases.split(":"))
+    lo, hi = args.cases
     tally = AuditTally()
     t0 = time.perf_counter()
     for case in range(lo, hi):
