@@ -476,6 +476,8 @@ def test_cbc_preprocessing_cannot_certify_a_wrong_optimum() -> None:
     assert res.certified and oracle.certified
     assert abs(res.objective - oracle.objective) <= res.tolerance + oracle.tolerance
     assert res.bound <= oracle.objective + 1e-12
+    # the certified result says which look decided it (engine notes are kept on every result)
+    assert any("CBC with preprocessing: infeasible" in n for n in res.notes), res.notes
 
 
 def test_cbc_infeasible_is_confirmed_without_preprocessing() -> None:

@@ -354,9 +354,10 @@ def _run_pruning_exact(engine: str, instance: Any, goal: Goal, opts: SolveOption
                 inc_y, inc_err = out.y, err_y
         if out.lower is not None:
             lower = max(lower, out.lower)
+        # the engine's own notes (e.g. CBC's second look without preprocessing), once each
+        notes.extend(n for n in dict.fromkeys(out.notes) if n not in notes)
         if out.status not in ("optimal", "infeasible"):
             status = Status.TIME_LIMIT if out.status == "time_limit" else Status.ERROR
-            notes.extend(out.notes)
             break
         if certifiable(inc_err, lower):
             status = Status.OPTIMAL
