@@ -24,9 +24,11 @@ Engines and the tolerances they run with (all absolute; gaps 0):
          info.mip_dual_bound.
   scip   SCIP inside OR-Tools (pywraplp): limits/gap = limits/absgap = 0, numerics/feastol
          1e-10, numerics/dualfeastol 1e-12, numerics/sumepsilon = epsilon = 1e-11
-         (`SCIP_PARAMS`). Bound: Objective().BestBound(). Keyword cuts=False turns its cutting
-         planes off (`SCIP_NO_CUTS`; the default of neuron selection and of the pruning kinds but
-         for the l1 error with a relu output: their option `cuts`).
+         (`SCIP_PARAMS`); its LP solver (SoPlex without GMP) runs the node LPs at an
+         optimality tolerance of 1e-10, not 1e-12, and the slack uses that. Bound:
+         Objective().BestBound(). Keyword cuts=False turns its cutting planes off
+         (`SCIP_NO_CUTS`; the default of neuron selection and of the pruning kinds but for the
+         l1 error with a relu output: their option `cuts`).
 
 Native solver output (HiGHS banner, SCIP/HiGHS logs) never reaches stdout: it goes to stderr
 when verbose, else to /dev/null (the CLI prints JSON on stdout). The redirection is of file
@@ -756,10 +758,19 @@ def _scip_version() -> str | None:
     return f"SCIP {found.group(1) if found else 'unknown'} (OR-Tools {ortools.__version__})"
 
 
+# The LP optimality (dual feasibility) tolerance SCIP's LP solver really runs with. SCIP passes
+# numerics/dualfeastol (1e-12) on to SoPlex, but SoPlex built without GMP, as in OR-Tools'
+# wheels (and PySCIPOpt's), refuses anything below 1e-10: "Cannot set optimality tolerance to
+# small value 1e-12 without GMP - using 1e-10" in SCIP's log. The node LPs' duals are then
+# feasible only to 1e-10, so the certificate's slack must use that (100x the nominal value).
+SOPLEX_MIN_OPTIMALITY_TOLERANCE = 1e-10
+
+
 def _scip_tolerances() -> SolverTolerances:
     p = SCIP_PARAMS
     return SolverTolerances(
-        feasibility=p["numerics/feastol"], optimality=p["numerics/dualfeastol"],
+        feasibility=p["numerics/feastol"],
+        optimality=max(p["numerics/dualfeastol"], SOPLEX_MIN_OPTIMALITY_TOLERANCE),
         integrality=p["numerics/feastol"], abs_gap=p["limits/absgap"], rel_gap=p["limits/gap"],
         cutoff=0.0, epsilon=p["numerics/epsilon"] + p["numerics/sumepsilon"],
     )

@@ -209,6 +209,29 @@ def test_highs_and_scip_keep_stdout_clean() -> None:
     assert "HiGHS" in out.stderr  # the verbose logs went to stderr
 
 
+def test_scip_slack_uses_the_lp_tolerance_scip_really_runs_with() -> None:
+    """The certificate's slack must use the tolerances the solve really ran with. SCIP hands
+    numerics/dualfeastol to its LP solver, and SoPlex without GMP replaces values below its
+    minimum, saying so in SCIP's log ("Cannot set optimality tolerance to small value 1e-12
+    without GMP - using 1e-10"): the slack's optimality term must be at least that value."""
+    code = (
+        "from exactprune.instances import generate_subset_sum\n"
+        "from exactprune.solvers import solve\n"
+        "solve(generate_subset_sum(8, seed=0), 'scip', verbose=True)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "SCIP" in out.stderr  # the verbose log is there to read
+    replaced = [float(v) for v in re.findall(
+        r"Cannot set optimality tolerance to small value \S+ without GMP - using (\S+?)\.?$",
+        out.stderr, flags=re.M)]
+    from exactprune.solvers.milp_engines import SCIP_PARAMS
+
+    runs_with = max([SCIP_PARAMS["numerics/dualfeastol"], *replaced])
+    assert ENGINES["scip"].tolerances().optimality >= runs_with
+
+
 # ---- the neutral model and its converters ----------------------------------------------------
 
 

@@ -132,3 +132,41 @@ def test_cli_certifies_a_planted_tiny_optimum(tmp_path, capsys: pytest.CaptureFi
     assert main(["solve", str(path), "--solver", "scip", "--json",
                  "--option", "recheck=false"]) == 0
     assert json.loads(capsys.readouterr().out)["status"] == "feasible"
+
+
+@pytest.mark.parametrize("kind", ["neuron", "weight"])
+@pytest.mark.parametrize("engine", ["scip", "highs", "cbc"])
+def test_the_slack_covers_every_binarys_reduced_cost(kind: str, engine: str) -> None:
+    """The Lagrangian term of the certificate's slack: a node LP's reduced costs may be off by
+    the optimality tolerance, each binary over its whole range 1, whatever the error cap. (It
+    was capped at the cap: at a cap of 1e-4 the term was 1e-4 of its value.)"""
+    from exactprune.formulations.pruning.selection import selection_model
+    from exactprune.solvers.milp_engines import ENGINES
+
+    gen = generate_neuron_pruning if kind == "neuron" else generate_weight_pruning
+    inst = gen(d=2, width=16, points=32, seed=0, output_activation="relu")
+    sel = build_selection(inst)
+    tol = ENGINES[engine].tolerances()
+    for cap in (1e-4, 1e-2, 1.0):
+        model = selection_model(sel, None, t_max=cap).model
+        binaries = int(np.sum(model.integer))
+        assert exact.selection_slack(sel, model, tol, cap) >= tol.optimality * binaries
+
+
+def test_neuron_selection_slack_covers_every_binarys_reduced_cost() -> None:
+    """The same term in neuron selection's MILP slack."""
+    import dataclasses
+
+    from exactprune.formulations.neuron_selection import selection_model
+    from exactprune.instances.neuron_selection import synthetic_neuron_selection
+    from exactprune.solvers.milp_engines import ENGINES
+    from exactprune.solvers.neuron_selection.exact import _milp_slack
+
+    base = synthetic_neuron_selection(8, 3, m=10, loss="linf", seed=0)
+    # data at scale 2^-6 (inside the unit range, so solved as it is): every error below ~0.1
+    bias = None if base.output_bias is None else base.output_bias / 64
+    inst = dataclasses.replace(base, output_weights=base.output_weights / 64,
+                               output_bias=bias, targets=base.targets / 64)
+    model = selection_model(inst, t_max=1e-4).model
+    binaries = int(np.sum(model.integer))
+    assert _milp_slack("scip", model, inst) >= ENGINES["scip"].tolerances().optimality * binaries

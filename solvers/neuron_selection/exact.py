@@ -130,7 +130,9 @@ def _milp_slack(engine: str, model: Any, scaled: Any) -> float:
     A, f = scaled.columns(), scaled.offset()
     hmin, hmax = h_bounds(A, scaled.k, scaled.repeats)
     ecap = error_cap(f, hmin, hmax, False)
-    ranges = np.minimum(model.upper - model.lower, ecap)
+    ranges = model.upper - model.lower  # binaries over their whole range (pruning's slack)
+    if not np.all(np.isfinite(ranges)):
+        return math.inf
     return tolerance_slack(ENGINES[engine].tolerances(), dual_norm=2.0,
                            row_scale=1.0 + float(np.max(np.abs(f))),
                            box_size=float(np.sum(ranges)), integer_scale=0.0, data_scale=0.0,

@@ -65,8 +65,13 @@ def selection_slack(sel: Selection, model: MilpModel, tolerances: Any, err_cap: 
     ranges, the Lagrangian argument), rows of the objective's epigraph satisfied only up to the
     feasibility tolerance (scaled by 1 + max|f|, the row right-hand sides, with dual norm 2),
     and the stopping gaps, cutoff and zero tolerances. Summed, times a safety factor 2.
+    The box is the model's own variable bounds, binaries included: each binary's reduced cost
+    may be off by the optimality tolerance over its whole range 1 (until 2026-12-02 every
+    range was capped at `err_cap`, which understated this term by 1/err_cap for the binaries).
     """
-    ranges = np.minimum(model.upper - model.lower, err_cap)
+    ranges = model.upper - model.lower
+    if not np.all(np.isfinite(ranges)):
+        return math.inf  # an unbounded variable: no slack can be given, nothing certifies
     return tolerance_slack(
         tolerances,
         dual_norm=dual_norm,
