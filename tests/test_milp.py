@@ -191,20 +191,25 @@ def test_result_records_slack_and_version(backend: str) -> None:
     assert re.match(pattern, res.solver_version), res.solver_version
 
 
+def _solves_in_a_subprocess(lines: str) -> subprocess.CompletedProcess[str]:
+    """Run `lines` (with generate_subset_sum and solve imported) in a fresh Python, whose
+    stdout and stderr are captured at the file-descriptor level (native solver output)."""
+    code = ("from exactprune.instances import generate_subset_sum\n"
+            "from exactprune.solvers import solve\n" + lines)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr
+    return out
+
+
 def test_highs_and_scip_keep_stdout_clean() -> None:
     """The CLI prints JSON on stdout: native solver banners/logs must not land there."""
-    code = (
-        "from exactprune.instances import generate_subset_sum\n"
-        "from exactprune.solvers import solve\n"
+    out = _solves_in_a_subprocess(
         "inst = generate_subset_sum(6, seed=0)\n"
         "for s in ('highs', 'scip', 'cbc'):\n"
         "    solve(inst, s)\n"
         "    solve(inst, s, verbose=True)\n"
-        "print('DONE')\n"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         timeout=120)
-    assert out.returncode == 0, out.stderr
+        "print('DONE')\n")
     assert out.stdout == "DONE\n"
     assert "HiGHS" in out.stderr  # the verbose logs went to stderr
 
@@ -214,14 +219,7 @@ def test_scip_slack_uses_the_lp_tolerance_scip_really_runs_with() -> None:
     numerics/dualfeastol to its LP solver, and SoPlex without GMP replaces values below its
     minimum, saying so in SCIP's log ("Cannot set optimality tolerance to small value 1e-12
     without GMP - using 1e-10"): the slack's optimality term must be at least that value."""
-    code = (
-        "from exactprune.instances import generate_subset_sum\n"
-        "from exactprune.solvers import solve\n"
-        "solve(generate_subset_sum(8, seed=0), 'scip', verbose=True)\n"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         timeout=120)
-    assert out.returncode == 0, out.stderr
+    out = _solves_in_a_subprocess("solve(generate_subset_sum(8, seed=0), 'scip', verbose=True)\n")
     assert "SCIP" in out.stderr  # the verbose log is there to read
     replaced = [float(v) for v in re.findall(
         r"Cannot set optimality tolerance to small value \S+ without GMP - using (\S+?)\.?$",
