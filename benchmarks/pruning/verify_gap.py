@@ -359,20 +359,23 @@ def report_section(args: argparse.Namespace, a: GapAnalysis) -> list[str]:
     for kind, cmp in a.comparisons.items():
         rng = a.ranges[kind]
         share = cmp.bootstrap_share.get(cmp.preferred or "", math.nan)
-        lines.append(f"- {kind} pruning, widths {rng['widths'] or 'none'}: "
-                     f"{cmp.preferred or 'undecided'} fits better (leave-one-out error ratio "
-                     f"{_g(cmp.loo_ratio)}; preferred in {_g(100 * share)} % of bootstrap "
-                     "resamples)." + (f" Not fitted: {rng['excluded']}." if rng["excluded"]
-                                      else ""))
+        verdict = (f"{cmp.preferred} fits better (leave-one-out error ratio "
+                   f"{_g(cmp.loo_ratio)}; preferred in {_g(100 * share)} % of bootstrap "
+                   "resamples)" if cmp.preferred else
+                   f"neither model fits better (leave-one-out error ratio {_g(cmp.loo_ratio)})")
+        excluded = f" Not fitted: {rng['excluded']}." if rng["excluded"] else ""
+        lines.append(f"- {kind} pruning, widths {rng['widths'] or 'none'}: {verdict}.{excluded}")
         cf = rng.get("certified_fit")
         if cf and rng["certified_widths"] != rng["widths"]:
             pe, er = cf["power_exponent"], cf["exp_rate"]
             share = cf["bootstrap_share"].get(cf["preferred"] or "", math.nan)
+            verdict = (f"{cf['preferred']} preferred (LOO ratio {_g(cf['loo_ratio'])}, "
+                       f"{_g(100 * share)} % of resamples)" if cf["preferred"] else
+                       f"neither model preferred (LOO ratio {_g(cf['loo_ratio'])})")
             lines.append(f"  - certified widths only {rng['certified_widths']}: power exponent "
                          f"{_g(pe['estimate'])} [{_g(pe['ci'][0])}, {_g(pe['ci'][1])}], exp. "
                          f"rate {_g(er['estimate'])} [{_g(er['ci'][0])}, {_g(er['ci'][1])}]; "
-                         f"{cf['preferred'] or 'undecided'} preferred (LOO ratio "
-                         f"{_g(cf['loo_ratio'])}, {_g(100 * share)} % of resamples).")
+                         f"{verdict}.")
     return lines + [""]
 
 
