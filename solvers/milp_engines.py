@@ -217,6 +217,20 @@ def _cbc_class() -> Any:
     return pulp.COIN_CMD  # PuLP 4.x: pulp[cbc] / cbc on PATH
 
 
+def _cbc_options(seed: int, preprocess: bool) -> list[str]:
+    """CBC's options as "name value" (PuLP's form; the command line takes "-name value"): zero
+    gaps, our tolerances, a seed (0 would mean "seed from the clock"), preprocessing on or off.
+    One list for both ways CBC is run, so their tolerances cannot drift apart."""
+    cbc_seed = min(int(seed) + 1, 2**31 - 1)
+    return [
+        f"increment {CBC_INCREMENT!r}", "allow 0", "ratio 0",
+        f"primalTolerance {CBC_TOLERANCE!r}", f"dualTolerance {CBC_TOLERANCE!r}",
+        f"integerTolerance {CBC_TOLERANCE!r}",
+        f"randomCbcSeed {cbc_seed}", f"randomSeed {cbc_seed}",
+        *([] if preprocess else ["preprocess off"]),
+    ]
+
+
 def _make_cbc(**kwargs: Any) -> Any:
     """A CBC solver object; drops keyword arguments this PuLP does not know (4.x renames)."""
     import inspect
@@ -440,15 +454,12 @@ def _cbc_log_without_preprocessing(model: MilpModel, time_limit: float | None,
     import subprocess
 
     prob, _ = to_pulp_with_vars(model)
-    cbc_seed = min(int(seed) + 1, 2**31 - 1)
+    options = [word for option in _cbc_options(seed, preprocess=False)
+               for word in f"-{option}".split(" ", 1)]
     with solver_files() as tmp_dir:
         path = os.path.join(tmp_dir, "model.mps")
         prob.writeMPS(path)
-        args = [_make_cbc(msg=False).path, path, "-preprocess", "off",
-                "-increment", repr(CBC_INCREMENT), "-allow", "0", "-ratio", "0",
-                "-primalTolerance", repr(CBC_TOLERANCE), "-dualTolerance", repr(CBC_TOLERANCE),
-                "-integerTolerance", repr(CBC_TOLERANCE), "-randomCbcSeed", str(cbc_seed),
-                "-randomSeed", str(cbc_seed),
+        args = [_make_cbc(msg=False).path, path, *options,
                 *([] if time_limit is None else ["-sec", repr(time_limit),
                                                   "-timeMode", "elapsed"]), "-solve"]
         try:
@@ -471,14 +482,7 @@ def _cbc_run(model: MilpModel, *, time_limit: float | None, seed: int, threads: 
             warm = True
         except Exception as exc:  # PuLP variant without initial values
             notes.append(f"warm start not passed to CBC ({type(exc).__name__})")
-    cbc_seed = min(int(seed) + 1, 2**31 - 1)  # 0 would mean "seed from the clock"
-    options = [
-        f"increment {CBC_INCREMENT!r}", "allow 0", "ratio 0",
-        f"primalTolerance {CBC_TOLERANCE!r}", f"dualTolerance {CBC_TOLERANCE!r}",
-        f"integerTolerance {CBC_TOLERANCE!r}",
-        f"randomCbcSeed {cbc_seed}", f"randomSeed {cbc_seed}",
-        *([] if preprocess else ["preprocess off"]),
-    ]
+    options = _cbc_options(seed, preprocess)
     t0 = time.perf_counter()
     with solver_files() as tmp_dir:
         log_path = os.path.join(tmp_dir, "cbc.log")
