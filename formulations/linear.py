@@ -31,6 +31,22 @@ from exactprune.instances.errors import InputError
 INF = math.inf
 
 
+@dataclass(frozen=True, eq=False)
+class PartialMask:
+    """A family of 0/1 assignments of the mask variables: those equal to `values` wherever
+    `fixed` is True (both (n_mask,) bool). A no-good on it cuts off the whole family, e.g. every
+    mask that keeps the same units as `values` among those active at one point
+    (solvers/exclusion_recheck.py)."""
+
+    values: np.ndarray
+    fixed: np.ndarray
+
+    def contains(self, assignment: Any) -> bool:
+        """Whether the 0/1 vector `assignment` belongs to the family."""
+        a = np.asarray(assignment, dtype=bool).reshape(-1)
+        return bool(np.array_equal(a[self.fixed], np.asarray(self.values, dtype=bool)[self.fixed]))
+
+
 class GoalLike(Protocol):
     """What a model builder needs of a goal (duck-typed: `exactprune.solvers.result.Goal`).
 
@@ -224,21 +240,29 @@ class MilpModel:
     def no_good_row(
         self, mask: Any, name: str
     ) -> tuple[list[int], list[float], float, float, str]:
-        """The row cutting off exactly the assignment `mask` of the mask variables.
+        """The row cutting off the assignment `mask` of the mask variables (a 0/1 vector, or a
+        `PartialMask`: then every assignment that agrees with it where it is fixed).
 
-        Σ_{i: m_i=1} (1 − v_i) + Σ_{i: m_i=0} v_i >= 1, written as
+        Σ_{i: m_i=1} (1 − v_i) + Σ_{i: m_i=0} v_i >= 1 over the fixed i, written as
         Σ_{i: m_i=0} v_i − Σ_{i: m_i=1} v_i >= 1 − |{i: m_i=1}|. Every other 0/1 assignment
-        satisfies it exactly; the assignment itself violates it by 1.
+        satisfies it exactly; each cut-off one violates it by 1. A partial mask that fixes
+        nothing gives the empty row 0 >= 1: everything is cut off.
         """
-        bits = np.asarray(mask, dtype=bool).reshape(-1)
+        values, fixed = (mask.values, mask.fixed) if isinstance(mask, PartialMask) else (
+            mask, None)
+        bits = np.asarray(values, dtype=bool).reshape(-1)
         if bits.shape != (len(self.mask_variables),):
             raise ValueError("mask does not match the mask variables")
-        idx = list(self.mask_variables)
-        coef = [-1.0 if b else 1.0 for b in bits]
-        return idx, coef, 1.0 - float(bits.sum()), INF, name
+        keep = np.ones(len(bits), dtype=bool) if fixed is None else \
+            np.asarray(fixed, dtype=bool).reshape(-1)
+        if keep.shape != bits.shape:
+            raise ValueError("the fixed positions do not match the mask variables")
+        idx = [int(self.mask_variables[i]) for i in np.flatnonzero(keep)]
+        coef = [-1.0 if b else 1.0 for b in bits[keep]]
+        return idx, coef, 1.0 - float(bits[keep].sum()), INF, name
 
     def exclude_masks(self, masks: Iterable[Any], prefix: str = "nogood") -> MilpModel:
-        """A copy with one no-good row per mask (see `no_good_row`)."""
+        """A copy with one no-good row per mask or `PartialMask` (see `no_good_row`)."""
         return self.with_rows(self.no_good_row(m, f"{prefix}_{k}") for k, m in enumerate(masks))
 
     def objective_value(self, values: Any) -> float:

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from exactprune.formulations.linear import PartialMask
 from exactprune.formulations.pruning.selection import Selection
 from exactprune.solvers.cpsat_engine import configured_solver
 from exactprune.solvers.pruning.exact import PointSetOutcome
@@ -98,7 +99,7 @@ class CpSatPointSetSolver:
 
     def solve(self, points: list[int], cap: float, start_y: np.ndarray | None,
               time_limit: float | None,
-              exclude: Sequence[np.ndarray] = ()) -> PointSetOutcome:
+              exclude: Sequence[Any] = ()) -> PointSetOutcome:
         """Minimise the scaled error on `points` below `cap` (real units), from `start_y` (or
         no start), every column choice in `exclude` cut off by a no-good."""
         from ortools.sat.python import cp_model
@@ -108,7 +109,7 @@ class CpSatPointSetSolver:
         model, y, objective, n_pts = self._model(points, cap_units)
         model.Minimize(objective)
         for choice in exclude:
-            _exclude(model, y, np.asarray(choice, dtype=bool))
+            _exclude(model, y, choice)
         start = start_reason = None
         if start_y is not None:
             y_start = np.asarray(start_y, dtype=bool)
@@ -145,6 +146,12 @@ class CpSatPointSetSolver:
 
 
 
-def _exclude(model: Any, y: list[Any], choice: np.ndarray) -> None:
-    """A no-good: the model's column choice must differ from `choice` somewhere."""
-    model.AddBoolOr([y[c].Not() if choice[c] else y[c] for c in range(len(y))])
+def _exclude(model: Any, y: list[Any], choice: Any) -> None:
+    """A no-good: the model's column choice must differ from `choice` (a 0/1 vector, or a
+    `PartialMask`: from every choice that agrees with it where it is fixed) somewhere."""
+    if isinstance(choice, PartialMask):
+        values, fixed = np.asarray(choice.values, dtype=bool), np.asarray(choice.fixed, dtype=bool)
+    else:
+        values = np.asarray(choice, dtype=bool)
+        fixed = np.ones(len(values), dtype=bool)
+    model.AddBoolOr([y[c].Not() if values[c] else y[c] for c in np.flatnonzero(fixed)])
