@@ -31,6 +31,10 @@ _RECHECK = Param("recheck", "bool", True,
                  "when the engine's slack (tolerances, integer rounding) blocks the "
                  "certificate, evaluate and exclude the masks within it (tiny errors; not "
                  "with formulation=bigm)")
+_RECHECK_FAMILIES = Param("recheck_families", "bool", True,
+                          "the re-check excludes each evaluated mask with its family of exact "
+                          "ties (same columns live at its worst point; linf) instead of the "
+                          "mask alone")
 _FORMULATION = Param("formulation", "str", "dictionary",
                      "dictionary of input sub-masks (d <= 10), big-M over the weights, or "
                      "the dictionary on antipodal point pairs (identity output, linf)",
@@ -58,7 +62,7 @@ def _bruteforce_refuse(instance: Any, goal: Goal) -> str | None:
 def _engines(kind: str) -> list[Backend]:
     out = []
     for name, engine in [*ENGINES.items(), ("cpsat", None)]:
-        options = (_RECHECK, *_EXACT_OPTIONS)
+        options = (_RECHECK, _RECHECK_FAMILIES, *_EXACT_OPTIONS)
         if name != "cpsat":
             options = (_FORMULATION if kind == WEIGHT else _NEURON_FORMULATION, *options)
         if name == "scip":

@@ -351,7 +351,9 @@ def _run_pruning_exact(engine: str, instance: Any, goal: Goal, opts: SolveOption
     under x -> -x); MILP engines), lazy (bool, default False; linf
     only): lazy point generation; initial_points (default 32); recheck (default True; not
     with bigm): the exclusion re-check when the engine's slack blocks the certificate
-    (`exclusion_recheck`); cuts (scip; None = `scip_cuts_default`). The start of the first solve
+    (`exclusion_recheck`); recheck_families (default True): its no-goods cut off each
+    evaluated mask's family of exact ties (`point_families`), not the mask alone; cuts (scip;
+    None = `scip_cuts_default`). The start of the first solve
     (the warm start, else `search_incumbent`) is judged by the engine: stats.warm_start.
     """
     formulation = str(opts.extra.get("formulation", "dictionary"))
@@ -425,7 +427,8 @@ def _run_pruning_exact(engine: str, instance: Any, goal: Goal, opts: SolveOption
                 inc_y, slack,
                 lambda y: instance.evaluate(sel.mask_from_choice(y)),
                 instance.evaluation_tolerance(), deadline,
-                family=point_families(sel, instance, instance.evaluation_tolerance()))
+                family=point_families(sel, instance, instance.evaluation_tolerance())
+                if opts.extra.get("recheck_families", True) else None)
             inc_y, inc_err = check.y, check.error
             notes.extend(check.notes)
             stats_recheck = check.checked
