@@ -48,3 +48,16 @@ def test_paired_lines_count_each_seeds_wins_against_the_first_configuration() ->
     # on 2, tie on 3, missing on 1
     assert lines[-1] == "| scip | b | 2/4 | 1/4 | 1/4 | 1/4 |"
     assert paired_lines([("scip", "a", base)]) == []
+
+
+def test_an_unknown_configuration_is_refused_not_skipped(capsys) -> None:
+    """A label the benchmark does not know (e.g. one split at a comma) is an error, not an
+    empty comparison."""
+    import pytest
+
+    from exactprune.benchmarks.pruning.levers import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(["--configs", "8 workers, masks one by one", "--seeds", "1"])
+    assert exc.value.code == 2
+    assert "unknown configuration" in capsys.readouterr().err

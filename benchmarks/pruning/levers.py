@@ -38,7 +38,7 @@ CONFIGS: list[tuple[str, str, dict[str, Any]]] = [
     ("cpsat", "8 workers", {"threads": 8}),  # CP-SAT's portfolio; run with --jobs 1
     # the re-check's no-goods one mask at a time (before 2026-12-02) instead of by family
     ("scip", "masks one by one", {"recheck_families": False}),
-    ("cpsat", "8 workers, masks one by one", {"threads": 8, "recheck_families": False}),
+    ("cpsat", "8 workers one by one", {"threads": 8, "recheck_families": False}),
     ("gurobi", "selection", {}),  # only when gurobipy is installed
     ("gurobi", "no re-check", {"recheck": False}),
     # the exact backends' incumbent search (solvers/pruning/exact.py): greedy + one descent
@@ -109,6 +109,11 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     from exactprune.solvers.milp_engines import ENGINES
 
+    labels = {f for _, f, _ in CONFIGS}
+    unknown = [] if args.configs is None else [
+        c for c in args.configs.split(",") if c not in labels]
+    if unknown:
+        p.error(f"unknown configuration(s) {unknown}; known: {sorted(labels)}")
     engines = [e for e in args.engines.split(",")
                if e == "cpsat" or (e in ENGINES and ENGINES[e].available())]
     jobs = [{"engine": e, "formulation": f, "options": o, "seed": s, "n": args.n,
