@@ -304,3 +304,24 @@ def test_more_exact_ties_than_the_recheck_may_evaluate_are_excluded_by_family(
         one_by_one = solve(inst, engine, time_limit=60, recheck_families=False)
         assert not one_by_one.certified and one_by_one.stats["recheck_families"] == 0
         assert any("gave up" in n for n in one_by_one.notes), one_by_one.notes
+
+
+def test_a_window_that_empties_at_the_last_allowed_mask_is_certified(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The re-check's own bookkeeping, on a scripted engine: when the solve that evaluates the
+    last allowed mask also proves the bound, the incumbent is certified (not 'gave up')."""
+    monkeypatch.setattr(exclusion_recheck, "MAX_RECHECK_MASKS", 2)
+    masks = [np.array(b, dtype=bool) for b in ([1, 0, 0], [0, 1, 0], [0, 0, 1])]
+    errors = {0: 1.0, 1: 1.5, 2: 1.2}
+    bounds = iter([0.5, 1.0])
+    calls = []
+
+    def solve(cap, limit, exclude):
+        calls.append(len(exclude))
+        return exclusion_recheck.CappedOutcome("optimal", masks[len(calls)], next(bounds),
+                                               1e-3, [])
+
+    out = exclusion_recheck.exclusion_recheck(
+        solve, masks[0], 1e-3, lambda y: errors[int(np.flatnonzero(y)[0])], 0.0, None)
+    assert out.certified and out.checked == 3 and calls == [1, 2]
+    assert out.error == 1.0 and "gave up" not in out.notes[0]

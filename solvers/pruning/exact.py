@@ -224,11 +224,12 @@ def point_families(sel: Selection, instance: Any, eval_tol: float) -> Family | N
 
     Masks that choose the same columns among those that can be non-zero at point k have
     the same h_k, hence the same error at k: for a mask y and a point k whose error under y
-    is >= target, every such mask has linf error >= that error − 2·eval_tol (the float
-    errors from the columns err by at most the instance's evaluation tolerance, doubled for
-    safety). k is y's worst point (the fewest possibly non-zero columns among ties): a point
-    of slightly smaller error might fix fewer columns, but its floor would loosen the
-    certificate (measured: 2.4e-13 instead of 1.6e-14 on a planted 4.8e-11 optimum).
+    is >= target, every such mask's evaluated linf error is >= y's error at k from the
+    columns − 2·eval_tol (each of the two float evaluations errs by at most the instance's
+    evaluation tolerance from the exact error at k, which the family shares). k is y's worst
+    point (the fewest possibly non-zero columns among ties): a point of slightly smaller error
+    might fix fewer columns, but its floor would loosen the certificate (measured: 2.4e-13
+    instead of 1.6e-14 on a planted 4.8e-11 optimum).
     This is what the near-ties of the re-check are: on weight n = 32 (relu, seed 496508459)
     all 24 masks SCIP returned within its slack had exactly the optimum's error and differed
     from it only in columns that are 0 at its worst point."""
