@@ -351,6 +351,14 @@ def parse_cbc_log(text: str) -> CbcLog:
             log.result = "infeasible"
         elif re.search(r"Problem is unbounded", text):
             log.result = "unbounded"
+    lp = re.search(r"^Optimal objective (" + _FLOAT + r") - \d+ iterations", text, re.MULTILINE)
+    if log.result is None and lp:
+        # no integer variable reached CBC (PuLP leaves out the ones no row or objective uses,
+        # e.g. the columns of units inactive at every point): CLP solved an LP and says so
+        # without a "Result -" line
+        log.result = "optimal"
+        log.objective = float(lp.group(1))
+        log.bound = log.objective - CBC_PRINT_REL * abs(log.objective) - 1e-300
     gap = re.search(r"Exiting as integer gap of (" + _FLOAT + ")", text)
     if gap:
         log.exit_gap = float(gap.group(1))
@@ -521,6 +529,10 @@ def _cbc_run(model: MilpModel, *, time_limit: float | None, seed: int, threads: 
     values = None
     if has_solution:
         raw = [v.value() for v in variables]
+        unused = _unused_variables(model)
+        for j, r in enumerate(raw):
+            if r is None and j in unused:  # PuLP writes no column for a variable no row or
+                raw[j] = _value_in_bounds(model, j)  # objective uses: any value in its bounds
         if all(r is not None for r in raw):
             values = np.array(raw, dtype=np.float64)
     log_result = log.result
@@ -547,6 +559,21 @@ def _cbc_run(model: MilpModel, *, time_limit: float | None, seed: int, threads: 
         notes.append("CBC's log gave no bound: bound unknown")
     return EngineResult(status, values, log.objective, bound, log.nodes, seconds, notes,
                         start_status, start_reason)
+
+
+def _unused_variables(model: MilpModel) -> set[int]:
+    """The variables that appear in no row and have objective coefficient 0."""
+    used = {int(j) for j in np.asarray(model.row_index)} | {
+        int(j) for j in np.flatnonzero(np.asarray(model.objective) != 0.0)}
+    return set(range(model.n_vars)) - used
+
+
+def _value_in_bounds(model: MilpModel, j: int) -> float:
+    """0 clipped into variable j's bounds (for an integer, the nearest integer in them)."""
+    value = float(min(max(0.0, model.lower[j]), model.upper[j]))
+    if model.integer[j] and value != math.floor(value):
+        value = float(math.ceil(model.lower[j]))
+    return value
 
 
 _CBC_REPAIRS = ("Fixing only non-zero variables.", "Trying just fixing integer variables",

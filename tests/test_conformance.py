@@ -300,6 +300,9 @@ def _extreme(kind: str) -> dict:
         # every unit (and every sub-mask of its weights) inactive at every point: the model
         # has no columns (an IndexError in the MILP backends until 2026-12-01)
         "no_unit_active_at_any_point": make(np.abs(W), v, -np.abs(X), [-1.0, 0.5]),
+        # the same with a target that is 0 at every point: the error is 0 for every mask (CP-SAT
+        # overflowed its integer scaling, CBC did not read CLP's LP-only log, until 2026-12-02)
+        "no_unit_active_and_target_zero": make(np.abs(W), v, -np.abs(X), [1.0, 1.0]),
         "subnormal_outputs": make(W * 1e-160, v * 1e-160, X, [1e-315, 0.0]),
         "large_outputs": make(W * 1e140, v * 1e140, X, [1e270, 0.0]),
     }

@@ -41,6 +41,8 @@ class CpSatPointSetSolver:
         self.f = np.rint(np.ldexp(sel.target, self.exponent)).astype(np.int64)
         self.groups_n = int(len(np.unique(sel.group))) if sel.n_columns else 0
         self.units_slack = (self.groups_n + 1) / 2.0
+        self.max_error_units = int(np.max(np.abs(self.cols).sum(axis=1) + np.abs(self.f),
+                                          initial=0))
 
     def to_real(self, units: float) -> float:
         return math.ldexp(units, -self.exponent)
@@ -105,7 +107,10 @@ class CpSatPointSetSolver:
         from ortools.sat.python import cp_model
 
         sel = self.sel
-        cap_units = int(math.ceil(math.ldexp(cap, self.exponent) + self.units_slack)) + 1
+        # a cap above every possible error cuts nothing: clamped there, it fits in int64 even
+        # when the data are tiny or zero (the scaling exponent is then huge)
+        cap_units = min(int(math.ceil(math.ldexp(cap, self.exponent) + self.units_slack)) + 1,
+                        self.max_error_units + 1)
         model, y, objective, n_pts = self._model(points, cap_units)
         model.Minimize(objective)
         for choice in exclude:

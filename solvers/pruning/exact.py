@@ -396,7 +396,14 @@ def _run_pruning_exact(engine: str, instance: Any, goal: Goal, opts: SolveOption
     start_verdict: tuple[str | None, str | None] | None = None
     stats_recheck: int | None = None
     recheck_families = 0
-    while True:
+    if sel.n_columns == 0:
+        # no column is non-zero at any point: every mask is the empty choice, with one error
+        lower = sel.error(inc_y)
+        notes.append("no unit (or sub-mask) is active at any point: every mask has the same "
+                     "predictions on the points, no search needed")
+        if certifiable(inc_err, lower):
+            status = Status.OPTIMAL
+    while sel.n_columns > 0:
         remaining = None if deadline is None else deadline - time.perf_counter()
         if remaining is not None and remaining <= 0.05:
             status = Status.TIME_LIMIT
