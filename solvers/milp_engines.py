@@ -765,7 +765,14 @@ SCIP_NO_CUTS: dict[str, int] = {
 
 # Engine-specific keyword options `solve_model` passes from a backend's options (only the
 # backends that declare them receive them).
-ENGINE_KEYWORDS: dict[str, tuple[str, ...]] = {"scip": ("cuts",)}
+ENGINE_KEYWORDS: dict[str, tuple[str, ...]] = {"scip": ("cuts", "linear_presolve")}
+
+# SCIP's linear-constraint presolving off. At our tolerances it proved a wrong bound on a
+# big-M weight-pruning model (random audit case 8111: t >= the incumbent's error 0.7622 in
+# presolve, so the incumbent came back "optimal" while the optimum is 0.6097; right with
+# these rounds off, with SCIP's default tolerances, or with presolving off). The big-M
+# formulation runs SCIP without them (solvers/pruning/exact.py).
+SCIP_NO_LINEAR_PRESOLVE: dict[str, int] = {"constraints/linear/maxprerounds": 0}
 
 
 @functools.cache
@@ -808,8 +815,10 @@ def _scip_tolerances() -> SolverTolerances:
 
 
 def _solve_scip(model: MilpModel, *, time_limit: float | None, seed: int, threads: int,
-                verbose: bool, start: np.ndarray | None, cuts: bool = True) -> EngineResult:
-    """cuts=False: no cutting planes (`SCIP_NO_CUTS`); the tolerances are unchanged."""
+                verbose: bool, start: np.ndarray | None, cuts: bool = True,
+                linear_presolve: bool = True) -> EngineResult:
+    """cuts=False: no cutting planes (`SCIP_NO_CUTS`); linear_presolve=False: no presolving of
+    linear constraints (`SCIP_NO_LINEAR_PRESOLVE`); the tolerances are unchanged."""
     from ortools.linear_solver import pywraplp
 
     notes: list[str] = []
@@ -817,7 +826,8 @@ def _solve_scip(model: MilpModel, *, time_limit: float | None, seed: int, thread
     if solver is None:
         return EngineResult("error", notes=["OR-Tools was built without SCIP"])
     variables = to_ortools(model, solver)
-    params: dict[str, float] = {**SCIP_PARAMS, **({} if cuts else SCIP_NO_CUTS)}
+    params: dict[str, float] = {**SCIP_PARAMS, **({} if cuts else SCIP_NO_CUTS),
+                                **({} if linear_presolve else SCIP_NO_LINEAR_PRESOLVE)}
     lines = [f"{k} = {v!r}" for k, v in params.items()]
     lines.append(f"randomization/randomseedshift = {int(seed) % 2147483647}")
     if not solver.SetSolverSpecificParametersAsString("\n".join(lines) + "\n"):

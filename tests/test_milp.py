@@ -551,3 +551,26 @@ def test_cbc_log_contradicting_its_solution_file_is_retried_without_preprocessin
     res = solve(inst, "cbc", seed=5056, time_limit=60)
     assert res.certified, res.notes
     assert abs(res.objective - oracle.objective) <= res.tolerance + oracle.tolerance
+
+
+def test_scip_linear_presolve_cannot_certify_a_wrong_big_m_optimum() -> None:
+    """Audit case 8111 (weight d = 3, n = 6, relu output, near-exact target): with its linear
+    presolve at our tolerances SCIP proved t >= the incumbent's error on the big-M model and
+    certified 0.7622 while the optimum is 0.6097. The big-M formulation now runs SCIP without
+    it; the model itself still fools SCIP with it on, so the test can tell."""
+    from exactprune.benchmarks.pruning.audit import audit_instance
+    from exactprune.formulations.pruning.bigm import bigm_model
+    from exactprune.solvers.pruning.exact import search_incumbent
+
+    inst, _ = audit_instance(8111)
+    oracle = solve(inst, "bruteforce")
+    res = solve(inst, "scip", formulation="bigm")
+    assert res.certified and oracle.certified
+    assert abs(res.objective - oracle.objective) <= res.tolerance + oracle.tolerance
+    assert res.bound <= oracle.objective + 1e-12
+    mask, _ = search_incumbent(inst, 0, None)
+    capped = bigm_model(inst, None, t_max=inst.evaluate(mask) * (1 + 1e-9) + 1e-12).model
+    fooled = solve_model("scip", capped, SolveOptions())
+    assert fooled.bound > oracle.objective + 0.1  # SCIP's own presolve, unchanged
+    fixed = solve_model("scip", capped, SolveOptions(extra={"linear_presolve": False}))
+    assert fixed.status == "optimal" and abs(fixed.bound - oracle.objective) < 1e-6

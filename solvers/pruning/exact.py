@@ -177,7 +177,11 @@ class MilpPointSetSolver:
         if exclude:
             model = model.exclude_masks(exclude)
         start = None if start_y is None else built.start(self.sel.mask_from_choice(start_y))
-        res = solve_model(self.engine, model, self.opts, time_limit=time_limit, start=start)
+        opts = self.opts
+        if self.formulation == "bigm" and self.engine == "scip":
+            # SCIP's linear presolve proved a wrong bound on a big-M model (audit case 8111)
+            opts = replace(opts, extra={**opts.extra, "linear_presolve": False})
+        res = solve_model(self.engine, model, opts, time_limit=time_limit, start=start)
         slack = selection_slack(self.sel, model, self.tolerances, cap,
                                 dual_norm=4.0 if self.formulation == "antipodal" else 2.0)
         slack += 2.0 * rounding
