@@ -41,6 +41,22 @@ class PartialMask:
     values: np.ndarray
     fixed: np.ndarray
 
+    @staticmethod
+    def fixed_terms(mask: Any, size: int) -> tuple[np.ndarray, np.ndarray]:
+        """(positions, their 0/1 values) that a no-good on `mask` (a 0/1 vector of `size`
+        entries, or a `PartialMask`) fixes: every position of a plain vector."""
+        values, fixed = (mask.values, mask.fixed) if isinstance(mask, PartialMask) else (
+            mask, None)
+        bits = np.asarray(values, dtype=bool).reshape(-1)
+        if bits.shape != (size,):
+            raise ValueError("mask does not match the mask variables")
+        keep = np.ones(size, dtype=bool) if fixed is None else \
+            np.asarray(fixed, dtype=bool).reshape(-1)
+        if keep.shape != bits.shape:
+            raise ValueError("the fixed positions do not match the mask variables")
+        positions = np.flatnonzero(keep)
+        return positions, bits[positions]
+
     def contains(self, assignment: Any) -> bool:
         """Whether the 0/1 vector `assignment` belongs to the family."""
         a = np.asarray(assignment, dtype=bool).reshape(-1)
@@ -248,18 +264,10 @@ class MilpModel:
         satisfies it exactly; each cut-off one violates it by 1. A partial mask that fixes
         nothing gives the empty row 0 >= 1: everything is cut off.
         """
-        values, fixed = (mask.values, mask.fixed) if isinstance(mask, PartialMask) else (
-            mask, None)
-        bits = np.asarray(values, dtype=bool).reshape(-1)
-        if bits.shape != (len(self.mask_variables),):
-            raise ValueError("mask does not match the mask variables")
-        keep = np.ones(len(bits), dtype=bool) if fixed is None else \
-            np.asarray(fixed, dtype=bool).reshape(-1)
-        if keep.shape != bits.shape:
-            raise ValueError("the fixed positions do not match the mask variables")
-        idx = [int(self.mask_variables[i]) for i in np.flatnonzero(keep)]
-        coef = [-1.0 if b else 1.0 for b in bits[keep]]
-        return idx, coef, 1.0 - float(bits[keep].sum()), INF, name
+        positions, bits = PartialMask.fixed_terms(mask, len(self.mask_variables))
+        idx = [int(self.mask_variables[i]) for i in positions]
+        coef = [-1.0 if b else 1.0 for b in bits]
+        return idx, coef, 1.0 - float(bits.sum()), INF, name
 
     def exclude_masks(self, masks: Iterable[Any], prefix: str = "nogood") -> MilpModel:
         """A copy with one no-good row per mask or `PartialMask` (see `no_good_row`)."""

@@ -124,16 +124,22 @@ def exclusion_recheck(solve: CappedSolve, inc_y: np.ndarray, slack: float,
         families += 1
         floor = min(floor, fam_floor)
 
-    def done(note: str, timed_out: bool = False) -> Recheck:
+    def proven() -> float | None:
         # excluded masks have error >= min(best_err, floor), the others >= bound
-        lower = None if bound is None else min(bound, best_err, floor)
-        ok = lower is not None and certifiable(best_err, lower)
+        return None if bound is None else min(bound, best_err, floor)
+
+    def certified() -> bool:
+        lower = proven()
+        return lower is not None and certifiable(best_err, lower)
+
+    def done(note: str, timed_out: bool = False) -> Recheck:
+        lower, ok = proven(), certified()
         return Recheck(best_y, best_err, lower, ok, checked, [note], timed_out and not ok,
                        families)
 
     exclude(best_y)
     checked = 1
-    while not (bound is not None and certifiable(best_err, min(bound, best_err, floor))):
+    while not certified():
         if checked > MAX_RECHECK_MASKS:
             return done(f"exclusion re-check gave up: more than {MAX_RECHECK_MASKS} masks "
                         f"within the engine's slack {slack:.3g} of the optimum")
@@ -156,7 +162,7 @@ def exclusion_recheck(solve: CappedSolve, inc_y: np.ndarray, slack: float,
             if err < best_err:
                 best_y, best_err = y, err
             exclude(y)
-        elif not (bound is not None and certifiable(best_err, min(bound, best_err, floor))):
+        elif not certified():
             return done(f"exclusion re-check: the cap left nothing, but its bound {bound!r} is "
                         "not within the certificate's rule")
     whole = f" ({families} of them with their whole family)" if families else ""

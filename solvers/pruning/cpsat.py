@@ -154,9 +154,5 @@ class CpSatPointSetSolver:
 def _exclude(model: Any, y: list[Any], choice: Any) -> None:
     """A no-good: the model's column choice must differ from `choice` (a 0/1 vector, or a
     `PartialMask`: from every choice that agrees with it where it is fixed) somewhere."""
-    if isinstance(choice, PartialMask):
-        values, fixed = np.asarray(choice.values, dtype=bool), np.asarray(choice.fixed, dtype=bool)
-    else:
-        values = np.asarray(choice, dtype=bool)
-        fixed = np.ones(len(values), dtype=bool)
-    model.AddBoolOr([y[c].Not() if values[c] else y[c] for c in np.flatnonzero(fixed)])
+    positions, bits = PartialMask.fixed_terms(choice, len(y))
+    model.AddBoolOr([y[c].Not() if b else y[c] for c, b in zip(positions, bits, strict=True)])

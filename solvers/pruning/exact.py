@@ -383,6 +383,7 @@ def _run_pruning_exact(engine: str, instance: Any, goal: Goal, opts: SolveOption
     point_solver = point_set_solver(engine, sel, opts, instance, formulation)
     inc_y, inc_source = _initial_incumbent(instance, sel, opts, opts.time_limit)
     inc_err = instance.evaluate(sel.mask_from_choice(inc_y))
+    eval_tol = instance.evaluation_tolerance()
     K = sel.n_points
     if lazy:
         initial = int(opts.extra.get("initial_points", INITIAL_POINTS))
@@ -437,9 +438,8 @@ def _run_pruning_exact(engine: str, instance: Any, goal: Goal, opts: SolveOption
             check = exclusion_recheck(
                 capped_on(point_solver, sorted(points)),
                 inc_y, slack,
-                lambda y: instance.evaluate(sel.mask_from_choice(y)),
-                instance.evaluation_tolerance(), deadline,
-                family=point_families(sel, instance, instance.evaluation_tolerance())
+                lambda y: instance.evaluate(sel.mask_from_choice(y)), eval_tol, deadline,
+                family=point_families(sel, instance, eval_tol)
                 if opts.extra.get("recheck_families", True) else None)
             inc_y, inc_err = check.y, check.error
             notes.extend(check.notes)
@@ -469,7 +469,6 @@ def _run_pruning_exact(engine: str, instance: Any, goal: Goal, opts: SolveOption
                  and errs[k] > on_subset]
         points.update(fresh[:POINTS_PER_ROUND])
     mask = sel.mask_from_choice(inc_y)
-    eval_tol = instance.evaluation_tolerance()
     stats = {"rounds": rounds, "points_used": len(points), "columns": sel.n_columns,
              "slack": slack, "engine": engine, "formulation": formulation,
              "warm_start_source": inc_source}
