@@ -151,7 +151,7 @@ def test_exclusion_recheck_certifies_tiny_optima(seed: int, loss: str, repeats: 
     inst = planted_tiny(loss, repeats, seed)
     opt = enumerate_optimum(inst)
     assert 0 < opt < 1e-8
-    for name in (s for s in MILP_SOLVERS if s != "cpsat"):
+    for name in MILP_SOLVERS:  # cpsat too: its rounding slack (~1e-8) needs the re-check
         res = solve(inst, name, time_limit=60)
         _close(res, opt)
         assert res.objective == inst.evaluate(res.mask)
@@ -159,18 +159,38 @@ def test_exclusion_recheck_certifies_tiny_optima(seed: int, loss: str, repeats: 
             assert res.stats["recheck_masks"] >= 1
 
 
+@pytest.mark.parametrize("engine", ["highs", "cpsat"])
 @pytest.mark.parametrize("loss", ["l1", "linf"])
-def test_without_the_recheck_a_tiny_optimum_stays_uncertified(loss: str) -> None:
-    """recheck=false is the 1e-5 rule alone: HiGHS finds the planted optimum, but its slack
-    keeps it `feasible` with a valid bound; with the re-check it is certified."""
+def test_without_the_recheck_a_tiny_optimum_stays_uncertified(engine: str, loss: str) -> None:
+    """recheck=false is the 1e-5 rule alone: the engine finds the planted optimum, but its
+    slack (HiGHS's tolerances, CP-SAT's integer rounding) keeps it `feasible` with a valid
+    bound; with the re-check it is certified."""
     inst = planted_tiny(loss, False, 0)
     opt = enumerate_optimum(inst)
-    res = solve(inst, "highs", time_limit=60, recheck=False)
+    res = solve(inst, engine, time_limit=60, recheck=False)
     assert res.status == "feasible" and not res.certified and "recheck_masks" not in res.stats
     assert res.bound is not None and res.bound <= opt
-    res = solve(inst, "highs", time_limit=60)
+    res = solve(inst, engine, time_limit=60)
     assert res.certified and res.stats["recheck_masks"] >= 1
     _close(res, opt)
+
+
+@pytest.mark.parametrize("repeats", [False, True])
+@pytest.mark.parametrize("loss", ["l1", "linf"])
+def test_a_zero_loss_is_certified_without_the_recheck(loss: str, repeats: bool) -> None:
+    """Targets that one selection predicts exactly: its loss evaluates to 0, and no loss is
+    negative, so any bound certifies it (tolerance twice the evaluation tolerance) even with
+    the re-check off; the engines' bound minus their slack is negative here."""
+    import dataclasses
+
+    inst = planted_tiny(loss, repeats, 0)
+    units = (1, 1, 6) if repeats else (1, 4, 6)
+    inst = dataclasses.replace(inst, targets=inst.predictions(inst.mask_of_units(units)))
+    assert enumerate_optimum(inst) == 0.0
+    for name in MILP_SOLVERS:
+        res = solve(inst, name, time_limit=60, recheck=False)
+        assert res.certified and res.objective == 0.0, (name, res.status, res.notes)
+        assert res.bound == 0.0 and res.tolerance == 2 * inst.evaluation_tolerance()
 
 
 # -- heuristics ----------------------------------------------------------------------------------

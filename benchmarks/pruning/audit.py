@@ -15,26 +15,15 @@ Prints every finding and a summary line; exit 1 when there is a finding.
 
 from __future__ import annotations
 
-import argparse
 import random
-import time
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from exactprune.benchmarks.audit import AuditTally, audit_main, check_result
+
 ENGINES = ("scip", "highs", "cpsat", "cbc", "gurobi")
 NEAR_EXACT_DELTAS = (0.0, 1e-13, 1e-10, 1e-7, 1e-4)
-
-
-@dataclass
-class AuditTally:
-    """What an audit saw: solves run, certified, refused (InputError), and the findings."""
-
-    runs: int = 0
-    certified: int = 0
-    refused: int = 0
-    findings: list[str] = field(default_factory=list)
 
 
 def audit_instance(case: int) -> tuple[Any, str]:
@@ -87,8 +76,6 @@ def audit_case(case: int, tally: AuditTally, time_limit: float = 60.0,
 
     inst, text = audit_instance(case)
     oracle = solve(inst, "bruteforce")
-    opt = float(oracle.objective)
-    eps = 1e-12 * max(1.0, abs(opt))
     for engine in engines:
         if not get_backend(engine, inst.kind).available():
             continue
@@ -98,53 +85,11 @@ def audit_case(case: int, tally: AuditTally, time_limit: float = 60.0,
             except InputError:
                 tally.refused += 1
                 continue
-            tally.runs += 1
-            where = f"{text} {engine} {options or ''}"
-            if str(res.status) == "error":
-                tally.findings.append(f"error: {where}: {res.notes[-1:]}")
-                continue
-            if res.objective is not None and res.objective < opt - eps:
-                tally.findings.append(f"below the oracle: {where}: {res.objective!r} < {opt!r}")
-            if res.bound is not None and res.bound > opt + eps:
-                tally.findings.append(f"bound above the optimum: {where}: {res.bound!r} > "
-                                      f"{opt!r}")
-            if res.certified:
-                tally.certified += 1
-                if res.objective - opt > (res.tolerance or 0.0) + (oracle.tolerance or 0.0):
-                    tally.findings.append(f"wrong optimum: {where}: {res.objective!r}, oracle "
-                                          f"{opt!r}, tolerance {res.tolerance!r}")
-
-
-def _case_range(text: str) -> tuple[int, int]:
-    try:
-        lo, hi = (int(x) for x in text.split(":"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected LO:HI (integers), got {text!r}") from None
-    if not 0 <= lo < hi:
-        raise argparse.ArgumentTypeError(f"expected 0 <= LO < HI, got {text!r}")
-    return lo, hi
+            check_result(tally, res, oracle, f"{text} {engine} {options or ''}")
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--cases", type=_case_range, default="0:200",
-                   help="LO:HI, the cases LO..HI-1")
-    p.add_argument("--time-limit", type=float, default=60.0, help="seconds per solve")
-    args = p.parse_args(argv)
-    lo, hi = args.cases
-    tally = AuditTally()
-    t0 = time.perf_counter()
-    for case in range(lo, hi):
-        seen = len(tally.findings)
-        audit_case(case, tally, args.time_limit)
-        for line in tally.findings[seen:]:
-            print(line, flush=True)
-        if (case - lo) % 50 == 49:
-            print(f"... {case - lo + 1} cases, {time.perf_counter() - t0:.0f} s", flush=True)
-    print(f"cases {lo}..{hi - 1}: {tally.runs} solves, {tally.certified} certified, "
-          f"{tally.refused} refused, {len(tally.findings)} findings, "
-          f"{time.perf_counter() - t0:.0f} s")
-    return 1 if tally.findings else 0
+    return audit_main(__doc__.split("\n")[0], audit_case, argv)
 
 
 if __name__ == "__main__":

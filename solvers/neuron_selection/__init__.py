@@ -52,7 +52,8 @@ def _engines() -> list[Backend]:
     out.append(Backend("cpsat", KIND, "CP-SAT on scaled integers (l1/linf, average rule), "
                                       "certified with the rounding slack",
                        exact=True, run=exact.run_cpsat, capabilities=_ENGINE_CAPS,
-                       refuse=exact.refuse, available=cpsat_available, version=cpsat_version))
+                       options=(_RECHECK,), refuse=exact.refuse, available=cpsat_available,
+                       version=cpsat_version))
     return out
 
 

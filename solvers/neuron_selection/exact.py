@@ -18,7 +18,10 @@ two 2^e (output weights, bias, targets: exact, checked), which scales l1 and lin
 CP-SAT: A and f scaled by 2^p (p: the largest |h| + |f| below 2^30) and rounded to int64. Each
 coefficient moves by at most 1/2 unit and Σ_i c_i = k, so every residual, hence the max (linf)
 and the mean (l1), moves by at most (k + 1)/2 units: an integer bound B gives the real lower
-bound (B − (k + 1)/2)·2^-p minus the evaluation tolerance. Certified under the same rule.
+bound (B − (k + 1)/2)·2^-p minus the evaluation tolerance. Certified under the same rule, with
+the same exclusion re-check when the rounding slack (~k·2^-30 of the data's scale) is what
+blocks it (a CP-SAT no-good is a clause over the MILP's mask variables: y_i, or the binary
+digits of count i).
 Presolve is off and the range is 2^30, not the 2^40 of solvers/pruning/cpsat.py: with 2^38 to
 2^40 and presolve on, OR-Tools 9.15 certified a wrong optimum (the incumbent) on a trained-net
 instance of tests/test_neuron_selection.py (teacher, seed 0, linf); 2^30 or presolve off each
@@ -30,14 +33,16 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from exactprune.formulations.linear import tolerance_slack
+from exactprune.formulations.linear import PartialMask, tolerance_slack
 from exactprune.formulations.neuron_selection import (
     bits_of_mask,
+    count_bits,
     h_bounds,
     mask_of_bits,
     milp_refusal,
@@ -109,8 +114,8 @@ def _certificate(instance: Any, mask: np.ndarray, lower: float | None, finished:
     if lower is None:
         status = Status.TIME_LIMIT if limit_hit else Status.FEASIBLE
         return RawSolution(status, mask=mask, notes=notes, stats=stats)
-    lower -= eval_tol
-    bound = max(0.0, lower)
+    # every loss is >= 0 in real arithmetic, so the proven bound is too
+    lower = bound = max(0.0, lower - eval_tol)
     if finished and certifiable(err, lower):
         tol = max(0.0, err - lower) + 2 * eval_tol
         return RawSolution(Status.OPTIMAL, mask=mask, bound=bound, certified=True,
@@ -139,31 +144,134 @@ def _milp_slack(engine: str, model: Any, scaled: Any) -> float:
                            n_entries=0, objective_scale=ecap, safety=2.0)
 
 
-def _solve_below(engine: str, scaled: Any, opts: SolveOptions, cap: float,
-                 time_limit: float | None, exclude: Sequence[np.ndarray] = (),
-                 start: np.ndarray | None = None) -> tuple[CappedOutcome, Any, Any]:
-    """One solve of the selection MILP capped at `cap`, the 0/1 mask-variable vectors in
-    `exclude` cut off, started from the mask `start`: (outcome, the engine's raw result,
-    the model)."""
+@dataclass
+class _Capped:
+    """One capped solve: the outcome the re-check reads, and what the result reports of it."""
+
+    outcome: CappedOutcome
+    notes: list[str]
+    stats: dict[str, Any]
+
+
+BelowSolve = Callable[[Any, float, float | None, Sequence[Any], np.ndarray | None], _Capped]
+"""below(scaled, cap, time_limit_s, exclude, start_mask): the best mask of the unit-scaled
+instance with loss below `cap`, the 0/1 mask-variable vectors (`bits_of_mask`) in `exclude`
+cut off, started from `start_mask` (or None)."""
+
+
+def _milp_below(engine: str, opts: SolveOptions) -> BelowSolve:
+    """One solve of the selection MILP with `engine`, as a `BelowSolve`."""
     from exactprune.solvers.milp_engines import proven_lower_bound, solve_model
 
-    built = selection_model(scaled, t_max=cap)
-    model = built.model.exclude_masks(exclude) if exclude else built.model
-    res = solve_model(engine, model, opts, time_limit=time_limit,
-                      start=None if start is None else built.start(start))
-    slack = _milp_slack(engine, model, scaled)
-    y = None
-    if res.values is not None:
-        y = np.asarray(res.values, dtype=np.float64)[list(model.mask_variables)] > 0.5
-    status = res.status if res.status in ("optimal", "infeasible") else (
-        "time_limit" if res.status in ("time_limit", "stopped") else "error")
-    outcome = CappedOutcome(status, y, proven_lower_bound(res, model, slack, cap), slack,
-                            list(res.notes))
-    return outcome, res, model
+    def below(scaled: Any, cap: float, time_limit: float | None, exclude: Sequence[Any],
+              start: np.ndarray | None) -> _Capped:
+        built = selection_model(scaled, t_max=cap)
+        model = built.model.exclude_masks(exclude) if exclude else built.model
+        res = solve_model(engine, model, opts, time_limit=time_limit,
+                          start=None if start is None else built.start(start))
+        slack = _milp_slack(engine, model, scaled)
+        y = None
+        if res.values is not None:
+            y = np.asarray(res.values, dtype=np.float64)[list(model.mask_variables)] > 0.5
+        status = res.status if res.status in ("optimal", "infeasible") else (
+            "time_limit" if res.status in ("time_limit", "stopped") else "error")
+        outcome = CappedOutcome(status, y, proven_lower_bound(res, model, slack, cap), slack,
+                                list(res.notes))
+        stats: dict[str, Any] = {"engine": engine, "slack": slack}
+        if engine == "scip":  # the backend's option (default off); SCIP's own default is on
+            stats["cuts"] = bool(opts.extra.get("cuts", True))
+        if res.start is not None:
+            stats["warm_start"] = res.start
+        notes = [f"{engine}: {model.n_vars} variables, {model.n_rows} rows; slack {slack:.3g}",
+                 *res.notes]
+        return _Capped(outcome, notes, stats)
+
+    return below
 
 
-def run_milp(engine: str, instance: Any, goal: Goal, opts: SolveOptions) -> RawSolution:
-    """Certified optimum with the MILP engine `engine` (see the module docstring)."""
+def _cpsat_below(opts: SolveOptions) -> BelowSolve:
+    """One CP-SAT solve on integers scaled by 2^p, as a `BelowSolve` (module docstring)."""
+
+    def below(scaled: Any, cap: float, time_limit: float | None, exclude: Sequence[Any],
+              start: np.ndarray | None) -> _Capped:
+        from ortools.sat.python import cp_model
+
+        from exactprune.solvers.cpsat_engine import configured_solver
+
+        A, f = scaled.columns(), scaled.offset()
+        n, k, P = scaled.n, scaled.k, A.shape[0]
+        ref = max(data_scale(scaled), 1e-300)
+        p = RANGE_BITS - math.frexp(ref)[1]
+        Ai = np.rint(np.ldexp(A, p)).astype(np.int64)
+        fi = np.rint(np.ldexp(f, p)).astype(np.int64)
+        units_slack = (k + 1) / 2.0
+        slack = math.ldexp(units_slack, -p)
+        model = cp_model.CpModel()
+        # the MILP's mask variables (`bits_of_mask`): y_i, or the binary digits of count i
+        n_bits = count_bits(k) if scaled.repeats else 1
+        bits = [model.NewBoolVar(f"z_{i}_{j}") for i in range(n) for j in range(n_bits)]
+        c = [sum((1 << j) * bits[i * n_bits + j] for j in range(n_bits)) for i in range(n)]
+        model.Add(sum(c) == k)
+        # ceil: every mask with integer loss <= cap_units is kept, so nothing below cap is lost
+        cap_units = int(math.ceil(math.ldexp(cap, p) + units_slack)) + 1
+        residuals = []
+        for q in range(P):
+            row = Ai[q]
+            lo = int(k * row.min()) if scaled.repeats else int(np.sort(row)[:k].sum())
+            hi = int(k * row.max()) if scaled.repeats else int(np.sort(row)[-k:].sum())
+            r = model.NewIntVar(lo - int(fi[q]), hi - int(fi[q]), f"r_{q}")
+            model.Add(r == sum(int(row[i]) * c[i] for i in np.flatnonzero(row)) - int(fi[q]))
+            residuals.append((r, max(abs(lo - int(fi[q])), abs(hi - int(fi[q])))))
+        if scaled.loss == "linf":
+            t = model.NewIntVar(0, cap_units, "t")
+            for r, _ in residuals:
+                model.Add(r <= t)
+                model.Add(-r <= t)
+            model.Minimize(t)
+            n_pts = 1
+        else:
+            abs_vars = []
+            for q, (r, big) in enumerate(residuals):
+                a = model.NewIntVar(0, big, f"a_{q}")
+                model.AddAbsEquality(a, r)
+                abs_vars.append(a)
+            model.Add(sum(abs_vars) <= cap_units * P)
+            model.Minimize(sum(abs_vars))
+            n_pts = P
+        for no_good in exclude:
+            positions, values = PartialMask.fixed_terms(no_good, len(bits))
+            model.AddBoolOr([bits[j].Not() if v else bits[j]
+                             for j, v in zip(positions, values, strict=True)])
+        if start is not None:
+            for var, v in zip(bits, bits_of_mask(scaled, start), strict=True):
+                model.AddHint(var, bool(v))
+        solver = configured_solver(opts, time_limit, presolve=False)
+        code = solver.Solve(model)
+        notes = [f"CP-SAT on integers scaled by 2^{p}; rounding moves the loss by at most "
+                 f"{slack:.3g}"]
+        stats: dict[str, Any] = {"engine": "cpsat", "slack": slack, "integer_scale_exponent": p}
+        if code == cp_model.MODEL_INVALID:
+            notes.append(f"model invalid: {model.Validate()}")
+            return _Capped(CappedOutcome("error", None, None, slack, notes), notes, stats)
+        y = None
+        if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            y = np.array([solver.BooleanValue(v) for v in bits], dtype=bool)
+        lower = None
+        if code == cp_model.INFEASIBLE:
+            lower = cap - slack  # every mask left has integer loss > cap_units
+        elif math.isfinite(solver.BestObjectiveBound()):
+            lower = math.ldexp(solver.BestObjectiveBound() / n_pts - units_slack, -p)
+        status = {cp_model.OPTIMAL: "optimal", cp_model.INFEASIBLE: "infeasible"}.get(
+            code, "time_limit")
+        return _Capped(CappedOutcome(status, y, lower, slack, []), notes, stats)
+
+    return below
+
+
+def _run_capped(below: BelowSolve, instance: Any, goal: Goal,
+                opts: SolveOptions) -> RawSolution:
+    """Certified optimum from capped solves (`below`): the first capped at the incumbent's
+    loss, then, when only the engine's slack blocks the certificate, the exclusion re-check."""
     why = refuse(instance, goal)
     if why:
         raise InputError(why)
@@ -174,7 +282,8 @@ def run_milp(engine: str, instance: Any, goal: Goal, opts: SolveOptions) -> RawS
     inc_err = scaled.evaluate(inc)
     cap = inc_err * (1 + 1e-9) + 1e-12
     remaining = None if deadline is None else max(0.05, deadline - time.perf_counter())
-    out, res, model = _solve_below(engine, scaled, opts, cap, remaining, start=inc)
+    first = below(scaled, cap, remaining, (), inc)
+    out = first.outcome
 
     def evaluate(bits: np.ndarray) -> float:
         try:
@@ -187,17 +296,15 @@ def run_milp(engine: str, instance: Any, goal: Goal, opts: SolveOptions) -> RawS
         mask = scaled.check_mask(mask_of_bits(scaled, out.y))
     lower, finished = out.lower, out.status in ("optimal", "infeasible")
     limit_hit = out.status == "time_limit"
-    notes = [f"incumbent from {source}: {instance.evaluate(inc):.6g}",
-             f"{engine}: {model.n_vars} variables, {model.n_rows} rows; slack {out.slack:.3g}",
-             *res.notes]
-    stats: dict[str, Any] = {"engine": engine, "slack": out.slack, "warm_start_source": source}
+    notes = [f"incumbent from {source}: {instance.evaluate(inc):.6g}", *first.notes]
+    stats: dict[str, Any] = {**first.stats, "warm_start_source": source}
     err = scaled.evaluate(mask)
     eval_tol = scaled.evaluation_tolerance()
-    if (finished and lower is not None and not certifiable(err, lower - eval_tol)
+    if (finished and lower is not None and not certifiable(err, max(0.0, lower - eval_tol))
             and opts.extra.get("recheck", True)):
         # the gap is the engine's slack: exclude masks until it no longer matters
         check = exclusion_recheck(
-            lambda cap_, limit, seen: _solve_below(engine, scaled, opts, cap_, limit, seen)[0],
+            lambda cap_, limit, seen: below(scaled, cap_, limit, seen, None).outcome,
             bits_of_mask(scaled, mask), out.slack, evaluate, eval_tol, deadline)
         mask = scaled.check_mask(mask_of_bits(scaled, check.y))
         if check.lower is not None:
@@ -205,15 +312,21 @@ def run_milp(engine: str, instance: Any, goal: Goal, opts: SolveOptions) -> RawS
         finished, limit_hit = not check.timed_out, check.timed_out
         notes.extend(check.notes)
         stats["recheck_masks"] = check.checked
-    if engine == "scip":  # the backend's option (default off); SCIP's own default is on
-        stats["cuts"] = bool(opts.extra.get("cuts", True))
-    if res.start is not None:
-        stats["warm_start"] = res.start
     if e:
         notes.insert(0, f"solved with V, b, T scaled exactly by 2^{e} (losses scale by it)")
         stats["scale_exponent"] = e
     raw = _certificate(scaled, mask, lower, finished, limit_hit, notes, stats)
     return _unscale(raw, instance, e)
+
+
+def run_milp(engine: str, instance: Any, goal: Goal, opts: SolveOptions) -> RawSolution:
+    """Certified optimum with the MILP engine `engine` (see the module docstring)."""
+    return _run_capped(_milp_below(engine, opts), instance, goal, opts)
+
+
+def run_cpsat(instance: Any, goal: Goal, opts: SolveOptions) -> RawSolution:
+    """Certified optimum with CP-SAT on scaled integers (see the module docstring)."""
+    return _run_capped(_cpsat_below(opts), instance, goal, opts)
 
 
 def _unscale(raw: RawSolution, instance: Any, e: int) -> RawSolution:
@@ -223,76 +336,3 @@ def _unscale(raw: RawSolution, instance: Any, e: int) -> RawSolution:
         if raw.tolerance is not None:
             raw.tolerance = math.ldexp(raw.tolerance, -e)
     return raw
-
-
-def run_cpsat(instance: Any, goal: Goal, opts: SolveOptions) -> RawSolution:
-    """Certified optimum with CP-SAT on scaled integers (see the module docstring)."""
-    from ortools.sat.python import cp_model
-
-    from exactprune.solvers.cpsat_engine import configured_solver
-
-    why = milp_refusal(instance)
-    if why:
-        raise InputError(why)
-    inc, source = incumbent(instance, opts)
-    inc_err = instance.evaluate(inc)
-    A, f = instance.columns(), instance.offset()
-    n, k, P = instance.n, instance.k, A.shape[0]
-    ref = max(data_scale(instance), 1e-300)
-    p = RANGE_BITS - math.frexp(ref)[1]
-    Ai = np.rint(np.ldexp(A, p)).astype(np.int64)
-    fi = np.rint(np.ldexp(f, p)).astype(np.int64)
-    units_slack = (k + 1) / 2.0
-    model = cp_model.CpModel()
-    hi_c = k if instance.repeats else 1
-    c = [model.NewIntVar(0, hi_c, f"c_{i}") for i in range(n)]
-    model.Add(sum(c) == k)
-    cap_units = int(math.ceil(math.ldexp(inc_err, p) + units_slack)) + 1
-    errs = []
-    for q in range(P):
-        row = Ai[q]
-        lo = int(k * row.min()) if instance.repeats else int(np.sort(row)[:k].sum())
-        hi = int(k * row.max()) if instance.repeats else int(np.sort(row)[-k:].sum())
-        nz = np.flatnonzero(row)
-        r = model.NewIntVar(lo - int(fi[q]), hi - int(fi[q]), f"r_{q}")
-        model.Add(r == sum(int(row[i]) * c[i] for i in nz) - int(fi[q]))
-        errs.append((r, max(abs(lo - int(fi[q])), abs(hi - int(fi[q])))))
-    if instance.loss == "linf":
-        t = model.NewIntVar(0, cap_units, "t")
-        for r, _ in errs:
-            model.Add(r <= t)
-            model.Add(-r <= t)
-        model.Minimize(t)
-        n_pts = 1
-    else:
-        abs_vars = []
-        for q, (r, big) in enumerate(errs):
-            a = model.NewIntVar(0, big, f"a_{q}")
-            model.AddAbsEquality(a, r)
-            abs_vars.append(a)
-        model.Add(sum(abs_vars) <= cap_units * P)
-        model.Minimize(sum(abs_vars))
-        n_pts = P
-    start = np.asarray(inc, dtype=np.int64)
-    for i in range(n):
-        model.AddHint(c[i], int(start[i]))
-    solver = configured_solver(opts, opts.time_limit, presolve=False)
-    code = solver.Solve(model)
-    notes = [f"incumbent from {source}: {inc_err:.6g}",
-             f"CP-SAT on integers scaled by 2^{p}; rounding moves the loss by at most "
-             f"{math.ldexp(units_slack, -p):.3g}"]
-    stats: dict[str, Any] = {"scale_exponent": p, "warm_start_source": source}
-    if code == cp_model.MODEL_INVALID:
-        return RawSolution(Status.ERROR, notes=notes + [f"model invalid: {model.Validate()}"])
-    mask = inc
-    if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        cand = instance.check_mask(np.array([solver.Value(v) for v in c], dtype=np.int64))
-        if instance.evaluate(cand) < inc_err:
-            mask = cand
-    lower = None
-    if code == cp_model.INFEASIBLE:
-        lower = inc_err - math.ldexp(units_slack, -p)
-    elif math.isfinite(solver.BestObjectiveBound()):
-        lower = math.ldexp(solver.BestObjectiveBound() / n_pts - units_slack, -p)
-    finished = code in (cp_model.OPTIMAL, cp_model.INFEASIBLE)
-    return _certificate(instance, mask, lower, finished, not finished, notes, stats)

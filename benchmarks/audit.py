@@ -1,0 +1,83 @@
+"""What a random audit of exact backends against `bruteforce` shares, whatever the kind: the
+tally, the checks on one result, and the command line (`--cases LO:HI`, `--time-limit`).
+
+The kind's audit module (benchmarks/pruning/audit.py, benchmarks/neuron_selection/audit.py)
+draws case c's instance from random.Random(c) and calls `check_result` for each engine's
+answer. A finding is: a status "error", an objective below the oracle's optimum, a proven bound
+above it, or a certified objective farther from it than the two reported tolerances.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class AuditTally:
+    """What an audit saw: solves run, certified, refused (InputError), and the findings."""
+
+    runs: int = 0
+    certified: int = 0
+    refused: int = 0
+    findings: list[str] = field(default_factory=list)
+
+
+def check_result(tally: AuditTally, res: Any, oracle: Any, where: str) -> None:
+    """Count `res` (a SolveResult) in `tally` and add a finding for each way it contradicts
+    the oracle's certified optimum `oracle`."""
+    opt = float(oracle.objective)
+    eps = 1e-12 * max(1.0, abs(opt))
+    tally.runs += 1
+    if str(res.status) == "error":
+        tally.findings.append(f"error: {where}: {res.notes[-1:]}")
+        return
+    if res.objective is not None and res.objective < opt - eps:
+        tally.findings.append(f"below the oracle: {where}: {res.objective!r} < {opt!r}")
+    if res.bound is not None and res.bound > opt + eps:
+        tally.findings.append(f"bound above the optimum: {where}: {res.bound!r} > {opt!r}")
+    if res.certified:
+        tally.certified += 1
+        if res.objective - opt > (res.tolerance or 0.0) + (oracle.tolerance or 0.0):
+            tally.findings.append(f"wrong optimum: {where}: {res.objective!r}, oracle "
+                                  f"{opt!r}, tolerance {res.tolerance!r}")
+
+
+def _case_range(text: str) -> tuple[int, int]:
+    try:
+        lo, hi = (int(x) for x in text.split(":"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected LO:HI (integers), got {text!r}") from None
+    if not 0 <= lo < hi:
+        raise argparse.ArgumentTypeError(f"expected 0 <= LO < HI, got {text!r}")
+    return lo, hi
+
+
+def audit_main(description: str, audit_case: Callable[[int, AuditTally, float], None],
+               argv: list[str] | None = None) -> int:
+    """The audit's command line: run cases LO..HI-1, print each finding as it comes, progress
+    every 50 cases and a summary line; exit status 1 when there is a finding."""
+    p = argparse.ArgumentParser(description=description)
+    p.add_argument("--cases", type=_case_range, default="0:200",
+                   help="LO:HI, the cases LO..HI-1")
+    p.add_argument("--time-limit", type=float, default=60.0, help="seconds per solve")
+    args = p.parse_args(argv)
+    if not args.time_limit > 0:
+        p.error(f"--time-limit must be > 0, got {args.time_limit}")
+    lo, hi = args.cases
+    tally = AuditTally()
+    t0 = time.perf_counter()
+    for case in range(lo, hi):
+        seen = len(tally.findings)
+        audit_case(case, tally, args.time_limit)
+        for line in tally.findings[seen:]:
+            print(line, flush=True)
+        if (case - lo) % 50 == 49:
+            print(f"... {case - lo + 1} cases, {time.perf_counter() - t0:.0f} s", flush=True)
+    print(f"cases {lo}..{hi - 1}: {tally.runs} solves, {tally.certified} certified, "
+          f"{tally.refused} refused, {len(tally.findings)} findings, "
+          f"{time.perf_counter() - t0:.0f} s")
+    return 1 if tally.findings else 0

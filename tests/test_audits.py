@@ -1,0 +1,100 @@
+"""The random audits of the exact backends against bruteforce (benchmarks/audit.py, with
+benchmarks/pruning/audit.py and benchmarks/neuron_selection/audit.py) on the cases around their
+finds: pruning case 132 (CBC's preprocessing certified a wrong optimum) and case 2006 (no active
+unit: an IndexError). The slow one takes about a minute."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from exactprune.benchmarks.audit import AuditTally, audit_main, check_result
+from exactprune.benchmarks.neuron_selection import audit as selection_audit
+from exactprune.benchmarks.pruning.audit import audit_case, audit_instance
+from exactprune.solvers import solve
+
+CASES = [*range(120, 140), 2006]
+
+
+@pytest.mark.slow
+def test_every_exact_backend_agrees_with_the_oracle_on_random_cases() -> None:
+    tally = AuditTally()
+    for case in CASES:
+        audit_case(case, tally, time_limit=60.0)
+    assert tally.findings == []
+    assert tally.certified >= 0.9 * tally.runs > 0
+
+
+def test_audit_cases_are_reproducible_and_varied() -> None:
+    first, text = audit_instance(132)
+    again, same = audit_instance(132)
+    assert text == same and first.to_json() == again.to_json()
+    kinds = {audit_instance(c)[0].kind for c in range(20)}
+    assert kinds == {"neuron_pruning", "weight_pruning"}
+
+
+def test_selection_audit_cases_are_reproducible_and_varied() -> None:
+    first, text = selection_audit.audit_instance(349)
+    again, same = selection_audit.audit_instance(349)
+    assert text == same and first.to_json() == again.to_json()
+    drawn = [selection_audit.audit_instance(c)[0] for c in range(60)]
+    assert {i.loss for i in drawn} == {"squared", "l1", "linf"}
+    assert {i.repeats for i in drawn} == {False, True}
+    assert {i.rule for i in drawn} == {"average", "refit"}
+    # planted targets give optima at (or within 1e-4 relative of) 0
+    planted = [c for c in range(60) if "planted" in selection_audit.audit_instance(c)[1]]
+    assert len(planted) >= 10
+
+
+def test_selection_audit_runs_every_exact_backend_on_a_few_cases() -> None:
+    tally = AuditTally()
+    for case in range(8):
+        selection_audit.audit_case(case, tally, time_limit=30.0)
+    assert tally.findings == []
+    assert tally.certified == tally.runs > 0
+
+
+class _Result:
+    def __init__(self, objective: float, bound: float | None, certified: bool,
+                 tolerance: float | None = 0.0, status: str = "optimal") -> None:
+        self.objective, self.bound, self.certified = objective, bound, certified
+        self.tolerance, self.status, self.notes = tolerance, status, ["a note"]
+
+
+def test_check_result_flags_each_way_of_contradicting_the_oracle() -> None:
+    oracle = _Result(1.0, 1.0, True, tolerance=1e-14)
+    cases = {
+        "ok": (_Result(1.0, 0.999, True, 1e-9), 0),
+        "feasible, worse": (_Result(1.5, 0.5, False, None, "feasible"), 0),
+        "below": (_Result(0.9, None, False, None, "feasible"), 1),
+        "bound above": (_Result(1.2, 1.1, False, None, "feasible"), 1),
+        "wrong optimum": (_Result(1.2, 1.0, True, 1e-9), 1),
+        "error": (_Result(np.nan, None, False, None, "error"), 1),
+    }
+    for what, (res, findings) in cases.items():
+        tally = AuditTally()
+        check_result(tally, res, oracle, what)
+        assert len(tally.findings) == findings, (what, tally.findings)
+        assert tally.runs == 1 and tally.certified == int(res.certified)
+
+
+def test_a_real_wrong_answer_is_a_finding() -> None:
+    """A mask that is not optimal, reported as certified, is caught."""
+    inst, _ = selection_audit.audit_instance(3)
+    oracle = solve(inst, "bruteforce")
+    res = solve(inst, "greedy_forward_selection")
+    assert res.objective > oracle.objective
+    res.certified, res.tolerance = True, 0.0
+    tally = AuditTally()
+    check_result(tally, res, oracle, "greedy called optimal")
+    assert len(tally.findings) == 1 and "wrong optimum" in tally.findings[0]
+
+
+@pytest.mark.parametrize("argv", [["--cases", "5:5"], ["--cases", "x"],
+                                  ["--time-limit", "0"], ["--time-limit", "-1"]])
+def test_audit_command_line_refuses_nonsense(argv: list[str],
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        audit_main("audit", lambda case, tally, limit: None, argv)
+    assert exc.value.code == 2
+    assert len(capsys.readouterr().err.strip().splitlines()) <= 2  # usage + one error line
