@@ -15,7 +15,9 @@ Engines and the tolerances they run with (all absolute; gaps 0):
          Status: CBC's log ("Result - ...", "Search completed", "Partial search ... (best
          possible Y)", "Exiting as integer gap of G") together with PuLP's status/sol_status;
          the bound is read from the log ("best possible" is printed with 8 digits, so 1e-7
-         relative is subtracted) and is unknown if the log cannot be parsed.
+         relative is subtracted); when an "optimal" log has no bound line (preprocessing fixed
+         everything) it is the solution's objective minus the same rounding (the solution file
+         prints 8 digits too); else unknown.
   highs  highspy native API (not PuLP, which maps a HiGHS time limit to "Optimal"):
          mip_rel_gap = mip_abs_gap = 0; mip_feasibility_tolerance, primal and dual feasibility
          tolerances 1e-10 (the smallest HiGHS accepts); small_matrix_value 1e-12 (smallest
@@ -206,7 +208,7 @@ def start_verdict(res: EngineResult, model: MilpModel, start: np.ndarray | None,
 CBC_TOLERANCE = 1e-9
 CBC_INCREMENT = 1e-12
 CBC_EPSILON = 1e-10  # CBC's own minimum integer gap ("less than 1e-10 or 0%")
-CBC_PRINT_REL = 1e-7  # "best possible" is printed with 8 significant digits
+CBC_PRINT_REL = 1e-7  # "best possible" and the solution file's values: 8 significant digits
 
 
 def _cbc_class() -> Any:
@@ -555,7 +557,17 @@ def _cbc_run(model: MilpModel, *, time_limit: float | None, seed: int, threads: 
         status = "error"
         notes.append(f"CBC result not recognised (PuLP: {pulp_view}, log: {log.result})")
     bound = log.bound
-    if bound is None:
+    if bound is None and status == "optimal" and values is not None:
+        # e.g. preprocessing fixed every variable ("No integer variables - nothing to do"): no
+        # bound line. The optimum is the solution's objective, but the solution file prints
+        # values with 8 significant digits (audit: t = 7.0095634 for 7.00956336102), so
+        # subtract that rounding, as for the log's "best possible"
+        c = np.asarray(model.objective, dtype=np.float64)
+        bound = (model.objective_value(values)
+                 - CBC_PRINT_REL * float(np.sum(np.abs(c * values))) - 1e-300)
+        notes.append("CBC's log gave no bound: the solution's objective minus its print "
+                     "rounding")
+    elif bound is None:
         notes.append("CBC's log gave no bound: bound unknown")
     return EngineResult(status, values, log.objective, bound, log.nodes, seconds, notes,
                         start_status, start_reason)
@@ -606,6 +618,12 @@ HIGHS_OPTIONS: dict[str, float] = {
     "dual_feasibility_tolerance": 1e-10,
     "small_matrix_value": 1e-12,
 }
+
+HIGHS_PRESOLVE = "off"
+"""At the tolerances above HiGHS 1.16's MIP presolve certified wrong optima (neuron-selection
+audit cases 349 and 1104: targets a selection predicts to 1e-10; with mip_feasibility_tolerance
+1e-9 three other cases); without presolve none in 2,672 solves (docs/numerics.md). The price:
+benchmarks/presolve_price.py --engine highs."""
 
 
 @functools.cache
@@ -659,7 +677,8 @@ def _solve_highs_inner(highspy: Any, model: MilpModel, *, time_limit: float | No
     else:
         h.setOptionValue("output_flag", bool(verbose))
     settings: list[tuple[str, Any]] = [
-        *HIGHS_OPTIONS.items(), ("random_seed", int(seed) % 2147483647),
+        *HIGHS_OPTIONS.items(), ("presolve", HIGHS_PRESOLVE),
+        ("random_seed", int(seed) % 2147483647),
         ("threads", int(threads)),
     ]
     if time_limit is not None:

@@ -1,7 +1,9 @@
 """The random audits of the exact backends against bruteforce (benchmarks/audit.py, with
 benchmarks/pruning/audit.py and benchmarks/neuron_selection/audit.py) on the cases around their
 finds: pruning case 132 (CBC's preprocessing certified a wrong optimum) and case 2006 (no active
-unit: an IndexError). The slow one takes about a minute."""
+unit: an IndexError); neuron-selection cases 349 and 1104 (HiGHS's presolve certified wrong
+optima), 917 (SCIP's linear presolve did) and 146, 176 (CP-SAT's cap overflowed). The slow
+ones take about a minute each."""
 
 from __future__ import annotations
 
@@ -54,6 +56,15 @@ def test_selection_audit_runs_every_exact_backend_on_a_few_cases() -> None:
     assert tally.certified == tally.runs > 0
 
 
+@pytest.mark.slow
+def test_selection_audit_around_its_find() -> None:
+    tally = AuditTally()
+    for case in [*range(340, 360), 146, 176, 917, 1104]:
+        selection_audit.audit_case(case, tally, time_limit=30.0)
+    assert tally.findings == []
+    assert tally.certified == tally.runs > 0
+
+
 class _Result:
     def __init__(self, objective: float, bound: float | None, certified: bool,
                  tolerance: float | None = 0.0, status: str = "optimal") -> None:
@@ -98,3 +109,13 @@ def test_audit_command_line_refuses_nonsense(argv: list[str],
         audit_main("audit", lambda case, tally, limit: None, argv)
     assert exc.value.code == 2
     assert len(capsys.readouterr().err.strip().splitlines()) <= 2  # usage + one error line
+
+
+@pytest.mark.parametrize("argv", [["--seeds", "0"], ["--time-limit", "0"],
+                                  ["--engine", "cbc"]])
+def test_presolve_price_refuses_nonsense(argv: list[str]) -> None:
+    from exactprune.benchmarks.presolve_price import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    assert exc.value.code == 2

@@ -574,3 +574,71 @@ def test_scip_linear_presolve_cannot_certify_a_wrong_big_m_optimum() -> None:
     assert fooled.bound > oracle.objective + 0.1  # SCIP's own presolve, unchanged
     fixed = solve_model("scip", capped, SolveOptions(extra={"linear_presolve": False}))
     assert fixed.status == "optimal" and abs(fixed.bound - oracle.objective) < 1e-6
+
+
+@pytest.mark.parametrize("case", [349, 1104])
+def test_highs_presolve_cannot_certify_a_wrong_selection_optimum(
+        case: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Neuron-selection audit cases 349 and 1104 (l1 loss, a bias, targets a selection
+    predicts to 1e-10): HiGHS 1.16's MIP presolve at our tolerances certified 0.3798 and
+    0.5486 while the optima are ~2e-10. `highs` now runs without presolve; with it on the
+    same model still fools HiGHS, so the test can tell."""
+    from exactprune.benchmarks.neuron_selection.audit import audit_instance
+    from exactprune.formulations.neuron_selection import selection_model
+    from exactprune.solvers import milp_engines
+    from exactprune.solvers.neuron_selection.heuristics import greedy_forward
+
+    inst, _ = audit_instance(case)
+    oracle = solve(inst, "bruteforce")
+    res = solve(inst, "highs")
+    assert res.certified and oracle.certified and oracle.objective < 1e-9
+    assert abs(res.objective - oracle.objective) <= res.tolerance + oracle.tolerance
+    assert res.bound <= oracle.objective + 1e-12
+    cap = inst.evaluate(greedy_forward(inst)) * (1 + 1e-9) + 1e-12
+    capped = selection_model(inst, t_max=cap).model
+    fixed = solve_model("highs", capped, SolveOptions())
+    assert fixed.status == "optimal" and fixed.bound < 1e-6
+    monkeypatch.setattr(milp_engines, "HIGHS_PRESOLVE", "on")
+    fooled = solve_model("highs", capped, SolveOptions())
+    assert fooled.status == "optimal" and fooled.bound > 0.1  # HiGHS's presolve, unchanged
+
+
+def test_scip_linear_presolve_cannot_certify_a_wrong_selection_optimum() -> None:
+    """Neuron-selection audit case 917 (linf, data at scale 1e-6, targets a selection predicts
+    to 1e-10): SCIP's linear presolve at our tolerances certified the greedy incumbent
+    (0.00896 after exact scaling) on the capped model while the optimum is ~6e-12. `scip` now
+    runs neuron selection without it; with it the same model still fools SCIP."""
+    from exactprune.benchmarks.neuron_selection.audit import audit_instance
+    from exactprune.formulations.neuron_selection import selection_model
+    from exactprune.solvers.neuron_selection.exact import unit_scaled
+    from exactprune.solvers.neuron_selection.heuristics import greedy_forward
+
+    inst, _ = audit_instance(917)
+    oracle = solve(inst, "bruteforce")
+    res = solve(inst, "scip")
+    assert res.certified and oracle.certified
+    assert abs(res.objective - oracle.objective) <= res.tolerance + oracle.tolerance
+    scaled, _ = unit_scaled(inst)
+    cap = scaled.evaluate(greedy_forward(scaled)) * (1 + 1e-9) + 1e-12
+    capped = selection_model(scaled, t_max=cap).model
+    fooled = solve_model("scip", capped, SolveOptions())
+    assert fooled.status == "optimal" and fooled.bound > 1e-3  # SCIP's own presolve
+    fixed = solve_model("scip", capped, SolveOptions(extra={"linear_presolve": False}))
+    assert fixed.status == "optimal" and fixed.bound < 1e-9
+
+
+def test_cbc_bound_without_a_bound_line_allows_for_the_solution_files_rounding() -> None:
+    """Neuron-selection audit case 2010 (N = k = 4: one selection): CBC's preprocessing fixes
+    everything and its log has no bound line. The bound then came from the solution file's
+    t = 7.0095634 (8 digits) minus a slack of 3.8e-8, above the optimum 7.00956336102, and was
+    dropped by the result's own check (no certificate). Now the print rounding is
+    subtracted: a bound at most the optimum, and the optimum certified."""
+    from exactprune.benchmarks.neuron_selection.audit import audit_instance
+
+    inst, _ = audit_instance(2010)
+    oracle = solve(inst, "bruteforce")
+    res = solve(inst, "cbc")
+    assert res.certified, res.notes
+    assert res.bound <= oracle.objective
+    assert abs(res.objective - oracle.objective) <= res.tolerance + oracle.tolerance
+    assert any("print rounding" in n for n in res.notes)

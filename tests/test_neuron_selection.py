@@ -413,3 +413,86 @@ def test_cli_warm_start_with_counts(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert main(["certify", str(path), str(res_path), "--json"]) == 0
     cert = json.loads(capsys.readouterr().out)
     assert cert["objective_matches"] and sum(cert["selection"]["counts"]) == 3
+
+
+@pytest.mark.parametrize("repeats", [False, True])
+@pytest.mark.parametrize("loss", ["l1", "linf"])
+def test_all_zero_data_is_certified_by_every_exact_engine(loss: str, repeats: bool) -> None:
+    """Dead units and zero targets (audit cases 146, 176, 1778): every mask has loss 0. CP-SAT
+    scales such data by ~2^1000; its cap must stay a machine integer (it raised TypeError)."""
+    inst = NeuronSelectionInstance(hidden=np.zeros((3, 4)), output_weights=np.ones((4, 1)),
+                                   targets=np.zeros((3, 1)), k=2, loss=loss, repeats=repeats)
+    for name in MILP_SOLVERS:
+        res = solve(inst, name, time_limit=30)
+        assert res.certified and res.objective == 0.0, (name, res.status, res.notes)
+
+
+def _tied_instance(loss: str, repeats: bool, seed: int) -> NeuronSelectionInstance:
+    """Seven dead units (zero activations) beside four live ones, one sample, targets one
+    selection predicts to 1e-10: with repeats hundreds of count vectors tie exactly."""
+    rng = np.random.default_rng(seed)
+    H = np.zeros((2, 11))
+    H[:, [0, 8, 9, 10]] = np.abs(rng.standard_normal((2, 4)))
+    V = rng.standard_normal((11, 1))
+    inst = NeuronSelectionInstance(hidden=H, output_weights=V, targets=np.zeros((2, 1)), k=6,
+                                   output_bias=np.array([0.5]), loss=loss, repeats=repeats)
+    units = (0, 0, 9, 3, 4, 5) if repeats else (0, 9, 3, 4, 5, 6)
+    target = inst.predictions(inst.mask_of_units(units)) * (1 + 1e-10)
+    return NeuronSelectionInstance(hidden=H, output_weights=V, targets=target, k=6,
+                                   output_bias=np.array([0.5]), loss=loss, repeats=repeats)
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("repeats", [False, True])
+@pytest.mark.parametrize("loss", ["l1", "linf"])
+def test_every_family_member_is_no_better_than_its_floor(loss: str, repeats: bool,
+                                                          seed: int) -> None:
+    """The re-check's families (solvers/neuron_selection/exact.py::selection_families),
+    exhaustively: for every mask y, every selection agreeing with y on the fixed binary
+    digits evaluates to at least the family's floor, and the floor is at most y's loss."""
+    from exactprune.formulations.neuron_selection import bits_of_mask
+    from exactprune.solvers.neuron_selection.exact import selection_families
+
+    rng = np.random.default_rng(seed)
+    n, k = 6, 3
+    H = np.abs(rng.standard_normal((3, n))) * (rng.random((3, n)) < 0.6)
+    H[:, seed % n] = 0.0  # a dead unit: l1's families narrow only on those
+    V = rng.standard_normal((n, 2)) * (rng.random((n, 2)) < 0.8)
+    inst = NeuronSelectionInstance(hidden=H, output_weights=V,
+                                   targets=rng.standard_normal((3, 2)), k=k, loss=loss,
+                                   repeats=repeats)
+    tol = inst.evaluation_tolerance()
+    family = selection_families(inst, tol)
+    combos = list(itertools.combinations_with_replacement(range(n), k) if repeats
+                  else itertools.combinations(range(n), k))
+    masks = [inst.mask_of_units(c) for c in combos]
+    bits = [bits_of_mask(inst, m) for m in masks]
+    losses = [inst.evaluate(m) for m in masks]
+    narrowed = 0
+    for y, err in zip(bits, losses, strict=True):
+        fixed, floor = family(y, -np.inf)
+        assert floor <= err
+        narrowed += int(not fixed.all())
+        for b, other in zip(bits, losses, strict=True):
+            if np.array_equal(b[fixed], y[fixed]):
+                assert other >= floor
+    assert narrowed > 0  # some family holds more than its mask
+
+
+@pytest.mark.parametrize("repeats", [False, True])
+@pytest.mark.parametrize("loss", ["l1", "linf"])
+def test_exact_ties_are_excluded_by_family(loss: str, repeats: bool) -> None:
+    """Audit case 2264's shape: a 1e-10 optimum among many exact ties (dead units). With the
+    families every engine certifies the oracle's optimum in a few re-solves; mask by mask
+    the re-check gives up once the ties outnumber its 64 masks (with repeats)."""
+    inst = _tied_instance(loss, repeats, 0)
+    opt = enumerate_optimum(inst)
+    assert opt < 1e-8
+    for name in MILP_SOLVERS:
+        res = solve(inst, name, time_limit=60)
+        _close(res, opt)
+        assert res.stats["recheck_masks"] <= 4, (name, res.stats)
+    if repeats:
+        res = solve(inst, "highs", time_limit=60, recheck_families=False)
+        assert not res.certified and res.stats["recheck_masks"] > 64
+        assert res.bound is not None and res.bound <= opt

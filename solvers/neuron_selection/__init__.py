@@ -40,19 +40,25 @@ _SCIP_CUTS = Param("cuts", "bool", False,
 _RECHECK = Param("recheck", "bool", True,
                  "when the engine's tolerance slack blocks the certificate, evaluate and "
                  "exclude the masks within it (solvers/exclusion_recheck.py)")
+_RECHECK_FAMILIES = Param("recheck_families", "bool", True,
+                          "the re-check excludes each evaluated mask with its family of exact "
+                          "ties (same counts of the units live at its worst entry for linf, "
+                          "anywhere for l1) instead of the mask alone")
 
 
 def _engines() -> list[Backend]:
     out = [Backend(name, KIND, f"selection MILP with {engine.label} (l1/linf, average rule), "
                                "certified against its tolerances",
                    exact=True, run=partial(exact.run_milp, name), capabilities=_ENGINE_CAPS,
-                   options=(_RECHECK, _SCIP_CUTS) if name == "scip" else (_RECHECK,),
+                   options=(_RECHECK, _RECHECK_FAMILIES, _SCIP_CUTS) if name == "scip"
+                   else (_RECHECK, _RECHECK_FAMILIES),
                    refuse=exact.refuse, available=engine.available, version=engine.version)
            for name, engine in ENGINES.items()]
     out.append(Backend("cpsat", KIND, "CP-SAT on scaled integers (l1/linf, average rule), "
                                       "certified with the rounding slack",
                        exact=True, run=exact.run_cpsat, capabilities=_ENGINE_CAPS,
-                       options=(_RECHECK,), refuse=exact.refuse, available=cpsat_available,
+                       options=(_RECHECK, _RECHECK_FAMILIES), refuse=exact.refuse,
+                       available=cpsat_available,
                        version=cpsat_version))
     return out
 

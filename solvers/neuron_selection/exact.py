@@ -50,11 +50,21 @@ from exactprune.formulations.neuron_selection import (
 )
 from exactprune.formulations.pruning.error_rows import error_cap
 from exactprune.instances.errors import InputError
-from exactprune.solvers.exclusion_recheck import CappedOutcome, certifiable, exclusion_recheck
+from exactprune.solvers.exclusion_recheck import (
+    CappedOutcome,
+    Family,
+    certifiable,
+    exclusion_recheck,
+)
 from exactprune.solvers.result import Goal, RawSolution, SolveOptions, Status
 
 UNIT_RANGE = (2.0**-10, 2.0**10)
 RANGE_BITS = 30
+SCIP_LINEAR_PRESOLVE = False
+"""SCIP's linear-constraint presolve, at our tolerances, certified a wrong optimum on a capped
+selection model (neuron-selection audit case 917: data at scale 1e-6, targets predicted to
+1e-10), as on pruning's big-M models (milp_engines.SCIP_NO_LINEAR_PRESOLVE); so it is off here.
+The price: benchmarks/presolve_price.py --engine scip."""
 
 
 def data_scale(instance: Any) -> float:
@@ -163,11 +173,15 @@ def _milp_below(engine: str, opts: SolveOptions) -> BelowSolve:
     """One solve of the selection MILP with `engine`, as a `BelowSolve`."""
     from exactprune.solvers.milp_engines import proven_lower_bound, solve_model
 
+    engine_opts = opts
+    if engine == "scip" and not SCIP_LINEAR_PRESOLVE:
+        engine_opts = dataclasses.replace(opts, extra={**opts.extra, "linear_presolve": False})
+
     def below(scaled: Any, cap: float, time_limit: float | None, exclude: Sequence[Any],
               start: np.ndarray | None) -> _Capped:
         built = selection_model(scaled, t_max=cap)
         model = built.model.exclude_masks(exclude) if exclude else built.model
-        res = solve_model(engine, model, opts, time_limit=time_limit,
+        res = solve_model(engine, model, engine_opts, time_limit=time_limit,
                           start=None if start is None else built.start(start))
         slack = _milp_slack(engine, model, scaled)
         y = None
@@ -212,8 +226,6 @@ def _cpsat_below(opts: SolveOptions) -> BelowSolve:
         bits = [model.NewBoolVar(f"z_{i}_{j}") for i in range(n) for j in range(n_bits)]
         c = [sum((1 << j) * bits[i * n_bits + j] for j in range(n_bits)) for i in range(n)]
         model.Add(sum(c) == k)
-        # ceil: every mask with integer loss <= cap_units is kept, so nothing below cap is lost
-        cap_units = int(math.ceil(math.ldexp(cap, p) + units_slack)) + 1
         residuals = []
         for q in range(P):
             row = Ai[q]
@@ -222,6 +234,10 @@ def _cpsat_below(opts: SolveOptions) -> BelowSolve:
             r = model.NewIntVar(lo - int(fi[q]), hi - int(fi[q]), f"r_{q}")
             model.Add(r == sum(int(row[i]) * c[i] for i in np.flatnonzero(row)) - int(fi[q]))
             residuals.append((r, max(abs(lo - int(fi[q])), abs(hi - int(fi[q])))))
+        # ceil: every mask with integer loss <= cap_units is kept, so nothing below cap is
+        # lost; at most the largest possible loss (all-zero data has p ~ 1000: 2^1000 overflows)
+        cap_units = min(int(math.ceil(math.ldexp(cap, p) + units_slack)) + 1,
+                        max(big for _, big in residuals) + 1)
         if scaled.loss == "linf":
             t = model.NewIntVar(0, cap_units, "t")
             for r, _ in residuals:
@@ -268,6 +284,39 @@ def _cpsat_below(opts: SolveOptions) -> BelowSolve:
     return below
 
 
+def selection_families(scaled: Any, eval_tol: float) -> Family:
+    """The exclusion re-check's families of exact ties (solvers/exclusion_recheck.py `Family`).
+
+    Unit i contributes (N/k)·H[s, i]·c_i·V[i, o] to residual entry (s, o): exactly 0, in real
+    arithmetic, when H[s, i] or V[i, o] is 0 in the data. Masks that agree on the counts of the
+    units live at an entry have the same residual there. linf: for y's worst entry, every such
+    mask's exact loss is >= y's exact residual there, so its evaluated loss >= y's − 2·eval_tol
+    (each evaluation errs by at most eval_tol). l1: masks that agree on every unit live
+    anywhere (dead units: a zero activation column, e.g. a unit relu never fires on these
+    samples) have the same exact loss. With repeats every binary digit of a live unit's count
+    is fixed."""
+    H, V = scaled.hidden, scaled.output_weights
+    live = ((H != 0.0)[:, :, None] & (V != 0.0)[None, :, :]).transpose(0, 2, 1).reshape(
+        scaled.m * scaled.outputs, scaled.n)  # rows as `columns()`: entry p = s·C + o
+    n_bits = count_bits(scaled.k) if scaled.repeats else 1
+    anywhere = live.any(axis=0)
+
+    def family(bits: np.ndarray, target: float) -> tuple[np.ndarray, float] | None:
+        mask = scaled.check_mask(mask_of_bits(scaled, bits))
+        if scaled.loss == "linf":
+            low = np.abs(scaled.residuals(mask)).reshape(-1) - 2.0 * eval_tol
+            worst = np.flatnonzero(low == low.max())
+            p = int(worst[np.argmin(live[worst].sum(axis=1))])
+            units, floor = live[p], float(low[p])
+        else:
+            units, floor = anywhere, scaled.evaluate(mask) - 2.0 * eval_tol
+        if floor < target:
+            return None
+        return np.repeat(units, n_bits), floor
+
+    return family
+
+
 def _run_capped(below: BelowSolve, instance: Any, goal: Goal,
                 opts: SolveOptions) -> RawSolution:
     """Certified optimum from capped solves (`below`): the first capped at the incumbent's
@@ -305,13 +354,16 @@ def _run_capped(below: BelowSolve, instance: Any, goal: Goal,
         # the gap is the engine's slack: exclude masks until it no longer matters
         check = exclusion_recheck(
             lambda cap_, limit, seen: below(scaled, cap_, limit, seen, None).outcome,
-            bits_of_mask(scaled, mask), out.slack, evaluate, eval_tol, deadline)
+            bits_of_mask(scaled, mask), out.slack, evaluate, eval_tol, deadline,
+            family=selection_families(scaled, eval_tol)
+            if opts.extra.get("recheck_families", True) else None)
         mask = scaled.check_mask(mask_of_bits(scaled, check.y))
         if check.lower is not None:
             lower = max(lower, check.lower)
         finished, limit_hit = not check.timed_out, check.timed_out
         notes.extend(check.notes)
         stats["recheck_masks"] = check.checked
+        stats["recheck_families"] = check.families
     if e:
         notes.insert(0, f"solved with V, b, T scaled exactly by 2^{e} (losses scale by it)")
         stats["scale_exponent"] = e

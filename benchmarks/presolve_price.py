@@ -1,0 +1,100 @@
+"""Benchmark: what the presolve switched off for correctness costs (HiGHS's presolve; SCIP's
+linear presolve on neuron selection).
+
+    python -m exactprune.benchmarks.presolve_price --engine highs --seeds 5 --time-limit 60
+    python -m exactprune.benchmarks.presolve_price --engine scip --time-limit 60
+
+Why. At our tolerances both presolves certified wrong optima in the neuron-selection audit
+(docs/numerics.md): HiGHS 1.16's MIP presolve on cases 349 and 1104 (targets a selection
+predicts to 1e-10; with mip_feasibility_tolerance 1e-9 three other cases), SCIP's
+linear-constraint presolve on case 917. So `highs` runs without presolve
+(`milp_engines.HIGHS_PRESOLVE`) and `scip` without linear presolve on neuron selection
+(`solvers.neuron_selection.exact.SCIP_LINEAR_PRESOLVE`), as already on pruning's big-M models.
+Each instance is solved with the setting off and on, one after the other (side by side, same
+machine load), one thread. HiGHS: neuron pruning d = 2, width 48, K = 256 circle points, both
+outputs; weight pruning d = 2, width 16, K = 128, both outputs; and the neuron-selection
+instances. Neuron selection: the `trained` suite's nets (N = 32, k = 4; N = 64, k = 8;
+N = 128, k = 16 for SCIP), l1 and linf, digits-pair and teacher. Prints a markdown table:
+certified, median time, times.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from exactprune.solvers import milp_engines, solve
+from exactprune.solvers.neuron_selection import exact as selection_exact
+
+
+def _set(engine: str, off: bool) -> None:
+    if engine == "highs":
+        milp_engines.HIGHS_PRESOLVE = "off" if off else "on"
+    else:
+        selection_exact.SCIP_LINEAR_PRESOLVE = not off
+
+
+VARIANTS = {"highs": (("presolve off (the default since 2026-12-02)", True),
+                      ("presolve on (before)", False)),
+            "scip": (("linear presolve off (the default since 2026-12-02)", True),
+                     ("linear presolve on (before)", False))}
+
+
+def _instances(engine: str, seeds: int) -> Iterator[tuple[str, Any]]:
+    from exactprune.benchmarks.neuron_selection.suites import SIZES, network_path
+    from exactprune.instances import generate_neuron_pruning, generate_weight_pruning
+    from exactprune.instances.neuron_selection.generator import generate_neuron_selection
+
+    if engine == "highs":
+        for act in ("identity", "relu"):
+            for seed in range(seeds):
+                yield (f"neuron pruning n = 48, K = 256, {act}",
+                       generate_neuron_pruning(d=2, width=48, points=256, seed=seed,
+                                               output_activation=act))
+        for act in ("identity", "relu"):
+            for seed in range(seeds):
+                yield (f"weight pruning n = 16, K = 128, {act}",
+                       generate_weight_pruning(d=2, width=16, points=128, seed=seed,
+                                               output_activation=act))
+    for n, k in SIZES if engine == "scip" else SIZES[:2]:
+        for loss in ("l1", "linf"):
+            for data in ("digits-pair", "teacher"):
+                yield (f"neuron selection N = {n}, k = {k}, {loss} (trained nets)",
+                       generate_neuron_selection(str(network_path(data, n)), data, k,
+                                                 loss=loss, samples=100, seed=0))
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--engine", choices=tuple(VARIANTS), default="highs")
+    p.add_argument("--seeds", type=int, default=5, help="seeds per pruning family (highs)")
+    p.add_argument("--time-limit", type=float, default=60.0)
+    args = p.parse_args(argv)
+    if args.seeds < 1 or not args.time_limit > 0:
+        p.error("--seeds and --time-limit must be positive")
+    saved = milp_engines.HIGHS_PRESOLVE, selection_exact.SCIP_LINEAR_PRESOLVE
+    rows: dict[tuple[str, str], list[tuple[float, bool]]] = {}
+    try:
+        for family, inst in _instances(args.engine, args.seeds):
+            for label, off in VARIANTS[args.engine]:
+                _set(args.engine, off)
+                t0 = time.perf_counter()
+                res = solve(inst, args.engine, time_limit=args.time_limit)
+                rows.setdefault((family, label), []).append(
+                    (time.perf_counter() - t0, res.certified))
+    finally:
+        milp_engines.HIGHS_PRESOLVE, selection_exact.SCIP_LINEAR_PRESOLVE = saved
+    print(f"| instances | {args.engine} | certified | median time (s) | times (s) |")
+    print("|---|---|---|---|---|")
+    for (family, label), runs in rows.items():
+        times = [t for t, _ in runs]
+        print(f"| {family} | {label} | {sum(c for _, c in runs)}/{len(runs)} | "
+              f"{statistics.median(times):.1f} | {', '.join(f'{t:.1f}' for t in times)} |")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
