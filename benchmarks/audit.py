@@ -19,11 +19,14 @@ from typing import Any
 
 @dataclass
 class AuditTally:
-    """What an audit saw: solves run, certified, refused (InputError), and the findings."""
+    """What an audit saw: solves run, certified, refused (InputError), gave up (an honest
+    "error" the backend explains, e.g. a sparsest window its tolerances cannot resolve), and
+    the findings."""
 
     runs: int = 0
     certified: int = 0
     refused: int = 0
+    gave_up: int = 0
     findings: list[str] = field(default_factory=list)
 
 
@@ -80,6 +83,6 @@ def audit_main(description: str, audit_case: Callable[[int, AuditTally, float], 
         if (case - lo) % 50 == 49:
             print(f"... {case - lo + 1} cases, {time.perf_counter() - t0:.0f} s", flush=True)
     print(f"cases {lo}..{hi - 1}: {tally.runs} solves, {tally.certified} certified, "
-          f"{tally.refused} refused, {len(tally.findings)} findings, "
+          f"{tally.refused} refused, {tally.gave_up} gave up, {len(tally.findings)} findings, "
           f"{time.perf_counter() - t0:.0f} s")
     return 1 if tally.findings else 0

@@ -1,8 +1,9 @@
-"""Benchmark: what the presolve switched off for correctness costs (HiGHS's presolve; SCIP's
-linear presolve on neuron selection).
+"""Benchmark: what the engine reductions switched off for correctness cost (HiGHS's presolve;
+SCIP's linear presolve on neuron selection; SCIP's dual reductions on subset-sum).
 
     python -m exactprune.benchmarks.presolve_price --engine highs --seeds 5 --time-limit 60
     python -m exactprune.benchmarks.presolve_price --engine scip --time-limit 60
+    python -m exactprune.benchmarks.presolve_price --engine scip-subset-sum --seeds 5
 
 Why. At our tolerances both presolves certified wrong optima in the neuron-selection audit
 (docs/numerics.md): HiGHS 1.16's MIP presolve on cases 349 and 1104 (targets a selection
@@ -10,6 +11,10 @@ predicts to 1e-10; with mip_feasibility_tolerance 1e-9 three other cases), SCIP'
 linear-constraint presolve on case 917. So `highs` runs without presolve
 (`milp_engines.HIGHS_PRESOLVE`) and `scip` without linear presolve on neuron selection
 (`solvers.neuron_selection.exact.SCIP_LINEAR_PRESOLVE`), as already on pruning's big-M models.
+SCIP's dual reductions cut off subset-sum optima when the values span many magnitudes (subset-
+sum audit cases 686, 2356), so subset-sum runs SCIP without them
+(`solvers.subset_sum.milp.SCIP_DUAL_REDUCTIONS`); measured on Uniform[-1, 1] draws, n = 16, 18,
+20.
 Each instance is solved with the setting off and on, one after the other (side by side, same
 machine load), one thread. HiGHS: neuron pruning d = 2, width 48, K = 256 circle points, both
 outputs; weight pruning d = 2, width 16, K = 128, both outputs; and the neuron-selection
@@ -28,26 +33,40 @@ from typing import Any
 
 from exactprune.solvers import milp_engines, solve
 from exactprune.solvers.neuron_selection import exact as selection_exact
+from exactprune.solvers.subset_sum import milp as subset_sum_milp
 
 
 def _set(engine: str, off: bool) -> None:
     if engine == "highs":
         milp_engines.HIGHS_PRESOLVE = "off" if off else "on"
-    else:
+    elif engine == "scip":
         selection_exact.SCIP_LINEAR_PRESOLVE = not off
+    else:
+        subset_sum_milp.SCIP_DUAL_REDUCTIONS = not off
 
 
 VARIANTS = {"highs": (("presolve off (the default since 2026-12-02)", True),
                       ("presolve on (before)", False)),
             "scip": (("linear presolve off (the default since 2026-12-02)", True),
-                     ("linear presolve on (before)", False))}
+                     ("linear presolve on (before)", False)),
+            "scip-subset-sum": (("dual reductions off (the default since 2026-12-02)", True),
+                                ("dual reductions on (before)", False))}
 
 
 def _instances(engine: str, seeds: int) -> Iterator[tuple[str, Any]]:
     from exactprune.benchmarks.neuron_selection.suites import SIZES, network_path
-    from exactprune.instances import generate_neuron_pruning, generate_weight_pruning
+    from exactprune.instances import (
+        generate_neuron_pruning,
+        generate_subset_sum,
+        generate_weight_pruning,
+    )
     from exactprune.instances.neuron_selection.generator import generate_neuron_selection
 
+    if engine == "scip-subset-sum":
+        for n in (16, 18, 20):
+            for seed in range(seeds):
+                yield f"subset-sum n = {n}, Uniform[-1, 1]", generate_subset_sum(n, seed=seed)
+        return
     if engine == "highs":
         for act in ("identity", "relu"):
             for seed in range(seeds):
@@ -70,23 +89,26 @@ def _instances(engine: str, seeds: int) -> Iterator[tuple[str, Any]]:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--engine", choices=tuple(VARIANTS), default="highs")
-    p.add_argument("--seeds", type=int, default=5, help="seeds per pruning family (highs)")
+    p.add_argument("--seeds", type=int, default=5,
+                   help="seeds per pruning or subset-sum family")
     p.add_argument("--time-limit", type=float, default=60.0)
     args = p.parse_args(argv)
     if args.seeds < 1 or not args.time_limit > 0:
         p.error("--seeds and --time-limit must be positive")
-    saved = milp_engines.HIGHS_PRESOLVE, selection_exact.SCIP_LINEAR_PRESOLVE
+    saved = (milp_engines.HIGHS_PRESOLVE, selection_exact.SCIP_LINEAR_PRESOLVE,
+             subset_sum_milp.SCIP_DUAL_REDUCTIONS)
     rows: dict[tuple[str, str], list[tuple[float, bool]]] = {}
     try:
         for family, inst in _instances(args.engine, args.seeds):
             for label, off in VARIANTS[args.engine]:
                 _set(args.engine, off)
                 t0 = time.perf_counter()
-                res = solve(inst, args.engine, time_limit=args.time_limit)
+                res = solve(inst, args.engine.split("-")[0], time_limit=args.time_limit)
                 rows.setdefault((family, label), []).append(
                     (time.perf_counter() - t0, res.certified))
     finally:
-        milp_engines.HIGHS_PRESOLVE, selection_exact.SCIP_LINEAR_PRESOLVE = saved
+        (milp_engines.HIGHS_PRESOLVE, selection_exact.SCIP_LINEAR_PRESOLVE,
+         subset_sum_milp.SCIP_DUAL_REDUCTIONS) = saved
     print(f"| instances | {args.engine} | certified | median time (s) | times (s) |")
     print("|---|---|---|---|---|")
     for (family, label), runs in rows.items():

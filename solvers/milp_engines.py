@@ -16,8 +16,8 @@ Engines and the tolerances they run with (all absolute; gaps 0):
          possible Y)", "Exiting as integer gap of G") together with PuLP's status/sol_status;
          the bound is read from the log ("best possible" is printed with 8 digits, so 1e-7
          relative is subtracted); when an "optimal" log has no bound line (preprocessing fixed
-         everything) it is the solution's objective minus the same rounding (the solution file
-         prints 8 digits too); else unknown.
+         every variable, which is not trusted) CBC runs again without preprocessing and that
+         run's bound is used; else unknown.
   highs  highspy native API (not PuLP, which maps a HiGHS time limit to "Optimal"):
          mip_rel_gap = mip_abs_gap = 0; mip_feasibility_tolerance, primal and dual feasibility
          tolerances 1e-10 (the smallest HiGHS accepts); small_matrix_value 1e-12 (smallest
@@ -208,7 +208,8 @@ def start_verdict(res: EngineResult, model: MilpModel, start: np.ndarray | None,
 CBC_TOLERANCE = 1e-9
 CBC_INCREMENT = 1e-12
 CBC_EPSILON = 1e-10  # CBC's own minimum integer gap ("less than 1e-10 or 0%")
-CBC_PRINT_REL = 1e-7  # "best possible" and the solution file's values: 8 significant digits
+CBC_PRINT_REL = 1e-7  # "best possible" is printed with 8 significant digits
+NO_BOUND_NOTE = "CBC's log gave no bound: bound unknown"
 
 
 def _cbc_class() -> Any:
@@ -427,6 +428,24 @@ def _solve_cbc(model: MilpModel, *, time_limit: float | None, seed: int, threads
     t0 = time.perf_counter()
     first = _cbc_run(model, time_limit=time_limit, seed=seed, threads=threads, verbose=verbose,
                      start=start, preprocess=True)
+    if first.status == "optimal" and first.bound is None:
+        # preprocessing fixed every variable ("No integer variables - nothing to do": no bound
+        # line), and that fixing is not to be trusted: on subset-sum audit case 2517 it kept
+        # 5 values where 4 meet eps. Without preprocessing CBC searches and prints its bound.
+        left = None if time_limit is None else max(time_limit - (time.perf_counter() - t0),
+                                                   0.01)
+        again = _cbc_run(model, time_limit=left, seed=seed, threads=threads, verbose=verbose,
+                         start=start, preprocess=False)
+        seconds = time.perf_counter() - t0
+        said = "CBC's preprocessing solved the model without a bound; without it: "
+        if again.status == "optimal" and again.values is not None:
+            return replace(again, seconds=seconds, notes=[
+                *[n for n in first.notes if n != NO_BOUND_NOTE], *again.notes,
+                said + "optimal" + ("" if again.bound is None else f", bound {again.bound!r}")])
+        # the two runs disagree (subset-sum audit case 1668: "infeasible" without
+        # preprocessing beside a solution with it): keep the solution, prove nothing
+        return replace(first, status="stopped", seconds=seconds,
+                       notes=[*first.notes, said + f"{again.status}: no proof either way"])
     if first.status not in ("infeasible", "error"):
         return first
     left = None if time_limit is None else max(time_limit - (time.perf_counter() - t0), 0.01)
@@ -557,18 +576,8 @@ def _cbc_run(model: MilpModel, *, time_limit: float | None, seed: int, threads: 
         status = "error"
         notes.append(f"CBC result not recognised (PuLP: {pulp_view}, log: {log.result})")
     bound = log.bound
-    if bound is None and status == "optimal" and values is not None:
-        # e.g. preprocessing fixed every variable ("No integer variables - nothing to do"): no
-        # bound line. The optimum is the solution's objective, but the solution file prints
-        # values with 8 significant digits (audit: t = 7.0095634 for 7.00956336102), so
-        # subtract that rounding, as for the log's "best possible"
-        c = np.asarray(model.objective, dtype=np.float64)
-        bound = (model.objective_value(values)
-                 - CBC_PRINT_REL * float(np.sum(np.abs(c * values))) - 1e-300)
-        notes.append("CBC's log gave no bound: the solution's objective minus its print "
-                     "rounding")
-    elif bound is None:
-        notes.append("CBC's log gave no bound: bound unknown")
+    if bound is None:
+        notes.append(NO_BOUND_NOTE)
     return EngineResult(status, values, log.objective, bound, log.nodes, seconds, notes,
                         start_status, start_reason)
 
@@ -784,7 +793,8 @@ SCIP_NO_CUTS: dict[str, int] = {
 
 # Engine-specific keyword options `solve_model` passes from a backend's options (only the
 # backends that declare them receive them).
-ENGINE_KEYWORDS: dict[str, tuple[str, ...]] = {"scip": ("cuts", "linear_presolve")}
+ENGINE_KEYWORDS: dict[str, tuple[str, ...]] = {
+    "scip": ("cuts", "linear_presolve", "dual_reductions")}
 
 # SCIP's linear-constraint presolving off. At our tolerances it proved a wrong bound on a
 # big-M weight-pruning model (random audit case 8111: t >= the incumbent's error 0.7622 in
@@ -792,6 +802,14 @@ ENGINE_KEYWORDS: dict[str, tuple[str, ...]] = {"scip": ("cuts", "linear_presolve
 # these rounds off, with SCIP's default tolerances, or with presolving off). The big-M
 # formulation runs SCIP without them (solvers/pruning/exact.py).
 SCIP_NO_LINEAR_PRESOLVE: dict[str, int] = {"constraints/linear/maxprerounds": 0}
+
+# SCIP's dual reductions off (presolve and propagation may then not remove solutions that are
+# only "no better" than the ones kept). At our tolerances they cut off the optimum of
+# subset-sum models whose values span many magnitudes (audit cases 686, 2356: "optimal"
+# 5.3e-7 where adding one value gives 7e-13; presolve off alone fixed one of the two);
+# subset-sum runs SCIP without them (solvers/subset_sum/milp.py).
+SCIP_NO_DUAL_REDUCTIONS: dict[str, bool] = {"misc/allowstrongdualreds": False,
+                                            "misc/allowweakdualreds": False}
 
 
 @functools.cache
@@ -835,9 +853,10 @@ def _scip_tolerances() -> SolverTolerances:
 
 def _solve_scip(model: MilpModel, *, time_limit: float | None, seed: int, threads: int,
                 verbose: bool, start: np.ndarray | None, cuts: bool = True,
-                linear_presolve: bool = True) -> EngineResult:
+                linear_presolve: bool = True, dual_reductions: bool = True) -> EngineResult:
     """cuts=False: no cutting planes (`SCIP_NO_CUTS`); linear_presolve=False: no presolving of
-    linear constraints (`SCIP_NO_LINEAR_PRESOLVE`); the tolerances are unchanged."""
+    linear constraints (`SCIP_NO_LINEAR_PRESOLVE`); dual_reductions=False: no dual reductions
+    (`SCIP_NO_DUAL_REDUCTIONS`); the tolerances are unchanged."""
     from ortools.linear_solver import pywraplp
 
     notes: list[str] = []
@@ -845,9 +864,12 @@ def _solve_scip(model: MilpModel, *, time_limit: float | None, seed: int, thread
     if solver is None:
         return EngineResult("error", notes=["OR-Tools was built without SCIP"])
     variables = to_ortools(model, solver)
-    params: dict[str, float] = {**SCIP_PARAMS, **({} if cuts else SCIP_NO_CUTS),
-                                **({} if linear_presolve else SCIP_NO_LINEAR_PRESOLVE)}
-    lines = [f"{k} = {v!r}" for k, v in params.items()]
+    params: dict[str, float | bool] = {
+        **SCIP_PARAMS, **({} if cuts else SCIP_NO_CUTS),
+        **({} if linear_presolve else SCIP_NO_LINEAR_PRESOLVE),
+        **({} if dual_reductions else SCIP_NO_DUAL_REDUCTIONS)}
+    lines = [f"{k} = {str(v).upper() if isinstance(v, bool) else repr(v)}"
+             for k, v in params.items()]
     lines.append(f"randomization/randomseedshift = {int(seed) % 2147483647}")
     if not solver.SetSolverSpecificParametersAsString("\n".join(lines) + "\n"):
         return EngineResult("error", notes=["SCIP refused the parameter settings"])
@@ -1077,14 +1099,19 @@ def proven_lower_bound(res: EngineResult, model: MilpModel, slack: float,
                        cap: float) -> float | None:
     """A rigorous lower bound on a minimisation model's optimum from an engine's answer, given
     the tolerance slack of the certificate, or None: the dual bound minus the slack; for an
-    "optimal" answer without a bound, its objective minus the slack (zero gaps; CBC's log does
-    not always print the bound; the cutoff increment and gaps are inside the slack); for
+    "optimal" answer without a bound, its objective minus the slack and the values' print
+    rounding (zero gaps; CBC's log does not always print the bound, and its solution file
+    prints 8 digits; the cutoff increment and gaps are inside the slack); for
     "infeasible" under an objective cap, the cap minus the slack (nothing below it exists)."""
     lower = None
     if res.bound is not None and math.isfinite(res.bound):
         lower = res.bound - slack
     elif res.status == "optimal" and res.values is not None:
-        lower = model.objective_value(res.values) - slack
+        # the values may come from CBC's solution file, printed with 8 significant digits
+        # (neuron-selection audit case 2010: t = 7.0095634 for 7.00956336102)
+        c = np.asarray(model.objective, dtype=np.float64)
+        printed = CBC_PRINT_REL * float(np.sum(np.abs(c * res.values)))
+        lower = model.objective_value(res.values) - printed - slack
     if res.status == "infeasible":
         lower = cap - slack
     return lower

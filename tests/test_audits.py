@@ -1,9 +1,10 @@
-"""The random audits of the exact backends against bruteforce (benchmarks/audit.py, with
-benchmarks/pruning/audit.py and benchmarks/neuron_selection/audit.py) on the cases around their
-finds: pruning case 132 (CBC's preprocessing certified a wrong optimum) and case 2006 (no active
-unit: an IndexError); neuron-selection cases 349 and 1104 (HiGHS's presolve certified wrong
-optima), 917 (SCIP's linear presolve did) and 146, 176 (CP-SAT's cap overflowed). The slow
-ones take about a minute each."""
+"""The random audits of the exact backends against bruteforce (benchmarks/audit.py, with the
+pruning, neuron_selection and subset_sum audit modules) on the cases around their finds:
+pruning case 132 (CBC's preprocessing certified a wrong optimum) and case 2006 (no active unit:
+an IndexError); neuron-selection cases 349 and 1104 (HiGHS's presolve certified wrong
+optima), 917 (SCIP's linear presolve did) and 146, 176 (CP-SAT's cap overflowed); subset-sum
+cases 3, 11, 605, 1272, 1668 (HiGHS on values it drops: wrong optima and infeasibility). The
+slow ones take about a minute each."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import pytest
 from exactprune.benchmarks.audit import AuditTally, audit_main, check_result
 from exactprune.benchmarks.neuron_selection import audit as selection_audit
 from exactprune.benchmarks.pruning.audit import audit_case, audit_instance
+from exactprune.benchmarks.subset_sum import audit as subset_sum_audit
 from exactprune.solvers import solve
 
 CASES = [*range(120, 140), 2006]
@@ -63,6 +65,33 @@ def test_selection_audit_around_its_find() -> None:
         selection_audit.audit_case(case, tally, time_limit=30.0)
     assert tally.findings == []
     assert tally.certified == tally.runs > 0
+
+
+def test_subset_sum_audit_cases_are_reproducible_and_varied() -> None:
+    first = subset_sum_audit.audit_instance(11)
+    again = subset_sum_audit.audit_instance(11)
+    assert first[1:] == again[1:] and first[0].to_json() == again[0].to_json()
+    texts = [subset_sum_audit.audit_instance(c)[2] for c in range(80)]
+    for word in ("uniform", "gaussian", "integers", "positive", "magnitudes", "planted",
+                 "max_kept", "sparsest eps tie", "sparsest eps below", "sparsest eps above"):
+        assert any(word in t for t in texts), word
+
+
+def test_subset_sum_audit_runs_every_exact_backend_on_a_few_cases() -> None:
+    tally = AuditTally()
+    for case in range(10):
+        subset_sum_audit.audit_case(case, tally, time_limit=30.0)
+    assert tally.findings == []
+    assert tally.runs > 0 and tally.certified >= 0.8 * tally.runs
+
+
+@pytest.mark.slow
+def test_subset_sum_audit_around_its_finds() -> None:
+    tally = AuditTally()
+    for case in [3, 11, 349, 504, 601, 605, 1272, 1668, *range(20, 40)]:
+        subset_sum_audit.audit_case(case, tally, time_limit=30.0)
+    assert tally.findings == []
+    assert tally.refused > 0  # HiGHS on the values it would drop
 
 
 class _Result:

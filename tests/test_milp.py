@@ -631,8 +631,9 @@ def test_cbc_bound_without_a_bound_line_allows_for_the_solution_files_rounding()
     """Neuron-selection audit case 2010 (N = k = 4: one selection): CBC's preprocessing fixes
     everything and its log has no bound line. The bound then came from the solution file's
     t = 7.0095634 (8 digits) minus a slack of 3.8e-8, above the optimum 7.00956336102, and was
-    dropped by the result's own check (no certificate). Now the print rounding is
-    subtracted: a bound at most the optimum, and the optimum certified."""
+    dropped by the result's own check (no certificate). Now CBC looks again without
+    preprocessing and the print rounding is subtracted: a bound at most the optimum, and the
+    optimum certified."""
     from exactprune.benchmarks.neuron_selection.audit import audit_instance
 
     inst, _ = audit_instance(2010)
@@ -641,4 +642,19 @@ def test_cbc_bound_without_a_bound_line_allows_for_the_solution_files_rounding()
     assert res.certified, res.notes
     assert res.bound <= oracle.objective
     assert abs(res.objective - oracle.objective) <= res.tolerance + oracle.tolerance
-    assert any("print rounding" in n for n in res.notes)
+    assert any("without it: optimal" in n for n in res.notes)
+
+
+def test_cbc_preprocessing_that_fixes_everything_is_not_trusted() -> None:
+    """Subset-sum audit case 2517 (sparsest, 7 integers): CBC's preprocessing fixed every
+    variable to a mask keeping 5 values and said "Optimal" without a bound line, while 4 meet
+    eps. The certificate must not come from that: CBC runs again without preprocessing and
+    certifies 4, the oracle's count."""
+    from exactprune.benchmarks.subset_sum.audit import audit_instance
+
+    inst, goal, _ = audit_instance(2517)
+    oracle = solve(inst, "bruteforce", **goal)
+    assert oracle.objective == 4
+    res = solve(inst, "cbc", **goal)
+    assert res.certified and res.objective == 4, res.notes
+    assert any("preprocessing solved the model without a bound" in n for n in res.notes)

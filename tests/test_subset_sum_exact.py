@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from fractions import Fraction
 
 import numpy as np
@@ -121,3 +122,36 @@ def test_property_exact_methods_agree_with_rational_oracle(values, target, use_b
         assert res.certified
         assert inst.exact_error(res.mask) == oracle
         assert res.objective == inst.evaluate(res.mask) == float(oracle)
+
+
+@pytest.mark.parametrize("case", [3, 11, 605, 1668])
+def test_highs_refuses_values_it_would_drop(case: int) -> None:
+    """Subset-sum audit cases with values spread over 25 orders of magnitude: HiGHS drops
+    coefficients below 1e-12 and then certified wrong optima (cases 11, 605: exclusion
+    bounds above the next mask) or called feasible sparsest goals infeasible (3, 1668). It
+    refuses them now, with one line; the other exact engines still answer, and agree with
+    the oracle when they certify."""
+    from exactprune.benchmarks.subset_sum.audit import audit_instance
+
+    inst, goal, _ = audit_instance(case)
+    with pytest.raises(InputError, match="drops coefficients below 1e-12"):
+        solve(inst, "highs", **goal)
+    oracle = solve(inst, "bruteforce", **goal)
+    for name in ("mitm", "cpsat", "scip", "cbc"):
+        res = solve(inst, name, time_limit=30, **goal)
+        if res.certified and goal.get("objective") == "sparsest":
+            assert res.objective == oracle.objective, name
+        elif res.certified:
+            assert inst.exact_error(res.mask) == inst.exact_error(oracle.mask), name
+
+
+def test_highs_still_takes_values_at_unit_scale() -> None:
+    """The refusal is about dropped coefficients only: small data scaled exactly to unit
+    size first (2^k), and ordinary draws, are solved and certified."""
+    inst = random_instance(3, 10)
+    small = SubsetSumInstance(values=np.ldexp(inst.values, -60),
+                              target=math.ldexp(inst.target, -60))
+    for case in (inst, small):
+        res = solve(case, "highs", time_limit=30)
+        assert res.certified
+        assert case.exact_error(res.mask) == min(fraction_oracle(case).values())

@@ -50,7 +50,7 @@ BACKENDS: tuple[Backend, ...] = (
               "tolerances", exact=True, run=milp.runner(name),
               capabilities=SOLVER_CAPS, available=engine.available, version=engine.version,
               options=milp.OPTIONS + ((milp.SCIP_CUTS,) if name == "scip" else ()),
-              refuse=milp.refuse)
+              refuse=milp.refuser(name))
       for name, engine in ENGINES.items()),
     Backend("greedy", KIND, "heuristic: greedy forward selection", exact=False,
             run=heuristics.run_greedy, capabilities=capabilities(max_kept=True)),

@@ -38,6 +38,7 @@ Options in `SolveOptions.extra`: exclusion_rounds (int, default 4).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from collections.abc import Callable
@@ -62,6 +63,10 @@ from exactprune.solvers.result import (
 )
 
 MIN_SOLVE_SECONDS = 0.05
+SCIP_DUAL_REDUCTIONS = False
+"""SCIP's dual reductions, at our tolerances, cut off the optimum of models whose values span
+many magnitudes (subset-sum audit cases 686, 2356: "optimal" 5.3e-7 where 7e-13 exists), so
+they are off here (`milp_engines.SCIP_NO_DUAL_REDUCTIONS`)."""
 DEFAULT_EXCLUSION_ROUNDS = 4
 COUNT_BOUND_SLACK = 1e-6
 
@@ -165,6 +170,32 @@ def refuse(instance: SubsetSumInstance, goal: Goal) -> str | None:
     return None
 
 
+def refuser(engine: str) -> Callable[[SubsetSumInstance, Goal], str | None]:
+    """`refuse`, and for an engine that drops small coefficients (HiGHS: small_matrix_value)
+    also values below that size after the exact unit scaling. Dropping one is not a
+    relaxation (the sparsest window row then excludes masks within eps: HiGHS called such
+    instances infeasible), and HiGHS without presolve mishandles the columns left with no
+    coefficient (an exclusion solve's bound 8.4e-7 above the next mask: wrong certified
+    optima; subset-sum audit cases 3, 11, 605, ..., docs/numerics.md)."""
+
+    def check(instance: SubsetSumInstance, goal: Goal) -> str | None:
+        why = refuse(instance, goal)
+        if why:
+            return why
+        small = ENGINES[engine].tolerances().small_coefficient
+        if small > 0:
+            x = np.abs(np.ldexp(instance.values, unit_scaling(instance)))
+            tiny = x[(x > 0) & (x < small)]
+            if tiny.size:
+                return (f"{ENGINES[engine].label} drops coefficients below {small:g}, and "
+                        f"{tiny.size} value(s) are that small at unit scale (down to "
+                        f"{float(tiny.min()):.3g}): its answers would be unreliable; use mitm, "
+                        "cpsat or scip")
+        return None
+
+    return check
+
+
 def run_milp(engine: str, instance: Any, goal: Goal, opts: SolveOptions) -> RawSolution:
     """Solve `instance` for `goal` with a MILP engine and certify under the numerics policy.
 
@@ -198,6 +229,8 @@ def run_milp(engine: str, instance: Any, goal: Goal, opts: SolveOptions) -> RawS
 
 
 def _run_milp(engine: str, instance: Any, goal: Goal, opts: SolveOptions) -> RawSolution:
+    if engine == "scip" and SCIP_DUAL_REDUCTIONS is False:
+        opts = dataclasses.replace(opts, extra={**opts.extra, "dual_reductions": False})
     built = build_subset_sum(instance, goal)
     model = built.model
     tol = ENGINES[engine].tolerances()

@@ -1,0 +1,117 @@
+"""Audit: every exact subset-sum backend against `bruteforce` on random small instances.
+
+    python -m exactprune.benchmarks.subset_sum.audit --cases 0:2000
+
+Case c draws, from random.Random(c) and numpy's default_rng(c): n = 1..18 values that are
+uniform on [-1, 1], Gaussian, small integers (many exact ties), positive only, or spread over
+25 orders of magnitude; a target that is uniform, or a random subset's sum times 1 + delta
+(delta in {0, 1e-15, 1e-12, 1e-9, 1e-6}: optima at or near 0); and a goal: the least error,
+the least error keeping at most k, or the sparsest subset within eps, with eps drawn at random
+or set to a subset's exact error (ties at the boundary, where "<= eps" must hold exactly) or
+one float step either side of it. Every exact backend (mitm, scip, highs, cbc, cpsat, gurobi
+when installed) solves it; a finding (benchmarks/audit.py) is an error status, an objective
+below the oracle's, a bound above it, a certified objective off by more than the tolerances,
+or a disagreement about infeasibility. A MILP that gives up on a sparsest window its
+tolerances cannot resolve (status "error", saying so) is counted as "gave up", not a finding.
+Prints every finding and a summary line; exit 1 when there is a finding.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from typing import Any
+
+import numpy as np
+
+from exactprune.benchmarks.audit import AuditTally, audit_main, check_result
+
+ENGINES = ("mitm", "scip", "highs", "cbc", "cpsat", "gurobi")
+GAVE_UP = "no mask within eps exactly was found, and infeasibility was not proven"
+NEAR_EXACT_DELTAS = (0.0, 1e-15, 1e-12, 1e-9, 1e-6)
+
+
+def audit_instance(case: int) -> tuple[Any, dict[str, Any], str]:
+    """Case `case`'s instance, its goal (solve keywords) and a one-line description."""
+    from exactprune.instances import SubsetSumInstance
+
+    rng = random.Random(case)
+    gen = np.random.default_rng(case)
+    n = rng.randint(1, 18)
+    dist = rng.choice(["uniform", "gaussian", "integers", "positive", "magnitudes"])
+    if dist == "uniform":
+        x = gen.uniform(-1.0, 1.0, n)
+    elif dist == "gaussian":
+        x = gen.standard_normal(n)
+    elif dist == "integers":
+        x = gen.integers(-20, 21, n).astype(np.float64)
+    elif dist == "positive":
+        x = gen.uniform(0.0, 1.0, n)
+    else:
+        x = gen.choice([-1.0, 1.0], n) * 10.0 ** gen.integers(-25, 1, n) * gen.uniform(0.5, 1, n)
+    subset = gen.random(n) < 0.5
+    planted = rng.random() < 0.5
+    if planted:
+        delta = rng.choice(NEAR_EXACT_DELTAS)
+        target = math.fsum(x[subset].tolist()) * (1.0 + delta)
+        what = f"planted target (delta {delta:g})"
+    else:
+        target = float(gen.uniform(-1.0, 1.0)) * max(1.0, float(np.abs(x).sum()) / 3)
+        what = "random target"
+    inst = SubsetSumInstance(values=x, target=target)
+    goal: dict[str, Any] = {}
+    draw = rng.random()
+    if draw < 0.25:
+        goal = {"max_kept": rng.randint(0, n)}
+    elif draw < 0.5:
+        other = gen.random(n) < 0.5
+        err = inst.evaluate(other)
+        how = rng.choice(["random", "tie", "below", "above"])
+        eps = {"random": 10.0 ** rng.uniform(-12, 0), "tie": err,
+               "below": math.nextafter(err, -math.inf), "above": math.nextafter(err, math.inf)}
+        goal = {"objective": "sparsest", "eps": max(0.0, eps[how])}
+        what += f", sparsest eps {how}"
+    text = f"case {case}: n={n} {dist} {what} {goal}"
+    return inst, goal, text
+
+
+def audit_case(case: int, tally: AuditTally, time_limit: float = 60.0,
+               engines: tuple[str, ...] = ENGINES) -> None:
+    """Solve case `case` with every available exact backend; add to `tally`."""
+    from exactprune.instances import InputError
+    from exactprune.solvers import get_backend, solve
+
+    inst, goal, text = audit_instance(case)
+    oracle = solve(inst, "bruteforce", **goal)
+    for engine in engines:
+        if not get_backend(engine, inst.kind).available():
+            continue
+        try:
+            res = solve(inst, engine, time_limit=time_limit, seed=case, **goal)
+        except InputError:
+            tally.refused += 1
+            continue
+        where = f"{text} {engine}"
+        if str(res.status) == "error" and any(GAVE_UP in n for n in res.notes):
+            tally.runs += 1  # the MILP's tolerance cannot tell masks at eps apart: honest
+            tally.gave_up += 1
+            continue
+        if str(oracle.status) == "infeasible":
+            tally.runs += 1
+            tally.certified += int(res.certified)
+            if res.mask is not None or str(res.status) in ("optimal", "error"):
+                tally.findings.append(f"oracle infeasible, engine {res.status}: {where}")
+            continue
+        if str(res.status) == "infeasible":
+            tally.runs += 1
+            tally.findings.append(f"infeasible, oracle {oracle.objective!r}: {where}")
+            continue
+        check_result(tally, res, oracle, where)
+
+
+def main(argv: list[str] | None = None) -> int:
+    return audit_main(__doc__.split("\n")[0], audit_case, argv)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
