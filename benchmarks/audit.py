@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import argparse
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,6 +49,27 @@ def check_result(tally: AuditTally, res: Any, oracle: Any, where: str) -> None:
         if res.objective - opt > (res.tolerance or 0.0) + (oracle.tolerance or 0.0):
             tally.findings.append(f"wrong optimum: {where}: {res.objective!r}, oracle "
                                   f"{opt!r}, tolerance {res.tolerance!r}")
+
+
+def solve_each(tally: AuditTally, inst: Any, engines: tuple[str, ...], time_limit: float,
+               seed: int, option_sets: Callable[[str], list[dict[str, Any]]] | None = None,
+               **goal: Any) -> Iterator[tuple[str, dict[str, Any], Any]]:
+    """(engine, options, result) for every available engine in `engines` and every option
+    set it is given (`option_sets(engine)`, default one empty set); refusals (InputError) are
+    counted in `tally` and skipped."""
+    from exactprune.instances import InputError
+    from exactprune.solvers import get_backend, solve
+
+    for engine in engines:
+        if not get_backend(engine, inst.kind).available():
+            continue
+        for options in ([{}] if option_sets is None else option_sets(engine)):
+            try:
+                res = solve(inst, engine, time_limit=time_limit, seed=seed, **options, **goal)
+            except InputError:
+                tally.refused += 1
+                continue
+            yield engine, options, res
 
 
 def _case_range(text: str) -> tuple[int, int]:

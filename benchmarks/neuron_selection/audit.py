@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from exactprune.benchmarks.audit import AuditTally, audit_main, check_result
+from exactprune.benchmarks.audit import AuditTally, audit_main, check_result, solve_each
 
 ENGINES = ("scip", "highs", "cbc", "cpsat", "gurobi", "bnb")
 NEAR_EXACT_DELTAS = (0.0, 1e-13, 1e-10, 1e-7, 1e-4)
@@ -98,19 +98,11 @@ def audit_instance(case: int) -> tuple[Any, str]:
 def audit_case(case: int, tally: AuditTally, time_limit: float = 60.0,
                engines: tuple[str, ...] = ENGINES) -> None:
     """Solve case `case` with every available exact backend; add to `tally`."""
-    from exactprune.instances import InputError
-    from exactprune.solvers import get_backend, solve
+    from exactprune.solvers import solve
 
     inst, text = audit_instance(case)
     oracle = solve(inst, "bruteforce")
-    for engine in engines:
-        if not get_backend(engine, inst.kind).available():
-            continue
-        try:
-            res = solve(inst, engine, time_limit=time_limit, seed=case)
-        except InputError:
-            tally.refused += 1
-            continue
+    for engine, _, res in solve_each(tally, inst, engines, time_limit, case):
         check_result(tally, res, oracle, f"{text} {engine}")
 
 

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from exactprune.benchmarks.audit import AuditTally, audit_main, check_result
+from exactprune.benchmarks.audit import AuditTally, audit_main, check_result, solve_each
 
 ENGINES = ("scip", "highs", "cpsat", "cbc", "gurobi")
 NEAR_EXACT_DELTAS = (0.0, 1e-13, 1e-10, 1e-7, 1e-4)
@@ -71,21 +71,13 @@ def _option_sets(inst: Any, engine: str) -> list[dict[str, Any]]:
 def audit_case(case: int, tally: AuditTally, time_limit: float = 60.0,
                engines: tuple[str, ...] = ENGINES) -> None:
     """Solve case `case` with every available exact engine and option set; add to `tally`."""
-    from exactprune.instances import InputError
-    from exactprune.solvers import get_backend, solve
+    from exactprune.solvers import solve
 
     inst, text = audit_instance(case)
     oracle = solve(inst, "bruteforce")
-    for engine in engines:
-        if not get_backend(engine, inst.kind).available():
-            continue
-        for options in _option_sets(inst, engine):
-            try:
-                res = solve(inst, engine, time_limit=time_limit, seed=case, **options)
-            except InputError:
-                tally.refused += 1
-                continue
-            check_result(tally, res, oracle, f"{text} {engine} {options or ''}")
+    for engine, options, res in solve_each(tally, inst, engines, time_limit, case,
+                                           lambda engine: _option_sets(inst, engine)):
+        check_result(tally, res, oracle, f"{text} {engine} {options or ''}")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from exactprune.benchmarks.audit import AuditTally, audit_main, check_result
+from exactprune.benchmarks.audit import AuditTally, audit_main, check_result, solve_each
 
 ENGINES = ("mitm", "scip", "highs", "cbc", "cpsat", "gurobi")
 GAVE_UP = "no mask within eps exactly was found, and infeasibility was not proven"
@@ -78,19 +78,11 @@ def audit_instance(case: int) -> tuple[Any, dict[str, Any], str]:
 def audit_case(case: int, tally: AuditTally, time_limit: float = 60.0,
                engines: tuple[str, ...] = ENGINES) -> None:
     """Solve case `case` with every available exact backend; add to `tally`."""
-    from exactprune.instances import InputError
-    from exactprune.solvers import get_backend, solve
+    from exactprune.solvers import solve
 
     inst, goal, text = audit_instance(case)
     oracle = solve(inst, "bruteforce", **goal)
-    for engine in engines:
-        if not get_backend(engine, inst.kind).available():
-            continue
-        try:
-            res = solve(inst, engine, time_limit=time_limit, seed=case, **goal)
-        except InputError:
-            tally.refused += 1
-            continue
+    for engine, _, res in solve_each(tally, inst, engines, time_limit, case, **goal):
         where = f"{text} {engine}"
         if str(res.status) == "error" and any(GAVE_UP in n for n in res.notes):
             tally.runs += 1  # the MILP's tolerance cannot tell masks at eps apart: honest
