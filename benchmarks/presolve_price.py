@@ -109,13 +109,20 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         (milp_engines.HIGHS_PRESOLVE, selection_exact.SCIP_LINEAR_PRESOLVE,
          subset_sum_milp.SCIP_DUAL_REDUCTIONS) = saved
-    print(f"| instances | {args.engine} | certified | median time (s) | times (s) |")
+    print_ab_table(("instances", args.engine), rows)
+    return 0
+
+
+def print_ab_table(header: tuple[str, str],
+                   rows: dict[tuple[str, str], list[tuple[float, bool]]]) -> None:
+    """A markdown table of an A/B timing run: per (family, variant) the certified count, the
+    median and every time (seconds)."""
+    print(f"| {header[0]} | {header[1]} | certified | median time (s) | times (s) |")
     print("|---|---|---|---|---|")
     for (family, label), runs in rows.items():
         times = [t for t, _ in runs]
         print(f"| {family} | {label} | {sum(c for _, c in runs)}/{len(runs)} | "
               f"{statistics.median(times):.1f} | {', '.join(f'{t:.1f}' for t in times)} |")
-    return 0
 
 
 if __name__ == "__main__":

@@ -13,9 +13,9 @@ table: certified, median time, times.
 from __future__ import annotations
 
 import argparse
-import statistics
 import time
 
+from exactprune.benchmarks.presolve_price import print_ab_table
 from exactprune.instances import generate_weight_pruning
 from exactprune.solvers import milp_engines, solve
 
@@ -49,12 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         milp_engines.SCIP_NO_LINEAR_PRESOLVE.clear()
         milp_engines.SCIP_NO_LINEAR_PRESOLVE.update(saved)
-    print("| output | SCIP on the big-M model | certified | median time (s) | times (s) |")
-    print("|---|---|---|---|---|")
-    for (act, label), runs in rows.items():
-        times = [t for t, _ in runs]
-        print(f"| {act} | {label} | {sum(c for _, c in runs)}/{len(runs)} | "
-              f"{statistics.median(times):.1f} | {', '.join(f'{t:.1f}' for t in times)} |")
+    print_ab_table(("output", "SCIP on the big-M model"), rows)
     return 0
 
 
