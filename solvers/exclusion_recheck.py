@@ -60,6 +60,17 @@ no such set is known. E.g. for the pruning kinds: the columns that
 can be non-zero at one point whose error under y is >= target (solvers/pruning/exact.py)."""
 
 
+def worst_entry_family(low: np.ndarray, live: np.ndarray) -> tuple[np.ndarray, float]:
+    """A linf family from one mask's per-entry floors `low` (its evaluated |residual| at each
+    point / entry minus 2·eval_tol, shape (P,)) and `live` (P, columns: which columns can be
+    non-zero there): the worst entry, among ties the one with the fewest live columns, gives
+    (its live columns, its floor). Every mask agreeing on those columns has the same exact
+    residual there, hence an evaluated linf error >= the floor."""
+    worst = np.flatnonzero(low == low.max())
+    k = int(worst[np.argmin(live[worst].sum(axis=1))])
+    return live[k].copy(), float(low[k])
+
+
 @dataclass
 class Recheck:
     """What `exclusion_recheck` found: the best vector y and its evaluated error; lower, a

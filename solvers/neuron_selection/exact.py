@@ -55,6 +55,7 @@ from exactprune.solvers.exclusion_recheck import (
     Family,
     certifiable,
     exclusion_recheck,
+    worst_entry_family,
 )
 from exactprune.solvers.result import Goal, RawSolution, SolveOptions, Status
 
@@ -117,6 +118,12 @@ def incumbent(instance: Any, opts: SolveOptions) -> tuple[np.ndarray, str]:
     return greedy_forward(instance), "greedy_forward_selection"
 
 
+def _proven(lower: float, eval_tol: float) -> float:
+    """The proven bound on the exact loss from an engine's lower bound on the float model:
+    minus the evaluation tolerance, and >= 0 (every loss is >= 0 in real arithmetic)."""
+    return max(0.0, lower - eval_tol)
+
+
 def _certificate(instance: Any, mask: np.ndarray, lower: float | None, finished: bool,
                  limit_hit: bool, notes: list[str], stats: dict[str, Any]) -> RawSolution:
     err = instance.evaluate(mask)
@@ -124,8 +131,7 @@ def _certificate(instance: Any, mask: np.ndarray, lower: float | None, finished:
     if lower is None:
         status = Status.TIME_LIMIT if limit_hit else Status.FEASIBLE
         return RawSolution(status, mask=mask, notes=notes, stats=stats)
-    # every loss is >= 0 in real arithmetic, so the proven bound is too
-    lower = bound = max(0.0, lower - eval_tol)
+    lower = bound = _proven(lower, eval_tol)
     if finished and certifiable(err, lower):
         tol = max(0.0, err - lower) + 2 * eval_tol
         return RawSolution(Status.OPTIMAL, mask=mask, bound=bound, certified=True,
@@ -304,10 +310,8 @@ def selection_families(scaled: Any, eval_tol: float) -> Family:
     def family(bits: np.ndarray, target: float) -> tuple[np.ndarray, float] | None:
         mask = scaled.check_mask(mask_of_bits(scaled, bits))
         if scaled.loss == "linf":
-            low = np.abs(scaled.residuals(mask)).reshape(-1) - 2.0 * eval_tol
-            worst = np.flatnonzero(low == low.max())
-            p = int(worst[np.argmin(live[worst].sum(axis=1))])
-            units, floor = live[p], float(low[p])
+            units, floor = worst_entry_family(
+                np.abs(scaled.residuals(mask)).reshape(-1) - 2.0 * eval_tol, live)
         else:
             units, floor = anywhere, scaled.evaluate(mask) - 2.0 * eval_tol
         if floor < target:
@@ -349,7 +353,7 @@ def _run_capped(below: BelowSolve, instance: Any, goal: Goal,
     stats: dict[str, Any] = {**first.stats, "warm_start_source": source}
     err = scaled.evaluate(mask)
     eval_tol = scaled.evaluation_tolerance()
-    if (finished and lower is not None and not certifiable(err, max(0.0, lower - eval_tol))
+    if (finished and lower is not None and not certifiable(err, _proven(lower, eval_tol))
             and opts.extra.get("recheck", True)):
         # the gap is the engine's slack: exclude masks until it no longer matters
         check = exclusion_recheck(

@@ -50,6 +50,7 @@ from exactprune.solvers.exclusion_recheck import (
     Family,
     certifiable,
     exclusion_recheck,
+    worst_entry_family,
 )
 from exactprune.solvers.result import Goal, RawSolution, SolveOptions, Status
 
@@ -240,15 +241,10 @@ def point_families(sel: Selection, instance: Any, eval_tol: float) -> Family | N
     if sel.norm != "linf":
         return None
     active = ~provably_zero(sel, instance)
-    n_active = active.sum(axis=1)
 
     def family(y: np.ndarray, target: float) -> tuple[np.ndarray, float] | None:
-        low = sel.errors(y) - 2.0 * eval_tol
-        worst = np.flatnonzero(low == low.max())
-        k = int(worst[np.argmin(n_active[worst])])
-        if low[k] < target:
-            return None
-        return active[k].copy(), float(low[k])
+        fixed, floor = worst_entry_family(sel.errors(y) - 2.0 * eval_tol, active)
+        return None if floor < target else (fixed, floor)
 
     return family
 
