@@ -51,6 +51,7 @@ from exactprune.formulations.neuron_selection import (
 from exactprune.formulations.pruning.error_rows import error_cap
 from exactprune.instances.errors import InputError
 from exactprune.solvers.exclusion_recheck import (
+    CAPPED_STATUSES,
     CappedOutcome,
     Family,
     certifiable,
@@ -193,8 +194,7 @@ def _milp_below(engine: str, opts: SolveOptions) -> BelowSolve:
         y = None
         if res.values is not None:
             y = np.asarray(res.values, dtype=np.float64)[list(model.mask_variables)] > 0.5
-        status = res.status if res.status in ("optimal", "infeasible") else (
-            "time_limit" if res.status in ("time_limit", "stopped") else "error")
+        status = res.status if res.status in CAPPED_STATUSES else "error"
         outcome = CappedOutcome(status, y, proven_lower_bound(res, model, slack, cap), slack,
                                 list(res.notes))
         stats: dict[str, Any] = {"engine": engine, "slack": slack}

@@ -45,6 +45,7 @@ from exactprune.instances.errors import InputError
 from exactprune.instances.network import gamma
 from exactprune.solvers import registry
 from exactprune.solvers.exclusion_recheck import (
+    CAPPED_STATUSES,
     CappedOutcome,
     CappedSolve,
     Family,
@@ -190,8 +191,7 @@ class MilpPointSetSolver:
         if res.values is not None:
             y = self.sel.choice_from_mask(built.mask(res.values))
         lower = proven_lower_bound(res, model, slack, cap)
-        status = res.status if res.status in ("optimal", "infeasible") else (
-            "time_limit" if res.status in ("time_limit", "stopped") else "error")
+        status = res.status if res.status in CAPPED_STATUSES else "error"
         return PointSetOutcome(status, y, lower, slack, list(res.notes), res.start,
                                res.start_reason)
 
@@ -424,7 +424,11 @@ def _run_pruning_exact(engine: str, instance: Any, goal: Goal, opts: SolveOption
         # the engine's own notes (e.g. CBC's second look without preprocessing), once each
         notes.extend(n for n in dict.fromkeys(out.notes) if n not in notes)
         if out.status not in ("optimal", "infeasible"):
-            status = Status.TIME_LIMIT if out.status == "time_limit" else Status.ERROR
+            # "stopped": no limit hit, no proof (e.g. CBC's second look disagreeing): feasible
+            status = {"time_limit": Status.TIME_LIMIT,
+                      "stopped": Status.FEASIBLE}.get(out.status, Status.ERROR)
+            if out.status == "stopped":
+                notes.append("the engine stopped without a proof (no limit hit): not certified")
             break
         if certifiable(inc_err, lower):
             status = Status.OPTIMAL
