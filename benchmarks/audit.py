@@ -1,16 +1,23 @@
 """What a random audit of exact backends against `bruteforce` shares, whatever the kind: the
-tally, the checks on one result, and the command line (`--cases LO:HI`, `--time-limit`).
+tally, the checks on one result, and the command line (`--cases LO:HI`, `--time-limit`,
+`--threads`, `--warm-start`).
 
 The kind's audit module (benchmarks/pruning/audit.py, benchmarks/neuron_selection/audit.py)
 draws case c's instance from random.Random(c) and calls `check_result` for each engine's
 answer. A finding is: a status "error", an objective below the oracle's optimum, a proven bound
 above it (each beyond the oracle's tolerance), or a certified objective farther from it than
 the two reported tolerances.
+
+`--threads N` runs every backend that declares threads with N (CP-SAT's portfolio, SCIP's
+concurrent mode, HiGHS's and CBC's parallel search: other code paths, other answers);
+`--warm-start oracle|random` gives every backend that takes a warm start the oracle's optimal
+mask (the cap then sits at the optimum) or a random valid mask of the kind.
 """
 
 from __future__ import annotations
 
 import argparse
+import random
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -51,21 +58,45 @@ def check_result(tally: AuditTally, res: Any, oracle: Any, where: str) -> None:
                                   f"{opt!r}, tolerance {res.tolerance!r}")
 
 
+WARM_STARTS = ("none", "oracle", "random")
+
+
+def warm_mask(how: str, oracle: Any, case: int,
+              random_mask: Callable[[random.Random], Any]) -> Any:
+    """The audit's warm start: None ("none"), the oracle's mask ("oracle"), or
+    `random_mask(rng)`, a random valid mask of the kind drawn from case `case` ("random")."""
+    if how == "oracle":
+        return oracle.mask
+    if how == "random":
+        return random_mask(random.Random(f"warm start {case}"))
+    return None
+
+
 def solve_each(tally: AuditTally, inst: Any, engines: tuple[str, ...], time_limit: float,
                seed: int, option_sets: Callable[[str], list[dict[str, Any]]] | None = None,
+               threads: int = 1, warm_start: Any = None,
                **goal: Any) -> Iterator[tuple[str, dict[str, Any], Any]]:
     """(engine, options, result) for every available engine in `engines` and every option
-    set it is given (`option_sets(engine)`, default one empty set); refusals (InputError) are
+    set it is given (`option_sets(engine)`, default one empty set); `threads` (> 1) and
+    `warm_start` (a mask) go to the backends that declare them; refusals (InputError) are
     counted in `tally` and skipped."""
     from exactprune.instances import InputError
     from exactprune.solvers import get_backend, solve
+    from exactprune.solvers.registry import Capability
 
     for engine in engines:
-        if not get_backend(engine, inst.kind).available():
+        backend = get_backend(engine, inst.kind)
+        if not backend.available():
             continue
+        extra: dict[str, Any] = {}
+        if threads > 1 and Capability.THREADS in backend.capabilities:
+            extra["threads"] = threads
+        if warm_start is not None and Capability.WARM_START in backend.capabilities:
+            extra["warm_start"] = warm_start
         for options in ([{}] if option_sets is None else option_sets(engine)):
             try:
-                res = solve(inst, engine, time_limit=time_limit, seed=seed, **options, **goal)
+                res = solve(inst, engine, time_limit=time_limit, seed=seed, **extra, **options,
+                            **goal)
             except InputError:
                 tally.refused += 1
                 continue
@@ -82,23 +113,32 @@ def _case_range(text: str) -> tuple[int, int]:
     return lo, hi
 
 
-def audit_main(description: str, audit_case: Callable[[int, AuditTally, float], None],
+def audit_main(description: str, audit_case: Callable[..., None],
                argv: list[str] | None = None) -> int:
-    """The audit's command line: run cases LO..HI-1, print each finding as it comes, progress
-    every 50 cases and a summary line; exit status 1 when there is a finding."""
+    """The audit's command line: run cases LO..HI-1 (`audit_case(case, tally, time_limit,
+    threads=, warm_start=)`), print each finding as it comes, progress every 50 cases and a
+    summary line; exit status 1 when there is a finding."""
     p = argparse.ArgumentParser(description=description)
     p.add_argument("--cases", type=_case_range, default="0:200",
                    help="LO:HI, the cases LO..HI-1")
     p.add_argument("--time-limit", type=float, default=60.0, help="seconds per solve")
+    p.add_argument("--threads", type=int, default=1,
+                   help="threads for every backend that declares them (default 1)")
+    p.add_argument("--warm-start", choices=WARM_STARTS, default="none",
+                   help="warm start for every backend that takes one: the oracle's optimal "
+                        "mask or a random valid mask (default none)")
     args = p.parse_args(argv)
     if not args.time_limit > 0:
         p.error(f"--time-limit must be > 0, got {args.time_limit}")
+    if args.threads < 1:
+        p.error(f"--threads must be >= 1, got {args.threads}")
     lo, hi = args.cases
     tally = AuditTally()
     t0 = time.perf_counter()
     for case in range(lo, hi):
         seen = len(tally.findings)
-        audit_case(case, tally, args.time_limit)
+        audit_case(case, tally, args.time_limit, threads=args.threads,
+                   warm_start=args.warm_start)
         for line in tally.findings[seen:]:
             print(line, flush=True)
         if (case - lo) % 50 == 49:

@@ -131,13 +131,16 @@ def test_a_real_wrong_answer_is_a_finding() -> None:
 
 
 @pytest.mark.parametrize("argv", [["--cases", "5:5"], ["--cases", "x"],
-                                  ["--time-limit", "0"], ["--time-limit", "-1"]])
+                                  ["--time-limit", "0"], ["--time-limit", "-1"],
+                                  ["--threads", "0"], ["--warm-start", "best"]])
 def test_audit_command_line_refuses_nonsense(argv: list[str],
                                              capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exc:
         audit_main("audit", lambda case, tally, limit: None, argv)
     assert exc.value.code == 2
-    assert len(capsys.readouterr().err.strip().splitlines()) <= 2  # usage + one error line
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert lines[0].startswith("usage:") and sum("error:" in x for x in lines) == 1
+    assert "error:" in lines[-1]  # the usage, then one error line
 
 
 @pytest.mark.parametrize("argv", [["--seeds", "0"], ["--time-limit", "0"],
@@ -148,3 +151,36 @@ def test_presolve_price_refuses_nonsense(argv: list[str]) -> None:
     with pytest.raises(SystemExit) as exc:
         main(argv)
     assert exc.value.code == 2
+
+
+def test_audit_passes_threads_and_warm_starts_on(capsys: pytest.CaptureFixture[str]) -> None:
+    """The command line's --threads and --warm-start reach audit_case."""
+    seen = []
+    assert audit_main("audit", lambda case, tally, limit, **kw: seen.append((case, limit, kw)),
+                      ["--cases", "3:5", "--time-limit", "7", "--threads", "2",
+                       "--warm-start", "oracle"]) == 0
+    assert seen == [(c, 7.0, {"threads": 2, "warm_start": "oracle"}) for c in (3, 4)]
+
+
+@pytest.mark.parametrize("how", ["oracle", "random"])
+def test_audits_with_threads_and_warm_starts(how: str) -> None:
+    """Every backend given two threads and a warm start (the oracle's mask, or a random valid
+    one) still agrees with the oracle; the warm start reaches the backends that take one."""
+    from exactprune.benchmarks.audit import warm_mask
+
+    inst, _ = selection_audit.audit_instance(3)
+    oracle = solve(inst, "bruteforce")
+    warm = warm_mask(how, oracle, 3, lambda rng: selection_audit._random_mask(
+        rng, inst.n, inst.k, inst.repeats))
+    assert inst.check_mask(warm) is not None
+    if how == "oracle":
+        assert np.array_equal(warm, oracle.mask)
+    res = solve(inst, "scip", warm_start=warm, threads=2)
+    assert any("warm start" in n for n in res.notes), res.notes
+    tally = AuditTally()
+    for case in range(4):
+        selection_audit.audit_case(case, tally, 30.0, threads=2, warm_start=how)
+        subset_sum_audit.audit_case(case, tally, 30.0, threads=2, warm_start=how)
+    audit_case(120, tally, 30.0, threads=2, warm_start=how)
+    assert tally.findings == []
+    assert tally.runs > 0 and tally.certified >= 0.8 * tally.runs

@@ -24,7 +24,13 @@ from typing import Any
 
 import numpy as np
 
-from exactprune.benchmarks.audit import AuditTally, audit_main, check_result, solve_each
+from exactprune.benchmarks.audit import (
+    AuditTally,
+    audit_main,
+    check_result,
+    solve_each,
+    warm_mask,
+)
 
 ENGINES = ("scip", "highs", "cbc", "cpsat", "gurobi", "bnb")
 NEAR_EXACT_DELTAS = (0.0, 1e-13, 1e-10, 1e-7, 1e-4)
@@ -96,13 +102,18 @@ def audit_instance(case: int) -> tuple[Any, str]:
 
 
 def audit_case(case: int, tally: AuditTally, time_limit: float = 60.0,
-               engines: tuple[str, ...] = ENGINES) -> None:
-    """Solve case `case` with every available exact backend; add to `tally`."""
+               engines: tuple[str, ...] = ENGINES, threads: int = 1,
+               warm_start: str = "none") -> None:
+    """Solve case `case` with every available exact backend (`threads`, and the warm start
+    `warm_start`: none, oracle or random; benchmarks/audit.py); add to `tally`."""
     from exactprune.solvers import solve
 
     inst, text = audit_instance(case)
     oracle = solve(inst, "bruteforce")
-    for engine, _, res in solve_each(tally, inst, engines, time_limit, case):
+    warm = warm_mask(warm_start, oracle, case,
+                     lambda rng: _random_mask(rng, inst.n, inst.k, inst.repeats))
+    for engine, _, res in solve_each(tally, inst, engines, time_limit, case, threads=threads,
+                                     warm_start=warm):
         check_result(tally, res, oracle, f"{text} {engine}")
 
 

@@ -20,7 +20,13 @@ from typing import Any
 
 import numpy as np
 
-from exactprune.benchmarks.audit import AuditTally, audit_main, check_result, solve_each
+from exactprune.benchmarks.audit import (
+    AuditTally,
+    audit_main,
+    check_result,
+    solve_each,
+    warm_mask,
+)
 
 ENGINES = ("scip", "highs", "cpsat", "cbc", "gurobi")
 NEAR_EXACT_DELTAS = (0.0, 1e-13, 1e-10, 1e-7, 1e-4)
@@ -69,14 +75,20 @@ def _option_sets(inst: Any, engine: str) -> list[dict[str, Any]]:
 
 
 def audit_case(case: int, tally: AuditTally, time_limit: float = 60.0,
-               engines: tuple[str, ...] = ENGINES) -> None:
-    """Solve case `case` with every available exact engine and option set; add to `tally`."""
+               engines: tuple[str, ...] = ENGINES, threads: int = 1,
+               warm_start: str = "none") -> None:
+    """Solve case `case` with every available exact engine and option set (`threads`, and the
+    warm start `warm_start`: none, oracle or random; benchmarks/audit.py); add to `tally`."""
     from exactprune.solvers import solve
 
     inst, text = audit_instance(case)
     oracle = solve(inst, "bruteforce")
+    warm = warm_mask(warm_start, oracle, case,
+                     lambda rng: np.array([rng.random() < 0.5 for _ in range(
+                         int(np.prod(inst.mask_shape)))]).reshape(inst.mask_shape))
     for engine, options, res in solve_each(tally, inst, engines, time_limit, case,
-                                           lambda engine: _option_sets(inst, engine)):
+                                           lambda engine: _option_sets(inst, engine),
+                                           threads=threads, warm_start=warm):
         check_result(tally, res, oracle, f"{text} {engine} {options or ''}")
 
 

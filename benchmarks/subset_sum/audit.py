@@ -24,7 +24,13 @@ from typing import Any
 
 import numpy as np
 
-from exactprune.benchmarks.audit import AuditTally, audit_main, check_result, solve_each
+from exactprune.benchmarks.audit import (
+    AuditTally,
+    audit_main,
+    check_result,
+    solve_each,
+    warm_mask,
+)
 
 ENGINES = ("mitm", "scip", "highs", "cbc", "cpsat", "gurobi")
 GAVE_UP = "no mask within eps exactly was found, and infeasibility was not proven"
@@ -76,13 +82,18 @@ def audit_instance(case: int) -> tuple[Any, dict[str, Any], str]:
 
 
 def audit_case(case: int, tally: AuditTally, time_limit: float = 60.0,
-               engines: tuple[str, ...] = ENGINES) -> None:
-    """Solve case `case` with every available exact backend; add to `tally`."""
+               engines: tuple[str, ...] = ENGINES, threads: int = 1,
+               warm_start: str = "none") -> None:
+    """Solve case `case` with every available exact backend (`threads`, and the warm start
+    `warm_start`: none, oracle or random; benchmarks/audit.py); add to `tally`."""
     from exactprune.solvers import solve
 
     inst, goal, text = audit_instance(case)
     oracle = solve(inst, "bruteforce", **goal)
-    for engine, _, res in solve_each(tally, inst, engines, time_limit, case, **goal):
+    warm = warm_mask(warm_start, oracle, case,
+                     lambda rng: np.array([rng.random() < 0.5 for _ in range(inst.n)]))
+    for engine, _, res in solve_each(tally, inst, engines, time_limit, case, threads=threads,
+                                     warm_start=warm, **goal):
         where = f"{text} {engine}"
         if str(res.status) == "error" and any(GAVE_UP in n for n in res.notes):
             tally.runs += 1  # the MILP's tolerance cannot tell masks at eps apart: honest
