@@ -2,11 +2,13 @@
 tally, the checks on one result, and the command line (`--cases LO:HI`, `--time-limit`,
 `--threads`, `--warm-start`).
 
-The kind's audit module (benchmarks/pruning/audit.py, benchmarks/neuron_selection/audit.py)
-draws case c's instance from random.Random(c) and calls `check_result` for each engine's
-answer. A finding is: a status "error", an objective below the oracle's optimum, a proven bound
-above it (each beyond the oracle's tolerance), or a certified objective farther from it than
-the two reported tolerances.
+The kind's audit module (benchmarks/pruning/audit.py, benchmarks/neuron_selection/audit.py,
+benchmarks/subset_sum/audit.py) draws case c's instance from random.Random(c) and calls
+`check_result` for each engine's answer; the cross audit (benchmarks/pruning/cross_audit.py),
+on instances too large for the oracle, calls `check_consensus` on all the answers at once. A
+finding is: a status "error", an objective below the oracle's optimum, a proven bound above it
+(each beyond the oracle's tolerance), or a certified objective farther from it than the two
+reported tolerances.
 
 `--threads N` runs every backend that declares threads with N (CP-SAT's portfolio, SCIP's
 concurrent mode, HiGHS's and CBC's parallel search: other code paths, other answers);
@@ -26,9 +28,9 @@ from typing import Any
 
 @dataclass
 class AuditTally:
-    """What an audit saw: solves run, certified, refused (InputError), gave up (an honest
-    "error" the backend explains, e.g. a sparsest window its tolerances cannot resolve), and
-    the findings."""
+    """What an audit saw: solves run, certified, refused (InputError, or a model above
+    gurobipy's size-limited licence), gave up (an honest "error" the backend explains, e.g. a
+    sparsest window its tolerances cannot resolve), and the findings."""
 
     runs: int = 0
     certified: int = 0
@@ -58,7 +60,36 @@ def check_result(tally: AuditTally, res: Any, oracle: Any, where: str) -> None:
                                   f"{opt!r}, tolerance {res.tolerance!r}")
 
 
+def check_consensus(tally: AuditTally, answers: list[tuple[str, Any]],
+                    eval_tol: float) -> None:
+    """Count each (where, SolveResult) of one instance in `tally` and add a finding for each
+    way the answers contradict one another, with no oracle: an error status, a proven bound
+    above the best mask's error, or a certified objective beaten by another answer's mask by
+    more than its tolerance. Every objective is the instance's own evaluation of a mask (an
+    upper bound on the optimum); `eval_tol` is how far two evaluations may differ."""
+    objectives = [res.objective for _, res in answers if res.objective is not None
+                  and str(res.status) != "error"]
+    best = min(objectives, default=None)
+    for where, res in answers:
+        tally.runs += 1
+        if str(res.status) == "error":
+            tally.findings.append(f"error: {where}: {res.notes[-1:]}")
+            continue
+        tally.certified += int(res.certified)
+        if best is None:
+            continue
+        eps = 1e-12 * max(1.0, abs(best)) + eval_tol
+        if res.bound is not None and res.bound > best + eps:
+            tally.findings.append(f"bound above a found mask's error: {where}: "
+                                  f"{res.bound!r} > {best!r}")
+        if res.certified and res.objective - best > (res.tolerance or 0.0) + eps:
+            tally.findings.append(f"certified optimum beaten: {where}: {res.objective!r}, "
+                                  f"another mask {best!r}, tolerance {res.tolerance!r}")
+
+
 WARM_STARTS = ("none", "oracle", "random")
+SIZE_LIMITED = "size-limited license"
+"""Gurobi's error when a model exceeds the pip wheel's licence (2,000 variables or rows)."""
 
 
 def warm_mask(how: str, oracle: Any, case: int,
@@ -100,6 +131,9 @@ def solve_each(tally: AuditTally, inst: Any, engines: tuple[str, ...], time_limi
             except InputError:
                 tally.refused += 1
                 continue
+            if str(res.status) == "error" and any(SIZE_LIMITED in n for n in res.notes):
+                tally.refused += 1  # gurobipy's pip licence: a model above its size limit
+                continue
             yield engine, options, res
 
 
@@ -114,14 +148,15 @@ def _case_range(text: str) -> tuple[int, int]:
 
 
 def audit_main(description: str, audit_case: Callable[..., None],
-               argv: list[str] | None = None) -> int:
+               argv: list[str] | None = None, default_time_limit: float = 60.0) -> int:
     """The audit's command line: run cases LO..HI-1 (`audit_case(case, tally, time_limit,
     threads=, warm_start=)`), print each finding as it comes, progress every 50 cases and a
     summary line; exit status 1 when there is a finding."""
     p = argparse.ArgumentParser(description=description)
     p.add_argument("--cases", type=_case_range, default="0:200",
                    help="LO:HI, the cases LO..HI-1")
-    p.add_argument("--time-limit", type=float, default=60.0, help="seconds per solve")
+    p.add_argument("--time-limit", type=float, default=default_time_limit,
+                   help=f"seconds per solve (default {default_time_limit:g})")
     p.add_argument("--threads", type=int, default=1,
                    help="threads for every backend that declares them (default 1)")
     p.add_argument("--warm-start", choices=WARM_STARTS, default="none",

@@ -184,3 +184,49 @@ def test_audits_with_threads_and_warm_starts(how: str) -> None:
     audit_case(120, tally, 30.0, threads=2, warm_start=how)
     assert tally.findings == []
     assert tally.runs > 0 and tally.certified >= 0.8 * tally.runs
+
+
+def test_check_consensus_flags_each_way_answers_contradict() -> None:
+    """With no oracle: a bound above the best mask's error, a certified objective another
+    answer beats, and an error status are findings; a worse uncertified answer is not."""
+    from exactprune.benchmarks.audit import check_consensus
+
+    best = ("best", _Result(1.0, 0.99, True, 1e-9))
+    cases = {
+        "agree": ([best, ("same", _Result(1.0, 1.0, True, 0.0))], 0),
+        "worse, not certified": ([best, ("worse", _Result(1.3, 0.5, False, None,
+                                                          "time_limit"))], 0),
+        "bound above": ([best, ("high bound", _Result(1.3, 1.1, False, None,
+                                                      "time_limit"))], 1),
+        "certified, beaten": ([best, ("beaten", _Result(1.2, 1.2, True, 1e-9))], 2),
+        "within its tolerance": ([best, ("close", _Result(1.0 + 1e-10, 1.0, True, 1e-9))], 0),
+        "error": ([best, ("error", _Result(np.nan, None, False, None, "error"))], 1),
+    }
+    for what, (answers, findings) in cases.items():
+        tally = AuditTally()
+        check_consensus(tally, answers, eval_tol=1e-15)
+        assert len(tally.findings) == findings, (what, tally.findings)
+        assert tally.runs == len(answers)
+
+
+def test_cross_audit_cases_are_large_reproducible_and_varied() -> None:
+    from exactprune.benchmarks.pruning.cross_audit import cross_instance
+
+    first, text = cross_instance(7)
+    again, same = cross_instance(7)
+    assert text == same and first.to_json() == again.to_json()
+    drawn = [cross_instance(c) for c in range(30)]
+    assert all(20 < i.mask_size <= 45 for i, _ in drawn)  # beyond bruteforce (<= 20)
+    assert {i.kind for i, _ in drawn} == {"neuron_pruning", "weight_pruning"}
+    assert any("near-exact" in t for _, t in drawn)
+
+
+@pytest.mark.slow
+def test_cross_audit_finds_no_contradiction_on_a_few_cases() -> None:
+    from exactprune.benchmarks.pruning.cross_audit import cross_case
+
+    tally = AuditTally()
+    for case in range(3):
+        cross_case(case, tally, time_limit=20.0)
+    assert tally.findings == []
+    assert tally.certified > 0

@@ -61,7 +61,7 @@ def audit_instance(case: int) -> tuple[Any, str]:
     return inst, text
 
 
-def _option_sets(inst: Any, engine: str) -> list[dict[str, Any]]:
+def option_sets(inst: Any, engine: str) -> list[dict[str, Any]]:
     linf = inst.norm == "linf"
     identity = inst.network.output_activation == "identity"
     sets: list[dict[str, Any]] = [{}]
@@ -87,7 +87,7 @@ def audit_case(case: int, tally: AuditTally, time_limit: float = 60.0,
                      lambda rng: np.array([rng.random() < 0.5 for _ in range(
                          int(np.prod(inst.mask_shape)))]).reshape(inst.mask_shape))
     for engine, options, res in solve_each(tally, inst, engines, time_limit, case,
-                                           lambda engine: _option_sets(inst, engine),
+                                           lambda engine: option_sets(inst, engine),
                                            threads=threads, warm_start=warm):
         check_result(tally, res, oracle, f"{text} {engine} {options or ''}")
 
