@@ -230,3 +230,22 @@ def test_cross_audit_finds_no_contradiction_on_a_few_cases() -> None:
         cross_case(case, tally, time_limit=20.0)
     assert tally.findings == []
     assert tally.certified > 0
+
+
+def test_selection_cross_audit_draws_large_cases_and_keeps_the_small_ones() -> None:
+    drawn = [selection_audit.audit_instance(c, large=True) for c in range(20)]
+    assert all(i.n >= 24 for i, _ in drawn) and all(t.startswith("large case") for _, t in drawn)
+    again = selection_audit.audit_instance(3, large=True)
+    assert again[1] == drawn[3][1] and again[0].to_json() == drawn[3][0].to_json()
+    # the small cases are what they were when their finds were made (case 349: HiGHS)
+    assert selection_audit.audit_instance(349)[1].startswith("case 349: N=8 k=5 m=13 C=3 l1")
+    tally = AuditTally()
+    selection_audit.cross_case(2, tally, time_limit=20.0)  # l1: every MILP engine and bnb
+    assert tally.findings == [] and tally.certified >= 3
+
+
+def test_selection_cross_audit_command_line(capsys: pytest.CaptureFixture[str]) -> None:
+    # case 1 is a refit (only bruteforce takes it): the exact backends refuse, quickly
+    assert selection_audit.main(["--large", "--cases", "1:2", "--time-limit", "20"]) == 0
+    out = capsys.readouterr().out
+    assert "cases 1..1: 1 solves, 0 certified" in out and "0 findings" in out

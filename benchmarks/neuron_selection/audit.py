@@ -15,11 +15,18 @@ backend (scip, highs, cbc, cpsat, gurobi when installed, bnb) solves it; a findi
 (benchmarks/audit.py) is an error status, an objective below the oracle's optimum, a bound
 above it, or a certified objective off by more than the tolerances. Prints every finding and a
 summary line; exit 1 when there is a finding.
+
+    python -m exactprune.benchmarks.neuron_selection.audit --large --cases 0:100
+
+is the cross audit: instances with too many selections for `bruteforce` (N = 24..40, k =
+4..12, m = 4..64), every backend's answer checked against the others' (benchmarks/audit.py,
+`check_consensus`), 20 s per solve by default.
 """
 
 from __future__ import annotations
 
 import random
+import sys
 from typing import Any
 
 import numpy as np
@@ -27,6 +34,7 @@ import numpy as np
 from exactprune.benchmarks.audit import (
     AuditTally,
     audit_main,
+    check_consensus,
     check_result,
     solve_each,
     warm_mask,
@@ -47,16 +55,18 @@ def _random_mask(rng: random.Random, n: int, k: int, repeats: bool) -> np.ndarra
     return mask
 
 
-def audit_instance(case: int) -> tuple[Any, str]:
-    """Case `case`'s instance and a one-line description of it."""
+def audit_instance(case: int, large: bool = False) -> tuple[Any, str]:
+    """Case `case`'s instance and a one-line description of it; `large`: the cross audit's
+    instances, too many selections for `bruteforce` (N = 24..40 units, k = 4..12, m = 4..64
+    samples; drawn from their own seeds, otherwise alike)."""
     from exactprune.instances.neuron_selection.instance import NeuronSelectionInstance
 
-    rng = random.Random(case)
-    gen = np.random.default_rng(case)
-    n = rng.randint(2, 12)
+    rng = random.Random(f"large {case}" if large else case)
+    gen = np.random.default_rng([case, 1] if large else case)
+    n = rng.randint(24, 40) if large else rng.randint(2, 12)
     repeats = rng.random() < 0.25
-    k = rng.randint(1, min(n, 6) if repeats else n)
-    m, c = rng.randint(1, 16), rng.randint(1, 3)
+    k = rng.randint(4, 12) if large else rng.randint(1, min(n, 6) if repeats else n)
+    m, c = rng.randint(1, 16) * (4 if large else 1), rng.randint(1, 3)
     loss = rng.choice(["squared", "l1", "linf"])
     rule = "refit" if rng.random() < 0.1 and loss == "squared" else "average"
     H = np.maximum(gen.standard_normal((m, n)), 0.0)
@@ -76,7 +86,7 @@ def audit_instance(case: int) -> tuple[Any, str]:
     V *= scale
     if bias is not None:
         bias *= scale
-    text = (f"case {case}: N={n} k={k} m={m} C={c} {loss} {rule}"
+    text = (("large " if large else "") + f"case {case}: N={n} k={k} m={m} C={c} {loss} {rule}"
             + (" repeats" if repeats else "") + (" bias" if bias is not None else "")
             + (f" scale {scale:g}" if scale != 1.0 else ""))
     target_kind = rng.choice(["labels", "teacher", "planted", "planted"])
@@ -117,8 +127,35 @@ def audit_case(case: int, tally: AuditTally, time_limit: float = 60.0,
         check_result(tally, res, oracle, f"{text} {engine}")
 
 
+def cross_case(case: int, tally: AuditTally, time_limit: float = 20.0,
+                engines: tuple[str, ...] = ENGINES, threads: int = 1,
+                warm_start: str = "none") -> None:
+    """The cross audit (`--large`): case `case`'s large instance solved by every available
+    exact backend, the answers checked against each other and against greedy forward
+    selection's mask (`check_consensus`: the best mask found is the reference); warm start
+    "oracle" is that greedy mask."""
+    from exactprune.solvers import solve
+
+    inst, text = audit_instance(case, large=True)
+    greedy = solve(inst, "greedy_forward_selection")
+    warm = None
+    if warm_start == "oracle":
+        warm = greedy.mask
+    elif warm_start == "random":
+        warm = _random_mask(random.Random(f"warm start {case}"), inst.n, inst.k, inst.repeats)
+    answers = [(f"{text} {engine}", res) for engine, _, res in solve_each(
+        tally, inst, engines, time_limit, case, threads=threads, warm_start=warm)]
+    answers.append((f"{text} greedy_forward_selection", greedy))  # a mask to beat, too
+    check_consensus(tally, answers, 2.0 * inst.evaluation_tolerance())
+
+
 def main(argv: list[str] | None = None) -> int:
-    return audit_main(__doc__.split("\n")[0], audit_case, argv)
+    args = list(sys.argv[1:] if argv is None else argv)
+    if "--large" in args:
+        args.remove("--large")
+        return audit_main(__doc__.split("\n")[0] + " (--large: the cross audit)", cross_case,
+                          args, default_time_limit=20.0)
+    return audit_main(__doc__.split("\n")[0], audit_case, args)
 
 
 if __name__ == "__main__":
