@@ -4,11 +4,11 @@ tally, the checks on one result, and the command line (`--cases LO:HI`, `--time-
 
 The kind's audit module (benchmarks/pruning/audit.py, benchmarks/neuron_selection/audit.py,
 benchmarks/subset_sum/audit.py) draws case c's instance from random.Random(c) and calls
-`check_result` for each engine's answer; the cross audit (benchmarks/pruning/cross_audit.py),
-on instances too large for the oracle, calls `check_consensus` on all the answers at once. A
-finding is: a status "error", an objective below the oracle's optimum, a proven bound above it
-(each beyond the oracle's tolerance), or a certified objective farther from it than the two
-reported tolerances.
+`check_result` for each engine's answer; their cross audits (`--large`, pruning and neuron
+selection), on instances too large for the oracle, call `check_consensus` on all the answers at
+once (`cross_check`). A finding is: a status "error", an objective below the oracle's optimum,
+a proven bound above it (each beyond the oracle's tolerance), or a certified objective farther
+from it than the two reported tolerances.
 
 `--threads N` runs every backend that declares threads with N (CP-SAT's portfolio, SCIP's
 concurrent mode, HiGHS's and CBC's parallel search: other code paths, other answers);
@@ -137,6 +137,26 @@ def solve_each(tally: AuditTally, inst: Any, engines: tuple[str, ...], time_limi
             yield engine, options, res
 
 
+def cross_check(tally: AuditTally, inst: Any, text: str, engines: tuple[str, ...],
+                time_limit: float, case: int, heuristic: str, threads: int, warm_start: str,
+                random_mask: Callable[[random.Random], Any],
+                option_sets: Callable[[str], list[dict[str, Any]]] | None = None) -> None:
+    """The cross audit of one instance too large for the oracle: every engine (and option
+    set) solves it, `heuristic`'s mask joins the answers as one more mask to beat, and
+    `check_consensus` compares them. Warm start "oracle" is the heuristic's mask."""
+    from exactprune.solvers import solve
+
+    found = solve(inst, heuristic, seed=case)
+    warm = {"oracle": found.mask,
+            "random": random_mask(random.Random(f"warm start {case}"))}.get(warm_start)
+    answers = [(f"{text} {engine} {options or ''}".rstrip(), res)
+               for engine, options, res in solve_each(tally, inst, engines, time_limit, case,
+                                                      option_sets, threads=threads,
+                                                      warm_start=warm)]
+    answers.append((f"{text} {heuristic}", found))
+    check_consensus(tally, answers, 2.0 * inst.evaluation_tolerance())
+
+
 def _case_range(text: str) -> tuple[int, int]:
     try:
         lo, hi = (int(x) for x in text.split(":"))
@@ -148,21 +168,31 @@ def _case_range(text: str) -> tuple[int, int]:
 
 
 def audit_main(description: str, audit_case: Callable[..., None],
-               argv: list[str] | None = None, default_time_limit: float = 60.0) -> int:
+               argv: list[str] | None = None,
+               cross_case: Callable[..., None] | None = None) -> int:
     """The audit's command line: run cases LO..HI-1 (`audit_case(case, tally, time_limit,
-    threads=, warm_start=)`), print each finding as it comes, progress every 50 cases and a
-    summary line; exit status 1 when there is a finding."""
+    threads=, warm_start=)`, or with --large `cross_case`, the cross audit), print each
+    finding as it comes, progress every 50 cases and a summary line; exit status 1 when there
+    is a finding."""
     p = argparse.ArgumentParser(description=description)
     p.add_argument("--cases", type=_case_range, default="0:200",
                    help="LO:HI, the cases LO..HI-1")
-    p.add_argument("--time-limit", type=float, default=default_time_limit,
-                   help=f"seconds per solve (default {default_time_limit:g})")
+    p.add_argument("--time-limit", type=float, default=None,
+                   help="seconds per solve (default 60; 20 with --large)")
+    if cross_case is not None:
+        p.add_argument("--large", action="store_true",
+                       help="the cross audit: instances too large for bruteforce, the "
+                            "answers checked against each other and a heuristic's mask")
     p.add_argument("--threads", type=int, default=1,
                    help="threads for every backend that declares them (default 1)")
     p.add_argument("--warm-start", choices=WARM_STARTS, default="none",
                    help="warm start for every backend that takes one: the oracle's optimal "
                         "mask or a random valid mask (default none)")
     args = p.parse_args(argv)
+    large = getattr(args, "large", False)
+    if args.time_limit is None:
+        args.time_limit = 20.0 if large else 60.0
+    run_case = cross_case if large else audit_case
     if not args.time_limit > 0:
         p.error(f"--time-limit must be > 0, got {args.time_limit}")
     if args.threads < 1:
@@ -172,8 +202,8 @@ def audit_main(description: str, audit_case: Callable[..., None],
     t0 = time.perf_counter()
     for case in range(lo, hi):
         seen = len(tally.findings)
-        audit_case(case, tally, args.time_limit, threads=args.threads,
-                   warm_start=args.warm_start)
+        run_case(case, tally, args.time_limit, threads=args.threads,
+                 warm_start=args.warm_start)
         for line in tally.findings[seen:]:
             print(line, flush=True)
         if (case - lo) % 50 == 49:

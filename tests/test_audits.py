@@ -210,20 +210,21 @@ def test_check_consensus_flags_each_way_answers_contradict() -> None:
 
 
 def test_cross_audit_cases_are_large_reproducible_and_varied() -> None:
-    from exactprune.benchmarks.pruning.cross_audit import cross_instance
-
-    first, text = cross_instance(7)
-    again, same = cross_instance(7)
+    first, text = audit_instance(7, large=True)
+    again, same = audit_instance(7, large=True)
     assert text == same and first.to_json() == again.to_json()
-    drawn = [cross_instance(c) for c in range(30)]
+    drawn = [audit_instance(c, large=True) for c in range(30)]
     assert all(20 < i.mask_size <= 45 for i, _ in drawn)  # beyond bruteforce (<= 20)
     assert {i.kind for i, _ in drawn} == {"neuron_pruning", "weight_pruning"}
     assert any("near-exact" in t for _, t in drawn)
+    # the small cases are what they were when their finds were made (case 132: CBC)
+    assert audit_instance(132)[1].startswith("case 132: ")
+    assert audit_instance(132)[0].mask_size <= 18
 
 
 @pytest.mark.slow
 def test_cross_audit_finds_no_contradiction_on_a_few_cases() -> None:
-    from exactprune.benchmarks.pruning.cross_audit import cross_case
+    from exactprune.benchmarks.pruning.audit import cross_case
 
     tally = AuditTally()
     for case in range(3):

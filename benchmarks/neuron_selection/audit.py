@@ -26,7 +26,6 @@ is the cross audit: instances with too many selections for `bruteforce` (N = 24.
 from __future__ import annotations
 
 import random
-import sys
 from typing import Any
 
 import numpy as np
@@ -34,8 +33,8 @@ import numpy as np
 from exactprune.benchmarks.audit import (
     AuditTally,
     audit_main,
-    check_consensus,
     check_result,
+    cross_check,
     solve_each,
     warm_mask,
 )
@@ -128,34 +127,18 @@ def audit_case(case: int, tally: AuditTally, time_limit: float = 60.0,
 
 
 def cross_case(case: int, tally: AuditTally, time_limit: float = 20.0,
-                engines: tuple[str, ...] = ENGINES, threads: int = 1,
-                warm_start: str = "none") -> None:
+               engines: tuple[str, ...] = ENGINES, threads: int = 1,
+               warm_start: str = "none") -> None:
     """The cross audit (`--large`): case `case`'s large instance solved by every available
     exact backend, the answers checked against each other and against greedy forward
-    selection's mask (`check_consensus`: the best mask found is the reference); warm start
-    "oracle" is that greedy mask."""
-    from exactprune.solvers import solve
-
+    selection's mask (benchmarks/audit.py, `cross_check`)."""
     inst, text = audit_instance(case, large=True)
-    greedy = solve(inst, "greedy_forward_selection")
-    warm = None
-    if warm_start == "oracle":
-        warm = greedy.mask
-    elif warm_start == "random":
-        warm = _random_mask(random.Random(f"warm start {case}"), inst.n, inst.k, inst.repeats)
-    answers = [(f"{text} {engine}", res) for engine, _, res in solve_each(
-        tally, inst, engines, time_limit, case, threads=threads, warm_start=warm)]
-    answers.append((f"{text} greedy_forward_selection", greedy))  # a mask to beat, too
-    check_consensus(tally, answers, 2.0 * inst.evaluation_tolerance())
+    cross_check(tally, inst, text, engines, time_limit, case, "greedy_forward_selection",
+                threads, warm_start, lambda rng: _random_mask(rng, inst.n, inst.k, inst.repeats))
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = list(sys.argv[1:] if argv is None else argv)
-    if "--large" in args:
-        args.remove("--large")
-        return audit_main(__doc__.split("\n")[0] + " (--large: the cross audit)", cross_case,
-                          args, default_time_limit=20.0)
-    return audit_main(__doc__.split("\n")[0], audit_case, args)
+    return audit_main(__doc__.split("\n")[0], audit_case, argv, cross_case=cross_case)
 
 
 if __name__ == "__main__":

@@ -11,6 +11,19 @@ lazy points; refusals are counted). A finding is: a status "error", an objective
 oracle's optimum, a proven bound above it, or a certified objective farther from it than the
 reported tolerance. It found a wrong CBC optimum and a crash on 2026-12-01 (docs/numerics.md).
 Prints every finding and a summary line; exit 1 when there is a finding.
+
+    python -m exactprune.benchmarks.pruning.audit --large --cases 0:50
+
+is the cross audit. The oracle's masks have at most 18 entries: shallow trees, few restarts,
+little presolve, while the engines meet their hardest numerics deeper in the tree. So case c
+draws, from its own seed, a mask of 21..45 entries (neuron width 21..44, weight width ceil(21..44
+/ d)), d = 2 or 3, 32..128 points, the rest as above; every engine solves it in every
+formulation, and with no oracle the reference is the best mask any of them or
+`prune_local_search` found (every objective is the instance's own evaluation of a mask, an
+upper bound on the optimum whoever found it). A finding is an error status, a proven bound
+above that mask's error, or a certified objective it beats by more than the certificate's
+tolerance; time-limited answers are checked too (their bounds must hold). 20 s per solve by
+default; `--warm-start oracle` gives the engines `prune_local_search`'s mask.
 """
 
 from __future__ import annotations
@@ -24,6 +37,7 @@ from exactprune.benchmarks.audit import (
     AuditTally,
     audit_main,
     check_result,
+    cross_check,
     solve_each,
     warm_mask,
 )
@@ -32,23 +46,34 @@ ENGINES = ("scip", "highs", "cpsat", "cbc", "gurobi")
 NEAR_EXACT_DELTAS = (0.0, 1e-13, 1e-10, 1e-7, 1e-4)
 
 
-def audit_instance(case: int) -> tuple[Any, str]:
-    """Case `case`'s instance and a one-line description of it."""
+def audit_instance(case: int, large: bool = False) -> tuple[Any, str]:
+    """Case `case`'s instance and a one-line description of it; `large`: the cross audit's
+    instances, too large for `bruteforce` (masks of 21..45 entries, d = 2 or 3, 32..128
+    points; drawn from their own seeds, otherwise alike)."""
     from exactprune.instances import generate_neuron_pruning, generate_weight_pruning
 
-    rng = random.Random(case)
+    rng = random.Random(f"cross {case}" if large else case)
     kind = rng.choice(["neuron", "weight"])
-    d = rng.choice([1, 2, 2, 3]) if kind == "neuron" else rng.choice([2, 2, 3])
-    width = rng.randint(3, 16) if kind == "neuron" else rng.randint(2, 18 // d)
+    if large:
+        d = rng.choice([2, 3])
+        size = rng.randint(21, 44)
+        width = size if kind == "neuron" else -(-size // d)  # mask >= size
+    else:
+        d = rng.choice([1, 2, 2, 3]) if kind == "neuron" else rng.choice([2, 2, 3])
+        width = rng.randint(3, 16) if kind == "neuron" else rng.randint(2, 18 // d)
     act = rng.choice(["identity", "relu"])
     norm = rng.choice(["linf", "linf", "l1"])
     domain = rng.choice(["sphere", "cube", "gaussian"])
-    k = rng.choice([2, 8, 16, 32, 64]) if not (domain == "sphere" and d == 1) else 2
+    if large:
+        k = rng.choice([32, 64, 128])
+    else:
+        k = rng.choice([2, 8, 16, 32, 64]) if not (domain == "sphere" and d == 1) else 2
     gen = generate_neuron_pruning if kind == "neuron" else generate_weight_pruning
     kw = dict(domain=domain, weight_dist=rng.choice(["normal", "uniform"]),
               output_dist=rng.choice(["uniform", "normal"]), output_activation=act, norm=norm)
     inst = gen(d=d, width=width, points=k, seed=case, **kw)
-    text = f"case {case}: {kind} d={d} n={width} K={k} {act} {norm} {domain}"
+    text = (f"{'cross ' if large else ''}case {case}: {kind} d={d} n={width} K={k} {act} "
+            f"{norm} {domain}")
     if rng.random() < 0.35:
         W = np.asarray(inst.network.hidden_weights)
         v = np.asarray(inst.network.output_weights)
@@ -83,17 +108,33 @@ def audit_case(case: int, tally: AuditTally, time_limit: float = 60.0,
 
     inst, text = audit_instance(case)
     oracle = solve(inst, "bruteforce")
-    warm = warm_mask(warm_start, oracle, case,
-                     lambda rng: np.array([rng.random() < 0.5 for _ in range(
-                         int(np.prod(inst.mask_shape)))]).reshape(inst.mask_shape))
+    warm = warm_mask(warm_start, oracle, case, lambda rng: random_mask(inst, rng))
     for engine, options, res in solve_each(tally, inst, engines, time_limit, case,
                                            lambda engine: option_sets(inst, engine),
                                            threads=threads, warm_start=warm):
         check_result(tally, res, oracle, f"{text} {engine} {options or ''}")
 
 
+def random_mask(inst: Any, rng: random.Random) -> np.ndarray:
+    """A random keep-mask of `inst` (each entry kept with probability 1/2)."""
+    size = int(np.prod(inst.mask_shape))
+    return np.array([rng.random() < 0.5 for _ in range(size)]).reshape(inst.mask_shape)
+
+
+def cross_case(case: int, tally: AuditTally, time_limit: float = 20.0,
+               engines: tuple[str, ...] = ENGINES, threads: int = 1,
+               warm_start: str = "none") -> None:
+    """The cross audit (`--large`): case `case`'s large instance solved by every available
+    exact engine and option set, the answers checked against each other and against
+    `prune_local_search`'s mask (benchmarks/audit.py, `cross_check`)."""
+    inst, text = audit_instance(case, large=True)
+    cross_check(tally, inst, text, engines, time_limit, case, "prune_local_search", threads,
+                warm_start, lambda rng: random_mask(inst, rng),
+                lambda engine: option_sets(inst, engine))
+
+
 def main(argv: list[str] | None = None) -> int:
-    return audit_main(__doc__.split("\n")[0], audit_case, argv)
+    return audit_main(__doc__.split("\n")[0], audit_case, argv, cross_case=cross_case)
 
 
 if __name__ == "__main__":
