@@ -4,11 +4,11 @@ tally, the checks on one result, and the command line (`--cases LO:HI`, `--time-
 
 The kind's audit module (benchmarks/pruning/audit.py, benchmarks/neuron_selection/audit.py,
 benchmarks/subset_sum/audit.py) draws case c's instance from random.Random(c) and calls
-`check_result` for each engine's answer; their cross audits (`--large`, pruning and neuron
-selection), on instances too large for the oracle, call `check_consensus` on all the answers at
-once (`cross_check`). A finding is: a status "error", an objective below the oracle's optimum,
-a proven bound above it (each beyond the oracle's tolerance), or a certified objective farther
-from it than the two reported tolerances.
+`check_result` for each engine's answer; with `--large` they draw instances too large for the
+oracle: pruning and neuron selection then call `check_consensus` on all the answers at once
+(`cross_check`), subset-sum checks against `mitm`. A finding is: a status "error", an objective
+below the oracle's optimum, a proven bound above it (each beyond the oracle's tolerance), or a
+certified objective farther from it than the two reported tolerances.
 
 `--threads N` runs every backend that declares threads with N (CP-SAT's portfolio, SCIP's
 concurrent mode, HiGHS's and CBC's parallel search: other code paths, other answers);
@@ -181,8 +181,8 @@ def audit_main(description: str, audit_case: Callable[..., None],
                    help="seconds per solve (default 60; 20 with --large)")
     if cross_case is not None:
         p.add_argument("--large", action="store_true",
-                       help="the cross audit: instances too large for bruteforce, the "
-                            "answers checked against each other and a heuristic's mask")
+                       help="instances too large for bruteforce (the module's docstring "
+                            "says what they are checked against)")
     p.add_argument("--threads", type=int, default=1,
                    help="threads for every backend that declares them (default 1)")
     p.add_argument("--warm-start", choices=WARM_STARTS, default="none",

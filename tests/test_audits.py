@@ -250,3 +250,20 @@ def test_selection_cross_audit_command_line(capsys: pytest.CaptureFixture[str]) 
     assert selection_audit.main(["--large", "--cases", "1:2", "--time-limit", "20"]) == 0
     out = capsys.readouterr().out
     assert "cases 1..1: 1 solves, 0 certified" in out and "0 findings" in out
+
+
+def test_subset_sum_large_cases_are_beyond_bruteforce_and_reproducible() -> None:
+    drawn = [subset_sum_audit.audit_instance(c, large=True) for c in range(20)]
+    assert all(24 <= i.n <= 36 for i, _, _ in drawn)
+    assert all(t.startswith("large case") for _, _, t in drawn)
+    again = subset_sum_audit.audit_instance(4, large=True)
+    assert again[1:] == drawn[4][1:] and again[0].to_json() == drawn[4][0].to_json()
+    assert subset_sum_audit.audit_instance(11)[0].n <= 18  # the small cases are unchanged
+
+
+@pytest.mark.slow
+def test_subset_sum_large_audit_against_mitm() -> None:
+    tally = AuditTally()
+    for case in range(3):
+        subset_sum_audit.audit_case(case, tally, 20.0, large=True)
+    assert tally.findings == [] and tally.runs > 0

@@ -14,12 +14,18 @@ below the oracle's, a bound above it, a certified objective off by more than the
 or a disagreement about infeasibility. A MILP that gives up on a sparsest window its
 tolerances cannot resolve (status "error", saying so) is counted as "gave up", not a finding.
 Prints every finding and a summary line; exit 1 when there is a finding.
+
+    python -m exactprune.benchmarks.subset_sum.audit --large --cases 0:100
+
+draws n = 24..36 values instead (optima near 2^-n, where the MILPs' tolerances bite) and
+checks every MILP and CP-SAT answer against `mitm`, exact at these sizes; 20 s per solve.
 """
 
 from __future__ import annotations
 
 import math
 import random
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -37,13 +43,14 @@ GAVE_UP = "no mask within eps exactly was found, and infeasibility was not prove
 NEAR_EXACT_DELTAS = (0.0, 1e-15, 1e-12, 1e-9, 1e-6)
 
 
-def audit_instance(case: int) -> tuple[Any, dict[str, Any], str]:
-    """Case `case`'s instance, its goal (solve keywords) and a one-line description."""
+def audit_instance(case: int, large: bool = False) -> tuple[Any, dict[str, Any], str]:
+    """Case `case`'s instance, its goal (solve keywords) and a one-line description; `large`:
+    n = 24..36 values, beyond `bruteforce` (drawn from their own seeds, otherwise alike)."""
     from exactprune.instances import SubsetSumInstance
 
-    rng = random.Random(case)
-    gen = np.random.default_rng(case)
-    n = rng.randint(1, 18)
+    rng = random.Random(f"large {case}" if large else case)
+    gen = np.random.default_rng([case, 1] if large else case)
+    n = rng.randint(24, 36) if large else rng.randint(1, 18)
     dist = rng.choice(["uniform", "gaussian", "integers", "positive", "magnitudes"])
     if dist == "uniform":
         x = gen.uniform(-1.0, 1.0, n)
@@ -77,19 +84,23 @@ def audit_instance(case: int) -> tuple[Any, dict[str, Any], str]:
                "below": math.nextafter(err, -math.inf), "above": math.nextafter(err, math.inf)}
         goal = {"objective": "sparsest", "eps": max(0.0, eps[how])}
         what += f", sparsest eps {how}"
-    text = f"case {case}: n={n} {dist} {what} {goal}"
+    text = f"{'large ' if large else ''}case {case}: n={n} {dist} {what} {goal}"
     return inst, goal, text
 
 
 def audit_case(case: int, tally: AuditTally, time_limit: float = 60.0,
                engines: tuple[str, ...] = ENGINES, threads: int = 1,
-               warm_start: str = "none") -> None:
+               warm_start: str = "none", large: bool = False) -> None:
     """Solve case `case` with every available exact backend (`threads`, and the warm start
-    `warm_start`: none, oracle or random; benchmarks/audit.py); add to `tally`."""
+    `warm_start`: none, oracle or random; benchmarks/audit.py); add to `tally`. `large`: the
+    large case, against `mitm` (exact meet-in-the-middle, itself audited against
+    `bruteforce` on the small cases) instead of `bruteforce`."""
     from exactprune.solvers import solve
 
-    inst, goal, text = audit_instance(case)
-    oracle = solve(inst, "bruteforce", **goal)
+    inst, goal, text = audit_instance(case, large)
+    oracle = solve(inst, "mitm" if large else "bruteforce", **goal)
+    if large:
+        engines = tuple(e for e in engines if e != "mitm")
     warm = warm_mask(warm_start, oracle, case,
                      lambda rng: np.array([rng.random() < 0.5 for _ in range(inst.n)]))
     for engine, _, res in solve_each(tally, inst, engines, time_limit, case, threads=threads,
@@ -113,7 +124,8 @@ def audit_case(case: int, tally: AuditTally, time_limit: float = 60.0,
 
 
 def main(argv: list[str] | None = None) -> int:
-    return audit_main(__doc__.split("\n")[0], audit_case, argv)
+    return audit_main(__doc__.split("\n")[0], audit_case, argv,
+                      cross_case=partial(audit_case, large=True))
 
 
 if __name__ == "__main__":
