@@ -147,8 +147,7 @@ def cross_check(tally: AuditTally, inst: Any, text: str, engines: tuple[str, ...
     from exactprune.solvers import solve
 
     found = solve(inst, heuristic, seed=case)
-    warm = {"oracle": found.mask,
-            "random": random_mask(random.Random(f"warm start {case}"))}.get(warm_start)
+    warm = warm_mask(warm_start, found, case, random_mask)
     answers = [(f"{text} {engine} {options or ''}".rstrip(), res)
                for engine, options, res in solve_each(tally, inst, engines, time_limit, case,
                                                       option_sets, threads=threads,
