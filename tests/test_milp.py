@@ -576,6 +576,28 @@ def test_scip_linear_presolve_cannot_certify_a_wrong_big_m_optimum() -> None:
     assert fixed.status == "optimal" and abs(fixed.bound - oracle.objective) < 1e-6
 
 
+def test_highs_does_not_offer_the_big_m_formulation() -> None:
+    """Cross audit case 62 (weight d = 3, n = 10, relu, K = 128, mask of 30): HiGHS called
+    the big-M model capped at the incumbent's error 0.18717 optimal there, for random seeds
+    41 and 62 of 140 (presolve on or off), while 0.18221 exists. `highs` no longer offers
+    big-M (refused with one line); its dictionary model certifies the optimum, which CP-SAT
+    confirms, and the capped big-M model still fools HiGHS, so the test can tell."""
+    from exactprune.benchmarks.pruning.audit import audit_instance
+    from exactprune.formulations.pruning.bigm import bigm_model
+
+    inst, _ = audit_instance(62, large=True)
+    with pytest.raises(InputError, match="formulation must be one of dictionary, antipodal"):
+        solve(inst, "highs", formulation="bigm")
+    res = solve(inst, "highs", seed=62, time_limit=60)
+    other = solve(inst, "cpsat", time_limit=60)
+    assert res.certified and other.certified
+    assert abs(res.objective - other.objective) <= res.tolerance + other.tolerance
+    capped = bigm_model(inst, list(range(inst.points.shape[0])),
+                        t_max=0.18717397933749974 * (1 + 1e-9) + 1e-12).model
+    fooled = solve_model("highs", capped, SolveOptions(seed=62), time_limit=60)
+    assert fooled.status == "optimal" and fooled.bound > res.objective + 1e-3
+
+
 @pytest.mark.parametrize("case", [349, 1104])
 def test_highs_presolve_cannot_certify_a_wrong_selection_optimum(
         case: int, monkeypatch: pytest.MonkeyPatch) -> None:
