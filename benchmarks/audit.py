@@ -25,6 +25,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 
 @dataclass
 class AuditTally:
@@ -90,6 +92,12 @@ def check_consensus(tally: AuditTally, answers: list[tuple[str, Any]],
 WARM_STARTS = ("none", "oracle", "random")
 SIZE_LIMITED = "size-limited license"
 """Gurobi's error when a model exceeds the pip wheel's licence (2,000 variables or rows)."""
+
+
+def random_keep_mask(shape: tuple[int, ...], rng: random.Random) -> np.ndarray:
+    """A random boolean keep-mask of `shape`, each entry kept with probability 1/2."""
+    size = int(np.prod(shape))
+    return np.array([rng.random() < 0.5 for _ in range(size)], dtype=bool).reshape(shape)
 
 
 def warm_mask(how: str, oracle: Any, case: int,

@@ -31,6 +31,7 @@ def certifiable(error: float, lower: float) -> bool:
     """The certificate's rule: a proven lower bound within max(1e-5·error, 1e-12) of it."""
     return error - lower <= max(REL_CERTIFY * error, ABS_CERTIFY)
 
+
 CAPPED_STATUSES = ("optimal", "infeasible", "time_limit", "stopped")
 """An engine's statuses a capped solve keeps (any other is "error")."""
 
@@ -41,9 +42,9 @@ class CappedOutcome:
 
     status: "optimal" | "infeasible" | "time_limit" | "stopped" (the engine ended without a
     proof and without hitting a limit, e.g. CBC's second look disagreeing) | "error"; y: the
-    best 0/1 vector of mask
-    variables found (or None); lower: a rigorous lower bound on the optimum of what was solved
-    (real units), or None; slack: the tolerance already subtracted from the engine's bound.
+    best 0/1 vector of mask variables found (or None); lower: a rigorous lower bound on the
+    optimum of what was solved (real units), or None; slack: the tolerance already subtracted
+    from the engine's bound.
     """
 
     status: str

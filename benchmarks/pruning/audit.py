@@ -38,6 +38,7 @@ from exactprune.benchmarks.audit import (
     audit_main,
     check_result,
     cross_check,
+    random_keep_mask,
     solve_each,
     warm_mask,
 )
@@ -108,17 +109,11 @@ def audit_case(case: int, tally: AuditTally, time_limit: float = 60.0,
 
     inst, text = audit_instance(case)
     oracle = solve(inst, "bruteforce")
-    warm = warm_mask(warm_start, oracle, case, lambda rng: random_mask(inst, rng))
+    warm = warm_mask(warm_start, oracle, case, lambda rng: random_keep_mask(inst.mask_shape, rng))
     for engine, options, res in solve_each(tally, inst, engines, time_limit, case,
                                            lambda engine: option_sets(inst, engine),
                                            threads=threads, warm_start=warm):
         check_result(tally, res, oracle, f"{text} {engine} {options or ''}")
-
-
-def random_mask(inst: Any, rng: random.Random) -> np.ndarray:
-    """A random keep-mask of `inst` (each entry kept with probability 1/2)."""
-    size = int(np.prod(inst.mask_shape))
-    return np.array([rng.random() < 0.5 for _ in range(size)]).reshape(inst.mask_shape)
 
 
 def cross_case(case: int, tally: AuditTally, time_limit: float = 20.0,
@@ -129,7 +124,7 @@ def cross_case(case: int, tally: AuditTally, time_limit: float = 20.0,
     `prune_local_search`'s mask (benchmarks/audit.py, `cross_check`)."""
     inst, text = audit_instance(case, large=True)
     cross_check(tally, inst, text, engines, time_limit, case, "prune_local_search", threads,
-                warm_start, lambda rng: random_mask(inst, rng),
+                warm_start, lambda rng: random_keep_mask(inst.mask_shape, rng),
                 lambda engine: option_sets(inst, engine))
 
 

@@ -34,6 +34,7 @@ from exactprune.benchmarks.audit import (
     AuditTally,
     audit_main,
     check_result,
+    random_keep_mask,
     solve_each,
     warm_mask,
 )
@@ -101,8 +102,7 @@ def audit_case(case: int, tally: AuditTally, time_limit: float = 60.0,
     oracle = solve(inst, "mitm" if large else "bruteforce", **goal)
     if large:
         engines = tuple(e for e in engines if e != "mitm")
-    warm = warm_mask(warm_start, oracle, case,
-                     lambda rng: np.array([rng.random() < 0.5 for _ in range(inst.n)]))
+    warm = warm_mask(warm_start, oracle, case, lambda rng: random_keep_mask((inst.n,), rng))
     for engine, _, res in solve_each(tally, inst, engines, time_limit, case, threads=threads,
                                      warm_start=warm, **goal):
         where = f"{text} {engine}"
