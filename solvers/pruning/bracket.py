@@ -3,8 +3,9 @@
 For a pruning instance with point set S drawn from a domain D and a keep-mask m:
 - `points_error`: the mask's error over S (instance.evaluate);
 - `upper`: a rigorous upper bound on sup_{x∈D} |g_m(x) − f(x)| (solvers.sup_error: exact on
-  d = 1 and on the circle, a MILP bound on the cube, the cube bound — loose — for the sphere
-  in d >= 3). It bounds the best achievable sup error too, since m is one admissible mask;
+  d = 1 and on the circle, a MILP bound on the cube, a spherical branch and bound — exact to
+  1e-6 relative — for the sphere in d >= 3). It bounds the best achievable sup error too,
+  since m is one admissible mask;
 - `lower`: a proven lower bound on the best achievable *sup* error over D: the optimum over S
   (or any proven lower bound on it, e.g. a solver's `bound`), because every mask's sup over S is
   at most its sup over D. Only meaningful for the linf norm (sup error).
@@ -49,7 +50,8 @@ def certify_bracket(instance: Any, mask: Any, lower: float | None = None,
     """The bracket for `mask` on a neuron/weight pruning instance.
 
     lower: a proven lower bound on the optimum over the points (a result's `bound`), or None.
-    time_limit: seconds for the cube MILP (d >= 2 cube / sphere d >= 3).
+    time_limit: seconds for the cube MILP (d >= 2 cube) or the sphere's branch and bound
+    (d >= 3).
     """
     from exactprune.solvers.pruning.sup_error import sup_error
 

@@ -23,9 +23,11 @@ Domains and methods
   solved by HiGHS with gap 0; big-M values come from interval bounds (|w . x| <= ||w||_1 on the
   cube). `value` is the solver's dual bound plus a derived tolerance slack (stated in `note`,
   formula in `_direction_slack`). A time-out still gives a valid (looser) bound, exact=False.
-- d >= 3, "sphere": the cube value (sphere in ball in cube, and by homogeneity sup over the ball =
-  sup over the sphere) - valid but loose by up to a factor sqrt(d): exact=False, labelled so.
-  `attained_at` is the cube maximiser projected to the sphere (a genuine sphere point).
+- d >= 3, "sphere": spherical branch and bound over the cube's facets (`sphere_sup`): cells
+  whose rigorous bound is within 1e-6 relative of the best error found at a sphere point are
+  closed, the others split; exact to that tolerance (plus a rounding allowance) when every
+  cell closes, else (time limit, cell budget) the open cells' bounds are included and exact is
+  False unless within 1e-5. (Before 2026-12-02: the cube value, loose by up to sqrt(d).)
 - "gaussian" (inputs on all of R^d): by homogeneity the sup is +inf unless e == 0 everywhere.
   We return value = inf (lower = inf when a point with e != 0 was found, which proves the sup is
   infinite); value = 0 only when the sphere bound proves e == 0. For a finite number use
@@ -72,7 +74,7 @@ class SupError:
     lower: |g - f| evaluated in float64 at `attained_at` (a lower estimate of the sup; accurate
         to the float evaluation error, about (n + m) * 2^-53 * (sum|v_i| ||w_i||_1 + ...)).
     exact: True when value - lower is only the stated rounding/tolerance slack (the sup is known
-        to that precision); False for time-outs, the loose cube bound on a sphere, etc.
+        to that precision); False for time-outs and searches stopped short of it.
     method: short machine-readable name of the method used.
     note: human-readable account of the certificate (allowances, tolerances, caveats).
     slack: the allowance added to the computed optimum to make `value` rigorous (0 if none).
@@ -191,10 +193,11 @@ def sup_error(
 
     W (n, d), v (n,): the (masked) network; A (m, d), u (m,): the target; act_*: "identity" or
     "relu"; domain: "sphere" (unit sphere; the circle for d = 2; {-1, 1} for d = 1), "cube"
-    ([-1, 1]^d) or "gaussian" (all of R^d). time_limit: seconds for the MILPs (cube, and sphere for
-    d >= 3), shared by the two directions; None = no limit. monotone_relax: drop the binary of
-    each ReLU whose value the objective wants small (its convex hull is then exact); False uses
-    the full big-M encoding everywhere (same optimum, for cross-checks).
+    ([-1, 1]^d) or "gaussian" (all of R^d). time_limit: seconds for the cube's MILPs (shared by
+    the two directions) or the sphere's branch and bound (d >= 3); None = no limit.
+    monotone_relax: drop the binary of each ReLU whose value the objective wants small (its
+    convex hull is then exact); False uses the full big-M encoding everywhere (same optimum,
+    for cross-checks).
     Raises InputError for bad input; a solver time-out or failure is reported in the result.
     """
     Wg, vg, act_g = _as_net(W, v, act_g, "network")
@@ -220,24 +223,26 @@ def sup_error(
         return _one_dim(*nets, domain)
     if d == 2 and domain == "sphere":
         return _circle(*nets)
-    res = _milp_cube(*nets, d, time_limit, monotone_relax)
     if domain == "cube":
-        return res
-    # d >= 3 sphere: the cube bound, honestly labelled.
-    x = res.attained_at
-    if x is not None and np.linalg.norm(x) > 0:
-        x = x / np.linalg.norm(x)
-        low = float(abs(_error(*nets, x[None, :])[0]))
-    else:
-        x, low = None, 0.0
-    return SupError(
-        value=res.value, attained_at=x, lower=low, exact=False,
-        method="milp-cube-bound-for-sphere",
-        note=("cube bound, loose for the sphere (by up to a factor sqrt(d)): sphere in ball in "
-              "cube and, by homogeneity, sup over the ball = sup over the sphere; attained_at is "
-              "the cube maximiser projected to the sphere. Cube certificate: " + res.note),
-        slack=res.slack,
-    )
+        return _milp_cube(*nets, d, time_limit, monotone_relax)
+    return _sphere(*nets, time_limit)
+
+
+# ----------------------------------------------------------------------------- d >= 3 sphere
+
+
+def _sphere(
+    Wg: np.ndarray, vg: np.ndarray, act_g: str, Wf: np.ndarray, vf: np.ndarray, act_f: str,
+    time_limit: float | None,
+) -> SupError:
+    """The sup over the unit sphere in d >= 3 by spherical branch and bound (`sphere_sup`)."""
+    from exactprune.solvers.pruning.sphere_sup import sphere_sup
+
+    nets = (Wg, vg, act_g, Wf, vf, act_f)
+    value, x, lower, exact, note, allowance = sphere_sup(
+        *nets, lambda X: _error(*nets, X), time_limit=time_limit)
+    return SupError(value=value, attained_at=x, lower=lower, exact=exact,
+                    method="sphere-branch-and-bound", note=note, slack=allowance)
 
 
 # ----------------------------------------------------------------------------- d = 1

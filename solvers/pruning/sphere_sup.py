@@ -1,0 +1,339 @@
+"""The sup of |g - f| over the unit sphere in d >= 3, certified by spherical branch and bound.
+
+g(x) = act_g(sum_i v_i relu(w_i . x)) and f(x) = act_f(sum_j u_j relu(a_j . x)) as in
+`sup_error` (bias-free, act in {identity, relu}). The circle (d = 2) has an exact kink
+enumeration; in d >= 3 the kinks are hyperplanes, and this module bounds the sup instead.
+
+Cells. The sphere is covered by the central projections of the 2d facets of the cube [-1, 1]^d,
+each facet split into 2^(d-1) equal sub-squares per level. A cell's image on the sphere is
+geodesically convex and lies in the cap C(x0, rho) = {x : |x| = 1, x . x0 >= cos rho}, x0 the
+normalised centre and cos rho the smallest cosine between x0 and a normalised corner (a convex
+spherical polygon's farthest point from x0 is a corner).
+
+Bound on a cap. For a vector c, write a = c . x0 and b = |c - a x0|: over the cap, c . x ranges
+over [a cos rho - b sin rho, a cos rho + b sin rho], or reaches +-|c| when +-c's direction lies
+in the cap. Each unit whose pre-activation range has one sign is linear (or zero) on the cap;
+so on the cap the error is a linear function c . x (the active units of both nets, when the
+output relus do not switch on it) plus the few units whose kink crosses the cap, each within
+v_i [0, max w_i . x]. A cap no unit crosses gets the exact range of c . x, attained at a real
+point. Cells whose bound is within `rtol` of the largest error found at a real point (cell
+centres and the linear parts' maximisers, evaluated by the one forward pass) are closed; the
+others are split. The bound shrinks with the cell except next to the kinks, where it shrinks
+linearly, and the error falls off linearly from a kink too, so few cells are split there.
+
+Rigour. `value` is the largest bound of any closed (or, when time runs out, open) cell plus a
+rounding allowance: every computed range is a sum of at most N + 2 terms, each within a few
+(d + 4) ulps of |v_i| |w_i| (the caps are widened by 8 d ulps, units deemed one-signed within
+their rounding only move the error by that rounding), so u K2 (16 d + 4 N + 128), with
+K2 = sum |v_i| |w_i|_2 over both nets and u = 2^-53, covers it. `exact` is True when every cell
+closed (value <= (1 + rtol) lower + allowance, the sup known to that precision), or when the
+search stopped (time limit, too many open cells) with value <= (1 + EXACT_RTOL) lower +
+allowance; the note gives the relative gap of a stopped search.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from fractions import Fraction
+
+import numpy as np
+
+_U = 2.0**-53
+EXACT_RTOL = 1e-5
+"""A stopped search still counts as exact when its bound is within this of the best error."""
+_MIN_SIZE = 2.0**-40  # facet coordinates finer than this are not split (float resolution)
+_BATCH = 4096
+
+
+def _cap_ranges(C: np.ndarray, X0: np.ndarray, cos_r: np.ndarray, sin_r: np.ndarray,
+                norms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Range of c . x over each cap for vectors C (k, N, d) (or (N, d), shared by every cap).
+
+    Returns (lo, hi, argmin, argmax): lo/hi (k, N) and the unit vectors (k, N, d) attaining them.
+    """
+    a = np.einsum("knd,kd->kn", C, X0) if C.ndim == 3 else X0 @ C.T
+    P = (C if C.ndim == 3 else C[None]) - a[..., None] * X0[:, None, :]
+    b = np.linalg.norm(P, axis=-1)
+    cr, sr = cos_r[:, None], sin_r[:, None]
+    inside_hi = a >= cr * norms
+    inside_lo = -a >= cr * norms
+    hi = np.where(inside_hi, norms, a * cr + b * sr)
+    lo = np.where(inside_lo, -norms, a * cr - b * sr)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        dirc = np.where(norms[..., None] > 0, (C if C.ndim == 3 else C[None]) / norms[..., None],
+                        X0[:, None, :])
+        side = np.where(b[..., None] > 0, P / b[..., None], 0.0)
+    rim = cr[..., None] * X0[:, None, :]
+    arg_hi = np.where(inside_hi[..., None], dirc, rim + sr[..., None] * side)
+    arg_lo = np.where(inside_lo[..., None], -dirc, rim - sr[..., None] * side)
+    return lo, hi, arg_lo, arg_hi
+
+
+class _Facets:
+    """Cells of the cube's facets: axis (k,), sign (k,), low corner (k, d-1), size (k,)."""
+
+    def __init__(self, d: int) -> None:
+        self.d = d
+        self.others = np.array([[j for j in range(d) if j != a] for a in range(d)])
+        self.bits = np.array(list(itertools.product((0.0, 1.0), repeat=d - 1)))
+
+    def points(self, axis: np.ndarray, sign: np.ndarray, coords: np.ndarray) -> np.ndarray:
+        """Cube points (k, ..., d) of facet coordinates (k, ..., d-1) on facets (axis, sign)."""
+        out = np.empty((*coords.shape[:-1], self.d))
+        mid = (1,) * (coords.ndim - 2)
+        for a in range(self.d):
+            on = axis == a
+            if not np.any(on):
+                continue
+            block = np.empty((int(on.sum()), *coords.shape[1:-1], self.d))
+            block[..., self.others[a]] = coords[on]
+            block[..., a] = sign[on].reshape(-1, *mid)
+            out[on] = block
+        return out
+
+    def caps(self, axis: np.ndarray, sign: np.ndarray, low: np.ndarray, size: np.ndarray
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(x0 (k, d), cos rho (k,), sin rho (k,)) of caps covering the cells, widened for
+        rounding."""
+        centre = self.points(axis, sign, low + 0.5 * size[:, None])
+        X0 = centre / np.linalg.norm(centre, axis=1, keepdims=True)
+        corners = self.points(axis, sign, low[:, None, :] + size[:, None, None] * self.bits)
+        corners /= np.linalg.norm(corners, axis=2, keepdims=True)
+        # the angle through the chord 2 sin(rho / 2), accurate for small caps too
+        chord = np.linalg.norm(corners - X0[:, None, :], axis=2).max(axis=1) + 8.0 * self.d * _U
+        chord = np.minimum(chord, 2.0)
+        cos_r = 1.0 - 0.5 * chord * chord - 4.0 * _U
+        sin_r = chord * np.sqrt(np.maximum(0.0, 1.0 - 0.25 * chord * chord)) * (1.0 + 8.0 * _U)
+        return X0, cos_r, np.minimum(sin_r, 1.0)
+
+    def split(self, axis: np.ndarray, sign: np.ndarray, low: np.ndarray, size: np.ndarray
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        m = self.bits.shape[0]
+        half = 0.5 * size
+        low2 = (low[:, None, :] + half[:, None, None] * self.bits).reshape(-1, self.d - 1)
+        return np.repeat(axis, m), np.repeat(sign, m), low2, np.repeat(half, m)
+
+    def roots(self, levels: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        axis = np.repeat(np.arange(self.d), 2)
+        sign = np.tile([-1.0, 1.0], self.d)
+        cells = (axis, sign, -np.ones((2 * self.d, self.d - 1)), np.full(2 * self.d, 2.0))
+        for _ in range(levels):
+            cells = self.split(*cells)
+        return cells
+
+
+@dataclass(frozen=True)
+class _Units:
+    """The units of both nets grouped by direction: unit i of a net is coef_i relu(r . x) with
+    r its group's representative row; rows that are positive multiples of each other (found in
+    rational arithmetic) share a group, so units on the same hyperplane cancel exactly (an
+    identical target and net give 0, and a weight-pruned net's units on a coordinate axis are
+    one term)."""
+
+    rows: np.ndarray  # (M, d) representatives
+    norms: np.ndarray  # (M,)
+    coef_g: np.ndarray  # (M,) sum of v_i lambda_i over the net's units in the group
+    coef_f: np.ndarray  # (M,) the same over the target's units
+
+    @staticmethod
+    def group(Wg: np.ndarray, vg: np.ndarray, Wf: np.ndarray, vf: np.ndarray) -> _Units:
+        keys: dict[tuple[Fraction, ...], int] = {}
+        rows: list[np.ndarray] = []
+        coefs: list[list[float]] = []
+        for which, (W, v) in enumerate(((Wg, vg), (Wf, vf))):
+            for w, vi in zip(W, v, strict=True):
+                exact = [Fraction(float(x)) for x in w]
+                scale = max(abs(x) for x in exact)
+                key = tuple(x / scale for x in exact)
+                if key not in keys:
+                    keys[key] = len(rows)
+                    rows.append(w)
+                    coefs.append([0.0, 0.0])
+                g = keys[key]
+                ratio = float(scale / max(abs(Fraction(float(x))) for x in rows[g]))
+                coefs[g][which] += float(vi) * ratio
+        R = np.array(rows, dtype=np.float64).reshape(-1, Wg.shape[1] if Wg.size else Wf.shape[1])
+        C = np.array(coefs, dtype=np.float64).reshape(-1, 2)
+        return _Units(R, np.linalg.norm(R, axis=1), C[:, 0], C[:, 1])
+
+
+def _sup_on_half_cap(L: np.ndarray, S: np.ndarray, X0: np.ndarray, cos_r: np.ndarray,
+                     sin_r: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(sup of l . x over the cap and the half-space s . x >= 0, a point attaining it), rows
+    (k, d) of L and S. Where l . x is positive its superlevel sets are caps, so when the cap's
+    own maximiser is outside the half-space the sup is on the hyperplane s . x = 0, whose
+    intersection with the cap is a cap of the great sphere s^perp: centre x0's projection
+    p0 / |p0|, cos rho' = cos rho / |p0|, sin rho' = sqrt(sin^2 rho - t^2) / |p0|, t = x0 . s/|s|
+    (that form keeps small caps accurate)."""
+    ln = np.linalg.norm(L, axis=1)
+    _, hi, _, arg = _cap_ranges(L[:, None, :], X0, cos_r, sin_r, ln[:, None])
+    hi, arg = hi[:, 0], arg[:, 0]
+    inside = (np.einsum("kd,kd->k", arg, S) >= 0.0) | (hi <= 0.0)
+    sh = S / np.linalg.norm(S, axis=1, keepdims=True)
+    t = np.einsum("kd,kd->k", X0, sh)
+    P0 = X0 - t[:, None] * sh
+    pn = np.linalg.norm(P0, axis=1)
+    p0 = P0 / pn[:, None]
+    cos2 = np.minimum(cos_r / pn, 1.0)
+    sin2 = np.sqrt(np.maximum(0.0, (sin_r - np.abs(t)) * (sin_r + np.abs(t)))) / pn
+    LG = L - np.einsum("kd,kd->k", L, sh)[:, None] * sh
+    _, hi2, _, arg2 = _cap_ranges(LG[:, None, :], p0, cos2, sin2,
+                                  np.linalg.norm(LG, axis=1)[:, None])
+    return np.where(inside, hi, hi2[:, 0]), np.where(inside[:, None], arg, arg2[:, 0])
+
+
+def _one_crossing(lin_c: np.ndarray, R: np.ndarray, kappa: np.ndarray, X0: np.ndarray,
+                  cos_r: np.ndarray, sin_r: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The exact sup of |c . x + kappa relu(r . x)| over each cap (rows (k, d) of c and r):
+    (c + kappa r) . x on r . x >= 0 and c . x on r . x <= 0, each side's sup of +- the
+    linear function; returns (sup (k,), the 4 candidate points (4k, d))."""
+    up = lin_c + kappa[:, None] * R
+    sups, pts = [], []
+    for L, S in ((up, R), (-up, R), (lin_c, -R), (-lin_c, -R)):
+        v, x = _sup_on_half_cap(L, S, X0, cos_r, sin_r)
+        sups.append(v)
+        pts.append(x)
+    return np.maximum(np.max(sups, axis=0), 0.0), np.concatenate(pts)
+
+
+def _crossing_sums(coef: np.ndarray, crossing: np.ndarray, hi: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """(pos, neg) (k,): the crossing units' sum of coef relu(r . x) lies in [neg, pos]."""
+    contrib = np.where(crossing, coef * hi, 0.0)
+    return np.where(contrib > 0, contrib, 0.0).sum(axis=1), \
+        np.where(contrib < 0, contrib, 0.0).sum(axis=1)
+
+
+def sphere_sup(Wg: np.ndarray, vg: np.ndarray, act_g: str, Wf: np.ndarray, vf: np.ndarray,
+               act_f: str, error: Callable[[np.ndarray], np.ndarray], *,
+               time_limit: float | None = None, rtol: float = 1e-6, max_cells: int = 2_000_000
+               ) -> tuple[float, np.ndarray, float, bool, str, float]:
+    """Bound sup |g - f| over the unit sphere (d >= 3) as the module docstring says.
+
+    `error(X)` evaluates the signed error at rows of X (the caller's forward pass). Returns
+    (value, attained_at, lower, exact, note, allowance). Stops at `time_limit` seconds or when
+    more than `max_cells` cells are open (then exact is False and value covers the open cells).
+    """
+    t0 = time.perf_counter()
+    d = Wg.shape[1] if Wg.shape[0] else Wf.shape[1]
+    fac = _Facets(d)
+    units = _Units.group(Wg, vg, Wf, vf)
+    norms_g, norms_f = np.linalg.norm(Wg, axis=1), np.linalg.norm(Wf, axis=1)
+    k2 = (math.fsum(np.abs(vg) * norms_g) + math.fsum(np.abs(vf) * norms_f)) * (1 + 1e-12)
+    n_units = Wg.shape[0] + Wf.shape[0]
+    allowance = k2 * _U * (16.0 * d + 4.0 * n_units + 128.0) * (1 + 1e-9)
+
+    best, best_x = -1.0, None
+    closed = 0.0  # largest bound of a closed cell
+    cells = fac.roots(2 if d <= 4 else 1)
+    processed, levels, stopped = 0, 0, None
+    while cells[0].size:
+        ubs, cands = [], []
+        for s in range(0, cells[0].size, _BATCH):
+            part = tuple(c[s:s + _BATCH] for c in cells)
+            ub, pts = _bound_cells(fac, part, units, act_g, act_f)
+            ubs.append(ub)
+            cands.append(pts)
+        ub = np.concatenate(ubs)
+        pts = np.concatenate(cands)
+        err = np.abs(error(pts))
+        k = int(np.argmax(err))
+        if err[k] > best:
+            best, best_x = float(err[k]), pts[k].copy()
+        processed += ub.size
+        levels += 1
+        done = ub <= best * (1.0 + rtol)
+        tiny = cells[3] <= _MIN_SIZE
+        shut = done | tiny
+        if np.any(shut):
+            closed = max(closed, float(ub[shut].max()))
+        keep = ~shut
+        if np.any(tiny & ~done):
+            stopped = stopped or "cells at the float resolution of the facet coordinates"
+        if not np.any(keep):
+            cells = (cells[0][:0],) * 4
+            break
+        cells = fac.split(*(c[keep] for c in cells))
+        out_of_time = time_limit is not None and time.perf_counter() - t0 > time_limit
+        if out_of_time or cells[0].size > max_cells:
+            stopped = ("the time limit" if out_of_time
+                       else f"more than {max_cells} open cells")
+            closed = max(closed, float(ub[keep].max()))
+            break
+    value = max(closed, best) + allowance
+    value = float(np.nextafter(value, math.inf))
+    gap = max(closed, best) - best
+    exact = stopped is None or gap <= EXACT_RTOL * best
+    note = (f"d = {d} unit sphere: spherical branch and bound over the cube's facets, "
+            f"{processed} cells in {levels} levels; closed within rtol {rtol:g} of the best "
+            f"error found at a sphere point, plus a rounding allowance {allowance:.3g} = "
+            f"2^-53 K2 (16 d + 4 N + 128), K2 = sum |v_i| |w_i|_2 = {k2:.6g}, N = {n_units}")
+    if stopped:
+        note += (f"; stopped at {stopped}: value covers the open cells' bounds, "
+                 f"{gap / best if best > 0 else math.inf:.2g} relative above the best error")
+    return value, best_x, best, exact, note, allowance
+
+
+def _bound_cells(fac: _Facets, cells: tuple[np.ndarray, ...], units: _Units, act_g: str,
+                 act_f: str) -> tuple[np.ndarray, np.ndarray]:
+    """(bound (k,) on |e| over each cell's cap, sphere points (3k, d) worth evaluating)."""
+    X0, cos_r, sin_r = fac.caps(*cells)
+    k, d = X0.shape
+    lo, hi, _, _ = _cap_ranges(units.rows, X0, cos_r, sin_r, units.norms)
+    active, crossing = lo >= 0.0, (lo < 0.0) & (hi > 0.0)
+    inner = []  # per net: linear part, crossing range, and how its output activation acts
+    for coef, act in ((units.coef_g, act_g), (units.coef_f, act_f)):
+        c = (active * coef) @ units.rows
+        p, q = _crossing_sums(coef, crossing, hi)
+        clo, chi, _, _ = _cap_ranges(c[:, None, :], X0, cos_r, sin_r,
+                                     np.linalg.norm(c, axis=1)[:, None])
+        s_lo, s_hi = clo[:, 0] + q, chi[:, 0] + p
+        linear = np.ones(k, dtype=bool) if act == "identity" else s_lo >= 0.0
+        zero = np.zeros(k, dtype=bool) if act == "identity" else s_hi <= 0.0
+        inner.append((c, p, q, s_hi, linear, ~linear & ~zero))
+    (cg, pg, qg, hg, lin_g, sw_g), (cf, pf, qf, hf, lin_f, sw_f) = inner
+    both = lin_g & lin_f  # e = (c_g - c_f) . x + the crossing units of both, merged
+    pj, qj = _crossing_sums(units.coef_g - units.coef_f, crossing, hi)
+    lin_c = np.where(lin_g[:, None], cg, 0.0) - np.where(lin_f[:, None], cf, 0.0)
+    pos = np.where(both, pj, np.where(lin_g, pg, 0.0) - np.where(lin_f, qf, 0.0))
+    neg = np.where(both, qj, np.where(lin_g, qg, 0.0) - np.where(lin_f, pf, 0.0))
+    pos = pos + np.where(sw_g, hg, 0.0)  # a switching output relu: relu(s) in [0, s_hi]
+    neg = neg - np.where(sw_f, hf, 0.0)
+    ln = np.linalg.norm(lin_c, axis=1)
+    elo, ehi, arg_lo, arg_hi = _cap_ranges(lin_c[:, None, :], X0, cos_r, sin_r, ln[:, None])
+    bound = np.maximum(ehi[:, 0] + pos, -(elo[:, 0] + neg))
+    relu_both = act_g == "relu" and act_f == "relu"
+    if relu_both:  # relu is 1-Lipschitz: |e| <= |s_g - s_f|
+        jc = cg - cf
+        jlo, jhi, _, _ = _cap_ranges(jc[:, None, :], X0, cos_r, sin_r,
+                                     np.linalg.norm(jc, axis=1)[:, None])
+        bound = np.minimum(bound, np.maximum(jhi[:, 0] + pj, -(jlo[:, 0] + qj)))
+    pts = [X0, arg_hi[:, 0], arg_lo[:, 0]]
+    # one hyperplane crossing a small cap: the sup of the joint (or, both outputs relu, the
+    # inner sums' difference) is computed exactly, so cells on a kink ridge close at once
+    kappa = units.coef_g - units.coef_f
+    joint_cross = crossing & (kappa != 0.0)
+    one = (joint_cross.sum(axis=1) == 1) & (both | relu_both) & (sin_r < 0.5)
+    if np.any(one):
+        j = np.argmax(joint_cross[one], axis=1)
+        sup1, pts1 = _one_crossing((cg - cf)[one], units.rows[j], kappa[j], X0[one],
+                                   cos_r[one], sin_r[one])
+        bound[one] = np.minimum(bound[one], sup1)
+        pts.append(pts1)
+    # no unit crosses, one output relu switches: its zero set is the one hyperplane
+    still = ~(crossing & ((units.coef_g != 0.0) | (units.coef_f != 0.0))).any(axis=1)
+    still &= sin_r < 0.5
+    for sel, lin, R, sign in ((sw_g & lin_f & still, -cf, cg, 1.0),
+                              (sw_f & lin_g & still, cg, cf, -1.0)):
+        if np.any(sel):
+            sup1, pts1 = _one_crossing(lin[sel], R[sel], np.full(int(sel.sum()), sign),
+                                       X0[sel], cos_r[sel], sin_r[sel])
+            bound[sel] = np.minimum(bound[sel], sup1)
+            pts.append(pts1)
+    pts = np.concatenate(pts)
+    pts /= np.linalg.norm(pts, axis=1, keepdims=True)
+    return bound, pts
