@@ -6,8 +6,9 @@ modules of the upper layers that serve the kind:
 - ``formulations``: a module with ``FORMULATIONS`` (name -> `formulations.base.Formulation`) and
   ``DEFAULT_FORMULATION``: the MILP models of the kind (export, MILP backends);
 - ``solvers``: a module with ``BACKENDS`` (a sequence of `solvers.registry.Backend`, each for one
-  (kind, solver) pair), ``choose_auto(instance, goal) -> name`` and ``certify(instance, mask,
-  claimed, time_limit) -> dict`` (what ``exactprune certify`` reports);
+  (kind, solver) pair), ``choose_auto(instance, goal, threads) -> name`` and
+  ``certify(instance, mask, claimed, time_limit) -> dict`` (what ``exactprune certify``
+  reports);
 - ``suites``: a module with ``SUITES`` (a sequence of `benchmarks.suites.Suite`).
 
 Upper layers are named by module path and imported on first use, so the import graph still

@@ -48,7 +48,9 @@ def solve(
 ) -> SolveResult:
     """Solve `instance` with the backend `solver` and return a checked `SolveResult`.
 
-    time_limit is in seconds; threads defaults to the backend's single-thread setting;
+    time_limit is in seconds; threads defaults to the backend's single-thread setting
+    (with solver "auto", threads and warm_start are what the chosen method may use: see
+    `_fit_to_auto_choice`);
     objective is "min_error" (optionally with max_kept) or "sparsest" (with eps). Backend
     options come as `options` (e.g. parsed from ``--option KEY=VALUE`` text) and/or keyword
     arguments (``formulation="bigm"``); each is parsed by the backend's declared schema.
@@ -58,11 +60,17 @@ def solve(
     """
     goal = Goal(objective=objective, max_kept=max_kept, eps=eps)
     ws = None if warm_start is None else instance.check_mask(warm_start)
-    name = registry.resolve_auto(instance, goal) if solver == "auto" else str(solver)
-    backend = registry.get_backend(name, instance.kind)
+    if solver == "auto":
+        name = registry.resolve_auto(instance, goal, threads or 1)
+        backend = registry.get_backend(name, instance.kind)
+        threads, given_start, auto_note = _fit_to_auto_choice(backend, threads, ws)
+    else:
+        name = str(solver)
+        backend = registry.get_backend(name, instance.kind)
+        given_start = ws
     parsed = backend.parse_options({**dict(options or {}), **extra})
     opts = SolveOptions(
-        time_limit=time_limit, seed=seed, threads=threads, verbose=verbose, warm_start=ws,
+        time_limit=time_limit, seed=seed, threads=threads, verbose=verbose, warm_start=given_start,
         extra=parsed,
     )
     backend.check(instance, goal, opts)
@@ -86,11 +94,31 @@ def solve(
         version = None
     if ws is not None and "warm_start" not in raw.stats:
         # backends that report nothing use the warm start as given (heuristics start from it)
-        raw.stats["warm_start"] = "accepted"
+        raw.stats["warm_start"] = "accepted" if given_start is not None else "not_used"
     result = finalize(instance, goal, raw, name, version, opts, wall)
     if solver == "auto":
-        result.notes.insert(0, f"auto chose {name}")
+        result.notes.insert(0, auto_note)
     return result
+
+
+def _fit_to_auto_choice(backend: registry.Backend, threads: int | None,
+                        warm_start: np.ndarray | None
+                        ) -> tuple[int | None, np.ndarray | None, str]:
+    """`auto` takes threads as an allowance and a warm start as a hint: the backend it chose
+    gets those it can use (an exhaustive method, bruteforce or mitm, needs neither), and the
+    note says what was left unused. Returns (threads, warm start, note)."""
+    unused = []
+    caps = backend.capabilities
+    if threads is not None and threads > 1 and registry.Capability.THREADS not in caps:
+        unused.append(f"runs one thread of the {threads} allowed")
+        threads = None
+    if warm_start is not None and registry.Capability.WARM_START not in caps:
+        unused.append("does not use the warm start")
+        warm_start = None
+    note = f"auto chose {backend.name}"
+    if unused:
+        note += f" (which {' and '.join(unused)})"
+    return threads, warm_start, note
 
 
 def _exact_error(instance: Any, mask: np.ndarray) -> Fraction | float:

@@ -233,12 +233,13 @@ def get_backend(name: str, kind: str) -> Backend:
     return _BACKENDS[key]
 
 
-def resolve_auto(instance: Any, goal: Goal) -> str:
-    """The backend name `auto` stands for on this instance and goal."""
+def resolve_auto(instance: Any, goal: Goal, threads: int = 1) -> str:
+    """The backend name `auto` stands for on this instance and goal, given `threads` (the
+    threads the solve may use: some engines only pay with several)."""
     from exactprune.instances.catalog import get_kind
 
     module = get_kind(instance.kind).module("solvers")
     rule = getattr(module, "choose_auto", None)
     if rule is None:
         raise InputError(f"no automatic solver choice for kind {instance.kind!r}")
-    return str(rule(instance, goal))
+    return str(rule(instance, goal, threads))

@@ -206,7 +206,8 @@ class SolveResult:
     solver: backend name; solver_version; options: the options used; goal: the goal solved;
     wall_time_s: wall-clock seconds of the whole solve; notes: human-readable remarks
     (tolerances, scaling, why not certified); stats: backend statistics (nodes, candidates,
-    warm_start: accepted | rejected | not_supported); limit: what stopped the solve early.
+    warm_start: accepted | rejected | not_supported | not_used, the last when `auto` chose a
+    method that takes no start); limit: what stopped the solve early.
     """
 
     status: Status

@@ -36,6 +36,8 @@ CONFIGS: list[tuple[str, str, dict[str, Any]]] = [
     ("cpsat", "selection", {}),
     ("cpsat", "no re-check", {"recheck": False}),  # the 1e-5 rule alone, as before the re-check
     ("cpsat", "8 workers", {"threads": 8}),  # CP-SAT's portfolio; run with --jobs 1
+    ("cpsat", "2 workers", {"threads": 2}),  # smaller portfolios: what `auto` picks by threads
+    ("cpsat", "4 workers", {"threads": 4}),
     ("scip", "2 threads", {"threads": 2}),  # SCIP's concurrent mode; run with --jobs 1
     # the re-check's no-goods one mask at a time (before 2026-12-02) instead of by family
     ("scip", "masks one by one", {"recheck_families": False}),

@@ -71,8 +71,8 @@ def trial(spec: dict) -> dict:
 
     inst = trial_instance(spec)
     t0 = time.perf_counter()
-    name = resolve_auto(inst, Goal()) if spec["solver"] == "auto" else spec["solver"]
     threads = spec.get("threads", 1)
+    name = resolve_auto(inst, Goal(), threads) if spec["solver"] == "auto" else spec["solver"]
     if Capability.THREADS not in get_backend(name, inst.kind).capabilities:
         threads = 1  # auto's bruteforce on tiny masks
     res = solve(inst, name, time_limit=spec["time_limit"], threads=threads)
@@ -622,9 +622,10 @@ def add_pruning_gap_parser(verify_subparsers: Any) -> None:
     p.add_argument("--target-angle", type=finite_float, default=0.3)
     p.add_argument("--solver", default="auto", help="an exact backend (default auto)")
     p.add_argument("--weight-solver", default=None,
-                   help="the exact backend of the weight prunings (default: --solver); e.g. "
-                   "cpsat with --weight-threads 8, which certifies relu-output weight optima near "
-                   "n = 48 that one-thread engines do not (docs/pruning.md)")
+                   help="the exact backend of the weight prunings (default: --solver); auto "
+                   "with --weight-threads 4 or more picks cpsat for a relu output, whose "
+                   "portfolio certifies weight optima near n = 48 that one-thread engines do "
+                   "not (docs/pruning.md)")
     p.add_argument("--threads", type=positive_int, default=1,
                    help="threads (CP-SAT: workers) per exact solve (default 1)")
     p.add_argument("--weight-threads", type=positive_int, default=None,

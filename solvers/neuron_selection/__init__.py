@@ -123,9 +123,10 @@ BACKENDS: tuple[Backend, ...] = (
 )
 
 
-def choose_auto(instance: Any, goal: Goal) -> str:
+def choose_auto(instance: Any, goal: Goal, threads: int = 1) -> str:
     """Enumerate up to 5,000 masks; else SCIP (HiGHS without it) for l1/linf average, branch
-    and bound for squared average without repeats, else bruteforce (which may refuse)."""
+    and bound for squared average without repeats, else bruteforce (which may refuse).
+    The choice ignores `threads`: no engine's extra threads are measured to pay here."""
     if bruteforce.candidate_count(instance) <= 5000 or instance.rule != "average":
         return "bruteforce"
     if instance.loss in ("l1", "linf"):

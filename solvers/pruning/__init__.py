@@ -141,14 +141,23 @@ BACKENDS: tuple[Backend, ...] = tuple(
     ))
 
 
-def choose_auto(instance: Any, goal: Goal) -> str:
+CPSAT_PORTFOLIO_THREADS = 4
+"""From this many threads `auto` gives weight pruning with a relu output to CP-SAT's
+portfolio, which closes trees one-thread SCIP does not (docs/pruning.md, "CP-SAT's portfolio")."""
+
+
+def choose_auto(instance: Any, goal: Goal, threads: int = 1) -> str:
     """SCIP on all points was the fastest certifying engine on our pruning benchmarks
     (docs/benchmarks/pruning.md), except with the l1 error and a relu output, where the MILPs
     need a big-M row per point and CP-SAT's exact max(h, 0) certifies 5-25x faster
-    (docs/benchmarks/pruning-levers-*-l1-engines.md); tiny masks are enumerated."""
+    (docs/benchmarks/pruning-levers-*-l1-engines.md), and for weight pruning with a relu
+    output given `threads` >= CPSAT_PORTFOLIO_THREADS (CP-SAT's portfolio of workers);
+    tiny masks are enumerated."""
     if instance.mask_size <= 12:
         return "bruteforce"
-    if (instance.norm == "l1" and instance.network.output_activation == "relu"
+    relu = instance.network.output_activation == "relu"
+    portfolio = instance.kind == WEIGHT and threads >= CPSAT_PORTFOLIO_THREADS
+    if (relu and (instance.norm == "l1" or portfolio)
             and get_backend("cpsat", instance.kind).available()):
         return "cpsat"
     return "scip" if get_backend("scip", instance.kind).available() else "highs"

@@ -1,0 +1,88 @@
+"""`--solver auto` sees the whole request: it picks by the threads allowed (CP-SAT's portfolio
+for weight pruning with a relu output), and treats threads as an allowance and a warm start as
+a hint, so the exhaustive methods it picks for small instances run instead of refusing them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from exactprune.cli import main
+from exactprune.instances import (
+    generate_neuron_pruning,
+    generate_subset_sum,
+    generate_weight_pruning,
+    save_instance,
+)
+from exactprune.solvers import solve
+from exactprune.solvers.pruning import CPSAT_PORTFOLIO_THREADS
+from exactprune.solvers.registry import resolve_auto
+from exactprune.solvers.result import Goal
+
+GEN = {"neuron": generate_neuron_pruning, "weight": generate_weight_pruning}
+
+
+@pytest.mark.parametrize(("kind", "act", "threads", "engine"), [
+    ("weight", "relu", 1, "scip"),
+    ("weight", "relu", CPSAT_PORTFOLIO_THREADS - 1, "scip"),
+    ("weight", "relu", CPSAT_PORTFOLIO_THREADS, "cpsat"),
+    ("weight", "identity", CPSAT_PORTFOLIO_THREADS, "scip"),
+    ("neuron", "relu", 8, "scip"),
+])
+def test_auto_picks_by_the_threads_allowed(kind: str, act: str, threads: int,
+                                           engine: str) -> None:
+    """The choice follows the measured recipe, and what it picks certifies the oracle's
+    optimum with those threads."""
+    width = 14 if kind == "neuron" else 7  # masks of 14 entries: past auto's bruteforce (12)
+    inst = GEN[kind](d=2, width=width, points=32, seed=1, output_activation=act)
+    assert resolve_auto(inst, Goal(), threads) == engine
+    res = solve(inst, "auto", threads=threads, time_limit=60)
+    assert res.solver == engine and res.notes[0] == f"auto chose {engine}"
+    assert res.options["threads"] == threads
+    oracle = solve(inst, "bruteforce")
+    assert res.certified, res.notes
+    slack = 2 * inst.evaluation_tolerance()
+    assert abs(res.objective - oracle.objective) <= slack + res.tolerance + oracle.tolerance
+
+
+def test_auto_runs_an_exhaustive_choice_with_one_thread_and_no_warm_start() -> None:
+    """A tiny mask goes to bruteforce, which takes neither threads nor a warm start: it runs,
+    and the note and stats say what was left unused (asked of bruteforce directly, the same
+    request is refused)."""
+    inst = generate_neuron_pruning(d=2, width=8, points=32, seed=0)
+    start = np.zeros(inst.mask_shape, dtype=bool)
+    res = solve(inst, "auto", threads=2, warm_start=start)
+    assert res.solver == "bruteforce" and res.certified
+    assert res.notes[0] == ("auto chose bruteforce (which runs one thread of the 2 allowed and "
+                            "does not use the warm start)")
+    assert res.stats["warm_start"] == "not_used"
+    assert res.options["threads"] is None and res.options["warm_start"] is False
+    assert res.objective == solve(inst, "bruteforce").objective
+    with pytest.raises(Exception, match="does not support threads"):
+        solve(inst, "bruteforce", threads=2)
+
+
+def test_auto_passes_a_usable_warm_start_on() -> None:
+    """A warm start auto's engine can use reaches it (SCIP judges it), with no note."""
+    inst = generate_neuron_pruning(d=2, width=14, points=32, seed=2)
+    start = solve(inst, "greedy_forward").mask
+    res = solve(inst, "auto", warm_start=start, time_limit=60)
+    assert res.solver == "scip" and res.notes[0] == "auto chose scip"
+    assert res.stats["warm_start"] != "not_used" and res.options["warm_start"] is True
+
+
+def test_cli_auto_with_threads_on_subset_sum(tmp_path: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    """`exactprune solve --solver auto --threads 2` on a subset-sum file: mitm, one thread,
+    exit 0 (it exited 2 with "mitm does not support threads" before)."""
+    path = tmp_path / "ss.json"
+    save_instance(generate_subset_sum(n=12, seed=3), path)
+    code = main(["solve", str(path), "--solver", "auto", "--threads", "2", "--json"])
+    out = capsys.readouterr().out
+    assert code == 0
+    res = json.loads(out)
+    assert res["solver"] == "mitm" and res["certified"]
+    assert res["notes"][0] == "auto chose mitm (which runs one thread of the 2 allowed)"
