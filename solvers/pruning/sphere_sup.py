@@ -239,6 +239,7 @@ def sphere_sup(Wg: np.ndarray, vg: np.ndarray, act_g: str, Wf: np.ndarray, vf: n
             ubs.append(ub)
             cands.append(pts)
         ub = np.concatenate(ubs)
+        ub[np.isnan(ub)] = math.inf  # a bound that failed to compute bounds nothing
         pts = np.concatenate(cands)
         err = np.abs(error(pts))
         k = int(np.argmax(err))
