@@ -537,3 +537,27 @@ def test_one_crossing_cap_sup_against_sampling(d: int) -> None:
         assert np.all(pts @ x0 >= np.cos(rho) - 1e-9)
         e_pts = np.abs(pts @ c + kappa * np.maximum(pts @ r, 0.0))
         assert e_pts.max() == pytest.approx(sup[0], rel=1e-9, abs=1e-12)
+
+
+def _random_sphere_case(i: int) -> tuple[dict, int]:
+    """Case i of the sphere audit: d = 3-5, 1-24 units with 0-80 % of the weights cut, 1-3
+    target units, any pair of output activations."""
+    rng = np.random.default_rng(1000 + i)
+    d, n, m = int(rng.integers(3, 6)), int(rng.integers(1, 25)), int(rng.integers(1, 4))
+    act_g, act_f = ACT_PAIRS[int(rng.integers(4))]
+    cut = float(rng.choice([0.0, 0.3, 0.6, 0.8]))
+    return make_case(5000 + i, n, d, m=m, act_g=act_g, act_f=act_f, cut=cut), d
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("block", range(5))
+def test_sphere_audit_never_below_a_sampled_error(block: int) -> None:
+    """100 random cases (20 per block): the bound is never below the sampling oracle's best
+    error, and an exact one is within 1e-4 of it."""
+    for i in range(20 * block, 20 * block + 20):
+        case, d = _random_sphere_case(i)
+        res = run(case, "sphere")
+        oracle = sphere_oracle(case, d, seed=i)
+        assert oracle <= res.value, i
+        if res.exact:
+            assert res.value <= oracle * (1 + 1e-4) + 1e-12, i
