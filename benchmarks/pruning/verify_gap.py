@@ -64,18 +64,14 @@ def trial_instance(spec: dict) -> Any:
 
 def trial(spec: dict) -> dict:
     """Solve one (kind, n, trial) instance exactly and bracket its optimum over the domain."""
-    from exactprune.solvers import get_backend, solve
+    from exactprune.solvers import solve
     from exactprune.solvers.pruning.bracket import certify_bracket
-    from exactprune.solvers.registry import Capability, resolve_auto
-    from exactprune.solvers.result import Goal
 
     inst = trial_instance(spec)
     t0 = time.perf_counter()
-    threads = spec.get("threads", 1)
-    name = resolve_auto(inst, Goal(), threads) if spec["solver"] == "auto" else spec["solver"]
-    if Capability.THREADS not in get_backend(name, inst.kind).capabilities:
-        threads = 1  # auto's bruteforce on tiny masks
-    res = solve(inst, name, time_limit=spec["time_limit"], threads=threads)
+    # auto gives its choice the threads it can use (bruteforce on tiny masks runs one)
+    res = solve(inst, spec["solver"], time_limit=spec["time_limit"],
+                threads=spec.get("threads", 1))
     out: dict[str, Any] = {
         "status": str(res.status), "certified": res.certified, "objective": res.objective,
         "bound": res.bound, "kept": res.kept, "solve_time_s": res.wall_time_s,

@@ -36,13 +36,13 @@ from __future__ import annotations
 import itertools
 import math
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 
 import numpy as np
 
-_U = 2.0**-53
+from exactprune.solvers.pruning.sup_error import _U, SupError, _error, _round_up
+
 EXACT_RTOL = 1e-5
 """A stopped search still counts as exact when its bound is within this of the best error."""
 _MIN_SIZE = 2.0**-40  # facet coordinates finer than this are not split (float resolution)
@@ -55,8 +55,10 @@ def _cap_ranges(C: np.ndarray, X0: np.ndarray, cos_r: np.ndarray, sin_r: np.ndar
 
     Returns (lo, hi, argmin, argmax): lo/hi (k, N) and the unit vectors (k, N, d) attaining them.
     """
-    a = np.einsum("knd,kd->kn", C, X0) if C.ndim == 3 else X0 @ C.T
-    P = (C if C.ndim == 3 else C[None]) - a[..., None] * X0[:, None, :]
+    if C.ndim == 2:
+        C = C[None]
+    a = np.einsum("knd,kd->kn", C, X0)
+    P = C - a[..., None] * X0[:, None, :]
     b = np.linalg.norm(P, axis=-1)
     cr, sr = cos_r[:, None], sin_r[:, None]
     inside_hi = a >= cr * norms
@@ -64,8 +66,7 @@ def _cap_ranges(C: np.ndarray, X0: np.ndarray, cos_r: np.ndarray, sin_r: np.ndar
     hi = np.where(inside_hi, norms, a * cr + b * sr)
     lo = np.where(inside_lo, -norms, a * cr - b * sr)
     with np.errstate(invalid="ignore", divide="ignore"):
-        dirc = np.where(norms[..., None] > 0, (C if C.ndim == 3 else C[None]) / norms[..., None],
-                        X0[:, None, :])
+        dirc = np.where(norms[..., None] > 0, C / norms[..., None], X0[:, None, :])
         side = np.where(b[..., None] > 0, P / b[..., None], 0.0)
     rim = cr[..., None] * X0[:, None, :]
     arg_hi = np.where(inside_hi[..., None], dirc, rim + sr[..., None] * side)
@@ -143,6 +144,7 @@ class _Units:
     def group(Wg: np.ndarray, vg: np.ndarray, Wf: np.ndarray, vf: np.ndarray) -> _Units:
         keys: dict[tuple[Fraction, ...], int] = {}
         rows: list[np.ndarray] = []
+        scales: list[Fraction] = []
         coefs: list[list[float]] = []
         for which, (W, v) in enumerate(((Wg, vg), (Wf, vf))):
             for w, vi in zip(W, v, strict=True):
@@ -152,10 +154,10 @@ class _Units:
                 if key not in keys:
                     keys[key] = len(rows)
                     rows.append(w)
+                    scales.append(scale)
                     coefs.append([0.0, 0.0])
-                g = keys[key]
-                ratio = float(scale / max(abs(Fraction(float(x))) for x in rows[g]))
-                coefs[g][which] += float(vi) * ratio
+                g = keys[key]  # w = (scale / scales[g]) rows[g], exactly
+                coefs[g][which] += float(vi) * float(scale / scales[g])
         R = np.array(rows, dtype=np.float64).reshape(-1, Wg.shape[1] if Wg.size else Wf.shape[1])
         C = np.array(coefs, dtype=np.float64).reshape(-1, 2)
         return _Units(R, np.linalg.norm(R, axis=1), C[:, 0], C[:, 1])
@@ -209,15 +211,11 @@ def _crossing_sums(coef: np.ndarray, crossing: np.ndarray, hi: np.ndarray
 
 
 def sphere_sup(Wg: np.ndarray, vg: np.ndarray, act_g: str, Wf: np.ndarray, vf: np.ndarray,
-               act_f: str, error: Callable[[np.ndarray], np.ndarray], *,
-               time_limit: float | None = None, rtol: float = 1e-6, max_cells: int = 2_000_000
-               ) -> tuple[float, np.ndarray, float, bool, str, float]:
-    """Bound sup |g - f| over the unit sphere (d >= 3) as the module docstring says.
-
-    `error(X)` evaluates the signed error at rows of X (the caller's forward pass). Returns
-    (value, attained_at, lower, exact, note, allowance). Stops at `time_limit` seconds or when
-    more than `max_cells` cells are open (then exact is False and value covers the open cells).
-    """
+               act_f: str, *, time_limit: float | None = None, rtol: float = 1e-6,
+               max_cells: int = 2_000_000) -> SupError:
+    """Bound sup |g - f| over the unit sphere (d >= 3) as the module docstring says; the
+    arguments are `sup_error`'s, validated there (live units only). Stops at `time_limit`
+    seconds or when more than `max_cells` cells are open (then value covers the open cells)."""
     t0 = time.perf_counter()
     d = Wg.shape[1] if Wg.shape[0] else Wf.shape[1]
     fac = _Facets(d)
@@ -241,7 +239,7 @@ def sphere_sup(Wg: np.ndarray, vg: np.ndarray, act_g: str, Wf: np.ndarray, vf: n
         ub = np.concatenate(ubs)
         ub[np.isnan(ub)] = math.inf  # a bound that failed to compute bounds nothing
         pts = np.concatenate(cands)
-        err = np.abs(error(pts))
+        err = np.abs(_error(Wg, vg, act_g, Wf, vf, act_f, pts))
         k = int(np.argmax(err))
         if err[k] > best:
             best, best_x = float(err[k]), pts[k].copy()
@@ -265,8 +263,7 @@ def sphere_sup(Wg: np.ndarray, vg: np.ndarray, act_g: str, Wf: np.ndarray, vf: n
                        else f"more than {max_cells} open cells")
             closed = max(closed, float(ub[keep].max()))
             break
-    value = max(closed, best) + allowance
-    value = float(np.nextafter(value, math.inf))
+    value = _round_up(max(closed, best) + allowance)
     gap = max(closed, best) - best
     exact = stopped is None or gap <= EXACT_RTOL * best
     note = (f"d = {d} unit sphere: spherical branch and bound over the cube's facets, "
@@ -276,7 +273,8 @@ def sphere_sup(Wg: np.ndarray, vg: np.ndarray, act_g: str, Wf: np.ndarray, vf: n
     if stopped:
         note += (f"; stopped at {stopped}: value covers the open cells' bounds, "
                  f"{gap / best if best > 0 else math.inf:.2g} relative above the best error")
-    return value, best_x, best, exact, note, allowance
+    return SupError(value=value, attained_at=best_x, lower=best, exact=exact,
+                    method="sphere-branch-and-bound", note=note, slack=allowance)
 
 
 def _bound_cells(fac: _Facets, cells: tuple[np.ndarray, ...], units: _Units, act_g: str,

@@ -236,13 +236,9 @@ def _sphere(
     time_limit: float | None,
 ) -> SupError:
     """The sup over the unit sphere in d >= 3 by spherical branch and bound (`sphere_sup`)."""
-    from exactprune.solvers.pruning.sphere_sup import sphere_sup
+    from exactprune.solvers.pruning.sphere_sup import sphere_sup  # it builds on this module
 
-    nets = (Wg, vg, act_g, Wf, vf, act_f)
-    value, x, lower, exact, note, allowance = sphere_sup(
-        *nets, lambda X: _error(*nets, X), time_limit=time_limit)
-    return SupError(value=value, attained_at=x, lower=lower, exact=exact,
-                    method="sphere-branch-and-bound", note=note, slack=allowance)
+    return sphere_sup(Wg, vg, act_g, Wf, vf, act_f, time_limit=time_limit)
 
 
 # ----------------------------------------------------------------------------- d = 1
