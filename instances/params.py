@@ -258,20 +258,21 @@ def finite_float(text: str) -> float:
     return value
 
 
-def nonneg_int(text: str) -> int:
-    """An integer >= 0 (seeds, budgets)."""
+def _int_at_least(text: str, least: int) -> int:
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
+    if value < least:
+        raise argparse.ArgumentTypeError(f"must be >= {least}, got {value}")
     return value
+
+
+def nonneg_int(text: str) -> int:
+    """An integer >= 0 (seeds, budgets)."""
+    return _int_at_least(text, 0)
 
 
 def positive_int(text: str) -> int:
-    """An integer >= 1 (sizes, threads)."""
-    value = nonneg_int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
-    return value
+    """An integer >= 1 (sizes, threads); a negative one is told the same bound."""
+    return _int_at_least(text, 1)

@@ -212,3 +212,10 @@ def test_ci_runs_the_readme_commands() -> None:
         core = command.replace("pip install -e", "pip install -q -e")
         core = core.replace("python -m pytest -q", "python -m pytest -q -p no:cacheprovider")
         assert core in ci, command
+
+
+def test_a_negative_count_is_told_the_right_bound(capsys: pytest.CaptureFixture[str]) -> None:
+    """`--threads -3` names the bound it misses (>= 1), as `--threads 0` does."""
+    for bad in ("-3", "0"):
+        code, _, err = run(["solve", "x.json", "--threads", bad], capsys)
+        assert code == 2 and f"must be >= 1, got {int(bad)}" in err
