@@ -438,9 +438,101 @@ def test_gaussian_is_infinite_unless_the_error_vanishes() -> None:
     assert same.value == 0.0 and same.exact  # d = 1 is exact in rationals
     W2 = np.array([[0.5, 0.1], [-0.25, 0.3]])
     same2 = sup_error(W2, [1.0, 2.0], "relu", W2, [1.0, 2.0], "relu", "gaussian")
-    assert same2.value == math.inf and not same2.exact  # 0 not provable in floats: honest inf
+    assert same2.value == 0.0 and same2.exact  # proved in rationals
     empty = sup_error(np.zeros((2, 3)), [1, 1], "relu", np.zeros((1, 3)), [1], "relu", "gaussian")
     assert empty.value == 0.0 and empty.exact
+
+
+def integer_zero_oracle(W: np.ndarray, v: np.ndarray, act_g: str, A: np.ndarray, u: np.ndarray,
+                        act_f: str) -> bool:
+    """e == 0 on R^2 for integer weights, decided in int64 arithmetic (exact): e is positively
+    homogeneous and linear on each sector between consecutive kink rays, so it vanishes iff it
+    vanishes at every kink ray and at one ray inside each sector."""
+    rows = [w for w in np.vstack([W, A]) if np.any(w)]
+    rays = [np.array(r) for w in rows for r in ((-w[1], w[0]), (w[1], -w[0]))]
+    rays += [np.array(r) for r in ((1, 0), (0, 1), (-1, 0), (0, -1))]
+    rays.sort(key=lambda r: math.atan2(r[1], r[0]))
+    probes = list(rays)
+    for a, b in zip(rays, rays[1:] + rays[:1], strict=True):
+        turns_left = a[0] * b[1] - a[1] * b[0] > 0
+        inside = a + b if np.any(a + b) and turns_left else np.array([-a[1], a[0]])
+        probes.append(inside * 2 + a)  # strictly inside the sector from a to b (angle < pi)
+    X = np.array(probes, dtype=np.int64)
+
+    def out(Wn: np.ndarray, vn: np.ndarray, act: str) -> np.ndarray:
+        h = (np.clip(X @ Wn.T.astype(np.int64), 0, None) * vn.astype(np.int64)).sum(axis=1)
+        return np.clip(h, 0, None) if act == "relu" else h
+
+    return bool(np.all(out(W, v, act_g) == out(A, u, act_f)))
+
+
+def rewritten_copy(W: np.ndarray, v: np.ndarray, rng: np.random.Generator
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """The same function written with other units: permuted, a unit split in two (v = a + b),
+    scaled (2w, v/2 with v even), and a zero linear part sum_k (relu(u_k.x) - relu(-u_k.x)) with
+    u_1 + u_2 + u_3 = 0 added; then, half the time, one output weight changed by one."""
+    Wl, vl = [list(w) for w in W], list(v)
+    i = int(rng.integers(len(vl)))
+    a = int(rng.integers(-3, 4))
+    Wl.append(list(Wl[i]))
+    vl.append(vl[i] - a)
+    vl[i] = a
+    j = int(rng.integers(len(vl)))
+    if vl[j] % 2 == 0:
+        Wl[j], vl[j] = [2 * x for x in Wl[j]], vl[j] // 2
+    u1, u2 = rng.integers(-2, 3, 2), rng.integers(-2, 3, 2)
+    for uk in (u1, u2, -(u1 + u2)):
+        Wl += [list(uk), list(-uk)]
+        vl += [1, -1]
+    if rng.random() < 0.5:
+        vl[int(rng.integers(len(vl)))] += 1
+    order = rng.permutation(len(vl))
+    return np.array(Wl, dtype=np.float64)[order], np.array(vl, dtype=np.float64)[order]
+
+
+@pytest.mark.parametrize("acts", [("identity", "identity"), ("relu", "relu"),
+                                  ("identity", "relu")])
+def test_zero_error_is_decided_exactly_against_integer_oracle(acts: tuple[str, str]) -> None:
+    """Nets rewritten into the same function (or changed by one): the gaussian sup is 0 when e
+    == 0 (always proved with identity outputs; with relu outputs two different pre-activations
+    can have the same positive part, and then "not proved" is the honest answer), +inf certified
+    only when the int64 oracle says e != 0, and never a certified inf for e == 0 (the float
+    error of a reordered sum is ~1e-16); the sphere and cube sups of a proved zero are 0."""
+    rng = np.random.default_rng(7)
+    seen = {True: 0, False: 0}
+    for _ in range(150):
+        W = rng.integers(-2, 3, (int(rng.integers(1, 6)), 2)).astype(np.float64)
+        v = rng.integers(-3, 4, W.shape[0]).astype(np.float64)
+        if acts[0] != acts[1]:
+            v = np.abs(v)  # h >= 0, so relu(h) == h: the mixed pair can be equal
+        A, u = rewritten_copy(W, v, rng)
+        zero = integer_zero_oracle(W, v, acts[0], A, u, acts[1])
+        seen[zero] += 1
+        gauss = sup_error(W, v, acts[0], A, u, acts[1], "gaussian")
+        if gauss.value == math.inf and gauss.exact:
+            assert not zero
+        if zero:
+            assert gauss.value == 0.0 or not gauss.exact
+            if acts == ("identity", "identity") or gauss.value == 0.0:
+                assert gauss.value == 0.0 and gauss.exact
+                for domain in ("sphere", "cube"):
+                    assert sup_error(W, v, acts[0], A, u, acts[1], domain).value == 0.0
+        elif acts == ("identity", "identity"):
+            assert gauss.value == math.inf  # e != 0 somewhere
+    assert min(seen.values()) >= 30  # both answers exercised
+
+
+def test_gaussian_reordered_copy_in_d3_is_not_a_certified_inf() -> None:
+    """The bug this guards: a target whose units are the net's in another order has float
+    errors ~1e-16 at sphere points, which were taken as proof of e != 0 (sup = inf)."""
+    rng = np.random.default_rng(1)
+    for _ in range(20):
+        W, v = rng.normal(size=(5, 3)), rng.uniform(0.1, 1, 5)
+        p = rng.permutation(5)
+        for acts in (("identity", "identity"), ("identity", "relu")):
+            res = sup_error(W, v, acts[0], W[p], v[p], acts[1], "gaussian", time_limit=10)
+            assert not (res.value == math.inf and res.exact)
+            assert res.value == 0.0 or acts[1] == "relu"
 
 
 # ----------------------------------------------------------------------------- degenerate cases

@@ -29,9 +29,13 @@ Domains and methods
   cell closes, else (time limit, cell budget) the open cells' bounds are included and exact is
   False unless within 1e-5. (Before 2026-12-02: the cube value, loose by up to sqrt(d).)
 - "gaussian" (inputs on all of R^d): by homogeneity the sup is +inf unless e == 0 everywhere.
-  We return value = inf (lower = inf when a point with e != 0 was found, which proves the sup is
-  infinite); value = 0 only when the sphere bound proves e == 0. For a finite number use
-  domain="sphere" (the error normalised by |x|).
+  We return value = inf (lower = inf and exact when the sphere method's witness has e != 0 in
+  exact rational arithmetic, which proves the sup is infinite; a float error there can be pure
+  rounding); value = 0 only when e == 0 is proved. For a finite number use domain="sphere"
+  (the error normalised by |x|).
+- Every domain: when both nets have the same output activation and the same pre-activation
+  (decided exactly, units of one direction merged in rationals), e == 0 and value = 0 exactly
+  (method "identical-functions"), with no allowance.
 
 Why it matters: a published curve of [lower, upper] brackets is only honest if `value` is never
 below the true sup; every allowance here errs on the large side and is documented.
@@ -214,11 +218,16 @@ def sup_error(
         raise InputError(f"time_limit must be > 0 seconds, got {time_limit!r}")
     nets = (Wg, vg, act_g, Wf, vf, act_f)
 
-    if domain == "gaussian":
-        return _gaussian(nets, d, time_limit, monotone_relax)
     if Wg.shape[0] == 0 and Wf.shape[0] == 0:
         return SupError(0.0, np.eye(d)[0], 0.0, True, "trivial",
                         "both networks have no live unit: the error is identically 0")
+    if _identically_zero(nets):
+        return SupError(0.0, np.eye(d)[0], 0.0, True, "identical-functions",
+                        "the two networks compute the same function (equal output activations; "
+                        "equal pre-activations, decided in exact rational arithmetic by "
+                        "merging units of the same direction): the error is identically 0")
+    if domain == "gaussian":
+        return _gaussian(nets, d, time_limit)
     if d == 1:
         return _one_dim(*nets, domain)
     if d == 2 and domain == "sphere":
@@ -361,30 +370,103 @@ def _piece_coeffs(W: np.ndarray, v: np.ndarray, Xm: np.ndarray) -> np.ndarray:
 
 def _gaussian(
     nets: tuple[np.ndarray, np.ndarray, str, np.ndarray, np.ndarray, str], d: int,
-    time_limit: float | None, monotone_relax: bool,
+    time_limit: float | None,
 ) -> SupError:
-    """Sup over R^d: +inf unless e == 0 (1-homogeneity); decided via the sphere result."""
-    Wg, vg, _, Wf, vf, _ = nets
-    if Wg.shape[0] == 0 and Wf.shape[0] == 0:
-        return SupError(0.0, np.eye(d)[0], 0.0, True, "trivial",
-                        "both networks have no live unit: the error is identically 0 on R^d")
+    """Sup over R^d: +inf unless e == 0 (1-homogeneity).
+
+    e != 0 is proved only by a point where e, evaluated in exact rational arithmetic, is not 0
+    (the float error there can be rounding noise: a net whose units are the target's in another
+    order has float errors ~1e-16 and e == 0). e == 0 is proved by `_identically_zero` or by a
+    sphere bound of exactly 0 (d = 1)."""
+    Wg, vg, act_g, Wf, vf, act_f = nets
+    base = ("the error is positively 1-homogeneous, so its sup over R^d is infinite unless it "
+            "vanishes; use domain='sphere' for the error normalised by |x|. ")
     if d == 1:
         sph = _one_dim(*nets, "sphere")
     elif d == 2:
         sph = _circle(*nets)
     else:
-        sph = _milp_cube(*nets, d, time_limit, monotone_relax)
-    base = ("the error is positively 1-homogeneous, so its sup over R^d is infinite unless it "
-            "vanishes; use domain='sphere' for the error normalised by |x|. ")
+        sph = _sphere(*nets, time_limit)
     if sph.value == 0.0:
         return SupError(0.0, sph.attained_at, 0.0, True, "gaussian-homogeneity",
                         base + "Here the sphere bound is exactly 0, so e == 0 on R^d.")
-    if sph.lower > 0.0:
-        return SupError(math.inf, sph.attained_at, math.inf, True, "gaussian-homogeneity",
-                        base + f"e = {sph.lower:.6g} != 0 at attained_at, so e(t x) -> inf.")
+    if sph.attained_at is not None:
+        e_exact = _exact_error(nets, sph.attained_at)
+        if e_exact != 0:
+            return SupError(math.inf, sph.attained_at, math.inf, True, "gaussian-homogeneity",
+                            base + f"e = {float(e_exact):.6g} != 0 at attained_at (in exact "
+                            "rational arithmetic), so e(t x) -> inf.")
     return SupError(math.inf, None, 0.0, False, "gaussian-homogeneity",
-                    base + f"No point with e != 0 was found, but the sphere bound "
-                    f"{sph.value:.3g} does not prove e == 0; inf is the only certified bound.")
+                    base + f"No point with e != 0 in exact arithmetic was found, but the sphere "
+                    f"bound {sph.value:.3g} does not prove e == 0; inf is the only certified "
+                    "bound.")
+
+
+# ----------------------------------------------------------------------------- exact zero test
+
+
+def _exact_units(W: np.ndarray, v: np.ndarray, sign: int,
+                 into: dict[tuple[Fraction, ...], Fraction]) -> None:
+    """Add sign * sum_i v_i relu(w_i . x) to `into` as {direction: coefficient}, exactly: the
+    direction is w_i / max_j |w_ij| (positive multiples share one key) and the coefficient
+    v_i max_j |w_ij|, both rationals of the float64 data."""
+    for w, vi in zip(W, v, strict=True):
+        exact = [Fraction(float(x)) for x in w]
+        scale = max(abs(x) for x in exact)
+        key = tuple(x / scale for x in exact)
+        into[key] = into.get(key, Fraction(0)) + sign * Fraction(float(vi)) * scale
+
+
+def _same_pre_activation(Wg: np.ndarray, vg: np.ndarray, Wf: np.ndarray, vf: np.ndarray
+                         ) -> bool:
+    """True iff sum_i vg_i relu(wg_i . x) == sum_j vf_j relu(wf_j . x) for every x in R^d, decided
+    in exact rational arithmetic on the float64 data (live units only).
+
+    The difference is sum_r c_r relu(r . x) over distinct directions r. Its gradient jumps by
+    (c_r + c_-r) r across the hyperplane r . x = 0 (no other hyperplane covers it), so it is 0
+    only if c_-r = -c_r for every r; then each pair is c_r (r . x), linear, and the sum of those
+    linear parts must vanish."""
+    terms: dict[tuple[Fraction, ...], Fraction] = {}
+    _exact_units(Wg, vg, 1, terms)
+    _exact_units(Wf, vf, -1, terms)
+    d = Wg.shape[1] if Wg.shape[0] else Wf.shape[1]
+    linear = [Fraction(0)] * d
+    seen: set[tuple[Fraction, ...]] = set()
+    for key, c in terms.items():
+        if key in seen or c == 0:
+            continue
+        opposite = tuple(-x for x in key)
+        if c + terms.get(opposite, Fraction(0)) != 0:
+            return False
+        seen.add(opposite)
+        linear = [acc + c * x for acc, x in zip(linear, key, strict=True)]
+    return all(x == 0 for x in linear)
+
+
+def _identically_zero(nets: tuple[np.ndarray, np.ndarray, str, np.ndarray, np.ndarray, str]
+                      ) -> bool:
+    """A sufficient test for e == 0 on R^d: equal output activations and equal pre-activations
+    (exact). False means "not proved", not "e != 0" (two relu outputs of pre-activations that
+    are never positive are both 0, for example)."""
+    Wg, vg, act_g, Wf, vf, act_f = nets
+    return act_g == act_f and _same_pre_activation(Wg, vg, Wf, vf)
+
+
+def _exact_error(nets: tuple[np.ndarray, np.ndarray, str, np.ndarray, np.ndarray, str],
+                 x: np.ndarray) -> Fraction:
+    """e(x) = g(x) - f(x) in exact rational arithmetic at the float64 point x."""
+    xs = [Fraction(float(t)) for t in x]
+
+    def out(W: np.ndarray, v: np.ndarray, act: str) -> Fraction:
+        h = Fraction(0)
+        for w, vi in zip(W, v, strict=True):
+            z = sum((Fraction(float(a)) * b for a, b in zip(w, xs, strict=True)), Fraction(0))
+            if z > 0:
+                h += Fraction(float(vi)) * z
+        return max(h, Fraction(0)) if act == "relu" else h
+
+    Wg, vg, act_g, Wf, vf, act_f = nets
+    return out(Wg, vg, act_g) - out(Wf, vf, act_f)
 
 
 # ----------------------------------------------------------------------------- cube MILP
