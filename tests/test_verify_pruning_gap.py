@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -130,6 +131,29 @@ def test_model_choice_and_its_bootstrap_evidence(law: str) -> None:
     assert cmp.preferred == law
     assert cmp.bootstrap_share[law] > 0.9
     assert cmp.bootstrap_share["power_law"] + cmp.bootstrap_share["exponential"] <= 1.0 + 1e-12
+
+
+def test_plot_draws_the_preferred_model() -> None:
+    """Neuron bounds from a power law, weight bounds from an exponential: each kind's plotted
+    fit is the model its comparison prefers, with that model's parameters in the label."""
+    from exactprune.benchmarks.pruning.verify_gap import GapAnalysis, _drawn_fit, fit_all
+
+    rng = np.random.default_rng(3)
+    widths = [8, 16, 32, 64, 128]
+    bounds = {n: {t: {"neuron": 2.0 / n * math.exp(rng.normal(0, 0.1)),
+                      "weight": 2.0 * math.exp(-0.1 * n + rng.normal(0, 0.1))}
+                  for t in range(20)} for n in widths}
+    table = {kind: [{"n": n, "trials": 20, "certified": 20, "bound": 1e-3, "empty_error": 1.0}
+                    for n in widths] for kind in ("neuron", "weight")}
+    fits, comparisons, ranges = fit_all(table, bounds)
+    a = GapAnalysis(2, table, bounds, {}, fits, comparisons, ranges)
+    fit, label = _drawn_fit(a, "neuron")
+    assert fit.model == "power_law" and "(preferred)" in label
+    assert float(re.search(r"n\^-([0-9.]+)", label).group(1)) == pytest.approx(1.0, abs=0.05)
+    fit, label = _drawn_fit(a, "weight")
+    assert fit.model == "exponential" and "(preferred)" in label
+    assert float(re.search(r"e\^\(-([0-9.]+)", label).group(1)) == pytest.approx(0.1, abs=0.01)
+    assert fit.predict([64.0])[0] == pytest.approx(2.0 * math.exp(-6.4), rel=0.2)
 
 
 def test_press_equals_explicit_leave_one_out() -> None:

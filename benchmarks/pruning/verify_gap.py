@@ -445,6 +445,21 @@ def growth_with_d(args: argparse.Namespace, analyses: list[GapAnalysis]) -> dict
     return out
 
 
+def _drawn_fit(a: GapAnalysis, kind: str) -> tuple[Any, str]:
+    """The fit a plot draws for `kind`: the model the leave-one-out comparison prefers (the
+    power law when neither is), labelled with its formula and verdict."""
+    cmp = a.comparisons.get(kind)
+    preferred = getattr(cmp, "preferred", None)
+    if preferred == "exponential":
+        fit = a.fits[f"{kind}_exp_rate"]
+        formula = f"{fit.coef:.2g}·e^(-{fit.estimate:.3g}·n)"
+    else:
+        fit = a.fits[f"{kind}_power_exponent"]
+        formula = f"{fit.coef:.2g}·n^-{fit.estimate:.2f}"
+    verdict = "preferred" if preferred else "neither model preferred"
+    return fit, f"{kind} fit: {formula} ({verdict})"
+
+
 def _plots(args: argparse.Namespace, a: GapAnalysis, out: Any) -> list[Any]:
     from exactprune.benchmarks.plots import bracket_plot
 
@@ -456,10 +471,10 @@ def _plots(args: argparse.Namespace, a: GapAnalysis, out: Any) -> list[Any]:
         n = np.array([r["n"] for r in rows], dtype=float)
         series[f"{kind} pruning"] = (n, [r["lower"] for r in rows], [r["upper"] for r in rows],
                                      [r["optimum"] for r in rows])
-        pl = a.fits[f"{kind}_power_exponent"]
         n_fit = np.array(a.ranges[kind]["widths"], dtype=float)
-        if pl.ok and len(n_fit):
-            refs[f"{kind} fit: {pl.coef:.2g}·n^-{pl.estimate:.2f}"] = (n_fit, pl.predict(n_fit))
+        fit, label = _drawn_fit(a, kind)
+        if fit.ok and len(n_fit):
+            refs[label] = (n_fit, fit.predict(n_fit))
     paths = bracket_plot(series, out / f"brackets{suffix}",
                          f"best sup error vs width, d = {a.d}, {args.output_activation} output",
                          logx=True, logy=True, reference=refs)
