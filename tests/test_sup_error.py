@@ -522,6 +522,27 @@ def test_zero_error_is_decided_exactly_against_integer_oracle(acts: tuple[str, s
     assert min(seen.values()) >= 30  # both answers exercised
 
 
+@pytest.mark.parametrize("d", [2, 3])
+def test_net_containing_the_target_neuron_has_zero_error_everywhere(d: int) -> None:
+    """An identity-output net whose live units are the target neuron (split in two halves)
+    against the relu-output target: e == 0, proved (the pre-activation is a nonnegative sum of
+    relus); with a negative unit added to both the output relu matters and e != 0."""
+    rng = np.random.default_rng(d)
+    a = rng.normal(size=d)
+    W = np.array([a, a, rng.normal(size=d)])
+    v = np.array([0.25, 0.75, 0.0])  # the third unit is cut
+    A, u = a[None, :], np.array([1.0])
+    for domain in ("sphere", "cube", "gaussian"):
+        res = sup_error(W, v, "identity", A, u, "relu", domain)
+        assert res.value == 0.0 and res.exact and res.method == "identical-functions"
+    b = rng.normal(size=d)
+    Wn, vn = np.vstack([W, b]), np.append(v, -0.5)
+    An, un = np.vstack([A, b]), np.append(u, -0.5)
+    res = sup_error(Wn, vn, "identity", An, un, "relu", "gaussian")
+    assert res.value == math.inf and res.exact  # relu(h) != h where h < 0
+    assert sup_error(Wn, vn, "identity", An, un, "relu", "sphere").value > 0.01
+
+
 def test_gaussian_reordered_copy_in_d3_is_not_a_certified_inf() -> None:
     """The bug this guards: a target whose units are the net's in another order has float
     errors ~1e-16 at sphere points, which were taken as proof of e != 0 (sup = inf)."""

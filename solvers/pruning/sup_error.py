@@ -33,9 +33,10 @@ Domains and methods
   exact rational arithmetic, which proves the sup is infinite; a float error there can be pure
   rounding); value = 0 only when e == 0 is proved. For a finite number use domain="sphere"
   (the error normalised by |x|).
-- Every domain: when both nets have the same output activation and the same pre-activation
-  (decided exactly, units of one direction merged in rationals), e == 0 and value = 0 exactly
-  (method "identical-functions"), with no allowance.
+- Every domain: when both nets have the same pre-activation (decided exactly, units of one
+  direction merged in rationals) and the same output activation, or a pre-activation that is a
+  nonnegative combination of relus (so the output relu changes nothing), e == 0 and value = 0
+  exactly (method "identical-functions"), with no allowance.
 
 Why it matters: a published curve of [lower, upper] brackets is only honest if `value` is never
 below the true sup; every allowance here errs on the large side and is documented.
@@ -223,9 +224,10 @@ def sup_error(
                         "both networks have no live unit: the error is identically 0")
     if _identically_zero(nets):
         return SupError(0.0, np.eye(d)[0], 0.0, True, "identical-functions",
-                        "the two networks compute the same function (equal output activations; "
-                        "equal pre-activations, decided in exact rational arithmetic by "
-                        "merging units of the same direction): the error is identically 0")
+                        "the two networks compute the same function (equal pre-activations, "
+                        "decided in exact rational arithmetic by merging units of the same "
+                        "direction, and equal output activations or a pre-activation that is "
+                        "never negative): the error is identically 0")
     if domain == "gaussian":
         return _gaussian(nets, d, time_limit)
     if d == 1:
@@ -445,11 +447,23 @@ def _same_pre_activation(Wg: np.ndarray, vg: np.ndarray, Wf: np.ndarray, vf: np.
 
 def _identically_zero(nets: tuple[np.ndarray, np.ndarray, str, np.ndarray, np.ndarray, str]
                       ) -> bool:
-    """A sufficient test for e == 0 on R^d: equal output activations and equal pre-activations
-    (exact). False means "not proved", not "e != 0" (two relu outputs of pre-activations that
-    are never positive are both 0, for example)."""
+    """A sufficient test for e == 0 on R^d, exact: equal pre-activations h, and either equal
+    output activations or an h that is never negative (relu(h) == h; proved when every unit of
+    one direction merged with the others has a coefficient >= 0: a net that contains the target
+    neuron, with an identity output, against the target's relu). False means "not proved", not
+    "e != 0" (two relu outputs of pre-activations that are never positive are both 0, for
+    example)."""
     Wg, vg, act_g, Wf, vf, act_f = nets
-    return act_g == act_f and _same_pre_activation(Wg, vg, Wf, vf)
+    if not _same_pre_activation(Wg, vg, Wf, vf):
+        return False
+    if act_g == act_f:
+        return True
+    for W, v in ((Wg, vg), (Wf, vf)):  # the same h: either form may show h >= 0
+        merged: dict[tuple[Fraction, ...], Fraction] = {}
+        _exact_units(W, v, 1, merged)
+        if all(c >= 0 for c in merged.values()):
+            return True
+    return False
 
 
 def _exact_error(nets: tuple[np.ndarray, np.ndarray, str, np.ndarray, np.ndarray, str],
