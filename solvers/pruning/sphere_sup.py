@@ -20,6 +20,12 @@ point. Cells whose bound is within `rtol` of the largest error found at a real p
 centres and the linear parts' maximisers, evaluated by the one forward pass) are closed; the
 others are split. The bound shrinks with the cell except next to the kinks, where it shrinks
 linearly, and the error falls off linearly from a kink too, so few cells are split there.
+A small cap crossed by one hyperplane gets its exact sup in closed form (`_one_crossing`); one
+crossed by two gets, on each sign region, a dual certificate (`_dual_bound`: for any
+multipliers mu >= 0, |l + mu_0 x0 + sum mu_j n_j| - mu_0 cos rho bounds l . x over the region,
+by weak duality over the ball, so the bound is valid whatever mu is and tight, the exact sup,
+when mu is the optimum's, taken in closed form per active set). Without it, cells next to the
+curve where two kinks meet could not close where the error falls off quadratically along it.
 
 Rigour. `value` is the largest bound of any closed (or, when time runs out, open) cell plus a
 rounding allowance: every computed range is a sum of at most N + 2 terms, each within a few
@@ -202,6 +208,93 @@ def _one_crossing(lin_c: np.ndarray, R: np.ndarray, kappa: np.ndarray, X0: np.nd
     return np.maximum(np.max(sups, axis=0), 0.0), np.concatenate(pts)
 
 
+def _dual_bound(L: np.ndarray, X0: np.ndarray, cos_r: np.ndarray, N: np.ndarray
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """A rigorous upper bound on max l . x over {|x| = 1, x . x0 >= cos rho, n_j . x >= 0} for
+    rows (k, d) of L and X0 and half-space normals N (k, m, d), and the point w / |w| it
+    points at.
+
+    Weak duality: for every mu >= 0 and every such x (even inside the ball),
+    l . x <= (l + mu_0 x0 + sum_j mu_j n_j) . x - mu_0 cos rho <= |w| - mu_0 cos rho, so any mu
+    gives a valid bound; mu only decides how tight it is. The bound is evaluated with its
+    rounding added (w is a sum of m + 2 products). mu is taken, per active set A of the m + 1
+    constraints, at the stationary point of |l + M_A mu| - c_A . mu (closed form: with G =
+    M_A^T M_A, beta = G^-1 M_A^T l, l_perp = l - M_A beta and q = c_A^T G^-1 c_A < 1, it is
+    r G^-1 c_A - beta with r = |l_perp| / sqrt(1 - q)), clipped at 0; the least bound over the
+    active sets is kept. At the optimum's active set it is the exact max whenever that max is
+    positive (the ball's maximiser is then on the sphere). A region shown empty (a Farkas
+    direction mu = G^-1 c_A >= 0 with |M_A mu| < c_A . mu) gets -inf."""
+    k, d = L.shape
+    M = np.concatenate([X0[:, None, :], N], axis=1)  # (k, m + 1, d)
+    m1 = M.shape[1]
+    c = np.zeros((k, m1))
+    c[:, 0] = cos_r
+    mnorm = np.linalg.norm(M, axis=2)
+    gamma = 4.0 * (m1 + 4) * _U
+
+    def evaluate(mu: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        w = L + np.einsum("kj,kjd->kd", mu, M)
+        nrm = np.linalg.norm(w, axis=1)
+        size = np.linalg.norm(L, axis=1) + np.einsum("kj,kj->k", mu, mnorm)
+        cap_term = mu[:, 0] * cos_r
+        # the sum's own rounding is relative to its terms, not to the (cancelled) result
+        ub = nrm * (1.0 + (d + 4) * _U) + gamma * size - cap_term \
+            + 8 * _U * (nrm + size + np.abs(cap_term))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            pt = np.where(nrm[:, None] > 0, w / nrm[:, None], X0)
+        return ub, pt
+
+    best, point = evaluate(np.zeros((k, m1)))
+    for size_a in range(1, m1 + 1):
+        for A in itertools.combinations(range(m1), size_a):
+            MA = M[:, A, :]  # (k, a, d)
+            G = np.einsum("kad,kbd->kab", MA, MA)
+            Ginv = np.linalg.pinv(G)
+            cA = c[:, A]
+            beta = np.einsum("kab,kbd,kd->ka", Ginv, MA, L)
+            lperp = L - np.einsum("ka,kad->kd", beta, MA)
+            gc = np.einsum("kab,kb->ka", Ginv, cA)
+            q = np.einsum("ka,ka->k", cA, gc)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                r = np.linalg.norm(lperp, axis=1) / np.sqrt(np.maximum(1.0 - q, 0.0))
+            mu_a = np.where((q < 1.0)[:, None] & np.isfinite(r)[:, None],
+                            r[:, None] * gc - beta, 0.0)
+            mu = np.zeros((k, m1))
+            mu[:, A] = np.maximum(np.nan_to_num(mu_a, nan=0.0, posinf=0.0, neginf=0.0), 0.0)
+            ub, pt = evaluate(mu)
+            better = ub < best
+            best = np.where(better, ub, best)
+            point = np.where(better[:, None], pt, point)
+            if 0 in A:  # Farkas: the region is empty if |M_A nu| < c_A . nu for some nu >= 0
+                nu = np.where(np.all(gc >= 0, axis=1)[:, None], gc, 0.0)
+                w = np.einsum("ka,kad->kd", nu, MA)
+                lhs = np.linalg.norm(w, axis=1) * (1.0 + (d + 4) * _U) \
+                    + gamma * np.einsum("ka,ka->k", nu, mnorm[:, A]) * (1.0 + 4 * _U)
+                rhs = np.einsum("ka,ka->k", cA, nu) * (1.0 - 4 * _U)
+                best = np.where((rhs > lhs) & (rhs > 0), -np.inf, best)
+    return best, point
+
+
+def _two_crossings(lin_c: np.ndarray, R1: np.ndarray, k1: np.ndarray, R2: np.ndarray,
+                   k2: np.ndarray, X0: np.ndarray, cos_r: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """A rigorous bound on |c . x + k1 relu(r1 . x) + k2 relu(r2 . x)| over each cap, tight
+    (the exact sup up to rounding) when the dual's active sets find its optimum: on each of the
+    four sign regions of r1 . x and r2 . x the function is linear, and `_dual_bound` bounds +-
+    it there. Returns (bound (k,), candidate points (8k, d))."""
+    Ls, Ns = [], []
+    for s1 in (0.0, 1.0):
+        for s2 in (0.0, 1.0):
+            L = lin_c + (s1 * k1)[:, None] * R1 + (s2 * k2)[:, None] * R2
+            N = np.stack([(2 * s1 - 1) * R1, (2 * s2 - 1) * R2], axis=1)
+            Ls += [L, -L]
+            Ns += [N, N]
+    reps = len(Ls)  # the 8 problems of every cap in one batch
+    b, x = _dual_bound(np.concatenate(Ls), np.tile(X0, (reps, 1)), np.tile(cos_r, reps),
+                       np.concatenate(Ns))
+    return np.maximum(b.reshape(reps, -1).max(axis=0), 0.0), x
+
+
 def _crossing_sums(coef: np.ndarray, crossing: np.ndarray, hi: np.ndarray
                    ) -> tuple[np.ndarray, np.ndarray]:
     """(pos, neg) (k,): the crossing units' sum of coef relu(r . x) lies in [neg, pos]."""
@@ -233,7 +326,7 @@ def sphere_sup(Wg: np.ndarray, vg: np.ndarray, act_g: str, Wf: np.ndarray, vf: n
         ubs, cands = [], []
         for s in range(0, cells[0].size, _BATCH):
             part = tuple(c[s:s + _BATCH] for c in cells)
-            ub, pts = _bound_cells(fac, part, units, act_g, act_f)
+            ub, pts = _bound_cells(fac, part, units, act_g, act_f, best * (1.0 + rtol))
             ubs.append(ub)
             cands.append(pts)
         ub = np.concatenate(ubs)
@@ -278,8 +371,11 @@ def sphere_sup(Wg: np.ndarray, vg: np.ndarray, act_g: str, Wf: np.ndarray, vf: n
 
 
 def _bound_cells(fac: _Facets, cells: tuple[np.ndarray, ...], units: _Units, act_g: str,
-                 act_f: str) -> tuple[np.ndarray, np.ndarray]:
-    """(bound (k,) on |e| over each cell's cap, sphere points (3k, d) worth evaluating)."""
+                 act_f: str, close_at: float = -1.0) -> tuple[np.ndarray, np.ndarray]:
+    """(bound (k,) on |e| over each cell's cap, sphere points (3k, d) worth evaluating).
+
+    close_at: cells whose cheaper bounds are already at most this (they will close) skip the
+    two-crossing certificate."""
     X0, cos_r, sin_r = fac.caps(*cells)
     k, d = X0.shape
     lo, hi, _, _ = _cap_ranges(units.rows, X0, cos_r, sin_r, units.norms)
@@ -323,6 +419,16 @@ def _bound_cells(fac: _Facets, cells: tuple[np.ndarray, ...], units: _Units, act
                                    cos_r[one], sin_r[one])
         bound[one] = np.minimum(bound[one], sup1)
         pts.append(pts1)
+    # two hyperplanes crossing a small cap: a dual certificate per sign region
+    two = (joint_cross.sum(axis=1) == 2) & (both | relu_both) & (sin_r < 0.5) \
+        & (bound > close_at)
+    if np.any(two):
+        order = np.argsort(~joint_cross[two], axis=1, kind="stable")[:, :2]
+        j1, j2 = order[:, 0], order[:, 1]
+        sup2, pts2 = _two_crossings((cg - cf)[two], units.rows[j1], kappa[j1],
+                                    units.rows[j2], kappa[j2], X0[two], cos_r[two])
+        bound[two] = np.minimum(bound[two], sup2)
+        pts.append(pts2)
     # no unit crosses, one output relu switches: its zero set is the one hyperplane
     still = ~(crossing & ((units.coef_g != 0.0) | (units.coef_f != 0.0))).any(axis=1)
     still &= sin_r < 0.5
