@@ -721,11 +721,16 @@ def _random_sphere_case(i: int) -> tuple[dict, int]:
 @pytest.mark.parametrize("block", range(5))
 def test_sphere_audit_never_below_a_sampled_error(block: int) -> None:
     """100 random cases (20 per block): the bound is never below the sampling oracle's best
-    error, and an exact one is within 1e-4 of it."""
+    error, and an exact one is within 1e-4 of the best real error known: the oracle's, or the
+    error at the bound's own witness point, evaluated by this file's forward pass (on case 71
+    the witness beats 200,000 samples and their refinement by 5.7e-4)."""
     for i in range(20 * block, 20 * block + 20):
         case, d = _random_sphere_case(i)
         res = run(case, "sphere")
         oracle = sphere_oracle(case, d, seed=i)
         assert oracle <= res.value, i
         if res.exact:
-            assert res.value <= oracle * (1 + 1e-4) + 1e-12, i
+            x = res.attained_at / np.linalg.norm(res.attained_at)
+            known = max(oracle, float(abs_err(case, x[None])[0]))
+            assert known <= res.value, i
+            assert res.value <= known * (1 + 1e-4) + 1e-12, i
