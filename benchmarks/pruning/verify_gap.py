@@ -448,8 +448,7 @@ def growth_with_d(args: argparse.Namespace, analyses: list[GapAnalysis]) -> dict
 def _drawn_fit(a: GapAnalysis, kind: str) -> tuple[Any, str]:
     """The fit a plot draws for `kind`: the model the leave-one-out comparison prefers (the
     power law when neither is), labelled with its formula and verdict."""
-    cmp = a.comparisons.get(kind)
-    preferred = getattr(cmp, "preferred", None)
+    preferred = a.comparisons[kind].preferred
     if preferred == "exponential":
         fit = a.fits[f"{kind}_exp_rate"]
         formula = f"{fit.coef:.2g}·e^(-{fit.estimate:.3g}·n)"

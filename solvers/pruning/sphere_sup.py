@@ -47,7 +47,13 @@ from fractions import Fraction
 
 import numpy as np
 
-from exactprune.solvers.pruning.sup_error import _U, SupError, _error, _round_up
+from exactprune.solvers.pruning.sup_error import (
+    _U,
+    SupError,
+    _error,
+    _round_up,
+    direction_key,
+)
 
 EXACT_RTOL = 1e-5
 """A stopped search still counts as exact when its bound is within this of the best error."""
@@ -154,9 +160,7 @@ class _Units:
         coefs: list[list[float]] = []
         for which, (W, v) in enumerate(((Wg, vg), (Wf, vf))):
             for w, vi in zip(W, v, strict=True):
-                exact = [Fraction(float(x)) for x in w]
-                scale = max(abs(x) for x in exact)
-                key = tuple(x / scale for x in exact)
+                key, scale = direction_key(w)
                 if key not in keys:
                     keys[key] = len(rows)
                     rows.append(w)

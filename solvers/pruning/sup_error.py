@@ -407,15 +407,21 @@ def _gaussian(
 # ----------------------------------------------------------------------------- exact zero test
 
 
+def direction_key(w: np.ndarray) -> tuple[tuple[Fraction, ...], Fraction]:
+    """(w / max_j |w_j|, max_j |w_j|) in exact rationals of the float64 row w (nonzero): rows
+    that are positive multiples of each other share the key, so their units
+    relu(w . x) = scale relu(key . x) lie on one hyperplane and merge exactly."""
+    exact = [Fraction(float(x)) for x in w]
+    scale = max(abs(x) for x in exact)
+    return tuple(x / scale for x in exact), scale
+
+
 def _exact_units(W: np.ndarray, v: np.ndarray, sign: int,
                  into: dict[tuple[Fraction, ...], Fraction]) -> None:
-    """Add sign * sum_i v_i relu(w_i . x) to `into` as {direction: coefficient}, exactly: the
-    direction is w_i / max_j |w_ij| (positive multiples share one key) and the coefficient
-    v_i max_j |w_ij|, both rationals of the float64 data."""
+    """Add sign * sum_i v_i relu(w_i . x) to `into` as {direction key: coefficient}, exactly
+    (`direction_key`; the coefficient is v_i times the row's scale)."""
     for w, vi in zip(W, v, strict=True):
-        exact = [Fraction(float(x)) for x in w]
-        scale = max(abs(x) for x in exact)
-        key = tuple(x / scale for x in exact)
+        key, scale = direction_key(w)
         into[key] = into.get(key, Fraction(0)) + sign * Fraction(float(vi)) * scale
 
 
