@@ -872,7 +872,8 @@ def register_cli(subparsers: Any) -> None:
     p.add_argument("--store", default=None, metavar="FILE.sqlite",
                    help="results store (default OUT/results.sqlite); a re-run resumes")
     p.add_argument("--jobs", type=_int_at_least(0), default=1,
-                   help="worker processes (default 1; 0: in this process)")
+                   help="cores to fill (worker processes, default 1; 0: in this "
+                   "process); a run with --threads N fills N of them")
     p.add_argument("--timeout", type=_positive_float, default=None,
                    help="kill a run after this many seconds (default 2 x time limit + 30)")
     p.add_argument("--no-give-up", dest="give_up", action="store_false",

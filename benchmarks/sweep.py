@@ -35,11 +35,15 @@ it was. ``seed_params`` restricts the parameters that enter the seed: e.g. leavi
 ``"width"`` gives every width the same seed (nested networks: common random numbers).
 
 Execution. ``jobs=N`` (default 1) runs tasks in N worker processes (``spawn`` context; only the
-parent writes to SQLite); ``jobs=0`` runs them in this process, one after the other (no crash
-isolation; for debugging). ``scheduler="tcp://HOST:PORT"`` sends the same tasks to a running Dask
-distributed cluster instead (``pip install 'exactprune[distributed]'``); results stream back as
-they complete and are stored one by one. A tqdm progress bar (runs done, estimated time left) is
-shown on stderr when it is a terminal and ``progress=True``, and a one-line summary at the end.
+parent writes to SQLite), N being the cores to fill: a run whose spec asks for t threads
+(``spec["threads"]``) fills min(t, N) of them (:func:`task_slots`), so one-thread runs go N at
+a time and a multi-threaded solve never shares its cores with another run. ``jobs=0`` runs
+them in this process, one after the other (no crash isolation; for debugging).
+``scheduler="tcp://HOST:PORT"`` sends the same tasks to a running Dask distributed cluster
+instead (``pip install 'exactprune[distributed]'``; thread counts are not packed there);
+results stream back as they complete and are stored one by one. A tqdm progress bar (runs done,
+estimated time left) is shown on stderr when it is a terminal and ``progress=True``, and a
+one-line summary at the end.
 
 Example (runnable; the task function is ``exactprune.benchmarks.sweep:example_task``). Worker
 processes are started with ``spawn``, which re-imports the main script: in a script file, put
@@ -133,6 +137,7 @@ __all__ = [
     "register_cli",
     "run_sweep",
     "stable_ints",
+    "task_slots",
 ]
 
 ERROR = "error"
@@ -312,7 +317,8 @@ def add_sweep_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--store", default=None, metavar="FILE.sqlite",
                    help="results store: finished runs are skipped when the sweep runs again")
     g.add_argument("--jobs", type=nonneg_int, default=1,
-                   help="worker processes (0: in this process)")
+                   help="cores to fill (worker processes; 0: in this process); a run whose "
+                   "spec asks for N threads fills N of them")
     g.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT",
                    help="run on this Dask distributed scheduler instead of local processes")
     g.add_argument("--timeout", type=positive_float, default=None,
@@ -453,11 +459,12 @@ def run_sweep(tasks: list[Task], store: ResultStore | str | os.PathLike[str] | N
     """Run every task not yet finished in `store`; return the records of ALL tasks, in task
     order (stored ones read back; tasks with equal specs are run once).
 
-    `jobs`: worker processes (0: run in this process). `scheduler`: a Dask scheduler address
-    (``tcp://HOST:PORT``) to run on instead. `timeout`: seconds after which a local run is
-    killed (status ``"killed"``). `retry_errors`: run stored ``"error"`` rows again. Each
-    result is stored as soon as it arrives. Every record holds ``"status"`` and
-    ``"wall_time_s"``. Bad tasks or arguments raise InputError before anything runs.
+    `jobs`: worker processes, i.e. the cores to fill (0: run in this process); a run asking
+    for t threads (``spec["threads"]``) fills min(t, jobs) of them. `scheduler`: a Dask
+    scheduler address (``tcp://HOST:PORT``) to run on instead. `timeout`: seconds after
+    which a local run is killed (status ``"killed"``). `retry_errors`: run stored ``"error"``
+    rows again. Each result is stored as soon as it arrives. Every record holds ``"status"``
+    and ``"wall_time_s"``. Bad tasks or arguments raise InputError before anything runs.
     `store` may be a path: the SQLite store is then opened here and closed at the end.
     """
     if isinstance(store, str | os.PathLike):
@@ -555,6 +562,31 @@ def _run_local(items: list[tuple[str, Task]], jobs: int, finish: Finish,
                     finish(key, _error_record(_CRASH, time.monotonic() - again[0][2]))
 
 
+def task_slots(spec: dict, workers: int) -> int:
+    """How many of a local sweep's `workers` slots (cores) a run fills: the threads its spec
+    asks for (``spec["threads"]``, or ``spec["options"]["threads"]`` as `exactprune bench`
+    writes them; default 1), at most all of them. So with ``jobs=2`` two one-thread solves run
+    side by side, but an 8-worker CP-SAT solve runs alone instead of sharing the two cores
+    with another solve."""
+    options = spec.get("options")
+    threads = spec.get("threads", options.get("threads", 1) if isinstance(options, dict) else 1)
+    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+        return 1
+    return min(threads, max(workers, 1))
+
+
+def _next_fitting(queue: deque[tuple[str, Task]], workers: int,
+                  busy: int) -> tuple[str, Task] | None:
+    """Remove and return the first queued run that fits in the slots `busy` leaves free (so
+    narrow runs go ahead of a wide one waiting for the slots to empty), or None."""
+    for i, (_, task) in enumerate(queue):
+        if busy + task_slots(task.spec, workers) <= workers:
+            item = queue[i]
+            del queue[i]
+            return item
+    return None
+
+
 def _run_pool(queue: deque[tuple[str, Task]], workers: int, finish: Finish,
               timeout: float | None) -> list[tuple[str, Task, float]]:
     """Run tasks from `queue` in one pool until it is empty, or until the pool breaks (returns
@@ -565,9 +597,11 @@ def _run_pool(queue: deque[tuple[str, Task]], workers: int, finish: Finish,
     inflight: dict[Future[str], tuple[str, Task, float]] = {}
     try:
         while queue or inflight:
-            # at most one run per worker in flight: a broken pool then tells which runs it hit
-            while queue and len(inflight) < workers:
-                key, task = queue.popleft()
+            # at most one run per worker in flight (a broken pool then tells which runs it
+            # hit), and a run asking for several threads fills as many slots
+            while (nxt := _next_fitting(queue, workers, sum(
+                    task_slots(t.spec, workers) for _, t, _ in inflight.values()))) is not None:
+                key, task = nxt
                 inflight[pool.submit(_run_task, task.fn, task.spec)] = (key, task,
                                                                         time.monotonic())
             done, _ = wait(inflight, timeout=None if timeout is None else 0.25,

@@ -10,6 +10,7 @@ import argparse
 import contextlib
 import csv
 import io
+import itertools
 import json
 import math
 import os
@@ -34,6 +35,7 @@ from exactprune.benchmarks.sweep import (
     load_grid_toml,
     register_cli,
     run_sweep,
+    task_slots,
 )
 from exactprune.instances.errors import InputError
 
@@ -73,6 +75,13 @@ def logged_sleep(spec: dict) -> dict:
     finally:
         os.close(fd)
     return {"i": spec["i"], "pid": os.getpid()}
+
+
+def timed_sleep(spec: dict) -> dict:
+    """Sleep and return the wall-clock interval: the packing test checks who ran beside whom."""
+    start = time.time()
+    time.sleep(spec["sleep"])
+    return {"start": start, "end": time.time()}
 
 
 # -- grid and seeds -------------------------------------------------------------------------
@@ -316,6 +325,32 @@ def test_isolated_run_timeout_kills_its_children(tmp_path: Path) -> None:
     out = run_isolated(spawn_and_hang, ({"pid_file": str(pid_file)},), 3.0, {"status": "killed"})
     assert out == {"status": "killed"}
     assert _gone_within(int(pid_file.read_text()), 5.0), "the timed-out call's child still runs"
+
+
+def test_task_slots() -> None:
+    assert task_slots({}, 2) == 1
+    assert [task_slots({"threads": t}, 2) for t in (1, 2, 8)] == [1, 2, 2]
+    assert task_slots({"threads": 8}, 4) == 4 and task_slots({"threads": 3}, 1) == 1
+    assert task_slots({"threads": True}, 2) == task_slots({"threads": "8"}, 2) == 1
+    assert task_slots({"options": {"threads": 4, "time_limit": 1}}, 2) == 2  # bench's specs
+
+
+def test_multithreaded_runs_do_not_share_the_cores(tmp_path: Path) -> None:
+    """jobs=2: the 8-thread runs each run alone (never beside another run), while the
+    one-thread runs fill both slots (the narrow ones go ahead of a wide one that waits)."""
+    specs = [{"experiment": "pack", "i": i, "sleep": 0.6, **({"threads": 8} if i in (1, 4)
+                                                          else {})} for i in range(6)]
+    recs = run_sweep([Task(f"{MOD}:timed_sleep", s) for s in specs], None, jobs=2,
+                     progress=False)
+    assert all(r["status"] == "ok" for r in recs)
+
+    def overlap(a: dict, b: dict) -> bool:
+        return a["start"] < b["end"] and b["start"] < a["end"]
+
+    for wide in (1, 4):
+        assert not any(overlap(recs[wide], recs[j]) for j in range(6) if j != wide), wide
+    narrow = [r for s, r in zip(specs, recs, strict=True) if "threads" not in s]
+    assert any(overlap(a, b) for a, b in itertools.combinations(narrow, 2))
 
 
 def test_duplicates_and_in_process_run(tmp_path: Path) -> None:

@@ -646,7 +646,9 @@ def add_pruning_gap_parser(verify_subparsers: Any) -> None:
                    help="fit only widths >= this (skip the small-width plateau)")
     p.add_argument("--store", default=None, help="SQLite results store (resumable)")
     p.add_argument("--jobs", type=nonneg_int, default=1,
-                   help="worker processes (0: in process)")
+                   help="cores to fill (worker processes; 0: in process): a solve with N "
+                   "threads fills N of them, so --jobs 2 pairs one-thread solves and runs "
+                   "--weight-threads 8 solves alone")
     p.add_argument("--scheduler", default=None, help="Dask scheduler tcp://HOST:PORT")
     p.add_argument("--out", default="out/verify-pruning-gap")
     p.add_argument("--json", action="store_true")
