@@ -26,6 +26,9 @@ multipliers mu >= 0, |l + mu_0 x0 + sum mu_j n_j| - mu_0 cos rho bounds l . x ov
 by weak duality over the ball, so the bound is valid whatever mu is and tight, the exact sup,
 when mu is the optimum's, taken in closed form per active set). Without it, cells next to the
 curve where two kinks meet could not close where the error falls off quadratically along it.
+With a relu output the same certificate runs per piece (`_output_regions`): on a sign region of
+at most two crossing units the inner sums are linear, and each relu output's zero set splits
+the region once more, so the error is linear on every piece.
 
 Rigour. `value` is the largest bound of any closed (or, when time runs out, open) cell plus a
 rounding allowance: every computed range is a sum of at most N + 2 terms, each within a few
@@ -259,10 +262,10 @@ def _dual_bound(L: np.ndarray, X0: np.ndarray, cos_r: np.ndarray, N: np.ndarray
             lperp = L - np.einsum("ka,kad->kd", beta, MA)
             gc = np.einsum("kab,kb->ka", Ginv, cA)
             q = np.einsum("ka,ka->k", cA, gc)
-            with np.errstate(invalid="ignore", divide="ignore"):
+            with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
                 r = np.linalg.norm(lperp, axis=1) / np.sqrt(np.maximum(1.0 - q, 0.0))
-            mu_a = np.where((q < 1.0)[:, None] & np.isfinite(r)[:, None],
-                            r[:, None] * gc - beta, 0.0)
+                mu_a = np.where((q < 1.0)[:, None] & np.isfinite(r)[:, None],
+                                r[:, None] * gc - beta, 0.0)
             mu = np.zeros((k, m1))
             mu[:, A] = np.maximum(np.nan_to_num(mu_a, nan=0.0, posinf=0.0, neginf=0.0), 0.0)
             ub, pt = evaluate(mu)
@@ -297,6 +300,56 @@ def _two_crossings(lin_c: np.ndarray, R1: np.ndarray, k1: np.ndarray, R2: np.nda
     b, x = _dual_bound(np.concatenate(Ls), np.tile(X0, (reps, 1)), np.tile(cos_r, reps),
                        np.concatenate(Ns))
     return np.maximum(b.reshape(reps, -1).max(axis=0), 0.0), x
+
+
+def _output_regions(Cg: np.ndarray, Cf: np.ndarray, act_g: str, act_f: str,
+                    R: np.ndarray, kg: np.ndarray, kf: np.ndarray, X0: np.ndarray,
+                    cos_r: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A rigorous bound on |act_g(s_g) - act_f(s_f)| over each cap, where s_g = Cg . x +
+    sum_j kg_j relu(r_j . x) (and s_f likewise) with the c <= 2 crossing hyperplanes r_j = R[:, j]:
+    on each sign region of the r_j both inner sums are linear, a . x and b . x, and a relu output
+    splits the region once more at its zero set (a . x >= 0: a . x; a . x <= 0: 0), so e is
+    linear on every piece and `_dual_bound` bounds +- it there, with the output's half-space
+    among the constraints. This is what the 1-Lipschitz bound |s_g - s_f| misses where an output
+    relu is off. The pieces' normals a, b are float sums like every range here, their rounding
+    within the module's allowance. Returns (bound (k,), candidate points (k', d))."""
+    k, c = R.shape[0], R.shape[1]
+    Ls, Ns, X0s, cs = [], [], [], []
+    for signs in itertools.product((0.0, 1.0), repeat=c):
+        a, b = Cg.copy(), Cf.copy()
+        unit_normals = []
+        for j, sj in enumerate(signs):
+            a += (sj * kg[:, j])[:, None] * R[:, j]
+            b += (sj * kf[:, j])[:, None] * R[:, j]
+            unit_normals.append((2 * sj - 1) * R[:, j])
+        pieces_g = [(a, a)] if act_g == "relu" else [(a, None)]
+        pieces_f = [(b, b)] if act_f == "relu" else [(b, None)]
+        if act_g == "relu":
+            pieces_g.append((np.zeros_like(a), -a))
+        if act_f == "relu":
+            pieces_f.append((np.zeros_like(b), -b))
+        for (lg, ng), (lf, nf) in itertools.product(pieces_g, pieces_f):
+            normals = unit_normals + [n for n in (ng, nf) if n is not None]
+            N = np.stack(normals, axis=1) if normals else np.zeros((k, 0, X0.shape[1]))
+            L = lg - lf
+            for sign in (1.0, -1.0):
+                Ls.append(sign * L)
+                Ns.append(N)
+                X0s.append(X0)
+                cs.append(cos_r)
+    by_m: dict[int, list[int]] = {}  # one batch per number of constraints
+    for i, N in enumerate(Ns):
+        by_m.setdefault(N.shape[1], []).append(i)
+    bound = np.zeros(k)
+    pts = []
+    for idx in by_m.values():
+        b, x = _dual_bound(np.concatenate([Ls[i] for i in idx]),
+                           np.concatenate([X0s[i] for i in idx]),
+                           np.concatenate([cs[i] for i in idx]),
+                           np.concatenate([Ns[i] for i in idx]))
+        bound = np.maximum(bound, b.reshape(len(idx), k).max(axis=0))
+        pts.append(x)
+    return bound, np.concatenate(pts)
 
 
 def _crossing_sums(coef: np.ndarray, crossing: np.ndarray, hi: np.ndarray
@@ -433,6 +486,24 @@ def _bound_cells(fac: _Facets, cells: tuple[np.ndarray, ...], units: _Units, act
                                     units.rows[j2], kappa[j2], X0[two], cos_r[two])
         bound[two] = np.minimum(bound[two], sup2)
         pts.append(pts2)
+    # an output relu (or two) on a cap crossed by at most two units: its zero set joins the
+    # constraints of each sign region's dual certificate
+    relu_any = act_g == "relu" or act_f == "relu"
+    unit_cross = crossing & ((units.coef_g != 0.0) | (units.coef_f != 0.0))
+    regions = (relu_any & (unit_cross.sum(axis=1) <= 2) & (sin_r < 0.5)
+               & (bound > close_at) & ~both)
+    if np.any(regions):
+        sel = np.flatnonzero(regions)
+        c = int(unit_cross[sel].sum(axis=1).max())
+        order = np.argsort(~unit_cross[sel], axis=1, kind="stable")[:, :c]
+        take = np.take_along_axis(unit_cross[sel], order, axis=1)  # False: no unit there
+        R = units.rows[order] * take[:, :, None]
+        kg = units.coef_g[order] * take
+        kf = units.coef_f[order] * take
+        sup_r, pts_r = _output_regions(cg[sel], cf[sel], act_g, act_f, R, kg, kf, X0[sel],
+                                       cos_r[sel])
+        bound[sel] = np.minimum(bound[sel], sup_r)
+        pts.append(pts_r)
     # no unit crosses, one output relu switches: its zero set is the one hyperplane
     still = ~(crossing & ((units.coef_g != 0.0) | (units.coef_f != 0.0))).any(axis=1)
     still &= sin_r < 0.5
