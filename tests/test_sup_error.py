@@ -621,6 +621,31 @@ def test_result_serialises_to_json() -> None:
         assert json.loads(json.dumps(d)) == d
 
 
+def _random_cap(rng: np.random.Generator, d: int) -> tuple[np.ndarray, float]:
+    """A cap C(x0, rho) of the unit sphere in R^d, rho in [0.01, 0.4]."""
+    x0 = rng.normal(size=d)
+    return x0 / np.linalg.norm(x0), float(rng.uniform(0.01, 0.4))
+
+
+def _through_cap(rng: np.random.Generator, x0: np.ndarray, rho: float) -> np.ndarray:
+    """A vector r whose hyperplane r . x = 0 crosses the cap: |x0 . r / |r|| < sin rho."""
+    r = rng.normal(size=x0.size)
+    r -= (r @ x0) * x0
+    t = rng.uniform(-0.8, 0.8) * np.sin(rho)
+    return rng.uniform(0.5, 2) * (np.sqrt(1 - t * t) * r / np.linalg.norm(r) + t * x0)
+
+
+def _cap_samples(rng: np.random.Generator, x0: np.ndarray, rho: float, count: int
+                 ) -> np.ndarray:
+    """`count` random points of the cap (count, d)."""
+    d = x0.size
+    y = rng.normal(size=(count, d))
+    y -= np.outer(y @ x0, x0)
+    y /= np.linalg.norm(y, axis=1, keepdims=True)
+    phi = rho * rng.random(count) ** (1.0 / (d - 1))
+    return np.cos(phi)[:, None] * x0 + np.sin(phi)[:, None] * y
+
+
 @pytest.mark.parametrize("d", [3, 4])
 def test_one_crossing_cap_sup_against_sampling(d: int) -> None:
     """The closed form for a cap crossed by one hyperplane (sphere_sup._one_crossing): never
@@ -630,21 +655,12 @@ def test_one_crossing_cap_sup_against_sampling(d: int) -> None:
 
     rng = np.random.default_rng(d)
     for _ in range(40):
-        x0 = rng.normal(size=d)
-        x0 /= np.linalg.norm(x0)
-        rho = rng.uniform(0.01, 0.4)
-        r = rng.normal(size=d)  # a hyperplane through the cap: |x0 . r / |r|| < sin rho
-        r -= (r @ x0) * x0
-        t = rng.uniform(-0.8, 0.8) * np.sin(rho)
-        r = rng.uniform(0.5, 2) * (np.sqrt(1 - t * t) * r / np.linalg.norm(r) + t * x0)
+        x0, rho = _random_cap(rng, d)
+        r = _through_cap(rng, x0, rho)
         c, kappa = rng.normal(size=d), rng.normal()
         sup, pts = _one_crossing(c[None], r[None], np.array([kappa]), x0[None],
                                  np.array([np.cos(rho)]), np.array([np.sin(rho)]))
-        y = rng.normal(size=(20_000, d))
-        y -= np.outer(y @ x0, x0)
-        y /= np.linalg.norm(y, axis=1, keepdims=True)
-        phi = rho * rng.random(20_000) ** (1.0 / (d - 1))
-        X = np.cos(phi)[:, None] * x0 + np.sin(phi)[:, None] * y
+        X = _cap_samples(rng, x0, rho, 20_000)
         e = np.abs(X @ c + kappa * np.maximum(X @ r, 0.0))
         assert e.max() <= sup[0] + 1e-12
         assert np.all(pts @ x0 >= np.cos(rho) - 1e-9)
@@ -660,18 +676,9 @@ def test_two_crossings_cap_sup_against_sampling(d: int) -> None:
     from exactprune.solvers.pruning.sphere_sup import _two_crossings
 
     rng = np.random.default_rng(10 + d)
-
-    def through_cap(x0: np.ndarray, rho: float) -> np.ndarray:
-        r = rng.normal(size=d)
-        r -= (r @ x0) * x0
-        t = rng.uniform(-0.8, 0.8) * np.sin(rho)
-        return rng.uniform(0.5, 2) * (np.sqrt(1 - t * t) * r / np.linalg.norm(r) + t * x0)
-
     for _ in range(30):
-        x0 = rng.normal(size=d)
-        x0 /= np.linalg.norm(x0)
-        rho = rng.uniform(0.01, 0.4)
-        r1, r2 = through_cap(x0, rho), through_cap(x0, rho)
+        x0, rho = _random_cap(rng, d)
+        r1, r2 = _through_cap(rng, x0, rho), _through_cap(rng, x0, rho)
         c, k1, k2 = rng.normal(size=d), rng.normal(), rng.normal()
         sup, pts = _two_crossings(c[None], r1[None], np.array([k1]), r2[None], np.array([k2]),
                                   x0[None], np.array([np.cos(rho)]))
@@ -679,11 +686,7 @@ def test_two_crossings_cap_sup_against_sampling(d: int) -> None:
         def err(X: np.ndarray, c=c, k1=k1, k2=k2, r1=r1, r2=r2) -> np.ndarray:
             return np.abs(X @ c + k1 * np.maximum(X @ r1, 0.0) + k2 * np.maximum(X @ r2, 0.0))
 
-        y = rng.normal(size=(40_000, d))
-        y -= np.outer(y @ x0, x0)
-        y /= np.linalg.norm(y, axis=1, keepdims=True)
-        phi = rho * rng.random(40_000) ** (1.0 / (d - 1))
-        X = np.cos(phi)[:, None] * x0 + np.sin(phi)[:, None] * y
+        X = _cap_samples(rng, x0, rho, 40_000)
         assert err(X).max() <= sup[0] + 1e-12
         in_cap = pts[pts @ x0 >= np.cos(rho) - 1e-12]
         assert err(in_cap).max() == pytest.approx(sup[0], rel=1e-9, abs=1e-12)
@@ -698,23 +701,14 @@ def test_output_relu_regions_cap_sup_against_sampling(d: int) -> None:
     from exactprune.solvers.pruning.sphere_sup import _output_regions
 
     rng = np.random.default_rng(20 + d)
-
-    def through_cap(x0: np.ndarray, rho: float) -> np.ndarray:
-        r = rng.normal(size=d)
-        r -= (r @ x0) * x0
-        t = rng.uniform(-0.8, 0.8) * np.sin(rho)
-        return rng.uniform(0.5, 2) * (np.sqrt(1 - t * t) * r / np.linalg.norm(r) + t * x0)
-
     for case in range(36):
         act_g, act_f = [("relu", "relu"), ("relu", "identity"), ("identity", "relu")][case % 3]
         c = case // 3 % 3
-        x0 = rng.normal(size=d)
-        x0 /= np.linalg.norm(x0)
-        rho = rng.uniform(0.01, 0.4)
-        R = np.stack([through_cap(x0, rho) for _ in range(c)]) if c else np.zeros((0, d))
+        x0, rho = _random_cap(rng, d)
+        R = np.stack([_through_cap(rng, x0, rho) for _ in range(c)]) if c else np.zeros((0, d))
         kg, kf = rng.normal(size=c), rng.normal(size=c)
-        cg = through_cap(x0, rho) + 0.1 * rng.normal(size=d)  # the output switches here
-        cf = through_cap(x0, rho) if case % 2 else rng.normal(size=d)
+        cg = _through_cap(rng, x0, rho) + 0.1 * rng.normal(size=d)  # the output switches here
+        cf = _through_cap(rng, x0, rho) if case % 2 else rng.normal(size=d)
         sup, pts = _output_regions(cg[None], cf[None], act_g, act_f, R[None], kg[None],
                                    kf[None], x0[None], np.array([np.cos(rho)]))
 
@@ -725,11 +719,7 @@ def test_output_relu_regions_cap_sup_against_sampling(d: int) -> None:
             return np.abs((np.maximum(sg, 0.0) if ag == "relu" else sg)
                           - (np.maximum(sf, 0.0) if af == "relu" else sf))
 
-        y = rng.normal(size=(40_000, d))
-        y -= np.outer(y @ x0, x0)
-        y /= np.linalg.norm(y, axis=1, keepdims=True)
-        phi = rho * rng.random(40_000) ** (1.0 / (d - 1))
-        X = np.cos(phi)[:, None] * x0 + np.sin(phi)[:, None] * y
+        X = _cap_samples(rng, x0, rho, 40_000)
         assert err(X).max() <= sup[0] + 1e-12, case
         in_cap = pts[pts @ x0 >= np.cos(rho) - 1e-12]
         assert err(in_cap).max() == pytest.approx(sup[0], rel=1e-9, abs=1e-12), case
