@@ -670,18 +670,20 @@ def test_one_crossing_cap_sup_against_sampling(d: int) -> None:
 
 @pytest.mark.parametrize("d", [3, 4, 5])
 def test_two_crossings_cap_sup_against_sampling(d: int) -> None:
-    """The dual certificate for a cap crossed by two hyperplanes (sphere_sup._two_crossings):
+    """The dual certificate for a cap crossed by two hyperplanes (sphere_sup._output_regions
+    with linear outputs, as _bound_cells calls it for the joint error):
     never below the max over 40,000 sampled cap points, and attained to 1e-9 relative by one
     of its points that lies in the cap (so it is the sup, not only a bound)."""
-    from exactprune.solvers.pruning.sphere_sup import _two_crossings
+    from exactprune.solvers.pruning.sphere_sup import _output_regions
 
     rng = np.random.default_rng(10 + d)
     for _ in range(30):
         x0, rho = _random_cap(rng, d)
         r1, r2 = _through_cap(rng, x0, rho), _through_cap(rng, x0, rho)
         c, k1, k2 = rng.normal(size=d), rng.normal(), rng.normal()
-        sup, pts = _two_crossings(c[None], r1[None], np.array([k1]), r2[None], np.array([k2]),
-                                  x0[None], np.array([np.cos(rho)]))
+        sup, pts = _output_regions(c[None], np.zeros((1, d)), "identity", "identity",
+                                   np.stack([r1, r2])[None], np.array([[k1, k2]]),
+                                   np.zeros((1, 2)), x0[None], np.array([np.cos(rho)]))
 
         def err(X: np.ndarray, c=c, k1=k1, k2=k2, r1=r1, r2=r2) -> np.ndarray:
             return np.abs(X @ c + k1 * np.maximum(X @ r1, 0.0) + k2 * np.maximum(X @ r2, 0.0))

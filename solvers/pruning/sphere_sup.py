@@ -282,26 +282,6 @@ def _dual_bound(L: np.ndarray, X0: np.ndarray, cos_r: np.ndarray, N: np.ndarray
     return best, point
 
 
-def _two_crossings(lin_c: np.ndarray, R1: np.ndarray, k1: np.ndarray, R2: np.ndarray,
-                   k2: np.ndarray, X0: np.ndarray, cos_r: np.ndarray
-                   ) -> tuple[np.ndarray, np.ndarray]:
-    """A rigorous bound on |c . x + k1 relu(r1 . x) + k2 relu(r2 . x)| over each cap, tight
-    (the exact sup up to rounding) when the dual's active sets find its optimum: on each of the
-    four sign regions of r1 . x and r2 . x the function is linear, and `_dual_bound` bounds +-
-    it there. Returns (bound (k,), candidate points (8k, d))."""
-    Ls, Ns = [], []
-    for s1 in (0.0, 1.0):
-        for s2 in (0.0, 1.0):
-            L = lin_c + (s1 * k1)[:, None] * R1 + (s2 * k2)[:, None] * R2
-            N = np.stack([(2 * s1 - 1) * R1, (2 * s2 - 1) * R2], axis=1)
-            Ls += [L, -L]
-            Ns += [N, N]
-    reps = len(Ls)  # the 8 problems of every cap in one batch
-    b, x = _dual_bound(np.concatenate(Ls), np.tile(X0, (reps, 1)), np.tile(cos_r, reps),
-                       np.concatenate(Ns))
-    return np.maximum(b.reshape(reps, -1).max(axis=0), 0.0), x
-
-
 def _output_regions(Cg: np.ndarray, Cf: np.ndarray, act_g: str, act_f: str,
                     R: np.ndarray, kg: np.ndarray, kf: np.ndarray, X0: np.ndarray,
                     cos_r: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -432,7 +412,7 @@ def _bound_cells(fac: _Facets, cells: tuple[np.ndarray, ...], units: _Units, act
     """(bound (k,) on |e| over each cell's cap, sphere points (3k, d) worth evaluating).
 
     close_at: cells whose cheaper bounds are already at most this (they will close) skip the
-    two-crossing certificate."""
+    dual certificates."""
     X0, cos_r, sin_r = fac.caps(*cells)
     k, d = X0.shape
     lo, hi, _, _ = _cap_ranges(units.rows, X0, cos_r, sin_r, units.norms)
@@ -481,9 +461,11 @@ def _bound_cells(fac: _Facets, cells: tuple[np.ndarray, ...], units: _Units, act
         & (bound > close_at)
     if np.any(two):
         order = np.argsort(~joint_cross[two], axis=1, kind="stable")[:, :2]
-        j1, j2 = order[:, 0], order[:, 1]
-        sup2, pts2 = _two_crossings((cg - cf)[two], units.rows[j1], kappa[j1],
-                                    units.rows[j2], kappa[j2], X0[two], cos_r[two])
+        # the joint (or the inner sums' difference) is linear plus two merged units: the
+        # pieces' certificate with no output relu to split at
+        sup2, pts2 = _output_regions((cg - cf)[two], np.zeros((int(two.sum()), d)),
+                                     "identity", "identity", units.rows[order], kappa[order],
+                                     np.zeros(order.shape), X0[two], cos_r[two])
         bound[two] = np.minimum(bound[two], sup2)
         pts.append(pts2)
     # an output relu (or two) on a cap crossed by at most two units: its zero set joins the
@@ -505,7 +487,7 @@ def _bound_cells(fac: _Facets, cells: tuple[np.ndarray, ...], units: _Units, act
         bound[sel] = np.minimum(bound[sel], sup_r)
         pts.append(pts_r)
     # no unit crosses, one output relu switches: its zero set is the one hyperplane
-    still = ~(crossing & ((units.coef_g != 0.0) | (units.coef_f != 0.0))).any(axis=1)
+    still = ~unit_cross.any(axis=1)
     still &= sin_r < 0.5
     for sel, lin, R, sign in ((sw_g & lin_f & still, -cf, cg, 1.0),
                               (sw_f & lin_g & still, cg, cf, -1.0)):
