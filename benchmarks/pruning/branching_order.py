@@ -8,7 +8,11 @@ bound SCIP stalls at on the n = 128 identity instances is a kink-window bound (d
 it rises only once the units with a kink inside a window are fixed. Branching on the units in
 kink order (angle mod π) fixes whole windows first, so the LP at depth j holds every window up
 to the j-th kink; branching on the largest units first (|v_i|·‖w_i‖) fixes the columns that move
-the residual most. This measures both against SCIP's own choice (reliability pseudo-costs),
+the residual most. Two more orders branch on aggregates first, as in knapsack and subset-sum
+branch-and-bound: `cardinality` adds the integer N = Σ y_i (how many units are kept), `odd-sum`
+the integers K_c with 0 <= T_c − δ·K_c <= δ for the net's 2-D odd part T = Σ y_i v_i w_i (the
+subset sum that fixes the residual's odd part, docs/pruning.md), both with a branching priority
+above the units'. This measures all of them against SCIP's own choice (reliability pseudo-costs),
 side by side, in proof mode: SCIP 10 through PySCIPOpt (optional; `pip install pyscipopt`) on
 the exported selection model, our tolerances (feastol 1e-10), no cutting planes (our default),
 objective limit just above the known optimum, so only the proof is timed. The proven bound at
@@ -31,7 +35,8 @@ from exactprune.benchmarks.pruning.levers import write_page
 from exactprune.formulations.export import export_model
 from exactprune.instances.errors import InputError
 
-ORDERS = ("scip", "kink", "magnitude")
+ORDERS = ("scip", "kink", "magnitude", "cardinality", "odd-sum")
+AGGREGATES = ("cardinality", "odd-sum")
 
 
 def branching_priorities(hidden_weights: np.ndarray, output_weights: np.ndarray,
@@ -41,7 +46,7 @@ def branching_priorities(hidden_weights: np.ndarray, output_weights: np.ndarray,
     kink: units by kink angle mod π (atan2(w) + π/2), the first highest; magnitude: by
     |v_i|·‖w_i‖, the largest highest. Priorities are 1..n, all distinct."""
     n = len(hidden_weights)
-    if order == "scip":
+    if order == "scip" or order in AGGREGATES:
         return None
     if order == "kink":
         kink = (np.arctan2(hidden_weights[:, 1], hidden_weights[:, 0]) + math.pi / 2) % math.pi
@@ -51,6 +56,39 @@ def branching_priorities(hidden_weights: np.ndarray, output_weights: np.ndarray,
         size = np.abs(np.ravel(output_weights)) * np.linalg.norm(hidden_weights, axis=1)
         return np.argsort(np.argsort(size, kind="stable"), kind="stable") + 1
     raise InputError(f"unknown branching order {order!r} (use one of {', '.join(ORDERS)})")
+
+
+def add_aggregates(model: Any, units: list[Any], hidden_weights: np.ndarray,
+                   output_weights: np.ndarray, order: str, odd_step: float) -> list[Any]:
+    """Add the order's aggregate integer variables to a PySCIPOpt model; return them.
+
+    `units` are the model's y_i. cardinality: N = Σ y_i; odd-sum: K_0, K_1 with
+    0 <= Σ y_i v_i W_ic − odd_step·K_c <= odd_step (every mask has exactly one such K, so no
+    mask is cut off). Each gets branching priority 1 (the units keep 0), so SCIP branches on
+    it while it is fractional."""
+    from pyscipopt import quicksum
+
+    if order not in AGGREGATES:
+        return []
+    added = []
+    if order == "cardinality":
+        count = model.addVar("N_kept", vtype="I", lb=0, ub=len(units))
+        model.addCons(quicksum(units) - count == 0)
+        added.append(count)
+    else:
+        vectors = np.ravel(output_weights)[:, None] * np.asarray(hidden_weights)
+        for c in range(vectors.shape[1]):
+            col = vectors[:, c]
+            lo = math.floor(float(np.minimum(col, 0).sum()) / odd_step) - 1
+            hi = math.ceil(float(np.maximum(col, 0).sum()) / odd_step) + 1
+            k = model.addVar(f"K_odd_{c}", vtype="I", lb=lo, ub=hi)
+            total = quicksum(float(col[i]) * y for i, y in enumerate(units))
+            model.addCons(total - odd_step * k >= 0)
+            model.addCons(total - odd_step * k <= odd_step)
+            added.append(k)
+    for var in added:
+        model.chgVarBranchPriority(var, 1)
+    return added
 
 
 def run_one(job: dict[str, Any]) -> dict[str, Any]:
@@ -73,14 +111,18 @@ def run_one(job: dict[str, Any]) -> dict[str, Any]:
     m.setObjlimit(job["cutoff"])
     prio = branching_priorities(np.asarray(inst.network.hidden_weights),
                                 np.asarray(inst.network.output_weights), job["order"])
+    by_name = {v.name: v for v in m.getVars()}
+    units = [by_name[f"y_{i}"] for i in range(job["n"])]
     if prio is not None:
-        by_name = {v.name: v for v in m.getVars()}
-        for i, p in enumerate(prio):
-            m.chgVarBranchPriority(by_name[f"y_{i}"], int(p))
+        for var, p in zip(units, prio, strict=True):
+            m.chgVarBranchPriority(var, int(p))
+    add_aggregates(m, units, np.asarray(inst.network.hidden_weights),
+                   np.asarray(inst.network.output_weights), job["order"], job["odd_step"])
     t0 = time.perf_counter()
     m.optimize()
     return {**job, "status": m.getStatus(), "seconds": round(time.perf_counter() - t0, 1),
-            "nodes": int(m.getNNodes()), "bound": float(m.getDualbound())}
+            "nodes": int(m.getNNodes()), "bound": float(m.getDualbound()),
+            "best": float(m.getObjVal()) if m.getNSols() else None}
 
 
 def _floats(text: str) -> list[float]:
@@ -97,11 +139,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--cutoffs", required=True, type=_floats,
                    help="objective limit per seed (just above its known optimum)")
     p.add_argument("--orders", default=",".join(ORDERS))
+    p.add_argument("--odd-step", type=float, default=0.05,
+                   help="odd-sum order: width δ of the odd part's integer steps")
     p.add_argument("--time-limit", type=float, default=120.0)
     p.add_argument("--jobs", type=int, default=2)
     args = p.parse_args(argv)
     seeds = [int(s) for s in args.seeds.split(",")]
     orders = args.orders.split(",")
+    if not args.odd_step > 0:
+        p.error("--odd-step must be positive")
     if len(args.cutoffs) != len(seeds):
         p.error("--cutoffs needs one value per seed")
     if bad := [o for o in orders if o not in ORDERS]:
@@ -111,7 +157,8 @@ def main(argv: list[str] | None = None) -> int:
     except ImportError:
         p.error("this benchmark needs PySCIPOpt (pip install pyscipopt)")
     jobs = [{"n": args.n, "points": args.points, "activation": args.activation, "seed": s,
-             "cutoff": c, "order": o, "time_limit": args.time_limit, "scip_seed": 0}
+             "cutoff": c, "order": o, "time_limit": args.time_limit, "scip_seed": 0,
+             "odd_step": args.odd_step}
             for s, c in zip(seeds, args.cutoffs, strict=True) for o in orders]
     with ProcessPoolExecutor(args.jobs) as pool:
         rows = list(pool.map(run_one, jobs))
@@ -124,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
         f"Command: `python -m exactprune.benchmarks.pruning.branching_order --n {args.n} "
         f"--points {args.points} --activation {args.activation} --seeds {args.seeds} "
         f"--cutoffs {','.join(f'{c:g}' for c in args.cutoffs)} --orders {args.orders} "
-        f"--time-limit {args.time_limit:g} --jobs {args.jobs}`",
+        f"--odd-step {args.odd_step:g} --time-limit {args.time_limit:g} --jobs {args.jobs}`",
         "",
         "SCIP 10 (PySCIPOpt), our tolerances, no cuts, objective limit = cutoff; "
         f"{args.jobs} runs at a time on the machine.",
