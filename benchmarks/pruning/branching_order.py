@@ -143,6 +143,7 @@ def main(argv: list[str] | None = None) -> int:
                    help="odd-sum order: width δ of the odd part's integer steps")
     p.add_argument("--time-limit", type=float, default=120.0)
     p.add_argument("--jobs", type=int, default=2)
+    p.add_argument("--tag", default="", help="suffix of the page's name (keeps earlier pages)")
     args = p.parse_args(argv)
     seeds = [int(s) for s in args.seeds.split(",")]
     orders = args.orders.split(",")
@@ -171,7 +172,8 @@ def main(argv: list[str] | None = None) -> int:
         f"Command: `python -m exactprune.benchmarks.pruning.branching_order --n {args.n} "
         f"--points {args.points} --activation {args.activation} --seeds {args.seeds} "
         f"--cutoffs {','.join(f'{c:g}' for c in args.cutoffs)} --orders {args.orders} "
-        f"--odd-step {args.odd_step:g} --time-limit {args.time_limit:g} --jobs {args.jobs}`",
+        f"--odd-step {args.odd_step:g} --time-limit {args.time_limit:g} --jobs {args.jobs}"
+        + (f" --tag {args.tag}" if args.tag else "") + "`",
         "",
         "SCIP 10 (PySCIPOpt), our tolerances, no cuts, objective limit = cutoff; "
         f"{args.jobs} runs at a time on the machine.",
@@ -182,7 +184,8 @@ def main(argv: list[str] | None = None) -> int:
     for r in rows:
         lines.append(f"| {r['seed']} | {r['cutoff']:g} | {r['order']} | {r['status']} | "
                      f"{r['seconds']} | {r['nodes']} | {r['bound']:.6g} |")
-    write_page(args.out, f"pruning-branching-order-n{args.n}-{args.activation}", lines, rows)
+    tag = f"-{args.tag}" if args.tag else ""
+    write_page(args.out, f"pruning-branching-order-n{args.n}-{args.activation}{tag}", lines, rows)
     return 0
 
 
