@@ -61,3 +61,21 @@ def test_an_unknown_configuration_is_refused_not_skipped(capsys) -> None:
         main(["--configs", "8 workers, masks one by one", "--seeds", "1"])
     assert exc.value.code == 2
     assert "unknown configuration" in capsys.readouterr().err
+
+
+def test_jobs_run_packed_by_threads_in_order_and_a_failed_job_is_a_row() -> None:
+    from exactprune.benchmarks.pruning.levers import lever_task, run_jobs
+    from exactprune.benchmarks.sweep import task_slots
+
+    base = {"formulation": "selection", "seed": 0, "n": 8, "kind": "neuron", "points": 32,
+            "activation": "identity", "time_limit": 20.0}
+    jobs = [{**base, "engine": "cpsat", "options": {"threads": 8}},
+            {**base, "engine": "scip", "options": {}},
+            {**base, "engine": "nope", "options": {}}]
+    assert [task_slots(lever_task(j).spec, 2) for j in jobs] == [2, 1, 1]
+    rows = run_jobs(jobs, 2)
+    assert [r["engine"] for r in rows] == ["cpsat", "scip", "nope"]
+    assert rows[0]["certified"] and rows[1]["certified"]
+    assert abs(rows[0]["objective"] - rows[1]["objective"]) <= 1e-5 * rows[1]["objective"]
+    assert rows[2]["status"] == "error" and not rows[2]["certified"]
+    assert "nope" in rows[2]["error"]

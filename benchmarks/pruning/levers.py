@@ -3,8 +3,11 @@
     python -m exactprune.benchmarks.pruning.levers --out docs/benchmarks
 
 Each lever is an (engine, options) configuration; every configuration solves the same seeded
-instances (`generate neuron-pruning --d 2 --width N --points K --seed s`), one thread each, two
-solves at a time on the 2 cores, time limit 60 s. Reported per configuration: median wall time,
+instances (`generate neuron-pruning --d 2 --width N --points K --seed s`), one thread each unless
+the configuration asks for more, time limit 60 s. `--jobs N` is the number of cores to fill, as
+in `exactprune sweep`: N one-thread solves run side by side, a solve with t threads fills
+min(t, N) of them (so CP-SAT's 8-worker portfolio runs alone under the default `--jobs 2`).
+Reported per configuration: median wall time,
 the number certified, and the median relative gap (objective - bound) / objective where not.
 Writes pruning-levers.md and pruning-levers.json.
 """
@@ -16,7 +19,6 @@ import json
 import operator
 import statistics
 import time
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -35,10 +37,10 @@ CONFIGS: list[tuple[str, str, dict[str, Any]]] = [
     ("scip", "no cuts", {"cuts": False}),
     ("cpsat", "selection", {}),
     ("cpsat", "no re-check", {"recheck": False}),  # the 1e-5 rule alone, as before the re-check
-    ("cpsat", "8 workers", {"threads": 8}),  # CP-SAT's portfolio; run with --jobs 1
+    ("cpsat", "8 workers", {"threads": 8}),  # CP-SAT's portfolio
     ("cpsat", "2 workers", {"threads": 2}),  # smaller portfolios: what `auto` picks by threads
     ("cpsat", "4 workers", {"threads": 4}),
-    ("scip", "2 threads", {"threads": 2}),  # SCIP's concurrent mode; run with --jobs 1
+    ("scip", "2 threads", {"threads": 2}),  # SCIP's concurrent mode
     # the re-check's no-goods one mask at a time (before 2026-12-02) instead of by family
     ("scip", "masks one by one", {"recheck_families": False}),
     ("cpsat", "8 workers one by one", {"threads": 8, "recheck_families": False}),
@@ -86,6 +88,32 @@ def run_one(job: dict[str, Any]) -> dict[str, Any]:
             "gap": relative_gap(res), "recheck_masks": res.stats.get("recheck_masks")}
 
 
+def lever_task(job: dict[str, Any]) -> Any:
+    """The sweep task of one job; its spec keeps the job's options, whose threads decide how
+    many cores the run fills."""
+    from exactprune.benchmarks.sweep import Task
+
+    return Task("exactprune.benchmarks.pruning.levers:run_one",
+                {**job, "experiment": "pruning-levers"})
+
+
+def run_jobs(jobs: list[dict[str, Any]], cores: int) -> list[dict[str, Any]]:
+    """Run `run_one` on every job through the sweep's scheduler (so solves are packed by their
+    threads, see `benchmarks/sweep.py::task_slots`); rows in job order. A job that fails
+    (an exception, a dead worker) gives a row with its error, not certified, so the page
+    still reports the others."""
+    from exactprune.benchmarks.sweep import run_sweep
+
+    records = run_sweep([lever_task(job) for job in jobs], None, jobs=cores, progress=False)
+    rows = []
+    for job, record in zip(jobs, records, strict=True):
+        row = {"certified": False, "objective": None, "bound": None, "gap": None,
+               "recheck_masks": None, **job, **record}
+        row.pop("experiment", None)
+        rows.append(row)
+    return rows
+
+
 def relative_gap(res: Any) -> float | None:
     """(objective − bound) / objective of a result, or None without both (or at objective 0)."""
     if res.objective is None or res.bound is None or res.objective <= 0:
@@ -107,7 +135,9 @@ def main(argv: list[str] | None = None) -> int:
                    help="comma list of engines to compare")
     p.add_argument("--configs", default=None,
                    help="comma list of formulation labels to keep (default: all)")
-    p.add_argument("--jobs", type=int, default=2, help="solves at a time")
+    p.add_argument("--jobs", type=int, default=2,
+                   help="cores to fill: one-thread solves at a time; a solve with t threads "
+                        "fills min(t, jobs)")
     p.add_argument("--tag", default="", help="suffix of the output files' names")
     args = p.parse_args(argv)
     from exactprune.solvers.milp_engines import ENGINES
@@ -127,8 +157,9 @@ def main(argv: list[str] | None = None) -> int:
             if e in engines
             and not (f == "antipodal" and (args.activation, args.norm) != ("identity", "linf"))
             and (args.configs is None or f in args.configs.split(","))]
-    with ProcessPoolExecutor(args.jobs) as pool:
-        rows = list(pool.map(run_one, jobs))
+    if args.jobs < 1:
+        p.error("--jobs must be at least 1")
+    rows = run_jobs(jobs, args.jobs)
     lines = ["# Levers for certified exact pruning", "",
              "Command: `python -m exactprune.benchmarks.pruning.levers --kind "
              f"{args.kind} --time-limit {args.time_limit:g} --n "
@@ -143,7 +174,8 @@ def main(argv: list[str] | None = None) -> int:
              "circle points, "
              f"{args.activation} output, {args.norm} error, seeds 0..{args.seeds - 1}; one "
              "thread per solve unless "
-             f"the label says otherwise, {args.jobs} solve(s) at a time on 2 cores, "
+             f"the label says otherwise, {args.jobs} core(s) filled (a solve with t "
+             f"threads fills min(t, {args.jobs})) on 2 cores, "
              f"time limit {args.time_limit:g} s.", "",
              "| engine | formulation | median time (s) | certified | median gap where not | "
              "median objective | median bound | times (s) |", "|---|---|---|---|---|---|---|---|"]
