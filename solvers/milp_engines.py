@@ -47,6 +47,7 @@ import re
 import shutil
 import sys
 import tempfile
+import threading
 import time
 import warnings
 from collections.abc import Callable
@@ -109,9 +110,28 @@ def _threads(opts: SolveOptions) -> int:
 
 @dataclass
 class Captured:
-    """What native code printed on fd 1 inside `native_stdout(..., capture=True)`."""
+    """What native code printed on fd 1 inside `native_stdout(..., capture=True)`. Empty when
+    another solve of this process redirected fd 1 at the same time (solves in threads): their
+    prints cannot be told apart, so none is handed back rather than another solve's."""
 
     text: str = ""
+
+
+@dataclass
+class _Redirect:
+    """The process's one redirection of fds 1 and 2, shared by the solves running in it."""
+
+    depth: int = 0  # solves inside
+    entries: int = 0  # solves that ever entered (tells a solve whether it ran alone)
+    saved: int = -1
+    saved_err: int | None = None
+    target: int = -1
+    tmp: Any = None
+    verbose: bool = False
+
+
+_REDIRECT = _Redirect()
+_REDIRECT_LOCK = threading.Lock()
 
 
 @contextlib.contextmanager
@@ -121,7 +141,13 @@ def native_stdout(verbose: bool, capture: bool = False) -> Any:
     prints on stderr (fd 2: SoPlex's "Cannot set optimality tolerance ... without GMP", banners)
     goes too, so a successful run prints nothing but its result. With `capture`, both go to a
     temporary file instead and are handed back in the yielded `Captured` (and copied to stderr
-    when verbose)."""
+    when verbose).
+
+    File descriptors belong to the process, so solves running in threads share one
+    redirection: the first to enter sets it up (its `verbose` and `capture` decide where the
+    prints go), the last to leave restores fds 1 and 2. (Each solve saving and restoring on its
+    own lost the process's stdout for good when two interleaved.) Only a solve that ran alone
+    gets its captured text."""
     import ctypes
 
     out = Captured()
@@ -130,38 +156,56 @@ def native_stdout(verbose: bool, capture: bool = False) -> Any:
     except OSError:  # pragma: no cover - no C library handle: leave stdout alone
         yield out
         return
-    sys.stdout.flush()
-    sys.stderr.flush()
+    r = _REDIRECT
+    with _REDIRECT_LOCK:
+        if r.depth == 0:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            try:
+                saved = os.dup(1)
+                saved_err = None if verbose else os.dup(2)
+            except OSError:  # pragma: no cover
+                saved = -1
+            if saved < 0:  # pragma: no cover
+                yield out
+                return
+            tmp = tempfile.TemporaryFile() if capture else None
+            if tmp is not None:
+                target = os.dup(tmp.fileno())
+            else:
+                target = os.dup(2) if verbose else os.open(os.devnull, os.O_WRONLY)
+            os.dup2(target, 1)
+            if saved_err is not None:
+                os.dup2(target, 2)
+            r.saved, r.saved_err, r.target, r.tmp, r.verbose = (saved, saved_err, target, tmp,
+                                                                 verbose)
+        alone = r.depth == 0
+        r.depth += 1
+        r.entries += 1
+        my_entry = r.entries
     try:
-        saved = os.dup(1)
-        saved_err = None if verbose else os.dup(2)
-    except OSError:  # pragma: no cover
-        yield out
-        return
-    tmp = tempfile.TemporaryFile() if capture else None
-    if tmp is not None:
-        target = os.dup(tmp.fileno())
-    else:
-        target = os.dup(2) if verbose else os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(target, 1)
-        if saved_err is not None:
-            os.dup2(target, 2)
         yield out
     finally:
-        libc.fflush(None)
-        os.dup2(saved, 1)
-        os.close(saved)
-        if saved_err is not None:
-            os.dup2(saved_err, 2)
-            os.close(saved_err)
-        os.close(target)
-        if tmp is not None:
-            tmp.seek(0)
-            out.text = tmp.read().decode("utf-8", errors="replace")
-            tmp.close()
-            if verbose:
-                sys.stderr.write(out.text)
+        with _REDIRECT_LOCK:
+            libc.fflush(None)
+            r.depth -= 1
+            alone = alone and r.entries == my_entry
+            if r.depth == 0:
+                os.dup2(r.saved, 1)
+                os.close(r.saved)
+                if r.saved_err is not None:
+                    os.dup2(r.saved_err, 2)
+                    os.close(r.saved_err)
+                os.close(r.target)
+                if r.tmp is not None:
+                    r.tmp.seek(0)
+                    text = r.tmp.read().decode("utf-8", errors="replace")
+                    r.tmp.close()
+                    if r.verbose:
+                        sys.stderr.write(text)
+                    if alone and capture:
+                        out.text = text
+                r.tmp = None
 
 
 def check_start(model: MilpModel, values: np.ndarray, tol: float = 1e-9) -> str | None:

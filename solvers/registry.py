@@ -16,6 +16,7 @@ MILP formulation when asked for (`solvers.pulp_engines`). `register` adds a back
 from __future__ import annotations
 
 import enum
+import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -168,6 +169,7 @@ def capabilities(*objectives: Objective | str, max_kept: bool = False,
 
 _BACKENDS: dict[tuple[str, str], Backend] = {}
 _LOADED: set[str] = set()
+_LOAD_LOCK = threading.RLock()  # re-entrant: a kind's solver module may load other kinds
 
 
 def register(backend: Backend) -> Backend:
@@ -177,17 +179,22 @@ def register(backend: Backend) -> Backend:
 
 
 def _load(kind: str) -> None:
-    """Import the backends the catalog declares for `kind` (once)."""
+    """Import the backends the catalog declares for `kind` (once). Under a lock, and `kind`
+    marked loaded only once its backends are in: solves started in threads at the same time
+    otherwise found the kind marked but its backends not yet registered ("unknown solver")."""
     if kind in _LOADED:
         return
     from exactprune.instances.catalog import get_kind
 
-    _LOADED.add(kind)
-    module = get_kind(kind).module("solvers")
-    if module is not None:
-        for b in getattr(module, "BACKENDS", ()):
-            if b.kind == kind and (b.kind, b.name) not in _BACKENDS:
-                register(b)
+    with _LOAD_LOCK:
+        if kind in _LOADED:
+            return
+        module = get_kind(kind).module("solvers")
+        if module is not None:
+            for b in getattr(module, "BACKENDS", ()):
+                if b.kind == kind and (b.kind, b.name) not in _BACKENDS:
+                    register(b)
+        _LOADED.add(kind)
 
 
 def _kinds(kind: str | None) -> Iterable[str]:

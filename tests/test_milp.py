@@ -29,7 +29,7 @@ from exactprune.formulations.linear import (
 from exactprune.formulations.subset_sum.milp import subset_sum_model
 from exactprune.instances import InputError, SubsetSumInstance, generate_subset_sum
 from exactprune.solvers import Goal, Status, get_backend, solve
-from exactprune.solvers.milp_engines import ENGINES, parse_cbc_log, solve_model
+from exactprune.solvers.milp_engines import ENGINES, native_stdout, parse_cbc_log, solve_model
 from exactprune.solvers.result import SolveOptions
 
 BACKENDS = ["cbc", "highs", "scip"]
@@ -212,6 +212,61 @@ def test_highs_and_scip_keep_stdout_clean() -> None:
         "print('DONE')\n")
     assert out.stdout == "DONE\n"
     assert "HiGHS" in out.stderr  # the verbose logs went to stderr
+
+
+def test_solves_in_threads_keep_stdout_and_find_their_solvers() -> None:
+    """Solves started in threads at once (a thread pool, a Dask worker with several threads):
+    every one finds its solver (the registry once marked a kind loaded before its backends
+    were in: "unknown solver 'scip'"), and stdout is the process's own afterwards (each solve
+    saving and restoring fd 1 on its own once left it at /dev/null, or let SCIP's log in)."""
+    out = _solves_in_a_subprocess(
+        "import os, threading\n"
+        "from concurrent.futures import ThreadPoolExecutor\n"
+        "from exactprune.instances import generate_neuron_pruning\n"
+        "insts = [generate_neuron_pruning(d=2, width=24, points=64, seed=s) for s in range(8)]\n"
+        "go = threading.Barrier(4)\n"
+        "def run(i):\n"
+        "    go.wait() if i < 4 else None\n"
+        "    return solve(insts[i], 'scip' if i % 2 else 'highs', time_limit=30)\n"
+        "with ThreadPoolExecutor(4) as ex:\n"
+        "    res = list(ex.map(run, range(8)))\n"
+        "print('certified', sum(r.certified for r in res), flush=True)\n"
+        "os.write(1, b'fd 1 is stdout\\n')\n")
+    assert out.stdout == "certified 8\nfd 1 is stdout\n", out.stdout[-2000:]
+
+
+def test_a_solve_that_overlapped_another_hands_back_no_captured_text() -> None:
+    """native_stdout(capture=True) shares one redirection between threads: a solve alone gets
+    what it printed; one that overlapped another gets nothing rather than the other's."""
+    import threading
+
+    def native_print(text: str) -> None:
+        os.write(1, text.encode())
+
+    with native_stdout(False, capture=True) as alone:
+        native_print("only me\n")
+    assert alone.text == "only me\n"
+    inside, leave = threading.Event(), threading.Event()
+    seen: dict[str, str] = {}
+
+    def other() -> None:
+        with native_stdout(False, capture=True) as out:
+            native_print("other\n")
+            inside.set()
+            leave.wait(10)
+        seen["other"] = out.text
+
+    t = threading.Thread(target=other)
+    t.start()
+    inside.wait(10)
+    with native_stdout(False, capture=True) as mine:
+        native_print("mine\n")
+    leave.set()
+    t.join(10)
+    assert mine.text == "" and seen["other"] == ""
+    with native_stdout(False, capture=True) as again:
+        native_print("alone again\n")
+    assert again.text == "alone again\n"
 
 
 def test_scip_slack_uses_the_lp_tolerance_scip_really_runs_with() -> None:
