@@ -40,7 +40,9 @@ parent writes to SQLite), N being the cores to fill: a run whose spec asks for t
 a time and a multi-threaded solve never shares its cores with another run. ``jobs=0`` runs
 them in this process, one after the other (no crash isolation; for debugging).
 ``scheduler="tcp://HOST:PORT"`` sends the same tasks to a running Dask distributed cluster
-instead (``pip install 'exactprune[distributed]'``; thread counts are not packed there);
+instead (``pip install 'exactprune[distributed]'``; runs are packed by threads there when
+every worker declares its cores as a resource, ``--resources cores=N``, see
+:func:`worker_cores`);
 results stream back as they complete and are stored one by one. A tqdm progress bar (runs done,
 estimated time left) is shown on stderr when it is a terminal and ``progress=True``, and a
 one-line summary at the end.
@@ -461,7 +463,9 @@ def run_sweep(tasks: list[Task], store: ResultStore | str | os.PathLike[str] | N
 
     `jobs`: worker processes, i.e. the cores to fill (0: run in this process); a run asking
     for t threads (``spec["threads"]``) fills min(t, jobs) of them. `scheduler`: a Dask
-    scheduler address (``tcp://HOST:PORT``) to run on instead. `timeout`: seconds after
+    scheduler address (``tcp://HOST:PORT``) to run on instead; runs are packed there too when
+    every worker declares its cores (``dask worker ADDR --nthreads N --resources cores=N``:
+    a run fills min(t, N) of a worker's cores), else one run per worker thread. `timeout`: seconds after
     which a local run is killed (status ``"killed"``). `retry_errors`: run stored ``"error"``
     rows again. Each result is stored as soon as it arrives. Every record holds ``"status"``
     and ``"wall_time_s"``. Bad tasks or arguments raise InputError before anything runs.
@@ -687,12 +691,27 @@ def _probe_tcp(scheduler: str) -> None:
             pass
 
 
+def worker_cores(client: Any) -> int | None:
+    """The cores each worker of a Dask cluster offers for packing, or None: the smallest
+    ``cores`` resource over its workers when every worker declares one (``dask worker ...
+    --resources cores=N``), else None (then runs are not packed: a task asking for a resource
+    no worker has would never start)."""
+    workers = client.scheduler_info(n_workers=-1).get("workers", {})
+    cores = [w.get("resources", {}).get("cores") for w in workers.values()]
+    if not cores or any(not isinstance(c, int | float) or c < 1 for c in cores):
+        return None
+    return int(min(cores))
+
+
 def _run_dask(items: list[tuple[str, Task]], client: Any, finish: Finish) -> None:
     from distributed import as_completed
 
     try:
         started = time.monotonic()
-        futures = {client.submit(_run_task, task.fn, task.spec, pure=False): key
+        cores = worker_cores(client)
+        futures = {client.submit(_run_task, task.fn, task.spec, pure=False,
+                                 resources=None if cores is None else
+                                 {"cores": task_slots(task.spec, cores)}): key
                    for key, task in items}
         for fut in as_completed(futures, loop=client.loop):
             key = futures[fut]

@@ -441,6 +441,38 @@ def test_dask_local_cluster(tmp_path: Path) -> None:
         assert len(store.rows("dask")) == 4
 
 
+def test_dask_workers_declaring_cores_run_multithreaded_runs_alone() -> None:
+    """A worker started with two threads and ``resources={"cores": 2}``: the 8-thread runs
+    never overlap another run, the one-thread runs do (as in the local pool); without the
+    resource the same runs still all finish (no packing, nothing left waiting)."""
+    distributed = pytest.importorskip("distributed")
+    from exactprune.benchmarks.sweep import worker_cores
+
+    specs = [{"experiment": "dask-pack", "i": i, "sleep": 0.6,
+              **({"threads": 8} if i in (1, 4) else {})} for i in range(6)]
+    tasks = [Task(f"{MOD}:timed_sleep", s) for s in specs]
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
+                                  dashboard_address=None, resources={"cores": 2}) as cluster:
+        with distributed.Client(cluster.scheduler_address) as client:
+            assert worker_cores(client) == 2
+        recs = run_sweep(tasks, None, scheduler=cluster.scheduler_address, progress=False)
+    assert all(r["status"] == "ok" for r in recs)
+
+    def overlap(a: dict, b: dict) -> bool:
+        return a["start"] < b["end"] and b["start"] < a["end"]
+
+    for wide in (1, 4):
+        assert not any(overlap(recs[wide], recs[j]) for j in range(6) if j != wide), wide
+    narrow = [r for s, r in zip(specs, recs, strict=True) if "threads" not in s]
+    assert any(overlap(a, b) for a, b in itertools.combinations(narrow, 2))
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
+                                  dashboard_address=None) as cluster:
+        with distributed.Client(cluster.scheduler_address) as client:
+            assert worker_cores(client) is None
+        recs = run_sweep(tasks, None, scheduler=cluster.scheduler_address, progress=False)
+    assert all(r["status"] == "ok" for r in recs)
+
+
 def test_dask_missing_is_a_clear_input_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "distributed", None)  # makes `import distributed` fail
     tasks = [Task(f"{MOD}:square", {"experiment": "x", "x": 1})]
