@@ -134,6 +134,36 @@ _REDIRECT = _Redirect()
 _REDIRECT_LOCK = threading.Lock()
 
 
+def _set_up_redirect(r: _Redirect, verbose: bool, capture: bool) -> bool:
+    """Point fds 1 (and 2 unless verbose) at the target; False, changing nothing, when the
+    process's fds cannot be duplicated (closed stdout). Called under the lock."""
+    for stream in (sys.stdout, sys.stderr):
+        if stream is not None:
+            with contextlib.suppress(Exception):
+                stream.flush()
+    saved = saved_err = tmp = None
+    try:
+        saved = os.dup(1)
+        saved_err = None if verbose else os.dup(2)
+        tmp = tempfile.TemporaryFile() if capture else None
+        if tmp is not None:
+            target = os.dup(tmp.fileno())
+        else:
+            target = os.dup(2) if verbose else os.open(os.devnull, os.O_WRONLY)
+    except OSError:
+        for fd in (saved, saved_err):
+            if fd is not None:
+                os.close(fd)
+        if tmp is not None:
+            tmp.close()
+        return False
+    os.dup2(target, 1)
+    if saved_err is not None:
+        os.dup2(target, 2)
+    r.saved, r.saved_err, r.target, r.tmp, r.verbose = saved, saved_err, target, tmp, verbose
+    return True
+
+
 @contextlib.contextmanager
 def native_stdout(verbose: bool, capture: bool = False) -> Any:
     """Send what native solver code prints on stdout (fd 1) to stderr when verbose, else to
@@ -158,31 +188,15 @@ def native_stdout(verbose: bool, capture: bool = False) -> Any:
         return
     r = _REDIRECT
     with _REDIRECT_LOCK:
-        if r.depth == 0:
-            sys.stdout.flush()
-            sys.stderr.flush()
-            try:
-                saved = os.dup(1)
-                saved_err = None if verbose else os.dup(2)
-            except OSError:  # pragma: no cover
-                saved = -1
-            if saved < 0:  # pragma: no cover
-                yield out
-                return
-            tmp = tempfile.TemporaryFile() if capture else None
-            if tmp is not None:
-                target = os.dup(tmp.fileno())
-            else:
-                target = os.dup(2) if verbose else os.open(os.devnull, os.O_WRONLY)
-            os.dup2(target, 1)
-            if saved_err is not None:
-                os.dup2(target, 2)
-            r.saved, r.saved_err, r.target, r.tmp, r.verbose = (saved, saved_err, target, tmp,
-                                                                 verbose)
-        alone = r.depth == 0
-        r.depth += 1
-        r.entries += 1
-        my_entry = r.entries
+        redirected = r.depth > 0 or _set_up_redirect(r, verbose, capture)
+        if redirected:
+            alone = r.depth == 0
+            r.depth += 1
+            r.entries += 1
+            my_entry = r.entries
+    if not redirected:  # pragma: no cover - fd 1 or 2 closed: leave them alone
+        yield out
+        return
     try:
         yield out
     finally:
