@@ -465,11 +465,12 @@ def run_sweep(tasks: list[Task], store: ResultStore | str | os.PathLike[str] | N
     for t threads (``spec["threads"]``) fills min(t, jobs) of them. `scheduler`: a Dask
     scheduler address (``tcp://HOST:PORT``) to run on instead; runs are packed there too when
     every worker declares its cores (``dask worker ADDR --nthreads N --resources cores=N``:
-    a run fills min(t, N) of a worker's cores), else one run per worker thread. `timeout`: seconds after
-    which a local run is killed (status ``"killed"``). `retry_errors`: run stored ``"error"``
-    rows again. Each result is stored as soon as it arrives. Every record holds ``"status"``
-    and ``"wall_time_s"``. Bad tasks or arguments raise InputError before anything runs.
-    `store` may be a path: the SQLite store is then opened here and closed at the end.
+    a run fills min(t, N) of a worker's cores), else one run per worker thread. `timeout`:
+    seconds after which a local run is killed (status ``"killed"``). `retry_errors`: run
+    stored ``"error"`` rows again. Each result is stored as soon as it arrives. Every record
+    holds ``"status"`` and ``"wall_time_s"``. Bad tasks or arguments raise InputError before
+    anything runs. `store` may be a path: the SQLite store is then opened here and closed at
+    the end.
     """
     if isinstance(store, str | os.PathLike):
         with ResultStore(store) as opened:
@@ -696,7 +697,11 @@ def worker_cores(client: Any) -> int | None:
     ``cores`` resource over its workers when every worker declares one (``dask worker ...
     --resources cores=N``), else None (then runs are not packed: a task asking for a resource
     no worker has would never start)."""
-    workers = client.scheduler_info(n_workers=-1).get("workers", {})
+    try:
+        info = client.scheduler_info(n_workers=-1)  # every worker (newer Dask lists 5 by default)
+    except TypeError:  # older Dask: no n_workers, lists every worker
+        info = client.scheduler_info()
+    workers = info.get("workers", {})
     cores = [w.get("resources", {}).get("cores") for w in workers.values()]
     if not cores or any(not isinstance(c, int | float) or c < 1 for c in cores):
         return None
