@@ -335,13 +335,15 @@ def test_task_slots() -> None:
     assert task_slots({"options": {"threads": 4, "time_limit": 1}}, 2) == 2  # bench's specs
 
 
-def test_multithreaded_runs_do_not_share_the_cores(tmp_path: Path) -> None:
-    """jobs=2: the 8-thread runs each run alone (never beside another run), while the
-    one-thread runs fill both slots (the narrow ones go ahead of a wide one that waits)."""
-    specs = [{"experiment": "pack", "i": i, "sleep": 0.6, **({"threads": 8} if i in (1, 4)
-                                                          else {})} for i in range(6)]
-    recs = run_sweep([Task(f"{MOD}:timed_sleep", s) for s in specs], None, jobs=2,
-                     progress=False)
+def _packing_specs(experiment: str) -> list[dict]:
+    """Six sleeps of 0.6 s; runs 1 and 4 ask for 8 threads."""
+    return [{"experiment": experiment, "i": i, "sleep": 0.6,
+             **({"threads": 8} if i in (1, 4) else {})} for i in range(6)]
+
+
+def _assert_wide_runs_ran_alone(specs: list[dict], recs: list[dict]) -> None:
+    """Every run finished; the 8-thread runs overlapped no other run; some one-thread runs
+    overlapped each other."""
     assert all(r["status"] == "ok" for r in recs)
 
     def overlap(a: dict, b: dict) -> bool:
@@ -351,6 +353,15 @@ def test_multithreaded_runs_do_not_share_the_cores(tmp_path: Path) -> None:
         assert not any(overlap(recs[wide], recs[j]) for j in range(6) if j != wide), wide
     narrow = [r for s, r in zip(specs, recs, strict=True) if "threads" not in s]
     assert any(overlap(a, b) for a, b in itertools.combinations(narrow, 2))
+
+
+def test_multithreaded_runs_do_not_share_the_cores(tmp_path: Path) -> None:
+    """jobs=2: the 8-thread runs each run alone (never beside another run), while the
+    one-thread runs fill both slots (the narrow ones go ahead of a wide one that waits)."""
+    specs = _packing_specs("pack")
+    recs = run_sweep([Task(f"{MOD}:timed_sleep", s) for s in specs], None, jobs=2,
+                     progress=False)
+    _assert_wide_runs_ran_alone(specs, recs)
 
 
 def test_duplicates_and_in_process_run(tmp_path: Path) -> None:
@@ -448,23 +459,14 @@ def test_dask_workers_declaring_cores_run_multithreaded_runs_alone() -> None:
     distributed = pytest.importorskip("distributed")
     from exactprune.benchmarks.sweep import worker_cores
 
-    specs = [{"experiment": "dask-pack", "i": i, "sleep": 0.6,
-              **({"threads": 8} if i in (1, 4) else {})} for i in range(6)]
+    specs = _packing_specs("dask-pack")
     tasks = [Task(f"{MOD}:timed_sleep", s) for s in specs]
     with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
                                   dashboard_address=None, resources={"cores": 2}) as cluster:
         with distributed.Client(cluster.scheduler_address) as client:
             assert worker_cores(client) == 2
         recs = run_sweep(tasks, None, scheduler=cluster.scheduler_address, progress=False)
-    assert all(r["status"] == "ok" for r in recs)
-
-    def overlap(a: dict, b: dict) -> bool:
-        return a["start"] < b["end"] and b["start"] < a["end"]
-
-    for wide in (1, 4):
-        assert not any(overlap(recs[wide], recs[j]) for j in range(6) if j != wide), wide
-    narrow = [r for s, r in zip(specs, recs, strict=True) if "threads" not in s]
-    assert any(overlap(a, b) for a, b in itertools.combinations(narrow, 2))
+    _assert_wide_runs_ran_alone(specs, recs)
     with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
                                   dashboard_address=None) as cluster:
         with distributed.Client(cluster.scheduler_address) as client:
