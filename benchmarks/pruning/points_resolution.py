@@ -26,7 +26,12 @@ import statistics
 from pathlib import Path
 from typing import Any
 
-from exactprune.benchmarks.pruning.verify_gap import parse_range, specs_for
+from exactprune.benchmarks.pruning.verify_gap import (
+    add_pruning_gap_parser,
+    check_args,
+    parse_range,
+    specs_for,
+)
 
 TASK = "exactprune.benchmarks.pruning.verify_gap:trial"
 
@@ -34,16 +39,18 @@ TASK = "exactprune.benchmarks.pruning.verify_gap:trial"
 def specs(widths: list[int], grids: list[int], trials: int, activation: str,
           time_limit: float, seed: int = 0) -> list[dict[str, Any]]:
     """The neuron specs of `verify pruning-gap --d 2 --n WIDTHS --points K` with its defaults
-    (circle, target angle 0.3, `auto`, independent trials) for every K, built by that
-    experiment's own `specs_for`: the same nets, and the same store keys (a K = 128 store of
-    the gap run resumes here)."""
+    (circle, target angle 0.3, `auto`, independent trials) for every K, built from that
+    command's own parser and `specs_for`: the same nets, and the same store keys (a K = 128
+    store of the gap run resumes here)."""
+    from exactprune.benchmarks.api import options_namespace
+
     out = []
     for k in grids:
-        args = argparse.Namespace(
-            dims=[2], widths=widths, trials=trials, points=k, domain="sphere", norm="linf",
-            output_activation=activation, target_angle=0.3, seed=seed, nested=False,
-            weight_max_n=0, solver="auto", weight_solver=None, time_limit=time_limit,
-            threads=1, weight_threads=None)
+        args = options_namespace(
+            add_pruning_gap_parser, "pruning-gap", "points_resolution",
+            {"d": 2, "n": widths, "trials": trials, "points": k, "seed": seed,
+             "output_activation": activation, "time_limit": time_limit}, lists=("d", "n"))
+        check_args(args)
         out += [s for s in specs_for(args) if s["kind"] == "neuron"]
     return sorted(out, key=lambda s: (s["n"], s["points"], s["trial"]))
 
