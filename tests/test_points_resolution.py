@@ -41,6 +41,17 @@ def test_summary_slopes_recover_known_laws() -> None:
     assert "| 128 | 32 → 64 | 1.00 | 2.00 |" in lines
 
 
+def test_summary_of_cells_whose_lower_ends_are_zero() -> None:
+    # Uncertified solves can stop with a proven bound of 0; the table must still be written,
+    # saying the ratio and the slope are undefined instead of dividing by zero.
+    rows = [({"n": n, "points": 128}, {"lower": 0.0 if n == 64 else 1.0 / n, "upper": 4.0 / n,
+                                       "certified": False}) for n in (32, 64)]
+    lines = summarise(rows, [32, 64], [128])
+    assert "| 64 | 128 | 1 | 0 | 0 | 0.0625 | — (every lower end 0) |" in lines
+    assert "| 32 | 128 | 1 | 0 | 0.03125 | 0.125 | 4.00 |" in lines
+    assert "| 128 | 32 → 64 | — | 1.00 |" in lines
+
+
 def test_bad_arguments_are_one_line_errors(capsys: pytest.CaptureFixture) -> None:
     for argv in (["--points", "127"], ["--n", "0"], ["--trials", "0"]):
         with pytest.raises(SystemExit) as exc:

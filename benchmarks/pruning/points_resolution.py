@@ -55,9 +55,13 @@ def specs(widths: list[int], grids: list[int], trials: int, activation: str,
     return sorted(out, key=lambda s: (s["n"], s["points"], s["trial"]))
 
 
-def _slope(a: float, b: float, n_a: int, n_b: int) -> float:
-    """−d log(bound) / d log(n) between two widths (1 for a c/n law)."""
-    return -math.log(b / a) / math.log(n_b / n_a)
+def _slope(a: float, b: float, n_a: int, n_b: int) -> str:
+    """−d log(bound) / d log(n) between two widths (1 for a c/n law), as table text.
+
+    "—" when either bound is 0 (a lower end no engine lifted above 0 has no log)."""
+    if a <= 0 or b <= 0:
+        return "—"
+    return f"{-math.log(b / a) / math.log(n_b / n_a):.2f}"
 
 
 def summarise(rows: list[tuple[dict, dict]], widths: list[int], grids: list[int]
@@ -75,18 +79,19 @@ def summarise(rows: list[tuple[dict, dict]], widths: list[int], grids: list[int]
                 continue
             lo = statistics.median(r["lower"] for r in mine)
             up = statistics.median(r["upper"] for r in mine)
-            ratio = statistics.median(r["upper"] / r["lower"] for r in mine if r["lower"] > 0)
+            ratios = [r["upper"] / r["lower"] for r in mine if r["lower"] > 0]
+            ratio = f"{statistics.median(ratios):.2f}" if ratios else "— (every lower end 0)"
             med[n, k] = (lo, up)
             lines.append(f"| {n} | {k} | {len(mine)} | {sum(bool(r['certified']) for r in mine)}"
-                         f" | {lo:.4g} | {up:.4g} | {ratio:.2f} |")
+                         f" | {lo:.4g} | {up:.4g} | {ratio} |")
     lines += ["", "Log-log slope of the medians between consecutive widths (1 = the c/n law):",
               "", "| K | widths | slope of the lower end | slope of the upper end |",
               "|---|---|---|---|"]
     for k in grids:
         for a, b in zip(widths, widths[1:], strict=False):
             if (a, k) in med and (b, k) in med:
-                lines.append(f"| {k} | {a} → {b} | {_slope(med[a, k][0], med[b, k][0], a, b):.2f}"
-                             f" | {_slope(med[a, k][1], med[b, k][1], a, b):.2f} |")
+                lines.append(f"| {k} | {a} → {b} | {_slope(med[a, k][0], med[b, k][0], a, b)}"
+                             f" | {_slope(med[a, k][1], med[b, k][1], a, b)} |")
     return lines
 
 
