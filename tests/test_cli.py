@@ -100,6 +100,9 @@ def test_solvers_lists_one_object_per_kind_and_solver(
     assert "formulation" in rows[("weight_pruning", "highs")]["options"]
     assert "antipodal" in rows[("neuron_pruning", "highs")]["options"]["formulation"]
     assert "bigm" not in rows[("neuron_pruning", "highs")]["options"]["formulation"]
+    for engine in ("highs", "cbc"):  # wrong certified optima on big-M (docs/numerics.md)
+        assert "bigm" not in rows[("weight_pruning", engine)]["options"]["formulation"]
+    assert "bigm" in rows[("weight_pruning", "scip")]["options"]["formulation"]
     assert "formulation" not in rows[("neuron_pruning", "cpsat")]["options"]
     code, out, _ = run(["solvers", "--kind", "subset-sum", "--json"], capsys)
     assert {r["kind"] for r in json.loads(out)} == {"subset_sum"}

@@ -546,14 +546,19 @@ def _cbc_preprocessing_trap():
 
 
 def test_cbc_preprocessing_cannot_certify_a_wrong_optimum() -> None:
+    """Through the pruning runner itself (`cbc` no longer offers big-M to users, see
+    `test_cbc_does_not_offer_the_big_m_formulation`, but its second look guards every model)."""
+    from exactprune.solvers.pruning.exact import run_pruning_exact
+
     inst = _cbc_preprocessing_trap()
     oracle = solve(inst, "bruteforce")
-    res = solve(inst, "cbc", seed=132, formulation="bigm")
-    assert res.certified and oracle.certified
-    assert abs(res.objective - oracle.objective) <= res.tolerance + oracle.tolerance
-    assert res.bound <= oracle.objective + 1e-12
+    raw = run_pruning_exact("cbc", inst, Goal(),
+                            SolveOptions(seed=132, extra={"formulation": "bigm"}))
+    assert raw.certified and oracle.certified
+    assert abs(inst.evaluate(raw.mask) - oracle.objective) <= raw.tolerance + oracle.tolerance
+    assert raw.bound <= oracle.objective + 1e-12
     # the certified result says which look decided it (engine notes are kept on every result)
-    assert any("CBC with preprocessing: infeasible" in n for n in res.notes), res.notes
+    assert any("CBC with preprocessing: infeasible" in n for n in raw.notes), raw.notes
 
 
 def test_cbc_infeasible_is_confirmed_without_preprocessing() -> None:
@@ -651,6 +656,31 @@ def test_highs_does_not_offer_the_big_m_formulation() -> None:
                         t_max=0.18717397933749974 * (1 + 1e-9) + 1e-12).model
     fooled = solve_model("highs", capped, SolveOptions(seed=62), time_limit=60)
     assert fooled.status == "optimal" and fooled.bound > res.objective + 1e-3
+
+
+def test_cbc_does_not_offer_the_big_m_formulation() -> None:
+    """Audit case 11138 (weight d = 3, n = 4, relu output, K = 16, near-exact target): from the
+    incumbent's start (error 0.24786), CBC 2.10.3 called the big-M model capped at that error
+    optimal at 0.21440 for 8 of 40 random seeds (11138 among them), while 0.20349 exists;
+    SCIP, Gurobi and the dictionary model were right. `cbc` no longer offers big-M (refused
+    with one line); its dictionary model certifies the oracle's optimum, and the capped big-M
+    model still fools CBC at that seed, so the test can tell."""
+    from exactprune.benchmarks.pruning.audit import audit_instance
+    from exactprune.formulations.pruning.bigm import bigm_model
+    from exactprune.solvers.pruning.exact import search_incumbent
+
+    inst, _ = audit_instance(11138)
+    with pytest.raises(InputError, match="formulation must be one of dictionary, antipodal"):
+        solve(inst, "cbc", formulation="bigm")
+    oracle = solve(inst, "bruteforce")
+    res = solve(inst, "cbc", seed=11138, time_limit=60)
+    assert res.certified and oracle.certified
+    assert abs(res.objective - oracle.objective) <= res.tolerance + oracle.tolerance
+    mask, _ = search_incumbent(inst, 11138, None)  # the exact backends' own incumbent
+    built = bigm_model(inst, None, t_max=inst.evaluate(mask) * (1 + 1e-9) + 1e-12)
+    fooled = solve_model("cbc", built.model, SolveOptions(seed=11138), time_limit=60,
+                         start=built.start(mask))
+    assert fooled.status == "optimal" and fooled.bound > oracle.objective + 1e-3
 
 
 @pytest.mark.parametrize("case", [349, 1104])
