@@ -5,7 +5,8 @@
 
 Why. With an identity output the residual of a neuron mask x is C x − f (C: K × n, a unit's
 column on the points), and C is nearly rank-deficient at the error's scale: on the n = 128,
-K = 256 instances 40 of its 128 singular values exceed 0.018 and 88 do not, so many masks differ
+K = 256 instance of seed 3 (optimum near 0.018) 40 of its 128 singular values exceed 0.018
+and 88 do not (seeds 0–2: 32–35 exceed 0.03, 49–52 exceed 0.01), so many masks differ
 by integer vectors z with C z tiny, and the tree must tell them apart (docs/pruning.md). For
 such near-collisions the integer-programming literature's remedy is basis reduction: the
 rangespace reformulation of Krishnamoorthy and Pataki (Discrete Optimization 6, 2009) replaces
@@ -18,7 +19,8 @@ market-split instances plain branch-and-bound cannot. The LP relaxation is the s
 The measure is SCIP's proof that no mask has linf error <= t for a t just below the optimum
 (or below the best bound known): the feasibility system f − t <= C x <= f + t, x binary
 ("orig"), against f − t <= C T y <= f + t, 0 <= T y <= 1, y integer ("reduced"), SCIP 10
-through PySCIPOpt, our tolerances, no cutting planes (our default). Optional packages: PySCIPOpt
+through PySCIPOpt, our tolerances (or, `--tolerances loose`, SCIP's with feastol 1e-9), no
+cutting planes (our default). Optional packages: PySCIPOpt
 and fpylll (`pip install pyscipopt fpylll cysignals`). Not a solver option.
 """
 
@@ -107,7 +109,8 @@ def run_one(job: dict[str, Any]) -> dict[str, Any]:
     t0 = time.perf_counter()
     T = reduced_basis(C, job["t"], job["scale"]) if job["mode"] == "reduced" else None
     m, _ = feasibility_model(C, f, job["t"], T)
-    m.setParams({**SCIP_PARAMS, "limits/time": job["time_limit"]})
+    tolerances = SCIP_PARAMS if job["tolerances"] == "ours" else {"numerics/feastol": 1e-9}
+    m.setParams({**tolerances, "limits/time": job["time_limit"]})
     m.setSeparating(SCIP_PARAMSETTING.OFF)
     m.optimize()
     return {**job, "status": m.getStatus(), "seconds": round(time.perf_counter() - t0, 1),
@@ -130,6 +133,9 @@ def main(argv: list[str] | None = None) -> int:
                         "infeasible and SCIP must prove it)")
     p.add_argument("--modes", default=",".join(MODES))
     p.add_argument("--scale", type=float, default=1e4, help="integer scale of the LLL input")
+    p.add_argument("--tolerances", default="ours", choices=["ours", "loose"],
+                   help="ours: the scip engine's (feastol 1e-10, dualfeastol 1e-12); loose: "
+                        "SCIP's defaults but feastol 1e-9")
     p.add_argument("--time-limit", type=float, default=300.0)
     p.add_argument("--jobs", type=int, default=1)
     p.add_argument("--tag", default="", help="suffix of the page's name (keeps earlier pages)")
@@ -149,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
         p.error("this benchmark needs PySCIPOpt and fpylll (pip install pyscipopt fpylll "
                 "cysignals)")
     jobs = [{"n": args.n, "points": args.points, "seed": s, "t": t, "mode": m,
-             "time_limit": args.time_limit, "scale": args.scale}
+             "time_limit": args.time_limit, "scale": args.scale, "tolerances": args.tolerances}
             for s, t in zip(seeds, args.below, strict=True) for m in modes]
     with ProcessPoolExecutor(args.jobs) as pool:
         rows = list(pool.map(run_one, jobs))
@@ -162,10 +168,12 @@ def main(argv: list[str] | None = None) -> int:
         f"Command: `python -m exactprune.benchmarks.pruning.basis_reduction --n {args.n} "
         f"--points {args.points} --seeds {args.seeds} "
         f"--below {','.join(f'{t:g}' for t in args.below)} --modes {args.modes} "
-        f"--scale {args.scale:g} --time-limit {args.time_limit:g} --jobs {args.jobs}"
+        f"--scale {args.scale:g} --tolerances {args.tolerances} "
+        f"--time-limit {args.time_limit:g} --jobs {args.jobs}"
         + (f" --tag {args.tag}" if args.tag else "") + "`",
         "",
-        "SCIP 10 (PySCIPOpt), our tolerances, no cuts; proof that no mask has error <= t "
+        f"SCIP 10 (PySCIPOpt), tolerances {args.tolerances}, no cuts; proof that no mask "
+        "has error <= t "
         f"(infeasible = proved); {args.jobs} run(s) at a time. orig: x binary; reduced: "
         "x = T y, T from LLL (time includes the reduction).",
         "",
