@@ -29,13 +29,16 @@ from __future__ import annotations
 import argparse
 import math
 import time
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from exactprune.benchmarks.pruning.levers import write_page
+from exactprune.benchmarks.pruning.branching_order import (
+    float_list,
+    run_proof_jobs,
+    write_proof_page,
+)
 
 MODES = ("orig", "reduced")
 
@@ -118,17 +121,13 @@ def run_one(job: dict[str, Any]) -> dict[str, Any]:
             "max_T": None if T is None else int(np.abs(T).max())}
 
 
-def _floats(text: str) -> list[float]:
-    return [float(s) for s in text.split(",")]
-
-
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--out", type=Path, default=Path("docs/benchmarks"))
     p.add_argument("--n", type=int, default=128)
     p.add_argument("--points", type=int, default=256)
     p.add_argument("--seeds", default="1,3", help="instance seeds, comma-separated")
-    p.add_argument("--below", required=True, type=_floats,
+    p.add_argument("--below", required=True, type=float_list,
                    help="error level t per seed (just below its optimum: the system is "
                         "infeasible and SCIP must prove it)")
     p.add_argument("--modes", default=",".join(MODES))
@@ -157,35 +156,23 @@ def main(argv: list[str] | None = None) -> int:
     jobs = [{"n": args.n, "points": args.points, "seed": s, "t": t, "mode": m,
              "time_limit": args.time_limit, "scale": args.scale, "tolerances": args.tolerances}
             for s, t in zip(seeds, args.below, strict=True) for m in modes]
-    with ProcessPoolExecutor(args.jobs) as pool:
-        rows = list(pool.map(run_one, jobs))
-    for r in rows:
-        print(r, flush=True)
-    lines = [
-        f"# Basis reduction for SCIP's proof: neuron pruning, d = 2, n = {args.n}, "
+    rows = run_proof_jobs(run_one, jobs, args.jobs)
+    write_proof_page(
+        args.out, f"pruning-basis-reduction-n{args.n}-identity",
+        f"Basis reduction for SCIP's proof: neuron pruning, d = 2, n = {args.n}, "
         f"K = {args.points}, identity output",
-        "",
-        f"Command: `python -m exactprune.benchmarks.pruning.basis_reduction --n {args.n} "
+        f"python -m exactprune.benchmarks.pruning.basis_reduction --n {args.n} "
         f"--points {args.points} --seeds {args.seeds} "
         f"--below {','.join(f'{t:g}' for t in args.below)} --modes {args.modes} "
         f"--scale {args.scale:g} --tolerances {args.tolerances} "
-        f"--time-limit {args.time_limit:g} --jobs {args.jobs}"
-        + (f" --tag {args.tag}" if args.tag else "") + "`",
-        "",
-        f"SCIP 10 (PySCIPOpt), tolerances {args.tolerances}, no cuts; proof that no mask "
-        "has error <= t "
-        f"(infeasible = proved); {args.jobs} run(s) at a time. orig: x binary; reduced: "
-        "x = T y, T from LLL (time includes the reduction).",
-        "",
-        "| seed | t | model | status | time (s) | nodes | max abs entry of T |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    for r in rows:
-        size = "" if r["max_T"] is None else r["max_T"]
-        lines.append(f"| {r['seed']} | {r['t']:g} | {r['mode']} | {r['status']} | "
-                     f"{r['seconds']} | {r['nodes']} | {size} |")
-    tag = f"-{args.tag}" if args.tag else ""
-    write_page(args.out, f"pruning-basis-reduction-n{args.n}-identity{tag}", lines, rows)
+        f"--time-limit {args.time_limit:g} --jobs {args.jobs}",
+        f"SCIP 10 (PySCIPOpt), tolerances {args.tolerances}, no cuts; proof that no mask has "
+        f"error <= t (infeasible = proved); {args.jobs} run(s) at a time. orig: x binary; "
+        "reduced: x = T y, T from LLL (time includes the reduction).",
+        ["seed", "t", "model", "status", "time (s)", "nodes", "max abs entry of T"],
+        [[r["seed"], f"{r['t']:g}", r["mode"], r["status"], r["seconds"], r["nodes"],
+          "" if r["max_T"] is None else r["max_T"]] for r in rows],
+        rows, args.tag)
     return 0
 
 

@@ -25,6 +25,7 @@ import argparse
 import math
 import tempfile
 import time
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -125,8 +126,32 @@ def run_one(job: dict[str, Any]) -> dict[str, Any]:
             "best": float(m.getObjVal()) if m.getNSols() else None}
 
 
-def _floats(text: str) -> list[float]:
+def float_list(text: str) -> list[float]:
+    """Comma-separated floats (an argparse type)."""
     return [float(x) for x in text.split(",") if x]
+
+
+def run_proof_jobs(run_one: Callable[[dict[str, Any]], dict[str, Any]],
+                   jobs: list[dict[str, Any]], n_jobs: int) -> list[dict[str, Any]]:
+    """Run `run_one` on every job, `n_jobs` processes at a time; print and return the rows in
+    job order."""
+    with ProcessPoolExecutor(n_jobs) as pool:
+        rows = list(pool.map(run_one, jobs))
+    for r in rows:
+        print(r, flush=True)
+    return rows
+
+
+def write_proof_page(out: Path, stem: str, title: str, command: str, setup: str,
+                     columns: list[str], cells: list[list[Any]], rows: list[dict[str, Any]],
+                     tag: str) -> None:
+    """A proof benchmark's page: title, command (with `--tag` when given), set-up line and a
+    table of `cells` under `columns`; `stem`-`tag`.md and .json (levers.write_page)."""
+    lines = [f"# {title}", "", f"Command: `{command}" + (f" --tag {tag}" if tag else "") + "`",
+             "", setup, "", "| " + " | ".join(columns) + " |",
+             "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in cells]
+    write_page(out, stem + (f"-{tag}" if tag else ""), lines, rows)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -136,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--points", type=int, default=256)
     p.add_argument("--activation", default="identity", choices=["identity", "relu"])
     p.add_argument("--seeds", default="0,1", help="instance seeds, comma-separated")
-    p.add_argument("--cutoffs", required=True, type=_floats,
+    p.add_argument("--cutoffs", required=True, type=float_list,
                    help="objective limit per seed (just above its known optimum)")
     p.add_argument("--orders", default=",".join(ORDERS))
     p.add_argument("--odd-step", type=float, default=0.05,
@@ -161,31 +186,21 @@ def main(argv: list[str] | None = None) -> int:
              "cutoff": c, "order": o, "time_limit": args.time_limit, "scip_seed": 0,
              "odd_step": args.odd_step}
             for s, c in zip(seeds, args.cutoffs, strict=True) for o in orders]
-    with ProcessPoolExecutor(args.jobs) as pool:
-        rows = list(pool.map(run_one, jobs))
-    for r in rows:
-        print(r, flush=True)
-    lines = [
-        f"# Branching order for SCIP's proof: neuron pruning, d = 2, n = {args.n}, "
+    rows = run_proof_jobs(run_one, jobs, args.jobs)
+    write_proof_page(
+        args.out, f"pruning-branching-order-n{args.n}-{args.activation}",
+        f"Branching order for SCIP's proof: neuron pruning, d = 2, n = {args.n}, "
         f"K = {args.points}, {args.activation} output",
-        "",
-        f"Command: `python -m exactprune.benchmarks.pruning.branching_order --n {args.n} "
+        f"python -m exactprune.benchmarks.pruning.branching_order --n {args.n} "
         f"--points {args.points} --activation {args.activation} --seeds {args.seeds} "
         f"--cutoffs {','.join(f'{c:g}' for c in args.cutoffs)} --orders {args.orders} "
-        f"--odd-step {args.odd_step:g} --time-limit {args.time_limit:g} --jobs {args.jobs}"
-        + (f" --tag {args.tag}" if args.tag else "") + "`",
-        "",
+        f"--odd-step {args.odd_step:g} --time-limit {args.time_limit:g} --jobs {args.jobs}",
         "SCIP 10 (PySCIPOpt), our tolerances, no cuts, objective limit = cutoff; "
         f"{args.jobs} runs at a time on the machine.",
-        "",
-        "| seed | cutoff | order | status | time (s) | nodes | proven bound |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    for r in rows:
-        lines.append(f"| {r['seed']} | {r['cutoff']:g} | {r['order']} | {r['status']} | "
-                     f"{r['seconds']} | {r['nodes']} | {r['bound']:.6g} |")
-    tag = f"-{args.tag}" if args.tag else ""
-    write_page(args.out, f"pruning-branching-order-n{args.n}-{args.activation}{tag}", lines, rows)
+        ["seed", "cutoff", "order", "status", "time (s)", "nodes", "proven bound"],
+        [[r["seed"], f"{r['cutoff']:g}", r["order"], r["status"], r["seconds"], r["nodes"],
+          f"{r['bound']:.6g}"] for r in rows],
+        rows, args.tag)
     return 0
 
 
