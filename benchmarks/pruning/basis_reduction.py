@@ -156,7 +156,8 @@ def main(argv: list[str] | None = None) -> int:
     jobs = [{"n": args.n, "points": args.points, "seed": s, "t": t, "mode": m,
              "time_limit": args.time_limit, "scale": args.scale, "tolerances": args.tolerances}
             for s, t in zip(seeds, args.below, strict=True) for m in modes]
-    rows = run_proof_jobs(run_one, jobs, args.jobs)
+    rows = run_proof_jobs("exactprune.benchmarks.pruning.basis_reduction:run_one", jobs,
+                          args.jobs)
     write_proof_page(
         args.out, f"pruning-basis-reduction-n{args.n}-identity",
         f"Basis reduction for SCIP's proof: neuron pruning, d = 2, n = {args.n}, "

@@ -25,8 +25,6 @@ import argparse
 import math
 import tempfile
 import time
-from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -131,14 +129,20 @@ def float_list(text: str) -> list[float]:
     return [float(x) for x in text.split(",") if x]
 
 
-def run_proof_jobs(run_one: Callable[[dict[str, Any]], dict[str, Any]],
-                   jobs: list[dict[str, Any]], n_jobs: int) -> list[dict[str, Any]]:
-    """Run `run_one` on every job, `n_jobs` processes at a time; print and return the rows in
-    job order."""
-    with ProcessPoolExecutor(n_jobs) as pool:
-        rows = list(pool.map(run_one, jobs))
-    for r in rows:
-        print(r, flush=True)
+def run_proof_jobs(task: str, jobs: list[dict[str, Any]], cores: int) -> list[dict[str, Any]]:
+    """Run the task function `task` ("module:function") on every job through the sweep's
+    scheduler, `cores` at a time; print and return the rows in job order. A job that fails
+    gives a row with status "error" and its message, so the page still reports the others."""
+    from exactprune.benchmarks.sweep import Task, run_sweep
+
+    records = run_sweep([Task(task, {**job, "experiment": "pruning-proof"}) for job in jobs],
+                        None, jobs=cores, progress=False)
+    rows = []
+    for job, record in zip(jobs, records, strict=True):
+        row = {"seconds": None, "nodes": None, **job, **record}
+        row.pop("experiment", None)
+        print(row, flush=True)
+        rows.append(row)
     return rows
 
 
@@ -186,7 +190,8 @@ def main(argv: list[str] | None = None) -> int:
              "cutoff": c, "order": o, "time_limit": args.time_limit, "scip_seed": 0,
              "odd_step": args.odd_step}
             for s, c in zip(seeds, args.cutoffs, strict=True) for o in orders]
-    rows = run_proof_jobs(run_one, jobs, args.jobs)
+    rows = run_proof_jobs("exactprune.benchmarks.pruning.branching_order:run_one", jobs,
+                          args.jobs)
     write_proof_page(
         args.out, f"pruning-branching-order-n{args.n}-{args.activation}",
         f"Branching order for SCIP's proof: neuron pruning, d = 2, n = {args.n}, "
@@ -199,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{args.jobs} runs at a time on the machine.",
         ["seed", "cutoff", "order", "status", "time (s)", "nodes", "proven bound"],
         [[r["seed"], f"{r['cutoff']:g}", r["order"], r["status"], r["seconds"], r["nodes"],
-          f"{r['bound']:.6g}"] for r in rows],
+          "" if r.get("bound") is None else f"{r['bound']:.6g}"] for r in rows],
         rows, args.tag)
     return 0
 
