@@ -1,6 +1,7 @@
 """The branching orders of benchmarks/pruning/branching_order.py (needs PySCIPOpt): priorities
 are a permutation, and with every order, aggregates included, SCIP on the exported model still
-finds the exhaustive optimum (an aggregate row that cut off a mask would raise it)."""
+finds the exhaustive optimum (an aggregate row that cut off a mask would raise it); so does
+every SCIP setting the benchmark measures, and an unknown one is refused."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import pytest
 from exactprune.benchmarks.pruning.branching_order import (
     AGGREGATES,
     ORDERS,
+    SETTINGS,
     branching_priorities,
     run_one,
 )
@@ -43,3 +45,19 @@ def test_every_order_finds_the_exhaustive_optimum(seed: int, activation: str) ->
                        "odd_step": 1e-3})
         assert row["status"] == "optimal", (order, row)
         assert row["best"] == pytest.approx(optimum, rel=1e-7, abs=1e-9), order
+
+
+@pytest.mark.parametrize("activation", ["identity", "relu"])
+def test_every_scip_setting_finds_the_exhaustive_optimum(activation: str) -> None:
+    pytest.importorskip("pyscipopt")
+    inst = generate_neuron_pruning(d=2, width=10, points=32, seed=5,
+                                   output_activation=activation)
+    optimum = solve(inst, "bruteforce").objective
+    job = {"n": 10, "points": 32, "activation": activation, "seed": 5, "cutoff": 1e9,
+           "order": "scip", "time_limit": 60.0, "scip_seed": 0, "odd_step": 0.05}
+    for setting in SETTINGS:
+        row = run_one({**job, "setting": setting})
+        assert row["status"] == "optimal", (setting, row)
+        assert row["best"] == pytest.approx(optimum, rel=1e-7, abs=1e-9), setting
+    with pytest.raises(InputError, match="unknown SCIP setting"):
+        run_one({**job, "setting": "nope"})

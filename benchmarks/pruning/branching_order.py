@@ -17,6 +17,12 @@ side by side, in proof mode: SCIP 10 through PySCIPOpt (optional; `pip install p
 the exported selection model, our tolerances (feastol 1e-10), no cutting planes (our default),
 objective limit just above the known optimum, so only the proof is timed. The proven bound at
 the time limit is the measure when no order finishes. Not a solver option.
+
+`--settings` also measures SCIP's own rules beside our defaults (`SETTINGS`): plain pseudo-cost
+or inference branching instead of reliability pseudo-costs, fewer or more strong-branching
+looks before a pseudo-cost is trusted, primal simplex or "barrier" for the node LPs, and SCIP's
+default tolerances (feastol 1e-6) instead of ours — the question being whether a setting, not an
+order, is what the identity proofs lack.
 """
 
 from __future__ import annotations
@@ -36,6 +42,22 @@ from exactprune.instances.errors import InputError
 
 ORDERS = ("scip", "kink", "magnitude", "cardinality", "odd-sum")
 AGGREGATES = ("cardinality", "odd-sum")
+
+# Parameter changes on top of our SCIP parameters (`milp_engines.SCIP_PARAMS`, no cuts).
+# "scip-tolerances" drops our tolerances for SCIP's defaults (a speed probe only: the engine's
+# certificate needs ours).
+SETTINGS: dict[str, dict[str, Any]] = {
+    "ours": {},
+    "pscost": {"branching/pscost/priority": 100000},
+    "inference": {"branching/inference/priority": 100000},
+    "reliability-1-2": {"branching/relpscost/minreliable": 1.0,
+                        "branching/relpscost/maxreliable": 2.0},
+    "reliability-8-16": {"branching/relpscost/minreliable": 8.0,
+                         "branching/relpscost/maxreliable": 16.0},
+    "primal-resolve": {"lp/resolvealgorithm": "p"},
+    "barrier-resolve": {"lp/resolvealgorithm": "b"},
+    "scip-tolerances": {},
+}
 
 
 def branching_priorities(hidden_weights: np.ndarray, output_weights: np.ndarray,
@@ -104,7 +126,12 @@ def run_one(job: dict[str, Any]) -> dict[str, Any]:
         m = Model()
         m.hideOutput()
         m.readProblem(str(path))
-    m.setParams({**SCIP_PARAMS, "limits/time": job["time_limit"],
+    setting = job.get("setting", "ours")
+    if setting not in SETTINGS:
+        raise InputError(f"unknown SCIP setting {setting!r} (use one of {', '.join(SETTINGS)})")
+    base = ({"limits/gap": 0.0, "limits/absgap": 0.0} if setting == "scip-tolerances"
+            else SCIP_PARAMS)
+    m.setParams({**base, **SETTINGS[setting], "limits/time": job["time_limit"],
                  "randomization/randomseedshift": job["scip_seed"]})
     m.setSeparating(SCIP_PARAMSETTING.OFF)
     m.setObjlimit(job["cutoff"])
@@ -168,6 +195,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--cutoffs", required=True, type=float_list,
                    help="objective limit per seed (just above its known optimum)")
     p.add_argument("--orders", default=",".join(ORDERS))
+    p.add_argument("--settings", default="ours",
+                   help=f"SCIP settings, comma-separated, each run with every order: "
+                        f"{', '.join(SETTINGS)}")
     p.add_argument("--odd-step", type=float, default=0.05,
                    help="odd-sum order: width δ of the odd part's integer steps")
     p.add_argument("--time-limit", type=float, default=120.0)
@@ -176,20 +206,23 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     seeds = [int(s) for s in args.seeds.split(",")]
     orders = args.orders.split(",")
+    settings = args.settings.split(",")
     if not args.odd_step > 0:
         p.error("--odd-step must be positive")
     if len(args.cutoffs) != len(seeds):
         p.error("--cutoffs needs one value per seed")
     if bad := [o for o in orders if o not in ORDERS]:
         p.error(f"unknown order(s) {bad} (use {', '.join(ORDERS)})")
+    if bad := [x for x in settings if x not in SETTINGS]:
+        p.error(f"unknown setting(s) {bad} (use {', '.join(SETTINGS)})")
     try:
         import pyscipopt  # noqa: F401
     except ImportError:
         p.error("this benchmark needs PySCIPOpt (pip install pyscipopt)")
     jobs = [{"n": args.n, "points": args.points, "activation": args.activation, "seed": s,
-             "cutoff": c, "order": o, "time_limit": args.time_limit, "scip_seed": 0,
-             "odd_step": args.odd_step}
-            for s, c in zip(seeds, args.cutoffs, strict=True) for o in orders]
+             "cutoff": c, "order": o, "setting": x, "time_limit": args.time_limit,
+             "scip_seed": 0, "odd_step": args.odd_step}
+            for s, c in zip(seeds, args.cutoffs, strict=True) for o in orders for x in settings]
     rows = run_proof_jobs("exactprune.benchmarks.pruning.branching_order:run_one", jobs,
                           args.jobs)
     write_proof_page(
@@ -199,11 +232,14 @@ def main(argv: list[str] | None = None) -> int:
         f"python -m exactprune.benchmarks.pruning.branching_order --n {args.n} "
         f"--points {args.points} --activation {args.activation} --seeds {args.seeds} "
         f"--cutoffs {','.join(f'{c:g}' for c in args.cutoffs)} --orders {args.orders} "
-        f"--odd-step {args.odd_step:g} --time-limit {args.time_limit:g} --jobs {args.jobs}",
-        "SCIP 10 (PySCIPOpt), our tolerances, no cuts, objective limit = cutoff; "
+        + (f"--settings {args.settings} " if args.settings != "ours" else "")
+        + f"--odd-step {args.odd_step:g} --time-limit {args.time_limit:g} --jobs {args.jobs}",
+        "SCIP 10 (PySCIPOpt), our tolerances (but for setting scip-tolerances), no cuts, "
+        "objective limit = cutoff; the settings' parameters are in the module's SETTINGS; "
         f"{args.jobs} runs at a time on the machine.",
-        ["seed", "cutoff", "order", "status", "time (s)", "nodes", "proven bound"],
-        [[r["seed"], f"{r['cutoff']:g}", r["order"], r["status"], r["seconds"], r["nodes"],
+        ["seed", "cutoff", "order", "setting", "status", "time (s)", "nodes", "proven bound"],
+        [[r["seed"], f"{r['cutoff']:g}", r["order"], r["setting"], r["status"], r["seconds"],
+          r["nodes"],
           "" if r.get("bound") is None else f"{r['bound']:.6g}"] for r in rows],
         rows, args.tag)
     return 0
