@@ -26,16 +26,16 @@ and fpylll (`pip install pyscipopt fpylll cysignals`). Not a solver option.
 
 from __future__ import annotations
 
-import argparse
 import math
 import time
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from exactprune.benchmarks.pruning.branching_order import (
+    choice_list,
     float_list,
+    proof_parser,
     run_proof_jobs,
     write_proof_page,
 )
@@ -122,11 +122,7 @@ def run_one(job: dict[str, Any]) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--out", type=Path, default=Path("docs/benchmarks"))
-    p.add_argument("--n", type=int, default=128)
-    p.add_argument("--points", type=int, default=256)
-    p.add_argument("--seeds", default="1,3", help="instance seeds, comma-separated")
+    p = proof_parser(__doc__.split("\n")[0], seeds="1,3", time_limit=300.0, jobs=1)
     p.add_argument("--below", required=True, type=float_list,
                    help="error level t per seed (just below its optimum: the system is "
                         "infeasible and SCIP must prove it)")
@@ -135,16 +131,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--tolerances", default="ours", choices=["ours", "loose"],
                    help="ours: the scip engine's (feastol 1e-10, dualfeastol 1e-12); loose: "
                         "SCIP's defaults but feastol 1e-9")
-    p.add_argument("--time-limit", type=float, default=300.0)
-    p.add_argument("--jobs", type=int, default=1)
-    p.add_argument("--tag", default="", help="suffix of the page's name (keeps earlier pages)")
     args = p.parse_args(argv)
     seeds = [int(s) for s in args.seeds.split(",")]
-    modes = args.modes.split(",")
+    modes = choice_list(p, args.modes, MODES, "mode")
     if len(args.below) != len(seeds) or not all(t > 0 for t in args.below):
         p.error("--below needs one positive error level per seed")
-    if bad := [m for m in modes if m not in MODES]:
-        p.error(f"unknown mode(s) {bad} (use {', '.join(MODES)})")
     if args.jobs < 1 or not args.time_limit > 0 or not args.scale > 0:
         p.error("--jobs, --time-limit and --scale must be positive")
     try:

@@ -155,6 +155,29 @@ def float_list(text: str) -> list[float]:
     return [float(x) for x in text.split(",") if x]
 
 
+def proof_parser(description: str, seeds: str, time_limit: float,
+                 jobs: int) -> argparse.ArgumentParser:
+    """The proof benchmarks' shared arguments (--out, --n, --points, --seeds, --time-limit,
+    --jobs, --tag) with each benchmark's defaults; it adds its own."""
+    p = argparse.ArgumentParser(description=description)
+    p.add_argument("--out", type=Path, default=Path("docs/benchmarks"))
+    p.add_argument("--n", type=int, default=128)
+    p.add_argument("--points", type=int, default=256)
+    p.add_argument("--seeds", default=seeds, help="instance seeds, comma-separated")
+    p.add_argument("--time-limit", type=float, default=time_limit)
+    p.add_argument("--jobs", type=int, default=jobs)
+    p.add_argument("--tag", default="", help="suffix of the page's name (keeps earlier pages)")
+    return p
+
+
+def choice_list(p: argparse.ArgumentParser, text: str, allowed: Any, what: str) -> list[str]:
+    """A comma list of names from `allowed`; an unknown one stops `p` with one error line."""
+    names = text.split(",")
+    if bad := [x for x in names if x not in allowed]:
+        p.error(f"unknown {what}(s) {bad} (use {', '.join(allowed)})")
+    return names
+
+
 def run_proof_jobs(task: str, jobs: list[dict[str, Any]], cores: int) -> list[dict[str, Any]]:
     """Run the task function `task` ("module:function") on every job through the sweep's
     scheduler, `cores` at a time; print and return the rows in job order. A job that fails
@@ -185,12 +208,8 @@ def write_proof_page(out: Path, stem: str, title: str, command: str, setup: str,
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--out", type=Path, default=Path("docs/benchmarks"))
-    p.add_argument("--n", type=int, default=128)
-    p.add_argument("--points", type=int, default=256)
+    p = proof_parser(__doc__.split("\n")[0], seeds="0,1", time_limit=120.0, jobs=2)
     p.add_argument("--activation", default="identity", choices=["identity", "relu"])
-    p.add_argument("--seeds", default="0,1", help="instance seeds, comma-separated")
     p.add_argument("--cutoffs", required=True, type=float_list,
                    help="objective limit per seed (just above its known optimum)")
     p.add_argument("--orders", default=",".join(ORDERS))
@@ -199,21 +218,14 @@ def main(argv: list[str] | None = None) -> int:
                         f"{', '.join(SETTINGS)}")
     p.add_argument("--odd-step", type=float, default=0.05,
                    help="odd-sum order: width δ of the odd part's integer steps")
-    p.add_argument("--time-limit", type=float, default=120.0)
-    p.add_argument("--jobs", type=int, default=2)
-    p.add_argument("--tag", default="", help="suffix of the page's name (keeps earlier pages)")
     args = p.parse_args(argv)
     seeds = [int(s) for s in args.seeds.split(",")]
-    orders = args.orders.split(",")
-    settings = args.settings.split(",")
+    orders = choice_list(p, args.orders, ORDERS, "order")
+    settings = choice_list(p, args.settings, SETTINGS, "setting")
     if not args.odd_step > 0:
         p.error("--odd-step must be positive")
     if len(args.cutoffs) != len(seeds):
         p.error("--cutoffs needs one value per seed")
-    if bad := [o for o in orders if o not in ORDERS]:
-        p.error(f"unknown order(s) {bad} (use {', '.join(ORDERS)})")
-    if bad := [x for x in settings if x not in SETTINGS]:
-        p.error(f"unknown setting(s) {bad} (use {', '.join(SETTINGS)})")
     try:
         import pyscipopt  # noqa: F401
     except ImportError:
