@@ -13,6 +13,7 @@ from exactprune.benchmarks.pruning.branching_order import (
     ORDERS,
     SETTINGS,
     branching_priorities,
+    main,
     run_one,
 )
 from exactprune.instances import generate_neuron_pruning
@@ -61,3 +62,14 @@ def test_every_scip_setting_finds_the_exhaustive_optimum(activation: str) -> Non
         assert row["best"] == pytest.approx(optimum, rel=1e-7, abs=1e-9), setting
     with pytest.raises(InputError, match="unknown SCIP setting"):
         run_one({**job, "setting": "nope"})
+
+
+@pytest.mark.parametrize("bad", [["--jobs", "-1"], ["--jobs", "0"], ["--time-limit", "-1"],
+                                 ["--time-limit", "nan"], ["--settings", "ours,nope"],
+                                 ["--orders", "kink,nope"]])
+def test_bad_arguments_stop_with_one_line_and_write_nothing(bad, tmp_path, capsys) -> None:
+    with pytest.raises(SystemExit) as stop:
+        main(["--seeds", "1", "--cutoffs", "0.1", "--out", str(tmp_path), *bad])
+    assert stop.value.code == 2
+    assert "error: " in capsys.readouterr().err.strip().splitlines()[-1]
+    assert not list(tmp_path.iterdir())

@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from exactprune.benchmarks.pruning.branching_order import (
+    check_proof_args,
     choice_list,
     float_list,
     proof_parser,
@@ -136,8 +137,9 @@ def main(argv: list[str] | None = None) -> int:
     modes = choice_list(p, args.modes, MODES, "mode")
     if len(args.below) != len(seeds) or not all(t > 0 for t in args.below):
         p.error("--below needs one positive error level per seed")
-    if args.jobs < 1 or not args.time_limit > 0 or not args.scale > 0:
-        p.error("--jobs, --time-limit and --scale must be positive")
+    check_proof_args(p, args)
+    if not args.scale > 0:
+        p.error("--scale must be positive")
     try:
         import fpylll  # noqa: F401
         import pyscipopt  # noqa: F401

@@ -170,6 +170,12 @@ def proof_parser(description: str, seeds: str, time_limit: float,
     return p
 
 
+def check_proof_args(p: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Stop `p` with one error line unless --jobs >= 1 and --time-limit > 0."""
+    if args.jobs < 1 or not args.time_limit > 0:
+        p.error("--jobs and --time-limit must be positive")
+
+
 def choice_list(p: argparse.ArgumentParser, text: str, allowed: Any, what: str) -> list[str]:
     """A comma list of names from `allowed`; an unknown one stops `p` with one error line."""
     names = text.split(",")
@@ -222,6 +228,7 @@ def main(argv: list[str] | None = None) -> int:
     seeds = [int(s) for s in args.seeds.split(",")]
     orders = choice_list(p, args.orders, ORDERS, "order")
     settings = choice_list(p, args.settings, SETTINGS, "setting")
+    check_proof_args(p, args)
     if not args.odd_step > 0:
         p.error("--odd-step must be positive")
     if len(args.cutoffs) != len(seeds):
