@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from exactprune.benchmarks.pruning.branching_order import (
+from exactprune.benchmarks.pruning.proof_runs import (
     check_proof_args,
     choice_list,
     float_list,
