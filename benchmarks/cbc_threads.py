@@ -26,7 +26,7 @@ SLOW_S = 1.0
 
 def cbc_path() -> str:
     """The CBC binary exactprune's `cbc` engine runs."""
-    from exactprune.solvers.milp_engines import _make_cbc
+    from exactprune.solvers.milp_engines.cbc import _make_cbc
 
     return str(_make_cbc(msg=False).path)
 

@@ -9,7 +9,7 @@ Why. At our tolerances both presolves certified wrong optima in the neuron-selec
 (docs/numerics.md): HiGHS 1.16's MIP presolve on cases 349 and 1104 (targets a selection
 predicts to 1e-10; with mip_feasibility_tolerance 1e-9 three other cases), SCIP's
 linear-constraint presolve on case 917. So `highs` runs without presolve
-(`milp_engines.HIGHS_PRESOLVE`) and `scip` without linear presolve on neuron selection
+(`milp_engines.highs.HIGHS_PRESOLVE`) and `scip` without linear presolve on neuron selection
 (`solvers.neuron_selection.exact.SCIP_LINEAR_PRESOLVE`), as already on pruning's big-M models.
 SCIP's dual reductions cut off subset-sum optima when the values span many magnitudes (subset-
 sum audit cases 686, 2356), so subset-sum runs SCIP without them
@@ -31,14 +31,15 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from exactprune.solvers import milp_engines, solve
+from exactprune.solvers import solve
+from exactprune.solvers.milp_engines import highs as highs_engine
 from exactprune.solvers.neuron_selection import exact as selection_exact
 from exactprune.solvers.subset_sum import milp as subset_sum_milp
 
 
 def _set(engine: str, off: bool) -> None:
     if engine == "highs":
-        milp_engines.HIGHS_PRESOLVE = "off" if off else "on"
+        highs_engine.HIGHS_PRESOLVE = "off" if off else "on"
     elif engine == "scip":
         selection_exact.SCIP_LINEAR_PRESOLVE = not off
     else:
@@ -95,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     if args.seeds < 1 or not args.time_limit > 0:
         p.error("--seeds and --time-limit must be positive")
-    saved = (milp_engines.HIGHS_PRESOLVE, selection_exact.SCIP_LINEAR_PRESOLVE,
+    saved = (highs_engine.HIGHS_PRESOLVE, selection_exact.SCIP_LINEAR_PRESOLVE,
              subset_sum_milp.SCIP_DUAL_REDUCTIONS)
     rows: dict[tuple[str, str], list[tuple[float, bool]]] = {}
     try:
@@ -107,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
                 rows.setdefault((family, label), []).append(
                     (time.perf_counter() - t0, res.certified))
     finally:
-        (milp_engines.HIGHS_PRESOLVE, selection_exact.SCIP_LINEAR_PRESOLVE,
+        (highs_engine.HIGHS_PRESOLVE, selection_exact.SCIP_LINEAR_PRESOLVE,
          subset_sum_milp.SCIP_DUAL_REDUCTIONS) = saved
     print_ab_table(("instances", args.engine), rows)
     return 0

@@ -519,9 +519,9 @@ def test_cbc_leaves_no_files_behind(solver: str, tmp_path, monkeypatch: pytest.M
     CBC stops at the time limit before writing a solution (PuLP then raises and kept the
     files: a 5 MB model per solve for the weight-pruning instance below)."""
     from exactprune.instances.pruning import generate_weight_pruning
-    from exactprune.solvers import milp_engines
+    from exactprune.solvers.milp_engines import cbc
 
-    monkeypatch.setattr(milp_engines, "_blank_free_tmp_dir", lambda: str(tmp_path))
+    monkeypatch.setattr(cbc, "_blank_free_tmp_dir", lambda: str(tmp_path))
     monkeypatch.setenv("TMPDIR", str(tmp_path))  # where PuLP would put them by itself
     res = solve(generate_subset_sum(8, seed=0), solver)
     assert res.mask is not None and list(tmp_path.iterdir()) == []
@@ -692,7 +692,7 @@ def test_highs_presolve_cannot_certify_a_wrong_selection_optimum(
     same model still fools HiGHS, so the test can tell."""
     from exactprune.benchmarks.neuron_selection.audit import audit_instance
     from exactprune.formulations.neuron_selection import selection_model
-    from exactprune.solvers import milp_engines
+    from exactprune.solvers.milp_engines import highs
     from exactprune.solvers.neuron_selection.heuristics import greedy_forward
 
     inst, _ = audit_instance(case)
@@ -705,7 +705,7 @@ def test_highs_presolve_cannot_certify_a_wrong_selection_optimum(
     capped = selection_model(inst, t_max=cap).model
     fixed = solve_model("highs", capped, SolveOptions())
     assert fixed.status == "optimal" and fixed.bound < 1e-6
-    monkeypatch.setattr(milp_engines, "HIGHS_PRESOLVE", "on")
+    monkeypatch.setattr(highs, "HIGHS_PRESOLVE", "on")
     fooled = solve_model("highs", capped, SolveOptions())
     assert fooled.status == "optimal" and fooled.bound > 0.1  # HiGHS's presolve, unchanged
 

@@ -1,6 +1,6 @@
 """Subset-sum by MILP (`cbc`, `highs`, `scip`), certified against the engines' tolerances.
 
-The model is formulations/subset_sum/milp.py; the engines are solvers/milp_engines.py.
+The model is formulations/subset_sum/milp.py; the engines are solvers/milp_engines/.
 
 The slack T (numerics policy, DESIGN.md). Optima of random subset-sum are ~2^-n, below MIP
 tolerances, so a solver's "optimal" is not trusted as is. From the tolerances actually in

@@ -1,0 +1,161 @@
+"""Gurobi through gurobipy (optional: the engine is listed only when gurobipy is installed; its
+pip wheel solves models up to 2,000 variables and constraints without a licence file)."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import math
+import re
+import time
+from typing import Any
+
+import numpy as np
+
+from exactprune.formulations.linear import MilpModel, SolverTolerances
+from exactprune.solvers.milp_engines.engine import EngineResult
+from exactprune.solvers.milp_engines.native_output import native_stdout
+
+GUROBI_PARAMS: dict[str, float] = {
+    "FeasibilityTol": 1e-9,
+    "IntFeasTol": 1e-9,
+    "OptimalityTol": 1e-9,
+    "MIPGap": 0.0,
+    "MIPGapAbs": 0.0,
+    "DualReductions": 0,  # a definite INFEASIBLE instead of INF_OR_UNBD
+}
+"""Gurobi at its tightest tolerances, zero gaps; the certificate's slack uses these values."""
+
+
+@functools.cache
+def available() -> bool:
+    """gurobipy importable and a model can be built (its pip wheel carries a size-limited
+    licence: models up to 2,000 variables and constraints; larger ones fail with a note)."""
+    try:
+        import gurobipy as gp
+
+        with native_stdout(False):
+            env = gp.Env(empty=True)
+            env.setParam("OutputFlag", 0)
+            env.start()
+            env.dispose()
+        return True
+    except Exception:
+        return False
+
+
+@functools.cache
+def version() -> str | None:
+    import gurobipy as gp
+
+    major, minor, tech = gp.gurobi.version()
+    return f"Gurobi {major}.{minor}.{tech} (gurobipy)"
+
+
+def tolerances() -> SolverTolerances:
+    p = GUROBI_PARAMS
+    return SolverTolerances(
+        feasibility=p["FeasibilityTol"], optimality=p["OptimalityTol"],
+        integrality=p["IntFeasTol"], abs_gap=p["MIPGapAbs"], rel_gap=p["MIPGap"],
+        cutoff=0.0, epsilon=1e-10,
+    )
+
+
+def solve(model: MilpModel, *, time_limit: float | None, seed: int, threads: int,
+                  verbose: bool, start: np.ndarray | None) -> EngineResult:
+    import gurobipy as gp
+    from gurobipy import GRB
+
+    notes: list[str] = []
+    log: list[str] = []
+    try:
+        with native_stdout(verbose):
+            env = gp.Env(empty=True)
+            env.setParam("OutputFlag", 1 if verbose or start is not None else 0)
+            env.setParam("LogToConsole", 1 if verbose else 0)
+            env.start()
+        m = gp.Model(model.name or "exactprune", env=env)
+        for name, value in GUROBI_PARAMS.items():
+            m.setParam(name, value)
+        m.setParam("Seed", int(seed) % 2_000_000_000)
+        m.setParam("Threads", int(threads))
+        if time_limit is not None:
+            m.setParam("TimeLimit", float(max(time_limit, 0.01)))
+        vtype = [GRB.INTEGER if i else GRB.CONTINUOUS for i in model.integer]
+        binary = (model.lower >= 0) & (model.upper <= 1) & model.integer
+        vtype = [GRB.BINARY if b else t for b, t in zip(binary, vtype, strict=True)]
+        lb = [float(v) if math.isfinite(v) else -GRB.INFINITY for v in model.lower]
+        ub = [float(v) if math.isfinite(v) else GRB.INFINITY for v in model.upper]
+        x = m.addVars(model.n_vars, lb=lb, ub=ub, obj=[float(c) for c in model.objective],
+                      vtype=vtype)
+        m.ObjCon = float(model.objective_offset)
+        m.ModelSense = GRB.MINIMIZE
+        for r in range(model.n_rows):
+            a, b = int(model.row_starts[r]), int(model.row_starts[r + 1])
+            expr = gp.LinExpr([float(v) for v in model.row_value[a:b]],
+                              [x[int(j)] for j in model.row_index[a:b]])
+            lo, hi = float(model.row_lower[r]), float(model.row_upper[r])
+            if lo == hi:
+                m.addLConstr(expr, GRB.EQUAL, lo)
+            elif math.isfinite(lo) and math.isfinite(hi):
+                m.addRange(expr, lo, hi)
+            elif math.isfinite(hi):
+                m.addLConstr(expr, GRB.LESS_EQUAL, hi)
+            elif math.isfinite(lo):
+                m.addLConstr(expr, GRB.GREATER_EQUAL, lo)
+        if start is not None:
+            for j in range(model.n_vars):
+                x[j].Start = float(start[j])
+
+        def on_message(_: Any, where: int) -> None:
+            if where == GRB.Callback.MESSAGE:
+                log.append(m.cbGet(GRB.Callback.MSG_STRING))
+
+        t0 = time.perf_counter()
+        with native_stdout(verbose):
+            m.optimize(on_message if start is not None else None)
+        seconds = time.perf_counter() - t0
+    except gp.GurobiError as exc:
+        return EngineResult("error", notes=[f"Gurobi: {exc}"])
+    code = m.Status
+    values = objective = bound = None
+    if m.SolCount > 0:
+        values = np.array([x[j].X for j in range(model.n_vars)], dtype=np.float64)
+        objective = float(m.ObjVal)
+    with contextlib.suppress(Exception):
+        bound = float(m.ObjBound)
+        if not math.isfinite(bound):
+            bound = None
+    nodes = None
+    with contextlib.suppress(Exception):
+        nodes = int(m.NodeCount)
+    if code == GRB.OPTIMAL and values is not None:
+        status = "optimal"
+    elif code == GRB.INFEASIBLE:
+        status = "infeasible"
+    elif code == GRB.TIME_LIMIT:
+        status = "time_limit"
+    elif code in (GRB.INTERRUPTED, GRB.NODE_LIMIT, GRB.SOLUTION_LIMIT, GRB.ITERATION_LIMIT,
+                  GRB.WORK_LIMIT, GRB.MEM_LIMIT, GRB.USER_OBJ_LIMIT):
+        status = "stopped"
+    else:
+        status = "error"
+        notes.append(f"Gurobi status code {code}")
+    res = EngineResult(status, values, objective, bound, nodes, seconds, notes)
+    if start is not None:
+        res.start, res.start_reason = _gurobi_start("".join(log))
+    m.dispose()
+    env.dispose()
+    return res
+
+
+def _gurobi_start(log: str) -> tuple[str | None, str | None]:
+    """Gurobi's verdict on the MIP start, from its log (Gurobi 13 wording)."""
+    if re.search(r"(Loaded user MIP start|User MIP start produced solution) with objective",
+                 log):
+        return "accepted", None
+    found = re.search(r"User MIP start (did not produce a new incumbent solution|violates .*)",
+                      log)
+    if found:
+        return "rejected", found.group(0)[:300]
+    return None, None
