@@ -23,6 +23,7 @@ from exactprune.instances.pruning.generator import (
     generate_weight_pruning,
 )
 from exactprune.solvers import Goal, SolveOptions, backend_names, get_backend, solve
+from exactprune.solvers.pruning.constructive_ticket import run_ticket
 
 GENERAL = ["magnitude", "greedy_forward", "greedy_backward", "prune_local_search",
            "random_search"]
@@ -263,7 +264,7 @@ def test_bad_options_are_input_errors() -> None:
     with pytest.raises(InputError):
         solve(inst, "ticket")  # neuron pruning: not a weight-pruning instance
     with pytest.raises(InputError):
-        ph.run_ticket(inst, Goal(), SolveOptions())
+        run_ticket(inst, Goal(), SolveOptions())
 
 
 # ----------------------------------------------------------------------------------------

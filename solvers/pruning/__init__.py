@@ -14,7 +14,7 @@ from typing import Any
 from exactprune.instances.params import Param
 from exactprune.solvers.cpsat_engine import cpsat_available, cpsat_version
 from exactprune.solvers.milp_engines import ENGINES
-from exactprune.solvers.pruning import bruteforce, exact, heuristics
+from exactprune.solvers.pruning import bruteforce, constructive_ticket, exact, heuristics
 from exactprune.solvers.registry import Backend, capabilities, get_backend, numpy_version
 from exactprune.solvers.result import Goal
 
@@ -126,7 +126,7 @@ def _heuristics(kind: str) -> list[Backend]:
     if kind == WEIGHT:
         out.append(Backend(
             "ticket", kind, "constructive lottery ticket (Pensia et al.): 2d subset sums, mitm",
-            exact=False, run=heuristics.run_ticket, capabilities=_HEURISTIC_CAPS,
+            exact=False, run=constructive_ticket.run_ticket, capabilities=_HEURISTIC_CAPS,
             options=(Param("assignment", "str", "balanced", "which units serve which input",
                            choices=("balanced", "mod")),
                      Param("trials", "int", 20, "assignments tried (balanced)", minimum=1),

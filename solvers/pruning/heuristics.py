@@ -49,8 +49,7 @@ Backends (registry names):
                     probability p (with max_kept: a uniform number kept in 0..max_kept, then a
                     uniform subset of that size). The warm start is one more candidate.
   ticket            the constructive lottery ticket of Pensia et al. (weight pruning only,
-                    single-neuron target): 2d subset sums solved exactly by mitm, best of
-                    `trials` seeded unit-to-coordinate assignments; see `run_ticket`.
+                    single-neuron target): solvers/pruning/constructive_ticket.py.
 
 Vectorised evaluation: with h(x_k) = Σ_i v_i relu((M_i ∘ w_i)·x_k) the sum before the output
 activation, flipping one entry changes h by one column delta (K,), so the errors of all M
@@ -94,7 +93,7 @@ LNS_BLOCK_BITS = 23
 # Options and budgets
 
 
-class _Clock:
+class Clock:
     """Wall-clock deadline of `opts.time_limit` (None = no limit)."""
 
     def __init__(self, limit: float | None) -> None:
@@ -109,7 +108,7 @@ class _Clock:
         return max(self.deadline - time.perf_counter(), 0.0)
 
 
-def _int_option(opts: SolveOptions, name: str, default: int | None, low: int) -> int | None:
+def int_option(opts: SolveOptions, name: str, default: int | None, low: int) -> int | None:
     """The extra option `name` as an int >= low (InputError otherwise)."""
     raw = opts.extra.get(name, default)
     if raw is None:
@@ -321,7 +320,7 @@ def _flip(model: _ResidualModel, st: _State, items: Any) -> _State:
     return model.state(flat)
 
 
-def _forward(model: _ResidualModel, st: _State, budget: int, clock: _Clock) -> _State:
+def _forward(model: _ResidualModel, st: _State, budget: int, clock: Clock) -> _State:
     """Add the best item while it improves the score and the budget allows."""
     cur = model.score(st)
     while st.kept < budget and not clock.expired():
@@ -332,7 +331,7 @@ def _forward(model: _ResidualModel, st: _State, budget: int, clock: _Clock) -> _
     return st
 
 
-def _backward(model: _ResidualModel, st: _State, budget: int, clock: _Clock,
+def _backward(model: _ResidualModel, st: _State, budget: int, clock: Clock,
               force_only: bool = False) -> _State:
     """Remove the best item while that improves the score, and always while over budget
     (then the least harmful removal). force_only: stop as soon as the budget holds."""
@@ -428,7 +427,7 @@ def _best_pair(model: _ResidualModel, st: _State, cur: tuple[float, float], D: n
     return best
 
 
-def _descend(model: _ResidualModel, st: _State, budget: int, clock: _Clock,
+def _descend(model: _ResidualModel, st: _State, budget: int, clock: Clock,
              counter: dict[str, int]) -> _State:
     """Variable-neighbourhood descent: best improving flip, else best improving swap."""
     cur = model.score(st)
@@ -609,7 +608,7 @@ def magnitude_order(instance: Any) -> np.ndarray:
 
 
 def _prefix_errors(model: _ResidualModel, order: np.ndarray, upto: int,
-                   clock: _Clock) -> np.ndarray:
+                   clock: Clock) -> np.ndarray:
     """Errors of the prefixes of length 0..upto of `order` (fewer if time runs out)."""
     errs = [model.error(model.state(np.zeros(model.M, dtype=bool)))]
     if model.kind == NEURON:
@@ -642,7 +641,7 @@ def run_magnitude(instance: Any, goal: Goal, opts: SolveOptions) -> RawSolution:
     model = _ResidualModel(instance)
     budget = _budget(instance, goal)
     order = magnitude_order(instance)
-    k = _int_option(opts, "k", None, 0)
+    k = int_option(opts, "k", None, 0)
     if k is not None:
         if k > model.M:
             raise InputError(f"option k = {k} exceeds the mask size {model.M}")
@@ -651,7 +650,7 @@ def run_magnitude(instance: Any, goal: Goal, opts: SolveOptions) -> RawSolution:
         flat = np.zeros(model.M, dtype=bool)
         flat[order[:k]] = True
         return _result(model, model.state(flat), f"magnitude, top {k} kept")
-    clock = _Clock(opts.time_limit)
+    clock = Clock(opts.time_limit)
     errs = _prefix_errors(model, order, budget, clock)
     best = int(np.argmin(errs))  # first (shortest) best prefix
     flat = np.zeros(model.M, dtype=bool)
@@ -666,7 +665,7 @@ def run_magnitude(instance: Any, goal: Goal, opts: SolveOptions) -> RawSolution:
 
 
 def _start_state(model: _ResidualModel, opts: SolveOptions, default: np.ndarray, budget: int,
-                 clock: _Clock) -> tuple[_State, list[str]]:
+                 clock: Clock) -> tuple[_State, list[str]]:
     ws = _warm(model, opts)
     if ws is None:
         return model.state(default), []
@@ -678,7 +677,7 @@ def _start_state(model: _ResidualModel, opts: SolveOptions, default: np.ndarray,
     return st, notes
 
 
-def _greedy_forward_state(model: _ResidualModel, budget: int, clock: _Clock,
+def _greedy_forward_state(model: _ResidualModel, budget: int, clock: Clock,
                          start: _State | None = None) -> _State:
     """Forward selection from `start` (default: the empty mask)."""
     st = model.state(np.zeros(model.M, dtype=bool)) if start is None else start
@@ -690,7 +689,7 @@ def run_greedy_forward(instance: Any, goal: Goal, opts: SolveOptions) -> RawSolu
     _check_kind(instance, "greedy_forward")
     model = _ResidualModel(instance)
     budget = _budget(instance, goal)
-    clock = _Clock(opts.time_limit)
+    clock = Clock(opts.time_limit)
     st, notes = _start_state(model, opts, np.zeros(model.M, dtype=bool), budget, clock)
     st = _forward(model, st, budget, clock)
     stopped = clock.expired()
@@ -704,7 +703,7 @@ def run_greedy_backward(instance: Any, goal: Goal, opts: SolveOptions) -> RawSol
     _check_kind(instance, "greedy_backward")
     model = _ResidualModel(instance)
     budget = _budget(instance, goal)
-    clock = _Clock(opts.time_limit)
+    clock = Clock(opts.time_limit)
     ws = _warm(model, opts)
     st = model.state(np.ones(model.M, dtype=bool) if ws is None else ws)
     notes = [] if ws is None else ["started from the warm start"]
@@ -723,10 +722,10 @@ def run_local_search(instance: Any, goal: Goal, opts: SolveOptions) -> RawSoluti
     lns_size (default 12, at most 16).
     """
     _check_kind(instance, "prune_local_search")
-    restarts = _int_option(opts, "restarts", 20, 0)
-    kicks = _int_option(opts, "kicks", 20, 0)
-    lns_rounds = _int_option(opts, "lns_rounds", 100, 0)
-    lns_size = _int_option(opts, "lns_size", 12, 1)
+    restarts = int_option(opts, "restarts", 20, 0)
+    kicks = int_option(opts, "kicks", 20, 0)
+    lns_rounds = int_option(opts, "lns_rounds", 100, 0)
+    lns_size = int_option(opts, "lns_size", 12, 1)
     if lns_size > MAX_LNS_SIZE:
         raise InputError(f"option lns_size enumerates 2^lns_size assignments: at most "
                          f"{MAX_LNS_SIZE}, got {lns_size}")
@@ -734,7 +733,7 @@ def run_local_search(instance: Any, goal: Goal, opts: SolveOptions) -> RawSoluti
     # memory: 2^size candidates times K points in one block
     lns_size = max(1, min(lns_size, LNS_BLOCK_BITS - int(np.ceil(np.log2(model.K)))))
     budget = _budget(instance, goal)
-    clock = _Clock(opts.time_limit)
+    clock = Clock(opts.time_limit)
     rng = np.random.default_rng(opts.seed)
     counter = {"evaluations": 0, "moves": 0, "swap_scans": 0, "descents": 0, "kicks": 0}
 
@@ -803,10 +802,10 @@ def run_local_search(instance: Any, goal: Goal, opts: SolveOptions) -> RawSoluti
 def run_random_search(instance: Any, goal: Goal, opts: SolveOptions) -> RawSolution:
     """Best of `samples` (default 2000) seeded random masks (and the warm start)."""
     _check_kind(instance, "random_search")
-    samples = _int_option(opts, "samples", 2000, 1)
+    samples = int_option(opts, "samples", 2000, 1)
     model = _ResidualModel(instance)
     budget = _budget(instance, goal)
-    clock = _Clock(opts.time_limit)
+    clock = Clock(opts.time_limit)
     rng = np.random.default_rng(opts.seed)
     ws = _warm(model, opts)
     best_flat = np.zeros(model.M, dtype=bool)
@@ -840,190 +839,14 @@ def run_random_search(instance: Any, goal: Goal, opts: SolveOptions) -> RawSolut
                    {"samples": done, **stats}, done < samples)
 
 
-# ------------------------------------------------------------------------------------------
-# The constructive lottery ticket (Pensia et al. 2020)
-
-
-def _ticket_target(instance: Any) -> np.ndarray:
-    """w* with target(x) = relu(w*·x), or InputError."""
-    t = instance.target
-    if t.n != 1 or t.output_activation != "identity":
-        raise InputError("ticket needs a single-neuron target relu(w*·x) (one hidden unit, "
-                         "identity output)")
-    u = float(t.output_weights[0])
-    if u < 0:
-        raise InputError("ticket needs a target u·relu(a·x) with u >= 0 (a ReLU neuron)")
-    return u * np.asarray(t.hidden_weights[0], dtype=np.float64)
-
-
-def ticket_assignment(W: np.ndarray, v: np.ndarray, how: str = "balanced",
-                      order: np.ndarray | None = None) -> np.ndarray:
-    """The input coordinate each unit serves (−1: none), shape (n,).
-
-    The 2d subset-sum problems are (j, +) over units with W_ij > 0 and (j, −) over W_ij < 0.
-    "mod": unit i serves i mod d. "balanced": units taken in `order` (default: index order)
-    each go to the problem (among their d options, W_ij != 0 and v_i != 0) that currently has
-    the fewest values, ties to the lower j, so all 2d problems get about n/(2d) values (more
-    values, smaller subset-sum error).
-    """
-    n, d = W.shape
-    out = np.full(n, -1, dtype=np.int64)
-    if how == "mod":
-        for i in range(n):
-            j = i % d
-            if W[i, j] != 0.0 and v[i] != 0.0:
-                out[i] = j
-        return out
-    if how != "balanced":
-        raise InputError(f"unknown ticket assignment {how!r} (known: balanced, mod)")
-    counts = np.zeros((d, 2), dtype=np.int64)
-    for i in (range(n) if order is None else order):
-        i = int(i)
-        if v[i] == 0.0:
-            continue
-        options = [(counts[j, int(W[i, j] < 0)], j) for j in range(d) if W[i, j] != 0.0]
-        if not options:
-            continue
-        _, j = min(options)
-        out[i] = j
-        counts[j, int(W[i, j] < 0)] += 1
-    return out
-
-
-@dataclass
-class _Ticket:
-    """One construction: mask (n, d), per-problem subset-sum errors, the predicted bound
-    max_k Σ_j max(e+_j, e−_j)·|x_kj|, and whether every subset sum was solved to optimality."""
-
-    assignment: np.ndarray
-    mask: np.ndarray
-    sub_errors: dict[str, float]
-    predicted: float
-    all_optimal: bool
-
-
-def _ticket_once(instance: Any, w_star: np.ndarray, assign: np.ndarray, max_values: int,
-                 budgets: list[int | None], clock: _Clock) -> _Ticket:
-    """Solve the 2d subset sums of one assignment exactly (mitm) and build the mask."""
-    from exactprune.instances.subset_sum import SubsetSumInstance
-    from exactprune.solvers.dispatch import solve
-
-    W = np.asarray(instance.network.hidden_weights, dtype=np.float64)
-    v = np.asarray(instance.network.output_weights, dtype=np.float64)
-    n, d = W.shape
-    mask = np.zeros((n, d), dtype=bool)
-    sub_errors: dict[str, float] = {}
-    per_coord = np.zeros(d)
-    all_optimal = True
-    problems = [(j, sign) for j in range(d) for sign in (1, -1)]
-    for p, (j, sign) in enumerate(problems):
-        units = np.flatnonzero((assign == j) & (np.sign(W[:, j]) == sign))[:max_values]
-        target = float(w_star[j]) if sign > 0 else -float(w_star[j])
-        key = f"{j}{'+' if sign > 0 else '-'}"
-        err = abs(target)  # the empty subset
-        remaining = clock.remaining()
-        if units.size and (remaining is None or remaining > 0):
-            values = v[units] * np.abs(W[units, j])
-            res = solve(SubsetSumInstance(values=values, target=target), "mitm",
-                        time_limit=None if remaining is None else max(remaining, 1e-3),
-                        max_kept=budgets[p])
-            if res.mask is not None and float(res.error) <= err:
-                mask[units[res.mask], j] = True
-                err = float(res.error)
-            all_optimal &= res.status == "optimal"
-        elif units.size:
-            all_optimal = False
-        sub_errors[key] = err
-        per_coord[j] = max(per_coord[j], err)
-    predicted = float((np.abs(np.asarray(instance.points)) @ per_coord).max())
-    return _Ticket(assign, mask, sub_errors, predicted, all_optimal)
-
-
-def run_ticket(instance: Any, goal: Goal, opts: SolveOptions) -> RawSolution:
-    """Pensia et al.'s construction for a single neuron relu(w*·x) by weight pruning.
-
-    Since w*·x = Σ_j [w*_j relu(x_j) − w*_j relu(−x_j)], each unit i kept with the single input
-    j computes v_i·relu(W_ij x_j) = v_i W_ij relu(x_j) if W_ij > 0, v_i |W_ij| relu(−x_j) if
-    W_ij < 0. Units are assigned to coordinates (`ticket_assignment`), and for each coordinate
-    two subset-sum problems are solved exactly by meet-in-the-middle: values v_i W_ij
-    (W_ij > 0) with target w*_j, values v_i |W_ij| (W_ij < 0) with target −w*_j. The mask
-    keeps weight (i, j) of the chosen units. With subset-sum errors e+_j, e−_j the
-    pre-activation is within Σ_j max(e+_j, e−_j)·|x_j| of w*·x (relu(x_j) and relu(−x_j) are
-    never both nonzero), and with a relu output, relu being 1-Lipschitz, so is the output:
-    that bound is reported as stats["predicted_linf"]. With an identity output the sum
-    approximates w*·x, not relu(w*·x): the mask is returned but the guarantee does not apply
-    (said in the notes).
-
-    A subset sum fails when its values cannot reach the target (e.g. too few values of the
-    target's sign), so `trials` assignments are tried (default 20): the balanced rule in index
-    order, then in seeded random unit orders (opts.seed); the one with the smallest error on
-    the points (the instance's own evaluate) wins, ties to the earlier.
-
-    Extra options: assignment ("balanced", default, or "mod": unit i serves i mod d, a single
-    trial); trials (default 20); max_values (default 32): at most this many values per
-    subset-sum problem (the first in unit order; the rest stay cut), which keeps each
-    meet-in-the-middle solve to about 2^16 x 2^16. With max_kept, the budget is split evenly
-    over the 2d problems (each solved with its own cardinality limit).
-    """
-    if instance.kind != WEIGHT:
-        raise InputError("ticket is a weight-pruning construction (each unit keeps one input "
-                         "weight); it does not apply to neuron_pruning")
-    w_star = _ticket_target(instance)
-    how = opts.extra.get("assignment", "balanced")
-    if how not in ("balanced", "mod"):
-        raise InputError(f"unknown ticket assignment {how!r} (known: balanced, mod)")
-    max_values = _int_option(opts, "max_values", 32, 1)
-    trials = _int_option(opts, "trials", 20, 1) if how == "balanced" else 1
-    W = np.asarray(instance.network.hidden_weights, dtype=np.float64)
-    v = np.asarray(instance.network.output_weights, dtype=np.float64)
-    n, d = W.shape
-    clock = _Clock(opts.time_limit)
-    n_problems = 2 * d
-    budgets: list[int | None] = [None] * n_problems
-    if goal.max_kept is not None:
-        base, extra = divmod(int(goal.max_kept), n_problems)
-        budgets = [base + (1 if p < extra else 0) for p in range(n_problems)]
-    rng = np.random.default_rng(opts.seed)
-    best: _Ticket | None = None
-    best_err = np.inf
-    done = 0
-    for t in range(trials):
-        if t and clock.expired():
-            break
-        order = None if t == 0 else rng.permutation(n)
-        tk = _ticket_once(instance, w_star, ticket_assignment(W, v, how, order), max_values,
-                          budgets, clock)
-        err = instance.evaluate(tk.mask)
-        done += 1
-        if err < best_err:
-            best, best_err = tk, err
-    assert best is not None
-    notes = [f"constructive ticket: best of {done} assignments, {n_problems} subset-sum "
-             "problems each, solved by mitm"
-             + ("" if best.all_optimal else " (not all to optimality: time limit)")
-             + f"; predicted sup error over the points <= {best.predicted:.3g} "
-             "(relu output, up to float64 rounding)"]
-    if instance.network.output_activation != "relu":
-        notes.append("identity output: the construction approximates w*·x, not relu(w*·x); "
-                     "its error guarantee needs a relu output")
-    if done < trials:
-        notes.append("time limit reached: stopped early")
-    stopped = done < trials or not best.all_optimal
-    return RawSolution(Status.TIME_LIMIT if stopped else Status.FEASIBLE, mask=best.mask,
-                       notes=notes,
-                       stats={"subset_sum_errors": best.sub_errors,
-                              "predicted_linf": best.predicted, "assignment_rule": str(how),
-                              "assignment": best.assignment.tolist(), "trials": done})
-
-
 __all__ = [
+    "Clock",
+    "int_option",
     "magnitude_order",
     "run_greedy_backward",
     "run_greedy_forward",
     "run_local_search",
     "run_magnitude",
     "run_random_search",
-    "run_ticket",
-    "ticket_assignment",
 ]
 
