@@ -765,3 +765,17 @@ def test_cbc_preprocessing_that_fixes_everything_is_not_trusted() -> None:
     res = solve(inst, "cbc", **goal)
     assert res.certified and res.objective == 4, res.notes
     assert any("preprocessing solved the model without a bound" in n for n in res.notes)
+
+
+def test_engine_status_words() -> None:
+    """An engine's own codes map to our words; "optimal" needs a solution in hand, and a code
+    no word names is left to the caller to report as an error."""
+    from exactprune.solvers.milp_engines.engine import status_word
+
+    codes = {"optimal": 2, "infeasible": 3, "time_limit": 9, "stopped": (11, 12)}
+    assert status_word(2, True, **codes) == "optimal"
+    assert status_word(2, False, **codes) is None
+    assert status_word(3, False, **codes) == "infeasible"
+    assert status_word(9, True, **codes) == "time_limit"
+    assert status_word(12, False, **codes) == "stopped"
+    assert status_word(5, True, **codes) is None

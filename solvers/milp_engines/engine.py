@@ -4,8 +4,9 @@ start against a model, for engines that print no verdict on a start."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -85,3 +86,19 @@ def start_verdict(res: EngineResult, model: MilpModel, start: np.ndarray | None,
     res.start_reason = ("the engine printed no verdict; the start is feasible by exactprune's "
                         "check" if why is None else f"infeasible by exactprune's check: {why}")
     return res
+
+
+def status_word(code: Any, has_solution: bool, *, optimal: Any, infeasible: Any, time_limit: Any,
+                stopped: Collection[Any]) -> str | None:
+    """Our status word for an engine's own final status `code`, given which of its codes mean
+    what: "optimal" only with a solution in hand; None for a code none of them names (the
+    caller reports it as an error, with the engine's own words)."""
+    if code == optimal and has_solution:
+        return "optimal"
+    if code == infeasible:
+        return "infeasible"
+    if code == time_limit:
+        return "time_limit"
+    if code in stopped:
+        return "stopped"
+    return None

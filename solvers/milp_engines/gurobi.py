@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from exactprune.formulations.linear import MilpModel, SolverTolerances
-from exactprune.solvers.milp_engines.engine import EngineResult
+from exactprune.solvers.milp_engines.engine import EngineResult, status_word
 from exactprune.solvers.milp_engines.native_output import native_stdout
 
 GUROBI_PARAMS: dict[str, float] = {
@@ -129,16 +129,12 @@ def solve(model: MilpModel, *, time_limit: float | None, seed: int, threads: int
     nodes = None
     with contextlib.suppress(Exception):
         nodes = int(m.NodeCount)
-    if code == GRB.OPTIMAL and values is not None:
-        status = "optimal"
-    elif code == GRB.INFEASIBLE:
-        status = "infeasible"
-    elif code == GRB.TIME_LIMIT:
-        status = "time_limit"
-    elif code in (GRB.INTERRUPTED, GRB.NODE_LIMIT, GRB.SOLUTION_LIMIT, GRB.ITERATION_LIMIT,
-                  GRB.WORK_LIMIT, GRB.MEM_LIMIT, GRB.USER_OBJ_LIMIT):
-        status = "stopped"
-    else:
+    status = status_word(code, values is not None, optimal=GRB.OPTIMAL,
+                         infeasible=GRB.INFEASIBLE, time_limit=GRB.TIME_LIMIT,
+                         stopped=(GRB.INTERRUPTED, GRB.NODE_LIMIT, GRB.SOLUTION_LIMIT,
+                                  GRB.ITERATION_LIMIT, GRB.WORK_LIMIT, GRB.MEM_LIMIT,
+                                  GRB.USER_OBJ_LIMIT))
+    if status is None:
         status = "error"
         notes.append(f"Gurobi status code {code}")
     res = EngineResult(status, values, objective, bound, nodes, seconds, notes)

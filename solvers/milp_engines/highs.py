@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from exactprune.formulations.linear import MilpModel, SolverTolerances, to_highs
-from exactprune.solvers.milp_engines.engine import EngineResult
+from exactprune.solvers.milp_engines.engine import EngineResult, status_word
 from exactprune.solvers.milp_engines.native_output import native_stdout
 
 HIGHS_OPTIONS: dict[str, float] = {
@@ -127,16 +127,11 @@ def _solve_highs_inner(highspy: Any, model: MilpModel, *, time_limit: float | No
         bound = None
     nodes = int(info.mip_node_count) if int(info.mip_node_count) >= 0 else None
     MS = highspy.HighsModelStatus
-    if ms == MS.kOptimal and values is not None:
-        status = "optimal"
-    elif ms == MS.kInfeasible:
-        status = "infeasible"
-    elif ms == MS.kTimeLimit:
-        status = "time_limit"
-    elif ms in (MS.kInterrupt, MS.kIterationLimit, MS.kSolutionLimit, MS.kObjectiveBound,
-                MS.kObjectiveTarget, MS.kMemoryLimit):
-        status = "stopped"
-    else:
+    status = status_word(ms, values is not None, optimal=MS.kOptimal, infeasible=MS.kInfeasible,
+                         time_limit=MS.kTimeLimit,
+                         stopped=(MS.kInterrupt, MS.kIterationLimit, MS.kSolutionLimit,
+                                  MS.kObjectiveBound, MS.kObjectiveTarget, MS.kMemoryLimit))
+    if status is None:
         status = "error"
         notes.append(f"HiGHS model status {h.modelStatusToString(ms)}")
     res = EngineResult(status, values, objective, bound, nodes, seconds, notes)
