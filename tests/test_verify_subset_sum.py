@@ -223,14 +223,10 @@ def test_out_must_be_a_folder(tmp_path: Path) -> None:
         run_cli(["verify", "subset-sum", "--n", "3", "--trials", "1", "--out", str(f)])
 
 
-def test_through_exactprune_main_when_wired(tmp_path: Path,
+def test_through_exactprune_main(tmp_path: Path,
                                            capsys: pytest.CaptureFixture[str]) -> None:
-    from exactprune.cli import build_parser, main
+    from exactprune.cli import main
 
-    try:
-        build_parser().parse_args(["verify", "subset-sum", "--n", "3"])
-    except Exception:
-        pytest.skip("`exactprune verify subset-sum` is not wired into exactprune.cli yet")
     assert main(["verify", "subset-sum", "--n", "3:4", "--trials", "3", "--out",
                  str(tmp_path), "--json", "--no-progress"]) == 0
     assert "log2_error_vs_n" in json.loads(capsys.readouterr().out)["fits"]
@@ -238,20 +234,13 @@ def test_through_exactprune_main_when_wired(tmp_path: Path,
     assert capsys.readouterr().err.count("\n") == 1
 
 
-def test_make_runner_falls_back_in_process(capsys: pytest.CaptureFixture[str]) -> None:
+def test_make_runner_without_store_runs_in_process() -> None:
     specs = vss.Config(ns=(3,), trials=2).specs()
     local = vss.make_runner(None, 1, None, progress=False)
     assert [r["error"] for r in local(specs)] == [vss.trial(s)["error"] for s in specs]
-    if vss.sweep_available():
-        pytest.skip("sweep engine installed: fallback path not taken")
-    runner = vss.make_runner("x.sqlite", 2, None, progress=False)
-    assert "not available" in capsys.readouterr().err
-    assert len(runner(specs)) == 2
 
 
 def test_sweep_runner_with_store_matches_in_process(tmp_path: Path) -> None:
-    if not vss.sweep_available():
-        pytest.skip("sweep engine not installed")
     cfg = vss.Config(ns=(3, 5), trials=3, seed=4)
     db = str(tmp_path / "runs.sqlite")
     engine = vss.make_runner(db, 0, None, progress=False)

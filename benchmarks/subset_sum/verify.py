@@ -286,21 +286,12 @@ def in_process_runner(specs: list[dict[str, Any]], progress: bool = True) -> lis
     return out
 
 
-def sweep_available() -> bool:
-    """True when the sweep engine (exactprune.benchmarks.sweep) is installed."""
-    try:
-        return importlib.util.find_spec("exactprune.benchmarks.sweep") is not None
-    except (ImportError, ValueError):
-        return False
-
-
 def make_runner(store: str | None, jobs: int, scheduler: str | None,
                 progress: bool = True) -> Runner:
-    """The runner for these flags: the sweep engine when asked for and available.
+    """The runner for these flags: the sweep engine when asked for.
 
-    With no store, at most one job and no scheduler, or when exactprune.benchmarks.sweep does
-    not exist, the in-process loop is returned (in the latter case with a one-line warning if
-    the flags asked for more). Otherwise every spec becomes a
+    With no store, at most one job and no scheduler, the in-process loop is returned.
+    Otherwise every spec becomes a
     `Task(fn="exactprune.benchmarks.subset_sum.verify:trial", spec=spec)` for
     `run_sweep(tasks, ResultStore(store), jobs, scheduler)`, which returns one record per task
     in task order (finished runs read back from the store: a killed run resumes); jobs = 0
@@ -311,11 +302,6 @@ def make_runner(store: str | None, jobs: int, scheduler: str | None,
 
     wants_engine = store is not None or jobs > 1 or scheduler is not None
     if not wants_engine:
-        return local
-    if not sweep_available():
-        print("exactprune: warning: the sweep engine (exactprune.benchmarks.sweep) is not "
-              "available: running in-process, --store/--jobs/--scheduler ignored",
-              file=sys.stderr)
         return local
     from exactprune.benchmarks.sweep import Task, run_sweep
 
