@@ -322,3 +322,22 @@ def test_a_bad_range_names_its_flag(flags: list[str], names: str, tmp_path: Path
                                     capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["verify", "pruning-gap", "--out", str(tmp_path / "out"), *flags]) == 2
     assert f"{names} must be >= 1" in capsys.readouterr().err
+
+
+def test_report_of_a_neuron_only_run_says_why_it_has_no_separation_or_fit(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A run whose widths all exceed --weight-max-n (e.g. a longer look at the widest neuron
+    cell) has no separation and no curve: the report says so instead of an empty table."""
+    out = tmp_path / "n6"
+    assert main(["verify", "pruning-gap", "--n", "6", "--trials", "2", "--points", "16",
+                 "--weight-max-n", "4", "--jobs", "0", "--out", str(out), "--json",
+                 "--time-limit", "30"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["separation"] == {} and data["table"]["weight"] == []
+    text = (out / "report.md").read_text()
+    assert "| neuron | 6 | 2/2 |" in text
+    assert "none: no width has both a neuron and a weight pruning (weights are pruned at " \
+           "widths <= 4 only)." in text
+    assert "| n | median |" not in text  # no empty separation table
+    assert "No scaling fit: it needs three or more widths of a kind (here: neuron [6]; " \
+           "weight none)." in text

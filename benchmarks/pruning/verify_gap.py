@@ -338,14 +338,23 @@ def report_section(args: argparse.Namespace, a: GapAnalysis) -> list[str]:
                          f"{'yes' if r['upper_exact'] else 'no'} | {_g(r['bound'])} | "
                          f"{_g(r['kept'])} | {_g(r['time_s'])} |")
     lines += ["", "Certified separation = neuron lower bound / weight upper bound, per trial:",
-              "", "| n | median | 95% CI (order statistics) | coverage | trials | > 1 | > 10 "
-              "| > 100 |", "|---|---|---|---|---|---|---|---|"]
+              ""]
+    if a.separation:
+        lines += ["| n | median | 95% CI (order statistics) | coverage | trials | > 1 | > 10 "
+                  "| > 100 |", "|---|---|---|---|---|---|---|---|"]
+    else:
+        lines.append("none: no width has both a neuron and a weight pruning"
+                     + (f" (weights are pruned at widths <= {args.weight_max_n} only)"
+                        if args.weight_max_n else "") + ".")
     for n, row in a.separation.items():
         lines.append(f"| {n} | {_g(row['median'])} | [{_g(row['ci'][0])}, {_g(row['ci'][1])}]"
                      f" | {_g(row['ci_level'])} | {row['trials']} | {row['above_1']} | "
                      f"{row['above_10']} | {row['above_100']} |")
-    if len(a.separation) < 3:  # one or two widths: no curve to fit (see growth with d)
-        return lines + [""]
+    widths = {kind: [r["n"] for r in a.table[kind]] for kind in KINDS}
+    if all(len(w) < 3 for w in widths.values()):  # no curve to fit (see growth with d)
+        return lines + ["", "No scaling fit: it needs three or more widths of a kind (here: "
+                        + "; ".join(f"{kind} {w or 'none'}" for kind, w in widths.items())
+                        + ").", ""]
     lines += ["", "| fit (every trial's theory bound) | estimate | 95% CI | r² | points |",
               "|---|---|---|---|---|"]
     for name, fit in a.fits.items():
