@@ -334,6 +334,7 @@ def test_report_of_a_neuron_only_run_says_why_it_has_no_separation_or_fit(
                  "--time-limit", "30"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["separation"] == {} and data["table"]["weight"] == []
+    assert data["plots"] == []  # one width is no curve: no plot with a lone bar in it
     text = (out / "report.md").read_text()
     assert "| neuron | 6 | 2/2 |" in text
     assert "none: no width has both a neuron and a weight pruning (weights are pruned at " \

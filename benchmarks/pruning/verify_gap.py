@@ -469,6 +469,8 @@ def _drawn_fit(a: GapAnalysis, kind: str) -> tuple[Any, str]:
 
 
 def _plots(args: argparse.Namespace, a: GapAnalysis, out: Any) -> list[Any]:
+    """The brackets and the separation against width, for a kind with two or more widths; a
+    single width is no curve (the report's table says it all; growth with d has its own)."""
     from exactprune.benchmarks.plots import bracket_plot
 
     suffix = "" if len(args.dims) == 1 else f"-d{a.d}"
@@ -476,6 +478,8 @@ def _plots(args: argparse.Namespace, a: GapAnalysis, out: Any) -> list[Any]:
     refs = {}
     for kind in KINDS:
         rows = a.table[kind]
+        if len(rows) < 2:
+            continue
         n = np.array([r["n"] for r in rows], dtype=float)
         series[f"{kind} pruning"] = (n, [r["lower"] for r in rows], [r["upper"] for r in rows],
                                      [r["optimum"] for r in rows])
@@ -483,11 +487,12 @@ def _plots(args: argparse.Namespace, a: GapAnalysis, out: Any) -> list[Any]:
         fit, label = _drawn_fit(a, kind)
         if fit.ok and len(n_fit):
             refs[label] = (n_fit, fit.predict(n_fit))
-    paths = bracket_plot(series, out / f"brackets{suffix}",
-                         f"best sup error vs width, d = {a.d}, {args.output_activation} output",
-                         logx=True, logy=True, reference=refs)
+    paths = [] if not series else bracket_plot(
+        series, out / f"brackets{suffix}",
+        f"best sup error vs width, d = {a.d}, {args.output_activation} output", logx=True,
+        logy=True, reference=refs)
     ns = np.array(list(a.separation), dtype=float)
-    if len(ns):
+    if len(ns) >= 2:
         rows = list(a.separation.values())
         lo = [min(r["ci"][0], 1e300) if r["trials"] else math.nan for r in rows]
         hi = [min(r["ci"][1], 1e300) if r["trials"] else math.nan for r in rows]
