@@ -203,14 +203,14 @@ def test_exact_incumbent_is_a_fixed_amount_of_work(monkeypatch: pytest.MonkeyPat
     import itertools
     import types
 
-    from exactprune.solvers.pruning import heuristics
+    from exactprune.solvers import clock
     from exactprune.solvers.pruning.exact import search_incumbent
 
     inst = generate_neuron_pruning(d=2, width=width, points=64, seed=1)
     mask, source = search_incumbent(inst, 0, None)
     assert source == "prune_local_search"
     ticks = itertools.count(0.0, 0.05)  # a very slow machine: 50 ms between clock reads
-    monkeypatch.setattr(heuristics, "time", types.SimpleNamespace(perf_counter=lambda: next(ticks)))
+    monkeypatch.setattr(clock, "time", types.SimpleNamespace(perf_counter=lambda: next(ticks)))
     slow_mask, slow_source = search_incumbent(inst, 0, None)
     assert np.array_equal(slow_mask, mask) and slow_source == source
     # under a time limit the search may be cut, and then the notes say so

@@ -17,7 +17,6 @@ mask is returned with the proven bound min(incumbent, bounds of the open nodes).
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import numpy as np
@@ -25,6 +24,7 @@ import numpy as np
 from exactprune.instances.errors import InputError
 from exactprune.instances.network import UNIT_ROUNDOFF, gamma
 from exactprune.instances.neuron_selection.instance import batch_losses
+from exactprune.solvers.clock import Clock
 from exactprune.solvers.result import Goal, Limit, RawSolution, SolveOptions, Status
 
 FW_STEPS = 8
@@ -96,7 +96,7 @@ def run_bnb(instance: Any, goal: Goal, opts: SolveOptions) -> RawSolution:
         raise InputError(why)
     from exactprune.solvers.neuron_selection.heuristics import greedy_forward, magnitude_scores
 
-    deadline = None if opts.time_limit is None else time.perf_counter() + opts.time_limit
+    clock = Clock(opts.time_limit)
     steps = int(opts.extra.get("fw_steps", FW_STEPS))
     bd = _Bounder(instance, steps)
     n, k = instance.n, instance.k
@@ -110,7 +110,7 @@ def run_bnb(instance: Any, goal: Goal, opts: SolveOptions) -> RawSolution:
     nodes = 0
     limit = Limit.NONE
     while stack:
-        if deadline is not None and nodes % 64 == 0 and time.perf_counter() > deadline:
+        if nodes % 64 == 0 and clock.expired():
             limit = Limit.TIME
             break
         depth, kept, lb = stack.pop()

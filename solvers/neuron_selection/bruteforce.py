@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import itertools
 import math
-import time
 from typing import Any
 
 import numpy as np
 
 from exactprune.instances.errors import InputError
+from exactprune.solvers.clock import Clock
 from exactprune.solvers.result import Goal, RawSolution, SolveOptions, Status
 
 MAX_SUBSETS = 1 << 21
@@ -64,12 +64,12 @@ def run_bruteforce(instance: Any, goal: Goal, opts: SolveOptions) -> RawSolution
     why = refuse(instance, goal)
     if why:
         raise InputError(f"bruteforce {why}")
-    deadline = None if opts.time_limit is None else time.perf_counter() + opts.time_limit
+    clock = Clock(opts.time_limit)
     total = candidate_count(instance)
     best_err, best = np.inf, None
     done = 0
     for counts in _blocks(instance):
-        if done and deadline is not None and time.perf_counter() > deadline:
+        if done and clock.expired():
             return RawSolution(Status.TIME_LIMIT, mask=_mask(instance, best),
                                notes=[f"time limit after {done:,} of {total:,} masks"])
         err = instance.errors(counts)

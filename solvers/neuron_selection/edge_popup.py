@@ -23,11 +23,11 @@ unit twice (a valid mask with repeats too). The time limit is checked every step
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import numpy as np
 
+from exactprune.solvers.clock import Clock
 from exactprune.solvers.neuron_selection.heuristics import magnitude_scores
 from exactprune.solvers.result import Goal, Limit, RawSolution, SolveOptions, Status
 
@@ -90,7 +90,7 @@ class _Seen:
 def run_edge_popup(instance: Any, goal: Goal, opts: SolveOptions) -> RawSolution:
     """Top-k unit scores trained by the straight-through estimator (options iters, lr, init,
     surrogate)."""
-    deadline = None if opts.time_limit is None else time.perf_counter() + opts.time_limit
+    clock = Clock(opts.time_limit)
     iters = int(opts.extra.get("iters", ITERS))
     lr = float(opts.extra.get("lr", LR))
     init = str(opts.extra.get("init", "magnitude"))
@@ -106,7 +106,7 @@ def run_edge_popup(instance: Any, goal: Goal, opts: SolveOptions) -> RawSolution
         seen.offer(mask)
         if steps == iters:
             break
-        if deadline is not None and time.perf_counter() > deadline:
+        if clock.expired():
             limit = Limit.TIME
             break
         g = A.T @ residual_gradient(A[:, mask].sum(axis=1) - f, loss)

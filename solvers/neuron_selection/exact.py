@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -50,6 +49,7 @@ from exactprune.formulations.neuron_selection import (
 )
 from exactprune.formulations.pruning.error_rows import error_cap
 from exactprune.instances.errors import InputError
+from exactprune.solvers.clock import Clock
 from exactprune.solvers.exclusion_recheck import (
     CAPPED_STATUSES,
     CappedOutcome,
@@ -328,13 +328,12 @@ def _run_capped(below: BelowSolve, instance: Any, goal: Goal,
     why = refuse(instance, goal)
     if why:
         raise InputError(why)
-    start_time = time.perf_counter()
-    deadline = None if opts.time_limit is None else start_time + opts.time_limit
+    clock = Clock(opts.time_limit)
     inc, source = incumbent(instance, opts)
     scaled, e = unit_scaled(instance)
     inc_err = scaled.evaluate(inc)
     cap = inc_err * (1 + 1e-9) + 1e-12
-    remaining = None if deadline is None else max(0.05, deadline - time.perf_counter())
+    remaining = None if clock.deadline is None else max(0.05, clock.remaining())
     first = below(scaled, cap, remaining, (), inc)
     out = first.outcome
 
@@ -358,7 +357,7 @@ def _run_capped(below: BelowSolve, instance: Any, goal: Goal,
         # the gap is the engine's slack: exclude masks until it no longer matters
         check = exclusion_recheck(
             lambda cap_, limit, seen: below(scaled, cap_, limit, seen, None).outcome,
-            bits_of_mask(scaled, mask), out.slack, evaluate, eval_tol, deadline,
+            bits_of_mask(scaled, mask), out.slack, evaluate, eval_tol, clock.deadline,
             family=selection_families(scaled, eval_tol)
             if opts.extra.get("recheck_families", True) else None)
         mask = scaled.check_mask(mask_of_bits(scaled, check.y))

@@ -13,13 +13,13 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import numpy as np
 
 from exactprune.instances.errors import InputError
 from exactprune.instances.neuron_selection.instance import batch_losses
+from exactprune.solvers.clock import Clock, passed
 from exactprune.solvers.result import Goal, Limit, RawSolution, SolveOptions, Status
 
 
@@ -39,7 +39,7 @@ def greedy_forward(instance: Any, repeats: bool | None = None, candidates: int |
     counts = np.zeros(n, dtype=np.int64)
     total = np.zeros(G.shape[0])
     for s in range(1, k + 1):
-        if deadline is not None and time.perf_counter() > deadline:
+        if passed(deadline):
             raise TimeoutError("greedy forward selection reached the deadline")
         pool = np.arange(n) if repeats else np.flatnonzero(counts == 0)
         if candidates is not None and candidates < len(pool):
@@ -73,14 +73,14 @@ def run_magnitude(instance: Any, goal: Goal, opts: SolveOptions) -> RawSolution:
 
 def run_random(instance: Any, goal: Goal, opts: SolveOptions) -> RawSolution:
     samples = int(opts.extra.get("samples", 1000))
-    deadline = None if opts.time_limit is None else time.perf_counter() + opts.time_limit
+    clock = Clock(opts.time_limit)
     rng = np.random.default_rng(opts.seed)
     n, k = instance.n, instance.k
     best, best_err, done = None, np.inf, 0
     block = 256 if instance.rule == "refit" else 4096
     limit = Limit.NONE
     while done < samples:
-        if done and deadline is not None and time.perf_counter() > deadline:
+        if done and clock.expired():
             limit = Limit.TIME
             break
         b = min(block, samples - done)

@@ -29,11 +29,11 @@ evaluator scores units by H), so retraining fc1 would change the units being sel
 from __future__ import annotations
 
 import math
-import time
 from typing import Any
 
 import numpy as np
 
+from exactprune.solvers.clock import Clock, passed
 from exactprune.solvers.result import Goal, Limit, RawSolution, SolveOptions, Status
 
 PRUNE_FRACTION = 0.2
@@ -62,7 +62,7 @@ def train_output_layer(H: np.ndarray, T: np.ndarray, W: np.ndarray, b: np.ndarra
     W = W.copy()
     b = None if b is None else b.copy()
     for t in range(iters):
-        if deadline is not None and t % CHECK_EVERY == 0 and time.perf_counter() > deadline:
+        if t % CHECK_EVERY == 0 and passed(deadline):
             raise _TimeUp
         R = X @ W - T if b is None else X @ W + b - T  # (m, C)
         G = (2.0 / (m * C)) * R
@@ -90,7 +90,7 @@ def prune_count(size: int, k: int, fraction: float) -> int:
 
 def run_imp(instance: Any, goal: Goal, opts: SolveOptions) -> RawSolution:
     """IMP with rewinding on the output layer (options prune_fraction, iters, lr)."""
-    deadline = None if opts.time_limit is None else time.perf_counter() + opts.time_limit
+    clock = Clock(opts.time_limit)
     fraction = float(opts.extra.get("prune_fraction", PRUNE_FRACTION))
     iters = int(opts.extra.get("iters", ITERS))
     lr = float(opts.extra.get("lr", LR))
@@ -105,7 +105,7 @@ def run_imp(instance: Any, goal: Goal, opts: SolveOptions) -> RawSolution:
     while units.size > k:
         try:
             W, _ = train_output_layer(H[:, units], T, w0[units], b0, n / units.size, iters, lr,
-                                      deadline)
+                                      clock.deadline)
         except _TimeUp:
             limit = Limit.TIME
             units = keep_top(units, scores[units], k)

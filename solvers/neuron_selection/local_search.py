@@ -27,13 +27,13 @@ the start). The time limit is checked before every kept unit's moves.
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import numpy as np
 
 from exactprune.instances.network import UNIT_ROUNDOFF
 from exactprune.instances.neuron_selection.instance import batch_losses
+from exactprune.solvers.clock import Clock, passed
 from exactprune.solvers.neuron_selection.heuristics import greedy_forward, magnitude_scores
 from exactprune.solvers.result import Goal, Limit, RawSolution, SolveOptions, Status
 
@@ -80,7 +80,7 @@ class _Moves:
         return self.inst.errors(M)
 
     def check_time(self) -> None:
-        if self.deadline is not None and time.perf_counter() > self.deadline:
+        if passed(self.deadline):
             raise _TimeUp
 
 
@@ -232,13 +232,13 @@ def _round(moves: _Moves, best: _Best, base: np.ndarray, kicks: int, kick_size: 
 
 def run_local_search(instance: Any, goal: Goal, opts: SolveOptions) -> RawSolution:
     """Swap local search with kicks and restarts (options restarts, kicks, kick_size)."""
-    deadline = None if opts.time_limit is None else time.perf_counter() + opts.time_limit
+    clock = Clock(opts.time_limit)
     restarts = int(opts.extra.get("restarts", RESTARTS))
     kicks = int(opts.extra.get("kicks", KICKS))
     kick_size = int(opts.extra.get("kick_size", KICK_SIZE))
     rng = np.random.default_rng(opts.seed)
-    moves = _Moves(instance, deadline)
-    start, origin = _start(instance, opts, deadline)
+    moves = _Moves(instance, clock.deadline)
+    start, origin = _start(instance, opts, clock.deadline)
     best = _Best(instance, start)
     stats = {"descents": 0, "moves": 0, "rounds": 0}
     limit = Limit.NONE

@@ -10,12 +10,12 @@ than twice that: the optimum is certified with that tolerance (stated in the res
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import numpy as np
 
 from exactprune.instances.errors import InputError
+from exactprune.solvers.clock import Clock
 from exactprune.solvers.result import Goal, RawSolution, SolveOptions, Status
 
 MAX_BITS = 20
@@ -28,12 +28,12 @@ def run_pruning_bruteforce(instance: Any, goal: Goal, opts: SolveOptions) -> Raw
     if size > MAX_BITS:
         raise InputError(f"bruteforce enumerates 2^{size} masks: above its limit of 2^{MAX_BITS}"
                          f" (mask size {size})")
-    deadline = None if opts.time_limit is None else time.perf_counter() + opts.time_limit
+    clock = Clock(opts.time_limit)
     total = 1 << size
     best_err, best_index = np.inf, -1
     shifts = np.arange(size, dtype=np.int64)
     for start in range(0, total, BLOCK):
-        if start and deadline is not None and time.perf_counter() > deadline:
+        if start and clock.expired():
             mask = None if best_index < 0 else ((best_index >> shifts) & 1).astype(bool)
             if mask is not None:
                 mask = mask.reshape(instance.mask_shape)

@@ -14,7 +14,8 @@ from typing import Any
 import numpy as np
 
 from exactprune.instances.errors import InputError
-from exactprune.solvers.pruning.heuristics import WEIGHT, Clock, int_option
+from exactprune.solvers.clock import Clock
+from exactprune.solvers.pruning.heuristics import WEIGHT, int_option
 from exactprune.solvers.result import Goal, RawSolution, SolveOptions, Status
 
 

@@ -26,7 +26,6 @@ a mask's whole family of exact ties at its worst point (`point_families`).
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -44,6 +43,7 @@ from exactprune.formulations.pruning.selection import (
 from exactprune.instances.errors import InputError
 from exactprune.instances.network import gamma
 from exactprune.solvers import registry
+from exactprune.solvers.clock import Clock
 from exactprune.solvers.exclusion_recheck import (
     CAPPED_STATUSES,
     CappedOutcome,
@@ -373,8 +373,7 @@ def _run_pruning_exact(engine: str, instance: Any, goal: Goal, opts: SolveOption
                          f"subset bounds the max over all points), not {instance.norm}")
     if engine == "scip" and opts.extra.get("cuts") is None:
         opts = replace(opts, extra={**opts.extra, "cuts": scip_cuts_default(instance)})
-    start_time = time.perf_counter()
-    deadline = None if opts.time_limit is None else start_time + opts.time_limit
+    clock = Clock(opts.time_limit)
     sel = build_selection(instance)
     point_solver = point_set_solver(engine, sel, opts, instance, formulation)
     inc_y, inc_source = _initial_incumbent(instance, sel, opts, opts.time_limit)
@@ -405,7 +404,7 @@ def _run_pruning_exact(engine: str, instance: Any, goal: Goal, opts: SolveOption
         if certifiable(inc_err, lower):
             status = Status.OPTIMAL
     while sel.n_columns > 0:
-        remaining = None if deadline is None else deadline - time.perf_counter()
+        remaining = clock.remaining()
         if remaining is not None and remaining <= 0.05:
             status = Status.TIME_LIMIT
             break
@@ -438,7 +437,7 @@ def _run_pruning_exact(engine: str, instance: Any, goal: Goal, opts: SolveOption
             check = exclusion_recheck(
                 capped_on(point_solver, sorted(points)),
                 inc_y, slack,
-                lambda y: instance.evaluate(sel.mask_from_choice(y)), eval_tol, deadline,
+                lambda y: instance.evaluate(sel.mask_from_choice(y)), eval_tol, clock.deadline,
                 family=point_families(sel, instance, eval_tol)
                 if opts.extra.get("recheck_families", True) else None)
             inc_y, inc_err = check.y, check.error

@@ -63,7 +63,6 @@ rounding drifts accumulate.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -71,6 +70,7 @@ import numpy as np
 
 from exactprune.instances.errors import InputError
 from exactprune.instances.pruning.evaluate import reduce_errors
+from exactprune.solvers.clock import Clock
 from exactprune.solvers.result import Goal, RawSolution, SolveOptions, Status
 
 NEURON = "neuron_pruning"
@@ -91,21 +91,6 @@ LNS_BLOCK_BITS = 23
 
 # ------------------------------------------------------------------------------------------
 # Options and budgets
-
-
-class Clock:
-    """Wall-clock deadline of `opts.time_limit` (None = no limit)."""
-
-    def __init__(self, limit: float | None) -> None:
-        self.deadline = None if limit is None else time.perf_counter() + limit
-
-    def expired(self) -> bool:
-        return self.deadline is not None and time.perf_counter() > self.deadline
-
-    def remaining(self) -> float | None:
-        if self.deadline is None:
-            return None
-        return max(self.deadline - time.perf_counter(), 0.0)
 
 
 def int_option(opts: SolveOptions, name: str, default: int | None, low: int) -> int | None:

@@ -45,7 +45,6 @@ below the true sup; every allowance here errs on the large side and is documente
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
@@ -54,6 +53,7 @@ import numpy as np
 
 from exactprune.instances.errors import InputError
 from exactprune.instances.network import net_outputs
+from exactprune.solvers.clock import Clock
 
 ACTIVATIONS = ("identity", "relu")
 DOMAINS = ("sphere", "cube", "gaussian")
@@ -659,7 +659,7 @@ def _milp_cube(
     rng = np.random.default_rng(0)
     pts = _candidate_points(d, rng)
     e_pts = _error(Wg, vg, act_g, Wf, vf, act_f, pts)
-    deadline = None if time_limit is None else time.monotonic() + time_limit
+    clock = Clock(time_limit)
     g_lo, g_hi = _trivial_bound(Wg, vg, act_g)
     f_lo, f_hi = _trivial_bound(Wf, vf, act_f)
     k1 = _k1((Wg, vg), (Wf, vf))
@@ -676,7 +676,7 @@ def _milp_cube(
         # Best sampled point for this direction: a MIP start and a fallback lower bound.
         k = int(np.argmax(sigma * e_pts))
         x0, low0 = pts[k], float(sigma * e_pts[k])
-        remaining = None if deadline is None else max(deadline - time.monotonic(), 0.05)
+        remaining = None if clock.deadline is None else max(clock.remaining(), 0.05)
         h = _new_highs(highspy)
         for opt, val in (("mip_rel_gap", 0.0), ("mip_abs_gap", 0.0),
                          ("primal_feasibility_tolerance", _HIGHS_TOL),

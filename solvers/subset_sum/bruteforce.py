@@ -7,13 +7,13 @@ the best is re-checked in exact rational arithmetic. Limited to n <= 22 (4 M mas
 
 from __future__ import annotations
 
-import time
 from fractions import Fraction
 
 import numpy as np
 
 from exactprune.instances.errors import InputError
 from exactprune.instances.subset_sum import SubsetSumInstance
+from exactprune.solvers.clock import Clock
 from exactprune.solvers.result import Goal, Objective, RawSolution, SolveOptions, Status
 
 MAX_N = 22
@@ -36,7 +36,7 @@ def run_bruteforce(instance: SubsetSumInstance, goal: Goal, opts: SolveOptions) 
     z = instance.target
     # |computed − exact| for a dot product of n terms, then minus z: (n+2)·u·(Σ|x| + |z|).
     delta = (n + 3) * 2.0**-53 * (float(np.abs(x).sum()) + abs(z)) * 1.01 + 1e-300
-    deadline = None if opts.time_limit is None else time.perf_counter() + opts.time_limit
+    clock = Clock(opts.time_limit)
     profile = goal.objective is Objective.SPARSEST
     budget = goal.max_kept
     kept_candidates: dict[int, list[tuple[float, int]]] = {}
@@ -45,7 +45,7 @@ def run_bruteforce(instance: SubsetSumInstance, goal: Goal, opts: SolveOptions) 
     chunk = 1 << min(n, CHUNK_BITS)
     timed_out = False
     for start in range(0, total, chunk):
-        if start and deadline is not None and time.perf_counter() > deadline:
+        if start and clock.expired():
             timed_out = True
             break
         bits = _bits(start, chunk, n)

@@ -59,7 +59,6 @@ extra: bits (scale size, <= 60), max_exclusions (lossy certificate re-solves), p
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
@@ -70,6 +69,7 @@ from exactprune.instances.errors import InputError
 from exactprune.instances.params import Param
 from exactprune.instances.scaling import IntegerScaling, integer_scaling
 from exactprune.instances.subset_sum import SubsetSumInstance
+from exactprune.solvers.clock import Clock
 from exactprune.solvers.cpsat_engine import capture_log, configured_solver, hint_verdict
 from exactprune.solvers.result import Goal, Limit, Objective, RawSolution, SolveOptions, Status
 
@@ -124,7 +124,7 @@ class _Run:
 
     instance: SubsetSumInstance
     opts: SolveOptions
-    deadline: float | None
+    clock: Clock
     model: Any = None
     keep: list[Any] = field(default_factory=list)
     stats: dict[str, Any] = field(default_factory=dict)
@@ -157,9 +157,7 @@ class _Run:
         self.stats["no_good_cuts"] += 1
 
     def time_left(self) -> float | None:
-        if self.deadline is None:
-            return None
-        return self.deadline - time.perf_counter()
+        return self.clock.remaining()
 
     def solve(self) -> _Outcome:
 
@@ -472,8 +470,7 @@ def run_cpsat(instance: SubsetSumInstance, goal: Goal, opts: SolveOptions) -> Ra
     _max_exclusions(opts)  # validate early
     _presolve(opts)
     bits = int(opts.extra.get("bits", DEFAULT_BITS))
-    deadline = None if opts.time_limit is None else time.perf_counter() + opts.time_limit
-    run = _Run(instance, opts, deadline)
+    run = _Run(instance, opts, Clock(opts.time_limit))
     notes = _base_notes(scaling, opts)
     stats = _base_stats(scaling, bits)
     if goal.objective is Objective.SPARSEST:

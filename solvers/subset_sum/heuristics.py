@@ -9,11 +9,10 @@ All respect max_kept and are seeded (options.seed).
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 
 from exactprune.instances.subset_sum import SubsetSumInstance
+from exactprune.solvers.clock import Clock, passed
 from exactprune.solvers.result import Goal, RawSolution, SolveOptions, Status
 
 _QUIET_FLOATS = np.errstate(over="ignore", invalid="ignore")
@@ -32,7 +31,7 @@ def greedy_mask(x: np.ndarray, z: float, budget: int,
     mask = np.zeros(len(x), dtype=bool)
     s = 0.0
     while mask.sum() < budget:
-        if deadline is not None and time.perf_counter() > deadline:
+        if passed(deadline):
             break
         cand = np.where(mask, np.inf, np.abs(s + x - z))
         i = int(np.argmin(cand))
@@ -43,14 +42,10 @@ def greedy_mask(x: np.ndarray, z: float, budget: int,
     return mask
 
 
-def _deadline(opts: SolveOptions) -> float | None:
-    return None if opts.time_limit is None else time.perf_counter() + opts.time_limit
-
-
 @_QUIET_FLOATS
 def run_greedy(instance: SubsetSumInstance, goal: Goal, opts: SolveOptions) -> RawSolution:
     mask = greedy_mask(instance.values, instance.target, _budget(instance, goal),
-                       _deadline(opts))
+                       Clock(opts.time_limit).deadline)
     return RawSolution(Status.FEASIBLE, mask=mask, notes=["heuristic: greedy forward selection"])
 
 
@@ -101,8 +96,8 @@ def run_local_search(instance: SubsetSumInstance, goal: Goal, opts: SolveOptions
     budget = _budget(instance, goal)
     rng = np.random.default_rng(opts.seed)
     restarts = int(opts.extra.get("restarts", 50))
-    deadline = _deadline(opts)
-    starts = [greedy_mask(x, z, budget, deadline)]
+    clock = Clock(opts.time_limit)
+    starts = [greedy_mask(x, z, budget, clock.deadline)]
     stats: dict[str, object] = {}
     if opts.warm_start is not None:
         fits = int(opts.warm_start.sum()) <= budget
@@ -111,7 +106,7 @@ def run_local_search(instance: SubsetSumInstance, goal: Goal, opts: SolveOptions
             starts.append(opts.warm_start.copy())
     best, best_err, done = None, np.inf, 0
     for r in range(restarts + len(starts)):
-        if r and deadline is not None and time.perf_counter() > deadline:
+        if r and clock.expired():
             break
         start = starts[r] if r < len(starts) else _random_mask(rng, len(x), budget)
         mask = descend(x, z, start, budget)
@@ -133,11 +128,11 @@ def run_random(instance: SubsetSumInstance, goal: Goal, opts: SolveOptions) -> R
     budget = _budget(instance, goal)
     rng = np.random.default_rng(opts.seed)
     samples = int(opts.extra.get("samples", 10_000))
-    deadline = _deadline(opts)
+    clock = Clock(opts.time_limit)
     best, best_err, done = np.zeros(len(x), dtype=bool), abs(z), 0
     block = max(1, min(samples, (1 << 22) // max(1, len(x))))
     while done < samples:
-        if done and deadline is not None and time.perf_counter() > deadline:
+        if done and clock.expired():
             break
         masks = rng.random((min(block, samples - done), len(x))) < 0.5
         if budget < len(x):

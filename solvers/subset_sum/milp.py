@@ -40,7 +40,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import time
 from collections.abc import Callable
 from fractions import Fraction
 from typing import Any
@@ -52,6 +51,7 @@ from exactprune.formulations.subset_sum.milp import build_subset_sum, subset_sum
 from exactprune.instances.errors import InputError
 from exactprune.instances.params import Param
 from exactprune.instances.subset_sum import SubsetSumInstance
+from exactprune.solvers.clock import Clock
 from exactprune.solvers.milp_engines import ENGINES, EngineResult, solve_model
 from exactprune.solvers.result import (
     Goal,
@@ -87,18 +87,6 @@ def _float_down(q: Fraction) -> float:
     if Fraction(f) > q:
         f = math.nextafter(f, -math.inf)
     return f
-
-
-class _Clock:
-    def __init__(self, limit: float | None) -> None:
-        self.deadline = None if limit is None else time.perf_counter() + limit
-
-    def remaining(self) -> float | None:
-        return None if self.deadline is None else self.deadline - time.perf_counter()
-
-    def expired(self) -> bool:
-        r = self.remaining()
-        return r is not None and r < MIN_SOLVE_SECONDS
 
 
 def _round_stats(k: int, res: EngineResult) -> dict[str, Any]:
@@ -240,7 +228,7 @@ def _run_milp(engine: str, instance: Any, goal: Goal, opts: SolveOptions) -> Raw
                              "variables": model.n_vars, "rows": model.n_rows}
     if engine == "scip":  # the backend's option (default off); SCIP's own default is on
         stats["cuts"] = bool(opts.extra.get("cuts", SCIP_CUTS.default))
-    clock = _Clock(opts.time_limit)
+    clock = Clock(opts.time_limit)
     warm = _warm_mask(instance, goal, opts, notes, stats)
     start = None if warm is None else built.start(warm)
     if goal.objective is Objective.SPARSEST:
@@ -251,7 +239,7 @@ def _run_milp(engine: str, instance: Any, goal: Goal, opts: SolveOptions) -> Raw
 
 
 def _run_min_error(engine: str, instance: Any, goal: Goal, opts: SolveOptions,
-                   built: BuiltModel, slack: float, clock: _Clock,
+                   built: BuiltModel, slack: float, clock: Clock,
                    warm: np.ndarray | None, start: np.ndarray | None, notes: list[str],
                    stats: dict[str, Any]) -> RawSolution:
     model = built.model
@@ -295,7 +283,7 @@ def _run_min_error(engine: str, instance: Any, goal: Goal, opts: SolveOptions,
                            notes=notes, stats=stats)
 
     # Round 0: the plain model.
-    if clock.expired():
+    if clock.expired(MIN_SOLVE_SECONDS):
         notes.append("no time left to start the solver")
         return result(Status.TIME_LIMIT)
     res = solve_model(engine, model, opts, clock.remaining(), start)
@@ -336,7 +324,7 @@ def _run_min_error(engine: str, instance: Any, goal: Goal, opts: SolveOptions,
         for _, m, _ in seen:
             if not any(np.array_equal(m, e) for e in excluded):
                 excluded.append(m)
-        if clock.expired():
+        if clock.expired(MIN_SOLVE_SECONDS):
             notes.append("time limit reached before the exclusion certificate")
             return result(Status.TIME_LIMIT)
         cut_model = model.exclude_masks(excluded)
@@ -385,7 +373,7 @@ def _run_min_error(engine: str, instance: Any, goal: Goal, opts: SolveOptions,
 
 
 def _run_sparsest(engine: str, instance: Any, goal: Goal, opts: SolveOptions,
-                  built: BuiltModel, slack: float, clock: _Clock,
+                  built: BuiltModel, slack: float, clock: Clock,
                   warm: np.ndarray | None, start: np.ndarray | None, notes: list[str],
                   stats: dict[str, Any]) -> RawSolution:
     model = built.model
@@ -426,7 +414,7 @@ def _run_sparsest(engine: str, instance: Any, goal: Goal, opts: SolveOptions,
                            solver_objective=solver_objective, notes=notes, stats=stats)
 
     for k in range(rounds + 1):
-        if clock.expired():
+        if clock.expired(MIN_SOLVE_SECONDS):
             notes.append("time limit reached")
             return result(Status.TIME_LIMIT)
         current = model.exclude_masks(bad) if bad else model

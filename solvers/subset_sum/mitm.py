@@ -15,7 +15,6 @@ the best error is tracked per number kept (the whole error-versus-kept profile i
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -24,6 +23,7 @@ import numpy as np
 from exactprune.instances.errors import InputError
 from exactprune.instances.scaling import IntegerScaling, integer_scaling
 from exactprune.instances.subset_sum import SubsetSumInstance
+from exactprune.solvers.clock import Clock, passed
 from exactprune.solvers.result import Goal, Objective, RawSolution, SolveOptions, Status
 
 BLOCK_BITS = 20
@@ -208,7 +208,7 @@ class MitmSearch:
         return [(int(c), np.flatnonzero(counts == c)) for c in np.unique(counts)]
 
     def _out_of_time(self) -> bool:
-        return self.deadline is not None and time.perf_counter() > self.deadline
+        return passed(self.deadline)
 
     # -- pass 1: best scaled error per group -------------------------------------------------
     def best_units(self) -> dict[int, _Best]:
@@ -319,14 +319,14 @@ def run_mitm(instance: SubsetSumInstance, goal: Goal, opts: SolveOptions) -> Raw
     Option memory_limit_gb (default 4.0): budget for the sorted table.
     """
     memory_limit_gb = float(opts.extra.get("memory_limit_gb", DEFAULT_MEMORY_GB))
-    deadline = None if opts.time_limit is None else time.perf_counter() + opts.time_limit
     if goal.objective is Objective.SPARSEST:
         mode = "profile"
     elif goal.max_kept is not None and goal.max_kept < instance.n:
         mode = "budget"
     else:
         mode = "all"
-    search = MitmSearch(instance, mode, goal.max_kept, memory_limit_gb, deadline)
+    search = MitmSearch(instance, mode, goal.max_kept, memory_limit_gb,
+                        Clock(opts.time_limit).deadline)
     best = search.best_units()
     scaling = search.scaling
     stats = {"table_bits": search.n_b, "enumerated_bits": search.n_a,

@@ -1,0 +1,32 @@
+"""Wall-clock budgets of the solvers, on `time.perf_counter()`.
+
+Every backend turns `SolveOptions.time_limit` (seconds; None = no limit) into one `Clock` at the
+start of its solve; helpers handed a raw deadline (a perf_counter value, as the public
+`greedy_forward` and `greedy_mask` take) test it with `passed`.
+"""
+
+from __future__ import annotations
+
+import time
+
+
+def passed(deadline: float | None) -> bool:
+    """True once `time.perf_counter()` is beyond `deadline` (never for None)."""
+    return deadline is not None and time.perf_counter() > deadline
+
+
+class Clock:
+    """A budget of `limit` seconds from now (None = no limit)."""
+
+    def __init__(self, limit: float | None) -> None:
+        self.deadline = None if limit is None else time.perf_counter() + limit
+
+    def expired(self, margin: float = 0.0) -> bool:
+        """True when fewer than `margin` seconds are left (past the deadline for margin 0)."""
+        return self.deadline is not None and time.perf_counter() > self.deadline - margin
+
+    def remaining(self) -> float | None:
+        """Seconds left, >= 0 (None without a limit)."""
+        if self.deadline is None:
+            return None
+        return max(self.deadline - time.perf_counter(), 0.0)
