@@ -176,9 +176,11 @@ def _case_range(text: str) -> tuple[int, int]:
 
 def audit_main(description: str, audit_case: Callable[..., None],
                argv: list[str] | None = None,
-               cross_case: Callable[..., None] | None = None) -> int:
+               cross_case: Callable[..., None] | None = None,
+               edge_case: Callable[..., None] | None = None) -> int:
     """The audit's command line: run cases LO..HI-1 (`audit_case(case, tally, time_limit,
-    threads=, warm_start=)`, or with --large `cross_case`, the cross audit), print each
+    threads=, warm_start=)`, or with --large `cross_case`, the cross audit, or with --edge
+    `edge_case`, a kind's stress of one numerically delicate family), print each
     finding as it comes, progress every 50 cases and a summary line; exit status 1 when there
     is a finding."""
     p = argparse.ArgumentParser(description=description)
@@ -190,6 +192,10 @@ def audit_main(description: str, audit_case: Callable[..., None],
         p.add_argument("--large", action="store_true",
                        help="instances too large for bruteforce (the module's docstring "
                             "says what they are checked against)")
+    if edge_case is not None:
+        p.add_argument("--edge", action="store_true",
+                       help="the numerically delicate family (the module's docstring says "
+                            "which)")
     p.add_argument("--threads", type=int, default=1,
                    help="threads for every backend that declares them (default 1)")
     p.add_argument("--warm-start", choices=WARM_STARTS, default="none",
@@ -197,9 +203,12 @@ def audit_main(description: str, audit_case: Callable[..., None],
                         "mask or a random valid mask (default none)")
     args = p.parse_args(argv)
     large = getattr(args, "large", False)
+    edge = getattr(args, "edge", False)
+    if large and edge:
+        p.error("--large and --edge are two different audits: choose one")
     if args.time_limit is None:
         args.time_limit = 20.0 if large else 60.0
-    run_case = cross_case if large else audit_case
+    run_case = cross_case if large else edge_case if edge else audit_case
     if not args.time_limit > 0:
         p.error(f"--time-limit must be > 0, got {args.time_limit}")
     if args.threads < 1:

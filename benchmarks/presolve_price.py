@@ -4,6 +4,9 @@ SCIP's linear presolve on neuron selection; SCIP's dual reductions on subset-sum
     python -m exactprune.benchmarks.presolve_price --engine highs --seeds 5 --time-limit 60
     python -m exactprune.benchmarks.presolve_price --engine scip --time-limit 60
     python -m exactprune.benchmarks.presolve_price --engine scip-subset-sum --seeds 5
+    python -m exactprune.benchmarks.presolve_price --engine scip-subset-sum-linear --seeds 5
+    python -m exactprune.benchmarks.presolve_price --engine cbc-sparsest --seeds 5
+    python -m exactprune.benchmarks.presolve_price --engine scip-sparsest --seeds 5
 
 Why. At our tolerances both presolves certified wrong optima in the neuron-selection audit
 (docs/numerics.md): HiGHS 1.16's MIP presolve on cases 349 and 1104 (targets a selection
@@ -14,7 +17,12 @@ linear-constraint presolve on case 917. So `highs` runs without presolve
 SCIP's dual reductions cut off subset-sum optima when the values span many magnitudes (subset-
 sum audit cases 686, 2356), so subset-sum runs SCIP without them
 (`solvers.subset_sum.milp.SCIP_DUAL_REDUCTIONS`); measured on Uniform[-1, 1] draws, n = 16, 18,
-20.
+20. SCIP's linear presolve and the engines' treatment of the sparsest window's edge gave wrong
+certified counts when values span magnitudes (subset-sum audit case 8689 and the band stress in
+docs/numerics.md): subset-sum runs SCIP without linear presolve
+(`solvers.subset_sum.milp.SCIP_LINEAR_PRESOLVE`, measured on min_error as above), and every
+MILP engine gets the sparsest window widened by `sparsest_window_margin` (measured with
+eps = 1e-3 on the same draws).
 Each instance is solved with the setting off and on, one after the other (side by side, same
 machine load), one thread. HiGHS: neuron pruning d = 2, width 48, K = 256 circle points, both
 outputs; weight pruning d = 2, width 16, K = 128, both outputs; and the neuron-selection
@@ -42,16 +50,28 @@ def _set(engine: str, off: bool) -> None:
         highs_engine.HIGHS_PRESOLVE = "off" if off else "on"
     elif engine == "scip":
         selection_exact.SCIP_LINEAR_PRESOLVE = not off
-    else:
+    elif engine == "scip-subset-sum":
         subset_sum_milp.SCIP_DUAL_REDUCTIONS = not off
+    elif engine == "scip-subset-sum-linear":
+        subset_sum_milp.SCIP_LINEAR_PRESOLVE = not off
+    else:  # the sparsest window's margin ("off" = the exact window, as before)
+        subset_sum_milp.sparsest_window_margin = (
+            (lambda *args: 0.0) if off else _WINDOW_MARGIN)
 
 
+_WINDOW_MARGIN = subset_sum_milp.sparsest_window_margin
+SPARSEST_EPS = 1e-3
 VARIANTS = {"highs": (("presolve off (the default since 2026-12-02)", True),
                       ("presolve on (before)", False)),
             "scip": (("linear presolve off (the default since 2026-12-02)", True),
                      ("linear presolve on (before)", False)),
             "scip-subset-sum": (("dual reductions off (the default since 2026-12-02)", True),
-                                ("dual reductions on (before)", False))}
+                                ("dual reductions on (before)", False)),
+            "scip-subset-sum-linear": (
+                ("linear presolve off (the default since 2026-12-03)", True),
+                ("linear presolve on (before)", False)),
+            **{f"{e}-sparsest": (("window margin (the default since 2026-12-03)", False),
+                                 ("exact window (before)", True)) for e in ("cbc", "scip")}}
 
 
 def _instances(engine: str, seeds: int) -> Iterator[tuple[str, Any]]:
@@ -63,7 +83,7 @@ def _instances(engine: str, seeds: int) -> Iterator[tuple[str, Any]]:
     )
     from exactprune.instances.neuron_selection.generator import generate_neuron_selection
 
-    if engine == "scip-subset-sum":
+    if "subset-sum" in engine or "sparsest" in engine:
         for n in (16, 18, 20):
             for seed in range(seeds):
                 yield f"subset-sum n = {n}, Uniform[-1, 1]", generate_subset_sum(n, seed=seed)
@@ -97,19 +117,23 @@ def main(argv: list[str] | None = None) -> int:
     if args.seeds < 1 or not args.time_limit > 0:
         p.error("--seeds and --time-limit must be positive")
     saved = (highs_engine.HIGHS_PRESOLVE, selection_exact.SCIP_LINEAR_PRESOLVE,
-             subset_sum_milp.SCIP_DUAL_REDUCTIONS)
+             subset_sum_milp.SCIP_DUAL_REDUCTIONS, subset_sum_milp.SCIP_LINEAR_PRESOLVE,
+             subset_sum_milp.sparsest_window_margin)
+    goal = {"objective": "sparsest", "eps": SPARSEST_EPS} if "sparsest" in args.engine else {}
     rows: dict[tuple[str, str], list[tuple[float, bool]]] = {}
     try:
         for family, inst in _instances(args.engine, args.seeds):
             for label, off in VARIANTS[args.engine]:
                 _set(args.engine, off)
                 t0 = time.perf_counter()
-                res = solve(inst, args.engine.split("-")[0], time_limit=args.time_limit)
+                res = solve(inst, args.engine.split("-")[0], time_limit=args.time_limit,
+                            **goal)
                 rows.setdefault((family, label), []).append(
                     (time.perf_counter() - t0, res.certified))
     finally:
         (highs_engine.HIGHS_PRESOLVE, selection_exact.SCIP_LINEAR_PRESOLVE,
-         subset_sum_milp.SCIP_DUAL_REDUCTIONS) = saved
+         subset_sum_milp.SCIP_DUAL_REDUCTIONS, subset_sum_milp.SCIP_LINEAR_PRESOLVE,
+         subset_sum_milp.sparsest_window_margin) = saved
     print_ab_table(("instances", args.engine), rows)
     return 0
 

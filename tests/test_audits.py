@@ -94,6 +94,38 @@ def test_subset_sum_audit_around_its_finds() -> None:
     assert tally.refused > 0  # HiGHS on the values it would drop
 
 
+EDGE_FINDS = [490, 540, 632, 640, 805, 832]
+"""The --edge cases (0..999) where CBC or Gurobi called a feasible sparsest window infeasible
+before the window margin (docs/numerics.md)."""
+
+
+def test_subset_sum_edge_audit_around_its_finds(monkeypatch: pytest.MonkeyPatch) -> None:
+    tally = AuditTally()
+    for case in EDGE_FINDS:
+        subset_sum_audit.audit_case(case, tally, time_limit=30.0, edge=True)
+    assert tally.findings == [] and tally.runs >= 4 * len(EDGE_FINDS)
+    # the exact window (margin 0), as before: the same cases are findings again
+    from exactprune.solvers.subset_sum import milp
+
+    monkeypatch.setattr(milp, "sparsest_window_margin", lambda *args: 0.0)
+    before = AuditTally()
+    for case in EDGE_FINDS:
+        subset_sum_audit.audit_case(case, before, time_limit=30.0, edge=True)
+    assert len(before.findings) >= len(EDGE_FINDS) - 1  # Gurobi's (490) only when installed
+
+
+def test_subset_sum_edge_cases_are_reproducible_two_scale_and_at_the_edge() -> None:
+    inst, goal, text = subset_sum_audit.edge_instance(7)
+    again = subset_sum_audit.edge_instance(7)
+    assert np.array_equal(inst.values, again[0].values) and goal == again[1]
+    assert goal["objective"] == "sparsest" and "band 1e-" in text
+    drawn = [subset_sum_audit.edge_instance(c) for c in range(60)]
+    assert {t.split("eps ")[1].split()[0] for _, _, t in drawn} == {"tie", "below", "above"}
+    spans = [float(np.abs(i.values).max() / np.abs(i.values).min()) for i, _, _ in drawn]
+    assert max(spans) > 1e12 and min(spans) < 1e10
+    assert all(3 <= i.n <= 10 for i, _, _ in drawn)
+
+
 class _Result:
     def __init__(self, objective: float, bound: float | None, certified: bool,
                  tolerance: float | None = 0.0, status: str = "optimal") -> None:
@@ -128,6 +160,13 @@ def test_a_real_wrong_answer_is_a_finding() -> None:
     tally = AuditTally()
     check_result(tally, res, oracle, "greedy called optimal")
     assert len(tally.findings) == 1 and "wrong optimum" in tally.findings[0]
+
+
+def test_audit_command_line_refuses_large_and_edge_together(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        subset_sum_audit.main(["--large", "--edge", "--cases", "0:1"])
+    assert exc.value.code == 2 and "choose one" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("argv", [["--cases", "5:5"], ["--cases", "x"],

@@ -779,3 +779,109 @@ def test_engine_status_words() -> None:
     assert status_word(9, True, **codes) == "time_limit"
     assert status_word(12, False, **codes) == "stopped"
     assert status_word(5, True, **codes) is None
+
+
+# Sparsest goals on values spanning magnitudes, with eps on a mask's error (subset-sum audit
+# case 8689 and the band stress of docs/numerics.md): (values, target, eps) as float hex.
+SPARSEST_EDGE_CASES = {
+    "audit-8689": (["-0x1.54e09a717fb8ep-27", "0x1.5b6fb016d8079p-41", "0x1.f52446cc2dac7p-51",
+                    "-0x1.29070bc605db6p-1", "0x1.140d1be8d9d8ep-57", "0x1.d46d2cd34f572p-55",
+                    "-0x1.d44f421d0e1b4p-5"], "-0x1.4fd76adf99d60p-5", "0x1.08efae7abd0cbp-6"),
+    "band-196": (["0x1.aee79a9dd01ffp-29", "0x1.227359dd2c6f8p-27", "0x1.5d5e834a738cap-1"],
+                 "0x1.b5dd5b7e46322p-1", "0x1.b5dd5b6357b87p-1"),
+    "band-121": (["-0x1.68648de9259b4p-2", "-0x1.64db207a3854ep-29", "0x1.2c44055e2352cp-27",
+                  "-0x1.27c5639060238p-2"], "-0x1.cad752c63dd7cp-1", "0x1.0584b412f5f0cp-2"),
+}
+"""Each fooled an engine with the exact window: 8689 CBC and Gurobi ("infeasible", the
+oracle keeps 4), band-121 CBC (count 3 certified, 2 is within eps), band-196 SCIP with its
+linear presolve (count 2 certified, 1 is within eps)."""
+
+
+def _edge_case(name: str) -> tuple[SubsetSumInstance, float]:
+    values, target, eps = SPARSEST_EDGE_CASES[name]
+    inst = SubsetSumInstance(values=np.array([float.fromhex(v) for v in values]),
+                             target=float.fromhex(target))
+    return inst, float.fromhex(eps)
+
+
+@pytest.mark.parametrize("engine", ["cbc", "scip", "gurobi", "highs"])
+@pytest.mark.parametrize("case", sorted(SPARSEST_EDGE_CASES))
+def test_sparsest_on_values_spanning_magnitudes_is_never_certified_wrong(case: str,
+                                                                         engine: str) -> None:
+    _require(engine)
+    inst, eps = _edge_case(case)
+    oracle = solve(inst, "bruteforce", objective="sparsest", eps=eps)
+    assert oracle.certified and oracle.status == Status.OPTIMAL
+    try:
+        res = solve(inst, engine, objective="sparsest", eps=eps)
+    except InputError as exc:  # HiGHS refuses values it would drop
+        assert engine == "highs" and "drops coefficients" in str(exc)
+        return
+    assert res.status != Status.INFEASIBLE, res.notes
+    if res.certified:
+        assert res.objective == oracle.objective, res.notes
+    if res.mask is not None:
+        assert inst.exact_error(res.mask) <= Fraction(eps)
+        assert res.mask.sum() >= oracle.objective
+
+
+@pytest.mark.parametrize("case,engine,linear_presolve", [
+    ("audit-8689", "cbc", False), ("audit-8689", "gurobi", False), ("band-121", "cbc", False),
+    ("band-196", "scip", True)])
+def test_the_exact_window_still_fools_the_engine(monkeypatch: pytest.MonkeyPatch, case: str,
+                                                 engine: str, linear_presolve: bool) -> None:
+    """So the test above can tell: with the exact window (margin 0), and SCIP's linear
+    presolve for band-196, each engine still gives its wrong certified answer."""
+    from exactprune.solvers.subset_sum import milp
+
+    _require(engine)
+    inst, eps = _edge_case(case)
+    oracle = solve(inst, "bruteforce", objective="sparsest", eps=eps)
+    monkeypatch.setattr(milp, "sparsest_window_margin", lambda *args: 0.0)
+    monkeypatch.setattr(milp, "SCIP_LINEAR_PRESOLVE", linear_presolve)
+    res = solve(inst, engine, objective="sparsest", eps=eps)
+    assert res.certified
+    assert res.status == Status.INFEASIBLE or res.objective > oracle.objective
+
+
+def test_sparsest_window_margin_widens_the_row_outwards() -> None:
+    from exactprune.formulations.subset_sum.milp import sparsest_window_margin
+
+    inst, eps = _edge_case("band-121")
+    goal = Goal(objective="sparsest", eps=eps)
+    exact = subset_sum_model(inst, goal)
+    margin = sparsest_window_margin(inst, eps, ENGINES["cbc"].tolerances())
+    assert 1e-9 < margin < 1e-7  # 10 × (1e-9 × max(1, |z| + eps) + 5e-13 × the data)
+    wide = subset_sum_model(inst, goal, window_margin=margin)
+    z, q_eps, q_margin = Fraction(inst.target), Fraction(eps), Fraction(margin)
+    assert Fraction(exact.row_lower[0]) <= z - q_eps and Fraction(exact.row_upper[0]) >= z + q_eps
+    assert Fraction(wide.row_lower[0]) <= z - q_eps - q_margin
+    assert Fraction(wide.row_upper[0]) >= z + q_eps + q_margin
+    assert wide.row_upper[0] - wide.row_lower[0] < 2 * (eps + margin) * (1 + 1e-12)
+    for bad in (-1.0, math.inf, math.nan):
+        with pytest.raises(InputError, match="window_margin"):
+            subset_sum_model(inst, goal, window_margin=bad)
+
+
+def test_the_price_benchmark_switches_reach_the_engines() -> None:
+    """benchmarks/presolve_price.py's A/B of the fixes: its "before" settings must give the old
+    (wrong) answers, else the page would time the fixed engine twice."""
+    from exactprune.benchmarks import presolve_price
+    from exactprune.solvers.subset_sum import milp
+
+    _require("cbc")
+    saved = (milp.SCIP_LINEAR_PRESOLVE, milp.sparsest_window_margin)
+    try:
+        inst, eps = _edge_case("band-121")
+        presolve_price._set("cbc-sparsest", True)  # the exact window, as before
+        assert solve(inst, "cbc", objective="sparsest", eps=eps).objective == 3
+        presolve_price._set("cbc-sparsest", False)
+        assert solve(inst, "cbc", objective="sparsest", eps=eps).objective == 2
+        inst, eps = _edge_case("band-196")
+        presolve_price._set("scip-sparsest", True)
+        presolve_price._set("scip-subset-sum-linear", False)  # linear presolve on, as before
+        assert solve(inst, "scip", objective="sparsest", eps=eps).objective == 2
+        presolve_price._set("scip-subset-sum-linear", True)
+        assert solve(inst, "scip", objective="sparsest", eps=eps).objective == 1
+    finally:
+        milp.SCIP_LINEAR_PRESOLVE, milp.sparsest_window_margin = saved

@@ -19,6 +19,15 @@ Prints every finding and a summary line; exit 1 when there is a finding.
 
 draws n = 24..36 values instead (optima near 2^-n, where the MILPs' tolerances bite) and
 checks every MILP and CP-SAT answer against `mitm`, exact at these sizes; 20 s per solve.
+
+    python -m exactprune.benchmarks.subset_sum.audit --edge --cases 0:1000
+
+stresses the sparsest window's edge on values of two scales: n = 3..10 values, each either
+Uniform[0.1, 1] or in one band [10^-(a+1), 10^-a] (a ~ Uniform[7, 17] per case: the engines'
+tolerances and coefficient thresholds), random signs, a uniform target, and eps set to a random
+mask's exact error or one float step either side. Before the window margin
+(`formulations.subset_sum.milp.sparsest_window_margin`) CBC, SCIP and Gurobi certified wrong
+counts and wrong infeasibility here (docs/numerics.md); checked against `bruteforce` as above.
 """
 
 from __future__ import annotations
@@ -42,6 +51,27 @@ from exactprune.benchmarks.audit import (
 ENGINES = ("mitm", "scip", "highs", "cbc", "cpsat", "gurobi")
 GAVE_UP = "no mask within eps exactly was found, and infeasibility was not proven"
 NEAR_EXACT_DELTAS = (0.0, 1e-15, 1e-12, 1e-9, 1e-6)
+
+
+def edge_instance(case: int) -> tuple[Any, dict[str, Any], str]:
+    """The `--edge` case `case` (module docstring): instance, sparsest goal, description."""
+    from exactprune.instances import SubsetSumInstance
+
+    rng = random.Random(f"edge {case}")
+    gen = np.random.default_rng([case, 2])
+    n = rng.randint(3, 10)
+    a = rng.uniform(7.0, 17.0)
+    small = gen.random(n) < 0.5
+    mag = np.where(small, 10.0 ** gen.uniform(-a - 1, -a, n), gen.uniform(0.1, 1.0, n))
+    x = gen.choice([-1.0, 1.0], n) * mag
+    target = float(gen.uniform(-1.0, 1.0)) * max(1.0, float(np.abs(x).sum()) / 3)
+    inst = SubsetSumInstance(values=x, target=target)
+    err = inst.evaluate(gen.random(n) < 0.5)
+    how = rng.choice(["tie", "below", "above"])
+    eps = {"tie": err, "below": math.nextafter(err, -math.inf),
+           "above": math.nextafter(err, math.inf)}[how]
+    goal = {"objective": "sparsest", "eps": max(0.0, eps)}
+    return inst, goal, f"edge case {case}: n={n}, band 1e-{a:.1f}, eps {how} {goal}"
 
 
 def audit_instance(case: int, large: bool = False) -> tuple[Any, dict[str, Any], str]:
@@ -91,14 +121,14 @@ def audit_instance(case: int, large: bool = False) -> tuple[Any, dict[str, Any],
 
 def audit_case(case: int, tally: AuditTally, time_limit: float = 60.0,
                engines: tuple[str, ...] = ENGINES, threads: int = 1,
-               warm_start: str = "none", large: bool = False) -> None:
+               warm_start: str = "none", large: bool = False, edge: bool = False) -> None:
     """Solve case `case` with every available exact backend (`threads`, and the warm start
     `warm_start`: none, oracle or random; benchmarks/audit.py); add to `tally`. `large`: the
     large case, against `mitm` (exact meet-in-the-middle, itself audited against
-    `bruteforce` on the small cases) instead of `bruteforce`."""
+    `bruteforce` on the small cases) instead of `bruteforce`. `edge`: the `--edge` case."""
     from exactprune.solvers import solve
 
-    inst, goal, text = audit_instance(case, large)
+    inst, goal, text = edge_instance(case) if edge else audit_instance(case, large)
     oracle = solve(inst, "mitm" if large else "bruteforce", **goal)
     if large:
         engines = tuple(e for e in engines if e != "mitm")
@@ -125,7 +155,8 @@ def audit_case(case: int, tally: AuditTally, time_limit: float = 60.0,
 
 def main(argv: list[str] | None = None) -> int:
     return audit_main(__doc__.split("\n")[0], audit_case, argv,
-                      cross_case=partial(audit_case, large=True))
+                      cross_case=partial(audit_case, large=True),
+                      edge_case=partial(audit_case, edge=True))
 
 
 if __name__ == "__main__":

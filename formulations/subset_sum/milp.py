@@ -13,9 +13,13 @@ min_error goal (optionally with a budget k = max_kept):
 sparsest goal (error tolerance eps):
     variables  m_i ∈ {0,1}
     minimise   Σ m_i
-    rows       window: z − eps <= Σ x_i m_i <= z + eps   (bounds rounded outwards by one ulp,
-                                                         so the row never excludes a mask
-                                                         whose exact error is <= eps)
+    rows       window: z − eps − δ <= Σ x_i m_i <= z + eps + δ   (bounds rounded outwards, so
+                                                         the row never excludes a mask whose
+                                                         exact error is <= eps)
+    δ = `window_margin` (default 0, the exact window, as exported). The solvers get δ > 0
+    (`sparsest_window_margin`): masks on the window's edge are then inside by more than the
+    engines' tolerances and rounding, so no presolve step working at those tolerances can cut
+    them off; masks inside the margin but outside eps are excluded by the caller.
 
 The solver sees these numbers with tolerances (DESIGN.md, numerics policy); `subset_sum_slack`
 turns a backend's `SolverTolerances` into the absolute slack T of the objective.
@@ -24,6 +28,7 @@ turns a backend's `SolverTolerances` into the absolute slack T of the objective.
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -49,14 +54,37 @@ def _objective_name(goal: GoalLike | None) -> str:
     return name
 
 
+def _float_toward(q: Fraction, direction: float) -> float:
+    """A float beyond q towards `direction` (±inf), one ulp out: the window row's bound."""
+    return math.nextafter(float(q), direction)
+
+
+def sparsest_window_margin(instance: SubsetSumInstance, eps: float,
+                           tol: SolverTolerances) -> float:
+    """δ for the sparsest window row of a solver with tolerances `tol`: 10 × (feasibility ×
+    max(1, |z| + eps) + data rounding × (Σ|x_i| + |z| + eps)), the most the engine's arithmetic
+    may move a mask's row activity against its bounds, times 10 for safety.
+
+    Why: SCIP's linear presolve (subset-sum audit case 8689 and the band stress in
+    docs/numerics.md), CBC's preprocessing and Gurobi's presolve excluded masks lying on the exact
+    window's edge, or deep inside it, when the values span many magnitudes: wrong certified
+    counts and wrong infeasibility. The caller excludes masks found inside the margin but
+    outside eps by no-good rows, so the margin costs only those re-solves."""
+    z = abs(float(instance.target))
+    s = math.fsum(np.abs(instance.values).tolist())
+    return 10.0 * (tol.feasibility * max(1.0, z + eps) + tol.coefficient_rel * (s + z + eps))
+
+
 def error_upper_bound(instance: SubsetSumInstance) -> float:
     """U = 1 + 2(Σ|x_i| + |z|): far above the error of every mask (at most Σ|x_i| + |z|)."""
     total = math.fsum([*np.abs(instance.values).tolist(), abs(instance.target)])
     return 1.0 + 2.0 * total
 
 
-def subset_sum_model(instance: SubsetSumInstance, goal: GoalLike | None = None) -> MilpModel:
-    """The MILP of `instance` for `goal` (min_error, optionally max_kept; or sparsest with eps).
+def subset_sum_model(instance: SubsetSumInstance, goal: GoalLike | None = None,
+                     window_margin: float = 0.0) -> MilpModel:
+    """The MILP of `instance` for `goal` (min_error, optionally max_kept; or sparsest with eps,
+    its window widened by `window_margin` >= 0 on both sides).
 
     Variable order: m_0..m_{n−1} (the mask, `mask_variables`), then err for min_error (a
     variable named `e` would read as an exponent in LP files).
@@ -72,8 +100,11 @@ def subset_sum_model(instance: SubsetSumInstance, goal: GoalLike | None = None) 
         if eps is None or not math.isfinite(float(eps)) or float(eps) < 0:
             raise InputError("the sparsest objective needs a finite eps >= 0")
         eps = float(eps)
-        lo = math.nextafter(z - eps, -INF)
-        hi = math.nextafter(z + eps, INF)
+        if not (math.isfinite(window_margin) and window_margin >= 0):
+            raise InputError(f"window_margin must be finite and >= 0, got {window_margin!r}")
+        half = Fraction(eps) + Fraction(window_margin)
+        lo = _float_toward(Fraction(z) - half, -INF)
+        hi = _float_toward(Fraction(z) + half, INF)
         return MilpModel.from_rows(
             var_names=names,
             lower=np.zeros(n),
@@ -154,9 +185,10 @@ def subset_sum_start_values(
     return np.array([*m.tolist(), err])
 
 
-def build_subset_sum(instance: SubsetSumInstance, goal: GoalLike | None = None) -> BuiltModel:
+def build_subset_sum(instance: SubsetSumInstance, goal: GoalLike | None = None,
+                     window_margin: float = 0.0) -> BuiltModel:
     """The model with its mask maps: `start` is `subset_sum_start_values` (every variable),
     `mask` reads m_0..m_{n−1}."""
-    model = subset_sum_model(instance, goal)
+    model = subset_sum_model(instance, goal, window_margin)
     return BuiltModel(model, start=lambda mask: subset_sum_start_values(instance, goal, mask),
                       mask=model.mask_from_values)

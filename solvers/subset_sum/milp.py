@@ -47,7 +47,11 @@ from typing import Any
 import numpy as np
 
 from exactprune.formulations.base import BuiltModel
-from exactprune.formulations.subset_sum.milp import build_subset_sum, subset_sum_slack
+from exactprune.formulations.subset_sum.milp import (
+    build_subset_sum,
+    sparsest_window_margin,
+    subset_sum_slack,
+)
 from exactprune.instances.errors import InputError
 from exactprune.instances.params import Param
 from exactprune.instances.subset_sum import SubsetSumInstance
@@ -67,6 +71,11 @@ SCIP_DUAL_REDUCTIONS = False
 """SCIP's dual reductions, at our tolerances, cut off the optimum of models whose values span
 many magnitudes (subset-sum audit cases 686, 2356: "optimal" 5.3e-7 where 7e-13 exists), so
 they are off here (`milp_engines.SCIP_NO_DUAL_REDUCTIONS`)."""
+SCIP_LINEAR_PRESOLVE = False
+"""SCIP's linear-constraint presolve, at our tolerances, cut off masks deep inside the sparsest
+window when values span magnitudes (x = 3.1e-9, 8.5e-9, 0.68: count 2 "optimal" where 1 is
+within eps; right with `constraints/linear/maxprerounds = 0`, docs/numerics.md), as it did on
+pruning's big-M models; off here (`milp_engines.SCIP_NO_LINEAR_PRESOLVE`)."""
 DEFAULT_EXCLUSION_ROUNDS = 4
 COUNT_BOUND_SLACK = 1e-6
 
@@ -217,15 +226,26 @@ def run_milp(engine: str, instance: Any, goal: Goal, opts: SolveOptions) -> RawS
 
 
 def _run_milp(engine: str, instance: Any, goal: Goal, opts: SolveOptions) -> RawSolution:
-    if engine == "scip" and SCIP_DUAL_REDUCTIONS is False:
-        opts = dataclasses.replace(opts, extra={**opts.extra, "dual_reductions": False})
-    built = build_subset_sum(instance, goal)
-    model = built.model
+    if engine == "scip":
+        opts = dataclasses.replace(opts, extra={
+            **opts.extra, "dual_reductions": SCIP_DUAL_REDUCTIONS,
+            "linear_presolve": SCIP_LINEAR_PRESOLVE})
     tol = ENGINES[engine].tolerances()
+    margin = 0.0
+    if goal.objective is Objective.SPARSEST:
+        assert goal.eps is not None
+        margin = sparsest_window_margin(instance, goal.eps, tol)
+    built = build_subset_sum(instance, goal, window_margin=margin)
+    model = built.model
     slack = float(subset_sum_slack(instance, goal, tol))
     notes: list[str] = []
     stats: dict[str, Any] = {"slack_T": slack, "tolerances": tol.to_json(), "rounds": [],
                              "variables": model.n_vars, "rows": model.n_rows}
+    if margin:
+        stats["window_margin"] = margin
+        notes.append(f"the solver's window is eps + {margin:.3g} on each side, so masks on the "
+                     f"edge lie inside it by more than its tolerances; masks it finds outside "
+                     f"eps are excluded")
     if engine == "scip":  # the backend's option (default off); SCIP's own default is on
         stats["cuts"] = bool(opts.extra.get("cuts", SCIP_CUTS.default))
     clock = Clock(opts.time_limit)
