@@ -26,8 +26,13 @@ Certification, min_error:
   * a solver bound above an exactly evaluated mask's error by more than T is inconsistent: no
     certificate from that solve.
   Otherwise: feasible (or time_limit) with bound max(0, L − T), and a note giving T and the gap.
-Certification, sparsest (count objective): the solver's tolerant feasible region is a
-relaxation, so its count bound L is valid: k = ceil(L − max(T, 1e-6)). Certified when the mask
+Certification, sparsest (count objective): the solver gets the window widened by a margin δ
+(`sparsest_window_margin`: ten times what its tolerances and data rounding can move a row
+activity), so its tolerant feasible region is a relaxation with room to spare, and its count
+bound L is valid: k = ceil(L − max(T, 1e-6)). With the exact window, masks on its edge were cut
+off by CBC's preprocessing and Gurobi's presolve (wrong infeasibility and counts on values
+spanning magnitudes, docs/numerics.md); SCIP runs without linear presolve, which cut off masks
+deep inside it. Certified when the mask
 satisfies |x·m − z| <= eps exactly and keeps k values. A solver mask that violates eps exactly
 (accepted within the solver's tolerance) is excluded by a no-good row and the model solved
 again (at most `exclusion_rounds` times); excluding exactly-infeasible masks keeps the model a
