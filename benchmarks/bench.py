@@ -77,18 +77,26 @@ suites run as usual.
 from __future__ import annotations
 
 import argparse
-import functools
 import math
-import platform
-import statistics
 import sys
-import time
-from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from exactprune.benchmarks.bench_report import print_tables, render_report, write_profiles
+from exactprune.benchmarks.bench_results import (
+    DEFAULT_TIME_LIMIT,
+    QUALITY_RTOL,
+    REFUSED,
+    BenchOutcome,
+    Run,
+    SuiteOutcome,
+    aggregate,
+    consistency_issues,
+    exactprune_version,
+    summarise,
+)
 from exactprune.benchmarks.suites import BenchInstance, Suite, expand_suite, suite_names
 from exactprune.instances.errors import InputError
 from exactprune.instances.params import positive_float as _positive_float
@@ -107,15 +115,6 @@ __all__ = [
 ]
 
 TASK_FN = "exactprune.benchmarks.bench:bench_task"
-QUALITY_RTOL = 1e-9
-"""A run *reached* the best objective when objective <= best · (1 + QUALITY_RTOL)."""
-TIME_FLOOR_S = 1e-3
-"""Times below this are raised to it in the time profile (timer resolution)."""
-DEFAULT_TIME_LIMIT = 60.0
-REFUSED = "refused"
-"""Status of a run whose solver refused the instance (InputError from solve())."""
-SKIPPED = "skipped"
-_FINISHED_OK = ("optimal", "feasible", "infeasible", "time_limit")
 
 
 # -- the task run in a worker ----------------------------------------------------------------
@@ -226,197 +225,6 @@ def _version(name: str, kinds: set[str]) -> str | None:
     return None
 
 
-@functools.cache
-def _exactprune_version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("exactprune")
-    except PackageNotFoundError:  # pragma: no cover - running from a source tree
-        return "unknown"
-
-
-# -- results -----------------------------------------------------------------------------------
-@dataclass
-class Run:
-    """One (instance, solver) pair of a suite: its record, or why it was skipped."""
-
-    instance: BenchInstance
-    solver: str
-    record: dict | None
-    skipped: str | None = None
-
-    @property
-    def status(self) -> str:
-        return SKIPPED if self.record is None else str(self.record.get("status"))
-
-    @property
-    def certified(self) -> bool:
-        return bool(self.record and self.record.get("certified")
-                    and self.record.get("status") == "optimal")
-
-    @property
-    def objective(self) -> float | None:
-        if self.record is None:
-            return None
-        obj = self.record.get("objective")
-        return float(obj) if isinstance(obj, int | float) else None
-
-    @property
-    def wall_time(self) -> float | None:
-        if self.record is None:
-            return None
-        t = self.record.get("wall_time_s")
-        return float(t) if isinstance(t, int | float) else None
-
-
-@dataclass
-class SuiteOutcome:
-    """Everything measured on one suite (see `summarise` for the derived numbers)."""
-
-    suite: Suite
-    solvers: list[str]
-    exact: dict[str, bool]
-    versions: dict[str, str | None]
-    runs: list[Run]
-    time_limit: float
-    threads: int
-    not_applicable: dict[str, int] = field(default_factory=dict)
-
-    def runs_of(self, solver: str) -> list[Run]:
-        return [r for r in self.runs if r.solver == solver]
-
-    def certified_optimum(self) -> dict[str, float]:
-        """instance name -> best certified objective among the exact solvers' runs."""
-        best: dict[str, float] = {}
-        for r in self.runs:
-            if self.exact.get(r.solver) and r.certified and r.objective is not None:
-                name = r.instance.name
-                best[name] = min(best.get(name, math.inf), r.objective)
-        return best
-
-    def best_known(self) -> dict[str, float]:
-        """instance name -> best objective of any run (certified or not)."""
-        best: dict[str, float] = {}
-        for r in self.runs:
-            if r.objective is not None:
-                name = r.instance.name
-                best[name] = min(best.get(name, math.inf), r.objective)
-        return best
-
-
-def _ratio(obj: float | None, opt: float) -> float:
-    """objective / optimum with the zero convention of `profiles` (0/0 = 1, x/0 = inf);
-    no objective (no mask) = inf."""
-    if obj is None:
-        return math.inf
-    if opt == 0.0:
-        return 1.0 if obj == 0.0 else math.inf
-    return obj / opt
-
-
-def summarise(out: SuiteOutcome) -> dict[str, Any]:
-    """The per-solver numbers of the table and of ``--json`` for one suite."""
-    opt = out.certified_optimum()
-    solvers: dict[str, Any] = {}
-    for s in out.solvers:
-        runs = out.runs_of(s)
-        done = [r for r in runs if r.record is not None]
-        times = [r.wall_time for r in done if r.wall_time is not None]
-        entry: dict[str, Any] = {
-            "solved_optimal": sum(r.certified for r in runs),
-            "instances": len(runs),
-            "median_time_s": statistics.median(times) if times else None,
-            "median_ratio": None,
-            "worst_ratio": None,
-            "exact": out.exact[s],
-            "version": out.versions.get(s),
-            "runs": len(done),
-            "skipped": len(runs) - len(done),
-            "statuses": dict(sorted(Counter(r.status for r in runs).items())),
-        }
-        if not out.exact[s]:
-            ratios = [_ratio(r.objective, opt[r.instance.name]) for r in runs
-                      if r.instance.name in opt]
-            entry["ratio_instances"] = len(ratios)
-            entry["ratio_undefined"] = len(runs) - len(ratios)
-            entry["ratio_failures"] = sum(1 for x in ratios if math.isinf(x))
-            if ratios:
-                entry["median_ratio"] = statistics.median(ratios)
-                entry["worst_ratio"] = max(ratios)
-        solvers[s] = entry
-    return {"suite": out.suite.name, "solvers": solvers,
-            "instances": len(out.suite.instances),
-            "certified_instances": len(opt),
-            "time_limit_s": out.time_limit, "threads": out.threads}
-
-
-def _aggregate(outcomes: list[SuiteOutcome], name: str) -> dict[str, Any]:
-    """One JSON object for a composite suite: solver numbers over all its suites."""
-    per = {o.suite.name: summarise(o) for o in outcomes}
-    merged = SuiteOutcome(
-        Suite(name, "", tuple(i for o in outcomes for i in o.suite.instances)),
-        list(dict.fromkeys(s for o in outcomes for s in o.solvers)),
-        {k: v for o in outcomes for k, v in o.exact.items()},
-        {k: v for o in outcomes for k, v in o.versions.items()},
-        [r for o in outcomes for r in o.runs],
-        outcomes[0].time_limit if outcomes else DEFAULT_TIME_LIMIT,
-        outcomes[0].threads if outcomes else 1,
-    )
-    data = summarise(merged)
-    data["suites"] = per
-    return data
-
-
-@dataclass
-class BenchOutcome:
-    """The result of `run_bench`: one `SuiteOutcome` per suite, the JSON summary and the
-    files written."""
-
-    name: str
-    suites: list[SuiteOutcome]
-    summary: dict[str, Any]
-    files: list[Path]
-    notes: list[str]
-
-
-# -- consistency checks --------------------------------------------------------------------------
-def consistency_issues(out: SuiteOutcome) -> list[str]:
-    """Disagreements that would mean a wrong certificate or a wrong bound: two certified optima
-    of one instance further apart than their tolerances, a run (any solver) strictly better
-    than a certified optimum beyond its tolerance, or an objective below a proven lower bound
-    of another run. Empty when everything agrees."""
-    issues = []
-    by_inst: dict[str, list[Run]] = defaultdict(list)
-    for r in out.runs:
-        by_inst[r.instance.name].append(r)
-    for name, runs in by_inst.items():
-        for b in runs:
-            bound = b.record.get("bound") if b.record else None
-            if not isinstance(bound, int | float):
-                continue
-            tol = float(b.record.get("tolerance") or 0.0) + 4 * math.ulp(max(abs(bound),
-                                                                             1e-300))
-            for r in runs:
-                if r.objective is not None and r.objective < bound - tol:
-                    issues.append(f"{name}: {r.solver}'s objective {r.objective!r} is below "
-                                  f"the lower bound {bound!r} proven by {b.solver}")
-        cert = [r for r in runs if out.exact.get(r.solver) and r.certified
-                and r.objective is not None]
-        if not cert:
-            continue
-        for c in cert:
-            tol = float(c.record.get("tolerance") or 0.0) if c.record else 0.0
-            slack = tol + 4 * math.ulp(max(abs(c.objective or 0.0), 1e-300))
-            for r in runs:
-                if r.objective is not None and r.objective < (c.objective or 0.0) - slack:
-                    what = "certified optimum" if r.certified else "objective"
-                    issues.append(
-                        f"{name}: {r.solver}'s {what} {r.objective!r} is below the optimum "
-                        f"{c.objective!r} certified by {c.solver} (tolerance {tol:.3g})")
-    return issues
-
-
 # -- running -----------------------------------------------------------------------------------
 def _tiers(suite: Suite) -> list[tuple[str, int, list[BenchInstance]]]:
     """(family, size, instances) in the order they run: families in suite order, sizes
@@ -460,7 +268,7 @@ def _run_suite(suite: Suite, solvers: list[str] | None, time_limit: float, threa
                     continue
                 spec = {"experiment": f"bench-{suite.name}", "suite": suite.name,
                         "name": inst.name, "instance": inst.spec(), "solver": s,
-                        "solver_version": versions[s], "exactprune": _exactprune_version(),
+                        "solver_version": versions[s], "exactprune": exactprune_version(),
                         "options": options}
                 tasks.append(Task(TASK_FN, spec))
                 pending.append(Run(inst, s, None))
@@ -527,7 +335,7 @@ def run_bench(suite: str, solvers: Sequence[str] | None = None, *,
                 notes.append(f"suite {s.name}: none of the chosen solvers applies; not run")
             else:
                 outcomes.append(res)
-    summary = _aggregate(outcomes, suite) if len(suites) > 1 else \
+    summary = aggregate(outcomes, suite) if len(suites) > 1 else \
         (summarise(outcomes[0]) if outcomes else {"suite": suite, "solvers": {}})
     summary["suite"] = suite
     files: list[Path] = []
@@ -544,231 +352,6 @@ def run_bench(suite: str, solvers: Sequence[str] | None = None, *,
     return BenchOutcome(suite, outcomes, summary, files, notes)
 
 
-# -- profiles ----------------------------------------------------------------------------------
-def profile_costs(out: SuiteOutcome) -> tuple[list[list[float]], list[list[float]]]:
-    """(time costs, quality costs), each (instances, solvers) in suite and solver order, with
-    math.inf for failures (see the module docstring). Pairs where a solver does not apply to
-    the instance's kind are failures too (they do not occur in single-kind suites)."""
-    best = out.best_known()
-    by_pair = {(r.instance.name, r.solver): r for r in out.runs}
-    times: list[list[float]] = []
-    quality: list[list[float]] = []
-    for inst in out.suite.instances:
-        t_row, q_row = [], []
-        for s in out.solvers:
-            r = by_pair.get((inst.name, s))
-            obj = None if r is None else r.objective
-            q_row.append(math.inf if obj is None else obj)
-            b = best.get(inst.name)
-            reached = obj is not None and b is not None and (
-                obj <= b * (1 + QUALITY_RTOL) or (r is not None and r.certified))
-            t = None if r is None else r.wall_time
-            t_row.append(t if reached and t is not None else math.inf)
-        times.append(t_row)
-        quality.append(q_row)
-    return times, quality
-
-
-def write_profiles(out: SuiteOutcome, folder: Path) -> list[Path]:
-    """Time and quality profiles of one suite as PNG and SVG in `folder`."""
-    from exactprune.benchmarks.profiles import performance_profile, plot_profiles
-
-    times, quality = profile_costs(out)
-    styles = {s: ("-" if out.exact[s] else "--") for s in out.solvers}
-    tp = performance_profile(times, out.solvers, floor=TIME_FLOOR_S)
-    qp = performance_profile(quality, out.solvers)
-    name = out.suite.name.replace("/", "_")
-    files = plot_profiles(tp, folder / f"profile-time-{name}",
-                          f"{out.suite.name}: time to the best objective (limit "
-                          f"{out.time_limit:g} s)", styles=styles)
-    files += plot_profiles(qp, folder / f"profile-quality-{name}",
-                           f"{out.suite.name}: objective / best objective", styles=styles)
-    return files
-
-
-# -- report ------------------------------------------------------------------------------------
-def _num(x: float | None, digits: int = 3) -> str:
-    if x is None:
-        return "-"
-    if math.isinf(x):
-        return "inf"
-    return f"{x:.{digits}g}"
-
-
-_ABBR = {"optimal": "opt", "feasible": "feas", "time_limit": "tl", "infeasible": "inf",
-         "error": "err", "killed": "killed", REFUSED: "refused", SKIPPED: "skip"}
-
-
-def suite_table(out: SuiteOutcome, summary: dict[str, Any]) -> str:
-    """The Markdown table of one suite (one row per solver)."""
-    lines = ["| solver | exact | instances | runs | skipped | proven optimal | statuses | "
-             "median time (s) | ratio median | ratio worst |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
-    for s in out.solvers:
-        e = summary["solvers"][s]
-        statuses = ", ".join(f"{_ABBR.get(k, k)} {v}" for k, v in e["statuses"].items())
-        if e["exact"]:
-            rmed = rworst = "n/a"
-        elif e.get("ratio_instances"):
-            rmed, rworst = _num(e["median_ratio"], 4), _num(e["worst_ratio"], 4)
-        else:
-            rmed = rworst = "undefined"
-        lines.append(f"| {s} | {'yes' if e['exact'] else 'no'} | {e['instances']} | "
-                     f"{e['runs']} | {e['skipped']} | {e['solved_optimal']} | {statuses} | "
-                     f"{_num(e['median_time_s'])} | {rmed} | {rworst} |")
-    return "\n".join(lines)
-
-
-def _instance_matrix(out: SuiteOutcome) -> str:
-    opt = out.certified_optimum()
-    by_pair = {(r.instance.name, r.solver): r for r in out.runs}
-    head = "| instance | certified optimum | " + " | ".join(out.solvers) + " |"
-    lines = [head, "|" + "---|" * (len(out.solvers) + 2)]
-    for inst in out.suite.instances:
-        cells = []
-        for s in out.solvers:
-            r = by_pair.get((inst.name, s))
-            if r is None:
-                cells.append("n/a")
-                continue
-            if r.record is None:
-                cells.append("skip")
-                continue
-            cell = f"{_ABBR.get(r.status, r.status)} {_num(r.wall_time)}s"
-            if not out.exact[s] and inst.name in opt:
-                cell += f" ×{_num(_ratio(r.objective, opt[inst.name]), 4)}"
-            elif r.objective is not None and not r.certified:
-                cell += f" ({_num(r.objective, 3)})"
-            cells.append(cell)
-        lines.append(f"| {inst.name} | {_num(opt.get(inst.name), 6)} | " + " | ".join(cells)
-                     + " |")
-    return "\n".join(lines)
-
-
-def _skipped_lines(out: SuiteOutcome) -> list[str]:
-    groups: dict[tuple[str, str], list[str]] = defaultdict(list)
-    for r in out.runs:
-        if r.skipped is not None:
-            groups[(r.solver, r.skipped)].append(r.instance.name)
-    lines = []
-    for (s, why), names in sorted(groups.items()):
-        lines.append(f"- {s} on {len(names)} instance(s) ({why}): {', '.join(names)}")
-    for s, k in out.not_applicable.items():
-        lines.append(f"- {s}: not applicable to {k} instance(s) of another kind")
-    return lines
-
-
-def _failure_lines(out: SuiteOutcome) -> list[str]:
-    """One line per run that errored, was killed or refused, with its message."""
-    lines = []
-    for r in out.runs:
-        if r.record is None or r.status not in ("error", "killed", REFUSED):
-            continue
-        msg = r.record.get("error") or "; ".join(str(n) for n in r.record.get("notes") or [])
-        lines.append(f"- {r.solver} on {r.instance.name}: {r.status}: {str(msg)[:300]}")
-    return lines
-
-
-def render_report(name: str, outcomes: list[SuiteOutcome], summary: dict[str, Any],
-                  out_dir: Path, figures: Iterable[Path], notes: list[str], store: Path,
-                  command: str | None) -> str:
-    """The Markdown report (see the module docstring)."""
-    import numpy
-
-    figs = {p.name for p in figures}
-    tl = outcomes[0].time_limit if outcomes else DEFAULT_TIME_LIMIT
-    threads = outcomes[0].threads if outcomes else 1
-    lines = [f"# Benchmark `{name}`: exact solvers against pruning heuristics", ""]
-    lines += [f"Command: `{command or f'exactprune bench {name} --time-limit {tl:g}'}`", "",
-              f"Machine: {platform.machine()}, {platform.system()}, "
-              f"{_cpu_count()} logical cores; Python {platform.python_version()}, numpy "
-              f"{numpy.__version__}, exactprune {_exactprune_version()}; "
-              f"{time.strftime('%Y-%m-%d')}. Time limit {tl:g} s per run, {threads} solver "
-              f"thread(s), solver seed 0. Results store: `{store}` (a re-run resumes).", "",
-              "Time = wall time of `solve()` (instance generation and process start-up "
-              "excluded). Time to best = that wall time (incumbents are not traced over "
-              "time); time to proven optimum = that wall time when certified. *proven optimal* "
-              "counts certified runs only. *ratio* = heuristic objective / certified optimum "
-              "of the instance (best certified objective among the exact solvers), over the "
-              "instances that have one; a run without a mask has ratio inf; 0/0 = 1. Median "
-              "time is over the runs made (skipped pairs excluded). Every run (status, "
-              "objective, bound, time to best, time to proven optimum, notes, mask) is in the "
-              f"store: `exactprune results export --store {store} --format csv`.", ""]
-    lines += ["Statuses: opt = certified optimal, feas = feasible (not certified), tl = time "
-              "limit (best mask kept), err = error, killed = exceeded the hard timeout, "
-              "refused = the solver rejected the instance, skip = not run (see below).", ""]
-    for note in notes:
-        lines.append(f"Note: {note}")
-    for o in outcomes:
-        summ = summary if len(outcomes) == 1 and "suites" not in summary else \
-            summary["suites"][o.suite.name]
-        opt = o.certified_optimum()
-        missing = [i.name for i in o.suite.instances if i.name not in opt]
-        sname = o.suite.name.replace("/", "_")
-        lines += ["", f"## Suite `{o.suite.name}`", "", f"{o.suite.description}. "
-                  f"{len(o.suite.instances)} instances; certified optimum known on "
-                  f"{len(opt)} of them.", ""]
-        if missing:
-            lines += [f"No exact solver certified {len(missing)} instance(s): the heuristics' "
-                      f"ratios are undefined there: {', '.join(missing)}.", ""]
-        lines += [suite_table(o, summ), ""]
-        skipped = _skipped_lines(o)
-        if skipped:
-            lines += ["Pairs not run:", "", *skipped, ""]
-        failures = _failure_lines(o)
-        if failures:
-            lines += ["Failed runs:", "", *failures, ""]
-        issues = consistency_issues(o)
-        lines += ["Consistency check (no objective below a certified optimum or a proven "
-                  "lower bound of another run, beyond its tolerance): "
-                  + ("passed." if not issues else "**FAILED**:"), ""]
-        lines += [f"- {x}" for x in issues]
-        if issues:
-            lines.append("")
-        for kind, title in (("time", "time to the best objective"),
-                            ("quality", "objective / best objective")):
-            stem = f"profile-{kind}-{sname}"
-            if f"{stem}.png" in figs:
-                lines += [f"![{title}]({stem}.png)", ""]
-        lines += ["Performance profiles (Dolan–Moré): rho_s(tau) = fraction of instances on "
-                  "which solver s is within a factor tau of the best solver. Time: time to "
-                  "best, a failure unless the run was certified or reached the best objective "
-                  f"found by any solver (relative {QUALITY_RTOL:g}); times below "
-                  f"{TIME_FLOOR_S:g} s count as that. Quality: objective / best objective "
-                  "(exact-zero ties = 1). Skipped pairs and runs without a mask are "
-                  "failures. Exact solvers solid, heuristics dashed.", ""]
-        lines += ["### Per instance", "", "Cell: status, wall time, and for heuristics × the "
-                  "ratio to the certified optimum (else the objective in parentheses when not "
-                  "certified).", "", _instance_matrix(o), ""]
-    versions: dict[str, str | None] = {}
-    for o in outcomes:
-        versions.update(o.versions)
-    lines += ["## Solver versions", "", "| solver | version |", "|---|---|"]
-    for s, v in versions.items():
-        lines.append(f"| {s} | {v or 'exactprune ' + _exactprune_version()} |")
-    lines += ["", "Commercial MILP solvers: " + _commercial_note(), ""]
-    return "\n".join(lines)
-
-
-def _cpu_count() -> int:
-    import os
-
-    return os.cpu_count() or 1
-
-
-def _commercial_note() -> str:
-    from exactprune.solvers.pulp_engines import PULP_PREFIX, commercial_pulp_solvers
-
-    found = commercial_pulp_solvers()
-    if not found:
-        return ("none found by PuLP (GUROBI, CPLEX, XPRESS, COPT, MOSEK); when one is "
-                "installed it joins as `pulp_<name>`, never certified.")
-    return (f"{', '.join(found)} found by PuLP, run as "
-            f"{', '.join(PULP_PREFIX + n.lower() for n in found)}: never certified (their "
-            "tolerances are not part of exactprune's certificate), see "
-            "`solvers/pulp_engines.py`.")
-
-
 # -- command line ------------------------------------------------------------------------------
 def _int_at_least(low: int) -> Any:
     def parse(text: str) -> int:
@@ -781,28 +364,6 @@ def _int_at_least(low: int) -> Any:
         return value
 
     return parse
-
-
-def print_tables(outcome: BenchOutcome, stream: Any = None) -> None:
-    """The per-suite tables and the paths written, as plain text (Markdown tables)."""
-    stream = stream or sys.stdout
-    for o in outcome.suites:
-        summ = outcome.summary if "suites" not in outcome.summary else \
-            outcome.summary["suites"][o.suite.name]
-        opt = o.certified_optimum()
-        print(f"suite {o.suite.name}: {len(o.suite.instances)} instances, certified optimum "
-              f"on {len(opt)}", file=stream)
-        print(suite_table(o, summ), file=stream)
-        for line in _skipped_lines(o):
-            print(f"not run: {line[2:]}", file=stream)
-        for line in _failure_lines(o):
-            print(f"failed: {line[2:]}", file=stream)
-        for issue in consistency_issues(o):
-            print(f"CONSISTENCY: {issue}", file=stream)
-        print(file=stream)
-    for note in outcome.notes:
-        print(f"note: {note}", file=stream)
-    print(f"report: {outcome.files[0]}", file=stream)
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
