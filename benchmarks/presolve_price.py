@@ -21,8 +21,8 @@ sum audit cases 686, 2356), so subset-sum runs SCIP without them
 certified counts when values span magnitudes (subset-sum audit case 8689 and the band stress in
 docs/numerics.md): subset-sum runs SCIP without linear presolve
 (`solvers.subset_sum.milp.SCIP_LINEAR_PRESOLVE`, measured on min_error as above), and every
-MILP engine gets the sparsest window widened by `sparsest_window_margin` (measured with
-eps = 1e-5 on the same draws).
+MILP engine gets the sparsest window widened by `sparsest_window_margin`, and CBC runs those
+without preprocessing (`CBC_SPARSEST_PREPROCESS`; measured with eps = 1e-5 on the same draws).
 Each instance is solved with the setting off and on, one after the other (side by side, same
 machine load), one thread. HiGHS: neuron pruning d = 2, width 48, K = 256 circle points, both
 outputs; weight pruning d = 2, width 16, K = 128, both outputs; and the neuron-selection
@@ -54,9 +54,10 @@ def _set(engine: str, off: bool) -> None:
         subset_sum_milp.SCIP_DUAL_REDUCTIONS = not off
     elif engine == "scip-subset-sum-linear":
         subset_sum_milp.SCIP_LINEAR_PRESOLVE = not off
-    else:  # the sparsest window's margin ("off" = the exact window, as before)
+    else:  # sparsest: "off" = the exact window and CBC's preprocessing, as before
         subset_sum_milp.sparsest_window_margin = (
             (lambda *args: 0.0) if off else _WINDOW_MARGIN)
+        subset_sum_milp.CBC_SPARSEST_PREPROCESS = off
 
 
 _WINDOW_MARGIN = subset_sum_milp.sparsest_window_margin
@@ -70,8 +71,11 @@ VARIANTS = {"highs": (("presolve off (the default since 2026-12-02)", True),
             "scip-subset-sum-linear": (
                 ("linear presolve off (the default since 2026-12-03)", True),
                 ("linear presolve on (before)", False)),
-            **{f"{e}-sparsest": (("window margin (the default since 2026-12-03)", False),
-                                 ("exact window (before)", True)) for e in ("cbc", "scip")}}
+            "cbc-sparsest": (
+                ("window margin, no preprocessing (the default since 2026-12-03)", False),
+                ("exact window, preprocessing (before)", True)),
+            "scip-sparsest": (("window margin (the default since 2026-12-03)", False),
+                              ("exact window (before)", True))}
 
 
 def _instances(engine: str, seeds: int) -> Iterator[tuple[str, Any]]:
@@ -118,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
         p.error("--seeds and --time-limit must be positive")
     saved = (highs_engine.HIGHS_PRESOLVE, selection_exact.SCIP_LINEAR_PRESOLVE,
              subset_sum_milp.SCIP_DUAL_REDUCTIONS, subset_sum_milp.SCIP_LINEAR_PRESOLVE,
-             subset_sum_milp.sparsest_window_margin)
+             subset_sum_milp.sparsest_window_margin, subset_sum_milp.CBC_SPARSEST_PREPROCESS)
     goal = {"objective": "sparsest", "eps": SPARSEST_EPS} if "sparsest" in args.engine else {}
     rows: dict[tuple[str, str], list[tuple[float, bool]]] = {}
     try:
@@ -133,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         (highs_engine.HIGHS_PRESOLVE, selection_exact.SCIP_LINEAR_PRESOLVE,
          subset_sum_milp.SCIP_DUAL_REDUCTIONS, subset_sum_milp.SCIP_LINEAR_PRESOLVE,
-         subset_sum_milp.sparsest_window_margin) = saved
+         subset_sum_milp.sparsest_window_margin, subset_sum_milp.CBC_SPARSEST_PREPROCESS) = saved
     print_ab_table(("instances", args.engine), rows)
     return 0
 

@@ -94,9 +94,10 @@ def test_subset_sum_audit_around_its_finds() -> None:
     assert tally.refused > 0  # HiGHS on the values it would drop
 
 
-EDGE_FINDS = [490, 540, 632, 640, 805, 832]
-"""The --edge cases (0..999) where CBC or Gurobi called a feasible sparsest window infeasible
-before the window margin (docs/numerics.md)."""
+EDGE_FINDS = [490, 540, 632, 640, 805, 832, 5143]
+"""The --edge cases where CBC or Gurobi called a feasible sparsest window infeasible before the
+window margin (0..999), and where CBC's preprocessing certified a count too high with it
+(5143; docs/numerics.md)."""
 
 
 def test_subset_sum_edge_audit_around_its_finds(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -104,10 +105,11 @@ def test_subset_sum_edge_audit_around_its_finds(monkeypatch: pytest.MonkeyPatch)
     for case in EDGE_FINDS:
         subset_sum_audit.audit_case(case, tally, time_limit=30.0, edge=True)
     assert tally.findings == [] and tally.runs >= 4 * len(EDGE_FINDS)
-    # the exact window (margin 0), as before: the same cases are findings again
+    # the exact window (margin 0) and CBC's preprocessing, as before: findings again
     from exactprune.solvers.subset_sum import milp
 
     monkeypatch.setattr(milp, "sparsest_window_margin", lambda *args: 0.0)
+    monkeypatch.setattr(milp, "CBC_SPARSEST_PREPROCESS", True)
     before = AuditTally()
     for case in EDGE_FINDS:
         subset_sum_audit.audit_case(case, before, time_limit=30.0, edge=True)

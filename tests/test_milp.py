@@ -752,16 +752,22 @@ def test_cbc_bound_without_a_bound_line_allows_for_the_solution_files_rounding()
     assert any("without it: optimal" in n for n in res.notes)
 
 
-def test_cbc_preprocessing_that_fixes_everything_is_not_trusted() -> None:
+def test_cbc_preprocessing_that_fixes_everything_is_not_trusted(
+        monkeypatch: pytest.MonkeyPatch) -> None:
     """Subset-sum audit case 2517 (sparsest, 7 integers): CBC's preprocessing fixed every
     variable to a mask keeping 5 values and said "Optimal" without a bound line, while 4 meet
     eps. The certificate must not come from that: CBC runs again without preprocessing and
-    certifies 4, the oracle's count."""
+    certifies 4, the oracle's count. (Sparsest goals now run CBC without preprocessing from
+    the start; the guard is checked with it switched back on.)"""
     from exactprune.benchmarks.subset_sum.audit import audit_instance
+    from exactprune.solvers.subset_sum import milp
 
     inst, goal, _ = audit_instance(2517)
     oracle = solve(inst, "bruteforce", **goal)
     assert oracle.objective == 4
+    res = solve(inst, "cbc", **goal)
+    assert res.certified and res.objective == 4, res.notes
+    monkeypatch.setattr(milp, "CBC_SPARSEST_PREPROCESS", True)
     res = solve(inst, "cbc", **goal)
     assert res.certified and res.objective == 4, res.notes
     assert any("preprocessing solved the model without a bound" in n for n in res.notes)
@@ -791,10 +797,17 @@ SPARSEST_EDGE_CASES = {
                  "0x1.b5dd5b7e46322p-1", "0x1.b5dd5b6357b87p-1"),
     "band-121": (["-0x1.68648de9259b4p-2", "-0x1.64db207a3854ep-29", "0x1.2c44055e2352cp-27",
                   "-0x1.27c5639060238p-2"], "-0x1.cad752c63dd7cp-1", "0x1.0584b412f5f0cp-2"),
+    "edge-5143": ([v.hex() for v in (3.542892359996688e-08, -0.38761162670255667,
+                                     -0.779136110769532, -4.0120577079942804e-08,
+                                     -0.6765490857208605, -0.5579206718538661,
+                                     6.149476546417808e-08, 1.2216597484352251e-08,
+                                     -1.0233957531023762e-08)],
+                  (-0.9765642879557241).hex(), (0.08759640111086467).hex()),
 }
-"""Each fooled an engine with the exact window: 8689 CBC and Gurobi ("infeasible", the
-oracle keeps 4), band-121 CBC (count 3 certified, 2 is within eps), band-196 SCIP with its
-linear presolve (count 2 certified, 1 is within eps)."""
+"""Each fooled an engine: with the exact window 8689 CBC and Gurobi ("infeasible", the
+oracle keeps 4) and band-121 CBC (count 3 certified, 2 is within eps); band-196 SCIP with its
+linear presolve (count 2 certified, 1 is within eps); edge-5143 CBC with its preprocessing, at
+any margin (count 3 certified, 2 values with error 0.031 meet eps 0.088)."""
 
 
 def _edge_case(name: str) -> tuple[SubsetSumInstance, float]:
@@ -825,20 +838,26 @@ def test_sparsest_on_values_spanning_magnitudes_is_never_certified_wrong(case: s
         assert res.mask.sum() >= oracle.objective
 
 
-@pytest.mark.parametrize("case,engine,linear_presolve", [
-    ("audit-8689", "cbc", False), ("audit-8689", "gurobi", False), ("band-121", "cbc", False),
-    ("band-196", "scip", True)])
-def test_the_exact_window_still_fools_the_engine(monkeypatch: pytest.MonkeyPatch, case: str,
-                                                 engine: str, linear_presolve: bool) -> None:
-    """So the test above can tell: with the exact window (margin 0), and SCIP's linear
-    presolve for band-196, each engine still gives its wrong certified answer."""
+@pytest.mark.parametrize("case,engine,before", [
+    ("audit-8689", "cbc", {"sparsest_window_margin": lambda *args: 0.0}),
+    ("audit-8689", "gurobi", {"sparsest_window_margin": lambda *args: 0.0}),
+    ("band-121", "cbc", {"sparsest_window_margin": lambda *args: 0.0,
+                         "CBC_SPARSEST_PREPROCESS": True}),
+    ("band-196", "scip", {"sparsest_window_margin": lambda *args: 0.0,
+                          "SCIP_LINEAR_PRESOLVE": True}),
+    ("edge-5143", "cbc", {"CBC_SPARSEST_PREPROCESS": True})])
+def test_the_engines_are_still_fooled_without_the_fixes(monkeypatch: pytest.MonkeyPatch,
+                                                        case: str, engine: str,
+                                                        before: dict) -> None:
+    """So the test above can tell: with the settings of before (the exact window, SCIP's
+    linear presolve, CBC's preprocessing), each engine still gives its wrong certified answer."""
     from exactprune.solvers.subset_sum import milp
 
     _require(engine)
     inst, eps = _edge_case(case)
     oracle = solve(inst, "bruteforce", objective="sparsest", eps=eps)
-    monkeypatch.setattr(milp, "sparsest_window_margin", lambda *args: 0.0)
-    monkeypatch.setattr(milp, "SCIP_LINEAR_PRESOLVE", linear_presolve)
+    for name, value in before.items():
+        monkeypatch.setattr(milp, name, value)
     res = solve(inst, engine, objective="sparsest", eps=eps)
     assert res.certified
     assert res.status == Status.INFEASIBLE or res.objective > oracle.objective
@@ -870,10 +889,11 @@ def test_the_price_benchmark_switches_reach_the_engines() -> None:
     from exactprune.solvers.subset_sum import milp
 
     _require("cbc")
-    saved = (milp.SCIP_LINEAR_PRESOLVE, milp.sparsest_window_margin)
+    saved = (milp.SCIP_LINEAR_PRESOLVE, milp.sparsest_window_margin,
+             milp.CBC_SPARSEST_PREPROCESS)
     try:
         inst, eps = _edge_case("band-121")
-        presolve_price._set("cbc-sparsest", True)  # the exact window, as before
+        presolve_price._set("cbc-sparsest", True)  # exact window, CBC's preprocessing on
         assert solve(inst, "cbc", objective="sparsest", eps=eps).objective == 3
         presolve_price._set("cbc-sparsest", False)
         assert solve(inst, "cbc", objective="sparsest", eps=eps).objective == 2
@@ -884,4 +904,23 @@ def test_the_price_benchmark_switches_reach_the_engines() -> None:
         presolve_price._set("scip-subset-sum-linear", True)
         assert solve(inst, "scip", objective="sparsest", eps=eps).objective == 1
     finally:
-        milp.SCIP_LINEAR_PRESOLVE, milp.sparsest_window_margin = saved
+        milp.SCIP_LINEAR_PRESOLVE, milp.sparsest_window_margin, milp.CBC_SPARSEST_PREPROCESS = (
+            saved)
+
+
+@pytest.mark.parametrize("eps,expected", [(0.5, "infeasible"), (3.0, "optimal")])
+def test_cbc_without_preprocessing_answers_feasible_and_infeasible_models(
+        eps: float, expected: str) -> None:
+    """The sparsest model run without CBC's preprocessing, as subset-sum does: an infeasible
+    window (values 1, 2, 4; target 10: the nearest sum 7 is 3 away) is called infeasible, even
+    though CBC 2.10.3 crashes writing the solution file of such a model; a feasible one is
+    solved."""
+    inst = SubsetSumInstance(values=np.array([1.0, 2.0, 4.0]), target=10.0)
+    model = subset_sum_model(inst, Goal(objective="sparsest", eps=eps))
+    res = solve_model("cbc", model, SolveOptions(extra={"preprocess": False}))
+    assert res.status == expected, res.notes
+    assert "CBC without preprocessing" in res.notes
+    if expected == "optimal":
+        assert res.bound is not None and round(res.objective) == 3
+    certified = solve(inst, "cbc", objective="sparsest", eps=eps)
+    assert certified.certified and str(certified.status) == expected

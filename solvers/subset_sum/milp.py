@@ -32,7 +32,7 @@ activity), so its tolerant feasible region is a relaxation with room to spare, a
 bound L is valid: k = ceil(L − max(T, 1e-6)). With the exact window, masks on its edge were cut
 off by CBC's preprocessing and Gurobi's presolve (wrong infeasibility and counts on values
 spanning magnitudes, docs/numerics.md); SCIP runs without linear presolve, which cut off masks
-deep inside it. Certified when the mask
+deep inside it, and CBC without preprocessing, which did too. Certified when the mask
 satisfies |x·m − z| <= eps exactly and keeps k values. A solver mask that violates eps exactly
 (accepted within the solver's tolerance) is excluded by a no-good row and the model solved
 again (at most `exclusion_rounds` times); excluding exactly-infeasible masks keeps the model a
@@ -81,6 +81,10 @@ SCIP_LINEAR_PRESOLVE = False
 window when values span magnitudes (x = 3.1e-9, 8.5e-9, 0.68: count 2 "optimal" where 1 is
 within eps; right with `constraints/linear/maxprerounds = 0`, docs/numerics.md), as it did on
 pruning's big-M models; off here (`milp_engines.SCIP_NO_LINEAR_PRESOLVE`)."""
+CBC_SPARSEST_PREPROCESS = False
+"""CBC's preprocessing cut off masks deep inside the sparsest window on values of two scales
+(`audit --edge` case 5143: count 3 certified where 2 values meet eps; right without it, at any
+margin), so sparsest goals run CBC without it (`milp_engines.cbc`, keyword preprocess)."""
 DEFAULT_EXCLUSION_ROUNDS = 4
 COUNT_BOUND_SLACK = 1e-6
 
@@ -240,6 +244,9 @@ def _run_milp(engine: str, instance: Any, goal: Goal, opts: SolveOptions) -> Raw
     if goal.objective is Objective.SPARSEST:
         assert goal.eps is not None
         margin = sparsest_window_margin(instance, goal.eps, tol)
+        if engine == "cbc":
+            opts = dataclasses.replace(opts, extra={
+                **opts.extra, "preprocess": CBC_SPARSEST_PREPROCESS})
     built = build_subset_sum(instance, goal, window_margin=margin)
     model = built.model
     slack = float(subset_sum_slack(instance, goal, tol))
