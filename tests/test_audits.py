@@ -128,6 +128,33 @@ def test_subset_sum_edge_cases_are_reproducible_two_scale_and_at_the_edge() -> N
     assert all(3 <= i.n <= 10 for i, _, _ in drawn)
 
 
+def test_pruning_edge_cases_scale_half_the_output_weights() -> None:
+    from exactprune.benchmarks.pruning import audit as pruning_audit
+
+    for case in (669, 1761, 5):
+        inst, text = pruning_audit.edge_instance(case)
+        plain, _ = pruning_audit.audit_instance(case)
+        v, v0 = np.abs(inst.network.output_weights), np.abs(plain.network.output_weights)
+        scaled = v < v0
+        assert "two-scale 1e-" in text and scaled.any()
+        assert np.all(v[scaled] <= v0[scaled] * 1e-7) and np.array_equal(v[~scaled], v0[~scaled])
+    again, _ = pruning_audit.edge_instance(669)
+    assert np.array_equal(again.network.output_weights,
+                          pruning_audit.edge_instance(669)[0].network.output_weights)
+
+
+def test_pruning_edge_audit_around_its_finds() -> None:
+    """Cases 669 and 1761 of the pruning --edge audit: HiGHS at mip_feasibility_tolerance
+    1e-10 certified wrong optima there (tests/test_milp.py checks it is still fooled)."""
+    from exactprune.benchmarks.pruning import audit as pruning_audit
+
+    tally = AuditTally()
+    for case in (669, 1761):
+        pruning_audit.audit_case(case, tally, time_limit=30.0, engines=("highs", "scip"),
+                                 edge=True)
+    assert tally.findings == [] and tally.runs >= 4
+
+
 class _Result:
     def __init__(self, objective: float, bound: float | None, certified: bool,
                  tolerance: float | None = 0.0, status: str = "optimal") -> None:

@@ -641,9 +641,11 @@ def test_highs_does_not_offer_the_big_m_formulation() -> None:
     the big-M model capped at the incumbent's error 0.18717 optimal there, for random seeds
     41 and 62 of 140 (presolve on or off), while 0.18221 exists. `highs` no longer offers
     big-M (refused with one line); its dictionary model certifies the optimum, which CP-SAT
-    confirms, and the capped big-M model still fools HiGHS, so the test can tell."""
+    confirms, and the capped big-M model still fools HiGHS at the tolerances of the find
+    (mip_feasibility_tolerance 1e-10), so the test can tell."""
     from exactprune.benchmarks.pruning.audit import audit_instance
     from exactprune.formulations.pruning.bigm import bigm_model
+    from exactprune.solvers.milp_engines import highs
 
     inst, _ = audit_instance(62, large=True)
     with pytest.raises(InputError, match="formulation must be one of dictionary, antipodal"):
@@ -654,7 +656,9 @@ def test_highs_does_not_offer_the_big_m_formulation() -> None:
     assert abs(res.objective - other.objective) <= res.tolerance + other.tolerance
     capped = bigm_model(inst, list(range(inst.points.shape[0])),
                         t_max=0.18717397933749974 * (1 + 1e-9) + 1e-12).model
-    fooled = solve_model("highs", capped, SolveOptions(seed=62), time_limit=60)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setitem(highs.HIGHS_OPTIONS, "mip_feasibility_tolerance", 1e-10)
+        fooled = solve_model("highs", capped, SolveOptions(seed=62), time_limit=60)
     assert fooled.status == "optimal" and fooled.bound > res.objective + 1e-3
 
 
@@ -688,8 +692,9 @@ def test_highs_presolve_cannot_certify_a_wrong_selection_optimum(
         case: int, monkeypatch: pytest.MonkeyPatch) -> None:
     """Neuron-selection audit cases 349 and 1104 (l1 loss, a bias, targets a selection
     predicts to 1e-10): HiGHS 1.16's MIP presolve at our tolerances certified 0.3798 and
-    0.5486 while the optima are ~2e-10. `highs` now runs without presolve; with it on the
-    same model still fools HiGHS, so the test can tell."""
+    0.5486 while the optima are ~2e-10. `highs` now runs without presolve; with it on (and
+    mip_feasibility_tolerance 1e-10, as then) the same model still fools HiGHS, so the test
+    can tell."""
     from exactprune.benchmarks.neuron_selection.audit import audit_instance
     from exactprune.formulations.neuron_selection import selection_model
     from exactprune.solvers.milp_engines import highs
@@ -706,6 +711,7 @@ def test_highs_presolve_cannot_certify_a_wrong_selection_optimum(
     fixed = solve_model("highs", capped, SolveOptions())
     assert fixed.status == "optimal" and fixed.bound < 1e-6
     monkeypatch.setattr(highs, "HIGHS_PRESOLVE", "on")
+    monkeypatch.setitem(highs.HIGHS_OPTIONS, "mip_feasibility_tolerance", 1e-10)
     fooled = solve_model("highs", capped, SolveOptions())
     assert fooled.status == "optimal" and fooled.bound > 0.1  # HiGHS's presolve, unchanged
 
@@ -924,3 +930,46 @@ def test_cbc_without_preprocessing_answers_feasible_and_infeasible_models(
         assert res.bound is not None and round(res.objective) == 3
     certified = solve(inst, "cbc", objective="sparsest", eps=eps)
     assert certified.certified and str(certified.status) == expected
+
+
+# Pruning audit cases with half the output weights scaled to ~1e-9 (a stress of columns of two
+# scales, docs/numerics.md): (case, output weights as float hex).
+TWO_SCALE_PRUNING = {
+    669: ["0x1.692a4a2b96dafp-29", "-0x1.daf2b2b1dca5ap-2", "0x1.93f78000105abp-1",
+          "0x1.d4c396a408b46p+0", "0x1.e0fa3399ded4ep-1", "-0x1.6977e6a3f9f62p-31"],
+    1761: ["0x1.0ac2154c0b071p-1", "0x1.6023654261453p-33", "0x1.78ec66c05a5b0p-33",
+           "0x1.049631a37fff2p-1", "0x1.286ade5519ee0p-32", "-0x1.6f899aa31cb09p+0",
+           "0x1.0a9bbab2e1c49p-32", "-0x1.46424bfd76478p-2", "-0x1.36346896f5cc6p-34",
+           "-0x1.9735ac5382e48p-2", "-0x1.269e5c60a2d57p-3", "-0x1.1b82747d9b443p+0"],
+}
+
+
+def _two_scale_pruning(case: int) -> object:
+    import dataclasses
+
+    from exactprune.benchmarks.pruning.audit import audit_instance
+
+    inst, _ = audit_instance(case)
+    v = np.array([float.fromhex(h) for h in TWO_SCALE_PRUNING[case]])
+    return dataclasses.replace(inst, network=dataclasses.replace(inst.network,
+                                                                 output_weights=v))
+
+
+@pytest.mark.parametrize("case", sorted(TWO_SCALE_PRUNING))
+def test_highs_mip_feasibility_tolerance_cannot_certify_a_wrong_pruning_optimum(
+        monkeypatch: pytest.MonkeyPatch, case: int) -> None:
+    """Cases 669 (weight pruning, d = 3, n = 6, relu output, l1) and 1761 (neuron pruning,
+    d = 3, n = 12, relu, l1) with output weights of two scales: at mip_feasibility_tolerance
+    1e-10 HiGHS certified the local-search incumbent (0.21732, 0.42576) while the optimum is
+    0.20865, 0.42480, on every seed tried. At 1e-9, the default now, it certifies the optimum;
+    at 1e-10 it is still fooled, so the test can tell."""
+    from exactprune.solvers.milp_engines import highs
+
+    inst = _two_scale_pruning(case)
+    oracle = solve(inst, "bruteforce")
+    res = solve(inst, "highs", time_limit=60)
+    assert res.certified and oracle.certified
+    assert abs(res.objective - oracle.objective) <= res.tolerance + oracle.tolerance
+    monkeypatch.setitem(highs.HIGHS_OPTIONS, "mip_feasibility_tolerance", 1e-10)
+    fooled = solve(inst, "highs", time_limit=60)
+    assert fooled.certified and fooled.objective > oracle.objective + 1e-4

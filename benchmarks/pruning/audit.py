@@ -24,11 +24,19 @@ upper bound on the optimum whoever found it). A finding is an error status, a pr
 above that mask's error, or a certified objective it beats by more than the certificate's
 tolerance; time-limited answers are checked too (their bounds must hold). 20 s per solve by
 default; `--warm-start oracle` gives the engines `prune_local_search`'s mask.
+
+    python -m exactprune.benchmarks.pruning.audit --edge --cases 0:1000
+
+is case c with a random half of the output weights scaled by 10^-a (a ~ U[7, 16] per case):
+columns of two scales, around the engines' tolerances (the pruning form of the subset-sum
+`--edge` stress). At mip_feasibility_tolerance 1e-10 HiGHS certified wrong optima on cases 669
+and 1761 here (docs/numerics.md); checked against `bruteforce` as above.
 """
 
 from __future__ import annotations
 
 import random
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -87,6 +95,19 @@ def audit_instance(case: int, large: bool = False) -> tuple[Any, str]:
     return inst, text
 
 
+def edge_instance(case: int) -> tuple[Any, str]:
+    """The `--edge` case `case` (module docstring): case `case` with output weights of two
+    scales, and its description."""
+    import dataclasses
+
+    inst, text = audit_instance(case)
+    a = random.Random(f"two-scale {case}").uniform(7.0, 16.0)
+    v = np.asarray(inst.network.output_weights, dtype=np.float64)
+    small = np.random.default_rng([case, 3]).random(v.shape) < 0.5
+    net = dataclasses.replace(inst.network, output_weights=np.where(small, v * 10.0**-a, v))
+    return dataclasses.replace(inst, network=net), f"edge {text} two-scale 1e-{a:.1f}"
+
+
 def option_sets(inst: Any, engine: str) -> list[dict[str, Any]]:
     linf = inst.norm == "linf"
     identity = inst.network.output_activation == "identity"
@@ -102,12 +123,13 @@ def option_sets(inst: Any, engine: str) -> list[dict[str, Any]]:
 
 def audit_case(case: int, tally: AuditTally, time_limit: float = 60.0,
                engines: tuple[str, ...] = ENGINES, threads: int = 1,
-               warm_start: str = "none") -> None:
-    """Solve case `case` with every available exact engine and option set (`threads`, and the
-    warm start `warm_start`: none, oracle or random; benchmarks/audit.py); add to `tally`."""
+               warm_start: str = "none", edge: bool = False) -> None:
+    """Solve case `case` (`edge`: the `--edge` case) with every available exact engine and
+    option set (`threads`, and the warm start `warm_start`: none, oracle or random;
+    benchmarks/audit.py); add to `tally`."""
     from exactprune.solvers import solve
 
-    inst, text = audit_instance(case)
+    inst, text = edge_instance(case) if edge else audit_instance(case)
     oracle = solve(inst, "bruteforce")
     warm = warm_mask(warm_start, oracle, case, lambda rng: random_keep_mask(inst.mask_shape, rng))
     for engine, options, res in solve_each(tally, inst, engines, time_limit, case,
@@ -129,7 +151,8 @@ def cross_case(case: int, tally: AuditTally, time_limit: float = 20.0,
 
 
 def main(argv: list[str] | None = None) -> int:
-    return audit_main(__doc__.split("\n")[0], audit_case, argv, cross_case=cross_case)
+    return audit_main(__doc__.split("\n")[0], audit_case, argv, cross_case=cross_case,
+                      edge_case=partial(audit_case, edge=True))
 
 
 if __name__ == "__main__":
