@@ -143,6 +143,20 @@ def test_pruning_edge_cases_scale_half_the_output_weights() -> None:
                           pruning_audit.edge_instance(669)[0].network.output_weights)
 
 
+def test_selection_edge_cases_scale_half_the_units_output_weights() -> None:
+    for case in range(6):
+        inst, text = selection_audit.edge_instance(case)
+        plain, _ = selection_audit.audit_instance(case)
+        scaled = np.any(inst.output_weights != plain.output_weights, axis=1)
+        assert "two-scale 1e-" in text
+        assert np.all(np.abs(inst.output_weights[scaled])
+                      <= np.abs(plain.output_weights[scaled]) * 1e-7)
+    tally = AuditTally()
+    for case in range(5):
+        selection_audit.audit_case(case, tally, time_limit=30.0, edge=True)
+    assert tally.findings == [] and tally.runs > 0
+
+
 def test_pruning_edge_audit_around_its_finds() -> None:
     """Cases 669 and 1761 of the pruning --edge audit: HiGHS at mip_feasibility_tolerance
     1e-10 certified wrong optima there (tests/test_milp.py checks it is still fooled)."""

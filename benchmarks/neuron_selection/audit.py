@@ -21,11 +21,18 @@ summary line; exit 1 when there is a finding.
 is the cross audit: instances with too many selections for `bruteforce` (N = 24..40, k =
 4..12, m = 4..64), every backend's answer checked against the others' (benchmarks/audit.py,
 `check_consensus`), 20 s per solve by default.
+
+    python -m exactprune.benchmarks.neuron_selection.audit --edge --cases 0:4000
+
+is case c with the output weights of a random half of the units scaled by 10^-a (a ~ U[7, 16]
+per case): columns of two scales, around the engines' tolerances (as the pruning and subset-sum
+`--edge` audits); checked against `bruteforce` as above.
 """
 
 from __future__ import annotations
 
 import random
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -110,14 +117,28 @@ def audit_instance(case: int, large: bool = False) -> tuple[Any, str]:
     return inst, text
 
 
-def audit_case(case: int, tally: AuditTally, time_limit: float = 60.0,
-               engines: tuple[str, ...] = ENGINES, threads: int = 1,
-               warm_start: str = "none") -> None:
-    """Solve case `case` with every available exact backend (`threads`, and the warm start
-    `warm_start`: none, oracle or random; benchmarks/audit.py); add to `tally`."""
-    from exactprune.solvers import solve
+def edge_instance(case: int) -> tuple[Any, str]:
+    """The `--edge` case `case` (module docstring) and its description."""
+    import dataclasses
 
     inst, text = audit_instance(case)
+    a = random.Random(f"two-scale {case}").uniform(7.0, 16.0)
+    small = np.random.default_rng([case, 3]).random(inst.output_weights.shape[0]) < 0.5
+    V = np.where(small[:, None], inst.output_weights * 10.0**-a, inst.output_weights)
+    edge = dataclasses.replace(inst, output_weights=V)
+    edge.validate()
+    return edge, f"edge {text} two-scale 1e-{a:.1f}"
+
+
+def audit_case(case: int, tally: AuditTally, time_limit: float = 60.0,
+               engines: tuple[str, ...] = ENGINES, threads: int = 1,
+               warm_start: str = "none", edge: bool = False) -> None:
+    """Solve case `case` (`edge`: the `--edge` case) with every available exact backend
+    (`threads`, and the warm start `warm_start`: none, oracle or random; benchmarks/audit.py);
+    add to `tally`."""
+    from exactprune.solvers import solve
+
+    inst, text = edge_instance(case) if edge else audit_instance(case)
     oracle = solve(inst, "bruteforce")
     warm = warm_mask(warm_start, oracle, case,
                      lambda rng: _random_mask(rng, inst.n, inst.k, inst.repeats))
@@ -138,7 +159,8 @@ def cross_case(case: int, tally: AuditTally, time_limit: float = 20.0,
 
 
 def main(argv: list[str] | None = None) -> int:
-    return audit_main(__doc__.split("\n")[0], audit_case, argv, cross_case=cross_case)
+    return audit_main(__doc__.split("\n")[0], audit_case, argv, cross_case=cross_case,
+                      edge_case=partial(audit_case, edge=True))
 
 
 if __name__ == "__main__":
