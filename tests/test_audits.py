@@ -158,15 +158,18 @@ def test_selection_edge_cases_scale_half_the_units_output_weights() -> None:
 
 
 def test_pruning_edge_audit_around_its_finds() -> None:
-    """Cases 669 and 1761 of the pruning --edge audit: HiGHS at mip_feasibility_tolerance
-    1e-10 certified wrong optima there (tests/test_milp.py checks it is still fooled)."""
+    """Cases 669 and 1761 of the pruning --edge audit (HiGHS at mip_feasibility_tolerance
+    1e-10 certified wrong optima there; tests/test_milp.py checks it is still fooled) and 1820
+    (SCIP certified its start, 0.02057 for 0.01945): the MILP engines now refuse them, CP-SAT
+    takes them right."""
     from exactprune.benchmarks.pruning import audit as pruning_audit
 
     tally = AuditTally()
-    for case in (669, 1761):
-        pruning_audit.audit_case(case, tally, time_limit=30.0, engines=("highs", "scip"),
-                                 edge=True)
-    assert tally.findings == [] and tally.runs >= 4
+    for case in (669, 1761, 1820):
+        pruning_audit.audit_case(case, tally, time_limit=30.0,
+                                 engines=("highs", "scip", "cpsat"), edge=True)
+    assert tally.findings == [] and tally.runs >= 3
+    assert tally.refused >= 6  # the MILP engines refuse units of such spread scales
 
 
 class _Result:

@@ -962,14 +962,21 @@ def test_highs_mip_feasibility_tolerance_cannot_certify_a_wrong_pruning_optimum(
     d = 3, n = 12, relu, l1) with output weights of two scales: at mip_feasibility_tolerance
     1e-10 HiGHS certified the local-search incumbent (0.21732, 0.42576) while the optimum is
     0.20865, 0.42480, on every seed tried. At 1e-9, the default now, it certifies the optimum;
-    at 1e-10 it is still fooled, so the test can tell."""
+    at 1e-10 it is still fooled, so the test can tell. (`highs` now refuses such data anyway,
+    `solvers.unit_scales`: the engine is run here past that refusal.)"""
     from exactprune.solvers.milp_engines import highs
+    from exactprune.solvers.pruning.exact import run_pruning_exact
 
     inst = _two_scale_pruning(case)
     oracle = solve(inst, "bruteforce")
-    res = solve(inst, "highs", time_limit=60)
+    with pytest.raises(InputError, match="output scales span"):
+        solve(inst, "highs")
+    res = run_pruning_exact("highs", inst, Goal(), SolveOptions(time_limit=60))
     assert res.certified and oracle.certified
-    assert abs(res.objective - oracle.objective) <= res.tolerance + oracle.tolerance
+    assert abs(inst.evaluate(res.mask) - oracle.objective) <= res.tolerance + oracle.tolerance
     monkeypatch.setitem(highs.HIGHS_OPTIONS, "mip_feasibility_tolerance", 1e-10)
-    fooled = solve(inst, "highs", time_limit=60)
-    assert fooled.certified and fooled.objective > oracle.objective + 1e-4
+    fooled = run_pruning_exact("highs", inst, Goal(), SolveOptions(time_limit=60))
+    assert fooled.certified and inst.evaluate(fooled.mask) > oracle.objective + 1e-4
+    auto = solve(inst, "auto", time_limit=60)  # CP-SAT, exact on such data (or enumeration)
+    assert auto.solver in ("cpsat", "bruteforce") and auto.certified
+    assert abs(auto.objective - oracle.objective) <= auto.tolerance + oracle.tolerance

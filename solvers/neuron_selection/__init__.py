@@ -25,6 +25,7 @@ from exactprune.solvers.neuron_selection import (
 )
 from exactprune.solvers.registry import Backend, capabilities, get_backend, numpy_version
 from exactprune.solvers.result import Goal
+from exactprune.solvers.unit_scales import unit_scale_refusal
 
 KIND = "neuron_selection"
 
@@ -52,7 +53,8 @@ def _engines() -> list[Backend]:
                    exact=True, run=partial(exact.run_milp, name), capabilities=_ENGINE_CAPS,
                    options=(_RECHECK, _RECHECK_FAMILIES, _SCIP_CUTS) if name == "scip"
                    else (_RECHECK, _RECHECK_FAMILIES),
-                   refuse=exact.refuse, available=engine.available, version=engine.version)
+                   refuse=exact.milp_refuse, available=engine.available,
+                   version=engine.version)
            for name, engine in ENGINES.items()]
     out.append(Backend("cpsat", KIND, "CP-SAT on scaled integers (l1/linf, average rule), "
                                       "certified with the rounding slack",
@@ -124,12 +126,15 @@ BACKENDS: tuple[Backend, ...] = (
 
 
 def choose_auto(instance: Any, goal: Goal, threads: int = 1) -> str:
-    """Enumerate up to 5,000 masks; else SCIP (HiGHS without it) for l1/linf average, branch
+    """Enumerate up to 5,000 masks; else SCIP (HiGHS without it; CP-SAT when the units' scales
+    span more than the MILP engines take, `solvers.unit_scales`) for l1/linf average, branch
     and bound for squared average without repeats, else bruteforce (which may refuse).
     The choice ignores `threads`: no engine's extra threads are measured to pay here."""
     if bruteforce.candidate_count(instance) <= 5000 or instance.rule != "average":
         return "bruteforce"
     if instance.loss in ("l1", "linf"):
+        if unit_scale_refusal(instance) and get_backend("cpsat", KIND).available():
+            return "cpsat"  # the MILP engines refuse units of too many scales
         return "scip" if get_backend("scip", KIND).available() else "highs"
     return "bnb" if not instance.repeats else "bruteforce"
 

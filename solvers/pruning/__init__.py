@@ -17,6 +17,7 @@ from exactprune.solvers.milp_engines import ENGINES
 from exactprune.solvers.pruning import bruteforce, constructive_ticket, exact, heuristics
 from exactprune.solvers.registry import Backend, capabilities, get_backend, numpy_version
 from exactprune.solvers.result import Goal
+from exactprune.solvers.unit_scales import unit_scale_refusal
 
 NEURON = "neuron_pruning"
 WEIGHT = "weight_pruning"
@@ -87,7 +88,7 @@ def _engines(kind: str) -> list[Backend]:
         out.append(Backend(
             name, kind, description, exact=True,
             run=partial(exact.run_pruning_exact, name), capabilities=_ENGINE_CAPS,
-            options=options, refuse=exact.refuse,
+            options=options, refuse=exact.refuse if engine is None else exact.milp_refuse,
             available=cpsat_available if engine is None else engine.available,
             version=cpsat_version if engine is None else engine.version))
     return out
@@ -156,15 +157,17 @@ def choose_auto(instance: Any, goal: Goal, threads: int = 1) -> str:
     (docs/benchmarks/pruning.md), except with the l1 error and a relu output, where the MILPs
     need a big-M row per point and CP-SAT's exact max(h, 0) certifies 5-25x faster
     (docs/benchmarks/pruning-levers-*-l1-engines.md), and for weight pruning with a relu
-    output given `threads` >= CPSAT_PORTFOLIO_THREADS (CP-SAT's portfolio of workers);
+    output given `threads` >= CPSAT_PORTFOLIO_THREADS (CP-SAT's portfolio of workers), and
+    when the units' scales span more than the MILP engines take (`solvers.unit_scales`);
     tiny masks are enumerated."""
     if instance.mask_size <= 12:
         return "bruteforce"
     relu = instance.network.output_activation == "relu"
     portfolio = instance.kind == WEIGHT and threads >= CPSAT_PORTFOLIO_THREADS
-    if (relu and (instance.norm == "l1" or portfolio)
-            and get_backend("cpsat", instance.kind).available()):
-        return "cpsat"
+    cpsat = get_backend("cpsat", instance.kind).available()
+    if cpsat and (unit_scale_refusal(instance) or (relu and (instance.norm == "l1"
+                                                              or portfolio))):
+        return "cpsat"  # the MILP engines refuse units of too many scales (solvers.unit_scales)
     return "scip" if get_backend("scip", instance.kind).available() else "highs"
 
 

@@ -1,0 +1,47 @@
+"""Which data the MILP engines refuse: hidden units whose output scales span too many orders.
+
+When some units contribute columns ~1e-7 .. 1e-14 times the others' (a unit with a tiny output
+weight beside ordinary ones), the MILP engines' branch-and-bound, at the tight tolerances the
+certificates need, certified wrong optima: SCIP, HiGHS and CBC on pruning and neuron-selection
+models (the `--edge` audits: output weights of half the units scaled by 10^-7 .. 10^-16; wrong
+answers from 1e-7.2 down, none of them from such spreads up to 1e-6; docs/numerics.md). CP-SAT
+works on integers scaled with a proven rounding slack and took every one of them right, as did
+`bnb` and `bruteforce`; so the MILP backends refuse such data with one line naming them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+MIN_UNIT_SCALE_RATIO = 1e-6
+"""Smallest ratio (smallest / largest nonzero unit scale) the MILP engines take."""
+
+
+def unit_scales(instance: Any) -> np.ndarray:
+    """The scale of each hidden unit's column: the largest absolute value it can add to an
+    output. Pruning (neuron or weight): |v_i| · Σ_j |W_ij| · max_k |x_kj| (bounds every
+    sub-mask's activation at every point). Neuron selection: max_i |H_ij| · max_c |V_jc|."""
+    if hasattr(instance, "network"):
+        net = instance.network
+        W = np.abs(np.asarray(net.hidden_weights, dtype=np.float64))
+        xmax = np.max(np.abs(np.asarray(instance.points, dtype=np.float64)), axis=0)
+        return np.abs(np.asarray(net.output_weights, dtype=np.float64)) * (W @ xmax)
+    H = np.abs(np.asarray(instance.hidden, dtype=np.float64))
+    V = np.abs(np.asarray(instance.output_weights, dtype=np.float64))
+    return H.max(axis=0) * V.max(axis=1)
+
+
+def unit_scale_refusal(instance: Any) -> str | None:
+    """One line when the units' nonzero scales span more than 1 / MIN_UNIT_SCALE_RATIO."""
+    scales = unit_scales(instance)
+    scales = scales[scales > 0]
+    if scales.size < 2:
+        return None
+    ratio = float(scales.min() / scales.max())
+    if ratio >= MIN_UNIT_SCALE_RATIO:
+        return None
+    return (f"the units' output scales span {ratio:.1e} (smallest / largest), beyond "
+            f"{MIN_UNIT_SCALE_RATIO:g}: the MILP engines certified wrong optima on such data; "
+            "use cpsat (exact integer scaling), bnb or bruteforce")

@@ -1,0 +1,82 @@
+"""The MILP engines refuse units whose output scales span more than 1e6 (solvers/unit_scales.py).
+
+On such data (output weights of some units ~1e-7 .. 1e-16 times the others', the `--edge`
+audits) SCIP, HiGHS and CBC certified wrong optima; CP-SAT took them right. Checked here on the
+audits' finds against the exhaustive oracle, with the refusal's boundary on both sides.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from exactprune.benchmarks.neuron_selection import audit as selection_audit
+from exactprune.benchmarks.pruning import audit as pruning_audit
+from exactprune.instances import InputError, generate_neuron_pruning
+from exactprune.solvers import get_backend, solve
+from exactprune.solvers.unit_scales import MIN_UNIT_SCALE_RATIO, unit_scale_refusal, unit_scales
+
+MILP = ["scip", "highs", "cbc", "gurobi"]
+
+
+def _available(name: str, kind: str) -> None:
+    if not get_backend(name, kind).available():
+        pytest.skip(f"{name} is not available here")
+
+
+def test_unit_scales_bound_each_units_contribution() -> None:
+    inst = generate_neuron_pruning(d=3, width=5, points=16, seed=1, domain="cube")
+    W, v, X = inst.network.hidden_weights, inst.network.output_weights, inst.points
+    expected = [abs(v[i]) * sum(abs(W[i, j]) * np.abs(X[:, j]).max() for j in range(3))
+                for i in range(5)]
+    assert np.allclose(unit_scales(inst), expected, rtol=1e-15)
+    # every unit's column (its output at any point, any sub-mask) is within its scale
+    outputs = np.abs(np.maximum(X @ W.T, 0.0) * v)
+    assert np.all(outputs <= unit_scales(inst)[None, :] * (1 + 1e-12))
+    sel, _ = selection_audit.audit_instance(7)
+    assert np.allclose(unit_scales(sel), np.abs(sel.hidden).max(axis=0)
+                       * np.abs(sel.output_weights).max(axis=1))
+
+
+@pytest.mark.parametrize("factor,refused", [(1e-5, False), (1e-7, True)])
+def test_the_refusal_boundary(factor: float, refused: bool) -> None:
+    inst = generate_neuron_pruning(d=2, width=6, points=32, seed=3)
+    v = np.array(inst.network.output_weights)
+    s0 = unit_scales(inst)
+    v[:2] *= factor * s0[2:].max() / s0[:2]  # units 0, 1 at `factor` times the largest
+    small = dataclasses.replace(inst, network=dataclasses.replace(inst.network,
+                                                                  output_weights=v))
+    s = unit_scales(small)
+    assert (s.min() / s.max() < MIN_UNIT_SCALE_RATIO) == refused
+    assert (unit_scale_refusal(small) is not None) == refused
+    for engine in MILP:
+        _available(engine, small.kind)
+        if refused:
+            with pytest.raises(InputError, match="output scales span") as exc:
+                solve(small, engine)
+            assert "\n" not in str(exc.value)
+        else:
+            assert solve(small, engine, time_limit=30).certified
+
+
+def test_regular_audit_cases_and_trained_nets_are_not_refused() -> None:
+    assert not any(unit_scale_refusal(pruning_audit.audit_instance(c)[0]) for c in range(200))
+    assert not any(unit_scale_refusal(selection_audit.audit_instance(c)[0]) for c in range(200))
+
+
+@pytest.mark.parametrize("case", [2465, 4811, 5588, 5483])
+def test_selection_edge_finds_are_refused_by_the_milps_and_solved_by_auto(case: int) -> None:
+    """Neuron-selection --edge cases where HiGHS (2465, 4811, 5588) or CBC (5483) certified a
+    wrong optimum (with a random warm start; docs/numerics.md)."""
+    inst, _ = selection_audit.edge_instance(case)
+    oracle = solve(inst, "bruteforce")
+    for engine in MILP:
+        _available(engine, inst.kind)
+        with pytest.raises(InputError, match="output scales span"):
+            solve(inst, engine)
+    for name in ("cpsat", "auto"):
+        res = solve(inst, name, time_limit=60)
+        assert res.certified
+        assert abs(res.objective - oracle.objective) <= res.tolerance + oracle.tolerance
