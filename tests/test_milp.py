@@ -557,8 +557,9 @@ def test_cbc_preprocessing_cannot_certify_a_wrong_optimum() -> None:
     assert raw.certified and oracle.certified
     assert abs(inst.evaluate(raw.mask) - oracle.objective) <= raw.tolerance + oracle.tolerance
     assert raw.bound <= oracle.objective + 1e-12
-    # the certified result says which look decided it (engine notes are kept on every result)
-    assert any("CBC with preprocessing: infeasible" in n for n in raw.notes), raw.notes
+    # the certified result says how CBC ran (engine notes are kept on every result): with the
+    # incumbent as its MIP start, without preprocessing from the start (since 2026-12-03)
+    assert any("CBC without preprocessing" in n for n in raw.notes), raw.notes
 
 
 def test_cbc_infeasible_is_confirmed_without_preprocessing() -> None:
@@ -682,8 +683,11 @@ def test_cbc_does_not_offer_the_big_m_formulation() -> None:
     assert abs(res.objective - oracle.objective) <= res.tolerance + oracle.tolerance
     mask, _ = search_incumbent(inst, 11138, None)  # the exact backends' own incumbent
     built = bigm_model(inst, None, t_max=inst.evaluate(mask) * (1 + 1e-9) + 1e-12)
-    fooled = solve_model("cbc", built.model, SolveOptions(seed=11138), time_limit=60,
-                         start=built.start(mask))
+    from exactprune.solvers.milp_engines.cbc import _cbc_run
+
+    # as found: with the start and CBC's preprocessing (a start now runs CBC without it)
+    fooled = _cbc_run(built.model, time_limit=60, seed=11138, threads=1, verbose=False,
+                      start=built.start(mask), preprocess=True)
     assert fooled.status == "optimal" and fooled.bound > oracle.objective + 1e-3
 
 
@@ -746,8 +750,11 @@ def test_cbc_bound_without_a_bound_line_allows_for_the_solution_files_rounding()
     t = 7.0095634 (8 digits) minus a slack of 3.8e-8, above the optimum 7.00956336102, and was
     dropped by the result's own check (no certificate). Now CBC looks again without
     preprocessing and the print rounding is subtracted: a bound at most the optimum, and the
-    optimum certified."""
+    optimum certified. (Given its start, the greedy incumbent, CBC now runs without
+    preprocessing from the start; the path is checked with the start withheld.)"""
     from exactprune.benchmarks.neuron_selection.audit import audit_instance
+    from exactprune.formulations.neuron_selection import selection_model
+    from exactprune.solvers.neuron_selection.heuristics import greedy_forward
 
     inst, _ = audit_instance(2010)
     oracle = solve(inst, "bruteforce")
@@ -755,7 +762,10 @@ def test_cbc_bound_without_a_bound_line_allows_for_the_solution_files_rounding()
     assert res.certified, res.notes
     assert res.bound <= oracle.objective
     assert abs(res.objective - oracle.objective) <= res.tolerance + oracle.tolerance
-    assert any("without it: optimal" in n for n in res.notes)
+    cap = inst.evaluate(greedy_forward(inst)) * (1 + 1e-9) + 1e-12
+    raw = solve_model("cbc", selection_model(inst, t_max=cap).model, SolveOptions())
+    assert any("without it: optimal" in n for n in raw.notes), raw.notes
+    assert raw.bound <= oracle.objective + 1e-12
 
 
 def test_cbc_preprocessing_that_fixes_everything_is_not_trusted(
@@ -980,3 +990,33 @@ def test_highs_mip_feasibility_tolerance_cannot_certify_a_wrong_pruning_optimum(
     auto = solve(inst, "auto", time_limit=60)  # CP-SAT, exact on such data (or enumeration)
     assert auto.solver in ("cpsat", "bruteforce") and auto.certified
     assert abs(auto.objective - oracle.objective) <= auto.tolerance + oracle.tolerance
+
+
+def test_cbc_with_a_mip_start_cannot_certify_the_start_over_a_better_mask() -> None:
+    """Neuron-selection audit case 4877 with the output weights of three of its five units
+    scaled by 10^-3.5 (k = 1, l1, a bias): given unit 1 as the warm start, CBC with its
+    preprocessing returned that start (0.877549) as optimal while unit 2 gives 0.877370, on
+    every seed; right without the start or without preprocessing. CBC now runs without
+    preprocessing whenever it gets a MIP start; with it the capped model still fools CBC, so
+    the test can tell."""
+    import dataclasses
+
+    from exactprune.benchmarks.neuron_selection.audit import audit_instance
+    from exactprune.formulations.neuron_selection import selection_model
+    from exactprune.solvers.milp_engines.cbc import _cbc_run
+
+    base, _ = audit_instance(4877)
+    small = np.random.default_rng([4877, 3]).random(base.n) < 0.5
+    V = np.where(small[:, None], base.output_weights * 10.0**-3.5, base.output_weights)
+    inst = dataclasses.replace(base, output_weights=V)
+    warm = np.zeros(inst.n, dtype=bool)
+    warm[1] = True
+    oracle = solve(inst, "bruteforce")
+    assert inst.evaluate(warm) > oracle.objective + 1e-4
+    res = solve(inst, "cbc", warm_start=warm, time_limit=30)
+    assert res.certified and res.stats.get("warm_start") == "accepted"
+    assert abs(res.objective - oracle.objective) <= res.tolerance + oracle.tolerance
+    built = selection_model(inst, t_max=inst.evaluate(warm) * (1 + 1e-9) + 1e-12)
+    fooled = _cbc_run(built.model, time_limit=30, seed=0, threads=1, verbose=False,
+                      start=built.start(warm), preprocess=True)
+    assert fooled.status == "optimal" and fooled.bound > oracle.objective + 1e-4

@@ -245,16 +245,20 @@ def cbc_threads(threads: int) -> int | None:
 
 def solve(model: MilpModel, *, time_limit: float | None, seed: int, threads: int,
                verbose: bool, start: np.ndarray | None, preprocess: bool = True) -> EngineResult:
-    """CBC on `model`; preprocess=False: CBC without its preprocessing from the start
-    (`_solve_without_preprocessing`). Otherwise an "infeasible" is believed only when CBC
-    says it again without its preprocessing, and an error (a crash, or a log that contradicts
-    the solution file) is retried without it. The bundled CBC 2.10.3's preprocessing declared a
-    feasible model infeasible ("Pre-processing says infeasible": a weight-pruning big-M model
-    capped at its incumbent's error, whose optimum every other engine found; read as "nothing
-    better than the incumbent", that made a wrong optimum). Without preprocessing CBC solves
-    such a model right, but crashes writing the solution file of a truly infeasible one, so the
-    second look at an infeasible model runs the binary directly, without a solution file."""
-    if not preprocess:
+    """CBC on `model`; preprocess=False, or a MIP start given: CBC without its preprocessing
+    from the start (`_solve_without_preprocessing`). Otherwise an "infeasible" is believed only
+    when CBC says it again without its preprocessing, and an error (a crash, or a log that
+    contradicts the solution file) is retried without it. The bundled CBC 2.10.3's preprocessing
+    declared a feasible model infeasible ("Pre-processing says infeasible": a weight-pruning
+    big-M model capped at its incumbent's error, whose optimum every other engine found; read as
+    "nothing better than the incumbent", that made a wrong optimum). Without preprocessing CBC
+    solves such a model right, but crashes writing the solution file of a truly infeasible one,
+    so the second look at an infeasible model runs the binary directly, without a solution file."""
+    if not preprocess or start is not None:
+        # with a MIP start, CBC's preprocessing returned the start as "optimal" while a better
+        # mask exists (neuron-selection audit case 4877 with output weights of two scales,
+        # 1e-3.5 .. 1e-5.5: 0.877156 for 0.877126; right without the start or without
+        # preprocessing, every seed; docs/numerics.md)
         return _solve_without_preprocessing(model, time_limit=time_limit, seed=seed,
                                             threads=threads, verbose=verbose, start=start)
     t0 = time.perf_counter()
