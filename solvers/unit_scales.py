@@ -4,9 +4,11 @@ When some units contribute columns ~1e-7 .. 1e-14 times the others' (a unit with
 weight beside ordinary ones), the MILP engines' branch-and-bound, at the tight tolerances the
 certificates need, certified wrong optima: SCIP, HiGHS and CBC on pruning and neuron-selection
 models (the `--edge` audits: output weights of half the units scaled by 10^-7 .. 10^-16; wrong
-answers from 1e-7.2 down, none of them from such spreads up to 1e-6; docs/numerics.md). CP-SAT
+answers from 1e-7.2 down; at spreads 1e-2 .. 1e-6 one, CBC's with a MIP start, fixed in the
+engine; docs/numerics.md). CP-SAT
 works on integers scaled with a proven rounding slack and took every one of them right, as did
-`bnb` and `bruteforce`; so the MILP backends refuse such data with one line naming them.
+`bnb` and `bruteforce`; so the MILP backends refuse such data with one line naming those that
+take it (`bnb` for neuron selection only).
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ def unit_scale_refusal(instance: Any) -> str | None:
     ratio = float(scales.min() / scales.max())
     if ratio >= MIN_UNIT_SCALE_RATIO:
         return None
+    others = "cpsat or bruteforce" if hasattr(instance, "network") else "cpsat, bnb or bruteforce"
     return (f"the units' output scales span {ratio:.1e} (smallest / largest), beyond "
             f"{MIN_UNIT_SCALE_RATIO:g}: the MILP engines certified wrong optima on such data; "
-            "use cpsat (exact integer scaling), bnb or bruteforce")
+            f"use {others} (auto chooses cpsat)")
