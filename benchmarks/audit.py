@@ -100,6 +100,14 @@ def random_keep_mask(shape: tuple[int, ...], rng: random.Random) -> np.ndarray:
     return np.array([rng.random() < 0.5 for _ in range(size)], dtype=bool).reshape(shape)
 
 
+def two_scale_units(case: int, n_units: int) -> tuple[np.ndarray, float]:
+    """The `--edge` audits' draw for case `case`: which of `n_units` units (a random half) get
+    their output weights scaled by 10^-a, and a ~ U[7, 16] (pruning and neuron selection share
+    it, so their case numbers name the same draw)."""
+    a = random.Random(f"two-scale {case}").uniform(7.0, 16.0)
+    return np.random.default_rng([case, 3]).random(n_units) < 0.5, a
+
+
 def warm_mask(how: str, oracle: Any, case: int,
               random_mask: Callable[[random.Random], Any]) -> Any:
     """The audit's warm start: None ("none"), the oracle's mask ("oracle"), or

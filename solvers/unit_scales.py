@@ -13,6 +13,7 @@ take it (`bnb` for neuron selection only).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -48,3 +49,14 @@ def unit_scale_refusal(instance: Any) -> str | None:
     return (f"the units' output scales span {ratio:.1e} (smallest / largest), beyond "
             f"{MIN_UNIT_SCALE_RATIO:g}: the MILP engines certified wrong optima on such data; "
             f"use {others} (auto chooses cpsat)")
+
+
+def with_unit_scale_refusal(refuse: Callable[[Any, Any], str | None]
+                            ) -> Callable[[Any, Any], str | None]:
+    """A kind's `refuse(instance, goal)` for its MILP backends: `refuse`, then
+    `unit_scale_refusal`."""
+
+    def milp_refuse(instance: Any, goal: Any) -> str | None:
+        return refuse(instance, goal) or unit_scale_refusal(instance)
+
+    return milp_refuse

@@ -43,6 +43,7 @@ from exactprune.benchmarks.audit import (
     check_result,
     cross_check,
     solve_each,
+    two_scale_units,
     warm_mask,
 )
 
@@ -122,8 +123,7 @@ def edge_instance(case: int) -> tuple[Any, str]:
     import dataclasses
 
     inst, text = audit_instance(case)
-    a = random.Random(f"two-scale {case}").uniform(7.0, 16.0)
-    small = np.random.default_rng([case, 3]).random(inst.output_weights.shape[0]) < 0.5
+    small, a = two_scale_units(case, inst.output_weights.shape[0])
     V = np.where(small[:, None], inst.output_weights * 10.0**-a, inst.output_weights)
     edge = dataclasses.replace(inst, output_weights=V)
     edge.validate()

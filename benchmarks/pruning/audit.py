@@ -48,6 +48,7 @@ from exactprune.benchmarks.audit import (
     cross_check,
     random_keep_mask,
     solve_each,
+    two_scale_units,
     warm_mask,
 )
 
@@ -101,9 +102,8 @@ def edge_instance(case: int) -> tuple[Any, str]:
     import dataclasses
 
     inst, text = audit_instance(case)
-    a = random.Random(f"two-scale {case}").uniform(7.0, 16.0)
     v = np.asarray(inst.network.output_weights, dtype=np.float64)
-    small = np.random.default_rng([case, 3]).random(v.shape) < 0.5
+    small, a = two_scale_units(case, v.shape[0])
     net = dataclasses.replace(inst.network, output_weights=np.where(small, v * 10.0**-a, v))
     return dataclasses.replace(inst, network=net), f"edge {text} two-scale 1e-{a:.1f}"
 

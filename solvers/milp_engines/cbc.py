@@ -297,8 +297,7 @@ def solve(model: MilpModel, *, time_limit: float | None, seed: int, threads: int
     left = None if time_limit is None else max(time_limit - seconds, 0.01)
     verdict = _cbc_log_without_preprocessing(model, left, seed)
     seconds = time.perf_counter() - t0
-    if verdict.result == "infeasible" or (verdict.result == "infeasible_or_unbounded"
-                                          and _bounded(model)):
+    if _log_says_infeasible(verdict, model):
         return replace(first, seconds=seconds, notes=[
             *first.notes, "infeasible with and without CBC's preprocessing"])
     return replace(first, status="time_limit" if verdict.result == "time_limit" else "error",
@@ -324,8 +323,7 @@ def _solve_without_preprocessing(model: MilpModel, *, time_limit: float | None, 
     left = None if time_limit is None else max(time_limit - (time.perf_counter() - t0), 0.01)
     verdict = _cbc_log_without_preprocessing(model, left, seed)
     seconds = time.perf_counter() - t0
-    if verdict.result == "infeasible" or (verdict.result == "infeasible_or_unbounded"
-                                          and _bounded(model)):
+    if _log_says_infeasible(verdict, model):
         return replace(run, status="infeasible", seconds=seconds, values=None,
                        objective=None, bound=None,
                        notes=[*notes, "infeasible (CBC's log; its solution file failed)"])
@@ -336,6 +334,13 @@ def _solve_without_preprocessing(model: MilpModel, *, time_limit: float | None, 
 
 def _bounded(model: MilpModel) -> bool:
     return bool(np.all(np.isfinite(model.lower)) and np.all(np.isfinite(model.upper)))
+
+
+def _log_says_infeasible(verdict: CbcLog, model: MilpModel) -> bool:
+    """CBC's log calls `model` infeasible (or infeasible-or-unbounded, with every variable
+    bounded, so not unbounded)."""
+    return verdict.result == "infeasible" or (verdict.result == "infeasible_or_unbounded"
+                                              and _bounded(model))
 
 
 def _cbc_log_without_preprocessing(model: MilpModel, time_limit: float | None,

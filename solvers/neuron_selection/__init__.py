@@ -25,7 +25,7 @@ from exactprune.solvers.neuron_selection import (
 )
 from exactprune.solvers.registry import Backend, capabilities, get_backend, numpy_version
 from exactprune.solvers.result import Goal
-from exactprune.solvers.unit_scales import unit_scale_refusal
+from exactprune.solvers.unit_scales import unit_scale_refusal, with_unit_scale_refusal
 
 KIND = "neuron_selection"
 
@@ -53,7 +53,7 @@ def _engines() -> list[Backend]:
                    exact=True, run=partial(exact.run_milp, name), capabilities=_ENGINE_CAPS,
                    options=(_RECHECK, _RECHECK_FAMILIES, _SCIP_CUTS) if name == "scip"
                    else (_RECHECK, _RECHECK_FAMILIES),
-                   refuse=exact.milp_refuse, available=engine.available,
+                   refuse=with_unit_scale_refusal(exact.refuse), available=engine.available,
                    version=engine.version)
            for name, engine in ENGINES.items()]
     out.append(Backend("cpsat", KIND, "CP-SAT on scaled integers (l1/linf, average rule), "

@@ -59,7 +59,6 @@ from exactprune.solvers.exclusion_recheck import (
     worst_entry_family,
 )
 from exactprune.solvers.result import Goal, RawSolution, SolveOptions, Status
-from exactprune.solvers.unit_scales import unit_scale_refusal
 
 UNIT_RANGE = (2.0**-10, 2.0**10)
 RANGE_BITS = 30
@@ -109,12 +108,6 @@ def refuse(instance: Any, goal: Goal) -> str | None:
     except InputError as exc:
         return str(exc)
     return None
-
-
-def milp_refuse(instance: Any, goal: Goal) -> str | None:
-    """`refuse`, and for the MILP engines data whose units span too many orders of magnitude
-    (`solvers.unit_scales`)."""
-    return refuse(instance, goal) or unit_scale_refusal(instance)
 
 
 def incumbent(instance: Any, opts: SolveOptions) -> tuple[np.ndarray, str]:

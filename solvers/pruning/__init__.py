@@ -17,7 +17,7 @@ from exactprune.solvers.milp_engines import ENGINES
 from exactprune.solvers.pruning import bruteforce, constructive_ticket, exact, heuristics
 from exactprune.solvers.registry import Backend, capabilities, get_backend, numpy_version
 from exactprune.solvers.result import Goal
-from exactprune.solvers.unit_scales import unit_scale_refusal
+from exactprune.solvers.unit_scales import unit_scale_refusal, with_unit_scale_refusal
 
 NEURON = "neuron_pruning"
 WEIGHT = "weight_pruning"
@@ -88,7 +88,8 @@ def _engines(kind: str) -> list[Backend]:
         out.append(Backend(
             name, kind, description, exact=True,
             run=partial(exact.run_pruning_exact, name), capabilities=_ENGINE_CAPS,
-            options=options, refuse=exact.refuse if engine is None else exact.milp_refuse,
+            options=options,
+            refuse=exact.refuse if engine is None else with_unit_scale_refusal(exact.refuse),
             available=cpsat_available if engine is None else engine.available,
             version=cpsat_version if engine is None else engine.version))
     return out

@@ -54,7 +54,6 @@ from exactprune.solvers.exclusion_recheck import (
     worst_entry_family,
 )
 from exactprune.solvers.result import Goal, RawSolution, SolveOptions, Status
-from exactprune.solvers.unit_scales import unit_scale_refusal
 
 INITIAL_POINTS = 32
 POINTS_PER_ROUND = 6
@@ -321,12 +320,6 @@ def refuse(instance: Any, goal: Goal) -> str | None:
     except InputError as exc:
         return str(exc)
     return None
-
-
-def milp_refuse(instance: Any, goal: Goal) -> str | None:
-    """`refuse`, and for the MILP engines data whose units span too many orders of magnitude
-    (`solvers.unit_scales`)."""
-    return refuse(instance, goal) or unit_scale_refusal(instance)
 
 
 def _scaled(instance: Any, k: int) -> Any:
