@@ -34,6 +34,7 @@ certified, median time, times.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import statistics
 import time
 from collections.abc import Iterator
@@ -44,38 +45,58 @@ from exactprune.solvers.milp_engines import highs as highs_engine
 from exactprune.solvers.neuron_selection import exact as selection_exact
 from exactprune.solvers.subset_sum import milp as subset_sum_milp
 
+Switch = tuple[Any, str, Any]
+"""(module, attribute, value): one module-level setting, patched where it is read."""
 
-def _set(engine: str, off: bool) -> None:
-    if engine == "highs":
-        highs_engine.HIGHS_PRESOLVE = "off" if off else "on"
-    elif engine == "scip":
-        selection_exact.SCIP_LINEAR_PRESOLVE = not off
-    elif engine == "scip-subset-sum":
-        subset_sum_milp.SCIP_DUAL_REDUCTIONS = not off
-    elif engine == "scip-subset-sum-linear":
-        subset_sum_milp.SCIP_LINEAR_PRESOLVE = not off
-    else:  # sparsest: "off" = the exact window and CBC's preprocessing, as before
-        subset_sum_milp.sparsest_window_margin = (
-            (lambda *args: 0.0) if off else _WINDOW_MARGIN)
-        subset_sum_milp.CBC_SPARSEST_PREPROCESS = off
+
+def _exact_window(*args: Any) -> float:
+    return 0.0
 
 
 _WINDOW_MARGIN = subset_sum_milp.sparsest_window_margin
 SPARSEST_EPS = 1e-5
-VARIANTS = {"highs": (("presolve off (the default since 2026-12-02)", True),
-                      ("presolve on (before)", False)),
-            "scip": (("linear presolve off (the default since 2026-12-02)", True),
-                     ("linear presolve on (before)", False)),
-            "scip-subset-sum": (("dual reductions off (the default since 2026-12-02)", True),
-                                ("dual reductions on (before)", False)),
-            "scip-subset-sum-linear": (
-                ("linear presolve off (the default since 2026-12-03)", True),
-                ("linear presolve on (before)", False)),
-            "cbc-sparsest": (
-                ("window margin, no preprocessing (the default since 2026-12-03)", False),
-                ("exact window, preprocessing (before)", True)),
-            "scip-sparsest": (("window margin (the default since 2026-12-03)", False),
-                              ("exact window (before)", True))}
+VARIANTS: dict[str, tuple[tuple[str, list[Switch]], tuple[str, list[Switch]]]] = {
+    "highs": (("presolve off (the default since 2026-12-02)",
+               [(highs_engine, "HIGHS_PRESOLVE", "off")]),
+              ("presolve on (before)", [(highs_engine, "HIGHS_PRESOLVE", "on")])),
+    "scip": (("linear presolve off (the default since 2026-12-02)",
+              [(selection_exact, "SCIP_LINEAR_PRESOLVE", False)]),
+             ("linear presolve on (before)", [(selection_exact, "SCIP_LINEAR_PRESOLVE", True)])),
+    "scip-subset-sum": (("dual reductions off (the default since 2026-12-02)",
+                         [(subset_sum_milp, "SCIP_DUAL_REDUCTIONS", False)]),
+                        ("dual reductions on (before)",
+                         [(subset_sum_milp, "SCIP_DUAL_REDUCTIONS", True)])),
+    "scip-subset-sum-linear": (("linear presolve off (the default since 2026-12-03)",
+                                [(subset_sum_milp, "SCIP_LINEAR_PRESOLVE", False)]),
+                               ("linear presolve on (before)",
+                                [(subset_sum_milp, "SCIP_LINEAR_PRESOLVE", True)])),
+    "cbc-sparsest": (("window margin, no preprocessing (the default since 2026-12-03)",
+                      [(subset_sum_milp, "sparsest_window_margin", _WINDOW_MARGIN),
+                       (subset_sum_milp, "CBC_SPARSEST_PREPROCESS", False)]),
+                     ("exact window, preprocessing (before)",
+                      [(subset_sum_milp, "sparsest_window_margin", _exact_window),
+                       (subset_sum_milp, "CBC_SPARSEST_PREPROCESS", True)])),
+    "scip-sparsest": (("window margin (the default since 2026-12-03)",
+                       [(subset_sum_milp, "sparsest_window_margin", _WINDOW_MARGIN)]),
+                      ("exact window (before)",
+                       [(subset_sum_milp, "sparsest_window_margin", _exact_window)])),
+}
+"""Per --engine: (the setting now, the setting before its fix), each a label and its switches."""
+
+
+@contextlib.contextmanager
+def switched(engine: str, before: bool) -> Iterator[str]:
+    """Run the block with `engine`'s setting from before its fix (before=True) or now; yields
+    the variant's label and restores every switch afterwards."""
+    label, switches = VARIANTS[engine][1 if before else 0]
+    saved = [(module, name, getattr(module, name)) for module, name, _ in switches]
+    try:
+        for module, name, value in switches:
+            setattr(module, name, value)
+        yield label
+    finally:
+        for module, name, value in saved:
+            setattr(module, name, value)
 
 
 def _instances(engine: str, seeds: int) -> Iterator[tuple[str, Any]]:
@@ -120,24 +141,16 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     if args.seeds < 1 or not args.time_limit > 0:
         p.error("--seeds and --time-limit must be positive")
-    saved = (highs_engine.HIGHS_PRESOLVE, selection_exact.SCIP_LINEAR_PRESOLVE,
-             subset_sum_milp.SCIP_DUAL_REDUCTIONS, subset_sum_milp.SCIP_LINEAR_PRESOLVE,
-             subset_sum_milp.sparsest_window_margin, subset_sum_milp.CBC_SPARSEST_PREPROCESS)
     goal = {"objective": "sparsest", "eps": SPARSEST_EPS} if "sparsest" in args.engine else {}
     rows: dict[tuple[str, str], list[tuple[float, bool]]] = {}
-    try:
-        for family, inst in _instances(args.engine, args.seeds):
-            for label, off in VARIANTS[args.engine]:
-                _set(args.engine, off)
+    for family, inst in _instances(args.engine, args.seeds):
+        for before in (False, True):
+            with switched(args.engine, before) as label:
                 t0 = time.perf_counter()
                 res = solve(inst, args.engine.split("-")[0], time_limit=args.time_limit,
                             **goal)
-                rows.setdefault((family, label), []).append(
-                    (time.perf_counter() - t0, res.certified))
-    finally:
-        (highs_engine.HIGHS_PRESOLVE, selection_exact.SCIP_LINEAR_PRESOLVE,
-         subset_sum_milp.SCIP_DUAL_REDUCTIONS, subset_sum_milp.SCIP_LINEAR_PRESOLVE,
-         subset_sum_milp.sparsest_window_margin, subset_sum_milp.CBC_SPARSEST_PREPROCESS) = saved
+            rows.setdefault((family, label), []).append(
+                (time.perf_counter() - t0, res.certified))
     print_ab_table(("instances", args.engine), rows)
     return 0
 

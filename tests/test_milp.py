@@ -901,27 +901,26 @@ def test_sparsest_window_margin_widens_the_row_outwards() -> None:
 def test_the_price_benchmark_switches_reach_the_engines() -> None:
     """benchmarks/presolve_price.py's A/B of the fixes: its "before" settings must give the old
     (wrong) answers, else the page would time the fixed engine twice."""
-    from exactprune.benchmarks import presolve_price
+    from exactprune.benchmarks.presolve_price import switched
     from exactprune.solvers.subset_sum import milp
 
     _require("cbc")
-    saved = (milp.SCIP_LINEAR_PRESOLVE, milp.sparsest_window_margin,
-             milp.CBC_SPARSEST_PREPROCESS)
-    try:
-        inst, eps = _edge_case("band-121")
-        presolve_price._set("cbc-sparsest", True)  # exact window, CBC's preprocessing on
+    defaults = (milp.SCIP_LINEAR_PRESOLVE, milp.sparsest_window_margin,
+                milp.CBC_SPARSEST_PREPROCESS)
+    inst, eps = _edge_case("band-121")
+    with switched("cbc-sparsest", before=True):  # exact window, CBC's preprocessing on
         assert solve(inst, "cbc", objective="sparsest", eps=eps).objective == 3
-        presolve_price._set("cbc-sparsest", False)
+    with switched("cbc-sparsest", before=False):
         assert solve(inst, "cbc", objective="sparsest", eps=eps).objective == 2
-        inst, eps = _edge_case("band-196")
-        presolve_price._set("scip-sparsest", True)
-        presolve_price._set("scip-subset-sum-linear", False)  # linear presolve on, as before
+    inst, eps = _edge_case("band-196")
+    with switched("scip-sparsest", before=True), \
+            switched("scip-subset-sum-linear", before=True):  # linear presolve on, as before
         assert solve(inst, "scip", objective="sparsest", eps=eps).objective == 2
-        presolve_price._set("scip-subset-sum-linear", True)
+    with switched("scip-sparsest", before=True):
         assert solve(inst, "scip", objective="sparsest", eps=eps).objective == 1
-    finally:
-        milp.SCIP_LINEAR_PRESOLVE, milp.sparsest_window_margin, milp.CBC_SPARSEST_PREPROCESS = (
-            saved)
+    # every switch is restored
+    assert (milp.SCIP_LINEAR_PRESOLVE, milp.sparsest_window_margin,
+            milp.CBC_SPARSEST_PREPROCESS) == defaults
 
 
 @pytest.mark.parametrize("eps,expected", [(0.5, "infeasible"), (3.0, "optimal")])
