@@ -100,11 +100,17 @@ def random_keep_mask(shape: tuple[int, ...], rng: random.Random) -> np.ndarray:
     return np.array([rng.random() < 0.5 for _ in range(size)], dtype=bool).reshape(shape)
 
 
-def two_scale_units(case: int, n_units: int) -> tuple[np.ndarray, float]:
+TWO_SCALE_EXPONENTS = (7.0, 16.0)
+"""The default range of the `--edge` audits' scale exponent a (pruning, neuron selection)."""
+
+
+def two_scale_units(case: int, n_units: int,
+                    exponents: tuple[float, float] = TWO_SCALE_EXPONENTS
+                    ) -> tuple[np.ndarray, float]:
     """The `--edge` audits' draw for case `case`: which of `n_units` units (a random half) get
-    their output weights scaled by 10^-a, and a ~ U[7, 16] (pruning and neuron selection share
-    it, so their case numbers name the same draw)."""
-    a = random.Random(f"two-scale {case}").uniform(7.0, 16.0)
+    their output weights scaled by 10^-a, and a ~ U[exponents] (default U[7, 16]; pruning and
+    neuron selection share it, so their case numbers name the same draw)."""
+    a = random.Random(f"two-scale {case}").uniform(*exponents)
     return np.random.default_rng([case, 3]).random(n_units) < 0.5, a
 
 
@@ -182,13 +188,25 @@ def _case_range(text: str) -> tuple[int, int]:
     return lo, hi
 
 
+def _exponent_range(text: str) -> tuple[float, float]:
+    try:
+        lo, hi = (float(x) for x in text.split(":"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected LO:HI (numbers), got {text!r}") from None
+    if not 0 <= lo < hi <= 300:
+        raise argparse.ArgumentTypeError(f"expected 0 <= LO < HI <= 300, got {text!r}")
+    return lo, hi
+
+
 def audit_main(description: str, audit_case: Callable[..., None],
                argv: list[str] | None = None,
                cross_case: Callable[..., None] | None = None,
-               edge_case: Callable[..., None] | None = None) -> int:
+               edge_case: Callable[..., None] | None = None,
+               edge_exponents: tuple[float, float] = TWO_SCALE_EXPONENTS) -> int:
     """The audit's command line: run cases LO..HI-1 (`audit_case(case, tally, time_limit,
     threads=, warm_start=)`, or with --large `cross_case`, the cross audit, or with --edge
-    `edge_case`, a kind's stress of one numerically delicate family), print each
+    `edge_case`, a kind's stress of one numerically delicate family, its scale exponents
+    drawn from `edge_exponents` unless --edge-exponents says otherwise), print each
     finding as it comes, progress every 50 cases and a summary line; exit status 1 when there
     is a finding."""
     p = argparse.ArgumentParser(description=description)
@@ -204,6 +222,11 @@ def audit_main(description: str, audit_case: Callable[..., None],
         p.add_argument("--edge", action="store_true",
                        help="the numerically delicate family (the module's docstring says "
                             "which)")
+        p.add_argument("--edge-exponents", type=_exponent_range, default=None,
+                       metavar="LO:HI",
+                       help="with --edge: draw the family's scale exponent a (values scaled "
+                            f"by 10^-a) from U[LO, HI] (default {edge_exponents[0]:g}:"
+                            f"{edge_exponents[1]:g})")
     p.add_argument("--threads", type=int, default=1,
                    help="threads for every backend that declares them (default 1)")
     p.add_argument("--warm-start", choices=WARM_STARTS, default="none",
@@ -214,6 +237,9 @@ def audit_main(description: str, audit_case: Callable[..., None],
     edge = getattr(args, "edge", False)
     if large and edge:
         p.error("--large and --edge are two different audits: choose one")
+    exponents = getattr(args, "edge_exponents", None)
+    if exponents is not None and not edge:
+        p.error("--edge-exponents needs --edge")
     if args.time_limit is None:
         args.time_limit = 20.0 if large else 60.0
     run_case = cross_case if large else edge_case if edge else audit_case
@@ -227,7 +253,8 @@ def audit_main(description: str, audit_case: Callable[..., None],
     for case in range(lo, hi):
         seen = len(tally.findings)
         run_case(case, tally, args.time_limit, threads=args.threads,
-                 warm_start=args.warm_start)
+                 warm_start=args.warm_start,
+                 **({"exponents": exponents} if edge and exponents is not None else {}))
         for line in tally.findings[seen:]:
             print(line, flush=True)
         if (case - lo) % 50 == 49:

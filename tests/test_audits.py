@@ -11,7 +11,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from exactprune.benchmarks.audit import AuditTally, audit_main, check_result
+from exactprune.benchmarks.audit import (
+    TWO_SCALE_EXPONENTS,
+    AuditTally,
+    audit_main,
+    check_result,
+    two_scale_units,
+)
 from exactprune.benchmarks.neuron_selection import audit as selection_audit
 from exactprune.benchmarks.pruning.audit import audit_case, audit_instance
 from exactprune.benchmarks.subset_sum import audit as subset_sum_audit
@@ -246,6 +252,51 @@ def test_audit_passes_threads_and_warm_starts_on(capsys: pytest.CaptureFixture[s
                        "--warm-start", "oracle"]) == 0
     assert seen == [(c, 7.0, {"threads": 2, "warm_start": "oracle"}) for c in (3, 4)]
 
+
+
+def test_edge_exponents_reach_the_edge_case_and_set_its_scales(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """--edge-exponents LO:HI reaches the --edge audit only, and the draw then lies in
+    [LO, HI]; the default range keeps every earlier case's draw (cases 669 and 2465 above)."""
+    seen = []
+
+    def edge(case: int, tally: AuditTally, limit: float, **kw: object) -> None:
+        seen.append((case, kw.get("exponents")))
+
+    assert audit_main("audit", lambda *a, **k: None, ["--edge", "--cases", "0:2",
+                                                      "--edge-exponents", "2:6"],
+                      edge_case=edge) == 0
+    assert seen == [(0, (2.0, 6.0)), (1, (2.0, 6.0))]
+    seen.clear()
+    audit_main("audit", lambda *a, **k: None, ["--edge", "--cases", "0:1"], edge_case=edge)
+    assert seen == [(0, None)]  # the kind's own default
+    from exactprune.benchmarks.pruning import audit as pruning_audit
+
+    for case in range(20):
+        _, a = two_scale_units(case, 8, (2.0, 6.0))
+        assert 2.0 <= a <= 6.0
+        assert two_scale_units(case, 8)[1] == two_scale_units(case, 8, TWO_SCALE_EXPONENTS)[1]
+        inst, text = pruning_audit.edge_instance(case, (2.0, 6.0))
+        plain, _ = pruning_audit.audit_instance(case)
+        ratio = np.abs(inst.network.output_weights) / np.abs(plain.network.output_weights)
+        assert np.all((ratio == 1.0) | ((ratio >= 1e-6 * (1 - 1e-12)) & (ratio <= 1e-2 * 1.01)))
+        _, _, band = subset_sum_audit.edge_instance(case, (2.0, 6.0))
+        assert 2.0 <= float(band.split("band 1e-")[1].split(",")[0]) <= 6.0
+
+
+@pytest.mark.parametrize("argv", [["--edge-exponents", "2:6"],
+                                  ["--edge", "--edge-exponents", "6:2"],
+                                  ["--edge", "--edge-exponents", "-1:2"],
+                                  ["--edge", "--edge-exponents", "a:b"],
+                                  ["--edge", "--edge-exponents", "1:400"]])
+def test_edge_exponents_refuses_nonsense(argv: list[str],
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        audit_main("audit", lambda *a, **k: None, ["--cases", "0:1", *argv],
+                   edge_case=lambda *a, **k: None)
+    assert exc.value.code == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert sum("error:" in x for x in lines) == 1 and "error:" in lines[-1]
 
 @pytest.mark.parametrize("how", ["oracle", "random"])
 def test_audits_with_threads_and_warm_starts(how: str) -> None:

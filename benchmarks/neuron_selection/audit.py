@@ -25,8 +25,9 @@ is the cross audit: instances with too many selections for `bruteforce` (N = 24.
     python -m exactprune.benchmarks.neuron_selection.audit --edge --cases 0:4000
 
 is case c with the output weights of a random half of the units scaled by 10^-a (a ~ U[7, 16]
-per case): columns of two scales, around the engines' tolerances (as the pruning and subset-sum
-`--edge` audits); checked against `bruteforce` as above.
+per case, or U[LO, HI] with `--edge-exponents LO:HI`): columns of two scales, around the
+engines' tolerances (as the pruning and subset-sum `--edge` audits); checked against `bruteforce`
+as above.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from typing import Any
 import numpy as np
 
 from exactprune.benchmarks.audit import (
+    TWO_SCALE_EXPONENTS,
     AuditTally,
     audit_main,
     check_result,
@@ -118,12 +120,14 @@ def audit_instance(case: int, large: bool = False) -> tuple[Any, str]:
     return inst, text
 
 
-def edge_instance(case: int) -> tuple[Any, str]:
-    """The `--edge` case `case` (module docstring) and its description."""
+def edge_instance(case: int, exponents: tuple[float, float] = TWO_SCALE_EXPONENTS
+                  ) -> tuple[Any, str]:
+    """The `--edge` case `case` (module docstring; the small units scaled by 10^-a,
+    a ~ U[exponents]) and its description."""
     import dataclasses
 
     inst, text = audit_instance(case)
-    small, a = two_scale_units(case, inst.output_weights.shape[0])
+    small, a = two_scale_units(case, inst.output_weights.shape[0], exponents)
     V = np.where(small[:, None], inst.output_weights * 10.0**-a, inst.output_weights)
     edge = dataclasses.replace(inst, output_weights=V)
     edge.validate()
@@ -132,13 +136,15 @@ def edge_instance(case: int) -> tuple[Any, str]:
 
 def audit_case(case: int, tally: AuditTally, time_limit: float = 60.0,
                engines: tuple[str, ...] = ENGINES, threads: int = 1,
-               warm_start: str = "none", edge: bool = False) -> None:
-    """Solve case `case` (`edge`: the `--edge` case) with every available exact backend
+               warm_start: str = "none", edge: bool = False,
+               exponents: tuple[float, float] = TWO_SCALE_EXPONENTS) -> None:
+    """Solve case `case` (`edge`: the `--edge` case, scale exponents from `exponents`) with
+    every available exact backend
     (`threads`, and the warm start `warm_start`: none, oracle or random; benchmarks/audit.py);
     add to `tally`."""
     from exactprune.solvers import solve
 
-    inst, text = edge_instance(case) if edge else audit_instance(case)
+    inst, text = edge_instance(case, exponents) if edge else audit_instance(case)
     oracle = solve(inst, "bruteforce")
     warm = warm_mask(warm_start, oracle, case,
                      lambda rng: _random_mask(rng, inst.n, inst.k, inst.repeats))

@@ -27,10 +27,11 @@ default; `--warm-start oracle` gives the engines `prune_local_search`'s mask.
 
     python -m exactprune.benchmarks.pruning.audit --edge --cases 0:1000
 
-is case c with a random half of the output weights scaled by 10^-a (a ~ U[7, 16] per case):
-columns of two scales, around the engines' tolerances (the pruning form of the subset-sum
-`--edge` stress). At mip_feasibility_tolerance 1e-10 HiGHS certified wrong optima on cases 669
-and 1761 here (docs/numerics.md); checked against `bruteforce` as above.
+is case c with a random half of the output weights scaled by 10^-a (a ~ U[7, 16] per case, or
+U[LO, HI] with `--edge-exponents LO:HI`): columns of two scales, around the engines'
+tolerances (the pruning form of the subset-sum `--edge` stress). At mip_feasibility_tolerance
+1e-10 HiGHS certified wrong optima on cases 669 and 1761 here (docs/numerics.md); checked
+against `bruteforce` as above.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from typing import Any
 import numpy as np
 
 from exactprune.benchmarks.audit import (
+    TWO_SCALE_EXPONENTS,
     AuditTally,
     audit_main,
     check_result,
@@ -96,14 +98,15 @@ def audit_instance(case: int, large: bool = False) -> tuple[Any, str]:
     return inst, text
 
 
-def edge_instance(case: int) -> tuple[Any, str]:
+def edge_instance(case: int, exponents: tuple[float, float] = TWO_SCALE_EXPONENTS
+                  ) -> tuple[Any, str]:
     """The `--edge` case `case` (module docstring): case `case` with output weights of two
-    scales, and its description."""
+    scales (the small ones scaled by 10^-a, a ~ U[exponents]), and its description."""
     import dataclasses
 
     inst, text = audit_instance(case)
     v = np.asarray(inst.network.output_weights, dtype=np.float64)
-    small, a = two_scale_units(case, v.shape[0])
+    small, a = two_scale_units(case, v.shape[0], exponents)
     net = dataclasses.replace(inst.network, output_weights=np.where(small, v * 10.0**-a, v))
     return dataclasses.replace(inst, network=net), f"edge {text} two-scale 1e-{a:.1f}"
 
@@ -123,13 +126,15 @@ def option_sets(inst: Any, engine: str) -> list[dict[str, Any]]:
 
 def audit_case(case: int, tally: AuditTally, time_limit: float = 60.0,
                engines: tuple[str, ...] = ENGINES, threads: int = 1,
-               warm_start: str = "none", edge: bool = False) -> None:
-    """Solve case `case` (`edge`: the `--edge` case) with every available exact engine and
+               warm_start: str = "none", edge: bool = False,
+               exponents: tuple[float, float] = TWO_SCALE_EXPONENTS) -> None:
+    """Solve case `case` (`edge`: the `--edge` case, scale exponents from `exponents`) with
+    every available exact engine and
     option set (`threads`, and the warm start `warm_start`: none, oracle or random;
     benchmarks/audit.py); add to `tally`."""
     from exactprune.solvers import solve
 
-    inst, text = edge_instance(case) if edge else audit_instance(case)
+    inst, text = edge_instance(case, exponents) if edge else audit_instance(case)
     oracle = solve(inst, "bruteforce")
     warm = warm_mask(warm_start, oracle, case, lambda rng: random_keep_mask(inst.mask_shape, rng))
     for engine, options, res in solve_each(tally, inst, engines, time_limit, case,

@@ -23,9 +23,10 @@ checks every MILP and CP-SAT answer against `mitm`, exact at these sizes; 20 s p
     python -m exactprune.benchmarks.subset_sum.audit --edge --cases 0:1000
 
 stresses the sparsest window's edge on values of two scales: n = 3..10 values, each either
-Uniform[0.1, 1] or in one band [10^-(a+1), 10^-a] (a ~ Uniform[7, 17] per case: the engines'
-tolerances and coefficient thresholds), random signs, a uniform target, and eps set to a random
-mask's exact error or one float step either side. Before the window margin
+Uniform[0.1, 1] or in one band [10^-(a+1), 10^-a] (a ~ Uniform[7, 17] per case, or
+U[LO, HI] with `--edge-exponents LO:HI`: the engines' tolerances and coefficient thresholds),
+random signs, a uniform target, and eps set to a random mask's exact error or one float step
+either side. Before the window margin
 (`formulations.subset_sum.milp.sparsest_window_margin`) CBC, SCIP and Gurobi certified wrong
 counts and wrong infeasibility here (docs/numerics.md); checked against `bruteforce` as above.
 """
@@ -53,14 +54,20 @@ GAVE_UP = "no mask within eps exactly was found, and infeasibility was not prove
 NEAR_EXACT_DELTAS = (0.0, 1e-15, 1e-12, 1e-9, 1e-6)
 
 
-def edge_instance(case: int) -> tuple[Any, dict[str, Any], str]:
-    """The `--edge` case `case` (module docstring): instance, sparsest goal, description."""
+BAND_EXPONENTS = (7.0, 17.0)
+"""The default range of the `--edge` band's exponent a (values in [10^-(a+1), 10^-a])."""
+
+
+def edge_instance(case: int, exponents: tuple[float, float] = BAND_EXPONENTS
+                  ) -> tuple[Any, dict[str, Any], str]:
+    """The `--edge` case `case` (module docstring; band exponent a ~ U[exponents]): instance,
+    sparsest goal, description."""
     from exactprune.instances import SubsetSumInstance
 
     rng = random.Random(f"edge {case}")
     gen = np.random.default_rng([case, 2])
     n = rng.randint(3, 10)
-    a = rng.uniform(7.0, 17.0)
+    a = rng.uniform(*exponents)
     small = gen.random(n) < 0.5
     mag = np.where(small, 10.0 ** gen.uniform(-a - 1, -a, n), gen.uniform(0.1, 1.0, n))
     x = gen.choice([-1.0, 1.0], n) * mag
@@ -121,14 +128,16 @@ def audit_instance(case: int, large: bool = False) -> tuple[Any, dict[str, Any],
 
 def audit_case(case: int, tally: AuditTally, time_limit: float = 60.0,
                engines: tuple[str, ...] = ENGINES, threads: int = 1,
-               warm_start: str = "none", large: bool = False, edge: bool = False) -> None:
+               warm_start: str = "none", large: bool = False, edge: bool = False,
+               exponents: tuple[float, float] = BAND_EXPONENTS) -> None:
     """Solve case `case` with every available exact backend (`threads`, and the warm start
     `warm_start`: none, oracle or random; benchmarks/audit.py); add to `tally`. `large`: the
     large case, against `mitm` (exact meet-in-the-middle, itself audited against
     `bruteforce` on the small cases) instead of `bruteforce`. `edge`: the `--edge` case."""
     from exactprune.solvers import solve
 
-    inst, goal, text = edge_instance(case) if edge else audit_instance(case, large)
+    inst, goal, text = (edge_instance(case, exponents) if edge
+                        else audit_instance(case, large))
     oracle = solve(inst, "mitm" if large else "bruteforce", **goal)
     if large:
         engines = tuple(e for e in engines if e != "mitm")
@@ -156,7 +165,8 @@ def audit_case(case: int, tally: AuditTally, time_limit: float = 60.0,
 def main(argv: list[str] | None = None) -> int:
     return audit_main(__doc__.split("\n")[0], audit_case, argv,
                       cross_case=partial(audit_case, large=True),
-                      edge_case=partial(audit_case, edge=True))
+                      edge_case=partial(audit_case, edge=True),
+                      edge_exponents=BAND_EXPONENTS)
 
 
 if __name__ == "__main__":
