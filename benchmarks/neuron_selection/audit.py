@@ -139,9 +139,8 @@ def audit_case(case: int, tally: AuditTally, time_limit: float = 60.0,
                warm_start: str = "none", edge: bool = False,
                exponents: tuple[float, float] = TWO_SCALE_EXPONENTS) -> None:
     """Solve case `case` (`edge`: the `--edge` case, scale exponents from `exponents`) with
-    every available exact backend
-    (`threads`, and the warm start `warm_start`: none, oracle or random; benchmarks/audit.py);
-    add to `tally`."""
+    every available exact backend (`threads`, and the warm start `warm_start`: none, oracle or
+    random; benchmarks/audit.py); add to `tally`."""
     from exactprune.solvers import solve
 
     inst, text = edge_instance(case, exponents) if edge else audit_instance(case)
