@@ -10,8 +10,8 @@ D maps a column to at most four nonzeros (the grid points next to its kinks), wh
 half full (K·n/2 nonzeros). D is singular only on the frequency-one sinusoids, so the
 pre-activations h are fixed by D h = D C x on K − 2 rows (rows 0 and K/4 dropped) plus the two
 frequency-one moments Σ_k cos θ_k·h_k and Σ_k sin θ_k·h_k of C x. With h as continuous
-variables the model has about 20 times fewer nonzeros at n = 128, K = 256 (about 3,000 against
-about 33,000) and the same LP relaxation (h is the same linear image of x), so, like the
+variables the model has 11 times fewer nonzeros at n = 128, K = 256 (3,056 against
+33,280) and the same LP relaxation (h is the same linear image of x), so, like the
 antipodal pairs (docs/pruning.md), it can only speed up the node LPs, not raise the bound. It
 answers whether the node LP is what the identity proofs wait for.
 
