@@ -49,4 +49,4 @@ def test_bad_arguments_are_one_line_errors(capsys: pytest.CaptureFixture) -> Non
             main(argv)
         assert exc.value.code == 2
     err = capsys.readouterr().err
-    assert "one positive error level per seed" in err and "unknown mode" in err
+    assert "--below needs one positive value per seed" in err and "unknown mode" in err

@@ -65,6 +65,7 @@ def test_cli_refuses_bad_arguments(capsys: pytest.CaptureFixture[str]) -> None:
     for argv in (["--cutoffs", "0.1,0.2", "--seeds", "0"],
                  ["--cutoffs", "0.1", "--seeds", "0", "--points", "30"],
                  ["--cutoffs", "-1", "--seeds", "0"],
+                 ["--cutoffs", "0.1", "--seeds", "x"],
                  ["--cutoffs", "0.1", "--seeds", "0", "--modes", "nope"]):
         with pytest.raises(SystemExit) as e:
             main(argv)

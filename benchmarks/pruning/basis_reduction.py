@@ -36,6 +36,7 @@ from exactprune.benchmarks.pruning.proof_runs import (
     check_proof_args,
     choice_list,
     float_list,
+    per_seed,
     proof_parser,
     run_proof_jobs,
     write_proof_page,
@@ -133,10 +134,8 @@ def main(argv: list[str] | None = None) -> int:
                    help="ours: the scip engine's (feastol 1e-10, dualfeastol 1e-12); loose: "
                         "SCIP's defaults but feastol 1e-9")
     args = p.parse_args(argv)
-    seeds = [int(s) for s in args.seeds.split(",")]
+    levels = per_seed(p, args.seeds, args.below, "--below")
     modes = choice_list(p, args.modes, MODES, "mode")
-    if len(args.below) != len(seeds) or not all(t > 0 for t in args.below):
-        p.error("--below needs one positive error level per seed")
     check_proof_args(p, args)
     if not args.scale > 0:
         p.error("--scale must be positive")
@@ -148,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
                 "cysignals)")
     jobs = [{"n": args.n, "points": args.points, "seed": s, "t": t, "mode": m,
              "time_limit": args.time_limit, "scale": args.scale, "tolerances": args.tolerances}
-            for s, t in zip(seeds, args.below, strict=True) for m in modes]
+            for s, t in levels for m in modes]
     rows = run_proof_jobs("exactprune.benchmarks.pruning.basis_reduction:run_one", jobs,
                           args.jobs)
     write_proof_page(

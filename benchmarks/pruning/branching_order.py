@@ -39,6 +39,7 @@ from exactprune.benchmarks.pruning.proof_runs import (
     check_proof_args,
     choice_list,
     float_list,
+    per_seed,
     proof_parser,
     run_proof_jobs,
     write_proof_page,
@@ -168,14 +169,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--odd-step", type=float, default=0.05,
                    help="odd-sum order: width δ of the odd part's integer steps")
     args = p.parse_args(argv)
-    seeds = [int(s) for s in args.seeds.split(",")]
+    cutoffs = per_seed(p, args.seeds, args.cutoffs, "--cutoffs")
     orders = choice_list(p, args.orders, ORDERS, "order")
     settings = choice_list(p, args.settings, SETTINGS, "setting")
     check_proof_args(p, args)
     if not args.odd_step > 0:
         p.error("--odd-step must be positive")
-    if len(args.cutoffs) != len(seeds):
-        p.error("--cutoffs needs one value per seed")
     try:
         import pyscipopt  # noqa: F401
     except ImportError:
@@ -183,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
     jobs = [{"n": args.n, "points": args.points, "activation": args.activation, "seed": s,
              "cutoff": c, "order": o, "setting": x, "time_limit": args.time_limit,
              "scip_seed": 0, "odd_step": args.odd_step}
-            for s, c in zip(seeds, args.cutoffs, strict=True) for o in orders for x in settings]
+            for s, c in cutoffs for o in orders for x in settings]
     rows = run_proof_jobs("exactprune.benchmarks.pruning.branching_order:run_one", jobs,
                           args.jobs)
     write_proof_page(

@@ -39,6 +39,20 @@ def check_proof_args(p: argparse.ArgumentParser, args: argparse.Namespace) -> No
         p.error("--jobs and --time-limit must be positive")
 
 
+def per_seed(p: argparse.ArgumentParser, seeds: str, values: list[float],
+             option: str) -> list[tuple[int, float]]:
+    """(seed, value) pairs from --seeds and a per-seed option (`option`, e.g. "--cutoffs");
+    stops `p` with one error line unless the seeds are integers and there is one positive
+    value per seed."""
+    try:
+        seed_list = [int(x) for x in seeds.split(",")]
+    except ValueError:
+        p.error(f"--seeds must be comma-separated integers, got {seeds!r}")
+    if len(values) != len(seed_list) or not all(v > 0 for v in values):
+        p.error(f"{option} needs one positive value per seed ({len(seed_list)} seeds)")
+    return list(zip(seed_list, values, strict=True))
+
+
 def choice_list(p: argparse.ArgumentParser, text: str, allowed: Any, what: str) -> list[str]:
     """A comma list of names from `allowed`; an unknown one stops `p` with one error line."""
     names = text.split(",")

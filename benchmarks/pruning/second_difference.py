@@ -37,6 +37,7 @@ from exactprune.benchmarks.pruning.proof_runs import (
     check_proof_args,
     choice_list,
     float_list,
+    per_seed,
     proof_parser,
     run_proof_jobs,
     write_proof_page,
@@ -159,10 +160,8 @@ def main(argv: list[str] | None = None) -> int:
                         "is timed)")
     p.add_argument("--modes", default=",".join(MODES))
     args = p.parse_args(argv)
-    seeds = [int(s) for s in args.seeds.split(",")]
+    cutoffs = per_seed(p, args.seeds, args.cutoffs, "--cutoffs")
     modes = choice_list(p, args.modes, MODES, "mode")
-    if len(args.cutoffs) != len(seeds) or not all(t > 0 for t in args.cutoffs):
-        p.error("--cutoffs needs one positive objective limit per seed")
     check_proof_args(p, args)
     if args.points % 4:
         p.error("--points must be a multiple of 4 (the form drops rows 0 and K/4)")
@@ -172,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
         p.error("this benchmark needs PySCIPOpt (pip install pyscipopt)")
     jobs = [{"n": args.n, "points": args.points, "seed": s, "cutoff": c, "mode": m,
              "time_limit": args.time_limit}
-            for s, c in zip(seeds, args.cutoffs, strict=True) for m in modes]
+            for s, c in cutoffs for m in modes]
     rows = run_proof_jobs("exactprune.benchmarks.pruning.second_difference:run_one", jobs,
                           args.jobs)
     write_proof_page(
