@@ -24,6 +24,7 @@ from exactprune.instances.pruning.generator import (
 )
 from exactprune.solvers import Goal, SolveOptions, backend_names, get_backend, solve
 from exactprune.solvers.pruning.constructive_ticket import run_ticket
+from exactprune.solvers.pruning.residual_model import ResidualModel
 
 GENERAL = ["magnitude", "greedy_forward", "greedy_backward", "prune_local_search",
            "random_search"]
@@ -225,7 +226,7 @@ def test_vectorised_model_matches_evaluate(kind: str, act: str, norm: str) -> No
     """White-box: the heuristics' fast errors and flip deltas agree with instance.evaluate."""
     gen = generate_neuron_pruning if kind == "neuron_pruning" else generate_weight_pruning
     inst = gen(3, 7, 30, seed=8, output_activation=act, norm=norm, domain="cube")
-    model = ph._ResidualModel(inst)
+    model = ResidualModel(inst)
     rng = np.random.default_rng(0)
     for _ in range(5):
         flat = rng.random(model.M) < 0.5

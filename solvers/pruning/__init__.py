@@ -14,7 +14,13 @@ from typing import Any
 from exactprune.instances.params import Param
 from exactprune.solvers.cpsat_engine import cpsat_available, cpsat_version
 from exactprune.solvers.milp_engines import ENGINES
-from exactprune.solvers.pruning import bruteforce, constructive_ticket, exact, heuristics
+from exactprune.solvers.pruning import (
+    bruteforce,
+    constructive_ticket,
+    exact,
+    heuristics,
+    local_search,
+)
 from exactprune.solvers.registry import Backend, capabilities, get_backend, numpy_version
 from exactprune.solvers.result import Goal
 from exactprune.solvers.unit_scales import unit_scale_refusal, with_unit_scale_refusal
@@ -101,7 +107,7 @@ _LOCAL_SEARCH_OPTIONS = (
     Param("kicks", "int", 20, "perturbations from each start's local optimum", minimum=0),
     Param("lns_rounds", "int", 100, "exact re-optimisations of lns_size entries", minimum=0),
     Param("lns_size", "int", 12, "entries re-optimised exactly per round (2^size assignments)",
-          minimum=1, maximum=heuristics.MAX_LNS_SIZE),
+          minimum=1, maximum=local_search.MAX_LNS_SIZE),
 )
 
 
@@ -119,7 +125,7 @@ def _heuristics(kind: str) -> list[Backend]:
                 run=heuristics.run_greedy_backward, capabilities=_WARM_HEURISTIC_CAPS),
         Backend("prune_local_search", kind,
                 "heuristic: iterated local search (flip/pair moves, restarts, kicks) + exact LNS",
-                exact=False, run=heuristics.run_local_search, capabilities=_WARM_HEURISTIC_CAPS,
+                exact=False, run=local_search.run_local_search, capabilities=_WARM_HEURISTIC_CAPS,
                 options=_LOCAL_SEARCH_OPTIONS),
         Backend("random_search", kind, "heuristic: best of seeded random masks", exact=False,
                 run=heuristics.run_random_search, capabilities=_WARM_HEURISTIC_CAPS,

@@ -15,7 +15,8 @@ import numpy as np
 
 from exactprune.instances.errors import InputError
 from exactprune.solvers.clock import Clock
-from exactprune.solvers.pruning.heuristics import WEIGHT, int_option
+from exactprune.solvers.pruning.heuristics import int_option
+from exactprune.solvers.pruning.residual_model import WEIGHT
 from exactprune.solvers.result import Goal, RawSolution, SolveOptions, Status
 
 

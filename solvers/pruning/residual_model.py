@@ -1,0 +1,246 @@
+"""The vectorised model behind the pruning heuristics (`heuristics.py`, `local_search.py`):
+a mask's residuals, and the errors of many candidate masks at once.
+
+With h(x_k) = Σ_i v_i relu((M_i ∘ w_i)·x_k) the sum before the output
+activation, flipping one entry changes h by one column delta (K,), so the errors of all M
+flips are the column norms of act_out(h + D) − f, D of shape (K, M). For neuron pruning D is
+±v_i relu(w_i·x_k); for weight pruning it is v_i (relu(P_ki ± W_ij x_kj) − relu(P_ki)) with
+P_ki = (M_i ∘ w_i)·x_k. Swaps of entries of different units add two columns; swaps inside one
+unit (weight pruning) are evaluated exactly on their own. All norms (linf, l1, l2) are
+supported; the search state is recomputed from the mask after every accepted move, so no
+rounding drifts accumulate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from exactprune.instances.pruning.evaluate import reduce_errors
+from exactprune.solvers.clock import Clock
+
+NEURON = "neuron_pruning"
+WEIGHT = "weight_pruning"
+BOTH_KINDS = frozenset({NEURON, WEIGHT})
+
+SURROGATE_SQUARINGS = 3
+"""The linf tie-breaker is mean(|r|^p)^(1/p) with p = 2^SURROGATE_SQUARINGS = 8."""
+CHUNK_ENTRIES = 1 << 21
+"""Largest number of float64 entries in one temporary candidate block (16 MB)."""
+
+
+# ------------------------------------------------------------------------------------------
+# Vectorised model of the residuals
+
+
+@dataclass
+class State:
+    """A mask and what it computes. flat: (M,) bool; pre: (K, n) pre-activations
+    (M_i ∘ w_i)·x_k (weight pruning only, else None); contrib: (K, n) v_i·relu(pre);
+    h: (K,) sum before the output activation."""
+
+    flat: np.ndarray
+    pre: np.ndarray | None
+    contrib: np.ndarray
+    h: np.ndarray
+
+    @property
+    def kept(self) -> int:
+        return int(np.count_nonzero(self.flat))
+
+
+class ResidualModel:
+    """The instance as arrays, with vectorised errors of many candidate masks at once.
+
+    Entries ("items") are indexed 0..M−1: unit i for neuron pruning, i·d + j for weight
+    (i, j). `unit[t]` is the hidden unit of item t.
+    """
+
+    def __init__(self, instance: Any) -> None:
+        net = instance.network
+        self.kind = instance.kind
+        self.X = np.asarray(instance.points, dtype=np.float64)
+        self.W = np.asarray(net.hidden_weights, dtype=np.float64)
+        self.v = np.asarray(net.output_weights, dtype=np.float64)
+        self.f = np.asarray(instance.target_values(), dtype=np.float64)
+        self.relu_out = net.output_activation == "relu"
+        self.norm = instance.norm
+        self.n, self.d = self.W.shape
+        self.K = self.X.shape[0]
+        self.shape = tuple(instance.mask_shape)
+        if self.kind == NEURON:
+            self.M = self.n
+            self.unit = np.arange(self.n)
+            self.columns = np.maximum(self.X @ self.W.T, 0.0) * self.v  # (K, n)
+        else:
+            self.M = self.n * self.d
+            self.unit = np.repeat(np.arange(self.n), self.d)
+            self.columns = None
+            # XW[k, i, j] = W_ij x_kj: what weight (i, j) adds to unit i's pre-activation.
+            self.XW = self.X[:, None, :] * self.W[None, :, :]  # (K, n, d)
+
+    # -- masks and states ------------------------------------------------------------------
+    def to_mask(self, flat: np.ndarray) -> np.ndarray:
+        return np.asarray(flat, dtype=bool).reshape(self.shape).copy()
+
+    def state(self, flat: np.ndarray) -> State:
+        """Recompute everything from the mask (no accumulated rounding)."""
+        flat = np.asarray(flat, dtype=bool).copy()
+        if self.kind == NEURON:
+            contrib = self.columns * flat
+            pre = None
+        else:
+            m = flat.reshape(self.n, self.d)
+            pre = self.X @ (self.W * m).T  # (K, n)
+            contrib = np.maximum(pre, 0.0) * self.v
+        return State(flat, pre, contrib, contrib.sum(axis=1))
+
+    # -- errors -----------------------------------------------------------------------------
+    def residuals(self, H: np.ndarray, points: np.ndarray | None = None) -> np.ndarray:
+        """|act_out(H) − f| for H of shape (K,) or (K, m); with `points` (indices), H holds
+        only those points' rows."""
+        f = self.f if points is None else self.f[points]
+        f = f if H.ndim == 1 else f[:, None]
+        if self.relu_out:
+            out = np.maximum(H, 0.0)
+            np.subtract(out, f, out=out)
+        else:
+            out = H - f
+        return np.abs(out, out=out)
+
+    def reduce(self, A: np.ndarray) -> np.ndarray:
+        """The norm of absolute residuals along axis 0: (K,) -> scalar, (K, m) -> (m,)."""
+        return reduce_errors(A, self.norm, axis=0)
+
+    def surrogate(self, A: np.ndarray) -> np.ndarray:
+        """Smooth tie-breaker for linf: mean(|r|^p)^(1/p) scaled by the max (no overflow)."""
+        mx = A.max(axis=0)
+        safe = np.where(mx > 0, mx, 1.0)
+        q = A / safe
+        for _ in range(SURROGATE_SQUARINGS):
+            q = q * q
+        return mx * np.mean(q, axis=0) ** (1.0 / 2**SURROGATE_SQUARINGS)
+
+    def pick(self, H: np.ndarray, ok: np.ndarray | None = None,
+             ) -> tuple[int, tuple[float, float]]:
+        """The best candidate column of H (K, m) among `ok` (bool (m,), default all):
+        (index, (error, tie-breaker)), or (−1, (inf, inf)) if none is allowed.
+
+        The order is the error, then (linf only) the smooth surrogate, which is computed only
+        for the candidates tied with the best error (within a relative 1e-12)."""
+        A = self.residuals(H)
+        err = self.reduce(A)
+        if ok is not None:
+            err = np.where(ok, err, np.inf)
+        e0 = float(err.min()) if err.size else np.inf
+        if not np.isfinite(e0):
+            return -1, (np.inf, np.inf)
+        close = np.flatnonzero(err <= e0 + 1e-12 * (abs(e0) + 1e-300))
+        if self.norm != "linf":
+            return int(close[0]), (e0, e0)
+        tie = self.surrogate(A[:, close])
+        j = int(np.argmin(tie))
+        return int(close[j]), (float(err[close[j]]), float(tie[j]))
+
+    def error(self, st: State) -> float:
+        return float(self.reduce(self.residuals(st.h)))
+
+    def score(self, st: State) -> tuple[float, float]:
+        return self.pick(st.h[:, None])[1]
+
+    # -- moves -------------------------------------------------------------------------------
+    def flip_deltas(self, st: State) -> np.ndarray:
+        """D (K, M): the change of h when item t alone is flipped."""
+        if self.kind == NEURON:
+            return np.where(st.flat, -self.columns, self.columns)
+        sign = np.where(st.flat.reshape(self.n, self.d), -1.0, 1.0)
+        new_pre = st.pre[:, :, None] + sign[None] * self.XW  # (K, n, d)
+        D = np.maximum(new_pre, 0.0) * self.v[None, :, None] - st.contrib[:, :, None]
+        return D.reshape(self.K, self.M)
+
+    def same_unit_pairs(self, st: State, swaps_only: bool,
+                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Weight pruning: every pair of flips inside one unit, computed exactly (the two
+        changes meet inside one relu, so their deltas do not add). swaps_only: only pairs of
+        a kept and an unkept weight. Returns (items_a, items_b, deltas (K, L))."""
+        empty = np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros((self.K, 0))
+        if self.kind == NEURON or self.d < 2:
+            return empty
+        m = st.flat.reshape(self.n, self.d)
+        if swaps_only:
+            ii, ja, jb = np.nonzero(m[:, :, None] & ~m[:, None, :])
+        else:
+            upper = np.triu(np.ones((self.d, self.d), dtype=bool), 1)
+            ii, ja, jb = np.nonzero(np.broadcast_to(upper, (self.n, self.d, self.d)))
+        if ii.size == 0:
+            return empty
+        sign = np.where(m, -1.0, 1.0)
+        new_pre = (st.pre[:, ii] + sign[ii, ja] * self.XW[:, ii, ja]
+                   + sign[ii, jb] * self.XW[:, ii, jb])
+        D = np.maximum(new_pre, 0.0) * self.v[ii] - st.contrib[:, ii]
+        return ii * self.d + ja, ii * self.d + jb, D
+
+
+def better(a: tuple[float, float], b: tuple[float, float]) -> bool:
+    """Score a strictly better than b: a lower error by more than a relative 1e-12, or an
+    error not above b's (and within that margin) with a lower tie-breaker by more than a
+    relative 1e-12. The error never increases along accepted moves, and rounding noise can
+    never make the descent cycle."""
+    if not np.isfinite(b[0]):
+        return bool(np.isfinite(a[0]))
+    if a[0] > b[0]:
+        return False
+    if a[0] < b[0] - 1e-12 * abs(b[0]):
+        return True
+    return a[1] < b[1] - 1e-12 * abs(b[1])
+
+
+# ------------------------------------------------------------------------------------------
+# Greedy moves
+
+
+def best_flip(model: ResidualModel, st: State, allow_add: bool, allow_remove: bool,
+               ) -> tuple[int, tuple[float, float]] | None:
+    """The best single flip among the allowed ones, and its score (None if none allowed)."""
+    allowed = np.where(st.flat, allow_remove, allow_add)
+    if not allowed.any():
+        return None
+    idx = np.flatnonzero(allowed)
+    D = model.flip_deltas(st)[:, idx]
+    b, sc = model.pick(st.h[:, None] + D)
+    return int(idx[b]), sc
+
+
+def flipped(model: ResidualModel, st: State, items: Any) -> State:
+    flat = st.flat.copy()
+    flat[items] = ~flat[items]
+    return model.state(flat)
+
+
+def greedy_add(model: ResidualModel, st: State, budget: int, clock: Clock) -> State:
+    """Add the best item while it improves the score and the budget allows."""
+    cur = model.score(st)
+    while st.kept < budget and not clock.expired():
+        best = best_flip(model, st, allow_add=True, allow_remove=False)
+        if best is None or not better(best[1], cur):
+            break
+        st, cur = flipped(model, st, best[0]), best[1]
+    return st
+
+
+def greedy_remove(model: ResidualModel, st: State, budget: int, clock: Clock,
+              force_only: bool = False) -> State:
+    """Remove the best item while that improves the score, and always while over budget
+    (then the least harmful removal). force_only: stop as soon as the budget holds."""
+    cur = model.score(st)
+    while st.kept > 0:
+        over = st.kept > budget
+        if not over and (force_only or clock.expired()):
+            break
+        best = best_flip(model, st, allow_add=False, allow_remove=True)
+        if best is None or not (over or better(best[1], cur)):
+            break
+        st, cur = flipped(model, st, best[0]), best[1]
+    return st
