@@ -51,7 +51,7 @@ from exactprune.solvers.pruning.residual_model import (
 from exactprune.solvers.result import Goal, RawSolution, SolveOptions, Status
 
 # ------------------------------------------------------------------------------------------
-# Options and budgets
+# What every pruning heuristic shares: options, budgets, starts, results
 
 
 def int_option(opts: SolveOptions, name: str, default: int | None, low: int) -> int | None:
@@ -89,11 +89,6 @@ def random_flat(rng: np.random.Generator, size: int, budget: int) -> np.ndarray:
     return flat
 
 
-
-# ------------------------------------------------------------------------------------------
-# Backends
-
-
 def warm_flat(model: ResidualModel, opts: SolveOptions) -> np.ndarray | None:
     if opts.warm_start is None:
         return None
@@ -103,14 +98,19 @@ def warm_flat(model: ResidualModel, opts: SolveOptions) -> np.ndarray | None:
     return ws.reshape(-1)
 
 
-def heuristic_result(model: ResidualModel, st: State, what: str, notes: list[str] | None = None,
-            stats: dict[str, Any] | None = None, stopped: bool = False) -> RawSolution:
+def heuristic_result(model: ResidualModel, st: State, what: str,
+                     notes: list[str] | None = None, stats: dict[str, Any] | None = None,
+                     stopped: bool = False) -> RawSolution:
     """The heuristic's mask; status time_limit when the time limit cut it short (`stopped`),
     as every kind's heuristics report it."""
     return RawSolution(Status.TIME_LIMIT if stopped else Status.FEASIBLE,
                        mask=model.to_mask(st.flat),
                        solver_objective=None,
                        notes=[f"heuristic: {what}", *(notes or [])], stats=dict(stats or {}))
+
+
+# ------------------------------------------------------------------------------------------
+# Backends
 
 
 def magnitude_order(instance: Any) -> np.ndarray:
