@@ -70,3 +70,15 @@ def test_cli_refuses_bad_arguments(capsys: pytest.CaptureFixture[str]) -> None:
         with pytest.raises(SystemExit) as e:
             main(argv)
         assert e.value.code == 2
+
+
+def test_cli_without_pyscipopt_is_one_error_line(monkeypatch: pytest.MonkeyPatch,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "pyscipopt", None)  # import now raises ImportError
+    with pytest.raises(SystemExit) as e:
+        main(["--cutoffs", "0.1", "--seeds", "0"])
+    assert e.value.code == 2
+    assert capsys.readouterr().err.strip().splitlines()[-1].endswith(
+        "this benchmark needs PySCIPOpt (pip install pyscipopt)")

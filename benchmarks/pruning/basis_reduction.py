@@ -38,6 +38,7 @@ from exactprune.benchmarks.pruning.proof_runs import (
     float_list,
     per_seed,
     proof_parser,
+    require_packages,
     run_proof_jobs,
     write_proof_page,
 )
@@ -139,12 +140,8 @@ def main(argv: list[str] | None = None) -> int:
     check_proof_args(p, args)
     if not args.scale > 0:
         p.error("--scale must be positive")
-    try:
-        import fpylll  # noqa: F401
-        import pyscipopt  # noqa: F401
-    except ImportError:
-        p.error("this benchmark needs PySCIPOpt and fpylll (pip install pyscipopt fpylll "
-                "cysignals)")
+    require_packages(p, ("fpylll", "pyscipopt"), "PySCIPOpt and fpylll",
+                     "pyscipopt fpylll cysignals")
     jobs = [{"n": args.n, "points": args.points, "seed": s, "t": t, "mode": m,
              "time_limit": args.time_limit, "scale": args.scale, "tolerances": args.tolerances}
             for s, t in levels for m in modes]

@@ -41,6 +41,7 @@ from exactprune.benchmarks.pruning.proof_runs import (
     float_list,
     per_seed,
     proof_parser,
+    require_packages,
     run_proof_jobs,
     write_proof_page,
 )
@@ -175,10 +176,7 @@ def main(argv: list[str] | None = None) -> int:
     check_proof_args(p, args)
     if not args.odd_step > 0:
         p.error("--odd-step must be positive")
-    try:
-        import pyscipopt  # noqa: F401
-    except ImportError:
-        p.error("this benchmark needs PySCIPOpt (pip install pyscipopt)")
+    require_packages(p, ("pyscipopt",), "PySCIPOpt", "pyscipopt")
     jobs = [{"n": args.n, "points": args.points, "activation": args.activation, "seed": s,
              "cutoff": c, "order": o, "setting": x, "time_limit": args.time_limit,
              "scip_seed": 0, "odd_step": args.odd_step}

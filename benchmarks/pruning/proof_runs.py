@@ -53,6 +53,19 @@ def per_seed(p: argparse.ArgumentParser, seeds: str, values: list[float],
     return list(zip(seed_list, values, strict=True))
 
 
+def require_packages(p: argparse.ArgumentParser, modules: tuple[str, ...], names: str,
+                     pip: str) -> None:
+    """Stop `p` with one error line (naming `names` and the `pip` arguments that install them)
+    unless every module in `modules` imports."""
+    import importlib
+
+    try:
+        for module in modules:
+            importlib.import_module(module)
+    except ImportError:
+        p.error(f"this benchmark needs {names} (pip install {pip})")
+
+
 def choice_list(p: argparse.ArgumentParser, text: str, allowed: Any, what: str) -> list[str]:
     """A comma list of names from `allowed`; an unknown one stops `p` with one error line."""
     names = text.split(",")

@@ -39,6 +39,7 @@ from exactprune.benchmarks.pruning.proof_runs import (
     float_list,
     per_seed,
     proof_parser,
+    require_packages,
     run_proof_jobs,
     write_proof_page,
 )
@@ -165,10 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     check_proof_args(p, args)
     if args.points % 4:
         p.error("--points must be a multiple of 4 (the form drops rows 0 and K/4)")
-    try:
-        import pyscipopt  # noqa: F401
-    except ImportError:
-        p.error("this benchmark needs PySCIPOpt (pip install pyscipopt)")
+    require_packages(p, ("pyscipopt",), "PySCIPOpt", "pyscipopt")
     jobs = [{"n": args.n, "points": args.points, "seed": s, "cutoff": c, "mode": m,
              "time_limit": args.time_limit}
             for s, c in cutoffs for m in modes]
