@@ -1,5 +1,6 @@
-"""What the SCIP proof benchmarks share (`branching_order`, `basis_reduction`): their common
-arguments and checks, their job runner (the sweep's scheduler) and their page writer.
+"""What the SCIP proof benchmarks share (`branching_order`, `basis_reduction`,
+`second_difference`): their common arguments and checks, their job runner (the sweep's
+scheduler) and their page writer.
 
 Each benchmark times SCIP 10 (PySCIPOpt) proving a known neuron-pruning optimum, one job per
 (seed, variant), and writes a docs/benchmarks page with the command that made it."""
