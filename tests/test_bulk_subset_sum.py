@@ -310,6 +310,19 @@ def test_infeasible_instances_are_reported() -> None:
     assert np.isnan(res.errors[:2]).all() and res.errors[2] == 0.0
 
 
+def test_a_run_where_no_instance_is_feasible_reports_them_all() -> None:
+    """Every instance infeasible (a chunk of the error pass with nothing to sum) is an answer,
+    not a crash; so is a run whose first 2^15 instances are infeasible and the rest not."""
+    res = solve_many(np.array([1.0, 2.0]), np.array([10.0, 20.0]), objective="sparsest",
+                     eps=0.1)
+    assert res.status.tolist() == ["infeasible", "infeasible"]
+    assert np.isnan(res.errors).all() and res.kept.tolist() == [0, 0]
+    targets = np.concatenate([np.full(1 << 15, 10.0), [3.0]])
+    res = solve_many(np.array([1.0, 2.0]), targets, objective="sparsest", eps=0.1)
+    assert (res.status[:-1] == "infeasible").all() and res.status[-1] == "optimal"
+    assert np.isnan(res.errors[:-1]).all() and res.errors[-1] == 0.0
+
+
 OK_VALUES = np.array([[0.1, 0.2], [0.3, 0.4]])
 BAD_INPUTS = [
     (dict(values=[0.1, np.nan], targets=[0.0]), "NaN"),

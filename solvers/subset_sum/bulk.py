@@ -954,6 +954,8 @@ def _float_errors(prob: _Problem, masks: np.ndarray, solved: np.ndarray) -> np.n
     step = 1 << 15
     for start in np.arange(0, prob.targets.shape[0], step):
         ids = np.flatnonzero(solved[start : start + step]) + start
+        if ids.size == 0:  # a chunk of infeasible instances: nothing to sum
+            continue
         addends = np.concatenate([-prob.targets[ids, None], prob.values[prob.groups[ids]]], 1)
         chosen = np.concatenate([np.ones((ids.size, 1), dtype=bool), masks[ids]], axis=1)
         flat = addends[chosen].tolist()
