@@ -79,3 +79,28 @@ def test_jobs_run_packed_by_threads_in_order_and_a_failed_job_is_a_row() -> None
     assert abs(rows[0]["objective"] - rows[1]["objective"]) <= 1e-5 * rows[1]["objective"]
     assert rows[2]["status"] == "error" and not rows[2]["certified"]
     assert "nope" in rows[2]["error"]
+
+
+def test_every_configuration_label_can_be_named_on_the_command_line() -> None:
+    """--configs is a comma list: a label with a comma could never be selected."""
+    from exactprune.benchmarks.pruning.levers import CONFIGS
+
+    assert all("," not in label for _, label, _ in CONFIGS)
+
+
+def test_gurobi_params_of_one_job_do_not_leak_into_the_next() -> None:
+    import pytest
+
+    from exactprune.solvers.milp_engines import gurobi
+
+    if not gurobi.available():
+        pytest.skip("gurobipy is not installed")
+    before = dict(gurobi.GUROBI_PARAMS)
+    job = {"engine": "gurobi", "formulation": "bound focus", "seed": 0, "n": 8,
+           "kind": "neuron", "points": 32, "activation": "identity", "time_limit": 20.0,
+           "options": {"gurobi_params": {"MIPFocus": 3}}}
+    focused = run_one(job)
+    assert gurobi.GUROBI_PARAMS == before
+    plain = run_one({**job, "formulation": "selection", "options": {}})
+    assert focused["certified"] and plain["certified"]
+    assert abs(focused["objective"] - plain["objective"]) <= 1e-5 * plain["objective"]

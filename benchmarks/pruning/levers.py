@@ -46,6 +46,11 @@ CONFIGS: list[tuple[str, str, dict[str, Any]]] = [
     ("cpsat", "8 workers one by one", {"threads": 8, "recheck_families": False}),
     ("gurobi", "selection", {}),  # only when gurobipy is installed
     ("gurobi", "no re-check", {"recheck": False}),
+    # Gurobi on both cores, as is and with its bound focus (MIPFocus 3), with and without cuts
+    ("gurobi", "as is 2 threads", {"threads": 2}),
+    ("gurobi", "bound focus", {"threads": 2, "gurobi_params": {"MIPFocus": 3}}),
+    ("gurobi", "bound focus no cuts", {"threads": 2,
+                                        "gurobi_params": {"MIPFocus": 3, "Cuts": 0}}),
     # the exact backends' incumbent search (solvers/pruning/exact.py): greedy + one descent
     # only, or the whole local search capped at 10 % / 25 % (the default) of the time limit
     ("scip", "incumbent greedy", {"incumbent": "greedy"}),
@@ -65,11 +70,14 @@ def run_one(job: dict[str, Any]) -> dict[str, Any]:
     options = dict(job["options"])
     threads = int(options.pop("threads", 1))
     from exactprune.solvers import milp_engines
+    from exactprune.solvers.milp_engines import gurobi
     from exactprune.solvers.pruning import exact
 
     saved = dict(milp_engines.SCIP_PARAMS)
+    saved_gurobi = dict(gurobi.GUROBI_PARAMS)
     saved_search, saved_share = exact.INCUMBENT_SEARCH, exact.INCUMBENT_TIME_SHARE
     milp_engines.SCIP_PARAMS.update(options.pop("scip_params", {}))
+    gurobi.GUROBI_PARAMS.update(options.pop("gurobi_params", {}))
     incumbent = options.pop("incumbent", None)
     if incumbent == "greedy":
         exact.INCUMBENT_SEARCH = exact.SMALL_MASK_SEARCH
@@ -81,6 +89,8 @@ def run_one(job: dict[str, Any]) -> dict[str, Any]:
     finally:
         milp_engines.SCIP_PARAMS.clear()
         milp_engines.SCIP_PARAMS.update(saved)
+        gurobi.GUROBI_PARAMS.clear()
+        gurobi.GUROBI_PARAMS.update(saved_gurobi)
         exact.INCUMBENT_SEARCH, exact.INCUMBENT_TIME_SHARE = saved_search, saved_share
     wall = time.perf_counter() - t0
     return {**job, "status": str(res.status), "certified": res.certified,
