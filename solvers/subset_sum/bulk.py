@@ -7,27 +7,12 @@ optimum of the rational data (each float64 is a rational), with a deterministic 
 exact ties: fewer kept first, then the lowest mask index, where the index of a mask m is
 Σ_i m_i·2^i (value 0 is the least significant bit).
 
-Search (int64, meet-in-the-middle). Each value row is split into a low half A (the first n_A
-values) and a high half B. For a set of allowed kept counts, the search returns per instance
-the smallest scaled error I1 and the second smallest I2 over all masks in the set (two
-different masks), and the winning mask. Two ways to match residuals z − a against B sums:
-
-- shared rows (a group with at least SHARED_MIN_TARGETS targets): B's subset sums are sorted
-  once per group (n_B chosen so that 2^n_B ≈ targets·2^n_A) and the residuals of all its
-  targets are located with one `np.searchsorted` per chunk of targets;
-- per-instance rows (a batch of rows at a time): the sorted subset sums of each half are built
-  by Horowitz–Sahni doubling (each step a stable sort of two sorted runs, i.e. a merge) for
-  all rows of the batch at once, and each row's sorted residuals are located in its B sums by
-  `np.searchsorted` (sorted keys walk the small table in order). n_A = N//2 − 1 up to
-  N = SMALL_SPLIT_N (a residual costs more than a table entry), N//2 above.
-
-The nearest B sum of each residual is its predecessor or successor in sorted order (tables carry
-±GUARD sentinels), so the minimum over (residual, side) pairs is I1. I2 is the second smallest
-of the same pairs and of the next B entry beyond the winner on its side: any other mask is at
-least as far as one of these candidates, each a real mask different from the winner, so I2 is
-the true second-best. Sparsest scans kept counts k = 0, 1, 2, ... for the instances not yet
-resolved; levels with at most BRUTE_MAX subsets are enumerated outright per instance, larger
-ones are split into (A kept, B kept) pairs.
+Search (int64, meet-in-the-middle; `bulk_search`). Each value row is split into two halves and
+the residuals z − a of the low half's sums are matched against the high half's sorted sums:
+one table shared by a group with at least SHARED_MIN_TARGETS targets, or per-row tables built
+for a batch of rows at once. For a set of allowed kept counts the search gives per instance the
+smallest scaled error I1, the true second smallest I2 (another mask) and the winning mask.
+Sparsest scans kept counts k = 0, 1, 2, ... for the instances not yet resolved.
 
 Certificate. Values and targets of a group are multiplied by one power of two 2^p (exact in
 float64) with (N + 1)·2^(p + e) <= 2^59, e the largest binade exponent of the row (|x| < 2^e;
@@ -46,12 +31,10 @@ their integer errors are within w = K + 1 of each other.
   I2 > I1 + w, the winner is the exact best of its level, and it is within eps when
   2·I1 + w <= eps·2^(p+1), or else by an exact rational check (counted in
   stats["exact_rechecks"]). Ambiguous levels go to the exact path.
-- exact path (per instance): `integer_scaling` with 60 bits (lossless whenever the data allow),
-  the best integer error I* of the allowed masks, then every mask with integer error within
-  I* + w is enumerated and compared in exact rational arithmetic (Python integers over the
-  common power-of-two denominator; each such mask is counted in stats["exact_rechecks"]),
-  with the tie-break (exact error, kept, index). The true optimum and every mask tied with it
-  lie inside that window, so the choice is exact.
+- exact path (per instance, `bulk_exact`): 60-bit integer scaling (lossless whenever the data
+  allow), then every mask within the integer window of the best one compared in exact
+  rational arithmetic (each counted in stats["exact_rechecks"]), with the tie-break (exact
+  error, kept, index).
 
 The reported error of each mask is `math.fsum` of its kept values and −z (correctly rounded),
 which is what `SubsetSumInstance.evaluate` returns, bit for bit.
@@ -59,7 +42,6 @@ which is what `SubsetSumInstance.evaluate` returns, bit for bit.
 
 from __future__ import annotations
 
-import functools
 import math
 import multiprocessing
 import time
@@ -67,42 +49,34 @@ from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from fractions import Fraction
-from itertools import combinations
 from typing import Any
 
 import numpy as np
 
 from exactprune.instances.errors import InputError
-from exactprune.instances.scaling import integer_scaling
-from exactprune.solvers.subset_sum.mitm import popcounts, sorted_subset_sums, subset_sums
+from exactprune.solvers.subset_sum.bulk_exact import exact_best, exact_error
+from exactprune.solvers.subset_sum.bulk_search import (
+    BRUTE_MAX,
+    ROW_BYTES_FACTOR,
+    RowSearch,
+    SharedSearch,
+    row_split,
+)
 
 MAX_N = 40
 KEY_BITS = 59
 """Σ|X| + |Z| <= 2^KEY_BITS: sums, residuals, differences and guard distances fit in int64."""
-NONE = np.int64(2**62)
-"""The distance of a missing neighbour (above every real distance, below int64 overflow)."""
-GUARD = np.int64(2**61)
-"""Table guards ±GUARD: at distance > 2^60 from every key, farther than any real sum."""
 EPS_CAP = 2.0**62
 ZERO_EXP = -2000
 """frexp exponent used for zeros (below every float64 exponent)."""
-BRUTE_MAX = 2048
-"""Sparsest levels with at most this many subsets per instance are enumerated outright."""
 SHARED_MIN_TARGETS = 24
 """Groups with at least this many targets share one sorted table (searchsorted path)."""
-ROW_BYTES_FACTOR = 96
-"""Bytes per subset sum of both halves held while one batch of rows is searched."""
 MAX_BATCH_ROWS = 512
-SMALL_SPLIT_N = 24
-"""Up to this N the per-row A half gets one value less than half: a key costs about four
-times a table entry (search + reduce vs merge), measured on 2 cores."""
 WORK_SHARE = 0.6
 """Share of memory_limit_gb for the arrays of one batch (the rest: inputs and outputs)."""
-CANDIDATE_CHUNK = 1 << 18
 PARALLEL_MIN_WORK = 2.0**26
 """jobs > 1 starts worker processes for closest only above this many (row instance ×
 2^(N/2)) entries: about 10 s of single-process work."""
-EXACT_DENOMINATOR_BITS = 60
 
 OPTIMAL, INFEASIBLE = "optimal", "infeasible"
 
@@ -276,381 +250,7 @@ def _eps_bound(eps: float | None, p: np.ndarray) -> np.ndarray:
     return np.floor(np.minimum(e2, EPS_CAP)).astype(np.int64)
 
 
-# -- per-instance rows: sorted half sums ----------------------------------------------------------
-
-
-def _sums_rows(x: np.ndarray) -> np.ndarray:
-    """All subset sums of each row of x (R, h): (R, 2^h), column j = the sum for bitmask j."""
-    r, h = x.shape
-    out = np.zeros((r, 2**h), dtype=np.int64)
-    for i in range(h):
-        np.add(out[:, : 2**i], x[:, i : i + 1], out=out[:, 2**i : 2 ** (i + 1)])
-    return out
-
-
-def _sorted_sums_rows(x: np.ndarray, pad: bool = False) -> np.ndarray:
-    """Each row's subset sums in ascending order (R, 2^h), with ±GUARD columns around them if
-    `pad`: doubling in one buffer, each step a stable sort of two sorted runs (a merge)."""
-    r, h = x.shape
-    g = int(pad)
-    out = np.zeros((r, 2**h + 2 * g), dtype=np.int64)
-    if pad:
-        out[:, 0], out[:, -1] = -GUARD, GUARD
-    m = 1
-    for i in range(h):
-        np.add(out[:, g : g + m], x[:, i : i + 1], out=out[:, g + m : g + 2 * m])
-        m *= 2
-        out[:, g : g + m].sort(axis=1, kind="stable")
-    return out
-
-
-def _sorted_levels_rows(x: np.ndarray) -> list[np.ndarray]:
-    """Per kept count c, each row's sums of the c-subsets, ascending: (R, C(h, c)) each."""
-    levels = [np.zeros((x.shape[0], 1), dtype=np.int64)]
-    for i in range(x.shape[1]):
-        v = x[:, i : i + 1]
-        grown = [levels[0]]
-        for c in range(1, i + 1):
-            merged = np.concatenate([levels[c], levels[c - 1] + v], axis=1)
-            merged.sort(axis=1, kind="stable")
-            grown.append(merged)
-        grown.append(levels[i] + v)
-        levels = grown
-    return levels
-
-
-def _pad(table: np.ndarray) -> np.ndarray:
-    """Sorted sums with a guard of −GUARD before and +GUARD after (along the last axis), so
-    that every key has a predecessor and a successor; guards are farther than any real sum."""
-    guard = np.full((*table.shape[:-1], 1), GUARD, dtype=np.int64)
-    return np.concatenate([-guard, table, guard], axis=-1)
-
-
-def _row_positions(padded: np.ndarray, keys: np.ndarray) -> np.ndarray:
-    """Per row, how many padded table entries are <= each key: padded (R, L + 2) sorted rows,
-    keys (R, M) sorted rows (sorted keys let searchsorted walk the small table in order)."""
-    pos = np.empty(keys.shape, dtype=np.int64)
-    for i in range(keys.shape[0]):
-        pos[i] = np.searchsorted(padded[i], keys[i], side="right")
-    return pos
-
-
-# -- matching residuals against a sorted table --------------------------------------------------
-
-
-@dataclass
-class _Match:
-    """Per instance: best and second-best integer error over a set of masks, and the winner.
-
-    pair: which (A part, B part) pair of the searcher won (-1: none); col: the winning key's
-    column; pos: the winning entry's position in the pair's padded B table; key, bval: the
-    winning key (z − a) and B sum.
-    """
-
-    best: np.ndarray
-    second: np.ndarray
-    pair: np.ndarray
-    col: np.ndarray
-    pos: np.ndarray
-    key: np.ndarray
-    bval: np.ndarray
-
-    @classmethod
-    def empty(cls, r: int) -> _Match:
-        full = np.full(r, NONE, dtype=np.int64)
-        zeros = np.zeros(r, dtype=np.int64)
-        return cls(full, full.copy(), np.full(r, -1), zeros, zeros, zeros, zeros)
-
-    def combine(self, other: _Match) -> _Match:
-        """The match over the union of both mask sets (disjoint sets of masks)."""
-        take = other.best < self.best
-        second = np.minimum(np.maximum(self.best, other.best),
-                            np.minimum(self.second, other.second))
-        return _Match(np.where(take, other.best, self.best), second,
-                      *(np.where(take, getattr(other, f), getattr(self, f))
-                        for f in ("pair", "col", "pos", "key", "bval")))
-
-    def rows(self, sel: np.ndarray) -> _Match:
-        return _Match(*(getattr(self, f)[sel] for f in
-                        ("best", "second", "pair", "col", "pos", "key", "bval")))
-
-
-def _nearest(keys: np.ndarray, pos: np.ndarray, flat: np.ndarray, start: np.ndarray | int,
-             pair: int) -> _Match:
-    """Best and second-best |key − b| per row over all (key, b) combinations.
-
-    keys (R, M); pos (R, M): padded-table entries <= key (1 .. L + 1); flat: the padded
-    table(s), row i starting at start[i] (start 0 for a shared table). The second-best is the
-    second smallest of {|key − predecessor|, |key − successor|} over all keys, and of the next
-    entry beyond the winner on its side.
-    """
-    r = np.arange(keys.shape[0])
-    at = pos + start
-    d_lo = keys - flat[at - 1]
-    d_hi = flat[at] - keys
-    d_min = np.minimum(d_lo, d_hi)
-    j = d_min.argmin(axis=1)
-    best = d_min[r, j]
-    lo_j, hi_j = d_lo[r, j], d_hi[r, j]
-    d_min[r, j] = NONE
-    second = np.minimum(d_min.min(axis=1), np.maximum(lo_j, hi_j))
-    lower = lo_j <= hi_j
-    winner = at[r, j] - lower
-    key = keys[r, j]
-    far = flat[np.where(lower, winner - 1, winner + 1)]
-    second = np.minimum(second, np.abs(key - far))
-    row_start = start[:, 0] if isinstance(start, np.ndarray) else start
-    return _Match(best, second, np.full(r.size, pair), j, winner - row_start, key, flat[winner])
-
-
-def _row_nearest(padded: np.ndarray, keys: np.ndarray, pair: int) -> _Match:
-    """`_nearest` for per-row padded tables (R, L + 2) and sorted keys (R, M)."""
-    start = (np.arange(keys.shape[0], dtype=np.int64) * padded.shape[1])[:, None]
-    return _nearest(keys, _row_positions(padded, keys), padded.ravel(), start, pair)
-
-
-def _levels_pairs(n_a: int, n_b: int, lo: int, hi: int) -> list[tuple[int, int, int]]:
-    """(A kept count, B kept range lo..hi) pairs covering the masks keeping lo..hi values."""
-    out = []
-    for ca in range(max(0, lo - n_b), min(hi, n_a) + 1):
-        b_lo, b_hi = max(lo - ca, 0), min(hi - ca, n_b)
-        if b_lo <= b_hi:
-            out.append((ca, b_lo, b_hi))
-    return out
-
-
-@functools.lru_cache(maxsize=64)
-def _combo_masks(n: int, k: int) -> np.ndarray:
-    """The masks (C(n, k), n) bool of all k-subsets of n values, lexicographic."""
-    idx = np.array(list(combinations(range(n), k)), dtype=np.int64).reshape(math.comb(n, k), k)
-    masks = np.zeros((idx.shape[0], n), dtype=bool)
-    np.put_along_axis(masks, idx, True, axis=1)
-    masks.setflags(write=False)
-    return masks
-
-
-def _row_split(n: int) -> int:
-    """n_A for per-row searches: one value less than half up to SMALL_SPLIT_N."""
-    return max(0, n // 2 - (1 if n <= SMALL_SPLIT_N else 0))
-
-
-def _bits(index: np.ndarray, width: int) -> np.ndarray:
-    """Bit matrix (R, width) of integer bitmasks (R,)."""
-    return ((index[:, None] >> np.arange(width)) & 1).astype(bool)
-
-
-class _RowSearch:
-    """Searches for a batch of instances with their own value rows: X (R, N), Z (R,) int64."""
-
-    def __init__(self, x: np.ndarray, z: np.ndarray) -> None:
-        self.n = x.shape[1]
-        self.n_a = _row_split(self.n)
-        self.n_b = self.n - self.n_a
-        self.x, self.z = x, z
-        self.pairs: list[tuple[int, int, int, int]] = []  # (a_lo, a_hi, b_lo, b_hi); a_lo<0: brute
-        self._full: tuple[np.ndarray, np.ndarray] | None = None
-        self._levels: tuple[np.ndarray, list[np.ndarray], list[np.ndarray]] | None = None
-        self._padded_levels: dict[int, np.ndarray] = {}
-
-    def search(self, rows: np.ndarray, lo: int, hi: int) -> _Match:
-        """Best/second-best over the masks keeping lo..hi values, for the given rows."""
-        hi = min(hi, self.n)
-        if lo == 0 and hi == self.n:
-            return self._search_full(rows)
-        if lo == hi and math.comb(self.n, lo) <= BRUTE_MAX:
-            return self._search_brute(rows, lo)
-        match = _Match.empty(rows.size)
-        for ca, b_lo, b_hi in _levels_pairs(self.n_a, self.n_b, lo, hi):
-            match = match.combine(self._search_pair(rows, ca, b_lo, b_hi))
-        return match
-
-    def _pair_id(self, pair: tuple[int, int, int, int]) -> int:
-        self.pairs.append(pair)
-        return len(self.pairs) - 1
-
-    def _search_full(self, rows: np.ndarray) -> _Match:
-        if self._full is None:
-            self._full = (_sorted_sums_rows(self.x[:, : self.n_a]),
-                          _sorted_sums_rows(self.x[:, self.n_a :], pad=True))
-        a_sorted, b_padded = self._full
-        if rows.size < self.z.size:
-            a_sorted, b_padded = a_sorted[rows], b_padded[rows]
-        keys = self.z[rows, None] - a_sorted[:, ::-1]
-        pair = self._pair_id((0, self.n_a, 0, self.n_b))
-        return _row_nearest(b_padded, keys, pair)
-
-    def _level_tables(self, rows: np.ndarray) -> tuple[np.ndarray, list[np.ndarray],
-                                                      list[np.ndarray]]:
-        """Sorted per-level half sums (B levels unpadded), built once for the first rows asked;
-        later calls ask for subsets of them."""
-        if self._levels is None:
-            self._levels = (rows, _sorted_levels_rows(self.x[rows, : self.n_a]),
-                            _sorted_levels_rows(self.x[rows, self.n_a :]))
-        return self._levels
-
-    def _b_table(self, b_lo: int, b_hi: int, b_levels: list[np.ndarray]) -> np.ndarray:
-        """The padded sorted sums of the B masks keeping b_lo..b_hi values (single levels are
-        cached: the sparsest scan asks for them again at later levels)."""
-        if b_lo == b_hi:
-            if b_lo not in self._padded_levels:
-                self._padded_levels[b_lo] = _pad(b_levels[b_lo])
-            return self._padded_levels[b_lo]
-        merged = np.concatenate(b_levels[b_lo : b_hi + 1], axis=1)
-        merged.sort(axis=1, kind="stable")
-        return _pad(merged)
-
-    def _search_pair(self, rows: np.ndarray, ca: int, b_lo: int, b_hi: int) -> _Match:
-        built_rows, a_levels, b_levels = self._level_tables(rows)
-        at = np.searchsorted(built_rows, rows)
-        keys = self.z[rows, None] - a_levels[ca][at, ::-1]
-        pair = self._pair_id((ca, ca, b_lo, b_hi))
-        return _row_nearest(self._b_table(b_lo, b_hi, b_levels)[at], keys, pair)
-
-    def _search_brute(self, rows: np.ndarray, k: int) -> _Match:
-        """Every k-subset of every row: sums (R, C(N, k)) by one integer matrix product."""
-        masks = _combo_masks(self.n, k)
-        sums = self.x[rows] @ masks.T.astype(np.int64)
-        d = np.abs(self.z[rows, None] - sums)
-        r = np.arange(rows.size)
-        i = d.argmin(axis=1)
-        best = d[r, i]
-        d[r, i] = NONE
-        pair = self._pair_id((-1, k, 0, 0))
-        zeros = np.zeros(rows.size, dtype=np.int64)
-        return _Match(best, d.min(axis=1), np.full(rows.size, pair), i, zeros, zeros, zeros)
-
-    def masks(self, rows: np.ndarray, match: _Match) -> np.ndarray:
-        """The winning masks (R, N) bool of `match` for `rows`."""
-        out = np.zeros((rows.size, self.n), dtype=bool)
-        for pair_id in np.unique(match.pair):
-            sel = np.flatnonzero(match.pair == pair_id)
-            a_lo, a_hi, b_lo, b_hi = self.pairs[pair_id]
-            if a_lo < 0:
-                out[sel] = _combo_masks(self.n, a_hi)[match.col[sel]]
-                continue
-            r = rows[sel]
-            a_idx = self._index_of(self.x[r, : self.n_a], self.z[r] - match.key[sel], a_lo, a_hi)
-            b_idx = self._index_of(self.x[r, self.n_a :], match.bval[sel], b_lo, b_hi)
-            out[sel, : self.n_a] = _bits(a_idx, self.n_a)
-            out[sel, self.n_a :] = _bits(b_idx, self.n_b)
-        return out
-
-    @staticmethod
-    def _index_of(x: np.ndarray, value: np.ndarray, lo: int, hi: int) -> np.ndarray:
-        """The bitmask whose sum is `value` and kept count in lo..hi, per row (unique there)."""
-        ok = _sums_rows(x) == value[:, None]
-        if lo > 0 or hi < x.shape[1]:
-            pc = popcounts(x.shape[1])
-            ok &= (pc >= lo) & (pc <= hi)
-        return ok.argmax(axis=1).astype(np.int64)
-
-
-class _SharedSearch:
-    """Searches for many targets of one value row: sorted tables, `np.searchsorted`.
-
-    x (N,), z (T,) int64. Small sparsest levels sort the sums of all C(N, k) subsets once; other
-    searches split the row and sort the 2^n_B subset sums of its high part (built on first use).
-    """
-
-    def __init__(self, x: np.ndarray, z: np.ndarray, n_b: int, chunk_bytes: float) -> None:
-        self.n = x.shape[0]
-        self.n_b = n_b
-        self.n_a = self.n - n_b
-        self.x, self.z = x, z
-        self.a_sums = subset_sums(x[: self.n_a])
-        self.a_pc = popcounts(self.n_a)
-        self.chunk_bytes = chunk_bytes
-        self.pairs: list[tuple[np.ndarray | None, np.ndarray]] = []
-        """(A bitmasks by key column, B bitmasks by table position) of a split pair, or
-        (None, the subsets' masks by table position) of an enumerated level."""
-        self._b: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
-        self._levels: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
-
-    def _table(self, b_lo: int, b_hi: int) -> tuple[np.ndarray, np.ndarray]:
-        """The padded sorted B sums keeping b_lo..b_hi values, and their bitmasks (single
-        levels cached: together they are one more copy of the table)."""
-        if self._b is None:
-            b_sums, b_idx = sorted_subset_sums(self.x[self.n_a :])
-            self._b = (_pad(b_sums), b_idx, popcounts(self.n_b)[b_idx])
-        b_sums, b_idx, b_pc = self._b
-        if (b_lo, b_hi) == (0, self.n_b):
-            return b_sums, b_idx
-        if (b_lo, b_hi) in self._levels:
-            return self._levels[(b_lo, b_hi)]
-        sel = (b_pc >= b_lo) & (b_pc <= b_hi)
-        table = (_pad(b_sums[1:-1][sel]), b_idx[sel])
-        if b_lo == b_hi:
-            self._levels[(b_lo, b_hi)] = table
-        return table
-
-    def search(self, rows: np.ndarray, lo: int, hi: int) -> _Match:
-        """Best/second-best over the masks keeping lo..hi values, for the given targets."""
-        hi = min(hi, self.n)
-        if lo == hi and math.comb(self.n, lo) <= BRUTE_MAX:
-            return self._search_level(rows, lo)
-        if lo == 0 and hi == self.n:
-            parts = [(np.arange(self.a_sums.size), 0, self.n_b)]
-        else:
-            parts = [(np.flatnonzero(self.a_pc == ca), b_lo, b_hi)
-                     for ca, b_lo, b_hi in _levels_pairs(self.n_a, self.n_b, lo, hi)]
-        match = _Match.empty(rows.size)
-        for a_idx, b_lo, b_hi in parts:
-            table, t_idx = self._table(b_lo, b_hi)
-            a_idx = a_idx[np.argsort(-self.a_sums[a_idx], kind="stable")]
-            self.pairs.append((a_idx, t_idx))
-            match = match.combine(self._match(rows, self.a_sums[a_idx], table,
-                                              len(self.pairs) - 1))
-        return match
-
-    def _search_level(self, rows: np.ndarray, k: int) -> _Match:
-        masks = _combo_masks(self.n, k)
-        sums = masks.astype(np.int64) @ self.x
-        order = np.argsort(sums, kind="stable")
-        self.pairs.append((None, masks[order]))
-        return self._match(rows, np.zeros(1, dtype=np.int64), _pad(sums[order]),
-                           len(self.pairs) - 1)
-
-    def _match(self, rows: np.ndarray, a_desc: np.ndarray, table: np.ndarray,
-               pair: int) -> _Match:
-        step = max(1, int(self.chunk_bytes // (ROW_BYTES_FACTOR * max(a_desc.size, 1))))
-        parts = []
-        for start in range(0, rows.size, step):
-            keys = self.z[rows[start : start + step], None] - a_desc[None, :]
-            pos = np.searchsorted(table, keys, side="right")
-            parts.append(_nearest(keys, pos, table, 0, pair))
-        if not parts:
-            return _Match.empty(0)
-        return _Match(*(np.concatenate([getattr(p, f) for p in parts]) for f in
-                        ("best", "second", "pair", "col", "pos", "key", "bval")))
-
-    def masks(self, rows: np.ndarray, match: _Match) -> np.ndarray:
-        """The winning masks (R, N) bool of `match` for `rows`."""
-        out = np.zeros((rows.size, self.n), dtype=bool)
-        for pair_id in np.unique(match.pair):
-            sel = np.flatnonzero(match.pair == pair_id)
-            a_idx, table_masks = self.pairs[pair_id]
-            if a_idx is None:
-                out[sel] = table_masks[match.pos[sel] - 1]
-                continue
-            out[sel, : self.n_a] = _bits(a_idx[match.col[sel]], self.n_a)
-            out[sel, self.n_a :] = _bits(table_masks[match.pos[sel] - 1], self.n_b)
-        return out
-
-
-# -- exact path -----------------------------------------------------------------------------------
-
-
-def _exact_ints(x: np.ndarray, z: float) -> tuple[list[int], int]:
-    """x and z as Python integers over their common power-of-two denominator (exact)."""
-    fr = [Fraction(float(v)) for v in x] + [Fraction(float(z))]
-    shift = max(f.denominator.bit_length() - 1 for f in fr)
-    ints = [f.numerator << (shift - (f.denominator.bit_length() - 1)) for f in fr]
-    return ints[:-1], ints[-1]
-
-
-def _exact_error(x: np.ndarray, z: float, mask: np.ndarray) -> Fraction:
-    total = sum((Fraction(float(v)) for v in x[mask]), Fraction(0))
-    return abs(total - Fraction(float(z)))
+# -- counters and the exact path -----------------------------------------------------------------
 
 
 @dataclass
@@ -665,91 +265,20 @@ class _Counters:
         self.phase_s[phase] = self.phase_s.get(phase, 0.0) + time.perf_counter() - start
 
 
-def _candidates(keys: np.ndarray, table: np.ndarray, bound: int
-                ) -> Iterable[tuple[np.ndarray, np.ndarray]]:
-    """(key index, table position) of every |key − table entry| <= bound, in chunks of about
-    CANDIDATE_CHUNK pairs (whole keys)."""
-    first = np.searchsorted(table, keys - bound, side="left")
-    count = np.searchsorted(table, keys + bound, side="right") - first
-    ends = np.cumsum(count)
-    start = 0
-    while start < keys.size:
-        done = int(ends[start] - count[start])
-        stop = max(start + 1, int(np.searchsorted(ends, done + CANDIDATE_CHUNK, side="right")))
-        c = count[start:stop]
-        if c.sum():
-            key_idx = np.repeat(np.arange(start, stop), c)
-            offsets = np.arange(c.sum()) - np.repeat(np.cumsum(c) - c, c)
-            yield key_idx, np.repeat(first[start:stop], c) + offsets
-        start = stop
-
-
-def _exact_best(x: np.ndarray, z: float, lo: int, hi: int, counters: _Counters) -> np.ndarray:
-    """The exact best mask keeping lo..hi values: min (exact error, kept, index).
-
-    60-bit integer scaling (lossless when the data allow), the best integer error I*, then
-    every mask within I* + w compared exactly (w = hi + 1 when lossy, else 0).
-    """
-    n = x.shape[0]
-    hi = min(hi, n)
-    sc = integer_scaling(x, z, bits=EXACT_DENOMINATOR_BITS)
-    xi, zi = sc.values, np.int64(sc.target)
-    n_a = n // 2
-    a_sums, a_pc = subset_sums(xi[:n_a]), popcounts(n_a)
-    b_sums, b_idx = sorted_subset_sums(xi[n_a:])
-    b_pc = popcounts(n - n_a)[b_idx]
-    parts = []
-    for ca, b_lo, b_hi in _levels_pairs(n_a, n - n_a, lo, hi):
-        a_sel = np.flatnonzero(a_pc == ca)
-        b_sel = (b_pc >= b_lo) & (b_pc <= b_hi)
-        parts.append((a_sel, zi - a_sums[a_sel], b_sums[b_sel], b_idx[b_sel]))
-    best = min(_min_distance(keys, table) for _, keys, table, _ in parts)
-    bound = best + (0 if sc.lossless else hi + 1)
-    exact = None if sc.lossless else _exact_ints(x, z)
-    winner: tuple[Any, int, int] | None = None
-    for a_sel, keys, table, t_idx in parts:
-        for k_i, t_pos in _candidates(keys, table, bound):
-            index = a_sel[k_i] | (t_idx[t_pos] << n_a)
-            masks = _bits(index, n)
-            kept = masks.sum(axis=1)
-            if exact is None:
-                err: list[Any] = np.abs(keys[k_i] - table[t_pos]).tolist()
-            else:
-                err = _exact_errors(masks, exact)
-                counters.exact_rechecks += len(err)
-            cand = min(zip(err, kept.tolist(), index.tolist(), strict=True))
-            if winner is None or cand < winner:
-                winner = cand
-    if winner is None:
-        raise RuntimeError("no mask inside the window of the best one")  # cannot happen
-    return _bits(np.array([winner[2]], dtype=np.int64), n)[0]
-
-
-def _min_distance(keys: np.ndarray, table: np.ndarray) -> int:
-    pos = np.searchsorted(table, keys, side="right")
-    lo = np.where(pos > 0, keys - table[np.maximum(pos - 1, 0)], NONE)
-    hi = np.where(pos < table.size, table[np.minimum(pos, table.size - 1)] - keys, NONE)
-    return int(min(lo.min(), hi.min()))
-
-
-def _exact_errors(masks: np.ndarray, exact: tuple[list[int], int]) -> list[int]:
-    """|Σ X·m − Z| in exact integers (the common-denominator numerators), one per mask."""
-    xs = np.array(exact[0], dtype=object)
-    sums = np.where(masks, xs, 0).sum(axis=1)
-    return [abs(int(s) - exact[1]) for s in sums]
-
-
 def _exact_instance(prob: _Problem, b: int, start_level: int, counters: _Counters
                     ) -> np.ndarray | None:
     """The exact answer for instance b (sparsest: from level start_level on); None if none."""
     x, z = prob.values[prob.groups[b]], float(prob.targets[b])
     counters.exact_path += 1
     if not prob.sparsest:
-        return _exact_best(x, z, 0, prob.kmax, counters)
+        mask, rechecks = exact_best(x, z, 0, prob.kmax)
+        counters.exact_rechecks += rechecks
+        return mask
     eps = Fraction(prob.eps)
     for k in range(start_level, prob.kmax + 1):
-        mask = _exact_best(x, z, k, k, counters)
-        if _exact_error(x, z, mask) <= eps:
+        mask, rechecks = exact_best(x, z, k, k)
+        counters.exact_rechecks += rechecks
+        if exact_error(x, z, mask) <= eps:
             return mask
     return None
 
@@ -775,7 +304,7 @@ class _Answers:
 class _Batch:
     """A searcher with the global ids of its instances and their scaling facts."""
 
-    search: _RowSearch | _SharedSearch
+    search: RowSearch | SharedSearch
     ids: np.ndarray
     lossy: np.ndarray
     eps2: np.ndarray
@@ -810,7 +339,7 @@ def _sparsest(batch: _Batch, prob: _Problem, answers: _Answers, counters: _Count
         for j in np.flatnonzero(unsure[cand]):
             b = int(batch.ids[rows[cand[j]]])
             counters.exact_rechecks += 1
-            ok[j] = _exact_error(prob.values[prob.groups[b]], float(prob.targets[b]),
+            ok[j] = exact_error(prob.values[prob.groups[b]], float(prob.targets[b]),
                                  masks[j]) <= Fraction(prob.eps)
         answers.solved(batch.ids[rows[cand[ok]]], masks[ok])
         keep = beyond.copy()
@@ -840,7 +369,7 @@ def _shared_batch(prob: _Problem, group: int, ids: np.ndarray) -> _Batch:
     xi, x_exact = _to_int(x, p)
     zi, z_exact = _to_int(prob.targets[ids], p)
     n_b = _shared_split(prob.n, ids.size, prob.work_bytes / 2)
-    search = _SharedSearch(xi, zi, n_b, prob.work_bytes / 2)
+    search = SharedSearch(xi, zi, n_b, prob.work_bytes / 2)
     lossy = (~(z_exact & x_exact.all())).astype(np.int64)
     return _Batch(search, ids, lossy, np.full(ids.size, _eps_bound(prob.eps, p)))
 
@@ -853,12 +382,12 @@ def _row_batch(prob: _Problem, ids: np.ndarray) -> _Batch:
     xi, x_exact = _to_int(x, p[:, None])
     zi, z_exact = _to_int(z, p)
     lossy = (~(z_exact & x_exact.all(axis=1))).astype(np.int64)
-    return _Batch(_RowSearch(xi, zi), ids, lossy, _eps_bound(prob.eps, p))
+    return _Batch(RowSearch(xi, zi), ids, lossy, _eps_bound(prob.eps, p))
 
 
 def _row_batch_size(prob: _Problem) -> int:
     """Rows per batch: the batch's arrays within the work share of the memory budget."""
-    n_a = _row_split(prob.n)
+    n_a = row_split(prob.n)
     per_row = ROW_BYTES_FACTOR * (2**n_a + 2 ** (prob.n - n_a))
     if prob.sparsest or prob.kmax < prob.n:
         per_row *= 2
@@ -939,7 +468,7 @@ def _methods(prob: _Problem, shared: list[tuple[int, np.ndarray]],
                          f"one sorted B table per group + searchsorted; {level}")
     if row_ids.size:
         out["rows"] = (f"{row_ids.size} instances: per-row sorted halves (n_A = "
-                       f"{_row_split(prob.n)}) built by merges, searchsorted per row; {level}")
+                       f"{row_split(prob.n)}) built by merges, searchsorted per row; {level}")
     out["exact"] = "60-bit integer scaling, window masks compared in exact rational arithmetic"
     return out
 

@@ -1,0 +1,114 @@
+"""The exact path of `bulk.solve_many`: instances whose float search is not conclusive.
+
+Per instance: `integer_scaling` with EXACT_DENOMINATOR_BITS bits (lossless whenever the data
+allow), the best integer error I* of the allowed masks, then every mask with integer error
+within I* + w (w = kept bound + 1 when the scaling is lossy, else 0) is enumerated and compared
+in exact rational arithmetic (Python integers over the common power-of-two denominator), with
+the tie-break (exact error, kept, index). The true optimum and every mask tied with it lie
+inside that window, so the choice is exact.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+
+from exactprune.instances.scaling import integer_scaling
+from exactprune.solvers.subset_sum.bulk_search import NONE, bits, levels_pairs
+from exactprune.solvers.subset_sum.mitm import popcounts, sorted_subset_sums, subset_sums
+
+EXACT_DENOMINATOR_BITS = 60
+CANDIDATE_CHUNK = 1 << 18
+"""Window (key, table entry) pairs enumerated per chunk."""
+
+
+def _exact_ints(x: np.ndarray, z: float) -> tuple[list[int], int]:
+    """x and z as Python integers over their common power-of-two denominator (exact)."""
+    fr = [Fraction(float(v)) for v in x] + [Fraction(float(z))]
+    shift = max(f.denominator.bit_length() - 1 for f in fr)
+    ints = [f.numerator << (shift - (f.denominator.bit_length() - 1)) for f in fr]
+    return ints[:-1], ints[-1]
+
+
+def exact_error(x: np.ndarray, z: float, mask: np.ndarray) -> Fraction:
+    total = sum((Fraction(float(v)) for v in x[mask]), Fraction(0))
+    return abs(total - Fraction(float(z)))
+
+
+def _candidates(keys: np.ndarray, table: np.ndarray, bound: int
+                ) -> Iterable[tuple[np.ndarray, np.ndarray]]:
+    """(key index, table position) of every |key − table entry| <= bound, in chunks of about
+    CANDIDATE_CHUNK pairs (whole keys)."""
+    first = np.searchsorted(table, keys - bound, side="left")
+    count = np.searchsorted(table, keys + bound, side="right") - first
+    ends = np.cumsum(count)
+    start = 0
+    while start < keys.size:
+        done = int(ends[start] - count[start])
+        stop = max(start + 1, int(np.searchsorted(ends, done + CANDIDATE_CHUNK, side="right")))
+        c = count[start:stop]
+        if c.sum():
+            key_idx = np.repeat(np.arange(start, stop), c)
+            offsets = np.arange(c.sum()) - np.repeat(np.cumsum(c) - c, c)
+            yield key_idx, np.repeat(first[start:stop], c) + offsets
+        start = stop
+
+
+def exact_best(x: np.ndarray, z: float, lo: int, hi: int) -> tuple[np.ndarray, int]:
+    """The exact best mask (N,) bool keeping lo..hi values: min (exact error, kept, index),
+    and how many window masks were compared in exact rational arithmetic.
+
+    60-bit integer scaling (lossless when the data allow), the best integer error I*, then
+    every mask within I* + w compared exactly (w = hi + 1 when lossy, else 0).
+    """
+    n = x.shape[0]
+    hi = min(hi, n)
+    sc = integer_scaling(x, z, bits=EXACT_DENOMINATOR_BITS)
+    xi, zi = sc.values, np.int64(sc.target)
+    n_a = n // 2
+    a_sums, a_pc = subset_sums(xi[:n_a]), popcounts(n_a)
+    b_sums, b_idx = sorted_subset_sums(xi[n_a:])
+    b_pc = popcounts(n - n_a)[b_idx]
+    parts = []
+    for ca, b_lo, b_hi in levels_pairs(n_a, n - n_a, lo, hi):
+        a_sel = np.flatnonzero(a_pc == ca)
+        b_sel = (b_pc >= b_lo) & (b_pc <= b_hi)
+        parts.append((a_sel, zi - a_sums[a_sel], b_sums[b_sel], b_idx[b_sel]))
+    best = min(_min_distance(keys, table) for _, keys, table, _ in parts)
+    bound = best + (0 if sc.lossless else hi + 1)
+    exact = None if sc.lossless else _exact_ints(x, z)
+    winner: tuple[Any, int, int] | None = None
+    rechecks = 0
+    for a_sel, keys, table, t_idx in parts:
+        for k_i, t_pos in _candidates(keys, table, bound):
+            index = a_sel[k_i] | (t_idx[t_pos] << n_a)
+            masks = bits(index, n)
+            kept = masks.sum(axis=1)
+            if exact is None:
+                err: list[Any] = np.abs(keys[k_i] - table[t_pos]).tolist()
+            else:
+                err = _exact_errors(masks, exact)
+                rechecks += len(err)
+            cand = min(zip(err, kept.tolist(), index.tolist(), strict=True))
+            if winner is None or cand < winner:
+                winner = cand
+    if winner is None:
+        raise RuntimeError("no mask inside the window of the best one")  # cannot happen
+    return bits(np.array([winner[2]], dtype=np.int64), n)[0], rechecks
+
+
+def _min_distance(keys: np.ndarray, table: np.ndarray) -> int:
+    pos = np.searchsorted(table, keys, side="right")
+    lo = np.where(pos > 0, keys - table[np.maximum(pos - 1, 0)], NONE)
+    hi = np.where(pos < table.size, table[np.minimum(pos, table.size - 1)] - keys, NONE)
+    return int(min(lo.min(), hi.min()))
+
+
+def _exact_errors(masks: np.ndarray, exact: tuple[list[int], int]) -> list[int]:
+    """|Σ X·m − Z| in exact integers (the common-denominator numerators), one per mask."""
+    xs = np.array(exact[0], dtype=object)
+    sums = np.where(masks, xs, 0).sum(axis=1)
+    return [abs(int(s) - exact[1]) for s in sums]
