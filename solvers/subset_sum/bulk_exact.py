@@ -34,6 +34,7 @@ def _exact_ints(x: np.ndarray, z: float) -> tuple[list[int], int]:
 
 
 def exact_error(x: np.ndarray, z: float, mask: np.ndarray) -> Fraction:
+    """|x·m − z| of one mask (N,) bool, in exact rational arithmetic."""
     total = sum((Fraction(float(v)) for v in x[mask]), Fraction(0))
     return abs(total - Fraction(float(z)))
 
