@@ -462,6 +462,10 @@ def test_generator_distributions_and_target():
     given_w = generate_neuron_pruning(3, 4, 8, seed=0, target_weights=[3.0, 0.0, 4.0])
     np.testing.assert_allclose(given_w.target.hidden_weights[0], [0.6, 0.0, 0.8], atol=1e-15)
     assert given_w.generator["target_weights"] == [3.0, 0.0, 4.0]
+    # weights whose squares overflow or underflow float64 give the same direction, not 0
+    for scale in (1e200, 1e-200, 1e307):
+        huge = generate_neuron_pruning(3, 4, 8, seed=0, target_weights=[3 * scale, 0.0, 4 * scale])
+        np.testing.assert_allclose(huge.target.hidden_weights[0], [0.6, 0.0, 0.8], atol=1e-15)
     # the DESIGN default setting: sphere points, identity output, linf
     assert inst.domain == "sphere" and inst.norm == "linf"
     assert inst.network.output_activation == "identity"

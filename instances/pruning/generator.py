@@ -96,9 +96,14 @@ def _target_vector(
         w = float_array(target_weights, "target_weights", 1)
         if w.shape != (d,):
             raise InputError(f"target_weights must have {d} entries, got {w.shape[0]}")
-        norm = float(np.linalg.norm(w))
-        if norm == 0.0:
+        peak = float(np.max(np.abs(w)))
+        if peak == 0.0:
             raise InputError("target_weights must not be all zero")
+        with np.errstate(over="ignore", under="ignore"):
+            norm = float(np.linalg.norm(w))
+        if not 1e-150 < norm < 1e150:  # the squares would underflow or overflow: rescale first
+            w = w / peak
+            norm = float(np.linalg.norm(w))
         return w / norm
     w = rng.standard_normal(d)
     while not np.linalg.norm(w) > 0.0:  # probability zero
