@@ -37,6 +37,7 @@ from exactprune.formulations.pruning.selection import build_selection, selection
 from exactprune.formulations.subset_sum.milp import subset_sum_model
 from exactprune.instances import (
     InputError,
+    SubsetSumInstance,
     generate_neuron_pruning,
     generate_subset_sum,
     generate_weight_pruning,
@@ -404,6 +405,20 @@ def over_row(lp: Any, n: int) -> tuple[np.ndarray, float]:
 def test_subset_sum_file_carries_the_instance(tmp_path: Path, fmt: str, seed: int) -> None:
     inst = generate_subset_sum(40, seed=seed)
     model = subset_sum_model(inst, None)
+    lp, _ = read_highs(write(tmp_path, model, fmt))
+    values, target = over_row(lp, inst.n)
+    assert_bits_equal(values, inst.values, "values in row over")
+    assert_bits_equal([target], [inst.target], "target")
+
+
+@pytest.mark.parametrize("fmt", ["mps", "lp"])
+def test_values_near_the_float64_limit_export_with_an_unbounded_error(tmp_path: Path,
+                                                                       fmt: str) -> None:
+    """Σ|x_i| beyond float64 (values of 1.7e308): the error variable has no upper bound
+    instead of an overflow, and the values still read back bit for bit."""
+    inst = SubsetSumInstance(np.array([1.7e308, 1.7e308, -1.7e308]), 1.0)
+    model = subset_sum_model(inst, None)
+    assert model.upper[-1] == math.inf
     lp, _ = read_highs(write(tmp_path, model, fmt))
     values, target = over_row(lp, inst.n)
     assert_bits_equal(values, inst.values, "values in row over")

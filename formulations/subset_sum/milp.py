@@ -76,9 +76,13 @@ def sparsest_window_margin(instance: SubsetSumInstance, eps: float,
 
 
 def error_upper_bound(instance: SubsetSumInstance) -> float:
-    """U = 1 + 2(Σ|x_i| + |z|): far above the error of every mask (at most Σ|x_i| + |z|)."""
-    total = math.fsum([*np.abs(instance.values).tolist(), abs(instance.target)])
-    return 1.0 + 2.0 * total
+    """U = 1 + 2(Σ|x_i| + |z|): far above the error of every mask (at most Σ|x_i| + |z|);
+    +inf (no bound) when that sum is beyond float64, as for values near 1e308."""
+    try:
+        total = math.fsum([*np.abs(instance.values).tolist(), abs(instance.target)])
+    except OverflowError:
+        return math.inf
+    return 1.0 + 2.0 * total if total < 2.0**1021 else math.inf
 
 
 def subset_sum_model(instance: SubsetSumInstance, goal: GoalLike | None = None,
