@@ -35,6 +35,7 @@ import dataclasses
 import math
 import time
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -90,8 +91,19 @@ class LayerTicket:
         e = np.concatenate(errs)
         return {"name": self.name, "target_weights": weights,
                 "total_coefficients": self.coefficients, "kept": kept,
-                "max_weight_error": float(e.max()), "mean_weight_error": float(e.mean()),
+                "max_weight_error": float(e.max()), "mean_weight_error": _mean(e),
                 "infeasible": infeasible}
+
+
+def _mean(e: np.ndarray, weights: np.ndarray | None = None) -> float:
+    """The (weighted) mean of finite errors; when the plain sum overflows float64 (errors near
+    1e308), the sum of e_i·(w_i / Σw), which does not."""
+    w = np.ones(e.size) if weights is None else np.asarray(weights, dtype=float)
+    with np.errstate(over="ignore", invalid="ignore"):
+        mean = float(np.sum(e * w) / np.sum(w))
+    if not math.isfinite(mean) and np.isfinite(e).all():
+        mean = float(np.sum(e * (w / np.sum(w))))
+    return mean
 
 
 @dataclass
@@ -114,7 +126,8 @@ class Ticket:
         """Totals over the layers plus each layer's (see `LayerTicket.summary`)."""
         per = [layer.summary() for layer in self.layers]
         weights = sum(p["target_weights"] for p in per)
-        mean = sum(p["mean_weight_error"] * p["target_weights"] for p in per) / weights
+        mean = _mean(np.array([p["mean_weight_error"] for p in per]),
+                     np.array([p["target_weights"] for p in per]))
         return {"construction": self.construction, "objective": self.objective,
                 "share": self.share if self.construction == "pensia" else None,
                 "eps": self.eps, "coefficients_per_weight": self.n, "seed": self.seed,
@@ -155,7 +168,20 @@ def _bulk(values: np.ndarray, targets: np.ndarray, groups: np.ndarray | None, ob
 def _approx(values: np.ndarray, groups: np.ndarray | None, masks: np.ndarray) -> np.ndarray:
     """The subset sums of the chosen masks, exactly rounded (math.fsum per weight)."""
     rows = values if groups is None else values[groups]
-    return np.array([math.fsum(r[m].tolist()) for r, m in zip(rows, masks, strict=True)])
+    return np.array([_fsum(r[m].tolist()) for r, m in zip(rows, masks, strict=True)])
+
+
+def _fsum(terms: list[float]) -> float:
+    """math.fsum, or the correctly rounded exact sum when fsum's partials overflow (values
+    near 1e308); ±inf only when the sum itself is beyond float64."""
+    try:
+        return math.fsum(terms)
+    except OverflowError:
+        total = sum((Fraction(t) for t in terms), Fraction(0))
+        try:
+            return float(total)
+        except OverflowError:
+            return math.copysign(math.inf, total)
 
 
 def _pensia_layer(name: str, w: np.ndarray, draw: Any, n: int, share: str, objective: str,
@@ -174,7 +200,8 @@ def _pensia_layer(name: str, w: np.ndarray, draw: Any, n: int, share: str, objec
     feasible = np.asarray(res.status) != "infeasible"
     masks = np.where(feasible[:, None], res.masks, False)
     approx = _approx(values, groups, masks)
-    errors = np.abs(approx - flat)  # exact to one rounding: approx is correctly rounded
+    with np.errstate(over="ignore"):  # beyond float64: an honest inf error
+        errors = np.abs(approx - flat)  # exact to one rounding: approx is correctly rounded
     errors = np.where(feasible, np.asarray(res.errors, dtype=float), errors)
     infeasible = errors > eps
     return (approx.reshape(w.shape), errors.reshape(w.shape),
@@ -190,7 +217,17 @@ def pensia_ticket(target: MLP, n: int, eps: float, *, objective: str = "closest"
     draw_width: draw this many coefficients per row (or weight) and use the first `n`, so that
     tickets of every n <= draw_width share their coefficients (nested: more coefficients can
     only lower a weight's best error); default `n`, their exact random stream."""
+    from exactprune.solvers.subset_sum.bulk import MAX_N as BULK_MAX_N
+
     _check(objective, share, n, eps)
+    if n > BULK_MAX_N:
+        raise InputError(f"the pensia construction takes at most {BULK_MAX_N} coefficients per "
+                         f"weight (the exact bulk solver's limit), got {n}; theory takes up to "
+                         f"{MAX_N}")
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or not (
+            0 <= seed < 2**32):
+        raise InputError("the pensia construction draws from numpy's legacy RandomState, "
+                         f"whose seed is an integer from 0 to 2^32 - 1, got {seed!r}")
     width = n if draw_width is None else int(draw_width)
     if width < n:
         raise InputError(f"draw_width {width} is below the {n} coefficients used")
@@ -201,8 +238,13 @@ def pensia_ticket(target: MLP, n: int, eps: float, *, objective: str = "closest"
     if not high > low:
         raise InputError("the target's weights are all zero: there is nothing to approximate")
     rng = np.random.RandomState(seed)
+    # their stream: U[low, high); when high − low overflows float64, U[low/2, high/2) doubled
+    # (exact), the same distribution
+    halve = not math.isfinite(high - low)
 
     def draw(k: int) -> np.ndarray:
+        if halve:
+            return 2.0 * rng.uniform(low=low / 2, high=high / 2, size=width)[:k]
         return rng.uniform(low=low, high=high, size=width)[:k]
 
     layers: list[LayerTicket] = []

@@ -184,3 +184,35 @@ def test_cli_ticket_to_stdout_and_bad_extension(tmp_path: Path) -> None:
                            str(tmp_path / "t.txt")], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2 and "a ticket is written as" in proc.stderr
     assert not (tmp_path / "t.txt").exists()
+
+
+def test_pensia_refuses_what_it_cannot_draw_or_solve_with_one_line() -> None:
+    """Seeds beyond the legacy RandomState's 0..2^32-1 and more coefficients than the bulk
+    solver takes are bad input (InputError, exit 2), not internal errors."""
+    from exactprune.instances import InputError
+
+    target = small_mlp(5)
+    pensia_ticket(target, 4, 0.05, seed=2**32 - 1)
+    with pytest.raises(InputError, match="RandomState"):
+        pensia_ticket(target, 4, 0.05, seed=2**32)
+    with pytest.raises(InputError, match="at most 40 coefficients"):
+        pensia_ticket(target, 41, 0.05)
+    assert theory_ticket(MLP((np.array([[0.5, -0.25]]),), (None,)), 41, 0.05).n == 41
+
+
+def test_weights_near_the_float64_limit_give_a_ticket_with_finite_summaries() -> None:
+    """A weight range whose width overflows float64 (their uniform draw would raise) is drawn
+    from the halved range, doubled; the sums, errors and means stay finite numbers."""
+    import warnings
+
+    target = MLP((np.array([[1.7e308, -1.7e308], [1e300, 0.0]]),), (None,))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no numpy overflow warning may escape
+        for tk in (pensia_ticket(target, 8, 0.01, seed=3),
+                   theory_ticket(target, 8, 0.01, seed=3)):
+            s = tk.summary()
+            assert np.isfinite(s["mean_weight_error"]) and np.isfinite(s["max_weight_error"])
+            assert s["mean_weight_error"] <= s["max_weight_error"]
+            assert np.isfinite(tk.network.weights[0]).all()
+    draws = pensia_ticket(target, 8, 0.01, seed=3).stats["coefficient_range"]
+    assert draws == [-1.7e308, 1.7e308]
