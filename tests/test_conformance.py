@@ -102,6 +102,14 @@ def test_objective_recomputed_and_result_round_trips(backend) -> None:
     assert again.mask.tolist() == res.mask.tolist()
 
 
+@pytest.mark.parametrize("backend", PAIRS, ids=_id)
+def test_a_huge_but_finite_time_limit_is_no_limit_not_an_error(backend) -> None:
+    """Every positive finite limit is valid input (SCIP through OR-Tools took milliseconds as
+    int64 and returned status error from 1e20 s on)."""
+    inst = small(backend.kind, 2)
+    _check_result(inst, solve(inst, backend.name, time_limit=1e300))
+
+
 @pytest.mark.parametrize("backend", [b for b in PAIRS if b.exact], ids=_id)
 def test_exact_backend_certifies_and_agrees_with_the_oracle(backend) -> None:
     """Nothing beats the oracle; a certificate is the oracle's optimum; small instances are

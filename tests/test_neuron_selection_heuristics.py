@@ -157,6 +157,24 @@ def test_imp_schedule_and_no_training_equals_magnitude() -> None:
         assert res.mask.tolist() == magnitude
 
 
+@pytest.mark.parametrize("scale", [1e-170, 1e-300])
+def test_imp_on_activations_whose_square_underflows_answers(scale: float) -> None:
+    """sigma² of tiny activations underflows to 0: no step size, so no training, and the
+    magnitude-pruning answer instead of ZeroDivisionError."""
+    rng = np.random.default_rng(1)
+    H = np.full((8, 6), scale)
+    T = rng.standard_normal((8, 2))
+    W0 = rng.standard_normal((6, 2))
+    W, b = train_output_layer(H, T, W0, None, 1.0, iters=50, lr=0.5, deadline=None)
+    assert np.array_equal(W, W0) and b is None
+    inst = synthetic_neuron_selection(10, 4, m=12, outputs=2, loss="linf", seed=5)
+    tiny = NeuronSelectionInstance(inst.hidden * scale, inst.output_weights, inst.targets,
+                                   inst.k, loss=inst.loss)
+    res = solve(tiny, "imp")
+    assert res.status != "error", res.notes
+    assert res.objective == tiny.evaluate(res.mask)
+
+
 @pytest.mark.parametrize("bias", [False, True])
 def test_imp_training_lowers_the_squared_loss(bias: bool) -> None:
     rng = np.random.default_rng(0)

@@ -58,7 +58,10 @@ def train_output_layer(H: np.ndarray, T: np.ndarray, W: np.ndarray, b: np.ndarra
     sigma = float(np.linalg.norm(Xa, 2)) if Xa.size else 0.0
     if sigma == 0.0:
         return W, b
-    step = lr / ((2.0 / (m * C)) * sigma * sigma)
+    curvature = (2.0 / (m * C)) * sigma * sigma
+    if not curvature > 0.0 or not math.isfinite(lr / curvature):
+        return W, b  # sigma² under- or overflows float64: no step size to take
+    step = lr / curvature
     W = W.copy()
     b = None if b is None else b.copy()
     for t in range(iters):
