@@ -284,7 +284,11 @@ def train_two_layer(X: Any, Y: Any, hidden: int, iters: int, lr: float, batch: s
     batch_losses = np.empty(iters)
     for t in range(iters + 1):
         if t in logged:
-            curve.append(_log_row(t, params, (data, T, labels), test, loss))
+            row = _log_row(t, params, (data, T, labels), test, loss)
+            if not all(math.isfinite(row[k]) for k in ("train_loss", "test_loss") if k in row):
+                raise InputError(f"training diverged by iteration {t} (the loss over the split "
+                                 f"is not finite): lower the learning rate (now {lr:g})")
+            curve.append(row)
         if t in points:
             saved[t] = to_mlp(params)
         if t == iters:
@@ -330,10 +334,11 @@ def _log_row(t: int, params: Params, train: tuple[np.ndarray, np.ndarray, np.nda
              ) -> dict[str, Any]:
     """One row of the loss curve: iteration, losses and accuracies on the whole splits."""
     row: dict[str, Any] = {"iter": t}
-    train_loss, train_acc = evaluate(params, *train, loss)
-    row["train_loss"] = train_loss
-    if test is not None:
-        row["test_loss"], test_acc = evaluate(params, *test, loss)
+    with np.errstate(over="ignore", invalid="ignore"):  # a diverged net: checked by the caller
+        train_loss, train_acc = evaluate(params, *train, loss)
+        row["train_loss"] = train_loss
+        if test is not None:
+            row["test_loss"], test_acc = evaluate(params, *test, loss)
     if train_acc is not None:
         row["train_accuracy"] = train_acc
         if test is not None:

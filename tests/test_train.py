@@ -228,6 +228,11 @@ BASE = {"--data": "digits", "--hidden": "4", "--iters": "10", "--checkpoints": "
     ({"-o": "."}, "folder"),
     ({"--plot": "loss.svg"}, ".png"),
     ({"--data": "teacher", "--lr": "5"}, "diverged"),
+    # the weights stay finite but the loss over the split overflows at the last iteration
+    ({"--data": "teacher", "--hidden": "2", "--iters": "3", "--checkpoints": "1", "--lr": "1e10"},
+     "diverged"),
+    ({"--data": "teacher", "--hidden": "2", "--iters": "3", "--checkpoints": "1", "--lr": "1e300"},
+     "diverged"),
 ])
 def test_bad_input_is_one_line_and_writes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                   capsys: pytest.CaptureFixture[str],
