@@ -222,6 +222,12 @@ def grid(params: dict[str, list], seeds: int | list[int], solvers: list[str] | N
             raise InputError(f"seed_params names unknown parameters: {', '.join(unknown)}")
     if options is not None and not isinstance(options, dict):
         raise InputError(f"options must be a dict, got {type(options).__name__}")
+    # a repeated value, trial or solver would be the same run twice, counted twice
+    for what, values in [*((f"parameter {n!r}", list(v)) for n, v in params.items()),
+                         ("seeds", trials), ("solvers", list(solvers or []))]:
+        twice = [v for i, v in enumerate(values) if v in values[:i]]
+        if twice:
+            raise InputError(f"{what} lists {twice[0]!r} twice")
     names = list(params)
     specs: list[dict] = []
     for combo in itertools.product(*(params[n] for n in names)):

@@ -128,6 +128,17 @@ def test_instance_seed_is_stable_across_processes_and_dict_order() -> None:
         grid({"n": []}, 2)
 
 
+@pytest.mark.parametrize("kwargs,words", [
+    ({"params": {"n": [4, 5, 4]}, "seeds": 1}, "parameter 'n' lists 4 twice"),
+    ({"params": {"n": [4]}, "seeds": [0, 2, 0]}, "seeds lists 0 twice"),
+    ({"params": {"n": [4]}, "seeds": 1, "solvers": ["mitm", "mitm"]}, "solvers lists 'mitm'"),
+])
+def test_a_grid_that_would_run_something_twice_is_refused(kwargs: dict, words: str) -> None:
+    """The same run twice would be counted twice in the sweep's table but stored once."""
+    with pytest.raises(InputError, match=words):
+        grid(**kwargs)
+
+
 def test_load_grid_toml(tmp_path: Path) -> None:
     path = tmp_path / "sweep.toml"
     path.write_text(textwrap.dedent("""
