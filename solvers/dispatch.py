@@ -58,6 +58,15 @@ def solve(
     lacks, negative time limit, instance too large for the method); solver failures come back
     as a result with status "error".
     """
+    if not isinstance(getattr(instance, "kind", None), str) or not hasattr(instance,
+                                                                         "check_mask"):
+        raise InputError("instance must be an exactprune instance (load_instance, generate_*), "
+                         f"got {type(instance).__name__}")
+    if options is not None and not isinstance(options, Mapping):
+        raise InputError(f"options must be a mapping of names to values, got "
+                         f"{type(options).__name__}")
+    if isinstance(warm_start, SolveResult):
+        raise InputError("warm_start takes a mask: pass the result's .mask")
     goal = Goal(objective=objective, max_kept=max_kept, eps=eps)
     ws = None if warm_start is None else instance.check_mask(warm_start)
     if solver == "auto":

@@ -110,6 +110,9 @@ class Goal:
             if self.max_kept is not None:
                 raise InputError("max_kept applies to min_error, not to sparsest")
         if self.eps is not None:
+            if isinstance(self.eps, bool) or not isinstance(self.eps, int | float | np.integer
+                                                                 | np.floating):
+                raise InputError(f"eps must be a number, got {self.eps!r}")
             eps = float(self.eps)
             if not math.isfinite(eps) or eps < 0:
                 raise InputError(f"eps must be a finite number >= 0, got {self.eps!r}")

@@ -160,3 +160,29 @@ def test_finalize_directly_with_a_certificate_and_a_good_mask() -> None:
     res = finalize(inst, Goal(), raw, "x", None, SolveOptions(), 0.0)
     assert res.status == "optimal" and res.certified and res.bound == res.objective
     assert res.bounds.primal_bound == res.bounds.dual_bound == inst.evaluate(mask)
+
+
+@pytest.mark.parametrize("call,words", [
+    (lambda inst: solve(inst, "mitm", options=[1]), "options must be a mapping"),
+    (lambda inst: solve({"values": [1.0]}, "mitm"), "exactprune instance"),
+    (lambda inst: solve(None, "mitm"), "exactprune instance"),
+    (lambda inst: solve(inst, "mitm", objective="sparsest", eps=[0.1]), "eps must be a number"),
+    (lambda inst: solve(inst, "mitm", objective="sparsest", eps="0.1"), "eps must be a number"),
+    (lambda inst: solve(inst, "mitm", objective="sparsest", eps=True), "eps must be a number"),
+    (lambda inst: solve(inst, "highs", warm_start=solve(inst, "mitm")), "pass the result's .mask"),
+])
+def test_wrong_argument_types_in_the_api_are_input_errors(call, words: str) -> None:
+    """Bad arguments from Python are one InputError line, like bad flags on the command line,
+    never a TypeError or AttributeError from deep inside."""
+    from exactprune.instances import InputError
+
+    with pytest.raises(InputError, match=words):
+        call(generate_subset_sum(n=6, seed=1))
+
+
+def test_save_instance_refuses_what_is_not_an_instance(tmp_path) -> None:
+    from exactprune.instances import InputError, save_instance
+
+    with pytest.raises(InputError, match="exactprune instance"):
+        save_instance({"a": 1}, tmp_path / "x.json")
+    assert list(tmp_path.iterdir()) == []
