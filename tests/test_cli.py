@@ -203,6 +203,14 @@ def test_real_process_exit_codes(tmp_path: Path) -> None:
     assert proc.returncode == 0 and "optimal" in proc.stdout
 
 
+def test_demo_stops_at_its_time_limit_and_says_what_is_not_certified(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo", "--n", "56", "--time-limit", "0.5"]) == 0
+    out = capsys.readouterr().out
+    assert "time_limit" in out and "certified optimum" not in out
+    assert "best, not certified" in out
+
+
 def test_ci_runs_the_readme_commands() -> None:
     """.ci/run must install and test exactly as the README's first screen says."""
     root = Path(__file__).resolve().parents[1]
