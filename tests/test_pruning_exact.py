@@ -113,6 +113,31 @@ def test_cli_generate_solve_certify(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert cert["objective_matches"] and cert["bracket"]["upper"] >= cert["bracket"]["lower"]
 
 
+def test_certify_takes_no_lower_bound_from_another_instances_result(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A result's bound is a proof about its own instance. Paired with another instance (the
+    mask still fits), certify must not print it as a proven lower bound: here it would be
+    above the other instance's true optimum."""
+    a, b, res = tmp_path / "a.json", tmp_path / "b.json", tmp_path / "r.json"
+    for seed, path in ((1, a), (5, b)):
+        assert main(["generate", "neuron-pruning", "--d", "2", "--width", "8", "--points", "64",
+                     "--seed", str(seed), "-o", str(path)]) == 0
+    assert main(["solve", str(a), "--solver", "scip", "-o", str(res)]) == 0
+    capsys.readouterr()
+    assert main(["solve", str(b), "--solver", "bruteforce", "--json"]) == 0
+    optimum_b = json.loads(capsys.readouterr().out)["objective"]
+    assert json.loads(res.read_text())["bound"] > optimum_b  # it would be a false claim
+    assert main(["certify", str(b), str(res), "--json"]) == 0
+    cert = json.loads(capsys.readouterr().out)
+    assert not cert["objective_matches"]
+    assert cert["bracket"]["lower"] is None
+    assert "not used as a lower bound" in cert["bracket"]["notes"][0]
+    # its own instance still gets the bound
+    assert main(["certify", str(a), str(res), "--json"]) == 0
+    own = json.loads(capsys.readouterr().out)
+    assert own["objective_matches"] and own["bracket"]["lower"] is not None
+
+
 @pytest.mark.parametrize("doc", [
     '{"kind": "neuron_pruning", "network": {"hidden_weights": [[1, 2]], "output_weights": '
     '[1, 2]}, "target": {"hidden_weights": [[1, 0]], "output_weights": [1]}, '

@@ -189,4 +189,15 @@ def certify(instance: Any, mask: Any, claimed: dict[str, Any],
                                                                "time_limit") else None
     if bound is not None and (isinstance(bound, bool) or not isinstance(bound, int | float)):
         raise InputError("the result's bound must be a number")
-    return {"bracket": certify_bracket(instance, mask, bound, time_limit).to_json()}
+    # the bound is the solve's proof about *its* instance: only taken when the result's
+    # objective is this mask's error here, bit for bit (a result of another instance is not)
+    dropped = None
+    if bound is not None and claimed.get("objective") != float(instance.evaluate(mask)):
+        dropped = ("the result's bound is not used as a lower bound: its objective "
+                   f"{claimed.get('objective')!r} is not the mask's error on this instance "
+                   "(a result of another instance, or edited)")
+        bound = None
+    bracket = certify_bracket(instance, mask, bound, time_limit).to_json()
+    if dropped is not None:
+        bracket["notes"] = [dropped, *bracket.get("notes", [])]
+    return {"bracket": bracket}
