@@ -281,6 +281,14 @@ def load_grid_toml(path: str | os.PathLike[str]) -> dict:
             out[key] = data[key]
     if isinstance(out.get("solvers"), str):
         out["solvers"] = [out["solvers"]]
+    if "options" in out and not isinstance(out["options"], dict):
+        raise InputError(f"{p}: options must be a table of name = value")
+    if "experiment" in out and not (isinstance(out["experiment"], str)
+                                    and out["experiment"].strip()):
+        raise InputError(f"{p}: experiment must be a non-empty string")
+    if "seed_params" in out and not (isinstance(out["seed_params"], list)
+                                     and all(isinstance(n, str) for n in out["seed_params"])):
+        raise InputError(f"{p}: seed_params must be a list of parameter names")
     try:  # TOML dates and times are not JSON: reject them now, with the file's name
         canonical_json(out)
     except InputError as exc:
@@ -340,8 +348,13 @@ def grid_kwargs_from_args(args: argparse.Namespace) -> dict:
     """Keyword arguments of :func:`grid` from the flags of :func:`add_sweep_arguments`: the
     TOML file first (if any), then each flag given on the command line overrides it."""
     kw: dict[str, Any] = load_grid_toml(args.grid) if args.grid else {"params": {}, "seeds": 1}
-    for text in args.param:
+    given: set[str] = set()
+    for text in args.param:  # a flag overrides the file's values; twice in one command is a slip
         name, values = parse_param(text)
+        if name in given:
+            raise InputError(f"--param {name} is given twice: list all its values in one flag, "
+                             f"{name}=V1,V2,...")
+        given.add(name)
         kw["params"][name] = values
     if args.seeds is not None:
         kw["seeds"] = args.seeds
@@ -350,6 +363,8 @@ def grid_kwargs_from_args(args: argparse.Namespace) -> dict:
     if args.solvers is not None:
         kw["solvers"] = [s.strip() for s in args.solvers.split(",") if s.strip()]
     if args.experiment is not None:
+        if not args.experiment.strip():
+            raise InputError("--experiment must be a non-empty name")
         kw["experiment"] = args.experiment
     if not kw["params"]:
         raise InputError("a sweep needs parameters: --grid FILE.toml or --param NAME=V1,V2")

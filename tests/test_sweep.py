@@ -170,6 +170,17 @@ def test_load_grid_toml(tmp_path: Path) -> None:
     path.write_text("[params\n")
     with pytest.raises(InputError, match="not valid TOML"):
         load_grid_toml(path)
+    for line, words in (("options = 3", "options must be a table"),
+                        ("experiment = 5", "experiment must be a non-empty string"),
+                        ('seed_params = "low"', "seed_params must be a list")):
+        path.write_text(f"{line}\n[params]\nn = [8]\nlow = 1\n")
+        with pytest.raises(InputError, match=words):
+            load_grid_toml(path)
+    args = parser.parse_args(["--param", "n=8", "--param", "n=10"])
+    with pytest.raises(InputError, match="given twice"):
+        grid_kwargs_from_args(args)
+    with pytest.raises(InputError, match="non-empty name"):
+        grid_kwargs_from_args(parser.parse_args(["--param", "n=8", "--experiment", " "]))
 
 
 # -- the store ------------------------------------------------------------------------------
