@@ -151,6 +151,8 @@ def write_instances(name: str, folder: str | Path) -> list[Path]:
     from exactprune.instances.io import save_instance
 
     folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise InputError(f"{folder} exists and is not a folder")
     if not folder.is_dir():
         if not folder.parent.is_dir():
             raise InputError(f"folder does not exist: {folder.parent}")

@@ -110,7 +110,9 @@ def test_bad_input_is_one_line_exit_2(tmp_path: Path, capsys: pytest.CaptureFixt
                  ["smoke", "--solvers", "no_such_solver", "--out", str(tmp_path)],
                  ["smoke", "--time-limit", "-1"],
                  ["smoke-subset-sum", "--solvers", "prune_local_search", "--out",
-                  str(tmp_path)]):
+                  str(tmp_path)],
+                 ["smoke-subset-sum", "--write-instances", str(tmp_path / "file.json")]):
+        (tmp_path / "file.json").write_text("{}")
         code, out, err = run_cli(args, capsys)
         assert code == 2, args
         assert out == "" and len(err.strip().splitlines()) == 1 and "Traceback" not in err

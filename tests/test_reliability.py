@@ -298,6 +298,19 @@ def test_extreme_data_through_the_cli(tmp_path: Path) -> None:
     assert proc.returncode == 0 and json.loads(proc.stdout)["optimum_verified"] is True
 
 
+@pytest.mark.parametrize("goal", ['"abc"', "[1]", '{"objective": "sparsest", "eps": "x"}'])
+def test_certify_refuses_a_result_whose_goal_is_malformed(files, tmp_path: Path,
+                                                          capsys: pytest.CaptureFixture[str],
+                                                          goal: str) -> None:
+    data = json.loads(files["res"].read_text())
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"mask": data["mask"], "certified": True})[:-1]
+                   + f', "goal": {goal}}}')
+    assert main(["certify", str(files["inst"]), str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "internal error" not in err
+
+
 # -- 8. memory ---------------------------------------------------------------------------------
 _MEMORY_PROBE = """
 import resource, sys

@@ -9,6 +9,7 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Any
 
+from exactprune.instances.errors import InputError
 from exactprune.instances.params import Param
 from exactprune.instances.subset_sum import SubsetSumInstance
 from exactprune.solvers.cpsat_engine import cpsat_available, cpsat_version
@@ -88,6 +89,9 @@ def certify(instance: SubsetSumInstance, mask: Any, claimed: dict[str, Any],
         out["optimum_verified"] = None
         return out
     goal = claimed.get("goal") or {}
+    if not isinstance(goal, dict):
+        raise InputError("the result's goal must be an object, e.g. {\"objective\": "
+                         "\"min_error\"}")
     if goal.get("objective") == "sparsest":
         ref = solve(instance, "mitm", objective="sparsest", eps=goal.get("eps"))
         out["optimum_verified"] = (ref.kept == instance.kept(mask)
