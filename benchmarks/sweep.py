@@ -335,7 +335,7 @@ def add_sweep_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--jobs", type=nonneg_int, default=1,
                    help="cores to fill (worker processes; 0: in this process); a run whose "
                    "spec asks for N threads fills N of them")
-    g.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT",
+    g.add_argument("--scheduler", default=None, type=scheduler_flag, metavar="tcp://HOST:PORT",
                    help="run on this Dask distributed scheduler instead of local processes")
     g.add_argument("--timeout", type=positive_float, default=None,
                    help="kill a run after this many seconds, stored as status killed (local "
@@ -494,9 +494,21 @@ def run_sweep(tasks: list[Task], store: ResultStore | str | os.PathLike[str] | N
     the end.
     """
     if isinstance(store, str | os.PathLike):
-        with ResultStore(store) as opened:
-            return run_sweep(tasks, opened, jobs, scheduler, progress, desc, timeout=timeout,
-                             retry_errors=retry_errors)
+        created = not Path(store).exists()
+        empty = False
+        try:
+            with ResultStore(store) as opened:
+                try:
+                    return run_sweep(tasks, opened, jobs, scheduler, progress, desc,
+                                     timeout=timeout, retry_errors=retry_errors)
+                except InputError:
+                    empty = not opened.keys()
+                    raise
+        except InputError:  # bad input found before any run: leave no store this call made
+            if created and empty:
+                for suffix in ("", "-wal", "-shm", "-journal"):
+                    Path(f"{os.fspath(store)}{suffix}").unlink(missing_ok=True)
+            raise
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 0:
         raise InputError(f"jobs must be an integer >= 0, got {jobs!r}")
     if timeout is not None and not (isinstance(timeout, int | float) and timeout > 0):
@@ -680,7 +692,22 @@ def check_scheduler_address(scheduler: Any) -> str:
     """The scheduler address, or InputError unless it looks like PROTOCOL://HOST:PORT."""
     if not isinstance(scheduler, str) or not _SCHEDULER.match(scheduler):
         raise InputError(f"scheduler must be an address like tcp://HOST:8786, got {scheduler!r}")
+    port = re.search(r":(\d+)(/|$)", scheduler.split("://", 1)[1])
+    if port is not None and not 0 < int(port.group(1)) < 65536:
+        raise InputError(f"scheduler port must be 1..65535, got {port.group(1)}")
     return scheduler
+
+
+def scheduler_flag(text: str) -> str:
+    """argparse type of --scheduler: an address another process can reach (inproc:// names a
+    scheduler inside the calling Python process, which a command never has)."""
+    if text.startswith("inproc://"):
+        raise argparse.ArgumentTypeError("inproc:// reaches a scheduler in the same Python "
+                                         "process only; give tcp://HOST:PORT")
+    try:
+        return check_scheduler_address(text)
+    except InputError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _connect(scheduler: str) -> Any:
@@ -707,7 +734,7 @@ def _probe_tcp(scheduler: str) -> None:
     from distributed.comm.addressing import parse_address, parse_host_port
 
     protocol, location = parse_address(scheduler)
-    if protocol == "tcp":
+    if protocol in ("tcp", "tls"):  # both listen on a TCP port
         with socket.create_connection(parse_host_port(location, default_port=8786),
                                       timeout=CONNECT_TIMEOUT_S):
             pass

@@ -271,13 +271,18 @@ def test_our_store_is_recognised_and_readers_do_not_change_it(tmp_path: Path) ->
 # -- 6. Dask -----------------------------------------------------------------------------------
 @pytest.mark.parametrize("address,needle", [("notaurl", "address like"),
                                             # refused at once, not after Dask's retries
-                                            ("tcp://127.0.0.1:1", "Connection refused")])
+                                            ("tcp://127.0.0.1:1", "Connection refused"),
+                                            ("tls://127.0.0.1:1", "Connection refused"),
+                                            ("inproc://x", "same Python process"),
+                                            ("tcp://127.0.0.1:99999", "port must be")])
 def test_a_bad_scheduler_fails_fast_in_one_line(tmp_path: Path, address: str,
                                                 needle: str) -> None:
     t0 = time.perf_counter()
-    proc = cli("sweep", "subset-sum", "--param", "n=4", "--scheduler", address)
+    proc = cli("sweep", "subset-sum", "--param", "n=4", "--scheduler", address,
+               "--store", str(tmp_path / "s.sqlite"))
     assert refused(proc, needle), proc.stderr
     assert time.perf_counter() - t0 < 40
+    assert _left(tmp_path) == []  # no store left behind by a sweep that never ran
 
 
 # -- 7. extreme data ---------------------------------------------------------------------------

@@ -57,6 +57,7 @@ from typing import Any
 
 import numpy as np
 
+from exactprune.benchmarks.sweep import scheduler_flag
 from exactprune.instances.errors import InputError
 from exactprune.instances.params import nonneg_int, positive_float, positive_int
 
@@ -635,7 +636,7 @@ def add_pretraining_parser(verify_subparsers: Any) -> None:
     p.add_argument("--store", default=None, help="SQLite results store (resumable)")
     p.add_argument("--jobs", type=nonneg_int, default=1,
                    help="worker processes (0: in process)")
-    p.add_argument("--scheduler", default=None, help="Dask scheduler tcp://HOST:PORT")
+    p.add_argument("--scheduler", default=None, type=scheduler_flag, help="Dask scheduler tcp://HOST:PORT")
     p.add_argument("--out", default="out/verify-pretraining")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_cmd_verify_pretraining)

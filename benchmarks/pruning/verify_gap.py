@@ -42,6 +42,7 @@ from typing import Any
 
 import numpy as np
 
+from exactprune.benchmarks.sweep import scheduler_flag
 from exactprune.instances.errors import InputError
 from exactprune.instances.params import finite_float, nonneg_int, positive_float, positive_int
 
@@ -663,7 +664,7 @@ def add_pruning_gap_parser(verify_subparsers: Any) -> None:
                    help="cores to fill (worker processes; 0: in process): a solve with N "
                    "threads fills N of them, so --jobs 2 pairs one-thread solves and runs "
                    "--weight-threads 8 solves alone")
-    p.add_argument("--scheduler", default=None, help="Dask scheduler tcp://HOST:PORT")
+    p.add_argument("--scheduler", default=None, type=scheduler_flag, help="Dask scheduler tcp://HOST:PORT")
     p.add_argument("--out", default="out/verify-pruning-gap")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_cmd_verify_pruning_gap)

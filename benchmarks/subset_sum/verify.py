@@ -48,6 +48,7 @@ import numpy as np
 
 from exactprune.benchmarks import fits as fitlib
 from exactprune.benchmarks import plots
+from exactprune.benchmarks.sweep import scheduler_flag
 from exactprune.instances import io as instance_io
 from exactprune.instances.errors import InputError
 from exactprune.instances.scaling import integer_scaling
@@ -850,7 +851,7 @@ def add_subset_sum_parser(verify_subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--store", default=None, help="SQLite results store of the sweep engine")
     p.add_argument("--jobs", default="1", help="worker processes of the sweep engine "
                    "(default 1; 0 = in this process, through the store)")
-    p.add_argument("--scheduler", default=None, help="Dask scheduler address")
+    p.add_argument("--scheduler", default=None, type=scheduler_flag, help="Dask scheduler address")
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     p.add_argument("--distribution", default="uniform",
                    help="values ~ Uniform[low, high] (uniform) or the product of two such "
