@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import statistics
+from pathlib import Path
 from typing import Any
 
 from exactprune.instances.errors import InputError
@@ -80,6 +81,22 @@ def check_sweep_execution(args: argparse.Namespace) -> None:
         check_scheduler_address(args.scheduler)
 
 
+def input_file_digests(params: dict[str, Any], cache: dict[str, str]) -> dict[str, str]:
+    """SHA-256 of the content of every string parameter that names a file (a trained
+    network, say), by parameter name; `cache` maps paths already read to their digests."""
+    import hashlib
+
+    from exactprune.instances.io import read_bytes
+
+    out = {}
+    for name, value in params.items():
+        if isinstance(value, str) and Path(value).is_file():
+            if value not in cache:
+                cache[value] = hashlib.sha256(read_bytes(Path(value))).hexdigest()
+            out[name] = cache[value]
+    return out
+
+
 def solve_task(spec: dict) -> dict:
     """Sweep task: build the instance, solve it with spec["solver"], return the record."""
     from exactprune.solvers import solve
@@ -127,8 +144,12 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     if args.time_limit is not None:
         options["time_limit"] = args.time_limit
     specs = grid(**kw, options=options)
+    digests: dict[str, str] = {}
     for spec in specs:
         spec["kind"] = kind
+        files = input_file_digests(spec["params"], digests)
+        if files:  # part of the store key: a changed file is a new run, never a stale one
+            spec["input_sha256"] = files
     _validate(kind, specs, options)
     check_sweep_execution(args)
     records = run_sweep([Task(f"{__name__}:solve_task", s) for s in specs], args.store,

@@ -43,3 +43,35 @@ def test_sweep_flags_override_and_bad_parameters(tmp_path: Path,
     assert "greedy_forward" in capsys.readouterr().out
     assert main(["sweep", "neuron-pruning", "--param", "width=3", "--jobs", "0"]) == 2
     assert "'d' is required" in capsys.readouterr().err
+
+
+def test_a_changed_network_file_is_solved_again_not_read_back(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The store key holds the network file's content hash: a file retrained under the same
+    name gets its own runs instead of the old file's certified optimum."""
+    monkeypatch.chdir(tmp_path)
+    train = ["train", "--data", "digits-pair", "--hidden", "6", "--samples", "60", "-o",
+             "net.npz"]
+    assert main([*train, "--iters", "20"]) == 0
+    sweep = ["sweep", "neuron-selection", "--param", "network=net.npz", "--param",
+             "data=digits-pair", "--param", "k=2", "--param", "samples=30", "--param",
+             "loss=l1", "--seeds", "1", "--solvers", "bnb", "--store", "s.sqlite", "--jobs",
+             "0", "--json", "--no-progress"]
+    capsys.readouterr()
+    assert main(sweep) == 0
+    first = json.loads(capsys.readouterr().out)["runs"][0]
+    assert first["record"]["certified"] and len(first["spec"]["input_sha256"]["network"]) == 64
+    assert main([*train, "--iters", "60", "--seed", "5"]) == 0
+    capsys.readouterr()
+    assert main(sweep) == 0
+    second = json.loads(capsys.readouterr().out)["runs"][0]
+    assert second["spec"]["input_sha256"] != first["spec"]["input_sha256"]
+    assert main(["generate", "neuron-selection", "--network", "net.npz", "--data",
+                 "digits-pair", "--k", "2", "--samples", "30", "--loss", "l1", "--seed",
+                 str(second["spec"]["seed"]), "-o", "now.json"]) == 0
+    assert main(["solve", "now.json", "--solver", "bnb", "--json"]) == 0
+    now = json.loads(capsys.readouterr().out)
+    assert second["record"]["objective"] == now["objective"]
+    with ResultStore(tmp_path / "s.sqlite") as st:
+        assert len(st.rows()) == 2
