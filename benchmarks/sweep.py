@@ -803,6 +803,11 @@ def _cmd_results_export(args: argparse.Namespace) -> int:
 
     check_output(args.output, inputs=(args.store,))
     with ResultStore(args.store, create=False) as store:
+        if args.experiment is not None:
+            known = sorted({str(r["experiment"]) for r in store.summary()})
+            if args.experiment not in known:
+                raise InputError(f"no experiment {args.experiment!r} in {args.store} (it has: "
+                                 f"{', '.join(known) or 'no runs'})")
         buf = io.StringIO()
         n = store.export(args.format, buf, experiment=args.experiment)
     if args.output is None or args.output == "-":

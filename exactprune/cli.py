@@ -38,7 +38,8 @@ class _Parser(argparse.ArgumentParser):
         self._negative_number_matcher = _NEGATIVE_NUMBER
 
     def error(self, message: str) -> NoReturn:
-        raise InputError(f"{self.prog}: {message}")
+        # a subcommand names itself; the root's name is already the line's "exactprune:"
+        raise InputError(f"{self.prog}: {message}" if " " in self.prog else message)
 
 
 # -- generate -------------------------------------------------------------------------------

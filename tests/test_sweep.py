@@ -243,6 +243,15 @@ def test_results_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
     assert args.func(args) == 0
     rows = [json.loads(x) for x in (tmp_path / "out.jsonl").read_text().splitlines()]
     assert sorted(r["record"]["i"] for r in rows) == [0, 1, 2]
+    args = parser.parse_args(["results", "export", "--store", str(db), "--experiment", "e",
+                              "-o", str(tmp_path / "e.csv")])
+    assert args.func(args) == 0  # CSV: a header and the three runs
+    assert len((tmp_path / "e.csv").read_text().splitlines()) == 1 + 3
+    args = parser.parse_args(["results", "export", "--store", str(db), "--experiment", "nope",
+                              "-o", str(tmp_path / "nope.csv")])
+    with pytest.raises(InputError, match="no experiment 'nope'.*it has: e"):
+        args.func(args)
+    assert not (tmp_path / "nope.csv").exists()
     args = parser.parse_args(["results", "summary", "--store", str(db), "--json"])
     capsys.readouterr()
     assert args.func(args) == 0
