@@ -136,6 +136,20 @@ def test_width_factor_is_monotone_and_fits(tmp_path: Path) -> None:
     assert res["fit"] is None or res["fit"]["slope"] > 0
 
 
+def test_width_factor_report_says_what_was_not_reached(tmp_path: Path) -> None:
+    """A tolerance no N <= n_max reaches is '-' in the table (not [None]); n_max beyond the
+    bulk solver's 40 is refused up front, naming the value given."""
+    from exactprune.benchmarks.tickets.width_factor import _report, width_factor
+    from exactprune.instances import InputError
+
+    res = width_factor(small_mlp(6, widths=(8, 6, 4)), [0.1, 1e-9], n_max=3, seeds=2, seed=0)
+    report = _report(res, "small", 0.0)
+    assert "None" not in report and "nan" not in report
+    assert "| 1e-09 | 29.90 | -, - |" in report
+    with pytest.raises(InputError, match="from 1 to 40.*got 50"):
+        width_factor(small_mlp(6), [0.1], n_max=50)
+
+
 def test_verify_subset_sum_sparsest_matches_bruteforce(tmp_path: Path,
                                                        capsys: pytest.CaptureFixture[str]) -> None:
     from exactprune.benchmarks.subset_sum.sparsest import draws

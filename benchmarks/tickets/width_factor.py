@@ -30,8 +30,12 @@ def width_factor(target: Any, eps: list[float], *, n_max: int = 30, seeds: int =
     """Per seed and N: the largest weight error and the ticket's accuracy; per eps: the smallest
     N reaching it (None when N_max does not), and the fits (see the module docstring)."""
     from exactprune.benchmarks.fits import linear_fit
+    from exactprune.solvers.subset_sum.bulk import MAX_N as BULK_MAX_N
     from exactprune.solvers.tickets import pensia_ticket
 
+    if isinstance(n_max, bool) or not isinstance(n_max, int) or not 1 <= n_max <= BULK_MAX_N:
+        raise InputError(f"n_max must be an integer from 1 to {BULK_MAX_N} (the bulk solver's "
+                         f"limit), got {n_max!r}")
     eps = sorted({float(e) for e in eps}, reverse=True)
     if not eps or any(not (math.isfinite(e) and e > 0) for e in eps):
         raise InputError(f"eps must be positive numbers, got {eps}")
@@ -79,13 +83,16 @@ def _report(result: dict[str, Any], target_name: str, wall: float) -> str:
     for e in result["eps"]:
         within = [r["needed"][e]["all_weights_within_eps"] for r in result["runs"]]
         acc = [r["needed"][e].get("accuracy_unchanged") for r in result["runs"]]
-        lines.append(f"| {e:g} | {math.log2(1 / e):.2f} | {within} | "
-                     f"{acc if result['target_accuracy'] is not None else '-'} |")
+        lines.append(f"| {e:g} | {math.log2(1 / e):.2f} | {_ns(within)} | "
+                     f"{_ns(acc) if result['target_accuracy'] is not None else '-'} |")
     fit = result["fit"]
     lines += ["", "Fit of N against log2(1/eps): "
               + ("not enough points" if fit is None else
-                 f"slope {fit['slope']:.3f} [{fit['ci'][0]:.3f}, {fit['ci'][1]:.3f}] (95 % "
-                 f"bootstrap), intercept {fit['intercept']:.2f}, r² {fit['r2']:.3f}"),
+                 f"slope {fit['slope']:.3f} "
+                 + (f"[{fit['ci'][0]:.3f}, {fit['ci'][1]:.3f}] (95 % bootstrap)"
+                    if all(math.isfinite(c) for c in fit["ci"])
+                    else "(no bootstrap interval from so few points)")
+                 + f", intercept {fit['intercept']:.2f}, r² {fit['r2']:.3f}"),
               "", "Pensia et al. use N = 3·round(log2(1/eps)) (slope 3).", ""]
     if result["target_accuracy"] is not None:
         lines.insert(4, f"Target accuracy on the held-out images: {result['target_accuracy']:.4f}.")
@@ -121,6 +128,11 @@ def _cmd(args: argparse.Namespace) -> int:
         print(_report(result, args.target, wall))
         print(f"report: {Path(out) / 'report.md'}")
     return 0
+
+
+def _ns(values: list[int | None]) -> str:
+    """Per-seed N values for the table; '-' where N_max did not reach it."""
+    return ", ".join("-" if v is None else str(v) for v in values)
 
 
 def add_width_factor_parser(verify_subparsers: Any) -> None:
