@@ -71,14 +71,10 @@ def positive_float_value(raw: Any, name: str) -> float:
 
 def check_sweep_execution(args: argparse.Namespace) -> None:
     """InputError for flag combinations that cannot work: --timeout needs local worker
-    processes; --scheduler must look like an address."""
-    from exactprune.benchmarks.sweep import check_scheduler_address
-
+    processes (--scheduler's address is checked by its flag type, `sweep.scheduler_flag`)."""
     if args.timeout is not None and (args.scheduler is not None or args.jobs == 0):
         raise InputError("--timeout kills local worker processes: it cannot be used with "
                          "--scheduler or --jobs 0")
-    if args.scheduler is not None:
-        check_scheduler_address(args.scheduler)
 
 
 def input_file_digests(params: dict[str, Any], cache: dict[str, str]) -> dict[str, str]:

@@ -15,6 +15,20 @@ from fractions import Fraction
 import numpy as np
 
 
+def rounded_sum(terms: list[float]) -> float:
+    """The exact sum of float64 terms, correctly rounded: math.fsum, or exact rationals when
+    fsum's partial sums overflow (terms near 1e308); ±inf only when the sum itself is beyond
+    float64."""
+    try:
+        return math.fsum(terms)
+    except OverflowError:
+        total = sum((Fraction(t) for t in terms), Fraction(0))
+        try:
+            return float(total)
+        except OverflowError:
+            return math.copysign(math.inf, total)
+
+
 def _exponent_for_exactness(x: float) -> int:
     """Smallest p such that x·2^p is an integer (x finite); very negative for x == 0."""
     if x == 0.0:

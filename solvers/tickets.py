@@ -35,13 +35,13 @@ import dataclasses
 import math
 import time
 from dataclasses import dataclass, field
-from fractions import Fraction
 from typing import Any
 
 import numpy as np
 
 from exactprune.instances.errors import InputError
 from exactprune.instances.mlp import MLP
+from exactprune.instances.scaling import rounded_sum
 
 CONSTRUCTIONS = ("pensia", "theory")
 SHARES = ("per-weight", "per-row")
@@ -168,20 +168,7 @@ def _bulk(values: np.ndarray, targets: np.ndarray, groups: np.ndarray | None, ob
 def _approx(values: np.ndarray, groups: np.ndarray | None, masks: np.ndarray) -> np.ndarray:
     """The subset sums of the chosen masks, exactly rounded (math.fsum per weight)."""
     rows = values if groups is None else values[groups]
-    return np.array([_fsum(r[m].tolist()) for r, m in zip(rows, masks, strict=True)])
-
-
-def _fsum(terms: list[float]) -> float:
-    """math.fsum, or the correctly rounded exact sum when fsum's partials overflow (values
-    near 1e308); ±inf only when the sum itself is beyond float64."""
-    try:
-        return math.fsum(terms)
-    except OverflowError:
-        total = sum((Fraction(t) for t in terms), Fraction(0))
-        try:
-            return float(total)
-        except OverflowError:
-            return math.copysign(math.inf, total)
+    return np.array([rounded_sum(r[m].tolist()) for r, m in zip(rows, masks, strict=True)])
 
 
 def _pensia_layer(name: str, w: np.ndarray, draw: Any, n: int, share: str, objective: str,

@@ -572,10 +572,6 @@ def _cmd_verify_pretraining(args: argparse.Namespace) -> int:
     from exactprune.instances import io as instance_io
 
     check_args(args)
-    if args.scheduler is not None:
-        from exactprune.benchmarks.sweep import check_scheduler_address
-
-        check_scheduler_address(args.scheduler)
     out = instance_io.check_output_dir(args.out)
     start = time.perf_counter()
     a, records = measure(args, progress=not args.json)

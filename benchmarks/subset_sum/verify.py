@@ -806,10 +806,6 @@ def cmd_verify_subset_sum(args: argparse.Namespace) -> int:
     if jobs < 0:
         raise InputError(f"--jobs must be >= 0, got {jobs}")
     instance_io.check_output_dir(args.out, "--out folder")
-    if args.scheduler is not None:
-        from exactprune.benchmarks.sweep import check_scheduler_address
-
-        check_scheduler_address(args.scheduler)
     runner = make_runner(args.store, jobs, args.scheduler, progress=not args.no_progress)
     with instance_io.output_dir(args.out, "--out folder") as out:
         result = run_verification(cfg, out, runner=runner)

@@ -17,7 +17,7 @@ import numpy as np
 
 from exactprune.instances.errors import InputError
 from exactprune.instances.header import FORMAT, VERSION
-from exactprune.instances.scaling import IntegerScaling, integer_scaling
+from exactprune.instances.scaling import IntegerScaling, integer_scaling, rounded_sum
 
 
 def _finite_float_array(raw: Any, name: str) -> np.ndarray:
@@ -123,13 +123,7 @@ class SubsetSumInstance:
         rational arithmetic when a partial sum of values near 1e308 overflows; an error beyond
         the float64 range is inf)."""
         m = self.check_mask(mask)
-        try:
-            return abs(math.fsum([*self.values[m].tolist(), -self.target]))
-        except OverflowError:
-            try:
-                return float(self.exact_error(m))
-            except OverflowError:
-                return math.inf
+        return abs(rounded_sum([*self.values[m].tolist(), -self.target]))
 
     @functools.cached_property
     def scaling(self) -> IntegerScaling:

@@ -54,6 +54,7 @@ from typing import Any
 import numpy as np
 
 from exactprune.instances.errors import InputError
+from exactprune.instances.scaling import rounded_sum
 from exactprune.solvers.subset_sum.bulk_exact import exact_best, exact_error
 from exactprune.solvers.subset_sum.bulk_search import (
     BRUTE_MAX,
@@ -489,18 +490,8 @@ def _float_errors(prob: _Problem, masks: np.ndarray, solved: np.ndarray) -> np.n
         chosen = np.concatenate([np.ones((ids.size, 1), dtype=bool), masks[ids]], axis=1)
         flat = addends[chosen].tolist()
         ends = np.cumsum(chosen.sum(axis=1)).tolist()
-        out[ids] = [_fsum_abs(flat[a:e]) for a, e in zip([0, *ends[:-1]], ends, strict=True)]
+        out[ids] = [abs(rounded_sum(flat[a:e])) for a, e in zip([0, *ends[:-1]], ends, strict=True)]
     return out
-
-
-def _fsum_abs(row: list[float]) -> float:
-    try:
-        return abs(math.fsum(row))
-    except OverflowError:
-        try:
-            return float(abs(sum((Fraction(v) for v in row), Fraction(0))))
-        except OverflowError:
-            return math.inf
 
 
 def _worker(args: tuple[np.ndarray, np.ndarray, np.ndarray, str, float | None, int | None,
