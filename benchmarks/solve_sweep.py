@@ -37,29 +37,46 @@ def make_instance(kind: str, params: dict[str, Any], seed: int) -> Any:
 def _validate(kind: str, specs: list[dict], options: dict[str, Any]) -> None:
     """InputError before anything runs: every grid point's parameters (declared types and
     ranges, and the generator's own checks on every distinct point), every solver name for the
-    kind, and every option: time_limit (seconds > 0) or an option every solver declares."""
+    kind, every option (time_limit: seconds > 0, or an option every solver declares), and
+    every named solver on each distinct point (its first trial's instance): installed, able to
+    do what the sweep asks (a time limit, its threads) and within its limits (e.g. mitm's
+    n <= 62), so that a grid one solver cannot run is refused whole, not stored as error rows."""
     from exactprune.instances.catalog import get_kind
     from exactprune.instances.params import build_params
     from exactprune.solvers import get_backend
+    from exactprune.solvers.result import Goal, SolveOptions
 
     k = get_kind(kind)
+    backends = [get_backend(name, kind) for name in dict.fromkeys(s["solver"] for s in specs)
+                if name != "auto"]
+    time_limit = None
+    if "time_limit" in options:
+        time_limit = positive_float_value(options["time_limit"], "time_limit")
+    solver_options = {k2: v for k2, v in options.items() if k2 != "time_limit"}
+    parsed = {b.name: b.parse_options(solver_options) for b in backends}
+    if solver_options and len(backends) < len({s["solver"] for s in specs}):
+        raise InputError("solver options need named solvers, not auto")
+    for b in backends:
+        if not b.available():
+            raise InputError(f"solver {b.name!r} is not available on this machine "
+                             "(`exactprune solvers` lists what is)")
     seen: set[str] = set()
     for spec in specs:
         key = repr(sorted(spec["params"].items()))
-        if key not in seen:
-            seen.add(key)
-            build_params(k.params_type, {**spec["params"], "seed": spec["seed"]},
-                         what=f"{k.cli_name} parameter")
-            make_instance(kind, spec["params"], spec["seed"])  # the generator's own checks
-    backends = [get_backend(name, kind) for name in dict.fromkeys(s["solver"] for s in specs)
-                if name != "auto"]
-    if "time_limit" in options:
-        positive_float_value(options["time_limit"], "time_limit")
-    solver_options = {k2: v for k2, v in options.items() if k2 != "time_limit"}
-    for b in backends:
-        b.parse_options(solver_options)
-    if solver_options and len(backends) < len({s["solver"] for s in specs}):
-        raise InputError("solver options need named solvers, not auto")
+        if key in seen:
+            continue
+        seen.add(key)
+        build_params(k.params_type, {**spec["params"], "seed": spec["seed"]},
+                     what=f"{k.cli_name} parameter")
+        inst = make_instance(kind, spec["params"], spec["seed"])  # the generator's own checks
+        point = ", ".join(f"{n}={v}" for n, v in spec["params"].items())
+        for b in backends:
+            opts = SolveOptions(time_limit=time_limit, threads=spec.get("threads", 1),
+                                extra=parsed[b.name])
+            try:
+                b.check(inst, Goal(), opts)
+            except InputError as exc:
+                raise InputError(f"grid point {point}: {exc}") from None
 
 
 def positive_float_value(raw: Any, name: str) -> float:

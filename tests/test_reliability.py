@@ -196,6 +196,10 @@ def test_a_false_boolean_option_is_false(files) -> None:
     (["--param", "n=6", "--timeout", "0"], "--timeout"),
     (["--param", "n=6", "--timeout", "nan"], "--timeout"),
     (["--param", "n=6", "--timeout", "5", "--jobs", "0"], "--timeout"),
+    # a solver's size limit on any grid point refuses the grid (it used to store error rows)
+    (["--param", "n=8,100", "--solvers", "cpsat,mitm"],
+     "grid point n=100: solver 'mitm': it handles n <= 62, got n = 100"),
+    (["--param", "n=12,30", "--solvers", "bruteforce"], "grid point n=30: solver 'bruteforce'"),
 ])
 def test_sweep_validates_every_point_solver_and_flag(tmp_path: Path, extra: list[str],
                                                      needle: str) -> None:
@@ -232,7 +236,7 @@ def test_verify_pruning_gap_refuses_solvers_that_cannot_bracket(tmp_path: Path, 
 
 def test_sweep_timeout_kills_and_stores_killed(tmp_path: Path) -> None:
     store = tmp_path / "s.sqlite"
-    proc = cli("sweep", "subset-sum", "--param", "n=40", "--solvers", "bruteforce,cpsat",
+    proc = cli("sweep", "subset-sum", "--param", "n=40", "--solvers", "cpsat",
                "--timeout", "2", "--time-limit", "60", "--store", str(store), "--json",
                "--no-progress", "--seeds", "1")
     assert proc.returncode == 0, proc.stderr

@@ -38,6 +38,7 @@ def _bruteforce_refuse(instance: Any, goal: Goal) -> str | None:
 BACKENDS: tuple[Backend, ...] = (
     Backend("mitm", KIND, "exact meet-in-the-middle (Horowitz-Sahni), int64, memory-aware",
             exact=True, run=mitm.run_mitm, capabilities=EXACT_CAPS, version=numpy_version,
+            refuse=mitm.refuse,
             options=(Param("memory_limit_gb", "float", mitm.DEFAULT_MEMORY_GB,
                            "memory budget of the sorted table, GB", minimum=0.0, above=True),)),
     Backend("bruteforce", KIND, f"exhaustive oracle over all 2^n masks (n <= {bruteforce.MAX_N})",

@@ -131,6 +131,17 @@ def _nearest(table_sums: np.ndarray, wanted: np.ndarray) -> tuple[int, int, int]
     return int(order[j]), int(lo[j] if use_lo[j] else hi[j]), int(dist[j])
 
 
+MAX_N = 62
+"""Largest n: the int64 subset-sum tables hold sums of at most 62 scaled values."""
+
+
+def refuse(instance: SubsetSumInstance, goal: Goal | None = None) -> str | None:
+    """Why mitm cannot take this instance (above MAX_N values), or None."""
+    if instance.n > MAX_N:
+        return f"it handles n <= {MAX_N}, got n = {instance.n}"
+    return None
+
+
 class MitmSearch:
     """One meet-in-the-middle run over an instance's scaled values.
 
@@ -151,8 +162,9 @@ class MitmSearch:
         self.max_kept = max_kept
         self.deadline = deadline
         n = instance.n
-        if n > 62:
-            raise InputError(f"mitm handles n <= 62, got n = {n}")
+        why = refuse(instance)
+        if why:
+            raise InputError(f"mitm: {why}")
         self.scaling: IntegerScaling = integer_scaling(instance.values, instance.target)
         self.n_b = table_bits(n, memory_limit_gb)
         self.n_a = n - self.n_b
