@@ -167,7 +167,8 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     check_sweep_execution(args)
     records = run_sweep([Task(f"{__name__}:solve_task", s) for s in specs], args.store,
                         jobs=args.jobs, scheduler=args.scheduler, progress=args.progress,
-                        desc=f"sweep {args.kind}", timeout=args.timeout)
+                        desc=f"sweep {args.kind}", timeout=args.timeout,
+                        retry_killed=args.retry_killed)
     if args.json:
         print(instance_io.dumps({"runs": [{"spec": s, "record": r}
                                           for s, r in zip(specs, records, strict=True)]}))

@@ -26,7 +26,9 @@ Failures are stored, never dropped:
   killed with it (a pool cannot kill one worker) and re-run.
 
 On the next run of the same sweep, rows with status ``"error"`` are run again (so a fixed bug or
-a lost worker is retried) unless ``retry_errors=False``; every other status counts as finished.
+a lost worker is retried) unless ``retry_errors=False``; rows with status ``"killed"`` are run
+again only with ``retry_killed=True`` (``--retry-killed``: after raising ``--timeout``); every
+other status counts as finished.
 
 Seeds. :func:`instance_seed` derives an instance's seed from (base seed, a sha256 of the
 instance's parameters, trial index) through ``numpy.random.SeedSequence``: never from the
@@ -321,7 +323,7 @@ def parse_param(text: str) -> tuple[str, list]:
 def add_sweep_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the flags of a sweep to a command: --grid FILE.toml, --param NAME=V1,V2 (repeatable),
     --seeds, --base-seed, --solvers, --experiment, --store, --jobs, --scheduler, --timeout,
-    --no-progress. Read them back with :func:`grid_kwargs_from_args`."""
+    --retry-killed, --no-progress. Read them back with :func:`grid_kwargs_from_args`."""
     g = parser.add_argument_group("sweep")
     g.add_argument("--grid", default=None, metavar="FILE.toml", help="a TOML sweep file")
     g.add_argument("--param", action="append", default=[], metavar="NAME=V1,V2",
@@ -340,6 +342,9 @@ def add_sweep_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--timeout", type=positive_float, default=None,
                    help="kill a run after this many seconds, stored as status killed (local "
                         "worker processes only: not with --jobs 0 or --scheduler)")
+    g.add_argument("--retry-killed", action="store_true",
+                   help="run again the stored runs that --timeout killed (e.g. after raising "
+                        "it); runs that ended with an error are always run again")
     g.add_argument("--no-progress", dest="progress", action="store_false",
                    help="no progress bar or summary line")
 
@@ -478,7 +483,7 @@ Finish = Callable[[str, dict], None]
 def run_sweep(tasks: list[Task], store: ResultStore | str | os.PathLike[str] | None = None,
               jobs: int = 1, scheduler: str | None = None, progress: bool = True,
               desc: str = "sweep", *, timeout: float | None = None,
-              retry_errors: bool = True) -> list[dict]:
+              retry_errors: bool = True, retry_killed: bool = False) -> list[dict]:
     """Run every task not yet finished in `store`; return the records of ALL tasks, in task
     order (stored ones read back; tasks with equal specs are run once).
 
@@ -488,8 +493,9 @@ def run_sweep(tasks: list[Task], store: ResultStore | str | os.PathLike[str] | N
     every worker declares its cores (``dask worker ADDR --nthreads N --resources cores=N``:
     a run fills min(t, N) of a worker's cores), else one run per worker thread. `timeout`:
     seconds after which a local run is killed (status ``"killed"``). `retry_errors`: run
-    stored ``"error"`` rows again. Each result is stored as soon as it arrives. Every record
-    holds ``"status"`` and ``"wall_time_s"``. Bad tasks or arguments raise InputError before
+    stored ``"error"`` rows again; `retry_killed`: run stored ``"killed"`` rows again. Each
+    result is stored as soon as it arrives. Every record holds ``"status"`` and
+    ``"wall_time_s"``. Bad tasks or arguments raise InputError before
     anything runs. `store` may be a path: the SQLite store is then opened here and closed at
     the end.
     """
@@ -500,7 +506,8 @@ def run_sweep(tasks: list[Task], store: ResultStore | str | os.PathLike[str] | N
             with ResultStore(store) as opened:
                 try:
                     return run_sweep(tasks, opened, jobs, scheduler, progress, desc,
-                                     timeout=timeout, retry_errors=retry_errors)
+                                     timeout=timeout, retry_errors=retry_errors,
+                                     retry_killed=retry_killed)
                 except InputError:
                     empty = not opened.keys()
                     raise
@@ -526,13 +533,14 @@ def run_sweep(tasks: list[Task], store: ResultStore | str | os.PathLike[str] | N
                              f"({fns[key]} and {task.fn}): {task.spec!r}")
         keys.append(key)
 
+    rerun = {s for s, again in ((ERROR, retry_errors), (KILLED, retry_killed)) if again}
     results: dict[str, dict] = {}
     todo: dict[str, Task] = {}
     for key, task in zip(keys, tasks, strict=True):
         if key in results or key in todo:
             continue
         row = store.get(key) if store is not None else None
-        if row is not None and not (retry_errors and row["status"] == ERROR):
+        if row is not None and row["status"] not in rerun:
             results[key] = row["record"]
         else:
             todo[key] = task

@@ -20,6 +20,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from exactprune.benchmarks.store import ResultStore
 from exactprune.cli import main
 
 ROOT = os.geteuid() == 0 if hasattr(os, "geteuid") else False
@@ -236,12 +237,21 @@ def test_verify_pruning_gap_refuses_solvers_that_cannot_bracket(tmp_path: Path, 
 
 def test_sweep_timeout_kills_and_stores_killed(tmp_path: Path) -> None:
     store = tmp_path / "s.sqlite"
-    proc = cli("sweep", "subset-sum", "--param", "n=40", "--solvers", "cpsat",
-               "--timeout", "2", "--time-limit", "60", "--store", str(store), "--json",
-               "--no-progress", "--seeds", "1")
-    assert proc.returncode == 0, proc.stderr
-    statuses = {r["spec"]["solver"]: r["record"]["status"] for r in json.loads(proc.stdout)["runs"]}
-    assert statuses["cpsat"] == "killed"
+    base = ["sweep", "subset-sum", "--param", "n=40", "--solvers", "cpsat", "--time-limit", "3",
+            "--store", str(store), "--json", "--no-progress", "--seeds", "1"]
+
+    def status(*extra: str) -> tuple[str, str]:
+        proc = cli(*base, *extra)
+        assert proc.returncode == 0, proc.stderr
+        with ResultStore(store) as st:
+            created = [r["created"] for r in st.rows()]
+        return json.loads(proc.stdout)["runs"][0]["record"]["status"], created[0]
+
+    killed, t_killed = status("--timeout", "1")
+    assert killed == "killed"
+    assert status("--timeout", "30") == (killed, t_killed)  # read back, not run again
+    again, t_again = status("--timeout", "30", "--retry-killed")
+    assert again in ("optimal", "time_limit") and t_again != t_killed
 
 
 # -- 5. stores ---------------------------------------------------------------------------------
