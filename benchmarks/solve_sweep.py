@@ -88,7 +88,7 @@ def positive_float_value(raw: Any, name: str) -> float:
 
 def check_sweep_execution(args: argparse.Namespace) -> None:
     """InputError for flag combinations that cannot work: --timeout needs local worker
-    processes (--scheduler's address is checked by its flag type, `sweep.scheduler_flag`)."""
+    processes (--scheduler's address is checked by its flag type, `sweep_dask.scheduler_flag`)."""
     if args.timeout is not None and (args.scheduler is not None or args.jobs == 0):
         raise InputError("--timeout kills local worker processes: it cannot be used with "
                          "--scheduler or --jobs 0")
@@ -145,7 +145,8 @@ def summary_table(specs: list[dict], records: list[dict]) -> str:
 
 
 def _cmd_sweep(args: argparse.Namespace) -> int:
-    from exactprune.benchmarks.sweep import Task, grid, grid_kwargs_from_args, run_sweep
+    from exactprune.benchmarks.sweep import Task, run_sweep
+    from exactprune.benchmarks.sweep_grid import grid, grid_kwargs_from_args
     from exactprune.instances import io as instance_io
     from exactprune.instances.catalog import get_kind
 
@@ -179,7 +180,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
 
 def register_cli(subparsers: Any) -> None:
     """Add `exactprune sweep KIND` to the CLI."""
-    from exactprune.benchmarks.sweep import add_sweep_arguments
+    from exactprune.benchmarks.sweep_grid import add_sweep_arguments
 
     p = subparsers.add_parser("sweep", help="solve a grid of random instances (resumable)",
                               description=__doc__.split("\n\n")[0])

@@ -1,12 +1,13 @@
 """Sweeps: run a grid of (parameters x seeds x solvers) in parallel, resumably, into SQLite.
 
 A sweep is a list of :class:`Task` objects, each a task function (``"package.module:function"``)
-and a JSON-serialisable ``spec`` that must name its ``"experiment"``. :func:`grid` builds the
-specs of a cartesian product; :func:`run_sweep` runs every task whose key (sha256 of the spec's
-canonical JSON, :meth:`ResultStore.key`) is not yet in the store, stores each result the moment
-it comes back (one committed SQLite transaction per run), and returns the records of all tasks in
-task order. Kill the sweep at any moment (Ctrl-C, ``kill -9``, a lost machine) and run it again:
-finished runs are read back from the store and only the rest is run.
+and a JSON-serialisable ``spec`` that must name its ``"experiment"``.
+:func:`exactprune.benchmarks.sweep_grid.grid` builds the specs of a cartesian product;
+:func:`run_sweep` runs every task whose key (sha256 of the spec's canonical JSON,
+:meth:`ResultStore.key`) is not yet in the store, stores each result the moment it comes back
+(one committed SQLite transaction per run), and returns the records of all tasks in task order.
+Kill the sweep at any moment (Ctrl-C, ``kill -9``, a lost machine) and run it again: finished
+runs are read back from the store and only the rest is run.
 
 Task functions. The worker imports ``fn`` and calls ``fn(spec)``; it returns a JSON-serialisable
 dict (the *record*) that may hold ``"status"`` (default ``"ok"``; e.g. ``"optimal"``,
@@ -30,21 +31,17 @@ a lost worker is retried) unless ``retry_errors=False``; rows with status ``"kil
 again only with ``retry_killed=True`` (``--retry-killed``: after raising ``--timeout``); every
 other status counts as finished.
 
-Seeds. :func:`instance_seed` derives an instance's seed from (base seed, a sha256 of the
-instance's parameters, trial index) through ``numpy.random.SeedSequence``: never from the
-position in the grid, so adding values to a grid leaves every existing instance, and its key, as
-it was. ``seed_params`` restricts the parameters that enter the seed: e.g. leaving out
-``"width"`` gives every width the same seed (nested networks: common random numbers).
+Modules: grids, seeds, TOML grid files and the flags: ``sweep_grid``; what a worker runs:
+``sweep_worker``; Dask: ``sweep_dask``; ``exactprune results``: ``results_cli``.
 
 Execution. ``jobs=N`` (default 1) runs tasks in N worker processes (``spawn`` context; only the
 parent writes to SQLite), N being the cores to fill: a run whose spec asks for t threads
-(``spec["threads"]``) fills min(t, N) of them (:func:`task_slots`), so one-thread runs go N at
-a time and a multi-threaded solve never shares its cores with another run. ``jobs=0`` runs
-them in this process, one after the other (no crash isolation; for debugging).
+(``spec["threads"]``) fills min(t, N) of them (``sweep_worker.task_slots``), so one-thread runs
+go N at a time and a multi-threaded solve never shares its cores with another run. ``jobs=0``
+runs them in this process, one after the other (no crash isolation; for debugging).
 ``scheduler="tcp://HOST:PORT"`` sends the same tasks to a running Dask distributed cluster
 instead (``pip install 'exactprune[distributed]'``; runs are packed by threads there when
-every worker declares its cores as a resource, ``--resources cores=N``, see
-:func:`worker_cores`);
+every worker declares its cores as a resource, ``--resources cores=N``, see ``sweep_dask``);
 results stream back as they complete and are stored one by one. A tqdm progress bar (runs done,
 estimated time left) is shown on stderr when it is a terminal and ``progress=True``, and a
 one-line summary at the end.
@@ -55,7 +52,8 @@ the sweep under ``if __name__ == "__main__":``::
 
     import os, tempfile
     from exactprune.benchmarks.store import ResultStore
-    from exactprune.benchmarks.sweep import Task, grid, run_sweep
+    from exactprune.benchmarks.sweep import Task, run_sweep
+    from exactprune.benchmarks.sweep_grid import grid
 
     specs = grid({"n": [12, 16]}, seeds=3, solvers=["mitm", "bruteforce"],
                  experiment="demo")                       # 2 x 3 x 2 = 12 runs
@@ -71,19 +69,6 @@ The same from the command line, and what is in the store::
     exactprune results summary --store results.sqlite
     exactprune results export --store results.sqlite --format csv -o results.csv
 
-A TOML sweep file (:func:`load_grid_toml`) gives the same arguments as :func:`grid`::
-
-    experiment = "subset_sum_scaling"
-    base_seed = 0
-    seeds = 10                      # trials 0..9 (or a list of trial indices)
-    solvers = ["mitm", "cpsat"]
-    # seed_params = ["n"]           # parameters the instance seed depends on (default: all)
-    [params]
-    n = [16, 20, 24]
-    low = -1.0                      # a single value
-    [options]                       # copied into every spec
-    time_limit = 60
-
 Running on a Dask cluster. Every machine needs the same Python environment (exactprune and the
 module of the task function installed). Start a scheduler and workers, one solver thread each::
 
@@ -98,22 +83,11 @@ retried by Dask, and after Dask's ``allowed-failures`` the run is stored as an e
 
 from __future__ import annotations
 
-import argparse
-import hashlib
-import importlib
-import io
-import itertools
 import json
 import multiprocessing
-import operator
 import os
-import re
-import socket
 import sys
-import threading
 import time
-import tomllib
-import traceback
 from collections import Counter, deque
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -122,35 +96,24 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from exactprune.benchmarks.isolated import kill_group, lead_own_group
-from exactprune.benchmarks.store import EXPORT_FORMATS, ResultStore, canonical_json
+from exactprune.benchmarks.isolated import kill_group
+from exactprune.benchmarks.store import ResultStore
+from exactprune.benchmarks.sweep_worker import (
+    CRASH,
+    ERROR,
+    KILLED,
+    error_record,
+    load_fn,
+    run_task,
+    task_slots,
+    worker_init,
+)
 from exactprune.instances.errors import InputError
-from exactprune.instances.io import dumps
-from exactprune.instances.params import nonneg_int, positive_float, positive_int
 
-__all__ = [
-    "Task",
-    "add_sweep_arguments",
-    "example_task",
-    "grid",
-    "grid_kwargs_from_args",
-    "instance_seed",
-    "load_grid_toml",
-    "register_cli",
-    "run_sweep",
-    "stable_ints",
-    "task_slots",
-]
-
-ERROR = "error"
-KILLED = "killed"
-_CRASH = ("worker process died while running this task (os._exit, a crash in native code, or "
-          "out of memory)")
+__all__ = ["Task", "example_task", "run_sweep"]
 
 
-# -- specs and seeds ------------------------------------------------------------------------
+# -- tasks ----------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Task:
     """One run: the task function ``"package.module:function"``, called as ``fn(spec)`` in a
@@ -158,282 +121,6 @@ class Task:
 
     fn: str
     spec: dict
-
-
-def stable_ints(obj: Any) -> list[int]:
-    """Eight 32-bit integers from the sha256 of the canonical JSON of `obj`: the same on every
-    machine, Python version and dict order (unlike ``hash()``)."""
-    digest = hashlib.sha256(canonical_json(obj).encode("ascii")).digest()
-    return [int.from_bytes(digest[i:i + 4], "little") for i in range(0, 32, 4)]
-
-
-def instance_seed(base_seed: int, params: dict, trial: int) -> int:
-    """The seed of instance (`params`, `trial`): a 63-bit non-negative integer drawn by
-    ``SeedSequence([base_seed, *stable_ints(params), trial])``.
-
-    Depends only on these three, never on a position in a grid. Note that JSON tells ``1`` from
-    ``1.0``, so ``{"n": 20}`` and ``{"n": 20.0}`` get different seeds. Solvers that need a 31-bit
-    seed can use ``seed % 2**31``.
-    """
-    for name, value in (("base_seed", base_seed), ("trial", trial)):
-        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 0:
-            raise InputError(f"{name} must be a non-negative integer, got {value!r}")
-    if not isinstance(params, dict):
-        raise InputError(f"params must be a dict, got {type(params).__name__}")
-    ss = np.random.SeedSequence([int(base_seed), *stable_ints(params), int(trial)])
-    return int(ss.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))
-
-
-def grid(params: dict[str, list], seeds: int | list[int], solvers: list[str] | None = None,
-         base_seed: int = 0, *, experiment: str | None = None, options: dict | None = None,
-         seed_params: list[str] | None = None) -> list[dict]:
-    """The cartesian product params x trials x solvers as a list of spec dicts.
-
-    `params`: name -> list of values (in that order; the first name varies slowest).
-    `seeds`: a number of trials (``range(seeds)``) or a list of trial indices. `solvers`: one
-    spec per solver for each instance (solver innermost, so one instance's runs are adjacent);
-    None for no "solver" field. Each spec is ``{"params": {...}, "trial": t, "seed":
-    instance_seed(base_seed, seeded params, t)}`` plus ``"solver"``, ``"experiment"`` and
-    ``"options"`` when given. `seed_params`: the parameter names the seed depends on (default
-    all): every solver of an instance, and every value of a left-out parameter, share a seed.
-    """
-    if not isinstance(params, dict) or not params:
-        raise InputError("params must be a non-empty dict of name -> list of values")
-    for name, values in params.items():
-        if not isinstance(name, str):
-            raise InputError(f"parameter names must be strings, got {name!r}")
-        if not isinstance(values, list | tuple) or len(values) == 0:
-            raise InputError(f"parameter {name!r} needs a non-empty list of values")
-    if isinstance(seeds, bool):
-        raise InputError(f"seeds must be a count or a list of trial indices, got {seeds!r}")
-    if isinstance(seeds, int | np.integer):
-        if seeds < 1:
-            raise InputError(f"seeds must be >= 1, got {seeds}")
-        trials = list(range(int(seeds)))
-    elif isinstance(seeds, list | tuple) and len(seeds) > 0:
-        trials = list(seeds)
-    else:
-        raise InputError(f"seeds must be a count or a non-empty list of trial indices, got "
-                         f"{seeds!r}")
-    if solvers is not None and (isinstance(solvers, str) or len(solvers) == 0
-                                or not all(isinstance(s, str) for s in solvers)):
-        raise InputError(f"solvers must be a non-empty list of names, got {solvers!r}")
-    if seed_params is not None:
-        unknown = [p for p in seed_params if p not in params]
-        if unknown:
-            raise InputError(f"seed_params names unknown parameters: {', '.join(unknown)}")
-    if options is not None and not isinstance(options, dict):
-        raise InputError(f"options must be a dict, got {type(options).__name__}")
-    # a repeated value, trial or solver would be the same run twice, counted twice
-    for what, values in [*((f"parameter {n!r}", list(v)) for n, v in params.items()),
-                         ("seeds", trials), ("solvers", list(solvers or []))]:
-        twice = [v for i, v in enumerate(values) if v in values[:i]]
-        if twice:
-            raise InputError(f"{what} lists {twice[0]!r} twice")
-    names = list(params)
-    specs: list[dict] = []
-    for combo in itertools.product(*(params[n] for n in names)):
-        point = dict(zip(names, combo, strict=True))
-        seeded = point if seed_params is None else {n: point[n] for n in seed_params}
-        for trial in trials:
-            seed = instance_seed(base_seed, seeded, trial)
-            for solver in (solvers if solvers is not None else [None]):
-                spec: dict[str, Any] = {"params": dict(point), "trial": int(trial), "seed": seed}
-                if solver is not None:
-                    spec["solver"] = solver
-                if experiment is not None:
-                    spec["experiment"] = experiment
-                if options is not None:
-                    spec["options"] = dict(options)
-                specs.append(spec)
-    return specs
-
-
-_TOML_KEYS = ("params", "seeds", "solvers", "base_seed", "experiment", "options", "seed_params")
-
-
-def load_grid_toml(path: str | os.PathLike[str]) -> dict:
-    """Read a TOML sweep file (format in the module docstring) into keyword arguments of
-    :func:`grid`: ``params`` (each scalar becomes a one-value list), ``seeds`` (default 1),
-    ``solvers``, ``base_seed``, ``experiment``, ``options``, ``seed_params`` (absent keys are
-    left out). Unknown keys, a missing file and invalid TOML are InputErrors."""
-    from exactprune.instances.io import read_bytes
-
-    p = Path(path)
-    try:
-        data = tomllib.loads(read_bytes(p).decode("utf-8"))
-    except UnicodeDecodeError:
-        raise InputError(f"{p} is not UTF-8 text") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"{p} is not valid TOML: {exc}") from None
-    except RecursionError:
-        raise InputError(f"{p}: TOML nested too deeply to read") from None
-    unknown = sorted(set(data) - set(_TOML_KEYS))
-    if unknown:
-        raise InputError(f"{p}: unknown keys {', '.join(unknown)} (allowed: "
-                         f"{', '.join(_TOML_KEYS)})")
-    if not isinstance(data.get("params"), dict) or not data["params"]:
-        raise InputError(f"{p}: needs a non-empty [params] table")
-    out: dict[str, Any] = {
-        "params": {k: (list(v) if isinstance(v, list) else [v]) for k, v in data["params"].items()},
-        "seeds": data.get("seeds", 1),
-    }
-    for key in ("solvers", "base_seed", "experiment", "options", "seed_params"):
-        if key in data:
-            out[key] = data[key]
-    if isinstance(out.get("solvers"), str):
-        out["solvers"] = [out["solvers"]]
-    if "options" in out and not isinstance(out["options"], dict):
-        raise InputError(f"{p}: options must be a table of name = value")
-    if "experiment" in out and not (isinstance(out["experiment"], str)
-                                    and out["experiment"].strip()):
-        raise InputError(f"{p}: experiment must be a non-empty string")
-    if "seed_params" in out and not (isinstance(out["seed_params"], list)
-                                     and all(isinstance(n, str) for n in out["seed_params"])):
-        raise InputError(f"{p}: seed_params must be a list of parameter names")
-    try:  # TOML dates and times are not JSON: reject them now, with the file's name
-        canonical_json(out)
-    except InputError as exc:
-        raise InputError(f"{p}: {exc}") from None
-    return out
-
-
-# -- command-line flags for a grid (for the commands that run sweeps) -----------------------
-def _scalar(text: str) -> Any:
-    """A flag value as bool, int, float or string."""
-    low = text.strip().lower()
-    if low in ("true", "false"):
-        return low == "true"
-    for conv in (int, float):
-        try:
-            return conv(text)
-        except ValueError:
-            pass
-    return text.strip()
-
-
-def parse_param(text: str) -> tuple[str, list]:
-    """``NAME=V1,V2,...`` -> (NAME, [values]) with each value read as bool, int, float or str."""
-    name, sep, raw = text.partition("=")
-    if not sep or not name.strip() or not raw.strip():
-        raise InputError(f"--param takes NAME=V1,V2,..., got {text!r}")
-    return name.strip(), [_scalar(v) for v in raw.split(",")]
-
-
-def add_sweep_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add the flags of a sweep to a command: --grid FILE.toml, --param NAME=V1,V2 (repeatable),
-    --seeds, --base-seed, --solvers, --experiment, --store, --jobs, --scheduler, --timeout,
-    --retry-killed, --no-progress. Read them back with :func:`grid_kwargs_from_args`."""
-    g = parser.add_argument_group("sweep")
-    g.add_argument("--grid", default=None, metavar="FILE.toml", help="a TOML sweep file")
-    g.add_argument("--param", action="append", default=[], metavar="NAME=V1,V2",
-                   help="a grid parameter and its values (repeatable; overrides --grid)")
-    g.add_argument("--seeds", type=positive_int, default=None, help="trials per grid point")
-    g.add_argument("--base-seed", type=nonneg_int, default=None)
-    g.add_argument("--solvers", default=None, help="comma-separated solver names")
-    g.add_argument("--experiment", default=None, help="experiment name stored with each run")
-    g.add_argument("--store", default=None, metavar="FILE.sqlite",
-                   help="results store: finished runs are skipped when the sweep runs again")
-    g.add_argument("--jobs", type=nonneg_int, default=1,
-                   help="cores to fill (worker processes; 0: in this process); a run whose "
-                   "spec asks for N threads fills N of them")
-    g.add_argument("--scheduler", default=None, type=scheduler_flag, metavar="tcp://HOST:PORT",
-                   help="run on this Dask distributed scheduler instead of local processes")
-    g.add_argument("--timeout", type=positive_float, default=None,
-                   help="kill a run after this many seconds, stored as status killed (local "
-                        "worker processes only: not with --jobs 0 or --scheduler)")
-    g.add_argument("--retry-killed", action="store_true",
-                   help="run again the stored runs that --timeout killed (e.g. after raising "
-                        "it); runs that ended with an error are always run again")
-    g.add_argument("--no-progress", dest="progress", action="store_false",
-                   help="no progress bar or summary line")
-
-
-def grid_kwargs_from_args(args: argparse.Namespace) -> dict:
-    """Keyword arguments of :func:`grid` from the flags of :func:`add_sweep_arguments`: the
-    TOML file first (if any), then each flag given on the command line overrides it."""
-    kw: dict[str, Any] = load_grid_toml(args.grid) if args.grid else {"params": {}, "seeds": 1}
-    given: set[str] = set()
-    for text in args.param:  # a flag overrides the file's values; twice in one command is a slip
-        name, values = parse_param(text)
-        if name in given:
-            raise InputError(f"--param {name} is given twice: list all its values in one flag, "
-                             f"{name}=V1,V2,...")
-        given.add(name)
-        kw["params"][name] = values
-    if args.seeds is not None:
-        kw["seeds"] = args.seeds
-    if args.base_seed is not None:
-        kw["base_seed"] = args.base_seed
-    if args.solvers is not None:
-        kw["solvers"] = [s.strip() for s in args.solvers.split(",") if s.strip()]
-    if args.experiment is not None:
-        if not args.experiment.strip():
-            raise InputError("--experiment must be a non-empty name")
-        kw["experiment"] = args.experiment
-    if not kw["params"]:
-        raise InputError("a sweep needs parameters: --grid FILE.toml or --param NAME=V1,V2")
-    return kw
-
-
-# -- the worker side ------------------------------------------------------------------------
-def _load_fn(fn: str) -> Callable[[dict], Any]:
-    module, sep, attr = fn.partition(":")
-    if not sep or not module or not attr:
-        raise ValueError(f"task function must be 'package.module:function', got {fn!r}")
-    obj = operator.attrgetter(attr)(importlib.import_module(module))
-    if not callable(obj):
-        raise TypeError(f"{fn} is not callable")
-    return obj
-
-
-def _error_record(message: str, wall_time_s: float, tb: str | None = None) -> dict:
-    record: dict[str, Any] = {"status": ERROR, "error": message, "wall_time_s": wall_time_s}
-    if tb:
-        record["traceback"] = tb
-    return record
-
-
-def _run_task(fn: str, spec: dict) -> str:
-    """Run one task (in a worker) and return its record as JSON text; never raises for a
-    failure of the task itself."""
-    t0 = time.perf_counter()
-    try:
-        out = _load_fn(fn)(spec)
-        if not isinstance(out, dict):
-            raise TypeError(f"task function returned {type(out).__name__}, not a dict")
-        record = dict(out)
-        record["status"] = str(record.get("status", "ok")) or "ok"
-        record.setdefault("wall_time_s", time.perf_counter() - t0)
-    except (Exception, SystemExit) as exc:
-        record = _error_record(f"{type(exc).__name__}: {exc}", time.perf_counter() - t0,
-                               traceback.format_exc(limit=-20))
-    try:
-        if not isinstance(record["wall_time_s"], int | float):
-            raise TypeError(f"wall_time_s must be a number, got {record['wall_time_s']!r}")
-        return dumps(record)
-    except (TypeError, ValueError) as exc:
-        return dumps(_error_record(f"task result is not JSON-serialisable: {exc}",
-                                   time.perf_counter() - t0))
-
-
-def _watch_parent(parent_pid: int) -> None:
-    while True:
-        time.sleep(1.0)
-        if os.getppid() != parent_pid:  # the sweep was killed: do not linger as an orphan,
-            kill_group(os.getpid())    # nor leave a solver process (CBC) running
-            os._exit(1)
-
-
-def _worker_init(parent_pid: int) -> None:
-    """Worker start-up: one BLAS/OpenMP thread unless the environment says otherwise (effective
-    for libraries loaded after this point); its own process group, so that killing a run also
-    kills the processes it started (PuLP runs CBC as a child process); and exit when the
-    parent dies (e.g. SIGKILL) instead of idling forever."""
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ.setdefault(var, "1")
-    lead_own_group()
-    threading.Thread(target=_watch_parent, args=(parent_pid,), daemon=True).start()
 
 
 # -- the parent side ------------------------------------------------------------------------
@@ -546,12 +233,16 @@ def run_sweep(tasks: list[Task], store: ResultStore | str | os.PathLike[str] | N
             todo[key] = task
     for fn in sorted({t.fn for t in todo.values()}):
         try:
-            _load_fn(fn)
+            load_fn(fn)
         except Exception as exc:
             raise InputError(f"cannot load task function {fn!r}: {type(exc).__name__}: "
                              f"{exc}") from None
 
-    client = _connect(scheduler) if scheduler is not None and todo else None
+    client = None
+    if scheduler is not None and todo:
+        from exactprune.benchmarks.sweep_dask import connect
+
+        client = connect(scheduler)
     bar = _Progress(len(results) + len(todo), len(results), desc, progress)
 
     def finish(key: str, record: dict) -> None:
@@ -568,10 +259,12 @@ def run_sweep(tasks: list[Task], store: ResultStore | str | os.PathLike[str] | N
         if not items:
             pass
         elif client is not None:
-            _run_dask(items, client, finish)
+            from exactprune.benchmarks.sweep_dask import run_dask
+
+            run_dask(items, client, finish)
         elif jobs == 0:
             for key, task in items:
-                finish(key, json.loads(_run_task(task.fn, task.spec)))
+                finish(key, json.loads(run_task(task.fn, task.spec)))
         else:
             _run_local(items, jobs, finish, timeout)
     except BaseException:
@@ -600,25 +293,12 @@ def _run_local(items: list[tuple[str, Task]], jobs: int, finish: Finish,
         suspects = _run_pool(queue, jobs, finish, timeout)
         if len(suspects) == 1:
             key, _, t0 = suspects[0]
-            finish(key, _error_record(_CRASH, time.monotonic() - t0))
+            finish(key, error_record(CRASH, time.monotonic() - t0))
         else:
             for key, task, _ in suspects:
                 again = _run_pool(deque([(key, task)]), 1, finish, timeout)
                 if again:
-                    finish(key, _error_record(_CRASH, time.monotonic() - again[0][2]))
-
-
-def task_slots(spec: dict, workers: int) -> int:
-    """How many of a local sweep's `workers` slots (cores) a run fills: the threads its spec
-    asks for (``spec["threads"]``, or ``spec["options"]["threads"]`` as `exactprune bench`
-    writes them; default 1), at most all of them. So with ``jobs=2`` two one-thread solves run
-    side by side, but an 8-worker CP-SAT solve runs alone instead of sharing the two cores
-    with another solve."""
-    options = spec.get("options")
-    threads = spec.get("threads", options.get("threads", 1) if isinstance(options, dict) else 1)
-    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
-        return 1
-    return min(threads, max(workers, 1))
+                    finish(key, error_record(CRASH, time.monotonic() - again[0][2]))
 
 
 def _next_fitting(queue: deque[tuple[str, Task]], workers: int,
@@ -639,7 +319,7 @@ def _run_pool(queue: deque[tuple[str, Task]], workers: int, finish: Finish,
     the runs that were in flight then), or a run times out (it is stored as killed, the runs in
     flight beside it go back to the front of the queue, and this returns [])."""
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(
-        "spawn"), initializer=_worker_init, initargs=(os.getpid(),))
+        "spawn"), initializer=worker_init, initargs=(os.getpid(),))
     inflight: dict[Future[str], tuple[str, Task, float]] = {}
     try:
         while queue or inflight:
@@ -648,7 +328,7 @@ def _run_pool(queue: deque[tuple[str, Task]], workers: int, finish: Finish,
             while (nxt := _next_fitting(queue, workers, sum(
                     task_slots(t.spec, workers) for _, t, _ in inflight.values()))) is not None:
                 key, task = nxt
-                inflight[pool.submit(_run_task, task.fn, task.spec)] = (key, task,
+                inflight[pool.submit(run_task, task.fn, task.spec)] = (key, task,
                                                                         time.monotonic())
             done, _ = wait(inflight, timeout=None if timeout is None else 0.25,
                            return_when=FIRST_COMPLETED)
@@ -662,7 +342,7 @@ def _run_pool(queue: deque[tuple[str, Task]], workers: int, finish: Finish,
                     broken = True
                     continue
                 except Exception as exc:  # e.g. the spec could not be pickled
-                    finish(key, _error_record(f"{type(exc).__name__}: {exc}",
+                    finish(key, error_record(f"{type(exc).__name__}: {exc}",
                                               time.monotonic() - t0))
                     continue
                 finish(key, json.loads(text))
@@ -692,101 +372,6 @@ def _run_pool(queue: deque[tuple[str, Task]], workers: int, finish: Finish,
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-_SCHEDULER = re.compile(r"^(tcp|tls|ws|wss|inproc|ucx)://[^\s/]+(/\S*)?$")
-CONNECT_TIMEOUT_S = 10
-
-
-def check_scheduler_address(scheduler: Any) -> str:
-    """The scheduler address, or InputError unless it looks like PROTOCOL://HOST:PORT."""
-    if not isinstance(scheduler, str) or not _SCHEDULER.match(scheduler):
-        raise InputError(f"scheduler must be an address like tcp://HOST:8786, got {scheduler!r}")
-    port = re.search(r":(\d+)(/|$)", scheduler.split("://", 1)[1])
-    if port is not None and not 0 < int(port.group(1)) < 65536:
-        raise InputError(f"scheduler port must be 1..65535, got {port.group(1)}")
-    return scheduler
-
-
-def scheduler_flag(text: str) -> str:
-    """argparse type of --scheduler: an address another process can reach (inproc:// names a
-    scheduler inside the calling Python process, which a command never has)."""
-    if text.startswith("inproc://"):
-        raise argparse.ArgumentTypeError("inproc:// reaches a scheduler in the same Python "
-                                         "process only; give tcp://HOST:PORT")
-    try:
-        return check_scheduler_address(text)
-    except InputError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-def _connect(scheduler: str) -> Any:
-    """A Dask client, or InputError after at most CONNECT_TIMEOUT_S seconds (one line: no
-    background traceback at exit)."""
-    try:
-        from distributed import Client
-    except ImportError:
-        raise InputError("running on a Dask scheduler needs dask.distributed: install "
-                         "exactprune[distributed]") from None
-    check_scheduler_address(scheduler)
-    try:
-        _probe_tcp(scheduler)
-        return Client(scheduler, timeout=CONNECT_TIMEOUT_S, set_as_default=False)
-    except Exception as exc:  # OSError, TimeoutError, ValueError, CommClosedError, ...
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise InputError(f"cannot connect to the Dask scheduler at {scheduler}: "
-                         f"{reason[:200]}") from None
-
-
-def _probe_tcp(scheduler: str) -> None:
-    """Raise OSError at once when nothing listens at a tcp:// scheduler address (a typo in the
-    port): Dask's client retries a refused connection until its timeout (10 s)."""
-    from distributed.comm.addressing import parse_address, parse_host_port
-
-    protocol, location = parse_address(scheduler)
-    if protocol in ("tcp", "tls"):  # both listen on a TCP port
-        with socket.create_connection(parse_host_port(location, default_port=8786),
-                                      timeout=CONNECT_TIMEOUT_S):
-            pass
-
-
-def worker_cores(client: Any) -> int | None:
-    """The cores each worker of a Dask cluster offers for packing, or None: the smallest
-    ``cores`` resource over its workers when every worker declares one (``dask worker ...
-    --resources cores=N``), else None (then runs are not packed: a task asking for a resource
-    no worker has would never start)."""
-    try:
-        info = client.scheduler_info(n_workers=-1)  # every worker (newer Dask lists 5 by default)
-    except TypeError:  # older Dask: no n_workers, lists every worker
-        info = client.scheduler_info()
-    workers = info.get("workers", {})
-    cores = [w.get("resources", {}).get("cores") for w in workers.values()]
-    if not cores or any(not isinstance(c, int | float) or c < 1 for c in cores):
-        return None
-    return int(min(cores))
-
-
-def _run_dask(items: list[tuple[str, Task]], client: Any, finish: Finish) -> None:
-    from distributed import as_completed
-
-    try:
-        started = time.monotonic()
-        cores = worker_cores(client)
-        futures = {client.submit(_run_task, task.fn, task.spec, pure=False,
-                                 resources=None if cores is None else
-                                 {"cores": task_slots(task.spec, cores)}): key
-                   for key, task in items}
-        for fut in as_completed(futures, loop=client.loop):
-            key = futures[fut]
-            try:
-                record = json.loads(fut.result())
-            except Exception as exc:  # KilledWorker (a worker died too often), lost data, ...
-                record = _error_record(f"{type(exc).__name__}: {exc}",
-                                       time.monotonic() - started)
-            finish(key, record)
-            fut.release()
-    finally:
-        client.close()
-
-
 # -- example task function (used by the docstring example) ----------------------------------
 def example_task(spec: dict) -> dict:
     """Solve a random subset-sum instance: params ``n`` (and optional ``low``/``high``), the
@@ -804,59 +389,4 @@ def example_task(spec: dict) -> dict:
             "kept": res.kept, "solver_version": res.solver_version,
             "wall_time_s": res.wall_time_s}
 
-
-# -- `exactprune results ...` ---------------------------------------------------------------
-def _cmd_results_export(args: argparse.Namespace) -> int:
-    from exactprune.instances.io import check_output, write_text_atomic
-
-    check_output(args.output, inputs=(args.store,))
-    with ResultStore(args.store, create=False) as store:
-        if args.experiment is not None:
-            known = sorted({str(r["experiment"]) for r in store.summary()})
-            if args.experiment not in known:
-                raise InputError(f"no experiment {args.experiment!r} in {args.store} (it has: "
-                                 f"{', '.join(known) or 'no runs'})")
-        buf = io.StringIO()
-        n = store.export(args.format, buf, experiment=args.experiment)
-    if args.output is None or args.output == "-":
-        sys.stdout.write(buf.getvalue())
-    else:
-        write_text_atomic(args.output, buf.getvalue())
-    print(f"exported {n} runs", file=sys.stderr)
-    return 0
-
-
-def _cmd_results_summary(args: argparse.Namespace) -> int:
-    with ResultStore(args.store, create=False) as store:
-        rows = store.summary()
-    if args.json:
-        print(dumps(rows))
-        return 0
-    width = max([len(str(r["experiment"])) for r in rows] + [len("experiment")]) + 2
-    print(f"{'experiment':<{width}}{'status':<14}{'runs':>8}{'wall_s':>14}")
-    for r in rows:
-        print(f"{str(r['experiment']):<{width}}{r['status']:<14}{r['runs']:>8}"
-              f"{r['wall_time_s']:>14.1f}")
-    total = sum(r["runs"] for r in rows)
-    print(f"{'total':<{width}}{'':<14}{total:>8}"
-          f"{sum(r['wall_time_s'] for r in rows):>14.1f}")
-    return 0
-
-
-def register_cli(subparsers: Any) -> None:
-    """Add ``results export`` and ``results summary`` to the CLI's subparsers (the object
-    returned by ``ArgumentParser.add_subparsers``). Handlers are set as ``func`` and return
-    the exit code; a missing or foreign store file is an InputError (exit 2)."""
-    res = subparsers.add_parser("results", help="inspect and export a sweep's results store")
-    sub = res.add_subparsers(dest="results_command", required=True, metavar="{export,summary}")
-    ex = sub.add_parser("export", help="write every stored run as CSV or JSON lines")
-    ex.add_argument("--store", required=True, metavar="FILE.sqlite")
-    ex.add_argument("--format", choices=list(EXPORT_FORMATS), default="csv")
-    ex.add_argument("--experiment", default=None, help="only this experiment's runs")
-    ex.add_argument("-o", "--output", default=None, help="output file (default: stdout)")
-    ex.set_defaults(func=_cmd_results_export)
-    sm = sub.add_parser("summary", help="number of runs per experiment and status")
-    sm.add_argument("--store", required=True, metavar="FILE.sqlite")
-    sm.add_argument("--json", action="store_true")
-    sm.set_defaults(func=_cmd_results_summary)
 

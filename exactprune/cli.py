@@ -396,7 +396,7 @@ def build_parser() -> argparse.ArgumentParser:
     from exactprune.train_cmd import add_train_parser
 
     add_train_parser(sub)
-    from exactprune.benchmarks import bench, solve_sweep, sweep
+    from exactprune.benchmarks import bench, results_cli, solve_sweep
     from exactprune.benchmarks.neuron_selection.pretraining import add_pretraining_parser
     from exactprune.benchmarks.pruning import verify_gap as verify_pruning_gap
     from exactprune.benchmarks.subset_sum import verify as verify_subset_sum
@@ -409,7 +409,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_pretraining_parser(ver_sub)
     width_factor.add_width_factor_parser(ver_sub)
     solve_sweep.register_cli(sub)
-    sweep.register_cli(sub)
+    results_cli.register_cli(sub)
     bench.register_cli(sub)
     return parser
 

@@ -65,7 +65,7 @@ def test_an_unknown_configuration_is_refused_not_skipped(capsys) -> None:
 
 def test_jobs_run_packed_by_threads_in_order_and_a_failed_job_is_a_row() -> None:
     from exactprune.benchmarks.pruning.levers import lever_task, run_jobs
-    from exactprune.benchmarks.sweep import task_slots
+    from exactprune.benchmarks.sweep_worker import task_slots
 
     base = {"formulation": "selection", "seed": 0, "n": 8, "kind": "neuron", "points": 32,
             "activation": "identity", "time_limit": 20.0}

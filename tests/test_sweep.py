@@ -25,18 +25,17 @@ from pathlib import Path
 
 import pytest
 
+from exactprune.benchmarks.results_cli import register_cli
 from exactprune.benchmarks.store import ResultStore
-from exactprune.benchmarks.sweep import (
-    Task,
+from exactprune.benchmarks.sweep import Task, run_sweep
+from exactprune.benchmarks.sweep_grid import (
     add_sweep_arguments,
     grid,
     grid_kwargs_from_args,
     instance_seed,
     load_grid_toml,
-    register_cli,
-    run_sweep,
-    task_slots,
 )
+from exactprune.benchmarks.sweep_worker import task_slots
 from exactprune.instances.errors import InputError
 
 HERE = Path(__file__).resolve().parent
@@ -116,7 +115,7 @@ def test_instance_seed_is_stable_across_processes_and_dict_order() -> None:
     params = {"n": 24, "low": -1.0, "dist": "uniform"}
     here = [instance_seed(7, params, t) for t in range(3)]
     assert instance_seed(7, dict(reversed(list(params.items()))), 0) == here[0]
-    code = ("from exactprune.benchmarks.sweep import instance_seed; "
+    code = ("from exactprune.benchmarks.sweep_grid import instance_seed; "
             "print([instance_seed(7, {'dist': 'uniform', 'low': -1.0, 'n': 24}, t) "
             "for t in range(3)])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
@@ -488,7 +487,7 @@ def test_dask_workers_declaring_cores_run_multithreaded_runs_alone() -> None:
     never overlap another run, the one-thread runs do (as in the local pool); without the
     resource the same runs still all finish (no packing, nothing left waiting)."""
     distributed = pytest.importorskip("distributed")
-    from exactprune.benchmarks.sweep import worker_cores
+    from exactprune.benchmarks.sweep_dask import worker_cores
 
     specs = _packing_specs("dask-pack")
     tasks = [Task(f"{MOD}:timed_sleep", s) for s in specs]

@@ -57,7 +57,7 @@ from typing import Any
 
 import numpy as np
 
-from exactprune.benchmarks.sweep import scheduler_flag
+from exactprune.benchmarks.sweep_dask import scheduler_flag
 from exactprune.instances.errors import InputError
 from exactprune.instances.params import nonneg_int, positive_float, positive_int
 

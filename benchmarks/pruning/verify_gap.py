@@ -42,7 +42,7 @@ from typing import Any
 
 import numpy as np
 
-from exactprune.benchmarks.sweep import scheduler_flag
+from exactprune.benchmarks.sweep_dask import scheduler_flag
 from exactprune.instances.errors import InputError
 from exactprune.instances.params import finite_float, nonneg_int, positive_float, positive_int
 
@@ -129,7 +129,7 @@ def _check_solver(name: str, threads: int = 1, flag: str = "--solver",
 
 def specs_for(args: argparse.Namespace) -> list[dict]:
     """One spec per (d, trial, width, kind); both kinds of a (d, trial, width) share the net."""
-    from exactprune.benchmarks.sweep import instance_seed
+    from exactprune.benchmarks.sweep_grid import instance_seed
 
     specs = []
     for d in args.dims:

@@ -48,7 +48,7 @@ import numpy as np
 
 from exactprune.benchmarks import fits as fitlib
 from exactprune.benchmarks import plots
-from exactprune.benchmarks.sweep import scheduler_flag
+from exactprune.benchmarks.sweep_dask import scheduler_flag
 from exactprune.instances import io as instance_io
 from exactprune.instances.errors import InputError
 from exactprune.instances.scaling import integer_scaling

@@ -1,0 +1,68 @@
+"""`exactprune results export|summary`: what a sweep's SQLite results store holds, read-only."""
+
+from __future__ import annotations
+
+import argparse
+import io
+import sys
+from typing import Any
+
+from exactprune.benchmarks.store import EXPORT_FORMATS, ResultStore
+from exactprune.instances.errors import InputError
+from exactprune.instances.io import dumps
+
+
+def _cmd_results_export(args: argparse.Namespace) -> int:
+    from exactprune.instances.io import check_output, write_text_atomic
+
+    check_output(args.output, inputs=(args.store,))
+    with ResultStore(args.store, create=False) as store:
+        if args.experiment is not None:
+            known = sorted({str(r["experiment"]) for r in store.summary()})
+            if args.experiment not in known:
+                raise InputError(f"no experiment {args.experiment!r} in {args.store} (it has: "
+                                 f"{', '.join(known) or 'no runs'})")
+        buf = io.StringIO()
+        n = store.export(args.format, buf, experiment=args.experiment)
+    if args.output is None or args.output == "-":
+        sys.stdout.write(buf.getvalue())
+    else:
+        write_text_atomic(args.output, buf.getvalue())
+    print(f"exported {n} runs", file=sys.stderr)
+    return 0
+
+
+def _cmd_results_summary(args: argparse.Namespace) -> int:
+    with ResultStore(args.store, create=False) as store:
+        rows = store.summary()
+    if args.json:
+        print(dumps(rows))
+        return 0
+    width = max([len(str(r["experiment"])) for r in rows] + [len("experiment")]) + 2
+    print(f"{'experiment':<{width}}{'status':<14}{'runs':>8}{'wall_s':>14}")
+    for r in rows:
+        print(f"{str(r['experiment']):<{width}}{r['status']:<14}{r['runs']:>8}"
+              f"{r['wall_time_s']:>14.1f}")
+    total = sum(r["runs"] for r in rows)
+    print(f"{'total':<{width}}{'':<14}{total:>8}"
+          f"{sum(r['wall_time_s'] for r in rows):>14.1f}")
+    return 0
+
+
+def register_cli(subparsers: Any) -> None:
+    """Add ``results export`` and ``results summary`` to the CLI's subparsers (the object
+    returned by ``ArgumentParser.add_subparsers``). Handlers are set as ``func`` and return
+    the exit code; a missing or foreign store file is an InputError (exit 2)."""
+    res = subparsers.add_parser("results", help="inspect and export a sweep's results store")
+    sub = res.add_subparsers(dest="results_command", required=True, metavar="{export,summary}")
+    ex = sub.add_parser("export", help="write every stored run as CSV or JSON lines")
+    ex.add_argument("--store", required=True, metavar="FILE.sqlite")
+    ex.add_argument("--format", choices=list(EXPORT_FORMATS), default="csv")
+    ex.add_argument("--experiment", default=None, help="only this experiment's runs")
+    ex.add_argument("-o", "--output", default=None, help="output file (default: stdout)")
+    ex.set_defaults(func=_cmd_results_export)
+    sm = sub.add_parser("summary", help="number of runs per experiment and status")
+    sm.add_argument("--store", required=True, metavar="FILE.sqlite")
+    sm.add_argument("--json", action="store_true")
+    sm.set_defaults(func=_cmd_results_summary)
+

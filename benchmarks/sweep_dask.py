@@ -1,0 +1,112 @@
+"""Sweeps on a Dask distributed cluster: the --scheduler address (checked by its flag type),
+connecting with a bounded wait, packing runs by the cores workers declare, and streaming the
+records back to the parent (:func:`exactprune.benchmarks.sweep.run_sweep` with
+``scheduler=``), which stores them."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import socket
+import time
+from collections.abc import Callable
+from typing import Any
+
+from exactprune.benchmarks.sweep_worker import error_record, run_task, task_slots
+from exactprune.instances.errors import InputError
+
+_SCHEDULER = re.compile(r"^(tcp|tls|ws|wss|inproc|ucx)://[^\s/]+(/\S*)?$")
+CONNECT_TIMEOUT_S = 10
+
+
+def check_scheduler_address(scheduler: Any) -> str:
+    """The scheduler address, or InputError unless it looks like PROTOCOL://HOST:PORT."""
+    if not isinstance(scheduler, str) or not _SCHEDULER.match(scheduler):
+        raise InputError(f"scheduler must be an address like tcp://HOST:8786, got {scheduler!r}")
+    port = re.search(r":(\d+)(/|$)", scheduler.split("://", 1)[1])
+    if port is not None and not 0 < int(port.group(1)) < 65536:
+        raise InputError(f"scheduler port must be 1..65535, got {port.group(1)}")
+    return scheduler
+
+
+def scheduler_flag(text: str) -> str:
+    """argparse type of --scheduler: an address another process can reach (inproc:// names a
+    scheduler inside the calling Python process, which a command never has)."""
+    if text.startswith("inproc://"):
+        raise argparse.ArgumentTypeError("inproc:// reaches a scheduler in the same Python "
+                                         "process only; give tcp://HOST:PORT")
+    try:
+        return check_scheduler_address(text)
+    except InputError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def connect(scheduler: str) -> Any:
+    """A Dask client, or InputError after at most CONNECT_TIMEOUT_S seconds (one line: no
+    background traceback at exit)."""
+    try:
+        from distributed import Client
+    except ImportError:
+        raise InputError("running on a Dask scheduler needs dask.distributed: install "
+                         "exactprune[distributed]") from None
+    check_scheduler_address(scheduler)
+    try:
+        _probe_tcp(scheduler)
+        return Client(scheduler, timeout=CONNECT_TIMEOUT_S, set_as_default=False)
+    except Exception as exc:  # OSError, TimeoutError, ValueError, CommClosedError, ...
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise InputError(f"cannot connect to the Dask scheduler at {scheduler}: "
+                         f"{reason[:200]}") from None
+
+
+def _probe_tcp(scheduler: str) -> None:
+    """Raise OSError at once when nothing listens at a tcp:// scheduler address (a typo in the
+    port): Dask's client retries a refused connection until its timeout (10 s)."""
+    from distributed.comm.addressing import parse_address, parse_host_port
+
+    protocol, location = parse_address(scheduler)
+    if protocol in ("tcp", "tls"):  # both listen on a TCP port
+        with socket.create_connection(parse_host_port(location, default_port=8786),
+                                      timeout=CONNECT_TIMEOUT_S):
+            pass
+
+
+def worker_cores(client: Any) -> int | None:
+    """The cores each worker of a Dask cluster offers for packing, or None: the smallest
+    ``cores`` resource over its workers when every worker declares one (``dask worker ...
+    --resources cores=N``), else None (then runs are not packed: a task asking for a resource
+    no worker has would never start)."""
+    try:
+        info = client.scheduler_info(n_workers=-1)  # every worker (newer Dask lists 5 by default)
+    except TypeError:  # older Dask: no n_workers, lists every worker
+        info = client.scheduler_info()
+    workers = info.get("workers", {})
+    cores = [w.get("resources", {}).get("cores") for w in workers.values()]
+    if not cores or any(not isinstance(c, int | float) or c < 1 for c in cores):
+        return None
+    return int(min(cores))
+
+
+def run_dask(items: list[tuple[str, Any]], client: Any,
+             finish: Callable[[str, dict], None]) -> None:
+    from distributed import as_completed
+
+    try:
+        started = time.monotonic()
+        cores = worker_cores(client)
+        futures = {client.submit(run_task, task.fn, task.spec, pure=False,
+                                 resources=None if cores is None else
+                                 {"cores": task_slots(task.spec, cores)}): key
+                   for key, task in items}
+        for fut in as_completed(futures, loop=client.loop):
+            key = futures[fut]
+            try:
+                record = json.loads(fut.result())
+            except Exception as exc:  # KilledWorker (a worker died too often), lost data, ...
+                record = error_record(f"{type(exc).__name__}: {exc}",
+                                       time.monotonic() - started)
+            finish(key, record)
+            fut.release()
+    finally:
+        client.close()

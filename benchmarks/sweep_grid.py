@@ -1,0 +1,266 @@
+"""Sweep grids: the specs of (parameters x trials x solvers), their seeds, TOML grid files and
+the command-line flags of a sweep (`exactprune sweep`; :mod:`exactprune.benchmarks.sweep` runs
+the specs).
+
+Seeds. :func:`instance_seed` derives an instance's seed from (base seed, a sha256 of the
+instance's parameters, trial index) through ``numpy.random.SeedSequence``: never from the
+position in the grid, so adding values to a grid leaves every existing instance, and its key, as
+it was. ``seed_params`` restricts the parameters that enter the seed: e.g. leaving out
+``"width"`` gives every width the same seed (nested networks: common random numbers).
+
+A TOML sweep file (:func:`load_grid_toml`) gives the same arguments as :func:`grid`::
+
+    experiment = "subset_sum_scaling"
+    base_seed = 0
+    seeds = 10                      # trials 0..9 (or a list of trial indices)
+    solvers = ["mitm", "cpsat"]
+    # seed_params = ["n"]           # parameters the instance seed depends on (default: all)
+    [params]
+    n = [16, 20, 24]
+    low = -1.0                      # a single value
+    [options]                       # copied into every spec
+    time_limit = 60
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import itertools
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from exactprune.benchmarks.store import canonical_json
+from exactprune.benchmarks.sweep_dask import scheduler_flag
+from exactprune.instances.errors import InputError
+from exactprune.instances.params import nonneg_int, positive_float, positive_int
+
+__all__ = [
+    "add_sweep_arguments",
+    "grid",
+    "grid_kwargs_from_args",
+    "instance_seed",
+    "load_grid_toml",
+    "parse_param",
+    "stable_ints",
+]
+
+
+def stable_ints(obj: Any) -> list[int]:
+    """Eight 32-bit integers from the sha256 of the canonical JSON of `obj`: the same on every
+    machine, Python version and dict order (unlike ``hash()``)."""
+    digest = hashlib.sha256(canonical_json(obj).encode("ascii")).digest()
+    return [int.from_bytes(digest[i:i + 4], "little") for i in range(0, 32, 4)]
+
+
+def instance_seed(base_seed: int, params: dict, trial: int) -> int:
+    """The seed of instance (`params`, `trial`): a 63-bit non-negative integer drawn by
+    ``SeedSequence([base_seed, *stable_ints(params), trial])``.
+
+    Depends only on these three, never on a position in a grid. Note that JSON tells ``1`` from
+    ``1.0``, so ``{"n": 20}`` and ``{"n": 20.0}`` get different seeds. Solvers that need a 31-bit
+    seed can use ``seed % 2**31``.
+    """
+    for name, value in (("base_seed", base_seed), ("trial", trial)):
+        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 0:
+            raise InputError(f"{name} must be a non-negative integer, got {value!r}")
+    if not isinstance(params, dict):
+        raise InputError(f"params must be a dict, got {type(params).__name__}")
+    ss = np.random.SeedSequence([int(base_seed), *stable_ints(params), int(trial)])
+    return int(ss.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))
+
+
+def grid(params: dict[str, list], seeds: int | list[int], solvers: list[str] | None = None,
+         base_seed: int = 0, *, experiment: str | None = None, options: dict | None = None,
+         seed_params: list[str] | None = None) -> list[dict]:
+    """The cartesian product params x trials x solvers as a list of spec dicts.
+
+    `params`: name -> list of values (in that order; the first name varies slowest).
+    `seeds`: a number of trials (``range(seeds)``) or a list of trial indices. `solvers`: one
+    spec per solver for each instance (solver innermost, so one instance's runs are adjacent);
+    None for no "solver" field. Each spec is ``{"params": {...}, "trial": t, "seed":
+    instance_seed(base_seed, seeded params, t)}`` plus ``"solver"``, ``"experiment"`` and
+    ``"options"`` when given. `seed_params`: the parameter names the seed depends on (default
+    all): every solver of an instance, and every value of a left-out parameter, share a seed.
+    """
+    if not isinstance(params, dict) or not params:
+        raise InputError("params must be a non-empty dict of name -> list of values")
+    for name, values in params.items():
+        if not isinstance(name, str):
+            raise InputError(f"parameter names must be strings, got {name!r}")
+        if not isinstance(values, list | tuple) or len(values) == 0:
+            raise InputError(f"parameter {name!r} needs a non-empty list of values")
+    if isinstance(seeds, bool):
+        raise InputError(f"seeds must be a count or a list of trial indices, got {seeds!r}")
+    if isinstance(seeds, int | np.integer):
+        if seeds < 1:
+            raise InputError(f"seeds must be >= 1, got {seeds}")
+        trials = list(range(int(seeds)))
+    elif isinstance(seeds, list | tuple) and len(seeds) > 0:
+        trials = list(seeds)
+    else:
+        raise InputError(f"seeds must be a count or a non-empty list of trial indices, got "
+                         f"{seeds!r}")
+    if solvers is not None and (isinstance(solvers, str) or len(solvers) == 0
+                                or not all(isinstance(s, str) for s in solvers)):
+        raise InputError(f"solvers must be a non-empty list of names, got {solvers!r}")
+    if seed_params is not None:
+        unknown = [p for p in seed_params if p not in params]
+        if unknown:
+            raise InputError(f"seed_params names unknown parameters: {', '.join(unknown)}")
+    if options is not None and not isinstance(options, dict):
+        raise InputError(f"options must be a dict, got {type(options).__name__}")
+    # a repeated value, trial or solver would be the same run twice, counted twice
+    for what, values in [*((f"parameter {n!r}", list(v)) for n, v in params.items()),
+                         ("seeds", trials), ("solvers", list(solvers or []))]:
+        twice = [v for i, v in enumerate(values) if v in values[:i]]
+        if twice:
+            raise InputError(f"{what} lists {twice[0]!r} twice")
+    names = list(params)
+    specs: list[dict] = []
+    for combo in itertools.product(*(params[n] for n in names)):
+        point = dict(zip(names, combo, strict=True))
+        seeded = point if seed_params is None else {n: point[n] for n in seed_params}
+        for trial in trials:
+            seed = instance_seed(base_seed, seeded, trial)
+            for solver in (solvers if solvers is not None else [None]):
+                spec: dict[str, Any] = {"params": dict(point), "trial": int(trial), "seed": seed}
+                if solver is not None:
+                    spec["solver"] = solver
+                if experiment is not None:
+                    spec["experiment"] = experiment
+                if options is not None:
+                    spec["options"] = dict(options)
+                specs.append(spec)
+    return specs
+
+
+_TOML_KEYS = ("params", "seeds", "solvers", "base_seed", "experiment", "options", "seed_params")
+
+
+def load_grid_toml(path: str | os.PathLike[str]) -> dict:
+    """Read a TOML sweep file (format in the module docstring) into keyword arguments of
+    :func:`grid`: ``params`` (each scalar becomes a one-value list), ``seeds`` (default 1),
+    ``solvers``, ``base_seed``, ``experiment``, ``options``, ``seed_params`` (absent keys are
+    left out). Unknown keys, a missing file and invalid TOML are InputErrors."""
+    from exactprune.instances.io import read_bytes
+
+    p = Path(path)
+    try:
+        data = tomllib.loads(read_bytes(p).decode("utf-8"))
+    except UnicodeDecodeError:
+        raise InputError(f"{p} is not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"{p} is not valid TOML: {exc}") from None
+    except RecursionError:
+        raise InputError(f"{p}: TOML nested too deeply to read") from None
+    unknown = sorted(set(data) - set(_TOML_KEYS))
+    if unknown:
+        raise InputError(f"{p}: unknown keys {', '.join(unknown)} (allowed: "
+                         f"{', '.join(_TOML_KEYS)})")
+    if not isinstance(data.get("params"), dict) or not data["params"]:
+        raise InputError(f"{p}: needs a non-empty [params] table")
+    out: dict[str, Any] = {
+        "params": {k: (list(v) if isinstance(v, list) else [v]) for k, v in data["params"].items()},
+        "seeds": data.get("seeds", 1),
+    }
+    for key in ("solvers", "base_seed", "experiment", "options", "seed_params"):
+        if key in data:
+            out[key] = data[key]
+    if isinstance(out.get("solvers"), str):
+        out["solvers"] = [out["solvers"]]
+    if "options" in out and not isinstance(out["options"], dict):
+        raise InputError(f"{p}: options must be a table of name = value")
+    if "experiment" in out and not (isinstance(out["experiment"], str)
+                                    and out["experiment"].strip()):
+        raise InputError(f"{p}: experiment must be a non-empty string")
+    if "seed_params" in out and not (isinstance(out["seed_params"], list)
+                                     and all(isinstance(n, str) for n in out["seed_params"])):
+        raise InputError(f"{p}: seed_params must be a list of parameter names")
+    try:  # TOML dates and times are not JSON: reject them now, with the file's name
+        canonical_json(out)
+    except InputError as exc:
+        raise InputError(f"{p}: {exc}") from None
+    return out
+
+
+# -- command-line flags for a grid (for the commands that run sweeps) -----------------------
+def _scalar(text: str) -> Any:
+    """A flag value as bool, int, float or string."""
+    low = text.strip().lower()
+    if low in ("true", "false"):
+        return low == "true"
+    for conv in (int, float):
+        try:
+            return conv(text)
+        except ValueError:
+            pass
+    return text.strip()
+
+
+def parse_param(text: str) -> tuple[str, list]:
+    """``NAME=V1,V2,...`` -> (NAME, [values]) with each value read as bool, int, float or str."""
+    name, sep, raw = text.partition("=")
+    if not sep or not name.strip() or not raw.strip():
+        raise InputError(f"--param takes NAME=V1,V2,..., got {text!r}")
+    return name.strip(), [_scalar(v) for v in raw.split(",")]
+
+
+def add_sweep_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the flags of a sweep to a command: --grid FILE.toml, --param NAME=V1,V2 (repeatable),
+    --seeds, --base-seed, --solvers, --experiment, --store, --jobs, --scheduler, --timeout,
+    --retry-killed, --no-progress. Read them back with :func:`grid_kwargs_from_args`."""
+    g = parser.add_argument_group("sweep")
+    g.add_argument("--grid", default=None, metavar="FILE.toml", help="a TOML sweep file")
+    g.add_argument("--param", action="append", default=[], metavar="NAME=V1,V2",
+                   help="a grid parameter and its values (repeatable; overrides --grid)")
+    g.add_argument("--seeds", type=positive_int, default=None, help="trials per grid point")
+    g.add_argument("--base-seed", type=nonneg_int, default=None)
+    g.add_argument("--solvers", default=None, help="comma-separated solver names")
+    g.add_argument("--experiment", default=None, help="experiment name stored with each run")
+    g.add_argument("--store", default=None, metavar="FILE.sqlite",
+                   help="results store: finished runs are skipped when the sweep runs again")
+    g.add_argument("--jobs", type=nonneg_int, default=1,
+                   help="cores to fill (worker processes; 0: in this process); a run whose "
+                   "spec asks for N threads fills N of them")
+    g.add_argument("--scheduler", default=None, type=scheduler_flag, metavar="tcp://HOST:PORT",
+                   help="run on this Dask distributed scheduler instead of local processes")
+    g.add_argument("--timeout", type=positive_float, default=None,
+                   help="kill a run after this many seconds, stored as status killed (local "
+                        "worker processes only: not with --jobs 0 or --scheduler)")
+    g.add_argument("--retry-killed", action="store_true",
+                   help="run again the stored runs that --timeout killed (e.g. after raising "
+                        "it); runs that ended with an error are always run again")
+    g.add_argument("--no-progress", dest="progress", action="store_false",
+                   help="no progress bar or summary line")
+
+
+def grid_kwargs_from_args(args: argparse.Namespace) -> dict:
+    """Keyword arguments of :func:`grid` from the flags of :func:`add_sweep_arguments`: the
+    TOML file first (if any), then each flag given on the command line overrides it."""
+    kw: dict[str, Any] = load_grid_toml(args.grid) if args.grid else {"params": {}, "seeds": 1}
+    given: set[str] = set()
+    for text in args.param:  # a flag overrides the file's values; twice in one command is a slip
+        name, values = parse_param(text)
+        if name in given:
+            raise InputError(f"--param {name} is given twice: list all its values in one flag, "
+                             f"{name}=V1,V2,...")
+        given.add(name)
+        kw["params"][name] = values
+    if args.seeds is not None:
+        kw["seeds"] = args.seeds
+    if args.base_seed is not None:
+        kw["base_seed"] = args.base_seed
+    if args.solvers is not None:
+        kw["solvers"] = [s.strip() for s in args.solvers.split(",") if s.strip()]
+    if args.experiment is not None:
+        if not args.experiment.strip():
+            raise InputError("--experiment must be a non-empty name")
+        kw["experiment"] = args.experiment
+    if not kw["params"]:
+        raise InputError("a sweep needs parameters: --grid FILE.toml or --param NAME=V1,V2")
+    return kw
