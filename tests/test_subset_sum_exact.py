@@ -81,6 +81,14 @@ def test_mitm_splits_work_under_a_small_memory_budget() -> None:
     assert split.objective == whole.objective and split.certified
 
 
+def test_mitm_takes_any_finite_memory_budget() -> None:
+    """A budget near the float64 maximum is valid input: it overflowed to inf (OverflowError,
+    status error) from about 1e299 GB."""
+    inst = random_instance(5, 26)
+    huge = solve(inst, "mitm", memory_limit_gb=1.7e308)
+    assert huge.certified and huge.objective == solve(inst, "mitm").objective
+
+
 def test_mitm_time_limit_keeps_incumbent() -> None:
     inst = random_instance(1, 44)
     res = solve(inst, "mitm", time_limit=0.05, memory_limit_gb=0.01)

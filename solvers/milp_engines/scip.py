@@ -132,7 +132,7 @@ def solve(model: MilpModel, *, time_limit: float | None, seed: int, threads: int
         notes.append(f"SCIP refused {threads} threads")
     if time_limit is not None:
         # milliseconds as int64: a limit beyond ~290 million years is capped, not an overflow
-        solver.SetTimeLimit(max(1, min(int(math.ceil(time_limit * 1000)), 2**62)))
+        solver.SetTimeLimit(max(1, int(math.ceil(min(time_limit, 2.0**52) * 1000))))
     if verbose or start is not None:  # the verdict on a start is only in SCIP's log
         solver.EnableOutput()
     else:

@@ -73,16 +73,18 @@ def popcounts(k: int) -> np.ndarray:
 
 def table_bits(n: int, memory_limit_gb: float) -> int:
     """How many values go into the sorted table: half of n, capped by half the budget."""
-    budget = TABLE_SHARE * max(memory_limit_gb, 1e-12) * 2**30
-    cap = int(math.floor(math.log2(budget / TABLE_BYTES_PER_ENTRY)))
+    # in logarithms: a budget near the float64 maximum (valid input) must not overflow
+    cap = math.floor(math.log2(max(memory_limit_gb, 1e-12)) + math.log2(TABLE_SHARE * 2**30
+                                                                         / TABLE_BYTES_PER_ENTRY))
     return max(0, min((n + 1) // 2, cap))
 
 
 def block_bits(n_a: int, memory_limit_gb: float) -> int:
     """How many of the enumerated values form one block: at most BLOCK_BITS, and the block's
     arrays within the rest of the budget."""
-    budget = BLOCK_SHARE * max(memory_limit_gb, 1e-12) * 2**30
-    cap = int(math.floor(math.log2(budget / BLOCK_BYTES_PER_ENTRY)))
+    # in logarithms: a budget near the float64 maximum (valid input) must not overflow
+    cap = math.floor(math.log2(max(memory_limit_gb, 1e-12)) + math.log2(BLOCK_SHARE * 2**30
+                                                                         / BLOCK_BYTES_PER_ENTRY))
     return max(0, min(n_a, BLOCK_BITS, cap))
 
 
