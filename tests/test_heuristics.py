@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import textwrap
+
 import pytest
 from conftest import random_instance
 from hypothesis import given, settings
@@ -59,3 +63,23 @@ def test_random_search_cut_by_the_time_limit_says_so() -> None:
     assert cut.objective == inst.evaluate(cut.mask)
     done = solve(inst, "random", time_limit=60, samples=100)
     assert done.status == "feasible" and done.limit == "none"
+
+
+def test_values_near_the_float64_maximum_end_within_the_time_limit() -> None:
+    """Values near ±1.7e308 summed to inf and then NaN in the local search's running sum, and
+    its descent never stopped (a hang, whatever the time limit). It runs in a child process
+    so that the old behaviour fails the test instead of hanging the suite."""
+    code = textwrap.dedent("""
+        from exactprune.instances import generate_subset_sum
+        from exactprune.solvers import solve
+        for seed in (0, 1):
+            inst = generate_subset_sum(14, seed=seed, low=-1.7e308, high=1.7e308)
+            opt = solve(inst, "mitm").objective
+            for name in ("local_search", "greedy", "random"):
+                res = solve(inst, name, time_limit=2, seed=seed)
+                assert res.objective == inst.evaluate(res.mask) >= opt, (name, res)
+        print("ok")
+    """)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr

@@ -9,15 +9,27 @@ All respect max_kept and are seeded (options.seed).
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from exactprune.instances.subset_sum import SubsetSumInstance
 from exactprune.solvers.clock import Clock, passed
 from exactprune.solvers.result import Goal, RawSolution, SolveOptions, Status
 
-_QUIET_FLOATS = np.errstate(over="ignore", invalid="ignore")
-"""Values near 1e308 overflow in the search's float sums: inf there only ranks a move last;
-the reported error is the instance's own (exact) evaluation."""
+_QUIET_FLOATS = np.errstate(over="ignore", invalid="ignore", under="ignore")
+"""The searches rank moves in float sums of `ranking_values` (scaled, so they cannot overflow;
+values far below the largest may underflow there, which only blurs the ranking): the reported
+error is the instance's own exact evaluation of the mask."""
+
+
+def ranking_values(instance: SubsetSumInstance) -> tuple[np.ndarray, float]:
+    """The values and target divided by a power of two at least max |x|, |z| (exact, unless
+    the quotient underflows): sums of n of them stay within n in magnitude. Unscaled, values
+    near 1e308 summed to inf and then NaN, and the descent never stopped."""
+    top = max(float(np.max(np.abs(instance.values), initial=0.0)), abs(instance.target))
+    exponent = math.frexp(top)[1] if top > 0 else 0
+    return np.ldexp(instance.values, -exponent), math.ldexp(instance.target, -exponent)
 
 
 def _budget(instance: SubsetSumInstance, goal: Goal) -> int:
@@ -44,16 +56,18 @@ def greedy_mask(x: np.ndarray, z: float, budget: int,
 
 @_QUIET_FLOATS
 def run_greedy(instance: SubsetSumInstance, goal: Goal, opts: SolveOptions) -> RawSolution:
-    mask = greedy_mask(instance.values, instance.target, _budget(instance, goal),
-                       Clock(opts.time_limit).deadline)
+    x, z = ranking_values(instance)
+    mask = greedy_mask(x, z, _budget(instance, goal), Clock(opts.time_limit).deadline)
     return RawSolution(Status.FEASIBLE, mask=mask, notes=["heuristic: greedy forward selection"])
 
 
-def descend(x: np.ndarray, z: float, mask: np.ndarray, budget: int) -> np.ndarray:
-    """Best-improvement local search with flip and swap moves, to a local optimum."""
+def descend(x: np.ndarray, z: float, mask: np.ndarray, budget: int,
+            deadline: float | None = None) -> np.ndarray:
+    """Best-improvement local search with flip and swap moves, to a local optimum (or until
+    `deadline`, a time.perf_counter() value)."""
     mask = mask.copy()
     s = float(x[mask].sum())
-    while True:
+    while not passed(deadline):
         cur = abs(s - z)
         kept = int(mask.sum())
         delta = np.where(mask, -x, x)
@@ -78,6 +92,7 @@ def descend(x: np.ndarray, z: float, mask: np.ndarray, budget: int) -> np.ndarra
         else:
             mask[i_out], mask[i_in] = False, True
             s += float(x[i_in] - x[i_out])
+    return mask
 
 
 def _random_mask(rng: np.random.Generator, n: int, budget: int) -> np.ndarray:
@@ -92,7 +107,7 @@ def _random_mask(rng: np.random.Generator, n: int, budget: int) -> np.ndarray:
 @_QUIET_FLOATS
 def run_local_search(instance: SubsetSumInstance, goal: Goal, opts: SolveOptions) -> RawSolution:
     """extra options: restarts (default 50)."""
-    x, z = instance.values, instance.target
+    x, z = ranking_values(instance)
     budget = _budget(instance, goal)
     rng = np.random.default_rng(opts.seed)
     restarts = int(opts.extra.get("restarts", 50))
@@ -109,7 +124,7 @@ def run_local_search(instance: SubsetSumInstance, goal: Goal, opts: SolveOptions
         if r and clock.expired():
             break
         start = starts[r] if r < len(starts) else _random_mask(rng, len(x), budget)
-        mask = descend(x, z, start, budget)
+        mask = descend(x, z, start, budget, clock.deadline)
         err = abs(float(x[mask].sum()) - z)
         done += 1
         if err < best_err:
