@@ -86,3 +86,14 @@ def test_cli_auto_with_threads_on_subset_sum(tmp_path: Path,
     res = json.loads(out)
     assert res["solver"] == "mitm" and res["certified"]
     assert res["notes"][0] == "auto chose mitm (which runs one thread of the 2 allowed)"
+
+
+def test_auto_on_subset_sum_beyond_mitm_runs_scip_with_an_honest_status() -> None:
+    """Above mitm's n <= 62, auto chose mitm anyway and every solve (and `demo --n 63`) was
+    refused; SCIP runs there and a time-limited answer keeps its proven bound."""
+    small, large = generate_subset_sum(n=62, seed=1), generate_subset_sum(n=63, seed=1)
+    assert resolve_auto(small, Goal()) == "mitm"
+    assert resolve_auto(large, Goal()) == "scip"
+    res = solve(large, "auto", time_limit=1)
+    assert res.solver == "scip" and res.objective == large.evaluate(res.mask)
+    assert res.certified or (res.status == "time_limit" and res.bound <= res.objective)
