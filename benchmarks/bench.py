@@ -315,8 +315,9 @@ def run_bench(suite: str, solvers: Sequence[str] | None = None, *,
     if isinstance(time_limit, bool) or not isinstance(time_limit, int | float) or \
             not math.isfinite(time_limit) or time_limit <= 0:
         raise InputError(f"time limit must be a positive number of seconds, got {time_limit!r}")
-    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
-        raise InputError(f"threads must be a positive integer, got {threads!r}")
+    from exactprune.solvers.result import check_threads
+
+    check_threads(threads)
     kinds = {i.kind for s in suites for i in s.instances}
     chosen = None if solvers is None else _check_solvers(list(solvers), kinds)
     from exactprune.instances.io import check_output_dir, output_dir

@@ -124,6 +124,14 @@ class Goal:
         return {"objective": str(self.objective), "max_kept": self.max_kept, "eps": self.eps}
 
 
+def check_threads(threads: Any, what: str = "threads") -> int:
+    """`threads` as an int from 1 to MAX_THREADS, or InputError naming `what` (a flag, say)."""
+    if (isinstance(threads, bool) or not isinstance(threads, int | np.integer)
+            or not 1 <= threads <= MAX_THREADS):
+        raise InputError(f"{what} must be an integer from 1 to {MAX_THREADS}, got {threads!r}")
+    return int(threads)
+
+
 @dataclass(frozen=True)
 class SolveOptions:
     """Options common to every backend.
@@ -155,13 +163,8 @@ class SolveOptions:
             raise InputError(f"seed must be an integer, got {self.seed!r}")
         if self.seed < 0:
             raise InputError(f"seed must be >= 0, got {self.seed}")
-        if self.threads is not None and (
-            isinstance(self.threads, bool)
-            or not isinstance(self.threads, int | np.integer)
-            or not 1 <= self.threads <= MAX_THREADS
-        ):
-            raise InputError(f"threads must be an integer from 1 to {MAX_THREADS}, got "
-                             f"{self.threads!r}")
+        if self.threads is not None:
+            check_threads(self.threads)
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -111,7 +111,10 @@ def test_bad_input_is_one_line_exit_2(tmp_path: Path, capsys: pytest.CaptureFixt
                  ["smoke", "--time-limit", "-1"],
                  ["smoke-subset-sum", "--solvers", "prune_local_search", "--out",
                   str(tmp_path)],
-                 ["smoke-subset-sum", "--write-instances", str(tmp_path / "file.json")]):
+                 ["smoke-subset-sum", "--write-instances", str(tmp_path / "file.json")],
+                 # above the 64 threads a solve takes: every run was stored as refused, exit 0
+                 ["smoke-subset-sum", "--solvers", "mitm", "--threads", "100", "--out",
+                  str(tmp_path / "b")]):
         (tmp_path / "file.json").write_text("{}")
         code, out, err = run_cli(args, capsys)
         assert code == 2, args

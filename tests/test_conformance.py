@@ -10,9 +10,8 @@ backend's name: the cases are generated from the declarations and from the table
 
 from __future__ import annotations
 
-import sys
-
 import dataclasses
+import sys
 from fractions import Fraction
 
 import numpy as np

@@ -261,3 +261,15 @@ def test_python_api_equals_the_cli(tmp_path: Path, capsys: pytest.CaptureFixture
         pt.run_pretraining(scaling="ntk")
     with pytest.raises(pt.InputError, match="reference='median': choose from dense"):
         pt.run_pretraining(reference="median")
+
+
+@pytest.mark.parametrize("statuses,certified,expected", [
+    (["optimal", "optimal"], [True, True], "optimal"),
+    (["optimal", "time_limit"], [True, False], "time_limit"),
+    (["time_limit", "error"], [False, False], "error"),  # was reported as time_limit
+    (["optimal", "feasible"], [True, False], "feasible"),
+])
+def test_trial_status_is_the_worst_checkpoint_status(statuses: list[str], certified: list[bool],
+                                                     expected: str) -> None:
+    rows = [{"exact_status": s, "certified": c} for s, c in zip(statuses, certified, strict=True)]
+    assert pt.trial_status(rows) == expected

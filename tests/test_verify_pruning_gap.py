@@ -66,7 +66,10 @@ def test_range_forms() -> None:
 @pytest.mark.parametrize("flags", [["--time-limit", "-1"], ["--points", "0"], ["--d", "x"],
                                    ["--jobs", "-2"], ["--n", "0:3"], ["--trials", "0"],
                                    ["--threads", "0"], ["--weight-solver", "magnitude"],
-                                   ["--threads", "2", "--solver", "bruteforce"]])
+                                   ["--threads", "2", "--solver", "bruteforce"],
+                                   # above 64: every run was stored as an error, exit 0
+                                   ["--threads", "100"],
+                                   ["--weight-solver", "cpsat", "--weight-threads", "65"]])
 def test_bad_flags_exit_2(flags: list[str], tmp_path: Path,
                           capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "out"

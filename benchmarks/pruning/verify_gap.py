@@ -526,10 +526,13 @@ def _growth_plot(args: argparse.Namespace, growth: dict[str, Any], out: Any) -> 
 
 def check_args(args: argparse.Namespace) -> None:
     """Check parsed options (InputError, before anything runs); sets args.widths, args.dims."""
+    from exactprune.solvers.result import check_threads
+
     if args.trials < 1:
         raise InputError("--trials must be >= 1")
-    if args.threads < 1:
-        raise InputError(f"--threads must be >= 1, got {args.threads}")
+    check_threads(args.threads, "--threads")
+    if args.weight_threads is not None:
+        check_threads(args.weight_threads, "--weight-threads")
     args.widths = parse_range(args.n)
     args.dims = parse_range(args.d, "input dimensions (--d)")
     _check_solver(args.solver, args.threads)
