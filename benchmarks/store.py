@@ -333,11 +333,20 @@ class ResultStore:
 
 
 def _row_dict(row: tuple[Any, ...]) -> dict:
+    """A stored row with its JSON columns parsed; InputError (naming the run) for a row whose
+    JSON was damaged outside exactprune (spec and record must be JSON objects)."""
     d = dict(zip(_COLUMNS, row, strict=True))
-    d["spec"] = json.loads(d["spec"])
-    d["record"] = json.loads(d["record"])
-    if d["solver_version"] is not None:
-        d["solver_version"] = json.loads(d["solver_version"])
+    for col in ("spec", "record", "solver_version"):
+        if col == "solver_version" and d[col] is None:
+            continue
+        try:
+            d[col] = json.loads(d[col])
+        except (TypeError, ValueError, RecursionError):  # JSONDecodeError, bad UTF-8, a BLOB
+            d[col] = None
+        if d[col] is None or (col != "solver_version" and not isinstance(d[col], dict)):
+            what = "valid JSON" if col == "solver_version" else "a JSON object"
+            raise InputError(f"the stored run {d['key']} is corrupt: its {col} column is not "
+                             f"{what}")
     return d
 
 

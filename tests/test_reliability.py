@@ -271,6 +271,30 @@ def test_foreign_and_corrupt_sqlite_files_are_never_written(tmp_path: Path) -> N
     assert refused(cli("results", "summary", "--store", str(corrupt)))
 
 
+@pytest.mark.parametrize("column,value,needle", [
+    ("record", "{not json", "record column is not a JSON object"),
+    ("record", b"\x00\xff", "record column is not a JSON object"),  # a BLOB
+    ("record", "[" * 5000 + "]" * 5000, "record column is not a JSON object"),
+    ("spec", '"a string"', "spec column is not a JSON object"),
+    ("solver_version", "{bad", "solver_version column is not valid JSON"),
+])
+def test_a_store_row_damaged_outside_exactprune_is_bad_input(tmp_path: Path, column: str,
+                                                              value: object,
+                                                              needle: str) -> None:
+    """One damaged row made `results export` an internal error (exit 1: JSONDecodeError,
+    RecursionError, AttributeError on a string spec)."""
+    store = tmp_path / "s.sqlite"
+    assert cli("sweep", "subset-sum", "--param", "n=4,5", "--solvers", "mitm", "--store",
+               str(store), "--no-progress").returncode == 0
+    with sqlite3.connect(store) as conn:
+        conn.execute(f"UPDATE runs SET {column} = ? WHERE rowid = 1", (value,))
+    for fmt in ("csv", "jsonl"):
+        out = tmp_path / f"runs.{fmt}"
+        assert refused(cli("results", "export", "--store", str(store), "--format", fmt, "-o",
+                           str(out)), needle)
+        assert not out.exists()
+
+
 def test_our_store_is_recognised_and_readers_do_not_change_it(tmp_path: Path) -> None:
     store = tmp_path / "s.sqlite"
     assert cli("sweep", "subset-sum", "--param", "n=4", "--solvers", "mitm", "--store",
