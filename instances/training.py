@@ -115,13 +115,19 @@ def _targets(Y: Any, name: str, rows: int, classes: int | None, loss: str
     return targets, None, int(targets.shape[1])
 
 
+MAX_ITERS = 10**8
+"""Most gradient steps: the result keeps each step's batch loss (8 bytes), and 1e8 steps of
+even the smallest net take most of an hour here."""
+
+
 def _check_args(hidden: Any, iters: Any, lr: Any, loss: str, seed: Any, scaling: str) -> None:
     if scaling not in SCALINGS:
         raise InputError(f"unknown scaling {scaling!r} (known: {', '.join(SCALINGS)})")
     if not (_is_int(hidden) and hidden >= 1):
         raise InputError(f"hidden must be a positive integer, got {hidden!r}")
-    if not (_is_int(iters) and iters >= 0):
-        raise InputError(f"iters must be an integer >= 0, got {iters!r}")
+    if not (_is_int(iters) and 0 <= iters <= MAX_ITERS):
+        raise InputError(f"iters must be an integer from 0 to {MAX_ITERS:,} (every step's batch "
+                         f"loss is kept), got {iters!r}")
     if isinstance(lr, bool) or not isinstance(lr, int | float | np.floating) or \
             not (math.isfinite(lr) and lr > 0):
         raise InputError(f"lr must be a positive finite number, got {lr!r}")

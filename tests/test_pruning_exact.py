@@ -61,6 +61,16 @@ def test_lazy_points_reach_the_full_model_optimum(engine: str, seed: int) -> Non
     assert abs(lazy.objective - oracle.objective) <= lazy.tolerance + oracle.tolerance
 
 
+def test_lazy_initial_points_beyond_the_point_set_is_the_whole_set() -> None:
+    """initial_points above K allocated an array of that many floats (out of memory at 1e14
+    on a 10-point instance); at most K points exist."""
+    inst = generate_neuron_pruning(d=2, width=8, points=10, seed=0)
+    huge = solve(inst, "highs", time_limit=30, lazy=True, initial_points=10**14)
+    assert huge.certified and huge.stats["points_used"] <= inst.num_points
+    full = solve(inst, "highs", time_limit=30, lazy=False)
+    assert abs(huge.objective - full.objective) <= huge.tolerance + full.tolerance
+
+
 def test_lazy_needs_the_linf_norm() -> None:
     from exactprune.instances import InputError
 

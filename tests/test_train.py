@@ -212,6 +212,7 @@ BASE = {"--data": "digits", "--hidden": "4", "--iters": "10", "--checkpoints": "
     ({"--data": "cifar"}, "invalid choice"),
     ({"--hidden": "0"}, "--hidden"),
     ({"--iters": "-1"}, "--iters"),
+    ({"--iters": "100000000000"}, "0 to 100,000,000"),  # was a MemoryError, exit 1
     ({"--lr": "0"}, "--lr"),
     ({"--lr": "nan"}, "--lr"),
     ({"--batch": "0"}, "--batch"),

@@ -381,7 +381,7 @@ def _run_pruning_exact(engine: str, instance: Any, goal: Goal, opts: SolveOption
     eval_tol = instance.evaluation_tolerance()
     K = sel.n_points
     if lazy:
-        initial = int(opts.extra.get("initial_points", INITIAL_POINTS))
+        initial = min(int(opts.extra.get("initial_points", INITIAL_POINTS)), K)  # no more than K
         worst = np.argsort(-sel.errors(inc_y))[: max(1, initial // 4)]
         spread = np.linspace(0, K, max(1, initial - len(worst)), endpoint=False).astype(int)
         points = set(worst.tolist()) | set(spread.tolist())
