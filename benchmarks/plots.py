@@ -94,7 +94,8 @@ def save_figure(fig: Any, path_stem: str | os.PathLike[str]) -> list[Path]:
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
         os.close(fd)
         try:
-            fig.savefig(tmp, format=fmt, dpi=120)
+            with np.errstate(over="ignore", under="ignore"):  # log axes near 1e308: harmless
+                fig.savefig(tmp, format=fmt, dpi=120)
             os.replace(tmp, target)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -328,6 +329,12 @@ def test_cli_generate_bad_inputs(net_dir: Path, tmp_path: Path,
             "--k", "2"], capsys, "has 3 layers")
     _fails(["generate", "neuron-selection", "--network", net, "--data", "teacher", "--k", "2"],
            capsys, "takes 64 inputs but teacher has 10")
+    big = tmp_path / "big.npz"  # finite weights whose hidden activations overflow
+    save_mlp(MLP((np.full((5, 64), 1.7e308), rng.standard_normal((2, 5)))), big)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # numpy's overflow warnings were printed before the line
+        _fails(["generate", "neuron-selection", "--network", str(big), "--data", "digits-pair",
+                "--k", "2"], capsys, "hidden contains NaN or infinite values")
     assert not out.exists()
     assert main([*base, "--k", "3", "--loss", "linf", "--samples", "30", "-o", str(out)]) == 0
     assert json.loads(out.read_text())["kind"] == "neuron_selection"

@@ -203,6 +203,10 @@ def test_cli_table(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (["--n", "a:b"], "integer"),
     (["--n", "4:8", "--low", "1", "--high", "-1"], "--low"),
     (["--n", "4:8", "--delta", "1"], "--delta"),
+    # finite bounds whose range (or product) overflows: an internal error, exit 1, before
+    (["--n", "4", "--low", "-1e308", "--high", "1e308"], "too wide"),
+    (["--n", "4", "--distribution", "product", "--low", "-1e200", "--high", "1e200"],
+     "too wide"),
     (["--n", "4:8", "--jobs", "-1"], "--jobs"),
     (["--trials", "3"], "required"),
 ])

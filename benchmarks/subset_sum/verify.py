@@ -343,6 +343,12 @@ class Config:
                              f"{list(self.eps)}")
         if not (math.isfinite(self.low) and math.isfinite(self.high) and self.low < self.high):
             raise InputError(f"need finite --low < --high, got {self.low} and {self.high}")
+        top = max(abs(self.low), abs(self.high))
+        if not math.isfinite(self.high - self.low) or (self.distribution == "product"
+                                                       and not math.isfinite(top * top)):
+            raise InputError(f"--low {self.low:g} and --high {self.high:g} are too wide to draw "
+                             "on in float64 (the range, or for --distribution product a "
+                             "product of two draws, overflows)")
         if self.seed < 0:
             raise InputError(f"--seed must be >= 0, got {self.seed}")
         if not 0 < self.delta < 1:

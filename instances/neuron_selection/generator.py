@@ -65,10 +65,11 @@ def generate_neuron_selection(network: str, data: str, k: int, loss: str = "squa
     ds = subsample(ds, samples, seed)
     W1, W2 = mlp.weights
     b1, b2 = mlp.biases
-    Z = ds.X_train @ W1.T
-    if b1 is not None:
-        Z = Z + b1
-    hidden = np.maximum(Z, 0.0)
+    with np.errstate(over="ignore", invalid="ignore"):  # non-finite: refused by the instance
+        Z = ds.X_train @ W1.T
+        if b1 is not None:
+            Z = Z + b1
+        hidden = np.maximum(Z, 0.0)
     if ds.is_classification:
         targets = np.eye(ds.outputs)[ds.y_train]
     else:
