@@ -192,7 +192,12 @@ def _cmd_certify(args: argparse.Namespace) -> int:
                            "kept": inst.kept(mask)}
     goal = claimed.get("goal") if isinstance(claimed.get("goal"), dict) else {}
     if "objective" in claimed and goal.get("objective", "min_error") == "min_error":
-        out["objective_claimed"] = claimed["objective"]
+        objective = claimed["objective"]
+        if objective is not None and (isinstance(objective, bool)
+                                      or not isinstance(objective, int | float)):
+            raise InputError(f"{args.result}: the result's objective must be a number or null, "
+                             f"got {objective!r}")
+        out["objective_claimed"] = objective
         out["objective_matches"] = claimed["objective"] == out["objective_recomputed"]
     module = get_kind(inst.kind).module("solvers")
     certify = getattr(module, "certify", None)

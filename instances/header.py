@@ -16,7 +16,8 @@ def check_header(data: Any, kind: str | None = None) -> None:
                          else f"a {kind} instance must be a JSON object")
     if data.get("format", FORMAT) != FORMAT:
         raise InputError(f"not an exactprune instance (format {data.get('format')!r})")
-    if data.get("version", VERSION) != VERSION:
+    version = data.get("version", VERSION)
+    if isinstance(version, bool) or not isinstance(version, int) or version != VERSION:
         raise InputError(f"unsupported instance version {data.get('version')!r} "
                          "(this version reads 1)")
     if kind is not None and data.get("kind", kind) != kind:

@@ -40,9 +40,18 @@ def _os_error(p: Path, exc: OSError) -> InputError:
     return InputError(f"cannot read {p}: {exc.strerror or type(exc).__name__}")
 
 
+def as_path(path: Any, what: str = "a file path") -> Path:
+    """`path` (str or os.PathLike of str) as a Path; InputError for anything else (None, a
+    number, bytes, a parsed JSON document), which Path() would turn into a TypeError."""
+    if isinstance(path, str) or (isinstance(path, os.PathLike)
+                                 and isinstance(os.fspath(path), str)):
+        return Path(path)
+    raise InputError(f"expected {what} (str or pathlib.Path), got {type(path).__name__}")
+
+
 def read_bytes(path: str | os.PathLike[str], limit: int = MAX_INPUT_BYTES) -> bytes:
     """The bytes of a regular file of at most `limit` bytes; InputError otherwise."""
-    p = Path(path)
+    p = as_path(path)
     try:
         st = p.stat()
     except FileNotFoundError:
@@ -80,7 +89,7 @@ def parse_json_text(text: str, source: str) -> Any:
 
 def read_json(path: str | os.PathLike[str]) -> Any:
     """Parse a JSON file; missing, unreadable, oversized or corrupt files raise InputError."""
-    p = Path(path)
+    p = as_path(path)
     try:
         text = read_bytes(p).decode("utf-8")
     except UnicodeDecodeError:
@@ -235,7 +244,7 @@ def write_text_atomic(path: str | os.PathLike[str], text: str) -> None:
     """Write `text` to `path` atomically (temporary file in the same folder, then rename);
     the file gets the user's umask permissions. Failures are InputError lines; nothing is left
     behind."""
-    p = Path(path)
+    p = as_path(path)
     check_output(p)
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{p.name[:200]}.", dir=p.parent)

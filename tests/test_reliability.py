@@ -354,6 +354,52 @@ def test_certify_refuses_a_result_whose_goal_is_malformed(files, tmp_path: Path,
     assert err.count("\n") == 1 and "internal error" not in err
 
 
+@pytest.mark.parametrize("objective", ["true", '"abc"', "[1]"])
+def test_certify_refuses_a_claimed_objective_that_is_not_a_number(
+        files, tmp_path: Path, capsys: pytest.CaptureFixture[str], objective: str) -> None:
+    """`true` was taken as 1.0 and reported as matching an error of 1; text was printed as a
+    claim."""
+    data = json.loads(files["res"].read_text())
+    bad = tmp_path / "bad.json"
+    bad.write_text(f'{{"mask": {json.dumps(data["mask"])}, "objective": {objective}}}')
+    assert main(["certify", str(files["inst"]), str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "objective must be a number" in err
+
+
+@pytest.mark.parametrize("version", ["true", "1.0", '"1"'])
+def test_an_instance_version_must_be_the_integer_1(files, tmp_path: Path,
+                                                    version: str) -> None:
+    data = json.loads(files["inst"].read_text())
+    text = json.dumps({**data, "version": 1}).replace('"version": 1', f'"version": {version}')
+    bad = tmp_path / "v.json"
+    bad.write_text(text)
+    assert refused(cli("solve", str(bad), "--solver", "mitm"), "unsupported instance version")
+
+
+@pytest.mark.parametrize("path", [None, 3, {"kind": "subset_sum"}, b"inst.json"])
+def test_api_paths_must_be_paths(path: object) -> None:
+    """Path() turned these into TypeErrors; the API's bad input is an InputError."""
+    from exactprune import InputError, generate_subset_sum, load_instance, save_instance
+
+    with pytest.raises(InputError, match="expected a file path"):
+        load_instance(path)
+    with pytest.raises(InputError, match="expected a file path"):
+        save_instance(generate_subset_sum(3), path)
+
+
+@pytest.mark.parametrize("kwargs,needle", [
+    ({"target": True}, "target must be a number"), ({"low": True}, "low must be a number"),
+    ({"low": "0"}, "low must be a number"), ({"seed": True}, "seed must be a non-negative"),
+    ({"seed": 1.5}, "seed must be a non-negative"), ({"seed": -1}, "seed must be a non-neg"),
+])
+def test_api_generate_subset_sum_takes_numbers_not_booleans(kwargs: dict, needle: str) -> None:
+    from exactprune import InputError, generate_subset_sum
+
+    with pytest.raises(InputError, match=needle):
+        generate_subset_sum(3, **kwargs)
+
+
 # -- 8. memory ---------------------------------------------------------------------------------
 _MEMORY_PROBE = """
 import resource, sys

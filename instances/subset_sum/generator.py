@@ -38,10 +38,16 @@ def generate_subset_sum(
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise InputError(f"n must be a positive integer, got {n!r}")
     check_entries(n, f"n = {n} values")
+    for name, value in (("low", low), ("high", high), ("target", target)):
+        if (value is not None or name != "target") and (
+                isinstance(value, bool) or not isinstance(value, int | float | np.number)):
+            raise InputError(f"{name} must be a number, got {value!r}")
+    low, high = float(low), float(high)
     if not (np.isfinite(low) and np.isfinite(high)) or not low < high:
         raise InputError(f"need finite low < high, got low={low}, high={high}")
-    if seed < 0:
-        raise InputError(f"seed must be non-negative, got {seed}")
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        raise InputError(f"seed must be a non-negative integer, got {seed!r}")
+    seed = int(seed)
     rng = np.random.default_rng(seed)
     if np.isfinite(high - low):
         values = rng.uniform(low, high, size=n)
