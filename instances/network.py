@@ -34,6 +34,28 @@ def gamma(m: int) -> float:
     return mu / (1.0 - mu)
 
 
+def check_exact_ints(items: Any, name: str) -> None:
+    """InputError for an integer among `items` that float64 cannot hold exactly (beyond 2^53
+    and not a multiple of its spacing there): it would be rounded silently, and every number
+    after that, certified optima included, would be about other data than the file's."""
+    for x in items:
+        if isinstance(x, int | np.integer) and not isinstance(x, bool) and abs(int(x)) > 2**53:
+            try:
+                exact = int(float(x)) == int(x)
+            except OverflowError:
+                exact = False
+            if not exact:
+                raise InputError(f"{name}: the integer {int(x)} has no exact float64 value "
+                                 "(write it as a float if the rounding is meant)")
+
+
+def int_entries(arr: np.ndarray) -> list[int]:
+    """The entries of an integer array beyond 2^53 in magnitude (the ones to check)."""
+    if not np.issubdtype(arr.dtype, np.integer):
+        return []
+    return [int(v) for v in arr[np.abs(arr.astype(np.float64)) > 2.0**53].ravel()]
+
+
 def float_array(raw: Any, name: str, ndim: int) -> np.ndarray:
     """`raw` as a finite, read-only float64 array with `ndim` dimensions, or InputError.
 
@@ -53,6 +75,7 @@ def float_array(raw: Any, name: str, ndim: int) -> np.ndarray:
         flat = rows if ndim == 1 else [x for r in rows for x in r]
         if any(isinstance(x, bool) for x in flat):
             raise InputError(f"{name} must contain only real numbers, found a boolean")
+        check_exact_ints(flat, name)
     if arr.dtype == bool or not (
         np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)
     ):
@@ -63,6 +86,7 @@ def float_array(raw: Any, name: str, ndim: int) -> np.ndarray:
         want = {1: "a list of numbers", 2: "a list of equal-length lists of numbers"}[ndim]
         raise InputError(f"{name} must be {want} (an array of {ndim} dimensions), "
                          f"got shape {arr.shape}")
+    check_exact_ints(int_entries(arr), name)
     try:
         arr = np.array(arr, dtype=np.float64)
     except (ValueError, TypeError):

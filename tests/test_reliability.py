@@ -377,6 +377,34 @@ def test_an_instance_version_must_be_the_integer_1(files, tmp_path: Path,
     assert refused(cli("solve", str(bad), "--solver", "mitm"), "unsupported instance version")
 
 
+@pytest.mark.parametrize("field,value", [("values", "[4611686018427387905, 2.0]"),
+                                         ("target", "9007199254740993")])
+def test_integers_float64_cannot_hold_are_refused_not_rounded(files, tmp_path: Path,
+                                                              field: str, value: str) -> None:
+    """2^62 + 1 was read as 2^62 and then certified (error 0) against data that is not the
+    file's."""
+    data = json.loads(files["inst"].read_text())
+    data[field] = "PLACEHOLDER"
+    bad = tmp_path / "big.json"
+    bad.write_text(json.dumps(data).replace('"PLACEHOLDER"', value))
+    assert refused(cli("solve", str(bad), "--solver", "mitm"), "has no exact float64 value")
+    exact = tmp_path / "exact.json"  # 2^62 itself and 2^53 + 2 are float64 numbers: accepted
+    exact.write_text(json.dumps(data).replace('"PLACEHOLDER"', value.replace(
+        "4611686018427387905", "4611686018427387904").replace("9007199254740993",
+                                                              "9007199254740994")))
+    assert cli("solve", str(exact), "--solver", "mitm").returncode == 0
+
+
+def test_api_integer_arrays_beyond_2_53_are_checked_too() -> None:
+    import numpy as np
+
+    from exactprune import InputError, SubsetSumInstance
+
+    with pytest.raises(InputError, match="has no exact float64 value"):
+        SubsetSumInstance(values=np.array([2**62 + 1, 3], dtype=np.int64), target=0.0)
+    assert SubsetSumInstance(values=np.array([2**62, 3]), target=0.0).values[0] == 2.0**62
+
+
 @pytest.mark.parametrize("path", [None, 3, {"kind": "subset_sum"}, b"inst.json"])
 def test_api_paths_must_be_paths(path: object) -> None:
     """Path() turned these into TypeErrors; the API's bad input is an InputError."""

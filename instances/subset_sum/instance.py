@@ -17,6 +17,7 @@ import numpy as np
 
 from exactprune.instances.errors import InputError
 from exactprune.instances.header import FORMAT, VERSION
+from exactprune.instances.network import check_exact_ints, int_entries
 from exactprune.instances.scaling import IntegerScaling, integer_scaling, rounded_sum
 
 
@@ -30,6 +31,7 @@ def _finite_float_array(raw: Any, name: str) -> np.ndarray:
         for item in raw:
             if isinstance(item, bool) or not isinstance(item, int | float):
                 raise InputError(f"{name} must contain only numbers, found {item!r}")
+        check_exact_ints(raw, name)
         try:
             arr = np.asarray(raw, dtype=np.float64)
         except OverflowError:
@@ -38,6 +40,7 @@ def _finite_float_array(raw: Any, name: str) -> np.ndarray:
         raise InputError(f"{name} must be one-dimensional, got shape {arr.shape}")
     if not np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.complexfloating):
         raise InputError(f"{name} must be real numbers, got dtype {arr.dtype}")
+    check_exact_ints(int_entries(arr), name)
     arr = np.array(arr, dtype=np.float64)
     if not np.all(np.isfinite(arr)):
         raise InputError(f"{name} contains NaN or infinite values")
@@ -48,6 +51,7 @@ def _finite_float_array(raw: Any, name: str) -> np.ndarray:
 def _finite_float(raw: Any, name: str) -> float:
     if isinstance(raw, bool) or not isinstance(raw, int | float | np.floating | np.integer):
         raise InputError(f"{name} must be a number, got {raw!r}")
+    check_exact_ints([raw], name)
     try:
         value = float(raw)
     except OverflowError:
