@@ -86,6 +86,9 @@ def _cmd_solve(args: argparse.Namespace) -> int:
             raise InputError(f"--option {key} given twice")
         options[key] = raw
     if args.memory_limit_gb is not None:
+        if "memory_limit_gb" in options:
+            raise InputError("--memory-limit-gb and --option memory_limit_gb are the same "
+                             "option: give it once")
         options["memory_limit_gb"] = args.memory_limit_gb
     warm = None
     if args.warm_start is not None:

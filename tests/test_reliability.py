@@ -182,6 +182,14 @@ def test_options_are_parsed_by_their_declared_type(files, option: str, needle: s
                    needle)
 
 
+def test_an_option_given_twice_is_refused(files) -> None:
+    """--memory-limit-gb is mitm's option memory_limit_gb: both at once silently kept one."""
+    assert refused(cli("solve", str(files["inst"]), "--solver", "mitm", "--option", "lazy=1",
+                       "--option", "lazy=0"), "given twice")
+    assert refused(cli("solve", str(files["inst"]), "--solver", "mitm", "--option",
+                       "memory_limit_gb=1", "--memory-limit-gb", "2"), "give it once")
+
+
 def test_a_false_boolean_option_is_false(files) -> None:
     proc = cli("solve", str(files["net"]), "--solver", "highs", "--option", "lazy=no", "--json")
     assert proc.returncode == 0 and json.loads(proc.stdout)["options"]["lazy"] is False
