@@ -43,9 +43,11 @@ def check_exact_ints(items: Any, name: str) -> None:
             try:
                 exact = int(float(x)) == int(x)
             except OverflowError:
-                exact = False
+                raise InputError(f"{name} contains a number beyond the float64 range") from None
             if not exact:
-                raise InputError(f"{name}: the integer {int(x)} has no exact float64 value "
+                digits = str(int(x))
+                shown = digits if len(digits) <= 24 else f"{digits[:20]}... ({len(digits)} digits)"
+                raise InputError(f"{name}: the integer {shown} has no exact float64 value "
                                  "(write it as a float if the rounding is meant)")
 
 
