@@ -9,6 +9,7 @@ downgraded, a bound above the objective is dropped, and a backend exception beco
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Mapping
 from fractions import Fraction
@@ -175,6 +176,10 @@ def finalize(
     if status in (Status.OPTIMAL, Status.FEASIBLE) and mask is None:
         notes.append(f"backend claimed {status} without a mask")
         status, certified = Status.ERROR, False
+    tol = raw.tolerance if raw.tolerance is not None else 0.0
+    if certified and (not math.isfinite(tol) or (error is not None and not math.isfinite(error))):
+        notes.append("a non-finite error or tolerance certifies nothing")
+        certified = False
     if status is Status.OPTIMAL and not certified:
         notes.append("optimality not certified: reported as feasible")
         status = Status.FEASIBLE
@@ -182,7 +187,6 @@ def finalize(
         certified = False
     if raw.solver_objective is not None and objective is not None:
         notes.append(f"solver's own objective {raw.solver_objective!r} (not used)")
-    tol = raw.tolerance if raw.tolerance is not None else 0.0
     if bound is not None and objective is not None and bound > objective + tol:
         notes.append(f"solver bound {bound!r} exceeds the recomputed objective: dropped")
         bound, certified = None, False

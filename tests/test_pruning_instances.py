@@ -123,7 +123,7 @@ def random_mask(inst, rng):
 # ---------------------------------------------------------------------------------------------
 # JSON
 # ---------------------------------------------------------------------------------------------
-finite = st.floats(min_value=-1e90, max_value=1e90, allow_nan=False, width=64)
+finite = st.floats(min_value=-1e45, max_value=1e45, allow_nan=False, width=64)  # l2 <= 1e150
 
 
 @st.composite
@@ -366,6 +366,9 @@ def _doc(**changes):
         ({"points": [[1e200, 0.0]], "network.hidden_weights": [[1e200, 0], [0, 0]]},
          "too large"),
         ({"kind": "weight_pruning", "version": 2}, "unsupported instance version"),
+        # the l2 norm squares the residuals: 1e160 passed and every mask's error was inf
+        ({"norm": "l2", "points": [[1e80, 0.0]], "network.hidden_weights": [[1e80, 0], [0, 0]]},
+         "the l2 norm squares"),
     ],
 )
 def test_invalid_instances_raise_clear_input_error(changes, message):
@@ -626,3 +629,19 @@ def test_cube_and_gaussian_points():
             cube_points(*bad)
     with pytest.raises(InputError, match="seed"):
         gaussian_points(2, 3, seed=-1)
+
+
+def test_a_non_finite_error_or_tolerance_certifies_nothing():
+    """The last guard (dispatch.finalize): an exact backend's claim over an error or tolerance
+    of inf is reported as feasible, never as a certified optimum."""
+    from exactprune.solvers.dispatch import finalize
+    from exactprune.solvers.result import Goal, RawSolution, SolveOptions, Status
+
+    inst = generate_neuron_pruning(d=2, width=3, points=8, seed=0)
+    mask = np.ones(inst.mask_shape, dtype=bool)
+    verdicts = {}
+    for tol in (0.0, math.inf):
+        raw = RawSolution(Status.OPTIMAL, mask=mask, certified=True, tolerance=tol, bound=0.0)
+        res = finalize(inst, Goal(), raw, "test", None, SolveOptions(), 0.0)
+        verdicts[tol] = (res.certified, str(res.status))
+    assert verdicts == {0.0: (True, "optimal"), math.inf: (False, "feasible")}
