@@ -400,3 +400,16 @@ def test_pensia_scale_per_instance_rows(objective: str, eps: float | None) -> No
     print(f"\nper-instance rows, {objective}: {time.perf_counter() - start:.1f} s", res.stats)
     assert (res.status == "optimal").mean() > 0.99
     check_sample(res, values, targets, objective, eps, rng)
+
+
+@pytest.mark.parametrize("values,targets", [
+    (np.array([2**60 + 1, 1]), np.array([2**60 + 2])),  # int64 arrays
+    ([2**60 + 1, 0.5], [3.0]),                          # lists, mixed with floats
+    ([1.0, 2.0], [2**60 + 1]),
+])
+def test_integers_float64_cannot_hold_are_refused(values, targets) -> None:
+    """2^60 + 1 was rounded to 2^60 and answered 'optimal' with error 0 (true error 1), while
+    SubsetSumInstance refused the same data."""
+    with pytest.raises(InputError, match="has no exact float64 value"):
+        solve_many(values, targets)
+    assert solve_many(np.array([2**60, 1]), np.array([2**60 + 256])).errors.tolist() == [255.0]

@@ -107,6 +107,21 @@ def test_refit_bruteforce_equals_enumeration(net_dir: Path, seed: int) -> None:
             solve(inst, name)
 
 
+def test_refit_on_an_ill_conditioned_design_is_not_certified() -> None:
+    """With activations 1e16 apart, lstsq dropped a direction and bruteforce certified 2/3
+    within 1e-9, while refitting the bias alone fits T exactly (optimum 0)."""
+    from exactprune.instances.neuron_selection.instance import NeuronSelectionInstance
+
+    s = 1e16
+    inst = NeuronSelectionInstance(hidden=np.array([[s, 1.0], [1.0, 1 / s], [3.0, s]]),
+                                   output_weights=np.ones((2, 1)), targets=np.ones((3, 1)), k=1,
+                                   rule="refit", output_bias=np.zeros(1))
+    res = solve(inst, "bruteforce")
+    assert not res.certified and res.status == "feasible" and res.bound is None
+    assert "condition number" in " ".join(res.notes)
+    assert inst.refit_condition(res.mask) > 1e6
+
+
 @pytest.mark.parametrize("seed", range(3))
 @pytest.mark.parametrize("loss", ["l1", "linf"])
 def test_repeats_milp_equals_multiset_enumeration(seed: int, loss: str) -> None:

@@ -240,6 +240,21 @@ class NeuronSelectionInstance:
             return coef[:-1], coef[-1], P
         return coef, None, P
 
+    def refit_condition(self, mask: Any) -> float:
+        """The 2-norm condition number of the refit's least-squares design on `mask` (the kept
+        hidden columns, and a column of ones when the bias is refitted); inf when singular.
+        Columns that are exactly redundant (all zero: a dead unit; an exact copy of another)
+        change no least-squares residual and are left out."""
+        keep = np.flatnonzero(self.check_mask(mask))
+        X = self.hidden[:, keep]
+        if self.output_bias is not None:
+            X = np.hstack([X, np.ones((self.m, 1))])
+        X = np.unique(X[:, np.any(X != 0, axis=0)], axis=1)
+        if X.shape[1] == 0:
+            return 1.0
+        s = np.linalg.svd(X, compute_uv=False)
+        return float(s[0] / s[-1]) if s[-1] > 0 else math.inf
+
     def residuals(self, mask: Any) -> np.ndarray:
         """R = P − T, (m, C)."""
         return self.predictions(mask) - self.targets

@@ -54,6 +54,7 @@ from typing import Any
 import numpy as np
 
 from exactprune.instances.errors import InputError
+from exactprune.instances.network import check_exact_ints
 from exactprune.instances.scaling import rounded_sum
 from exactprune.solvers.subset_sum.bulk_exact import exact_best, exact_error
 from exactprune.solvers.subset_sum.bulk_search import (
@@ -136,10 +137,13 @@ def _real_array(raw: Any, name: str) -> np.ndarray:
         np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)
     ):
         raise InputError(f"{name} must be real numbers, got dtype {arr.dtype}")
-    arr = arr.astype(np.float64)
-    if not np.all(np.isfinite(arr)):
+    floats = arr.astype(np.float64)
+    if np.any(np.abs(floats) > 2.0**53):  # integers there may not be float64 numbers: check
+        exact = arr if isinstance(raw, np.ndarray) else np.asarray(raw, dtype=object)
+        check_exact_ints(exact.ravel().tolist(), name)
+    if not np.all(np.isfinite(floats)):
         raise InputError(f"{name} contains NaN or infinite values")
-    return arr
+    return floats
 
 
 def _objective(objective: Any) -> bool:
