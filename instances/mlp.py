@@ -192,12 +192,27 @@ def _sequence(value: Any, what: str) -> tuple[Any, ...]:
     return tuple(value)
 
 
+MAX_NAME_CHARS = 1000
+"""Longest layer name: a name is a zip member (at most 65,535 bytes) or a safetensors key."""
+
+
 def _check_names(names: tuple[Any, ...]) -> None:
+    """Names every file format can store and read back: non-empty UTF-8 text of at most
+    MAX_NAME_CHARS characters, no NUL, not safetensors' "__metadata__" key, not ending in
+    "bias" (which marks a bias in a file), distinct."""
     for name in names:
         if not isinstance(name, str) or not name:
             raise InputError(f"MLP names must be non-empty strings, got {name!r}")
         if name.endswith("bias"):
             raise InputError(f"weight name {name!r} ends in 'bias', which marks a bias in a file")
+        try:
+            name.encode("utf-8")
+        except UnicodeEncodeError:
+            raise InputError(f"MLP name {name!r} is not UTF-8 text") from None
+        if len(name) > MAX_NAME_CHARS or "\x00" in name or name == "__metadata__":
+            raise InputError(f"MLP name {name[:40]!r}{'...' if len(name) > 40 else ''} cannot "
+                             f"be stored in a network file (at most {MAX_NAME_CHARS} characters, "
+                             "no NUL, not __metadata__)")
     if len(set(names)) != len(names):
         raise InputError(f"MLP names must be distinct, got {list(names)}")
 
@@ -217,11 +232,17 @@ def load_mlp(path: str | os.PathLike[str]) -> MLP:
     data = read_bytes(p)
     if suffix == ".npz":
         return _assemble(_npz_arrays(data, str(p)), str(p))
-    arrays = _safetensors_arrays(data, str(p))
-    try:  # the package (and so PyTorch's save_file) stores arrays sorted by name
-        return _assemble(sorted(arrays, key=lambda a: _layer_key(a[0])), str(p))
+    return _safetensors_mlp(data, str(p))
+
+
+def _safetensors_mlp(data: bytes, source: str) -> MLP:
+    """The MLP of a .safetensors file's bytes: its arrays in the natural order of their names
+    (the package, and so PyTorch's save_file, stores them sorted by name), else as stored."""
+    arrays = _safetensors_arrays(data, source)
+    try:
+        return _assemble(sorted(arrays, key=lambda a: _layer_key(a[0])), source)
     except InputError:
-        return _assemble(arrays, str(p), _LIBRARY_ORDER_HINT)
+        return _assemble(arrays, source, _LIBRARY_ORDER_HINT)
 
 
 def _layer_key(name: str) -> tuple[Any, ...]:
@@ -463,7 +484,13 @@ def mlp_bytes(mlp: MLP, suffix: str = ".npz") -> bytes:
     if suffix.lower() == ".npz":
         return _npz_bytes(arrays)
     if suffix.lower() == ".safetensors":
-        return _safetensors_bytes(arrays)
+        data = _safetensors_bytes(arrays)
+        if _safetensors_mlp(data, "the written file").names != mlp.names:
+            raise InputError(f"the layers {list(mlp.names)} would be read back from "
+                             ".safetensors in the natural order of their names, which chains "
+                             "into another network: rename them in layer order (fc1, fc2, ...) "
+                             "or save as .npz")
+        return data
     raise InputError(f"unknown network file extension {suffix!r} (known: "
                      f"{', '.join(EXTENSIONS)})")
 

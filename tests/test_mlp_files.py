@@ -606,3 +606,24 @@ def test_builtin_mnist_mlp_full_training() -> None:
     assert mlp.widths == (784, 500, 10) and not mlp.has_bias
     assert mlp.accuracy(X_train, y_train) > 0.99
     assert mlp.accuracy(X_test, y_test) > 0.93
+
+
+def test_safetensors_refuses_names_that_would_read_back_as_another_network(
+        tmp_path: Path) -> None:
+    """Square layers named out, hidden: read back sorted by name, they chained the other way
+    round and load_mlp returned a different network without a word."""
+    rng = np.random.default_rng(0)
+    mlp = MLP(weights=(rng.standard_normal((3, 3)), rng.standard_normal((3, 3))),
+              names=("out", "hidden"))
+    with pytest.raises(InputError, match="chains into another network"):
+        save_mlp(mlp, tmp_path / "net.safetensors")
+    assert not (tmp_path / "net.safetensors").exists()
+    save_mlp(mlp, tmp_path / "net.npz")  # .npz keeps the stored order
+    assert_same(load_mlp(tmp_path / "net.npz"), mlp)
+
+
+@pytest.mark.parametrize("name", ["x" * 70_000, "a\udc80b", "a\x00b", "__metadata__"])
+def test_names_no_file_can_store_are_refused(name: str) -> None:
+    """They gave struct.error or UnicodeEncodeError on saving, or files load_mlp refused."""
+    with pytest.raises(InputError, match="cannot be stored|not UTF-8"):
+        MLP(weights=(np.eye(2),), names=(name,))
