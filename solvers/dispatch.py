@@ -27,6 +27,7 @@ from exactprune.solvers.result import (
     SolveOptions,
     SolveResult,
     Status,
+    check_threads,
 )
 
 log = logging.getLogger(__name__)
@@ -68,6 +69,10 @@ def solve(
                          f"{type(options).__name__}")
     if isinstance(warm_start, SolveResult):
         raise InputError("warm_start takes a mask: pass the result's .mask")
+    if threads is not None:  # checked here too: auto reads it before SolveOptions does
+        threads = check_threads(threads)
+    if not isinstance(verbose, bool):
+        raise InputError(f"verbose must be True or False, got {verbose!r}")
     goal = Goal(objective=objective, max_kept=max_kept, eps=eps)
     ws = None if warm_start is None else instance.check_mask(warm_start)
     if solver == "auto":

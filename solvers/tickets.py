@@ -46,8 +46,10 @@ from exactprune.instances.scaling import rounded_sum
 CONSTRUCTIONS = ("pensia", "theory")
 SHARES = ("per-weight", "per-row")
 OBJECTIVES = ("closest", "sparsest")
-MAX_N = 64
-"""Most coefficients per weight (pensia) or units per input (theory: about half on each side)."""
+MAX_N = 40
+"""Most coefficients per weight (pensia) or units per input (theory: about half on each side,
+but a side may hold all of them): the exact bulk solver's limit. Theory allowed 64, and failed
+whenever more than 40 units of one input drew the same sign."""
 
 
 def pensia_coefficients(eps: float, c: float = 3.0) -> int:
@@ -204,13 +206,7 @@ def pensia_ticket(target: MLP, n: int, eps: float, *, objective: str = "closest"
     draw_width: draw this many coefficients per row (or weight) and use the first `n`, so that
     tickets of every n <= draw_width share their coefficients (nested: more coefficients can
     only lower a weight's best error); default `n`, their exact random stream."""
-    from exactprune.solvers.subset_sum.bulk import MAX_N as BULK_MAX_N
-
     _check(objective, share, n, eps)
-    if n > BULK_MAX_N:
-        raise InputError(f"the pensia construction takes at most {BULK_MAX_N} coefficients per "
-                         f"weight (the exact bulk solver's limit), got {n}; theory takes up to "
-                         f"{MAX_N}")
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or not (
             0 <= seed < 2**32):
         raise InputError("the pensia construction draws from numpy's legacy RandomState, "
@@ -330,7 +326,8 @@ def _check(objective: str, share: str, n: int, eps: float) -> None:
     if share not in SHARES:
         raise InputError(f"unknown sharing {share!r} (per-weight or per-row)")
     if isinstance(n, bool) or not isinstance(n, int | np.integer) or not 1 <= n <= MAX_N:
-        raise InputError(f"coefficients must be an integer from 1 to {MAX_N}, got {n!r}")
+        raise InputError(f"coefficients must be an integer from 1 to {MAX_N} (the exact bulk "
+                         f"solver's limit), got {n!r}")
     if not (isinstance(eps, int | float) and math.isfinite(eps) and eps > 0):
         raise InputError(f"eps must be a positive number, got {eps!r}")
 

@@ -12,6 +12,7 @@ import pytest
 
 from exactprune.cli import main
 from exactprune.instances import (
+    InputError,
     generate_neuron_pruning,
     generate_subset_sum,
     generate_weight_pruning,
@@ -97,3 +98,15 @@ def test_auto_on_subset_sum_beyond_mitm_runs_scip_with_an_honest_status() -> Non
     res = solve(large, "auto", time_limit=1)
     assert res.solver == "scip" and res.objective == large.evaluate(res.mask)
     assert res.certified or (res.status == "time_limit" and res.bound <= res.objective)
+
+
+@pytest.mark.parametrize("threads", ["2", 2.0, 10**30, 0, True])
+def test_auto_checks_threads_like_every_named_solver(threads: object) -> None:
+    """auto read threads before SolveOptions checked it: '2' was a TypeError, and 2.0 or 1e30
+    were accepted where a named solver refuses them."""
+    inst = generate_subset_sum(n=8, seed=1)
+    for solver in ("auto", "highs"):
+        with pytest.raises(InputError, match="threads must be an integer from 1 to 64"):
+            solve(inst, solver, threads=threads)
+    with pytest.raises(InputError, match="verbose must be True or False"):
+        solve(inst, verbose="no")

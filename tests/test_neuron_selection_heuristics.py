@@ -9,6 +9,7 @@ the time limit is honoured (never "optimal"); bad options exit 2 with one line t
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import numpy as np
@@ -302,3 +303,12 @@ def test_cli_bad_options_exit_2_with_one_line(tmp_path: Path, capsys: pytest.Cap
     assert "\n" not in err and "Traceback" not in err, err
     assert match in err, err
     assert not out.exists()
+
+
+def test_a_huge_kick_size_keeps_the_time_limit() -> None:
+    """kick_size = 1e6 made a 1 s solve take 15 s (the limit is checked between kicks); more
+    than k·N swaps only redraw the mask, so a kick does at most that many."""
+    inst = synthetic_neuron_selection(8, 3, m=10, seed=1)
+    t0 = time.perf_counter()
+    res = solve(inst, "local_search", time_limit=1, options={"kick_size": 10**6})
+    assert time.perf_counter() - t0 < 10 and res.objective == inst.evaluate(res.mask)

@@ -163,3 +163,12 @@ def test_highs_still_takes_values_at_unit_scale() -> None:
         res = solve(case, "highs", time_limit=30)
         assert res.certified
         assert case.exact_error(res.mask) == min(fraction_oracle(case).values())
+
+
+def test_cpsat_sparsest_with_an_eps_beyond_float64_int_range() -> None:
+    """eps = 1e300 is valid: its band in scaled units (an int above 1e308) broke a stats string,
+    status error, where the other exact backends answer the empty mask."""
+    inst = random_instance(1, 8)
+    res = solve(inst, "cpsat", objective="sparsest", eps=1e300)
+    assert res.certified and res.objective == 0 == solve(inst, "mitm", objective="sparsest",
+                                                          eps=1e300).objective

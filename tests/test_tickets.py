@@ -209,9 +209,13 @@ def test_pensia_refuses_what_it_cannot_draw_or_solve_with_one_line() -> None:
     pensia_ticket(target, 4, 0.05, seed=2**32 - 1)
     with pytest.raises(InputError, match="RandomState"):
         pensia_ticket(target, 4, 0.05, seed=2**32)
-    with pytest.raises(InputError, match="at most 40 coefficients"):
+    with pytest.raises(InputError, match="from 1 to 40"):
         pensia_ticket(target, 41, 0.05)
-    assert theory_ticket(MLP((np.array([[0.5, -0.25]]),), (None,)), 41, 0.05).n == 41
+    # theory took up to 64 units and failed when more than 40 of one input drew one sign
+    assert theory_ticket(MLP((np.array([[0.5, -0.25]]),), (None,)), 40, 0.05).n == 40
+    with pytest.raises(InputError, match="from 1 to 40"):
+        theory_ticket(MLP((np.random.default_rng(1).uniform(-0.5, 0.5, (1, 200)),), (None,)),
+                      64, 0.1, seed=1)
 
 
 def test_weights_near_the_float64_limit_give_a_ticket_with_finite_summaries() -> None:

@@ -157,10 +157,12 @@ def descend(moves: _Moves, counts: np.ndarray, repeats: bool) -> tuple[np.ndarra
 
 
 def kick(counts: np.ndarray, size: int, repeats: bool, rng: np.random.Generator) -> np.ndarray:
-    """`size` seeded random swaps of `counts` (N,) int64 (a copy; skipped where none exists)."""
+    """`size` seeded random swaps of `counts` (N,) int64 (a copy; skipped where none exists),
+    at most k·N of them: more only redraw the mask again (kick_size = 1e6 made a 1 s solve
+    take 15 s, as the time limit is checked between kicks)."""
     counts = counts.copy()
     n = counts.shape[0]
-    for _ in range(size):
+    for _ in range(min(size, int(counts.sum()) * n)):
         outs = np.flatnonzero(counts > 0)
         i = int(rng.choice(outs))
         ins = np.arange(n) if repeats else np.flatnonzero(counts == 0)

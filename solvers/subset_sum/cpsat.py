@@ -381,7 +381,7 @@ def _run_sparsest(instance: SubsetSumInstance, goal: Goal, opts: SolveOptions,
         band = math.floor(scaled_eps)
     else:
         band = math.floor(scaled_eps + Fraction(n + 1, 2))
-    stats["band_units"] = band if band <= 2**62 else f">2^62 ({float(band):.3g})"
+    stats["band_units"] = band if band <= 2**62 else f">2^62 (2^{band.bit_length() - 1}+)"
     model = run.model
     x = [int(v) for v in scaling.values]
     z = int(scaling.target)
