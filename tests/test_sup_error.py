@@ -773,3 +773,26 @@ def test_sphere_audit_never_below_a_sampled_error(block: int) -> None:
         known = max(oracle, float(abs_err(case, x[None])[0]))
         assert known <= res.value, i
         assert res.value <= known * (1 + 1e-4) + 1e-12, i
+
+
+def test_complex_weights_are_refused_not_truncated_to_a_certified_zero() -> None:
+    """1+1j was cast to 1 with only a ComplexWarning, and the two networks were 'identical':
+    a certified error of 0."""
+    with pytest.raises(InputError, match="real numbers, got dtype complex"):
+        sup_error(np.array([[1 + 1j, 0]]), [1.0], "identity", [[1.0, 0]], [1.0], "identity",
+                  "cube")
+
+
+@pytest.mark.parametrize("kwargs", [{"lower": float("nan")}, {"lower": -float("inf")},
+                                    {"lower": "0.1"}, {"lower": True}, {"time_limit": "5"},
+                                    {"time_limit": True}])
+def test_bracket_arguments_are_checked(kwargs: dict) -> None:
+    """The CLI refused a NaN or infinite bound; the API took them (and TypeErrors for text)."""
+    from exactprune.instances import generate_neuron_pruning
+    from exactprune.solvers.pruning.bracket import certify_bracket
+
+    inst = generate_neuron_pruning(2, 3, 8, domain="cube")
+    with pytest.raises(InputError):
+        certify_bracket(inst, np.ones(3, dtype=bool), **kwargs)
+    with pytest.raises(InputError, match="pruning instances"):
+        certify_bracket(None, None)

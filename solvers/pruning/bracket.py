@@ -14,6 +14,7 @@ The honest form of "verifying a width bound" is a curve of [lower, upper] agains
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -55,8 +56,12 @@ def certify_bracket(instance: Any, mask: Any, lower: float | None = None,
     """
     from exactprune.solvers.pruning.sup_error import sup_error
 
-    if instance.kind not in ("neuron_pruning", "weight_pruning"):
-        raise InputError(f"brackets are defined for pruning instances, not {instance.kind}")
+    kind = getattr(instance, "kind", None)
+    if kind not in ("neuron_pruning", "weight_pruning"):
+        raise InputError(f"brackets are defined for pruning instances, not {kind or instance!r}")
+    if lower is not None and (isinstance(lower, bool) or not isinstance(lower, int | float)
+                              or not math.isfinite(lower)):
+        raise InputError(f"the lower bound must be a finite number, got {lower!r}")
     m = instance.check_mask(mask)
     points_error = float(instance.evaluate(m))
     notes: list[str] = []

@@ -122,10 +122,14 @@ def _as_net(W: Any, v: Any, act: str, name: str) -> tuple[np.ndarray, np.ndarray
     if act not in ACTIVATIONS:
         raise InputError(f"{name}: unknown activation {act!r} (use identity or relu)")
     try:
-        W = np.array(W, dtype=np.float64)
-        v = np.array(v, dtype=np.float64)
+        raw_W, raw_v = np.asarray(W), np.asarray(v)
     except (TypeError, ValueError) as exc:
         raise InputError(f"{name}: weights must be numeric arrays ({exc})") from None
+    for arr in (raw_W, raw_v):  # complex would be truncated to its real part: never certify that
+        if arr.dtype.kind not in "iuf":
+            raise InputError(f"{name}: weights must be real numbers, got dtype {arr.dtype}")
+    W = np.array(raw_W, dtype=np.float64)
+    v = np.array(raw_v, dtype=np.float64)
     if W.ndim != 2:
         raise InputError(f"{name}: hidden weights must be a 2-D array (n, d), got shape {W.shape}")
     if v.ndim != 1 or v.shape[0] != W.shape[0]:
@@ -215,7 +219,9 @@ def sup_error(
         raise InputError("input dimension must be >= 1")
     if domain not in DOMAINS:
         raise InputError(f"unknown domain {domain!r} (use one of {', '.join(DOMAINS)})")
-    if time_limit is not None and not (time_limit > 0):
+    if time_limit is not None and (isinstance(time_limit, bool)
+                                   or not isinstance(time_limit, int | float | np.number)
+                                   or not time_limit > 0):
         raise InputError(f"time_limit must be > 0 seconds, got {time_limit!r}")
     nets = (Wg, vg, act_g, Wf, vf, act_f)
 
