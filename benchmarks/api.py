@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -34,8 +35,18 @@ def options_namespace(add_parser: Callable[[Any], None], command: str, api: str,
             value = ",".join(str(v) for v in np.atleast_1d(value))
         action = actions[name]
         try:
-            if action.type is not None and value is not None:
+            if value is None:
+                if action.default is not None:
+                    raise ValueError("needs a value (None is not one)")
+            elif isinstance(action.const, bool) and action.nargs == 0:  # an on/off flag
+                if not isinstance(value, bool):
+                    raise ValueError("must be True or False")
+            elif action.type is not None:
                 value = action.type(str(value))
+            elif not isinstance(value, str | os.PathLike):
+                raise ValueError("must be text (a name or a path)")
+            else:
+                value = os.fspath(value)
             if action.choices is not None and value not in action.choices:
                 raise ValueError(f"choose from {', '.join(map(str, action.choices))}")
         except (ValueError, argparse.ArgumentTypeError) as exc:

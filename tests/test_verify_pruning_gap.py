@@ -311,6 +311,11 @@ def test_weight_solver_and_threads_reach_the_trials(tmp_path: Path,
     ({"threads": 0}, "must be >= 1"),
     ({"time_limit": "soon"}, "time_limit"),
     ({"output_activation": "tanh"}, "choose from"),
+    # None, text for an on/off flag and a number for a path were taken as given
+    ({"points": None}, "needs a value"),
+    ({"time_limit": None}, "needs a value"),  # it ran with no time limit
+    ({"nested": "no"}, "must be True or False"),  # it ran nested
+    ({"store": 5}, "must be text"),
 ])
 def test_python_api_refuses_bad_options(options: dict, message: str) -> None:
     from exactprune.benchmarks.pruning.verify_gap import run_pruning_gap
