@@ -312,7 +312,7 @@ def test_weight_solver_and_threads_reach_the_trials(tmp_path: Path,
     ({"time_limit": "soon"}, "time_limit"),
     ({"output_activation": "tanh"}, "choose from"),
     # None, text for an on/off flag and a number for a path were taken as given
-    ({"points": None}, "needs a value"),
+    ({"d": None}, "needs a value"),
     ({"time_limit": None}, "needs a value"),  # it ran with no time limit
     ({"nested": "no"}, "must be True or False"),  # it ran nested
     ({"store": 5}, "must be text"),
