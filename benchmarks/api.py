@@ -31,7 +31,7 @@ def options_namespace(add_parser: Callable[[Any], None], command: str, api: str,
         if name not in known:
             raise InputError(f"{api}: unknown option {name!r} (known: "
                              f"{', '.join(sorted(known))})")
-        if name in lists and not isinstance(value, str):
+        if name in lists and value is not None and not isinstance(value, str):
             value = ",".join(str(v) for v in np.atleast_1d(value))
         action = actions[name]
         try:
