@@ -113,6 +113,43 @@ def load_instance(path: str | os.PathLike[str]) -> Any:
     return instance_from_json(read_json(path))
 
 
+def check_generator(generator: Any) -> None:
+    """InputError unless `generator` (how an instance was made) is None or a JSON object that
+    round-trips: string keys, finite numbers, text, booleans, null, lists and objects (numpy
+    numbers and arrays too), nested at most 64 deep. Anything else failed only on saving."""
+    if generator is None:
+        return
+    if not isinstance(generator, dict):
+        raise InputError("generator must be an object (dict) or null")
+    import numpy as np
+
+    def walk(x: Any, depth: int) -> None:
+        if depth > 64:
+            raise InputError("generator is nested too deeply (or contains itself)")
+        if x is None or isinstance(x, bool | str | int | np.bool_ | np.integer):
+            return
+        if isinstance(x, float | np.floating):
+            if not math.isfinite(float(x)):
+                raise InputError(f"generator holds a non-finite number {x!r}")
+            return
+        if isinstance(x, np.ndarray) and x.dtype.kind in "biuf":
+            walk(x.tolist(), depth + 1)
+            return
+        if isinstance(x, list | tuple):
+            for y in x:
+                walk(y, depth + 1)
+            return
+        if isinstance(x, dict):
+            for key, y in x.items():
+                if not isinstance(key, str):
+                    raise InputError(f"generator keys must be text, got {key!r}")
+                walk(y, depth + 1)
+            return
+        raise InputError(f"generator must hold JSON data, got a {type(x).__name__}")
+
+    walk(generator, 0)
+
+
 def json_default(obj: Any) -> Any:
     """numpy scalars and arrays as plain Python values (the `default` of json.dumps)."""
     import numpy as np

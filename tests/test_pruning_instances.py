@@ -645,3 +645,24 @@ def test_a_non_finite_error_or_tolerance_certifies_nothing():
         res = finalize(inst, Goal(), raw, "test", None, SolveOptions(), 0.0)
         verdicts[tol] = (res.certified, str(res.status))
     assert verdicts == {0.0: (True, "optimal"), math.inf: (False, "feasible")}
+
+
+@pytest.mark.parametrize("generator,needle", [
+    ({"x": {1, 2}}, "JSON data, got a set"), ({(1, 2): 3}, "keys must be text"),
+    ({1: 2}, "keys must be text"),  # it came back as {"1": 2}
+    ({"x": float("nan")}, "non-finite"),  # it came back as null
+])
+def test_a_generator_that_cannot_round_trip_is_refused_at_construction(generator, needle):
+    """Accepted, then save_instance crashed (TypeError, RecursionError) or rewrote it."""
+    from exactprune.instances import NeuronPruningInstance, SubsetSumInstance
+
+    inst = generate_neuron_pruning(d=2, width=3, points=4, seed=0)
+    with pytest.raises(InputError, match=needle):
+        NeuronPruningInstance(network=inst.network, target=inst.target, points=inst.points,
+                              generator=generator)
+    with pytest.raises(InputError, match=needle):
+        SubsetSumInstance(values=[1.0, 2.0], target=1.0, generator=generator)
+    looped: dict = {}
+    looped["self"] = looped
+    with pytest.raises(InputError, match="contains itself"):
+        SubsetSumInstance(values=[1.0], target=1.0, generator=looped)

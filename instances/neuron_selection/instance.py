@@ -32,6 +32,7 @@ import numpy as np
 
 from exactprune.instances.errors import InputError
 from exactprune.instances.header import FORMAT, VERSION, check_header
+from exactprune.instances.io import check_generator
 from exactprune.instances.limits import check_entries
 from exactprune.instances.network import UNIT_ROUNDOFF, float_array, gamma
 
@@ -156,8 +157,7 @@ class NeuronSelectionInstance:
         if not math.isfinite(bound) or bound > MAX_SCALE:
             raise InputError(f"data too large: residuals could reach {bound:.3g} (> "
                              f"{MAX_SCALE:g}), float64 squares would overflow")
-        if self.generator is not None and not isinstance(self.generator, dict):
-            raise InputError("generator must be an object (dict) or null")
+        check_generator(self.generator)
 
     # -- masks ---------------------------------------------------------------------------
     def check_mask(self, mask: Any) -> np.ndarray:

@@ -38,6 +38,7 @@ import numpy as np
 
 from exactprune.instances.errors import InputError
 from exactprune.instances.header import FORMAT, VERSION, check_header
+from exactprune.instances.io import check_generator
 from exactprune.instances.limits import check_entries
 from exactprune.instances.network import UNIT_ROUNDOFF, TwoLayerNet, float_array
 from exactprune.instances.pruning.evaluate import batch_outputs, exact_norm, reduce_errors
@@ -169,8 +170,7 @@ class _PruningInstance:
             if np.any(dev > SPHERE_TOL):
                 raise InputError(f"domain is 'sphere' but some points have norm off 1 by "
                                  f"{float(dev.max()):.3g} (> {SPHERE_TOL:g})")
-        if self.generator is not None and not isinstance(self.generator, dict):
-            raise InputError("generator must be an object (dict) or null")
+        check_generator(self.generator)
 
     # -- masks ---------------------------------------------------------------------------
     def check_mask(self, mask: Any) -> np.ndarray:

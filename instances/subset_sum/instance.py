@@ -17,6 +17,7 @@ import numpy as np
 
 from exactprune.instances.errors import InputError
 from exactprune.instances.header import FORMAT, VERSION
+from exactprune.instances.io import check_generator
 from exactprune.instances.network import check_exact_ints, int_entries
 from exactprune.instances.scaling import IntegerScaling, integer_scaling, rounded_sum
 
@@ -104,6 +105,7 @@ class SubsetSumInstance:
             raise InputError("values must not be empty")
         if not np.all(np.isfinite(self.values)) or not math.isfinite(self.target):
             raise InputError("values and target must be finite")
+        check_generator(self.generator)
 
     def check_mask(self, mask: Any) -> np.ndarray:
         """Return `mask` as a bool array of shape (n,), or raise InputError."""
