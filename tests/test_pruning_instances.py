@@ -666,3 +666,15 @@ def test_a_generator_that_cannot_round_trip_is_refused_at_construction(generator
     looped["self"] = looped
     with pytest.raises(InputError, match="contains itself"):
         SubsetSumInstance(values=[1.0], target=1.0, generator=looped)
+
+
+@pytest.mark.parametrize("call,needle", [
+    (lambda: cube_points(40, 4, grid=True), "a grid of 2^40 points"),  # 2^40 rows were built
+    (lambda: cube_points(2, 10**400, grid=True), "about 10^400"),  # OverflowError
+    (lambda: sphere_points(3, 10**10), "above the limit"),  # MemoryError
+    (lambda: gaussian_points(3, 2**40), "above the limit"),
+    (lambda: cube_points(2, 4, grid="yes"), "grid must be True or False"),
+])
+def test_point_sets_have_the_size_limit_of_every_generator(call, needle):
+    with pytest.raises(InputError, match=needle):
+        call()

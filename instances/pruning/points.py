@@ -21,6 +21,7 @@ import math
 import numpy as np
 
 from exactprune.instances.errors import InputError
+from exactprune.instances.limits import MAX_ENTRIES, check_entries
 
 
 def _check(d: int, k: int, seed: int | None = 0) -> None:
@@ -29,6 +30,10 @@ def _check(d: int, k: int, seed: int | None = 0) -> None:
             raise InputError(f"{name} must be an integer >= {low}, got {val!r}")
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
         raise InputError(f"seed must be a non-negative integer, got {seed!r}")
+    if int(k) * int(d) > MAX_ENTRIES:  # said without a number of hundreds of digits
+        shown = f"{int(k):,}" if k < 10**15 else f"about 10^{len(str(int(k))) - 1}"
+        raise InputError(f"K = {shown} points in dimension {d} is above the limit of "
+                         f"{MAX_ENTRIES:,} entries (2^26, 512 MiB of float64)")
 
 
 def _frozen(a: np.ndarray) -> np.ndarray:
@@ -85,8 +90,11 @@ def cube_points(d: int, k: int, seed: int = 0, grid: bool = False) -> np.ndarray
     The seed is unused for the grid.
     """
     _check(d, k, seed)
+    if not isinstance(grid, bool | np.bool_):
+        raise InputError(f"grid must be True or False, got {grid!r}")
     if grid:
         m = max(2, round(k ** (1.0 / d)))
+        check_entries(m**d * d, f"a grid of {m}^{d} points")
         axis = np.linspace(-1.0, 1.0, m)
         return _frozen(np.array(list(itertools.product(axis, repeat=d))))
     rng = np.random.default_rng(seed)
