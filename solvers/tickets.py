@@ -206,14 +206,18 @@ def pensia_ticket(target: MLP, n: int, eps: float, *, objective: str = "closest"
     draw_width: draw this many coefficients per row (or weight) and use the first `n`, so that
     tickets of every n <= draw_width share their coefficients (nested: more coefficients can
     only lower a weight's best error); default `n`, their exact random stream."""
-    _check(objective, share, n, eps)
+    _check(objective, share, n, eps, target)
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or not (
             0 <= seed < 2**32):
         raise InputError("the pensia construction draws from numpy's legacy RandomState, "
                          f"whose seed is an integer from 0 to 2^32 - 1, got {seed!r}")
+    if draw_width is not None and (isinstance(draw_width, bool)
+                                   or not isinstance(draw_width, int | np.integer)):
+        raise InputError(f"draw_width must be an integer, got {draw_width!r}")
     width = n if draw_width is None else int(draw_width)
-    if width < n:
-        raise InputError(f"draw_width {width} is below the {n} coefficients used")
+    if not n <= width <= MAX_N:
+        raise InputError(f"draw_width must be from the {n} coefficients used to {MAX_N}, got "
+                         f"{width}")
     t0 = time.perf_counter()
     params = [*target.weights, *[b for b in target.biases if b is not None]]
     low = min(0.0, min(float(p.min()) for p in params))
@@ -251,7 +255,9 @@ def theory_ticket(target: MLP, n: int, eps: float, *, objective: str = "closest"
                   seed: int = 1, memory_limit_gb: float = 2.0) -> Ticket:
     """The construction of their theorem on `target` (module docstring): `n` random hidden units
     per input coordinate of each layer."""
-    _check(objective, "per-weight", n, eps)
+    _check(objective, "per-weight", n, eps, target)
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        raise InputError(f"seed must be a non-negative integer, got {seed!r}")
     if target.has_bias:
         raise InputError("the theory construction is for bias-free targets (its random "
                          "network has no biases)")
@@ -320,15 +326,18 @@ def _theory_layer(name: str, w: np.ndarray, a: np.ndarray, b: np.ndarray, n: int
     return layer, mask
 
 
-def _check(objective: str, share: str, n: int, eps: float) -> None:
-    if objective not in OBJECTIVES:
+def _check(objective: str, share: str, n: int, eps: float, target: Any) -> None:
+    if not isinstance(target, MLP):
+        raise InputError(f"the target must be an MLP (load_mlp), got {type(target).__name__}")
+    if not isinstance(objective, str) or objective not in OBJECTIVES:
         raise InputError(f"unknown objective {objective!r} (closest or sparsest)")
-    if share not in SHARES:
+    if not isinstance(share, str) or share not in SHARES:
         raise InputError(f"unknown sharing {share!r} (per-weight or per-row)")
     if isinstance(n, bool) or not isinstance(n, int | np.integer) or not 1 <= n <= MAX_N:
         raise InputError(f"coefficients must be an integer from 1 to {MAX_N} (the exact bulk "
                          f"solver's limit), got {n!r}")
-    if not (isinstance(eps, int | float) and math.isfinite(eps) and eps > 0):
+    if isinstance(eps, bool) or not (isinstance(eps, int | float) and math.isfinite(eps)
+                                     and eps > 0):
         raise InputError(f"eps must be a positive number, got {eps!r}")
 
 
@@ -336,6 +345,8 @@ def make_ticket(target: MLP, n: int, eps: float, *, construction: str = "pensia"
                 objective: str = "closest", share: str = "per-row", seed: int = 1,
                 memory_limit_gb: float = 2.0) -> Ticket:
     """The ticket of `target` by `construction` (pensia or theory)."""
+    if not isinstance(construction, str):
+        raise InputError(f"construction must be pensia or theory, got {construction!r}")
     if construction == "pensia":
         return pensia_ticket(target, n, eps, objective=objective, share=share, seed=seed,
                              memory_limit_gb=memory_limit_gb)

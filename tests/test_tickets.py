@@ -15,6 +15,7 @@ from exactprune.instances import SubsetSumInstance
 from exactprune.instances.mlp import MLP, load_mlp, save_mlp
 from exactprune.solvers import solve
 from exactprune.solvers.tickets import (
+    make_ticket,
     output_deviation_bound,
     pensia_coefficients,
     pensia_ticket,
@@ -234,3 +235,22 @@ def test_weights_near_the_float64_limit_give_a_ticket_with_finite_summaries() ->
             assert np.isfinite(tk.network.weights[0]).all()
     draws = pensia_ticket(target, 8, 0.01, seed=3).stats["coefficient_range"]
     assert draws == [-1.7e308, 1.7e308]
+
+
+@pytest.mark.parametrize("call,needle", [
+    (lambda t: pensia_ticket(t, 4, 0.1, draw_width="abc"), "draw_width must be an integer"),
+    (lambda t: pensia_ticket(t, 4, 0.1, draw_width=4.9), "draw_width must be an integer"),
+    (lambda t: pensia_ticket(t, 4, 0.1, draw_width=10**12), "draw_width must be from"),
+    (lambda t: theory_ticket(t, 4, 0.1, seed=-1), "seed must be a non-negative"),
+    (lambda t: theory_ticket(t, 4, 0.1, seed=1.5), "seed must be a non-negative"),
+    (lambda t: theory_ticket(t, 4, True), "eps must be a positive number"),
+    (lambda t: make_ticket(None, 4, 0.1), "target must be an MLP"),
+    (lambda t: make_ticket(t, 4, 0.1, construction=np.array([1])), "construction must be"),
+])
+def test_ticket_api_arguments_are_input_errors(call, needle) -> None:
+    """ValueError, OverflowError, MemoryError (a 7 TiB draw), TypeError, AttributeError before;
+    draw_width=4.9 was silently 4 and eps=True was 1."""
+    from exactprune.instances import InputError
+
+    with pytest.raises(InputError, match=needle):
+        call(MLP((np.array([[0.5, -0.3], [0.2, 0.1]]),)))
