@@ -42,6 +42,7 @@ from typing import Any
 import numpy as np
 
 from exactprune.instances.errors import InputError
+from exactprune.instances.limits import check_entries
 from exactprune.instances.mlp import MLP
 from exactprune.instances.network import float_array
 
@@ -88,6 +89,8 @@ def check_batch(batch: Any) -> str | int:
 
 def check_checkpoints(checkpoints: Sequence[Any], iters: int) -> tuple[int, ...]:
     """Integers 0 <= T <= iters, strictly increasing."""
+    if isinstance(checkpoints, str) or not isinstance(checkpoints, Sequence | np.ndarray):
+        raise InputError(f"checkpoints must be a list of iterations, got {checkpoints!r}")
     points = tuple(checkpoints)
     if not all(_is_int(t) and 0 <= t <= iters for t in points):
         raise InputError(f"checkpoints must be iterations in 0..{iters} (--iters), got "
@@ -101,10 +104,16 @@ def _targets(Y: Any, name: str, rows: int, classes: int | None, loss: str
              ) -> tuple[np.ndarray, np.ndarray | None, int]:
     """(float targets (m, C), integer labels (m,) or None, C) from labels or targets."""
     arr = np.asarray(Y)
+    if classes is not None and not (_is_int(classes) and 1 <= classes <= MAX_CLASSES):
+        raise InputError(f"classes must be an integer from 1 to {MAX_CLASSES}, got {classes!r}")
     if arr.ndim == 1 and np.issubdtype(arr.dtype, np.integer) and arr.dtype != bool:
-        count = int(arr.max()) + 1 if classes is None else classes
-        if arr.shape != (rows,) or arr.min() < 0 or arr.max() >= count:
-            raise InputError(f"{name} must hold {rows} integer labels in 0..{count - 1}")
+        if arr.shape != (rows,) or rows == 0:
+            raise InputError(f"{name} must hold {rows} integer labels, got shape {arr.shape}")
+        count = int(arr.max()) + 1 if classes is None else int(classes)
+        if arr.min() < 0 or arr.max() >= min(count, MAX_CLASSES):
+            raise InputError(f"{name} must hold {rows} integer labels in 0.."
+                             f"{min(count, MAX_CLASSES) - 1}")
+        check_entries(rows * count, f"{rows} one-hot targets of {count} classes")
         return np.eye(count)[arr], arr.astype(np.int64), count
     if loss == "cross-entropy":
         raise InputError("cross-entropy needs class labels, but the targets are real-valued "
@@ -114,6 +123,9 @@ def _targets(Y: Any, name: str, rows: int, classes: int | None, loss: str
         raise InputError(f"{name} has {targets.shape[0]} rows, X has {rows}")
     return targets, None, int(targets.shape[1])
 
+
+MAX_CLASSES = 10**6
+"""Most classes of integer labels (one output unit each)."""
 
 MAX_ITERS = 10**8
 """Most gradient steps: the result keeps each step's batch loss (8 bytes), and 1e8 steps of
@@ -266,9 +278,14 @@ def train_two_layer(X: Any, Y: Any, hidden: int, iters: int, lr: float, batch: s
     non-finite (lower lr).
     """
     _check_args(hidden, iters, lr, loss, seed, scaling)
+    if progress is not None and not callable(progress):
+        raise InputError(f"progress must be a function of the steps done, or None, got "
+                         f"{progress!r}")
     data = float_array(X, "X", 2)
     m, d = data.shape
     T, labels, outputs = _targets(Y, "Y", m, classes, loss)
+    check_entries(int(hidden) * max(d + outputs + 2, m), f"a net of {hidden} hidden units on "
+                  f"{m} samples")
     batch = check_batch(batch)
     if batch != "full" and batch > m:
         raise InputError(f"batch {batch} is larger than the {m} training samples "

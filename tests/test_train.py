@@ -272,3 +272,21 @@ def test_cli_mean_field_scaling(tmp_path: Path, capsys: pytest.CaptureFixture[st
     assert np.abs(mf_net.weights[1]).max() < np.abs(std_net.weights[1]).max()
     assert main(["train", *common, "--scaling", "ntk", "-o", str(tmp_path / "x.npz")]) == 2
     assert not (tmp_path / "x.npz").exists()
+
+
+@pytest.mark.parametrize("labels,kwargs,needle", [
+    ([0, 1, 0, 1, 0, 1], {"hidden": 2**40}, "hidden units"),  # a 16 TiB MemoryError
+    ([0, 1, 0, 1, 0, 10**12], {}, "integer labels in"),  # ValueError: array is too big
+    ([0, 1, 0, 1, 0, 1], {"classes": 2.5}, "classes must be an integer"),  # TypeError
+    ([0, 1, 0, 1, 0, 1], {"classes": True}, "classes must be an integer"),  # taken as 1
+    ([], {}, "integer labels, got shape"),  # ValueError on an empty max
+    ([0, 1, 0, 1, 0, 1], {"checkpoints": None}, "checkpoints must be a list"),  # TypeError
+    ([0, 1, 0, 1, 0, 1], {"progress": 5}, "progress must be a function"),  # mid-training
+])
+def test_api_bad_arguments_are_input_errors(labels, kwargs, needle) -> None:
+    from exactprune.instances.training import train_two_layer
+
+    X = np.random.default_rng(0).standard_normal((6, 2))
+    args = {"hidden": 2, **kwargs}
+    with pytest.raises(InputError, match=needle):
+        train_two_layer(X, np.array(labels, dtype=np.int64), iters=3, lr=0.1, **args)
