@@ -384,7 +384,7 @@ def build_parser() -> argparse.ArgumentParser:
                                    "PyTorch stores nn.Linear), or mnist-mlp (built in)")
     tk.add_argument("--coefficients", type=_positive_int, required=True,
                     help="N random coefficients per weight (theory: units per input "
-                         "coordinate)")
+                         "coordinate), 1 to 40: the exact bulk solver's limit")
     tk.add_argument("--eps", type=_positive_float, required=True,
                     help="error tolerance per weight")
     tk.add_argument("--objective", choices=["closest", "sparsest"], default="closest")
