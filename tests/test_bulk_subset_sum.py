@@ -413,3 +413,9 @@ def test_integers_float64_cannot_hold_are_refused(values, targets) -> None:
     with pytest.raises(InputError, match="has no exact float64 value"):
         solve_many(values, targets)
     assert solve_many(np.array([2**60, 1]), np.array([2**60 + 256])).errors.tolist() == [255.0]
+
+
+def test_an_array_as_objective_is_an_input_error() -> None:
+    """`objective in (...)` on an array was numpy's 'truth value is ambiguous' ValueError."""
+    with pytest.raises(InputError, match="objective must be closest or sparsest"):
+        solve_many([0.5, 0.25], [0.3], objective=np.array(["closest"]))

@@ -678,3 +678,9 @@ def test_a_generator_that_cannot_round_trip_is_refused_at_construction(generator
 def test_point_sets_have_the_size_limit_of_every_generator(call, needle):
     with pytest.raises(InputError, match=needle):
         call()
+
+
+@pytest.mark.parametrize("field", ["weight_dist", "output_dist"])
+def test_an_array_as_a_distribution_name_is_an_input_error(field):
+    with pytest.raises(InputError, match=f"unknown {field}"):
+        generate_neuron_pruning(d=2, width=3, points=4, **{field: np.array(["normal"])})

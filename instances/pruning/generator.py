@@ -133,9 +133,9 @@ def _generate(
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
         raise InputError(f"seed must be a non-negative integer, got {seed!r}")
     seed = int(seed)
-    if weight_dist not in WEIGHT_DISTS:
+    if not isinstance(weight_dist, str) or weight_dist not in WEIGHT_DISTS:
         raise InputError(f"unknown weight_dist {weight_dist!r} (known: {', '.join(WEIGHT_DISTS)})")
-    if output_dist not in OUTPUT_DISTS:
+    if not isinstance(output_dist, str) or output_dist not in OUTPUT_DISTS:
         raise InputError(f"unknown output_dist {output_dist!r} (known: {', '.join(OUTPUT_DISTS)})")
     if output_activation not in ACTIVATIONS:
         raise InputError(f"unknown output_activation {output_activation!r} "

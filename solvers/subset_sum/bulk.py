@@ -148,6 +148,8 @@ def _real_array(raw: Any, name: str) -> np.ndarray:
 
 def _objective(objective: Any) -> bool:
     """True for sparsest, False for closest ("min_error" is accepted as closest)."""
+    if not isinstance(objective, str):
+        raise InputError(f"objective must be closest or sparsest, got {objective!r}")
     if objective in ("closest", "min_error"):
         return False
     if objective == "sparsest":
