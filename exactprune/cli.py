@@ -174,12 +174,19 @@ def _cmd_export(args: argparse.Namespace) -> int:
     from exactprune.solvers.result import Goal
 
     out = instance_io.check_output(args.output, inputs=(args.instance,))
+    fmt = args.format
+    suffix = None if out is None else out.suffix.lower().lstrip(".")
+    if suffix in ("mps", "lp"):  # the file's extension says the format (m.lp held MPS text)
+        if fmt is not None and fmt != suffix:
+            raise InputError(f"--format {fmt} does not match the output file {out.name}")
+        fmt = suffix
+    fmt = fmt or "mps"
     inst = instance_io.load_instance(args.instance)
     goal = Goal(**_goal_kwargs(args))
     if out is None:
-        print(model_text(build_model(inst, goal, args.formulation), args.format), end="")
+        print(model_text(build_model(inst, goal, args.formulation), fmt), end="")
     else:
-        export_model(inst, goal, out, args.format, args.formulation)
+        export_model(inst, goal, out, fmt, args.formulation)
     return EXIT_OK
 
 
@@ -350,7 +357,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     ex = sub.add_parser("export", help="write the instance's MILP as MPS or LP (exact)")
     ex.add_argument("instance")
-    ex.add_argument("--format", choices=["mps", "lp"], default="mps")
+    ex.add_argument("--format", choices=["mps", "lp"], default=None,
+                    help="default: the output file's extension (.mps or .lp), else mps")
     ex.add_argument("-o", "--output", required=True, help="the model file (- : stdout)")
     ex.add_argument("--formulation", default=None,
                     help="the kind's formulation (default: its first); neuron_pruning: "

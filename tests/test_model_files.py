@@ -562,3 +562,26 @@ def test_writer_does_not_import_pulp() -> None:
     imported |= {(node.module or "").split(".")[0] for node in ast.walk(tree)
                  if isinstance(node, ast.ImportFrom)}
     assert "pulp" not in imported
+
+
+def test_the_cli_takes_the_format_from_the_file_extension(tmp_path: Path,
+                                                          capsys: pytest.CaptureFixture) -> None:
+    """`export -o m.lp` wrote MPS text into m.lp (the format came from --format only, default
+    mps), which HiGHS then refused to read."""
+    from exactprune.cli import main
+    from exactprune.instances import save_instance
+
+    inst = tmp_path / "ss.json"
+    save_instance(generate_subset_sum(12, seed=1), inst)
+    optima = []
+    for name in ("m.lp", "m.mps"):
+        assert main(["export", str(inst), "-o", str(tmp_path / name)]) == 0
+        h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+        assert h.readModel(str(tmp_path / name)) == highspy.HighsStatus.kOk
+        optima.append(highs_optimum(h))
+    assert (tmp_path / "m.lp").read_text().startswith("\\ Problem")
+    assert abs(optima[0] - optima[1]) <= 1e-12
+    assert main(["export", str(inst), "-o", str(tmp_path / "x.lp"), "--format", "mps"]) == 2
+    assert "does not match" in capsys.readouterr().err
+    assert not (tmp_path / "x.lp").exists()
