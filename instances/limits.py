@@ -12,5 +12,6 @@ values, a network's weights, its points, and the K x n activations every evaluat
 def check_entries(count: int, what: str) -> None:
     """InputError when `count` entries exceed MAX_ENTRIES."""
     if count > MAX_ENTRIES:
-        raise InputError(f"{what} needs {count:,} entries, above the limit of {MAX_ENTRIES:,} "
+        shown = f"{count:,}" if count < 10**15 else f"about 10^{len(str(int(count))) - 1}"
+        raise InputError(f"{what} needs {shown} entries, above the limit of {MAX_ENTRIES:,} "
                          f"(2^26, 512 MiB of float64)")

@@ -230,25 +230,27 @@ class NeuronSelectionInstance:
     def refit(self, mask: Any) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
         """Least-squares refit on the kept units: (weights (|S|, C), bias (C,) or None,
         predictions (m, C)). The bias is refitted only when output_bias is not None."""
-        keep = np.flatnonzero(self.check_mask(mask))
-        X = self.hidden[:, keep]
-        if self.output_bias is not None:
-            X = np.hstack([X, np.ones((self.m, 1))])
+        X = self._refit_design(mask)
         coef = np.linalg.lstsq(X, self.targets, rcond=None)[0]
         P = X @ coef
         if self.output_bias is not None:
             return coef[:-1], coef[-1], P
         return coef, None, P
 
+    def _refit_design(self, mask: Any) -> np.ndarray:
+        """The refit's least-squares design (m, |S|) or (m, |S| + 1): the kept hidden columns,
+        and a column of ones when the bias is refitted."""
+        X = self.hidden[:, np.flatnonzero(self.check_mask(mask))]
+        if self.output_bias is not None:
+            X = np.hstack([X, np.ones((self.m, 1))])
+        return X
+
     def refit_condition(self, mask: Any) -> float:
         """The 2-norm condition number of the refit's least-squares design on `mask` (the kept
         hidden columns, and a column of ones when the bias is refitted); inf when singular.
         Columns that are exactly redundant (all zero: a dead unit; an exact copy of another)
         change no least-squares residual and are left out."""
-        keep = np.flatnonzero(self.check_mask(mask))
-        X = self.hidden[:, keep]
-        if self.output_bias is not None:
-            X = np.hstack([X, np.ones((self.m, 1))])
+        X = self._refit_design(mask)
         X = np.unique(X[:, np.any(X != 0, axis=0)], axis=1)
         if X.shape[1] == 0:
             return 1.0

@@ -21,7 +21,7 @@ import math
 import numpy as np
 
 from exactprune.instances.errors import InputError
-from exactprune.instances.limits import MAX_ENTRIES, check_entries
+from exactprune.instances.limits import check_entries
 
 
 def _check(d: int, k: int, seed: int | None = 0) -> None:
@@ -30,10 +30,7 @@ def _check(d: int, k: int, seed: int | None = 0) -> None:
             raise InputError(f"{name} must be an integer >= {low}, got {val!r}")
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
         raise InputError(f"seed must be a non-negative integer, got {seed!r}")
-    if int(k) * int(d) > MAX_ENTRIES:  # said without a number of hundreds of digits
-        shown = f"{int(k):,}" if k < 10**15 else f"about 10^{len(str(int(k))) - 1}"
-        raise InputError(f"K = {shown} points in dimension {d} is above the limit of "
-                         f"{MAX_ENTRIES:,} entries (2^26, 512 MiB of float64)")
+    check_entries(int(k) * int(d), f"K points in dimension {d}")
 
 
 def _frozen(a: np.ndarray) -> np.ndarray:

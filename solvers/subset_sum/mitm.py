@@ -71,20 +71,23 @@ def popcounts(k: int) -> np.ndarray:
     return counts
 
 
+def _budget_bits(memory_limit_gb: float, share: float, bytes_per_entry: float) -> int:
+    """floor(log2(entries)) of `share` of the budget at `bytes_per_entry`, in logarithms: a
+    budget near the float64 maximum (valid input) must not overflow."""
+    return math.floor(math.log2(max(memory_limit_gb, 1e-12))
+                      + math.log2(share * 2**30 / bytes_per_entry))
+
+
 def table_bits(n: int, memory_limit_gb: float) -> int:
     """How many values go into the sorted table: half of n, capped by half the budget."""
-    # in logarithms: a budget near the float64 maximum (valid input) must not overflow
-    cap = math.floor(math.log2(max(memory_limit_gb, 1e-12)) + math.log2(TABLE_SHARE * 2**30
-                                                                         / TABLE_BYTES_PER_ENTRY))
+    cap = _budget_bits(memory_limit_gb, TABLE_SHARE, TABLE_BYTES_PER_ENTRY)
     return max(0, min((n + 1) // 2, cap))
 
 
 def block_bits(n_a: int, memory_limit_gb: float) -> int:
     """How many of the enumerated values form one block: at most BLOCK_BITS, and the block's
     arrays within the rest of the budget."""
-    # in logarithms: a budget near the float64 maximum (valid input) must not overflow
-    cap = math.floor(math.log2(max(memory_limit_gb, 1e-12)) + math.log2(BLOCK_SHARE * 2**30
-                                                                         / BLOCK_BYTES_PER_ENTRY))
+    cap = _budget_bits(memory_limit_gb, BLOCK_SHARE, BLOCK_BYTES_PER_ENTRY)
     return max(0, min(n_a, BLOCK_BITS, cap))
 
 
