@@ -116,6 +116,26 @@ def test_small_instances_match_bruteforce(backend: str) -> None:
     assert certified >= len(CASES) - 3, f"only {certified}/{len(CASES)} certified"
 
 
+@pytest.mark.parametrize("case", ["all zero", "above the range", "below the range",
+                                  "above, max_kept"])
+def test_target_outside_the_subset_sums_is_certified(backend: str, case: str) -> None:
+    """Every mask's error is at least the target's distance from [sum of negatives, sum of
+    positives]. With all-zero values that is every mask's error, which the LP bound minus the
+    slack alone never certified; a target beyond the range is checked along."""
+    values, target, goal = {
+        "all zero": (np.zeros(4), 0.5, {}),
+        "above the range": (np.array([0.25, 0.5, -0.1, 0.125]), 3.0, {}),
+        "below the range": (np.array([0.25, 0.5, -0.1, 0.125]), -3.0, {}),
+        "above, max_kept": (np.array([0.25, 0.5, -0.1, 0.125]), 3.0, {"max_kept": 1}),
+    }[case]
+    inst = SubsetSumInstance(values=values, target=target)
+    ref = solve(inst, "bruteforce", **goal)
+    res = solve(inst, backend, **goal)
+    assert not _check_against_oracle(inst, res, ref)
+    if not goal:  # with max_kept the range is only a lower bound
+        assert res.certified and res.objective == ref.objective
+
+
 @pytest.mark.parametrize(("n", "seed", "eps"), [(8, 3, 1e-14), (5, 4, 1e-2)])
 def test_sparsest_infeasible_is_certified(backend: str, n: int, seed: int, eps: float) -> None:
     # (5, 4, 1e-2): CBC 2.10 detects it in preprocessing ("infeasible or unbounded")

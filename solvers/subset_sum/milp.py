@@ -270,6 +270,18 @@ def _run_milp(engine: str, instance: Any, goal: Goal, opts: SolveOptions) -> Raw
                           start, notes, stats)
 
 
+def _range_bound(instance: Any) -> Fraction:
+    """Every subset sum lies in [sum of the negative values, sum of the positive ones], so no
+    mask's error is below the target's exact distance from that interval. It is the whole answer
+    when the target lies outside it or every value is 0, where the LP bound minus the slack
+    cannot certify."""
+    values = [Fraction(float(x)) for x in instance.values]
+    low = sum((x for x in values if x < 0), Fraction(0))
+    high = sum((x for x in values if x > 0), Fraction(0))
+    target = Fraction(float(instance.target))
+    return max(Fraction(0), low - target, target - high)
+
+
 def _run_min_error(engine: str, instance: Any, goal: Goal, opts: SolveOptions,
                    built: BuiltModel, slack: float, clock: Clock,
                    warm: np.ndarray | None, start: np.ndarray | None, notes: list[str],
@@ -292,7 +304,7 @@ def _run_min_error(engine: str, instance: Any, goal: Goal, opts: SolveOptions,
             seen.append((err, mask, solver_obj))
         return err
 
-    lower = Fraction(0)  # rigorous lower bound on the optimum so far
+    lower = _range_bound(instance)  # rigorous lower bound on the optimum so far
 
     def result(status: Status, certified: bool = False) -> RawSolution:
         b = best()
@@ -329,6 +341,10 @@ def _run_min_error(engine: str, instance: Any, goal: Goal, opts: SolveOptions,
     b = best()
     if b is not None and b[0] == 0:
         notes.append("exact error 0: optimal")
+        return result(Status.OPTIMAL, certified=True)
+    if b is not None and lower >= b[0]:
+        notes.append("the mask's exact error is the target's distance from the range of subset "
+                     "sums [sum of the negative values, sum of the positive ones]: optimal")
         return result(Status.OPTIMAL, certified=True)
     if res.status == "error":
         return result(Status.FEASIBLE if seen else Status.ERROR)
