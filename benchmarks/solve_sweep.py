@@ -126,7 +126,9 @@ def solve_task(spec: dict) -> dict:
 
 
 def summary_table(specs: list[dict], records: list[dict]) -> str:
-    """Per grid point and solver: runs, certified, median time and median objective."""
+    """Per grid point and solver: runs, certified, errors, and the median time and objective
+    of the runs that did not end in an error (a crash's or kill's time says nothing of the
+    solver)."""
     cells: dict[tuple[str, str], list[dict]] = {}
     for spec, rec in zip(specs, records, strict=True):
         point = ", ".join(f"{k}={v}" for k, v in spec["params"].items())
@@ -134,9 +136,11 @@ def summary_table(specs: list[dict], records: list[dict]) -> str:
     lines = ["| parameters | solver | runs | certified | errors | median time (s) | "
              "median objective |", "|---|---|---|---|---|---|---|"]
     for (point, solver), recs in cells.items():
-        times = [r["wall_time_s"] for r in recs if r.get("wall_time_s") is not None]
-        objs = [r["objective"] for r in recs if r.get("objective") is not None]
-        errors = sum(r.get("status") in ("error", "killed") for r in recs)
+        failed = [r.get("status") in ("error", "killed") for r in recs]
+        ran = [r for r, bad in zip(recs, failed, strict=True) if not bad]
+        times = [r["wall_time_s"] for r in ran if r.get("wall_time_s") is not None]
+        objs = [r["objective"] for r in ran if r.get("objective") is not None]
+        errors = sum(failed)
         lines.append(f"| {point} | {solver} | {len(recs)} | "
                      f"{sum(bool(r.get('certified')) for r in recs)} | {errors} | "
                      f"{statistics.median(times) if times else float('nan'):.3g} | "

@@ -75,3 +75,21 @@ def test_a_changed_network_file_is_solved_again_not_read_back(
     assert second["record"]["objective"] == now["objective"]
     with ResultStore(tmp_path / "s.sqlite") as st:
         assert len(st.rows()) == 2
+
+
+def test_summary_table_times_only_runs_that_did_not_fail() -> None:
+    """A run killed by --timeout (or one that crashed) is counted under errors; its wall time
+    and any objective it carries stay out of the medians."""
+    from exactprune.benchmarks.solve_sweep import solve_task, summary_table
+    from exactprune.benchmarks.sweep_worker import KILLED, error_record
+
+    spec = {"kind": "subset_sum", "params": {"n": 8}, "seed": 3, "trial": 0,
+            "solver": "bruteforce", "options": {}}
+    good = solve_task(spec)
+    killed = {**error_record("killed after 500 s", 500.0), "status": KILLED, "objective": 9.0}
+    crashed = error_record("worker died", 700.0)
+    table = summary_table([spec] * 3, [good, killed, crashed])
+    row = table.splitlines()[2].split("|")
+    assert [c.strip() for c in row[3:6]] == ["3", "1", "2"]  # runs, certified, errors
+    assert float(row[6]) == pytest.approx(good["wall_time_s"], rel=1e-2)
+    assert float(row[7]) == pytest.approx(good["objective"], rel=1e-3)
