@@ -96,6 +96,50 @@ def test_mitm_time_limit_keeps_incumbent() -> None:
     assert res.mask is not None and res.objective == inst.evaluate(res.mask)
 
 
+@settings(max_examples=60, deadline=None)
+@given(values=st.lists(st.integers(-6, 6), max_size=11), chunk=st.integers(1, 5))
+def test_sorted_subset_sums_is_a_stable_sort_of_every_sum(values: list[int], chunk: int) -> None:
+    """The chunked binary-search merge gives exactly the order of a stable sort of all 2^k
+    sums by bitmask (ties: smaller bitmask first), whatever the chunk size."""
+    from exactprune.solvers.subset_sum import mitm
+
+    x = np.array(values, dtype=np.int64)
+    every = mitm.subset_sums(x)
+    order = np.argsort(every, kind="stable")
+    old = mitm.MERGE_CHUNK
+    mitm.MERGE_CHUNK = chunk
+    try:
+        sums, masks = mitm.sorted_subset_sums(x)
+    finally:
+        mitm.MERGE_CHUNK = old
+    assert sums.tolist() == every[order].tolist() and masks.tolist() == order.tolist()
+
+
+def test_mitm_stops_in_the_table_build_and_in_the_exact_recheck() -> None:
+    """The sorted table (seconds at n = 50) and the exact re-check of a lossy scaling's window
+    used to run to their end whatever the time limit (n = 62, 2 s: 7.6 s). Both look at the
+    deadline now: a past deadline stops the build, and the re-check with the pass-1 match."""
+    import time
+
+    from exactprune.solvers.result import Goal, SolveOptions
+    from exactprune.solvers.subset_sum import mitm
+
+    past = time.perf_counter() - 1.0
+    with pytest.raises(mitm.OutOfTime):
+        mitm.sorted_subset_sums(np.arange(1, 12, dtype=np.int64), deadline=past)
+    inst = random_instance(2, 40)
+    raw = mitm.run_mitm(inst, Goal(), SolveOptions(time_limit=1e-9))
+    assert raw.status == "time_limit" and raw.mask is None and not raw.certified
+    assert "building the sorted table" in raw.notes[0]
+    lossy = awkward_instance(3, 24)
+    search = mitm.MitmSearch(lossy, "all", None, 4.0, None)
+    assert not search.scaling.lossless
+    best = search.best_units()
+    search.deadline = past
+    with pytest.raises(mitm.OutOfTime):
+        mitm.exact_best(search, best)
+
+
 def test_mitm_refuses_hopeless_sizes() -> None:
     inst = random_instance(0, 70)
     with pytest.raises(InputError, match="n <= 62"):

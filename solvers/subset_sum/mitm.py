@@ -47,19 +47,46 @@ def subset_sums(values: np.ndarray) -> np.ndarray:
     return sums
 
 
-def sorted_subset_sums(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+class OutOfTime(Exception):
+    """The deadline passed while building a table or re-checking candidates."""
+
+
+MERGE_CHUNK = 1 << 20
+"""Entries placed per step of a merge, between two looks at the deadline."""
+
+
+def _check(deadline: float | None) -> None:
+    if passed(deadline):
+        raise OutOfTime
+
+
+def sorted_subset_sums(values: np.ndarray, deadline: float | None = None
+                       ) -> tuple[np.ndarray, np.ndarray]:
     """All subset sums of int64 `values` in ascending order, with their bitmasks.
 
     Built as in Horowitz-Sahni: merging the sorted sums with themselves shifted by the next
-    value (a stable argsort of two sorted runs is a linear merge), faster than one big sort.
+    value, faster than one big sort. The merge places each run's entries by binary search in
+    the other (ties: the unshifted run first, as a stable sort of the two runs would), in
+    chunks, and raises OutOfTime once `deadline` (a time.perf_counter() value) has passed.
     """
     sums = np.zeros(1, dtype=np.int64)
     masks = np.zeros(1, dtype=np.int64)
     for bit, v in enumerate(values):
-        merged = np.concatenate([sums, sums + np.int64(v)])
-        merged_masks = np.concatenate([masks, masks | np.int64(1 << bit)])
-        order = np.argsort(merged, kind="stable")
-        sums, masks = merged[order], merged_masks[order]
+        _check(deadline)
+        shifted = sums + np.int64(v)
+        m = len(sums)
+        out_sums = np.empty(2 * m, dtype=np.int64)
+        out_masks = np.empty(2 * m, dtype=np.int64)
+        for lo in range(0, m, MERGE_CHUNK):
+            hi = min(m, lo + MERGE_CHUNK)
+            at = np.arange(lo, hi)
+            pos_a = np.searchsorted(shifted, sums[lo:hi], side="left") + at
+            pos_b = np.searchsorted(sums, shifted[lo:hi], side="right") + at
+            out_sums[pos_a], out_masks[pos_a] = sums[lo:hi], masks[lo:hi]
+            out_sums[pos_b], out_masks[pos_b] = shifted[lo:hi], masks[lo:hi] | np.int64(1 << bit)
+            if hi < m:
+                _check(deadline)
+        sums, masks = out_sums, out_masks
     return sums, masks
 
 
@@ -103,18 +130,20 @@ class _Best:
 class _Table:
     """The sorted subset sums of the table half, split into groups by popcount if asked."""
 
-    def __init__(self, values: np.ndarray, by_count: bool) -> None:
+    def __init__(self, values: np.ndarray, by_count: bool, deadline: float | None = None
+                 ) -> None:
         k = len(values)
         if by_count:
             sums = subset_sums(values)
             counts = popcounts(k)
             self.groups: dict[int, tuple[np.ndarray, np.ndarray]] = {}
             for c in range(k + 1):
+                _check(deadline)
                 idx = np.flatnonzero(counts == c)
                 order = np.argsort(sums[idx], kind="stable")
                 self.groups[c] = (sums[idx][order], idx[order])
         else:
-            self.groups = {-1: sorted_subset_sums(values)}
+            self.groups = {-1: sorted_subset_sums(values, deadline)}
 
 
 def _nearest(table_sums: np.ndarray, wanted: np.ndarray) -> tuple[int, int, int]:
@@ -193,7 +222,7 @@ class MitmSearch:
         by_count = mode != "all"
         self.low_counts = popcounts(self.low_bits) if by_count else None
         self.high_counts = popcounts(self.high_bits) if by_count else None
-        self.table = _Table(x[self.n_a :], by_count)
+        self.table = _Table(x[self.n_a :], by_count, deadline)  # may raise OutOfTime
         self.blocks_done = 0
         self.timed_out = False
 
@@ -258,6 +287,7 @@ class MitmSearch:
         found: dict[int, list[tuple[int, int]]] = {g: [] for g in windows}
         total = 0
         for high in range(len(self.a_high)):
+            _check(self.deadline)
             sums, counts = self._block(high)
             for count_a, rows in self._a_slices(counts):
                 a_sums = sums if rows is None else sums[rows]
@@ -342,22 +372,34 @@ def run_mitm(instance: SubsetSumInstance, goal: Goal, opts: SolveOptions) -> Raw
         mode = "budget"
     else:
         mode = "all"
-    search = MitmSearch(instance, mode, goal.max_kept, memory_limit_gb,
-                        Clock(opts.time_limit).deadline)
+    try:
+        search = MitmSearch(instance, mode, goal.max_kept, memory_limit_gb,
+                            Clock(opts.time_limit).deadline)
+    except OutOfTime:
+        return RawSolution(Status.TIME_LIMIT, notes=["time limit while building the sorted "
+                                                     "table: no mask yet"])
     best = search.best_units()
     scaling = search.scaling
     stats = {"table_bits": search.n_b, "enumerated_bits": search.n_a,
              "scale_exponent": scaling.exponent, "lossless_scaling": scaling.lossless,
              "blocks": search.blocks_done}
     notes = [scaling.describe()]
-    if search.timed_out:
+    stopped = search.timed_out
+    if stopped:
         notes.append(f"time limit after {search.blocks_done} of {len(search.a_high)} blocks")
+    else:
+        try:
+            exact, more_notes, certified = exact_best(search, best)
+        except OutOfTime:
+            stopped = True
+            notes.append("time limit while re-checking the masks inside the rounding window "
+                         "exactly: the best scaled match is returned unchecked")
+    if stopped:
         if goal.objective is Objective.SPARSEST:
             return RawSolution(Status.TIME_LIMIT, notes=notes, stats=stats)
         b = best.get(0)
         mask = None if b is None else search.mask(b.a_index, b.b_index)
         return RawSolution(Status.TIME_LIMIT, mask=mask, notes=notes, stats=stats)
-    exact, more_notes, certified = exact_best(search, best)
     notes.extend(more_notes)
     if goal.objective is Objective.SPARSEST:
         eps = Fraction(goal.eps)
