@@ -61,6 +61,17 @@ BACKENDS: tuple[Backend, ...] = (
             capabilities=capabilities(max_kept=True, warm_start=True),
             options=(Param("restarts", "int", 50, "random restarts after the greedy start",
                            minimum=0),)),
+    Backend("core_search", KIND,
+            "heuristic: exact mitm on a random core of values, the incumbent fixed on the "
+            "others (large-neighbourhood search)", exact=False,
+            run=heuristics.run_core_search,
+            capabilities=capabilities(max_kept=True, warm_start=True),
+            options=(Param("core", "int", heuristics.CORE_SIZE,
+                           "values re-optimised exactly per round", minimum=1,
+                           maximum=mitm.MAX_N),
+                     Param("rounds", "int", None, "rounds (default: until the time limit, "
+                           f"or {heuristics.CORE_ROUNDS} without one)", minimum=1,
+                           optional=True))),
     Backend("random", KIND, "heuristic: best of seeded random masks", exact=False,
             run=heuristics.run_random, capabilities=capabilities(max_kept=True),
             options=(Param("samples", "int", 10_000, "random masks drawn", minimum=1),)),

@@ -72,6 +72,7 @@ from exactprune.instances.subset_sum import SubsetSumInstance
 from exactprune.solvers.clock import Clock
 from exactprune.solvers.cpsat_engine import capture_log, configured_solver, hint_verdict
 from exactprune.solvers.result import Goal, Limit, Objective, RawSolution, SolveOptions, Status
+from exactprune.solvers.subset_sum.heuristics import with_core_start
 
 DEFAULT_BITS = 60
 MAX_BITS = 60
@@ -470,6 +471,7 @@ def run_cpsat(instance: SubsetSumInstance, goal: Goal, opts: SolveOptions) -> Ra
     _max_exclusions(opts)  # validate early
     _presolve(opts)
     bits = int(opts.extra.get("bits", DEFAULT_BITS))
+    opts, started = with_core_start(instance, goal, opts)
     run = _Run(instance, opts, Clock(opts.time_limit))
     notes = _base_notes(scaling, opts)
     stats = _base_stats(scaling, bits)
@@ -478,4 +480,4 @@ def run_cpsat(instance: SubsetSumInstance, goal: Goal, opts: SolveOptions) -> Ra
     else:
         raw = _run_min_error(instance, goal, opts, scaling, run, notes, stats)
     raw.stats.update(run.stats)
-    return raw
+    return started(raw)

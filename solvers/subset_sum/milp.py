@@ -70,6 +70,7 @@ from exactprune.solvers.result import (
     SolveOptions,
     Status,
 )
+from exactprune.solvers.subset_sum.heuristics import with_core_start
 
 MIN_SOLVE_SECONDS = 0.05
 SCIP_DUAL_REDUCTIONS = False
@@ -209,6 +210,12 @@ def run_milp(engine: str, instance: Any, goal: Goal, opts: SolveOptions) -> RawS
     power of two, which multiplies every error by it and changes no mask's rank, so the
     engines' absolute tolerances act at the data's own scale (HiGHS refuses coefficients above
     1e15, SCIP treats 1e20 as infinite); bounds are scaled back exactly."""
+    opts, started = with_core_start(instance, goal, opts)
+    raw = _run_scaled(engine, instance, goal, opts)
+    return started(raw)
+
+
+def _run_scaled(engine: str, instance: Any, goal: Goal, opts: SolveOptions) -> RawSolution:
     k = unit_scaling(instance)
     if k == 0:
         return _run_milp(engine, instance, goal, opts)
