@@ -19,6 +19,6 @@ def check_header(data: Any, kind: str | None = None) -> None:
     version = data.get("version", VERSION)
     if isinstance(version, bool) or not isinstance(version, int) or version != VERSION:
         raise InputError(f"unsupported instance version {data.get('version')!r} "
-                         "(this version reads 1)")
+                         "(this version reads the integer 1)")
     if kind is not None and data.get("kind", kind) != kind:
         raise InputError(f"expected kind {kind!r}, got {data.get('kind')!r}")
