@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
+from exactprune.solvers.interrupt import stop_on_sigint
 from exactprune.solvers.result import SolveOptions
 
 
@@ -29,9 +30,17 @@ def configured_solver(opts: SolveOptions, time_limit: float | None, presolve: bo
         params.max_time_in_seconds = max(time_limit, 1e-3)
     params.log_search_progress = bool(opts.verbose)
     params.log_to_stdout = False
+    params.catch_sigint_signal = False  # Ctrl-C is an interruption, not a limit: see solve_cpsat
     if opts.verbose:
         solver.log_callback = lambda line: print(line, file=sys.stderr)
     return solver
+
+
+def solve_cpsat(solver: Any, model: Any) -> Any:
+    """`solver.solve(model)`, stopped at once by Ctrl-C, which then raises KeyboardInterrupt
+    (`solvers/interrupt.py`) instead of coming back as a time-limited result."""
+    with stop_on_sigint(solver.stop_search):
+        return solver.solve(model)
 
 
 def cpsat_available() -> bool:

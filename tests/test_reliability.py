@@ -515,3 +515,38 @@ def test_fuzz_instance_json_and_options(tmp_path: Path, capsys: pytest.CaptureFi
     assert code in (0, 2), err
     if code == 2:
         assert err.count("\n") == 1 and "Traceback" not in err
+
+
+@pytest.mark.parametrize(("solver", "kind"), [("cpsat", "subset-sum"), ("scip", "neuron"),
+                                              ("cpsat", "neuron"), ("highs", "subset-sum"),
+                                              ("gurobi", "subset-sum")])
+def test_ctrl_c_interrupts_native_solves(tmp_path: Path, solver: str, kind: str) -> None:
+    """Ctrl-C during a solve is exit 130 with one line and no output file. OR-Tools' SCIP and
+    CP-SAT, and Gurobi, caught the signal themselves and returned it as a stopped or
+    time-limited result: exit 0, the file written, `time_limit` after 2 s of a 60 s limit;
+    HiGHS ran on to its time limit. Now the engine is stopped at once and the interruption
+    raised."""
+    import signal
+
+    from exactprune.solvers.registry import get_backend
+
+    if not get_backend(solver, kind.replace("-", "_") if kind == "subset-sum"
+                       else "neuron_pruning").available():
+        pytest.skip(f"{solver} is not installed")
+    inst, out = tmp_path / "inst.json", tmp_path / "res.json"
+    gen = (["generate", "subset-sum", "--n", "40", "--seed", "1"] if kind == "subset-sum" else
+           ["generate", "neuron-pruning", "--d", "2", "--width", "128", "--points", "256",
+            "--seed", "3"])
+    assert main([*gen, "-o", str(inst)]) == 0
+    cmd = [sys.executable, "-m", "exactprune", "solve", str(inst), "--solver", solver,
+           "--time-limit", "120", "-o", str(out)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(6)  # past the imports and into the solve
+    assert proc.poll() is None, proc.communicate()
+    t0 = time.perf_counter()
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=100)
+    assert proc.returncode == 130, err
+    assert err.strip().splitlines() == ["exactprune: interrupted"]
+    assert not out.exists()
+    assert time.perf_counter() - t0 < 60  # stopped, not run on to the 120 s limit

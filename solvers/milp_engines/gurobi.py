@@ -118,6 +118,10 @@ def solve(model: MilpModel, *, time_limit: float | None, seed: int, threads: int
     except gp.GurobiError as exc:
         return EngineResult("error", notes=[f"Gurobi: {exc}"])
     code = m.Status
+    if code == GRB.INTERRUPTED:  # Gurobi caught Ctrl-C and stopped (nothing else interrupts it)
+        m.dispose()
+        env.dispose()
+        raise KeyboardInterrupt
     values = objective = bound = None
     if m.SolCount > 0:
         values = np.array([x[j].X for j in range(model.n_vars)], dtype=np.float64)
@@ -131,7 +135,7 @@ def solve(model: MilpModel, *, time_limit: float | None, seed: int, threads: int
         nodes = int(m.NodeCount)
     status = status_word(code, values is not None, optimal=GRB.OPTIMAL,
                          infeasible=GRB.INFEASIBLE, time_limit=GRB.TIME_LIMIT,
-                         stopped=(GRB.INTERRUPTED, GRB.NODE_LIMIT, GRB.SOLUTION_LIMIT,
+                         stopped=(GRB.NODE_LIMIT, GRB.SOLUTION_LIMIT,
                                   GRB.ITERATION_LIMIT, GRB.WORK_LIMIT, GRB.MEM_LIMIT,
                                   GRB.USER_OBJ_LIMIT))
     if status is None:

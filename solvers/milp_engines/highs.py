@@ -12,12 +12,14 @@ from __future__ import annotations
 import functools
 import math
 import re
+import threading
 import time
 from typing import Any
 
 import numpy as np
 
 from exactprune.formulations.linear import MilpModel, SolverTolerances, to_highs
+from exactprune.solvers.interrupt import stop_on_sigint
 from exactprune.solvers.milp_engines.engine import EngineResult, status_word
 from exactprune.solvers.milp_engines.native_output import native_stdout
 
@@ -108,7 +110,10 @@ def _solve_highs_inner(highspy: Any, model: MilpModel, *, time_limit: float | No
         if h.setSolution(sol) == highspy.HighsStatus.kError:
             notes.append("HiGHS refused the warm start")
     t0 = time.perf_counter()
-    status = h.run()
+    cancel = threading.Event()  # set on Ctrl-C; HiGHS asks at its MIP interrupt checks only
+    h.cbMipInterrupt += lambda event: event.interrupt() if cancel.is_set() else None
+    with stop_on_sigint(cancel.set):
+        status = h.run()
     not_run = h.getModelStatus() == highspy.HighsModelStatus.kNotset
     if status == highspy.HighsStatus.kError and not_run:
         # HiGHS's thread scheduler is global: if something else in this process started it

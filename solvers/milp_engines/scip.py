@@ -20,6 +20,7 @@ import time
 import numpy as np
 
 from exactprune.formulations.linear import MilpModel, SolverTolerances, to_ortools
+from exactprune.solvers.interrupt import stop_on_sigint
 from exactprune.solvers.milp_engines.engine import EngineResult
 from exactprune.solvers.milp_engines.native_output import native_stdout
 
@@ -126,6 +127,7 @@ def solve(model: MilpModel, *, time_limit: float | None, seed: int, threads: int
     lines = [f"{k} = {str(v).upper() if isinstance(v, bool) else repr(v)}"
              for k, v in params.items()]
     lines.append(f"randomization/randomseedshift = {int(seed) % 2147483647}")
+    lines.append("misc/catchctrlc = FALSE")  # Ctrl-C interrupts the solve: stop_on_sigint
     if not solver.SetSolverSpecificParametersAsString("\n".join(lines) + "\n"):
         return EngineResult("error", notes=["SCIP refused the parameter settings"])
     if threads > 1 and not solver.SetNumThreads(threads):
@@ -145,7 +147,8 @@ def solve(model: MilpModel, *, time_limit: float | None, seed: int, threads: int
     mp.SetDoubleParam(pywraplp.MPSolverParameters.DUAL_TOLERANCE,
                       params["numerics/dualfeastol"])
     t0 = time.perf_counter()
-    with native_stdout(verbose, capture=start is not None) as printed:
+    with native_stdout(verbose, capture=start is not None) as printed, \
+            stop_on_sigint(solver.InterruptSolve):
         code = solver.Solve(mp)
     seconds = time.perf_counter() - t0
     values = objective = bound = None

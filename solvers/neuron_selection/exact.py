@@ -216,7 +216,7 @@ def _cpsat_below(opts: SolveOptions) -> BelowSolve:
               start: np.ndarray | None) -> _Capped:
         from ortools.sat.python import cp_model
 
-        from exactprune.solvers.cpsat_engine import configured_solver
+        from exactprune.solvers.cpsat_engine import configured_solver, solve_cpsat
 
         A, f = scaled.columns(), scaled.offset()
         n, k, P = scaled.n, scaled.k, A.shape[0]
@@ -268,7 +268,7 @@ def _cpsat_below(opts: SolveOptions) -> BelowSolve:
             for var, v in zip(bits, bits_of_mask(scaled, start), strict=True):
                 model.AddHint(var, bool(v))
         solver = configured_solver(opts, time_limit, presolve=False)
-        code = solver.Solve(model)
+        code = solve_cpsat(solver, model)
         notes = [f"CP-SAT on integers scaled by 2^{p}; rounding moves the loss by at most "
                  f"{slack:.3g}"]
         stats: dict[str, Any] = {"engine": "cpsat", "slack": slack, "integer_scale_exponent": p}

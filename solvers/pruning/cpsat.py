@@ -22,7 +22,7 @@ import numpy as np
 
 from exactprune.formulations.linear import PartialMask
 from exactprune.formulations.pruning.selection import Selection
-from exactprune.solvers.cpsat_engine import configured_solver
+from exactprune.solvers.cpsat_engine import configured_solver, solve_cpsat
 from exactprune.solvers.pruning.exact import PointSetOutcome
 from exactprune.solvers.result import SolveOptions
 
@@ -130,7 +130,7 @@ class CpSatPointSetSolver:
                             if start == "accepted" else
                             f"the start's scaled error {start_units} exceeds the cap {start_cap}")
         solver = configured_solver(self.opts, time_limit, presolve=True)
-        code = solver.Solve(model)
+        code = solve_cpsat(solver, model)
         slack_real = self.to_real(self.units_slack)
         notes = [f"CP-SAT on integers scaled by 2^{self.exponent}; scaling moves the error by "
                  f"at most {slack_real:.3g}"]

@@ -70,7 +70,12 @@ from exactprune.instances.params import Param
 from exactprune.instances.scaling import IntegerScaling, integer_scaling
 from exactprune.instances.subset_sum import SubsetSumInstance
 from exactprune.solvers.clock import Clock
-from exactprune.solvers.cpsat_engine import capture_log, configured_solver, hint_verdict
+from exactprune.solvers.cpsat_engine import (
+    capture_log,
+    configured_solver,
+    hint_verdict,
+    solve_cpsat,
+)
 from exactprune.solvers.result import Goal, Limit, Objective, RawSolution, SolveOptions, Status
 from exactprune.solvers.subset_sum.heuristics import with_core_start
 
@@ -168,7 +173,7 @@ class _Run:
         # CP-SAT 9.15 presolve bugs (see module docstring): off by default here
         solver = configured_solver(self.opts, left, presolve=_presolve(self.opts))
         log = capture_log(solver, self.opts) if self.hinted else None
-        status = solver.solve(self.model)
+        status = solve_cpsat(solver, self.model)
         if log is not None and "warm_start" not in self.stats:
             verdict, reason = hint_verdict(log)
             self.stats["warm_start"] = verdict or "accepted"

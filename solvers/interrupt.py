@@ -1,0 +1,65 @@
+"""Ctrl-C during a native solve: stop the engine, then raise KeyboardInterrupt as Python would.
+
+OR-Tools' SCIP and CP-SAT install their own SIGINT handlers by default: they stop the search
+and return as if a limit had been hit, so a Ctrl-C came back as a `time_limit` or `feasible`
+result, exit 0, with the output file written. exactprune turns those handlers off
+(`catch_sigint_signal`, `misc/catchctrlc`). Python's own handler then only sets a flag that is
+checked when the engine returns, which could be minutes later; `stop_on_sigint` watches for the
+signal (through `signal.set_wakeup_fd`) in a helper thread and asks the engine to stop at once.
+The engine returns and KeyboardInterrupt (exit 130 from the CLI) follows, with nothing
+written: raised by Python's handler, or by `stop_on_sigint` itself when the handler ran inside
+an engine's callback and the engine swallowed it (HiGHS reported `error`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import socket
+import threading
+from collections.abc import Callable, Iterator
+
+
+@contextlib.contextmanager
+def stop_on_sigint(stop: Callable[[], object]) -> Iterator[None]:
+    """Call `stop()` (thread-safe: CP-SAT's StopSearch, MPSolver.InterruptSolve) when SIGINT
+    arrives during the block. Only in the main thread with Python's own SIGINT handler, the
+    only place Python delivers the signal; elsewhere a no-op."""
+    if (threading.current_thread() is not threading.main_thread()
+            or signal.getsignal(signal.SIGINT) is not signal.default_int_handler):
+        yield
+        return
+    reader, writer = socket.socketpair()
+    writer.setblocking(False)
+    try:
+        previous = signal.set_wakeup_fd(writer.fileno(), warn_on_full_buffer=False)
+    except ValueError:  # not the main interpreter, or the fd refused
+        reader.close()
+        writer.close()
+        yield
+        return
+
+    def watch() -> None:
+        while True:
+            try:
+                data = reader.recv(64)
+            except OSError:
+                return
+            if not data:
+                return  # the writer closed: the block is over
+            if signal.SIGINT in data:
+                hit.set()
+                stop()
+
+    hit = threading.Event()
+    watcher = threading.Thread(target=watch, name="exactprune-sigint", daemon=True)
+    watcher.start()
+    try:
+        yield
+    finally:
+        signal.set_wakeup_fd(previous)
+        writer.close()
+        watcher.join(timeout=5)
+        reader.close()
+    if hit.is_set():  # Python's handler may have run inside an engine callback and been lost
+        raise KeyboardInterrupt
