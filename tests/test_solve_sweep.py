@@ -9,6 +9,7 @@ import pytest
 
 from exactprune.benchmarks.store import ResultStore
 from exactprune.cli import main
+from exactprune.instances import InputError
 
 
 def test_sweep_from_toml_resumes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -93,3 +94,28 @@ def test_summary_table_times_only_runs_that_did_not_fail() -> None:
     assert [c.strip() for c in row[3:6]] == ["3", "1", "2"]  # runs, certified, errors
     assert float(row[6]) == pytest.approx(good["wall_time_s"], rel=1e-2)
     assert float(row[7]) == pytest.approx(good["objective"], rel=1e-3)
+
+
+def test_a_network_file_swapped_during_the_sweep_is_not_stored_under_the_old_key(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sweep hashes each input file once, before the runs; a worker reads it again when its
+    run starts. A file replaced in between (a retrain into the same name) was solved and stored
+    under the first file's key, so a resume over the first file read back the second one's
+    certified optimum. Now the worker checks the hash around its read: an error row, which a
+    resume over the right file runs again."""
+    from exactprune.benchmarks.solve_sweep import input_file_digests, solve_task
+
+    monkeypatch.chdir(tmp_path)
+    train = ["train", "--data", "teacher", "--hidden", "6", "--samples", "40", "--iters", "5"]
+    assert main([*train, "-o", "a.npz"]) == 0
+    assert main([*train, "--seed", "1", "-o", "b.npz"]) == 0
+    Path("net.npz").write_bytes(Path("a.npz").read_bytes())
+    params = {"network": "net.npz", "data": "teacher", "k": 2, "samples": 20}
+    spec = {"kind": "neuron_selection", "params": params, "seed": 7, "trial": 0,
+            "solver": "bruteforce", "options": {},
+            "input_sha256": input_file_digests(params, {})}
+    assert solve_task(spec)["certified"]
+    Path("net.npz").write_bytes(Path("b.npz").read_bytes())
+    with pytest.raises(InputError, match="changed while the sweep ran"):
+        solve_task(spec)
