@@ -79,6 +79,19 @@ def _validate(kind: str, specs: list[dict], options: dict[str, Any]) -> None:
                 raise InputError(f"grid point {point}: {exc}") from None
 
 
+def declared_values(kind: str, params: dict[str, list]) -> dict[str, list]:
+    """Every grid value parsed by its parameter's declared type, so that one grid point has one
+    spelling: a float parameter written 2 in one sweep and 2.0 in another gave two instance
+    seeds (two different instances), and TOML's integer 10 and the flag's 10.0 two store keys.
+    Unknown names are left for `_validate` to refuse."""
+    from exactprune.instances.catalog import get_kind
+    from exactprune.instances.params import params_of
+
+    declared = {p.name: p for p in params_of(get_kind(kind).params_type)}
+    return {name: [declared[name].parse(v) for v in values] if name in declared else values
+            for name, values in params.items()}
+
+
 def positive_float_value(raw: Any, name: str) -> float:
     """A finite number > 0 from a TOML value; InputError otherwise."""
     from exactprune.instances.params import Param
@@ -174,11 +187,14 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
 
     kind = get_kind(args.kind).name
     kw = grid_kwargs_from_args(args)
+    kw["params"] = declared_values(kind, kw["params"])
     kw.setdefault("solvers", ["auto"])
     kw.setdefault("experiment", f"sweep_{kind}")
     options = dict(kw.pop("options", None) or {})
     if args.time_limit is not None:
         options["time_limit"] = args.time_limit
+    if "time_limit" in options:
+        options["time_limit"] = positive_float_value(options["time_limit"], "time_limit")
     specs = grid(**kw, options=options)
     digests: dict[str, str] = {}
     for spec in specs:

@@ -119,3 +119,29 @@ def test_a_network_file_swapped_during_the_sweep_is_not_stored_under_the_old_key
     Path("net.npz").write_bytes(Path("b.npz").read_bytes())
     with pytest.raises(InputError, match="changed while the sweep ran"):
         solve_task(spec)
+
+
+def test_one_grid_point_has_one_key_however_it_is_spelled(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Values are parsed by their declared types before the keys and seeds are made: TOML's
+    integer time limit and the flag's float, or a float parameter written 2 and 2.0, were
+    different runs (the second a different random instance)."""
+    store = tmp_path / "k.sqlite"
+    toml = tmp_path / "g.toml"
+    toml.write_text('seeds = 2\nsolvers = ["mitm"]\n[params]\nn = [10, 12]\n[options]\n'
+                    'time_limit = 10\n')
+    common = ["--store", str(store), "--jobs", "0", "--no-progress", "--json"]
+    assert main(["sweep", "subset-sum", "--grid", str(toml), *common]) == 0
+    capsys.readouterr()
+    assert main(["sweep", "subset-sum", "--param", "n=10,12", "--seeds", "2", "--solvers",
+                 "mitm", "--time-limit", "10", *common]) == 0
+    capsys.readouterr()
+    with ResultStore(store) as st:
+        assert len(list(st.rows())) == 4
+    seeds = []
+    for spelling in ("2", "2.0"):
+        assert main(["sweep", "subset-sum", "--param", "n=10", "--param", f"high={spelling}",
+                     "--seeds", "1", "--solvers", "mitm", *common]) == 0
+        run = json.loads(capsys.readouterr().out)["runs"][0]
+        seeds.append((run["spec"]["seed"], run["spec"]["params"]["high"]))
+    assert seeds[0] == seeds[1] and seeds[0][1] == 2.0
