@@ -6,8 +6,10 @@ from __future__ import annotations
 import contextlib
 import multiprocessing as mp
 import os
+import shutil
 import signal
-from collections.abc import Callable
+import tempfile
+from collections.abc import Callable, Iterator
 from typing import Any
 
 
@@ -28,13 +30,38 @@ def kill_group(pid: int) -> None:
                 os.killpg(pid, signal.SIGKILL)
 
 
+@contextlib.contextmanager
+def scratch_folder() -> Iterator[str]:
+    """A folder for the temporary files of the worker processes started inside the block,
+    removed with everything in it at the end: a worker killed by a timeout or Ctrl-C never runs
+    its own clean-up, and CBC's model folder (megabytes for a pruning model) stayed behind in
+    /tmp, one per killed run."""
+    folder = tempfile.mkdtemp(prefix="exactprune-workers-")
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def use_scratch(folder: str) -> None:
+    """Worker start-up: this process's temporary files, and its children's, go to `folder`."""
+    tempfile.tempdir = folder
+    os.environ["TMPDIR"] = folder
+
+
+def _isolated_init(folder: str) -> None:
+    lead_own_group()
+    use_scratch(folder)
+
+
 def run_isolated(fn: Callable[..., dict[str, Any]], args: tuple, timeout: float,
                  on_timeout: dict[str, Any]) -> dict[str, Any]:
     """fn(*args) in a new spawned process; `on_timeout` is returned if it runs past `timeout`
     seconds (the process is then killed with its children). fn must be importable (module
     level)."""
     ctx = mp.get_context("spawn")
-    with ctx.Pool(1, initializer=lead_own_group, maxtasksperchild=1) as pool:
+    with scratch_folder() as folder, ctx.Pool(1, initializer=_isolated_init, initargs=(folder,),
+                                              maxtasksperchild=1) as pool:
         job = pool.apply_async(fn, args)
         try:
             return job.get(timeout=timeout)

@@ -96,7 +96,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from exactprune.benchmarks.isolated import kill_group
+from exactprune.benchmarks.isolated import kill_group, scratch_folder
 from exactprune.benchmarks.store import ResultStore
 from exactprune.benchmarks.sweep_worker import (
     CRASH,
@@ -318,8 +318,14 @@ def _run_pool(queue: deque[tuple[str, Task]], workers: int, finish: Finish,
     """Run tasks from `queue` in one pool until it is empty, or until the pool breaks (returns
     the runs that were in flight then), or a run times out (it is stored as killed, the runs in
     flight beside it go back to the front of the queue, and this returns [])."""
+    with scratch_folder() as scratch:  # removed after the pool, killed workers' files too
+        return _run_pool_in(queue, workers, finish, timeout, scratch)
+
+
+def _run_pool_in(queue: deque[tuple[str, Task]], workers: int, finish: Finish,
+                 timeout: float | None, scratch: str) -> list[tuple[str, Task, float]]:
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(
-        "spawn"), initializer=worker_init, initargs=(os.getpid(),))
+        "spawn"), initializer=worker_init, initargs=(os.getpid(), scratch))
     inflight: dict[Future[str], tuple[str, Task, float]] = {}
     try:
         while queue or inflight:

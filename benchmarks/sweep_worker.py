@@ -13,7 +13,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-from exactprune.benchmarks.isolated import kill_group, lead_own_group
+from exactprune.benchmarks.isolated import kill_group, lead_own_group, use_scratch
 from exactprune.instances.io import dumps
 
 ERROR = "error"
@@ -70,14 +70,17 @@ def _watch_parent(parent_pid: int) -> None:
             os._exit(1)
 
 
-def worker_init(parent_pid: int) -> None:
+def worker_init(parent_pid: int, scratch: str | None = None) -> None:
     """Worker start-up: one BLAS/OpenMP thread unless the environment says otherwise (effective
     for libraries loaded after this point); its own process group, so that killing a run also
-    kills the processes it started (PuLP runs CBC as a child process); and exit when the
-    parent dies (e.g. SIGKILL) instead of idling forever."""
+    kills the processes it started (PuLP runs CBC as a child process); temporary files in the
+    parent's `scratch` folder, which the parent removes even when it had to kill the worker;
+    and exit when the parent dies (e.g. SIGKILL) instead of idling forever."""
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(var, "1")
     lead_own_group()
+    if scratch is not None:
+        use_scratch(scratch)
     threading.Thread(target=_watch_parent, args=(parent_pid,), daemon=True).start()
 
 

@@ -357,6 +357,41 @@ def test_isolated_run_timeout_kills_its_children(tmp_path: Path) -> None:
     assert _gone_within(int(pid_file.read_text()), 5.0), "the timed-out call's child still runs"
 
 
+def make_temp_files_and_hang(spec: dict) -> dict:
+    """Make a temporary folder as CBC's `solver_files` does, note its path, and hang."""
+    import tempfile
+
+    folder = tempfile.mkdtemp(prefix="exactprune-solve-")
+    Path(folder, "model.mps").write_text("x" * 1000)
+    Path(spec["path_file"]).write_text(folder)
+    time.sleep(120)
+    return {"status": "optimal"}
+
+
+def test_a_killed_run_leaves_no_temporary_files(tmp_path: Path) -> None:
+    """A worker killed by the timeout never runs its own clean-up: CBC's model folder stayed in
+    /tmp, one per killed run. Workers now keep their temporary files in a folder the parent
+    removes after the pool; the same for `run_isolated`."""
+    import shutil
+
+    from exactprune.benchmarks.isolated import run_isolated
+
+    for how in ("sweep", "isolated"):
+        path_file = tmp_path / f"{how}.path"
+        spec = {"experiment": "tmp", "path_file": str(path_file)}
+        if how == "sweep":
+            task = Task(f"{MOD}:make_temp_files_and_hang", spec)
+            assert run_sweep([task], None, jobs=1, progress=False,
+                             timeout=3.0)[0]["status"] == "killed"
+        else:
+            assert run_isolated(make_temp_files_and_hang, (spec,), 3.0,
+                                {"status": "killed"}) == {"status": "killed"}
+        folder = Path(path_file.read_text())
+        left = folder.exists()
+        shutil.rmtree(folder, ignore_errors=True)
+        assert not left, f"{how}: the killed run's temporary folder is still there"
+
+
 def test_task_slots() -> None:
     assert task_slots({}, 2) == 1
     assert [task_slots({"threads": t}, 2) for t in (1, 2, 8)] == [1, 2, 2]
