@@ -6,8 +6,9 @@ Why. Above n = 62 no method here certifies (the optima, about 2^-n, are below wh
 resolves), so a user gets the best mask a method finds in the time given. Until 2026-12-03 the
 exact engines started from their own incumbents; now, without a warm start, they start from
 `core_search` (exact mitm over random cores of 40 values, the incumbent fixed elsewhere) run for
-a quarter of the time limit. Here, on `generate_subset_sum(n, seed)` (values and target
-Uniform[-1, 1]), min_error, one thread, one solve at a time, the same time limit each:
+half the time limit (a quarter until a first run of this page showed the engines never
+improving the start in the rest of the time). Here, on `generate_subset_sum(n, seed)` (values
+and target Uniform[-1, 1]), min_error, one thread, one solve at a time, the same time limit each:
 - `scip, own start`: SCIP given the empty mask as its start (which turns the core start off,
   as before);
 - `scip`, `cpsat`: the engines as they run now;
