@@ -13,9 +13,11 @@ File format (`load_mlp`, `save_mlp`; the same rules for both extensions):
   every other array is the next layer's weight matrix (out, in). The shapes must chain.
 - Only float16, float32 and float64 arrays are read (and bfloat16 from `.safetensors`,
   PyTorch's usual training dtype; numpy has no bfloat16), converted to float64 exactly; NaN or
-  infinite entries, more than `MAX_ENTRIES` entries in one array, pickled or object arrays
-  (never unpickled: `np.load(..., allow_pickle=False)` and the .npy header checked first)
-  and anything malformed are refused with one `InputError` line.
+  infinite entries, more than `MAX_ENTRIES` entries in one array or along one dimension, empty
+  arrays, a weight that is not 2-D or a bias that is not 1-D (the shapes checked in the
+  header, before any data is read or shaped), pickled or object arrays (never unpickled:
+  `np.load(..., allow_pickle=False)` and the .npy header checked first) and anything
+  malformed are refused with one `InputError` line.
 
 `.safetensors` is read and written here (8-byte little-endian header length, JSON header,
 raw little-endian data) without the `safetensors` package: reading the header ourselves
@@ -42,7 +44,7 @@ import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import numpy as np
 
@@ -65,10 +67,24 @@ _SAFETENSORS_DTYPES = {"F16": np.dtype("<f2"), "F32": np.dtype("<f4"), "F64": np
 """The safetensors dtypes read, as the numpy dtype of their raw bytes. numpy has no bfloat16:
 BF16 is read as its 16-bit patterns and widened by `_to_float64`."""
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
-_NPZ_ERRORS = (zipfile.BadZipFile, ValueError, OSError, EOFError, RuntimeError, zlib.error)
-_LIBRARY_ORDER_HINT = ("; neither the layer order of the names (fc1, fc2, ..., fc10, each "
-                       "weight before its bias) nor the stored order chains: write the net "
-                       "with exactprune's save_mlp or as .npz")
+_NPZ_ERRORS = (zipfile.BadZipFile, ValueError, OSError, EOFError, RuntimeError, zlib.error,
+               OverflowError, TypeError)
+"""What zipfile and numpy raise on a malformed archive or .npy header (numpy: OverflowError for
+a dimension beyond int64, TypeError for a non-integer one, ValueError for the rest)."""
+_STORED_ORDER = "stored order"
+_NAME_ORDER = ("the layer order of the names (fc1, fc2, ..., fc10, each weight before its "
+               "bias)")
+_LIBRARY_ORDER_HINT = ": write the net with exactprune's save_mlp or as .npz"
+
+
+class _ChainError(InputError):
+    """The arrays do not chain into layers in the order tried (`_assemble`): another order
+    may. `detail` is the message without the file name (arguments as `InputError`'s, so it
+    pickles)."""
+
+    def __init__(self, message: str, detail: str = "") -> None:
+        super().__init__(message)
+        self.detail = detail or message
 
 
 def _one_line(exc: BaseException) -> str:
@@ -237,12 +253,26 @@ def load_mlp(path: str | os.PathLike[str]) -> MLP:
 
 def _safetensors_mlp(data: bytes, source: str) -> MLP:
     """The MLP of a .safetensors file's bytes: its arrays in the natural order of their names
-    (the package, and so PyTorch's save_file, stores them sorted by name), else as stored."""
+    (the package, and so PyTorch's save_file, stores them sorted by name), else as stored.
+
+    Every array is checked on its own first (`_safetensors_arrays`), so only a failure to
+    chain depends on the order. When neither order chains, the message gives the name order's
+    reason (the order PyTorch files need), and the stored order's too unless that order holds
+    no layer order to try (the same as the name order, or the names sorted as text, as the
+    package writes them)."""
     arrays = _safetensors_arrays(data, source)
+    by_name = sorted(arrays, key=lambda a: _layer_key(a[0]))
     try:
-        return _assemble(sorted(arrays, key=lambda a: _layer_key(a[0])), source)
-    except InputError:
-        return _assemble(arrays, source, _LIBRARY_ORDER_HINT)
+        return _assemble(by_name, source, _NAME_ORDER)
+    except _ChainError as first:
+        stored = [name for name, _ in arrays]
+        try:
+            return _assemble(arrays, source, _STORED_ORDER)
+        except _ChainError as second:
+            if stored in ([name for name, _ in by_name], sorted(stored)):
+                raise InputError(str(first)) from None
+            raise InputError(f"{first}; the stored order fails too: {second.detail}"
+                             f"{_LIBRARY_ORDER_HINT}") from None
 
 
 def _layer_key(name: str) -> tuple[Any, ...]:
@@ -301,12 +331,68 @@ def _npz_member(npz: Any, info: zipfile.ZipInfo, name: str, source: str) -> np.n
             raise InputError(f"{source}: array {name!r} has unsupported .npy version {version}")
         shape, _, dtype = readers[version](fh)
         _check_dtype(dtype, name, source)
-        count = math.prod(shape)
-        check_entries(count, f"{source}: array {name!r}")
+        count = _header_count(name, shape, source)
         if info.file_size != fh.tell() + count * dtype.itemsize:
             raise InputError(f"{source}: array {name!r} is corrupt (its data does not match "
                              f"its shape {shape})")
-    return np.asarray(npz[info.filename], dtype=np.float64)
+        _check_layer_shape(name, shape, source)
+    return _check_finite(name, np.asarray(npz[info.filename], dtype=np.float64), source)
+
+
+def _clip(text: str, limit: int = 80) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _shape_text(shape: Sequence[Any]) -> str:
+    """A shape for a message, kept short: "shape (2, 3)" or "a 70-dimensional shape"."""
+    if len(shape) <= 4 and all(isinstance(n, int) and abs(n) < 10**15 for n in shape):
+        return f"shape {tuple(shape)}"
+    return f"a {len(shape)}-dimensional shape"
+
+
+def _layer_need(name: str) -> tuple[str, str]:
+    """("bias" or "weight", the shape it must have in words), by the array's name."""
+    if name.endswith("bias"):
+        return "bias", "1-D (out,) vector"
+    return "weight", "2-D (out, in) matrix"
+
+
+def _header_count(name: str, shape: Sequence[Any], source: str) -> int:
+    """The number of entries of an array of this shape, read from a file header, after
+    refusing (before any data is read or shaped, so numpy never sees it) a shape beyond any
+    layer: more than 2 dimensions, a dimension that is not a natural number or is above
+    MAX_ENTRIES (a zero dimension next to it would hide it from the entry count), or more than
+    MAX_ENTRIES entries. `_check_layer_shape` follows once the data's length is checked."""
+    if len(shape) > 2:
+        what, need = _layer_need(name)
+        raise InputError(f"{source}: {what} {name!r} must be a {need}, got "
+                         f"{_shape_text(shape)}")
+    for axis, n in enumerate(shape):
+        if not _natural(n):
+            raise InputError(f"{source}: array {name!r} has a malformed shape "
+                             f"{_clip(repr(tuple(shape)))}")
+        check_entries(n, f"{source}: array {name!r}"
+                      + ("" if len(shape) == 1 else f" along dimension {axis}"))
+    count = math.prod(shape)
+    check_entries(count, f"{source}: array {name!r}")
+    return count
+
+
+def _check_layer_shape(name: str, shape: Sequence[int], source: str) -> None:
+    """Refuse a header shape no layer has in any order: a weight that is not 2-D, a 0-d bias,
+    or no entries. A 2-D bias is left to `_check_bias`, which names the shape it needs."""
+    what, need = _layer_need(name)
+    if len(shape) != 2 and not (what == "bias" and len(shape) == 1):
+        raise InputError(f"{source}: {what} {name!r} must be a {need}, got "
+                         f"{_shape_text(shape)}")
+    if math.prod(shape) == 0:
+        raise InputError(f"{source}: array {name!r} is empty ({_shape_text(shape)})")
+
+
+def _check_finite(name: str, arr: np.ndarray, source: str) -> np.ndarray:
+    if not np.all(np.isfinite(arr)):
+        raise InputError(f"{source}: array {name!r} contains NaN or infinite values")
+    return arr
 
 
 def _safetensors_arrays(data: bytes, source: str) -> list[tuple[str, np.ndarray]]:
@@ -326,8 +412,11 @@ def _safetensors_arrays(data: bytes, source: str) -> list[tuple[str, np.ndarray]
                       for name, spec in header.items() if name != "__metadata__"),
                      key=lambda entry: entry[2])
     _check_offsets(entries, len(buffer), source)
-    return [(name, _to_float64(np.frombuffer(buffer[begin:end], dtype=dtype)).reshape(shape))
-            for name, dtype, (begin, end), shape in entries]
+    arrays = []
+    for name, dtype, (begin, end), shape in entries:
+        arr = _to_float64(np.frombuffer(buffer[begin:end], dtype=dtype)).reshape(shape)
+        arrays.append((name, _check_finite(name, arr, source)))
+    return arrays
 
 
 def _to_float64(raw: np.ndarray) -> np.ndarray:
@@ -374,16 +463,17 @@ def _safetensors_entry(name: str, spec: Any, source: str
         raise InputError(f"{source}: array {name!r} has dtype {dtype!r}; only F16, BF16, F32 "
                          "and F64 arrays are read")
     if not isinstance(shape, list) or not all(_natural(n) for n in shape):
-        raise InputError(f"{source}: array {name!r} has a malformed shape {shape!r}")
+        raise InputError(f"{source}: array {name!r} has a malformed shape "
+                         f"{_clip(repr(shape))}")
     if not (isinstance(offsets, list) and len(offsets) == 2 and all(map(_natural, offsets))
             and offsets[0] <= offsets[1]):
         raise InputError(f"{source}: array {name!r} has malformed data_offsets {offsets!r}")
-    count = math.prod(shape)
-    check_entries(count, f"{source}: array {name!r}")
+    count = _header_count(name, shape, source)
     np_dtype = _SAFETENSORS_DTYPES[dtype]
     if offsets[1] - offsets[0] != count * np_dtype.itemsize:
         raise InputError(f"{source}: array {name!r} spans {offsets[1] - offsets[0]} bytes, but "
                          f"shape {shape} of {dtype} needs {count * np_dtype.itemsize}")
+    _check_layer_shape(name, shape, source)
     return name, np_dtype, (offsets[0], offsets[1]), tuple(shape)
 
 
@@ -402,8 +492,10 @@ def _check_offsets(entries: list[Any], length: int, source: str) -> None:
         raise InputError(f"{source}: {length - position} bytes of data belong to no array")
 
 
-def _assemble(arrays: list[tuple[str, np.ndarray]], source: str, order_hint: str = "") -> MLP:
-    """Layers from (name, float64 array) pairs in stored order (the module's rules)."""
+def _assemble(arrays: list[tuple[str, np.ndarray]], source: str,
+              order: str = _STORED_ORDER) -> MLP:
+    """Layers from (name, float64 array) pairs taken in the given order (`order` names it in
+    messages; the module's rules). A failure to chain is a `_ChainError`."""
     if not arrays:
         raise InputError(f"{source} holds no arrays")
     weights: list[np.ndarray] = []
@@ -415,16 +507,16 @@ def _assemble(arrays: list[tuple[str, np.ndarray]], source: str, order_hint: str
         if not np.all(np.isfinite(arr)):
             raise InputError(f"{source}: array {name!r} contains NaN or infinite values")
         if name.endswith("bias"):
-            _check_bias(name, arr, weights, biases, source, order_hint)
+            _check_bias(name, arr, weights, biases, source, order)
             biases[-1] = arr
             continue
         if arr.ndim != 2:
             raise InputError(f"{source}: weight {name!r} must be a 2-D (out, in) matrix, got "
                              f"shape {arr.shape}")
         if weights and arr.shape[1] != weights[-1].shape[0]:
-            raise InputError(f"{source}: weight {name!r} has shape {arr.shape}: its "
-                             f"{arr.shape[1]} inputs do not match the {weights[-1].shape[0]} "
-                             f"outputs of {names[-1]!r} stored before it")
+            _chain_error(source, f"weight {name!r} has shape {arr.shape}: its {arr.shape[1]} "
+                         f"inputs do not match the {weights[-1].shape[0]} outputs of "
+                         f"{names[-1]!r} before it in {order}")
         weights.append(arr)
         biases.append(None)
         names.append(name)
@@ -435,17 +527,20 @@ def _assemble(arrays: list[tuple[str, np.ndarray]], source: str, order_hint: str
 
 
 def _check_bias(name: str, arr: np.ndarray, weights: list[np.ndarray],
-                biases: list[np.ndarray | None], source: str, order_hint: str) -> None:
+                biases: list[np.ndarray | None], source: str, order: str) -> None:
     if not weights:
-        raise InputError(f"{source}: bias {name!r} comes before any weight matrix in stored "
-                         f"order{order_hint}")
+        _chain_error(source, f"bias {name!r} comes before any weight matrix in {order}")
     if biases[-1] is not None:
-        raise InputError(f"{source}: bias {name!r} follows another bias; each bias follows "
-                         f"its weight matrix{order_hint}")
+        _chain_error(source, f"bias {name!r} follows another bias in {order}; each bias "
+                     "follows its weight matrix")
     out = weights[-1].shape[0]
     if arr.shape != (out,):
-        raise InputError(f"{source}: bias {name!r} must have shape ({out},) like the outputs "
-                         f"of the weight matrix before it, got shape {arr.shape}")
+        _chain_error(source, f"bias {name!r} must have shape ({out},) like the outputs of the "
+                     f"weight matrix before it in {order}, got shape {arr.shape}")
+
+
+def _chain_error(source: str, detail: str) -> NoReturn:
+    raise _ChainError(f"{source}: {detail}", detail)
 
 
 # -- writing ---------------------------------------------------------------------------------

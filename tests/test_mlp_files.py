@@ -6,6 +6,7 @@ import hashlib
 import io
 import json
 import pickle
+import re
 import struct
 import zipfile
 from pathlib import Path
@@ -627,3 +628,192 @@ def test_names_no_file_can_store_are_refused(name: str) -> None:
     """They gave struct.error or UnicodeEncodeError on saving, or files load_mlp refused."""
     with pytest.raises(InputError, match="cannot be stored|not UTF-8"):
         MLP(weights=(np.eye(2),), names=(name,))
+
+
+# -- impossible shapes in a header (hunt 7, bug 1) ------------------------------------------
+def hunt_st(path: Path, header: dict[str, Any], data: bytes) -> Path:
+    """A .safetensors file written as the hunt's reproduction script writes it (header padded
+    with spaces to a multiple of 8)."""
+    text = json.dumps(header).encode()
+    text += b" " * (-len(text) % 8)
+    path.write_bytes(struct.pack("<Q", len(text)) + text + data)
+    return path
+
+
+def hunt_npz(path: Path, shape_text: bytes, data: bytes = b"", name: str = "fc1.weight") -> Path:
+    """An .npz whose one .npy member has a hand-written version 1.0 header with this shape."""
+    h = b"{'descr': '<f8', 'fortran_order': False, 'shape': %s, }" % shape_text
+    h += b" " * (63 - (10 + len(h)) % 64) + b"\n"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr(f"{name}.npy", b"\x93NUMPY\x01\x00" + len(h).to_bytes(2, "little") + h + data)
+    return path
+
+
+def impossible_shape_files(folder: Path) -> dict[str, tuple[Path, str]]:
+    """Files whose header declares a shape no layer has: each ended in an internal error
+    (ValueError "Maximum allowed dimension exceeded", "maximum supported dimension ... 64",
+    "array is too big", OverflowError "Python int too large to convert to C long", TypeError
+    "an integer is required", or "Exceeds the limit (4300 digits)"), exit 1. With the match
+    its one line must carry."""
+    folder.mkdir(exist_ok=True)
+    w = {"fc1.weight": {"dtype": "F64", "shape": [2, 3], "data_offsets": [0, 48]}}
+    ones = np.ones((2, 3)).tobytes()
+    return {
+        "st dim 2^80 next to 0": (hunt_st(
+            folder / "dim.safetensors",
+            {**w, "x": {"dtype": "F64", "shape": [0, 2**80], "data_offsets": [48, 48]}}, ones),
+            r"'x' along dimension 1 needs about 10\^24 entries, above the limit"),
+        "st 70 dimensions": (hunt_st(
+            folder / "ndim.safetensors",
+            {"fc1.weight": {"dtype": "F64", "shape": [1] * 70, "data_offsets": [0, 8]}},
+            np.ones(1).tobytes()),
+            r"weight 'fc1.weight' must be a 2-D \(out, in\) matrix, got a 70-dimensional"),
+        "st [0, 2^62, 2^62]": (hunt_st(
+            folder / "big.safetensors",
+            {**w, "x": {"dtype": "F64", "shape": [0, 2**62, 2**62], "data_offsets": [48, 48]}},
+            ones), "weight 'x' must be a 2-D"),
+        "st 3-D bias of 2^40 zeros": (hunt_st(
+            folder / "bias3.safetensors",
+            {**w, "fc1.bias": {"dtype": "F64", "shape": [2**40, 2**40, 0],
+                               "data_offsets": [48, 48]}}, ones),
+            r"bias 'fc1.bias' must be a 1-D \(out,\) vector"),
+        "st 2-D of 4000-digit dimensions": (hunt_st(
+            folder / "digits.safetensors",
+            {**w, "x": {"dtype": "F64", "shape": [10**4000, 10**4000],
+                        "data_offsets": [48, 48]}}, ones),
+            r"dimension 0 needs about 10\^4000 entries"),
+        "npz dim 2^80": (hunt_npz(folder / "dim.npz", b"(0, %d)" % 2**80),
+                         r"'fc1.weight' along dimension 1 needs about 10\^24 entries"),
+        "npz dim 2^63": (hunt_npz(folder / "dim63.npz", b"(0, %d)" % 2**63),
+                         "along dimension 1 needs about 10"),
+        "npz [0, 2^62, 2^62]": (hunt_npz(folder / "big.npz", b"(0, %d, %d)" % (2**62, 2**62)),
+                                "must be a 2-D"),
+        "npz 70 dimensions": (hunt_npz(folder / "ndim.npz", b"(" + b"1, " * 70 + b")",
+                                       np.ones(1).tobytes()),
+                              "got a 70-dimensional shape"),
+        "npz 400 dimensions of 2^62": (hunt_npz(folder / "prod.npz",
+                                                b"(" + b"%d, " % 2**62 * 400 + b")"),
+                                       "got a 400-dimensional shape"),
+        "npz negative dimensions": (hunt_npz(folder / "neg.npz", b"(-1, -3)", bytes(24)),
+                                    r"malformed shape \(-1, -3\)"),
+        "npz boolean dimension": (hunt_npz(folder / "bool.npz", b"(True, 1)", bytes(8)),
+                                  r"malformed shape \(True, 1\)"),
+    }
+
+
+def test_impossible_header_shapes_are_one_input_error(tmp_path: Path) -> None:
+    for case, (path, match) in impossible_shape_files(tmp_path).items():
+        message = refused(path, match)
+        assert message.startswith(str(path)), case
+        assert len(message) < 300, (case, message)
+
+
+NETWORK_COMMANDS = {
+    "ticket": ["ticket", "{net}", "--coefficients", "4", "--eps", "0.1"],
+    "generate": ["generate", "neuron-selection", "--network", "{net}", "--data", "teacher",
+                 "--k", "2", "-o", "{out}/i.json"],
+    "verify": ["verify", "width-factor", "{net}", "--eps", "0.1", "--n-max", "4"],
+    "sweep": ["sweep", "neuron-selection", "--param", "network={net}", "--param",
+              "data=teacher", "--param", "k=2", "--seeds", "1", "--solvers", "bruteforce",
+              "--jobs", "0", "--no-progress", "--store", "{out}/s.sqlite"],
+}
+
+
+@pytest.mark.parametrize("command", NETWORK_COMMANDS)
+def test_cli_impossible_header_shapes_exit_2(tmp_path: Path, command: str,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    from exactprune.cli import main
+
+    capsys.readouterr()
+    for case, (path, match) in impossible_shape_files(tmp_path / "nets").items():
+        argv = [a.format(net=path, out=tmp_path) for a in NETWORK_COMMANDS[command]]
+        assert main(argv) == 2, case
+        captured = capsys.readouterr()
+        assert captured.err.count("\n") == 1, (case, captured.err)
+        assert captured.err.startswith("exactprune: error: "), (case, captured.err)
+        assert "internal error" not in captured.err and "Traceback" not in captured.err
+        assert re.search(match, captured.err), (case, captured.err)
+    assert not (tmp_path / "i.json").exists()
+
+
+def test_header_dimension_limits_keep_good_files(tmp_path: Path) -> None:
+    """The new checks refuse nothing a layer can be (2-D weights, 1-D biases), and a dimension
+    of MAX_ENTRIES itself passes them (this one is then refused as empty)."""
+    mlp = MLP((np.ones((3, 2)), np.ones((1, 3))), (np.ones(3), np.ones(1)))
+    for ext in (".npz", ".safetensors"):
+        save_mlp(mlp, tmp_path / f"net{ext}")
+        assert_same(load_mlp(tmp_path / f"net{ext}"), mlp)
+    hunt_npz(tmp_path / "edge.npz", b"(%d, 0)" % 2**26)
+    refused(tmp_path / "edge.npz", r"is empty \(shape \(67108864, 0\)\)")
+    hunt_npz(tmp_path / "over.npz", b"(%d, 0)" % (2**26 + 1))
+    refused(tmp_path / "over.npz", "dimension 0 needs 67,108,865 entries, above the limit")
+
+
+# -- safetensors: the name order's reason is given (hunt 7, minor) --------------------------
+def package_order_file(path: Path, state: dict[str, np.ndarray]) -> Path:
+    """Tensors stored sorted by name, as the safetensors package (PyTorch's save_file) stores
+    them: "fc1.bias" before "fc1.weight"."""
+    return st_file(path, sorted(state.items()))
+
+
+def pytorch_state(seed: int = 0) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return {"fc1.weight": rng.standard_normal((3, 4)), "fc1.bias": rng.standard_normal(3),
+            "fc2.weight": rng.standard_normal((2, 3)), "fc2.bias": rng.standard_normal(2)}
+
+
+@pytest.mark.parametrize("case,change,match", [
+    ("empty weight", {"fc1.weight": np.ones((0, 4))}, r"'fc1.weight' is empty \(shape \(0, 4\)\)"),
+    ("0-d extra key", {"step": np.array(3.0)}, r"weight 'step' must be a 2-D .* got shape \(\)"),
+    ("transposed", {"fc2.weight": np.ones((3, 2))},
+     r"weight 'fc2.weight' has shape \(3, 2\): its 2 inputs do not match the 3 outputs of "
+     r"'fc1.weight' before it in the layer order of the names"),
+    ("2-D bias", {"fc1.bias": np.ones((3, 1))},
+     r"bias 'fc1.bias' must have shape \(3,\) .* in the layer order of the names"),
+    ("0-d bias", {"fc1.bias": np.array(1.0)}, r"bias 'fc1.bias' must be a 1-D \(out,\) vector"),
+    ("nan", {"fc2.bias": np.array([1.0, np.nan])}, "'fc2.bias' contains NaN"),
+])
+def test_safetensors_reports_the_real_reason(tmp_path: Path, case: str,
+                                             change: dict[str, np.ndarray], match: str) -> None:
+    """All were reported as "bias 'fc1.bias' comes before any weight matrix in stored order":
+    the retry in stored order hid the name order's error."""
+    path = package_order_file(tmp_path / "net.safetensors", {**pytorch_state(), **change})
+    message = refused(path, match)
+    assert "before any weight matrix" not in message and "stored order" not in message, case
+    assert pickle.loads(pickle.dumps(InputError(message))).args == (message,)
+
+
+def test_safetensors_package_file_with_a_bad_layer_names_it(tmp_path: Path) -> None:
+    st = pytest.importorskip("safetensors.numpy")
+    st.save_file({**pytorch_state(), "fc1.weight": np.ones((0, 4))},
+                 str(tmp_path / "empty.safetensors"))
+    refused(tmp_path / "empty.safetensors", "'fc1.weight' is empty")
+    st.save_file({**pytorch_state(), "fc2.weight": np.ones((3, 2))},
+                 str(tmp_path / "t.safetensors"))
+    message = refused(tmp_path / "t.safetensors", "its 2 inputs do not match the 3 outputs")
+    assert "stored order" not in message
+
+
+def test_safetensors_gives_both_orders_when_the_stored_one_is_a_layer_order(
+        tmp_path: Path) -> None:
+    """Stored in a layer order the names do not give: neither chains, and both reasons are on
+    the line (the stored order's is the real one here)."""
+    path = st_file(tmp_path / "net.safetensors",
+                   [("input", np.ones((3, 4))), ("hidden", np.ones((5, 2))),
+                    ("output", np.ones((1, 5)))])
+    message = refused(path, r"weight 'input' has shape \(3, 4\): its 4 inputs do not match the "
+                            r"5 outputs of 'hidden' before it in the layer order of the names")
+    assert ("; the stored order fails too: weight 'hidden' has shape (5, 2): its 2 inputs do "
+            "not match the 3 outputs of 'input' before it in stored order") in message
+    st_file(path, [("input", np.ones((3, 4))), ("hidden", np.ones((5, 3))),
+                   ("output", np.ones((1, 5)))])
+    assert load_mlp(path).names == ("input", "hidden", "output")
+
+
+def test_chain_errors_pickle(tmp_path: Path) -> None:
+    """Sweep workers send errors back pickled: a refused chain keeps its message."""
+    path = npz_file(tmp_path / "bad.npz", {"a": np.ones((3, 2)), "b": np.ones((4, 4))})
+    with pytest.raises(InputError) as info:
+        load_mlp(path)
+    again = pickle.loads(pickle.dumps(info.value))
+    assert isinstance(again, InputError) and str(again) == str(info.value)
