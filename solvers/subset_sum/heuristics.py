@@ -179,6 +179,9 @@ CORE_SIZE = 40
 """Values re-optimised exactly per core_search round: mitm over 2^20 half-sums, about 0.3 s."""
 CORE_ROUNDS = 20
 """core_search rounds without a time limit (with one it runs until the limit)."""
+MIN_ROUND_SECONDS = 1e-3
+"""The least time a core_search round, or the engine after its start, is handed (a time limit
+must be positive; mitm and the engines then stop at once with what they have)."""
 
 
 def core_search(instance: SubsetSumInstance, goal: Goal, clock: Clock, seed: int,
@@ -211,8 +214,9 @@ def core_search(instance: SubsetSumInstance, goal: Goal, clock: Clock, seed: int
             done += 1
             continue
         sub_goal = Goal(max_kept=room if room < core else None)
-        raw = mitm.run_mitm(sub, sub_goal, SolveOptions(time_limit=clock.remaining(),
-                                                        seed=seed))
+        left = clock.remaining()  # the first round runs even on an expired clock
+        raw = mitm.run_mitm(sub, sub_goal, SolveOptions(
+            time_limit=None if left is None else max(left, MIN_ROUND_SECONDS), seed=seed))
         done += 1
         if raw.mask is None:
             break  # out of time inside the round
@@ -239,13 +243,18 @@ def run_core_search(instance: SubsetSumInstance, goal: Goal,
         fits = int(opts.warm_start.sum()) <= _budget(instance, goal)
         stats["warm_start"] = "accepted" if fits else "rejected"
         start = opts.warm_start if fits else None
-    mask, done = core_search(instance, goal, Clock(opts.time_limit), opts.seed, core,
-                             None if rounds is None else int(rounds), start)
+    clock = Clock(opts.time_limit)
+    planned = None if rounds is None else int(rounds)
+    mask, done = core_search(instance, goal, clock, opts.seed, core, planned, start)
     notes = [f"heuristic: {done} rounds of an exact mitm over a random core of "
              f"{min(core, instance.n)} values, the incumbent fixed on the others"]
     if stats.get("warm_start") == "rejected":
         notes.append("warm start rejected: it keeps more than max_kept")
-    return RawSolution(Status.FEASIBLE, mask=mask, notes=notes, stats={"rounds": done, **stats})
+    # cut by the time limit: rounds left to run (all of them when it runs until the limit)
+    cut = (clock.expired() and core < instance.n and instance.evaluate(mask) > 0
+           and (planned is None or done < planned))
+    return RawSolution(Status.TIME_LIMIT if cut else Status.FEASIBLE, mask=mask, notes=notes,
+                       stats={"rounds": done, **stats})
 
 
 CORE_START_SHARE = 0.5
@@ -275,7 +284,7 @@ def with_core_start(instance: SubsetSumInstance, goal: Goal, opts: SolveOptions
     mask, rounds = core_search(instance, goal, Clock(limit), opts.seed,
                                rounds=CORE_ROUNDS if limit is None else None)
     left = None if opts.time_limit is None else max(
-        0.0, opts.time_limit - (time.perf_counter() - t0))
+        MIN_ROUND_SECONDS, opts.time_limit - (time.perf_counter() - t0))
     note = (f"warm start from core_search ({rounds} rounds, mitm over random cores of "
             f"{min(CORE_SIZE, instance.n)} values): mitm itself handles n <= 62 only")
 
