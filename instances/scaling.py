@@ -15,6 +15,15 @@ from fractions import Fraction
 import numpy as np
 
 
+def float_floor(q: Fraction) -> float:
+    """The largest float64 <= q: a rational lower bound reported as a float stays a lower
+    bound (Fraction -> float rounds to nearest, which can land above q)."""
+    f = float(q)
+    if Fraction(f) > q:
+        f = math.nextafter(f, -math.inf)
+    return f
+
+
 def rounded_sum(terms: list[float]) -> float:
     """The exact sum of float64 terms, correctly rounded: math.fsum, or exact rationals when
     fsum's partial sums overflow (terms near 1e308); ±inf only when the sum itself is beyond

@@ -12,6 +12,7 @@ from fractions import Fraction
 import numpy as np
 
 from exactprune.instances.errors import InputError
+from exactprune.instances.scaling import float_floor
 from exactprune.instances.subset_sum import SubsetSumInstance
 from exactprune.solvers.clock import Clock
 from exactprune.solvers.result import Goal, Objective, RawSolution, SolveOptions, Status
@@ -100,5 +101,5 @@ def run_bruteforce(instance: SubsetSumInstance, goal: Goal, opts: SolveOptions) 
         return RawSolution(Status.OPTIMAL, mask=exact[k][1], bound=float(k), certified=True,
                            tolerance=0.0, notes=notes)
     err_exact, mask = exact[0]
-    return RawSolution(Status.OPTIMAL, mask=mask, bound=float(err_exact), certified=True,
+    return RawSolution(Status.OPTIMAL, mask=mask, bound=float_floor(err_exact), certified=True,
                        tolerance=0.0, notes=notes)

@@ -67,7 +67,7 @@ import numpy as np
 
 from exactprune.instances.errors import InputError
 from exactprune.instances.params import Param
-from exactprune.instances.scaling import IntegerScaling, integer_scaling
+from exactprune.instances.scaling import IntegerScaling, float_floor, integer_scaling
 from exactprune.instances.subset_sum import SubsetSumInstance
 from exactprune.solvers.clock import Clock
 from exactprune.solvers.cpsat_engine import (
@@ -94,17 +94,9 @@ OPTIONS = (
 
 
 # -- small exact helpers -------------------------------------------------------------------------
-def _float_floor(q: Fraction) -> float:
-    """The largest float64 <= q (Fraction -> float is correctly rounded, then step down)."""
-    f = float(q)
-    if Fraction(f) > q:
-        f = math.nextafter(f, -math.inf)
-    return f
-
-
 def _units_to_real_floor(units: Fraction | int, exponent: int) -> float:
     """units·2^-exponent as a float rounded down (a rigorous lower bound in real units)."""
-    return _float_floor(Fraction(units) / Fraction(2) ** exponent)
+    return float_floor(Fraction(units) / Fraction(2) ** exponent)
 
 
 def _scaled_error(scaling: IntegerScaling, mask: np.ndarray) -> int:
@@ -337,7 +329,7 @@ def _exclusion_certificate(instance: SubsetSumInstance, scaling: IntegerScaling,
                 f"mask has scaled error >= {'inf' if all_examined else outside}, minus "
                 f"the scaling slack (k+1)/2 <= {slack} units still >= the best exact error"
             )
-            bound = _float_floor(best_err)
+            bound = float_floor(best_err)
             return RawSolution(Status.OPTIMAL, mask=best_mask, bound=bound, certified=True,
                                tolerance=0.0, solver_objective=solver_objective, notes=notes,
                                stats=stats)
@@ -369,7 +361,7 @@ def _exclusion_certificate(instance: SubsetSumInstance, scaling: IntegerScaling,
                   "(many masks tie at this scale; raise max_exclusions)"}[stopped]
     notes.append(f"lossy scaling: {why}; bound accounts for the scaling slack (k+1)/2 units")
     status = Status.TIME_LIMIT if stopped == "time" else Status.FEASIBLE
-    return RawSolution(status, mask=best_mask, bound=_float_floor(bound_q),
+    return RawSolution(status, mask=best_mask, bound=float_floor(bound_q),
                        solver_objective=solver_objective, notes=notes, stats=stats,
                        limit=Limit.EXCLUSION_CAP if stopped == "cap" else None)
 

@@ -59,6 +59,7 @@ from exactprune.formulations.subset_sum.milp import (
 )
 from exactprune.instances.errors import InputError
 from exactprune.instances.params import Param
+from exactprune.instances.scaling import float_floor
 from exactprune.instances.subset_sum import SubsetSumInstance
 from exactprune.solvers.clock import Clock
 from exactprune.solvers.milp_engines import ENGINES, EngineResult, solve_model
@@ -98,14 +99,6 @@ SCIP_CUTS = Param("cuts", "bool", False,
 
 # --------------------------------------------------------------------------------------------
 # Certification
-
-
-def _float_down(q: Fraction) -> float:
-    """The largest float <= q."""
-    f = float(q)
-    if Fraction(f) > q:
-        f = math.nextafter(f, -math.inf)
-    return f
 
 
 def _round_stats(k: int, res: EngineResult) -> dict[str, Any]:
@@ -318,10 +311,10 @@ def _run_min_error(engine: str, instance: Any, goal: Goal, opts: SolveOptions,
         mask = None if b is None else b[1]
         solver_objective = None if b is None else b[2]
         if certified and b is not None:
-            bound = float(b[0])
+            bound = float_floor(b[0])
             tolerance = 0.0
         else:
-            bound = _float_down(lower)
+            bound = float_floor(lower)
             tolerance = None
             if b is not None:
                 gap = b[0] - lower

@@ -21,7 +21,7 @@ from fractions import Fraction
 import numpy as np
 
 from exactprune.instances.errors import InputError
-from exactprune.instances.scaling import IntegerScaling, integer_scaling
+from exactprune.instances.scaling import IntegerScaling, float_floor, integer_scaling
 from exactprune.instances.subset_sum import SubsetSumInstance
 from exactprune.solvers.clock import Clock, passed
 from exactprune.solvers.result import Goal, Objective, RawSolution, SolveOptions, Status
@@ -414,8 +414,9 @@ def run_mitm(instance: SubsetSumInstance, goal: Goal, opts: SolveOptions) -> Raw
                            certified=certified, tolerance=0.0, notes=notes, stats=stats)
     err, mask = exact[0]
     if certified:
-        return RawSolution(Status.OPTIMAL, mask=mask, bound=float(err), certified=True,
+        return RawSolution(Status.OPTIMAL, mask=mask, bound=float_floor(err), certified=True,
                            tolerance=0.0, notes=notes, stats=stats)
     slack = scaling.to_real(instance.n + 1)
-    return RawSolution(Status.FEASIBLE, mask=mask, bound=max(0.0, float(err) - slack),
+    return RawSolution(Status.FEASIBLE, mask=mask,
+                       bound=max(0.0, float_floor(err - Fraction(slack))),
                        notes=notes, stats=stats)
