@@ -10,7 +10,13 @@ Durability: the file is in WAL mode with ``synchronous=FULL`` and every :meth:`R
 is one transaction, so a process killed at any moment (even ``SIGKILL``, even mid-write) leaves
 the file readable with every committed row complete and no half row: SQLite discards an
 uncommitted WAL tail when it next opens the file. Only one process should write (the sweep's
-parent); readers (``exactprune results ...``) may open the file while a sweep runs.
+parent); readers (``exactprune results ...``) may open the file while a sweep runs. A new store
+gets its application id, tables and schema version in one transaction; a process that finds a
+SQLite file still being created (no application id, no tables) waits up to
+:data:`CREATION_WAIT_S` for its creator instead of refusing it. Readers open the file read-only,
+and in a place where SQLite cannot create the ``-shm`` file beside it (a read-only folder) as
+``immutable``: nobody can write it there either. Any SQLite error of a damaged store (corrupt
+pages, a table or column dropped outside exactprune) is an InputError naming the store.
 
 Table ``runs`` (one row per key):
 
@@ -46,8 +52,11 @@ import contextlib
 import csv
 import hashlib
 import json
+import os
 import sqlite3
+import time
 import urllib.parse
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
@@ -59,6 +68,13 @@ from exactprune.instances.io import check_output, dumps, json_default
 SCHEMA_VERSION = 1
 APPLICATION_ID = 0x45585052
 """SQLite application id of our stores ("EXPR"): a file without it is never written to."""
+
+BUSY_TIMEOUT_S = 60.0
+"""How long a connection waits for another process's lock (SQLite's busy timeout)."""
+
+CREATION_WAIT_S = 5.0
+"""How long an empty SQLite file (no application id, no tables: a store another process is
+creating) is waited for before it is refused as not ours."""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -75,6 +91,7 @@ CREATE TABLE IF NOT EXISTS runs (
 );
 CREATE INDEX IF NOT EXISTS runs_experiment ON runs (experiment, status);
 """
+_SCHEMA_STATEMENTS = tuple(s.strip() for s in _SCHEMA.split(";") if s.strip())
 
 _COLUMNS = ("key", "experiment", "solver", "status", "wall_time_s", "solver_version", "spec",
             "record", "created")
@@ -98,10 +115,27 @@ def canonical_json(obj: Any) -> str:
 
 def store_state(path: Path) -> str:
     """"missing" (no file, or an empty one), "ours" (our application id, or a store written
-    before the id existed: tables meta and runs with a schema_version), or "foreign".
+    before the id existed: tables meta and runs with a schema_version), "foreign", or "empty"
+    (a SQLite file with no application id and nothing in it, which stayed so for
+    :data:`CREATION_WAIT_S`: not ours either).
 
-    Only the SQLite header is read for the id; a file of another kind is never opened for
-    writing."""
+    A SQLite file with no application id and no tables is a store another process is creating
+    (its creator has set WAL mode and not yet committed the schema): it is looked at again
+    until it is ours or the wait is over. Only the SQLite header is read for the id, then the
+    file is opened read-only; a file of another kind is never opened for writing."""
+    deadline = time.monotonic() + CREATION_WAIT_S
+    while True:
+        state = _state_now(path)
+        if state != "creating":
+            return state
+        if time.monotonic() >= deadline:
+            return "empty"
+        time.sleep(0.05)
+
+
+def _state_now(path: Path) -> str:
+    """:func:`store_state` without the wait: "creating" for an empty SQLite file that another
+    process may still be turning into a store."""
     try:
         if not path.exists():
             return "missing"
@@ -121,17 +155,145 @@ def store_state(path: Path) -> str:
         return "ours"
     if app_id != 0:
         return "foreign"
+    # the header's id is 0: the id (and the tables) may still be only in the WAL
     try:
-        uri = f"file:{urllib.parse.quote(str(path.resolve()))}?mode=ro"
-        with contextlib.closing(sqlite3.connect(uri, uri=True)) as conn:
+        conn, immutable = _connect_read_only(path)
+        with contextlib.closing(conn):
+            app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+            if app_id == APPLICATION_ID:
+                return "ours"
+            if app_id != 0:
+                return "foreign"
+            if conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()[0] == 0:
+                # nobody can be creating a store where SQLite cannot write (immutable open)
+                return "empty" if immutable else "creating"
             tables = {r[0] for r in conn.execute(
                 "SELECT name FROM sqlite_master WHERE type = 'table'")}
             if not {"meta", "runs"} <= tables:
                 return "foreign"
             row = conn.execute("SELECT value FROM meta WHERE name = 'schema_version'").fetchone()
-    except sqlite3.DatabaseError:
+    except sqlite3.DatabaseError as exc:
+        if _is_busy(exc):
+            raise
         return "foreign"
     return "ours" if row is not None else "foreign"
+
+
+def _connect_read_only(path: Path) -> tuple[sqlite3.Connection, bool]:
+    """A read-only connection to the SQLite file `path` (in autocommit mode), and whether it
+    had to be opened ``immutable``.
+
+    A WAL database opened ``mode=ro`` needs its ``-shm`` file, which SQLite creates when it is
+    missing (a store closed cleanly has none). Where it cannot be created (a read-only folder,
+    or a name so long that ``NAME-shm`` is too long for the file system), SQLite fails with
+    SQLITE_CANTOPEN; no writer can open the store there either (it needs the same ``-wal`` and
+    ``-shm`` files), so it is opened ``immutable=1`` instead, which reads the main file alone.
+    If a ``-wal`` file holds writes not yet merged into the main file, an immutable open would
+    silently miss them: that is an InputError. Other sqlite3 errors are raised as they are.
+    """
+    resolved = path.resolve()
+    uri = f"file:{urllib.parse.quote(str(resolved))}?mode=ro"
+    conn = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+    try:
+        conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+        return conn, False
+    except sqlite3.OperationalError as exc:
+        conn.close()
+        if _primary_code(exc) != sqlite3.SQLITE_CANTOPEN:
+            raise
+    except BaseException:
+        conn.close()
+        raise
+    wal = Path(f"{resolved}-wal")
+    if os.path.lexists(wal) and not (wal.is_file() and wal.stat().st_size == 0):
+        raise InputError(f"cannot read results store {path}: SQLite cannot create {path.name}-shm "
+                         f"beside it (is its folder read-only?) and {path.name}-wal holds writes "
+                         f"not yet merged into it; copy both files to a writable folder and "
+                         f"read the copy")
+    conn = sqlite3.connect(uri + "&immutable=1", uri=True, timeout=BUSY_TIMEOUT_S,
+                           isolation_level=None)
+    try:
+        conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+    except BaseException:
+        conn.close()
+        raise
+    return conn, True
+
+
+def _primary_code(exc: sqlite3.Error) -> int | None:
+    """The primary SQLite result code of `exc` (its extended code without the high bits)."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    return None if code is None else code & 0xFF
+
+
+def _is_busy(exc: sqlite3.Error) -> bool:
+    """SQLITE_BUSY or SQLITE_LOCKED ("database is locked"): another process holds the lock."""
+    return _primary_code(exc) in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+
+
+_ACCESS_CODES = frozenset({sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_PERM,
+                           sqlite3.SQLITE_IOERR, sqlite3.SQLITE_FULL, sqlite3.SQLITE_NOLFS,
+                           sqlite3.SQLITE_AUTH})
+
+
+def _store_error(path: Path, exc: sqlite3.DatabaseError, doing: str) -> InputError | None:
+    """The one-line InputError for a sqlite3 error on the store at `path`, or None for an error
+    to raise as it is: busy or locked (another process holds the lock), out of memory,
+    interrupted, or a misuse of sqlite3 by exactprune itself (an internal error)."""
+    code = _primary_code(exc)
+    if (isinstance(exc, sqlite3.ProgrammingError) or _is_busy(exc)
+            or code in (sqlite3.SQLITE_NOMEM, sqlite3.SQLITE_INTERRUPT)):
+        return None
+    if code in _ACCESS_CODES:  # the file system, not the file
+        hint = ""
+        if doing != "read" and code in (sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_READONLY,
+                                         sqlite3.SQLITE_PERM):
+            hint = (f" (SQLite must be able to create {path.name}-wal and {path.name}-shm "
+                    f"beside it: is its folder writable?)")
+        return InputError(f"cannot {doing} results store {path}: {exc}{hint}")
+    return InputError(f"results store {path} is damaged ({exc}): it was corrupted or changed "
+                      f"outside exactprune")
+
+
+def _journal_mode_wal(conn: sqlite3.Connection) -> str:
+    """``PRAGMA journal_mode=WAL`` on `conn`; returns the mode SQLite reports.
+
+    Two processes switching a new file to WAL at the same moment can deadlock on the lock
+    upgrade, and SQLite then answers SQLITE_BUSY at once, without its busy timeout: retried
+    here for up to :data:`BUSY_TIMEOUT_S`."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_S
+    while True:
+        try:
+            return str(conn.execute("PRAGMA journal_mode=WAL").fetchone()[0])
+        except sqlite3.OperationalError as exc:
+            if not _is_busy(exc) or time.monotonic() >= deadline:
+                raise
+        time.sleep(0.02)
+
+
+def _create_schema(conn: sqlite3.Connection) -> None:
+    """Give the (WAL-mode, autocommit) database of `conn` our application id, tables and schema
+    version in ONE transaction, so another process sees either an empty file (and waits, see
+    :func:`store_state`) or a whole store; a no-op on a store that has them."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        if conn.execute("PRAGMA application_id").fetchone()[0] != APPLICATION_ID:
+            conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+        for statement in _SCHEMA_STATEMENTS:
+            conn.execute(statement)
+        conn.execute("INSERT OR IGNORE INTO meta (name, value) VALUES ('schema_version', ?)",
+                     (str(SCHEMA_VERSION),))
+        conn.execute("COMMIT")
+    except BaseException:
+        _rollback(conn)
+        raise
+
+
+def _rollback(conn: sqlite3.Connection) -> None:
+    """Roll back `conn`'s open transaction, if any (SQLite may have rolled it back already)."""
+    if conn.in_transaction:
+        with contextlib.suppress(sqlite3.Error):
+            conn.execute("ROLLBACK")
 
 
 class ResultStore:
@@ -148,42 +310,63 @@ class ResultStore:
         self.path = Path(path)
         self._conn: sqlite3.Connection | None = None
         state = store_state(self.path)
+        refusing = " (refusing to write to it)" if create else ""
         if state == "missing" and not create:
             raise InputError(f"no such results store: {self.path}" if not self.path.exists()
                              else f"results store {self.path} is empty (nothing stored yet)")
         if state == "foreign":
-            raise InputError(f"{self.path} is not an exactprune results store"
-                             + (" (refusing to write to it)" if create else ""))
+            raise InputError(f"{self.path} is not an exactprune results store{refusing}")
+        if state == "empty":
+            raise InputError(f"{self.path} is not an exactprune results store: an empty SQLite "
+                             f"file{refusing}; if a sweep was killed while creating it, delete it")
         if state == "missing":
             check_output(self.path, what="results store")
         try:
             if create:
                 # autocommit mode: every transaction below is explicit (BEGIN IMMEDIATE..COMMIT)
-                self._conn = sqlite3.connect(str(self.path), timeout=60.0, isolation_level=None)
+                self._conn = sqlite3.connect(str(self.path), timeout=BUSY_TIMEOUT_S,
+                                             isolation_level=None)
                 conn = self._conn
-                mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+                mode = _journal_mode_wal(conn)
                 if str(mode).lower() != "wal":
                     raise InputError(f"cannot put {self.path} in WAL mode (got {mode!r})")
                 conn.execute("PRAGMA synchronous=FULL")
-                conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-                conn.executescript(_SCHEMA)
-                conn.execute("INSERT OR IGNORE INTO meta (name, value) "
-                             "VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+                _create_schema(conn)
             else:  # read only: never changes the file (not even its journal mode)
-                uri = f"file:{urllib.parse.quote(str(self.path.resolve()))}?mode=ro"
-                self._conn = sqlite3.connect(uri, uri=True, timeout=60.0, isolation_level=None)
-            version = self._conn.execute(
-                "SELECT value FROM meta WHERE name = 'schema_version'").fetchone()[0]
+                self._conn = _connect_read_only(self.path)[0]
+            row = self._conn.execute(
+                "SELECT value FROM meta WHERE name = 'schema_version'").fetchone()
         except sqlite3.DatabaseError as exc:
             self.close()
-            raise InputError(f"{self.path} is not a usable results store: {exc}") from None
-        except InputError:
+            error = _store_error(self.path, exc, "write to" if create else "read")
+            if error is None:
+                raise
+            raise error from None
+        except BaseException:
             self.close()
             raise
+        if row is None:
+            self.close()
+            raise InputError(f"results store {self.path} is damaged (no schema_version in its "
+                             f"meta table): it was changed outside exactprune")
+        version = row[0]
         if version != str(SCHEMA_VERSION):
             self.close()
             raise InputError(f"{self.path} has results schema version {version}; this version "
                              f"of exactprune reads version {SCHEMA_VERSION}")
+
+    @contextlib.contextmanager
+    def _guard(self, doing: str) -> Iterator[None]:
+        """Turn a sqlite3 error of the body into one InputError naming this store (damaged, or
+        not readable/writable); "database is locked" and internal misuse are raised as they
+        are."""
+        try:
+            yield
+        except sqlite3.DatabaseError as exc:
+            error = _store_error(self.path, exc, doing)
+            if error is None:
+                raise
+            raise error from None
 
     # -- keys and single rows ---------------------------------------------------------------
     @staticmethod
@@ -201,11 +384,14 @@ class ResultStore:
 
     def has(self, key: str) -> bool:
         """Whether a run with this key is stored (whatever its status)."""
-        return self.conn.execute("SELECT 1 FROM runs WHERE key = ?", (key,)).fetchone() is not None
+        with self._guard("read"):
+            return self.conn.execute("SELECT 1 FROM runs WHERE key = ?",
+                                     (key,)).fetchone() is not None
 
     def keys(self) -> set[str]:
         """Every stored key."""
-        return {r[0] for r in self.conn.execute("SELECT key FROM runs")}
+        with self._guard("read"):
+            return {r[0] for r in self.conn.execute("SELECT key FROM runs")}
 
     def get(self, key: str) -> dict | None:
         """The stored run, or None.
@@ -214,8 +400,9 @@ class ResultStore:
         record parsed back from JSON) plus ``"experiment"``, ``"solver"`` and
         ``"solver_version"``.
         """
-        row = self.conn.execute(f"SELECT {', '.join(_COLUMNS)} FROM runs WHERE key = ?",
-                                (key,)).fetchone()
+        with self._guard("read"):
+            row = self.conn.execute(f"SELECT {', '.join(_COLUMNS)} FROM runs WHERE key = ?",
+                                    (key,)).fetchone()
         return None if row is None else _row_dict(row)
 
     def put(self, key: str, spec: dict, status: str, record: dict, wall_time_s: float) -> None:
@@ -236,23 +423,25 @@ class ResultStore:
         solver = spec.get("solver")
         created = datetime.now(UTC).isoformat(timespec="milliseconds")
         conn = self.conn
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            conn.execute(
-                "INSERT INTO runs (key, experiment, solver, status, wall_time_s, solver_version, "
-                "spec, record, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT (key) DO UPDATE SET experiment = excluded.experiment, "
-                "solver = excluded.solver, status = excluded.status, "
-                "wall_time_s = excluded.wall_time_s, solver_version = excluded.solver_version, "
-                "spec = excluded.spec, record = excluded.record, created = excluded.created",
-                (key, None if experiment is None else str(experiment),
-                 None if solver is None else str(solver), status,
-                 None if wall_time_s is None else float(wall_time_s), version_text, spec_text,
-                 record_text, created))
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
+        with self._guard("write to"):
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                conn.execute(
+                    "INSERT INTO runs (key, experiment, solver, status, wall_time_s, "
+                    "solver_version, spec, record, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                    "ON CONFLICT (key) DO UPDATE SET experiment = excluded.experiment, "
+                    "solver = excluded.solver, status = excluded.status, "
+                    "wall_time_s = excluded.wall_time_s, "
+                    "solver_version = excluded.solver_version, spec = excluded.spec, "
+                    "record = excluded.record, created = excluded.created",
+                    (key, None if experiment is None else str(experiment),
+                     None if solver is None else str(solver), status,
+                     None if wall_time_s is None else float(wall_time_s), version_text,
+                     spec_text, record_text, created))
+                conn.execute("COMMIT")
+            except BaseException:
+                _rollback(conn)
+                raise
 
     # -- many rows ----------------------------------------------------------------------------
     def rows(self, experiment: str | None = None) -> list[dict]:
@@ -263,15 +452,19 @@ class ResultStore:
             sql += " WHERE experiment = ?"
             args = (experiment,)
         sql += " ORDER BY created, rowid"
-        return [_row_dict(r) for r in self.conn.execute(sql, args)]
+        with self._guard("read"):
+            found = self.conn.execute(sql, args).fetchall()
+        return [_row_dict(r) for r in found]
 
     def summary(self) -> list[dict]:
         """Counts per (experiment, status): ``[{"experiment", "status", "runs",
         "wall_time_s"}]`` with the total wall seconds, sorted by experiment then status."""
-        cur = self.conn.execute(
-            "SELECT experiment, status, COUNT(*), COALESCE(SUM(wall_time_s), 0) FROM runs "
-            "GROUP BY experiment, status ORDER BY experiment, status")
-        return [{"experiment": e, "status": s, "runs": n, "wall_time_s": w} for e, s, n, w in cur]
+        with self._guard("read"):
+            found = self.conn.execute(
+                "SELECT experiment, status, COUNT(*), COALESCE(SUM(wall_time_s), 0) FROM runs "
+                "GROUP BY experiment, status ORDER BY experiment, status").fetchall()
+        return [{"experiment": e, "status": s, "runs": n, "wall_time_s": w}
+                for e, s, n, w in found]
 
     def export(self, fmt: str, out: TextIO, experiment: str | None = None) -> int:
         """Write every row (or one experiment's) to `out` as ``csv`` or ``jsonl``; returns the

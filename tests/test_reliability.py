@@ -550,3 +550,302 @@ def test_ctrl_c_interrupts_native_solves(tmp_path: Path, solver: str, kind: str)
     assert err.strip().splitlines() == ["exactprune: interrupted"]
     assert not out.exists()
     assert time.perf_counter() - t0 < 60  # stopped, not run on to the 120 s limit
+
+
+# -- 5. stores: read-only places, damage, concurrent creation (hunt 7, bugs 4-6) --------------
+import contextlib  # noqa: E402  (used by the store tests appended here)
+
+
+def _sweep_store(store: Path, capsys: pytest.CaptureFixture[str], *more: str) -> None:
+    """A finished store of a few mitm/greedy runs, written by the CLI in this process."""
+    assert main(["sweep", "subset-sum", "--param", "n=4,5", "--seeds", "2", "--solvers",
+                 "mitm,greedy", "--store", str(store), "--jobs", "0", "--no-progress",
+                 *more]) == 0
+    capsys.readouterr()
+
+
+def _readers(store: Path, capsys: pytest.CaptureFixture[str]) -> tuple[str, str]:
+    """`results summary --json` and `results export --format jsonl` of `store` (both exit 0)."""
+    outs = []
+    for argv in (["results", "summary", "--json"], ["results", "export", "--format", "jsonl"]):
+        code = main([*argv, "--store", str(store)])
+        out, err = capsys.readouterr()
+        assert code == 0, err
+        outs.append(out)
+    return outs[0], outs[1]
+
+
+def _one_line_refusal(argv: list[str], capsys: pytest.CaptureFixture[str], needle: str) -> str:
+    code = main(argv)
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "Traceback" not in err, (argv, code, err)
+    assert err.startswith("exactprune: error: ") and needle in err, err
+    return err
+
+
+def test_a_store_whose_shm_file_cannot_be_created_is_still_read(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Bug 4: stores are WAL files, and SQLite's read-only open of one must create NAME-shm; where
+    it cannot (a read-only folder: see the next test), `results summary/export` said "not a
+    usable results store: unable to open database file", and `store_state` called a store whose
+    header has no application id "foreign". A name so long that NAME-shm and NAME-wal are too
+    long for the file system is the same failure (SQLITE_CANTOPEN) in a place root can make, and
+    nobody can write such a store either: the readers now open it immutable."""
+    from exactprune.benchmarks.store import store_state
+
+    store = tmp_path / "s.sqlite"
+    _sweep_store(store, capsys)
+    expected = _readers(store, capsys)
+    name_max = os.pathconf(tmp_path, "PC_NAME_MAX")
+    long = tmp_path / ("x" * (name_max - 3 - len(".sqlite")) + ".sqlite")  # NAME-shm: 1 too long
+    long.write_bytes(store.read_bytes())
+    before = long.read_bytes()
+    assert _readers(long, capsys) == expected
+    assert store_state(long) == "ours"
+    # a store written before the application id existed (recognised by its tables): the
+    # read-only open in store_state is the one that has to fall back
+    with contextlib.closing(sqlite3.connect(store, isolation_level=None)) as conn:
+        conn.execute("PRAGMA application_id = 0")
+    with open(store, "rb") as fh:
+        assert fh.read(100)[68:72] == b"\0\0\0\0" and not Path(f"{store}-wal").exists()
+    legacy = tmp_path / ("y" * (name_max - 3 - len(".sqlite")) + ".sqlite")
+    legacy.write_bytes(store.read_bytes())
+    assert store_state(legacy) == "ours"
+    assert _readers(legacy, capsys) == expected
+    assert long.read_bytes() == before  # read, never changed
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["s.sqlite", long.name,
+                                                                 legacy.name])
+
+
+def _ro_mount_works(folder: Path) -> bool:
+    """Whether this process may run a command under a read-only bind mount of `folder` (root
+    with unshare and mount; not every container or user can)."""
+    try:
+        proc = subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-c",
+                               'mount --bind -o ro "$1" "$1" && ! touch "$1/probe" 2>/dev/null',
+                               "sh", str(folder)], capture_output=True, timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return proc.returncode == 0 and not (folder / "probe").exists()
+
+
+def _cli_read_only(folder: Path, *args: str) -> subprocess.CompletedProcess:
+    """`python -m exactprune ARGS` with `folder` bind-mounted read-only over itself."""
+    return subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-c",
+                           'mount --bind -o ro "$1" "$1" && shift && exec "$@"', "sh",
+                           str(folder), sys.executable, "-m", "exactprune", *args],
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_readers_work_in_a_read_only_folder(tmp_path: Path,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    """Bug 4 as reported: a store in a read-only folder (a shared or archived results
+    directory) could not be read. Needs a read-only bind mount (root with unshare)."""
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    if not _ro_mount_works(ro):
+        pytest.skip("cannot bind-mount a folder read-only here (needs root and unshare -m)")
+    store = tmp_path / "s.sqlite"
+    _sweep_store(store, capsys)
+    summary, export = _readers(store, capsys)
+    (ro / "s.sqlite").write_bytes(store.read_bytes())
+    proc = _cli_read_only(ro, "results", "summary", "--json", "--store", str(ro / "s.sqlite"))
+    assert proc.returncode == 0 and proc.stdout == summary, proc.stderr
+    proc = _cli_read_only(ro, "results", "export", "--format", "jsonl", "--store",
+                          str(ro / "s.sqlite"))
+    assert proc.returncode == 0 and proc.stdout == export, proc.stderr
+    proc = _cli_read_only(ro, "sweep", "subset-sum", "--param", "n=4", "--solvers", "mitm",
+                          "--store", str(ro / "s.sqlite"), "--jobs", "0", "--no-progress")
+    assert refused(proc, "is its folder writable?"), proc.stderr
+    # a store whose writer was killed: its application id and rows are still only in the WAL
+    live = tmp_path / "live.sqlite"
+    with ResultStore(live) as st:
+        st.put("k", {"experiment": "e"}, "ok", {"v": 1}, 0.5)
+        for suffix in ("", "-wal", "-shm"):
+            (ro / f"k.sqlite{suffix}").write_bytes(Path(f"{live}{suffix}").read_bytes())
+    with open(ro / "k.sqlite", "rb") as fh:
+        assert fh.read(100)[68:72] == b"\0\0\0\0"
+    proc = _cli_read_only(ro, "results", "summary", "--json", "--store", str(ro / "k.sqlite"))
+    assert proc.returncode == 0 and json.loads(proc.stdout)[0]["runs"] == 1, proc.stderr
+    # without its -shm, the WAL cannot be read there: said so, never answered without its rows
+    (ro / "k.sqlite-shm").unlink()
+    proc = _cli_read_only(ro, "results", "summary", "--store", str(ro / "k.sqlite"))
+    assert refused(proc, "k.sqlite-wal holds writes not yet merged"), proc.stderr
+    assert sorted(p.name for p in ro.iterdir()) == ["k.sqlite", "k.sqlite-wal", "s.sqlite"]
+
+
+def _damage(store: Path, how: str) -> None:
+    """Damage a closed store as the hunt-7 report does: garble every page of the runs table
+    and its indexes (bytes 100..4000 of each, as a disk fault would), or drop a column or a
+    table outside exactprune."""
+    with contextlib.closing(sqlite3.connect(store)) as conn:
+        if how == "column":
+            conn.execute("ALTER TABLE runs DROP COLUMN solver_version")
+        elif how == "table":
+            conn.execute("DROP TABLE runs")
+        root = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = 'runs'").fetchone()
+        conn.commit()
+    assert not Path(f"{store}-wal").exists()
+    if how == "pages":
+        data = bytearray(store.read_bytes())
+        size = int.from_bytes(data[16:18], "big")
+        first = root[0] - 1  # meta (pages 2, 3) comes before runs: the store still opens
+        assert first >= 2 and len(data) // size > first
+        for page in range(first, len(data) // size):
+            for i in range(page * size + 100, page * size + min(size, 4000)):
+                data[i] = (data[i] * 7 + 13) & 255
+        store.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize("how", ["pages", "column", "table"])
+def test_a_damaged_store_is_one_line_for_readers_and_resume(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], how: str) -> None:
+    """Bug 5: damage not on a page read at open (or a column or table dropped outside
+    exactprune) was an internal error, exit 1 (`DatabaseError: database disk image is
+    malformed`, `OperationalError: no such column`), in `results summary/export` and in a
+    resumed sweep. Now one line naming the store as damaged, exit 2, nothing written."""
+    store = tmp_path / "s.sqlite"
+    _sweep_store(store, capsys)
+    _damage(store, how)
+    needle = f"results store {store} is damaged"
+    if how != "column":  # the summary reads no solver_version: it still counts the runs
+        _one_line_refusal(["results", "summary", "--store", str(store)], capsys, needle)
+    out = tmp_path / "runs.csv"
+    for fmt in ("csv", "jsonl"):
+        _one_line_refusal(["results", "export", "--format", fmt, "--store", str(store), "-o",
+                           str(out)], capsys, needle)
+        assert not out.exists()
+    if how != "table":  # a sweep re-creates a missing table (an empty store): nothing to resume
+        before = store.read_bytes()
+        err = _one_line_refusal(["sweep", "subset-sum", "--param", "n=4,5", "--seeds", "2",
+                                 "--solvers", "mitm,greedy", "--store", str(store), "--jobs", "0",
+                                 "--no-progress"], capsys, needle)
+        assert ("malformed" if how == "pages" else "no such column") in err
+        assert store.read_bytes() == before
+
+
+def test_a_store_being_created_is_waited_for_not_refused(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Bug 6: two sweeps started at once on a new store; the second saw the file mid-creation
+    (a SQLite header, application id 0, no tables) and refused it as "not an exactprune results
+    store". Shown deterministically as in the report: a creator that has done the first
+    statement of ResultStore (WAL mode) pauses, then finishes 1 s later."""
+    import threading
+
+    from exactprune.benchmarks import store as store_mod
+
+    _sweep_store(tmp_path / "warm.sqlite", capsys)  # imports done: the sweep below starts at once
+    store = tmp_path / "w.sqlite"
+    creator = sqlite3.connect(store, isolation_level=None, check_same_thread=False)
+    try:
+        assert creator.execute("PRAGMA journal_mode=WAL").fetchone()[0] == "wal"
+        with open(store, "rb") as fh:
+            header = fh.read(100)
+        assert header.startswith(b"SQLite format 3\0") and header[68:72] == b"\0\0\0\0"
+
+        def finish() -> None:
+            time.sleep(1.0)
+            creator.execute("PRAGMA synchronous=FULL")
+            store_mod._create_schema(creator)
+
+        thread = threading.Thread(target=finish)
+        thread.start()
+        t0 = time.monotonic()
+        try:
+            code = main(["sweep", "subset-sum", "--param", "n=4", "--seeds", "2", "--solvers",
+                         "mitm", "--store", str(store), "--jobs", "0", "--no-progress", "--json"])
+        finally:
+            thread.join()
+        out, err = capsys.readouterr()
+        assert code == 0, err
+        assert time.monotonic() - t0 < store_mod.CREATION_WAIT_S + 30
+        assert len(json.loads(out)["runs"]) == 2
+        # a reader that meets a store being created waits for it too
+        with contextlib.closing(sqlite3.connect(tmp_path / "r.sqlite", isolation_level=None,
+                                                check_same_thread=False)) as other:
+            other.execute("PRAGMA journal_mode=WAL")
+            late = threading.Timer(1.0, store_mod._create_schema, args=(other,))
+            late.start()
+            try:
+                with ResultStore(tmp_path / "r.sqlite", create=False) as st:
+                    assert st.rows() == []
+            finally:
+                late.join()
+    finally:
+        creator.close()
+    assert main(["results", "summary", "--json", "--store", str(store)]) == 0
+    assert json.loads(capsys.readouterr().out)[0]["runs"] == 2
+
+
+def test_an_empty_sqlite_file_is_still_refused_after_the_wait(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The other side of bug 6: a SQLite file with no application id that never gets tables
+    (not a store being created: a creator killed mid-way, or another program's empty file) is
+    refused once the wait is over, and never written to."""
+    from exactprune.benchmarks import store as store_mod
+
+    monkeypatch.setattr(store_mod, "CREATION_WAIT_S", 0.3)
+    store = tmp_path / "e.sqlite"
+    with contextlib.closing(sqlite3.connect(store, isolation_level=None)) as conn:
+        conn.execute("PRAGMA journal_mode=WAL")
+        before = store.read_bytes()
+        for argv in (["sweep", "subset-sum", "--param", "n=4", "--solvers", "mitm", "--store",
+                      str(store), "--jobs", "0", "--no-progress"],
+                     ["results", "summary", "--store", str(store)]):
+            t0 = time.monotonic()
+            err = _one_line_refusal(argv, capsys, "not an exactprune results store")
+            assert "an empty SQLite file" in err
+            assert 0.3 <= time.monotonic() - t0 < 10
+        assert store.read_bytes() == before
+        assert conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()[0] == 0
+        assert conn.execute("PRAGMA application_id").fetchone()[0] == 0
+    # a SQLite file with a table of its own is refused at once, with no wait
+    foreign = tmp_path / "f.sqlite"
+    with contextlib.closing(sqlite3.connect(foreign)) as conn:
+        conn.execute("CREATE TABLE people (name TEXT)")
+        conn.execute("PRAGMA journal_mode=WAL")
+    monkeypatch.setattr(store_mod, "CREATION_WAIT_S", 60.0)
+    t0 = time.monotonic()
+    _one_line_refusal(["results", "summary", "--store", str(foreign)], capsys,
+                      "not an exactprune results store")
+    assert time.monotonic() - t0 < 10
+
+
+def _open_store_at(path: str, barrier: object, queue: object, create: bool) -> None:
+    try:
+        barrier.wait()  # type: ignore[attr-defined]
+        with ResultStore(path, create=create):
+            pass
+        queue.put("ok")  # type: ignore[attr-defined]
+    except Exception as exc:  # reported to the test, which names it
+        message = str(exc)
+        if not create and ("no such results store" in message or "is empty" in message):
+            message = "ok"  # a reader that came before the creator: said so, correctly
+        answer = message if message == "ok" else f"{type(exc).__name__}: {message}"
+        queue.put(answer)  # type: ignore[attr-defined]
+
+
+def test_stores_created_by_several_processes_at_once(tmp_path: Path) -> None:
+    """Bug 6 with real processes: four writers and a reader open a new store at the same
+    moment, 40 times. Besides the "not an exactprune results store" refusal, two writers
+    switching the new file to WAL together got SQLite's deadlock answer, `database is locked`,
+    at once (no busy timeout applies to it)."""
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("fork")
+    failures = []
+    for i in range(40):
+        path = str(tmp_path / f"c{i}.sqlite")
+        barrier, queue = ctx.Barrier(5), ctx.Queue()
+        procs = [ctx.Process(target=_open_store_at, args=(path, barrier, queue, j < 4))
+                 for j in range(5)]
+        for p in procs:
+            p.start()
+        answers = [queue.get(timeout=120) for _ in procs]
+        for p in procs:
+            p.join(timeout=60)
+        failures += [a for a in answers if a != "ok"]
+        with ResultStore(path, create=False) as st:
+            assert st.rows() == []
+    assert failures == []
