@@ -179,6 +179,24 @@ def test_tiny_mean_field_run_with_best_reference(tmp_path: Path,
     assert "n/a" in (tmp_path / "ex" / "report.md").read_text()
 
 
+def test_censored_quartiles_against_numpy_on_finite_data() -> None:
+    """A quartile on a finite order statistic is that value even with censored trials above
+    it (numpy's interpolation on +inf gave NaN, reported as censored); one that interpolates
+    towards a censored trial, or is one, is None. Finite data: numpy's own quantiles."""
+    import random
+
+    assert pt.summarise_thresholds([0, 0, 0, 0, None], 30)["quartiles"] == [0.0, 0.0]
+    assert pt.summarise_thresholds([10, 20, 15, None, 5], 500)["quartiles"] == [10.0, 20.0]
+    assert pt.summarise_thresholds([0, 5, None, None, None], 30)["quartiles"] == [5.0, None]
+    assert pt.summarise_thresholds([1, 2, None, None], 30)["quartiles"] == [1.75, None]
+    assert pt.summarise_thresholds([], 30)["quartiles"] == [None, None]
+    rng = random.Random(0)
+    for _ in range(200):
+        vals = [rng.randrange(0, 50) for _ in range(rng.randrange(1, 12))]
+        for q in (0.25, 0.5, 0.75):
+            assert pt.censored_quantile(vals, q) == pytest.approx(float(np.quantile(vals, q)))
+
+
 def test_censored_median() -> None:
     assert pt.censored_median([10, None, 30]) == 30
     assert pt.censored_median([10, 30]) == 20

@@ -225,13 +225,25 @@ def trial_thresholds(records: list[dict], factor: float, which: str,
     return out
 
 
+def censored_quantile(values: Sequence[float | None], q: float) -> float | None:
+    """The q-quantile (linear interpolation, numpy's default) with censored entries (None)
+    above every finite one; None when it depends on a censored value. An order statistic hit
+    exactly is its value: numpy on +inf made 0·inf = NaN of it, so the quartiles of
+    [0, 0, 0, 0, censored] came out [0, censored] instead of [0, 0]."""
+    ordered = sorted(math.inf if v is None else float(v) for v in values)
+    if not ordered:
+        return None
+    pos = q * (len(ordered) - 1)
+    lo, frac = int(math.floor(pos)), pos - math.floor(pos)
+    low = ordered[lo]
+    value = low if frac == 0 else low + frac * (ordered[lo + 1] - low)
+    return value if math.isfinite(value) else None
+
+
 def summarise_thresholds(values: list[int | None], t_max: int) -> dict[str, Any]:
     """Per size: trial thresholds, the censoring-aware median, quartiles, censored count."""
-    arr = np.array([math.inf if v is None else float(v) for v in values])
-    with np.errstate(invalid="ignore"):  # inf - inf between two censored trials
-        q = np.quantile(arr, (0.25, 0.75)) if len(arr) else (math.nan, math.nan)
     return {"per_trial": values, "median": censored_median(values),
-            "quartiles": [float(x) if math.isfinite(x) else None for x in q],
+            "quartiles": [censored_quantile(values, 0.25), censored_quantile(values, 0.75)],
             "censored": sum(v is None for v in values), "trials": len(values),
             "censored_means": f"> {t_max}"}
 
