@@ -122,12 +122,23 @@ def _empty_fit(model: str, n_points: int, n_dropped: int, level: float, seed: in
                seed, NAN, nan2, tuple(notes))
 
 
+def _scale(v: np.ndarray) -> float:
+    """The largest |v| (1 for all zeros): the fits work on v / scale, whose sums and products
+    cannot overflow (x near 1e155 squared, or y of ±1e308 summed, gave a slope of 0 or -inf)."""
+    top = float(np.max(np.abs(v))) if v.size else 0.0
+    return top if top > 0 else 1.0
+
+
 def _ols(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
-    """Slope and intercept of the least-squares line (x must not be constant)."""
-    mx, my = float(x.mean()), float(y.mean())
-    dx = x - mx
-    slope = float(np.dot(dx, y - my) / np.dot(dx, dx))
-    return slope, my - slope * mx
+    """Slope and intercept of the least-squares line (x must not be constant), computed on
+    the data divided by their largest magnitudes and scaled back."""
+    sx, sy = _scale(x), _scale(y)
+    xs, ys = x / sx, y / sy
+    mx, my = float(xs.mean()), float(ys.mean())
+    dx = xs - mx
+    slope = float(np.dot(dx, ys - my) / np.dot(dx, dx))
+    with np.errstate(over="ignore"):
+        return slope * (sy / sx), (my - slope * mx) * sy
 
 
 def _bootstrap(x: np.ndarray, y: np.ndarray, resamples: int, level: float,
@@ -137,6 +148,8 @@ def _bootstrap(x: np.ndarray, y: np.ndarray, resamples: int, level: float,
     Returns (slope_ci, intercept_ci, resamples used, degenerate resamples dropped).
     """
     m = len(x)
+    sx, sy = _scale(x), _scale(y)
+    x, y = x / sx, y / sy  # scaled back below: no overflow in the sums of products
     rng = np.random.default_rng(seed)
     rows = max(1, _CHUNK_ELEMENTS // m)
     slopes: list[np.ndarray] = []
@@ -157,13 +170,15 @@ def _bootstrap(x: np.ndarray, y: np.ndarray, resamples: int, level: float,
         slopes.append(s)
         intercepts.append(my[:, 0] - s * mx[:, 0])
         done += b
-    sl = np.concatenate(slopes)
-    ic = np.concatenate(intercepts)
+    with np.errstate(over="ignore"):
+        sl = np.concatenate(slopes) * (sy / sx)
+        ic = np.concatenate(intercepts) * sy
     if len(sl) == 0:
         return (NAN, NAN), (NAN, NAN), 0, dropped
     q = [(1.0 - level) / 2.0, 1.0 - (1.0 - level) / 2.0]
-    s_lo, s_hi = np.quantile(sl, q)
-    i_lo, i_hi = np.quantile(ic, q)
+    with np.errstate(invalid="ignore"):  # inf - inf: resample slopes beyond float64
+        s_lo, s_hi = np.quantile(sl, q)
+        i_lo, i_hi = np.quantile(ic, q)
     return _interval(s_lo, s_hi), _interval(i_lo, i_hi), len(sl), dropped
 
 
@@ -187,10 +202,14 @@ def _fit_line(model: str, x: np.ndarray, y: np.ndarray, n_dropped: int, notes: l
         notes.append(f"all {m} usable points have the same x: no slope")
         return _empty_fit(model, m, n_dropped, level, seed, notes)
     slope, intercept = _ols(x, y)
-    resid = y - (intercept + slope * x)
-    rss = float(np.dot(resid, resid))
-    tss = float(np.dot(y - y.mean(), y - y.mean()))
-    r2 = 1.0 - rss / tss if tss > 0 else NAN
+    sy = _scale(y)  # residual sums on y / sy, scaled back (inf only if the true sum is)
+    with np.errstate(over="ignore"):
+        resid = y / sy - (intercept / sy + (slope / sy) * x)
+        rss_scaled = float(np.dot(resid, resid))
+        ys = y / sy
+        tss_scaled = float(np.dot(ys - ys.mean(), ys - ys.mean()))
+        rss = rss_scaled * sy * sy
+    r2 = 1.0 - rss_scaled / tss_scaled if tss_scaled > 0 else NAN
     if m < 3:
         notes.append(f"{m} points determine the line exactly: no confidence interval")
         slope_ci = intercept_ci = (NAN, NAN)
@@ -318,7 +337,8 @@ class ModelComparison:
     notes: tuple[str, ...] = ()
     bootstrap_share: dict[str, float] = field(default_factory=dict)
     """Share of bootstrap resamples of the pairs in which each model has the smaller
-    leave-one-out error: how stable the preference is (0.5 = a coin toss)."""
+    leave-one-out error: how stable the preference is (0.5 = a coin toss). Counted over the
+    resamples that can tell the models apart (at least 3 distinct n, errors not tied)."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -368,8 +388,11 @@ def compare_models(n: Any, eps: Any, *, resamples: int = DEFAULT_RESAMPLES,
         share = {}
     elif all(math.isfinite(v) for v in loo.values()):
         lo, hi = sorted(loo.values())
-        preferred = min(loo, key=lambda k: loo[k])
         ratio = hi / lo if lo > 0 else (1.0 if hi == 0 else math.inf)
+        if hi <= lo * (1 + TIE_TOLERANCE):
+            notes.append("equal leave-one-out errors: no preference")
+        else:
+            preferred = min(loo, key=lambda k: loo[k])
     else:
         notes.append("leave-one-out error undefined (too few points): no preference")
     return ModelComparison(power, expo, rss, aic, loo, preferred, ratio, m, notes=tuple(notes),
@@ -391,9 +414,16 @@ def _press(x: np.ndarray, y: np.ndarray) -> np.ndarray:
         return np.mean(out * out, axis=1)
 
 
+TIE_TOLERANCE = 1e-9
+"""Relative difference below which two leave-one-out errors are a tie (rounding, not data)."""
+
+
 def _preference_share(n: np.ndarray, eps: np.ndarray, resamples: int,
                       seed: int) -> dict[str, float]:
-    """Share of bootstrap resamples of the (n, eps) pairs preferring each model by LOO error."""
+    """Share of bootstrap resamples of the (n, eps) pairs preferring each model by LOO error,
+    over the resamples that can tell them apart: at least 3 distinct n (with 2, both lines
+    pass through the two means and tie, and rounding picked a "winner") and LOO errors that
+    differ by more than TIE_TOLERANCE (relative)."""
     rng = np.random.default_rng(seed + 1)
     m = len(n)
     wins = {"power_law": 0, "exponential": 0}
@@ -406,7 +436,10 @@ def _preference_share(n: np.ndarray, eps: np.ndarray, resamples: int,
         idx = rng.integers(0, m, size=(b, m))
         pw = _press(np.log(n)[idx], ly[idx])
         ex = _press(n[idx].astype(np.float64), ly[idx])
-        ok = np.isfinite(pw) & np.isfinite(ex)
+        ordered = np.sort(n[idx], axis=1)
+        distinct = 1 + (np.diff(ordered, axis=1) != 0).sum(axis=1)
+        ok = np.isfinite(pw) & np.isfinite(ex) & (distinct >= 3)
+        ok &= np.abs(pw - ex) > TIE_TOLERANCE * np.maximum(pw, ex)
         used += int(ok.sum())
         wins["power_law"] += int((pw[ok] < ex[ok]).sum())
         wins["exponential"] += int((ex[ok] < pw[ok]).sum())

@@ -154,3 +154,28 @@ def test_wilson_interval_known_values() -> None:
     assert all(math.isnan(v) for v in wilson_interval(0, 0))
     with pytest.raises(ValueError):
         wilson_interval(3, 2)
+
+
+def test_model_evidence_counts_only_resamples_that_can_decide() -> None:
+    """On exactly exponential data every informative resample prefers the exponential: the
+    share was 0.90 / 0.01 because resamples with 2 distinct n (where both lines tie) were
+    counted, rounding picking the winner. Equal leave-one-out errors prefer nothing (constant
+    data used to 'prefer' the model listed first)."""
+    n = np.array([4.0, 5.0, 6.0, 7.0])
+    c = compare_models(n, 2.0 * np.exp(-0.7 * n))
+    assert c.preferred == "exponential"
+    assert c.bootstrap_share == {"power_law": 0.0, "exponential": 1.0}
+    flat = compare_models([4, 8, 16, 32], [0.1] * 4)
+    assert flat.preferred is None and any("equal leave-one-out" in t for t in flat.notes)
+
+
+def test_fits_do_not_overflow_on_huge_magnitudes() -> None:
+    """Sums of products overflowed: x near 1e155 gave slope 0 with CI (0, 0), alternating
+    ±1e308 a slope of -inf. The fit now works on data scaled by their largest magnitude."""
+    fit = linear_fit([0, 1e155, 2e155, 3e155], [0, 1, 2, 3])
+    assert fit.estimate == pytest.approx(1e-155, rel=1e-12)
+    assert fit.ci[0] == pytest.approx(1e-155, rel=1e-9) and fit.r2 == pytest.approx(1.0)
+    wild = linear_fit([1, 2, 3, 4], [1e308, -1e308, 1e308, -1e308])
+    assert wild.estimate == pytest.approx(-4e307, rel=1e-12)
+    small = linear_fit([1, 2, 3, 4, 5], [2e-300, 4e-300, 6e-300, 8e-300, 1e-299])
+    assert small.estimate == pytest.approx(2e-300, rel=1e-12)
