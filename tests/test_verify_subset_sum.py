@@ -173,6 +173,10 @@ def test_cli_json_report_and_plots(tmp_path: Path, capsys: pytest.CaptureFixture
     for name in ("report.md", "summary.json", "trials.json"):
         assert (out / name).is_file()
     assert "## Per n" in (out / "report.md").read_text()
+    # the slope compared with SCIENCE.md's (n in [4, 22]) says the range it was fitted over
+    slope = data["reference"]["slope"]
+    assert slope["range"] == [4, 10] and slope["reference_range"] == [4, 22]
+    assert "for n in [4, 10]:" in (out / "report.md").read_text()
     trials = json.loads((out / "trials.json").read_text())
     assert len(trials) == 60
     if plots.plotting_available():
