@@ -129,8 +129,13 @@ def test_mitm_stops_in_the_table_build_and_in_the_exact_recheck() -> None:
         mitm.sorted_subset_sums(np.arange(1, 12, dtype=np.int64), deadline=past)
     inst = random_instance(2, 40)
     raw = mitm.run_mitm(inst, Goal(), SolveOptions(time_limit=1e-9))
-    assert raw.status == "time_limit" and raw.mask is None and not raw.certified
-    assert "building the sorted table" in raw.notes[0]
+    assert raw.status == "time_limit" and raw.mask is not None and not raw.certified
+    assert "building the sorted table: the greedy mask" in raw.notes[0]
+    kept = mitm.run_mitm(inst, Goal(max_kept=2), SolveOptions(time_limit=1e-9))
+    assert kept.mask is not None and kept.mask.sum() <= 2
+    sparse = mitm.run_mitm(inst, Goal(objective="sparsest", eps=0.1),
+                           SolveOptions(time_limit=1e-9))
+    assert sparse.status == "time_limit" and sparse.mask is None
     lossy = awkward_instance(3, 24)
     search = mitm.MitmSearch(lossy, "all", None, 4.0, None)
     assert not search.scaling.lossless

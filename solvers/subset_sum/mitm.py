@@ -376,8 +376,15 @@ def run_mitm(instance: SubsetSumInstance, goal: Goal, opts: SolveOptions) -> Raw
         search = MitmSearch(instance, mode, goal.max_kept, memory_limit_gb,
                             Clock(opts.time_limit).deadline)
     except OutOfTime:
-        return RawSolution(Status.TIME_LIMIT, notes=["time limit while building the sorted "
-                                                     "table: no mask yet"])
+        note = "time limit while building the sorted table"
+        if goal.objective is Objective.SPARSEST:
+            return RawSolution(Status.TIME_LIMIT, notes=[f"{note}: no mask"])
+        from exactprune.solvers.subset_sum.heuristics import greedy_mask, ranking_values
+
+        x, z = ranking_values(instance)  # microseconds: the best mask a limit this short buys
+        budget = instance.n if goal.max_kept is None else min(goal.max_kept, instance.n)
+        return RawSolution(Status.TIME_LIMIT, mask=greedy_mask(x, z, budget),
+                           notes=[f"{note}: the greedy mask is returned"])
     best = search.best_units()
     scaling = search.scaling
     stats = {"table_bits": search.n_b, "enumerated_bits": search.n_a,
