@@ -14,19 +14,27 @@ an engine's callback and the engine swallowed it (HiGHS reported `error`).
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 import socket
 import threading
 from collections.abc import Callable, Iterator
 
 
+def python_handles_sigint() -> bool:
+    """Whether SIGINT here would raise KeyboardInterrupt: the main thread, with Python's own
+    handler (not SIG_IGN, not the caller's)."""
+    return (threading.current_thread() is threading.main_thread()
+            and signal.getsignal(signal.SIGINT) is signal.default_int_handler)
+
+
 @contextlib.contextmanager
 def stop_on_sigint(stop: Callable[[], object]) -> Iterator[None]:
     """Call `stop()` (thread-safe: CP-SAT's StopSearch, MPSolver.InterruptSolve) when SIGINT
     arrives during the block. Only in the main thread with Python's own SIGINT handler, the
-    only place Python delivers the signal; elsewhere a no-op."""
-    if (threading.current_thread() is not threading.main_thread()
-            or signal.getsignal(signal.SIGINT) is not signal.default_int_handler):
+    only place Python delivers the signal; elsewhere a no-op. Signals bound for a wake-up fd
+    set before (asyncio's) are passed on to it."""
+    if not python_handles_sigint():
         yield
         return
     reader, writer = socket.socketpair()
@@ -47,6 +55,9 @@ def stop_on_sigint(stop: Callable[[], object]) -> Iterator[None]:
                 return
             if not data:
                 return  # the writer closed: the block is over
+            if previous >= 0:  # whoever watched the signals before (asyncio) still gets them
+                with contextlib.suppress(OSError):
+                    os.write(previous, data)
             if signal.SIGINT in data:
                 hit.set()
                 stop()

@@ -129,3 +129,14 @@ def test_exact_engines_above_mitm_start_from_core_search(engine: str) -> None:
     given = solve(inst, engine, time_limit=1, warm_start=res.mask)
     assert "warm_start_source" not in given.stats
     assert given.objective <= res.objective
+
+
+def test_core_search_cut_by_its_time_limit_says_so() -> None:
+    """One round over every value (n <= 40) cut by the limit returned the greedy mask as
+    `feasible`; a round or rounds left undone by the limit is `time_limit` now."""
+    inst = random_instance(1, 40)
+    cut = solve(inst, "core_search", time_limit=1e-3)
+    assert cut.status == "time_limit" and cut.objective == inst.evaluate(cut.mask)
+    whole = solve(inst, "core_search", time_limit=60)
+    assert whole.status == "feasible" and whole.stats["rounds"] == 1
+    assert whole.objective == solve(inst, "mitm").objective

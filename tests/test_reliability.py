@@ -13,6 +13,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+import textwrap
 import time
 from pathlib import Path
 
@@ -849,3 +850,42 @@ def test_stores_created_by_several_processes_at_once(tmp_path: Path) -> None:
         with ResultStore(path, create=False) as st:
             assert st.rows() == []
     assert failures == []
+
+
+def test_a_solve_leaves_other_signals_and_the_callers_sigint_alone() -> None:
+    """The Ctrl-C watcher takes over Python's signal wake-up fd during a native solve: the
+    bytes of other signals were dropped, so asyncio's SIGUSR1 handler never ran. They are
+    passed on now. And a caller who ignores SIGINT gets a result from Gurobi, not a
+    KeyboardInterrupt (Gurobi catches the signal whatever Python's setting)."""
+    from exactprune.solvers.registry import get_backend
+
+    code = textwrap.dedent("""
+        import asyncio, os, signal, sys, threading, time
+        import exactprune as ep
+        inst = ep.generate_subset_sum(n=45, seed=3)
+        solvers = sys.argv[1].split(",")
+        for solver in solvers:
+            got = []
+            async def main():
+                loop = asyncio.get_running_loop()
+                loop.add_signal_handler(signal.SIGUSR1, lambda: got.append(1))
+                threading.Thread(target=lambda: (time.sleep(1.0),
+                                                 os.kill(os.getpid(), signal.SIGUSR1))).start()
+                ep.solve(inst, solver, time_limit=2)
+                await asyncio.sleep(0.3)
+            asyncio.run(main())
+            print(solver, bool(got))
+        if "gurobi" in sys.argv[2:]:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            threading.Thread(target=lambda: (time.sleep(1.0),
+                                             os.kill(os.getpid(), signal.SIGINT))).start()
+            print("ignored", ep.solve(inst, "gurobi", time_limit=3).status)
+    """)
+    extra = ["gurobi"] if get_backend("gurobi", "subset_sum").available() else []
+    proc = subprocess.run([sys.executable, "-c", code, "cpsat,scip,highs", *extra],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.split("\n")
+    assert lines[:3] == ["cpsat True", "scip True", "highs True"]
+    if extra:
+        assert lines[3] in ("ignored feasible", "ignored time_limit")

@@ -127,6 +127,8 @@ def test_mitm_stops_in_the_table_build_and_in_the_exact_recheck() -> None:
     past = time.perf_counter() - 1.0
     with pytest.raises(mitm.OutOfTime):
         mitm.sorted_subset_sums(np.arange(1, 12, dtype=np.int64), deadline=past)
+    with pytest.raises(mitm.OutOfTime):  # the table split by count (max_kept, sparsest) too
+        mitm._Table(np.arange(1, 12, dtype=np.int64), True, deadline=past)
     inst = random_instance(2, 40)
     raw = mitm.run_mitm(inst, Goal(), SolveOptions(time_limit=1e-9))
     assert raw.status == "time_limit" and raw.mask is not None and not raw.certified
@@ -237,3 +239,21 @@ def test_a_proven_bound_never_exceeds_the_exact_optimum() -> None:
             assert res.bound is not None and Fraction(res.bound) <= exact, (seed, solver)
             assert res.objective == float(exact) or not res.certified
     assert rounded_up  # the cases the old rounding got wrong are among these
+
+
+@settings(max_examples=60, deadline=None)
+@given(values=st.lists(st.integers(-6, 6), max_size=11))
+def test_table_groups_by_count_are_each_count_sorted_stably(values: list[int]) -> None:
+    """The by-count table (max_kept and sparsest goals), now a stable partition of the sorted
+    sums: each group equals a stable sort of that count's sums by bitmask."""
+    from exactprune.solvers.subset_sum import mitm
+
+    x = np.array(values, dtype=np.int64)
+    every, counts = mitm.subset_sums(x), mitm.popcounts(len(values))
+    groups = mitm._Table(x, True).groups
+    assert sorted(groups) == list(range(len(values) + 1))
+    for c, (sums, masks) in groups.items():
+        idx = np.flatnonzero(counts == c)
+        order = np.argsort(every[idx], kind="stable")
+        assert sums.tolist() == every[idx][order].tolist()
+        assert masks.tolist() == idx[order].tolist()

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from exactprune.formulations.linear import MilpModel, SolverTolerances
+from exactprune.solvers.interrupt import python_handles_sigint
 from exactprune.solvers.milp_engines.engine import EngineResult, status_word
 from exactprune.solvers.milp_engines.native_output import native_stdout
 
@@ -118,7 +119,10 @@ def solve(model: MilpModel, *, time_limit: float | None, seed: int, threads: int
     except gp.GurobiError as exc:
         return EngineResult("error", notes=[f"Gurobi: {exc}"])
     code = m.Status
-    if code == GRB.INTERRUPTED:  # Gurobi caught Ctrl-C and stopped (nothing else interrupts it)
+    if code == GRB.INTERRUPTED and python_handles_sigint():
+        # Gurobi caught Ctrl-C and stopped (nothing else interrupts it): an interruption, as
+        # Python's own handler would have raised it (a caller who ignores or handles SIGINT
+        # gets the honest "stopped" result instead)
         m.dispose()
         env.dispose()
         raise KeyboardInterrupt
@@ -135,7 +139,7 @@ def solve(model: MilpModel, *, time_limit: float | None, seed: int, threads: int
         nodes = int(m.NodeCount)
     status = status_word(code, values is not None, optimal=GRB.OPTIMAL,
                          infeasible=GRB.INFEASIBLE, time_limit=GRB.TIME_LIMIT,
-                         stopped=(GRB.NODE_LIMIT, GRB.SOLUTION_LIMIT,
+                         stopped=(GRB.INTERRUPTED, GRB.NODE_LIMIT, GRB.SOLUTION_LIMIT,
                                   GRB.ITERATION_LIMIT, GRB.WORK_LIMIT, GRB.MEM_LIMIT,
                                   GRB.USER_OBJ_LIMIT))
     if status is None:

@@ -186,9 +186,10 @@ must be positive; mitm and the engines then stop at once with what they have).""
 
 def core_search(instance: SubsetSumInstance, goal: Goal, clock: Clock, seed: int,
                 core: int = CORE_SIZE, rounds: int | None = CORE_ROUNDS,
-                start: np.ndarray | None = None) -> tuple[np.ndarray, int]:
-    """The best mask of a core_search from `start` (default: the greedy mask), and the number
-    of rounds run. `rounds` None runs until the clock expires (then the clock needs a limit)."""
+                start: np.ndarray | None = None) -> tuple[np.ndarray, int, bool]:
+    """The best mask of a core_search from `start` (default: the greedy mask), the number of
+    rounds run, and whether the clock cut the search short (a round's mitm stopped by it, or
+    rounds left to run). `rounds` None runs until the clock expires (it then needs a limit)."""
     from exactprune.solvers.subset_sum import mitm  # mitm's search is the neighbourhood solver
 
     n = instance.n
@@ -202,6 +203,7 @@ def core_search(instance: SubsetSumInstance, goal: Goal, clock: Clock, seed: int
     if core >= n:
         core, rounds = n, 1  # one round is mitm over every value: nothing left to improve
     done = 0
+    cut = False
     while (rounds is None or done < rounds) and not (done and clock.expired()) and best_err:
         idx = np.sort(rng.choice(n, size=core, replace=False))
         rest = np.ones(n, dtype=bool)
@@ -218,6 +220,7 @@ def core_search(instance: SubsetSumInstance, goal: Goal, clock: Clock, seed: int
         raw = mitm.run_mitm(sub, sub_goal, SolveOptions(
             time_limit=None if left is None else max(left, MIN_ROUND_SECONDS), seed=seed))
         done += 1
+        cut = raw.status is Status.TIME_LIMIT
         if raw.mask is None:
             break  # out of time inside the round
         cand = best.copy()
@@ -225,7 +228,10 @@ def core_search(instance: SubsetSumInstance, goal: Goal, clock: Clock, seed: int
         err = instance.exact_error(cand)
         if err < best_err:
             best, best_err = cand, err
-    return best, done
+        if cut:
+            break
+    cut = cut or (bool(best_err) and clock.expired() and (rounds is None or done < rounds))
+    return best, done, cut
 
 
 @_QUIET_FLOATS
@@ -245,14 +251,11 @@ def run_core_search(instance: SubsetSumInstance, goal: Goal,
         start = opts.warm_start if fits else None
     clock = Clock(opts.time_limit)
     planned = None if rounds is None else int(rounds)
-    mask, done = core_search(instance, goal, clock, opts.seed, core, planned, start)
+    mask, done, cut = core_search(instance, goal, clock, opts.seed, core, planned, start)
     notes = [f"heuristic: {done} rounds of an exact mitm over a random core of "
              f"{min(core, instance.n)} values, the incumbent fixed on the others"]
     if stats.get("warm_start") == "rejected":
         notes.append("warm start rejected: it keeps more than max_kept")
-    # cut by the time limit: rounds left to run (all of them when it runs until the limit)
-    cut = (clock.expired() and core < instance.n and instance.evaluate(mask) > 0
-           and (planned is None or done < planned))
     return RawSolution(Status.TIME_LIMIT if cut else Status.FEASIBLE, mask=mask, notes=notes,
                        stats={"rounds": done, **stats})
 
@@ -281,8 +284,8 @@ def with_core_start(instance: SubsetSumInstance, goal: Goal, opts: SolveOptions
         return opts, lambda raw: raw
     t0 = time.perf_counter()
     limit = None if opts.time_limit is None else CORE_START_SHARE * opts.time_limit
-    mask, rounds = core_search(instance, goal, Clock(limit), opts.seed,
-                               rounds=CORE_ROUNDS if limit is None else None)
+    mask, rounds, _ = core_search(instance, goal, Clock(limit), opts.seed,
+                                  rounds=CORE_ROUNDS if limit is None else None)
     left = None if opts.time_limit is None else max(
         MIN_ROUND_SECONDS, opts.time_limit - (time.perf_counter() - t0))
     note = (f"warm start from core_search ({rounds} rounds, mitm over random cores of "

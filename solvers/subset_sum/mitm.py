@@ -133,17 +133,22 @@ class _Table:
     def __init__(self, values: np.ndarray, by_count: bool, deadline: float | None = None
                  ) -> None:
         k = len(values)
-        if by_count:
-            sums = subset_sums(values)
-            counts = popcounts(k)
-            self.groups: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-            for c in range(k + 1):
-                _check(deadline)
-                idx = np.flatnonzero(counts == c)
-                order = np.argsort(sums[idx], kind="stable")
-                self.groups[c] = (sums[idx][order], idx[order])
-        else:
-            self.groups = {-1: sorted_subset_sums(values, deadline)}
+        sums, masks = sorted_subset_sums(values, deadline)
+        if not by_count:
+            self.groups: dict[int, tuple[np.ndarray, np.ndarray]] = {-1: (sums, masks)}
+            return
+        # Split the sorted sums by the number of values kept; a stable partition keeps each
+        # group sorted (ties by bitmask, as a stable sort of each group alone would). One
+        # radix sort of the uint8 counts instead of an argsort per group, between looks at
+        # the deadline (n = 62 with max_kept and a 0.1 s limit took 1.5 s).
+        _check(deadline)
+        counts = np.bitwise_count(masks).astype(np.uint8)
+        order = np.argsort(counts, kind="stable")
+        _check(deadline)
+        sums, masks, counts = sums[order], masks[order], counts[order]
+        edges = np.searchsorted(counts, np.arange(k + 2))
+        self.groups = {c: (sums[edges[c]:edges[c + 1]], masks[edges[c]:edges[c + 1]])
+                       for c in range(k + 1)}
 
 
 def _nearest(table_sums: np.ndarray, wanted: np.ndarray) -> tuple[int, int, int]:
