@@ -53,3 +53,17 @@ def test_pulp_gurobi_runs_without_unknown_parameters() -> None:
     res = solve(inst, "pulp_gurobi", time_limit=10)
     assert res.status == "feasible" and not res.certified
     assert res.objective == solve(inst, "mitm").objective
+
+
+@pytest.mark.skipif(not AVAILABLE, reason="gurobipy not installed")
+def test_gurobi_sparsest_on_two_scales_runs_without_presolve() -> None:
+    """`audit --edge` case 19725: Gurobi's presolve made the margin-widened sparsest window
+    infeasible although the value -1.3e-8 alone meets eps, and 'infeasible' was certified.
+    Sparsest goals run Gurobi without presolve now, and it agrees with the oracle."""
+    from exactprune.benchmarks.subset_sum.audit import edge_instance
+
+    inst, goal, _ = edge_instance(19725)
+    oracle = solve(inst, "bruteforce", **goal)
+    assert oracle.status == "optimal" and oracle.objective == 1.0
+    res = solve(inst, "gurobi", **goal)
+    assert res.status == "optimal" and res.certified and res.objective == 1.0

@@ -70,7 +70,8 @@ ENGINES: dict[str, Engine] = {
 # Engine-specific keyword options `solve_model` passes from a backend's options (only the
 # backends that declare them receive them).
 ENGINE_KEYWORDS: dict[str, tuple[str, ...]] = {
-    "cbc": ("preprocess",), "scip": ("cuts", "linear_presolve", "dual_reductions")}
+    "cbc": ("preprocess",), "scip": ("cuts", "linear_presolve", "dual_reductions"),
+    "gurobi": ("presolve",)}
 
 
 def _threads(opts: SolveOptions) -> int:

@@ -63,7 +63,9 @@ def tolerances() -> SolverTolerances:
 
 
 def solve(model: MilpModel, *, time_limit: float | None, seed: int, threads: int,
-                  verbose: bool, start: np.ndarray | None) -> EngineResult:
+                  verbose: bool, start: np.ndarray | None, presolve: bool = True
+          ) -> EngineResult:
+    """presolve=False: Gurobi without presolve (`Presolve = 0`), the tolerances unchanged."""
     import gurobipy as gp
     from gurobipy import GRB
 
@@ -79,6 +81,8 @@ def solve(model: MilpModel, *, time_limit: float | None, seed: int, threads: int
         for name, value in GUROBI_PARAMS.items():
             m.setParam(name, value)
         m.setParam("Seed", int(seed) % 2_000_000_000)
+        if not presolve:
+            m.setParam("Presolve", 0)
         m.setParam("Threads", int(threads))
         if time_limit is not None:
             m.setParam("TimeLimit", float(max(time_limit, 0.01)))

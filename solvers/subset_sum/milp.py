@@ -87,6 +87,12 @@ CBC_SPARSEST_PREPROCESS = False
 """CBC's preprocessing cut off masks deep inside the sparsest window on values of two scales
 (`audit --edge` case 5143: count 3 certified where 2 values meet eps; right without it, at any
 margin), so sparsest goals run CBC without it (`milp_engines.cbc`, keyword preprocess)."""
+GUROBI_SPARSEST_PRESOLVE = False
+"""Gurobi 13's presolve (its aggregation) certified a sparsest goal infeasible although one
+value meets eps, on values of two scales, with the margin-widened window (`audit --edge` case
+19725: x = -1.3e-8, 0.765, -0.647, eps 0.2250716988; right with `Presolve = 0`, `Aggregate =
+0` or `NumericFocus = 3`), so sparsest goals run Gurobi without presolve, as CBC without its
+preprocessing."""
 DEFAULT_EXCLUSION_ROUNDS = 4
 COUNT_BOUND_SLACK = 1e-6
 
@@ -247,6 +253,9 @@ def _run_milp(engine: str, instance: Any, goal: Goal, opts: SolveOptions) -> Raw
         if engine == "cbc":
             opts = dataclasses.replace(opts, extra={
                 **opts.extra, "preprocess": CBC_SPARSEST_PREPROCESS})
+        if engine == "gurobi":
+            opts = dataclasses.replace(opts, extra={
+                **opts.extra, "presolve": GUROBI_SPARSEST_PRESOLVE})
     built = build_subset_sum(instance, goal, window_margin=margin)
     model = built.model
     slack = float(subset_sum_slack(instance, goal, tol))
