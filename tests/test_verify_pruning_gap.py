@@ -350,3 +350,18 @@ def test_report_of_a_neuron_only_run_says_why_it_has_no_separation_or_fit(
     assert "| n | median |" not in text  # no empty separation table
     assert "No scaling fit: it needs three or more widths of a kind (here: neuron [6]; " \
            "weight none)." in text
+
+
+def test_a_nested_run_says_its_fit_intervals_are_too_narrow(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Nested trials share one network across widths, while the fits resample (width, error)
+    pairs as independent: the report says so next to the fits; independent runs do not."""
+    from exactprune.benchmarks.pruning.verify_gap import NESTED_CI_CAVEAT
+
+    base = ["verify", "pruning-gap", "--n", "2,4,6", "--trials", "2", "--points", "16",
+            "--jobs", "0", "--time-limit", "30"]
+    for nested in (True, False):
+        out = tmp_path / ("nested" if nested else "independent")
+        assert main([*base, "--out", str(out), *(["--nested"] if nested else [])]) == 0
+        capsys.readouterr()
+        assert (NESTED_CI_CAVEAT in (out / "report.md").read_text()) is nested
