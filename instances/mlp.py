@@ -495,24 +495,19 @@ def _check_offsets(entries: list[Any], length: int, source: str) -> None:
 def _assemble(arrays: list[tuple[str, np.ndarray]], source: str,
               order: str = _STORED_ORDER) -> MLP:
     """Layers from (name, float64 array) pairs taken in the given order (`order` names it in
-    messages; the module's rules). A failure to chain is a `_ChainError`."""
+    messages; the module's rules). A failure to chain is a `_ChainError`. Each array was
+    checked on its own by the reader (`_check_layer_shape`, `_check_finite`): non-empty,
+    finite, a 2-D weight or a 1-D or 2-D bias."""
     if not arrays:
         raise InputError(f"{source} holds no arrays")
     weights: list[np.ndarray] = []
     biases: list[np.ndarray | None] = []
     names: list[str] = []
     for name, arr in arrays:
-        if arr.size == 0:
-            raise InputError(f"{source}: array {name!r} is empty (shape {arr.shape})")
-        if not np.all(np.isfinite(arr)):
-            raise InputError(f"{source}: array {name!r} contains NaN or infinite values")
         if name.endswith("bias"):
             _check_bias(name, arr, weights, biases, source, order)
             biases[-1] = arr
             continue
-        if arr.ndim != 2:
-            raise InputError(f"{source}: weight {name!r} must be a 2-D (out, in) matrix, got "
-                             f"shape {arr.shape}")
         if weights and arr.shape[1] != weights[-1].shape[0]:
             _chain_error(source, f"weight {name!r} has shape {arr.shape}: its {arr.shape[1]} "
                          f"inputs do not match the {weights[-1].shape[0]} outputs of "

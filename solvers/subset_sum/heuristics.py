@@ -42,7 +42,8 @@ def ranking_values(instance: SubsetSumInstance) -> tuple[np.ndarray, float]:
     return np.ldexp(instance.values, -exponent), math.ldexp(instance.target, -exponent)
 
 
-def _budget(instance: SubsetSumInstance, goal: Goal) -> int:
+def kept_budget(instance: SubsetSumInstance, goal: Goal) -> int:
+    """How many values a mask may keep: max_kept, at most n."""
     return instance.n if goal.max_kept is None else min(goal.max_kept, instance.n)
 
 
@@ -67,7 +68,7 @@ def greedy_mask(x: np.ndarray, z: float, budget: int,
 @_QUIET_FLOATS
 def run_greedy(instance: SubsetSumInstance, goal: Goal, opts: SolveOptions) -> RawSolution:
     x, z = ranking_values(instance)
-    mask = greedy_mask(x, z, _budget(instance, goal), Clock(opts.time_limit).deadline)
+    mask = greedy_mask(x, z, kept_budget(instance, goal), Clock(opts.time_limit).deadline)
     return RawSolution(Status.FEASIBLE, mask=mask, notes=["heuristic: greedy forward selection"])
 
 
@@ -118,17 +119,14 @@ def _random_mask(rng: np.random.Generator, n: int, budget: int) -> np.ndarray:
 def run_local_search(instance: SubsetSumInstance, goal: Goal, opts: SolveOptions) -> RawSolution:
     """extra options: restarts (default 50)."""
     x, z = ranking_values(instance)
-    budget = _budget(instance, goal)
+    budget = kept_budget(instance, goal)
     rng = np.random.default_rng(opts.seed)
     restarts = int(opts.extra.get("restarts", 50))
     clock = Clock(opts.time_limit)
     starts = [greedy_mask(x, z, budget, clock.deadline)]
-    stats: dict[str, object] = {}
-    if opts.warm_start is not None:
-        fits = int(opts.warm_start.sum()) <= budget
-        stats["warm_start"] = "accepted" if fits else "rejected"
-        if fits:
-            starts.append(opts.warm_start.copy())
+    warm, stats = _fitting_warm_start(budget, opts)
+    if warm is not None:
+        starts.append(warm.copy())
     best, best_err, done = None, np.inf, 0
     for r in range(restarts + len(starts)):
         if r and clock.expired():
@@ -146,11 +144,21 @@ def run_local_search(instance: SubsetSumInstance, goal: Goal, opts: SolveOptions
                        stats={"descents": done, **stats})
 
 
+def _fitting_warm_start(budget: int, opts: SolveOptions
+                        ) -> tuple[np.ndarray | None, dict[str, object]]:
+    """The warm start if it keeps at most `budget` values (else None), and the stats verdict
+    (`warm_start`: accepted | rejected; nothing without a warm start)."""
+    if opts.warm_start is None:
+        return None, {}
+    fits = int(opts.warm_start.sum()) <= budget
+    return (opts.warm_start if fits else None), {"warm_start": "accepted" if fits else "rejected"}
+
+
 @_QUIET_FLOATS
 def run_random(instance: SubsetSumInstance, goal: Goal, opts: SolveOptions) -> RawSolution:
     """extra options: samples (default 10000)."""
     x, z = instance.values, instance.target
-    budget = _budget(instance, goal)
+    budget = kept_budget(instance, goal)
     rng = np.random.default_rng(opts.seed)
     samples = int(opts.extra.get("samples", 10_000))
     clock = Clock(opts.time_limit)
@@ -193,7 +201,7 @@ def core_search(instance: SubsetSumInstance, goal: Goal, clock: Clock, seed: int
     from exactprune.solvers.subset_sum import mitm  # mitm's search is the neighbourhood solver
 
     n = instance.n
-    budget = _budget(instance, goal)
+    budget = kept_budget(instance, goal)
     x, z = ranking_values(instance)
     best = greedy_mask(x, z, budget, clock.deadline) if start is None else start.copy()
     best_err = instance.exact_error(best)
@@ -243,12 +251,7 @@ def run_core_search(instance: SubsetSumInstance, goal: Goal,
     rounds = opts.extra.get("rounds")
     if rounds is None and opts.time_limit is None:
         rounds = CORE_ROUNDS
-    start = None
-    stats: dict[str, object] = {}
-    if opts.warm_start is not None:
-        fits = int(opts.warm_start.sum()) <= _budget(instance, goal)
-        stats["warm_start"] = "accepted" if fits else "rejected"
-        start = opts.warm_start if fits else None
+    start, stats = _fitting_warm_start(kept_budget(instance, goal), opts)
     clock = Clock(opts.time_limit)
     planned = None if rounds is None else int(rounds)
     mask, done, cut = core_search(instance, goal, clock, opts.seed, core, planned, start)

@@ -384,11 +384,14 @@ def run_mitm(instance: SubsetSumInstance, goal: Goal, opts: SolveOptions) -> Raw
         note = "time limit while building the sorted table"
         if goal.objective is Objective.SPARSEST:
             return RawSolution(Status.TIME_LIMIT, notes=[f"{note}: no mask"])
-        from exactprune.solvers.subset_sum.heuristics import greedy_mask, ranking_values
+        from exactprune.solvers.subset_sum.heuristics import (
+            greedy_mask,
+            kept_budget,
+            ranking_values,
+        )
 
         x, z = ranking_values(instance)  # microseconds: the best mask a limit this short buys
-        budget = instance.n if goal.max_kept is None else min(goal.max_kept, instance.n)
-        return RawSolution(Status.TIME_LIMIT, mask=greedy_mask(x, z, budget),
+        return RawSolution(Status.TIME_LIMIT, mask=greedy_mask(x, z, kept_budget(instance, goal)),
                            notes=[f"{note}: the greedy mask is returned"])
     best = search.best_units()
     scaling = search.scaling
