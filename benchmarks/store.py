@@ -322,26 +322,21 @@ class ResultStore:
         if state == "missing":
             check_output(self.path, what="results store")
         try:
-            if create:
-                # autocommit mode: every transaction below is explicit (BEGIN IMMEDIATE..COMMIT)
-                self._conn = sqlite3.connect(str(self.path), timeout=BUSY_TIMEOUT_S,
-                                             isolation_level=None)
-                conn = self._conn
-                mode = _journal_mode_wal(conn)
-                if str(mode).lower() != "wal":
-                    raise InputError(f"cannot put {self.path} in WAL mode (got {mode!r})")
-                conn.execute("PRAGMA synchronous=FULL")
-                _create_schema(conn)
-            else:  # read only: never changes the file (not even its journal mode)
-                self._conn = _connect_read_only(self.path)[0]
-            row = self._conn.execute(
-                "SELECT value FROM meta WHERE name = 'schema_version'").fetchone()
-        except sqlite3.DatabaseError as exc:
-            self.close()
-            error = _store_error(self.path, exc, "write to" if create else "read")
-            if error is None:
-                raise
-            raise error from None
+            with self._guard("write to" if create else "read"):
+                if create:
+                    # autocommit mode: every transaction below is explicit (BEGIN .. COMMIT)
+                    self._conn = sqlite3.connect(str(self.path), timeout=BUSY_TIMEOUT_S,
+                                                 isolation_level=None)
+                    conn = self._conn
+                    mode = _journal_mode_wal(conn)
+                    if str(mode).lower() != "wal":
+                        raise InputError(f"cannot put {self.path} in WAL mode (got {mode!r})")
+                    conn.execute("PRAGMA synchronous=FULL")
+                    _create_schema(conn)
+                else:  # read only: never changes the file (not even its journal mode)
+                    self._conn = _connect_read_only(self.path)[0]
+                row = self._conn.execute(
+                    "SELECT value FROM meta WHERE name = 'schema_version'").fetchone()
         except BaseException:
             self.close()
             raise
