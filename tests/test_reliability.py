@@ -376,6 +376,31 @@ def test_certify_refuses_a_claimed_objective_that_is_not_a_number(
     assert err.count("\n") == 1 and "objective must be a number" in err
 
 
+@pytest.mark.parametrize("mask", ["[[0], [1, 0], 1, 1, 1, 1, 1, 1, 1, 1]", '{"a": 1}',
+                                  '[0, 1, 1, 1, 1, 1, 1, 1, 1, "1"]', "[0, 1]"])
+def test_certify_refuses_a_malformed_subset_sum_mask(files, tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str],
+                                                     mask: str) -> None:
+    """A ragged mask list was an internal error (numpy's ValueError), exit 1."""
+    bad = tmp_path / "bad.json"
+    bad.write_text(f'{{"mask": {mask}}}')
+    assert main(["certify", str(files["inst"]), str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "internal error" not in err and "mask" in err
+
+
+def test_every_binary_kind_reads_a_json_boolean_mask_as_0_1(files) -> None:
+    """json.dump(bool_array.tolist()) writes true/false: read as 1/0 by every binary kind."""
+    from exactprune import load_instance
+
+    for name in ("inst", "net"):
+        inst = load_instance(files[name])
+        n = inst.mask_shape[0] if hasattr(inst, "mask_shape") else inst.n
+        raw = [i % 2 == 0 for i in range(n)]
+        assert inst.mask_from_json(raw).tolist() == raw
+        assert inst.evaluate(raw) == inst.evaluate([int(b) for b in raw])
+
+
 @pytest.mark.parametrize("version", ["true", "1.0", '"1"'])
 def test_an_instance_version_must_be_the_integer_1(files, tmp_path: Path,
                                                     version: str) -> None:

@@ -40,6 +40,7 @@ from exactprune.instances.errors import InputError
 from exactprune.instances.header import FORMAT, VERSION, check_header
 from exactprune.instances.io import check_generator
 from exactprune.instances.limits import check_entries
+from exactprune.instances.masks import binary_mask
 from exactprune.instances.network import UNIT_ROUNDOFF, TwoLayerNet, float_array
 from exactprune.instances.pruning.evaluate import batch_outputs, exact_norm, reduce_errors
 from exactprune.instances.pruning.graph import MaskSummary, canonicalize
@@ -59,23 +60,6 @@ then had error inf, and bruteforce certified one of them)."""
 
 SPHERE_TOL: float = 1e-12
 """Points of a "sphere" instance must have | ||x||_2 − 1 | <= SPHERE_TOL."""
-
-
-def _check_mask01(mask: Any, shape: tuple[int, ...], kind: str) -> np.ndarray:
-    if isinstance(mask, dict):
-        raise InputError(f"a {kind} mask must be an array of shape {shape}, not an object "
-                         "(use mask_from_json for JSON masks)")
-    try:
-        arr = np.asarray(mask)
-    except (ValueError, TypeError):
-        raise InputError(f"a {kind} mask must be a rectangular array of 0/1") from None
-    if arr.shape != shape:
-        raise InputError(f"{kind} mask must have shape {shape}, got {arr.shape}")
-    if arr.dtype != bool:
-        if not (np.issubdtype(arr.dtype, np.number) and np.all(np.isin(arr, (0, 1)))):
-            raise InputError(f"{kind} mask entries must be 0 or 1")
-        arr = arr.astype(bool)
-    return arr
 
 
 @dataclass(frozen=True, eq=False)
@@ -175,7 +159,7 @@ class _PruningInstance:
     # -- masks ---------------------------------------------------------------------------
     def check_mask(self, mask: Any) -> np.ndarray:
         """Return `mask` as a bool array of `mask_shape` (0/1 ints accepted), or InputError."""
-        return _check_mask01(mask, self.mask_shape, self.kind)
+        return binary_mask(mask, self.mask_shape, self.kind)
 
     def full_mask(self) -> np.ndarray:
         """The mask keeping everything."""
@@ -358,7 +342,7 @@ class WeightPruningInstance(_PruningInstance):
 
     def neuron_mask_to_weight_mask(self, mask_n: Any) -> np.ndarray:
         """(n,) unit mask -> (n, d) weight mask: a kept unit keeps all its input weights."""
-        m = _check_mask01(mask_n, (self.n,), "neuron_pruning")
+        m = binary_mask(mask_n, (self.n,), "neuron_pruning")
         return np.repeat(m[:, None], self.d, axis=1)
 
     def pruned_network(self, mask: Any) -> TwoLayerNet:

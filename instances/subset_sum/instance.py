@@ -18,6 +18,7 @@ import numpy as np
 from exactprune.instances.errors import InputError
 from exactprune.instances.header import FORMAT, VERSION
 from exactprune.instances.io import check_generator
+from exactprune.instances.masks import binary_mask
 from exactprune.instances.network import check_exact_ints, int_entries
 from exactprune.instances.scaling import IntegerScaling, integer_scaling, rounded_sum
 
@@ -109,14 +110,7 @@ class SubsetSumInstance:
 
     def check_mask(self, mask: Any) -> np.ndarray:
         """Return `mask` as a bool array of shape (n,), or raise InputError."""
-        arr = np.asarray(mask)
-        if arr.shape != (self.n,):
-            raise InputError(f"mask must have shape ({self.n},), got {arr.shape}")
-        if arr.dtype != bool:
-            if not np.all(np.isin(arr, (0, 1))):
-                raise InputError("mask entries must be 0 or 1")
-            arr = arr.astype(bool)
-        return arr
+        return binary_mask(mask, (self.n,), self.kind)
 
     def exact_error(self, mask: Any) -> Fraction:
         """The exact rational error |x·m − z| of `mask` (every float64 is a rational)."""

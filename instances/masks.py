@@ -1,0 +1,30 @@
+"""Keep-masks of 0/1 entries, shared by the kinds whose masks are binary (subset_sum and the
+pruning kinds): one check, so every kind refuses the same malformed masks with one line."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from exactprune.instances.errors import InputError
+
+
+def binary_mask(mask: Any, shape: tuple[int, ...], kind: str) -> np.ndarray:
+    """`mask` as a bool array of `shape`, or InputError: an object, a ragged list, the wrong
+    shape, or an entry that is not 0, 1, False or True (JSON true/false as written by
+    ``json.dump(bool_array.tolist())`` are accepted)."""
+    if isinstance(mask, dict):
+        raise InputError(f"a {kind} mask must be an array of shape {shape}, not an object "
+                         "(use mask_from_json for JSON masks)")
+    try:
+        arr = np.asarray(mask)
+    except (ValueError, TypeError):
+        raise InputError(f"a {kind} mask must be a rectangular array of 0/1") from None
+    if arr.shape != shape:
+        raise InputError(f"{kind} mask must have shape {shape}, got {arr.shape}")
+    if arr.dtype != bool:
+        if not (np.issubdtype(arr.dtype, np.number) and np.all(np.isin(arr, (0, 1)))):
+            raise InputError(f"{kind} mask entries must be 0 or 1")
+        arr = arr.astype(bool)
+    return arr
