@@ -19,35 +19,8 @@ from exactprune.instances.errors import InputError
 from exactprune.instances.header import FORMAT, VERSION
 from exactprune.instances.io import check_generator
 from exactprune.instances.masks import binary_mask
-from exactprune.instances.network import check_exact_ints, int_entries
+from exactprune.instances.network import check_exact_ints, float_array
 from exactprune.instances.scaling import IntegerScaling, integer_scaling, rounded_sum
-
-
-def _finite_float_array(raw: Any, name: str) -> np.ndarray:
-    """Convert `raw` to a 1-d float64 array, rejecting non-numbers, NaN and infinities."""
-    if isinstance(raw, np.ndarray):
-        arr = raw
-    else:
-        if not isinstance(raw, list | tuple):
-            raise InputError(f"{name} must be a list of numbers, got {type(raw).__name__}")
-        for item in raw:
-            if isinstance(item, bool) or not isinstance(item, int | float):
-                raise InputError(f"{name} must contain only numbers, found {item!r}")
-        check_exact_ints(raw, name)
-        try:
-            arr = np.asarray(raw, dtype=np.float64)
-        except OverflowError:
-            raise InputError(f"{name} contains a number beyond the float64 range") from None
-    if arr.ndim != 1:
-        raise InputError(f"{name} must be one-dimensional, got shape {arr.shape}")
-    if not np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.complexfloating):
-        raise InputError(f"{name} must be real numbers, got dtype {arr.dtype}")
-    check_exact_ints(int_entries(arr), name)
-    arr = np.array(arr, dtype=np.float64)
-    if not np.all(np.isfinite(arr)):
-        raise InputError(f"{name} contains NaN or infinite values")
-    arr.setflags(write=False)
-    return arr
 
 
 def _finite_float(raw: Any, name: str) -> float:
@@ -77,7 +50,7 @@ class SubsetSumInstance:
     kind: ClassVar[str] = "subset_sum"
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "values", _finite_float_array(self.values, "values"))
+        object.__setattr__(self, "values", float_array(self.values, "values", 1))
         object.__setattr__(self, "target", _finite_float(self.target, "target"))
         self.validate()
 
