@@ -465,7 +465,11 @@ def _stored_rows(db: Path) -> list[tuple[str, str, str, str]]:
 def test_sigkill_mid_sweep_then_resume_loses_nothing(tmp_path: Path) -> None:
     db, log = tmp_path / "kill.sqlite", tmp_path / "runs.log"
     script = _SWEEP_SCRIPT.format(here=str(HERE), log=str(log), db=str(db))
-    proc = subprocess.Popen([sys.executable, "-c", script])
+    # the killed parent cannot remove its workers' scratch folder: keep it in tmp_path
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    proc = subprocess.Popen([sys.executable, "-c", script], env={**os.environ,
+                                                                 "TMPDIR": str(scratch)})
     deadline = time.monotonic() + 40
     try:
         while True:  # wait for a few stored rows, then SIGKILL the sweep's parent process
