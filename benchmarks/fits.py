@@ -11,6 +11,8 @@ Confidence intervals come from a seeded nonparametric bootstrap of the (x, y) pa
 resamples by default, percentile interval at level 0.95): it needs no normality assumption and
 stays honest when the residuals are heteroscedastic, as log errors of random instances are.
 Resamples in which every x is equal (no slope defined) are discarded and counted in `notes`.
+Pairs that are not independent (one nested network measured at several widths) are labelled by
+`groups`: the bootstrap then draws whole groups with replacement (a cluster bootstrap).
 
 Bad data never crash a fit: non-finite pairs, and non-positive values where a log is needed, are
 dropped with a note giving the count; fewer than `min_points` usable points (3 by default) give a
@@ -21,6 +23,7 @@ here too, so that experiments need nothing beyond numpy and the standard library
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from statistics import NormalDist
 from typing import Any
@@ -141,9 +144,40 @@ def _ols(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
         return slope * (sy / sx), (my - slope * mx) * sy
 
 
-def _bootstrap(x: np.ndarray, y: np.ndarray, resamples: int, level: float,
-               seed: int) -> tuple[tuple[float, float], tuple[float, float], int, int]:
-    """Percentile CIs of slope and intercept over `resamples` resamples of the pairs.
+def _resamples(rng: np.random.Generator, m: int, resamples: int,
+               groups: np.ndarray | None) -> Iterator[np.ndarray]:
+    """Index blocks (rows = resamples) of a bootstrap of m pairs. Without `groups`, pairs are
+    drawn with replacement; with them (one label per pair), whole groups are drawn with
+    replacement and every pair of a drawn group enters (a cluster bootstrap: pairs of one group,
+    e.g. one nested network at several widths, are not independent). Groups of unequal size give
+    one resample per block (rows of different lengths)."""
+    if groups is None:
+        rows, done = max(1, _CHUNK_ELEMENTS // m), 0
+        while done < resamples:
+            b = min(rows, resamples - done)
+            yield rng.integers(0, m, size=(b, m))
+            done += b
+        return
+    labels, inverse = np.unique(groups, return_inverse=True)
+    members = [np.flatnonzero(inverse == g) for g in range(len(labels))]
+    if len({len(mm) for mm in members}) == 1:
+        table = np.stack(members)
+        rows, done = max(1, _CHUNK_ELEMENTS // m), 0
+        while done < resamples:
+            b = min(rows, resamples - done)
+            yield table[rng.integers(0, len(members), size=(b, len(members)))].reshape(b, -1)
+            done += b
+        return
+    for _ in range(resamples):
+        drawn = rng.integers(0, len(members), size=len(members))
+        yield np.concatenate([members[g] for g in drawn])[None, :]
+
+
+def _bootstrap(x: np.ndarray, y: np.ndarray, resamples: int, level: float, seed: int,
+               groups: np.ndarray | None = None
+               ) -> tuple[tuple[float, float], tuple[float, float], int, int]:
+    """Percentile CIs of slope and intercept over `resamples` resamples of the pairs (of whole
+    groups, see :func:`_resamples`).
 
     Returns (slope_ci, intercept_ci, resamples used, degenerate resamples dropped).
     """
@@ -151,17 +185,13 @@ def _bootstrap(x: np.ndarray, y: np.ndarray, resamples: int, level: float,
     sx, sy = _scale(x), _scale(y)
     x, y = x / sx, y / sy  # scaled back below: no overflow in the sums of products
     rng = np.random.default_rng(seed)
-    rows = max(1, _CHUNK_ELEMENTS // m)
     slopes: list[np.ndarray] = []
     intercepts: list[np.ndarray] = []
     dropped = 0
-    done = 0
-    while done < resamples:
-        b = min(rows, resamples - done)
-        idx = rng.integers(0, m, size=(b, m))
+    for idx in _resamples(rng, m, resamples, groups):
         xb, yb = x[idx], y[idx]
         good = xb.max(axis=1) > xb.min(axis=1)  # a constant x defines no slope
-        dropped += int(b - good.sum())
+        dropped += int(len(idx) - good.sum())
         xb, yb = xb[good], yb[good]
         mx = xb.mean(axis=1, keepdims=True)
         my = yb.mean(axis=1, keepdims=True)
@@ -169,7 +199,6 @@ def _bootstrap(x: np.ndarray, y: np.ndarray, resamples: int, level: float,
         s = (dx * (yb - my)).sum(axis=1) / (dx * dx).sum(axis=1)
         slopes.append(s)
         intercepts.append(my[:, 0] - s * mx[:, 0])
-        done += b
     with np.errstate(over="ignore"):
         sl = np.concatenate(slopes) * (sy / sx)
         ic = np.concatenate(intercepts) * sy
@@ -192,7 +221,8 @@ def _check_options(resamples: int, level: float, min_points: int) -> None:
 
 
 def _fit_line(model: str, x: np.ndarray, y: np.ndarray, n_dropped: int, notes: list[str],
-              resamples: int, level: float, seed: int, min_points: int) -> Fit:
+              resamples: int, level: float, seed: int, min_points: int,
+              groups: np.ndarray | None = None) -> Fit:
     """OLS + bootstrap on already-transformed, finite data; the shared core of every fit."""
     m = len(x)
     if m < min_points:
@@ -214,8 +244,16 @@ def _fit_line(model: str, x: np.ndarray, y: np.ndarray, n_dropped: int, notes: l
         notes.append(f"{m} points determine the line exactly: no confidence interval")
         slope_ci = intercept_ci = (NAN, NAN)
         used = 0
+    elif groups is not None and len(np.unique(groups)) < 2:
+        notes.append("one group: a bootstrap of whole groups has no interval")
+        slope_ci = intercept_ci = (NAN, NAN)
+        used = 0
     else:
-        slope_ci, intercept_ci, used, degenerate = _bootstrap(x, y, resamples, level, seed)
+        slope_ci, intercept_ci, used, degenerate = _bootstrap(x, y, resamples, level, seed,
+                                                              groups)
+        if groups is not None:
+            notes.append(f"bootstrap over {len(np.unique(groups))} groups (whole groups "
+                         f"resampled)")
         if degenerate:
             notes.append(f"{degenerate} of {resamples} bootstrap resamples had a constant x "
                          "and were dropped")
@@ -242,17 +280,28 @@ def _as_pairs(x: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
     return xs, ys
 
 
+def _as_groups(groups: Any, size: int) -> np.ndarray | None:
+    """One hashable label per pair (None: every pair is its own group)."""
+    if groups is None:
+        return None
+    labels = np.asarray(groups).ravel()
+    if labels.size != size:
+        raise ValueError(f"groups must have one label per pair, got {labels.size} for {size}")
+    return labels
+
+
 def _keep(xs: np.ndarray, ys: np.ndarray, keep: np.ndarray, what: str,
-          notes: list[str]) -> tuple[np.ndarray, np.ndarray, int]:
+          notes: list[str], groups: np.ndarray | None = None
+          ) -> tuple[np.ndarray, np.ndarray, int, np.ndarray | None]:
     dropped = int((~keep).sum())
     if dropped:
         notes.append(f"dropped {dropped} of {len(xs)} point(s): {what}")
-    return xs[keep], ys[keep], dropped
+    return xs[keep], ys[keep], dropped, None if groups is None else groups[keep]
 
 
 def linear_fit(x: Any, y: Any, *, resamples: int = DEFAULT_RESAMPLES,
                level: float = DEFAULT_LEVEL, seed: int = DEFAULT_SEED,
-               min_points: int = 3) -> Fit:
+               min_points: int = 3, groups: Any = None) -> Fit:
     """Least-squares line y = intercept + slope·x with a bootstrap CI of the slope.
 
     x, y: array-likes of the same length (pairs with a non-finite coordinate are dropped with a
@@ -260,43 +309,50 @@ def linear_fit(x: Any, y: Any, *, resamples: int = DEFAULT_RESAMPLES,
     """
     _check_options(resamples, level, min_points)
     xs, ys = _as_pairs(x, y)
+    gs = _as_groups(groups, xs.size)
     notes: list[str] = []
-    xs, ys, dropped = _keep(xs, ys, np.isfinite(xs) & np.isfinite(ys), "not finite", notes)
-    return _fit_line("linear", xs, ys, dropped, notes, resamples, level, seed, min_points)
+    xs, ys, dropped, gs = _keep(xs, ys, np.isfinite(xs) & np.isfinite(ys), "not finite",
+                                notes, gs)
+    return _fit_line("linear", xs, ys, dropped, notes, resamples, level, seed, min_points,
+                     gs)
 
 
 def power_law_fit(n: Any, eps: Any, *, resamples: int = DEFAULT_RESAMPLES,
                   level: float = DEFAULT_LEVEL, seed: int = DEFAULT_SEED,
-                  min_points: int = 3) -> Fit:
+                  min_points: int = 3, groups: Any = None) -> Fit:
     """eps ≈ c·n^(−a) by a log-log least-squares line; estimate a, with CIs for a and c.
 
     Pairs with n <= 0 or eps <= 0 (no logarithm) or non-finite values are dropped with a note.
     """
     _check_options(resamples, level, min_points)
     xs, ys = _as_pairs(n, eps)
+    gs = _as_groups(groups, xs.size)
     notes: list[str] = []
     with np.errstate(invalid="ignore"):
         ok = np.isfinite(xs) & np.isfinite(ys) & (xs > 0) & (ys > 0)
-    xs, ys, dropped = _keep(xs, ys, ok, "non-positive or non-finite (log-log fit)", notes)
+    xs, ys, dropped, gs = _keep(xs, ys, ok, "non-positive or non-finite (log-log fit)", notes,
+                                gs)
     return _fit_line("power_law", np.log(xs), np.log(ys), dropped, notes, resamples, level,
-                     seed, min_points)
+                     seed, min_points, gs)
 
 
 def exponential_fit(n: Any, eps: Any, *, resamples: int = DEFAULT_RESAMPLES,
                     level: float = DEFAULT_LEVEL, seed: int = DEFAULT_SEED,
-                    min_points: int = 3) -> Fit:
+                    min_points: int = 3, groups: Any = None) -> Fit:
     """eps ≈ c·e^(−b·n) by a semi-log least-squares line; estimate b, with CIs for b and c.
 
     Pairs with eps <= 0 (no logarithm) or non-finite values are dropped with a note.
     """
     _check_options(resamples, level, min_points)
     xs, ys = _as_pairs(n, eps)
+    gs = _as_groups(groups, xs.size)
     notes: list[str] = []
     with np.errstate(invalid="ignore"):
         ok = np.isfinite(xs) & np.isfinite(ys) & (ys > 0)
-    xs, ys, dropped = _keep(xs, ys, ok, "non-positive or non-finite eps (semi-log fit)", notes)
+    xs, ys, dropped, gs = _keep(xs, ys, ok, "non-positive or non-finite eps (semi-log fit)",
+                                notes, gs)
     return _fit_line("exponential", xs, np.log(ys), dropped, notes, resamples, level, seed,
-                     min_points)
+                     min_points, gs)
 
 
 def _loo_mse(x: np.ndarray, y: np.ndarray) -> float:
@@ -357,18 +413,22 @@ class ModelComparison:
 
 
 def compare_models(n: Any, eps: Any, *, resamples: int = DEFAULT_RESAMPLES,
-                   level: float = DEFAULT_LEVEL, seed: int = DEFAULT_SEED) -> ModelComparison:
+                   level: float = DEFAULT_LEVEL, seed: int = DEFAULT_SEED,
+                   groups: Any = None) -> ModelComparison:
     """Does eps(n) look like c·n^(−a) or like c·e^(−b·n)? See `ModelComparison` for the rule.
 
     Both models are fitted to the same points: those with n > 0 and eps > 0 (others dropped
-    with a note), so their residuals in ln(eps) are directly comparable.
+    with a note), so their residuals in ln(eps) are directly comparable. `groups` (one label per
+    pair) makes every bootstrap resample whole groups: pass it when pairs of one group are
+    dependent (one nested network measured at several widths).
     """
     xs, ys = _as_pairs(n, eps)
+    gs = _as_groups(groups, xs.size)
     notes: list[str] = []
     with np.errstate(invalid="ignore"):
         ok = np.isfinite(xs) & np.isfinite(ys) & (xs > 0) & (ys > 0)
-    xs, ys, _ = _keep(xs, ys, ok, "non-positive or non-finite", notes)
-    opts = {"resamples": resamples, "level": level, "seed": seed}
+    xs, ys, _, gs = _keep(xs, ys, ok, "non-positive or non-finite", notes, gs)
+    opts = {"resamples": resamples, "level": level, "seed": seed, "groups": gs}
     power = power_law_fit(xs, ys, **opts)
     expo = exponential_fit(xs, ys, **opts)
     m = len(xs)
@@ -381,8 +441,8 @@ def compare_models(n: Any, eps: Any, *, resamples: int = DEFAULT_RESAMPLES,
     preferred: str | None = None
     ratio = NAN
     share: dict[str, float] = {}
-    if power.ok and expo.ok and m >= 4:
-        share = _preference_share(xs, ys, resamples, seed)
+    if power.ok and expo.ok and m >= 4 and (gs is None or len(np.unique(gs)) >= 2):
+        share = _preference_share(xs, ys, resamples, seed, gs)
     if len(np.unique(xs)) < 3:
         notes.append(f"{len(np.unique(xs))} distinct n: two lines fit equally, no preference")
         share = {}
@@ -418,22 +478,17 @@ TIE_TOLERANCE = 1e-9
 """Relative difference below which two leave-one-out errors are a tie (rounding, not data)."""
 
 
-def _preference_share(n: np.ndarray, eps: np.ndarray, resamples: int,
-                      seed: int) -> dict[str, float]:
+def _preference_share(n: np.ndarray, eps: np.ndarray, resamples: int, seed: int,
+                      groups: np.ndarray | None = None) -> dict[str, float]:
     """Share of bootstrap resamples of the (n, eps) pairs preferring each model by LOO error,
     over the resamples that can tell them apart: at least 3 distinct n (with 2, both lines
     pass through the two means and tie, and rounding picked a "winner") and LOO errors that
     differ by more than TIE_TOLERANCE (relative)."""
     rng = np.random.default_rng(seed + 1)
-    m = len(n)
     wins = {"power_law": 0, "exponential": 0}
     used = 0
-    rows = max(1, _CHUNK_ELEMENTS // m)
-    done = 0
     ly = np.log(eps)
-    while done < resamples:
-        b = min(rows, resamples - done)
-        idx = rng.integers(0, m, size=(b, m))
+    for idx in _resamples(rng, len(n), resamples, groups):
         pw = _press(np.log(n)[idx], ly[idx])
         ex = _press(n[idx].astype(np.float64), ly[idx])
         ordered = np.sort(n[idx], axis=1)
@@ -443,7 +498,6 @@ def _preference_share(n: np.ndarray, eps: np.ndarray, resamples: int,
         used += int(ok.sum())
         wins["power_law"] += int((pw[ok] < ex[ok]).sum())
         wins["exponential"] += int((ex[ok] < pw[ok]).sum())
-        done += b
     return {k: (v / used if used else NAN) for k, v in wins.items()}
 
 

@@ -179,3 +179,61 @@ def test_fits_do_not_overflow_on_huge_magnitudes() -> None:
     assert wild.estimate == pytest.approx(-4e307, rel=1e-12)
     small = linear_fit([1, 2, 3, 4, 5], [2e-300, 4e-300, 6e-300, 8e-300, 1e-299])
     assert small.estimate == pytest.approx(2e-300, rel=1e-12)
+
+
+def _random_intercepts(trials: int = 12, widths: tuple[int, ...] = (4, 8, 12, 16, 20),
+                       rate: float = 0.2, seed: int = 3) -> tuple[list, list, list]:
+    """eps = e^(u_t - rate·n): one random offset u_t per trial shared by all its widths (as one
+    nested network is), nothing else random."""
+    rng = np.random.default_rng(seed)
+    offsets = rng.normal(0.0, 1.0, size=trials)
+    n = [w for t in range(trials) for w in widths]
+    eps = [math.exp(offsets[t] - rate * w) for t in range(trials) for w in widths]
+    groups = [t for t in range(trials) for _ in widths]
+    return n, eps, groups
+
+
+def test_a_group_bootstrap_resamples_whole_groups() -> None:
+    """With a balanced design a trial's offset cancels from the slope, so the slope has no
+    sampling variance: resampling whole trials finds an interval of width 0 around the true
+    rate, resampling pairs as if independent a wide one (here: too wide)."""
+    n, eps, groups = _random_intercepts()
+    pairs = exponential_fit(n, eps, resamples=500)
+    whole = exponential_fit(n, eps, resamples=500, groups=groups)
+    assert whole.ci[0] == pytest.approx(0.2, abs=1e-9) and whole.ci[1] == pytest.approx(0.2,
+                                                                                       abs=1e-9)
+    assert pairs.ci[1] - pairs.ci[0] > 0.02
+    assert any("bootstrap over 12 groups" in note for note in whole.notes)
+    cmp = compare_models(n, eps, resamples=300, groups=groups)
+    assert cmp.exponential.ci == whole.ci or cmp.exponential.ci[1] - cmp.exponential.ci[0] < 1e-9
+    assert cmp.preferred == "exponential" and cmp.bootstrap_share["exponential"] == 1.0
+
+
+def test_group_resamples_are_unions_of_whole_groups_equal_or_not() -> None:
+    from exactprune.benchmarks.fits import _resamples
+
+    rng = np.random.default_rng(0)
+    for groups in (np.repeat([5, 1, 9], 4), np.array([0, 0, 0, 1, 2, 2, 3, 3, 3, 3])):
+        members = {g: set(np.flatnonzero(groups == g)) for g in np.unique(groups)}
+        rows = [row for block in _resamples(rng, len(groups), 50, groups) for row in block]
+        assert len(rows) == 50
+        for row in rows:
+            drawn = [groups[i] for i in row]
+            for g in set(drawn):  # every drawn group enters whole, as often as it was drawn
+                times = drawn.count(g) // len(members[g])
+                assert drawn.count(g) == times * len(members[g])
+                assert sorted(i for i in row if groups[i] == g) == sorted(
+                    list(members[g]) * times)
+            assert sum(drawn.count(g) // len(members[g]) for g in set(drawn)) == len(members)
+
+
+def test_groups_must_label_every_pair_and_one_group_has_no_interval() -> None:
+    with pytest.raises(ValueError, match="one label per pair"):
+        power_law_fit([1, 2, 3], [1.0, 0.5, 0.3], groups=[0, 1])
+    fit = power_law_fit([1, 2, 3, 4], [1.0, 0.5, 0.3, 0.2], groups=[7, 7, 7, 7])
+    assert math.isfinite(fit.estimate) and all(math.isnan(v) for v in fit.ci)
+    assert any("one group" in note for note in fit.notes)
+    # dropped pairs take their labels with them
+    fit = exponential_fit([1, 2, 3, 4, 5], [1.0, -1.0, 0.3, 0.2, 0.1], groups=[0, 0, 1, 1, 2],
+                          resamples=50)
+    assert fit.n_points == 4 and any("bootstrap over 3 groups" in n for n in fit.notes)

@@ -352,16 +352,19 @@ def test_report_of_a_neuron_only_run_says_why_it_has_no_separation_or_fit(
            "weight none)." in text
 
 
-def test_a_nested_run_says_its_fit_intervals_are_too_narrow(
+def test_a_nested_run_resamples_whole_trials_and_says_so(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """Nested trials share one network across widths, while the fits resample (width, error)
-    pairs as independent: the report says so next to the fits; independent runs do not."""
+    """Nested trials share one network across widths: the fits' bootstrap resamples whole
+    trials (the fits' notes count them) and the report says so next to the fits; independent
+    runs resample (width, bound) pairs."""
     from exactprune.benchmarks.pruning.verify_gap import NESTED_CI_CAVEAT
 
     base = ["verify", "pruning-gap", "--n", "2,4,6", "--trials", "2", "--points", "16",
-            "--jobs", "0", "--time-limit", "30"]
+            "--jobs", "0", "--time-limit", "30", "--json"]
     for nested in (True, False):
         out = tmp_path / ("nested" if nested else "independent")
         assert main([*base, "--out", str(out), *(["--nested"] if nested else [])]) == 0
-        capsys.readouterr()
+        data = json.loads(capsys.readouterr().out)
         assert (NESTED_CI_CAVEAT in (out / "report.md").read_text()) is nested
+        notes = [n for f in data["fits"].values() for n in f["notes"]]
+        assert any("bootstrap over 2 groups" in n for n in notes) is nested

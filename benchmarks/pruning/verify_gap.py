@@ -18,7 +18,7 @@ Trials are independent by default: trial t at width n draws a fresh net from
 SeedSequence(seed, spawn_key=(t, n)); `--nested` instead reuses one seed per trial across widths
 (the generator nests widths, common random numbers). Per kind the bounds of every trial are
 fitted by a power law ε ~ c·n^-a and by an exponential ε ~ c·e^(-b·n), with bootstrap CIs over
-the (n, bound) pairs; the preferred model is the one with the smaller leave-one-out error, with
+the (n, bound) pairs (over whole trials with `--nested`); the preferred model is the one with the smaller leave-one-out error, with
 the share of bootstrap resamples preferring it as its evidence. The fit range excludes widths
 below --fit-min-n, the plateau (widths whose median bound is at least PLATEAU × the median
 error of the empty network: pruning there keeps next to nothing and no decay law applies), and
@@ -253,9 +253,12 @@ def fit_range(kind: str, rows: list[dict], bounds: dict[int, dict[int, dict]],
 
 
 def fit_all(table: dict[str, list[dict]], bounds: dict[int, dict[int, dict]],
-            fit_min_n: int = 0) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+            fit_min_n: int = 0, nested: bool = False
+            ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
     """Fit every trial's theory bound (neuron lower, weight upper) against n over each kind's
-    fit range; returns (fits, comparisons, ranges)."""
+    fit range; returns (fits, comparisons, ranges). `nested`: one network per trial serves
+    every width, so the bootstrap resamples whole trials (a cluster bootstrap) instead of
+    (width, bound) pairs."""
     from exactprune.benchmarks.fits import compare_models
 
     fits: dict[str, Any] = {}
@@ -266,7 +269,8 @@ def fit_all(table: dict[str, list[dict]], bounds: dict[int, dict[int, dict]],
         ranges[kind] = {"widths": used, "excluded": {str(k): v for k, v in excluded.items()}}
         n = [w for w in used for _ in bounds[w]]
         eps = [b.get(kind) for w in used for b in bounds[w].values()]
-        cmp = compare_models(n, eps)
+        groups = [t for w in used for t in bounds[w]] if nested else None
+        cmp = compare_models(n, eps, groups=groups)
         comparisons[kind] = cmp
         fits[f"{kind}_power_exponent"] = cmp.power_law
         fits[f"{kind}_exp_rate"] = cmp.exponential
@@ -275,7 +279,8 @@ def fit_all(table: dict[str, list[dict]], bounds: dict[int, dict[int, dict]],
         full = [r["n"] for r in table[kind] if r["n"] in used and r["certified"] == r["trials"]]
         ranges[kind]["certified_widths"] = full
         cc = compare_models([w for w in full for _ in bounds[w]],
-                            [b.get(kind) for w in full for b in bounds[w].values()])
+                            [b.get(kind) for w in full for b in bounds[w].values()],
+                            groups=[t for w in full for t in bounds[w]] if nested else None)
         ranges[kind]["certified_fit"] = {
             "power_exponent": {"estimate": cc.power_law.estimate, "ci": list(cc.power_law.ci)},
             "exp_rate": {"estimate": cc.exponential.estimate, "ci": list(cc.exponential.ci)},
@@ -316,7 +321,8 @@ def analyse(d: int, specs: list[dict], records: list[dict], fit_min_n: int) -> G
     sp, rc = [p[0] for p in pairs], [p[1] for p in pairs]
     table = summarise(sp, rc)
     bounds = trial_bounds(sp, rc)
-    fits, comparisons, ranges = fit_all(table, bounds, fit_min_n)
+    nested = any(s.get("trials_mode") == "nested" for s in sp)
+    fits, comparisons, ranges = fit_all(table, bounds, fit_min_n, nested)
     return GapAnalysis(d, table, bounds, separation(bounds), fits, comparisons, ranges)
 
 
@@ -325,10 +331,10 @@ def _g(x: float | None) -> str:
 
 
 NESTED_CI_CAVEAT = (
-    "With `--nested` one network per trial serves every width, but the fits' bootstrap "
-    "resamples the (width, error) pairs as if independent: these intervals and resample "
-    "shares are narrower than the data support. Independent trials (the default) give "
-    "honest ones.")
+    "With `--nested` one network per trial serves every width, so a trial's bounds at "
+    "different widths are not independent: the fits' bootstrap resamples whole trials (a "
+    "cluster bootstrap), not (width, bound) pairs. With few trials (under about 10) these "
+    "intervals are rough; independent trials (the default) give more reliable ones.")
 
 
 def report_section(args: argparse.Namespace, a: GapAnalysis) -> list[str]:
