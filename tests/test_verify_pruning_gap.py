@@ -242,6 +242,8 @@ def test_json_separation_and_growth_with_d(tmp_path: Path,
         assert len(g["median"]) == len(g["quartiles"]) == 2
         assert all(lo <= m <= hi for (lo, hi), m in zip(g["quartiles"], g["median"],
                                                           strict=True))
+        # trial t draws its nets at every d from one seed: whole trials are resampled
+        assert any("bootstrap over 2 groups" in note for note in g["fit"]["notes"])
 
 
 def test_a_time_limited_trial_reports_its_proven_bound_never_an_uncertified_optimum() -> None:

@@ -18,8 +18,9 @@ Trials are independent by default: trial t at width n draws a fresh net from
 SeedSequence(seed, spawn_key=(t, n)); `--nested` instead reuses one seed per trial across widths
 (the generator nests widths, common random numbers). Per kind the bounds of every trial are
 fitted by a power law ε ~ c·n^-a and by an exponential ε ~ c·e^(-b·n), with bootstrap CIs over
-the (n, bound) pairs (over whole trials with `--nested`); the preferred model is the one with the smaller leave-one-out error, with
-the share of bootstrap resamples preferring it as its evidence. The fit range excludes widths
+the (n, bound) pairs (over whole trials with `--nested`); the preferred model is the one with
+the smaller leave-one-out error, with the share of bootstrap resamples preferring it as its
+evidence. The fit range excludes widths
 below --fit-min-n, the plateau (widths whose median bound is at least PLATEAU × the median
 error of the empty network: pruning there keeps next to nothing and no decay law applies), and
 widths where some trial has no positive bound (a bound of 0 carries no information in log space,
@@ -446,23 +447,27 @@ def report(args: argparse.Namespace, analyses: list[GapAnalysis], elapsed: float
 
 def growth_with_d(args: argparse.Namespace, analyses: list[GapAnalysis]) -> dict[str, Any]:
     """Per kind and width: the median theory bound per d and a power law bound ~ c·d^a fitted
-    over every trial (Ferre et al.: neuron ~ d/ε, weight ~ d·log(1/ε) units)."""
+    over every trial (Ferre et al.: neuron ~ d/ε, weight ~ d·log(1/ε) units). Trial t draws
+    its nets at every d from one seed (the seed depends on trial and width only), so the fit's
+    bootstrap resamples whole trials."""
     from exactprune.benchmarks.fits import power_law_fit
 
     out: dict[str, Any] = {}
     for kind in KINDS:
         out[kind] = {}
         for n in args.widths:
-            xs, ys, meds = [], [], []
+            xs, ys, trials, meds = [], [], [], []
             for a in analyses:
-                vals = [b.get(kind) for b in a.bounds.get(n, {}).values()]
-                vals = [v for v in vals if v is not None]
+                got = [(t, b[kind]) for t, b in a.bounds.get(n, {}).items()
+                       if b.get(kind) is not None]
+                vals = [v for _, v in got]
                 meds.append(statistics.median(vals) if vals else math.nan)
                 xs += [a.d] * len(vals)
                 ys += vals
+                trials += [t for t, _ in got]
             q = [np.percentile([y for x, y in zip(xs, ys, strict=True) if x == a.d], (25, 75))
                  if any(x == a.d for x in xs) else (math.nan, math.nan) for a in analyses]
-            fit = power_law_fit(xs, ys)
+            fit = power_law_fit(xs, ys, groups=trials)
             # power_law_fit reports a for eps ~ n^-a: growth with d is its negative
             out[kind][str(n)] = {"median": meds, "quartiles": [list(map(float, v)) for v in q],
                                  "exponent": -fit.estimate,
