@@ -796,3 +796,43 @@ def test_bracket_arguments_are_checked(kwargs: dict) -> None:
         certify_bracket(inst, np.ones(3, dtype=bool), **kwargs)
     with pytest.raises(InputError, match="pruning instances"):
         certify_bracket(None, None)
+
+
+def _two_unit_sphere_instance(r: float, d: int = 3) -> object:
+    """relu(x1) pruned against relu(x2) on the unit sphere: every mask's sup error is exactly 1
+    (the empty net's at e2, the full net's at e2 too), with one point of norm r."""
+    from exactprune.instances.pruning.instance import NeuronPruningInstance
+    from exactprune.instances.network import TwoLayerNet
+
+    e = np.eye(d)
+    return NeuronPruningInstance(
+        network=TwoLayerNet(e[:1], np.array([1.0]), "identity"),
+        target=TwoLayerNet(e[1:2], np.array([1.0]), "identity"),
+        points=np.array([r * e[1], 0.6 * e[0] - 0.8 * r * e[1]]), norm="linf", domain="sphere")
+
+
+@pytest.mark.parametrize("r", [1 + 9e-13, 1 + 0.99e-12, 1 - 9e-13, 1.0])
+def test_a_sphere_lower_bound_holds_for_points_off_norm_1(r: float) -> None:
+    """Sphere points may be off norm 1 by SPHERE_TOL: the optimum over them was taken as the
+    lower end and exceeded the upper one (1 + 9e-13 against 1 + 2e-14; the true value is 1)."""
+    from exactprune.solvers import solve
+    from exactprune.solvers.pruning.bracket import certify_bracket
+
+    inst = _two_unit_sphere_instance(r)
+    res = solve(inst, "bruteforce")
+    br = certify_bracket(inst, res.mask, res.bound)
+    assert br.lower is not None and br.lower <= 1.0 <= br.upper
+    assert br.lower >= 1.0 - 4e-12  # divided by the norm, not thrown away
+    if r > 1.0:  # (0.6, -0.8) is itself 1 ulp off norm 1 in binary: noted for r = 1 too
+        assert any("largest point norm" in note for note in br.notes)
+
+
+def test_a_proved_infinite_upper_end_is_inf_in_json_not_null() -> None:
+    from exactprune.instances import generate_neuron_pruning
+    from exactprune.instances.io import dumps
+    from exactprune.solvers.pruning.bracket import certify_bracket
+
+    inst = generate_neuron_pruning(3, 6, 100, 5, domain="gaussian")
+    br = certify_bracket(inst, inst.full_mask())
+    assert math.isinf(br.upper) and br.upper_exact
+    assert json.loads(dumps(br.to_json()))["upper"] == "inf"

@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, field
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
 
 from exactprune.instances.errors import InputError
+from exactprune.instances.scaling import float_floor
 
 
 @dataclass(frozen=True)
@@ -43,7 +45,38 @@ class Bracket:
     notes: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        """The fields as JSON values; a proved infinite upper end (gaussian domain) is the
+        string "inf", as in SupError.to_dict: null means "no upper bound" (no domain)."""
+        data = asdict(self)
+        if self.upper is not None and math.isinf(self.upper):
+            data["upper"] = "inf"
+        return data
+
+
+def _largest_norm_up(points: np.ndarray) -> float:
+    """A float >= max_k ||x_k||_2, exact up to rounding upward: the squared norms of the
+    candidates (float norms within 1e-9 of the largest) in exact rationals."""
+    norms = np.linalg.norm(points, axis=1)
+    top = float(norms.max())
+    best = max(sum((Fraction(float(v)) ** 2 for v in points[k]), Fraction(0))
+               for k in np.flatnonzero(norms >= top * (1 - 1e-9)))
+    r = math.sqrt(float(best))
+    while Fraction(r) ** 2 < best:
+        r = math.nextafter(r, math.inf)
+    return r
+
+
+def _lower_on_the_sphere(instance: Any, lower: float, notes: list[str]) -> float:
+    """A lower bound over the points is one over the unit sphere only after dividing by the
+    largest point norm (|e(r·x)| = r·|e(x)| for these bias-free nets): sphere points may be
+    off norm 1 by SPHERE_TOL, and 1 + 9e-13 times the optimum is not a bound on it."""
+    r = _largest_norm_up(np.asarray(instance.points, dtype=np.float64))
+    if r <= 1.0 or lower <= 0.0:
+        return lower
+    scaled = float_floor(Fraction(lower) / Fraction(r))
+    notes.append(f"lower bound divided by the largest point norm {r!r} (points off the unit "
+                 "sphere by rounding)")
+    return scaled
 
 
 def certify_bracket(instance: Any, mask: Any, lower: float | None = None,
@@ -72,6 +105,8 @@ def certify_bracket(instance: Any, mask: Any, lower: float | None = None,
     if lower is not None and lower > points_error:
         raise InputError(f"the given lower bound {lower} exceeds the mask's own error "
                          f"{points_error} on the points: it cannot be a valid bound")
+    if lower is not None and instance.domain == "sphere":
+        lower = _lower_on_the_sphere(instance, lower, notes)
     if instance.domain is None:
         notes.append("the instance has no domain (user points): no upper bound over a domain")
         return Bracket(lower, None, points_error, False, "none", None, instance.norm,
