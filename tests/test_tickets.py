@@ -5,6 +5,7 @@ sparsest statistics of `verify subset-sum`."""
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import numpy as np
@@ -149,6 +150,27 @@ def test_width_factor_report_says_what_was_not_reached(tmp_path: Path) -> None:
     assert "| 1e-09 | 29.90 | -, - |" in report
     with pytest.raises(InputError, match="from 1 to 40.*got 50"):
         width_factor(small_mlp(6), [0.1], n_max=50)
+
+
+def test_width_factor_leaves_an_eps_some_seed_misses_out_of_the_fit_whole() -> None:
+    """Censored (seed, eps) pairs were dropped one by one and silently: the easy seeds stayed at
+    the hardest eps and the slope came out low. An eps some seed misses is now left out for
+    every seed, and named."""
+    from exactprune.benchmarks.tickets.width_factor import _report, width_factor
+
+    target = small_mlp(6, widths=(8, 6, 4))
+    first = width_factor(target, [0.5], n_max=6, seeds=2, seed=0)
+    final = sorted(r["per_n"][-1]["max_weight_error"] for r in first["runs"])
+    assert final[0] < final[1]
+    split = math.sqrt(final[0] * final[1])  # reached by one seed within n_max, not the other
+    easy = [2 * final[1], 1.5 * final[1]]  # both seeds reach these
+    res = width_factor(target, [*easy, split], n_max=6, seeds=2, seed=0)
+    reached = [r["needed"][split]["all_weights_within_eps"] for r in res["runs"]]
+    assert sorted(reached, key=lambda v: v is None)[1] is None and any(reached)
+    assert res["censored_eps"] == [split]
+    assert math.log2(1 / split) not in res["x_log2_inv_eps"]
+    assert len(res["x_log2_inv_eps"]) == 2 * (len(res["eps"]) - 1)
+    assert f"Left out of the fit: eps {split:g}" in _report(res, "small", 0.0)
 
 
 def test_verify_subset_sum_sparsest_matches_bruteforce(tmp_path: Path,
