@@ -97,6 +97,7 @@ from exactprune.benchmarks.bench_results import (
     exactprune_version,
     summarise,
 )
+from exactprune.benchmarks.solve_sweep import input_file_digests
 from exactprune.benchmarks.suites import BenchInstance, Suite, expand_suite, suite_names
 from exactprune.instances.errors import InputError
 from exactprune.instances.params import positive_float as _positive_float
@@ -127,11 +128,15 @@ def bench_task(spec: dict) -> dict:
     solver_version, exact, notes, mask). A solver that refuses the instance (InputError) gives
     status ``refused``; a solver failure is status ``error`` (from solve()).
     """
+    from exactprune.benchmarks.solve_sweep import check_input_files
     from exactprune.benchmarks.suites import generate
     from exactprune.solvers import get_backend, solve
 
     name = str(spec["solver"])
-    inst = generate(spec["instance"]["kind"], spec["instance"]["params"])
+    params = spec["instance"]["params"]
+    check_input_files(params, spec.get("input_sha256"))
+    inst = generate(spec["instance"]["kind"], params)
+    check_input_files(params, spec.get("input_sha256"))  # the file read is the file hashed
     opts = spec.get("options", {})
     try:
         backend = get_backend(name, inst.kind)
@@ -252,6 +257,7 @@ def _run_suite(suite: Suite, solvers: list[str] | None, time_limit: float, threa
     versions = {s: _version(s, kinds) for s in chosen}
     options = {"time_limit": float(time_limit), "threads": int(threads), "seed": 0}
     runs: list[Run] = []
+    digests: dict[str, str] = {}
     not_applicable: Counter[str] = Counter()
     given_up: dict[tuple[str, str], str] = {}
     for family, size, instances in _tiers(suite):
@@ -270,6 +276,10 @@ def _run_suite(suite: Suite, solvers: list[str] | None, time_limit: float, threa
                         "name": inst.name, "instance": inst.spec(), "solver": s,
                         "solver_version": versions[s], "exactprune": exactprune_version(),
                         "options": options}
+                # a network file changed under the same name is solved again, never
+                # answered from the old file's stored runs (absent without files: old keys)
+                if files := input_file_digests(inst.params, digests):
+                    spec["input_sha256"] = files
                 tasks.append(Task(TASK_FN, spec))
                 pending.append(Run(inst, s, None))
         if tasks:

@@ -123,29 +123,30 @@ def input_file_digests(params: dict[str, Any], cache: dict[str, str]) -> dict[st
     return out
 
 
-def _check_input_files(spec: dict) -> None:
-    """InputError unless every input file still has the SHA-256 the sweep keyed the run with:
-    a file replaced while the sweep runs (a network retrained into the same name) would be
-    solved, and stored under the old file's key, answering a later resume with another
-    network's optimum. The run is stored as an error, which a resume runs again."""
-    wanted = spec.get("input_sha256")
+def check_input_files(params: dict[str, Any], wanted: dict[str, str] | None) -> None:
+    """InputError unless every input file in `params` still has the SHA-256 in `wanted` (the
+    digests a sweep or bench keyed the run with): a file replaced while they run (a network
+    retrained into the same name) would be solved, and stored under the old file's key,
+    answering a later resume with another network's optimum. The run is stored as an error,
+    which a resume runs again."""
     if not wanted:
         return
-    now = input_file_digests({k: v for k, v in spec["params"].items() if k in wanted}, {})
+    now = input_file_digests({k: v for k, v in params.items() if k in wanted}, {})
     for name, digest in wanted.items():
         if now.get(name) != digest:
-            raise InputError(f"{name} file {spec['params'][name]!r} changed while the sweep "
-                             "ran (its SHA-256 is not the one the sweep started with): run "
-                             "the sweep again")
+            raise InputError(f"{name} file {params[name]!r} changed after the run was keyed "
+                             "(its SHA-256 is not the one the sweep or bench started with): "
+                             "run it again")
 
 
 def solve_task(spec: dict) -> dict:
     """Sweep task: build the instance, solve it with spec["solver"], return the record."""
     from exactprune.solvers import solve
 
-    _check_input_files(spec)
+    check_input_files(spec["params"], spec.get("input_sha256"))
     inst = make_instance(spec["kind"], spec["params"], spec["seed"])
-    _check_input_files(spec)  # the file read is the file hashed, not one swapped in between
+    # the file read is the file hashed, not one swapped in between
+    check_input_files(spec["params"], spec.get("input_sha256"))
     opts = dict(spec.get("options", {}))
     time_limit = opts.pop("time_limit", None)
     res = solve(inst, spec["solver"], time_limit=time_limit, threads=spec.get("threads", 1),

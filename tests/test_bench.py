@@ -214,6 +214,43 @@ def test_time_limit_and_give_up(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     assert res.summary["solvers"]["cpsat"]["statuses"] == {"time_limit": 2}
 
 
+def test_a_network_file_changed_under_its_name_is_solved_again(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """bench keyed a trained-suite run by the network's path: a file changed under the same
+    name (a re-trained suite network) was answered from the store with the old network's
+    certified optimum (hunt 10). The key now holds the file's SHA-256, as sweep's does."""
+    from exactprune.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    train = ["train", "--data", "teacher", "--hidden", "6", "--samples", "40", "--iters", "5"]
+    assert main([*train, "-o", "a.npz"]) == 0
+    assert main([*train, "--seed", "1", "-o", "b.npz"]) == 0
+    net = tmp_path / "net.npz"
+    params = {"network": str(net), "data": "teacher", "k": 2, "samples": 20, "seed": 0}
+    one = suites.Suite("test-net", "one trained-net instance", (
+        suites.BenchInstance("net_k2", "neuron_selection", "net", 6, params),))
+    monkeypatch.setitem(suites.SUITES, "test-net", one)
+
+    def optimum() -> float:
+        res = bench.run_bench("test-net", ["bruteforce"], time_limit=10, out=tmp_path / "out",
+                              jobs=0, progress=False, plots=False)
+        rec = res.suites[0].runs[0].record
+        assert rec["certified"]
+        return rec["objective"]
+
+    fresh = {}
+    for name in ("a", "b"):
+        net.write_bytes((tmp_path / f"{name}.npz").read_bytes())
+        fresh[name] = solve(suites.generate("neuron_selection", params), "bruteforce").objective
+    assert fresh["a"] != fresh["b"]
+    net.write_bytes((tmp_path / "a.npz").read_bytes())
+    assert optimum() == fresh["a"]
+    net.write_bytes((tmp_path / "b.npz").read_bytes())
+    assert optimum() == fresh["b"]  # solved again, not read back
+    net.write_bytes((tmp_path / "a.npz").read_bytes())
+    assert optimum() == fresh["a"]  # and a's own runs are still in the store
+
+
 def _failing_run(instance: object, goal: object, opts: object) -> None:
     raise RuntimeError("deliberate failure of a test backend")
 

@@ -117,7 +117,7 @@ def test_a_network_file_swapped_during_the_sweep_is_not_stored_under_the_old_key
             "input_sha256": input_file_digests(params, {})}
     assert solve_task(spec)["certified"]
     Path("net.npz").write_bytes(Path("b.npz").read_bytes())
-    with pytest.raises(InputError, match="changed while the sweep ran"):
+    with pytest.raises(InputError, match="changed after the run was keyed"):
         solve_task(spec)
 
 
