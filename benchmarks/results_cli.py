@@ -16,6 +16,7 @@ def _cmd_results_export(args: argparse.Namespace) -> int:
     from exactprune.instances.io import check_output, write_text_atomic
 
     check_output(args.output, inputs=(args.store,))
+    _refuse_store_companions(args.output, args.store)
     with ResultStore(args.store, create=False) as store:
         if args.experiment is not None:
             known = sorted({str(r["experiment"]) for r in store.summary()})
@@ -30,6 +31,22 @@ def _cmd_results_export(args: argparse.Namespace) -> int:
         write_text_atomic(args.output, buf.getvalue())
     print(f"exported {n} runs", file=sys.stderr)
     return 0
+
+
+def _refuse_store_companions(output: Any, store: Any) -> None:
+    """InputError when `output` is one of SQLite's files beside the store (-wal, -shm,
+    -journal): after a killed sweep the committed runs live in the -wal, and an export written
+    over it lost them all (hunt 10). Compared by resolved name: they may not exist yet."""
+    import os
+
+    if output is None or str(output) == "-":
+        return
+    target = os.path.realpath(output)
+    base = os.path.realpath(store)
+    for suffix in ("-wal", "-shm", "-journal"):
+        if target == base + suffix:
+            raise InputError(f"output file {output} is part of the results store {store} "
+                             f"(its {suffix[1:]} file); choose another name")
 
 
 def _cmd_results_summary(args: argparse.Namespace) -> int:

@@ -304,6 +304,22 @@ def test_a_store_row_damaged_outside_exactprune_is_bad_input(tmp_path: Path, col
         assert not out.exists()
 
 
+def test_an_export_over_the_stores_own_wal_or_shm_is_refused(tmp_path: Path) -> None:
+    """After a killed sweep the committed runs live in STORE-wal: `results export -o
+    STORE-wal` replaced it with CSV text and every run was lost (hunt 10)."""
+    store = tmp_path / "s.sqlite"
+    assert cli("sweep", "subset-sum", "--param", "n=4,5", "--solvers", "mitm", "--store",
+               str(store), "--no-progress").returncode == 0
+    before = cli("results", "summary", "--store", str(store), "--json").stdout
+    for suffix in ("-wal", "-shm", "-journal"):
+        out = Path(f"{store}{suffix}")
+        had = out.read_bytes() if out.exists() else None
+        assert refused(cli("results", "export", "--store", str(store), "--format", "csv",
+                           "-o", str(out)), "is part of the results store")
+        assert (out.read_bytes() if out.exists() else None) == had
+    assert cli("results", "summary", "--store", str(store), "--json").stdout == before
+
+
 def test_our_store_is_recognised_and_readers_do_not_change_it(tmp_path: Path) -> None:
     store = tmp_path / "s.sqlite"
     assert cli("sweep", "subset-sum", "--param", "n=4", "--solvers", "mitm", "--store",
