@@ -4,7 +4,7 @@
 
     exactprune bench SUITE [--solvers a,b,c] [--time-limit S] [--threads T] [--out DIR]
                            [--store F] [--jobs N] [--json] [--write-instances DIR]
-                           [--no-give-up] [--timeout S] [--no-progress]
+                           [--no-give-up] [--timeout S] [--retry-killed] [--no-progress]
 
 SUITE is ``subset-sum``, ``neuron-pruning``, ``weight-pruning``, ``all`` (the three) or
 ``smoke`` (a few seconds); their instances are listed in `exactprune.benchmarks.suites`.
@@ -30,7 +30,10 @@ parameters, the solver, the solver's version, the time limit, threads and seed: 
 same command again reads every finished run back and runs only the missing ones (and, as in
 every sweep, the runs stored with status ``error``: a crash may have been transient). Runs go to
 ``--jobs`` worker processes (default 1; one at a time keeps timings comparable), each killed
-after ``--timeout`` seconds (default 2 × time limit + 30 s, status ``killed``).
+after ``--timeout`` seconds (default 2 × time limit + 30 s, status ``killed``; it must exceed
+the time limit, and needs worker processes). Killed runs are read back like finished ones, so
+that a resumed bench does not repeat them; ``--retry-killed`` runs them again (after raising
+``--timeout``). The report quotes the timeout, and ``summary.json`` holds it (``timeout_s``).
 
 What is measured, per run: status, objective (recomputed from the mask by the instance),
 certified, bound, wall time of `solve()`; *time to best* = the wall time (incumbents are not
@@ -244,7 +247,7 @@ def _tiers(suite: Suite) -> list[tuple[str, int, list[BenchInstance]]]:
 
 def _run_suite(suite: Suite, solvers: list[str] | None, time_limit: float, threads: int,
                store: Any, jobs: int, give_up: bool, timeout: float | None,
-               progress: bool) -> SuiteOutcome | None:
+               progress: bool, retry_killed: bool = False) -> SuiteOutcome | None:
     from exactprune.benchmarks.sweep import Task, run_sweep
 
     kinds = {i.kind for i in suite.instances}
@@ -284,7 +287,8 @@ def _run_suite(suite: Suite, solvers: list[str] | None, time_limit: float, threa
                 pending.append(Run(inst, s, None))
         if tasks:
             records = run_sweep(tasks, store, jobs=jobs, progress=progress,
-                                desc=f"bench {family} n={size}", timeout=timeout)
+                                desc=f"bench {family} n={size}", timeout=timeout,
+                                retry_killed=retry_killed)
             for run, rec in zip(pending, records, strict=True):
                 run.record = rec
             runs.extend(pending)
@@ -293,12 +297,16 @@ def _run_suite(suite: Suite, solvers: list[str] | None, time_limit: float, threa
                 if not exact[s] or (family, s) in given_up:
                     continue
                 mine = [r for r in pending if r.solver == s]
-                timed_out = sum(r.status in ("time_limit", "killed") for r in mine)
-                if mine and timed_out and not any(r.certified for r in mine):
+                limited = sum(r.status == "time_limit" for r in mine)
+                killed = sum(r.status == "killed" for r in mine)
+                if mine and limited + killed and not any(r.certified for r in mine):
+                    why = [f"{limited} hit the time limit of {time_limit:g} s"] if limited \
+                        else []
+                    if killed:
+                        why.append(f"{killed} killed by the timeout of {timeout:g} s")
                     given_up[(family, s)] = (f"gave up: certified none of the {len(mine)} "
                                              f"instances of size {size} of this family, "
-                                             f"{timed_out} hit the time limit of "
-                                             f"{time_limit:g} s")
+                                             + ", ".join(why))
     order = {inst.name: k for k, inst in enumerate(suite.instances)}
     runs.sort(key=lambda r: (order[r.instance.name], chosen.index(r.solver)))
     return SuiteOutcome(suite, chosen, exact, versions, runs, float(time_limit), int(threads),
@@ -309,13 +317,15 @@ def run_bench(suite: str, solvers: Sequence[str] | None = None, *,
               time_limit: float = DEFAULT_TIME_LIMIT, threads: int = 1,
               out: str | Path | None = None, store: str | Path | None = None, jobs: int = 1,
               give_up: bool = True, timeout: float | None = None, progress: bool = True,
-              plots: bool = True, command: str | None = None) -> BenchOutcome:
+              plots: bool = True, command: str | None = None,
+              retry_killed: bool = False) -> BenchOutcome:
     """Run suite `suite` (see the module docstring) and write its report; returns the outcome.
 
     solvers: names (None: the defaults); time_limit: seconds per run; threads: solver
     threads; out: output folder (default ``out/bench-SUITE``, created); store: SQLite results
     store (default ``OUT/results.sqlite``); jobs: worker processes (0: in this process);
-    give_up: the give-up rule; timeout: hard kill per run (default 2 × time_limit + 30 s);
+    give_up: the give-up rule; timeout: hard kill per run (default 2 × time_limit + 30 s;
+    above time_limit, and only with jobs > 0); retry_killed: run stored killed runs again;
     plots: write the profile figures; command: the command line quoted in the report.
     Bad arguments raise InputError before anything runs.
     """
@@ -334,14 +344,23 @@ def run_bench(suite: str, solvers: Sequence[str] | None = None, *,
 
     out_dir = check_output_dir(out if out is not None else Path("out") / f"bench-{suite}")
     store_path = Path(store) if store is not None else out_dir / "results.sqlite"
-    if timeout is None:
+    if timeout is not None:
+        if isinstance(timeout, bool) or not isinstance(timeout, int | float) or \
+                not math.isfinite(timeout) or timeout <= time_limit:
+            raise InputError(f"timeout must be a number of seconds above the time limit "
+                             f"{time_limit:g} s (it kills a run that overruns it), got "
+                             f"{timeout!r}")
+        if jobs == 0:
+            raise InputError("a timeout needs worker processes (--jobs >= 1): a run in this "
+                             "process cannot be killed")
+    else:
         timeout = 2.0 * float(time_limit) + 30.0
     notes: list[str] = []
     outcomes: list[SuiteOutcome] = []
     with output_dir(out_dir), ResultStore(store_path) as db:
         for s in suites:
             res = _run_suite(s, chosen, float(time_limit), threads, db, jobs, give_up,
-                             timeout if jobs > 0 else None, progress)
+                             timeout if jobs > 0 else None, progress, retry_killed)
             if res is None:
                 notes.append(f"suite {s.name}: none of the chosen solvers applies; not run")
             else:
@@ -349,6 +368,7 @@ def run_bench(suite: str, solvers: Sequence[str] | None = None, *,
     summary = aggregate(outcomes, suite) if len(suites) > 1 else \
         (summarise(outcomes[0]) if outcomes else {"suite": suite, "solvers": {}})
     summary["suite"] = suite
+    summary["timeout_s"] = float(timeout) if jobs > 0 else None
     files: list[Path] = []
     if plots:
         for o in outcomes:
@@ -396,7 +416,7 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     outcome = run_bench(args.suite, solvers, time_limit=args.time_limit, threads=args.threads,
                         out=args.out, store=args.store, jobs=args.jobs,
                         give_up=args.give_up, timeout=args.timeout, progress=args.progress,
-                        command=command)
+                        command=command, retry_killed=args.retry_killed)
     if args.json:
         print(dumps(outcome.summary))
     else:
@@ -416,6 +436,14 @@ def _command_line(args: argparse.Namespace, solvers: list[str] | None) -> str:
         parts.append(f"--jobs {args.jobs}")
     if not args.give_up:
         parts.append("--no-give-up")
+    if args.timeout is not None:
+        parts.append(f"--timeout {args.timeout:g}")
+    if args.retry_killed:
+        parts.append("--retry-killed")
+    if args.out is not None:
+        parts.append(f"--out {args.out}")
+    if args.store is not None:
+        parts.append(f"--store {args.store}")
     return " ".join(parts)
 
 
@@ -447,7 +475,11 @@ def register_cli(subparsers: Any) -> None:
                    help="cores to fill (worker processes, default 1; 0: in this "
                    "process); a run with --threads N fills N of them")
     p.add_argument("--timeout", type=_positive_float, default=None,
-                   help="kill a run after this many seconds (default 2 x time limit + 30)")
+                   help="kill a run after this many seconds, counted from its submission "
+                        "(worker start-up included; above the time limit, default 2 x time "
+                        "limit + 30)")
+    p.add_argument("--retry-killed", action="store_true",
+                   help="run again the runs a store holds as killed (after raising --timeout)")
     p.add_argument("--no-give-up", dest="give_up", action="store_false",
                    help="run exact solvers on every size, even after they certified nothing "
                         "at a smaller size")

@@ -13,7 +13,7 @@ from conftest import fraction_oracle
 from exactprune.benchmarks import bench, suites
 from exactprune.benchmarks.profiles import performance_profile, performance_ratios
 from exactprune.benchmarks.store import ResultStore
-from exactprune.instances import load_instance
+from exactprune.instances import InputError, load_instance
 from exactprune.solvers import Backend, get_backend, registry, solve
 
 DOCUMENTED_KEYS = {"solved_optimal", "instances", "median_time_s", "median_ratio", "worst_ratio"}
@@ -249,6 +249,33 @@ def test_a_network_file_changed_under_its_name_is_solved_again(
     assert optimum() == fresh["b"]  # solved again, not read back
     net.write_bytes((tmp_path / "a.npz").read_bytes())
     assert optimum() == fresh["a"]  # and a's own runs are still in the store
+
+
+def test_killed_runs_are_read_back_until_retry_killed_and_the_timeout_is_reported(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A bench once run with too small a --timeout kept its kills for good (no --retry-killed),
+    and neither the report nor summary.json said which timeout shaped the table (hunt 10)."""
+    one = suites.Suite("test-kill", "one instance", (
+        suites.BenchInstance("k_n40", "subset_sum", "k", 40, {"n": 40, "seed": 0}),))
+    monkeypatch.setitem(suites.SUITES, "test-kill", one)
+
+    def status(timeout: float, retry: bool = False) -> tuple[str, dict]:
+        res = bench.run_bench("test-kill", ["cpsat"], time_limit=0.5, timeout=timeout,
+                              out=tmp_path, jobs=1, progress=False, plots=False,
+                              retry_killed=retry)
+        return res.suites[0].runs[0].record["status"], res.summary
+
+    # 0.6 s from submission covers a worker's start-up (importing OR-Tools) and no more
+    killed, summary = status(0.6)
+    assert killed == "killed" and summary["timeout_s"] == 0.6
+    assert status(60.0)[0] == "killed"  # read back, not run again
+    again, summary = status(60.0, retry=True)
+    assert again in ("optimal", "time_limit") and summary["timeout_s"] == 60.0
+    for kwargs, needle in ((dict(timeout=0.5, jobs=1), "above the time limit"),
+                           (dict(timeout=5.0, jobs=0), "needs worker processes")):
+        with pytest.raises(InputError, match=needle):
+            bench.run_bench("test-kill", ["cpsat"], time_limit=0.5, out=tmp_path,
+                            progress=False, **kwargs)
 
 
 def _failing_run(instance: object, goal: object, opts: object) -> None:
