@@ -195,11 +195,11 @@ def run_sweep(tasks: list[Task], store: ResultStore | str | os.PathLike[str] | N
                     return run_sweep(tasks, opened, jobs, scheduler, progress, desc,
                                      timeout=timeout, retry_errors=retry_errors,
                                      retry_killed=retry_killed)
-                except InputError:
+                except BaseException:
                     empty = not opened.keys()
                     raise
-        except InputError:  # bad input found before any run: leave no store this call made
-            if created and empty:
+        except BaseException:  # bad input, or Ctrl-C, before any run: leave no store this
+            if created and empty:  # call made (nothing was stored in it)
                 for suffix in ("", "-wal", "-shm", "-journal"):
                     Path(f"{os.fspath(store)}{suffix}").unlink(missing_ok=True)
             raise

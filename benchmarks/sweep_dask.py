@@ -9,6 +9,7 @@ import argparse
 import json
 import re
 import socket
+import sys
 import time
 from collections.abc import Callable
 from typing import Any
@@ -16,7 +17,7 @@ from typing import Any
 from exactprune.benchmarks.sweep_worker import error_record, run_task, task_slots
 from exactprune.instances.errors import InputError
 
-_SCHEDULER = re.compile(r"^(tcp|tls|ws|wss|inproc|ucx)://[^\s/]+(/\S*)?$")
+_SCHEDULER = re.compile(r"^(inproc://\S+|(tcp|tls|ws|wss|ucx)://[^\s/]+)$")  # inproc has a path
 CONNECT_TIMEOUT_S = 10
 
 
@@ -53,11 +54,36 @@ def connect(scheduler: str) -> Any:
     check_scheduler_address(scheduler)
     try:
         _probe_tcp(scheduler)
+        _probe_dask(scheduler)
         return Client(scheduler, timeout=CONNECT_TIMEOUT_S, set_as_default=False)
     except Exception as exc:  # OSError, TimeoutError, ValueError, CommClosedError, ...
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        if isinstance(exc, TimeoutError):
+            reason = f"no Dask scheduler answered within {CONNECT_TIMEOUT_S} s"
         raise InputError(f"cannot connect to the Dask scheduler at {scheduler}: "
                          f"{reason[:200]}") from None
+
+
+def _probe_dask(scheduler: str) -> None:
+    """Ask the address who it is over a Dask comm, in a private event loop with a hard
+    deadline, before any Client exists: a Client whose connection fails or never completes
+    (a port where something else listens; tls:// without TLS settings; ucx:// without UCX)
+    hung without end, or for 20 s in its __del__ at exit with a traceback (hunt 10)."""
+    import asyncio
+
+    from distributed.comm import connect as comm_connect
+
+    async def identity() -> Any:
+        comm = await comm_connect(scheduler, timeout=CONNECT_TIMEOUT_S)
+        try:
+            await comm.write({"op": "identity", "reply": True})
+            return await comm.read()
+        finally:
+            await comm.close()
+
+    reply = asyncio.run(asyncio.wait_for(identity(), CONNECT_TIMEOUT_S))
+    if not isinstance(reply, dict) or reply.get("type") != "Scheduler":
+        raise ValueError("the address answers, but not as a Dask scheduler")
 
 
 def _probe_tcp(scheduler: str) -> None:
@@ -72,16 +98,20 @@ def _probe_tcp(scheduler: str) -> None:
             pass
 
 
+def _workers(client: Any) -> dict:
+    try:
+        info = client.scheduler_info(n_workers=-1)  # every worker (newer Dask lists 5 by default)
+    except TypeError:  # older Dask: no n_workers, lists every worker
+        info = client.scheduler_info()
+    return info.get("workers", {})
+
+
 def worker_cores(client: Any) -> int | None:
     """The cores each worker of a Dask cluster offers for packing, or None: the smallest
     ``cores`` resource over its workers when every worker declares one (``dask worker ...
     --resources cores=N``), else None (then runs are not packed: a task asking for a resource
     no worker has would never start)."""
-    try:
-        info = client.scheduler_info(n_workers=-1)  # every worker (newer Dask lists 5 by default)
-    except TypeError:  # older Dask: no n_workers, lists every worker
-        info = client.scheduler_info()
-    workers = info.get("workers", {})
+    workers = _workers(client)
     cores = [w.get("resources", {}).get("cores") for w in workers.values()]
     if not cores or any(not isinstance(c, int | float) or c < 1 for c in cores):
         return None
@@ -94,6 +124,10 @@ def run_dask(items: list[tuple[str, Any]], client: Any,
 
     try:
         started = time.monotonic()
+        if not _workers(client):  # runs would wait in silence for a worker to join
+            print(f"exactprune: the Dask scheduler at {client.scheduler.address} has no "
+                  "workers yet; the runs wait for one (Ctrl-C stops, a rerun resumes)",
+                  file=sys.stderr)
         cores = worker_cores(client)
         futures = {client.submit(run_task, task.fn, task.spec, pure=False,
                                  resources=None if cores is None else

@@ -8,6 +8,7 @@ small ones; then a hypothesis fuzz over instance JSON and option strings.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sqlite3
@@ -15,6 +16,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,6 +25,7 @@ from hypothesis import strategies as st
 
 from exactprune.benchmarks.store import ResultStore
 from exactprune.cli import main
+from exactprune.instances.errors import InputError
 
 ROOT = os.geteuid() == 0 if hasattr(os, "geteuid") else False
 
@@ -337,7 +340,8 @@ def test_our_store_is_recognised_and_readers_do_not_change_it(tmp_path: Path) ->
                                             ("tcp://127.0.0.1:1", "Connection refused"),
                                             ("tls://127.0.0.1:1", "Connection refused"),
                                             ("inproc://x", "same Python process"),
-                                            ("tcp://127.0.0.1:99999", "port must be")])
+                                            ("tcp://127.0.0.1:99999", "port must be"),
+                                            ("tcp://127.0.0.1:8786/abc", "address like")])
 def test_a_bad_scheduler_fails_fast_in_one_line(tmp_path: Path, address: str,
                                                 needle: str) -> None:
     t0 = time.perf_counter()
@@ -346,6 +350,71 @@ def test_a_bad_scheduler_fails_fast_in_one_line(tmp_path: Path, address: str,
     assert refused(proc, needle), proc.stderr
     assert time.perf_counter() - t0 < 40
     assert _left(tmp_path) == []  # no store left behind by a sweep that never ran
+
+
+@contextlib.contextmanager
+def _silent_listener() -> Iterator[int]:
+    """A TCP port where something accepts connections and never speaks (not Dask)."""
+    import socket
+    import threading
+
+    server = socket.create_server(("127.0.0.1", 0))
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        server.settimeout(0.1)
+        while not stop.is_set():
+            with contextlib.suppress(OSError):
+                held.append(server.accept()[0])
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield server.getsockname()[1]
+    finally:
+        stop.set()
+        thread.join()
+        for conn in [*held, server]:
+            conn.close()
+
+
+def test_a_port_that_does_not_speak_dask_is_one_line_not_a_hang(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Something listens but is not a Dask scheduler: the Client waited for a handshake
+    without end (711 s), and a tls:// address without TLS settings printed a 20 s traceback at
+    exit (hunt 10). A Dask identity probe with a hard deadline runs before any Client."""
+    pytest.importorskip("distributed")
+    from exactprune.benchmarks import sweep_dask
+    from exactprune.benchmarks.sweep import Task, run_sweep
+
+    with _silent_listener() as port:
+        proc = cli("sweep", "subset-sum", "--param", "n=4", "--scheduler",
+                   f"tls://127.0.0.1:{port}", "--store", str(tmp_path / "s.sqlite"))
+        assert refused(proc, "cannot connect to the Dask scheduler"), proc.stderr
+        assert "Traceback" not in proc.stderr
+        monkeypatch.setattr(sweep_dask, "CONNECT_TIMEOUT_S", 1)
+        tasks = [Task("exactprune.benchmarks.solve_sweep:solve_task", {"experiment": "x"})]
+        with pytest.raises(InputError, match="no Dask scheduler answered within 1 s"):
+            run_sweep(tasks, tmp_path / "t.sqlite", scheduler=f"tcp://127.0.0.1:{port}",
+                      progress=False)
+    assert _left(tmp_path) == []
+
+
+def test_ctrl_c_before_any_run_leaves_no_store(tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from exactprune.benchmarks import sweep_dask
+    from exactprune.benchmarks.sweep import Task, run_sweep
+
+    def interrupted(scheduler: str) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(sweep_dask, "connect", interrupted)
+    tasks = [Task("exactprune.benchmarks.solve_sweep:solve_task", {"experiment": "x"})]
+    with pytest.raises(KeyboardInterrupt):
+        run_sweep(tasks, tmp_path / "t.sqlite", scheduler="tcp://127.0.0.1:8786",
+                  progress=False)
+    assert _left(tmp_path) == []
 
 
 # -- 7. extreme data ---------------------------------------------------------------------------
@@ -595,7 +664,6 @@ def test_ctrl_c_interrupts_native_solves(tmp_path: Path, solver: str, kind: str)
 
 
 # -- 5. stores: read-only places, damage, concurrent creation (hunt 7, bugs 4-6) --------------
-import contextlib  # noqa: E402  (used by the store tests appended here)
 
 
 def _sweep_store(store: Path, capsys: pytest.CaptureFixture[str], *more: str) -> None:
