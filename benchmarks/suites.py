@@ -148,9 +148,9 @@ def _file_stem(name: str) -> str:
 def write_instances(name: str, folder: str | Path) -> list[Path]:
     """Write every instance of suite `name` as ``FOLDER/<instance name>.json`` (atomically);
     returns the paths. The folder is created if missing (its parent must exist)."""
-    from exactprune.instances.io import save_instance
+    from exactprune.instances.io import check_output_dir, save_instance
 
-    folder = Path(folder)
+    folder = check_output_dir(folder, "instance folder")
     if folder.exists() and not folder.is_dir():
         raise InputError(f"{folder} exists and is not a folder")
     if not folder.is_dir():

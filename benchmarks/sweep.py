@@ -187,6 +187,9 @@ def run_sweep(tasks: list[Task], store: ResultStore | str | os.PathLike[str] | N
     the end.
     """
     if isinstance(store, str | os.PathLike):
+        from exactprune.instances.io import check_output
+
+        check_output(store, what="results store")  # a bad path is one line, before exists()
         created = not Path(store).exists()
         empty = False
         try:

@@ -210,6 +210,7 @@ def check_output(path: str | os.PathLike[str] | None, *, inputs: tuple[Any, ...]
     resolved = Path(os.path.abspath(p))
     if any(str(resolved) == v or str(resolved).startswith(v + os.sep) for v in _VIRTUAL):
         raise InputError(f"{what} {p}: not a regular file system location (use - for stdout)")
+    _check_name_lengths(resolved, p, what)
     parent = resolved.parent
     if not parent.exists():
         raise InputError(f"{what} {p}: folder {p.parent} does not exist")
@@ -235,6 +236,29 @@ def check_output(path: str | os.PathLike[str] | None, *, inputs: tuple[Any, ...]
     return p
 
 
+def _check_name_lengths(resolved: Path, shown: Path, what: str) -> None:
+    """InputError when a component of `resolved` is longer than its file system allows (the
+    limit of the nearest existing folder): Path.exists() raises ENAMETOOLONG on such a path,
+    an internal error in bench --out and sweep --store before (hunt 10)."""
+    folder = resolved.parent
+    while True:
+        try:
+            if folder.exists():
+                break
+        except OSError:
+            pass
+        if folder == folder.parent:
+            break
+        folder = folder.parent
+    try:
+        name_max = os.pathconf(folder, "PC_NAME_MAX")
+    except (OSError, ValueError):
+        name_max = 255
+    if any(len(os.fsencode(part)) > name_max for part in resolved.parts):
+        raise InputError(f"{what} {str(shown)[:60]}...: a name in it is longer than "
+                         f"{name_max} bytes")
+
+
 def check_output_dir(path: str | os.PathLike[str], what: str = "output folder") -> Path:
     """Check an output folder before any work (it is created later, when there is something
     to write): it exists as a writable folder, or its parent does."""
@@ -242,6 +266,7 @@ def check_output_dir(path: str | os.PathLike[str], what: str = "output folder") 
     if str(p) == "-":
         raise InputError(f"{what} must be a folder, not - (stdout)")
     resolved = Path(os.path.abspath(p))
+    _check_name_lengths(resolved, p, what)
     if any(str(resolved) == v or str(resolved).startswith(v + os.sep) for v in _VIRTUAL):
         raise InputError(f"{what} {p}: not a regular file system location")
     if resolved.exists():

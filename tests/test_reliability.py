@@ -307,6 +307,20 @@ def test_a_store_row_damaged_outside_exactprune_is_bad_input(tmp_path: Path, col
         assert not out.exists()
 
 
+def test_a_name_longer_than_the_file_system_allows_is_one_line(tmp_path: Path) -> None:
+    """Path.exists() raises ENAMETOOLONG: bench --out, bench --write-instances and sweep
+    --store were internal errors, exit 1 (hunt 10)."""
+    long = str(tmp_path / ("x" * 300))
+    for argv in (["bench", "smoke", "--out", long],
+                 ["bench", "smoke", "--write-instances", long],
+                 ["sweep", "subset-sum", "--param", "n=4", "--solvers", "mitm", "--store",
+                  long + ".sqlite"],
+                 ["generate", "subset-sum", "--n", "4", "-o", long + ".json"],
+                 ["generate", "subset-sum", "--n", "4", "-o", str(Path(long) / "a.json")]):
+        assert refused(cli(*argv), "longer than"), argv
+    assert _left(tmp_path) == []
+
+
 def test_an_export_over_the_stores_own_wal_or_shm_is_refused(tmp_path: Path) -> None:
     """After a killed sweep the committed runs live in STORE-wal: `results export -o
     STORE-wal` replaced it with CSV text and every run was lost (hunt 10)."""
