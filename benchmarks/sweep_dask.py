@@ -10,7 +10,6 @@ import json
 import re
 import socket
 import sys
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -123,7 +122,6 @@ def run_dask(items: list[tuple[str, Any]], client: Any,
     from distributed import as_completed
 
     try:
-        started = time.monotonic()
         if not _workers(client):  # runs would wait in silence for a worker to join
             print(f"exactprune: the Dask scheduler at {client.scheduler.address} has no "
                   "workers yet; the runs wait for one (Ctrl-C stops, a rerun resumes)",
@@ -138,8 +136,8 @@ def run_dask(items: list[tuple[str, Any]], client: Any,
             try:
                 record = json.loads(fut.result())
             except Exception as exc:  # KilledWorker (a worker died too often), lost data, ...
-                record = error_record(f"{type(exc).__name__}: {exc}",
-                                       time.monotonic() - started)
+                # the run's own time is unknown here (the sweep's elapsed time is not it)
+                record = error_record(f"{type(exc).__name__}: {exc}", None)
             finish(key, record)
             fut.release()
     finally:

@@ -32,7 +32,9 @@ def load_fn(fn: str) -> Callable[[dict], Any]:
     return obj
 
 
-def error_record(message: str, wall_time_s: float, tb: str | None = None) -> dict:
+def error_record(message: str, wall_time_s: float | None, tb: str | None = None) -> dict:
+    """An error row; `wall_time_s` None when the run's own time is unknown (a run lost with
+    its Dask worker)."""
     record: dict[str, Any] = {"status": ERROR, "error": message, "wall_time_s": wall_time_s}
     if tb:
         record["traceback"] = tb

@@ -521,6 +521,23 @@ def test_dask_local_cluster(tmp_path: Path) -> None:
         assert len(store.rows("dask")) == 4
 
 
+def test_dask_run_lost_with_its_worker_is_an_error_without_a_made_up_wall_time(
+        tmp_path: Path) -> None:
+    """A run whose worker dies is stored as an error; its wall time was the whole Dask sweep's
+    elapsed time (hunt 10), now unknown (None)."""
+    distributed = pytest.importorskip("distributed")
+    import dask
+
+    tasks = [Task(f"{MOD}:fail_or_square", {"experiment": "dask-die", "x": x}) for x in (1, 5)]
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}), \
+            distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                                     dashboard_address=None) as cluster:
+        recs = run_sweep(tasks, None, scheduler=cluster.scheduler_address, progress=False)
+    assert recs[0]["status"] == "optimal" and recs[0]["wall_time_s"] > 0
+    assert recs[1]["status"] == "error" and "KilledWorker" in recs[1]["error"]
+    assert recs[1]["wall_time_s"] is None
+
+
 def test_dask_workers_declaring_cores_run_multithreaded_runs_alone() -> None:
     """A worker started with two threads and ``resources={"cores": 2}``: the 8-thread runs
     never overlap another run, the one-thread runs do (as in the local pool); without the
