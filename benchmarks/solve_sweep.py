@@ -102,9 +102,14 @@ def positive_float_value(raw: Any, name: str) -> float:
 def check_sweep_execution(args: argparse.Namespace) -> None:
     """InputError for flag combinations that cannot work: --timeout needs local worker
     processes (--scheduler's address is checked by its flag type, `sweep_dask.scheduler_flag`)."""
+    if args.jobs is not None and args.scheduler is not None:
+        raise InputError("--jobs counts local worker processes: with --scheduler the "
+                         "cluster's workers run the runs (it was ignored)")
     if args.timeout is not None and (args.scheduler is not None or args.jobs == 0):
         raise InputError("--timeout kills local worker processes: it cannot be used with "
                          "--scheduler or --jobs 0")
+    if args.jobs is None:
+        args.jobs = 1
 
 
 def input_file_digests(params: dict[str, Any], cache: dict[str, str]) -> dict[str, str]:

@@ -224,9 +224,10 @@ def add_sweep_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--experiment", default=None, help="experiment name stored with each run")
     g.add_argument("--store", default=None, metavar="FILE.sqlite",
                    help="results store: finished runs are skipped when the sweep runs again")
-    g.add_argument("--jobs", type=nonneg_int, default=1,
-                   help="cores to fill (worker processes; 0: in this process); a run whose "
-                   "spec asks for N threads fills N of them")
+    g.add_argument("--jobs", type=nonneg_int, default=None,
+                   help="cores to fill (worker processes, default 1; 0: in this process); a "
+                   "run whose spec asks for N threads fills N of them (not with --scheduler: "
+                   "the cluster's workers run the runs)")
     g.add_argument("--scheduler", default=None, type=scheduler_flag, metavar="tcp://HOST:PORT",
                    help="run on this Dask distributed scheduler instead of local processes")
     g.add_argument("--timeout", type=positive_float, default=None,

@@ -393,6 +393,13 @@ def _silent_listener() -> Iterator[int]:
             conn.close()
 
 
+def test_jobs_with_a_scheduler_is_refused_not_ignored(tmp_path: Path) -> None:
+    proc = cli("sweep", "subset-sum", "--param", "n=4", "--solvers", "mitm", "--jobs", "2",
+               "--scheduler", "tcp://127.0.0.1:8786", "--store", str(tmp_path / "s.sqlite"))
+    assert refused(proc, "--jobs counts local worker processes"), proc.stderr
+    assert _left(tmp_path) == []
+
+
 def test_a_port_that_does_not_speak_dask_is_one_line_not_a_hang(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Something listens but is not a Dask scheduler: the Client waited for a handshake
