@@ -467,9 +467,11 @@ class ResultStore:
 
         jsonl: one object per line, as :meth:`get` returns it. csv: the columns key,
         experiment, solver, status, wall_time_s, solver_version, created, then one
-        ``param.NAME`` column per parameter in ``spec["params"]`` and one ``record.NAME`` column
-        per scalar field of the record (union over the rows, blank where absent; non-scalars as
-        JSON), then the full ``spec`` and ``record`` as JSON text.
+        ``param.NAME`` column per parameter in ``spec["params"]`` (a bench run's
+        ``spec["instance"]["params"]``) and one ``record.NAME`` column per field of the record
+        that is a scalar wherever it appears (union over the rows, blank where absent; a field
+        that is a list in some row, such as a mask, only in the record's JSON), then the full
+        ``spec`` and ``record`` as JSON text.
         """
         if fmt not in EXPORT_FORMATS:
             raise InputError(f"unknown export format {fmt!r} (use csv or jsonl)")
@@ -480,11 +482,17 @@ class ResultStore:
             return len(rows)
         params: dict[str, None] = {}
         fields: dict[str, None] = {}
+        listed: set[str] = set()  # fields that are a list or object in some row
         for row in rows:
-            p = row["spec"].get("params")
-            if isinstance(p, dict):
-                params.update(dict.fromkeys(p))
-            fields.update(dict.fromkeys(k for k, v in row["record"].items() if _is_scalar(v)))
+            params.update(dict.fromkeys(_spec_params(row["spec"])))
+            for k, v in row["record"].items():
+                if _is_scalar(v):
+                    fields.setdefault(k, None)
+                else:
+                    listed.add(k)
+        # a field that is a list in some rows (a mask) would be blank there and look absent:
+        # left to the full record JSON
+        fields = {k: None for k in fields if k not in listed}
         head = ["key", "experiment", "solver", "status", "wall_time_s", "solver_version",
                 "created"]
         columns = (head + [f"param.{k}" for k in params] + [f"record.{k}" for k in fields]
@@ -492,8 +500,7 @@ class ResultStore:
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(columns)
         for row in rows:
-            p = row["spec"].get("params")
-            p = p if isinstance(p, dict) else {}
+            p = _spec_params(row["spec"])
             rec = row["record"]
             line = [_cell(row[c]) for c in head]
             line += [_cell(p[k]) if k in p else "" for k in params]
@@ -518,6 +525,16 @@ class ResultStore:
 
     def __repr__(self) -> str:
         return f"ResultStore({str(self.path)!r})"
+
+
+def _spec_params(spec: dict) -> dict:
+    """The generator parameters of a run: a sweep's ``spec["params"]``, a bench run's
+    ``spec["instance"]["params"]`` (whose export had no instance columns before; hunt 10)."""
+    params = spec.get("params")
+    if not isinstance(params, dict):
+        instance = spec.get("instance")
+        params = instance.get("params") if isinstance(instance, dict) else None
+    return params if isinstance(params, dict) else {}
 
 
 def _row_dict(row: tuple[Any, ...]) -> dict:

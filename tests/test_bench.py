@@ -278,6 +278,26 @@ def test_killed_runs_are_read_back_until_retry_killed_and_the_timeout_is_reporte
                             progress=False, **kwargs)
 
 
+def test_a_bench_store_exports_its_instance_parameters_and_no_half_empty_mask_column(
+        tmp_path: Path) -> None:
+    """The CSV of a bench store had no instance columns (its parameters sit in
+    spec.instance.params), and a record.mask column blank on every row that has a mask."""
+    import csv
+    import io
+
+    bench.run_bench("smoke-subset-sum", ["mitm", "greedy"], time_limit=10, out=tmp_path,
+                    jobs=0, progress=False, plots=False)
+    buf = io.StringIO()
+    with ResultStore(tmp_path / "results.sqlite") as store:
+        n = store.export("csv", buf)
+    table = list(csv.DictReader(io.StringIO(buf.getvalue())))
+    assert len(table) == n > 0
+    assert "record.mask" not in table[0]
+    for row in table:
+        params = json.loads(row["spec"])["instance"]["params"]
+        assert params and all(row[f"param.{k}"] == str(v) for k, v in params.items())
+
+
 def _failing_run(instance: object, goal: object, opts: object) -> None:
     raise RuntimeError("deliberate failure of a test backend")
 

@@ -801,8 +801,8 @@ def test_bracket_arguments_are_checked(kwargs: dict) -> None:
 def _two_unit_sphere_instance(r: float, d: int = 3) -> object:
     """relu(x1) pruned against relu(x2) on the unit sphere: every mask's sup error is exactly 1
     (the empty net's at e2, the full net's at e2 too), with one point of norm r."""
-    from exactprune.instances.pruning.instance import NeuronPruningInstance
     from exactprune.instances.network import TwoLayerNet
+    from exactprune.instances.pruning.instance import NeuronPruningInstance
 
     e = np.eye(d)
     return NeuronPruningInstance(
