@@ -30,13 +30,37 @@ def kill_group(pid: int) -> None:
                 os.killpg(pid, signal.SIGKILL)
 
 
+SCRATCH_PREFIX = "exactprune-workers-"
+
+
+def _reap_orphaned_scratch(root: str) -> None:
+    """Remove the scratch folders of parents that died without cleaning up (SIGKILL): their
+    names carry the parent's pid, and a folder whose pid no longer runs is nobody's."""
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(root):
+            name = entry.name
+            if not name.startswith(SCRATCH_PREFIX) or not entry.is_dir(follow_symlinks=False):
+                continue
+            pid_text = name[len(SCRATCH_PREFIX):].split("-", 1)[0]
+            if not pid_text.isdigit() or entry.stat(follow_symlinks=False).st_uid != os.getuid():
+                continue
+            try:
+                os.kill(int(pid_text), 0)
+            except ProcessLookupError:
+                shutil.rmtree(entry.path, ignore_errors=True)
+            except OSError:
+                pass  # alive (someone else's process): leave it
+
+
 @contextlib.contextmanager
 def scratch_folder() -> Iterator[str]:
     """A folder for the temporary files of the worker processes started inside the block,
     removed with everything in it at the end: a worker killed by a timeout or Ctrl-C never runs
     its own clean-up, and CBC's model folder (megabytes for a pruning model) stayed behind in
-    /tmp, one per killed run."""
-    folder = tempfile.mkdtemp(prefix="exactprune-workers-")
+    /tmp, one per killed run. A parent killed itself (SIGKILL) cannot remove its folder: the
+    name holds its pid, and the next scratch folder removes those of dead parents."""
+    _reap_orphaned_scratch(tempfile.gettempdir())
+    folder = tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-")
     try:
         yield folder
     finally:

@@ -465,7 +465,8 @@ def _stored_rows(db: Path) -> list[tuple[str, str, str, str]]:
 def test_sigkill_mid_sweep_then_resume_loses_nothing(tmp_path: Path) -> None:
     db, log = tmp_path / "kill.sqlite", tmp_path / "runs.log"
     script = _SWEEP_SCRIPT.format(here=str(HERE), log=str(log), db=str(db))
-    # the killed parent cannot remove its workers' scratch folder: keep it in tmp_path
+    # the killed parent cannot remove its workers' scratch folder (kept in tmp_path; the
+    # resumed sweep's parent removes it)
     scratch = tmp_path / "tmp"
     scratch.mkdir()
     proc = subprocess.Popen([sys.executable, "-c", script], env={**os.environ,
@@ -499,8 +500,12 @@ def test_sigkill_mid_sweep_then_resume_loses_nothing(tmp_path: Path) -> None:
         time.sleep(0.1)
     assert not any(_alive(p) for p in pids)
 
-    done = subprocess.run([sys.executable, "-c", script], timeout=120)
+    left = [p.name for p in scratch.iterdir()]
+    assert len(left) == 1 and left[0].startswith(f"exactprune-workers-{proc.pid}-")
+    done = subprocess.run([sys.executable, "-c", script], timeout=120,
+                          env={**os.environ, "TMPDIR": str(scratch)})
     assert done.returncode == 0
+    assert list(scratch.iterdir()) == []  # the dead parent's folder was reaped
     rows = _stored_rows(db)
     assert len(rows) == 30 and sorted(json.loads(s)["i"] for _, _, s, _ in rows) == list(range(30))
     runs = Counter(line.split()[0] for line in log.read_text().splitlines())
