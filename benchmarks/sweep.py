@@ -187,9 +187,9 @@ def run_sweep(tasks: list[Task], store: ResultStore | str | os.PathLike[str] | N
     the end.
     """
     if isinstance(store, str | os.PathLike):
-        from exactprune.instances.io import check_output
+        from exactprune.instances.io import check_name_lengths
 
-        check_output(store, what="results store")  # a bad path is one line, before exists()
+        check_name_lengths(store, "results store")  # exists() raises on a too long name
         created = not Path(store).exists()
         empty = False
         try:

@@ -259,6 +259,12 @@ def _check_name_lengths(resolved: Path, shown: Path, what: str) -> None:
                          f"{name_max} bytes")
 
 
+def check_name_lengths(path: str | os.PathLike[str], what: str) -> None:
+    """InputError when a name in `path` is longer than its file system allows; call it before
+    any Path.exists() on a user's output path (that raises ENAMETOOLONG)."""
+    _check_name_lengths(Path(os.path.abspath(path)), Path(path), what)
+
+
 def check_output_dir(path: str | os.PathLike[str], what: str = "output folder") -> Path:
     """Check an output folder before any work (it is created later, when there is something
     to write): it exists as a writable folder, or its parent does."""
