@@ -876,7 +876,8 @@ def test_sparsest_on_values_spanning_magnitudes_is_never_certified_wrong(case: s
 
 @pytest.mark.parametrize("case,engine,before", [
     ("audit-8689", "cbc", {"sparsest_window_margin": lambda *args: 0.0}),
-    ("audit-8689", "gurobi", {"sparsest_window_margin": lambda *args: 0.0}),
+    ("audit-8689", "gurobi", {"sparsest_window_margin": lambda *args: 0.0,
+                              "GUROBI_SPARSEST_PRESOLVE": True}),
     ("band-121", "cbc", {"sparsest_window_margin": lambda *args: 0.0,
                          "CBC_SPARSEST_PREPROCESS": True}),
     ("band-196", "scip", {"sparsest_window_margin": lambda *args: 0.0,
@@ -886,7 +887,8 @@ def test_the_engines_are_still_fooled_without_the_fixes(monkeypatch: pytest.Monk
                                                         case: str, engine: str,
                                                         before: dict) -> None:
     """So the test above can tell: with the settings of before (the exact window, SCIP's
-    linear presolve, CBC's preprocessing), each engine still gives its wrong certified answer."""
+    linear presolve, CBC's preprocessing, Gurobi's presolve), each engine still gives its wrong
+    certified answer."""
     from exactprune.solvers.subset_sum import milp
 
     _require(engine)
