@@ -140,3 +140,20 @@ def test_core_search_cut_by_its_time_limit_says_so() -> None:
     whole = solve(inst, "core_search", time_limit=60)
     assert whole.status == "feasible" and whole.stats["rounds"] == 1
     assert whole.objective == solve(inst, "mitm").objective
+
+
+def test_heuristics_cut_by_the_limit_say_so_and_keep_a_better_warm_start() -> None:
+    """greedy and local_search stopped by the time limit said `feasible` (limit none), and
+    local_search, given the optimum as warm start, returned the greedy mask, 270,000x worse,
+    with `warm_start: accepted` (hunt 11)."""
+    from exactprune.instances import generate_subset_sum
+
+    inst = generate_subset_sum(n=18, seed=2)
+    best = solve(inst, "mitm")
+    for name in ("greedy", "local_search"):
+        assert str(solve(inst, name).status) == "feasible"
+        cut = solve(inst, name, time_limit=1e-9)
+        assert str(cut.status) == "time_limit" and str(cut.limit) == "time", name
+    res = solve(inst, "local_search", time_limit=1e-9, warm_start=best.mask)
+    assert res.stats["warm_start"] == "accepted"
+    assert res.objective <= best.objective

@@ -351,3 +351,15 @@ def test_ticket_identity_output_and_bad_targets() -> None:
         solve(WeightPruningInstance(network=net, target=neg, points=inst.points), "ticket")
     with pytest.raises(InputError):
         solve(NeuronPruningInstance(network=net, target=two, points=inst.points), "ticket")
+
+
+def test_prune_local_search_cut_at_once_keeps_a_better_warm_start() -> None:
+    """The starts compete before any descent: with the limit gone before the first one, the
+    optimal warm start (20x better than greedy's mask) was dropped for greedy's (hunt 11)."""
+    from exactprune.instances import generate_neuron_pruning
+
+    inst = generate_neuron_pruning(2, 14, 16, 4)
+    best = solve(inst, "bruteforce")
+    res = solve(inst, "prune_local_search", time_limit=1e-9, warm_start=best.mask)
+    assert str(res.status) == "time_limit"
+    assert res.objective == best.objective

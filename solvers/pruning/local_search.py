@@ -312,9 +312,13 @@ def run_local_search(instance: Any, goal: Goal, opts: SolveOptions) -> RawSoluti
             st = greedy_remove(model, st, budget, clock, force_only=True)
         starts.append(("warm start", st))
 
-    best = greedy
-    best_score = model.score(greedy)
-    best_from = "greedy"
+    # the starts compete before any descent: a limit that ends first still returns the best
+    # of them (an accepted warm start 20x better than greedy was dropped for greedy's mask)
+    best_from, best = starts[0]
+    best_score = model.score(best)
+    for label, st in starts[1:]:
+        if better(score := model.score(st), best_score):
+            best, best_score, best_from = st, score, label
     done_starts = 0
     total = len(starts) + (restarts or 0)
     for r in range(total):
