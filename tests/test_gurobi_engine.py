@@ -82,3 +82,22 @@ def test_pulp_gurobi_at_its_time_limit_keeps_gurobis_incumbent() -> None:
     res = solve(inst, "pulp_gurobi", time_limit=1)
     assert str(res.status) == "time_limit" and not res.certified
     assert res.mask is not None and res.objective == inst.evaluate(res.mask)
+
+
+@pytest.mark.skipif(not AVAILABLE, reason="gurobipy not installed")
+def test_verbose_gurobi_keeps_stdout_json(tmp_path) -> None:
+    """gurobipy echoed every setParam ("Set parameter FeasibilityTol ...") on stdout under
+    --verbose, so `--json` printed no JSON (hunt 11); the log goes to stderr."""
+    import json
+    import subprocess
+    import sys
+
+    inst = tmp_path / "ss.json"
+    run = [sys.executable, "-m", "exactprune"]
+    assert subprocess.run([*run, "generate", "subset-sum", "--n", "12", "--seed", "1", "-o",
+                           str(inst)]).returncode == 0
+    proc = subprocess.run([*run, "solve", str(inst), "--solver", "gurobi", "--verbose",
+                           "--json"], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["certified"]
+    assert "Set parameter" in proc.stderr

@@ -72,54 +72,55 @@ def solve(model: MilpModel, *, time_limit: float | None, seed: int, threads: int
     notes: list[str] = []
     log: list[str] = []
     try:
+        # one redirection for the whole solve: gurobipy echoes every setParam ("Set
+        # parameter ...") on stdout when logging to the console, and --json needs it clean
         with native_stdout(verbose):
             env = gp.Env(empty=True)
             env.setParam("OutputFlag", 1 if verbose or start is not None else 0)
             env.setParam("LogToConsole", 1 if verbose else 0)
             env.start()
-        m = gp.Model(model.name or "exactprune", env=env)
-        for name, value in GUROBI_PARAMS.items():
-            m.setParam(name, value)
-        m.setParam("Seed", int(seed) % 2_000_000_000)
-        if not presolve:
-            m.setParam("Presolve", 0)
-        m.setParam("Threads", int(threads))
-        if time_limit is not None:
-            m.setParam("TimeLimit", float(max(time_limit, 0.01)))
-        vtype = [GRB.INTEGER if i else GRB.CONTINUOUS for i in model.integer]
-        binary = (model.lower >= 0) & (model.upper <= 1) & model.integer
-        vtype = [GRB.BINARY if b else t for b, t in zip(binary, vtype, strict=True)]
-        lb = [float(v) if math.isfinite(v) else -GRB.INFINITY for v in model.lower]
-        ub = [float(v) if math.isfinite(v) else GRB.INFINITY for v in model.upper]
-        x = m.addVars(model.n_vars, lb=lb, ub=ub, obj=[float(c) for c in model.objective],
-                      vtype=vtype)
-        m.ObjCon = float(model.objective_offset)
-        m.ModelSense = GRB.MINIMIZE
-        for r in range(model.n_rows):
-            a, b = int(model.row_starts[r]), int(model.row_starts[r + 1])
-            expr = gp.LinExpr([float(v) for v in model.row_value[a:b]],
-                              [x[int(j)] for j in model.row_index[a:b]])
-            lo, hi = float(model.row_lower[r]), float(model.row_upper[r])
-            if lo == hi:
-                m.addLConstr(expr, GRB.EQUAL, lo)
-            elif math.isfinite(lo) and math.isfinite(hi):
-                m.addRange(expr, lo, hi)
-            elif math.isfinite(hi):
-                m.addLConstr(expr, GRB.LESS_EQUAL, hi)
-            elif math.isfinite(lo):
-                m.addLConstr(expr, GRB.GREATER_EQUAL, lo)
-        if start is not None:
-            for j in range(model.n_vars):
-                x[j].Start = float(start[j])
+            m = gp.Model(model.name or "exactprune", env=env)
+            for name, value in GUROBI_PARAMS.items():
+                m.setParam(name, value)
+            m.setParam("Seed", int(seed) % 2_000_000_000)
+            if not presolve:
+                m.setParam("Presolve", 0)
+            m.setParam("Threads", int(threads))
+            if time_limit is not None:
+                m.setParam("TimeLimit", float(max(time_limit, 0.01)))
+            vtype = [GRB.INTEGER if i else GRB.CONTINUOUS for i in model.integer]
+            binary = (model.lower >= 0) & (model.upper <= 1) & model.integer
+            vtype = [GRB.BINARY if b else t for b, t in zip(binary, vtype, strict=True)]
+            lb = [float(v) if math.isfinite(v) else -GRB.INFINITY for v in model.lower]
+            ub = [float(v) if math.isfinite(v) else GRB.INFINITY for v in model.upper]
+            x = m.addVars(model.n_vars, lb=lb, ub=ub, obj=[float(c) for c in model.objective],
+                          vtype=vtype)
+            m.ObjCon = float(model.objective_offset)
+            m.ModelSense = GRB.MINIMIZE
+            for r in range(model.n_rows):
+                a, b = int(model.row_starts[r]), int(model.row_starts[r + 1])
+                expr = gp.LinExpr([float(v) for v in model.row_value[a:b]],
+                                  [x[int(j)] for j in model.row_index[a:b]])
+                lo, hi = float(model.row_lower[r]), float(model.row_upper[r])
+                if lo == hi:
+                    m.addLConstr(expr, GRB.EQUAL, lo)
+                elif math.isfinite(lo) and math.isfinite(hi):
+                    m.addRange(expr, lo, hi)
+                elif math.isfinite(hi):
+                    m.addLConstr(expr, GRB.LESS_EQUAL, hi)
+                elif math.isfinite(lo):
+                    m.addLConstr(expr, GRB.GREATER_EQUAL, lo)
+            if start is not None:
+                for j in range(model.n_vars):
+                    x[j].Start = float(start[j])
 
-        def on_message(_: Any, where: int) -> None:
-            if where == GRB.Callback.MESSAGE:
-                log.append(m.cbGet(GRB.Callback.MSG_STRING))
+            def on_message(_: Any, where: int) -> None:
+                if where == GRB.Callback.MESSAGE:
+                    log.append(m.cbGet(GRB.Callback.MSG_STRING))
 
-        t0 = time.perf_counter()
-        with native_stdout(verbose):
+            t0 = time.perf_counter()
             m.optimize(on_message if start is not None else None)
-        seconds = time.perf_counter() - t0
+            seconds = time.perf_counter() - t0
     except gp.GurobiError as exc:
         return EngineResult("error", notes=[f"Gurobi: {exc}"])
     code = m.Status
