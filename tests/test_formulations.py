@@ -25,7 +25,7 @@ from exactprune.instances import (
     generate_subset_sum,
     generate_weight_pruning,
 )
-from exactprune.solvers import Goal
+from exactprune.solvers import Goal, solve
 from exactprune.solvers.milp_engines import ENGINES, check_start, native_stdout, solve_model
 from exactprune.solvers.result import SolveOptions
 
@@ -125,3 +125,24 @@ def test_engines_accept_a_feasible_start_and_reject_an_infeasible_one(engine: st
     assert check_start(built.model, bad, 1e-6) is not None
     res = solve_model(engine, built.model, SolveOptions(), time_limit=20, start=bad)
     assert res.start == "rejected", (res.start, res.start_reason)
+
+
+def test_identical_dictionary_columns_are_merged_including_signed_zeros() -> None:
+    """Sub-masks that differ only on zero weights (+0.0 or -0.0) give one column: the merge
+    now keys columns by their bytes (-0.0 made +0.0), no longer comparing every pair."""
+    from exactprune.instances.network import TwoLayerNet
+    from exactprune.instances.pruning import WeightPruningInstance
+
+    W = np.array([[1.0, 0.0, -0.0], [0.5, -2.0, 0.0]])
+    net = TwoLayerNet(W, np.array([1.0, -1.0]), "identity")
+    target = TwoLayerNet(np.array([[0.3, 0.7, 0.1]]), np.array([1.0]), "identity")
+    pts = np.random.default_rng(0).normal(size=(12, 3))
+    inst = WeightPruningInstance(network=net, target=target, points=pts, norm="linf")
+    sel = build_selection(inst)
+    assert np.count_nonzero(sel.group == 0) == 1  # unit 0: only its first weight matters
+    assert np.count_nonzero(sel.group == 1) == 3  # {0}, {1}, {0, 1}
+    table = sel.subset_column[0]
+    assert len({c for c in table if c >= 0}) == 1 and np.count_nonzero(table >= 0) == 4
+    # and the merged model still has the exhaustive optimum
+    assert solve(inst, "scip").objective == pytest.approx(solve(inst, "bruteforce").objective,
+                                                          rel=1e-9, abs=1e-12)
