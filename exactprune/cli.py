@@ -92,7 +92,8 @@ def _cmd_solve(args: argparse.Namespace) -> int:
         options["memory_limit_gb"] = args.memory_limit_gb
     warm = None
     if args.warm_start is not None:
-        warm = inst.mask_from_json(_result_mask(instance_io.read_json(args.warm_start)))
+        warm = inst.mask_from_json(_result_mask(instance_io.read_json(args.warm_start),
+                                                inst.kind))
     result = solve(inst, args.solver, time_limit=args.time_limit, seed=args.seed,
                    threads=args.threads, verbose=args.verbose, warm_start=warm,
                    options=options, **_goal_kwargs(args))
@@ -106,7 +107,12 @@ def _cmd_solve(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _result_mask(data: Any) -> Any:
+def _result_mask(data: Any, kind: str | None = None) -> Any:
+    """The mask of a result file (or a bare mask); a result of another kind than the instance
+    is refused (a 12-value subset-sum result warm-started a 12-unit pruning instance)."""
+    if isinstance(data, dict) and kind is not None and "kind" in data and data["kind"] != kind:
+        raise InputError(f"the result file is for a {data['kind']!r} instance, not "
+                         f"{kind!r}")
     if isinstance(data, dict) and "mask" in data:
         if data["mask"] is None:
             raise InputError("the result file holds no mask")
@@ -196,7 +202,7 @@ def _cmd_certify(args: argparse.Namespace) -> int:
     out_path = instance_io.check_output(args.output, inputs=(args.instance, args.result))
     inst = instance_io.load_instance(args.instance)
     data = instance_io.read_json(args.result)
-    mask = inst.mask_from_json(_result_mask(data))
+    mask = inst.mask_from_json(_result_mask(data, inst.kind))
     claimed = data if isinstance(data, dict) else {}
     out: dict[str, Any] = {"kind": inst.kind, "objective_recomputed": inst.evaluate(mask),
                            "kept": inst.kept(mask)}

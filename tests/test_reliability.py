@@ -507,6 +507,17 @@ def test_every_binary_kind_reads_a_json_boolean_mask_as_0_1(files) -> None:
         assert inst.evaluate(raw) == inst.evaluate([int(b) for b in raw])
 
 
+def test_a_result_of_another_kind_is_refused_as_warm_start_and_by_certify(
+        files, tmp_path: Path) -> None:
+    """A 10-value subset-sum result warm-started a 10-unit pruning instance without a word."""
+    net = tmp_path / "net10.json"
+    assert main(["generate", "neuron-pruning", "--d", "2", "--width", "10", "--points", "16",
+                 "-o", str(net)]) == 0
+    assert refused(cli("solve", str(net), "--solver", "scip", "--warm-start",
+                       str(files["res"])), "is for a 'subset_sum' instance")
+    assert refused(cli("certify", str(net), str(files["res"])), "is for a 'subset_sum'")
+
+
 @pytest.mark.parametrize("version", ["true", "1.0", '"1"'])
 def test_an_instance_version_must_be_the_integer_1(files, tmp_path: Path,
                                                     version: str) -> None:
