@@ -518,3 +518,21 @@ def test_exact_ties_are_excluded_by_family(loss: str, repeats: bool) -> None:
         res = solve(inst, "highs", time_limit=60, recheck_families=False)
         assert not res.certified and res.stats["recheck_masks"] > 64
         assert res.bound is not None and res.bound <= opt
+
+
+def test_cbc_stuck_in_its_root_lp_is_killed_near_the_time_limit(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """CBC reads its clock only after the root LP: a 0.2 s limit took 9 s on this model, and
+    over 100 s on a larger one (hunt 11). A watchdog kills it past the limit plus a grace
+    (shortened here), and the run is an honest time limit with the incumbent."""
+    from exactprune.solvers.milp_engines import cbc
+
+    net, inst = tmp_path / "net60.npz", tmp_path / "ns.json"
+    assert main(["train", "--data", "digits", "--hidden", "60", "--iters", "20", "-o",
+                 str(net)]) == 0
+    assert main(["generate", "neuron-selection", "--network", str(net), "--data", "digits",
+                 "--k", "10", "--loss", "l1", "--samples", "300", "-o", str(inst)]) == 0
+    monkeypatch.setattr(cbc, "WATCHDOG_GRACE_S", 0.3)
+    res = solve(instance_from_json(json.loads(inst.read_text())), "cbc", time_limit=0.2)
+    assert str(res.status) == "time_limit" and res.mask is not None
+    assert any("killed after" in note for note in res.notes), res.notes

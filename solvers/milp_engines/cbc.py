@@ -367,6 +367,60 @@ def _cbc_log_without_preprocessing(model: MilpModel, time_limit: float | None,
     return parse_cbc_log(out.stdout)
 
 
+WATCHDOG_GRACE_S = 5.0
+"""Seconds past its time limit (plus a tenth of the limit) after which a CBC process that is
+still running is killed: CBC reads its clock only after the root LP, and a 0.2 s limit took
+9 s, or over 100 s on a larger model (hunt 11). The run is then a time limit like any other."""
+
+
+def _processes_using(folder: str) -> list[int]:
+    """Pids of this process's children whose command line names `folder` (the CBC run of one
+    solve: its model file lives there), from /proc; none where /proc does not exist."""
+    me, found = os.getpid(), []
+    with contextlib.suppress(OSError):
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry}/stat", encoding="utf-8", errors="replace") as fh:
+                    stat = fh.read()
+                with open(f"/proc/{entry}/cmdline", "rb") as fh:
+                    cmdline = fh.read()
+            except OSError:
+                continue
+            fields = stat[stat.rindex(")") + 2:].split()
+            if len(fields) > 1 and int(fields[1]) == me and os.fsencode(folder) in cmdline:
+                found.append(int(entry))
+    return found
+
+
+@contextlib.contextmanager
+def _cbc_watchdog(folder: str, time_limit: float | None) -> Any:
+    """Kill the CBC process of the solve in `folder` if it runs WATCHDOG_GRACE_S + 10 % past
+    `time_limit`; yields a dict whose "killed" says whether it had to."""
+    import signal
+    import threading
+
+    state = {"killed": False}
+    if time_limit is None:
+        yield state
+        return
+
+    def kill() -> None:
+        for pid in _processes_using(folder):
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+                state["killed"] = True
+
+    timer = threading.Timer(time_limit * 1.1 + WATCHDOG_GRACE_S, kill)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield state
+    finally:
+        timer.cancel()
+
+
 def _cbc_run(model: MilpModel, *, time_limit: float | None, seed: int, threads: int,
              verbose: bool, start: np.ndarray | None, preprocess: bool) -> EngineResult:
     prob, variables = to_pulp_with_vars(model)
@@ -390,13 +444,17 @@ def _cbc_run(model: MilpModel, *, time_limit: float | None, seed: int, threads: 
             warmStart=warm, options=options,
         )
         solver.tmpDir = tmp_dir
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), _cbc_watchdog(tmp_dir, time_limit) as watchdog:
             warnings.simplefilter("ignore")
             try:
                 returned = prob.solve(solver)
                 crash = None
             except Exception as exc:  # PulpSolverError: CBC died or wrote no solution
                 returned, crash = None, exc
+        if watchdog["killed"]:
+            after = time_limit * 1.1 + WATCHDOG_GRACE_S
+            notes.append(f"CBC ran past its time limit without stopping (it reads its clock "
+                         f"only after the root LP): killed after {after:.3g} s")
         with open(log_path, encoding="utf-8", errors="replace") as fh:
             text = fh.read()
     seconds = time.perf_counter() - t0
