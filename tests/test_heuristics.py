@@ -157,3 +157,23 @@ def test_heuristics_cut_by_the_limit_say_so_and_keep_a_better_warm_start() -> No
     res = solve(inst, "local_search", time_limit=1e-9, warm_start=best.mask)
     assert res.stats["warm_start"] == "accepted"
     assert res.objective <= best.objective
+
+
+@pytest.mark.parametrize("engine", ["cpsat", "highs", "scip", "cbc"])
+def test_exact_engines_stopped_at_once_return_a_mask_and_judge_warm_starts_exactly(
+        engine: str) -> None:
+    """Under a limit too short to start, the subset-sum engines returned no mask at all (the
+    greedy mask is free and feasible); cpsat called a start breaking max_kept "accepted" when
+    CP-SAT stopped before judging its hint (hunt 11)."""
+    import numpy as np
+
+    from exactprune.instances import generate_subset_sum
+
+    inst = generate_subset_sum(n=18, seed=2)
+    greedy = solve(inst, "greedy")
+    res = solve(inst, engine, time_limit=1e-9)
+    assert str(res.status) == "time_limit" and res.mask is not None
+    assert res.objective <= greedy.objective
+    capped = solve(inst, engine, time_limit=1e-9, max_kept=2, warm_start=np.ones(18, bool))
+    assert capped.stats["warm_start"] == "rejected"
+    assert capped.mask is not None and capped.mask.sum() <= 2

@@ -77,7 +77,8 @@ from exactprune.solvers.cpsat_engine import (
     solve_cpsat,
 )
 from exactprune.solvers.result import Goal, Limit, Objective, RawSolution, SolveOptions, Status
-from exactprune.solvers.subset_sum.heuristics import with_core_start
+from exactprune.solvers.subset_sum.heuristics import greedy_incumbent, with_core_start
+from exactprune.solvers.subset_sum.milp import checked_warm_start
 
 DEFAULT_BITS = 60
 MAX_BITS = 60
@@ -168,7 +169,8 @@ class _Run:
         status = solve_cpsat(solver, self.model)
         if log is not None and "warm_start" not in self.stats:
             verdict, reason = hint_verdict(log)
-            self.stats["warm_start"] = verdict or "accepted"
+            if verdict is not None:  # no verdict line: CP-SAT stopped before judging it
+                self.stats["warm_start"] = verdict
             if reason:
                 self.stats["warm_start_reason"] = reason
         name = solver.status_name(status)
@@ -256,7 +258,9 @@ def _run_min_error(instance: SubsetSumInstance, goal: Goal, opts: SolveOptions,
         model.add(sum(run.keep) <= goal.max_kept)
         k_max = goal.max_kept
     model.minimize(err)
-    warm = opts.warm_start
+    # a start that breaks max_kept is rejected here, exactly, as the MILP engines do (CP-SAT
+    # stopped by the limit before judging its hint had it reported "accepted")
+    warm = checked_warm_start(instance, goal, opts, notes, stats)
     run.hint(warm, None if warm is None else (err, _scaled_error(scaling, warm)))
     p = scaling.exponent
     slack2 = 0 if scaling.lossless else k_max + 1  # twice the scaling slack, in units
@@ -275,11 +279,9 @@ def _run_min_error(instance: SubsetSumInstance, goal: Goal, opts: SolveOptions,
             return RawSolution(Status.ERROR, notes=notes, stats=stats)
         notes.append("time limit before CP-SAT found a solution")
         bound = real_bound(first.lower_bound) if first.lower_bound is not None else None
-        ws = opts.warm_start
-        if ws is not None and goal.max_kept is not None and int(ws.sum()) > goal.max_kept:
-            ws = None
-        if ws is not None:
-            notes.append("returning the warm start mask")
+        ws = warm if warm is not None else greedy_incumbent(instance, goal)
+        notes.append("returning the warm start mask" if warm is not None else
+                     "incumbent: the greedy mask")
         return RawSolution(Status.TIME_LIMIT, mask=ws, bound=bound, notes=notes, stats=stats)
     solver_objective = math.ldexp(first.objective, -p) if first.objective is not None else None
     mask = first.mask
@@ -388,7 +390,7 @@ def _run_sparsest(instance: SubsetSumInstance, goal: Goal, opts: SolveOptions,
         model.add(total <= z + band)
         model.add(total >= z - band)
     model.minimize(sum(run.keep))
-    run.hint(opts.warm_start)
+    run.hint(checked_warm_start(instance, goal, opts, notes, stats))  # eps checked exactly
     if scaling.lossless:
         notes.append(f"band |ΣXm − Z| <= {band} units is exactly error <= eps")
     else:

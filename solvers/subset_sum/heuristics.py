@@ -65,6 +65,14 @@ def greedy_mask(x: np.ndarray, z: float, budget: int,
     return mask
 
 
+@_QUIET_FLOATS
+def greedy_incumbent(instance: SubsetSumInstance, goal: Goal) -> np.ndarray:
+    """The greedy mask (within max_kept): what an exact engine stopped before it found any
+    mask returns, rather than none (it costs O(n^2) float operations)."""
+    x, z = ranking_values(instance)
+    return greedy_mask(x, z, kept_budget(instance, goal))
+
+
 def greedy_done(x: np.ndarray, z: float, mask: np.ndarray, budget: int) -> bool:
     """Whether greedy forward selection ends at `mask` by itself (the budget is full, or no
     value improves |s − z|), rather than because its deadline passed."""

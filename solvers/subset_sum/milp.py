@@ -71,7 +71,7 @@ from exactprune.solvers.result import (
     SolveOptions,
     Status,
 )
-from exactprune.solvers.subset_sum.heuristics import with_core_start
+from exactprune.solvers.subset_sum.heuristics import greedy_incumbent, with_core_start
 
 MIN_SOLVE_SECONDS = 0.05
 SCIP_DUAL_REDUCTIONS = False
@@ -119,9 +119,10 @@ def _exclusion_rounds(opts: SolveOptions) -> int:
     return int(raw)
 
 
-def _warm_mask(instance: Any, goal: Goal, opts: SolveOptions, notes: list[str],
-               stats: dict[str, Any]) -> np.ndarray | None:
-    """The warm start if it satisfies the goal's constraints exactly; else None (rejected)."""
+def checked_warm_start(instance: Any, goal: Goal, opts: SolveOptions, notes: list[str],
+                       stats: dict[str, Any]) -> np.ndarray | None:
+    """The warm start if it satisfies the goal's constraints exactly; else None (rejected,
+    with a note and stats["warm_start"]). Shared by the MILP engines and cpsat."""
     if opts.warm_start is None:
         return None
     mask = np.asarray(opts.warm_start, dtype=bool)
@@ -270,7 +271,7 @@ def _run_milp(engine: str, instance: Any, goal: Goal, opts: SolveOptions) -> Raw
     if engine == "scip":  # the backend's option (default off); SCIP's own default is on
         stats["cuts"] = bool(opts.extra.get("cuts", SCIP_CUTS.default))
     clock = Clock(opts.time_limit)
-    warm = _warm_mask(instance, goal, opts, notes, stats)
+    warm = checked_warm_start(instance, goal, opts, notes, stats)
     start = None if warm is None else built.start(warm)
     if goal.objective is Objective.SPARSEST:
         return _run_sparsest(engine, instance, goal, opts, built, slack, clock,
@@ -316,6 +317,9 @@ def _run_min_error(engine: str, instance: Any, goal: Goal, opts: SolveOptions,
     lower = _range_bound(instance)  # rigorous lower bound on the optimum so far
 
     def result(status: Status, certified: bool = False) -> RawSolution:
+        if status is Status.TIME_LIMIT and not seen:  # stopped before any mask: greedy's
+            add(greedy_incumbent(instance, goal), None)
+            notes.append("incumbent: the greedy mask (the solver found none in time)")
         b = best()
         mask = None if b is None else b[1]
         solver_objective = None if b is None else b[2]
