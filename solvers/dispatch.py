@@ -75,15 +75,17 @@ def solve(
         raise InputError(f"verbose must be True or False, got {verbose!r}")
     goal = Goal(objective=objective, max_kept=max_kept, eps=eps)
     ws = None if warm_start is None else instance.check_mask(warm_start)
+    raw_options = {**dict(options or {}), **extra}
     if solver == "auto":
         name = registry.resolve_auto(instance, goal, threads or 1)
         backend = registry.get_backend(name, instance.kind)
         threads, given_start, auto_note = _fit_to_auto_choice(backend, threads, ws)
+        raw_options, auto_note = _auto_options(backend, instance.kind, raw_options, auto_note)
     else:
         name = str(solver)
         backend = registry.get_backend(name, instance.kind)
         given_start = ws
-    parsed = backend.parse_options({**dict(options or {}), **extra})
+    parsed = backend.parse_options(raw_options)
     opts = SolveOptions(
         time_limit=time_limit, seed=seed, threads=threads, verbose=verbose, warm_start=given_start,
         extra=parsed,
@@ -134,6 +136,20 @@ def _fit_to_auto_choice(backend: registry.Backend, threads: int | None,
     if unused:
         note += f" (which {' and '.join(unused)})"
     return threads, warm_start, note
+
+
+def _auto_options(backend: registry.Backend, kind: str, raw: dict[str, Any],
+                  note: str) -> tuple[dict[str, Any], str]:
+    """`auto` takes another backend's option (mitm's memory_limit_gb above n = 62, where auto
+    picks SCIP) as an allowance, as it does threads: dropped, and the note says so. A name no
+    backend of the kind declares is left in, for parse_options to refuse."""
+    declared = {p.name for p in backend.options}
+    elsewhere = {p.name for b in registry.list_backends(kind) for p in b.options}
+    dropped = [k for k in raw if k not in declared and k in elsewhere]
+    if not dropped:
+        return raw, note
+    kept = {k: v for k, v in raw.items() if k not in dropped}
+    return kept, f"{note}; it does not take {', '.join(dropped)}, left unused"
 
 
 def _exact_error(instance: Any, mask: np.ndarray) -> Fraction | float:

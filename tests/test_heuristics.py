@@ -177,3 +177,19 @@ def test_exact_engines_stopped_at_once_return_a_mask_and_judge_warm_starts_exact
     capped = solve(inst, engine, time_limit=1e-9, max_kept=2, warm_start=np.ones(18, bool))
     assert capped.stats["warm_start"] == "rejected"
     assert capped.mask is not None and capped.mask.sum() <= 2
+
+
+def test_auto_takes_max_kept_on_pruning_and_other_backends_options_as_allowances() -> None:
+    """auto picked SCIP, which refuses max_kept on pruning although bruteforce solves it, and
+    handed mitm's memory_limit_gb to SCIP above n = 62 (refused; hunt 11). An option no
+    backend of the kind has is still refused."""
+    from exactprune.instances import InputError, generate_neuron_pruning, generate_subset_sum
+
+    net = generate_neuron_pruning(2, 14, 16, 4)
+    res = solve(net, "auto", max_kept=3)
+    assert res.solver == "bruteforce" and res.certified and res.kept <= 3
+    big = generate_subset_sum(n=70, seed=0)
+    res = solve(big, "auto", time_limit=0.5, options={"memory_limit_gb": 2})
+    assert "memory_limit_gb, left unused" in res.notes[0]
+    with pytest.raises(InputError, match="no option 'cutz'"):
+        solve(big, "auto", time_limit=0.5, options={"cutz": 1})

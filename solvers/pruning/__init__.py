@@ -166,8 +166,9 @@ def choose_auto(instance: Any, goal: Goal, threads: int = 1) -> str:
     (docs/benchmarks/pruning-levers-*-l1-engines.md), and for weight pruning with a relu
     output given `threads` >= CPSAT_PORTFOLIO_THREADS (CP-SAT's portfolio of workers), and
     when the units' scales span more than the MILP engines take (`solvers.unit_scales`);
-    tiny masks are enumerated."""
-    if instance.mask_size <= 12:
+    tiny masks are enumerated. With max_kept, bruteforce is the one exact pruning method that
+    takes it (its size limit then decides; SCIP refused the goal that bruteforce solves)."""
+    if instance.mask_size <= 12 or goal.max_kept is not None:
         return "bruteforce"
     relu = instance.network.output_activation == "relu"
     portfolio = instance.kind == WEIGHT and threads >= CPSAT_PORTFOLIO_THREADS
