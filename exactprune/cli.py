@@ -141,7 +141,10 @@ def format_result(result: Any, inst: Any) -> str:
         f"{result.wall_time_s:.3f} s",
     ]
     if "warm_start" in result.stats:
-        lines.append(f"warm start {result.stats['warm_start']}")
+        # the engines also judge a start of exactprune's own (its source is named): say whose
+        source = result.stats.get("warm_start_source")
+        whose = f" (the start from {source})" if source and source != "warm start" else ""
+        lines.append(f"warm start{whose} {result.stats['warm_start']}")
     if result.mask is not None:
         flat = np.asarray(result.mask).ravel()
         if flat.dtype.kind in "iu" and flat.size and int(flat.max()) > 1:  # repeat counts

@@ -33,11 +33,33 @@ def test_gurobi_over_its_licence_size_is_an_honest_error() -> None:
     res = solve(inst, "gurobi", time_limit=30)
     if res.certified:
         pytest.skip("a full Gurobi licence is installed: no size limit to test")
-    assert res.status in ("error", "feasible")
-    assert not res.certified
+    assert str(res.status) == "error" and not res.certified
     assert any("Gurobi" in n for n in res.notes)
+    assert "warm_start" not in res.stats  # Gurobi judged no start: it never solved
     if res.mask is not None:  # the incumbent survives, recomputed from its mask
         assert res.objective == inst.evaluate(res.mask)
+
+
+@pytest.mark.skipif(not AVAILABLE, reason="gurobipy not installed")
+def test_gurobi_licence_refusal_is_an_error_for_neuron_selection_too(tmp_path) -> None:
+    """The same refusal was `feasible` (limit none) for neuron selection, and its start
+    "accepted" (hunt 11)."""
+    import json
+
+    from exactprune.cli import main
+    from exactprune.instances import instance_from_json
+
+    net, path = tmp_path / "net60.npz", tmp_path / "ns.json"
+    assert main(["train", "--data", "digits", "--hidden", "60", "--iters", "20", "-o",
+                 str(net)]) == 0
+    assert main(["generate", "neuron-selection", "--network", str(net), "--data", "digits",
+                 "--k", "10", "--loss", "l1", "--samples", "300", "-o", str(path)]) == 0
+    inst = instance_from_json(json.loads(path.read_text()))
+    res = solve(inst, "gurobi", time_limit=5)
+    if res.certified:
+        pytest.skip("a full Gurobi licence is installed: no size limit to test")
+    assert str(res.status) == "error" and "warm_start" not in res.stats
+    assert res.mask is not None and res.objective == inst.evaluate(res.mask)
 
 
 @pytest.mark.skipif(AVAILABLE, reason="gurobipy is installed")

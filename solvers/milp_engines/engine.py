@@ -78,8 +78,10 @@ def check_start(model: MilpModel, values: np.ndarray, tol: float = 1e-9) -> str 
 def start_verdict(res: EngineResult, model: MilpModel, start: np.ndarray | None,
                   feasibility: float) -> EngineResult:
     """Fill res.start when the engine gave no verdict on a start: by exactprune's own check
-    of the start against the model at the engine's feasibility tolerance (said in the notes)."""
-    if start is None or res.start is not None:
+    of the start against the model at the engine's feasibility tolerance (said in the notes).
+    No verdict for an engine that failed before it solved (Gurobi's licence refusing the
+    model was reported "accepted")."""
+    if start is None or res.start is not None or res.status == "error":
         return res
     why = check_start(model, start, feasibility)
     res.start = "accepted" if why is None else "rejected"

@@ -126,11 +126,15 @@ def _proven(lower: float, eval_tol: float) -> float:
 
 
 def _certificate(instance: Any, mask: np.ndarray, lower: float | None, finished: bool,
-                 limit_hit: bool, notes: list[str], stats: dict[str, Any]) -> RawSolution:
+                 limit_hit: bool, notes: list[str], stats: dict[str, Any],
+                 engine_failed: bool = False) -> RawSolution:
     err = instance.evaluate(mask)
     eval_tol = instance.evaluation_tolerance()
     if lower is None:
-        status = Status.TIME_LIMIT if limit_hit else Status.FEASIBLE
+        # an engine that failed (Gurobi's licence refusing the model) is an error with the
+        # incumbent, as in pruning, not a `feasible` that reads like a finished search
+        status = (Status.ERROR if engine_failed else
+                  Status.TIME_LIMIT if limit_hit else Status.FEASIBLE)
         return RawSolution(status, mask=mask, notes=notes, stats=stats)
     lower = bound = _proven(lower, eval_tol)
     if finished and certifiable(err, lower):
@@ -370,7 +374,8 @@ def _run_capped(below: BelowSolve, instance: Any, goal: Goal,
     if e:
         notes.insert(0, f"solved with V, b, T scaled exactly by 2^{e} (losses scale by it)")
         stats["scale_exponent"] = e
-    raw = _certificate(scaled, mask, lower, finished, limit_hit, notes, stats)
+    raw = _certificate(scaled, mask, lower, finished, limit_hit, notes, stats,
+                       engine_failed=out.status == "error")
     return _unscale(raw, instance, e)
 
 
