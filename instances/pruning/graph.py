@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from exactprune.instances.errors import InputError
+from exactprune.instances.masks import binary_mask
 from exactprune.instances.network import TwoLayerNet
 
 if TYPE_CHECKING:
@@ -54,28 +55,17 @@ def _kind(kind: str) -> str:
         ) from None
 
 
-def _bool_mask(mask: Any, shape: tuple[int, ...], what: str) -> np.ndarray:
-    arr = np.asarray(mask)
-    if arr.shape != shape:
-        raise InputError(f"{what} mask must have shape {shape}, got {arr.shape}")
-    if arr.dtype != bool:
-        if not (np.issubdtype(arr.dtype, np.number) and np.all(np.isin(arr, (0, 1)))):
-            raise InputError(f"{what} mask entries must be 0 or 1")
-        arr = arr.astype(bool)
-    return arr
-
-
 def canonical_weight_mask(network: TwoLayerNet, weight_mask: Any = None) -> np.ndarray:
     """(n, d) bool: kept, nonzero weights of units with v_i != 0 (None = keep all)."""
     shape = network.hidden_weights.shape
-    m = np.ones(shape, bool) if weight_mask is None else _bool_mask(weight_mask, shape, "weight")
+    m = np.ones(shape, bool) if weight_mask is None else binary_mask(weight_mask, shape, "weight")
     return m & (network.hidden_weights != 0.0) & (network.output_weights != 0.0)[:, None]
 
 
 def canonical_unit_mask(network: TwoLayerNet, unit_mask: Any = None) -> np.ndarray:
     """(n,) bool: kept units with v_i != 0 and at least one nonzero input weight."""
     shape = (network.n,)
-    m = np.ones(shape, bool) if unit_mask is None else _bool_mask(unit_mask, shape, "neuron")
+    m = np.ones(shape, bool) if unit_mask is None else binary_mask(unit_mask, shape, "neuron")
     return m & (network.output_weights != 0.0) & np.any(network.hidden_weights != 0.0, axis=1)
 
 
