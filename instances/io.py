@@ -210,18 +210,12 @@ def check_output(path: str | os.PathLike[str] | None, *, inputs: tuple[Any, ...]
     resolved = Path(os.path.abspath(p))
     if any(str(resolved) == v or str(resolved).startswith(v + os.sep) for v in _VIRTUAL):
         raise InputError(f"{what} {p}: not a regular file system location (use - for stdout)")
-    _check_name_lengths(resolved, p, what)
+    check_name_lengths(p, what)
     parent = resolved.parent
     if not parent.exists():
         raise InputError(f"{what} {p}: folder {p.parent} does not exist")
     if not parent.is_dir():
         raise InputError(f"{what} {p}: {p.parent} is not a folder")
-    try:
-        name_max = os.pathconf(parent, "PC_NAME_MAX")
-    except (OSError, ValueError):
-        name_max = 255
-    if len(os.fsencode(p.name)) > name_max:
-        raise InputError(f"{what}: file name longer than {name_max} bytes")
     if resolved.is_dir():
         raise InputError(f"{what} {p} is a folder")
     if resolved.exists() and not resolved.is_file():
@@ -236,10 +230,11 @@ def check_output(path: str | os.PathLike[str] | None, *, inputs: tuple[Any, ...]
     return p
 
 
-def _check_name_lengths(resolved: Path, shown: Path, what: str) -> None:
-    """InputError when a component of `resolved` is longer than its file system allows (the
-    limit of the nearest existing folder): Path.exists() raises ENAMETOOLONG on such a path,
-    an internal error in bench --out and sweep --store before (hunt 10)."""
+def check_name_lengths(path: str | os.PathLike[str], what: str) -> None:
+    """InputError when a name in `path` is longer than its file system allows (the limit of
+    the nearest existing folder); call it before any Path.exists() on a user's output path,
+    which raises ENAMETOOLONG (an internal error in bench --out and sweep --store before)."""
+    resolved = Path(os.path.abspath(path))
     folder = resolved.parent
     while True:
         try:
@@ -255,14 +250,8 @@ def _check_name_lengths(resolved: Path, shown: Path, what: str) -> None:
     except (OSError, ValueError):
         name_max = 255
     if any(len(os.fsencode(part)) > name_max for part in resolved.parts):
-        raise InputError(f"{what} {str(shown)[:60]}...: a name in it is longer than "
+        raise InputError(f"{what} {str(path)[:60]}...: a name in it is longer than "
                          f"{name_max} bytes")
-
-
-def check_name_lengths(path: str | os.PathLike[str], what: str) -> None:
-    """InputError when a name in `path` is longer than its file system allows; call it before
-    any Path.exists() on a user's output path (that raises ENAMETOOLONG)."""
-    _check_name_lengths(Path(os.path.abspath(path)), Path(path), what)
 
 
 def check_output_dir(path: str | os.PathLike[str], what: str = "output folder") -> Path:
@@ -272,7 +261,7 @@ def check_output_dir(path: str | os.PathLike[str], what: str = "output folder") 
     if str(p) == "-":
         raise InputError(f"{what} must be a folder, not - (stdout)")
     resolved = Path(os.path.abspath(p))
-    _check_name_lengths(resolved, p, what)
+    check_name_lengths(p, what)
     if any(str(resolved) == v or str(resolved).startswith(v + os.sep) for v in _VIRTUAL):
         raise InputError(f"{what} {p}: not a regular file system location")
     if resolved.exists():

@@ -51,18 +51,25 @@ def greedy_mask(x: np.ndarray, z: float, budget: int,
                 deadline: float | None = None) -> np.ndarray:
     """Forward selection: add the value that most reduces |s − z| while it improves (and
     until `deadline`, a time.perf_counter() value)."""
+    return _greedy(x, z, budget, deadline)[0]
+
+
+def _greedy(x: np.ndarray, z: float, budget: int,
+            deadline: float | None) -> tuple[np.ndarray, bool]:
+    """greedy_mask's search, and whether it ended by itself (budget full, or no value
+    improves) rather than because the deadline passed while a value still improved."""
     mask = np.zeros(len(x), dtype=bool)
     s = 0.0
     while mask.sum() < budget:
-        if passed(deadline):
-            break
         cand = np.where(mask, np.inf, np.abs(s + x - z))
         i = int(np.argmin(cand))
         if not cand[i] < abs(s - z):
-            break
+            return mask, True
+        if passed(deadline):
+            return mask, False
         mask[i] = True
         s += float(x[i])
-    return mask
+    return mask, True
 
 
 @_QUIET_FLOATS
@@ -73,23 +80,13 @@ def greedy_incumbent(instance: SubsetSumInstance, goal: Goal) -> np.ndarray:
     return greedy_mask(x, z, kept_budget(instance, goal))
 
 
-def greedy_done(x: np.ndarray, z: float, mask: np.ndarray, budget: int) -> bool:
-    """Whether greedy forward selection ends at `mask` by itself (the budget is full, or no
-    value improves |s − z|), rather than because its deadline passed."""
-    if mask.sum() >= budget:
-        return True
-    s = float(x[mask].sum())
-    cand = np.where(mask, np.inf, np.abs(s + x - z))
-    return not float(cand.min()) < abs(s - z)
-
-
 @_QUIET_FLOATS
 def run_greedy(instance: SubsetSumInstance, goal: Goal, opts: SolveOptions) -> RawSolution:
     x, z = ranking_values(instance)
     budget = kept_budget(instance, goal)
-    mask = greedy_mask(x, z, budget, Clock(opts.time_limit).deadline)
+    mask, finished = _greedy(x, z, budget, Clock(opts.time_limit).deadline)
     notes = ["heuristic: greedy forward selection"]
-    if greedy_done(x, z, mask, budget):
+    if finished:
         return RawSolution(Status.FEASIBLE, mask=mask, notes=notes)
     notes.append("time limit reached: stopped before its natural end")
     return RawSolution(Status.TIME_LIMIT, mask=mask, notes=notes)
