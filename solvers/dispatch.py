@@ -55,7 +55,8 @@ def solve(
     `_fit_to_auto_choice`);
     objective is "min_error" (optionally with max_kept) or "sparsest" (with eps). Backend
     options come as `options` (e.g. parsed from ``--option KEY=VALUE`` text) and/or keyword
-    arguments (``formulation="bigm"``); each is parsed by the backend's declared schema.
+    arguments (``formulation="bigm"``); each is parsed by the backend's declared schema (a key
+    given both ways must have one value).
     Raises InputError for bad arguments (unknown solver or option, a capability the backend
     lacks, negative time limit, instance too large for the method); solver failures come back
     as a result with status "error".
@@ -75,7 +76,7 @@ def solve(
         raise InputError(f"verbose must be True or False, got {verbose!r}")
     goal = Goal(objective=objective, max_kept=max_kept, eps=eps)
     ws = None if warm_start is None else instance.check_mask(warm_start)
-    raw_options = {**dict(options or {}), **extra}
+    raw_options = _merge_options(options, extra)
     if solver == "auto":
         name = registry.resolve_auto(instance, goal, threads or 1)
         backend = registry.get_backend(name, instance.kind)
@@ -116,6 +117,19 @@ def solve(
     if solver == "auto":
         result.notes.insert(0, auto_note)
     return result
+
+
+def _merge_options(options: Mapping[str, Any] | None,
+                   keywords: Mapping[str, Any]) -> dict[str, Any]:
+    """One option mapping from `options=` and keyword options. A key given both ways with
+    different values is refused: which one the caller meant cannot be guessed."""
+    merged = dict(options or {})
+    for key, value in keywords.items():
+        if key in merged and merged[key] != value:
+            raise InputError(f"option {key!r} given twice, as {merged[key]!r} in options= "
+                             f"and as {value!r} by keyword")
+        merged[key] = value
+    return merged
 
 
 def _fit_to_auto_choice(backend: registry.Backend, threads: int | None,

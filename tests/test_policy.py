@@ -170,6 +170,8 @@ def test_finalize_directly_with_a_certificate_and_a_good_mask() -> None:
     (lambda inst: solve(inst, "mitm", objective="sparsest", eps="0.1"), "eps must be a number"),
     (lambda inst: solve(inst, "mitm", objective="sparsest", eps=True), "eps must be a number"),
     (lambda inst: solve(inst, "highs", warm_start=solve(inst, "mitm")), "pass the result's .mask"),
+    (lambda inst: solve(inst, "mitm", options={"memory_limit_gb": 1}, memory_limit_gb=2),
+     "'memory_limit_gb' given twice"),
 ])
 def test_wrong_argument_types_in_the_api_are_input_errors(call, words: str) -> None:
     """Bad arguments from Python are one InputError line, like bad flags on the command line,
@@ -178,6 +180,12 @@ def test_wrong_argument_types_in_the_api_are_input_errors(call, words: str) -> N
 
     with pytest.raises(InputError, match=words):
         call(generate_subset_sum(n=6, seed=1))
+
+
+def test_an_option_given_both_ways_with_one_value_is_taken() -> None:
+    inst = generate_subset_sum(n=6, seed=1)
+    both = solve(inst, "mitm", options={"memory_limit_gb": 1}, memory_limit_gb=1)
+    assert both.status == "optimal"
 
 
 def test_save_instance_refuses_what_is_not_an_instance(tmp_path) -> None:
