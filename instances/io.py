@@ -165,6 +165,14 @@ def json_default(obj: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
 
 
+def json_infinity(x: float) -> float | str:
+    """A float for JSON where an infinity is a proved value, not a missing one: +-inf as the
+    strings "inf" / "-inf" (`dumps` writes a bare non-finite float as null, "no value")."""
+    if math.isinf(x):
+        return "inf" if x > 0 else "-inf"
+    return x
+
+
 def dumps(data: Any, indent: int | None = None) -> str:
     """JSON text; non-finite floats become null rather than invalid JSON."""
 

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from exactprune.instances.errors import InputError
+from exactprune.instances.io import json_infinity
 from exactprune.instances.scaling import float_floor
 
 
@@ -48,8 +49,8 @@ class Bracket:
         """The fields as JSON values; a proved infinite upper end (gaussian domain) is the
         string "inf", as in SupError.to_dict: null means "no upper bound" (no domain)."""
         data = asdict(self)
-        if self.upper is not None and math.isinf(self.upper):
-            data["upper"] = "inf"
+        if self.upper is not None:
+            data["upper"] = json_infinity(self.upper)
         return data
 
 

@@ -52,6 +52,7 @@ from typing import Any
 import numpy as np
 
 from exactprune.instances.errors import InputError
+from exactprune.instances.io import json_infinity
 from exactprune.instances.network import net_outputs
 from exactprune.solvers.clock import Clock
 
@@ -95,14 +96,10 @@ class SupError:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-friendly dict (the point as a list, infinities as the strings 'inf')."""
-
-        def num(x: float) -> float | str:
-            return x if math.isfinite(x) else ("inf" if x > 0 else "-inf")
-
         return {
-            "value": num(self.value),
+            "value": json_infinity(self.value),
             "attained_at": None if self.attained_at is None else self.attained_at.tolist(),
-            "lower": num(self.lower),
+            "lower": json_infinity(self.lower),
             "exact": self.exact,
             "method": self.method,
             "note": self.note,
