@@ -32,6 +32,33 @@ def test_bruteforce_on_awkward_values(seed: int) -> None:
     assert inst.exact_error(res.mask) == min(fraction_oracle(inst).values())
 
 
+@pytest.mark.parametrize("seed", range(12))
+def test_bruteforce_with_many_zeros_and_ties(seed: int) -> None:
+    """Zeros multiply every tie by 2^zeros (17 zeros and two tied masks were refused as "too
+    many near-tied masks"); bruteforce leaves them out and keeps them off, still exact."""
+    rng = np.random.default_rng(seed)
+    live = rng.integers(-4, 5, size=5).astype(float)  # small integers: many exact ties
+    zeros = 17 if seed < 3 else int(rng.integers(1, 7))
+    values = np.concatenate([live, np.zeros(zeros)])
+    rng.shuffle(values)
+    target = float(rng.integers(-6, 7)) + 0.5 * (seed % 2)
+    inst = SubsetSumInstance(values=values, target=target)
+    profile = fraction_oracle(SubsetSumInstance(values=values[values != 0], target=target))
+    res = solve(inst, "bruteforce")
+    assert res.certified and inst.exact_error(res.mask) == min(profile.values())
+    assert not res.mask[values == 0].any()
+    res = solve(inst, "bruteforce", max_kept=1)
+    assert inst.exact_error(res.mask) == min(e for k, e in profile.items() if k <= 1)
+    eps = 0.5
+    feasible = [k for k, e in profile.items() if e <= Fraction(eps)]
+    res = solve(inst, "bruteforce", objective="sparsest", eps=eps)
+    assert res.certified
+    if feasible:
+        assert res.status == "optimal" and res.kept == min(feasible)
+    else:
+        assert res.status == "infeasible"
+
+
 @pytest.mark.parametrize("seed", range(200))
 def test_mitm_equals_bruteforce(seed: int) -> None:
     n = 1 + seed % 14

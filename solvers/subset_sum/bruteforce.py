@@ -33,8 +33,12 @@ def run_bruteforce(instance: SubsetSumInstance, goal: Goal, opts: SolveOptions) 
     if n > MAX_N:
         raise InputError(f"bruteforce enumerates 2^n masks: n = {n} exceeds its limit of "
                          f"{MAX_N} (use mitm)")
-    x = instance.values
     z = instance.target
+    # zeros never change a sum: masks that differ only there tie exactly, and every goal
+    # prefers them off; enumerating the others alone keeps 2^zeros tied copies out
+    live = np.flatnonzero(instance.values != 0.0)
+    x = instance.values[live]
+    n_live = len(live)
     # |computed − exact| for a dot product of n terms, then minus z: (n+2)·u·(Σ|x| + |z|).
     delta = (n + 3) * 2.0**-53 * (float(np.abs(x).sum()) + abs(z)) * 1.01 + 1e-300
     clock = Clock(opts.time_limit)
@@ -42,14 +46,14 @@ def run_bruteforce(instance: SubsetSumInstance, goal: Goal, opts: SolveOptions) 
     budget = goal.max_kept
     kept_candidates: dict[int, list[tuple[float, int]]] = {}
     best_float: dict[int, float] = {}
-    total = 1 << n
-    chunk = 1 << min(n, CHUNK_BITS)
+    total = 1 << n_live
+    chunk = 1 << min(n_live, CHUNK_BITS)
     timed_out = False
     for start in range(0, total, chunk):
         if start and clock.expired():
             timed_out = True
             break
-        bits = _bits(start, chunk, n)
+        bits = _bits(start, chunk, n_live)
         err = np.abs(bits.astype(np.float64) @ x - z)
         counts = bits.sum(axis=1)
         if profile:
@@ -70,13 +74,19 @@ def run_bruteforce(instance: SubsetSumInstance, goal: Goal, opts: SolveOptions) 
             near = sel[e <= best + 2 * delta]
             lst = kept_candidates.setdefault(g, [])
             lst.extend((float(err[i]), start + int(i)) for i in near)
-            if len(lst) > MAX_CANDIDATES:
-                raise InputError("bruteforce: too many near-tied masks to certify exactly")
+            if len(lst) > MAX_CANDIDATES:  # drop those a later, better mask left behind
+                lst[:] = [c for c in lst if c[0] <= best + 2 * delta]
+                if len(lst) > MAX_CANDIDATES:
+                    raise InputError("bruteforce: too many near-tied masks to certify exactly")
     notes = [f"exhaustive over {total if not timed_out else start} masks; float64 sums "
              f"re-checked exactly within ±{delta:.3g}"]
+    if n_live < n:
+        notes.append(f"{n - n_live} zero values left out (never kept: they change no sum)")
 
     def mask_of(index: int) -> np.ndarray:
-        return ((index >> np.arange(n)) & 1).astype(bool)
+        mask = np.zeros(n, dtype=bool)
+        mask[live] = ((index >> np.arange(n_live)) & 1).astype(bool)
+        return mask
 
     exact: dict[int, tuple[Fraction, np.ndarray]] = {}
     for g, lst in kept_candidates.items():
