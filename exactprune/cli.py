@@ -179,17 +179,16 @@ def _cmd_solvers(args: argparse.Namespace) -> int:
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    from exactprune.formulations.export import build_model, export_model, model_text
+    from exactprune.formulations.export import (
+        build_model,
+        export_format,
+        export_model,
+        model_text,
+    )
     from exactprune.solvers.result import Goal
 
     out = instance_io.check_output(args.output, inputs=(args.instance,))
-    fmt = args.format
-    suffix = None if out is None else out.suffix.lower().lstrip(".")
-    if suffix in ("mps", "lp"):  # the file's extension says the format (m.lp held MPS text)
-        if fmt is not None and fmt != suffix:
-            raise InputError(f"--format {fmt} does not match the output file {out.name}")
-        fmt = suffix
-    fmt = fmt or "mps"
+    fmt = export_format(out, args.format)  # the file's extension says it (m.lp held MPS text)
     inst = instance_io.load_instance(args.instance)
     goal = Goal(**_goal_kwargs(args))
     if out is None:
@@ -372,7 +371,7 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--formulation", default=None,
                     help="the kind's formulation (default: its first); neuron_pruning: "
                          "selection or antipodal; weight_pruning: dictionary, bigm or "
-                         "antipodal; subset_sum: standard")
+                         "antipodal; subset_sum: standard; neuron_selection: selection")
     _add_goal_args(ex)
     ex.set_defaults(func=_cmd_export)
 

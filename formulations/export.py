@@ -13,6 +13,7 @@ over `path`; on any failure the temporary file is removed and `path` is left unt
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -26,12 +27,44 @@ FORMATS = ("mps", "lp")
 
 def build_model(instance: Any, goal: GoalLike | None = None,
                 formulation: str | None = None) -> MilpModel:
-    """The MILP of `instance` for `goal` (None: min_error) in `formulation` (None: the kind's
-    default); InputError for a kind without formulations, an unknown name, or a goal the
-    formulation does not model."""
+    """The MILP of `instance` for `goal` (a Goal or a mapping of its fields; None: min_error)
+    in `formulation` (None: the kind's default); InputError for a kind without formulations, an
+    unknown name, or a goal the formulation does not model."""
+    if isinstance(goal, Mapping):  # read by attribute below: a dict would be min_error
+        from exactprune.solvers.result import Goal
+
+        unknown = sorted(set(goal) - {"objective", "max_kept", "eps"})
+        if unknown:
+            raise InputError(f"unknown goal field(s) {unknown} (objective, max_kept, eps)")
+        goal = Goal(**goal)
     form = get_formulation(getattr(instance, "kind", None), formulation)
     form.check_goal(goal)
     return form.build(instance, goal).model
+
+
+COMPRESSED = (".gz", ".bz2", ".xz", ".zst", ".zip", ".7z")
+"""Suffixes of compressed files: refused, as the text written is never compressed."""
+
+
+def export_format(path: str | os.PathLike[str] | None, fmt: str | None) -> str:
+    """The format to write: the output file's extension (.mps or .lp) when it has one, else
+    `fmt`, else "mps". InputError when `fmt` contradicts the extension (MPS text in m.lp is
+    read by no LP reader), for an unknown format, or for a compressed file name."""
+    fmt = None if fmt is None else str(fmt).lower()
+    if fmt is not None and fmt not in FORMATS:
+        raise InputError(f"unknown export format {fmt!r} (use mps or lp)")
+    if path is None:
+        return fmt or "mps"
+    name = Path(path).name
+    if name.lower().endswith(COMPRESSED):
+        raise InputError(f"cannot write a compressed file ({name}): name it .mps or .lp "
+                         "and compress it afterwards")
+    suffix = Path(name).suffix.lower().lstrip(".")
+    if suffix in FORMATS:
+        if fmt is not None and fmt != suffix:
+            raise InputError(f"format {fmt} does not match the output file {name}")
+        return suffix
+    return fmt or "mps"
 
 
 def model_text(model: MilpModel, fmt: str) -> str:
@@ -46,19 +79,19 @@ def export_model(
     instance: Any,
     goal: GoalLike | None,
     path: str | os.PathLike[str],
-    fmt: str = "mps",
+    fmt: str | None = None,
     formulation: str | None = None,
 ) -> Path:
-    """Write the MILP of `instance` for `goal` to `path` in format `fmt` ("mps" or "lp").
+    """Write the MILP of `instance` for `goal` to `path` in format `fmt` ("mps" or "lp"; None:
+    the extension's, .mps or .lp, else "mps"; see `export_format`).
 
-    Returns the path written. Raises InputError for an unknown format, kind or formulation, or a
-    missing output folder; no file (partial or temporary) is left behind on any failure.
+    Returns the path written. Raises InputError for an unknown or contradicted format, kind or
+    formulation, or a missing output folder; no file (partial or temporary) is left behind on
+    any failure.
     """
     from exactprune.instances.io import write_text_atomic
 
-    fmt = str(fmt).lower()
-    if fmt not in FORMATS:
-        raise InputError(f"unknown export format {fmt!r} (use mps or lp)")
+    fmt = export_format(path, fmt)
     target = Path(path)
     if target.exists() and target.is_dir():
         raise InputError(f"output path is a folder: {target}")

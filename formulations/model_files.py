@@ -330,8 +330,7 @@ def mps_text(model: MilpModel) -> str:
            for row in rows if row.rhs is not None and not _is_plus_zero(row.rhs)]
     if model.objective_offset != 0.0:
         rhs.append(f"    {rhs_set}  {obj}  {_num(-model.objective_offset)}")
-    if rhs:
-        lines += ["RHS", *rhs]
+    lines += ["RHS", *rhs]  # even empty: SCIP's and CBC's readers need the section after COLUMNS
     ranges = [f"    {rng_set}  {row.name}  {_num(row.range)}"
               for row in rows if row.range is not None]
     if ranges:

@@ -312,7 +312,7 @@ def write_text_atomic(path: str | os.PathLike[str], text: str) -> None:
     p = as_path(path)
     check_output(p)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{p.name[:200]}.", dir=p.parent)
+        fd, tmp = tempfile.mkstemp(prefix=f".{p.name[:50]}.", dir=p.parent)  # <= 200 bytes
     except OSError as exc:
         raise InputError(f"cannot write {p}: {exc.strerror or type(exc).__name__}") from None
     try:

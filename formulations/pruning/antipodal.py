@@ -70,7 +70,7 @@ def antipodal_model(sel: Selection, instance: Any, points: Any = None,
                     t_max: float | None = None) -> tuple[BuiltModel, float]:
     """The linf identity-output selection MILP on antipodal pairs, and its rounding bound.
 
-    Variables: y_0..y_{N-1} (the column choice, as in `selection_model`), t, z_0..z_{d-1}, then
+    Variables: the column choice y (named as in `selection_model`), t, z_0..z_{d-1}, then
     one e per pair. Returns (BuiltModel, rounding): rounding bounds, over every choice, how far
     the model's error can differ from the columns' own error because of the factorised odd part.
     """
@@ -90,8 +90,8 @@ def antipodal_model(sel: Selection, instance: Any, points: Any = None,
     if t_max is not None:
         cap = min(cap, float(t_max))
     b = ModelBuilder()
-    for c in range(N):
-        b.var(f"y_{c}", 0.0, 1.0, True)
+    for name in sel.column_names():
+        b.var(name, 0.0, 1.0, True)
     t = b.var("t", 0.0, max(cap, 0.0), False, cost=1.0)
     z0 = len(b.names)
     zlo = np.minimum(U, 0.0).sum(axis=1)

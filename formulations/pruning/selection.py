@@ -77,6 +77,15 @@ class Selection:
     def n_points(self) -> int:
         return int(self.columns.shape[0])
 
+    def column_names(self) -> list[str]:
+        """The model's name of each column, so that an outside solver's answer maps back to a
+        mask without us: y_<unit> (neuron pruning), y_<unit>_<inputs kept, one 0/1 per input in
+        input order> (weight pruning: y_3_101 is unit 3 with inputs 0 and 2)."""
+        if self.kind == "neuron_pruning":
+            return [f"y_{int(i)}" for i in self.group]
+        return [f"y_{int(i)}_{''.join('1' if k else '0' for k in keep)}"
+                for i, keep in zip(self.group, self.subsets, strict=True)]
+
     def mask_from_choice(self, y: np.ndarray) -> np.ndarray:
         """The instance's keep-mask for a 0/1 column choice y (N,)."""
         chosen = np.flatnonzero(np.asarray(y) > 0.5)
@@ -202,18 +211,18 @@ def selection_model(sel: Selection, points: Any = None,
                     t_max: float | None = None) -> BuiltModel:
     """The MILP of `sel` restricted to the point indices `points` (default: all), with its maps.
 
-    Variables: y_0..y_{N−1} (mask_variables, in column order), then t (linf) or s_k (l1), then
-    z_k / r_k where the relu output needs them. `start(mask)` sets y to the mask's column choice
-    and every error variable from the mask's h; `mask(values)` maps the chosen columns back to the
-    instance's keep-mask.
+    Variables: the columns' y (mask_variables, in column order, named by `column_names`), then
+    t (linf) or s_k (l1), then z_k / r_k where the relu output needs them. `start(mask)` sets y
+    to the mask's column choice and every error variable from the mask's h; `mask(values)` maps
+    the chosen columns back to the instance's keep-mask.
     """
     P = point_subset(sel.n_points, points)
     N = sel.n_columns
     C = sel.columns[P]
     hmin, hmax = sel.h_bounds()
     b = ModelBuilder()
-    for c in range(N):
-        b.var(f"y_{c}", 0.0, 1.0, True)
+    for name in sel.column_names():
+        b.var(name, 0.0, 1.0, True)
     h_rows = []
     for a in range(len(P)):
         nz = np.flatnonzero(C[a] != 0.0)

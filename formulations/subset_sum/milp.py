@@ -55,8 +55,18 @@ def _objective_name(goal: GoalLike | None) -> str:
 
 
 def _float_toward(q: Fraction, direction: float) -> float:
-    """A float beyond q towards `direction` (±inf), one ulp out: the window row's bound."""
-    return math.nextafter(float(q), direction)
+    """q rounded towards `direction` (±inf): q itself when it is a float, else the nearest float
+    beyond it; ±inf beyond the float64 range. The window row's bound, so that the row holds
+    exactly the masks within eps (not one ulp more: exported, the window would admit a mask
+    whose error exceeds eps)."""
+    try:
+        f = float(q)
+    except OverflowError:
+        return math.inf if q > 0 else -math.inf
+    exact = Fraction(f) if math.isfinite(f) else None
+    if exact is None or exact == q or (exact > q) == (direction > 0):
+        return f
+    return math.nextafter(f, direction)
 
 
 def sparsest_window_margin(instance: SubsetSumInstance, eps: float,

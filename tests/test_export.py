@@ -1,0 +1,173 @@
+"""`exactprune export` and `export_model`: the file is the instance's own problem, readable by
+outside solvers, and its answer maps back to a mask without exactprune.
+
+Each test reads the file with a real outside reader (HiGHS, the CBC binary PuLP ships) or
+checks the written bounds against exact rationals.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import subprocess
+from fractions import Fraction
+from pathlib import Path
+
+import highspy
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from exactprune.cli import main
+from exactprune.formulations.export import build_model, export_model
+from exactprune.instances import (
+    InputError,
+    SubsetSumInstance,
+    generate_neuron_pruning,
+    generate_subset_sum,
+    generate_weight_pruning,
+)
+from exactprune.instances.io import write_text_atomic
+from exactprune.solvers import Goal, solve
+
+
+def _window(inst: SubsetSumInstance, eps: float) -> tuple[float, float]:
+    model = build_model(inst, Goal(objective="sparsest", eps=eps))
+    return float(model.row_lower[0]), float(model.row_upper[0])
+
+
+def test_the_sparsest_window_is_exact_when_its_ends_are_floats(tmp_path: Path) -> None:
+    """[z − eps, z + eps] = [0.25, 0.75] exactly: the window written one ulp wider on each side
+    admitted the mask {0.7500000000000001}, whose error exceeds eps (every engine certified
+    'infeasible', every outside solver of the file found 1 kept)."""
+    inst = SubsetSumInstance(values=np.array([0.7500000000000001, 3.0]), target=0.5)
+    assert _window(inst, 0.25) == (0.25, 0.75)
+    text = export_model(inst, Goal(objective="sparsest", eps=0.25), tmp_path / "w.lp").read_text()
+    assert ">= 0.25\n" in text and "<= 0.75\n" in text
+    assert solve(inst, "bruteforce", objective="sparsest", eps=0.25).status == "infeasible"
+
+
+@settings(max_examples=300, deadline=None)
+@given(z=st.floats(-1e6, 1e6), eps=st.floats(0, 1e6))
+def test_the_sparsest_window_is_the_tightest_float_interval(z: float, eps: float) -> None:
+    lo, hi = _window(SubsetSumInstance(values=np.array([1.0]), target=z), eps)
+    a, b = Fraction(z) - Fraction(eps), Fraction(z) + Fraction(eps)
+    assert Fraction(lo) <= a and Fraction(math.nextafter(lo, math.inf)) > a
+    assert Fraction(hi) >= b and Fraction(math.nextafter(hi, -math.inf)) < b
+
+
+def test_a_window_beyond_the_float_range_is_unbounded_not_a_crash(tmp_path: Path) -> None:
+    inst = SubsetSumInstance(values=np.array([0.5, 0.25, 1e308]), target=1.7e308)
+    lo, hi = _window(inst, 1e308)
+    assert hi == math.inf and Fraction(lo) == Fraction(1.7e308) - Fraction(1e308)
+    assert main(["export", str(_save(inst, tmp_path)), "--objective", "sparsest",
+                 "--eps", "1e308", "-o", str(tmp_path / "big.mps")]) == 0
+
+
+def _save(inst, tmp_path: Path) -> Path:
+    from exactprune.instances import save_instance
+
+    path = tmp_path / "inst.json"
+    save_instance(inst, path)
+    return path
+
+
+def _cbc_reads(path: Path) -> str:
+    import warnings
+
+    from exactprune.solvers.milp_engines.cbc import _cbc_class
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # PuLP 3's bundled binary
+        binary = _cbc_class()().path
+    run = subprocess.run([binary, str(path), "-solve", "-quit"],
+                         capture_output=True, text=True, timeout=60, check=False)
+    return run.stdout
+
+
+def test_an_mps_file_without_right_hand_sides_is_read_by_cbc(tmp_path: Path) -> None:
+    """Every right-hand side +0.0 (a zero target): the file had no RHS section, which CBC's and
+    SCIP's MPS readers refuse ('Bad image at line ...')."""
+    inst = SubsetSumInstance(values=np.array([0.5, -0.25, 0.75, -1.0]), target=0.0)
+    path = export_model(inst, None, tmp_path / "m.mps")
+    assert "\nRHS\n" in path.read_text()
+    log = _cbc_reads(path)
+    assert "Bad image" not in log and "Optimal" in log, log
+
+
+def test_export_model_takes_the_format_from_the_file_name(tmp_path: Path) -> None:
+    inst = generate_subset_sum(6, seed=1)
+    text = export_model(inst, None, tmp_path / "m.lp").read_text()
+    assert "\nMinimize\n" in text and "NAME" not in text  # LP, not MPS text in a .lp file
+    assert export_model(inst, None, tmp_path / "m.mps").read_text().startswith("NAME")
+    assert "\nMinimize\n" in export_model(inst, None, tmp_path / "m.txt", "lp").read_text()
+    with pytest.raises(InputError, match="does not match"):
+        export_model(inst, None, tmp_path / "x.lp", "mps")
+    assert not (tmp_path / "x.lp").exists()
+
+
+@pytest.mark.parametrize("name", ["m.lp.gz", "m.mps.bz2", "m.MPS.GZ"])
+def test_a_compressed_output_name_is_refused(name: str, tmp_path: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    path = _save(generate_subset_sum(6, seed=1), tmp_path)
+    assert main(["export", str(path), "-o", str(tmp_path / name)]) == 2
+    err = capsys.readouterr().err
+    assert "compressed" in err and err.count("\n") == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["inst.json"]
+
+
+def test_a_goal_given_as_a_mapping_is_that_goal() -> None:
+    inst = generate_subset_sum(6, seed=1)
+    as_dict = build_model(inst, {"objective": "sparsest", "eps": 0.1})
+    as_goal = build_model(inst, Goal(objective="sparsest", eps=0.1))
+    assert as_dict.row_names == as_goal.row_names == ("window",)
+    with pytest.raises(InputError, match="unknown goal field"):
+        build_model(inst, {"objective": "sparsest", "epsilon": 0.1})
+
+
+def test_a_long_multibyte_output_name_is_written(tmp_path: Path) -> None:
+    """254 bytes of UTF-8 is a valid name: the temporary file's prefix (200 characters, up to
+    800 bytes) made the write fail with 'File name too long'."""
+    name = "\u00fc" * 125 + ".mps"
+    assert len(name.encode()) == 254
+    write_text_atomic(tmp_path / name, "x\n")
+    assert [p.name for p in tmp_path.iterdir()] == [name]
+
+
+def _highs_answer(path: Path) -> dict[str, float]:
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    assert h.readModel(str(path)) == highspy.HighsStatus.kOk
+    h.setOptionValue("mip_rel_gap", 0.0)
+    h.setOptionValue("mip_feasibility_tolerance", 1e-9)
+    h.run()
+    values = h.getSolution().col_value
+    return {h.getColName(j)[1]: values[j] for j in range(h.getNumCol())}
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_an_outside_answer_maps_back_to_the_weight_mask_by_the_column_names(
+        seed: int, tmp_path: Path) -> None:
+    """Dictionary columns are named y_<unit>_<inputs kept>: HiGHS's answer to the exported file
+    becomes a mask without exactprune, and that mask is optimal."""
+    inst = generate_weight_pruning(d=3, width=4, points=32, seed=seed,
+                                   output_activation="relu")
+    answer = _highs_answer(export_model(inst, None, tmp_path / "w.lp"))
+    mask = np.zeros((4, 3), dtype=bool)
+    for name, value in answer.items():
+        found = re.fullmatch(r"y_(\d+)_([01]{3})", name)
+        if found and value > 0.5:
+            mask[int(found[1])] |= np.array([c == "1" for c in found[2]])
+    oracle = solve(inst, "bruteforce")
+    assert inst.evaluate(mask) <= oracle.objective + 1e-6
+
+
+def test_an_outside_answer_maps_back_to_the_neuron_mask(tmp_path: Path) -> None:
+    inst = generate_neuron_pruning(d=2, width=10, points=64, seed=4)
+    answer = _highs_answer(export_model(inst, None, tmp_path / "n.mps"))
+    mask = np.zeros(10, dtype=bool)
+    for name, value in answer.items():
+        if re.fullmatch(r"y_\d+", name) and value > 0.5:
+            mask[int(name[2:])] = True
+    assert inst.evaluate(mask) <= solve(inst, "bruteforce").objective + 1e-6
