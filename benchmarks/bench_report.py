@@ -22,6 +22,7 @@ from exactprune.benchmarks.bench_results import (
     SuiteOutcome,
     consistency_issues,
     exactprune_version,
+    merged_versions,
     ratio,
 )
 
@@ -222,9 +223,7 @@ def render_report(name: str, outcomes: list[SuiteOutcome], summary: dict[str, An
         lines += ["### Per instance", "", "Cell: status, wall time, and for heuristics × the "
                   "ratio to the certified optimum (else the objective in parentheses when not "
                   "certified).", "", _instance_matrix(o), ""]
-    versions: dict[str, str | None] = {}
-    for o in outcomes:
-        versions.update(o.versions)
+    versions = merged_versions(outcomes)
     lines += ["## Solver versions", "", "| solver | version |", "|---|---|"]
     for s, v in versions.items():
         lines.append(f"| {s} | {v or 'exactprune ' + exactprune_version()} |")

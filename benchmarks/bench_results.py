@@ -149,6 +149,24 @@ def summarise(out: SuiteOutcome) -> dict[str, Any]:
             "time_limit_s": out.time_limit, "threads": out.threads}
 
 
+def merged_versions(outcomes: list[SuiteOutcome]) -> dict[str, str | None]:
+    """Each solver's version over several suites: one backend name can be another engine per
+    kind (scip: OR-Tools' SCIP for subset sum, PySCIPOpt's for pruning), so distinct versions
+    are all named, in suite order, with the suites each one ran in."""
+    seen: dict[str, dict[str | None, list[str]]] = {}
+    for o in outcomes:
+        for solver, version in o.versions.items():
+            seen.setdefault(solver, {}).setdefault(version, []).append(o.suite.name)
+    merged: dict[str, str | None] = {}
+    for solver, by_version in seen.items():
+        if len(by_version) == 1:
+            merged[solver] = next(iter(by_version))
+        else:
+            merged[solver] = "; ".join(f"{v or '-'} ({', '.join(suites)})"
+                                       for v, suites in by_version.items())
+    return merged
+
+
 def aggregate(outcomes: list[SuiteOutcome], name: str) -> dict[str, Any]:
     """One JSON object for a composite suite: solver numbers over all its suites."""
     per = {o.suite.name: summarise(o) for o in outcomes}
@@ -156,7 +174,7 @@ def aggregate(outcomes: list[SuiteOutcome], name: str) -> dict[str, Any]:
         Suite(name, "", tuple(i for o in outcomes for i in o.suite.instances)),
         list(dict.fromkeys(s for o in outcomes for s in o.solvers)),
         {k: v for o in outcomes for k, v in o.exact.items()},
-        {k: v for o in outcomes for k, v in o.versions.items()},
+        merged_versions(outcomes),
         [r for o in outcomes for r in o.runs],
         outcomes[0].time_limit if outcomes else DEFAULT_TIME_LIMIT,
         outcomes[0].threads if outcomes else 1,

@@ -363,3 +363,20 @@ def test_consistency_check_flags_a_run_below_a_certified_optimum() -> None:
     out.runs[1] = bench.Run(inst, "exact_b", rec("time_limit", 0.7, 0.55, False))
     issues = bench.consistency_issues(out)
     assert len(issues) == 1 and "lower bound 0.55 proven by exact_b" in issues[0]
+
+
+def test_a_solver_with_another_version_per_suite_names_each() -> None:
+    """`bench all` printed the version of the last suite a solver ran in, although `scip` is
+    OR-Tools' SCIP on subset sum and PySCIPOpt's on pruning."""
+    from exactprune.benchmarks.bench_results import merged_versions
+
+    outcomes = []
+    for name, version in [("ss", "SCIP 10 (OR-Tools)"), ("np", "SCIP 10 (PySCIPOpt)"),
+                          ("wp", "SCIP 10 (PySCIPOpt)")]:
+        suite = suites.Suite(name, "", (suites.SUITES["smoke-subset-sum"].instances[0],))
+        outcomes.append(bench.SuiteOutcome(suite, ["scip", "mitm"], {"scip": True, "mitm": True},
+                                           {"scip": version, "mitm": "numpy"}, [], 1.0, 1))
+    both = "SCIP 10 (OR-Tools) (ss); SCIP 10 (PySCIPOpt) (np, wp)"
+    assert merged_versions(outcomes) == {"scip": both, "mitm": "numpy"}
+    solvers = bench.aggregate(outcomes, "all")["solvers"]
+    assert solvers["scip"]["version"] == both and solvers["mitm"]["version"] == "numpy"
