@@ -997,7 +997,8 @@ def test_a_solve_leaves_other_signals_and_the_callers_sigint_alone() -> None:
     """The Ctrl-C watcher takes over Python's signal wake-up fd during a native solve: the
     bytes of other signals were dropped, so asyncio's SIGUSR1 handler never ran. They are
     passed on now. And a caller who ignores SIGINT gets a result from Gurobi, not a
-    KeyboardInterrupt (Gurobi catches the signal whatever Python's setting)."""
+    KeyboardInterrupt (Gurobi catches the signal whatever Python's setting); a caller with
+    a handler of their own has it called."""
     from exactprune.solvers.registry import get_backend
 
     code = textwrap.dedent("""
@@ -1021,6 +1022,12 @@ def test_a_solve_leaves_other_signals_and_the_callers_sigint_alone() -> None:
             threading.Thread(target=lambda: (time.sleep(1.0),
                                              os.kill(os.getpid(), signal.SIGINT))).start()
             print("ignored", ep.solve(inst, "gurobi", time_limit=3).status)
+            calls = []
+            signal.signal(signal.SIGINT, lambda *_: calls.append(1))
+            threading.Thread(target=lambda: (time.sleep(1.0),
+                                             os.kill(os.getpid(), signal.SIGINT))).start()
+            status = ep.solve(inst, "gurobi", time_limit=3).status
+            print("handled", status, len(calls))
     """)
     extra = ["gurobi"] if get_backend("gurobi", "subset_sum").available() else []
     proc = subprocess.run([sys.executable, "-c", code, "cpsat,scip,highs", *extra],
@@ -1030,3 +1037,5 @@ def test_a_solve_leaves_other_signals_and_the_callers_sigint_alone() -> None:
     assert lines[:3] == ["cpsat True", "scip True", "highs True"]
     if extra:
         assert lines[3] in ("ignored feasible", "ignored time_limit")
+        # the caller's own handler runs once (Gurobi's handler had swallowed the signal)
+        assert lines[4] in ("handled feasible 1", "handled time_limit 1")

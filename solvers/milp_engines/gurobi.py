@@ -7,6 +7,7 @@ import contextlib
 import functools
 import math
 import re
+import signal
 import time
 from typing import Any
 
@@ -131,6 +132,10 @@ def solve(model: MilpModel, *, time_limit: float | None, seed: int, threads: int
         m.dispose()
         env.dispose()
         raise KeyboardInterrupt
+    if code == GRB.INTERRUPTED and callable(signal.getsignal(signal.SIGINT)):
+        # Gurobi's own handler took the signal from the caller's: pass it on, so that their
+        # handler runs as it would have without Gurobi (ignored SIGINT: nothing to pass)
+        signal.raise_signal(signal.SIGINT)
     values = objective = bound = None
     if m.SolCount > 0:
         values = np.array([x[j].X for j in range(model.n_vars)], dtype=np.float64)
