@@ -401,6 +401,40 @@ def test_cli_train_generate_solve_end_to_end(tmp_path: Path,
         assert objectives["scip"] == pytest.approx(objectives["bruteforce"], rel=1e-5)
 
 
+@pytest.mark.parametrize("data,flags", [("digits-pair", ["--pair", "1,7"]),
+                                        ("teacher", ["--teacher-seed", "7", "--teacher-d", "4"])])
+def test_a_net_trained_on_other_data_is_scored_on_those_data(
+        data: str, flags: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`train --pair 1,7` (or another teacher) and then `generate neuron-selection` scored the
+    net on the default data (3 vs 8, teacher seed 0) and certified an optimum of the wrong
+    problem; the same flags now give the same data."""
+    from exactprune.instances.datasets import load_dataset, subsample
+    from exactprune.instances.mlp import load_mlp
+
+    net, inst = tmp_path / "net.npz", tmp_path / "inst.json"
+    assert main(["train", "--data", data, "--hidden", "6", "--iters", "20", *flags,
+                 "-o", str(net)]) == 0
+    gen_flags = [f.replace(",", "-") for f in flags]
+    assert main(["generate", "neuron-selection", "--network", str(net), "--data", data,
+                 "--k", "2", "--samples", "30", *gen_flags, "-o", str(inst)]) == 0
+    capsys.readouterr()
+    got = json.loads(inst.read_text())
+    ds = subsample(load_dataset(data, pair=(1, 7)) if data == "digits-pair" else
+                   load_dataset(data, teacher_seed=7, teacher_d=4), 30, 0)
+    W1 = load_mlp(net).weights[0]
+    assert np.array_equal(np.asarray(got["hidden"]), np.maximum(ds.X_train @ W1.T, 0.0))
+    if data == "teacher":
+        assert np.array_equal(np.asarray(got["targets"]), ds.y_train)
+        assert got["generator"]["teacher_seed"] == 7
+    else:
+        assert got["generator"]["pair"] == "1-7"
+    other = "teacher" if data == "digits-pair" else "digits-pair"
+    _fails(["generate", "neuron-selection", "--network", str(net), "--data", other, "--k", "2",
+            *gen_flags], capsys, "only to the data set")
+    _fails(["generate", "neuron-selection", "--network", str(net), "--data", "digits-pair",
+            "--k", "2", "--pair", "3-3"], capsys, "two different digits")
+
+
 def test_time_limit_is_honest() -> None:
     """A hard instance stopped by the time limit: not certified, the bound below the mask's."""
     inst = synthetic_neuron_selection(40, 20, m=50, outputs=3, loss="squared", seed=1)

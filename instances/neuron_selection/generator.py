@@ -7,7 +7,8 @@ the data set's classes (classification) or target columns (teacher). `samples` r
 training split are taken (`instances.datasets.subsample`, seeded), so exact solvers stay
 small; hidden = relu(fc1(x)) on them, output_weights = fc2.weight transposed, output_bias =
 fc2's bias (None without one), targets = one-hot labels or the teacher's outputs. digits-pair
-uses the default pair (3 vs 8) and teacher the default teacher (d = 10).
+uses the pair given (default 3 vs 8) and teacher the teacher given (default d = 10, 5 units,
+seed 0), as `train` does: a net must be scored on the data it was trained on.
 """
 
 from __future__ import annotations
@@ -41,22 +42,53 @@ class NeuronSelectionParams:
     samples: int = param(200, help="training samples used (seeded subset)", minimum=1,
                          maximum=MAX_ENTRIES)
     seed: int = param(0, help="seed of the sample subset", minimum=0)
+    pair: str | None = param(None, help="digits-pair: the two digits the net was trained on, "
+                                        "A-B or A,B (default 3-8, as train's --pair)")
+    teacher_d: int | None = param(None, help="teacher: its input dimension (default 10, as "
+                                             "train's --teacher-d)", minimum=1)
+    teacher_width: int | None = param(None, help="teacher: its hidden units (default 5)",
+                                      minimum=1)
+    teacher_seed: int | None = param(None, help="teacher: its seed (default 0)", minimum=0)
+
+
+def _digit_pair(pair: str | None) -> tuple[int, int] | None:
+    """"3-8" or "3,8" as (3, 8); InputError unless two different digits 0..9."""
+    if pair is None:
+        return None
+    parts = str(pair).replace(",", "-").split("-")
+    if len(parts) != 2 or not all(p.strip().isdigit() and len(p.strip()) == 1 for p in parts) \
+            or parts[0].strip() == parts[1].strip():
+        raise InputError(f"pair takes two different digits 0..9 like 3-8, got {pair!r}")
+    return int(parts[0]), int(parts[1])
 
 
 def generate_neuron_selection(network: str, data: str, k: int, loss: str = "squared",
                               rule: str = "average", repeats: bool = False, samples: int = 200,
-                              seed: int = 0) -> NeuronSelectionInstance:
-    """The instance of the trained net at path `network` on `samples` rows of `data`."""
+                              seed: int = 0, pair: str | None = None,
+                              teacher_d: int | None = None, teacher_width: int | None = None,
+                              teacher_seed: int | None = None) -> NeuronSelectionInstance:
+    """The instance of the trained net at path `network` on `samples` rows of `data`: the data
+    the net was trained on, so digits-pair takes the net's `pair` and teacher its `teacher_*`
+    settings (train's --pair / --teacher-* flags; the defaults when None)."""
     from exactprune.instances.datasets import load_dataset, subsample
     from exactprune.instances.mlp import load_mlp
 
+    if data not in DATA:
+        raise InputError(f"unknown data set {data!r} (known: {', '.join(DATA)})")
+    if pair is not None and data != "digits-pair":
+        raise InputError("pair applies only to the data set digits-pair")
+    teacher = {key: value for key, value in (("teacher_d", teacher_d),
+                                             ("teacher_width", teacher_width),
+                                             ("teacher_seed", teacher_seed)) if value is not None}
+    if teacher and data != "teacher":
+        raise InputError(f"{', '.join(teacher)} appl{'y' if len(teacher) > 1 else 'ies'} "
+                         "only to the data set teacher")
+    digits = _digit_pair(pair)
     mlp = load_mlp(network)
     if mlp.depth != 2:
         raise InputError(f"{network}: neuron selection needs a two-layer MLP (fc1, fc2), this "
                          f"network has {mlp.depth} layers")
-    if data not in DATA:
-        raise InputError(f"unknown data set {data!r} (known: {', '.join(DATA)})")
-    ds = load_dataset(data)
+    ds = load_dataset(data, pair=digits, **teacher)
     if mlp.widths[0] != ds.inputs:
         raise InputError(f"{network} takes {mlp.widths[0]} inputs but {data} has {ds.inputs}")
     if mlp.widths[2] != ds.outputs:
@@ -76,6 +108,7 @@ def generate_neuron_selection(network: str, data: str, k: int, loss: str = "squa
         targets = np.asarray(ds.y_train, dtype=np.float64)
     params = {"name": GENERATOR_NAME, "network": str(network), "data": data, "k": k,
               "loss": loss, "rule": rule, "repeats": repeats, "samples": samples, "seed": seed,
+              **({"pair": f"{digits[0]}-{digits[1]}"} if digits else {}), **teacher,
               "widths": list(mlp.widths), "data_info": ds.info}
     return NeuronSelectionInstance(hidden=hidden, output_weights=W2.T.copy(), targets=targets,
                                    k=k, output_bias=None if b2 is None else b2.copy(),
