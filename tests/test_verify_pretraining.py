@@ -91,7 +91,8 @@ def test_selection_instance_matches_the_file_generator(tmp_path: Path) -> None:
                                    ["--solver", "greedy_forward_selection"],
                                    ["--solver", "no_such"], ["--lr", "0"],
                                    ["--reference", "median"], ["--scaling", "ntk"],
-                                   ["--reference", "best", "--factor", "0.9"]])
+                                   ["--reference", "best", "--factor", "0.9"],
+                                   ["--iters", "0,200000000"]])  # above train's step limit
 def test_bad_flags_exit_2(flags: list[str], tmp_path: Path,
                           capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "out"
@@ -222,6 +223,38 @@ def test_threshold_fit_recovers_a_log_law_and_skips_censored_sizes() -> None:
     assert fit.n_points == 3 and any("400" in n for n in fit.notes)
     # 4 of 9 censored: the median is still the 5th order statistic, a finite value
     assert pt.summarise_thresholds(full[:5] + [None] * 4, 1000)["median"] == max(full[:5])
+
+
+def test_failed_trials_are_left_out_not_censored() -> None:
+    """lr 1.0 on the teacher diverges in some trials: they were counted as censored (+inf),
+    which moved the median T* from 5 to 10 and gave 'censored' under the best reference, which
+    is never censored. They are left out of every statistic and named."""
+    out = pt.run_pretraining(data="teacher", sizes=[50], iters=[0, 5, 10, 20], hidden=8, k=3,
+                             trials=5, lr=1.0, reference="best", jobs=0)
+    runs = out["runs"]["50"]
+    failed = [r["trial"] for r in runs if not r["checkpoints"]]
+    ran = [r for r in runs if r["checkpoints"]]
+    assert failed and ran and all("diverged" in r["error"] for r in runs if not r["checkpoints"])
+    summary = out["thresholds"]["50"]
+    expected = [pt.best_threshold([c["iter"] for c in r["checkpoints"]],
+                                  [c["gfs"] for c in r["checkpoints"]], 1.1) for r in ran]
+    assert summary["per_trial"] == expected and None not in expected
+    assert summary["median"] == float(np.median(expected)) and summary["censored"] == 0
+    assert summary["failed_trials"] == failed and summary["trials"] == len(ran)
+
+
+def test_when_every_trial_fails_there_is_no_report(tmp_path: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """lr 20 diverges in every trial: exit 0 with a report of failures shown as censored
+    before; now the first trial's error, exit 2, nothing written."""
+    out = tmp_path / "out"
+    assert main(["verify", "pretraining", "--data", "teacher", "--sizes", "30", "--iters",
+                 "0,10", "--hidden", "4", "--k", "2", "--trials", "2", "--lr", "20", "--jobs",
+                 "0", "--json", "--out", str(out)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err.count("\n") == 1
+    assert "every trial failed" in captured.err and "diverged" in captured.err
+    assert not out.exists()
 
 
 def test_everything_censored_gives_no_fit() -> None:

@@ -210,7 +210,8 @@ def censored_median(values: Sequence[float | None]) -> float | None:
 def trial_thresholds(records: list[dict], factor: float, which: str,
                      reference: str = "dense") -> list[int | None]:
     """T* of each trial's record for `which` ("gfs" or "exact") under `reference` (module
-    docstring); None for censored trials or failed runs."""
+    docstring); None for censored trials (and for failed runs, which callers leave out:
+    `analyse`)."""
     out: list[int | None] = []
     for rec in records:
         rows = rec.get("checkpoints")
@@ -240,11 +241,16 @@ def censored_quantile(values: Sequence[float | None], q: float) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def summarise_thresholds(values: list[int | None], t_max: int) -> dict[str, Any]:
-    """Per size: trial thresholds, the censoring-aware median, quartiles, censored count."""
+def summarise_thresholds(values: list[int | None], t_max: int,
+                         failed: Sequence[int] = ()) -> dict[str, Any]:
+    """Per size: the thresholds of the trials that ran (in trial order), the censoring-aware
+    median, quartiles, censored count; `failed`: the trials whose run failed (training
+    diverged, a solve error), left out of every statistic: a failure is no evidence that
+    T* > T_max."""
     return {"per_trial": values, "median": censored_median(values),
             "quartiles": [censored_quantile(values, 0.25), censored_quantile(values, 0.75)],
             "censored": sum(v is None for v in values), "trials": len(values),
+            "failed": len(failed), "failed_trials": list(failed),
             "censored_means": f"> {t_max}"}
 
 
@@ -295,7 +301,8 @@ def threshold_fit(sizes: Sequence[int], summary: dict[int, dict[str, Any]]) -> A
                      f"{[m for m in sizes if m not in used]}")
     if not fit.ok:
         return dataclasses.replace(fit, notes=tuple(notes))
-    ci, used_resamples = trial_bootstrap_ci(sizes, [summary[m]["per_trial"] for m in sizes])
+    ran = [m for m in sizes if summary[m]["per_trial"]]  # sizes where some trial ran
+    ci, used_resamples = trial_bootstrap_ci(ran, [summary[m]["per_trial"] for m in ran])
     # the CI is the trial bootstrap's: drop linear_fit's notes on its own point bootstrap
     notes = [n for n in notes if "no confidence interval" not in n and "bootstrap" not in n]
     notes.append("x = ln m; CI: stratified bootstrap over trials (censored = +inf), "
@@ -355,11 +362,13 @@ def analyse(args: argparse.Namespace, specs: list[dict], records: list[dict]
                            "runs": {}, "errors": {}}
     for m, pairs in by_m.items():
         recs = [r for _, r in pairs]
+        ran = [r for r in recs if r.get("checkpoints")]
+        failed = [s["trial"] for s, r in pairs if not r.get("checkpoints")]
         out["thresholds"][m] = summarise_thresholds(
-            trial_thresholds(recs, args.factor, "gfs", args.reference), t_max)
+            trial_thresholds(ran, args.factor, "gfs", args.reference), t_max, failed)
         if args.reference != "exact":  # the exact subnetwork against itself: always T_1
             out["exact_thresholds"][m] = summarise_thresholds(
-                trial_thresholds(recs, args.factor, "exact", args.reference), t_max)
+                trial_thresholds(ran, args.factor, "exact", args.reference), t_max, failed)
         out["losses"][m] = loss_table(recs, args.iter_list)
         out["runs"][m] = [{"trial": s["trial"], "subset_seed": s["subset_seed"],
                            "init_seed": s["init_seed"], "status": r.get("status"),
@@ -430,7 +439,10 @@ def report(args: argparse.Namespace, a: dict[str, Any], compute_s: float,
                          f"{_g(r['gfs_over_exact'])} | {r['gfs_optimal']}/{r['trials']} | "
                          f"{r['certified']}/{r['trials']} |")
         if a["errors"][m]:
-            lines.append(f"\n{a['errors'][m]} trial(s) failed (see the JSON `runs`).")
+            failed = a["thresholds"][m]["failed_trials"]
+            lines.append(f"\n{a['errors'][m]} trial(s) failed (trials "
+                         f"{', '.join(map(str, failed))}; see the JSON `runs`): left out of "
+                         "T*, its median and the fit, not counted as censored.")
     lines += ["", "Losses are medians over trials; GFS optimal counts trials where GFS found "
               "a best subnetwork; certified counts exact optima proven by the solver."]
     return "\n".join(lines) + "\n"
@@ -498,7 +510,7 @@ def check_args(args: argparse.Namespace) -> None:
     """Parse the lists and check every flag against the data before anything runs."""
     from exactprune.instances.datasets import load_dataset
     from exactprune.instances.neuron_selection import synthetic_neuron_selection
-    from exactprune.instances.training import SCALINGS
+    from exactprune.instances.training import MAX_ITERS, SCALINGS
     from exactprune.solvers import Goal, get_backend
 
     if args.reference not in REFERENCES:
@@ -508,6 +520,9 @@ def check_args(args: argparse.Namespace) -> None:
         raise InputError(f"unknown scaling {args.scaling!r} (known: {', '.join(SCALINGS)})")
     args.size_list = parse_int_list(args.sizes, "--sizes", 1)
     args.iter_list = parse_int_list(args.iters, "--iters", 0)
+    if args.iter_list[-1] > MAX_ITERS:
+        raise InputError(f"--iters {args.iter_list[-1]} exceeds the training limit of "
+                         f"{MAX_ITERS:,} steps")
     if args.k > args.hidden:
         raise InputError(f"--k {args.k} exceeds --hidden {args.hidden}")
     if args.factor is None:
@@ -572,8 +587,18 @@ def run_pretraining(**options: Any) -> dict[str, Any]:
     args = options_namespace(add_pretraining_parser, "pretraining", "run_pretraining", options,
                              lists=("sizes", "iters"))
     check_args(args)
-    a, _ = measure(args, progress=False)
+    a, records = measure(args, progress=False)
+    every_trial_failed(records)
     return to_json(args, a)
+
+
+def every_trial_failed(records: list[dict]) -> None:
+    """InputError (one line, nothing written) when no trial ran: a report of failures only
+    would say nothing about T*. Its message is the first trial's error (e.g. training diverged:
+    lower --lr); the trials stay in the store."""
+    if records and not any(r.get("checkpoints") for r in records):
+        first = str(records[0].get("error") or "unknown error").removeprefix("InputError: ")
+        raise InputError(f"every trial failed, the first with: {first}")
 
 
 def measure(args: argparse.Namespace, progress: bool) -> tuple[dict[str, Any], list[dict]]:
@@ -596,6 +621,7 @@ def _cmd_verify_pretraining(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     a, records = measure(args, progress=not args.json)
     elapsed = time.perf_counter() - start
+    every_trial_failed(records)
     compute_s = sum(float(r.get("wall_time_s") or 0.0) for r in records)
     text = report(args, a, compute_s, elapsed)
     with instance_io.output_dir(out):
