@@ -373,6 +373,10 @@ def test_cli_solve_bad_instances(tmp_path: Path, capsys: pytest.CaptureFixture[s
            capsys, "output_weights must have shape")
     path.write_text(json.dumps(good).replace(str(good["hidden"][0][0]), "NaN", 1))
     _fails(["solve", str(path), "--solver", "bruteforce"], capsys, "NaN")
+    huge = write(hidden=[[1e200] * 5] * 3, output_weights=[[1e200] * 2] * 5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # numpy's overflow warning was printed before the line
+        _fails(["solve", huge, "--solver", "bruteforce"], capsys, "data too large")
     _fails(["solve", write(loss="squared"), "--solver", "highs"], capsys, "not squared")
     _fails(["solve", write(repeats=True, loss="squared"), "--solver", "bnb"], capsys,
            "does not handle repeats")

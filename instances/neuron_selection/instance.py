@@ -288,8 +288,9 @@ class NeuronSelectionInstance:
 
     def residual_bound(self) -> np.ndarray:
         """M (m, C): |R| <= M for every mask (average rule): N·max_i |H_ji V_ic| + |b| + |T|."""
-        prod = np.abs(self.hidden)[:, :, None] * np.abs(self.output_weights)[None, :, :]
-        return self.n * prod.max(axis=1) + np.abs(self.bias()) + np.abs(self.targets)
+        with np.errstate(over="ignore"):  # inf: refused by `validate` in one line
+            prod = np.abs(self.hidden)[:, :, None] * np.abs(self.output_weights)[None, :, :]
+            return self.n * prod.max(axis=1) + np.abs(self.bias()) + np.abs(self.targets)
 
     def evaluation_tolerance(self) -> float:
         """An upper bound on |evaluate(mask) − exact loss| for every mask (average rule).
