@@ -10,7 +10,9 @@ File format (`load_mlp`, `save_mlp`; the same rules for both extensions):
   them in the central directory's order, which `np.savez` writes identically).
   `.safetensors`: in the layer order of the names, else in stored order (see below).
 - An array whose name ends in "bias" is the bias of the weight matrix stored just before it;
-  every other array is the next layer's weight matrix (out, in). The shapes must chain.
+  every other array is the next layer's weight matrix (out, in). The shapes must chain, and a
+  weight named "<stem>weight" takes only the bias "<stem>bias" ("fc2.bias" right after
+  "fc1.weight" is refused: its name says another layer, though the shapes may agree).
 - Only float16, float32 and float64 arrays are read (and bfloat16 from `.safetensors`,
   PyTorch's usual training dtype; numpy has no bfloat16), converted to float64 exactly; NaN or
   infinite entries, more than `MAX_ENTRIES` entries in one array or along one dimension, empty
@@ -505,7 +507,7 @@ def _assemble(arrays: list[tuple[str, np.ndarray]], source: str,
     names: list[str] = []
     for name, arr in arrays:
         if name.endswith("bias"):
-            _check_bias(name, arr, weights, biases, source, order)
+            _check_bias(name, arr, weights, biases, source, order, names)
             biases[-1] = arr
             continue
         if weights and arr.shape[1] != weights[-1].shape[0]:
@@ -522,9 +524,14 @@ def _assemble(arrays: list[tuple[str, np.ndarray]], source: str,
 
 
 def _check_bias(name: str, arr: np.ndarray, weights: list[np.ndarray],
-                biases: list[np.ndarray | None], source: str, order: str) -> None:
+                biases: list[np.ndarray | None], source: str, order: str,
+                names: list[str]) -> None:
     if not weights:
         _chain_error(source, f"bias {name!r} comes before any weight matrix in {order}")
+    if names[-1].endswith("weight") and name != _bias_name(names[-1]):
+        # "fc2.bias" after "fc1.weight": the names say another layer (shapes may agree)
+        _chain_error(source, f"bias {name!r} follows weight {names[-1]!r} in {order}, whose "
+                     f"bias would be named {_bias_name(names[-1])!r}")
     if biases[-1] is not None:
         _chain_error(source, f"bias {name!r} follows another bias in {order}; each bias "
                      "follows its weight matrix")

@@ -157,6 +157,21 @@ def test_npz_keeps_stored_order_not_alphabetical(tmp_path: Path) -> None:
     assert mlp.names == ("z.weight", "a.weight") and mlp.widths == (4, 3, 2)
 
 
+def test_a_bias_named_for_another_layer_is_refused(tmp_path: Path) -> None:
+    """Stored fc1.weight, fc2.bias, fc2.weight, fc1.bias with as many hidden units as outputs:
+    the shapes chain, and each bias went silently to the other layer."""
+    rng = np.random.default_rng(1)
+    path = npz_file(tmp_path / "net.npz", {"fc1.weight": rng.standard_normal((2, 4)),
+                                          "fc2.bias": np.array([-1.0, -2.0]),
+                                          "fc2.weight": rng.standard_normal((2, 2)),
+                                          "fc1.bias": np.array([10.0, 20.0])})
+    with pytest.raises(InputError, match="'fc2.bias' follows weight 'fc1.weight'"):
+        load_mlp(path)
+    ok = npz_file(tmp_path / "ok.npz", {"W1": np.ones((2, 4)), "b1.bias": np.ones(2),
+                                        "W2": np.ones((1, 2))})  # no naming rule to apply
+    assert load_mlp(ok).biases[0] is not None
+
+
 def test_safetensors_order_comes_from_offsets_not_header(tmp_path: Path) -> None:
     rng = np.random.default_rng(2)
     stored = [("fc1.weight", rng.standard_normal((3, 2)).astype(np.float32)),
