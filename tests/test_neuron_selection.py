@@ -439,6 +439,22 @@ def test_a_net_trained_on_other_data_is_scored_on_those_data(
             "--k", "2", "--pair", "3-3"], capsys, "two different digits")
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_refit_with_repeats_enumerates_supports_and_equals_every_multiset(seed: int) -> None:
+    """Under refit the counts do not matter: bruteforce walks the supports of <= k units (it
+    refused N = k = 10 for its 92,378 multisets). Checked against every multiset here."""
+    n, k = 5 + seed % 3, 2 + seed % 3
+    inst = synthetic_neuron_selection(n, k, m=12, loss="squared", rule="refit", repeats=True,
+                                      bias=bool(seed % 2), seed=seed)
+    every = min(inst.evaluate(np.bincount(c, minlength=n))
+                for c in itertools.combinations_with_replacement(range(n), k))
+    res = solve(inst, "bruteforce")
+    assert res.certified and res.mask.sum() == k
+    assert res.objective == pytest.approx(every, rel=1e-12, abs=1e-15)
+    ten = synthetic_neuron_selection(10, 10, m=30, loss="squared", rule="refit", repeats=True)
+    assert solve(ten, "bruteforce").notes[-1].startswith("exhaustive over 1,023 masks")
+
+
 def test_time_limit_is_honest() -> None:
     """A hard instance stopped by the time limit: not certified, the bound below the mask's."""
     inst = synthetic_neuron_selection(40, 20, m=50, outputs=3, loss="squared", seed=1)
