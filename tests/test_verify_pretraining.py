@@ -257,6 +257,19 @@ def test_when_every_trial_fails_there_is_no_report(tmp_path: Path,
     assert not out.exists()
 
 
+def test_gfs_is_optimal_only_where_the_exact_solve_proved_it() -> None:
+    """The column counted GFS at an unproven incumbent as 'found a best subnetwork' (m = 1400 of
+    the mean-field run: 8/10 'optimal' with 0-3/10 certified)."""
+    def row(gfs: float, exact: float, certified: bool) -> dict:
+        return {"iter": 0, "dense": 1.0, "gfs": gfs, "exact": exact, "exact_bound": 0.1,
+                "certified": certified}
+
+    records = [{"checkpoints": [row(0.5, 0.5, True)]}, {"checkpoints": [row(0.5, 0.5, False)]},
+               {"checkpoints": [row(0.6, 0.5, True)]}, {"checkpoints": [row(0.4, 0.5, False)]}]
+    (table,) = pt.loss_table(records, [0])
+    assert (table["gfs_optimal"], table["gfs_at_best_found"], table["certified"]) == (1, 3, 2)
+
+
 def test_everything_censored_gives_no_fit() -> None:
     summary = {m: pt.summarise_thresholds([None, None], 20) for m in (30, 60)}
     fit = pt.threshold_fit([30, 60], summary)
