@@ -244,6 +244,9 @@ def test_json_separation_and_growth_with_d(tmp_path: Path,
                                                           strict=True))
         # trial t draws its nets at every d from one seed: whole trials are resampled
         assert any("bootstrap over 2 groups" in note for note in g["fit"]["notes"])
+        assert g["notes"] == g["fit"]["notes"]  # shown in the report, not only in the JSON
+        assert g["exponent"] == -g["fit"]["estimate"]
+    assert "bootstrap over 2 groups" in (tmp_path / "d" / "report.md").read_text()
 
 
 def test_a_time_limited_trial_reports_its_proven_bound_never_an_uncertified_optimum() -> None:

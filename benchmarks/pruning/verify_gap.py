@@ -434,13 +434,14 @@ def report(args: argparse.Namespace, analyses: list[GapAnalysis], elapsed: float
         lines += ["## Growth with d", "",
                   "Median theory bound per d (power law in d fitted over every trial):", "",
                   "| kind | n | " + " | ".join(f"d = {d}" for d in args.dims)
-                  + " | exponent of d | 95% CI |",
-                  "|---|---|" + "---|" * len(args.dims) + "---|---|"]
+                  + " | exponent of d | 95% CI | notes |",
+                  "|---|---|" + "---|" * len(args.dims) + "---|---|---|"]
         for kind, per_n in growth.items():
             for n, g in per_n.items():
                 meds = " | ".join(_g(m) for m in g["median"])
                 lines.append(f"| {kind} | {n} | {meds} | {_g(g['exponent'])} | "
-                             f"[{_g(g['ci'][0])}, {_g(g['ci'][1])}] |")
+                             f"[{_g(g['ci'][0])}, {_g(g['ci'][1])}] | "
+                             f"{'; '.join(g.get('notes', []))} |")
         lines.append("")
     return "\n".join(lines)
 
@@ -468,10 +469,12 @@ def growth_with_d(args: argparse.Namespace, analyses: list[GapAnalysis]) -> dict
             q = [np.percentile([y for x, y in zip(xs, ys, strict=True) if x == a.d], (25, 75))
                  if any(x == a.d for x in xs) else (math.nan, math.nan) for a in analyses]
             fit = power_law_fit(xs, ys, groups=trials)
-            # power_law_fit reports a for eps ~ n^-a: growth with d is its negative
+            # power_law_fit reports a for eps ~ n^-a: growth with d is its negative (`fit` is
+            # that decay fit as it came, with its notes)
             out[kind][str(n)] = {"median": meds, "quartiles": [list(map(float, v)) for v in q],
                                  "exponent": -fit.estimate,
-                                 "ci": [-fit.ci[1], -fit.ci[0]], "fit": fit.to_json()}
+                                 "ci": [-fit.ci[1], -fit.ci[0]], "notes": list(fit.notes),
+                                 "fit": fit.to_json()}
     return out
 
 
