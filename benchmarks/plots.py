@@ -254,7 +254,8 @@ def scatter_fit_plot(
         grid = np.geomspace(lo, hi, 200) if logx and lo > 0 else np.linspace(lo, hi, 200)
         if fit_label is None:
             est, (clo, chi) = fit.estimate, fit.ci
-            fit_label = f"fit: {fit.parameter} = {est:.4g} [{clo:.4g}, {chi:.4g}]"
+            interval = f" [{clo:.4g}, {chi:.4g}]" if np.isfinite([clo, chi]).all() else ""
+            fit_label = f"fit: {fit.parameter} = {est:.4g}{interval}"  # no CI: no bracket
         ax.plot(grid, fit.predict(grid), color="C3", label=fit_label)
     _integer_ticks(ax, [xs], logx)
     ax.legend(fontsize=8)
