@@ -23,6 +23,7 @@ from exactprune.instances.params import finite_float as _finite_float
 from exactprune.instances.params import nonneg_int as _nonneg_int
 from exactprune.instances.params import positive_float as _positive_float
 from exactprune.instances.params import positive_int as _positive_int
+from exactprune.invocation import record_command
 
 EXIT_OK, EXIT_INTERNAL, EXIT_USAGE = 0, 1, 2
 _NEGATIVE_NUMBER = re.compile(r"^-(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$|^-(inf|infinity|nan)$",
@@ -440,9 +441,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit code."""
+    try:
+        return _main(argv)
+    finally:
+        record_command(None)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv
+    record_command(argv)  # quoted by the reports that a command writes
     try:
         args = build_parser().parse_args(argv)
         return int(args.func(args))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import shlex
 from pathlib import Path
 
 import numpy as np
@@ -47,6 +48,9 @@ def test_tiny_run_json_and_store_resume(tmp_path: Path,
     out = tmp_path / "out"
     assert (out / "report.md").exists()
     assert (out / "losses-m30.png").exists()
+    assert f"Command: `exactprune {shlex.join(args)}`" in (out / "report.md").read_text()
+    from exactprune.invocation import command_line
+    assert command_line() is None  # forgotten when main returns: no stale command in the API
     drawn = any(data[key][m]["median"] is not None for key in ("thresholds", "exact_thresholds")
                 for m in ("30", "60"))  # no empty axes when every median is censored
     assert (out / "threshold_vs_m.png").exists() == drawn

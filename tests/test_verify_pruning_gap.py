@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import shlex
 from pathlib import Path
 
 import numpy as np
@@ -246,7 +247,10 @@ def test_json_separation_and_growth_with_d(tmp_path: Path,
         assert any("bootstrap over 2 groups" in note for note in g["fit"]["notes"])
         assert g["notes"] == g["fit"]["notes"]  # shown in the report, not only in the JSON
         assert g["exponent"] == -g["fit"]["estimate"]
-    assert "bootstrap over 2 groups" in (tmp_path / "d" / "report.md").read_text()
+    report = (tmp_path / "d" / "report.md").read_text()
+    assert "bootstrap over 2 groups" in report
+    # the report says how to re-make it, quoted for a shell
+    assert f"Command: `exactprune {shlex.join(args)}`" in report
 
 
 def test_a_time_limited_trial_reports_its_proven_bound_never_an_uncertified_optimum() -> None:

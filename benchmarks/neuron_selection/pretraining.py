@@ -60,6 +60,7 @@ import numpy as np
 from exactprune.benchmarks.sweep_dask import scheduler_flag
 from exactprune.instances.errors import InputError
 from exactprune.instances.params import nonneg_int, positive_float, positive_int
+from exactprune.invocation import command_lines
 
 EXPERIMENT = "pretraining"
 REFERENCES: tuple[str, ...] = ("dense", "best", "exact")
@@ -407,6 +408,7 @@ def report(args: argparse.Namespace, a: dict[str, Any], compute_s: float,
     t_max = args.iter_list[-1]
     lines = [
         "# Pre-training threshold of greedy forward selection (SCIENCE.md §3)", "",
+        *command_lines(),
         f"data {args.data}, sizes m = {', '.join(map(str, args.size_list))} (seeded subsets of "
         f"the training split), {args.trials} trials per size (independent subset and "
         f"initialisation); bias-free two-layer ReLU net of width N = {args.hidden}, "

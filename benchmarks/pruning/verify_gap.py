@@ -46,6 +46,7 @@ import numpy as np
 from exactprune.benchmarks.sweep_dask import scheduler_flag
 from exactprune.instances.errors import InputError
 from exactprune.instances.params import finite_float, nonneg_int, positive_float, positive_int
+from exactprune.invocation import command_lines
 
 KINDS = ("neuron", "weight")
 EXPERIMENT = "pruning_gap"
@@ -408,6 +409,7 @@ def report(args: argparse.Namespace, analyses: list[GapAnalysis], elapsed: float
     lines = [
         f"# Pruning gap: neuron vs weight pruning, output {args.output_activation}",
         "",
+        *command_lines(),
         f"d = {', '.join(map(str, args.dims))}, K = {args.points} {args.domain} points, "
         f"{args.norm} error, target neuron at angle {args.target_angle} (d = 2; else seeded), "
         f"W ~ Normal(0,1), v ~ Uniform[-1,1]; {args.trials} trials per width, {mode}; solver "

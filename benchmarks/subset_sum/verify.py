@@ -52,6 +52,7 @@ from exactprune.benchmarks.sweep_dask import scheduler_flag
 from exactprune.instances import io as instance_io
 from exactprune.instances.errors import InputError
 from exactprune.instances.scaling import integer_scaling
+from exactprune.invocation import command_lines
 
 MAX_N = 26  # 2^26 int64 sums = 512 MB per array; beyond that, exhaustive enumeration is out
 SCALING_BITS = 60  # |every sum| < 2^60, so s_i + s_{i+1} fits in int64
@@ -671,6 +672,7 @@ def render_report(analysis: dict[str, Any], cfg: Config, wall_time: float,
     lines = [
         "# verify subset-sum",
         "",
+        *command_lines(),
         f"n in {{{', '.join(str(n) for n in cfg.ns)}}}, {cfg.trials} trials per n, values and "
         f"target ~ Uniform[{cfg.low:g}, {cfg.high:g}], covering radius over "
         f"[{cfg.cover[0]:g}, {cfg.cover[1]:g}], eps in {{{', '.join(f'{e:g}' for e in cfg.eps)}}},"

@@ -24,6 +24,7 @@ import numpy as np
 
 from exactprune.instances.errors import InputError
 from exactprune.instances.params import nonneg_int, positive_int
+from exactprune.invocation import command_lines
 
 
 def width_factor(target: Any, eps: list[float], *, n_max: int = 30, seeds: int = 1,
@@ -82,6 +83,7 @@ def width_factor(target: Any, eps: list[float], *, n_max: int = 30, seeds: int =
 
 def _report(result: dict[str, Any], target_name: str, wall: float) -> str:
     lines = [f"# Width factor of Pensia et al.'s ticket for {target_name}", "",
+             *command_lines(),
              f"Nested coefficients, N = 1..{result['n_max']}, sharing {result['share']}, seeds "
              f"{result['seeds']}; every weight solved exactly (closest). {wall:.1f} s.", "",
              "| eps | log2(1/eps) | smallest N, every weight within eps (per seed) | "
