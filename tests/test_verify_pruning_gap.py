@@ -232,6 +232,10 @@ def test_json_separation_and_growth_with_d(tmp_path: Path,
         assert set(data["evidence"][kind]) >= {"loo_ratio", "bootstrap_share"}
         for r in data["table"][kind]:
             assert r["bound"] == (r["lower"] if kind == "neuron" else r["upper"])
+    # the per-trial bounds give back the published separation medians
+    for n, per in data["trial_bounds"].items():
+        ratios = sorted(b["neuron"] / b["weight"] for b in per.values())
+        assert len(per) == 3 and data["separation"][n]["median"] == pytest.approx(ratios[1])
     assert (tmp_path / "one" / "separation.png").exists() or not data["plots"]
     args = ["verify", "pruning-gap", "--d", "2,3", "--n", "4", "--trials", "2", "--points",
             "16", "--jobs", "0", "--out", str(tmp_path / "d"), "--json", "--time-limit", "30"]

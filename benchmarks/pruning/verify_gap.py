@@ -314,6 +314,10 @@ class GapAnalysis:
                              "n_points": c.n_points, "notes": list(c.notes)}
                          for k, c in self.comparisons.items()},
             "fit_range": self.ranges,
+            # every trial's theory bounds (neuron lower, weight upper): the numbers behind the
+            # medians, separations and fits, so that a reader can recompute them
+            "trial_bounds": {str(n): {str(t): b for t, b in per.items()}
+                             for n, per in self.bounds.items()},
         }
 
 
