@@ -38,12 +38,13 @@ _found: list[str] | None = None
 
 
 @contextlib.contextmanager
-def quiet() -> Any:
-    """Native and Python output of a solver call away from stdout (it may carry JSON), and
-    PuLP's deprecation warnings silenced."""
+def quiet(verbose: bool = False) -> Any:
+    """Native and Python output of a solver call away from stdout (it may carry JSON): to
+    stderr when `verbose` (the engine's log), else nowhere; PuLP's deprecation warnings
+    silenced."""
     from exactprune.solvers.milp_engines import native_stdout
 
-    with contextlib.redirect_stdout(sys.stderr), native_stdout(False), \
+    with contextlib.redirect_stdout(sys.stderr), native_stdout(verbose), \
             warnings.catch_warnings():
         warnings.simplefilter("ignore")
         yield
@@ -118,10 +119,17 @@ def make_pulp_backend(pulp_name: str, kind: str) -> Backend:
         capabilities=capabilities(threads=True), available=available, version=version)
 
 
+NATIVE_NAMES = {"GUROBI": {"threads": "Threads", "gapAbs": "MIPGapAbs"}}
+"""PuLP classes whose **solverParams go to the engine as its own parameters: our arguments
+that the class does not name, under the engine's names (`threads` never reached Gurobi, which
+then ran on every core)."""
+
+
 def _named_arguments(pulp_name: str, kwargs: dict[str, Any]) -> dict[str, Any]:
-    """The arguments the PuLP solver class names explicitly. Others would reach the engine's
-    **solverParams as parameters it may not know (PuLP's GUROBI passes `gapAbs` on, and
-    Gurobi refuses it), so they are dropped; msg and timeLimit are always named."""
+    """The arguments for the PuLP solver class: those it names, and the others under the
+    engine's own names where NATIVE_NAMES knows them. Any other would reach the engine's
+    **solverParams as a parameter it may not know (Gurobi refuses `gapAbs`), so it is dropped;
+    msg and timeLimit are always named."""
     import inspect
 
     import pulp
@@ -130,7 +138,9 @@ def _named_arguments(pulp_name: str, kwargs: dict[str, Any]) -> dict[str, Any]:
     if cls is None:
         return kwargs
     named = set(inspect.signature(cls.__init__).parameters)
-    return {k: v for k, v in kwargs.items() if k in named}
+    native = NATIVE_NAMES.get(pulp_name, {})
+    return {(k if k in named else native[k]): v for k, v in kwargs.items()
+            if k in named or k in native}
 
 
 def _run_pulp(pulp_name: str, instance: Any, goal: Any, opts: Any) -> RawSolution:
@@ -152,7 +162,7 @@ def _run_pulp(pulp_name: str, instance: Any, goal: Any, opts: Any) -> RawSolutio
         kwargs["timeLimit"] = float(opts.time_limit)
     notes = [f"{pulp_name} through PuLP: never certified (its tolerances are not part of "
              "exactprune's certificate)"]
-    with quiet(), solver_files() as folder:
+    with quiet(bool(opts.verbose)), solver_files() as folder:
         solver = pulp.getSolver(pulp_name, **_named_arguments(pulp_name, kwargs))
         if hasattr(solver, "tmpDir"):  # command-line solvers: their files go in `folder`
             solver.tmpDir = folder

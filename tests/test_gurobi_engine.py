@@ -78,6 +78,18 @@ def test_pulp_gurobi_runs_without_unknown_parameters() -> None:
 
 
 @pytest.mark.skipif(not AVAILABLE, reason="gurobipy not installed")
+@pytest.mark.parametrize("threads", [1, 2])
+def test_pulp_gurobi_runs_the_threads_asked_and_shows_its_log(
+        threads: int, capfd: pytest.CaptureFixture[str]) -> None:
+    """`--threads` was dropped with the other unnamed arguments (Gurobi ran on every core while
+    the result said 1), and --verbose showed no log; both reach Gurobi now, under its names."""
+    solve(generate_subset_sum(10, seed=0), "pulp_gurobi", time_limit=10, threads=threads,
+          verbose=True)
+    log = capfd.readouterr().err
+    assert f"Thread count was {threads} " in log and "MIPGapAbs  0" in log
+
+
+@pytest.mark.skipif(not AVAILABLE, reason="gurobipy not installed")
 def test_gurobi_sparsest_on_two_scales_runs_without_presolve() -> None:
     """`audit --edge` case 19725: Gurobi's presolve made the margin-widened sparsest window
     infeasible although the value -1.3e-8 alone meets eps, and 'infeasible' was certified.
