@@ -74,12 +74,25 @@ def _kinds_with_formulations() -> list[str]:
     return [k for k in KINDS if formulations_of(k)]
 
 
+def _pulp_name(name: str) -> str | None:
+    """PuLP's solver name for our ``pulp_<name>`` (PuLP spells some in mixed case, HiGHS);
+    None when PuLP knows no such solver."""
+    import pulp
+
+    wanted = name[len(PULP_PREFIX):].upper()
+    with quiet():
+        return next((n for n in pulp.listSolvers() if n.upper() == wanted), None)
+
+
 def ensure_backend(name: str, kind: str) -> None:
-    """Register ``pulp_<name>`` for `kind` (in the parent and in every worker)."""
+    """Register ``pulp_<name>`` for `kind` (in the parent and in every worker) when PuLP knows
+    the solver: a misspelt name stays an unknown solver, not an unavailable one."""
     from exactprune.formulations.base import formulations_of
 
     if name.startswith(PULP_PREFIX) and formulations_of(kind):
-        register(make_pulp_backend(name[len(PULP_PREFIX):].upper(), kind))
+        pulp_name = _pulp_name(name)
+        if pulp_name is not None:
+            register(make_pulp_backend(pulp_name, kind))
 
 
 def register_commercial_backends() -> list[str]:

@@ -1041,3 +1041,15 @@ def test_cbc_with_a_mip_start_cannot_certify_the_start_over_a_better_mask() -> N
     fooled = _cbc_run(built.model, time_limit=30, seed=0, threads=1, verbose=False,
                       start=built.start(warm), preprocess=True)
     assert fooled.status == "optimal" and fooled.bound > oracle.objective + 1e-4
+
+
+def test_a_time_limit_beyond_a_threads_wait_starts_no_failing_watchdog(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """CBC's watchdog waited `time_limit` × 1.1 + 5 s in a timer thread: a limit of 1e300 made
+    that wait overflow, an exception in the thread (seen as a warning in the test run)."""
+    import threading
+
+    failures: list[BaseException | None] = []
+    monkeypatch.setattr(threading, "excepthook", lambda args: failures.append(args.exc_value))
+    res = solve(generate_subset_sum(8, seed=0), "cbc", time_limit=1e300)
+    assert res.status == "optimal" and failures == []

@@ -172,6 +172,8 @@ def test_finalize_directly_with_a_certificate_and_a_good_mask() -> None:
     (lambda inst: solve(inst, "highs", warm_start=solve(inst, "mitm")), "pass the result's .mask"),
     (lambda inst: solve(inst, "mitm", options={"memory_limit_gb": 1}, memory_limit_gb=2),
      "'memory_limit_gb' given twice"),
+    # a PuLP name PuLP does not know is misspelt, not "not available on this machine"
+    (lambda inst: solve(inst, "pulp_xyz"), "unknown solver 'pulp_xyz'"),
 ])
 def test_wrong_argument_types_in_the_api_are_input_errors(call, words: str) -> None:
     """Bad arguments from Python are one InputError line, like bad flags on the command line,

@@ -402,8 +402,9 @@ def _cbc_watchdog(folder: str, time_limit: float | None) -> Any:
     import threading
 
     state = {"killed": False}
-    if time_limit is None:
-        yield state
+    delay = None if time_limit is None else time_limit * 1.1 + WATCHDOG_GRACE_S
+    if delay is None or delay >= min(threading.TIMEOUT_MAX, 1e9):
+        yield state  # no limit, or one beyond what a thread can wait (its wait overflowed)
         return
 
     def kill() -> None:
@@ -412,7 +413,7 @@ def _cbc_watchdog(folder: str, time_limit: float | None) -> Any:
                 os.kill(pid, signal.SIGKILL)
                 state["killed"] = True
 
-    timer = threading.Timer(time_limit * 1.1 + WATCHDOG_GRACE_S, kill)
+    timer = threading.Timer(delay, kill)
     timer.daemon = True
     timer.start()
     try:
