@@ -155,11 +155,14 @@ def _fit_to_auto_choice(backend: registry.Backend, threads: int | None,
 def _auto_options(backend: registry.Backend, kind: str, raw: dict[str, Any],
                   note: str) -> tuple[dict[str, Any], str]:
     """`auto` takes another backend's option (mitm's memory_limit_gb above n = 62, where auto
-    picks SCIP) as an allowance, as it does threads: dropped, and the note says so. A name no
-    backend of the kind declares is left in, for parse_options to refuse."""
+    picks SCIP) as an allowance, as it does threads: dropped, and the note says so, once a
+    backend that declares it has parsed its value (a bad value is refused whichever backend auto
+    picks). A name no backend of the kind declares is left in, for parse_options to refuse."""
     declared = {p.name for p in backend.options}
-    elsewhere = {p.name for b in registry.list_backends(kind) for p in b.options}
-    dropped = [k for k in raw if k not in declared and k in elsewhere]
+    owners = {p.name: b for b in registry.list_backends(kind) for p in b.options}
+    dropped = [k for k in raw if k not in declared and k in owners]
+    for key in dropped:  # unused, but still a bad value is refused (not by instance size)
+        owners[key].parse_options({key: raw[key]})
     if not dropped:
         return raw, note
     kept = {k: v for k, v in raw.items() if k not in dropped}

@@ -193,3 +193,10 @@ def test_auto_takes_max_kept_on_pruning_and_other_backends_options_as_allowances
     assert "memory_limit_gb, left unused" in res.notes[0]
     with pytest.raises(InputError, match="no option 'cutz'"):
         solve(big, "auto", time_limit=0.5, options={"cutz": 1})
+    # an unused option's bad value is still refused, whatever auto picks (hunt 15: exit 0 when
+    # auto picked mitm, exit 2 when it picked SCIP)
+    small = generate_subset_sum(n=12, seed=0)
+    with pytest.raises(InputError, match="exclusion_rounds must be >= 0"):
+        solve(small, "auto", options={"exclusion_rounds": -5})
+    with pytest.raises(InputError, match="memory_limit_gb"):
+        solve(big, "auto", time_limit=0.5, options={"memory_limit_gb": -1})
