@@ -114,6 +114,14 @@ def test_without_the_recheck_tiny_optima_stay_uncertified(engine: str) -> None:
     assert res.bound is not None and res.bound <= res.objective
 
 
+def test_the_bigm_formulation_says_the_recheck_did_not_run() -> None:
+    """recheck (default on) is never run on bigm: the result said nothing about it."""
+    inst = planted("weight", 0, 1e-9, "identity")
+    res = solve(inst, "scip", formulation="bigm", time_limit=60)
+    assert not res.certified and "recheck_masks" not in res.stats
+    assert any("re-check not run" in n and "bigm" in n for n in res.notes)
+
+
 def test_cli_certifies_a_planted_tiny_optimum(tmp_path, capsys: pytest.CaptureFixture[str]) -> None:
     """From a user's instance file: `solve --solver scip` certifies a 1e-9 optimum (stats say how
     many masks the re-check evaluated); `--option recheck=false` gives `feasible`."""

@@ -451,6 +451,9 @@ def _run_pruning_exact(engine: str, instance: Any, goal: Goal, opts: SolveOption
                 break
             if check.timed_out:
                 status = Status.TIME_LIMIT
+        if len(points) == K and formulation == "bigm" and opts.extra.get("recheck", True):
+            notes.append("exclusion re-check not run: it re-solves the column selection "
+                         "formulation, not bigm")
         if not lazy or out.y is None or stats_recheck is not None:
             notes.append(f"engine optimum not certifiable: gap {inc_err - lower:.3g} above "
                          f"the certifiable tolerance (engine slack {slack:.3g})")
