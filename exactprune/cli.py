@@ -168,12 +168,13 @@ def _cmd_solvers(args: argparse.Namespace) -> int:
         return EXIT_OK
     width = max(len(r["solver"]) for r in rows) + 2
     kind_w = max(len(r["kind"]) for r in rows) + 2
-    print(f"{'kind':<{kind_w}}{'solver':<{width}}{'avail':<7}{'exact':<7}{'version':<30}"
-          "capabilities")
+    version_w = max([len("version"), *(len(r["version"] or "-") for r in rows)]) + 2
+    print(f"{'kind':<{kind_w}}{'solver':<{width}}{'avail':<7}{'exact':<7}"
+          f"{'version':<{version_w}}capabilities")
     for r in rows:
         print(f"{r['kind']:<{kind_w}}{r['solver']:<{width}}"
               f"{'yes' if r['available'] else 'no':<7}{'yes' if r['exact'] else 'no':<7}"
-              f"{(r['version'] or '-')[:29]:<30}{', '.join(r['capabilities'])}")
+              f"{r['version'] or '-':<{version_w}}{', '.join(r['capabilities'])}")
         for name, text in r["options"].items():
             print(f"{'':<{kind_w + width}}  option {name}: {text}")
     return EXIT_OK

@@ -107,8 +107,9 @@ class Param:
 
     def _convert(self, raw: Any) -> Any:
         if self.type == "bool":
-            if isinstance(raw, bool):
-                return raw
+            if isinstance(raw, bool) or (hasattr(raw, "dtype") and raw.dtype.kind == "b"
+                                         and getattr(raw, "ndim", 1) == 0):
+                return bool(raw)  # numpy's bool too, as numpy's numbers are numbers
             if isinstance(raw, str) and raw.strip().lower() in _TRUE + _FALSE:
                 return raw.strip().lower() in _TRUE
             raise InputError(f"{self.name} must be true or false, got {raw!r}")

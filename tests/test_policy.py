@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from exactprune.instances import generate_neuron_pruning, generate_subset_sum
+from exactprune.instances import InputError, generate_neuron_pruning, generate_subset_sum
 from exactprune.solvers import (
     Backend,
     Goal,
@@ -196,3 +196,25 @@ def test_save_instance_refuses_what_is_not_an_instance(tmp_path) -> None:
     with pytest.raises(InputError, match="exactprune instance"):
         save_instance({"a": 1}, tmp_path / "x.json")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_numpy_booleans_are_booleans_for_yes_no_options() -> None:
+    """numpy's integers and floats were taken for number options, its booleans refused."""
+    from exactprune.instances.params import Param
+
+    flag = Param("lazy", "bool", False)
+    assert flag.parse(np.bool_(True)) is True and flag.parse(np.False_) is False
+    with pytest.raises(InputError, match="true or false"):
+        flag.parse(np.array([True, False]))
+
+
+def test_solvers_text_shows_whole_versions(capsys: pytest.CaptureFixture[str]) -> None:
+    from exactprune.cli import main
+    from exactprune.solvers import list_backends
+
+    assert main(["solvers"]) == 0
+    out = capsys.readouterr().out
+    for backend in list_backends():
+        version = backend.version() if backend.available() else None
+        if version:
+            assert version in out  # cut at 29 characters before ("SCIP 10.0.0 (OR-Tools 9.15.67")
