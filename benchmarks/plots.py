@@ -22,6 +22,8 @@ from typing import Any
 
 import numpy as np
 
+from exactprune.instances.io import user_file_mode
+
 FORMATS = ("png", "svg")
 _warned = False
 SERIES_COLORS = (*(f"C{i}" for i in range(10)), "black", "gold", "teal", "navy", "lime",
@@ -91,11 +93,12 @@ def save_figure(fig: Any, path_stem: str | os.PathLike[str]) -> list[Path]:
     written = []
     for fmt in FORMATS:
         target = stem.with_name(f"{stem.name}.{fmt}")
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name[:50]}.", dir=target.parent)
         os.close(fd)
         try:
             with np.errstate(over="ignore", under="ignore"):  # log axes near 1e308: harmless
                 fig.savefig(tmp, format=fmt, dpi=120)
+            os.chmod(tmp, user_file_mode())  # mkstemp's 0o600 made plots unreadable to others
             os.replace(tmp, target)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)

@@ -197,10 +197,12 @@ def write_json_atomic(path: str | os.PathLike[str], data: Any) -> None:
 _VIRTUAL = ("/proc", "/sys", "/dev")
 
 
-def _umask() -> int:
+def user_file_mode() -> int:
+    """The mode a new file gets from open(): 0o666 less the umask. Files written through
+    mkstemp (0o600) and a rename are given it, so that results are readable as any file is."""
     mask = os.umask(0o022)
     os.umask(mask)
-    return mask
+    return 0o666 & ~mask
 
 
 def check_output(path: str | os.PathLike[str] | None, *, inputs: tuple[Any, ...] = (),
@@ -318,7 +320,7 @@ def write_text_atomic(path: str | os.PathLike[str], text: str) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
-        os.chmod(tmp, 0o666 & ~_umask())
+        os.chmod(tmp, user_file_mode())
         os.replace(tmp, p)
     except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)

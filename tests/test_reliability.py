@@ -111,6 +111,16 @@ def test_dash_means_stdout_and_files_follow_the_umask(files, tmp_path: Path) -> 
         out = tmp_path / "g.json"
         assert main(["generate", "subset-sum", "--n", "4", "-o", str(out)]) == 0
         assert (out.stat().st_mode & 0o777) == 0o640
+        # plots too: they were 0o600 (mkstemp's mode), unreadable beside the 0o644 reports
+        pytest.importorskip("matplotlib")
+        import matplotlib.pyplot as plt
+
+        from exactprune.benchmarks.plots import save_figure
+
+        fig = plt.figure()
+        for path in save_figure(fig, tmp_path / "plot"):
+            assert (path.stat().st_mode & 0o777) == 0o640
+        plt.close(fig)
     finally:
         os.umask(old)
 
