@@ -511,8 +511,9 @@ def _plots(args: argparse.Namespace, a: GapAnalysis, out: Any) -> list[Any]:
         if len(rows) < 2:
             continue
         n = np.array([r["n"] for r in rows], dtype=float)
-        series[f"{kind} pruning"] = (n, [r["lower"] for r in rows], [r["upper"] for r in rows],
-                                     [r["optimum"] for r in rows])
+        series[f"{kind} pruning: best error on the points, bar [lower, upper] (medians)"] = (
+            n, [r["lower"] for r in rows], [r["upper"] for r in rows],
+            [r["optimum"] for r in rows])
         n_fit = np.array(a.ranges[kind]["widths"], dtype=float)
         fit, label = _drawn_fit(a, kind)
         if fit.ok and len(n_fit):
