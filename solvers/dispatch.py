@@ -86,12 +86,18 @@ def solve(
         name = str(solver)
         backend = registry.get_backend(name, instance.kind)
         given_start = ws
-    parsed = backend.parse_options(raw_options)
-    opts = SolveOptions(
-        time_limit=time_limit, seed=seed, threads=threads, verbose=verbose, warm_start=given_start,
-        extra=parsed,
-    )
-    backend.check(instance, goal, opts)
+    try:
+        parsed = backend.parse_options(raw_options)
+        opts = SolveOptions(
+            time_limit=time_limit, seed=seed, threads=threads, verbose=verbose,
+            warm_start=given_start, extra=parsed,
+        )
+        backend.check(instance, goal, opts)
+    except InputError as exc:
+        if solver != "auto":
+            raise
+        # the refusal names a backend the caller did not pick: say why it is that one
+        raise InputError(f"auto chose {name} for this instance: {exc}") from None
     if not backend.available():
         raise InputError(f"solver {name!r} is not available on this machine")
 
