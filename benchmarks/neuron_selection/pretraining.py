@@ -431,12 +431,8 @@ def report(args: argparse.Namespace, a: dict[str, Any], compute_s: float,
         lines.append(f"| {m} | {', '.join(_t(v, t_max) for v in g['per_trial'])} | "
                      f"{_t(g['median'], t_max)} | {g['censored']}/{g['trials']} | "
                      f"{exact_cells} |")
-    unproven = []
-    for m in args.size_list:
-        done = sum(r["certified"] for r in a["losses"][m])
-        total = sum(r["trials"] for r in a["losses"][m])
-        if done < total:
-            unproven.append(f"m = {m}: {done}/{total}")
+    unproven = [f"m = {m}: {done}/{total}" for m in args.size_list
+                for done, total in [_certified(a["losses"][m])] if done < total]
     if unproven and a["exact_thresholds"]:
         lines += ["", "T*_exact is computed on the exact solver's masks, which are proven optima "
                   f"only where certified (certified solves: {'; '.join(unproven)}; the other "
@@ -471,9 +467,14 @@ def report(args: argparse.Namespace, a: dict[str, Any], compute_s: float,
     return "\n".join(lines) + "\n"
 
 
+def _certified(rows: list[dict[str, Any]]) -> tuple[int, int]:
+    """(certified exact solves, solves) over a size's loss-table rows."""
+    return sum(r["certified"] for r in rows), sum(r["trials"] for r in rows)
+
+
 def _exact_label(rows: list[dict[str, Any]]) -> str:
     """The exact curve's legend: a proven best k only where every solve was certified."""
-    done, total = sum(r["certified"] for r in rows), sum(r["trials"] for r in rows)
+    done, total = _certified(rows)
     return "exact best k" if done == total else f"exact, best found ({done}/{total} certified)"
 
 
