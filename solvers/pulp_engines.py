@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from exactprune.instances.errors import InputError
 from exactprune.solvers.registry import Backend, capabilities, register
 from exactprune.solvers.result import RawSolution, Status
 
@@ -163,7 +164,10 @@ def _run_pulp(pulp_name: str, instance: Any, goal: Any, opts: Any) -> RawSolutio
     from exactprune.formulations.linear import to_pulp_with_vars
     from exactprune.solvers.milp_engines import cbc_threads, pulp_outcome, solver_files
 
-    built = get_formulation(instance.kind).build(instance, goal)
+    try:
+        built = get_formulation(instance.kind).build(instance, goal)
+    except InputError as exc:  # a model the formulation refuses: named like other backends'
+        raise InputError(f"solver {PULP_PREFIX + pulp_name.lower()!r}: {exc}") from None
     with quiet():
         prob, variables = to_pulp_with_vars(built.model)
     threads: int | None = int(opts.threads or 1)

@@ -233,7 +233,11 @@ def get_backend(name: str, kind: str) -> Backend:
 
         ensure_backend(str(name), kind)
     if key not in _BACKENDS:
-        known = ", ".join(["auto", *backend_names(kind)])
+        # The refusal lists every solver `exactprune solvers` lists (PuLP's commercial engines
+        # included) and names the kinds a solver of that name serves, whichever were loaded.
+        known = ", ".join(["auto", *sorted({b.name for b in list_backends(kind, commercial=True)})])
+        for other in _kinds(None):
+            _load(other)
         others = sorted(k for (k, n) in _BACKENDS if n == name)
         hint = f"; {name!r} solves {', '.join(others)}" if others else ""
         raise InputError(f"unknown solver {name!r} for {kind} (known: {known}){hint}")

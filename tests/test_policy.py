@@ -184,6 +184,38 @@ def test_wrong_argument_types_in_the_api_are_input_errors(call, words: str) -> N
         call(generate_subset_sum(n=6, seed=1))
 
 
+def test_an_unknown_solver_lists_what_exactprune_solvers_lists_and_other_kinds() -> None:
+    """The refusal's list was built before PuLP was probed (no pulp_<engine>), and its hint
+    looked only at kinds already loaded ('ticket' on neuron pruning named no kind)."""
+    from exactprune.instances import generate_neuron_pruning
+    from exactprune.solvers import list_backends
+
+    inst = generate_neuron_pruning(d=2, width=4, points=8, seed=0)
+    listed = {b.name for b in list_backends("neuron_pruning", commercial=True)}
+    with pytest.raises(InputError) as err:
+        solve(inst, "ticket")
+    text = str(err.value)
+    assert "'ticket' solves weight_pruning" in text
+    known = text.split("(known: ")[1].split(")")[0].split(", ")
+    assert set(known) == {"auto", *listed}
+
+
+def test_a_pulp_backend_names_itself_when_the_formulation_refuses() -> None:
+    from exactprune.instances.neuron_selection import NeuronSelectionInstance
+    from exactprune.solvers import list_backends
+
+    names = [b.name for b in list_backends("neuron_selection", commercial=True)
+             if b.name.startswith("pulp_") and b.available()]
+    if not names:
+        pytest.skip("PuLP finds no commercial engine here")
+    name = names[0]
+    inst = NeuronSelectionInstance(hidden=np.array([[1.0, 2.0, 3.0]]),
+                                   output_weights=np.ones((3, 1)), targets=np.array([[4.0]]),
+                                   k=2, loss="squared")
+    with pytest.raises(InputError, match=f"^solver '{name}': the MILP models"):
+        solve(inst, name)
+
+
 def test_an_option_given_both_ways_with_one_value_is_taken() -> None:
     inst = generate_subset_sum(n=6, seed=1)
     both = solve(inst, "mitm", options={"memory_limit_gb": 1}, memory_limit_gb=1)
