@@ -296,31 +296,87 @@ def _rollback(conn: sqlite3.Connection) -> None:
             conn.execute("ROLLBACK")
 
 
+_COMPANIONS = ("-wal", "-shm", "-journal")
+"""The files SQLite keeps beside a database named NAME: NAME-wal, NAME-shm, NAME-journal."""
+
+
+def _check_store_name(path: Path) -> None:
+    """InputError for a name a store must not have: ``-`` (a store is a file, not stdout) or
+    another database's companion name (NAME-wal, NAME-shm, NAME-journal), which SQLite takes for
+    NAME's own file and overwrites or deletes when NAME is opened (hunt 17)."""
+    if str(path) == "-":
+        raise InputError("a results store is a file: - (stdout) cannot hold one")
+    for suffix in _COMPANIONS:
+        if path.name.endswith(suffix) and len(path.name) > len(suffix):
+            raise InputError(f"results store {path}: a name ending in {suffix} is SQLite's own "
+                             f"file beside a database named {path.name[:-len(suffix)]}; "
+                             f"choose another name")
+
+
+def _check_companions(path: Path) -> None:
+    """InputError when a file beside `path` under a companion name is itself a SQLite database
+    (a store created under such a name before it was refused): opening `path` would make
+    SQLite overwrite it as `path`'s own -wal, -shm or -journal file."""
+    for suffix in _COMPANIONS:
+        other = Path(f"{path}{suffix}")
+        try:
+            with open(other, "rb") as fh:
+                header = fh.read(16)
+        except OSError:
+            continue
+        if header == b"SQLite format 3\x00":
+            raise InputError(f"{other} is a SQLite database, and SQLite would take it for "
+                             f"{path.name}'s own {suffix[1:]} file and overwrite it: rename it "
+                             f"before opening {path}")
+
+
+def _refuse_state(path: Path, state: str, create: bool) -> None:
+    """InputError for a store file in `state` (:func:`store_state`) that cannot be opened:
+    missing when reading, another program's file, or an empty SQLite file."""
+    refusing = " (refusing to write to it)" if create else ""
+    if state == "missing" and not create:
+        raise InputError(f"no such results store: {path}" if not path.exists()
+                         else f"results store {path} is empty (nothing stored yet)")
+    if state == "foreign":
+        raise InputError(f"{path} is not an exactprune results store{refusing}")
+    if state == "empty":
+        raise InputError(f"{path} is not an exactprune results store: an empty SQLite "
+                         f"file{refusing}; if a sweep was killed while creating it, delete it")
+
+
 class ResultStore:
     """An embedded SQLite file of finished runs (see the module docstring).
 
     `path`: the SQLite file; created (with its table) if missing unless ``create=False``, in
     which case a missing file is an InputError and the file is opened read-only (readers never
     change it). A file that is not an exactprune results store (no application id of ours, no
-    store tables) is an InputError and is never written to. Use as a context manager, or call
-    :meth:`close`.
+    store tables) is an InputError and is never written to. ``lazy=True`` (with ``create``):
+    a missing file is created at the first :meth:`put`, and reads before then see an empty
+    store (or the store another process created meanwhile), so a sweep stopped before its
+    first run stored nothing leaves no file, without ever deleting one another process may
+    have joined. Names ``-`` and ``NAME-wal`` / ``-shm`` / ``-journal`` are refused for
+    writing, and so is opening a store beside a SQLite database under such a name (SQLite
+    would overwrite it). Use as a context manager, or call :meth:`close`.
     """
 
-    def __init__(self, path: str | Path, *, create: bool = True) -> None:
+    def __init__(self, path: str | Path, *, create: bool = True, lazy: bool = False) -> None:
         self.path = Path(path)
         self._conn: sqlite3.Connection | None = None
+        self._pending = False  # lazy: the file is created at the first put
+        if create:
+            _check_store_name(self.path)
         state = store_state(self.path)
-        refusing = " (refusing to write to it)" if create else ""
-        if state == "missing" and not create:
-            raise InputError(f"no such results store: {self.path}" if not self.path.exists()
-                             else f"results store {self.path} is empty (nothing stored yet)")
-        if state == "foreign":
-            raise InputError(f"{self.path} is not an exactprune results store{refusing}")
-        if state == "empty":
-            raise InputError(f"{self.path} is not an exactprune results store: an empty SQLite "
-                             f"file{refusing}; if a sweep was killed while creating it, delete it")
+        _refuse_state(self.path, state, create)
+        _check_companions(self.path)
         if state == "missing":
             check_output(self.path, what="results store")
+            if create and lazy:  # reads see an empty store until then (see _reading)
+                self._pending = True
+                return
+        self._open(create)
+
+    def _open(self, create: bool) -> None:
+        """Connect (creating the file and its schema when `create`) and check the schema."""
         try:
             with self._guard("write to" if create else "read"):
                 if create:
@@ -350,6 +406,24 @@ class ResultStore:
             raise InputError(f"{self.path} has results schema version {version}; this version "
                              f"of exactprune reads version {SCHEMA_VERSION}")
 
+    def _materialise(self) -> None:
+        """Open a lazily created store: create it, or join the store another process created
+        meanwhile (checked again: the file may have appeared since)."""
+        self._pending = False
+        state = store_state(self.path)
+        _refuse_state(self.path, state, True)
+        _check_companions(self.path)
+        self._open(True)
+
+    def _reading(self) -> sqlite3.Connection | None:
+        """The connection for a read; None while a lazily created store has no file (nobody
+        has stored a run yet), so that reading never creates it."""
+        if self._pending:
+            if store_state(self.path) == "missing":
+                return None
+            self._materialise()
+        return self.conn
+
     @contextlib.contextmanager
     def _guard(self, doing: str) -> Iterator[None]:
         """Turn a sqlite3 error of the body into one InputError naming this store (damaged, or
@@ -373,20 +447,27 @@ class ResultStore:
 
     @property
     def conn(self) -> sqlite3.Connection:
+        if self._pending:
+            self._materialise()
         if self._conn is None:
             raise ValueError("the results store is closed")
         return self._conn
 
     def has(self, key: str) -> bool:
         """Whether a run with this key is stored (whatever its status)."""
+        conn = self._reading()
+        if conn is None:
+            return False
         with self._guard("read"):
-            return self.conn.execute("SELECT 1 FROM runs WHERE key = ?",
-                                     (key,)).fetchone() is not None
+            return conn.execute("SELECT 1 FROM runs WHERE key = ?", (key,)).fetchone() is not None
 
     def keys(self) -> set[str]:
         """Every stored key."""
+        conn = self._reading()
+        if conn is None:
+            return set()
         with self._guard("read"):
-            return {r[0] for r in self.conn.execute("SELECT key FROM runs")}
+            return {r[0] for r in conn.execute("SELECT key FROM runs")}
 
     def get(self, key: str) -> dict | None:
         """The stored run, or None.
@@ -395,9 +476,12 @@ class ResultStore:
         record parsed back from JSON) plus ``"experiment"``, ``"solver"`` and
         ``"solver_version"``.
         """
+        conn = self._reading()
+        if conn is None:
+            return None
         with self._guard("read"):
-            row = self.conn.execute(f"SELECT {', '.join(_COLUMNS)} FROM runs WHERE key = ?",
-                                    (key,)).fetchone()
+            row = conn.execute(f"SELECT {', '.join(_COLUMNS)} FROM runs WHERE key = ?",
+                               (key,)).fetchone()
         return None if row is None else _row_dict(row)
 
     def put(self, key: str, spec: dict, status: str, record: dict, wall_time_s: float) -> None:
@@ -447,15 +531,21 @@ class ResultStore:
             sql += " WHERE experiment = ?"
             args = (experiment,)
         sql += " ORDER BY created, rowid"
+        conn = self._reading()
+        if conn is None:
+            return []
         with self._guard("read"):
-            found = self.conn.execute(sql, args).fetchall()
+            found = conn.execute(sql, args).fetchall()
         return [_row_dict(r) for r in found]
 
     def summary(self) -> list[dict]:
         """Counts per (experiment, status): ``[{"experiment", "status", "runs",
         "wall_time_s"}]`` with the total wall seconds, sorted by experiment then status."""
+        conn = self._reading()
+        if conn is None:
+            return []
         with self._guard("read"):
-            found = self.conn.execute(
+            found = conn.execute(
                 "SELECT experiment, status, COUNT(*), COALESCE(SUM(wall_time_s), 0) FROM runs "
                 "GROUP BY experiment, status ORDER BY experiment, status").fetchall()
         return [{"experiment": e, "status": s, "runs": n, "wall_time_s": w}
@@ -513,6 +603,7 @@ class ResultStore:
     def close(self) -> None:
         """Close the connection (idempotent)."""
         conn, self._conn = getattr(self, "_conn", None), None
+        self._pending = False
         if conn is not None:
             conn.close()
 

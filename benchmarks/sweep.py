@@ -93,7 +93,6 @@ from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from exactprune.benchmarks.isolated import kill_group, scratch_folder
@@ -190,22 +189,12 @@ def run_sweep(tasks: list[Task], store: ResultStore | str | os.PathLike[str] | N
         from exactprune.instances.io import check_name_lengths
 
         check_name_lengths(store, "results store")  # exists() raises on a too long name
-        created = not Path(store).exists()
-        empty = False
-        try:
-            with ResultStore(store) as opened:
-                try:
-                    return run_sweep(tasks, opened, jobs, scheduler, progress, desc,
-                                     timeout=timeout, retry_errors=retry_errors,
-                                     retry_killed=retry_killed)
-                except BaseException:
-                    empty = not opened.keys()
-                    raise
-        except BaseException:  # bad input, or Ctrl-C, before any run: leave no store this
-            if created and empty:  # call made (nothing was stored in it)
-                for suffix in ("", "-wal", "-shm", "-journal"):
-                    Path(f"{os.fspath(store)}{suffix}").unlink(missing_ok=True)
-            raise
+        # lazy: a new store's file appears with its first stored run, so bad input or Ctrl-C
+        # before then leaves none, and no file is ever deleted (deleting "our empty" store
+        # lost the runs of a sweep that had joined it meanwhile; hunt 17)
+        with ResultStore(store, lazy=True) as opened:
+            return run_sweep(tasks, opened, jobs, scheduler, progress, desc, timeout=timeout,
+                             retry_errors=retry_errors, retry_killed=retry_killed)
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 0:
         raise InputError(f"jobs must be an integer >= 0, got {jobs!r}")
     if timeout is not None and not (isinstance(timeout, int | float) and timeout > 0):

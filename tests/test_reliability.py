@@ -448,6 +448,77 @@ def test_ctrl_c_before_any_run_leaves_no_store(tmp_path: Path,
     assert _left(tmp_path) == []
 
 
+def test_a_sweep_stopped_before_its_first_run_keeps_a_store_another_sweep_joined(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hunt 17: sweep A created the store, sweep B joined it, A was stopped before any run
+    finished and deleted "its empty store": B then stored its runs in an unlinked file, said
+    "done" and every run was gone."""
+    from exactprune.benchmarks import sweep_dask
+    from exactprune.benchmarks.sweep import Task, run_sweep
+
+    path = tmp_path / "shared.sqlite"
+    joined: list[ResultStore] = []
+
+    def b_joins_then_a_is_interrupted(scheduler: str) -> None:
+        joined.append(ResultStore(path))  # sweep B opens the store A is about to use
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(sweep_dask, "connect", b_joins_then_a_is_interrupted)
+    tasks = [Task("exactprune.benchmarks.solve_sweep:solve_task", {"experiment": "a"})]
+    with pytest.raises(KeyboardInterrupt):
+        run_sweep(tasks, path, scheduler="tcp://127.0.0.1:8786", progress=False)
+    spec = {"experiment": "b", "x": 1}
+    with joined[0] as b:  # B's run finishes after A stopped
+        b.put(ResultStore.key(spec), spec, "ok", {"y": 1}, 0.1)
+    with ResultStore(path, create=False) as reader:
+        assert reader.has(ResultStore.key(spec))
+
+
+def test_a_lazy_store_reads_empty_creates_nothing_and_joins_a_store_made_meanwhile(
+        tmp_path: Path) -> None:
+    path = tmp_path / "lazy.sqlite"
+    spec = {"experiment": "e", "x": 2}
+    with ResultStore(path, lazy=True) as lazy:
+        assert lazy.keys() == set() and lazy.get("k") is None and lazy.rows() == []
+        assert not path.exists()
+        with ResultStore(path) as other:
+            other.put(ResultStore.key(spec), spec, "ok", {}, 0.0)
+        assert lazy.has(ResultStore.key(spec))  # joined, not replaced
+    assert not (tmp_path / "never.sqlite").exists()
+    with ResultStore(tmp_path / "never.sqlite", lazy=True):
+        pass
+    assert _left(tmp_path) == ["lazy.sqlite"]
+
+
+@pytest.mark.parametrize("suffix", ["-wal", "-shm", "-journal"])
+def test_a_store_named_like_sqlites_own_files_is_refused(tmp_path: Path, suffix: str) -> None:
+    """Hunt 17: `sweep --store main.sqlite-wal` was accepted; the next sweep on main.sqlite
+    (or a reader of it, for -shm) overwrote or deleted that store with every run in it."""
+    with ResultStore(tmp_path / "main.sqlite") as main:
+        main.put("k", {"experiment": "m"}, "ok", {}, 0.0)
+    assert refused(cli("sweep", "subset-sum", "--param", "n=8", "--solvers", "mitm",
+                       "--store", str(tmp_path / f"main.sqlite{suffix}"), "--no-progress"),
+                   f"name ending in {suffix}")
+    assert not (tmp_path / f"main.sqlite{suffix}").exists()
+    # a database already there under such a name (made before the refusal) is not overwritten
+    other = tmp_path / "b.sqlite"
+    ResultStore(other).close()
+    for leftover in ("-wal", "-shm"):
+        Path(f"{other}{leftover}").unlink(missing_ok=True)
+    sqlite3.connect(tmp_path / f"b.sqlite{suffix}").execute("CREATE TABLE t (x)").connection.close()
+    before = (tmp_path / f"b.sqlite{suffix}").read_bytes()
+    for create in (True, False):
+        with pytest.raises(InputError, match="would take it for"):
+            ResultStore(other, create=create)
+    assert (tmp_path / f"b.sqlite{suffix}").read_bytes() == before
+
+
+def test_a_store_cannot_be_stdout(tmp_path: Path) -> None:
+    assert refused(cli("sweep", "subset-sum", "--param", "n=8", "--solvers", "mitm", "--store",
+                       "-", "--no-progress", cwd=tmp_path), "cannot hold one")
+    assert _left(tmp_path) == []
+
+
 # -- 7. extreme data ---------------------------------------------------------------------------
 def test_extreme_data_through_the_cli(tmp_path: Path) -> None:
     inst = tmp_path / "huge.json"
