@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from exactprune.instances.errors import InputError
-from exactprune.instances.params import positive_float
+from exactprune.instances.params import positive_float, positive_int
 
 
 def make_instance(kind: str, params: dict[str, Any], seed: int) -> Any:
@@ -205,6 +205,8 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     digests: dict[str, str] = {}
     for spec in specs:
         spec["kind"] = kind
+        if args.threads is not None and args.threads > 1:  # one thread: the key as before
+            spec["threads"] = args.threads
         files = input_file_digests(spec["params"], digests)
         if files:  # part of the store key: a changed file is a new run, never a stale one
             spec["input_sha256"] = files
@@ -232,6 +234,8 @@ def register_cli(subparsers: Any) -> None:
 
     p.add_argument("kind", choices=[k.cli_name for k in KINDS.values()])
     p.add_argument("--time-limit", type=positive_float, default=None, help="seconds per run")
+    p.add_argument("--threads", type=positive_int, default=None,
+                   help="threads per run (default 1); a run fills that many of --jobs' cores")
     p.add_argument("--json", action="store_true", help="print every run as JSON")
     add_sweep_arguments(p)
     p.set_defaults(func=_cmd_sweep)

@@ -74,6 +74,25 @@ def instance_seed(base_seed: int, params: dict, trial: int) -> int:
     return int(ss.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))
 
 
+MAX_RUNS = 1_000_000
+"""The most runs one grid may have (each is a spec in memory and a row in the store; a typo
+such as --seeds 1000000000 was a MemoryError after minutes). Bulk subset-sum is solve_many's
+job, not a sweep's."""
+
+
+def _hashable(value: Any) -> Any:
+    """`value` as a hashable token that compares like the value (lists become tuples)."""
+    if isinstance(value, list | tuple):
+        return ("list", tuple(_hashable(v) for v in value))
+    if isinstance(value, dict):
+        return ("dict", tuple(sorted((str(k), _hashable(v)) for k, v in value.items())))
+    try:
+        hash(value)
+    except TypeError:
+        return ("repr", repr(value))
+    return value
+
+
 def grid(params: dict[str, list], seeds: int | list[int], solvers: list[str] | None = None,
          base_seed: int = 0, *, experiment: str | None = None, options: dict | None = None,
          seed_params: list[str] | None = None) -> list[dict]:
@@ -99,6 +118,9 @@ def grid(params: dict[str, list], seeds: int | list[int], solvers: list[str] | N
     if isinstance(seeds, int | np.integer):
         if seeds < 1:
             raise InputError(f"seeds must be >= 1, got {seeds}")
+        if seeds > MAX_RUNS:
+            raise InputError(f"seeds must be at most {MAX_RUNS:,} (a grid of at most "
+                             f"{MAX_RUNS:,} runs), got {seeds}")
         trials = list(range(int(seeds)))
     elif isinstance(seeds, list | tuple) and len(seeds) > 0:
         trials = list(seeds)
@@ -114,12 +136,21 @@ def grid(params: dict[str, list], seeds: int | list[int], solvers: list[str] | N
             raise InputError(f"seed_params names unknown parameters: {', '.join(unknown)}")
     if options is not None and not isinstance(options, dict):
         raise InputError(f"options must be a dict, got {type(options).__name__}")
+    runs = len(trials) * max(1, len(solvers or []))
+    for values in params.values():
+        runs *= len(values)
+    if runs > MAX_RUNS:
+        raise InputError(f"the grid has {runs:,} runs, more than {MAX_RUNS:,}: split it into "
+                         f"several sweeps (they may share one store)")
     # a repeated value, trial or solver would be the same run twice, counted twice
     for what, values in [*((f"parameter {n!r}", list(v)) for n, v in params.items()),
                          ("seeds", trials), ("solvers", list(solvers or []))]:
-        twice = [v for i, v in enumerate(values) if v in values[:i]]
-        if twice:
-            raise InputError(f"{what} lists {twice[0]!r} twice")
+        seen: set[Any] = set()
+        for v in values:
+            token = _hashable(v)  # == semantics: 2 and 2.0 are one value, as the run is one
+            if token in seen:
+                raise InputError(f"{what} lists {v!r} twice")
+            seen.add(token)
     names = list(params)
     specs: list[dict] = []
     for combo in itertools.product(*(params[n] for n in names)):
@@ -203,11 +234,42 @@ def _scalar(text: str) -> Any:
 
 
 def parse_param(text: str) -> tuple[str, list]:
-    """``NAME=V1,V2,...`` -> (NAME, [values]) with each value read as bool, int, float or str."""
+    """``NAME=V1,V2,...`` -> (NAME, [values]) with each value read as bool, int, float or str;
+    a value in brackets is one list value (``target_weights=[0.6,0.8],[1,0]``: two values)."""
     name, sep, raw = text.partition("=")
     if not sep or not name.strip() or not raw.strip():
         raise InputError(f"--param takes NAME=V1,V2,..., got {text!r}")
-    return name.strip(), [_scalar(v) for v in raw.split(",")]
+    values: list[Any] = []
+    for piece in _top_level_items(raw, text):
+        stripped = piece.strip()
+        if stripped.startswith("["):
+            values.append([_scalar(v) for v in stripped[1:-1].split(",")])
+        else:
+            values.append(_scalar(piece))
+    return name.strip(), values
+
+
+def _top_level_items(raw: str, text: str) -> list[str]:
+    """`raw` split at the commas outside brackets; InputError for unbalanced or nested
+    brackets, or text around a bracketed value."""
+    items, depth, start = [], 0, 0
+    for i, ch in enumerate(raw):
+        if ch == "[":
+            depth += 1
+        elif ch == "]":
+            depth -= 1
+        if depth not in (0, 1):
+            raise InputError(f"--param {text!r}: brackets must hold one list of values, "
+                             f"e.g. NAME=[0.6,0.8],[1,0]")
+        if ch == "," and depth == 0:
+            items.append(raw[start:i])
+            start = i + 1
+    items.append(raw[start:])
+    if depth != 0 or any("[" in p and not (p.strip().startswith("[") and p.strip().endswith("]")
+                                           and p.count("[") == 1) for p in items):
+        raise InputError(f"--param {text!r}: brackets must hold one list of values, "
+                         f"e.g. NAME=[0.6,0.8],[1,0]")
+    return items
 
 
 def add_sweep_arguments(parser: argparse.ArgumentParser) -> None:
@@ -217,7 +279,8 @@ def add_sweep_arguments(parser: argparse.ArgumentParser) -> None:
     g = parser.add_argument_group("sweep")
     g.add_argument("--grid", default=None, metavar="FILE.toml", help="a TOML sweep file")
     g.add_argument("--param", action="append", default=[], metavar="NAME=V1,V2",
-                   help="a grid parameter and its values (repeatable; overrides --grid)")
+                   help="a grid parameter and its values (repeatable; overrides --grid); a "
+                        "list value in brackets: target_weights=[0.6,0.8],[1,0]")
     g.add_argument("--seeds", type=positive_int, default=None, help="trials per grid point")
     g.add_argument("--base-seed", type=nonneg_int, default=None)
     g.add_argument("--solvers", default=None, help="comma-separated solver names")

@@ -145,3 +145,66 @@ def test_one_grid_point_has_one_key_however_it_is_spelled(
         run = json.loads(capsys.readouterr().out)["runs"][0]
         seeds.append((run["spec"]["seed"], run["spec"]["params"]["high"]))
     assert seeds[0] == seeds[1] and seeds[0][1] == 2.0
+
+
+def test_a_huge_grid_is_one_line_before_anything_is_allocated(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Hunt 17: --seeds 1000000000 allocated until MemoryError (exit 1) or the OOM killer."""
+    from exactprune.benchmarks.sweep_grid import MAX_RUNS, grid
+
+    store = tmp_path / "s.sqlite"
+    assert main(["sweep", "subset-sum", "--param", "n=8", "--seeds", "1000000000", "--solvers",
+                 "mitm", "--store", str(store), "--no-progress"]) == 2
+    assert "at most 1,000,000" in capsys.readouterr().err
+    with pytest.raises(InputError, match="runs, more than"):
+        grid({"n": list(range(1000)), "m": list(range(1001))}, seeds=1)
+    assert not store.exists()
+    # the duplicate check is linear: the largest grid allowed is checked at once
+    assert len(grid({"n": [8]}, seeds=MAX_RUNS // 10)) == MAX_RUNS // 10
+    with pytest.raises(InputError, match="lists 2.0 twice"):
+        grid({"n": [1, 2, 2.0]}, seeds=1)
+    with pytest.raises(InputError, match=r"lists \[1, 0\] twice"):
+        grid({"w": [[1, 0], [0, 1], [1, 0]]}, seeds=1)
+
+
+def test_a_list_parameter_is_swept_from_the_command_line(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Hunt 17: target_weights (comma-separated) could not be one --param value: its commas
+    split it into grid values and the refusal named the very format the user wrote."""
+    from exactprune.benchmarks.sweep_grid import parse_param
+
+    assert parse_param("target_weights=[0.6,0.8],[1,0]") == ("target_weights",
+                                                              [[0.6, 0.8], [1, 0]])
+    assert parse_param("n=8,12") == ("n", [8, 12])
+    for bad in ("w=[0.6,[0.8]]", "w=[0.6,0.8", "w=0.6]", "w=x[1]"):
+        with pytest.raises(InputError, match="brackets must hold one list"):
+            parse_param(bad)
+    store = tmp_path / "tw.sqlite"
+    common = ["sweep", "neuron-pruning", "--param", "d=2", "--param", "width=4", "--param",
+              "points=16", "--solvers", "bruteforce", "--store", str(store), "--no-progress",
+              "--json"]
+    assert main([*common, "--param", "target_weights=[0.6,0.8],[1,0]"]) == 0
+    runs = json.loads(capsys.readouterr().out)["runs"]
+    assert [r["spec"]["params"]["target_weights"] for r in runs] == [[0.6, 0.8], [1.0, 0.0]]
+    assert main([*common, "--param", "target_weights=0.6,0.8"]) == 2
+    assert "in brackets, target_weights=[0.6,0.8]" in capsys.readouterr().err
+
+
+def test_sweep_runs_take_threads_and_pack_by_them(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Hunt 17: `[options] threads = 2` pointed at --threads, which sweep did not have."""
+    store = tmp_path / "th.sqlite"
+    args = ["sweep", "subset-sum", "--param", "n=12", "--seeds", "2", "--solvers", "cpsat",
+            "--store", str(store), "--no-progress", "--json", "--jobs", "2"]
+    assert main([*args, "--threads", "2"]) == 0
+    runs = json.loads(capsys.readouterr().out)["runs"]
+    assert [r["spec"]["threads"] for r in runs] == [2, 2]
+    assert all(r["record"]["status"] == "optimal" for r in runs)
+    assert main(args) == 0  # one thread: the runs of before, not answered from the 2-thread ones
+    runs = json.loads(capsys.readouterr().out)["runs"]
+    assert all("threads" not in r["spec"] for r in runs)
+    with ResultStore(store, create=False) as db:
+        assert len(db.keys()) == 4
+    assert main(["sweep", "subset-sum", "--param", "n=8", "--solvers", "bruteforce",
+                 "--threads", "2", "--store", str(tmp_path / "bf.sqlite"), "--no-progress"]) == 2
+    assert "'bruteforce' does not support threads" in capsys.readouterr().err
