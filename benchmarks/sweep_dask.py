@@ -6,11 +6,13 @@ records back to the parent (:func:`exactprune.benchmarks.sweep.run_sweep` with
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import logging
 import re
 import socket
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from exactprune.benchmarks.sweep_worker import error_record, run_task, task_slots
@@ -119,26 +121,64 @@ def worker_cores(client: Any) -> int | None:
 
 def run_dask(items: list[tuple[str, Any]], client: Any,
              finish: Callable[[str, dict], None]) -> None:
+    """Submit every run to the cluster and `finish` each record as it arrives. A run the
+    cluster could not finish (a worker died too often, the scheduler went away) is an error
+    record, which a resume runs again; losing the scheduler is one line on stderr, not the
+    client's background tracebacks (hunt 17)."""
+
+    address = client.scheduler.address
+    lost = 0
+    with _quiet_dask_logs():
+        try:
+            lost = _stream(items, client, finish)
+        finally:
+            client.close()
+    if lost:
+        print(f"exactprune: lost the Dask scheduler at {address}: {lost} runs not finished "
+              "are stored as error (run the sweep again to resume them)", file=sys.stderr)
+
+
+@contextlib.contextmanager
+def _quiet_dask_logs() -> Iterator[None]:
+    """Dask's client logs a lost scheduler as tracebacks (ERROR) while runs stream back; the
+    sweep reports it itself, once."""
+    names = ["distributed", *(n for n in logging.root.manager.loggerDict
+                              if n.startswith("distributed."))]  # Dask sets some levels itself
+    levels = {n: logging.getLogger(n).level for n in names}
+    for n in names:
+        logging.getLogger(n).setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        for n, level in levels.items():
+            logging.getLogger(n).setLevel(level)
+
+
+def _stream(items: list[tuple[str, Any]], client: Any,
+            finish: Callable[[str, dict], None]) -> int:
+    """Submit and collect (see :func:`run_dask`); returns how many runs ended because the
+    client lost its scheduler."""
     from distributed import as_completed
 
-    try:
-        if not _workers(client):  # runs would wait in silence for a worker to join
-            print(f"exactprune: the Dask scheduler at {client.scheduler.address} has no "
-                  "workers yet; the runs wait for one (Ctrl-C stops, a rerun resumes)",
-                  file=sys.stderr)
-        cores = worker_cores(client)
-        futures = {client.submit(run_task, task.fn, task.spec, pure=False,
-                                 resources=None if cores is None else
-                                 {"cores": task_slots(task.spec, cores)}): key
-                   for key, task in items}
-        for fut in as_completed(futures, loop=client.loop):
-            key = futures[fut]
-            try:
-                record = json.loads(fut.result())
-            except Exception as exc:  # KilledWorker (a worker died too often), lost data, ...
-                # the run's own time is unknown here (the sweep's elapsed time is not it)
-                record = error_record(f"{type(exc).__name__}: {exc}", None)
-            finish(key, record)
-            fut.release()
-    finally:
-        client.close()
+    lost = 0
+    if not _workers(client):  # runs would wait in silence for a worker to join
+        print(f"exactprune: the Dask scheduler at {client.scheduler.address} has no "
+              "workers yet; the runs wait for one (Ctrl-C stops, a rerun resumes)",
+              file=sys.stderr)
+    cores = worker_cores(client)
+    futures = {client.submit(run_task, task.fn, task.spec, pure=False,
+                             resources=None if cores is None else
+                             {"cores": task_slots(task.spec, cores)}): key
+               for key, task in items}
+    for fut in as_completed(futures, loop=client.loop):
+        key = futures[fut]
+        try:
+            record = json.loads(fut.result())
+        except Exception as exc:  # KilledWorker (a worker died too often), lost data, ...
+            # the run's own time is unknown here (the sweep's elapsed time is not it)
+            record = error_record(f"{type(exc).__name__}: {exc}", None)
+            lost += (client.status != "running"
+                     or "scheduler-connection-lost" in str(exc))
+        finish(key, record)
+        fut.release()
+    return lost

@@ -19,6 +19,7 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -541,6 +542,46 @@ def test_dask_run_lost_with_its_worker_is_an_error_without_a_made_up_wall_time(
     assert recs[0]["status"] == "optimal" and recs[0]["wall_time_s"] > 0
     assert recs[1]["status"] == "error" and "KilledWorker" in recs[1]["error"]
     assert recs[1]["wall_time_s"] is None
+
+
+def test_a_lost_scheduler_is_one_line_and_its_runs_are_errors_to_resume(
+        tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    """Hunt 17: a scheduler killed mid-sweep printed Dask's client tracebacks (some 30 lines)
+    and then "done"."""
+    pytest.importorskip("distributed")
+    address_file = tmp_path / "address"
+    script = textwrap.dedent(f"""
+        import time
+        from distributed import LocalCluster
+        cluster = LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+                               dashboard_address=None, protocol="tcp://", scheduler_port=0)
+        open({str(address_file)!r}, "w").write(cluster.scheduler_address)
+        time.sleep(600)
+    """)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(__file__).parent),
+                                                        os.environ.get("PYTHONPATH", "")])}
+    cluster = subprocess.Popen([sys.executable, "-c", script], env=env)
+    try:
+        deadline = time.monotonic() + 60
+        while not address_file.exists() or not address_file.read_text():
+            assert time.monotonic() < deadline and cluster.poll() is None
+            time.sleep(0.1)
+        tasks = [Task(f"{MOD}:timed_sleep", {"experiment": "lost", "sleep": 2.0, "i": i})
+                 for i in range(4)]
+        killer = threading.Timer(1.0, cluster.kill)
+        killer.start()
+        with ResultStore(tmp_path / "lost.sqlite") as store:
+            recs = run_sweep(tasks, store, scheduler=address_file.read_text(), progress=False)
+            stored = {r["status"] for r in store.rows("lost")}
+        killer.join()
+    finally:
+        cluster.kill()
+        cluster.wait()
+    err = capfd.readouterr().err
+    assert "Traceback" not in err and "ERROR" not in err
+    lost = sum(r["status"] == "error" for r in recs)
+    assert lost >= 3 and stored <= {"ok", "error"}
+    assert f"lost the Dask scheduler at {address_file.read_text()}: {lost} runs" in err
 
 
 def test_dask_workers_declaring_cores_run_multithreaded_runs_alone() -> None:
