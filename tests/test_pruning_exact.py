@@ -148,6 +148,26 @@ def test_certify_takes_no_lower_bound_from_another_instances_result(
     assert own["objective_matches"] and own["bracket"]["lower"] is not None
 
 
+def test_certify_takes_no_lower_bound_from_a_max_kept_result(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Hunt 16: the bound of a max_kept = 1 solve (0.403) was printed as the proven lower end
+    of the bracket on the best sup error of any mask, while the unconstrained optimum's mask
+    has a certified sup error of 0.168."""
+    inst, full, k1 = tmp_path / "i.json", tmp_path / "full.json", tmp_path / "k1.json"
+    assert main(["generate", "neuron-pruning", "--d", "2", "--width", "8", "--points", "32",
+                 "--seed", "0", "-o", str(inst)]) == 0
+    assert main(["solve", str(inst), "--solver", "bruteforce", "-o", str(full)]) == 0
+    assert main(["solve", str(inst), "--solver", "bruteforce", "--max-kept", "1", "-o",
+                 str(k1)]) == 0
+    capsys.readouterr()
+    assert main(["certify", str(inst), str(full), "--json"]) == 0
+    best_upper = json.loads(capsys.readouterr().out)["bracket"]["upper"]
+    assert json.loads(k1.read_text())["bound"] > best_upper  # it would be a false claim
+    assert main(["certify", str(inst), str(k1), "--json"]) == 0
+    cert = json.loads(capsys.readouterr().out)["bracket"]
+    assert cert["lower"] is None and "max_kept = 1" in cert["notes"][0]
+
+
 @pytest.mark.parametrize("doc", [
     '{"kind": "neuron_pruning", "network": {"hidden_weights": [[1, 2]], "output_weights": '
     '[1, 2]}, "target": {"hidden_weights": [[1, 0]], "output_weights": [1]}, '

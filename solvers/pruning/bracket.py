@@ -84,7 +84,9 @@ def certify_bracket(instance: Any, mask: Any, lower: float | None = None,
                     time_limit: float | None = None) -> Bracket:
     """The bracket for `mask` on a neuron/weight pruning instance.
 
-    lower: a proven lower bound on the optimum over the points (a result's `bound`), or None.
+    lower: a proven lower bound on the optimum over the points (the `bound` of a result of
+    this instance solved for min_error without max_kept: a bound under max_kept bounds only
+    that constrained optimum), or None.
     time_limit: seconds for the cube MILP (d >= 2 cube) or the sphere's branch and bound
     (d >= 3).
     """
