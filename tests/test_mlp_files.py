@@ -832,3 +832,19 @@ def test_chain_errors_pickle(tmp_path: Path) -> None:
         load_mlp(path)
     again = pickle.loads(pickle.dumps(info.value))
     assert isinstance(again, InputError) and str(again) == str(info.value)
+
+
+def test_generate_refuses_to_write_over_its_network(tmp_path: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """Hunt 16: `generate neuron-selection --network NET -o NET` replaced the trained network
+    with the instance JSON (exit 0); every other writing command refuses its inputs as -o."""
+    from exactprune.cli import main
+
+    net = tmp_path / "net.npz"
+    save_mlp(MLP((np.ones((3, 2)), np.ones((1, 3))), (np.zeros(3), np.zeros(1))), net)
+    before = net.read_bytes()
+    for out in (net, tmp_path / "." / "net.npz"):
+        assert main(["generate", "neuron-selection", "--network", str(net), "--data", "teacher",
+                     "--k", "2", "-o", str(out)]) == 2
+        assert "also an input of this command" in capsys.readouterr().err
+    assert net.read_bytes() == before
