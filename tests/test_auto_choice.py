@@ -49,6 +49,18 @@ def test_auto_picks_by_the_threads_allowed(kind: str, act: str, threads: int,
     assert abs(res.objective - oracle.objective) <= slack + res.tolerance + oracle.tolerance
 
 
+@pytest.mark.parametrize("kind", ["neuron", "weight"])
+def test_auto_takes_the_l2_error_to_bruteforce(kind: str) -> None:
+    """Hunt 16: auto picked SCIP for l2 instances of 13..20 mask entries, and SCIP refuses l2
+    (exit 2), though bruteforce, the documented exact method for l2, solves them."""
+    width = 16 if kind == "neuron" else 8  # 16 mask entries: past auto's bruteforce (12)
+    inst = GEN[kind](d=2, width=width, points=32, seed=0, norm="l2")
+    assert inst.mask_size == 16
+    res = solve(inst, "auto")
+    assert res.solver == "bruteforce" and res.certified
+    assert res.objective == solve(inst, "bruteforce").objective
+
+
 def test_auto_runs_an_exhaustive_choice_with_one_thread_and_no_warm_start() -> None:
     """A tiny mask goes to bruteforce, which takes neither threads nor a warm start: it runs,
     and the note and stats say what was left unused (asked of bruteforce directly, the same

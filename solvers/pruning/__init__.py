@@ -167,8 +167,10 @@ def choose_auto(instance: Any, goal: Goal, threads: int = 1) -> str:
     output given `threads` >= CPSAT_PORTFOLIO_THREADS (CP-SAT's portfolio of workers), and
     when the units' scales span more than the MILP engines take (`solvers.unit_scales`);
     tiny masks are enumerated. With max_kept, bruteforce is the one exact pruning method that
-    takes it (its size limit then decides; SCIP refused the goal that bruteforce solves)."""
-    if instance.mask_size <= 12 or goal.max_kept is not None:
+    takes it (its size limit then decides; SCIP refused the goal that bruteforce solves), and
+    with the l2 error, which no MILP or CP-SAT model here takes (SCIP refused what bruteforce
+    solves up to its limit; hunt 16)."""
+    if instance.mask_size <= 12 or goal.max_kept is not None or instance.norm == "l2":
         return "bruteforce"
     relu = instance.network.output_activation == "relu"
     portfolio = instance.kind == WEIGHT and threads >= CPSAT_PORTFOLIO_THREADS
