@@ -28,3 +28,21 @@ def binary_mask(mask: Any, shape: tuple[int, ...], kind: str) -> np.ndarray:
             raise InputError(f"{kind} mask entries must be 0 or 1")
         arr = arr.astype(bool)
     return arr
+
+
+def binary_masks(masks: Any, shape: tuple[int, ...], kind: str) -> np.ndarray:
+    """A batch of masks (B, *shape) as a bool array, or InputError like :func:`binary_mask`:
+    a ragged batch, the wrong shape, or an entry that is not 0/1 (``errors`` took 2, -1, 0.5
+    and strings, and gave numbers for them; hunt 16)."""
+    try:
+        arr = np.asarray(masks)
+    except (ValueError, TypeError):
+        raise InputError(f"{kind} masks must be a rectangular array of 0/1") from None
+    if arr.ndim != 1 + len(shape) or arr.shape[1:] != shape:
+        raise InputError(f"masks must have shape (B, {', '.join(map(str, shape))}), got "
+                         f"{arr.shape}")
+    if arr.dtype != bool:
+        if not (np.issubdtype(arr.dtype, np.number) and np.all(np.isin(arr, (0, 1)))):
+            raise InputError(f"{kind} mask entries must be 0 or 1")
+        arr = arr.astype(bool)
+    return arr

@@ -250,3 +250,29 @@ def test_solvers_text_shows_whole_versions(capsys: pytest.CaptureFixture[str]) -
         version = backend.version() if backend.available() else None
         if version:
             assert version in out  # cut at 29 characters before ("SCIP 10.0.0 (OR-Tools 9.15.67")
+
+
+def test_batch_errors_check_their_masks_like_evaluate() -> None:
+    """Hunt 16: `errors(masks)` took entries 2, -1, 0.5 and strings (a string "0" counted as
+    kept) and gave numbers; a ragged batch was a raw numpy ValueError."""
+    from exactprune.instances import generate_neuron_pruning, generate_weight_pruning
+    from exactprune.instances.neuron_selection import NeuronSelectionInstance
+
+    selection = NeuronSelectionInstance(hidden=np.array([[1.0, 2.0, 3.0]]),
+                                        output_weights=np.ones((3, 1)),
+                                        targets=np.array([[4.0]]), k=2, loss="squared")
+    for inst in (generate_subset_sum(n=4, seed=0), selection,
+                 generate_neuron_pruning(d=2, width=4, points=8, seed=0),
+                 generate_weight_pruning(d=2, width=2, points=8, seed=0)):
+        good = np.zeros((1, *np.shape(inst.full_mask())), dtype=int)
+        good.flat[0] = 1
+        assert inst.errors(good)[0] == pytest.approx(inst.errors(good.astype(bool))[0])
+        for entry in (2, -1, 0.5, "0"):
+            bad = good.astype(object)
+            bad.flat[1] = entry
+            with pytest.raises(InputError):
+                inst.evaluate(bad[0])
+            with pytest.raises(InputError, match="mask entries|array of"):
+                inst.errors(bad.tolist())
+        with pytest.raises(InputError):
+            inst.errors([good[0].tolist(), good[0].tolist()[:-1]])

@@ -278,9 +278,19 @@ class NeuronSelectionInstance:
     def errors(self, masks: Any) -> np.ndarray:
         """Losses of a batch of masks (B, N), (B,), vectorised for search (numpy sums: each
         within the evaluation tolerance plus (mC+2)·u·loss of `evaluate`); refit loops."""
-        M = np.asarray(masks, dtype=np.float64)
+        try:
+            raw = np.asarray(masks)
+        except (ValueError, TypeError):
+            raw = np.asarray(None)
+        if raw.dtype != bool and not np.issubdtype(raw.dtype, np.number):
+            raise InputError("neuron_selection masks must be a rectangular array of counts")
+        M = raw.astype(np.float64)
         if M.ndim != 2 or M.shape[1] != self.n:
             raise InputError(f"masks must have shape (B, {self.n}), got {M.shape}")
+        top = np.inf if self.repeats else 1.0  # partial selections (search) are allowed
+        if not np.all((M >= 0) & (M <= top) & (M == np.round(M))):
+            raise InputError("neuron_selection mask entries must be integer counts >= 0"
+                             + ("" if self.repeats else " and <= 1 (repeats is false)"))
         if self.rule == "refit":
             return np.array([self.evaluate(row) for row in M])
         R = (M @ self.columns().T) - self.offset()

@@ -40,7 +40,7 @@ from exactprune.instances.errors import InputError
 from exactprune.instances.header import FORMAT, VERSION, check_header
 from exactprune.instances.io import check_generator
 from exactprune.instances.limits import check_entries
-from exactprune.instances.masks import binary_mask
+from exactprune.instances.masks import binary_mask, binary_masks
 from exactprune.instances.network import UNIT_ROUNDOFF, TwoLayerNet, float_array
 from exactprune.instances.pruning.evaluate import batch_outputs, exact_norm, reduce_errors
 from exactprune.instances.pruning.graph import MaskSummary, canonicalize
@@ -207,10 +207,7 @@ class _PruningInstance:
         """Errors of a batch of masks (B, *mask_shape), shape (B,), float64, vectorised: for
         search. Each is within `evaluation_tolerance()` plus K·u·error of `evaluate` (numpy
         sums instead of fsum); results report `evaluate`."""
-        m = np.asarray(masks)
-        if m.shape[1:] != tuple(self.mask_shape):
-            raise InputError(f"masks must have shape (B, {', '.join(map(str, self.mask_shape))})"
-                             f", got {m.shape}")
+        m = binary_masks(masks, tuple(self.mask_shape), self.kind)
         net = self.network
         g = batch_outputs(net.hidden_weights, net.output_weights, net.output_activation,
                           self.points, m, self.kind)

@@ -18,7 +18,7 @@ import numpy as np
 from exactprune.instances.errors import InputError
 from exactprune.instances.header import FORMAT, VERSION
 from exactprune.instances.io import check_generator
-from exactprune.instances.masks import binary_mask
+from exactprune.instances.masks import binary_mask, binary_masks
 from exactprune.instances.network import check_exact_ints, float_array
 from exactprune.instances.scaling import IntegerScaling, integer_scaling, rounded_sum
 
@@ -110,10 +110,7 @@ class SubsetSumInstance:
         Uniform[-1, 1] draw) the sums are exact int64 sums and each error is rounded once to
         float64, which is what `evaluate` returns; otherwise each mask goes through `evaluate`.
         """
-        m = np.asarray(masks)
-        if m.ndim != 2 or m.shape[1] != self.n:
-            raise InputError(f"masks must have shape (B, {self.n}), got {m.shape}")
-        m = m.astype(bool)
+        m = binary_masks(masks, (self.n,), self.kind)
         sc = self.scaling
         if not sc.lossless:
             return np.array([self.evaluate(row) for row in m])
