@@ -117,11 +117,11 @@ def input_file_digests(params: dict[str, Any], cache: dict[str, str]) -> dict[st
     network, say), by parameter name; `cache` maps paths already read to their digests."""
     import hashlib
 
-    from exactprune.instances.io import read_bytes
+    from exactprune.instances.io import names_a_file, read_bytes
 
     out = {}
     for name, value in params.items():
-        if isinstance(value, str) and Path(value).is_file():
+        if names_a_file(value):
             if value not in cache:
                 cache[value] = hashlib.sha256(read_bytes(Path(value))).hexdigest()
             out[name] = cache[value]

@@ -15,7 +15,6 @@ import logging
 import re
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any, NoReturn
 
 from exactprune.instances import io as instance_io
@@ -52,7 +51,7 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     values = {p.name: getattr(args, p.name) for p in kind.params()
               if getattr(args, p.name) is not None}
     # a parameter naming a file (a trained network) is an input -o must not overwrite
-    inputs = tuple(v for v in values.values() if isinstance(v, str) and Path(v).is_file())
+    inputs = tuple(v for v in values.values() if instance_io.names_a_file(v))
     instance_io.check_output(args.output, inputs=inputs)
     _emit_json(kind.make(values).to_json(), args.output)
     return EXIT_OK

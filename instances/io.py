@@ -240,6 +240,17 @@ def check_output(path: str | os.PathLike[str] | None, *, inputs: tuple[Any, ...]
     return p
 
 
+def names_a_file(value: Any) -> bool:
+    """Whether `value` is a string naming an existing regular file (False for any other value,
+    and for text no file system takes as a name: too long, a NUL byte)."""
+    if not isinstance(value, str) or not value:
+        return False
+    try:
+        return Path(value).is_file()
+    except (OSError, ValueError):
+        return False
+
+
 def check_name_lengths(path: str | os.PathLike[str], what: str) -> None:
     """InputError when a name in `path` is longer than its file system allows (the limit of
     the nearest existing folder); call it before any Path.exists() on a user's output path,

@@ -242,7 +242,9 @@ class SolveResult:
         return ObjectiveBounds(self.objective, self.bound)
 
     def to_json(self, mask_to_json: Any = None) -> dict[str, Any]:
-        """One JSON object (version 2); the mask as 0/1 lists (per kind, via `mask_to_json`)."""
+        """One JSON object (version 2), as `exactprune solve` writes it: the mask as 0/1 lists
+        (counts with repeats), a weight-pruning mask as ``{"hidden_weights": n×d}``; or as
+        `mask_to_json` (an instance's codec) writes it."""
         data = asdict(self)
         data["status"] = str(self.status)
         data["limit"] = str(self.limit)
@@ -252,6 +254,8 @@ class SolveResult:
             data["mask"] = None
         elif mask_to_json is not None:
             data["mask"] = mask_to_json(self.mask)
+        elif self.kind == "weight_pruning":  # the instance JSON's form, as the CLI writes it
+            data["mask"] = {"hidden_weights": np.asarray(self.mask, dtype=int).tolist()}
         else:
             data["mask"] = np.asarray(self.mask, dtype=int).tolist()
         data["format"] = RESULT_FORMAT
@@ -277,12 +281,31 @@ class SolveResult:
             else:
                 limit = Limit(data["limit"])
             goal_raw = data.get("goal") or {}
+            if not isinstance(goal_raw, dict):
+                raise ValueError(f"goal must be an object, got {goal_raw!r}")
+            certified = data.get("certified", False)
+            if not isinstance(certified, bool):
+                raise ValueError(f"certified must be true or false, got {certified!r}")
+            if status is Status.OPTIMAL and "certified" in data and not certified:
+                raise ValueError("status optimal with certified false (optimal is only said "
+                                 "of a certified optimum)")
+            for name in ("objective", "error", "bound", "gap", "tolerance", "kept",
+                         "solver_objective"):
+                value = data.get(name)
+                if value is not None and (isinstance(value, bool)
+                                          or not isinstance(value, int | float)):
+                    raise ValueError(f"{name} must be a number or null, got {value!r}")
             mask_raw = data.get("mask")
             mask = None
             if mask_raw is not None:
                 if isinstance(mask_raw, dict):  # weight_pruning: {"hidden_weights": [[...]]}
                     mask_raw = mask_raw.get("hidden_weights")
-                counts = np.asarray(mask_raw, dtype=np.int64)
+                entries = np.asarray(mask_raw)
+                if entries.dtype != bool and not (
+                        np.issubdtype(entries.dtype, np.number) and np.all(np.isfinite(entries))
+                        and np.all(entries >= 0) and np.all(entries == np.round(entries))):
+                    raise ValueError("mask entries must be 0/1 (or counts >= 0 with repeats)")
+                counts = entries.astype(np.int64)
                 # 0/1 masks as bool; repeat counts (neuron_selection with repeats) kept
                 mask = counts.astype(bool) if counts.size == 0 or counts.max() <= 1 \
                     else counts
@@ -294,7 +317,7 @@ class SolveResult:
                 kept=data.get("kept"),
                 bound=data.get("bound"),
                 gap=data.get("gap"),
-                certified=bool(data.get("certified", False)),
+                certified=certified,
                 tolerance=data.get("tolerance"),
                 solver=str(data.get("solver", "")),
                 solver_version=data.get("solver_version"),

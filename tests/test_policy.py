@@ -276,3 +276,36 @@ def test_batch_errors_check_their_masks_like_evaluate() -> None:
                 inst.errors(bad.tolist())
         with pytest.raises(InputError):
             inst.errors([good[0].tolist(), good[0].tolist()[:-1]])
+
+
+@pytest.mark.parametrize("data,words", [
+    ({"status": "optimal", "goal": [1]}, "goal must be an object"),
+    ({"status": "feasible", "certified": "false"}, "certified must be true or false"),
+    ({"status": "feasible", "mask": [0.5, 1]}, "mask entries"),
+    ({"status": "feasible", "mask": [-1, 0]}, "mask entries"),
+    ({"status": "optimal", "certified": False}, "optimal with certified false"),
+    ({"status": "feasible", "objective": "abc"}, "objective must be a number"),
+    ({"status": "feasible", "kept": "x"}, "kept must be a number"),
+])
+def test_a_malformed_result_object_is_one_input_error(data: dict, words: str) -> None:
+    """Hunt 16: a non-object goal was an AttributeError; "certified": "false" was read as
+    true, mask [0.5, 1] as [False, True], and strings kept as objectives."""
+    from exactprune.solvers.result import SolveResult
+
+    with pytest.raises(InputError, match=words):
+        SolveResult.from_json(data)
+
+
+def test_result_json_from_the_api_is_what_the_cli_writes(tmp_path) -> None:
+    """Hunt 16: `to_json()` wrote a weight-pruning mask as a bare n×d list, which the CLI's
+    own certify and --warm-start refuse."""
+    from exactprune.cli import main
+    from exactprune.instances import generate_weight_pruning, save_instance
+    from exactprune.instances.io import write_json_atomic
+
+    inst = generate_weight_pruning(d=2, width=3, points=16, seed=0)
+    res = solve(inst, "bruteforce")
+    assert res.to_json() == res.to_json(inst.mask_to_json)
+    save_instance(inst, tmp_path / "w.json")
+    write_json_atomic(tmp_path / "r.json", res.to_json())
+    assert main(["certify", str(tmp_path / "w.json"), str(tmp_path / "r.json")]) == 0
