@@ -206,7 +206,9 @@ def _kinds(kind: str | None) -> Iterable[str]:
 def list_backends(kind: str | None = None, only_available: bool = False,
                   commercial: bool = False) -> list[Backend]:
     """The backends of `kind` (all kinds when None), sorted by kind then name; `commercial`
-    also probes PuLP for commercial MILP engines (slow: it imports their libraries)."""
+    also probes PuLP for commercial MILP engines (slow: it imports their libraries) and lists
+    their ``pulp_<engine>`` backends, which are left out otherwise (whether an earlier call had
+    registered one made the answer depend on history; hunt 16)."""
     kinds = _kinds(kind)
     for k in kinds:
         _load(k)
@@ -214,7 +216,8 @@ def list_backends(kind: str | None = None, only_available: bool = False,
         from exactprune.solvers.pulp_engines import register_commercial_backends
 
         register_commercial_backends()
-    out = [b for key, b in sorted(_BACKENDS.items()) if key[0] in kinds]
+    out = [b for key, b in sorted(_BACKENDS.items())
+           if key[0] in kinds and (commercial or not b.name.startswith("pulp_"))]
     return [b for b in out if b.available()] if only_available else out
 
 

@@ -22,7 +22,7 @@ from exactprune.instances import InputError, generate_neuron_pruning, generate_w
 from exactprune.instances.neuron_selection import synthetic_neuron_selection
 from exactprune.solvers import Capability, SolveResult, list_backends, solve
 
-PAIRS = list_backends(only_available=True)
+PAIRS = list_backends(only_available=True, commercial=True)  # pulp_<engine> too
 ALL_CAPABILITIES = list(Capability)
 
 
@@ -55,6 +55,8 @@ HARD_WITHIN_LIMITS = {
     # the pip wheel's licence takes 2,000 rows: m = 100 gave 2,001, and the licence refusal
     # passed here only while neuron selection misreported it as `feasible`
     ("neuron_selection", "gurobi"): lambda: synthetic_neuron_selection(
+        80, 30, m=90, outputs=10, loss="l1", seed=0),
+    ("neuron_selection", "pulp_gurobi"): lambda: synthetic_neuron_selection(
         80, 30, m=90, outputs=10, loss="l1", seed=0),
 }
 """Hard instances inside a backend's declared size limit (`Backend.refuse`, or the pip

@@ -309,3 +309,15 @@ def test_result_json_from_the_api_is_what_the_cli_writes(tmp_path) -> None:
     save_instance(inst, tmp_path / "w.json")
     write_json_atomic(tmp_path / "r.json", res.to_json())
     assert main(["certify", str(tmp_path / "w.json"), str(tmp_path / "r.json")]) == 0
+
+
+def test_list_backends_does_not_depend_on_what_ran_before() -> None:
+    """Hunt 16: pulp_<engine> appeared in list_backends(kind) only after some call had probed
+    PuLP (a solve with an unknown solver name, say)."""
+    from exactprune.solvers import list_backends
+
+    before = [b.name for b in list_backends("subset_sum")]
+    with pytest.raises(InputError):
+        solve(generate_subset_sum(n=4, seed=0), "nosuch")
+    assert [b.name for b in list_backends("subset_sum")] == before
+    assert not any(n.startswith("pulp_") for n in before)
