@@ -453,7 +453,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _main(argv: Sequence[str] | None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     argv = list(sys.argv[1:] if argv is None else argv)
-    debug = "--debug" in argv
+    debug = "--debug" in argv  # anywhere: "rerun with --debug" is naturally appended
+    argv = [a for a in argv if a != "--debug"]
     record_command(argv)  # quoted by the reports that a command writes
     try:
         args = build_parser().parse_args(argv)

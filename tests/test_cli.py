@@ -230,3 +230,15 @@ def test_a_negative_count_is_told_the_right_bound(capsys: pytest.CaptureFixture[
     for bad in ("-3", "0"):
         code, _, err = run(["solve", "x.json", "--threads", bad], capsys)
         assert code == 2 and f"must be >= 1, got {int(bad)}" in err
+
+
+def test_debug_is_taken_after_the_subcommand_too(tmp_path, capsys) -> None:
+    """Hunt 16: `exactprune solve x.json --debug` (the natural "rerun with --debug") was a
+    usage error; only `exactprune --debug solve ...` worked."""
+    from exactprune.cli import main
+    from exactprune.instances import generate_subset_sum, save_instance
+
+    save_instance(generate_subset_sum(n=6, seed=0), tmp_path / "s.json")
+    for argv in (["solve", str(tmp_path / "s.json"), "--solver", "mitm", "--debug"],
+                 ["--debug", "solve", str(tmp_path / "s.json"), "--solver", "mitm"]):
+        assert main(argv) == 0, capsys.readouterr().err
