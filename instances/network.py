@@ -52,10 +52,11 @@ def check_exact_ints(items: Any, name: str) -> None:
 
 
 def int_entries(arr: np.ndarray) -> list[int]:
-    """The entries of an integer array beyond 2^53 in magnitude (the ones to check)."""
+    """The entries of an integer array from 2^53 on in magnitude (the ones to check: 2^53 + 1
+    rounds to the float 2^53, so a strict > on the rounded values missed it)."""
     if not np.issubdtype(arr.dtype, np.integer):
         return []
-    return [int(v) for v in arr[np.abs(arr.astype(np.float64)) > 2.0**53].ravel()]
+    return [int(v) for v in arr[np.abs(arr.astype(np.float64)) >= 2.0**53].ravel()]
 
 
 def float_array(raw: Any, name: str, ndim: int) -> np.ndarray:

@@ -406,6 +406,11 @@ def test_pensia_scale_per_instance_rows(objective: str, eps: float | None) -> No
     (np.array([2**60 + 1, 1]), np.array([2**60 + 2])),  # int64 arrays
     ([2**60 + 1, 0.5], [3.0]),                          # lists, mixed with floats
     ([1.0, 2.0], [2**60 + 1]),
+    # 2^53 + 1 rounds to the float 2^53 itself: a strict "> 2^53" on the rounded values let
+    # it through and answered "optimal" with error 1 where the true error was 2 (hunt 19)
+    (np.array([2**53 + 1, 3]), np.array([2**53 + 2])),
+    ([2**53 + 1, 3], [2**53 + 2]),
+    ([1.0, -(2**53) - 1], [0.0]),
 ])
 def test_integers_float64_cannot_hold_are_refused(values, targets) -> None:
     """2^60 + 1 was rounded to 2^60 and answered 'optimal' with error 0 (true error 1), while

@@ -632,8 +632,9 @@ def test_api_integer_arrays_beyond_2_53_are_checked_too() -> None:
 
     from exactprune import InputError, SubsetSumInstance
 
-    with pytest.raises(InputError, match="has no exact float64 value"):
-        SubsetSumInstance(values=np.array([2**62 + 1, 3], dtype=np.int64), target=0.0)
+    for first in (2**62 + 1, 2**53 + 1):  # 2^53 + 1 rounds to 2^53 (hunt 19)
+        with pytest.raises(InputError, match="has no exact float64 value"):
+            SubsetSumInstance(values=np.array([first, 3], dtype=np.int64), target=0.0)
     assert SubsetSumInstance(values=np.array([2**62, 3]), target=0.0).values[0] == 2.0**62
 
 

@@ -138,7 +138,9 @@ def _real_array(raw: Any, name: str) -> np.ndarray:
     ):
         raise InputError(f"{name} must be real numbers, got dtype {arr.dtype}")
     floats = arr.astype(np.float64)
-    if np.any(np.abs(floats) > 2.0**53):  # integers there may not be float64 numbers: check
+    # integers from 2^53 on may not be float64 numbers: check them (>=: 2^53 + 1 rounds to
+    # 2^53 itself, which a strict > let through; hunt 19)
+    if np.any(np.abs(floats) >= 2.0**53):
         exact = arr if isinstance(raw, np.ndarray) else np.asarray(raw, dtype=object)
         check_exact_ints(exact.ravel().tolist(), name)
     if not np.all(np.isfinite(floats)):
