@@ -34,8 +34,8 @@ def rounded_sum(terms: list[float]) -> float:
         total = sum((Fraction(t) for t in terms), Fraction(0))
         try:
             return float(total)
-        except OverflowError:
-            return math.copysign(math.inf, total)
+        except OverflowError:  # (copysign would convert the Fraction, and overflow too)
+            return math.inf if total > 0 else -math.inf
 
 
 def _exponent_for_exactness(x: float) -> int:

@@ -35,6 +35,7 @@ import dataclasses
 import math
 import time
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -167,6 +168,26 @@ def _bulk(values: np.ndarray, targets: np.ndarray, groups: np.ndarray | None, ob
     return res
 
 
+def _exact_errors(rows: np.ndarray, masks: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    """|Σ rows[i][masks[i]] − targets[i]| per row, correctly rounded (the exact value rounded
+    once; the subset sum rounded first and then the difference could be ulps off; hunt 19)."""
+    return np.array([abs(rounded_sum([*r[m].tolist(), -float(t)]))
+                     for r, m, t in zip(rows, masks, targets, strict=True)], dtype=float)
+
+
+def _beyond_eps(errors: np.ndarray, eps: float, rows: np.ndarray, masks: np.ndarray,
+                targets: np.ndarray) -> np.ndarray:
+    """Whether each exact error exceeds eps, from `errors`, the correctly rounded exact errors:
+    rounding to nearest is monotone, so only an error that rounds to eps itself is ambiguous,
+    and it is decided in rationals (a weight whose exact error was above eps but rounded to
+    it was counted feasible; hunt 19)."""
+    out = np.asarray(errors > eps)
+    for i in np.flatnonzero(errors == eps):
+        total = sum((Fraction(x) for x in rows[i][masks[i]].tolist()), Fraction(0))
+        out[i] = abs(total - Fraction(float(targets[i]))) > Fraction(eps)
+    return out
+
+
 def _approx(values: np.ndarray, groups: np.ndarray | None, masks: np.ndarray) -> np.ndarray:
     """The subset sums of the chosen masks, exactly rounded (math.fsum per weight)."""
     rows = values if groups is None else values[groups]
@@ -192,7 +213,10 @@ def _pensia_layer(name: str, w: np.ndarray, draw: Any, n: int, share: str, objec
     with np.errstate(over="ignore"):  # beyond float64: an honest inf error
         errors = np.abs(approx - flat)  # exact to one rounding: approx is correctly rounded
     errors = np.where(feasible, np.asarray(res.errors, dtype=float), errors)
-    infeasible = errors > eps
+    rows_of = values if groups is None else values[groups]
+    # "closest": sparsest found no subset within eps (the exact solver's verdict)
+    infeasible = (np.asarray(res.status) == "closest") | _beyond_eps(errors, eps, rows_of,
+                                                                      masks, flat)
     return (approx.reshape(w.shape), errors.reshape(w.shape),
             np.asarray(res.kept).reshape(w.shape) * feasible.reshape(w.shape),
             infeasible.reshape(w.shape))
@@ -245,6 +269,12 @@ def pensia_ticket(target: MLP, n: int, eps: float, *, objective: str = "closest"
                                                     memory_limit_gb)
             layer.coefficients += b.size * n
         layers.append(layer)
+    for la in layers:  # a subset sum beyond float64 cannot be a network weight
+        for what, approx in (("weight", la.approx), ("bias", la.bias_approx)):
+            if approx is not None and not np.all(np.isfinite(approx)):
+                raise InputError(f"{la.name}: the chosen subset sum of some {what} is beyond "
+                                 "the float64 range (weights within a factor 2 of 1.8e308); "
+                                 "scale the network down")
     network = MLP(weights=tuple(la.approx for la in layers),
                   biases=tuple(la.bias_approx for la in layers), names=target.names)
     return Ticket("pensia", objective, share, eps, n, seed, target, layers, network,
@@ -297,6 +327,8 @@ def _theory_layer(name: str, w: np.ndarray, a: np.ndarray, b: np.ndarray, n: int
         side = (a * sign) > 0  # (inp, n): the units of input j acting on this sign of x_j
         counts = side.sum(axis=1)
         sums = np.zeros((out, inp))
+        errors = np.abs(sign * w)  # inputs without units on this side: the empty sum
+        beyond = errors > eps
         feasible = np.ones((out, inp), dtype=bool)
         # inputs with the same number of units on this side are solved together, unpadded
         # (zero padding would tie every mask with its padded variants)
@@ -308,17 +340,22 @@ def _theory_layer(name: str, w: np.ndarray, a: np.ndarray, b: np.ndarray, n: int
             values = bk[:, js[:, None], cols] * np.abs(a[js[:, None], cols])[None]
             res = _bulk(values.reshape(-1, width), (sign * w[:, js]).reshape(-1), None,
                         objective, eps, memory_limit_gb)
-            ok = (np.asarray(res.status) != "infeasible").reshape(out, js.size)
+            status = np.asarray(res.status)
+            ok = (status != "infeasible").reshape(out, js.size)
             m = np.asarray(res.masks).reshape(out, js.size, width) & ok[..., None]
-            sums[:, js] = np.array([math.fsum(v[mm].tolist()) for v, mm in
-                                    zip(values.reshape(-1, width), m.reshape(-1, width),
-                                        strict=True)]).reshape(out, js.size)
+            rows, flat_m = values.reshape(-1, width), m.reshape(-1, width)
+            targets = (sign * w[:, js]).reshape(-1)
+            sums[:, js] = np.array([rounded_sum(v[mm].tolist()) for v, mm in
+                                    zip(rows, flat_m, strict=True)]).reshape(out, js.size)
+            block = _exact_errors(rows, flat_m, targets)
+            errors[:, js] = block.reshape(out, js.size)
+            beyond[:, js] = ((status == "closest")
+                             | _beyond_eps(block, eps, rows, flat_m, targets)).reshape(out, js.size)
             feasible[:, js] = ok
             kept[:, js] += m.sum(axis=2)
             kk, jj, tt = np.nonzero(m)
             mask[kk, js[jj] * n + cols[jj, tt]] = True
-        errors = np.abs(sums - sign * w)
-        infeasible |= ~feasible | (errors > eps)
+        infeasible |= ~feasible | beyond
         err = np.maximum(err, errors)
         halves[label] = sign * sums
     layer = LayerTicket(name, halves["positive"], err, kept, infeasible,

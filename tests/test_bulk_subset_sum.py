@@ -424,3 +424,10 @@ def test_an_array_as_objective_is_an_input_error() -> None:
     """`objective in (...)` on an array was numpy's 'truth value is ambiguous' ValueError."""
     with pytest.raises(InputError, match="objective must be closest or sparsest"):
         solve_many([0.5, 0.25], [0.3], objective=np.array(["closest"]))
+
+
+@pytest.mark.parametrize("eps", [10**400, -(10**400), float("nan"), -1.0])
+def test_an_eps_beyond_float64_is_an_input_error(eps) -> None:
+    """Hunt 19: eps = 10**400 was a bare OverflowError from float(eps)."""
+    with pytest.raises(InputError, match="eps must be a finite number >= 0"):
+        solve_many(np.array([1.0]), np.array([0.5]), objective="sparsest", eps=eps)

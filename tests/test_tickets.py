@@ -297,3 +297,77 @@ def test_output_deviation_bound_covers_the_float_rounding_of_both_passes() -> No
     dev = np.abs(tk.network.forward(X) - target.forward(X)).max(axis=1)
     assert dev.max() > 0  # the passes do round differently here
     assert np.all(dev <= output_deviation_bound(tk, X))
+
+
+def _edge_weight() -> tuple[float, float, int]:
+    """A weight w, its one coefficient c (pensia, seed s, N = 1, range [0, 0.95]) and a seed
+    such that the float w − c rounds the exact error w − c down (found as in hunt 19)."""
+    from fractions import Fraction
+
+    for seed in range(1, 200):
+        c = np.random.RandomState(seed).uniform(0.0, 0.95, size=1)[0]
+        if c > 0.2:
+            continue
+        w = 0.9
+        for _ in range(200):
+            if Fraction(w - c) < Fraction(w) - Fraction(c):
+                return w, float(c), seed
+            w = math.nextafter(w, 0)
+    raise AssertionError("no edge case found")
+
+
+@pytest.mark.parametrize("objective", ["closest", "sparsest"])
+def test_a_weight_whose_exact_error_exceeds_eps_is_infeasible_though_it_rounds_to_eps(
+        objective: str) -> None:
+    """Hunt 19: infeasible was decided as `error > eps` on the rounded error; an exact error
+    4e-17 above eps rounded to eps and the weight was reported within eps, while solve_many
+    itself (exact) found no subset within it."""
+    from fractions import Fraction
+
+    w, c, seed = _edge_weight()
+    eps = w - c  # rounded down: the exact error w - c is above it
+    assert Fraction(w) - Fraction(c) > Fraction(eps)
+    target = MLP((np.array([[w, 0.95]]), np.array([[0.95]])), (None, None))
+    tk = pensia_ticket(target, 1, eps, objective=objective, share="per-weight", seed=seed)
+    assert tk.layers[0].coefficients == 2 and tk.summary()["layers"][0]["infeasible"] >= 1
+    assert bool(tk.layers[0].infeasible[0, 0])
+
+
+def test_theory_errors_are_the_correctly_rounded_exact_errors() -> None:
+    """Hunt 19: theory tickets reported |fsum(subset) − w|, rounded twice (1–4 ulps off)."""
+    from fractions import Fraction
+
+    rng0 = np.random.default_rng(0)
+    w1, w2 = rng0.normal(0, 0.3, (3, 4)), rng0.normal(0, 0.3, (2, 3))
+    target = MLP((w1, w2), (None, None))
+    n, seed = 10, 18
+    tk = theory_ticket(target, n, 0.05, seed=seed)
+    rng = np.random.default_rng(seed)
+    a = rng.uniform(-1, 1, size=(4, n))
+    b = rng.uniform(-1, 1, size=(3, 4 * n))
+    kept = tk.network.weights[1] != 0
+    for k in range(3):
+        for j in range(4):
+            worst = Fraction(0)
+            for sign in (1, -1):
+                side = a[j] * sign > 0
+                vals = (b[k, j * n:(j + 1) * n] * np.abs(a[j]))[side]
+                chosen = kept[k, j * n:(j + 1) * n][side]
+                total = sum((Fraction(float(v)) for v in vals[chosen]), Fraction(0))
+                worst = max(worst, abs(total - Fraction(float(sign * w1[k, j]))))
+            assert tk.layers[0].errors[k, j] == float(worst), (k, j)
+
+
+def test_a_subset_sum_beyond_float64_is_one_line() -> None:
+    """Hunt 19: rounded_sum's ±inf fallback itself overflowed (copysign of a Fraction), and
+    `ticket` ended in an internal error; a ticket weight beyond float64 is now refused."""
+    from exactprune.instances.errors import InputError
+    from exactprune.instances.scaling import rounded_sum
+
+    assert rounded_sum([1e308, 1e308]) == math.inf
+    assert rounded_sum([-1e308, -1e308]) == -math.inf
+    target = MLP((np.array([[1.7e308, 1.0e308], [0.5e308, 1.6e308]]),
+                  np.array([[1.7e308, -1.0e308]])), (None, None))
+    with pytest.raises(InputError, match="beyond the float64 range"):
+        for seed in range(1, 30):
+            pensia_ticket(target, 2, 0.01, seed=seed)

@@ -210,7 +210,11 @@ def _validate(values: Any, targets: Any, groups: Any, objective: Any, eps: Any, 
             raise InputError("the sparsest objective needs eps")
         if isinstance(eps, bool) or not isinstance(eps, int | float | np.integer | np.floating):
             raise InputError(f"eps must be a number, got {eps!r}")
-        if not math.isfinite(float(eps)) or eps < 0:
+        try:
+            finite = math.isfinite(float(eps))
+        except OverflowError:  # an int beyond float64
+            finite = False
+        if not finite or eps < 0:
             raise InputError(f"eps must be a finite number >= 0, got {eps!r}")
     elif eps is not None:
         raise InputError("eps applies to the sparsest objective only")
