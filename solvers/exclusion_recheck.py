@@ -83,7 +83,8 @@ class Recheck:
     rigorous lower bound on every vector's error (None if none was proven); certified (lower
     within the certificate's rule of the error); checked, masks evaluated; families, how many
     of their no-goods cut off a whole family (`Family`); timed_out, stopped by the deadline or
-    the engine's time limit."""
+    the engine's time limit; capped, stopped by MAX_RECHECK_MASKS (the result's limit is then
+    ``exclusion_cap``, not "none": the solve did not finish)."""
 
     y: np.ndarray
     error: float
@@ -93,6 +94,7 @@ class Recheck:
     notes: list[str]
     timed_out: bool = False
     families: int = 0
+    capped: bool = False
 
 
 def exclusion_recheck(solve: CappedSolve, inc_y: np.ndarray, slack: float,
@@ -149,17 +151,17 @@ def exclusion_recheck(solve: CappedSolve, inc_y: np.ndarray, slack: float,
         lower = proven()
         return lower is not None and certifiable(best_err, lower)
 
-    def done(note: str, timed_out: bool = False) -> Recheck:
+    def done(note: str, timed_out: bool = False, capped: bool = False) -> Recheck:
         lower, ok = proven(), certified()
         return Recheck(best_y, best_err, lower, ok, checked, [note], timed_out and not ok,
-                       families)
+                       families, capped and not ok)
 
     exclude(best_y)
     checked = 1
     while not certified():
         if checked > MAX_RECHECK_MASKS:
             return done(f"exclusion re-check gave up: more than {MAX_RECHECK_MASKS} masks "
-                        f"within the engine's slack {slack:.3g} of the optimum")
+                        f"within the engine's slack {slack:.3g} of the optimum", capped=True)
         remaining = None if deadline is None else deadline - time.perf_counter()
         if remaining is not None and remaining <= 0.05:
             return done(f"exclusion re-check stopped by the time limit after {checked} masks",

@@ -175,6 +175,20 @@ def test_exclusion_recheck_certifies_tiny_optima(seed: int, loss: str, repeats: 
             assert res.stats["recheck_masks"] >= 1
 
 
+def test_a_recheck_stopped_by_its_cap_says_so_in_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hunt 18: the re-check giving up at MAX_RECHECK_MASKS left limit "none" ("it finished");
+    subset-sum said exclusion_cap for the same situation."""
+    from exactprune.solvers import exclusion_recheck
+
+    monkeypatch.setattr(exclusion_recheck, "MAX_RECHECK_MASKS", 0)
+    inst = planted_tiny("linf", False, 0)
+    res = solve(inst, "cpsat", time_limit=60, recheck_families=False)
+    if res.certified:  # certified before any re-check: nothing to see on this draw
+        pytest.skip("certified without the re-check")
+    assert any("gave up" in n for n in res.notes), res.notes
+    assert res.status == "feasible" and res.limit == "exclusion_cap"
+
+
 @pytest.mark.parametrize("engine", ["highs", "cpsat"])
 @pytest.mark.parametrize("loss", ["l1", "linf"])
 def test_without_the_recheck_a_tiny_optimum_stays_uncertified(engine: str, loss: str) -> None:

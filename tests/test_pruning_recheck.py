@@ -87,6 +87,7 @@ def test_a_crowded_window_is_reported_not_certified(monkeypatch: pytest.MonkeyPa
     oracle = solve(inst, "bruteforce")
     assert res.status == "feasible" and not res.certified
     assert any("gave up" in n for n in res.notes), res.notes
+    assert res.limit == "exclusion_cap"  # stopped by the cap: not "none" (hunt 18)
     assert res.bound is not None and res.bound <= oracle.objective
 
 
@@ -312,6 +313,8 @@ def test_more_exact_ties_than_the_recheck_may_evaluate_are_excluded_by_family(
         one_by_one = solve(inst, engine, time_limit=60, recheck_families=False)
         assert not one_by_one.certified and one_by_one.stats["recheck_families"] == 0
         assert any("gave up" in n for n in one_by_one.notes), one_by_one.notes
+        assert one_by_one.limit == "exclusion_cap"
+    assert res.limit == "none"
 
 
 def test_a_window_that_empties_at_the_last_allowed_mask_is_certified(

@@ -58,7 +58,7 @@ from exactprune.solvers.exclusion_recheck import (
     exclusion_recheck,
     worst_entry_family,
 )
-from exactprune.solvers.result import Goal, RawSolution, SolveOptions, Status
+from exactprune.solvers.result import Goal, Limit, RawSolution, SolveOptions, Status
 
 UNIT_RANGE = (2.0**-10, 2.0**10)
 RANGE_BITS = 30
@@ -351,7 +351,7 @@ def _run_capped(below: BelowSolve, instance: Any, goal: Goal,
     if out.y is not None and evaluate(out.y) < inc_err:
         mask = scaled.check_mask(mask_of_bits(scaled, out.y))
     lower, finished = out.lower, out.status in ("optimal", "infeasible")
-    limit_hit = out.status == "time_limit"
+    limit_hit, capped = out.status == "time_limit", False
     notes = [f"incumbent from {source}: {instance.evaluate(inc):.6g}", *first.notes]
     stats: dict[str, Any] = {**first.stats, "warm_start_source": source}
     err = scaled.evaluate(mask)
@@ -368,6 +368,7 @@ def _run_capped(below: BelowSolve, instance: Any, goal: Goal,
         if check.lower is not None:
             lower = max(lower, check.lower)
         finished, limit_hit = not check.timed_out, check.timed_out
+        capped = check.capped
         notes.extend(check.notes)
         stats["recheck_masks"] = check.checked
         stats["recheck_families"] = check.families
@@ -376,6 +377,8 @@ def _run_capped(below: BelowSolve, instance: Any, goal: Goal,
         stats["scale_exponent"] = e
     raw = _certificate(scaled, mask, lower, finished, limit_hit, notes, stats,
                        engine_failed=out.status == "error")
+    if capped and raw.status is not Status.OPTIMAL:  # stopped by the re-check's cap
+        raw.limit = Limit.EXCLUSION_CAP
     return _unscale(raw, instance, e)
 
 

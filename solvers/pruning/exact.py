@@ -53,7 +53,7 @@ from exactprune.solvers.exclusion_recheck import (
     exclusion_recheck,
     worst_entry_family,
 )
-from exactprune.solvers.result import Goal, RawSolution, SolveOptions, Status
+from exactprune.solvers.result import Goal, Limit, RawSolution, SolveOptions, Status
 
 INITIAL_POINTS = 32
 POINTS_PER_ROUND = 6
@@ -396,6 +396,7 @@ def _run_pruning_exact(engine: str, instance: Any, goal: Goal, opts: SolveOption
     start_verdict: tuple[str | None, str | None] | None = None
     stats_recheck: int | None = None
     recheck_families = 0
+    recheck_capped = False
     if sel.n_columns == 0:
         # no column is non-zero at any point: every mask is the empty choice, with one error
         lower = sel.error(inc_y)
@@ -451,6 +452,7 @@ def _run_pruning_exact(engine: str, instance: Any, goal: Goal, opts: SolveOption
                 break
             if check.timed_out:
                 status = Status.TIME_LIMIT
+            recheck_capped = check.capped
         if len(points) == K and formulation == "bigm" and opts.extra.get("recheck", True):
             notes.append("exclusion re-check not run: it re-solves the column selection "
                          "formulation, not bigm")
@@ -489,4 +491,5 @@ def _run_pruning_exact(engine: str, instance: Any, goal: Goal, opts: SolveOption
         tol = max(0.0, inc_err - lower) + 2 * eval_tol
         return RawSolution(Status.OPTIMAL, mask=mask, bound=lower_bound, certified=True,
                            tolerance=tol, notes=notes, stats=stats)
-    return RawSolution(status, mask=mask, bound=lower_bound, notes=notes, stats=stats)
+    return RawSolution(status, mask=mask, bound=lower_bound, notes=notes, stats=stats,
+                       limit=Limit.EXCLUSION_CAP if recheck_capped else None)
