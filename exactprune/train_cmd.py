@@ -53,6 +53,11 @@ def int_list_arg(text: str) -> tuple[int, ...]:
     return tuple(nonneg_int(part) for part in parts)
 
 
+def pair_arg(text: str) -> tuple[int, ...]:
+    """Two digits as "3,8" or "3-8" (generate neuron-selection's --pair takes both)."""
+    return int_list_arg(text.replace("-", ","))
+
+
 def checkpoint_path(output: Path, t: int) -> Path:
     """Where the checkpoint after t steps goes: net.npz -> net.T{t}.npz (same extension)."""
     return output.with_name(f"{output.stem}.T{t}{output.suffix}")
@@ -255,8 +260,8 @@ def add_train_parser(subparsers: Any) -> None:
                         "default 1000)")
     p.add_argument("--seed", type=nonneg_int, default=0, metavar="S",
                    help="initialisation, batches and --samples subset")
-    p.add_argument("--pair", type=int_list_arg, default=None, metavar="A,B",
-                   help="digits-pair: the two digits (default 3,8)")
+    p.add_argument("--pair", type=pair_arg, default=None, metavar="A,B",
+                   help="digits-pair: the two digits, A,B or A-B (default 3,8)")
     p.add_argument("--teacher-d", type=positive_int, default=None, metavar="D",
                    help="teacher: input dimension (default 10)")
     p.add_argument("--teacher-width", type=positive_int, default=None, metavar="K",

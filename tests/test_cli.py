@@ -242,3 +242,22 @@ def test_debug_is_taken_after_the_subcommand_too(tmp_path, capsys) -> None:
     for argv in (["solve", str(tmp_path / "s.json"), "--solver", "mitm", "--debug"],
                  ["--debug", "solve", str(tmp_path / "s.json"), "--solver", "mitm"]):
         assert main(argv) == 0, capsys.readouterr().err
+
+
+def test_certify_of_a_sparsest_result_recomputes_its_count(tmp_path, capsys) -> None:
+    """Hunt 18: for a sparsest result certify printed the mask's error as
+    objective_recomputed (the result's objective is the count kept) and compared nothing."""
+    import json
+
+    from exactprune.cli import main
+    from exactprune.instances import generate_subset_sum, save_instance
+
+    save_instance(generate_subset_sum(n=12, seed=0), tmp_path / "s.json")
+    assert main(["solve", str(tmp_path / "s.json"), "--objective", "sparsest", "--eps", "1e-3",
+                 "-o", str(tmp_path / "r.json")]) == 0
+    capsys.readouterr()
+    assert main(["certify", str(tmp_path / "s.json"), str(tmp_path / "r.json"), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    claimed = json.loads((tmp_path / "r.json").read_text())
+    assert out["objective_recomputed"] == out["kept"] == claimed["kept"]
+    assert out["objective_matches"] and out["error_recomputed"] == claimed["error"]

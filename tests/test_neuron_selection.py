@@ -420,6 +420,7 @@ def test_cli_train_generate_solve_end_to_end(tmp_path: Path,
 
 
 @pytest.mark.parametrize("data,flags", [("digits-pair", ["--pair", "1,7"]),
+                                        ("digits-pair", ["--pair", "1-7"]),  # both (hunt 18)
                                         ("teacher", ["--teacher-seed", "7", "--teacher-d", "4"])])
 def test_a_net_trained_on_other_data_is_scored_on_those_data(
         data: str, flags: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
