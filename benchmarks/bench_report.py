@@ -167,7 +167,10 @@ def render_report(name: str, outcomes: list[SuiteOutcome], summary: dict[str, An
               f"{_cpu_count()} logical cores; Python {platform.python_version()}, numpy "
               f"{numpy.__version__}, exactprune {exactprune_version()}; "
               f"{time.strftime('%Y-%m-%d')}. Time limit {tl:g} s per run, {threads} solver "
-              f"thread(s), solver seed 0. Results store: `{store}` (a re-run resumes).", "",
+              f"thread(s), solver seed 0. "
+              + (f"A run still going after {summary['timeout_s']:g} s is killed (status "
+                 "killed). " if summary.get("timeout_s") else "")
+              + f"Results store: `{store}` (a re-run resumes).", "",
               "Time = wall time of `solve()` (instance generation and process start-up "
               "excluded). Time to best = that wall time (incumbents are not traced over "
               "time); time to proven optimum = that wall time when certified. *proven optimal* "

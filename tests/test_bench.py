@@ -271,6 +271,8 @@ def test_killed_runs_are_read_back_until_retry_killed_and_the_timeout_is_reporte
     assert status(60.0)[0] == "killed"  # read back, not run again
     again, summary = status(60.0, retry=True)
     assert again in ("optimal", "time_limit") and summary["timeout_s"] == 60.0
+    # the report says it too, not only the quoted command (hunt 18)
+    assert "still going after 60 s is killed" in (tmp_path / "report.md").read_text()
     for kwargs, needle in ((dict(timeout=0.5, jobs=1), "above the time limit"),
                            (dict(timeout=5.0, jobs=0), "needs worker processes")):
         with pytest.raises(InputError, match=needle):
