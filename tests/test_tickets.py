@@ -371,3 +371,17 @@ def test_a_subset_sum_beyond_float64_is_one_line() -> None:
     with pytest.raises(InputError, match="beyond the float64 range"):
         for seed in range(1, 30):
             pensia_ticket(target, 2, 0.01, seed=seed)
+
+
+def test_width_factor_decides_within_eps_exactly() -> None:
+    """Hunt 19: verify width-factor compared the rounded largest error with eps, and said
+    N = 1 reaches an eps that the exact error exceeds by 4e-17 (ticket: 1 infeasible)."""
+    from exactprune.benchmarks.tickets.width_factor import width_factor
+
+    w, c, seed = _edge_weight()
+    eps = w - c
+    target = MLP((np.array([[w, 0.95]]), np.array([[0.95]])), (None, None))
+    out = width_factor(target, [eps], n_max=2, seeds=1, seed=seed, share="per-weight")
+    first = out["runs"][0]
+    assert first["per_n"][0]["max_weight_error"] == eps  # rounds to eps ...
+    assert first["needed"][eps]["all_weights_within_eps"] != 1  # ... but is above it

@@ -56,9 +56,19 @@ def width_factor(target: Any, eps: list[float], *, n_max: int = 30, seeds: int =
             per_n.append(row)
             if progress is not None:
                 progress(s, n)
+        def within_eps(row: dict[str, Any], e: float, s: int = s) -> bool:
+            # the largest error is the correctly rounded exact one: below e it is within,
+            # above e it is not; only an error that rounds to e itself is ambiguous, and a
+            # ticket at eps = e decides it exactly (its infeasible count; hunt 19)
+            if row["max_weight_error"] != e:
+                return row["max_weight_error"] < e
+            tk = pensia_ticket(target, row["n"], e, objective="closest", share=share, seed=s,
+                               memory_limit_gb=memory_limit_gb, draw_width=n_max)
+            return tk.summary()["infeasible"] == 0
+
         need = {}
         for e in eps:
-            within = [r["n"] for r in per_n if r["max_weight_error"] <= e]
+            within = [r["n"] for r in per_n if within_eps(r, e)]
             need[e] = {"all_weights_within_eps": within[0] if within else None}
         if data is not None:
             same = [r["n"] for r in per_n if r["ticket_accuracy"] >= target_acc]
