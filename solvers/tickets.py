@@ -305,7 +305,9 @@ def theory_ticket(target: MLP, n: int, eps: float, *, objective: str = "closest"
         first = np.zeros((inp * n, inp))
         first[np.arange(inp * n), np.repeat(np.arange(inp), n)] = a.reshape(-1)
         weights += [first, np.where(mask_b, b, 0.0)]
-        names += [f"{name}.units", f"{name}.ticket"]
+        # names whose natural order is the layer order (".ticket" sorted before ".units", and
+        # a .safetensors ticket of a target of equal widths could not be written; hunt 19)
+        names += [f"{name}.units", f"{name}.units_out"]
     network = MLP(weights=tuple(weights), biases=(None,) * len(weights), names=tuple(names))
     return Ticket("theory", objective, "per-weight", eps, n, seed, target, layers, network,
                   time.perf_counter() - t0,

@@ -385,3 +385,18 @@ def test_width_factor_decides_within_eps_exactly() -> None:
     first = out["runs"][0]
     assert first["per_n"][0]["max_weight_error"] == eps  # rounds to eps ...
     assert first["needed"][eps]["all_weights_within_eps"] != 1  # ... but is above it
+
+
+def test_a_theory_ticket_of_a_target_of_equal_widths_is_written_as_safetensors(
+        tmp_path: Path) -> None:
+    """Hunt 19: its layer names (.units, .ticket) read back in another order, so a square
+    target's theory ticket could not be saved as .safetensors (after the whole solve)."""
+    pytest.importorskip("safetensors")
+    rng = np.random.default_rng(2)
+    target = MLP((rng.normal(0, 0.3, (3, 3)), rng.normal(0, 0.3, (3, 3))), (None, None))
+    tk = theory_ticket(target, 4, 0.1, seed=1)
+    save_mlp(tk.network, tmp_path / "t.safetensors")
+    back = load_mlp(tmp_path / "t.safetensors")
+    assert back.names == tk.network.names
+    for a, b in zip(back.weights, tk.network.weights, strict=True):
+        assert np.array_equal(a, b)
