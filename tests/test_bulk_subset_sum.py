@@ -431,3 +431,17 @@ def test_an_eps_beyond_float64_is_an_input_error(eps) -> None:
     """Hunt 19: eps = 10**400 was a bare OverflowError from float(eps)."""
     with pytest.raises(InputError, match="eps must be a finite number >= 0"):
         solve_many(np.array([1.0]), np.array([0.5]), objective="sparsest", eps=eps)
+
+
+@pytest.mark.parametrize("scale,target", [(1.0, 1e20), (1.0, -1e20), (1e-20, 1.0)])
+def test_a_target_beyond_every_reachable_sum_is_answered_without_enumeration(
+        scale: float, target: float) -> None:
+    """Hunt 19: a target that dwarfs the values made every mask tie after scaling, and all
+    2^N masks were compared in rationals (N = 23: 11 s). Beyond the reach of the values the
+    optimum is every value of the target's sign (zeros left out)."""
+    values = np.random.default_rng(0).uniform(-1, 1, 22) * scale
+    values[3] = 0.0
+    res = solve_many(values, np.array([target]))
+    side = values > 0 if target > 0 else values < 0
+    assert res.status[0] == "optimal" and res.stats["exact_rechecks"] == 0
+    assert np.array_equal(res.masks[0], side)

@@ -67,6 +67,9 @@ def exact_best(x: np.ndarray, z: float, lo: int, hi: int) -> tuple[np.ndarray, i
     """
     n = x.shape[0]
     hi = min(hi, n)
+    beyond = _beyond_reach(x, z, lo, hi)
+    if beyond is not None:
+        return beyond, 0
     sc = integer_scaling(x, z, bits=EXACT_DENOMINATOR_BITS)
     xi, zi = sc.values, np.int64(sc.target)
     n_a = n // 2
@@ -88,17 +91,36 @@ def exact_best(x: np.ndarray, z: float, lo: int, hi: int) -> tuple[np.ndarray, i
             index = a_sel[k_i] | (t_idx[t_pos] << n_a)
             masks = bits(index, n)
             kept = masks.sum(axis=1)
-            if exact is None:
-                err: list[Any] = np.abs(keys[k_i] - table[t_pos]).tolist()
+            if exact is None:  # integer errors: the (error, kept, index) minimum in numpy
+                err_i = np.abs(keys[k_i] - table[t_pos])
+                first = np.lexsort((index, kept, err_i))[0]
+                cand: tuple[Any, int, int] = (int(err_i[first]), int(kept[first]),
+                                              int(index[first]))
             else:
                 err = _exact_errors(masks, exact)
                 rechecks += len(err)
-            cand = min(zip(err, kept.tolist(), index.tolist(), strict=True))
+                cand = min(zip(err, kept.tolist(), index.tolist(), strict=True))
             if winner is None or cand < winner:
                 winner = cand
     if winner is None:
         raise RuntimeError("no mask inside the window of the best one")  # cannot happen
     return bits(np.array([winner[2]], dtype=np.int64), n)[0], rechecks
+
+
+def _beyond_reach(x: np.ndarray, z: float, lo: int, hi: int) -> np.ndarray | None:
+    """The optimum when z lies beyond every reachable sum, else None: z >= the sum of the
+    positive values (exactly) is best approached by keeping all of them and nothing else
+    (every other mask's sum is smaller, and zeros only add to the count kept); z <= the sum of
+    the negative values likewise. Only when that mask's count is allowed (lo..hi). A target
+    that dwarfs the values made every mask tie after scaling, and all 2^N of them were compared
+    in rationals (N = 23: 11 s; hunt 19)."""
+    target = Fraction(float(z))
+    for side, outside in ((x > 0, lambda total: target >= total),
+                          (x < 0, lambda total: target <= total)):
+        total = sum((Fraction(float(v)) for v in x[side]), Fraction(0))
+        if lo <= int(side.sum()) <= hi and outside(total):
+            return side
+    return None
 
 
 def _min_distance(keys: np.ndarray, table: np.ndarray) -> int:
