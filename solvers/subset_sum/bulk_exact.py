@@ -75,7 +75,8 @@ def exact_best(x: np.ndarray, z: float, lo: int, hi: int) -> tuple[np.ndarray, i
     n_a = n // 2
     a_sums, a_pc = subset_sums(xi[:n_a]), popcounts(n_a)
     b_sums, b_idx = sorted_subset_sums(xi[n_a:])
-    b_pc = popcounts(n - n_a)[b_idx]
+    b_all_pc = popcounts(n - n_a)  # by subset index (b_pc: in sorted order)
+    b_pc = b_all_pc[b_idx]
     parts = []
     for ca, b_lo, b_hi in levels_pairs(n_a, n - n_a, lo, hi):
         a_sel = np.flatnonzero(a_pc == ca)
@@ -89,15 +90,14 @@ def exact_best(x: np.ndarray, z: float, lo: int, hi: int) -> tuple[np.ndarray, i
     for a_sel, keys, table, t_idx in parts:
         for k_i, t_pos in _candidates(keys, table, bound):
             index = a_sel[k_i] | (t_idx[t_pos] << n_a)
-            masks = bits(index, n)
-            kept = masks.sum(axis=1)
+            kept = a_pc[a_sel[k_i]] + b_all_pc[t_idx[t_pos]]
             if exact is None:  # integer errors: the (error, kept, index) minimum in numpy
                 err_i = np.abs(keys[k_i] - table[t_pos])
                 first = np.lexsort((index, kept, err_i))[0]
                 cand: tuple[Any, int, int] = (int(err_i[first]), int(kept[first]),
                                               int(index[first]))
             else:
-                err = _exact_errors(masks, exact)
+                err = _exact_errors(bits(index, n), exact)
                 rechecks += len(err)
                 cand = min(zip(err, kept.tolist(), index.tolist(), strict=True))
             if winner is None or cand < winner:
