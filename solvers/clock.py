@@ -30,3 +30,16 @@ class Clock:
         if self.deadline is None:
             return None
         return max(self.deadline - time.perf_counter(), 0.0)
+
+
+MIN_ENGINE_SECONDS = 0.05
+"""The least time an engine is handed (an engine given 0 may refuse it or run unlimited)."""
+
+
+def engine_limit(clock: Clock) -> float | None:
+    """The time limit to hand an engine from what `clock` has left: None without a limit,
+    else at least MIN_ENGINE_SECONDS. Work done since the clock started (building the model)
+    counts: a weight-pruning dictionary model took 2 s to build, and a 2 s limit ran 5-10 s
+    (hunt 20)."""
+    left = clock.remaining()
+    return None if left is None else max(left, MIN_ENGINE_SECONDS)

@@ -274,3 +274,31 @@ def test_exact_incumbent_is_a_fixed_amount_of_work(monkeypatch: pytest.MonkeyPat
     monkeypatch.undo()
     res = solve(inst, "scip", time_limit=60)
     assert f"incumbent from prune_local_search: {inst.evaluate(mask):.6g}" in res.notes
+
+
+def test_building_the_model_counts_against_the_time_limit(monkeypatch) -> None:
+    """Hunt 20: the engine was handed the whole limit left before the model was built, and a
+    weight-pruning dictionary model that took 2 s to build ran a 2 s limit for 5-10 s."""
+    import time as _time
+
+    from exactprune.formulations.pruning import selection as selection_module
+    from exactprune.instances import generate_neuron_pruning
+    from exactprune.solvers import milp_engines
+    from exactprune.solvers.pruning import exact
+
+    handed: list[float | None] = []
+    real_model, real_solve = selection_module.selection_model, milp_engines.solve_model
+
+    def slow_model(*args, **kwargs):
+        _time.sleep(0.5)
+        return real_model(*args, **kwargs)
+
+    def spy(engine, model, opts, time_limit=None, start=None):
+        handed.append(time_limit)
+        return real_solve(engine, model, opts, time_limit=time_limit, start=start)
+
+    monkeypatch.setattr(exact, "selection_model", slow_model)
+    monkeypatch.setattr(milp_engines, "solve_model", spy)
+    inst = generate_neuron_pruning(d=2, width=14, points=32, seed=0)
+    solve(inst, "highs", time_limit=30)
+    assert handed and all(t is not None and t <= 30 - 0.5 for t in handed), handed

@@ -22,6 +22,7 @@ import numpy as np
 
 from exactprune.formulations.linear import PartialMask
 from exactprune.formulations.pruning.selection import Selection
+from exactprune.solvers.clock import Clock, engine_limit
 from exactprune.solvers.cpsat_engine import configured_solver, solve_cpsat
 from exactprune.solvers.pruning.exact import PointSetOutcome
 from exactprune.solvers.result import SolveOptions
@@ -106,6 +107,7 @@ class CpSatPointSetSolver:
         no start), every column choice in `exclude` cut off by a no-good."""
         from ortools.sat.python import cp_model
 
+        clock = Clock(time_limit)  # building the model counts against the limit
         sel = self.sel
         # a cap above every possible error cuts nothing: clamped there, it fits in int64 even
         # when the data are tiny or zero (the scaling exponent is then huge)
@@ -129,7 +131,7 @@ class CpSatPointSetSolver:
             start_reason = ("the mask variables are hinted; feasible by exactprune's check"
                             if start == "accepted" else
                             f"the start's scaled error {start_units} exceeds the cap {start_cap}")
-        solver = configured_solver(self.opts, time_limit, presolve=True)
+        solver = configured_solver(self.opts, engine_limit(clock), presolve=True)
         code = solve_cpsat(solver, model)
         slack_real = self.to_real(self.units_slack)
         notes = [f"CP-SAT on integers scaled by 2^{self.exponent}; scaling moves the error by "

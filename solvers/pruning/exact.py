@@ -43,7 +43,7 @@ from exactprune.formulations.pruning.selection import (
 from exactprune.instances.errors import InputError
 from exactprune.instances.network import gamma
 from exactprune.solvers import registry
-from exactprune.solvers.clock import Clock
+from exactprune.solvers.clock import Clock, engine_limit
 from exactprune.solvers.exclusion_recheck import (
     CAPPED_STATUSES,
     CappedOutcome,
@@ -168,6 +168,7 @@ class MilpPointSetSolver:
         formulations, whose mask variables are the column choice)."""
         from exactprune.solvers.milp_engines import proven_lower_bound, solve_model
 
+        clock = Clock(time_limit)  # building the model counts against the limit
         rounding = 0.0
         if self.formulation == "bigm":
             built = bigm_model(self.instance, points, t_max=cap)
@@ -183,7 +184,8 @@ class MilpPointSetSolver:
         if self.formulation == "bigm" and self.engine == "scip":
             # SCIP's linear presolve proved a wrong bound on a big-M model (audit case 8111)
             opts = replace(opts, extra={**opts.extra, "linear_presolve": False})
-        res = solve_model(self.engine, model, opts, time_limit=time_limit, start=start)
+        res = solve_model(self.engine, model, opts, time_limit=engine_limit(clock),
+                          start=start)
         slack = selection_slack(self.sel, model, self.tolerances, cap,
                                 dual_norm=4.0 if self.formulation == "antipodal" else 2.0)
         slack += 2.0 * rounding
