@@ -1053,3 +1053,28 @@ def test_a_time_limit_beyond_a_threads_wait_starts_no_failing_watchdog(
     monkeypatch.setattr(threading, "excepthook", lambda args: failures.append(args.exc_value))
     res = solve(generate_subset_sum(8, seed=0), "cbc", time_limit=1e300)
     assert res.status == "optimal" and failures == []
+
+
+def test_the_cbc_watchdog_kills_a_run_that_starts_after_the_deadline(
+        tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hunt 20: the watchdog was a one-shot timer; when PuLP took longer to write a large model
+    than the deadline, it found no CBC, and CBC then ran unbounded. Here a stand-in process
+    naming the folder starts only after the deadline, and is still killed."""
+    import subprocess
+    import sys
+    import time
+
+    from exactprune.solvers.milp_engines import cbc
+
+    monkeypatch.setattr(cbc, "WATCHDOG_GRACE_S", 0.2)
+    folder = str(tmp_path / "run")
+    with cbc._cbc_watchdog(folder, 0.0) as state:  # deadline: 0 * 1.1 + grace
+        deadline = time.monotonic() + cbc.WATCHDOG_GRACE_S
+        time.sleep(cbc.WATCHDOG_GRACE_S + 0.3)  # the "model writing" outlasts the deadline
+        proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", folder])
+        try:
+            proc.wait(timeout=5)
+        finally:
+            proc.kill()
+        assert time.monotonic() > deadline
+    assert state["killed"] and proc.returncode == -9
