@@ -181,10 +181,11 @@ def _beyond_eps(errors: np.ndarray, eps: float, rows: np.ndarray, masks: np.ndar
     rounding to nearest is monotone, so only an error that rounds to eps itself is ambiguous,
     and it is decided in rationals (a weight whose exact error was above eps but rounded to
     it was counted feasible; hunt 19)."""
+    from exactprune.solvers.subset_sum.bulk_exact import exact_error
+
     out = np.asarray(errors > eps)
     for i in np.flatnonzero(errors == eps):
-        total = sum((Fraction(x) for x in rows[i][masks[i]].tolist()), Fraction(0))
-        out[i] = abs(total - Fraction(float(targets[i]))) > Fraction(eps)
+        out[i] = exact_error(rows[i], targets[i], masks[i]) > Fraction(eps)
     return out
 
 
@@ -347,8 +348,7 @@ def _theory_layer(name: str, w: np.ndarray, a: np.ndarray, b: np.ndarray, n: int
             m = np.asarray(res.masks).reshape(out, js.size, width) & ok[..., None]
             rows, flat_m = values.reshape(-1, width), m.reshape(-1, width)
             targets = (sign * w[:, js]).reshape(-1)
-            sums[:, js] = np.array([rounded_sum(v[mm].tolist()) for v, mm in
-                                    zip(rows, flat_m, strict=True)]).reshape(out, js.size)
+            sums[:, js] = _approx(rows, None, flat_m).reshape(out, js.size)
             block = _exact_errors(rows, flat_m, targets)
             errors[:, js] = block.reshape(out, js.size)
             beyond[:, js] = ((status == "closest")
