@@ -43,3 +43,17 @@ def engine_limit(clock: Clock) -> float | None:
     (hunt 20)."""
     left = clock.remaining()
     return None if left is None else max(left, MIN_ENGINE_SECONDS)
+
+
+def left_after_building(time_limit: float | None, entered: float) -> float | None:
+    """What is left of an engine's `time_limit` once it has converted the model into its own
+    (started at perf_counter `entered`): None without a limit, 0.0 when the conversion took it
+    all (then the engine is not started: `NOT_STARTED`). OR-Tools' SCIP and gurobipy take the
+    model one coefficient at a time, seconds on models of millions of nonzeros, and a limit set
+    before that ran over by as much (hunt 20)."""
+    if time_limit is None:
+        return None
+    return max(time_limit - (time.perf_counter() - entered), 0.0)
+
+
+NOT_STARTED = "the time limit ran out while the model was built: the engine was not started"

@@ -1078,3 +1078,57 @@ def test_the_cbc_watchdog_kills_a_run_that_starts_after_the_deadline(
             proc.kill()
         assert time.monotonic() > deadline
     assert state["killed"] and proc.returncode == -9
+
+
+def test_scip_converting_the_model_counts_against_its_limit(monkeypatch) -> None:
+    """Hunt 20: OR-Tools' SCIP takes the model one coefficient at a time (3.8 s for 3.1 M
+    nonzeros), and the limit was set to the whole time handed in after that: a 2 s limit ran
+    ~5.5 s. The conversion's time now comes off the limit SCIP is given."""
+    import time as _time
+
+    from ortools.linear_solver import pywraplp
+
+    from exactprune.solvers.milp_engines import scip
+
+    real_convert, real_set = scip.to_ortools, pywraplp.Solver.SetTimeLimit
+    handed_ms: list[int] = []
+
+    def slow_convert(model, solver):
+        _time.sleep(0.5)
+        return real_convert(model, solver)
+
+    def spy(self, ms):
+        handed_ms.append(ms)
+        return real_set(self, ms)
+
+    monkeypatch.setattr(scip, "to_ortools", slow_convert)
+    monkeypatch.setattr(pywraplp.Solver, "SetTimeLimit", spy)
+    model = subset_sum_model(generate_subset_sum(10, seed=0), Goal())
+    res = scip.solve(model, time_limit=30.0, seed=0, threads=1, verbose=False, start=None)
+    assert res.status == "optimal"
+    assert handed_ms and handed_ms[0] <= (30.0 - 0.5) * 1000, handed_ms
+
+
+def test_scip_conversion_that_takes_the_whole_limit_is_not_solved(monkeypatch) -> None:
+    """When converting the model took the whole limit, SCIP is not started (it would presolve
+    for seconds more on the model that took so long): an honest time limit, no answer."""
+    import time as _time
+
+    from ortools.linear_solver import pywraplp
+
+    from exactprune.solvers.clock import NOT_STARTED
+    from exactprune.solvers.milp_engines import scip
+
+    real_convert = scip.to_ortools
+    solved: list[bool] = []
+
+    def slow_convert(model, solver):
+        _time.sleep(0.6)
+        return real_convert(model, solver)
+
+    monkeypatch.setattr(scip, "to_ortools", slow_convert)
+    monkeypatch.setattr(pywraplp.Solver, "Solve", lambda *a: solved.append(True))
+    model = subset_sum_model(generate_subset_sum(10, seed=0), Goal())
+    res = scip.solve(model, time_limit=0.5, seed=0, threads=1, verbose=False, start=None)
+    assert res.status == "time_limit" and res.values is None and res.bound is None
+    assert NOT_STARTED in res.notes and not solved

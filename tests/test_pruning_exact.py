@@ -11,7 +11,7 @@ import pytest
 from exactprune.cli import main
 from exactprune.formulations.pruning.selection import build_selection
 from exactprune.instances import generate_neuron_pruning, generate_weight_pruning
-from exactprune.solvers import list_backends, solve
+from exactprune.solvers import Status, list_backends, solve
 from exactprune.solvers.pruning.bracket import certify_bracket
 
 ENGINES = [b.name for b in list_backends("neuron_pruning", only_available=True)
@@ -302,3 +302,50 @@ def test_building_the_model_counts_against_the_time_limit(monkeypatch) -> None:
     inst = generate_neuron_pruning(d=2, width=14, points=32, seed=0)
     solve(inst, "highs", time_limit=30)
     assert handed and all(t is not None and t <= 30 - 0.5 for t in handed), handed
+
+
+@pytest.mark.parametrize("engine", ["highs", "cpsat"])
+def test_a_build_that_takes_the_whole_limit_starts_no_engine(monkeypatch, engine) -> None:
+    """A model that takes the whole limit to build is not handed to the engine with the
+    least limit (the engines then spent seconds more converting and presolving it: a weight
+    dictionary model of 4.1 M nonzeros ran a 2 s limit for 7.6 s with SCIP): the run is a
+    time limit with the incumbent, and says why."""
+    import time as _time
+
+    from exactprune.formulations.pruning import selection as selection_module
+    from exactprune.instances import generate_neuron_pruning
+    from exactprune.solvers import milp_engines
+    from exactprune.solvers.clock import NOT_STARTED
+    from exactprune.solvers.pruning import cpsat as cpsat_module
+    from exactprune.solvers.pruning import exact
+
+    started: list[str] = []
+    real_solve, real_cpsat = milp_engines.solve_model, cpsat_module.solve_cpsat
+    real_model = selection_module.selection_model
+    real_cp_model = cpsat_module.CpSatPointSetSolver._model
+
+    def slow_model(*args, **kwargs):
+        _time.sleep(1.2)
+        return real_model(*args, **kwargs)
+
+    def slow_cp_model(self, *args, **kwargs):
+        _time.sleep(1.2)
+        return real_cp_model(self, *args, **kwargs)
+
+    def spy(*args, **kwargs):
+        started.append("milp")
+        return real_solve(*args, **kwargs)
+
+    def spy_cpsat(*args, **kwargs):
+        started.append("cpsat")
+        return real_cpsat(*args, **kwargs)
+
+    monkeypatch.setattr(exact, "selection_model", slow_model)
+    monkeypatch.setattr(cpsat_module.CpSatPointSetSolver, "_model", slow_cp_model)
+    monkeypatch.setattr(milp_engines, "solve_model", spy)
+    monkeypatch.setattr(cpsat_module, "solve_cpsat", spy_cpsat)
+    inst = generate_neuron_pruning(d=2, width=14, points=32, seed=0)
+    res = solve(inst, engine, time_limit=1.0)
+    assert started == [] and res.status == Status.TIME_LIMIT and not res.certified
+    assert NOT_STARTED in res.notes
+    assert res.objective == inst.evaluate(res.mask)  # the incumbent, recomputed

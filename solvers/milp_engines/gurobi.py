@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from exactprune.formulations.linear import MilpModel, SolverTolerances
+from exactprune.solvers.clock import MIN_ENGINE_SECONDS, NOT_STARTED, left_after_building
 from exactprune.solvers.interrupt import python_handles_sigint
 from exactprune.solvers.milp_engines.engine import EngineResult, status_word
 from exactprune.solvers.milp_engines.native_output import native_stdout
@@ -70,6 +71,7 @@ def solve(model: MilpModel, *, time_limit: float | None, seed: int, threads: int
     import gurobipy as gp
     from gurobipy import GRB
 
+    entered = time.perf_counter()
     notes: list[str] = []
     log: list[str] = []
     try:
@@ -87,8 +89,6 @@ def solve(model: MilpModel, *, time_limit: float | None, seed: int, threads: int
             if not presolve:
                 m.setParam("Presolve", 0)
             m.setParam("Threads", int(threads))
-            if time_limit is not None:
-                m.setParam("TimeLimit", float(max(time_limit, 0.01)))
             vtype = [GRB.INTEGER if i else GRB.CONTINUOUS for i in model.integer]
             binary = (model.lower >= 0) & (model.upper <= 1) & model.integer
             vtype = [GRB.BINARY if b else t for b, t in zip(binary, vtype, strict=True)]
@@ -119,6 +119,14 @@ def solve(model: MilpModel, *, time_limit: float | None, seed: int, threads: int
                 if where == GRB.Callback.MESSAGE:
                     log.append(m.cbGet(GRB.Callback.MSG_STRING))
 
+            left = left_after_building(time_limit, entered)  # the conversion counts
+            if left == 0.0:
+                m.dispose()
+                env.dispose()
+                return EngineResult("time_limit", seconds=time.perf_counter() - entered,
+                                    notes=[NOT_STARTED])
+            if left is not None:
+                m.setParam("TimeLimit", float(max(left, MIN_ENGINE_SECONDS)))
             t0 = time.perf_counter()
             m.optimize(on_message if start is not None else None)
             seconds = time.perf_counter() - t0

@@ -20,6 +20,7 @@ import time
 import numpy as np
 
 from exactprune.formulations.linear import MilpModel, SolverTolerances, to_ortools
+from exactprune.solvers.clock import MIN_ENGINE_SECONDS, NOT_STARTED, left_after_building
 from exactprune.solvers.interrupt import stop_on_sigint
 from exactprune.solvers.milp_engines.engine import EngineResult
 from exactprune.solvers.milp_engines.native_output import native_stdout
@@ -115,6 +116,7 @@ def solve(model: MilpModel, *, time_limit: float | None, seed: int, threads: int
     (`SCIP_NO_DUAL_REDUCTIONS`); the tolerances are unchanged."""
     from ortools.linear_solver import pywraplp
 
+    entered = time.perf_counter()
     notes: list[str] = []
     solver = pywraplp.Solver.CreateSolver("SCIP")
     if solver is None:
@@ -132,9 +134,6 @@ def solve(model: MilpModel, *, time_limit: float | None, seed: int, threads: int
         return EngineResult("error", notes=["SCIP refused the parameter settings"])
     if threads > 1 and not solver.SetNumThreads(threads):
         notes.append(f"SCIP refused {threads} threads")
-    if time_limit is not None:
-        # milliseconds as int64: a limit beyond ~290 million years is capped, not an overflow
-        solver.SetTimeLimit(max(1, int(math.ceil(min(time_limit, 2.0**52) * 1000))))
     if verbose or start is not None:  # the verdict on a start is only in SCIP's log
         solver.EnableOutput()
     else:
@@ -146,6 +145,14 @@ def solve(model: MilpModel, *, time_limit: float | None, seed: int, threads: int
     mp.SetDoubleParam(pywraplp.MPSolverParameters.PRIMAL_TOLERANCE, params["numerics/feastol"])
     mp.SetDoubleParam(pywraplp.MPSolverParameters.DUAL_TOLERANCE,
                       params["numerics/dualfeastol"])
+    time_limit = left_after_building(time_limit, entered)  # the conversion counts
+    if time_limit == 0.0:
+        return EngineResult("time_limit", seconds=time.perf_counter() - entered,
+                            notes=[NOT_STARTED])
+    if time_limit is not None:
+        time_limit = max(time_limit, MIN_ENGINE_SECONDS)
+        # milliseconds as int64: a limit beyond ~290 million years is capped, not an overflow
+        solver.SetTimeLimit(max(1, int(math.ceil(min(time_limit, 2.0**52) * 1000))))
     t0 = time.perf_counter()
     with native_stdout(verbose, capture=start is not None) as printed, \
             stop_on_sigint(solver.InterruptSolve):

@@ -22,7 +22,7 @@ import numpy as np
 
 from exactprune.formulations.linear import PartialMask
 from exactprune.formulations.pruning.selection import Selection
-from exactprune.solvers.clock import Clock, engine_limit
+from exactprune.solvers.clock import NOT_STARTED, Clock, engine_limit
 from exactprune.solvers.cpsat_engine import configured_solver, solve_cpsat
 from exactprune.solvers.pruning.exact import PointSetOutcome
 from exactprune.solvers.result import SolveOptions
@@ -131,6 +131,9 @@ class CpSatPointSetSolver:
             start_reason = ("the mask variables are hinted; feasible by exactprune's check"
                             if start == "accepted" else
                             f"the start's scaled error {start_units} exceeds the cap {start_cap}")
+        if clock.expired():  # building took the whole limit: no engine run to wait for
+            return PointSetOutcome("time_limit", None, None, self.to_real(self.units_slack),
+                                   [NOT_STARTED])
         solver = configured_solver(self.opts, engine_limit(clock), presolve=True)
         code = solve_cpsat(solver, model)
         slack_real = self.to_real(self.units_slack)

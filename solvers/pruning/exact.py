@@ -43,7 +43,7 @@ from exactprune.formulations.pruning.selection import (
 from exactprune.instances.errors import InputError
 from exactprune.instances.network import gamma
 from exactprune.solvers import registry
-from exactprune.solvers.clock import Clock, engine_limit
+from exactprune.solvers.clock import NOT_STARTED, Clock, engine_limit
 from exactprune.solvers.exclusion_recheck import (
     CAPPED_STATUSES,
     CappedOutcome,
@@ -184,6 +184,8 @@ class MilpPointSetSolver:
         if self.formulation == "bigm" and self.engine == "scip":
             # SCIP's linear presolve proved a wrong bound on a big-M model (audit case 8111)
             opts = replace(opts, extra={**opts.extra, "linear_presolve": False})
+        if clock.expired():  # building took the whole limit: no engine run to wait for
+            return PointSetOutcome("time_limit", None, None, 0.0, [NOT_STARTED])
         res = solve_model(self.engine, model, opts, time_limit=engine_limit(clock),
                           start=start)
         slack = selection_slack(self.sel, model, self.tolerances, cap,
