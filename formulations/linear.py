@@ -30,6 +30,13 @@ from exactprune.instances.errors import InputError
 
 INF = math.inf
 
+# PuLP 3 deprecates PULP_CBC_CMD, the bundled CBC we run, and that warning is the only one our
+# PuLP calls raise. One narrow filter for the process, set here once: `catch_warnings` around
+# each call is not thread-safe, and CBC solves in threads left "ignore every warning" installed
+# for good (hunt 22).
+warnings.filterwarnings("ignore", message="PULP_CBC_CMD is deprecated",
+                        category=DeprecationWarning)
+
 
 @dataclass(frozen=True, eq=False)
 class PartialMask:
@@ -421,9 +428,7 @@ def to_pulp_with_vars(model: MilpModel) -> tuple[Any, list[Any]]:
 
 def to_pulp(model: MilpModel) -> Any:
     """The model as a `pulp.LpProblem` (for CBC, and for writing MPS / LP files)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        return to_pulp_with_vars(model)[0]
+    return to_pulp_with_vars(model)[0]
 
 
 # --------------------------------------------------------------------------------------------

@@ -18,7 +18,6 @@ import contextlib
 import functools
 import math
 import sys
-import warnings
 from typing import Any
 
 import numpy as np
@@ -41,13 +40,11 @@ _found: list[str] | None = None
 @contextlib.contextmanager
 def quiet(verbose: bool = False) -> Any:
     """Native and Python output of a solver call away from stdout (it may carry JSON): to
-    stderr when `verbose` (the engine's log), else nowhere; PuLP's deprecation warnings
-    silenced."""
+    stderr when `verbose` (the engine's log), else nowhere. (PuLP's deprecation warning is
+    filtered once, in formulations/linear.py.)"""
     from exactprune.solvers.milp_engines import native_stdout
 
-    with contextlib.redirect_stdout(sys.stderr), native_stdout(verbose), \
-            warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with contextlib.redirect_stdout(sys.stderr), native_stdout(verbose):
         yield
 
 

@@ -1132,3 +1132,19 @@ def test_scip_conversion_that_takes_the_whole_limit_is_not_solved(monkeypatch) -
     res = scip.solve(model, time_limit=0.5, seed=0, threads=1, verbose=False, start=None)
     assert res.status == "time_limit" and res.values is None and res.bound is None
     assert NOT_STARTED in res.notes and not solved
+
+
+def test_cbc_solves_in_threads_leave_the_warning_filters_alone() -> None:
+    """`warnings.catch_warnings` is not thread-safe: CBC solves in threads, each silencing PuLP
+    inside one, left "ignore every warning" installed for the rest of the process (hunt 22, 2
+    runs of 3). One narrow filter, set once at import, replaces them."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import exactprune.formulations.linear  # noqa: F401 (sets the one filter)
+
+    before = list(warnings.filters)
+    instances = [generate_subset_sum(14, seed=s) for s in range(12)]
+    with ThreadPoolExecutor(6) as pool:
+        results = list(pool.map(lambda inst: solve(inst, "cbc", time_limit=20), instances))
+    assert all(r.certified for r in results)
+    assert list(warnings.filters) == before

@@ -24,7 +24,6 @@ import shutil
 import sys
 import tempfile
 import time
-import warnings
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -73,9 +72,7 @@ def _make_cbc(**kwargs: Any) -> Any:
         accepted = set(kwargs)
     if "kwargs" not in accepted:
         kwargs = {k: v for k, v in kwargs.items() if k in accepted}
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        return cls(**kwargs)
+    return cls(**kwargs)  # its deprecation warning is filtered in formulations/linear.py
 
 
 @functools.cache
@@ -457,8 +454,7 @@ def _cbc_run(model: MilpModel, *, time_limit: float | None, seed: int, threads: 
             warmStart=warm, options=options,
         )
         solver.tmpDir = tmp_dir
-        with warnings.catch_warnings(), _cbc_watchdog(tmp_dir, time_limit) as watchdog:
-            warnings.simplefilter("ignore")
+        with _cbc_watchdog(tmp_dir, time_limit) as watchdog:
             try:
                 returned = prob.solve(solver)
                 crash = None
