@@ -74,3 +74,68 @@ def stop_on_sigint(stop: Callable[[], object]) -> Iterator[None]:
         reader.close()
     if hit.is_set():  # Python's handler may have run inside an engine callback and been lost
         raise KeyboardInterrupt
+
+
+# Room for a libc `struct sigaction` (152 bytes on glibc x86-64), kept as opaque bytes.
+_SIGACTION_BYTES = 1024
+
+
+class _SavedSigint:
+    """The C-level SIGINT disposition before the first of overlapping solves (`depth` > 0)."""
+
+    lock = threading.Lock()
+    depth = 0
+    saved: object = None
+
+
+def _sigaction() -> Callable[..., int] | None:
+    """libc's sigaction, or None where there is none (Windows)."""
+    import ctypes
+
+    try:
+        return ctypes.CDLL(None, use_errno=True).sigaction
+    except (OSError, AttributeError):  # pragma: no cover - no POSIX libc
+        return None
+
+
+def sigint_handler_address() -> int | None:
+    """The address of the process's C-level SIGINT handler (None without sigaction): what
+    Python's `signal.getsignal` cannot see when native code replaced Python's handler. (The
+    handler comes first in every libc's struct sigaction.)"""
+    import ctypes
+
+    act = _sigaction()
+    if act is None:  # pragma: no cover
+        return None
+    buf = ctypes.create_string_buffer(_SIGACTION_BYTES)
+    if act(signal.SIGINT, None, buf) != 0:  # pragma: no cover
+        return None
+    return ctypes.c_void_p.from_buffer(buf).value or 0
+
+
+@contextlib.contextmanager
+def keep_sigint_disposition() -> Iterator[None]:
+    """Around a native solve that installs its own SIGINT handler and, at its end, puts back
+    the one it found (Gurobi's optimize): solves in threads that overlap out of order put back
+    each other's, and the last to end left Gurobi's handler installed for good — Ctrl-C then
+    only printed "Interrupt request received", for the rest of the process (hunt 22). The
+    disposition before the first of the overlapping solves is put back after the last."""
+    import ctypes
+
+    act = _sigaction()
+    if act is None:  # pragma: no cover
+        yield
+        return
+    with _SavedSigint.lock:
+        if _SavedSigint.depth == 0:
+            buf = ctypes.create_string_buffer(_SIGACTION_BYTES)
+            _SavedSigint.saved = buf if act(signal.SIGINT, None, buf) == 0 else None
+        _SavedSigint.depth += 1
+    try:
+        yield
+    finally:
+        with _SavedSigint.lock:
+            _SavedSigint.depth -= 1
+            if _SavedSigint.depth == 0 and _SavedSigint.saved is not None:
+                act(signal.SIGINT, _SavedSigint.saved, None)
+                _SavedSigint.saved = None

@@ -184,3 +184,28 @@ def test_gurobi_build_that_takes_the_whole_limit_is_not_solved(monkeypatch) -> N
     model = subset_sum_model(generate_subset_sum(10, seed=0), Goal())
     res = gurobi.solve(model, time_limit=0.5, seed=0, threads=1, verbose=False, start=None)
     assert res.status == "time_limit" and res.values is None and NOT_STARTED in res.notes
+
+
+@pytest.mark.skipif(not AVAILABLE, reason="gurobipy not installed")
+def test_overlapping_gurobi_solves_in_threads_give_ctrl_c_back() -> None:
+    """Gurobi puts back, at the end of optimize, the SIGINT handler it found at its start. Two
+    solves in threads that overlap out of order (the first ends first) left the second's view
+    — the first's Gurobi handler — installed for good: Ctrl-C was dead for the process
+    (hunt 22). The disposition before the first is now put back after the last."""
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    from exactprune.solvers.interrupt import sigint_handler_address
+
+    inst = generate_subset_sum(34, seed=1)  # not solved in 1 s: the solves overlap
+
+    def job(delay: float) -> str:
+        time.sleep(delay)
+        return str(solve(inst, "gurobi", time_limit=1.0).status)
+
+    before = sigint_handler_address()
+    assert before is not None
+    with ThreadPoolExecutor(2) as pool:
+        statuses = list(pool.map(job, [0.0, 0.4]))
+    assert statuses == ["time_limit", "time_limit"]
+    assert sigint_handler_address() == before

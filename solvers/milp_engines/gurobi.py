@@ -15,7 +15,7 @@ import numpy as np
 
 from exactprune.formulations.linear import MilpModel, SolverTolerances
 from exactprune.solvers.clock import MIN_ENGINE_SECONDS, NOT_STARTED, left_after_building
-from exactprune.solvers.interrupt import python_handles_sigint
+from exactprune.solvers.interrupt import keep_sigint_disposition, python_handles_sigint
 from exactprune.solvers.milp_engines.engine import EngineResult, status_word
 from exactprune.solvers.milp_engines.native_output import native_stdout
 
@@ -128,7 +128,8 @@ def solve(model: MilpModel, *, time_limit: float | None, seed: int, threads: int
             if left is not None:
                 m.setParam("TimeLimit", float(max(left, MIN_ENGINE_SECONDS)))
             t0 = time.perf_counter()
-            m.optimize(on_message if start is not None else None)
+            with keep_sigint_disposition():  # Gurobi's own handler, out of order in threads
+                m.optimize(on_message if start is not None else None)
             seconds = time.perf_counter() - t0
     except gp.GurobiError as exc:
         return EngineResult("error", notes=[f"Gurobi: {exc}"])
