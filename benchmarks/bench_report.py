@@ -177,7 +177,9 @@ def render_report(name: str, outcomes: list[SuiteOutcome], summary: dict[str, An
               "counts certified runs only. *ratio* = heuristic objective / certified optimum "
               "of the instance (best certified objective among the exact solvers), over the "
               "instances that have one; a run without a mask has ratio inf; 0/0 = 1. Median "
-              "time is over the runs made (skipped pairs excluded). Every run (status, "
+              "time and ratios are over the runs made: pairs skipped before running and "
+              "pairs the solver refused are left out (*skipped* counts both). Every run "
+              "(status, "
               "objective, bound, time to best, time to proven optimum, notes, mask) is in the "
               f"store: `exactprune results export --store {store} --format csv`.", ""]
     lines += ["Statuses: opt = certified optimal, feas = feasible (not certified), tl = time "

@@ -119,7 +119,10 @@ def summarise(out: SuiteOutcome) -> dict[str, Any]:
     solvers: dict[str, Any] = {}
     for s in out.solvers:
         runs = out.runs_of(s)
-        done = [r for r in runs if r.record is not None]
+        # runs made: not the pairs skipped before running, nor those the solver refused
+        # (their 0 s entered the median time, and a heuristic's refusal counted as ratio inf;
+        # hunt 21)
+        done = [r for r in runs if r.record is not None and r.status != REFUSED]
         times = [r.wall_time for r in done if r.wall_time is not None]
         entry: dict[str, Any] = {
             "solved_optimal": sum(r.certified for r in runs),
@@ -130,11 +133,12 @@ def summarise(out: SuiteOutcome) -> dict[str, Any]:
             "exact": out.exact[s],
             "version": out.versions.get(s),
             "runs": len(done),
-            "skipped": len(runs) - len(done),
+            "skipped": len(runs) - len(done),  # not run, or refused
+            "refused": sum(r.status == REFUSED for r in runs),
             "statuses": dict(sorted(Counter(r.status for r in runs).items())),
         }
         if not out.exact[s]:
-            ratios = [ratio(r.objective, opt[r.instance.name]) for r in runs
+            ratios = [ratio(r.objective, opt[r.instance.name]) for r in done
                       if r.instance.name in opt]
             entry["ratio_instances"] = len(ratios)
             entry["ratio_undefined"] = len(runs) - len(ratios)

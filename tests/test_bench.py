@@ -382,3 +382,44 @@ def test_a_solver_with_another_version_per_suite_names_each() -> None:
     assert merged_versions(outcomes) == {"scip": both, "mitm": "numpy"}
     solvers = bench.aggregate(outcomes, "all")["solvers"]
     assert solvers["scip"]["version"] == both and solvers["mitm"]["version"] == "numpy"
+
+
+def test_threads_are_an_allowance_one_thread_methods_still_run(tmp_path: Path) -> None:
+    """Hunt 21: `bench --threads 2` handed 2 threads to every backend, and mitm, bruteforce and
+    every heuristic refused: the table showed them with time 0 and ratio inf. They now run
+    with one thread, the engines with the threads asked."""
+    res = bench.run_bench("smoke-subset-sum", ["mitm", "greedy", "scip"], time_limit=10,
+                          out=tmp_path, jobs=0, progress=False, threads=2)
+    sv = res.summary["solvers"]
+    for name in ("mitm", "greedy", "scip"):
+        assert "refused" not in sv[name]["statuses"], (name, sv[name])
+    assert sv["mitm"]["solved_optimal"] == 2 and sv["scip"]["solved_optimal"] == 2
+    assert sv["greedy"]["ratio_instances"] == 2 and sv["greedy"]["ratio_failures"] == 0
+
+
+def test_refused_runs_are_not_runs_in_times_or_ratios() -> None:
+    """Hunt 21: a refused run (0 s, no mask) entered the median time as 0 s and a heuristic's
+    ratios as inf; the shipped trained report gave pulp_gurobi 0.274 s where its runs took
+    0.536 s. Refused pairs are left out of both, like skipped ones."""
+    a, b = suites.SUITES["smoke-subset-sum"].instances
+    c = suites.SUITES["smoke-neuron-pruning"].instances[0]
+    suite = suites.Suite("t", "", (a, b, c))
+
+    def rec(status: str, obj: float | None, t: float, certified: bool = False) -> dict:
+        return {"status": status, "objective": obj, "bound": None, "certified": certified,
+                "tolerance": 0.0 if certified else None, "wall_time_s": t}
+
+    refused = {"status": bench.REFUSED, "error": "no", "wall_time_s": 0.0, "certified": False,
+               "objective": None, "exact": None}
+    runs = [bench.Run(a, "exact", rec("optimal", 0.5, 1.0, True)),
+            bench.Run(b, "exact", rec("optimal", 0.25, 1.0, True)),
+            bench.Run(c, "exact", rec("optimal", 0.125, 1.0, True)),
+            bench.Run(a, "heur", rec("feasible", 0.5, 0.4)),
+            bench.Run(b, "heur", rec("feasible", 0.5, 0.6)),
+            bench.Run(c, "heur", refused)]
+    out = bench.SuiteOutcome(suite, ["exact", "heur"], {"exact": True, "heur": False}, {},
+                             runs, 1.0, 1)
+    heur = bench.summarise(out)["solvers"]["heur"]
+    assert heur["median_time_s"] == 0.5 and heur["runs"] == 2 and heur["refused"] == 1
+    assert heur["skipped"] == 1 and heur["ratio_instances"] == 2
+    assert heur["worst_ratio"] == 2.0 and heur["ratio_failures"] == 0
