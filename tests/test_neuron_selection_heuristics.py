@@ -257,11 +257,15 @@ def test_time_limit_is_honoured(name: str) -> None:
 
 
 def test_local_search_start_respects_the_time_limit() -> None:
-    """Greedy forward selection (the start) stops at the deadline; the magnitude mask stands in."""
+    """Greedy forward selection (the start) stops at the deadline; magnitude completes its
+    units so far (all of them when it took no step)."""
     inst = synthetic_neuron_selection(300, 120, m=100, outputs=10, loss="l1", seed=0)
     res = solve(inst, "local_search", time_limit=0.001)
-    assert res.status == "time_limit" and res.stats["start"].startswith("magnitude")
-    assert res.mask.tolist() == solve(inst, "magnitude").mask.tolist()
+    assert res.status == "time_limit"
+    assert "stopped by the time limit" in res.stats["start"]
+    assert int(np.sum(res.mask)) == 120 and res.objective == inst.evaluate(res.mask)
+    if "after 0 of 120 steps" in res.stats["start"]:
+        assert res.mask.tolist() == solve(inst, "magnitude").mask.tolist()
     assert res.wall_time_s < 20
 
 
@@ -315,3 +319,62 @@ def test_a_huge_kick_size_keeps_the_time_limit() -> None:
     t0 = time.perf_counter()
     res = solve(inst, "local_search", time_limit=1, options={"kick_size": 10**6})
     assert time.perf_counter() - t0 < 10 and res.objective == inst.evaluate(res.mask)
+
+
+# -- time limits of greedy forward selection, random and local search (hunt 21) ----------------
+def test_greedy_forward_selection_stops_at_its_time_limit_with_k_units() -> None:
+    """It declared a time limit and never read the clock (2.2 s on a 0.5 s limit, "feasible").
+    Cut short it keeps its units so far and fills the k by magnitude: with a limit that has
+    passed before its first step, that is the magnitude heuristic's mask."""
+    from exactprune.solvers.neuron_selection.heuristics import (
+        greedy_forward,
+        greedy_forward_within,
+    )
+
+    for repeats in (False, True):
+        inst = synthetic_neuron_selection(30, 8, loss="l1", repeats=repeats, seed=3)
+        full, steps = greedy_forward_within(inst, None)
+        assert steps == 8 and np.array_equal(full, greedy_forward(inst))
+        res = solve(inst, "greedy_forward_selection", time_limit=1e-9)
+        assert res.status == "time_limit" and str(res.limit) == "time" and not res.certified
+        assert int(np.sum(res.mask)) == 8 and res.objective == inst.evaluate(res.mask)
+        assert np.array_equal(res.mask, solve(inst, "magnitude").mask)
+        assert any("after 0 of 8 steps" in n for n in res.notes)
+        assert solve(inst, "greedy_forward_selection").status == "feasible"
+
+
+def test_random_under_refit_reads_the_clock_between_fits() -> None:
+    """Under the refit rule each mask is a least-squares fit, and the first block of 256 ran
+    before the clock was read (3.2 s on a 0.2 s limit). Its masks are now evaluated in chunks
+    growing from one; without a limit the result is the one of evaluating them in one piece."""
+    inst = synthetic_neuron_selection(40, 10, m=30, loss="squared", rule="refit", seed=1)
+    cut = solve(inst, "random", time_limit=1e-9)
+    assert cut.status == "time_limit" and "best of 1 seeded random subsets" in cut.notes
+    res = solve(inst, "random", samples=600, seed=4)
+    rng = np.random.default_rng(4)  # the same draws, all evaluated at once
+    masks = []
+    for b in (256, 256, 88):
+        idx = np.argsort(rng.random((b, 40)), axis=1)[:, :10]
+        counts = np.zeros((b, 40))
+        np.add.at(counts, (np.repeat(np.arange(b), 10), idx.reshape(-1)), 1.0)
+        masks.append(counts)
+    allm = np.concatenate(masks)
+    best = allm[int(np.argmin(inst.errors(allm)))]
+    assert np.array_equal(np.asarray(res.mask, dtype=float), best)
+
+
+def test_local_search_refit_moves_read_the_clock_between_chunks() -> None:
+    """Each refit move is a least-squares fit; a whole batch of moves ran before the clock was
+    read again (0.97 s on a 0.2 s limit). Past the deadline, a batch stops after its first
+    chunk."""
+    from exactprune.solvers.neuron_selection.local_search import REFIT_CHUNK, _Moves, _TimeUp
+
+    inst = synthetic_neuron_selection(60, 10, m=20, loss="squared", rule="refit", seed=2)
+    counts = np.zeros(60, dtype=np.int64)
+    counts[:10] = 1
+    js = np.arange(10, 60)
+    assert len(js) > REFIT_CHUNK
+    whole = _Moves(inst, None).out_losses(counts, None, 0, js)
+    assert whole.shape == (50,) and np.all(np.isfinite(whole))
+    with pytest.raises(_TimeUp):
+        _Moves(inst, time.perf_counter() - 1.0).out_losses(counts, None, 0, js)

@@ -94,14 +94,17 @@ def run_bnb(instance: Any, goal: Goal, opts: SolveOptions) -> RawSolution:
     why = refuse(instance, goal)
     if why:
         raise InputError(why)
-    from exactprune.solvers.neuron_selection.heuristics import greedy_forward, magnitude_scores
+    from exactprune.solvers.neuron_selection.heuristics import (
+        greedy_forward_within,
+        magnitude_scores,
+    )
 
     clock = Clock(opts.time_limit)
     steps = int(opts.extra.get("fw_steps", FW_STEPS))
     bd = _Bounder(instance, steps)
     n, k = instance.n, instance.k
     start = (instance.check_mask(opts.warm_start) if opts.warm_start is not None
-             else greedy_forward(instance))
+             else greedy_forward_within(instance, clock.deadline)[0])
     best_y = np.asarray(start, dtype=np.float64)
     best = bd.leaf(best_y)
     order = np.argsort(-magnitude_scores(instance), kind="stable")

@@ -110,13 +110,19 @@ def refuse(instance: Any, goal: Goal) -> str | None:
     return None
 
 
-def incumbent(instance: Any, opts: SolveOptions) -> tuple[np.ndarray, str]:
-    """The warm start, else greedy forward selection's mask."""
+def incumbent(instance: Any, opts: SolveOptions, deadline: float | None = None
+              ) -> tuple[np.ndarray, str]:
+    """The warm start, else greedy forward selection's mask (within `deadline`, a
+    perf_counter value: cut short, completed by magnitude)."""
     if opts.warm_start is not None:
         return instance.check_mask(opts.warm_start), "warm start"
-    from exactprune.solvers.neuron_selection.heuristics import greedy_forward
+    from exactprune.solvers.neuron_selection.heuristics import greedy_forward_within
 
-    return greedy_forward(instance), "greedy_forward_selection"
+    mask, steps = greedy_forward_within(instance, deadline)
+    if steps < instance.k:
+        return mask, (f"greedy_forward_selection (stopped by the time limit after {steps} of "
+                      f"{instance.k} steps, the rest by magnitude)")
+    return mask, "greedy_forward_selection"
 
 
 def _proven(lower: float, eval_tol: float) -> float:
@@ -333,7 +339,7 @@ def _run_capped(below: BelowSolve, instance: Any, goal: Goal,
     if why:
         raise InputError(why)
     clock = Clock(opts.time_limit)
-    inc, source = incumbent(instance, opts)
+    inc, source = incumbent(instance, opts, clock.deadline)
     scaled, e = unit_scaled(instance)
     inc_err = scaled.evaluate(inc)
     cap = inc_err * (1 + 1e-9) + 1e-12

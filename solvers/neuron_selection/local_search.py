@@ -34,7 +34,7 @@ import numpy as np
 from exactprune.instances.network import UNIT_ROUNDOFF
 from exactprune.instances.neuron_selection.instance import batch_losses
 from exactprune.solvers.clock import Clock, passed
-from exactprune.solvers.neuron_selection.heuristics import greedy_forward, magnitude_scores
+from exactprune.solvers.neuron_selection.heuristics import greedy_forward_within
 from exactprune.solvers.result import Goal, Limit, RawSolution, SolveOptions, Status
 
 RESTARTS = 2
@@ -44,6 +44,10 @@ MAX_GRAM_UNITS = 1024
 """The Gram shortcut (squared loss) is used up to this many units."""
 REL_IMPROVEMENT = 1e-12
 """A move must lower the batch loss by more than this fraction of it."""
+
+
+REFIT_CHUNK = 16
+"""Swap moves evaluated at once under the refit rule (each one a least-squares fit)."""
 
 
 class _TimeUp(Exception):
@@ -77,7 +81,14 @@ class _Moves:
         M = np.repeat(counts[None, :].astype(np.float64), len(js), axis=0)
         M[:, i] -= 1.0
         M[np.arange(len(js)), js] += 1.0
-        return self.inst.errors(M)
+        # one least-squares fit per move (refit rule): in chunks, the clock read between
+        # them (a whole batch ran 0.97 s on a 0.2 s limit; hunt 21)
+        out = np.empty(len(js))
+        for at in range(0, len(js), REFIT_CHUNK):
+            if at:
+                self.check_time()
+            out[at:at + REFIT_CHUNK] = self.inst.errors(M[at:at + REFIT_CHUNK])
+        return out
 
     def check_time(self) -> None:
         if passed(self.deadline):
@@ -200,16 +211,15 @@ class _Best:
 
 def _start(instance: Any, opts: SolveOptions, deadline: float | None
            ) -> tuple[np.ndarray, str]:
-    """The first mask as int64 counts (N,) and where it came from: the warm start, greedy
-    forward selection, or (greedy stopped by the deadline) the magnitude heuristic's."""
+    """The first mask as int64 counts (N,) and where it came from: the warm start, or greedy
+    forward selection (stopped by the deadline: its units so far, the rest by magnitude)."""
     if opts.warm_start is not None:
         return np.asarray(instance.check_mask(opts.warm_start), dtype=np.int64), "warm start"
-    try:
-        mask = greedy_forward(instance, deadline=deadline)
-    except TimeoutError:
-        order = np.argsort(-magnitude_scores(instance), kind="stable")
-        return (np.asarray(instance.mask_of_units(order[: instance.k]), dtype=np.int64),
-                "magnitude (greedy forward selection stopped by the time limit)")
+    mask, steps = greedy_forward_within(instance, deadline)
+    if steps < instance.k:
+        return (np.asarray(mask, dtype=np.int64),
+                f"greedy forward selection stopped by the time limit after {steps} of "
+                f"{instance.k} steps, the rest by magnitude")
     return np.asarray(mask, dtype=np.int64), "greedy_forward_selection"
 
 
