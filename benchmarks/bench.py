@@ -6,8 +6,9 @@
                            [--store F] [--jobs N] [--json] [--write-instances DIR]
                            [--no-give-up] [--timeout S] [--retry-killed] [--no-progress]
 
-SUITE is ``subset-sum``, ``neuron-pruning``, ``weight-pruning``, ``all`` (the three) or
-``smoke`` (a few seconds); their instances are listed in `exactprune.benchmarks.suites`.
+SUITE is ``subset-sum``, ``neuron-pruning``, ``weight-pruning``, ``trained`` (neuron selection
+on trained nets), ``all`` (those four) or ``smoke`` (a few seconds); their instances are
+listed in `exactprune.benchmarks.suites`.
 ``--write-instances DIR`` only writes the suite's instances as JSON files (no solver runs).
 
 What runs. For every instance and every solver: one `solve()` with the time limit (default
@@ -66,7 +67,7 @@ bruteforce, the heuristics) run with one. ``--json`` prints::
 
 with ratios null for exact solvers and when undefined; JSON has no infinity, so an infinite
 worst ratio is null too and ``ratio_failures`` counts the instances with an infinite ratio.
-For ``all``, "solvers" aggregates the three suites and "suites" holds one such object each.
+For ``all``, "solvers" aggregates the four suites and "suites" holds one such object each.
 
 Commercial solvers. PuLP's ``listSolvers(onlyAvailable=True)`` is asked for GUROBI, CPLEX,
 XPRESS, COPT and MOSEK; each one found (one interface per vendor, the Python API preferred)
@@ -406,6 +407,12 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     from exactprune.instances.io import dumps
 
     if args.write_instances is not None:
+        # it runs nothing: a run's options would be silently ignored (hunt 21)
+        given = [f"--{name}" for name in ("solvers", "out", "store")
+                 if getattr(args, name) is not None]
+        if given:
+            raise InputError(f"--write-instances only writes the suite's instances; it takes "
+                             f"no {', '.join(given)}")
         paths = write_instances_cmd(args.suite, args.write_instances)
         if args.json:
             print(dumps({"suite": args.suite, "written": [str(p) for p in paths]}))

@@ -232,7 +232,8 @@ def render_report(name: str, outcomes: list[SuiteOutcome], summary: dict[str, An
     lines += ["## Solver versions", "", "| solver | version |", "|---|---|"]
     for s, v in versions.items():
         lines.append(f"| {s} | {v or 'exactprune ' + exactprune_version()} |")
-    lines += ["", "Commercial MILP solvers: " + _commercial_note(), ""]
+    ran = {s for o in outcomes for s in o.solvers}
+    lines += ["", "Commercial MILP solvers: " + _commercial_note(ran), ""]
     return "\n".join(lines)
 
 
@@ -242,17 +243,22 @@ def _cpu_count() -> int:
     return os.cpu_count() or 1
 
 
-def _commercial_note() -> str:
+def _commercial_note(ran: set[str]) -> str:
+    """What PuLP finds of the commercial solvers, and which of them this bench ran."""
     from exactprune.solvers.pulp_engines import PULP_PREFIX, commercial_pulp_solvers
 
     found = commercial_pulp_solvers()
     if not found:
         return ("none found by PuLP (GUROBI, CPLEX, XPRESS, COPT, MOSEK); when one is "
                 "installed it joins as `pulp_<name>`, never certified.")
-    return (f"{', '.join(found)} found by PuLP, run as "
-            f"{', '.join(PULP_PREFIX + n.lower() for n in found)}: never certified (their "
-            "tolerances are not part of exactprune's certificate), see "
-            "`solvers/pulp_engines.py`.")
+    names = [PULP_PREFIX + n.lower() for n in found]
+    run = [b for b in names if b in ran]
+    said = (f"run as {', '.join(run)}" if run else "not run here")
+    left = [b for b in names if b not in ran]
+    if run and left:
+        said += f" ({', '.join(left)} not run here)"
+    return (f"{', '.join(found)} found by PuLP, {said}: never certified (their tolerances "
+            "are not part of exactprune's certificate), see `solvers/pulp_engines.py`.")
 
 
 def print_tables(outcome: BenchOutcome, stream: Any = None) -> None:

@@ -131,7 +131,9 @@ def summarise(out: SuiteOutcome) -> dict[str, Any]:
             "median_ratio": None,
             "worst_ratio": None,
             "exact": out.exact[s],
-            "version": out.versions.get(s),
+            # exactprune's own methods (heuristics) carry no library version: ours, as the
+            # report's version table says
+            "version": out.versions.get(s) or f"exactprune {exactprune_version()}",
             "runs": len(done),
             "skipped": len(runs) - len(done),  # not run, or refused
             "refused": sum(r.status == REFUSED for r in runs),

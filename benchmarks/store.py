@@ -369,7 +369,7 @@ class ResultStore:
         _refuse_state(self.path, state, create)
         _check_companions(self.path)
         if state == "missing":
-            check_output(self.path, what="results store")
+            check_output(self.path, what="results store", stdout_ok=False)
             if create and lazy:  # reads see an empty store until then (see _reading)
                 self._pending = True
                 return

@@ -206,11 +206,14 @@ def user_file_mode() -> int:
 
 
 def check_output(path: str | os.PathLike[str] | None, *, inputs: tuple[Any, ...] = (),
-                 what: str = "output file") -> Path | None:
+                 what: str = "output file", stdout_ok: bool = True) -> Path | None:
     """Check a destination file before any work: None for "-" or None (stdout), else the Path.
 
     InputError (one line) when the folder is missing or not writable, the name is too long,
-    the path is a folder, a device or under /proc, /sys or /dev, or it is one of `inputs`."""
+    the path is a folder, a device or under /proc, /sys or /dev, or it is one of `inputs`.
+    stdout_ok=False: the destination cannot be stdout (a results store), so the refusals do not
+    suggest "-"."""
+    hint = " (use - for stdout)" if stdout_ok else ""
     if path is None or str(path) == "-":
         return None
     p = Path(path)
@@ -219,7 +222,7 @@ def check_output(path: str | os.PathLike[str] | None, *, inputs: tuple[Any, ...]
         raise InputError(f"{what} {text!r} names a folder, not a file")
     resolved = Path(os.path.abspath(p))
     if any(str(resolved) == v or str(resolved).startswith(v + os.sep) for v in _VIRTUAL):
-        raise InputError(f"{what} {p}: not a regular file system location (use - for stdout)")
+        raise InputError(f"{what} {p}: not a regular file system location{hint}")
     check_name_lengths(p, what)
     parent = resolved.parent
     if not parent.exists():
@@ -229,7 +232,7 @@ def check_output(path: str | os.PathLike[str] | None, *, inputs: tuple[Any, ...]
     if resolved.is_dir():
         raise InputError(f"{what} {p} is a folder")
     if resolved.exists() and not resolved.is_file():
-        raise InputError(f"{what} {p} is not a regular file (use - for stdout)")
+        raise InputError(f"{what} {p} is not a regular file{hint}")
     if not os.access(parent, os.W_OK | os.X_OK):
         raise InputError(f"{what} {p}: folder {p.parent} is not writable")
     for other in inputs:
@@ -304,7 +307,7 @@ def output_dir(path: str | os.PathLike[str], what: str = "output folder") -> Ite
     """Create the output folder (checked first) for the body; if the body fails and the folder
     was created here and is still empty, remove it again, so that nothing is left behind."""
     p = check_output_dir(path, what)
-    created = not p.exists()
+    created = [q for q in (p, *p.parents) if not q.exists()]  # this folder and new parents
     try:
         p.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -312,9 +315,11 @@ def output_dir(path: str | os.PathLike[str], what: str = "output folder") -> Ite
     try:
         yield p
     except BaseException:
-        if created:
-            with contextlib.suppress(OSError):
-                p.rmdir()  # only when empty
+        for q in created:  # innermost first; each only when empty
+            try:
+                q.rmdir()
+            except OSError:
+                break
         raise
 
 

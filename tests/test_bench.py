@@ -112,6 +112,11 @@ def test_bad_input_is_one_line_exit_2(tmp_path: Path, capsys: pytest.CaptureFixt
                  ["smoke-subset-sum", "--solvers", "prune_local_search", "--out",
                   str(tmp_path)],
                  ["smoke-subset-sum", "--write-instances", str(tmp_path / "file.json")],
+                 # it runs nothing: run options were silently ignored (hunt 21)
+                 ["smoke-subset-sum", "--write-instances", str(tmp_path / "w"), "--solvers",
+                  "nosuch"],
+                 ["smoke-subset-sum", "--write-instances", str(tmp_path / "w"), "--out",
+                  "/dev/null"],
                  # above the 64 threads a solve takes: every run was stored as refused, exit 0
                  ["smoke-subset-sum", "--solvers", "mitm", "--threads", "100", "--out",
                   str(tmp_path / "b")]):
@@ -395,6 +400,10 @@ def test_threads_are_an_allowance_one_thread_methods_still_run(tmp_path: Path) -
         assert "refused" not in sv[name]["statuses"], (name, sv[name])
     assert sv["mitm"]["solved_optimal"] == 2 and sv["scip"]["solved_optimal"] == 2
     assert sv["greedy"]["ratio_instances"] == 2 and sv["greedy"]["ratio_failures"] == 0
+    # summary.json and the report name the same version for exactprune's own methods
+    assert sv["greedy"]["version"] == f"exactprune {bench.exactprune_version()}"
+    # a commercial solver PuLP finds is "run as" only when this bench ran it (hunt 21)
+    assert "run as pulp_" not in (tmp_path / "report.md").read_text()
 
 
 def test_refused_runs_are_not_runs_in_times_or_ratios() -> None:
@@ -423,3 +432,27 @@ def test_refused_runs_are_not_runs_in_times_or_ratios() -> None:
     assert heur["median_time_s"] == 0.5 and heur["runs"] == 2 and heur["refused"] == 1
     assert heur["skipped"] == 1 and heur["ratio_instances"] == 2
     assert heur["worst_ratio"] == 2.0 and heur["ratio_failures"] == 0
+
+
+def test_a_failed_bench_leaves_no_new_parent_folders(tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    """`--out A/B/C` on a bench that fails (its store is not a store) removed C but left the
+    empty A and A/B it had created (hunt 21); a folder that was there stays."""
+    (tmp_path / "ss.json").write_text("{}")
+    (tmp_path / "kept").mkdir()
+    for out in (tmp_path / "new" / "sub" / "deeper", tmp_path / "kept" / "sub" / "deeper"):
+        code, _, err = run_cli(["smoke-subset-sum", "--time-limit", "1", "--store",
+                                str(tmp_path / "ss.json"), "--out", str(out),
+                                "--no-progress"], capsys)
+        assert code == 2 and len(err.strip().splitlines()) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["kept", "ss.json"]
+    assert list((tmp_path / "kept").iterdir()) == []
+
+
+def test_a_store_refusal_does_not_suggest_stdout(tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """A results store cannot be stdout (`--store -` is refused), so its refusals must not say
+    "use - for stdout" (hunt 21)."""
+    code, _, err = run_cli(["smoke-subset-sum", "--store", "/proc/x.sqlite", "--out",
+                            str(tmp_path / "o"), "--no-progress"], capsys)
+    assert code == 2 and "not a regular file system location" in err and "use -" not in err
