@@ -1148,3 +1148,29 @@ def test_cbc_solves_in_threads_leave_the_warning_filters_alone() -> None:
         results = list(pool.map(lambda inst: solve(inst, "cbc", time_limit=20), instances))
     assert all(r.certified for r in results)
     assert list(warnings.filters) == before
+
+
+def test_a_solve_in_a_thread_keeps_the_other_threads_prints() -> None:
+    """While a solve runs, fds 1 and 2 point away for the whole process: every other thread's
+    print() and log line was lost (hunt 22: a thread pool printing results as they came lost
+    them). Python's own streams and logging's handlers now write where fds 1 and 2 pointed;
+    the solver's native prints still stay off stdout."""
+    out = _solves_in_a_subprocess(
+        "import logging, threading, time\n"
+        "from exactprune.instances import generate_neuron_pruning\n"
+        "logging.basicConfig(level=logging.INFO, format='LOG %(message)s')\n"
+        "inst = generate_neuron_pruning(d=2, width=64, points=128, seed=0)\n"
+        "started = threading.Event()\n"
+        "def run():\n"
+        "    started.set()\n"
+        "    solve(inst, 'scip', time_limit=3, verbose=False)\n"
+        "t = threading.Thread(target=run)\n"
+        "t.start(); started.wait(); time.sleep(1.0)\n"
+        "for i in range(3):\n"
+        "    print('line', i, flush=True)\n"
+        "    logging.info('log %d', i)\n"
+        "t.join()\n"
+        "print('done', flush=True)\n")
+    assert out.stdout == "line 0\nline 1\nline 2\ndone\n", out.stdout[-2000:]
+    assert [ln for ln in out.stderr.splitlines() if ln.startswith("LOG")] == \
+        ["LOG log 0", "LOG log 1", "LOG log 2"], out.stderr[-2000:]

@@ -76,7 +76,8 @@ def solve(model: MilpModel, *, time_limit: float | None, seed: int, threads: int
     log: list[str] = []
     try:
         # one redirection for the whole solve: gurobipy echoes every setParam ("Set
-        # parameter ...") on stdout when logging to the console, and --json needs it clean
+        # parameter ...") on stdout when logging to the console, and its Ctrl-C handler prints
+        # "Interrupt request received" there whatever the settings; --json needs it clean
         with native_stdout(verbose):
             env = gp.Env(empty=True)
             env.setParam("OutputFlag", 1 if verbose or start is not None else 0)

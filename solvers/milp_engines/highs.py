@@ -9,6 +9,7 @@ its cutoff. Bound: info.mip_dual_bound. Presolve off (`HIGHS_PRESOLVE`).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
 import re
@@ -55,8 +56,7 @@ def available() -> bool:
 def version() -> str | None:
     import highspy
 
-    with native_stdout(False):  # the first Highs() prints a banner
-        h = highspy.Highs()
+    h = new_highs(highspy)
     return f"HiGHS {h.versionMajor()}.{h.versionMinor()}.{h.versionPatch()}"
 
 
@@ -72,11 +72,32 @@ def tolerances(values: dict[str, float] | None = None) -> SolverTolerances:
     )
 
 
+_FIRST_HIGHS = threading.Lock()
+_highs_made = False
+
+
+def new_highs(highspy: Any) -> Any:
+    """A `highspy.Highs()`; the first one in the process prints HiGHS's banner on the C-level
+    stdout (whatever its options say), so that one is made with fds 1 and 2 pointed away.
+    Later ones print nothing unless told to, and need no redirection (which would take every
+    thread's output with it while it lasts)."""
+    global _highs_made
+    if not _highs_made:
+        with _FIRST_HIGHS:
+            if not _highs_made:
+                with native_stdout(False):
+                    h = highspy.Highs()
+                _highs_made = True
+                return h
+    return highspy.Highs()
+
+
 def solve(model: MilpModel, *, time_limit: float | None, seed: int, threads: int,
                  verbose: bool, start: np.ndarray | None) -> EngineResult:
     import highspy
 
-    with native_stdout(verbose):
+    # silent unless verbose (output_flag; a start's log goes to a callback, not the console)
+    with native_stdout(True) if verbose else contextlib.nullcontext():
         return _solve_highs_inner(highspy, model, time_limit=time_limit, seed=seed,
                                   threads=threads, verbose=verbose, start=start)
 
@@ -84,7 +105,7 @@ def solve(model: MilpModel, *, time_limit: float | None, seed: int, threads: int
 def _solve_highs_inner(highspy: Any, model: MilpModel, *, time_limit: float | None, seed: int,
                        threads: int, verbose: bool, start: np.ndarray | None) -> EngineResult:
     notes: list[str] = []
-    h = highspy.Highs()
+    h = new_highs(highspy)
     log: list[str] = []
     if start is not None:  # the verdict on the start is only in HiGHS's log
         h.setOptionValue("output_flag", True)

@@ -1,9 +1,18 @@
 """Keep what native solver code prints off stdout (the CLI prints JSON there), with one
-redirection of file descriptors 1 and 2 shared by the solves running in the process at once."""
+redirection of file descriptors 1 and 2 shared by the solves running in the process at once.
+
+File descriptors belong to the process, so while a solve runs, fds 1 and 2 point away for every
+thread. What Python itself prints meanwhile (another thread's print(), a traceback, a warning)
+goes through `sys.stdout` / `sys.stderr`; those are replaced, for the redirection, by streams
+that write where fds 1 and 2 pointed before, so it is not lost (hunt 22: a thread pool printing
+results as they came lost them all); logging's stream handlers on them are pointed there too
+(logging.basicConfig holds sys.stderr as it was when configured). Other code that kept the old
+stream objects still writes to the redirected fds while a solve lasts."""
 
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import sys
 import tempfile
@@ -32,10 +41,113 @@ class _Redirect:
     target: int = -1
     tmp: Any = None
     verbose: bool = False
+    swapped: tuple[Any, ...] = ()  # (name in sys, the stream put back) per replaced stream
+    inside: dict[int, int] | None = None  # thread ident -> its solves inside (their own
+    # Python-level prints, e.g. gurobipy's log, go where the native ones go)
 
 
 _REDIRECT = _Redirect()
-_REDIRECT_LOCK = threading.Lock()
+_REDIRECT_LOCK = threading.RLock()
+
+
+def _new_lock_in_child() -> None:
+    """A process forked while a thread held the lock would wait for it for ever."""
+    global _REDIRECT_LOCK
+    _REDIRECT_LOCK = threading.RLock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_new_lock_in_child)
+
+
+class _PastTheRedirect(io.TextIOBase):
+    """Stands in for sys.stdout or sys.stderr while fds 1 and 2 are redirected: Python-level
+    writes of threads not inside a solve go where the fd pointed before (`_Redirect.saved` /
+    `saved_err`); a solving thread's (a solver library's Python-level log: gurobipy, PuLP) go
+    with the native prints; once the redirection is undone, all go to the stream it replaced,
+    so a reference kept to it stays good."""
+
+    def __init__(self, stream: Any, saved_attr: str) -> None:
+        super().__init__()
+        self._stream = stream
+        self._saved_attr = saved_attr
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return getattr(self._stream, "encoding", None) or "utf-8"
+
+    @property
+    def errors(self) -> str | None:  # type: ignore[override]
+        return getattr(self._stream, "errors", None)
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        with _REDIRECT_LOCK:
+            r = _REDIRECT
+            fd = getattr(r, self._saved_attr) if r.depth > 0 else None
+            solving = bool(r.inside and r.inside.get(threading.get_ident()))
+            if fd is not None and fd >= 0 and not solving:
+                view = memoryview(text.encode(self.encoding, self.errors or "strict"))
+                while view:
+                    view = view[os.write(fd, view):]
+                return len(text)
+        return self._stream.write(text)
+
+    def flush(self) -> None:
+        with contextlib.suppress(Exception):
+            self._stream.flush()
+
+    def fileno(self) -> int:
+        return self._stream.fileno()
+
+    def isatty(self) -> bool:
+        return bool(self._stream.isatty())
+
+
+def _swap_python_streams(r: _Redirect) -> None:
+    """Replace sys.stdout (and sys.stderr when fd 2 is redirected) while they write to fds 1
+    and 2 themselves (not pytest's or a caller's stand-ins, which the redirection misses)."""
+    swapped = []
+    for name, fd, attr in (("stdout", 1, "saved"), ("stderr", 2, "saved_err")):
+        stream = getattr(sys, name)
+        if getattr(r, attr) is None or stream is None:
+            continue
+        try:
+            if stream.fileno() != fd:
+                continue
+        except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
+            continue
+        wrapper = _PastTheRedirect(stream, attr)
+        setattr(sys, name, wrapper)
+        swapped.append((name, wrapper, stream))
+        for handler in _log_handlers_on(stream):
+            handler.setStream(wrapper)
+            swapped.append(("handler", wrapper, handler))
+    r.swapped = tuple(swapped)
+
+
+def _log_handlers_on(stream: Any) -> list[Any]:
+    """The logging StreamHandlers writing to `stream` (logging.basicConfig's holds sys.stderr
+    as it was when configured), if logging is in use."""
+    logging = sys.modules.get("logging")
+    if logging is None:
+        return []
+    known = list(logging.Logger.manager.loggerDict.values())
+    loggers = [logging.getLogger(), *(lg for lg in known if isinstance(lg, logging.Logger))]
+    return [h for lg in loggers for h in list(lg.handlers)
+            if isinstance(h, logging.StreamHandler) and getattr(h, "stream", None) is stream]
+
+
+def _put_python_streams_back(r: _Redirect) -> None:
+    for name, wrapper, stream in r.swapped:
+        if name == "handler":
+            if stream.stream is wrapper:
+                stream.setStream(wrapper._stream)
+        elif getattr(sys, name) is wrapper:  # else someone replaced it since: theirs stays
+            setattr(sys, name, stream)
+    r.swapped = ()
 
 
 def _set_up_redirect(r: _Redirect, verbose: bool, capture: bool) -> bool:
@@ -65,6 +177,7 @@ def _set_up_redirect(r: _Redirect, verbose: bool, capture: bool) -> bool:
     if saved_err is not None:
         os.dup2(target, 2)
     r.saved, r.saved_err, r.target, r.tmp, r.verbose = saved, saved_err, target, tmp, verbose
+    _swap_python_streams(r)
     return True
 
 
@@ -98,6 +211,9 @@ def native_stdout(verbose: bool, capture: bool = False) -> Any:
             r.depth += 1
             r.entries += 1
             my_entry = r.entries
+            me = threading.get_ident()
+            r.inside = r.inside or {}
+            r.inside[me] = r.inside.get(me, 0) + 1
     if not redirected:  # pragma: no cover - fd 1 or 2 closed: leave them alone
         yield out
         return
@@ -107,8 +223,15 @@ def native_stdout(verbose: bool, capture: bool = False) -> Any:
         with _REDIRECT_LOCK:
             libc.fflush(None)
             r.depth -= 1
+            if r.inside is not None:
+                left = r.inside.get(me, 1) - 1
+                if left:
+                    r.inside[me] = left
+                else:
+                    r.inside.pop(me, None)
             alone = alone and r.entries == my_entry
             if r.depth == 0:
+                _put_python_streams_back(r)
                 os.dup2(r.saved, 1)
                 os.close(r.saved)
                 if r.saved_err is not None:

@@ -758,12 +758,11 @@ def _milp_cube(
 
 
 def _new_highs(highspy: Any) -> Any:
-    """A silent Highs object (the first construction in a process prints a banner on the
-    C-level stdout; solvers.milp_engines.native_stdout sends it nowhere)."""
-    from exactprune.solvers.milp_engines import native_stdout
+    """A silent Highs object (the first construction in a process prints a banner, which
+    `new_highs` sends nowhere)."""
+    from exactprune.solvers.milp_engines.highs import new_highs
 
-    with native_stdout(False):
-        h = highspy.Highs()
+    h = new_highs(highspy)
     h.setOptionValue("output_flag", False)
     return h
 
