@@ -303,3 +303,19 @@ def test_plots_skip_with_one_warning_without_matplotlib(
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "matplotlib" in err
     assert not list(tmp_path.iterdir())
+
+
+def test_products_are_not_compared_with_the_uniform_reference(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """SCIENCE.md's numbers are for Uniform[-1,1] values; `--distribution product` was compared
+    with them anyway ("differs at 95%", "reference outside our CI") and its report said the
+    values were Uniform (hunt 23). No comparison now, and the report names the law drawn."""
+    out = tmp_path / "o"
+    code = run_cli(["verify", "subset-sum", "--n", "10,12", "--trials", "5", "--eps", "1e-2",
+                    "--distribution", "product", "--out", str(out), "--json"])
+    assert code == 0
+    data = json.loads(capsys.readouterr()[0])
+    assert data["reference"] is None
+    report = (out / "report.md").read_text()
+    assert "products of two independent Uniform[-1, 1] draws" in report
+    assert "Against SCIENCE.md" not in report and "Not compared with SCIENCE.md" in report

@@ -498,13 +498,15 @@ def _z_two_proportions(p1: float, n1: int, p2: float, n2: int) -> float:
 
 def reference_comparison(cfg: Config, per_n: list[dict[str, Any]],
                          fits: dict[str, fitlib.Fit]) -> dict[str, Any] | None:
-    """Our numbers against SCIENCE.md's (only for Uniform[-1,1] draws and cover [-1,1]).
+    """Our numbers against SCIENCE.md's (only for Uniform[-1,1] values, not their products, and
+    cover [-1,1]: SCIENCE.md's numbers are for that law, and another one would "differ").
 
     Probabilities: a two-sample z score (both are Monte Carlo estimates; SCIENCE.md used 200
     draws); |z| <= 1.96 is reported as consistent. Slope: whether −0.95 is inside our CI of
     the slope fitted over n in [4, 22].
     """
-    if (cfg.low, cfg.high) != (-1.0, 1.0) or cfg.cover != (-1.0, 1.0):
+    if (cfg.low, cfg.high) != (-1.0, 1.0) or cfg.cover != (-1.0, 1.0) \
+            or cfg.distribution != "uniform":
         return None
     by_n = {row["n"]: row for row in per_n}
     probs = []
@@ -673,8 +675,12 @@ def render_report(analysis: dict[str, Any], cfg: Config, wall_time: float,
         "# verify subset-sum",
         "",
         *command_lines(),
-        f"n in {{{', '.join(str(n) for n in cfg.ns)}}}, {cfg.trials} trials per n, values and "
-        f"target ~ Uniform[{cfg.low:g}, {cfg.high:g}], covering radius over "
+        f"n in {{{', '.join(str(n) for n in cfg.ns)}}}, {cfg.trials} trials per n, "
+        + (f"values and target ~ Uniform[{cfg.low:g}, {cfg.high:g}]"
+           if cfg.distribution == "uniform" else
+           f"values = products of two independent Uniform[{cfg.low:g}, {cfg.high:g}] draws, "
+           f"target ~ Uniform[{cfg.low:g}, {cfg.high:g}]")
+        + ", covering radius over "
         f"[{cfg.cover[0]:g}, {cfg.cover[1]:g}], eps in {{{', '.join(f'{e:g}' for e in cfg.eps)}}},"
         f" delta = {cfg.delta:g}, seed {cfg.seed} (trial seeds: SeedSequence(seed, "
         "spawn_key=(n, trial))). Wall time "
@@ -742,6 +748,9 @@ def render_report(analysis: dict[str, Any], cfg: Config, wall_time: float,
                          f"({'consistent' if p['consistent'] else 'differs'} at 95%)")
         if not ref["p_radius"] and "slope" not in ref:
             lines.append("- (no overlap between this grid and the reference values)")
+    else:
+        lines += ["", "Not compared with SCIENCE.md's numbers: those are for n Uniform[-1, 1] "
+                  "values covering [-1, 1], and this run draws another law or cover."]
     if plot_paths:
         lines += ["", "## Plots", ""]
         lines += [f"![{p.stem}]({p.name})" for p in plot_paths if p.suffix == ".png"]
