@@ -836,3 +836,27 @@ def test_a_proved_infinite_upper_end_is_inf_in_json_not_null() -> None:
     br = certify_bracket(inst, inst.full_mask())
     assert math.isinf(br.upper) and br.upper_exact
     assert json.loads(dumps(br.to_json()))["upper"] == "inf"
+
+
+def test_the_sphere_above_ten_dimensions_gets_a_valid_bound_without_the_branch_and_bound(
+        ) -> None:
+    """The sphere's branch and bound splits each cell into 2^(d-1): d = 16 asked for 15 GiB,
+    d = 200 took the machine's memory (hunt 23). Above SPHERE_BNB_MAX_D the sup gets the
+    bound sum |v_i| |w_i|_2 (not exact): at least the error anywhere on the sphere."""
+    from exactprune.solvers.pruning.sup_error import SPHERE_BNB_MAX_D, sup_error
+
+    rng = np.random.default_rng(5)
+    for d in (SPHERE_BNB_MAX_D + 1, 40, 400):
+        W, v = rng.standard_normal((6, d)), rng.uniform(-1, 1, 6)
+        A, u = rng.standard_normal((1, d)), np.ones(1)
+        for acts in (("identity", "relu"), ("relu", "relu")):
+            res = sup_error(W, v, acts[0], A, u, acts[1], "sphere", time_limit=5)
+            assert res.method == "sphere-norm-bound" and not res.exact
+            X = rng.standard_normal((20000, d))
+            X /= np.linalg.norm(X, axis=1, keepdims=True)
+            g = np.maximum(X @ W.T, 0) @ v
+            f = np.maximum(X @ A.T, 0) @ u
+            g = np.maximum(g, 0) if acts[0] == "relu" else g
+            f = np.maximum(f, 0) if acts[1] == "relu" else f
+            assert np.abs(g - f).max() <= res.value
+            assert res.lower <= res.value and abs(np.linalg.norm(res.attained_at) - 1) < 1e-12

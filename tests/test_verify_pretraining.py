@@ -99,7 +99,9 @@ def test_selection_instance_matches_the_file_generator(tmp_path: Path) -> None:
                                    ["--solver", "no_such"], ["--lr", "0"],
                                    ["--reference", "median"], ["--scaling", "ntk"],
                                    ["--reference", "best", "--factor", "0.9"],
-                                   ["--iters", "0,200000000"]])  # above train's step limit
+                                   ["--iters", "0,200000000"],  # above train's step limit
+                                   # hunt 23: every spec built first, then MemoryError, exit 1
+                                   ["--trials", "99999999999999"]])
 def test_bad_flags_exit_2(flags: list[str], tmp_path: Path,
                           capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "out"

@@ -70,7 +70,12 @@ def test_range_forms() -> None:
                                    ["--threads", "2", "--solver", "bruteforce"],
                                    # above 64: every run was stored as an error, exit 0
                                    ["--threads", "100"],
-                                   ["--weight-solver", "cpsat", "--weight-threads", "65"]])
+                                   ["--weight-solver", "cpsat", "--weight-threads", "65"],
+                                   # hunt 23: MemoryError (exit 1) after building every spec
+                                   ["--n", "4,8", "--trials", "99999999999999999999"],
+                                   # hunt 23: out-of-limit trials were error rows, exit 0
+                                   ["--n", "4,24", "--solver", "bruteforce", "--points", "16"],
+                                   ["--d", "16", "--n", "4", "--points", "16"]])
 def test_bad_flags_exit_2(flags: list[str], tmp_path: Path,
                           capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "out"

@@ -212,6 +212,8 @@ def test_cli_table(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (["--n", "4", "--distribution", "product", "--low", "-1e200", "--high", "1e200"],
      "too wide"),
     (["--n", "4:8", "--jobs", "-1"], "--jobs"),
+    # hunt 23: every spec was built in memory first, then MemoryError (exit 1)
+    (["--n", "4", "--trials", "99999999999999"], "more than 1,000,000"),
     (["--trials", "3"], "required"),
 ])
 def test_bad_flags_raise_one_line_input_error(tmp_path: Path, flags: list[str],

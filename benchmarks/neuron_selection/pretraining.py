@@ -571,6 +571,12 @@ def check_args(args: argparse.Namespace) -> None:
     why = backend.refuse(probe, Goal()) if backend.refuse is not None else None
     if why:
         raise InputError(f"--solver {args.solver}: {why}")
+    from exactprune.benchmarks.sweep_grid import MAX_RUNS
+
+    runs = args.trials * len(args.size_list)
+    if runs > MAX_RUNS:  # before the specs are built in memory (hunt 23)
+        raise InputError(f"--trials {args.trials} x {len(args.size_list)} sizes = {runs:,} "
+                         f"runs: more than {MAX_RUNS:,}")
     available = load_dataset(args.data).X_train.shape[0]
     if args.size_list[-1] > available:
         raise InputError(f"--sizes {args.size_list[-1]} exceeds the {available} training "

@@ -568,6 +568,13 @@ def check_args(args: argparse.Namespace) -> None:
         check_threads(args.weight_threads, "--weight-threads")
     args.widths = parse_range(args.n)
     args.dims = parse_range(args.d, "input dimensions (--d)")
+    from exactprune.benchmarks.sweep_grid import MAX_RUNS
+
+    runs = len(args.dims) * args.trials * len(args.widths) * len(KINDS)
+    if runs > MAX_RUNS:  # before the specs are built in memory (hunt 23)
+        raise InputError(f"--trials {args.trials} x {len(args.widths)} widths x "
+                         f"{len(args.dims)} dimensions x {len(KINDS)} kinds: up to {runs:,} runs, "
+                         f"more than {MAX_RUNS:,}")
     _check_solver(args.solver, args.threads)
     weight_threads = args.weight_threads or args.threads
     if args.weight_solver is not None or weight_threads != args.threads:
@@ -577,6 +584,37 @@ def check_args(args: argparse.Namespace) -> None:
     specs = specs_for(args)
     for d in args.dims:  # the generator's own checks (e.g. --target-angle needs d = 2)
         trial_instance(next(s for s in specs if s["d"] == d))
+    for kind in KINDS:  # every solver within its limits on the largest instance of each d
+        for d in args.dims:
+            of_kind = [s for s in specs if s["d"] == d and s["kind"] == kind]
+            if of_kind:
+                _check_within_limits(max(of_kind, key=lambda s: s["n"]))
+
+
+def _check_within_limits(spec: dict) -> None:
+    """InputError unless the spec's solver takes its instance (bruteforce's size, the weight
+    dictionary's d <= 10): out-of-limit trials were stored as error rows, exit 0, a report of
+    dashes (hunt 23)."""
+    from exactprune.formulations.pruning.selection import MAX_DICTIONARY_D
+    from exactprune.solvers import get_backend
+    from exactprune.solvers.pruning import choose_auto
+    from exactprune.solvers.result import Goal, SolveOptions
+
+    inst = trial_instance(spec)
+    threads = spec.get("threads", 1)
+    name = spec["solver"]
+    chosen = choose_auto(inst, Goal(), threads) if name == "auto" else name
+    where = f"{spec['kind']} pruning, d = {spec['d']}, width {spec['n']}"
+    backend = get_backend(chosen, inst.kind)
+    try:
+        backend.check(inst, Goal(), SolveOptions(time_limit=spec["time_limit"],
+                                                 threads=threads))
+    except InputError as exc:
+        raise InputError(f"{where}: {exc}") from None
+    if inst.kind == "weight_pruning" and chosen != "bruteforce" and \
+            spec["d"] > MAX_DICTIONARY_D:
+        raise InputError(f"{where}: solver {chosen!r} runs weight pruning's dictionary "
+                         f"formulation, which takes d <= {MAX_DICTIONARY_D}")
 
 
 def measure(args: argparse.Namespace, progress: bool

@@ -339,6 +339,11 @@ class Config:
                              f"sums), got {bad[0]}")
         if self.trials < 1:
             raise InputError(f"--trials must be >= 1, got {self.trials}")
+        from exactprune.benchmarks.sweep_grid import MAX_RUNS
+
+        if self.trials * len(self.ns) > MAX_RUNS:  # before the specs are built (hunt 23)
+            raise InputError(f"--trials {self.trials} x {len(self.ns)} values of n = "
+                             f"{self.trials * len(self.ns):,} runs: more than {MAX_RUNS:,}")
         if not self.eps or not all(math.isfinite(e) and e > 0 for e in self.eps):
             raise InputError(f"--eps values must be positive finite numbers, got "
                              f"{list(self.eps)}")

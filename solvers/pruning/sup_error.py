@@ -245,14 +245,54 @@ def sup_error(
 # ----------------------------------------------------------------------------- d >= 3 sphere
 
 
+SPHERE_BNB_MAX_D = 10
+"""Above this input dimension the sphere's branch and bound is not run: it splits every cell
+of a cube facet into 2^(d-1) (d = 12 asked for 768 MiB per batch, d = 16 for 15 GiB, d = 200
+took the machine's memory; hunt 23), so the sup gets the one-line bound of `_sphere_by_norms`."""
+
+SPHERE_SAMPLES = 4096
+"""Random sphere points (seeded) tried for the witness of `_sphere_by_norms`."""
+
+
 def _sphere(
     Wg: np.ndarray, vg: np.ndarray, act_g: str, Wf: np.ndarray, vf: np.ndarray, act_f: str,
     time_limit: float | None,
 ) -> SupError:
-    """The sup over the unit sphere in d >= 3 by spherical branch and bound (`sphere_sup`)."""
+    """The sup over the unit sphere in d >= 3 by spherical branch and bound (`sphere_sup`), or
+    above SPHERE_BNB_MAX_D by `_sphere_by_norms`."""
+    d = Wg.shape[1] if Wg.shape[0] else Wf.shape[1]
+    if d > SPHERE_BNB_MAX_D:
+        return _sphere_by_norms(Wg, vg, act_g, Wf, vf, act_f)
     from exactprune.solvers.pruning.sphere_sup import sphere_sup  # it builds on this module
 
     return sphere_sup(Wg, vg, act_g, Wf, vf, act_f, time_limit=time_limit)
+
+
+def _sphere_by_norms(
+    Wg: np.ndarray, vg: np.ndarray, act_g: str, Wf: np.ndarray, vf: np.ndarray, act_f: str,
+) -> SupError:
+    """A valid, not tight, bound on the sup over the unit sphere for any d: on it
+    0 <= relu(w . x) <= |w|_2, and a relu output moves no value further, so
+    |g - f| <= K2 = sum |v_i| |w_i|_2 over both nets (rounded up for the norms' and sums'
+    float error); the witness is the best of the axis points and SPHERE_SAMPLES seeded random
+    points."""
+    d = Wg.shape[1] if Wg.shape[0] else Wf.shape[1]
+    n_units = Wg.shape[0] + Wf.shape[0]
+    k2 = math.fsum(np.abs(vg) * np.linalg.norm(Wg, axis=1)) + \
+        math.fsum(np.abs(vf) * np.linalg.norm(Wf, axis=1))
+    value = _round_up(k2 * (1.0 + 4.0 * (d + n_units + 4) * _U))
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((SPHERE_SAMPLES, d))
+    X = np.vstack([np.eye(d), -np.eye(d), X / np.linalg.norm(X, axis=1, keepdims=True)])
+    err = np.abs(_error(Wg, vg, act_g, Wf, vf, act_f, X))
+    k = int(np.argmax(err))
+    return SupError(
+        value=value, attained_at=X[k].copy(), lower=float(err[k]), exact=False,
+        method="sphere-norm-bound",
+        note=f"d = {d} unit sphere, above the {SPHERE_BNB_MAX_D} dimensions the branch and "
+             f"bound runs in (it splits each cell into 2^(d-1)): bounded by K2 = sum |v_i| "
+             f"|w_i|_2 = {k2:.6g} over both nets (not tight); the best of {X.shape[0]} "
+             "sphere points (axes and seeded random ones) gives the lower end")
 
 
 # ----------------------------------------------------------------------------- d = 1
