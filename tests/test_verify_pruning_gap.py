@@ -75,7 +75,9 @@ def test_range_forms() -> None:
                                    ["--n", "4,8", "--trials", "99999999999999999999"],
                                    # hunt 23: out-of-limit trials were error rows, exit 0
                                    ["--n", "4,24", "--solver", "bruteforce", "--points", "16"],
-                                   ["--d", "16", "--n", "4", "--points", "16"]])
+                                   ["--d", "16", "--n", "4", "--points", "16"],
+                                   # hunt 23: dropped for d = 3, and the report quoted it
+                                   ["--d", "2,3", "--n", "4", "--target-angle", "1.2"]])
 def test_bad_flags_exit_2(flags: list[str], tmp_path: Path,
                           capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "out"
@@ -386,3 +388,48 @@ def test_a_nested_run_resamples_whole_trials_and_says_so(
         assert (NESTED_CI_CAVEAT in (out / "report.md").read_text()) is nested
         notes = [n for f in data["fits"].values() for n in f["notes"]]
         assert any("bootstrap over 2 groups" in n for n in notes) is nested
+
+
+def test_a_proved_infinite_separation_is_inf_in_the_json_not_null() -> None:
+    """A weight pruning with sup error 0 against a positive neuron bound has separation +inf:
+    the report said inf, the JSON null, which reads as "no data" (hunt 23)."""
+    import argparse
+
+    from exactprune.benchmarks.pruning.verify_gap import analyse, to_json
+    from exactprune.instances.io import dumps
+
+    specs, recs = [], []
+    for n in (8, 16, 32):
+        for t in range(3):
+            for kind in ("neuron", "weight"):
+                specs.append({"d": 2, "n": n, "trial": t, "kind": kind,
+                              "trials_mode": "independent"})
+                lower, upper = 0.5 / n, (0.0 if n == 32 else 0.01 / n)
+                value = lower if kind == "neuron" else upper
+                recs.append({"status": "optimal", "certified": True, "objective": value,
+                             "lower": value, "upper": value, "upper_exact": True,
+                             "empty_error": 1.0, "kept": 1, "wall_time_s": 0.1})
+    analysis = analyse(2, specs, recs, 0)
+    args = argparse.Namespace(weight_max_n=0, nested=False, output_activation="relu", trials=3)
+    body = json.loads(dumps(to_json(args, [analysis], None)))
+    assert body["separation"]["32"]["median"] == "inf"
+    assert body["separation"]["32"]["ci"] == ["inf", "inf"]
+    assert body["separation"]["32"]["trials"] == 3 and body["separation"]["32"]["above_100"] == 3
+    assert body["separation"]["8"]["median"] == 50.0
+
+
+def test_the_report_words_a_preference_by_its_bootstrap_support() -> None:
+    """"power_law fits better" was printed when 45.6 % of bootstrap resamples preferred it
+    (hunt 23): weak below 80 %, no clear preference below one half."""
+    import types
+
+    from exactprune.benchmarks.pruning.verify_gap import _verdict
+
+    def cmp(share: float) -> types.SimpleNamespace:  # what the report reads of a comparison
+        return types.SimpleNamespace(preferred="power_law", loo_ratio=1.02, bootstrap_share={
+            "power_law": share, "exponential": 1 - share})
+
+    assert _verdict(cmp(0.99)).startswith("power_law fits better")
+    assert _verdict(cmp(0.65)).endswith(": weak")
+    low = _verdict(cmp(0.456))
+    assert "no clear preference" in low and "fits better" not in low
