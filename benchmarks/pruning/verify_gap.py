@@ -113,7 +113,9 @@ def parse_range(text: str, what: str = "widths") -> list[int]:
     from exactprune.benchmarks.subset_sum.verify import parse_n_range
 
     values = list(parse_n_range(text))
-    if not values or values[0] < 1:
+    if not values:
+        raise InputError(f"no {what} given")
+    if values[0] < 1:
         raise InputError(f"{what} must be >= 1, got {text!r}")
     return values
 
