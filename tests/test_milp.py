@@ -1174,3 +1174,32 @@ def test_a_solve_in_a_thread_keeps_the_other_threads_prints() -> None:
     assert out.stdout == "line 0\nline 1\nline 2\ndone\n", out.stdout[-2000:]
     assert [ln for ln in out.stderr.splitlines() if ln.startswith("LOG")] == \
         ["LOG log 0", "LOG log 1", "LOG log 2"], out.stderr[-2000:]
+
+
+def test_logging_in_threads_beside_many_solves_neither_deadlocks_nor_keeps_the_stand_ins(
+        ) -> None:
+    """Threads that log and print without pause while solves in other threads start and end:
+    a solve's end points logging's handler back under the handler's lock while a logging
+    thread may hold that lock writing to the stand-in stream; the stand-in has its own lock,
+    so this ends, every line whole, and sys.stdout / sys.stderr are the process's own again."""
+    out = _solves_in_a_subprocess(
+        "import logging, sys, threading\n"
+        "from concurrent.futures import ThreadPoolExecutor\n"
+        "logging.basicConfig(level=logging.INFO, format='LOG %(message)s')\n"
+        "stop = threading.Event()\n"
+        "def chatter(i):\n"
+        "    while not stop.is_set():\n"
+        "        logging.info('t%d', i)\n"
+        "ts = [threading.Thread(target=chatter, args=(i,)) for i in range(2)]\n"
+        "[t.start() for t in ts]\n"
+        "insts = [generate_subset_sum(12, seed=s) for s in range(24)]\n"
+        "with ThreadPoolExecutor(3) as ex:\n"
+        "    res = list(ex.map(lambda i: solve(i, ('scip', 'cbc')[i.n % 2], time_limit=20),"
+        " insts))\n"
+        "stop.set(); [t.join() for t in ts]\n"
+        "print(sum(r.certified for r in res), sys.stdout is sys.__stdout__,"
+        " sys.stderr is sys.__stderr__)\n")
+    assert out.stdout == "24 True True\n", out.stdout[-500:]
+    lines = out.stderr.splitlines()
+    assert lines and all(line in ("LOG t0", "LOG t1") for line in lines), \
+        [x for x in lines if x not in ("LOG t0", "LOG t1")][:5]

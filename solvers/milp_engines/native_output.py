@@ -41,7 +41,7 @@ class _Redirect:
     target: int = -1
     tmp: Any = None
     verbose: bool = False
-    swapped: tuple[Any, ...] = ()  # (name in sys, the stream put back) per replaced stream
+    swapped: tuple[Any, ...] = ()  # (name in sys or "handler", wrapper, what it replaced)
     inside: dict[int, int] | None = None  # thread ident -> its solves inside (their own
     # Python-level prints, e.g. gurobipy's log, go where the native ones go)
 
@@ -50,27 +50,52 @@ _REDIRECT = _Redirect()
 _REDIRECT_LOCK = threading.RLock()
 
 
-def _new_lock_in_child() -> None:
-    """A process forked while a thread held the lock would wait for it for ever."""
+def _new_locks_in_child() -> None:
+    """A process forked while a thread held a lock would wait for it for ever."""
     global _REDIRECT_LOCK
     _REDIRECT_LOCK = threading.RLock()
+    for entry in _REDIRECT.swapped:
+        entry[1].new_lock()
 
 
 if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_new_lock_in_child)
+    os.register_at_fork(after_in_child=_new_locks_in_child)
 
 
 class _PastTheRedirect(io.TextIOBase):
     """Stands in for sys.stdout or sys.stderr while fds 1 and 2 are redirected: Python-level
-    writes of threads not inside a solve go where the fd pointed before (`_Redirect.saved` /
-    `saved_err`); a solving thread's (a solver library's Python-level log: gurobipy, PuLP) go
-    with the native prints; once the redirection is undone, all go to the stream it replaced,
-    so a reference kept to it stays good."""
+    writes of threads not inside a solve go to its own copy of the descriptor the stream wrote
+    to before; a solving thread's (a solver library's Python-level log: gurobipy, PuLP) go with
+    the native prints; once retired (the redirection undone), all go to the stream it replaced,
+    so a reference kept to it stays good. Its own lock, not the redirection's: a logging
+    handler writing to it under the handler's lock while a solve ends and puts the handler's
+    stream back (under the redirection's lock, then the handler's) cannot deadlock."""
 
-    def __init__(self, stream: Any, saved_attr: str) -> None:
+    def __init__(self, stream: Any, fd: int) -> None:
         super().__init__()
         self._stream = stream
-        self._saved_attr = saved_attr
+        self._fd: int | None = os.dup(fd)
+        self._lock = threading.Lock()
+        self._pending: dict[int, str] = {}  # per thread: text after its last newline
+
+    def new_lock(self) -> None:
+        self._lock = threading.Lock()
+
+    def retire(self) -> None:
+        with self._lock:
+            if self._fd is not None:
+                for tail in self._pending.values():
+                    self._write_fd(tail)
+                self._pending.clear()
+                os.close(self._fd)
+                self._fd = None
+
+    def _write_fd(self, text: str) -> None:
+        """Under the lock, with the descriptor open."""
+        assert self._fd is not None
+        view = memoryview(text.encode(self.encoding, self.errors or "strict"))
+        while view:
+            view = view[os.write(self._fd, view):]
 
     @property
     def encoding(self) -> str:  # type: ignore[override]
@@ -84,18 +109,27 @@ class _PastTheRedirect(io.TextIOBase):
         return True
 
     def write(self, text: str) -> int:
-        with _REDIRECT_LOCK:
-            r = _REDIRECT
-            fd = getattr(r, self._saved_attr) if r.depth > 0 else None
-            solving = bool(r.inside and r.inside.get(threading.get_ident()))
-            if fd is not None and fd >= 0 and not solving:
-                view = memoryview(text.encode(self.encoding, self.errors or "strict"))
-                while view:
-                    view = view[os.write(fd, view):]
-                return len(text)
+        me = threading.get_ident()
+        inside = _REDIRECT.inside
+        if not (inside and inside.get(me)):
+            with self._lock:
+                if self._fd is not None:
+                    # whole lines at a time, as a line-buffered stream writes them: print()
+                    # hands its pieces over one by one, and other threads' lines interleaved
+                    line = self._pending.pop(me, "") + text
+                    cut = line.rfind("\n") + 1
+                    if cut:
+                        self._write_fd(line[:cut])
+                    if cut < len(line):
+                        self._pending[me] = line[cut:]
+                    return len(text)
         return self._stream.write(text)
 
     def flush(self) -> None:
+        with self._lock:
+            tail = self._pending.pop(threading.get_ident(), "")
+            if tail and self._fd is not None:
+                self._write_fd(tail)
         with contextlib.suppress(Exception):
             self._stream.flush()
 
@@ -119,7 +153,7 @@ def _swap_python_streams(r: _Redirect) -> None:
                 continue
         except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
             continue
-        wrapper = _PastTheRedirect(stream, attr)
+        wrapper = _PastTheRedirect(stream, getattr(r, attr))
         setattr(sys, name, wrapper)
         swapped.append((name, wrapper, stream))
         for handler in _log_handlers_on(stream):
@@ -147,6 +181,9 @@ def _put_python_streams_back(r: _Redirect) -> None:
                 stream.setStream(wrapper._stream)
         elif getattr(sys, name) is wrapper:  # else someone replaced it since: theirs stays
             setattr(sys, name, stream)
+    for name, wrapper, _ in r.swapped:
+        if name != "handler":
+            wrapper.retire()
     r.swapped = ()
 
 
