@@ -137,11 +137,9 @@ def test_verbose_gurobi_keeps_stdout_json(tmp_path) -> None:
     assert "Set parameter" in proc.stderr
 
 
-@pytest.mark.skipif(not AVAILABLE, reason="gurobipy not installed")
-def test_gurobi_building_the_model_counts_against_its_limit(monkeypatch, capfd) -> None:
-    """gurobipy takes the model row by row; the time that takes comes off the TimeLimit Gurobi
-    is given (it was set, in full, before the model was built; hunt 20)."""
-    import re
+def _slow_gurobi_solve(monkeypatch, build_seconds: float, **kwargs):
+    """Gurobi's solve of a subset-sum model whose building (gurobipy's addVars) takes
+    `build_seconds` more."""
     import time
 
     import gurobipy as gp
@@ -151,13 +149,22 @@ def test_gurobi_building_the_model_counts_against_its_limit(monkeypatch, capfd) 
     from exactprune.solvers.milp_engines import gurobi
 
     class SlowModel(gp.Model):
-        def addVars(self, *args, **kwargs):  # noqa: N802 (gurobipy's name)
-            time.sleep(0.5)
-            return super().addVars(*args, **kwargs)
+        def addVars(self, *args, **kw):  # noqa: N802 (gurobipy's name)
+            time.sleep(build_seconds)
+            return super().addVars(*args, **kw)
 
     monkeypatch.setattr(gp, "Model", SlowModel)
     model = subset_sum_model(generate_subset_sum(10, seed=0), Goal())
-    res = gurobi.solve(model, time_limit=30.0, seed=0, threads=1, verbose=True, start=None)
+    return gurobi.solve(model, seed=0, threads=1, start=None, **kwargs)
+
+
+@pytest.mark.skipif(not AVAILABLE, reason="gurobipy not installed")
+def test_gurobi_building_the_model_counts_against_its_limit(monkeypatch, capfd) -> None:
+    """gurobipy takes the model row by row; the time that takes comes off the TimeLimit Gurobi
+    is given (it was set, in full, before the model was built; hunt 20)."""
+    import re
+
+    res = _slow_gurobi_solve(monkeypatch, 0.5, time_limit=30.0, verbose=True)
     assert res.status == "optimal"
     said = re.findall(r"Set parameter TimeLimit to value (\S+)", capfd.readouterr().out)
     assert said and float(said[-1]) <= 30.0 - 0.5, said
@@ -166,23 +173,9 @@ def test_gurobi_building_the_model_counts_against_its_limit(monkeypatch, capfd) 
 @pytest.mark.skipif(not AVAILABLE, reason="gurobipy not installed")
 def test_gurobi_build_that_takes_the_whole_limit_is_not_solved(monkeypatch) -> None:
     """A build that took the whole limit starts no Gurobi solve: an honest time limit."""
-    import time
-
-    import gurobipy as gp
-
-    from exactprune.formulations.subset_sum.milp import subset_sum_model
-    from exactprune.solvers import Goal
     from exactprune.solvers.clock import NOT_STARTED
-    from exactprune.solvers.milp_engines import gurobi
 
-    class SlowModel(gp.Model):
-        def addVars(self, *args, **kwargs):  # noqa: N802 (gurobipy's name)
-            time.sleep(0.6)
-            return super().addVars(*args, **kwargs)
-
-    monkeypatch.setattr(gp, "Model", SlowModel)
-    model = subset_sum_model(generate_subset_sum(10, seed=0), Goal())
-    res = gurobi.solve(model, time_limit=0.5, seed=0, threads=1, verbose=False, start=None)
+    res = _slow_gurobi_solve(monkeypatch, 0.6, time_limit=0.5, verbose=False)
     assert res.status == "time_limit" and res.values is None and NOT_STARTED in res.notes
 
 
