@@ -56,4 +56,5 @@ def left_after_building(time_limit: float | None, entered: float) -> float | Non
     return max(time_limit - (time.perf_counter() - entered), 0.0)
 
 
-NOT_STARTED = "the time limit ran out while the model was built: the engine was not started"
+NOT_STARTED = ("the time limit ran out before the solve (building the incumbent or the model "
+               "took it): the engine was not started")

@@ -17,7 +17,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import math
-import sys
 from typing import Any
 
 import numpy as np
@@ -40,11 +39,14 @@ _found: list[str] | None = None
 @contextlib.contextmanager
 def quiet(verbose: bool = False) -> Any:
     """Native and Python output of a solver call away from stdout (it may carry JSON): to
-    stderr when `verbose` (the engine's log), else nowhere. (PuLP's deprecation warning is
-    filtered once, in formulations/linear.py.)"""
+    stderr when `verbose` (the engine's log), else nowhere. The solving thread's Python-level
+    prints go with the native ones (`native_stdout`'s stand-in for sys.stdout); a
+    contextlib.redirect_stdout here, process-global and not thread-safe, left sys.stdout at
+    stderr for good when solves in threads overlapped (hunt 24). (PuLP's deprecation warning
+    is filtered once, in formulations/linear.py.)"""
     from exactprune.solvers.milp_engines import native_stdout
 
-    with contextlib.redirect_stdout(sys.stderr), native_stdout(verbose):
+    with native_stdout(verbose):
         yield
 
 

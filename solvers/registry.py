@@ -16,6 +16,7 @@ MILP formulation when asked for (`solvers.pulp_engines`). `register` adds a back
 from __future__ import annotations
 
 import enum
+import os
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -170,6 +171,16 @@ def capabilities(*objectives: Objective | str, max_kept: bool = False,
 _BACKENDS: dict[tuple[str, str], Backend] = {}
 _LOADED: set[str] = set()
 _LOAD_LOCK = threading.RLock()  # re-entrant: a kind's solver module may load other kinds
+
+
+def _new_load_lock_in_child() -> None:
+    """A process forked while a thread was loading backends waited for the lock for ever."""
+    global _LOAD_LOCK
+    _LOAD_LOCK = threading.RLock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_new_load_lock_in_child)
 
 
 def register(backend: Backend) -> Backend:

@@ -1203,3 +1203,23 @@ def test_logging_in_threads_beside_many_solves_neither_deadlocks_nor_keeps_the_s
     lines = out.stderr.splitlines()
     assert lines and all(line in ("LOG t0", "LOG t1") for line in lines), \
         [x for x in lines if x not in ("LOG t0", "LOG t1")][:5]
+
+
+def test_pulp_solves_in_threads_leave_sys_stdout_alone() -> None:
+    """The PuLP backends wrapped each solve in contextlib.redirect_stdout(sys.stderr),
+    process-global: overlapping solves in threads restored each other's saved streams and left
+    sys.stdout at stderr for good (hunt 24). And sys.stdout keeps the API of the stream it
+    stands in for during a solve (`.buffer`: `ticket -o -` writes bytes to it)."""
+    out = _solves_in_a_subprocess(
+        "import sys, threading\n"
+        "from concurrent.futures import ThreadPoolExecutor\n"
+        "insts = [generate_subset_sum(14, seed=s) for s in range(12)]\n"
+        "names = ('scip', 'pulp_pulp_cbc_cmd')\n"
+        "seen = []\n"
+        "def run(i):\n"
+        "    seen.append(hasattr(sys.stdout, 'buffer') and hasattr(sys.stdout, 'name'))\n"
+        "    return solve(insts[i], names[i % 2], time_limit=20)\n"
+        "with ThreadPoolExecutor(4) as ex:\n"
+        "    res = list(ex.map(run, range(12)))\n"
+        "print('ok', all(seen), sys.stdout is sys.__stdout__, sys.stderr is sys.__stderr__)\n")
+    assert out.stdout == "ok True True True\n", (out.stdout[-500:], out.stderr[-500:])

@@ -605,3 +605,16 @@ def test_cbc_stuck_in_its_root_lp_is_killed_near_the_time_limit(
     res = solve(instance_from_json(json.loads(inst.read_text())), "cbc", time_limit=0.2)
     assert str(res.status) == "time_limit" and res.mask is not None
     assert any("killed after" in note for note in res.notes), res.notes
+
+
+def test_an_exhausted_limit_starts_no_engine() -> None:
+    """A time limit the incumbent used up still handed the engine its least time, and HiGHS
+    ran 1.3 s on a 0.001 s limit (hunt 24): now a time limit with the incumbent, said so."""
+    from exactprune.instances.neuron_selection import synthetic_neuron_selection
+    from exactprune.solvers.clock import NOT_STARTED
+
+    inst = synthetic_neuron_selection(120, 30, m=20, loss="l1", seed=0)
+    for engine in ("highs", "scip", "cpsat"):
+        res = solve(inst, engine, time_limit=1e-9)
+        assert res.status == "time_limit" and not res.certified and NOT_STARTED in res.notes
+        assert res.objective == inst.evaluate(res.mask)

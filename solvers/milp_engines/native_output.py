@@ -78,6 +78,10 @@ class _PastTheRedirect(io.TextIOBase):
         self._lock = threading.Lock()
         self._pending: dict[int, str] = {}  # per thread: text after its last newline
 
+    @property
+    def retired(self) -> bool:
+        return self._fd is None
+
     def new_lock(self) -> None:
         self._lock = threading.Lock()
 
@@ -139,6 +143,14 @@ class _PastTheRedirect(io.TextIOBase):
     def isatty(self) -> bool:
         return bool(self._stream.isatty())
 
+    def __getattr__(self, name: str) -> Any:
+        """The rest of the stream's API (buffer, name, mode, reconfigure, ...) is the replaced
+        stream's: code of other threads that uses it keeps working (hunt 24)."""
+        stream = self.__dict__.get("_stream")
+        if stream is None:
+            raise AttributeError(name)
+        return getattr(stream, name)
+
 
 def _swap_python_streams(r: _Redirect) -> None:
     """Replace sys.stdout (and sys.stderr when fd 2 is redirected) while they write to fds 1
@@ -146,6 +158,8 @@ def _swap_python_streams(r: _Redirect) -> None:
     swapped = []
     for name, fd, attr in (("stdout", 1, "saved"), ("stderr", 2, "saved_err")):
         stream = getattr(sys, name)
+        while isinstance(stream, _PastTheRedirect) and stream.retired:
+            stream = stream._stream  # a stand-in a caller's redirect put back: heal it
         if getattr(r, attr) is None or stream is None:
             continue
         try:

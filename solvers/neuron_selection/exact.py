@@ -49,7 +49,7 @@ from exactprune.formulations.neuron_selection import (
 )
 from exactprune.formulations.pruning.error_rows import error_cap
 from exactprune.instances.errors import InputError
-from exactprune.solvers.clock import Clock
+from exactprune.solvers.clock import NOT_STARTED, Clock
 from exactprune.solvers.exclusion_recheck import (
     CAPPED_STATUSES,
     CappedOutcome,
@@ -343,6 +343,11 @@ def _run_capped(below: BelowSolve, instance: Any, goal: Goal,
     scaled, e = unit_scaled(instance)
     inc_err = scaled.evaluate(inc)
     cap = inc_err * (1 + 1e-9) + 1e-12
+    if clock.expired():  # the incumbent took the whole limit: no engine run (hunt 24)
+        notes = [f"incumbent from {source}: {instance.evaluate(inc):.6g}", NOT_STARTED]
+        raw = _certificate(scaled, inc, None, False, True, notes,
+                           {"warm_start_source": source}, engine_failed=False)
+        return _unscale(raw, instance, e)
     remaining = None if clock.deadline is None else max(0.05, clock.remaining())
     first = below(scaled, cap, remaining, (), inc)
     out = first.outcome

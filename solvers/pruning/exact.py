@@ -415,9 +415,10 @@ def _run_pruning_exact(engine: str, instance: Any, goal: Goal, opts: SolveOption
             break
         cap = inc_err * (1 + 1e-9) + 1e-12
         out = point_solver.solve(sorted(points), cap, inc_y, remaining)
-        rounds += 1
+        ran = NOT_STARTED not in out.notes  # else no round and no verdict on the start
+        rounds += ran
         slack = out.slack
-        if start_verdict is None:
+        if start_verdict is None and ran:
             start_verdict = (out.start, out.start_reason)
         if out.y is not None:
             err_y = instance.evaluate(sel.mask_from_choice(out.y))
