@@ -19,6 +19,7 @@ import signal
 import socket
 import threading
 from collections.abc import Callable, Iterator
+from typing import Any
 
 
 def python_handles_sigint() -> bool:
@@ -98,6 +99,14 @@ def _sigaction() -> Callable[..., int] | None:
         return None
 
 
+def _current_sigint(act: Callable[..., int]) -> Any:
+    """The process's C-level SIGINT disposition (an opaque libc struct sigaction), or None."""
+    import ctypes
+
+    buf = ctypes.create_string_buffer(_SIGACTION_BYTES)
+    return buf if act(signal.SIGINT, None, buf) == 0 else None
+
+
 def sigint_handler_address() -> int | None:
     """The address of the process's C-level SIGINT handler (None without sigaction): what
     Python's `signal.getsignal` cannot see when native code replaced Python's handler. (The
@@ -105,10 +114,8 @@ def sigint_handler_address() -> int | None:
     import ctypes
 
     act = _sigaction()
-    if act is None:  # pragma: no cover
-        return None
-    buf = ctypes.create_string_buffer(_SIGACTION_BYTES)
-    if act(signal.SIGINT, None, buf) != 0:  # pragma: no cover
+    buf = None if act is None else _current_sigint(act)
+    if buf is None:  # pragma: no cover
         return None
     return ctypes.c_void_p.from_buffer(buf).value or 0
 
@@ -120,16 +127,13 @@ def keep_sigint_disposition() -> Iterator[None]:
     each other's, and the last to end left Gurobi's handler installed for good — Ctrl-C then
     only printed "Interrupt request received", for the rest of the process (hunt 22). The
     disposition before the first of the overlapping solves is put back after the last."""
-    import ctypes
-
     act = _sigaction()
     if act is None:  # pragma: no cover
         yield
         return
     with _SavedSigint.lock:
         if _SavedSigint.depth == 0:
-            buf = ctypes.create_string_buffer(_SIGACTION_BYTES)
-            _SavedSigint.saved = buf if act(signal.SIGINT, None, buf) == 0 else None
+            _SavedSigint.saved = _current_sigint(act)
         _SavedSigint.depth += 1
     try:
         yield

@@ -4,6 +4,7 @@ start against a model, for engines that print no verdict on a start."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any
@@ -11,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from exactprune.formulations.linear import MilpModel, SolverTolerances
+from exactprune.solvers.clock import NOT_STARTED
 
 
 @dataclass
@@ -32,6 +34,15 @@ class EngineResult:
     """What the engine did with a MIP start: "accepted", "rejected", "not_supported", or None
     (no start given, or the engine printed no verdict: see `start_verdict`)."""
     start_reason: str | None = None
+    started: bool = True
+    """False when the time limit ran out before the engine was started (`not_started`)."""
+
+    @classmethod
+    def not_started(cls, entered: float) -> EngineResult:
+        """The honest result of an engine whose limit building the model used up (`entered`:
+        the perf_counter value when the engine's solve began)."""
+        return cls("time_limit", seconds=time.perf_counter() - entered, notes=[NOT_STARTED],
+                   started=False)
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from exactprune.formulations.linear import MilpModel, SolverTolerances
-from exactprune.solvers.clock import MIN_ENGINE_SECONDS, NOT_STARTED, left_after_building
+from exactprune.solvers.clock import MIN_ENGINE_SECONDS, left_after_building
 from exactprune.solvers.interrupt import keep_sigint_disposition, python_handles_sigint
 from exactprune.solvers.milp_engines.engine import EngineResult, status_word
 from exactprune.solvers.milp_engines.native_output import native_stdout
@@ -124,8 +124,7 @@ def solve(model: MilpModel, *, time_limit: float | None, seed: int, threads: int
             if left == 0.0:
                 m.dispose()
                 env.dispose()
-                return EngineResult("time_limit", seconds=time.perf_counter() - entered,
-                                    notes=[NOT_STARTED])
+                return EngineResult.not_started(entered)
             if left is not None:
                 m.setParam("TimeLimit", float(max(left, MIN_ENGINE_SECONDS)))
             t0 = time.perf_counter()

@@ -20,7 +20,7 @@ import time
 import numpy as np
 
 from exactprune.formulations.linear import MilpModel, SolverTolerances, to_ortools
-from exactprune.solvers.clock import MIN_ENGINE_SECONDS, NOT_STARTED, left_after_building
+from exactprune.solvers.clock import MIN_ENGINE_SECONDS, left_after_building
 from exactprune.solvers.interrupt import stop_on_sigint
 from exactprune.solvers.milp_engines.engine import EngineResult
 from exactprune.solvers.milp_engines.native_output import native_stdout
@@ -147,8 +147,7 @@ def solve(model: MilpModel, *, time_limit: float | None, seed: int, threads: int
                       params["numerics/dualfeastol"])
     time_limit = left_after_building(time_limit, entered)  # the conversion counts
     if time_limit == 0.0:
-        return EngineResult("time_limit", seconds=time.perf_counter() - entered,
-                            notes=[NOT_STARTED])
+        return EngineResult.not_started(entered)
     if time_limit is not None:
         time_limit = max(time_limit, MIN_ENGINE_SECONDS)
         # milliseconds as int64: a limit beyond ~290 million years is capped, not an overflow

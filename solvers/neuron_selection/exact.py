@@ -116,12 +116,14 @@ def incumbent(instance: Any, opts: SolveOptions, deadline: float | None = None
     perf_counter value: cut short, completed by magnitude)."""
     if opts.warm_start is not None:
         return instance.check_mask(opts.warm_start), "warm start"
-    from exactprune.solvers.neuron_selection.heuristics import greedy_forward_within
+    from exactprune.solvers.neuron_selection.heuristics import (
+        greedy_cut_short,
+        greedy_forward_within,
+    )
 
     mask, steps = greedy_forward_within(instance, deadline)
     if steps < instance.k:
-        return mask, (f"greedy_forward_selection (stopped by the time limit after {steps} of "
-                      f"{instance.k} steps, the rest by magnitude)")
+        return mask, greedy_cut_short(steps, instance.k)
     return mask, "greedy_forward_selection"
 
 

@@ -49,6 +49,12 @@ def greedy_forward_within(instance: Any, deadline: float | None, repeats: bool |
     return instance.check_mask(counts), steps
 
 
+def greedy_cut_short(steps: int, k: int) -> str:
+    """How a greedy forward selection stopped by the time limit is described."""
+    return (f"greedy forward selection stopped by the time limit after {steps} of {k} steps, "
+            "the rest by magnitude")
+
+
 def _greedy_steps(instance: Any, repeats: bool | None, candidates: int | None, seed: int,
                   deadline: float | None) -> tuple[np.ndarray, int]:
     """Greedy forward selection's unit counts (N,) after its steps, and how many steps it took
@@ -90,8 +96,7 @@ def run_greedy(instance: Any, goal: Goal, opts: SolveOptions) -> RawSolution:
     notes = ["greedy forward selection (uniform average with the current subset size; "
              f"candidates {'all' if cand is None else cand})"]
     if steps < instance.k:
-        notes.append(f"stopped by the time limit after {steps} of {instance.k} steps; the "
-                     "rest chosen by magnitude")
+        notes.append(greedy_cut_short(steps, instance.k))
         return RawSolution(Status.TIME_LIMIT, mask=mask, limit=Limit.TIME, notes=notes)
     return RawSolution(Status.FEASIBLE, mask=mask, notes=notes)
 

@@ -34,7 +34,10 @@ import numpy as np
 from exactprune.instances.network import UNIT_ROUNDOFF
 from exactprune.instances.neuron_selection.instance import batch_losses
 from exactprune.solvers.clock import Clock, passed
-from exactprune.solvers.neuron_selection.heuristics import greedy_forward_within
+from exactprune.solvers.neuron_selection.heuristics import (
+    greedy_cut_short,
+    greedy_forward_within,
+)
 from exactprune.solvers.result import Goal, Limit, RawSolution, SolveOptions, Status
 
 RESTARTS = 2
@@ -217,9 +220,7 @@ def _start(instance: Any, opts: SolveOptions, deadline: float | None
         return np.asarray(instance.check_mask(opts.warm_start), dtype=np.int64), "warm start"
     mask, steps = greedy_forward_within(instance, deadline)
     if steps < instance.k:
-        return (np.asarray(mask, dtype=np.int64),
-                f"greedy forward selection stopped by the time limit after {steps} of "
-                f"{instance.k} steps, the rest by magnitude")
+        return np.asarray(mask, dtype=np.int64), greedy_cut_short(steps, instance.k)
     return np.asarray(mask, dtype=np.int64), "greedy_forward_selection"
 
 

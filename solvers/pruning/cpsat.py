@@ -133,7 +133,7 @@ class CpSatPointSetSolver:
                             f"the start's scaled error {start_units} exceeds the cap {start_cap}")
         if clock.expired():  # building took the whole limit: no engine run to wait for
             return PointSetOutcome("time_limit", None, None, self.to_real(self.units_slack),
-                                   [NOT_STARTED])
+                                   [NOT_STARTED], started=False)
         solver = configured_solver(self.opts, engine_limit(clock), presolve=True)
         code = solve_cpsat(solver, model)
         slack_real = self.to_real(self.units_slack)

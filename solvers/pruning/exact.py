@@ -147,6 +147,8 @@ class PointSetOutcome(CappedOutcome):
     start: str | None = None
     """The engine's verdict on the start: accepted | rejected | not_supported | None."""
     start_reason: str | None = None
+    started: bool = True
+    """False when the time limit ran out before the engine was started (no round)."""
 
 
 class MilpPointSetSolver:
@@ -185,7 +187,7 @@ class MilpPointSetSolver:
             # SCIP's linear presolve proved a wrong bound on a big-M model (audit case 8111)
             opts = replace(opts, extra={**opts.extra, "linear_presolve": False})
         if clock.expired():  # building took the whole limit: no engine run to wait for
-            return PointSetOutcome("time_limit", None, None, 0.0, [NOT_STARTED])
+            return PointSetOutcome("time_limit", None, None, 0.0, [NOT_STARTED], started=False)
         res = solve_model(self.engine, model, opts, time_limit=engine_limit(clock),
                           start=start)
         slack = selection_slack(self.sel, model, self.tolerances, cap,
@@ -197,7 +199,7 @@ class MilpPointSetSolver:
         lower = proven_lower_bound(res, model, slack, cap)
         status = res.status if res.status in CAPPED_STATUSES else "error"
         return PointSetOutcome(status, y, lower, slack, list(res.notes), res.start,
-                               res.start_reason)
+                               res.start_reason, started=res.started)
 
 
 def capped_on(point_solver: Any, points: list[int]) -> CappedSolve:
@@ -415,10 +417,9 @@ def _run_pruning_exact(engine: str, instance: Any, goal: Goal, opts: SolveOption
             break
         cap = inc_err * (1 + 1e-9) + 1e-12
         out = point_solver.solve(sorted(points), cap, inc_y, remaining)
-        ran = NOT_STARTED not in out.notes  # else no round and no verdict on the start
-        rounds += ran
+        rounds += out.started  # a round the engine did not start has no verdict on the start
         slack = out.slack
-        if start_verdict is None and ran:
+        if start_verdict is None and out.started:
             start_verdict = (out.start, out.start_reason)
         if out.y is not None:
             err_y = instance.evaluate(sel.mask_from_choice(out.y))
