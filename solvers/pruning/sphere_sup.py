@@ -56,6 +56,7 @@ from exactprune.solvers.pruning.sup_error import (
     _error,
     _round_up,
     direction_key,
+    norm_weighted_sum,
 )
 
 EXACT_RTOL = 1e-5
@@ -350,8 +351,7 @@ def sphere_sup(Wg: np.ndarray, vg: np.ndarray, act_g: str, Wf: np.ndarray, vf: n
     d = Wg.shape[1] if Wg.shape[0] else Wf.shape[1]
     fac = _Facets(d)
     units = _Units.group(Wg, vg, Wf, vf)
-    norms_g, norms_f = np.linalg.norm(Wg, axis=1), np.linalg.norm(Wf, axis=1)
-    k2 = (math.fsum(np.abs(vg) * norms_g) + math.fsum(np.abs(vf) * norms_f)) * (1 + 1e-12)
+    k2 = (norm_weighted_sum(Wg, vg) + norm_weighted_sum(Wf, vf)) * (1 + 1e-12)
     n_units = Wg.shape[0] + Wf.shape[0]
     allowance = k2 * _U * (16.0 * d + 4.0 * n_units + 128.0) * (1 + 1e-9)
 

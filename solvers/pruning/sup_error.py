@@ -268,6 +268,12 @@ def _sphere(
     return sphere_sup(Wg, vg, act_g, Wf, vf, act_f, time_limit=time_limit)
 
 
+def norm_weighted_sum(W: np.ndarray, v: np.ndarray) -> float:
+    """sum |v_i| |w_i|_2 over a net's units (float, before any rounding allowance): what
+    bounds its output on the unit sphere."""
+    return math.fsum(np.abs(v) * np.linalg.norm(W, axis=1))
+
+
 def _sphere_by_norms(
     Wg: np.ndarray, vg: np.ndarray, act_g: str, Wf: np.ndarray, vf: np.ndarray, act_f: str,
 ) -> SupError:
@@ -278,8 +284,7 @@ def _sphere_by_norms(
     points."""
     d = Wg.shape[1] if Wg.shape[0] else Wf.shape[1]
     n_units = Wg.shape[0] + Wf.shape[0]
-    k2 = math.fsum(np.abs(vg) * np.linalg.norm(Wg, axis=1)) + \
-        math.fsum(np.abs(vf) * np.linalg.norm(Wf, axis=1))
+    k2 = norm_weighted_sum(Wg, vg) + norm_weighted_sum(Wf, vf)
     value = _round_up(k2 * (1.0 + 4.0 * (d + n_units + 4) * _U))
     rng = np.random.default_rng(0)
     X = rng.standard_normal((SPHERE_SAMPLES, d))
