@@ -27,7 +27,9 @@ from __future__ import annotations
 import argparse
 import hashlib
 import itertools
+import math
 import os
+import re
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -220,17 +222,25 @@ def load_grid_toml(path: str | os.PathLike[str]) -> dict:
 
 
 # -- command-line flags for a grid (for the commands that run sweeps) -----------------------
+_INTEGER = re.compile(r"[+-]?[0-9_]+")
+
+
 def _scalar(text: str) -> Any:
     """A flag value as bool, int, float or string."""
     low = text.strip().lower()
     if low in ("true", "false"):
         return low == "true"
-    for conv in (int, float):
+    if _INTEGER.fullmatch(text.strip()):
         try:
-            return conv(text)
-        except ValueError:
-            pass
-    return text.strip()
+            return int(text)
+        except ValueError:  # beyond Python's digit limit: the parameter's own check says so
+            return text.strip()
+    try:
+        value = float(text)
+    except ValueError:
+        return text.strip()
+    # 1e999 overflows to inf: kept as written so that the parameter's check quotes it
+    return text.strip() if math.isinf(value) and "inf" not in low else value
 
 
 def parse_param(text: str) -> tuple[str, list]:

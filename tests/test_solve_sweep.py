@@ -208,3 +208,23 @@ def test_sweep_runs_take_threads_and_pack_by_them(
     assert main(["sweep", "subset-sum", "--param", "n=8", "--solvers", "bruteforce",
                  "--threads", "2", "--store", str(tmp_path / "bf.sqlite"), "--no-progress"]) == 2
     assert "'bruteforce' does not support threads" in capsys.readouterr().err
+
+
+def test_a_parameter_beyond_float_range_is_quoted_as_written(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """An integer of 5,000 digits (beyond Python's int() digit limit) was read as the float
+    inf and refused as 'n must be an integer, got inf'; 1e999 likewise."""
+    from exactprune.benchmarks.sweep_grid import parse_param
+
+    huge = "9" * 5000
+    assert parse_param(f"n={huge}") == ("n", [huge])
+    assert parse_param("n=1e999,1_000,-3,2.5") == ("n", ["1e999", 1000, -3, 2.5])
+    assert parse_param("x=inf") == ("x", [float("inf")])
+    store = tmp_path / "s.sqlite"
+    for value, said in ((huge, "at most 30 digits, got 5000 characters"),
+                        ("1e999", "must be an integer, got '1e999'")):
+        assert main(["sweep", "subset-sum", "--param", f"n={value}", "--solvers", "mitm",
+                     "--store", str(store), "--no-progress"]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and said in err[0], err
+    assert not store.exists()
