@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import os
-from collections.abc import Callable, Iterable
+import re
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -53,3 +55,20 @@ def options_namespace(add_parser: Callable[[Any], None], command: str, api: str,
             raise InputError(f"{api}: {name}={value!r}: {exc}") from None
         setattr(args, name, value)
     return args
+
+
+@contextmanager
+def named_as_keywords(api: str, args: argparse.Namespace) -> Iterator[None]:
+    """Checks shared with the CLI name its flags (``--n needs an integer``); through the Python
+    form they name the keyword instead (``run_pruning_gap: n needs an integer``)."""
+    try:
+        yield
+    except InputError as exc:
+        known = set(vars(args))
+
+        def keyword(m: re.Match) -> str:
+            name = m.group(1).replace("-", "_")
+            return name if name in known else m.group(0)
+
+        text = re.sub(r"--([a-z][a-z0-9-]*)", keyword, str(exc))
+        raise InputError(text if text.startswith(f"{api}:") else f"{api}: {text}") from None

@@ -334,6 +334,10 @@ def test_python_api_equals_the_cli(tmp_path: Path, capsys: pytest.CaptureFixture
         pt.run_pretraining(scaling="ntk")
     with pytest.raises(pt.InputError, match="reference='median': choose from dense"):
         pt.run_pretraining(reference="median")
+    # the checks shared with the CLI name the keyword, not the flag (hunt 23 F8)
+    with pytest.raises(pt.InputError, match=r"^run_pretraining: sizes takes comma-separated "
+                                            r"integers, got '8.0'$"):
+        pt.run_pretraining(sizes=[8.0])
 
 
 @pytest.mark.parametrize("statuses,certified,expected", [

@@ -300,6 +300,19 @@ def test_python_api_matches_the_cli_and_writes_nothing(tmp_path: Path,
     assert set(data["separation"]) == {"5", "7"}
 
 
+def test_python_api_errors_name_the_keyword_not_the_flag() -> None:
+    """The checks shared with the CLI said '--n needs an integer' to a caller of
+    run_pruning_gap(n=[8.0]) (hunt 23 F8)."""
+    from exactprune.benchmarks.pruning.verify_gap import run_pruning_gap
+
+    for options, said in (({"n": [8.0]}, "n needs an integer, got '8.0'"),
+                          ({"d": 3, "target_angle": 0.2}, "target_angle sets the target of")):
+        with pytest.raises(InputError) as err:
+            run_pruning_gap(**options)
+        assert str(err.value).startswith(f"run_pruning_gap: {said}"), err.value
+        assert "--" not in str(err.value)
+
+
 def test_weight_solver_and_threads_reach_the_trials(tmp_path: Path,
                                                      capsys: pytest.CaptureFixture[str]) -> None:
     """CP-SAT with 2 workers for the weights, SCIP for the neurons: the same optima (both are

@@ -621,11 +621,12 @@ def run_pretraining(**options: Any) -> dict[str, Any]:
     object (`thresholds`, `exact_thresholds`, `losses`, `runs`, `fits` as dicts). Writes
     nothing unless `store` names a results store. InputError on an unknown option or a bad
     value, before anything runs."""
-    from exactprune.benchmarks.api import options_namespace
+    from exactprune.benchmarks.api import named_as_keywords, options_namespace
 
     args = options_namespace(add_pretraining_parser, "pretraining", "run_pretraining", options,
                              lists=("sizes", "iters"))
-    check_args(args)
+    with named_as_keywords("run_pretraining", args):
+        check_args(args)
     a, records = measure(args, progress=False)
     every_trial_failed(records)
     return to_json(args, a)

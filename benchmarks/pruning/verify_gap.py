@@ -691,11 +691,12 @@ def run_pruning_gap(**options: Any) -> dict[str, Any]:
     lists allowed for d and n; returns the --json object (`separation`, `fits`, `fit_range`,
     ... with string keys as in JSON). Writes nothing unless `store` names a results store.
     InputError on an unknown option or a bad value, before anything runs."""
-    from exactprune.benchmarks.api import options_namespace
+    from exactprune.benchmarks.api import named_as_keywords, options_namespace
 
     args = options_namespace(add_pruning_gap_parser, "pruning-gap", "run_pruning_gap", options,
                              lists=("d", "n"))
-    check_args(args)
+    with named_as_keywords("run_pruning_gap", args):
+        check_args(args)
     analyses, growth, _, _ = measure(args, progress=False)
     import json
 
