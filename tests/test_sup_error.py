@@ -429,6 +429,35 @@ def test_sphere_time_limit_keeps_a_valid_bound() -> None:
     assert res.exact == (res.value - res.slack <= res.lower * (1 + 1e-5) * (1 + 1e-15))
 
 
+def test_sphere_time_limit_holds_within_a_level() -> None:
+    """Hunt 25 F1: the clock was read only between levels, and in d = 10 one level of this
+    case (parallel units at scale 1e6) took 4 minutes on a 3 s limit. Now it is read between
+    batches of cells, and the cells a stop leaves unbounded are covered by their parents'
+    bound."""
+    import time
+
+    W = np.zeros((2, 10))
+    W[0] = [-0.028353036767813426, -0.5941032510702038, -0.07043868961204815,
+            0.33572794606733136, 0.2974532521975064, 0.06992174177159037, 0.18217033491928447,
+            -0.4629123561297656, -0.4456905560883441, 0.4484361060191784]
+    A = np.array([[0.025754065550081508, 0.5396449839527554, 0.06398195171777483,
+                   -0.30495356108830257, -0.2701873036709743, -0.06351238972065444,
+                   -0.16547175476164597, 0.4204796566003984, 0.40483648684792006,
+                   -0.40733036690277175],
+                  [-0.1375991656515671, 0.07136658210845907, -0.2720230949284902,
+                   0.13210148907122818, -0.2160855424203555, 0.23716269219004693,
+                   -0.16281061458815502, 0.8682016533946013, -0.03610963927332785,
+                   -0.0012229238597913816]])
+    case = {"W": W, "v": np.array([1196.575269172051, -37362.929855873306]),
+            "act_g": "identity", "A": A, "u": np.array([179761.28630258283, 922064.8943127625]),
+            "act_f": "identity"}
+    start = time.perf_counter()
+    res = run(case, "sphere", time_limit=3.0)
+    assert time.perf_counter() - start < 60  # 240 s before
+    assert "stopped at the time limit" in res.note and not res.exact
+    assert sphere_oracle(case, 10) <= res.value
+
+
 def test_gaussian_is_infinite_unless_the_error_vanishes() -> None:
     case = make_case(12, 4, 2, m=1, act_g="identity", act_f="relu")
     res = run(case, "gaussian")

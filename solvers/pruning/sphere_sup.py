@@ -358,14 +358,33 @@ def sphere_sup(Wg: np.ndarray, vg: np.ndarray, act_g: str, Wf: np.ndarray, vf: n
     best, best_x = -1.0, None
     closed = 0.0  # largest bound of a closed cell
     cells = fac.roots(2 if d <= 4 else 1)
+    # a bound on every cell of the current level: its parents' largest bound (|e| <= K2 on
+    # the whole sphere for the roots); what covers the cells a stop leaves unbounded
+    covering = k2
     processed, levels, stopped = 0, 0, None
+
+    def out_of_time() -> bool:
+        return time_limit is not None and time.perf_counter() - t0 > time_limit
+
     while cells[0].size:
         ubs, cands = [], []
         for s in range(0, cells[0].size, _BATCH):
+            if s and out_of_time():  # one level can hold 2 M cells: minutes (hunt 25)
+                break
             part = tuple(c[s:s + _BATCH] for c in cells)
             ub, pts = _bound_cells(fac, part, units, act_g, act_f, best * (1.0 + rtol))
             ubs.append(ub)
             cands.append(pts)
+        if sum(u.size for u in ubs) < cells[0].size:  # the level was cut short
+            pts = np.concatenate(cands)
+            err = np.abs(_error(Wg, vg, act_g, Wf, vf, act_f, pts))
+            k = int(np.argmax(err))
+            if err[k] > best:
+                best, best_x = float(err[k]), pts[k].copy()
+            processed += sum(u.size for u in ubs)
+            stopped = "the time limit"
+            closed = max(closed, covering)
+            break
         ub = np.concatenate(ubs)
         ub[np.isnan(ub)] = math.inf  # a bound that failed to compute bounds nothing
         pts = np.concatenate(cands)
@@ -386,13 +405,15 @@ def sphere_sup(Wg: np.ndarray, vg: np.ndarray, act_g: str, Wf: np.ndarray, vf: n
         if not np.any(keep):
             cells = (cells[0][:0],) * 4
             break
-        cells = fac.split(*(c[keep] for c in cells))
-        out_of_time = time_limit is not None and time.perf_counter() - t0 > time_limit
-        if out_of_time or cells[0].size > max_cells:
-            stopped = ("the time limit" if out_of_time
+        covering = float(ub[keep].max())
+        timed_out = out_of_time()
+        children = int(keep.sum()) * fac.bits.shape[0]  # counted before they are built
+        if timed_out or children > max_cells:
+            stopped = ("the time limit" if timed_out
                        else f"more than {max_cells} open cells")
-            closed = max(closed, float(ub[keep].max()))
+            closed = max(closed, covering)
             break
+        cells = fac.split(*(c[keep] for c in cells))
     value = _round_up(max(closed, best) + allowance)
     gap = max(closed, best) - best
     exact = stopped is None or gap <= EXACT_RTOL * best
