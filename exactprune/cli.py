@@ -388,7 +388,9 @@ def build_parser() -> argparse.ArgumentParser:
     cert.add_argument("instance")
     cert.add_argument("result", help="a result JSON (exactprune solve -o), or {\"mask\": ...}")
     cert.add_argument("--time-limit", type=_positive_float, default=None,
-                      help="seconds for the cube MILP")
+                      help="seconds for the sup error's search: the cube's MILPs or the "
+                      "sphere's branch and bound (d >= 3, also behind the gaussian domain); "
+                      "default none")
     cert.add_argument("--json", action="store_true")
     cert.add_argument("-o", "--output", default=None,
                       help="also write the report as JSON here (- : print it on stdout)")

@@ -572,6 +572,31 @@ def test_net_containing_the_target_neuron_has_zero_error_everywhere(d: int) -> N
     assert sup_error(Wn, vn, "identity", An, un, "relu", "sphere").value > 0.01
 
 
+@pytest.mark.parametrize("act", ACTS)
+def test_gaussian_near_copy_is_proved_infinite_by_a_sampled_witness(act: str) -> None:
+    """Hunt 25 F2: a net whose error is ~4e-16 but not 0 (0.1 r + 0.3 (3 r) against
+    0.5 (2 c r), c = 0.1 + 0.9 rounded) made the gaussian domain run the sphere's branch and
+    bound, which cannot close cells at rounding level: over a minute without a time limit. A
+    sampled point is checked in exact arithmetic first."""
+    from fractions import Fraction
+
+    r = np.random.default_rng(1).standard_normal(3)
+    c = Fraction(0.1) + 3 * Fraction(0.3)
+    A = np.array([[float(2 * c * Fraction(float(t))) for t in r]])
+    W, v = np.array([r, 3 * r]), np.array([0.1, 0.3])
+    res = sup_error(W, v, act, A, [0.5], act, "gaussian", time_limit=5.0)
+    assert res.value == math.inf and res.exact and "sampled sphere point" in res.note
+
+    def exact_out(Wx: np.ndarray, vx: np.ndarray, x: np.ndarray) -> Fraction:
+        h = sum((Fraction(float(vi)) * max(Fraction(0), sum(
+            (Fraction(float(a)) * Fraction(float(b)) for a, b in zip(wi, x, strict=True)),
+            Fraction(0))) for wi, vi in zip(Wx, vx, strict=True)), Fraction(0))
+        return max(h, Fraction(0)) if act == "relu" else h
+
+    x = res.attained_at
+    assert exact_out(W, v, x) != exact_out(A, np.array([0.5]), x)  # a true witness
+
+
 def test_gaussian_reordered_copy_in_d3_is_not_a_certified_inf() -> None:
     """The bug this guards: a target whose units are the net's in another order has float
     errors ~1e-16 at sphere points, which were taken as proof of e != 0 (sup = inf)."""
