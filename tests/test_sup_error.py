@@ -273,6 +273,40 @@ def test_cube_d2_matches_exact_edge_enumeration(seed: int) -> None:
     assert circle.lower <= res.value and circle.value <= res.value + circle.slack
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_cube_at_tiny_scale_is_tight_when_called_exact(seed: int) -> None:
+    """Hunt 25 F3: on nets of scale 1e-8 HiGHS's absolute tolerances made a slack of 2.6e-8
+    around a sup of 1.7e-8, and the result still said exact (value 2.4x the sup). The cube is
+    now solved at unit scale (powers of two, exact) and scaled back."""
+    rng = np.random.default_rng(seed)
+    W = rng.standard_normal((6, 3)) * 1e-8
+    A = rng.standard_normal((1, 3))
+    A = A / np.linalg.norm(A) * 1e-8
+    case = {"W": W, "v": rng.uniform(-1, 1, 6), "act_g": ACTS[seed % 2], "A": A,
+            "u": np.ones(1), "act_f": ACTS[seed // 2 % 2]}
+    res = run(case, "cube")
+    grid = np.stack(np.meshgrid(*[np.linspace(-1, 1, 41)] * 3), -1).reshape(-1, 3)
+    sampled = float(abs_err(case, grid).max())
+    at_witness = float(abs_err(case, res.attained_at)[0])  # a real point of the cube
+    assert np.all(np.abs(res.attained_at) <= 1.0)
+    assert res.exact and max(sampled, at_witness) <= res.value <= at_witness * (1 + 1e-5)
+    assert res.lower == pytest.approx(at_witness, rel=1e-12)
+
+
+def test_cube_slack_above_the_policy_is_not_exact() -> None:
+    """A net within 1e-13 (relative) of its target: the certified bound holds, but the
+    tolerance slack dwarfs the error, so it is not called exact."""
+    rng = np.random.default_rng(3)
+    A = rng.standard_normal((2, 3))
+    u = np.array([0.7, -0.4])
+    case = {"W": A, "v": u * (1 + 1e-13), "act_g": "identity", "A": A, "u": u,
+            "act_f": "identity"}
+    res = run(case, "cube")
+    assert not res.exact and "not exact: the tolerance slack" in res.note
+    grid = np.stack(np.meshgrid(*[np.linspace(-1, 1, 21)] * 3), -1).reshape(-1, 3)
+    assert res.value >= abs_err(case, grid).max()
+
+
 @pytest.mark.parametrize("seed", range(8))
 def test_cube_d3_matches_pattern_enumeration(seed: int) -> None:
     act_g, act_f = ACT_PAIRS[seed % 4]

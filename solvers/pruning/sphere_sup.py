@@ -52,6 +52,7 @@ import numpy as np
 
 from exactprune.solvers.pruning.sup_error import (
     _U,
+    EXACT_RTOL,
     SupError,
     _error,
     _round_up,
@@ -59,8 +60,6 @@ from exactprune.solvers.pruning.sup_error import (
     norm_weighted_sum,
 )
 
-EXACT_RTOL = 1e-5
-"""A stopped search still counts as exact when its bound is within this of the best error."""
 _MIN_SIZE = 2.0**-40  # facet coordinates finer than this are not split (float resolution)
 _BATCH = 4096
 
