@@ -168,6 +168,32 @@ def test_certify_takes_no_lower_bound_from_a_max_kept_result(
     assert cert["lower"] is None and "max_kept = 1" in cert["notes"][0]
 
 
+def test_certify_says_the_lower_end_is_the_files_claim(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Hunt 25 F4: an edited bound (objective left alone) was printed as the proven lower end
+    with no word that certify cannot prove it again; a negative bound was printed as it was,
+    and an error result's bound was dropped without a note."""
+    inst, res = tmp_path / "i.json", tmp_path / "r.json"
+    assert main(["generate", "neuron-pruning", "--d", "2", "--width", "8", "--points", "64",
+                 "--seed", "1", "-o", str(inst)]) == 0
+    assert main(["solve", str(inst), "--solver", "bruteforce", "-o", str(res)]) == 0
+    capsys.readouterr()
+    doc = json.loads(res.read_text())
+    for status, bound, lower, said in (
+            ("optimal", doc["objective"], doc["objective"], "the result file's bound"),
+            ("optimal", -1e308, 0.0, "the result file's bound"),
+            ("error", 0.1, None, "its status is 'error'")):
+        edited = tmp_path / "e.json"
+        edited.write_text(json.dumps({**doc, "status": status, "bound": bound}))
+        assert main(["certify", str(inst), str(edited), "--json"]) == 0
+        cert = json.loads(capsys.readouterr().out)["bracket"]
+        assert said in cert["notes"][0], cert
+        if lower is None:  # (on the circle: divided by the largest point norm, rounded down)
+            assert cert["lower"] is None
+        else:
+            assert 0.0 <= cert["lower"] <= lower and cert["lower"] == pytest.approx(lower)
+
+
 @pytest.mark.parametrize("doc", [
     '{"kind": "neuron_pruning", "network": {"hidden_weights": [[1, 2]], "output_weights": '
     '[1, 2]}, "target": {"hidden_weights": [[1, 0]], "output_weights": [1]}, '

@@ -195,13 +195,18 @@ def certify(instance: Any, mask: Any, claimed: dict[str, Any],
     from exactprune.instances.errors import InputError
     from exactprune.solvers.pruning.bracket import certify_bracket
 
-    bound = claimed.get("bound") if claimed.get("status") in ("optimal", "feasible",
-                                                               "time_limit") else None
+    dropped = None
+    bound = claimed.get("bound")
+    if bound is not None and claimed.get("status") not in ("optimal", "feasible", "time_limit"):
+        dropped = (f"the result's bound is not used as a lower bound: its status is "
+                   f"{claimed.get('status')!r}")
+        bound = None
     if bound is not None and (isinstance(bound, bool) or not isinstance(bound, int | float)):
         raise InputError("the result's bound must be a number")
+    if bound is not None and bound < 0:
+        bound = 0.0  # no error is negative: 0 is the stronger (and a valid) lower end
     # the bound is the solve's proof about *its* instance: only taken when the result's
     # objective is this mask's error here, bit for bit (a result of another instance is not)
-    dropped = None
     goal = claimed.get("goal")
     goal = {} if goal is None else goal
     if not isinstance(goal, dict):
@@ -221,6 +226,10 @@ def certify(instance: Any, mask: Any, claimed: dict[str, Any],
                    "(a result of another instance, or edited)")
         bound = None
     bracket = certify_bracket(instance, mask, bound, time_limit).to_json()
+    if bound is not None:  # hunt 25: an edited bound with its objective left alone passes
+        dropped = ("the lower end is the result file's bound, as its solver proved it; "
+                   "certify checks that the result is of this instance but cannot prove the "
+                   "bound again (solve again to check it)")
     if dropped is not None:
         bracket["notes"] = [dropped, *bracket.get("notes", [])]
     return {"bracket": bracket}
