@@ -277,6 +277,12 @@ def test_small_memory_budget_batches_the_same_answers() -> None:
     small = solve_many(values, targets, memory_limit_gb=0.01)
     assert np.array_equal(big.masks, small.masks)
     assert np.array_equal(big.errors, small.errors)
+    # a budget beyond any machine means no limit (1e300 overflowed to an OverflowError:
+    # hunt 26 F1), for the shared table of one row of values too
+    for values_, targets_ in ((values, targets), (values[0, :10], targets[:30])):
+        huge = solve_many(values_, targets_, memory_limit_gb=1e300)
+        same = solve_many(values_, targets_, memory_limit_gb=2.0)
+        assert np.array_equal(huge.masks, same.masks)
 
 
 def test_jobs_split_across_processes(monkeypatch: pytest.MonkeyPatch) -> None:

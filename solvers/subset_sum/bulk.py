@@ -76,6 +76,9 @@ SHARED_MIN_TARGETS = 24
 MAX_BATCH_ROWS = 512
 WORK_SHARE = 0.6
 """Share of memory_limit_gb for the arrays of one batch (the rest: inputs and outputs)."""
+MEMORY_LIMIT_CAP_GB = 2.0**40
+"""A larger memory_limit_gb means no limit and is read as this (1e300 GB overflowed the byte
+counts to inf: an OverflowError, exit 1; hunt 26)."""
 PARALLEL_MIN_WORK = 2.0**26
 """jobs > 1 starts worker processes for closest only above this many (row instance ×
 2^(N/2)) entries: about 10 s of single-process work."""
@@ -225,9 +228,10 @@ def _validate(values: Any, targets: Any, groups: Any, objective: Any, eps: Any, 
             or not memory_limit_gb > 0 or not math.isfinite(memory_limit_gb):
         raise InputError(f"memory_limit_gb must be a positive number, got {memory_limit_gb!r}")
     grp = _groups(groups, vals, tgts.shape[0], shared)
-    _check_budget(vals, tgts.shape[0], n, float(memory_limit_gb))
+    memory = min(float(memory_limit_gb), MEMORY_LIMIT_CAP_GB)
+    _check_budget(vals, tgts.shape[0], n, memory)
     return _Problem(vals, tgts, grp, sparsest, None if eps is None else float(eps),
-                    None if max_kept is None else int(max_kept), float(memory_limit_gb))
+                    None if max_kept is None else int(max_kept), memory)
 
 
 # -- scaling ------------------------------------------------------------------------------------
