@@ -41,6 +41,7 @@ import os
 import re
 import secrets
 import struct
+import tokenize
 import zipfile
 import zlib
 from collections.abc import Sequence
@@ -70,9 +71,10 @@ _SAFETENSORS_DTYPES = {"F16": np.dtype("<f2"), "F32": np.dtype("<f4"), "F64": np
 BF16 is read as its 16-bit patterns and widened by `_to_float64`."""
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 _NPZ_ERRORS = (zipfile.BadZipFile, ValueError, OSError, EOFError, RuntimeError, zlib.error,
-               OverflowError, TypeError)
+               OverflowError, TypeError, SyntaxError, tokenize.TokenError)
 """What zipfile and numpy raise on a malformed archive or .npy header (numpy: OverflowError for
-a dimension beyond int64, TypeError for a non-integer one, ValueError for the rest)."""
+a dimension beyond int64, TypeError for a non-integer one, tokenize's TokenError for a header
+whose Python literal is cut short, ValueError for the rest)."""
 _STORED_ORDER = "stored order"
 _NAME_ORDER = ("the layer order of the names (fc1, fc2, ..., fc10, each weight before its "
                "bias)")
@@ -306,8 +308,13 @@ def _npz_arrays(data: bytes, source: str) -> list[tuple[str, np.ndarray]]:
             names = [_npz_name(info, source) for info in members]
             if len(set(names)) != len(names):
                 raise InputError(f"{source}: an array name occurs twice")
-            return [(name, _npz_member(npz, info, name, source))
-                    for name, info in zip(names, members, strict=True)]
+            pairs = list(zip(names, members, strict=True))
+            # every header first: a few MB of compressed zeros can declare gigabytes over
+            # several arrays, each within the one-array limit (hunt 26)
+            check_entries(sum(_npz_header(npz, info, name, source) for name, info in pairs),
+                          f"{source}: its arrays together")
+            return [(name, _check_finite(name, np.asarray(npz[info.filename], dtype=np.float64),
+                                         source)) for name, info in pairs]
     except InputError:
         raise
     except _NPZ_ERRORS as exc:
@@ -320,8 +327,9 @@ def _npz_name(info: zipfile.ZipInfo, source: str) -> str:
     return info.filename[: -len(".npy")]
 
 
-def _npz_member(npz: Any, info: zipfile.ZipInfo, name: str, source: str) -> np.ndarray:
-    """One member, its .npy header checked (dtype, size, length) before any data is read."""
+def _npz_header(npz: Any, info: zipfile.ZipInfo, name: str, source: str) -> int:
+    """The entry count of one member, its .npy header checked (dtype, size, length) before
+    any data is read."""
     fmt = np.lib.format
     with npz.zip.open(info) as fh:
         if fh.read(len(fmt.MAGIC_PREFIX)) != fmt.MAGIC_PREFIX:
@@ -338,7 +346,7 @@ def _npz_member(npz: Any, info: zipfile.ZipInfo, name: str, source: str) -> np.n
             raise InputError(f"{source}: array {name!r} is corrupt (its data does not match "
                              f"its shape {shape})")
         _check_layer_shape(name, shape, source)
-    return _check_finite(name, np.asarray(npz[info.filename], dtype=np.float64), source)
+    return count
 
 
 def _clip(text: str, limit: int = 80) -> str:
@@ -461,9 +469,9 @@ def _safetensors_entry(name: str, spec: Any, source: str
         raise InputError(f"{source}: safetensors entry {name!r} needs dtype, shape and "
                          "data_offsets")
     dtype, shape, offsets = spec["dtype"], spec["shape"], spec["data_offsets"]
-    if dtype not in _SAFETENSORS_DTYPES:
-        raise InputError(f"{source}: array {name!r} has dtype {dtype!r}; only F16, BF16, F32 "
-                         "and F64 arrays are read")
+    if not isinstance(dtype, str) or dtype not in _SAFETENSORS_DTYPES:
+        raise InputError(f"{source}: array {name!r} has dtype {_clip(repr(dtype))}; only F16, "
+                         "BF16, F32 and F64 arrays are read")
     if not isinstance(shape, list) or not all(_natural(n) for n in shape):
         raise InputError(f"{source}: array {name!r} has a malformed shape "
                          f"{_clip(repr(shape))}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import math
 import pickle
 import re
 import struct
@@ -326,6 +327,29 @@ def test_bad_files(tmp_path: Path) -> None:
     refused(tmp_path / "huge.npz", "67,108,865 entries, above the limit")
     zip_file(tmp_path / "short.npz", {"w.npy": npy_header("<f8", (10,)) + bytes(40)})
     refused(tmp_path / "short.npz", "corrupt")
+    # a header whose Python literal is cut short: numpy's retry raised tokenize's TokenError,
+    # exit 1 (hunt 26 F2)
+    cut_header = b"{'descr': '<f8', 'fortran_order': False, 'shape': (8, 64), "
+    zip_file(tmp_path / "cuthead.npz", {"fc1.weight.npy": b"\x93NUMPY\x01\x00"
+              + struct.pack("<H", len(cut_header)) + cut_header + bytes(4096)})
+    refused(tmp_path / "cuthead.npz", "not a valid .npz file")
+
+
+def test_npz_arrays_together_are_limited_before_any_is_read(tmp_path: Path) -> None:
+    """Hunt 26 F5: compressed zeros declaring 3 x 2^26 float16 entries, each array within the
+    one-array limit, were all expanded to float64 (3.25 GB) before the net was refused."""
+    shape = (2**13, 2**12 + 1)  # two of them: 2^26 + 2^14 entries
+    path = tmp_path / "bomb.npz"
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for name in ("fc1.weight", "fc2.weight"):
+            with zf.open(f"{name}.npy", "w") as fh:
+                fh.write(npy_header("<f2", shape))
+                zeros = bytes(2**20)
+                for _ in range(2 * math.prod(shape) // len(zeros)):
+                    fh.write(zeros)
+                fh.write(bytes(2 * math.prod(shape) % len(zeros)))
+    assert path.stat().st_size < 2**20
+    refused(path, "its arrays together needs 67,125,248 entries, above the limit")
 
 
 def _f64(*values: float) -> bytes:
@@ -351,6 +375,9 @@ BAD_SAFETENSORS = {
                       "needs dtype, shape and data_offsets"),
     "int dtype": (st_bytes({"a": _entry("I64", [1, 1], 0, 8)}, bytes(8)), "'I64'; only F16"),
     "bool dtype": (st_bytes({"a": _entry("BOOL", [1, 1], 0, 1)}, bytes(1)), "'BOOL'; only F16"),
+    "list dtype": (st_bytes({"a": _entry(["F64"], [1, 1], 0, 8)}, bytes(8)),  # hunt 26 F3
+                   r"\['F64'\]; only F16"),
+    "dict dtype": (st_bytes({"a": _entry({"F": 64}, [1, 1], 0, 8)}, bytes(8)), "only F16"),
     "fp8 dtype": (st_bytes({"a": _entry("F8_E4M3", [1, 1], 0, 1)}, bytes(1)), "'F8_E4M3'; only"),
     "bf16 nan": (st_bytes({"a": _entry("BF16", [1, 1], 0, 2)}, b"\xc0\x7f"), "NaN or infinite"),
     "bf16 inf": (st_bytes({"a": _entry("BF16", [1, 1], 0, 2)}, b"\x80\xff"), "NaN or infinite"),
