@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from exactprune.instances.errors import InputError
+from exactprune.instances.limits import check_entries
 from exactprune.instances.mlp import MLP
 
 DATASETS: tuple[str, ...] = ("digits", "digits-pair", "mnist", "teacher")
@@ -168,6 +169,11 @@ def teacher(d: int = TEACHER_D, width: int = TEACHER_WIDTH, train_size: int = TE
                         ("--samples", train_size), ("test_size", test_size)):
         if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
             raise InputError(f"{name} must be a positive integer, got {value!r}")
+    # before anything is drawn: --teacher-d 1e11 asked numpy for 3.6 TiB (hunt 26)
+    check_entries(width * d, "the teacher's weights (--teacher-width x --teacher-d)")
+    check_entries((train_size + test_size) * max(d, width),
+                  "the teacher's inputs and activations ((--samples + test) x the larger of "
+                  "--teacher-d and --teacher-width)")
     rng = np.random.default_rng(seed)
     W = rng.standard_normal((width, d)) * np.sqrt(2.0 / d)
     a = rng.standard_normal((1, width)) * np.sqrt(1.0 / width)

@@ -188,6 +188,18 @@ def test_samples_subset_and_teacher(tmp_path: Path, digits,  # type: ignore[no-u
     assert np.array_equal(large.y_train, large.teacher.forward(large.X_train))
 
 
+@pytest.mark.parametrize("flag", ["--teacher-d", "--teacher-width", "--samples"])
+def test_absurd_teacher_sizes_are_refused_before_any_allocation(
+        flag: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Hunt 26 F4: --teacher-d 1e11 ended in numpy's MemoryError (3.6 TiB), exit 1; a value
+    just large enough to fit no machine would really have tried."""
+    out = tmp_path / "net.npz"
+    assert main(["train", "--data", "teacher", "--hidden", "3", "--iters", "1", flag,
+                 str(10**11), "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "above the limit" in err and not out.exists()
+
+
 def test_plot_is_written(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     pytest.importorskip("matplotlib")
     plot = tmp_path / "loss.png"
