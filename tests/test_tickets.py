@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from exactprune.cli import main
-from exactprune.instances import SubsetSumInstance
+from exactprune.instances import InputError, SubsetSumInstance
 from exactprune.instances.mlp import MLP, load_mlp, save_mlp
 from exactprune.solvers import solve
 from exactprune.solvers.tickets import (
@@ -95,7 +96,6 @@ def test_theory_ticket_stays_within_its_error_bound() -> None:
 
 
 def test_theory_refuses_biases() -> None:
-    from exactprune.instances import InputError
 
     with pytest.raises(InputError, match="bias-free"):
         theory_ticket(small_mlp(4, bias=True), 8, 0.05)
@@ -136,6 +136,26 @@ def test_width_factor_is_monotone_and_fits(tmp_path: Path) -> None:
         known = [x for x in needed if x is not None]
         assert known == sorted(known)  # smaller eps needs at least as many
     assert res["fit"] is None or res["fit"]["slope"] > 0
+
+
+@pytest.mark.parametrize("options,said", [
+    ({"seeds": 10**11}, "tickets, more than 1,000,000"),
+    ({"seed": 2**32 - 1, "seeds": 2}, "seeds 4294967295..4294967296"),
+    ({"seeds": 0}, "seeds must be an integer >= 1"),
+])
+def test_width_factor_refuses_its_seeds_before_any_work(options: dict, said: str,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hunt 26 F6: --seeds 1e11 ran for ever, and a seed past 2^32 - 1 was refused only after
+    every earlier seed's tickets were computed."""
+    from exactprune.benchmarks.tickets import width_factor as wf
+    from exactprune.solvers import tickets
+
+    def no_work(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a ticket was computed before the seeds were checked")
+
+    monkeypatch.setattr(tickets, "pensia_ticket", no_work)
+    with pytest.raises(InputError, match=re.escape(said)):
+        wf.width_factor(small_mlp(6, widths=(8, 6, 4)), [0.1], n_max=30, **options)
 
 
 def test_width_factor_report_says_what_was_not_reached(tmp_path: Path) -> None:

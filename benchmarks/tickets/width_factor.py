@@ -43,6 +43,17 @@ def width_factor(target: Any, eps: list[float], *, n_max: int = 30, seeds: int =
     eps = sorted({float(e) for e in eps}, reverse=True)
     if not eps or any(not (math.isfinite(e) and e > 0) for e in eps):
         raise InputError(f"eps must be positive numbers, got {eps}")
+    from exactprune.benchmarks.sweep_grid import MAX_RUNS
+
+    for name, value, low in (("seeds", seeds, 1), ("seed", seed, 0)):
+        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
+            raise InputError(f"{name} must be an integer >= {low}, got {value!r}")
+    if seeds * n_max > MAX_RUNS:  # before any work: --seeds 1e11 ran for ever (hunt 26)
+        raise InputError(f"{seeds:,} seeds x N = 1..{n_max}: {seeds * n_max:,} tickets, more "
+                         f"than {MAX_RUNS:,}")
+    if seed + seeds - 1 >= 2**32:  # found only when the loop reached it (hunt 26)
+        raise InputError(f"seeds {seed}..{seed + seeds - 1}: the pensia construction's seed is "
+                         f"an integer from 0 to 2^32 - 1")
     target_acc = None if data is None else float(target.accuracy(*data))
     runs: list[dict[str, Any]] = []
     for s in range(seed, seed + seeds):
