@@ -448,7 +448,20 @@ def load_target(spec: str, data: str | None = None) -> tuple[MLP, Any]:
     if target.widths[0] != X.shape[1] or target.widths[-1] != 10:
         raise InputError(f"--data mnist needs a 784-input, 10-output network, got "
                          f"{target.widths[0]} inputs and {target.widths[-1]} outputs")
+    _finite_outputs(target, X, "the target's")
     return target, (X, y)
+
+
+def _finite_outputs(net: Any, X: np.ndarray, whose: str) -> np.ndarray:
+    """net.forward(X), or InputError when it overflows float64: accuracies and deviations of
+    inf/NaN outputs mean nothing (weights near 1e307 printed 'deviation nan' and exit 0 with
+    numpy's overflow warnings; hunt 26)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = net.forward(X)
+    if not np.all(np.isfinite(out)):
+        raise InputError(f"{whose} outputs on the held-out images overflow float64 (weights "
+                         f"too large for a forward pass): leave out --data")
+    return out
 
 
 def ticket_masks(ticket: Ticket) -> tuple[np.ndarray, ...]:
@@ -476,11 +489,13 @@ def report(ticket: Ticket, data: tuple[np.ndarray, np.ndarray] | None = None) ->
                     "edges": int(sum(int(k.sum()) for k in keep))}
     if data is not None:
         X, y = data
-        target_out = ticket.target.forward(X)
-        ticket_out = ticket.network.forward(X)
+        target_out = _finite_outputs(ticket.target, X, "the target's")
+        ticket_out = _finite_outputs(ticket.network, X, "the ticket's")
         out["target_accuracy"] = float(np.mean(target_out.argmax(axis=1) == y))
         out["ticket_accuracy"] = float(np.mean(ticket_out.argmax(axis=1) == y))
         out["max_output_deviation"] = float(np.max(np.abs(ticket_out - target_out)))
-        out["output_deviation_bound"] = float(output_deviation_bound(ticket, X).max())
+        with np.errstate(over="ignore", invalid="ignore"):  # an overflow is an inf bound
+            bound = float(output_deviation_bound(ticket, X).max())
+        out["output_deviation_bound"] = math.inf if math.isnan(bound) else bound
         out["evaluated_on"] = int(X.shape[0])
     return out

