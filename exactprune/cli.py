@@ -270,6 +270,13 @@ def _cmd_ticket(args: argparse.Namespace) -> int:
     if out is not None and out.suffix.lower() not in EXTENSIONS:
         raise InputError(f"-o {out}: a ticket is written as {' or '.join(EXTENSIONS)}")
     target, data = load_target(args.target, args.data)
+    if out is not None and out.suffix.lower() == ".safetensors" and \
+            args.construction == "pensia":
+        # a pensia ticket has the target's layer names and shapes: a name order .safetensors
+        # cannot keep is refused before the work, not after it (hunt 26)
+        from exactprune.instances.mlp import mlp_bytes
+
+        mlp_bytes(target, ".safetensors")
     ticket = make_ticket(target, args.coefficients, args.eps, construction=args.construction,
                          objective=args.objective, share=args.share, seed=args.seed,
                          memory_limit_gb=args.memory_limit_gb)

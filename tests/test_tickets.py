@@ -143,6 +143,30 @@ def test_a_target_whose_forward_pass_overflows_is_refused_with_data(
     assert err.count("\n") == 1 and "overflow float64" in err and not out.exists()
 
 
+def test_a_safetensors_ticket_name_order_is_refused_before_the_work(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Hunt 26 F9: square layers named out, hidden cannot be stored as .safetensors (read back
+    sorted by name they chain the other way); the ticket was computed first, then refused."""
+    from exactprune.solvers import tickets
+
+    rng = np.random.default_rng(0)
+    net = tmp_path / "net.npz"
+    save_mlp(MLP(weights=(rng.standard_normal((3, 3)), rng.standard_normal((3, 3))),
+                 names=("out", "hidden")), net)
+
+    def no_work(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the ticket was computed before the output was checked")
+
+    monkeypatch.setattr(tickets, "make_ticket", no_work)
+    out = tmp_path / "t.safetensors"
+    assert main(["ticket", str(net), "--coefficients", "4", "--eps", "0.1", "-o",
+                 str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "chains into another network" in err
+    assert not out.exists()
+
+
 def test_width_factor_is_monotone_and_fits(tmp_path: Path) -> None:
     from exactprune.benchmarks.tickets.width_factor import width_factor
 
