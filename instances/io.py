@@ -216,6 +216,8 @@ def check_output(path: str | os.PathLike[str] | None, *, inputs: tuple[Any, ...]
     hint = " (use - for stdout)" if stdout_ok else ""
     if path is None or str(path) == "-":
         return None
+    if str(path) == "":  # Path("") is ".": it said "output file . is a folder" (hunt 26)
+        raise InputError(f"{what} is an empty name: give a file name")
     p = Path(path)
     text = str(p)
     if not text or text.endswith(os.sep):

@@ -109,8 +109,10 @@ def _targets(Y: Any, name: str, rows: int, classes: int | None, loss: str
     if arr.ndim == 1 and np.issubdtype(arr.dtype, np.integer) and arr.dtype != bool:
         if arr.shape != (rows,) or rows == 0:
             raise InputError(f"{name} must hold {rows} integer labels, got shape {arr.shape}")
+        if arr.min() < 0:  # (a label of -1 said "labels in 0..0"; hunt 26)
+            raise InputError(f"{name} must hold non-negative integer labels, got {arr.min()}")
         count = int(arr.max()) + 1 if classes is None else int(classes)
-        if arr.min() < 0 or arr.max() >= min(count, MAX_CLASSES):
+        if arr.max() >= min(count, MAX_CLASSES):
             raise InputError(f"{name} must hold {rows} integer labels in 0.."
                              f"{min(count, MAX_CLASSES) - 1}")
         check_entries(rows * count, f"{rows} one-hot targets of {count} classes")

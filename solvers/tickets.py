@@ -232,6 +232,7 @@ def pensia_ticket(target: MLP, n: int, eps: float, *, objective: str = "closest"
     tickets of every n <= draw_width share their coefficients (nested: more coefficients can
     only lower a weight's best error); default `n`, their exact random stream."""
     _check(objective, share, n, eps, target)
+    eps = float(eps)  # a numpy scalar is taken as its value
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or not (
             0 <= seed < 2**32):
         raise InputError("the pensia construction draws from numpy's legacy RandomState, "
@@ -287,6 +288,7 @@ def theory_ticket(target: MLP, n: int, eps: float, *, objective: str = "closest"
     """The construction of their theorem on `target` (module docstring): `n` random hidden units
     per input coordinate of each layer."""
     _check(objective, "per-weight", n, eps, target)
+    eps = float(eps)  # a numpy scalar is taken as its value
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
         raise InputError(f"seed must be a non-negative integer, got {seed!r}")
     if target.has_bias:
@@ -375,8 +377,9 @@ def _check(objective: str, share: str, n: int, eps: float, target: Any) -> None:
     if isinstance(n, bool) or not isinstance(n, int | np.integer) or not 1 <= n <= MAX_N:
         raise InputError(f"coefficients must be an integer from 1 to {MAX_N} (the exact bulk "
                          f"solver's limit), got {n!r}")
-    if isinstance(eps, bool) or not (isinstance(eps, int | float) and math.isfinite(eps)
-                                     and eps > 0):
+    if isinstance(eps, bool | np.bool_) or not (isinstance(eps, int | float | np.integer
+                                                          | np.floating)
+                                               and math.isfinite(eps) and eps > 0):
         raise InputError(f"eps must be a positive number, got {eps!r}")
 
 

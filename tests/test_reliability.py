@@ -72,16 +72,19 @@ def _writers(f: dict[str, Path], out: str) -> list[list[str]]:
     ]
 
 
-@pytest.mark.parametrize("where", ["folder", "missing_folder", "too_long", "proc", "device"])
+@pytest.mark.parametrize("where", ["folder", "missing_folder", "too_long", "proc", "device",
+                                   "empty"])
 def test_bad_destinations_are_refused_before_any_work(files, tmp_path: Path, where: str) -> None:
     target = {"folder": str(tmp_path),
               "missing_folder": str(tmp_path / "no" / "such" / "x.json"),
               "too_long": str(tmp_path / ("x" * 300)),
               "proc": "/proc/self/exactprune-test",
-              "device": "/dev/null"}[where]
+              "device": "/dev/null",
+              "empty": ""}[where]  # hunt 26: '-o ""' said "output file . is a folder"
     for argv in _writers(files, target):
         proc = cli(*argv)
         assert refused(proc), (argv, proc.returncode, proc.stderr)
+        assert where != "empty" or "an empty name" in proc.stderr, proc.stderr
     assert _left(tmp_path) == []
 
 

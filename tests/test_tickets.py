@@ -341,6 +341,18 @@ def test_ticket_api_arguments_are_input_errors(call, needle) -> None:
         call(MLP((np.array([[0.5, -0.3], [0.2, 0.1]]),)))
 
 
+def test_numpy_scalar_eps_is_its_value() -> None:
+    """np.float32(0.1) and np.int64(1) were refused as not positive numbers (hunt 26 F10)."""
+    target = MLP((np.array([[0.5, -0.3], [0.2, 0.1]]),))
+    for eps in (np.float32(0.1), np.int64(1), np.float64(0.05)):
+        for construction in ("pensia", "theory"):
+            got = make_ticket(target, 6, eps, construction=construction).summary()
+            want = make_ticket(target, 6, float(eps), construction=construction).summary()
+            got.pop("wall_time_s")
+            want.pop("wall_time_s")
+            assert got == want and type(got["eps"]) is float
+
+
 def test_output_deviation_bound_covers_the_float_rounding_of_both_passes() -> None:
     """Weights hit to within one ulp: the weight errors alone bound the deviation by ~1e-16,
     but the two float forward passes round differently (hunt 9: the reported deviation was

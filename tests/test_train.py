@@ -292,6 +292,8 @@ def test_cli_mean_field_scaling(tmp_path: Path, capsys: pytest.CaptureFixture[st
     ([0, 1, 0, 1, 0, 1], {"classes": 2.5}, "classes must be an integer"),  # TypeError
     ([0, 1, 0, 1, 0, 1], {"classes": True}, "classes must be an integer"),  # taken as 1
     ([], {}, "integer labels, got shape"),  # ValueError on an empty max
+    ([0, 1, -1, 1, 0, 1], {}, "non-negative integer labels, got -1"),  # said "in 0..1"
+    ([-1, -1, -1, -1, -1, -1], {}, "non-negative integer labels"),  # said "in 0..-1"
     ([0, 1, 0, 1, 0, 1], {"checkpoints": None}, "checkpoints must be a list"),  # TypeError
     ([0, 1, 0, 1, 0, 1], {"progress": 5}, "progress must be a function"),  # mid-training
 ])
