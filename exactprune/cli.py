@@ -457,8 +457,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit code."""
+    from exactprune.solvers.interrupt import sigterm_as_interrupt
+
     try:
-        return _main(argv)
+        with sigterm_as_interrupt():
+            return _main(argv)
     finally:
         record_command(None)
 
@@ -475,7 +478,12 @@ def _main(argv: Sequence[str] | None) -> int:
     except InputError as exc:
         print(f"exactprune: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
+        from exactprune.solvers.interrupt import Terminated
+
+        if isinstance(exc, Terminated):
+            print("exactprune: terminated (SIGTERM)", file=sys.stderr)
+            return 143
         print("exactprune: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:  # the reader of stdout went away (`| head`): stop quietly

@@ -22,6 +22,32 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (a job scheduler, `kill`, `docker stop`), handled like Ctrl-C: the engine is
+    stopped and every clean-up runs (an orphaned CBC, its temporary folder and a sweep's
+    semaphores were left behind; hunt 27). The CLI exits 143 for it."""
+
+
+def _raise_terminated(signum: int, frame: Any) -> None:
+    raise Terminated
+
+
+@contextlib.contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """During the block, SIGTERM raises `Terminated` in the main thread, and a native solve
+    under `stop_on_sigint` is stopped for it as for SIGINT. Only in the main thread and when
+    SIGTERM has its default disposition (a caller's handler stays); elsewhere a no-op."""
+    if threading.current_thread() is not threading.main_thread() or \
+            signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        yield
+        return
+    signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
 def python_handles_sigint() -> bool:
     """Whether SIGINT here would raise KeyboardInterrupt: the main thread, with Python's own
     handler (not SIG_IGN, not the caller's)."""
@@ -59,11 +85,15 @@ def stop_on_sigint(stop: Callable[[], object]) -> Iterator[None]:
             if previous >= 0:  # whoever watched the signals before (asyncio) still gets them
                 with contextlib.suppress(OSError):
                     os.write(previous, data)
-            if signal.SIGINT in data:
+            term = signal.SIGTERM in data and \
+                signal.getsignal(signal.SIGTERM) is _raise_terminated
+            if signal.SIGINT in data or term:
+                if term:
+                    terminated.set()
                 hit.set()
                 stop()
 
-    hit = threading.Event()
+    hit, terminated = threading.Event(), threading.Event()
     watcher = threading.Thread(target=watch, name="exactprune-sigint", daemon=True)
     watcher.start()
     try:
@@ -74,7 +104,7 @@ def stop_on_sigint(stop: Callable[[], object]) -> Iterator[None]:
         watcher.join(timeout=5)
         reader.close()
     if hit.is_set():  # Python's handler may have run inside an engine callback and been lost
-        raise KeyboardInterrupt
+        raise Terminated if terminated.is_set() else KeyboardInterrupt
 
 
 # Room for a libc `struct sigaction` (152 bytes on glibc x86-64), kept as opaque bytes.

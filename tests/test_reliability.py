@@ -780,6 +780,42 @@ def test_ctrl_c_interrupts_native_solves(tmp_path: Path, solver: str, kind: str)
     assert time.perf_counter() - t0 < 60  # stopped, not run on to the 120 s limit
 
 
+@pytest.mark.parametrize(("solver", "sig"), [("cbc", "SIGINT"), ("cbc", "SIGTERM"),
+                                             ("scip", "SIGTERM")])
+def test_a_stopped_solve_leaves_no_solver_process_or_file(tmp_path: Path, solver: str,
+                                                          sig: str) -> None:
+    """Hunt 27: Ctrl-C to `solve --solver cbc` left CBC running at full CPU until its own limit
+    (or for ever), and SIGTERM left it and its temporary folder; SIGTERM to any solve was exit
+    -15 with no clean-up. Now the CLI stops (130 for SIGINT, 143 for SIGTERM, one line), CBC is
+    killed and its folder removed."""
+    import glob
+    import signal
+    import tempfile
+
+    inst, out = tmp_path / "inst.json", tmp_path / "res.json"
+    assert main(["generate", "neuron-pruning", "--d", "2", "--width", "64", "--points", "256",
+                 "--seed", "0", "-o", str(inst)]) == 0
+    folders = os.path.join(tempfile.gettempdir(), "exactprune-solve-*")
+    before = set(glob.glob(folders))
+    proc = subprocess.Popen([sys.executable, "-m", "exactprune", "solve", str(inst), "--solver",
+                             solver, "--time-limit", "120", "-o", str(out)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    time.sleep(6)  # past the imports and into the solve
+    assert proc.poll() is None, proc.communicate()
+    proc.send_signal(getattr(signal, sig))
+    _, err = proc.communicate(timeout=100)
+    assert proc.returncode == (130 if sig == "SIGINT" else 143), err
+    assert err.strip().splitlines() == (["exactprune: interrupted"] if sig == "SIGINT"
+                                        else ["exactprune: terminated (SIGTERM)"])
+    assert not out.exists()
+    time.sleep(0.5)
+    left = subprocess.run(["ps", "-s", str(proc.pid), "-o", "stat=,args="], capture_output=True,
+                          text=True).stdout.splitlines()
+    assert [line for line in left if not line.strip().startswith("Z")] == []  # zombies: dying
+    assert set(glob.glob(folders)) - before == set()
+
+
 # -- 5. stores: read-only places, damage, concurrent creation (hunt 7, bugs 4-6) --------------
 
 

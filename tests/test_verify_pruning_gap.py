@@ -338,8 +338,8 @@ def test_weight_solver_and_threads_reach_the_trials(tmp_path: Path,
 
 @pytest.mark.parametrize("options, message", [
     ({"threads": 2, "solver": "bruteforce"}, "runs one thread"),
-    ({"weight_threads": 2, "weight_solver": "bruteforce"}, "--weight-threads 2: solver bru"),
-    ({"weight_solver": "greedy_forward"}, "--weight-solver greedy_forward is a heuristic"),
+    ({"weight_threads": 2, "weight_solver": "bruteforce"}, "^run_pruning_gap: weight_threads 2: solver bru"),
+    ({"weight_solver": "greedy_forward"}, "weight_solver greedy_forward is a heuristic"),
     ({"thread": 2}, "unknown option"),
     ({"threads": 0}, "must be >= 1"),
     ({"time_limit": "soon"}, "time_limit"),

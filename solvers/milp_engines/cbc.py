@@ -122,8 +122,24 @@ def solver_files() -> Any:
     folder = tempfile.mkdtemp(prefix="exactprune-solve-", dir=_blank_free_tmp_dir())
     try:
         yield folder
+    except BaseException:
+        # Ctrl-C (or any error) while PuLP waits for the solver: PuLP leaves it running, at
+        # full CPU until its own limit or for ever (hunt 27)
+        _kill_processes_using(folder)
+        raise
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _kill_processes_using(folder: str) -> bool:
+    """SIGKILL this process's children running on `folder`'s files; whether there were any."""
+    import signal
+
+    pids = _processes_using(folder)
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+    return bool(pids)
 
 
 def tolerances() -> SolverTolerances:
@@ -399,7 +415,6 @@ def _processes_using(folder: str) -> list[int]:
 def _cbc_watchdog(folder: str, time_limit: float | None) -> Any:
     """Kill the CBC process of the solve in `folder` if it runs WATCHDOG_GRACE_S + 10 % past
     `time_limit`; yields a dict whose "killed" says whether it had to."""
-    import signal
     import threading
 
     state = {"killed": False}
@@ -417,10 +432,8 @@ def _cbc_watchdog(folder: str, time_limit: float | None) -> Any:
         if stop.wait(delay):
             return
         while not stop.is_set():
-            for pid in _processes_using(folder):
-                with contextlib.suppress(OSError):
-                    os.kill(pid, signal.SIGKILL)
-                    state["killed"] = True
+            if _kill_processes_using(folder):
+                state["killed"] = True
             stop.wait(WATCHDOG_POLL_S)
 
     watcher = threading.Thread(target=watch, name="cbc-watchdog", daemon=True)
