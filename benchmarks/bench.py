@@ -376,15 +376,16 @@ def run_bench(suite: str, solvers: Sequence[str] | None = None, *,
     summary["suite"] = suite
     summary["timeout_s"] = float(timeout) if jobs > 0 else None
     files: list[Path] = []
-    if plots:
-        for o in outcomes:
-            files.extend(write_profiles(o, out_dir))
-    from exactprune.instances.io import write_json_atomic, write_text_atomic
+    from exactprune.instances.io import write_json_atomic, write_text_atomic, written_together
 
-    report = render_report(suite, outcomes, summary, out_dir, files, notes, store_path,
-                           command)
-    write_text_atomic(out_dir / "report.md", report)
-    write_json_atomic(out_dir / "summary.json", summary)
+    with written_together(out_dir) as stage:  # the report and its plots, or none of them
+        if plots:
+            for o in outcomes:
+                files.extend(out_dir / f.name for f in write_profiles(o, stage))
+        report = render_report(suite, outcomes, summary, out_dir, files, notes, store_path,
+                               command)
+        write_text_atomic(stage / "report.md", report)
+        write_json_atomic(stage / "summary.json", summary)
     files = [out_dir / "report.md", out_dir / "summary.json", *files]
     return BenchOutcome(suite, outcomes, summary, files, notes)
 

@@ -325,6 +325,29 @@ def output_dir(path: str | os.PathLike[str], what: str = "output folder") -> Ite
         raise
 
 
+@contextlib.contextmanager
+def written_together(folder: str | os.PathLike[str]) -> Iterator[Path]:
+    """A staging folder inside the existing `folder` for files that belong together (a report,
+    its plots, its JSON): they are written there and moved into `folder` only once all are
+    written, one rename each. On an error or Ctrl-C the staging folder goes and `folder` keeps
+    what it had: an interrupted report left some plots without their report, or new plots
+    beside an older report (hunt 27). Paths written into the files should name `folder`."""
+    dest = Path(folder)
+    try:
+        stage = Path(tempfile.mkdtemp(prefix=".exactprune-staging-", dir=dest))
+    except OSError as exc:
+        raise InputError(f"cannot write in {dest}: {exc.strerror or type(exc).__name__}") \
+            from None
+    try:
+        yield stage
+        for f in sorted(stage.iterdir()):
+            os.replace(f, dest / f.name)
+    finally:
+        import shutil
+
+        shutil.rmtree(stage, ignore_errors=True)
+
+
 def write_text_atomic(path: str | os.PathLike[str], text: str) -> None:
     """Write `text` to `path` atomically (temporary file in the same folder, then rename);
     the file gets the user's umask permissions. Failures are InputError lines; nothing is left

@@ -300,6 +300,35 @@ def test_python_api_matches_the_cli_and_writes_nothing(tmp_path: Path,
     assert set(data["separation"]) == {"5", "7"}
 
 
+def test_an_interrupted_report_leaves_the_folder_as_it_was(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hunt 27 F3: Ctrl-C while the report was written left report.md and some plots without
+    result.json and the rest (or new plots beside an older report). The files are written
+    together into a staging folder and moved in only once all are written."""
+    from exactprune.benchmarks.pruning import verify_gap
+
+    out = tmp_path / "o"
+    argv = ["verify", "pruning-gap", "--n", "4,6", "--trials", "2", "--points", "16",
+            "--jobs", "0", "--out", str(out)]
+    assert main(argv) == 0
+    capsys.readouterr()
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert {"report.md", "result.json"} <= set(before)
+    real = verify_gap._plots
+
+    def interrupted(args, a, folder):  # type: ignore[no-untyped-def]
+        assert real(args, a, folder)  # some plots written, then Ctrl-C
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(verify_gap, "_plots", interrupted)
+    assert main([*argv, "--seed", "7"]) == 130
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # no staging folder left
+    fresh = tmp_path / "fresh"
+    assert main([*argv[:-1], str(fresh)]) == 130
+    assert not fresh.exists()
+
+
 def test_python_api_errors_name_the_keyword_not_the_flag() -> None:
     """The checks shared with the CLI said '--n needs an integer' to a caller of
     run_pruning_gap(n=[8.0]) (hunt 23 F8)."""
@@ -338,7 +367,8 @@ def test_weight_solver_and_threads_reach_the_trials(tmp_path: Path,
 
 @pytest.mark.parametrize("options, message", [
     ({"threads": 2, "solver": "bruteforce"}, "runs one thread"),
-    ({"weight_threads": 2, "weight_solver": "bruteforce"}, "^run_pruning_gap: weight_threads 2: solver bru"),
+    ({"weight_threads": 2, "weight_solver": "bruteforce"},
+     "^run_pruning_gap: weight_threads 2: solver bru"),
     ({"weight_solver": "greedy_forward"}, "weight_solver greedy_forward is a heuristic"),
     ({"thread": 2}, "unknown option"),
     ({"threads": 0}, "must be >= 1"),

@@ -53,6 +53,7 @@ import statistics
 import sys
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -664,9 +665,9 @@ def _cmd_verify_pretraining(args: argparse.Namespace) -> int:
     every_trial_failed(records)
     compute_s = sum(float(r.get("wall_time_s") or 0.0) for r in records)
     text = report(args, a, compute_s, elapsed)
-    with instance_io.output_dir(out):
-        instance_io.write_text_atomic(out / "report.md", text)
-        paths = plots(args, a, out)
+    with instance_io.output_dir(out), instance_io.written_together(out) as stage:
+        instance_io.write_text_atomic(stage / "report.md", text)
+        paths = [out / Path(p).name for p in plots(args, a, stage)]
     if args.json:
         body = to_json(args, a)
         body.update(report=str(out / "report.md"), plots=[str(p) for p in paths],

@@ -39,6 +39,7 @@ import statistics
 import sys
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -713,16 +714,17 @@ def _cmd_verify_pruning_gap(args: argparse.Namespace) -> int:
     analyses, growth, records, elapsed = measure(args, progress=not args.json)
     compute_s = sum(float(r.get("wall_time_s") or 0.0) for r in records)
     text = report(args, analyses, elapsed, growth, compute_s)
-    with instance_io.output_dir(out):
-        instance_io.write_text_atomic(out / "report.md", text)
-        paths = [p for a in analyses for p in _plots(args, a, out)]
+    with instance_io.output_dir(out), instance_io.written_together(out) as stage:
+        instance_io.write_text_atomic(stage / "report.md", text)
+        paths = [p for a in analyses for p in _plots(args, a, stage)]
         if growth:
-            paths += _growth_plot(args, growth, out)
+            paths += _growth_plot(args, growth, stage)
         # the --json body, always, next to the report it matches (written together, so a
         # re-run can never leave a result.json of an older run beside a new report)
         body = to_json(args, analyses, growth)
-        body.update(report=str(out / "report.md"), plots=[str(p) for p in paths])
-        instance_io.write_json_atomic(out / "result.json", body)
+        body.update(report=str(out / "report.md"),
+                    plots=[str(out / Path(p).name) for p in paths])
+        instance_io.write_json_atomic(stage / "result.json", body)
     if args.json:
         print(instance_io.dumps(body))
     else:

@@ -98,11 +98,11 @@ def cmd_sparsest(cfg: Config, args: argparse.Namespace) -> int:
     result = {"objective": "sparsest", "eps": eps, "distribution": cfg.distribution,
               "low": cfg.low, "high": cfg.high, "trials": cfg.trials, "seed": cfg.seed,
               "sparsest": stats, "wall_time_s": wall}
-    with instance_io.output_dir(args.out, "--out folder") as folder:
-        folder = Path(folder)
-        instance_io.write_json_atomic(folder / "summary.json", result)
-        instance_io.write_text_atomic(folder / "report.md", _report(cfg, eps, stats, wall))
-        _plot(stats, folder, f"no subset within eps = {eps:g} ({cfg.distribution} values)")
+    with instance_io.output_dir(args.out, "--out folder") as folder, \
+            instance_io.written_together(folder) as stage:
+        instance_io.write_json_atomic(stage / "summary.json", result)
+        instance_io.write_text_atomic(stage / "report.md", _report(cfg, eps, stats, wall))
+        _plot(stats, stage, f"no subset within eps = {eps:g} ({cfg.distribution} values)")
     if args.json:
         print(instance_io.dumps(result))
     else:

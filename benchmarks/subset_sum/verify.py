@@ -806,16 +806,18 @@ def run_verification(cfg: Config, out: str | Path | None, runner: Runner | None 
     analysis["failed_trials"] = len(failed)
     analysis["failures"] = sorted({str(r.get("error", r.get("status"))) for r in failed})[:5]
     out_path = Path(out) if out is not None else None
-    plot_paths = write_plots(analysis, records, cfg, out_path) if out_path is not None else []
-    wall = time.perf_counter() - start
-    result = to_json(analysis, cfg, wall, out_path or Path("."), plot_paths)
-    if out_path is not None:
-        instance_io.write_json_atomic(out_path / "trials.json", records)
-        instance_io.write_json_atomic(out_path / "summary.json", result)
-        instance_io.write_text_atomic(out_path / "report.md",
-                                      render_report(analysis, cfg, wall, plot_paths))
-    else:
+    if out_path is None:
+        result = to_json(analysis, cfg, time.perf_counter() - start, Path("."), [])
         result["outputs"] = None
+    else:
+        with instance_io.written_together(out_path) as stage:
+            plot_paths = [out_path / p.name for p in write_plots(analysis, records, cfg, stage)]
+            wall = time.perf_counter() - start
+            result = to_json(analysis, cfg, wall, out_path, plot_paths)
+            instance_io.write_json_atomic(stage / "trials.json", records)
+            instance_io.write_json_atomic(stage / "summary.json", result)
+            instance_io.write_text_atomic(stage / "report.md",
+                                          render_report(analysis, cfg, wall, plot_paths))
     result["_analysis"] = analysis  # stripped by the CLI; handy for callers in Python
     return result
 

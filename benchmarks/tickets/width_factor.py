@@ -149,12 +149,11 @@ def _cmd(args: argparse.Namespace) -> int:
                           seed=args.seed, share=args.share, data=data)
     wall = time.perf_counter() - t0
     fit = result.pop("_fit")
-    with instance_io.output_dir(out) as folder:
-        instance_io.write_text_atomic(Path(folder) / "report.md",
-                                      _report(result, args.target, wall))
-        instance_io.write_json_atomic(Path(folder) / "summary.json", result)
+    with instance_io.output_dir(out) as folder, instance_io.written_together(folder) as stage:
+        instance_io.write_text_atomic(stage / "report.md", _report(result, args.target, wall))
+        instance_io.write_json_atomic(stage / "summary.json", result)
         scatter_fit_plot(result["x_log2_inv_eps"], result["y_n_needed"],
-                         Path(folder) / "n_vs_log2_inv_eps",
+                         stage / "n_vs_log2_inv_eps",
                          "coefficients needed for every weight within eps", fit=fit,
                          xlabel="log2(1/eps)", ylabel="smallest N")
     if args.json:
