@@ -15,3 +15,18 @@ def check_entries(count: int, what: str) -> None:
         shown = f"{count:,}" if count < 10**15 else f"about 10^{len(str(int(count))) - 1}"
         raise InputError(f"{what} needs {shown} entries, above the limit of {MAX_ENTRIES:,} "
                          f"(2^26, 512 MiB of float64)")
+
+
+MAX_INSTANCE_NUMBERS = 2**24
+"""Largest count of numbers one generated instance holds: written as JSON (up to ~25 bytes a
+number) it stays within the 512 MiB instance files are read with (`io.MAX_INPUT_BYTES`). A
+d = 4800, width 4800 net (23 M numbers) took 46 s and 3.7 GB to write a 568 MB file that
+`solve` then refused (hunt 27)."""
+
+
+def check_instance_numbers(count: int, what: str) -> None:
+    """InputError when an instance of `count` numbers could not be read back from its file."""
+    if count > MAX_INSTANCE_NUMBERS:
+        shown = f"{count:,}" if count < 10**15 else f"about 10^{len(str(int(count))) - 1}"
+        raise InputError(f"{what} holds {shown} numbers, above the {MAX_INSTANCE_NUMBERS:,} "
+                         f"(2^24) an instance file of at most 512 MiB can carry")

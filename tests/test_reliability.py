@@ -164,6 +164,11 @@ def test_folder_and_store_outputs_leave_nothing_behind_on_exit_2(tmp_path: Path,
     (["generate", "neuron-pruning", "--d", "2", "--width", "100000", "--points", "100000"],
      "limit"),
     (["generate", "subset-sum", "--n", "9" * 401], "at most 30 digits"),
+    # within one array's limit, but a file solve could not read back (hunt 27: 46 s, 3.7 GB,
+    # then a 568 MB file solve refused)
+    (["generate", "neuron-pruning", "--d", "4800", "--width", "4800", "--points", "4"],
+     "23,068,801 numbers, above the 16,777,216"),
+    (["generate", "subset-sum", "--n", "20000000"], "an instance file of at most 512 MiB"),
 ])
 def test_sizes_are_checked_before_allocating(argv: list[str], needle: str) -> None:
     assert refused(cli(*argv), needle)

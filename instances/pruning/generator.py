@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from exactprune.instances.errors import InputError
-from exactprune.instances.limits import MAX_ENTRIES, check_entries
+from exactprune.instances.limits import MAX_ENTRIES, check_entries, check_instance_numbers
 from exactprune.instances.network import ACTIVATIONS, TwoLayerNet, float_array
 from exactprune.instances.params import param
 from exactprune.instances.pruning.instance import (
@@ -130,6 +130,8 @@ def _generate(
     check_entries(width * d, f"a width-{width} net in d = {d}")
     if isinstance(points, int | np.integer) and not isinstance(points, bool):
         check_entries(int(points) * max(d, width), f"{points} points with width {width}, d = {d}")
+        check_instance_numbers((width + 1) * (d + 1) + int(points) * d,
+                               f"a width-{width} net in d = {d} with {points} points")
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
         raise InputError(f"seed must be a non-negative integer, got {seed!r}")
     seed = int(seed)

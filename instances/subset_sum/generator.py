@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from exactprune.instances.errors import InputError
-from exactprune.instances.limits import MAX_ENTRIES, check_entries
+from exactprune.instances.limits import MAX_ENTRIES, check_entries, check_instance_numbers
 from exactprune.instances.params import param
 from exactprune.instances.subset_sum.instance import SubsetSumInstance
 
@@ -38,6 +38,7 @@ def generate_subset_sum(
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise InputError(f"n must be a positive integer, got {n!r}")
     check_entries(n, f"n = {n} values")
+    check_instance_numbers(n, f"n = {n} values")
     for name, value in (("low", low), ("high", high), ("target", target)):
         if (value is not None or name != "target") and (
                 isinstance(value, bool) or not isinstance(value, int | float | np.number)):
