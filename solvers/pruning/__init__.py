@@ -195,10 +195,10 @@ def certify(instance: Any, mask: Any, claimed: dict[str, Any],
     from exactprune.instances.errors import InputError
     from exactprune.solvers.pruning.bracket import certify_bracket
 
-    dropped = None
+    note = None  # why the result's bound is not the lower end, or what it is
     bound = claimed.get("bound")
     if bound is not None and claimed.get("status") not in ("optimal", "feasible", "time_limit"):
-        dropped = (f"the result's bound is not used as a lower bound: its status is "
+        note = (f"the result's bound is not used as a lower bound: its status is "
                    f"{claimed.get('status')!r}")
         bound = None
     if bound is not None and (isinstance(bound, bool) or not isinstance(bound, int | float)):
@@ -217,19 +217,19 @@ def certify(instance: Any, mask: Any, claimed: dict[str, Any],
     if bound is not None and constrained:
         # a bound under max_kept (or on a sparsest count) says nothing of the best error of
         # any mask: lower 0.403 under max_kept = 1 beside a mask of sup error 0.168 (hunt 16)
-        dropped = ("the result's bound is not used as a lower bound: it bounds the solve's "
+        note = ("the result's bound is not used as a lower bound: it bounds the solve's "
                    f"own goal ({_goal_words(goal)}), not the best error of any mask")
         bound = None
     elif bound is not None and claimed.get("objective") != float(instance.evaluate(mask)):
-        dropped = ("the result's bound is not used as a lower bound: its objective "
+        note = ("the result's bound is not used as a lower bound: its objective "
                    f"{claimed.get('objective')!r} is not the mask's error on this instance "
                    "(a result of another instance, or edited)")
         bound = None
     bracket = certify_bracket(instance, mask, bound, time_limit).to_json()
     if bound is not None:  # hunt 25: an edited bound with its objective left alone passes
-        dropped = ("the lower end is the result file's bound, as its solver proved it; "
+        note = ("the lower end is the result file's bound, as its solver proved it; "
                    "certify checks that the result is of this instance but cannot prove the "
                    "bound again (solve again to check it)")
-    if dropped is not None:
-        bracket["notes"] = [dropped, *bracket.get("notes", [])]
+    if note is not None:
+        bracket["notes"] = [note, *bracket.get("notes", [])]
     return {"bracket": bracket}

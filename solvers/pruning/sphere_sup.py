@@ -374,16 +374,6 @@ def sphere_sup(Wg: np.ndarray, vg: np.ndarray, act_g: str, Wf: np.ndarray, vf: n
             ub, pts = _bound_cells(fac, part, units, act_g, act_f, best * (1.0 + rtol))
             ubs.append(ub)
             cands.append(pts)
-        if sum(u.size for u in ubs) < cells[0].size:  # the level was cut short
-            pts = np.concatenate(cands)
-            err = np.abs(_error(Wg, vg, act_g, Wf, vf, act_f, pts))
-            k = int(np.argmax(err))
-            if err[k] > best:
-                best, best_x = float(err[k]), pts[k].copy()
-            processed += sum(u.size for u in ubs)
-            stopped = "the time limit"
-            closed = max(closed, covering)
-            break
         ub = np.concatenate(ubs)
         ub[np.isnan(ub)] = math.inf  # a bound that failed to compute bounds nothing
         pts = np.concatenate(cands)
@@ -392,6 +382,10 @@ def sphere_sup(Wg: np.ndarray, vg: np.ndarray, act_g: str, Wf: np.ndarray, vf: n
         if err[k] > best:
             best, best_x = float(err[k]), pts[k].copy()
         processed += ub.size
+        if ub.size < cells[0].size:  # the level was cut short: its parents' bound covers it
+            stopped = "the time limit"
+            closed = max(closed, covering)
+            break
         levels += 1
         done = ub <= best * (1.0 + rtol)
         tiny = cells[3] <= _MIN_SIZE
