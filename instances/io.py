@@ -18,6 +18,7 @@ import contextlib
 import json
 import math
 import os
+import shutil
 import stat
 import tempfile
 from collections.abc import Iterator
@@ -343,8 +344,6 @@ def written_together(folder: str | os.PathLike[str]) -> Iterator[Path]:
         for f in sorted(stage.iterdir()):
             os.replace(f, dest / f.name)
     finally:
-        import shutil
-
         shutil.rmtree(stage, ignore_errors=True)
 
 
