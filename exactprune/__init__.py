@@ -2,25 +2,33 @@
 
     from exactprune import solve, load_instance, generate_subset_sum
     result = solve(generate_subset_sum(n=24, seed=0), solver="mitm")
+
+The names below are imported on first use (PEP 562), so that `import exactprune` and the
+command line's entry module load no numpy or solver: a Ctrl-C while the program is still
+starting is then answered by the command line's own handler, not a traceback.
 """
 
-from exactprune.instances import (
-    InputError,
-    SubsetSumInstance,
-    generate_subset_sum,
-    load_instance,
-    save_instance,
-)
-from exactprune.solvers import (
-    Goal,
-    Objective,
-    SolveResult,
-    Status,
-    list_backends,
-    solve,
-)
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
+
+# public name -> module that defines it
+_LAZY = {
+    "InputError": "exactprune.instances",
+    "SubsetSumInstance": "exactprune.instances",
+    "generate_subset_sum": "exactprune.instances",
+    "load_instance": "exactprune.instances",
+    "save_instance": "exactprune.instances",
+    "Goal": "exactprune.solvers",
+    "Objective": "exactprune.solvers",
+    "SolveResult": "exactprune.solvers",
+    "Status": "exactprune.solvers",
+    "list_backends": "exactprune.solvers",
+    "solve": "exactprune.solvers",
+}
 
 __all__ = [
     "Goal",
@@ -36,3 +44,26 @@ __all__ = [
     "save_instance",
     "solve",
 ]
+
+if TYPE_CHECKING:
+    from exactprune.instances import (
+        InputError,
+        SubsetSumInstance,
+        generate_subset_sum,
+        load_instance,
+        save_instance,
+    )
+    from exactprune.solvers import Goal, Objective, SolveResult, Status, list_backends, solve
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'exactprune' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})

@@ -1,3 +1,3 @@
-from exactprune.cli import main
+from exactprune.entry import main
 
 raise SystemExit(main())

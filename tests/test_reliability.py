@@ -785,6 +785,51 @@ def test_ctrl_c_interrupts_native_solves(tmp_path: Path, solver: str, kind: str)
     assert time.perf_counter() - t0 < 60  # stopped, not run on to the 120 s limit
 
 
+_CTRL_C_WHILE_IMPORTING = """
+import sys
+
+
+class CtrlCOnNumpy:  # a Ctrl-C that lands while the command's imports are still running
+    def find_spec(self, name, path=None, target=None):
+        if name == "numpy":
+            raise KeyboardInterrupt
+        return None
+
+
+sys.meta_path.insert(0, CtrlCOnNumpy())
+sys.argv = ["exactprune", "solvers"]
+import runpy
+
+runpy.run_module("exactprune", run_name="__main__")
+"""
+
+
+def test_ctrl_c_while_the_command_starts_is_one_line() -> None:
+    """Hunt 27 F4: a Ctrl-C in the first 0.1-0.2 s, while `exactprune` was still importing
+    numpy and the solvers, printed a traceback: the package's __init__ and the entry module
+    imported everything before `cli.main`'s handler was in place. Now `import exactprune` and
+    the entry module are light and the interruption is exit 130 with its one line."""
+    proc = subprocess.run([sys.executable, "-c", _CTRL_C_WHILE_IMPORTING], capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 130, proc.stderr
+    assert proc.stderr.strip().splitlines() == ["exactprune: interrupted"]
+
+
+def test_the_package_names_load_on_first_use() -> None:
+    """The lazy package keeps its public names: each one resolves, is listed, and an unknown
+    name is an AttributeError."""
+    import exactprune
+    from exactprune.instances import generate_subset_sum
+    from exactprune.solvers import solve
+
+    assert exactprune.solve is solve and exactprune.generate_subset_sum is generate_subset_sum
+    for name in exactprune.__all__:
+        assert getattr(exactprune, name) is not None
+        assert name in dir(exactprune)
+    with pytest.raises(AttributeError, match="no_such_name"):
+        exactprune.no_such_name  # noqa: B018
+
+
 @pytest.mark.parametrize(("solver", "sig"), [("cbc", "SIGINT"), ("cbc", "SIGTERM"),
                                              ("scip", "SIGTERM")])
 def test_a_stopped_solve_leaves_no_solver_process_or_file(tmp_path: Path, solver: str,
