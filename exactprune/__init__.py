@@ -56,7 +56,15 @@ if TYPE_CHECKING:
     from exactprune.solvers import Goal, Objective, SolveResult, Status, list_backends, solve
 
 
+# subpackages and modules reachable as attributes (`exactprune.solvers.list_backends`), as
+# they were when this module imported its names eagerly
+_SUBMODULES = ("benchmarks", "cli", "entry", "formulations", "instances", "invocation",
+               "solvers", "train_cmd")
+
+
 def __getattr__(name: str) -> Any:
+    if name in _SUBMODULES:
+        return importlib.import_module(f"exactprune.{name}")  # the import binds the attribute
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'exactprune' has no attribute {name!r}")
@@ -66,4 +74,4 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted({*globals(), *_LAZY})
+    return sorted({*__all__, *_SUBMODULES, *(k for k in globals() if k.startswith("__"))})

@@ -828,6 +828,15 @@ def test_the_package_names_load_on_first_use() -> None:
         assert name in dir(exactprune)
     with pytest.raises(AttributeError, match="no_such_name"):
         exactprune.no_such_name  # noqa: B018
+    # hunt 28 F7: the subpackages stay reachable as attributes, as before the lazy names
+    code = ("import exactprune as ep; print(ep.solvers.list_backends is ep.list_backends, "
+            "ep.instances.load_instance is ep.load_instance, ep.benchmarks.__name__, "
+            "ep.formulations.__name__, callable(ep.cli.main))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120)
+    assert proc.stdout.split() == ["True", "True", "exactprune.benchmarks",
+                                   "exactprune.formulations", "True"], proc.stderr
+    assert "importlib" not in dir(exactprune) and "solvers" in dir(exactprune)
 
 
 @pytest.mark.parametrize(("solver", "sig"), [("cbc", "SIGINT"), ("cbc", "SIGTERM"),
