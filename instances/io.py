@@ -341,8 +341,14 @@ def written_together(folder: str | os.PathLike[str]) -> Iterator[Path]:
             from None
     try:
         yield stage
-        for f in sorted(stage.iterdir()):
-            os.replace(f, dest / f.name)
+        written = sorted(stage.iterdir())
+        for f in written:  # a folder or device under a file's name: refused before any move
+            check_output(dest / f.name)
+        try:
+            for f in written:
+                os.replace(f, dest / f.name)
+        except OSError as exc:
+            raise InputError(f"cannot write in {dest}: {exc.strerror or exc}") from None
     finally:
         shutil.rmtree(stage, ignore_errors=True)
 

@@ -329,6 +329,20 @@ def test_an_interrupted_report_leaves_the_folder_as_it_was(
     assert not fresh.exists()
 
 
+def test_a_folder_under_a_report_files_name_is_one_line_and_nothing_moves(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Hunt 28 F5: a folder named report.md in --out was an internal error (exit 1) after the
+    plots had been moved in without their report. Every destination is checked before the
+    first move: exit 2, one line, the folder as it was."""
+    out = tmp_path / "o"
+    (out / "report.md").mkdir(parents=True)
+    code = main(["verify", "pruning-gap", "--n", "4,6", "--trials", "2", "--points", "16",
+                 "--jobs", "0", "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 2 and err.strip().splitlines()[-1].endswith("report.md is a folder"), err
+    assert [p.name for p in out.iterdir()] == ["report.md"]
+
+
 def test_python_api_errors_name_the_keyword_not_the_flag() -> None:
     """The checks shared with the CLI said '--n needs an integer' to a caller of
     run_pruning_gap(n=[8.0]) (hunt 23 F8)."""
