@@ -58,10 +58,16 @@ def python_handles_sigint() -> bool:
 @contextlib.contextmanager
 def stop_on_sigint(stop: Callable[[], object]) -> Iterator[None]:
     """Call `stop()` (thread-safe: CP-SAT's StopSearch, MPSolver.InterruptSolve) when SIGINT
-    arrives during the block. Only in the main thread with Python's own SIGINT handler, the
-    only place Python delivers the signal; elsewhere a no-op. Signals bound for a wake-up fd
+    arrives during the block, with Python's own SIGINT handler, or SIGTERM, under
+    `sigterm_as_interrupt`. Only in the main thread, the only place Python delivers signals;
+    elsewhere a no-op. Each signal is watched on its own: a job started in the background by
+    a script ignores SIGINT, and SIGTERM then went unwatched — HiGHS returned `error`, exit 0,
+    and CP-SAT and SCIP ran on to their time limit (hunt 28). Signals bound for a wake-up fd
     set before (asyncio's) are passed on to it."""
-    if not python_handles_sigint():
+    on_sigint = python_handles_sigint()
+    on_sigterm = threading.current_thread() is threading.main_thread() and \
+        signal.getsignal(signal.SIGTERM) is _raise_terminated
+    if not (on_sigint or on_sigterm):
         yield
         return
     reader, writer = socket.socketpair()
@@ -85,9 +91,8 @@ def stop_on_sigint(stop: Callable[[], object]) -> Iterator[None]:
             if previous >= 0:  # whoever watched the signals before (asyncio) still gets them
                 with contextlib.suppress(OSError):
                     os.write(previous, data)
-            term = signal.SIGTERM in data and \
-                signal.getsignal(signal.SIGTERM) is _raise_terminated
-            if signal.SIGINT in data or term:
+            term = on_sigterm and signal.SIGTERM in data
+            if (on_sigint and signal.SIGINT in data) or term:
                 if term:
                     terminated.set()
                 hit.set()

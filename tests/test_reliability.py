@@ -1173,6 +1173,35 @@ def test_stores_created_by_several_processes_at_once(tmp_path: Path) -> None:
     assert failures == []
 
 
+def test_sigterm_stops_native_solves_when_sigint_is_ignored() -> None:
+    """Hunt 28 F2/F4: a job a script starts in the background ignores SIGINT, and the engines
+    were watched for SIGTERM only when Python handled SIGINT: HiGHS then returned `error`
+    (exit 0) and CP-SAT and SCIP ran on to their time limit. Each signal is watched on its
+    own now: SIGTERM stops the engine at once and raises Terminated (exit 143 from the CLI)."""
+    code = textwrap.dedent("""
+        import os, signal, sys, threading, time
+        import exactprune as ep
+        from exactprune.solvers.interrupt import Terminated, sigterm_as_interrupt
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        inst = ep.generate_subset_sum(n=45, seed=3)
+        for solver in sys.argv[1].split(","):
+            threading.Thread(target=lambda: (time.sleep(1.0),
+                                             os.kill(os.getpid(), signal.SIGTERM))).start()
+            t0 = time.perf_counter()
+            try:
+                with sigterm_as_interrupt():
+                    res = ep.solve(inst, solver, time_limit=30)
+                print(solver, "returned", res.status)
+            except Terminated:
+                print(solver, "terminated", time.perf_counter() - t0 < 10)
+    """)
+    proc = subprocess.run([sys.executable, "-c", code, "highs,cpsat,scip"],
+                          capture_output=True, text=True, timeout=200)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split("\n")[:3] == ["highs terminated True", "cpsat terminated True",
+                                            "scip terminated True"], proc.stdout
+
+
 def test_a_solve_leaves_other_signals_and_the_callers_sigint_alone() -> None:
     """The Ctrl-C watcher takes over Python's signal wake-up fd during a native solve: the
     bytes of other signals were dropped, so asyncio's SIGUSR1 handler never ran. They are
