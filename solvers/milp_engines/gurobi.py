@@ -15,7 +15,11 @@ import numpy as np
 
 from exactprune.formulations.linear import MilpModel, SolverTolerances
 from exactprune.solvers.clock import MIN_ENGINE_SECONDS, left_after_building
-from exactprune.solvers.interrupt import keep_sigint_disposition, python_handles_sigint
+from exactprune.solvers.interrupt import (
+    keep_sigint_disposition,
+    python_handles_sigint,
+    stop_on_sigint,
+)
 from exactprune.solvers.milp_engines.engine import EngineResult, status_word
 from exactprune.solvers.milp_engines.native_output import native_stdout
 
@@ -128,8 +132,17 @@ def solve(model: MilpModel, *, time_limit: float | None, seed: int, threads: int
             if left is not None:
                 m.setParam("TimeLimit", float(max(left, MIN_ENGINE_SECONDS)))
             t0 = time.perf_counter()
-            with keep_sigint_disposition():  # Gurobi's own handler, out of order in threads
-                m.optimize(on_message if start is not None else None)
+            try:
+                # Gurobi takes SIGINT with its own handler; SIGTERM (exit 143) reaches Python's,
+                # whose Terminated raised inside the message callback gurobipy swallowed, and
+                # the stop was reported as a Ctrl-C, or as "stopped" when SIGINT was ignored
+                # (hunt 28): the watcher asks Gurobi to stop and raises Terminated itself
+                with keep_sigint_disposition(), stop_on_sigint(m.terminate):
+                    m.optimize(on_message if start is not None else None)
+            except KeyboardInterrupt:
+                m.dispose()
+                env.dispose()
+                raise
             seconds = time.perf_counter() - t0
     except gp.GurobiError as exc:
         return EngineResult("error", notes=[f"Gurobi: {exc}"])
