@@ -53,7 +53,7 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     # a parameter naming a file (a trained network) is an input -o must not overwrite
     inputs = tuple(v for v in values.values() if instance_io.names_a_file(v))
     instance_io.check_output(args.output, inputs=inputs)
-    _emit_json(kind.make(values).to_json(), args.output)
+    _emit_json(kind.make(values, for_file=True).to_json(), args.output)
     return EXIT_OK
 
 

@@ -27,6 +27,7 @@ from types import ModuleType
 from typing import Any
 
 from exactprune.instances.errors import InputError
+from exactprune.instances.limits import check_instance_numbers
 from exactprune.instances.neuron_selection import (
     NeuronSelectionInstance,
     NeuronSelectionParams,
@@ -37,9 +38,14 @@ from exactprune.instances.pruning.generator import (
     PruningParams,
     generate_neuron_pruning,
     generate_weight_pruning,
+    pruning_file_numbers,
 )
 from exactprune.instances.pruning.instance import NeuronPruningInstance, WeightPruningInstance
-from exactprune.instances.subset_sum.generator import SubsetSumParams, generate_subset_sum
+from exactprune.instances.subset_sum.generator import (
+    SubsetSumParams,
+    generate_subset_sum,
+    subset_sum_file_numbers,
+)
 from exactprune.instances.subset_sum.instance import SubsetSumInstance
 
 
@@ -50,7 +56,10 @@ class ProblemKind:
     name: the instance JSON ``kind`` (``subset_sum``); summary: one line; instance_type: the
     instance class (``from_json``, ``evaluate``, mask codec); params_type: the generator's
     parameter dataclass; generate: the generator, called with the dataclass's fields as keyword
-    arguments; formulations, solvers, suites: module paths (None: the kind has none).
+    arguments; formulations, solvers, suites: module paths (None: the kind has none);
+    file_numbers: how many numbers the instance's JSON file would hold, from the same keyword
+    arguments (None: not known before drawing), so that `exactprune generate` refuses an
+    instance no file can carry before it is drawn.
     """
 
     name: str
@@ -61,6 +70,7 @@ class ProblemKind:
     formulations: str | None = None
     solvers: str | None = None
     suites: str | None = None
+    file_numbers: Callable[..., int | None] | None = None
 
     @property
     def cli_name(self) -> str:
@@ -71,10 +81,18 @@ class ProblemKind:
         """The generator parameters (name, type, default, help)."""
         return params_of(self.params_type)
 
-    def make(self, values: Mapping[str, Any]) -> Any:
-        """A generated instance from parameter values (text or plain values), all validated."""
+    def make(self, values: Mapping[str, Any], for_file: bool = False) -> Any:
+        """A generated instance from parameter values (text or plain values), all validated.
+        `for_file`: it is to be written as an instance file; one of more numbers than such a
+        file can carry (`limits.MAX_INSTANCE_NUMBERS`) is refused before it is drawn. In
+        memory (sweeps, the Python API) only the array limits apply."""
         p = build_params(self.params_type, values, what=f"{self.cli_name} parameter")
-        return self.generate(**dataclasses.asdict(p))
+        kwargs = dataclasses.asdict(p)
+        if for_file and self.file_numbers is not None:
+            count = self.file_numbers(**kwargs)
+            if count is not None:
+                check_instance_numbers(count, f"this {self.cli_name} instance")
+        return self.generate(**kwargs)
 
     def module(self, layer: str) -> ModuleType | None:
         """The module of `layer` ("formulations", "solvers" or "suites"), imported on demand."""
@@ -89,6 +107,7 @@ SUBSET_SUM = ProblemKind(
     instance_type=SubsetSumInstance,
     params_type=SubsetSumParams,
     generate=generate_subset_sum,
+    file_numbers=subset_sum_file_numbers,
     formulations="exactprune.formulations.subset_sum",
     solvers="exactprune.solvers.subset_sum",
     suites="exactprune.benchmarks.subset_sum.suites",
@@ -100,6 +119,7 @@ NEURON_PRUNING = ProblemKind(
     instance_type=NeuronPruningInstance,
     params_type=PruningParams,
     generate=generate_neuron_pruning,
+    file_numbers=pruning_file_numbers,
     formulations="exactprune.formulations.pruning",
     solvers="exactprune.solvers.pruning",
     suites="exactprune.benchmarks.pruning.suites",

@@ -18,10 +18,12 @@ def check_entries(count: int, what: str) -> None:
 
 
 MAX_INSTANCE_NUMBERS = 2**24
-"""Largest count of numbers one generated instance holds: written as JSON (up to ~25 bytes a
-number) it stays within the 512 MiB instance files are read with (`io.MAX_INPUT_BYTES`). A
-d = 4800, width 4800 net (23 M numbers) took 46 s and 3.7 GB to write a 568 MB file that
-`solve` then refused (hunt 27)."""
+"""Largest count of numbers `exactprune generate` writes into one instance file: as JSON (up to
+~25 bytes a number) it stays within the 512 MiB instance files are read with
+(`io.MAX_INPUT_BYTES`). A d = 4800, width 4800 net (23 M numbers) took 46 s and 3.7 GB to write
+a 568 MB file that `solve` then refused (hunt 27). Checked by the catalog's `file_numbers`
+before drawing, for files only: in memory (sweeps, the Python API) the array limits hold
+(hunt 28)."""
 
 
 def check_instance_numbers(count: int, what: str) -> None:

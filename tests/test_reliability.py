@@ -174,6 +174,20 @@ def test_sizes_are_checked_before_allocating(argv: list[str], needle: str) -> No
     assert refused(cli(*argv), needle)
 
 
+def test_the_instance_file_limit_is_for_files_only() -> None:
+    """Hunt 28 F6: the 2^24 limit of an instance file sat in the generators, so sweeps and the
+    Python API, which write no instance file, were refused with a message about one. Only
+    `generate` applies it now (above); in memory the array limits hold."""
+    from exactprune.instances import generate_subset_sum
+    from exactprune.instances.catalog import get_kind
+
+    assert generate_subset_sum(20_000_000, seed=0).n == 20_000_000
+    big = {"d": 100, "width": 2, "points": 170_000}  # 17,000,303 numbers
+    assert get_kind("neuron_pruning").make(big).points.shape == (170_000, 100)
+    with pytest.raises(InputError, match="17,000,303 numbers"):
+        get_kind("neuron_pruning").make(big, for_file=True)
+
+
 def test_hostile_files_are_one_line(tmp_path: Path) -> None:
     nested = tmp_path / "nested.json"
     nested.write_text("[" * 200_000 + "]" * 200_000)

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from exactprune.instances.errors import InputError
-from exactprune.instances.limits import MAX_ENTRIES, check_entries, check_instance_numbers
+from exactprune.instances.limits import MAX_ENTRIES, check_entries
 from exactprune.instances.network import ACTIVATIONS, TwoLayerNet, float_array
 from exactprune.instances.params import param
 from exactprune.instances.pruning.instance import (
@@ -130,8 +130,6 @@ def _generate(
     check_entries(width * d, f"a width-{width} net in d = {d}")
     if isinstance(points, int | np.integer) and not isinstance(points, bool):
         check_entries(int(points) * max(d, width), f"{points} points with width {width}, d = {d}")
-        check_instance_numbers((width + 1) * (d + 1) + int(points) * d,
-                               f"a width-{width} net in d = {d} with {points} points")
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
         raise InputError(f"seed must be a non-negative integer, got {seed!r}")
     seed = int(seed)
@@ -232,3 +230,12 @@ def generate_weight_pruning(
     `generate_neuron_pruning` (same seed -> same network, target and points)."""
     return _generate(WeightPruningInstance, d, width, points, seed, domain, weight_dist,
                      output_dist, output_activation, target_weights, target_angle, norm)
+
+
+def pruning_file_numbers(d: int, width: int, points: Any, **_: Any) -> int | None:
+    """Numbers an instance file of either pruning kind holds (the catalog's `file_numbers`):
+    the net and its target, (width + 1)(d + 1) at most, and the points; None when `points`
+    is not a count."""
+    if not isinstance(points, int | np.integer) or isinstance(points, bool):
+        return None
+    return (int(width) + 1) * (int(d) + 1) + int(points) * int(d)

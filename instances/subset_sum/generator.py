@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from exactprune.instances.errors import InputError
-from exactprune.instances.limits import MAX_ENTRIES, check_entries, check_instance_numbers
+from exactprune.instances.limits import MAX_ENTRIES, check_entries
 from exactprune.instances.params import param
 from exactprune.instances.subset_sum.instance import SubsetSumInstance
 
@@ -38,7 +39,6 @@ def generate_subset_sum(
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise InputError(f"n must be a positive integer, got {n!r}")
     check_entries(n, f"n = {n} values")
-    check_instance_numbers(n, f"n = {n} values")
     for name, value in (("low", low), ("high", high), ("target", target)):
         if (value is not None or name != "target") and (
                 isinstance(value, bool) or not isinstance(value, int | float | np.number)):
@@ -62,3 +62,9 @@ def generate_subset_sum(
         target=drawn_target if target is None else float(target),
         generator={"name": "subset_sum_uniform", **params},
     )
+
+
+def subset_sum_file_numbers(n: int, **_: Any) -> int:
+    """Numbers an instance file of `generate_subset_sum(n, ...)` holds (the catalog's
+    `file_numbers`): the n values and the target."""
+    return n + 1
