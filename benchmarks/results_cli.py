@@ -19,10 +19,13 @@ def _cmd_results_export(args: argparse.Namespace) -> int:
     _refuse_store_companions(args.output, args.store)
     with ResultStore(args.store, create=False) as store:
         if args.experiment is not None:
-            known = sorted({str(r["experiment"]) for r in store.summary()})
+            # runs stored without an experiment (the Python API allows it) have no name to
+            # ask for: "None" matched nothing and exported 0 runs (hunt 29)
+            known = sorted({r["experiment"] for r in store.summary()
+                            if r["experiment"] is not None})
             if args.experiment not in known:
                 raise InputError(f"no experiment {args.experiment!r} in {args.store} (it has: "
-                                 f"{', '.join(known) or 'no runs'})")
+                                 f"{', '.join(map(_shown, known)) or 'no named experiment'})")
         buf = io.StringIO()
         n = store.export(args.format, buf, experiment=args.experiment)
     if args.output is None or args.output == "-":
@@ -49,16 +52,25 @@ def _refuse_store_companions(output: Any, store: Any) -> None:
                              f"(its {suffix[1:]} file); choose another name")
 
 
+def _shown(name: Any) -> str:
+    """An experiment's name for a line of text: as it is, or quoted when it holds a newline
+    or another character that would break the line (hunt 29); runs without one: "-"."""
+    if name is None:
+        return "-"
+    text = str(name)
+    return text if text.isprintable() else repr(text)
+
+
 def _cmd_results_summary(args: argparse.Namespace) -> int:
     with ResultStore(args.store, create=False) as store:
         rows = store.summary()
     if args.json:
         print(dumps(rows))
         return 0
-    width = max([len(str(r["experiment"])) for r in rows] + [len("experiment")]) + 2
+    width = max([len(_shown(r["experiment"])) for r in rows] + [len("experiment")]) + 2
     print(f"{'experiment':<{width}}{'status':<14}{'runs':>8}{'wall_s':>14}")
     for r in rows:
-        print(f"{str(r['experiment']):<{width}}{r['status']:<14}{r['runs']:>8}"
+        print(f"{_shown(r['experiment']):<{width}}{_shown(r['status']):<14}{r['runs']:>8}"
               f"{r['wall_time_s']:>14.1f}")
     total = sum(r["runs"] for r in rows)
     print(f"{'total':<{width}}{'':<14}{total:>8}"

@@ -52,6 +52,7 @@ import contextlib
 import csv
 import hashlib
 import json
+import math
 import os
 import sqlite3
 import time
@@ -515,7 +516,7 @@ class ResultStore:
                     "record = excluded.record, created = excluded.created",
                     (key, None if experiment is None else str(experiment),
                      None if solver is None else str(solver), status,
-                     None if wall_time_s is None else float(wall_time_s), version_text,
+                     _finite_or_none(wall_time_s), version_text,
                      spec_text, record_text, created))
                 conn.execute("COMMIT")
             except BaseException:
@@ -548,6 +549,10 @@ class ResultStore:
             found = conn.execute(
                 "SELECT experiment, status, COUNT(*), COALESCE(SUM(wall_time_s), 0) FROM runs "
                 "GROUP BY experiment, status ORDER BY experiment, status").fetchall()
+        for e, s, _, w in found:
+            _check_plain("experiment", e, None)
+            _check_plain("status", s, None)
+            _check_plain("wall_time_s", w, None)
         return [{"experiment": e, "status": s, "runs": n, "wall_time_s": w}
                 for e, s, n, w in found]
 
@@ -632,6 +637,8 @@ def _row_dict(row: tuple[Any, ...]) -> dict:
     """A stored row with its JSON columns parsed; InputError (naming the run) for a row whose
     JSON was damaged outside exactprune (spec and record must be JSON objects)."""
     d = dict(zip(_COLUMNS, row, strict=True))
+    for col in ("key", "experiment", "solver", "status", "wall_time_s", "created"):
+        _check_plain(col, d[col], d["key"])
     for col in ("spec", "record", "solver_version"):
         if col == "solver_version" and d[col] is None:
             continue
@@ -644,6 +651,29 @@ def _row_dict(row: tuple[Any, ...]) -> dict:
             raise InputError(f"the stored run {d['key']} is corrupt: its {col} column is not "
                              f"{what}")
     return d
+
+
+_PLAIN_TYPES: dict[str, tuple[type, ...]] = {
+    "key": (str,), "experiment": (str, type(None)), "solver": (str, type(None)),
+    "status": (str,), "wall_time_s": (float, int, type(None)), "created": (str,)}
+"""What each plain column holds as exactprune writes it; SQLite keeps whatever it is given."""
+
+
+def _check_plain(col: str, value: Any, key: Any) -> None:
+    """InputError naming the run when a plain column holds what exactprune never writes (a
+    BLOB, a number for a name: damage outside exactprune made `results export` an internal
+    error; hunt 29)."""
+    if not isinstance(value, _PLAIN_TYPES[col]) or isinstance(value, bool):
+        run = f"the stored run {key}" if isinstance(key, str) else "a stored run"
+        raise InputError(f"{run} is corrupt: its {col} column holds {type(value).__name__}")
+
+
+def _finite_or_none(seconds: Any) -> float | None:
+    """A wall time as stored: a finite float, or NULL (as NaN and inf are in the record)."""
+    if seconds is None:
+        return None
+    seconds = float(seconds)
+    return seconds if math.isfinite(seconds) else None
 
 
 def _is_scalar(value: Any) -> bool:

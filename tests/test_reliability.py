@@ -321,6 +321,9 @@ def test_foreign_and_corrupt_sqlite_files_are_never_written(tmp_path: Path) -> N
     ("record", "[" * 5000 + "]" * 5000, "record column is not a JSON object"),
     ("spec", '"a string"', "spec column is not a JSON object"),
     ("solver_version", "{bad", "solver_version column is not valid JSON"),
+    # hunt 29 F1: the plain columns were not checked (exit 1, TypeError on a BLOB)
+    ("experiment", b"\xff\x00\xfe", "experiment column holds bytes"),
+    ("wall_time_s", "slow", "wall_time_s column holds str"),
 ])
 def test_a_store_row_damaged_outside_exactprune_is_bad_input(tmp_path: Path, column: str,
                                                               value: object,
@@ -337,6 +340,32 @@ def test_a_store_row_damaged_outside_exactprune_is_bad_input(tmp_path: Path, col
         assert refused(cli("results", "export", "--store", str(store), "--format", fmt, "-o",
                            str(out)), needle)
         assert not out.exists()
+    if column == "experiment":  # summary reads it too (its wall times are SQLite's sums)
+        assert refused(cli("results", "summary", "--store", str(store)), needle)
+
+
+def test_runs_without_an_experiment_or_with_odd_names_and_times(tmp_path: Path) -> None:
+    """Hunt 29 F2-F4: runs stored without an experiment were listed as "None", and
+    `--experiment None` then exported 0 runs with exit 0; a name with a newline broke the
+    error line and the summary's rows; a wall time of inf was `inf` in CSV and null in JSONL."""
+    import math
+
+    from exactprune.benchmarks.store import ResultStore
+
+    store = tmp_path / "s.sqlite"
+    with ResultStore(store) as st:
+        for i in range(3):
+            spec = {"params": {"n": i}, "seed": i}
+            st.put(ResultStore.key(spec), spec, "ok", {"objective": i / 3}, wall_time_s=0.1)
+        odd = {"experiment": "odd\nname", "params": {}, "seed": 1}
+        st.put(ResultStore.key(odd), odd, "ok", {}, wall_time_s=math.inf)
+        assert st.get(ResultStore.key(odd))["wall_time_s"] is None
+    summary = cli("results", "summary", "--store", str(store))
+    assert summary.returncode == 0 and summary.stdout.splitlines()[1:3] == [
+        "-            ok                   3           0.3",
+        "'odd\\nname'  ok                   1           0.0"], summary.stdout
+    assert refused(cli("results", "export", "--store", str(store), "--experiment", "None"),
+                   "no experiment 'None'")
 
 
 def test_a_name_longer_than_the_file_system_allows_is_one_line(tmp_path: Path) -> None:
