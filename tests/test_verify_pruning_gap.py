@@ -322,6 +322,9 @@ def test_an_interrupted_report_leaves_the_folder_as_it_was(
         raise KeyboardInterrupt
 
     monkeypatch.setattr(verify_gap, "_plots", interrupted)
+    # hunt 29 F9: two widths are a fit in result.json, and the report said "no scaling fit"
+    text = (out / "report.md").read_text()
+    assert "No scaling fit" not in text and "| weight_exp_rate |" in text
     assert main([*argv, "--seed", "7"]) == 130
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # no staging folder left
     fresh = tmp_path / "fresh"
@@ -425,7 +428,7 @@ def test_report_of_a_neuron_only_run_says_why_it_has_no_separation_or_fit(
     assert "none: no width has both a neuron and a weight pruning (weights are pruned at " \
            "widths <= 4 only)." in text
     assert "| n | median |" not in text  # no empty separation table
-    assert "No scaling fit: it needs three or more widths of a kind (here: neuron [6]; " \
+    assert "No scaling fit: it needs two or more widths of a kind (here: neuron [6]; " \
            "weight none)." in text
 
 
