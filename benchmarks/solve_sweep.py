@@ -180,8 +180,8 @@ def summary_table(specs: list[dict], records: list[dict]) -> str:
         errors = sum(failed)
         lines.append(f"| {point} | {solver} | {len(recs)} | "
                      f"{sum(bool(r.get('certified')) for r in recs)} | {errors} | "
-                     f"{statistics.median(times) if times else float('nan'):.3g} | "
-                     f"{statistics.median(objs) if objs else float('nan'):.4g} |")
+                     f"{format(statistics.median(times), '.3g') if times else '-'} | "
+                     f"{format(statistics.median(objs), '.4g') if objs else '-'} |")
     return "\n".join(lines)
 
 

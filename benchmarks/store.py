@@ -361,6 +361,8 @@ class ResultStore:
     """
 
     def __init__(self, path: str | Path, *, create: bool = True, lazy: bool = False) -> None:
+        if str(path) == "":  # Path("") is ".": "results store . is not a regular file"
+            raise InputError("results store is an empty name: give a file name")
         self.path = Path(path)
         self._conn: sqlite3.Connection | None = None
         self._pending = False  # lazy: the file is created at the first put

@@ -169,6 +169,7 @@ def test_folder_and_store_outputs_leave_nothing_behind_on_exit_2(tmp_path: Path,
     (["generate", "neuron-pruning", "--d", "4800", "--width", "4800", "--points", "4"],
      "23,068,801 numbers, above the 16,777,216"),
     (["generate", "subset-sum", "--n", "20000000"], "an instance file of at most 512 MiB"),
+    (["results", "summary", "--store", ""], "results store is an empty name"),  # hunt 29
 ])
 def test_sizes_are_checked_before_allocating(argv: list[str], needle: str) -> None:
     assert refused(cli(*argv), needle)
@@ -293,6 +294,8 @@ def test_sweep_timeout_kills_and_stores_killed(tmp_path: Path) -> None:
 
     killed, t_killed = status("--timeout", "1")
     assert killed == "killed"
+    table = cli(*[a for a in base if a != "--json"], "--timeout", "30").stdout  # read back
+    assert "| cpsat | 1 | 0 | 1 | - | - |" in table and "nan" not in table, table  # hunt 29
     assert status("--timeout", "30") == (killed, t_killed)  # read back, not run again
     again, t_again = status("--timeout", "30", "--retry-killed")
     assert again in ("optimal", "time_limit") and t_again != t_killed
