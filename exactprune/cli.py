@@ -11,7 +11,9 @@ Exit codes: 0 success; 2 bad input or usage (one line on stderr, no partial outp
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
+import os
 import re
 import sys
 from collections.abc import Sequence
@@ -26,6 +28,8 @@ from exactprune.instances.params import positive_int as _positive_int
 from exactprune.invocation import record_command
 
 EXIT_OK, EXIT_INTERNAL, EXIT_USAGE = 0, 1, 2
+_OUTPUT_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EFBIG)
+"""A write that failed for want of room or a failing device: the output could not be written."""
 _NEGATIVE_NUMBER = re.compile(r"^-(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$|^-(inf|infinity|nan)$",
                               re.IGNORECASE)
 
@@ -472,9 +476,13 @@ def _main(argv: Sequence[str] | None) -> int:
     debug = "--debug" in argv  # anywhere: "rerun with --debug" is naturally appended
     argv = [a for a in argv if a != "--debug"]
     record_command(argv)  # quoted by the reports that a command writes
+    if sys.stdout is None:  # started with stdout closed (`>&-`): like a reader gone away
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - for the rest of the process
     try:
         args = build_parser().parse_args(argv)
-        return int(args.func(args))
+        code = int(args.func(args))
+        sys.stdout.flush()  # a full disk under stdout fails here, inside the handlers
+        return code
     except InputError as exc:
         print(f"exactprune: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -487,13 +495,17 @@ def _main(argv: Sequence[str] | None) -> int:
         print("exactprune: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:  # the reader of stdout went away (`| head`): stop quietly
-        import os
-
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
     except SystemExit as exc:  # --help
         return int(exc.code or 0)
     except Exception as exc:
+        if isinstance(exc, OSError) and exc.errno in _OUTPUT_ERRNOS and not debug:
+            # files are written through instances.io, whose failures are InputError: a full
+            # or failing device here is stdout's (`> /dev/full`, a full disk; hunt 29)
+            print(f"exactprune: error: cannot write the output: {exc.strerror or exc}",
+                  file=sys.stderr)
+            return EXIT_USAGE
         if debug:
             raise
         print(f"exactprune: internal error: {type(exc).__name__}: {exc} (rerun with --debug)",

@@ -175,6 +175,27 @@ def test_sizes_are_checked_before_allocating(argv: list[str], needle: str) -> No
     assert refused(cli(*argv), needle)
 
 
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+def test_stdout_full_closed_or_gone(tmp_path: Path) -> None:
+    """Hunt 29 F10: stdout on a full device (`> /dev/full`) was an internal error (exit 1,
+    OSError), and a closed stdout (`>&-`) too (AttributeError on None). Now a full device is
+    one line and exit 2; a closed stdout is treated like a reader gone away (`| head`): the
+    command runs, its files are written, exit 0."""
+    exe = f"{sys.executable} -m exactprune"
+    full = subprocess.run(["sh", "-c", f"{exe} solvers > /dev/full"], capture_output=True,
+                          text=True, timeout=120)
+    assert full.returncode == 2, full.stderr
+    assert full.stderr.strip().splitlines() == [
+        "exactprune: error: cannot write the output: No space left on device"]
+    out = tmp_path / "x.json"
+    closed = subprocess.run(["sh", "-c", f"{exe} generate subset-sum --n 4 -o {out} >&-; "
+                             f"{exe} solvers >&-"], capture_output=True, text=True, timeout=120)
+    assert closed.returncode == 0 and closed.stderr == "" and out.exists(), closed.stderr
+    gone = subprocess.run(["sh", "-c", f"{exe} solvers | head -c 10"], capture_output=True,
+                          text=True, timeout=120)
+    assert gone.returncode == 0 and gone.stderr == "" and len(gone.stdout) == 10, gone.stderr
+
+
 def test_the_instance_file_limit_is_for_files_only() -> None:
     """Hunt 28 F6: the 2^24 limit of an instance file sat in the generators, so sweeps and the
     Python API, which write no instance file, were refused with a message about one. Only
