@@ -323,6 +323,45 @@ def test_cube_at_any_scale_is_a_bound_and_tight_when_called_exact(
         assert res.value <= oracle * (1 + 1e-5)
 
 
+@pytest.mark.parametrize(("W", "v", "domain"), [
+    ([[1.5e308, 1.5e308]], [1e-308], "sphere"), ([[1.5e308, 1.5e308]], [1e-308], "cube"),
+    ([[1.5e308, 1.5e308, 0.0]], [1e-308], "sphere"),
+    ([[1e300, 1e300, 0.0], [1e300, -1e300, 0.0]], [1e-300, 1e-300], "sphere"),
+    ([[1e200, 0.0, 0.0], [0.0, 1.0, 0.0]], [1e-200, 0.5], "sphere")])
+def test_rows_near_the_float_limit_give_finite_honest_bounds(W: list, v: list,
+                                                            domain: str) -> None:
+    """Hunt 31 H1: rows of 1e200 to 1.5e308 under outputs that cancel the scale (the function
+    is of unit size) overflowed intermediates: value inf and lower inf, called exact, and an
+    SVD failure in d = 3. The rows are brought to unit size first (exact powers of two), and
+    no claim rests on an overflow."""
+    W, v = np.array(W), np.array(v)
+    d = W.shape[1]
+    case = {"W": W, "v": v, "act_g": "identity", "A": np.eye(d)[:1], "u": np.ones(1),
+            "act_f": "identity"}
+    res = run(case, domain, time_limit=10)
+    assert math.isfinite(res.value) and math.isfinite(res.lower) and res.lower <= res.value
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((20000, d))
+    X = X / (np.abs(X).max(1) if domain == "cube" else np.linalg.norm(X, axis=1))[:, None]
+    W_unit = W / np.abs(W).max(1)[:, None]  # the same function, evaluated without overflow
+    v_unit = v * np.abs(W).max(1)
+    sampled = abs_err({**case, "W": W_unit, "v": v_unit}, X).max()
+    assert res.value >= sampled
+    if res.exact:
+        assert res.slack <= 1e-5 * res.lower
+
+
+def test_an_allowance_above_the_error_is_not_exact() -> None:
+    """Hunt 31 H1: a net equal to its target up to rounding (error 1e-16) was `exact` with a
+    bound 400 times that (the sphere's rounding allowance); every method now keeps the cube's
+    rule: exact only when the slack is at most 1e-5 of the error found."""
+    W = np.array([[1e200, 0.0, 0.0], [0.0, 1.0, 0.0]])
+    case = {"W": W[:1], "v": np.array([1e-200]), "act_g": "identity",
+            "A": np.eye(3)[:1], "u": np.ones(1), "act_f": "relu"}
+    res = run(case, "sphere", time_limit=10)
+    assert res.lower < 1e-15 and not res.exact and "not exact: the allowance" in res.note
+
+
 def test_cube_slack_above_the_policy_is_not_exact() -> None:
     """A net within 1e-13 (relative) of its target: the certified bound holds, but the
     tolerance slack dwarfs the error, so it is not called exact."""
