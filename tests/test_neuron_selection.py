@@ -618,3 +618,38 @@ def test_an_exhausted_limit_starts_no_engine() -> None:
         res = solve(inst, engine, time_limit=1e-9)
         assert res.status == "time_limit" and not res.certified and NOT_STARTED in res.notes
         assert res.objective == inst.evaluate(res.mask)
+
+
+def _small_selection(repeats: bool) -> NeuronSelectionInstance:
+    rng = np.random.default_rng(0)
+    return NeuronSelectionInstance(
+        hidden=np.maximum(rng.standard_normal((20, 8)), 0),
+        output_weights=rng.standard_normal((8, 2)), targets=rng.standard_normal((20, 2)),
+        k=3, output_bias=rng.standard_normal(2), loss="squared", rule="average", repeats=repeats)
+
+
+def test_counts_whose_int64_sum_wraps_to_k_are_refused() -> None:
+    """Hunt 31 H2: with repeats, counts [2^62] * 4 + [3, 0, 0, 0] sum to 2^64 + 3, which wraps
+    to k = 3 in int64: the mask was accepted, evaluated (2.26e38) and taken as a warm start."""
+    inst = _small_selection(repeats=True)
+    bad = [2**62] * 4 + [3, 0, 0, 0]
+    with pytest.raises(InputError, match="entry above k"):
+        inst.check_mask(bad)
+    with pytest.raises(InputError, match="entry above k"):
+        solve(inst, "local_search", warm_start=bad)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # 1e19 cast to int64 warned before it was refused
+        with pytest.raises(InputError):
+            inst.check_mask([1e19, 0, 0, 0, 0, 0, 0, 0])
+    assert inst.check_mask([3, 0, 0, 0, 0, 0, 0, 0]).tolist() == [3] + [0] * 7
+
+
+def test_selection_helpers_take_empty_batches_and_refuse_bad_units() -> None:
+    """Hunt 31 M6: an empty batch and unit indices out of range or not integers raised
+    numpy's ValueError."""
+    inst = _small_selection(repeats=False)
+    assert inst.errors(np.zeros((0, 8))).shape == (0,)
+    for units in ([-1, 0, 1], "abc", [0, 1, 8], [0.5, 1, 2]):
+        with pytest.raises(InputError, match="unit indices in 0..7"):
+            inst.mask_of_units(units)
+    assert inst.mask_of_units([0, 2, 5]).tolist() == [i in (0, 2, 5) for i in range(8)]

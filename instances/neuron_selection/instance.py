@@ -174,9 +174,14 @@ class NeuronSelectionInstance:
             raise InputError("neuron_selection mask entries must be integers")
         if arr.dtype != bool and not (np.all(np.isfinite(arr)) and np.all(arr == np.round(arr))):
             raise InputError("neuron_selection mask entries must be integers")
-        counts = arr.astype(np.int64)
-        if np.any(counts < 0):
+        if np.any(arr < 0):
             raise InputError("neuron_selection mask entries must be >= 0")
+        # each count is at most k before any sum: counts summing past 2^63 wrapped around to
+        # k in int64 and were accepted (hunt 31); the float cast of 1e19 warned
+        if np.any(arr > self.k):
+            raise InputError(f"a neuron_selection mask must select exactly k = {self.k} units, "
+                             f"got an entry above k")
+        counts = arr.astype(np.int64)
         if not self.repeats and np.any(counts > 1):
             raise InputError("neuron_selection mask entries must be 0 or 1 (repeats is false)")
         if int(counts.sum()) != self.k:
@@ -192,8 +197,15 @@ class NeuronSelectionInstance:
 
     def mask_of_units(self, units: Any) -> np.ndarray:
         """The mask of a list of k unit indices (a unit listed twice counts twice)."""
-        counts = np.bincount(np.asarray(units, dtype=np.int64), minlength=self.n)
-        return self.check_mask(counts)
+        try:
+            idx = np.asarray(units)
+            ok = idx.ndim == 1 and (idx.size == 0 or np.issubdtype(idx.dtype, np.integer))
+        except (ValueError, TypeError):
+            ok = False
+        if not ok or (idx.size and (idx.min() < 0 or idx.max() >= self.n)):
+            raise InputError(f"units must be a list of unit indices in 0..{self.n - 1}, "
+                             f"got {units!r:.80}")
+        return self.check_mask(np.bincount(idx.astype(np.int64), minlength=self.n))
 
     def kept(self, mask: Any) -> int:
         """Distinct units kept (k without repeats)."""
@@ -291,6 +303,8 @@ class NeuronSelectionInstance:
         if not np.all((M >= 0) & (M <= top) & (M == np.round(M))):
             raise InputError("neuron_selection mask entries must be integer counts >= 0"
                              + ("" if self.repeats else " and <= 1 (repeats is false)"))
+        if M.shape[0] == 0:  # an empty batch, as the other kinds give it
+            return np.zeros(0)
         if self.rule == "refit":
             return np.array([self.evaluate(row) for row in M])
         R = (M @ self.columns().T) - self.offset()
