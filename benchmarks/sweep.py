@@ -108,6 +108,7 @@ from exactprune.benchmarks.sweep_worker import (
     worker_init,
 )
 from exactprune.instances.errors import InputError
+from exactprune.instances.params import as_number
 
 __all__ = ["Task", "example_task", "run_sweep"]
 
@@ -195,10 +196,13 @@ def run_sweep(tasks: list[Task], store: ResultStore | str | os.PathLike[str] | N
         with ResultStore(store, lazy=True) as opened:
             return run_sweep(tasks, opened, jobs, scheduler, progress, desc, timeout=timeout,
                              retry_errors=retry_errors, retry_killed=retry_killed)
-    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 0:
+    jobs = as_number(jobs, "jobs", integer=True)
+    if jobs < 0:
         raise InputError(f"jobs must be an integer >= 0, got {jobs!r}")
-    if timeout is not None and not (isinstance(timeout, int | float) and timeout > 0):
-        raise InputError(f"timeout must be a positive number of seconds, got {timeout!r}")
+    if timeout is not None:
+        timeout = as_number(timeout, "timeout")
+        if not timeout > 0:
+            raise InputError(f"timeout must be a positive number of seconds, got {timeout!r}")
     keys: list[str] = []
     fns: dict[str, str] = {}
     for task in tasks:

@@ -25,6 +25,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from exactprune.instances.errors import InputError
 
 TYPES = ("int", "float", "bool", "str", "floats")
@@ -177,6 +179,32 @@ def _to_float(raw: Any, name: str) -> float:
     if not math.isfinite(value):
         raise InputError(f"{name} must be finite, got {raw!r}")
     return value
+
+
+def as_number(value: Any, name: str, *, integer: bool = False) -> Any:
+    """A Python or numpy number as a Python int (`integer`) or float, for the checks of the
+    Python API: numpy scalars are taken as their value, and bools, other types and ints beyond
+    float64 (an OverflowError, deep inside) are an InputError naming `name` (hunt 31)."""
+    if isinstance(value, bool | np.bool_):
+        raise InputError(f"{name} must be {'an integer' if integer else 'a number'}, "
+                         f"got {value!r}")
+    if isinstance(value, int | np.integer):
+        if integer:
+            return int(value)
+        try:
+            return float(value)
+        except OverflowError:
+            raise InputError(f"{name} is too large for a float64, got {_fmt_big(value)}") \
+                from None
+    if not integer and isinstance(value, float | np.floating):
+        return float(value)
+    raise InputError(f"{name} must be {'an integer' if integer else 'a number'}, "
+                     f"got {value!r:.80}")
+
+
+def _fmt_big(value: Any) -> str:
+    text = str(int(value))
+    return text if len(text) <= 30 else f"an integer of {len(text)} digits"
 
 
 # -- parameter dataclasses ------------------------------------------------------------------

@@ -45,6 +45,7 @@ from exactprune.instances.errors import InputError
 from exactprune.instances.limits import check_entries
 from exactprune.instances.mlp import MLP
 from exactprune.instances.network import float_array
+from exactprune.instances.params import as_number
 
 LOSSES: tuple[str, ...] = ("squared", "cross-entropy")
 SCALINGS: tuple[str, ...] = ("standard", "mean-field")
@@ -142,8 +143,8 @@ def _check_args(hidden: Any, iters: Any, lr: Any, loss: str, seed: Any, scaling:
     if not (_is_int(iters) and 0 <= iters <= MAX_ITERS):
         raise InputError(f"iters must be an integer from 0 to {MAX_ITERS:,} (every step's batch "
                          f"loss is kept), got {iters!r}")
-    if isinstance(lr, bool) or not isinstance(lr, int | float | np.floating) or \
-            not (math.isfinite(lr) and lr > 0):
+    lr = as_number(lr, "lr")
+    if not (math.isfinite(lr) and lr > 0):
         raise InputError(f"lr must be a positive finite number, got {lr!r}")
     if loss not in LOSSES:
         raise InputError(f"unknown loss {loss!r} (known: {', '.join(LOSSES)})")

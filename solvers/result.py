@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from exactprune.instances.errors import InputError
+from exactprune.instances.params import as_number
 
 MAX_THREADS = 64
 """Most solver threads (SCIP's limit; more than the cores only slows a solve down)."""
@@ -110,10 +111,7 @@ class Goal:
             if self.max_kept is not None:
                 raise InputError("max_kept applies to min_error, not to sparsest")
         if self.eps is not None:
-            if isinstance(self.eps, bool) or not isinstance(self.eps, int | float | np.integer
-                                                                 | np.floating):
-                raise InputError(f"eps must be a number, got {self.eps!r}")
-            eps = float(self.eps)
+            eps = as_number(self.eps, "eps")
             if not math.isfinite(eps) or eps < 0:
                 raise InputError(f"eps must be a finite number >= 0, got {self.eps!r}")
             object.__setattr__(self, "eps", eps)
@@ -151,18 +149,15 @@ class SolveOptions:
 
     def __post_init__(self) -> None:
         if self.time_limit is not None:
-            if isinstance(self.time_limit, bool) or not isinstance(
-                self.time_limit, int | float | np.floating | np.integer
-            ):
-                raise InputError(f"time limit must be a number, got {self.time_limit!r}")
-            tl = float(self.time_limit)
+            tl = as_number(self.time_limit, "time limit")
             if not math.isfinite(tl) or tl <= 0:
                 raise InputError(f"time limit must be a positive number of seconds, got {tl}")
             object.__setattr__(self, "time_limit", tl)
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int | np.integer):
-            raise InputError(f"seed must be an integer, got {self.seed!r}")
-        if self.seed < 0:
-            raise InputError(f"seed must be >= 0, got {self.seed}")
+        # a numpy seed stayed np.int64 in the options, and to_json could not be serialised
+        seed = as_number(self.seed, "seed", integer=True)
+        if seed < 0:
+            raise InputError(f"seed must be >= 0, got {seed}")
+        object.__setattr__(self, "seed", seed)
         if self.threads is not None:
             check_threads(self.threads)
 

@@ -42,6 +42,7 @@ import numpy as np
 
 from exactprune.instances.errors import InputError
 from exactprune.instances.mlp import MLP
+from exactprune.instances.params import as_number
 from exactprune.instances.scaling import rounded_sum
 
 CONSTRUCTIONS = ("pensia", "theory")
@@ -377,9 +378,8 @@ def _check(objective: str, share: str, n: int, eps: float, target: Any) -> None:
     if isinstance(n, bool) or not isinstance(n, int | np.integer) or not 1 <= n <= MAX_N:
         raise InputError(f"coefficients must be an integer from 1 to {MAX_N} (the exact bulk "
                          f"solver's limit), got {n!r}")
-    if isinstance(eps, bool | np.bool_) or not (isinstance(eps, int | float | np.integer
-                                                          | np.floating)
-                                               and math.isfinite(eps) and eps > 0):
+    eps = as_number(eps, "eps")
+    if not (math.isfinite(eps) and eps > 0):
         raise InputError(f"eps must be a positive number, got {eps!r}")
 
 

@@ -328,7 +328,7 @@ def test_weights_near_the_float64_limit_give_a_ticket_with_finite_summaries() ->
     (lambda t: pensia_ticket(t, 4, 0.1, draw_width=10**12), "draw_width must be from"),
     (lambda t: theory_ticket(t, 4, 0.1, seed=-1), "seed must be a non-negative"),
     (lambda t: theory_ticket(t, 4, 0.1, seed=1.5), "seed must be a non-negative"),
-    (lambda t: theory_ticket(t, 4, True), "eps must be a positive number"),
+    (lambda t: theory_ticket(t, 4, True), "eps must be a number, got True"),
     (lambda t: make_ticket(None, 4, 0.1), "target must be an MLP"),
     (lambda t: make_ticket(t, 4, 0.1, construction=np.array([1])), "construction must be"),
 ])

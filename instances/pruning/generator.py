@@ -26,7 +26,7 @@ import numpy as np
 from exactprune.instances.errors import InputError
 from exactprune.instances.limits import MAX_ENTRIES, check_entries
 from exactprune.instances.network import ACTIVATIONS, TwoLayerNet, float_array
-from exactprune.instances.params import param
+from exactprune.instances.params import as_number, param
 from exactprune.instances.pruning.instance import (
     DOMAINS,
     NORMS,
@@ -87,9 +87,8 @@ def _target_vector(
     if target_angle is not None:
         if d != 2:
             raise InputError(f"target_angle needs d = 2, got d = {d}")
-        if isinstance(target_angle, bool) or not isinstance(target_angle, int | float) or (
-            not math.isfinite(target_angle)
-        ):
+        target_angle = as_number(target_angle, "target_angle")
+        if not math.isfinite(target_angle):
             raise InputError(f"target_angle must be a finite number, got {target_angle!r}")
         return np.array([math.cos(target_angle), math.sin(target_angle)])
     if target_weights is not None:

@@ -23,6 +23,7 @@ import numpy as np
 
 from exactprune.instances.errors import InputError
 from exactprune.instances.io import json_infinity
+from exactprune.instances.params import as_number
 from exactprune.instances.scaling import float_floor
 
 
@@ -95,9 +96,10 @@ def certify_bracket(instance: Any, mask: Any, lower: float | None = None,
     kind = getattr(instance, "kind", None)
     if kind not in ("neuron_pruning", "weight_pruning"):
         raise InputError(f"brackets are defined for pruning instances, not {kind or instance!r}")
-    if lower is not None and (isinstance(lower, bool) or not isinstance(lower, int | float)
-                              or not math.isfinite(lower)):
-        raise InputError(f"the lower bound must be a finite number, got {lower!r}")
+    if lower is not None:
+        lower = as_number(lower, "the lower bound")
+        if not math.isfinite(lower):
+            raise InputError(f"the lower bound must be a finite number, got {lower!r}")
     m = instance.check_mask(mask)
     points_error = float(instance.evaluate(m))
     notes: list[str] = []

@@ -54,6 +54,7 @@ import numpy as np
 from exactprune.instances.errors import InputError
 from exactprune.instances.io import json_infinity
 from exactprune.instances.network import net_outputs
+from exactprune.instances.params import as_number
 from exactprune.solvers.clock import Clock
 
 ACTIVATIONS = ("identity", "relu")
@@ -220,10 +221,10 @@ def sup_error(
         raise InputError("input dimension must be >= 1")
     if domain not in DOMAINS:
         raise InputError(f"unknown domain {domain!r} (use one of {', '.join(DOMAINS)})")
-    if time_limit is not None and (isinstance(time_limit, bool)
-                                   or not isinstance(time_limit, int | float | np.number)
-                                   or not time_limit > 0):
-        raise InputError(f"time_limit must be > 0 seconds, got {time_limit!r}")
+    if time_limit is not None:
+        time_limit = as_number(time_limit, "time_limit")
+        if not time_limit > 0:
+            raise InputError(f"time_limit must be > 0 seconds, got {time_limit!r}")
     # each row of W to unit size by a power of two, its output weight by the inverse: the same
     # function bit for bit (relu is positively homogeneous), but no intermediate overflows
     # (rows of 1e200 under outputs of 1e-200 gave a bound of inf called exact; hunt 31)

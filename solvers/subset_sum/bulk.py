@@ -55,6 +55,7 @@ import numpy as np
 
 from exactprune.instances.errors import InputError
 from exactprune.instances.network import check_exact_ints
+from exactprune.instances.params import as_number
 from exactprune.instances.scaling import rounded_sum
 from exactprune.solvers.subset_sum.bulk_exact import exact_best, exact_error
 from exactprune.solvers.subset_sum.bulk_search import (
@@ -224,8 +225,8 @@ def _validate(values: Any, targets: Any, groups: Any, objective: Any, eps: Any, 
     if max_kept is not None and (isinstance(max_kept, bool)
                                  or not isinstance(max_kept, int | np.integer) or max_kept < 0):
         raise InputError(f"max_kept must be an integer >= 0, got {max_kept!r}")
-    if isinstance(memory_limit_gb, bool) or not isinstance(memory_limit_gb, int | float) \
-            or not memory_limit_gb > 0 or not math.isfinite(memory_limit_gb):
+    memory_limit_gb = as_number(memory_limit_gb, "memory_limit_gb")
+    if not memory_limit_gb > 0 or not math.isfinite(memory_limit_gb):
         raise InputError(f"memory_limit_gb must be a positive number, got {memory_limit_gb!r}")
     grp = _groups(groups, vals, tgts.shape[0], shared)
     memory = min(float(memory_limit_gb), MEMORY_LIMIT_CAP_GB)
@@ -577,7 +578,8 @@ def solve_many(values: Any, targets: Any, *, groups: Any = None, objective: str 
     """
     start = time.perf_counter()
     prob = _validate(values, targets, groups, objective, eps, max_kept, memory_limit_gb)
-    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+    jobs = as_number(jobs, "jobs", integer=True)
+    if jobs < 1:
         raise InputError(f"jobs must be an integer >= 1, got {jobs!r}")
     b = prob.targets.shape[0]
     if jobs > 1 and b >= 2 * jobs and _parallel_pays(prob):
