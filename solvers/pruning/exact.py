@@ -322,10 +322,43 @@ def _scaled_net(net: Any, k: int) -> Any:
 def refuse(instance: Any, goal: Goal) -> str | None:
     """Why the exact engines cannot take this instance (see `unit_scaling`), or None."""
     try:
-        unit_scaling(instance)
+        unit_scaling(with_unit_rows(instance))
     except InputError as exc:
         return str(exc)
     return None
+
+
+def _unit_rows_net(net: Any) -> Any:
+    """`net` with each hidden row scaled by a power of two into max |w_ij| in [0.5, 1) and its
+    output weight by the inverse: the same function bit for bit (relu is positively
+    homogeneous), the same zero pattern; `net` itself when that is not exact or changes
+    nothing."""
+    from exactprune.instances.network import TwoLayerNet
+
+    W, v = net.hidden_weights, net.output_weights
+    peak = np.abs(W).max(axis=1) if W.size else np.zeros(W.shape[0])
+    e = np.where(peak > 0, np.frexp(np.where(peak > 0, peak, 1.0))[1], 0)
+    if not np.any(e):
+        return net
+    with np.errstate(over="ignore", under="ignore"):
+        Ws, vs = np.ldexp(W, -e[:, None]), np.ldexp(v, e)
+        exact = (np.all(np.isfinite(Ws)) and np.all(np.isfinite(vs))
+                 and np.array_equal(np.ldexp(Ws, e[:, None]), W)
+                 and np.array_equal(np.ldexp(vs, -e), v))
+    return TwoLayerNet(Ws, vs, net.output_activation) if exact else net
+
+
+def with_unit_rows(instance: Any) -> Any:
+    """`instance` with the rows of both nets' hidden weights at unit size (`_unit_rows_net`):
+    every column, output and error is unchanged, but the big-M formulation's rows (W x)
+    and bounds no longer sit at the raw weights' scale — with hidden weights of 1e-12 SCIP and
+    Gurobi certified wrong weight-pruning optima there, and weights of 1e8 gave `error`
+    (hunt 30). `unit_scaling` then scales the outputs."""
+    net, target = _unit_rows_net(instance.network), _unit_rows_net(instance.target)
+    if net is instance.network and target is instance.target:
+        return instance
+    return type(instance)(network=net, target=target, points=instance.points,
+                          norm=instance.norm, domain=instance.domain)
 
 
 def _scaled(instance: Any, k: int) -> Any:
@@ -336,7 +369,9 @@ def _scaled(instance: Any, k: int) -> Any:
 
 def run_pruning_exact(engine: str, instance: Any, goal: Goal, opts: SolveOptions) -> RawSolution:
     """Certified optimum with engine `engine`, on the instance scaled to unit scale when it is
-    far from it (`unit_scaling`; bounds and tolerances are scaled back exactly)."""
+    far from it (`unit_scaling`; bounds and tolerances are scaled back exactly), each hidden
+    row at unit size first (`with_unit_rows`: the same errors)."""
+    instance = with_unit_rows(instance)
     k = unit_scaling(instance)
     if k == 0:
         return _run_pruning_exact(engine, instance, goal, opts)
