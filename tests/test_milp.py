@@ -875,11 +875,12 @@ def test_sparsest_on_values_spanning_magnitudes_is_never_certified_wrong(case: s
 
 
 @pytest.mark.parametrize("case,engine,before", [
-    ("audit-8689", "cbc", {"sparsest_window_margin": lambda *args: 0.0}),
+    ("audit-8689", "cbc", {"sparsest_window_margin": lambda *args: 0.0,
+                           "CBC_SPARSEST_SECOND_LOOK": False}),
     ("audit-8689", "gurobi", {"sparsest_window_margin": lambda *args: 0.0,
                               "GUROBI_SPARSEST_PRESOLVE": True}),
     ("band-121", "cbc", {"sparsest_window_margin": lambda *args: 0.0,
-                         "CBC_SPARSEST_PREPROCESS": True}),
+                         "CBC_SPARSEST_PREPROCESS": True, "CBC_SPARSEST_SECOND_LOOK": False}),
     ("band-196", "scip", {"sparsest_window_margin": lambda *args: 0.0,
                           "SCIP_LINEAR_PRESOLVE": True}),
     ("edge-5143", "cbc", {"CBC_SPARSEST_PREPROCESS": True})])
@@ -887,8 +888,8 @@ def test_the_engines_are_still_fooled_without_the_fixes(monkeypatch: pytest.Monk
                                                         case: str, engine: str,
                                                         before: dict) -> None:
     """So the test above can tell: with the settings of before (the exact window, SCIP's
-    linear presolve, CBC's preprocessing, Gurobi's presolve), each engine still gives its wrong
-    certified answer."""
+    linear presolve, CBC's preprocessing and no second look at its infeasibility, Gurobi's
+    presolve), each engine still gives its wrong certified answer."""
     from exactprune.solvers.subset_sum import milp
 
     _require(engine)
@@ -1223,3 +1224,25 @@ def test_pulp_solves_in_threads_leave_sys_stdout_alone() -> None:
         "    res = list(ex.map(run, range(12)))\n"
         "print('ok', all(seen), sys.stdout is sys.__stdout__, sys.stderr is sys.__stderr__)\n")
     assert out.stdout == "ok True True True\n", (out.stdout[-500:], out.stderr[-500:])
+
+
+def test_cbc_infeasibility_of_a_sparsest_window_gets_an_exact_second_look() -> None:
+    """Hunt 30 F2: on 12 values spanning 7 orders of magnitude CBC's root cuts proved the eps
+    window infeasible, certified, while 9 values are within eps (every other engine and the
+    oracle agree). Its claim is now checked exactly (`solve_many`, n <= 40) before it
+    certifies anything."""
+    from exactprune.instances import SubsetSumInstance
+
+    inst = SubsetSumInstance(values=[
+        2.345682613022865e-20, -4.0644224610794564e-17, 4.429119823360637e-21,
+        -2.6275931915386755e-13, -9.023255474681146e-20, 5.667402252583277e-14,
+        5.0309341643555174e-17, 3.1262612509798943e-20, -1.3055607646571616e-20,
+        -2.3967050879262246e-15, -1.7495366051561646e-14, 2.1959883849180492e-17],
+        target=3.9210232906429705e-14)
+    eps = 3.9390843832687636e-28
+    ref = solve(inst, "bruteforce", objective="sparsest", eps=eps)
+    res = solve(inst, "cbc", objective="sparsest", eps=eps)
+    assert ref.status is Status.OPTIMAL and ref.objective == 9
+    assert res.status is not Status.INFEASIBLE
+    if res.certified:
+        assert res.objective == 9 and inst.exact_error(res.mask) <= eps
