@@ -89,7 +89,7 @@ import os
 import sys
 import time
 from collections import Counter, deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -196,6 +196,12 @@ def run_sweep(tasks: list[Task], store: ResultStore | str | os.PathLike[str] | N
         with ResultStore(store, lazy=True) as opened:
             return run_sweep(tasks, opened, jobs, scheduler, progress, desc, timeout=timeout,
                              retry_errors=retry_errors, retry_killed=retry_killed)
+    if store is not None and not isinstance(store, ResultStore):
+        raise InputError(f"store must be a results store path or a ResultStore, got "
+                         f"{type(store).__name__}")
+    if isinstance(tasks, str | bytes | dict | Task) or not isinstance(tasks, Iterable):
+        raise InputError(f"run_sweep takes a list of Task objects, got {type(tasks).__name__}")
+    tasks = list(tasks)  # a generator was read twice (keys, then the tasks; hunt 31)
     jobs = as_number(jobs, "jobs", integer=True)
     if jobs < 0:
         raise InputError(f"jobs must be an integer >= 0, got {jobs!r}")

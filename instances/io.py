@@ -46,6 +46,8 @@ def as_path(path: Any, what: str = "a file path") -> Path:
     number, bytes, a parsed JSON document), which Path() would turn into a TypeError."""
     if isinstance(path, str) or (isinstance(path, os.PathLike)
                                  and isinstance(os.fspath(path), str)):
+        if "\x00" in os.fspath(path):  # every OS call raised ValueError on it (hunt 31)
+            raise InputError(f"{what} contains a NUL character: {os.fspath(path)!r:.80}")
         return Path(path)
     raise InputError(f"expected {what} (str or pathlib.Path), got {type(path).__name__}")
 

@@ -52,7 +52,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import numpy as np
 
 from exactprune.instances.errors import InputError
-from exactprune.instances.io import check_output, read_bytes
+from exactprune.instances.io import as_path, check_output, read_bytes
 from exactprune.instances.limits import check_entries
 from exactprune.instances.network import float_array, relu
 
@@ -196,6 +196,10 @@ class MLP:
         if labels.shape != predicted.shape or not np.issubdtype(labels.dtype, np.integer):
             raise InputError(f"labels must be {predicted.shape[0]} integers, one per row of X, "
                              f"got {labels.dtype} of shape {labels.shape}")
+        if labels.size and (labels.min() < 0 or labels.max() >= self.widths[-1]):
+            # a label no output can predict counted as a plain miss (hunt 31)
+            raise InputError(f"labels must be in 0..{self.widths[-1] - 1}, got "
+                             f"{int(labels.min())}..{int(labels.max())}")
         return float(np.mean(predicted == labels))
 
     def _check_inputs(self, X: Any) -> np.ndarray:
@@ -244,7 +248,7 @@ def load_mlp(path: str | os.PathLike[str]) -> MLP:
     Every failure (missing, unreadable or corrupt file, pickled data, bad dtype or shape,
     NaN, too large) is one InputError line; the file is never unpickled.
     """
-    p = Path(path)
+    p = as_path(path, "a network file path")
     suffix = p.suffix.lower()
     if suffix not in EXTENSIONS:
         raise InputError(f"{p}: unknown network file extension {p.suffix!r} "
@@ -574,7 +578,9 @@ def save_mlp(mlp: MLP, path: str | os.PathLike[str]) -> None:
     Atomic: a temporary file in the same folder, then a rename; failures are InputError
     lines and leave nothing behind. `load_mlp` returns an equal network, bit for bit.
     """
-    p = Path(path)
+    if not isinstance(mlp, MLP):
+        raise InputError(f"save_mlp takes an MLP (load_mlp, train_mlp), got {type(mlp).__name__}")
+    p = as_path(path, "a network file path")
     suffix = p.suffix.lower()
     if suffix not in EXTENSIONS:
         raise InputError(f"{p}: unknown network file extension {p.suffix!r} "

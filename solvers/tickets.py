@@ -55,7 +55,13 @@ whenever more than 40 units of one input drew the same sign."""
 
 
 def pensia_coefficients(eps: float, c: float = 3.0) -> int:
-    """N = int(c·round(log2(1/eps))), their rule (c = 3, eps = 0.01 gives 21)."""
+    """N = int(c·round(log2(1/eps))), their rule (c = 3, eps = 0.01 gives 21), for eps in
+    (0, 1) and c > 0 (eps = 2 gave -3 and 0 a ZeroDivisionError; hunt 31)."""
+    eps, c = as_number(eps, "eps"), as_number(c, "c")
+    if not 0 < eps < 1:
+        raise InputError(f"eps must be in (0, 1), got {eps!r}")
+    if not (math.isfinite(c) and c > 0):
+        raise InputError(f"c must be a positive number, got {c!r}")
     return int(c * np.round(np.log2(1.0 / eps)))
 
 
@@ -437,6 +443,8 @@ def load_target(spec: str, data: str | None = None) -> tuple[MLP, Any]:
     (None, or "mnist": the 1,000 held-out images of the built-in split)."""
     from exactprune.instances.mlp import load_mlp
 
+    if data not in (None, "mnist"):  # any other value was taken as mnist (hunt 31)
+        raise InputError(f"unknown held-out data {data!r} (None or 'mnist')")
     if spec == "mnist-mlp":
         from exactprune.instances.mnist import mnist_mlp
 

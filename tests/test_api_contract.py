@@ -1,6 +1,7 @@
-"""The Python API takes numpy scalars as their value and refuses ints beyond float64 with an
-InputError naming the argument (hunt 31: some were refused as not numbers, others raised
-OverflowError from deep inside, and a numpy seed made a result's JSON unserialisable)."""
+"""The Python API's contract (hunt 31): numpy scalars are taken as their value, ints beyond
+float64 and other bad arguments are an InputError naming the argument (some were refused as
+not numbers, others raised OverflowError, ValueError or TypeError from deep inside, and a numpy
+seed made a result's JSON unserialisable)."""
 
 from __future__ import annotations
 
@@ -70,3 +71,40 @@ def test_integer_arguments_take_numpy_integers() -> None:
     json.dumps(res.to_json())  # np.int64 in the options could not be serialised
     with pytest.raises(InputError, match="seed must be an integer"):
         solve(_subset_sum(), "random", seed=np.float64(5))
+
+
+def test_bad_paths_tasks_and_arguments_are_input_errors(tmp_path: Any) -> None:
+    """Hunt 31 M4, M5, M7, M9: a NUL in a path, a path that is not one, a non-MLP to save,
+    tasks=None, a generator of tasks, store=5, pensia_coefficients outside (0, 1), labels no
+    output can predict and an unknown held-out data name gave ValueError, TypeError,
+    AttributeError, ZeroDivisionError, a wrong count or a silent answer."""
+    from exactprune import load_instance, save_instance
+    from exactprune.benchmarks.sweep import Task, run_sweep
+    from exactprune.instances.mlp import MLP, load_mlp, save_mlp
+    from exactprune.solvers.tickets import load_target, pensia_coefficients
+
+    mlp = MLP((np.ones((3, 4)), np.ones((2, 3))))
+    net = tmp_path / "net.npz"
+    save_mlp(mlp, net)
+    cases = [
+        (lambda: load_instance(str(tmp_path / "a\x00.json")), "NUL character"),
+        (lambda: save_instance(_subset_sum(), str(tmp_path / "a\x00.json")), "NUL character"),
+        (lambda: load_mlp(str(tmp_path / "a\x00.npz")), "NUL character"),
+        (lambda: load_mlp(None), "expected a network file path"),
+        (lambda: save_mlp(mlp, 5), "expected a network file path"),
+        (lambda: save_mlp("x", str(tmp_path / "b.npz")), "save_mlp takes an MLP"),
+        (lambda: run_sweep(None), "run_sweep takes a list of Task objects"),
+        (lambda: run_sweep([], store=5), "store must be a results store path"),
+        (lambda: pensia_coefficients(0), "eps must be in"),
+        (lambda: pensia_coefficients(2), "eps must be in"),
+        (lambda: pensia_coefficients(0.01, c=-1), "c must be a positive number"),
+        (lambda: mlp.accuracy(np.ones((2, 4)), [1, -1]), "labels must be in 0..1"),
+        (lambda: load_target(str(net), data="zzz"), "unknown held-out data"),
+    ]
+    for call, needle in cases:
+        with pytest.raises(InputError, match=needle):
+            call()
+    tasks = (Task("exactprune.benchmarks.sweep:example_task",
+                  {"experiment": "e", "params": {"n": 6}, "seed": s, "solver": "mitm"})
+             for s in range(3))
+    assert [r["status"] for r in run_sweep(tasks, jobs=0, progress=False)] == ["optimal"] * 3
