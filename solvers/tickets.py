@@ -415,9 +415,11 @@ def output_deviation_bound(ticket: Ticket, X: np.ndarray) -> np.ndarray:
     `a` bounds the float ticket's distance from the exact target, `c` the float target's;
     `H` = |h| + 2c bounds every pre-rounding magnitude the passes see (h is this function's
     own float target pass)."""
-    from exactprune.instances.network import gamma
+    from exactprune.instances.network import float_array, gamma
 
-    h = np.asarray(X, dtype=np.float64)
+    h = float_array(X, "X", 2)  # a NaN gave a bound of NaN, a bad shape numpy's errors
+    if h.shape[1] != ticket.target.widths[0]:
+        raise InputError(f"X must have shape (K, {ticket.target.widths[0]}), got {h.shape}")
     a = np.zeros_like(h)
     c = np.zeros_like(h)
     depth = len(ticket.layers)

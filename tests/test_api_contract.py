@@ -81,11 +81,18 @@ def test_bad_paths_tasks_and_arguments_are_input_errors(tmp_path: Any) -> None:
     from exactprune import load_instance, save_instance
     from exactprune.benchmarks.sweep import Task, run_sweep
     from exactprune.instances.mlp import MLP, load_mlp, save_mlp
-    from exactprune.solvers.tickets import load_target, pensia_coefficients
+    from exactprune.solvers.tickets import (
+        load_target,
+        make_ticket,
+        output_deviation_bound,
+        pensia_coefficients,
+    )
 
     mlp = MLP((np.ones((3, 4)), np.ones((2, 3))))
     net = tmp_path / "net.npz"
     save_mlp(mlp, net)
+    ticket = make_ticket(mlp, 4, 0.1)
+    assert output_deviation_bound(ticket, np.ones((2, 4))).shape == (2,)
     cases = [
         (lambda: load_instance(str(tmp_path / "a\x00.json")), "NUL character"),
         (lambda: save_instance(_subset_sum(), str(tmp_path / "a\x00.json")), "NUL character"),
@@ -100,6 +107,8 @@ def test_bad_paths_tasks_and_arguments_are_input_errors(tmp_path: Any) -> None:
         (lambda: pensia_coefficients(0.01, c=-1), "c must be a positive number"),
         (lambda: mlp.accuracy(np.ones((2, 4)), [1, -1]), "labels must be in 0..1"),
         (lambda: load_target(str(net), data="zzz"), "unknown held-out data"),
+        (lambda: output_deviation_bound(ticket, np.ones((2, 5))), r"X must have shape \(K, 4\)"),
+        (lambda: output_deviation_bound(ticket, np.full((2, 4), np.nan)), "X"),
     ]
     for call, needle in cases:
         with pytest.raises(InputError, match=needle):
