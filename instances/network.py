@@ -100,6 +100,24 @@ def float_array(raw: Any, name: str, ndim: int) -> np.ndarray:
     return arr
 
 
+def unit_rows(W: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """The same two-layer net with each row of W (n, d) scaled by a power of two into
+    max |w_ij| in [0.5, 1) and its output weight v_i by the inverse: relu being positively
+    homogeneous, every output is the same bit for bit (barring over- and underflow, which the
+    scaling avoids), but a solver's rows and bounds sit at unit scale. None when a scaling is
+    not exact (a result outside float64, or bits lost to subnormals)."""
+    if W.shape[0] == 0:
+        return W, v
+    peak = np.abs(W).max(axis=1) if W.size else np.zeros(W.shape[0])
+    e = np.where(peak > 0, np.frexp(np.where(peak > 0, peak, 1.0))[1], 0)
+    with np.errstate(over="ignore", under="ignore"):
+        Ws, vs = np.ldexp(W, -e[:, None]), np.ldexp(v, e)
+        exact = (np.all(np.isfinite(Ws)) and np.all(np.isfinite(vs))
+                 and np.array_equal(np.ldexp(Ws, e[:, None]), W)
+                 and np.array_equal(np.ldexp(vs, -e), v))
+    return (Ws, vs) if exact else None
+
+
 def relu(z: np.ndarray) -> np.ndarray:
     """Elementwise max(z, 0) (exact in floating point)."""
     return np.maximum(z, 0.0)

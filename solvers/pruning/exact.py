@@ -333,19 +333,12 @@ def _unit_rows_net(net: Any) -> Any:
     output weight by the inverse: the same function bit for bit (relu is positively
     homogeneous), the same zero pattern; `net` itself when that is not exact or changes
     nothing."""
-    from exactprune.instances.network import TwoLayerNet
+    from exactprune.instances.network import TwoLayerNet, unit_rows
 
-    W, v = net.hidden_weights, net.output_weights
-    peak = np.abs(W).max(axis=1) if W.size else np.zeros(W.shape[0])
-    e = np.where(peak > 0, np.frexp(np.where(peak > 0, peak, 1.0))[1], 0)
-    if not np.any(e):
+    scaled = unit_rows(net.hidden_weights, net.output_weights)
+    if scaled is None or np.array_equal(scaled[0], net.hidden_weights):
         return net
-    with np.errstate(over="ignore", under="ignore"):
-        Ws, vs = np.ldexp(W, -e[:, None]), np.ldexp(v, e)
-        exact = (np.all(np.isfinite(Ws)) and np.all(np.isfinite(vs))
-                 and np.array_equal(np.ldexp(Ws, e[:, None]), W)
-                 and np.array_equal(np.ldexp(vs, -e), v))
-    return TwoLayerNet(Ws, vs, net.output_activation) if exact else net
+    return TwoLayerNet(scaled[0], scaled[1], net.output_activation)
 
 
 def with_unit_rows(instance: Any) -> Any:

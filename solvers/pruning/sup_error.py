@@ -53,7 +53,7 @@ import numpy as np
 
 from exactprune.instances.errors import InputError
 from exactprune.instances.io import json_infinity
-from exactprune.instances.network import net_outputs
+from exactprune.instances.network import net_outputs, unit_rows
 from exactprune.instances.params import as_number
 from exactprune.solvers.clock import Clock
 
@@ -228,7 +228,7 @@ def sup_error(
     # each row of W to unit size by a power of two, its output weight by the inverse: the same
     # function bit for bit (relu is positively homogeneous), but no intermediate overflows
     # (rows of 1e200 under outputs of 1e-200 gave a bound of inf called exact; hunt 31)
-    g, f = _unit_scale(Wg, vg), _unit_scale(Wf, vf)
+    g, f = unit_rows(Wg, vg), unit_rows(Wf, vf)
     if g is not None and f is not None:
         (Wg, vg), (Wf, vf) = g, f
     nets = (Wg, vg, act_g, Wf, vf, act_f)
@@ -755,19 +755,6 @@ def _powers_of_two_exact(x: np.ndarray, k: np.ndarray | int) -> np.ndarray | Non
     return y if np.all(np.isfinite(y)) and np.array_equal(back, x) else None
 
 
-def _unit_scale(W: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-    """The same net with each row of W scaled by a power of two into max |w_ij| in [0.5, 1)
-    and its output weight by the inverse power (relu is positively homogeneous), or None
-    when a scaling is not exact."""
-    if W.shape[0] == 0:
-        return W, v
-    peak = np.abs(W).max(axis=1)
-    e = np.where(peak > 0, np.frexp(np.where(peak > 0, peak, 1.0))[1], 0)
-    Ws = _powers_of_two_exact(W, -e[:, None])
-    vs = _powers_of_two_exact(v, e)
-    return None if Ws is None or vs is None else (Ws, vs)
-
-
 def _cube_at_unit_scale(nets: tuple[np.ndarray, np.ndarray, str, np.ndarray, np.ndarray, str],
                         d: int, time_limit: float | None, monotone_relax: bool) -> SupError:
     """`_milp_cube` on the same functions scaled exactly by powers of two so that every row of
@@ -777,7 +764,7 @@ def _cube_at_unit_scale(nets: tuple[np.ndarray, np.ndarray, str, np.ndarray, np.
     of 1e8 its dual bound came out 0.1 % below the true sup, still said exact (hunt 28).
     Unscaled when a scaling is not exact (overflow, subnormals)."""
     Wg, vg, act_g, Wf, vf, act_f = nets
-    g, f = _unit_scale(Wg, vg), _unit_scale(Wf, vf)
+    g, f = unit_rows(Wg, vg), unit_rows(Wf, vf)
     if g is None or f is None:
         return _milp_cube(*nets, d, time_limit, monotone_relax)
     k1 = _k1(g, f)

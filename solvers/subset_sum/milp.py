@@ -572,7 +572,10 @@ def _exact_sparsest(instance: Any, goal: Goal) -> Any:
 
     if instance.n > MAX_N:
         return _NOT_CHECKED
-    out = solve_many(np.asarray(instance.values, dtype=np.float64),
-                     np.array([float(instance.target)]), objective="sparsest",
-                     eps=float(goal.eps))
+    try:
+        out = solve_many(np.asarray(instance.values, dtype=np.float64),
+                         np.array([float(instance.target)]), objective="sparsest",
+                         eps=float(goal.eps))
+    except InputError:  # more than its memory budget: no second look
+        return _NOT_CHECKED
     return None if out.status[0] == "infeasible" else out.masks[0].copy()
