@@ -111,11 +111,13 @@ def test_subset_sum_edge_audit_around_its_finds(monkeypatch: pytest.MonkeyPatch)
     for case in EDGE_FINDS:
         subset_sum_audit.audit_case(case, tally, time_limit=30.0, edge=True)
     assert tally.findings == [] and tally.runs >= 4 * len(EDGE_FINDS)
-    # the exact window (margin 0) and CBC's preprocessing, as before: findings again
+    # the exact window (margin 0), CBC's preprocessing and no second look at its
+    # infeasibility, as before: findings again
     from exactprune.solvers.subset_sum import milp
 
     monkeypatch.setattr(milp, "sparsest_window_margin", lambda *args: 0.0)
     monkeypatch.setattr(milp, "CBC_SPARSEST_PREPROCESS", True)
+    monkeypatch.setattr(milp, "CBC_SPARSEST_SECOND_LOOK", False)
     before = AuditTally()
     for case in EDGE_FINDS:
         subset_sum_audit.audit_case(case, before, time_limit=30.0, edge=True)
