@@ -163,12 +163,10 @@ def _to_int(raw: Any, name: str) -> int:
 def _to_float(raw: Any, name: str) -> float:
     if isinstance(raw, bool):
         raise InputError(f"{name} must be a number, got {raw!r}")
-    if isinstance(raw, int | float) or (hasattr(raw, "dtype") and raw.dtype.kind
-                                        in "iuf"):
-        try:
-            value = float(raw)
-        except OverflowError:
-            raise InputError(f"{name} is too large for a float64") from None
+    if isinstance(raw, int | float | np.integer | np.floating):
+        value = as_number(raw, name)
+    elif hasattr(raw, "dtype") and raw.dtype.kind in "iuf":  # a 0-d array
+        value = float(raw)
     elif isinstance(raw, str) and len(raw.strip()) <= 100:
         try:
             value = float(raw.strip())
