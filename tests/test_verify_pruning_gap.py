@@ -352,6 +352,7 @@ def test_python_api_errors_name_the_keyword_not_the_flag() -> None:
     from exactprune.benchmarks.pruning.verify_gap import run_pruning_gap
 
     for options, said in (({"n": [8.0]}, "n needs an integer, got '8.0'"),
+                          ({"d": "abc"}, "d needs an integer, got 'abc'"),  # named n (hunt 31)
                           ({"d": 3, "target_angle": 0.2}, "target_angle sets the target of")):
         with pytest.raises(InputError) as err:
             run_pruning_gap(**options)
@@ -404,12 +405,18 @@ def test_python_api_refuses_bad_options(options: dict, message: str) -> None:
         run_pruning_gap(n=[4], trials=1, points=16, jobs=0, **options)
 
 
-@pytest.mark.parametrize("flags,names", [(["--d", "0"], "input dimensions (--d)"),
-                                         (["--n", "0:3"], "widths")])
-def test_a_bad_range_names_its_flag(flags: list[str], names: str, tmp_path: Path,
+@pytest.mark.parametrize("flags,said", [(["--d", "0"], "input dimensions (--d) must be >= 1"),
+                                        (["--n", "0:3"], "widths must be >= 1"),
+                                        # named --n, and the neuron kind (hunt 31)
+                                        (["--d", "abc"], "--d needs an integer"),
+                                        (["--d", "2:x"], "--d needs an integer"),
+                                        (["--weight-solver", "foo"],
+                                         "--weight-solver: unknown solver 'foo' for "
+                                         "weight_pruning")])
+def test_a_bad_range_names_its_flag(flags: list[str], said: str, tmp_path: Path,
                                     capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["verify", "pruning-gap", "--out", str(tmp_path / "out"), *flags]) == 2
-    assert f"{names} must be >= 1" in capsys.readouterr().err
+    assert said in capsys.readouterr().err
 
 
 def test_report_of_a_neuron_only_run_says_why_it_has_no_separation_or_fit(

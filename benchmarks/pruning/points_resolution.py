@@ -112,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     try:
         widths = parse_range(args.n)
-        grids = parse_range(args.points, "point counts")
+        grids = parse_range(args.points, "point counts", "--points")
     except InputError as exc:
         p.error(str(exc))
     if args.trials < 1 or args.jobs < 1 or not args.time_limit > 0:

@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     print("| d | kind | median (s) | mean (s) | max (s) | exact | upper bounds |")
     print("|---|---|---|---|---|---|---|")
-    for d in parse_range(args.d, "dimensions"):
+    for d in parse_range(args.d, "dimensions", "--d"):
         for kind in ("weight", "neuron"):
             r = measure(d, kind, args.n, args.points, args.seeds, args.time_limit)
             print(f"| {d} | {kind} | {r['median_s']:.3f} | {r['mean_s']:.3f} | "

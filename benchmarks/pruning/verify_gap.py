@@ -108,12 +108,12 @@ def trial_seed(base: int, trial: int, n: int) -> int:
     return int(np.random.SeedSequence(base, spawn_key=(trial, n)).generate_state(1)[0])
 
 
-def parse_range(text: str, what: str = "widths") -> list[int]:
+def parse_range(text: str, what: str = "widths", flag: str = "--n") -> list[int]:
     """"4:64" (inclusive), "4:64:4" (step) or "4,8,16" -> sorted values, each >= 1 (`what`
-    names them in the error)."""
+    and the option `flag` name them in the errors)."""
     from exactprune.benchmarks.subset_sum.verify import parse_n_range
 
-    values = list(parse_n_range(text))
+    values = list(parse_n_range(text, flag))
     if not values:
         raise InputError(f"no {what} given")
     if values[0] < 1:
@@ -122,14 +122,18 @@ def parse_range(text: str, what: str = "widths") -> list[int]:
 
 
 def _check_solver(name: str, threads: int = 1, flag: str = "--solver",
-                  threads_flag: str = "--threads") -> None:
-    """InputError unless `name` is auto or an exact backend of both pruning kinds (that runs
-    several threads when `threads` > 1)."""
+                  threads_flag: str = "--threads",
+                  kinds: tuple[str, ...] = ("neuron_pruning", "weight_pruning")) -> None:
+    """InputError, naming `flag`, unless `name` is auto or an exact backend of `kinds` (that
+    runs several threads when `threads` > 1)."""
     from exactprune.solvers import get_backend
     from exactprune.solvers.registry import Capability
 
-    for kind in ("neuron_pruning", "weight_pruning"):
-        backend = get_backend("scip" if name == "auto" else name, kind)
+    for kind in kinds:
+        try:
+            backend = get_backend("scip" if name == "auto" else name, kind)
+        except InputError as exc:  # named the neuron kind for --weight-solver (hunt 31)
+            raise InputError(f"{flag}: {exc}") from None
         if not backend.exact:
             raise InputError(f"{flag} {name} is a heuristic: the brackets need an exact "
                              "backend (scip, cpsat, highs, cbc, bruteforce or auto)")
@@ -599,7 +603,7 @@ def check_args(args: argparse.Namespace) -> None:
     if args.weight_threads is not None:
         check_threads(args.weight_threads, "--weight-threads")
     args.widths = parse_range(args.n)
-    args.dims = parse_range(args.d, "input dimensions (--d)")
+    args.dims = parse_range(args.d, "input dimensions (--d)", "--d")
     if args.target_angle is not None and any(d != 2 for d in args.dims):
         # it was dropped for those d, and the report quoted it (hunt 23)
         raise InputError(f"--target-angle sets the target of d = 2 only; d = "
@@ -618,7 +622,8 @@ def check_args(args: argparse.Namespace) -> None:
     if args.weight_solver is not None or weight_threads != args.threads:
         _check_solver(args.weight_solver or args.solver, weight_threads,
                       "--weight-solver" if args.weight_solver else "--solver",
-                      "--weight-threads" if args.weight_threads else "--threads")
+                      "--weight-threads" if args.weight_threads else "--threads",
+                      kinds=("weight_pruning",))
     specs = specs_for(args)
     for d in args.dims:  # the generator's own checks (e.g. --target-angle needs d = 2)
         trial_instance(next(s for s in specs if s["d"] == d))

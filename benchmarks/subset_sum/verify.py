@@ -388,21 +388,22 @@ def _float(text: str, flag: str) -> float:
     return value
 
 
-def parse_n_range(text: str) -> tuple[int, ...]:
-    """'4:24' (inclusive), '4:24:2' (with a step) or '4,8,12' -> sorted distinct n values."""
+def parse_n_range(text: str, flag: str = "--n") -> tuple[int, ...]:
+    """'4:24' (inclusive), '4:24:2' (with a step) or '4,8,12' -> sorted distinct values;
+    `flag` names the option in the errors."""
     text = str(text).strip()
     if ":" in text:
         parts = text.split(":")
         if len(parts) not in (2, 3):
-            raise InputError(f"--n range must be START:STOP or START:STOP:STEP, got {text!r}")
-        start, stop = _int(parts[0], "--n"), _int(parts[1], "--n")
-        step = _int(parts[2], "--n") if len(parts) == 3 else 1
+            raise InputError(f"{flag} range must be START:STOP or START:STOP:STEP, got {text!r}")
+        start, stop = _int(parts[0], flag), _int(parts[1], flag)
+        step = _int(parts[2], flag) if len(parts) == 3 else 1
         if step < 1:
-            raise InputError(f"--n step must be >= 1, got {step}")
+            raise InputError(f"{flag} step must be >= 1, got {step}")
         if start > stop:
-            raise InputError(f"--n range is reversed: {start} > {stop}")
+            raise InputError(f"{flag} range is reversed: {start} > {stop}")
         return tuple(range(start, stop + 1, step))
-    return tuple(sorted({_int(p, "--n") for p in text.split(",") if p.strip() != ""}))
+    return tuple(sorted({_int(p, flag) for p in text.split(",") if p.strip() != ""}))
 
 
 def parse_eps(text: str) -> tuple[float, ...]:
