@@ -294,6 +294,8 @@ def train_two_layer(X: Any, Y: Any, hidden: int, iters: int, lr: float, batch: s
         raise InputError(f"batch {batch} is larger than the {m} training samples "
                          "(use full)")
     points = check_checkpoints(checkpoints, iters)
+    if (X_test is None) != (Y_test is None):  # Y_test alone was "dtype object" (hunt 31)
+        raise InputError("X_test and Y_test go together: give both or neither")
     test = None if X_test is None else _test_split(X_test, Y_test, d, outputs, labels, loss)
     every = default_log_every(iters) if log_every is None else log_every
     if not (_is_int(every) and every >= 1):

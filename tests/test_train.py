@@ -296,6 +296,9 @@ def test_cli_mean_field_scaling(tmp_path: Path, capsys: pytest.CaptureFixture[st
     ([-1, -1, -1, -1, -1, -1], {}, "non-negative integer labels"),  # said "in 0..-1"
     ([0, 1, 0, 1, 0, 1], {"checkpoints": None}, "checkpoints must be a list"),  # TypeError
     ([0, 1, 0, 1, 0, 1], {"progress": 5}, "progress must be a function"),  # mid-training
+    # "Y_test must contain only real numbers (got dtype object)" (hunt 31)
+    ([0, 1, 0, 1, 0, 1], {"X_test": np.zeros((2, 2))}, "X_test and Y_test go together"),
+    ([0, 1, 0, 1, 0, 1], {"Y_test": np.zeros(2, np.int64)}, "X_test and Y_test go together"),
 ])
 def test_api_bad_arguments_are_input_errors(labels, kwargs, needle) -> None:
     from exactprune.instances.training import train_two_layer
