@@ -225,6 +225,18 @@ def test_edge_popup_options_change_the_run() -> None:
         _valid_heuristic_result(inst, solve(inst, "edge_popup", options=opts))
 
 
+def test_edge_popup_stops_quietly_when_a_huge_lr_overflows_the_scores() -> None:
+    """lr = 1e308 took the scores to inf and nan with numpy's RuntimeWarnings (hunt 31)."""
+    import warnings
+
+    inst = synthetic_neuron_selection(12, 4, m=10, outputs=2, loss="l1", seed=7)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        res = solve(inst, "edge_popup", options={"lr": 1e308})
+    _valid_heuristic_result(inst, res)
+    assert res.stats["steps"] < 300
+
+
 # -- determinism and the time limit -----------------------------------------------------------
 @pytest.mark.parametrize("name", NEW)
 def test_deterministic_by_seed(name: str) -> None:

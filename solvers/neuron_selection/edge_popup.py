@@ -113,7 +113,11 @@ def run_edge_popup(instance: Any, goal: Goal, opts: SolveOptions) -> RawSolution
         top = float(np.abs(g).max())
         if top == 0.0 or not np.isfinite(top):
             break
-        scores = scores - (lr / top) * g
+        with np.errstate(over="ignore", invalid="ignore"):  # a huge lr (numpy warned; hunt 31)
+            stepped = scores - (lr / top) * g
+        if not np.all(np.isfinite(stepped)):
+            break  # scores beyond float64: no further top-k mask can be read from them
+        scores = stepped
         steps += 1
     assert seen.mask is not None
     status = Status.TIME_LIMIT if limit is Limit.TIME else Status.FEASIBLE
