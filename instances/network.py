@@ -12,6 +12,7 @@ raises `InputError` with one clear message.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -251,11 +252,21 @@ class TwoLayerNet:
         (FMA only helps); relu is exact and 1-Lipschitz. Pre-activations err by <= γ_d·A_ki,
         A_ki = Σ_j |W_ij x_kj|, and the output sum by <= (γ_n(1+γ_d) + γ_d)·Σ_i |v_i| A_ki
         <= γ_{n+d}·B_k. We return γ_{n+d+1}·B_k (one extra unit of slack for the bound's own
-        rounding, inflated by a factor 1 + 2^-40) plus 1e-300 for underflow to subnormals.
+        rounding, inflated by a factor 1 + 2^-40) plus an underflow term. A product that
+        underflows to a subnormal errs by up to 2^-1075 absolutely (sums of subnormals are
+        exact): the d products of unit i's pre-activation are then multiplied by |v_i|, and the
+        n products v_i·h_i add one each. That is at most (d·Σ|v_i| + n)·2^-1075; we add twice
+        that plus 2^-1074 (for this bound's own underflow), and at least 1e-300. With hidden
+        weights of 1e-300 under output weights of 1e300 the flat 1e-300 alone was 1e23 times
+        too small and bruteforce certified a wrong mask (hunt 32).
         Pruning only removes terms, so it holds for every mask.
         """
         scale = gamma(self.n + self.d + 1) * (1.0 + 2.0**-40)
-        return self.abs_bound(points) * scale + 1e-300
+        # |v_i|·(d·2^-1074) term by term: Σ|v_i| alone may overflow where each term cannot
+        tiny = self.d * 2.0**-1074
+        underflow = math.fsum((np.abs(self.output_weights) * tiny).tolist()) * (1.0 + 2.0**-40)
+        underflow += (self.n + 2) * 2.0**-1074
+        return self.abs_bound(points) * scale + max(1e-300, underflow)
 
     # -- JSON --------------------------------------------------------------------------
     def to_json(self) -> dict[str, Any]:

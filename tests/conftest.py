@@ -41,3 +41,32 @@ def awkward_instance(seed: int, n: int) -> SubsetSumInstance:
     values = rng.choice([-1.0, 1.0], size=n) * mags * rng.uniform(0.5, 1.0, size=n)
     values[: n // 3] = np.round(values[: n // 3], 1)  # some duplicates / short decimals
     return SubsetSumInstance(values=values, target=float(rng.uniform(-1, 1)) / 3)
+
+
+def exact_pruning_error(inst, mask) -> Fraction:
+    """The exact rational error (linf or l1) of a pruning mask on the instance's float64 data,
+    with loops and Fractions only: no float operation of the code under test."""
+
+    def net_value(net, x, keep) -> Fraction:
+        s = Fraction(0)
+        for i in range(net.n):
+            z = sum((Fraction(float(net.hidden_weights[i, j])) * Fraction(float(x[j]))
+                     for j in range(net.d) if keep is None or keep[i, j]), Fraction(0))
+            s += Fraction(float(net.output_weights[i])) * max(z, Fraction(0))
+        return max(s, Fraction(0)) if net.output_activation == "relu" else s
+
+    m = np.asarray(mask, dtype=bool)
+    keep = np.repeat(m[:, None], inst.d, axis=1) if inst.kind == "neuron_pruning" else m
+    r = [abs(net_value(inst.network, x, keep) - net_value(inst.target, x, None))
+         for x in inst.points]
+    if inst.norm == "linf":
+        return max(r)
+    assert inst.norm == "l1", inst.norm
+    return sum(r, Fraction(0)) / len(r)
+
+
+def pruning_fraction_oracle(inst) -> Fraction:
+    """The exact optimum of a small linf/l1 pruning instance over every mask."""
+    size = int(np.prod(inst.mask_shape))
+    return min(exact_pruning_error(inst, np.array(bits, dtype=bool).reshape(inst.mask_shape))
+               for bits in product((0, 1), repeat=size))

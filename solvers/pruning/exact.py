@@ -363,18 +363,26 @@ def _scaled(instance: Any, k: int) -> Any:
 def run_pruning_exact(engine: str, instance: Any, goal: Goal, opts: SolveOptions) -> RawSolution:
     """Certified optimum with engine `engine`, on the instance scaled to unit scale when it is
     far from it (`unit_scaling`; bounds and tolerances are scaled back exactly), each hidden
-    row at unit size first (`with_unit_rows`: the same errors)."""
+    row at unit size first (`with_unit_rows`: the same exact errors).
+
+    The certificate's float errors are those of the scaled data, but the result's objective is
+    the float error of `instance` itself, which can be further from the exact error (products
+    that underflow on the raw data, hunt 32): its evaluation tolerance is added to the
+    certificate's."""
+    original = instance
     instance = with_unit_rows(instance)
     k = unit_scaling(instance)
-    if k == 0:
+    if k == 0 and instance is original:
         return _run_pruning_exact(engine, instance, goal, opts)
-    raw = _run_pruning_exact(engine, _scaled(instance, k), goal, opts)
+    raw = _run_pruning_exact(engine, _scaled(instance, k) if k else instance, goal, opts)
     if raw.bound is not None:
         raw.bound = math.ldexp(raw.bound, -k)
     if raw.tolerance is not None:
-        raw.tolerance = math.ldexp(raw.tolerance, -k)
-    raw.notes.insert(0, f"solved with the outputs scaled exactly by 2^{k} (errors scale by it)")
-    raw.stats["scale_exponent"] = k
+        raw.tolerance = math.ldexp(raw.tolerance, -k) + original.evaluation_tolerance()
+    if k:
+        raw.notes.insert(0, f"solved with the outputs scaled exactly by 2^{k} "
+                            f"(errors scale by it)")
+        raw.stats["scale_exponent"] = k
     return raw
 
 
