@@ -351,6 +351,22 @@ def test_rows_near_the_float_limit_give_finite_honest_bounds(W: list, v: list,
         assert res.slack <= 1e-5 * res.lower
 
 
+@pytest.mark.parametrize("scale", [1e200, 1e290, 1e-200])
+def test_sphere_outputs_far_from_unit_scale_keep_a_witness(scale: float) -> None:
+    """Hunt 32 F2: with outputs near 1e200 the d = 3 branch and bound overflowed (numpy's
+    warnings), found no witness and returned lower = -1. The sphere is solved at unit scale
+    as the cube is. Here both functions are identically 0 (a relu of a negative output)."""
+    import warnings
+
+    A = np.array([[1.6168720952273274, -0.24044922197037366, 0.1356805731412166]])
+    case = {"W": np.array([[0.278, 0.256, 0.344]]) * scale, "v": np.array([-1.4]),
+            "act_g": "relu", "A": A, "u": np.array([-1.15]), "act_f": "relu"}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        res = run(case, "sphere", time_limit=3)
+    assert res.attained_at is not None and res.lower == 0.0 <= res.value
+
+
 def test_an_allowance_above_the_error_is_not_exact() -> None:
     """Hunt 31 H1: a net equal to its target up to rounding (error 1e-16) was `exact` with a
     bound 400 times that (the sphere's rounding allowance); every method now keeps the cube's

@@ -45,6 +45,7 @@ below the true sup; every allowance here errs on the large side and is documente
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
@@ -246,13 +247,13 @@ def _finite_claims(res: SupError) -> SupError:
         return res  # over all of R^d an error that is not identically 0 is proved unbounded
     finite = math.isfinite(res.value) and math.isfinite(res.slack) and math.isfinite(res.lower)
     tight = res.slack <= EXACT_RTOL * res.lower
-    if finite and (tight or not res.exact):
+    if finite and res.lower >= 0.0 and (tight or not res.exact):
         return res
     notes = [res.note]
     lower = res.lower
-    if not math.isfinite(lower):
+    if not math.isfinite(lower) or not lower >= 0.0:  # an error is never negative (hunt 32)
         lower = 0.0
-        notes.append("the error at the witness overflowed float64: no lower estimate")
+        notes.append("no finite error at any witness: no lower estimate")
     if res.exact and not finite:
         notes.append("not exact: the bound or its slack is not finite")
     elif res.exact:
@@ -284,7 +285,7 @@ def _sup_error(nets: tuple[np.ndarray, np.ndarray, str, np.ndarray, np.ndarray, 
         return _circle(*nets)
     if domain == "cube":
         return _cube_at_unit_scale(nets, d, time_limit, monotone_relax)
-    return _sphere(*nets, time_limit)
+    return _sphere_at_unit_scale(nets, time_limit)
 
 
 # ----------------------------------------------------------------------------- d >= 3 sphere
@@ -757,16 +758,32 @@ def _powers_of_two_exact(x: np.ndarray, k: np.ndarray | int) -> np.ndarray | Non
 
 def _cube_at_unit_scale(nets: tuple[np.ndarray, np.ndarray, str, np.ndarray, np.ndarray, str],
                         d: int, time_limit: float | None, monotone_relax: bool) -> SupError:
-    """`_milp_cube` on the same functions scaled exactly by powers of two so that every row of
-    W is of unit size (max |w_ij| in [0.5, 1)) and K1 = sum |v_i| ||w_i||_1 in [1, 64), the
-    result scaled back. HiGHS's tolerances are absolute: on nets of scale 1e-8 their slack
-    (~3e-8) exceeded the error itself while the result said exact (hunt 25), and with weights
-    of 1e8 its dual bound came out 0.1 % below the true sup, still said exact (hunt 28).
-    Unscaled when a scaling is not exact (overflow, subnormals)."""
+    """`_milp_cube` at unit scale (`_at_unit_scale`). HiGHS's tolerances are absolute: on nets
+    of scale 1e-8 their slack (~3e-8) exceeded the error itself while the result said exact
+    (hunt 25), and with weights of 1e8 its dual bound came out 0.1 % below the true sup, still
+    said exact (hunt 28)."""
+    return _at_unit_scale(lambda *n: _milp_cube(*n, d, time_limit, monotone_relax), nets)
+
+
+def _sphere_at_unit_scale(nets: tuple[np.ndarray, np.ndarray, str, np.ndarray, np.ndarray, str],
+                          time_limit: float | None) -> SupError:
+    """`_sphere` at unit scale (`_at_unit_scale`): with outputs near 1e200 the branch and
+    bound's squares overflowed, its witnesses were NaN and it returned lower = -1 with numpy's
+    warnings (hunt 32)."""
+    return _at_unit_scale(lambda *n: _sphere(*n, time_limit), nets)
+
+
+def _at_unit_scale(solve: Callable[..., SupError],
+                   nets: tuple[np.ndarray, np.ndarray, str, np.ndarray, np.ndarray, str]
+                   ) -> SupError:
+    """`solve(Wg, vg, act_g, Wf, vf, act_f)` on the same functions scaled exactly by powers of
+    two so that every row of W is of unit size (max |w_ij| in [0.5, 1)) and K1 = sum |v_i|
+    ||w_i||_1 in [1, 64), the result scaled back (and its witness re-evaluated on the nets as
+    given). Unscaled when a scaling is not exact (overflow, subnormals)."""
     Wg, vg, act_g, Wf, vf, act_f = nets
     g, f = unit_rows(Wg, vg), unit_rows(Wf, vf)
     if g is None or f is None:
-        return _milp_cube(*nets, d, time_limit, monotone_relax)
+        return solve(*nets)
     k1 = _k1(g, f)
     # outputs by 2^k into K1 in [1, 64): above 1 the slack's max(1, |bound|) term is relative,
     # and a K1 of a few units (the tests' 8 to 16) kept a slack near 1e-7 of it
@@ -774,8 +791,8 @@ def _cube_at_unit_scale(nets: tuple[np.ndarray, np.ndarray, str, np.ndarray, np.
     k = 1 - e1 if e1 < 1 else (6 - e1 if e1 > 6 else 0)
     vg2, vf2 = _powers_of_two_exact(g[1], k), _powers_of_two_exact(f[1], k)
     if vg2 is None or vf2 is None:
-        return _milp_cube(*nets, d, time_limit, monotone_relax)
-    res = _milp_cube(g[0], vg2, act_g, f[0], vf2, act_f, d, time_limit, monotone_relax)
+        return solve(*nets)
+    res = solve(g[0], vg2, act_g, f[0], vf2, act_f)
     if k == 0 and all(a is b for a, b in ((g[0], Wg), (f[0], Wf))):
         return res
 
