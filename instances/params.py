@@ -182,7 +182,9 @@ def _to_float(raw: Any, name: str) -> float:
 def as_number(value: Any, name: str, *, integer: bool = False) -> Any:
     """A Python or numpy number as a Python int (`integer`) or float, for the checks of the
     Python API: numpy scalars are taken as their value, and bools, other types and ints beyond
-    float64 (an OverflowError, deep inside) are an InputError naming `name` (hunt 31)."""
+    float64 (an OverflowError, deep inside) are an InputError naming `name` (hunt 31). As for
+    the instances' data, a number float64 cannot hold exactly (an int such as 2^53 + 1, a
+    long double) is refused, not rounded silently (a generator's target was; hunt 32)."""
     if isinstance(value, bool | np.bool_):
         raise InputError(f"{name} must be {'an integer' if integer else 'a number'}, "
                          f"got {value!r}")
@@ -190,12 +192,22 @@ def as_number(value: Any, name: str, *, integer: bool = False) -> Any:
         if integer:
             return int(value)
         try:
-            return float(value)
+            x = float(value)
         except OverflowError:
             raise InputError(f"{name} is too large for a float64, got {_fmt_big(value)}") \
                 from None
+        if int(x) != int(value):
+            raise InputError(f"{name}: the integer {_fmt_big(value)} has no exact float64 "
+                             f"value (write it as a float if the rounding is meant)")
+        return x
     if not integer and isinstance(value, float | np.floating):
-        return float(value)
+        x = float(value)
+        if math.isinf(x) and np.isfinite(value):  # a long double beyond float64's range
+            raise InputError(f"{name} is too large for a float64, got {value!r}")
+        if math.isfinite(x) and x != value:  # a long double beyond float64's precision
+            raise InputError(f"{name}: {value!r} has no exact float64 value (convert it "
+                             f"with float() if the rounding is meant)")
+        return x
     raise InputError(f"{name} must be {'an integer' if integer else 'a number'}, "
                      f"got {value!r:.80}")
 

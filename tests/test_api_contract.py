@@ -63,6 +63,20 @@ def test_numpy_scalars_are_taken_and_huge_ints_are_one_line(name: str, call: Cal
         call(HUGE)
 
 
+@pytest.mark.parametrize(("name", "call"), [(c[0], c[1]) for c in CALLS if c[0] in (
+    "eps", "target", "low", "the lower bound")])
+@pytest.mark.parametrize("inexact", [2**53 + 1, np.uint64(2**64 - 1),
+                                     np.longdouble(1) / np.longdouble(3)])
+def test_numbers_float64_cannot_hold_are_refused_not_rounded(name: str, call: Callable,
+                                                             inexact: Any) -> None:
+    """A generator's target of 2^53 + 1 became 2^53 and eps = 2^53 + 1 was rounded, while an
+    instance refuses such data (hunt 32)."""
+    if np.finfo(np.longdouble).nmant <= 52 and isinstance(inexact, np.longdouble):
+        pytest.skip("long double is float64 here")
+    with pytest.raises(InputError, match=f"^{name}: .* has no exact float64 value"):
+        call(inexact)
+
+
 def test_integer_arguments_take_numpy_integers() -> None:
     assert generate_subset_sum(np.int64(5), seed=0).n == 5
     assert len(_many(jobs=np.int64(1)).masks) == 4
