@@ -30,6 +30,7 @@ def _cmd_results_export(args: argparse.Namespace) -> int:
         n = store.export(args.format, buf, experiment=args.experiment)
     if args.output is None or args.output == "-":
         sys.stdout.write(buf.getvalue())
+        sys.stdout.flush()  # before the count: a full stdout said "exported" first (hunt 32)
     else:
         write_text_atomic(args.output, buf.getvalue())
     print(f"exported {n} runs", file=sys.stderr)

@@ -46,6 +46,12 @@ class _Parser(argparse.ArgumentParser):
         # a subcommand names itself; the root's name is already the line's "exactprune:"
         raise InputError(f"{self.prog}: {message}" if " " in self.prog else message)
 
+    def _print_message(self, message: str, file: Any = None) -> None:
+        # argparse swallows OSError here: `--help > /dev/full` exited 0 with nothing written
+        # (hunt 32); the CLI's handlers report it as for every other output
+        if message:
+            (file or sys.stderr).write(message)
+
 
 # -- generate -------------------------------------------------------------------------------
 def _cmd_generate(args: argparse.Namespace) -> int:
@@ -498,6 +504,16 @@ def _main(argv: Sequence[str] | None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
     except SystemExit as exc:  # --help
+        try:
+            sys.stdout.flush()  # what --help wrote may still be in the buffer
+        except BrokenPipeError:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except OSError as err:
+            if err.errno not in _OUTPUT_ERRNOS:
+                raise
+            print(f"exactprune: error: cannot write the output: {err.strerror or err}",
+                  file=sys.stderr)
+            return EXIT_USAGE
         return int(exc.code or 0)
     except Exception as exc:
         if isinstance(exc, OSError) and exc.errno in _OUTPUT_ERRNOS and not debug:

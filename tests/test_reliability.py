@@ -187,6 +187,15 @@ def test_stdout_full_closed_or_gone(tmp_path: Path) -> None:
     assert full.returncode == 2, full.stderr
     assert full.stderr.strip().splitlines() == [
         "exactprune: error: cannot write the output: No space left on device"]
+    # --help exited 0 with nothing written, and results export said "exported" first (hunt 32)
+    store = tmp_path / "s.sqlite"
+    assert main(["sweep", "subset-sum", "--param", "n=4", "--seeds", "1", "--solvers", "mitm",
+                 "--store", str(store), "--jobs", "0", "--no-progress"]) == 0
+    for argv in ("--help", "solve --help", f"results export --store {store}"):
+        full = subprocess.run(["sh", "-c", f"{exe} {argv} > /dev/full"], capture_output=True,
+                              text=True, timeout=120)
+        assert full.returncode == 2 and full.stderr.strip().splitlines() == [
+            "exactprune: error: cannot write the output: No space left on device"], argv
     out = tmp_path / "x.json"
     closed = subprocess.run(["sh", "-c", f"{exe} generate subset-sum --n 4 -o {out} >&-; "
                              f"{exe} solvers >&-"], capture_output=True, text=True, timeout=120)
