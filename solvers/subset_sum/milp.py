@@ -527,8 +527,10 @@ def _run_sparsest(engine: str, instance: Any, goal: Goal, opts: SolveOptions,
                 good.append(mask)
             else:
                 bad.append(mask)
-                notes.append(f"solver's mask has exact error {float(err):.17g} > eps "
-                             f"(within its tolerance): excluded, solving again")
+                # eps named with its value: on scaled data both are scaled (hunt 32)
+                notes.append(f"solver's mask has exact error {float(err):.17g} > eps = "
+                             f"{float(eps):.17g} (within its tolerance): excluded, solving "
+                             f"again")
                 if res.status == "optimal":
                     continue
         if res.status == "time_limit":
