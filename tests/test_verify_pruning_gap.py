@@ -500,3 +500,57 @@ def test_the_report_words_a_preference_by_its_bootstrap_support() -> None:
     assert _verdict(cmp(0.65)).endswith(": weak")
     low = _verdict(cmp(0.456))
     assert "no clear preference" in low and "fits better" not in low
+
+
+def test_a_preference_without_resamples_does_not_cite_them() -> None:
+    """With too few points for a bootstrap (`--trials 1` over 3 widths) the report said "most
+    resamples prefer the other model" while none was drawn; a LOO ratio of 1.002 read "1"
+    (hunt 33)."""
+    import types
+
+    from exactprune.benchmarks.fits import compare_models
+    from exactprune.benchmarks.pruning.verify_gap import _verdict
+
+    cmp = compare_models([8, 12, 16], [0.3, 0.2, 0.14])
+    assert cmp.preferred and cmp.bootstrap_share == {}
+    said = _verdict(cmp)
+    assert "no bootstrap resamples" in said and "other model" not in said, said
+    close = types.SimpleNamespace(preferred="power_law", loo_ratio=1.002,
+                                  bootstrap_share={"power_law": 0.9})
+    assert "ratio 1.002;" in _verdict(close)
+
+
+def test_failed_trials_are_counted_and_left_out_of_exactness_and_time() -> None:
+    """A killed or crashed trial was invisible in report.md, made its width "upper exact: no"
+    although every upper was exact, and its timeout went into the median time (hunt 33)."""
+    from exactprune.benchmarks.pruning.verify_gap import summarise
+
+    specs = [{"kind": "weight", "n": 12, "trial": t} for t in range(3)]
+    ok = {"status": "ok", "certified": True, "objective": 0.4, "lower": 0.4, "upper": 0.42,
+          "upper_exact": True, "empty_error": 1.0, "kept": 10, "wall_time_s": 0.05}
+    killed = {"status": "killed", "wall_time_s": 99.0, "error": "killed"}
+    row = summarise(specs, [ok, {**ok, "wall_time_s": 0.07}, killed])["weight"][0]
+    assert row["errors"] == 1 and row["upper_exact"] is True
+    assert row["time_s"] == pytest.approx(0.06)
+    assert summarise(specs[:1], [killed])["weight"][0]["upper_exact"] is False
+
+
+def test_the_report_says_when_trials_failed(tmp_path: Path,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    import sqlite3
+
+    store = tmp_path / "s.sqlite"
+    args = ["verify", "pruning-gap", "--n", "4,6", "--trials", "2", "--points", "16",
+            "--jobs", "0", "--store", str(store), "--time-limit", "30"]
+    assert main([*args, "--out", str(tmp_path / "a")]) == 0
+    with sqlite3.connect(store) as conn:  # what a worker's crash leaves (status error)
+        conn.execute("UPDATE runs SET status = 'killed', record = ? WHERE json_extract(spec, "
+                     "'$.kind') = 'weight' AND json_extract(spec, '$.n') = 6 AND "
+                     "json_extract(spec, '$.trial') = 0",
+                     (json.dumps({"status": "killed", "wall_time_s": 99.0}),))
+    assert main([*args, "--out", str(tmp_path / "b")]) == 0
+    capsys.readouterr()
+    text = (tmp_path / "b" / "report.md").read_text()
+    assert "**1 trial(s) failed or were killed**" in text
+    assert "| weight | 6 | 1/2 | 1 |" in text and "| 6 |" in text
+    assert "failed or were killed" not in (tmp_path / "a" / "report.md").read_text()

@@ -187,6 +187,10 @@ def summarise(specs: list[dict], records: list[dict]) -> dict[str, list[dict]]:
     for spec, rec in zip(specs, records, strict=True):
         by_key.setdefault((spec["kind"], spec["n"]), []).append(rec)
     for (kind, n), recs in sorted(by_key.items(), key=lambda kv: (kv[0][0], kv[0][1])):
+        # a failed or killed trial has no upper and its time is the crash's or the timeout's:
+        # it made the width "upper exact: no" and went into the time (hunt 33)
+        failed = [r.get("status") in ("error", "killed") for r in recs]
+        uppers = [r for r in recs if r.get("upper") is not None]
         table[kind].append({
             "n": n, "trials": len(recs),
             "certified": sum(bool(r.get("certified")) for r in recs),
@@ -194,11 +198,12 @@ def summarise(specs: list[dict], records: list[dict]) -> dict[str, list[dict]]:
             "lower": _median([r.get("lower") for r in recs]),
             "upper": _median([r.get("upper") for r in recs]),
             "bound": _median([theory_bound(kind, r) for r in recs]),
-            "upper_exact": all(r.get("upper_exact") for r in recs),
+            "upper_exact": bool(uppers) and all(r.get("upper_exact") for r in uppers),
             "empty_error": _median([r.get("empty_error") for r in recs]),
             "kept": _median([r.get("kept") for r in recs]),
-            "time_s": _median([r.get("wall_time_s") for r in recs]),
-            "errors": sum(r.get("status") in ("error", "killed") for r in recs),
+            "time_s": _median([r.get("wall_time_s")
+                               for r, bad in zip(recs, failed, strict=True) if not bad]),
+            "errors": sum(failed),
         })
     return table
 
@@ -255,10 +260,13 @@ def _verdict(cmp: Any) -> str:
     """The report's words on a model comparison: the leave-one-out choice, worded by how many
     bootstrap resamples agree (a choice most resamples contradicted read "fits better"; hunt
     23)."""
-    ratio = f"leave-one-out error ratio {_g(cmp.loo_ratio)}"
+    ratio = f"leave-one-out error ratio {_ratio(cmp.loo_ratio)}"
     if not cmp.preferred:
         return f"neither model fits better ({ratio})"
     share = cmp.bootstrap_share.get(cmp.preferred, math.nan)
+    if math.isnan(share):  # read as "most resamples prefer the other model" (hunt 33)
+        return (f"{cmp.preferred} has the smaller leave-one-out error ({ratio}; no bootstrap "
+                "resamples: too few points or trials to draw them)")
     said = f"{ratio}; preferred in {_g(100 * share)} % of bootstrap resamples"
     if share >= STRONG_SHARE:
         return f"{cmp.preferred} fits better ({said})"
@@ -374,6 +382,12 @@ def _g(x: float | None) -> str:
     return "—" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.3g}"
 
 
+def _ratio(x: float | None) -> str:
+    """A leave-one-out ratio to 3 decimals: `_g` showed 1.002 as "1", a tie beside a stated
+    preference (hunt 33)."""
+    return _g(x) if x is None or not math.isfinite(x) else f"{x:.3f}"
+
+
 NESTED_CI_CAVEAT = (
     "With `--nested` one network per trial serves every width, so a trial's bounds at "
     "different widths are not independent: the fits' bootstrap resamples whole trials (a "
@@ -385,28 +399,38 @@ def report_section(args: argparse.Namespace, a: GapAnalysis) -> list[str]:
     """The markdown of one dimension: brackets, separation, fits and the model choice."""
     lines = [
         f"## d = {a.d}", "",
-        "| kind | n | certified | optimum on points (median) | lower | upper | upper exact "
-        "| theory bound | kept | time (s) |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| kind | n | certified | failed | best error on points (median) | lower | upper "
+        "| upper exact | theory bound | kept | time (s) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
+    failed = 0
     for kind in KINDS:
         for r in a.table[kind]:
+            failed += r["errors"]
             lines.append(f"| {kind} | {r['n']} | {r['certified']}/{r['trials']} | "
-                         f"{_g(r['optimum'])} | {_g(r['lower'])} | {_g(r['upper'])} | "
-                         f"{'yes' if r['upper_exact'] else 'no'} | {_g(r['bound'])} | "
-                         f"{_g(r['kept'])} | {_g(r['time_s'])} |")
+                         f"{r['errors']} | {_g(r['optimum'])} | {_g(r['lower'])} | "
+                         f"{_g(r['upper'])} | {'yes' if r['upper_exact'] else 'no'} | "
+                         f"{_g(r['bound'])} | {_g(r['kept'])} | {_g(r['time_s'])} |")
+    if failed:  # nothing said so: the tables just had fewer trials (hunt 33)
+        lines += ["", f"**{failed} trial(s) failed or were killed** (`failed`): they have no "
+                  "bounds, are left out of the medians and the separation (`missing`), and "
+                  "their widths are not fitted. With `--store`, `exactprune results` shows "
+                  "why, and the same command run again retries the ones that ended in an "
+                  "error."]
     lines += ["", "Certified separation = neuron lower bound / weight upper bound, per trial:",
               ""]
     if a.separation:
         lines += ["| n | median | CI (order statistics, 95 % where the trials allow) | "
-                  "coverage | trials | > 1 | > 10 | > 100 |", "|---|---|---|---|---|---|---|---|"]
+                  "coverage | trials | missing | > 1 | > 10 | > 100 |",
+                  "|---|---|---|---|---|---|---|---|---|"]
     else:
         lines.append("none: no width has both a neuron and a weight pruning"
                      + (f" (weights are pruned at widths <= {args.weight_max_n} only)"
                         if args.weight_max_n else "") + ".")
     for n, row in a.separation.items():
         lines.append(f"| {n} | {_g(row['median'])} | [{_g(row['ci'][0])}, {_g(row['ci'][1])}]"
-                     f" | {_g(row['ci_level'])} | {row['trials']} | {row['above_1']} | "
+                     f" | {_g(row['ci_level'])} | {row['trials']} | {row['missing']} | "
+                     f"{row['above_1']} | "
                      f"{row['above_10']} | {row['above_100']} |")
     widths = {kind: [r["n"] for r in a.table[kind]] for kind in KINDS}
     # result.json holds the fits from two widths up (with their notes); the report said "no
@@ -432,9 +456,11 @@ def report_section(args: argparse.Namespace, a: GapAnalysis) -> list[str]:
         if cf and rng["certified_widths"] != rng["widths"]:
             pe, er = cf["power_exponent"], cf["exp_rate"]
             share = cf["bootstrap_share"].get(cf["preferred"] or "", math.nan)
-            verdict = (f"{cf['preferred']} preferred (LOO ratio {_g(cf['loo_ratio'])}, "
-                       f"{_g(100 * share)} % of resamples)" if cf["preferred"] else
-                       f"neither model preferred (LOO ratio {_g(cf['loo_ratio'])})")
+            resampled = ("no resamples" if math.isnan(share)
+                         else f"{_g(100 * share)} % of resamples")
+            verdict = (f"{cf['preferred']} preferred (LOO ratio {_ratio(cf['loo_ratio'])}, "
+                       f"{resampled})" if cf["preferred"] else
+                       f"neither model preferred (LOO ratio {_ratio(cf['loo_ratio'])})")
             lines.append(f"  - certified widths only {rng['certified_widths']}: power exponent "
                          f"{_g(pe['estimate'])} [{_g(pe['ci'][0])}, {_g(pe['ci'][1])}], exp. "
                          f"rate {_g(er['estimate'])} [{_g(er['ci'][0])}, {_g(er['ci'][1])}]; "
