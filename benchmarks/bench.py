@@ -57,16 +57,18 @@ SVG, Dolan–Moré, `exactprune.benchmarks.profiles`):
 
 The table per suite gives, per solver: instances (that the solver applies to), runs made,
 skipped (pairs not run, or refused by the solver), solved to proven optimum, statuses, median
-wall time of the runs made, and for heuristics the ratio objective / certified optimum (median
-and worst over the runs made on instances with a certified optimum; a heuristic run without a
-mask has ratio inf). ``--threads N`` is an allowance: backends that take no threads (mitm,
-bruteforce, the heuristics) run with one. ``--json`` prints::
+wall time of the runs made (those that ended in an error or were killed left out), and for
+heuristics the ratio objective / certified optimum (median and worst over the runs made on
+instances with a certified optimum; a heuristic run without a mask has ratio inf).
+``--threads N`` is an allowance: backends that take no threads (mitm, bruteforce, the
+heuristics) run with one. ``--json`` prints::
 
     {"suite": ..., "solvers": {NAME: {"solved_optimal": k, "instances": m,
      "median_time_s": t, "median_ratio": r, "worst_ratio": w, ...}}, "suites": {...}}
 
-with ratios null for exact solvers and when undefined; JSON has no infinity, so an infinite
-worst ratio is null too and ``ratio_failures`` counts the instances with an infinite ratio.
+with ratios null for exact solvers and when undefined; an infinite ratio is the string
+``"inf"`` (JSON has no infinity; null would read as undefined), and ``ratio_failures`` counts
+the instances with an infinite ratio.
 For ``all``, "solvers" aggregates the four suites and "suites" holds one such object each.
 
 Commercial solvers. PuLP's ``listSolvers(onlyAvailable=True)`` is asked for GUROBI, CPLEX,

@@ -70,11 +70,11 @@ def write_profiles(out: SuiteOutcome, folder: Path) -> list[Path]:
 
 
 # -- report ------------------------------------------------------------------------------------
-def _num(x: float | None, digits: int = 3) -> str:
+def _num(x: float | str | None, digits: int = 3) -> str:
     if x is None:
         return "-"
-    if math.isinf(x):
-        return "inf"
+    if isinstance(x, str) or math.isinf(x):  # "inf": a ratio's infinity as JSON holds it
+        return str(x) if isinstance(x, str) else ("inf" if x > 0 else "-inf")
     return f"{x:.{digits}g}"
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from exactprune.benchmarks.suites import BenchInstance, Suite
+from exactprune.instances.io import json_infinity
 
 QUALITY_RTOL = 1e-9
 """A run *reached* the best objective when objective <= best · (1 + QUALITY_RTOL)."""
@@ -123,7 +124,10 @@ def summarise(out: SuiteOutcome) -> dict[str, Any]:
         # (their 0 s entered the median time, and a heuristic's refusal counted as ratio inf;
         # hunt 21)
         done = [r for r in runs if r.record is not None and r.status != REFUSED]
-        times = [r.wall_time for r in done if r.wall_time is not None]
+        # a crash's or a kill's time says nothing of the solver (sweep leaves it out too; the
+        # --timeout of a killed run went into the median; hunt 33)
+        times = [r.wall_time for r in done
+                 if r.wall_time is not None and r.status not in ("error", "killed")]
         entry: dict[str, Any] = {
             "solved_optimal": sum(r.certified for r in runs),
             "instances": len(runs),
@@ -145,9 +149,9 @@ def summarise(out: SuiteOutcome) -> dict[str, Any]:
             entry["ratio_instances"] = len(ratios)
             entry["ratio_undefined"] = len(runs) - len(ratios)
             entry["ratio_failures"] = sum(1 for x in ratios if math.isinf(x))
-            if ratios:
-                entry["median_ratio"] = statistics.median(ratios)
-                entry["worst_ratio"] = max(ratios)
+            if ratios:  # an infinite ratio is a value ("inf"), not a missing one (hunt 33)
+                entry["median_ratio"] = json_infinity(statistics.median(ratios))
+                entry["worst_ratio"] = json_infinity(max(ratios))
         solvers[s] = entry
     return {"suite": out.suite.name, "solvers": solvers,
             "instances": len(out.suite.instances),

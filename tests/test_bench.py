@@ -14,6 +14,7 @@ from exactprune.benchmarks import bench, suites
 from exactprune.benchmarks.profiles import performance_profile, performance_ratios
 from exactprune.benchmarks.store import ResultStore
 from exactprune.instances import InputError, load_instance
+from exactprune.instances import io as instance_io
 from exactprune.solvers import Backend, get_backend, registry, solve
 
 DOCUMENTED_KEYS = {"solved_optimal", "instances", "median_time_s", "median_ratio", "worst_ratio"}
@@ -432,6 +433,15 @@ def test_refused_runs_are_not_runs_in_times_or_ratios() -> None:
     assert heur["median_time_s"] == 0.5 and heur["runs"] == 2 and heur["refused"] == 1
     assert heur["skipped"] == 1 and heur["ratio_instances"] == 2
     assert heur["worst_ratio"] == 2.0 and heur["ratio_failures"] == 0
+    # a killed run: its ratio is inf, as a value ("inf" in JSON, not null, which reads as
+    # undefined), and its timeout stays out of the median time (hunt 33)
+    killed = {"status": "killed", "error": "timeout", "wall_time_s": 30.0, "certified": False,
+              "objective": None}
+    out.runs[-1] = bench.Run(c, "heur", killed)
+    heur = bench.summarise(out)["solvers"]["heur"]
+    assert heur["median_time_s"] == 0.5 and heur["runs"] == 3 and heur["ratio_failures"] == 1
+    assert heur["worst_ratio"] == "inf" and heur["median_ratio"] == 2.0
+    assert json.loads(instance_io.dumps(heur))["worst_ratio"] == "inf"
 
 
 def test_a_failed_bench_leaves_no_new_parent_folders(tmp_path: Path,
