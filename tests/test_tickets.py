@@ -245,6 +245,7 @@ def test_verify_subset_sum_sparsest_matches_bruteforce(tmp_path: Path,
                  "sparsest", "--eps", "0.01", "--distribution", "product", "--json",
                  "--out", str(tmp_path / "out")]) == 0
     rep = json.loads(capsys.readouterr().out)
+    trials = json.loads((tmp_path / "out" / "trials.json").read_text())
     cfg = Config(ns=(6, 7, 8), trials=150, eps=(0.01,), distribution="product")
     for n in (6, 7, 8):
         values, targets = draws(cfg, n)
@@ -262,7 +263,17 @@ def test_verify_subset_sum_sparsest_matches_bruteforce(tmp_path: Path,
         assert s["mean_min_kept"] == pytest.approx(np.mean(kept))
         lo, hi = s["p_infeasible_ci"]
         assert lo <= s["p_infeasible"] <= hi
-    assert (tmp_path / "out" / "report.md").exists()
+        # every trial is kept, so the numbers can be recomputed (none was; hunt 33)
+        mine = [t for t in trials if t["n"] == n]
+        assert [t["trial"] for t in mine] == list(range(150))
+        assert sorted(t["kept"] for t in mine if t["kept"] is not None) == sorted(kept)
+        for t in mine:
+            if t["mask"] is not None:
+                inst = SubsetSumInstance(values=values[t["trial"]],
+                                         target=float(targets[t["trial"]]))
+                mask = [c == "1" for c in t["mask"]]
+                assert sum(mask) == t["kept"] and inst.evaluate(mask) == t["error"] <= 0.01
+    assert (tmp_path / "out" / "report.md").read_text().count("Command: `exactprune verify") == 1
 
 
 def test_cli_ticket_to_stdout_and_bad_extension(tmp_path: Path) -> None:

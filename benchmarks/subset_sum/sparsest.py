@@ -32,9 +32,12 @@ def draws(cfg: Config, n: int) -> tuple[np.ndarray, np.ndarray]:
     return values, targets
 
 
-def sparsest_statistics(cfg: Config, eps: float) -> dict[str, Any]:
+def sparsest_statistics(cfg: Config, eps: float, trials: list[dict] | None = None
+                        ) -> dict[str, Any]:
     """Per n: p_infeasible, p_infeasible_ci (Wilson, 95 %), mean_min_kept and min_kept_hist
-    (counts of each smallest number kept over the feasible trials), trials, seconds."""
+    (counts of each smallest number kept over the feasible trials), trials, seconds. `trials`,
+    when given, receives one record per trial (n, trial, status, kept, error, mask as a 0/1
+    string), from which every number can be recomputed (none was kept; hunt 33)."""
     from exactprune.benchmarks.fits import wilson_interval
     from exactprune.solvers.subset_sum.bulk import solve_many
 
@@ -43,6 +46,14 @@ def sparsest_statistics(cfg: Config, eps: float) -> dict[str, Any]:
         t0 = time.perf_counter()
         values, targets = draws(cfg, n)
         res = solve_many(values, targets, objective="sparsest", eps=eps)
+        if trials is not None:
+            for t in range(cfg.trials):
+                feasible = res.status[t] != "infeasible"
+                trials.append({"n": n, "trial": t, "status": str(res.status[t]),
+                               "kept": int(res.kept[t]) if feasible else None,
+                               "error": float(res.errors[t]) if feasible else None,
+                               "mask": "".join("1" if b else "0" for b in res.masks[t])
+                               if feasible else None})
         infeasible = np.asarray(res.status) == "infeasible"
         kept = np.asarray(res.kept)[~infeasible]
         hist = np.bincount(kept, minlength=n + 1) if kept.size else np.zeros(n + 1, int)
@@ -56,7 +67,9 @@ def sparsest_statistics(cfg: Config, eps: float) -> dict[str, Any]:
 
 
 def _report(cfg: Config, eps: float, stats: dict[str, Any], wall: float) -> str:
-    lines = ["# Sparsest subset within eps: random subset-sum", "",
+    from exactprune.invocation import command_lines
+
+    lines = ["# Sparsest subset within eps: random subset-sum", "", *command_lines(),
              f"eps = {eps:g}, values {cfg.distribution} on [{cfg.low:g}, {cfg.high:g}], target "
              f"Uniform[{cfg.low:g}, {cfg.high:g}], {cfg.trials} trials per n, seed {cfg.seed}; "
              f"every trial solved exactly (bulk solver), {wall:.1f} s.", "",
@@ -93,7 +106,8 @@ def cmd_sparsest(cfg: Config, args: argparse.Namespace) -> int:
     eps = cfg.eps[0]
     instance_io.check_output_dir(args.out, "--out folder")
     t0 = time.perf_counter()
-    stats = sparsest_statistics(cfg, eps)
+    trials: list[dict] = []
+    stats = sparsest_statistics(cfg, eps, trials)
     wall = time.perf_counter() - t0
     result = {"objective": "sparsest", "eps": eps, "distribution": cfg.distribution,
               "low": cfg.low, "high": cfg.high, "trials": cfg.trials, "seed": cfg.seed,
@@ -101,6 +115,7 @@ def cmd_sparsest(cfg: Config, args: argparse.Namespace) -> int:
     with instance_io.output_dir(args.out, "--out folder") as folder, \
             instance_io.written_together(folder) as stage:
         instance_io.write_json_atomic(stage / "summary.json", result)
+        instance_io.write_json_atomic(stage / "trials.json", trials)
         instance_io.write_text_atomic(stage / "report.md", _report(cfg, eps, stats, wall))
         _plot(stats, stage, f"no subset within eps = {eps:g} ({cfg.distribution} values)")
     if args.json:
