@@ -554,3 +554,27 @@ def test_the_report_says_when_trials_failed(tmp_path: Path,
     assert "**1 trial(s) failed or were killed**" in text
     assert "| weight | 6 | 1/2 | 1 |" in text and "| 6 |" in text
     assert "failed or were killed" not in (tmp_path / "a" / "report.md").read_text()
+
+
+def test_the_store_keeps_each_trials_mask(tmp_path: Path) -> None:
+    """Records held no mask, so objective and upper could not be recomputed from the store
+    (hunt 33): from the mask alone, both come out again."""
+    import sqlite3
+
+    from exactprune.benchmarks.pruning.verify_gap import run_pruning_gap, trial_instance
+    from exactprune.solvers.pruning.sup_error import sup_error
+
+    store = tmp_path / "gap.sqlite"
+    run_pruning_gap(n=[4], trials=2, points=16, jobs=0, time_limit=30.0, store=str(store))
+    rows = sqlite3.connect(store).execute("SELECT spec, record FROM runs").fetchall()
+    assert len(rows) == 4
+    for spec_text, record_text in rows:
+        spec, rec = json.loads(spec_text), json.loads(record_text)
+        inst = trial_instance(spec)
+        mask = inst.mask_from_json(rec["mask"])
+        assert inst.evaluate(mask) == rec["objective"]
+        net = inst.pruned_network(mask)
+        sup = sup_error(net.hidden_weights, net.output_weights, net.output_activation,
+                        inst.target.hidden_weights, inst.target.output_weights,
+                        inst.target.output_activation, inst.domain)
+        assert sup.value == rec["upper"]

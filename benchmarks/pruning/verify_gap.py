@@ -88,8 +88,9 @@ def trial(spec: dict) -> dict:
     }
     if res.mask is not None:
         br = certify_bracket(inst, res.mask, res.bound, time_limit=spec["time_limit"])
+        # the mask, so that objective and upper can be recomputed from the store (hunt 33)
         out.update(lower=br.lower, upper=br.upper, upper_exact=br.upper_exact,
-                   upper_method=br.upper_method)
+                   upper_method=br.upper_method, mask=inst.mask_to_json(res.mask))
     out["empty_error"] = float(inst.evaluate(np.zeros(inst.mask_shape, dtype=bool)))
     out["wall_time_s"] = time.perf_counter() - t0
     return out
