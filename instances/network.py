@@ -80,6 +80,13 @@ def float_array(raw: Any, name: str, ndim: int) -> np.ndarray:
         if any(isinstance(x, bool) for x in flat):
             raise InputError(f"{name} must contain only real numbers, found a boolean")
         check_exact_ints(flat, name)
+        if arr.dtype == object and all(isinstance(x, int | float) for x in flat):
+            # ints beyond int64 (2^70) made numpy's array of objects: "dtype object" (hunt 31)
+            try:
+                arr = np.array(raw, dtype=np.float64)
+            except (ValueError, TypeError):
+                raise InputError(f"{name} must be a rectangular (nested) list of "
+                                 "numbers") from None
     if arr.dtype == bool or not (
         np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)
     ):

@@ -131,3 +131,14 @@ def test_bad_paths_tasks_and_arguments_are_input_errors(tmp_path: Any) -> None:
                   {"experiment": "e", "params": {"n": 6}, "seed": s, "solver": "mitm"})
              for s in range(3))
     assert [r["status"] for r in run_sweep(tasks, jobs=0, progress=False)] == ["optimal"] * 3
+
+
+def test_ints_beyond_int64_with_an_exact_float_are_data() -> None:
+    """[2^70, 1] was refused as "dtype object" (numpy's array of Python ints beyond int64),
+    though 2^70 is a float64 exactly (hunt 31); 2^70 + 1 is refused as it has none."""
+    from exactprune.instances import SubsetSumInstance, TwoLayerNet
+
+    assert SubsetSumInstance(values=[2**70, 1], target=0).values.tolist() == [2.0**70, 1.0]
+    assert TwoLayerNet([[2**70, 1]], [1]).hidden_weights[0, 0] == 2.0**70
+    with pytest.raises(InputError, match="no exact float64 value"):
+        SubsetSumInstance(values=[2**70 + 1, 1], target=0)
