@@ -212,6 +212,14 @@ def as_number(value: Any, name: str, *, integer: bool = False) -> Any:
                      f"got {value!r:.80}")
 
 
+def as_flag(value: Any, name: str) -> bool:
+    """A Python or numpy bool as a bool, else an InputError naming `name`: a truthy string
+    ("no") or an int (1) was taken as True (hunt 31)."""
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    raise InputError(f"{name} must be True or False, got {value!r:.80}")
+
+
 def _fmt_big(value: Any) -> str:
     text = str(int(value))
     return text if len(text) <= 30 else f"an integer of {len(text)} digits"

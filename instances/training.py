@@ -45,7 +45,7 @@ from exactprune.instances.errors import InputError
 from exactprune.instances.limits import check_entries
 from exactprune.instances.mlp import MLP
 from exactprune.instances.network import float_array
-from exactprune.instances.params import as_number
+from exactprune.instances.params import as_flag, as_number
 
 LOSSES: tuple[str, ...] = ("squared", "cross-entropy")
 SCALINGS: tuple[str, ...] = ("standard", "mean-field")
@@ -281,6 +281,7 @@ def train_two_layer(X: Any, Y: Any, hidden: int, iters: int, lr: float, batch: s
     non-finite (lower lr).
     """
     _check_args(hidden, iters, lr, loss, seed, scaling)
+    bias = as_flag(bias, "bias")  # bias=1 was taken as True (hunt 31)
     if progress is not None and not callable(progress):
         raise InputError(f"progress must be a function of the steps done, or None, got "
                          f"{progress!r}")

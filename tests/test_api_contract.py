@@ -142,3 +142,18 @@ def test_ints_beyond_int64_with_an_exact_float_are_data() -> None:
     assert TwoLayerNet([[2**70, 1]], [1]).hidden_weights[0, 0] == 2.0**70
     with pytest.raises(InputError, match="no exact float64 value"):
         SubsetSumInstance(values=[2**70 + 1, 1], target=0)
+
+
+def test_flags_take_bools_only() -> None:
+    """A truthy string ("no") or 1 was taken as True for an on/off argument (hunt 31)."""
+    from exactprune.instances.training import train_two_layer
+
+    X = np.random.default_rng(0).standard_normal((6, 2))
+    calls = [lambda: _many(progress="no"),
+             lambda: sup_error(np.eye(2), np.ones(2), "identity", np.eye(2)[:1], np.ones(1),
+                               "identity", "cube", monotone_relax="no"),
+             lambda: train_two_layer(X, np.arange(6) % 2, 2, 3, 0.1, bias=1)]
+    for call, name in zip(calls, ("progress", "monotone_relax", "bias"), strict=True):
+        with pytest.raises(InputError, match=f"^{name} must be True or False"):
+            call()
+    assert len(_many(progress=np.False_).masks) == 4

@@ -55,7 +55,7 @@ import numpy as np
 from exactprune.instances.errors import InputError
 from exactprune.instances.io import json_infinity
 from exactprune.instances.network import net_outputs, unit_rows
-from exactprune.instances.params import as_number
+from exactprune.instances.params import as_flag, as_number
 from exactprune.solvers.clock import Clock
 
 ACTIVATIONS = ("identity", "relu")
@@ -226,6 +226,7 @@ def sup_error(
         time_limit = as_number(time_limit, "time_limit")
         if not time_limit > 0:
             raise InputError(f"time_limit must be > 0 seconds, got {time_limit!r}")
+    monotone_relax = as_flag(monotone_relax, "monotone_relax")
     # each row of W to unit size by a power of two, its output weight by the inverse: the same
     # function bit for bit (relu is positively homogeneous), but no intermediate overflows
     # (rows of 1e200 under outputs of 1e-200 gave a bound of inf called exact; hunt 31)

@@ -55,7 +55,7 @@ import numpy as np
 
 from exactprune.instances.errors import InputError
 from exactprune.instances.network import check_exact_ints
-from exactprune.instances.params import as_number
+from exactprune.instances.params import as_flag, as_number
 from exactprune.instances.scaling import rounded_sum
 from exactprune.solvers.subset_sum.bulk_exact import exact_best, exact_error
 from exactprune.solvers.subset_sum.bulk_search import (
@@ -579,6 +579,7 @@ def solve_many(values: Any, targets: Any, *, groups: Any = None, objective: str 
     start = time.perf_counter()
     prob = _validate(values, targets, groups, objective, eps, max_kept, memory_limit_gb)
     jobs = as_number(jobs, "jobs", integer=True)
+    progress = as_flag(progress, "progress")
     if jobs < 1:
         raise InputError(f"jobs must be an integer >= 1, got {jobs!r}")
     b = prob.targets.shape[0]
