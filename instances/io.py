@@ -33,6 +33,30 @@ def _reject_constant(name: str) -> float:
     raise InputError(f"JSON contains {name}, which is not a finite number")
 
 
+def _float64_number(text: str) -> float:
+    """A JSON number with a fraction or exponent as float64, refusing those float64 cannot
+    hold: 1e400 was read as inf and 1e-400 as 0.0, silently (hunt 35)."""
+    x = float(text)
+    if math.isinf(x):
+        raise InputError(f"JSON number {text[:40]} is beyond the float64 range")
+    if x == 0.0 and any(c in "123456789" for c in text.lower().split("e")[0]):
+        raise InputError(f"JSON number {text[:40]} underflows float64 to 0")
+    return x
+
+
+def _object_of_unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object, refusing a key given twice: the last one won silently, while readers
+    that keep the first read another instance from the same file (hunt 35)."""
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise InputError(f"JSON object has the key {key!r} twice")
+            seen.add(key)
+    return out
+
+
 MAX_INPUT_BYTES = 512 * 2**20
 """Largest file read as an instance, result or grid (512 MiB)."""
 
@@ -81,7 +105,8 @@ def parse_json_text(text: str, source: str) -> Any:
     """Parse JSON text (NaN and infinities refused, nesting bounded); InputError naming
     `source` otherwise."""
     try:
-        return json.loads(text, parse_constant=_reject_constant)
+        return json.loads(text, parse_constant=_reject_constant, parse_float=_float64_number,
+                          object_pairs_hook=_object_of_unique_keys)
     except json.JSONDecodeError as exc:
         raise InputError(f"{source} is not valid JSON: {exc.msg} at line {exc.lineno}") from None
     except RecursionError:

@@ -249,8 +249,11 @@ class TwoLayerNet:
         error of `forward` (see `forward_error_bound`).
         """
         pts = self._check_points(points)
-        with np.errstate(over="ignore"):  # overflow shows as inf, which callers reject
-            return (np.abs(pts) @ np.abs(self.hidden_weights).T) @ np.abs(self.output_weights)
+        # overflow shows as inf, which callers reject; an overflowed |w.x| times a zero output
+        # weight is NaN ("invalid"; hunt 35), rejected as well
+        with np.errstate(over="ignore", invalid="ignore"):
+            bound = (np.abs(pts) @ np.abs(self.hidden_weights).T) @ np.abs(self.output_weights)
+        return np.where(np.isnan(bound), np.inf, bound)
 
     def forward_error_bound(self, points: Any) -> np.ndarray:
         """Per-point bound on |forward(x_k) − g(x_k)| (float64 vs exact), valid for every pruning.

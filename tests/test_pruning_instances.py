@@ -410,6 +410,39 @@ def test_nan_in_constructor_and_in_file(tmp_path):
         load_instance(path)
 
 
+@pytest.mark.parametrize(("edit", "message"), [
+    (lambda t: t.replace("0.7", "1e400", 1), "1e400 is beyond the float64 range"),
+    (lambda t: t.replace("0.7", "1e-400", 1), "1e-400 underflows float64 to 0"),
+    (lambda t: t.replace('{"format"', '{"norm": "l1", "format"', 1), "key 'norm' twice"),
+])
+def test_numbers_float64_cannot_hold_and_repeated_keys_are_refused(tmp_path, edit, message):
+    """1e400 was read as inf, 1e-400 as 0.0, and of a key given twice the last won, each
+    silently (hunt 35); 0.0e5 and 5e-324 are numbers float64 holds."""
+    path = tmp_path / "bad.json"
+    text = json.dumps(DESIGN_EXAMPLE)
+    assert "0.7" in text and '"norm"' in text
+    path.write_text(edit(text))
+    with pytest.raises(InputError, match=message):
+        load_instance(path)
+    path.write_text(text.replace("0.7", "0.0e5", 1))
+    assert 0.0 in load_instance(path).network.hidden_weights
+
+
+def test_overflowing_data_is_refused_without_numpy_warnings():
+    """An overflowing |w.x| under a zero output weight (inf * 0) and two outputs of 1e308
+    printed numpy's RuntimeWarnings before the one error line (hunt 35)."""
+    import warnings
+
+    cases = [(TwoLayerNet([[1e300, 0.0], [1.0, 1.0]], [0.0, 1.0]),
+              TwoLayerNet([[1.0, 0.0]], [1.0]), [[1e300, 1.0], [0.5, 0.5]]),
+             (TwoLayerNet([[1.0]], [1e308]), TwoLayerNet([[1.0]], [1e308]), [[1.0]])]
+    for net, target, points in cases:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            with pytest.raises(InputError, match="too large"):
+                NeuronPruningInstance(net, target, np.array(points))
+
+
 def test_arrays_are_read_only():
     inst = generate_weight_pruning(2, 3, 4, seed=0)
     for arr in (inst.points, inst.network.hidden_weights, inst.network.output_weights):

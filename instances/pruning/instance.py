@@ -135,7 +135,8 @@ class _PruningInstance:
             raise InputError("points contains NaN or infinite values")
         if not isinstance(self.norm, str) or self.norm not in NORMS:
             raise InputError(f"unknown norm {self.norm!r} (known: {', '.join(NORMS)})")
-        scale = self.network.abs_bound(self.points) + self.target.abs_bound(self.points)
+        with np.errstate(over="ignore"):  # inf: refused below, in one line (hunt 35)
+            scale = self.network.abs_bound(self.points) + self.target.abs_bound(self.points)
         limit = MAX_SCALE_L2 if self.norm == "l2" else MAX_SCALE
         if not np.all(np.isfinite(scale)) or float(scale.max()) > limit:
             raise InputError(f"weights and points are too large: sum_i |v_i| |w_i|.|x| exceeds "
