@@ -205,10 +205,14 @@ def _cmd_export(args: argparse.Namespace) -> int:
     fmt = export_format(out, args.format)  # the file's extension says it (m.lp held MPS text)
     inst = instance_io.load_instance(args.instance)
     goal = Goal(**_goal_kwargs(args))
-    if out is None:
-        print(model_text(build_model(inst, goal, args.formulation), fmt), end="")
-    else:
-        export_model(inst, goal, out, fmt, args.formulation)
+    try:
+        if out is None:
+            print(model_text(build_model(inst, goal, args.formulation), fmt), end="")
+        else:
+            export_model(inst, goal, out, fmt, args.formulation)
+    except MemoryError:  # nothing is written before the whole text is built
+        raise InputError("not enough memory to build the model's text: use fewer points or "
+                         "units, or a smaller d") from None
     return EXIT_OK
 
 

@@ -67,11 +67,25 @@ def export_format(path: str | os.PathLike[str] | None, fmt: str | None) -> str:
     return fmt or "mps"
 
 
+MAX_EXPORT_NONZEROS = 2**22
+"""Most constraint coefficients `model_text` writes. The text is built in memory at about 380
+bytes per coefficient (one line each, with its Python objects): a 133 KB weight-pruning
+instance (d = 10, width 16, 512 points, 16.7 M coefficients in the dictionary formulation)
+ended in MemoryError after 20 s, and d = 10, width 32, 1,024 points would have needed ~12 GB
+(hunt 35). 2^22 coefficients are ~1.6 GB while written and ~200 MB of text."""
+
+
 def model_text(model: MilpModel, fmt: str) -> str:
-    """The model as MPS or LP text (exact)."""
+    """The model as MPS or LP text (exact); InputError for an unknown format or a model of more
+    than MAX_EXPORT_NONZEROS coefficients."""
     fmt = str(fmt).lower()
     if fmt not in FORMATS:
         raise InputError(f"unknown export format {fmt!r} (use mps or lp)")
+    nonzeros = int(model.row_index.size)
+    if nonzeros > MAX_EXPORT_NONZEROS:
+        raise InputError(f"the model has {nonzeros:,} constraint coefficients, more than the "
+                         f"{MAX_EXPORT_NONZEROS:,} export writes (about 380 bytes of memory "
+                         f"each while written): use fewer points or units, or a smaller d")
     return mps_text(model) if fmt == "mps" else lp_text(model)
 
 

@@ -28,7 +28,7 @@ from exactprune.instances import (
     generate_subset_sum,
     generate_weight_pruning,
 )
-from exactprune.instances.io import write_text_atomic
+from exactprune.instances.io import save_instance, write_text_atomic
 from exactprune.solvers import Goal, solve
 
 
@@ -171,3 +171,25 @@ def test_an_outside_answer_maps_back_to_the_neuron_mask(tmp_path: Path) -> None:
         if re.fullmatch(r"y_\d+", name) and value > 0.5:
             mask[int(name[2:])] = True
     assert inst.evaluate(mask) <= solve(inst, "bruteforce").objective + 1e-6
+
+
+def test_a_model_too_large_to_write_is_refused_before_any_text(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A 133 KB weight-pruning instance (d = 10) built 16.7 M coefficients of text in memory and
+    ended in MemoryError, exit 1 (hunt 35): a model above the limit is one line, exit 2, no
+    file. The limit is lowered here to this small model's size minus one."""
+    from exactprune.formulations import export
+
+    inst = generate_weight_pruning(3, 4, 16, seed=0)
+    path = tmp_path / "w.json"
+    save_instance(inst, path)
+    size = int(build_model(inst).row_index.size)
+    monkeypatch.setattr(export, "MAX_EXPORT_NONZEROS", size - 1)
+    for out in (["-o", str(tmp_path / "m.mps")], ["-o", "-"]):
+        assert main(["export", str(path), *out]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and f"has {size:,} constraint coefficients" in err[0], err
+    assert list(tmp_path.iterdir()) == [path]
+    monkeypatch.setattr(export, "MAX_EXPORT_NONZEROS", size)
+    assert main(["export", str(path), "-o", str(tmp_path / "m.mps")]) == 0
