@@ -123,6 +123,15 @@ def _cmd_solve(args: argparse.Namespace) -> int:
 def _result_mask(data: Any, kind: str | None = None) -> Any:
     """The mask of a result file (or a bare mask); a result of another kind than the instance
     is refused (a 12-value subset-sum result warm-started a 12-unit pruning instance)."""
+    from exactprune.solvers.result import RESULT_FORMAT
+
+    # a header, when there is one, is checked as SolveResult.from_json checks it: an instance
+    # file with a mask and a result of version 9 were taken (hunt 35)
+    if isinstance(data, dict) and "format" in data and data["format"] != RESULT_FORMAT:
+        raise InputError(f"not an exactprune result file (format {data['format']!r:.60})")
+    if isinstance(data, dict) and "format" in data and data.get("version", 1) not in (1, 2):
+        raise InputError(f"unsupported result version {data.get('version')!r:.40} (this "
+                         "version reads 1 and 2)")
     if isinstance(data, dict) and kind is not None and "kind" in data and data["kind"] != kind:
         raise InputError(f"the result file is for a {data['kind']!r} instance, not "
                          f"{kind!r}")
@@ -224,7 +233,12 @@ def _cmd_certify(args: argparse.Namespace) -> int:
     data = instance_io.read_json(args.result)
     mask = inst.mask_from_json(_result_mask(data, inst.kind))
     claimed = data if isinstance(data, dict) else {}
-    goal = claimed.get("goal") if isinstance(claimed.get("goal"), dict) else {}
+    goal = claimed.get("goal", {})
+    if goal is None:
+        goal = {}
+    if not isinstance(goal, dict):  # a string goal was ignored here (hunt 35)
+        raise InputError("the result's goal must be an object, e.g. {\"objective\": "
+                         f"\"sparsest\", \"eps\": 0.01}}, got {goal!r:.60}")
     error, kept = inst.evaluate(mask), inst.kept(mask)
     # the objective of the result's goal: the error, or (sparsest) the count kept; the
     # error recomputed always (a sparsest result's objective_recomputed was its error; hunt 18)

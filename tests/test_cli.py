@@ -261,3 +261,29 @@ def test_certify_of_a_sparsest_result_recomputes_its_count(tmp_path, capsys) -> 
     claimed = json.loads((tmp_path / "r.json").read_text())
     assert out["objective_recomputed"] == out["kept"] == claimed["kept"]
     assert out["objective_matches"] and out["error_recomputed"] == claimed["error"]
+
+
+@pytest.mark.parametrize(("claim", "said"), [
+    ({"format": "exactprune.result", "version": 9, "mask": [1, 0, 0]},
+     "unsupported result version 9"),
+    ({"format": "exactprune.instance", "mask": [1, 0, 0]}, "not an exactprune result file"),
+    ({"mask": [1, 0, 0], "goal": "sparsest"}, "the result's goal must be an object"),
+])
+def test_certify_and_warm_starts_check_the_result_header(
+        claim: dict, said: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A result of version 9 and an instance file holding a mask were taken by certify and
+    --warm-start, and subset-sum's certify ignored a goal that is not an object (hunt 35)."""
+    from exactprune.instances import generate_subset_sum, save_instance
+
+    inst = str(tmp_path / "s.json")
+    save_instance(generate_subset_sum(n=3, seed=0), inst)
+    res = write(tmp_path / "r.json", json.dumps(claim))
+    commands = [["certify", inst, res]]
+    if "goal" not in claim:
+        commands.append(["solve", inst, "--solver", "highs", "--warm-start", res])
+    for argv in commands:
+        code, _, err = run(argv, capsys)
+        lines = err.strip().splitlines()
+        assert code == 2 and len(lines) == 1 and said in lines[0], (argv, err)
+    bare = write(tmp_path / "ok.json", json.dumps({"mask": [1, 0, 0]}))  # no header: a mask
+    assert run(["certify", inst, bare], capsys)[0] == 0
