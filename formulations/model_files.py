@@ -120,7 +120,8 @@ def _mps_name_problem(name: str, is_column: bool) -> str | None:
     Fields are separated by blanks (no whitespace, printable ASCII only); a field starting
     with '$' is a comment to some readers (fixed MPS, QSopt); a name that reads as a number is
     ambiguous in free MPS (Xpress); HiGHS reads a column named NAME, OBJSENSE, QCMATRIX,
-    QSECTION or CSECTION as a section header and a row named 'MARKER' as an integer marker.
+    QSECTION or CSECTION as a section header and a row named 'MARKER' as an integer marker
+    (and SCIP's reader a column so named).
     """
     problem = _common_name_problem(name)
     if problem:
@@ -133,7 +134,7 @@ def _mps_name_problem(name: str, is_column: bool) -> str | None:
         return "reads as a number"
     if is_column and name.upper() in _MPS_HEADER_NAMES:
         return "is read as a section header by MPS readers (HiGHS)"
-    if not is_column and name == "'MARKER'":
+    if name == "'MARKER'":  # as a column SCIP's reader lost its bounds (hunt 35)
         return "is the integer-marker keyword of MPS"
     return None
 
@@ -151,6 +152,8 @@ def _lp_name_problem(name: str) -> str | None:
     problem = _common_name_problem(name)
     if problem:
         return problem
+    if len(name) > MAX_NAME_LENGTH - 1:  # a row's "name:" is one token of at most 255 (Gurobi)
+        return f"is longer than {MAX_NAME_LENGTH - 1} characters (LP names end in ':')"
     if not _LP_CHARS.fullmatch(name):
         bad = next(ch for ch in name if not _LP_CHARS.fullmatch(ch))
         return f"contains {bad!r} (LP names allow letters, digits and !\"#$%&(),.;?@_'`{{}}~)"

@@ -476,6 +476,7 @@ BAD_NAMES = [
     ("mps", "var", "NAME"), ("mps", "var", "objsense"), ("mps", "var", "$x"),
     ("mps", "var", "1e5"), ("mps", "var", "inf"), ("mps", "var", "\u00e9"),
     ("mps", "row", "'MARKER'"), ("mps", "row", "r r"),
+    ("mps", "var", "'MARKER'"), ("lp", "row", "r" * 255),  # misread by SCIP, Gurobi (hunt 35)
     ("lp", "var", "e"), ("lp", "var", "e1"), ("lp", "var", "E2"), ("lp", "var", "ee"),
     ("lp", "var", "1x"), ("lp", "var", ".x"), ("lp", "var", "st"), ("lp", "var", "End"),
     ("lp", "var", "free"), ("lp", "var", "inf_3"), ("lp", "var", "NaN1"), ("lp", "var", "a-b"),
