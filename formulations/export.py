@@ -103,10 +103,10 @@ def export_model(
     formulation, or a missing output folder; no file (partial or temporary) is left behind on
     any failure.
     """
-    from exactprune.instances.io import write_text_atomic
+    from exactprune.instances.io import as_path, write_text_atomic
 
-    fmt = export_format(path, fmt)
-    target = Path(path)
+    target = as_path(path)  # an int, bytes or None raised TypeError (hunt 35)
+    fmt = export_format(target, fmt)
     if target.exists() and target.is_dir():
         raise InputError(f"output path is a folder: {target}")
     text = model_text(build_model(instance, goal, formulation), fmt)

@@ -193,3 +193,10 @@ def test_a_model_too_large_to_write_is_refused_before_any_text(
     assert list(tmp_path.iterdir()) == [path]
     monkeypatch.setattr(export, "MAX_EXPORT_NONZEROS", size)
     assert main(["export", str(path), "-o", str(tmp_path / "m.mps")]) == 0
+
+
+@pytest.mark.parametrize("path", [123, b"x.mps", None])
+def test_export_model_refuses_a_path_that_is_not_text(path: object) -> None:
+    """An int, bytes or None path raised TypeError (hunt 35)."""
+    with pytest.raises(InputError, match="expected a file path"):
+        export_model(generate_subset_sum(4, seed=0), None, path)  # type: ignore[arg-type]
