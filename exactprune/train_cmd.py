@@ -83,17 +83,17 @@ def _destinations(args: argparse.Namespace) -> tuple[Path, list[Path], Path | No
     """(-o path, checkpoint paths, plot path), each checked (InputError) before training."""
     if args.output == "-":
         raise InputError("-o: train writes a network file (.npz or .safetensors), not stdout")
-    out = instance_io.check_output(args.output)
+    out = instance_io.check_output(args.output, stdout_ok=False)  # "use - for stdout" (hunt 35)
     assert out is not None
     if out.suffix.lower() not in EXTENSIONS:
         raise InputError(f"-o {out}: a network is written as {' or '.join(EXTENSIONS)}")
     points = check_checkpoints(args.checkpoints, args.iters)
     extra = [checkpoint_path(out, t) for t in points]
     for path in extra:
-        instance_io.check_output(path, what="checkpoint file")
+        instance_io.check_output(path, what="checkpoint file", stdout_ok=False)
     plot = None
     if args.plot is not None:
-        plot = instance_io.check_output(args.plot, what="--plot file")
+        plot = instance_io.check_output(args.plot, what="--plot file", stdout_ok=False)
         if plot is None or plot.suffix.lower() != ".png":
             raise InputError(f"--plot {args.plot}: the loss curve is written as a .png file")
     return out, extra, plot

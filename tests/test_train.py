@@ -239,6 +239,7 @@ BASE = {"--data": "digits", "--hidden": "4", "--iters": "10", "--checkpoints": "
     ({"-o": "net.pt"}, ".npz or .safetensors"),
     ({"-o": "missing/net.npz"}, "does not exist"),
     ({"-o": "."}, "folder"),
+    ({"-o": "/dev/full"}, "location\n"),  # it ended "(use - for stdout)", refused too (hunt 35)
     ({"--plot": "loss.svg"}, ".png"),
     ({"--data": "teacher", "--lr": "5"}, "diverged"),
     # the weights stay finite but the loss over the split overflows at the last iteration
