@@ -298,7 +298,8 @@ class SolveResult:
                 entries = np.asarray(mask_raw)
                 if entries.dtype != bool and not (
                         np.issubdtype(entries.dtype, np.number) and np.all(np.isfinite(entries))
-                        and np.all(entries >= 0) and np.all(entries == np.round(entries))):
+                        and np.all(entries >= 0) and np.all(entries == np.round(entries))
+                        and np.all(entries < 2**53)):  # 1e300 became INT64_MIN (hunt 35)
                     raise ValueError("mask entries must be 0/1 (or counts >= 0 with repeats)")
                 counts = entries.astype(np.int64)
                 # 0/1 masks as bool; repeat counts (neuron_selection with repeats) kept

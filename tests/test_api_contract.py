@@ -157,3 +157,13 @@ def test_flags_take_bools_only() -> None:
         with pytest.raises(InputError, match=f"^{name} must be True or False"):
             call()
     assert len(_many(progress=np.False_).masks) == 4
+
+
+@pytest.mark.parametrize("mask", [[0, 1e20], [2, 1e300]])
+def test_result_masks_beyond_int64_are_refused(mask: list) -> None:
+    """SolveResult.from_json turned a count of 1e20 into 1 (with numpy's warning) and 1e300
+    into INT64_MIN (hunt 35)."""
+    from exactprune.solvers.result import SolveResult
+
+    with pytest.raises(InputError, match="mask entries"):
+        SolveResult.from_json({"status": "feasible", "mask": mask})
