@@ -24,6 +24,20 @@ def float_floor(q: Fraction) -> float:
     return f
 
 
+def ldexp_down(x: float, k: int) -> float:
+    """The largest float64 <= x·2^k: a lower bound scaled back stays one (math.ldexp rounds to
+    nearest when the result is subnormal, which can land above the exact value; hunt 34)."""
+    y = math.ldexp(x, k)
+    if not math.isfinite(y) or Fraction(y) <= Fraction(x) * Fraction(2) ** k:
+        return y
+    return math.nextafter(y, -math.inf)
+
+
+def ldexp_up(x: float, k: int) -> float:
+    """The smallest float64 >= x·2^k (for a tolerance or an upper bound scaled back)."""
+    return -ldexp_down(-x, k)
+
+
 def rounded_sum(terms: list[float]) -> float:
     """The exact sum of float64 terms, correctly rounded: math.fsum, or exact rationals when
     fsum's partial sums overflow (terms near 1e308); ±inf only when the sum itself is beyond

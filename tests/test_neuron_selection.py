@@ -653,3 +653,42 @@ def test_selection_helpers_take_empty_batches_and_refuse_bad_units() -> None:
         with pytest.raises(InputError, match="unit indices in 0..7"):
             inst.mask_of_units(units)
     assert inst.mask_of_units([0, 2, 5]).tolist() == [i in (0, 2, 5) for i in range(8)]
+
+
+def test_exact_engines_certify_within_the_raw_datas_rounding() -> None:
+    """The engines certify on data scaled to unit size, where 0.75 * 3 * 2^-1074 does not
+    underflow; the objective is the raw data's float loss, 4 * 2^-1074 against the exact
+    4.5 * 2^-1074, and the tolerance said 0 (hunt 34). Now it adds the raw evaluation
+    tolerance, and the bound, scaled back, is rounded down."""
+    from fractions import Fraction
+
+    from exactprune.solvers import list_backends
+
+    tiny = 2.0**-1074
+    inst = NeuronSelectionInstance(hidden=np.array([[0.75, 0.75]]),
+                                   output_weights=np.array([[3 * tiny], [7 * tiny]]),
+                                   targets=np.array([[0.0]]), k=1, loss="linf")
+    optimum = Fraction(9, 2) * Fraction(tiny)  # N/k = 2 times 0.75 times 3 * 2^-1074
+    exact = [b.name for b in list_backends(only_available=True, commercial=True)
+             if b.kind == "neuron_selection" and b.exact]
+    assert {"highs", "cpsat", "bruteforce"} <= set(exact)
+    for name in exact:
+        res = solve(inst, name, time_limit=20)
+        assert res.certified, (name, res.notes)
+        assert Fraction(res.bound) <= optimum, name
+        assert abs(Fraction(res.objective) - optimum) <= Fraction(res.tolerance), name
+
+
+def test_repeat_counts_times_huge_output_weights_do_not_overflow() -> None:
+    """A count of 2 times an output weight of 1e308 overflowed before the hidden value 1e-200
+    brought it back: the loss was inf (or NaN) on valid data (hunt 34)."""
+    from fractions import Fraction
+
+    inst = NeuronSelectionInstance(hidden=np.array([[1e-200, 1.0], [1e-200, 2.0]]),
+                                   output_weights=np.array([[1e308], [1.0]]),
+                                   targets=np.array([[2e108], [2e108]]), k=2, loss="linf",
+                                   repeats=True)
+    got = inst.evaluate([2, 0])
+    # both samples: N/k = 1 times 2 * 1e-200 * 1e308, less the target 2e108
+    exact = abs(2 * Fraction(1e-200) * Fraction(1e308) - Fraction(2e108))
+    assert abs(Fraction(got) - exact) <= Fraction(inst.evaluation_tolerance())

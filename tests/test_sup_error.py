@@ -1033,3 +1033,36 @@ def test_the_sphere_above_ten_dimensions_gets_a_valid_bound_without_the_branch_a
             f = np.maximum(f, 0) if acts[1] == "relu" else f
             assert np.abs(g - f).max() <= res.value
             assert res.lower <= res.value and abs(np.linalg.norm(res.attained_at) - 1) < 1e-12
+
+
+@pytest.mark.parametrize(("d", "domain"), [(2, "sphere"), (3, "sphere"), (11, "sphere"),
+                                           (2, "cube")])
+def test_rows_beyond_float64s_range_give_no_finite_bound(d: int, domain: str) -> None:
+    """Hunt 34: a row holding 1e300 beside 5e-324 cannot be brought to unit size exactly, and
+    on the raw data the circle's bound came out below the error at a circle point (called
+    exact), in d = 11 a row's norm underflowed to 0 (the bound was half the error at a point
+    of the domain) and d = 3 overflowed (an internal error). The bound is now inf, not exact."""
+    W = np.zeros((2, d))
+    W[0, :2] = 1.030927e-318
+    W[1, 0], W[1, 1] = 1e300, 5e-324
+    T = np.zeros((1, d))
+    T[0, 0] = 1.0
+    case = {"W": W, "v": np.array([1e308, 1e-320]), "act_g": "identity", "A": T,
+            "u": np.array([1e-300]), "act_f": "identity"}
+    res = run(case, domain, time_limit=5)
+    assert res.value == math.inf and not res.exact and res.lower == 0.0
+    assert "beyond float64's range" in res.note
+
+
+def test_bounds_scaled_back_round_outward() -> None:
+    """math.ldexp rounds to nearest among subnormals: a bound scaled back could land above
+    the exact value (hunt 34)."""
+    from fractions import Fraction
+
+    from exactprune.instances.scaling import ldexp_down, ldexp_up
+
+    for x, k in ((3.0, -1075), (5.0, -1076), (1.5, -1074), (1.0, 3), (7.0, -1080)):
+        exact = Fraction(x) * Fraction(2) ** k
+        lo, hi = ldexp_down(x, k), ldexp_up(x, k)
+        assert Fraction(lo) <= exact <= Fraction(hi)
+        assert math.nextafter(lo, math.inf) >= hi  # at most one float apart

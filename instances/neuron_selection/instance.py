@@ -236,8 +236,14 @@ class NeuronSelectionInstance:
         c = self.counts(mask)
         if self.rule == "refit":
             return self.refit(mask)[2]
-        return (self.n / self.k) * (self.hidden @ (c[:, None] * self.output_weights)) \
-            + self.bias()
+        with np.errstate(over="ignore", invalid="ignore"):
+            P = (self.n / self.k) * (self.hidden @ (c[:, None] * self.output_weights))
+        if not np.all(np.isfinite(P)):
+            # a count times an output weight near 1e308 overflowed before the (small) hidden
+            # value brought it back: inf or NaN on valid data (hunt 34); the products first
+            A = self.columns()
+            P = (A @ c.astype(np.float64)).reshape(self.m, self.outputs)
+        return P + self.bias()
 
     def refit(self, mask: Any) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
         """Least-squares refit on the kept units: (weights (|S|, C), bias (C,) or None,

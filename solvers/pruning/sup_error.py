@@ -231,8 +231,18 @@ def sup_error(
     # function bit for bit (relu is positively homogeneous), but no intermediate overflows
     # (rows of 1e200 under outputs of 1e-200 gave a bound of inf called exact; hunt 31)
     g, f = unit_rows(Wg, vg), unit_rows(Wf, vf)
-    if g is not None and f is not None:
-        (Wg, vg), (Wf, vf) = g, f
+    if g is None or f is None:
+        # a row that cannot be scaled exactly spans beyond float64 (1e300 beside 5e-324, or
+        # an output weight that would underflow): on the raw data the circle's bound came out
+        # below the sup and was called exact, the norms underflowed to 0 in d > 10, and d = 3
+        # overflowed (hunt 34); inf is the one honest bound
+        which = "network" if g is None else "target"
+        return SupError(value=math.inf, attained_at=None, lower=0.0, exact=False,
+                        method="none", slack=math.inf,
+                        note=f"no finite bound: a unit of the {which} spans beyond float64's "
+                             f"range (its row cannot be brought to unit size by a power of "
+                             f"two without losing bits), where the float64 bounds do not hold")
+    (Wg, vg), (Wf, vf) = g, f
     nets = (Wg, vg, act_g, Wf, vf, act_f)
     return _finite_claims(_sup_error(nets, d, domain, time_limit, monotone_relax))
 
