@@ -184,11 +184,14 @@ def load_grid_toml(path: str | os.PathLike[str]) -> dict:
 
     p = Path(path)
     try:
-        data = tomllib.loads(read_bytes(p).decode("utf-8"))
+        # TOML floats as decimal_float reads them: 1e-400 became 0.0 silently (hunt 36)
+        data = tomllib.loads(read_bytes(p).decode("utf-8"), parse_float=_toml_float)
     except UnicodeDecodeError:
         raise InputError(f"{p} is not UTF-8 text") from None
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"{p} is not valid TOML: {exc}") from None
+    except InputError as exc:  # a number float64 cannot hold (_toml_float)
+        raise InputError(f"{p}: {exc}") from None
     except RecursionError:
         raise InputError(f"{p}: TOML nested too deeply to read") from None
     unknown = sorted(set(data) - set(_TOML_KEYS))
@@ -225,6 +228,12 @@ def load_grid_toml(path: str | os.PathLike[str]) -> dict:
 _INTEGER = re.compile(r"[+-]?[0-9_]+")
 
 
+def _toml_float(text: str) -> float:
+    from exactprune.instances.params import decimal_float
+
+    return decimal_float(text.replace("_", ""), "a TOML number")  # TOML allows 1_000.5
+
+
 def _scalar(text: str) -> Any:
     """A flag value as bool, int, float or string."""
     low = text.strip().lower()
@@ -235,9 +244,13 @@ def _scalar(text: str) -> Any:
             return int(text)
         except ValueError:  # beyond Python's digit limit: the parameter's own check says so
             return text.strip()
+    from exactprune.instances.params import decimal_float
+
     try:
-        value = float(text)
-    except ValueError:
+        value = decimal_float(text, "value")
+    except InputError:
+        # not a plain decimal, or one float64 cannot hold (1e-400 became 0 silently; hunt
+        # 36): kept as written, so that the parameter's own check quotes it
         return text.strip()
     # 1e999 overflows to inf: kept as written so that the parameter's check quotes it
     return text.strip() if math.isinf(value) and "inf" not in low else value

@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import math
+import re
 import types
 import typing
 from collections.abc import Mapping, Sequence
@@ -160,6 +161,28 @@ def _to_int(raw: Any, name: str) -> int:
     raise InputError(f"{name} must be an integer, got {raw!r}")
 
 
+_DECIMAL = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?|[+-]?(inf|infinity|nan)",
+                      re.IGNORECASE)
+
+
+def decimal_float(text: str, name: str) -> float:
+    """A number written as text (a flag, an option, a TOML or --param value) as float64, or an
+    InputError naming `name`: what float() takes beyond plain decimals ("1_0", full-width
+    digits) is refused, and so are numbers float64 cannot hold, which it rounded silently: an
+    integer such as 2^53 + 1 (write it as a float if the rounding is meant) and a nonzero
+    number that underflows to 0 (1e-400; hunt 35, hunt 36)."""
+    t = str(text).strip()
+    if not _DECIMAL.fullmatch(t):
+        raise InputError(f"{name} must be a number, got {text!r:.80}")
+    x = float(t)
+    if x == 0.0 and any(c in "123456789" for c in t.lower().split("e")[0]):
+        raise InputError(f"{name}: {t:.40} underflows float64 to 0")
+    if t.lstrip("+-").isdigit() and math.isfinite(x) and int(t) != int(x):
+        raise InputError(f"{name}: the integer {_fmt_big(t)} has no exact float64 value (write "
+                         f"it as a float if the rounding is meant)")
+    return x
+
+
 def _to_float(raw: Any, name: str) -> float:
     if isinstance(raw, bool):
         raise InputError(f"{name} must be a number, got {raw!r}")
@@ -168,10 +191,7 @@ def _to_float(raw: Any, name: str) -> float:
     elif hasattr(raw, "dtype") and raw.dtype.kind in "iuf":  # a 0-d array
         value = float(raw)
     elif isinstance(raw, str) and len(raw.strip()) <= 100:
-        try:
-            value = float(raw.strip())
-        except ValueError:
-            raise InputError(f"{name} must be a number, got {raw!r}") from None
+        value = decimal_float(raw, name)
     else:
         raise InputError(f"{name} must be a number, got {raw!r}"[:200])
     if not math.isfinite(value):
@@ -296,11 +316,13 @@ def positive_float(text: str) -> float:
 
 
 def finite_float(text: str) -> float:
-    """Any finite number."""
+    """Any finite number (written as `decimal_float` reads it)."""
     try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+        value = decimal_float(text, "the value")
+    except InputError as exc:
+        raise argparse.ArgumentTypeError(str(exc).replace("the value must be a number, got",
+                                                          "not a number:")
+                                         .removeprefix("the value: ")) from None
     if not math.isfinite(value):
         raise argparse.ArgumentTypeError(f"must be finite, got {text}")
     return value

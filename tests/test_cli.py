@@ -287,3 +287,33 @@ def test_certify_and_warm_starts_check_the_result_header(
         assert code == 2 and len(lines) == 1 and said in lines[0], (argv, err)
     bare = write(tmp_path / "ok.json", json.dumps({"mask": [1, 0, 0]}))  # no header: a mask
     assert run(["certify", inst, bare], capsys)[0] == 0
+
+
+@pytest.mark.parametrize(("argv", "said"), [
+    (["generate", "subset-sum", "--n", "3", "--target", "9007199254740993", "-o", "-"],
+     "has no exact float64 value"),
+    (["generate", "subset-sum", "--n", "3", "--target", "1e-400", "-o", "-"],
+     "1e-400 underflows float64 to 0"),
+    (["generate", "subset-sum", "--n", "3", "--high", "1_0", "-o", "-"], "must be a number"),
+    (["sweep", "subset-sum", "--param", "n=4", "--param", "target=1e-400", "--solvers", "mitm",
+      "--no-progress"], "1e-400 underflows float64 to 0"),
+    (["demo", "--time-limit", "1_0"], "not a number: '1_0'"),
+])
+def test_numbers_in_flags_are_plain_decimals_float64_holds(
+        argv: list[str], said: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """2^53 + 1 was written as 2^53, 1e-400 as 0 and 1_0 read as 10, each silently, while the
+    same numbers in JSON are refused (hunt 35, hunt 36)."""
+    code, out, err = run(argv, capsys)
+    lines = err.strip().splitlines()
+    assert code == 2 and out == "" and len(lines) == 1 and said in lines[0], err
+
+
+def test_numbers_in_a_toml_grid_are_what_float64_holds(tmp_path: Path,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    bad = write(tmp_path / "g.toml", 'params = {n = 4, target = 1e-400}\nsolvers = ["mitm"]\n')
+    code, _, err = run(["sweep", "subset-sum", "--grid", bad, "--no-progress"], capsys)
+    assert code == 2 and "1e-400 underflows float64 to 0" in err
+    good = write(tmp_path / "h.toml", 'params = {n = 4, low = -1_0.5}\nsolvers = ["mitm"]\n')
+    code, out, err = run(["sweep", "subset-sum", "--grid", good, "--no-progress", "--jobs", "0"],
+                         capsys)
+    assert code == 0 and "low=-10.5" in out, err

@@ -379,10 +379,9 @@ def _int(text: str, flag: str) -> int:
 
 
 def _float(text: str, flag: str) -> float:
-    try:
-        value = float(str(text).strip())
-    except ValueError:
-        raise InputError(f"{flag} needs a number, got {text!r}") from None
+    from exactprune.instances.params import decimal_float
+
+    value = decimal_float(text, flag)  # 1e-400 became 0, 1_0 was 10 (hunt 36)
     if not math.isfinite(value):
         raise InputError(f"{flag} must be finite, got {text!r}")
     return value
