@@ -28,8 +28,9 @@ from exactprune.instances.params import positive_int as _positive_int
 from exactprune.invocation import record_command
 
 EXIT_OK, EXIT_INTERNAL, EXIT_USAGE = 0, 1, 2
-_OUTPUT_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EFBIG)
-"""A write that failed for want of room or a failing device: the output could not be written."""
+_OUTPUT_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EFBIG, errno.EBADF)
+"""A write that failed for want of room, a failing device or a stdout not open for writing
+(`1</dev/null`: an internal error until hunt 36): the output could not be written."""
 _NEGATIVE_NUMBER = re.compile(r"^-(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$|^-(inf|infinity|nan)$",
                               re.IGNORECASE)
 

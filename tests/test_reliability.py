@@ -196,6 +196,12 @@ def test_stdout_full_closed_or_gone(tmp_path: Path) -> None:
                               text=True, timeout=120)
         assert full.returncode == 2 and full.stderr.strip().splitlines() == [
             "exactprune: error: cannot write the output: No space left on device"], argv
+    # stdout open for reading only: an internal error (EBADF; hunt 36)
+    for argv in ("--help", "solvers"):
+        ro = subprocess.run(["sh", "-c", f"{exe} {argv} 1</dev/null"], capture_output=True,
+                            text=True, timeout=120)
+        assert ro.returncode == 2 and ro.stderr.strip().splitlines() == [
+            "exactprune: error: cannot write the output: Bad file descriptor"], argv
     out = tmp_path / "x.json"
     closed = subprocess.run(["sh", "-c", f"{exe} generate subset-sum --n 4 -o {out} >&-; "
                              f"{exe} solvers >&-"], capture_output=True, text=True, timeout=120)
