@@ -178,7 +178,8 @@ def render_report(name: str, outcomes: list[SuiteOutcome], summary: dict[str, An
               "of the instance (best certified objective among the exact solvers), over the "
               "instances that have one; a run without a mask has ratio inf; 0/0 = 1. Median "
               "time and ratios are over the runs made: pairs skipped before running and "
-              "pairs the solver refused are left out (*skipped* counts both). Every run "
+              "pairs the solver refused are left out (*skipped* counts both), and the time "
+              "also leaves out runs that ended in an error or were killed. Every run "
               "(status, "
               "objective, bound, time to best, time to proven optimum, notes, mask) is in the "
               f"store: `exactprune results export --store {store} --format csv`.", ""]

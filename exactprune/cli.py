@@ -130,7 +130,8 @@ def _result_mask(data: Any, kind: str | None = None) -> Any:
     # file with a mask and a result of version 9 were taken (hunt 35)
     if isinstance(data, dict) and "format" in data and data["format"] != RESULT_FORMAT:
         raise InputError(f"not an exactprune result file (format {data['format']!r:.60})")
-    if isinstance(data, dict) and "format" in data and data.get("version", 1) not in (1, 2):
+    if isinstance(data, dict) and ("format" in data or "version" in data) and \
+            data.get("version", 1) not in (1, 2):
         raise InputError(f"unsupported result version {data.get('version')!r:.40} (this "
                          "version reads 1 and 2)")
     if isinstance(data, dict) and kind is not None and "kind" in data and data["kind"] != kind:

@@ -275,7 +275,8 @@ class SolveResult:
                 limit = Limit.TIME if status is Status.TIME_LIMIT else Limit.NONE
             else:
                 limit = Limit(data["limit"])
-            goal_raw = data.get("goal") or {}
+            goal_raw = data.get("goal")
+            goal_raw = {} if goal_raw is None else goal_raw  # "" or false: refused, as certify
             if not isinstance(goal_raw, dict):
                 raise ValueError(f"goal must be an object, got {goal_raw!r}")
             certified = data.get("certified", False)

@@ -167,3 +167,13 @@ def test_result_masks_beyond_int64_are_refused(mask: list) -> None:
 
     with pytest.raises(InputError, match="mask entries"):
         SolveResult.from_json({"status": "feasible", "mask": mask})
+
+
+@pytest.mark.parametrize("goal", ["", 0, False, []])
+def test_a_result_goal_that_is_not_an_object_is_refused(goal: object) -> None:
+    """from_json read an empty or false goal as the default one, while certify refuses the
+    same file (hunt 36)."""
+    from exactprune.solvers.result import SolveResult
+
+    with pytest.raises(InputError, match="goal must be an object"):
+        SolveResult.from_json({"status": "feasible", "mask": [1, 0], "goal": goal})

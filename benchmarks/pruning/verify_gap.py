@@ -266,8 +266,9 @@ def _verdict(cmp: Any) -> str:
         return f"neither model fits better ({ratio})"
     share = cmp.bootstrap_share.get(cmp.preferred, math.nan)
     if math.isnan(share):  # read as "most resamples prefer the other model" (hunt 33)
-        return (f"{cmp.preferred} has the smaller leave-one-out error ({ratio}; no bootstrap "
-                "resamples: too few points or trials to draw them)")
+        return (f"{cmp.preferred} has the smaller leave-one-out error ({ratio}; the choice "
+                "is not bootstrapped: that needs 4 or more points, and with --nested 2 or "
+                "more trials)")
     said = f"{ratio}; preferred in {_g(100 * share)} % of bootstrap resamples"
     if share >= STRONG_SHARE:
         return f"{cmp.preferred} fits better ({said})"
@@ -386,7 +387,10 @@ def _g(x: float | None) -> str:
 def _ratio(x: float | None) -> str:
     """A leave-one-out ratio to 3 decimals: `_g` showed 1.002 as "1", a tie beside a stated
     preference (hunt 33)."""
-    return _g(x) if x is None or not math.isfinite(x) else f"{x:.3f}"
+    if x is None or not math.isfinite(x):
+        return _g(x)
+    shown = f"{x:.3f}"
+    return f"1 + {x - 1:.1e}" if shown == "1.000" and x != 1.0 else shown  # not a tie
 
 
 NESTED_CI_CAVEAT = (
