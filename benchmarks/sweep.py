@@ -206,7 +206,7 @@ def run_sweep(tasks: list[Task], store: ResultStore | str | os.PathLike[str] | N
     if jobs < 0:
         raise InputError(f"jobs must be an integer >= 0, got {jobs!r}")
     if timeout is not None:
-        timeout = as_number(timeout, "timeout")
+        timeout = as_number(timeout, "timeout", exact=False)
         if not timeout > 0:
             raise InputError(f"timeout must be a positive number of seconds, got {timeout!r}")
     keys: list[str] = []

@@ -178,7 +178,7 @@ def decimal_float(text: str, name: str) -> float:
     if x == 0.0 and any(c in "123456789" for c in t.lower().split("e")[0]):
         raise InputError(f"{name}: {t:.40} underflows float64 to 0")
     if t.lstrip("+-").isdigit() and math.isfinite(x) and int(t) != int(x):
-        raise InputError(f"{name}: the integer {_fmt_big(t)} has no exact float64 value (write "
+        raise InputError(f"{name}: {_fmt_big(t)} has no exact float64 value (write "
                          f"it as a float if the rounding is meant)")
     return x
 
@@ -199,12 +199,13 @@ def _to_float(raw: Any, name: str) -> float:
     return value
 
 
-def as_number(value: Any, name: str, *, integer: bool = False) -> Any:
+def as_number(value: Any, name: str, *, integer: bool = False, exact: bool = True) -> Any:
     """A Python or numpy number as a Python int (`integer`) or float, for the checks of the
     Python API: numpy scalars are taken as their value, and bools, other types and ints beyond
     float64 (an OverflowError, deep inside) are an InputError naming `name` (hunt 31). As for
     the instances' data, a number float64 cannot hold exactly (an int such as 2^53 + 1, a
-    long double) is refused, not rounded silently (a generator's target was; hunt 32)."""
+    long double) is refused, not rounded silently (a generator's target was; hunt 32);
+    `exact=False` rounds it, for amounts such as a time limit of 10**30 seconds (hunt 36)."""
     if isinstance(value, bool | np.bool_):
         raise InputError(f"{name} must be {'an integer' if integer else 'a number'}, "
                          f"got {value!r}")
@@ -216,15 +217,15 @@ def as_number(value: Any, name: str, *, integer: bool = False) -> Any:
         except OverflowError:
             raise InputError(f"{name} is too large for a float64, got {_fmt_big(value)}") \
                 from None
-        if int(x) != int(value):
-            raise InputError(f"{name}: the integer {_fmt_big(value)} has no exact float64 "
-                             f"value (write it as a float if the rounding is meant)")
+        if exact and int(x) != int(value):
+            raise InputError(f"{name}: {_fmt_big(value)} has no exact float64 value (write "
+                             f"it as a float if the rounding is meant)")
         return x
     if not integer and isinstance(value, float | np.floating):
         x = float(value)
         if math.isinf(x) and np.isfinite(value):  # a long double beyond float64's range
             raise InputError(f"{name} is too large for a float64, got {value!r}")
-        if math.isfinite(x) and x != value:  # a long double beyond float64's precision
+        if exact and math.isfinite(x) and x != value:  # a long double beyond float64's
             raise InputError(f"{name}: {value!r} has no exact float64 value (convert it "
                              f"with float() if the rounding is meant)")
         return x
@@ -242,7 +243,7 @@ def as_flag(value: Any, name: str) -> bool:
 
 def _fmt_big(value: Any) -> str:
     text = str(int(value))
-    return text if len(text) <= 30 else f"an integer of {len(text)} digits"
+    return f"the integer {text}" if len(text) <= 30 else f"an integer of {len(text)} digits"
 
 
 # -- parameter dataclasses ------------------------------------------------------------------

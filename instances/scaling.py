@@ -9,6 +9,7 @@ unit, and a sum of k values plus the target moves by at most (k+1)/2 units (stat
 from __future__ import annotations
 
 import math
+import sys
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -27,7 +28,10 @@ def float_floor(q: Fraction) -> float:
 def ldexp_down(x: float, k: int) -> float:
     """The largest float64 <= x·2^k: a lower bound scaled back stays one (math.ldexp rounds to
     nearest when the result is subnormal, which can land above the exact value; hunt 34)."""
-    y = math.ldexp(x, k)
+    try:
+        y = math.ldexp(x, k)
+    except OverflowError:  # beyond float64: the largest float below, or -inf (hunt 36)
+        return sys.float_info.max if x > 0 else -math.inf
     if not math.isfinite(y) or Fraction(y) <= Fraction(x) * Fraction(2) ** k:
         return y
     return math.nextafter(y, -math.inf)

@@ -149,7 +149,7 @@ class SolveOptions:
 
     def __post_init__(self) -> None:
         if self.time_limit is not None:
-            tl = as_number(self.time_limit, "time limit")
+            tl = as_number(self.time_limit, "time limit", exact=False)
             if not math.isfinite(tl) or tl <= 0:
                 raise InputError(f"time limit must be a positive number of seconds, got {tl}")
             object.__setattr__(self, "time_limit", tl)

@@ -177,3 +177,19 @@ def test_a_result_goal_that_is_not_an_object_is_refused(goal: object) -> None:
 
     with pytest.raises(InputError, match="goal must be an object"):
         SolveResult.from_json({"status": "feasible", "mask": [1, 0], "goal": goal})
+
+
+def test_amounts_may_round_where_data_may_not() -> None:
+    """A time limit of 10**30 s has no exact float64 and was refused with a garbled message
+    ("the integer an integer of 31 digits"); an amount may round, data may not (hunt 36)."""
+    assert solve(_subset_sum(), "mitm", time_limit=10**30).certified
+    assert len(_many(memory_limit_gb=10**30).masks) == 4
+    with pytest.raises(InputError, match=r"^target: an integer of 31 digits has no exact"):
+        generate_subset_sum(5, target=10**30 + 1)
+
+
+def test_scaled_back_bounds_beyond_float64() -> None:
+    from exactprune.instances.scaling import ldexp_down, ldexp_up
+
+    assert ldexp_down(1e308, 10) == np.finfo(float).max and ldexp_up(1e308, 10) == np.inf
+    assert ldexp_down(-1e308, 10) == -np.inf and ldexp_up(-1e308, 10) == -np.finfo(float).max

@@ -375,3 +375,37 @@ def test_certificates_hold_where_products_underflow(backend) -> None:
             tol = Fraction(res.tolerance)
             assert abs(Fraction(res.objective) - optimum) <= tol, (seed, res.objective, tol)
             assert exact_pruning_error(inst, res.mask) - optimum <= tol, seed
+
+
+@pytest.mark.parametrize("backend", [b for b in PAIRS if b.exact and b.kind != "subset_sum"],
+                         ids=_id)
+def test_certificates_at_tiny_scale_stay_meaningful(backend) -> None:
+    """Outputs scaled by 2^-1000 (errors ~1e-302, nothing underflows): a flat 1e-150 (pruning)
+    or 1e-300 (neuron selection) in the evaluation tolerance gave certificates whose tolerance
+    was up to 1e152 times the objective (hunt 36). The tolerance stays relative, and the
+    certificate holds against exact rationals (pruning)."""
+    from exactprune.instances import NeuronPruningInstance, TwoLayerNet, WeightPruningInstance
+
+    tiny = 2.0**-1000
+    if backend.kind == "neuron_selection":
+        base = synthetic_neuron_selection(6, 2, m=8, loss="linf", seed=3)
+        inst = dataclasses.replace(base, output_weights=base.output_weights * tiny,
+                                   targets=base.targets * tiny)
+    else:
+        cls = NeuronPruningInstance if backend.kind == "neuron_pruning" else WeightPruningInstance
+        base = generate_neuron_pruning(2, 5 if cls is NeuronPruningInstance else 3, 12, seed=4)
+        net, tgt = base.network, base.target
+        inst = cls(network=TwoLayerNet(net.hidden_weights, net.output_weights * tiny),
+                   target=TwoLayerNet(tgt.hidden_weights, tgt.output_weights * tiny),
+                   points=base.points, norm="linf")
+    try:
+        res = solve(inst, backend.name, time_limit=30)
+    except InputError:
+        return
+    assert res.certified and res.objective > 0, res.notes
+    # within the certificate rule (gap at most 1e-5 of the error) plus rounding
+    assert res.tolerance <= 1e-4 * res.objective, (res.tolerance, res.objective)
+    if backend.kind != "neuron_selection":
+        optimum = pruning_fraction_oracle(inst)
+        assert Fraction(res.bound) <= optimum
+        assert abs(Fraction(res.objective) - optimum) <= Fraction(res.tolerance)

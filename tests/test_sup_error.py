@@ -1066,3 +1066,14 @@ def test_bounds_scaled_back_round_outward() -> None:
         lo, hi = ldexp_down(x, k), ldexp_up(x, k)
         assert Fraction(lo) <= exact <= Fraction(hi)
         assert math.nextafter(lo, math.inf) >= hi  # at most one float apart
+
+
+def test_a_subnormal_weight_in_a_unit_size_row_keeps_an_exact_bound() -> None:
+    """A row [4, 3e-310, 1] cannot be halved three times without losing the subnormal's bits:
+    the whole net was taken as unscalable and its bound was inf (hunt 36). Rows near unit size
+    are left as they are."""
+    case = {"W": np.array([[4.0, 3e-310, 1.0]]), "v": np.array([1.0]), "act_g": "identity",
+            "A": np.array([[1.0, 0.0, 0.0]]), "u": np.array([1.0]), "act_f": "identity"}
+    for domain in ("sphere", "cube"):
+        res = run(case, domain, time_limit=10)
+        assert math.isfinite(res.value) and res.exact, (domain, res.note)

@@ -326,8 +326,11 @@ class NeuronSelectionInstance:
         """An upper bound on |evaluate(mask) − exact loss| for every mask (average rule).
 
         Each residual is a dot product of at most N products, scaled by N/k, plus b minus T:
-        error e <= γ_{N+5}·M with M the residual bound. linf: max e; l1: max e plus 2u of the
-        correctly rounded mean; squared: e·(2M + e) + 3u·(M + e)². Result 1.01·that + 1e-300.
+        error e <= γ_{N+5}·M with M the residual bound, plus the underflow of its products:
+        N·(N/k + 1) + 4 of them can each lose 2^-1075 (a flat 1e-300 made certificates on
+        data of scale 1e-300 prove nothing; hunt 36). linf: max e; l1: max e plus 2u of the
+        correctly rounded mean; squared: e·(2M + e) + 3u·(M + e)². Result 1.01·that plus
+        8·2^-1074 for the mean's and the squares' own underflow.
         Refit: REFIT_REL_TOL·max(1, mean T²), an estimate (the least-squares solve is not
         bounded here).
         """
@@ -336,14 +339,14 @@ class NeuronSelectionInstance:
             return REFIT_REL_TOL * max(1.0, mean_t2)
         u = UNIT_ROUNDOFF
         M = float(self.residual_bound().max())
-        e = gamma(self.n + 5) * M
+        e = gamma(self.n + 5) * M + (self.n * (self.n / self.k + 1) + 4) * 2.0**-1074
         if self.loss == "linf":
             tol = e
         elif self.loss == "l1":
             tol = e + 2 * u * (M + e)
         else:
             tol = e * (2 * M + e) + 3 * u * (M + e) ** 2
-        return 1.01 * tol + 1e-300
+        return 1.01 * tol + 8 * 2.0**-1074
 
     # -- JSON ----------------------------------------------------------------------------
     def to_json(self) -> dict[str, Any]:

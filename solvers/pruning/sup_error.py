@@ -223,7 +223,7 @@ def sup_error(
     if domain not in DOMAINS:
         raise InputError(f"unknown domain {domain!r} (use one of {', '.join(DOMAINS)})")
     if time_limit is not None:
-        time_limit = as_number(time_limit, "time_limit")
+        time_limit = as_number(time_limit, "time_limit", exact=False)
         if not time_limit > 0:
             raise InputError(f"time_limit must be > 0 seconds, got {time_limit!r}")
     monotone_relax = as_flag(monotone_relax, "monotone_relax")

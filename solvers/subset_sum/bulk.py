@@ -225,7 +225,7 @@ def _validate(values: Any, targets: Any, groups: Any, objective: Any, eps: Any, 
     if max_kept is not None and (isinstance(max_kept, bool)
                                  or not isinstance(max_kept, int | np.integer) or max_kept < 0):
         raise InputError(f"max_kept must be an integer >= 0, got {max_kept!r}")
-    memory_limit_gb = as_number(memory_limit_gb, "memory_limit_gb")
+    memory_limit_gb = as_number(memory_limit_gb, "memory_limit_gb", exact=False)
     if not memory_limit_gb > 0 or not math.isfinite(memory_limit_gb):
         raise InputError(f"memory_limit_gb must be a positive number, got {memory_limit_gb!r}")
     grp = _groups(groups, vals, tgts.shape[0], shared)
