@@ -124,16 +124,10 @@ def _cmd_solve(args: argparse.Namespace) -> int:
 def _result_mask(data: Any, kind: str | None = None) -> Any:
     """The mask of a result file (or a bare mask); a result of another kind than the instance
     is refused (a 12-value subset-sum result warm-started a 12-unit pruning instance)."""
-    from exactprune.solvers.result import RESULT_FORMAT
+    from exactprune.solvers.result import check_result_header
 
-    # a header, when there is one, is checked as SolveResult.from_json checks it: an instance
-    # file with a mask and a result of version 9 were taken (hunt 35)
-    if isinstance(data, dict) and "format" in data and data["format"] != RESULT_FORMAT:
-        raise InputError(f"not an exactprune result file (format {data['format']!r:.60})")
-    if isinstance(data, dict) and ("format" in data or "version" in data) and \
-            data.get("version", 1) not in (1, 2):
-        raise InputError(f"unsupported result version {data.get('version')!r:.40} (this "
-                         "version reads 1 and 2)")
+    if isinstance(data, dict):  # an instance file with a mask, a version 9 (hunt 35)
+        check_result_header(data)
     if isinstance(data, dict) and kind is not None and "kind" in data and data["kind"] != kind:
         raise InputError(f"the result file is for a {data['kind']!r} instance, not "
                          f"{kind!r}")
@@ -505,8 +499,11 @@ def _main(argv: Sequence[str] | None) -> int:
     if sys.stdout is None:  # started with stdout closed (`>&-`): like a reader gone away
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - for the rest of the process
     try:
-        args = build_parser().parse_args(argv)
-        code = int(args.func(args))
+        try:
+            args = build_parser().parse_args(argv)
+            code = int(args.func(args))
+        except SystemExit as exc:  # --help: what it wrote is flushed below like any output
+            code = int(exc.code or 0)
         sys.stdout.flush()  # a full disk under stdout fails here, inside the handlers
         return code
     except InputError as exc:
@@ -523,18 +520,6 @@ def _main(argv: Sequence[str] | None) -> int:
     except BrokenPipeError:  # the reader of stdout went away (`| head`): stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
-    except SystemExit as exc:  # --help
-        try:
-            sys.stdout.flush()  # what --help wrote may still be in the buffer
-        except BrokenPipeError:
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        except OSError as err:
-            if err.errno not in _OUTPUT_ERRNOS:
-                raise
-            print(f"exactprune: error: cannot write the output: {err.strerror or err}",
-                  file=sys.stderr)
-            return EXIT_USAGE
-        return int(exc.code or 0)
     except Exception as exc:
         if isinstance(exc, OSError) and exc.errno in _OUTPUT_ERRNOS and not debug:
             # files are written through instances.io, whose failures are InputError: a full

@@ -175,12 +175,20 @@ def decimal_float(text: str, name: str) -> float:
     if not _DECIMAL.fullmatch(t):
         raise InputError(f"{name} must be a number, got {text!r:.80}")
     x = float(t)
-    if x == 0.0 and any(c in "123456789" for c in t.lower().split("e")[0]):
-        raise InputError(f"{name}: {t:.40} underflows float64 to 0")
-    if t.lstrip("+-").isdigit() and math.isfinite(x) and int(t) != int(x):
-        raise InputError(f"{name}: {_fmt_big(t)} has no exact float64 value (write "
-                         f"it as a float if the rounding is meant)")
+    problem = _inexact_decimal(t, x)
+    if problem:
+        raise InputError(f"{name}: {problem}")
     return x
+
+
+def _inexact_decimal(t: str, x: float) -> str | None:
+    """Why the plain decimal `t`, read as `x`, is not a number float64 holds, or None."""
+    if x == 0.0 and any(c in "123456789" for c in t.lower().split("e")[0]):
+        return f"{t:.40} underflows float64 to 0"
+    if t.lstrip("+-").isdigit() and math.isfinite(x) and int(t) != int(x):
+        return (f"{_fmt_big(t)} has no exact float64 value (write it as a float if the "
+                f"rounding is meant)")
+    return None
 
 
 def _to_float(raw: Any, name: str) -> float:
@@ -318,12 +326,13 @@ def positive_float(text: str) -> float:
 
 def finite_float(text: str) -> float:
     """Any finite number (written as `decimal_float` reads it)."""
-    try:
-        value = decimal_float(text, "the value")
-    except InputError as exc:
-        raise argparse.ArgumentTypeError(str(exc).replace("the value must be a number, got",
-                                                          "not a number:")
-                                         .removeprefix("the value: ")) from None
+    t = str(text).strip()
+    if not _DECIMAL.fullmatch(t):
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}")
+    value = float(t)
+    problem = _inexact_decimal(t, value)
+    if problem:
+        raise argparse.ArgumentTypeError(problem)
     if not math.isfinite(value):
         raise argparse.ArgumentTypeError(f"must be finite, got {text}")
     return value

@@ -193,6 +193,34 @@ class RawSolution:
     stats: dict[str, Any] = field(default_factory=dict)
     limit: Limit | None = None
 
+    def for_raw_data(self, k: int, instance: Any) -> RawSolution:
+        """This certificate, made on a rescaling of `instance` whose errors are `instance`'s
+        times 2^k (rows rescaled too, maybe), as one for `instance` itself: the bound
+        rounded down and the tolerance up (`math.ldexp` rounds to nearest among subnormals),
+        plus `instance`'s evaluation tolerance, since the reported objective is the raw
+        data's float error, whose products may underflow where the scaled ones do not
+        (hunts 32, 34). In place; returns self."""
+        from exactprune.instances.scaling import ldexp_down, ldexp_up
+
+        if self.bound is not None:
+            self.bound = ldexp_down(self.bound, -k)
+        if self.tolerance is not None:
+            self.tolerance = ldexp_up(self.tolerance, -k) + instance.evaluation_tolerance()
+        return self
+
+
+def check_result_header(data: dict) -> int:
+    """The version of a result object (1 when absent), or InputError for another format or a
+    version this code does not read; shared by `SolveResult.from_json` and the CLI's
+    certify and --warm-start, which took a version 9 (hunt 35)."""
+    if data.get("format", RESULT_FORMAT) != RESULT_FORMAT:
+        raise InputError(f"not an exactprune result file (format {data.get('format')!r:.60})")
+    version = data.get("version", 1)
+    if version not in (1, 2):
+        raise InputError(f"unsupported result version {version!r:.40} (this version reads 1 "
+                         "and 2)")
+    return version
+
 
 @dataclass
 class SolveResult:
@@ -263,12 +291,7 @@ class SolveResult:
         the integer counts of a mask with repeats)."""
         if not isinstance(data, dict) or "status" not in data:
             raise InputError("not an exactprune result object")
-        if data.get("format", RESULT_FORMAT) != RESULT_FORMAT:
-            raise InputError(f"not an exactprune result (format {data.get('format')!r})")
-        version = data.get("version", 1)
-        if version not in (1, 2):
-            raise InputError(f"unsupported result version {version!r} (this version reads 1 "
-                             "and 2)")
+        version = check_result_header(data)
         try:
             status = Status(data["status"])
             if version == 1 or "limit" not in data:

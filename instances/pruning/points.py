@@ -22,6 +22,7 @@ import numpy as np
 
 from exactprune.instances.errors import InputError
 from exactprune.instances.limits import check_entries
+from exactprune.instances.params import as_flag
 
 
 def _check(d: int, k: int, seed: int | None = 0) -> None:
@@ -87,8 +88,7 @@ def cube_points(d: int, k: int, seed: int = 0, grid: bool = False) -> np.ndarray
     The seed is unused for the grid.
     """
     _check(d, k, seed)
-    if not isinstance(grid, bool | np.bool_):
-        raise InputError(f"grid must be True or False, got {grid!r}")
+    grid = as_flag(grid, "grid")
     if grid:
         m = max(2, round(k ** (1.0 / d)))
         check_entries(m**d * d, f"a grid of {m}^{d} points")

@@ -49,7 +49,6 @@ from exactprune.formulations.neuron_selection import (
 )
 from exactprune.formulations.pruning.error_rows import error_cap
 from exactprune.instances.errors import InputError
-from exactprune.instances.scaling import ldexp_down, ldexp_up
 from exactprune.solvers.clock import NOT_STARTED, Clock
 from exactprune.solvers.exclusion_recheck import (
     CAPPED_STATUSES,
@@ -407,13 +406,6 @@ def run_cpsat(instance: Any, goal: Goal, opts: SolveOptions) -> RawSolution:
 
 
 def _unscale(raw: RawSolution, instance: Any, e: int) -> RawSolution:
-    """The certificate made on the data scaled by 2^e, for `instance` itself: the bound rounded
-    down and the tolerance up, plus the raw data's evaluation tolerance (the result's objective
-    is the raw data's float loss, whose products may underflow where the scaled ones do not:
-    tolerance 0 was certified 2^-1075 off the optimum; hunt 34)."""
-    if e:
-        if raw.bound is not None:
-            raw.bound = ldexp_down(raw.bound, -e)
-        if raw.tolerance is not None:
-            raw.tolerance = ldexp_up(raw.tolerance, -e) + instance.evaluation_tolerance()
-    return raw
+    """The certificate made on the data scaled by 2^e, for `instance` itself
+    (`RawSolution.for_raw_data`: tolerance 0 was certified 2^-1075 off the optimum; hunt 34)."""
+    return raw.for_raw_data(e, instance) if e else raw

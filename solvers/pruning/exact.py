@@ -42,7 +42,6 @@ from exactprune.formulations.pruning.selection import (
 )
 from exactprune.instances.errors import InputError
 from exactprune.instances.network import gamma
-from exactprune.instances.scaling import ldexp_down, ldexp_up
 from exactprune.solvers import registry
 from exactprune.solvers.clock import NOT_STARTED, Clock, engine_limit
 from exactprune.solvers.exclusion_recheck import (
@@ -376,10 +375,7 @@ def run_pruning_exact(engine: str, instance: Any, goal: Goal, opts: SolveOptions
     if k == 0 and instance is original:
         return _run_pruning_exact(engine, instance, goal, opts)
     raw = _run_pruning_exact(engine, _scaled(instance, k) if k else instance, goal, opts)
-    if raw.bound is not None:  # rounded down: ldexp rounds to nearest among subnormals
-        raw.bound = ldexp_down(raw.bound, -k)
-    if raw.tolerance is not None:
-        raw.tolerance = ldexp_up(raw.tolerance, -k) + original.evaluation_tolerance()
+    raw.for_raw_data(k, original)
     if k:
         raw.notes.insert(0, f"solved with the outputs scaled exactly by 2^{k} "
                             f"(errors scale by it)")

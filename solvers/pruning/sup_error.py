@@ -56,6 +56,7 @@ from exactprune.instances.errors import InputError
 from exactprune.instances.io import json_infinity
 from exactprune.instances.network import net_outputs, unit_rows
 from exactprune.instances.params import as_flag, as_number
+from exactprune.instances.scaling import ldexp_up
 from exactprune.solvers.clock import Clock
 
 ACTIVATIONS = ("identity", "relu")
@@ -807,20 +808,16 @@ def _at_unit_scale(solve: Callable[..., SupError],
     if k == 0 and all(a is b for a, b in ((g[0], Wg), (f[0], Wf))):
         return res
 
-    def back(x: float) -> float:
-        y = math.ldexp(x, -k)
-        return y if math.ldexp(y, k) == x else math.nextafter(y, math.inf)
-
     lower = float(np.max(np.abs(_error(*nets, res.attained_at[None, :])))) \
         if res.attained_at is not None else max(math.ldexp(res.lower, -k), 0.0)
-    value = back(res.value)
+    value = ldexp_up(res.value, -k)
     if lower > value:  # the witness re-evaluated on the data as given: rounding differs
         value = lower
     return SupError(value=value, attained_at=res.attained_at, lower=lower, exact=res.exact,
                     method=res.method,
                     note=res.note + f"; solved on the nets scaled exactly by powers of two "
                     f"(rows of unit size, outputs by 2^{k}), the bounds scaled back",
-                    slack=back(res.slack))
+                    slack=ldexp_up(res.slack, -k))
 
 
 def _milp_cube(
