@@ -1155,26 +1155,55 @@ def test_a_solve_in_a_thread_keeps_the_other_threads_prints() -> None:
     """While a solve runs, fds 1 and 2 point away for the whole process: every other thread's
     print() and log line was lost (hunt 22: a thread pool printing results as they came lost
     them). Python's own streams and logging's handlers now write where fds 1 and 2 pointed;
-    the solver's native prints still stay off stdout."""
+    the solver's native prints still stay off stdout. The prints start once the redirection
+    is in place (under load the model build took over the 1 s this test once slept, and a
+    print cut by the redirection's start read "lineline 1") and the test checks they ended
+    before it was undone, so it tests prints during a solve."""
     out = _solves_in_a_subprocess(
         "import logging, threading, time\n"
         "from exactprune.instances import generate_neuron_pruning\n"
+        "from exactprune.solvers.milp_engines import native_output\n"
         "logging.basicConfig(level=logging.INFO, format='LOG %(message)s')\n"
         "inst = generate_neuron_pruning(d=2, width=64, points=128, seed=0)\n"
-        "started = threading.Event()\n"
         "def run():\n"
-        "    started.set()\n"
         "    solve(inst, 'scip', time_limit=3, verbose=False)\n"
         "t = threading.Thread(target=run)\n"
-        "t.start(); started.wait(); time.sleep(1.0)\n"
+        "t.start()\n"
+        "while native_output._REDIRECT.depth == 0 and t.is_alive():\n"
+        "    time.sleep(0.001)\n"
         "for i in range(3):\n"
         "    print('line', i, flush=True)\n"
         "    logging.info('log %d', i)\n"
+        "during = native_output._REDIRECT.depth > 0\n"
         "t.join()\n"
-        "print('done', flush=True)\n")
-    assert out.stdout == "line 0\nline 1\nline 2\ndone\n", out.stdout[-2000:]
+        "print('done', during, flush=True)\n")
+    assert out.stdout == "line 0\nline 1\nline 2\ndone True\n", out.stdout[-2000:]
     assert [ln for ln in out.stderr.splitlines() if ln.startswith("LOG")] == \
         ["LOG log 0", "LOG log 1", "LOG log 2"], out.stderr[-2000:]
+
+
+def test_a_print_while_the_redirection_starts_is_kept() -> None:
+    """Another thread's print that looks sys.stdout up while a solve points fds 1 and 2 away
+    and flushes after they moved: the stand-in stream was put in only after the fds moved, so
+    such a print went into the process's stdout buffer and was flushed to /dev/null ("line 0"
+    came out as "line"). Here the moment is forced: the print happens inside the first
+    dup2 onto fd 1, its flush right after it."""
+    out = _solves_in_a_subprocess(
+        "import os, sys\n"
+        "real_dup2 = os.dup2\n"
+        "def dup2(a, b, *rest):\n"
+        "    if b != 1:\n"
+        "        return real_dup2(a, b, *rest)\n"
+        "    os.dup2 = real_dup2\n"
+        "    stream = sys.stdout\n"
+        "    stream.write('between')\n"
+        "    real_dup2(a, b, *rest)\n"
+        "    stream.write('\\n')\n"
+        "    stream.flush()\n"
+        "os.dup2 = dup2\n"
+        "solve(generate_subset_sum(8, seed=0), 'scip')\n"
+        "print('done', flush=True)\n")
+    assert out.stdout == "between\ndone\n", out.stdout[-2000:]
 
 
 def test_logging_in_threads_beside_many_solves_neither_deadlocks_nor_keeps_the_stand_ins(

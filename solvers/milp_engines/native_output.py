@@ -203,11 +203,14 @@ def _put_python_streams_back(r: _Redirect) -> None:
 
 def _set_up_redirect(r: _Redirect, verbose: bool, capture: bool) -> bool:
     """Point fds 1 (and 2 unless verbose) at the target; False, changing nothing, when the
-    process's fds cannot be duplicated (closed stdout). Called under the lock."""
-    for stream in (sys.stdout, sys.stderr):
-        if stream is not None:
-            with contextlib.suppress(Exception):
-                stream.flush()
+    process's fds cannot be duplicated (closed stdout). Called under the lock.
+
+    The stand-in streams go in first and the replaced streams are flushed after, while fds 1
+    and 2 still point where they did: a print another thread starts meanwhile goes to the
+    stand-in, and what it wrote before is flushed where it belongs. (Flushing first and
+    swapping after the fds moved sent a print begun in between to /dev/null: "line 0" came
+    out as "line".) Only the rest of a print begun before the swap and flushed after the fds
+    moved can still be lost; no lock of ours covers another thread's stream."""
     saved = saved_err = tmp = None
     try:
         saved = os.dup(1)
@@ -224,11 +227,18 @@ def _set_up_redirect(r: _Redirect, verbose: bool, capture: bool) -> bool:
         if tmp is not None:
             tmp.close()
         return False
+    r.saved, r.saved_err, r.target, r.tmp, r.verbose = saved, saved_err, target, tmp, verbose
+    _swap_python_streams(r)
+    for _, _, replaced in r.swapped:
+        with contextlib.suppress(Exception):
+            replaced.flush()
+    for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):  # a caller's
+        if stream is not None:  # stand-in (not swapped) may write to fd 1 or 2 too
+            with contextlib.suppress(Exception):
+                stream.flush()
     os.dup2(target, 1)
     if saved_err is not None:
         os.dup2(target, 2)
-    r.saved, r.saved_err, r.target, r.tmp, r.verbose = saved, saved_err, target, tmp, verbose
-    _swap_python_streams(r)
     return True
 
 
