@@ -27,9 +27,11 @@ checks every dtype, size and offset before any data is converted and turns each 
 one line, with no dependency (the package's `keys()` are sorted by name; only recent versions
 give the stored order, as `offset_keys()`); and the package's writer stores arrays sorted by
 dtype and name ("fc1.bias" before "fc1.weight"), never in layer order. So a `.safetensors`
-file is read in the layer order of its names first (natural order, "fc2" before "fc10", each
-weight before its bias: what PyTorch's `save_file(model.state_dict())` holds), and in stored
-order when the names give no chain; files exactprune writes have names in layer order.
+file is read in the layer order its metadata lists (`_ORDER_KEY`, which exactprune writes), else
+in the layer order of its names (natural order, "fc2" before "fc10", each weight before its
+bias: what PyTorch's `save_file(model.state_dict())` holds), and in stored order when the names
+give no chain. Names without layer numbers that chain in their text order and in another as
+well are refused: the file cannot say which network it holds.
 """
 
 from __future__ import annotations
@@ -79,6 +81,14 @@ _STORED_ORDER = "stored order"
 _NAME_ORDER = ("the layer order of the names (fc1, fc2, ..., fc10, each weight before its "
                "bias)")
 _LIBRARY_ORDER_HINT = ": write the net with exactprune's save_mlp or as .npz"
+_ORDER_KEY = "exactprune.layer_order"
+"""The .safetensors metadata key under which `save_mlp` lists the arrays in layer order (a
+JSON list of names): the reader takes that order, whatever the names."""
+_METADATA_ORDER = f"the order of the metadata's {_ORDER_KEY!r}"
+
+
+class _AmbiguousOrder(InputError):
+    """A .safetensors file whose names, not numbered, chain in text order and in another."""
 
 
 class _ChainError(InputError):
@@ -192,15 +202,20 @@ class MLP:
     def accuracy(self, X: Any, y: Any) -> float:
         """Fraction of rows of X (shape (K, inputs)) whose prediction equals y (K integers)."""
         predicted = self.predict(X)
+        return float(np.mean(predicted == self.check_labels(y, predicted.shape[0])))
+
+    def check_labels(self, y: Any, rows: int) -> np.ndarray:
+        """`y` as `rows` class labels in 0..outputs−1, or InputError: labels of shape (K, 1)
+        broadcast against the predictions to K × K, and a label no output can predict counted
+        as a plain miss (hunt 31)."""
         labels = np.asarray(y)
-        if labels.shape != predicted.shape or not np.issubdtype(labels.dtype, np.integer):
-            raise InputError(f"labels must be {predicted.shape[0]} integers, one per row of X, "
+        if labels.shape != (rows,) or not np.issubdtype(labels.dtype, np.integer):
+            raise InputError(f"labels must be {rows} integers, one per row of X, "
                              f"got {labels.dtype} of shape {labels.shape}")
         if labels.size and (labels.min() < 0 or labels.max() >= self.widths[-1]):
-            # a label no output can predict counted as a plain miss (hunt 31)
             raise InputError(f"labels must be in 0..{self.widths[-1] - 1}, got "
                              f"{int(labels.min())}..{int(labels.max())}")
-        return float(np.mean(predicted == labels))
+        return labels
 
     def _check_inputs(self, X: Any) -> np.ndarray:
         pts = float_array(X, "X", 2)
@@ -268,10 +283,13 @@ def _safetensors_mlp(data: bytes, source: str) -> MLP:
     reason (the order PyTorch files need), and the stored order's too unless that order holds
     no layer order to try (the same as the name order, or the names sorted as text, as the
     package writes them)."""
-    arrays = _safetensors_arrays(data, source)
+    arrays, metadata = _safetensors_arrays(data, source)
+    if _ORDER_KEY in metadata:
+        return _assemble(_in_metadata_order(arrays, metadata[_ORDER_KEY], source), source,
+                         _METADATA_ORDER)
     by_name = sorted(arrays, key=lambda a: _layer_key(a[0]))
     try:
-        return _assemble(by_name, source, _NAME_ORDER)
+        mlp = _assemble(by_name, source, _NAME_ORDER)
     except _ChainError as first:
         stored = [name for name, _ in arrays]
         try:
@@ -281,6 +299,63 @@ def _safetensors_mlp(data: bytes, source: str) -> MLP:
                 raise InputError(str(first)) from None
             raise InputError(f"{first}; the stored order fails too: {second.detail}"
                              f"{_LIBRARY_ORDER_HINT}") from None
+    other = _another_chain(mlp) if not _numbered(mlp.names) else None
+    if other is not None:
+        # "encoder" (3 x 5) and "decoder" (5 x 3) chain as decoder, encoder too: text, not
+        # layer numbers, chose that order, and the net read was reversed (hunt 38)
+        raise _AmbiguousOrder(f"{source}: the layers {list(mlp.names)} chain in the text order of "
+                         f"their names and also as {other}; names without layer numbers do not "
+                         "say which is the network: name them in layer order (fc1, fc2, ...) "
+                         "or save as .npz")
+    return mlp
+
+
+def _in_metadata_order(arrays: list[tuple[str, np.ndarray]], text: str,
+                       source: str) -> list[tuple[str, np.ndarray]]:
+    """The arrays in the order the metadata's `_ORDER_KEY` lists them (a JSON list of every
+    array's name once), or InputError."""
+    try:
+        order = json.loads(text)
+    except ValueError:
+        order = None
+    by_name = dict(arrays)
+    if not (isinstance(order, list) and sorted(map(str, order)) == sorted(by_name)
+            and all(isinstance(name, str) for name in order)):
+        raise InputError(f"{source}: safetensors metadata {_ORDER_KEY!r} must be a JSON list "
+                         "naming every array once")
+    return [(name, by_name[name]) for name in order]
+
+
+def _numbered(names: tuple[str, ...]) -> bool:
+    """Whether the names differ only in their numbers ("fc1", "fc2"; "layers.0", "layers.2"),
+    so that the numbers, not the text, set the layer order."""
+    return len({re.sub(r"[0-9]+", "#", name) for name in names}) <= 1
+
+
+def _another_chain(mlp: MLP, budget: int = 100_000) -> list[str] | None:
+    """Another order of the weight matrices that chains (each one's inputs the outputs of the
+    one before), as names; a search of more than `budget` steps counts as one found (so many
+    partial chains mean the shapes do not fix the order)."""
+    shapes = [w.shape for w in mlp.weights]
+    n = len(shapes)
+    steps = 0
+
+    def extend(path: list[int], used: int) -> list[int] | None:
+        nonlocal steps
+        steps += 1
+        if steps > budget:
+            return path
+        if len(path) == n:
+            return path if path != list(range(n)) else None
+        for j in range(n):
+            if not used >> j & 1 and (not path or shapes[j][1] == shapes[path[-1]][0]):
+                found = extend([*path, j], used | 1 << j)
+                if found is not None:
+                    return found
+        return None
+
+    found = extend([], 0)
+    return None if found is None else [mlp.names[i] for i in found]
 
 
 def _layer_key(name: str) -> tuple[Any, ...]:
@@ -288,8 +363,10 @@ def _layer_key(name: str) -> tuple[Any, ...]:
     the weight before the bias of the same layer."""
     stem = name[: -len("bias")] if name.endswith("bias") else name
     stem = stem[: -len("weight")] if stem.endswith("weight") else stem
-    parts = tuple((0, int(t), "") if t.isdigit() else (1, 0, t)
-                  for t in re.split(r"(\d+)", stem) if t)
+    # digit runs compare by length, then as text, without int(): "²" is isdigit() but no
+    # int, and int() refuses runs over 4,300 digits (hunt 38)
+    parts = tuple((0, len(t.lstrip("0")), t.lstrip("0")) if t.isascii() and t.isdigit()
+                  else (1, 0, t) for t in re.split(r"([0-9]+)", stem) if t)
     return (parts, name.endswith("bias"))
 
 
@@ -409,8 +486,10 @@ def _check_finite(name: str, arr: np.ndarray, source: str) -> np.ndarray:
     return arr
 
 
-def _safetensors_arrays(data: bytes, source: str) -> list[tuple[str, np.ndarray]]:
-    """(name, float64 array) of every tensor of a .safetensors file's bytes, in stored order."""
+def _safetensors_arrays(data: bytes, source: str
+                        ) -> tuple[list[tuple[str, np.ndarray]], dict[str, str]]:
+    """(name, float64 array) of every tensor of a .safetensors file's bytes, in stored order,
+    and the file's metadata (text keys to text values, as the format has it)."""
     if len(data) < 8:
         raise InputError(f"{source} is not a .safetensors file (shorter than 8 bytes)")
     (size,) = struct.unpack("<Q", data[:8])
@@ -430,7 +509,11 @@ def _safetensors_arrays(data: bytes, source: str) -> list[tuple[str, np.ndarray]
     for name, dtype, (begin, end), shape in entries:
         arr = _to_float64(np.frombuffer(buffer[begin:end], dtype=dtype)).reshape(shape)
         arrays.append((name, _check_finite(name, arr, source)))
-    return arrays
+    metadata = header.get("__metadata__", {})
+    if not (isinstance(metadata, dict)
+            and all(isinstance(v, str) for v in metadata.values())):
+        raise InputError(f"{source}: safetensors __metadata__ must map names to text")
+    return arrays, metadata
 
 
 def _to_float64(raw: np.ndarray) -> np.ndarray:
@@ -596,11 +679,15 @@ def mlp_bytes(mlp: MLP, suffix: str = ".npz") -> bytes:
         return _npz_bytes(arrays)
     if suffix.lower() == ".safetensors":
         data = _safetensors_bytes(arrays)
-        if _safetensors_mlp(data, "the written file").names != mlp.names:
+        try:
+            read_back = _safetensors_mlp(data, "the written file").names
+        except _AmbiguousOrder:
+            read_back = ()
+        if read_back != mlp.names:
             raise InputError(f"the layers {list(mlp.names)} would be read back from "
                              ".safetensors in the natural order of their names, which chains "
-                             "into another network: rename them in layer order (fc1, fc2, ...) "
-                             "or save as .npz")
+                             "into another network or leaves the order open: rename them in "
+                             "layer order (fc1, fc2, ...) or save as .npz")
         return data
     raise InputError(f"unknown network file extension {suffix!r} (known: "
                      f"{', '.join(EXTENSIONS)})")
@@ -618,8 +705,11 @@ def _npz_bytes(arrays: list[tuple[str, np.ndarray]]) -> bytes:
 
 
 def _safetensors_bytes(arrays: list[tuple[str, np.ndarray]]) -> bytes:
-    """A .safetensors file of F64 tensors stored in the given order (header padded to 8)."""
-    header: dict[str, Any] = {}
+    """A .safetensors file of F64 tensors stored in the given order (header padded to 8),
+    that order also listed in the metadata (`_ORDER_KEY`): the safetensors package lists
+    tensors by name and rewrites them in name order, so the stored order alone is lost."""
+    header: dict[str, Any] = {"__metadata__": {
+        _ORDER_KEY: json.dumps([name for name, _ in arrays], ensure_ascii=False)}}
     chunks: list[bytes] = []
     offset = 0
     for name, arr in arrays:

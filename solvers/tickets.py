@@ -504,8 +504,9 @@ def report(ticket: Ticket, data: tuple[np.ndarray, np.ndarray] | None = None) ->
         X, y = data
         target_out = _finite_outputs(ticket.target, X, "the target's")
         ticket_out = _finite_outputs(ticket.network, X, "the ticket's")
-        out["target_accuracy"] = float(np.mean(target_out.argmax(axis=1) == y))
-        out["ticket_accuracy"] = float(np.mean(ticket_out.argmax(axis=1) == y))
+        labels = ticket.target.check_labels(y, target_out.shape[0])
+        out["target_accuracy"] = float(np.mean(target_out.argmax(axis=1) == labels))
+        out["ticket_accuracy"] = float(np.mean(ticket_out.argmax(axis=1) == labels))
         out["max_output_deviation"] = float(np.max(np.abs(ticket_out - target_out)))
         with np.errstate(over="ignore", invalid="ignore"):  # an overflow is an inf bound
             bound = float(output_deviation_bound(ticket, X).max())

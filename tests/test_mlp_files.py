@@ -9,6 +9,8 @@ import math
 import pickle
 import re
 import struct
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -651,18 +653,85 @@ def test_builtin_mnist_mlp_full_training() -> None:
     assert mlp.accuracy(X_test, y_test) > 0.93
 
 
-def test_safetensors_refuses_names_that_would_read_back_as_another_network(
+def test_safetensors_keeps_the_layer_order_of_names_that_do_not_give_it(
         tmp_path: Path) -> None:
     """Square layers named out, hidden: read back sorted by name, they chained the other way
-    round and load_mlp returned a different network without a word."""
+    round and load_mlp returned a different network without a word; then they were refused.
+    save_mlp now lists the layer order in the file's metadata, and the reader takes it. The
+    same tensors without that metadata (as PyTorch's save_file writes them) chain in both
+    orders and are refused (hunt 38 F3): the names cannot say which network they are."""
     rng = np.random.default_rng(0)
     mlp = MLP(weights=(rng.standard_normal((3, 3)), rng.standard_normal((3, 3))),
               names=("out", "hidden"))
-    with pytest.raises(InputError, match="chains into another network"):
-        save_mlp(mlp, tmp_path / "net.safetensors")
-    assert not (tmp_path / "net.safetensors").exists()
+    save_mlp(mlp, tmp_path / "net.safetensors")
+    assert_same(load_mlp(tmp_path / "net.safetensors"), mlp)
+    header = {name: {"dtype": "F64", "shape": [3, 3], "data_offsets": [72 * i, 72 * (i + 1)]}
+              for i, name in enumerate(mlp.names)}
+    bare = hunt_st(tmp_path / "bare.safetensors", header,
+                   b"".join(w.astype("<f8").tobytes() for w in mlp.weights))
+    with pytest.raises(InputError, match="chain in the text order of their names and also"):
+        load_mlp(bare)
     save_mlp(mlp, tmp_path / "net.npz")  # .npz keeps the stored order
     assert_same(load_mlp(tmp_path / "net.npz"), mlp)
+
+
+def test_safetensors_names_numbered_in_layer_order_need_no_metadata(tmp_path: Path) -> None:
+    """Numbers set the order ("fc2" before "fc10"), so square layers named so load without
+    the metadata; an autoencoder's "encoder" (3 x 5) and "decoder" (5 x 3), as PyTorch writes
+    them, loaded reversed as a 3-5-3 net (hunt 38 F3) and are refused, in one CLI line."""
+    rng = np.random.default_rng(1)
+    ws = [rng.standard_normal((3, 3)) for _ in range(11)]
+    names = [f"fc{i}.weight" for i in range(1, 12)]
+    header, offset = {}, 0
+    for name in names[::-1]:
+        header[name] = {"dtype": "F64", "shape": [3, 3], "data_offsets": [offset, offset + 72]}
+        offset += 72
+    data = b"".join(w.astype("<f8").tobytes() for w in ws[::-1])
+    net = load_mlp(hunt_st(tmp_path / "fc.safetensors", header, data))
+    assert net.names == tuple(names)
+    assert all(np.array_equal(a, b) for a, b in zip(net.weights, ws, strict=True))
+    enc, dec = rng.standard_normal((3, 5)), rng.standard_normal((5, 3))
+    header = {"encoder.weight": {"dtype": "F64", "shape": [3, 5], "data_offsets": [0, 120]},
+              "decoder.weight": {"dtype": "F64", "shape": [5, 3], "data_offsets": [120, 240]}}
+    path = hunt_st(tmp_path / "ae.safetensors", header,
+                   enc.astype("<f8").tobytes() + dec.astype("<f8").tobytes())
+    proc = subprocess.run([sys.executable, "-m", "exactprune", "ticket", str(path),
+                           "--coefficients", "4", "--eps", "0.1", "-o", "-"],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and proc.stdout == "", proc.stderr
+    assert proc.stderr.count("\n") == 1 and "layer order (fc1, fc2" in proc.stderr
+
+
+@pytest.mark.parametrize("metadata, message", [
+    ({"exactprune.layer_order": "[\"a\"]"}, "naming every array once"),
+    ({"exactprune.layer_order": "[\"a\", \"a\"]"}, "naming every array once"),
+    ({"exactprune.layer_order": "not json"}, "naming every array once"),
+    ({"exactprune.layer_order": "[\"a\", 2]"}, "naming every array once"),
+    ([1, 2], "must map names to text"),
+    ({"k": 3}, "must map names to text"),
+])
+def test_bad_safetensors_metadata_is_one_line(tmp_path: Path, metadata: Any,
+                                              message: str) -> None:
+    """A layer order in the metadata that does not name every array once, and metadata that
+    is not text to text (the safetensors package refuses it too), are refused."""
+    header = {"__metadata__": metadata,
+              "a": {"dtype": "F64", "shape": [2, 2], "data_offsets": [0, 32]},
+              "b": {"dtype": "F64", "shape": [2, 2], "data_offsets": [32, 64]}}
+    path = hunt_st(tmp_path / "m.safetensors", header, np.eye(2).tobytes() * 2)
+    with pytest.raises(InputError, match=message):
+        load_mlp(path)
+
+
+@pytest.mark.parametrize("name", ["fc1\u00b2", "\u00b2fc", "fc" + "9" * 900])
+def test_names_with_digits_int_cannot_read_sort_and_round_trip(tmp_path: Path,
+                                                               name: str) -> None:
+    """The natural-order key called int() on every isdigit() piece: a superscript two is
+    isdigit() but no int, and so was an internal ValueError, reading and writing (hunt 38 F1);
+    digit runs now compare as text, by length first."""
+    mlp = MLP(weights=(np.eye(2), np.ones((3, 2))), names=(name, "zz"))
+    for suffix in (".safetensors", ".npz"):
+        save_mlp(mlp, tmp_path / f"n{suffix}")
+        assert_same(load_mlp(tmp_path / f"n{suffix}"), mlp)
 
 
 @pytest.mark.parametrize("name", ["x" * 70_000, "a\udc80b", "a\x00b", "__metadata__"])
