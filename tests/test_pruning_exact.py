@@ -10,7 +10,7 @@ import pytest
 
 from exactprune.cli import main
 from exactprune.formulations.pruning.selection import build_selection
-from exactprune.instances import generate_neuron_pruning, generate_weight_pruning
+from exactprune.instances import InputError, generate_neuron_pruning, generate_weight_pruning
 from exactprune.solvers import Status, list_backends, solve
 from exactprune.solvers.pruning.bracket import certify_bracket
 
@@ -400,3 +400,29 @@ def test_a_build_that_takes_the_whole_limit_starts_no_engine(monkeypatch, engine
     assert started == [] and res.status == Status.TIME_LIMIT and not res.certified
     assert NOT_STARTED in res.notes
     assert res.objective == inst.evaluate(res.mask)  # the incumbent, recomputed
+
+
+def test_certify_takes_a_certified_bound_above_the_float_error_of_underflowing_data(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Hidden weights of 1e-300 under outputs of 1e300: the products underflow, the float error
+    of the optimum lies below its exact error, and a certified bound may lie between them
+    (within the tolerance). `certify` refused exactprune's own result so, "it cannot be a valid
+    bound" (hunt 37 M1); it lowers such a bound to the float error, with a note, and still
+    refuses one beyond the tolerance."""
+    from exactprune.instances import NeuronPruningInstance, TwoLayerNet, save_instance
+
+    rng = np.random.default_rng(0)
+    inst = NeuronPruningInstance(
+        network=TwoLayerNet(rng.normal(size=(3, 2)) * 1e-300, rng.normal(size=3) * 1e300),
+        target=TwoLayerNet(rng.normal(size=(1, 2)) * 1e-300, np.array([1e300])),
+        points=rng.uniform(-1, 1, (5, 2)) * 1e-22, norm="linf")
+    res = solve(inst, "highs")
+    assert res.certified and res.bound > res.objective  # the case itself
+    br = certify_bracket(inst, res.mask, res.bound)
+    assert br.lower == res.objective and any("lowered" in n for n in br.notes)
+    with pytest.raises(InputError, match="cannot be a valid bound"):
+        certify_bracket(inst, res.mask, res.objective + 2 * inst.evaluation_tolerance())
+    save_instance(inst, tmp_path / "u.json")
+    (tmp_path / "r.json").write_text(json.dumps(res.to_json()))
+    assert main(["certify", str(tmp_path / "u.json"), str(tmp_path / "r.json")]) == 0
+    capsys.readouterr()
