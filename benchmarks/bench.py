@@ -108,7 +108,7 @@ from exactprune.benchmarks.bench_results import (
 from exactprune.benchmarks.solve_sweep import input_file_digests
 from exactprune.benchmarks.suites import BenchInstance, Suite, expand_suite, suite_names
 from exactprune.instances.errors import InputError
-from exactprune.instances.params import positive_float as _positive_float
+from exactprune.instances.params import positive_amount as _positive_amount
 
 __all__ = [
     "BenchOutcome",
@@ -479,7 +479,7 @@ def register_cli(subparsers: Any) -> None:
     p.add_argument("suite", metavar="SUITE", help=f"one of: {', '.join(suite_names())}")
     p.add_argument("--solvers", default=None, help="comma-separated backend names "
                    "(default: every available backend for the suite's kinds)")
-    p.add_argument("--time-limit", type=_positive_float, default=DEFAULT_TIME_LIMIT,
+    p.add_argument("--time-limit", type=_positive_amount, default=DEFAULT_TIME_LIMIT,
                    help=f"seconds per run (default {DEFAULT_TIME_LIMIT:g})")
     p.add_argument("--threads", type=_int_at_least(1), default=1,
                    help="solver threads (default 1)")
@@ -489,7 +489,7 @@ def register_cli(subparsers: Any) -> None:
     p.add_argument("--jobs", type=_int_at_least(0), default=1,
                    help="cores to fill (worker processes, default 1; 0: in this "
                    "process); a run with --threads N fills N of them")
-    p.add_argument("--timeout", type=_positive_float, default=None,
+    p.add_argument("--timeout", type=_positive_amount, default=None,
                    help="kill a run after this many seconds, counted from its submission "
                         "(worker start-up included; above the time limit, default 2 x time "
                         "limit + 30)")

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from exactprune.instances.errors import InputError
-from exactprune.instances.params import positive_float, positive_int
+from exactprune.instances.params import positive_amount, positive_int
 
 
 def make_instance(kind: str, params: dict[str, Any], seed: int) -> Any:
@@ -93,10 +93,11 @@ def declared_values(kind: str, params: dict[str, list]) -> dict[str, list]:
 
 
 def positive_float_value(raw: Any, name: str) -> float:
-    """A finite number > 0 from a TOML value; InputError otherwise."""
+    """A finite number > 0 of seconds from a TOML value (10**30 may round); InputError
+    otherwise."""
     from exactprune.instances.params import Param
 
-    return float(Param(name, "float", None, minimum=0.0, above=True).parse(raw))
+    return float(Param(name, "float", None, minimum=0.0, above=True, amount=True).parse(raw))
 
 
 def check_sweep_execution(args: argparse.Namespace) -> None:
@@ -233,7 +234,7 @@ def register_cli(subparsers: Any) -> None:
     from exactprune.instances.catalog import KINDS
 
     p.add_argument("kind", choices=[k.cli_name for k in KINDS.values()])
-    p.add_argument("--time-limit", type=positive_float, default=None, help="seconds per run")
+    p.add_argument("--time-limit", type=positive_amount, default=None, help="seconds per run")
     p.add_argument("--threads", type=positive_int, default=None,
                    help="threads per run (default 1); a run fills that many of --jobs' cores")
     p.add_argument("--json", action="store_true", help="print every run as JSON")

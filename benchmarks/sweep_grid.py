@@ -39,7 +39,7 @@ import numpy as np
 from exactprune.benchmarks.store import canonical_json
 from exactprune.benchmarks.sweep_dask import scheduler_flag
 from exactprune.instances.errors import InputError
-from exactprune.instances.params import nonneg_int, positive_float, positive_int
+from exactprune.instances.params import nonneg_int, positive_amount, positive_int
 
 __all__ = [
     "add_sweep_arguments",
@@ -225,7 +225,7 @@ def load_grid_toml(path: str | os.PathLike[str]) -> dict:
 
 
 # -- command-line flags for a grid (for the commands that run sweeps) -----------------------
-_INTEGER = re.compile(r"[+-]?[0-9_]+")
+_INTEGER = re.compile(r"[+-]?[0-9]+", re.ASCII)  # "1_0" is not 10 (hunt 37 L1)
 
 
 def _toml_float(text: str) -> float:
@@ -316,7 +316,7 @@ def add_sweep_arguments(parser: argparse.ArgumentParser) -> None:
                    "the cluster's workers run the runs)")
     g.add_argument("--scheduler", default=None, type=scheduler_flag, metavar="tcp://HOST:PORT",
                    help="run on this Dask distributed scheduler instead of local processes")
-    g.add_argument("--timeout", type=positive_float, default=None,
+    g.add_argument("--timeout", type=positive_amount, default=None,
                    help="kill a run after this many seconds, stored as status killed (local "
                         "worker processes only: not with --jobs 0 or --scheduler)")
     g.add_argument("--retry-killed", action="store_true",

@@ -23,6 +23,7 @@ from exactprune.instances import io as instance_io
 from exactprune.instances.errors import InputError
 from exactprune.instances.params import finite_float as _finite_float
 from exactprune.instances.params import nonneg_int as _nonneg_int
+from exactprune.instances.params import positive_amount as _positive_amount
 from exactprune.instances.params import positive_float as _positive_float
 from exactprune.instances.params import positive_int as _positive_int
 from exactprune.invocation import record_command
@@ -376,14 +377,14 @@ def build_parser() -> argparse.ArgumentParser:
     sol.add_argument("instance")
     sol.add_argument("--solver", default="auto",
                      help="backend name (see `exactprune solvers --kind KIND`)")
-    sol.add_argument("--time-limit", type=_positive_float, default=None, help="seconds")
+    sol.add_argument("--time-limit", type=_positive_amount, default=None, help="seconds")
     sol.add_argument("--threads", type=_positive_int, default=None)
     sol.add_argument("--seed", type=_nonneg_int, default=0)
     sol.add_argument("--json", action="store_true", help="print the result as one JSON object")
     sol.add_argument("-o", "--output", default=None,
                      help="also write the result JSON here (- : print it on stdout)")
     sol.add_argument("--warm-start", default=None, help="a result JSON whose mask starts the solve")
-    sol.add_argument("--memory-limit-gb", type=_positive_float, default=None,
+    sol.add_argument("--memory-limit-gb", type=_positive_amount, default=None,
                      help="mitm's option memory_limit_gb: bounds the peak memory of its table "
                           "and blocks (GB, default 4)")
     sol.add_argument("--verbose", action="store_true", help="pass the solver's log to stderr")
@@ -418,7 +419,7 @@ def build_parser() -> argparse.ArgumentParser:
                           "the domain for pruning instances")
     cert.add_argument("instance")
     cert.add_argument("result", help="a result JSON (exactprune solve -o), or {\"mask\": ...}")
-    cert.add_argument("--time-limit", type=_positive_float, default=None,
+    cert.add_argument("--time-limit", type=_positive_amount, default=None,
                       help="seconds for the sup error's search: the cube's MILPs or the "
                       "sphere's branch and bound (d >= 3, also behind the gaussian domain); "
                       "default none")
@@ -430,7 +431,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="generate a small instance and solve it exactly")
     demo.add_argument("--n", type=_positive_int, default=24, help="values (default 24)")
     demo.add_argument("--seed", type=_nonneg_int, default=0)
-    demo.add_argument("--time-limit", type=_positive_float, default=60.0,
+    demo.add_argument("--time-limit", type=_positive_amount, default=60.0,
                       help="seconds per solve (default 60): a large --n ends with an honest "
                            "status and its proven bound")
     demo.set_defaults(func=_cmd_demo)
@@ -451,7 +452,7 @@ def build_parser() -> argparse.ArgumentParser:
     tk.add_argument("--seed", type=_nonneg_int, default=1)
     tk.add_argument("--data", choices=["mnist"], default=None,
                     help="held-out data for a user TARGET (mnist-mlp has its own)")
-    tk.add_argument("--memory-limit-gb", type=_positive_float, default=2.0)
+    tk.add_argument("--memory-limit-gb", type=_positive_amount, default=2.0)
     tk.add_argument("-o", "--output", default=None,
                     help="the ticket's network as .npz or .safetensors (- : .npz bytes on "
                          "stdout, the report as JSON on stderr)")

@@ -66,6 +66,7 @@ class Param:
     maximum: float | None = None
     above: bool = False
     optional: bool = False
+    amount: bool = False  # a quantity (seconds, gigabytes) that may round: 10**30 is 1e30
 
     def __post_init__(self) -> None:
         if self.type not in TYPES:
@@ -119,7 +120,7 @@ class Param:
         if self.type == "int":
             return _to_int(raw, self.name)
         if self.type == "float":
-            return _to_float(raw, self.name)
+            return _to_float(raw, self.name, exact=not self.amount)
         if self.type == "floats":
             items = raw.split(",") if isinstance(raw, str) else raw
             if isinstance(items, str) or not isinstance(items, Sequence) or not items:
@@ -154,52 +155,55 @@ def _to_int(raw: Any, name: str) -> int:
         if len(text) > 30:
             raise InputError(f"{name} must be an integer of at most 30 digits, got "
                              f"{len(text)} characters")
-        try:
+        if _INTEGER.fullmatch(text):
             return int(text)
-        except ValueError:
-            pass
     raise InputError(f"{name} must be an integer, got {raw!r}")
 
 
-_DECIMAL = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?|[+-]?(inf|infinity|nan)",
-                      re.IGNORECASE)
+# ASCII digits only: what int() and float() take beyond them ("1_0" as 10, full-width and
+# Arabic-Indic digits as their values) is refused (hunt 37 L1)
+_INTEGER = re.compile(r"[+-]?[0-9]+", re.ASCII)
+_DECIMAL = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?|[+-]?(inf|infinity|nan)",
+                      re.IGNORECASE | re.ASCII)
 
 
-def decimal_float(text: str, name: str) -> float:
+def decimal_float(text: str, name: str, exact: bool = True) -> float:
     """A number written as text (a flag, an option, a TOML or --param value) as float64, or an
     InputError naming `name`: what float() takes beyond plain decimals ("1_0", full-width
     digits) is refused, and so are numbers float64 cannot hold, which it rounded silently: an
     integer such as 2^53 + 1 (write it as a float if the rounding is meant) and a nonzero
-    number that underflows to 0 (1e-400; hunt 35, hunt 36)."""
+    number that underflows to 0 (1e-400; hunt 35, hunt 36). `exact=False` lets an integer
+    round, for amounts (a time limit of 10**30 s; hunt 37 M2)."""
     t = str(text).strip()
     if not _DECIMAL.fullmatch(t):
         raise InputError(f"{name} must be a number, got {text!r:.80}")
     x = float(t)
-    problem = _inexact_decimal(t, x)
+    problem = _inexact_decimal(t, x, exact)
     if problem:
         raise InputError(f"{name}: {problem}")
     return x
 
 
-def _inexact_decimal(t: str, x: float) -> str | None:
-    """Why the plain decimal `t`, read as `x`, is not a number float64 holds, or None."""
+def _inexact_decimal(t: str, x: float, exact: bool = True) -> str | None:
+    """Why the plain decimal `t`, read as `x`, is not a number float64 holds, or None (an
+    integer that rounds is one unless not `exact`)."""
     if x == 0.0 and any(c in "123456789" for c in t.lower().split("e")[0]):
         return f"{t:.40} underflows float64 to 0"
-    if t.lstrip("+-").isdigit() and math.isfinite(x) and int(t) != int(x):
+    if exact and t.lstrip("+-").isdigit() and math.isfinite(x) and int(t) != int(x):
         return (f"{_fmt_big(t)} has no exact float64 value (write it as a float if the "
                 f"rounding is meant)")
     return None
 
 
-def _to_float(raw: Any, name: str) -> float:
+def _to_float(raw: Any, name: str, exact: bool = True) -> float:
     if isinstance(raw, bool):
         raise InputError(f"{name} must be a number, got {raw!r}")
     if isinstance(raw, int | float | np.integer | np.floating):
-        value = as_number(raw, name)
+        value = as_number(raw, name, exact=exact)
     elif hasattr(raw, "dtype") and raw.dtype.kind in "iuf":  # a 0-d array
         value = float(raw)
     elif isinstance(raw, str) and len(raw.strip()) <= 100:
-        value = decimal_float(raw, name)
+        value = decimal_float(raw, name, exact)
     else:
         raise InputError(f"{name} must be a number, got {raw!r}"[:200])
     if not math.isfinite(value):
@@ -316,21 +320,27 @@ def build_params(cls: type, values: Mapping[str, Any], what: str = "parameter") 
 
 
 # -- argparse value types for the commands' fixed flags -------------------------------------
-def positive_float(text: str) -> float:
-    """A finite number > 0 (seconds, gigabytes)."""
-    value = finite_float(text)
+def positive_float(text: str, exact: bool = True) -> float:
+    """A finite number > 0 (a tolerance, a learning rate)."""
+    value = finite_float(text, exact)
     if not value > 0:
         raise argparse.ArgumentTypeError(f"must be a positive finite number, got {text}")
     return value
 
 
-def finite_float(text: str) -> float:
+def positive_amount(text: str) -> float:
+    """A finite number > 0 of seconds or gigabytes, which may round: `--time-limit 10**30`
+    written out in full is 1e30 s (hunt 37 M2), while a number given as data may not round."""
+    return positive_float(text, exact=False)
+
+
+def finite_float(text: str, exact: bool = True) -> float:
     """Any finite number (written as `decimal_float` reads it)."""
     t = str(text).strip()
     if not _DECIMAL.fullmatch(t):
         raise argparse.ArgumentTypeError(f"not a number: {text!r}")
     value = float(t)
-    problem = _inexact_decimal(t, value)
+    problem = _inexact_decimal(t, value, exact)
     if problem:
         raise argparse.ArgumentTypeError(problem)
     if not math.isfinite(value):
@@ -339,10 +349,9 @@ def finite_float(text: str) -> float:
 
 
 def _int_at_least(text: str, least: int) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if not _INTEGER.fullmatch(str(text).strip()):
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}")
+    value = int(text)
     if value < least:
         raise argparse.ArgumentTypeError(f"must be >= {least}, got {value}")
     return value

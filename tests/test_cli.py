@@ -299,6 +299,17 @@ def test_certify_and_warm_starts_check_the_result_header(
     (["sweep", "subset-sum", "--param", "n=4", "--param", "target=1e-400", "--solvers", "mitm",
       "--no-progress"], "1e-400 underflows float64 to 0"),
     (["demo", "--time-limit", "1_0"], "not a number: '1_0'"),
+    # int() and float() read "1_0" as 10 and full-width digits as their values (hunt 37 L1)
+    (["generate", "subset-sum", "--n", "1_0", "-o", "-"], "n must be an integer"),
+    (["generate", "subset-sum", "--n", "\uff13", "-o", "-"], "n must be an integer"),
+    (["generate", "subset-sum", "--n", "3", "--target", "\uff11", "-o", "-"],
+     "target must be a number"),
+    (["generate", "subset-sum", "--n", "3", "--seed", "1_0", "-o", "-"], "seed must be an integer"),
+    (["demo", "--n", "1_0"], "not an integer: '1_0'"),
+    (["sweep", "subset-sum", "--param", "n=4", "--param", "target=1_0", "--solvers", "mitm",
+      "--no-progress"], "target must be a number, got '1_0'"),
+    (["sweep", "subset-sum", "--param", "n=1_0", "--solvers", "mitm", "--no-progress"],
+     "n must be an integer, got '1_0'"),
 ])
 def test_numbers_in_flags_are_plain_decimals_float64_holds(
         argv: list[str], said: str, capsys: pytest.CaptureFixture[str]) -> None:
@@ -307,6 +318,25 @@ def test_numbers_in_flags_are_plain_decimals_float64_holds(
     code, out, err = run(argv, capsys)
     lines = err.strip().splitlines()
     assert code == 2 and out == "" and len(lines) == 1 and said in lines[0], err
+
+
+def test_amounts_written_as_integers_may_round_in_flags_options_and_grids(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A time limit or memory budget of 10**30 written out has no exact float64: the Python API
+    rounds it, and the flags, --option and a TOML grid refused it (hunt 37 M2); an amount may
+    round (data may not: the test above)."""
+    inst = tmp_path / "i.json"
+    assert run(["generate", "subset-sum", "--n", "8", "-o", str(inst)], capsys)[0] == 0
+    big = str(10**30)
+    for extra in (["--time-limit", big], ["--solver", "mitm", "--option",
+                                          f"memory_limit_gb={big}"]):
+        code, out, err = run(["solve", str(inst), "--json", *extra], capsys)
+        assert code == 0 and json.loads(out)["status"] == "optimal", err
+    grid = write(tmp_path / "g.toml", f'params = {{n = 6}}\nsolvers = ["mitm"]\n'
+                                      f'[options]\ntime_limit = {big}\n')
+    code, _, err = run(["sweep", "subset-sum", "--grid", grid, "--no-progress", "--jobs", "0",
+                        "--store", str(tmp_path / "s.sqlite")], capsys)
+    assert code == 0, err
 
 
 def test_numbers_in_a_toml_grid_are_what_float64_holds(tmp_path: Path,

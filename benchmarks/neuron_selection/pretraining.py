@@ -60,7 +60,12 @@ import numpy as np
 
 from exactprune.benchmarks.sweep_dask import scheduler_flag
 from exactprune.instances.errors import InputError
-from exactprune.instances.params import nonneg_int, positive_float, positive_int
+from exactprune.instances.params import (
+    nonneg_int,
+    positive_amount,
+    positive_float,
+    positive_int,
+)
 from exactprune.invocation import command_lines
 
 EXPERIMENT = "pretraining"
@@ -713,7 +718,7 @@ def add_pretraining_parser(verify_subparsers: Any) -> None:
                    help="network parametrisation for training (exactprune train --scaling; "
                    "default standard)")
     p.add_argument("--solver", default="bnb", help="exact backend (default bnb)")
-    p.add_argument("--time-limit", type=positive_float, default=60.0,
+    p.add_argument("--time-limit", type=positive_amount, default=60.0,
                    help="seconds per exact solve (default 60)")
     p.add_argument("--seed", type=nonneg_int, default=0)
     p.add_argument("--store", default=None, help="SQLite results store (resumable)")

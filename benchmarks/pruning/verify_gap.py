@@ -47,7 +47,12 @@ import numpy as np
 from exactprune.benchmarks.sweep_dask import scheduler_flag
 from exactprune.instances.errors import InputError
 from exactprune.instances.io import json_infinity
-from exactprune.instances.params import finite_float, nonneg_int, positive_float, positive_int
+from exactprune.instances.params import (
+    finite_float,
+    nonneg_int,
+    positive_amount,
+    positive_int,
+)
 from exactprune.invocation import command_lines
 
 KINDS = ("neuron", "weight")
@@ -803,7 +808,7 @@ def add_pruning_gap_parser(verify_subparsers: Any) -> None:
                    help="threads (CP-SAT: workers) per exact solve (default 1)")
     p.add_argument("--weight-threads", type=positive_int, default=None,
                    help="threads of the weight prunings' solves (default: --threads)")
-    p.add_argument("--time-limit", type=positive_float, default=120.0)
+    p.add_argument("--time-limit", type=positive_amount, default=120.0)
     p.add_argument("--seed", type=nonneg_int, default=0)
     p.add_argument("--fit-min-n", type=nonneg_int, default=0,
                    help="fit only widths >= this (skip the small-width plateau)")
