@@ -141,7 +141,7 @@ def run_bnb(instance: Any, goal: Goal, opts: SolveOptions) -> RawSolution:
     mask = instance.check_mask(np.rint(best_y).astype(np.int64))
     err = instance.evaluate(mask)
     eval_tol = bd.eval_tol
-    round_leaf = (bd.P + 2) * UNIT_ROUNDOFF * (err + 1e-300)
+    round_leaf = (bd.P + 2) * UNIT_ROUNDOFF * (err + 2.0**-1021)  # 2^-1074 steps (hunt 37 L2)
     stats = {"nodes": nodes, "fw_steps": steps}
     if limit is Limit.TIME:
         lower = min([best] + [lb for _, _, lb in stack]) - eval_tol - round_leaf

@@ -115,7 +115,8 @@ def run_bruteforce(instance: Any, goal: Goal, opts: SolveOptions) -> RawSolution
                 "so its float64 loss may be off by more than the stated tolerance"])
     else:
         size = instance.m * instance.outputs
-        tol = 2.0 * (eval_tol + (size + 2) * 2.0**-53 * (err + 1e-300))
+        # u·loss per term, or subnormals' 2^-1074 step (2^-53 · 2^-1021; hunt 37 L2)
+        tol = 2.0 * (eval_tol + (size + 2) * 2.0**-53 * (err + 2.0**-1021))
     return RawSolution(Status.OPTIMAL, mask=mask, bound=max(0.0, err - tol), certified=True,
                        tolerance=tol,
                        notes=[f"exhaustive over {total:,} masks; float64 losses, certified "
