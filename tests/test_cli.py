@@ -269,6 +269,7 @@ def test_certify_of_a_sparsest_result_recomputes_its_count(tmp_path, capsys) -> 
     ({"format": "exactprune.instance", "mask": [1, 0, 0]}, "not an exactprune result file"),
     ({"mask": [1, 0, 0], "goal": "sparsest"}, "the result's goal must be an object"),
     ({"version": 9, "mask": [1, 0, 0]}, "unsupported result version 9"),  # no format (hunt 36)
+    ({"version": True, "mask": [1, 0, 0]}, "unsupported result version True"),  # hunt 37 L4
 ])
 def test_certify_and_warm_starts_check_the_result_header(
         claim: dict, said: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
