@@ -114,7 +114,7 @@ def unit_rows(W: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray] | N
     homogeneous, every output is the same bit for bit (barring over- and underflow, which the
     scaling avoids), but a solver's rows and bounds sit at unit scale. None when a scaling is
     not exact (a result outside float64, or bits lost to subnormals). A row already near unit
-    size (max |w_ij| in [2^-4, 2^4)) whose scaling would lose bits is left as it is: a single
+    size (max |w_ij| in [2^-5, 2^4)) whose scaling would lose bits is left as it is: a single
     subnormal weight beside a 4 made the whole net unscalable (hunt 36)."""
     if W.shape[0] == 0:
         return W, v
