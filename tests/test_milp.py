@@ -1206,6 +1206,44 @@ def test_a_print_while_the_redirection_starts_is_kept() -> None:
     assert out.stdout == "between\ndone\n", out.stdout[-2000:]
 
 
+def test_a_print_while_the_redirection_ends_is_kept() -> None:
+    """The mirror of the test above: the Python streams were put back before fds 1 and 2, so
+    a print another thread made in between went to the process's own stdout while fd 1 still
+    pointed at /dev/null (hunt 39 F3: 13 to 58 lines lost per run). Here the print happens
+    just before fd 1 is restored."""
+    out = _solves_in_a_subprocess(
+        "import os, sys\n"
+        "real_dup2 = os.dup2\n"
+        "calls = []\n"
+        "def dup2(a, b, *rest):\n"
+        "    if b == 1:\n"
+        "        calls.append(b)\n"
+        "        if len(calls) == 2:\n"
+        "            print('before the restore', flush=True)\n"
+        "    return real_dup2(a, b, *rest)\n"
+        "os.dup2 = dup2\n"
+        "solve(generate_subset_sum(8, seed=0), 'scip')\n"
+        "os.dup2 = real_dup2\n"
+        "print('done', len(calls), flush=True)\n")
+    lines = out.stdout.splitlines()  # one solve may redirect more than once
+    assert lines[0] == "before the restore" and lines[1].startswith("done"), out.stdout[-2000:]
+
+
+def test_a_closed_stderr_does_not_take_stdout_with_it() -> None:
+    """With fd 2 closed (`2>&-`), the copy of fd 1 a solve keeps was fd 2 itself, which the
+    redirection then pointed at /dev/null: stdout was "restored" from it, and the CLI's JSON
+    was lost with exit 0 (hunt 39 F4; scip, highs, gurobi)."""
+    code = ("from exactprune.instances import generate_subset_sum\n"
+            "from exactprune.solvers import solve\n"
+            "for s in ('scip', 'highs', 'cbc'):\n"
+            "    solve(generate_subset_sum(8, seed=0), s)\n"
+            "    solve(generate_subset_sum(8, seed=0), s, verbose=True)\n"
+            "print('stdout survived', flush=True)\n")
+    out = subprocess.run(["bash", "-c", '"$0" -c "$1" 2>&-', sys.executable, code],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0 and out.stdout == "stdout survived\n", out.stdout[-2000:]
+
+
 def test_logging_in_threads_beside_many_solves_neither_deadlocks_nor_keeps_the_stand_ins(
         ) -> None:
     """Threads that log and print without pause while solves in other threads start and end:

@@ -12,6 +12,7 @@ stream objects still writes to the redirected fds while a solve lasts."""
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import io
 import os
 import sys
@@ -50,6 +51,13 @@ _REDIRECT = _Redirect()
 _REDIRECT_LOCK = threading.RLock()
 
 
+def _dup_high(fd: int) -> int:
+    """A copy of `fd` numbered 3 or above: with stderr closed, os.dup(1) was handed fd 2, which
+    the redirection then pointed at /dev/null, and stdout was "restored" from it: the CLI's
+    JSON was lost with exit 0 (hunt 39 F4)."""
+    return fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 3)
+
+
 def _new_locks_in_child() -> None:
     """A process forked while a thread held a lock would wait for it for ever."""
     global _REDIRECT_LOCK
@@ -74,7 +82,7 @@ class _PastTheRedirect(io.TextIOBase):
     def __init__(self, stream: Any, fd: int) -> None:
         super().__init__()
         self._stream = stream
-        self._fd: int | None = os.dup(fd)
+        self._fd: int | None = _dup_high(fd)
         self._lock = threading.Lock()
         self._pending: dict[int, str] = {}  # per thread: text after its last newline
 
@@ -213,13 +221,18 @@ def _set_up_redirect(r: _Redirect, verbose: bool, capture: bool) -> bool:
     moved can still be lost; no lock of ours covers another thread's stream."""
     saved = saved_err = tmp = None
     try:
-        saved = os.dup(1)
-        saved_err = None if verbose else os.dup(2)
+        saved = _dup_high(1)
+        err_open = _is_open(2)
+        saved_err = _dup_high(2) if err_open and not verbose else None
         tmp = tempfile.TemporaryFile() if capture else None
         if tmp is not None:
-            target = os.dup(tmp.fileno())
+            target = _dup_high(tmp.fileno())
+        elif verbose and err_open:
+            target = _dup_high(2)
         else:
-            target = os.dup(2) if verbose else os.open(os.devnull, os.O_WRONLY)
+            null = os.open(os.devnull, os.O_WRONLY)
+            target = _dup_high(null)
+            os.close(null)
     except OSError:
         for fd in (saved, saved_err):
             if fd is not None:
@@ -239,6 +252,14 @@ def _set_up_redirect(r: _Redirect, verbose: bool, capture: bool) -> bool:
     os.dup2(target, 1)
     if saved_err is not None:
         os.dup2(target, 2)
+    return True
+
+
+def _is_open(fd: int) -> bool:
+    try:
+        os.fstat(fd)
+    except OSError:
+        return False
     return True
 
 
@@ -292,12 +313,15 @@ def native_stdout(verbose: bool, capture: bool = False) -> Any:
                     r.inside.pop(me, None)
             alone = alone and r.entries == my_entry
             if r.depth == 0:
-                _put_python_streams_back(r)
+                # fds back first, then the Python streams: the stand-ins write where the fds
+                # now point again, while the other order sent another thread's prints in
+                # between to /dev/null (hunt 39 F3, the mirror of the set-up's order)
                 os.dup2(r.saved, 1)
                 os.close(r.saved)
                 if r.saved_err is not None:
                     os.dup2(r.saved_err, 2)
                     os.close(r.saved_err)
+                _put_python_streams_back(r)
                 os.close(r.target)
                 if r.tmp is not None:
                     r.tmp.seek(0)
