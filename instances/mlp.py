@@ -29,9 +29,11 @@ give the stored order, as `offset_keys()`); and the package's writer stores arra
 dtype and name ("fc1.bias" before "fc1.weight"), never in layer order. So a `.safetensors`
 file is read in the layer order its metadata lists (`_ORDER_KEY`, which exactprune writes), else
 in the layer order of its names (natural order, "fc2" before "fc10", each weight before its
-bias: what PyTorch's `save_file(model.state_dict())` holds), and in stored order when the names
-give no chain. Names without layer numbers that chain in their text order and in another as
-well are refused: the file cannot say which network it holds.
+bias: what PyTorch's `save_file(model.state_dict())` holds; a name of the first layer,
+"input", first and one of the last, "out", "head", last), and in stored order when the names
+give no chain. A file whose layers also chain in another order that the names' layer numbers
+and those words do not rule out ("encoder" and "decoder") is refused: it cannot say which
+network it holds.
 """
 
 from __future__ import annotations
@@ -299,14 +301,17 @@ def _safetensors_mlp(data: bytes, source: str) -> MLP:
                 raise InputError(str(first)) from None
             raise InputError(f"{first}; the stored order fails too: {second.detail}"
                              f"{_LIBRARY_ORDER_HINT}") from None
-    other = _another_chain(mlp) if not _numbered(mlp.names) else None
+    other = _another_chain(mlp)
     if other is not None:
-        # "encoder" (3 x 5) and "decoder" (5 x 3) chain as decoder, encoder too: text, not
-        # layer numbers, chose that order, and the net read was reversed (hunt 38)
-        raise _AmbiguousOrder(f"{source}: the layers {list(mlp.names)} chain in the text order of "
-                         f"their names and also as {other}; names without layer numbers do not "
-                         "say which is the network: name them in layer order (fc1, fc2, ...) "
-                         "or save as .npz")
+        # "encoder" (3 x 5) and "decoder" (5 x 3) chain as decoder, encoder too: the text of
+        # their names, not layer numbers, chose that order, and the net read was reversed
+        # (hunt 38)
+        also = "in many other orders" if other == "many" else f"also as {_names_text(other)}"
+        raise _AmbiguousOrder(
+            f"{source}: the layers {_names_text(list(mlp.names))} chain in the order of their "
+            f"names and {also}, which their layer numbers do not rule out: the file does not "
+            "say which network it holds; number the layers in layer order (fc1, fc2, ...) or "
+            "store the arrays in layer order in an .npz (numpy.savez)")
     return mlp
 
 
@@ -316,7 +321,7 @@ def _in_metadata_order(arrays: list[tuple[str, np.ndarray]], text: str,
     array's name once), or InputError."""
     try:
         order = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # deep nesting: RecursionError (hunt 39)
         order = None
     by_name = dict(arrays)
     if not (isinstance(order, list) and sorted(map(str, order)) == sorted(by_name)
@@ -326,48 +331,94 @@ def _in_metadata_order(arrays: list[tuple[str, np.ndarray]], text: str,
     return [(name, by_name[name]) for name in order]
 
 
-def _numbered(names: tuple[str, ...]) -> bool:
-    """Whether the names differ only in their numbers ("fc1", "fc2"; "layers.0", "layers.2"),
-    so that the numbers, not the text, set the layer order."""
-    return len({re.sub(r"[0-9]+", "#", name) for name in names}) <= 1
+def _names_text(names: list[str], most: int = 8) -> str:
+    """A list of names for a message, cut after `most` (a net of 60 layers gave 2,000
+    characters; hunt 39)."""
+    shown = ", ".join(repr(name[:60]) for name in names[:most])
+    return f"[{shown}{', ...' if len(names) > most else ''}]"
 
 
-def _another_chain(mlp: MLP, budget: int = 100_000) -> list[str] | None:
-    """Another order of the weight matrices that chains (each one's inputs the outputs of the
-    one before), as names; a search of more than `budget` steps counts as one found (so many
-    partial chains mean the shapes do not fix the order)."""
+_FIRST_WORDS = frozenset({"input", "inp", "first", "stem", "embed", "embedding"})
+_HEAD_WORDS = frozenset({"out", "output", "head", "classifier", "logits", "readout", "final",
+                         "last"})
+"""Words that name the first layer ("input", "fc_in" is not one) and the last ("out", "fc_out",
+"lm_head", "classifier"), the last word of a name deciding."""
+
+
+def _rank(name: str) -> int:
+    """0 for a name of the first layer, 2 for one of the last, else 1: the first sort key of
+    the layer order of names ("input", "hidden", "output" sort as text to hidden, input,
+    output, which does not chain)."""
+    stem = name[: -len("bias")] if name.endswith("bias") else name
+    words = re.findall(r"[a-z]+", stem.lower().removesuffix("weight"))
+    if not words:
+        return 1
+    return 0 if words[-1] in _FIRST_WORDS else 2 if words[-1] in _HEAD_WORDS else 1
+
+
+def _fixed_before(names: tuple[str, ...]) -> list[int]:
+    """For each layer j (in name order), the bitmask of layers its name puts before it for
+    sure: those whose names first differ from its own in a layer number ("fc2" before "fc10",
+    "decoder.0" before "decoder.2") or are a prefix of its own ("units" before "units_out"),
+    and, for a layer named as the last ("out", "head"), every layer not so named (a 1-16-1
+    net's "hidden" and "out" chain both ways). The order of other pairs ("decoder" and
+    "encoder", "first" and "second") is text only."""
+    keys = [_layer_key(name)[1] for name in names]
+    ranks = [_rank(name) for name in names]
+    fixed = [0] * len(names)
+    for j in range(len(names)):
+        fixed[j] |= sum(1 << i for i in range(len(names)) if ranks[i] < ranks[j])
+        for i in range(j):
+            ki, kj = keys[i], keys[j]
+            at = next((t for t, (x, y) in enumerate(zip(ki, kj, strict=False)) if x != y), None)
+            if at is None or (ki[at][0] == 0 and kj[at][0] == 0) or (
+                    ki[at][0] == kj[at][0] == 1 and kj[at][2].startswith(ki[at][2])):
+                fixed[j] |= 1 << i
+    return fixed
+
+
+def _another_chain(mlp: MLP, budget: int = 100_000) -> list[str] | str | None:
+    """Another order of the weight matrices (given in name order) that chains, each one's
+    inputs the outputs of the one before, and keeps the order their layer numbers fix
+    (`_fixed_before`), as names; "many" when the search takes more than `budget` steps (so
+    many partial chains mean the shapes do not fix the order); None when there is none."""
     shapes = [w.shape for w in mlp.weights]
+    fixed = _fixed_before(mlp.names)
     n = len(shapes)
     steps = 0
 
-    def extend(path: list[int], used: int) -> list[int] | None:
+    def extend(path: list[int], used: int) -> list[int] | str | None:
         nonlocal steps
         steps += 1
         if steps > budget:
-            return path
+            return "many"
         if len(path) == n:
             return path if path != list(range(n)) else None
         for j in range(n):
-            if not used >> j & 1 and (not path or shapes[j][1] == shapes[path[-1]][0]):
+            if (not used >> j & 1 and fixed[j] & ~used == 0
+                    and (not path or shapes[j][1] == shapes[path[-1]][0])):
                 found = extend([*path, j], used | 1 << j)
                 if found is not None:
                     return found
         return None
 
     found = extend([], 0)
-    return None if found is None else [mlp.names[i] for i in found]
+    if found is None or isinstance(found, str):
+        return found
+    return [mlp.names[i] for i in found]
 
 
 def _layer_key(name: str) -> tuple[Any, ...]:
-    """Sort key of PyTorch-style names: layer by layer in natural order ("fc2" before "fc10"),
-    the weight before the bias of the same layer."""
+    """Sort key of PyTorch-style names: a layer named as the first ("input") first and one
+    named as the last ("out", "head") last (`_rank`), otherwise layer by layer in natural order
+    ("fc2" before "fc10"), the weight before the bias of the same layer."""
     stem = name[: -len("bias")] if name.endswith("bias") else name
     stem = stem[: -len("weight")] if stem.endswith("weight") else stem
     # digit runs compare by length, then as text, without int(): "²" is isdigit() but no
     # int, and int() refuses runs over 4,300 digits (hunt 38)
     parts = tuple((0, len(t.lstrip("0")), t.lstrip("0")) if t.isascii() and t.isdigit()
                   else (1, 0, t) for t in re.split(r"([0-9]+)", stem) if t)
-    return (parts, name.endswith("bias"))
+    return (_rank(name), parts, name.endswith("bias"))
 
 
 def _check_dtype(dtype: np.dtype, name: str, source: str) -> None:
@@ -509,7 +560,7 @@ def _safetensors_arrays(data: bytes, source: str
     for name, dtype, (begin, end), shape in entries:
         arr = _to_float64(np.frombuffer(buffer[begin:end], dtype=dtype)).reshape(shape)
         arrays.append((name, _check_finite(name, arr, source)))
-    metadata = header.get("__metadata__", {})
+    metadata = header.get("__metadata__") or {}  # null: none (as the old reader took it)
     if not (isinstance(metadata, dict)
             and all(isinstance(v, str) for v in metadata.values())):
         raise InputError(f"{source}: safetensors __metadata__ must map names to text")
