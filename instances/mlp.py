@@ -208,8 +208,8 @@ class MLP:
 
     def check_labels(self, y: Any, rows: int) -> np.ndarray:
         """`y` as `rows` class labels in 0..outputs−1, or InputError: labels of shape (K, 1)
-        broadcast against the predictions to K × K, and a label no output can predict counted
-        as a plain miss (hunt 31)."""
+        broadcast against the predictions to K × K, and a label no output can predict was
+        counted as a plain miss (hunt 31); both are refused."""
         labels = np.asarray(y)
         if labels.shape != (rows,) or not np.issubdtype(labels.dtype, np.integer):
             raise InputError(f"labels must be {rows} integers, one per row of X, "

@@ -349,9 +349,13 @@ def finite_float(text: str, exact: bool = True) -> float:
 
 
 def _int_at_least(text: str, least: int) -> int:
-    if not _INTEGER.fullmatch(str(text).strip()):
+    t = str(text).strip()
+    if len(t) > 30:  # int() refuses 4,300 digits and more with argparse's generic message
+        raise argparse.ArgumentTypeError(f"not an integer of at most 30 digits: "
+                                         f"{len(t)} characters")
+    if not _INTEGER.fullmatch(t):
         raise argparse.ArgumentTypeError(f"not an integer: {text!r}")
-    value = int(text)
+    value = int(t)
     if value < least:
         raise argparse.ArgumentTypeError(f"must be >= {least}, got {value}")
     return value

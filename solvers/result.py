@@ -216,7 +216,7 @@ def check_result_header(data: dict) -> int:
     if data.get("format", RESULT_FORMAT) != RESULT_FORMAT:
         raise InputError(f"not an exactprune result file (format {data.get('format')!r:.60})")
     version = data.get("version", 1)
-    if isinstance(version, bool) or version not in (1, 2):  # true == 1 (hunt 37 L4)
+    if type(version) is not int or version not in (1, 2):  # true, 1.0 == 1 (hunts 37, 39)
         raise InputError(f"unsupported result version {version!r:.40} (this version reads 1 "
                          "and 2)")
     return version

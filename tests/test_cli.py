@@ -270,6 +270,7 @@ def test_certify_of_a_sparsest_result_recomputes_its_count(tmp_path, capsys) -> 
     ({"mask": [1, 0, 0], "goal": "sparsest"}, "the result's goal must be an object"),
     ({"version": 9, "mask": [1, 0, 0]}, "unsupported result version 9"),  # no format (hunt 36)
     ({"version": True, "mask": [1, 0, 0]}, "unsupported result version True"),  # hunt 37 L4
+    ({"version": 1.0, "mask": [1, 0, 0]}, "unsupported result version 1.0"),  # hunt 39
 ])
 def test_certify_and_warm_starts_check_the_result_header(
         claim: dict, said: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -307,6 +308,7 @@ def test_certify_and_warm_starts_check_the_result_header(
      "target must be a number"),
     (["generate", "subset-sum", "--n", "3", "--seed", "1_0", "-o", "-"], "seed must be an integer"),
     (["demo", "--n", "1_0"], "not an integer: '1_0'"),
+    (["demo", "--seed", "9" * 5000], "not an integer of at most 30 digits"),  # hunt 39 F6
     (["sweep", "subset-sum", "--param", "n=4", "--param", "target=1_0", "--solvers", "mitm",
       "--no-progress"], "target must be a number, got '1_0'"),
     (["sweep", "subset-sum", "--param", "n=1_0", "--solvers", "mitm", "--no-progress"],

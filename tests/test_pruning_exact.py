@@ -424,5 +424,6 @@ def test_certify_takes_a_certified_bound_above_the_float_error_of_underflowing_d
         certify_bracket(inst, res.mask, res.objective + 2 * inst.evaluation_tolerance())
     save_instance(inst, tmp_path / "u.json")
     (tmp_path / "r.json").write_text(json.dumps(res.to_json()))
-    assert main(["certify", str(tmp_path / "u.json"), str(tmp_path / "r.json")]) == 0
-    capsys.readouterr()
+    assert main(["certify", str(tmp_path / "u.json"), str(tmp_path / "r.json"), "--json"]) == 0
+    notes = json.loads(capsys.readouterr().out)["bracket"]["notes"]
+    assert "lowered to the mask's error" in notes[0] and "lowered to that error" in notes[1]

@@ -111,9 +111,11 @@ def certify_bracket(instance: Any, mask: Any, lower: float | None = None,
         # a certificate's bound may exceed the float error by up to the evaluation tolerance
         # (products that underflow: the exact error is above the float one); exactprune's own
         # results were refused so (hunt 37 M1). Lowering a lower bound keeps it one.
-        if lower > points_error + instance.evaluation_tolerance():
+        allowed = instance.evaluation_tolerance()
+        if lower > points_error + allowed:
             raise InputError(f"the given lower bound {lower} exceeds the mask's own error "
-                             f"{points_error} on the points: it cannot be a valid bound")
+                             f"{points_error} on the points by more than its evaluation "
+                             f"tolerance {allowed:.3g}: it cannot be a valid bound")
         notes.append(f"the lower bound {lower!r} exceeds the mask's float error on the points "
                      "by less than its evaluation tolerance: lowered to that error")
         lower = points_error
