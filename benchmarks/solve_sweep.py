@@ -100,6 +100,26 @@ def positive_float_value(raw: Any, name: str) -> float:
     return float(Param(name, "float", None, minimum=0.0, above=True, amount=True).parse(raw))
 
 
+def _declared_options(kind: str, specs: list[dict], options: dict[str, Any]) -> None:
+    """Each spec's solver options as its solver parses them (in place), so that one run has
+    one store key however an option is spelled: `memory_limit_gb = 1`, `1.0` and `"1"` in a
+    TOML grid were three keys, and the run was solved and counted three times (hunt 40 F1).
+    `auto` takes no options (`_validate` refuses them)."""
+    from exactprune.solvers import get_backend
+
+    given = {name: value for name, value in options.items() if name != "time_limit"}
+    if not given:
+        return
+    declared: dict[str, dict[str, Any]] = {}
+    for name in dict.fromkeys(spec["solver"] for spec in specs):
+        if name != "auto":
+            parsed = get_backend(name, kind).parse_options(given)
+            declared[name] = {option: parsed[option] for option in given}
+    for spec in specs:
+        if spec["solver"] in declared:
+            spec["options"] = {**spec.get("options", {}), **declared[spec["solver"]]}
+
+
 def check_sweep_execution(args: argparse.Namespace) -> None:
     """InputError for flag combinations that cannot work: --timeout needs local worker
     processes (--scheduler's address is checked by its flag type, `sweep_dask.scheduler_flag`)."""
@@ -211,6 +231,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
         files = input_file_digests(spec["params"], digests)
         if files:  # part of the store key: a changed file is a new run, never a stale one
             spec["input_sha256"] = files
+    _declared_options(kind, specs, options)
     _validate(kind, specs, options)
     check_sweep_execution(args)
     records = run_sweep([Task(f"{__name__}:solve_task", s) for s in specs], args.store,

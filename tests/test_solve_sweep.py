@@ -229,3 +229,23 @@ def test_a_parameter_beyond_float_range_is_quoted_as_written(
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and said in err[0], err
     assert not store.exists()
+
+
+def test_one_run_has_one_key_however_its_solver_options_are_spelled(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """memory_limit_gb = 1, 1.0 and "1" in a TOML grid went into the store key as written:
+    three keys, the run solved and counted three times (hunt 40 F1). The options are stored
+    as the solver parses them."""
+    import sqlite3
+
+    store = tmp_path / "s.sqlite"
+    for value in ("1", "1.0", '"1"'):
+        grid = tmp_path / "g.toml"
+        grid.write_text(f'solvers = ["mitm"]\n[params]\nn = [10]\n[options]\n'
+                        f'memory_limit_gb = {value}\n')
+        assert main(["sweep", "subset-sum", "--grid", str(grid), "--store", str(store),
+                     "--no-progress", "--jobs", "0"]) == 0
+    capsys.readouterr()
+    with sqlite3.connect(store) as conn:
+        rows = conn.execute("select json_extract(spec, '$.options') from runs").fetchall()
+    assert rows == [('{"memory_limit_gb":1.0}',)], rows
