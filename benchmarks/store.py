@@ -175,7 +175,7 @@ def _state_now(path: Path) -> str:
             row = conn.execute("SELECT value FROM meta WHERE name = 'schema_version'").fetchone()
     except sqlite3.DatabaseError as exc:
         if _is_busy(exc):
-            raise
+            raise _locked_error(path, "read") from None
         return "foreign"
     return "ours" if row is not None else "foreign"
 
@@ -239,10 +239,13 @@ _ACCESS_CODES = frozenset({sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_READONLY, sql
 
 def _store_error(path: Path, exc: sqlite3.DatabaseError, doing: str) -> InputError | None:
     """The one-line InputError for a sqlite3 error on the store at `path`, or None for an error
-    to raise as it is: busy or locked (another process holds the lock), out of memory,
-    interrupted, or a misuse of sqlite3 by exactprune itself (an internal error)."""
+    to raise as it is: out of memory, interrupted, or a misuse of sqlite3 by exactprune itself
+    (an internal error). Busy or locked, after SQLite waited BUSY_TIMEOUT_S, is another
+    process holding the lock: one line (it was an internal error, exit 1; hunt 40)."""
     code = _primary_code(exc)
-    if (isinstance(exc, sqlite3.ProgrammingError) or _is_busy(exc)
+    if _is_busy(exc):
+        return _locked_error(path, doing)
+    if (isinstance(exc, sqlite3.ProgrammingError)
             or code in (sqlite3.SQLITE_NOMEM, sqlite3.SQLITE_INTERRUPT)):
         return None
     if code in _ACCESS_CODES:  # the file system, not the file
@@ -254,6 +257,12 @@ def _store_error(path: Path, exc: sqlite3.DatabaseError, doing: str) -> InputErr
         return InputError(f"cannot {doing} results store {path}: {exc}{hint}")
     return InputError(f"results store {path} is damaged ({exc}): it was corrupted or changed "
                       f"outside exactprune")
+
+
+def _locked_error(path: Path, doing: str) -> InputError:
+    return InputError(f"cannot {doing} results store {path}: another process has held its lock "
+                      f"for over {BUSY_TIMEOUT_S:g} s (a sqlite3 shell or browser with a "
+                      "transaction open?); runs already stored stay, and a new run resumes")
 
 
 def _journal_mode_wal(conn: sqlite3.Connection) -> str:
@@ -429,9 +438,9 @@ class ResultStore:
 
     @contextlib.contextmanager
     def _guard(self, doing: str) -> Iterator[None]:
-        """Turn a sqlite3 error of the body into one InputError naming this store (damaged, or
-        not readable/writable); "database is locked" and internal misuse are raised as they
-        are."""
+        """Turn a sqlite3 error of the body into one InputError naming this store (damaged,
+        locked by another process, or not readable/writable); internal misuse is raised as it
+        is."""
         try:
             yield
         except sqlite3.DatabaseError as exc:

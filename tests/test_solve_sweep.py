@@ -249,3 +249,28 @@ def test_one_run_has_one_key_however_its_solver_options_are_spelled(
     with sqlite3.connect(store) as conn:
         rows = conn.execute("select json_extract(spec, '$.options') from runs").fetchall()
     assert rows == [('{"memory_limit_gb":1.0}',)], rows
+
+
+def test_a_store_locked_by_another_process_is_one_line(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another program holding the store's write lock past the busy timeout (a sqlite3 shell
+    with a transaction open) ended the sweep with an internal error, exit 1 (hunt 40 F4)."""
+    import sqlite3
+
+    from exactprune.benchmarks import store as store_module
+
+    path = tmp_path / "s.sqlite"
+    sweep = ["sweep", "subset-sum", "--param", "n=6", "--solvers", "mitm", "--store", str(path),
+             "--no-progress", "--jobs", "0"]
+    assert main([*sweep, "--seeds", "1"]) == 0
+    monkeypatch.setattr(store_module, "BUSY_TIMEOUT_S", 0.2)
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        code = main([*sweep, "--seeds", "2"])
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and "another process has held its lock" in err[0], err
