@@ -21,12 +21,18 @@ def lead_own_group() -> None:
             os.setpgid(0, 0)
 
 
-def kill_group(pid: int) -> None:
+def kill_group(pid: int, leader_may_be_gone: bool = False) -> None:
     """SIGKILL the process group led by `pid` (a worker and its children); nothing if `pid`
-    leads no group (not yet set up, already gone, or not POSIX)."""
+    leads no group (not yet set up, or not POSIX). With `leader_may_be_gone`, a group whose
+    leader has died is killed too (a worker killed outright leaves its CBC in its group; Linux
+    gives no new process that pid while the group lives)."""
     if hasattr(os, "killpg"):
         with contextlib.suppress(OSError):
-            if os.getpgid(pid) == pid:
+            try:
+                leads = os.getpgid(pid) == pid
+            except ProcessLookupError:
+                leads = leader_may_be_gone
+            if leads:
                 os.killpg(pid, signal.SIGKILL)
 
 

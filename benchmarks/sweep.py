@@ -276,10 +276,20 @@ def run_sweep(tasks: list[Task], store: ResultStore | str | os.PathLike[str] | N
     return [results[k] for k in keys]
 
 
-def _kill_workers(pool: ProcessPoolExecutor) -> None:
+def _worker_pids(pool: ProcessPoolExecutor) -> set[int]:
     procs = getattr(pool, "_processes", None) or {}  # private, but in CPython 3.8 .. 3.13
+    return set(procs)
+
+
+def _kill_workers(pool: ProcessPoolExecutor, known: set[int] = frozenset()) -> None:
+    """Kill every worker's process group (each worker leads one: what its run started, e.g.
+    CBC, goes too), the workers the pool still lists and those seen before (`known`): a pool
+    broken by a worker's death has forgotten its workers, and the CBC processes of the dead
+    one and of the one the pool terminated ran on as orphans (hunt 40 F2)."""
+    procs = getattr(pool, "_processes", None) or {}
+    for pid in set(procs) | set(known):
+        kill_group(pid, leader_may_be_gone=True)
     for proc in list(procs.values()):
-        kill_group(proc.pid)
         try:
             proc.kill()
         except Exception:  # already gone
@@ -329,6 +339,7 @@ def _run_pool_in(queue: deque[tuple[str, Task]], workers: int, finish: Finish,
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(
         "spawn"), initializer=worker_init, initargs=(os.getpid(), scratch))
     inflight: dict[Future[str], tuple[str, Task, float]] = {}
+    known: set[int] = set()  # every worker pid seen (each leads its own process group)
     try:
         while queue or inflight:
             # at most one run per worker in flight (a broken pool then tells which runs it
@@ -338,6 +349,7 @@ def _run_pool_in(queue: deque[tuple[str, Task]], workers: int, finish: Finish,
                 key, task = nxt
                 inflight[pool.submit(run_task, task.fn, task.spec)] = (key, task,
                                                                         time.monotonic())
+                known |= _worker_pids(pool)
             done, _ = wait(inflight, timeout=None if timeout is None else 0.25,
                            return_when=FIRST_COMPLETED)
             broken = False
@@ -355,12 +367,13 @@ def _run_pool_in(queue: deque[tuple[str, Task]], workers: int, finish: Finish,
                     continue
                 finish(key, json.loads(text))
             if broken:
+                _kill_workers(pool, known)
                 return list(inflight.values())
             if timeout is not None:
                 now = time.monotonic()
                 overdue = [f for f, (_, _, t0) in inflight.items() if now - t0 > timeout]
                 if overdue:
-                    _kill_workers(pool)
+                    _kill_workers(pool, known)
                     for fut, (key, task, t0) in list(inflight.items()):
                         if fut.done() and not fut.cancelled() and fut.exception() is None:
                             finish(key, json.loads(fut.result()))
@@ -374,7 +387,7 @@ def _run_pool_in(queue: deque[tuple[str, Task]], workers: int, finish: Finish,
                     return []
         return []
     except BaseException:
-        _kill_workers(pool)
+        _kill_workers(pool, known)
         raise
     finally:
         pool.shutdown(wait=True, cancel_futures=True)

@@ -358,6 +358,40 @@ def test_isolated_run_timeout_kills_its_children(tmp_path: Path) -> None:
     assert _gone_within(int(pid_file.read_text()), 5.0), "the timed-out call's child still runs"
 
 
+def spawn_then_die_or_wait(spec: dict) -> dict:
+    """Start a child (as PuLP starts CBC) and note its pid; then die by SIGKILL (as the OOM
+    killer kills a worker) or, after a while, end the child and return."""
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+    with open(spec["pid_file"], "a") as fh:
+        fh.write(f"{child.pid}\n")
+    if spec["die"]:
+        deadline = time.monotonic() + 30
+        while len(Path(spec["pid_file"]).read_text().split()) < 2:  # the other run's child too
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        os.kill(os.getpid(), signal.SIGKILL)
+    time.sleep(1.0)
+    child.kill()
+    child.wait()
+    return {"status": "optimal"}
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads /proc")
+def test_a_worker_killed_outright_takes_the_runs_children_with_it(tmp_path: Path) -> None:
+    """One worker killed outright breaks the pool, which terminates the other worker alone:
+    both workers' CBC processes ran on as orphans, on the cores the re-runs needed (hunt 40
+    F2). Every worker's process group is now killed when the pool breaks."""
+    pid_file = tmp_path / "children.pid"
+    tasks = [Task(f"{MOD}:spawn_then_die_or_wait",
+                  {"experiment": "oom", "pid_file": str(pid_file), "die": die, "i": i})
+             for i, die in enumerate((False, True))]
+    recs = run_sweep(tasks, None, jobs=2, progress=False)
+    assert [r["status"] for r in recs] == ["optimal", "error"]
+    pids = [int(line) for line in pid_file.read_text().split()]
+    assert len(pids) >= 2, (pids, recs)  # both first runs' children (and re-runs')
+    assert all(_gone_within(pid, 3.0) for pid in pids), "a run's child outlived its worker"
+
+
 def make_temp_files_and_hang(spec: dict) -> dict:
     """Make a temporary folder as CBC's `solver_files` does, note its path, and hang."""
     import tempfile
