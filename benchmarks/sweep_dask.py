@@ -82,7 +82,12 @@ def _probe_dask(scheduler: str) -> None:
         finally:
             await comm.close()
 
-    reply = asyncio.run(asyncio.wait_for(identity(), CONNECT_TIMEOUT_S))
+    try:
+        reply = asyncio.run(asyncio.wait_for(identity(), CONNECT_TIMEOUT_S))
+    except (MemoryError, OverflowError, ValueError, TypeError) as exc:
+        # a server of another protocol: Dask reads "HTTP/1.1" as a frame length ("Unable to
+        # allocate 3.07 EiB"; hunt 40)
+        raise ValueError("the address answers, but not as a Dask scheduler") from exc
     if not isinstance(reply, dict) or reply.get("type") != "Scheduler":
         raise ValueError("the address answers, but not as a Dask scheduler")
 

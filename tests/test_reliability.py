@@ -467,8 +467,9 @@ def test_a_bad_scheduler_fails_fast_in_one_line(tmp_path: Path, address: str,
 
 
 @contextlib.contextmanager
-def _silent_listener() -> Iterator[int]:
-    """A TCP port where something accepts connections and never speaks (not Dask)."""
+def _silent_listener(says: bytes = b"") -> Iterator[int]:
+    """A TCP port where something accepts connections and never speaks (not Dask), or says
+    `says` on each."""
     import socket
     import threading
 
@@ -481,6 +482,8 @@ def _silent_listener() -> Iterator[int]:
         while not stop.is_set():
             with contextlib.suppress(OSError):
                 held.append(server.accept()[0])
+                if says:
+                    held[-1].sendall(says)
 
     thread = threading.Thread(target=accept, daemon=True)
     thread.start()
@@ -520,6 +523,16 @@ def test_a_port_that_does_not_speak_dask_is_one_line_not_a_hang(
             run_sweep(tasks, tmp_path / "t.sqlite", scheduler=f"tcp://127.0.0.1:{port}",
                       progress=False)
     assert _left(tmp_path) == []
+
+
+def test_a_port_that_answers_http_is_not_a_dask_scheduler(tmp_path: Path) -> None:
+    """Dask read "HTTP/1.1" as a frame length: "Unable to allocate 3.07 EiB for an array"
+    was the line (hunt 40)."""
+    pytest.importorskip("distributed")
+    with _silent_listener(b"HTTP/1.1 400 Bad Request\r\n\r\nhello") as port:
+        proc = cli("sweep", "subset-sum", "--param", "n=4", "--scheduler",
+                   f"tcp://127.0.0.1:{port}", "--store", str(tmp_path / "s.sqlite"))
+    assert refused(proc, "the address answers, but not as a Dask scheduler"), proc.stderr
 
 
 def test_ctrl_c_before_any_run_leaves_no_store(tmp_path: Path,
