@@ -64,7 +64,7 @@ from types import TracebackType
 from typing import Any, TextIO
 
 from exactprune.instances.errors import InputError
-from exactprune.instances.io import check_output, dumps, json_default
+from exactprune.instances.io import check_output, dumps, json_default, parse_json_text
 
 SCHEMA_VERSION = 1
 APPLICATION_ID = 0x45585052
@@ -281,12 +281,20 @@ def _journal_mode_wal(conn: sqlite3.Connection) -> str:
         time.sleep(0.02)
 
 
-def _create_schema(conn: sqlite3.Connection) -> None:
+def _create_schema(conn: sqlite3.Connection, path: Path) -> None:
     """Give the (WAL-mode, autocommit) database of `conn` our application id, tables and schema
     version in ONE transaction, so another process sees either an empty file (and waits, see
-    :func:`store_state`) or a whole store; a no-op on a store that has them."""
+    :func:`store_state`) or a whole store; a no-op on a store that has them. A store with runs
+    but no schema version is damaged, as the readers say: it was stamped version 1 and written
+    on (hunt 40)."""
     conn.execute("BEGIN IMMEDIATE")
     try:
+        has_runs = conn.execute("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND "
+                                "name IN ('meta', 'runs')").fetchone()[0] == 2
+        if has_runs and conn.execute("SELECT value FROM meta WHERE name = 'schema_version'"
+                                     ).fetchone() is None:
+            raise InputError(f"results store {path} is damaged (no schema_version in its meta "
+                             "table): it was changed outside exactprune")
         if conn.execute("PRAGMA application_id").fetchone()[0] != APPLICATION_ID:
             conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
         for statement in _SCHEMA_STATEMENTS:
@@ -400,7 +408,7 @@ class ResultStore:
                     if str(mode).lower() != "wal":
                         raise InputError(f"cannot put {self.path} in WAL mode (got {mode!r})")
                     conn.execute("PRAGMA synchronous=FULL")
-                    _create_schema(conn)
+                    _create_schema(conn, self.path)
                 else:  # read only: never changes the file (not even its journal mode)
                     self._conn = _connect_read_only(self.path)[0]
                 row = self._conn.execute(
@@ -653,9 +661,9 @@ def _row_dict(row: tuple[Any, ...]) -> dict:
     for col in ("spec", "record", "solver_version"):
         if col == "solver_version" and d[col] is None:
             continue
-        try:
-            d[col] = json.loads(d[col])
-        except (TypeError, ValueError, RecursionError):  # JSONDecodeError, bad UTF-8, a BLOB
+        try:  # strict: NaN, Infinity and a key given twice (edited in) are refused (hunt 40)
+            d[col] = parse_json_text(d[col], "a stored run")
+        except (TypeError, ValueError, RecursionError):  # InputError, bad UTF-8, a BLOB
             d[col] = None
         if d[col] is None or (col != "solver_version" and not isinstance(d[col], dict)):
             what = "valid JSON" if col == "solver_version" else "a JSON object"

@@ -358,6 +358,10 @@ def test_foreign_and_corrupt_sqlite_files_are_never_written(tmp_path: Path) -> N
     ("record", "{not json", "record column is not a JSON object"),
     ("record", b"\x00\xff", "record column is not a JSON object"),  # a BLOB
     ("record", "[" * 5000 + "]" * 5000, "record column is not a JSON object"),
+    # hunt 40 L4: exactprune writes no NaN or Infinity and each key once
+    ("record", '{"objective": NaN}', "record column is not a JSON object"),
+    ("record", '{"objective": Infinity}', "record column is not a JSON object"),
+    ("record", '{"status": "optimal", "status": "error"}', "record column is not a JSON object"),
     ("spec", '"a string"', "spec column is not a JSON object"),
     ("solver_version", "{bad", "solver_version column is not valid JSON"),
     # hunt 29 F1: the plain columns were not checked (exit 1, TypeError on a BLOB)
@@ -381,6 +385,21 @@ def test_a_store_row_damaged_outside_exactprune_is_bad_input(tmp_path: Path, col
         assert not out.exists()
     if column == "experiment":  # summary reads it too (its wall times are SQLite's sums)
         assert refused(cli("results", "summary", "--store", str(store)), needle)
+
+
+def test_a_store_that_lost_its_schema_version_is_not_written_on(tmp_path: Path) -> None:
+    """The readers call it damaged; a sweep stamped it version 1 and wrote on (hunt 40)."""
+    store = tmp_path / "s.sqlite"
+    sweep = ("sweep", "subset-sum", "--param", "n=4", "--solvers", "mitm", "--store",
+             str(store), "--no-progress")
+    assert cli(*sweep).returncode == 0
+    with sqlite3.connect(store) as conn:
+        conn.execute("DELETE FROM meta")
+    assert refused(cli(*sweep, "--seeds", "2"), "no schema_version in its meta table")
+    assert refused(cli("results", "summary", "--store", str(store)), "no schema_version")
+    with sqlite3.connect(store) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM meta").fetchone()[0] == 0
+        assert conn.execute("SELECT COUNT(*) FROM runs").fetchone()[0] == 1
 
 
 def test_runs_without_an_experiment_or_with_odd_names_and_times(tmp_path: Path) -> None:
@@ -1163,7 +1182,7 @@ def test_a_store_being_created_is_waited_for_not_refused(
         def finish() -> None:
             time.sleep(1.0)
             creator.execute("PRAGMA synchronous=FULL")
-            store_mod._create_schema(creator)
+            store_mod._create_schema(creator, store)
 
         thread = threading.Thread(target=finish)
         thread.start()
@@ -1181,7 +1200,8 @@ def test_a_store_being_created_is_waited_for_not_refused(
         with contextlib.closing(sqlite3.connect(tmp_path / "r.sqlite", isolation_level=None,
                                                 check_same_thread=False)) as other:
             other.execute("PRAGMA journal_mode=WAL")
-            late = threading.Timer(1.0, store_mod._create_schema, args=(other,))
+            late = threading.Timer(1.0, store_mod._create_schema,
+                                   args=(other, tmp_path / "r.sqlite"))
             late.start()
             try:
                 with ResultStore(tmp_path / "r.sqlite", create=False) as st:
