@@ -200,3 +200,17 @@ def test_auto_takes_max_kept_on_pruning_and_other_backends_options_as_allowances
         solve(small, "auto", options={"exclusion_rounds": -5})
     with pytest.raises(InputError, match="memory_limit_gb"):
         solve(big, "auto", time_limit=0.5, options={"memory_limit_gb": -1})
+
+
+def test_random_search_starts_with_a_small_block_under_a_time_limit() -> None:
+    """The first block of 2^22 / n masks ran whatever the limit: at n = 3000 a limit of 0.01 s
+    took 0.2 s, over 1 s on data whose scaling is lossy (hunt 42). Blocks now start at 16 masks
+    and grow as the time left allows."""
+    from exactprune.instances import generate_subset_sum
+
+    inst = generate_subset_sum(3000, seed=0)
+    res = solve(inst, "random", time_limit=1e-6, options={"samples": 100_000})
+    assert res.status == "time_limit" and res.stats["samples"] == 16
+    assert res.objective == inst.evaluate(res.mask)
+    whole = solve(inst, "random", options={"samples": 300})
+    assert whole.status == "feasible" and whole.stats["samples"] == 300
