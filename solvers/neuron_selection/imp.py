@@ -53,9 +53,13 @@ def train_output_layer(H: np.ndarray, T: np.ndarray, W: np.ndarray, b: np.ndarra
     """Full-batch GD on mean((scale·H W + b − T)²): H (m, s), T (m, C), W (s, C), b (C,) or
     None (not trained). Returns the trained (W, b); raises _TimeUp at the deadline."""
     m, C = T.shape
+    if iters == 0:
+        return W, b
+    if passed(deadline):  # the step size below takes a while on large H (hunt 42)
+        raise _TimeUp
     X = scale * H
     Xa = X if b is None else np.hstack([X, np.ones((m, 1))])
-    sigma = float(np.linalg.norm(Xa, 2)) if Xa.size else 0.0
+    sigma = _spectral_norm(Xa)
     if sigma == 0.0:
         return W, b
     curvature = (2.0 / (m * C)) * sigma * sigma
@@ -73,6 +77,20 @@ def train_output_layer(H: np.ndarray, T: np.ndarray, W: np.ndarray, b: np.ndarra
         if b is not None:
             b -= step * G.sum(axis=0)
     return W, b
+
+
+def _spectral_norm(A: np.ndarray) -> float:
+    """The largest singular value of A (rows, cols): from the eigenvalues of the smaller Gram
+    matrix, about 2.5 times faster than an SVD on a 3000 x 1000 A (the step size of every IMP
+    round; hunt 42), and equal to it within float64 rounding."""
+    if A.size == 0:
+        return 0.0
+    if not np.all(np.isfinite(A)):
+        return float(np.linalg.norm(A, 2))
+    with np.errstate(over="ignore", invalid="ignore"):
+        gram = A.T @ A if A.shape[0] >= A.shape[1] else A @ A.T
+        top = float(np.linalg.eigvalsh(gram)[-1]) if np.all(np.isfinite(gram)) else math.inf
+    return math.sqrt(top) if math.isfinite(top) and top > 0 else float(np.linalg.norm(A, 2))
 
 
 def unit_scores(W: np.ndarray, act_norms: np.ndarray) -> np.ndarray:
