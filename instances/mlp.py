@@ -29,11 +29,10 @@ give the stored order, as `offset_keys()`); and the package's writer stores arra
 dtype and name ("fc1.bias" before "fc1.weight"), never in layer order. So a `.safetensors`
 file is read in the layer order its metadata lists (`_ORDER_KEY`, which exactprune writes), else
 in the layer order of its names (natural order, "fc2" before "fc10", each weight before its
-bias: what PyTorch's `save_file(model.state_dict())` holds; a name of the first layer,
-"input", first and one of the last, "out", "head", last), and in stored order when the names
+bias: what PyTorch's `save_file(model.state_dict())` holds), and in stored order when the names
 give no chain. A file whose layers also chain in another order that the names' layer numbers
-and those words do not rule out ("encoder" and "decoder") is refused: it cannot say which
-network it holds.
+do not rule out ("encoder" and "decoder": the alphabet, not the names, set their order) is
+refused: it cannot say which network it holds.
 """
 
 from __future__ import annotations
@@ -306,12 +305,14 @@ def _safetensors_mlp(data: bytes, source: str) -> MLP:
         # "encoder" (3 x 5) and "decoder" (5 x 3) chain as decoder, encoder too: the text of
         # their names, not layer numbers, chose that order, and the net read was reversed
         # (hunt 38)
-        also = "in many other orders" if other == "many" else f"also as {_names_text(other)}"
+        also = ("so many partial orders chain that the search for another gave up"
+                if other == "many" else f"they also chain as {_names_text(other)}, which their "
+                "layer numbers do not rule out")
         raise _AmbiguousOrder(
             f"{source}: the layers {_names_text(list(mlp.names))} chain in the order of their "
-            f"names and {also}, which their layer numbers do not rule out: the file does not "
-            "say which network it holds; number the layers in layer order (fc1, fc2, ...) or "
-            "store the arrays in layer order in an .npz (numpy.savez)")
+            f"names, but {also}: the file does not say which network it holds; number the "
+            "layers in layer order (fc1, fc2, ...) or store the arrays in layer order in an "
+            ".npz (numpy.savez)")
     return mlp
 
 
@@ -338,41 +339,22 @@ def _names_text(names: list[str], most: int = 8) -> str:
     return f"[{shown}{', ...' if len(names) > most else ''}]"
 
 
-_FIRST_WORDS = frozenset({"input", "inp", "first", "stem", "embed", "embedding"})
-_HEAD_WORDS = frozenset({"out", "output", "head", "classifier", "logits", "readout", "final",
-                         "last"})
-"""Words that name the first layer ("input", "fc_in" is not one) and the last ("out", "fc_out",
-"lm_head", "classifier"), the last word of a name deciding."""
-
-
-def _rank(name: str) -> int:
-    """0 for a name of the first layer, 2 for one of the last, else 1: the first sort key of
-    the layer order of names ("input", "hidden", "output" sort as text to hidden, input,
-    output, which does not chain)."""
-    stem = name[: -len("bias")] if name.endswith("bias") else name
-    words = re.findall(r"[a-z]+", stem.lower().removesuffix("weight"))
-    if not words:
-        return 1
-    return 0 if words[-1] in _FIRST_WORDS else 2 if words[-1] in _HEAD_WORDS else 1
-
-
 def _fixed_before(names: tuple[str, ...]) -> list[int]:
     """For each layer j (in name order), the bitmask of layers its name puts before it for
     sure: those whose names first differ from its own in a layer number ("fc2" before "fc10",
-    "decoder.0" before "decoder.2") or are a prefix of its own ("units" before "units_out"),
-    and, for a layer named as the last ("out", "head"), every layer not so named (a 1-16-1
-    net's "hidden" and "out" chain both ways). The order of other pairs ("decoder" and
-    "encoder", "first" and "second") is text only."""
-    keys = [_layer_key(name)[1] for name in names]
-    ranks = [_rank(name) for name in names]
+    "decoder.0" before "decoder.2"). Text does not fix an order ("encoder" and "decoder",
+    "hidden" and "out", "blocks.0.dense_h_to_4h" and "blocks.0.dense_4h_to_h"): where the
+    shapes chain both ways the file is refused rather than read in an order the alphabet
+    chose (an autoencoder, and GPT-NeoX's and Falcon's MLPs, read back reversed; hunts 38, 39,
+    41)."""
+    keys = [_layer_key(name)[0] for name in names]
     fixed = [0] * len(names)
     for j in range(len(names)):
-        fixed[j] |= sum(1 << i for i in range(len(names)) if ranks[i] < ranks[j])
         for i in range(j):
             ki, kj = keys[i], keys[j]
-            at = next((t for t, (x, y) in enumerate(zip(ki, kj, strict=False)) if x != y), None)
-            if at is None or (ki[at][0] == 0 and kj[at][0] == 0) or (
-                    ki[at][0] == kj[at][0] == 1 and kj[at][2].startswith(ki[at][2])):
+            at = next((t for t, (x, y) in enumerate(zip(ki, kj, strict=False)) if x != y),
+                      None)
+            if at is None or (ki[at][0] == 0 and kj[at][0] == 0):
                 fixed[j] |= 1 << i
     return fixed
 
@@ -380,8 +362,9 @@ def _fixed_before(names: tuple[str, ...]) -> list[int]:
 def _another_chain(mlp: MLP, budget: int = 100_000) -> list[str] | str | None:
     """Another order of the weight matrices (given in name order) that chains, each one's
     inputs the outputs of the one before, and keeps the order their layer numbers fix
-    (`_fixed_before`), as names; "many" when the search takes more than `budget` steps (so
-    many partial chains mean the shapes do not fix the order); None when there is none."""
+    (`_fixed_before`), as names; "many" when the search takes more than `budget` steps
+    (refused as ambiguous: so many partial chains mean the shapes hardly fix the order);
+    None when there is none."""
     shapes = [w.shape for w in mlp.weights]
     fixed = _fixed_before(mlp.names)
     n = len(shapes)
@@ -409,16 +392,15 @@ def _another_chain(mlp: MLP, budget: int = 100_000) -> list[str] | str | None:
 
 
 def _layer_key(name: str) -> tuple[Any, ...]:
-    """Sort key of PyTorch-style names: a layer named as the first ("input") first and one
-    named as the last ("out", "head") last (`_rank`), otherwise layer by layer in natural order
-    ("fc2" before "fc10"), the weight before the bias of the same layer."""
+    """Sort key of PyTorch-style names: layer by layer in natural order ("fc2" before "fc10"),
+    the weight before the bias of the same layer."""
     stem = name[: -len("bias")] if name.endswith("bias") else name
     stem = stem[: -len("weight")] if stem.endswith("weight") else stem
     # digit runs compare by length, then as text, without int(): "²" is isdigit() but no
     # int, and int() refuses runs over 4,300 digits (hunt 38)
     parts = tuple((0, len(t.lstrip("0")), t.lstrip("0")) if t.isascii() and t.isdigit()
                   else (1, 0, t) for t in re.split(r"([0-9]+)", stem) if t)
-    return (_rank(name), parts, name.endswith("bias"))
+    return (parts, name.endswith("bias"))
 
 
 def _check_dtype(dtype: np.dtype, name: str, source: str) -> None:

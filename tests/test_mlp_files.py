@@ -673,7 +673,7 @@ def test_safetensors_keeps_the_layer_order_of_names_that_do_not_give_it(
               for i, name in enumerate(mlp.names)}
     bare = hunt_st(tmp_path / "bare.safetensors", header,
                    b"".join(w.astype("<f8").tobytes() for w in mlp.weights))
-    with pytest.raises(InputError, match="chain in the order of their names and also as"):
+    with pytest.raises(InputError, match="chain in the order of their names, but they also"):
         load_mlp(bare)
 
 
@@ -913,18 +913,18 @@ def test_safetensors_gives_both_orders_when_the_stored_one_is_a_layer_order(
     """Stored in a layer order the names do not give: neither chains, and both reasons are on
     the line (the stored order's is the real one here)."""
     path = st_file(tmp_path / "net.safetensors",
-                   [("x", np.ones((3, 4))), ("h", np.ones((5, 2))),
+                   [("input", np.ones((3, 4))), ("hidden", np.ones((5, 2))),
                     ("output", np.ones((1, 5)))])
-    message = refused(path, r"weight 'x' has shape \(3, 4\): its 4 inputs do not match the "
-                            r"5 outputs of 'h' before it in the layer order of the names")
-    assert ("; the stored order fails too: weight 'h' has shape (5, 2): its 2 inputs do "
-            "not match the 3 outputs of 'x' before it in stored order") in message
-    st_file(path, [("x", np.ones((3, 4))), ("h", np.ones((5, 3))),
+    message = refused(path, r"weight 'input' has shape \(3, 4\): its 4 inputs do not match the "
+                            r"5 outputs of 'hidden' before it in the layer order of the names")
+    assert ("; the stored order fails too: weight 'hidden' has shape (5, 2): its 2 inputs do "
+            "not match the 3 outputs of 'input' before it in stored order") in message
+    st_file(path, [("input", np.ones((3, 4))), ("hidden", np.ones((5, 3))),
                    ("output", np.ones((1, 5)))])
-    assert load_mlp(path).names == ("x", "h", "output")
+    assert load_mlp(path).names == ("input", "hidden", "output")
 
 
-def test_safetensors_layer_numbers_and_last_names_fix_the_order(tmp_path: Path) -> None:
+def test_safetensors_layer_numbers_fix_the_order(tmp_path: Path) -> None:
     """fc1, fc2, fc3 and out of equal hidden widths (20-12-12-12-5) were refused as chaining
     also as fc1, fc3, fc2, out, which the numbers rule out (hunt 39 F1); null metadata (none)
     was refused too. A net of 40 square text-named layers is refused in a line of reasonable
@@ -944,29 +944,29 @@ def test_safetensors_layer_numbers_and_last_names_fix_the_order(tmp_path: Path) 
     assert load_mlp(hunt_st(tmp_path / "n.safetensors", header, b"".join(chunks))).widths == \
         (20, 12, 12, 12, 5)
     many = [(f"{chr(97 + i % 26)}{chr(97 + i // 26)}", np.ones((3, 3))) for i in range(40)]
-    with pytest.raises(InputError, match="chain in the order of their names and") as info:
+    with pytest.raises(InputError, match="chain in the order of their names, but") as info:
         load_mlp(st_file(tmp_path / "m.safetensors", many))
     assert len(str(info.value)) < 700, len(str(info.value))
 
 
-def test_safetensors_names_of_the_first_and_last_layer_go_first_and_last(
+def test_safetensors_text_never_fixes_a_layer_order_the_shapes_leave_open(
         tmp_path: Path) -> None:
-    """"input", "hidden", "output" sort as text to hidden, input, output, which did not chain;
-    "layers.0".."layers.2" and "head" put the head first. A 1-16-1 net's "hidden" and "out"
-    chain both ways, and "out" says which is last (hunt 39 F1)."""
-    path = st_file(tmp_path / "a.safetensors",
-                   [("hidden.weight", np.ones((5, 3))), ("input.weight", np.ones((3, 4))),
-                    ("output.weight", np.ones((1, 5)))])
-    assert load_mlp(path).names == ("input.weight", "hidden.weight", "output.weight")
-    path = st_file(tmp_path / "b.safetensors",
-                   [("head.weight", np.ones((2, 6))),
-                    *((f"layers.{i}.weight", np.ones((6, 6 if i else 4))) for i in range(3))])
-    assert load_mlp(path).names == ("layers.0.weight", "layers.1.weight", "layers.2.weight",
-                                    "head.weight")
-    path = st_file(tmp_path / "c.safetensors",
-                   [("hidden.weight", np.ones((16, 1))), ("out.weight", np.ones((1, 16)))])
-    assert load_mlp(path).widths == (1, 16, 1)
-
+    """GPT-NeoX's and Falcon's MLP names put dense_4h_to_h before dense_h_to_4h: read in name
+    order, a 16-64-16 net was a 64-16-64 one, and a rule ordering words ("out" last) read
+    blocks.N.fc_in/fc_out block by block out of order (hunt 41). Only layer numbers fix an
+    order: where text alone orders layers whose shapes chain both ways, the file is refused."""
+    up, down = np.ones((64, 16)), np.ones((16, 64))
+    path = st_file(tmp_path / "neox.safetensors",
+                   [("gpt_neox.layers.0.mlp.dense_h_to_4h.weight", up),
+                    ("gpt_neox.layers.0.mlp.dense_4h_to_h.weight", down)])
+    with pytest.raises(InputError, match="they also chain as"):
+        load_mlp(path)
+    square = [(f"blocks.{i}.fc_{io}.weight", np.eye(4)) for i in range(2) for io in ("in", "out")]
+    with pytest.raises(InputError, match="they also chain as"):
+        load_mlp(st_file(tmp_path / "blocks.safetensors", square))
+    path = st_file(tmp_path / "c.safetensors",  # the shapes fix it: no refusal
+                   [("hidden.weight", np.ones((16, 3))), ("out.weight", np.ones((1, 16)))])
+    assert load_mlp(path).widths == (3, 16, 1)
 
 def test_chain_errors_pickle(tmp_path: Path) -> None:
     """Sweep workers send errors back pickled: a refused chain keeps its message."""
