@@ -32,7 +32,7 @@ def configured_solver(opts: SolveOptions, time_limit: float | None, presolve: bo
     params.log_to_stdout = False
     params.catch_sigint_signal = False  # Ctrl-C is an interruption, not a limit: see solve_cpsat
     if opts.verbose:
-        solver.log_callback = lambda line: print(line, file=sys.stderr)
+        solver.log_callback = _to_stderr
     return solver
 
 
@@ -59,6 +59,13 @@ def cpsat_version() -> str | None:
     return f"OR-Tools CP-SAT {ortools.__version__}"
 
 
+def _to_stderr(line: str) -> None:
+    """A log line on stderr; nowhere when stderr is closed (sys.stderr None: print(file=None)
+    wrote the log into stdout's JSON; hunt 41)."""
+    if sys.stderr is not None:
+        print(line, file=sys.stderr)
+
+
 def capture_log(solver: Any, opts: SolveOptions) -> list[str]:
     """Collect CP-SAT's log lines (and still show them on stderr when verbose): the verdict on a
     solution hint is only in the log. Returns the list the lines are appended to."""
@@ -67,7 +74,7 @@ def capture_log(solver: Any, opts: SolveOptions) -> list[str]:
     def keep(line: str) -> None:
         lines.append(line)
         if opts.verbose:
-            print(line, file=sys.stderr)
+            _to_stderr(line)
 
     solver.parameters.log_search_progress = True
     solver.parameters.log_to_stdout = False

@@ -8,6 +8,7 @@ enumeration of all integer points for the generic converter tests.
 from __future__ import annotations
 
 import itertools
+import json
 import math
 import os
 import re
@@ -1242,6 +1243,21 @@ def test_a_closed_stderr_does_not_take_stdout_with_it() -> None:
     out = subprocess.run(["bash", "-c", '"$0" -c "$1" 2>&-', sys.executable, code],
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 0 and out.stdout == "stdout survived\n", out.stdout[-2000:]
+
+
+@pytest.mark.parametrize("solver", ["cbc", "scip", "cpsat"])
+def test_a_verbose_solve_with_stderr_closed_keeps_its_json(tmp_path, solver: str) -> None:
+    """--verbose with stderr closed: CBC and SCIP ended in `error` (AttributeError: sys.stderr
+    is None) and CP-SAT's log went into stdout's JSON (print(file=None)); hunt 41."""
+    from exactprune.instances import save_instance
+
+    save_instance(generate_subset_sum(10, seed=0), tmp_path / "i.json")
+    cmd = [sys.executable, "-m", "exactprune", "solve", str(tmp_path / "i.json"), "--solver",
+           solver, "--verbose", "--json"]
+    out = subprocess.run(["bash", "-c", '"$@" 2>&-', "run", *cmd], capture_output=True,
+                         text=True, timeout=120)
+    assert out.returncode == 0, out.stdout[-2000:]
+    assert json.loads(out.stdout)["status"] == "optimal", out.stdout[-2000:]
 
 
 def test_logging_in_threads_beside_many_solves_neither_deadlocks_nor_keeps_the_stand_ins(

@@ -480,7 +480,7 @@ def _cbc_run(model: MilpModel, *, time_limit: float | None, seed: int, threads: 
         with open(log_path, encoding="utf-8", errors="replace") as fh:
             text = fh.read()
     seconds = time.perf_counter() - t0
-    if verbose:
+    if verbose and sys.stderr is not None:  # None: stderr closed (2>&-; hunt 41)
         sys.stderr.write(text)
     log = parse_cbc_log(text)
     start_status, start_reason = _cbc_start(text) if warm else (None, None)

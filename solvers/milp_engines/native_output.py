@@ -327,7 +327,7 @@ def native_stdout(verbose: bool, capture: bool = False) -> Any:
                     r.tmp.seek(0)
                     text = r.tmp.read().decode("utf-8", errors="replace")
                     r.tmp.close()
-                    if r.verbose:
+                    if r.verbose and sys.stderr is not None:  # None: stderr closed
                         sys.stderr.write(text)
                     if alone and capture:
                         out.text = text
