@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from typing import Any
 
@@ -61,9 +62,11 @@ def cpsat_version() -> str | None:
 
 def _to_stderr(line: str) -> None:
     """A log line on stderr; nowhere when stderr is closed (sys.stderr None: print(file=None)
-    wrote the log into stdout's JSON; hunt 41)."""
+    wrote the log into stdout's JSON; hunt 41) or cannot be written (2>/dev/full ended the
+    solve in error; hunt 43): a log is no reason to lose the solve."""
     if sys.stderr is not None:
-        print(line, file=sys.stderr)
+        with contextlib.suppress(OSError, ValueError):
+            print(line, file=sys.stderr)
 
 
 def capture_log(solver: Any, opts: SolveOptions) -> list[str]:

@@ -481,7 +481,8 @@ def _cbc_run(model: MilpModel, *, time_limit: float | None, seed: int, threads: 
             text = fh.read()
     seconds = time.perf_counter() - t0
     if verbose and sys.stderr is not None:  # None: stderr closed (2>&-; hunt 41)
-        sys.stderr.write(text)
+        with contextlib.suppress(OSError, ValueError):  # 2>/dev/full: the log is lost, not
+            sys.stderr.write(text)  # the solve (hunt 43)
     log = parse_cbc_log(text)
     start_status, start_reason = _cbc_start(text) if warm else (None, None)
     if start is not None and not warm:

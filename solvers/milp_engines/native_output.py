@@ -328,7 +328,8 @@ def native_stdout(verbose: bool, capture: bool = False) -> Any:
                     text = r.tmp.read().decode("utf-8", errors="replace")
                     r.tmp.close()
                     if r.verbose and sys.stderr is not None:  # None: stderr closed
-                        sys.stderr.write(text)
+                        with contextlib.suppress(OSError, ValueError):  # 2>/dev/full
+                            sys.stderr.write(text)
                     if alone and capture:
                         out.text = text
                 r.tmp = None
