@@ -277,11 +277,12 @@ def run_sweep(tasks: list[Task], store: ResultStore | str | os.PathLike[str] | N
 
 
 def _worker_pids(pool: ProcessPoolExecutor) -> set[int]:
+    """The pids of the workers the pool lists now."""
     procs = getattr(pool, "_processes", None) or {}  # private, but in CPython 3.8 .. 3.13
     return set(procs)
 
 
-def _kill_workers(pool: ProcessPoolExecutor, known: set[int] = frozenset()) -> None:
+def _kill_workers(pool: ProcessPoolExecutor, known: Iterable[int] = ()) -> None:
     """Kill every worker's process group (each worker leads one: what its run started, e.g.
     CBC, goes too), the workers the pool still lists and those seen before (`known`): a pool
     broken by a worker's death has forgotten its workers, and the CBC processes of the dead
