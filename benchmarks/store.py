@@ -259,6 +259,11 @@ def _store_error(path: Path, exc: sqlite3.DatabaseError, doing: str) -> InputErr
                       f"outside exactprune")
 
 
+def _no_schema_version(path: Path) -> InputError:
+    return InputError(f"results store {path} is damaged (no schema_version in its meta table): "
+                      "it was changed outside exactprune")
+
+
 def _locked_error(path: Path, doing: str) -> InputError:
     return InputError(f"cannot {doing} results store {path}: another process has held its lock "
                       f"for over {BUSY_TIMEOUT_S:g} s (a sqlite3 shell or browser with a "
@@ -293,8 +298,7 @@ def _create_schema(conn: sqlite3.Connection, path: Path) -> None:
                                 "name IN ('meta', 'runs')").fetchone()[0] == 2
         if has_runs and conn.execute("SELECT value FROM meta WHERE name = 'schema_version'"
                                      ).fetchone() is None:
-            raise InputError(f"results store {path} is damaged (no schema_version in its meta "
-                             "table): it was changed outside exactprune")
+            raise _no_schema_version(path)
         if conn.execute("PRAGMA application_id").fetchone()[0] != APPLICATION_ID:
             conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
         for statement in _SCHEMA_STATEMENTS:
@@ -418,8 +422,7 @@ class ResultStore:
             raise
         if row is None:
             self.close()
-            raise InputError(f"results store {self.path} is damaged (no schema_version in its "
-                             f"meta table): it was changed outside exactprune")
+            raise _no_schema_version(self.path)
         version = row[0]
         if version != str(SCHEMA_VERSION):
             self.close()

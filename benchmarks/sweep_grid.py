@@ -29,7 +29,6 @@ import hashlib
 import itertools
 import math
 import os
-import re
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -39,7 +38,7 @@ import numpy as np
 from exactprune.benchmarks.store import canonical_json
 from exactprune.benchmarks.sweep_dask import scheduler_flag
 from exactprune.instances.errors import InputError
-from exactprune.instances.params import nonneg_int, positive_amount, positive_int
+from exactprune.instances.params import INTEGER_TEXT, nonneg_int, positive_amount, positive_int
 
 __all__ = [
     "add_sweep_arguments",
@@ -225,7 +224,6 @@ def load_grid_toml(path: str | os.PathLike[str]) -> dict:
 
 
 # -- command-line flags for a grid (for the commands that run sweeps) -----------------------
-_INTEGER = re.compile(r"[+-]?[0-9]+", re.ASCII)  # "1_0" is not 10 (hunt 37 L1)
 
 
 def _toml_float(text: str) -> float:
@@ -239,7 +237,7 @@ def _scalar(text: str) -> Any:
     low = text.strip().lower()
     if low in ("true", "false"):
         return low == "true"
-    if _INTEGER.fullmatch(text.strip()):
+    if INTEGER_TEXT.fullmatch(text.strip()):
         try:
             return int(text)
         except ValueError:  # beyond Python's digit limit: the parameter's own check says so

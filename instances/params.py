@@ -155,14 +155,14 @@ def _to_int(raw: Any, name: str) -> int:
         if len(text) > 30:
             raise InputError(f"{name} must be an integer of at most 30 digits, got "
                              f"{len(text)} characters")
-        if _INTEGER.fullmatch(text):
+        if INTEGER_TEXT.fullmatch(text):
             return int(text)
     raise InputError(f"{name} must be an integer, got {raw!r}")
 
 
 # ASCII digits only: what int() and float() take beyond them ("1_0" as 10, full-width and
 # Arabic-Indic digits as their values) is refused (hunt 37 L1)
-_INTEGER = re.compile(r"[+-]?[0-9]+", re.ASCII)
+INTEGER_TEXT = re.compile(r"[+-]?[0-9]+", re.ASCII)
 _DECIMAL = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?|[+-]?(inf|infinity|nan)",
                       re.IGNORECASE | re.ASCII)
 
@@ -353,7 +353,7 @@ def _int_at_least(text: str, least: int) -> int:
     if len(t) > 30:  # int() refuses 4,300 digits and more with argparse's generic message
         raise argparse.ArgumentTypeError(f"not an integer of at most 30 digits: "
                                          f"{len(t)} characters")
-    if not _INTEGER.fullmatch(t):
+    if not INTEGER_TEXT.fullmatch(t):
         raise argparse.ArgumentTypeError(f"not an integer: {text!r}")
     value = int(t)
     if value < least:

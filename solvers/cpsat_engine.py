@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
-import sys
 from typing import Any
 
 from exactprune.solvers.interrupt import stop_on_sigint
+from exactprune.solvers.milp_engines.native_output import log_to_stderr
 from exactprune.solvers.result import SolveOptions
 
 
@@ -33,7 +32,7 @@ def configured_solver(opts: SolveOptions, time_limit: float | None, presolve: bo
     params.log_to_stdout = False
     params.catch_sigint_signal = False  # Ctrl-C is an interruption, not a limit: see solve_cpsat
     if opts.verbose:
-        solver.log_callback = _to_stderr
+        solver.log_callback = _log_line
     return solver
 
 
@@ -60,13 +59,8 @@ def cpsat_version() -> str | None:
     return f"OR-Tools CP-SAT {ortools.__version__}"
 
 
-def _to_stderr(line: str) -> None:
-    """A log line on stderr; nowhere when stderr is closed (sys.stderr None: print(file=None)
-    wrote the log into stdout's JSON; hunt 41) or cannot be written (2>/dev/full ended the
-    solve in error; hunt 43): a log is no reason to lose the solve."""
-    if sys.stderr is not None:
-        with contextlib.suppress(OSError, ValueError):
-            print(line, file=sys.stderr)
+def _log_line(line: str) -> None:
+    log_to_stderr(line + "\n")
 
 
 def capture_log(solver: Any, opts: SolveOptions) -> list[str]:
@@ -77,7 +71,7 @@ def capture_log(solver: Any, opts: SolveOptions) -> list[str]:
     def keep(line: str) -> None:
         lines.append(line)
         if opts.verbose:
-            _to_stderr(line)
+            _log_line(line)
 
     solver.parameters.log_search_progress = True
     solver.parameters.log_to_stdout = False

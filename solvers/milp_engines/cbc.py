@@ -21,7 +21,6 @@ import math
 import os
 import re
 import shutil
-import sys
 import tempfile
 import time
 from dataclasses import dataclass, replace
@@ -31,6 +30,7 @@ import numpy as np
 
 from exactprune.formulations.linear import MilpModel, SolverTolerances, to_pulp_with_vars
 from exactprune.solvers.milp_engines.engine import EngineResult
+from exactprune.solvers.milp_engines.native_output import log_to_stderr
 
 CBC_TOLERANCE = 1e-9
 CBC_INCREMENT = 1e-12
@@ -480,9 +480,8 @@ def _cbc_run(model: MilpModel, *, time_limit: float | None, seed: int, threads: 
         with open(log_path, encoding="utf-8", errors="replace") as fh:
             text = fh.read()
     seconds = time.perf_counter() - t0
-    if verbose and sys.stderr is not None:  # None: stderr closed (2>&-; hunt 41)
-        with contextlib.suppress(OSError, ValueError):  # 2>/dev/full: the log is lost, not
-            sys.stderr.write(text)  # the solve (hunt 43)
+    if verbose:
+        log_to_stderr(text)
     log = parse_cbc_log(text)
     start_status, start_reason = _cbc_start(text) if warm else (None, None)
     if start is not None and not warm:

@@ -255,6 +255,15 @@ def _set_up_redirect(r: _Redirect, verbose: bool, capture: bool) -> bool:
     return True
 
 
+def log_to_stderr(text: str) -> None:
+    """A solver's log text on stderr; nowhere when stderr is closed (sys.stderr None:
+    print(file=None) wrote CP-SAT's log into stdout's JSON; hunt 41) or cannot be written
+    (2>/dev/full ended the solve in error; hunt 43): a log is no reason to lose the solve."""
+    if sys.stderr is not None:
+        with contextlib.suppress(OSError, ValueError):
+            sys.stderr.write(text)
+
+
 def _is_open(fd: int) -> bool:
     try:
         os.fstat(fd)
@@ -327,9 +336,8 @@ def native_stdout(verbose: bool, capture: bool = False) -> Any:
                     r.tmp.seek(0)
                     text = r.tmp.read().decode("utf-8", errors="replace")
                     r.tmp.close()
-                    if r.verbose and sys.stderr is not None:  # None: stderr closed
-                        with contextlib.suppress(OSError, ValueError):  # 2>/dev/full
-                            sys.stderr.write(text)
+                    if r.verbose:
+                        log_to_stderr(text)
                     if alone and capture:
                         out.text = text
                 r.tmp = None
