@@ -375,6 +375,76 @@ def test_random_under_refit_reads_the_clock_between_fits() -> None:
     assert np.array_equal(np.asarray(res.mask, dtype=float), best)
 
 
+@pytest.mark.parametrize("repeats", [False, True])
+def test_random_draws_in_growing_chunks_the_masks_of_one_piece(repeats: bool,
+                                                                 monkeypatch) -> None:
+    """The average rule drew a first block of 4096 masks before it read the clock (0.25 s at
+    N = 1000 on a 0.05 s limit; hunt 42). Masks are drawn chunk by chunk now, the first chunk
+    one mask; without a limit the result is the best of the same masks drawn in one piece."""
+    import exactprune.solvers.neuron_selection.heuristics as heuristics
+
+    inst = synthetic_neuron_selection(12, 4, m=9, outputs=2, loss="l1", repeats=repeats,
+                                      seed=5)
+    samples = 9000  # beyond two blocks of 4096
+    res = solve(inst, "random", samples=samples, seed=7)
+    rng = np.random.default_rng(7)
+    if repeats:
+        idx = rng.integers(0, 12, size=(samples, 4))
+    else:
+        idx = np.argsort(rng.random((samples, 12)), axis=1)[:, :4]
+    counts = np.zeros((samples, 12))
+    np.add.at(counts, (np.repeat(np.arange(samples), 4), idx.reshape(-1)), 1.0)
+    best = counts[int(np.argmin(inst.errors(counts)))]
+    assert np.array_equal(np.asarray(res.mask, dtype=float), best)
+    assert f"best of {samples} seeded random" in res.notes[0]
+
+    drawn: list[int] = []
+    real_rng = np.random.default_rng
+
+    class Counting:
+        def __init__(self, seed):
+            self.rng = real_rng(seed)
+
+        def random(self, size):
+            drawn.append(size[0])
+            return self.rng.random(size)
+
+        def integers(self, low, high, size):
+            drawn.append(size[0])
+            return self.rng.integers(low, high, size=size)
+
+    monkeypatch.setattr(heuristics.np.random, "default_rng", Counting)
+    cut = solve(inst, "random", samples=samples, time_limit=1e-9)
+    assert cut.status == "time_limit" and drawn == [1]
+
+
+def test_errors_with_the_callers_columns_are_the_same_numbers() -> None:
+    for seed in range(6):
+        inst = variant(seed)
+        if inst.rule != "average":
+            continue
+        masks = np.zeros((5, inst.n))
+        masks[:, : inst.k] = 1
+        masks[2] = np.roll(masks[2], 2)
+        assert np.array_equal(inst.errors(masks, inst.columns()), inst.errors(masks))
+
+
+def test_local_search_builds_its_gram_matrix_after_a_clock_check() -> None:
+    """The squared loss's A^T A (0.3 s at N = 1000, m·C = 6000) was built before any clock
+    check; past the deadline it is not built at all."""
+    from exactprune.solvers.neuron_selection.local_search import _Moves, _TimeUp
+
+    inst = synthetic_neuron_selection(30, 5, m=20, loss="squared", seed=2)
+    late = _Moves(inst, time.perf_counter() - 1.0)
+    assert late.uses_gram and late._gram is None
+    with pytest.raises(_TimeUp):
+        _ = late.gram
+    on_time = _Moves(inst, None)
+    A = inst.columns()
+    assert np.array_equal(on_time.gram, on_time.AT @ on_time.AT.T)
+    assert np.array_equal(on_time.columns, A)
+
+
 def test_local_search_refit_moves_read_the_clock_between_chunks() -> None:
     """Each refit move is a least-squares fit; a whole batch of moves ran before the clock was
     read again (0.97 s on a 0.2 s limit). Past the deadline, a batch stops after its first

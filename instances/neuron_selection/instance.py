@@ -293,9 +293,12 @@ class NeuronSelectionInstance:
         """f = vec(T − b), (m·C,): the residual is A c − f."""
         return (self.targets - self.bias()).reshape(-1)
 
-    def errors(self, masks: Any) -> np.ndarray:
+    def errors(self, masks: Any, columns: np.ndarray | None = None) -> np.ndarray:
         """Losses of a batch of masks (B, N), (B,), vectorised for search (numpy sums: each
-        within the evaluation tolerance plus (mC+2)·u·loss of `evaluate`); refit loops."""
+        within the evaluation tolerance plus (mC+2)·u·loss of `evaluate`); refit loops.
+        `columns`: `self.columns()` when the caller already holds it (average rule). Search
+        loops that score a few masks at a time pass it: building it costs more than scoring
+        one mask (0.08 s against 0.006 s at m = 3000, N = 1000, C = 2)."""
         try:
             raw = np.asarray(masks)
         except (ValueError, TypeError):
@@ -313,7 +316,8 @@ class NeuronSelectionInstance:
             return np.zeros(0)
         if self.rule == "refit":
             return np.array([self.evaluate(row) for row in M])
-        R = (M @ self.columns().T) - self.offset()
+        A = self.columns() if columns is None else columns
+        R = (M @ A.T) - self.offset()
         return batch_losses(R, self.loss)
 
     def residual_bound(self) -> np.ndarray:

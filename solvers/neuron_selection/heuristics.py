@@ -34,12 +34,13 @@ def greedy_forward(instance: Any, repeats: bool | None = None, candidates: int |
 
 
 def greedy_forward_within(instance: Any, deadline: float | None, repeats: bool | None = None,
-                          candidates: int | None = None, seed: int = 0
-                          ) -> tuple[np.ndarray, int]:
+                          candidates: int | None = None, seed: int = 0,
+                          columns: np.ndarray | None = None) -> tuple[np.ndarray, int]:
     """Greedy forward selection stopped at `deadline`: (mask, steps taken of k). Cut short, its
     units so far are kept and the rest of the k filled by magnitude (unused units first), so
-    that a time limit still gives a mask of k units."""
-    counts, steps = _greedy_steps(instance, repeats, candidates, seed, deadline)
+    that a time limit still gives a mask of k units. `columns`: `instance.columns()` when the
+    caller already holds it."""
+    counts, steps = _greedy_steps(instance, repeats, candidates, seed, deadline, columns)
     missing = instance.k - steps
     if missing > 0:
         order = np.argsort(-magnitude_scores(instance), kind="stable")
@@ -56,7 +57,8 @@ def greedy_cut_short(steps: int, k: int) -> str:
 
 
 def _greedy_steps(instance: Any, repeats: bool | None, candidates: int | None, seed: int,
-                  deadline: float | None) -> tuple[np.ndarray, int]:
+                  deadline: float | None, columns: np.ndarray | None = None
+                  ) -> tuple[np.ndarray, int]:
     """Greedy forward selection's unit counts (N,) after its steps, and how many steps it took
     (k, or fewer when `deadline` passed)."""
     if repeats is None:
@@ -65,7 +67,8 @@ def _greedy_steps(instance: Any, repeats: bool | None, candidates: int | None, s
         raise InputError("greedy_forward_selection: repeats=true needs an instance with "
                          "repeats (its masks are 0/1)")
     n, k = instance.n, instance.k
-    G = instance.columns() * (k / n)  # raw columns vec(H[:, i] V[i]), (mC, N)
+    A = instance.columns() if columns is None else columns
+    G = A * (k / n)  # raw columns vec(H[:, i] V[i]), (mC, N)
     f = instance.offset()
     rng = np.random.default_rng(seed)
     counts = np.zeros(n, dtype=np.int64)
@@ -116,35 +119,29 @@ def run_random(instance: Any, goal: Goal, opts: SolveOptions) -> RawSolution:
     block = 256 if instance.rule == "refit" else 4096
     limit = Limit.NONE
     chunk = 1
+    columns = instance.columns() if instance.rule == "average" else None
+    # drawn and evaluated in chunks growing from one mask to `block`, the clock read between
+    # them: under the refit rule each mask is a least-squares fit, and a first block of 256
+    # ran 3.2 s on a 0.2 s limit (hunt 21); drawing a block of 4096 subsets of 1000 units at
+    # once took 0.25 s (hunt 42). The generator's stream is the same drawn in pieces, so the
+    # masks drawn, and the result without a limit, are those of one piece.
     while done < samples:
         if done and clock.expired():
             limit = Limit.TIME
             break
-        b = min(block, samples - done)
+        b = min(chunk, samples - done)
         if instance.repeats:
             idx = rng.integers(0, n, size=(b, k))
         else:
             idx = np.argsort(rng.random((b, n)), axis=1)[:, :k]
         counts = np.zeros((b, n))
         np.add.at(counts, (np.repeat(np.arange(b), k), idx.reshape(-1)), 1.0)
-        # evaluated in chunks growing from one mask, the clock read between them: under the
-        # refit rule each mask is a least-squares fit, and a first block of 256 ran 3.2 s on
-        # a 0.2 s limit (hunt 21); the masks drawn, and so the result without a limit, are
-        # the same as in one piece
-        at = 0
-        while at < b:
-            if done and clock.expired():
-                limit = Limit.TIME
-                break
-            err = instance.errors(counts[at:at + chunk])
-            j = int(np.argmin(err))
-            if err[j] < best_err:
-                best_err, best = float(err[j]), counts[at + j]
-            done += len(err)
-            at += chunk
-            chunk = min(2 * chunk, block)
-        if limit is Limit.TIME:
-            break
+        err = instance.errors(counts, columns)
+        j = int(np.argmin(err))
+        if err[j] < best_err:
+            best_err, best = float(err[j]), counts[j]
+        done += b
+        chunk = min(2 * chunk, block)
     assert best is not None
     mask = instance.check_mask(np.rint(best).astype(np.int64))
     status = Status.TIME_LIMIT if limit is Limit.TIME else Status.FEASIBLE

@@ -64,16 +64,30 @@ class _Moves:
         self.inst = instance
         self.deadline = deadline
         self.linear = instance.rule == "average"
-        self.gram: np.ndarray | None = None
+        self.uses_gram = (self.linear and instance.loss == "squared"
+                          and instance.n <= MAX_GRAM_UNITS)
+        self._gram: np.ndarray | None = None
         if self.linear:
             self.AT = np.ascontiguousarray(instance.columns().T)  # (N, m·C)
             self.f = instance.offset()  # (m·C,)
-            if instance.loss == "squared" and instance.n <= MAX_GRAM_UNITS:
-                self.gram = self.AT @ self.AT.T  # (N, N)
+
+    @property
+    def gram(self) -> np.ndarray:
+        """A^T A (N, N), built at its first use after a clock check: at N = 1000 and
+        m·C = 6000 it takes about 0.3 s, which a short limit must not wait for up front."""
+        if self._gram is None:
+            self.check_time()
+            self._gram = self.AT @ self.AT.T
+        return self._gram
+
+    @property
+    def columns(self) -> np.ndarray | None:
+        """A (m·C, N) as `instance.columns()` gives it (a view; linear rule), else None."""
+        return self.AT.T if self.linear else None
 
     def loss(self, counts: np.ndarray) -> float:
         """Batch loss of one count vector (N,) (the same numpy sums as the moves)."""
-        return float(self.inst.errors(counts[None, :].astype(np.float64))[0])
+        return float(self.inst.errors(counts[None, :].astype(np.float64), self.columns)[0])
 
     def out_losses(self, counts: np.ndarray, R: np.ndarray | None, i: int,
                    js: np.ndarray) -> np.ndarray:
@@ -109,7 +123,6 @@ def _gram_move(moves: _Moves, counts: np.ndarray, repeats: bool, R: np.ndarray, 
     """The best swap by the Gram identity (squared loss), its loss re-computed on the moved
     residual (None when no swap exists), and whether the identity proves, with a worst-case
     rounding margin, that no swap lowers the loss below `cur` by the required margin."""
-    assert moves.gram is not None
     moves.check_time()
     G, r = moves.gram, moves.AT @ R
     d = np.diag(G)
@@ -136,7 +149,7 @@ def _best_move(moves: _Moves, counts: np.ndarray, repeats: bool, cur: float = np
     improves on `cur` or no swap can; else every move is evaluated directly."""
     n = counts.shape[0]
     R = (moves.AT.T @ counts.astype(np.float64) - moves.f) if moves.linear else None
-    if moves.gram is not None and R is not None:
+    if moves.uses_gram and R is not None:
         pick, settled = _gram_move(moves, counts, repeats, R, cur)
         if pick is None or settled or pick[0] < cur - REL_IMPROVEMENT * abs(cur):
             return pick
@@ -212,13 +225,12 @@ class _Best:
         return False
 
 
-def _start(instance: Any, opts: SolveOptions, deadline: float | None
-           ) -> tuple[np.ndarray, str]:
+def _start(instance: Any, opts: SolveOptions, moves: _Moves) -> tuple[np.ndarray, str]:
     """The first mask as int64 counts (N,) and where it came from: the warm start, or greedy
     forward selection (stopped by the deadline: its units so far, the rest by magnitude)."""
     if opts.warm_start is not None:
         return np.asarray(instance.check_mask(opts.warm_start), dtype=np.int64), "warm start"
-    mask, steps = greedy_forward_within(instance, deadline)
+    mask, steps = greedy_forward_within(instance, moves.deadline, columns=moves.columns)
     if steps < instance.k:
         return np.asarray(mask, dtype=np.int64), greedy_cut_short(steps, instance.k)
     return np.asarray(mask, dtype=np.int64), "greedy_forward_selection"
@@ -251,7 +263,7 @@ def run_local_search(instance: Any, goal: Goal, opts: SolveOptions) -> RawSoluti
     kick_size = int(opts.extra.get("kick_size", KICK_SIZE))
     rng = np.random.default_rng(opts.seed)
     moves = _Moves(instance, clock.deadline)
-    start, origin = _start(instance, opts, clock.deadline)
+    start, origin = _start(instance, opts, moves)
     best = _Best(instance, start)
     stats = {"descents": 0, "moves": 0, "rounds": 0}
     limit = Limit.NONE
