@@ -160,6 +160,32 @@ def test_greedy_backward_trims_an_oversized_warm_start() -> None:
     assert int(res.mask.sum()) <= 4
 
 
+@pytest.mark.parametrize("solver", ["greedy_forward", "greedy_backward", "prune_local_search"])
+def test_a_trimmed_warm_start_says_trimmed(solver: str) -> None:
+    """The heuristics that cut a warm start over max_kept down to the budget said `accepted`
+    (greedy_backward and prune_local_search without a note; hunt 42 L1)."""
+    inst = generate_neuron_pruning(2, 12, 48, seed=2)
+    over = solve(inst, solver, warm_start=np.ones(12, dtype=bool), max_kept=4)
+    assert over.stats["warm_start"] == "trimmed" and int(over.mask.sum()) <= 4
+    assert any("warm start over max_kept" in n for n in over.notes), over.notes
+    fits = np.zeros(12, dtype=bool)
+    fits[:3] = True
+    within = solve(inst, solver, warm_start=fits, max_kept=4)
+    assert within.stats["warm_start"] == "accepted"
+    assert not any("warm start over max_kept" in n for n in within.notes)
+
+
+def test_prune_local_search_says_when_it_lowers_lns_size() -> None:
+    """lns_size is cut so that 2^lns_size x K floats fit a block; the result kept the asked
+    value in its options and said nothing (hunt 42 L2)."""
+    inst = generate_neuron_pruning(2, 20, 256, seed=1)  # 2^16 x 256 > 2^23: lowered to 15
+    res = solve(inst, "prune_local_search", lns_size=16, lns_rounds=1, restarts=0, kicks=0)
+    assert res.stats["lns_size"] == 15
+    assert any("lns_size 16 lowered to 15" in n for n in res.notes), res.notes
+    kept = solve(inst, "prune_local_search", lns_size=15, lns_rounds=1, restarts=0, kicks=0)
+    assert kept.stats["lns_size"] == 15 and not any("lowered" in n for n in kept.notes)
+
+
 def _magnitude_ranking(inst) -> np.ndarray:
     """Independent ranking: descending score, ties by index."""
     W, v = inst.network.hidden_weights, inst.network.output_weights

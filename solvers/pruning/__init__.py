@@ -106,7 +106,8 @@ _LOCAL_SEARCH_OPTIONS = (
           minimum=0),
     Param("kicks", "int", 20, "perturbations from each start's local optimum", minimum=0),
     Param("lns_rounds", "int", 100, "exact re-optimisations of lns_size entries", minimum=0),
-    Param("lns_size", "int", 12, "entries re-optimised exactly per round (2^size assignments)",
+    Param("lns_size", "int", 12, ("entries re-optimised exactly per round (2^size assignments; "
+           "lowered, with a note, where 2^size x K points exceed 2^23 floats)"),
           minimum=1, maximum=local_search.MAX_LNS_SIZE),
 )
 

@@ -185,16 +185,19 @@ def run_magnitude(instance: Any, goal: Goal, opts: SolveOptions) -> RawSolution:
 
 
 def _start_state(model: ResidualModel, opts: SolveOptions, default: np.ndarray, budget: int,
-                 clock: Clock) -> tuple[State, list[str]]:
+                 clock: Clock) -> tuple[State, list[str], dict[str, Any]]:
+    """The first state (the warm start, trimmed greedily to `budget` when it keeps more, or
+    `default`), its notes and stats (`warm_start`: accepted | trimmed)."""
     ws = warm_flat(model, opts)
     if ws is None:
-        return model.state(default), []
+        return model.state(default), [], {}
     st = model.state(ws)
     notes = ["started from the warm start"]
     if st.kept > budget:
         st = greedy_remove(model, st, budget, clock, force_only=True)
         notes.append("warm start over max_kept: greedily trimmed to the budget")
-    return st, notes
+        return st, notes, {"warm_start": "trimmed"}
+    return st, notes, {"warm_start": "accepted"}
 
 
 def greedy_forward_state(model: ResidualModel, budget: int, clock: Clock,
@@ -210,12 +213,12 @@ def run_greedy_forward(instance: Any, goal: Goal, opts: SolveOptions) -> RawSolu
     model = ResidualModel(instance)
     budget = mask_budget(instance, goal)
     clock = Clock(opts.time_limit)
-    st, notes = _start_state(model, opts, np.zeros(model.M, dtype=bool), budget, clock)
+    st, notes, stats = _start_state(model, opts, np.zeros(model.M, dtype=bool), budget, clock)
     st = greedy_add(model, st, budget, clock)
     stopped = clock.expired()
     if stopped:
         notes.append("time limit reached: stopped early")
-    return heuristic_result(model, st, "greedy forward selection", notes, stopped=stopped)
+    return heuristic_result(model, st, "greedy forward selection", notes, stats, stopped)
 
 
 def run_greedy_backward(instance: Any, goal: Goal, opts: SolveOptions) -> RawSolution:
@@ -227,12 +230,17 @@ def run_greedy_backward(instance: Any, goal: Goal, opts: SolveOptions) -> RawSol
     ws = warm_flat(model, opts)
     st = model.state(np.ones(model.M, dtype=bool) if ws is None else ws)
     notes = [] if ws is None else ["started from the warm start"]
+    stats: dict[str, Any] = {}
+    if ws is not None:
+        stats["warm_start"] = "accepted" if st.kept <= budget else "trimmed"
+        if st.kept > budget:
+            notes.append("warm start over max_kept: eliminated down to the budget")
     st = greedy_remove(model, st, budget, clock)
     stopped = clock.expired()
     if stopped:
         # the budget always holds: the loop only stops early once it does
         notes.append("time limit reached: stopped early")
-    return heuristic_result(model, st, "greedy backward elimination", notes, stopped=stopped)
+    return heuristic_result(model, st, "greedy backward elimination", notes, stats, stopped)
 
 
 def run_random_search(instance: Any, goal: Goal, opts: SolveOptions) -> RawSolution:

@@ -296,6 +296,7 @@ def run_local_search(instance: Any, goal: Goal, opts: SolveOptions) -> RawSoluti
                          f"{MAX_LNS_SIZE}, got {lns_size}")
     model = ResidualModel(instance)
     # memory: 2^size candidates times K points in one block
+    asked_lns = lns_size
     lns_size = max(1, min(lns_size, LNS_BLOCK_BITS - int(np.ceil(np.log2(model.K)))))
     budget = mask_budget(instance, goal)
     clock = Clock(opts.time_limit)
@@ -308,8 +309,10 @@ def run_local_search(instance: Any, goal: Goal, opts: SolveOptions) -> RawSoluti
     ws = warm_flat(model, opts)
     if ws is not None:
         st = model.state(ws)
+        verdict = "accepted"
         if st.kept > budget:
             st = greedy_remove(model, st, budget, clock, force_only=True)
+            verdict = "trimmed"
         starts.append(("warm start", st))
 
     # the starts compete before any descent: a limit that ends first still returns the best
@@ -361,8 +364,17 @@ def run_local_search(instance: Any, goal: Goal, opts: SolveOptions) -> RawSoluti
     notes = [f"{done_starts} of {total} starts (greedy, warm start, random) with up to "
              f"{kicks} kicks each, then {lns_done} exact re-optimisations of "
              f"{lns_size} entries; best from {best_from}"]
+    if lns_size < asked_lns:
+        notes.append(f"lns_size {asked_lns} lowered to {lns_size}: a re-optimisation holds "
+                     f"2^lns_size x K points <= 2^{LNS_BLOCK_BITS} floats (K = {model.K})")
+    stats: dict[str, Any] = {**counter, "starts": done_starts, "lns_rounds": lns_done,
+                             "lns_size": lns_size}
+    if ws is not None:
+        stats["warm_start"] = verdict
+        if verdict == "trimmed":
+            notes.append("warm start over max_kept: greedily trimmed to the budget")
     stopped = clock.expired()
     if stopped:
         notes.append("time limit reached: stopped early")
     return heuristic_result(model, best, "iterated local search (flip and swap moves)", notes,
-                   {**counter, "starts": done_starts, "lns_rounds": lns_done}, stopped)
+                            stats, stopped)
