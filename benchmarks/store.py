@@ -387,6 +387,9 @@ class ResultStore:
         self.path = Path(path)
         self._conn: sqlite3.Connection | None = None
         self._pending = False  # lazy: the file is created at the first put
+        self.write_error: InputError | None = None if create else InputError(
+            f"results store {self.path} was opened to read only")
+        """Why :meth:`put` is refused (None: the store can be written)."""
         if create:
             _check_store_name(self.path)
         state = store_state(self.path)
@@ -398,6 +401,20 @@ class ResultStore:
                 self._pending = True
                 return
         self._open(create)
+
+    @classmethod
+    def read_only_instead(cls, path: str | Path, cannot_write: InputError) -> ResultStore:
+        """The store at `path` opened to read only, after opening it to write failed with
+        `cannot_write` (an archive on a read-only mount, a store another program holds
+        locked): a sweep whose runs are all stored only reads it. `cannot_write` becomes
+        its :attr:`write_error`. Raises `cannot_write` when the store cannot be read
+        either."""
+        try:
+            store = cls(path, create=False)
+        except InputError:
+            raise cannot_write from None
+        store.write_error = cannot_write
+        return store
 
     def _open(self, create: bool) -> None:
         """Connect (creating the file and its schema when `create`) and check the schema."""
@@ -513,6 +530,8 @@ class ResultStore:
         `record` is stored as JSON text; non-finite floats in it become null (as in every
         exactprune JSON). When this returns, the row is durable.
         """
+        if self.write_error is not None:
+            raise InputError(str(self.write_error))
         if not isinstance(status, str) or not status:
             raise InputError(f"status must be a non-empty string, got {status!r}")
         if not isinstance(record, dict):

@@ -193,7 +193,13 @@ def run_sweep(tasks: list[Task], store: ResultStore | str | os.PathLike[str] | N
         # lazy: a new store's file appears with its first stored run, so bad input or Ctrl-C
         # before then leaves none, and no file is ever deleted (deleting "our empty" store
         # lost the runs of a sweep that had joined it meanwhile; hunt 17)
-        with ResultStore(store, lazy=True) as opened:
+        try:
+            opened = ResultStore(store, lazy=True)
+        except InputError as cannot_write:
+            # runs all stored need no writing: an archived store on a read-only mount
+            # still answers (hunt 40 L2); a run to store is refused before any runs
+            opened = ResultStore.read_only_instead(store, cannot_write)
+        with opened:
             return run_sweep(tasks, opened, jobs, scheduler, progress, desc, timeout=timeout,
                              retry_errors=retry_errors, retry_killed=retry_killed)
     if store is not None and not isinstance(store, ResultStore):
@@ -233,6 +239,9 @@ def run_sweep(tasks: list[Task], store: ResultStore | str | os.PathLike[str] | N
             results[key] = row["record"]
         else:
             todo[key] = task
+    if todo and store is not None and store.write_error is not None:
+        raise InputError(f"{store.write_error} ({len(todo)} runs of this sweep are not "
+                         "stored yet)")
     for fn in sorted({t.fn for t in todo.values()}):
         try:
             load_fn(fn)

@@ -977,9 +977,13 @@ def test_a_stopped_solve_leaves_no_solver_process_or_file(tmp_path: Path, solver
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             start_new_session=True, env={**os.environ, "TMPDIR": str(own_tmp)})
     time.sleep(6)  # past the imports and into the solve
-    assert proc.poll() is None, proc.communicate()
-    if solver == "cbc":  # CBC's files are in its folder there
+    if solver == "cbc":  # into CBC's run: its files are in its folder there
+        waited = time.monotonic()
+        while not glob.glob(folders) and time.monotonic() - waited < 90:
+            time.sleep(0.2)
+        time.sleep(1)
         assert len(glob.glob(folders)) == 1
+    assert proc.poll() is None, proc.communicate()
     proc.send_signal(getattr(signal, sig))
     _, err = proc.communicate(timeout=100)
     assert proc.returncode == (130 if sig == "SIGINT" else 143), err
@@ -1094,9 +1098,19 @@ def test_readers_work_in_a_read_only_folder(tmp_path: Path,
     proc = _cli_read_only(ro, "results", "export", "--format", "jsonl", "--store",
                           str(ro / "s.sqlite"))
     assert proc.returncode == 0 and proc.stdout == export, proc.stderr
-    proc = _cli_read_only(ro, "sweep", "subset-sum", "--param", "n=4", "--solvers", "mitm",
-                          "--store", str(ro / "s.sqlite"), "--jobs", "0", "--no-progress")
+    # a sweep whose runs are all stored only reads the store (it was refused; hunt 40 L2)
+    again = ["sweep", "subset-sum", "--param", "n=4,5", "--seeds", "2", "--solvers",
+             "mitm,greedy", "--jobs", "0", "--no-progress", "--json"]
+    assert main([*again, "--store", str(store)]) == 0
+    stored = capsys.readouterr().out
+    proc = _cli_read_only(ro, *again, "--store", str(ro / "s.sqlite"))
+    assert proc.returncode == 0 and proc.stdout == stored, proc.stderr
+    # one run not stored: refused before anything runs
+    proc = _cli_read_only(ro, "sweep", "subset-sum", "--param", "n=4,6", "--seeds", "2",
+                          "--solvers", "mitm", "--store", str(ro / "s.sqlite"), "--jobs", "0",
+                          "--no-progress")
     assert refused(proc, "is its folder writable?"), proc.stderr
+    assert "2 runs of this sweep are not stored yet" in proc.stderr
     # a store whose writer was killed: its application id and rows are still only in the WAL
     live = tmp_path / "live.sqlite"
     with ResultStore(live) as st:

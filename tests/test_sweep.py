@@ -184,6 +184,29 @@ def test_load_grid_toml(tmp_path: Path) -> None:
 
 
 # -- the store ------------------------------------------------------------------------------
+def test_a_store_open_to_read_answers_a_sweep_whose_runs_are_all_stored(tmp_path: Path
+                                                                          ) -> None:
+    """A store that can only be read (an archive) answers a sweep with nothing to run, and a
+    sweep with a run to store is refused before anything runs (hunt 40 L2)."""
+    path = tmp_path / "s.sqlite"
+    log = tmp_path / "runs.log"
+    tasks = [Task(f"{MOD}:fail_or_square", {"experiment": "ro", "x": x, "log": str(log)})
+             for x in (1, 2)]
+    first = run_sweep(tasks, str(path), jobs=0, progress=False)
+    assert log.read_text() == "1\n2\n"
+    with ResultStore(path, create=False) as archive:
+        assert run_sweep(tasks, archive, jobs=0, progress=False) == first
+        more = [*tasks, Task(f"{MOD}:fail_or_square",
+                             {"experiment": "ro", "x": 7, "log": str(log)})]
+        with pytest.raises(InputError, match="opened to read only .1 runs of this sweep"):
+            run_sweep(more, archive, jobs=0, progress=False)
+        with pytest.raises(InputError, match="opened to read only"):
+            archive.put("k", {"experiment": "ro"}, "ok", {}, 0.1)
+    assert log.read_text() == "1\n2\n"  # nothing ran again, x = 7 never ran
+    with ResultStore(path, create=False) as archive:
+        assert len(archive.rows()) == 2
+
+
 def test_store_round_trip_and_export(tmp_path: Path) -> None:
     db = tmp_path / "r.sqlite"
     specs = [{"experiment": "e1", "params": {"n": n}, "solver": "mitm", "seed": n} for n in (4, 8)]
