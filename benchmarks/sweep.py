@@ -151,7 +151,9 @@ class _Progress:
     def _counts(self) -> str:
         return ", ".join(f"{s} {n}" for s, n in sorted(self.counts.items())) or "none"
 
-    def close(self, stopped: bool = False) -> None:
+    def close(self, stopped: bool = False, lost: int = 0) -> None:
+        """The summary line; `lost`: runs stored as error because the Dask scheduler went
+        away (a rerun resumes them, as after a stop)."""
         if self.bar is not None:
             self.bar.close()
         if self.enabled:
@@ -159,6 +161,8 @@ class _Progress:
             head = "stopped" if stopped else "done"
             tail = "; run it again to resume" if stopped and ran < self.total - self.initial \
                 else ""
+            if lost and not stopped:
+                tail = f"; {lost} lost with the Dask scheduler: run it again to resume them"
             print(f"{self.desc}: {head}: {self.total} runs, {self.initial} already stored, "
                   f"{ran} run ({self._counts()}) in {time.monotonic() - self.t0:.1f} s{tail}",
                   file=sys.stderr)
@@ -265,6 +269,7 @@ def run_sweep(tasks: list[Task], store: ResultStore | str | os.PathLike[str] | N
         results[key] = record
         bar.update(record["status"])
 
+    lost = 0
     try:
         items = list(todo.items())
         if not items:
@@ -272,7 +277,7 @@ def run_sweep(tasks: list[Task], store: ResultStore | str | os.PathLike[str] | N
         elif client is not None:
             from exactprune.benchmarks.sweep_dask import run_dask
 
-            run_dask(items, client, finish)
+            lost = run_dask(items, client, finish)
         elif jobs == 0:
             for key, task in items:
                 finish(key, json.loads(run_task(task.fn, task.spec)))
@@ -281,7 +286,7 @@ def run_sweep(tasks: list[Task], store: ResultStore | str | os.PathLike[str] | N
     except BaseException:
         bar.close(stopped=True)
         raise
-    bar.close()
+    bar.close(lost=lost)
     return [results[k] for k in keys]
 
 

@@ -125,11 +125,12 @@ def worker_cores(client: Any) -> int | None:
 
 
 def run_dask(items: list[tuple[str, Any]], client: Any,
-             finish: Callable[[str, dict], None]) -> None:
+             finish: Callable[[str, dict], None]) -> int:
     """Submit every run to the cluster and `finish` each record as it arrives. A run the
     cluster could not finish (a worker died too often, the scheduler went away) is an error
     record, which a resume runs again; losing the scheduler is one line on stderr, not the
-    client's background tracebacks (hunt 17)."""
+    client's background tracebacks (hunt 17). Returns how many runs were lost with the
+    scheduler."""
 
     address = client.scheduler.address
     lost = 0
@@ -141,6 +142,7 @@ def run_dask(items: list[tuple[str, Any]], client: Any,
     if lost:
         print(f"exactprune: lost the Dask scheduler at {address}: {lost} runs not finished "
               "are stored as error (run the sweep again to resume them)", file=sys.stderr)
+    return lost
 
 
 @contextlib.contextmanager

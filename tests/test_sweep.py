@@ -604,7 +604,7 @@ def test_dask_run_lost_with_its_worker_is_an_error_without_a_made_up_wall_time(
 def test_a_lost_scheduler_is_one_line_and_its_runs_are_errors_to_resume(
         tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
     """Hunt 17: a scheduler killed mid-sweep printed Dask's client tracebacks (some 30 lines)
-    and then "done"."""
+    and then "done"; the summary line now says how many runs to resume."""
     pytest.importorskip("distributed")
     address_file = tmp_path / "address"
     script = textwrap.dedent(f"""
@@ -628,7 +628,8 @@ def test_a_lost_scheduler_is_one_line_and_its_runs_are_errors_to_resume(
         killer = threading.Timer(1.0, cluster.kill)
         killer.start()
         with ResultStore(tmp_path / "lost.sqlite") as store:
-            recs = run_sweep(tasks, store, scheduler=address_file.read_text(), progress=False)
+            recs = run_sweep(tasks, store, scheduler=address_file.read_text(), progress=True,
+                             desc="lost")
             stored = {r["status"] for r in store.rows("lost")}
         killer.join()
     finally:
@@ -639,6 +640,8 @@ def test_a_lost_scheduler_is_one_line_and_its_runs_are_errors_to_resume(
     lost = sum(r["status"] == "error" for r in recs)
     assert lost >= 3 and stored <= {"ok", "error"}
     assert f"lost the Dask scheduler at {address_file.read_text()}: {lost} runs" in err
+    # the summary line said "done" and nothing more (hunt 40 L5)
+    assert f"; {lost} lost with the Dask scheduler: run it again to resume them" in err
 
 
 def test_dask_workers_declaring_cores_run_multithreaded_runs_alone() -> None:
