@@ -308,7 +308,8 @@ def _safetensors_mlp(data: bytes, source: str) -> MLP:
             f"{source}: the layers {_names_text(list(mlp.names))} chain in the order of their "
             f"names, but {also}: the file does not say which network it holds; number the "
             "layers in layer order (fc1, fc2, ...) or store the arrays in layer order in an "
-            ".npz (numpy.savez)")
+            ".npz (numpy.savez); a file an exactprune before 2026-12-04 wrote has its names "
+            "in layer order: load it with that version and save it as .npz")
     return mlp
 
 
@@ -339,10 +340,10 @@ def _fixed_before(names: tuple[str, ...]) -> list[int]:
     """For each layer j (in name order), the bitmask of layers its name puts before it for
     sure: those whose names first differ from its own in a layer number ("fc2" before "fc10",
     "decoder.0" before "decoder.2"). Text does not fix an order ("encoder" and "decoder",
-    "hidden" and "out", "blocks.0.dense_h_to_4h" and "blocks.0.dense_4h_to_h"): where the
-    shapes chain both ways the file is refused rather than read in an order the alphabet
-    chose (an autoencoder, and GPT-NeoX's and Falcon's MLPs, read back reversed; hunts 38, 39,
-    41)."""
+    "hidden" and "out", "blocks.0.dense_h_to_4h" and "blocks.0.dense_4h_to_h"), nor does a
+    name that is a prefix of another ("fc" and "fc.0", "w" and "w1"): where the shapes chain
+    both ways the file is refused rather than read in an order the alphabet chose (an
+    autoencoder, and GPT-NeoX's and Falcon's MLPs, read back reversed; hunts 38, 39, 41, 45)."""
     keys = [_layer_key(name)[0] for name in names]
     fixed = [0] * len(names)
     for j in range(len(names)):
@@ -350,7 +351,9 @@ def _fixed_before(names: tuple[str, ...]) -> list[int]:
             ki, kj = keys[i], keys[j]
             at = next((t for t, (x, y) in enumerate(zip(ki, kj, strict=False)) if x != y),
                       None)
-            if at is None or (ki[at][0] == 0 and kj[at][0] == 0):
+            # a name that is a prefix of another ("fc" and "fc.0", "w" and "w1") has no
+            # number there: that order is the alphabet's too (hunt 45 F7)
+            if at is not None and ki[at][0] == 0 and kj[at][0] == 0:
                 fixed[j] |= 1 << i
     return fixed
 

@@ -964,6 +964,14 @@ def test_safetensors_text_never_fixes_a_layer_order_the_shapes_leave_open(
     square = [(f"blocks.{i}.fc_{io}.weight", np.eye(4)) for i in range(2) for io in ("in", "out")]
     with pytest.raises(InputError, match="they also chain as"):
         load_mlp(st_file(tmp_path / "blocks.safetensors", square))
+    # a name that is a prefix of another has no number to order it by: fc.0, fc.1, fc loaded
+    # as fc, fc.0, fc.1 (hunt 45 F7)
+    prefix = [("fc.0.weight", np.eye(4)), ("fc.1.weight", np.eye(4)), ("fc.weight", np.eye(4))]
+    with pytest.raises(InputError, match="they also chain as"):
+        load_mlp(st_file(tmp_path / "prefix.safetensors", prefix))
+    with pytest.raises(InputError, match="they also chain as"):
+        load_mlp(st_file(tmp_path / "w.safetensors",
+                         [("w", np.eye(4)), ("w1", np.eye(4)), ("w2", np.eye(4))]))
     path = st_file(tmp_path / "c.safetensors",  # the shapes fix it: no refusal
                    [("hidden.weight", np.ones((16, 3))), ("out.weight", np.ones((1, 16)))])
     assert load_mlp(path).widths == (3, 16, 1)
