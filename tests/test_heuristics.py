@@ -6,6 +6,7 @@ import subprocess
 import sys
 import textwrap
 
+import numpy as np
 import pytest
 from conftest import random_instance
 from hypothesis import given, settings
@@ -214,3 +215,24 @@ def test_random_search_starts_with_a_small_block_under_a_time_limit() -> None:
     assert res.objective == inst.evaluate(res.mask)
     whole = solve(inst, "random", options={"samples": 300})
     assert whole.status == "feasible" and whole.stats["samples"] == 300
+
+
+@pytest.mark.parametrize("max_kept", [None, 20])
+def test_random_search_masks_do_not_depend_on_where_blocks_end(monkeypatch,
+                                                               max_kept: int | None) -> None:
+    """Blocks end where the time left says; masks over max_kept were redrawn from the main
+    stream between blocks, so a slow block changed the masks drawn after it, and the result
+    of a run that still drew every sample (hunt 45 F2)."""
+    from exactprune.instances import generate_subset_sum
+    from exactprune.solvers.clock import Clock
+
+    inst = generate_subset_sum(200, seed=1)
+    plain = solve(inst, "random", seed=3, max_kept=max_kept, options={"samples": 500})
+    assert plain.stats["samples"] == 500
+    # a clock that always has a sliver of time left: blocks of a few masks, never stopped
+    monkeypatch.setattr(Clock, "remaining", lambda self: 2e-5)
+    monkeypatch.setattr(Clock, "expired", lambda self, margin=0.0: False)
+    short = solve(inst, "random", seed=3, max_kept=max_kept, time_limit=100,
+                  options={"samples": 500})
+    assert short.stats["samples"] == 500
+    assert np.array_equal(short.mask, plain.mask) and short.objective == plain.objective

@@ -189,6 +189,9 @@ def run_random(instance: SubsetSumInstance, goal: Goal, opts: SolveOptions) -> R
     x, z = instance.values, instance.target
     budget = kept_budget(instance, goal)
     rng = np.random.default_rng(opts.seed)
+    # masks over max_kept are redrawn from a stream of their own: drawn from `rng` between
+    # blocks, they made the masks depend on where blocks end, and so on the clock (hunt 45 F2)
+    redraw = np.random.default_rng(np.random.SeedSequence(opts.seed).spawn(1)[0])
     samples = int(opts.extra.get("samples", 10_000))
     clock = Clock(opts.time_limit)
     best, best_err, done = np.zeros(len(x), dtype=bool), abs(z), 0
@@ -203,7 +206,7 @@ def run_random(instance: SubsetSumInstance, goal: Goal, opts: SolveOptions) -> R
         masks = rng.random((min(block, samples - done), len(x))) < 0.5
         if budget < len(x):
             for row in np.flatnonzero(masks.sum(axis=1) > budget):
-                masks[row] = _random_mask(rng, len(x), budget)
+                masks[row] = _random_mask(redraw, len(x), budget)
         err = instance.errors(masks)
         k = int(np.argmin(err))
         if err[k] < best_err:
