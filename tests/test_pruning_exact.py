@@ -426,4 +426,23 @@ def test_certify_takes_a_certified_bound_above_the_float_error_of_underflowing_d
     (tmp_path / "r.json").write_text(json.dumps(res.to_json()))
     assert main(["certify", str(tmp_path / "u.json"), str(tmp_path / "r.json"), "--json"]) == 0
     notes = json.loads(capsys.readouterr().out)["bracket"]["notes"]
-    assert "lowered to the mask's error" in notes[0] and "lowered to that error" in notes[1]
+    assert "then lowered, as a note below says" in notes[0]
+    assert "lowered to that error" in notes[1]
+
+
+def test_certify_says_why_it_changed_a_bound_on_the_sphere(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """On the sphere the bound is divided by the largest point norm (points off norm 1 by
+    rounding); the note said "lowered to the mask's error", which lay above it (hunt 45 F3)."""
+    inst, res = tmp_path / "s.json", tmp_path / "r.json"
+    assert main(["generate", "neuron-pruning", "--d", "3", "--width", "8", "--points", "24",
+                 "--seed", "3", "--domain", "sphere", "-o", str(inst)]) == 0
+    assert main(["solve", str(inst), "--solver", "bruteforce", "-o", str(res)]) == 0
+    capsys.readouterr()
+    assert main(["certify", str(inst), str(res), "--time-limit", "20", "--json"]) == 0
+    bracket = json.loads(capsys.readouterr().out)["bracket"]
+    bound = json.loads(res.read_text())["bound"]
+    assert bracket["lower"] < bound < bracket["points_error"]  # the case itself
+    assert "lowered to the mask's error" not in bracket["notes"][0]
+    assert "then lowered, as a note below says" in bracket["notes"][0]
+    assert any("divided by the largest point norm" in n for n in bracket["notes"][1:])

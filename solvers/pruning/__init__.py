@@ -230,7 +230,7 @@ def certify(instance: Any, mask: Any, claimed: dict[str, Any],
     if bound is not None:  # hunt 25: an edited bound with its objective left alone passes
         note = ("the lower end is the result file's bound, as its solver proved it"
                 + ("" if bracket.get("lower") == bound else
-                   " (lowered to the mask's error: below)") + "; "
+                   " (then lowered, as a note below says)") + "; "
                    "certify checks that the result is of this instance but cannot prove the "
                    "bound again (solve again to check it)")
     if note is not None:
