@@ -24,6 +24,7 @@ import types
 import typing
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import numpy as np
@@ -189,7 +190,8 @@ def _inexact_decimal(t: str, x: float, exact: bool = True) -> str | None:
     integer that rounds is one unless not `exact`)."""
     if x == 0.0 and any(c in "123456789" for c in t.lower().split("e")[0]):
         return f"{t:.40} underflows float64 to 0"
-    if exact and t.lstrip("+-").isdigit() and math.isfinite(x) and int(t) != int(x):
+    # Decimal, not int(): int() refuses runs over 4,300 digits (hunt 45 F4)
+    if exact and t.lstrip("+-").isdigit() and math.isfinite(x) and Decimal(t) != Decimal(x):
         return (f"{_fmt_big(t)} has no exact float64 value (write it as a float if the "
                 f"rounding is meant)")
     return None
@@ -254,8 +256,19 @@ def as_flag(value: Any, name: str) -> bool:
 
 
 def _fmt_big(value: Any) -> str:
-    text = str(int(value))
+    """An integer (or its decimal text) for a message: in full up to 30 digits. Text is not
+    converted with int(), which refuses runs over 4,300 digits (hunt 45 F4)."""
+    if isinstance(value, str):
+        sign = "-" if value.strip().startswith("-") else ""
+        text = sign + (value.strip().lstrip("+-").lstrip("0") or "0")
+    else:
+        text = str(int(value))
     return f"the integer {text}" if len(text) <= 30 else f"an integer of {len(text)} digits"
+
+
+def _shown(text: str) -> str:
+    """A flag's text for a message: up to 40 characters, then how long it was."""
+    return text if len(text) <= 40 else f"{text[:40]}... ({len(text)} characters)"
 
 
 # -- parameter dataclasses ------------------------------------------------------------------
@@ -324,7 +337,8 @@ def positive_float(text: str, exact: bool = True) -> float:
     """A finite number > 0 (a tolerance, a learning rate)."""
     value = finite_float(text, exact)
     if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be a positive finite number, got {text}")
+        raise argparse.ArgumentTypeError(f"must be a positive finite number, got "
+                                         f"{_shown(str(text))}")
     return value
 
 
@@ -338,13 +352,13 @@ def finite_float(text: str, exact: bool = True) -> float:
     """Any finite number (written as `decimal_float` reads it)."""
     t = str(text).strip()
     if not _DECIMAL.fullmatch(t):
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}")
+        raise argparse.ArgumentTypeError(f"not a number: {_shown(repr(text))}")
     value = float(t)
     problem = _inexact_decimal(t, value, exact)
     if problem:
         raise argparse.ArgumentTypeError(problem)
     if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"must be finite, got {text}")
+        raise argparse.ArgumentTypeError(f"must be finite, got {_shown(str(text))}")
     return value
 
 

@@ -323,6 +323,24 @@ def test_numbers_in_flags_are_plain_decimals_float64_holds(
     assert code == 2 and out == "" and len(lines) == 1 and said in lines[0], err
 
 
+def test_exact_numbers_past_4300_digits_are_read(tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    """An integer written with 4,401 characters (leading zeros) is exactly 1; the exactness
+    check's int() refused it with argparse's message and a 4.4 KB echo (hunt 45 F4)."""
+    inst = tmp_path / "i.json"
+    assert run(["generate", "subset-sum", "--n", "6", "-o", str(inst)], capsys)[0] == 0
+    sparsest = ["solve", str(inst), "--solver", "mitm", "--objective", "sparsest", "--json",
+                "--eps"]
+    code, out, err = run([*sparsest, "0" * 4400 + "1"], capsys)
+    assert code == 0 and json.loads(out)["status"] == "optimal", err
+    for text, said in (("9" * 4400, "must be finite, got 9999"),
+                       ("0" * 4400 + "9007199254740993",
+                        "the integer 9007199254740993 has no exact float64 value")):
+        code, out, err = run([*sparsest, text], capsys)
+        lines = err.strip().splitlines()
+        assert code == 2 and len(lines) == 1 and len(err) < 400 and said in err, err
+
+
 def test_amounts_written_as_integers_may_round_in_flags_options_and_grids(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """A time limit or memory budget of 10**30 written out has no exact float64: the Python API
