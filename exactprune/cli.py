@@ -499,6 +499,8 @@ def _main(argv: Sequence[str] | None) -> int:
     record_command(argv)  # quoted by the reports that a command writes
     if sys.stdout is None:  # started with stdout closed (`>&-`): like a reader gone away
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - for the rest of the process
+    if sys.stderr is None:  # `2>&-`: print(file=None) wrote the error line into stdout
+        sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - for the rest of the process
     try:
         try:
             args = build_parser().parse_args(argv)

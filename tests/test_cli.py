@@ -369,3 +369,12 @@ def test_numbers_in_a_toml_grid_are_what_float64_holds(tmp_path: Path,
     code, out, err = run(["sweep", "subset-sum", "--grid", good, "--no-progress", "--jobs", "0"],
                          capsys)
     assert code == 0 and "low=-10.5" in out, err
+
+
+def test_an_error_with_stderr_closed_stays_out_of_stdout() -> None:
+    """With stderr closed (`2>&-`), sys.stderr is None and print(file=None) wrote the error
+    line into stdout, where a script reads the JSON (hunt 45)."""
+    out = subprocess.run(["bash", "-c", '"$@" 2>&-', "run", sys.executable, "-m", "exactprune",
+                          "demo", "--n", "0", "--json"], capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 2 and out.stdout == "", out.stdout
