@@ -395,10 +395,15 @@ class ModelComparison:
     """Share of bootstrap resamples of the pairs in which each model has the smaller
     leave-one-out error: how stable the preference is (0.5 = a coin toss). Counted over the
     resamples that can tell the models apart (at least 3 distinct n, errors not tied)."""
+    decay: bool | None = None
+    """Whether eps decays with n at all (see `shows_decay`): without a decay no model is
+    preferred, as the two lines then differ only by their designs (ln n against n). None
+    when the fits failed."""
 
     def to_json(self) -> dict[str, Any]:
         return {
             "preferred": self.preferred,
+            "decay": self.decay,
             "criterion": self.criterion,
             "loo_ratio": self.loo_ratio,
             "loo_mse": dict(self.loo_mse),
@@ -441,9 +446,16 @@ def compare_models(n: Any, eps: Any, *, resamples: int = DEFAULT_RESAMPLES,
     preferred: str | None = None
     ratio = NAN
     share: dict[str, float] = {}
+    decay = shows_decay(power, expo, xs) if power.ok and expo.ok else None
     if power.ok and expo.ok and m >= 4 and (gs is None or len(np.unique(gs)) >= 2):
         share = _preference_share(xs, ys, resamples, seed, gs)
-    if len(np.unique(xs)) < 3:
+    if decay is False:
+        notes.append(f"eps does not decay with n here (power-law exponent {power.estimate:.3g}, "
+                     f"CI [{power.ci[0]:.3g}, {power.ci[1]:.3g}]; exponential rate "
+                     f"{expo.estimate:.3g}, CI [{expo.ci[0]:.3g}, {expo.ci[1]:.3g}]): no "
+                     "preference")
+        share = {}
+    elif len(np.unique(xs)) < 3:
         notes.append(f"{len(np.unique(xs))} distinct n: two lines fit equally, no preference")
         share = {}
     elif all(math.isfinite(v) for v in loo.values()):
@@ -455,8 +467,32 @@ def compare_models(n: Any, eps: Any, *, resamples: int = DEFAULT_RESAMPLES,
             preferred = min(loo, key=lambda k: loo[k])
     else:
         notes.append("leave-one-out error undefined (too few points): no preference")
+    if decay is False and all(math.isfinite(v) for v in loo.values()):
+        lo, hi = sorted(loo.values())
+        ratio = hi / lo if lo > 0 else (1.0 if hi == 0 else math.inf)
     return ModelComparison(power, expo, rss, aic, loo, preferred, ratio, m, notes=tuple(notes),
-                           bootstrap_share=share)
+                           bootstrap_share=share, decay=decay)
+
+
+DECAY_FLOOR = 1e-6
+"""Least relative fall of the fitted eps over the range of n that counts as a decay: a fall
+below it is rounding (nested trials whose bounds differ in the 15th digit read as a
+"significant" exponent of 6.5e-14 and a confident model choice; hunt 46 M1)."""
+
+
+def shows_decay(power: Fit, expo: Fit, n: Any) -> bool:
+    """Whether both fits say eps falls as n grows: each decay parameter's bootstrap CI above
+    0 (its estimate where the CI is undefined), and the fitted eps falling by more than
+    DECAY_FLOOR (relative) across the range of n. Flat or growing data, or a CI that reaches
+    0, show no decay to classify."""
+    n = np.asarray(n, dtype=np.float64)
+    if n.size == 0 or not n.max() > n.min():
+        return False
+    for fit, span in ((power, math.log(n.max() / n.min())), (expo, n.max() - n.min())):
+        low = fit.ci[0] if math.isfinite(fit.ci[0]) else fit.estimate
+        if not (low > 0 and -math.expm1(-fit.estimate * span) > DECAY_FLOOR):
+            return False
+    return True
 
 
 def _press(x: np.ndarray, y: np.ndarray) -> np.ndarray:

@@ -493,8 +493,9 @@ def test_the_report_words_a_preference_by_its_bootstrap_support() -> None:
     from exactprune.benchmarks.pruning.verify_gap import _verdict
 
     def cmp(share: float) -> types.SimpleNamespace:  # what the report reads of a comparison
-        return types.SimpleNamespace(preferred="power_law", loo_ratio=1.02, bootstrap_share={
-            "power_law": share, "exponential": 1 - share})
+        return types.SimpleNamespace(preferred="power_law", loo_ratio=1.02, decay=True,
+                                     bootstrap_share={"power_law": share,
+                                                      "exponential": 1 - share})
 
     assert _verdict(cmp(0.99)).startswith("power_law fits better")
     assert _verdict(cmp(0.65)).endswith(": weak")
@@ -515,10 +516,10 @@ def test_a_preference_without_resamples_does_not_cite_them() -> None:
     assert cmp.preferred and cmp.bootstrap_share == {}
     said = _verdict(cmp)
     assert "is not bootstrapped" in said and "other model" not in said, said
-    close = types.SimpleNamespace(preferred="power_law", loo_ratio=1.002,
+    close = types.SimpleNamespace(preferred="power_law", loo_ratio=1.002, decay=True,
                                   bootstrap_share={"power_law": 0.9})
     assert "ratio 1.002;" in _verdict(close)
-    nearly = types.SimpleNamespace(preferred="power_law", loo_ratio=1.0003,
+    nearly = types.SimpleNamespace(preferred="power_law", loo_ratio=1.0003, decay=True,
                                    bootstrap_share={"power_law": 0.9})
     assert "ratio 1 + 3.0e-04;" in _verdict(nearly)  # "1.000" read as a tie (hunt 36)
 
@@ -581,3 +582,26 @@ def test_the_store_keeps_each_trials_mask(tmp_path: Path) -> None:
                         inst.target.hidden_weights, inst.target.output_weights,
                         inst.target.output_activation, inst.domain)
         assert sup.value == rec["upper"]
+
+
+def test_widths_with_no_decay_get_no_model_choice() -> None:
+    """Nested trials whose bounds differ only in the 15th digit across widths read "exponential
+    fits better (preferred in 96.5 % of bootstrap resamples)", with an exponent of 6.5e-14
+    whose CI excluded 0 (hunt 46 M1): there is no decay to classify."""
+    from exactprune.benchmarks.fits import compare_models
+    from exactprune.benchmarks.pruning.verify_gap import _verdict
+
+    flat = {0: 0.893104506017601, 1: 0.121792011696187, 2: 0.96205368065791}
+    n, eps, groups = [], [], []
+    for trial, value in flat.items():
+        for i, w in enumerate((4, 6, 8)):
+            n.append(w)
+            eps.append(value * (1 - 7e-16 * i))  # rounding, not a decay
+            groups.append(trial)
+    cmp = compare_models(n, eps, groups=groups)
+    assert cmp.decay is False and cmp.preferred is None and cmp.bootstrap_share == {}
+    said = _verdict(cmp)
+    assert said.startswith("no decay over these widths") and "fits better" not in said
+    decaying = compare_models(n, [e * w**-1.0 for e, w in zip(eps, n, strict=True)],
+                              groups=groups)
+    assert decaying.decay is True and decaying.preferred is not None

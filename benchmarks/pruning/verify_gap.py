@@ -267,6 +267,10 @@ def _verdict(cmp: Any) -> str:
     bootstrap resamples agree (a choice most resamples contradicted read "fits better"; hunt
     23)."""
     ratio = f"leave-one-out error ratio {_ratio(cmp.loo_ratio)}"
+    if cmp.decay is False:  # flat data picked a "winner" by design alone (hunt 46 M1)
+        return ("no decay over these widths, so neither model is preferred (exponent "
+                f"{_g(cmp.power_law.estimate)}, CI [{_g(cmp.power_law.ci[0])}, "
+                f"{_g(cmp.power_law.ci[1])}])")
     if not cmp.preferred:
         return f"neither model fits better ({ratio})"
     share = cmp.bootstrap_share.get(cmp.preferred, math.nan)

@@ -725,11 +725,12 @@ def render_report(analysis: dict[str, Any], cfg: Config, wall_time: float,
                      f"n needed = {_fmt(a['n_needed'][k], 'd')}, first crossing = "
                      f"{_fmt(a['n_first_crossing'][k], 'd')}")
     mc = a["model_comparison"]
+    choice = mc.preferred or ("undecided: no decay" if mc.decay is False else "undecided")
     lines += [
         "",
         "## Power law or exponential? (median optimal error against n)",
         "",
-        f"Preferred: **{mc.preferred or 'undecided'}** by leave-one-out mean squared error of "
+        f"Preferred: **{choice}** by leave-one-out mean squared error of "
         f"ln(error): power law {_fmt(mc.loo_mse['power_law'])}, exponential "
         f"{_fmt(mc.loo_mse['exponential'])} (ratio {_fmt(mc.loo_ratio)}). RSS: power law "
         f"{_fmt(mc.rss['power_law'])}, exponential {_fmt(mc.rss['exponential'])}. Exponential "
