@@ -186,7 +186,9 @@ def test_fit_range_excludes_plateau_zero_bounds_and_small_widths() -> None:
     used, excluded = fit_range("neuron", rows, bounds, fit_min_n=3)
     assert used == [16]
     assert "fit-min-n" in excluded[2] and "plateau" in excluded[4]
-    assert "no positive bound" in excluded[8]
+    assert "bound is 0 (a proven zero error" in excluded[8]  # "no positive bound" (hunt 46 L4)
+    bounds[8][1] = {"neuron": None}
+    assert "no positive bound" in fit_range("neuron", rows, bounds, fit_min_n=3)[1][8]
 
 
 def test_trial_seeds_independent_by_default_and_nested_on_request() -> None:

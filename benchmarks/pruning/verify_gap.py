@@ -297,8 +297,10 @@ def fit_range(kind: str, rows: list[dict], bounds: dict[int, dict[int, dict]],
         values = [b.get(kind) for b in bounds[n].values()]
         if n < fit_min_n:
             excluded[n] = f"below --fit-min-n {fit_min_n}"
-        elif any(v is None or not v > 0 for v in values):
-            excluded[n] = "some trial has no positive bound"
+        elif bad := [v for v in values if v is None or not v > 0]:
+            # a proven error of 0 is a bound, only one without a logarithm (hunt 46 L4)
+            excluded[n] = ("some trial's bound is 0 (a proven zero error: no logarithm to fit)"
+                           if all(v == 0 for v in bad) else "some trial has no positive bound")
         elif math.isfinite(r["empty_error"]) and r["bound"] >= PLATEAU * r["empty_error"]:
             excluded[n] = (f"plateau: median bound {r['bound']:.3g} >= {PLATEAU:g} x empty "
                            f"error {r['empty_error']:.3g}")
