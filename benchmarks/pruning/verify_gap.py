@@ -331,8 +331,10 @@ def fit_all(table: dict[str, list[dict]], bounds: dict[int, dict[int, dict]],
         comparisons[kind] = cmp
         fits[f"{kind}_power_exponent"] = cmp.power_law
         fits[f"{kind}_exp_rate"] = cmp.exponential
-        # the same on the widths where every trial is certified: bounds there measure the
-        # problem, not how far a time-limited search got
+        # the same on the widths where every trial is certified on the points: the neuron
+        # bounds there are optima, not how far a time-limited search got; the weight bounds
+        # are the sup over the domain of masks optimal on the points (an upper bound, not the
+        # optimum of the sup; hunt 46 L3)
         full = [r["n"] for r in table[kind] if r["n"] in used and r["certified"] == r["trials"]]
         ranges[kind]["certified_widths"] = full
         cc = compare_models([w for w in full for _ in bounds[w]],
