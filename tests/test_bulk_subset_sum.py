@@ -303,6 +303,21 @@ def test_jobs_split_across_processes(monkeypatch: pytest.MonkeyPatch) -> None:
         assert np.array_equal(one.errors, two.errors, equal_nan=True)
 
 
+def test_jobs_never_split_the_memory_below_one_instance(monkeypatch: pytest.MonkeyPatch
+                                                        ) -> None:
+    """Each worker gets memory_limit_gb / jobs: jobs=2 refused a run jobs=1 solves, naming half
+    the budget the user gave (hunt 44 M4). Fewer workers run instead."""
+    monkeypatch.setattr(bulk, "PARALLEL_MIN_WORK", 0.0)
+    rng = np.random.default_rng(13)
+    values = rng.uniform(PENSIA_LOW, PENSIA_HIGH, (40, 20))
+    targets = rng.uniform(-0.5, 0.5, 40)
+    room = 1.5 * bulk._one_row_bytes(20) / bulk.WORK_SHARE / 2**30  # one search, not two
+    one = solve_many(values, targets, memory_limit_gb=room)
+    two = solve_many(values, targets, memory_limit_gb=room, jobs=2)
+    assert two.stats["jobs"] == 1 and np.array_equal(one.masks, two.masks)
+    assert np.all(two.status == "optimal")
+
+
 def test_empty_batch() -> None:
     res = solve_many(np.ones(3), np.zeros(0))
     assert res.masks.shape == (0, 3) and res.errors.shape == (0,)

@@ -185,12 +185,17 @@ def _check_budget(values: np.ndarray, b: int, n: int, memory_limit_gb: float) ->
     budget = memory_limit_gb * 2**30
     io_bytes = values.nbytes + b * (n + 48)
     if io_bytes > budget:
-        raise InputError(f"{b} instances of n = {n} need {io_bytes / 2**30:.2f} GB for inputs and "
+        raise InputError(f"{b} instances of n = {n} need {io_bytes / 2**30:.3g} GB for inputs and "
                          f"answers, beyond memory_limit_gb = {memory_limit_gb:g}")
-    one_row = ROW_BYTES_FACTOR * (2 ** (n // 2) + 2 ** (n - n // 2))
+    one_row = _one_row_bytes(n)
     if one_row > WORK_SHARE * budget:
-        raise InputError(f"n = {n} needs {one_row / 2**30:.2f} GB per instance, beyond "
+        raise InputError(f"n = {n} needs {one_row / 2**30:.3g} GB per instance, beyond "
                          f"memory_limit_gb = {memory_limit_gb:g}")
+
+
+def _one_row_bytes(n: int) -> float:
+    """The working memory of one instance's search (its two half tables)."""
+    return ROW_BYTES_FACTOR * (2 ** (n // 2) + 2 ** (n - n // 2))
 
 
 def _validate(values: Any, targets: Any, groups: Any, objective: Any, eps: Any, max_kept: Any,
@@ -583,6 +588,10 @@ def solve_many(values: Any, targets: Any, *, groups: Any = None, objective: str 
     if jobs < 1:
         raise InputError(f"jobs must be an integer >= 1, got {jobs!r}")
     b = prob.targets.shape[0]
+    # each worker gets memory_limit_gb / workers: no more workers than leave one instance's
+    # search room (jobs=2 refused a run that jobs=1 solves, naming half the budget; hunt 44)
+    jobs = min(jobs, max(1, int(WORK_SHARE * prob.memory_limit_gb * 2**30
+                                // _one_row_bytes(prob.n))))
     if jobs > 1 and b >= 2 * jobs and _parallel_pays(prob):
         masks, code, counters = _solve_parallel(prob, jobs)
         used_jobs = jobs
