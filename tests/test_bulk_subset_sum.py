@@ -346,6 +346,11 @@ def test_a_run_where_no_instance_is_feasible_reports_them_all() -> None:
 
 OK_VALUES = np.array([[0.1, 0.2], [0.3, 0.4]])
 BAD_INPUTS = [
+    # hunt 44 L5, L2: masked entries were read as values; a huge eps echoed 439 characters
+    (dict(values=np.ma.masked_array([1.0, 2.0, 4.0], mask=[0, 1, 0]), targets=[2.0]),
+     "masked array"),
+    (dict(values=[1.0, 2.0], targets=[2.0], objective="sparsest", eps=10**400),
+     r"eps must be a finite number >= 0, got 10{39}$"),
     (dict(values=[0.1, np.nan], targets=[0.0]), "NaN"),
     (dict(values=[0.1, 0.2], targets=[np.inf]), "NaN or infinite"),
     (dict(values=np.zeros((2, 2, 2)), targets=[0.0]), "shape"),

@@ -133,6 +133,8 @@ class _Problem:
 
 
 def _real_array(raw: Any, name: str) -> np.ndarray:
+    if isinstance(raw, np.ma.MaskedArray):  # np.asarray reads the masked entries as values
+        raise InputError(f"{name} is a masked array: fill or drop its masked entries first")
     try:
         arr = np.asarray(raw)
     except (ValueError, TypeError):
@@ -224,7 +226,7 @@ def _validate(values: Any, targets: Any, groups: Any, objective: Any, eps: Any, 
         except OverflowError:  # an int beyond float64
             finite = False
         if not finite or eps < 0:
-            raise InputError(f"eps must be a finite number >= 0, got {eps!r}")
+            raise InputError(f"eps must be a finite number >= 0, got {eps!r:.40}")
     elif eps is not None:
         raise InputError("eps applies to the sparsest objective only")
     if max_kept is not None and (isinstance(max_kept, bool)
