@@ -473,6 +473,20 @@ def test_a_target_beyond_every_reachable_sum_is_answered_without_enumeration(
     assert np.array_equal(res.masks[0], side)
 
 
+def _least_index_of_the_best(x: np.ndarray, z: float, lo: int, hi: int) -> int:
+    """Exhaustive oracle: the index of min (exact error, kept, index) over the masks keeping
+    lo..hi values."""
+    n = x.shape[0]
+    best = None
+    for index in range(1 << n):
+        m = np.array([(index >> i) & 1 for i in range(n)], dtype=bool)
+        if lo <= m.sum() <= hi:
+            err = abs(sum(Fraction(float(v)) for v in x[m]) - Fraction(z))
+            best = min(best or (err, n + 1, 0), (err, int(m.sum()), index))
+    assert best is not None
+    return best[2]
+
+
 def test_exact_tie_break_on_integer_data_matches_the_oracle() -> None:
     """On lossless (integer, quarter-integer) data the exact path lists no tied masks any more:
     it tries kept counts from the least up with sorted look-ups (listing every tie took 2^n:
@@ -490,15 +504,10 @@ def test_exact_tie_break_on_integer_data_matches_the_oracle() -> None:
             x, z = np.round(rng.normal(0, 2, n)), 0.5 * float(rng.integers(-6, 7))
         lo = int(rng.integers(0, n + 1))
         hi = int(rng.integers(lo, n + 1))
-        best = None
-        for index in range(1 << n):
-            m = np.array([(index >> i) & 1 for i in range(n)], dtype=bool)
-            if lo <= m.sum() <= hi:
-                err = abs(sum(Fraction(float(v)) for v in x[m]) - Fraction(z))
-                best = min(best or (err, n + 1, 0), (err, int(m.sum()), index))
+        best = _least_index_of_the_best(x, z, lo, hi)
         mask, rechecks = exact_best(x, z, lo, hi)
         got = sum(int(b) << i for i, b in enumerate(mask))
-        assert got == best[2] and rechecks == 0, (x, z, lo, hi)
+        assert got == best and rechecks == 0, (x, z, lo, hi)
 
 
 def test_a_target_beyond_every_sum_of_max_kept_values_takes_the_farthest_ones() -> None:
@@ -516,14 +525,9 @@ def test_a_target_beyond_every_sum_of_max_kept_values_takes_the_farthest_ones() 
         lo = int(rng.integers(0, n + 1))
         hi = int(rng.integers(lo, n + 1))
         shortcut += _beyond_reach(x, z, lo, hi) is not None
-        best = None
-        for index in range(1 << n):
-            m = np.array([(index >> i) & 1 for i in range(n)], dtype=bool)
-            if lo <= m.sum() <= hi:
-                err = abs(sum(Fraction(float(v)) for v in x[m]) - Fraction(z))
-                best = min(best or (err, n + 1, 0), (err, int(m.sum()), index))
+        best = _least_index_of_the_best(x, z, lo, hi)
         mask, _ = exact_best(x, z, lo, hi)
-        assert sum(int(b) << i for i, b in enumerate(mask)) == best[2], (x, z, lo, hi)
+        assert sum(int(b) << i for i, b in enumerate(mask)) == best, (x, z, lo, hi)
     assert shortcut > 100  # the case itself
     values = np.random.default_rng(1).uniform(0.0, 1.0, 30)
     res = bulk.solve_many(values[None, :], np.array([1e20]), max_kept=15)
