@@ -398,7 +398,7 @@ class ModelComparison:
     decay: bool | None = None
     """Whether eps decays with n at all (see `shows_decay`): without a decay no model is
     preferred, as the two lines then differ only by their designs (ln n against n). None
-    when the fits failed."""
+    when the fits failed or there are fewer than 3 distinct n (no choice is made there)."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -446,17 +446,19 @@ def compare_models(n: Any, eps: Any, *, resamples: int = DEFAULT_RESAMPLES,
     preferred: str | None = None
     ratio = NAN
     share: dict[str, float] = {}
-    decay = shows_decay(power, expo, xs) if power.ok and expo.ok else None
+    decay = (shows_decay(power, expo, xs) if power.ok and expo.ok and len(np.unique(xs)) >= 3
+             else None)
     if power.ok and expo.ok and m >= 4 and (gs is None or len(np.unique(gs)) >= 2):
         share = _preference_share(xs, ys, resamples, seed, gs)
-    if decay is False:
-        notes.append(f"eps does not decay with n here (power-law exponent {power.estimate:.3g}, "
+    if len(np.unique(xs)) < 3:
+        notes.append(f"{len(np.unique(xs))} distinct n: two lines fit equally, no preference")
+        share = {}
+    elif decay is False:
+        notes.append(f"no clear decay of eps with n here (its CI reaches 0, or the fall is "
+                     f"rounding; power-law exponent {power.estimate:.3g}, "
                      f"CI [{power.ci[0]:.3g}, {power.ci[1]:.3g}]; exponential rate "
                      f"{expo.estimate:.3g}, CI [{expo.ci[0]:.3g}, {expo.ci[1]:.3g}]): no "
                      "preference")
-        share = {}
-    elif len(np.unique(xs)) < 3:
-        notes.append(f"{len(np.unique(xs))} distinct n: two lines fit equally, no preference")
         share = {}
     elif all(math.isfinite(v) for v in loo.values()):
         lo, hi = sorted(loo.values())

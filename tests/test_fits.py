@@ -115,7 +115,7 @@ def test_no_model_is_preferred_without_a_decay() -> None:
     for eps in (np.full(n.size, 0.25), 0.01 * n**0.5):  # flat, growing
         cmp = compare_models(n, eps)
         assert cmp.decay is False and cmp.preferred is None
-        assert any("does not decay" in note for note in cmp.notes)
+        assert any("no clear decay" in note for note in cmp.notes)
         assert json.loads(dumps(cmp.to_json()))["decay"] is False
     clear = compare_models(n, 3.0 * n**-1.5)
     assert clear.decay is True and clear.preferred == "power_law"
@@ -187,7 +187,7 @@ def test_model_evidence_counts_only_resamples_that_can_decide() -> None:
     assert c.preferred == "exponential"
     assert c.bootstrap_share == {"power_law": 0.0, "exponential": 1.0}
     flat = compare_models([4, 8, 16, 32], [0.1] * 4)
-    assert flat.preferred is None and any("does not decay" in t for t in flat.notes)
+    assert flat.preferred is None and any("no clear decay" in t for t in flat.notes)
 
 
 def test_fits_do_not_overflow_on_huge_magnitudes() -> None:

@@ -446,3 +446,19 @@ def test_certify_says_why_it_changed_a_bound_on_the_sphere(
     assert "lowered to the mask's error" not in bracket["notes"][0]
     assert "then lowered, as a note below says" in bracket["notes"][0]
     assert any("divided by the largest point norm" in n for n in bracket["notes"][1:])
+
+
+def test_certify_does_not_name_a_bound_as_the_lower_end_where_there_is_none(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """On l1/l2 instances the bracket has no lower end; the note said the lower end was the
+    result's bound (hunt 47 L6)."""
+    inst, res = tmp_path / "l1.json", tmp_path / "r.json"
+    assert main(["generate", "neuron-pruning", "--d", "2", "--width", "6", "--points", "16",
+                 "--seed", "0", "--norm", "l1", "-o", str(inst)]) == 0
+    assert main(["solve", str(inst), "--solver", "bruteforce", "-o", str(res)]) == 0
+    capsys.readouterr()
+    assert main(["certify", str(inst), str(res), "--json"]) == 0
+    bracket = json.loads(capsys.readouterr().out)["bracket"]
+    assert bracket["lower"] is None and json.loads(res.read_text())["bound"] is not None
+    assert "the lower end is the result file's bound" not in bracket["notes"][0]
+    assert "no lower end here" in bracket["notes"][0]

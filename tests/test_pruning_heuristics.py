@@ -184,6 +184,8 @@ def test_prune_local_search_says_when_it_lowers_lns_size() -> None:
     assert any("lns_size 16 lowered to 15" in n for n in res.notes), res.notes
     kept = solve(inst, "prune_local_search", lns_size=15, lns_rounds=1, restarts=0, kicks=0)
     assert kept.stats["lns_size"] == 15 and not any("lowered" in n for n in kept.notes)
+    small = generate_neuron_pruning(2, 10, 16, seed=1)  # 10 entries: a round takes 10
+    assert solve(small, "prune_local_search", lns_rounds=1).stats["lns_size"] == 10
 
 
 def _magnitude_ranking(inst) -> np.ndarray:

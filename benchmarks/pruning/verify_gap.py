@@ -268,7 +268,7 @@ def _verdict(cmp: Any) -> str:
     23)."""
     ratio = f"leave-one-out error ratio {_ratio(cmp.loo_ratio)}"
     if cmp.decay is False:  # flat data picked a "winner" by design alone (hunt 46 M1)
-        return ("no decay over these widths, so neither model is preferred (exponent "
+        return ("no clear decay over these widths, so neither model is preferred (exponent "
                 f"{_g(cmp.power_law.estimate)}, CI [{_g(cmp.power_law.ci[0])}, "
                 f"{_g(cmp.power_law.ci[1])}])")
     if not cmp.preferred:
@@ -343,7 +343,7 @@ def fit_all(table: dict[str, list[dict]], bounds: dict[int, dict[int, dict]],
         ranges[kind]["certified_fit"] = {
             "power_exponent": {"estimate": cc.power_law.estimate, "ci": list(cc.power_law.ci)},
             "exp_rate": {"estimate": cc.exponential.estimate, "ci": list(cc.exponential.ci)},
-            "preferred": cc.preferred, "loo_ratio": cc.loo_ratio,
+            "preferred": cc.preferred, "decay": cc.decay, "loo_ratio": cc.loo_ratio,
             "bootstrap_share": cc.bootstrap_share}
     return fits, comparisons, ranges
 
@@ -370,7 +370,8 @@ class GapAnalysis:
                            for n, row in self.separation.items()},
             "fits": {k: f.to_json() for k, f in self.fits.items()},
             "preferred": {k: c.preferred for k, c in self.comparisons.items()},
-            "evidence": {k: {"criterion": c.criterion, "loo_ratio": c.loo_ratio,
+            "evidence": {k: {"criterion": c.criterion, "decay": c.decay,
+                             "loo_ratio": c.loo_ratio,
                              "loo_mse": c.loo_mse, "bootstrap_share": c.bootstrap_share,
                              "n_points": c.n_points, "notes": list(c.notes)}
                          for k, c in self.comparisons.items()},

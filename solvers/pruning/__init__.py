@@ -227,7 +227,10 @@ def certify(instance: Any, mask: Any, claimed: dict[str, Any],
                    "(a result of another instance, or edited)")
         bound = None
     bracket = certify_bracket(instance, mask, bound, time_limit).to_json()
-    if bound is not None:  # hunt 25: an edited bound with its objective left alone passes
+    if bound is not None and bracket.get("lower") is None:  # l1/l2: no domain lower end
+        note = ("the result file's bound is not used: there is no lower end here, as a note "
+                "below says")
+    elif bound is not None:  # hunt 25: an edited bound with its objective left alone passes
         note = ("the lower end is the result file's bound, as its solver proved it"
                 + ("" if bracket.get("lower") == bound else
                    " (then lowered, as a note below says)") + "; "

@@ -366,9 +366,9 @@ def run_local_search(instance: Any, goal: Goal, opts: SolveOptions) -> RawSoluti
              f"{lns_size} entries; best from {best_from}"]
     if lns_size < asked_lns:
         notes.append(f"lns_size {asked_lns} lowered to {lns_size}: a re-optimisation holds "
-                     f"2^lns_size x K points <= 2^{LNS_BLOCK_BITS} floats (K = {model.K})")
+                     f"2^lns_size x K floats, kept near 2^{LNS_BLOCK_BITS} (K = {model.K})")
     stats: dict[str, Any] = {**counter, "starts": done_starts, "lns_rounds": lns_done,
-                             "lns_size": lns_size}
+                             "lns_size": min(lns_size, model.M)}  # entries per round
     if ws is not None:
         stats["warm_start"] = verdict
         if verdict == "trimmed":

@@ -173,6 +173,8 @@ def _groups(raw: Any, values: np.ndarray, b: int, shared: bool) -> np.ndarray:
         if g == b:
             return np.arange(b, dtype=np.int64)
         raise InputError(f"values has {g} rows but there are {b} targets: pass groups")
+    if isinstance(raw, np.ma.MaskedArray):
+        raise InputError("groups is a masked array: fill or drop its masked entries first")
     arr = np.asarray(raw)
     if arr.shape != (b,):
         raise InputError(f"groups must have shape ({b},), got {arr.shape}")
@@ -226,7 +228,9 @@ def _validate(values: Any, targets: Any, groups: Any, objective: Any, eps: Any, 
         except OverflowError:  # an int beyond float64
             finite = False
         if not finite or eps < 0:
-            raise InputError(f"eps must be a finite number >= 0, got {eps!r:.40}")
+            shown = repr(eps) if len(repr(eps)) <= 40 else \
+                f"{repr(eps)[:40]}... ({len(repr(eps))} characters)"
+            raise InputError(f"eps must be a finite number >= 0, got {shown}")
     elif eps is not None:
         raise InputError("eps applies to the sparsest objective only")
     if max_kept is not None and (isinstance(max_kept, bool)
