@@ -417,6 +417,15 @@ def test_random_draws_in_growing_chunks_the_masks_of_one_piece(repeats: bool,
     cut = solve(inst, "random", samples=samples, time_limit=1e-9)
     assert cut.status == "time_limit" and drawn == [1]
 
+    # chunks sized by the time left (a sliver, never out): the same masks, the same best
+    from exactprune.solvers.clock import Clock
+
+    monkeypatch.setattr(heuristics.np.random, "default_rng", real_rng)
+    monkeypatch.setattr(Clock, "remaining", lambda self: 1e-5)
+    monkeypatch.setattr(Clock, "expired", lambda self, margin=0.0: False)
+    sliced = solve(inst, "random", samples=samples, seed=7, time_limit=100)
+    assert np.array_equal(sliced.mask, res.mask) and f"best of {samples}" in sliced.notes[0]
+
 
 def test_errors_with_the_callers_columns_are_the_same_numbers() -> None:
     for seed in range(6):
