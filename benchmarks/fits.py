@@ -450,6 +450,10 @@ def compare_models(n: Any, eps: Any, *, resamples: int = DEFAULT_RESAMPLES,
              else None)
     if power.ok and expo.ok and m >= 4 and (gs is None or len(np.unique(gs)) >= 2):
         share = _preference_share(xs, ys, resamples, seed, gs)
+    loo_ok = len(np.unique(xs)) >= 3 and all(math.isfinite(v) for v in loo.values())
+    lo, hi = sorted(loo.values())
+    if loo_ok:
+        ratio = hi / lo if lo > 0 else (1.0 if hi == 0 else math.inf)
     if len(np.unique(xs)) < 3:
         notes.append(f"{len(np.unique(xs))} distinct n: two lines fit equally, no preference")
         share = {}
@@ -460,18 +464,13 @@ def compare_models(n: Any, eps: Any, *, resamples: int = DEFAULT_RESAMPLES,
                      f"{expo.estimate:.3g}, CI [{expo.ci[0]:.3g}, {expo.ci[1]:.3g}]): no "
                      "preference")
         share = {}
-    elif all(math.isfinite(v) for v in loo.values()):
-        lo, hi = sorted(loo.values())
-        ratio = hi / lo if lo > 0 else (1.0 if hi == 0 else math.inf)
+    elif loo_ok:
         if hi <= lo * (1 + TIE_TOLERANCE):
             notes.append("equal leave-one-out errors: no preference")
         else:
             preferred = min(loo, key=lambda k: loo[k])
     else:
         notes.append("leave-one-out error undefined (too few points): no preference")
-    if decay is False and all(math.isfinite(v) for v in loo.values()):
-        lo, hi = sorted(loo.values())
-        ratio = hi / lo if lo > 0 else (1.0 if hi == 0 else math.inf)
     return ModelComparison(power, expo, rss, aic, loo, preferred, ratio, m, notes=tuple(notes),
                            bootstrap_share=share, decay=decay)
 

@@ -387,9 +387,9 @@ class ResultStore:
         self.path = Path(path)
         self._conn: sqlite3.Connection | None = None
         self._pending = False  # lazy: the file is created at the first put
+        # why put() is refused (None: the store can be written)
         self.write_error: InputError | None = None if create else InputError(
             f"results store {self.path} was opened to read only")
-        """Why :meth:`put` is refused (None: the store can be written)."""
         if create:
             _check_store_name(self.path)
         state = store_state(self.path)

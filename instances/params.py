@@ -266,8 +266,8 @@ def _fmt_big(value: Any) -> str:
     return f"the integer {text}" if len(text) <= 30 else f"an integer of {len(text)} digits"
 
 
-def _shown(text: str) -> str:
-    """A flag's text for a message: up to 40 characters, then how long it was."""
+def clipped(text: str) -> str:
+    """A number's text for a message: up to 40 characters, then how long it was."""
     return text if len(text) <= 40 else f"{text[:40]}... ({len(text)} characters)"
 
 
@@ -338,7 +338,7 @@ def positive_float(text: str, exact: bool = True) -> float:
     value = finite_float(text, exact)
     if not value > 0:
         raise argparse.ArgumentTypeError(f"must be a positive finite number, got "
-                                         f"{_shown(str(text))}")
+                                         f"{clipped(str(text))}")
     return value
 
 
@@ -352,13 +352,13 @@ def finite_float(text: str, exact: bool = True) -> float:
     """Any finite number (written as `decimal_float` reads it)."""
     t = str(text).strip()
     if not _DECIMAL.fullmatch(t):
-        raise argparse.ArgumentTypeError(f"not a number: {_shown(repr(text))}")
+        raise argparse.ArgumentTypeError(f"not a number: {clipped(repr(text))}")
     value = float(t)
     problem = _inexact_decimal(t, value, exact)
     if problem:
         raise argparse.ArgumentTypeError(problem)
     if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"must be finite, got {_shown(str(text))}")
+        raise argparse.ArgumentTypeError(f"must be finite, got {clipped(str(text))}")
     return value
 
 

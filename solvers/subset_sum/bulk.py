@@ -55,7 +55,7 @@ import numpy as np
 
 from exactprune.instances.errors import InputError
 from exactprune.instances.network import check_exact_ints
-from exactprune.instances.params import as_flag, as_number
+from exactprune.instances.params import as_flag, as_number, clipped
 from exactprune.instances.scaling import rounded_sum
 from exactprune.solvers.subset_sum.bulk_exact import exact_best, exact_error
 from exactprune.solvers.subset_sum.bulk_search import (
@@ -228,9 +228,7 @@ def _validate(values: Any, targets: Any, groups: Any, objective: Any, eps: Any, 
         except OverflowError:  # an int beyond float64
             finite = False
         if not finite or eps < 0:
-            shown = repr(eps) if len(repr(eps)) <= 40 else \
-                f"{repr(eps)[:40]}... ({len(repr(eps))} characters)"
-            raise InputError(f"eps must be a finite number >= 0, got {shown}")
+            raise InputError(f"eps must be a finite number >= 0, got {clipped(repr(eps))}")
     elif eps is not None:
         raise InputError("eps applies to the sparsest objective only")
     if max_kept is not None and (isinstance(max_kept, bool)

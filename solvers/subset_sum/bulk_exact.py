@@ -80,8 +80,8 @@ def exact_best(x: np.ndarray, z: float, lo: int, hi: int) -> tuple[np.ndarray, i
     if sc.lossless:
         best = min(_min_distance(zi - a_sums[a_pc == ca], b_sums[(b_pc >= b_lo) & (b_pc <= b_hi)])
                    for ca, b_lo, b_hi in levels_pairs(n_a, n - n_a, lo, hi))
-        index = _fewest_kept_lowest_index(zi - a_sums, a_pc, b_sums, b_idx, b_pc, best, n_a,
-                                          lo, hi)
+        index = _fewest_kept_lowest_index(zi - a_sums, a_pc, b_sums, b_idx, b_pc, best,
+                                          (n_a, n - n_a), (lo, hi))
         return bits(np.array([index], dtype=np.int64), n)[0], 0
     parts = []
     for ca, b_lo, b_hi in levels_pairs(n_a, n - n_a, lo, hi):
@@ -114,18 +114,19 @@ def exact_best(x: np.ndarray, z: float, lo: int, hi: int) -> tuple[np.ndarray, i
 
 
 def _fewest_kept_lowest_index(keys: np.ndarray, a_pc: np.ndarray, b_sums: np.ndarray,
-                              b_idx: np.ndarray, b_pc: np.ndarray, best: int, n_a: int,
-                              lo: int, hi: int) -> int:
+                              b_idx: np.ndarray, b_pc: np.ndarray, best: int,
+                              halves: tuple[int, int], kept: tuple[int, int]) -> int:
     """The index of the mask with integer error `best` (the least) that keeps fewest values,
     then has the lowest index (B's index in the high bits, A's in the low), on lossless
-    integers. `keys` = z − A's subset sums by A index; B's sums sorted, with their indices.
+    integers. `keys` = z − A's subset sums by A index; B's sums sorted, with their indices;
+    `halves` = (n_A, n_B) values; `kept` = (lo, hi) allowed.
 
     Kept counts are tried from `lo` up, and each (A count, B count) pair is searched with
     sorted look-ups, so the cost is that of the meet-in-the-middle, not of the ties: listing
     every tied mask took 2^n on integer data (values −3..3: n = 34 in 24 s, n = 40 past 90 s;
     hunt 44 M1).
     """
-    n_b = int(b_pc.max()) if b_pc.size else 0
+    (n_a, n_b), (lo, hi) = halves, kept
     a_levels: dict[int, np.ndarray] = {}
     b_levels: dict[int, np.ndarray] = {}
     for k in range(lo, hi + 1):
