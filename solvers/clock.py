@@ -31,6 +31,15 @@ class Clock:
             return None
         return max(self.deadline - time.perf_counter(), 0.0)
 
+    def fitting(self, wanted: int, per_item: float) -> int:
+        """`wanted` items of `per_item` seconds each, or as many as the time left allows (at
+        least 1): how search loops size their next chunk of work so that one chunk does not
+        run far past the limit."""
+        left = self.remaining()
+        if left is None or not per_item > 0 or left / per_item >= wanted:  # inf: no int of it
+            return wanted
+        return max(1, int(left / per_item))
+
 
 MIN_ENGINE_SECONDS = 0.05
 """The least time an engine is handed (an engine given 0 may refuse it or run unlimited)."""

@@ -143,13 +143,9 @@ def run_random(instance: Any, goal: Goal, opts: SolveOptions) -> RawSolution:
         if err[j] < best_err:
             best_err, best = float(err[j]), counts[j]
         done += b
-        chunk = min(2 * chunk, block)
         # no larger than the time left allows (a chunk of 2048 masks at N = 1000, m·C = 6000
         # ran 0.36 s past a 0.5 s limit)
-        per_mask = (time.perf_counter() - started) / b
-        left = clock.remaining()
-        if left is not None and per_mask > 0 and left / per_mask < chunk:
-            chunk = max(1, int(left / per_mask))
+        chunk = clock.fitting(min(2 * chunk, block), (time.perf_counter() - started) / b)
     assert best is not None
     mask = instance.check_mask(np.rint(best).astype(np.int64))
     status = Status.TIME_LIMIT if limit is Limit.TIME else Status.FEASIBLE

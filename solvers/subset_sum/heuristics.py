@@ -212,11 +212,8 @@ def run_random(instance: SubsetSumInstance, goal: Goal, opts: SolveOptions) -> R
         if err[k] < best_err:
             best, best_err = masks[k], float(err[k])
         done += masks.shape[0]
-        per_mask = (time.perf_counter() - started) / masks.shape[0]
-        left = clock.remaining()
-        block = min(2 * block, most)
-        if left is not None and per_mask > 0 and left / per_mask < block:  # (inf for a
-            block = max(1, int(left / per_mask))  # limit of 1e308 s: no int of it)
+        block = clock.fitting(min(2 * block, most),
+                              (time.perf_counter() - started) / masks.shape[0])
     notes = [f"heuristic: best of {done} random masks"]
     if done < samples:
         notes.append("time limit reached: stopped early")
