@@ -174,6 +174,36 @@ def test_mitm_stops_in_the_table_build_and_in_the_exact_recheck() -> None:
         mitm.exact_best(search, best)
 
 
+@pytest.mark.parametrize("mode, max_kept", [("all", None), ("budget", 20), ("profile", None)])
+def test_mitm_first_block_stops_after_its_first_piece(mode: str, max_kept: int | None) -> None:
+    """Pass 1 looked at the deadline only between blocks, so a limit that ran out after the
+    table was built still matched a whole 2^20-sum block (n = 40, 0.1 s: 0.27 s). Blocks are
+    matched in pieces now: past the deadline, only the first piece (the incumbent) is matched,
+    and its best is the best over that piece."""
+    import time
+
+    from exactprune.solvers.subset_sum import mitm
+
+    inst = random_instance(2, 40)
+    search = mitm.MitmSearch(inst, mode, max_kept, 4.0, None)
+    assert search.low_bits > 16  # one block holds several pieces
+    search.deadline = time.perf_counter() - 1.0
+    best = search.best_units()
+    assert search.timed_out and search.blocks_done == 0 and best
+    for b in best.values():
+        assert b.a_index < mitm.PIECE
+        mask = search.mask(b.a_index, b.b_index)
+        if max_kept is not None:
+            assert mask.sum() <= max_kept
+    # the piece's best is its true best: the same search without a deadline, on one piece
+    whole = mitm.MitmSearch(inst, mode, max_kept, 4.0, None)
+    whole.a_low = whole.a_low[: mitm.PIECE]
+    if whole.low_counts is not None:
+        whole.low_counts = whole.low_counts[: mitm.PIECE]
+    assert {g: b.units for g, b in whole.best_units().items()} == {
+        g: b.units for g, b in best.items()}
+
+
 def test_mitm_refuses_hopeless_sizes() -> None:
     inst = random_instance(0, 70)
     with pytest.raises(InputError, match="n <= 62"):
