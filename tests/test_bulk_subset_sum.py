@@ -18,6 +18,7 @@ import pytest
 from exactprune.instances.errors import InputError
 from exactprune.instances.subset_sum import SubsetSumInstance
 from exactprune.solvers import solve
+from exactprune.solvers.clock import Clock
 from exactprune.solvers.subset_sum import bulk
 from exactprune.solvers.subset_sum.bulk import BulkResult, solve_many
 
@@ -318,6 +319,109 @@ def test_jobs_never_split_the_memory_below_one_instance(monkeypatch: pytest.Monk
     assert np.all(two.status == "optimal")
 
 
+class _StopAfter(Clock):
+    """A clock whose deadline is far off but that reports it passed from its `looks`-th look
+    on: the time limit's stopping points, reached without timing anything."""
+
+    def __init__(self, looks: int) -> None:
+        super().__init__(1e9)
+        self.looks = looks
+
+    def expired(self, margin: float = 0.0) -> bool:
+        self.looks -= 1
+        return self.looks < 0
+
+
+@pytest.mark.parametrize("looks", [0, 1, 2, 3, 5, 9, 10**6])
+@pytest.mark.parametrize("goal", [("closest", None, None), ("closest", None, 4),
+                                  ("sparsest", 0.01, None)])
+@pytest.mark.parametrize("layout,dist", [("shared", "uniform"), ("rows", "uniform"),
+                                         ("rows", "awkward"), ("shared", "awkward")])
+def test_a_stopped_run_answers_exactly_or_says_time_limit(
+        monkeypatch: pytest.MonkeyPatch, looks: int, goal: tuple[str, float | None, int | None],
+        layout: str, dist: str) -> None:
+    """solve_many had no time limit (hunt 44). Stopped at each of its looks at the clock
+    (between chunks of a shared group's targets, row batches, sparsest levels and exact-path
+    instances), every instance is either answered as without a limit, or has status
+    time_limit with an empty mask, a nan error and 0 kept; never a wrong answer. Far from
+    the limit, the chunked run gives exactly the answers of the run without one."""
+    objective, eps, max_kept = goal
+    rng = np.random.default_rng(31 + looks)
+    n, b = 12, 90
+    rows = DISTRIBUTIONS[dist](rng, (1, n) if layout == "shared" else (b, n))
+    if layout == "shared":
+        rows = np.repeat(rows, b, axis=0)
+    targets = make_targets(rng, rows)
+    values = rows[0] if layout == "shared" else rows
+    free = solve_many(values, targets, objective=objective, eps=eps, max_kept=max_kept)
+    monkeypatch.setattr(bulk, "Clock", lambda limit: _StopAfter(looks))
+    res = solve_many(values, targets, objective=objective, eps=eps, max_kept=max_kept,
+                     time_limit=1.0)
+    stopped = res.status == "time_limit"
+    assert set(res.status.tolist()) <= {"optimal", "infeasible", "time_limit"}
+    assert res.stats["time_limit"] == stopped.sum() and res.stats["time_limit_s"] == 1.0
+    assert not res.masks[stopped].any() and np.isnan(res.errors[stopped]).all()
+    assert (res.kept[stopped] == 0).all()
+    done = ~stopped
+    assert np.array_equal(res.status[done], free.status[done])
+    assert np.array_equal(res.masks[done], free.masks[done])
+    assert np.array_equal(res.errors[done], free.errors[done], equal_nan=True)
+    if looks == 0:
+        assert stopped.all()
+    if looks == 10**6:
+        assert not stopped.any()
+    if dist == "awkward" and looks == 10**6 and objective == "closest":
+        assert free.stats["exact_path_instances"] > 0  # the exact path's looks are met too
+
+
+def test_a_time_limit_that_has_run_out_answers_nothing() -> None:
+    rng = np.random.default_rng(5)
+    res = solve_many(rng.uniform(-1, 1, 20), rng.uniform(-1, 1, 50), time_limit=1e-9)
+    assert (res.status == "time_limit").all() and res.stats["time_limit"] == 50
+
+
+def test_the_exact_path_stops_at_its_deadline(monkeypatch: pytest.MonkeyPatch) -> None:
+    """One instance's exact path compares every mask in its window in rationals, about 2^N
+    work on lossy data (hunt 44): it reads the deadline while sorting and between chunks."""
+    from exactprune.solvers.subset_sum import bulk_exact
+    from exactprune.solvers.subset_sum.bulk_exact import exact_best
+    from exactprune.solvers.subset_sum.mitm import OutOfTime
+
+    x = awkward_values(np.random.default_rng(9), (16,))
+    assert exact_best(x, 0.0, 0, 16)[1] > 0  # lossy: window masks compared in rationals
+    with pytest.raises(OutOfTime):
+        exact_best(x, 0.0, 0, 16, deadline=time.perf_counter() - 1.0)
+    looks: list[None] = []  # the deadline passes after the table is sorted
+
+    def passes_on_the_second_look(deadline: float | None) -> bool:
+        looks.append(None)
+        return len(looks) > 1
+
+    monkeypatch.setattr(bulk_exact, "passed", passes_on_the_second_look)
+    with pytest.raises(OutOfTime):
+        exact_best(x, 0.0, 0, 16, deadline=1e300)
+    assert len(looks) == 2
+
+
+def test_workers_get_the_time_left(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With jobs = 2 each worker process runs under what is left of the limit: with a
+    generous limit the answers are those of one process; with a short one every instance is
+    answered exactly or has status time_limit."""
+    monkeypatch.setattr(bulk, "PARALLEL_MIN_WORK", 0.0)
+    rng = np.random.default_rng(14)
+    values = rng.uniform(PENSIA_LOW, PENSIA_HIGH, (300, 14))
+    targets = np.clip(rng.normal(0.0, 0.05, 300), PENSIA_LOW, PENSIA_HIGH)
+    one = solve_many(values, targets)
+    two = solve_many(values, targets, jobs=2, time_limit=600.0)
+    assert two.stats["jobs"] == 2 and np.array_equal(one.masks, two.masks)
+    assert (two.status == "optimal").all()
+    short = solve_many(values, targets, jobs=2, time_limit=1e-9)
+    assert short.stats["jobs"] == 2
+    done = short.status != "time_limit"
+    assert np.array_equal(short.masks[done], one.masks[done])
+    assert not short.masks[~done].any()
+
+
 def test_empty_batch() -> None:
     res = solve_many(np.ones(3), np.zeros(0))
     assert res.masks.shape == (0, 3) and res.errors.shape == (0,)
@@ -377,6 +481,12 @@ BAD_INPUTS = [
     (dict(values=np.zeros(40), targets=[0.0], memory_limit_gb=0.05), "per instance"),
     (dict(values=[0.1], targets=np.zeros(10**6), memory_limit_gb=0.001), "answers"),
     (dict(values=[0.1], targets=[0.0], jobs=0), "jobs"),
+    (dict(values=[0.1], targets=[0.0], time_limit=0), "time_limit must be a positive"),
+    (dict(values=[0.1], targets=[0.0], time_limit=-1.0), "time_limit must be a positive"),
+    (dict(values=[0.1], targets=[0.0], time_limit=float("nan")), "time_limit must be a"),
+    (dict(values=[0.1], targets=[0.0], time_limit=float("inf")), "time_limit must be a"),
+    (dict(values=[0.1], targets=[0.0], time_limit="1"), "time_limit must be a number"),
+    (dict(values=[0.1], targets=[0.0], time_limit=True), "time_limit must be a number"),
 ]
 
 

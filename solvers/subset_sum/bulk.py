@@ -38,14 +38,18 @@ their integer errors are within w = K + 1 of each other.
 
 The reported error of each mask is `math.fsum` of its kept values and −z (correctly rounded),
 which is what `SubsetSumInstance.evaluate` returns, bit for bit.
+
+Time limit: the work is cut into chunks of targets sized by the time left, and instances not
+answered when it runs out get status "time_limit"; every answer given is still exact.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 import multiprocessing
 import time
-from collections.abc import Iterable
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -57,6 +61,7 @@ from exactprune.instances.errors import InputError
 from exactprune.instances.network import check_exact_ints
 from exactprune.instances.params import as_flag, as_number, clipped
 from exactprune.instances.scaling import rounded_sum
+from exactprune.solvers.clock import Clock
 from exactprune.solvers.subset_sum.bulk_exact import exact_best, exact_error
 from exactprune.solvers.subset_sum.bulk_search import (
     BRUTE_MAX,
@@ -65,6 +70,7 @@ from exactprune.solvers.subset_sum.bulk_search import (
     SharedSearch,
     row_split,
 )
+from exactprune.solvers.subset_sum.mitm import OutOfTime
 
 MAX_N = 40
 KEY_BITS = 59
@@ -80,20 +86,26 @@ WORK_SHARE = 0.6
 MEMORY_LIMIT_CAP_GB = 2.0**40
 """A larger memory_limit_gb means no limit and is read as this (1e300 GB overflowed the byte
 counts to inf: an OverflowError, exit 1; hunt 26)."""
+MIN_WORKER_SECONDS = 0.05
+"""The least time a worker process is handed (it needs a positive time limit)."""
 PARALLEL_MIN_WORK = 2.0**26
 """jobs > 1 starts worker processes for closest only above this many (row instance ×
 2^(N/2)) entries: about 10 s of single-process work."""
 
-OPTIMAL, INFEASIBLE = "optimal", "infeasible"
+OPTIMAL, INFEASIBLE, TIME_LIMIT = "optimal", "infeasible", "time_limit"
+FIRST_CHUNK = 1
+"""Targets in the first chunk of a group or of the row batches under a time limit; later
+chunks double while the time left allows (`Clock.fitting`)."""
 
 
 @dataclass(frozen=True)
 class BulkResult:
     """Answers for B instances.
 
-    masks: (B, N) bool, the chosen subset (all False where infeasible); errors: (B,) float64,
-    |x·m − z| correctly rounded (nan where infeasible); kept: (B,) int64 (0 where infeasible);
-    status: (B,) str, "optimal" or "infeasible"; stats: wall time, counts, methods per phase.
+    masks: (B, N) bool, the chosen subset (all False where infeasible or not reached);
+    errors: (B,) float64, |x·m − z| correctly rounded (nan where infeasible or not reached);
+    kept: (B,) int64 (0 there); status: (B,) str, "optimal", "infeasible" or "time_limit"
+    (not answered when the time limit ran out); stats: wall time, counts, methods per phase.
     """
 
     masks: np.ndarray
@@ -152,6 +164,17 @@ def _real_array(raw: Any, name: str) -> np.ndarray:
     if not np.all(np.isfinite(floats)):
         raise InputError(f"{name} contains NaN or infinite values")
     return floats
+
+
+def _time_limit(time_limit: Any) -> float | None:
+    """Seconds > 0 (finite), or None; as `SolveOptions` reads it."""
+    if time_limit is None:
+        return None
+    tl = as_number(time_limit, "time_limit", exact=False)
+    if not math.isfinite(tl) or tl <= 0:
+        raise InputError(f"time_limit must be a positive number of seconds, got "
+                         f"{clipped(repr(time_limit))}")
+    return float(tl)
 
 
 def _objective(objective: Any) -> bool:
@@ -292,18 +315,19 @@ class _Counters:
         self.phase_s[phase] = self.phase_s.get(phase, 0.0) + time.perf_counter() - start
 
 
-def _exact_instance(prob: _Problem, b: int, start_level: int, counters: _Counters
-                    ) -> np.ndarray | None:
-    """The exact answer for instance b (sparsest: from level start_level on); None if none."""
+def _exact_instance(prob: _Problem, b: int, start_level: int, counters: _Counters,
+                    deadline: float | None) -> np.ndarray | None:
+    """The exact answer for instance b (sparsest: from level start_level on); None if none.
+    Raises OutOfTime once `deadline` has passed."""
     x, z = prob.values[prob.groups[b]], float(prob.targets[b])
     counters.exact_path += 1
     if not prob.sparsest:
-        mask, rechecks = exact_best(x, z, 0, prob.kmax)
+        mask, rechecks = exact_best(x, z, 0, prob.kmax, deadline)
         counters.exact_rechecks += rechecks
         return mask
     eps = Fraction(prob.eps)
     for k in range(start_level, prob.kmax + 1):
-        mask, rechecks = exact_best(x, z, k, k)
+        mask, rechecks = exact_best(x, z, k, k, deadline)
         counters.exact_rechecks += rechecks
         if exact_error(x, z, mask) <= eps:
             return mask
@@ -316,7 +340,8 @@ def _exact_instance(prob: _Problem, b: int, start_level: int, counters: _Counter
 @dataclass
 class _Answers:
     """Masks and status codes (0 open, 1 optimal, 2 infeasible) for every instance, plus the
-    instances sent to the exact path, with the sparsest level to start from."""
+    instances sent to the exact path, with the sparsest level to start from. An instance
+    still open at the end was not reached within the time limit."""
 
     masks: np.ndarray
     code: np.ndarray
@@ -337,19 +362,20 @@ class _Batch:
     eps2: np.ndarray
 
 
-def _closest(batch: _Batch, kmax: int, answers: _Answers) -> None:
-    rows = np.arange(batch.ids.size)
+def _closest(batch: _Batch, kmax: int, answers: _Answers, rows: np.ndarray) -> None:
     match = batch.search.search(rows, 0, kmax)
-    window = (kmax + 1) * batch.lossy
+    window = (kmax + 1) * batch.lossy[rows]
     clean = match.second > match.best + window
-    answers.solved(batch.ids[clean], batch.search.masks(rows[clean], match.rows(clean)))
-    answers.exact_queue.extend((int(b), 0) for b in batch.ids[~clean])
+    answers.solved(batch.ids[rows[clean]], batch.search.masks(rows[clean], match.rows(clean)))
+    answers.exact_queue.extend((int(b), 0) for b in batch.ids[rows[~clean]])
 
 
-def _sparsest(batch: _Batch, prob: _Problem, answers: _Answers, counters: _Counters) -> None:
-    rows = np.arange(batch.ids.size)
+def _sparsest(batch: _Batch, prob: _Problem, answers: _Answers, counters: _Counters,
+              rows: np.ndarray, clock: Clock) -> None:
     for k in range(prob.kmax + 1):
         if rows.size == 0:
+            return
+        if k and clock.expired():  # the rows left stay open
             return
         match = batch.search.search(rows, k, k)
         w = (k + 1) * batch.lossy[rows]
@@ -375,11 +401,44 @@ def _sparsest(batch: _Batch, prob: _Problem, answers: _Answers, counters: _Count
     answers.code[batch.ids[rows]] = 2
 
 
-def _run_batch(batch: _Batch, prob: _Problem, answers: _Answers, counters: _Counters) -> None:
+def _run_batch(batch: _Batch, prob: _Problem, answers: _Answers, counters: _Counters,
+               rows: np.ndarray, clock: Clock) -> None:
+    """Search the batch's instances `rows` (positions in batch.ids)."""
     if prob.sparsest:
-        _sparsest(batch, prob, answers, counters)
+        _sparsest(batch, prob, answers, counters, rows, clock)
     else:
-        _closest(batch, prob.kmax, answers)
+        _closest(batch, prob.kmax, answers, rows)
+
+
+def _run_in_chunks(batch: _Batch, prob: _Problem, answers: _Answers, counters: _Counters,
+                   clock: Clock, bar: Any) -> None:
+    """Search a batch whole without a time limit; under one, a chunk of its targets at a time
+    (FIRST_CHUNK, then doubling while the time left allows), looking at the clock between
+    chunks: a shared group of 1,000 targets at N = 40 is a minute of work."""
+    rows = np.arange(batch.ids.size)
+    if clock.deadline is None:
+        _run_batch(batch, prob, answers, counters, rows, clock)
+        _advance(bar, rows.size)
+        return
+    if isinstance(batch.search, SharedSearch):  # its half table: seconds from N = 32 on
+        batch.search.deadline = clock.deadline
+    done, size, per_row = 0, FIRST_CHUNK, 0.0
+    while done < rows.size:
+        if clock.expired():
+            return
+        if done:
+            size = clock.fitting(2 * size, per_row)
+        chunk = rows[done : done + size]
+        start, built = time.perf_counter(), getattr(batch.search, "build_s", 0.0)
+        try:
+            _run_batch(batch, prob, answers, counters, chunk, clock)
+        except OutOfTime:  # building the group's table: its targets stay open
+            return
+        # the group's sorted tables are built once: not a cost of each target
+        searched = time.perf_counter() - start - (getattr(batch.search, "build_s", 0.0) - built)
+        per_row = max(searched, 0.0) / chunk.size
+        done += chunk.size
+        _advance(bar, chunk.size)
 
 
 def _shared_split(n: int, count: int, budget: float) -> int:
@@ -426,58 +485,87 @@ def _row_batch_size(prob: _Problem) -> int:
 def _plan(prob: _Problem) -> tuple[list[tuple[int, np.ndarray]], np.ndarray]:
     """Shared groups (with the ids of their targets inside the group's range) and the ids
     solved as rows of their own."""
-    order = np.argsort(prob.groups, kind="stable")
+    # only the groups large enough to share a table are split (np.split into a million
+    # one-target groups took 4.8 s)
+    in_shared = (np.bincount(prob.groups) >= SHARED_MIN_TARGETS)[prob.groups]
+    rows: list[np.ndarray] = [np.flatnonzero(~in_shared)]
+    big = np.flatnonzero(in_shared)
+    order = big[np.argsort(prob.groups[big], kind="stable")]
     bounds = np.flatnonzero(np.diff(prob.groups[order])) + 1
     shared: list[tuple[int, np.ndarray]] = []
-    rows: list[np.ndarray] = []
     for ids in np.split(order, bounds) if order.size else []:
         g = int(prob.groups[ids[0]])
-        if ids.size < SHARED_MIN_TARGETS:
-            rows.append(ids)
-            continue
         e_max = int(_exponents(prob.values[g]).max())
         fits = _exponents(prob.targets[ids]) <= e_max
         shared.append((g, ids[fits]))
         rows.append(ids[~fits])
-    return shared, np.sort(np.concatenate(rows)) if rows else np.zeros(0, dtype=np.int64)
+    return shared, np.sort(np.concatenate(rows))
 
 
-def _progress(items: list[Any], enabled: bool, desc: str) -> Iterable[Any]:
-    if not enabled:
-        return items
+@contextlib.contextmanager
+def _progress(enabled: bool, total: int, desc: str) -> Iterator[Any]:
+    """A tqdm bar over `total` instances (None when disabled or nothing to do)."""
+    if not enabled or total == 0:
+        yield None
+        return
     from tqdm import tqdm
 
-    return tqdm(items, desc=desc, unit="batch")
+    with tqdm(total=total, desc=desc, unit="instance") as bar:
+        yield bar
 
 
-def _solve_all(prob: _Problem, progress: bool) -> tuple[np.ndarray, np.ndarray, _Counters]:
-    """Masks (B, N) and codes (B,) for every instance, single process."""
+def _advance(bar: Any, count: int) -> None:
+    if bar is not None:
+        bar.update(count)
+
+
+def _solve_all(prob: _Problem, progress: bool, clock: Clock
+               ) -> tuple[np.ndarray, np.ndarray, _Counters]:
+    """Masks (B, N) and codes (B,) for every instance, single process; instances not reached
+    before the clock's deadline keep code 0."""
     b = prob.targets.shape[0]
     answers = _Answers(np.zeros((b, prob.n), dtype=bool), np.zeros(b, dtype=np.int8))
     counters = _Counters()
     shared, row_ids = _plan(prob)
     start = time.perf_counter()
-    for g, ids in _progress(shared, progress, "shared groups"):
-        if ids.size:
-            batch = _shared_batch(prob, g, ids)
-            counters.lossy += int(batch.lossy.sum())
-            _run_batch(batch, prob, answers, counters)
+    with _progress(progress, sum(ids.size for _, ids in shared), "shared groups") as bar:
+        for g, ids in shared:
+            if ids.size and not clock.expired():
+                batch = _shared_batch(prob, g, ids)
+                counters.lossy += int(batch.lossy.sum())
+                _run_in_chunks(batch, prob, answers, counters, clock, bar)
     counters.timed("shared", start)
     start = time.perf_counter()
-    size = _row_batch_size(prob)
-    chunks = [row_ids[i : i + size] for i in range(0, row_ids.size, size)]
-    for ids in _progress(chunks, progress, "row batches"):
-        batch = _row_batch(prob, ids)
-        counters.lossy += int(batch.lossy.sum())
-        _run_batch(batch, prob, answers, counters)
+    cap = _row_batch_size(prob)
+    size = cap if clock.deadline is None else min(cap, FIRST_CHUNK)
+    with _progress(progress, row_ids.size, "row batches") as bar:
+        done, per_row = 0, 0.0
+        while done < row_ids.size and not clock.expired():
+            if done and clock.deadline is not None:  # batches no longer than the time left
+                size = clock.fitting(min(2 * size, cap), per_row)
+            ids = row_ids[done : done + size]
+            t_batch = time.perf_counter()
+            batch = _row_batch(prob, ids)
+            counters.lossy += int(batch.lossy.sum())
+            _run_batch(batch, prob, answers, counters, np.arange(ids.size), clock)
+            per_row = (time.perf_counter() - t_batch) / ids.size
+            done += ids.size
+            _advance(bar, ids.size)
     counters.timed("rows", start)
     start = time.perf_counter()
-    for bid, level in answers.exact_queue:
-        mask = _exact_instance(prob, bid, level, counters)
-        if mask is None:
-            answers.code[bid] = 2
-        else:
-            answers.solved(np.array([bid]), mask[None, :])
+    with _progress(progress, len(answers.exact_queue), "exact path") as bar:
+        for bid, level in answers.exact_queue:
+            if clock.expired():
+                break
+            try:
+                mask = _exact_instance(prob, bid, level, counters, clock.deadline)
+            except OutOfTime:
+                break
+            if mask is None:
+                answers.code[bid] = 2
+            else:
+                answers.solved(np.array([bid]), mask[None, :])
+            _advance(bar, 1)
     counters.timed("exact", start)
     counters.method.update(_methods(prob, shared, row_ids))
     return answers.masks, answers.code, counters
@@ -521,15 +609,18 @@ def _float_errors(prob: _Problem, masks: np.ndarray, solved: np.ndarray) -> np.n
 
 
 def _worker(args: tuple[np.ndarray, np.ndarray, np.ndarray, str, float | None, int | None,
-                        float]) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
-    values, targets, groups, objective, eps, max_kept, memory = args
+                        float, float | None]) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
+    values, targets, groups, objective, eps, max_kept, memory, time_limit = args
     res = solve_many(values, targets, groups=groups, objective=objective, eps=eps,
-                     max_kept=max_kept, memory_limit_gb=memory)
-    return res.masks, res.status == OPTIMAL, res.stats
+                     max_kept=max_kept, memory_limit_gb=memory, time_limit=time_limit)
+    code = np.select([res.status == OPTIMAL, res.status == INFEASIBLE], [1, 2], 0)
+    return res.masks, code.astype(np.int8), res.stats
 
 
-def _solve_parallel(prob: _Problem, jobs: int) -> tuple[np.ndarray, np.ndarray, _Counters]:
-    """Split the instances (ordered by group) into `jobs` parts solved by spawned processes."""
+def _solve_parallel(prob: _Problem, jobs: int, clock: Clock
+                    ) -> tuple[np.ndarray, np.ndarray, _Counters]:
+    """Split the instances (ordered by group) into `jobs` parts solved by spawned processes,
+    each with the time left of `clock`."""
     order = np.argsort(prob.groups, kind="stable")
     parts = [p for p in np.array_split(order, jobs) if p.size]
     tasks = []
@@ -537,16 +628,19 @@ def _solve_parallel(prob: _Problem, jobs: int) -> tuple[np.ndarray, np.ndarray, 
         used, local = np.unique(prob.groups[ids], return_inverse=True)
         tasks.append((prob.values[used], prob.targets[ids], local.astype(np.int64),
                       "sparsest" if prob.sparsest else "closest", prob.eps, prob.max_kept,
-                      prob.memory_limit_gb / len(parts)))
+                      prob.memory_limit_gb / len(parts), None))
     b = prob.targets.shape[0]
     masks = np.zeros((b, prob.n), dtype=bool)
-    code = np.full(b, 2, dtype=np.int8)
+    code = np.zeros(b, dtype=np.int8)
     counters = _Counters()
     ctx = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=len(parts), mp_context=ctx) as pool:
-        for ids, (m, ok, stats) in zip(parts, pool.map(_worker, tasks), strict=True):
+        if clock.deadline is not None:  # the workers' clocks start when they are handed work
+            left = max(clock.remaining() or 0.0, MIN_WORKER_SECONDS)
+            tasks = [(*t[:-1], left) for t in tasks]
+        for ids, (m, part_code, stats) in zip(parts, pool.map(_worker, tasks), strict=True):
             masks[ids] = m
-            code[ids[ok]] = 1
+            code[ids] = part_code
             counters.exact_rechecks += stats["exact_rechecks"]
             counters.exact_path += stats["exact_path_instances"]
             counters.lossy += stats["lossy_scaled_instances"]
@@ -569,8 +663,8 @@ def _parallel_pays(prob: _Problem) -> bool:
 
 def solve_many(values: Any, targets: Any, *, groups: Any = None, objective: str = "closest",
                eps: float | None = None, max_kept: int | None = None,
-               memory_limit_gb: float = 2.0, jobs: int = 1, progress: bool = False
-               ) -> BulkResult:
+               memory_limit_gb: float = 2.0, jobs: int = 1, progress: bool = False,
+               time_limit: float | None = None) -> BulkResult:
     """Solve B independent subset-sum instances exactly.
 
     values: (G, N) float64 rows, or (N,) shared by every target; targets: (B,) float64;
@@ -583,9 +677,14 @@ def solve_many(values: Any, targets: Any, *, groups: Any = None, objective: str 
     (larger runs are batched; InputError when one instance or the answers alone do not fit).
     jobs > 1 splits large runs across spawned processes (scripts must then call this under
     ``if __name__ == "__main__":``). progress shows a tqdm bar per phase (single process).
+    time_limit (seconds, None = none): instances not answered when it runs out get status
+    "time_limit" (the others stay exact); the clock is read between chunks of targets, sparsest
+    levels and exact-path instances, so one chunk may run past it (stats["time_limit_s"]).
     Raises InputError (one line) on bad input.
     """
     start = time.perf_counter()
+    limit = _time_limit(time_limit)
+    clock = Clock(limit)
     prob = _validate(values, targets, groups, objective, eps, max_kept, memory_limit_gb)
     jobs = as_number(jobs, "jobs", integer=True)
     progress = as_flag(progress, "progress")
@@ -597,10 +696,10 @@ def solve_many(values: Any, targets: Any, *, groups: Any = None, objective: str 
     jobs = min(jobs, max(1, int(WORK_SHARE * prob.memory_limit_gb * 2**30
                                 // _one_row_bytes(prob.n))))
     if jobs > 1 and b >= 2 * jobs and _parallel_pays(prob):
-        masks, code, counters = _solve_parallel(prob, jobs)
+        masks, code, counters = _solve_parallel(prob, jobs, clock)
         used_jobs = jobs
     else:
-        masks, code, counters = _solve_all(prob, progress)
+        masks, code, counters = _solve_all(prob, progress, clock)
         used_jobs = 1
     solved = code == 1
     t_err = time.perf_counter()
@@ -615,7 +714,9 @@ def solve_many(values: Any, targets: Any, *, groups: Any = None, objective: str 
         "eps": prob.eps,
         "max_kept": prob.max_kept,
         "optimal": int(solved.sum()),
-        "infeasible": int(b - solved.sum()),
+        "infeasible": int((code == 2).sum()),
+        "time_limit": int((code == 0).sum()),
+        "time_limit_s": limit,
         "exact_rechecks": counters.exact_rechecks,
         "exact_path_instances": counters.exact_path,
         "lossy_scaled_instances": counters.lossy,
@@ -623,5 +724,5 @@ def solve_many(values: Any, targets: Any, *, groups: Any = None, objective: str 
         "method": counters.method,
         "phase_time_s": counters.phase_s,
     }
-    status = np.where(solved, OPTIMAL, INFEASIBLE)
+    status = np.select([solved, code == 2], [OPTIMAL, INFEASIBLE], TIME_LIMIT)
     return BulkResult(masks, errors, masks.sum(axis=1).astype(np.int64), status, stats)

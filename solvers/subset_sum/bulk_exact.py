@@ -17,8 +17,14 @@ from typing import Any
 import numpy as np
 
 from exactprune.instances.scaling import integer_scaling
+from exactprune.solvers.clock import passed
 from exactprune.solvers.subset_sum.bulk_search import NONE, bits, levels_pairs
-from exactprune.solvers.subset_sum.mitm import popcounts, sorted_subset_sums, subset_sums
+from exactprune.solvers.subset_sum.mitm import (
+    OutOfTime,
+    popcounts,
+    sorted_subset_sums,
+    subset_sums,
+)
 
 EXACT_DENOMINATOR_BITS = 60
 CANDIDATE_CHUNK = 1 << 18
@@ -58,13 +64,18 @@ def _candidates(keys: np.ndarray, table: np.ndarray, bound: int
         start = stop
 
 
-def exact_best(x: np.ndarray, z: float, lo: int, hi: int) -> tuple[np.ndarray, int]:
+def exact_best(x: np.ndarray, z: float, lo: int, hi: int, deadline: float | None = None
+               ) -> tuple[np.ndarray, int]:
     """The exact best mask (N,) bool keeping lo..hi values: min (exact error, kept, index),
     and how many window masks were compared in exact rational arithmetic.
 
     60-bit integer scaling (lossless when the data allow), the best integer error I*, then
-    every mask within I* + w compared exactly (w = hi + 1 when lossy, else 0).
+    every mask within I* + w compared exactly (w = hi + 1 when lossy, else 0). Raises
+    `OutOfTime` once `deadline` (a perf_counter value) has passed: it is read while the half
+    table is sorted and between chunks of window masks.
     """
+    if passed(deadline):
+        raise OutOfTime
     n = x.shape[0]
     hi = min(hi, n)
     beyond = _beyond_reach(x, z, lo, hi)
@@ -74,7 +85,7 @@ def exact_best(x: np.ndarray, z: float, lo: int, hi: int) -> tuple[np.ndarray, i
     xi, zi = sc.values, np.int64(sc.target)
     n_a = n // 2
     a_sums, a_pc = subset_sums(xi[:n_a]), popcounts(n_a)
-    b_sums, b_idx = sorted_subset_sums(xi[n_a:])
+    b_sums, b_idx = sorted_subset_sums(xi[n_a:], deadline)
     b_all_pc = popcounts(n - n_a)  # by subset index (b_pc: in sorted order)
     b_pc = b_all_pc[b_idx]
     if sc.lossless:
@@ -95,6 +106,8 @@ def exact_best(x: np.ndarray, z: float, lo: int, hi: int) -> tuple[np.ndarray, i
     rechecks = 0
     for a_sel, keys, table, t_idx in parts:
         for k_i, t_pos in _candidates(keys, table, bound):
+            if passed(deadline):
+                raise OutOfTime
             index = a_sel[k_i] | (t_idx[t_pos] << n_a)
             kept = a_pc[a_sel[k_i]] + b_all_pc[t_idx[t_pos]]
             if exact is None:  # integer errors: the (error, kept, index) minimum in numpy

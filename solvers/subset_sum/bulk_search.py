@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import functools
 import math
+import time
 from dataclasses import dataclass
 from itertools import combinations
 
@@ -336,13 +337,24 @@ class SharedSearch:
         (None, the subsets' masks by table position) of an enumerated level."""
         self._b: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self._levels: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
+        self._pair_ids: dict[tuple[int, ...], int] = {}
+        self._level_sums: dict[int, np.ndarray] = {}
+        self.build_s = 0.0
+        """Seconds spent building sorted tables (once per group, not per target)."""
+        self.deadline: float | None = None
+        """A perf_counter value: building the half table past it raises `OutOfTime`."""
+        """The pair id of each (A count or -1, B lo, B hi) or (-2, k) searched so far, so that
+        the targets of a group can be searched a chunk at a time (`bulk`'s time limit)
+        without a new copy of the sorted A keys per chunk."""
 
     def _table(self, b_lo: int, b_hi: int) -> tuple[np.ndarray, np.ndarray]:
         """The padded sorted B sums keeping b_lo..b_hi values, and their bitmasks (single
         levels cached: together they are one more copy of the table)."""
         if self._b is None:
-            b_sums, b_idx = sorted_subset_sums(self.x[self.n_a :])
+            start = time.perf_counter()
+            b_sums, b_idx = sorted_subset_sums(self.x[self.n_a :], self.deadline)
             self._b = (_pad(b_sums), b_idx, popcounts(self.n_b)[b_idx])
+            self.build_s += time.perf_counter() - start
         b_sums, b_idx, b_pc = self._b
         if (b_lo, b_hi) == (0, self.n_b):
             return b_sums, b_idx
@@ -360,26 +372,36 @@ class SharedSearch:
         if lo == hi and math.comb(self.n, lo) <= BRUTE_MAX:
             return self._search_level(rows, lo)
         if lo == 0 and hi == self.n:
-            parts = [(np.arange(self.a_sums.size), 0, self.n_b)]
+            parts = [(-1, 0, self.n_b)]
         else:
-            parts = [(np.flatnonzero(self.a_pc == ca), b_lo, b_hi)
-                     for ca, b_lo, b_hi in levels_pairs(self.n_a, self.n_b, lo, hi)]
+            parts = levels_pairs(self.n_a, self.n_b, lo, hi)
         match = Match.empty(rows.size)
-        for a_idx, b_lo, b_hi in parts:
+        for ca, b_lo, b_hi in parts:
             table, t_idx = self._table(b_lo, b_hi)
-            a_idx = a_idx[np.argsort(-self.a_sums[a_idx], kind="stable")]
-            self.pairs.append((a_idx, t_idx))
-            match = match.combine(self._match(rows, self.a_sums[a_idx], table,
-                                              len(self.pairs) - 1))
+            pair = self._pair_ids.get((ca, b_lo, b_hi))
+            if pair is None:
+                a_idx = (np.arange(self.a_sums.size) if ca < 0
+                         else np.flatnonzero(self.a_pc == ca))
+                a_idx = a_idx[np.argsort(-self.a_sums[a_idx], kind="stable")]
+                self.pairs.append((a_idx, t_idx))
+                pair = self._pair_ids[(ca, b_lo, b_hi)] = len(self.pairs) - 1
+            a_idx = self.pairs[pair][0]
+            assert a_idx is not None
+            match = match.combine(self._match(rows, self.a_sums[a_idx], table, pair))
         return match
 
     def _search_level(self, rows: np.ndarray, k: int) -> Match:
-        masks = _combo_masks(self.n, k)
-        sums = masks.astype(np.int64) @ self.x
-        order = np.argsort(sums, kind="stable")
-        self.pairs.append((None, masks[order]))
-        return self._match(rows, np.zeros(1, dtype=np.int64), _pad(sums[order]),
-                           len(self.pairs) - 1)
+        pair = self._pair_ids.get((-2, k))
+        if pair is None:
+            start = time.perf_counter()
+            masks = _combo_masks(self.n, k)
+            sums = masks.astype(np.int64) @ self.x
+            order = np.argsort(sums, kind="stable")
+            self.pairs.append((None, masks[order]))
+            self._level_sums[k] = _pad(sums[order])
+            pair = self._pair_ids[(-2, k)] = len(self.pairs) - 1
+            self.build_s += time.perf_counter() - start
+        return self._match(rows, np.zeros(1, dtype=np.int64), self._level_sums[k], pair)
 
     def _match(self, rows: np.ndarray, a_desc: np.ndarray, table: np.ndarray,
                pair: int) -> Match:
