@@ -904,6 +904,29 @@ def test_the_engines_are_still_fooled_without_the_fixes(monkeypatch: pytest.Monk
     assert res.status == Status.INFEASIBLE or res.objective > oracle.objective
 
 
+def test_cbc_second_look_keeps_the_solve_time_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    """CBC's "no mask within eps" gets an exact second look (`solve_many`), which had no time
+    limit (hunt 44): it now runs under what is left of the solve's, and a second look that the
+    limit stops makes the result a time limit, never a certificate either way."""
+    from exactprune.solvers.clock import Clock
+    from exactprune.solvers.subset_sum import bulk, milp
+
+    _require("cbc")
+
+    class SpentClock(Clock):  # the limit runs out as the second look starts
+        def expired(self, margin: float = 0.0) -> bool:
+            return True
+
+    inst, eps = _edge_case("audit-8689")
+    monkeypatch.setattr(milp, "sparsest_window_margin", lambda *args: 0.0)  # CBC: infeasible
+    looked = solve(inst, "cbc", objective="sparsest", eps=eps, time_limit=60)
+    assert any("exact check" in n for n in looked.notes), looked.notes
+    monkeypatch.setattr(bulk, "Clock", SpentClock)
+    res = solve(inst, "cbc", objective="sparsest", eps=eps, time_limit=60)
+    assert res.status == Status.TIME_LIMIT and not res.certified, res.notes
+    assert any("time limit ran out during the exact check" in n for n in res.notes)
+
+
 def test_sparsest_window_margin_widens_the_row_outwards() -> None:
     from exactprune.formulations.subset_sum.milp import sparsest_window_margin
 

@@ -61,7 +61,7 @@ from exactprune.instances.errors import InputError
 from exactprune.instances.params import Param
 from exactprune.instances.scaling import float_floor
 from exactprune.instances.subset_sum import SubsetSumInstance
-from exactprune.solvers.clock import Clock
+from exactprune.solvers.clock import Clock, engine_limit
 from exactprune.solvers.milp_engines import ENGINES, EngineResult, solve_model
 from exactprune.solvers.result import (
     Goal,
@@ -495,7 +495,11 @@ def _run_sparsest(engine: str, instance: Any, goal: Goal, opts: SolveOptions,
                 # CBC's root cuts proved a window infeasible that holds a mask of 9 values
                 # spanning 7 orders of magnitude (preprocessing off; hunt 30): its claim gets
                 # a second look, exact, where one is cheap, and is no certificate elsewhere
-                found = _exact_sparsest(instance, goal)
+                found = _exact_sparsest(instance, goal, clock)
+                if found is _OUT_OF_TIME:
+                    notes.append("CBC says no mask is within eps; the time limit ran out "
+                                 "during the exact check of that claim (solve_many)")
+                    return result(Status.TIME_LIMIT)
                 if found is _NOT_CHECKED:
                     notes.append("CBC says no mask is within eps; not taken as a certificate "
                                  "above n = 40, the exact check's limit (its cuts have proved "
@@ -564,12 +568,14 @@ turn it off to show the cases it catches)."""
 
 _NOT_CHECKED = object()
 """`_exact_sparsest`'s answer above the exact bulk solver's size."""
+_OUT_OF_TIME = object()
+"""`_exact_sparsest`'s answer when the solve's time limit ran out during it."""
 
 
-def _exact_sparsest(instance: Any, goal: Goal) -> Any:
+def _exact_sparsest(instance: Any, goal: Goal, clock: Clock) -> Any:
     """The fewest-kept mask within eps by exact enumeration (`solve_many`, meet in the middle
-    in exact arithmetic), None when no mask is within eps, or `_NOT_CHECKED` above its n = 40
-    (`bulk.MAX_N`)."""
+    in exact arithmetic), None when no mask is within eps, `_NOT_CHECKED` above its n = 40
+    (`bulk.MAX_N`), or `_OUT_OF_TIME` when `clock` runs out first."""
     from exactprune.solvers.subset_sum.bulk import MAX_N, solve_many
 
     if instance.n > MAX_N:
@@ -577,7 +583,9 @@ def _exact_sparsest(instance: Any, goal: Goal) -> Any:
     try:
         out = solve_many(np.asarray(instance.values, dtype=np.float64),
                          np.array([float(instance.target)]), objective="sparsest",
-                         eps=float(goal.eps))
+                         eps=float(goal.eps), time_limit=engine_limit(clock))
     except InputError:  # more than its memory budget: no second look
         return _NOT_CHECKED
+    if out.status[0] == "time_limit":
+        return _OUT_OF_TIME
     return None if out.status[0] == "infeasible" else out.masks[0].copy()
