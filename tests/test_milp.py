@@ -659,6 +659,33 @@ def test_scip_linear_presolve_cannot_certify_a_wrong_big_m_optimum() -> None:
     assert fixed.status == "optimal" and abs(fixed.bound - oracle.objective) < 1e-6
 
 
+def test_scip_linear_presolve_cannot_certify_a_wrong_antipodal_optimum() -> None:
+    """Audit case 18758 (neuron d = 1, n = 10, the two points ±1, identity output, target
+    relu(x)): on the antipodal model capped at the incumbent's error, SCIP's linear presolve
+    at our tolerances called the incumbent (0.0114) optimal for random seed 18758 and 31 more
+    of 300, while 0.0021 exists. The antipodal formulation now runs SCIP without it; the
+    capped model still fools SCIP with it on, so the test can tell."""
+    from exactprune.benchmarks.pruning.audit import audit_instance
+    from exactprune.formulations.pruning.antipodal import antipodal_model
+    from exactprune.solvers.pruning.exact import build_selection, search_incumbent
+
+    inst, _ = audit_instance(18758)
+    oracle = solve(inst, "bruteforce")
+    res = solve(inst, "scip", formulation="antipodal", seed=18758)
+    assert res.certified and oracle.certified
+    assert abs(res.objective - oracle.objective) <= res.tolerance + oracle.tolerance
+    assert res.bound <= oracle.objective + 1e-12
+    mask, _ = search_incumbent(inst, 18758, None)
+    cap = inst.evaluate(mask) * (1 + 1e-9) + 1e-12
+    assert cap > oracle.objective + 0.005  # the incumbent is not the optimum
+    capped, _ = antipodal_model(build_selection(inst), inst, None, t_max=cap)
+    fooled = solve_model("scip", capped.model, SolveOptions(seed=18758, extra={"cuts": False}))
+    assert fooled.bound > oracle.objective + 0.005  # SCIP's own presolve, unchanged
+    fixed = solve_model("scip", capped.model, SolveOptions(
+        seed=18758, extra={"cuts": False, "linear_presolve": False}))
+    assert fixed.status == "optimal" and abs(fixed.bound - oracle.objective) < 1e-6
+
+
 def test_highs_does_not_offer_the_big_m_formulation() -> None:
     """Cross audit case 62 (weight d = 3, n = 10, relu, K = 128, mask of 30): HiGHS called
     the big-M model capped at the incumbent's error 0.18717 optimal there, for random seeds
