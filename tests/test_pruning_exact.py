@@ -219,7 +219,61 @@ def test_dictionary_refuses_large_d(tmp_path: Path, capsys: pytest.CaptureFixtur
     main(["generate", "weight-pruning", "--d", "11", "--width", "2", "--points", "8",
           "--domain", "cube", "-o", str(path)])
     assert main(["solve", str(path), "--solver", "highs"]) == 2
-    assert "d = 11" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "d = 11" in err and "scip and gurobi solve it with the big-M formulation" in err
+
+
+def _engine_or_skip(engine: str) -> None:
+    from exactprune.solvers.registry import get_backend
+
+    if not get_backend(engine, "weight_pruning").available():
+        pytest.skip(f"{engine} is not installed")
+
+
+@pytest.mark.parametrize("engine,formulation", [("scip", None), ("scip", "bigm"),
+                                                ("gurobi", None), ("auto", None)])
+@pytest.mark.parametrize("act,norm", [("identity", "linf"), ("relu", "linf"),
+                                      ("relu", "l1")])
+@pytest.mark.parametrize("d", [11, 13])
+def test_weight_pruning_beyond_the_dictionary_uses_big_m(engine: str, formulation: str | None,
+                                                         act: str, norm: str, d: int) -> None:
+    """Big-M is the formulation for d > 10, and it was refused there: the exact loop built the
+    dictionary for every formulation (hunt 49). Past the dictionary's limit SCIP and Gurobi
+    (and auto) now solve with big-M, asked for or not, and certify the oracle's optimum."""
+    if engine != "auto":
+        _engine_or_skip(engine)
+    inst = generate_weight_pruning(d=d, width=1, points=24, seed=d, output_activation=act,
+                                   norm=norm, domain="cube")
+    oracle = solve(inst, "bruteforce")
+    options = {} if formulation is None else {"formulation": formulation}
+    res = solve(inst, engine, time_limit=60, **options)
+    assert res.status == "optimal" and res.certified, res.notes
+    assert res.objective == inst.evaluate(res.mask)
+    assert abs(res.objective - oracle.objective) <= res.tolerance + oracle.tolerance
+    assert res.bound <= oracle.objective + 2 * inst.evaluation_tolerance()
+    if engine == "auto" and inst.mask_size <= 12:  # auto enumerates masks this small
+        assert "auto chose bruteforce" in res.notes[0]
+        return
+    assert any(f"big-M: {d} weights" in n for n in res.notes), res.notes
+    if formulation is None:
+        assert any("the big-M formulation is used" in n for n in res.notes), res.notes
+
+
+def test_big_m_choice_is_the_weight_mask() -> None:
+    """The big-M loop's stand-in for the dictionary: choices are the flattened weight mask,
+    and its per-point errors reduce to the instance's error of that mask."""
+    from exactprune.formulations.pruning.bigm import WeightMasks
+
+    for act, norm in (("identity", "linf"), ("relu", "l1")):
+        inst = generate_weight_pruning(d=12, width=3, points=20, seed=4, output_activation=act,
+                                       norm=norm, domain="cube")
+        masks = WeightMasks(inst)
+        rng = np.random.default_rng(0)
+        for _ in range(20):
+            mask = rng.random((3, 12)) < 0.5
+            y = masks.choice_from_mask(mask)
+            assert y.shape == (36,) and np.array_equal(masks.mask_from_choice(y), mask)
+            assert masks.error(y) == pytest.approx(inst.evaluate(mask), rel=1e-12, abs=1e-15)
 
 
 @pytest.mark.parametrize("act", ["identity", "relu"])

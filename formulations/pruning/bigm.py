@@ -30,6 +30,7 @@ from exactprune.formulations.pruning.error_rows import (
     point_subset,
 )
 from exactprune.instances.errors import InputError
+from exactprune.instances.pruning.evaluate import reduce_errors
 
 
 def bigm_model(instance: Any, points: Any = None, t_max: float | None = None) -> BuiltModel:
@@ -104,3 +105,51 @@ def bigm_model(instance: Any, points: Any = None, t_max: float | None = None) ->
 def bigm_milp(instance: Any, points: Any = None, t_max: float | None = None) -> MilpModel:
     """The MilpModel of `bigm_model` (without the maps)."""
     return bigm_model(instance, points, t_max).model
+
+
+class WeightMasks:
+    """The big-M formulation's choice: the weight mask itself, flattened (n·d,) in C order.
+
+    It stands in for `Selection` in the exact pruning loop (solvers/pruning/exact.py), which
+    needs only the map between choices and masks, the per-point errors and the target: the
+    dictionary that `Selection` builds has 2^d − 1 columns per unit and is refused above
+    d = MAX_DICTIONARY_D, the very case big-M is for.
+    """
+
+    def __init__(self, instance: Any) -> None:
+        if instance.kind != "weight_pruning":
+            raise InputError("the bigm formulation is for weight_pruning instances")
+        net = instance.network
+        self.W = np.asarray(net.hidden_weights, dtype=np.float64)
+        self.v = np.asarray(net.output_weights, dtype=np.float64)
+        self.X = np.asarray(instance.points, dtype=np.float64)
+        self.target = instance.target_values()
+        self.output_activation = net.output_activation
+        self.norm = instance.norm
+        self.kind = instance.kind
+        self.n_units, self.d = self.W.shape
+
+    @property
+    def n_columns(self) -> int:
+        return self.n_units * self.d
+
+    @property
+    def n_points(self) -> int:
+        return int(self.X.shape[0])
+
+    def mask_from_choice(self, y: np.ndarray) -> np.ndarray:
+        """The (n, d) bool keep-mask of a 0/1 choice y (n·d,)."""
+        return (np.asarray(y) > 0.5).reshape(self.n_units, self.d)
+
+    def choice_from_mask(self, mask: Any) -> np.ndarray:
+        return np.asarray(mask, dtype=bool).reshape(-1).copy()
+
+    def errors(self, y: np.ndarray) -> np.ndarray:
+        """|g_k − f_k| for every point (float64; the instance re-evaluates the final mask)."""
+        kept = self.W * self.mask_from_choice(y)
+        h = np.maximum(self.X @ kept.T, 0.0) @ self.v
+        g = np.maximum(h, 0.0) if self.output_activation == "relu" else h
+        return np.abs(g - self.target)
+
+    def error(self, y: np.ndarray) -> float:
+        return float(reduce_errors(self.errors(y), self.norm))

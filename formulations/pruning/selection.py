@@ -164,7 +164,8 @@ def build_selection(instance: Any, formulation: str = "dictionary") -> Selection
         raise InputError(f"no selection form for kind {instance.kind!r}")
     if d > MAX_DICTIONARY_D:
         raise InputError(f"the dictionary formulation enumerates 2^d - 1 input sub-masks per "
-                         f"unit: d = {d} exceeds its limit of {MAX_DICTIONARY_D} (use bigm)")
+                         f"unit: d = {d} exceeds its limit of {MAX_DICTIONARY_D} (scip and gurobi "
+                         "solve it with the big-M formulation)")
     subsets = [np.array(s, dtype=bool) for s in itertools.product((0, 1), repeat=d) if any(s)]
     subsets.sort(key=lambda s: (int(s.sum()), tuple(~s)))  # smaller subsets first
     col_list, groups, subs = [], [], []

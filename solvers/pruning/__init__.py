@@ -11,6 +11,7 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
+from exactprune.formulations.pruning.selection import MAX_DICTIONARY_D
 from exactprune.instances.params import Param
 from exactprune.solvers.cpsat_engine import cpsat_available, cpsat_version
 from exactprune.solvers.milp_engines import ENGINES
@@ -43,17 +44,11 @@ _RECHECK_FAMILIES = Param("recheck_families", "bool", True,
                           "ties (same columns live at its worst point; linf) instead of the "
                           "mask alone")
 _FORMULATION = Param("formulation", "str", "dictionary",
-                     "dictionary of input sub-masks (d <= 10), big-M over the weights, or "
-                     "the dictionary on antipodal point pairs (identity output, linf)",
+                     "dictionary of input sub-masks (d <= 10; above, big-M is used, with a "
+                     "note), big-M over the weights, or the dictionary on antipodal point "
+                     "pairs (identity output, linf)",
                      choices=("dictionary", "bigm", "antipodal"))
-# HiGHS certified a wrong optimum on a big-M weight model (cross audit case 62: 0.18717 where
-# 0.18221 exists, for random seeds 41 and 62 of 140, presolve on or off; the dictionary model
-# of the same instance right on every seed tried): `highs` does not offer big-M. Nor does
-# `cbc`: on audit case 11138 (weight d = 3, n = 4, relu output, K = 16) CBC 2.10.3 certified
-# 0.21440 where 0.20349 exists, on the big-M model capped at the incumbent's error, from the
-# incumbent's start, for 8 of 40 random seeds (1 of 40 at CBC's default tolerances, 1 of 40
-# without preprocessing), while SCIP, Gurobi and every engine on the dictionary model were right.
-_NO_BIGM_ENGINES = ("highs", "cbc")
+_NO_BIGM_ENGINES = exact.NO_BIGM_ENGINES  # a wrong optimum from each: see there
 _FORMULATION_NO_BIGM = Param("formulation", "str", "dictionary",
                              "dictionary of input sub-masks (d <= 10), or the dictionary on "
                              "antipodal point pairs (identity output, linf); big-M is not "
@@ -175,7 +170,9 @@ def choose_auto(instance: Any, goal: Goal, threads: int = 1) -> str:
         return "bruteforce"
     relu = instance.network.output_activation == "relu"
     portfolio = instance.kind == WEIGHT and threads >= CPSAT_PORTFOLIO_THREADS
-    cpsat = get_backend("cpsat", instance.kind).available()
+    # CP-SAT takes the dictionary only (d <= 10); above it SCIP takes the big-M formulation
+    cpsat = get_backend("cpsat", instance.kind).available() and (
+        instance.kind != WEIGHT or instance.d <= MAX_DICTIONARY_D)
     if cpsat and (unit_scale_refusal(instance) or (relu and (instance.norm == "l1"
                                                               or portfolio))):
         return "cpsat"  # the MILP engines refuse units of too many scales (solvers.unit_scales)

@@ -34,8 +34,9 @@ import numpy as np
 
 from exactprune.formulations.linear import MilpModel, tolerance_slack
 from exactprune.formulations.pruning.antipodal import antipodal_model, antipodal_pairs
-from exactprune.formulations.pruning.bigm import bigm_model
+from exactprune.formulations.pruning.bigm import WeightMasks, bigm_model
 from exactprune.formulations.pruning.selection import (
+    MAX_DICTIONARY_D,
     Selection,
     build_selection,
     selection_model,
@@ -88,6 +89,17 @@ def selection_slack(sel: Selection, model: MilpModel, tolerances: Any, err_cap: 
         objective_scale=err_cap,
         safety=2.0,
     )
+
+
+# HiGHS certified a wrong optimum on a big-M weight model (cross audit case 62: 0.18717 where
+# 0.18221 exists, for random seeds 41 and 62 of 140, presolve on or off; the dictionary model
+# of the same instance right on every seed tried): `highs` does not offer big-M. Nor does
+# `cbc`: on audit case 11138 (weight d = 3, n = 4, relu output, K = 16) CBC 2.10.3 certified
+# 0.21440 where 0.20349 exists, on the big-M model capped at the incumbent's error, from the
+# incumbent's start, for 8 of 40 random seeds (1 of 40 at CBC's default tolerances, 1 of 40
+# without preprocessing), while SCIP, Gurobi and every engine on the dictionary model were right.
+NO_BIGM_ENGINES = ("highs", "cbc", "cpsat")
+"""Engines that do not take the big-M formulation (CP-SAT has its own model)."""
 
 
 INCUMBENT_SEARCH: dict[str, Any] = {}
@@ -415,8 +427,17 @@ def _run_pruning_exact(engine: str, instance: Any, goal: Goal, opts: SolveOption
                          f"subset bounds the max over all points), not {instance.norm}")
     if engine == "scip" and opts.extra.get("cuts") is None:
         opts = replace(opts, extra={**opts.extra, "cuts": scip_cuts_default(instance)})
+    if (formulation == "dictionary" and instance.kind == "weight_pruning"
+            and instance.d > MAX_DICTIONARY_D and engine not in NO_BIGM_ENGINES):
+        # the dictionary has 2^d - 1 columns per unit: past its limit, big-M is the model
+        formulation = "bigm"
+        opts = replace(opts, extra={**opts.extra, "formulation": "bigm"})
+        first_notes = [f"d = {instance.d} exceeds the dictionary's limit of "
+                       f"{MAX_DICTIONARY_D}: the big-M formulation is used"]
+    else:
+        first_notes = []
     clock = Clock(opts.time_limit)
-    sel = build_selection(instance)
+    sel = WeightMasks(instance) if formulation == "bigm" else build_selection(instance)
     point_solver = point_set_solver(engine, sel, opts, instance, formulation)
     inc_y, inc_source = _initial_incumbent(instance, sel, opts, opts.time_limit)
     inc_err = instance.evaluate(sel.mask_from_choice(inc_y))
@@ -431,8 +452,9 @@ def _run_pruning_exact(engine: str, instance: Any, goal: Goal, opts: SolveOption
         points = set(range(K))
     lower = 0.0
     rounds = 0
-    notes = [f"incumbent from {inc_source}: {inc_err:.6g}",
-             f"selection: {sel.n_columns} columns, {K} points"]
+    notes = [*first_notes, f"incumbent from {inc_source}: {inc_err:.6g}",
+             f"big-M: {sel.n_columns} weights, {K} points" if formulation == "bigm"
+             else f"selection: {sel.n_columns} columns, {K} points"]
     status = Status.FEASIBLE
     slack = 0.0
     start_verdict: tuple[str | None, str | None] | None = None
