@@ -18,6 +18,7 @@ import argparse
 import json
 import operator
 import statistics
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -157,8 +158,14 @@ def main(argv: list[str] | None = None) -> int:
         c for c in args.configs.split(",") if c not in labels]
     if unknown:
         p.error(f"unknown configuration(s) {unknown}; known: {sorted(labels)}")
-    engines = [e for e in args.engines.split(",")
-               if e == "cpsat" or (e in ENGINES and ENGINES[e].available())]
+    asked = args.engines.split(",")
+    unknown = [e for e in asked if e != "cpsat" and e not in ENGINES]
+    if unknown:  # they were dropped without a word, and the report came out empty
+        p.error(f"unknown engine(s) {unknown}; known: {sorted([*ENGINES, 'cpsat'])}")
+    engines = [e for e in asked if e == "cpsat" or ENGINES[e].available()]
+    if len(engines) < len(asked):
+        print(f"not installed, left out: {', '.join(e for e in asked if e not in engines)}",
+              file=sys.stderr)
     jobs = [{"engine": e, "formulation": f, "options": o, "seed": s, "n": args.n,
              "kind": args.kind,
              "points": args.points, "activation": args.activation, "norm": args.norm,

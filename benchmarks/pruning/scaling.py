@@ -50,6 +50,22 @@ def run_one(*args: Any, time_limit: float, grace: float = 30.0) -> dict[str, Any
     return run_isolated(_child, (*args, time_limit, 1), time_limit + grace, killed)
 
 
+def _check_solvers(p: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Unknown solvers, and a formulation an engine does not offer (highs and cbc refuse
+    big-M), are usage errors before any run (they were a traceback mid-run; hunt 49)."""
+    from exactprune.instances.errors import InputError
+    from exactprune.solvers import get_backend
+
+    try:
+        for solver in args.engines + args.heuristics:
+            for kind in ("neuron_pruning", "weight_pruning"):
+                backend = get_backend(solver, kind)
+            if solver in args.engines and args.weight_widths:
+                backend.parse_options({"formulation": args.formulation})
+    except InputError as exc:
+        p.error(str(exc))
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--engines", type=lambda s: s.split(","), default=["cpsat", "highs"])
@@ -68,6 +84,7 @@ def main(argv: list[str] | None = None) -> int:
                    help="weight pruning formulation of the exact engines")
     p.add_argument("--out", type=Path, default=Path("docs/benchmarks"))
     args = p.parse_args(argv)
+    _check_solvers(p, args)
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(var, "1")  # one thread per solve; children inherit it
     args.out.mkdir(parents=True, exist_ok=True)

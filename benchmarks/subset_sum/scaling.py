@@ -174,6 +174,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--n-max", type=int, default=52)
     p.add_argument("--out", type=Path, default=Path("docs/benchmarks"))
     args = p.parse_args(argv)
+    from exactprune.instances.errors import InputError
+    from exactprune.solvers import get_backend
+
+    try:  # an unknown name is a usage error before any run, not a traceback mid-run
+        for solver in args.solvers:
+            get_backend(solver, "subset_sum")
+    except InputError as exc:
+        p.error(str(exc))
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(var, "1")  # one thread per solve; children inherit it
     args.out.mkdir(parents=True, exist_ok=True)
