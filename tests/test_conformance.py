@@ -11,6 +11,7 @@ backend's name: the cases are generated from the declarations and from the table
 from __future__ import annotations
 
 import dataclasses
+import json
 import sys
 from fractions import Fraction
 
@@ -108,6 +109,11 @@ def test_objective_recomputed_and_result_round_trips(backend) -> None:
     assert again.status == res.status and again.objective == res.objective
     assert again.limit == res.limit and again.bounds == res.bounds
     assert again.mask.tolist() == res.mask.tolist()
+    # the whole result, through JSON text: == compares masks by value (it raised ValueError)
+    assert SolveResult.from_json(json.loads(json.dumps(data))) == res
+    flipped = res.mask.copy()
+    flipped.flat[0] = not flipped.flat[0] if flipped.dtype == bool else flipped.flat[0] + 1
+    assert dataclasses.replace(again, mask=flipped) != res
 
 
 @pytest.mark.parametrize("backend", PAIRS, ids=_id)
