@@ -244,6 +244,21 @@ def test_through_exactprune_main(tmp_path: Path,
     assert capsys.readouterr().err.count("\n") == 1
 
 
+def test_sparsest_without_eps_does_not_quote_the_default_as_given(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """It said "got [0.01, 0.001]", values the user never passed (hunt 49)."""
+    from exactprune.cli import main
+
+    out = str(tmp_path / "out")
+    assert main(["verify", "subset-sum", "--objective", "sparsest", "--n", "4",
+                 "--out", out]) == 2
+    err = capsys.readouterr().err
+    assert "takes one --eps value (e.g. --eps 0.01)" in err and "got" not in err
+    assert main(["verify", "subset-sum", "--objective", "sparsest", "--n", "4", "--eps",
+                 "0.1,0.2", "--out", out]) == 2
+    assert "got [" in capsys.readouterr().err
+
+
 def test_make_runner_without_store_runs_in_process() -> None:
     specs = vss.Config(ns=(3,), trials=2).specs()
     local = vss.make_runner(None, 1, None, progress=False)

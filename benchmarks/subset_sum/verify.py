@@ -54,6 +54,9 @@ from exactprune.instances.errors import InputError
 from exactprune.instances.scaling import integer_scaling
 from exactprune.invocation import command_lines
 
+DEFAULT_EPS = "1e-2,1e-3"
+"""--eps when not given: the min_error mode's two tolerances."""
+
 MAX_N = 26  # 2^26 int64 sums = 512 MB per array; beyond that, exhaustive enumeration is out
 SCALING_BITS = 60  # |every sum| < 2^60, so s_i + s_{i+1} fits in int64
 TRIAL_FN = "exactprune.benchmarks.subset_sum.verify:trial"
@@ -868,7 +871,8 @@ def add_subset_sum_parser(verify_subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--n", required=True,
                    help="n values: START:STOP (inclusive), START:STOP:STEP or a comma list")
     p.add_argument("--trials", default="200", help="trials per n (default 200)")
-    p.add_argument("--eps", default="1e-2,1e-3", help="comma list (default 1e-2,1e-3)")
+    p.add_argument("--eps", default=DEFAULT_EPS, help=f"comma list (default {DEFAULT_EPS}; "
+                   "--objective sparsest takes one value)")
     p.add_argument("--low", default="-1", help="values and target ~ Uniform[low, high]")
     p.add_argument("--high", default="1")
     p.add_argument("--seed", default="0")
