@@ -103,6 +103,7 @@ def test_objective_recomputed_and_result_round_trips(backend) -> None:
     res = solve(inst, backend.name, time_limit=30)
     _check_result(inst, res)
     assert res.kind == backend.kind and res.solver == backend.name
+    assert res.solver_version  # every backend names what ran (heuristics said null; hunt 49)
     data = res.to_json(inst.mask_to_json)
     assert data["version"] == 2 and data["limit"] == str(res.limit)
     again = SolveResult.from_json(data)
