@@ -213,7 +213,10 @@ def _exercise(backend, capability: Capability) -> None:
         start = solve(inst, "bruteforce").mask
         res = solve(inst, name, warm_start=start, time_limit=30)
         _check_result(inst, res)
-        assert res.stats["warm_start"] == "accepted", res.notes
+        # CBC is given no MIP start (from one it certified wrong optima, hunt 48): the warm
+        # start is the exact loop's incumbent, and the result says the engine did not take it
+        expected = "not_supported" if name == "cbc" else "accepted"
+        assert res.stats.get("warm_start") == expected, res.notes
         assert res.objective <= inst.evaluate(start) * (1 + 1e-9) + 1e-12
     elif capability is Capability.THREADS:
         inst = small(kind, 5)

@@ -579,9 +579,9 @@ def test_cbc_preprocessing_cannot_certify_a_wrong_optimum() -> None:
     assert raw.certified and oracle.certified
     assert abs(inst.evaluate(raw.mask) - oracle.objective) <= raw.tolerance + oracle.tolerance
     assert raw.bound <= oracle.objective + 1e-12
-    # the certified result says how CBC ran (engine notes are kept on every result): with the
-    # incumbent as its MIP start, without preprocessing from the start (since 2026-12-03)
-    assert any("CBC without preprocessing" in n for n in raw.notes), raw.notes
+    # the certified result says how CBC ran: without the incumbent as its MIP start (since
+    # 2026-12-04: from one, CBC certified wrong optima; hunt 48), the start only capping t
+    assert raw.stats["warm_start"] == "not_supported", raw.notes
 
 
 def test_cbc_infeasible_is_confirmed_without_preprocessing() -> None:
@@ -1070,9 +1070,9 @@ def test_cbc_with_a_mip_start_cannot_certify_the_start_over_a_better_mask() -> N
     """Neuron-selection audit case 4877 with the output weights of three of its five units
     scaled by 10^-3.5 (k = 1, l1, a bias): given unit 1 as the warm start, CBC with its
     preprocessing returned that start (0.877549) as optimal while unit 2 gives 0.877370, on
-    every seed; right without the start or without preprocessing. CBC now runs without
-    preprocessing whenever it gets a MIP start; with it the capped model still fools CBC, so
-    the test can tell."""
+    every seed; right without the start or without preprocessing. CBC is now given no MIP
+    start (hunt 48: without preprocessing, from a start at the cap, it went wrong too); the
+    capped model with the start and preprocessing still fools CBC, so the test can tell."""
     import dataclasses
 
     from exactprune.benchmarks.neuron_selection.audit import audit_instance
@@ -1088,12 +1088,37 @@ def test_cbc_with_a_mip_start_cannot_certify_the_start_over_a_better_mask() -> N
     oracle = solve(inst, "bruteforce")
     assert inst.evaluate(warm) > oracle.objective + 1e-4
     res = solve(inst, "cbc", warm_start=warm, time_limit=30)
-    assert res.certified and res.stats.get("warm_start") == "accepted"
+    assert res.certified and res.stats.get("warm_start") == "not_supported"
     assert abs(res.objective - oracle.objective) <= res.tolerance + oracle.tolerance
     built = selection_model(inst, t_max=inst.evaluate(warm) * (1 + 1e-9) + 1e-12)
     fooled = _cbc_run(built.model, time_limit=30, seed=0, threads=1, verbose=False,
                       start=built.start(warm), preprocess=True)
     assert fooled.status == "optimal" and fooled.bound > oracle.objective + 1e-4
+
+
+def test_cbc_gets_no_mip_start_at_the_cap() -> None:
+    """Hunt 48 F1: neuron pruning (d = 3, n = 32, K = 128, linf) from a random warm start:
+    CBC without preprocessing, from the start at the error cap the exact loop builds,
+    certified 0.3435320 while 0.3401001 exists (SCIP, Gurobi and HiGHS agree). CBC is now
+    given no MIP start; that run still goes wrong, so the test can tell."""
+    from exactprune.formulations.pruning.selection import build_selection, selection_model
+    from exactprune.instances import generate_neuron_pruning
+    from exactprune.solvers.milp_engines.cbc import _cbc_run
+
+    _require("cbc")
+    inst = generate_neuron_pruning(d=3, width=32, points=128, seed=1, norm="linf")
+    warm = np.random.default_rng(7001).random(32) < 0.5
+    ref = solve(inst, "scip", time_limit=60)
+    assert ref.certified
+    res = solve(inst, "cbc", warm_start=warm, time_limit=60)
+    assert res.certified and res.stats["warm_start"] == "not_supported", res.notes
+    assert abs(res.objective - ref.objective) <= res.tolerance + ref.tolerance
+    assert res.bound <= ref.objective + ref.tolerance
+    sel = build_selection(inst)
+    built = selection_model(sel, None, t_max=inst.evaluate(warm) * (1 + 1e-9) + 1e-12)
+    fooled = _cbc_run(built.model, time_limit=60, seed=0, threads=1, verbose=False,
+                      start=built.start(warm), preprocess=False)
+    assert fooled.status == "optimal" and fooled.bound > ref.objective + 1e-3
 
 
 def test_a_time_limit_beyond_a_threads_wait_starts_no_failing_watchdog(

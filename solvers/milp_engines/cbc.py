@@ -256,10 +256,15 @@ def cbc_threads(threads: int) -> int | None:
     return None if threads <= 1 else threads
 
 
+START_NOT_PASSED = ("not passed to CBC (from a start its search certified wrong optima; "
+                    "docs/numerics.md)")
+
+
 def solve(model: MilpModel, *, time_limit: float | None, seed: int, threads: int,
                verbose: bool, start: np.ndarray | None, preprocess: bool = True) -> EngineResult:
-    """CBC on `model`; preprocess=False, or a MIP start given: CBC without its preprocessing
-    from the start (`_solve_without_preprocessing`). Otherwise an "infeasible" is believed only
+    """CBC on `model`, never with a MIP start (`start` is not passed: see below; the result
+    says so); preprocess=False: CBC without its preprocessing from the start
+    (`_solve_without_preprocessing`). Otherwise an "infeasible" is believed only
     when CBC says it again without its preprocessing, and an error (a crash, or a log that
     contradicts the solution file) is retried without it. The bundled CBC 2.10.3's preprocessing
     declared a feasible model infeasible ("Pre-processing says infeasible": a weight-pruning
@@ -267,13 +272,20 @@ def solve(model: MilpModel, *, time_limit: float | None, seed: int, threads: int
     "nothing better than the incumbent", that made a wrong optimum). Without preprocessing CBC
     solves such a model right, but crashes writing the solution file of a truly infeasible one,
     so the second look at an infeasible model runs the binary directly, without a solution file."""
-    if not preprocess or start is not None:
-        # with a MIP start, CBC's preprocessing returned the start as "optimal" while a better
-        # mask exists (neuron-selection audit case 4877 with output weights of two scales,
-        # 1e-3.5 .. 1e-5.5: 0.877156 for 0.877126; right without the start or without
-        # preprocessing, every seed; docs/numerics.md)
+    if start is not None:
+        # CBC 2.10.3 is not given MIP starts. With one, its preprocessing returned the start as
+        # "optimal" while a better mask exists (neuron-selection audit case 4877: 0.877156
+        # for 0.877126; right without the start or without preprocessing), and without
+        # preprocessing, from a start at the error cap the exact loops build, its search
+        # certified a wrong optimum (hunt 48: weight pruning 0.1373653 for 0.1369360, neuron
+        # pruning 0.3435320 for 0.3401001; right without the start, with or without
+        # preprocessing). The start still caps the model (the incumbent's error).
+        res = solve(model, time_limit=time_limit, seed=seed, threads=threads, verbose=verbose,
+                    start=None, preprocess=preprocess)
+        return replace(res, start="not_supported", start_reason=START_NOT_PASSED)
+    if not preprocess:
         return _solve_without_preprocessing(model, time_limit=time_limit, seed=seed,
-                                            threads=threads, verbose=verbose, start=start)
+                                            threads=threads, verbose=verbose, start=None)
     t0 = time.perf_counter()
     first = _cbc_run(model, time_limit=time_limit, seed=seed, threads=threads, verbose=verbose,
                      start=start, preprocess=True)
