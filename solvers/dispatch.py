@@ -227,6 +227,9 @@ def finalize(
     if status is Status.OPTIMAL and not certified:
         notes.append("optimality not certified: reported as feasible")
         status = Status.FEASIBLE
+    if status is Status.INFEASIBLE and not certified:  # "infeasible" is a proof, or nothing
+        notes.append("infeasibility not certified: reported as an error")
+        status = Status.ERROR
     if certified and status not in (Status.OPTIMAL, Status.INFEASIBLE):
         certified = False
     if raw.solver_objective is not None and objective is not None:
