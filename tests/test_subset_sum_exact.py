@@ -204,6 +204,63 @@ def test_mitm_first_block_stops_after_its_first_piece(mode: str, max_kept: int |
         g: b.units for g, b in best.items()}
 
 
+def _crowded_lossy_instance() -> tuple[SubsetSumInstance, np.ndarray]:
+    """Hunt 48: three values near 1 beside 19 of about 1e-30 (a lossy scaling whose rounding
+    window holds more than mitm's 200,000 masks), the target one of the tiny values: one
+    value meets it exactly. Returns the instance and that one-value mask."""
+    rng = np.random.default_rng(0)
+    tiny = list(rng.uniform(1, 2, 19) * 1e-30)
+    inst = SubsetSumInstance(values=np.array([0.5, 0.25, -0.75, *tiny]), target=tiny[7])
+    planted = np.zeros(inst.n, dtype=bool)
+    planted[10] = True
+    assert inst.exact_error(planted) == 0
+    return inst, planted
+
+
+def test_mitm_never_calls_an_unproven_sparsest_goal_infeasible() -> None:
+    """With too many masks in its window to compare exactly, mitm said "infeasible" (exit 0,
+    limit none) for eps = 1e-33 where one value meets the target exactly (hunt 48). It is an
+    error now, saying infeasibility is not proven; and an uncertified "infeasible" from any
+    backend becomes an error (dispatch)."""
+    from exactprune.solvers.dispatch import finalize
+    from exactprune.solvers.result import Goal, RawSolution, SolveOptions, Status
+
+    inst, _ = _crowded_lossy_instance()
+    res = solve(inst, "mitm", objective="sparsest", eps=1e-33)
+    assert res.status == "error" and not res.certified and res.mask is None
+    assert any("infeasibility not proven" in n for n in res.notes), res.notes
+    other = solve(inst, "cpsat", objective="sparsest", eps=1e-33)
+    assert other.certified and other.objective == 1  # the truth, for the record
+    unproven = finalize(inst, Goal(objective="sparsest", eps=1e-33),
+                        RawSolution(Status.INFEASIBLE, certified=False), "x", None,
+                        SolveOptions(), 0.0)
+    assert unproven.status == "error" and not unproven.certified
+
+
+def test_certify_does_not_lean_on_an_uncertified_recheck() -> None:
+    """`certify` re-solved with mitm and compared masks whatever mitm's status: on the
+    crowded lossy instance it confirmed a claimed optimum of error 2.2e-30 where 0 exists,
+    and refused the error-0 claim (hunt 48). An uncertified re-check now confirms and
+    refuses nothing, and an exact error of 0 is optimal without one."""
+    from exactprune.solvers.subset_sum import certify
+
+    inst, planted = _crowded_lossy_instance()
+    near = solve(inst, "mitm")
+    assert not near.certified and inst.exact_error(near.mask) > 0
+    wrong = certify(inst, near.mask, {"certified": True, "goal": {}})
+    assert wrong["optimum_verified"] is None and "not certified" in wrong["note"]
+    assert certify(inst, planted, {"certified": True, "goal": {}})["optimum_verified"] is True
+    sparse = certify(inst, planted, {"certified": True,
+                                     "goal": {"objective": "sparsest", "eps": 1e-33}})
+    assert sparse["optimum_verified"] is None
+    small = random_instance(3, 14)  # certified re-checks still decide
+    best = solve(small, "mitm")
+    assert certify(small, best.mask, {"certified": True, "goal": {}})["optimum_verified"]
+    worse = best.mask.copy()
+    worse[0] = not worse[0]
+    assert certify(small, worse, {"certified": True, "goal": {}})["optimum_verified"] is False
+
+
 def test_mitm_refuses_hopeless_sizes() -> None:
     inst = random_instance(0, 70)
     with pytest.raises(InputError, match="n <= 62"):
