@@ -16,6 +16,7 @@ MILP formulation when asked for (`solvers.pulp_engines`). `register` adds a back
 from __future__ import annotations
 
 import enum
+import functools
 import os
 import threading
 from collections.abc import Callable, Iterable, Mapping
@@ -56,11 +57,22 @@ def _always() -> bool:
 
 
 def numpy_version() -> str:
-    """The version string of methods that need only numpy (the default: our heuristics said
-    null while the exact numpy methods said "numpy X"; hunt 49)."""
+    """The version string of methods that need only numpy."""
     import numpy
 
     return f"numpy {numpy.__version__}"
+
+
+@functools.cache
+def own_version() -> str:
+    """The default version string: exactprune's own, as `bench` records our heuristics
+    (they said null in solve results; hunt 49)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return f"exactprune {version('exactprune')}"
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree
+        return "exactprune unknown"
 
 
 @dataclass(frozen=True)
@@ -83,7 +95,7 @@ class Backend:
                                                       Capability.TIME_LIMIT})
     options: tuple[Param, ...] = ()
     available: Callable[[], bool] = field(default=_always)
-    version: Callable[[], str | None] = field(default=numpy_version)
+    version: Callable[[], str | None] = field(default=own_version)
     refuse: Callable[[Any, Goal], str | None] | None = None
 
     def __post_init__(self) -> None:

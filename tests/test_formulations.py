@@ -118,6 +118,9 @@ def test_engines_accept_a_feasible_start_and_reject_an_infeasible_one(engine: st
     mask = np.random.default_rng(0).random(inst.mask_shape) < 0.6
     good = built.start(mask)
     res = solve_model(engine, built.model, SolveOptions(), time_limit=20, start=good)
+    if engine == "cbc":  # given no MIP start since it certified wrong optima from one
+        assert res.start == "not_supported" and res.status == "optimal", res.notes
+        return
     assert res.start == "accepted", (res.start, res.start_reason)
     assert res.start_reason is None  # the engine said so itself
     bad = good.copy()
