@@ -288,7 +288,7 @@ def solve(model: MilpModel, *, time_limit: float | None, seed: int, threads: int
                                             threads=threads, verbose=verbose, start=None)
     t0 = time.perf_counter()
     first = _cbc_run(model, time_limit=time_limit, seed=seed, threads=threads, verbose=verbose,
-                     start=start, preprocess=True)
+                     start=None, preprocess=True)
     if first.status == "optimal" and first.bound is None:
         # preprocessing fixed every variable ("No integer variables - nothing to do": no bound
         # line), and that fixing is not to be trusted: on subset-sum audit case 2517 it kept
@@ -296,7 +296,7 @@ def solve(model: MilpModel, *, time_limit: float | None, seed: int, threads: int
         left = None if time_limit is None else max(time_limit - (time.perf_counter() - t0),
                                                    0.01)
         again = _cbc_run(model, time_limit=left, seed=seed, threads=threads, verbose=verbose,
-                         start=start, preprocess=False)
+                         start=None, preprocess=False)
         seconds = time.perf_counter() - t0
         said = "CBC's preprocessing solved the model without a bound; without it: "
         if again.status == "optimal" and again.values is not None:
@@ -311,7 +311,7 @@ def solve(model: MilpModel, *, time_limit: float | None, seed: int, threads: int
         return first
     left = None if time_limit is None else max(time_limit - (time.perf_counter() - t0), 0.01)
     again = _cbc_run(model, time_limit=left, seed=seed, threads=threads, verbose=verbose,
-                     start=start, preprocess=False)
+                     start=None, preprocess=False)
     seconds = time.perf_counter() - t0
     if again.status != "error":  # e.g. a log saying infeasible beside an optimal solution file
         return replace(again, seconds=seconds, notes=[

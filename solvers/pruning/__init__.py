@@ -48,7 +48,6 @@ _FORMULATION = Param("formulation", "str", "dictionary",
                      "note), big-M over the weights, or the dictionary on antipodal point "
                      "pairs (identity output, linf)",
                      choices=("dictionary", "bigm", "antipodal"))
-_NO_BIGM_ENGINES = exact.NO_BIGM_ENGINES  # a wrong optimum from each: see there
 _FORMULATION_NO_BIGM = Param("formulation", "str", "dictionary",
                              "dictionary of input sub-masks (d <= 10), or the dictionary on "
                              "antipodal point pairs (identity output, linf); big-M is not "
@@ -79,7 +78,8 @@ def _engines(kind: str) -> list[Backend]:
     for name, engine in [*ENGINES.items(), ("cpsat", None)]:
         options = (_RECHECK, _RECHECK_FAMILIES, *_EXACT_OPTIONS)
         if name != "cpsat":
-            weight_form = _FORMULATION_NO_BIGM if name in _NO_BIGM_ENGINES else _FORMULATION
+            weight_form = (_FORMULATION_NO_BIGM if name in exact.NO_BIGM_ENGINES  # wrong optima
+                           else _FORMULATION)
             options = (weight_form if kind == WEIGHT else _NEURON_FORMULATION, *options)
         if name == "scip":
             options = (*options, _SCIP_CUTS)

@@ -115,7 +115,7 @@ def certify(instance: SubsetSumInstance, mask: Any, claimed: dict[str, Any],
     if goal.get("objective") == "sparsest":
         ref = solve(instance, "mitm", objective="sparsest", eps=goal.get("eps"))
     else:
-        ref = solve(instance, "mitm", max_kept=goal.get("max_kept"))
+        ref = solve(instance, "mitm", max_kept=max_kept)
     if not ref.certified:
         # mitm's own answer is no proof here (a lossy scaling with too many masks in its
         # window): it confirmed a wrong claim and refused a right one (hunt 48)
