@@ -6,7 +6,9 @@ modules of the upper layers that serve the kind:
 - ``formulations``: a module with ``FORMULATIONS`` (name -> `formulations.base.Formulation`) and
   ``DEFAULT_FORMULATION``: the MILP models of the kind (export, MILP backends);
 - ``solvers``: a module with ``BACKENDS`` (a sequence of `solvers.registry.Backend`, each for one
-  (kind, solver) pair), ``choose_auto(instance, goal, threads) -> name`` and
+  (kind, solver) pair), ``choose_auto(instance, goal, threads) -> name``, optionally
+  ``auto_fallback(instance, goal, result) -> name | None`` (what ``auto`` runs second when its
+  choice proves nothing for a reason other than a limit), and
   ``certify(instance, mask, claimed, time_limit) -> dict`` (what ``exactprune certify``
   reports);
 - ``suites``: a module with ``SUITES`` (a sequence of `benchmarks.suites.Suite`).

@@ -72,6 +72,7 @@ def solve(
         raise InputError("warm_start takes a mask: pass the result's .mask")
     if threads is not None:  # checked here too: auto reads it before SolveOptions does
         threads = check_threads(threads)
+    asked_threads = threads
     if not isinstance(verbose, bool):
         raise InputError(f"verbose must be True or False, got {verbose!r}")
     goal = Goal(objective=objective, max_kept=max_kept, eps=eps)
@@ -122,7 +123,42 @@ def solve(
     result = finalize(instance, goal, raw, name, version, opts, wall)
     if solver == "auto":
         result.notes.insert(0, auto_note)
+        fallback = registry.resolve_auto_fallback(instance, goal, result)
+        if fallback is not None:
+            result = _second_choice(instance, goal, result, fallback, time_limit, seed,
+                                    asked_threads, verbose, ws)
     return result
+
+
+def _second_choice(instance: Any, goal: Goal, first: SolveResult, name: str,
+                   time_limit: float | None, seed: int, threads: int | None, verbose: bool,
+                   warm_start: np.ndarray | None) -> SolveResult:
+    """`auto`'s second method, run when its first ended without a proof that no limit
+    explains (mitm on a lossy window too crowded to re-check exactly). It gets the time left
+    and the first's mask as a start; the certified or better result is returned, with both
+    methods' stories in its notes and the wall time of both."""
+    left = None if time_limit is None else time_limit - first.wall_time_s
+    why = first.notes[-1] if first.notes else first.status
+    if left is not None and left <= 0:
+        first.notes.append(f"auto: no time left to try {name} after {first.solver} ({why})")
+        return first
+    start = first.mask if goal.objective is Objective.MIN_ERROR and first.mask is not None \
+        else warm_start
+    second = solve(instance, name, time_limit=left, seed=seed, threads=threads,
+                   objective=goal.objective, max_kept=goal.max_kept, eps=goal.eps,
+                   verbose=verbose, warm_start=start)
+    told = f"auto: {first.solver} ended {first.status} without a proof ({why}); ran {name}"
+    better = second.certified or (first.status is Status.ERROR
+                                  and second.status is not Status.ERROR) or (
+        goal.objective is Objective.MIN_ERROR and second.objective is not None
+        and first.objective is not None and second.objective < first.objective)
+    if better:
+        second.notes[:0] = [first.notes[0], told]
+        second.wall_time_s += first.wall_time_s
+        return second
+    first.notes.append(f"{told}: {second.status}, kept {first.solver}'s result")
+    first.wall_time_s += second.wall_time_s
+    return first
 
 
 def _merge_options(options: Mapping[str, Any] | None,
@@ -180,6 +216,16 @@ def _exact_error(instance: Any, mask: np.ndarray) -> Fraction | float:
     return exact(mask) if exact is not None else instance.evaluate(mask)
 
 
+def _exactly_zero(instance: Any, goal: Goal, mask: np.ndarray | None, status: Status) -> bool:
+    """Whether a min-error mask within the goal has an exact (rational) error of 0. Only kinds
+    with an exact error count (subset-sum): a float 0 of a float evaluation proves nothing."""
+    exact = getattr(instance, "exact_error", None)
+    if (mask is None or exact is None or goal.objective is not Objective.MIN_ERROR
+            or status not in (Status.OPTIMAL, Status.FEASIBLE, Status.TIME_LIMIT)):
+        return False
+    return bool(exact(mask) == 0)
+
+
 def finalize(
     instance: Any,
     goal: Goal,
@@ -220,7 +266,13 @@ def finalize(
     if status in (Status.OPTIMAL, Status.FEASIBLE) and mask is None:
         notes.append(f"backend claimed {status} without a mask")
         status, certified = Status.ERROR, False
-    tol = raw.tolerance if raw.tolerance is not None else 0.0
+    tolerance = raw.tolerance
+    if (not certified and _exactly_zero(instance, goal, mask, status)):
+        # no error is below 0: the mask is optimal whatever the backend could prove (CP-SAT
+        # called an error-0 mask feasible on lossy data, hunt 48)
+        notes.append("the mask's exact error is 0: optimal (no error is below 0)")
+        status, certified, bound, tolerance = Status.OPTIMAL, True, 0.0, 0.0
+    tol = tolerance if tolerance is not None else 0.0
     if certified and (not math.isfinite(tol) or (error is not None and not math.isfinite(error))):
         notes.append("a non-finite error or tolerance certifies nothing")
         certified = False
@@ -257,7 +309,7 @@ def finalize(
         bound=bound,
         gap=gap,
         certified=certified,
-        tolerance=raw.tolerance if certified else None,
+        tolerance=tolerance if certified else None,
         solver=solver,
         solver_version=version,
         kind=instance.kind,

@@ -277,3 +277,14 @@ def resolve_auto(instance: Any, goal: Goal, threads: int = 1) -> str:
     if rule is None:
         raise InputError(f"no automatic solver choice for kind {instance.kind!r}")
     return str(rule(instance, goal, threads))
+
+
+def resolve_auto_fallback(instance: Any, goal: Goal, result: Any) -> str | None:
+    """The backend `auto` runs second when its first choice's `result` proves nothing for a
+    reason other than a limit, or None (a kind without the rule has no second choice)."""
+    from exactprune.instances.catalog import get_kind
+
+    module = get_kind(instance.kind).module("solvers")
+    rule = getattr(module, "auto_fallback", None)
+    return None if rule is None else rule(instance, goal, result)
+

@@ -261,6 +261,53 @@ def test_certify_does_not_lean_on_an_uncertified_recheck() -> None:
     assert certify(small, worse, {"certified": True, "goal": {}})["optimum_verified"] is False
 
 
+def test_auto_tries_cpsat_where_mitm_cannot_prove() -> None:
+    """On the crowded lossy instance auto's mitm proves nothing (a mask 2.2e-30 away for the
+    plain goal, an error for the sparsest one) while CP-SAT certifies: auto runs CP-SAT second,
+    with the time left, and says so. Where mitm proves its answer, auto stays with it."""
+    inst, _ = _crowded_lossy_instance()
+    plain = solve(inst, "auto")
+    assert plain.solver == "cpsat" and plain.certified and plain.objective == 0.0
+    assert inst.exact_error(plain.mask) == 0
+    assert plain.notes[0] == "auto chose mitm" and "ran cpsat" in plain.notes[1]
+    sparse = solve(inst, "auto", objective="sparsest", eps=1e-33)
+    assert sparse.status == "optimal" and sparse.certified and sparse.objective == 1
+    assert inst.exact_error(sparse.mask) <= Fraction(1e-33)
+    limited = solve(inst, "auto", time_limit=30)
+    assert limited.certified and limited.wall_time_s < 30
+    small = random_instance(2, 16)
+    own = solve(small, "auto")
+    assert own.solver == "mitm" and own.certified
+    assert not any("ran cpsat" in n for n in own.notes)
+
+
+def test_an_exact_error_of_zero_is_optimal_whoever_found_it() -> None:
+    """CP-SAT returned the error-0 mask of the crowded lossy instance as merely feasible (hunt
+    48): no error is below 0, so `solve` certifies it, for the min-error goal within max_kept
+    only (a sparsest goal needs the least count, a mask over the budget is no answer)."""
+    from exactprune.solvers.dispatch import finalize
+    from exactprune.solvers.result import Goal, RawSolution, SolveOptions, Status
+
+    inst, planted = _crowded_lossy_instance()
+    res = solve(inst, "cpsat")
+    assert res.status == "optimal" and res.certified and res.bound == 0.0 and res.gap == 0.0
+    assert res.tolerance == 0.0 and res.limit == "none"
+
+    def claim(goal: Goal, status: Status, mask: np.ndarray) -> object:
+        return finalize(inst, goal, RawSolution(status, mask=mask), "x", None,
+                        SolveOptions(), 0.0)
+
+    for status in (Status.FEASIBLE, Status.TIME_LIMIT):
+        assert claim(Goal(), status, planted).status == "optimal"
+    assert claim(Goal(max_kept=1), Status.FEASIBLE, planted).certified
+    two = planted.copy()
+    two[0] = True  # error 0.5: nothing to certify
+    assert claim(Goal(), Status.FEASIBLE, two).status == "feasible"
+    assert claim(Goal(max_kept=0), Status.FEASIBLE, planted).status == "error"
+    assert claim(Goal(objective="sparsest", eps=1e-33), Status.FEASIBLE,
+                 planted).status == "feasible"
+
+
 def test_mitm_refuses_hopeless_sizes() -> None:
     inst = random_instance(0, 70)
     with pytest.raises(InputError, match="n <= 62"):

@@ -87,6 +87,18 @@ def choose_auto(instance: SubsetSumInstance, goal: Goal, threads: int = 1) -> st
     return "mitm" if mitm.refuse(instance) is None else "scip"
 
 
+def auto_fallback(instance: SubsetSumInstance, goal: Goal, result: Any) -> str | None:
+    """CP-SAT after mitm when mitm ends uncertified with no limit hit: its rounding window held
+    too many masks to re-check exactly (a lossy scaling), where CP-SAT's exclusion certificate
+    still decides (hunt 48: error 0 at count 1 that mitm could not prove)."""
+    from exactprune.solvers.result import Limit, Status
+
+    if (result.solver == "mitm" and not result.certified and result.limit is Limit.NONE
+            and result.status in (Status.FEASIBLE, Status.ERROR) and cpsat_available()):
+        return "cpsat"
+    return None
+
+
 def certify(instance: SubsetSumInstance, mask: Any, claimed: dict[str, Any],
             time_limit: float | None = None) -> dict[str, Any]:
     """The mask's exact error, and a re-check of a claimed certified optimum with mitm (n <= 48).
