@@ -304,7 +304,8 @@ def _cmd_ticket(args: argparse.Namespace) -> int:
         mlp_bytes(target, ".safetensors")
     ticket = make_ticket(target, args.coefficients, args.eps, construction=args.construction,
                          objective=args.objective, share=args.share, seed=args.seed,
-                         memory_limit_gb=args.memory_limit_gb)
+                         memory_limit_gb=args.memory_limit_gb, time_limit=args.time_limit,
+                         progress=sys.stderr.isatty())
     summary = report(ticket, data)
     if out is not None:
         save_mlp(ticket.network, out)
@@ -327,6 +328,9 @@ def _cmd_ticket(args: argparse.Namespace) -> int:
         print(f"{row['name']:<16}{row['target_weights']:>10,}{row['total_coefficients']:>14,}"
               f"{row['kept']:>11,}{row['max_weight_error']:>12.3g}"
               f"{row['mean_weight_error']:>12.3g}{row['infeasible']:>11,}")
+    if summary["not_exact"]:
+        print(f"time limit of {args.time_limit:g} s: {summary['not_exact']:,} subsets are greedy "
+              "ones, not exact (their errors are the greedy subsets' own)")
     if "ticket_accuracy" in summary:
         print(f"accuracy on {summary['evaluated_on']} held-out images: target "
               f"{summary['target_accuracy']:.4f}, ticket {summary['ticket_accuracy']:.4f}; "
@@ -453,6 +457,9 @@ def build_parser() -> argparse.ArgumentParser:
     tk.add_argument("--data", choices=["mnist"], default=None,
                     help="held-out data for a user TARGET (mnist-mlp has its own)")
     tk.add_argument("--memory-limit-gb", type=_positive_amount, default=2.0)
+    tk.add_argument("--time-limit", type=_positive_amount, default=None,
+                    help="seconds for the exact solves; weights not answered by then get the "
+                         "greedy subset (counted as not_exact)")
     tk.add_argument("-o", "--output", default=None,
                     help="the ticket's network as .npz or .safetensors (- : .npz bytes on "
                          "stdout, the report as JSON on stderr)")

@@ -42,8 +42,9 @@ import numpy as np
 
 from exactprune.instances.errors import InputError
 from exactprune.instances.mlp import MLP
-from exactprune.instances.params import as_number
+from exactprune.instances.params import as_flag, as_number
 from exactprune.instances.scaling import rounded_sum
+from exactprune.solvers.clock import Clock
 
 CONSTRUCTIONS = ("pensia", "theory")
 SHARES = ("per-weight", "per-row")
@@ -72,8 +73,10 @@ class LayerTicket:
     approx: the approximated weights (out, in) (pensia: the subset sums; theory: the effective
     weight of each input's two halves, the one acting on each sign of x_j); errors: |approx − w|
     per weight, exact to one rounding (theory: the larger of the two halves' errors); kept:
-    coefficients kept per weight; infeasible: bool (out, in), error above eps; bias_*: the
-    same for the bias (pensia only), or None.
+    coefficients kept per weight; infeasible: bool (out, in), error above eps; greedy: bool
+    (out, in), the weight's subset (theory: one of its halves) is a greedy one, the time limit
+    having run out before the exact solver answered it (None: every subset is exact); bias_*:
+    the same for the bias (pensia only), or None.
     """
 
     name: str
@@ -82,27 +85,31 @@ class LayerTicket:
     kept: np.ndarray
     infeasible: np.ndarray
     coefficients: int
+    greedy: np.ndarray | None = None
     bias_approx: np.ndarray | None = None
     bias_errors: np.ndarray | None = None
     bias_kept: np.ndarray | None = None
     bias_infeasible: np.ndarray | None = None
+    bias_greedy: np.ndarray | None = None
     theory: dict[str, np.ndarray] = field(default_factory=dict)
 
     def summary(self) -> dict[str, Any]:
         errs = [self.errors.ravel()]
         kept = int(self.kept.sum())
         infeasible = int(self.infeasible.sum())
+        not_exact = 0 if self.greedy is None else int(self.greedy.sum())
         weights = self.errors.size
         if self.bias_errors is not None:
             errs.append(self.bias_errors)
             kept += int(self.bias_kept.sum())
             infeasible += int(self.bias_infeasible.sum())
+            not_exact += 0 if self.bias_greedy is None else int(self.bias_greedy.sum())
             weights += self.bias_errors.size
         e = np.concatenate(errs)
         return {"name": self.name, "target_weights": weights,
                 "total_coefficients": self.coefficients, "kept": kept,
                 "max_weight_error": float(e.max()), "mean_weight_error": _mean(e),
-                "infeasible": infeasible}
+                "infeasible": infeasible, "not_exact": not_exact}
 
 
 def _mean(e: np.ndarray, weights: np.ndarray | None = None) -> float:
@@ -147,32 +154,82 @@ class Ticket:
                 "max_weight_error": max(p["max_weight_error"] for p in per),
                 "mean_weight_error": mean,
                 "infeasible": sum(p["infeasible"] for p in per),
+                "not_exact": sum(p["not_exact"] for p in per),
                 "wall_time_s": self.wall_time_s, "layers": per, **self.stats}
 
 
+@dataclass
+class _Budget:
+    """What every bulk solve of one ticket shares: the clock of its time limit, whether to
+    show progress bars, and the memory budget."""
+
+    limit: float | None
+    clock: Clock
+    progress: bool
+    memory_limit_gb: float
+
+
+def _solve_or_greedy(values: np.ndarray, targets: np.ndarray, groups: np.ndarray | None,
+                     objective: str, eps: float | None, budget: _Budget
+                     ) -> tuple[Any, np.ndarray]:
+    """solve_many with the time left, and which instances got a greedy subset instead (the
+    limit ran out before the exact solver answered them; status "greedy", their errors exact
+    to one rounding, as every answer's)."""
+    from exactprune.solvers.subset_sum.bulk import BulkResult, solve_many
+    from exactprune.solvers.subset_sum.heuristics import greedy_masks
+
+    left = budget.clock.remaining()
+    b = targets.shape[0]
+    if left is not None and left <= 0:  # nothing to hand the exact solver
+        res = BulkResult(np.zeros((b, values.shape[-1]), dtype=bool), np.full(b, np.nan),
+                         np.zeros(b, dtype=np.int64), np.full(b, "time_limit", dtype=object),
+                         {})
+    else:
+        res = solve_many(values, targets, groups=groups, objective=objective, eps=eps,
+                         memory_limit_gb=budget.memory_limit_gb, progress=budget.progress,
+                         time_limit=left)
+    late = np.asarray(res.status) == "time_limit"
+    if late.any():
+        rows = _rows(values, groups, b)[late]
+        masks = greedy_masks(rows, targets[late])
+        res.masks[late] = masks
+        res.errors[late] = _exact_errors(rows, masks, targets[late])
+        res.kept[late] = masks.sum(axis=1)
+        status = np.asarray(res.status).astype(object)
+        status[late] = "greedy"
+        res = dataclasses.replace(res, status=status)
+    return res, late
+
+
+def _rows(values: np.ndarray, groups: np.ndarray | None, b: int) -> np.ndarray:
+    """Each of the b instances' row of values: (b, N)."""
+    if groups is not None:
+        return values[groups]
+    return values if values.ndim == 2 else np.broadcast_to(values, (b, values.size))
+
+
 def _bulk(values: np.ndarray, targets: np.ndarray, groups: np.ndarray | None, objective: str,
-          eps: float, memory_limit_gb: float) -> Any:
-    """solve_many on the weights; under `sparsest` a weight with no subset within eps gets its
+          eps: float, budget: _Budget) -> tuple[Any, np.ndarray]:
+    """solve_many on the weights, and which ones got a greedy subset because the time limit
+    ran out (`_solve_or_greedy`). Under `sparsest` a weight with no subset within eps gets its
     closest subset instead (status "closest"; its error, above eps, marks it infeasible in the
     ticket): the best the coefficients can do, rather than dropping the weight to 0."""
-    from exactprune.solvers.subset_sum.bulk import solve_many
-
-    res = solve_many(values, targets, groups=groups, objective=objective,
-                     eps=eps if objective == "sparsest" else None,
-                     memory_limit_gb=memory_limit_gb)
+    res, late = _solve_or_greedy(values, targets, groups, objective,
+                                 eps if objective == "sparsest" else None, budget)
     bad = np.flatnonzero(np.asarray(res.status) == "infeasible")
     if objective == "sparsest" and bad.size:
         sub_groups = None if groups is None else groups[bad]
         sub_values = values[bad] if groups is None else values
-        near = solve_many(sub_values, targets[bad], groups=sub_groups, objective="closest",
-                          memory_limit_gb=memory_limit_gb)
+        near, near_late = _solve_or_greedy(sub_values, targets[bad], sub_groups, "closest",
+                                           None, budget)
         res.masks[bad] = near.masks
         res.errors[bad] = near.errors
         res.kept[bad] = near.kept
+        late[bad] = near_late
         status = np.asarray(res.status).astype(object)
         status[bad] = "closest"
         res = dataclasses.replace(res, status=status)
-    return res
+    return res, late
 
 
 def _exact_errors(rows: np.ndarray, masks: np.ndarray, targets: np.ndarray) -> np.ndarray:
@@ -203,8 +260,9 @@ def _approx(values: np.ndarray, groups: np.ndarray | None, masks: np.ndarray) ->
 
 
 def _pensia_layer(name: str, w: np.ndarray, draw: Any, n: int, share: str, objective: str,
-                  eps: float, memory_limit_gb: float) -> tuple[np.ndarray, ...]:
-    """(approx, errors, kept, infeasible) for one weight matrix (or bias vector, 1-D)."""
+                  eps: float, budget: _Budget) -> tuple[np.ndarray, ...]:
+    """(approx, errors, kept, infeasible, greedy) for one weight matrix (or bias vector,
+    1-D); greedy: the weights whose subset is a greedy one (the time limit)."""
     flat = w.reshape(-1)
     rows = w.shape[0]
     per_row = w.shape[1] if w.ndim == 2 else 1  # a bias entry is its own row
@@ -214,7 +272,7 @@ def _pensia_layer(name: str, w: np.ndarray, draw: Any, n: int, share: str, objec
     else:
         values = np.stack([draw(n) for _ in range(flat.size)])
         groups = None
-    res = _bulk(values, flat, groups, objective, eps, memory_limit_gb)
+    res, late = _bulk(values, flat, groups, objective, eps, budget)
     feasible = np.asarray(res.status) != "infeasible"
     masks = np.where(feasible[:, None], res.masks, False)
     approx = _approx(values, groups, masks)
@@ -227,13 +285,18 @@ def _pensia_layer(name: str, w: np.ndarray, draw: Any, n: int, share: str, objec
                                                                       masks, flat)
     return (approx.reshape(w.shape), errors.reshape(w.shape),
             np.asarray(res.kept).reshape(w.shape) * feasible.reshape(w.shape),
-            infeasible.reshape(w.shape))
+            infeasible.reshape(w.shape), late.reshape(w.shape))
 
 
 def pensia_ticket(target: MLP, n: int, eps: float, *, objective: str = "closest",
                   share: str = "per-row", seed: int = 1, memory_limit_gb: float = 2.0,
-                  draw_width: int | None = None) -> Ticket:
+                  draw_width: int | None = None, time_limit: float | None = None,
+                  progress: bool = False) -> Ticket:
     """Their experiment on `target` (module docstring): N = `n` coefficients per weight.
+
+    time_limit (seconds, None = none) bounds the exact solves: weights the exact solver has
+    not answered when it runs out get the greedy subset (counted in `not_exact`); progress
+    shows the bulk solver's bars.
 
     draw_width: draw this many coefficients per row (or weight) and use the first `n`, so that
     tickets of every n <= draw_width share their coefficients (nested: more coefficients can
@@ -251,6 +314,7 @@ def pensia_ticket(target: MLP, n: int, eps: float, *, objective: str = "closest"
     if not n <= width <= MAX_N:
         raise InputError(f"draw_width must be from the {n} coefficients used to {MAX_N}, got "
                          f"{width}")
+    budget = _budget(time_limit, progress, memory_limit_gb)
     t0 = time.perf_counter()
     params = [*target.weights, *[b for b in target.biases if b is not None]]
     low = min(0.0, min(float(p.min()) for p in params))
@@ -269,13 +333,14 @@ def pensia_ticket(target: MLP, n: int, eps: float, *, objective: str = "closest"
 
     layers: list[LayerTicket] = []
     for name, w, b in zip(target.names, target.weights, target.biases, strict=True):
-        approx, errors, kept, infeasible = _pensia_layer(name, w, draw, n, share, objective,
-                                                         eps, memory_limit_gb)
-        layer = LayerTicket(name, approx, errors, kept, infeasible, coefficients=w.size * n)
+        approx, errors, kept, infeasible, late = _pensia_layer(name, w, draw, n, share,
+                                                               objective, eps, budget)
+        layer = LayerTicket(name, approx, errors, kept, infeasible, coefficients=w.size * n,
+                            greedy=late)
         if b is not None:
             (layer.bias_approx, layer.bias_errors, layer.bias_kept,
-             layer.bias_infeasible) = _pensia_layer(name, b, draw, n, share, objective, eps,
-                                                    memory_limit_gb)
+             layer.bias_infeasible, layer.bias_greedy) = _pensia_layer(
+                name, b, draw, n, share, objective, eps, budget)
             layer.coefficients += b.size * n
         layers.append(layer)
     for la in layers:  # a subset sum beyond float64 cannot be a network weight
@@ -287,13 +352,15 @@ def pensia_ticket(target: MLP, n: int, eps: float, *, objective: str = "closest"
     network = MLP(weights=tuple(la.approx for la in layers),
                   biases=tuple(la.bias_approx for la in layers), names=target.names)
     return Ticket("pensia", objective, share, eps, n, seed, target, layers, network,
-                  time.perf_counter() - t0, {"coefficient_range": [low, high]})
+                  time.perf_counter() - t0, {"coefficient_range": [low, high],
+                                             "time_limit_s": budget.limit})
 
 
 def theory_ticket(target: MLP, n: int, eps: float, *, objective: str = "closest",
-                  seed: int = 1, memory_limit_gb: float = 2.0) -> Ticket:
+                  seed: int = 1, memory_limit_gb: float = 2.0, time_limit: float | None = None,
+                  progress: bool = False) -> Ticket:
     """The construction of their theorem on `target` (module docstring): `n` random hidden units
-    per input coordinate of each layer."""
+    per input coordinate of each layer. time_limit and progress as for `pensia_ticket`."""
     _check(objective, "per-weight", n, eps, target)
     eps = float(eps)  # a numpy scalar is taken as its value
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
@@ -301,6 +368,7 @@ def theory_ticket(target: MLP, n: int, eps: float, *, objective: str = "closest"
     if target.has_bias:
         raise InputError("the theory construction is for bias-free targets (its random "
                          "network has no biases)")
+    budget = _budget(time_limit, progress, memory_limit_gb)
     t0 = time.perf_counter()
     rng = np.random.default_rng(seed)
     layers: list[LayerTicket] = []
@@ -310,7 +378,7 @@ def theory_ticket(target: MLP, n: int, eps: float, *, objective: str = "closest"
         out, inp = w.shape
         a = rng.uniform(-1.0, 1.0, size=(inp, n))  # unit (j, i) computes relu(a_ji x_j)
         b = rng.uniform(-1.0, 1.0, size=(out, inp * n))  # b[k, j*n + i]
-        layer, mask_b = _theory_layer(name, w, a, b, n, objective, eps, memory_limit_gb)
+        layer, mask_b = _theory_layer(name, w, a, b, n, objective, eps, budget)
         layers.append(layer)
         first = np.zeros((inp * n, inp))
         first[np.arange(inp * n), np.repeat(np.arange(inp), n)] = a.reshape(-1)
@@ -321,11 +389,12 @@ def theory_ticket(target: MLP, n: int, eps: float, *, objective: str = "closest"
     network = MLP(weights=tuple(weights), biases=(None,) * len(weights), names=tuple(names))
     return Ticket("theory", objective, "per-weight", eps, n, seed, target, layers, network,
                   time.perf_counter() - t0,
-                  {"random_network_weights": int(sum(x.size for x in weights))})
+                  {"random_network_weights": int(sum(x.size for x in weights)),
+                   "time_limit_s": budget.limit})
 
 
 def _theory_layer(name: str, w: np.ndarray, a: np.ndarray, b: np.ndarray, n: int,
-                  objective: str, eps: float, memory_limit_gb: float
+                  objective: str, eps: float, budget: _Budget
                   ) -> tuple[LayerTicket, np.ndarray]:
     """The two subset sums of every weight of one layer, and the kept mask over b."""
     out, inp = w.shape
@@ -334,6 +403,7 @@ def _theory_layer(name: str, w: np.ndarray, a: np.ndarray, b: np.ndarray, n: int
     err = np.zeros((out, inp))
     kept = np.zeros((out, inp), dtype=np.int64)
     infeasible = np.zeros((out, inp), dtype=bool)
+    greedy = np.zeros((out, inp), dtype=bool)
     bk = b.reshape(out, inp, n)
     for sign, label in ((1.0, "positive"), (-1.0, "negative")):
         side = (a * sign) > 0  # (inp, n): the units of input j acting on this sign of x_j
@@ -350,8 +420,9 @@ def _theory_layer(name: str, w: np.ndarray, a: np.ndarray, b: np.ndarray, n: int
                 continue
             cols = np.stack([np.flatnonzero(side[j]) for j in js])  # (len(js), width)
             values = bk[:, js[:, None], cols] * np.abs(a[js[:, None], cols])[None]
-            res = _bulk(values.reshape(-1, width), (sign * w[:, js]).reshape(-1), None,
-                        objective, eps, memory_limit_gb)
+            res, late = _bulk(values.reshape(-1, width), (sign * w[:, js]).reshape(-1), None,
+                              objective, eps, budget)
+            greedy[:, js] |= late.reshape(out, js.size)
             status = np.asarray(res.status)
             ok = (status != "infeasible").reshape(out, js.size)
             m = np.asarray(res.masks).reshape(out, js.size, width) & ok[..., None]
@@ -370,8 +441,16 @@ def _theory_layer(name: str, w: np.ndarray, a: np.ndarray, b: np.ndarray, n: int
         err = np.maximum(err, errors)
         halves[label] = sign * sums
     layer = LayerTicket(name, halves["positive"], err, kept, infeasible,
-                        coefficients=int(b.size), theory=halves)
+                        coefficients=int(b.size), greedy=greedy, theory=halves)
     return layer, mask
+
+
+def _budget(time_limit: Any, progress: Any, memory_limit_gb: float) -> _Budget:
+    """The ticket's shared budget; its clock starts now (before the coefficients are drawn)."""
+    from exactprune.solvers.subset_sum.bulk import check_time_limit
+
+    limit = check_time_limit(time_limit)
+    return _Budget(limit, Clock(limit), as_flag(progress, "progress"), memory_limit_gb)
 
 
 def _check(objective: str, share: str, n: int, eps: float, target: Any) -> None:
@@ -391,16 +470,20 @@ def _check(objective: str, share: str, n: int, eps: float, target: Any) -> None:
 
 def make_ticket(target: MLP, n: int, eps: float, *, construction: str = "pensia",
                 objective: str = "closest", share: str = "per-row", seed: int = 1,
-                memory_limit_gb: float = 2.0) -> Ticket:
-    """The ticket of `target` by `construction` (pensia or theory)."""
+                memory_limit_gb: float = 2.0, time_limit: float | None = None,
+                progress: bool = False) -> Ticket:
+    """The ticket of `target` by `construction` (pensia or theory); time_limit (seconds) and
+    progress as for `pensia_ticket`."""
     if not isinstance(construction, str):
         raise InputError(f"construction must be pensia or theory, got {construction!r}")
     if construction == "pensia":
         return pensia_ticket(target, n, eps, objective=objective, share=share, seed=seed,
-                             memory_limit_gb=memory_limit_gb)
+                             memory_limit_gb=memory_limit_gb, time_limit=time_limit,
+                             progress=progress)
     if construction == "theory":
         return theory_ticket(target, n, eps, objective=objective, seed=seed,
-                             memory_limit_gb=memory_limit_gb)
+                             memory_limit_gb=memory_limit_gb, time_limit=time_limit,
+                             progress=progress)
     raise InputError(f"unknown construction {construction!r} (pensia or theory)")
 
 

@@ -498,3 +498,80 @@ def test_report_checks_the_labels_as_accuracy_does() -> None:
                          (y.astype(float), "one per row"), (y[:10], "one per row")]:
         with pytest.raises(InputError, match=message):
             report(tk, (X, bad))
+
+
+def test_greedy_masks_are_greedy_mask_on_each_instance() -> None:
+    """The vectorised greedy (the ticket's answer for weights a time limit left unanswered)
+    is the single-instance greedy, instance by instance, at every magnitude and with zeros."""
+    from exactprune.solvers.subset_sum.heuristics import greedy_mask, greedy_masks, ranking_values
+
+    rng = np.random.default_rng(5)
+    for n in (1, 3, 9, 24):
+        rows = rng.uniform(-1, 1, (120, n)) * 10.0 ** rng.integers(-200, 200, (120, 1))
+        targets = rng.uniform(-3, 3, 120) * 10.0 ** rng.integers(-200, 200, 120)
+        rows[:4], targets[4:8] = 0.0, 0.0
+        got = greedy_masks(rows, targets)
+        for row, z, mask in zip(rows, targets, got, strict=True):
+            x, zz = ranking_values(SubsetSumInstance(values=row, target=float(z)))
+            assert np.array_equal(mask, greedy_mask(x, zz, n))
+
+
+@pytest.mark.parametrize("construction,share", [("pensia", "per-weight"),
+                                                ("pensia", "per-row"), ("theory", "per-row")])
+def test_a_time_limited_ticket_is_exact_or_greedy_weight_by_weight(construction: str,
+                                                                   share: str) -> None:
+    """With a time limit the exact solves stop; the weights they did not answer get the
+    greedy subset of their coefficients and are counted in not_exact, the others are what the
+    unlimited ticket has. Every reported error is the chosen subset's own."""
+    from exactprune.solvers.subset_sum.heuristics import greedy_masks
+
+    target = small_mlp(4, widths=(7, 6, 3), bias=construction == "pensia")
+    kw = dict(construction=construction, share=share, seed=2)
+    full = make_ticket(target, 24, 1e-4, **kw)
+    assert full.summary()["not_exact"] == 0 and full.summary()["time_limit_s"] is None
+    cut = make_ticket(target, 24, 1e-4, time_limit=1e-9, **kw)
+    s = cut.summary()
+    assert s["time_limit_s"] == 1e-9
+    greedy_count = 0
+    for la, lf, w in zip(cut.layers, full.layers, target.weights, strict=True):
+        g = la.greedy
+        assert g.shape == w.shape
+        greedy_count += int(g.sum())
+        assert np.array_equal(la.approx[~g], lf.approx[~g])
+        assert np.all(la.errors[g] >= lf.errors[g])  # greedy never beats the exact optimum
+        if construction == "pensia":  # the exact error rounded once: an ulp from |approx − w|
+            assert np.all(np.abs(la.errors - np.abs(la.approx - w)) <= 1e-15)
+        if construction == "pensia" and share == "per-weight":
+            # the greedy subsets themselves, from the same coefficient stream
+            rng = np.random.RandomState(2)
+            params = [*target.weights, *[b for b in target.biases if b is not None]]
+            low = min(0.0, min(float(p.min()) for p in params))
+            high = max(0.0, max(float(p.max()) for p in params))
+            if la is cut.layers[0]:
+                coef = np.stack([rng.uniform(low, high, 24) for _ in range(w.size)])
+                want = greedy_masks(coef, w.reshape(-1))
+                sums = np.array([math.fsum(c[m]) for c, m in zip(coef, want, strict=True)])
+                assert np.array_equal(la.approx.reshape(-1)[g.reshape(-1)],
+                                      sums[g.reshape(-1)])
+        if la.bias_greedy is not None:
+            greedy_count += int(la.bias_greedy.sum())
+    assert s["not_exact"] == greedy_count > 0
+
+
+def test_cli_ticket_time_limit(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    target = tmp_path / "t.npz"
+    save_mlp(small_mlp(6, widths=(8, 6, 3)), target)
+    assert main(["ticket", str(target), "--coefficients", "24", "--eps", "1e-4",
+                 "--share", "per-weight", "--time-limit", "1e-9", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["not_exact"] > 0 and out["time_limit_s"] == 1e-9
+    assert main(["ticket", str(target), "--coefficients", "24", "--eps", "1e-4",
+                 "--time-limit", "1e-9"]) == 0
+    assert "greedy ones, not exact" in capsys.readouterr().out
+    for bad in ("0", "-1", "nan"):
+        assert main(["ticket", str(target), "--coefficients", "4", "--eps", "0.1",
+                     "--time-limit", bad]) == 2
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1 and "time-limit" in err
+    with pytest.raises(InputError, match="time_limit must be a positive"):
+        make_ticket(small_mlp(), 4, 0.1, time_limit=-1)

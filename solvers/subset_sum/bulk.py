@@ -166,7 +166,7 @@ def _real_array(raw: Any, name: str) -> np.ndarray:
     return floats
 
 
-def _time_limit(time_limit: Any) -> float | None:
+def check_time_limit(time_limit: Any) -> float | None:
     """Seconds > 0 (finite), or None; as `SolveOptions` reads it."""
     if time_limit is None:
         return None
@@ -683,7 +683,7 @@ def solve_many(values: Any, targets: Any, *, groups: Any = None, objective: str 
     Raises InputError (one line) on bad input.
     """
     start = time.perf_counter()
-    limit = _time_limit(time_limit)
+    limit = check_time_limit(time_limit)
     clock = Clock(limit)
     prob = _validate(values, targets, groups, objective, eps, max_kept, memory_limit_gb)
     jobs = as_number(jobs, "jobs", integer=True)

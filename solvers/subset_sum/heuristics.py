@@ -72,6 +72,41 @@ def _greedy(x: np.ndarray, z: float, budget: int,
     return mask, True
 
 
+GREEDY_CHUNK = 65_536
+"""Instances per vectorised step of `greedy_masks` (its arrays: a few (chunk, N) float64)."""
+
+
+@_QUIET_FLOATS
+def greedy_masks(rows: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    """`greedy_mask` (no budget) on many instances at once: rows (B, N) float64, targets (B,);
+    returns (B, N) bool, the mask greedy_mask gives each instance after `ranking_values`'
+    scaling (each row and its target divided by one power of two: exact, and no sum
+    overflows). What the bulk ticket gives the weights a time limit left unanswered."""
+    rows = np.asarray(rows, dtype=float)
+    targets = np.asarray(targets, dtype=float)
+    b, n = rows.shape
+    out = np.zeros((b, n), dtype=bool)
+    for lo in range(0, b, GREEDY_CHUNK):
+        hi = min(lo + GREEDY_CHUNK, b)
+        top = np.maximum(np.max(np.abs(rows[lo:hi]), axis=1, initial=0.0),
+                         np.abs(targets[lo:hi]))
+        exponent = np.where(top > 0, np.frexp(top)[1], 0)
+        x = np.ldexp(rows[lo:hi], -exponent[:, None])
+        z = np.ldexp(targets[lo:hi], -exponent)
+        mask = out[lo:hi]
+        s = np.zeros(hi - lo)
+        active = np.arange(hi - lo)
+        while active.size:
+            cand = np.where(mask[active], np.inf,
+                            np.abs(s[active, None] + x[active] - z[active, None]))
+            i = np.argmin(cand, axis=1)
+            better = cand[np.arange(active.size), i] < np.abs(s[active] - z[active])
+            active, i = active[better], i[better]
+            mask[active, i] = True
+            s[active] += x[active, i]
+    return out
+
+
 @_QUIET_FLOATS
 def greedy_incumbent(instance: SubsetSumInstance, goal: Goal) -> np.ndarray:
     """The greedy mask (within max_kept): what an exact engine stopped before it found any
