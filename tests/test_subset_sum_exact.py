@@ -308,6 +308,35 @@ def test_an_exact_error_of_zero_is_optimal_whoever_found_it() -> None:
                  planted).status == "feasible"
 
 
+def test_certify_refuses_a_mask_that_breaks_its_own_goal() -> None:
+    """A claim keeping 2 values under max_kept = 1 was confirmed (error 0, and error 1/8
+    where the budget-1 optimum is 1/8 too: the re-check compared errors only), and a sparsest
+    claim whose own mask is outside eps was neither confirmed nor refused (hunt 50)."""
+    from exactprune.solvers.subset_sum import certify
+
+    inst = SubsetSumInstance(values=np.array([0.5, 0.5, 1.0]), target=1.0)
+    two = np.array([True, True, False])
+    got = certify(inst, two, {"certified": True, "goal": {"max_kept": 1}})
+    assert got["optimum_verified"] is False and "max_kept 1" in got["note"]
+    assert certify(inst, np.array([False, False, True]),
+                   {"certified": True, "goal": {"max_kept": 1}})["optimum_verified"] is True
+    eighth = SubsetSumInstance(values=np.array([0.5, 0.375, 0.875]), target=1.0)
+    assert solve(eighth, "mitm", max_kept=1).objective == 0.125
+    over = certify(eighth, np.array([True, True, False]),
+                   {"certified": True, "goal": {"max_kept": 1}})
+    assert over["optimum_verified"] is False
+    inst2, _ = _crowded_lossy_instance()
+    far = np.zeros(inst2.n, dtype=bool)
+    far[0] = True
+    out = certify(inst2, far, {"certified": True,
+                               "goal": {"objective": "sparsest", "eps": 1e-33}})
+    assert out["optimum_verified"] is False and "exceeds eps" in out["note"]
+    for bad in ({"objective": "sparsest"}, {"objective": "sparsest", "eps": "x"},
+                {"max_kept": 1.5}, {"max_kept": -1}):
+        with pytest.raises(InputError, match="the result's"):
+            certify(inst, two, {"certified": True, "goal": bad})
+
+
 def test_mitm_refuses_hopeless_sizes() -> None:
     inst = random_instance(0, 70)
     with pytest.raises(InputError, match="n <= 62"):

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import math
 from fractions import Fraction
 from typing import Any
 
@@ -120,12 +121,30 @@ def certify(instance: SubsetSumInstance, mask: Any, claimed: dict[str, Any],
         raise InputError("the result's goal must be an object, e.g. {\"objective\": "
                          "\"min_error\"}")
     max_kept = goal.get("max_kept")
-    if goal.get("objective") != "sparsest" and exact == 0 and (max_kept is None or (
-            type(max_kept) is int and instance.kept(mask) <= max_kept)):
+    if max_kept is not None and (type(max_kept) is not int or max_kept < 0):
+        raise InputError(f"the result's max_kept must be a non-negative integer, got "
+                         f"{max_kept!r}")
+    sparsest = goal.get("objective") == "sparsest"
+    eps = goal.get("eps")
+    if sparsest and (isinstance(eps, bool) or not isinstance(eps, int | float)
+                     or not math.isfinite(eps) or eps < 0):
+        raise InputError(f"the result's sparsest goal needs eps, a non-negative number, got "
+                         f"{eps!r}")
+    if max_kept is not None and instance.kept(mask) > max_kept:
+        # the mask breaks its own goal: no optimum of it (a claim keeping 2 of max_kept 1
+        # with error 0 was confirmed, the re-check comparing errors only; hunt 50)
+        out["optimum_verified"] = False
+        out["note"] = f"the mask keeps {instance.kept(mask)} > max_kept {max_kept}"
+        return out
+    if sparsest and exact > Fraction(eps):
+        out["optimum_verified"] = False
+        out["note"] = f"the mask's error exceeds eps {eps!r}"
+        return out
+    if not sparsest and exact == 0:
         out["optimum_verified"] = True  # no error is below 0: nothing to re-check
         return out
-    if goal.get("objective") == "sparsest":
-        ref = solve(instance, "mitm", objective="sparsest", eps=goal.get("eps"))
+    if sparsest:
+        ref = solve(instance, "mitm", objective="sparsest", eps=eps)
     else:
         ref = solve(instance, "mitm", max_kept=max_kept)
     if not ref.certified:
@@ -134,9 +153,9 @@ def certify(instance: SubsetSumInstance, mask: Any, claimed: dict[str, Any],
         out["optimum_verified"] = None
         out["note"] = (f"the re-check (mitm) is not certified on these data ({ref.status}): "
                        "the claim is neither confirmed nor refused")
-    elif goal.get("objective") == "sparsest":
+    elif sparsest:
         out["optimum_verified"] = (ref.status == "optimal" and ref.kept == instance.kept(mask)
-                                   and exact <= Fraction(goal.get("eps")))
+                                   and exact <= Fraction(eps))
     else:
         out["optimum_verified"] = instance.exact_error(ref.mask) == exact
     return out
