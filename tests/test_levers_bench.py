@@ -104,3 +104,24 @@ def test_gurobi_params_of_one_job_do_not_leak_into_the_next() -> None:
     plain = run_one({**job, "formulation": "selection", "options": {}})
     assert focused["certified"] and plain["certified"]
     assert abs(focused["objective"] - plain["objective"]) <= 1e-5 * plain["objective"]
+
+
+def test_scaling_benchmarks_check_their_engines_before_any_run(tmp_path, capsys) -> None:
+    """Unknown engines and a formulation an engine lacks are usage errors (exit 2, hunt 49);
+    the default engines (cpsat, highs) on the default dictionary formulation are not: a
+    formulation check for every engine refused cpsat, which has no formulation option, and
+    with it the benchmark's default and documented commands (hunt 50)."""
+    import pytest
+
+    from exactprune.benchmarks.pruning import scaling
+
+    base = ["--seeds", "0", "--out", str(tmp_path)]
+    assert scaling.main(base) == 0
+    assert scaling.main([*base, "--engines", "scip,cpsat", "--points", "256"]) == 0
+    assert scaling.main([*base, "--engines", "scip", "--formulation", "bigm"]) == 0
+    for bad in (["--engines", "nosuch"], ["--engines", "highs", "--formulation", "bigm"],
+                ["--engines", "cpsat", "--formulation", "bigm"]):
+        with pytest.raises(SystemExit) as exc:
+            scaling.main([*base, *bad])
+        assert exc.value.code == 2
+        assert "error:" in capsys.readouterr().err.strip().splitlines()[-1]

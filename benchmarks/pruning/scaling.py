@@ -60,7 +60,10 @@ def _check_solvers(p: argparse.ArgumentParser, args: argparse.Namespace) -> None
         for solver in args.engines + args.heuristics:
             for kind in ("neuron_pruning", "weight_pruning"):
                 backend = get_backend(solver, kind)
-            if solver in args.engines and args.weight_widths:
+            # only big-M is passed on (run_one); the dictionary is every engine's default,
+            # and cpsat, which has no formulation option, was refused for it (hunt 50)
+            if solver in args.engines and args.weight_widths and \
+                    args.formulation != "dictionary":
                 backend.parse_options({"formulation": args.formulation})
     except InputError as exc:
         p.error(str(exc))
