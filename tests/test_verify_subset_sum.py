@@ -257,6 +257,11 @@ def test_sparsest_without_eps_does_not_quote_the_default_as_given(
     assert main(["verify", "subset-sum", "--objective", "sparsest", "--n", "4", "--eps",
                  "0.1,0.2", "--out", out]) == 2
     assert "got [" in capsys.readouterr().err
+    # the default's own text, typed by the user, is theirs: it was called "the default"
+    assert main(["verify", "subset-sum", "--objective", "sparsest", "--n", "4", "--eps",
+                 "1e-2,1e-3", "--out", out]) == 2
+    err = capsys.readouterr().err
+    assert "got [0.01, 0.001]" in err and "default" not in err
 
 
 def test_make_runner_without_store_runs_in_process() -> None:

@@ -100,10 +100,9 @@ def cmd_sparsest(cfg: Config, args: argparse.Namespace) -> int:
     from exactprune.instances import io as instance_io
 
     if len(cfg.eps) != 1:
-        given = getattr(args, "eps", None)
         from exactprune.benchmarks.subset_sum.verify import DEFAULT_EPS
 
-        if given == DEFAULT_EPS:  # the user gave none: do not quote the default as theirs
+        if getattr(args, "eps", None) is None:  # the user gave none: quote no value as theirs
             raise InputError("--objective sparsest takes one --eps value (e.g. --eps 0.01); "
                              f"the default {DEFAULT_EPS} is two")
         raise InputError(f"--objective sparsest takes one --eps value, got {list(cfg.eps)}")

@@ -424,7 +424,7 @@ def config_from_args(args: argparse.Namespace) -> Config:
     return Config(
         ns=parse_n_range(args.n),
         trials=_int(args.trials, "--trials"),
-        eps=parse_eps(args.eps),
+        eps=parse_eps(DEFAULT_EPS if args.eps is None else args.eps),
         low=_float(args.low, "--low"),
         high=_float(args.high, "--high"),
         seed=_int(args.seed, "--seed"),
@@ -871,7 +871,7 @@ def add_subset_sum_parser(verify_subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--n", required=True,
                    help="n values: START:STOP (inclusive), START:STOP:STEP or a comma list")
     p.add_argument("--trials", default="200", help="trials per n (default 200)")
-    p.add_argument("--eps", default=DEFAULT_EPS, help=f"comma list (default {DEFAULT_EPS}; "
+    p.add_argument("--eps", default=None, help=f"comma list (default {DEFAULT_EPS}; "
                    "--objective sparsest takes one value)")
     p.add_argument("--low", default="-1", help="values and target ~ Uniform[low, high]")
     p.add_argument("--high", default="1")
