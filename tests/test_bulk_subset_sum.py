@@ -416,10 +416,27 @@ def test_workers_get_the_time_left(monkeypatch: pytest.MonkeyPatch) -> None:
     assert two.stats["jobs"] == 2 and np.array_equal(one.masks, two.masks)
     assert (two.status == "optimal").all()
     short = solve_many(values, targets, jobs=2, time_limit=1e-9)
-    assert short.stats["jobs"] == 2
+    assert short.stats["jobs"] == 1  # too little time to start workers: solved in process
     done = short.status != "time_limit"
     assert np.array_equal(short.masks[done], one.masks[done])
     assert not short.masks[~done].any()
+
+
+def test_workers_stop_at_the_callers_deadline() -> None:
+    """Workers were handed the time left and started their clocks after their start-up
+    (about half a second), so a 0.1 s limit ran 0.7 s (hunt 50). They get the deadline on
+    the wall clock now: one that has passed answers nothing, one ahead answers exactly."""
+    import time
+
+    rng = np.random.default_rng(15)
+    values = rng.uniform(-1, 1, (6, 12))
+    targets = rng.uniform(-0.5, 0.5, 6)
+    groups = np.arange(6)
+    task = (values, targets, groups, "closest", None, None, 1.0)
+    masks, code, stats = bulk._worker((*task, time.time() - 1.0))
+    assert not masks.any() and not code.any() and stats["exact_rechecks"] == 0
+    masks, code, _ = bulk._worker((*task, time.time() + 600.0))
+    assert (code == 1).all() and np.array_equal(masks, solve_many(values, targets).masks)
 
 
 def test_empty_batch() -> None:
