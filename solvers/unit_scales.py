@@ -45,10 +45,22 @@ def unit_scale_refusal(instance: Any) -> str | None:
     ratio = float(scales.min() / scales.max())
     if ratio >= MIN_UNIT_SCALE_RATIO:
         return None
-    others = "cpsat or bruteforce" if hasattr(instance, "network") else "cpsat, bnb or bruteforce"
     return (f"the units' output scales span {ratio:.1e} (smallest / largest), beyond "
             f"{MIN_UNIT_SCALE_RATIO:g}: the MILP engines certified wrong optima on such data; "
-            f"use {others} (auto chooses cpsat)")
+            f"{_who_takes_it(instance)}")
+
+
+def _who_takes_it(instance: Any) -> str:
+    """The backends that take such data, as the refusal names them: CP-SAT takes weight
+    pruning only up to the dictionary's d (it named cpsat there, and cpsat refused; hunt 50)."""
+    from exactprune.formulations.pruning.selection import MAX_DICTIONARY_D
+
+    if not hasattr(instance, "network"):
+        return "use cpsat, bnb or bruteforce (auto chooses cpsat)"
+    if getattr(instance, "kind", None) == "weight_pruning" and instance.d > MAX_DICTIONARY_D:
+        return (f"only bruteforce takes it at d = {instance.d} (cpsat's dictionary stops at "
+                f"d = {MAX_DICTIONARY_D}), within its size limit")
+    return "use cpsat or bruteforce (auto chooses cpsat)"
 
 
 def with_unit_scale_refusal(refuse: Callable[[Any, Any], str | None]

@@ -81,3 +81,26 @@ def test_selection_edge_finds_are_refused_by_the_milps_and_solved_by_auto(case: 
         res = solve(inst, name, time_limit=60)
         assert res.certified
         assert abs(res.objective - oracle.objective) <= res.tolerance + oracle.tolerance
+
+
+def test_the_refusal_names_only_backends_that_take_the_instance() -> None:
+    """Weight pruning at d = 11 with units of too many scales: the MILP refusal said "use
+    cpsat or bruteforce (auto chooses cpsat)", and cpsat refuses d > 10 (hunt 50)."""
+    from exactprune.instances import generate_weight_pruning
+
+    inst = generate_weight_pruning(d=11, width=2, points=16, seed=1)
+    v = np.array(inst.network.output_weights, dtype=float)
+    v[0] *= 1e-9
+    wide = dataclasses.replace(inst, network=dataclasses.replace(inst.network,
+                                                                 output_weights=v))
+    why = unit_scale_refusal(wide)
+    assert "only bruteforce takes it at d = 11" in why and "cpsat" in why
+    assert "auto chooses cpsat" not in why
+    with pytest.raises(InputError, match="cpsat"):
+        solve(wide, "cpsat")
+    narrow = generate_weight_pruning(d=3, width=3, points=16, seed=1)
+    v = np.array(narrow.network.output_weights, dtype=float)
+    v[0] *= 1e-9
+    narrow = dataclasses.replace(narrow, network=dataclasses.replace(narrow.network,
+                                                                     output_weights=v))
+    assert "use cpsat or bruteforce (auto chooses cpsat)" in unit_scale_refusal(narrow)
