@@ -417,7 +417,13 @@ class ResultStore:
         return store
 
     def _open(self, create: bool) -> None:
-        """Connect (creating the file and its schema when `create`) and check the schema."""
+        """Connect (creating the file and its schema when `create`) and check the schema. An
+        existing store opened to write is checked read-only first (its pages and its schema
+        version), so that one refused is not changed (hunt 51: a sweep wrote new runs into a
+        store with damaged pages, exit 0, and they could not be read back; a store of another
+        schema version was put in WAL mode before it was refused)."""
+        if create and os.path.isfile(self.path) and os.path.getsize(self.path) > 0:
+            self._check_before_writing()
         try:
             with self._guard("write to" if create else "read"):
                 if create:
@@ -437,14 +443,37 @@ class ResultStore:
         except BaseException:
             self.close()
             raise
-        if row is None:
+        try:
+            self._check_version(row)
+        except InputError:
             self.close()
+            raise
+
+    def _check_version(self, row: tuple | None) -> None:
+        """InputError unless `row` (the meta table's schema_version) is this version's."""
+        if row is None:
             raise _no_schema_version(self.path)
         version = row[0]
         if version != str(SCHEMA_VERSION):
-            self.close()
             raise InputError(f"{self.path} has results schema version {version}; this version "
                              f"of exactprune reads version {SCHEMA_VERSION}")
+
+    def _check_before_writing(self) -> None:
+        """Read-only: the store's pages pass SQLite's quick_check and its schema version is
+        ours; InputError (the file untouched) otherwise."""
+        with self._guard("read"):
+            conn = _connect_read_only(self.path)[0]
+            try:
+                verdict = conn.execute("PRAGMA quick_check").fetchone()[0]
+                if verdict != "ok":
+                    first = str(verdict).splitlines()[-1].strip()
+                    raise InputError(f"results store {self.path} is damaged (quick_check: "
+                                     f"{first}): nothing was written to it")
+                row = conn.execute(
+                    "SELECT value FROM meta WHERE name = 'schema_version'").fetchone()
+            finally:
+                conn.close()
+        self._check_version(row)
 
     def _materialise(self) -> None:
         """Open a lazily created store: create it, or join the store another process created

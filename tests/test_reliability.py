@@ -1178,6 +1178,45 @@ def test_a_damaged_store_is_one_line_for_readers_and_resume(
         assert store.read_bytes() == before
 
 
+def test_a_sweep_of_new_runs_does_not_write_into_a_damaged_store(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A sweep whose runs were all new never read the damaged pages: it stored its runs in a
+    store the readers then refused whole, and exited 0 (hunt 51 M1). An existing store is
+    checked read-only (SQLite's quick_check) before anything is written to it."""
+    store = tmp_path / "s.sqlite"
+    assert main(["sweep", "neuron-pruning", "--param", "d=2", "--param", "width=6",
+                 "--param", "points=16", "--seeds", "12", "--solvers", "bruteforce",
+                 "--store", str(store), "--jobs", "0", "--no-progress"]) == 0
+    capsys.readouterr()
+    data = bytearray(store.read_bytes())  # the last pages (the runs' rows), as hunt 51 did
+    data[len(data) - 3000: len(data) - 2500] = b"\xff" * 500
+    store.write_bytes(bytes(data))
+    with contextlib.closing(sqlite3.connect(f"file:{store}?mode=ro", uri=True)) as conn:
+        assert conn.execute("PRAGMA quick_check").fetchone()[0] != "ok"
+    before = store.read_bytes()
+    _one_line_refusal(["sweep", "subset-sum", "--param", "n=6,7", "--seeds", "2",
+                       "--solvers", "mitm", "--store", str(store), "--jobs", "0",
+                       "--no-progress"], capsys, f"results store {store} is damaged")
+    assert store.read_bytes() == before
+
+
+def test_a_store_of_another_schema_version_is_refused_untouched(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """It was put in WAL mode (header bytes changed) before its version was read and refused
+    (hunt 51 L1); now it is read first, byte for byte unchanged."""
+    store = tmp_path / "s.sqlite"
+    _sweep_store(store, capsys)
+    with contextlib.closing(sqlite3.connect(store)) as conn:
+        conn.execute("PRAGMA journal_mode=DELETE")
+        conn.execute("UPDATE meta SET value = '2' WHERE name = 'schema_version'")
+        conn.commit()
+    before = store.read_bytes()
+    _one_line_refusal(["sweep", "subset-sum", "--param", "n=6", "--solvers", "mitm",
+                       "--store", str(store), "--jobs", "0", "--no-progress"], capsys,
+                      "has results schema version 2")
+    assert store.read_bytes() == before
+
+
 def test_a_store_being_created_is_waited_for_not_refused(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Bug 6: two sweeps started at once on a new store; the second saw the file mid-creation
