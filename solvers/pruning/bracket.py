@@ -3,9 +3,11 @@
 For a pruning instance with point set S drawn from a domain D and a keep-mask m:
 - `points_error`: the mask's error over S (instance.evaluate);
 - `upper`: a rigorous upper bound on sup_{x∈D} |g_m(x) − f(x)| (solvers.sup_error: exact on
-  d = 1 and on the circle, a MILP bound on the cube, a spherical branch and bound — exact to
-  1e-6 relative — for the sphere in d >= 3). It bounds the best achievable sup error too,
-  since m is one admissible mask;
+  d = 1 and on the circle, a MILP bound on the cube — called exact when the MILPs are solved
+  and their tolerance slack is at most 1e-5 of the error (sup_error.EXACT_RTOL; hunt 51 saw
+  1.3e-6 above the true sup) — and a spherical branch and bound — exact to 1e-6 relative —
+  for the sphere in d >= 3). It bounds the best achievable sup error too, since m is one
+  admissible mask;
 - `lower`: a proven lower bound on the best achievable *sup* error over D: the optimum over S
   (or any proven lower bound on it, e.g. a solver's `bound`), because every mask's sup over S is
   at most its sup over D. Only meaningful for the linf norm (sup error).
