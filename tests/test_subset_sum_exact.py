@@ -332,6 +332,7 @@ def test_certify_refuses_a_mask_that_breaks_its_own_goal() -> None:
                                "goal": {"objective": "sparsest", "eps": 1e-33}})
     assert out["optimum_verified"] is False and "exceeds eps" in out["note"]
     for bad in ({"objective": "sparsest"}, {"objective": "sparsest", "eps": "x"},
+                {"objective": "sparsest", "eps": 10**400}, {"objective": "sparsest", "eps": True},
                 {"max_kept": 1.5}, {"max_kept": -1}):
         with pytest.raises(InputError, match="the result's"):
             certify(inst, two, {"certified": True, "goal": bad})

@@ -11,7 +11,7 @@ from fractions import Fraction
 from typing import Any
 
 from exactprune.instances.errors import InputError
-from exactprune.instances.params import Param
+from exactprune.instances.params import Param, clipped
 from exactprune.instances.subset_sum import SubsetSumInstance
 from exactprune.solvers.cpsat_engine import cpsat_available, cpsat_version
 from exactprune.solvers.milp_engines import ENGINES
@@ -126,10 +126,15 @@ def certify(instance: SubsetSumInstance, mask: Any, claimed: dict[str, Any],
                          f"{max_kept!r}")
     sparsest = goal.get("objective") == "sparsest"
     eps = goal.get("eps")
-    if sparsest and (isinstance(eps, bool) or not isinstance(eps, int | float)
-                     or not math.isfinite(eps) or eps < 0):
-        raise InputError(f"the result's sparsest goal needs eps, a non-negative number, got "
-                         f"{eps!r}")
+    if sparsest:
+        try:  # an int beyond float64 (10**400) overflows: no eps either
+            eps = None if isinstance(eps, bool) or not isinstance(eps, int | float) \
+                else float(eps)
+        except OverflowError:
+            eps = None
+        if eps is None or not math.isfinite(eps) or eps < 0:
+            raise InputError(f"the result's sparsest goal needs eps, a non-negative number, "
+                             f"got {clipped(repr(goal.get('eps')))}")
     if max_kept is not None and instance.kept(mask) > max_kept:
         # the mask breaks its own goal: no optimum of it (a claim keeping 2 of max_kept 1
         # with error 0 was confirmed, the re-check comparing errors only; hunt 50)
