@@ -9,6 +9,7 @@ import argparse
 import contextlib
 import json
 import logging
+import os
 import re
 import socket
 import sys
@@ -161,6 +162,21 @@ def _quiet_dask_logs() -> Iterator[None]:
             logging.getLogger(n).setLevel(level)
 
 
+def worker_spec(spec: dict) -> dict:
+    """The spec as a Dask worker gets it: a parameter naming a file relative to this process's
+    folder becomes its absolute path, since workers run in folders of their own (a relative
+    `--param network=net.npz` was read from the worker's folder, and every run stored as an
+    error; hunt 53). The store keys the spec as given."""
+    from exactprune.instances.io import names_a_file
+
+    params = spec.get("params")
+    if not isinstance(params, dict):
+        return spec
+    absolute = {k: os.path.abspath(v) if names_a_file(v) and not os.path.isabs(v) else v
+                for k, v in params.items()}
+    return spec if absolute == params else {**spec, "params": absolute}
+
+
 def _stream(items: list[tuple[str, Any]], client: Any,
             finish: Callable[[str, dict], None]) -> int:
     """Submit and collect (see :func:`run_dask`); returns how many runs ended because the
@@ -173,7 +189,7 @@ def _stream(items: list[tuple[str, Any]], client: Any,
               "workers yet; the runs wait for one (Ctrl-C stops, a rerun resumes)",
               file=sys.stderr)
     cores = worker_cores(client)
-    futures = {client.submit(run_task, task.fn, task.spec, pure=False,
+    futures = {client.submit(run_task, task.fn, worker_spec(task.spec), pure=False,
                              resources=None if cores is None else
                              {"cores": task_slots(task.spec, cores)}): key
                for key, task in items}

@@ -48,6 +48,11 @@ def square(spec: dict) -> dict:
     return {"value": spec["x"] ** 2, "pid": os.getpid()}
 
 
+def read_network_param(spec: dict) -> dict:
+    """The text of the file the run's `network` parameter names (as the worker sees it)."""
+    return {"status": "ok", "text": Path(spec["params"]["network"]).read_text()}
+
+
 def fail_or_square(spec: dict) -> dict:
     if "log" in spec:  # one line per start of a run
         with open(spec["log"], "a") as fh:
@@ -582,6 +587,28 @@ def test_dask_local_cluster(tmp_path: Path) -> None:
         assert [r.get("value") for r in recs] == [1, 4, None, 16]
         assert "ValueError" in recs[2]["error"]
         assert len(store.rows("dask")) == 4
+
+
+def test_dask_workers_read_a_relative_file_parameter_from_the_callers_folder(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Dask workers run in folders of their own: a relative `--param network=net.npz` was read
+    there, and every run stored as an error (hunt 53). Workers get the absolute path; the
+    store keeps the spec as given (its key unchanged)."""
+    distributed = pytest.importorskip("distributed")
+    (tmp_path / "workers").mkdir()
+    (tmp_path / "caller").mkdir()
+    (tmp_path / "caller" / "net.txt").write_text("the caller's network")
+    monkeypatch.chdir(tmp_path / "workers")  # the worker processes start here
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster:
+        monkeypatch.chdir(tmp_path / "caller")
+        spec = {"experiment": "dask-files", "params": {"network": "net.txt", "k": 3}}
+        with ResultStore(tmp_path / "f.sqlite") as store:
+            recs = run_sweep([Task(f"{MOD}:read_network_param", spec)], store,
+                             scheduler=cluster.scheduler_address, progress=False)
+            assert recs[0]["status"] == "ok", recs[0]
+            assert recs[0]["text"] == "the caller's network"
+            assert store.get(ResultStore.key(spec)) is not None
 
 
 def test_dask_run_lost_with_its_worker_is_an_error_without_a_made_up_wall_time(
