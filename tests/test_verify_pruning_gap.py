@@ -186,7 +186,13 @@ def test_fit_range_excludes_plateau_zero_bounds_and_small_widths() -> None:
     used, excluded = fit_range("neuron", rows, bounds, fit_min_n=3)
     assert used == [16]
     assert "fit-min-n" in excluded[2] and "plateau" in excluded[4]
-    assert "bound is 0 (a proven zero error" in excluded[8]  # "no positive bound" (hunt 46 L4)
+    # "no positive bound" (hunt 46 L4); a neuron lower bound of 0 is mostly a time limit's,
+    # not "a proven zero error" (hunt 53)
+    assert "bound is 0 (no neuron lower bound above 0 proven" in excluded[8]
+    weight_bounds = {n: {t: {"weight": v["neuron"]} for t, v in b.items()}
+                     for n, b in bounds.items()}
+    assert "bound is 0 (a weight pruning of zero error" in fit_range(
+        "weight", rows, weight_bounds, fit_min_n=3)[1][8]
     bounds[8][1] = {"neuron": None}
     assert "no positive bound" in fit_range("neuron", rows, bounds, fit_min_n=3)[1][8]
 

@@ -298,8 +298,12 @@ def fit_range(kind: str, rows: list[dict], bounds: dict[int, dict[int, dict]],
         if n < fit_min_n:
             excluded[n] = f"below --fit-min-n {fit_min_n}"
         elif bad := [v for v in values if v is None or not v > 0]:
-            # a proven error of 0 is a bound, only one without a logarithm (hunt 46 L4)
-            excluded[n] = ("some trial's bound is 0 (a proven zero error: no logarithm to fit)"
+            # a bound of 0 is a bound, only one without a logarithm (hunt 46 L4); a neuron
+            # lower bound of 0 is mostly a time limit's (hunt 53), a weight upper one an
+            # achieved error of 0
+            zero = ("a weight pruning of zero error" if kind == "weight" else
+                    "no neuron lower bound above 0 proven, or a zero optimum")
+            excluded[n] = (f"some trial's bound is 0 ({zero}: no logarithm to fit)"
                            if all(v == 0 for v in bad) else "some trial has no positive bound")
         elif math.isfinite(r["empty_error"]) and r["bound"] >= PLATEAU * r["empty_error"]:
             excluded[n] = (f"plateau: median bound {r['bound']:.3g} >= {PLATEAU:g} x empty "
