@@ -86,6 +86,9 @@ def _probe_dask(scheduler: str) -> None:
     try:
         reply = asyncio.run(asyncio.wait_for(identity(), CONNECT_TIMEOUT_S))
     except (MemoryError, OverflowError, ValueError, TypeError) as exc:
+        if scheduler.startswith("ucx://") and "ucx" in str(exc).lower():  # hunt 53
+            raise ValueError("ucx:// needs UCX and its Python bindings, which this Dask "
+                             "installation lacks") from exc
         # a server of another protocol: Dask reads "HTTP/1.1" as a frame length ("Unable to
         # allocate 3.07 EiB"; hunt 40)
         raise ValueError("the address answers, but not as a Dask scheduler") from exc

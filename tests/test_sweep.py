@@ -699,3 +699,16 @@ def test_dask_missing_is_a_clear_input_error(monkeypatch: pytest.MonkeyPatch) ->
     tasks = [Task(f"{MOD}:square", {"experiment": "x", "x": 1})]
     with pytest.raises(InputError, match=r"install exactprune\[distributed\]"):
         run_sweep(tasks, None, scheduler="tcp://127.0.0.1:8786", progress=False)
+
+
+def test_a_ucx_scheduler_without_ucx_says_so() -> None:
+    """It said "the address answers, but not as a Dask scheduler" (hunt 53): Dask has no
+    comm for ucx:// without UCX, and nothing answered at all."""
+    pytest.importorskip("distributed")
+    import importlib.util
+
+    if importlib.util.find_spec("ucp") or importlib.util.find_spec("distributed_ucxx"):
+        pytest.skip("UCX is installed here")
+    tasks = [Task(f"{MOD}:square", {"experiment": "x", "x": 1})]
+    with pytest.raises(InputError, match="ucx:// needs UCX"):
+        run_sweep(tasks, None, scheduler="ucx://127.0.0.1:1", progress=False)
