@@ -400,7 +400,7 @@ class ResultStore:
             if create and lazy:  # reads see an empty store until then (see _reading)
                 self._pending = True
                 return
-        self._open(create)
+        self._open(create, existing=state == "ours")
 
     @classmethod
     def read_only_instead(cls, path: str | Path, cannot_write: InputError) -> ResultStore:
@@ -416,13 +416,15 @@ class ResultStore:
         store.write_error = cannot_write
         return store
 
-    def _open(self, create: bool) -> None:
+    def _open(self, create: bool, existing: bool = False) -> None:
         """Connect (creating the file and its schema when `create`) and check the schema. An
         existing store opened to write is checked read-only first (its pages and its schema
         version), so that one refused is not changed (hunt 51: a sweep wrote new runs into a
         store with damaged pages, exit 0, and they could not be read back; a store of another
-        schema version was put in WAL mode before it was refused)."""
-        if create and os.path.isfile(self.path) and os.path.getsize(self.path) > 0:
+        schema version was put in WAL mode before it was refused). `existing`: the store
+        was ours before this open (`store_state`); a file another process is creating
+        meanwhile has no schema yet to check."""
+        if create and existing:
             self._check_before_writing()
         try:
             with self._guard("write to" if create else "read"):
@@ -482,7 +484,7 @@ class ResultStore:
         state = store_state(self.path)
         _refuse_state(self.path, state, True)
         _check_companions(self.path)
-        self._open(True)
+        self._open(True, existing=state == "ours")
 
     def _reading(self) -> sqlite3.Connection | None:
         """The connection for a read; None while a lazily created store has no file (nobody
