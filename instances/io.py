@@ -371,13 +371,42 @@ def written_together(folder: str | os.PathLike[str]) -> Iterator[Path]:
         written = sorted(stage.iterdir())
         for f in written:  # a folder or device under a file's name: refused before any move
             check_output(dest / f.name)
+        earlier = _written_before(dest)
         try:
             for f in written:
                 os.replace(f, dest / f.name)
+            _forget_stale(dest, earlier - {f.name for f in written})
+            write_json_atomic(dest / WRITTEN_LIST, sorted(f.name for f in written))
         except OSError as exc:
             raise InputError(f"cannot write in {dest}: {exc.strerror or exc}") from None
     finally:
         shutil.rmtree(stage, ignore_errors=True)
+
+
+WRITTEN_LIST = ".exactprune-written.json"
+"""The names `written_together` last moved into a folder: the next report written there
+removes those it does not write again (a plot an earlier run drew stayed beside a report
+saying it had none; hunt 53). Files it never wrote are never touched."""
+
+
+def _written_before(dest: Path) -> set[str]:
+    """The names the previous report in `dest` wrote (none when unknown or unreadable)."""
+    try:
+        names = json.loads((dest / WRITTEN_LIST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return set()
+    if not isinstance(names, list):
+        return set()
+    return {n for n in names if isinstance(n, str) and n and os.sep not in n
+            and n not in (".", "..", WRITTEN_LIST)}
+
+
+def _forget_stale(dest: Path, names: set[str]) -> None:
+    """Remove the regular files `names` from `dest` (an earlier report's, not rewritten)."""
+    for name in names:
+        f = dest / name
+        if f.is_file() and not f.is_symlink():
+            f.unlink()
 
 
 def write_text_atomic(path: str | os.PathLike[str], text: str) -> None:

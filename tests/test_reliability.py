@@ -1427,3 +1427,24 @@ def test_a_solve_leaves_other_signals_and_the_callers_sigint_alone() -> None:
         assert lines[3] in ("ignored feasible", "ignored time_limit")
         # the caller's own handler runs once (Gurobi's handler had swallowed the signal)
         assert lines[4] in ("handled feasible 1", "handled time_limit 1")
+
+
+def test_a_report_rewritten_in_its_folder_removes_its_own_stale_files(tmp_path: Path) -> None:
+    """A second report into the same folder kept a plot the first drew and the second did
+    not (a threshold plot beside a report saying no threshold exists; hunt 53). The files
+    the previous report wrote and this one does not are removed; files it never wrote stay."""
+    from exactprune.instances.io import WRITTEN_LIST, written_together
+
+    (tmp_path / "mine.txt").write_text("the user's")
+    with written_together(tmp_path) as stage:
+        for name in ("report.md", "threshold.png", "curve.png"):
+            (stage / name).write_text("first")
+    with written_together(tmp_path) as stage:
+        for name in ("report.md", "curve.png"):
+            (stage / name).write_text("second")
+    assert _left(tmp_path) == sorted([WRITTEN_LIST, "curve.png", "mine.txt", "report.md"])
+    assert (tmp_path / "report.md").read_text() == "second"
+    (tmp_path / WRITTEN_LIST).write_text("not json")  # unreadable: nothing is removed
+    with written_together(tmp_path) as stage:
+        (stage / "report.md").write_text("third")
+    assert _left(tmp_path) == sorted([WRITTEN_LIST, "curve.png", "mine.txt", "report.md"])
