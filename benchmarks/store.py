@@ -418,14 +418,15 @@ class ResultStore:
 
     def _open(self, create: bool, existing: bool = False) -> None:
         """Connect (creating the file and its schema when `create`) and check the schema. An
-        existing store opened to write is checked read-only first (its pages and its schema
-        version), so that one refused is not changed (hunt 51: a sweep wrote new runs into a
-        store with damaged pages, exit 0, and they could not be read back; a store of another
-        schema version was put in WAL mode before it was refused). `existing`: the store
-        was ours before this open (`store_state`); a file another process is creating
+        existing store is checked read-only first (its pages and its schema version), so that
+        one refused is not changed (hunt 51: a sweep wrote new runs into a store with damaged
+        pages, exit 0, and they could not be read back; a store of another schema version was
+        put in WAL mode before it was refused), and so that no reader counts the runs of a
+        damaged index (hunt 52: `results summary` said 269 of 300, exit 0). `existing`: the
+        store was ours before this open (`store_state`); a file another process is creating
         meanwhile has no schema yet to check."""
-        if create and existing:
-            self._check_before_writing()
+        if existing:
+            self._check_pages()
         try:
             with self._guard("write to" if create else "read"):
                 if create:
@@ -460,7 +461,7 @@ class ResultStore:
             raise InputError(f"{self.path} has results schema version {version}; this version "
                              f"of exactprune reads version {SCHEMA_VERSION}")
 
-    def _check_before_writing(self) -> None:
+    def _check_pages(self) -> None:
         """Read-only: the store's pages pass SQLite's quick_check and its schema version is
         ours; InputError (the file untouched) otherwise."""
         with self._guard("read"):
@@ -470,7 +471,8 @@ class ResultStore:
                 if verdict != "ok":
                     first = str(verdict).splitlines()[-1].strip()
                     raise InputError(f"results store {self.path} is damaged (quick_check: "
-                                     f"{first}): nothing was written to it")
+                                     f"{first}): it was corrupted or changed outside "
+                                     "exactprune")
                 row = conn.execute(
                     "SELECT value FROM meta WHERE name = 'schema_version'").fetchone()
             finally:

@@ -1448,3 +1448,31 @@ def test_a_report_rewritten_in_its_folder_removes_its_own_stale_files(tmp_path: 
     with written_together(tmp_path) as stage:
         (stage / "report.md").write_text("third")
     assert _left(tmp_path) == sorted([WRITTEN_LIST, "curve.png", "mine.txt", "report.md"])
+
+
+def test_a_damaged_index_is_refused_by_readers_and_a_fully_stored_sweep(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """With a damaged page of the runs' experiment index, a sweep whose runs were all stored
+    exited 0 (it fell back to reading the store it may not write), and `results summary`
+    counted the runs the index still held, exit 0 (hunt 52: 269 of 300). Every open of an
+    existing store runs SQLite's quick_check first."""
+    store = tmp_path / "s.sqlite"
+    sweep = ["sweep", "subset-sum", "--param", "n=6,7", "--seeds", "15", "--solvers",
+             "mitm,greedy", "--store", str(store), "--jobs", "0", "--no-progress"]
+    assert main(sweep) == 0
+    capsys.readouterr()
+    with contextlib.closing(sqlite3.connect(f"file:{store}?mode=ro", uri=True)) as conn:
+        page = conn.execute("SELECT pageno FROM dbstat WHERE name = 'runs_experiment' "
+                            "AND pagetype = 'leaf'").fetchone()[0]
+        size = conn.execute("PRAGMA page_size").fetchone()[0]
+    data = bytearray(store.read_bytes())
+    offset = (page - 1) * size + (100 if page == 1 else 0)
+    data[offset + 3: offset + 5] = b"\x00\x40"  # a wrong cell count in the page header
+    store.write_bytes(bytes(data))
+    before = store.read_bytes()
+    needle = f"results store {store} is damaged"
+    _one_line_refusal(sweep, capsys, needle)
+    _one_line_refusal(["results", "summary", "--store", str(store)], capsys, needle)
+    _one_line_refusal(["results", "export", "--format", "csv", "--store", str(store), "-o",
+                       str(tmp_path / "runs.csv")], capsys, needle)
+    assert store.read_bytes() == before and not (tmp_path / "runs.csv").exists()
