@@ -78,6 +78,7 @@ def solve(
     goal = Goal(objective=objective, max_kept=max_kept, eps=eps)
     ws = None if warm_start is None else instance.check_mask(warm_start)
     raw_options = _merge_options(options, extra)
+    asked_options = dict(raw_options)
     if solver == "auto":
         name = registry.resolve_auto(instance, goal, threads or 1)
         backend = registry.get_backend(name, instance.kind)
@@ -126,17 +127,19 @@ def solve(
         fallback = registry.resolve_auto_fallback(instance, goal, result)
         if fallback is not None:
             result = _second_choice(instance, goal, result, fallback, time_limit, seed,
-                                    asked_threads, verbose, ws)
+                                    asked_threads, verbose, ws, asked_options)
     return result
 
 
 def _second_choice(instance: Any, goal: Goal, first: SolveResult, name: str,
                    time_limit: float | None, seed: int, threads: int | None, verbose: bool,
-                   warm_start: np.ndarray | None) -> SolveResult:
+                   warm_start: np.ndarray | None, options: dict[str, Any]) -> SolveResult:
     """`auto`'s second method, run when its first ended without a proof that no limit
-    explains (mitm on a lossy window too crowded to re-check exactly). It gets the time left
-    and the first's mask as a start; the certified or better result is returned, with both
-    methods' stories in its notes and the wall time of both."""
+    explains (mitm on a lossy window too crowded to re-check exactly). It gets the time left,
+    the first's mask as a start and the caller's options it declares (cpsat's max_exclusions
+    was dropped as mitm's "unused" option; hunt 52); the certified or better result is
+    returned, with both methods' stories in its notes, the wall time of both, and the
+    caller's time limit and warm start in its options."""
     left = None if time_limit is None else time_limit - first.wall_time_s
     why = first.notes[-1] if first.notes else first.status
     if left is not None and left <= 0:
@@ -144,10 +147,15 @@ def _second_choice(instance: Any, goal: Goal, first: SolveResult, name: str,
         return first
     start = first.mask if goal.objective is Objective.MIN_ERROR and first.mask is not None \
         else warm_start
+    declared = {p.name for p in registry.get_backend(name, instance.kind).options}
+    given = {k: v for k, v in options.items() if k in declared}
     second = solve(instance, name, time_limit=left, seed=seed, threads=threads,
                    objective=goal.objective, max_kept=goal.max_kept, eps=goal.eps,
-                   verbose=verbose, warm_start=start)
+                   verbose=verbose, warm_start=start, options=given)
+    second.options.update(time_limit=time_limit, warm_start=warm_start is not None)
     told = f"auto: {first.solver} ended {first.status} without a proof ({why}); ran {name}"
+    if given:
+        told += " with " + ", ".join(f"{k}={v!r}" for k, v in given.items())
     better = second.certified or (first.status is Status.ERROR
                                   and second.status is not Status.ERROR) or (
         goal.objective is Objective.MIN_ERROR and second.objective is not None

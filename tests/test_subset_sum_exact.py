@@ -275,6 +275,12 @@ def test_auto_tries_cpsat_where_mitm_cannot_prove() -> None:
     assert inst.exact_error(sparse.mask) <= Fraction(1e-33)
     limited = solve(inst, "auto", time_limit=30)
     assert limited.certified and limited.wall_time_s < 30
+    # the caller's time limit and (no) warm start, not the second method's share (hunt 52)
+    assert limited.options["time_limit"] == 30 and limited.options["warm_start"] is False
+    # cpsat's own option reaches cpsat (it was dropped as mitm's "unused" one; hunt 52)
+    given = solve(inst, "auto", time_limit=30, max_exclusions=7)
+    assert given.solver == "cpsat" and given.options["max_exclusions"] == 7
+    assert "ran cpsat with max_exclusions=7" in given.notes[1]
     small = random_instance(2, 16)
     own = solve(small, "auto")
     assert own.solver == "mitm" and own.certified
