@@ -57,6 +57,8 @@ def _who_takes_it(instance: Any) -> str:
 
     if not hasattr(instance, "network"):
         return "use cpsat, bnb or bruteforce (auto chooses cpsat)"
+    if getattr(instance, "norm", None) == "l2":  # no MILP or CP-SAT model takes l2 (hunt 52)
+        return "only bruteforce takes the l2 error, within its size limit"
     if getattr(instance, "kind", None) == "weight_pruning" and instance.d > MAX_DICTIONARY_D:
         return (f"only bruteforce takes it at d = {instance.d} (cpsat's dictionary stops at "
                 f"d = {MAX_DICTIONARY_D}), within its size limit")

@@ -104,3 +104,7 @@ def test_the_refusal_names_only_backends_that_take_the_instance() -> None:
     narrow = dataclasses.replace(narrow, network=dataclasses.replace(narrow.network,
                                                                      output_weights=v))
     assert "use cpsat or bruteforce (auto chooses cpsat)" in unit_scale_refusal(narrow)
+    l2 = dataclasses.replace(narrow, norm="l2")  # cpsat refuses l2 too (hunt 52)
+    assert "only bruteforce takes the l2 error" in unit_scale_refusal(l2)
+    with pytest.raises(InputError, match="not l2"):
+        solve(l2, "cpsat")
