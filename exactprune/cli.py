@@ -329,8 +329,9 @@ def _cmd_ticket(args: argparse.Namespace) -> int:
               f"{row['kept']:>11,}{row['max_weight_error']:>12.3g}"
               f"{row['mean_weight_error']:>12.3g}{row['infeasible']:>11,}")
     if summary["not_exact"]:
-        print(f"time limit of {args.time_limit:g} s: {summary['not_exact']:,} subsets are greedy "
-              "ones, not exact (their errors are the greedy subsets' own)")
+        print(f"time limit of {args.time_limit:g} s: {summary['not_exact']:,} weights have a "
+              "greedy subset (theory: in one of their halves or both), not an exact one (their "
+              "errors are the greedy subsets' own)")
     if "ticket_accuracy" in summary:
         print(f"accuracy on {summary['evaluated_on']} held-out images: target "
               f"{summary['target_accuracy']:.4f}, ticket {summary['ticket_accuracy']:.4f}; "
