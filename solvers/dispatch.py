@@ -149,9 +149,13 @@ def _second_choice(instance: Any, goal: Goal, first: SolveResult, name: str,
         else warm_start
     declared = {p.name for p in registry.get_backend(name, instance.kind).options}
     given = {k: v for k, v in options.items() if k in declared}
-    second = solve(instance, name, time_limit=left, seed=seed, threads=threads,
-                   objective=goal.objective, max_kept=goal.max_kept, eps=goal.eps,
-                   verbose=verbose, warm_start=start, options=given)
+    try:
+        second = solve(instance, name, time_limit=left, seed=seed, threads=threads,
+                       objective=goal.objective, max_kept=goal.max_kept, eps=goal.eps,
+                       verbose=verbose, warm_start=start, options=given)
+    except InputError as exc:  # the first result stands: a refusal of the second is no error
+        first.notes.append(f"auto: {name} refused to run after {first.solver} ({exc})")
+        return first
     second.options.update(time_limit=time_limit, warm_start=warm_start is not None)
     told = f"auto: {first.solver} ended {first.status} without a proof ({why}); ran {name}"
     if given:

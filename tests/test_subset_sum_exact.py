@@ -287,6 +287,22 @@ def test_auto_tries_cpsat_where_mitm_cannot_prove() -> None:
     assert not any("ran cpsat" in n for n in own.notes)
 
 
+def test_a_second_method_that_refuses_leaves_autos_first_result(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A refusal of auto's second method (here bruteforce's, at run time: too many near-tied
+    masks on the crowded instance) was raised to the caller, though the first method had an
+    answer; the first result stands, with a note."""
+    from exactprune.solvers import subset_sum
+
+    inst, _ = _crowded_lossy_instance()
+    with pytest.raises(InputError, match="near-tied"):
+        solve(inst, "bruteforce")  # the refusal, for the record
+    monkeypatch.setattr(subset_sum, "auto_fallback", lambda *a: "bruteforce")
+    res = solve(inst, "auto")
+    assert res.solver == "mitm" and res.status == "feasible" and res.mask is not None
+    assert "auto: bruteforce refused to run after mitm" in res.notes[-1]
+
+
 def test_an_exact_error_of_zero_is_optimal_whoever_found_it() -> None:
     """CP-SAT returned the error-0 mask of the crowded lossy instance as merely feasible (hunt
     48): no error is below 0, so `solve` certifies it, for the min-error goal within max_kept
