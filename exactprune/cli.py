@@ -452,8 +452,9 @@ def build_parser() -> argparse.ArgumentParser:
                     help="error tolerance per weight")
     tk.add_argument("--objective", choices=["closest", "sparsest"], default="closest")
     tk.add_argument("--construction", choices=["pensia", "theory"], default="pensia")
-    tk.add_argument("--share", choices=["per-weight", "per-row"], default="per-row",
-                    help="pensia: one draw of N per weight, or per row (their code)")
+    tk.add_argument("--share", choices=["per-weight", "per-row"], default=None,
+                    help="pensia only: one draw of N per weight, or per row (their code; the "
+                         "default)")
     tk.add_argument("--seed", type=_nonneg_int, default=1)
     tk.add_argument("--data", choices=["mnist"], default=None,
                     help="held-out data for a user TARGET (mnist-mlp has its own)")

@@ -469,18 +469,23 @@ def _check(objective: str, share: str, n: int, eps: float, target: Any) -> None:
 
 
 def make_ticket(target: MLP, n: int, eps: float, *, construction: str = "pensia",
-                objective: str = "closest", share: str = "per-row", seed: int = 1,
+                objective: str = "closest", share: str | None = None, seed: int = 1,
                 memory_limit_gb: float = 2.0, time_limit: float | None = None,
                 progress: bool = False) -> Ticket:
     """The ticket of `target` by `construction` (pensia or theory); time_limit (seconds) and
-    progress as for `pensia_ticket`."""
+    progress as for `pensia_ticket`. `share` (pensia only, default per-row) is refused for
+    theory, whose units per input coordinate are drawn once: it was silently ignored."""
     if not isinstance(construction, str):
         raise InputError(f"construction must be pensia or theory, got {construction!r}")
     if construction == "pensia":
+        share = "per-row" if share is None else share
         return pensia_ticket(target, n, eps, objective=objective, share=share, seed=seed,
                              memory_limit_gb=memory_limit_gb, time_limit=time_limit,
                              progress=progress)
     if construction == "theory":
+        if share is not None:
+            raise InputError(f"share={share!r} applies only to the pensia construction (theory "
+                             "draws its units once per input coordinate)")
         return theory_ticket(target, n, eps, objective=objective, seed=seed,
                              memory_limit_gb=memory_limit_gb, time_limit=time_limit,
                              progress=progress)

@@ -123,6 +123,18 @@ def test_cli_ticket_json_and_output(tmp_path: Path, capsys: pytest.CaptureFixtur
         assert main(argv) == 2
         err = capsys.readouterr().err
         assert err.count("\n") == 1 and "Traceback" not in err
+    # --share with theory was ignored, exit 0 and "share": null (hunt 55 L1); no file written
+    free = tmp_path / "free.npz"
+    save_mlp(small_mlp(5), free)
+    out2 = tmp_path / "theory.npz"
+    assert main(["ticket", str(free), "--coefficients", "3", "--eps", "0.1", "--construction",
+                 "theory", "--share", "per-weight", "-o", str(out2)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "applies only to the pensia construction" in err
+    assert not out2.exists()
+    assert main(["ticket", str(free), "--coefficients", "3", "--eps", "0.1", "--construction",
+                 "theory", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["share"] is None
 
 
 def test_a_target_whose_forward_pass_overflows_is_refused_with_data(
@@ -336,6 +348,10 @@ def test_weights_near_the_float64_limit_give_a_ticket_with_finite_summaries() ->
     (lambda t: theory_ticket(t, 4, True), "eps must be a number, got True"),
     (lambda t: make_ticket(None, 4, 0.1), "target must be an MLP"),
     (lambda t: make_ticket(t, 4, 0.1, construction=np.array([1])), "construction must be"),
+    # theory has no sharing: the argument was silently dropped (hunt 55 L1)
+    (lambda t: make_ticket(t, 4, 0.1, construction="theory", share="per-weight"),
+     "applies only to the pensia construction"),
+    (lambda t: make_ticket(t, 4, 0.1, share="per-col"), "unknown sharing"),
 ])
 def test_ticket_api_arguments_are_input_errors(call, needle) -> None:
     """ValueError, OverflowError, MemoryError (a 7 TiB draw), TypeError, AttributeError before;
@@ -517,9 +533,9 @@ def test_greedy_masks_are_greedy_mask_on_each_instance() -> None:
 
 
 @pytest.mark.parametrize("construction,share", [("pensia", "per-weight"),
-                                                ("pensia", "per-row"), ("theory", "per-row")])
+                                                ("pensia", "per-row"), ("theory", None)])
 def test_a_time_limited_ticket_is_exact_or_greedy_weight_by_weight(construction: str,
-                                                                   share: str) -> None:
+                                                                   share: str | None) -> None:
     """With a time limit the exact solves stop; the weights they did not answer get the
     greedy subset of their coefficients and are counted in not_exact, the others are what the
     unlimited ticket has. Every reported error is the chosen subset's own."""

@@ -25,7 +25,7 @@ import numpy as np
 
 PENSIA_RUNS = [("pensia", "closest", "per-row", 21), ("pensia", "sparsest", "per-row", 21),
                ("pensia", "closest", "per-weight", 21), ("pensia", "sparsest", "per-weight", 21),
-               ("theory", "closest", "per-weight", 40), ("theory", "sparsest", "per-weight", 40)]
+               ("theory", "closest", None, 40), ("theory", "sparsest", None, 40)]
 
 
 def tickets_part(eps: float = 0.01) -> list[dict[str, Any]]:
