@@ -8,7 +8,8 @@ File format (`load_mlp`, `save_mlp`; the same rules for both extensions):
 
 - `.npz`: the arrays are taken in stored order (the zip members' data order; `np.load` lists
   them in the central directory's order, which `np.savez` writes identically).
-  `.safetensors`: in the layer order of the names, else in stored order (see below).
+  `.safetensors`: in the layer order of the names, else in stored order, else in the one
+  order that chains (see below).
 - An array whose name ends in "bias" is the bias of the weight matrix stored just before it;
   every other array is the next layer's weight matrix (out, in). The shapes must chain, and a
   weight named "<stem>weight" takes only the bias "<stem>bias" ("fc2.bias" right after
@@ -30,13 +31,16 @@ dtype and name ("fc1.bias" before "fc1.weight"), never in layer order. So a `.sa
 file is read in the layer order its metadata lists (`_ORDER_KEY`, which exactprune writes), else
 in the layer order of its names (natural order, "fc2" before "fc10", each weight before its
 bias: what PyTorch's `save_file(model.state_dict())` holds), and in stored order when the names
-give no chain. A file whose layers also chain in another order that the names' layer numbers
-do not rule out ("encoder" and "decoder": the alphabet, not the names, set their order) is
-refused: it cannot say which network it holds.
+give no chain, else in the one order in which the shapes chain and the layer numbers hold
+("features.0", "features.2", "classifier": text sorts the head first). A file whose layers
+also chain in another order that the names' layer numbers do not rule out ("encoder" and
+"decoder": the alphabet, not the names, set their order) is refused: it cannot say which
+network it holds.
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import math
@@ -86,6 +90,7 @@ _ORDER_KEY = "exactprune.layer_order"
 """The .safetensors metadata key under which `save_mlp` lists the arrays in layer order (a
 JSON list of names): the reader takes that order, whatever the names."""
 _METADATA_ORDER = f"the order of the metadata's {_ORDER_KEY!r}"
+_ONLY_ORDER = "the one order in which the shapes chain"
 
 
 class _ChainError(InputError):
@@ -292,8 +297,12 @@ def _safetensors_mlp(data: bytes, source: str) -> MLP:
         try:
             return _assemble(arrays, source, _STORED_ORDER)
         except _ChainError as second:
+            only = _only_chain(by_name)
+            if only is not None:  # "features.0", "features.2", "classifier" (hunt 55 L2)
+                with contextlib.suppress(InputError):  # a bad bias: the name order's reason
+                    return _assemble(only, source, _ONLY_ORDER)
             if stored in ([name for name, _ in by_name], sorted(stored)):
-                raise InputError(str(first)) from None
+                raise InputError(f"{first}{_LIBRARY_ORDER_HINT}") from None
             raise InputError(f"{first}; the stored order fails too: {second.detail}"
                              f"{_LIBRARY_ORDER_HINT}") from None
     other = _another_chain(mlp)
@@ -356,6 +365,51 @@ def _fixed_before(names: tuple[str, ...]) -> list[int]:
             if at is not None and ki[at][0] == 0 and kj[at][0] == 0:
                 fixed[j] |= 1 << i
     return fixed
+
+
+def _only_chain(arrays: list[tuple[str, np.ndarray]], budget: int = 100_000
+                ) -> list[tuple[str, np.ndarray]] | None:
+    """The arrays (in name order) in the one order of their weight matrices that chains and
+    keeps the order their layer numbers fix, each bias after its weight; None when no order,
+    or more than one, chains (or the search passes `budget` steps), or a bias is not named
+    after a weight. A PyTorch net of "features.0", "features.2" and "classifier" fails in name
+    order (text sorts the head first) but chains only one way (hunt 55 L2)."""
+    weights = [(name, arr) for name, arr in arrays if not name.endswith("bias")]
+    biases = {name: arr for name, arr in arrays if name.endswith("bias")}
+    if not weights or any(arr.ndim != 2 for _, arr in weights) or \
+            set(biases) - {_bias_name(name) for name, _ in weights}:
+        return None
+    shapes = [arr.shape for _, arr in weights]
+    fixed = _fixed_before(tuple(name for name, _ in weights))
+    n = len(weights)
+    found: list[list[int]] = []
+    steps = 0
+
+    def extend(path: list[int], used: int) -> bool:
+        """Extends `path`; False once the search must stop (two orders, or the budget)."""
+        nonlocal steps
+        steps += 1
+        if steps > budget:
+            return False
+        if len(path) == n:
+            found.append(path)
+            return len(found) < 2
+        for j in range(n):
+            if (not used >> j & 1 and fixed[j] & ~used == 0
+                    and (not path or shapes[j][1] == shapes[path[-1]][0])
+                    and not extend([*path, j], used | 1 << j)):
+                return False
+        return True
+
+    if not extend([], 0) or len(found) != 1:
+        return None
+    ordered: list[tuple[str, np.ndarray]] = []
+    for j in found[0]:
+        name, arr = weights[j]
+        ordered.append((name, arr))
+        if _bias_name(name) in biases:
+            ordered.append((_bias_name(name), biases[_bias_name(name)]))
+    return ordered
 
 
 def _another_chain(mlp: MLP, budget: int = 100_000) -> list[str] | str | None:

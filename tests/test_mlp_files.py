@@ -401,8 +401,9 @@ BAD_SAFETENSORS = {
     "bias first": (st_bytes({"a.bias": _entry("F64", [1], 0, 8),
                              "b.weight": _entry("F64", [1, 1], 8, 16)}, _f64(1, 2)),
                    "before any weight matrix"),
-    "no chain": (st_bytes({"a": _entry("F64", [1, 1], 0, 8), "b": _entry("F64", [1, 2], 8, 24)},
-                          _f64(1, 2, 3)), "do not match"),
+    # (a 1 x 1 and a 1 x 2 chain as b, a: loaded since hunt 55 L2, the one order that chains)
+    "no chain": (st_bytes({"a": _entry("F64", [1, 1], 0, 8), "b": _entry("F64", [2, 2], 8, 40)},
+                          _f64(1, 2, 3, 4, 5)), "do not match"),
     "1-D weight": (st_bytes({"a": _entry("F64", [1], 0, 8)}, _f64(1)), "must be a 2-D"),
     "2-D bias": (st_bytes({"a": _entry("F64", [1, 1], 0, 8),
                            "a.bias": _entry("F64", [1, 1], 8, 16)}, _f64(1, 2)),
@@ -999,3 +1000,35 @@ def test_generate_refuses_to_write_over_its_network(tmp_path: Path,
                      "--k", "2", "-o", str(out)]) == 2
         assert "also an input of this command" in capsys.readouterr().err
     assert net.read_bytes() == before
+
+
+def test_safetensors_head_named_in_text_loads_in_the_one_order_that_chains(
+        tmp_path: Path) -> None:
+    """nn.Sequential "features.0", "features.2" and a head "classifier" (64-32-16-10), stored
+    sorted by name as the package writes them: text sorts the head first, so name order and
+    stored order both fail, but only one order chains. It was refused, with no hint to what
+    loads (hunt 55 L2). Where two orders chain, it is still refused, now with that hint."""
+    rng = np.random.default_rng(3)
+    state = {"features.0.weight": rng.standard_normal((32, 64)),
+             "features.0.bias": rng.standard_normal(32),
+             "features.2.weight": rng.standard_normal((16, 32)),
+             "features.2.bias": rng.standard_normal(16),
+             "classifier.weight": rng.standard_normal((10, 16)),
+             "classifier.bias": rng.standard_normal(10)}
+    mlp = load_mlp(package_order_file(tmp_path / "torch.safetensors", state))
+    assert mlp.names == ("features.0.weight", "features.2.weight", "classifier.weight")
+    for name, w, b in zip(mlp.names, mlp.weights, mlp.biases, strict=True):
+        assert np.array_equal(w, state[name])
+        assert np.array_equal(b, state[name.replace("weight", "bias")])
+    x = rng.standard_normal((5, 64))
+    h = x
+    for name in ("features.0", "features.2", "classifier"):
+        h = h @ state[f"{name}.weight"].T + state[f"{name}.bias"]
+        h = np.maximum(h, 0) if name != "classifier" else h
+    assert np.array_equal(mlp.forward(x), h)
+    # square hidden layers: "head" (4 x 8) chains after either of two 8 x 8 blocks
+    square = {"blocks.0.weight": np.ones((8, 6)), "mid.weight": np.ones((8, 8)),
+              "head.weight": np.ones((4, 8)), "other.weight": np.ones((8, 8))}
+    message = refused(package_order_file(tmp_path / "two.safetensors", square),
+                      "inputs do not match")
+    assert "save_mlp or as .npz" in message
