@@ -187,6 +187,37 @@ def test_width_factor_is_monotone_and_fits(tmp_path: Path) -> None:
     assert res["fit"] is None or res["fit"]["slope"] > 0
 
 
+def test_width_factor_accuracy_is_per_seed_and_says_whether_it_is_kept() -> None:
+    """The accuracy column was one number repeated per eps (the closest ticket does not depend
+    on eps) and was the first N reaching the target, though later N fell below it again (hunt
+    55 L4). Now per seed: the first N reaching it and the first from which every N keeps it,
+    checked against the per-N accuracies themselves."""
+    from exactprune.benchmarks.tickets.width_factor import _report, width_factor
+
+    target = small_mlp(6, widths=(8, 6, 4))
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 8))
+    y = target.forward(X).argmax(axis=1)
+    y[:30] = (y[:30] + 1) % 4  # the target scores 0.5: tickets can beat it, or fall short
+    res = width_factor(target, [0.3, 0.1], n_max=8, seeds=6, seed=0, data=(X, y))
+    assert res["target_accuracy"] == 0.5
+    patterns = set()
+    for run in res["runs"]:
+        ok = [r["ticket_accuracy"] >= res["target_accuracy"] for r in run["per_n"]]
+        first = ok.index(True) + 1 if True in ok else None
+        kept = None
+        for n in range(len(ok), 0, -1):
+            if not ok[n - 1]:
+                break
+            kept = n
+        assert run["accuracy_first_reached"] == first and run["accuracy_kept_from"] == kept
+        assert all("accuracy_unchanged" not in need for need in run["needed"].values())
+        patterns.add((first, kept))
+    assert any(f is not None and k != f for f, k in patterns), patterns  # the case that misled
+    text = _report(res, "t", 1.0)
+    assert "first reached at N = " in text and "kept by every N up to 8 from N = " in text
+
+
 @pytest.mark.parametrize("options,said", [
     ({"seeds": 10**11}, "tickets, more than 1,000,000"),
     ({"seed": 2**32 - 1, "seeds": 2}, "seeds 4294967295..4294967296"),
