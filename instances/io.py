@@ -15,6 +15,7 @@ the permissions of the user's umask, like any file the user creates.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import math
 import os
@@ -369,44 +370,70 @@ def written_together(folder: str | os.PathLike[str]) -> Iterator[Path]:
     try:
         yield stage
         written = sorted(stage.iterdir())
-        for f in written:  # a folder or device under a file's name: refused before any move
-            check_output(dest / f.name)
+        # a folder or device under a file's name, the manifest's too: refused before any move
+        # (a folder named as the manifest failed the command after the report was in; hunt 54)
+        for name in (*(f.name for f in written), WRITTEN_LIST):
+            check_output(dest / name)
         earlier = _written_before(dest)
         try:
+            prints = {f.name: _fingerprint(f) for f in written}
             for f in written:
                 os.replace(f, dest / f.name)
-            _forget_stale(dest, earlier - {f.name for f in written})
-            write_json_atomic(dest / WRITTEN_LIST, sorted(f.name for f in written))
         except OSError as exc:
             raise InputError(f"cannot write in {dest}: {exc.strerror or exc}") from None
+        _forget_stale(dest, {n: h for n, h in earlier.items() if n not in prints})
+        try:
+            write_json_atomic(dest / WRITTEN_LIST, {"format": WRITTEN_FORMAT, "files": prints})
+        except InputError:  # the report is in: a next report then removes nothing
+            with contextlib.suppress(OSError):
+                (dest / WRITTEN_LIST).unlink()
     finally:
         shutil.rmtree(stage, ignore_errors=True)
 
 
 WRITTEN_LIST = ".exactprune-written.json"
-"""The names `written_together` last moved into a folder: the next report written there
-removes those it does not write again (a plot an earlier run drew stayed beside a report
-saying it had none; hunt 53). Files it never wrote are never touched."""
+"""The files `written_together` last moved into a folder, each with the SHA-256 of its bytes:
+the next report written there removes those it does not write again (a plot an earlier run
+drew stayed beside a report saying it had none; hunt 53), and only while a file still holds
+those bytes: a file the user saved or edited under such a name since is theirs (removed by
+name alone before; hunt 54). Files it never wrote are never touched."""
+WRITTEN_FORMAT = "exactprune.written/2"
 
 
-def _written_before(dest: Path) -> set[str]:
-    """The names the previous report in `dest` wrote (none when unknown or unreadable)."""
+def _fingerprint(path: Path) -> str:
+    """SHA-256 (hex) of a file's bytes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _written_before(dest: Path) -> dict[str, str]:
+    """The files the previous report in `dest` wrote, name to SHA-256 (none when unknown or
+    unreadable: a manifest of the first form, a list of names, gives none)."""
     try:
-        names = json.loads((dest / WRITTEN_LIST).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return set()
-    if not isinstance(names, list):
-        return set()
-    return {n for n in names if isinstance(n, str) and n and os.sep not in n
-            and n not in (".", "..", WRITTEN_LIST)}
+        data = json.loads((dest / WRITTEN_LIST).read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError):
+        return {}
+    files = data.get("files") if isinstance(data, dict) and \
+        data.get("format") == WRITTEN_FORMAT else None
+    if not isinstance(files, dict):
+        return {}
+    return {n: h for n, h in files.items() if isinstance(n, str) and isinstance(h, str)
+            and n and os.sep not in n and "\0" not in n and n not in (".", "..", WRITTEN_LIST)}
 
 
-def _forget_stale(dest: Path, names: set[str]) -> None:
-    """Remove the regular files `names` from `dest` (an earlier report's, not rewritten)."""
-    for name in names:
+def _forget_stale(dest: Path, files: dict[str, str]) -> None:
+    """Remove from `dest` the regular files `files` names that still hold the bytes recorded
+    (an earlier report's, not rewritten); any other, or one that cannot be read, stays."""
+    for name, digest in files.items():
         f = dest / name
-        if f.is_file() and not f.is_symlink():
-            f.unlink()
+        try:
+            if f.is_file() and not f.is_symlink() and _fingerprint(f) == digest:
+                f.unlink()
+        except (OSError, ValueError):  # a name too long, unreadable: left as it is
+            continue
 
 
 def write_text_atomic(path: str | os.PathLike[str], text: str) -> None:
