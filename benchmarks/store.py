@@ -187,24 +187,33 @@ def _connect_read_only(path: Path) -> tuple[sqlite3.Connection, bool]:
     A WAL database opened ``mode=ro`` needs its ``-shm`` file, which SQLite creates when it is
     missing (a store closed cleanly has none). Where it cannot be created (a read-only folder,
     or a name so long that ``NAME-shm`` is too long for the file system), SQLite fails with
-    SQLITE_CANTOPEN; no writer can open the store there either (it needs the same ``-wal`` and
+    SQLITE_CANTOPEN (SQLITE_READONLY_DIRECTORY where only the folder's permissions forbid it,
+    `_NO_SHM_CODES`); no writer can open the store there either (it needs the same ``-wal`` and
     ``-shm`` files), so it is opened ``immutable=1`` instead, which reads the main file alone.
     If a ``-wal`` file holds writes not yet merged into the main file, an immutable open would
-    silently miss them: that is an InputError. Other sqlite3 errors are raised as they are.
+    silently miss them: that is an InputError. A file this process may not write, with no
+    ``-shm`` yet, is opened ``immutable`` at once: a ``mode=ro`` open would create a read-only
+    ``-shm`` that blocks writers once the file is writable again. Other sqlite3 errors are
+    raised as they are.
     """
     resolved = path.resolve()
     uri = f"file:{urllib.parse.quote(str(resolved))}?mode=ro"
-    conn = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_S, isolation_level=None)
-    try:
-        conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
-        return conn, False
-    except sqlite3.OperationalError as exc:
-        conn.close()
-        if _primary_code(exc) != sqlite3.SQLITE_CANTOPEN:
+    # a read-only file: nobody writes it, and a mode=ro open would leave a read-only -shm that
+    # blocks writes once the file is made writable again (hunt 54 F9)
+    read_only_file = not os.access(resolved, os.W_OK) and not os.path.lexists(f"{resolved}-shm")
+    if not read_only_file:
+        conn = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+        try:
+            conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+            return conn, False
+        except sqlite3.OperationalError as exc:
+            conn.close()
+            if _primary_code(exc) != sqlite3.SQLITE_CANTOPEN and \
+                    getattr(exc, "sqlite_errorcode", None) not in _NO_SHM_CODES:
+                raise
+        except BaseException:
+            conn.close()
             raise
-    except BaseException:
-        conn.close()
-        raise
     wal = Path(f"{resolved}-wal")
     if os.path.lexists(wal) and not (wal.is_file() and wal.stat().st_size == 0):
         raise InputError(f"cannot read results store {path}: SQLite cannot create {path.name}-shm "
@@ -219,6 +228,31 @@ def _connect_read_only(path: Path) -> tuple[sqlite3.Connection, bool]:
         conn.close()
         raise
     return conn, True
+
+
+_NO_SHM_CODES = frozenset({sqlite3.SQLITE_READONLY_DIRECTORY, sqlite3.SQLITE_READONLY_CANTINIT})
+"""The extended codes of a ``mode=ro`` open that cannot create ``-shm`` in a folder read-only
+by its permissions (not a read-only mount, which gives SQLITE_CANTOPEN): "attempt to write a
+readonly database" kept `results summary` from reading such a store (hunt 54 F2)."""
+
+
+def _write_hint(path: Path) -> str:
+    """Why a store cannot be written, for its error line: the file itself, one of its -wal and
+    -shm files, or the folder they must be created in (only the folder was named; hunt 54 F9:
+    a read-only -shm an older reader left)."""
+    folder = Path(os.path.abspath(path)).parent
+    if not os.access(folder, os.W_OK | os.X_OK) or not os.path.exists(path):
+        return (f" (SQLite must be able to create {path.name}-wal and {path.name}-shm beside "
+                f"it: is its folder writable?)")
+    if not os.access(path, os.W_OK):
+        return " (the file is read-only)"
+    for suffix in ("-shm", "-wal"):
+        side = Path(f"{path}{suffix}")
+        if side.exists() and not os.access(side, os.W_OK):
+            return (f" ({side.name} beside it is read-only: remove it when no process has the "
+                    f"store open)")
+    return (f" (SQLite must be able to create {path.name}-wal and {path.name}-shm beside it: "
+            f"is its folder writable?)")
 
 
 def _primary_code(exc: sqlite3.Error) -> int | None:
@@ -252,8 +286,7 @@ def _store_error(path: Path, exc: sqlite3.DatabaseError, doing: str) -> InputErr
         hint = ""
         if doing != "read" and code in (sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_READONLY,
                                          sqlite3.SQLITE_PERM):
-            hint = (f" (SQLite must be able to create {path.name}-wal and {path.name}-shm "
-                    f"beside it: is its folder writable?)")
+            hint = _write_hint(path)
         return InputError(f"cannot {doing} results store {path}: {exc}{hint}")
     return InputError(f"results store {path} is damaged ({exc}): it was corrupted or changed "
                       f"outside exactprune")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -1079,6 +1080,87 @@ def _cli_read_only(folder: Path, *args: str) -> subprocess.CompletedProcess:
                            'mount --bind -o ro "$1" "$1" && shift && exec "$@"', "sh",
                            str(folder), sys.executable, "-m", "exactprune", *args],
                           capture_output=True, text=True, timeout=120)
+
+
+def _cli_without_override(*args: str) -> subprocess.CompletedProcess | None:
+    """`python -m exactprune ARGS` (or `python -c CODE` for ARGS "-c", CODE) as this user
+    without root's override of file permissions (setpriv drops CAP_DAC_OVERRIDE); None where
+    that cannot be done."""
+    prefix: list[str] = []
+    if os.geteuid() == 0:
+        if shutil.which("setpriv") is None:
+            return None
+        prefix = ["setpriv", "--bounding-set", "-dac_override,-dac_read_search",
+                  "--inh-caps", "-dac_override,-dac_read_search"]
+    try:
+        return subprocess.run([*prefix, sys.executable, *(args if args[0] == "-c" else
+                                                           ("-m", "exactprune", *args))],
+                              capture_output=True, text=True, timeout=120)
+    except OSError:
+        return None
+
+
+def test_readers_work_in_a_folder_read_only_by_its_permissions(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A folder read-only by its permissions (chmod 555, another user's shared folder), not by
+    a read-only mount: SQLite reports SQLITE_READONLY_DIRECTORY there, not SQLITE_CANTOPEN, and
+    `results summary` and a fully stored sweep said "attempt to write a readonly database",
+    exit 2 (hunt 54 F2)."""
+    store = tmp_path / "s.sqlite"
+    _sweep_store(store, capsys)
+    summary, _ = _readers(store, capsys)
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    (ro / "s.sqlite").write_bytes(store.read_bytes())
+    ro.chmod(0o555)
+    try:
+        probe = _cli_without_override("results", "summary", "--json", "--store",
+                                      str(tmp_path / "missing.sqlite"))
+        if probe is None or (ro / "s.sqlite-shm").exists() or \
+                "Operation not permitted" in (probe.stderr or ""):
+            pytest.skip("cannot run a process without root's permission override here")
+        proc = _cli_without_override("results", "summary", "--json", "--store",
+                                     str(ro / "s.sqlite"))
+        assert proc.returncode == 0 and proc.stdout == summary, proc.stderr
+        assert sorted(p.name for p in ro.iterdir()) == ["s.sqlite"]
+    finally:
+        ro.chmod(0o755)
+
+
+def test_reading_a_read_only_store_file_leaves_nothing_that_blocks_writes_later(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Reading a store file made read-only (444) left a read-only -shm beside it; once the
+    file was writable again, a sweep said "attempt to write a readonly database ... is its
+    folder writable?" (hunt 54 F9). A read-only file is now read immutable, and the error line
+    names a read-only -shm when there is one."""
+    store = tmp_path / "s.sqlite"
+    _sweep_store(store, capsys)
+    summary, _ = _readers(store, capsys)
+    for suffix in ("-wal", "-shm"):  # what this process's own readers left (empty WAL)
+        side = Path(f"{store}{suffix}")
+        assert not side.exists() or suffix == "-shm" or side.stat().st_size == 0
+        side.unlink(missing_ok=True)
+    store.chmod(0o444)
+    probe = _cli_without_override("results", "summary", "--json", "--store", str(store))
+    if probe is None or "Operation not permitted" in probe.stderr:
+        pytest.skip("cannot run a process without root's permission override here")
+    assert probe.returncode == 0 and probe.stdout == summary, probe.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.sqlite"]
+    store.chmod(0o644)
+    more = ["sweep", "subset-sum", "--param", "n=4,5,6", "--seeds", "2", "--solvers",
+            "mitm,greedy", "--jobs", "0", "--no-progress", "--store", str(store)]
+    proc = _cli_without_override(*more)
+    assert proc.returncode == 0, proc.stderr
+    # a read-only -shm (as an older exactprune's reader left): the line says which file
+    store.chmod(0o444)
+    old_reader = _cli_without_override("-c", "import sqlite3; sqlite3.connect('file:' + "
+                                       f"{str(store)!r} + '?mode=ro', uri=True).execute("
+                                       "'SELECT COUNT(*) FROM runs').fetchone()")
+    assert old_reader.returncode == 0 and Path(f"{store}-shm").exists(), old_reader.stderr
+    store.chmod(0o644)
+    proc = _cli_without_override(*more[:3], "n=7", *more[4:])
+    assert proc.returncode == 2 and "s.sqlite-shm beside it is read-only" in proc.stderr, \
+        proc.stderr
 
 
 def test_readers_work_in_a_read_only_folder(tmp_path: Path,
