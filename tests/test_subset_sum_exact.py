@@ -217,6 +217,19 @@ def _crowded_lossy_instance() -> tuple[SubsetSumInstance, np.ndarray]:
     return inst, planted
 
 
+def test_mitm_stops_its_exact_recheck_at_the_time_limit() -> None:
+    """The exact re-check of a lossy window (131,072 masks here, about 5 s of rational errors)
+    never read the clock: a 0.1 s limit ran 7 s, and auto's second method found no time left
+    (hunt 54 F3). It stops now, with the best scaled match unchecked and a time-limit status."""
+    rng = np.random.default_rng(1)
+    tiny = list(rng.uniform(1, 2, 17) * 1e-30)
+    inst = SubsetSumInstance(values=np.array([0.5, 0.25, -0.75, *tiny]), target=0.25)
+    res = solve(inst, "mitm", time_limit=0.3)
+    assert res.status == "time_limit" and not res.certified and res.limit == "time"
+    assert any("time limit while re-checking" in n for n in res.notes), res.notes
+    assert res.objective == inst.evaluate(res.mask)
+
+
 def test_mitm_never_calls_an_unproven_sparsest_goal_infeasible() -> None:
     """With too many masks in its window to compare exactly, mitm said "infeasible" (exit 0,
     limit none) for eps = 1e-33 where one value meets the target exactly (hunt 48). It is an

@@ -336,7 +336,8 @@ class _TooManyCandidates(Exception):
 def exact_best(
     search: MitmSearch, best: dict[int, _Best]
 ) -> tuple[dict[int, tuple[Fraction, np.ndarray]], list[str], bool]:
-    """Exact best (error, mask) per group; certified False if the window was too crowded."""
+    """Exact best (error, mask) per group; certified False if the window was too crowded.
+    Raises OutOfTime once the search's deadline has passed (checked every 256 masks)."""
     inst = search.instance
     if search.scaling.lossless:
         out = {}
@@ -361,6 +362,8 @@ def exact_best(
     for g, pairs in cands.items():
         best_pair: tuple[Fraction, np.ndarray] | None = None
         for a_index, b_index in pairs:
+            if checked % 256 == 0:  # 200,000 rational errors take seconds (hunt 54 F3)
+                _check(search.deadline)
             mask = search.mask(a_index, b_index)
             err = inst.exact_error(mask)
             checked += 1
