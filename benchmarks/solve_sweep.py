@@ -224,11 +224,15 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
         options["time_limit"] = positive_float_value(options["time_limit"], "time_limit")
     specs = grid(**kw, options=options)
     digests: dict[str, str] = {}
+    # only parameters declared as files: domain=sphere beside a file named "sphere" was hashed
+    # as one, and handed to Dask workers as its absolute path (hunt 54 F4)
+    file_params = {p.name for p in get_kind(kind).params() if p.file}
     for spec in specs:
         spec["kind"] = kind
         if args.threads is not None and args.threads > 1:  # one thread: the key as before
             spec["threads"] = args.threads
-        files = input_file_digests(spec["params"], digests)
+        files = input_file_digests({k: v for k, v in spec["params"].items()
+                                    if k in file_params}, digests)
         if files:  # part of the store key: a changed file is a new run, never a stale one
             spec["input_sha256"] = files
     _declared_options(kind, specs, options)

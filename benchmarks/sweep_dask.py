@@ -166,17 +166,18 @@ def _quiet_dask_logs() -> Iterator[None]:
 
 
 def worker_spec(spec: dict) -> dict:
-    """The spec as a Dask worker gets it: a parameter naming a file relative to this process's
-    folder becomes its absolute path, since workers run in folders of their own (a relative
-    `--param network=net.npz` was read from the worker's folder, and every run stored as an
-    error; hunt 53). The store keys the spec as given."""
-    from exactprune.instances.io import names_a_file
-
+    """The spec as a Dask worker gets it: an input file parameter (one the run is keyed by,
+    `input_sha256`) relative to this process's folder becomes its absolute path, since workers
+    run in folders of their own (a relative `--param network=net.npz` was read from the
+    worker's folder, and every run stored as an error; hunt 53). Only those: domain=sphere
+    beside a file named "sphere" became that file's path (hunt 54 F4). The store keys the
+    spec as given."""
     params = spec.get("params")
-    if not isinstance(params, dict):
+    files = spec.get("input_sha256")
+    if not isinstance(params, dict) or not isinstance(files, dict):
         return spec
-    absolute = {k: os.path.abspath(v) if names_a_file(v) and not os.path.isabs(v) else v
-                for k, v in params.items()}
+    absolute = {k: os.path.abspath(v) if k in files and isinstance(v, str)
+                and not os.path.isabs(v) else v for k, v in params.items()}
     return spec if absolute == params else {**spec, "params": absolute}
 
 

@@ -68,6 +68,7 @@ class Param:
     above: bool = False
     optional: bool = False
     amount: bool = False  # a quantity (seconds, gigabytes) that may round: 10**30 is 1e30
+    file: bool = False  # names an input file (a trained network): hashed into store keys
 
     def __post_init__(self) -> None:
         if self.type not in TYPES:
@@ -277,10 +278,12 @@ _META = "exactprune.param"
 
 def param(default: Any = REQUIRED, *, help: str = "", choices: Sequence[Any] | None = None,
           minimum: float | None = None, maximum: float | None = None,
-          above: bool = False) -> Any:
-    """A dataclass field declaring a generator parameter (type from the annotation)."""
+          above: bool = False, file: bool = False) -> Any:
+    """A dataclass field declaring a generator parameter (type from the annotation); `file`:
+    its value names an input file (sweeps hash it into the key and hand Dask workers its
+    absolute path)."""
     spec = {"help": help, "choices": None if choices is None else tuple(choices),
-            "minimum": minimum, "maximum": maximum, "above": above}
+            "minimum": minimum, "maximum": maximum, "above": above, "file": file}
     if default is REQUIRED:
         return dataclasses.field(metadata={_META: spec})
     return dataclasses.field(default=default, metadata={_META: spec})

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import csv
+import hashlib
 import io
 import itertools
 import json
@@ -602,13 +603,46 @@ def test_dask_workers_read_a_relative_file_parameter_from_the_callers_folder(
     with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
                                   dashboard_address=None) as cluster:
         monkeypatch.chdir(tmp_path / "caller")
-        spec = {"experiment": "dask-files", "params": {"network": "net.txt", "k": 3}}
+        digest = hashlib.sha256(b"the caller's network").hexdigest()
+        spec = {"experiment": "dask-files", "params": {"network": "net.txt", "k": 3},
+                "input_sha256": {"network": digest}}  # as a sweep keys its file parameters
         with ResultStore(tmp_path / "f.sqlite") as store:
             recs = run_sweep([Task(f"{MOD}:read_network_param", spec)], store,
                              scheduler=cluster.scheduler_address, progress=False)
             assert recs[0]["status"] == "ok", recs[0]
             assert recs[0]["text"] == "the caller's network"
             assert store.get(ResultStore.key(spec)) is not None
+
+
+def test_dask_sweeps_leave_a_choice_that_names_a_file_as_it_is(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """With a file named "sphere" in the caller's folder, `--param domain=sphere` reached Dask
+    workers as that file's absolute path: every run was stored as an error ("domain must be
+    one of ..."), exit 0, while the local sweep certified them (hunt 54 F4). Only parameters
+    declared as files are made absolute (and hashed into the key)."""
+    distributed = pytest.importorskip("distributed")
+    from exactprune.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "sphere").write_text("not a domain")
+    grid = ["sweep", "neuron-pruning", "--param", "d=2", "--param", "width=5", "--param",
+            "points=16", "--param", "domain=sphere", "--seeds", "2", "--solvers", "bruteforce",
+            "--no-progress", "--json"]
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+                                  protocol="tcp", dashboard_address=None) as cluster:
+        assert main([*grid, "--store", "dask.sqlite", "--scheduler",
+                     cluster.scheduler_address]) == 0
+    dask_runs = json.loads(capsys.readouterr().out)["runs"]
+    assert main([*grid, "--store", "local.sqlite", "--jobs", "0"]) == 0
+    local_runs = json.loads(capsys.readouterr().out)["runs"]
+
+    def answers(runs: list[dict]) -> list[tuple]:
+        return [(r["spec"]["params"]["domain"], r["record"]["status"],
+                 r["record"]["objective"], r["record"]["mask"]) for r in runs]
+
+    assert answers(dask_runs) == answers(local_runs)
+    assert [a[1] for a in answers(dask_runs)] == ["optimal", "optimal"], dask_runs
 
 
 def test_dask_run_lost_with_its_worker_is_an_error_without_a_made_up_wall_time(

@@ -32,7 +32,7 @@ GENERATOR_NAME = "trained_two_layer"
 class NeuronSelectionParams:
     """Parameters of `generate_neuron_selection` (``generate neuron-selection`` flags)."""
 
-    network: str = param(help="trained two-layer net (.npz or .safetensors)")
+    network: str = param(help="trained two-layer net (.npz or .safetensors)", file=True)
     data: str = param(help="data set the net was trained on", choices=DATA)
     k: int = param(help="hidden units to keep", minimum=1, maximum=MAX_ENTRIES)
     loss: str = param("squared", help="loss over the m x C residuals", choices=LOSSES)
