@@ -160,6 +160,10 @@ def _second_choice(instance: Any, goal: Goal, first: SolveResult, name: str,
     told = f"auto: {first.solver} ended {first.status} without a proof ({why}); ran {name}"
     if given:
         told += " with " + ", ".join(f"{k}={v!r}" for k, v in given.items())
+        # the first note said "left unused" of what the second then used (hunt 54 F7)
+        first_takes = {p.name for p in registry.get_backend(first.solver, instance.kind).options}
+        if set(given) - first_takes and first.notes and first.notes[0].endswith(UNUSED):
+            first.notes[0] = first.notes[0][: -len(UNUSED)] + f"{UNUSED} by it, passed to {name}"
     better = second.certified or (first.status is Status.ERROR
                                   and second.status is not Status.ERROR) or (
         goal.objective is Objective.MIN_ERROR and second.objective is not None
@@ -220,7 +224,10 @@ def _auto_options(backend: registry.Backend, kind: str, raw: dict[str, Any],
     if not dropped:
         return raw, note
     kept = {k: v for k, v in raw.items() if k not in dropped}
-    return kept, f"{note}; it does not take {', '.join(dropped)}, left unused"
+    return kept, f"{note}; it does not take {', '.join(dropped)}, {UNUSED}"
+
+
+UNUSED = "left unused"
 
 
 def _exact_error(instance: Any, mask: np.ndarray) -> Fraction | float:
