@@ -329,9 +329,10 @@ def _cmd_ticket(args: argparse.Namespace) -> int:
               f"{row['kept']:>11,}{row['max_weight_error']:>12.3g}"
               f"{row['mean_weight_error']:>12.3g}{row['infeasible']:>11,}")
     if summary["not_exact"]:
+        where = " (in one of their halves or both)" if args.construction == "theory" else ""
         print(f"time limit of {args.time_limit:g} s: {summary['not_exact']:,} weights have a "
-              "greedy subset (theory: in one of their halves or both), not an exact one (their "
-              "errors are the greedy subsets' own)")
+              f"greedy subset{where}, not an exact one (their errors are the greedy subsets' "
+              "own)")
     if "ticket_accuracy" in summary:
         print(f"accuracy on {summary['evaluated_on']} held-out images: target "
               f"{summary['target_accuracy']:.4f}, ticket {summary['ticket_accuracy']:.4f}; "

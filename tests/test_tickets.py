@@ -614,7 +614,11 @@ def test_cli_ticket_time_limit(tmp_path: Path, capsys: pytest.CaptureFixture[str
     assert out["not_exact"] > 0 and out["time_limit_s"] == 1e-9
     assert main(["ticket", str(target), "--coefficients", "24", "--eps", "1e-4",
                  "--time-limit", "1e-9"]) == 0
-    assert "weights have a greedy subset" in capsys.readouterr().out
+    text = capsys.readouterr().out  # the halves are the theory construction's (hunt 54)
+    assert "weights have a greedy subset, not an exact one" in text and "halves" not in text
+    assert main(["ticket", str(target), "--coefficients", "24", "--eps", "1e-4",
+                 "--construction", "theory", "--time-limit", "1e-9"]) == 0
+    assert "greedy subset (in one of their halves or both)" in capsys.readouterr().out
     for bad in ("0", "-1", "nan"):
         assert main(["ticket", str(target), "--coefficients", "4", "--eps", "0.1",
                      "--time-limit", bad]) == 2
