@@ -369,47 +369,68 @@ def _fixed_before(names: tuple[str, ...]) -> list[int]:
 
 def _only_chain(arrays: list[tuple[str, np.ndarray]], budget: int = 100_000
                 ) -> list[tuple[str, np.ndarray]] | None:
-    """The arrays (in name order) in the one order of their weight matrices that chains and
-    keeps the order their layer numbers fix, each bias after its weight; None when no order,
-    or more than one, chains (or the search passes `budget` steps), or a bias is not named
-    after a weight. A PyTorch net of "features.0", "features.2" and "classifier" fails in name
-    order (text sorts the head first) but chains only one way (hunt 55 L2)."""
+    """The arrays (in name order) in the one order of their weight matrices that chains, each
+    bias after its weight; None when no order, or more than one, chains (or the search passes
+    `budget` steps), when that order breaks one the layer numbers fix, or when a bias is not
+    named after a weight. A PyTorch net of "features.0", "features.2" and "classifier" fails in
+    name order (text sorts the head first) but chains only one way (hunt 55 L2). The layer
+    numbers do not narrow the search: "dec1" and "dec2" of an autoencoder whose layer order
+    is enc1, enc2, dec2, dec1 chained only as enc1, enc2, dec1, dec2 once the numbers were
+    taken as an order, and a different net was read (hunt 56 H1)."""
     weights = [(name, arr) for name, arr in arrays if not name.endswith("bias")]
     biases = {name: arr for name, arr in arrays if name.endswith("bias")}
     if not weights or any(arr.ndim != 2 for _, arr in weights) or \
             set(biases) - {_bias_name(name) for name, _ in weights}:
         return None
     shapes = [arr.shape for _, arr in weights]
-    fixed = _fixed_before(tuple(name for name, _ in weights))
-    n = len(weights)
-    found: list[list[int]] = []
-    steps = 0
-
-    def extend(path: list[int], used: int) -> bool:
-        """Extends `path`; False once the search must stop (two orders, or the budget)."""
-        nonlocal steps
-        steps += 1
-        if steps > budget:
-            return False
-        if len(path) == n:
-            found.append(path)
-            return len(found) < 2
-        for j in range(n):
-            if (not used >> j & 1 and fixed[j] & ~used == 0
-                    and (not path or shapes[j][1] == shapes[path[-1]][0])
-                    and not extend([*path, j], used | 1 << j)):
-                return False
-        return True
-
-    if not extend([], 0) or len(found) != 1:
+    if len(set(shapes)) < len(shapes):  # two of one shape swap places in any chain
         return None
+    found = _chain_orders(shapes, [0] * len(weights), budget, limit=2)
+    if isinstance(found, str) or len(found) != 1:
+        return None
+    order = found[0]
+    fixed = _fixed_before(tuple(name for name, _ in weights))
+    placed = 0
+    for j in order:
+        if fixed[j] & ~placed:
+            return None
+        placed |= 1 << j
     ordered: list[tuple[str, np.ndarray]] = []
-    for j in found[0]:
+    for j in order:
         name, arr = weights[j]
         ordered.append((name, arr))
         if _bias_name(name) in biases:
             ordered.append((_bias_name(name), biases[_bias_name(name)]))
     return ordered
+
+
+def _chain_orders(shapes: list[tuple[int, ...]], fixed: list[int], budget: int,
+                  limit: int) -> list[list[int]] | str:
+    """Up to `limit` orders of the weight matrices with these shapes (indices, depth first in
+    index order) that chain, each one's inputs the outputs of the one before, and put every
+    layer after those `fixed` names (bitmasks); "many" when the search takes more than
+    `budget` steps. Iterative: a recursion ran out of stack at about 1,000 layers (hunt 56)."""
+    n = len(shapes)
+    taking: dict[int, list[int]] = {}  # input width -> the layers taking it, in index order
+    for j, shape in enumerate(shapes):
+        taking.setdefault(shape[1], []).append(j)
+    found: list[list[int]] = []
+    stack: list[tuple[list[int], int]] = [([], 0)]
+    steps = 0
+    while stack:
+        path, used = stack.pop()
+        steps += 1
+        if steps > budget:
+            return "many"
+        if len(path) == n:
+            found.append(path)
+            if len(found) >= limit:
+                break
+            continue
+        nexts = [j for j in (range(n) if not path else taking.get(shapes[path[-1]][0], ()))
+                 if not used >> j & 1 and fixed[j] & ~used == 0]
+        stack.extend(([*path, j], used | 1 << j) for j in reversed(nexts))
+    return found
 
 
 def _another_chain(mlp: MLP, budget: int = 100_000) -> list[str] | str | None:
@@ -418,30 +439,13 @@ def _another_chain(mlp: MLP, budget: int = 100_000) -> list[str] | str | None:
     (`_fixed_before`), as names; "many" when the search takes more than `budget` steps
     (refused as ambiguous: so many partial chains mean the shapes hardly fix the order);
     None when there is none."""
-    shapes = [w.shape for w in mlp.weights]
-    fixed = _fixed_before(mlp.names)
-    n = len(shapes)
-    steps = 0
-
-    def extend(path: list[int], used: int) -> list[int] | str | None:
-        nonlocal steps
-        steps += 1
-        if steps > budget:
-            return "many"
-        if len(path) == n:
-            return path if path != list(range(n)) else None
-        for j in range(n):
-            if (not used >> j & 1 and fixed[j] & ~used == 0
-                    and (not path or shapes[j][1] == shapes[path[-1]][0])):
-                found = extend([*path, j], used | 1 << j)
-                if found is not None:
-                    return found
-        return None
-
-    found = extend([], 0)
-    if found is None or isinstance(found, str):
+    n = len(mlp.weights)
+    found = _chain_orders([w.shape for w in mlp.weights], _fixed_before(mlp.names), budget,
+                          limit=2)
+    if isinstance(found, str):
         return found
-    return [mlp.names[i] for i in found]
+    other = next((order for order in found if order != list(range(n))), None)
+    return None if other is None else [mlp.names[i] for i in other]
 
 
 def _layer_key(name: str) -> tuple[Any, ...]:

@@ -1032,3 +1032,38 @@ def test_safetensors_head_named_in_text_loads_in_the_one_order_that_chains(
     message = refused(package_order_file(tmp_path / "two.safetensors", square),
                       "inputs do not match")
     assert "save_mlp or as .npz" in message
+
+
+@pytest.mark.parametrize("layers", [
+    # an autoencoder whose layer order is enc1, enc2, dec2, dec1: taken as an order, the
+    # numbers left only enc1, enc2, dec1, dec2, a different net, read with exit 0 (hunt 56 H1)
+    [("enc1", (6, 8)), ("enc2", (4, 6)), ("dec2", (4, 4)), ("dec1", (4, 4))],
+    # distinct shapes that chain both ways round (8-6-4-5-8): dec1 first chains too
+    [("enc1", (6, 8)), ("enc2", (4, 6)), ("dec2", (5, 4)), ("dec1", (8, 5))],
+    # one chain, l2 then l1, against the order the numbers give
+    [("l2", (3, 2)), ("l1", (4, 3))],
+])
+def test_safetensors_never_reads_a_net_its_file_does_not_fix(
+        tmp_path: Path, layers: list[tuple[str, tuple[int, int]]]) -> None:
+    """Where names sort the layers out of order and the shapes leave another order open, or
+    fix one against the layer numbers, the file is refused, never read as another net."""
+    rng = np.random.default_rng(1)
+    state = {}
+    for name, shape in layers:
+        state[f"{name}.weight"] = rng.normal(size=shape)
+        state[f"{name}.bias"] = rng.normal(size=shape[0])
+    message = refused(package_order_file(tmp_path / "net.safetensors", state),
+                      "do not match")
+    assert "save_mlp or as .npz" in message
+
+
+def test_safetensors_of_a_thousand_layers_is_read_or_refused_in_one_line(
+        tmp_path: Path) -> None:
+    """The searches for a layer order recursed once per layer: a file of about 1,000 layers was
+    a RecursionError, exit 1 (hunt 56 M1)."""
+    layers = [(f"fc{i}.weight", np.eye(2)) for i in range(1, 1201)]
+    mlp = load_mlp(st_file(tmp_path / "deep.safetensors", sorted(layers)))
+    assert mlp.names == tuple(name for name, _ in layers)
+    head = [("classifier.weight", np.ones((3, 2))), ("input.weight", np.ones((2, 5))),
+            *((f"features.{i}.weight", np.eye(2)) for i in range(1200))]
+    refused(st_file(tmp_path / "feat.safetensors", sorted(head)), "do not match")
