@@ -31,8 +31,8 @@ dtype and name ("fc1.bias" before "fc1.weight"), never in layer order. So a `.sa
 file is read in the layer order its metadata lists (`_ORDER_KEY`, which exactprune writes), else
 in the layer order of its names (natural order, "fc2" before "fc10", each weight before its
 bias: what PyTorch's `save_file(model.state_dict())` holds), and in stored order when the names
-give no chain, else in the one order in which the shapes chain and the layer numbers hold
-("features.0", "features.2", "classifier": text sorts the head first). A file whose layers
+give no chain, else in the one order in which the shapes chain at all, if the layer numbers
+agree ("features.0", "features.2", "classifier": text sorts the head first). A file whose layers
 also chain in another order that the names' layer numbers do not rule out ("encoder" and
 "decoder": the alphabet, not the names, set their order) is refused: it cannot say which
 network it holds.
