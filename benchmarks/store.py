@@ -200,7 +200,11 @@ def _connect_read_only(path: Path) -> tuple[sqlite3.Connection, bool]:
     uri = f"file:{urllib.parse.quote(str(resolved))}?mode=ro"
     # a read-only file: nobody writes it, and a mode=ro open would leave a read-only -shm that
     # blocks writes once the file is made writable again (hunt 54 F9)
-    read_only_file = not os.access(resolved, os.W_OK) and not os.path.lexists(f"{resolved}-shm")
+    # (only with nothing in a -wal to merge: reading one needs the -shm; hunt 56 M2)
+    wal = Path(f"{resolved}-wal")
+    wal_empty = not os.path.lexists(wal) or (wal.is_file() and wal.stat().st_size == 0)
+    read_only_file = (not os.access(resolved, os.W_OK) and wal_empty
+                      and not os.path.lexists(f"{resolved}-shm"))
     if not read_only_file:
         conn = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_S, isolation_level=None)
         try:
@@ -214,8 +218,7 @@ def _connect_read_only(path: Path) -> tuple[sqlite3.Connection, bool]:
         except BaseException:
             conn.close()
             raise
-    wal = Path(f"{resolved}-wal")
-    if os.path.lexists(wal) and not (wal.is_file() and wal.stat().st_size == 0):
+    if not wal_empty:
         raise InputError(f"cannot read results store {path}: SQLite cannot create {path.name}-shm "
                          f"beside it (is its folder read-only?) and {path.name}-wal holds writes "
                          f"not yet merged into it; copy both files to a writable folder and "
@@ -463,6 +466,11 @@ class ResultStore:
         try:
             with self._guard("write to" if create else "read"):
                 if create:
+                    if self.path.exists() and not os.access(self.path, os.W_OK):
+                        # before any connection: one to write would leave a read-only -shm
+                        # that blocks writers once the file is writable (hunt 56 M3)
+                        raise InputError(f"cannot write to results store {self.path}"
+                                         f"{_write_hint(self.path)}")
                     # autocommit mode: every transaction below is explicit (BEGIN .. COMMIT)
                     self._conn = sqlite3.connect(str(self.path), timeout=BUSY_TIMEOUT_S,
                                                  isolation_level=None)

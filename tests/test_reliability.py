@@ -1146,9 +1146,14 @@ def test_reading_a_read_only_store_file_leaves_nothing_that_blocks_writes_later(
         pytest.skip("cannot run a process without root's permission override here")
     assert probe.returncode == 0 and probe.stdout == summary, probe.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["s.sqlite"]
-    store.chmod(0o644)
     more = ["sweep", "subset-sum", "--param", "n=4,5,6", "--seeds", "2", "--solvers",
             "mitm,greedy", "--jobs", "0", "--no-progress", "--store", str(store)]
+    # a sweep with runs to store is refused before it connects: its connection left a
+    # read-only -shm and -wal too (hunt 56 M3)
+    proc = _cli_without_override(*more)
+    assert proc.returncode == 2 and "the file is read-only" in proc.stderr, proc.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.sqlite"]
+    store.chmod(0o644)
     proc = _cli_without_override(*more)
     assert proc.returncode == 0, proc.stderr
     # a read-only -shm (as an older exactprune's reader left): the line says which file
@@ -1161,6 +1166,36 @@ def test_reading_a_read_only_store_file_leaves_nothing_that_blocks_writes_later(
     proc = _cli_without_override(*more[:3], "n=7", *more[4:])
     assert proc.returncode == 2 and "s.sqlite-shm beside it is read-only" in proc.stderr, \
         proc.stderr
+
+
+def test_a_read_only_store_file_with_rows_in_its_wal_is_read_whole(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A read-only store file in a writable folder, beside a -wal that holds rows (a writer
+    killed before its checkpoint): the immutable open of a read-only file would miss them, so
+    it was refused, "is its folder read-only?" (hunt 56 M2). It is read with its WAL."""
+    store = tmp_path / "s.sqlite"
+    _sweep_store(store, capsys)
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    conn = sqlite3.connect(store, isolation_level=None)
+    try:
+        conn.execute("PRAGMA wal_autocheckpoint=0")
+        row = list(conn.execute("SELECT * FROM runs LIMIT 1").fetchone())
+        row[0] = row[0] + "-more"
+        conn.execute(f"INSERT INTO runs VALUES ({','.join('?' * len(row))})", row)
+        total = conn.execute("SELECT COUNT(*) FROM runs").fetchone()[0]
+        for suffix in ("", "-wal"):  # as a killed writer leaves them: rows in the WAL
+            (copy / f"s.sqlite{suffix}").write_bytes(Path(f"{store}{suffix}").read_bytes())
+    finally:
+        conn.close()
+    assert (copy / "s.sqlite-wal").stat().st_size > 0
+    (copy / "s.sqlite").chmod(0o444)
+    proc = _cli_without_override("results", "summary", "--json", "--store",
+                                 str(copy / "s.sqlite"))
+    if proc is None or "Operation not permitted" in proc.stderr:
+        pytest.skip("cannot run a process without root's permission override here")
+    assert proc.returncode == 0, proc.stderr
+    assert sum(r["runs"] for r in json.loads(proc.stdout)) == total
 
 
 def test_readers_work_in_a_read_only_folder(tmp_path: Path,
