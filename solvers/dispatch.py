@@ -160,10 +160,17 @@ def _second_choice(instance: Any, goal: Goal, first: SolveResult, name: str,
     told = f"auto: {first.solver} ended {first.status} without a proof ({why}); ran {name}"
     if given:
         told += " with " + ", ".join(f"{k}={v!r}" for k, v in given.items())
-        # the first note said "left unused" of what the second then used (hunt 54 F7)
+        # the first note said "left unused" of what the second then used (hunt 54 F7), and
+        # then "passed to" of all of them, used or not (hunt 56 L1)
         first_takes = {p.name for p in registry.get_backend(first.solver, instance.kind).options}
-        if set(given) - first_takes and first.notes and first.notes[0].endswith(UNUSED):
-            first.notes[0] = first.notes[0][: -len(UNUSED)] + f"{UNUSED} by it, passed to {name}"
+        dropped = [k for k in options if k not in first_takes]
+        passed = [k for k in dropped if k in given]
+        head, sep, _ = first.notes[0].partition(NOT_TAKEN) if first.notes else ("", "", "")
+        if passed and sep:
+            unused = [k for k in dropped if k not in given]
+            first.notes[0] = (f"{head}{NOT_TAKEN}{', '.join(dropped)}: {', '.join(passed)} "
+                              f"passed to {name}"
+                              + (f", {', '.join(unused)} {UNUSED}" if unused else ""))
     better = second.certified or (first.status is Status.ERROR
                                   and second.status is not Status.ERROR) or (
         goal.objective is Objective.MIN_ERROR and second.objective is not None
@@ -224,9 +231,10 @@ def _auto_options(backend: registry.Backend, kind: str, raw: dict[str, Any],
     if not dropped:
         return raw, note
     kept = {k: v for k, v in raw.items() if k not in dropped}
-    return kept, f"{note}; it does not take {', '.join(dropped)}, {UNUSED}"
+    return kept, f"{note}{NOT_TAKEN}{', '.join(dropped)}, {UNUSED}"
 
 
+NOT_TAKEN = "; it does not take "
 UNUSED = "left unused"
 
 

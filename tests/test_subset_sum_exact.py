@@ -295,8 +295,13 @@ def test_auto_tries_cpsat_where_mitm_cannot_prove() -> None:
     assert given.solver == "cpsat" and given.options["max_exclusions"] == 7
     assert "ran cpsat with max_exclusions=7" in given.notes[1]
     # the first note said "left unused" of what cpsat then used (hunt 54 F7)
-    assert given.notes[0].endswith("max_exclusions, left unused by it, passed to cpsat"), \
-        given.notes[0]
+    assert given.notes[0].endswith("does not take max_exclusions: max_exclusions passed to "
+                                   "cpsat"), given.notes[0]
+    # an option neither takes stays "left unused" (all were said to be passed; hunt 56 L1)
+    both = solve(inst, "auto", time_limit=30, max_exclusions=7, samples=5)
+    assert both.solver == "cpsat" and "samples" not in both.options
+    assert both.notes[0].endswith("does not take max_exclusions, samples: max_exclusions "
+                                  "passed to cpsat, samples left unused"), both.notes[0]
     small = random_instance(2, 16)
     own = solve(small, "auto")
     assert own.solver == "mitm" and own.certified
