@@ -265,11 +265,18 @@ def _fit_line(model: str, x: np.ndarray, y: np.ndarray, n_dropped: int, notes: l
         coef, coef_ci = NAN, (NAN, NAN)
     else:
         estimate, ci = -slope, _interval(-slope_ci[1], -slope_ci[0])
-        coef = math.exp(intercept)
-        coef_ci = _interval(math.exp(intercept_ci[0]) if math.isfinite(intercept_ci[0]) else NAN,
-                            math.exp(intercept_ci[1]) if math.isfinite(intercept_ci[1]) else NAN)
+        coef = _exp(intercept)
+        coef_ci = _interval(_exp(intercept_ci[0]), _exp(intercept_ci[1]))
     return Fit(model, float(estimate), ci, slope, intercept, slope_ci, intercept_ci, r2, rss, m,
                n_dropped, level, used, seed, coef, coef_ci, tuple(notes))
+
+
+def _exp(v: float) -> float:
+    """exp(v), inf past float64's range and NaN for NaN: an intercept above 709 (errors near
+    1e300) raised OverflowError from math.exp (hunt 57 M1)."""
+    if not math.isfinite(v):
+        return NAN
+    return math.exp(v) if v < 709.78 else math.inf
 
 
 def _as_pairs(x: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:

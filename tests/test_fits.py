@@ -258,3 +258,15 @@ def test_groups_must_label_every_pair_and_one_group_has_no_interval() -> None:
     fit = exponential_fit([1, 2, 3, 4, 5], [1.0, -1.0, 0.3, 0.2, 0.1], groups=[0, 0, 1, 1, 2],
                           resamples=50)
     assert fit.n_points == 4 and any("bootstrap over 3 groups" in n for n in fit.notes)
+
+
+def test_fits_of_errors_near_the_float_range_never_overflow() -> None:
+    """An intercept above 709 (errors near 1e300) raised OverflowError from math.exp in every
+    fit and in compare_models, and `verify subset-sum --low 1e308` was an internal error
+    (hunt 57 M1): the coefficient is inf, the rate still the line's."""
+    fit = exponential_fit([3, 4, 5], [1e300, 1e200, 1e100])
+    assert fit.estimate == pytest.approx(100 * math.log(10)) and fit.coef == math.inf
+    law = power_law_fit([2, 4, 8], [1e300, 1e150, 1.0])
+    assert law.estimate == pytest.approx(math.log(1e300) / math.log(4)) and law.coef == math.inf
+    assert compare_models([2, 4, 8, 16], [1e300, 1e200, 1e100, 1.0]).preferred in (
+        "power_law", "exponential", None)

@@ -341,3 +341,21 @@ def test_products_are_not_compared_with_the_uniform_reference(
     report = (out / "report.md").read_text()
     assert "products of two independent Uniform[-1, 1] draws" in report
     assert "Against SCIENCE.md" not in report and "Not compared with SCIENCE.md" in report
+
+
+def test_errors_of_zero_are_left_out_of_the_log_fits_as_such(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Values in [0, 1e-300] make every optimal error round to 0: the log2 fits said "dropped
+    30 of 30 point(s): not finite" (hunt 57 L5). They say what was left out and why; and values
+    near 1e308 no longer crash the fits (M1)."""
+    from exactprune.cli import main
+
+    assert main(["verify", "subset-sum", "--n", "4:6", "--trials", "10", "--low", "0",
+                 "--high", "1e-300", "--json", "--out", str(tmp_path / "z")]) == 0
+    fits = json.loads(capsys.readouterr().out)["fits"]
+    notes = fits["log2_error_vs_n"]["notes"]
+    assert notes[0] == "left out 30 of 30 trial(s) with error 0 (its log2 is -inf)", notes
+    assert not any("not finite" in n for n in notes)
+    assert main(["verify", "subset-sum", "--n", "3,4,5", "--trials", "5", "--low", "1e308",
+                 "--high", "1.7e308", "--json", "--out", str(tmp_path / "big")]) == 0
+    assert json.loads(capsys.readouterr().out)["fits"]["log2_error_vs_n"]["n_points"] == 15

@@ -39,7 +39,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -541,6 +541,18 @@ def reference_comparison(cfg: Config, per_n: list[dict[str, Any]],
     return out
 
 
+def _log_fit(ns: np.ndarray, logs: np.ndarray, zero: np.ndarray, what: str,
+             seed: int) -> fitlib.Fit:
+    """The line of log2(`what`) against n, the trials whose `what` is 0 (no logarithm) left
+    out with a note saying so: they were counted as "not finite" (hunt 57 L5)."""
+    fit = fitlib.linear_fit(ns[~zero], logs[~zero], seed=seed)
+    if zero.any():
+        note = (f"left out {int(zero.sum())} of {zero.size} trial(s) with {what} 0 (its log2 "
+                "is -inf)")
+        fit = replace(fit, notes=(note, *fit.notes))
+    return fit
+
+
 def analyse(records: list[dict[str, Any]], cfg: Config) -> dict[str, Any]:
     """Per-n summaries, fits and comparisons from the trial records (JSON-ready)."""
     by_n: dict[int, list[dict[str, Any]]] = {}
@@ -554,14 +566,16 @@ def analyse(records: list[dict[str, Any]], cfg: Config) -> dict[str, Any]:
     with np.errstate(divide="ignore"):
         log_rad = np.where(radii > 0, np.log2(np.where(radii > 0, radii, 1.0)), np.nan)
     fits: dict[str, fitlib.Fit] = {}
-    fits["log2_error_vs_n"] = fitlib.linear_fit(ns, log_err, seed=cfg.seed)
+    zero_err = np.array([r["log2_error"] is None for r in records], dtype=bool)
+    fits["log2_error_vs_n"] = _log_fit(ns, log_err, zero_err, "error", cfg.seed)
     lo_n, hi_n = REFERENCE_SLOPE_RANGE
     sel = (ns >= lo_n) & (ns <= hi_n)
     if len(np.unique(ns[sel])) >= 3 and not np.all(sel):
-        fits["log2_error_vs_n_4_22"] = fitlib.linear_fit(ns[sel], log_err[sel], seed=cfg.seed)
+        fits["log2_error_vs_n_4_22"] = _log_fit(ns[sel], log_err[sel], zero_err[sel], "error",
+                                                cfg.seed)
     elif np.all(sel):
         fits["log2_error_vs_n_4_22"] = fits["log2_error_vs_n"]
-    fits["log2_radius_vs_n"] = fitlib.linear_fit(ns, log_rad, seed=cfg.seed)
+    fits["log2_radius_vs_n"] = _log_fit(ns, log_rad, ~(radii > 0), "radius", cfg.seed)
     needed = {eps_key(e): smallest_n(per_n, e, cfg.delta) for e in cfg.eps}
     pairs = [(math.log2(1.0 / e), needed[eps_key(e)]) for e in cfg.eps
              if needed[eps_key(e)] is not None]
