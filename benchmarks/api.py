@@ -34,7 +34,11 @@ def options_namespace(add_parser: Callable[[Any], None], command: str, api: str,
             raise InputError(f"{api}: unknown option {name!r} (known: "
                              f"{', '.join(sorted(known))})")
         if name in lists and value is not None and not isinstance(value, str):
-            value = ",".join(str(v) for v in np.atleast_1d(value))
+            # element by element: np.atleast_1d made [4, 8.5] "4.0,8.5" (refused as '4.0')
+            # and [True, 4] "1,4", width 1 (hunt 57 L3)
+            items = np.asarray(value, dtype=object).ravel().tolist() \
+                if isinstance(value, list | tuple | np.ndarray) else [value]
+            value = ",".join(str(v) for v in items)
         action = actions[name]
         try:
             if value is None:
