@@ -359,3 +359,20 @@ def test_errors_of_zero_are_left_out_of_the_log_fits_as_such(
     assert main(["verify", "subset-sum", "--n", "3,4,5", "--trials", "5", "--low", "1e308",
                  "--high", "1.7e308", "--json", "--out", str(tmp_path / "big")]) == 0
     assert json.loads(capsys.readouterr().out)["fits"]["log2_error_vs_n"]["n_points"] == 15
+
+
+def test_lossy_radii_count_as_within_eps_only_when_their_bound_allows(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Values in [1e17, 1e18] have radii of 0 within rounding bounds of 14 and more: P(r <=
+    0.01) read 1 and "n needed = 4" where every true radius is 1 (hunt 58 M3). Such trials are
+    `undecided`, never counted within eps."""
+    from exactprune.cli import main
+
+    assert main(["verify", "subset-sum", "--n", "4:5", "--trials", "5", "--low", "1e17",
+                 "--high", "1e18", "--json", "--out", str(tmp_path / "m")]) == 0
+    data = json.loads(capsys.readouterr().out)
+    for row in data["per_n"]:
+        assert not row["all_exact"] and row["max_abs_error_bound"] > 1
+        for p in row["p_radius"].values():
+            assert p["count"] == 0 and p["undecided"] == 5, p
+    assert all(v is None for v in data["n_needed"].values()), data["n_needed"]

@@ -454,10 +454,16 @@ def summarise_n(n: int, recs: list[dict[str, Any]], cfg: Config) -> dict[str, An
     e25, e50, e75 = _quantiles(errors)
     r25, r50, r75 = _quantiles(radii)
     p_radius = {}
+    bounds = [r["abs_error_bound"] for r in recs]
     for eps in cfg.eps:
-        k = sum(1 for x in radii if x <= eps)
+        # a lossy trial counts only when its radius is within eps whatever its rounding: radii
+        # of 0 within a bound of 14 counted as P(r <= 0.01) = 1 where every true radius was 1
+        # (hunt 58 M3); those that may or may not be within are `undecided`
+        k = sum(1 for x, b in zip(radii, bounds, strict=True) if x + b <= eps)
+        undecided = sum(1 for x, b in zip(radii, bounds, strict=True) if x <= eps < x + b)
         lo, hi = fitlib.wilson_interval(k, len(radii))
-        p_radius[eps_key(eps)] = {"eps": eps, "count": k, "p": k / len(radii), "ci": [lo, hi]}
+        p_radius[eps_key(eps)] = {"eps": eps, "count": k, "p": k / len(radii), "ci": [lo, hi],
+                                  "undecided": undecided}
     return {
         "n": n,
         "trials": len(recs),
