@@ -8,8 +8,8 @@ File format (`load_mlp`, `save_mlp`; the same rules for both extensions):
 
 - `.npz`: the arrays are taken in stored order (the zip members' data order; `np.load` lists
   them in the central directory's order, which `np.savez` writes identically).
-  `.safetensors`: in the layer order of the names, else in stored order, else in the one
-  order that chains (see below).
+  `.safetensors`: in the layer order of the names, else in the one order that chains
+  (see below).
 - An array whose name ends in "bias" is the bias of the weight matrix stored just before it;
   every other array is the next layer's weight matrix (out, in). The shapes must chain, and a
   weight named "<stem>weight" takes only the bias "<stem>bias" ("fc2.bias" right after
@@ -30,9 +30,10 @@ give the stored order, as `offset_keys()`); and the package's writer stores arra
 dtype and name ("fc1.bias" before "fc1.weight"), never in layer order. So a `.safetensors`
 file is read in the layer order its metadata lists (`_ORDER_KEY`, which exactprune writes), else
 in the layer order of its names (natural order, "fc2" before "fc10", each weight before its
-bias: what PyTorch's `save_file(model.state_dict())` holds), and in stored order when the names
-give no chain, else in the one order in which the shapes chain at all, if the layer numbers
-agree ("features.0", "features.2", "classifier": text sorts the head first). A file whose layers
+bias: what PyTorch's `save_file(model.state_dict())` holds), else in the one order in which
+the shapes chain at all, if the layer numbers agree ("features.0", "features.2",
+"classifier": text sorts the head first). The stored order alone decides nothing (the
+package stores by dtype, then name; hunt 58). A file whose layers
 also chain in another order that the names' layer numbers do not rule out ("encoder" and
 "decoder": the alphabet, not the names, set their order) is refused: it cannot say which
 network it holds.
@@ -51,7 +52,7 @@ import struct
 import tokenize
 import zipfile
 import zlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -277,14 +278,15 @@ def load_mlp(path: str | os.PathLike[str]) -> MLP:
 
 
 def _safetensors_mlp(data: bytes, source: str) -> MLP:
-    """The MLP of a .safetensors file's bytes: its arrays in the natural order of their names
-    (the package, and so PyTorch's save_file, stores them sorted by name), else as stored.
+    """The MLP of a .safetensors file's bytes: its arrays in the order its metadata lists, else
+    in the natural order of their names (PyTorch's save_file), else in the one order that
+    chains (`_only_chain`); the stored order alone is never taken (the package stores by
+    dtype, then name; hunt 58).
 
     Every array is checked on its own first (`_safetensors_arrays`), so only a failure to
-    chain depends on the order. When neither order chains, the message gives the name order's
-    reason (the order PyTorch files need), and the stored order's too unless that order holds
-    no layer order to try (the same as the name order, or the names sorted as text, as the
-    package writes them)."""
+    chain depends on the order. A refusal gives the name order's reason (the order PyTorch
+    files need), and says what the stored order does too unless that order holds no layer
+    order to try (the same as the name order, or the names sorted as text)."""
     arrays, metadata = _safetensors_arrays(data, source)
     if _ORDER_KEY in metadata:
         return _assemble(_in_metadata_order(arrays, metadata[_ORDER_KEY], source), source,
@@ -293,26 +295,39 @@ def _safetensors_mlp(data: bytes, source: str) -> MLP:
     try:
         mlp = _assemble(by_name, source, _NAME_ORDER)
     except _ChainError as first:
+        only = _only_chain(by_name)
+        if only is not None:  # "features.0", "features.2", "classifier" (hunt 55 L2)
+            with contextlib.suppress(InputError):  # a bad bias: the name order's reason
+                return _assemble(only, source, _ONLY_ORDER)
+        # the stored order alone fixes nothing: the package stores arrays by dtype, then
+        # name, and a net of float16 and float32 layers was read out of order, against its
+        # layer numbers (hunt 58 H1)
         stored = [name for name, _ in arrays]
         try:
-            return _assemble(arrays, source, _STORED_ORDER)
+            _assemble(arrays, source, _STORED_ORDER)
         except _ChainError as second:
-            only = _only_chain(by_name)
-            if only is not None:  # "features.0", "features.2", "classifier" (hunt 55 L2)
-                with contextlib.suppress(InputError):  # a bad bias: the name order's reason
-                    return _assemble(only, source, _ONLY_ORDER)
             if stored in ([name for name, _ in by_name], sorted(stored)):
                 raise InputError(f"{first}{_LIBRARY_ORDER_HINT}") from None
             raise InputError(f"{first}; the stored order fails too: {second.detail}"
                              f"{_LIBRARY_ORDER_HINT}") from None
+        raise InputError(f"{first}; the stored order chains, but it is not the one order the "
+                         "shapes allow (another chains too, or it breaks the layer numbers): "
+                         f"the file does not say which network it holds{_LIBRARY_ORDER_HINT}"
+                         ) from None
     other = _another_chain(mlp)
     if other is not None:
         # "encoder" (3 x 5) and "decoder" (5 x 3) chain as decoder, encoder too: the text of
         # their names, not layer numbers, chose that order, and the net read was reversed
         # (hunt 38)
-        also = ("so many partial orders chain that the search for another gave up"
-                if other == "many" else f"they also chain as {_names_text(other)}, which their "
-                "layer numbers do not rule out")
+        if other == "many":
+            also = "so many partial orders chain that the search for another gave up"
+        else:  # from the first layer where the orders differ (hunt 58 L4: the first 8 agreed)
+            at = next(i for i, (a, b) in enumerate(zip(mlp.names, other, strict=True))
+                      if a != b)
+            also = (f"they also chain as {_names_text(other)}" if at == 0 else
+                    f"they also chain as the same order with {_names_text(other[at:])} from "
+                    f"layer {at + 1} on")
+            also += ", which their layer numbers do not rule out"
         raise InputError(
             f"{source}: the layers {_names_text(list(mlp.names))} chain in the order of their "
             f"names, but {also}: the file does not say which network it holds; number the "
@@ -408,28 +423,39 @@ def _chain_orders(shapes: list[tuple[int, ...]], fixed: list[int], budget: int,
                   limit: int) -> list[list[int]] | str:
     """Up to `limit` orders of the weight matrices with these shapes (indices, depth first in
     index order) that chain, each one's inputs the outputs of the one before, and put every
-    layer after those `fixed` names (bitmasks); "many" when the search takes more than
-    `budget` steps. Iterative: a recursion ran out of stack at about 1,000 layers (hunt 56)."""
+    layer after those `fixed` names (bitmasks); "many" when the search places more than
+    `budget` layers. Iterative, one path and one iterator per depth: a recursion ran out of
+    stack at about 1,000 layers (hunt 56), and a stack of path copies took gigabytes at
+    1,500 (hunt 58)."""
     n = len(shapes)
     taking: dict[int, list[int]] = {}  # input width -> the layers taking it, in index order
     for j, shape in enumerate(shapes):
         taking.setdefault(shape[1], []).append(j)
     found: list[list[int]] = []
-    stack: list[tuple[list[int], int]] = [([], 0)]
+    path: list[int] = []
+    used = 0
     steps = 0
+    stack: list[Iterator[int]] = [iter(range(n))]  # one more than the path: the next choices
     while stack:
-        path, used = stack.pop()
+        j = next(stack[-1], None)
+        if j is None:
+            stack.pop()
+            if path:
+                used &= ~(1 << path.pop())
+            continue
+        if used >> j & 1 or fixed[j] & ~used:
+            continue
         steps += 1
         if steps > budget:
             return "many"
-        if len(path) == n:
-            found.append(path)
+        if len(path) + 1 == n:
+            found.append([*path, j])
             if len(found) >= limit:
                 break
             continue
-        nexts = [j for j in (range(n) if not path else taking.get(shapes[path[-1]][0], ()))
-                 if not used >> j & 1 and fixed[j] & ~used == 0]
-        stack.extend(([*path, j], used | 1 << j) for j in reversed(nexts))
+        path.append(j)
+        used |= 1 << j
+        stack.append(iter(taking.get(shapes[j][0], ())))
     return found
 
 

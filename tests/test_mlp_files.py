@@ -1067,3 +1067,29 @@ def test_safetensors_of_a_thousand_layers_is_read_or_refused_in_one_line(
     head = [("classifier.weight", np.ones((3, 2))), ("input.weight", np.ones((2, 5))),
             *((f"features.{i}.weight", np.eye(2)) for i in range(1200))]
     refused(st_file(tmp_path / "feat.safetensors", sorted(head)), "do not match")
+
+
+def test_safetensors_stored_order_alone_never_fixes_a_net(tmp_path: Path) -> None:
+    """The safetensors package stores arrays by dtype, then name: a 1-4-1-4 net of a float16
+    features.0 and float32 features.2 and classifier was stored classifier, features.2,
+    features.0, which chains, and was read so, against its layer numbers: a different net,
+    exit 0 (hunt 58 H1). The stored order is never taken on its own now."""
+    st = pytest.importorskip("safetensors.numpy")
+    path = tmp_path / "mixed.safetensors"
+    st.save_file({"features.0.weight": np.array([[1.0], [2.0], [-1.0], [3.0]], np.float16),
+                  "features.2.weight": np.array([[1.0, -2.0, 1.0, 1.0]], np.float32),
+                  "classifier.weight": np.array([[2.0], [-1.0], [1.0], [-3.0]], np.float32)},
+                 str(path))
+    message = refused(path, "the stored order chains, but it is not the one order")
+    assert "save_mlp or as .npz" in message
+
+
+def test_safetensors_search_of_many_unnumbered_square_layers_stays_small(
+        tmp_path: Path) -> None:
+    """2,000 square layers whose names carry no number (a 600 KB file): the search kept a
+    copy of its path per sibling and ran out of memory (hunt 58 M1). It is refused, and the
+    line shows where the two orders part, not the first 8 names they share (L4)."""
+    names = ["l" + "".join(chr(97 + int(c)) for c in f"{i:04d}") for i in range(2000)]
+    layers = [(f"{name}.weight", np.eye(4)) for name in names]
+    message = refused(st_file(tmp_path / "sq.safetensors", layers), "also chain as")
+    assert "from layer" in message or "gave up" in message
