@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
@@ -36,8 +36,11 @@ def options_namespace(add_parser: Callable[[Any], None], command: str, api: str,
         if name in lists and value is not None and not isinstance(value, str):
             # element by element: np.atleast_1d made [4, 8.5] "4.0,8.5" (refused as '4.0')
             # and [True, 4] "1,4", width 1 (hunt 57 L3)
-            items = np.asarray(value, dtype=object).ravel().tolist() \
-                if isinstance(value, list | tuple | np.ndarray) else [value]
+            # any iterable: range(4, 9, 4) and generators were "4,8" before (hunt 58 M2)
+            items = (np.asarray(value, dtype=object).ravel().tolist()
+                     if isinstance(value, np.ndarray) else list(value)
+                     if isinstance(value, Iterable) and not isinstance(value, bytes | Mapping)
+                     else [value])
             value = ",".join(str(v) for v in items)
         action = actions[name]
         try:

@@ -640,13 +640,25 @@ def test_growth_with_d_leaves_out_a_whole_d_with_zero_bounds_and_counts_the_prov
     assert g["fit"]["n_points"] == 8  # d = 2 and 5, every trial
     assert any(n.startswith("d = 3 left out: 3 of 4 bounds") for n in g["notes"]), g["notes"]
     assert any(n.startswith("d = 4 left out") for n in g["notes"])
-    assert g["notes"][0].startswith("10 of 16 bounds certified optima")
+    # every fitted bound is a certified optimum: no note about bounds (hunt 58 L1)
+    assert not any("certified optima" in n for n in g["notes"])
+    # a fitted d with uncertified bounds is said so
+    analyses[3] = analysis(5, [0.050, 0.060, 0.055, 0.052], 2)
+    g = growth_with_d(args, analyses)["neuron"]["8"]
+    assert g["notes"][0].startswith("6 of 8 bounds in the fit are certified optima"), g["notes"]
     ds = np.repeat([2.0, 5.0], 4)
     ys = [0.010, 0.012, 0.011, 0.013, 0.050, 0.060, 0.055, 0.052]
     slope = np.polyfit(np.log(ds), np.log(ys), 1)[0]
     assert g["exponent"] == pytest.approx(slope)
     weight = growth_with_d(args, analyses)["weight"]["8"]
     assert weight["fit"]["n_points"] == 16 and not any("left out" in n for n in weight["notes"])
+    from exactprune.benchmarks.fits import power_law_fit
+    from exactprune.benchmarks.pruning.verify_gap import _drawn_fit
+
+    growing = power_law_fit([4, 8, 16], [0.1, 0.2, 0.4])  # exponent -1: "n^--1" before (L2)
+    a = GapAnalysis(2, {}, {}, {}, {"neuron_power_exponent": growing},
+                    {"neuron": argparse.Namespace(preferred=None)}, {})
+    assert "·n^1.00 " in _drawn_fit(a, "neuron")[1]
 
 
 def test_report_words_on_small_designs(tmp_path: Path, capsys: pytest.CaptureFixture[str]
@@ -665,6 +677,18 @@ def test_report_words_on_small_designs(tmp_path: Path, capsys: pytest.CaptureFix
     assert "the models are not compared: a leave-one-out comparison needs 3 or more widths" \
         in report
     assert "neither model fits better" not in report
+
+
+def test_api_list_options_take_any_iterable() -> None:
+    """range(4, 9, 4) and generators were accepted as "4,8" before element-by-element reading
+    refused them as 'range(4' (hunt 58 M2)."""
+    from exactprune.benchmarks.api import options_namespace
+    from exactprune.benchmarks.pruning.verify_gap import add_pruning_gap_parser
+
+    for value in (range(4, 9, 4), (w for w in (4, 8)), {4: 0, 8: 0}.keys(), np.array([4, 8])):
+        args = options_namespace(add_pruning_gap_parser, "pruning-gap", "run_pruning_gap",
+                                 {"n": value}, lists=("n",))
+        assert args.n == "4,8"  # as the command line gives it
 
 
 @pytest.mark.parametrize("n,said", [([4, 8.5], "got '8.5'"), ([True, 4], "got 'True'")])

@@ -355,6 +355,7 @@ def test_errors_of_zero_are_left_out_of_the_log_fits_as_such(
     fits = json.loads(capsys.readouterr().out)["fits"]
     notes = fits["log2_error_vs_n"]["notes"]
     assert notes[0] == "left out 30 of 30 trial(s) with error 0 (its log2 is -inf)", notes
+    assert fits["log2_error_vs_n"]["n_dropped"] == 30
     assert not any("not finite" in n for n in notes)
     assert main(["verify", "subset-sum", "--n", "3,4,5", "--trials", "5", "--low", "1e308",
                  "--high", "1.7e308", "--json", "--out", str(tmp_path / "big")]) == 0

@@ -555,7 +555,8 @@ def _log_fit(ns: np.ndarray, logs: np.ndarray, zero: np.ndarray, what: str,
     if zero.any():
         note = (f"left out {int(zero.sum())} of {zero.size} trial(s) with {what} 0 (its log2 "
                 "is -inf)")
-        fit = replace(fit, notes=(note, *fit.notes))
+        fit = replace(fit, notes=(note, *fit.notes),
+                      n_dropped=fit.n_dropped + int(zero.sum()))  # was 0 (hunt 58 L3)
     return fit
 
 
