@@ -82,8 +82,8 @@ def solve(
     if solver == "auto":
         name = registry.resolve_auto(instance, goal, threads or 1)
         backend = registry.get_backend(name, instance.kind)
-        threads, given_start, auto_note = _fit_to_auto_choice(backend, threads, ws)
-        raw_options, auto_note = _auto_options(backend, instance.kind, raw_options, auto_note)
+        threads, given_start, auto_head = _fit_to_auto_choice(backend, threads, ws)
+        raw_options, dropped = _auto_options(backend, instance.kind, raw_options)
     else:
         name = str(solver)
         backend = registry.get_backend(name, instance.kind)
@@ -123,23 +123,26 @@ def solve(
         raw.stats["warm_start"] = "accepted" if given_start is not None else "not_used"
     result = finalize(instance, goal, raw, name, version, opts, wall)
     if solver == "auto":
-        result.notes.insert(0, auto_note)
+        result.notes.insert(0, _auto_note(auto_head, dropped))
         fallback = registry.resolve_auto_fallback(instance, goal, result)
         if fallback is not None:
             result = _second_choice(instance, goal, result, fallback, time_limit, seed,
-                                    asked_threads, verbose, ws, asked_options)
+                                    asked_threads, verbose, ws, asked_options,
+                                    (auto_head, dropped))
     return result
 
 
 def _second_choice(instance: Any, goal: Goal, first: SolveResult, name: str,
                    time_limit: float | None, seed: int, threads: int | None, verbose: bool,
-                   warm_start: np.ndarray | None, options: dict[str, Any]) -> SolveResult:
+                   warm_start: np.ndarray | None, options: dict[str, Any],
+                   first_note: tuple[str, list[str]]) -> SolveResult:
     """`auto`'s second method, run when its first ended without a proof that no limit
     explains (mitm on a lossy window too crowded to re-check exactly). It gets the time left,
     the first's mask as a start and the caller's options it declares (cpsat's max_exclusions
     was dropped as mitm's "unused" option; hunt 52); the certified or better result is
     returned, with both methods' stories in its notes, the wall time of both, and the
-    caller's time limit and warm start in its options."""
+    caller's time limit and warm start in its options. `first_note`: the parts of the first
+    method's note (`_auto_note`), told again with what the second took."""
     left = None if time_limit is None else time_limit - first.wall_time_s
     why = first.notes[-1] if first.notes else first.status
     if left is not None and left <= 0:
@@ -162,15 +165,9 @@ def _second_choice(instance: Any, goal: Goal, first: SolveResult, name: str,
         told += " with " + ", ".join(f"{k}={v!r}" for k, v in given.items())
         # the first note said "left unused" of what the second then used (hunt 54 F7), and
         # then "passed to" of all of them, used or not (hunt 56 L1)
-        first_takes = {p.name for p in registry.get_backend(first.solver, instance.kind).options}
-        dropped = [k for k in options if k not in first_takes]
-        passed = [k for k in dropped if k in given]
-        head, sep, _ = first.notes[0].partition(NOT_TAKEN) if first.notes else ("", "", "")
-        if passed and sep:
-            unused = [k for k in dropped if k not in given]
-            first.notes[0] = (f"{head}{NOT_TAKEN}{', '.join(dropped)}: {', '.join(passed)} "
-                              f"passed to {name}"
-                              + (f", {', '.join(unused)} {UNUSED}" if unused else ""))
+        head, dropped = first_note
+        if any(k in given for k in dropped):
+            first.notes[0] = _auto_note(head, dropped, given, name)
     better = second.certified or (first.status is Status.ERROR
                                   and second.status is not Status.ERROR) or (
         goal.objective is Objective.MIN_ERROR and second.objective is not None
@@ -217,10 +214,10 @@ def _fit_to_auto_choice(backend: registry.Backend, threads: int | None,
     return threads, warm_start, note
 
 
-def _auto_options(backend: registry.Backend, kind: str, raw: dict[str, Any],
-                  note: str) -> tuple[dict[str, Any], str]:
+def _auto_options(backend: registry.Backend, kind: str, raw: dict[str, Any]
+                  ) -> tuple[dict[str, Any], list[str]]:
     """`auto` takes another backend's option (mitm's memory_limit_gb above n = 62, where auto
-    picks SCIP) as an allowance, as it does threads: dropped, and the note says so, once a
+    picks SCIP) as an allowance, as it does threads: dropped (returned, for the note), once a
     backend that declares it has parsed its value (a bad value is refused whichever backend auto
     picks). A name no backend of the kind declares is left in, for parse_options to refuse."""
     declared = {p.name for p in backend.options}
@@ -228,14 +225,22 @@ def _auto_options(backend: registry.Backend, kind: str, raw: dict[str, Any],
     dropped = [k for k in raw if k not in declared and k in owners]
     for key in dropped:  # unused, but still a bad value is refused (not by instance size)
         owners[key].parse_options({key: raw[key]})
+    return {k: v for k, v in raw.items() if k not in dropped}, dropped
+
+
+def _auto_note(head: str, dropped: list[str], given: Mapping[str, Any] | None = None,
+               second: str | None = None) -> str:
+    """auto's first note: its choice (`head`), the options that backend does not take, and of
+    those, which the `second` method was `given` and which stayed unused."""
     if not dropped:
-        return raw, note
-    kept = {k: v for k, v in raw.items() if k not in dropped}
-    return kept, f"{note}{NOT_TAKEN}{', '.join(dropped)}, {UNUSED}"
-
-
-NOT_TAKEN = "; it does not take "
-UNUSED = "left unused"
+        return head
+    note = f"{head}; it does not take {', '.join(dropped)}"
+    passed = [k for k in dropped if k in (given or {})]
+    unused = [k for k in dropped if k not in passed]
+    if not passed:
+        return f"{note}, left unused"
+    return (f"{note}: {', '.join(passed)} passed to {second}"
+            + (f", {', '.join(unused)} left unused" if unused else ""))
 
 
 def _exact_error(instance: Any, mask: np.ndarray) -> Fraction | float:
