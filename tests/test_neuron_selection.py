@@ -692,3 +692,54 @@ def test_repeat_counts_times_huge_output_weights_do_not_overflow() -> None:
     # both samples: N/k = 1 times 2 * 1e-200 * 1e308, less the target 2e108
     exact = abs(2 * Fraction(1e-200) * Fraction(1e308) - Fraction(2e108))
     assert abs(Fraction(got) - exact) <= Fraction(inst.evaluation_tolerance())
+
+
+def _masks_done(res) -> int:
+    """The masks a time-limited bruteforce evaluated, read off its note."""
+    note = next(n for n in res.notes if n.startswith("time limit after "))
+    return int(note.split()[3].replace(",", ""))
+
+
+def test_bruteforce_refit_reads_the_clock_every_few_fits() -> None:
+    """Refit costs one least squares and one SVD per mask; the clock was read every 4,096
+    masks, and 4,096 fits at m = 1,000 ran 10 s past a 0.5 s limit (hunt 60 M1)."""
+    inst = synthetic_neuron_selection(15, 3, m=1000, outputs=1, loss="squared", rule="refit",
+                                      seed=2)
+    res = solve(inst, "bruteforce", time_limit=1e-9)
+    assert res.status == "time_limit" and not res.certified
+    assert 1 <= _masks_done(res) <= 64
+    assert res.objective == inst.evaluate(res.mask)
+
+
+def test_bruteforce_average_block_is_sized_by_the_residuals() -> None:
+    """Average rule: a block is a (masks, m·C) residual matrix; 4,096 rows of m·C = 20,000 took
+    3.4 s and 1.3 GB past a 0.2 s limit (hunt 60 M1). Rows now shrink with m·C."""
+    from exactprune.solvers.neuron_selection.bruteforce import BLOCK_ENTRIES
+
+    inst = synthetic_neuron_selection(14, 5, m=500, outputs=10, loss="l1", seed=3)
+    res = solve(inst, "bruteforce", time_limit=1e-9)
+    assert res.status == "time_limit"
+    assert 1 <= _masks_done(res) <= BLOCK_ENTRIES // (500 * 10)
+    small = synthetic_neuron_selection(14, 5, m=20, outputs=2, loss="l1", seed=3)
+    assert solve(small, "bruteforce").certified  # the same enumeration, one block
+
+
+def test_bnb_reads_the_clock_at_every_node(monkeypatch) -> None:
+    """A node's bound costs up to 2·FW_STEPS products with the (m·C, N) columns; the clock was
+    read every 64 nodes and ran 1.4 s past a 0.5 s limit at m·C = 50,000 (hunt 60 M3). With a
+    clock that runs out at its third reading, the search stops after two nodes."""
+    import exactprune.solvers.neuron_selection.bnb as bnb
+
+    class ThirdReading:
+        def __init__(self, limit) -> None:
+            self.deadline, self.readings = None, 0
+
+        def expired(self, margin: float = 0.0) -> bool:
+            self.readings += 1
+            return self.readings >= 3
+
+    monkeypatch.setattr(bnb, "Clock", ThirdReading)
+    inst = synthetic_neuron_selection(40, 20, m=50, outputs=3, loss="squared", seed=1)
+    res = solve(inst, "bnb", time_limit=60)
+    assert res.status == "time_limit" and res.stats["nodes"] <= 2
+    assert res.bound is not None and res.bound <= res.objective

@@ -32,6 +32,19 @@ MAX_REFIT_CONDITION = 1e6
 cond·u ≈ 1e-10 relative, within the stated tolerance; at 1e16 lstsq dropped a direction and
 certified 2/3 where the optimum is 0)."""
 BLOCK = 1 << 12
+BLOCK_ENTRIES = 1 << 22
+"""Average rule: a block's residual matrix holds at most this many entries (masks × m·C), so
+the clock is read every ~0.1 s (4,096 masks of m·C = 20,000 took 3.4 s and 1.3 GB)."""
+REFIT_BLOCK_ENTRIES = 1 << 15
+"""Refit: masks × m·C per block (one least squares and one SVD per mask; 4,096 masks at
+m = 1,000 took 10 s past a 0.5 s limit; hunt 60 M1)."""
+
+
+def block_rows(instance: Any) -> int:
+    """Masks per block: at most BLOCK, fewer when each costs m·C entries or a least squares."""
+    size = max(1, instance.m * instance.outputs)
+    per_block = REFIT_BLOCK_ENTRIES if instance.rule == "refit" else BLOCK_ENTRIES
+    return max(1, min(BLOCK, per_block // size))
 
 
 def _supports_only(instance: Any) -> bool:
@@ -63,7 +76,7 @@ def refuse(instance: Any, goal: Goal) -> str | None:
 
 
 def _blocks(instance: Any) -> Any:
-    """Count matrices (B, N) float64 over every mask, BLOCK rows at a time."""
+    """Count matrices (B, N) float64 over every mask, `block_rows` rows at a time."""
     n, k = instance.n, instance.k
     if _supports_only(instance):  # each support with its k − s spare counts on its first unit
         combos = (c + (c[0],) * (k - s) for s in range(1, min(n, k) + 1)
@@ -72,8 +85,9 @@ def _blocks(instance: Any) -> Any:
         combos = itertools.combinations_with_replacement(range(n), k)
     else:
         combos = itertools.combinations(range(n), k)
+    rows = block_rows(instance)
     while True:
-        chunk = list(itertools.islice(combos, BLOCK))
+        chunk = list(itertools.islice(combos, rows))
         if not chunk:
             return
         idx = np.array(chunk, dtype=np.int64).reshape(len(chunk), k)
@@ -95,6 +109,7 @@ def run_bruteforce(instance: Any, goal: Goal, opts: SolveOptions) -> RawSolution
     for counts in _blocks(instance):
         if done and clock.expired():
             return RawSolution(Status.TIME_LIMIT, mask=_mask(instance, best),
+                               stats={"masks": done},
                                notes=[f"time limit after {done:,} of {total:,} masks"])
         if instance.rule == "refit":
             worst_cond = max(worst_cond, *(instance.refit_condition(row) for row in counts))
