@@ -9,6 +9,7 @@ the time limit is honoured (never "optimal"); bad options exit 2 with one line t
 from __future__ import annotations
 
 import json
+import math
 import time
 from pathlib import Path
 
@@ -161,14 +162,27 @@ def test_imp_schedule_and_no_training_equals_magnitude() -> None:
 
 @pytest.mark.parametrize("scale", [1e-170, 1e-300])
 def test_imp_on_activations_whose_square_underflows_answers(scale: float) -> None:
-    """sigma² of tiny activations underflows to 0: no step size, so no training, and the
-    magnitude-pruning answer instead of ZeroDivisionError."""
+    """sigma² of tiny activations underflows to 0: it was a ZeroDivisionError, then no training
+    at all (hunt 60 M2). The step is taken at unit scale now: activations times 2^-e and
+    weights times 2^e train to the unit-scale run's weights times 2^e, bit for bit; where the
+    weights would leave float64 the last finite step is kept, silently."""
+    import warnings
+
     rng = np.random.default_rng(1)
-    H = np.full((8, 6), scale)
+    H = rng.random((8, 6))
     T = rng.standard_normal((8, 2))
     W0 = rng.standard_normal((6, 2))
-    W, b = train_output_layer(H, T, W0, None, 1.0, iters=50, lr=0.5, deadline=None)
-    assert np.array_equal(W, W0) and b is None
+    e = -math.frexp(scale)[1]
+    W1, _ = train_output_layer(H, T, W0, None, 1.0, iters=50, lr=0.5, deadline=None)
+    We, b = train_output_layer(np.ldexp(H, -e), T, np.ldexp(W0, e), None, 1.0, iters=50,
+                               lr=0.5, deadline=None)
+    assert np.array_equal(We, np.ldexp(W1, e)) and b is None
+    assert not np.array_equal(W1, W0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        Wf, _ = train_output_layer(np.full((8, 6), scale), T, W0, None, 1.0, iters=50, lr=0.5,
+                                   deadline=None)
+    assert np.all(np.isfinite(Wf))
     inst = synthetic_neuron_selection(10, 4, m=12, outputs=2, loss="linf", seed=5)
     tiny = NeuronSelectionInstance(inst.hidden * scale, inst.output_weights, inst.targets,
                                    inst.k, loss=inst.loss)
@@ -483,3 +497,44 @@ def test_imp_step_size_norm_is_the_spectral_norm(shape: tuple[int, int], scale: 
     exact = float(np.linalg.norm(A, 2))
     assert abs(_spectral_norm(A) - exact) <= 1e-12 * exact
     assert _spectral_norm(np.zeros(shape)) == 0.0
+
+
+SCALES = [(2.0**-560, 2.0**540), (2.0**-400, 2.0**520), (2.0**-540, 2.0**530)]
+
+
+def _scaled(inst: NeuronSelectionInstance, a: float, b: float) -> NeuronSelectionInstance:
+    """The same instance with activations times a, output weights times b, targets times a·b
+    (powers of two: exact), so every loss is (a·b)× and every ranking the same."""
+    return NeuronSelectionInstance(hidden=inst.hidden * a, output_weights=inst.output_weights * b,
+                                   targets=inst.targets * (a * b), k=inst.k, loss=inst.loss,
+                                   rule=inst.rule, repeats=inst.repeats)
+
+
+@pytest.mark.parametrize("scale", SCALES)
+@pytest.mark.parametrize("name", ["magnitude", "imp", "edge_popup", "bnb"])
+def test_magnitude_ranks_at_any_data_scale(name: str, scale: tuple[float, float]) -> None:
+    """||V_i||·||H_i|| took squares: activations of 2^-560 gave every unit a score of 0 and
+    weights of 2^520 inf or NaN, so every unit tied (the first k were kept, edge-popup took 0
+    steps, numpy warned; hunt 60 M2). Scaled data now give the unscaled run's mask, silently."""
+    import warnings
+
+    for seed in range(4):
+        inst = synthetic_neuron_selection(9, 3, m=12, outputs=2, loss=LOSSES[seed % 3],
+                                          seed=seed)
+        plain = solve(inst, name, time_limit=60)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            res = solve(_scaled(inst, *scale), name, time_limit=60)
+        assert np.array_equal(res.mask, plain.mask), (name, seed)
+        if name == "edge_popup":
+            assert res.stats["steps"] == plain.stats["steps"] > 0
+
+
+def test_magnitude_keeps_the_largest_unit_beside_tiny_activations() -> None:
+    """hunt 60's case: activations of 1e-170, unit 2's output weight 100-1000× the others'."""
+    s = 1e-170
+    inst = NeuronSelectionInstance(hidden=np.array([[s, s, s], [2 * s, 2 * s, 2 * s]]),
+                                   output_weights=np.array([[0.001], [0.01], [1.0]]),
+                                   targets=np.array([[3 * s], [6 * s]]), k=1, loss="l1")
+    for name in ("magnitude", "imp", "edge_popup"):
+        assert solve(inst, name).mask.tolist() == [0, 0, 1], name

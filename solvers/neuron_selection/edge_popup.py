@@ -3,10 +3,12 @@ the unit level (heuristic, never certified).
 
 Each unit has a real score s_i; the forward pass keeps the k units of largest score (ties to
 the lower index), c the 0/1 mask, and predicts by the average rule, residual R = A c − f
-(A = `instance.columns()` (m·C, N), f = `instance.offset()`). The straight-through estimator
-passes the gradient of the surrogate loss with respect to each mask entry, g = Aᵀ ∂L/∂R (N,),
-to the scores of *every* unit (kept or not): s ← s − lr · g / max|g|. Normalising by max|g|
-makes lr scale-free (the largest score moves by lr per step; scores start in [0, 1]).
+(A = `instance.columns()` (m·C, N), f = `instance.offset()`, both times the power of two that
+brings their largest entry to unit size, which leaves g / max|g| as it is). The
+straight-through estimator passes the gradient of the surrogate loss with respect to each mask
+entry, g = Aᵀ ∂L/∂R (N,), to the scores of *every* unit (kept or not):
+s ← s − lr · g / max|g|. Normalising by max|g| makes lr scale-free (the largest score moves by
+lr per step; scores start in [0, 1]).
 
 Surrogate (`surrogate`): "squared" (default) mean R², gradient 2R/(m·C); "instance" the
 instance's loss: squared as above, l1 its subgradient sign(R)/(m·C), linf sign(R_p) at one
@@ -23,6 +25,7 @@ unit twice (a valid mask with repeats too). The time limit is checked every step
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -42,10 +45,19 @@ def initial_scores(instance: Any, init: str, rng: np.random.Generator) -> np.nda
     """Scores (N,) before the first step (see the module docstring)."""
     if init == "uniform":
         return rng.random(instance.n)
-    mag = magnitude_scores(instance)
-    top = float(mag.max())
-    base = mag / top if top > 0 else np.zeros(instance.n)
-    return base + JITTER * rng.random(instance.n)
+    return magnitude_scores(instance) + JITTER * rng.random(instance.n)
+
+
+def unit_scaled(A: np.ndarray, f: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A (P, N) and f (P,) times one power of two that brings their largest entry to [0.5, 1):
+    the step reads only the gradient's direction (g / max|g|), which the scale leaves as it is
+    (exactly, a power of two), and at data scales of 1e-170 or 1e155 the unscaled gradient
+    under- or overflowed and no step was taken (hunt 60 M2)."""
+    peak = max(float(np.max(np.abs(A), initial=0.0)), float(np.max(np.abs(f), initial=0.0)))
+    if peak == 0.0:
+        return A, f
+    shift = math.frexp(peak)[1]
+    return np.ldexp(A, -shift), np.ldexp(f, -shift)
 
 
 def top_k(scores: np.ndarray, k: int) -> np.ndarray:
@@ -97,7 +109,7 @@ def run_edge_popup(instance: Any, goal: Goal, opts: SolveOptions) -> RawSolution
     surrogate = str(opts.extra.get("surrogate", "squared"))
     loss = "squared" if surrogate == "squared" else instance.loss
     rng = np.random.default_rng(opts.seed)
-    A, f = instance.columns(), instance.offset()
+    A, f = unit_scaled(instance.columns(), instance.offset())
     scores = initial_scores(instance, init, rng)
     seen = _Seen(instance)
     steps, limit = 0, Limit.NONE

@@ -6,7 +6,8 @@
   average rule whatever the instance's rule, which only decides the reported loss). Options:
   repeats (a unit may be added again; default: as the instance), candidates (a seeded sample
   of that many units per step; default all). Ties go to the lowest index.
-- `magnitude`: units ranked by ||V[i]||_2 · ||H[:, i]||_2 (stable: ties by index), top k.
+- `magnitude`: units ranked by ||V[i]||_2 · ||H[:, i]||_2 (stable: ties by index), top k;
+  ranked by log2 of norms taken at unit scale, so any data scale ranks the same.
 - `random`: the best of `samples` seeded random subsets (repeats: k uniform draws with
   replacement).
 """
@@ -44,7 +45,7 @@ def greedy_forward_within(instance: Any, deadline: float | None, repeats: bool |
     counts, steps = _greedy_steps(instance, repeats, candidates, seed, deadline, columns)
     missing = instance.k - steps
     if missing > 0:
-        order = np.argsort(-magnitude_scores(instance), kind="stable")
+        order = np.argsort(-magnitude_log_scores(instance), kind="stable")
         unused = [int(i) for i in order if counts[i] == 0]
         fill = (unused + [int(i) for i in order] * missing)[:missing]
         np.add.at(counts, fill, 1)
@@ -87,10 +88,32 @@ def _greedy_steps(instance: Any, repeats: bool | None, candidates: int | None, s
     return counts, k
 
 
+def log2_norms(X: np.ndarray, axis: int) -> np.ndarray:
+    """log2 of the 2-norms of X along `axis`, −inf for a zero vector. Each vector is scaled by a
+    power of two to unit size first, so no square under- or overflows (plain norms were 0 for
+    activations of 1e-170 and inf for weights of 1e155: every unit tied; hunt 60 M2)."""
+    X = np.asarray(X, dtype=np.float64)
+    peak = np.max(np.abs(X), axis=axis, keepdims=True)
+    shift = np.frexp(np.where(peak > 0, peak, 1.0))[1]
+    with np.errstate(divide="ignore"):
+        unit = np.log2(np.linalg.norm(np.ldexp(X, -shift), axis=axis, keepdims=True))
+    return np.squeeze(unit + shift, axis=axis)
+
+
+def magnitude_log_scores(instance: Any) -> np.ndarray:
+    """log2(||V[i]||·||H[:, i]||) per unit, (N,); −inf for a unit that adds nothing. Ranks the
+    units at any data scale."""
+    return log2_norms(instance.output_weights, axis=1) + log2_norms(instance.hidden, axis=0)
+
+
 def magnitude_scores(instance: Any) -> np.ndarray:
-    """||V[i]||·||H[:, i]|| per unit, (N,)."""
-    return np.linalg.norm(instance.output_weights, axis=1) * np.linalg.norm(instance.hidden,
-                                                                            axis=0)
+    """||V[i]||·||H[:, i]|| per unit divided by the largest, (N,) in [0, 1] (all 0 when every
+    unit adds nothing); units 2^1074 below the largest read 0."""
+    logs = magnitude_log_scores(instance)
+    top = float(logs.max())
+    if not np.isfinite(top):
+        return np.zeros(logs.shape[0])
+    return np.exp2(logs - top)
 
 
 def run_greedy(instance: Any, goal: Goal, opts: SolveOptions) -> RawSolution:
@@ -106,7 +129,7 @@ def run_greedy(instance: Any, goal: Goal, opts: SolveOptions) -> RawSolution:
 
 
 def run_magnitude(instance: Any, goal: Goal, opts: SolveOptions) -> RawSolution:
-    order = np.argsort(-magnitude_scores(instance), kind="stable")
+    order = np.argsort(-magnitude_log_scores(instance), kind="stable")
     return RawSolution(Status.FEASIBLE, mask=instance.mask_of_units(order[: instance.k]),
                        notes=["top k units by ||output weights|| x ||activations||"])
 

@@ -11,7 +11,8 @@ never trained). With S the surviving units (all N at first), one round is:
    descent on the squared loss mean((P − T)²) of the subnetwork P = (N/|S|)·H[:, S] W + b (the
    instance's average-rule prediction of S, so at the rewind point it is exactly what the
    instance scores for S). The step is lr / L, L = (2/(m·C))·σ_max([(N/|S|)·H[:, S], 1])² the
-   Lipschitz constant of the gradient, so `lr` is scale-free and any lr in (0, 2) descends;
+   Lipschitz constant of the gradient, so `lr` is scale-free and any lr in (0, 2) descends
+   (the step is computed with the features at unit scale, so it exists at any data scale);
 3. score each unit by ||W_i||_2 · ||H[:, i]||_2 and prune max(1, floor(prune_fraction·|S|))
    units with the smallest scores (never below k; ties keep the lower index).
 
@@ -34,6 +35,7 @@ from typing import Any
 import numpy as np
 
 from exactprune.solvers.clock import Clock, passed
+from exactprune.solvers.neuron_selection.heuristics import log2_norms
 from exactprune.solvers.result import Goal, Limit, RawSolution, SolveOptions, Status
 
 PRUNE_FRACTION = 0.2
@@ -59,23 +61,32 @@ def train_output_layer(H: np.ndarray, T: np.ndarray, W: np.ndarray, b: np.ndarra
         raise _TimeUp
     X = scale * H
     Xa = X if b is None else np.hstack([X, np.ones((m, 1))])
-    sigma = _spectral_norm(Xa)
-    if sigma == 0.0:
+    peak = float(np.max(np.abs(Xa), initial=0.0))
+    if peak == 0.0:
         return W, b
-    curvature = (2.0 / (m * C)) * sigma * sigma
-    if not curvature > 0.0 or not math.isfinite(lr / curvature):
-        return W, b  # sigma² under- or overflows float64: no step size to take
-    step = lr / curvature
+    # The step (lr / L)·Xᵀ(2/(mC))R = (lr / σ²)·XᵀR is taken with X at unit scale,
+    # X = 2^shift·U, σ = 2^shift·σ_U: (lr / σ_U²)·2^-shift·UᵀR, so σ² neither under- nor
+    # overflows (activations of 2^-540 took no step at all; hunt 60 M2) and data scaled by
+    # powers of two train to the same W, scaled.
+    shift = math.frexp(peak)[1]
+    U = np.ldexp(X, -shift)
+    sigma_u = _spectral_norm(U if b is None else np.ldexp(Xa, -shift))
+    if not sigma_u > 0.0:
+        return W, b
+    step = lr / (sigma_u * sigma_u)
     W = W.copy()
     b = None if b is None else b.copy()
     for t in range(iters):
         if t % CHECK_EVERY == 0 and passed(deadline):
             raise _TimeUp
-        R = X @ W - T if b is None else X @ W + b - T  # (m, C)
-        G = (2.0 / (m * C)) * R
-        W -= step * (X.T @ G)
-        if b is not None:
-            b -= step * G.sum(axis=0)
+        with np.errstate(over="ignore", invalid="ignore"):
+            R = X @ W - T if b is None else X @ W + b - T  # (m, C)
+            W_next = W - step * np.ldexp(U.T @ R, -shift)
+            b_next = None if b is None else b - step * np.ldexp(R.sum(axis=0), -2 * shift)
+        if not (np.all(np.isfinite(W_next))
+                and (b_next is None or np.all(np.isfinite(b_next)))):
+            break  # weights beyond float64: keep the last finite step
+        W, b = W_next, b_next
     return W, b
 
 
@@ -97,9 +108,10 @@ def _spectral_norm(A: np.ndarray) -> float:
     return math.ldexp(math.sqrt(top), shift)
 
 
-def unit_scores(W: np.ndarray, act_norms: np.ndarray) -> np.ndarray:
-    """||W_i||_2 · ||H[:, i]||_2 per surviving unit: W (s, C), act_norms (s,) -> (s,)."""
-    return np.linalg.norm(W, axis=1) * act_norms
+def unit_scores(W: np.ndarray, act_log_norms: np.ndarray) -> np.ndarray:
+    """log2(||W_i||_2 · ||H[:, i]||_2) per surviving unit (logs: any data scale ranks; hunt 60
+    M2): W (s, C), act_log_norms (s,) log2 ||H[:, i]||_2 -> (s,)."""
+    return log2_norms(W, axis=1) + act_log_norms
 
 
 def keep_top(units: np.ndarray, scores: np.ndarray, keep: int) -> np.ndarray:
@@ -122,7 +134,7 @@ def run_imp(instance: Any, goal: Goal, opts: SolveOptions) -> RawSolution:
     H, T, n, k = instance.hidden, instance.targets, instance.n, instance.k
     w0 = instance.output_weights
     b0 = None if instance.output_bias is None else instance.output_bias
-    act = np.linalg.norm(H, axis=0)  # (N,)
+    act = log2_norms(H, axis=0)  # (N,)
     units = np.arange(n)
     scores = unit_scores(w0, act)  # (N,): the latest score of every unit
     sizes = [n]
