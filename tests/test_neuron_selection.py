@@ -743,3 +743,44 @@ def test_bnb_reads_the_clock_at_every_node(monkeypatch) -> None:
     res = solve(inst, "bnb", time_limit=60)
     assert res.status == "time_limit" and res.stats["nodes"] <= 2
     assert res.bound is not None and res.bound <= res.objective
+
+
+def test_certify_checks_the_results_bound_and_certified_claim(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """certify ignored every claim of a neuron-selection result: a bound of 1e300 (no proof
+    gives a bound above the mask's loss) passed, and so did a worse mask marked certified
+    (hunt 60 L1). A bound is now checked against the loss, a certified claim re-solved by
+    bruteforce, and a bound that is not a number refused in one line."""
+    inst = synthetic_neuron_selection(8, 3, m=10, loss="l1", seed=6)
+    path, res_path = tmp_path / "inst.json", tmp_path / "res.json"
+    path.write_text(json.dumps(inst.to_json()))
+    assert main(["solve", str(path), "--solver", "highs", "-o", str(res_path)]) == 0
+    good = json.loads(res_path.read_text())
+    assert good["certified"]
+
+    def certify(**edit) -> dict:
+        res_path.write_text(json.dumps({**good, **edit}))
+        capsys.readouterr()
+        assert main(["certify", str(path), str(res_path), "--json"]) == 0
+        return json.loads(capsys.readouterr().out)["claims"]
+
+    assert certify() == {"bound_consistent": True, "optimum_verified": True}
+    assert certify(bound=-5.0)["bound_consistent"]  # weak, but a valid lower bound
+    assert certify(bound=1e300)["bound_consistent"] is False
+    losses = {tuple(c): inst.evaluate(np.array(c)) for c in
+              (np.eye(8, dtype=int)[list(s)].sum(axis=0) for s in
+               itertools.combinations(range(8), 3))}
+    worst = max(losses, key=losses.get)
+    assert losses[worst] > min(losses.values()) + 1e-6
+    bad = certify(mask=[int(c) for c in worst], objective=losses[worst], bound=0.0)
+    assert bad["optimum_verified"] is False and bad["bound_consistent"]
+    for value in ("abc", True, float("nan")):
+        res_path.write_text(json.dumps({**good, "bound": value}))
+        capsys.readouterr()
+        assert main(["certify", str(path), str(res_path)]) == 2
+        assert len(capsys.readouterr().err.strip().splitlines()) == 1
+    big = synthetic_neuron_selection(40, 10, m=4, loss="l1", seed=6)
+    from exactprune.solvers.neuron_selection import certify as certify_api
+
+    claims = certify_api(big, big.mask_of_units(np.arange(10)), {"certified": True})["claims"]
+    assert claims["optimum_verified"] is None and "not re-checked" in claims["note"]

@@ -3,7 +3,8 @@ MILP engines and CP-SAT (l1/linf, average rule), and heuristics.
 
 Every backend refuses, with one line (`Backend.refuse`), the loss / rule / repeats combinations
 it does not handle. `choose_auto` is ``--solver auto``; `certify` is what ``exactprune certify``
-adds: the kept units, their counts, and the loss definition.
+adds: the kept units, their counts, the loss definition, and the result's bound and certified
+claim checked.
 """
 
 from __future__ import annotations
@@ -139,11 +140,73 @@ def choose_auto(instance: Any, goal: Goal, threads: int = 1) -> str:
     return "bnb" if not instance.repeats else "bruteforce"
 
 
+CERTIFY_RECHECK_MASKS = 1 << 18
+"""`certify` re-checks a claimed certified optimum by bruteforce up to this many masks."""
+
+
+def _claimed_number(claimed: dict[str, Any], key: str, least: float) -> float | None:
+    """The result's `key` as a finite float of at least `least`, None when absent; else one
+    line."""
+    from exactprune.instances.errors import InputError
+
+    value = claimed.get(key)
+    if value is None:
+        return None
+    try:  # an int beyond float64 (10**400) overflows: not a number here either
+        number = None if isinstance(value, bool) or not isinstance(value, int | float) \
+            else float(value)
+    except OverflowError:
+        number = None
+    if number is None or not (least <= number < float("inf")):
+        what = "a non-negative number" if least == 0 else "a finite number"
+        raise InputError(f"the result's {key} must be {what} or null, got {value!r:.60}")
+    return number
+
+
 def certify(instance: Any, mask: Any, claimed: dict[str, Any],
             time_limit: float | None = None) -> dict[str, Any]:
-    """The kept units (and counts), the loss and rule, and the evaluation tolerance."""
+    """The kept units (and counts), the loss and rule, and the evaluation tolerance; and the
+    result's claims checked against the mask's loss L: a bound must be a number at most L plus
+    the claimed tolerance (`bound_consistent`), and a claimed certified optimum is re-solved by
+    `bruteforce` (within CERTIFY_RECHECK_MASKS masks and `time_limit`): `optimum_verified` is
+    True when L − tolerance is at most bruteforce's proven bound, False when L exceeds the
+    optimum bruteforce found by more than the tolerance, None when neither can be shown (the
+    earlier `certify` ignored every claim: a bound of 1e300 passed; hunt 60 L1)."""
+    from exactprune.solvers.dispatch import solve
+
     counts = instance.check_mask(mask).astype(int)
     units = [int(i) for i in counts.nonzero()[0]]
-    return {"selection": {"units": units, "counts": [int(counts[i]) for i in units],
-                          "loss": instance.loss, "rule": instance.rule,
-                          "evaluation_tolerance": instance.evaluation_tolerance()}}
+    out: dict[str, Any] = {"selection": {
+        "units": units, "counts": [int(counts[i]) for i in units], "loss": instance.loss,
+        "rule": instance.rule, "evaluation_tolerance": instance.evaluation_tolerance()}}
+    loss = float(instance.evaluate(mask))
+    bound = _claimed_number(claimed, "bound", -float("inf"))  # below 0: valid, if weak
+    tolerance = _claimed_number(claimed, "tolerance", 0.0) or 0.0
+    checks: dict[str, Any] = {}
+    if bound is not None:
+        checks["bound_consistent"] = bound <= loss + tolerance
+        if not checks["bound_consistent"]:
+            checks["note"] = (f"the result's bound {bound!r} exceeds the mask's loss {loss!r} "
+                              f"plus the tolerance {tolerance!r}: no proof gives that")
+    if claimed.get("certified") is True:
+        if bruteforce.refuse(instance, Goal()) or \
+                bruteforce.candidate_count(instance) > CERTIFY_RECHECK_MASKS:
+            checks["optimum_verified"] = None
+            checks.setdefault("note", f"not re-checked: above {CERTIFY_RECHECK_MASKS:,} masks "
+                              "for bruteforce")
+        else:
+            ref = solve(instance, "bruteforce", time_limit=time_limit)
+            if not ref.certified or ref.bound is None:
+                checks["optimum_verified"] = None
+                checks.setdefault("note", f"the re-check (bruteforce) ended {ref.status}: the "
+                                  "claim is neither confirmed nor refused")
+            elif loss - tolerance <= ref.bound:
+                checks["optimum_verified"] = True
+            else:
+                checks["optimum_verified"] = False if loss > ref.objective + tolerance else None
+                checks.setdefault("note", f"bruteforce finds loss {ref.objective!r} (bound "
+                                  f"{ref.bound!r}); the mask's is {loss!r}, tolerance "
+                                  f"{tolerance!r}")
+    if checks:
+        out["claims"] = checks
+    return out
