@@ -79,6 +79,29 @@ def test_lazy_needs_the_linf_norm() -> None:
         solve(inst, "cpsat", lazy=True)
 
 
+@pytest.mark.parametrize("engine", ["highs", "cpsat"])
+def test_initial_points_without_lazy_is_refused(engine: str,
+                                                capsys: pytest.CaptureFixture[str],
+                                                tmp_path) -> None:
+    """initial_points only sets lazy generation's first round; without lazy=true it was taken
+    and ignored (hunt 61 L1)."""
+    import json
+
+    from exactprune.cli import main
+    from exactprune.instances import InputError
+
+    inst = generate_neuron_pruning(d=2, width=4, points=8, seed=0)
+    with pytest.raises(InputError, match="initial_points .* needs --option lazy=true"):
+        solve(inst, engine, initial_points=4)
+    with pytest.raises(InputError, match="needs --option lazy=true"):
+        solve(inst, engine, lazy=False, initial_points=4)
+    path = tmp_path / "inst.json"
+    path.write_text(json.dumps(inst.to_json()))
+    capsys.readouterr()
+    assert main(["solve", str(path), "--solver", engine, "--option", "initial_points=4"]) == 2
+    assert len(capsys.readouterr().err.strip().splitlines()) == 1
+
+
 def test_weight_pruning_beats_or_equals_neuron_pruning() -> None:
     for seed in range(3):
         w = generate_weight_pruning(d=2, width=6, points=48, seed=seed)

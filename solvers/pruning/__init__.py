@@ -32,8 +32,8 @@ KINDS = (NEURON, WEIGHT)
 
 _EXACT_OPTIONS = (
     Param("lazy", "bool", False, "lazy point generation (linf only; measured slower)"),
-    Param("initial_points", "int", exact.INITIAL_POINTS, "lazy: points in the first round",
-          minimum=1),
+    Param("initial_points", "int", None, f"lazy: points in the first round (unset: "
+          f"{exact.INITIAL_POINTS}); only with lazy=true", minimum=1, optional=True),
 )
 _RECHECK = Param("recheck", "bool", True,
                  "when the engine's slack (tolerances, integer rounding) blocks the "

@@ -404,7 +404,7 @@ def _run_pruning_exact(engine: str, instance: Any, goal: Goal, opts: SolveOption
     Options (declared by the backends, solvers/pruning/__init__.py): formulation ("dictionary",
     the default, "bigm" (weight pruning), or "antipodal" (identity output, linf, points closed
     under x -> -x); MILP engines), lazy (bool, default False; linf
-    only): lazy point generation; initial_points (default 32); recheck (default True; not
+    only): lazy point generation; initial_points (lazy only; unset: 32); recheck (default True; not
     with bigm): the exclusion re-check when the engine's slack blocks the certificate
     (`exclusion_recheck`); recheck_families (default True): its no-goods cut off each
     evaluated mask's family of exact ties (`point_families`), not the mask alone; cuts (scip;
@@ -422,6 +422,9 @@ def _run_pruning_exact(engine: str, instance: Any, goal: Goal, opts: SolveOption
         if not pairs:
             raise InputError("formulation=antipodal needs points closed under x -> -x (e.g. "
                              "an even circle grid); these points have no antipodal pair")
+    if not lazy and opts.extra.get("initial_points") is not None:  # ignored (hunt 61 L1)
+        raise InputError("initial_points sets lazy point generation's first round: it needs "
+                         "--option lazy=true")
     if lazy and instance.norm != "linf":
         raise InputError(f"lazy point generation needs the linf norm (the max over a point "
                          f"subset bounds the max over all points), not {instance.norm}")
@@ -444,7 +447,7 @@ def _run_pruning_exact(engine: str, instance: Any, goal: Goal, opts: SolveOption
     eval_tol = instance.evaluation_tolerance()
     K = sel.n_points
     if lazy:
-        initial = min(int(opts.extra.get("initial_points", INITIAL_POINTS)), K)  # no more than K
+        initial = min(int(opts.extra.get("initial_points") or INITIAL_POINTS), K)  # at most K
         worst = np.argsort(-sel.errors(inc_y))[: max(1, initial // 4)]
         spread = np.linspace(0, K, max(1, initial - len(worst)), endpoint=False).astype(int)
         points = set(worst.tolist()) | set(spread.tolist())
