@@ -51,7 +51,6 @@ from __future__ import annotations
 import contextlib
 import csv
 import hashlib
-import json
 import math
 import os
 import sqlite3
@@ -64,7 +63,12 @@ from types import TracebackType
 from typing import Any, TextIO
 
 from exactprune.instances.errors import InputError
-from exactprune.instances.io import check_output, dumps, json_default, parse_json_text
+from exactprune.instances.io import (
+    canonical_json,
+    check_output,
+    dumps,
+    parse_json_text,
+)
 
 SCHEMA_VERSION = 1
 APPLICATION_ID = 0x45585052
@@ -98,20 +102,6 @@ _COLUMNS = ("key", "experiment", "solver", "status", "wall_time_s", "solver_vers
             "record", "created")
 
 EXPORT_FORMATS = ("csv", "jsonl")
-
-
-def canonical_json(obj: Any) -> str:
-    """The canonical JSON text of `obj`: sorted keys, no spaces, ASCII, finite numbers only.
-
-    numpy scalars and arrays are converted to plain numbers and lists. Note that JSON keeps the
-    difference between ``1`` and ``1.0``: they give different keys. Raises InputError for
-    anything not JSON-serialisable (NaN and infinities included).
-    """
-    try:
-        return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=True,
-                          allow_nan=False, default=json_default)
-    except (TypeError, ValueError) as exc:
-        raise InputError(f"spec is not JSON-serialisable with finite numbers: {exc}") from None
 
 
 def store_state(path: Path) -> str:

@@ -35,9 +35,9 @@ from typing import Any
 
 import numpy as np
 
-from exactprune.benchmarks.store import canonical_json
 from exactprune.benchmarks.sweep_dask import scheduler_flag
 from exactprune.instances.errors import InputError
+from exactprune.instances.io import canonical_json
 from exactprune.instances.params import INTEGER_TEXT, nonneg_int, positive_amount, positive_int
 
 __all__ = [

@@ -250,6 +250,10 @@ def _cmd_certify(args: argparse.Namespace) -> int:
                              f"got {objective!r}")
         out["objective_claimed"] = objective
         out["objective_matches"] = claimed["objective"] == out["objective_recomputed"]
+    if "status" in claimed:  # a result: is it of this instance? (None: it does not say)
+        digest = claimed.get("instance_sha256")
+        out["instance_matches"] = None if digest is None else \
+            digest == instance_io.instance_sha256(inst)
     module = get_kind(inst.kind).module("solvers")
     certify = getattr(module, "certify", None)
     if certify is not None:

@@ -202,6 +202,27 @@ def json_infinity(x: float) -> float | str:
     return x
 
 
+def canonical_json(obj: Any) -> str:
+    """The canonical JSON text of `obj`: sorted keys, no spaces, ASCII, finite numbers only.
+
+    numpy scalars and arrays are converted to plain numbers and lists. Note that JSON keeps the
+    difference between ``1`` and ``1.0``: they give different keys. Raises InputError for
+    anything not JSON-serialisable (NaN and infinities included).
+    """
+    try:
+        return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=True,
+                          allow_nan=False, default=json_default)
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"not JSON-serialisable with finite numbers: {exc}") from None
+
+
+def instance_sha256(instance: Any) -> str:
+    """The sha256 (hex) of the instance's canonical JSON: what a result records of the instance
+    it was solved on, so `certify` can tell a result of another instance (hunt 61 H1: a result
+    whose mask had the same error on two instances lent its bound to the other)."""
+    return hashlib.sha256(canonical_json(instance.to_json()).encode("ascii")).hexdigest()
+
+
 def dumps(data: Any, indent: int | None = None) -> str:
     """JSON text; non-finite floats become null rather than invalid JSON."""
 

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from exactprune.instances.errors import InputError
+from exactprune.instances.io import instance_sha256
 from exactprune.solvers import registry
 from exactprune.solvers.result import (
     Goal,
@@ -352,4 +353,5 @@ def finalize(
         notes=notes,
         stats=dict(raw.stats),
         limit=limit,
+        instance_sha256=instance_sha256(instance),
     )

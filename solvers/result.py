@@ -248,7 +248,9 @@ class SolveResult:
     wall_time_s: wall-clock seconds of the whole solve; notes: human-readable remarks
     (tolerances, scaling, why not certified); stats: backend statistics (nodes, candidates,
     warm_start: accepted | rejected | not_supported | not_used, the last when `auto` chose a
-    method that takes no start); limit: what stopped the solve early.
+    method that takes no start); limit: what stopped the solve early; instance_sha256: the
+    sha256 of the solved instance's canonical JSON (`instances.io.instance_sha256`), so a
+    result cannot lend its bound to another instance (None in results written before it).
     """
 
     status: Status
@@ -270,6 +272,7 @@ class SolveResult:
     notes: list[str] = field(default_factory=list)
     stats: dict[str, Any] = field(default_factory=dict)
     limit: Limit = Limit.NONE
+    instance_sha256: str | None = None
 
     def __eq__(self, other: object) -> bool:
         """Field by field, masks by value: the dataclass's own == compared the numpy masks
@@ -336,6 +339,11 @@ class SolveResult:
                 if value is not None and (isinstance(value, bool)
                                           or not isinstance(value, int | float)):
                     raise ValueError(f"{name} must be a number or null, got {value!r}")
+            digest = data.get("instance_sha256")
+            if digest is not None and not (isinstance(digest, str) and len(digest) == 64
+                                           and all(c in "0123456789abcdef" for c in digest)):
+                raise ValueError(f"instance_sha256 must be 64 hex digits or null, got "
+                                 f"{digest!r:.80}")
             mask_raw = data.get("mask")
             mask = None
             if mask_raw is not None:
@@ -375,6 +383,7 @@ class SolveResult:
                 notes=list(data.get("notes") or []),
                 stats=dict(data.get("stats") or {}),
                 limit=limit,
+                instance_sha256=digest,
             )
         except (TypeError, ValueError, KeyError) as exc:
             raise InputError(f"malformed result object: {exc}") from None

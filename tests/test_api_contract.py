@@ -179,6 +179,26 @@ def test_a_result_goal_that_is_not_an_object_is_refused(goal: object) -> None:
         SolveResult.from_json({"status": "feasible", "mask": [1, 0], "goal": goal})
 
 
+def test_a_result_names_its_instance_through_a_json_round_trip() -> None:
+    """instance_sha256 (hunt 61 H1) is the sha256 of the instance's canonical JSON: the same
+    after the instance's own JSON round trip, kept by the result's, different for another
+    instance; anything but 64 hex digits is refused."""
+    from exactprune.instances import instance_from_json
+    from exactprune.instances.io import instance_sha256
+    from exactprune.solvers.result import SolveResult
+
+    inst = generate_subset_sum(12, seed=4)
+    res = solve(inst, "mitm")
+    again = instance_from_json(json.loads(json.dumps(inst.to_json())))
+    assert res.instance_sha256 == instance_sha256(again)
+    assert res.instance_sha256 != instance_sha256(generate_subset_sum(12, seed=5))
+    back = SolveResult.from_json(json.loads(json.dumps(res.to_json())))
+    assert back.instance_sha256 == res.instance_sha256 and back == res
+    for bad in ("abc", 7, "G" * 64, res.instance_sha256.upper()):
+        with pytest.raises(InputError, match="instance_sha256"):
+            SolveResult.from_json({**res.to_json(), "instance_sha256": bad})
+
+
 def test_amounts_may_round_where_data_may_not() -> None:
     """A time limit of 10**30 s has no exact float64 and was refused with a garbled message
     ("the integer an integer of 31 digits"); an amount may round, data may not (hunt 36)."""

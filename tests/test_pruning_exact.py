@@ -171,6 +171,41 @@ def test_certify_takes_no_lower_bound_from_another_instances_result(
     assert own["objective_matches"] and own["bracket"]["lower"] is not None
 
 
+def test_certify_takes_no_lower_bound_from_a_result_whose_error_matches_by_chance(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Hunt 61 H1: two instances with the same target and points (B draws its output weights
+    from a normal law) share the empty mask's error, so A's result passed the bit-for-bit
+    objective check on B and its bound (0.999) was printed as B's proven lower end, above a
+    mask of B with sup error 0.439. A result names its instance (instance_sha256) now."""
+    a, b, ra, rb = (tmp_path / n for n in ("a.json", "b.json", "ra.json", "rb.json"))
+    common = ["--d", "2", "--width", "10", "--points", "16", "--seed", "3",
+              "--output-activation", "relu"]
+    assert main(["generate", "neuron-pruning", *common, "-o", str(a)]) == 0
+    assert main(["generate", "neuron-pruning", *common, "--output-dist", "normal",
+                 "-o", str(b)]) == 0
+    assert main(["solve", str(a), "--solver", "bruteforce", "-o", str(ra)]) == 0
+    assert main(["solve", str(b), "--solver", "bruteforce", "-o", str(rb)]) == 0
+    capsys.readouterr()
+
+    def certify(inst: Path, res: Path) -> dict:
+        assert main(["certify", str(inst), str(res), "--json"]) == 0
+        return json.loads(capsys.readouterr().out)
+
+    own_b = certify(b, rb)
+    assert own_b["instance_matches"] and own_b["bracket"]["lower"] is not None
+    crossed = certify(b, ra)
+    assert crossed["objective_matches"]  # the coincidence the old check rested on
+    assert json.loads(ra.read_text())["bound"] > own_b["bracket"]["upper"]  # a false claim
+    assert crossed["instance_matches"] is False and crossed["bracket"]["lower"] is None
+    assert "another instance" in crossed["bracket"]["notes"][0]
+    legacy = json.loads(ra.read_text())
+    del legacy["instance_sha256"]  # a result written before results named their instance
+    ra.write_text(json.dumps(legacy))
+    old = certify(a, ra)
+    assert old["instance_matches"] is None and old["bracket"]["lower"] is None
+    assert "does not name the instance" in old["bracket"]["notes"][0]
+
+
 def test_certify_takes_no_lower_bound_from_a_max_kept_result(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Hunt 16: the bound of a max_kept = 1 solve (0.403) was printed as the proven lower end

@@ -191,6 +191,7 @@ def certify(instance: Any, mask: Any, claimed: dict[str, Any],
     """The mask's error bracket over the domain: [proven lower bound on the best sup error,
     certified sup error of the mask], from the claimed result's bound when it has one."""
     from exactprune.instances.errors import InputError
+    from exactprune.instances.io import instance_sha256
     from exactprune.solvers.pruning.bracket import certify_bracket
 
     note = None  # why the result's bound is not the lower end, or what it is
@@ -203,6 +204,17 @@ def certify(instance: Any, mask: Any, claimed: dict[str, Any],
         raise InputError("the result's bound must be a number")
     if bound is not None and bound < 0:
         bound = 0.0  # no error is negative: 0 is the stronger (and a valid) lower end
+    digest = claimed.get("instance_sha256")
+    if bound is not None and digest != instance_sha256(instance):
+        # a mask with the same error on two instances (the empty mask: the target's own
+        # error) lent one instance's proof to the other, lower end 0.999 above a mask of
+        # sup error 0.439 (hunt 61 H1): only a result that names this instance gives a bound
+        note = ("the result's bound is not used as a lower bound: " + (
+            "the result does not name the instance it was solved on (no instance_sha256: "
+            "written before exactprune recorded it, or edited); solve again for a lower end"
+            if digest is None else
+            "it is a result of another instance (its instance_sha256 is not this one's)"))
+        bound = None
     # the bound is the solve's proof about *its* instance: only taken when the result's
     # objective is this mask's error here, bit for bit (a result of another instance is not)
     goal = claimed.get("goal")
@@ -231,8 +243,9 @@ def certify(instance: Any, mask: Any, claimed: dict[str, Any],
         note = ("the lower end is the result file's bound, as its solver proved it"
                 + ("" if bracket.get("lower") == bound else
                    " (then lowered, as a note below says)") + "; "
-                   "certify checks that the result is of this instance but cannot prove the "
-                   "bound again (solve again to check it)")
+                   "the result names this instance (instance_sha256) and its objective is the "
+                   "mask's error here, but certify cannot prove the bound again (solve again "
+                   "to check it)")
     if note is not None:
         bracket["notes"] = [note, *bracket.get("notes", [])]
     return {"bracket": bracket}
