@@ -230,6 +230,11 @@ def _cmd_certify(args: argparse.Namespace) -> int:
     data = instance_io.read_json(args.result)
     mask = inst.mask_from_json(_result_mask(data, inst.kind))
     claimed = data if isinstance(data, dict) else {}
+    if "status" in claimed:  # a result: checked as results are read (status optimal with
+        # certified false, which from_json refuses, lent certify its bound; hunt 61 L2)
+        from exactprune.solvers.result import SolveResult
+
+        SolveResult.from_json(claimed)
     goal = claimed.get("goal", {})
     if goal is None:
         goal = {}

@@ -206,6 +206,24 @@ def test_certify_takes_no_lower_bound_from_a_result_whose_error_matches_by_chanc
     assert "does not name the instance" in old["bracket"]["notes"][0]
 
 
+def test_certify_refuses_a_result_that_solve_would_not_read(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Hunt 61 L2: a file saying status optimal with certified false (which
+    SolveResult.from_json refuses) lent certify its bound; it is refused in one line now."""
+    inst, res = tmp_path / "i.json", tmp_path / "r.json"
+    assert main(["generate", "neuron-pruning", "--d", "2", "--width", "6", "--points", "16",
+                 "--seed", "0", "-o", str(inst)]) == 0
+    assert main(["solve", str(inst), "--solver", "bruteforce", "-o", str(res)]) == 0
+    data = json.loads(res.read_text())
+    res.write_text(json.dumps({**data, "certified": False}))
+    capsys.readouterr()
+    assert main(["certify", str(inst), str(res)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "certified false" in err[0]
+    res.write_text(json.dumps({"mask": data["mask"]}))  # a bare mask is still certified
+    assert main(["certify", str(inst), str(res), "--json"]) == 0
+
+
 def test_certify_takes_no_lower_bound_from_a_max_kept_result(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Hunt 16: the bound of a max_kept = 1 solve (0.403) was printed as the proven lower end
