@@ -22,14 +22,25 @@ import numpy as np
 from exactprune.formulations.linear import PartialMask
 
 REL_CERTIFY = 1e-5
-ABS_CERTIFY = 1e-12
+ABS_CERTIFY_EVAL_TOLS = 5.0
+"""The certificate's absolute room, in evaluation tolerances. Two evaluated errors closer than
+2·eval_tol cannot be ordered in float64, and a family of exact ties is floored at its evaluated
+error less 2·eval_tol (`worst_entry_family`), which must stay within half the room for the
+re-check to exclude it whole: 5 leaves half an eval_tol for rounding. (A flat 1e-12 before: a
+mask of error 3e-13 was certified where one of error 1e-16 exists; hunt 61 M1.)"""
 MAX_RECHECK_MASKS = 64
 """The exclusion re-check gives up after evaluating this many masks."""
 
 
-def certifiable(error: float, lower: float) -> bool:
-    """The certificate's rule: a proven lower bound within max(1e-5·error, 1e-12) of it."""
-    return error - lower <= max(REL_CERTIFY * error, ABS_CERTIFY)
+def certificate_room(error: float, eval_tol: float) -> float:
+    """How far below `error` a proven lower bound may sit for the error to be certified:
+    max(1e-5·error, 5·eval_tol), eval_tol the instance's evaluation tolerance (same units)."""
+    return max(REL_CERTIFY * error, ABS_CERTIFY_EVAL_TOLS * eval_tol)
+
+
+def certifiable(error: float, lower: float, eval_tol: float) -> bool:
+    """The certificate's rule: a proven lower bound within `certificate_room` of the error."""
+    return error - lower <= certificate_room(error, eval_tol)
 
 
 CAPPED_STATUSES = ("optimal", "infeasible", "time_limit", "stopped")
@@ -130,7 +141,7 @@ def exclusion_recheck(solve: CappedSolve, inc_y: np.ndarray, slack: float,
     def exclude(y: np.ndarray) -> None:
         nonlocal families, floor, bound
         # half the certificate's room: a family's floor alone never blocks the certificate
-        target = best_err - 0.5 * max(REL_CERTIFY * best_err, ABS_CERTIFY)
+        target = best_err - 0.5 * certificate_room(best_err, eval_tol)
         fam = None if family is None else family(y, target)
         if fam is None:
             seen.append(y)
@@ -149,7 +160,7 @@ def exclusion_recheck(solve: CappedSolve, inc_y: np.ndarray, slack: float,
 
     def certified() -> bool:
         lower = proven()
-        return lower is not None and certifiable(best_err, lower)
+        return lower is not None and certifiable(best_err, lower, eval_tol)
 
     def done(note: str, timed_out: bool = False, capped: bool = False) -> Recheck:
         lower, ok = proven(), certified()

@@ -282,8 +282,8 @@ def run_one(job: dict[str, Any]) -> dict[str, Any]:
     gap = None if lower is None or objective <= 0 else max(0.0, (objective - lower) / objective)
     # certified by the backends' rule on the bound less the evaluation rounding, never by
     # CP-SAT's status alone
-    certified = lower is not None and certifiable(objective,
-                                                  lower - inst.evaluation_tolerance())
+    eval_tol = inst.evaluation_tolerance()
+    certified = lower is not None and certifiable(objective, lower - eval_tol, eval_tol)
     return {**job, "status": out.status, "certified": certified, "objective": objective,
             "bound": lower, "gap": gap, "root_bound": window_bound(inst),
             "tables": solver.tables, "wall_time_s": wall}

@@ -7,8 +7,8 @@ selection). Certificate, as in solvers/pruning/exact.py: the engine's bound minu
 of its tolerances (`formulations.linear.tolerance_slack`, dual norm 2, rows scaled by
 1 + max|f|, the box of the error variables, safety 2) minus the evaluation tolerance (the
 model's float64 coefficients A versus the exact ones) is a rigorous lower bound L; the result is
-certified when incumbent − L <= max(1e-5·incumbent, 1e-12), with tolerance that gap plus twice
-the evaluation tolerance. When the engine finished and only its slack T blocks that (tiny
+certified when incumbent − L <= max(1e-5·incumbent, 5·eval_tol), with tolerance that gap plus
+twice the evaluation tolerance. When the engine finished and only its slack T blocks that (tiny
 losses, or Gurobi's 1e-9 tolerances on l1), solvers/exclusion_recheck.py evaluates and cuts off
 the masks within T of the optimum until it does not (option recheck, default true); otherwise
 status feasible with L as the bound.
@@ -145,7 +145,7 @@ def _certificate(instance: Any, mask: np.ndarray, lower: float | None, finished:
                   Status.TIME_LIMIT if limit_hit else Status.FEASIBLE)
         return RawSolution(status, mask=mask, notes=notes, stats=stats)
     lower = bound = _proven(lower, eval_tol)
-    if finished and certifiable(err, lower):
+    if finished and certifiable(err, lower, eval_tol):
         tol = max(0.0, err - lower) + 2 * eval_tol
         return RawSolution(Status.OPTIMAL, mask=mask, bound=bound, certified=True,
                            tolerance=tol, notes=notes, stats=stats)
@@ -369,7 +369,7 @@ def _run_capped(below: BelowSolve, instance: Any, goal: Goal,
     stats: dict[str, Any] = {**first.stats, "warm_start_source": source}
     err = scaled.evaluate(mask)
     eval_tol = scaled.evaluation_tolerance()
-    if (finished and lower is not None and not certifiable(err, _proven(lower, eval_tol))
+    if (finished and lower is not None and not certifiable(err, _proven(lower, eval_tol), eval_tol)
             and opts.extra.get("recheck", True)):
         # the gap is the engine's slack: exclude masks until it no longer matters
         check = exclusion_recheck(

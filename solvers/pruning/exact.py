@@ -16,7 +16,7 @@ With `lazy=True` (linf only) points are generated lazily instead:
    point is already in the subset, otherwise add its worst points and repeat.
 Measured slower on our benchmarks (the optimum over few points is much smaller, so the cap
 prunes little), hence off by default.
-The result is certified when incumbent − (bound − T) <= max(1e-5·incumbent, 1e-12), where T is
+The result is certified when incumbent − (bound − T) <= max(1e-5·incumbent, 5·eval_tol), where T is
 the engine's tolerance slack; the certificate's tolerance (that gap plus the evaluation rounding)
 is stated. When T alone blocks that (tiny errors), `exclusion_recheck` evaluates and excludes
 the masks within T of the optimum until it does not; with the linf norm each no-good cuts off
@@ -469,7 +469,7 @@ def _run_pruning_exact(engine: str, instance: Any, goal: Goal, opts: SolveOption
         lower = sel.error(inc_y)
         notes.append("no unit (or sub-mask) is active at any point: every mask has the same "
                      "predictions on the points, no search needed")
-        if certifiable(inc_err, lower):
+        if certifiable(inc_err, lower, eval_tol):
             status = Status.OPTIMAL
     while sel.n_columns > 0:
         remaining = clock.remaining()
@@ -497,7 +497,7 @@ def _run_pruning_exact(engine: str, instance: Any, goal: Goal, opts: SolveOption
             if out.status == "stopped":
                 notes.append("the engine stopped without a proof (no limit hit): not certified")
             break
-        if certifiable(inc_err, lower):
+        if certifiable(inc_err, lower, eval_tol):
             status = Status.OPTIMAL
             break
         if len(points) == K and opts.extra.get("recheck", True) and formulation != "bigm":
