@@ -437,7 +437,8 @@ def build_parser() -> argparse.ArgumentParser:
     cert.add_argument("--time-limit", type=_positive_amount, default=None,
                       help="seconds for the sup error's search: the cube's MILPs or the "
                       "sphere's branch and bound (d >= 3, also behind the gaussian domain); "
-                      "default none")
+                      "neuron selection: for the bruteforce re-check of a certified claim "
+                      "(default 60 there); default none")
     cert.add_argument("--json", action="store_true")
     cert.add_argument("-o", "--output", default=None,
                       help="also write the report as JSON here (- : print it on stdout)")

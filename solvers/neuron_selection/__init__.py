@@ -142,6 +142,9 @@ def choose_auto(instance: Any, goal: Goal, threads: int = 1) -> str:
 
 CERTIFY_RECHECK_MASKS = 1 << 18
 """`certify` re-checks a claimed certified optimum by bruteforce up to this many masks."""
+CERTIFY_RECHECK_SECONDS = 60.0
+"""... and for at most this long when certify is given no time limit (refit: one least
+squares per mask)."""
 
 
 def _claimed_number(claimed: dict[str, Any], key: str, least: float) -> float | None:
@@ -168,7 +171,8 @@ def certify(instance: Any, mask: Any, claimed: dict[str, Any],
     """The kept units (and counts), the loss and rule, and the evaluation tolerance; and the
     result's claims checked against the mask's loss L: a bound must be a number at most L plus
     the claimed tolerance (`bound_consistent`), and a claimed certified optimum is re-solved by
-    `bruteforce` (within CERTIFY_RECHECK_MASKS masks and `time_limit`): `optimum_verified` is
+    `bruteforce` (within CERTIFY_RECHECK_MASKS masks and `time_limit`, else
+    CERTIFY_RECHECK_SECONDS): `optimum_verified` is
     True when L − tolerance is at most bruteforce's proven bound, False when L exceeds the
     optimum bruteforce found by more than the tolerance, None when neither can be shown (the
     earlier `certify` ignored every claim: a bound of 1e300 passed; hunt 60 L1)."""
@@ -195,7 +199,8 @@ def certify(instance: Any, mask: Any, claimed: dict[str, Any],
             checks.setdefault("note", f"not re-checked: above {CERTIFY_RECHECK_MASKS:,} masks "
                               "for bruteforce")
         else:
-            ref = solve(instance, "bruteforce", time_limit=time_limit)
+            ref = solve(instance, "bruteforce", time_limit=time_limit
+                        if time_limit is not None else CERTIFY_RECHECK_SECONDS)
             if not ref.certified or ref.bound is None:
                 checks["optimum_verified"] = None
                 checks.setdefault("note", f"the re-check (bruteforce) ended {ref.status}: the "
