@@ -784,3 +784,8 @@ def test_certify_checks_the_results_bound_and_certified_claim(
 
     claims = certify_api(big, big.mask_of_units(np.arange(10)), {"certified": True})["claims"]
     assert claims["optimum_verified"] is None and "not re-checked" in claims["note"]
+    refit = synthetic_neuron_selection(15, 3, m=1000, outputs=1, loss="squared", rule="refit",
+                                       seed=2)
+    cut = certify_api(refit, refit.mask_of_units(np.arange(3)), {"certified": True},
+                      time_limit=1e-9)["claims"]
+    assert cut["optimum_verified"] is None and "ended time_limit" in cut["note"]
