@@ -538,3 +538,18 @@ def test_magnitude_keeps_the_largest_unit_beside_tiny_activations() -> None:
                                    targets=np.array([[3 * s], [6 * s]]), k=1, loss="l1")
     for name in ("magnitude", "imp", "edge_popup"):
         assert solve(inst, name).mask.tolist() == [0, 0, 1], name
+
+
+def test_magnitude_keeps_exact_ties_in_index_order() -> None:
+    """Hunt 62 M3: ranking by a sum of log2 norms split exact ties (a unit with its activations
+    doubled and its output weights halved has the same product) and kept the higher index in
+    39 of 200 pairs. The keys are exact for equal products: the lower index wins every time."""
+    rng = np.random.default_rng(7)
+    for seed in range(60):
+        H = rng.random((6, 3)) + 0.1
+        V = rng.standard_normal((3, 2))
+        H[:, 1], V[1] = 2.0 * H[:, 0], 0.5 * V[0]  # unit 1 ties unit 0 exactly
+        H[:, 2] *= 1e-3  # unit 2 is small
+        inst = NeuronSelectionInstance(hidden=H, output_weights=V, targets=rng.random((6, 2)),
+                                       k=1, loss="l1")
+        assert solve(inst, "magnitude").mask.tolist() == [1, 0, 0], seed

@@ -96,7 +96,7 @@ def run_bnb(instance: Any, goal: Goal, opts: SolveOptions) -> RawSolution:
         raise InputError(why)
     from exactprune.solvers.neuron_selection.heuristics import (
         greedy_forward_within,
-        magnitude_log_scores,
+        magnitude_order,
     )
 
     clock = Clock(opts.time_limit)
@@ -107,7 +107,7 @@ def run_bnb(instance: Any, goal: Goal, opts: SolveOptions) -> RawSolution:
              else greedy_forward_within(instance, clock.deadline)[0])
     best_y = np.asarray(start, dtype=np.float64)
     best = bd.leaf(best_y)
-    order = np.argsort(-magnitude_log_scores(instance), kind="stable")
+    order = magnitude_order(instance)
     # stack entries: (depth, kept indicator (N,), lower bound valid for the subtree)
     stack: list[tuple[int, np.ndarray, float]] = [(0, np.zeros(n, dtype=bool), 0.0)]
     nodes = 0

@@ -45,7 +45,7 @@ def greedy_forward_within(instance: Any, deadline: float | None, repeats: bool |
     counts, steps = _greedy_steps(instance, repeats, candidates, seed, deadline, columns)
     missing = instance.k - steps
     if missing > 0:
-        order = np.argsort(-magnitude_log_scores(instance), kind="stable")
+        order = magnitude_order(instance)
         unused = [int(i) for i in order if counts[i] == 0]
         fill = (unused + [int(i) for i in order] * missing)[:missing]
         np.add.at(counts, fill, 1)
@@ -88,32 +88,58 @@ def _greedy_steps(instance: Any, repeats: bool | None, candidates: int | None, s
     return counts, k
 
 
-def log2_norms(X: np.ndarray, axis: int) -> np.ndarray:
-    """log2 of the 2-norms of X along `axis`, −inf for a zero vector. Each vector is scaled by a
+ZERO_EXPONENT = -(1 << 20)
+"""The exponent of a zero norm: below every float64's."""
+
+
+def norm_parts(X: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray]:
+    """The 2-norms of X along `axis` as (mantissa, exponent): norm = mantissa·2^exponent,
+    mantissa in [0.5, 1) (0 with ZERO_EXPONENT for a zero vector). Each vector is scaled by a
     power of two to unit size first, so no square under- or overflows (plain norms were 0 for
     activations of 1e-170 and inf for weights of 1e155: every unit tied; hunt 60 M2)."""
     X = np.asarray(X, dtype=np.float64)
     peak = np.max(np.abs(X), axis=axis, keepdims=True)
     shift = np.frexp(np.where(peak > 0, peak, 1.0))[1]
-    with np.errstate(divide="ignore"):
-        unit = np.log2(np.linalg.norm(np.ldexp(X, -shift), axis=axis, keepdims=True))
-    return np.squeeze(unit + shift, axis=axis)
+    unit = np.squeeze(np.linalg.norm(np.ldexp(X, -shift), axis=axis, keepdims=True), axis=axis)
+    mant, exp = np.frexp(unit)
+    exp = exp + np.squeeze(shift, axis=axis)
+    return mant, np.where(mant > 0, exp, ZERO_EXPONENT)
 
 
-def magnitude_log_scores(instance: Any) -> np.ndarray:
-    """log2(||V[i]||·||H[:, i]||) per unit, (N,); −inf for a unit that adds nothing. Ranks the
-    units at any data scale."""
-    return log2_norms(instance.output_weights, axis=1) + log2_norms(instance.hidden, axis=0)
+def product_keys(a: tuple[np.ndarray, np.ndarray],
+                 b: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """Keys of the products of two norms given as `norm_parts`: e + 2·(m − 1/2) for the product
+    m·2^e (m in [0.5, 1)), increasing with the product at any scale, and equal for equal
+    products (a unit with its activations doubled and its weights halved ties with itself; a
+    sum of logs split such ties; hunt 62 M3)."""
+    mant, exp = np.frexp(a[0] * b[0])
+    exp = np.where(mant > 0, exp + a[1] + b[1], ZERO_EXPONENT)
+    return exp + 2.0 * (mant - 0.5)
+
+
+def magnitude_keys(instance: Any) -> np.ndarray:
+    """Keys (N,) that order the units as ||V[i]||·||H[:, i]|| does (`product_keys`), at any data
+    scale; ranked largest first, ties by index."""
+    return product_keys(norm_parts(instance.output_weights, axis=1),
+                        norm_parts(instance.hidden, axis=0))
+
+
+def magnitude_order(instance: Any) -> np.ndarray:
+    """The units by decreasing ||V[i]||·||H[:, i]||, ties by index (N,)."""
+    return np.argsort(-magnitude_keys(instance), kind="stable")
 
 
 def magnitude_scores(instance: Any) -> np.ndarray:
     """||V[i]||·||H[:, i]|| per unit divided by the largest, (N,) in [0, 1] (all 0 when every
     unit adds nothing); units 2^1074 below the largest read 0."""
-    logs = magnitude_log_scores(instance)
-    top = float(logs.max())
-    if not np.isfinite(top):
-        return np.zeros(logs.shape[0])
-    return np.exp2(logs - top)
+    mv, ev = norm_parts(instance.output_weights, axis=1)
+    mh, eh = norm_parts(instance.hidden, axis=0)
+    mant, exp = np.frexp(mv * mh)
+    if not np.any(mant > 0):
+        return np.zeros(mant.shape[0])
+    exp = exp + ev + eh
+    top = int(exp[mant > 0].max())
+    return np.where(mant > 0, np.ldexp(mant, np.maximum(exp - top, -1100)), 0.0)
 
 
 def run_greedy(instance: Any, goal: Goal, opts: SolveOptions) -> RawSolution:
@@ -129,7 +155,7 @@ def run_greedy(instance: Any, goal: Goal, opts: SolveOptions) -> RawSolution:
 
 
 def run_magnitude(instance: Any, goal: Goal, opts: SolveOptions) -> RawSolution:
-    order = np.argsort(-magnitude_log_scores(instance), kind="stable")
+    order = magnitude_order(instance)
     return RawSolution(Status.FEASIBLE, mask=instance.mask_of_units(order[: instance.k]),
                        notes=["top k units by ||output weights|| x ||activations||"])
 

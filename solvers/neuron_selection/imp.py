@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 
 from exactprune.solvers.clock import Clock, passed
-from exactprune.solvers.neuron_selection.heuristics import log2_norms
+from exactprune.solvers.neuron_selection.heuristics import norm_parts, product_keys
 from exactprune.solvers.result import Goal, Limit, RawSolution, SolveOptions, Status
 
 PRUNE_FRACTION = 0.2
@@ -108,10 +108,10 @@ def _spectral_norm(A: np.ndarray) -> float:
     return math.ldexp(math.sqrt(top), shift)
 
 
-def unit_scores(W: np.ndarray, act_log_norms: np.ndarray) -> np.ndarray:
-    """log2(||W_i||_2 · ||H[:, i]||_2) per surviving unit (logs: any data scale ranks; hunt 60
-    M2): W (s, C), act_log_norms (s,) log2 ||H[:, i]||_2 -> (s,)."""
-    return log2_norms(W, axis=1) + act_log_norms
+def unit_scores(W: np.ndarray, act: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """Keys ordering the surviving units as ||W_i||_2 · ||H[:, i]||_2 does, at any data scale
+    (`product_keys`; hunt 60 M2): W (s, C), act the `norm_parts` of H's columns (s,) -> (s,)."""
+    return product_keys(norm_parts(W, axis=1), act)
 
 
 def keep_top(units: np.ndarray, scores: np.ndarray, keep: int) -> np.ndarray:
@@ -134,7 +134,7 @@ def run_imp(instance: Any, goal: Goal, opts: SolveOptions) -> RawSolution:
     H, T, n, k = instance.hidden, instance.targets, instance.n, instance.k
     w0 = instance.output_weights
     b0 = None if instance.output_bias is None else instance.output_bias
-    act = log2_norms(H, axis=0)  # (N,)
+    act = norm_parts(H, axis=0)  # (N,) mantissas and exponents
     units = np.arange(n)
     scores = unit_scores(w0, act)  # (N,): the latest score of every unit
     sizes = [n]
@@ -147,7 +147,7 @@ def run_imp(instance: Any, goal: Goal, opts: SolveOptions) -> RawSolution:
             limit = Limit.TIME
             units = keep_top(units, scores[units], k)
             break
-        scores[units] = unit_scores(W, act[units])
+        scores[units] = unit_scores(W, (act[0][units], act[1][units]))
         keep = units.size - prune_count(units.size, k, fraction)
         units = keep_top(units, scores[units], keep)
         sizes.append(int(units.size))
