@@ -183,15 +183,24 @@ def test_a_result_names_its_instance_through_a_json_round_trip() -> None:
     """instance_sha256 (hunt 61 H1) is the sha256 of the instance's canonical JSON: the same
     after the instance's own JSON round trip, kept by the result's, different for another
     instance; anything but 64 hex digits is refused."""
-    from exactprune.instances import instance_from_json
+    from exactprune.instances import generate_weight_pruning, instance_from_json
     from exactprune.instances.io import instance_sha256
+    from exactprune.instances.neuron_selection import synthetic_neuron_selection
     from exactprune.solvers.result import SolveResult
 
     inst = generate_subset_sum(12, seed=4)
     res = solve(inst, "mitm")
-    again = instance_from_json(json.loads(json.dumps(inst.to_json())))
-    assert res.instance_sha256 == instance_sha256(again)
-    assert res.instance_sha256 != instance_sha256(generate_subset_sum(12, seed=5))
+    for one, other in ((inst, generate_subset_sum(12, seed=5)),
+                       (generate_neuron_pruning(d=2, width=5, points=9, seed=1),
+                        generate_neuron_pruning(d=2, width=5, points=9, seed=2)),
+                       (generate_weight_pruning(d=3, width=2, points=7, seed=1),
+                        generate_weight_pruning(d=3, width=2, points=7, seed=1, norm="l1")),
+                       (synthetic_neuron_selection(6, 2, m=5, bias=True, seed=1),
+                        synthetic_neuron_selection(6, 3, m=5, bias=True, seed=1))):
+        again = instance_from_json(json.loads(json.dumps(one.to_json())))
+        assert instance_sha256(one) == instance_sha256(again)
+        assert instance_sha256(one) != instance_sha256(other)
+    assert res.instance_sha256 == instance_sha256(inst)
     back = SolveResult.from_json(json.loads(json.dumps(res.to_json())))
     assert back.instance_sha256 == res.instance_sha256 and back == res
     for bad in ("abc", 7, "G" * 64, res.instance_sha256.upper()):
