@@ -249,7 +249,7 @@ class SolveResult:
     (tolerances, scaling, why not certified); stats: backend statistics (nodes, candidates,
     warm_start: accepted | rejected | not_supported | not_used, the last when `auto` chose a
     method that takes no start); limit: what stopped the solve early; instance_sha256: the
-    sha256 of the solved instance's canonical JSON (`instances.io.instance_sha256`), so a
+    sha256 of the solved instance's fields and arrays (`instances.io.instance_sha256`), so a
     result cannot lend its bound to another instance (None in results written before it).
     """
 
