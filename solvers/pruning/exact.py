@@ -531,7 +531,15 @@ def _run_pruning_exact(engine: str, instance: Any, goal: Goal, opts: SolveOption
         on_subset = float(errs[sorted(points)].max())
         if float(errs.max()) <= on_subset * (1 + 1e-12) + 1e-15:
             # the new mask's worst point is already in the subset: more points cannot raise
-            # the bound; what is left is the engine's tolerance
+            # the bound; what is left is the engine's tolerance, which the exclusion re-check
+            # removes on the whole point set (lazy runs lost tiny certified optima without
+            # it once the certificate's room became 5·eval_tol; hunt 62 M1)
+            if opts.extra.get("recheck", True) and formulation != "bigm":
+                notes.append(f"subset optimum holds on all points, but the gap "
+                             f"{inc_err - lower:.3g} is the engine's slack: all {K} points "
+                             "taken for the exclusion re-check")
+                points.update(range(K))
+                continue
             notes.append(f"subset optimum holds on all points, but the gap "
                          f"{inc_err - lower:.3g} exceeds the certifiable tolerance "
                          f"(engine slack {slack:.3g})")
