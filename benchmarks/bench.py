@@ -172,6 +172,7 @@ def bench_task(spec: dict) -> dict:
         "exact": bool(backend.exact),
         "notes": list(res.notes)[:20],
         "mask": None if res.mask is None else inst.mask_to_json(res.mask),
+        "instance_sha256": res.instance_sha256,
     }
 
 

@@ -180,7 +180,8 @@ def solve_task(spec: dict) -> dict:
     return {"status": str(res.status), "certified": res.certified, "objective": res.objective,
             "bound": res.bound, "kept": res.kept, "solver_version": res.solver_version,
             "wall_time_s": res.wall_time_s, "notes": res.notes,
-            "mask": None if res.mask is None else inst.mask_to_json(res.mask)}
+            "mask": None if res.mask is None else inst.mask_to_json(res.mask),
+            "instance_sha256": res.instance_sha256}
 
 
 def summary_table(specs: list[dict], records: list[dict]) -> str:

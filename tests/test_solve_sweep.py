@@ -274,3 +274,24 @@ def test_a_store_locked_by_another_process_is_one_line(
         holder.close()
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1 and "another process has held its lock" in err[0], err
+
+
+def test_a_sweep_record_names_its_instance_for_certify(tmp_path: Path,
+                                                       capsys: pytest.CaptureFixture[str]
+                                                       ) -> None:
+    """Hunt 62 M4: sweep records did not carry instance_sha256, so certify never took their
+    bound even for the instance they were solved on. The record names it now; certify of the
+    same instance, regenerated from the run's seed, gets the bracket's lower end."""
+    store = tmp_path / "s.sqlite"
+    assert main(["sweep", "neuron-pruning", "--param", "d=2", "--param", "width=4", "--param",
+                 "points=12", "--seeds", "1", "--solvers", "scip", "--store", str(store),
+                 "--jobs", "0", "--json", "--no-progress"]) == 0
+    run = json.loads(capsys.readouterr().out)["runs"][0]
+    inst, rec = tmp_path / "i.json", tmp_path / "r.json"
+    assert main(["generate", "neuron-pruning", "--d", "2", "--width", "4", "--points", "12",
+                 "--seed", str(run["spec"]["seed"]), "-o", str(inst)]) == 0
+    rec.write_text(json.dumps(run["record"]))
+    capsys.readouterr()
+    assert main(["certify", str(inst), str(rec), "--json"]) == 0
+    cert = json.loads(capsys.readouterr().out)
+    assert cert["instance_matches"] is True and cert["bracket"]["lower"] is not None
