@@ -774,6 +774,10 @@ def test_certify_checks_the_results_bound_and_certified_claim(
     assert losses[worst] > min(losses.values()) + 1e-6
     bad = certify(mask=[int(c) for c in worst], objective=losses[worst], bound=0.0)
     assert bad["optimum_verified"] is False and bad["bound_consistent"]
+    # a bound below the worst mask's loss but above the optimum bruteforce finds (hunt 62 L2)
+    above = certify(mask=[int(c) for c in worst], objective=losses[worst],
+                    bound=0.5 * (losses[worst] + min(losses.values())))
+    assert above["bound_consistent"] is False and above["optimum_verified"] is False
     for value in ("abc", True, float("nan")):
         res_path.write_text(json.dumps({**good, "bound": value}))
         capsys.readouterr()

@@ -212,6 +212,12 @@ def certify(instance: Any, mask: Any, claimed: dict[str, Any],
                 checks.setdefault("note", f"bruteforce finds loss {ref.objective!r} (bound "
                                   f"{ref.bound!r}); the mask's is {loss!r}, tolerance "
                                   f"{tolerance!r}")
+            if ref.certified and bound is not None and \
+                    bound > ref.objective + tolerance + (ref.tolerance or 0.0):
+                # above an optimum bruteforce just found: no proof gives that (hunt 62 L2)
+                checks["bound_consistent"] = False
+                checks.setdefault("note", f"the result's bound {bound!r} exceeds the optimum "
+                                  f"{ref.objective!r} bruteforce finds")
     if checks:
         out["claims"] = checks
     return out

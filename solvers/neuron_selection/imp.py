@@ -66,8 +66,8 @@ def train_output_layer(H: np.ndarray, T: np.ndarray, W: np.ndarray, b: np.ndarra
         return W, b
     # The step (lr / L)·Xᵀ(2/(mC))R = (lr / σ²)·XᵀR is taken with X at unit scale,
     # X = 2^shift·U, σ = 2^shift·σ_U: (lr / σ_U²)·2^-shift·UᵀR, so σ² neither under- nor
-    # overflows (activations of 2^-540 took no step at all; hunt 60 M2) and data scaled by
-    # powers of two train to the same W, scaled.
+    # overflows (activations of 2^-540 took no step at all; hunt 60 M2) and, without an output
+    # bias, data scaled by powers of two train to the same W, scaled.
     shift = math.frexp(peak)[1]
     U = np.ldexp(X, -shift)
     sigma_u = _spectral_norm(U if b is None else np.ldexp(Xa, -shift))
