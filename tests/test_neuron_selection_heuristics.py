@@ -553,3 +553,17 @@ def test_magnitude_keeps_exact_ties_in_index_order() -> None:
         inst = NeuronSelectionInstance(hidden=H, output_weights=V, targets=rng.random((6, 2)),
                                        k=1, loss="l1")
         assert solve(inst, "magnitude").mask.tolist() == [1, 0, 0], seed
+
+
+@pytest.mark.parametrize("scale", [1.0, 2.0**-300, 2.0**200])
+def test_magnitude_orders_products_one_ulp_apart(scale: float) -> None:
+    """Hunt 63 M1: one float key exponent + mantissa rounded products a few ulps apart together
+    once the exponent reached 2, and the lower index won. Ordered by exponent, then mantissa,
+    the larger product wins at every scale."""
+    for a0 in (0.75, 1.5, 3.0, 12.0, 100.0):
+        a1 = float(np.nextafter(a0, np.inf))
+        inst = NeuronSelectionInstance(hidden=np.array([[a0, a1]]) * scale,
+                                       output_weights=np.array([[1.0], [1.0]]),
+                                       targets=np.array([[0.0]]), k=1, loss="l1")
+        assert solve(inst, "magnitude").mask.tolist() == [0, 1], a0
+        assert solve(inst, "imp", iters=0).mask.tolist() == [0, 1], a0  # no training: magnitude

@@ -106,27 +106,27 @@ def norm_parts(X: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray]:
     return mant, np.where(mant > 0, exp, ZERO_EXPONENT)
 
 
-def product_keys(a: tuple[np.ndarray, np.ndarray],
-                 b: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
-    """Keys of the products of two norms given as `norm_parts`: e + 2·(m − 1/2) for the product
-    m·2^e (m in [0.5, 1)), increasing with the product at any scale, and equal for equal
-    products (a unit with its activations doubled and its weights halved ties with itself; a
-    sum of logs split such ties; hunt 62 M3)."""
+def product_parts(a: tuple[np.ndarray, np.ndarray],
+                  b: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """The products of two norms given as `norm_parts`, as rows (exponent, mantissa) of an
+    (N, 2) float array: product = mantissa·2^exponent, mantissa in [0.5, 1) (0 with
+    ZERO_EXPONENT for a zero product). Ordered by exponent, then mantissa (`descending`), at any
+    data scale, with equal products equal: a sum of logs split exact ties (hunt 62 M3), and one
+    float key exponent + mantissa rounded products a few ulps apart together (hunt 63 M1)."""
     mant, exp = np.frexp(a[0] * b[0])
     exp = np.where(mant > 0, exp + a[1] + b[1], ZERO_EXPONENT)
-    return exp + 2.0 * (mant - 0.5)
+    return np.stack([exp.astype(np.float64), mant], axis=1)
 
 
-def magnitude_keys(instance: Any) -> np.ndarray:
-    """Keys (N,) that order the units as ||V[i]||·||H[:, i]|| does (`product_keys`), at any data
-    scale; ranked largest first, ties by index."""
-    return product_keys(norm_parts(instance.output_weights, axis=1),
-                        norm_parts(instance.hidden, axis=0))
+def descending(parts: np.ndarray) -> np.ndarray:
+    """Positions of `product_parts` rows by decreasing product, ties by position."""
+    return np.lexsort((np.arange(parts.shape[0]), -parts[:, 1], -parts[:, 0]))
 
 
 def magnitude_order(instance: Any) -> np.ndarray:
     """The units by decreasing ||V[i]||·||H[:, i]||, ties by index (N,)."""
-    return np.argsort(-magnitude_keys(instance), kind="stable")
+    return descending(product_parts(norm_parts(instance.output_weights, axis=1),
+                                    norm_parts(instance.hidden, axis=0)))
 
 
 def magnitude_scores(instance: Any) -> np.ndarray:

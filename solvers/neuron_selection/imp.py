@@ -35,7 +35,11 @@ from typing import Any
 import numpy as np
 
 from exactprune.solvers.clock import Clock, passed
-from exactprune.solvers.neuron_selection.heuristics import norm_parts, product_keys
+from exactprune.solvers.neuron_selection.heuristics import (
+    descending,
+    norm_parts,
+    product_parts,
+)
 from exactprune.solvers.result import Goal, Limit, RawSolution, SolveOptions, Status
 
 PRUNE_FRACTION = 0.2
@@ -109,15 +113,16 @@ def _spectral_norm(A: np.ndarray) -> float:
 
 
 def unit_scores(W: np.ndarray, act: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
-    """Keys ordering the surviving units as ||W_i||_2 · ||H[:, i]||_2 does, at any data scale
-    (`product_keys`; hunt 60 M2): W (s, C), act the `norm_parts` of H's columns (s,) -> (s,)."""
-    return product_keys(norm_parts(W, axis=1), act)
+    """||W_i||_2 · ||H[:, i]||_2 per surviving unit as `product_parts` rows (exponent,
+    mantissa), exact at any data scale (hunt 60 M2): W (s, C), act the `norm_parts` of H's
+    columns (s,) -> (s, 2)."""
+    return product_parts(norm_parts(W, axis=1), act)
 
 
 def keep_top(units: np.ndarray, scores: np.ndarray, keep: int) -> np.ndarray:
-    """The `keep` units (sorted indices) of largest score, ties to the lower index."""
-    order = np.argsort(-scores, kind="stable")
-    return np.sort(units[order[:keep]])
+    """The `keep` units (sorted indices) of largest score (`unit_scores` rows), ties to the
+    lower index."""
+    return np.sort(units[descending(scores)[:keep]])
 
 
 def prune_count(size: int, k: int, fraction: float) -> int:
@@ -136,7 +141,7 @@ def run_imp(instance: Any, goal: Goal, opts: SolveOptions) -> RawSolution:
     b0 = None if instance.output_bias is None else instance.output_bias
     act = norm_parts(H, axis=0)  # (N,) mantissas and exponents
     units = np.arange(n)
-    scores = unit_scores(w0, act)  # (N,): the latest score of every unit
+    scores = unit_scores(w0, act)  # (N, 2): the latest score of every unit
     sizes = [n]
     limit = Limit.NONE
     while units.size > k:
