@@ -778,6 +778,7 @@ def test_certify_checks_the_results_bound_and_certified_claim(
     above = certify(mask=[int(c) for c in worst], objective=losses[worst],
                     bound=0.5 * (losses[worst] + min(losses.values())))
     assert above["bound_consistent"] is False and above["optimum_verified"] is False
+    assert "bruteforce finds loss" in above["note"] and "exceeds the optimum" in above["note"]
     for value in ("abc", True, float("nan")):
         res_path.write_text(json.dumps({**good, "bound": value}))
         capsys.readouterr()
