@@ -567,3 +567,16 @@ def test_magnitude_orders_products_one_ulp_apart(scale: float) -> None:
                                        targets=np.array([[0.0]]), k=1, loss="l1")
         assert solve(inst, "magnitude").mask.tolist() == [0, 1], a0
         assert solve(inst, "imp", iters=0).mask.tolist() == [0, 1], a0  # no training: magnitude
+
+
+def test_magnitude_scores_are_the_norm_products_over_the_largest() -> None:
+    """edge-popup starts from these scores: on ordinary data they are the plain products of the
+    norms divided by the largest (the exact-keys rewrite left them divided by the largest's
+    exponent only, off by up to 2x)."""
+    from exactprune.solvers.neuron_selection.heuristics import magnitude_scores
+
+    for seed in range(6):
+        inst = synthetic_neuron_selection(9, 3, m=11, outputs=2, seed=seed)
+        plain = (np.linalg.norm(inst.output_weights, axis=1)
+                 * np.linalg.norm(inst.hidden, axis=0))
+        np.testing.assert_allclose(magnitude_scores(inst), plain / plain.max(), rtol=1e-14)

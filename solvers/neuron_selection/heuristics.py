@@ -6,8 +6,9 @@
   average rule whatever the instance's rule, which only decides the reported loss). Options:
   repeats (a unit may be added again; default: as the instance), candidates (a seeded sample
   of that many units per step; default all). Ties go to the lowest index.
-- `magnitude`: units ranked by ||V[i]||_2 · ||H[:, i]||_2 (stable: ties by index), top k;
-  ranked by log2 of norms taken at unit scale, so any data scale ranks the same.
+- `magnitude`: units ranked by ||V[i]||_2 · ||H[:, i]||_2 (ties by index), top k; the norms
+  are taken at unit scale and the products compared by exponent, then mantissa, so any data
+  scale ranks the same.
 - `random`: the best of `samples` seeded random subsets (repeats: k uniform draws with
   replacement).
 """
@@ -132,14 +133,13 @@ def magnitude_order(instance: Any) -> np.ndarray:
 def magnitude_scores(instance: Any) -> np.ndarray:
     """||V[i]||·||H[:, i]|| per unit divided by the largest, (N,) in [0, 1] (all 0 when every
     unit adds nothing); units 2^1074 below the largest read 0."""
-    mv, ev = norm_parts(instance.output_weights, axis=1)
-    mh, eh = norm_parts(instance.hidden, axis=0)
-    mant, exp = np.frexp(mv * mh)
+    parts = product_parts(norm_parts(instance.output_weights, axis=1),
+                          norm_parts(instance.hidden, axis=0))
+    exp, mant = parts[:, 0].astype(np.int64), parts[:, 1]
     if not np.any(mant > 0):
         return np.zeros(mant.shape[0])
-    exp = exp + ev + eh
-    top = int(exp[mant > 0].max())
-    return np.where(mant > 0, np.ldexp(mant, np.maximum(exp - top, -1100)), 0.0)
+    scaled = np.where(mant > 0, np.ldexp(mant, np.maximum(exp - int(exp.max()), -1100)), 0.0)
+    return scaled / scaled.max()
 
 
 def run_greedy(instance: Any, goal: Goal, opts: SolveOptions) -> RawSolution:
