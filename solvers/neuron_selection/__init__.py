@@ -148,19 +148,16 @@ squares per mask)."""
 
 
 def _claimed_number(claimed: dict[str, Any], key: str, least: float) -> float | None:
-    """The result's `key` as a finite float of at least `least`, None when absent; else one
-    line."""
+    """The result's `key` as a finite float of at least `least` (`as_number`'s checks), None
+    when absent; else one line."""
     from exactprune.instances.errors import InputError
+    from exactprune.instances.params import as_number
 
     value = claimed.get(key)
     if value is None:
         return None
-    try:  # an int beyond float64 (10**400) overflows: not a number here either
-        number = None if isinstance(value, bool) or not isinstance(value, int | float) \
-            else float(value)
-    except OverflowError:
-        number = None
-    if number is None or not (least <= number < float("inf")):
+    number = as_number(value, f"the result's {key}", exact=False)
+    if not least <= number < float("inf"):
         what = "a non-negative number" if least == 0 else "a finite number"
         raise InputError(f"the result's {key} must be {what} or null, got {value!r:.60}")
     return number
