@@ -256,9 +256,7 @@ def _cmd_certify(args: argparse.Namespace) -> int:
         out["objective_claimed"] = objective
         out["objective_matches"] = claimed["objective"] == out["objective_recomputed"]
     if "status" in claimed:  # a result: is it of this instance? (None: it does not say)
-        digest = claimed.get("instance_sha256")
-        out["instance_matches"] = None if digest is None else \
-            digest == instance_io.instance_sha256(inst)
+        out["instance_matches"] = instance_io.names_instance(claimed, inst)
     module = get_kind(inst.kind).module("solvers")
     certify = getattr(module, "certify", None)
     if certify is not None:

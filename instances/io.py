@@ -232,6 +232,13 @@ def instance_sha256(instance: Any) -> str:
     return digest.hexdigest()
 
 
+def names_instance(claimed: Any, instance: Any) -> bool | None:
+    """Whether a result (a JSON object) was solved on `instance`: its `instance_sha256` against
+    the instance's; None when it names no instance (written before results recorded it)."""
+    digest = claimed.get("instance_sha256") if isinstance(claimed, dict) else None
+    return None if digest is None else digest == instance_sha256(instance)
+
+
 def _feed(digest: Any, value: Any) -> None:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         digest.update(f"<{type(value).__name__}".encode())

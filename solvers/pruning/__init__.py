@@ -191,7 +191,7 @@ def certify(instance: Any, mask: Any, claimed: dict[str, Any],
     """The mask's error bracket over the domain: [proven lower bound on the best sup error,
     certified sup error of the mask], from the claimed result's bound when it has one."""
     from exactprune.instances.errors import InputError
-    from exactprune.instances.io import instance_sha256
+    from exactprune.instances.io import names_instance
     from exactprune.solvers.pruning.bracket import certify_bracket
 
     note = None  # why the result's bound is not the lower end, or what it is
@@ -204,15 +204,15 @@ def certify(instance: Any, mask: Any, claimed: dict[str, Any],
         raise InputError("the result's bound must be a number")
     if bound is not None and bound < 0:
         bound = 0.0  # no error is negative: 0 is the stronger (and a valid) lower end
-    digest = claimed.get("instance_sha256")
-    if bound is not None and digest != instance_sha256(instance):
+    named = None if bound is None else names_instance(claimed, instance)
+    if bound is not None and named is not True:
         # a mask with the same error on two instances (the empty mask: the target's own
         # error) lent one instance's proof to the other, lower end 0.999 above a mask of
         # sup error 0.439 (hunt 61 H1): only a result that names this instance gives a bound
         note = ("the result's bound is not used as a lower bound: " + (
             "the result does not name the instance it was solved on (no instance_sha256: "
             "written before exactprune recorded it, or edited); solve again for a lower end"
-            if digest is None else
+            if named is None else
             "it is a result of another instance (its instance_sha256 is not this one's)"))
         bound = None
     # the bound is the solve's proof about *its* instance: only taken when the result's
