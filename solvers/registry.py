@@ -83,7 +83,10 @@ class Backend:
     optimality; run(instance, goal, options) -> RawSolution; capabilities: see `Capability`;
     options: its options schema; available/version: probes of the underlying library, called
     lazily so the core imports without optional solvers; refuse(instance, goal) -> a reason why
-    this instance is out of its reach (e.g. a size limit), or None.
+    this instance is out of its reach (e.g. a size limit), or None; refuse_options(instance,
+    goal, options) -> a reason why these parsed options cannot run on this instance (an option
+    that needs another, or needs the instance to have some form), or None. `check` asks both,
+    so a sweep refuses such a grid whole instead of storing one error row per run (hunt 62 L1).
     """
 
     name: str
@@ -97,6 +100,7 @@ class Backend:
     available: Callable[[], bool] = field(default=_always)
     version: Callable[[], str | None] = field(default=own_version)
     refuse: Callable[[Any, Goal], str | None] | None = None
+    refuse_options: Callable[[Any, Goal, Mapping[str, Any]], str | None] | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "capabilities",
@@ -148,6 +152,10 @@ class Backend:
                                  f"instances (it supports: {can})")
         if self.refuse is not None:
             why = self.refuse(instance, goal)
+            if why:
+                raise InputError(f"solver {self.name!r}: {why}")
+        if self.refuse_options is not None:
+            why = self.refuse_options(instance, goal, opts.extra)
             if why:
                 raise InputError(f"solver {self.name!r}: {why}")
 

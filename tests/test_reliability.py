@@ -307,6 +307,26 @@ def test_sweep_toml_is_validated(tmp_path: Path, toml: str, needle: str) -> None
     assert not store.exists()
 
 
+@pytest.mark.parametrize("solver,options,needle", [
+    ("highs", "initial_points = 4\n", "initial_points sets lazy point generation"),
+    ("cpsat", "lazy = true\n", "lazy point generation needs the linf norm"),
+    ("magnitude", "k = 99\n", "option k = 99 exceeds the mask size 4"),
+])
+def test_sweep_refuses_options_the_instance_or_other_options_rule_out(
+        tmp_path: Path, solver: str, options: str, needle: str) -> None:
+    """An option that needs another option (initial_points needs lazy=true) or a form of the
+    instance (lazy needs linf) was checked only when a run started: the sweep stored one error
+    row per run and exited 0 (hunt 62 L1). The grid is refused whole now."""
+    grid = tmp_path / "g.toml"
+    grid.write_text(f"solvers = ['{solver}']\n[params]\nd = 2\nwidth = 4\npoints = 8\n"
+                    f"norm = 'l2'\n[options]\n{options}")
+    store = tmp_path / "s.sqlite"
+    proc = cli("sweep", "neuron-pruning", "--grid", str(grid), "--store", str(store))
+    assert refused(proc, needle), proc.stderr
+    assert "grid point" in proc.stderr
+    assert not store.exists()
+
+
 @pytest.mark.parametrize("solver,needle", [("nosuch", "unknown solver"), ("mitm", "unknown"),
                                            ("greedy_forward", "heuristic")])
 def test_verify_pruning_gap_refuses_solvers_that_cannot_bracket(tmp_path: Path, solver: str,

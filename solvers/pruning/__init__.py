@@ -91,6 +91,7 @@ def _engines(kind: str) -> list[Backend]:
             run=partial(exact.run_pruning_exact, name), capabilities=_ENGINE_CAPS,
             options=options,
             refuse=exact.refuse if engine is None else with_unit_scale_refusal(exact.refuse),
+            refuse_options=partial(exact.option_refusal, name),
             available=cpsat_available if engine is None else engine.available,
             version=cpsat_version if engine is None else engine.version))
     return out
@@ -111,6 +112,7 @@ def _heuristics(kind: str) -> list[Backend]:
     out = [
         Backend("magnitude", kind, "heuristic: magnitude pruning, best prefix (option k: top k)",
                 exact=False, run=heuristics.run_magnitude, capabilities=_HEURISTIC_CAPS,
+                refuse_options=heuristics.magnitude_k_refusal,
                 options=(Param("k", "int", None, "keep exactly the top k instead of the best "
                                "prefix", minimum=0, optional=True),)),
         Backend("greedy_forward", kind, "heuristic: greedy forward selection of units / weights",

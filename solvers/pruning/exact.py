@@ -26,7 +26,7 @@ a mask's whole family of exact ties at its worst point (`point_families`).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -375,6 +375,32 @@ def _scaled(instance: Any, k: int) -> Any:
                           norm=instance.norm, domain=instance.domain)
 
 
+def option_refusal(engine: str, instance: Any, goal: Goal,
+                   options: Mapping[str, Any]) -> str | None:
+    """Why these parsed options cannot run on this instance with `engine`, or None: antipodal
+    pairs need the linf norm, an identity output and points closed under x -> -x; lazy point
+    generation needs linf; initial_points needs lazy=true (it was taken and ignored; hunt 61
+    L1). The backends' `refuse_options`, so that `check` (and a sweep's validation) sees it."""
+    formulation = str(options.get("formulation", "dictionary"))
+    lazy = bool(options.get("lazy", False))
+    if formulation == "antipodal" and (instance.norm != "linf"
+                                       or instance.network.output_activation != "identity"):
+        return ("formulation=antipodal needs the linf norm and an identity output "
+                f"(got {instance.norm}, {instance.network.output_activation})")
+    if formulation == "antipodal" and engine != "cpsat":
+        pairs, _ = antipodal_pairs(instance.points, np.arange(len(instance.points)))
+        if not pairs:
+            return ("formulation=antipodal needs points closed under x -> -x (e.g. an even "
+                    "circle grid); these points have no antipodal pair")
+    if not lazy and options.get("initial_points") is not None:
+        return ("initial_points sets lazy point generation's first round: it needs "
+                "--option lazy=true")
+    if lazy and instance.norm != "linf":
+        return (f"lazy point generation needs the linf norm (the max over a point subset "
+                f"bounds the max over all points), not {instance.norm}")
+    return None
+
+
 def run_pruning_exact(engine: str, instance: Any, goal: Goal, opts: SolveOptions) -> RawSolution:
     """Certified optimum with engine `engine`, on the instance scaled to unit scale when it is
     far from it (`unit_scaling`; bounds and tolerances are scaled back exactly), each hidden
@@ -411,23 +437,11 @@ def _run_pruning_exact(engine: str, instance: Any, goal: Goal, opts: SolveOption
     None = `scip_cuts_default`). The start of the first solve
     (the warm start, else `search_incumbent`) is judged by the engine: stats.warm_start.
     """
+    why = option_refusal(engine, instance, goal, opts.extra)
+    if why:
+        raise InputError(why)
     formulation = str(opts.extra.get("formulation", "dictionary"))
     lazy = bool(opts.extra.get("lazy", False))
-    if formulation == "antipodal" and (instance.norm != "linf"
-                                       or instance.network.output_activation != "identity"):
-        raise InputError("formulation=antipodal needs the linf norm and an identity output "
-                         f"(got {instance.norm}, {instance.network.output_activation})")
-    if formulation == "antipodal" and engine != "cpsat":
-        pairs, _ = antipodal_pairs(instance.points, np.arange(len(instance.points)))
-        if not pairs:
-            raise InputError("formulation=antipodal needs points closed under x -> -x (e.g. "
-                             "an even circle grid); these points have no antipodal pair")
-    if not lazy and opts.extra.get("initial_points") is not None:  # ignored (hunt 61 L1)
-        raise InputError("initial_points sets lazy point generation's first round: it needs "
-                         "--option lazy=true")
-    if lazy and instance.norm != "linf":
-        raise InputError(f"lazy point generation needs the linf norm (the max over a point "
-                         f"subset bounds the max over all points), not {instance.norm}")
     if engine == "scip" and opts.extra.get("cuts") is None:
         opts = replace(opts, extra={**opts.extra, "cuts": scip_cuts_default(instance)})
     if (formulation == "dictionary" and instance.kind == "weight_pruning"

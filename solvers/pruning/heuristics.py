@@ -33,6 +33,7 @@ The vectorised evaluation they share is `residual_model.py`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -155,6 +156,19 @@ def _prefix_errors(model: ResidualModel, order: np.ndarray, upto: int,
     return np.asarray(errs)
 
 
+def magnitude_k_refusal(instance: Any, goal: Goal, options: Mapping[str, Any]) -> str | None:
+    """Why magnitude's option k cannot be kept on this instance (more than its mask size or
+    than max_kept), or None; the backend's `refuse_options`."""
+    k = options.get("k")
+    if k is None:
+        return None
+    if k > instance.mask_size:
+        return f"option k = {k} exceeds the mask size {instance.mask_size}"
+    if k > mask_budget(instance, goal):
+        return f"option k = {k} exceeds max_kept = {mask_budget(instance, goal)}"
+    return None
+
+
 def run_magnitude(instance: Any, goal: Goal, opts: SolveOptions) -> RawSolution:
     """Magnitude pruning; extra option `k` keeps exactly the top k (k <= max_kept)."""
     check_kind(instance, "magnitude")
@@ -162,11 +176,10 @@ def run_magnitude(instance: Any, goal: Goal, opts: SolveOptions) -> RawSolution:
     budget = mask_budget(instance, goal)
     order = magnitude_order(instance)
     k = int_option(opts, "k", None, 0)
+    why = magnitude_k_refusal(instance, goal, opts.extra)
+    if why:
+        raise InputError(why)
     if k is not None:
-        if k > model.M:
-            raise InputError(f"option k = {k} exceeds the mask size {model.M}")
-        if k > budget:
-            raise InputError(f"option k = {k} exceeds max_kept = {budget}")
         flat = np.zeros(model.M, dtype=bool)
         flat[order[:k]] = True
         return heuristic_result(model, model.state(flat), f"magnitude, top {k} kept")
