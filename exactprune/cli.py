@@ -124,11 +124,16 @@ def _cmd_solve(args: argparse.Namespace) -> int:
 
 def _result_mask(data: Any, kind: str | None = None) -> Any:
     """The mask of a result file (or a bare mask); a result of another kind than the instance
-    is refused (a 12-value subset-sum result warm-started a 12-unit pruning instance)."""
-    from exactprune.solvers.result import check_result_header
+    is refused (a 12-value subset-sum result warm-started a 12-unit pruning instance). A result
+    (an object with a status) is checked as results are read, by `SolveResult.from_json`, for
+    certify and --warm-start alike: certify took the bound of a status optimal with certified
+    false (hunt 61 L2), --warm-start a malformed instance hash (hunt 62 L3)."""
+    from exactprune.solvers.result import SolveResult, check_result_header
 
     if isinstance(data, dict):  # an instance file with a mask, a version 9 (hunt 35)
         check_result_header(data)
+    if isinstance(data, dict) and "status" in data:
+        SolveResult.from_json(data)
     if isinstance(data, dict) and kind is not None and "kind" in data and data["kind"] != kind:
         raise InputError(f"the result file is for a {data['kind']!r} instance, not "
                          f"{kind!r}")
@@ -229,12 +234,7 @@ def _cmd_certify(args: argparse.Namespace) -> int:
     inst = instance_io.load_instance(args.instance)
     data = instance_io.read_json(args.result)
     mask = inst.mask_from_json(_result_mask(data, inst.kind))
-    claimed = data if isinstance(data, dict) else {}
-    if "status" in claimed:  # a result: checked as results are read (status optimal with
-        # certified false, which from_json refuses, lent certify its bound; hunt 61 L2)
-        from exactprune.solvers.result import SolveResult
-
-        SolveResult.from_json(claimed)
+    claimed = data if isinstance(data, dict) else {}  # a result was checked by _result_mask
     goal = claimed.get("goal", {})
     if goal is None:
         goal = {}

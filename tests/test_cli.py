@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -290,6 +291,34 @@ def test_certify_and_warm_starts_check_the_result_header(
         assert code == 2 and len(lines) == 1 and said in lines[0], (argv, err)
     bare = write(tmp_path / "ok.json", json.dumps({"mask": [1, 0, 0]}))  # no header: a mask
     assert run(["certify", inst, bare], capsys)[0] == 0
+
+
+@pytest.mark.parametrize(("field", "value", "said"), [
+    ("instance_sha256", "not-a-hash", "instance_sha256 must be 64 hex digits"),
+    ("status", "solved", "solved"),
+    ("certified", "yes", "certified"),
+])
+def test_warm_start_and_certify_read_a_result_as_results_are_read(
+        field: str, value: Any, said: str, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """--warm-start took only the mask of a result whose other fields were malformed (a hash
+    that is no sha256; hunt 62 L3), where certify refused it: both read it with
+    SolveResult.from_json now."""
+    from exactprune.instances import generate_subset_sum, save_instance
+
+    inst = str(tmp_path / "s.json")
+    save_instance(generate_subset_sum(n=6, seed=0), inst)
+    good = str(tmp_path / "good.json")
+    assert run(["solve", inst, "--solver", "mitm", "-o", good], capsys)[0] == 0
+    assert run(["solve", inst, "--solver", "highs", "--warm-start", good], capsys)[0] == 0
+    data = json.loads(Path(good).read_text())
+    data[field] = value
+    bad = write(tmp_path / "bad.json", json.dumps(data))
+    for argv in (["certify", inst, bad], ["solve", inst, "--solver", "highs",
+                                          "--warm-start", bad]):
+        code, _, err = run(argv, capsys)
+        lines = err.strip().splitlines()
+        assert code == 2 and len(lines) == 1 and said in lines[0], (argv, err)
 
 
 @pytest.mark.parametrize(("argv", "said"), [
