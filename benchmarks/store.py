@@ -547,7 +547,7 @@ class ResultStore:
         """sha256 hex digest of the canonical JSON of `spec` (see :func:`canonical_json`)."""
         if not isinstance(spec, dict):
             raise InputError(f"a run spec must be a dict, got {type(spec).__name__}")
-        return hashlib.sha256(canonical_json(spec).encode("ascii")).hexdigest()
+        return hashlib.sha256(canonical_json(spec, "spec").encode("ascii")).hexdigest()
 
     @property
     def conn(self) -> sqlite3.Connection:
@@ -600,7 +600,7 @@ class ResultStore:
             raise InputError(f"status must be a non-empty string, got {status!r}")
         if not isinstance(record, dict):
             raise InputError(f"record must be a dict, got {type(record).__name__}")
-        spec_text = canonical_json(spec)
+        spec_text = canonical_json(spec, "spec")
         record_text = dumps(record)
         versions = record.get("solver_versions", record.get("solver_version"))
         version_text = None if versions is None else dumps(versions)

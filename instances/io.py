@@ -205,18 +205,19 @@ def json_infinity(x: float) -> float | str:
     return x
 
 
-def canonical_json(obj: Any) -> str:
+def canonical_json(obj: Any, what: str = "value") -> str:
     """The canonical JSON text of `obj`: sorted keys, no spaces, ASCII, finite numbers only.
 
     numpy scalars and arrays are converted to plain numbers and lists. Note that JSON keeps the
     difference between ``1`` and ``1.0``: they give different keys. Raises InputError for
-    anything not JSON-serialisable (NaN and infinities included).
+    anything not JSON-serialisable (NaN and infinities included), naming `what` it is (a
+    store's "spec").
     """
     try:
         return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=True,
                           allow_nan=False, default=json_default)
     except (TypeError, ValueError) as exc:
-        raise InputError(f"not JSON-serialisable with finite numbers: {exc}") from None
+        raise InputError(f"{what} is not JSON-serialisable with finite numbers: {exc}") from None
 
 
 def instance_sha256(instance: Any) -> str:

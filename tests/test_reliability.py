@@ -423,6 +423,15 @@ def test_a_store_that_lost_its_schema_version_is_not_written_on(tmp_path: Path) 
         assert conn.execute("SELECT COUNT(*) FROM runs").fetchone()[0] == 1
 
 
+def test_a_spec_with_no_json_form_is_named_in_its_error() -> None:
+    """The store key's error said "not JSON-serialisable ..." with no subject once the
+    canonical JSON moved to instances/io.py (hunt 62 L4): it names the spec again."""
+    from exactprune.benchmarks.store import ResultStore
+
+    with pytest.raises(InputError, match="^spec is not JSON-serialisable with finite numbers"):
+        ResultStore.key({"params": {"x": float("nan")}, "seed": 0})
+
+
 def test_runs_without_an_experiment_or_with_odd_names_and_times(tmp_path: Path) -> None:
     """Hunt 29 F2-F4: runs stored without an experiment were listed as "None", and
     `--experiment None` then exported 0 runs with exit 0; a name with a newline broke the
