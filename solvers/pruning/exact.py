@@ -550,8 +550,8 @@ def _run_pruning_exact(engine: str, instance: Any, goal: Goal, opts: SolveOption
             # it once the certificate's room became 5·eval_tol; hunt 62 M1)
             if opts.extra.get("recheck", True) and formulation != "bigm":
                 notes.append(f"subset optimum holds on all points, but the gap "
-                             f"{inc_err - lower:.3g} is the engine's slack: all {K} points "
-                             "taken for the exclusion re-check")
+                             f"{inc_err - lower:.3g} is the engine's slack: the next round "
+                             f"solves on all {K} points, then runs the exclusion re-check")
                 points.update(range(K))
                 continue
             notes.append(f"subset optimum holds on all points, but the gap "
