@@ -794,3 +794,39 @@ def test_certify_checks_the_results_bound_and_certified_claim(
     cut = certify_api(refit, refit.mask_of_units(np.arange(3)), {"certified": True},
                       time_limit=1e-9)["claims"]
     assert cut["optimum_verified"] is None and "ended time_limit" in cut["note"]
+
+
+def test_certify_checks_a_bound_against_any_mask_the_recheck_finds() -> None:
+    """A bound was checked against bruteforce's optimum only when the re-check finished and the
+    result claimed to be certified: a bound above a mask greedy finds passed for a certified
+    claim whose re-check ran out of time, and for any uncertified result (hunt 63 L1). Every
+    mask's loss is at least the optimum, so a bound above the loss of any mask the re-check
+    finds is refused either way."""
+    from exactprune.solvers.neuron_selection import certify as certify_api
+
+    inst = synthetic_neuron_selection(10, 4, m=12, loss="l1", seed=3)
+    losses = sorted(inst.evaluate(inst.mask_of_units(np.array(c)))
+                    for c in itertools.combinations(range(10), 4))
+    best, worst = losses[0], losses[-1]
+    assert worst > 1.5 * best + 1e-6
+    mask = inst.mask_of_units(np.arange(4))
+    between = 0.5 * (best + inst.evaluate(mask))
+    assert best < between <= inst.evaluate(mask)
+    for claim in ({"bound": between}, {"bound": between, "certified": False}):
+        claims = certify_api(inst, mask, claim)["claims"]
+        assert claims["bound_consistent"] is False and "exceeds the optimum" in claims["note"]
+        assert "optimum_verified" not in claims  # nothing claimed certified
+    assert certify_api(inst, mask, {"bound": 0.5 * best})["claims"] == {
+        "bound_consistent": True}
+    refit = synthetic_neuron_selection(15, 3, m=1000, outputs=1, loss="squared", rule="refit",
+                                       seed=2)
+    refit_losses = {c: refit.evaluate(refit.mask_of_units(np.array(c)))
+                    for c in itertools.combinations(range(15), 3)}
+    worst_units = max(refit_losses, key=refit_losses.get)
+    units = refit.mask_of_units(np.array(worst_units))
+    assert sorted(refit_losses.values())[-2] < refit_losses[worst_units]  # a unique worst
+    claim = {"bound": refit_losses[worst_units], "certified": True}
+    # the re-check stops at once: the masks it evaluated first are all it knows
+    cut = certify_api(refit, units, claim, time_limit=1e-9)["claims"]
+    assert cut["optimum_verified"] is None and "ended time_limit" in cut["note"]
+    assert cut["bound_consistent"] is False and "the loss of a mask" in cut["note"]
