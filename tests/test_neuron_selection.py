@@ -830,3 +830,24 @@ def test_certify_checks_a_bound_against_any_mask_the_recheck_finds() -> None:
     cut = certify_api(refit, units, claim, time_limit=1e-9)["claims"]
     assert cut["optimum_verified"] is None and "ended time_limit" in cut["note"]
     assert cut["bound_consistent"] is False and "the loss of a mask" in cut["note"]
+
+
+def test_the_refit_tolerance_scales_with_the_targets() -> None:
+    """The refit tolerance was 1e-9 · max(1, mean T²): on targets of scale 1e-120 a certified
+    optimum of loss 1e-240 stated a tolerance of 1e-9 (hunt 60 L2). It is relative now: the
+    same instance scaled by 2^-400 (targets and output weights alike, so every loss is scaled
+    exactly by 2^-800) states its tolerance scaled by 2^-800, and the optimum's loss stays
+    within it of the loss every mask has when solved at unit scale."""
+    from dataclasses import replace
+
+    inst = synthetic_neuron_selection(8, 3, m=20, outputs=1, loss="squared", rule="refit",
+                                      seed=4)
+    small = replace(inst, targets=np.ldexp(inst.targets, -400),
+                    output_weights=np.ldexp(inst.output_weights, -400))
+    assert small.evaluation_tolerance() < 1e-200
+    assert small.evaluation_tolerance() == pytest.approx(
+        np.ldexp(inst.evaluation_tolerance(), -800), rel=1e-12, abs=0)
+    big, tiny = solve(inst, "bruteforce"), solve(small, "bruteforce")
+    assert big.certified and tiny.certified
+    assert tiny.tolerance == pytest.approx(np.ldexp(big.tolerance, -800), rel=1e-12, abs=0)
+    assert abs(tiny.objective - np.ldexp(big.objective, -800)) <= tiny.tolerance

@@ -47,7 +47,11 @@ MAX_SCALE: float = 1e150
 overflow)."""
 
 REFIT_REL_TOL: float = 1e-9
-"""Refit: the stated evaluation tolerance is REFIT_REL_TOL · max(1, mean T²), an estimate."""
+"""Refit: the stated evaluation tolerance is REFIT_REL_TOL · mean T² (the empty fit's loss, which
+bounds every mask's) plus 8 · 2^-1074, an estimate. It was REFIT_REL_TOL · max(1, mean T²):
+absolute below 1, so on targets of scale 1e-120 it stated 1e-9 on losses of 1e-240 (hunt 60
+L2). A least-squares residual of a design with condition number κ errs by about κ·u·|T|, so
+the loss by about 2κ·u·mean T² ≈ 2e-10 · mean T² at bruteforce's certifying limit κ <= 1e6."""
 
 
 def loss_of_residuals(R: np.ndarray, loss: str) -> float:
@@ -335,12 +339,12 @@ class NeuronSelectionInstance:
         data of scale 1e-300 prove nothing; hunt 36). linf: max e; l1: max e plus 2u of the
         correctly rounded mean; squared: e·(2M + e) + 3u·(M + e)². Result 1.01·that plus
         8·2^-1074 for the mean's and the squares' own underflow.
-        Refit: REFIT_REL_TOL·max(1, mean T²), an estimate (the least-squares solve is not
-        bounded here).
+        Refit: REFIT_REL_TOL·mean T² + 8·2^-1074, an estimate (the least-squares solve is not
+        bounded here); relative, as the losses scale with T².
         """
         if self.rule == "refit":
             mean_t2 = math.fsum((self.targets.ravel() ** 2).tolist()) / self.targets.size
-            return REFIT_REL_TOL * max(1.0, mean_t2)
+            return REFIT_REL_TOL * mean_t2 + 8 * 2.0**-1074
         u = UNIT_ROUNDOFF
         M = float(self.residual_bound().max())
         e = gamma(self.n + 5) * M + (self.n * (self.n / self.k + 1) + 4) * 2.0**-1074
