@@ -30,10 +30,10 @@ from exactprune.instances.errors import InputError
 
 INF = math.inf
 
-# PuLP 3 deprecates PULP_CBC_CMD, the bundled CBC we run, and that warning is the only one our
-# PuLP calls raise. One narrow filter for the process, set here once: `catch_warnings` around
-# each call is not thread-safe, and CBC solves in threads left "ignore every warning" installed
-# for good (hunt 22).
+# PuLP 3 deprecates PULP_CBC_CMD. Our `cbc` runs its bundled binary through COIN_CMD, which does
+# not warn; `--solver pulp_PULP_CBC_CMD` still makes one. One narrow filter for the process, set
+# here once: `catch_warnings` around each call is not thread-safe, and CBC solves in threads
+# left "ignore every warning" installed for good (hunt 22).
 warnings.filterwarnings("ignore", message="PULP_CBC_CMD is deprecated",
                         category=DeprecationWarning)
 

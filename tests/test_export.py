@@ -74,13 +74,9 @@ def _save(inst, tmp_path: Path) -> Path:
 
 
 def _cbc_reads(path: Path) -> str:
-    import warnings
+    from exactprune.solvers.milp_engines.cbc import _make_cbc
 
-    from exactprune.solvers.milp_engines.cbc import _cbc_class
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)  # PuLP 3's bundled binary
-        binary = _cbc_class()().path
+    binary = _make_cbc(msg=False).path
     run = subprocess.run([binary, str(path), "-solve", "-quit"],
                          capture_output=True, text=True, timeout=60, check=False)
     return run.stdout

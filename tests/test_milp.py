@@ -1410,3 +1410,17 @@ def test_cbc_infeasibility_of_a_sparsest_window_gets_an_exact_second_look() -> N
     assert res.status is not Status.INFEASIBLE
     if res.certified:
         assert res.objective == 9 and inst.exact_error(res.mask) <= eps
+
+
+def test_cbc_raises_no_warning_when_the_filters_are_reset() -> None:
+    """Our cbc built PuLP 3's PULP_CBC_CMD, whose DeprecationWarning we filtered once at import:
+    an API user who reset the filters (or turned warnings into errors) saw it, or had the solve
+    fail (hunt 60 L3). It runs the same bundled binary through COIN_CMD, which does not warn."""
+    from exactprune.solvers.milp_engines.cbc import available, version
+
+    inst = generate_subset_sum(n=8, seed=3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        res = solve(inst, "cbc", time_limit=30)
+        assert available() and "unknown" not in version()
+    assert res.certified and res.objective == solve(inst, "bruteforce").objective

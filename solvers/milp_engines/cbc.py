@@ -1,4 +1,4 @@
-"""CBC through PuLP (the bundled PULP_CBC_CMD on PuLP 3.x, COIN_CMD on PuLP 4.x), and the
+"""CBC through PuLP's COIN_CMD (on PuLP 3.x the binary it bundles, on 4.x pulp[cbc]), and the
 plumbing PuLP's command-line engines share (`solver_files`, `pulp_outcome`).
 
 Options: `-increment 1e-12` (CBC's default cutoff increment, ~1e-5, would stop the search once
@@ -40,11 +40,20 @@ NO_BOUND_NOTE = "CBC's log gave no bound: bound unknown"
 
 
 def _cbc_class() -> Any:
+    """PuLP's command-line CBC class, COIN_CMD (`_make_cbc` points it at PuLP 3's bundled
+    binary)."""
     import pulp
 
-    if hasattr(pulp, "PULP_CBC_CMD"):  # PuLP 3.x: bundled binary (deprecated there)
-        return pulp.PULP_CBC_CMD
-    return pulp.COIN_CMD  # PuLP 4.x: pulp[cbc] / cbc on PATH
+    return pulp.COIN_CMD
+
+
+def _bundled_cbc() -> str | None:
+    """The CBC binary PuLP 3.x ships (its PULP_CBC_CMD's path), or None (PuLP 4.x: pulp[cbc] or
+    cbc on PATH, COIN_CMD's default). Read from the class, never instantiated: PULP_CBC_CMD()
+    raises a DeprecationWarning that API users resetting the warning filters saw (hunt 60 L3)."""
+    import pulp
+
+    return getattr(getattr(pulp, "PULP_CBC_CMD", None), "pulp_cbc_path", None)
 
 
 def _cbc_options(seed: int, preprocess: bool) -> list[str]:
@@ -62,17 +71,21 @@ def _cbc_options(seed: int, preprocess: bool) -> list[str]:
 
 
 def _make_cbc(**kwargs: Any) -> Any:
-    """A CBC solver object; drops keyword arguments this PuLP does not know (4.x renames)."""
+    """A CBC solver object (COIN_CMD on PuLP 3's bundled binary when there is one); drops
+    keyword arguments this PuLP does not know (4.x renames)."""
     import inspect
 
     cls = _cbc_class()
+    bundled = _bundled_cbc()
+    if bundled is not None:
+        kwargs = {"path": bundled, **kwargs}
     try:
         accepted = set(inspect.signature(cls.__init__).parameters)
     except (TypeError, ValueError):  # pragma: no cover
         accepted = set(kwargs)
     if "kwargs" not in accepted:
         kwargs = {k: v for k, v in kwargs.items() if k in accepted}
-    return cls(**kwargs)  # its deprecation warning is filtered in formulations/linear.py
+    return cls(**kwargs)
 
 
 @functools.cache
