@@ -289,6 +289,37 @@ def test_a_time_limited_trial_reports_its_proven_bound_never_an_uncertified_opti
         assert rec["lower"] < rec["objective"]  # a proven bound, not a claimed optimum
 
 
+def test_the_python_form_works_in_a_script_without_a_main_guard(tmp_path: Path) -> None:
+    """run_pruning_gap kept the CLI's jobs=1, a spawned worker process that re-imports the main
+    script: in a script without `if __name__ == "__main__":` every worker died and the call
+    returned null medians (hunt 66 M1). The Python form runs in the calling process by default,
+    and a call whose trials all fail (workers asked for without the guard) raises InputError."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "gap.py"
+    script.write_text(
+        "import json, sys\n"
+        "from exactprune.instances import InputError\n"
+        "from exactprune.benchmarks.pruning.verify_gap import run_pruning_gap\n"
+        "options = dict(n=[4], trials=1, points=16, time_limit=10)\n"
+        "if len(sys.argv) > 1:\n"
+        "    options['jobs'] = int(sys.argv[1])\n"
+        "try:\n"
+        "    print(json.dumps(run_pruning_gap(**options)['separation']['4']))\n"
+        "except InputError as exc:\n"
+        "    print('InputError:', exc)\n")
+    default = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                             timeout=300, cwd=tmp_path, check=False)
+    assert default.returncode == 0 and "RuntimeError" not in default.stderr, default.stderr
+    row = json.loads(default.stdout)
+    assert row["trials"] == 1 and row["missing"] == 0 and row["median"] > 0
+    workers = subprocess.run([sys.executable, str(script), "1"], capture_output=True,
+                             text=True, timeout=300, cwd=tmp_path, check=False)
+    assert workers.stdout.strip().startswith("InputError: every trial failed, the first with: "
+                                             "worker process died"), workers.stdout
+
+
 def test_python_api_matches_the_cli_and_writes_nothing(tmp_path: Path,
                                                         capsys: pytest.CaptureFixture[str],
                                                         monkeypatch: pytest.MonkeyPatch) -> None:

@@ -626,11 +626,15 @@ def run_pretraining(**options: Any) -> dict[str, Any]:
     time_limit, seed, store, jobs), lists allowed for sizes and iters; returns the --json
     object (`thresholds`, `exact_thresholds`, `losses`, `runs`, `fits` as dicts). Writes
     nothing unless `store` names a results store. InputError on an unknown option or a bad
-    value, before anything runs."""
+    value, before anything runs, and when every trial failed. Trials run in this process
+    unless `jobs` >= 1 asks for worker processes (the CLI's default is 1); those are spawned
+    and re-import the main script, so a script that asks for them calls this under
+    ``if __name__ == "__main__":`` (without it, every worker died and the error blamed a
+    crash; hunt 66 M1)."""
     from exactprune.benchmarks.api import named_as_keywords, options_namespace
 
-    args = options_namespace(add_pretraining_parser, "pretraining", "run_pretraining", options,
-                             lists=("sizes", "iters"))
+    args = options_namespace(add_pretraining_parser, "pretraining", "run_pretraining",
+                             {"jobs": 0, **options}, lists=("sizes", "iters"))
     with named_as_keywords("run_pretraining", args):
         check_args(args)
     a, records = measure(args, progress=False)

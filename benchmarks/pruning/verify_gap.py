@@ -762,6 +762,11 @@ def measure(args: argparse.Namespace, progress: bool
     records = run_sweep(tasks, args.store, jobs=args.jobs, scheduler=args.scheduler,
                         progress=progress, desc="pruning-gap")
     elapsed = time.perf_counter() - start
+    if records and not any("lower" in r or "upper" in r for r in records):
+        # a report of missing trials only says nothing; an unguarded script's spawned workers
+        # all died, and the call returned null medians (hunt 66 M1)
+        first = records[0].get("error") or f"status {records[0].get('status')}"
+        raise InputError(f"every trial failed, the first with: {str(first)[:300]}")
     analyses = [analyse(d, specs, records, args.fit_min_n) for d in args.dims]
     growth = growth_with_d(args, analyses) if len(args.dims) > 1 else None
     return analyses, growth, records, elapsed
@@ -788,11 +793,14 @@ def run_pruning_gap(**options: Any) -> dict[str, Any]:
     solver, weight_solver, threads, weight_threads, time_limit, seed, fit_min_n, store, jobs),
     lists allowed for d and n; returns the --json object (`separation`, `fits`, `fit_range`,
     ... with string keys as in JSON). Writes nothing unless `store` names a results store.
-    InputError on an unknown option or a bad value, before anything runs."""
+    InputError on an unknown option or a bad value, before anything runs, and when every
+    trial failed. Trials run in this process unless `jobs` >= 1 asks for worker processes
+    (the CLI's default is 1); those are spawned and re-import the main script, so a script
+    that asks for them calls this under ``if __name__ == "__main__":``."""
     from exactprune.benchmarks.api import named_as_keywords, options_namespace
 
-    args = options_namespace(add_pruning_gap_parser, "pruning-gap", "run_pruning_gap", options,
-                             lists=("d", "n"))
+    args = options_namespace(add_pruning_gap_parser, "pruning-gap", "run_pruning_gap",
+                             {"jobs": 0, **options}, lists=("d", "n"))
     with named_as_keywords("run_pruning_gap", args):
         check_args(args)
     analyses, growth, _, _ = measure(args, progress=False)
