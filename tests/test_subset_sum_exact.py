@@ -59,6 +59,61 @@ def test_bruteforce_with_many_zeros_and_ties(seed: int) -> None:
         assert res.status == "infeasible"
 
 
+@pytest.mark.parametrize("seed", range(60))
+def test_bruteforce_sparsest_on_boundary_eps_and_awkward_values(seed: int) -> None:
+    """bruteforce's sparsest goal skips the counts whose best float error is more than the
+    rounding window above eps and stops at the first count within eps (hunt 64: re-checking
+    every count took 25 s); eps exactly at a count's optimum, one ulp below it, and values
+    spanning many magnitudes, against the rational enumeration."""
+    inst = (awkward_instance(seed, n=4 + seed % 8) if seed % 2
+            else random_instance(seed, 3 + seed % 9))
+    profile = fraction_oracle(inst)
+    optima = sorted(set(profile.values()))
+    pick = float(optima[(seed // 2) % len(optima)])
+    for eps in (pick, math.nextafter(pick, 0.0), 0.0, 1e-300):
+        feasible = [k for k, e in profile.items() if e <= Fraction(eps)]
+        res = solve(inst, "bruteforce", objective="sparsest", eps=eps)
+        assert res.certified, res.notes
+        if feasible:
+            assert res.status == "optimal" and res.kept == min(feasible)
+            assert inst.exact_error(res.mask) <= Fraction(eps)
+        else:
+            assert res.status == "infeasible"
+
+
+def test_bruteforce_reads_the_clock_while_it_rechecks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The exact re-check after the enumeration never read the clock: 18 copies of 0.1 ran 2.9 s
+    on a 1 s limit, 19 copies with a sparsest goal 25 s (hunt 64). A clock that expires once the
+    enumeration is done now stops the re-check within 256 exact errors, with the best float
+    candidate's mask and an honest time_limit."""
+    from exactprune.solvers.subset_sum import bruteforce
+
+    readings = []
+
+    class ExpiresAfterEnumeration:
+        def __init__(self, limit: float | None) -> None:
+            pass
+
+        def expired(self) -> bool:
+            readings.append(1)
+            return len(readings) > 3  # 2^18 masks: chunks at 2^16, 2·2^16 and 3·2^16
+
+    exact_errors = []
+    original = SubsetSumInstance.exact_error
+
+    def counted(self: SubsetSumInstance, mask: np.ndarray) -> Fraction:
+        exact_errors.append(1)
+        return original(self, mask)
+
+    monkeypatch.setattr(bruteforce, "Clock", ExpiresAfterEnumeration)
+    monkeypatch.setattr(SubsetSumInstance, "exact_error", counted)
+    inst = SubsetSumInstance(values=np.full(18, 0.1), target=0.9)
+    res = solve(inst, "bruteforce", time_limit=60)
+    assert res.status == "time_limit" and not res.certified and res.mask is not None
+    assert len(exact_errors) <= 256 + 2  # and the result's own checks
+    assert abs(res.objective) < 1e-15 and res.kept == 9
+
+
 @pytest.mark.parametrize("seed", range(200))
 def test_mitm_equals_bruteforce(seed: int) -> None:
     n = 1 + seed % 14
@@ -316,7 +371,7 @@ def test_a_second_method_that_refuses_leaves_autos_first_result(
     from exactprune.solvers import subset_sum
 
     inst, _ = _crowded_lossy_instance()
-    with pytest.raises(InputError, match="near-tied"):
+    with pytest.raises(InputError, match="rounding window .* too many to certify"):
         solve(inst, "bruteforce")  # the refusal, for the record
     monkeypatch.setattr(subset_sum, "auto_fallback", lambda *a: "bruteforce")
     res = solve(inst, "auto")

@@ -77,7 +77,10 @@ def run_bruteforce(instance: SubsetSumInstance, goal: Goal, opts: SolveOptions) 
             if len(lst) > MAX_CANDIDATES:  # drop those a later, better mask left behind
                 lst[:] = [c for c in lst if c[0] <= best + 2 * delta]
                 if len(lst) > MAX_CANDIDATES:
-                    raise InputError("bruteforce: too many near-tied masks to certify exactly")
+                    raise InputError(
+                        f"bruteforce: more than {MAX_CANDIDATES:,} masks lie within the float64 "
+                        f"rounding window (±{delta:.3g}) of the best, too many to certify "
+                        "exactly (exact ties, or values of very different magnitudes): use mitm")
     notes = [f"exhaustive over {total if not timed_out else start} masks; float64 sums "
              f"re-checked exactly within ±{delta:.3g}"]
     if n_live < n:
@@ -89,21 +92,40 @@ def run_bruteforce(instance: SubsetSumInstance, goal: Goal, opts: SolveOptions) 
         return mask
 
     exact: dict[int, tuple[Fraction, np.ndarray]] = {}
-    for g, lst in kept_candidates.items():
+    eps = Fraction(goal.eps) if profile else None
+    checked = 0
+    for g in sorted(kept_candidates):
+        if timed_out:
+            break
+        if eps is not None:
+            if any(err <= eps for err, _ in exact.values()):
+                break  # a smaller count is within eps: larger ones cannot be the answer
+            if Fraction(best_float[g]) - Fraction(delta) > eps:
+                continue  # every mask of this count errs by more than eps (|float − exact| <= δ)
         limit = best_float[g] + 2 * delta
-        for e, index in lst:
+        for e, index in kept_candidates[g]:
             if e > limit:
                 continue
+            checked += 1
+            # the clock every 256 exact errors: 2^19 of them ran 25 s past a 1 s limit (hunt 64)
+            if checked % 256 == 0 and clock.expired():
+                timed_out = True
+                break
             mask = mask_of(index)
             err_exact = instance.exact_error(mask)
             if g not in exact or err_exact < exact[g][0]:
                 exact[g] = (err_exact, mask)
     if timed_out:
-        notes.append("time limit before all masks were enumerated")
-        mask = exact[0][1] if (not profile and 0 in exact) else None
+        notes.append("time limit before every mask was enumerated and re-checked")
+        if profile:
+            within = sorted(k for k, (err, _) in exact.items() if err <= eps)
+            mask = exact[within[0]][1] if within else None
+        elif 0 in exact:
+            mask = exact[0][1]
+        else:  # the re-check was cut before its first look: the best float candidate
+            mask = mask_of(min(kept_candidates[0])[1]) if kept_candidates.get(0) else None
         return RawSolution(Status.TIME_LIMIT, mask=mask, notes=notes)
     if profile:
-        eps = Fraction(goal.eps)
         feasible = sorted(k for k, (err, _) in exact.items() if err <= eps)
         if not feasible:
             return RawSolution(Status.INFEASIBLE, certified=True, tolerance=0.0, notes=notes)
