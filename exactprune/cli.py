@@ -436,7 +436,7 @@ def build_parser() -> argparse.ArgumentParser:
                       help="seconds for the sup error's search: the cube's MILPs or the "
                       "sphere's branch and bound (d >= 3, also behind the gaussian domain); "
                       "neuron selection: for the bruteforce re-check of a certified claim "
-                      "(default 60 there); default none")
+                      "(default 60 there); subset-sum: for the mitm re-check; default none")
     cert.add_argument("--json", action="store_true")
     cert.add_argument("-o", "--output", default=None,
                       help="also write the report as JSON here (- : print it on stdout)")
