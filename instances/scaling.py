@@ -102,26 +102,68 @@ class IntegerScaling:
         )
 
 
+def exact_abs_sum(values: np.ndarray) -> Fraction:
+    """Σ|x| over float64 values, exactly: each |x| is m·2^e with an integer m < 2^53, the m of
+    one e summed in int64 chunks (1,024 of them stay below 2^63) and the groups shifted
+    together in Python ints. A Fraction sum of 300,000 values took 1.5 s (hunt 64 M3)."""
+    mant, exp = np.frexp(np.abs(np.asarray(values, dtype=np.float64)).ravel())
+    m = np.ldexp(mant, 53).astype(np.int64)  # exact: a float has at most 53 significant bits
+    e = exp.astype(np.int64) - 53
+    keep = m != 0
+    m, e = m[keep], e[keep]
+    if len(m) == 0:
+        return Fraction(0)
+    order = np.argsort(e, kind="stable")
+    m, e = m[order], e[order]
+    starts = np.flatnonzero(np.r_[True, e[1:] != e[:-1]])
+    ends = np.r_[starts[1:], len(e)]
+    e0 = int(e[0])
+    total = 0
+    for s, t in zip(starts.tolist(), ends.tolist(), strict=True):
+        group = sum(int(m[i:min(i + 1024, t)].sum()) for i in range(s, t, 1024))
+        total += group << (int(e[s]) - e0)
+    return Fraction(total) * Fraction(2) ** e0
+
+
+def exactness_exponents(values: np.ndarray) -> np.ndarray:
+    """Per value the smallest p with x·2^p an integer (`_exponent_for_exactness`, vectorised);
+    a very negative number for 0."""
+    x = np.asarray(values, dtype=np.float64).ravel()
+    mant, exp = np.frexp(np.abs(x))
+    m = np.ldexp(mant, 53).astype(np.int64)
+    low = m & -m  # the lowest set bit: 2^trailing zeros (0 for x == 0)
+    trailing = np.frexp(low.astype(np.float64))[1].astype(np.int64) - 1
+    out = 53 - exp.astype(np.int64) - trailing
+    out[m == 0] = -(10**6)
+    return out
+
+
 def integer_scaling(values: np.ndarray, target: float, bits: int = 62) -> IntegerScaling:
     """Scale so that Σ|X| + |Z| < 2^bits, losslessly when the data allow it.
 
     The exponent is the smallest one that makes every scaled value an integer, when that
     fits in `bits`; otherwise the largest that fits (lossy, error stated by `error_bound_units`).
+    Vectorised (`exact_abs_sum`, `exactness_exponents`); the same numbers as the element-wise
+    Python it replaced (tests/test_scaling_vectorised.py keeps that as its oracle).
     """
-    xs = [float(v) for v in np.asarray(values, dtype=np.float64)]
-    n = len(xs)
+    x = np.asarray(values, dtype=np.float64).ravel()
+    z = float(target)
+    n = len(x)
     # Exact (a float sum of values near 1e308 would overflow although each fits).
-    total = sum((Fraction(abs(v)) for v in xs), Fraction(abs(float(target))))
+    total = exact_abs_sum(x) + abs(Fraction(z))
     if total == 0:
         return IntegerScaling(np.zeros(n, dtype=np.int64), 0, 0, True, 0)
     # Largest p with total·2^p + (n+1) < 2^bits (the +n+1 absorbs rounding up).
     p_max = bits - 1 - (total.numerator.bit_length() - total.denominator.bit_length())
     while total * Fraction(2) ** p_max + n + 1 >= 2**bits:
         p_max -= 1
-    p_exact = max(_exponent_for_exactness(v) for v in [*xs, float(target)])
+    p_exact = max(int(exactness_exponents(x).max(initial=-(10**6))),
+                  _exponent_for_exactness(z))
     lossless = p_exact <= p_max
     p = p_exact if lossless else p_max
-    ints = [round(math.ldexp(v, p)) for v in xs]
-    z_int = round(math.ldexp(float(target), p))
-    abs_sum = sum(abs(i) for i in ints) + abs(z_int)
-    return IntegerScaling(np.array(ints, dtype=np.int64), z_int, p, lossless, abs_sum)
+    # x·2^p rounds (to even) only below the normal range, as math.ldexp does; then to the
+    # nearest integer, ties to even, as round() does; |X| < 2^bits <= 2^62: exact in int64
+    ints = np.rint(np.ldexp(x, p)).astype(np.int64)
+    z_int = round(math.ldexp(z, p))
+    abs_sum = int(np.abs(ints).sum(dtype=np.int64)) + abs(z_int)
+    return IntegerScaling(ints, z_int, p, lossless, abs_sum)
