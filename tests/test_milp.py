@@ -1424,3 +1424,21 @@ def test_cbc_raises_no_warning_when_the_filters_are_reset() -> None:
         res = solve(inst, "cbc", time_limit=30)
         assert available() and "unknown" not in version()
     assert res.certified and res.objective == solve(inst, "bruteforce").objective
+
+
+@pytest.mark.parametrize("backend", ["highs", "cbc", "scip"])
+def test_sparsest_with_an_eps_far_above_the_data_is_the_empty_mask(backend: str) -> None:
+    """Values of 1e-301 are scaled up by 2^997 for the MILP engines, and so was eps: 1e10
+    overflowed, and the result was an error saying "OverflowError: math range error" where
+    mitm, cpsat and bruteforce certify that nothing need be kept (hunt 64 L4)."""
+    inst = SubsetSumInstance(values=np.array([-3.295621231654795e-301, 7.848662004213181e-301,
+                                              6.864336754504866e-301]), target=1e-300)
+    for eps in (1e10, 1e-300):
+        res = solve(inst, backend, objective="sparsest", eps=eps)
+        assert res.status == "optimal" and res.certified and res.kept == 0
+    # just below |target| the engine solves: the two-value mask within eps
+    eps = float(abs(Fraction(7.848662004213181e-301) + Fraction(-3.295621231654795e-301)
+                    - Fraction(1e-300))) * 1.5
+    res = solve(inst, backend, objective="sparsest", eps=eps)
+    ref = solve(inst, "bruteforce", objective="sparsest", eps=eps)
+    assert res.certified and res.kept == ref.kept

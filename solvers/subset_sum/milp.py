@@ -216,6 +216,13 @@ def run_milp(engine: str, instance: Any, goal: Goal, opts: SolveOptions) -> RawS
 
 
 def _run_scaled(engine: str, instance: Any, goal: Goal, opts: SolveOptions) -> RawSolution:
+    if goal.objective is Objective.SPARSEST and abs(instance.target) <= goal.eps:
+        # keeping nothing errs by |target| <= eps: no count is below 0. Such an eps can be
+        # far above the data's scale, and scaling it with them overflowed (hunt 64 L4)
+        return RawSolution(Status.OPTIMAL, mask=np.zeros(instance.n, dtype=bool), bound=0.0,
+                           certified=True, tolerance=0.0,
+                           notes=["the empty mask is within eps (|target| <= eps): nothing "
+                                  "kept, optimal without a solve"])
     k = unit_scaling(instance)
     if k == 0:
         return _run_milp(engine, instance, goal, opts)
