@@ -333,12 +333,28 @@ class SolveResult:
             if status is Status.OPTIMAL and "certified" in data and not certified:
                 raise ValueError("status optimal with certified false (optimal is only said "
                                  "of a certified optimum)")
+            if certified and status not in (Status.OPTIMAL, Status.INFEASIBLE):
+                # what solve() never writes (hunt 66 M2)
+                raise ValueError(f"certified true with status {status} (only an optimum or "
+                                 "infeasibility is certified)")
             for name in ("objective", "error", "bound", "gap", "tolerance", "kept",
-                         "solver_objective"):
+                         "solver_objective", "wall_time_s"):
                 value = data.get(name)
                 if value is not None and (isinstance(value, bool)
                                           or not isinstance(value, int | float)):
-                    raise ValueError(f"{name} must be a number or null, got {value!r}")
+                    raise ValueError(f"{name} must be a number or null, got {value!r:.60}")
+                if name != "solver_objective" and value is not None \
+                        and not math.isfinite(value):  # written as null; NaN is no number
+                    raise ValueError(f"{name} must be a finite number or null, got {value!r}")
+            kept = data.get("kept")
+            if kept is not None and (not float(kept).is_integer() or kept < 0):
+                raise ValueError(f"kept must be a count (an integer >= 0) or null, got {kept!r}")
+            notes = data.get("notes") or []
+            if not isinstance(notes, list) or not all(isinstance(n, str) for n in notes):
+                raise ValueError(f"notes must be a list of strings, got {notes!r:.60}")
+            for name in ("options", "stats"):
+                if not isinstance(data.get(name) or {}, dict):
+                    raise ValueError(f"{name} must be an object, got {data.get(name)!r:.60}")
             digest = data.get("instance_sha256")
             if digest is not None and not (isinstance(digest, str) and len(digest) == 64
                                            and all(c in "0123456789abcdef" for c in digest)):
@@ -364,7 +380,7 @@ class SolveResult:
                 mask=mask,
                 objective=data.get("objective"),
                 error=data.get("error"),
-                kept=data.get("kept"),
+                kept=None if kept is None else int(kept),
                 bound=data.get("bound"),
                 gap=data.get("gap"),
                 certified=certified,
@@ -378,9 +394,9 @@ class SolveResult:
                     eps=goal_raw.get("eps"),
                 ),
                 options=dict(data.get("options") or {}),
-                wall_time_s=float(data.get("wall_time_s", 0.0)),
+                wall_time_s=float(data.get("wall_time_s") or 0.0),
                 solver_objective=data.get("solver_objective"),
-                notes=list(data.get("notes") or []),
+                notes=list(notes),
                 stats=dict(data.get("stats") or {}),
                 limit=limit,
                 instance_sha256=digest,

@@ -179,6 +179,31 @@ def test_a_result_goal_that_is_not_an_object_is_refused(goal: object) -> None:
         SolveResult.from_json({"status": "feasible", "mask": [1, 0], "goal": goal})
 
 
+@pytest.mark.parametrize(("edit", "said"), [
+    ({"status": "feasible"}, "certified true with status feasible"),
+    ({"status": "time_limit"}, "certified true with status time_limit"),
+    ({"status": "error"}, "certified true with status error"),
+    ({"objective": float("nan")}, "objective must be a finite number"),
+    ({"bound": float("inf")}, "bound must be a finite number"),
+    ({"kept": 1.5}, "kept must be a count"),
+    ({"kept": -1}, "kept must be a count"),
+    ({"wall_time_s": "3"}, "wall_time_s must be a number"),
+    ({"notes": "hello"}, "notes must be a list of strings"),
+    ({"notes": [1, 2]}, "notes must be a list of strings"),
+    ({"stats": [1]}, "stats must be an object"),
+])
+def test_from_json_refuses_what_solve_never_writes(edit: dict, said: str) -> None:
+    """from_json took certified true beside status feasible, time_limit or error, a NaN or
+    infinite objective (whose to_json then failed json.dumps(allow_nan=False)), a kept count of
+    1.5, a wall time of "3" and notes of "hello" (read as five one-letter notes; hunt 66 M2)."""
+    from exactprune.solvers.result import SolveResult
+
+    good = solve(generate_subset_sum(8, seed=1), "mitm").to_json()
+    assert SolveResult.from_json(good).kept == good["kept"]
+    with pytest.raises(InputError, match=said):
+        SolveResult.from_json({**good, **edit})
+
+
 def test_a_result_names_its_instance_through_a_json_round_trip() -> None:
     """instance_sha256 (hunt 61 H1) is the sha256 of the instance's canonical JSON: the same
     after the instance's own JSON round trip, kept by the result's, different for another
