@@ -260,7 +260,8 @@ def test_certify_says_the_lower_end_is_the_files_claim(
             ("optimal", -1e308, 0.0, "the result file's bound"),
             ("error", 0.1, None, "its status is 'error'")):
         edited = tmp_path / "e.json"
-        edited.write_text(json.dumps({**doc, "status": status, "bound": bound}))
+        edited.write_text(json.dumps({**doc, "status": status, "bound": bound,
+                                      "certified": status == "optimal"}))
         assert main(["certify", str(inst), str(edited), "--json"]) == 0
         cert = json.loads(capsys.readouterr().out)["bracket"]
         assert said in cert["notes"][0], cert
