@@ -81,6 +81,14 @@ def solve(
     raw_options = _merge_options(options, extra)
     asked_options = dict(raw_options)
     if solver == "auto":
+        # solve()'s own arguments and a goal no backend of the kind has are refused as such,
+        # not blamed on the method auto picks ("auto chose mitm ...: time limit must be"; hunt
+        # 66 L1)
+        SolveOptions(time_limit=time_limit, seed=seed)
+        wanted = registry.Capability(str(goal.objective))
+        if not any(b.supports(wanted) for b in registry.list_backends(instance.kind)):
+            raise InputError(f"no solver of {instance.kind} instances supports the "
+                             f"{goal.objective} objective")
         name = registry.resolve_auto(instance, goal, threads or 1)
         backend = registry.get_backend(name, instance.kind)
         threads, given_start, auto_head = _fit_to_auto_choice(backend, threads, ws)

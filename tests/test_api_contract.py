@@ -247,3 +247,19 @@ def test_scaled_back_bounds_beyond_float64() -> None:
 
     assert ldexp_down(1e308, 10) == np.finfo(float).max and ldexp_up(1e308, 10) == np.inf
     assert ldexp_down(-1e308, 10) == -np.inf and ldexp_up(-1e308, 10) == -np.finfo(float).max
+
+
+def test_auto_refuses_solves_own_arguments_as_such() -> None:
+    """With solver="auto", a time limit of 0 was blamed on the method auto picked ("auto chose
+    mitm for this instance: time limit must be ..."), and sparsest on a pruning instance on
+    bruteforce, though no pruning backend has that objective (hunt 66 L1)."""
+    with pytest.raises(InputError, match="^time limit must be a positive number"):
+        solve(generate_subset_sum(8, seed=1), "auto", time_limit=0)
+    with pytest.raises(InputError, match="^seed must be >= 0"):
+        solve(generate_subset_sum(8, seed=1), "auto", seed=-1)
+    with pytest.raises(InputError, match="^no solver of neuron_pruning instances supports the "
+                                         "sparsest objective"):
+        solve(generate_neuron_pruning(d=2, width=4, points=8, seed=0), "auto",
+              objective="sparsest", eps=0.1)
+    assert solve(generate_subset_sum(8, seed=1), "auto", objective="sparsest",
+                 eps=0.5).certified
