@@ -9,6 +9,18 @@ import numpy as np
 
 from exactprune.instances.errors import InputError
 
+REAL_KINDS = "iuf"
+"""numpy dtype kinds read as numbers: signed and unsigned integers and floats. np.number also
+holds complex and timedelta64, which masks took as 0/1 (hunt 66 L3)."""
+
+
+def no_masked_entries(raw: Any, what: str) -> None:
+    """InputError for a numpy masked array with masked entries: np.asarray drops the mask and
+    keeps the hidden values (hunt 66 L3)."""
+    if isinstance(raw, np.ma.MaskedArray) and np.ma.getmaskarray(raw).any():
+        raise InputError(f"{what} has masked entries (a numpy masked array): fill them first, "
+                         "e.g. with np.ma.filled")
+
 
 def binary_mask(mask: Any, shape: tuple[int, ...], kind: str) -> np.ndarray:
     """`mask` as a bool array of `shape`, or InputError: an object, a ragged list, the wrong
@@ -17,6 +29,7 @@ def binary_mask(mask: Any, shape: tuple[int, ...], kind: str) -> np.ndarray:
     if isinstance(mask, dict):
         raise InputError(f"a {kind} mask must be an array of shape {shape}, not an object "
                          "(use mask_from_json for JSON masks)")
+    no_masked_entries(mask, f"a {kind} mask")
     try:
         arr = np.asarray(mask)
     except (ValueError, TypeError):
@@ -24,7 +37,7 @@ def binary_mask(mask: Any, shape: tuple[int, ...], kind: str) -> np.ndarray:
     if arr.shape != shape:
         raise InputError(f"{kind} mask must have shape {shape}, got {arr.shape}")
     if arr.dtype != bool:
-        if not (np.issubdtype(arr.dtype, np.number) and np.all(np.isin(arr, (0, 1)))):
+        if not (arr.dtype.kind in REAL_KINDS and np.all(np.isin(arr, (0, 1)))):
             raise InputError(f"{kind} mask entries must be 0 or 1")
         arr = arr.astype(bool)
     return arr
@@ -34,6 +47,7 @@ def binary_masks(masks: Any, shape: tuple[int, ...], kind: str) -> np.ndarray:
     """A batch of masks (B, *shape) as a bool array, or InputError like :func:`binary_mask`:
     a ragged batch, the wrong shape, or an entry that is not 0/1 (``errors`` took 2, -1, 0.5
     and strings, and gave numbers for them; hunt 16)."""
+    no_masked_entries(masks, f"{kind} masks")
     try:
         arr = np.asarray(masks)
     except (ValueError, TypeError):
@@ -42,7 +56,7 @@ def binary_masks(masks: Any, shape: tuple[int, ...], kind: str) -> np.ndarray:
         raise InputError(f"masks must have shape (B, {', '.join(map(str, shape))}), got "
                          f"{arr.shape}")
     if arr.dtype != bool:
-        if not (np.issubdtype(arr.dtype, np.number) and np.all(np.isin(arr, (0, 1)))):
+        if not (arr.dtype.kind in REAL_KINDS and np.all(np.isin(arr, (0, 1)))):
             raise InputError(f"{kind} mask entries must be 0 or 1")
         arr = arr.astype(bool)
     return arr

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from exactprune.instances.errors import InputError
+from exactprune.instances.masks import no_masked_entries
 
 ACTIVATIONS: tuple[str, ...] = ("identity", "relu")
 """Allowed output activations."""
@@ -66,6 +67,7 @@ def float_array(raw: Any, name: str, ndim: int) -> np.ndarray:
     Accepts numpy arrays and (nested) lists/tuples of real numbers; rejects booleans,
     strings, ragged lists, complex numbers, NaN and infinities.
     """
+    no_masked_entries(raw, name)
     if isinstance(raw, np.ndarray):
         arr = raw
     else:

@@ -6,6 +6,7 @@ seed made a result's JSON unserialisable)."""
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -263,3 +264,44 @@ def test_auto_refuses_solves_own_arguments_as_such() -> None:
               objective="sparsest", eps=0.1)
     assert solve(generate_subset_sum(8, seed=1), "auto", objective="sparsest",
                  eps=0.5).certified
+
+
+@pytest.mark.parametrize("mask", [
+    np.array([1, 0, 1], dtype="timedelta64[s]"),
+    np.array([1 + 0j, 0, 1]),
+    np.ma.masked_array([1, 0, 1], mask=[0, 1, 0]),
+])
+def test_masks_of_no_real_dtype_or_with_masked_entries_are_refused(mask: np.ndarray) -> None:
+    """timedelta64 and complex masks (np.number holds both) were read as 0/1 by the binary
+    kinds, a timedelta64 neuron-selection mask raised numpy's TypeError, and a masked array
+    lost its mask, for masks and for instance data alike (hunt 66 L3)."""
+    from exactprune.instances import SubsetSumInstance
+    from exactprune.instances.neuron_selection import synthetic_neuron_selection
+
+    inst = SubsetSumInstance(values=np.array([0.25, 0.5, 1.0]), target=1.25)
+    with pytest.raises(InputError, match="mask"):
+        inst.evaluate(mask)
+    with pytest.raises(InputError, match="mask"):
+        inst.errors(mask[None, :])
+    sel = synthetic_neuron_selection(3, 2, m=4, seed=0)
+    with pytest.raises(InputError, match="mask"):
+        sel.evaluate(mask)
+    if isinstance(mask, np.ma.MaskedArray):
+        with pytest.raises(InputError, match="values has masked entries"):
+            SubsetSumInstance(values=np.ma.masked_array([0.25, 0.5], mask=[0, 1]), target=1.0)
+        unmasked = np.ma.masked_array([1, 0, 1], mask=[0, 0, 0])
+        assert inst.evaluate(unmasked) == inst.evaluate(np.array([1, 0, 1])) == 0.0
+
+
+def test_errors_beyond_float64_are_inf_without_a_warning() -> None:
+    """errors() gave inf, as documented, with numpy's overflow warning, an exception under
+    warnings-as-errors; evaluate() gives inf without one (hunt 66 L2)."""
+    import warnings
+
+    from exactprune.instances import SubsetSumInstance
+
+    inst = SubsetSumInstance(values=np.array([1e308, 1e308, -1e308]), target=0.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert inst.errors(np.array([[1, 1, 0]])).tolist() == [math.inf]
+        assert inst.evaluate(np.array([1, 1, 0])) == math.inf

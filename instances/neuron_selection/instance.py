@@ -34,6 +34,7 @@ from exactprune.instances.errors import InputError
 from exactprune.instances.header import FORMAT, VERSION, check_header
 from exactprune.instances.io import check_generator
 from exactprune.instances.limits import check_entries
+from exactprune.instances.masks import REAL_KINDS, no_masked_entries
 from exactprune.instances.network import UNIT_ROUNDOFF, float_array, gamma
 
 LOSSES: tuple[str, ...] = ("squared", "l1", "linf")
@@ -168,13 +169,14 @@ class NeuronSelectionInstance:
         """`mask` as bool (N,) with exactly k ones, or (repeats) int64 counts >= 0 summing to k."""
         if isinstance(mask, dict):
             raise InputError("a neuron_selection mask must be an array of N entries")
+        no_masked_entries(mask, "a neuron_selection mask")
         try:
             arr = np.asarray(mask)
         except (ValueError, TypeError):
             raise InputError("a neuron_selection mask must be a list of integers") from None
         if arr.shape != (self.n,):
             raise InputError(f"neuron_selection mask must have shape ({self.n},), got {arr.shape}")
-        if arr.dtype != bool and not np.issubdtype(arr.dtype, np.number):
+        if arr.dtype != bool and arr.dtype.kind not in REAL_KINDS:  # complex, timedelta64
             raise InputError("neuron_selection mask entries must be integers")
         if arr.dtype != bool and not (np.all(np.isfinite(arr)) and np.all(arr == np.round(arr))):
             raise InputError("neuron_selection mask entries must be integers")

@@ -115,7 +115,8 @@ class SubsetSumInstance:
         if not sc.lossless:
             return np.array([self.evaluate(row) for row in m])
         units = np.abs(m.astype(np.int64) @ sc.values - np.int64(sc.target))
-        return np.ldexp(units.astype(np.float64), -sc.exponent)
+        with np.errstate(over="ignore"):  # inf, as evaluate says, without numpy's warning
+            return np.ldexp(units.astype(np.float64), -sc.exponent)
 
     def kept(self, mask: Any) -> int:
         """Number of kept values."""
