@@ -247,10 +247,11 @@ class SolveResult:
     solver: backend name; solver_version; options: the options used; goal: the goal solved;
     wall_time_s: wall-clock seconds of the whole solve; notes: human-readable remarks
     (tolerances, scaling, why not certified); stats: backend statistics (nodes, candidates,
-    warm_start: accepted | rejected | not_supported | not_used, the last when `auto` chose a
-    method that takes no start); limit: what stopped the solve early; instance_sha256: the
-    sha256 of the solved instance's fields and arrays (`instances.io.instance_sha256`), so a
-    result cannot lend its bound to another instance (None in results written before it).
+    warm_start: accepted | rejected | trimmed (a heuristic cut the start down to max_kept) |
+    not_supported | not_used, the last when `auto` chose a method that takes no start);
+    limit: what stopped the solve early; instance_sha256: the sha256 of the solved instance's
+    fields and arrays (`instances.io.instance_sha256`), so a result cannot lend its bound to
+    another instance (None in results written before it).
     """
 
     status: Status

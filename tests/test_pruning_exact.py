@@ -593,3 +593,15 @@ def test_certify_does_not_name_a_bound_as_the_lower_end_where_there_is_none(
     assert bracket["lower"] is None and json.loads(res.read_text())["bound"] is not None
     assert "the lower end is the result file's bound" not in bracket["notes"][0]
     assert "no lower end here" in bracket["notes"][0]
+
+
+def test_a_negative_lower_bound_is_read_as_0_by_the_api_as_by_certify() -> None:
+    """certify_bracket reported a lower end of -1.0 where `exactprune certify` said 0 for the
+    same bound (no error is negative: 0 is the stronger lower end; hunt 66 L5)."""
+    from exactprune.instances import generate_neuron_pruning
+    from exactprune.solvers.pruning.bracket import certify_bracket
+
+    inst = generate_neuron_pruning(d=2, width=4, points=16, seed=0)
+    mask = np.ones(4, dtype=bool)
+    assert certify_bracket(inst, mask, -1.0).lower == 0.0
+    assert certify_bracket(inst, mask, 0.0).lower == 0.0

@@ -204,8 +204,6 @@ def certify(instance: Any, mask: Any, claimed: dict[str, Any],
         bound = None
     if bound is not None and (isinstance(bound, bool) or not isinstance(bound, int | float)):
         raise InputError("the result's bound must be a number")
-    if bound is not None and bound < 0:
-        bound = 0.0  # no error is negative: 0 is the stronger (and a valid) lower end
     named = None if bound is None else names_instance(claimed, instance)
     if bound is not None and named is not True:
         # a mask with the same error on two instances (the empty mask: the target's own

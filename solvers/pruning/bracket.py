@@ -102,6 +102,8 @@ def certify_bracket(instance: Any, mask: Any, lower: float | None = None,
         lower = as_number(lower, "the lower bound")
         if not math.isfinite(lower):
             raise InputError(f"the lower bound must be a finite number, got {lower!r}")
+        lower = max(lower, 0.0)  # no error is negative: 0 is the stronger lower end, as
+        # certify reports it (the API printed -1.0 where the CLI said 0; hunt 66 L5)
     m = instance.check_mask(mask)
     points_error = float(instance.evaluate(m))
     notes: list[str] = []
