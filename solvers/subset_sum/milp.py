@@ -59,7 +59,7 @@ from exactprune.formulations.subset_sum.milp import (
 )
 from exactprune.instances.errors import InputError
 from exactprune.instances.params import Param
-from exactprune.instances.scaling import float_floor
+from exactprune.instances.scaling import exact_abs_sum, float_floor
 from exactprune.instances.subset_sum import SubsetSumInstance
 from exactprune.solvers.clock import Clock, engine_limit
 from exactprune.solvers.milp_engines import ENGINES, EngineResult, solve_model
@@ -292,9 +292,9 @@ def _range_bound(instance: Any) -> Fraction:
     mask's error is below the target's exact distance from that interval. It is the whole answer
     when the target lies outside it or every value is 0, where the LP bound minus the slack
     cannot certify."""
-    values = [Fraction(float(x)) for x in instance.values]
-    low = sum((x for x in values if x < 0), Fraction(0))
-    high = sum((x for x in values if x > 0), Fraction(0))
+    x = np.asarray(instance.values, dtype=np.float64)
+    low = -exact_abs_sum(x[x < 0])  # exact, vectorised (a Fraction sum: 1.56 s at n = 1e5)
+    high = exact_abs_sum(x[x > 0])
     target = Fraction(float(instance.target))
     return max(Fraction(0), low - target, target - high)
 
