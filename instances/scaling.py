@@ -15,6 +15,8 @@ from fractions import Fraction
 
 import numpy as np
 
+from exactprune.instances.errors import InputError
+
 
 def float_floor(q: Fraction) -> float:
     """The largest float64 <= q: a rational lower bound reported as a float stays a lower
@@ -153,6 +155,9 @@ def integer_scaling(values: np.ndarray, target: float, bits: int = 62) -> Intege
     total = exact_abs_sum(x) + abs(Fraction(z))
     if total == 0:
         return IntegerScaling(np.zeros(n, dtype=np.int64), 0, 0, True, 0)
+    if n + 1 >= 2**bits:  # no p makes room for the rounding: the loop below never ended
+        raise InputError(f"{n} values cannot be scaled to integers within {bits} bits (their "
+                         f"rounding alone needs {n + 1} units); use more bits")
     # Largest p with total·2^p + (n+1) < 2^bits (the +n+1 absorbs rounding up).
     p_max = bits - 1 - (total.numerator.bit_length() - total.denominator.bit_length())
     while total * Fraction(2) ** p_max + n + 1 >= 2**bits:

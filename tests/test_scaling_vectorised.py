@@ -72,3 +72,19 @@ def test_many_values_of_one_exponent_sum_exactly() -> None:
     rng = np.random.default_rng(0)
     x = np.ldexp(rng.integers(2**52, 2**53, size=2**20).astype(np.float64), -53)
     assert exact_abs_sum(x) == sum((Fraction(v) for v in x.tolist()), Fraction(0))
+
+
+def test_too_many_values_for_the_bits_is_refused_not_a_loop() -> None:
+    """n + 1 >= 2^bits leaves no room for the rounding at any exponent, and the search for one
+    never ended (cpsat with `--option bits=8` on 300 values hung; hunt 67)."""
+    import pytest
+
+    from exactprune import solve
+    from exactprune.instances import InputError, generate_subset_sum
+
+    x = np.random.default_rng(1).uniform(-1, 1, 300)
+    with pytest.raises(InputError, match="300 values cannot be scaled to integers within 8 bits"):
+        integer_scaling(x, 0.5, bits=8)
+    assert integer_scaling(x[:200], 0.5, bits=8).abs_sum < 2**8
+    with pytest.raises(InputError, match="within 8 bits"):
+        solve(generate_subset_sum(300, seed=0), "cpsat", time_limit=5, bits=8)
