@@ -151,6 +151,8 @@ def integer_scaling(values: np.ndarray, target: float, bits: int = 62) -> Intege
     x = np.asarray(values, dtype=np.float64).ravel()
     z = float(target)
     n = len(x)
+    if not (np.all(np.isfinite(x)) and math.isfinite(z)):  # the element-wise code raised
+        raise InputError("integer scaling needs finite values and target")
     # Exact (a float sum of values near 1e308 would overflow although each fits).
     total = exact_abs_sum(x) + abs(Fraction(z))
     if total == 0:

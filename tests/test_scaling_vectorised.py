@@ -88,3 +88,15 @@ def test_too_many_values_for_the_bits_is_refused_not_a_loop() -> None:
     assert integer_scaling(x[:200], 0.5, bits=8).abs_sum < 2**8
     with pytest.raises(InputError, match="within 8 bits"):
         solve(generate_subset_sum(300, seed=0), "cpsat", time_limit=5, bits=8)
+
+
+def test_non_finite_data_is_refused() -> None:
+    """The element-wise scaling raised on inf and NaN; the vectorised one returned a
+    "lossless" scaling holding INT64_MIN (hunt 67 L1; every caller checks first)."""
+    import pytest
+
+    from exactprune.instances import InputError
+
+    for values, target in (([1.0, math.inf], 0.5), ([1.0, math.nan], 0.5), ([1.0], math.inf)):
+        with pytest.raises(InputError, match="finite"):
+            integer_scaling(np.array(values), target)
