@@ -1442,3 +1442,24 @@ def test_sparsest_with_an_eps_far_above_the_data_is_the_empty_mask(backend: str)
     res = solve(inst, backend, objective="sparsest", eps=eps)
     ref = solve(inst, "bruteforce", objective="sparsest", eps=eps)
     assert res.certified and res.kept == ref.kept
+
+
+def test_highs_ends_near_its_limit_where_a_sub_mip_presolve_looped() -> None:
+    """HiGHS 1.16's sub-MIP heuristics (RENS, RINS, root reduced cost) presolve their sub-MIPs
+    whatever `presolve` says, and that presolve looped for ever in strengthenInequalities on
+    the pruning cross audit's case 18167 (a 5 s limit ran 100 s and more, 3 runs of 4). They
+    are off: the solve ends, certified. Run in a child process, so that a loop fails the test
+    instead of hanging the suite."""
+    code = ("from exactprune.benchmarks.pruning.audit import audit_instance\n"
+            "from exactprune import solve\n"
+            "inst, _ = audit_instance(18167, large=True)\n"
+            "r = solve(inst, 'highs', time_limit=5, seed=18167, lazy=True)\n"
+            "print(r.status, r.certified)\n")
+    for _ in range(2):
+        try:
+            proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                                  timeout=120, check=False)
+        except subprocess.TimeoutExpired:
+            pytest.fail("HiGHS ran 120 s on a 5 s limit")
+        assert proc.returncode == 0, proc.stderr
+        assert proc.stdout.split()[0] in ("optimal", "time_limit"), proc.stdout

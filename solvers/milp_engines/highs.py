@@ -24,7 +24,7 @@ from exactprune.solvers.interrupt import stop_on_sigint
 from exactprune.solvers.milp_engines.engine import EngineResult, status_word
 from exactprune.solvers.milp_engines.native_output import native_stdout
 
-HIGHS_OPTIONS: dict[str, float] = {
+HIGHS_OPTIONS: dict[str, float | bool] = {
     "mip_rel_gap": 0.0,
     "mip_abs_gap": 0.0,
     # 1e-10 certified wrong pruning optima on output weights of two scales (~1e-9 beside
@@ -34,6 +34,13 @@ HIGHS_OPTIONS: dict[str, float] = {
     "primal_feasibility_tolerance": 1e-10,
     "dual_feasibility_tolerance": 1e-10,
     "small_matrix_value": 1e-12,
+    # the sub-MIP heuristics presolve their sub-MIPs whatever `presolve` says, and HiGHS
+    # 1.16's presolve (strengthenInequalities) looped there for ever on a 5 s limit (pruning
+    # cross audit case 18167, 3 runs of 4; ERGO-Code/HiGHS#2226, #1883 are of this kind);
+    # without them the case takes 2 s, and 12 other cross cases 15.5 s against 19.5 s
+    "mip_heuristic_run_rens": False,
+    "mip_heuristic_run_rins": False,
+    "mip_heuristic_run_root_reduced_cost": False,
 }
 
 HIGHS_PRESOLVE = "off"
