@@ -353,6 +353,9 @@ def run_bench(suite: str, solvers: Sequence[str] | None = None, *,
 
     out_dir = check_output_dir(out if out is not None else Path("out") / f"bench-{suite}")
     store_path = Path(store) if store is not None else out_dir / "results.sqlite"
+    if _report_would_overwrite(store_path, out_dir):
+        raise InputError(f"the store {store_path} is a file the report writes in {out_dir}: "
+                         "name the store otherwise (default OUT/results.sqlite)")
     if timeout is not None:
         if isinstance(timeout, bool) or not isinstance(timeout, int | float) or \
                 not math.isfinite(timeout) or timeout <= time_limit:
@@ -391,6 +394,20 @@ def run_bench(suite: str, solvers: Sequence[str] | None = None, *,
         write_json_atomic(stage / "summary.json", summary)
     files = [out_dir / "report.md", out_dir / "summary.json", *files]
     return BenchOutcome(suite, outcomes, summary, files, notes)
+
+
+def _report_would_overwrite(store_path: Path, out_dir: Path) -> bool:
+    """Whether the store is one of the files the report writes into `out_dir` (report.md,
+    summary.json, the manifest, a profile plot): the report replaced the store, and every run
+    in it was lost (hunt 68 M1)."""
+    from exactprune.instances.io import WRITTEN_LIST
+
+    resolved = store_path.resolve()  # through symbolic links, as the report's files are
+    if resolved.parent != out_dir.resolve():
+        return False
+    name = resolved.name
+    return name in ("report.md", "summary.json", WRITTEN_LIST) or (
+        name.startswith("profile-") and Path(name).suffix in (".png", ".svg"))
 
 
 # -- command line ------------------------------------------------------------------------------

@@ -365,6 +365,8 @@ def check_name_lengths(path: str | os.PathLike[str], what: str) -> None:
 def check_output_dir(path: str | os.PathLike[str], what: str = "output folder") -> Path:
     """Check an output folder before any work (it is created later, when there is something
     to write): it exists as a writable folder, or its parent does."""
+    if os.fspath(path) == "":  # Path("") is ".": the current folder, its report overwritten
+        raise InputError(f"{what} needs a name, got an empty one")
     p = Path(path)
     if str(p) == "-":
         raise InputError(f"{what} must be a folder, not - (stdout)")

@@ -466,3 +466,21 @@ def test_a_store_refusal_does_not_suggest_stdout(tmp_path: Path,
     code, _, err = run_cli(["smoke-subset-sum", "--store", "/proc/x.sqlite", "--out",
                             str(tmp_path / "o"), "--no-progress"], capsys)
     assert code == 2 and "not a regular file system location" in err and "use -" not in err
+
+
+@pytest.mark.parametrize("name", ["summary.json", "report.md", ".exactprune-written.json",
+                                  "profile-time-smoke.png"])
+def test_a_store_among_the_reports_files_is_refused_before_any_run(
+        tmp_path: Path, name: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """`--store OUT/summary.json` (or report.md, the manifest, a plot) ran the bench, then the
+    report replaced the store with its own file: every run was lost, and the re-run refused
+    (hunt 68 M1). Refused in one line, nothing written; `--out ''` too (Path('') is the current
+    folder, whose report.md it overwrote; hunt 68 L1)."""
+    out = tmp_path / "o"
+    code, _, err = run_cli(["smoke-subset-sum", "--solvers", "mitm", "--time-limit", "1",
+                            "--out", str(out), "--store", str(out / name), "--no-progress"],
+                           capsys)
+    assert code == 2 and "is a file the report writes" in err and len(err.splitlines()) == 1
+    assert not out.exists()
+    code, _, err = run_cli(["smoke-subset-sum", "--out", "", "--no-progress"], capsys)
+    assert code == 2 and "needs a name" in err
