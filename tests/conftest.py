@@ -70,3 +70,14 @@ def pruning_fraction_oracle(inst) -> Fraction:
     size = int(np.prod(inst.mask_shape))
     return min(exact_pruning_error(inst, np.array(bits, dtype=bool).reshape(inst.mask_shape))
                for bits in product((0, 1), repeat=size))
+
+
+def run_script(path, text: str, *args: str):
+    """Write `text` to the script `path` and run it with this Python, in its folder, as a user
+    runs a script file (`__main__` being the file: worker processes re-import it)."""
+    import subprocess
+    import sys
+
+    path.write_text(text)
+    return subprocess.run([sys.executable, str(path), *args], capture_output=True, text=True,
+                          timeout=300, cwd=path.parent, check=False)

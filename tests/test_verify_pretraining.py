@@ -356,17 +356,14 @@ def test_the_python_form_works_in_a_script_without_a_main_guard(tmp_path: Path) 
     """run_pretraining kept the CLI's jobs=1, a spawned worker that re-imports the main script:
     without `if __name__ == "__main__":` every worker died and the error blamed a crash in
     native code (hunt 66 M1). The Python form runs in the calling process by default."""
-    import subprocess
-    import sys
+    from conftest import run_script
 
-    script = tmp_path / "pre.py"
-    script.write_text(
+    proc = run_script(
+        tmp_path / "pre.py",
         "import json\n"
         "from exactprune.benchmarks.neuron_selection.pretraining import run_pretraining\n"
         "out = run_pretraining(data='teacher', sizes=[50], iters=[0, 5], hidden=8, k=3,\n"
         "                      trials=1)\n"
         "print(json.dumps([r['trial'] for r in out['runs']['50'] if r['checkpoints']]))\n")
-    proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
-                          timeout=300, cwd=tmp_path, check=False)
     assert proc.returncode == 0 and "RuntimeError" not in proc.stderr, proc.stderr
     assert json.loads(proc.stdout) == [0]

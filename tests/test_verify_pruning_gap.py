@@ -294,11 +294,11 @@ def test_the_python_form_works_in_a_script_without_a_main_guard(tmp_path: Path) 
     script: in a script without `if __name__ == "__main__":` every worker died and the call
     returned null medians (hunt 66 M1). The Python form runs in the calling process by default,
     and a call whose trials all fail (workers asked for without the guard) raises InputError."""
-    import subprocess
-    import sys
+    from conftest import run_script
 
     script = tmp_path / "gap.py"
-    script.write_text(
+    default = run_script(
+        script,
         "import json, sys\n"
         "from exactprune.instances import InputError\n"
         "from exactprune.benchmarks.pruning.verify_gap import run_pruning_gap\n"
@@ -309,13 +309,10 @@ def test_the_python_form_works_in_a_script_without_a_main_guard(tmp_path: Path) 
         "    print(json.dumps(run_pruning_gap(**options)['separation']['4']))\n"
         "except InputError as exc:\n"
         "    print('InputError:', exc)\n")
-    default = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
-                             timeout=300, cwd=tmp_path, check=False)
     assert default.returncode == 0 and "RuntimeError" not in default.stderr, default.stderr
     row = json.loads(default.stdout)
     assert row["trials"] == 1 and row["missing"] == 0 and row["median"] > 0
-    workers = subprocess.run([sys.executable, str(script), "1"], capture_output=True,
-                             text=True, timeout=300, cwd=tmp_path, check=False)
+    workers = run_script(script, script.read_text(), "1")
     assert workers.stdout.strip().startswith("InputError: every trial failed, the first with: "
                                              "worker process died"), workers.stdout
 
