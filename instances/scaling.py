@@ -58,16 +58,6 @@ def rounded_sum(terms: list[float]) -> float:
             return math.inf if total > 0 else -math.inf
 
 
-def _exponent_for_exactness(x: float) -> int:
-    """Smallest p such that x·2^p is an integer (x finite); very negative for x == 0."""
-    if x == 0.0:
-        return -(10**6)
-    mantissa, exp = math.frexp(abs(x))  # x = mantissa·2^exp, mantissa in [0.5, 1)
-    m_int = int(math.ldexp(mantissa, 53))  # exact 53-bit integer
-    trailing = (m_int & -m_int).bit_length() - 1
-    return 53 - exp - trailing
-
-
 @dataclass(frozen=True)
 class IntegerScaling:
     """Integers X (int64, shape (n,)) and Z with X ≈ x·2^exponent, Z ≈ z·2^exponent.
@@ -128,8 +118,8 @@ def exact_abs_sum(values: np.ndarray) -> Fraction:
 
 
 def exactness_exponents(values: np.ndarray) -> np.ndarray:
-    """Per value the smallest p with x·2^p an integer (`_exponent_for_exactness`, vectorised);
-    a very negative number for 0."""
+    """Per value the smallest p with x·2^p an integer (x = m·2^e with an odd m: p = −e); a very
+    negative number for 0."""
     x = np.asarray(values, dtype=np.float64).ravel()
     mant, exp = np.frexp(np.abs(x))
     m = np.ldexp(mant, 53).astype(np.int64)
@@ -164,8 +154,7 @@ def integer_scaling(values: np.ndarray, target: float, bits: int = 62) -> Intege
     p_max = bits - 1 - (total.numerator.bit_length() - total.denominator.bit_length())
     while total * Fraction(2) ** p_max + n + 1 >= 2**bits:
         p_max -= 1
-    p_exact = max(int(exactness_exponents(x).max(initial=-(10**6))),
-                  _exponent_for_exactness(z))
+    p_exact = int(exactness_exponents(np.append(x, z)).max())
     lossless = p_exact <= p_max
     p = p_exact if lossless else p_max
     # x·2^p rounds (to even) only below the normal range, as math.ldexp does; then to the
