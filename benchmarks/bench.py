@@ -92,7 +92,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from exactprune.benchmarks.bench_report import print_tables, render_report, write_profiles
+from exactprune.benchmarks.bench_report import (
+    PROFILE_PREFIX,
+    REPORT_FILE,
+    SUMMARY_FILE,
+    print_tables,
+    render_report,
+    write_profiles,
+)
 from exactprune.benchmarks.bench_results import (
     DEFAULT_TIME_LIMIT,
     QUALITY_RTOL,
@@ -390,9 +397,9 @@ def run_bench(suite: str, solvers: Sequence[str] | None = None, *,
                 files.extend(out_dir / f.name for f in write_profiles(o, stage))
         report = render_report(suite, outcomes, summary, out_dir, files, notes, store_path,
                                command)
-        write_text_atomic(stage / "report.md", report)
-        write_json_atomic(stage / "summary.json", summary)
-    files = [out_dir / "report.md", out_dir / "summary.json", *files]
+        write_text_atomic(stage / REPORT_FILE, report)
+        write_json_atomic(stage / SUMMARY_FILE, summary)
+    files = [out_dir / REPORT_FILE, out_dir / SUMMARY_FILE, *files]
     return BenchOutcome(suite, outcomes, summary, files, notes)
 
 
@@ -406,8 +413,8 @@ def _report_would_overwrite(store_path: Path, out_dir: Path) -> bool:
     if resolved.parent != out_dir.resolve():
         return False
     name = resolved.name
-    return name in ("report.md", "summary.json", WRITTEN_LIST) or (
-        name.startswith("profile-") and Path(name).suffix in (".png", ".svg"))
+    return name in (REPORT_FILE, SUMMARY_FILE, WRITTEN_LIST) or (
+        name.startswith(PROFILE_PREFIX) and Path(name).suffix in (".png", ".svg"))
 
 
 # -- command line ------------------------------------------------------------------------------

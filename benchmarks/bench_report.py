@@ -26,6 +26,12 @@ from exactprune.benchmarks.bench_results import (
     ratio,
 )
 
+REPORT_FILE = "report.md"
+SUMMARY_FILE = "summary.json"
+PROFILE_PREFIX = "profile-"
+"""The files a bench report writes in its folder: the report, the summary, and per suite the
+plots PROFILE_PREFIX + "time-SUITE" and + "quality-SUITE" (PNG and SVG)."""
+
 
 # -- profiles ----------------------------------------------------------------------------------
 def profile_costs(out: SuiteOutcome) -> tuple[list[list[float]], list[list[float]]]:
@@ -61,10 +67,10 @@ def write_profiles(out: SuiteOutcome, folder: Path) -> list[Path]:
     tp = performance_profile(times, out.solvers, floor=TIME_FLOOR_S)
     qp = performance_profile(quality, out.solvers)
     name = out.suite.name.replace("/", "_")
-    files = plot_profiles(tp, folder / f"profile-time-{name}",
+    files = plot_profiles(tp, folder / f"{PROFILE_PREFIX}time-{name}",
                           f"{out.suite.name}: time to the best objective (limit "
                           f"{out.time_limit:g} s)", styles=styles)
-    files += plot_profiles(qp, folder / f"profile-quality-{name}",
+    files += plot_profiles(qp, folder / f"{PROFILE_PREFIX}quality-{name}",
                            f"{out.suite.name}: objective / best objective", styles=styles)
     return files
 
@@ -216,7 +222,7 @@ def render_report(name: str, outcomes: list[SuiteOutcome], summary: dict[str, An
             lines.append("")
         for kind, title in (("time", "time to the best objective"),
                             ("quality", "objective / best objective")):
-            stem = f"profile-{kind}-{sname}"
+            stem = f"{PROFILE_PREFIX}{kind}-{sname}"
             if f"{stem}.png" in figs:
                 lines += [f"![{title}]({stem}.png)", ""]
         lines += ["Performance profiles (Dolan–Moré): rho_s(tau) = fraction of instances on "
