@@ -668,9 +668,11 @@ class ResultStore:
         jsonl: one object per line, as :meth:`get` returns it. csv: the columns key,
         experiment, solver, status, wall_time_s, solver_version, created, then one
         ``param.NAME`` column per parameter in ``spec["params"]`` (a bench run's
-        ``spec["instance"]["params"]``) and one ``record.NAME`` column per field of the record
-        that is a scalar wherever it appears (union over the rows, blank where absent; a field
-        that is a list in some row, such as a mask, only in the record's JSON), then the full
+        ``spec["instance"]["params"]``), one ``spec.NAME`` column per other scalar field of
+        the spec (seed, trial, threads, ...), one ``option.NAME`` column per scalar in
+        ``spec["options"]`` (time_limit and the solver options) and one ``record.NAME`` column
+        per field of the record (each union over the rows, blank where absent; a field that
+        is a list or object in some row, such as a mask, only in the JSON), then the full
         ``spec`` and ``record`` as JSON text.
         """
         if fmt not in EXPORT_FORMATS:
@@ -680,32 +682,36 @@ class ResultStore:
             for row in rows:
                 out.write(dumps(row) + "\n")
             return len(rows)
-        params: dict[str, None] = {}
-        fields: dict[str, None] = {}
-        listed: set[str] = set()  # fields that are a list or object in some row
-        for row in rows:
-            params.update(dict.fromkeys(_spec_params(row["spec"])))
-            for k, v in row["record"].items():
-                if _is_scalar(v):
-                    fields.setdefault(k, None)
-                else:
-                    listed.add(k)
-        # a field that is a list in some rows (a mask) would be blank there and look absent:
-        # left to the full record JSON
-        fields = {k: None for k in fields if k not in listed}
         head = ["key", "experiment", "solver", "status", "wall_time_s", "solver_version",
                 "created"]
-        columns = (head + [f"param.{k}" for k in params] + [f"record.{k}" for k in fields]
-                   + ["spec", "record"])
+        # the dicts each column group reads, per row: generator parameters, the spec's
+        # other fields, its options, the record
+        groups = [("param", lambda row: _spec_params(row["spec"])),
+                  ("spec", lambda row: {k: v for k, v in row["spec"].items()
+                                        if k not in head and k not in _SPEC_NESTED}),
+                  ("option", lambda row: _as_dict(row["spec"].get("options"))),
+                  ("record", lambda row: row["record"])]
+        per_row = [[read(row) for _, read in groups] for row in rows]
+        names: list[list[str]] = []
+        for g in range(len(groups)):
+            seen: dict[str, None] = {}
+            listed: set[str] = set()  # a list or object in some row (a mask): JSON only
+            for dicts in per_row:
+                for k, v in dicts[g].items():
+                    if _is_scalar(v):
+                        seen.setdefault(k, None)
+                    else:
+                        listed.add(k)
+            names.append([k for k in seen if k not in listed])
+        columns = head + [f"{prefix}.{k}" for (prefix, _), ks in zip(groups, names, strict=True)
+                          for k in ks] + ["spec", "record"]
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(columns)
-        for row in rows:
-            p = _spec_params(row["spec"])
-            rec = row["record"]
+        for row, dicts in zip(rows, per_row, strict=True):
             line = [_cell(row[c]) for c in head]
-            line += [_cell(p[k]) if k in p else "" for k in params]
-            line += [_cell(rec[k]) if k in rec and _is_scalar(rec[k]) else "" for k in fields]
-            line += [dumps(row["spec"]), dumps(rec)]
+            for d, ks in zip(dicts, names, strict=True):
+                line += [_cell(d[k]) if k in d else "" for k in ks]
+            line += [dumps(row["spec"]), dumps(row["record"])]
             writer.writerow(line)
         return len(rows)
 
@@ -726,6 +732,14 @@ class ResultStore:
 
     def __repr__(self) -> str:
         return f"ResultStore({str(self.path)!r})"
+
+
+# spec fields with columns of their own in the CSV export (params, options) or none (instance)
+_SPEC_NESTED = ("params", "options", "instance")
+
+
+def _as_dict(value: Any) -> dict:
+    return value if isinstance(value, dict) else {}
 
 
 def _spec_params(spec: dict) -> dict:

@@ -215,8 +215,10 @@ def test_a_store_open_to_read_answers_a_sweep_whose_runs_are_all_stored(tmp_path
 
 def test_store_round_trip_and_export(tmp_path: Path) -> None:
     db = tmp_path / "r.sqlite"
-    specs = [{"experiment": "e1", "params": {"n": n}, "solver": "mitm", "seed": n} for n in (4, 8)]
-    specs.append({"experiment": "e2", "params": {"n": 3, "dist": "normal"}, "seed": 1})
+    specs = [{"experiment": "e1", "params": {"n": n}, "solver": "mitm", "seed": n, "trial": 0,
+              "options": {"time_limit": 2.5, "lazy": True, "start": [1, 0]}} for n in (4, 8)]
+    specs.append({"experiment": "e2", "params": {"n": 3, "dist": "normal"}, "seed": 1,
+                  "trial": [0], "options": {"start": 3}})
     records = [{"objective": 0.25, "certified": True, "notes": ["a", "b"], "status": "optimal"},
                {"objective": math.inf, "solver_version": "x 1.0"},
                {"error": "boom", "mask": [1, 0, 1]}]
@@ -248,6 +250,13 @@ def test_store_round_trip_and_export(tmp_path: Path) -> None:
         assert [json.loads(r["record"]) for r in table] == [r["record"] for r in store.rows()]
         assert [r["param.n"] for r in table] == ["4", "8", "3"]
         assert table[0]["record.objective"] == "0.25" and table[1]["record.objective"] == ""
+        # the seed and the options (time limit, solver options) have columns of their own;
+        # a field that is a list or object in some row only in the JSON
+        assert [r["spec.seed"] for r in table] == ["4", "8", "1"]
+        assert [r["option.time_limit"] for r in table] == ["2.5", "2.5", ""]
+        assert [r["option.lazy"] for r in table] == ["true", "true", ""]
+        assert not {"spec.trial", "option.start", "spec.params", "spec.experiment",
+                    "spec.solver"} & set(table[0])
         with pytest.raises(InputError):
             store.export("xml", io.StringIO())
         with pytest.raises(InputError):
