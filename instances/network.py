@@ -106,8 +106,15 @@ def float_array(raw: Any, name: str, ndim: int) -> np.ndarray:
         raise InputError(f"{name} must contain only real numbers") from None
     if not np.all(np.isfinite(arr)):
         raise InputError(f"{name} contains NaN or infinite values")
-    arr.setflags(write=False)
-    return arr
+    return immutable_copy(arr)
+
+
+def immutable_copy(arr: np.ndarray) -> np.ndarray:
+    """A float64 copy of `arr` over an immutable buffer: read-only for good, since numpy
+    refuses ``setflags(write=True)`` on it (an instance caches what it derives from its
+    arrays, such as the exact scaling of its values: hunt 66 L4)."""
+    arr = np.ascontiguousarray(arr, dtype=np.float64)
+    return np.frombuffer(arr.tobytes(), dtype=np.float64).reshape(arr.shape)
 
 
 def unit_rows(W: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:

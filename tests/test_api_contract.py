@@ -319,3 +319,39 @@ def test_errors_beyond_float64_are_inf_without_a_warning() -> None:
         warnings.simplefilter("error")
         assert inst.errors(np.array([[1, 1, 0]])).tolist() == [math.inf]
         assert inst.evaluate(np.array([1, 1, 0])) == math.inf
+
+
+def _arrays(obj: Any, depth: int = 0) -> list[np.ndarray]:
+    """Every ndarray an instance holds, in its fields and their fields (networks)."""
+    if isinstance(obj, np.ndarray):
+        return [obj]
+    if depth > 2 or not hasattr(obj, "__dataclass_fields__"):
+        return []
+    return [a for name in obj.__dataclass_fields__
+            for a in _arrays(getattr(obj, name), depth + 1)]
+
+
+def test_instance_arrays_cannot_be_made_writable_again() -> None:
+    """An instance caches what it derives from its arrays (subset-sum: the exact scaling), so
+    they stay read-only for good; ``setflags(write=True)`` let a user edit the values under a
+    stale cache (hunt 66 L4)."""
+    from exactprune.instances import generate_weight_pruning
+    from exactprune.instances.neuron_selection.instance import NeuronSelectionInstance
+    instances = [
+        generate_subset_sum(8, seed=1),
+        generate_neuron_pruning(2, 4, 8, seed=1),
+        generate_weight_pruning(2, 4, 8, seed=1),
+        NeuronSelectionInstance(hidden=np.array([[1.0, 2.0], [0.5, 3.0]]),
+                                output_weights=np.array([[1.0], [2.0]]),
+                                targets=np.array([[1.0], [2.0]]), k=1,
+                                output_bias=np.array([0.5])),
+    ]
+    for inst in instances:
+        arrays = _arrays(inst)
+        assert arrays, inst.kind
+        for arr in arrays:
+            with pytest.raises(ValueError):
+                arr.setflags(write=True)
+    inst = instances[0]
+    before = inst.errors(np.ones((1, 8), dtype=np.int8))
+    assert before[0] == inst.evaluate(np.ones(8, dtype=np.int8))

@@ -22,6 +22,7 @@ import numpy as np
 
 from exactprune.instances.errors import InputError
 from exactprune.instances.limits import check_entries
+from exactprune.instances.network import immutable_copy
 from exactprune.instances.params import as_flag
 
 
@@ -34,10 +35,6 @@ def _check(d: int, k: int, seed: int | None = 0) -> None:
     check_entries(int(k) * int(d), f"K points in dimension {d}")
 
 
-def _frozen(a: np.ndarray) -> np.ndarray:
-    a = np.ascontiguousarray(a, dtype=np.float64)
-    a.setflags(write=False)
-    return a
 
 
 def circle_points(k: int) -> np.ndarray:
@@ -56,7 +53,7 @@ def circle_points(k: int) -> np.ndarray:
         for _ in range(q % 4):
             c, s = -s, c
         out[i] = (c, s)
-    return _frozen(out)
+    return immutable_copy(out)
 
 
 def sphere_points(d: int, k: int, seed: int = 0) -> np.ndarray:
@@ -67,7 +64,7 @@ def sphere_points(d: int, k: int, seed: int = 0) -> np.ndarray:
     """
     _check(d, k, seed)
     if d == 1:
-        return _frozen(np.array([[1.0], [-1.0]])[: min(k, 2)])
+        return immutable_copy(np.array([[1.0], [-1.0]])[: min(k, 2)])
     if d == 2:
         return circle_points(k)
     rng = np.random.default_rng(seed)
@@ -77,7 +74,7 @@ def sphere_points(d: int, k: int, seed: int = 0) -> np.ndarray:
         bad = norms == 0.0
         x[bad] = rng.standard_normal((int(bad.sum()), d))
         norms = np.linalg.norm(x, axis=1)
-    return _frozen(x / norms[:, None])
+    return immutable_copy(x / norms[:, None])
 
 
 def cube_points(d: int, k: int, seed: int = 0, grid: bool = False) -> np.ndarray:
@@ -93,16 +90,16 @@ def cube_points(d: int, k: int, seed: int = 0, grid: bool = False) -> np.ndarray
         m = max(2, round(k ** (1.0 / d)))
         check_entries(m**d * d, f"a grid of {m}^{d} points")
         axis = np.linspace(-1.0, 1.0, m)
-        return _frozen(np.array(list(itertools.product(axis, repeat=d))))
+        return immutable_copy(np.array(list(itertools.product(axis, repeat=d))))
     rng = np.random.default_rng(seed)
-    return _frozen(rng.uniform(-1.0, 1.0, size=(k, d)))
+    return immutable_copy(rng.uniform(-1.0, 1.0, size=(k, d)))
 
 
 def gaussian_points(d: int, k: int, seed: int = 0) -> np.ndarray:
     """K seeded standard normal points in R^d, shape (K, d)."""
     _check(d, k, seed)
     rng = np.random.default_rng(seed)
-    return _frozen(rng.standard_normal((k, d)))
+    return immutable_copy(rng.standard_normal((k, d)))
 
 
 def domain_points(domain: str, d: int, k: int, seed: int = 0) -> np.ndarray:
