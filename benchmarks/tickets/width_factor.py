@@ -1,8 +1,9 @@
 """`exactprune verify width-factor TARGET --eps ...`: coefficients per weight a ticket needs.
 
 For Pensia et al.'s construction (solvers/tickets.py) on a target MLP and each seed, tickets are
-built for every N = 1..N_max from *nested* coefficients (N_max drawn per row or weight, the
-first N used: more coefficients can only lower each weight's best error), each weight solved
+built for every N = 1..N_max from *nested* coefficients (40, the bulk solver's most, drawn per
+row or weight, the first N used: more coefficients can only lower each weight's best error, and
+a run with a larger N_max repeats a smaller one's tickets), each weight solved
 exactly (closest). Per eps we report the smallest N with every weight within eps, and — when
 held-out data are known — per seed (the closest ticket does not depend on eps) the smallest N
 whose ticket has the target's accuracy or better, and the smallest from which every larger N
@@ -56,13 +57,16 @@ def width_factor(target: Any, eps: list[float], *, n_max: int = 30, seeds: int =
     if seed + seeds - 1 >= 2**32:  # found only when the loop reached it (hunt 26)
         raise InputError(f"seeds {seed}..{seed + seeds - 1}: the pensia construction's seed is "
                          f"an integer from 0 to 2^32 - 1")
+    # every ticket uses the first N of one draw of BULK_MAX_N coefficients per row (or
+    # weight), whatever n_max: nested in N, and the same tickets at a larger --n-max, which
+    # the report advises for eps not reached (they were drawn n_max wide: hunt 70 L1)
     target_acc = None if data is None else float(target.accuracy(*data))
     runs: list[dict[str, Any]] = []
     for s in range(seed, seed + seeds):
         per_n = []
         for n in range(1, n_max + 1):
             tk = pensia_ticket(target, n, min(eps), objective="closest", share=share, seed=s,
-                               memory_limit_gb=memory_limit_gb, draw_width=n_max)
+                               memory_limit_gb=memory_limit_gb, draw_width=BULK_MAX_N)
             row = {"n": n, "max_weight_error": tk.summary()["max_weight_error"]}
             if data is not None:
                 row["ticket_accuracy"] = float(tk.network.accuracy(*data))
@@ -76,7 +80,7 @@ def width_factor(target: Any, eps: list[float], *, n_max: int = 30, seeds: int =
             if row["max_weight_error"] != e:
                 return row["max_weight_error"] < e
             tk = pensia_ticket(target, row["n"], e, objective="closest", share=share, seed=s,
-                               memory_limit_gb=memory_limit_gb, draw_width=n_max)
+                               memory_limit_gb=memory_limit_gb, draw_width=BULK_MAX_N)
             return tk.summary()["infeasible"] == 0
 
         need = {}
