@@ -109,6 +109,16 @@ def float_array(raw: Any, name: str, ndim: int) -> np.ndarray:
     return immutable_copy(arr)
 
 
+class ReadOnlyArrays:
+    """Mixin of the frozen instance and network dataclasses: a copy made by pickle or
+    `copy` (a worker process's, say) holds read-only arrays too; numpy would hand it
+    writable ones."""
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update({k: immutable_copy(v) if isinstance(v, np.ndarray) else v
+                              for k, v in state.items()})
+
+
 def immutable_copy(arr: np.ndarray) -> np.ndarray:
     """A float64 copy of `arr` over an immutable buffer: read-only for good, since numpy
     refuses ``setflags(write=True)`` on it (an instance caches what it derives from its
@@ -161,7 +171,7 @@ def net_outputs(W: np.ndarray, v: np.ndarray, act: str, X: np.ndarray) -> np.nda
 
 
 @dataclass(frozen=True, eq=False)
-class TwoLayerNet:
+class TwoLayerNet(ReadOnlyArrays):
     """g(x) = act_out( Σ_i v_i · relu(w_i · x) ), bias-free, x in R^d.
 
     hidden_weights: W, shape (n, d), n >= 1 hidden units, d >= 1 inputs;

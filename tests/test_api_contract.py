@@ -5,8 +5,10 @@ seed made a result's JSON unserialisable)."""
 
 from __future__ import annotations
 
+import copy
 import json
 import math
+import pickle
 from collections.abc import Callable
 from typing import Any
 
@@ -346,12 +348,16 @@ def test_instance_arrays_cannot_be_made_writable_again() -> None:
                                 targets=np.array([[1.0], [2.0]]), k=1,
                                 output_bias=np.array([0.5])),
     ]
-    for inst in instances:
+    copies = [c for inst in instances
+              for c in (pickle.loads(pickle.dumps(inst)), copy.deepcopy(inst))]
+    for inst in instances + copies:  # a copy (a worker process's) is no different
         arrays = _arrays(inst)
         assert arrays, inst.kind
         for arr in arrays:
             with pytest.raises(ValueError):
                 arr.setflags(write=True)
+    for inst, twin in zip(instances, copies[::2], strict=True):
+        assert inst.to_json() == twin.to_json()
     inst = instances[0]
     before = inst.errors(np.ones((1, 8), dtype=np.int8))
     assert before[0] == inst.evaluate(np.ones(8, dtype=np.int8))

@@ -35,7 +35,7 @@ from exactprune.instances.header import FORMAT, VERSION, check_header
 from exactprune.instances.io import check_generator
 from exactprune.instances.limits import check_entries
 from exactprune.instances.masks import REAL_KINDS, no_masked_entries
-from exactprune.instances.network import UNIT_ROUNDOFF, float_array, gamma
+from exactprune.instances.network import UNIT_ROUNDOFF, ReadOnlyArrays, float_array, gamma
 
 LOSSES: tuple[str, ...] = ("squared", "l1", "linf")
 """Losses over the m·C residual entries: mean square, mean absolute, max absolute."""
@@ -76,7 +76,7 @@ def batch_losses(R: np.ndarray, loss: str) -> np.ndarray:
 
 
 @dataclass(frozen=True, eq=False)
-class NeuronSelectionInstance:
+class NeuronSelectionInstance(ReadOnlyArrays):
     """Choose k of N trained hidden units (see the module docstring for every definition).
 
     hidden: (m, N); output_weights: (N, C); output_bias: (C,) or None; targets: (m, C);

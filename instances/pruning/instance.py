@@ -41,7 +41,7 @@ from exactprune.instances.header import FORMAT, VERSION, check_header
 from exactprune.instances.io import check_generator
 from exactprune.instances.limits import check_entries
 from exactprune.instances.masks import binary_mask, binary_masks
-from exactprune.instances.network import UNIT_ROUNDOFF, TwoLayerNet, float_array
+from exactprune.instances.network import UNIT_ROUNDOFF, ReadOnlyArrays, TwoLayerNet, float_array
 from exactprune.instances.pruning.evaluate import batch_outputs, exact_norm, reduce_errors
 from exactprune.instances.pruning.graph import MaskSummary, canonicalize
 
@@ -63,7 +63,7 @@ SPHERE_TOL: float = 1e-12
 
 
 @dataclass(frozen=True, eq=False)
-class _PruningInstance:
+class _PruningInstance(ReadOnlyArrays):
     """Fields shared by both kinds (see the module docstring).
 
     network: the net to prune (n hidden units, d inputs); target: the net to approximate

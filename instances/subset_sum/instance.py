@@ -19,7 +19,7 @@ from exactprune.instances.errors import InputError
 from exactprune.instances.header import FORMAT, VERSION
 from exactprune.instances.io import check_generator
 from exactprune.instances.masks import binary_mask, binary_masks
-from exactprune.instances.network import check_exact_ints, float_array
+from exactprune.instances.network import ReadOnlyArrays, check_exact_ints, float_array
 from exactprune.instances.scaling import IntegerScaling, integer_scaling, rounded_sum
 
 
@@ -37,7 +37,7 @@ def _finite_float(raw: Any, name: str) -> float:
 
 
 @dataclass(frozen=True, eq=False)
-class SubsetSumInstance:
+class SubsetSumInstance(ReadOnlyArrays):
     """Subset-sum instance: n values x (shape (n,), float64) and a target z.
 
     The decision is a keep-mask m in {0,1}^n; the error of m is |Σ_i x_i·m_i − z|.
