@@ -13,10 +13,13 @@ from exactprune.instances.io import dumps
 
 
 def _cmd_results_export(args: argparse.Namespace) -> int:
-    from exactprune.instances.io import check_output, write_text_atomic
+    from exactprune.instances.io import check_output, output_format, write_text_atomic
 
     check_output(args.output, inputs=(args.store,))
     _refuse_store_companions(args.output, args.store)
+    # the file's extension says the format, as for `exactprune export`: -o runs.jsonl held
+    # CSV and -o runs.csv.gz plain text (hunt 69 L1)
+    fmt = output_format(args.output, args.format, EXPORT_FORMATS)
     with ResultStore(args.store, create=False) as store:
         if args.experiment is not None:
             # runs stored without an experiment (the Python API allows it) have no name to
@@ -27,7 +30,7 @@ def _cmd_results_export(args: argparse.Namespace) -> int:
                 raise InputError(f"no experiment {args.experiment!r} in {args.store} (it has: "
                                  f"{', '.join(map(_shown, known)) or 'no named experiment'})")
         buf = io.StringIO()
-        n = store.export(args.format, buf, experiment=args.experiment)
+        n = store.export(fmt, buf, experiment=args.experiment)
     if args.output is None or args.output == "-":
         sys.stdout.write(buf.getvalue())
         sys.stdout.flush()  # before the count: a full stdout said "exported" first (hunt 32)
@@ -87,7 +90,8 @@ def register_cli(subparsers: Any) -> None:
     sub = res.add_subparsers(dest="results_command", required=True, metavar="{export,summary}")
     ex = sub.add_parser("export", help="write every stored run as CSV or JSON lines")
     ex.add_argument("--store", required=True, metavar="FILE.sqlite")
-    ex.add_argument("--format", choices=list(EXPORT_FORMATS), default="csv")
+    ex.add_argument("--format", choices=list(EXPORT_FORMATS), default=None,
+                    help="default: the output file's extension (.csv or .jsonl), else csv")
     ex.add_argument("--experiment", default=None, help="only this experiment's runs")
     ex.add_argument("-o", "--output", default=None, help="output file (default: stdout)")
     ex.set_defaults(func=_cmd_results_export)

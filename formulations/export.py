@@ -21,6 +21,7 @@ from exactprune.formulations.base import get_formulation
 from exactprune.formulations.linear import GoalLike, MilpModel
 from exactprune.formulations.model_files import lp_text, mps_text
 from exactprune.instances.errors import InputError
+from exactprune.instances.io import output_format
 
 FORMATS = ("mps", "lp")
 
@@ -42,29 +43,11 @@ def build_model(instance: Any, goal: GoalLike | None = None,
     return form.build(instance, goal).model
 
 
-COMPRESSED = (".gz", ".bz2", ".xz", ".zst", ".zip", ".7z")
-"""Suffixes of compressed files: refused, as the text written is never compressed."""
-
-
 def export_format(path: str | os.PathLike[str] | None, fmt: str | None) -> str:
     """The format to write: the output file's extension (.mps or .lp) when it has one, else
     `fmt`, else "mps". InputError when `fmt` contradicts the extension (MPS text in m.lp is
     read by no LP reader), for an unknown format, or for a compressed file name."""
-    fmt = None if fmt is None else str(fmt).lower()
-    if fmt is not None and fmt not in FORMATS:
-        raise InputError(f"unknown export format {fmt!r} (use mps or lp)")
-    if path is None:
-        return fmt or "mps"
-    name = Path(path).name
-    if name.lower().endswith(COMPRESSED):
-        raise InputError(f"cannot write a compressed file ({name}): name it .mps or .lp "
-                         "and compress it afterwards")
-    suffix = Path(name).suffix.lower().lstrip(".")
-    if suffix in FORMATS:
-        if fmt is not None and fmt != suffix:
-            raise InputError(f"format {fmt} does not match the output file {name}")
-        return suffix
-    return fmt or "mps"
+    return output_format(path, fmt, FORMATS)
 
 
 MAX_EXPORT_NONZEROS = 2**22

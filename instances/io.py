@@ -362,6 +362,33 @@ def check_name_lengths(path: str | os.PathLike[str], what: str) -> None:
                          f"{name_max} bytes")
 
 
+COMPRESSED_SUFFIXES = (".gz", ".bz2", ".xz", ".zst", ".zip", ".7z")
+"""Names of compressed files, which the text writers refuse: they write plain text."""
+
+
+def output_format(path: str | os.PathLike[str] | None, fmt: str | None,
+                  formats: tuple[str, ...], what: str = "export") -> str:
+    """The format to write: the output file's extension when it names one of `formats`, else
+    `fmt`, else the first of `formats`. InputError when `fmt` contradicts the extension (CSV
+    text in x.jsonl, MPS text in m.lp), for an unknown format, or for a compressed file
+    name (plain text under .gz)."""
+    fmt = None if fmt is None else str(fmt).lower()
+    if fmt is not None and fmt not in formats:
+        raise InputError(f"unknown {what} format {fmt!r} (use {' or '.join(formats)})")
+    if path is None or os.fspath(path) == "-":
+        return fmt or formats[0]
+    name = Path(path).name
+    if name.lower().endswith(COMPRESSED_SUFFIXES):
+        raise InputError(f"cannot write a compressed file ({name}): name it "
+                         f"{' or '.join('.' + f for f in formats)} and compress it afterwards")
+    suffix = Path(name).suffix.lower().lstrip(".")
+    if suffix in formats:
+        if fmt is not None and fmt != suffix:
+            raise InputError(f"format {fmt} does not match the output file {name}")
+        return suffix
+    return fmt or formats[0]
+
+
 def check_output_dir(path: str | os.PathLike[str], what: str = "output folder") -> Path:
     """Check an output folder before any work (it is created later, when there is something
     to write): it exists as a writable folder, or its parent does."""

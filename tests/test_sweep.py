@@ -285,6 +285,19 @@ def test_results_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
                               "-o", str(tmp_path / "e.csv")])
     assert args.func(args) == 0  # CSV: a header and the three runs
     assert len((tmp_path / "e.csv").read_text().splitlines()) == 1 + 3
+    # the extension says the format (-o x.jsonl held CSV); a contradiction, or a compressed
+    # name (plain text under .gz), is refused before anything is written (hunt 69 L1)
+    args = parser.parse_args(["results", "export", "--store", str(db),
+                              "-o", str(tmp_path / "by_name.jsonl")])
+    assert args.func(args) == 0
+    assert len([json.loads(x) for x in (tmp_path / "by_name.jsonl").read_text().splitlines()]) == 3
+    for extra, name, said in ((["--format", "csv"], "x.jsonl", "does not match"),
+                              ([], "x.csv.gz", "compressed")):
+        args = parser.parse_args(["results", "export", "--store", str(db), *extra,
+                                  "-o", str(tmp_path / name)])
+        with pytest.raises(InputError, match=said):
+            args.func(args)
+        assert not (tmp_path / name).exists()
     args = parser.parse_args(["results", "export", "--store", str(db), "--experiment", "nope",
                               "-o", str(tmp_path / "nope.csv")])
     with pytest.raises(InputError, match="no experiment 'nope'.*it has: e"):
