@@ -277,6 +277,7 @@ def run_sweep(tasks: list[Task], store: ResultStore | str | os.PathLike[str] | N
         elif client is not None:
             from exactprune.benchmarks.sweep_dask import run_dask
 
+            address = str(client.scheduler.address)
             lost = run_dask(items, client, finish)
         elif jobs == 0:
             for key, task in items:
@@ -287,6 +288,10 @@ def run_sweep(tasks: list[Task], store: ResultStore | str | os.PathLike[str] | N
         bar.close(stopped=True)
         raise
     bar.close(lost=lost)
+    if lost:
+        from exactprune.benchmarks.sweep_dask import SchedulerLost
+
+        raise SchedulerLost(address, lost, [results[k] for k in keys])
     return [results[k] for k in keys]
 
 

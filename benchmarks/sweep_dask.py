@@ -132,21 +132,28 @@ def run_dask(items: list[tuple[str, Any]], client: Any,
              finish: Callable[[str, dict], None]) -> int:
     """Submit every run to the cluster and `finish` each record as it arrives. A run the
     cluster could not finish (a worker died too often, the scheduler went away) is an error
-    record, which a resume runs again; losing the scheduler is one line on stderr, not the
-    client's background tracebacks (hunt 17). Returns how many runs were lost with the
-    scheduler."""
-
-    address = client.scheduler.address
+    record, which a resume runs again; a lost scheduler is kept out of the client's background
+    tracebacks (hunt 17). Returns how many runs were lost with the scheduler (the sweep then
+    raises `SchedulerLost`)."""
     lost = 0
     with _quiet_dask_logs():
         try:
             lost = _stream(items, client, finish)
         finally:
             client.close()
-    if lost:
-        print(f"exactprune: lost the Dask scheduler at {address}: {lost} runs not finished "
-              "are stored as error (run the sweep again to resume them)", file=sys.stderr)
     return lost
+
+
+class SchedulerLost(InputError):
+    """The Dask scheduler went away mid-sweep: its unfinished runs are stored as errors, which
+    the same sweep run again resumes. One line and exit 2, as for a scheduler unreachable at
+    the start (the sweep exited 0 and a script went on with a partial store: hunt 69 L2);
+    `records` holds what the sweep returns otherwise."""
+
+    def __init__(self, address: str, lost: int, records: list[dict]) -> None:
+        super().__init__(f"lost the Dask scheduler at {address}: {lost} runs not finished are "
+                         "stored as error (run the sweep again to resume them)")
+        self.records = records
 
 
 @contextlib.contextmanager

@@ -30,6 +30,7 @@ import pytest
 from exactprune.benchmarks.results_cli import register_cli
 from exactprune.benchmarks.store import ResultStore
 from exactprune.benchmarks.sweep import Task, run_sweep
+from exactprune.benchmarks.sweep_dask import SchedulerLost
 from exactprune.benchmarks.sweep_grid import (
     add_sweep_arguments,
     grid,
@@ -711,8 +712,12 @@ def test_a_lost_scheduler_is_one_line_and_its_runs_are_errors_to_resume(
         killer = threading.Timer(1.0, cluster.kill)
         killer.start()
         with ResultStore(tmp_path / "lost.sqlite") as store:
-            recs = run_sweep(tasks, store, scheduler=address_file.read_text(), progress=True,
-                             desc="lost")
+            # an error (one line, exit 2 from the CLI), not a sweep that looks complete:
+            # it exited 0 (hunt 69 L2)
+            with pytest.raises(SchedulerLost) as caught:
+                run_sweep(tasks, store, scheduler=address_file.read_text(), progress=True,
+                          desc="lost")
+            recs = caught.value.records
             stored = {r["status"] for r in store.rows("lost")}
         killer.join()
     finally:
@@ -722,7 +727,9 @@ def test_a_lost_scheduler_is_one_line_and_its_runs_are_errors_to_resume(
     assert "Traceback" not in err and "ERROR" not in err
     lost = sum(r["status"] == "error" for r in recs)
     assert lost >= 3 and stored <= {"ok", "error"}
-    assert f"lost the Dask scheduler at {address_file.read_text()}: {lost} runs" in err
+    assert str(caught.value).startswith(
+        f"lost the Dask scheduler at {address_file.read_text()}: {lost} runs not finished")
+    assert isinstance(caught.value, InputError) and len(recs) == len(tasks)
     # the summary line said "done" and nothing more (hunt 40 L5)
     assert f"; {lost} lost with the Dask scheduler: run it again to resume them" in err
 
