@@ -348,7 +348,7 @@ _COMPANIONS = ("-wal", "-shm", "-journal")
 """The files SQLite keeps beside a database named NAME: NAME-wal, NAME-shm, NAME-journal."""
 
 
-def _check_store_name(path: Path) -> None:
+def _check_store_name(path: Path, reading: bool = False) -> None:
     """InputError for a name a store must not have: ``-`` (a store is a file, not stdout) or
     another database's companion name (NAME-wal, NAME-shm, NAME-journal), which SQLite takes for
     NAME's own file and overwrites or deletes when NAME is opened (hunt 17)."""
@@ -356,9 +356,10 @@ def _check_store_name(path: Path) -> None:
         raise InputError("a results store is a file: - (stdout) cannot hold one")
     for suffix in _COMPANIONS:
         if path.name.endswith(suffix) and len(path.name) > len(suffix):
+            base = path.name[:-len(suffix)]
             raise InputError(f"results store {path}: a name ending in {suffix} is SQLite's own "
-                             f"file beside a database named {path.name[:-len(suffix)]}; "
-                             f"choose another name")
+                             f"file beside a database named {base}; "
+                             + (f"the store is {base}" if reading else "choose another name"))
 
 
 def _check_companions(path: Path) -> None:
@@ -419,6 +420,9 @@ class ResultStore:
         if create:
             _check_store_name(self.path)
         state = store_state(self.path)
+        if not create and state != "ours":
+            # a -wal left beside a store read as "empty (nothing stored yet)" (hunt 69)
+            _check_store_name(self.path, reading=True)
         _refuse_state(self.path, state, create)
         _check_companions(self.path)
         if state == "missing":

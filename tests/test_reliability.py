@@ -652,6 +652,13 @@ def test_a_store_named_like_sqlites_own_files_is_refused(tmp_path: Path, suffix:
                        "--store", str(tmp_path / f"main.sqlite{suffix}"), "--no-progress"),
                    f"name ending in {suffix}")
     assert not (tmp_path / f"main.sqlite{suffix}").exists()
+    # a reader given the companion file (a -wal left beside the store) is told which file the
+    # store is; it read "empty (nothing stored yet)" (hunt 69)
+    (tmp_path / f"main.sqlite{suffix}").write_bytes(b"")
+    assert refused(cli("results", "summary", "--store", str(tmp_path / f"main.sqlite{suffix}")),
+                   f"name ending in {suffix} is SQLite's own file beside a database named "
+                   "main.sqlite; the store is main.sqlite")
+    (tmp_path / f"main.sqlite{suffix}").unlink()
     # a database already there under such a name (made before the refusal) is not overwritten
     other = tmp_path / "b.sqlite"
     ResultStore(other).close()
