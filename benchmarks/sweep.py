@@ -269,7 +269,7 @@ def run_sweep(tasks: list[Task], store: ResultStore | str | os.PathLike[str] | N
         results[key] = record
         bar.update(record["status"])
 
-    lost = 0
+    lost, address = 0, ""
     try:
         items = list(todo.items())
         if not items:

@@ -115,16 +115,20 @@ class ReadOnlyArrays:
     writable ones."""
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update({k: immutable_copy(v) if isinstance(v, np.ndarray) else v
-                              for k, v in state.items()})
+        self.__dict__.update({k: immutable_copy(v, v.dtype) if isinstance(v, np.ndarray)
+                              else v for k, v in state.items()})
 
 
-def immutable_copy(arr: np.ndarray) -> np.ndarray:
-    """A float64 copy of `arr` over an immutable buffer: read-only for good, since numpy
-    refuses ``setflags(write=True)`` on it (an instance caches what it derives from its
-    arrays, such as the exact scaling of its values: hunt 66 L4)."""
-    arr = np.ascontiguousarray(arr, dtype=np.float64)
-    return np.frombuffer(arr.tobytes(), dtype=np.float64).reshape(arr.shape)
+def immutable_copy(arr: Any, dtype: Any = np.float64) -> np.ndarray:
+    """A copy of `arr` (float64 unless `dtype` says otherwise) over an immutable buffer:
+    read-only for good, since numpy refuses ``setflags(write=True)`` on it (an instance caches
+    what it derives from its arrays, such as the exact scaling of its values: hunt 66 L4).
+    An array of Python objects has no buffer: it is only flagged read-only."""
+    arr = np.ascontiguousarray(arr, dtype=dtype)
+    if arr.dtype.hasobject:
+        arr.setflags(write=False)
+        return arr
+    return np.frombuffer(arr.tobytes(), dtype=arr.dtype).reshape(arr.shape)
 
 
 def unit_rows(W: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
