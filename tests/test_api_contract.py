@@ -361,3 +361,14 @@ def test_instance_arrays_cannot_be_made_writable_again() -> None:
     inst = instances[0]
     before = inst.errors(np.ones((1, 8), dtype=np.int8))
     assert before[0] == inst.evaluate(np.ones(8, dtype=np.int8))
+
+
+def test_a_copied_instance_keeps_each_arrays_dtype() -> None:
+    """What an instance holds besides its float data (a cached int or bool array) keeps its
+    dtype through pickle: the read-only copy must not turn it into float64."""
+    inst = generate_subset_sum(6, seed=2)
+    object.__setattr__(inst, "_probe", np.array([1, 2], dtype=np.int64))
+    object.__setattr__(inst, "_flags", np.array([True, False]))
+    twin = pickle.loads(pickle.dumps(inst))
+    assert twin._probe.dtype == np.int64 and twin._flags.dtype == bool
+    assert twin._probe.tolist() == [1, 2] and not twin._flags.flags.writeable
