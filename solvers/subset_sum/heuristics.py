@@ -143,14 +143,7 @@ def descend(x: np.ndarray, z: float, mask: np.ndarray, budget: int,
             flip_err = np.where(mask, flip_err, np.inf)  # only removals allowed
         i_flip = int(np.argmin(flip_err))
         best_flip = float(flip_err[i_flip])
-        out_idx = np.flatnonzero(mask)
-        in_idx = np.flatnonzero(~mask)
-        best_swap = np.inf
-        if len(out_idx) and len(in_idx):
-            swap_err = np.abs(s - x[out_idx][:, None] + x[in_idx][None, :] - z)
-            k = int(np.argmin(swap_err))
-            best_swap = float(swap_err.flat[k])
-            i_out, i_in = out_idx[k // len(in_idx)], in_idx[k % len(in_idx)]
+        best_swap, i_out, i_in = _best_swap(x, z, s, mask)
         if min(best_flip, best_swap) >= cur:
             return mask, True
         if best_flip <= best_swap:
@@ -160,6 +153,40 @@ def descend(x: np.ndarray, z: float, mask: np.ndarray, budget: int,
             mask[i_out], mask[i_in] = False, True
             s += float(x[i_in] - x[i_out])
     return mask, False
+
+
+def _best_swap(x: np.ndarray, z: float, s: float, mask: np.ndarray) -> tuple[float, int, int]:
+    """The swap (one kept value out, one unkept in) whose error |s − x_out + x_in − z| is
+    least: (error, i_out, i_in), (inf, -1, -1) when there is none.
+
+    The signed error ((s − x_out) + x_in) − z, rounded as the error is, never decreases as
+    x_in grows (rounding is monotone), so for each kept value the least error sits next to
+    its sign change in the sorted unkept values: found by a binary search of every kept value
+    at once, and the two values beside it evaluated. O(n log n) time and O(n) memory per
+    step; the whole (kept x unkept) matrix took 7 GB at n = 60,000 and ran 5 s past a 0.5 s
+    limit at n = 20,000 (hunt 71 H1)."""
+    out_idx = np.flatnonzero(mask)
+    in_idx = np.flatnonzero(~mask)
+    if not (len(out_idx) and len(in_idx)):
+        return math.inf, -1, -1
+    order = in_idx[np.argsort(x[in_idx], kind="stable")]
+    xs = x[order]
+    base = s - x[out_idx]
+    lo = np.zeros(len(out_idx), dtype=np.int64)  # first sorted position with error >= 0
+    hi = np.full(len(out_idx), len(xs), dtype=np.int64)
+    while True:
+        open_ = np.flatnonzero(lo < hi)
+        if not len(open_):
+            break
+        mid = (lo[open_] + hi[open_]) // 2
+        up = base[open_] + xs[mid] - z >= 0
+        hi[open_[up]] = mid[up]
+        lo[open_[~up]] = mid[~up] + 1
+    cand = np.clip(lo[:, None] + np.array([-1, 0])[None, :], 0, len(xs) - 1)
+    err = np.abs(base[:, None] + xs[cand] - z)
+    k = int(np.argmin(err))
+    row, col = divmod(k, 2)
+    return float(err[row, col]), int(out_idx[row]), int(order[cand[row, col]])
 
 
 def _random_mask(rng: np.random.Generator, n: int, budget: int) -> np.ndarray:
