@@ -86,8 +86,16 @@ class SubsetSumInstance(ReadOnlyArrays):
         return binary_mask(mask, (self.n,), self.kind)
 
     def exact_error(self, mask: Any) -> Fraction:
-        """The exact rational error |x·m − z| of `mask` (every float64 is a rational)."""
+        """The exact rational error |x·m − z| of `mask` (every float64 is a rational): the
+        int64 sum of the lossless integer scaling when there is one (it is exact: every
+        |Σ X·m − Z| < 2^62), else a sum of Fractions (about 1 µs per kept value: 0.5 s at
+        n = 300,000, which core_search paid every round; hunt 71 M1)."""
         m = self.check_mask(mask)
+        sc = self.scaling
+        if sc.lossless:
+            units = abs(int(sc.values[m].sum(dtype=np.int64)) - sc.target)
+            return (Fraction(units, 1 << sc.exponent) if sc.exponent >= 0
+                    else Fraction(units << -sc.exponent))
         total = sum((Fraction(float(v)) for v in self.values[m]), Fraction(0))
         return abs(total - Fraction(self.target))
 

@@ -18,11 +18,11 @@ import dataclasses
 import math
 import time
 from collections.abc import Callable
-from fractions import Fraction
 
 import numpy as np
 
 from exactprune.instances.errors import InputError
+from exactprune.instances.scaling import rounded_sum
 from exactprune.instances.subset_sum import SubsetSumInstance
 from exactprune.solvers.clock import Clock, passed
 from exactprune.solvers.result import Goal, Objective, RawSolution, SolveOptions, Status
@@ -306,8 +306,6 @@ def core_search(instance: SubsetSumInstance, goal: Goal, clock: Clock, seed: int
     best = greedy_mask(x, z, budget, clock.deadline) if start is None else start.copy()
     best_err = instance.exact_error(best)
     rng = np.random.default_rng(seed)
-    values = [Fraction(float(v)) for v in instance.values]
-    target = Fraction(float(instance.target))
     if core >= n:
         core, rounds = n, 1  # one round is mitm over every value: nothing left to improve
     done = 0
@@ -316,11 +314,13 @@ def core_search(instance: SubsetSumInstance, goal: Goal, clock: Clock, seed: int
         idx = np.sort(rng.choice(n, size=core, replace=False))
         rest = np.ones(n, dtype=bool)
         rest[idx] = False
-        fixed = sum((values[i] for i in np.flatnonzero(best & rest)), Fraction(0))
+        # the remaining target, correctly rounded (a Fraction sum of every fixed value was
+        # most of a round at n = 300,000: hunt 71 M1); beyond float64 the round is skipped
+        remaining = rounded_sum([instance.target, *(-instance.values[best & rest]).tolist()])
         room = budget - int(np.count_nonzero(best & rest))
-        try:  # the remaining target, correctly rounded; beyond float64 the round is skipped
-            sub = SubsetSumInstance(values=instance.values[idx], target=float(target - fixed))
-        except (InputError, OverflowError):
+        try:
+            sub = SubsetSumInstance(values=instance.values[idx], target=remaining)
+        except InputError:
             done += 1
             continue
         sub_goal = Goal(max_kept=room if room < core else None)
