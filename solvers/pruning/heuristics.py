@@ -172,6 +172,7 @@ def magnitude_k_refusal(instance: Any, goal: Goal, options: Mapping[str, Any]) -
 def run_magnitude(instance: Any, goal: Goal, opts: SolveOptions) -> RawSolution:
     """Magnitude pruning; extra option `k` keeps exactly the top k (k <= max_kept)."""
     check_kind(instance, "magnitude")
+    clock = Clock(opts.time_limit)  # building the model counts against the limit (hunt 71 M2)
     model = ResidualModel(instance)
     budget = mask_budget(instance, goal)
     order = magnitude_order(instance)
@@ -183,7 +184,6 @@ def run_magnitude(instance: Any, goal: Goal, opts: SolveOptions) -> RawSolution:
         flat = np.zeros(model.M, dtype=bool)
         flat[order[:k]] = True
         return heuristic_result(model, model.state(flat), f"magnitude, top {k} kept")
-    clock = Clock(opts.time_limit)
     errs = _prefix_errors(model, order, budget, clock)
     best = int(np.argmin(errs))  # first (shortest) best prefix
     flat = np.zeros(model.M, dtype=bool)
@@ -223,9 +223,9 @@ def greedy_forward_state(model: ResidualModel, budget: int, clock: Clock,
 def run_greedy_forward(instance: Any, goal: Goal, opts: SolveOptions) -> RawSolution:
     """Greedy forward selection (start empty or from the warm start)."""
     check_kind(instance, "greedy_forward")
+    clock = Clock(opts.time_limit)  # building the model counts against the limit
     model = ResidualModel(instance)
     budget = mask_budget(instance, goal)
-    clock = Clock(opts.time_limit)
     st, notes, stats = _start_state(model, opts, np.zeros(model.M, dtype=bool), budget, clock)
     st = greedy_add(model, st, budget, clock)
     stopped = clock.expired()
@@ -237,9 +237,9 @@ def run_greedy_forward(instance: Any, goal: Goal, opts: SolveOptions) -> RawSolu
 def run_greedy_backward(instance: Any, goal: Goal, opts: SolveOptions) -> RawSolution:
     """Greedy backward elimination from the full mask (or the warm start)."""
     check_kind(instance, "greedy_backward")
+    clock = Clock(opts.time_limit)  # building the model counts against the limit
     model = ResidualModel(instance)
     budget = mask_budget(instance, goal)
-    clock = Clock(opts.time_limit)
     ws = warm_flat(model, opts)
     st = model.state(np.ones(model.M, dtype=bool) if ws is None else ws)
     notes = [] if ws is None else ["started from the warm start"]
@@ -260,9 +260,9 @@ def run_random_search(instance: Any, goal: Goal, opts: SolveOptions) -> RawSolut
     """Best of `samples` (default 2000) seeded random masks (and the warm start)."""
     check_kind(instance, "random_search")
     samples = int_option(opts, "samples", 2000, 1)
+    clock = Clock(opts.time_limit)  # building the model counts against the limit
     model = ResidualModel(instance)
     budget = mask_budget(instance, goal)
-    clock = Clock(opts.time_limit)
     rng = np.random.default_rng(opts.seed)
     ws = warm_flat(model, opts)
     best_flat = np.zeros(model.M, dtype=bool)

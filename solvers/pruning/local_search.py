@@ -294,12 +294,12 @@ def run_local_search(instance: Any, goal: Goal, opts: SolveOptions) -> RawSoluti
     if lns_size > MAX_LNS_SIZE:
         raise InputError(f"option lns_size enumerates 2^lns_size assignments: at most "
                          f"{MAX_LNS_SIZE}, got {lns_size}")
+    clock = Clock(opts.time_limit)  # building the model counts against the limit (hunt 71 M2)
     model = ResidualModel(instance)
     # memory: 2^size candidates times K points in one block
     asked_lns = lns_size
     lns_size = max(1, min(lns_size, LNS_BLOCK_BITS - int(np.ceil(np.log2(model.K)))))
     budget = mask_budget(instance, goal)
-    clock = Clock(opts.time_limit)
     rng = np.random.default_rng(opts.seed)
     counter = {"evaluations": 0, "moves": 0, "swap_scans": 0, "descents": 0, "kicks": 0}
 
