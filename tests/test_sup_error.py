@@ -1077,3 +1077,76 @@ def test_a_subnormal_weight_in_a_unit_size_row_keeps_an_exact_bound() -> None:
     for domain in ("sphere", "cube"):
         res = run(case, domain, time_limit=10)
         assert math.isfinite(res.value) and res.exact, (domain, res.note)
+
+
+def _exact_e(W, v, act, Wf, vf, actf, x):
+    """e(x) = g(x) - f(x) in rationals at the float point x (the test's own evaluator)."""
+    from fractions import Fraction
+
+    xs = [Fraction(float(t)) for t in x]
+
+    def out(W, v, act):
+        h = sum((Fraction(float(vi)) * max(Fraction(0), sum(
+            (Fraction(float(a)) * b for a, b in zip(w, xs, strict=True)), Fraction(0)))
+            for w, vi in zip(W, v, strict=True)), Fraction(0))
+        return max(h, Fraction(0)) if act == "relu" else h
+
+    return out(W, v, act) - out(Wf, vf, actf)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_circle_sup_with_subnormal_outputs_is_never_below_the_true_one(seed: int) -> None:
+    """Hunt 72 H1: with output weights near 2^-1056 the circle's allowance, purely relative,
+    underflowed, and the sup came out up to 4.7 steps of 2^-1074 below the exact error at a
+    circle point, marked exact. The point: the one the same nets with outputs scaled by
+    2^1074 (exactly) attain; its error is checked in rationals, divided by |x| (e is
+    positively homogeneous) so that the point is on the unit circle."""
+    from fractions import Fraction
+
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(10, 60))
+    sv = 2.0 ** -int(rng.integers(1050, 1074))
+    Wg = rng.standard_normal((n, 2))
+    vg = np.round(rng.uniform(0.2, 1, n) * 8 + 1) * sv * rng.choice([-1, 1], n)
+    Wf = rng.standard_normal((1, 2))
+    vf = np.round(rng.uniform(-1, 1, 1) * 8) * sv
+    vf[vf == 0] = sv
+    ag, af = (str(a) for a in rng.choice(["identity", "relu"], 2))
+    res = sup_error(Wg, vg, ag, Wf, vf, af, "sphere")
+    scaled = sup_error(Wg, np.ldexp(vg, 1074), ag, Wf, np.ldexp(vf, 1074), af, "sphere")
+    for x in (scaled.attained_at, res.attained_at):
+        e = _exact_e(Wg, vg, ag, Wf, vf, af, x)
+        norm2 = sum(Fraction(float(t)) ** 2 for t in x)
+        assert Fraction(res.value) ** 2 * norm2 >= e * e, (seed, res.value, float(e))
+
+
+def test_integers_float64_cannot_hold_are_refused() -> None:
+    """Hunt 72 M1: int64 weights were rounded to float64 silently, so W = [[2^53 + 1, 0]]
+    against [[2^53, 0]] was certified identical (sup 0, exact) where the sup is 1."""
+    W = np.array([[2**53 + 1, 0]], dtype=np.int64)
+    Wf = np.array([[2**53, 0]], dtype=np.int64)
+    one = np.array([1], dtype=np.int64)
+    with pytest.raises(InputError, match="no exact float64 value"):
+        sup_error(W, one, "identity", Wf, one, "identity", "sphere")
+    with pytest.raises(InputError, match="no exact float64 value"):
+        sup_error(Wf, np.array([2**53 + 1]), "identity", Wf, one, "identity", "sphere")
+    res = sup_error(Wf, one, "identity", np.array([[2**53 - 1, 0]]), one, "identity", "sphere")
+    assert res.value >= 1.0  # integers float64 holds are taken as they are
+
+
+@pytest.mark.parametrize("domain", ["sphere", "cube", "gaussian"])
+def test_large_d_needs_no_d_squared_memory(domain: str) -> None:
+    """Hunt 72 M2: the probes and the sphere's witness points held the 2d axis points, 2d^2
+    entries (3 GB at d = 20,000, exit 1 under a 4 GB cap). They are capped at PROBE_ENTRIES;
+    the result is still a valid bound with a witness in R^d."""
+    from exactprune.solvers.pruning import sup_error as se
+
+    for d in (3, 1000, 300_000):
+        for k in (8, se.SPHERE_SAMPLES):
+            assert se._probe_points(d, k).size <= max(se.PROBE_ENTRIES, d)
+    d = 2_000 if domain == "cube" else 20_000  # (the cube's HiGHS LPs take 14 s at 20,000)
+    rng = np.random.default_rng(1)
+    W, Wf = rng.standard_normal((2, d)), rng.standard_normal((1, d))
+    res = sup_error(W, np.array([0.5, -1.0]), "relu", Wf, np.array([1.0]), "relu", domain,
+                    time_limit=5)
+    assert res.attained_at.shape == (d,) and res.value >= res.lower >= 0.0

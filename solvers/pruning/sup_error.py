@@ -54,7 +54,7 @@ import numpy as np
 
 from exactprune.instances.errors import InputError
 from exactprune.instances.io import json_infinity
-from exactprune.instances.network import net_outputs, unit_rows
+from exactprune.instances.network import check_exact_ints, int_entries, net_outputs, unit_rows
 from exactprune.instances.params import as_flag, as_number
 from exactprune.instances.scaling import ldexp_up
 from exactprune.solvers.clock import Clock
@@ -132,6 +132,10 @@ def _as_net(W: Any, v: Any, act: str, name: str) -> tuple[np.ndarray, np.ndarray
     for arr in (raw_W, raw_v):  # complex would be truncated to its real part: never certify that
         if arr.dtype.kind not in "iuf":
             raise InputError(f"{name}: weights must be real numbers, got dtype {arr.dtype}")
+    for arr, what in ((raw_W, "hidden weights"), (raw_v, "output weights")):
+        # int64 2^53 + 1 became the float 2^53, and a net that differs from its target by it
+        # was certified identical (hunt 72 M1); instances refuse it the same way
+        check_exact_ints(int_entries(arr), f"{name}: {what}")
     W = np.array(raw_W, dtype=np.float64)
     v = np.array(raw_v, dtype=np.float64)
     if W.ndim != 2:
@@ -281,10 +285,10 @@ def _sup_error(nets: tuple[np.ndarray, np.ndarray, str, np.ndarray, np.ndarray, 
     """`sup_error` on checked nets (the dispatch by domain and dimension)."""
     Wg, vg, act_g, Wf, vf, act_f = nets
     if Wg.shape[0] == 0 and Wf.shape[0] == 0:
-        return SupError(0.0, np.eye(d)[0], 0.0, True, "trivial",
+        return SupError(0.0, _axis(d), 0.0, True, "trivial",
                         "both networks have no live unit: the error is identically 0")
     if _identically_zero(nets):
-        return SupError(0.0, np.eye(d)[0], 0.0, True, "identical-functions",
+        return SupError(0.0, _axis(d), 0.0, True, "identical-functions",
                         "the two networks compute the same function (equal pre-activations, "
                         "decided in exact rational arithmetic by merging units of the same "
                         "direction, and equal output activations or a pre-activation that is "
@@ -294,7 +298,7 @@ def _sup_error(nets: tuple[np.ndarray, np.ndarray, str, np.ndarray, np.ndarray, 
     if d == 1:
         return _one_dim(*nets, domain)
     if d == 2 and domain == "sphere":
-        return _circle(*nets)
+        return _at_unit_scale(_circle, nets)
     if domain == "cube":
         return _cube_at_unit_scale(nets, d, time_limit, monotone_relax)
     return _sphere_at_unit_scale(nets, time_limit)
@@ -356,10 +360,34 @@ def _sphere_by_norms(
              "sphere points (axes and seeded random ones) gives the lower end")
 
 
+PROBE_ENTRIES = 1 << 22
+"""Most float64 entries (32 MB) of the sphere points a witness search or a probe takes at
+once: the 2d axis points alone are 2d^2 entries (d = 20,000 asked for 3 GB and exited 1 under
+a 4 GB cap, d = 300,000 for 671 GB; hunt 72 M2)."""
+
+
+def _axis(d: int) -> np.ndarray:
+    """The first unit vector of R^d (a witness of the error 0)."""
+    x = np.zeros(d)
+    x[0] = 1.0
+    return x
+
+
+def _probe_points(d: int, random: int) -> np.ndarray:
+    """The 2d axis points ±e_j while they fit in PROBE_ENTRIES, and up to `random` seeded
+    normal points (as many as fit), (m, d); at least one point."""
+    axes = (np.vstack([np.eye(d), -np.eye(d)]) if 2 * d * d <= PROBE_ENTRIES // 2
+            else np.empty((0, d)))
+    room = max(1, (PROBE_ENTRIES - axes.size) // d)
+    X = np.random.default_rng(0).standard_normal((min(random, room), d))
+    return np.vstack([axes, X])
+
+
 def _sample_sphere(d: int) -> np.ndarray:
-    """The axis points and SPHERE_SAMPLES seeded random points of the unit sphere, (m, d)."""
-    X = np.random.default_rng(0).standard_normal((SPHERE_SAMPLES, d))
-    return np.vstack([np.eye(d), -np.eye(d), X / np.linalg.norm(X, axis=1, keepdims=True)])
+    """The axis points and SPHERE_SAMPLES seeded random points of the unit sphere, (m, d), as
+    many as PROBE_ENTRIES allow (a witness: fewer points only lower the lower end)."""
+    X = _probe_points(d, SPHERE_SAMPLES)
+    return X / np.linalg.norm(X, axis=1, keepdims=True)
 
 
 # ----------------------------------------------------------------------------- d = 1
@@ -397,6 +425,9 @@ def _one_dim(
 # ----------------------------------------------------------------------------- d = 2 circle
 
 
+_SMALLEST_SUBNORMAL = math.ldexp(1.0, -1074)
+
+
 def _circle(
     Wg: np.ndarray, vg: np.ndarray, act_g: str, Wf: np.ndarray, vf: np.ndarray, act_f: str,
 ) -> SupError:
@@ -419,7 +450,11 @@ def _circle(
     through (c) and get no stationary candidates (their active set is not reliable). A piece's
     active set is read at its midpoint, which lies >= DELTA from every true kink, where the float
     sign of w . x is correct since DELTA ||w||_2 (2/pi) > 20 u ||w||_1. We use the rounded-up
-    total allowance = u K1 (8 N + 2048) >= (a) + (b) + (c).
+    total allowance = u K1 (8 N + 2048) >= (a) + (b) + (c). Below the normal range a product
+    is off by up to 2^-1075 absolutely, not relatively, and so is the allowance's own product:
+    (8 N + 64) 2^-1074 more covers both (outputs near 2^-1056 left the sup up to 4.7 steps of
+    2^-1074 below the true one, marked exact: hunt 72 H1). `_sup_error` runs the circle at unit
+    scale, where this term is nothing; it counts when the nets cannot be scaled exactly.
     """
     kinks = [_unit_kinks(Wg), _unit_kinks(Wf)]
     theta_k = np.unique(np.mod(np.concatenate(kinks), _TWO_PI))
@@ -445,14 +480,16 @@ def _circle(
     lower = float(err[k])
     n_units = Wg.shape[0] + Wf.shape[0]
     k1 = _k1((Wg, vg), (Wf, vf))
-    allowance = _round_up(k1 * _U * (8.0 * n_units + 2048.0) * (1.0 + 1e-9))
+    allowance = _round_up(k1 * _U * (8.0 * n_units + 2048.0) * (1.0 + 1e-9)
+                          + (8.0 * n_units + 64.0) * _SMALLEST_SUBNORMAL)
     value = _round_up(lower + allowance)
     return SupError(
         value=value, attained_at=X[k].copy(), lower=lower, exact=True,
         method="exact-circle-kinks",
         note=(f"d = 2 unit circle: max of |e| over {theta.size} candidate angles (unit kinks, "
               "output-relu zeros, stationary points of each piece) plus a rounding allowance "
-              f"{allowance:.3g} = 2^-53 * K1 * (8 N + 2048), K1 = sum|v_i| ||w_i||_1 = {k1:.6g}, "
+              f"{allowance:.3g} = 2^-53 * K1 * (8 N + 2048) + (8 N + 64) * 2^-1074, "
+              f"K1 = sum|v_i| ||w_i||_1 = {k1:.6g}, "
               f"N = {n_units} live units"),
         slack=allowance,
     )
@@ -585,7 +622,7 @@ def _identically_zero(nets: tuple[np.ndarray, np.ndarray, str, np.ndarray, np.nd
     example)."""
     Wg, vg, act_g, Wf, vf, act_f = nets
     d = Wg.shape[1] if Wg.shape[0] else Wf.shape[1]
-    probes = np.vstack([np.eye(d), -np.eye(d), np.random.default_rng(0).normal(size=(8, d))])
+    probes = _probe_points(d, 8)  # only a shortcut: the decision below is exact
     if np.max(np.abs(_error(*nets, probes))) > 1e-6 * _k1((Wg, vg), (Wf, vf)):
         return False  # far above any rounding: not the same function (skips the rationals)
     if not _same_pre_activation(Wg, vg, Wf, vf):
