@@ -605,3 +605,21 @@ def test_a_negative_lower_bound_is_read_as_0_by_the_api_as_by_certify() -> None:
     mask = np.ones(4, dtype=bool)
     assert certify_bracket(inst, mask, -1.0).lower == 0.0
     assert certify_bracket(inst, mask, 0.0).lower == 0.0
+
+
+def test_certify_says_a_negative_bound_is_read_as_0(tmp_path: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """A result's bound of -3 gave the lower end 0 with the note "(then lowered, as a note
+    below says)", and no note below said anything (hunt 72 L1)."""
+    inst, res = tmp_path / "i.json", tmp_path / "r.json"
+    assert main(["generate", "neuron-pruning", "--d", "2", "--width", "5", "--points", "16",
+                 "--seed", "1", "-o", str(inst)]) == 0
+    assert main(["solve", str(inst), "--solver", "bruteforce", "-o", str(res)]) == 0
+    data = json.loads(res.read_text())
+    res.write_text(json.dumps({**data, "bound": -3.0}))
+    capsys.readouterr()
+    assert main(["certify", str(inst), str(res), "--json"]) == 0
+    bracket = json.loads(capsys.readouterr().out)["bracket"]
+    assert bracket["lower"] == 0.0
+    assert "(read as 0: an error is never negative)" in bracket["notes"][0]
+    assert "as a note below says" not in bracket["notes"][0]

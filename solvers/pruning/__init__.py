@@ -240,9 +240,11 @@ def certify(instance: Any, mask: Any, claimed: dict[str, Any],
         note = ("the result file's bound is not used: there is no lower end here, as a note "
                 "below says")
     elif bound is not None:  # hunt 25: an edited bound with its objective left alone passes
+        lower = bracket.get("lower")
         note = ("the lower end is the result file's bound, as its solver proved it"
-                + ("" if bracket.get("lower") == bound else
-                   " (then lowered, as a note below says)") + "; "
+                + ("" if lower == bound else
+                   " (read as 0: an error is never negative)" if bound < 0 and lower == 0
+                   else " (then lowered, as a note below says)") + "; "
                    "the result names this instance (instance_sha256) and its objective is the "
                    "mask's error here, but certify cannot prove the bound again (solve again "
                    "to check it)")
