@@ -623,3 +623,17 @@ def test_certify_says_a_negative_bound_is_read_as_0(tmp_path: Path,
     assert bracket["lower"] == 0.0
     assert "(read as 0: an error is never negative)" in bracket["notes"][0]
     assert "as a note below says" not in bracket["notes"][0]
+
+
+def test_a_bracket_of_no_instance_names_its_type_not_its_value() -> None:
+    """certify_bracket of an instance's JSON dict printed the whole dict in its one line
+    (hunt 72 L3)."""
+    inst = generate_neuron_pruning(d=2, width=3, points=400, seed=0)
+    with pytest.raises(InputError, match=r"not a dict$") as caught:
+        certify_bracket(inst.to_json(), np.ones(3, dtype=bool))
+    assert len(str(caught.value)) < 200
+    from exactprune import generate_subset_sum
+
+    subset = generate_subset_sum(4, seed=0)
+    with pytest.raises(InputError, match="not kind 'subset_sum'"):
+        certify_bracket(subset, np.ones(4, dtype=bool))

@@ -97,7 +97,10 @@ def certify_bracket(instance: Any, mask: Any, lower: float | None = None,
 
     kind = getattr(instance, "kind", None)
     if kind not in ("neuron_pruning", "weight_pruning"):
-        raise InputError(f"brackets are defined for pruning instances, not {kind or instance!r}")
+        # the type, not the value: a dict of an instance's JSON filled the line (hunt 72 L3)
+        what = f"kind {kind!r}" if kind is not None else f"a {type(instance).__name__}"
+        raise InputError(f"brackets are defined for pruning instances (load a file with "
+                         f"load_instance), not {what}")
     if lower is not None:
         lower = as_number(lower, "the lower bound")
         if not math.isfinite(lower):
