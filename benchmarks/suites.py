@@ -37,6 +37,7 @@ from __future__ import annotations
 import functools
 import importlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -87,6 +88,9 @@ class Suite:
     name: str
     description: str
     instances: tuple[BenchInstance, ...]
+    prepare: Callable[[], None] | None = field(default=None, compare=False, repr=False)
+    """Called when the suite is chosen, before any run (`expand_suite`): makes what its
+    instances read (the trained nets), or raises InputError in one line."""
 
 
 def generate(kind: str, params: dict[str, Any]) -> Any:
@@ -136,10 +140,15 @@ def expand_suite(name: str) -> list[Suite]:
     unknown."""
     suites, composite = all_suites(), composite_suites()
     if name in suites:
-        return [suites[name]]
-    if name in composite:
-        return [suites[s] for s in composite[name]]
-    raise InputError(f"unknown suite {name!r} (known: {', '.join(suite_names())})")
+        chosen = [suites[name]]
+    elif name in composite:
+        chosen = [suites[s] for s in composite[name]]
+    else:
+        raise InputError(f"unknown suite {name!r} (known: {', '.join(suite_names())})")
+    for suite in chosen:
+        if suite.prepare is not None:
+            suite.prepare()
+    return chosen
 
 
 def _file_stem(name: str) -> str:

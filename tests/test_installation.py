@@ -35,3 +35,59 @@ def test_test_extra_is_installed(module: str) -> None:
         importlib.import_module(module)
     except ImportError as exc:  # pragma: no cover - the failure message is the point
         pytest.fail(f"{module} missing: install with pip install -e '.[test]' ({exc})")
+
+
+def test_the_built_package_holds_the_trained_nets(tmp_path) -> None:
+    """The wheel had no `.npz`: `bench trained` then retrained its nets (scikit-learn needed,
+    not bit for bit) and wrote them into site-packages (hunt 74 M1). setuptools' build_py
+    (what a wheel is made of) run on a copy of the source must carry every shipped net."""
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from exactprune.benchmarks.neuron_selection import suites as ns
+
+    root = Path(__file__).resolve().parent.parent
+    src = tmp_path / "src"
+    src.mkdir()
+    for name in ("setup.py", "pyproject.toml", "README.md"):
+        shutil.copy(root / name, src / name)
+    for folder in ("exactprune", "instances", "formulations", "solvers", "benchmarks"):
+        shutil.copytree(root / folder, src / folder,
+                        ignore=shutil.ignore_patterns("__pycache__"))
+    out = tmp_path / "build"
+    proc = subprocess.run([sys.executable, "setup.py", "-q", "build_py", "--build-lib",
+                           str(out)], cwd=src, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    shipped = sorted(p.name for p in ns.NETS_DIR.glob("*.npz"))
+    assert len(shipped) == len(ns.DATA) * len(ns.SIZES)
+    built = out / "exactprune" / "benchmarks" / "neuron_selection" / "nets"
+    assert sorted(p.name for p in built.glob("*.npz")) == shipped
+    for name in shipped:
+        assert (built / name).read_bytes() == (ns.NETS_DIR / name).read_bytes()
+
+
+def test_missing_trained_nets_are_refused_when_the_suite_is_chosen(tmp_path, monkeypatch) -> None:
+    """A missing net is found when `trained` (or `all`) is chosen, before any run or store,
+    in one line; the CLI's parser, which lists the suites, trains nothing (every command of
+    an install with scikit-learn trained six nets for 67 s on first use: hunt 74 M2, M3)."""
+    from exactprune.benchmarks import suites
+    from exactprune.benchmarks.bench import run_bench
+    from exactprune.benchmarks.neuron_selection import suites as ns
+    from exactprune.instances.errors import InputError
+
+    def no_training(data: str, hidden: int) -> None:
+        raise InputError("training needs scikit-learn: pip install 'exactprune[nets]'")
+
+    monkeypatch.setattr(ns, "NETS_DIR", tmp_path / "nets")
+    monkeypatch.setattr(ns, "train_network", no_training)
+    assert "trained" in suites.suite_names()  # listing the suites trains nothing
+    for name in ("trained", "all"):
+        with pytest.raises(InputError, match=r"network digits-pair-h32.* is missing .*"
+                                             r"exactprune\[nets\]"):
+            suites.expand_suite(name)
+    with pytest.raises(InputError, match="is missing"):
+        run_bench("trained", out=tmp_path / "out", progress=False)
+    assert not (tmp_path / "out").exists()
+    assert suites.expand_suite("smoke")  # the suites that need no net are not affected

@@ -9,11 +9,13 @@ of the training split (`generate_neuron_selection`, subset seed 0), rule average
 Families: (data, loss) for loss squared, l1 and linf; sizes (N, k) in SIZES.
 
 The networks are files (the kind's generator reads a network file): NETS_DIR/<name>.npz,
-written by `write_networks` and shipped with the source. When one is missing (an install
-without them) it is trained again on first use of this module; training is seeded and
-deterministic, bit for bit on the same machine and BLAS (another BLAS may differ in the last
-bits, so results are comparable across machines only with the shipped files). The store key
-of a run holds the network's absolute path.
+written by `write_networks`, shipped with the source and in the wheel (package data). When one
+is missing, the suite's `prepare` (`ensure_networks`, run when the suite is chosen, before any
+run; never on import: it made every command of an install with scikit-learn train for 67 s,
+hunt 74 M3) trains it again, or says in one line what is missing and which extra trains it.
+Training is seeded, but a retrained net may differ from the shipped one in the last bits
+(BLAS threads, hunt 74 M1): results are comparable with docs/benchmarks only with the shipped
+files. The store key of a run holds the network's absolute path.
 """
 
 from __future__ import annotations
@@ -85,23 +87,29 @@ def _trained(suite: str) -> tuple[BenchInstance, ...]:
     return tuple(out)
 
 
-def _ensure_networks() -> None:
-    """Write missing networks; on failure (read-only install, no scikit-learn) leave them
-    missing: the instances then fail with the generator's one-line error, other suites run."""
+def ensure_networks() -> None:
+    """Train and write the suite's missing networks (the suite's `prepare`); InputError in one
+    line when that fails (no scikit-learn for digits-pair, a read-only install), before any
+    run: `bench all` ran three suites for hours and then failed on a missing file, and
+    `bench trained` left an empty store (hunt 74 M2)."""
     from exactprune.instances.errors import InputError
 
+    missing = [p for d in DATA for h in sorted({n for n, _ in SIZES})
+               if not (p := network_path(d, h)).exists()]
+    if not missing:
+        return
     try:
         write_networks()
-    except (InputError, OSError):
-        pass
+    except (InputError, OSError) as exc:
+        raise InputError(f"the trained suite's network {missing[0].name} is missing from "
+                         f"{NETS_DIR} ({len(missing)} of {len(DATA) * len(SIZES)}), and "
+                         f"training it failed: {exc}") from None
 
-
-_ensure_networks()
 
 SUITES = (
     Suite("trained",
           f"neuron selection on trained nets (digits-pair, teacher), (N, k) in "
           f"{', '.join(f'({n}, {k})' for n, k in SIZES)}, losses squared, l1, linf, "
           f"{SAMPLES} samples",
-          _trained("trained")),
+          _trained("trained"), prepare=ensure_networks),
 )
