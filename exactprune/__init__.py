@@ -11,9 +11,20 @@ starting is then answered by the command line's own handler, not a traceback.
 from __future__ import annotations
 
 import importlib
+import os
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
+
+# In a source checkout this folder holds only the CLI and the facade; the subpackages are its
+# siblings (pyproject's package-dir). Run from the checkout's root with a non-editable install
+# (`python -m exactprune`, the README's snippet, pytest), this folder shadowed the installed
+# package, and `exactprune.instances` was not found (hunt 74 M4): the siblings are searched
+# too. An installed copy has no such siblings.
+_checkout = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+if os.path.isfile(os.path.join(_checkout, "setup.py")) and \
+        os.path.isfile(os.path.join(_checkout, "instances", "catalog.py")):
+    __path__.append(_checkout)  # noqa: F821 - a package's __path__
 
 # public name -> module that defines it
 _LAZY = {

@@ -91,3 +91,24 @@ def test_missing_trained_nets_are_refused_when_the_suite_is_chosen(tmp_path, mon
         run_bench("trained", out=tmp_path / "out", progress=False)
     assert not (tmp_path / "out").exists()
     assert suites.expand_suite("smoke")  # the suites that need no net are not affected
+
+
+def test_the_checkout_root_does_not_shadow_the_package() -> None:
+    """With a non-editable install, `python -m exactprune` (or the README's snippet, or
+    pytest) run from the checkout's root found the folder exactprune/ first, which alone
+    lacks the subpackages: ModuleNotFoundError (hunt 74 M4). Here the site-packages are on
+    the path without their .pth files (no editable finder), the checkout's root first."""
+    import subprocess
+    import sys
+    import sysconfig
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    code = ("import sys; sys.path[:0] = [sys.argv[1]]; sys.path.append(sys.argv[2]); "
+            "from exactprune import generate_subset_sum, solve; "
+            "import exactprune.instances as i; assert i.__file__.startswith(sys.argv[1]); "
+            "print(solve(generate_subset_sum(n=8, seed=0), 'mitm').certified)")
+    proc = subprocess.run([sys.executable, "-S", "-c", code, str(root),
+                           sysconfig.get_paths()["purelib"]],
+                          capture_output=True, text=True, timeout=120, cwd=root)
+    assert proc.returncode == 0 and proc.stdout.strip() == "True", proc.stderr[-2000:]
