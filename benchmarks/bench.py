@@ -232,7 +232,7 @@ def _check_solvers(names: Sequence[str], kinds: set[str]) -> list[str]:
         except Exception:
             ok = False
         if not ok:
-            raise InputError(f"solver {name!r} is not available on this machine")
+            raise InputError(found[0].unavailable())
         if name not in out:
             out.append(name)
     return out

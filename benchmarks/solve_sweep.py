@@ -58,8 +58,7 @@ def _validate(kind: str, specs: list[dict], options: dict[str, Any]) -> None:
         raise InputError("solver options need named solvers, not auto")
     for b in backends:
         if not b.available():
-            raise InputError(f"solver {b.name!r} is not available on this machine "
-                             "(`exactprune solvers` lists what is)")
+            raise InputError(b.unavailable())
     seen: set[str] = set()
     for spec in specs:
         key = repr(sorted(spec["params"].items()))

@@ -51,8 +51,8 @@ def connect(scheduler: str) -> Any:
     try:
         from distributed import Client
     except ImportError:
-        raise InputError("running on a Dask scheduler needs dask.distributed: install "
-                         "exactprune[distributed]") from None
+        raise InputError("running on a Dask scheduler needs dask.distributed: pip install "
+                         "'exactprune[distributed]'") from None
     check_scheduler_address(scheduler)
     try:
         _probe_tcp(scheduler)

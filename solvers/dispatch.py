@@ -110,7 +110,7 @@ def solve(
         # the refusal names a backend the caller did not pick: say why it is that one
         raise InputError(f"auto chose {name} for this instance: {exc}") from None
     if not backend.available():
-        raise InputError(f"solver {name!r} is not available on this machine")
+        raise InputError(backend.unavailable())
 
     start = time.perf_counter()
     try:

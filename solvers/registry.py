@@ -159,6 +159,17 @@ class Backend:
             if why:
                 raise InputError(f"solver {self.name!r}: {why}")
 
+    def unavailable(self) -> str:
+        """The one line that refuses this backend when its library is missing, with what
+        installs it (it said only "not available": hunt 74 L1)."""
+        if self.name == "gurobi" or self.name == "pulp_gurobi":
+            how = "install gurobipy: pip install 'exactprune[gurobi]'"
+        elif self.name.startswith("pulp_"):
+            how = "PuLP finds no such solver here: install the commercial solver PuLP calls"
+        else:
+            how = "`exactprune solvers` lists what is"
+        return f"solver {self.name!r} is not available on this machine ({how})"
+
     def describe(self) -> dict[str, Any]:
         """The object ``exactprune solvers --json`` prints for this pair."""
         try:

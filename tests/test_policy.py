@@ -8,6 +8,7 @@ running out of memory. Each must come out as a result that says what is true.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -321,3 +322,21 @@ def test_list_backends_does_not_depend_on_what_ran_before() -> None:
         solve(generate_subset_sum(n=4, seed=0), "nosuch")
     assert [b.name for b in list_backends("subset_sum")] == before
     assert not any(n.startswith("pulp_") for n in before)
+
+
+@pytest.mark.parametrize("solver,says", [("gurobi", "pip install 'exactprune[gurobi]'"),
+                                         ("highs", "`exactprune solvers` lists what is")])
+def test_an_unavailable_solver_says_what_installs_it(solver: str, says: str,
+                                                      monkeypatch) -> None:
+    """A missing optional library was refused with "not available on this machine" and no
+    word of the extra that brings it (hunt 74 L1). Here the probe is made to say no."""
+    import dataclasses
+
+    from exactprune.instances import InputError
+    from exactprune.solvers import registry
+
+    backend = registry.get_backend(solver, "subset_sum")
+    monkeypatch.setitem(registry._BACKENDS, ("subset_sum", solver),
+                        dataclasses.replace(backend, available=lambda: False))
+    with pytest.raises(InputError, match=f"not available on this machine .*{re.escape(says)}"):
+        solve(generate_subset_sum(n=6, seed=1), solver)
