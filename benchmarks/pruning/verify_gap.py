@@ -834,7 +834,8 @@ def _cmd_verify_pruning_gap(args: argparse.Namespace) -> int:
         print(instance_io.dumps(body))
     else:
         print(text)
-        print(f"report and plots in {out}", file=sys.stderr)
+        # without matplotlib there are none (a warning said so; hunt 74 L2)
+        print(f"report {'and plots ' if paths else ''}in {out}", file=sys.stderr)
     return 0
 
 
