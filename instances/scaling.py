@@ -146,7 +146,9 @@ def integer_scaling(values: np.ndarray, target: float, bits: int = 62) -> Intege
     # Exact (a float sum of values near 1e308 would overflow although each fits).
     total = exact_abs_sum(x) + abs(Fraction(z))
     if total == 0:
-        return IntegerScaling(np.zeros(n, dtype=np.int64), 0, 0, True, 0)
+        from exactprune.instances.network import immutable_copy
+
+        return IntegerScaling(immutable_copy(np.zeros(n), np.int64), 0, 0, True, 0)
     if n + 1 >= 2**bits:  # no p makes room for the rounding: the loop below never ended
         raise InputError(f"{n} values cannot be scaled to integers within {bits} bits (their "
                          f"rounding alone needs {n + 1} units); use more bits")
@@ -162,4 +164,8 @@ def integer_scaling(values: np.ndarray, target: float, bits: int = 62) -> Intege
     ints = np.rint(np.ldexp(x, p)).astype(np.int64)
     z_int = round(math.ldexp(z, p))
     abs_sum = int(np.abs(ints).sum(dtype=np.int64)) + abs(z_int)
-    return IntegerScaling(ints, z_int, p, lossless, abs_sum)
+    # read-only for good, as the instance's own values: an instance caches its scaling, and
+    # `exact_error` and `errors` read it (hunt 73 L2)
+    from exactprune.instances.network import immutable_copy
+
+    return IntegerScaling(immutable_copy(ints, np.int64), z_int, p, lossless, abs_sum)

@@ -359,6 +359,8 @@ def test_instance_arrays_cannot_be_made_writable_again() -> None:
     for inst, twin in zip(instances, copies[::2], strict=True):
         assert inst.to_json() == twin.to_json()
     inst = instances[0]
+    with pytest.raises(ValueError):  # what it caches is read-only too (hunt 73 L2)
+        inst.scaling.values.setflags(write=True)
     before = inst.errors(np.ones((1, 8), dtype=np.int8))
     assert before[0] == inst.evaluate(np.ones(8, dtype=np.int8))
 
