@@ -428,3 +428,23 @@ def test_best_flip_in_blocks_chooses_as_the_whole_matrix_did(kind: str, monkeypa
                 assert got == (int(idx[b]), score)
                 checked += 1
     assert checked > 500
+
+
+@pytest.mark.parametrize("kind", ["neuron", "weight"])
+def test_greedy_backward_out_of_time_trims_to_the_budget_at_once(kind: str) -> None:
+    """Over max_kept, greedy_backward removed one best unit per step whatever the clock
+    (O(M·K) each: width 800 with max_kept 5 ran 34 s on a 0.5 s limit; hunt 73). Out of
+    time, it now keeps the max_kept entries of largest magnitude at once, and says
+    `time_limit`; with time, the greedy removals are unchanged."""
+    gen = generate_neuron_pruning if kind == "neuron" else generate_weight_pruning
+    inst = gen(2, 24, 64, seed=6)
+    budget = 3
+    res = solve(inst, "greedy_backward", max_kept=budget, time_limit=1e-9)
+    assert res.status == "time_limit" and res.kept == budget
+    top = ph.magnitude_order(inst)[:budget]
+    want = np.zeros(inst.mask_size, dtype=bool)
+    want[top] = True
+    assert np.array_equal(np.asarray(res.mask).ravel(), want)
+    timed = solve(inst, "greedy_backward", max_kept=budget)
+    assert timed.kept <= budget and timed.status == "feasible"
+    assert not np.array_equal(np.asarray(timed.mask).ravel(), want)  # greedy, not magnitude

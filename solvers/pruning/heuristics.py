@@ -48,6 +48,7 @@ from exactprune.solvers.pruning.residual_model import (
     State,
     greedy_add,
     greedy_remove,
+    magnitude_scores,
 )
 from exactprune.solvers.result import Goal, RawSolution, SolveOptions, Status
 
@@ -119,12 +120,8 @@ def magnitude_order(instance: Any) -> np.ndarray:
 
     Neuron pruning: |v_i|·||w_i||_2; weight pruning: |v_i·W_ij|.
     """
-    W = np.asarray(instance.network.hidden_weights)
-    v = np.asarray(instance.network.output_weights)
-    if instance.kind == NEURON:
-        score = np.abs(v) * np.linalg.norm(W, axis=1)
-    else:
-        score = (np.abs(v)[:, None] * np.abs(W)).ravel()
+    score = magnitude_scores(instance.kind, np.asarray(instance.network.hidden_weights),
+                             np.asarray(instance.network.output_weights))
     return np.argsort(-score, kind="stable")
 
 
