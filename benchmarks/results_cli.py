@@ -20,6 +20,10 @@ def _cmd_results_export(args: argparse.Namespace) -> int:
     # the file's extension says the format, as for `exactprune export`: -o runs.jsonl held
     # CSV and -o runs.csv.gz plain text (hunt 69 L1)
     fmt = output_format(args.output, args.format, EXPORT_FORMATS)
+    if args.format is None and str(args.output or "").lower().endswith(".json"):
+        # CSV in r.json (hunt 73): JSON lines are not one JSON document either
+        raise InputError(f"results export writes CSV or JSON lines: name the file .csv or "
+                         f".jsonl, or give --format ({args.output})")
     with ResultStore(args.store, create=False) as store:
         if args.experiment is not None:
             # runs stored without an experiment (the Python API allows it) have no name to

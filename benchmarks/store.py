@@ -356,9 +356,11 @@ def _check_store_name(path: Path, reading: bool = False) -> None:
         raise InputError("a results store is a file: - (stdout) cannot hold one")
     for suffix in _COMPANIONS:
         if path.name.endswith(suffix) and len(path.name) > len(suffix):
-            base = path.name[:-len(suffix)]
+            base = path.with_name(path.name[:-len(suffix)])
+            if reading and not base.is_file():
+                return  # no store beside it: "no such results store" says it best (hunt 73)
             raise InputError(f"results store {path}: a name ending in {suffix} is SQLite's own "
-                             f"file beside a database named {base}; "
+                             f"file beside a database named {base.name}; "
                              + (f"the store is {base}" if reading else "choose another name"))
 
 

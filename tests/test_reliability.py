@@ -657,7 +657,10 @@ def test_a_store_named_like_sqlites_own_files_is_refused(tmp_path: Path, suffix:
     (tmp_path / f"main.sqlite{suffix}").write_bytes(b"")
     assert refused(cli("results", "summary", "--store", str(tmp_path / f"main.sqlite{suffix}")),
                    f"name ending in {suffix} is SQLite's own file beside a database named "
-                   "main.sqlite; the store is main.sqlite")
+                   f"main.sqlite; the store is {tmp_path / 'main.sqlite'}")
+    # none beside it: there is no store to name (hunt 73)
+    assert refused(cli("results", "summary", "--store", str(tmp_path / f"none.sqlite{suffix}")),
+                   "no such results store")
     (tmp_path / f"main.sqlite{suffix}").unlink()
     # a database already there under such a name (made before the refusal) is not overwritten
     other = tmp_path / "b.sqlite"

@@ -293,7 +293,7 @@ def test_results_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
     assert args.func(args) == 0
     assert len([json.loads(x) for x in (tmp_path / "by_name.jsonl").read_text().splitlines()]) == 3
     for extra, name, said in ((["--format", "csv"], "x.jsonl", "does not match"),
-                              ([], "x.csv.gz", "compressed")):
+                              ([], "x.csv.gz", "compressed"), ([], "r.json", "name the file")):
         args = parser.parse_args(["results", "export", "--store", str(db), *extra,
                                   "-o", str(tmp_path / name)])
         with pytest.raises(InputError, match=said):
