@@ -43,6 +43,31 @@ def awkward_instance(seed: int, n: int) -> SubsetSumInstance:
     return SubsetSumInstance(values=values, target=float(rng.uniform(-1, 1)) / 3)
 
 
+AWKWARD_FAMILIES = ("uniform", "ties", "ulps", "scales", "integers", "subnormal", "scaled_ties")
+
+
+def awkward_values(rng: np.random.Generator, n: int, family: str) -> np.ndarray:
+    """n float64 values of one family that stresses exact arithmetic: uniform in [-1, 1],
+    ties (one decimal), ulps (one value give or take 4 ulps), scales (600 orders of
+    magnitude), integers, subnormal, scaled_ties (3 decimals times 2^±200)."""
+    if family == "uniform":
+        return rng.uniform(-1, 1, n)
+    if family == "ties":
+        return np.round(rng.uniform(-1, 1, n), 1)
+    if family == "ulps":
+        b = rng.uniform(-1, 1)
+        return b + rng.integers(-4, 5, n) * np.spacing(abs(b))
+    if family == "scales":
+        return rng.uniform(-1, 1, n) * 10.0 ** rng.integers(-300, 300, n)
+    if family == "integers":
+        return rng.integers(-1000, 1000, n).astype(float)
+    if family == "subnormal":
+        return rng.uniform(-1, 1, n) * 2.0 ** rng.integers(-1074, -1000, n)
+    if family == "scaled_ties":
+        return np.round(rng.uniform(-1, 1, n), 3) * 2.0 ** int(rng.integers(-200, 200))
+    raise ValueError(family)
+
+
 def exact_pruning_error(inst, mask) -> Fraction:
     """The exact rational error (linf or l1) of a pruning mask on the instance's float64 data,
     with loops and Fractions only: no float operation of the code under test."""

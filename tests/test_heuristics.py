@@ -9,7 +9,7 @@ import textwrap
 
 import numpy as np
 import pytest
-from conftest import random_instance
+from conftest import awkward_values, random_instance
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -248,16 +248,7 @@ def test_best_swap_is_the_dense_search_minimum() -> None:
     rng = np.random.default_rng(7)
     for t in range(2000):
         n = int(rng.integers(2, 30))
-        family = t % 4
-        if family == 0:
-            x = rng.uniform(-1, 1, n)
-        elif family == 1:
-            x = np.round(rng.uniform(-1, 1, n), 1)
-        elif family == 2:
-            b = rng.uniform(-1, 1)
-            x = b + rng.integers(-4, 5, n) * np.spacing(abs(b))
-        else:
-            x = rng.uniform(-1, 1, n) * 10.0 ** rng.integers(-300, 300, n)
+        x = awkward_values(rng, n, ("uniform", "ties", "ulps", "scales")[t % 4])
         mask = rng.random(n) < 0.5
         z = float(rng.choice([rng.uniform(-2, 2), x[~mask].sum(), x[0] - x[-1]]))
         s = float(x[mask].sum())

@@ -7,6 +7,7 @@ import math
 from fractions import Fraction
 
 import numpy as np
+from conftest import awkward_values
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -114,17 +115,8 @@ def test_exact_error_is_the_rational_error() -> None:
     lossless = 0
     for t in range(600):
         n = int(rng.integers(1, 25))
-        family = t % 5
-        if family == 0:
-            x = rng.uniform(-1, 1, n)
-        elif family == 1:
-            x = rng.integers(-1000, 1000, n).astype(float)
-        elif family == 2:
-            x = rng.uniform(-1, 1, n) * 10.0 ** rng.integers(-320, 300, n)
-        elif family == 3:
-            x = rng.uniform(-1, 1, n) * 2.0 ** rng.integers(-1074, -1000, n)
-        else:
-            x = np.round(rng.uniform(-1, 1, n), 3) * 2.0 ** int(rng.integers(-200, 200))
+        x = awkward_values(rng, n, ("uniform", "integers", "scales", "subnormal",
+                                    "scaled_ties")[t % 5])
         z = float(rng.choice([rng.uniform(-1, 1), x.sum() / 2, 0.0, x[0]]))
         inst = SubsetSumInstance(values=x, target=z)
         lossless += inst.scaling.lossless
