@@ -113,7 +113,13 @@ from exactprune.benchmarks.bench_results import (
     summarise,
 )
 from exactprune.benchmarks.solve_sweep import input_file_digests
-from exactprune.benchmarks.suites import BenchInstance, Suite, expand_suite, suite_names
+from exactprune.benchmarks.suites import (
+    BenchInstance,
+    Suite,
+    expand_suite,
+    prepare_suites,
+    suite_names,
+)
 from exactprune.instances.errors import InputError
 from exactprune.instances.params import positive_amount as _positive_amount
 
@@ -347,7 +353,9 @@ def run_bench(suite: str, solvers: Sequence[str] | None = None, *,
     """
     from exactprune.benchmarks.store import ResultStore
 
-    suites = expand_suite(suite)
+    # the suites' `prepare` (training a missing net) only once every cheaper check passed:
+    # a typo in --solvers trained first (hunt 75 M1)
+    suites = expand_suite(suite, prepare=False)
     if isinstance(time_limit, bool) or not isinstance(time_limit, int | float) or \
             not math.isfinite(time_limit) or time_limit <= 0:
         raise InputError(f"time limit must be a positive number of seconds, got {time_limit!r}")
@@ -374,6 +382,7 @@ def run_bench(suite: str, solvers: Sequence[str] | None = None, *,
                              "process cannot be killed")
     else:
         timeout = 2.0 * float(time_limit) + 30.0
+    prepare_suites(suites)
     notes: list[str] = []
     outcomes: list[SuiteOutcome] = []
     with output_dir(out_dir), ResultStore(store_path) as db:

@@ -51,6 +51,7 @@ __all__ = [
     "composite_suites",
     "expand_suite",
     "generate",
+    "prepare_suites",
     "suite_names",
     "write_instances",
 ]
@@ -135,9 +136,10 @@ def suite_names() -> list[str]:
     return [*all_suites(), *composite_suites()]
 
 
-def expand_suite(name: str) -> list[Suite]:
+def expand_suite(name: str, prepare: bool = True) -> list[Suite]:
     """The suites a name stands for (``all``, ``smoke``: one per kind family); InputError if
-    unknown."""
+    unknown. `prepare`: run each suite's `prepare` (False: the caller runs `prepare_suites`
+    once its cheaper checks have passed)."""
     suites, composite = all_suites(), composite_suites()
     if name in suites:
         chosen = [suites[name]]
@@ -145,10 +147,16 @@ def expand_suite(name: str) -> list[Suite]:
         chosen = [suites[s] for s in composite[name]]
     else:
         raise InputError(f"unknown suite {name!r} (known: {', '.join(suite_names())})")
-    for suite in chosen:
+    if prepare:
+        prepare_suites(chosen)
+    return chosen
+
+
+def prepare_suites(suites: list[Suite]) -> None:
+    """Run each suite's `prepare` (make what its instances read, or InputError)."""
+    for suite in suites:
         if suite.prepare is not None:
             suite.prepare()
-    return chosen
 
 
 def _file_stem(name: str) -> str:
@@ -160,6 +168,7 @@ def write_instances(name: str, folder: str | Path) -> list[Path]:
     returns the paths. The folder is created if missing (its parent must exist)."""
     from exactprune.instances.io import check_output_dir, save_instance
 
+    suites = expand_suite(name)  # before the folder: a refusal leaves none (hunt 75 L1)
     folder = check_output_dir(folder, "instance folder")
     if folder.exists() and not folder.is_dir():
         raise InputError(f"{folder} exists and is not a folder")
@@ -168,7 +177,7 @@ def write_instances(name: str, folder: str | Path) -> list[Path]:
             raise InputError(f"folder does not exist: {folder.parent}")
         folder.mkdir()
     paths = []
-    for suite in expand_suite(name):
+    for suite in suites:
         for inst in suite.instances:
             path = folder / f"{_file_stem(inst.name)}.json"
             save_instance(inst.generate(), path)

@@ -90,6 +90,17 @@ def test_missing_trained_nets_are_refused_when_the_suite_is_chosen(tmp_path, mon
     with pytest.raises(InputError, match="is missing"):
         run_bench("trained", out=tmp_path / "out", progress=False)
     assert not (tmp_path / "out").exists()
+    # the cheaper checks first: a bad solver name is told before any training (hunt 75 M1),
+    # and a refused --write-instances leaves no folder (L1)
+    trained: list[str] = []
+    monkeypatch.setattr(ns, "train_network", lambda data, hidden: trained.append(data))
+    with pytest.raises(InputError, match="nosuch"):
+        run_bench("trained", ["nosuch"], out=tmp_path / "out", progress=False)
+    assert trained == []
+    monkeypatch.setattr(ns, "train_network", no_training)
+    with pytest.raises(InputError, match="is missing"):
+        suites.write_instances("trained", tmp_path / "inst")
+    assert not (tmp_path / "inst").exists()
     assert suites.expand_suite("smoke")  # the suites that need no net are not affected
 
 
