@@ -19,12 +19,33 @@ __version__ = "0.1.0"
 # In a source checkout this folder holds only the CLI and the facade; the subpackages are its
 # siblings (pyproject's package-dir). Run from the checkout's root with a non-editable install
 # (`python -m exactprune`, the README's snippet, pytest), this folder shadowed the installed
-# package, and `exactprune.instances` was not found (hunt 74 M4): the siblings are searched
-# too. An installed copy has no such siblings.
+# package, and `exactprune.instances` was not found (hunt 74 M4). A finder maps those four
+# names, and only them, to the siblings (the whole root on __path__ also made the root's
+# setup.py importable as exactprune.setup: hunt 75 L2). An installed copy has no siblings.
+_SUBPACKAGES = ("instances", "formulations", "solvers", "benchmarks")
 _checkout = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+class _CheckoutSubpackages:
+    """Meta path finder of exactprune.<subpackage> in a source checkout (consulted last)."""
+
+    @staticmethod
+    def find_spec(name: str, path: Any = None, target: Any = None) -> Any:
+        head, _, sub = name.partition(".")
+        if head != __name__ or sub not in _SUBPACKAGES:
+            return None
+        import importlib.util
+
+        folder = os.path.join(_checkout, sub)
+        return importlib.util.spec_from_file_location(
+            name, os.path.join(folder, "__init__.py"), submodule_search_locations=[folder])
+
+
 if os.path.isfile(os.path.join(_checkout, "setup.py")) and \
         os.path.isfile(os.path.join(_checkout, "instances", "catalog.py")):
-    __path__.append(_checkout)  # noqa: F821 - a package's __path__
+    import sys as _sys
+
+    _sys.meta_path.append(_CheckoutSubpackages())
 
 # public name -> module that defines it
 _LAZY = {

@@ -123,3 +123,17 @@ def test_the_checkout_root_does_not_shadow_the_package() -> None:
                            sysconfig.get_paths()["purelib"]],
                           capture_output=True, text=True, timeout=120, cwd=root)
     assert proc.returncode == 0 and proc.stdout.strip() == "True", proc.stderr[-2000:]
+
+
+def test_only_the_subpackages_are_found_in_the_checkout() -> None:
+    """The checkout's root was on exactprune.__path__, so `import exactprune.setup` ran
+    setuptools and `exactprune.exactprune` was a second copy (hunt 75 L2)."""
+    import pkgutil
+
+    import exactprune
+
+    assert {m.name for m in pkgutil.iter_modules(exactprune.__path__)} <= {
+        "__main__", "cli", "entry", "invocation", "train_cmd"}
+    for name in ("exactprune.setup", "exactprune.exactprune", "exactprune.tests"):
+        with pytest.raises(ImportError):
+            importlib.import_module(name)
