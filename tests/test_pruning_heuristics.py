@@ -441,6 +441,11 @@ def test_greedy_backward_out_of_time_trims_to_the_budget_at_once(kind: str) -> N
     budget = 3
     res = solve(inst, "greedy_backward", max_kept=budget, time_limit=1e-9)
     assert res.status == "time_limit" and res.kept == budget
+    assert "the rest trimmed to the budget by magnitude" in " ".join(res.notes)  # hunt 75 L3
+    for solver in ("greedy_forward", "prune_local_search"):  # over-budget warm starts too
+        warm = solve(inst, solver, max_kept=budget, time_limit=1e-9,
+                     warm_start=np.ones(inst.mask_shape, dtype=bool))
+        assert warm.kept <= budget and "by magnitude" in " ".join(warm.notes), solver
     top = ph.magnitude_order(inst)[:budget]
     want = np.zeros(inst.mask_size, dtype=bool)
     want[top] = True

@@ -204,8 +204,8 @@ def _start_state(model: ResidualModel, opts: SolveOptions, default: np.ndarray, 
     st = model.state(ws)
     notes = ["started from the warm start"]
     if st.kept > budget:
-        st = greedy_remove(model, st, budget, clock, force_only=True)
         notes.append("warm start over max_kept: greedily trimmed to the budget")
+        st = greedy_remove(model, st, budget, clock, force_only=True, notes=notes)
         return st, notes, {"warm_start": "trimmed"}
     return st, notes, {"warm_start": "accepted"}
 
@@ -245,7 +245,7 @@ def run_greedy_backward(instance: Any, goal: Goal, opts: SolveOptions) -> RawSol
         stats["warm_start"] = "accepted" if st.kept <= budget else "trimmed"
         if st.kept > budget:
             notes.append("warm start over max_kept: eliminated down to the budget")
-    st = greedy_remove(model, st, budget, clock)
+    st = greedy_remove(model, st, budget, clock, notes=notes)
     stopped = clock.expired()
     if stopped:
         # the budget always holds: the loop only stops early once it does

@@ -307,11 +307,12 @@ def run_local_search(instance: Any, goal: Goal, opts: SolveOptions) -> RawSoluti
     greedy = greedy_forward_state(model, budget, clock)
     starts.append(("greedy", greedy))
     ws = warm_flat(model, opts)
+    trim_notes: list[str] = []
     if ws is not None:
         st = model.state(ws)
         verdict = "accepted"
         if st.kept > budget:
-            st = greedy_remove(model, st, budget, clock, force_only=True)
+            st = greedy_remove(model, st, budget, clock, force_only=True, notes=trim_notes)
             verdict = "trimmed"
         starts.append(("warm start", st))
 
@@ -373,6 +374,7 @@ def run_local_search(instance: Any, goal: Goal, opts: SolveOptions) -> RawSoluti
         stats["warm_start"] = verdict
         if verdict == "trimmed":
             notes.append("warm start over max_kept: greedily trimmed to the budget")
+            notes += trim_notes
     stopped = clock.expired()
     if stopped:
         notes.append("time limit reached: stopped early")

@@ -274,10 +274,15 @@ def greedy_add(model: ResidualModel, st: State, budget: int, clock: Clock) -> St
     return st
 
 
+MAGNITUDE_TRIM_NOTE = "out of time over max_kept: the rest trimmed to the budget by magnitude"
+
+
 def greedy_remove(model: ResidualModel, st: State, budget: int, clock: Clock,
-              force_only: bool = False) -> State:
+                  force_only: bool = False, notes: list[str] | None = None) -> State:
     """Remove the best item while that improves the score, and always while over budget
-    (then the least harmful removal). force_only: stop as soon as the budget holds."""
+    (then the least harmful removal). force_only: stop as soon as the budget holds. Out of
+    time while over budget, the rest goes by magnitude at once (MAGNITUDE_TRIM_NOTE appended
+    to `notes`)."""
     cur = model.score(st)
     while st.kept > 0:
         over = st.kept > budget
@@ -287,6 +292,8 @@ def greedy_remove(model: ResidualModel, st: State, budget: int, clock: Clock,
             # the rest of the way to the budget by magnitude, at once: one best removal per
             # step is O(M·K) each, and width 800 with max_kept 5 ran 34 s past a 0.5 s
             # limit (hunt 73)
+            if notes is not None:
+                notes.append(MAGNITUDE_TRIM_NOTE)
             return model.state(magnitude_trim(model, st.flat, budget))
         best = best_flip(model, st, allow_add=False, allow_remove=True)
         if best is None or not (over or better(best[1], cur)):
