@@ -1320,8 +1320,8 @@ def test_a_damaged_store_is_one_line_for_readers_and_resume(
     needle = f"results store {store} is damaged"
     if how != "column":  # the summary reads no solver_version: it still counts the runs
         _one_line_refusal(["results", "summary", "--store", str(store)], capsys, needle)
-    out = tmp_path / "runs.csv"
     for fmt in ("csv", "jsonl"):
+        out = tmp_path / f"runs.{fmt}"  # the extension says the format (hunt 69 L1)
         _one_line_refusal(["results", "export", "--format", fmt, "--store", str(store), "-o",
                            str(out)], capsys, needle)
         assert not out.exists()

@@ -760,7 +760,7 @@ def test_dask_workers_declaring_cores_run_multithreaded_runs_alone() -> None:
 def test_dask_missing_is_a_clear_input_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "distributed", None)  # makes `import distributed` fail
     tasks = [Task(f"{MOD}:square", {"experiment": "x", "x": 1})]
-    with pytest.raises(InputError, match=r"install exactprune\[distributed\]"):
+    with pytest.raises(InputError, match=r"pip install 'exactprune\[distributed\]'"):
         run_sweep(tasks, None, scheduler="tcp://127.0.0.1:8786", progress=False)
 
 
