@@ -13,6 +13,7 @@ rounding drifts accumulate.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -134,13 +135,20 @@ class ResidualModel:
         err = self.reduce(A)
         if ok is not None:
             err = np.where(ok, err, np.inf)
+        return self.choose(err, lambda close: self.surrogate(A[:, close]))
+
+    def choose(self, err: np.ndarray, ties: Callable[[np.ndarray], np.ndarray],
+               ) -> tuple[int, tuple[float, float]]:
+        """`pick`'s rule on candidate errors `err` (m,): the least error, then (linf only) the
+        least tie-breaker `ties(close)` among the candidates `close` within a relative 1e-12
+        of it; (−1, (inf, inf)) when no error is finite."""
         e0 = float(err.min()) if err.size else np.inf
         if not np.isfinite(e0):
             return -1, (np.inf, np.inf)
         close = np.flatnonzero(err <= e0 + 1e-12 * (abs(e0) + 1e-300))
         if self.norm != "linf":
             return int(close[0]), (e0, e0)
-        tie = self.surrogate(A[:, close])
+        tie = ties(close)
         j = int(np.argmin(tie))
         return int(close[j]), (float(err[close[j]]), float(tie[j]))
 
@@ -222,20 +230,17 @@ def best_flip(model: ResidualModel, st: State, allow_add: bool, allow_remove: bo
     # temporaries a step at n = 20,000, K = 2,000 (hunt 71 M2). The choice is `pick`'s over
     # every allowed flip: the error, then for linf the surrogate among the ties.
     block = max(1, CHUNK_ENTRIES // model.K)
-    err = np.concatenate([model.reduce(model.residuals(
-        st.h[:, None] + model.item_deltas(st, idx[a:a + block])))
-        for a in range(0, len(idx), block)])
-    e0 = float(err.min())
-    if not np.isfinite(e0):
-        return int(idx[0]), (np.inf, np.inf)
-    close = np.flatnonzero(err <= e0 + 1e-12 * (abs(e0) + 1e-300))
-    if model.norm != "linf":
-        return int(idx[close[0]]), (e0, e0)
-    tie = np.concatenate([model.surrogate(model.residuals(
-        st.h[:, None] + model.item_deltas(st, idx[close[a:a + block]])))
-        for a in range(0, len(close), block)])
-    j = int(np.argmin(tie))
-    return int(idx[close[j]]), (float(err[close[j]]), float(tie[j]))
+
+    def residuals(items: np.ndarray) -> np.ndarray:
+        return model.residuals(st.h[:, None] + model.item_deltas(st, items))
+
+    def blocks(items: np.ndarray, f: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+        return np.concatenate([f(residuals(items[a:a + block]))
+                               for a in range(0, len(items), block)])
+
+    b, score = model.choose(blocks(idx, model.reduce),
+                            lambda close: blocks(idx[close], model.surrogate))
+    return int(idx[max(b, 0)]), score
 
 
 def magnitude_scores(kind: str, W: np.ndarray, v: np.ndarray) -> np.ndarray:
