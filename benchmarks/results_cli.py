@@ -19,11 +19,9 @@ def _cmd_results_export(args: argparse.Namespace) -> int:
     _refuse_store_companions(args.output, args.store)
     # the file's extension says the format, as for `exactprune export`: -o runs.jsonl held
     # CSV and -o runs.csv.gz plain text (hunt 69 L1)
-    fmt = output_format(args.output, args.format, EXPORT_FORMATS)
-    if args.format is None and str(args.output or "").lower().endswith(".json"):
-        # CSV in r.json (hunt 73): JSON lines are not one JSON document either
-        raise InputError(f"results export writes CSV or JSON lines: name the file .csv or "
-                         f".jsonl, or give --format ({args.output})")
+    # CSV in r.json, without --format (hunt 73): JSON lines are not one JSON document either
+    fmt = output_format(args.output, args.format, EXPORT_FORMATS, "results export",
+                        unlike=("json",))
     with ResultStore(args.store, create=False) as store:
         if args.experiment is not None:
             # runs stored without an experiment (the Python API allows it) have no name to

@@ -367,11 +367,13 @@ COMPRESSED_SUFFIXES = (".gz", ".bz2", ".xz", ".zst", ".zip", ".7z")
 
 
 def output_format(path: str | os.PathLike[str] | None, fmt: str | None,
-                  formats: tuple[str, ...], what: str = "export") -> str:
+                  formats: tuple[str, ...], what: str = "export",
+                  unlike: tuple[str, ...] = ()) -> str:
     """The format to write: the output file's extension when it names one of `formats`, else
     `fmt`, else the first of `formats`. InputError when `fmt` contradicts the extension (CSV
-    text in x.jsonl, MPS text in m.lp), for an unknown format, or for a compressed file
-    name (plain text under .gz)."""
+    text in x.jsonl, MPS text in m.lp), for an unknown format, for a compressed file name
+    (plain text under .gz), or for an extension in `unlike` (a format that is not written,
+    such as .json beside JSON lines) when no `fmt` is given."""
     fmt = None if fmt is None else str(fmt).lower()
     if fmt is not None and fmt not in formats:
         raise InputError(f"unknown {what} format {fmt!r} (use {' or '.join(formats)})")
@@ -382,6 +384,9 @@ def output_format(path: str | os.PathLike[str] | None, fmt: str | None,
         raise InputError(f"cannot write a compressed file ({name}): name it "
                          f"{' or '.join('.' + f for f in formats)} and compress it afterwards")
     suffix = Path(name).suffix.lower().lstrip(".")
+    if fmt is None and suffix in unlike:
+        raise InputError(f"{what} writes {' or '.join(formats)}, not {suffix}: name the file "
+                         f"{' or '.join('.' + f for f in formats)}, or give --format ({name})")
     if suffix in formats:
         if fmt is not None and fmt != suffix:
             raise InputError(f"format {fmt} does not match the output file {name}")
