@@ -2,12 +2,39 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 from fractions import Fraction
 from itertools import product
 
 import numpy as np
+import pytest
 
 from exactprune.instances import SubsetSumInstance
+
+_made_bytecode_prefix: list[str] = []  # the folder this process made (not an xdist worker's)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Let the suite's child processes (CLI runs, sweep and Dask workers) share compiled bytecode.
+
+    Where PYTHONDONTWRITEBYTECODE is set, every child recompiled the package's modules: 0.25 s of
+    a 0.7 s CLI start, in hundreds of CLI tests. The children write and read it in a temporary
+    prefix (PYTHONPYCACHEPREFIX) instead, so the source tree stays as clean as the setting asks;
+    the folder is removed at the end. xdist's workers inherit the setting from the controller.
+    """
+    if not os.environ.get("PYTHONDONTWRITEBYTECODE") or os.environ.get("PYTHONPYCACHEPREFIX"):
+        return
+    prefix = tempfile.mkdtemp(prefix="exactprune-test-pycache-")
+    os.environ["PYTHONPYCACHEPREFIX"] = prefix
+    del os.environ["PYTHONDONTWRITEBYTECODE"]
+    _made_bytecode_prefix.append(prefix)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    while _made_bytecode_prefix:
+        shutil.rmtree(_made_bytecode_prefix.pop(), ignore_errors=True)
 
 
 def fraction_oracle(inst: SubsetSumInstance, max_kept: int | None = None) -> dict[int, Fraction]:
