@@ -3,8 +3,9 @@
 mask as their incumbent).
 
 Descent (variable neighbourhood): take the best improving flip (one unit / weight in or out; all
-M flips evaluated at once as h + delta columns); when no flip improves, the best improving pair
-move (any two flips: a swap, two in or two out, within the budget); stop at a local optimum. For
+M flips evaluated as h + delta columns, in blocks); when no flip improves, the best improving
+pair move (any two flips: a swap, two in or two out, within the budget, also in blocks, reading
+the clock between them); stop at a local optimum. For
 linf the descent orders moves by the max error, ties (within a relative 1e-12) broken by a
 smooth surrogate mean(|r|^8)^(1/8), which moves the search along the plateaus of the max without
 ever raising it; pair moves are screened with an exact lower bound (their error on the 8
@@ -48,6 +49,7 @@ from exactprune.solvers.pruning.residual_model import (
     NEURON,
     ResidualModel,
     State,
+    best_flip,
     better,
     flipped,
     greedy_remove,
@@ -68,8 +70,14 @@ LNS_BLOCK_BITS = 23
 # Local search
 
 
-def _best_pair(model: ResidualModel, st: State, cur: tuple[float, float], D: np.ndarray,
-               budget: int, swaps_only: bool) -> tuple[int, int, tuple[float, float]] | None:
+def _whole_deltas(model: ResidualModel) -> bool:
+    """Whether every flip's deltas (K, M) fit in one block: then they are computed at once."""
+    return model.K * model.M <= CHUNK_ENTRIES
+
+
+def _best_pair(model: ResidualModel, st: State, cur: tuple[float, float], budget: int,
+               swaps_only: bool, clock: Clock, D: np.ndarray | None = None,
+               ) -> tuple[int, int, tuple[float, float]] | None:
     """The best improving move that flips two entries, or None.
 
     swaps_only: one kept entry out and one unkept entry in (the count is unchanged);
@@ -79,6 +87,11 @@ def _best_pair(model: ResidualModel, st: State, cur: tuple[float, float], D: np.
     if it brings every one of the current worst points below e, so the error on those points
     (an exact lower bound) screens the candidates, and full evaluations run in increasing
     bound order until the bound exceeds the best found.
+
+    The M^2 pairs go in blocks of at most CHUNK_ENTRIES temporaries, and the clock is read
+    between blocks: the whole pair matrix held 19 GB at M = 12,000 and a 10 s limit ended at
+    37 s. Out of time, the best improving pair found so far (or None). D: the whole
+    `flip_deltas` if the caller has them (computed here when they are small).
     """
     best: tuple[int, int, tuple[float, float]] | None = None
     best_score = cur
@@ -95,69 +108,101 @@ def _best_pair(model: ResidualModel, st: State, cur: tuple[float, float], D: np.
         a_items, b_items = np.flatnonzero(st.flat), np.flatnonzero(~st.flat)
     else:
         a_items = b_items = np.arange(model.M)
-    if a_items.size == 0 or b_items.size == 0:
-        return best
     A, B = a_items.size, b_items.size
-    valid = model.unit[a_items][:, None] != model.unit[b_items][None, :]  # (A, B)
-    if not swaps_only:
-        valid &= a_items[:, None] < b_items[None, :]
-        valid &= st.kept + change[a_items][:, None] + change[b_items][None, :] <= budget
-    Da, Db = D[:, a_items], D[:, b_items]
+    if A == 0 or B == 0:
+        return best
+    if D is None and _whole_deltas(model):
+        D = model.flip_deltas(st)
+
+    def deltas(items: np.ndarray, points: np.ndarray | None = None) -> np.ndarray:
+        if points is None:
+            return model.item_deltas(st, items) if D is None else D[:, items]
+        rows = model.item_deltas(st, items, points) if D is None else D[points][:, items]
+        # the screen's rows in C order: a column pick of row picks comes out in Fortran
+        # order, and the max over points then ran 9x slower (a max is exact in any order)
+        return np.ascontiguousarray(rows)
+
+    def blocks(rows: int, cols: int):
+        """(a0, a1, b0, b1, valid (a, b)) over the pairs, blocks without a valid pair left
+        out; stops when the clock runs out."""
+        for b0 in range(0, B, cols):
+            b1 = min(B, b0 + cols)
+            for a0 in range(0, A, rows):
+                if not swaps_only and a0 >= b1 - 1:
+                    break  # a < b: items are 0..M-1 on both sides
+                if clock.expired():
+                    return
+                a1 = min(A, a0 + rows)
+                ia, ib = a_items[a0:a1], b_items[b0:b1]
+                valid = model.unit[ia][:, None] != model.unit[ib][None, :]
+                if not swaps_only:
+                    valid &= ia[:, None] < ib[None, :]
+                    valid &= st.kept + change[ia][:, None] + change[ib][None, :] <= budget
+                if valid.any():
+                    yield a0, a1, b0, b1, valid
 
     if model.norm == "linf":
         r_now = model.residuals(st.h)
         s = min(SCREEN_POINTS, model.K)
         worst = np.argpartition(-r_now, s - 1)[:s]
-        Hs = st.h[worst][:, None, None] + Da[worst][:, :, None] + Db[worst][:, None, :]
-        lb = model.residuals(Hs.reshape(s, -1), worst).max(axis=0)
-        lb[~valid.ravel()] = np.inf
-        cand = np.flatnonzero(lb <= best_score[0] * (1 + 1e-12))
-        if cand.size == 0:
-            return best
-        cand = cand[np.argsort(lb[cand], kind="stable")]
+        hw = st.h[worst]
+        Dwa, Dwb = deltas(a_items, worst), deltas(b_items, worst)
+        cols = min(B, max(1, CHUNK_ENTRIES // s))
         max_step = max(1, CHUNK_ENTRIES // model.K)
-        c0, step = 0, 64
-        while c0 < cand.size:  # growing chunks: the best pair is usually among the first
-            chunk = cand[c0:c0 + step]
-            c0, step = c0 + step, min(2 * step, max_step)
-            if lb[chunk[0]] > best_score[0] * (1 + 1e-12):
-                break
-            a, b = chunk // B, chunk % B
-            k, sc = model.pick(st.h[:, None] + Da[:, a] + Db[:, b])
-            if better(sc, best_score):
-                best, best_score = (int(a_items[a[k]]), int(b_items[b[k]]), sc), sc
+        for a0, a1, b0, b1, valid in blocks(max(1, CHUNK_ENTRIES // (s * cols)), cols):
+            nb = b1 - b0
+            Hs = hw[:, None, None] + Dwa[:, a0:a1, None] + Dwb[:, None, b0:b1]
+            lb = model.residuals(Hs.reshape(s, -1), worst).max(axis=0)
+            lb[~valid.ravel()] = np.inf
+            cand = np.flatnonzero(lb <= best_score[0] * (1 + 1e-12))
+            cand = cand[np.argsort(lb[cand], kind="stable")]
+            c0, step = 0, 64
+            while c0 < cand.size:  # growing chunks: the best pair is usually among the first
+                chunk = cand[c0:c0 + step]
+                c0, step = c0 + step, min(2 * step, max_step)
+                if lb[chunk[0]] > best_score[0] * (1 + 1e-12):
+                    break
+                ia, ib = a_items[a0 + chunk // nb], b_items[b0 + chunk % nb]
+                k, sc = model.pick(st.h[:, None] + deltas(ia) + deltas(ib))
+                if better(sc, best_score):
+                    best, best_score = (int(ia[k]), int(ib[k]), sc), sc
+                if clock.expired():
+                    return best
         return best
 
-    rows = max(1, CHUNK_ENTRIES // max(1, model.K * B))
-    for a0 in range(0, A, rows):
-        a1 = min(A, a0 + rows)
-        ok = valid[a0:a1].ravel()
-        if not ok.any():
-            continue
-        H = st.h[:, None, None] + Da[:, a0:a1, None] + Db[:, None, :]  # (K, a, B)
-        k, sc = model.pick(H.reshape(model.K, -1), ok)
-        if k < 0:
-            continue
-        if better(sc, best_score):
-            best = (int(a_items[a0 + k // B]), int(b_items[k % B]), sc)
+    cols = min(B, max(1, CHUNK_ENTRIES // (8 * model.K)))
+    Db, db0 = None, -1
+    for a0, a1, b0, b1, valid in blocks(max(1, CHUNK_ENTRIES // (model.K * cols)), cols):
+        if db0 != b0:  # one block of b columns serves every block of a rows
+            Db, db0 = deltas(b_items[b0:b1]), b0
+        Da = deltas(a_items[a0:a1])
+        H = st.h[:, None, None] + Da[:, :, None] + Db[:, None, :]  # (K, a, b)
+        k, sc = model.pick(H.reshape(model.K, -1), valid.ravel())
+        if k >= 0 and better(sc, best_score):
+            best = (int(a_items[a0 + k // (b1 - b0)]), int(b_items[b0 + k % (b1 - b0)]), sc)
             best_score = sc
     return best
 
 
 def _descend(model: ResidualModel, st: State, budget: int, clock: Clock,
              counter: dict[str, int]) -> State:
-    """Variable-neighbourhood descent: best improving flip, else best improving swap."""
+    """Variable-neighbourhood descent: best improving flip, else best improving pair move."""
     cur = model.score(st)
+    whole = _whole_deltas(model)
     while not clock.expired():
-        D = model.flip_deltas(st)
-        allowed = np.where(st.flat, True, st.kept < budget)
-        k, sc = model.pick(st.h[:, None] + D, allowed)
+        D = None
+        if whole:  # every flip at once (the same choice as best_flip's blocks, faster)
+            D = model.flip_deltas(st)
+            k, sc = model.pick(st.h[:, None] + D, np.where(st.flat, True, st.kept < budget))
+            flip = (k, sc) if k >= 0 else None
+        else:
+            flip = best_flip(model, st, allow_add=st.kept < budget, allow_remove=True)
         counter["evaluations"] += model.M
-        if k >= 0 and better(sc, cur):
-            st, cur = flipped(model, st, [k]), sc
+        if flip is not None and better(flip[1], cur):
+            st, cur = flipped(model, st, [flip[0]]), flip[1]
             counter["moves"] += 1
             continue
-        sw = _best_pair(model, st, cur, D, budget, swaps_only=False)
+        sw = _best_pair(model, st, cur, budget, False, clock, D)
         counter["swap_scans"] += 1
         if sw is None:
             break
@@ -172,8 +217,7 @@ def _kick(model: ResidualModel, st: State, rng: np.random.Generator, budget: int
     size = model.M
     r = int(rng.integers(2, max(3, size // 16) + 1))
     worst = int(np.argmax(model.residuals(st.h)))
-    D = model.flip_deltas(st)
-    relevant = np.flatnonzero(D[worst] != 0.0)
+    relevant = np.flatnonzero(model.item_deltas(st, np.arange(size), np.array([worst]))[0] != 0)
     picks: set[int] = set()
     n_rel = min(relevant.size, (r + 1) // 2)
     if n_rel:
@@ -256,8 +300,8 @@ def _lns_items(model: ResidualModel, st: State, rng: np.random.Generator, size: 
     elif rule == 1:
         r = model.residuals(st.h)
         top = np.argsort(-r)[: int(rng.integers(1, 6))]
-        D = model.flip_deltas(st)
-        score = np.abs(D[top]).sum(axis=0) * rng.random(model.M) ** 2
+        D = np.ascontiguousarray(model.item_deltas(st, np.arange(model.M), top))  # as before
+        score = np.abs(D).sum(axis=0) * rng.random(model.M) ** 2
         if per > 1:
             score = score.reshape(model.n, per).sum(axis=1)
         units = np.argsort(-score)[:n_units]

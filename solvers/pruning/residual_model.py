@@ -168,15 +168,22 @@ class ResidualModel:
         D = np.maximum(new_pre, 0.0) * self.v[None, :, None] - st.contrib[:, :, None]
         return D.reshape(self.K, self.M)
 
-    def item_deltas(self, st: State, items: np.ndarray) -> np.ndarray:
+    def item_deltas(self, st: State, items: np.ndarray,
+                    points: np.ndarray | None = None) -> np.ndarray:
         """D (K, len(items)): the columns `items` of :meth:`flip_deltas`, the same numbers
-        (the same operations on each entry) without the other columns."""
+        (the same operations on each entry) without the other columns; with `points`
+        (indices), only those points' rows."""
         if self.kind == NEURON:
-            return np.where(st.flat[items], -self.columns[:, items], self.columns[:, items])
-        i, j = np.divmod(items, self.d)
-        sign = np.where(st.flat[items], -1.0, 1.0)
-        new_pre = st.pre[:, i] + sign * self.XW[:, i, j]
-        return np.maximum(new_pre, 0.0) * self.v[i] - st.contrib[:, i]
+            cols = self.columns if points is None else self.columns[points]
+            D = np.where(st.flat[items], -cols[:, items], cols[:, items])
+        else:
+            pre, XW, contrib = ((st.pre, self.XW, st.contrib) if points is None else
+                                (st.pre[points], self.XW[points], st.contrib[points]))
+            i, j = np.divmod(items, self.d)
+            sign = np.where(st.flat[items], -1.0, 1.0)
+            new_pre = pre[:, i] + sign * XW[:, i, j]
+            D = np.maximum(new_pre, 0.0) * self.v[i] - contrib[:, i]
+        return D
 
     def same_unit_pairs(self, st: State, swaps_only: bool,
                         ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
