@@ -13,7 +13,7 @@ import pytest
 
 from exactprune.instances import SubsetSumInstance
 
-_made_bytecode_prefix: list[str] = []  # the folder this process made (not an xdist worker's)
+_bytecode_prefix: dict[str, str] = {}  # the folder this process made, the setting it replaced
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -22,19 +22,22 @@ def pytest_configure(config: pytest.Config) -> None:
     Where PYTHONDONTWRITEBYTECODE is set, every child recompiled the package's modules: 0.25 s of
     a 0.7 s CLI start, in hundreds of CLI tests. The children write and read it in a temporary
     prefix (PYTHONPYCACHEPREFIX) instead, so the source tree stays as clean as the setting asks;
-    the folder is removed at the end. xdist's workers inherit the setting from the controller.
+    the folder is removed and the setting restored at the end. xdist's workers inherit the
+    setting from the controller.
     """
     if not os.environ.get("PYTHONDONTWRITEBYTECODE") or os.environ.get("PYTHONPYCACHEPREFIX"):
         return
-    prefix = tempfile.mkdtemp(prefix="exactprune-test-pycache-")
-    os.environ["PYTHONPYCACHEPREFIX"] = prefix
-    del os.environ["PYTHONDONTWRITEBYTECODE"]
-    _made_bytecode_prefix.append(prefix)
+    _bytecode_prefix["folder"] = tempfile.mkdtemp(prefix="exactprune-test-pycache-")
+    _bytecode_prefix["setting"] = os.environ.pop("PYTHONDONTWRITEBYTECODE")
+    os.environ["PYTHONPYCACHEPREFIX"] = _bytecode_prefix["folder"]
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    while _made_bytecode_prefix:
-        shutil.rmtree(_made_bytecode_prefix.pop(), ignore_errors=True)
+    if _bytecode_prefix:  # only the process that made it (xdist's workers inherit it)
+        os.environ.pop("PYTHONPYCACHEPREFIX", None)
+        os.environ["PYTHONDONTWRITEBYTECODE"] = _bytecode_prefix["setting"]
+        shutil.rmtree(_bytecode_prefix.pop("folder"), ignore_errors=True)
+        _bytecode_prefix.clear()
 
 
 def fraction_oracle(inst: SubsetSumInstance, max_kept: int | None = None) -> dict[int, Fraction]:
