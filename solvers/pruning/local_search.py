@@ -97,13 +97,17 @@ def _best_pair(model: ResidualModel, st: State, cur: tuple[float, float], budget
     best_score = cur
     change = np.where(st.flat, -1, 1)
 
-    sa, sb, Ds = model.same_unit_pairs(st, swaps_only)
-    if sa.size:
-        ok = st.kept + change[sa] + change[sb] <= budget
-        if ok.any():
-            k, sc = model.pick(st.h[:, None] + Ds[:, ok])
-            if better(sc, best_score):
-                best, best_score = (int(sa[ok][k]), int(sb[ok][k]), sc), sc
+    sa, sb = model.same_unit_pairs(st, swaps_only)
+    ok = st.kept + change[sa] + change[sb] <= budget
+    sa, sb = sa[ok], sb[ok]
+    step = max(1, CHUNK_ENTRIES // model.K)  # K x n·d(d-1)/2 floats at once: 7.6 GB at d = 100
+    for c0 in range(0, sa.size, step):
+        if clock.expired():
+            return best
+        ia, ib = sa[c0:c0 + step], sb[c0:c0 + step]
+        k, sc = model.pick(st.h[:, None] + model.same_unit_deltas(st, ia, ib))
+        if better(sc, best_score):
+            best, best_score = (int(ia[k]), int(ib[k]), sc), sc
     if swaps_only:
         a_items, b_items = np.flatnonzero(st.flat), np.flatnonzero(~st.flat)
     else:

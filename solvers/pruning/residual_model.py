@@ -185,12 +185,12 @@ class ResidualModel:
             D = np.maximum(new_pre, 0.0) * self.v[i] - contrib[:, i]
         return D
 
-    def same_unit_pairs(self, st: State, swaps_only: bool,
-                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Weight pruning: every pair of flips inside one unit, computed exactly (the two
-        changes meet inside one relu, so their deltas do not add). swaps_only: only pairs of
-        a kept and an unkept weight. Returns (items_a, items_b, deltas (K, L))."""
-        empty = np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros((self.K, 0))
+    def same_unit_pairs(self, st: State, swaps_only: bool) -> tuple[np.ndarray, np.ndarray]:
+        """Weight pruning: every pair of flips inside one unit (items_a, items_b), whose
+        deltas :meth:`same_unit_deltas` computes exactly (the two changes meet inside one
+        relu, so their deltas do not add). swaps_only: only pairs of a kept and an unkept
+        weight. Empty for neuron pruning."""
+        empty = np.zeros(0, np.int64), np.zeros(0, np.int64)
         if self.kind == NEURON or self.d < 2:
             return empty
         m = st.flat.reshape(self.n, self.d)
@@ -199,13 +199,18 @@ class ResidualModel:
         else:
             upper = np.triu(np.ones((self.d, self.d), dtype=bool), 1)
             ii, ja, jb = np.nonzero(np.broadcast_to(upper, (self.n, self.d, self.d)))
-        if ii.size == 0:
-            return empty
-        sign = np.where(m, -1.0, 1.0)
-        new_pre = (st.pre[:, ii] + sign[ii, ja] * self.XW[:, ii, ja]
-                   + sign[ii, jb] * self.XW[:, ii, jb])
-        D = np.maximum(new_pre, 0.0) * self.v[ii] - st.contrib[:, ii]
-        return ii * self.d + ja, ii * self.d + jb, D
+        return ii * self.d + ja, ii * self.d + jb
+
+    def same_unit_deltas(self, st: State, items_a: np.ndarray, items_b: np.ndarray,
+                         ) -> np.ndarray:
+        """D (K, L): the change of h when the weights items_a[l] and items_b[l] of one unit
+        are both flipped."""
+        ii, ja = np.divmod(items_a, self.d)
+        jb = items_b - ii * self.d
+        sign = np.where(st.flat, -1.0, 1.0)
+        new_pre = (st.pre[:, ii] + sign[items_a] * self.XW[:, ii, ja]
+                   + sign[items_b] * self.XW[:, ii, jb])
+        return np.maximum(new_pre, 0.0) * self.v[ii] - st.contrib[:, ii]
 
 
 def better(a: tuple[float, float], b: tuple[float, float]) -> bool:
