@@ -431,6 +431,28 @@ def test_best_flip_in_blocks_chooses_as_the_whole_matrix_did(kind: str, monkeypa
 
 
 @pytest.mark.parametrize("kind", ["neuron", "weight"])
+def test_best_flip_out_of_time_chooses_among_the_flips_it_evaluated(kind: str,
+                                                                    monkeypatch) -> None:
+    """Hunt 76 M1: best_flip scanned every block whatever the clock (one scan of a weight net
+    of width 2,000, d = 50, K = 2,000 took 10 s). Out of time it stops after the first block
+    and returns the best of those flips; with time, the best of all."""
+    import exactprune.solvers.pruning.residual_model as rm
+    from exactprune.solvers.clock import Clock
+
+    monkeypatch.setattr(rm, "CHUNK_ENTRIES", 3 * 16)  # blocks of 3 flips
+    gen = generate_neuron_pruning if kind == "neuron" else generate_weight_pruning
+    for seed in range(10):
+        inst = gen(2, 12, 16, seed=seed)
+        model = ResidualModel(inst)
+        st = model.state(np.zeros(model.M, bool))
+        D = model.flip_deltas(st)
+        b, score = model.pick(st.h[:, None] + D[:, :3])
+        assert rm.best_flip(model, st, True, False, clock=Clock(-1.0)) == (b, score)
+        b, score = model.pick(st.h[:, None] + D)
+        assert rm.best_flip(model, st, True, False, clock=Clock(None)) == (b, score)
+
+
+@pytest.mark.parametrize("kind", ["neuron", "weight"])
 def test_greedy_backward_out_of_time_trims_to_the_budget_at_once(kind: str) -> None:
     """Over max_kept, greedy_backward removed one best unit per step whatever the clock
     (O(M·K) each: width 800 with max_kept 5 ran 34 s on a 0.5 s limit; hunt 73). Out of
@@ -457,20 +479,23 @@ def test_greedy_backward_out_of_time_trims_to_the_budget_at_once(kind: str) -> N
 
 @pytest.mark.parametrize("kind", ["neuron", "weight"])
 @pytest.mark.parametrize("swaps_only", [False, True])
-@pytest.mark.parametrize("chunk", [8 * 5, None])
+@pytest.mark.parametrize("chunk,whole", [(8 * 5, 8 * 5), (8 * 5, None), (None, None)])
 def test_pair_moves_in_blocks_find_the_best_pair(kind: str, swaps_only: bool,
-                                                 chunk: int | None, monkeypatch) -> None:
+                                                 chunk: int | None, whole: int | None,
+                                                 monkeypatch) -> None:
     """The descent's pair scan runs in blocks (the whole pair matrix held 19 GB at M = 12,000
     and ignored the clock). Over every pair, recomputed from the mask, none is better than
-    the one it returns, and it returns None only when no pair improves; with blocks of a few
-    pairs (the linf screen and the a < b rule cross many block edges, and the deltas are
-    computed per block) and with the default (all deltas at once)."""
+    the one it returns, and it returns None only when no pair improves: with blocks of a few
+    pairs (the linf screen and the a < b rule cross many block edges) whose deltas are
+    computed per block or sliced from all of them, and with the defaults."""
     import exactprune.solvers.pruning.local_search as ls
     from exactprune.solvers.clock import Clock
     from exactprune.solvers.pruning.residual_model import better
 
     if chunk is not None:
         monkeypatch.setattr(ls, "CHUNK_ENTRIES", chunk)
+    if whole is not None:
+        monkeypatch.setattr(ls, "WHOLE_DELTAS_ENTRIES", whole)
     rng = np.random.default_rng(11)
     found = none = 0
     for seed in range(30):

@@ -70,9 +70,15 @@ LNS_BLOCK_BITS = 23
 # Local search
 
 
+WHOLE_DELTAS_ENTRIES = 1 << 24
+"""Every flip's deltas (K, M) are computed at once up to this many floats (128 MB), and sliced
+by the flip and pair scans; above, each block computes its own (pairs of a width-600 net with
+K = 4,000 ran 3x slower computing them per block; hunt 76)."""
+
+
 def _whole_deltas(model: ResidualModel) -> bool:
-    """Whether every flip's deltas (K, M) fit in one block: then they are computed at once."""
-    return model.K * model.M <= CHUNK_ENTRIES
+    """Whether every flip's deltas are computed at once (see WHOLE_DELTAS_ENTRIES)."""
+    return model.K * model.M <= WHOLE_DELTAS_ENTRIES
 
 
 def _best_pair(model: ResidualModel, st: State, cur: tuple[float, float], budget: int,
@@ -88,10 +94,11 @@ def _best_pair(model: ResidualModel, st: State, cur: tuple[float, float], budget
     (an exact lower bound) screens the candidates, and full evaluations run in increasing
     bound order until the bound exceeds the best found.
 
-    The M^2 pairs go in blocks of at most CHUNK_ENTRIES temporaries, and the clock is read
-    between blocks: the whole pair matrix held 19 GB at M = 12,000 and a 10 s limit ended at
-    37 s. Out of time, the best improving pair found so far (or None). D: the whole
-    `flip_deltas` if the caller has them (computed here when they are small).
+    The M^2 pairs go in blocks of at most CHUNK_ENTRIES temporaries (the linf screen's 4x
+    that: candidates are ordered within a block, and split blocks cost time), and the clock is
+    read between blocks: the whole pair matrix held 19 GB at M = 12,000 and a 10 s limit
+    ended at 37 s. Out of time, the best improving pair found so far (or None). D: the whole
+    `flip_deltas` if the caller has them (computed here when `_whole_deltas`).
     """
     best: tuple[int, int, tuple[float, float]] | None = None
     best_score = cur
@@ -117,6 +124,8 @@ def _best_pair(model: ResidualModel, st: State, cur: tuple[float, float], budget
         return best
     if D is None and _whole_deltas(model):
         D = model.flip_deltas(st)
+    if D is not None:  # columns are gathered below: 8x faster from Fortran order
+        D = np.asfortranarray(D)
 
     def deltas(items: np.ndarray, points: np.ndarray | None = None) -> np.ndarray:
         if points is None:
@@ -151,9 +160,10 @@ def _best_pair(model: ResidualModel, st: State, cur: tuple[float, float], budget
         worst = np.argpartition(-r_now, s - 1)[:s]
         hw = st.h[worst]
         Dwa, Dwb = deltas(a_items, worst), deltas(b_items, worst)
-        cols = min(B, max(1, CHUNK_ENTRIES // s))
+        screen = 4 * CHUNK_ENTRIES  # one block, one order of candidates, up to M = 1,024
+        cols = min(B, max(1, screen // s))
         max_step = max(1, CHUNK_ENTRIES // model.K)
-        for a0, a1, b0, b1, valid in blocks(max(1, CHUNK_ENTRIES // (s * cols)), cols):
+        for a0, a1, b0, b1, valid in blocks(max(1, screen // (s * cols)), cols):
             nb = b1 - b0
             Hs = hw[:, None, None] + Dwa[:, a0:a1, None] + Dwb[:, None, b0:b1]
             lb = model.residuals(Hs.reshape(s, -1), worst).max(axis=0)
@@ -200,7 +210,8 @@ def _descend(model: ResidualModel, st: State, budget: int, clock: Clock,
             k, sc = model.pick(st.h[:, None] + D, np.where(st.flat, True, st.kept < budget))
             flip = (k, sc) if k >= 0 else None
         else:
-            flip = best_flip(model, st, allow_add=st.kept < budget, allow_remove=True)
+            flip = best_flip(model, st, allow_add=st.kept < budget, allow_remove=True,
+                             clock=clock)
         counter["evaluations"] += model.M
         if flip is not None and better(flip[1], cur):
             st, cur = flipped(model, st, [flip[0]]), flip[1]
