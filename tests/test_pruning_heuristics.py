@@ -534,18 +534,8 @@ def test_local_search_on_a_wide_net_holds_its_memory() -> None:
     """Hunt of this session: at width 12,000 the pair scan built the whole pair matrix (19 GB
     peak, 37 s on a 10 s limit). Blocks keep the temporaries small on a width-4,000 net,
     where the whole matrix's linf screen alone is 1 GB."""
-    import tracemalloc
-
     inst = generate_neuron_pruning(2, 4000, 16, seed=1)
-    tracemalloc.start()
-    try:
-        res = solve(inst, "prune_local_search", time_limit=3.0,
-                    options={"restarts": 0, "kicks": 0, "lns_rounds": 0})
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
-    assert res.stats["swap_scans"] >= 1  # the pair scan ran
-    assert peak < 200e6, peak
+    res = _local_search_within_memory(inst, time_limit=3.0)
     assert res.objective == inst.evaluate(res.mask)
 
 
@@ -553,16 +543,23 @@ def test_local_search_with_many_weights_per_unit_holds_its_memory() -> None:
     """Hunt 76: the pairs of weights inside one unit were all computed at once, K x n·d(d-1)/2
     floats (d = 100, width 500, K = 128: 7.6 GB, 17.8 s on a 3 s limit). They go in blocks
     now; here the whole set would be about 250 MB a copy."""
+    inst = generate_weight_pruning(100, 100, 64, seed=1)
+    res = _local_search_within_memory(inst, time_limit=2.0, max_kept=5)
+    assert res.objective == inst.evaluate(res.mask) and res.mask.sum() <= 5
+
+
+def _local_search_within_memory(inst, **kw):
+    """prune_local_search (one descent) with its peak of traced allocations under 200 MB, the
+    pair scan reached."""
     import tracemalloc
 
-    inst = generate_weight_pruning(100, 100, 64, seed=1)
     tracemalloc.start()
     try:
-        res = solve(inst, "prune_local_search", time_limit=2.0, max_kept=5,
-                    options={"restarts": 0, "kicks": 0, "lns_rounds": 0})
+        res = solve(inst, "prune_local_search",
+                    options={"restarts": 0, "kicks": 0, "lns_rounds": 0}, **kw)
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
     assert res.stats["swap_scans"] >= 1  # the pair scan ran
     assert peak < 200e6, peak
-    assert res.objective == inst.evaluate(res.mask) and res.mask.sum() <= 5
+    return res
