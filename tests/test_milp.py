@@ -1096,11 +1096,13 @@ def test_cbc_with_a_mip_start_cannot_certify_the_start_over_a_better_mask() -> N
     assert fooled.status == "optimal" and fooled.bound > oracle.objective + 1e-4
 
 
-def test_cbc_gets_no_mip_start_at_the_cap() -> None:
+def test_cbc_gets_no_mip_start_at_the_cap(monkeypatch: pytest.MonkeyPatch) -> None:
     """Hunt 48 F1: neuron pruning (d = 3, n = 32, K = 128, linf) from a random warm start:
     CBC without preprocessing, from the start at the error cap the exact loop builds,
     certified 0.3435320 while 0.3401001 exists (SCIP, Gurobi and HiGHS agree). CBC is now
-    given no MIP start; that run still goes wrong, so the test can tell."""
+    given no MIP start; that run, with CBC's cutting planes (on before 2026-12-05), still goes
+    wrong, so the test can tell."""
+    import exactprune.solvers.milp_engines.cbc as cbc_module
     from exactprune.formulations.pruning.selection import build_selection, selection_model
     from exactprune.instances import generate_neuron_pruning
     from exactprune.solvers.milp_engines.cbc import _cbc_run
@@ -1116,6 +1118,9 @@ def test_cbc_gets_no_mip_start_at_the_cap() -> None:
     assert res.bound <= ref.objective + ref.tolerance
     sel = build_selection(inst)
     built = selection_model(sel, None, t_max=inst.evaluate(warm) * (1 + 1e-9) + 1e-12)
+    ours = cbc_module._cbc_options
+    monkeypatch.setattr(cbc_module, "_cbc_options", lambda seed, preprocess: [
+        o for o in ours(seed, preprocess) if o != "cuts off"])
     fooled = _cbc_run(built.model, time_limit=60, seed=0, threads=1, verbose=False,
                       start=built.start(warm), preprocess=False)
     assert fooled.status == "optimal" and fooled.bound > ref.objective + 1e-3
@@ -1463,3 +1468,18 @@ def test_highs_ends_near_its_limit_where_a_sub_mip_presolve_looped() -> None:
             pytest.fail("HiGHS ran 120 s on a 5 s limit")
         assert proc.returncode == 0, proc.stderr
         assert proc.stdout.split()[0] in ("optimal", "time_limit"), proc.stdout
+
+
+def test_cbc_without_cuts_certifies_the_pruning_optimum_it_got_wrong() -> None:
+    """Pruning audit case 23539 (weight d = 2, n = 9, K = 8, identity output, linf, near-exact
+    target): with cutting planes the bundled CBC certified 0.0238458 (seed 3) and 0.0182652
+    (seed 23539, lazy points) where the optimum is 0.0159354; 10 of seeds 0-29 were wrong.
+    CBC now runs without cuts."""
+    from exactprune.benchmarks.pruning.audit import audit_instance
+
+    inst, _ = audit_instance(23539)
+    oracle = solve(inst, "bruteforce")
+    for seed, options in ((3, {}), (23539, {"lazy": True}), (8, {})):
+        res = solve(inst, "cbc", time_limit=60, seed=seed, **options)
+        assert res.certified, (seed, res.notes)
+        assert res.objective <= oracle.objective + res.tolerance, (seed, res.objective)
