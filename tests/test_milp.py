@@ -712,13 +712,24 @@ def test_highs_does_not_offer_the_big_m_formulation() -> None:
     assert fooled.status == "optimal" and fooled.bound > res.objective + 1e-3
 
 
-def test_cbc_does_not_offer_the_big_m_formulation() -> None:
+def _cbc_with_cutting_planes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Runs CBC as it ran before 2026-12-05, with its cutting planes, for the self-checks of
+    tests whose wrong certificates needed them (CBC now runs with "cuts off")."""
+    import exactprune.solvers.milp_engines.cbc as cbc_module
+
+    ours = cbc_module._cbc_options
+    monkeypatch.setattr(cbc_module, "_cbc_options", lambda seed, preprocess: [
+        o for o in ours(seed, preprocess) if o != "cuts off"])
+
+
+def test_cbc_does_not_offer_the_big_m_formulation(monkeypatch: pytest.MonkeyPatch) -> None:
     """Audit case 11138 (weight d = 3, n = 4, relu output, K = 16, near-exact target): from the
     incumbent's start (error 0.24786), CBC 2.10.3 called the big-M model capped at that error
     optimal at 0.21440 for 8 of 40 random seeds (11138 among them), while 0.20349 exists;
     SCIP, Gurobi and the dictionary model were right. `cbc` no longer offers big-M (refused
     with one line); its dictionary model certifies the oracle's optimum, and the capped big-M
-    model still fools CBC at that seed, so the test can tell."""
+    model still fools CBC at that seed when run with its cutting planes (as it was until
+    2026-12-05; CBC now runs without them), so the test can tell."""
     from exactprune.benchmarks.pruning.audit import audit_instance
     from exactprune.formulations.pruning.bigm import bigm_model
     from exactprune.solvers.pruning.exact import search_incumbent
@@ -734,7 +745,9 @@ def test_cbc_does_not_offer_the_big_m_formulation() -> None:
     built = bigm_model(inst, None, t_max=inst.evaluate(mask) * (1 + 1e-9) + 1e-12)
     from exactprune.solvers.milp_engines.cbc import _cbc_run
 
-    # as found: with the start and CBC's preprocessing (a start now runs CBC without it)
+    # as found: with the start, CBC's preprocessing and its cutting planes (a start now runs
+    # CBC without preprocessing, and no run has cuts)
+    _cbc_with_cutting_planes(monkeypatch)
     fooled = _cbc_run(built.model, time_limit=60, seed=11138, threads=1, verbose=False,
                       start=built.start(mask), preprocess=True)
     assert fooled.status == "optimal" and fooled.bound > oracle.objective + 1e-3
@@ -1102,7 +1115,6 @@ def test_cbc_gets_no_mip_start_at_the_cap(monkeypatch: pytest.MonkeyPatch) -> No
     certified 0.3435320 while 0.3401001 exists (SCIP, Gurobi and HiGHS agree). CBC is now
     given no MIP start; that run, with CBC's cutting planes (on before 2026-12-05), still goes
     wrong, so the test can tell."""
-    import exactprune.solvers.milp_engines.cbc as cbc_module
     from exactprune.formulations.pruning.selection import build_selection, selection_model
     from exactprune.instances import generate_neuron_pruning
     from exactprune.solvers.milp_engines.cbc import _cbc_run
@@ -1118,9 +1130,7 @@ def test_cbc_gets_no_mip_start_at_the_cap(monkeypatch: pytest.MonkeyPatch) -> No
     assert res.bound <= ref.objective + ref.tolerance
     sel = build_selection(inst)
     built = selection_model(sel, None, t_max=inst.evaluate(warm) * (1 + 1e-9) + 1e-12)
-    ours = cbc_module._cbc_options
-    monkeypatch.setattr(cbc_module, "_cbc_options", lambda seed, preprocess: [
-        o for o in ours(seed, preprocess) if o != "cuts off"])
+    _cbc_with_cutting_planes(monkeypatch)
     fooled = _cbc_run(built.model, time_limit=60, seed=0, threads=1, verbose=False,
                       start=built.start(warm), preprocess=False)
     assert fooled.status == "optimal" and fooled.bound > ref.objective + 1e-3
