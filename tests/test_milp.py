@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from exactprune.benchmarks.cbc_cuts import cbc_with_cutting_planes
 from exactprune.formulations.export import build_model, export_model
 from exactprune.formulations.linear import (
     MilpModel,
@@ -712,17 +713,7 @@ def test_highs_does_not_offer_the_big_m_formulation() -> None:
     assert fooled.status == "optimal" and fooled.bound > res.objective + 1e-3
 
 
-def _cbc_with_cutting_planes(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Runs CBC as it ran before 2026-12-05, with its cutting planes, for the self-checks of
-    tests whose wrong certificates needed them (CBC now runs with "cuts off")."""
-    import exactprune.solvers.milp_engines.cbc as cbc_module
-
-    ours = cbc_module._cbc_options
-    monkeypatch.setattr(cbc_module, "_cbc_options", lambda seed, preprocess: [
-        o for o in ours(seed, preprocess) if o != "cuts off"])
-
-
-def test_cbc_does_not_offer_the_big_m_formulation(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cbc_does_not_offer_the_big_m_formulation() -> None:
     """Audit case 11138 (weight d = 3, n = 4, relu output, K = 16, near-exact target): from the
     incumbent's start (error 0.24786), CBC 2.10.3 called the big-M model capped at that error
     optimal at 0.21440 for 8 of 40 random seeds (11138 among them), while 0.20349 exists;
@@ -747,9 +738,9 @@ def test_cbc_does_not_offer_the_big_m_formulation(monkeypatch: pytest.MonkeyPatc
 
     # as found: with the start, CBC's preprocessing and its cutting planes (a start now runs
     # CBC without preprocessing, and no run has cuts)
-    _cbc_with_cutting_planes(monkeypatch)
-    fooled = _cbc_run(built.model, time_limit=60, seed=11138, threads=1, verbose=False,
-                      start=built.start(mask), preprocess=True)
+    with cbc_with_cutting_planes():
+        fooled = _cbc_run(built.model, time_limit=60, seed=11138, threads=1, verbose=False,
+                          start=built.start(mask), preprocess=True)
     assert fooled.status == "optimal" and fooled.bound > oracle.objective + 1e-3
 
 
@@ -1109,7 +1100,7 @@ def test_cbc_with_a_mip_start_cannot_certify_the_start_over_a_better_mask() -> N
     assert fooled.status == "optimal" and fooled.bound > oracle.objective + 1e-4
 
 
-def test_cbc_gets_no_mip_start_at_the_cap(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cbc_gets_no_mip_start_at_the_cap() -> None:
     """Hunt 48 F1: neuron pruning (d = 3, n = 32, K = 128, linf) from a random warm start:
     CBC without preprocessing, from the start at the error cap the exact loop builds,
     certified 0.3435320 while 0.3401001 exists (SCIP, Gurobi and HiGHS agree). CBC is now
@@ -1130,9 +1121,9 @@ def test_cbc_gets_no_mip_start_at_the_cap(monkeypatch: pytest.MonkeyPatch) -> No
     assert res.bound <= ref.objective + ref.tolerance
     sel = build_selection(inst)
     built = selection_model(sel, None, t_max=inst.evaluate(warm) * (1 + 1e-9) + 1e-12)
-    _cbc_with_cutting_planes(monkeypatch)
-    fooled = _cbc_run(built.model, time_limit=60, seed=0, threads=1, verbose=False,
-                      start=built.start(warm), preprocess=False)
+    with cbc_with_cutting_planes():
+        fooled = _cbc_run(built.model, time_limit=60, seed=0, threads=1, verbose=False,
+                          start=built.start(warm), preprocess=False)
     assert fooled.status == "optimal" and fooled.bound > ref.objective + 1e-3
 
 
