@@ -531,9 +531,9 @@ def test_pair_moves_in_blocks_find_the_best_pair(kind: str, swaps_only: bool,
 
 
 def test_local_search_on_a_wide_net_holds_its_memory() -> None:
-    """Hunt of this session: at width 12,000 the pair scan built the whole pair matrix (19 GB
-    peak, 37 s on a 10 s limit). Blocks keep the temporaries small on a width-4,000 net,
-    where the whole matrix's linf screen alone is 1 GB."""
+    """Found 2026-12-05 (sixteenth session): at width 12,000 the pair scan built the whole
+    pair matrix (19 GB peak, 37 s on a 10 s limit). Blocks keep the temporaries small on a
+    width-4,000 net, where the whole matrix's linf screen alone is 1 GB."""
     inst = generate_neuron_pruning(2, 4000, 16, seed=1)
     res = _local_search_within_memory(inst, time_limit=3.0)
     assert res.objective == inst.evaluate(res.mask)

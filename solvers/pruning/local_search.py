@@ -315,7 +315,8 @@ def _lns_items(model: ResidualModel, st: State, rng: np.random.Generator, size: 
     elif rule == 1:
         r = model.residuals(st.h)
         top = np.argsort(-r)[: int(rng.integers(1, 6))]
-        D = np.ascontiguousarray(model.item_deltas(st, np.arange(model.M), top))  # as before
+        # C order, as the rows of flip_deltas were: numpy's sums depend on the layout
+        D = np.ascontiguousarray(model.item_deltas(st, np.arange(model.M), top))
         score = np.abs(D).sum(axis=0) * rng.random(model.M) ** 2
         if per > 1:
             score = score.reshape(model.n, per).sum(axis=1)
