@@ -119,6 +119,106 @@ def test_small_instances_match_bruteforce(backend: str) -> None:
     assert certified >= len(CASES) - 3, f"only {certified}/{len(CASES)} certified"
 
 
+def _duplicated_cases() -> list[tuple[SubsetSumInstance, dict]]:
+    """Instances whose values repeat: a pool of 2-4 random floats (and 0.0 / -0.0), each value
+    kept 1-5 times, shuffled; min_error, with max_kept, and sparsest."""
+    rng = np.random.default_rng(58)
+    cases: list[tuple[SubsetSumInstance, dict]] = []
+    for k in range(24):
+        pool = [*rng.uniform(-1, 1, 2 + k % 3).tolist(), *([0.0, -0.0] if k % 5 == 0 else [])]
+        values = np.array([v for v in pool for _ in range(int(rng.integers(1, 6)))])
+        rng.shuffle(values)
+        values = values[:12]
+        inst = SubsetSumInstance(values=values, target=float(rng.uniform(-1.5, 1.5)))
+        goal = [{}, {"max_kept": 2}, {"objective": "sparsest", "eps": 0.05}][k % 3]
+        cases.append((inst, goal))
+    return cases
+
+
+@pytest.mark.parametrize("engine", [*BACKENDS, "gurobi"])
+def test_repeated_values_are_certified_and_match_bruteforce(engine: str) -> None:
+    """Masks keeping as many of each repeated value have the same exact sum: a no-good row
+    excluded one of them, the next round found its copy, and no exclusion certificate was ever
+    possible (19 of these 24 certified before the symmetry rows, on every engine)."""
+    _require(engine)
+    failures: list[str] = []
+    certified = 0
+    cases = _duplicated_cases()
+    for k, (inst, goal) in enumerate(cases):
+        ref = solve(inst, "bruteforce", **goal)
+        res = solve(inst, engine, **goal)
+        certified += res.certified
+        failures += [f"case {k} (values {inst.values.tolist()}, target {inst.target!r}, "
+                     f"{goal}): {p}" for p in _check_against_oracle(inst, res, ref)]
+    assert not failures, "\n".join(failures)
+    assert certified == len(cases), f"only {certified}/{len(cases)} certified"
+
+
+@pytest.mark.parametrize("engine", [*BACKENDS, "gurobi"])
+def test_sparsest_on_copies_of_one_value_is_certified(engine: str) -> None:
+    """Twelve copies of 0.1, target 0.55, eps 0.05: five copies err by 0.05 + 1.4e-17 exactly,
+    inside every engine's tolerance, and there are 792 such masks; the rounds excluded four
+    and ended in `error`. With one mask per count the first round's is excluded and six
+    copies are certified."""
+    _require(engine)
+    inst = SubsetSumInstance(values=[0.1] * 12, target=0.55)
+    res = solve(inst, engine, objective="sparsest", eps=0.05)
+    assert res.status is Status.OPTIMAL and res.certified
+    assert int(res.mask.sum()) == 6
+    five = np.arange(12) < 5
+    assert inst.exact_error(res.mask) <= Fraction(0.05) < inst.exact_error(five)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_symmetry_rows_admit_one_mask_per_class(seed: int) -> None:
+    """Enumerated: the model's order rows and bounds hold exactly for one mask of each class
+    (the same count of each group of equal nonzero values, any zeros), `canonical_mask`, which
+    has the class's exact sum and keeps no zero."""
+    from exactprune.formulations.subset_sum.milp import canonical_mask, equal_value_groups
+
+    rng = np.random.default_rng(seed)
+    values = rng.choice([0.3, -0.7, 0.0, -0.0, 0.1 * seed, 1e-9], size=9)
+    inst = SubsetSumInstance(values=values, target=0.25)
+    model = subset_sum_model(inst, Goal(), break_symmetry=True)
+    groups = equal_value_groups(values)
+    assert all(np.all(np.diff(g) > 0) and np.all(values[g] == values[g[0]]) for g in groups)
+    order_rows = [(*model.row(r), model.row_lower[r], model.row_upper[r])
+                  for r, name in enumerate(model.row_names) if name.startswith("order_")]
+    admitted: dict[tuple, np.ndarray] = {}
+    for bits in itertools.product([False, True], repeat=9):
+        mask = np.array(bits)
+        key = tuple(sorted(Fraction(float(v)) for v in values[mask] if v != 0))
+        canon = canonical_mask(values, mask)
+        assert tuple(sorted(Fraction(float(v)) for v in values[canon])) == key
+        assert inst.exact_error(canon) == inst.exact_error(mask)
+        point = mask.astype(float)
+        in_bounds = np.all(point[: inst.n] <= model.upper[: inst.n])
+        if in_bounds and all(lo <= float(coef @ point[idx]) <= hi
+                             for idx, coef, lo, hi in order_rows):
+            assert key not in admitted, "two masks of one class admitted"
+            assert np.array_equal(mask, canon)
+            admitted[key] = mask
+    sizes = [g.size for g in groups]
+    singles = int(np.count_nonzero(values)) - sum(sizes)
+    assert len(admitted) == math.prod(s + 1 for s in sizes) * 2 ** singles
+
+
+def test_symmetry_rows_widen_the_slack_only_for_repeated_values() -> None:
+    from exactprune.formulations.subset_sum.milp import subset_sum_slack
+
+    tol = ENGINES["cbc"].tolerances()
+    plain = generate_subset_sum(10, seed=0)
+    for goal in (Goal(), Goal(max_kept=3)):
+        assert (subset_sum_slack(plain, goal, tol, break_symmetry=True)
+                == subset_sum_slack(plain, goal, tol))
+    copies = SubsetSumInstance(values=[0.1] * 10, target=0.55)
+    assert (subset_sum_slack(copies, Goal(), tol, break_symmetry=True)
+            > subset_sum_slack(copies, Goal(), tol))
+    sparse = Goal(objective="sparsest", eps=0.05)  # a relaxation: the slack has no duals
+    assert (subset_sum_slack(copies, sparse, tol, break_symmetry=True)
+            == subset_sum_slack(copies, sparse, tol))
+
+
 @pytest.mark.parametrize("case", ["all zero", "above the range", "below the range",
                                   "above, max_kept"])
 def test_target_outside_the_subset_sums_is_certified(backend: str, case: str) -> None:

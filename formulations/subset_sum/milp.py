@@ -21,6 +21,17 @@ sparsest goal (error tolerance eps):
     engines' tolerances and rounding, so no presolve step working at those tolerances can cut
     them off; masks inside the margin but outside eps are excluded by the caller.
 
+Equal values (break_symmetry=True, what the solvers get; exports leave it off): masks that keep
+the same number of each group of equal nonzero values have the same exact sum, so only one of
+them needs to be in the model. Rows order each group, m_a >= m_b for consecutive members a < b
+(names order_0..), leaving the mask that keeps the group's first members; zeros change no sum,
+and keeping one never helps a goal (it only spends the budget or the count), so their m_i are
+fixed at 0 (`canonical_mask`). The model's optimum is the problem's, and each mask's error is
+its canonical mask's, so bounds and exclusion certificates keep their meaning. Without this a
+no-good row excluded one mask of a class of equal ones: exclusion rounds never separated the
+best mask from its copies (min_error was never certified, sparsest ended in `error` on 12
+copies of 0.1), and the tree searched every copy.
+
 The solver sees these numbers with tolerances (DESIGN.md, numerics policy); `subset_sum_slack`
 turns a backend's `SolverTolerances` into the absolute slack T of the objective.
 """
@@ -95,20 +106,56 @@ def error_upper_bound(instance: SubsetSumInstance) -> float:
     return 1.0 + 2.0 * total if total < 2.0**1021 else math.inf
 
 
+def equal_value_groups(values: Any) -> list[np.ndarray]:
+    """The groups of two or more equal nonzero values, each as its indices in ascending order;
+    groups ordered by value."""
+    x = np.asarray(values, dtype=np.float64).reshape(-1)
+    order = np.argsort(x, kind="stable")  # stable: equal values keep ascending indices
+    order = order[x[order] != 0.0]
+    starts = np.flatnonzero(np.r_[True, x[order][1:] != x[order][:-1]])
+    ends = np.r_[starts[1:], order.size]
+    return [order[a:b] for a, b in zip(starts.tolist(), ends.tolist(), strict=True) if b - a >= 2]
+
+
+def canonical_mask(values: Any, mask: Any) -> np.ndarray:
+    """`mask` without its zeros and keeping, of each group of equal values, as many as `mask`
+    keeps but the first ones: the same exact sum, no more kept, and the one mask of its class
+    that the symmetry rows admit."""
+    out = np.array(mask, dtype=bool, copy=True).reshape(-1)
+    out[np.asarray(values).reshape(-1) == 0.0] = False
+    for group in equal_value_groups(values):
+        kept = int(out[group].sum())
+        out[group] = np.arange(group.size) < kept
+    return out
+
+
+def _symmetry_rows(values: Any) -> list[tuple[list[int], list[float], float, float, str]]:
+    rows = []
+    for group in equal_value_groups(values):
+        for a, b in zip(group[:-1].tolist(), group[1:].tolist(), strict=True):
+            rows.append(([a, b], [1.0, -1.0], 0.0, INF, f"order_{len(rows)}"))
+    return rows
+
+
 def subset_sum_model(instance: SubsetSumInstance, goal: GoalLike | None = None,
-                     window_margin: float = 0.0) -> MilpModel:
+                     window_margin: float = 0.0, break_symmetry: bool = False) -> MilpModel:
     """The MILP of `instance` for `goal` (min_error, optionally max_kept; or sparsest with eps,
-    its window widened by `window_margin` >= 0 on both sides).
+    its window widened by `window_margin` >= 0 on both sides); with `break_symmetry`, rows
+    ordering each group of equal values and zeros fixed out (module docstring).
 
     Variable order: m_0..m_{n−1} (the mask, `mask_variables`), then err for min_error (a
     variable named `e` would read as an exponent in LP files).
     """
     n = instance.n
+    order_rows = _symmetry_rows(instance.values) if break_symmetry else []
     x = [float(v) for v in instance.values]
     z = float(instance.target)
     mask_idx = list(range(n))
     names = [f"m_{i}" for i in range(n)]
     objective = _objective_name(goal)
+    upper = np.ones(n)
+    if break_symmetry:
+        upper[np.asarray(instance.values) == 0.0] = 0.0  # a zero is never worth keeping
     if objective == "sparsest":
         eps = getattr(goal, "eps", None)
         if eps is None or not math.isfinite(float(eps)) or float(eps) < 0:
@@ -122,10 +169,10 @@ def subset_sum_model(instance: SubsetSumInstance, goal: GoalLike | None = None,
         return MilpModel.from_rows(
             var_names=names,
             lower=np.zeros(n),
-            upper=np.ones(n),
+            upper=upper,
             integer=np.ones(n, dtype=bool),
             objective=np.ones(n),
-            rows=[(mask_idx, x, lo, hi, "window")],
+            rows=[(mask_idx, x, lo, hi, "window"), *order_rows],
             mask_variables=mask_idx,
             name="subset_sum_sparsest",
         )
@@ -137,12 +184,13 @@ def subset_sum_model(instance: SubsetSumInstance, goal: GoalLike | None = None,
     max_kept = getattr(goal, "max_kept", None) if goal is not None else None
     if max_kept is not None:
         rows.append((mask_idx, [1.0] * n, -INF, float(max_kept), "budget"))
+    rows.extend(order_rows)
     objective_coef = np.zeros(n + 1)
     objective_coef[e] = 1.0
     return MilpModel.from_rows(
         var_names=[*names, "err"],
         lower=np.zeros(n + 1),
-        upper=np.array([*([1.0] * n), error_upper_bound(instance)]),
+        upper=np.array([*upper.tolist(), error_upper_bound(instance)]),
         integer=np.array([True] * n + [False]),
         objective=objective_coef,
         rows=rows,
@@ -152,13 +200,19 @@ def subset_sum_model(instance: SubsetSumInstance, goal: GoalLike | None = None,
 
 
 def subset_sum_slack(
-    instance: SubsetSumInstance, goal: GoalLike | None, tol: SolverTolerances
+    instance: SubsetSumInstance, goal: GoalLike | None, tol: SolverTolerances,
+    break_symmetry: bool = False,
 ) -> float:
-    """The absolute slack T of the objective for a solver running with tolerances `tol`.
+    """The absolute slack T of the objective for a solver running with tolerances `tol`, on the
+    model built with the same `break_symmetry`.
 
     With S = Σ|x_i|, Z = |z|, n values (see `tolerance_slack` for the terms, safety factor 10):
     min_error: row duals sum to at most 2 (+ max|x_i| for the budget row), rows scaled by
-      1 + S + Z, box size n + U (the m_i and e ranges), integrality acts through S.
+      1 + S + Z, box size n + U (the m_i and e ranges), integrality acts through S. The
+      symmetry rows add g(g−1)/2 · (|x_g| + the budget's dual) per group of g equal values: in
+      a basic dual solution an order row's dual grows along its chain by at most one member's
+      reduced cost per step (|x_g| times a dual of the error rows, which sum to at most 1, plus
+      the budget's), from 0 at the chain's end.
     sparsest: the count objective; a tolerant feasible region is a relaxation, so feasibility
       does not enter; box size n, integrality acts through n. The caller rounds the count
       bound up to an integer after subtracting max(T, 1e-6).
@@ -173,9 +227,14 @@ def subset_sum_slack(
             data_scale=0.0, n_entries=n, objective_scale=float(n), include_feasibility=False,
         )
     budget = goal is not None and getattr(goal, "max_kept", None) is not None
+    budget_dual = float(x.max()) if budget and n else 0.0
+    order_duals = 0.0
+    if break_symmetry:
+        order_duals = math.fsum(g.size * (g.size - 1) / 2 * (float(x[g[0]]) + budget_dual)
+                                for g in equal_value_groups(instance.values))
     return tolerance_slack(
         tol,
-        dual_norm=2.0 + (float(x.max()) if budget else 0.0),
+        dual_norm=2.0 + budget_dual + order_duals,
         row_scale=1.0 + s + z,
         box_size=n + error_upper_bound(instance),
         integer_scale=s,
@@ -186,13 +245,18 @@ def subset_sum_slack(
 
 
 def subset_sum_start_values(
-    instance: SubsetSumInstance, goal: GoalLike | None, mask: Any
+    instance: SubsetSumInstance, goal: GoalLike | None, mask: Any,
+    break_symmetry: bool = False,
 ) -> np.ndarray:
-    """Values of every model variable for the keep-mask `mask` (a MIP start / hint).
+    """Values of every model variable for the keep-mask `mask` (a MIP start / hint); with
+    `break_symmetry`, for its `canonical_mask` (same error and count), which the symmetry rows
+    admit.
 
     For min_error, e is the mask's error rounded up by one ulp, so the start is feasible.
     """
     m = instance.check_mask(mask).astype(np.float64)
+    if break_symmetry:
+        m = canonical_mask(instance.values, m).astype(np.float64)
     if _objective_name(goal) == "sparsest":
         return m
     err = math.nextafter(float(instance.evaluate(m.astype(bool))), INF)
@@ -200,9 +264,11 @@ def subset_sum_start_values(
 
 
 def build_subset_sum(instance: SubsetSumInstance, goal: GoalLike | None = None,
-                     window_margin: float = 0.0) -> BuiltModel:
+                     window_margin: float = 0.0, break_symmetry: bool = False) -> BuiltModel:
     """The model with its mask maps: `start` is `subset_sum_start_values` (every variable),
     `mask` reads m_0..m_{n−1}."""
-    model = subset_sum_model(instance, goal, window_margin)
-    return BuiltModel(model, start=lambda mask: subset_sum_start_values(instance, goal, mask),
+    model = subset_sum_model(instance, goal, window_margin, break_symmetry)
+    return BuiltModel(model,
+                      start=lambda mask: subset_sum_start_values(instance, goal, mask,
+                                                                 break_symmetry),
                       mask=model.mask_from_values)

@@ -15,6 +15,10 @@ second-best mask is more than T away for cbc/scip in 17/20 instances at n = 20, 
 0/20 at n = 24 (highs: 19, 16, 11 of 20); in practice the branch-and-bound time limits first
 (a few seconds certify n <= 16; n = 20 takes 5-65 s).
 
+Equal values: the engines get the model with `break_symmetry` (rows ordering each group of
+equal values, zeros fixed out: one mask per class of masks with the same exact sum), so a
+no-good row excludes a whole class; the exclusion rounds exclude canonical masks.
+
 Certification, min_error:
   * a mask with exact error 0 is optimal;
   * exclusion certificate: solve again with a no-good row excluding exactly the found mask m
@@ -54,6 +58,7 @@ import numpy as np
 from exactprune.formulations.base import BuiltModel
 from exactprune.formulations.subset_sum.milp import (
     build_subset_sum,
+    canonical_mask,
     sparsest_window_margin,
     subset_sum_slack,
 )
@@ -264,9 +269,9 @@ def _run_milp(engine: str, instance: Any, goal: Goal, opts: SolveOptions) -> Raw
         if engine == "gurobi":
             opts = dataclasses.replace(opts, extra={
                 **opts.extra, "presolve": GUROBI_SPARSEST_PRESOLVE})
-    built = build_subset_sum(instance, goal, window_margin=margin)
+    built = build_subset_sum(instance, goal, window_margin=margin, break_symmetry=True)
     model = built.model
-    slack = float(subset_sum_slack(instance, goal, tol))
+    slack = float(subset_sum_slack(instance, goal, tol, break_symmetry=True))
     notes: list[str] = []
     stats: dict[str, Any] = {"slack_T": slack, "tolerances": tol.to_json(), "rounds": [],
                              "variables": model.n_vars, "rows": model.n_rows}
@@ -389,7 +394,8 @@ def _run_min_error(engine: str, instance: Any, goal: Goal, opts: SolveOptions,
     # Exclusion rounds: no-good rows for every mask seen; the new bound covers all others.
     excluded: list[np.ndarray] = []
     for k in range(1, rounds + 1):
-        for _, m, _ in seen:
+        for _, m, _ in seen:  # the one mask of its class the symmetry rows admit
+            m = canonical_mask(instance.values, m)
             if not any(np.array_equal(m, e) for e in excluded):
                 excluded.append(m)
         if clock.expired(MIN_SOLVE_SECONDS):
@@ -418,7 +424,8 @@ def _run_min_error(engine: str, instance: Any, goal: Goal, opts: SolveOptions,
                          f"own mask by more than T: no certificate")
             return result(Status.FEASIBLE)
         excluded_best = min(e for e, m, _ in seen
-                            if any(np.array_equal(m, x) for x in excluded))
+                            if any(np.array_equal(canonical_mask(instance.values, m), x)
+                                   for x in excluded))
         lower = max(lower, min(excluded_best, max(rest, Fraction(0))))
         best_err = min(e for e, _, _ in seen)
         if rest >= best_err and res.status == "optimal":
