@@ -202,11 +202,13 @@ def audit_main(description: str, audit_case: Callable[..., None],
                argv: list[str] | None = None,
                cross_case: Callable[..., None] | None = None,
                edge_case: Callable[..., None] | None = None,
-               edge_exponents: tuple[float, float] = TWO_SCALE_EXPONENTS) -> int:
+               edge_exponents: tuple[float, float] = TWO_SCALE_EXPONENTS,
+               repeated_case: Callable[..., None] | None = None) -> int:
     """The audit's command line: run cases LO..HI-1 (`audit_case(case, tally, time_limit,
     threads=, warm_start=)`, or with --large `cross_case`, the cross audit, or with --edge
     `edge_case`, a kind's stress of one numerically delicate family, its scale exponents
-    drawn from `edge_exponents` unless --edge-exponents says otherwise), print each
+    drawn from `edge_exponents` unless --edge-exponents says otherwise, or with --repeated
+    `repeated_case`, instances whose values repeat), print each
     finding as it comes, progress every 50 cases and a summary line; exit status 1 when there
     is a finding."""
     p = argparse.ArgumentParser(description=description)
@@ -227,6 +229,9 @@ def audit_main(description: str, audit_case: Callable[..., None],
                        help="with --edge: draw the family's scale exponent a (values scaled "
                             f"by 10^-a) from U[LO, HI] (default {edge_exponents[0]:g}:"
                             f"{edge_exponents[1]:g})")
+    if repeated_case is not None:
+        p.add_argument("--repeated", action="store_true",
+                       help="instances whose values repeat (the module's docstring says how)")
     p.add_argument("--threads", type=int, default=1,
                    help="threads for every backend that declares them (default 1)")
     p.add_argument("--warm-start", choices=WARM_STARTS, default="none",
@@ -235,14 +240,18 @@ def audit_main(description: str, audit_case: Callable[..., None],
     args = p.parse_args(argv)
     large = getattr(args, "large", False)
     edge = getattr(args, "edge", False)
-    if large and edge:
-        p.error("--large and --edge are two different audits: choose one")
+    repeated = getattr(args, "repeated", False)
+    if large + edge + repeated > 1:
+        chosen = [f"--{f}" for f, on in (("large", large), ("edge", edge),
+                                         ("repeated", repeated)) if on]
+        p.error(f"{' and '.join(chosen)} are different audits: choose one")
     exponents = getattr(args, "edge_exponents", None)
     if exponents is not None and not edge:
         p.error("--edge-exponents needs --edge")
     if args.time_limit is None:
         args.time_limit = 20.0 if large else 60.0
-    run_case = cross_case if large else edge_case if edge else audit_case
+    run_case = (cross_case if large else edge_case if edge
+                else repeated_case if repeated else audit_case)
     if not args.time_limit > 0:
         p.error(f"--time-limit must be > 0, got {args.time_limit}")
     if args.threads < 1:

@@ -83,6 +83,23 @@ def test_subset_sum_audit_cases_are_reproducible_and_varied() -> None:
         assert any(word in t for t in texts), word
 
 
+def test_subset_sum_repeated_cases_repeat_values_and_run_clean() -> None:
+    """The --repeated family draws values from a small pool (with zeros in some cases); its
+    first cases run on every exact backend without a finding, and every solve certifies."""
+    first = subset_sum_audit.audit_instance(5, repeated=True)
+    again = subset_sum_audit.audit_instance(5, repeated=True)
+    assert first[1:] == again[1:] and first[0].to_json() == again[0].to_json()
+    insts = [subset_sum_audit.audit_instance(c, repeated=True) for c in range(40)]
+    assert all("repeated" in text for _, _, text in insts)
+    assert all(np.unique(i.values).size <= 5 for i, _, _ in insts)
+    assert sum(i.n > np.unique(i.values).size for i, _, _ in insts) >= 30
+    assert any(np.any(i.values == 0.0) for i, _, _ in insts)
+    tally = AuditTally()
+    for case in range(8):
+        subset_sum_audit.audit_case(case, tally, time_limit=30.0, repeated=True)
+    assert tally.findings == [] and tally.runs > 0 and tally.certified == tally.runs
+
+
 def test_subset_sum_audit_runs_every_exact_backend_on_a_few_cases() -> None:
     tally = AuditTally()
     for case in range(10):
@@ -216,10 +233,12 @@ def test_a_real_wrong_answer_is_a_finding() -> None:
     assert len(tally.findings) == 1 and "wrong optimum" in tally.findings[0]
 
 
-def test_audit_command_line_refuses_large_and_edge_together(
-        capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize("flags", [["--large", "--edge"], ["--edge", "--repeated"],
+                                   ["--large", "--repeated"]])
+def test_audit_command_line_refuses_two_families_together(
+        flags: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exc:
-        subset_sum_audit.main(["--large", "--edge", "--cases", "0:1"])
+        subset_sum_audit.main([*flags, "--cases", "0:1"])
     assert exc.value.code == 2 and "choose one" in capsys.readouterr().err
 
 

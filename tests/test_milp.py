@@ -169,6 +169,19 @@ def test_sparsest_on_copies_of_one_value_is_certified(engine: str) -> None:
     assert inst.exact_error(res.mask) <= Fraction(0.05) < inst.exact_error(five)
 
 
+def test_the_symmetry_benchmarks_before_setting_is_the_old_behaviour() -> None:
+    """`without_symmetry_rows` (the A/B's "before") must bring the failure back, or the
+    benchmark compares the new code with itself."""
+    from exactprune.benchmarks.subset_sum.symmetry_rows import without_symmetry_rows
+
+    inst = SubsetSumInstance(values=[0.1] * 12, target=0.55)
+    with without_symmetry_rows():
+        before = solve(inst, "highs", objective="sparsest", eps=0.05)
+    after = solve(inst, "highs", objective="sparsest", eps=0.05)
+    assert before.status is Status.ERROR and not before.certified
+    assert after.certified and int(after.mask.sum()) == 6
+
+
 @pytest.mark.parametrize("seed", range(6))
 def test_symmetry_rows_admit_one_mask_per_class(seed: int) -> None:
     """Enumerated: the model's order rows and bounds hold exactly for one mask of each class

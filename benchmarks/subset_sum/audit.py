@@ -29,6 +29,13 @@ random signs, a uniform target, and eps set to a random mask's exact error or on
 either side. Before the window margin
 (`formulations.subset_sum.milp.sparsest_window_margin`) CBC, SCIP and Gurobi certified wrong
 counts and wrong infeasibility here (docs/numerics.md); checked against `bruteforce` as above.
+
+    python -m exactprune.benchmarks.subset_sum.audit --repeated --cases 0:500
+
+draws each case as above, but its n values from a pool of 1-4 Uniform[-1, 1] floats (and
+0.0 or -0.0 in a third of the cases), so values repeat: the MILP engines' symmetry rows keep
+one mask per class of masks with the same exact sum (docs/numerics.md, repeated values);
+checked against `bruteforce` as above.
 """
 
 from __future__ import annotations
@@ -81,16 +88,25 @@ def edge_instance(case: int, exponents: tuple[float, float] = BAND_EXPONENTS
     return inst, goal, f"edge case {case}: n={n}, band 1e-{a:.1f}, eps {how} {goal}"
 
 
-def audit_instance(case: int, large: bool = False) -> tuple[Any, dict[str, Any], str]:
+def audit_instance(case: int, large: bool = False,
+                   repeated: bool = False) -> tuple[Any, dict[str, Any], str]:
     """Case `case`'s instance, its goal (solve keywords) and a one-line description; `large`:
-    n = 24..36 values, beyond `bruteforce` (drawn from their own seeds, otherwise alike)."""
+    n = 24..36 values, beyond `bruteforce` (drawn from their own seeds, otherwise alike);
+    `repeated`: the values drawn from a small pool (module docstring; own seeds too)."""
     from exactprune.instances import SubsetSumInstance
 
-    rng = random.Random(f"large {case}" if large else case)
-    gen = np.random.default_rng([case, 1] if large else case)
+    seed: Any = f"large {case}" if large else f"repeated {case}" if repeated else case
+    rng = random.Random(seed)
+    gen = np.random.default_rng([case, 1] if large else [case, 3] if repeated else case)
     n = rng.randint(24, 36) if large else rng.randint(1, 18)
     dist = rng.choice(["uniform", "gaussian", "integers", "positive", "magnitudes"])
-    if dist == "uniform":
+    if repeated:
+        dist = "repeated"
+        pool = gen.uniform(-1.0, 1.0, rng.randint(1, 4)).tolist()
+        if rng.random() < 1 / 3:
+            pool.append(rng.choice([0.0, -0.0]))
+        x = gen.choice(pool, n)
+    elif dist == "uniform":
         x = gen.uniform(-1.0, 1.0, n)
     elif dist == "gaussian":
         x = gen.standard_normal(n)
@@ -129,15 +145,17 @@ def audit_instance(case: int, large: bool = False) -> tuple[Any, dict[str, Any],
 def audit_case(case: int, tally: AuditTally, time_limit: float = 60.0,
                engines: tuple[str, ...] = ENGINES, threads: int = 1,
                warm_start: str = "none", large: bool = False, edge: bool = False,
-               exponents: tuple[float, float] = BAND_EXPONENTS) -> None:
+               exponents: tuple[float, float] = BAND_EXPONENTS,
+               repeated: bool = False) -> None:
     """Solve case `case` with every available exact backend (`threads`, and the warm start
     `warm_start`: none, oracle or random; benchmarks/audit.py); add to `tally`. `large`: the
     large case, against `mitm` (exact meet-in-the-middle, itself audited against
-    `bruteforce` on the small cases) instead of `bruteforce`. `edge`: the `--edge` case."""
+    `bruteforce` on the small cases) instead of `bruteforce`. `edge`: the `--edge` case;
+    `repeated`: the `--repeated` case."""
     from exactprune.solvers import solve
 
     inst, goal, text = (edge_instance(case, exponents) if edge
-                        else audit_instance(case, large))
+                        else audit_instance(case, large, repeated))
     oracle = solve(inst, "mitm" if large else "bruteforce", **goal)
     if large:
         engines = tuple(e for e in engines if e != "mitm")
@@ -166,7 +184,8 @@ def main(argv: list[str] | None = None) -> int:
     return audit_main(__doc__.split("\n")[0], audit_case, argv,
                       cross_case=partial(audit_case, large=True),
                       edge_case=partial(audit_case, edge=True),
-                      edge_exponents=BAND_EXPONENTS)
+                      edge_exponents=BAND_EXPONENTS,
+                      repeated_case=partial(audit_case, repeated=True))
 
 
 if __name__ == "__main__":
