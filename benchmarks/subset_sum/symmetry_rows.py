@@ -1,16 +1,17 @@
-"""Benchmark: the subset-sum MILP engines with and without the symmetry rows on repeated values.
+"""Benchmark: subset-sum's MILP and CP-SAT engines with and without one mask per class of
+repeated values (the symmetry rows).
 
-    python -m exactprune.benchmarks.subset_sum.symmetry_rows --audit-cases 300 --seeds 5 \
-        --out docs/benchmarks
+    python -m exactprune.benchmarks.subset_sum.symmetry_rows --audit-cases 300 --seeds 3 \
+        --time-limit 30 --out docs/benchmarks
 
 Why. Masks keeping as many of each group of equal values have the same exact sum, so before
 2026-12-05 a no-good row excluded one mask of such a class and the next exclusion round found
 its copy: no certificate when the best mask keeps part of a group. The engines now get rows
 ordering each group, with zeros fixed out (`formulations.subset_sum.milp`, `break_symmetry`;
-docs/numerics.md, repeated values). Two parts, each instance solved in both settings in turn so
-both see the same machine:
+docs/numerics.md, repeated values), and `cpsat` the same as implications. Two parts, each
+instance solved in both settings in turn so both see the same machine:
   * the `audit --repeated` cases 0..N-1 (n <= 18, values from a pool of 1-4 floats, every goal)
-    on each MILP engine, against `bruteforce`: certified, gave up, wrong (a certified answer
+    on each engine, against `bruteforce`: certified, gave up, wrong (a certified answer
     that differs from the oracle's);
   * min_error on n = 24, 32, 48 values drawn from a pool of 8 Uniform[-1, 1] floats, a target
     in [-2, 2], against `mitm` (exact): certified and time.
@@ -30,7 +31,7 @@ import numpy as np
 from exactprune.benchmarks.pruning.levers import write_page
 
 SETTINGS = ("symmetry rows (now)", "without (before 2026-12-05)")
-MILP_ENGINES = ("scip", "highs", "cbc", "gurobi")
+ENGINES = ("scip", "highs", "cbc", "gurobi", "cpsat")
 POOL_SIZES = (24, 32, 48)
 
 
@@ -38,10 +39,12 @@ POOL_SIZES = (24, 32, 48)
 def without_symmetry_rows() -> Iterator[None]:
     """Run the subset-sum MILP engines as before 2026-12-05 during the block: the plain model,
     its slack, and no-good rows on the masks as found."""
+    import exactprune.solvers.subset_sum.cpsat as cpsat_module
     import exactprune.solvers.subset_sum.milp as engine_module
 
     build, slack, canonical = (engine_module.build_subset_sum, engine_module.subset_sum_slack,
                                engine_module.canonical_mask)
+    per_class, hint_mask = cpsat_module.one_mask_per_class, cpsat_module.canonical_mask
     engine_module.build_subset_sum = (  # type: ignore[assignment]
         lambda instance, goal, window_margin=0.0, break_symmetry=False:
         build(instance, goal, window_margin))
@@ -49,9 +52,13 @@ def without_symmetry_rows() -> Iterator[None]:
         lambda instance, goal, tol, break_symmetry=False: slack(instance, goal, tol))
     engine_module.canonical_mask = (  # type: ignore[assignment]
         lambda values, mask: np.array(mask, dtype=bool))
+    cpsat_module.one_mask_per_class = lambda model, keep, values: None  # type: ignore
+    cpsat_module.canonical_mask = engine_module.canonical_mask  # type: ignore[assignment]
     try:
         yield
     finally:
+        cpsat_module.one_mask_per_class = per_class  # type: ignore[assignment]
+        cpsat_module.canonical_mask = hint_mask  # type: ignore[assignment]
         engine_module.build_subset_sum = build  # type: ignore[assignment]
         engine_module.subset_sum_slack = slack  # type: ignore[assignment]
         engine_module.canonical_mask = canonical  # type: ignore[assignment]
@@ -119,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     if args.audit_cases < 0 or args.seeds < 0 or not args.time_limit > 0:
         p.error("--audit-cases and --seeds must be >= 0 and --time-limit > 0")
-    engines = [e for e in MILP_ENGINES if get_backend(e, "subset_sum").available()]
+    engines = [e for e in ENGINES if get_backend(e, "subset_sum").available()]
     rows: list[dict[str, Any]] = []
     for case in range(args.audit_cases):
         inst, goal, _ = audit_instance(case, repeated=True)
@@ -140,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
                       else r["case"].split(",")[0])
     names = ["audit --repeated", *[f"n = {n}" for n in POOL_SIZES]]
     lines = [
-        "# Subset-sum MILP engines on repeated values, with and without the symmetry rows",
+        "# Subset-sum engines on repeated values, with and without one mask per class",
         "",
         f"Command: `python -m exactprune.benchmarks.subset_sum.symmetry_rows --audit-cases "
         f"{args.audit_cases} --seeds {args.seeds} --time-limit {args.time_limit:g}`",

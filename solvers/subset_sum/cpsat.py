@@ -32,6 +32,13 @@ every mask keeping k values satisfies |I(m) − 2^p·t(m)| <= (k+1)/2 (t = exact
   excluded masks are exactly infeasible, so the first accepted mask from an OPTIMAL solve is
   optimal, and INFEASIBLE after exclusions is a proof of infeasibility.
 
+Repeated values: masks keeping as many of each group of equal values (and any zeros) have the
+same integer sum, so the model keeps one mask per class, as the MILP engines' symmetry rows do
+(`formulations.subset_sum.milp`): zeros are never kept and m_b => m_a for consecutive members
+a < b of a group. The optimum is unchanged (every mask's error is its canonical mask's), a
+no-good clause excludes a whole class, and the search no longer visits every copy (pooled
+values, n = 24: time limit at 20 s before, docs/numerics.md).
+
 CP-SAT presolve is OFF by default. OR-Tools 9.15 presolve certifies wrong optima on this very
 model: with a cardinality constraint (max_kept) and coefficients around 2^32..2^52, the
 linear-inclusion / at-most-one-and-linear reductions return OPTIMAL masks far from the optimum
@@ -65,6 +72,7 @@ from typing import Any
 
 import numpy as np
 
+from exactprune.formulations.subset_sum.milp import canonical_mask, equal_value_groups
 from exactprune.instances.errors import InputError
 from exactprune.instances.params import Param
 from exactprune.instances.scaling import IntegerScaling, float_floor, integer_scaling
@@ -106,6 +114,17 @@ def _scaled_error(scaling: IntegerScaling, mask: np.ndarray) -> int:
 
 
 # -- the model ------------------------------------------------------------------------------------
+def one_mask_per_class(model: Any, keep: list[Any], values: np.ndarray) -> None:
+    """Constrain `keep` to one mask per class of equal sums, as the MILP engines' symmetry rows
+    (module docstring): zeros never kept, each group of equal values kept from its first
+    member (`canonical_mask`)."""
+    for i in np.flatnonzero(values == 0.0).tolist():
+        model.add(keep[i] == 0)
+    for group in equal_value_groups(values):
+        for a, b in zip(group[:-1].tolist(), group[1:].tolist(), strict=True):
+            model.add_implication(keep[b], keep[a])
+
+
 @dataclass
 class _Outcome:
     """One CP-SAT solve: status name, mask (if any), proven integer lower bound, objective."""
@@ -134,6 +153,7 @@ class _Run:
 
         self.model = cp_model.CpModel()
         self.keep = [self.model.new_bool_var(f"m{i}") for i in range(self.instance.n)]
+        one_mask_per_class(self.model, self.keep, self.instance.values)
         self.stats = {"solves": 0, "branches": 0, "conflicts": 0, "cpsat_wall_time_s": 0.0,
                       "no_good_cuts": 0}
 
@@ -142,7 +162,8 @@ class _Run:
         the hint is complete; a hint is judged (stats["warm_start"]) on the next solve."""
         self.model.clear_hints()
         self.hinted = mask is not None
-        if mask is not None:
+        if mask is not None:  # its canonical mask: the same sum, and admitted by the model
+            mask = canonical_mask(self.instance.values, mask)
             for var, bit in zip(self.keep, mask, strict=True):
                 self.model.add_hint(var, bool(bit))
             if extra is not None:
