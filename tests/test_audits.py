@@ -85,7 +85,8 @@ def test_subset_sum_audit_cases_are_reproducible_and_varied() -> None:
 
 def test_subset_sum_repeated_cases_repeat_values_and_run_clean() -> None:
     """The --repeated family draws values from a small pool (with zeros in some cases); its
-    first cases run on every exact backend without a finding, and every solve certifies."""
+    first cases run on every exact backend without a finding, and every solve certifies but
+    Gurobi's (it solves without the symmetry rows, `GUROBI_SYMMETRY_ROWS`)."""
     first = subset_sum_audit.audit_instance(5, repeated=True)
     again = subset_sum_audit.audit_instance(5, repeated=True)
     assert first[1:] == again[1:] and first[0].to_json() == again[0].to_json()
@@ -94,10 +95,15 @@ def test_subset_sum_repeated_cases_repeat_values_and_run_clean() -> None:
     assert all(np.unique(i.values).size <= 5 for i, _, _ in insts)
     assert sum(i.n > np.unique(i.values).size for i, _, _ in insts) >= 30
     assert any(np.any(i.values == 0.0) for i, _, _ in insts)
-    tally = AuditTally()
+    tally, gurobi = AuditTally(), AuditTally()
+    engines = tuple(e for e in subset_sum_audit.ENGINES if e != "gurobi")
     for case in range(8):
-        subset_sum_audit.audit_case(case, tally, time_limit=30.0, repeated=True)
+        subset_sum_audit.audit_case(case, tally, time_limit=30.0, repeated=True,
+                                    engines=engines)
+        subset_sum_audit.audit_case(case, gurobi, time_limit=30.0, repeated=True,
+                                    engines=("gurobi",))  # plain model: honest, not certified
     assert tally.findings == [] and tally.runs > 0 and tally.certified == tally.runs
+    assert gurobi.findings == []
 
 
 def test_subset_sum_audit_runs_every_exact_backend_on_a_few_cases() -> None:

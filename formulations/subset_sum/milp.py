@@ -21,7 +21,8 @@ sparsest goal (error tolerance eps):
     engines' tolerances and rounding, so no presolve step working at those tolerances can cut
     them off; masks inside the margin but outside eps are excluded by the caller.
 
-Equal values (break_symmetry=True, what the solvers get; exports leave it off): masks that keep
+Equal values (break_symmetry=True, what CBC, HiGHS and SCIP get; Gurobi and exports leave it
+off, `solvers.subset_sum.milp.GUROBI_SYMMETRY_ROWS`): masks that keep
 the same number of each group of equal nonzero values have the same exact sum, so only one of
 them needs to be in the model. Rows order each group, m_a >= m_b for consecutive members a < b
 (names order_0..), leaving the mask that keeps the group's first members; zeros change no sum,

@@ -15,9 +15,10 @@ second-best mask is more than T away for cbc/scip in 17/20 instances at n = 20, 
 0/20 at n = 24 (highs: 19, 16, 11 of 20); in practice the branch-and-bound time limits first
 (a few seconds certify n <= 16; n = 20 takes 5-65 s).
 
-Equal values: the engines get the model with `break_symmetry` (rows ordering each group of
-equal values, zeros fixed out: one mask per class of masks with the same exact sum), so a
-no-good row excludes a whole class; the exclusion rounds exclude canonical masks.
+Equal values: CBC, HiGHS and SCIP get the model with `break_symmetry` (rows ordering each group
+of equal values, zeros fixed out: one mask per class of masks with the same exact sum), so a
+no-good row excludes a whole class; the exclusion rounds exclude canonical masks. Gurobi gets
+the plain model (`GUROBI_SYMMETRY_ROWS`).
 
 Certification, min_error:
   * a mask with exact error 0 is optimal;
@@ -98,6 +99,12 @@ value meets eps, on values of two scales, with the margin-widened window (`audit
 19725: x = -1.3e-8, 0.765, -0.647, eps 0.2250716988; right with `Presolve = 0`, `Aggregate =
 0` or `NumericFocus = 3`), so sparsest goals run Gurobi without presolve, as CBC without its
 preprocessing."""
+GUROBI_SYMMETRY_ROWS = False
+"""Gurobi 13.0.3 certified wrong min_error optima on models with the symmetry rows (hunt 78:
+x = 0.1008 ×2, 0.1903 ×3, 0.2608, z = 0.7422: "optimal" 0.0303 with bound 0.0303, where
+7.4e-7 exists; the same in plain gurobipy at our tolerances, right without the rows; presolve
+off alone did not fix every case), so it solves the plain model, as before 2026-12-05: honest
+(`feasible`) where copies of the best mask tie."""
 DEFAULT_EXCLUSION_ROUNDS = 4
 COUNT_BOUND_SLACK = 1e-6
 
@@ -269,12 +276,14 @@ def _run_milp(engine: str, instance: Any, goal: Goal, opts: SolveOptions) -> Raw
         if engine == "gurobi":
             opts = dataclasses.replace(opts, extra={
                 **opts.extra, "presolve": GUROBI_SPARSEST_PRESOLVE})
-    built = build_subset_sum(instance, goal, window_margin=margin, break_symmetry=True)
+    symmetry_rows = engine != "gurobi" or GUROBI_SYMMETRY_ROWS
+    built = build_subset_sum(instance, goal, window_margin=margin, break_symmetry=symmetry_rows)
     model = built.model
-    slack = float(subset_sum_slack(instance, goal, tol, break_symmetry=True))
+    slack = float(subset_sum_slack(instance, goal, tol, break_symmetry=symmetry_rows))
     notes: list[str] = []
     stats: dict[str, Any] = {"slack_T": slack, "tolerances": tol.to_json(), "rounds": [],
-                             "variables": model.n_vars, "rows": model.n_rows}
+                             "variables": model.n_vars, "rows": model.n_rows,
+                             "symmetry_rows": symmetry_rows}
     if margin:
         stats["window_margin"] = margin
         notes.append(f"the solver's window is eps + {margin:.3g} on each side, so masks on the "
@@ -288,8 +297,12 @@ def _run_milp(engine: str, instance: Any, goal: Goal, opts: SolveOptions) -> Raw
     if goal.objective is Objective.SPARSEST:
         return _run_sparsest(engine, instance, goal, opts, built, slack, clock,
                              warm, start, notes, stats)
+    def excluded_form(mask: np.ndarray) -> np.ndarray:
+        """The mask a no-good row must cut: its class's one admitted mask under the rows."""
+        return canonical_mask(instance.values, mask) if symmetry_rows else mask
+
     return _run_min_error(engine, instance, goal, opts, built, slack, clock, warm,
-                          start, notes, stats)
+                          start, notes, stats, excluded_form)
 
 
 def _range_bound(instance: Any) -> Fraction:
@@ -307,7 +320,8 @@ def _range_bound(instance: Any) -> Fraction:
 def _run_min_error(engine: str, instance: Any, goal: Goal, opts: SolveOptions,
                    built: BuiltModel, slack: float, clock: Clock,
                    warm: np.ndarray | None, start: np.ndarray | None, notes: list[str],
-                   stats: dict[str, Any]) -> RawSolution:
+                   stats: dict[str, Any],
+                   excluded_form: Callable[[np.ndarray], np.ndarray]) -> RawSolution:
     model = built.model
     rounds = _exclusion_rounds(opts)
     slack_q = Fraction(slack)
@@ -394,8 +408,8 @@ def _run_min_error(engine: str, instance: Any, goal: Goal, opts: SolveOptions,
     # Exclusion rounds: no-good rows for every mask seen; the new bound covers all others.
     excluded: list[np.ndarray] = []
     for k in range(1, rounds + 1):
-        for _, m, _ in seen:  # the one mask of its class the symmetry rows admit
-            m = canonical_mask(instance.values, m)
+        for _, m, _ in seen:
+            m = excluded_form(m)
             if not any(np.array_equal(m, e) for e in excluded):
                 excluded.append(m)
         if clock.expired(MIN_SOLVE_SECONDS):
@@ -424,8 +438,7 @@ def _run_min_error(engine: str, instance: Any, goal: Goal, opts: SolveOptions,
                          f"own mask by more than T: no certificate")
             return result(Status.FEASIBLE)
         excluded_best = min(e for e, m, _ in seen
-                            if any(np.array_equal(canonical_mask(instance.values, m), x)
-                                   for x in excluded))
+                            if any(np.array_equal(excluded_form(m), x) for x in excluded))
         lower = max(lower, min(excluded_best, max(rest, Fraction(0))))
         best_err = min(e for e, _, _ in seen)
         if rest >= best_err and res.status == "optimal":
