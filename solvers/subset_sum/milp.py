@@ -297,6 +297,7 @@ def _run_milp(engine: str, instance: Any, goal: Goal, opts: SolveOptions) -> Raw
     if goal.objective is Objective.SPARSEST:
         return _run_sparsest(engine, instance, goal, opts, built, slack, clock,
                              warm, start, notes, stats)
+
     def excluded_form(mask: np.ndarray) -> np.ndarray:
         """The mask a no-good row must cut: its class's one admitted mask under the rows."""
         return canonical_mask(instance.values, mask) if symmetry_rows else mask
