@@ -130,12 +130,16 @@ def canonical_mask(values: Any, mask: Any) -> np.ndarray:
     return out
 
 
+def order_pairs(values: Any) -> list[tuple[int, int]]:
+    """(a, b) for consecutive members a < b of each group of equal nonzero values: keeping b
+    requires keeping a (the MILP's order rows, CP-SAT's implications)."""
+    return [(a, b) for group in equal_value_groups(values)
+            for a, b in zip(group[:-1].tolist(), group[1:].tolist(), strict=True)]
+
+
 def _symmetry_rows(values: Any) -> list[tuple[list[int], list[float], float, float, str]]:
-    rows = []
-    for group in equal_value_groups(values):
-        for a, b in zip(group[:-1].tolist(), group[1:].tolist(), strict=True):
-            rows.append(([a, b], [1.0, -1.0], 0.0, INF, f"order_{len(rows)}"))
-    return rows
+    return [([a, b], [1.0, -1.0], 0.0, INF, f"order_{k}")
+            for k, (a, b) in enumerate(order_pairs(values))]
 
 
 def subset_sum_model(instance: SubsetSumInstance, goal: GoalLike | None = None,

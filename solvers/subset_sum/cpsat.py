@@ -72,7 +72,7 @@ from typing import Any
 
 import numpy as np
 
-from exactprune.formulations.subset_sum.milp import canonical_mask, equal_value_groups
+from exactprune.formulations.subset_sum.milp import canonical_mask, order_pairs
 from exactprune.instances.errors import InputError
 from exactprune.instances.params import Param
 from exactprune.instances.scaling import IntegerScaling, float_floor, integer_scaling
@@ -120,9 +120,8 @@ def one_mask_per_class(model: Any, keep: list[Any], values: np.ndarray) -> None:
     member (`canonical_mask`)."""
     for i in np.flatnonzero(values == 0.0).tolist():
         model.add(keep[i] == 0)
-    for group in equal_value_groups(values):
-        for a, b in zip(group[:-1].tolist(), group[1:].tolist(), strict=True):
-            model.add_implication(keep[b], keep[a])
+    for a, b in order_pairs(values):
+        model.add_implication(keep[b], keep[a])
 
 
 @dataclass
