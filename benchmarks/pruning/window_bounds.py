@@ -22,8 +22,10 @@ of the maximum over windows of their table entries, exact by a dynamic programme
 units sorted by kink angle mod π (a window's local units are a short run of that order).
 
 `--root-only` compares them at the root: the LP relaxation's value (HiGHS, a float, not a
-certificate), the window bound and, with `--joint SPAN,BAND`, the joint one, per seed, in
-seconds. Otherwise, measured here (side by
+certificate), the window bound and, with `--joint SPAN,BAND`, the joint one, and with
+`--hull SIZE,MAX_LOCAL` the LP strengthened by one disjunctive hull per window
+(`window_hull_value`: each choice of a window's local units with its own linear part), per
+seed, in seconds. Otherwise, measured here (side by
 side, one solve at a time, CP-SAT with 8 workers): `plain`, the model as
 `exactprune solve --solver cpsat --threads 8` builds it; `root bound`, plus t >= the best window
 bound; `window tables`, plus one element constraint per window (t >= table[local choice]).
@@ -197,10 +199,92 @@ def lp_relaxation_value(instance: Any) -> float:
     return float(highs.getInfo().objective_function_value)
 
 
-def root_rows(n: int, points: int, seeds: int,
-              joint: tuple[int, int] | None = None) -> list[dict[str, Any]]:
+def window_hull_value(instance: Any, size: int = 5, max_local: int = 6) -> float:
+    """The LP value of the selection model strengthened by one disjunctive hull per window
+    (HiGHS interior point; a float, not certified): a measured lever that did not help.
+
+    On a window P of `size` consecutive circle points the residual of a mask is
+    C_S·y_S + L_P·x − f with S the local units (a kink inside P) and L_P = Σ_{i active on all
+    of P} y_i v_i w_i the linear part. Balas' extended formulation of the union over the
+    2^|S| choices of y_S, each with its own linear part (copies λ_s, L^s, t^s with
+    |λ_s (s·C_S − f) + L^s·x| <= t^s on P, Σ λ_s = 1, y_S = Σ λ_s s, Σ L^s = L_P(y),
+    Σ t^s <= t), is valid for every mask and at least as strong as both the LP relaxation and
+    the window's table; windows with more than `max_local` local units are left out. Neuron
+    pruning only (the linear part needs the units' weights), d = 2, identity output, linf.
+    """
+    import highspy
+
+    if instance.kind != "neuron_pruning":
+        raise InputError("the window hull needs a neuron pruning instance")
+    sel = _selection(instance)
+    X = np.asarray(instance.points, dtype=np.float64)
+    C, f = sel.columns, sel.target
+    net = instance.network
+    linear = net.hidden_weights * net.output_weights[:, None]  # (n, 2): v_i w_i
+    K, n = C.shape
+    inf = highspy.kHighsInf
+    lower: list[float] = [0.0] * n + [0.0]
+    upper: list[float] = [1.0] * n + [inf]
+    t = n
+    rows: list[tuple[dict[int, float], float, float]] = []
+
+    def var(lo: float, hi: float) -> int:
+        lower.append(lo)
+        upper.append(hi)
+        return len(lower) - 1
+
+    for k in range(K):  # the model's own rows: −t <= C_k y − f_k <= t
+        cy = {i: float(C[k, i]) for i in np.flatnonzero(C[k])}
+        rows += [({**cy, t: -1.0}, -inf, float(f[k])), ({**cy, t: 1.0}, float(f[k]), inf)]
+    for window in circle_windows(X, (size,)):
+        nonzero = C[window] != 0.0
+        local = np.flatnonzero(nonzero.any(axis=0) & ~nonzero.all(axis=0))
+        if len(local) > max_local:
+            continue
+        active = np.flatnonzero(nonzero.all(axis=0))
+        choices = list(itertools.product((0, 1), repeat=len(local)))
+        lam = [var(0.0, 1.0) for _ in choices]
+        lin = [(var(-inf, inf), var(-inf, inf)) for _ in choices]
+        ts = [var(0.0, inf) for _ in choices]
+        rows.append(({j: 1.0 for j in lam}, 1.0, 1.0))
+        for b, i in enumerate(local):  # y_i = Σ_{s: s_i = 1} λ_s
+            rows.append(({**{lam[s]: 1.0 for s, ch in enumerate(choices) if ch[b]},
+                          int(i): -1.0}, 0.0, 0.0))
+        for c in range(2):  # Σ_s L^s = L_P(y)
+            rows.append(({**{lin[s][c]: 1.0 for s in range(len(choices))},
+                          **{int(i): -float(linear[i, c]) for i in active}}, 0.0, 0.0))
+        rows.append(({**{j: 1.0 for j in ts}, t: -1.0}, -inf, 0.0))
+        for s, ch in enumerate(choices):
+            for k in window:
+                const = float(sum(C[k, i] for b, i in enumerate(local) if ch[b]) - f[k])
+                base = {lin[s][0]: float(X[k, 0]), lin[s][1]: float(X[k, 1]), lam[s]: const}
+                rows += [({**base, ts[s]: -1.0}, -inf, 0.0), ({**base, ts[s]: 1.0}, 0.0, inf)]
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = len(lower), len(rows)
+    lp.col_cost_ = np.eye(1, len(lower), t).ravel()
+    lp.col_lower_, lp.col_upper_ = np.array(lower), np.array(upper)
+    lp.row_lower_ = np.array([r[1] for r in rows])
+    lp.row_upper_ = np.array([r[2] for r in rows])
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+    lp.a_matrix_.start_ = np.cumsum([0] + [len(r[0]) for r in rows], dtype=np.int32)
+    lp.a_matrix_.index_ = np.array([j for r in rows for j in r[0]], dtype=np.int32)
+    lp.a_matrix_.value_ = np.array([v for r in rows for v in r[0].values()])
+    lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = len(lower), len(rows)
+    highs = highspy.Highs()
+    highs.setOptionValue("output_flag", False)
+    highs.setOptionValue("solver", "ipm")
+    highs.passModel(lp)
+    highs.run()
+    if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        raise RuntimeError(f"window hull LP: {highs.modelStatusToString(highs.getModelStatus())}")
+    return float(highs.getInfo().objective_function_value)
+
+
+def root_rows(n: int, points: int, seeds: int, joint: tuple[int, int] | None = None,
+              hull: tuple[int, int] | None = None) -> list[dict[str, Any]]:
     """Per seed: the LP relaxation's value and the window bound, with their times; with
-    `joint` = (span, band), the joint window bound too."""
+    `joint` = (span, band), the joint window bound too; with `hull` = (size, max_local), the
+    window hull's LP value (`window_hull_value`)."""
     from exactprune.instances import generate_neuron_pruning
 
     rows = []
@@ -216,6 +300,10 @@ def root_rows(n: int, points: int, seeds: int,
         if joint is not None:
             row["joint_window_bound"] = joint_window_bound(inst, *joint)
             row["joint_time_s"] = time.perf_counter() - t2
+        if hull is not None:
+            t3 = time.perf_counter()
+            row["window_hull_lp"] = window_hull_value(inst, *hull)
+            row["hull_time_s"] = time.perf_counter() - t3
         rows.append(row)
     return rows
 
@@ -300,6 +388,18 @@ def _span_band(text: str) -> tuple[int, int]:
     return span, band
 
 
+def _size_local(text: str) -> tuple[int, int]:
+    try:
+        size, local = (int(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected SIZE,MAX_LOCAL (two integers), got {text!r}") from None
+    if size < 3 or not 0 <= local <= 10:
+        raise argparse.ArgumentTypeError(
+            f"need SIZE >= 3 and 0 <= MAX_LOCAL <= 10, got {text!r}")
+    return size, local
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--out", type=Path, default=Path("docs/benchmarks"))
@@ -313,10 +413,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--joint", type=_span_band, default=None, metavar="SPAN,BAND",
                    help="root only: also the joint window bound (windows of SPAN points, "
                         "dynamic programme over BAND columns), e.g. 17,18")
+    p.add_argument("--hull", type=_size_local, default=None, metavar="SIZE,MAX_LOCAL",
+                   help="root only: also the LP with one disjunctive hull per window of SIZE "
+                        "points with at most MAX_LOCAL local units, e.g. 5,6")
     args = p.parse_args(argv)
     if args.root_only:
-        rows = root_rows(args.n, args.points, args.seeds, args.joint)
+        rows = root_rows(args.n, args.points, args.seeds, args.joint, args.hull)
         joint = "" if args.joint is None else f" --joint {args.joint[0]},{args.joint[1]}"
+        joint += "" if args.hull is None else f" --hull {args.hull[0]},{args.hull[1]}"
         lines = ["# Root bounds for neuron pruning: LP relaxation and window bounds", "",
                  "Command: `python -m exactprune.benchmarks.pruning.window_bounds --root-only "
                  f"--n {args.n} --points {args.points} --seeds {args.seeds}{joint}`", "",
@@ -325,17 +429,26 @@ def main(argv: list[str] | None = None) -> int:
                  "window: windows of 6 and 8 points, at most 10 local columns (rigorous)"
                  + ("" if args.joint is None else
                     f"; joint: windows of {args.joint[0]} points coupled through their units "
-                    f"(`joint_window_bound`, band {args.joint[1]}; rigorous)") + ".", "",
+                    f"(`joint_window_bound`, band {args.joint[1]}; rigorous)")
+                 + ("" if args.hull is None else
+                    f"; window hull: the LP with one disjunctive hull per window of "
+                    f"{args.hull[0]} points with at most {args.hull[1]} local units "
+                    "(`window_hull_value`, HiGHS interior point; float value)") + ".", "",
                  "| seed | LP relaxation | time (s) | window bound | time (s) |"
-                 + ("" if args.joint is None else " joint window bound | time (s) |"),
-                 "|---|---|---|---|---|" + ("" if args.joint is None else "---|---|")]
+                 + ("" if args.joint is None else " joint window bound | time (s) |")
+                 + ("" if args.hull is None else " window hull LP | time (s) |"),
+                 "|---|---|---|---|---|" + ("" if args.joint is None else "---|---|")
+                 + ("" if args.hull is None else "---|---|")]
         lines += [f"| {r['seed']} | {r['lp_relaxation']:.5g} | {r['lp_time_s']:.2f} | "
                   f"{r['window_bound']:.5g} | {r['window_time_s']:.2f} |"
                   + ("" if args.joint is None else
                      f" {r['joint_window_bound']:.5g} | {r['joint_time_s']:.1f} |")
+                  + ("" if args.hull is None else
+                     f" {r['window_hull_lp']:.5g} | {r['hull_time_s']:.1f} |")
                   for r in rows]
         write_page(args.out, f"pruning-window-bounds-n{args.n}-root"
-                   + ("" if args.joint is None else "-joint"), lines, rows)
+                   + ("" if args.joint is None else "-joint")
+                   + ("" if args.hull is None else "-hull"), lines, rows)
         return 0
     rows = [run_one({"mode": mode, "seed": s, "n": args.n, "points": args.points,
                      "time_limit": args.time_limit, "threads": args.threads})
