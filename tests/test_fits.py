@@ -121,6 +121,22 @@ def test_no_model_is_preferred_without_a_decay() -> None:
     assert clear.decay is True and clear.preferred == "power_law"
 
 
+def test_a_decay_ci_above_zero_only_by_rounding_is_no_decay() -> None:
+    """Two of four nested trials flat, their certified bounds drifting by 1e-14 per width (the
+    certificate's slack grows with n): resamples of only those trials put the CI's lower end
+    at 3.9e-14, which read as a decay and chose "power law" for equal medians (hunt 79 M1)."""
+    widths = np.array([6.0, 8, 10])
+    flat = [0.802 * (1 - 1e-14 * k) for k in range(3)]
+    eps = np.concatenate([flat, flat, 0.802 * (widths / 6) ** -0.3, 0.9 * (widths / 6) ** -0.5])
+    cmp = compare_models(np.tile(widths, 4), eps, groups=np.repeat([0, 1, 2, 3], 3))
+    assert 0 < cmp.power_law.ci[0] < 1e-12  # the rounding the rule must not read as decay
+    assert cmp.decay is False and cmp.preferred is None
+    assert any("no clear decay" in note for note in cmp.notes)
+    # the same trials with a real fall in the flat ones keep their verdict
+    real = np.concatenate([0.802 * (widths / 6) ** -0.05] * 2 + list(eps[6:].reshape(2, 3)))
+    assert compare_models(np.tile(widths, 4), real, groups=np.repeat([0, 1, 2, 3], 3)).decay
+
+
 def test_non_positive_values_are_dropped_with_a_note() -> None:
     n = np.arange(1, 13, dtype=float)
     eps = 0.5**n
