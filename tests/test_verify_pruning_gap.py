@@ -707,6 +707,51 @@ def test_report_words_on_small_designs(tmp_path: Path, capsys: pytest.CaptureFix
     assert "neither model fits better" not in report
 
 
+def _synthetic_analysis(widths: list[int], trials: int, fit_min_n: int,
+                        certified: bool = True) -> tuple[str, dict]:
+    """(report section, JSON body) of crafted records: neuron 0.5/n, weight 0.01/n."""
+    import argparse
+
+    from exactprune.benchmarks.pruning.verify_gap import analyse, report_section, to_json
+    from exactprune.instances.io import dumps
+
+    specs, recs = [], []
+    for n in widths:
+        for t in range(trials):
+            for kind in ("neuron", "weight"):
+                specs.append({"d": 2, "n": n, "trial": t, "kind": kind,
+                              "trials_mode": "independent"})
+                value = (0.5 if kind == "neuron" else 0.01) / n * (1 + 0.01 * t)
+                recs.append({"status": "optimal" if certified else "time_limit",
+                             "certified": certified, "objective": value, "bound": value,
+                             "lower": value, "upper": value, "upper_exact": True,
+                             "empty_error": 1.0, "kept": 1, "wall_time_s": 0.1})
+    analysis = analyse(2, specs, recs, fit_min_n)
+    args = argparse.Namespace(weight_max_n=0, nested=False, output_activation="relu",
+                              trials=trials)
+    body = json.loads(dumps(to_json(args, [analysis], None)))
+    return "\n".join(report_section(args, analysis)), body
+
+
+def test_the_small_design_caveat_counts_the_fitted_widths() -> None:
+    """Five widths × 10 trials with --fit-min-n 10 fit two widths (CIs covering 65-84 %), and
+    the caveat was missing: it counted the table's widths (hunt 79 M2)."""
+    from exactprune.benchmarks.pruning.verify_gap import SMALL_DESIGN_CAVEAT
+
+    text, body = _synthetic_analysis([4, 6, 8, 10, 12], 10, fit_min_n=10)
+    assert body["fit_range"]["neuron"]["widths"] == [10, 12]
+    assert SMALL_DESIGN_CAVEAT in text
+    text, _ = _synthetic_analysis([4, 6, 8, 10, 12], 10, fit_min_n=0)
+    assert SMALL_DESIGN_CAVEAT not in text  # five fitted widths of ten trials: none needed
+
+
+def test_no_certified_width_is_said_in_words() -> None:
+    """Without a width whose trials are all certified the report printed "certified widths
+    only []: power exponent nan [nan, nan]; neither model preferred" (hunt 79 L4)."""
+    text, _ = _synthetic_analysis([4, 8, 16], 3, fit_min_n=0, certified=False)
+    assert "certified widths only: none" in text and "only []" not in text
+
+
 def test_api_list_options_take_any_iterable() -> None:
     """range(4, 9, 4) and generators were accepted as "4,8" before element-by-element reading
     refused them as 'range(4' (hunt 58 M2)."""
