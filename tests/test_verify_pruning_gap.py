@@ -59,6 +59,17 @@ def test_bad_ranges(text: str) -> None:
         parse_range(text)
 
 
+@pytest.mark.parametrize("text", ["8,,16", "8,16,", ",8", "8, ,16"])
+def test_a_list_with_an_empty_item_is_refused(text: str) -> None:
+    """"8,,16" ran widths 8 and 16 without a word, a value lost to a typo (hunt 79 L1)."""
+    from exactprune.benchmarks.subset_sum.verify import parse_eps
+
+    with pytest.raises(InputError, match="empty item"):
+        parse_range(text)
+    with pytest.raises(InputError, match="empty item"):
+        parse_eps(text.replace("8", "1e-2").replace("16", "1e-3"))
+
+
 def test_range_forms() -> None:
     assert parse_range("4:12:4") == [4, 8, 12]
     assert parse_range("3,1,2") == [1, 2, 3]

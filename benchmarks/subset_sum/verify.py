@@ -407,12 +407,19 @@ def parse_n_range(text: str, flag: str = "--n") -> tuple[int, ...]:
         if start > stop:
             raise InputError(f"{flag} range is reversed: {start} > {stop}")
         return tuple(range(start, stop + 1, step))
-    return tuple(sorted({_int(p, flag) for p in text.split(",") if p.strip() != ""}))
+    items = text.split(",")
+    if len(items) > 1 and any(p.strip() == "" for p in items):
+        # "8,,16" ran widths 8 and 16 without a word: a value lost to a typo (hunt 79 L1)
+        raise InputError(f"{flag} list has an empty item: {text!r} (write e.g. 8,12,16)")
+    return tuple(sorted({_int(p, flag) for p in items if p.strip() != ""}))
 
 
 def parse_eps(text: str) -> tuple[float, ...]:
     """'1e-2,1e-3' -> distinct positive values, largest first."""
-    vals = {_float(p, "--eps") for p in str(text).split(",") if p.strip() != ""}
+    items = str(text).split(",")
+    if len(items) > 1 and any(p.strip() == "" for p in items):
+        raise InputError(f"--eps list has an empty item: {text!r} (write e.g. 1e-2,1e-3)")
+    vals = {_float(p, "--eps") for p in items if p.strip() != ""}
     if not vals:
         raise InputError("--eps gives no value")
     bad = [v for v in vals if not v > 0]
