@@ -763,6 +763,30 @@ def test_no_certified_width_is_said_in_words() -> None:
     assert "certified widths only: none" in text and "only []" not in text
 
 
+def test_a_separation_near_one_is_not_rounded_onto_it() -> None:
+    """A CI end of 0.99998 printed "[1, 2.62]" beside "> 1: 3" (hunt 79 L5)."""
+    from exactprune.benchmarks.pruning.verify_gap import _separation
+
+    assert _separation(0.99998) == "0.99998" and _separation(1.00002) == "1.00002"
+    assert float(_separation(1 - 2**-53)) < 1 < float(_separation(1 + 2**-52))
+    assert _separation(1.0) == "1" and _separation(2.6234) == "2.62"
+    assert _separation(None) == "—" and _separation(math.inf) == "inf"
+
+
+def test_a_heuristic_solver_is_refused_naming_every_exact_backend() -> None:
+    """The refusal listed scip, cpsat, highs, cbc and bruteforce by hand and left out gurobi,
+    exact and accepted when installed (hunt 79 L6)."""
+    from exactprune.benchmarks.pruning.verify_gap import _check_solver
+    from exactprune.solvers.registry import list_backends
+
+    with pytest.raises(InputError, match="is a heuristic") as refused:
+        _check_solver("magnitude")
+    for kind in ("neuron_pruning", "weight_pruning"):
+        for backend in list_backends(kind, only_available=True):
+            assert (f"{backend.name}," in str(refused.value)
+                    or f"{backend.name} or auto" in str(refused.value)) is backend.exact
+
+
 def test_api_list_options_take_any_iterable() -> None:
     """range(4, 9, 4) and generators were accepted as "4,8" before element-by-element reading
     refused them as 'range(4' (hunt 58 M2)."""

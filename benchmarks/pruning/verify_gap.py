@@ -141,8 +141,12 @@ def _check_solver(name: str, threads: int = 1, flag: str = "--solver",
         except InputError as exc:  # named the neuron kind for --weight-solver (hunt 31)
             raise InputError(f"{flag}: {exc}") from None
         if not backend.exact:
+            from exactprune.solvers.registry import list_backends
+
+            # the list is the registry's: it left out gurobi, exact and accepted (hunt 79 L6)
+            exact = [b.name for b in list_backends(kind, only_available=True) if b.exact]
             raise InputError(f"{flag} {name} is a heuristic: the brackets need an exact "
-                             "backend (scip, cpsat, highs, cbc, bruteforce or auto)")
+                             f"backend ({', '.join(exact)} or auto)")
         if threads > 1 and Capability.THREADS not in backend.capabilities:
             raise InputError(f"{threads_flag} {threads}: solver {name} runs one thread")
 
@@ -408,6 +412,21 @@ def _g(x: float | None) -> str:
     return f"{x + 0.0:.3g}"  # + 0.0: a negative zero printed "-0" (hunt 57 L4)
 
 
+def _separation(x: float | None) -> str:
+    """A separation to 3 significant digits, or more where 3 would round it onto 1 (or across
+    it): a CI end of 0.99998 printed "1" beside the count of trials above 1 (hunt 79 L5)."""
+    shown = _g(x)
+    if x is None or not math.isfinite(x) or x == 1.0:
+        return shown
+    digits = 3
+    while (float(shown) > 1.0) != (x > 1.0) or float(shown) == 1.0:
+        digits += 1
+        shown = f"{x:.{digits}g}"
+        if digits >= 17:
+            break
+    return shown
+
+
 def _ratio(x: float | None) -> str:
     """A leave-one-out ratio to 3 decimals: `_g` showed 1.002 as "1", a tie beside a stated
     preference (hunt 33)."""
@@ -466,7 +485,8 @@ def report_section(args: argparse.Namespace, a: GapAnalysis) -> list[str]:
                      + (f" (weights are pruned at widths <= {args.weight_max_n} only)"
                         if args.weight_max_n else "") + ".")
     for n, row in a.separation.items():
-        lines.append(f"| {n} | {_g(row['median'])} | [{_g(row['ci'][0])}, {_g(row['ci'][1])}]"
+        lines.append(f"| {n} | {_separation(row['median'])} | [{_separation(row['ci'][0])}, "
+                     f"{_separation(row['ci'][1])}]"
                      f" | {_g(row['ci_level'])} | {row['trials']} | {row['missing']} | "
                      f"{row['above_1']} | "
                      f"{row['above_10']} | {row['above_100']} |")
