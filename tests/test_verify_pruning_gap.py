@@ -209,6 +209,21 @@ def test_fit_range_excludes_plateau_zero_bounds_and_small_widths() -> None:
     assert "no positive bound" in fit_range("neuron", rows, bounds, fit_min_n=3)[1][8]
 
 
+def test_the_plateau_compares_errors_on_the_points() -> None:
+    """The empty net's error is on the points; a weight bound is the sup over the domain, and
+    0.999 against an empty error of 0.202 on 2 points read "plateau" (hunt 79 L3): weights
+    compare their error on the points, neurons their lower bound (also on the points)."""
+    from exactprune.benchmarks.pruning.verify_gap import fit_range
+
+    rows = [{"n": 4, "bound": 0.95, "optimum": 0.5, "empty_error": 1.0},
+            {"n": 8, "bound": 0.97, "optimum": 0.93, "empty_error": 1.0}]
+    bounds = {n: {0: {"neuron": r["bound"], "weight": r["bound"]}}
+              for n, r in zip((4, 8), rows, strict=True)}
+    assert fit_range("weight", rows, bounds, fit_min_n=0)[0] == [4]
+    assert "median error on the points 0.93" in fit_range("weight", rows, bounds, 0)[1][8]
+    assert fit_range("neuron", rows, bounds, fit_min_n=0)[0] == []
+
+
 def test_trial_seeds_independent_by_default_and_nested_on_request() -> None:
     import argparse
 
