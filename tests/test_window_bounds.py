@@ -167,38 +167,25 @@ def test_the_benchmark_certifies_small_instances_by_the_rule(tmp_path) -> None:
     assert "| plain | 2/2 |" in (tmp_path / "pruning-window-bounds-n10.md").read_text()
 
 
-def test_root_page_with_the_joint_bound(tmp_path) -> None:
+def test_root_page_with_the_joint_bound_and_the_window_hull(tmp_path) -> None:
     import json
 
     from exactprune.benchmarks.pruning.window_bounds import main
     from exactprune.instances import generate_neuron_pruning
 
     assert main(["--root-only", "--out", str(tmp_path), "--n", "10", "--points", "32",
-                 "--seeds", "2", "--joint", "6,8"]) == 0
-    rows = json.loads((tmp_path / "pruning-window-bounds-n10-root-joint.json").read_text())
-    for r in rows:
-        inst = generate_neuron_pruning(d=2, width=10, points=32, seed=r["seed"])
-        assert 0.0 <= r["joint_window_bound"] <= solve(inst, "bruteforce").objective + 1e-12
-    page = (tmp_path / "pruning-window-bounds-n10-root-joint.md").read_text()
-    assert "--joint 6,8" in page and "joint window bound" in page
-    with pytest.raises(SystemExit):
-        main(["--root-only", "--joint", "6,x"])
-
-
-def test_root_page_with_the_window_hull(tmp_path) -> None:
-    import json
-
-    from exactprune.benchmarks.pruning.window_bounds import main
-
-    assert main(["--root-only", "--out", str(tmp_path), "--n", "10", "--points", "32",
-                 "--seeds", "2", "--hull", "5,5"]) == 0
-    rows = json.loads((tmp_path / "pruning-window-bounds-n10-root-hull.json").read_text())
+                 "--seeds", "2", "--joint", "6,8", "--hull", "5,5"]) == 0
+    name = "pruning-window-bounds-n10-root-joint-hull"
+    rows = json.loads((tmp_path / f"{name}.json").read_text())
     for r in rows:
         inst = generate_neuron_pruning(d=2, width=10, points=32, seed=r["seed"])
         optimum = solve(inst, "bruteforce").objective
+        assert 0.0 <= r["joint_window_bound"] <= optimum + 1e-12
         assert r["lp_relaxation"] - 1e-9 <= r["window_hull_lp"] <= optimum + 1e-9
-    page = (tmp_path / "pruning-window-bounds-n10-root-hull.md").read_text()
-    assert "--hull 5,5" in page and "window hull LP" in page
-    for bad in ("5", "2,4", "5,11"):
+    page = (tmp_path / f"{name}.md").read_text()
+    assert "--joint 6,8 --hull 5,5" in page
+    assert "joint window bound" in page and "window hull LP" in page
+    for bad in (["--joint", "6,x"], ["--joint", "6,21"], ["--hull", "5"], ["--hull", "2,4"],
+                ["--hull", "5,11"]):
         with pytest.raises(SystemExit):
-            main(["--root-only", "--hull", bad])
+            main(["--root-only", *bad])

@@ -377,27 +377,26 @@ def run_one(job: dict[str, Any]) -> dict[str, Any]:
             "tables": solver.tables, "wall_time_s": wall}
 
 
-def _span_band(text: str) -> tuple[int, int]:
-    try:
-        span, band = (int(v) for v in text.split(","))
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected SPAN,BAND (two integers), got {text!r}") from None
-    if span < 3 or not 2 <= band <= 20:
-        raise argparse.ArgumentTypeError(f"need SPAN >= 3 and 2 <= BAND <= 20, got {text!r}")
-    return span, band
+def _int_pair(names: str, second: range) -> Any:
+    """An argparse type for "A,B": two integers, A >= 3 and B in `second` (`names` = "A,B")."""
+    first_name, second_name = names.split(",")
+
+    def parse(text: str) -> tuple[int, int]:
+        try:
+            first, other = (int(v) for v in text.split(","))
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"expected {names} (two integers), got {text!r}") from None
+        if first < 3 or other not in second:
+            raise argparse.ArgumentTypeError(
+                f"need {first_name} >= 3 and {second.start} <= {second_name} <= "
+                f"{second.stop - 1}, got {text!r}")
+        return first, other
+    return parse
 
 
-def _size_local(text: str) -> tuple[int, int]:
-    try:
-        size, local = (int(v) for v in text.split(","))
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected SIZE,MAX_LOCAL (two integers), got {text!r}") from None
-    if size < 3 or not 0 <= local <= 10:
-        raise argparse.ArgumentTypeError(
-            f"need SIZE >= 3 and 0 <= MAX_LOCAL <= 10, got {text!r}")
-    return size, local
+_span_band = _int_pair("SPAN,BAND", range(2, 21))
+_size_local = _int_pair("SIZE,MAX_LOCAL", range(0, 11))
 
 
 def main(argv: list[str] | None = None) -> int:
