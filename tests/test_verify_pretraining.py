@@ -367,3 +367,22 @@ def test_the_python_form_works_in_a_script_without_a_main_guard(tmp_path: Path) 
         "print(json.dumps([r['trial'] for r in out['runs']['50'] if r['checkpoints']]))\n")
     assert proc.returncode == 0 and "RuntimeError" not in proc.stderr, proc.stderr
     assert json.loads(proc.stdout) == [0]
+
+
+def test_a_size_where_every_trial_failed_is_not_called_censored() -> None:
+    """Both runs at m = 20 diverged: the row read "> 50 | 0/0" and the fit note "censored
+    median not fitted: [20]", under a reference that is never censored (hunt 80 M2)."""
+    from exactprune.benchmarks.neuron_selection.pretraining import (
+        _median_t,
+        summarise_thresholds,
+        threshold_fit,
+    )
+
+    summary = {20: summarise_thresholds([], 50, failed=[0, 1]),
+               100: summarise_thresholds([10, 10], 50),
+               200: summarise_thresholds([None, None, 10], 50),
+               400: summarise_thresholds([40, 50], 50)}
+    assert _median_t(summary[20], 50) == "—" and _median_t(summary[200], 50) == "> 50"
+    notes = " ".join(threshold_fit([20, 100, 200, 400], summary).notes)
+    assert "no trial ran (every run failed) not fitted: [20]" in notes
+    assert "censored median not fitted: [200]" in notes

@@ -303,9 +303,13 @@ def threshold_fit(sizes: Sequence[int], summary: dict[int, dict[str, Any]]) -> A
     used = [m for m in sizes if summary[m]["median"] is not None]
     fit = linear_fit(np.log(used), [summary[m]["median"] for m in used], min_points=2)
     notes = list(fit.notes)
-    if len(used) < len(sizes):
-        notes.append(f"sizes with a censored median not fitted: "
-                     f"{[m for m in sizes if m not in used]}")
+    # a size where every trial failed has no median: not a censored one (hunt 80 M2)
+    none_ran = [m for m in sizes if not summary[m]["trials"]]
+    censored = [m for m in sizes if m not in used and m not in none_ran]
+    if censored:
+        notes.append(f"sizes with a censored median not fitted: {censored}")
+    if none_ran:
+        notes.append(f"sizes where no trial ran (every run failed) not fitted: {none_ran}")
     if not fit.ok:
         return dataclasses.replace(fit, notes=tuple(notes))
     ran = [m for m in sizes if summary[m]["per_trial"]]  # sizes where some trial ran
@@ -408,6 +412,13 @@ def _t(x: float | None, t_max: int) -> str:
     return f"> {t_max}" if x is None else f"{x:g}"
 
 
+def _median_t(summary: dict[str, Any], t_max: int) -> str:
+    """A size's median T*: "> T_max" when censored, "—" when no trial ran (every run failed:
+    no evidence that T* > T_max; it printed "> 50" under a reference that is never censored;
+    hunt 80 M2)."""
+    return "—" if not summary["trials"] else _t(summary["median"], t_max)
+
+
 def report(args: argparse.Namespace, a: dict[str, Any], compute_s: float,
            elapsed: float) -> str:
     """The Markdown report: settings, thresholds per size, the fit, loss tables."""
@@ -433,16 +444,17 @@ def report(args: argparse.Namespace, a: dict[str, Any], compute_s: float,
         g, e = a["thresholds"][m], a["exact_thresholds"].get(m)
         exact_cells = "n/a | n/a | n/a" if e is None else (
             f"{', '.join(_t(v, t_max) for v in e['per_trial'])} | "
-            f"{_t(e['median'], t_max)} | {e['censored']}/{e['trials']}")
+            f"{_median_t(e, t_max)} | {e['censored']}/{e['trials']}")
         lines.append(f"| {m} | {', '.join(_t(v, t_max) for v in g['per_trial'])} | "
-                     f"{_t(g['median'], t_max)} | {g['censored']}/{g['trials']} | "
+                     f"{_median_t(g, t_max)} | {g['censored']}/{g['trials']} | "
                      f"{exact_cells} |")
     unproven = [f"m = {m}: {done}/{total}" for m in args.size_list
                 for done, total in [_certified(a["losses"][m])] if done < total]
     if unproven and a["exact_thresholds"]:
         lines += ["", "T*_exact is computed on the exact solver's masks, which are proven optima "
-                  f"only where certified (certified solves: {'; '.join(unproven)}; the other "
-                  "sizes all). Elsewhere it is the threshold of the best mask found."]
+                  f"only where certified (certified solves: {'; '.join(unproven)}"
+                  + ("; the other sizes all" if len(unproven) < len(args.size_list) else "")
+                  + "). Elsewhere it is the threshold of the best mask found."]
     lines += ["", "| fit (median T* = a + b·ln m) | b | 95% CI | per doubling of m | sizes | "
               "notes |", "|---|---|---|---|---|---|"]
     for name, fit in a["fits"].items():
