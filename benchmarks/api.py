@@ -16,6 +16,17 @@ from exactprune.instances.errors import InputError
 NOT_OPTIONS = frozenset({"func", "out", "json", "scheduler"})
 
 
+def list_items(text: Any, flag: str) -> list[str]:
+    """The items of a comma list given to `flag`, stripped; InputError when one is empty
+    ("8,,16" ran 8 and 16 without a word, a value lost to a typo; hunt 79 L1, hunt 80 L2)."""
+    items = [part.strip() for part in str(text).split(",")]
+    if len(items) > 1 and "" in items:
+        given = ",".join(item for item in items if item)
+        raise InputError(f"{flag} list has an empty item: {text!r} (a value missing? "
+                         f"{given!r} without it)")
+    return [item for item in items if item]
+
+
 def options_namespace(add_parser: Callable[[Any], None], command: str, api: str,
                       options: dict[str, Any], lists: Iterable[str] = ()) -> argparse.Namespace:
     """The argparse Namespace the CLI would build for `command`, with `options` (flag names with

@@ -386,3 +386,14 @@ def test_a_size_where_every_trial_failed_is_not_called_censored() -> None:
     notes = " ".join(threshold_fit([20, 100, 200, 400], summary).notes)
     assert "no trial ran (every run failed) not fitted: [20]" in notes
     assert "censored median not fitted: [200]" in notes
+
+
+@pytest.mark.parametrize("text", ["20,,40", "20,", ",20"])
+def test_a_list_with_an_empty_item_is_refused(text: str) -> None:
+    """--sizes 20,,40 ran sizes 20 and 40 without a word (hunt 80 L2; verify subset-sum and
+    pruning-gap refuse it since hunt 79 L1)."""
+    from exactprune.instances.errors import InputError
+
+    for flag in ("--sizes", "--iters"):
+        with pytest.raises(InputError, match=f"{flag} list has an empty item"):
+            pt.parse_int_list(text, flag, 0)

@@ -393,3 +393,19 @@ def test_lossy_radii_count_as_within_eps_only_when_their_bound_allows(
         for p in row["p_radius"].values():
             assert p["count"] == 0 and p["undecided"] == 5, p
     assert all(v is None for v in data["n_needed"].values()), data["n_needed"]
+
+
+def test_the_reference_comparison_pools_the_variance() -> None:
+    """The unpooled z had no variance for an estimate of 0 or 1: 3 of 3 against SCIENCE.md's
+    0.97 (of 200) scored 2.49 and 0 of 3 against 0.17 scored -6.40, both "differs", where
+    each outcome is likely under the reference (0.91 and 0.57; hunt 80 M1)."""
+    from exactprune.benchmarks.subset_sum.verify import _z_two_proportions
+
+    assert abs(_z_two_proportions(1.0, 3, 0.97, 200)) < 1.96
+    assert abs(_z_two_proportions(0.0, 3, 0.17, 200)) < 1.96
+    # the pooled score by hand: p = (x1 + x2) / (n1 + n2), se = sqrt(p (1 - p) (1/n1 + 1/n2))
+    pooled = (35 + 52) / 400
+    z = (0.175 - 0.26) / (pooled * (1 - pooled) * (2 / 200)) ** 0.5
+    assert _z_two_proportions(0.175, 200, 0.26, 200) == pytest.approx(z, rel=1e-12)
+    assert _z_two_proportions(0.5, 10, 0.5, 200) == 0.0
+    assert _z_two_proportions(0.0, 10, 0.0, 200) == 0.0

@@ -541,10 +541,10 @@ def plots(args: argparse.Namespace, a: dict[str, Any], out: Any) -> list[Any]:
 # -- the command -----------------------------------------------------------------------------
 def parse_int_list(text: str, flag: str, minimum: int) -> list[int]:
     """"0,10,30" -> sorted distinct integers >= minimum; InputError naming `flag`."""
+    from exactprune.benchmarks.api import list_items
+
     values = set()
-    for part in str(text).split(","):
-        if part.strip() == "":
-            continue
+    for part in list_items(text, flag):
         try:
             v = int(part)
         except ValueError:
