@@ -409,3 +409,27 @@ def test_the_reference_comparison_pools_the_variance() -> None:
     assert _z_two_proportions(0.175, 200, 0.26, 200) == pytest.approx(z, rel=1e-12)
     assert _z_two_proportions(0.5, 10, 0.5, 200) == 0.0
     assert _z_two_proportions(0.0, 10, 0.0, 200) == 0.0
+
+
+def test_one_minus_delta_is_met_as_the_user_means_it() -> None:
+    """3 of 10 trials is P = 0.3 = 1 − 0.7, but 1.0 − 0.7 is 0.30000000000000004 in binary and
+    n = 10 was missed as n needed (hunt 80 L3)."""
+    rows = [{"n": n, "p_radius": {vss.eps_key(0.01): {"p": p}}}
+            for n, p in ((9, 0.2), (10, 0.3), (11, 0.4))]
+    assert vss.smallest_n(rows, 0.01, 0.7) == 10 and vss.first_crossing(rows, 0.01, 0.7) == 10
+    assert vss.smallest_n(rows, 0.01, 0.69) == 11
+
+
+def test_sparsest_json_keeps_the_trial_count(tmp_path: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    """--json printed "trials": the path of trials.json, where summary.json has the count
+    (hunt 80 L4): the path is "trials_file"."""
+    from exactprune.cli import main
+
+    out = tmp_path / "sp"
+    assert main(["verify", "subset-sum", "--objective", "sparsest", "--eps", "0.05", "--n",
+                 "4,6", "--trials", "5", "--out", str(out), "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    summary = json.loads((out / "summary.json").read_text())
+    assert printed["trials"] == summary["trials"] == 5
+    assert printed["trials_file"] == str(out / "trials.json")

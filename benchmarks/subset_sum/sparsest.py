@@ -124,8 +124,9 @@ def cmd_sparsest(cfg: Config, args: argparse.Namespace) -> int:
         instance_io.write_json_atomic(stage / "trials.json", trials)
         instance_io.write_text_atomic(stage / "report.md", _report(cfg, eps, stats, wall))
         _plot(stats, stage, f"no subset within eps = {eps:g} ({cfg.distribution} values)")
-    if args.json:  # where each trial is (trials.json was named nowhere; hunt 36)
-        print(instance_io.dumps({**result, "trials": str(Path(args.out) / "trials.json")}))
+    if args.json:  # where each trial is (trials.json was named nowhere; hunt 36), beside
+        # the count: "trials" held the path on stdout and the count in summary.json (hunt 80 L4)
+        print(instance_io.dumps({**result, "trials_file": str(Path(args.out) / "trials.json")}))
     else:
         print(_report(cfg, eps, stats, wall), end="")
         print(f"report: {Path(args.out) / 'report.md'}; every trial: "
