@@ -397,3 +397,14 @@ def test_a_list_with_an_empty_item_is_refused(text: str) -> None:
     for flag in ("--sizes", "--iters"):
         with pytest.raises(InputError, match=f"{flag} list has an empty item"):
             pt.parse_int_list(text, flag, 0)
+
+
+def test_auto_solver_is_the_registry_choice(tmp_path: Path,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    """--solver auto was refused as "unknown solver 'auto' (known: auto, ...)" (hunt 80 L1)."""
+    out = tmp_path / "auto"
+    assert main(["verify", "pretraining", "--sizes", "20", "--iters", "0,5", "--hidden", "5",
+                 "--k", "2", "--trials", "1", "--solver", "auto", "--out", str(out),
+                 "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["solver"] == "auto"
+    assert "exact solver auto" in (out / "report.md").read_text()
