@@ -433,3 +433,15 @@ def test_sparsest_json_keeps_the_trial_count(tmp_path: Path,
     summary = json.loads((out / "summary.json").read_text())
     assert printed["trials"] == summary["trials"] == 5
     assert printed["trials_file"] == str(out / "trials.json")
+
+
+def test_progress_on_a_redirected_stderr_waits_before_its_first_line(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """An ETA from the first trial alone is noise: quick trials print only the final line."""
+    progress = vss._Progress(total_work=4.0, total_items=4, enabled=True)
+    for _ in range(4):
+        progress.update(1.0)
+    progress.close()
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 1
+    assert "(4/4 trials)" in lines[0] and "100.0%" in lines[0]

@@ -240,7 +240,9 @@ class _Progress:
         self.done = 0.0
         self.count = 0
         self.start = time.perf_counter()
-        self.last = 0.0
+        # the first line waits a full interval too: an ETA extrapolated from the first
+        # trial alone says nothing (hunt 80)
+        self.last = self.start
         self.bar = None
         self.tty = sys.stderr.isatty()
         # tqdm on a terminal only: on a redirected stderr it wrote a frame per update (681
