@@ -32,8 +32,10 @@ EXIT_OK, EXIT_INTERNAL, EXIT_USAGE = 0, 1, 2
 _OUTPUT_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EFBIG, errno.EBADF)
 """A write that failed for want of room, a failing device or a stdout not open for writing
 (`1</dev/null`: an internal error until hunt 36): the output could not be written."""
-_NEGATIVE_NUMBER = re.compile(r"^-(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$|^-(inf|infinity|nan)$",
-                              re.IGNORECASE)
+_NUMBER = r"((\d+\.?\d*|\.\d+)([eE][-+]?\d+)?|inf|infinity|nan)"
+_NEGATIVE_NUMBER = re.compile(rf"^-{_NUMBER}(,\s*(-?{_NUMBER})?)*$", re.IGNORECASE)
+"""A value, not an option: "-1e308", "-inf", and a list that starts with one ("-4,8"; it was
+argparse's "expected one argument" and now gets the flag's own message; hunt 79)."""
 
 
 class _Parser(argparse.ArgumentParser):

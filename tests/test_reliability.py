@@ -851,6 +851,17 @@ def test_negative_numbers_in_exponent_form_are_values() -> None:
     assert proc.returncode == 0, proc.stderr
 
 
+@pytest.mark.parametrize("args, message", [
+    (("pruning-gap", "--trials", "2", "--n", "-4,8"), "widths must be >= 1"),
+    (("subset-sum", "--n", "4", "--eps", "-1e-2,1e-3"), "--eps values must be > 0")])
+def test_a_list_starting_with_a_negative_number_gets_the_flags_message(
+        args: tuple[str, ...], message: str) -> None:
+    """argparse read "-4,8" as an option ("expected one argument"); it is the flag's value."""
+    proc = cli("verify", *args)
+    assert proc.returncode == 2 and "expected one argument" not in proc.stderr, proc.stderr
+    assert message in proc.stderr and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+
+
 def test_cbc_works_when_tmpdir_has_a_blank(files, tmp_path: Path) -> None:
     tmp = tmp_path / "with blank"
     tmp.mkdir()
