@@ -324,8 +324,11 @@ def _run_suite(suite: Suite, solvers: list[str] | None, time_limit: float, threa
                 if mine and limited + killed and not any(r.certified for r in mine):
                     why = [f"{limited} hit the time limit of {time_limit:g} s"] if limited \
                         else []
-                    if killed:
-                        why.append(f"{killed} killed by the timeout of {timeout:g} s")
+                    # each run's own timeout: a store's killed runs may come from an
+                    # earlier --timeout, and --jobs 0 has none (hunt 82 H1, M1)
+                    after = Counter(r.killed_after for r in mine if r.status == "killed")
+                    why += [f"{k} killed by the timeout of {t:g} s" if t is not None
+                            else f"{k} killed by a timeout" for t, k in after.items()]
                     given_up[(family, s)] = (f"gave up: certified none of the {len(mine)} "
                                              f"instances of size {size} of this family, "
                                              + ", ".join(why))
@@ -397,6 +400,10 @@ def run_bench(suite: str, solvers: Sequence[str] | None = None, *,
         (summarise(outcomes[0]) if outcomes else {"suite": suite, "solvers": {}})
     summary["suite"] = suite
     summary["timeout_s"] = float(timeout) if jobs > 0 else None
+    # killed runs read back from the store under another --timeout than this run's
+    summary["earlier_timeouts_s"] = sorted(
+        {t for o in outcomes for r in o.runs if (t := r.killed_after) is not None
+         and t != summary["timeout_s"]})
     files: list[Path] = []
     from exactprune.instances.io import write_json_atomic, write_text_atomic, written_together
 

@@ -176,6 +176,10 @@ def render_report(name: str, outcomes: list[SuiteOutcome], summary: dict[str, An
               f"thread(s), solver seed 0. "
               + (f"A run still going after {summary['timeout_s']:g} s is killed (status "
                  "killed). " if summary.get("timeout_s") else "")
+              + ("Killed runs read from the store ran under an earlier timeout of "
+                 + ", ".join(f"{t:g}" for t in summary["earlier_timeouts_s"])
+                 + " s (`--retry-killed` runs them again). "
+                 if summary.get("earlier_timeouts_s") else "")
               + f"Results store: `{store}` (a re-run resumes).", "",
               "Time = wall time of `solve()` (instance generation and process start-up "
               "excluded). Time to best = that wall time (incumbents are not traced over "

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 import statistics
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -53,6 +54,21 @@ class Run:
     def certified(self) -> bool:
         return bool(self.record and self.record.get("certified")
                     and self.record.get("status") == "optimal")
+
+    @property
+    def killed_after(self) -> float | None:
+        """The timeout (s) this run was killed under, None if it was not killed or its record
+        (older than the `timeout_s` field) says it only in its message."""
+        if self.status != "killed":
+            return None
+        t = self.record.get("timeout_s")
+        if isinstance(t, int | float) and not isinstance(t, bool):
+            return float(t)
+        m = re.search(r"timeout of ([-+0-9.eE]+|inf) s", str(self.record.get("error", "")))
+        try:
+            return float(m.group(1)) if m else None
+        except ValueError:
+            return None
 
     @property
     def objective(self) -> float | None:

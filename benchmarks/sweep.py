@@ -399,6 +399,7 @@ def _run_pool_in(queue: deque[tuple[str, Task]], workers: int, finish: Finish,
                             finish(key, json.loads(fut.result()))
                         elif fut in overdue:
                             finish(key, {"status": KILLED, "wall_time_s": now - t0,
+                                         "timeout_s": float(timeout),
                                          "error": f"killed after the sweep's timeout of "
                                                   f"{timeout:g} s"})
                         else:

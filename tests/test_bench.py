@@ -265,18 +265,27 @@ def test_killed_runs_are_read_back_until_retry_killed_and_the_timeout_is_reporte
         suites.BenchInstance("k_n40", "subset_sum", "k", 40, {"n": 40, "seed": 0}),))
     monkeypatch.setitem(suites.SUITES, "test-kill", one)
 
-    def status(timeout: float, retry: bool = False) -> tuple[str, dict]:
+    def status(timeout: float | None, retry: bool = False, jobs: int = 1) -> tuple[str, dict]:
         res = bench.run_bench("test-kill", ["cpsat"], time_limit=0.5, timeout=timeout,
-                              out=tmp_path, jobs=1, progress=False, plots=False,
+                              out=tmp_path, jobs=jobs, progress=False, plots=False,
                               retry_killed=retry)
         return res.suites[0].runs[0].record["status"], res.summary
 
     # 0.6 s from submission covers a worker's start-up (importing OR-Tools) and no more
     killed, summary = status(0.6)
     assert killed == "killed" and summary["timeout_s"] == 0.6
-    assert status(60.0)[0] == "killed"  # read back, not run again
+    assert summary["earlier_timeouts_s"] == []
+    killed, summary = status(60.0)
+    assert killed == "killed"  # read back, not run again
+    # under the timeout it had, not this run's (hunt 82 M1)
+    assert summary["timeout_s"] == 60.0 and summary["earlier_timeouts_s"] == [0.6]
+    assert "earlier timeout of 0.6 s" in (tmp_path / "report.md").read_text()
+    # in this process there is no timeout: the give-up rule crashed formatting None (H1)
+    killed, summary = status(None, jobs=0)
+    assert killed == "killed" and summary["earlier_timeouts_s"] == [0.6]
     again, summary = status(60.0, retry=True)
     assert again in ("optimal", "time_limit") and summary["timeout_s"] == 60.0
+    assert summary["earlier_timeouts_s"] == []
     # the report says it too, not only the quoted command (hunt 18)
     assert "still going after 60 s is killed" in (tmp_path / "report.md").read_text()
     for kwargs, needle in ((dict(timeout=0.5, jobs=1), "above the time limit"),
