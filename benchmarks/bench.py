@@ -329,8 +329,11 @@ def _run_suite(suite: Suite, solvers: list[str] | None, time_limit: float, threa
                     after = Counter(r.killed_after for r in mine if r.status == "killed")
                     why += [f"{k} killed by the timeout of {t:g} s" if t is not None
                             else f"{k} killed by a timeout" for t, k in after.items()]
-                    given_up[(family, s)] = (f"gave up: certified none of the {len(mine)} "
-                                             f"instances of size {size} of this family, "
+                    # the family by name: the report groups skipped pairs across families
+                    what = (f"did not certify the one instance of size {size}"
+                            if len(mine) == 1 else
+                            f"certified none of the {len(mine)} instances of size {size}")
+                    given_up[(family, s)] = (f"gave up: {what} of family {family}, "
                                              + ", ".join(why))
     order = {inst.name: k for k, inst in enumerate(suite.instances)}
     runs.sort(key=lambda r: (order[r.instance.name], chosen.index(r.solver)))
