@@ -450,12 +450,22 @@ def _int_at_least(low: int) -> Any:
     return parse
 
 
+_RUN_FLAGS = (("--time-limit", "time_limit"), ("--threads", "threads"), ("--jobs", "jobs"),
+              ("--timeout", "timeout"), ("--retry-killed", "retry_killed"),
+              ("--no-give-up", "give_up"))
+"""A run's options: parsed with a default of None, so `--write-instances` can tell them given."""
+_RUN_DEFAULTS = {"time_limit": DEFAULT_TIME_LIMIT, "threads": 1, "jobs": 1, "timeout": None,
+                 "retry_killed": False, "give_up": True}
+
+
 def _cmd_bench(args: argparse.Namespace) -> int:
     from exactprune.instances.io import dumps
 
     if args.write_instances is not None:
-        # it runs nothing: a run's options would be silently ignored (hunt 21)
-        given = [f"--{name}" for name in ("solvers", "out", "store")
+        # it runs nothing: a run's options would be silently ignored (hunt 21; those with
+        # defaults too, hunt 82: their defaults are filled in below, after this check)
+        given = [flag for flag, name in (("--solvers", "solvers"), ("--out", "out"),
+                                         ("--store", "store"), *_RUN_FLAGS)
                  if getattr(args, name) is not None]
         if given:
             raise InputError(f"--write-instances only writes the suite's instances; it takes "
@@ -466,6 +476,9 @@ def _cmd_bench(args: argparse.Namespace) -> int:
         else:
             print(f"wrote {len(paths)} instances to {args.write_instances}")
         return 0
+    for _, name in _RUN_FLAGS:
+        if getattr(args, name) is None:
+            setattr(args, name, _RUN_DEFAULTS[name])
     solvers = None
     if args.solvers is not None:
         solvers = [s.strip() for s in args.solvers.split(",") if s.strip()]
@@ -523,23 +536,23 @@ def register_cli(subparsers: Any) -> None:
     p.add_argument("suite", metavar="SUITE", help=f"one of: {', '.join(suite_names())}")
     p.add_argument("--solvers", default=None, help="comma-separated backend names "
                    "(default: every available backend for the suite's kinds)")
-    p.add_argument("--time-limit", type=_positive_amount, default=DEFAULT_TIME_LIMIT,
+    p.add_argument("--time-limit", type=_positive_amount, default=None,
                    help=f"seconds per run (default {DEFAULT_TIME_LIMIT:g})")
-    p.add_argument("--threads", type=_int_at_least(1), default=1,
+    p.add_argument("--threads", type=_int_at_least(1), default=None,
                    help="solver threads (default 1)")
     p.add_argument("--out", default=None, help="output folder (default out/bench-SUITE)")
     p.add_argument("--store", default=None, metavar="FILE.sqlite",
                    help="results store (default OUT/results.sqlite); a re-run resumes")
-    p.add_argument("--jobs", type=_int_at_least(0), default=1,
+    p.add_argument("--jobs", type=_int_at_least(0), default=None,
                    help="cores to fill (worker processes, default 1; 0: in this "
                    "process); a run with --threads N fills N of them")
     p.add_argument("--timeout", type=_positive_amount, default=None,
                    help="kill a run after this many seconds, counted from its submission "
                         "(worker start-up included; above the time limit, default 2 x time "
                         "limit + 30)")
-    p.add_argument("--retry-killed", action="store_true",
+    p.add_argument("--retry-killed", action="store_true", default=None,
                    help="run again the runs a store holds as killed (after raising --timeout)")
-    p.add_argument("--no-give-up", dest="give_up", action="store_false",
+    p.add_argument("--no-give-up", dest="give_up", action="store_false", default=None,
                    help="run exact solvers on every size, even after they certified nothing "
                         "at a smaller size")
     p.add_argument("--json", action="store_true", help="print one JSON summary on stdout")

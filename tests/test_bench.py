@@ -118,6 +118,10 @@ def test_bad_input_is_one_line_exit_2(tmp_path: Path, capsys: pytest.CaptureFixt
                   "nosuch"],
                  ["smoke-subset-sum", "--write-instances", str(tmp_path / "w"), "--out",
                   "/dev/null"],
+                 # options with defaults were accepted and ignored (hunt 82 L3)
+                 *(["smoke-subset-sum", "--write-instances", str(tmp_path / "w"), *extra]
+                   for extra in (["--time-limit", "3"], ["--threads", "1"], ["--jobs", "1"],
+                                 ["--timeout", "99"], ["--retry-killed"], ["--no-give-up"])),
                  # above the 64 threads a solve takes: every run was stored as refused, exit 0
                  ["smoke-subset-sum", "--solvers", "mitm", "--threads", "100", "--out",
                   str(tmp_path / "b")]):
