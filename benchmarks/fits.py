@@ -252,8 +252,10 @@ def _fit_line(model: str, x: np.ndarray, y: np.ndarray, n_dropped: int, notes: l
         slope_ci, intercept_ci, used, degenerate = _bootstrap(x, y, resamples, level, seed,
                                                               groups)
         if groups is not None:
-            notes.append(f"bootstrap over {len(np.unique(groups))} groups (whole groups "
-                         f"resampled)")
+            k = len(np.unique(groups))
+            notes.append(f"bootstrap over {k} groups (whole groups resampled)")
+            if k < 5:  # 2 groups: 3 distinct resamples; the percentiles are a few lines'
+                notes.append(f"only {k} groups: the bootstrap interval is rough")
         if degenerate:
             notes.append(f"{degenerate} of {resamples} bootstrap resamples had a constant x "
                          "and were dropped")

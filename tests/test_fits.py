@@ -274,6 +274,11 @@ def test_groups_must_label_every_pair_and_one_group_has_no_interval() -> None:
     fit = exponential_fit([1, 2, 3, 4, 5], [1.0, -1.0, 0.3, 0.2, 0.1], groups=[0, 0, 1, 1, 2],
                           resamples=50)
     assert fit.n_points == 4 and any("bootstrap over 3 groups" in n for n in fit.notes)
+    # 3 groups make at most 10 distinct resamples: the interval is said to be rough
+    assert "only 3 groups: the bootstrap interval is rough" in fit.notes
+    n, eps, groups = _random_intercepts()
+    assert not any("groups: the bootstrap interval is rough" in note for note in
+                   exponential_fit(n, eps, resamples=50, groups=groups).notes)  # 12 groups
 
 
 def test_fits_of_errors_near_the_float_range_never_overflow() -> None:

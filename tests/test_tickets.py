@@ -263,7 +263,10 @@ def test_width_factor_leaves_an_eps_some_seed_misses_out_of_the_fit_whole() -> N
     final = sorted(r["per_n"][-1]["max_weight_error"] for r in first["runs"])
     assert final[0] < final[1]
     split = math.sqrt(final[0] * final[1])  # reached by one seed within n_max, not the other
-    easy = [2 * final[1], 1.5 * final[1]]  # both seeds reach these
+    largest = max(float(np.abs(w).max()) for w in target.weights)
+    assert final[1] < largest
+    # both seeds reach these, and the empty subset does not (it is left out; hunt 81 L2)
+    easy = [final[1] + f * (largest - final[1]) for f in (0.5, 0.25)]
     res = width_factor(target, [*easy, split], n_max=6, seeds=2, seed=0)
     reached = [r["needed"][split]["all_weights_within_eps"] for r in res["runs"]]
     assert sorted(reached, key=lambda v: v is None)[1] is None and any(reached)
@@ -643,3 +646,43 @@ def test_width_factor_tickets_do_not_depend_on_n_max() -> None:
             n_short = a["needed"][e]["all_weights_within_eps"]
             if n_short is not None:
                 assert b["needed"][e]["all_weights_within_eps"] == n_short
+
+
+def test_width_factor_bootstraps_whole_seeds_and_reports_the_fits_notes() -> None:
+    """A seed's eps share one nested draw, but the slope's bootstrap drew (seed, eps) pairs as
+    if independent: [0.79, 1.66] where whole seeds give [0.70, 1.87] (hunt 81 M1). Its notes
+    ("rough" on few x values) were in summary.json only (L1)."""
+    from exactprune.benchmarks.tickets.width_factor import _report, width_factor
+
+    target = small_mlp(6, widths=(8, 6, 4))
+    res = width_factor(target, [0.3, 0.1, 0.03], n_max=20, seeds=3, seed=0)
+    assert not res["censored_eps"], "the test needs every eps reached"
+    assert "bootstrap over 3 groups (whole groups resampled)" in res["fit"]["notes"]
+    text = _report(res, "small", 0.0)
+    assert "95 % bootstrap over the 3 seeds" in text
+    assert "only 3 distinct x values: the bootstrap interval is rough" in text
+    assert "only 3 groups: the bootstrap interval is rough" in text
+    one = width_factor(target, [0.3, 0.1, 0.03], n_max=20, seeds=1, seed=0)
+    assert not all(math.isfinite(c) for c in one["fit"]["ci"])  # one draw: no interval
+    assert "no bootstrap interval: one seed" in _report(one, "small", 0.0)
+
+
+def test_width_factor_an_eps_the_empty_subset_meets_needs_no_coefficient() -> None:
+    """An eps at or above every |weight| read "smallest N = 1" and entered the fit (all 1s
+    pinned the intercept; hunt 81 L2): N = 0 meets it, and it is left out of the fit, named."""
+    from exactprune.benchmarks.tickets.width_factor import _report, width_factor
+
+    target = small_mlp(6, widths=(8, 6, 4))
+    largest = max(float(np.abs(w).max()) for w in target.weights)
+    res = width_factor(target, [2 * largest, largest, 0.1], n_max=20, seeds=2, seed=0)
+    assert res["trivial_eps"] == [2 * largest, largest] and res["empty_subset_error"] == largest
+    for run in res["runs"]:
+        assert run["needed"][largest]["all_weights_within_eps"] == 0
+        assert run["needed"][0.1]["all_weights_within_eps"] >= 1
+    assert res["x_log2_inv_eps"] == [math.log2(1 / 0.1)] * 2
+    assert f"Left out of the fit: eps {2 * largest:g}, {largest:g}, at or above" in \
+        _report(res, "small", 0.0)
+    # just below the largest |weight| the empty subset is not within eps
+    below = width_factor(target, [np.nextafter(largest, 0)], n_max=2, seeds=1, seed=0)
+    assert below["trivial_eps"] == []
+    assert below["runs"][0]["needed"][np.nextafter(largest, 0)]["all_weights_within_eps"] != 0

@@ -9,10 +9,12 @@ held-out data are known — per seed (the closest ticket does not depend on eps)
 whose ticket has the target's accuracy or better, and the smallest from which every larger N
 up to N_max keeps it (accuracy is not monotone in N).
 The theory says N = O(log2(1/eps)) suffices: the smallest N against log2(1/eps) is fitted by a
-line (least squares over the (seed, eps) pairs, bootstrap CI of the slope) and plotted. An eps
+line (least squares over the (seed, eps) pairs; the slope's bootstrap CI draws whole seeds, as
+a seed's eps share one draw) and plotted. An eps
 that some seed does not reach within N_max is left out of the fit for every seed (and named):
 dropping only the censored pairs would keep the easy seeds at the hardest eps and bias the
-slope low, while leaving out a whole eps selects on x only.
+slope low, while leaving out a whole eps selects on x only. An eps at or above the largest
+|weight| is met by the empty subset (N = 0) and is left out too.
 """
 
 from __future__ import annotations
@@ -61,6 +63,11 @@ def width_factor(target: Any, eps: list[float], *, n_max: int = 30, seeds: int =
     # weight), whatever n_max: nested in N, and the same tickets at a larger --n-max, which
     # the report advises for eps not reached (they were drawn n_max wide: hunt 70 L1)
     target_acc = None if data is None else float(target.accuracy(*data))
+    # the empty subset's error is the largest |weight| (biases included): an eps at or above
+    # it needs no coefficient at all, and N = 1 would be read as one (hunt 81 L2)
+    empty_error = max((float(np.max(np.abs(a))) for a in (*target.weights, *target.biases)
+                       if a is not None and a.size), default=0.0)
+    trivial = [e for e in eps if empty_error <= e]
     runs: list[dict[str, Any]] = []
     for s in range(seed, seed + seeds):
         per_n = []
@@ -85,7 +92,7 @@ def width_factor(target: Any, eps: list[float], *, n_max: int = 30, seeds: int =
 
         need = {}
         for e in eps:
-            within = [r["n"] for r in per_n if within_eps(r, e)]
+            within = [0] if e in trivial else [r["n"] for r in per_n if within_eps(r, e)]
             need[e] = {"all_weights_within_eps": within[0] if within else None}
         run: dict[str, Any] = {"seed": s, "per_n": per_n, "needed": need}
         if data is not None:
@@ -96,13 +103,17 @@ def width_factor(target: Any, eps: list[float], *, n_max: int = 30, seeds: int =
         runs.append(run)
     censored = [e for e in eps
                 if any(r["needed"][e]["all_weights_within_eps"] is None for r in runs)]
-    fitted = [e for e in eps if e not in censored]
+    fitted = [e for e in eps if e not in censored and e not in trivial]
     x = [math.log2(1 / e) for r in runs for e in fitted]
     y = [r["needed"][e]["all_weights_within_eps"] for r in runs for e in fitted]
-    fit = linear_fit(x, y, min_points=2) if len(set(x)) >= 2 else None
+    # a seed's eps share one nested draw: the bootstrap resamples whole seeds (pairs drawn
+    # as if independent gave a CI too narrow, [0.79, 1.66] against [0.70, 1.87]; hunt 81 M1)
+    groups = [r["seed"] for r in runs for e in fitted]
+    fit = linear_fit(x, y, min_points=2, groups=groups) if len(set(x)) >= 2 else None
     return {"eps": eps, "n_max": n_max, "share": share, "seeds": list(range(seed, seed + seeds)),
             "target_accuracy": target_acc, "runs": runs, "x_log2_inv_eps": x, "y_n_needed": y,
-            "censored_eps": censored,
+            "censored_eps": censored, "empty_subset_error": empty_error,
+            "trivial_eps": trivial,
             "fit": None if fit is None else {"slope": fit.estimate, "ci": list(fit.ci),
                                              "intercept": fit.intercept, "r2": fit.r2,
                                              "n_points": fit.n_points, "notes": list(fit.notes)},
@@ -140,20 +151,31 @@ def _report(result: dict[str, Any], target_name: str, wall: float) -> str:
                   f"target's is first reached at N = {_ns(first)}, and kept by every N up to "
                   f"{result['n_max']} from N = {_ns(kept)}."]
     fit = result["fit"]
+    seeds = len(result["seeds"])
+    # the fit's own notes but those the interval's words already say (whole seeds drawn)
+    notes = [] if fit is None else [n for n in fit["notes"]
+                                    if not n.startswith(("bootstrap over", "one group"))]
     lines += ["", "Fit of N against log2(1/eps): "
               + ("not enough points" if fit is None else
                  f"slope {fit['slope']:.3f} "
-                 + (f"[{fit['ci'][0]:.3f}, {fit['ci'][1]:.3f}] (95 % bootstrap)"
-                    if all(math.isfinite(c) for c in fit["ci"])
+                 + (f"[{fit['ci'][0]:.3f}, {fit['ci'][1]:.3f}] (95 % bootstrap over the "
+                    f"{seeds} seeds)" if all(math.isfinite(c) for c in fit["ci"])
+                    else "(no bootstrap interval: one seed, whose eps share one draw; more "
+                    "--seeds give one)" if seeds == 1
                     else "(no bootstrap interval from so few points)")
                  + f", intercept {fit['intercept']:.2f}, r² {fit['r2']:.3f}, over "
-                 f"{fit['n_points']} (seed, eps) pairs"),
-              "", "Pensia et al. use N = 3·round(log2(1/eps)) (slope 3).", ""]
+                 f"{fit['n_points']} (seed, eps) pairs" + "".join(f"; {n}" for n in notes)),
+              ""]
     if result["censored_eps"]:
         shown = ", ".join(f"{e:g}" for e in result["censored_eps"])
-        lines[-1:-1] = [f"Left out of the fit: eps {shown}, which some seed does not reach "
-                        f"within N_max = {result['n_max']} (a larger --n-max measures them).",
-                        ""]
+        lines += [f"Left out of the fit: eps {shown}, which some seed does not reach within "
+                  f"N_max = {result['n_max']} (a larger --n-max measures them).", ""]
+    if result["trivial_eps"]:
+        shown = ", ".join(f"{e:g}" for e in result["trivial_eps"])
+        lines += [f"Left out of the fit: eps {shown}, at or above the largest |weight| "
+                  f"{result['empty_subset_error']:.6g}: the empty subset (N = 0) meets them.",
+                  ""]
+    lines += ["Pensia et al. use N = 3·round(log2(1/eps)) (slope 3).", ""]
     if result["target_accuracy"] is not None:
         lines.insert(4, f"Target accuracy on the held-out images: {result['target_accuracy']:.4f}.")
     return "\n".join(lines)
