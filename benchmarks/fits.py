@@ -254,7 +254,7 @@ def _fit_line(model: str, x: np.ndarray, y: np.ndarray, n_dropped: int, notes: l
         if groups is not None:
             k = len(np.unique(groups))
             notes.append(f"bootstrap over {k} groups (whole groups resampled)")
-            if k < 5:  # 2 groups: 3 distinct resamples; the percentiles are a few lines'
+            if k < 5:  # 2 groups: 3 distinct resamples, the percentiles rest on a few values
                 notes.append(f"only {k} groups: the bootstrap interval is rough")
         if degenerate:
             notes.append(f"{degenerate} of {resamples} bootstrap resamples had a constant x "
