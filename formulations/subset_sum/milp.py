@@ -16,7 +16,9 @@ sparsest goal (error tolerance eps):
     rows       window: z − eps − δ <= Σ x_i m_i <= z + eps + δ   (bounds rounded outwards, so
                                                          the row never excludes a mask whose
                                                          exact error is <= eps)
-    δ = `window_margin` (default 0, the exact window, as exported). The solvers get δ > 0
+    δ = `window_margin` (default 0). Exported (`exact_window`), the window is exact: the row
+    above when z ± eps are floats, else Σ x_i m_i − dev = z with dev ∈ [−eps, eps], a continuous
+    variable (every number then a float of the instance). The solvers get δ > 0
     (`sparsest_window_margin`): masks on the window's edge are then inside by more than the
     engines' tolerances and rounding, so no presolve step working at those tolerances can cut
     them off; masks inside the margin but outside eps are excluded by the caller.
@@ -68,9 +70,11 @@ def _objective_name(goal: GoalLike | None) -> str:
 
 def _float_toward(q: Fraction, direction: float) -> float:
     """q rounded towards `direction` (±inf): q itself when it is a float, else the nearest float
-    beyond it; ±inf beyond the float64 range. The window row's bound, so that the row holds
-    exactly the masks within eps (not one ulp more: exported, the window would admit a mask
-    whose error exceeds eps)."""
+    beyond it; ±inf beyond the float64 range. The window row's bound: it excludes no mask within
+    eps, and holds exactly those when z ± eps are floats (written one ulp wider, an exported
+    window admitted a mask whose error exceeds eps); when they are not, the float window is
+    wider than the problem's by less than an ulp, which the engines' exclusion check covers and
+    an export avoids (`exact_window`)."""
     try:
         f = float(q)
     except OverflowError:
@@ -143,13 +147,19 @@ def _symmetry_rows(values: Any) -> list[tuple[list[int], list[float], float, flo
 
 
 def subset_sum_model(instance: SubsetSumInstance, goal: GoalLike | None = None,
-                     window_margin: float = 0.0, break_symmetry: bool = False) -> MilpModel:
+                     window_margin: float = 0.0, break_symmetry: bool = False,
+                     exact_window: bool = False) -> MilpModel:
     """The MILP of `instance` for `goal` (min_error, optionally max_kept; or sparsest with eps,
     its window widened by `window_margin` >= 0 on both sides); with `break_symmetry`, rows
     ordering each group of equal values and zeros fixed out (module docstring).
 
-    Variable order: m_0..m_{n−1} (the mask, `mask_variables`), then err for min_error (a
-    variable named `e` would read as an exponent in LP files).
+    exact_window (sparsest, margin 0; what `export` writes): when z ± eps are
+    not both floats, the window is written exactly as Σ x_i m_i − dev = z with dev ∈ [−eps, eps]
+    (every number a float of the instance) instead of the float window rounded outward, which
+    can admit a mask whose error exceeds eps by less than an ulp of z (hunt 83).
+
+    Variable order: m_0..m_{n−1} (the mask, `mask_variables`), then err for min_error, or dev
+    for an exact window (a variable named `e` would read as an exponent in LP files).
     """
     n = instance.n
     order_rows = _symmetry_rows(instance.values) if break_symmetry else []
@@ -171,6 +181,20 @@ def subset_sum_model(instance: SubsetSumInstance, goal: GoalLike | None = None,
         half = Fraction(eps) + Fraction(window_margin)
         lo = _float_toward(Fraction(z) - half, -INF)
         hi = _float_toward(Fraction(z) + half, INF)
+        if exact_window and window_margin == 0 and not (
+                math.isfinite(lo) and math.isfinite(hi)
+                and Fraction(lo) == Fraction(z) - half and Fraction(hi) == Fraction(z) + half):
+            dev = n
+            return MilpModel.from_rows(
+                var_names=[*names, "dev"],
+                lower=np.array([*np.zeros(n), -eps]),
+                upper=np.array([*upper, eps]),
+                integer=np.array([True] * n + [False]),
+                objective=np.array([*np.ones(n), 0.0]),
+                rows=[([*mask_idx, dev], [*x, -1.0], z, z, "window"), *order_rows],
+                mask_variables=mask_idx,
+                name="subset_sum_sparsest",
+            )
         return MilpModel.from_rows(
             var_names=names,
             lower=np.zeros(n),
@@ -263,16 +287,17 @@ def subset_sum_start_values(
     if break_symmetry:
         m = canonical_mask(instance.values, m).astype(np.float64)
     if _objective_name(goal) == "sparsest":
-        return m
+        return m  # (an exact window's dev is not given: the engines never get that model)
     err = math.nextafter(float(instance.evaluate(m.astype(bool))), INF)
     return np.array([*m.tolist(), err])
 
 
 def build_subset_sum(instance: SubsetSumInstance, goal: GoalLike | None = None,
-                     window_margin: float = 0.0, break_symmetry: bool = False) -> BuiltModel:
+                     window_margin: float = 0.0, break_symmetry: bool = False,
+                     exact_window: bool = False) -> BuiltModel:
     """The model with its mask maps: `start` is `subset_sum_start_values` (every variable),
     `mask` reads m_0..m_{n−1}."""
-    model = subset_sum_model(instance, goal, window_margin, break_symmetry)
+    model = subset_sum_model(instance, goal, window_margin, break_symmetry, exact_window)
     return BuiltModel(model,
                       start=lambda mask: subset_sum_start_values(instance, goal, mask,
                                                                  break_symmetry),
