@@ -637,3 +637,37 @@ def test_a_bracket_of_no_instance_names_its_type_not_its_value() -> None:
     subset = generate_subset_sum(4, seed=0)
     with pytest.raises(InputError, match="not kind 'subset_sum'"):
         certify_bracket(subset, np.ones(4, dtype=bool))
+
+
+@pytest.mark.parametrize("kind, size", [("neuron-pruning", ["--width", "8"]),
+                                        ("weight-pruning", ["--width", "3"])])
+def test_certify_rechecks_a_bound_and_an_optimum_claim_on_small_masks(
+        kind: str, size: list[str], tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """Hunt 83 M2: a heuristic's result edited to a bound above the optimum was printed as the
+    bracket's lower end, and one edited to claim 'optimal' passed; on masks of at most
+    CERTIFY_RECHECK_BITS entries bruteforce now re-checks both claims."""
+    inst, res, best = tmp_path / "i.json", tmp_path / "r.json", tmp_path / "b.json"
+    assert main(["generate", kind, "--d", "2", *size, "--points", "32", "--seed", "0",
+                 "-o", str(inst)]) == 0
+    assert main(["solve", str(inst), "--solver", "magnitude", "-o", str(res)]) == 0
+    assert main(["solve", str(inst), "--solver", "scip", "-o", str(best)]) == 0
+    capsys.readouterr()
+    doc, optimum = json.loads(res.read_text()), json.loads(best.read_text())["objective"]
+    assert doc["objective"] > optimum * 1.01, "the test needs a heuristic off the optimum"
+
+    def certify(path: Path, **edits: object) -> dict:
+        edited = tmp_path / "e.json"
+        edited.write_text(json.dumps({**json.loads(path.read_text()), **edits}))
+        assert main(["certify", str(inst), str(edited), "--json"]) == 0
+        return json.loads(capsys.readouterr().out)
+
+    high = certify(res, bound=(doc["objective"] + optimum) / 2)
+    assert high["claims"] == {"bound_consistent": False}
+    assert high["bracket"]["lower"] is None and "no proof gives that" in high["bracket"]["notes"][0]
+    fake = certify(res, status="optimal", certified=True, bound=doc["objective"], gap=0.0)
+    assert fake["claims"] == {"bound_consistent": False, "optimum_verified": False}
+    low = certify(res, bound=optimum / 2)  # a weak bound, but a true one
+    assert low["claims"] == {"bound_consistent": True} and low["bracket"]["lower"] is not None
+    real = certify(best)
+    assert real["claims"] == {"bound_consistent": True, "optimum_verified": True}

@@ -235,6 +235,10 @@ def certify(instance: Any, mask: Any, claimed: dict[str, Any],
                    f"{claimed.get('objective')!r} is not the mask's error on this instance "
                    "(a result of another instance, or edited)")
         bound = None
+    claims, recheck_note = _recheck(instance, mask, claimed, bound, goal, constrained,
+                                    time_limit)
+    if claims.get("bound_consistent") is False:
+        note, bound = recheck_note, None
     bracket = certify_bracket(instance, mask, bound, time_limit).to_json()
     if bound is not None and bracket.get("lower") is None:  # l1/l2: no domain lower end
         note = ("the result file's bound is not used: there is no lower end here, as a note "
@@ -250,4 +254,61 @@ def certify(instance: Any, mask: Any, claimed: dict[str, Any],
                    "to check it)")
     if note is not None:
         bracket["notes"] = [note, *bracket.get("notes", [])]
-    return {"bracket": bracket}
+    if recheck_note is not None and recheck_note != note:
+        bracket["notes"] = [*bracket.get("notes", []), recheck_note]
+    return {"bracket": bracket, **({"claims": claims} if claims else {})}
+
+
+CERTIFY_RECHECK_BITS = 16
+"""Largest mask size whose claims `certify` re-checks with `bruteforce` (2^16 masks: about a
+second at K = 256); above it the result's bound is trusted, as the notes say."""
+CERTIFY_RECHECK_SECONDS = 60.0
+
+
+def _recheck(instance: Any, mask: Any, claimed: dict[str, Any], bound: float | None,
+             goal: dict[str, Any], constrained: bool,
+             time_limit: float | None) -> tuple[dict[str, Any], str | None]:
+    """A result's bound (the best error on the points, when the bracket would take it) and a
+    claimed certified optimum, re-checked by `bruteforce` on small masks: `bound_consistent` is
+    False when the bound exceeds the error of a mask bruteforce finds by more than the
+    tolerances (no proof gives that: an edited bound was the bracket's lower end, hunt 83 M2),
+    `optimum_verified` True / False / None as for neuron selection. ({}, None) when nothing is
+    claimed or the mask is too large (then the notes say the bound is trusted)."""
+    from exactprune.solvers.dispatch import solve
+    from exactprune.solvers.result import Goal
+
+    certified = bool(claimed.get("certified")) and claimed.get("status") == "optimal"
+    if (bound is None and not certified) or instance.mask_size > CERTIFY_RECHECK_BITS:
+        return {}, None
+    max_kept = goal.get("max_kept")
+    if certified and (goal.get("objective", "min_error") != "min_error"
+                      or not (max_kept is None or type(max_kept) is int and max_kept >= 0)):
+        return {"optimum_verified": None}, "a claimed optimum of this goal is not re-checked"
+    checks: dict[str, Any] = {}
+    own = Goal(max_kept=max_kept) if certified and constrained else Goal()
+    ref = solve(instance, "bruteforce", objective="min_error", max_kept=own.max_kept,
+                time_limit=CERTIFY_RECHECK_SECONDS if time_limit is None else time_limit)
+    found = ref.objective
+    tol = claimed.get("tolerance")
+    tol = float(tol) if isinstance(tol, int | float) and not isinstance(tol, bool) and \
+        0 <= tol < float("inf") else 0.0
+    room = tol + max(ref.tolerance or 0.0, instance.evaluation_tolerance())
+    finished = ref.certified and ref.bound is not None
+    notes = []
+    if bound is not None and found is not None and not constrained:
+        checks["bound_consistent"] = bound <= found + room
+        if not checks["bound_consistent"]:
+            notes.append(f"the result's bound {bound!r} exceeds "
+                         f"{'the optimum' if finished else 'the error of a mask'} {found!r} "
+                         "bruteforce finds on the points: no proof gives that, so it is not "
+                         "the lower end")
+    if certified:
+        error = float(instance.evaluate(mask))
+        if finished and error - room <= ref.bound:
+            checks["optimum_verified"] = True
+        else:
+            checks["optimum_verified"] = False if found is not None and \
+                error > found + room else None
+            notes.append(f"bruteforce finds error {found!r} (bound {ref.bound!r}, "
+                         f"{ref.status}); the mask's is {error!r}, tolerance {room!r}")
+    return checks, "; ".join(notes) or None
