@@ -250,8 +250,10 @@ def certify(instance: Any, mask: Any, claimed: dict[str, Any],
                    " (read as 0: an error is never negative)" if bound < 0 and lower == 0
                    else " (then lowered, as a note below says)") + "; "
                    "the result names this instance (instance_sha256) and its objective is the "
-                   "mask's error here, but certify cannot prove the bound again (solve again "
-                   "to check it)")
+                   "mask's error here, "
+                   + ("and bruteforce found no mask below it (claims.bound_consistent)"
+                      if claims.get("bound_consistent") else
+                      "but certify cannot prove the bound again (solve again to check it)"))
     if note is not None:
         bracket["notes"] = [note, *bracket.get("notes", [])]
     if recheck_note is not None and recheck_note != note:
