@@ -89,6 +89,10 @@ def solve(
         if not any(b.supports(wanted) for b in registry.list_backends(instance.kind)):
             raise InputError(f"no solver of {instance.kind} instances supports the "
                              f"{goal.objective} objective")
+        if goal.max_kept is not None and not any(  # (hunt 83 L1: it blamed bruteforce)
+                b.supports(registry.Capability.MAX_KEPT)
+                for b in registry.list_backends(instance.kind)):
+            raise InputError(f"no solver of {instance.kind} instances supports max_kept")
         name = registry.resolve_auto(instance, goal, threads or 1)
         backend = registry.get_backend(name, instance.kind)
         threads, given_start, auto_head = _fit_to_auto_choice(backend, threads, ws)

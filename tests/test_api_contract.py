@@ -280,6 +280,13 @@ def test_auto_refuses_solves_own_arguments_as_such() -> None:
               objective="sparsest", eps=0.1)
     assert solve(generate_subset_sum(8, seed=1), "auto", objective="sparsest",
                  eps=0.5).certified
+    # the same for max_kept, which no neuron-selection backend has (it blamed bruteforce;
+    # hunt 83 L1)
+    from exactprune.instances.neuron_selection import synthetic_neuron_selection
+
+    with pytest.raises(InputError, match="^no solver of neuron_selection instances supports "
+                                         "max_kept$"):
+        solve(synthetic_neuron_selection(6, 2, m=5, seed=1), "auto", max_kept=2)
 
 
 @pytest.mark.parametrize("mask", [
