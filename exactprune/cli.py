@@ -33,9 +33,9 @@ _OUTPUT_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EFBIG, errno.EBAD
 """A write that failed for want of room, a failing device or a stdout not open for writing
 (`1</dev/null`: an internal error until hunt 36): the output could not be written."""
 _NUMBER = r"((\d+\.?\d*|\.\d+)([eE][-+]?\d+)?|inf|infinity|nan)"
-_NEGATIVE_NUMBER = re.compile(rf"^-{_NUMBER}(,\s*(-?{_NUMBER})?)*$", re.IGNORECASE)
-"""A value, not an option: "-1e308", "-inf", and a list that starts with one ("-4,8"; it was
-argparse's "expected one argument" and now gets the flag's own message; hunt 79)."""
+_NEGATIVE_NUMBER = re.compile(rf"^-{_NUMBER}(,.*)?$", re.IGNORECASE)
+"""A value, not an option: "-1e308", "-inf", and a list that starts with one ("-4,8", "-4,a";
+it was argparse's "expected one argument" and now gets the flag's own message; hunts 79, 84)."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -436,8 +436,9 @@ def build_parser() -> argparse.ArgumentParser:
     cert.add_argument("result", help="a result JSON (exactprune solve -o), or {\"mask\": ...}")
     cert.add_argument("--time-limit", type=_positive_amount, default=None,
                       help="seconds for the sup error's search: the cube's MILPs or the "
-                      "sphere's branch and bound (d >= 3, also behind the gaussian domain); "
-                      "neuron selection: for the bruteforce re-check of a certified claim "
+                      "sphere's branch and bound (d >= 3, also behind the gaussian domain), "
+                      "and the bruteforce re-check of a small instance's bound and certified "
+                      "claim (default 10 there); neuron selection: for its bruteforce re-check "
                       "(default 60 there); subset-sum: for the mitm re-check; default none")
     cert.add_argument("--json", action="store_true")
     cert.add_argument("-o", "--output", default=None,

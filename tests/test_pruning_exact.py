@@ -671,3 +671,13 @@ def test_certify_rechecks_a_bound_and_an_optimum_claim_on_small_masks(
     assert low["claims"] == {"bound_consistent": True} and low["bracket"]["lower"] is not None
     real = certify(best)
     assert real["claims"] == {"bound_consistent": True, "optimum_verified": True}
+    # the file's own tolerance does not widen the bound's check (hunt 84 M1)
+    wide = certify(res, bound=doc["objective"], tolerance=doc["objective"])
+    assert wide["claims"] == {"bound_consistent": False} and wide["bracket"]["lower"] is None
+    # a max_kept optimum whose mask keeps more is no optimum of its goal (hunt 84 H1)
+    best_doc = json.loads(best.read_text())
+    kept = int(sum(c == "1" for c in best_doc["mask"])) if isinstance(best_doc["mask"], str) \
+        else int(np.count_nonzero(best_doc["mask"]))
+    assert kept >= 1
+    over = certify(best, goal={**best_doc["goal"], "max_kept": kept - 1})
+    assert over["claims"] == {"optimum_verified": False}

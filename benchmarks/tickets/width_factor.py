@@ -154,12 +154,14 @@ def _report(result: dict[str, Any], target_name: str, wall: float) -> str:
     seeds = len(result["seeds"])
     # the fit's own notes but those the interval's words already say (whole seeds drawn)
     notes = [] if fit is None else [n for n in fit["notes"]
-                                    if not n.startswith(("bootstrap over", "one group"))]
+                                    if not n.startswith(("bootstrap over", "one group"))
+                                    and " groups: " not in n]
     lines += ["", "Fit of N against log2(1/eps): "
               + ("not enough points" if fit is None else
                  f"slope {fit['slope']:.3f} "
                  + (f"[{fit['ci'][0]:.3f}, {fit['ci'][1]:.3f}] (95 % bootstrap over the "
-                    f"{seeds} seeds)" if all(math.isfinite(c) for c in fit["ci"])
+                    f"{seeds} seeds" + ("; so few, the interval is rough)" if seeds < 5
+                                        else ")") if all(math.isfinite(c) for c in fit["ci"])
                     else "(no bootstrap interval: one seed, whose eps share one draw; more "
                     "--seeds give one)" if seeds == 1
                     else "(no bootstrap interval from so few points)")

@@ -85,6 +85,20 @@ def _float_toward(q: Fraction, direction: float) -> float:
     return math.nextafter(f, direction)
 
 
+def _window_is_exact(x: list[float], z: float, half: Fraction, lo: float, hi: float) -> bool:
+    """Whether the float row lo <= Σ x_i m_i <= hi admits exactly the masks within `half` of z:
+    each end is z ∓ half itself, or no subset sum reaches beyond it (the largest sum is at most
+    z + half, the smallest at least z − half: then the rounded end, ±inf when z ± half is beyond
+    the floats, admits nothing more; hunt 84 M3 found the exact form's rhs of 1e308 there,
+    which HiGHS cannot read, where the row was exact)."""
+    top, bottom = Fraction(z) + half, Fraction(z) - half
+    high_ok = (math.isfinite(hi) and Fraction(hi) == top) or \
+        sum((Fraction(v) for v in x if v > 0), Fraction(0)) <= top
+    low_ok = (math.isfinite(lo) and Fraction(lo) == bottom) or \
+        sum((Fraction(v) for v in x if v < 0), Fraction(0)) >= bottom
+    return high_ok and low_ok
+
+
 def sparsest_window_margin(instance: SubsetSumInstance, eps: float,
                            tol: SolverTolerances) -> float:
     """δ for the sparsest window row of a solver with tolerances `tol`: 10 × (feasibility ×
@@ -181,9 +195,7 @@ def subset_sum_model(instance: SubsetSumInstance, goal: GoalLike | None = None,
         half = Fraction(eps) + Fraction(window_margin)
         lo = _float_toward(Fraction(z) - half, -INF)
         hi = _float_toward(Fraction(z) + half, INF)
-        if exact_window and window_margin == 0 and not (
-                math.isfinite(lo) and math.isfinite(hi)
-                and Fraction(lo) == Fraction(z) - half and Fraction(hi) == Fraction(z) + half):
+        if exact_window and window_margin == 0 and not _window_is_exact(x, z, half, lo, hi):
             dev = n
             return MilpModel.from_rows(
                 var_names=[*names, "dev"],

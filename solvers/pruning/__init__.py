@@ -235,8 +235,8 @@ def certify(instance: Any, mask: Any, claimed: dict[str, Any],
                    f"{claimed.get('objective')!r} is not the mask's error on this instance "
                    "(a result of another instance, or edited)")
         bound = None
-    claims, recheck_note = _recheck(instance, mask, claimed, bound, goal, constrained,
-                                    time_limit)
+    claims, recheck_note, rechecked = _recheck(instance, mask, claimed, bound, goal,
+                                               constrained, time_limit)
     if claims.get("bound_consistent") is False:
         note, bound = recheck_note, None
     bracket = certify_bracket(instance, mask, bound, time_limit).to_json()
@@ -251,7 +251,11 @@ def certify(instance: Any, mask: Any, claimed: dict[str, Any],
                    else " (then lowered, as a note below says)") + "; "
                    "the result names this instance (instance_sha256) and its objective is the "
                    "mask's error here, "
-                   + ("and bruteforce found no mask below it (claims.bound_consistent)"
+                   + ("and it is not above the optimum bruteforce finds "
+                      "(claims.bound_consistent)"
+                      if claims.get("bound_consistent") and rechecked else
+                      "and no mask bruteforce found within its time is below it, but the "
+                      "re-check did not finish (claims.bound_consistent)"
                       if claims.get("bound_consistent") else
                       "but certify cannot prove the bound again (solve again to check it)"))
     if note is not None:
@@ -262,30 +266,42 @@ def certify(instance: Any, mask: Any, claimed: dict[str, Any],
 
 
 CERTIFY_RECHECK_BITS = 16
-"""Largest mask size whose claims `certify` re-checks with `bruteforce` (2^16 masks: about a
-second at K = 256); above it the result's bound is trusted, as the notes say."""
-CERTIFY_RECHECK_SECONDS = 60.0
+CERTIFY_RECHECK_WORK = 1 << 24
+"""`certify` re-checks a result's claims with `bruteforce` on masks of at most 16 entries whose
+2^size × K mask-point evaluations are at most 2^24 (a few seconds; 2^16 masks at 4,000 points
+took a minute, hunt 84), within CERTIFY_RECHECK_SECONDS or the given time limit; above them the
+result's bound is trusted, as the notes say."""
+CERTIFY_RECHECK_SECONDS = 10.0
 
 
 def _recheck(instance: Any, mask: Any, claimed: dict[str, Any], bound: float | None,
              goal: dict[str, Any], constrained: bool,
-             time_limit: float | None) -> tuple[dict[str, Any], str | None]:
+             time_limit: float | None) -> tuple[dict[str, Any], str | None, bool]:
     """A result's bound (the best error on the points, when the bracket would take it) and a
     claimed certified optimum, re-checked by `bruteforce` on small masks: `bound_consistent` is
-    False when the bound exceeds the error of a mask bruteforce finds by more than the
-    tolerances (no proof gives that: an edited bound was the bracket's lower end, hunt 83 M2),
-    `optimum_verified` True / False / None as for neuron selection. ({}, None) when nothing is
-    claimed or the mask is too large (then the notes say the bound is trusted)."""
+    False when the bound exceeds the error of a mask bruteforce finds by more than bruteforce's
+    and the evaluation's tolerances (no proof gives that: an edited bound was the bracket's
+    lower end, hunt 83 M2; the file's own tolerance is not counted, or an edited one let an
+    edited bound back in, hunt 84 M1), `optimum_verified` True / False / None as for neuron
+    selection (within the claimed tolerance, as claimed), False for a mask that keeps more than
+    its max_kept (hunt 84 H1). Returns (checks, note, whether bruteforce finished); ({}, None,
+    False) when nothing is claimed or the instance is too large."""
     from exactprune.solvers.dispatch import solve
     from exactprune.solvers.result import Goal
 
     certified = bool(claimed.get("certified")) and claimed.get("status") == "optimal"
-    if (bound is None and not certified) or instance.mask_size > CERTIFY_RECHECK_BITS:
-        return {}, None
+    size, points = instance.mask_size, len(instance.points)
+    if (bound is None and not certified) or size > CERTIFY_RECHECK_BITS or \
+            (1 << size) * points > CERTIFY_RECHECK_WORK:
+        return {}, None, False
     max_kept = goal.get("max_kept")
     if certified and (goal.get("objective", "min_error") != "min_error"
                       or not (max_kept is None or type(max_kept) is int and max_kept >= 0)):
-        return {"optimum_verified": None}, "a claimed optimum of this goal is not re-checked"
+        return ({"optimum_verified": None}, "a claimed optimum of this goal is not re-checked",
+                False)
+    if certified and max_kept is not None and instance.kept(mask) > max_kept:
+        return ({"optimum_verified": False}, f"the mask keeps {instance.kept(mask)} > max_kept "
+                f"{max_kept}: no optimum of its goal", False)
     checks: dict[str, Any] = {}
     own = Goal(max_kept=max_kept) if certified and constrained else Goal()
     ref = solve(instance, "bruteforce", objective="min_error", max_kept=own.max_kept,
@@ -294,7 +310,7 @@ def _recheck(instance: Any, mask: Any, claimed: dict[str, Any], bound: float | N
     tol = claimed.get("tolerance")
     tol = float(tol) if isinstance(tol, int | float) and not isinstance(tol, bool) and \
         0 <= tol < float("inf") else 0.0
-    room = tol + max(ref.tolerance or 0.0, instance.evaluation_tolerance())
+    room = max(ref.tolerance or 0.0, instance.evaluation_tolerance())
     finished = ref.certified and ref.bound is not None
     notes = []
     if bound is not None and found is not None and not constrained:
@@ -306,11 +322,11 @@ def _recheck(instance: Any, mask: Any, claimed: dict[str, Any], bound: float | N
                          "the lower end")
     if certified:
         error = float(instance.evaluate(mask))
-        if finished and error - room <= ref.bound:
+        if finished and error - tol - room <= ref.bound:
             checks["optimum_verified"] = True
         else:
             checks["optimum_verified"] = False if found is not None and \
-                error > found + room else None
+                error > found + tol + room else None
             notes.append(f"bruteforce finds error {found!r} (bound {ref.bound!r}, "
-                         f"{ref.status}); the mask's is {error!r}, tolerance {room!r}")
-    return checks, "; ".join(notes) or None
+                         f"{ref.status}); the mask's is {error!r}, tolerance {tol + room!r}")
+    return checks, "; ".join(notes) or None, finished
