@@ -92,11 +92,20 @@ def _window_is_exact(x: list[float], z: float, half: Fraction, lo: float, hi: fl
     the floats, admits nothing more; hunt 84 M3 found the exact form's rhs of 1e308 there,
     which HiGHS cannot read, where the row was exact)."""
     top, bottom = Fraction(z) + half, Fraction(z) - half
-    high_ok = (math.isfinite(hi) and Fraction(hi) == top) or \
-        sum((Fraction(v) for v in x if v > 0), Fraction(0)) <= top
-    low_ok = (math.isfinite(lo) and Fraction(lo) == bottom) or \
-        sum((Fraction(v) for v in x if v < 0), Fraction(0)) >= bottom
-    return high_ok and low_ok
+
+    def reaches_past(values: list[float], end: float, exact_end: Fraction, sign: int) -> bool:
+        if math.isfinite(end) and Fraction(end) == exact_end:
+            return False
+        try:  # fsum is the sum correctly rounded: beyond the float end, the sum is too
+            rounded = math.fsum(values)
+        except OverflowError:
+            rounded = sign * math.inf
+        if math.isfinite(end) and sign * rounded > sign * end:
+            return True  # (the common case, without the Fractions: 7 s for 10^6 values)
+        return sign * sum((Fraction(v) for v in values), Fraction(0)) > sign * exact_end
+
+    return not reaches_past([v for v in x if v > 0], hi, top, 1) and \
+        not reaches_past([v for v in x if v < 0], lo, bottom, -1)
 
 
 def sparsest_window_margin(instance: SubsetSumInstance, eps: float,
