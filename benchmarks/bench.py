@@ -450,12 +450,11 @@ def _int_at_least(low: int) -> Any:
     return parse
 
 
-_RUN_FLAGS = (("--time-limit", "time_limit"), ("--threads", "threads"), ("--jobs", "jobs"),
-              ("--timeout", "timeout"), ("--retry-killed", "retry_killed"),
-              ("--no-give-up", "give_up"))
-"""A run's options: parsed with a default of None, so `--write-instances` can tell them given."""
-_RUN_DEFAULTS = {"time_limit": DEFAULT_TIME_LIMIT, "threads": 1, "jobs": 1, "timeout": None,
-                 "retry_killed": False, "give_up": True}
+_RUN_OPTIONS = (("--time-limit", "time_limit", DEFAULT_TIME_LIMIT), ("--threads", "threads", 1),
+                ("--jobs", "jobs", 1), ("--timeout", "timeout", None),
+                ("--retry-killed", "retry_killed", False), ("--no-give-up", "give_up", True))
+"""A run's options (flag, dest, default): parsed with a default of None, so `--write-instances`
+can tell them given, and given their defaults in `_cmd_bench`."""
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
@@ -465,7 +464,8 @@ def _cmd_bench(args: argparse.Namespace) -> int:
         # it runs nothing: a run's options would be silently ignored (hunt 21; those with
         # defaults too, hunt 82: their defaults are filled in below, after this check)
         given = [flag for flag, name in (("--solvers", "solvers"), ("--out", "out"),
-                                         ("--store", "store"), *_RUN_FLAGS)
+                                         ("--store", "store"),
+                                         *((f, n) for f, n, _ in _RUN_OPTIONS))
                  if getattr(args, name) is not None]
         if given:
             raise InputError(f"--write-instances only writes the suite's instances; it takes "
@@ -476,9 +476,9 @@ def _cmd_bench(args: argparse.Namespace) -> int:
         else:
             print(f"wrote {len(paths)} instances to {args.write_instances}")
         return 0
-    for _, name in _RUN_FLAGS:
+    for _, name, default in _RUN_OPTIONS:
         if getattr(args, name) is None:
-            setattr(args, name, _RUN_DEFAULTS[name])
+            setattr(args, name, default)
     solvers = None
     if args.solvers is not None:
         solvers = [s.strip() for s in args.solvers.split(",") if s.strip()]
