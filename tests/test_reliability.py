@@ -319,11 +319,26 @@ def test_sweep_refuses_options_the_instance_or_other_options_rule_out(
     row per run and exited 0 (hunt 62 L1). The grid is refused whole now."""
     grid = tmp_path / "g.toml"
     grid.write_text(f"solvers = ['{solver}']\n[params]\nd = 2\nwidth = 4\npoints = 8\n"
-                    f"norm = 'l2'\n[options]\n{options}")
+                    f"norm = 'l1'\n[options]\n{options}")
     store = tmp_path / "s.sqlite"
     proc = cli("sweep", "neuron-pruning", "--grid", str(grid), "--store", str(store))
     assert refused(proc, needle), proc.stderr
     assert "grid point" in proc.stderr
+    assert not store.exists()
+
+
+@pytest.mark.parametrize("solver", ["highs", "cbc", "scip", "cpsat"])
+def test_sweep_refuses_exact_engines_on_the_l2_error(tmp_path: Path, solver: str) -> None:
+    """The MILP engines refused the l2 error only when a run built its model: a sweep stored
+    one error row per run and exited 0, and `solve` did not name the solver. Refused whole now,
+    naming the solver and what takes l2."""
+    store = tmp_path / "s.sqlite"
+    proc = cli("sweep", "neuron-pruning", "--param", "d=2", "--param", "width=4", "--param",
+               "points=8", "--param", "norm=l2", "--solvers", solver, "--seeds", "2",
+               "--store", str(store))
+    assert refused(proc, f"solver '{solver}': its models take the linf and l1 errors, not l2"
+                   ), proc.stderr
+    assert "use bruteforce" in proc.stderr
     assert not store.exists()
 
 

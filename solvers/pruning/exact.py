@@ -335,7 +335,11 @@ def _scaled_net(net: Any, k: int) -> Any:
 
 
 def refuse(instance: Any, goal: Goal) -> str | None:
-    """Why the exact engines cannot take this instance (see `unit_scaling`), or None."""
+    """Why the exact engines cannot take this instance (the l2 error; see `unit_scaling`), or
+    None."""
+    if instance.norm not in ("linf", "l1"):
+        return (f"its models take the linf and l1 errors, not {instance.norm} (use bruteforce "
+                "or a heuristic)")
     try:
         unit_scaling(with_unit_rows(instance))
     except InputError as exc:
