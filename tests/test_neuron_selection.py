@@ -392,8 +392,11 @@ def test_cli_solve_bad_instances(tmp_path: Path, capsys: pytest.CaptureFixture[s
         warnings.simplefilter("error")  # numpy's overflow warning was printed before the line
         _fails(["solve", huge, "--solver", "bruteforce"], capsys, "data too large")
     _fails(["solve", write(loss="squared"), "--solver", "highs"], capsys, "not squared")
+    # each suggestion takes the instance: the MILP engines refuse the squared loss (hunt 86)
     _fails(["solve", write(repeats=True, loss="squared"), "--solver", "bnb"], capsys,
-           "does not handle repeats")
+           "does not handle repeats (use bruteforce)")
+    _fails(["solve", write(repeats=True, loss="l1"), "--solver", "bnb"], capsys,
+           "does not handle repeats (use bruteforce or a MILP engine)")
     assert main(["solve", write(), "--solver", "bruteforce", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["status"] == "optimal"
 

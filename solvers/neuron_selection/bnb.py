@@ -34,8 +34,9 @@ def refuse(instance: Any, goal: Goal) -> str | None:
     """bnb handles the average rule without repeats."""
     if instance.rule != "average":
         return "branch and bound needs rule average (refit: use bruteforce)"
-    if instance.repeats:
-        return "branch and bound does not handle repeats (use bruteforce or a MILP engine)"
+    if instance.repeats:  # the MILP engines model the l1 and linf losses only
+        return ("branch and bound does not handle repeats (use bruteforce"
+                f"{' or a MILP engine' if instance.loss in ('l1', 'linf') else ''})")
     return None
 
 
