@@ -16,6 +16,7 @@ from the sweep), each value parsed by its declared type before anything runs.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import statistics
 from pathlib import Path
 from typing import Any
@@ -164,6 +165,19 @@ def check_input_files(params: dict[str, Any], wanted: dict[str, str] | None) -> 
                              "run it again")
 
 
+def _with_given_paths(inst: Any, params: dict[str, Any], given: dict[str, str] | None) -> Any:
+    """`inst` with its generator record naming each input file as the sweep was given it: a
+    Dask worker reads the file by its absolute path (`sweep_dask.worker_spec`), and that path
+    in the record changed the instance's SHA-256, so `certify` took a Dask run for another
+    instance than the local run of the same key (hunt 88 M1)."""
+    record = getattr(inst, "generator", None)
+    if not given or not isinstance(record, dict):
+        return inst
+    restored = {k: given[k] if k in given and v == str(params[k]) else v
+                for k, v in record.items()}
+    return inst if restored == record else dataclasses.replace(inst, generator=restored)
+
+
 def solve_task(spec: dict) -> dict:
     """Sweep task: build the instance, solve it with spec["solver"], return the record."""
     from exactprune.solvers import solve
@@ -172,6 +186,7 @@ def solve_task(spec: dict) -> dict:
     inst = make_instance(spec["kind"], spec["params"], spec["seed"])
     # the file read is the file hashed, not one swapped in between
     check_input_files(spec["params"], spec.get("input_sha256"))
+    inst = _with_given_paths(inst, spec["params"], spec.get("given_paths"))
     opts = dict(spec.get("options", {}))
     time_limit = opts.pop("time_limit", None)
     res = solve(inst, spec["solver"], time_limit=time_limit, threads=spec.get("threads", 1),

@@ -178,14 +178,19 @@ def worker_spec(spec: dict) -> dict:
     run in folders of their own (a relative `--param network=net.npz` was read from the
     worker's folder, and every run stored as an error; hunt 53). Only those: domain=sphere
     beside a file named "sphere" became that file's path (hunt 54 F4). The store keys the
-    spec as given."""
+    spec as given, and "given_paths" keeps the paths as given, for the instance's generator
+    record (`solve_sweep.solve_task`): it entered the instance's SHA-256, which differed from
+    a local run's (hunt 88 M1)."""
     params = spec.get("params")
     files = spec.get("input_sha256")
     if not isinstance(params, dict) or not isinstance(files, dict):
         return spec
     absolute = {k: os.path.abspath(v) if k in files and isinstance(v, str)
                 and not os.path.isabs(v) else v for k, v in params.items()}
-    return spec if absolute == params else {**spec, "params": absolute}
+    if absolute == params:
+        return spec
+    given = {k: v for k, v in params.items() if absolute[k] != v}
+    return {**spec, "params": absolute, "given_paths": given}
 
 
 def _stream(items: list[tuple[str, Any]], client: Any,

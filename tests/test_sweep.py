@@ -25,6 +25,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from exactprune.benchmarks.results_cli import register_cli
@@ -666,6 +667,45 @@ def test_dask_sweeps_leave_a_choice_that_names_a_file_as_it_is(
 
     assert answers(dask_runs) == answers(local_runs)
     assert [a[1] for a in answers(dask_runs)] == ["optimal", "optimal"], dask_runs
+
+
+def test_dask_runs_of_a_network_file_keep_the_instance_of_the_local_run(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """A Dask worker reads `--param network=net.npz` by its absolute path, which went into the
+    instance's generator record: same key, same mask and objective as the local run, but
+    another instance_sha256, so `certify` took the run for another instance (hunt 88 M1)."""
+    distributed = pytest.importorskip("distributed")
+    from exactprune.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    rng = np.random.default_rng(0)
+    np.savez(tmp_path / "net.npz", w1=rng.standard_normal((5, 64)),
+             w2=rng.standard_normal((10, 5)))
+    grid = ["sweep", "neuron-selection", "--param", "network=net.npz", "--param", "data=digits",
+            "--param", "k=2", "--param", "samples=20", "--seeds", "2", "--solvers",
+            "bruteforce", "--no-progress", "--json"]
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+                                  protocol="tcp", dashboard_address=None) as cluster:
+        assert main([*grid, "--store", "dask.sqlite", "--scheduler",
+                     cluster.scheduler_address]) == 0
+    dask_runs = json.loads(capsys.readouterr().out)["runs"]
+    assert main([*grid, "--store", "local.sqlite", "--jobs", "0"]) == 0
+    local_runs = json.loads(capsys.readouterr().out)["runs"]
+
+    def answers(runs: list[dict]) -> list[tuple]:
+        return [(r["record"]["status"], r["record"]["objective"], r["record"]["mask"],
+                 r["record"]["instance_sha256"]) for r in runs]
+
+    assert answers(dask_runs) == answers(local_runs)
+    assert [a[0] for a in answers(dask_runs)] == ["optimal", "optimal"], dask_runs
+    spec = local_runs[0]["spec"]
+    assert main(["generate", "neuron-selection", "--network", "net.npz", "--data", "digits",
+                 "--k", "2", "--samples", "20", "--seed", str(spec["seed"]), "-o",
+                 "i.json"]) == 0
+    from exactprune.instances import load_instance
+    from exactprune.instances.io import instance_sha256
+    assert instance_sha256(load_instance("i.json")) == dask_runs[0]["record"]["instance_sha256"]
 
 
 def test_dask_run_lost_with_its_worker_is_an_error_without_a_made_up_wall_time(
