@@ -547,9 +547,9 @@ def register_cli(subparsers: Any) -> None:
                    help="cores to fill (worker processes, default 1; 0: in this "
                    "process); a run with --threads N fills N of them")
     p.add_argument("--timeout", type=_positive_amount, default=None,
-                   help="kill a run after this many seconds, counted from its submission "
-                        "(worker start-up included; above the time limit, default 2 x time "
-                        "limit + 30)")
+                   help="kill a run after this many seconds, counted from its start in a "
+                        "worker (the worker's own start-up not counted; above the time "
+                        "limit, default 2 x time limit + 30)")
     p.add_argument("--retry-killed", action="store_true", default=None,
                    help="run again the runs a store holds as killed (after raising --timeout)")
     p.add_argument("--no-give-up", dest="give_up", action="store_false", default=None,

@@ -22,9 +22,10 @@ Failures are stored, never dropped:
   ``record["error"]`` saying so. When several runs were in flight, each is re-run alone to find
   the one that died, so the others get their true result;
 * ``timeout`` (optional, local processes only) -> a run still going ``timeout`` seconds after it
-  was handed to a worker (this includes the worker's start-up, about a second, for the first run
-  of a worker) is killed and stored with status ``"killed"``. Its neighbours in flight are
-  killed with it (a pool cannot kill one worker) and re-run.
+  started in its worker (the worker's own start-up not counted; a run that has not started
+  ``START_GRACE_S`` seconds past the timeout counts as started when it was handed over) is
+  killed and stored with status ``"killed"``. Its neighbours in flight are killed with it (a
+  pool cannot kill one worker) and re-run.
 
 On the next run of the same sweep, rows with status ``"error"`` are run again (so a fixed bug or
 a lost worker is retried) unless ``retry_errors=False``; rows with status ``"killed"`` are run
@@ -86,6 +87,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import queue as queue_module
 import sys
 import time
 from collections import Counter, deque
@@ -103,6 +105,7 @@ from exactprune.benchmarks.sweep_worker import (
     KILLED,
     error_record,
     load_fn,
+    run_started_task,
     run_task,
     task_slots,
     worker_init,
@@ -111,6 +114,10 @@ from exactprune.instances.errors import InputError
 from exactprune.instances.params import as_number
 
 __all__ = ["Task", "example_task", "run_sweep"]
+
+START_GRACE_S = 60.0
+"""How long past the timeout a run handed to a worker may wait to start (a new worker's
+start-up) before it counts as overdue anyway: a worker stuck before its first run."""
 
 
 # -- tasks ----------------------------------------------------------------------------------
@@ -356,9 +363,12 @@ def _run_pool(queue: deque[tuple[str, Task]], workers: int, finish: Finish,
 
 def _run_pool_in(queue: deque[tuple[str, Task]], workers: int, finish: Finish,
                  timeout: float | None, scratch: str) -> list[tuple[str, Task, float]]:
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(
-        "spawn"), initializer=worker_init, initargs=(os.getpid(), scratch))
+    context = multiprocessing.get_context("spawn")
+    started = context.Queue()  # (key, start time) from the workers: `run_started_task`
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context,
+                               initializer=worker_init, initargs=(os.getpid(), scratch, started))
     inflight: dict[Future[str], tuple[str, Task, float]] = {}
+    starts: dict[str, float] = {}  # key -> when its run started in a worker
     known: set[int] = set()  # every worker pid seen (each leads its own process group)
     try:
         while queue or inflight:
@@ -367,11 +377,12 @@ def _run_pool_in(queue: deque[tuple[str, Task]], workers: int, finish: Finish,
             while (nxt := _next_fitting(queue, workers, sum(
                     task_slots(t.spec, workers) for _, t, _ in inflight.values()))) is not None:
                 key, task = nxt
-                inflight[pool.submit(run_task, task.fn, task.spec)] = (key, task,
-                                                                        time.monotonic())
+                inflight[pool.submit(run_started_task, key, task.fn, task.spec)] = (
+                    key, task, time.monotonic())
                 known |= _worker_pids(pool)
             done, _ = wait(inflight, timeout=None if timeout is None else 0.25,
                            return_when=FIRST_COMPLETED)
+            _drain_starts(started, starts)
             broken = False
             for fut in done:
                 key, task, t0 = inflight.pop(fut)
@@ -391,14 +402,16 @@ def _run_pool_in(queue: deque[tuple[str, Task]], workers: int, finish: Finish,
                 return list(inflight.values())
             if timeout is not None:
                 now = time.monotonic()
-                overdue = [f for f, (_, _, t0) in inflight.items() if now - t0 > timeout]
+                overdue = [f for f, (key, _, t0) in inflight.items()
+                           if now - starts.get(key, t0 + START_GRACE_S) > timeout]
                 if overdue:
                     _kill_workers(pool, known)
                     for fut, (key, task, t0) in list(inflight.items()):
                         if fut.done() and not fut.cancelled() and fut.exception() is None:
                             finish(key, json.loads(fut.result()))
                         elif fut in overdue:
-                            finish(key, {"status": KILLED, "wall_time_s": now - t0,
+                            ran = now - starts.get(key, t0)
+                            finish(key, {"status": KILLED, "wall_time_s": ran,
                                          "timeout_s": float(timeout),
                                          "error": f"killed after the sweep's timeout of "
                                                   f"{timeout:g} s"})
@@ -412,6 +425,18 @@ def _run_pool_in(queue: deque[tuple[str, Task]], workers: int, finish: Finish,
         raise
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+        started.close()
+        started.cancel_join_thread()
+
+
+def _drain_starts(started: Any, starts: dict[str, float]) -> None:
+    """Read every start message the workers have sent so far into `starts`."""
+    while True:
+        try:
+            key, at = started.get_nowait()
+        except queue_module.Empty:
+            return
+        starts[key] = at
 
 
 # -- example task function (used by the docstring example) ----------------------------------

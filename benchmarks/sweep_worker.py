@@ -4,6 +4,7 @@ as JSON text, never raising for a failure of the task itself (the parent,
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import operator
 import os
@@ -72,18 +73,37 @@ def _watch_parent(parent_pid: int) -> None:
             os._exit(1)
 
 
-def worker_init(parent_pid: int, scratch: str | None = None) -> None:
+_started: Any = None  # the parent's queue of (key, start time) messages (`worker_init`)
+
+
+def worker_init(parent_pid: int, scratch: str | None = None, started: Any = None) -> None:
     """Worker start-up: one BLAS/OpenMP thread unless the environment says otherwise (effective
     for libraries loaded after this point); its own process group, so that killing a run also
     kills the processes it started (PuLP runs CBC as a child process); temporary files in the
     parent's `scratch` folder, which the parent removes even when it had to kill the worker;
-    and exit when the parent dies (e.g. SIGKILL) instead of idling forever."""
+    exit when the parent dies (e.g. SIGKILL) instead of idling forever; and `started`, a
+    queue on which `run_started_task` tells the parent when each run starts."""
+    global _started
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(var, "1")
     lead_own_group()
     if scratch is not None:
         use_scratch(scratch)
+    _started = started
     threading.Thread(target=_watch_parent, args=(parent_pid,), daemon=True).start()
+
+
+def run_started_task(key: str, fn: str, spec: dict) -> str:
+    """`run_task`, first telling the parent that run `key` starts now (its `time.monotonic()`,
+    one clock for the processes of one machine): a sweep's `--timeout` counts from here, not
+    from the hand-over, which after a kill includes a new worker's start-up (1.5 s on a busy
+    machine: runs of a millisecond were stored as killed; hunt 88 M2). The task function's
+    module is imported first, as part of the start-up (a failure is `run_task`'s to report)."""
+    if _started is not None:
+        with contextlib.suppress(Exception):
+            load_fn(fn)
+        _started.put((key, time.monotonic()))
+    return run_task(fn, spec)
 
 
 def task_slots(spec: dict, workers: int) -> int:

@@ -362,6 +362,19 @@ def test_timeout_kills_a_run_and_the_rest_completes(tmp_path: Path) -> None:
     assert time.monotonic() - t0 < 30
 
 
+def test_timeout_counts_from_the_start_of_a_run_not_from_a_new_workers_start_up(
+        tmp_path: Path) -> None:
+    """A kill replaces the pool, and the runs handed to the new workers were timed from the
+    hand-over: a new worker's start-up (1.5 s on a busy machine) made runs of a millisecond
+    "killed after the sweep's timeout" (hunt 88 M2). The clock starts when the run starts."""
+    quick = [Task(f"{MOD}:square", {"experiment": "q", "x": x}) for x in range(6)]
+    hang = Task(f"{MOD}:timed_sleep", {"experiment": "q", "sleep": 30.0})
+    recs = run_sweep([hang, *quick], None, jobs=2, progress=False, timeout=0.1)
+    assert recs[0]["status"] == "killed" and 0.1 <= recs[0]["wall_time_s"] < 5
+    assert [r["status"] for r in recs[1:]] == ["ok"] * 6, recs
+    assert all(r["wall_time_s"] < 0.1 for r in recs[1:])
+
+
 def spawn_and_hang(spec: dict) -> dict:
     """Start a child process (as PuLP starts CBC), note its pid, and hang."""
     child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
