@@ -778,6 +778,40 @@ def test_no_certified_width_is_said_in_words() -> None:
     assert "certified widths only: none" in text and "only []" not in text
 
 
+def test_the_certified_widths_fit_is_worded_by_the_main_verdicts_rule() -> None:
+    """The certified-widths line said "power_law preferred (LOO ratio 1.001, 47.2 % of
+    resamples)" where most resamples preferred the exponential; the main verdict's rule says
+    "no clear preference" there, and "weak" below 80 % (hunt 87 L1)."""
+    from exactprune.benchmarks.pruning import verify_gap as vg
+
+    rng = np.random.default_rng(97200)
+    widths = [8, 12, 16, 24, 32, 48]
+    for _ in range(200):  # noisy data until the certified widths' choice is contradicted
+        noise = {(n, t): math.exp(rng.normal(0, 0.6)) for n in widths for t in range(6)}
+        specs, recs = [], []
+        for t in range(6):
+            for n in widths:
+                for kind in vg.KINDS:
+                    specs.append({"d": 2, "n": n, "kind": kind, "trial": t,
+                                  "trials_mode": "independent"})
+                    v = noise[(n, t)] * (0.5 / n if kind == "neuron" else 0.3 * math.exp(-n / 20))
+                    cert = n != 48  # the certified widths differ from the fitted ones
+                    recs.append({"status": "optimal" if cert else "time_limit",
+                                 "certified": cert, "objective": v, "bound": v, "lower": v,
+                                 "upper": v, "upper_exact": True, "kept": 1, "empty_error": 1.0,
+                                 "wall_time_s": 0.1})
+        a = vg.analyse(2, specs, recs, 0)
+        cf = a.ranges["neuron"]["certified_fit"]
+        if cf["preferred"] and cf["bootstrap_share"][cf["preferred"]] < 0.5:
+            break
+    else:
+        pytest.fail("no contradicted choice in 200 draws")
+    args = argparse.Namespace(nested=False, trials=6, weight_max_n=0, output_activation="relu")
+    line = next(x for x in vg.report_section(args, a) if x.startswith("  - certified widths"))
+    assert "no clear preference, most resamples prefer the other model" in line, line
+    assert f"{cf['preferred']} preferred" not in line
+
+
 def test_a_separation_near_one_is_not_rounded_onto_it() -> None:
     """A CI end of 0.99998 printed "[1, 2.62]" beside "> 1: 3" (hunt 79 L5)."""
     from exactprune.benchmarks.pruning.verify_gap import _separation
@@ -822,3 +856,16 @@ def test_api_list_options_are_read_element_by_element(n: list, said: str) -> Non
 
     with pytest.raises(InputError, match=said):
         run_pruning_gap(n=n, trials=1, points=8, time_limit=1)
+
+
+def test_the_report_names_the_two_points_of_the_one_sphere(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """With --d 1 the header said "K = 16 sphere points" where the instances have the 2
+    points ±1 (hunt 87 L4)."""
+    out = tmp_path / "out"
+    assert main(["verify", "pruning-gap", "--out", str(out), "--d", "1,2", "--n", "2",
+                 "--trials", "1", "--points", "16", "--time-limit", "5"]) == 0
+    capsys.readouterr()
+    head = (out / "report.md").read_text()
+    assert "K = 16 sphere points (d = 1: the 2 points ±1)" in head
+    assert "1 trial per width" in head
