@@ -83,13 +83,23 @@ def declared_values(kind: str, params: dict[str, list]) -> dict[str, list]:
     """Every grid value parsed by its parameter's declared type, so that one grid point has one
     spelling: a float parameter written 2 in one sweep and 2.0 in another gave two instance
     seeds (two different instances), and TOML's integer 10 and the flag's 10.0 two store keys.
-    Unknown names are left for `_validate` to refuse."""
+    Unknown names are left for `_validate` to refuse. A float −0.0 is 0.0 (the same draws, but
+    it gave another seed and key; hunt 88 L1)."""
     from exactprune.instances.catalog import get_kind
     from exactprune.instances.params import params_of
 
     declared = {p.name: p for p in params_of(get_kind(kind).params_type)}
-    return {name: [declared[name].parse(v) for v in values] if name in declared else values
-            for name, values in params.items()}
+    return {name: [_no_negative_zero(declared[name].parse(v)) for v in values]
+            if name in declared else values for name, values in params.items()}
+
+
+def _no_negative_zero(value: Any) -> Any:
+    """`value` with every float −0.0 in it (also inside a tuple or list) made 0.0."""
+    if isinstance(value, float):
+        return value + 0.0  # -0.0 + 0.0 == +0.0; every other float unchanged
+    if isinstance(value, tuple | list):
+        return type(value)(_no_negative_zero(v) for v in value)
+    return value
 
 
 def positive_float_value(raw: Any, name: str) -> float:

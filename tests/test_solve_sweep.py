@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import pytest
@@ -145,6 +146,14 @@ def test_one_grid_point_has_one_key_however_it_is_spelled(
         run = json.loads(capsys.readouterr().out)["runs"][0]
         seeds.append((run["spec"]["seed"], run["spec"]["params"]["high"]))
     assert seeds[0] == seeds[1] and seeds[0][1] == 2.0
+    # -0.0 is 0.0: it was another seed, instance and key (hunt 88 L1)
+    runs = []
+    for spelling in ("0", "-0.0", "0.0"):
+        assert main(["sweep", "subset-sum", "--param", "n=8", "--param", f"low={spelling}",
+                     "--seeds", "1", "--solvers", "mitm", *common]) == 0
+        runs.append(json.loads(capsys.readouterr().out)["runs"][0])
+    assert len({(r["spec"]["seed"], r["record"]["objective"]) for r in runs}) == 1
+    assert math.copysign(1, runs[1]["spec"]["params"]["low"]) == 1
 
 
 def test_a_huge_grid_is_one_line_before_anything_is_allocated(
