@@ -263,8 +263,9 @@ def parse_param(text: str) -> tuple[str, list]:
     values: list[Any] = []
     for piece in _top_level_items(raw, text):
         stripped = piece.strip()
-        if stripped.startswith("["):
-            values.append([_scalar(v) for v in stripped[1:-1].split(",")])
+        if stripped.startswith("["):  # "[]" is the empty list, for the parameter to refuse
+            inner = stripped[1:-1]
+            values.append([_scalar(v) for v in inner.split(",")] if inner.strip() else [])
         else:
             values.append(_scalar(piece))
     return name.strip(), values

@@ -124,7 +124,9 @@ class Param:
         if self.type == "float":
             return _to_float(raw, self.name, exact=not self.amount)
         if self.type == "floats":
-            items = raw.split(",") if isinstance(raw, str) else raw
+            # "" and "[]" are no list of numbers, not "must be a number, got ''" (hunt 88 L3)
+            items = (raw.split(",") if raw.strip() not in ("", "[]") else []
+                     ) if isinstance(raw, str) else raw
             if isinstance(items, str) or not isinstance(items, Sequence) or not items:
                 raise InputError(f"{self.name} must be a list of numbers (comma-separated; "
                                  f"one value of a sweep's --param in brackets, "

@@ -197,6 +197,10 @@ def test_a_list_parameter_is_swept_from_the_command_line(
     assert [r["spec"]["params"]["target_weights"] for r in runs] == [[0.6, 0.8], [1.0, 0.0]]
     assert main([*common, "--param", "target_weights=0.6,0.8"]) == 2
     assert "in brackets, target_weights=[0.6,0.8]" in capsys.readouterr().err
+    # an empty list is no list of numbers, not "must be a number, got ''" (hunt 88 L3)
+    assert parse_param("w=[]") == ("w", [[]])
+    assert main([*common, "--param", "target_weights=[]"]) == 2
+    assert "target_weights must be a list of numbers" in capsys.readouterr().err
 
 
 def test_sweep_runs_take_threads_and_pack_by_them(
