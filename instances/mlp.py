@@ -273,49 +273,8 @@ def load_mlp(path: str | os.PathLike[str]) -> MLP:
                          f"(known: {', '.join(EXTENSIONS)})")
     data = read_bytes(p)
     if suffix == ".npz":
-        return _npz_mlp(_npz_arrays(data, str(p)), str(p))
+        return _assemble(_npz_arrays(data, str(p)), str(p))
     return _safetensors_mlp(data, str(p))
-
-
-def _npz_mlp(arrays: list[tuple[str, np.ndarray]], source: str) -> MLP:
-    """The MLP of an .npz file's arrays in stored order; refused when that order puts a layer
-    before one its layer numbers put first ("fc2.weight" stored before "fc1.weight") and the
-    layers also chain in the numbers' order: the file then does not say which network it
-    holds, and the stored order alone read a 2 -> 6 -> 2 net as 6 -> 2 -> 6 (hunt 86 L1). An
-    order the numbers break but only the stored order chains (an autoencoder's enc1, enc2,
-    dec2, dec1) is read as stored."""
-    mlp = _assemble(arrays, source)
-    in_name_order = sorted(arrays, key=lambda a: _layer_key(a[0]))
-    if [name for name, _ in in_name_order] == [name for name, _ in arrays]:
-        return mlp  # no pair against the numbers (the quadratic search below is not needed)
-    try:
-        by_name = _assemble(in_name_order, source, _NAME_ORDER)
-    except InputError:
-        return mlp
-    keys = [_layer_key(name)[0] for name in mlp.names]
-    broken = next(((mlp.names[a], mlp.names[b]) for b in range(len(keys)) for a in range(b)
-                   if _numbers_put_first(keys[b], keys[a])), None)
-    if broken is None:
-        return mlp
-    raise InputError(
-        f"{source}: the stored order puts {broken[0][:60]!r} before {broken[1][:60]!r}, against "
-        f"their layer numbers, and the layers chain both ways (widths "
-        f"{_widths_text(mlp.widths)} as stored, {_widths_text(by_name.widths)} by the "
-        "numbers): the file does not say which network it holds; store the arrays in layer "
-        "order under numbered names")
-
-
-def _widths_text(widths: tuple[int, ...], most: int = 8) -> str:
-    """Widths for a message, "2 -> 6 -> 2", cut after `most` (as `_names_text`)."""
-    shown = " -> ".join(map(str, widths[:most]))
-    return shown + (f" -> ... ({len(widths)} widths)" if len(widths) > most else "")
-
-
-def _numbers_put_first(first: tuple[Any, ...], second: tuple[Any, ...]) -> bool:
-    """Whether `_layer_key` parts `first` come before `second` by a layer number: the first
-    part where they differ is a digit run in both (as in `_fixed_before`)."""
-    at = next((t for t, (x, y) in enumerate(zip(first, second, strict=False)) if x != y), None)
-    return at is not None and first[at][0] == 0 and second[at][0] == 0 and first[at] < second[at]
 
 
 def _safetensors_mlp(data: bytes, source: str) -> MLP:
