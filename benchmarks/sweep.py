@@ -87,7 +87,6 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
-import queue as queue_module
 import sys
 import time
 from collections import Counter, deque
@@ -364,7 +363,10 @@ def _run_pool(queue: deque[tuple[str, Task]], workers: int, finish: Finish,
 def _run_pool_in(queue: deque[tuple[str, Task]], workers: int, finish: Finish,
                  timeout: float | None, scratch: str) -> list[tuple[str, Task, float]]:
     context = multiprocessing.get_context("spawn")
-    started = context.Queue()  # (key, start time) from the workers: `run_started_task`
+    # (key, start time) from the workers, `run_started_task`: a SimpleQueue writes at once,
+    # where a Queue's writer thread waited for a GIL the task held, and the run went
+    # unkilled until START_GRACE_S (hunt 89 H1)
+    started = context.SimpleQueue()
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=context,
                                initializer=worker_init, initargs=(os.getpid(), scratch, started))
     inflight: dict[Future[str], tuple[str, Task, float]] = {}
@@ -426,16 +428,13 @@ def _run_pool_in(queue: deque[tuple[str, Task]], workers: int, finish: Finish,
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
         started.close()
-        started.cancel_join_thread()
 
 
 def _drain_starts(started: Any, starts: dict[str, float]) -> None:
-    """Read every start message the workers have sent so far into `starts`."""
-    while True:
-        try:
-            key, at = started.get_nowait()
-        except queue_module.Empty:
-            return
+    """Read every start message the workers have sent so far into `starts` (this process is
+    the queue's one reader, so a message it sees is whole: each is one small pipe write)."""
+    while not started.empty():
+        key, at = started.get()
         starts[key] = at
 
 

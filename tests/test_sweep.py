@@ -85,6 +85,11 @@ def logged_sleep(spec: dict) -> dict:
     return {"i": spec["i"], "pid": os.getpid()}
 
 
+def gil_hog(spec: dict) -> dict:
+    """A run that holds the GIL from its start (one long C loop)."""
+    return {"value": sum(range(spec["n"]))}
+
+
 def timed_sleep(spec: dict) -> dict:
     """Sleep and return the wall-clock interval: the packing test checks who ran beside whom."""
     start = time.time()
@@ -373,6 +378,17 @@ def test_timeout_counts_from_the_start_of_a_run_not_from_a_new_workers_start_up(
     assert recs[0]["status"] == "killed" and 0.1 <= recs[0]["wall_time_s"] < 5
     assert [r["status"] for r in recs[1:]] == ["ok"] * 6, recs
     assert all(r["wall_time_s"] < 0.1 for r in recs[1:])
+
+
+def test_timeout_kills_a_run_that_holds_the_gil(tmp_path: Path) -> None:
+    """The start message went through a Queue, whose writer thread needs the GIL: a run
+    holding it from its start was never seen to start, and ran on until START_GRACE_S (60 s)
+    past the timeout, or finished and was stored as done (hunt 89 H1)."""
+    hog = Task(f"{MOD}:gil_hog", {"experiment": "g", "n": 10**10})
+    t0 = time.monotonic()
+    recs = run_sweep([hog], None, jobs=1, progress=False, timeout=1.0)
+    assert recs[0]["status"] == "killed" and 1.0 <= recs[0]["wall_time_s"] < 10, recs
+    assert time.monotonic() - t0 < 30
 
 
 def spawn_and_hang(spec: dict) -> dict:
