@@ -77,6 +77,27 @@ def _validate(kind: str, specs: list[dict], options: dict[str, Any]) -> None:
                 b.check(inst, Goal(), opts)
             except InputError as exc:
                 raise InputError(f"grid point {point}: {exc}") from None
+        if any(s["solver"] == "auto" for s in specs):
+            _check_auto_choice(inst, time_limit, spec.get("threads", 1), point)
+
+
+def _check_auto_choice(inst: Any, time_limit: float | None, threads: int, point: str) -> None:
+    """InputError when the backend `auto` picks for this grid point refuses it (the l2 error
+    beyond bruteforce's size: one error row per run, exit 0; hunt 89 M1), worded as `solve`
+    words it."""
+    from exactprune.solvers import get_backend
+    from exactprune.solvers.dispatch import _fit_to_auto_choice
+    from exactprune.solvers.registry import resolve_auto
+    from exactprune.solvers.result import Goal, SolveOptions
+
+    name = resolve_auto(inst, Goal(), threads)
+    backend = get_backend(name, inst.kind)
+    fitted, _, _ = _fit_to_auto_choice(backend, threads, None)
+    try:
+        backend.check(inst, Goal(), SolveOptions(time_limit=time_limit, threads=fitted))
+    except InputError as exc:
+        raise InputError(f"grid point {point}: auto chose {name} for this instance: {exc}"
+                         ) from None
 
 
 def declared_values(kind: str, params: dict[str, list]) -> dict[str, list]:

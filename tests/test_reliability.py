@@ -342,6 +342,22 @@ def test_sweep_refuses_exact_engines_on_the_l2_error(tmp_path: Path, solver: str
     assert not store.exists()
 
 
+def test_sweep_refuses_a_grid_point_auto_cannot_run(tmp_path: Path) -> None:
+    """`auto` was not checked before the runs: with the l2 error beyond bruteforce's size it
+    stored one error row per run, exit 0 (hunt 89 M1). Refused whole, as `solve` words it;
+    a point auto can run still runs."""
+    store = tmp_path / "s.sqlite"
+    common = ["sweep", "neuron-pruning", "--param", "d=2", "--param", "points=16", "--param",
+              "norm=l2", "--solvers", "auto", "--seeds", "1", "--jobs", "0", "--store",
+              str(store)]
+    proc = cli(*common, "--param", "width=6,22")
+    assert refused(proc, "grid point d=2, points=16, norm=l2, width=22: auto chose bruteforce "
+                   "for this instance: solver 'bruteforce': it enumerates 2^22 masks"
+                   ), proc.stderr
+    assert not store.exists()
+    assert cli(*common, "--param", "width=6").returncode == 0
+
+
 @pytest.mark.parametrize("solver,needle", [("nosuch", "unknown solver"), ("mitm", "unknown"),
                                            ("greedy_forward", "heuristic")])
 def test_verify_pruning_gap_refuses_solvers_that_cannot_bracket(tmp_path: Path, solver: str,

@@ -338,8 +338,11 @@ def refuse(instance: Any, goal: Goal) -> str | None:
     """Why the exact engines cannot take this instance (the l2 error; see `unit_scaling`), or
     None."""
     if instance.norm not in ("linf", "l1"):
-        return (f"its models take the linf and l1 errors, not {instance.norm} (use bruteforce "
-                "or a heuristic)")
+        from exactprune.solvers.pruning import bruteforce
+
+        use = ("bruteforce or a heuristic" if instance.mask_size <= bruteforce.MAX_BITS else
+               f"a heuristic: bruteforce's limit is 2^{bruteforce.MAX_BITS} masks")
+        return f"its models take the linf and l1 errors, not {instance.norm} (use {use})"
     try:
         unit_scaling(with_unit_rows(instance))
     except InputError as exc:
