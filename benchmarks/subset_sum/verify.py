@@ -140,7 +140,9 @@ class SubsetSumStats:
     """Exact optimal error for `target` and covering radius of [cover_lo, cover_hi].
 
     All numbers are exact rationals when `exact`; otherwise within `abs_error_bound` of the
-    truth (lossy integer scaling). radius_target: a worst target in the interval.
+    truth (lossy integer scaling). radius_target: a worst target in the interval. The error
+    alone: exact when `error_exact`, else within `error_abs_bound` (its own scaling, without
+    the interval's ends, where the shared one is lossy).
     """
 
     error: Fraction
@@ -149,6 +151,8 @@ class SubsetSumStats:
     exact: bool
     abs_error_bound: Fraction
     scale_exponent: int
+    error_exact: bool
+    error_abs_bound: Fraction
 
 
 def subset_sum_stats(values: Any, target: float,
@@ -166,10 +170,26 @@ def subset_sum_stats(values: Any, target: float,
     sums = sorted_sums(ints)
     err_u = nearest_distance(sums, int(sc.target))
     rad2, where2 = covering_radius_units(sums, lo_u, hi_u)
-    unit = Fraction(1, 2**sc.exponent) if sc.exponent >= 0 else Fraction(2**-sc.exponent)
+    unit = _unit(sc.exponent)
     bound = Fraction(0) if sc.lossless else Fraction(n + 1, 2) * unit
-    return SubsetSumStats(err_u * unit, rad2 * unit / 2, where2 * unit / 2, sc.lossless, bound,
-                          sc.exponent)
+    error, error_exact, error_bound = err_u * unit, sc.lossless, bound
+    if not sc.lossless:
+        # the interval's ends can force a coarse scale on data that scale exactly alone
+        # (values near 1e-300 against [-1, 1]): every error read 0 (hunt 91 M1)
+        own = integer_scaling(xs, float(target), bits=SCALING_BITS)
+        if own.exponent > sc.exponent:
+            error = nearest_distance(sorted_sums(own.values), int(own.target)) * _unit(
+                own.exponent)
+            error_exact = own.lossless
+            error_bound = Fraction(0) if own.lossless else Fraction(n + 1, 2) * _unit(
+                own.exponent)
+    return SubsetSumStats(error, rad2 * unit / 2, where2 * unit / 2, sc.lossless, bound,
+                          sc.exponent, error_exact, error_bound)
+
+
+def _unit(exponent: int) -> Fraction:
+    """The size of one unit of a power-of-two scaling by 2^exponent."""
+    return Fraction(1, 2**exponent) if exponent >= 0 else Fraction(2**-exponent)
 
 
 def trial_rng(seed: int, n: int, trial_index: int) -> np.random.Generator:
@@ -222,6 +242,8 @@ def trial(spec: dict[str, Any]) -> dict[str, Any]:
         "radius_target": float(st.radius_target),
         "exact": st.exact,
         "abs_error_bound": float(st.abs_error_bound),
+        "error_exact": st.error_exact,
+        "error_abs_error_bound": float(st.error_abs_bound),
         "scale_exponent": st.scale_exponent,
         "wall_time_s": time.perf_counter() - start,
     }
@@ -616,6 +638,10 @@ def analyse(records: list[dict[str, Any]], cfg: Config) -> dict[str, Any]:
         "model_comparison": comparison,
         "reference": reference_comparison(cfg, per_n, fits),
         "all_exact": all(r["exact"] for r in records),
+        "trials": len(records),
+        "lossy_trials": sum(not r["exact"] for r in records),
+        # records written before 2026-12-06 have no error_exact: their error shares `exact`
+        "lossy_error_trials": sum(not r.get("error_exact", r["exact"]) for r in records),
     }
 
 
@@ -735,7 +761,9 @@ def render_report(analysis: dict[str, Any], cfg: Config, wall_time: float,
         "on a power-of-two int64 scaling of the data: "
         + ("lossless for every trial, so all errors and radii are exact (floats shown are the "
            "exact values correctly rounded)." if a["all_exact"] else
-           "lossy for some trials; their numbers are within the stated `abs_error_bound`."),
+           f"lossy for {a['lossy_trials']} of {a['trials']} trials; their numbers are within "
+           f"the stated `abs_error_bound` ({a['lossy_error_trials']} of them for the error "
+           "too, within `error_abs_error_bound` on a scaling of its own)."),
         "",
         *([f"**{a['failed_trials']} trial(s) failed** and are left out: "
            + "; ".join(a["failures"]), ""] if a.get("failed_trials") else []),
