@@ -248,7 +248,18 @@ def test_edge_popup_stops_quietly_when_a_huge_lr_overflows_the_scores() -> None:
         warnings.simplefilter("error")
         res = solve(inst, "edge_popup", options={"lr": 1e308})
     _valid_heuristic_result(inst, res)
-    assert res.stats["steps"] < 300
+    # (lr / max|g|) · g overflowed before the first step; lr · (g / max|g|) takes one at
+    # least (hunt 90 L2)
+    assert 1 <= res.stats["steps"] < 300
+
+
+def test_edge_popup_ranks_by_the_scores_absolute_values() -> None:
+    """As the reference code (`GetSubnet` on `scores.abs()`): a score pushed below 0 ranks by
+    its size, and the straight-through step reaches the score through |s| (hunt 90 L1)."""
+    from exactprune.solvers.neuron_selection.edge_popup import top_k
+
+    assert top_k(np.array([-3.0, 1.0, 2.0, -0.5]), 2).tolist() == [True, False, True, False]
+    assert top_k(np.array([1.0, -1.0, 1.0]), 2).tolist() == [True, True, False]  # ties: index
 
 
 # -- determinism and the time limit -----------------------------------------------------------

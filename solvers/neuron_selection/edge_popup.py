@@ -1,13 +1,15 @@
 """edge-popup (Ramanujan et al. 2020, "What's hidden in a randomly weighted neural network?") at
 the unit level (heuristic, never certified).
 
-Each unit has a real score s_i; the forward pass keeps the k units of largest score (ties to
-the lower index), c the 0/1 mask, and predicts by the average rule, residual R = A c − f
-(A = `instance.columns()` (m·C, N), f = `instance.offset()`, both times the power of two that
-brings their largest entry to unit size, which leaves g / max|g| as it is). The
-straight-through estimator passes the gradient of the surrogate loss with respect to each mask
-entry, g = Aᵀ ∂L/∂R (N,), to the scores of *every* unit (kept or not):
-s ← s − lr · g / max|g|. Normalising by max|g| makes lr scale-free (the largest score moves by
+Each unit has a real score s_i; the forward pass keeps the k units of largest |s_i|, as the
+reference code does (`GetSubnet` on `scores.abs()`; ties to the lower index), c the 0/1 mask,
+and predicts by the average rule, residual R = A c − f (A = `instance.columns()` (m·C, N),
+f = `instance.offset()`, both times the power of two that brings their largest entry to unit
+size, which leaves g / max|g| as it is). The straight-through estimator passes the gradient of
+the surrogate loss with respect to each mask entry, g = Aᵀ ∂L/∂R (N,), to |s| of *every* unit
+(kept or not), and through the absolute value to the scores: s ← s − lr · sign(s) · g / max|g|
+(a score pushed through 0 comes back up in |s|, where ranking by s itself dropped that unit
+for good; hunt 90 L1). Normalising by max|g| makes lr scale-free (the largest |score| moves by
 lr per step; scores start in [0, 1]).
 
 Surrogate (`surrogate`): "squared" (default) mean R², gradient 2R/(m·C); "instance" the
@@ -61,9 +63,9 @@ def unit_scaled(A: np.ndarray, f: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def top_k(scores: np.ndarray, k: int) -> np.ndarray:
-    """The bool mask (N,) of the k largest scores, ties to the lower index."""
+    """The bool mask (N,) of the k largest |scores|, ties to the lower index."""
     mask = np.zeros(scores.shape[0], dtype=bool)
-    mask[np.argsort(-scores, kind="stable")[:k]] = True
+    mask[np.argsort(-np.abs(scores), kind="stable")[:k]] = True
     return mask
 
 
@@ -126,7 +128,9 @@ def run_edge_popup(instance: Any, goal: Goal, opts: SolveOptions) -> RawSolution
         if top == 0.0 or not np.isfinite(top):
             break
         with np.errstate(over="ignore", invalid="ignore"):  # a huge lr (numpy warned; hunt 31)
-            stepped = scores - (lr / top) * g
+            # lr · (g / top), |g / top| <= 1: (lr / top) · g overflowed for lr = 1e308 and no
+            # step was taken (hunt 90 L2)
+            stepped = scores - lr * (g / top) * np.sign(scores)
         if not np.all(np.isfinite(stepped)):
             break  # scores beyond float64: no further top-k mask can be read from them
         scores = stepped
