@@ -248,7 +248,11 @@ def scatter_fit_plot(
         ok &= xs > 0
     if logy:
         ok &= ys > 0
-    ax.scatter(xs[ok], ys[ok], s=6, alpha=0.25, color="C0", label="data", linewidths=0)
+    # faint small dots for clouds of trials; a few points (two n-needed values) were hidden
+    # under the fit line at that style (hunt 91 L2), so they get full markers drawn on top
+    few = int(ok.sum()) <= 20
+    ax.scatter(xs[ok], ys[ok], s=30 if few else 6, alpha=0.9 if few else 0.25, color="C0",
+               label="data", linewidths=0, zorder=3 if few else None)
     if means is not None:
         mx, my = _arr(means[0]), _arr(means[1])
         ax.plot(mx, my, linestyle="none", marker="D", markersize=5, color="C1", label="mean")

@@ -295,6 +295,25 @@ def test_sparsest_without_eps_does_not_quote_the_default_as_given(
     assert "got [0.01, 0.001]" in err and "default" not in err
 
 
+@pytest.mark.parametrize(("flags", "needle"), [
+    (["--jobs", "abc"], "--jobs needs an integer"),
+    (["--jobs", "2"], "--jobs: not used with --objective sparsest"),
+    (["--delta", "0.1"], "--delta: not used with --objective sparsest")])
+def test_sparsest_refuses_the_flags_it_does_not_read(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], flags: list[str],
+        needle: str) -> None:
+    """`--objective sparsest --jobs abc` ran with exit 0: --jobs and --delta were not even
+    parsed there (hunt 91 L1)."""
+    from exactprune.cli import main
+
+    out = tmp_path / "out"
+    assert main(["verify", "subset-sum", "--objective", "sparsest", "--n", "4", "--eps",
+                 "0.1", "--out", str(out), *flags]) == 2
+    err = capsys.readouterr().err
+    assert needle in err and err.count("\n") == 1
+    assert not out.exists()
+
+
 def test_make_runner_without_store_runs_in_process() -> None:
     specs = vss.Config(ns=(3,), trials=2).specs()
     local = vss.make_runner(None, 1, None, progress=False)

@@ -897,13 +897,18 @@ def cmd_verify_subset_sum(args: argparse.Namespace) -> int:
     if args.objective not in ("min_error", "sparsest"):
         raise InputError(f"--objective must be min_error or sparsest, got {args.objective!r}")
     cfg = config_from_args(args)
-    if args.objective == "sparsest":
-        from exactprune.benchmarks.subset_sum.sparsest import cmd_sparsest
-
-        return cmd_sparsest(cfg, args)
     jobs = _int(args.jobs, "--jobs")
     if jobs < 0:
         raise InputError(f"--jobs must be >= 0, got {jobs}")
+    if args.objective == "sparsest":
+        from exactprune.benchmarks.subset_sum.sparsest import cmd_sparsest
+
+        # neither is read there: `--jobs abc` ran with exit 0 (hunt 91 L1)
+        unused = [flag for flag, used in (("--jobs", jobs != 1), ("--delta", cfg.delta != 0.05))
+                  if used]
+        if unused:
+            raise InputError(f"{' and '.join(unused)}: not used with --objective sparsest")
+        return cmd_sparsest(cfg, args)
     instance_io.check_output_dir(args.out, "--out folder")
     runner = make_runner(args.store, jobs, args.scheduler, progress=not args.no_progress)
     with instance_io.output_dir(args.out, "--out folder") as out:
