@@ -370,7 +370,7 @@ def _run_pool_in(queue: deque[tuple[str, Task]], workers: int, finish: Finish,
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=context,
                                initializer=worker_init, initargs=(os.getpid(), scratch, started))
     inflight: dict[Future[str], tuple[str, Task, float]] = {}
-    starts: dict[str, float] = {}  # key -> when its run started in a worker
+    starts: dict[str, tuple[float, int]] = {}  # key -> when its run started, in which worker
     known: set[int] = set()  # every worker pid seen (each leads its own process group)
     try:
         while queue or inflight:
@@ -405,14 +405,20 @@ def _run_pool_in(queue: deque[tuple[str, Task]], workers: int, finish: Finish,
             if timeout is not None:
                 now = time.monotonic()
                 overdue = [f for f, (key, _, t0) in inflight.items()
-                           if now - starts.get(key, t0 + START_GRACE_S) > timeout]
+                           if now - starts.get(key, (t0 + START_GRACE_S, 0))[0] > timeout]
+                if overdue and any(_exited(pool, starts[key][1]) for key, _, _ in
+                                   inflight.values() if key in starts):
+                    # a worker died on its own, and the pool has not noticed yet: a crash,
+                    # not a timeout (it was stored as killed, and not retried; hunt 92 M1)
+                    _kill_workers(pool, known)
+                    return list(inflight.values())
                 if overdue:
                     _kill_workers(pool, known)
                     for fut, (key, task, t0) in list(inflight.items()):
                         if fut.done() and not fut.cancelled() and fut.exception() is None:
                             finish(key, json.loads(fut.result()))
                         elif fut in overdue:
-                            ran = now - starts.get(key, t0)
+                            ran = now - starts.get(key, (t0, 0))[0]
                             finish(key, {"status": KILLED, "wall_time_s": ran,
                                          "timeout_s": float(timeout),
                                          "error": f"killed after the sweep's timeout of "
@@ -430,12 +436,20 @@ def _run_pool_in(queue: deque[tuple[str, Task]], workers: int, finish: Finish,
         started.close()
 
 
-def _drain_starts(started: Any, starts: dict[str, float]) -> None:
-    """Read every start message the workers have sent so far into `starts` (this process is
-    the queue's one reader, so a message it sees is whole: each is one small pipe write)."""
+def _drain_starts(started: Any, starts: dict[str, tuple[float, int]]) -> None:
+    """Read every start message the workers have sent so far into `starts`, key -> (start
+    time, worker pid) (this process is the queue's one reader, so a message it sees is whole:
+    each is one small pipe write)."""
     while not started.empty():
-        key, at = started.get()
-        starts[key] = at
+        key, at, pid = started.get()
+        starts[key] = (at, pid)
+
+
+def _exited(pool: ProcessPoolExecutor, pid: int) -> bool:
+    """Whether the pool's worker `pid` has exited (or is no longer the pool's)."""
+    procs = getattr(pool, "_processes", None) or {}
+    proc = procs.get(pid)
+    return proc is None or proc.exitcode is not None
 
 
 # -- example task function (used by the docstring example) ----------------------------------

@@ -94,15 +94,16 @@ def worker_init(parent_pid: int, scratch: str | None = None, started: Any = None
 
 
 def run_started_task(key: str, fn: str, spec: dict) -> str:
-    """`run_task`, first telling the parent that run `key` starts now (its `time.monotonic()`,
-    one clock for the processes of one machine): a sweep's `--timeout` counts from here, not
-    from the hand-over, which after a kill includes a new worker's start-up (1.5 s on a busy
-    machine: runs of a millisecond were stored as killed; hunt 88 M2). The task function's
-    module is imported first, as part of the start-up (a failure is `run_task`'s to report)."""
+    """`run_task`, first telling the parent that run `key` starts now, in this worker (its
+    `time.monotonic()`, one clock for the processes of one machine, and its pid, by which the
+    parent tells a crash from a timeout): a sweep's `--timeout` counts from here, not from the
+    hand-over, which after a kill includes a new worker's start-up (1.5 s on a busy machine:
+    runs of a millisecond were stored as killed; hunt 88 M2). The task function's module is
+    imported first, as part of the start-up (a failure is `run_task`'s to report)."""
     if _started is not None:
         with contextlib.suppress(Exception):
             load_fn(fn)
-        _started.put((key, time.monotonic()))
+        _started.put((key, time.monotonic(), os.getpid()))
     return run_task(fn, spec)
 
 

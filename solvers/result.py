@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from exactprune.instances.errors import InputError
+from exactprune.instances.network import immutable_copy
 from exactprune.instances.params import as_number
 
 MAX_THREADS = 64
@@ -376,6 +377,7 @@ class SolveResult:
                 # 0/1 masks as bool; repeat counts (neuron_selection with repeats) kept
                 mask = counts.astype(bool) if counts.size == 0 or counts.max() <= 1 \
                     else counts
+                mask = immutable_copy(mask, mask.dtype)  # as `solve` returns it (hunt 93 M1)
             return cls(
                 status=status,
                 mask=mask,

@@ -236,6 +236,24 @@ def test_a_result_names_its_instance_through_a_json_round_trip() -> None:
             SolveResult.from_json({**res.to_json(), "instance_sha256": bad})
 
 
+def test_a_results_mask_cannot_be_edited_under_its_claims() -> None:
+    """`m = res.mask; m[0] = ...` in a notebook changed the mask of a result that still said
+    optimal with the old objective, and its JSON said so too (hunt 93 M1): the masks `solve`
+    and `from_json` return are read-only, for every kind."""
+    from exactprune.instances.neuron_selection import synthetic_neuron_selection
+    from exactprune.solvers.result import SolveResult
+
+    for inst in (generate_subset_sum(10, seed=93000),
+                 generate_neuron_pruning(d=2, width=5, points=9, seed=93001),
+                 synthetic_neuron_selection(6, 2, m=5, seed=93002)):
+        res = solve(inst, "bruteforce")
+        back = SolveResult.from_json(json.loads(json.dumps(res.to_json())))
+        for mask in (res.mask, back.mask):
+            with pytest.raises(ValueError, match="read-only"):
+                mask.flat[0] = not mask.flat[0]
+        assert inst.evaluate(res.mask) == res.error and back == res
+
+
 def test_amounts_may_round_where_data_may_not() -> None:
     """A time limit of 10**30 s has no exact float64 and was refused with a garbled message
     ("the integer an integer of 31 digits"); an amount may round, data may not (hunt 36)."""

@@ -85,6 +85,11 @@ def logged_sleep(spec: dict) -> dict:
     return {"i": spec["i"], "pid": os.getpid()}
 
 
+def die_at_once(spec: dict) -> dict:
+    """A run whose worker exits at once (a crash in native code, say)."""
+    os._exit(1)
+
+
 def gil_hog(spec: dict) -> dict:
     """A run that holds the GIL from its start (one long C loop)."""
     return {"value": sum(range(spec["n"]))}
@@ -378,6 +383,19 @@ def test_timeout_counts_from_the_start_of_a_run_not_from_a_new_workers_start_up(
     assert recs[0]["status"] == "killed" and 0.1 <= recs[0]["wall_time_s"] < 5
     assert [r["status"] for r in recs[1:]] == ["ok"] * 6, recs
     assert all(r["wall_time_s"] < 0.1 for r in recs[1:])
+
+
+def test_a_crash_under_a_timeout_is_an_error_not_a_kill() -> None:
+    """Since the start message was written at once, a run whose worker died at once was past
+    its timeout before the pool noticed the death, and was stored as killed (not retried)
+    instead of an error (hunt 92 M1). A dead worker is a crash, whatever the clock says."""
+    tasks = [Task(f"{MOD}:die_at_once", {"experiment": "c", "i": i}) if i % 2 else
+             Task(f"{MOD}:timed_sleep", {"experiment": "c", "i": i, "sleep": 0.3})
+             for i in range(6)]
+    recs = run_sweep(tasks, None, jobs=2, progress=False, timeout=0.1)
+    assert [r["status"] for r in recs[1::2]] == ["error"] * 3, recs
+    assert all("worker process died" in r["error"] for r in recs[1::2])
+    assert {r["status"] for r in recs[::2]} <= {"ok", "killed"}
 
 
 def test_timeout_kills_a_run_that_holds_the_gil(tmp_path: Path) -> None:
