@@ -81,7 +81,7 @@ def test_optimal_error_matches_fraction_oracle(n: int) -> None:
         assert rec["error"] == float(st.error)
 
 
-@pytest.mark.parametrize(("low", "high"), [(1e-300, 2e-300), (-1e-12, 1e-12)])
+@pytest.mark.parametrize(("low", "high"), [(1e-300, 2e-300), (-1e-12, 1e-12), (-1e300, 1e300)])
 def test_the_error_is_exact_when_only_the_cover_forces_a_lossy_scale(low: float,
                                                                      high: float) -> None:
     """Values near 1e-300 scale exactly alone, but not together with the cover's ends ±1: the
@@ -94,6 +94,20 @@ def test_the_error_is_exact_when_only_the_cover_forces_a_lossy_scale(low: float,
         assert not st.exact and st.error_exact and st.error_abs_bound == 0
         assert st.error == min(fraction_oracle(inst).values()) > 0
         assert rec["error"] == float(st.error) > 0 and rec["error_exact"]
+
+
+def test_the_report_says_which_numbers_a_lossy_scale_leaves_inexact(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """"Lossy for some trials; their numbers are within abs_error_bound" read as if the
+    errors were inexact too, where they are exact (hunt 91 M1, hunt 92 M2)."""
+    from exactprune.cli import main
+
+    assert main(["verify", "subset-sum", "--n", "3:5", "--trials", "4", "--low", "-1e-20",
+                 "--high", "1e-20", "--no-progress", "--out", str(tmp_path / "o")]) == 0
+    capsys.readouterr()
+    text = (tmp_path / "o" / "report.md").read_text()
+    assert ("lossy for 12 of 12 trials: their covering radii are within the stated "
+            "`abs_error_bound`; every optimal error is exact") in text
 
 
 @pytest.mark.parametrize("n", [3, 10, 14, 17])

@@ -177,7 +177,11 @@ def subset_sum_stats(values: Any, target: float,
         # the interval's ends can force a coarse scale on data that scale exactly alone
         # (values near 1e-300 against [-1, 1]): every error read 0 (hunt 91 M1)
         own = integer_scaling(xs, float(target), bits=SCALING_BITS)
-        if own.exponent > sc.exponent:
+        if own.lossless and own.exponent <= sc.exponent:
+            # exact at a coarser scale, so exact integers at the shared one too: only the ends
+            # were rounded (±1e300: error_exact was false with a bound of 1e282; hunt 92 M2)
+            error_exact, error_bound = True, Fraction(0)
+        elif own.exponent > sc.exponent:
             error = nearest_distance(sorted_sums(own.values), int(own.target)) * _unit(
                 own.exponent)
             error_exact = own.lossless
@@ -761,9 +765,12 @@ def render_report(analysis: dict[str, Any], cfg: Config, wall_time: float,
         "on a power-of-two int64 scaling of the data: "
         + ("lossless for every trial, so all errors and radii are exact (floats shown are the "
            "exact values correctly rounded)." if a["all_exact"] else
-           f"lossy for {a['lossy_trials']} of {a['trials']} trials; their numbers are within "
-           f"the stated `abs_error_bound` ({a['lossy_error_trials']} of them for the error "
-           "too, within `error_abs_error_bound` on a scaling of its own)."),
+           f"lossy for {a['lossy_trials']} of {a['trials']} trials: their covering radii are "
+           "within the stated `abs_error_bound`; "
+           + ("every optimal error is exact (the values and target scale exactly on their "
+              "own)." if not a["lossy_error_trials"] else
+              f"the optimal errors of {a['lossy_error_trials']} of them are within the stated "
+              "`error_abs_error_bound`, the others exact.")),
         "",
         *([f"**{a['failed_trials']} trial(s) failed** and are left out: "
            + "; ".join(a["failures"]), ""] if a.get("failed_trials") else []),
