@@ -547,7 +547,10 @@ def write_text_atomic(path: str | os.PathLike[str], text: str) -> None:
 
 def save_instance(instance: Any, path: str | os.PathLike[str]) -> None:
     """Write an instance as JSON (atomically)."""
-    if not isinstance(getattr(instance, "kind", None), str) or not hasattr(instance, "to_json"):
+    # check_mask as solve() asks: a SolveResult has kind and to_json, and overwrote the
+    # instance file it was given (hunt 93 M2)
+    if not isinstance(getattr(instance, "kind", None), str) or not all(
+            hasattr(instance, name) for name in ("to_json", "check_mask")):
         raise InputError("save_instance takes an exactprune instance (load_instance, "
                          f"generate_*), got {type(instance).__name__}")
     write_json_atomic(path, instance.to_json())

@@ -113,6 +113,9 @@ def test_bad_paths_tasks_and_arguments_are_input_errors(tmp_path: Any) -> None:
     cases = [
         (lambda: load_instance(str(tmp_path / "a\x00.json")), "NUL character"),
         (lambda: save_instance(_subset_sum(), str(tmp_path / "a\x00.json")), "NUL character"),
+        # a result has kind and to_json too, and overwrote the instance file (hunt 93 M2)
+        (lambda: save_instance(solve(_subset_sum(), "mitm"), str(tmp_path / "r.json")),
+         "save_instance takes an exactprune instance .* got SolveResult"),
         (lambda: load_mlp(str(tmp_path / "a\x00.npz")), "NUL character"),
         (lambda: load_mlp(None), "expected a network file path"),
         (lambda: save_mlp(mlp, 5), "expected a network file path"),

@@ -338,6 +338,24 @@ def _fails(argv: list[str], capsys: pytest.CaptureFixture[str], match: str) -> N
     assert match in err, err
 
 
+def test_python_generate_checks_its_seeds(net_dir: Path) -> None:
+    """generate_neuron_selection raised numpy's ValueError / TypeError for seed=-1, 1.5 or None
+    and took seed="3", recorded as text: another instance_sha256 than seed=3 (hunt 93 M3)."""
+    from exactprune.instances.io import instance_sha256
+    from exactprune.instances.neuron_selection.generator import generate_neuron_selection
+
+    net = str(_net_file(net_dir, "digits-pair", 0))
+    for kw, said in ((dict(seed=-1), "seed must be >= 0"), (dict(seed=1.5), "an integer"),
+                     (dict(seed=None), "an integer"), (dict(seed="3"), "an integer"),
+                     (dict(data="teacher", teacher_seed=-1), "teacher_seed must be >= 0"),
+                     (dict(data="teacher", teacher_seed=0.0), "an integer")):
+        with pytest.raises(InputError, match=said):
+            generate_neuron_selection(**{"network": net, "data": "digits-pair", "k": 3, **kw})
+    a = generate_neuron_selection(net, "digits-pair", 3, seed=3)
+    b = generate_neuron_selection(net, "digits-pair", 3, seed=np.int64(3))
+    assert instance_sha256(a) == instance_sha256(b) and b.generator["seed"] == 3
+
+
 def test_cli_generate_bad_inputs(net_dir: Path, tmp_path: Path,
                                  capsys: pytest.CaptureFixture[str]) -> None:
     net = str(_net_file(net_dir, "digits-pair", 0))  # hidden 10, 64 inputs, 2 outputs

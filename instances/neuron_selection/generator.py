@@ -14,13 +14,14 @@ seed 0), as `train` does: a net must be scored on the data it was trained on.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from exactprune.instances.errors import InputError
 from exactprune.instances.limits import MAX_ENTRIES
 from exactprune.instances.neuron_selection.instance import LOSSES, RULES, NeuronSelectionInstance
-from exactprune.instances.params import param
+from exactprune.instances.params import as_number, param
 
 DATA: tuple[str, ...] = ("digits", "digits-pair", "mnist", "teacher")
 """The data sets of `instances.datasets` (same names)."""
@@ -62,6 +63,14 @@ def _digit_pair(pair: str | None) -> tuple[int, int] | None:
     return int(parts[0]), int(parts[1])
 
 
+def _seed(value: Any, name: str) -> int:
+    """A seed as an int >= 0, or InputError naming `name`."""
+    seed = as_number(value, name, integer=True)
+    if seed < 0:
+        raise InputError(f"{name} must be >= 0, got {seed}")
+    return seed
+
+
 def generate_neuron_selection(network: str, data: str, k: int, loss: str = "squared",
                               rule: str = "average", repeats: bool = False, samples: int = 200,
                               seed: int = 0, pair: str | None = None,
@@ -75,6 +84,10 @@ def generate_neuron_selection(network: str, data: str, k: int, loss: str = "squa
 
     if data not in DATA:
         raise InputError(f"unknown data set {data!r} (known: {', '.join(DATA)})")
+    # numpy's ValueError / TypeError for seed=-1, 1.5 or None, and seed="3" recorded as text
+    # (another instance_sha256 than seed=3's; hunt 93 M3)
+    seed = _seed(seed, "seed")
+    teacher_seed = None if teacher_seed is None else _seed(teacher_seed, "teacher_seed")
     if pair is not None and data != "digits-pair":
         raise InputError("pair applies only to the data set digits-pair")
     teacher = {key: value for key, value in (("teacher_d", teacher_d),
