@@ -653,9 +653,15 @@ def run_pretraining(**options: Any) -> dict[str, Any]:
                              {"jobs": 0, **options}, lists=("sizes", "iters"))
     with named_as_keywords("run_pretraining", args):
         check_args(args)
+    import json
+
+    from exactprune.instances.io import dumps
+
     a, records = measure(args, progress=False)
     every_trial_failed(records)
-    return to_json(args, a)
+    # through the JSON text, as the CLI prints it: NaN (r² of an exact fit, say) is null
+    # there, and was NaN here, which json.dumps writes as invalid JSON (hunt 93 L1)
+    return json.loads(dumps(to_json(args, a)))
 
 
 def every_trial_failed(records: list[dict]) -> None:
