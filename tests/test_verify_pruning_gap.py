@@ -869,3 +869,15 @@ def test_the_report_names_the_two_points_of_the_one_sphere(
     head = (out / "report.md").read_text()
     assert "K = 16 sphere points (d = 1: the 2 points ±1)" in head
     assert "1 trial per width" in head
+
+
+def test_threads_are_an_allowance_to_auto_at_small_widths(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """--threads 2 with the default auto was refused at widths where auto picks bruteforce
+    ("solver 'bruteforce' does not support threads"), where `solve` runs it on one thread
+    (hunt 93 L2); a named bruteforce with --threads 2 is still refused."""
+    out = tmp_path / "out"
+    assert main(["verify", "pruning-gap", "--out", str(out), "--n", "4", "--trials", "1",
+                 "--points", "16", "--time-limit", "5", "--threads", "2"]) == 0
+    capsys.readouterr()
+    assert (out / "report.md").exists()

@@ -780,6 +780,10 @@ def _check_within_limits(spec: dict) -> None:
     chosen = choose_auto(inst, Goal(), threads) if name == "auto" else name
     where = f"{spec['kind']} pruning, d = {spec['d']}, width {spec['n']}"
     backend = get_backend(chosen, inst.kind)
+    if name == "auto":  # threads are an allowance to auto, as in solve() (hunt 93 L2)
+        from exactprune.solvers.dispatch import _fit_to_auto_choice
+
+        threads = _fit_to_auto_choice(backend, threads, None)[0]
     try:
         backend.check(inst, Goal(), SolveOptions(time_limit=spec["time_limit"],
                                                  threads=threads))
