@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 import warnings
 from pathlib import Path
 
@@ -336,6 +337,22 @@ def _fails(argv: list[str], capsys: pytest.CaptureFixture[str], match: str) -> N
     err = capsys.readouterr().err.strip()
     assert "\n" not in err and "Traceback" not in err, err
     assert match in err, err
+
+
+def test_bnb_refusals_name_only_backends_that_take_the_instance() -> None:
+    """bnb said "use bruteforce" for repeats or refit where bruteforce refuses the instance
+    too (61,523,748 multisets; hunt 92 L1)."""
+    from exactprune.instances.neuron_selection import synthetic_neuron_selection
+
+    big = dict(n=32, k=8, m=5)
+    for kw, said in ((dict(repeats=True, loss="squared"), "repeats (use a heuristic"),
+                     (dict(repeats=True, loss="l1"), "repeats (use a MILP engine)"),
+                     (dict(rule="refit", loss="squared"), "(refit: use a heuristic"),
+                     (dict(n=6, k=2, m=5, repeats=True, loss="l1"),
+                      "repeats (use bruteforce or a MILP engine)")):
+        inst = synthetic_neuron_selection(**{**big, **kw}, seed=92000)
+        with pytest.raises(InputError, match=re.escape(said)):
+            solve(inst, "bnb")
 
 
 def test_python_generate_checks_its_seeds(net_dir: Path) -> None:

@@ -31,13 +31,20 @@ FW_STEPS = 8
 
 
 def refuse(instance: Any, goal: Goal) -> str | None:
-    """bnb handles the average rule without repeats."""
+    """bnb handles the average rule without repeats; the refusal names the backends that take
+    the instance (bruteforce within its size, the MILP engines for l1 and linf with repeats),
+    not one that refuses it too (hunts 86, 92)."""
+    if instance.rule == "average" and not instance.repeats:
+        return None
+    from exactprune.solvers.neuron_selection import bruteforce
+
+    others = [] if bruteforce.refuse(instance, goal) else ["bruteforce"]
+    if instance.rule == "average" and instance.loss in ("l1", "linf"):
+        others.append("a MILP engine")  # repeats: the MILP models l1 and linf with counts
+    use = " or ".join(others) if others else "a heuristic: bruteforce's enumeration is too large"
     if instance.rule != "average":
-        return "branch and bound needs rule average (refit: use bruteforce)"
-    if instance.repeats:  # the MILP engines model the l1 and linf losses only
-        return ("branch and bound does not handle repeats (use bruteforce"
-                f"{' or a MILP engine' if instance.loss in ('l1', 'linf') else ''})")
-    return None
+        return f"branch and bound needs rule average (refit: use {use})"
+    return f"branch and bound does not handle repeats (use {use})"
 
 
 class _Bounder:
