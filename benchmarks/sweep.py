@@ -363,9 +363,9 @@ def _run_pool(queue: deque[tuple[str, Task]], workers: int, finish: Finish,
 def _run_pool_in(queue: deque[tuple[str, Task]], workers: int, finish: Finish,
                  timeout: float | None, scratch: str) -> list[tuple[str, Task, float]]:
     context = multiprocessing.get_context("spawn")
-    # (key, start time) from the workers, `run_started_task`: a SimpleQueue writes at once,
-    # where a Queue's writer thread waited for a GIL the task held, and the run went
-    # unkilled until START_GRACE_S (hunt 89 H1)
+    # (key, start time, worker pid) from the workers, `run_started_task`: a SimpleQueue
+    # writes at once, where a Queue's writer thread waited for a GIL the task held, and the
+    # run went unkilled until START_GRACE_S (hunt 89 H1)
     started = context.SimpleQueue()
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=context,
                                initializer=worker_init, initargs=(os.getpid(), scratch, started))

@@ -73,7 +73,7 @@ def _watch_parent(parent_pid: int) -> None:
             os._exit(1)
 
 
-_started: Any = None  # the parent's queue of (key, start time) messages (`worker_init`)
+_started: Any = None  # the parent's queue of (key, start time, pid) messages (`worker_init`)
 
 
 def worker_init(parent_pid: int, scratch: str | None = None, started: Any = None) -> None:

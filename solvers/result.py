@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from exactprune.instances.errors import InputError
-from exactprune.instances.network import immutable_copy
+from exactprune.instances.network import ReadOnlyArrays, immutable_copy
 from exactprune.instances.params import as_number
 
 MAX_THREADS = 64
@@ -236,7 +236,7 @@ def _same(a: Any, b: Any) -> bool:
 
 
 @dataclass
-class SolveResult:
+class SolveResult(ReadOnlyArrays):
     """A solve's outcome, with the objective recomputed from the mask.
 
     status: see `Status`; mask: keep-mask (bool array, instance's mask shape) or None;

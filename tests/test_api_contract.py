@@ -242,7 +242,7 @@ def test_a_result_names_its_instance_through_a_json_round_trip() -> None:
 def test_a_results_mask_cannot_be_edited_under_its_claims() -> None:
     """`m = res.mask; m[0] = ...` in a notebook changed the mask of a result that still said
     optimal with the old objective, and its JSON said so too (hunt 93 M1): the masks `solve`
-    and `from_json` return are read-only, for every kind."""
+    and `from_json` return are read-only, for every kind, and stay so in copies (hunt 94)."""
     from exactprune.instances.neuron_selection import synthetic_neuron_selection
     from exactprune.solvers.result import SolveResult
 
@@ -251,7 +251,9 @@ def test_a_results_mask_cannot_be_edited_under_its_claims() -> None:
                  synthetic_neuron_selection(6, 2, m=5, seed=93002)):
         res = solve(inst, "bruteforce")
         back = SolveResult.from_json(json.loads(json.dumps(res.to_json())))
-        for mask in (res.mask, back.mask):
+        # copies too: deepcopy and pickle handed back writable masks (hunt 94 M1)
+        copies = [copy.deepcopy(res), pickle.loads(pickle.dumps(res)), copy.copy(res)]
+        for mask in (res.mask, back.mask, *(c.mask for c in copies)):
             with pytest.raises(ValueError, match="read-only"):
                 mask.flat[0] = not mask.flat[0]
         assert inst.evaluate(res.mask) == res.error and back == res

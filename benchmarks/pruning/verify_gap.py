@@ -559,7 +559,9 @@ def report(args: argparse.Namespace, analyses: list[GapAnalysis], elapsed: float
         f"W ~ Normal(0,1), v ~ Uniform[-1,1]; {args.trials} "
         f"trial{'s' if args.trials != 1 else ''} per width, {mode}; solver "
         f"{args.solver}"
-        + (f", {args.threads} threads per solve" if args.threads != 1 else "")
+        + ((f", up to {args.threads} threads per solve (an allowance: auto's choice uses "
+            "them where it can)" if args.solver == "auto" else
+            f", {args.threads} threads per solve") if args.threads != 1 else "")
         + (f" (weights: {args.weight_solver or args.solver}, "
            f"{args.weight_threads or args.threads} threads)"
            if args.weight_solver or args.weight_threads else "")

@@ -770,7 +770,9 @@ def render_report(analysis: dict[str, Any], cfg: Config, wall_time: float,
            + ("every optimal error is exact (the values and target scale exactly on their "
               "own)." if not a["lossy_error_trials"] else
               f"the optimal errors of {a['lossy_error_trials']} of them are within the stated "
-              "`error_abs_error_bound`, the others exact.")),
+              "`error_abs_error_bound`"
+              + (", the others exact." if a["lossy_error_trials"] < a["lossy_trials"]
+                 else "."))),
         "",
         *([f"**{a['failed_trials']} trial(s) failed** and are left out: "
            + "; ".join(a["failures"]), ""] if a.get("failed_trials") else []),
