@@ -239,7 +239,8 @@ def _same(a: Any, b: Any) -> bool:
 class SolveResult(ReadOnlyArrays):
     """A solve's outcome, with the objective recomputed from the mask.
 
-    status: see `Status`; mask: keep-mask (bool array, instance's mask shape) or None;
+    status: see `Status`; mask: keep-mask (bool array, instance's mask shape; read-only, in
+    copies too, so that it cannot drift from the numbers claimed for it) or None;
     objective: the goal's value for `mask`, recomputed by the instance (error for min_error,
     number kept for sparsest); error: the mask's approximation error (instance.evaluate);
     kept: number of kept entries; bound: proven lower bound on the optimum or None;

@@ -685,6 +685,22 @@ def test_dask_workers_read_a_relative_file_parameter_from_the_callers_folder(
             assert store.get(ResultStore.key(spec)) is not None
 
 
+def _dask_and_local_runs(grid: list[str], capsys: pytest.CaptureFixture[str]
+                         ) -> tuple[list[dict], list[dict]]:
+    """The `--json` runs of the sweep `grid` on a LocalCluster (store dask.sqlite) and in this
+    process (local.sqlite), in the current folder."""
+    distributed = pytest.importorskip("distributed")
+    from exactprune.cli import main
+
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+                                  protocol="tcp", dashboard_address=None) as cluster:
+        assert main([*grid, "--store", "dask.sqlite", "--scheduler",
+                     cluster.scheduler_address]) == 0
+    dask_runs = json.loads(capsys.readouterr().out)["runs"]
+    assert main([*grid, "--store", "local.sqlite", "--jobs", "0"]) == 0
+    return dask_runs, json.loads(capsys.readouterr().out)["runs"]
+
+
 def test_dask_sweeps_leave_a_choice_that_names_a_file_as_it_is(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:
@@ -692,21 +708,12 @@ def test_dask_sweeps_leave_a_choice_that_names_a_file_as_it_is(
     workers as that file's absolute path: every run was stored as an error ("domain must be
     one of ..."), exit 0, while the local sweep certified them (hunt 54 F4). Only parameters
     declared as files are made absolute (and hashed into the key)."""
-    distributed = pytest.importorskip("distributed")
-    from exactprune.cli import main
-
     monkeypatch.chdir(tmp_path)
     (tmp_path / "sphere").write_text("not a domain")
     grid = ["sweep", "neuron-pruning", "--param", "d=2", "--param", "width=5", "--param",
             "points=16", "--param", "domain=sphere", "--seeds", "2", "--solvers", "bruteforce",
             "--no-progress", "--json"]
-    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
-                                  protocol="tcp", dashboard_address=None) as cluster:
-        assert main([*grid, "--store", "dask.sqlite", "--scheduler",
-                     cluster.scheduler_address]) == 0
-    dask_runs = json.loads(capsys.readouterr().out)["runs"]
-    assert main([*grid, "--store", "local.sqlite", "--jobs", "0"]) == 0
-    local_runs = json.loads(capsys.readouterr().out)["runs"]
+    dask_runs, local_runs = _dask_and_local_runs(grid, capsys)
 
     def answers(runs: list[dict]) -> list[tuple]:
         return [(r["spec"]["params"]["domain"], r["record"]["status"],
@@ -722,7 +729,6 @@ def test_dask_runs_of_a_network_file_keep_the_instance_of_the_local_run(
     """A Dask worker reads `--param network=net.npz` by its absolute path, which went into the
     instance's generator record: same key, same mask and objective as the local run, but
     another instance_sha256, so `certify` took the run for another instance (hunt 88 M1)."""
-    distributed = pytest.importorskip("distributed")
     from exactprune.cli import main
 
     monkeypatch.chdir(tmp_path)
@@ -732,13 +738,7 @@ def test_dask_runs_of_a_network_file_keep_the_instance_of_the_local_run(
     grid = ["sweep", "neuron-selection", "--param", "network=net.npz", "--param", "data=digits",
             "--param", "k=2", "--param", "samples=20", "--seeds", "2", "--solvers",
             "bruteforce", "--no-progress", "--json"]
-    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
-                                  protocol="tcp", dashboard_address=None) as cluster:
-        assert main([*grid, "--store", "dask.sqlite", "--scheduler",
-                     cluster.scheduler_address]) == 0
-    dask_runs = json.loads(capsys.readouterr().out)["runs"]
-    assert main([*grid, "--store", "local.sqlite", "--jobs", "0"]) == 0
-    local_runs = json.loads(capsys.readouterr().out)["runs"]
+    dask_runs, local_runs = _dask_and_local_runs(grid, capsys)
 
     def answers(runs: list[dict]) -> list[tuple]:
         return [(r["record"]["status"], r["record"]["objective"], r["record"]["mask"],
