@@ -331,6 +331,9 @@ def finalize(
     if status is Status.INFEASIBLE and not certified:  # "infeasible" is a proof, or nothing
         notes.append("infeasibility not certified: reported as an error")
         status = Status.ERROR
+    if status is Status.INFEASIBLE and mask is not None:  # a mask is the opposite of a proof
+        notes.append("infeasible with a mask: reported as an error")
+        status, certified = Status.ERROR, False
     if certified and status not in (Status.OPTIMAL, Status.INFEASIBLE):
         certified = False
     if raw.solver_objective is not None and objective is not None:

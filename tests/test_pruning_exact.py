@@ -681,3 +681,18 @@ def test_certify_rechecks_a_bound_and_an_optimum_claim_on_small_masks(
     assert kept >= 1
     over = certify(best, goal={**best_doc["goal"], "max_kept": kept - 1})
     assert over["claims"] == {"optimum_verified": False}
+    # a heuristic's mask claimed optimal within a huge tolerance: true as claimed, and the
+    # note says by how much (hunt 96 M1); a negative tolerance is refused, not read as 0 (L1)
+    loose = certify(res, status="optimal", certified=True, bound=None, gap=None,
+                    tolerance=10.0)
+    assert loose["claims"] == {"optimum_verified": True}
+    assert "holds only within the result's own tolerance 10.0" in json.dumps(loose)
+    assert "own tolerance" not in json.dumps(real)
+    edited = tmp_path / "neg.json"
+    edited.write_text(json.dumps({**json.loads(best.read_text()), "tolerance": -1}))
+    assert main(["certify", str(inst), str(edited)]) == 2
+    assert "tolerance must be a non-negative number" in capsys.readouterr().err
+    # infeasible with a mask is what solve() never writes (hunt 96 M3)
+    edited.write_text(json.dumps({**json.loads(best.read_text()), "status": "infeasible"}))
+    assert main(["certify", str(inst), str(edited)]) == 2
+    assert "status infeasible with a mask" in capsys.readouterr().err

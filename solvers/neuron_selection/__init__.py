@@ -25,7 +25,7 @@ from exactprune.solvers.neuron_selection import (
     local_search,
 )
 from exactprune.solvers.registry import Backend, capabilities, get_backend, numpy_version
-from exactprune.solvers.result import Goal
+from exactprune.solvers.result import Goal, only_within_claimed
 from exactprune.solvers.unit_scales import unit_scale_refusal, with_unit_scale_refusal
 
 KIND = "neuron_selection"
@@ -191,11 +191,14 @@ def certify(instance: Any, mask: Any, claimed: dict[str, Any],
 
     def note(text: str) -> None:  # every reason, in order (one overwrote the next; hunt 63 L2)
         checks["note"] = f"{checks['note']}; {text}" if "note" in checks else text
+    evaluation = instance.evaluation_tolerance()
     if bound is not None:
-        checks["bound_consistent"] = bound <= loss + tolerance
+        # not the claimed tolerance: an edited one let an edited bound through (hunt 96 M2,
+        # as hunt 84 M1 for pruning)
+        checks["bound_consistent"] = bound <= loss + evaluation
         if not checks["bound_consistent"]:
             note(f"the result's bound {bound!r} exceeds the mask's loss {loss!r} plus the "
-                 f"tolerance {tolerance!r}: no proof gives that")
+                 f"evaluation tolerance {evaluation!r}: no proof gives that")
     if certified or (bound is not None and checks["bound_consistent"] and bound > 0):
         too_big = bruteforce.refuse(instance, Goal())
         if too_big is None and bruteforce.candidate_count(instance) > CERTIFY_RECHECK_MASKS:
@@ -214,11 +217,13 @@ def certify(instance: Any, mask: Any, claimed: dict[str, Any],
                      "confirmed nor refused")
             elif certified and loss - tolerance <= ref.bound:
                 checks["optimum_verified"] = True
+                if loss - max(ref.tolerance or 0.0, evaluation) > ref.bound:
+                    note(only_within_claimed(loss, ref.bound, tolerance))
             elif certified:
                 checks["optimum_verified"] = False if loss > ref.objective + tolerance else None
                 note(f"bruteforce finds loss {ref.objective!r} (bound {ref.bound!r}); the "
                      f"mask's is {loss!r}, tolerance {tolerance!r}")
-            room = tolerance + max(ref.tolerance or 0.0, instance.evaluation_tolerance())
+            room = max(ref.tolerance or 0.0, evaluation)
             if ref.objective is not None and bound is not None and bound > ref.objective + room:
                 # above the loss of a mask bruteforce found: no proof gives that (hunt 62 L2)
                 checks["bound_consistent"] = False

@@ -12,6 +12,7 @@ from functools import partial
 from typing import Any
 
 from exactprune.formulations.pruning.selection import MAX_DICTIONARY_D
+from exactprune.instances.errors import InputError
 from exactprune.instances.params import Param
 from exactprune.solvers.cpsat_engine import cpsat_available, cpsat_version
 from exactprune.solvers.milp_engines import ENGINES
@@ -23,7 +24,7 @@ from exactprune.solvers.pruning import (
     local_search,
 )
 from exactprune.solvers.registry import Backend, capabilities, get_backend, numpy_version
-from exactprune.solvers.result import Goal
+from exactprune.solvers.result import Goal, only_within_claimed
 from exactprune.solvers.unit_scales import unit_scale_refusal, with_unit_scale_refusal
 
 NEURON = "neuron_pruning"
@@ -308,8 +309,12 @@ def _recheck(instance: Any, mask: Any, claimed: dict[str, Any], bound: float | N
                 time_limit=CERTIFY_RECHECK_SECONDS if time_limit is None else time_limit)
     found = ref.objective
     tol = claimed.get("tolerance")
-    tol = float(tol) if isinstance(tol, int | float) and not isinstance(tol, bool) and \
-        0 <= tol < float("inf") else 0.0
+    if tol is not None and not (isinstance(tol, int | float) and not isinstance(tol, bool)
+                                and 0 <= tol < float("inf")):
+        # read as 0 before, where neuron selection refused it (hunt 96 L1)
+        raise InputError(f"the result's tolerance must be a non-negative number or null, got "
+                         f"{tol!r:.60}")
+    tol = 0.0 if tol is None else float(tol)
     room = max(ref.tolerance or 0.0, instance.evaluation_tolerance())
     finished = ref.certified and ref.bound is not None
     notes = []
@@ -324,6 +329,8 @@ def _recheck(instance: Any, mask: Any, claimed: dict[str, Any], bound: float | N
         error = float(instance.evaluate(mask))
         if finished and error - tol - room <= ref.bound:
             checks["optimum_verified"] = True
+            if error - room > ref.bound:  # true, but only by the width the result claims
+                notes.append(only_within_claimed(error, ref.bound, tol))
         else:
             checks["optimum_verified"] = False if found is not None and \
                 error > found + tol + room else None
