@@ -124,9 +124,13 @@ class Param:
         if self.type == "float":
             return _to_float(raw, self.name, exact=not self.amount)
         if self.type == "floats":
-            # "" and "[]" are no list of numbers, not "must be a number, got ''" (hunt 88 L3)
+            # "" and "[]" are no list of numbers, not "must be a number, got ''" (hunt 88 L3),
+            # nor is "1," (hunt 95 L3)
             items = (raw.split(",") if raw.strip() not in ("", "[]") else []
                      ) if isinstance(raw, str) else raw
+            if isinstance(items, list) and len(items) > 1 and any(
+                    isinstance(x, str) and not x.strip() for x in items):
+                items = []
             if isinstance(items, str) or not isinstance(items, Sequence) or not items:
                 raise InputError(f"{self.name} must be a list of numbers (comma-separated; "
                                  f"one value of a sweep's --param in brackets, "

@@ -19,7 +19,6 @@ import numpy as np
 
 from exactprune.instances.errors import InputError
 from exactprune.instances.io import instance_sha256
-from exactprune.instances.network import immutable_copy
 from exactprune.solvers import registry
 from exactprune.solvers.result import (
     Goal,
@@ -291,10 +290,7 @@ def finalize(
     kept = None
     if raw.mask is not None:
         try:
-            # read-only: `m = res.mask; m[i] = ...` in a notebook changed the mask of a result
-            # still claiming its objective and optimum (hunt 93 M1)
-            mask = instance.check_mask(raw.mask)
-            mask = immutable_copy(mask, mask.dtype)
+            mask = instance.check_mask(raw.mask)  # SolveResult keeps a read-only copy
         except InputError as exc:
             notes.append(f"backend returned an invalid mask ({exc}); discarded")
             status, certified, mask = Status.ERROR, False, None

@@ -248,8 +248,10 @@ def _same(a: Any, b: Any) -> bool:
 class SolveResult(ReadOnlyArrays):
     """A solve's outcome, with the objective recomputed from the mask.
 
-    status: see `Status`; mask: keep-mask (bool array, instance's mask shape; read-only, in
-    copies too, so that it cannot drift from the numbers claimed for it) or None;
+    status: see `Status`; mask: keep-mask (bool array, instance's mask shape) or None, read-only
+    however it is set or copied, so that an edit in place cannot make it drift from the numbers
+    claimed for it (assigning another mask is the caller's own act: `certify` recomputes and
+    says `objective_matches` false);
     objective: the goal's value for `mask`, recomputed by the instance (error for min_error,
     number kept for sparsest); error: the mask's approximation error (instance.evaluate);
     kept: number of kept entries; bound: proven lower bound on the optimum or None;
@@ -285,6 +287,13 @@ class SolveResult(ReadOnlyArrays):
     stats: dict[str, Any] = field(default_factory=dict)
     limit: Limit = Limit.NONE
     instance_sha256: str | None = None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        # every way a mask is set (solve, from_json, replace, assignment): a read-only copy
+        # (`m = res.mask; m[0] = ...` left a false certified optimum; hunts 93, 95)
+        if name == "mask" and isinstance(value, np.ndarray):
+            value = immutable_copy(value, value.dtype)
+        object.__setattr__(self, name, value)
 
     def __eq__(self, other: object) -> bool:
         """Field by field, masks by value: the dataclass's own == compared the numpy masks
@@ -387,7 +396,6 @@ class SolveResult(ReadOnlyArrays):
                 # 0/1 masks as bool; repeat counts (neuron_selection with repeats) kept
                 mask = counts.astype(bool) if counts.size == 0 or counts.max() <= 1 \
                     else counts
-                mask = immutable_copy(mask, mask.dtype)  # as `solve` returns it (hunt 93 M1)
             if status is Status.INFEASIBLE and mask is not None:
                 # certify read it as a confirmed claim (hunt 96 M3); solve() never writes it
                 raise ValueError("status infeasible with a mask (an infeasible result has no "

@@ -6,6 +6,7 @@ seed made a result's JSON unserialisable)."""
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import math
 import pickle
@@ -252,7 +253,8 @@ def test_a_results_mask_cannot_be_edited_under_its_claims() -> None:
         res = solve(inst, "bruteforce")
         back = SolveResult.from_json(json.loads(json.dumps(res.to_json())))
         # copies too: deepcopy and pickle handed back writable masks (hunt 94 M1)
-        copies = [copy.deepcopy(res), pickle.loads(pickle.dumps(res)), copy.copy(res)]
+        copies = [copy.deepcopy(res), pickle.loads(pickle.dumps(res)), copy.copy(res),
+                  dataclasses.replace(res, mask=np.array(res.mask))]  # (hunt 95)
         for mask in (res.mask, back.mask, *(c.mask for c in copies)):
             with pytest.raises(ValueError, match="read-only"):
                 mask.flat[0] = not mask.flat[0]

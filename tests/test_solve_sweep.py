@@ -201,6 +201,8 @@ def test_a_list_parameter_is_swept_from_the_command_line(
     assert parse_param("w=[]") == ("w", [[]])
     assert main([*common, "--param", "target_weights=[]"]) == 2
     assert "target_weights must be a list of numbers" in capsys.readouterr().err
+    assert main([*common, "--param", "target_weights=[1,]"]) == 2  # (hunt 95 L3)
+    assert "target_weights must be a list of numbers" in capsys.readouterr().err
 
 
 def test_sweep_runs_take_threads_and_pack_by_them(

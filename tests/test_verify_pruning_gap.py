@@ -881,3 +881,7 @@ def test_threads_are_an_allowance_to_auto_at_small_widths(
                  "--points", "16", "--time-limit", "5", "--threads", "2"]) == 0
     capsys.readouterr()
     assert "up to 2 threads per solve (an allowance" in (out / "report.md").read_text()
+    assert main(["verify", "pruning-gap", "--out", str(out), "--n", "4", "--trials", "1",
+                 "--points", "16", "--time-limit", "5", "--weight-threads", "2"]) == 0
+    capsys.readouterr()
+    assert "(weights: auto, up to 2 threads)" in (out / "report.md").read_text()  # (hunt 95)

@@ -563,7 +563,8 @@ def report(args: argparse.Namespace, analyses: list[GapAnalysis], elapsed: float
             "them where it can)" if args.solver == "auto" else
             f", {args.threads} threads per solve") if args.threads != 1 else "")
         + (f" (weights: {args.weight_solver or args.solver}, "
-           f"{args.weight_threads or args.threads} threads)"
+           + ("up to " if (args.weight_solver or args.solver) == "auto" else "")
+           + f"{args.weight_threads or args.threads} threads)"
            if args.weight_solver or args.weight_threads else "")
         + f", time limit {args.time_limit:g} s; {compute_s:.0f} s of trial time "
         f"(this invocation: {elapsed:.0f} s; stored trials are read back)."
