@@ -85,19 +85,15 @@ def _check_auto_choice(inst: Any, time_limit: float | None, threads: int, point:
     """InputError when the backend `auto` picks for this grid point refuses it (the l2 error
     beyond bruteforce's size: one error row per run, exit 0; hunt 89 M1), worded as `solve`
     words it."""
-    from exactprune.solvers import get_backend
-    from exactprune.solvers.dispatch import _fit_to_auto_choice
-    from exactprune.solvers.registry import resolve_auto
+    from exactprune.solvers.dispatch import auto_choice
     from exactprune.solvers.result import Goal, SolveOptions
 
-    name = resolve_auto(inst, Goal(), threads)
-    backend = get_backend(name, inst.kind)
-    fitted, _, _ = _fit_to_auto_choice(backend, threads, None)
+    backend, fitted = auto_choice(inst, Goal(), threads)
     try:
         backend.check(inst, Goal(), SolveOptions(time_limit=time_limit, threads=fitted))
     except InputError as exc:
-        raise InputError(f"grid point {point}: auto chose {name} for this instance: {exc}"
-                         ) from None
+        raise InputError(f"grid point {point}: auto chose {backend.name} for this instance: "
+                         f"{exc}") from None
 
 
 def declared_values(kind: str, params: dict[str, list]) -> dict[str, list]:

@@ -207,6 +207,16 @@ def _merge_options(options: Mapping[str, Any] | None,
     return merged
 
 
+def auto_choice(instance: Any, goal: Goal, threads: int | None
+                ) -> tuple[registry.Backend, int | None]:
+    """The backend `auto` runs on `instance` for `goal` given `threads`, and the threads it
+    gets of them (an allowance: `_fit_to_auto_choice`) — what `solve` would run, for the
+    commands that check every grid point before running any (sweeps, verify pruning-gap)."""
+    backend = registry.get_backend(registry.resolve_auto(instance, goal, threads or 1),
+                                   instance.kind)
+    return backend, _fit_to_auto_choice(backend, threads, None)[0]
+
+
 def _fit_to_auto_choice(backend: registry.Backend, threads: int | None,
                         warm_start: np.ndarray | None
                         ) -> tuple[int | None, np.ndarray | None, str]:

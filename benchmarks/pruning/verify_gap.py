@@ -774,19 +774,18 @@ def _check_within_limits(spec: dict) -> None:
     dashes (hunt 23)."""
     from exactprune.formulations.pruning.selection import MAX_DICTIONARY_D
     from exactprune.solvers import get_backend
-    from exactprune.solvers.pruning import choose_auto
+    from exactprune.solvers.dispatch import auto_choice
     from exactprune.solvers.result import Goal, SolveOptions
 
     inst = trial_instance(spec)
     threads = spec.get("threads", 1)
     name = spec["solver"]
-    chosen = choose_auto(inst, Goal(), threads) if name == "auto" else name
     where = f"{spec['kind']} pruning, d = {spec['d']}, width {spec['n']}"
-    backend = get_backend(chosen, inst.kind)
     if name == "auto":  # threads are an allowance to auto, as in solve() (hunt 93 L2)
-        from exactprune.solvers.dispatch import _fit_to_auto_choice
-
-        threads = _fit_to_auto_choice(backend, threads, None)[0]
+        backend, threads = auto_choice(inst, Goal(), threads)
+    else:
+        backend = get_backend(name, inst.kind)
+    chosen = backend.name
     try:
         backend.check(inst, Goal(), SolveOptions(time_limit=spec["time_limit"],
                                                  threads=threads))
