@@ -210,6 +210,19 @@ class RawSolution:
         return self
 
 
+def claimed_number(claimed: dict[str, Any], key: str, least: float) -> float | None:
+    """A result file's `key` as a finite float of at least `least` (`as_number`'s checks),
+    None when absent; else one line (`certify` of every kind reads bounds and tolerances so)."""
+    value = claimed.get(key)
+    if value is None:
+        return None
+    number = as_number(value, f"the result's {key}", exact=False)
+    if not least <= number < float("inf"):
+        what = "a non-negative number" if least == 0 else "a finite number"
+        raise InputError(f"the result's {key} must be {what} or null, got {value!r:.60}")
+    return number
+
+
 def only_within_claimed(value: float, bound: float, tolerance: float) -> str:
     """`certify`'s note on a claimed optimum that holds only by the width the result itself
     claims: a heuristic's mask edited to "optimal" with tolerance 10 read plain "verified"

@@ -25,7 +25,7 @@ from exactprune.solvers.neuron_selection import (
     local_search,
 )
 from exactprune.solvers.registry import Backend, capabilities, get_backend, numpy_version
-from exactprune.solvers.result import Goal, only_within_claimed
+from exactprune.solvers.result import Goal, claimed_number, only_within_claimed
 from exactprune.solvers.unit_scales import unit_scale_refusal, with_unit_scale_refusal
 
 KIND = "neuron_selection"
@@ -147,22 +147,6 @@ CERTIFY_RECHECK_SECONDS = 60.0
 squares per mask)."""
 
 
-def _claimed_number(claimed: dict[str, Any], key: str, least: float) -> float | None:
-    """The result's `key` as a finite float of at least `least` (`as_number`'s checks), None
-    when absent; else one line."""
-    from exactprune.instances.errors import InputError
-    from exactprune.instances.params import as_number
-
-    value = claimed.get(key)
-    if value is None:
-        return None
-    number = as_number(value, f"the result's {key}", exact=False)
-    if not least <= number < float("inf"):
-        what = "a non-negative number" if least == 0 else "a finite number"
-        raise InputError(f"the result's {key} must be {what} or null, got {value!r:.60}")
-    return number
-
-
 def certify(instance: Any, mask: Any, claimed: dict[str, Any],
             time_limit: float | None = None) -> dict[str, Any]:
     """The kept units (and counts), the loss and rule, and the evaluation tolerance; and the
@@ -184,8 +168,8 @@ def certify(instance: Any, mask: Any, claimed: dict[str, Any],
         "units": units, "counts": [int(counts[i]) for i in units], "loss": instance.loss,
         "rule": instance.rule, "evaluation_tolerance": instance.evaluation_tolerance()}}
     loss = float(instance.evaluate(mask))
-    bound = _claimed_number(claimed, "bound", -float("inf"))  # below 0: valid, if weak
-    tolerance = _claimed_number(claimed, "tolerance", 0.0) or 0.0
+    bound = claimed_number(claimed, "bound", -float("inf"))  # below 0: valid, if weak
+    tolerance = claimed_number(claimed, "tolerance", 0.0) or 0.0
     certified = claimed.get("certified") is True
     checks: dict[str, Any] = {}
 

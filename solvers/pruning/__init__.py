@@ -12,7 +12,6 @@ from functools import partial
 from typing import Any
 
 from exactprune.formulations.pruning.selection import MAX_DICTIONARY_D
-from exactprune.instances.errors import InputError
 from exactprune.instances.params import Param
 from exactprune.solvers.cpsat_engine import cpsat_available, cpsat_version
 from exactprune.solvers.milp_engines import ENGINES
@@ -24,7 +23,7 @@ from exactprune.solvers.pruning import (
     local_search,
 )
 from exactprune.solvers.registry import Backend, capabilities, get_backend, numpy_version
-from exactprune.solvers.result import Goal, only_within_claimed
+from exactprune.solvers.result import Goal, claimed_number, only_within_claimed
 from exactprune.solvers.unit_scales import unit_scale_refusal, with_unit_scale_refusal
 
 NEURON = "neuron_pruning"
@@ -236,7 +235,9 @@ def certify(instance: Any, mask: Any, claimed: dict[str, Any],
                    f"{claimed.get('objective')!r} is not the mask's error on this instance "
                    "(a result of another instance, or edited)")
         bound = None
-    claims, recheck_note, rechecked = _recheck(instance, mask, claimed, bound, goal,
+    # as neuron selection reads it (a negative one was read as 0 here; hunt 96 L1)
+    tol = claimed_number(claimed, "tolerance", 0.0) or 0.0
+    claims, recheck_note, rechecked = _recheck(instance, mask, claimed, bound, tol, goal,
                                                constrained, time_limit)
     if claims.get("bound_consistent") is False:
         note, bound = recheck_note, None
@@ -276,7 +277,7 @@ CERTIFY_RECHECK_SECONDS = 10.0
 
 
 def _recheck(instance: Any, mask: Any, claimed: dict[str, Any], bound: float | None,
-             goal: dict[str, Any], constrained: bool,
+             tol: float, goal: dict[str, Any], constrained: bool,
              time_limit: float | None) -> tuple[dict[str, Any], str | None, bool]:
     """A result's bound (the best error on the points, when the bracket would take it) and a
     claimed certified optimum, re-checked by `bruteforce` on small masks: `bound_consistent` is
@@ -308,13 +309,6 @@ def _recheck(instance: Any, mask: Any, claimed: dict[str, Any], bound: float | N
     ref = solve(instance, "bruteforce", objective="min_error", max_kept=own.max_kept,
                 time_limit=CERTIFY_RECHECK_SECONDS if time_limit is None else time_limit)
     found = ref.objective
-    tol = claimed.get("tolerance")
-    if tol is not None and not (isinstance(tol, int | float) and not isinstance(tol, bool)
-                                and 0 <= tol < float("inf")):
-        # read as 0 before, where neuron selection refused it (hunt 96 L1)
-        raise InputError(f"the result's tolerance must be a non-negative number or null, got "
-                         f"{tol!r:.60}")
-    tol = 0.0 if tol is None else float(tol)
     room = max(ref.tolerance or 0.0, instance.evaluation_tolerance())
     finished = ref.certified and ref.bound is not None
     notes = []
