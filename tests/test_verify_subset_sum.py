@@ -301,18 +301,22 @@ def test_sparsest_without_eps_does_not_quote_the_default_as_given(
     assert "takes one --eps value (e.g. --eps 0.01)" in err and "got" not in err
     assert main(["verify", "subset-sum", "--objective", "sparsest", "--n", "4", "--eps",
                  "0.1,0.2", "--out", out]) == 2
-    assert "got [" in capsys.readouterr().err
+    assert "got --eps 0.1,0.2" in capsys.readouterr().err  # as typed, not sorted (hunt 95)
     # the default's own text, typed by the user, is theirs: it was called "the default"
     assert main(["verify", "subset-sum", "--objective", "sparsest", "--n", "4", "--eps",
                  "1e-2,1e-3", "--out", out]) == 2
     err = capsys.readouterr().err
-    assert "got [0.01, 0.001]" in err and "default" not in err
+    assert "got --eps 1e-2,1e-3" in err and "default" not in err
 
 
 @pytest.mark.parametrize(("flags", "needle"), [
     (["--jobs", "abc"], "--jobs needs an integer"),
     (["--jobs", "2"], "--jobs: not used with --objective sparsest"),
-    (["--delta", "0.1"], "--delta: not used with --objective sparsest")])
+    (["--delta", "0.1"], "--delta: not used with --objective sparsest"),
+    # typed as the defaults, still not read (hunt 92 L2)
+    (["--jobs", "1"], "--jobs: not used with --objective sparsest"),
+    (["--delta", "0.05", "--jobs", "1"],
+     "--jobs and --delta: not used with --objective sparsest")])
 def test_sparsest_refuses_the_flags_it_does_not_read(
         tmp_path: Path, capsys: pytest.CaptureFixture[str], flags: list[str],
         needle: str) -> None:

@@ -105,7 +105,7 @@ def cmd_sparsest(cfg: Config, args: argparse.Namespace) -> int:
         if getattr(args, "eps", None) is None:  # the user gave none: quote no value as theirs
             raise InputError("--objective sparsest takes one --eps value (e.g. --eps 0.01); "
                              f"the default {DEFAULT_EPS} is two")
-        raise InputError(f"--objective sparsest takes one --eps value, got {list(cfg.eps)}")
+        raise InputError(f"--objective sparsest takes one --eps value, got --eps {args.eps}")
     if args.store is not None or args.scheduler is not None:
         raise InputError("--objective sparsest runs in this process (one vectorised exact solve "
                          "per n): --store and --scheduler do not apply")

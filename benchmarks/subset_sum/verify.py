@@ -459,7 +459,7 @@ def config_from_args(args: argparse.Namespace) -> Config:
         low=_float(args.low, "--low"),
         high=_float(args.high, "--high"),
         seed=_int(args.seed, "--seed"),
-        delta=_float(args.delta, "--delta"),
+        delta=_float("0.05" if args.delta is None else args.delta, "--delta"),
         distribution=str(args.distribution),
     )
 
@@ -906,15 +906,16 @@ def cmd_verify_subset_sum(args: argparse.Namespace) -> int:
     if args.objective not in ("min_error", "sparsest"):
         raise InputError(f"--objective must be min_error or sparsest, got {args.objective!r}")
     cfg = config_from_args(args)
-    jobs = _int(args.jobs, "--jobs")
+    jobs = _int("1" if args.jobs is None else args.jobs, "--jobs")
     if jobs < 0:
         raise InputError(f"--jobs must be >= 0, got {jobs}")
     if args.objective == "sparsest":
         from exactprune.benchmarks.subset_sum.sparsest import cmd_sparsest
 
-        # neither is read there: `--jobs abc` ran with exit 0 (hunt 91 L1)
-        unused = [flag for flag, used in (("--jobs", jobs != 1), ("--delta", cfg.delta != 0.05))
-                  if used]
+        # neither is read there: `--jobs abc` ran with exit 0 (hunt 91 L1); refused when
+        # given at all, also typed as the default (hunt 92 L2)
+        unused = [flag for flag, given in (("--jobs", args.jobs), ("--delta", args.delta))
+                  if given is not None]
         if unused:
             raise InputError(f"{' and '.join(unused)}: not used with --objective sparsest")
         return cmd_sparsest(cfg, args)
@@ -955,11 +956,12 @@ def add_subset_sum_parser(verify_subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--low", default="-1", help="values and target ~ Uniform[low, high]")
     p.add_argument("--high", default="1")
     p.add_argument("--seed", default="0")
-    p.add_argument("--delta", default="0.05", help="smallest n with P(radius <= eps) >= 1-delta")
+    p.add_argument("--delta", default=None,
+                   help="smallest n with P(radius <= eps) >= 1-delta (default 0.05)")
     p.add_argument("--out", default=DEFAULT_OUT, help=f"output folder (default {DEFAULT_OUT})")
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     p.add_argument("--store", default=None, help="SQLite results store of the sweep engine")
-    p.add_argument("--jobs", default="1", help="worker processes of the sweep engine "
+    p.add_argument("--jobs", default=None, help="worker processes of the sweep engine "
                    "(default 1; 0 = in this process, through the store)")
     p.add_argument("--scheduler", default=None, type=scheduler_flag, help="Dask scheduler address")
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
