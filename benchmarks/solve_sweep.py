@@ -225,13 +225,21 @@ def solve_task(spec: dict) -> dict:
             "instance_sha256": res.instance_sha256}
 
 
+def _value_label(value: Any) -> str:
+    """A grid value as a --param would spell it: a vector in brackets, not a Python tuple
+    (hunt 88: "target_weights=(0.6, 0.8)")."""
+    if isinstance(value, (list, tuple)):
+        return "[" + ",".join(str(x) for x in value) + "]"
+    return str(value)
+
+
 def summary_table(specs: list[dict], records: list[dict]) -> str:
     """Per grid point and solver: runs, certified, errors, and the median time and objective
     of the runs that did not end in an error (a crash's or kill's time says nothing of the
     solver)."""
     cells: dict[tuple[str, str], list[dict]] = {}
     for spec, rec in zip(specs, records, strict=True):
-        point = ", ".join(f"{k}={v}" for k, v in spec["params"].items())
+        point = ", ".join(f"{k}={_value_label(v)}" for k, v in spec["params"].items())
         cells.setdefault((point, spec["solver"]), []).append(rec)
     lines = ["| parameters | solver | runs | certified | errors | median time (s) | "
              "median objective |", "|---|---|---|---|---|---|---|"]
@@ -256,7 +264,12 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
 
     kind = get_kind(args.kind).name
     kw = grid_kwargs_from_args(args)
-    kw["params"] = declared_values(kind, kw["params"])
+    try:
+        kw["params"] = declared_values(kind, kw["params"])
+    except InputError as exc:  # a value of the TOML grid: name the file (hunt 88)
+        if not args.grid:
+            raise
+        raise InputError(f"{args.grid}: {exc}") from None
     kw.setdefault("solvers", ["auto"])
     kw.setdefault("experiment", f"sweep_{kind}")
     options = dict(kw.pop("options", None) or {})

@@ -134,7 +134,8 @@ class Param:
             if isinstance(items, str) or not isinstance(items, Sequence) or not items:
                 raise InputError(f"{self.name} must be a list of numbers (comma-separated; "
                                  f"one value of a sweep's --param in brackets, "
-                                 f"{self.name}=[0.6,0.8]), got {raw!r}")
+                                 f"{self.name}=[0.6,0.8], of a TOML grid in double "
+                                 f"brackets, {self.name} = [[0.6, 0.8]]), got {raw!r}")
             return tuple(_to_float(x, self.name) for x in items)
         if not isinstance(raw, str):
             raise InputError(f"{self.name} must be a string, got {raw!r}")

@@ -205,6 +205,27 @@ def test_a_list_parameter_is_swept_from_the_command_line(
     assert "target_weights must be a list of numbers" in capsys.readouterr().err
 
 
+def test_a_toml_grid_vector_is_refused_naming_the_file_and_shown_in_brackets(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Hunt 88: `target_weights = [0.6, 0.8]` in a TOML grid (two grid values, not one vector)
+    was refused without the file's name and with --param's spelling only; a vector value was
+    shown as a Python tuple in the summary table."""
+    grid = tmp_path / "g.toml"
+    head = "[params]\nd = 2\nwidth = 4\npoints = 8\n"
+    grid.write_text(head + "target_weights = [0.6, 0.8]\n")
+    store = tmp_path / "g.sqlite"
+    args = ["sweep", "neuron-pruning", "--grid", str(grid), "--solvers", "bruteforce",
+            "--store", str(store), "--no-progress"]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"exactprune: error: {grid}: target_weights must be a list")
+    assert "target_weights = [[0.6, 0.8]]" in err and err.count("\n") == 1
+    assert not store.exists()
+    grid.write_text(head + "target_weights = [[0.6, 0.8]]\n")
+    assert main(args) == 0
+    assert "target_weights=[0.6,0.8] | bruteforce |" in capsys.readouterr().out
+
+
 def test_sweep_runs_take_threads_and_pack_by_them(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Hunt 17: `[options] threads = 2` pointed at --threads, which sweep did not have."""
