@@ -257,6 +257,14 @@ def _cmd_certify(args: argparse.Namespace) -> int:
                              f"got {objective!r}")
         out["objective_claimed"] = objective
         out["objective_matches"] = claimed["objective"] == out["objective_recomputed"]
+    if "kept" in claimed:  # a kept count the mask does not keep was passed over (hunt 96)
+        claimed_kept = claimed["kept"]
+        if claimed_kept is not None and (isinstance(claimed_kept, bool)
+                                         or not isinstance(claimed_kept, int)):
+            raise InputError(f"{args.result}: the result's kept must be an integer or null, "
+                             f"got {claimed_kept!r:.60}")
+        out["kept_claimed"] = claimed_kept
+        out["kept_matches"] = claimed_kept == kept
     if "status" in claimed:  # a result: is it of this instance? (None: it does not say)
         out["instance_matches"] = instance_io.names_instance(claimed, inst)
     module = get_kind(inst.kind).module("solvers")

@@ -264,6 +264,31 @@ def test_certify_of_a_sparsest_result_recomputes_its_count(tmp_path, capsys) -> 
     assert out["objective_matches"] and out["error_recomputed"] == claimed["error"]
 
 
+@pytest.mark.parametrize("kind", ["subset-sum", "neuron-pruning"])
+def test_certify_compares_the_claimed_kept_count(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], kind: str) -> None:
+    """A result claiming a `kept` its mask does not keep was passed over (hunt 96)."""
+    import json
+
+    from exactprune.cli import main
+
+    inst, res = tmp_path / "i.json", tmp_path / "r.json"
+    size = ["--n", "10"] if kind == "subset-sum" else ["--d", "2", "--width", "6", "--points", "8"]
+    assert main(["generate", kind, *size, "--seed", "3", "-o", str(inst)]) == 0
+    assert main(["solve", str(inst), "-o", str(res)]) == 0
+    capsys.readouterr()
+    data = json.loads(res.read_text())
+    for claimed_kept, matches in ((data["kept"], True), (data["kept"] + 1, False)):
+        res.write_text(json.dumps({**data, "kept": claimed_kept}))
+        assert main(["certify", str(inst), str(res), "--json"]) == 0
+        out = json.loads(capsys.readouterr().out)
+        assert out["kept"] == data["kept"] and out["kept_claimed"] == claimed_kept
+        assert out["kept_matches"] is matches
+    res.write_text(json.dumps({"mask": data["mask"], "kept": 2.5}))  # a bare mask file
+    assert main(["certify", str(inst), str(res)]) == 2
+    assert "the result's kept must be an integer or null" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize(("claim", "said"), [
     ({"format": "exactprune.result", "version": 9, "mask": [1, 0, 0]},
      "unsupported result version 9"),
