@@ -59,8 +59,9 @@ def options_namespace(add_parser: Callable[[Any], None], command: str, api: str,
                 if action.default is not None:
                     raise ValueError("needs a value (None is not one)")
             elif isinstance(action.const, bool) and action.nargs == 0:  # an on/off flag
-                if not isinstance(value, bool):
+                if not isinstance(value, bool | np.bool_):  # numpy's bool too (hunt 93)
                     raise ValueError("must be True or False")
+                value = bool(value)
             elif action.type is not None:
                 value = action.type(str(value))
             elif not isinstance(value, str | os.PathLike):

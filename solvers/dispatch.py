@@ -19,6 +19,7 @@ import numpy as np
 
 from exactprune.instances.errors import InputError
 from exactprune.instances.io import instance_sha256
+from exactprune.instances.params import as_flag
 from exactprune.solvers import registry
 from exactprune.solvers.result import (
     Goal,
@@ -74,8 +75,7 @@ def solve(
     if threads is not None:  # checked here too: auto reads it before SolveOptions does
         threads = check_threads(threads)
     asked_threads = threads
-    if not isinstance(verbose, bool):
-        raise InputError(f"verbose must be True or False, got {verbose!r}")
+    verbose = as_flag(verbose, "verbose")  # numpy's bool too, as threads takes numpy's ints
     goal = Goal(objective=objective, max_kept=max_kept, eps=eps)
     ws = None if warm_start is None else instance.check_mask(warm_start)
     raw_options = _merge_options(options, extra)

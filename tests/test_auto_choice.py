@@ -122,3 +122,5 @@ def test_auto_checks_threads_like_every_named_solver(threads: object) -> None:
             solve(inst, solver, threads=threads)
     with pytest.raises(InputError, match="verbose must be True or False"):
         solve(inst, verbose="no")
+    # numpy's bool is a bool, as numpy's integers are threads (hunt 93)
+    assert solve(inst, "mitm", verbose=np.False_).certified

@@ -469,6 +469,21 @@ def test_python_api_refuses_bad_options(options: dict, message: str) -> None:
         run_pruning_gap(n=[4], trials=1, points=16, jobs=0, **options)
 
 
+def test_python_api_takes_numpy_bools_as_flags() -> None:
+    """numpy's bool was refused for an on/off flag (`nested=np.True_`) where backend options
+    and numbers take numpy's scalars (hunt 93)."""
+    from exactprune.benchmarks.pruning.verify_gap import run_pruning_gap
+
+    def untimed(obj: object) -> object:  # the numbers, not the wall times
+        if isinstance(obj, dict):
+            return {k: untimed(v) for k, v in obj.items() if "time" not in k}
+        return [untimed(v) for v in obj] if isinstance(obj, list) else obj
+
+    small = {"n": [4], "trials": 2, "points": 16}
+    assert untimed(run_pruning_gap(nested=np.True_, **small)) == untimed(
+        run_pruning_gap(nested=True, **small))
+
+
 @pytest.mark.parametrize("flags,said", [(["--d", "0"], "input dimensions (--d) must be >= 1"),
                                         (["--n", "0:3"], "widths must be >= 1"),
                                         # named --n, and the neuron kind (hunt 31)
