@@ -131,18 +131,25 @@ def immutable_copy(arr: Any, dtype: Any = np.float64) -> np.ndarray:
     return np.frombuffer(arr.tobytes(), dtype=arr.dtype).reshape(arr.shape)
 
 
-def unit_rows(W: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+def unit_rows(W: np.ndarray, v: np.ndarray, points: np.ndarray | None = None
+              ) -> tuple[np.ndarray, np.ndarray] | None:
     """The same two-layer net with each row of W (n, d) scaled by a power of two into
     max |w_ij| in [0.5, 1) and its output weight v_i by the inverse: relu being positively
     homogeneous, every output is the same bit for bit (barring over- and underflow, which the
-    scaling avoids), but a solver's rows and bounds sit at unit scale. None when a scaling is
-    not exact (a result outside float64, or bits lost to subnormals). A row already near unit
-    size (max |w_ij| in [2^-5, 2^4)) whose scaling would lose bits is left as it is: a single
-    subnormal weight beside a 4 made the whole net unscalable (hunt 36)."""
+    scaling avoids), but a solver's rows and bounds sit at unit scale. With `points` (K, d),
+    a row whose largest product |w_ij x_kj| over the points is then still far from 1 (beyond
+    2^±4) is scaled by that product's power of two instead: the big-M rows hold the products,
+    and on points of 2^-47 they sat below the engines' tolerances, which certified wrong optima
+    (hunt 97 H1). None when a scaling is not exact (a result outside float64, or bits lost to
+    subnormals). A row already near unit size (max |w_ij| in [2^-5, 2^4)) whose scaling would
+    lose bits is left as it is: a single subnormal weight beside a 4 made the whole net
+    unscalable (hunt 36)."""
     if W.shape[0] == 0:
         return W, v
     peak = np.abs(W).max(axis=1) if W.size else np.zeros(W.shape[0])
     e = np.where(peak > 0, np.frexp(np.where(peak > 0, peak, 1.0))[1], 0)
+    if points is not None and W.size and points.size:
+        e = e + _product_exponents(W, points, e)
     for attempt in range(2):
         with np.errstate(over="ignore", under="ignore"):
             Ws, vs = np.ldexp(W, -e[:, None]), np.ldexp(v, e)
@@ -156,6 +163,19 @@ def unit_rows(W: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray] | N
         else:
             return None
     return None
+
+
+def _product_exponents(W: np.ndarray, points: np.ndarray, e: np.ndarray) -> np.ndarray:
+    """Per row i, the power of two of max_jk |w_ij x_kj| · 2^-e_i (exponents added, so no
+    product under- or overflows), where that lies beyond 2^±4; else 0 (rows near unit keep
+    their weight scaling bit for bit)."""
+    col = np.abs(points).max(axis=0)  # (d,)
+    ew = np.frexp(np.abs(W))[1]  # (n, d); 0 for zeros, which are masked out below
+    ec = np.frexp(col)[1]
+    live = (W != 0) & (col > 0)[None, :]
+    p = np.where(live, ew + ec[None, :], np.iinfo(np.int64).min // 2).max(axis=1) - e
+    p = np.where(live.any(axis=1), p, 0)
+    return np.where(np.abs(p) > 4, p, 0)
 
 
 def relu(z: np.ndarray) -> np.ndarray:

@@ -350,14 +350,15 @@ def refuse(instance: Any, goal: Goal) -> str | None:
     return None
 
 
-def _unit_rows_net(net: Any) -> Any:
-    """`net` with each hidden row scaled by a power of two into max |w_ij| in [0.5, 1) and its
+def _unit_rows_net(net: Any, points: np.ndarray) -> Any:
+    """`net` with each hidden row scaled by a power of two into max |w_ij| in [0.5, 1), or
+    its products with the points near 1 where those are far from it (`unit_rows`), and its
     output weight by the inverse: the same function bit for bit (relu is positively
     homogeneous), the same zero pattern; `net` itself when that is not exact or changes
     nothing."""
     from exactprune.instances.network import TwoLayerNet, unit_rows
 
-    scaled = unit_rows(net.hidden_weights, net.output_weights)
+    scaled = unit_rows(net.hidden_weights, net.output_weights, points)
     if scaled is None or np.array_equal(scaled[0], net.hidden_weights):
         return net
     return TwoLayerNet(scaled[0], scaled[1], net.output_activation)
@@ -368,8 +369,10 @@ def with_unit_rows(instance: Any) -> Any:
     every column, output and error is unchanged, but the big-M formulation's rows (W x)
     and bounds no longer sit at the raw weights' scale — with hidden weights of 1e-12 SCIP and
     Gurobi certified wrong weight-pruning optima there, and weights of 1e8 gave `error`
-    (hunt 30). `unit_scaling` then scales the outputs."""
-    net, target = _unit_rows_net(instance.network), _unit_rows_net(instance.target)
+    (hunt 30); nor at the points' scale (points of 2^-47, hunt 97). `unit_scaling` then
+    scales the outputs."""
+    net = _unit_rows_net(instance.network, instance.points)
+    target = _unit_rows_net(instance.target, instance.points)
     if net is instance.network and target is instance.target:
         return instance
     return type(instance)(network=net, target=target, points=instance.points,
