@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import errno
 import logging
+import math
 import os
 import re
 import sys
@@ -256,7 +257,10 @@ def _cmd_certify(args: argparse.Namespace) -> int:
             raise InputError(f"{args.result}: the result's objective must be a number or null, "
                              f"got {objective!r}")
         out["objective_claimed"] = objective
-        out["objective_matches"] = claimed["objective"] == out["objective_recomputed"]
+        recomputed = out["objective_recomputed"]
+        # JSON writes an objective beyond float64 (inf) as null: solve's own file matches
+        out["objective_matches"] = objective == recomputed or (
+            objective is None and not math.isfinite(recomputed))
     if "kept" in claimed:  # a kept count the mask does not keep was passed over (hunt 96)
         claimed_kept = claimed["kept"]
         if claimed_kept is not None and (isinstance(claimed_kept, bool)

@@ -318,6 +318,8 @@ def finalize(
             if goal.max_kept is not None and kept > goal.max_kept:
                 notes.append(f"mask keeps {kept} > max_kept {goal.max_kept}: not feasible")
                 status, certified = Status.ERROR, False
+        if not math.isfinite(error):  # JSON has no inf: say what its null stands for
+            notes.append("the mask's error exceeds float64 (inf; null in JSON)")
     if status in (Status.OPTIMAL, Status.FEASIBLE) and mask is None:
         notes.append(f"backend claimed {status} without a mask")
         status, certified = Status.ERROR, False

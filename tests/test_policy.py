@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 from exactprune.instances import InputError, generate_neuron_pruning, generate_subset_sum
+from exactprune.instances import io as instance_io
 from exactprune.solvers import (
     Backend,
     Goal,
@@ -161,6 +162,33 @@ def test_finalize_directly_with_a_certificate_and_a_good_mask() -> None:
     res = finalize(inst, Goal(), raw, "x", None, SolveOptions(), 0.0)
     assert res.status == "optimal" and res.certified and res.bound == res.objective
     assert res.bounds.primal_bound == res.bounds.dual_bound == inst.evaluate(mask)
+
+
+def test_an_error_beyond_float64_is_noted_and_certify_matches_its_json_null(
+        tmp_path: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    """Hunt 98 L1: a mask whose error overflows (inf) is written with objective null (JSON has
+    no inf), and `certify` of that unmodified file said objective_matches false."""
+    import json
+
+    from exactprune.cli import main
+    from exactprune.instances import SubsetSumInstance, save_instance
+
+    inst = SubsetSumInstance(values=np.array([1e308, 1e308, -1.0]), target=-1e308)
+    raw = RawSolution(Status.FEASIBLE, mask=np.array([True, True, False]))
+    res = finalize(inst, Goal(), raw, "x", None, SolveOptions(), 0.0)
+    assert res.objective == np.inf and "the mask's error exceeds float64 (inf; null in JSON)" \
+        in res.notes
+    save_instance(inst, tmp_path / "i.json")
+    (tmp_path / "r.json").write_text(json.dumps(json.loads(instance_io.dumps(res.to_json()))))
+    assert json.loads((tmp_path / "r.json").read_text())["objective"] is None
+    assert main(["certify", str(tmp_path / "i.json"), str(tmp_path / "r.json"), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["objective_recomputed"] is None and out["objective_matches"] is True
+    # a finite error claimed as null is no match
+    finite = {**json.loads((tmp_path / "r.json").read_text()), "mask": [False, False, True]}
+    (tmp_path / "r.json").write_text(json.dumps(finite))
+    assert main(["certify", str(tmp_path / "i.json"), str(tmp_path / "r.json"), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["objective_matches"] is False
 
 
 @pytest.mark.parametrize("call,words", [
