@@ -74,6 +74,8 @@ def as_path(path: Any, what: str = "a file path") -> Path:
     number, bytes, a parsed JSON document), which Path() would turn into a TypeError."""
     if isinstance(path, str) or (isinstance(path, os.PathLike)
                                  and isinstance(os.fspath(path), str)):
+        if not os.fspath(path):  # Path("") is ".", "cannot read .: it is a folder" (hunt 98)
+            raise InputError(f"{what} is empty: give a file name")
         if "\x00" in os.fspath(path):  # every OS call raised ValueError on it (hunt 31)
             raise InputError(f"{what} contains a NUL character: {os.fspath(path)!r:.80}")
         return Path(path)

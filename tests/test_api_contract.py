@@ -118,6 +118,9 @@ def test_bad_paths_tasks_and_arguments_are_input_errors(tmp_path: Any) -> None:
         (lambda: save_instance(solve(_subset_sum(), "mitm"), str(tmp_path / "r.json")),
          "save_instance takes an exactprune instance .* got SolveResult"),
         (lambda: load_mlp(str(tmp_path / "a\x00.npz")), "NUL character"),
+        # "" was "." : "cannot read .: it is a folder" (hunt 98 L2)
+        (lambda: load_instance(""), "a file path is empty: give a file name"),
+        (lambda: load_mlp(""), "a network file path is empty: give a file name"),
         (lambda: load_mlp(None), "expected a network file path"),
         (lambda: save_mlp(mlp, 5), "expected a network file path"),
         (lambda: save_mlp("x", str(tmp_path / "b.npz")), "save_mlp takes an MLP"),
