@@ -436,7 +436,8 @@ def build_parser() -> argparse.ArgumentParser:
                     help="default: the output file's extension (.mps or .lp), else mps")
     ex.add_argument("-o", "--output", required=True, help="the model file (- : stdout)")
     ex.add_argument("--formulation", default=None,
-                    help="the kind's formulation (default: its first); neuron_pruning: "
+                    help="the kind's formulation (default: its first, and bigm for "
+                         "weight_pruning past d = 10, as the engines); neuron_pruning: "
                          "selection or antipodal; weight_pruning: dictionary, bigm or "
                          "antipodal; subset_sum: standard; neuron_selection: selection")
     _add_goal_args(ex)

@@ -29,8 +29,9 @@ FORMATS = ("mps", "lp")
 def build_model(instance: Any, goal: GoalLike | None = None,
                 formulation: str | None = None) -> MilpModel:
     """The MILP of `instance` for `goal` (a Goal or a mapping of its fields; None: min_error)
-    in `formulation` (None: the kind's default); InputError for a kind without formulations, an
-    unknown name, or a goal the formulation does not model."""
+    in `formulation` (None: the kind's default, and big-M for weight pruning past
+    d = MAX_DICTIONARY_D, as the engines solve it); InputError for a kind without
+    formulations, an unknown name, or a goal the formulation does not model."""
     if isinstance(goal, Mapping):  # read by attribute below: a dict would be min_error
         from exactprune.solvers.result import Goal
 
@@ -38,6 +39,11 @@ def build_model(instance: Any, goal: GoalLike | None = None,
         if unknown:
             raise InputError(f"unknown goal field(s) {unknown} (objective, max_kept, eps)")
         goal = Goal(**goal)
+    if formulation is None and getattr(instance, "kind", None) == "weight_pruning":
+        from exactprune.formulations.pruning.selection import MAX_DICTIONARY_D
+
+        if instance.d > MAX_DICTIONARY_D:  # past the dictionary's limit, as the engines do
+            formulation = "bigm"  # (the default was refused there; hunt 98 L3)
     form = get_formulation(getattr(instance, "kind", None), formulation)
     form.check_goal(goal)
     return form.build(instance, goal).model

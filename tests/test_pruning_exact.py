@@ -298,6 +298,12 @@ def test_dictionary_refuses_large_d(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert main(["solve", str(path), "--solver", "highs"]) == 2
     err = capsys.readouterr().err
     assert "d = 11" in err and "scip and gurobi solve it with the big-M formulation" in err
+    # export writes the model the engines solve there (it refused the default; hunt 98 L3)
+    assert main(["export", str(path), "-o", str(tmp_path / "w.lp")]) == 0
+    assert "M_1_10" in (tmp_path / "w.lp").read_text()
+    assert main(["export", str(path), "--formulation", "dictionary", "-o",
+                 str(tmp_path / "d.lp")]) == 2
+    assert "exceeds its limit of 10" in capsys.readouterr().err
 
 
 def _engine_or_skip(engine: str) -> None:
