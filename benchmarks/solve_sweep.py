@@ -264,12 +264,15 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
 
     kind = get_kind(args.kind).name
     kw = grid_kwargs_from_args(args)
-    try:
-        kw["params"] = declared_values(kind, kw["params"])
-    except InputError as exc:  # a value of the TOML grid: name the file (hunt 88)
-        if not args.grid:
-            raise
-        raise InputError(f"{args.grid}: {exc}") from None
+    if args.grid:  # a bad value of the file names the file (hunt 88), one of --param not
+        from exactprune.benchmarks.sweep_grid import parse_param  # (hunt 99 M4)
+
+        flagged = {parse_param(text)[0] for text in args.param}
+        try:
+            declared_values(kind, {k: v for k, v in kw["params"].items() if k not in flagged})
+        except InputError as exc:
+            raise InputError(f"{args.grid}: {exc}") from None
+    kw["params"] = declared_values(kind, kw["params"])
     kw.setdefault("solvers", ["auto"])
     kw.setdefault("experiment", f"sweep_{kind}")
     options = dict(kw.pop("options", None) or {})

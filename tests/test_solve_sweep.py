@@ -221,6 +221,9 @@ def test_a_toml_grid_vector_is_refused_naming_the_file_and_shown_in_brackets(
     assert err.startswith(f"exactprune: error: {grid}: target_weights must be a list")
     assert "target_weights = [[0.6, 0.8]]" in err and err.count("\n") == 1
     assert not store.exists()
+    # a bad --param beside the file is the flag's, not the file's (hunt 99 M4)
+    assert main([*args, "--param", "width=abc", "--param", "target_weights=[1,0]"]) == 2
+    assert capsys.readouterr().err == "exactprune: error: width must be an integer, got 'abc'\n"
     grid.write_text(head + "target_weights = [[0.6, 0.8]]\n")
     assert main(args) == 0
     assert "target_weights=[0.6,0.8] | bruteforce |" in capsys.readouterr().out
