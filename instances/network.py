@@ -140,40 +140,46 @@ def unit_rows(W: np.ndarray, v: np.ndarray, points: np.ndarray | None = None
     a row whose largest product |w_ij x_kj| over the points is then still far from 1 (beyond
     2^±4) is scaled by that product's power of two instead: the big-M rows hold the products,
     and on points of 2^-47 they sat below the engines' tolerances, which certified wrong optima
-    (hunt 97 H1). None when a scaling is not exact (a result outside float64, or bits lost to
-    subnormals). A row already near unit size (max |w_ij| in [2^-5, 2^4)) whose scaling would
-    lose bits is left as it is: a single subnormal weight beside a 4 made the whole net
-    unscalable (hunt 36)."""
+    (hunt 97 H1). Per row the first exact scaling of: by the products, by the weights, none
+    (only for a row near unit size, max |w_ij| in [2^-5, 2^4): a single subnormal weight beside
+    a 4 made the whole net unscalable, hunt 36, and one beside far points, hunt 99 M1); None
+    when a row has no exact one (a result outside float64, or bits lost to subnormals)."""
     if W.shape[0] == 0:
         return W, v
     peak = np.abs(W).max(axis=1) if W.size else np.zeros(W.shape[0])
-    e = np.where(peak > 0, np.frexp(np.where(peak > 0, peak, 1.0))[1], 0)
+    by_weights = np.where(peak > 0, np.frexp(np.where(peak > 0, peak, 1.0))[1], 0).astype(
+        np.int64)
+    # per row, the first exact one of: the points' scaling, the weights', none (near unit only)
+    candidates = [by_weights, np.where(np.abs(by_weights) <= 4, 0, by_weights)]
     if points is not None and W.size and points.size:
-        e = e + _product_exponents(W, points, e)
-    for attempt in range(2):
+        candidates.insert(0, by_weights + _product_exponents(W, points, by_weights))
+    e = candidates[0]
+    done = np.zeros(W.shape[0], dtype=bool)
+    for cand in candidates:
         with np.errstate(over="ignore", under="ignore"):
-            Ws, vs = np.ldexp(W, -e[:, None]), np.ldexp(v, e)
+            Ws, vs = np.ldexp(W, -cand[:, None]), np.ldexp(v, cand)
             row_ok = (np.all(np.isfinite(Ws), axis=1) & np.isfinite(vs)
-                      & np.all(np.ldexp(Ws, e[:, None]) == W, axis=1)
-                      & (np.ldexp(vs, -e) == v))
-        if np.all(row_ok):
-            return Ws, vs
-        if attempt == 0 and np.all(row_ok | (np.abs(e) <= 4)):
-            e = np.where(row_ok, e, 0)  # the near-unit rows that lose bits stay unscaled
-        else:
-            return None
+                      & np.all(np.ldexp(Ws, cand[:, None]) == W, axis=1)
+                      & (np.ldexp(vs, -cand) == v))
+        e = np.where(done, e, cand)
+        done |= row_ok
+        if np.all(done):
+            return np.ldexp(W, -e[:, None]), np.ldexp(v, e)
     return None
 
 
 def _product_exponents(W: np.ndarray, points: np.ndarray, e: np.ndarray) -> np.ndarray:
     """Per row i, the power of two of max_jk |w_ij x_kj| · 2^-e_i (exponents added, so no
-    product under- or overflows), where that lies beyond 2^±4; else 0 (rows near unit keep
-    their weight scaling bit for bit)."""
+    product under- or overflows), where that lies beyond 2^±4; else 0 (rows whose products
+    are near unit keep their weight scaling bit for bit). In int64: frexp's int32 exponents
+    beside an int64 sentinel wrapped it to 0, and a row with a zero weight was never scaled
+    (hunt 99 H1)."""
     col = np.abs(points).max(axis=0)  # (d,)
-    ew = np.frexp(np.abs(W))[1]  # (n, d); 0 for zeros, which are masked out below
-    ec = np.frexp(col)[1]
+    ew = np.frexp(np.abs(W))[1].astype(np.int64)  # (n, d); zeros are masked out below
+    ec = np.frexp(col)[1].astype(np.int64)
     live = (W != 0) & (col > 0)[None, :]
-    p = np.where(live, ew + ec[None, :], np.iinfo(np.int64).min // 2).max(axis=1) - e
+    dead = np.int64(-(2**40))
+    p = np.where(live, ew + ec[None, :], dead).max(axis=1) - e
     p = np.where(live.any(axis=1), p, 0)
     return np.where(np.abs(p) > 4, p, 0)
 

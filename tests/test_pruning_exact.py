@@ -399,14 +399,35 @@ def test_bigm_at_far_weight_scales_matches_the_oracle(engine: str, scale: float)
     assert res.bound <= oracle.objective * (1 + 1e-9)
 
 
-@pytest.mark.parametrize(("engine", "exponent"), [("scip", -47), ("scip", -500),
-                                                  ("gurobi", -47), ("scip", 30)])
-def test_bigm_at_far_point_scales_matches_the_oracle(engine: str, exponent: int) -> None:
+def test_unit_rows_falls_back_row_by_row() -> None:
+    """Hunt 99 M1: one subnormal weight, which no downward scaling keeps, beside points of
+    2^60 made the whole net unscaled; that row now keeps its weight scaling and the others
+    are scaled by their products with the points. The net's outputs are the same
+    bit for bit."""
+    from exactprune.instances.network import net_outputs, unit_rows
+
+    rng = np.random.default_rng(99)
+    W, v = rng.normal(size=(3, 2)), rng.normal(size=3)
+    W[0, 1] = 5e-324
+    X = np.ldexp(rng.normal(size=(5, 2)), 60)
+    Ws, vs = unit_rows(W, v, X)
+    assert 0.5 <= np.abs(Ws[0]).max() < 1 and Ws[0, 1] != 0  # by its weights, exactly
+    assert np.all(np.abs(Ws[1:, None, :] * X[None, :, :]).max(axis=(1, 2)) < 2)
+    for act in ("identity", "relu"):
+        assert np.array_equal(net_outputs(Ws, vs, act, X), net_outputs(W, v, act, X))
+
+
+@pytest.mark.parametrize(("engine", "exponent", "pad"), [
+    ("scip", -47, False), ("scip", -500, False), ("gurobi", -47, False), ("scip", 30, False),
+    ("scip", -47, True), ("gurobi", -500, True)])
+def test_bigm_at_far_point_scales_matches_the_oracle(engine: str, exponent: int,
+                                                     pad: bool) -> None:
     """Hunt 97 H1: with the points scaled by 2^-47 (every error scaled exactly by 2^-47) the
     rows were at unit size by their weights, but their products with the points, the big-M
     rows' coefficients and bounds, sat at 1e-14: SCIP and Gurobi certified a mask 0.012 %
     worse than the optimum, with a bound above it (at 2^-500 SCIP ended in `error`). A row is
-    now scaled by its largest product with the points."""
+    now scaled by its largest product with the points. `pad`: a third input, 0 at every
+    point and weighted 0, which the first fix read as a product of 2^0 (hunt 99 H1)."""
     from exactprune.instances import instance_from_json
     from exactprune.solvers.registry import get_backend
 
@@ -414,6 +435,10 @@ def test_bigm_at_far_point_scales_matches_the_oracle(engine: str, exponent: int)
         pytest.skip(f"{engine} is not installed")
     doc = generate_weight_pruning(d=2, width=4, points=6, seed=97800).to_json()
     doc["points"] = np.ldexp(np.array(doc["points"]), exponent).tolist()
+    if pad:
+        doc["points"] = [[*x, 0.0] for x in doc["points"]]
+        for net in ("network", "target"):
+            doc[net]["hidden_weights"] = [[*w, 0.0] for w in doc[net]["hidden_weights"]]
     doc["domain"] = None
     doc.pop("generator", None)
     inst = instance_from_json(doc)
