@@ -261,12 +261,14 @@ def _cmd_certify(args: argparse.Namespace) -> int:
         # JSON writes an objective beyond float64 (inf) as null: solve's own file matches
         out["objective_matches"] = objective == recomputed or (
             objective is None and not math.isfinite(recomputed))
-    if "kept" in claimed:  # a kept count the mask does not keep was passed over (hunt 96)
-        claimed_kept = claimed["kept"]
-        if claimed_kept is not None and (isinstance(claimed_kept, bool)
-                                         or not isinstance(claimed_kept, int)):
-            raise InputError(f"{args.result}: the result's kept must be an integer or null, "
-                             f"got {claimed_kept!r:.60}")
+    claimed_kept = claimed.get("kept")
+    if claimed_kept is not None:  # a count the mask does not keep was passed over (hunt 96)
+        # a count as the result reader takes one: 5 or 5.0, not -1, 2.5 or true (hunt 99 L2)
+        if (isinstance(claimed_kept, bool) or not isinstance(claimed_kept, int | float)
+                or not math.isfinite(claimed_kept) or not float(claimed_kept).is_integer()
+                or claimed_kept < 0):
+            raise InputError(f"{args.result}: the result's kept must be a count (an integer "
+                             f">= 0) or null, got {claimed_kept!r:.60}")
         out["kept_claimed"] = claimed_kept
         out["kept_matches"] = claimed_kept == kept
     if "status" in claimed:  # a result: is it of this instance? (None: it does not say)

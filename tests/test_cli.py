@@ -284,9 +284,15 @@ def test_certify_compares_the_claimed_kept_count(
         out = json.loads(capsys.readouterr().out)
         assert out["kept"] == data["kept"] and out["kept_claimed"] == claimed_kept
         assert out["kept_matches"] is matches
-    res.write_text(json.dumps({"mask": data["mask"], "kept": 2.5}))  # a bare mask file
-    assert main(["certify", str(inst), str(res)]) == 2
-    assert "the result's kept must be an integer or null" in capsys.readouterr().err
+    for bad in (2.5, -1, True, "3"):  # in a bare mask file, which from_json does not read
+        res.write_text(json.dumps({"mask": data["mask"], "kept": bad}))
+        assert main(["certify", str(inst), str(res)]) == 2
+        assert "the result's kept must be a count" in capsys.readouterr().err
+    # 5.0 is a count, as the result reader takes it; null claims nothing (hunt 99 L2)
+    for claim, said in ((float(data["kept"]), True), (None, None)):
+        res.write_text(json.dumps({**data, "kept": claim}))
+        assert main(["certify", str(inst), str(res), "--json"]) == 0
+        assert json.loads(capsys.readouterr().out).get("kept_matches") is said
 
 
 @pytest.mark.parametrize(("claim", "said"), [
