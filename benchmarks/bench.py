@@ -365,9 +365,15 @@ def run_bench(suite: str, solvers: Sequence[str] | None = None, *,
     if isinstance(time_limit, bool) or not isinstance(time_limit, int | float) or \
             not math.isfinite(time_limit) or time_limit <= 0:
         raise InputError(f"time limit must be a positive number of seconds, got {time_limit!r}")
+    from exactprune.instances.params import as_flag
     from exactprune.solvers.result import check_threads
 
     check_threads(threads)
+    # 'no' was taken as true (hunt 99 L4): the on/off arguments are bools
+    give_up, progress, plots, retry_killed = (as_flag(give_up, "give_up"),
+                                              as_flag(progress, "progress"),
+                                              as_flag(plots, "plots"),
+                                              as_flag(retry_killed, "retry_killed"))
     kinds = {i.kind for s in suites for i in s.instances}
     chosen = None if solvers is None else _check_solvers(list(solvers), kinds)
     from exactprune.instances.io import check_output_dir, output_dir

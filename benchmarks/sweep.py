@@ -110,7 +110,7 @@ from exactprune.benchmarks.sweep_worker import (
     worker_init,
 )
 from exactprune.instances.errors import InputError
-from exactprune.instances.params import as_number
+from exactprune.instances.params import as_flag, as_number
 
 __all__ = ["Task", "example_task", "run_sweep"]
 
@@ -221,6 +221,10 @@ def run_sweep(tasks: list[Task], store: ResultStore | str | os.PathLike[str] | N
     jobs = as_number(jobs, "jobs", integer=True)
     if jobs < 0:
         raise InputError(f"jobs must be an integer >= 0, got {jobs!r}")
+    # 'no' was a true progress flag (hunt 99 L4): the on/off arguments are bools
+    progress, retry_errors, retry_killed = (
+        as_flag(progress, "progress"), as_flag(retry_errors, "retry_errors"),
+        as_flag(retry_killed, "retry_killed"))
     if timeout is not None:
         timeout = as_number(timeout, "timeout", exact=False)
         if not timeout > 0:

@@ -126,6 +126,9 @@ def test_bad_paths_tasks_and_arguments_are_input_errors(tmp_path: Any) -> None:
         (lambda: save_mlp("x", str(tmp_path / "b.npz")), "save_mlp takes an MLP"),
         (lambda: run_sweep(None), "run_sweep takes a list of Task objects"),
         (lambda: run_sweep([], store=5), "store must be a results store path"),
+        # 'no' was a true flag (hunt 99 L4)
+        (lambda: run_sweep([], None, jobs=0, progress="no"), "progress must be True or False"),
+        (lambda: run_sweep([], None, retry_killed=[1]), "retry_killed must be True or False"),
         (lambda: pensia_coefficients(0), "eps must be in"),
         (lambda: pensia_coefficients(2), "eps must be in"),
         (lambda: pensia_coefficients(0.01, c=-1), "c must be a positive number"),

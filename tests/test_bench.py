@@ -294,7 +294,10 @@ def test_killed_runs_are_read_back_until_retry_killed_and_the_timeout_is_reporte
     # the report says it too, not only the quoted command (hunt 18)
     assert "still going after 60 s is killed" in (tmp_path / "report.md").read_text()
     for kwargs, needle in ((dict(timeout=0.5, jobs=1), "above the time limit"),
-                           (dict(timeout=5.0, jobs=0), "needs worker processes")):
+                           (dict(timeout=5.0, jobs=0), "needs worker processes"),
+                           # 'no' was taken as true (hunt 99 L4)
+                           (dict(give_up="no"), "give_up must be True or False"),
+                           (dict(plots=0), "plots must be True or False")):
         with pytest.raises(InputError, match=needle):
             bench.run_bench("test-kill", ["cpsat"], time_limit=0.5, out=tmp_path,
                             progress=False, **kwargs)
