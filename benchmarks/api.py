@@ -91,3 +91,9 @@ def named_as_keywords(api: str, args: argparse.Namespace) -> Iterator[None]:
 
         text = re.sub(r"--([a-z][a-z0-9-]*)", keyword, str(exc))
         raise InputError(text if text.startswith(f"{api}:") else f"{api}: {text}") from None
+
+
+def in_process_default(options: dict[str, Any]) -> dict[str, Any]:
+    """`options` with jobs = 0 (in this process, the Python form's default) unless jobs or a
+    scheduler is given: beside a scheduler jobs is refused (`sweep_dask.local_jobs`)."""
+    return options if options.get("scheduler") is not None else {"jobs": 0, **options}

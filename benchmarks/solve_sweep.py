@@ -150,14 +150,13 @@ def _declared_options(kind: str, specs: list[dict], options: dict[str, Any]) -> 
 def check_sweep_execution(args: argparse.Namespace) -> None:
     """InputError for flag combinations that cannot work: --timeout needs local worker
     processes (--scheduler's address is checked by its flag type, `sweep_dask.scheduler_flag`)."""
-    if args.jobs is not None and args.scheduler is not None:
-        raise InputError("--jobs counts local worker processes: with --scheduler the "
-                         "cluster's workers run the runs (it was ignored)")
+    from exactprune.benchmarks.sweep_dask import local_jobs
+
+    jobs = local_jobs(args.jobs, args.scheduler)
     if args.timeout is not None and (args.scheduler is not None or args.jobs == 0):
         raise InputError("--timeout kills local worker processes: it cannot be used with "
                          "--scheduler or --jobs 0")
-    if args.jobs is None:
-        args.jobs = 1
+    args.jobs = jobs
 
 
 def input_file_digests(params: dict[str, Any], cache: dict[str, str]) -> dict[str, str]:

@@ -45,6 +45,16 @@ def scheduler_flag(text: str) -> str:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def local_jobs(jobs: int | None, scheduler: str | None) -> int:
+    """The --jobs of a command that runs on local worker processes or on --scheduler's
+    cluster: InputError when both are given (the cluster's workers run the runs, and --jobs
+    was ignored), else `jobs`, or 1 when it was not given."""
+    if jobs is not None and scheduler is not None:
+        raise InputError("--jobs counts local worker processes: with --scheduler the "
+                         "cluster's workers run the runs (it was ignored)")
+    return 1 if jobs is None else jobs
+
+
 def connect(scheduler: str) -> Any:
     """A Dask client, or InputError after at most CONNECT_TIMEOUT_S seconds (one line: no
     background traceback at exit)."""

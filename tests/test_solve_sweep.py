@@ -334,3 +334,22 @@ def test_a_sweep_record_names_its_instance_for_certify(tmp_path: Path,
     assert main(["certify", str(inst), str(rec), "--json"]) == 0
     cert = json.loads(capsys.readouterr().out)
     assert cert["instance_matches"] is True and cert["bracket"]["lower"] is not None
+
+
+@pytest.mark.parametrize("command", [
+    ["sweep", "subset-sum", "--param", "n=6"],
+    ["verify", "pruning-gap", "--n", "4", "--trials", "1"],
+    ["verify", "pretraining", "--sizes", "50", "--iters", "10"],
+    ["verify", "subset-sum", "--n", "4", "--trials", "2"]])
+def test_jobs_beside_a_scheduler_is_refused_by_every_command_that_takes_both(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], command: list[str]) -> None:
+    """`sweep` refused --jobs with --scheduler (the cluster's workers run the runs); the verify
+    commands took it and ignored it (hunt 99 L3). Refused before any connection is tried."""
+    out = tmp_path / "out"
+    flags = ["--jobs", "2", "--scheduler", "tcp://127.0.0.1:9"]
+    where = ["--store", str(tmp_path / "s.sqlite")] if command[0] == "sweep" else \
+        ["--out", str(out)]
+    assert main([*command, *where, *flags]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--jobs counts local worker processes" in err
+    assert not out.exists() and not (tmp_path / "s.sqlite").exists()

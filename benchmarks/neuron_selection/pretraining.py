@@ -58,7 +58,7 @@ from typing import Any
 
 import numpy as np
 
-from exactprune.benchmarks.sweep_dask import scheduler_flag
+from exactprune.benchmarks.sweep_dask import local_jobs, scheduler_flag
 from exactprune.instances.errors import InputError
 from exactprune.instances.params import (
     nonneg_int,
@@ -559,6 +559,8 @@ def parse_int_list(text: str, flag: str, minimum: int) -> list[int]:
 
 def check_args(args: argparse.Namespace) -> None:
     """Parse the lists and check every flag against the data before anything runs."""
+    # --jobs was ignored beside --scheduler (hunt 99 L3)
+    args.jobs = local_jobs(args.jobs, getattr(args, "scheduler", None))
     from exactprune.instances.datasets import load_dataset
     from exactprune.instances.neuron_selection import synthetic_neuron_selection
     from exactprune.instances.training import MAX_ITERS, SCALINGS
@@ -647,10 +649,14 @@ def run_pretraining(**options: Any) -> dict[str, Any]:
     and re-import the main script, so a script that asks for them calls this under
     ``if __name__ == "__main__":`` (without it, every worker died and the error blamed a
     crash; hunt 66 M1)."""
-    from exactprune.benchmarks.api import named_as_keywords, options_namespace
+    from exactprune.benchmarks.api import (
+        in_process_default,
+        named_as_keywords,
+        options_namespace,
+    )
 
     args = options_namespace(add_pretraining_parser, "pretraining", "run_pretraining",
-                             {"jobs": 0, **options}, lists=("sizes", "iters"))
+                             in_process_default(options), lists=("sizes", "iters"))
     with named_as_keywords("run_pretraining", args):
         check_args(args)
     import json
@@ -749,8 +755,8 @@ def add_pretraining_parser(verify_subparsers: Any) -> None:
                    help="seconds per exact solve (default 60)")
     p.add_argument("--seed", type=nonneg_int, default=0)
     p.add_argument("--store", default=None, help="SQLite results store (resumable)")
-    p.add_argument("--jobs", type=nonneg_int, default=1,
-                   help="worker processes (0: in process)")
+    p.add_argument("--jobs", type=nonneg_int, default=None,
+                   help="worker processes (default 1; 0: in process; not with --scheduler)")
     p.add_argument("--scheduler", default=None, type=scheduler_flag, help="Dask scheduler tcp://HOST:PORT")
     p.add_argument("--out", default="out/verify-pretraining")
     p.add_argument("--json", action="store_true")

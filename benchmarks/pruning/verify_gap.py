@@ -46,7 +46,7 @@ from typing import Any
 
 import numpy as np
 
-from exactprune.benchmarks.sweep_dask import scheduler_flag
+from exactprune.benchmarks.sweep_dask import local_jobs, scheduler_flag
 from exactprune.instances.errors import InputError
 from exactprune.instances.io import json_infinity
 from exactprune.instances.params import (
@@ -733,6 +733,7 @@ def check_args(args: argparse.Namespace) -> None:
 
     if args.trials < 1:
         raise InputError("--trials must be >= 1")
+    args.jobs = local_jobs(args.jobs, args.scheduler)  # it was ignored beside one (hunt 99 L3)
     check_threads(args.threads, "--threads")
     if args.weight_threads is not None:
         check_threads(args.weight_threads, "--weight-threads")
@@ -844,10 +845,14 @@ def run_pruning_gap(**options: Any) -> dict[str, Any]:
     trial failed. Trials run in this process unless `jobs` >= 1 asks for worker processes
     (the CLI's default is 1); those are spawned and re-import the main script, so a script
     that asks for them calls this under ``if __name__ == "__main__":``."""
-    from exactprune.benchmarks.api import named_as_keywords, options_namespace
+    from exactprune.benchmarks.api import (
+        in_process_default,
+        named_as_keywords,
+        options_namespace,
+    )
 
     args = options_namespace(add_pruning_gap_parser, "pruning-gap", "run_pruning_gap",
-                             {"jobs": 0, **options}, lists=("d", "n"))
+                             in_process_default(options), lists=("d", "n"))
     with named_as_keywords("run_pruning_gap", args):
         check_args(args)
     analyses, growth, _, _ = measure(args, progress=False)
@@ -923,8 +928,9 @@ def add_pruning_gap_parser(verify_subparsers: Any) -> None:
     p.add_argument("--fit-min-n", type=nonneg_int, default=0,
                    help="fit only widths >= this (skip the small-width plateau)")
     p.add_argument("--store", default=None, help="SQLite results store (resumable)")
-    p.add_argument("--jobs", type=nonneg_int, default=1,
-                   help="cores to fill (worker processes; 0: in process): a solve with N "
+    p.add_argument("--jobs", type=nonneg_int, default=None,
+                   help="cores to fill (worker processes, default 1; 0: in process; not with "
+                   "--scheduler): a solve with N "
                    "threads fills N of them, so --jobs 2 pairs one-thread solves and runs "
                    "--weight-threads 8 solves alone")
     p.add_argument("--scheduler", default=None, type=scheduler_flag, help="Dask scheduler tcp://HOST:PORT")

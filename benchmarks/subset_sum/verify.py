@@ -49,7 +49,7 @@ import numpy as np
 from exactprune.benchmarks import fits as fitlib
 from exactprune.benchmarks import plots
 from exactprune.benchmarks.api import list_items
-from exactprune.benchmarks.sweep_dask import scheduler_flag
+from exactprune.benchmarks.sweep_dask import local_jobs, scheduler_flag
 from exactprune.instances import io as instance_io
 from exactprune.instances.errors import InputError
 from exactprune.instances.scaling import integer_scaling
@@ -907,6 +907,8 @@ def cmd_verify_subset_sum(args: argparse.Namespace) -> int:
         raise InputError(f"--objective must be min_error or sparsest, got {args.objective!r}")
     cfg = config_from_args(args)
     jobs = _int("1" if args.jobs is None else args.jobs, "--jobs")
+    if args.jobs is not None and args.objective != "sparsest":  # ignored beside --scheduler
+        local_jobs(jobs, args.scheduler)  # (hunt 99 L3)
     if jobs < 0:
         raise InputError(f"--jobs must be >= 0, got {jobs}")
     if args.objective == "sparsest":
