@@ -674,7 +674,8 @@ class ResultStore:
         jsonl: one object per line, as :meth:`get` returns it. csv: the columns key,
         experiment, solver, status, wall_time_s, solver_version, created, then one
         ``param.NAME`` column per parameter in ``spec["params"]`` (a bench run's
-        ``spec["instance"]["params"]``), one ``spec.NAME`` column per other scalar field of
+        ``spec["instance"]["params"]``; a list of numbers, such as target_weights, as its JSON
+        text), one ``spec.NAME`` column per other scalar field of
         the spec (seed, trial, threads, ...), one ``option.NAME`` column per scalar in
         ``spec["options"]`` (time_limit and the solver options) and one ``record.NAME`` column
         per field of the record (each union over the rows, blank where absent; a field that
@@ -704,7 +705,10 @@ class ResultStore:
             listed: set[str] = set()  # a list or object in some row (a mask): JSON only
             for dicts in per_row:
                 for k, v in dicts[g].items():
-                    if _is_scalar(v):
+                    # a vector grid value (target_weights) is a parameter too: its JSON text
+                    # in the cell, or two grid points had the same param columns (hunt 99 L5)
+                    if _is_scalar(v) or (groups[g][0] == "param" and isinstance(v, list)
+                                         and all(_is_scalar(x) for x in v)):
                         seen.setdefault(k, None)
                     else:
                         listed.add(k)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import math
 from pathlib import Path
@@ -224,9 +225,16 @@ def test_a_toml_grid_vector_is_refused_naming_the_file_and_shown_in_brackets(
     # a bad --param beside the file is the flag's, not the file's (hunt 99 M4)
     assert main([*args, "--param", "width=abc", "--param", "target_weights=[1,0]"]) == 2
     assert capsys.readouterr().err == "exactprune: error: width must be an integer, got 'abc'\n"
-    grid.write_text(head + "target_weights = [[0.6, 0.8]]\n")
+    grid.write_text(head + "target_weights = [[0.6, 0.8], [1, 0]]\n")
     assert main(args) == 0
     assert "target_weights=[0.6,0.8] | bruteforce |" in capsys.readouterr().out
+    # and the CSV export has its column: the two grid points differed only in the JSON
+    # (hunt 99 L5)
+    assert main(["results", "export", "--store", str(store), "--format", "csv", "-o",
+                 str(tmp_path / "r.csv")]) == 0
+    with open(tmp_path / "r.csv", newline="") as fh:
+        cells = [r["param.target_weights"] for r in csv.DictReader(fh)]
+    assert sorted(json.loads(c) for c in cells) == [[0.6, 0.8], [1.0, 0.0]]
 
 
 def test_sweep_runs_take_threads_and_pack_by_them(
