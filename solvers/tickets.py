@@ -497,8 +497,9 @@ def output_deviation_bound(ticket: Ticket, X: np.ndarray) -> np.ndarray:
     networks compute it in float64: the weight errors (layer by layer, |Δz| <= |W| |Δh| +
     E (|h| + |Δh|) + bias errors, E the per-weight error matrix; theory: the larger of each
     weight's two halves; relu is 1-Lipschitz) plus the rounding of both forward passes (a
-    layer of m inputs errs by <= γ_{m+1}·(|W| |h| + |b|), Higham). Without the rounding terms
-    the bound failed where the weight errors are an ulp (hunt 9: 5.7e-14 against 2.6e-14).
+    layer of m inputs errs by <= γ_{m+1}·(|W| |h| + |b|) + (m + 1)·2^-1075, Higham with
+    underflow). Without the rounding terms the bound failed where the weight errors are an ulp
+    (hunt 9: 5.7e-14 against 2.6e-14), without the underflow term on subnormals (hunt 100).
 
     `a` bounds the float ticket's distance from the exact target, `c` the float target's;
     `H` = |h| + 2c bounds every pre-rounding magnitude the passes see (h is this function's
@@ -520,9 +521,14 @@ def output_deviation_bound(ticket: Ticket, X: np.ndarray) -> np.ndarray:
         berr = 0.0 if layer.bias_errors is None else layer.bias_errors
         H = np.abs(h) + 2 * c
         z = h @ w.T + (0.0 if b is None else b)
-        c_next = c @ aw.T + g * (H @ aw.T + babs)
+        # underflow: each of the m products (and the bias add) may err by 2^-1075 absolute
+        # however small, which no relative term covers, nor this bound's own arithmetic,
+        # which also rounds to subnormals (5e-324 against a bound of 0, hunt 100 L1): twice
+        # that per layer, carried forward like every other term
+        eta = (2 * w.shape[1] + 4) * 2.0**-1074
+        c_next = c @ aw.T + g * (H @ aw.T + babs) + eta
         a_next = (a @ aw.T + (H + a) @ E.T + berr
-                  + g * ((H + a) @ (aw + E).T + babs + berr))
+                  + g * ((H + a) @ (aw + E).T + babs + berr) + eta)
         h = np.maximum(z, 0.0) if l_idx < depth - 1 else z
         a, c = a_next, c_next
     return (a + c).max(axis=1) * (1 + 1e-9)

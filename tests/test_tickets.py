@@ -429,6 +429,31 @@ def test_output_deviation_bound_covers_the_float_rounding_of_both_passes() -> No
     assert np.all(dev <= output_deviation_bound(tk, X))
 
 
+def test_output_deviation_bound_covers_underflow_to_subnormals() -> None:
+    """Weights of ~1e-312 on inputs of ~1e300: every product is subnormal and errs by up to
+    2^-1075 however small, which the relative rounding model did not cover (hunt 100 L1:
+    5e-324 against a bound of 0.0)."""
+    rng = np.random.default_rng(100050)
+    for trial in range(40):
+        scale = 10.0 ** rng.uniform(-323, -300)
+        target = MLP((rng.standard_normal((4, 3)) * scale, rng.standard_normal((2, 4)) * scale))
+        tk = make_ticket(target, 6, 1e-320, seed=100050 + trial)
+        X = rng.uniform(-1e300, 1e300, (200, 3))
+        dev = np.abs(tk.network.forward(X) - target.forward(X)).max(axis=1)
+        assert np.all(dev <= output_deviation_bound(tk, X)), trial
+
+
+def test_width_factor_takes_eps_whose_reciprocal_overflows() -> None:
+    """log2(1/eps) was inf below eps = 5.6e-309 (1/eps overflowed): the fit had no points
+    (hunt 100 L2)."""
+    from exactprune.benchmarks.tickets.width_factor import width_factor
+
+    target = MLP((np.array([[1e-318, -3e-318], [2e-318, 5e-319]]), np.array([[4e-318, 1e-318]])))
+    res = width_factor(target, [3e-320, 1e-320], n_max=24, seeds=2, seed=0)
+    assert res["x_log2_inv_eps"] and all(np.isfinite(res["x_log2_inv_eps"]))
+    assert sorted(set(res["x_log2_inv_eps"])) == [-np.log2(3e-320), -np.log2(1e-320)]
+
+
 def _edge_weight() -> tuple[float, float, int]:
     """A weight w, its one coefficient c (pensia, seed s, N = 1, range [0, 0.95]) and a seed
     such that the float w − c rounds the exact error w − c down (found as in hunt 19)."""

@@ -104,7 +104,7 @@ def width_factor(target: Any, eps: list[float], *, n_max: int = 30, seeds: int =
     censored = [e for e in eps
                 if any(r["needed"][e]["all_weights_within_eps"] is None for r in runs)]
     fitted = [e for e in eps if e not in censored and e not in trivial]
-    x = [math.log2(1 / e) for r in runs for e in fitted]
+    x = [-math.log2(e) for r in runs for e in fitted]  # 1/e overflowed below 5.6e-309
     y = [r["needed"][e]["all_weights_within_eps"] for r in runs for e in fitted]
     # a seed's eps share one nested draw: the bootstrap resamples whole seeds (pairs drawn
     # as if independent gave a CI too narrow, [0.79, 1.66] against [0.70, 1.87]; hunt 81 M1)
@@ -143,7 +143,7 @@ def _report(result: dict[str, Any], target_name: str, wall: float) -> str:
              "|---|---|---|"]
     for e in result["eps"]:
         within = [r["needed"][e]["all_weights_within_eps"] for r in result["runs"]]
-        lines.append(f"| {e:g} | {math.log2(1 / e):.2f} | {_ns(within)} |")
+        lines.append(f"| {e:g} | {-math.log2(e):.2f} | {_ns(within)} |")
     if result["target_accuracy"] is not None:
         first = [r["accuracy_first_reached"] for r in result["runs"]]
         kept = [r["accuracy_kept_from"] for r in result["runs"]]
