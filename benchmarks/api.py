@@ -93,7 +93,10 @@ def named_as_keywords(api: str, args: argparse.Namespace) -> Iterator[None]:
         raise InputError(text if text.startswith(f"{api}:") else f"{api}: {text}") from None
 
 
-def in_process_default(options: dict[str, Any]) -> dict[str, Any]:
-    """`options` with jobs = 0 (in this process, the Python form's default) unless jobs or a
-    scheduler is given: beside a scheduler jobs is refused (`sweep_dask.local_jobs`)."""
-    return options if options.get("scheduler") is not None else {"jobs": 0, **options}
+def in_process_default(options: dict[str, Any], api: str) -> dict[str, Any]:
+    """`options` with jobs = 0 (in this process, the Python form's default) unless given;
+    jobs=None is refused as no value (the CLI's unset --jobs, which means 1 worker, would
+    otherwise start a worker process; hunt 101 M2)."""
+    if "jobs" in options and options["jobs"] is None:
+        raise InputError(f"{api}: jobs=None: needs a value (0: in this process, the default)")
+    return {"jobs": 0, **options}

@@ -263,8 +263,9 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
 
     kind = get_kind(args.kind).name
     kw = grid_kwargs_from_args(args)
-    if args.grid:  # a bad value of the file names the file (hunt 88), one of --param not
-        from exactprune.benchmarks.sweep_grid import parse_param  # (hunt 99 M4)
+    if args.grid is not None:  # a bad value of the file names the file (hunt 88), one of
+        # --param not (hunt 99 M4)
+        from exactprune.benchmarks.sweep_grid import parse_param
 
         flagged = {parse_param(text)[0] for text in args.param}
         try:

@@ -30,7 +30,6 @@ import itertools
 import math
 import os
 import tomllib
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -179,9 +178,9 @@ def load_grid_toml(path: str | os.PathLike[str]) -> dict:
     :func:`grid`: ``params`` (each scalar becomes a one-value list), ``seeds`` (default 1),
     ``solvers``, ``base_seed``, ``experiment``, ``options``, ``seed_params`` (absent keys are
     left out). Unknown keys, a missing file and invalid TOML are InputErrors."""
-    from exactprune.instances.io import read_bytes
+    from exactprune.instances.io import as_path, read_bytes
 
-    p = Path(path)
+    p = as_path(path, "the grid file path")  # Path("") is "." (hunt 101 M1)
     try:
         # TOML floats as decimal_float reads them: 1e-400 became 0.0 silently (hunt 36)
         data = tomllib.loads(read_bytes(p).decode("utf-8"), parse_float=_toml_float)
@@ -328,7 +327,9 @@ def add_sweep_arguments(parser: argparse.ArgumentParser) -> None:
 def grid_kwargs_from_args(args: argparse.Namespace) -> dict:
     """Keyword arguments of :func:`grid` from the flags of :func:`add_sweep_arguments`: the
     TOML file first (if any), then each flag given on the command line overrides it."""
-    kw: dict[str, Any] = load_grid_toml(args.grid) if args.grid else {"params": {}, "seeds": 1}
+    # `--grid ""` was "no grid" (hunt 101 M1): only an absent flag is
+    kw: dict[str, Any] = load_grid_toml(args.grid) if args.grid is not None else \
+        {"params": {}, "seeds": 1}
     given: set[str] = set()
     for text in args.param:  # a flag overrides the file's values; twice in one command is a slip
         name, values = parse_param(text)

@@ -39,13 +39,20 @@ def build_model(instance: Any, goal: GoalLike | None = None,
         if unknown:
             raise InputError(f"unknown goal field(s) {unknown} (objective, max_kept, eps)")
         goal = Goal(**goal)
+    defaulted = ""
     if formulation is None and getattr(instance, "kind", None) == "weight_pruning":
         from exactprune.formulations.pruning.selection import MAX_DICTIONARY_D
 
         if instance.d > MAX_DICTIONARY_D:  # past the dictionary's limit, as the engines do
             formulation = "bigm"  # (the default was refused there; hunt 98 L3)
+            defaulted = f" (the default past d = {MAX_DICTIONARY_D}, where the dictionary stops)"
     form = get_formulation(getattr(instance, "kind", None), formulation)
-    form.check_goal(goal)
+    try:
+        form.check_goal(goal)
+    except InputError as exc:  # it named a formulation the user never chose (hunt 101 L4)
+        if not defaulted:
+            raise
+        raise InputError(f"{exc}{defaulted}") from None
     return form.build(instance, goal).model
 
 

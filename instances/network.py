@@ -135,8 +135,11 @@ def unit_rows(W: np.ndarray, v: np.ndarray, points: np.ndarray | None = None
               ) -> tuple[np.ndarray, np.ndarray] | None:
     """The same two-layer net with each row of W (n, d) scaled by a power of two into
     max |w_ij| in [0.5, 1) and its output weight v_i by the inverse: relu being positively
-    homogeneous, every output is the same bit for bit (barring over- and underflow, which the
-    scaling avoids), but a solver's rows and bounds sit at unit scale. With `points` (K, d),
+    homogeneous, every output is the same bit for bit, but a solver's rows and bounds sit at
+    unit scale. (Not bit for bit where a product over- or underflows after the scaling: a row
+    whose products span more than float64's range, 2^600 beside 2^-600, or tiny points under
+    the weights' fallback; those differ by ~2^-1074 of the output scale, inside every engine's
+    evaluation tolerance; hunt 101 L2.) With `points` (K, d),
     a row whose largest product |w_ij x_kj| over the points is then still far from 1 (beyond
     2^±4) is scaled by that product's power of two instead: the big-M rows hold the products,
     and on points of 2^-47 they sat below the engines' tolerances, which certified wrong optima

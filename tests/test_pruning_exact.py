@@ -304,6 +304,9 @@ def test_dictionary_refuses_large_d(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert main(["export", str(path), "--formulation", "dictionary", "-o",
                  str(tmp_path / "d.lp")]) == 2
     assert "exceeds its limit of 10" in capsys.readouterr().err
+    # a goal big-M does not model names big-M as the default there (hunt 101 L4)
+    assert main(["export", str(path), "--max-kept", "3", "-o", str(tmp_path / "k.lp")]) == 2
+    assert "(the default past d = 10, where the dictionary stops)" in capsys.readouterr().err
 
 
 def _engine_or_skip(engine: str) -> None:

@@ -222,6 +222,10 @@ def test_a_toml_grid_vector_is_refused_naming_the_file_and_shown_in_brackets(
     assert err.startswith(f"exactprune: error: {grid}: target_weights must be a list")
     assert "target_weights = [[0.6, 0.8]]" in err and err.count("\n") == 1
     assert not store.exists()
+    # an empty --grid is an empty path, not "no grid" (hunt 101 M1)
+    assert main([*args[:2], "--grid", "", *args[4:], "--param", "d=2", "--param", "width=3",
+                 "--param", "points=4"]) == 2
+    assert "the grid file path is empty" in capsys.readouterr().err
     # a bad --param beside the file is the flag's, not the file's (hunt 99 M4)
     assert main([*args, "--param", "width=abc", "--param", "target_weights=[1,0]"]) == 2
     assert capsys.readouterr().err == "exactprune: error: width must be an integer, got 'abc'\n"

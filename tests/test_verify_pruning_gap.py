@@ -469,6 +469,18 @@ def test_python_api_refuses_bad_options(options: dict, message: str) -> None:
         run_pruning_gap(n=[4], trials=1, points=16, jobs=0, **options)
 
 
+def test_python_api_refuses_jobs_none() -> None:
+    """jobs=None, the CLI's unset --jobs, meant 1 worker process in the Python form, whose
+    default is 0 (in this process; hunt 101 M2)."""
+    from exactprune.benchmarks.neuron_selection.pretraining import run_pretraining
+    from exactprune.benchmarks.pruning.verify_gap import run_pruning_gap
+
+    with pytest.raises(InputError, match="run_pruning_gap: jobs=None: needs a value"):
+        run_pruning_gap(n=[4], trials=1, points=16, jobs=None)
+    with pytest.raises(InputError, match="run_pretraining: jobs=None: needs a value"):
+        run_pretraining(sizes=[50], iters=[10], jobs=None)
+
+
 def test_python_api_takes_numpy_bools_as_flags() -> None:
     """numpy's bool was refused for an on/off flag (`nested=np.True_`) where backend options
     and numbers take numpy's scalars (hunt 93)."""

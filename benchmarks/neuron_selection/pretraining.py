@@ -656,7 +656,8 @@ def run_pretraining(**options: Any) -> dict[str, Any]:
     )
 
     args = options_namespace(add_pretraining_parser, "pretraining", "run_pretraining",
-                             in_process_default(options), lists=("sizes", "iters"))
+                             in_process_default(options, "run_pretraining"),
+                             lists=("sizes", "iters"))
     with named_as_keywords("run_pretraining", args):
         check_args(args)
     import json

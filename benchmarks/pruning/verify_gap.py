@@ -852,7 +852,7 @@ def run_pruning_gap(**options: Any) -> dict[str, Any]:
     )
 
     args = options_namespace(add_pruning_gap_parser, "pruning-gap", "run_pruning_gap",
-                             in_process_default(options), lists=("d", "n"))
+                             in_process_default(options, "run_pruning_gap"), lists=("d", "n"))
     with named_as_keywords("run_pruning_gap", args):
         check_args(args)
     analyses, growth, _, _ = measure(args, progress=False)
