@@ -136,17 +136,18 @@ def unit_rows(W: np.ndarray, v: np.ndarray, points: np.ndarray | None = None
     """The same two-layer net with each row of W (n, d) scaled by a power of two into
     max |w_ij| in [0.5, 1) and its output weight v_i by the inverse: relu being positively
     homogeneous, every output is the same bit for bit, but a solver's rows and bounds sit at
-    unit scale. (Not bit for bit where a product over- or underflows after the scaling: a row
-    whose products span more than float64's range, 2^600 beside 2^-600, or tiny points under
-    the weights' fallback; those differ by ~2^-1074 of the output scale, inside every engine's
-    evaluation tolerance; hunt 101 L2.) With `points` (K, d),
+    unit scale. With `points` (K, d),
     a row whose largest product |w_ij x_kj| over the points is then still far from 1 (beyond
     2^±4) is scaled by that product's power of two instead: the big-M rows hold the products,
     and on points of 2^-47 they sat below the engines' tolerances, which certified wrong optima
     (hunt 97 H1). Per row the first exact scaling of: by the products, by the weights, none
     (only for a row near unit size, max |w_ij| in [2^-5, 2^4): a single subnormal weight beside
     a 4 made the whole net unscalable, hunt 36, and one beside far points, hunt 99 M1); None
-    when a row has no exact one (a result outside float64, or bits lost to subnormals)."""
+    when a row has no exact one (a result outside float64, or bits lost to subnormals).
+    Not bit for bit where a product over- or underflows after the scaling (a row whose
+    products span more than float64's range, 2^600 beside 2^-600, or tiny points under the
+    weights' fallback): those outputs differ by ~2^-1074 of the output scale, inside every
+    engine's evaluation tolerance (hunt 101 L2)."""
     if W.shape[0] == 0:
         return W, v
     peak = np.abs(W).max(axis=1) if W.size else np.zeros(W.shape[0])
