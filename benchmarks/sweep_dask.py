@@ -51,7 +51,7 @@ def local_jobs(jobs: int | None, scheduler: str | None) -> int:
     was ignored), else `jobs`, or 1 when it was not given."""
     if jobs is not None and scheduler is not None:
         raise InputError("--jobs counts local worker processes: with --scheduler the "
-                         "cluster's workers run the runs (it was ignored)")
+                         "cluster's workers run the runs; give one or the other")
     return 1 if jobs is None else jobs
 
 

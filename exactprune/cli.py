@@ -110,8 +110,9 @@ def _cmd_solve(args: argparse.Namespace) -> int:
         options["memory_limit_gb"] = args.memory_limit_gb
     warm = None
     if args.warm_start is not None:
-        warm = inst.mask_from_json(_result_mask(instance_io.read_json(args.warm_start),
-                                                inst.kind))
+        warm = inst.mask_from_json(_result_mask(
+            instance_io.read_json(args.warm_start, "the --warm-start file path"), inst.kind,
+            args.warm_start))
     result = solve(inst, args.solver, time_limit=args.time_limit, seed=args.seed,
                    threads=args.threads, verbose=args.verbose, warm_start=warm,
                    options=options, **_goal_kwargs(args))
@@ -125,7 +126,7 @@ def _cmd_solve(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _result_mask(data: Any, kind: str | None = None) -> Any:
+def _result_mask(data: Any, kind: str | None = None, path: str | None = None) -> Any:
     """The mask of a result file (or a bare mask); a result of another kind than the instance
     is refused (a 12-value subset-sum result warm-started a 12-unit pruning instance). A result
     (an object with a status) is checked as results are read, by `SolveResult.from_json`, for
@@ -133,10 +134,13 @@ def _result_mask(data: Any, kind: str | None = None) -> Any:
     false (hunt 61 L2), --warm-start a malformed instance hash (hunt 62 L3)."""
     from exactprune.solvers.result import SolveResult, check_result_header
 
-    if isinstance(data, dict):  # an instance file with a mask, a version 9 (hunt 35)
-        check_result_header(data)
-    if isinstance(data, dict) and "status" in data:
-        SolveResult.from_json(data)
+    try:
+        if isinstance(data, dict):  # an instance file with a mask, a version 9 (hunt 35)
+            check_result_header(data)
+        if isinstance(data, dict) and "status" in data:
+            SolveResult.from_json(data)
+    except InputError as exc:  # which file (certify reads two; hunt 102 L3)
+        raise InputError(f"{path}: {exc}" if path else str(exc)) from None
     if isinstance(data, dict) and kind is not None and "kind" in data and data["kind"] != kind:
         raise InputError(f"the result file is for a {data['kind']!r} instance, not "
                          f"{kind!r}")
@@ -235,8 +239,8 @@ def _cmd_certify(args: argparse.Namespace) -> int:
 
     out_path = instance_io.check_output(args.output, inputs=(args.instance, args.result))
     inst = instance_io.load_instance(args.instance)
-    data = instance_io.read_json(args.result)
-    mask = inst.mask_from_json(_result_mask(data, inst.kind))
+    data = instance_io.read_json(args.result, "the result file path")
+    mask = inst.mask_from_json(_result_mask(data, inst.kind, args.result))
     claimed = data if isinstance(data, dict) else {}  # a result was checked by _result_mask
     goal = claimed.get("goal", {})
     if goal is None:

@@ -121,9 +121,10 @@ def parse_json_text(text: str, source: str) -> Any:
         raise InputError(f"{source} is not valid JSON: {exc}") from None
 
 
-def read_json(path: str | os.PathLike[str]) -> Any:
-    """Parse a JSON file; missing, unreadable, oversized or corrupt files raise InputError."""
-    p = as_path(path)
+def read_json(path: str | os.PathLike[str], what: str = "a file path") -> Any:
+    """Parse a JSON file; missing, unreadable, oversized or corrupt files raise InputError
+    (`what` names the path in the message when it is empty)."""
+    p = as_path(path, what)
     try:
         text = read_bytes(p).decode("utf-8")
     except UnicodeDecodeError:
@@ -142,9 +143,9 @@ def instance_from_json(data: Any) -> Any:
     return KINDS[kind].instance_type.from_json(data)
 
 
-def load_instance(path: str | os.PathLike[str]) -> Any:
+def load_instance(path: str | os.PathLike[str], what: str = "the instance file path") -> Any:
     """Read an instance file of any registered kind."""
-    return instance_from_json(read_json(path))
+    return instance_from_json(read_json(path, what))
 
 
 def check_generator(generator: Any) -> None:

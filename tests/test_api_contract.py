@@ -119,7 +119,7 @@ def test_bad_paths_tasks_and_arguments_are_input_errors(tmp_path: Any) -> None:
          "save_instance takes an exactprune instance .* got SolveResult"),
         (lambda: load_mlp(str(tmp_path / "a\x00.npz")), "NUL character"),
         # "" was "." : "cannot read .: it is a folder" (hunt 98 L2)
-        (lambda: load_instance(""), "a file path is empty: give a file name"),
+        (lambda: load_instance(""), "the instance file path is empty: give a file name"),
         (lambda: load_mlp(""), "a network file path is empty: give a file name"),
         (lambda: load_mlp(None), "expected a network file path"),
         (lambda: save_mlp(mlp, 5), "expected a network file path"),

@@ -284,6 +284,15 @@ def test_certify_compares_the_claimed_kept_count(
         out = json.loads(capsys.readouterr().out)
         assert out["kept"] == data["kept"] and out["kept_claimed"] == claimed_kept
         assert out["kept_matches"] is matches
+    # an empty path says which of the two it is (hunt 102 L2)
+    assert main(["certify", str(inst), ""]) == 2
+    assert "the result file path is empty" in capsys.readouterr().err
+    assert main(["certify", "", str(res)]) == 2
+    assert "the instance file path is empty" in capsys.readouterr().err
+    # a malformed result names its file, as the bare mask's refusal does (hunt 102 L3)
+    res.write_text(json.dumps({**data, "kept": -1}))
+    assert main(["certify", str(inst), str(res)]) == 2
+    assert capsys.readouterr().err.startswith(f"exactprune: error: {res}: malformed result")
     for bad in (2.5, -1, True, "3"):  # in a bare mask file, which from_json does not read
         res.write_text(json.dumps({"mask": data["mask"], "kept": bad}))
         assert main(["certify", str(inst), str(res)]) == 2

@@ -836,7 +836,7 @@ def test_api_paths_must_be_paths(path: object) -> None:
     """Path() turned these into TypeErrors; the API's bad input is an InputError."""
     from exactprune import InputError, generate_subset_sum, load_instance, save_instance
 
-    with pytest.raises(InputError, match="expected a file path"):
+    with pytest.raises(InputError, match="expected the instance file path"):
         load_instance(path)
     with pytest.raises(InputError, match="expected a file path"):
         save_instance(generate_subset_sum(3), path)

@@ -907,10 +907,10 @@ def cmd_verify_subset_sum(args: argparse.Namespace) -> int:
         raise InputError(f"--objective must be min_error or sparsest, got {args.objective!r}")
     cfg = config_from_args(args)
     jobs = _int("1" if args.jobs is None else args.jobs, "--jobs")
-    if args.jobs is not None and args.objective != "sparsest":  # ignored beside --scheduler
-        local_jobs(jobs, args.scheduler)  # (hunt 99 L3)
     if jobs < 0:
         raise InputError(f"--jobs must be >= 0, got {jobs}")
+    if args.jobs is not None and args.objective != "sparsest":  # ignored beside --scheduler
+        local_jobs(jobs, args.scheduler)  # (hunt 99 L3)
     if args.objective == "sparsest":
         from exactprune.benchmarks.subset_sum.sparsest import cmd_sparsest
 
