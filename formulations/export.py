@@ -40,11 +40,11 @@ def build_model(instance: Any, goal: GoalLike | None = None,
             raise InputError(f"unknown goal field(s) {unknown} (objective, max_kept, eps)")
         goal = Goal(**goal)
     defaulted = ""
-    if formulation is None and getattr(instance, "kind", None) == "weight_pruning":
-        from exactprune.formulations.pruning.selection import MAX_DICTIONARY_D
+    if formulation is None:
+        from exactprune.formulations.pruning.selection import MAX_DICTIONARY_D, past_dictionary
 
-        if instance.d > MAX_DICTIONARY_D:  # past the dictionary's limit, as the engines do
-            formulation = "bigm"  # (the default was refused there; hunt 98 L3)
+        if past_dictionary(instance):  # as the engines do (the default was refused; hunt 98)
+            formulation = "bigm"
             defaulted = f" (the default past d = {MAX_DICTIONARY_D}, where the dictionary stops)"
     form = get_formulation(getattr(instance, "kind", None), formulation)
     try:

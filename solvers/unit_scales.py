@@ -53,13 +53,13 @@ def unit_scale_refusal(instance: Any) -> str | None:
 def _who_takes_it(instance: Any) -> str:
     """The backends that take such data, as the refusal names them: CP-SAT takes weight
     pruning only up to the dictionary's d (it named cpsat there, and cpsat refused; hunt 50)."""
-    from exactprune.formulations.pruning.selection import MAX_DICTIONARY_D
+    from exactprune.formulations.pruning.selection import MAX_DICTIONARY_D, past_dictionary
 
     if not hasattr(instance, "network"):
         return "use cpsat, bnb or bruteforce (auto chooses cpsat)"
     if getattr(instance, "norm", None) == "l2":  # no MILP or CP-SAT model takes l2 (hunt 52)
         return "only bruteforce takes the l2 error, within its size limit"
-    if getattr(instance, "kind", None) == "weight_pruning" and instance.d > MAX_DICTIONARY_D:
+    if past_dictionary(instance):
         return (f"only bruteforce takes it at d = {instance.d} (cpsat's dictionary stops at "
                 f"d = {MAX_DICTIONARY_D}), within its size limit")
     return "use cpsat or bruteforce (auto chooses cpsat)"

@@ -45,6 +45,13 @@ from exactprune.instances.pruning.evaluate import reduce_errors
 MAX_DICTIONARY_D = 10
 
 
+def past_dictionary(instance: Any) -> bool:
+    """Whether `instance` is weight pruning with d > MAX_DICTIONARY_D, where the dictionary's
+    2^d - 1 columns per unit stop and big-M is the model (the engines, `auto` and `export`
+    decide by this one rule)."""
+    return getattr(instance, "kind", None) == "weight_pruning" and instance.d > MAX_DICTIONARY_D
+
+
 @dataclass(frozen=True, eq=False)
 class Selection:
     """Pruning as column selection (see the module docstring).

@@ -11,7 +11,7 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
-from exactprune.formulations.pruning.selection import MAX_DICTIONARY_D
+from exactprune.formulations.pruning.selection import past_dictionary
 from exactprune.instances.params import Param
 from exactprune.solvers.cpsat_engine import cpsat_available, cpsat_version
 from exactprune.solvers.milp_engines import ENGINES
@@ -173,8 +173,7 @@ def choose_auto(instance: Any, goal: Goal, threads: int = 1) -> str:
     relu = instance.network.output_activation == "relu"
     portfolio = instance.kind == WEIGHT and threads >= CPSAT_PORTFOLIO_THREADS
     # CP-SAT takes the dictionary only (d <= 10); above it SCIP takes the big-M formulation
-    cpsat = get_backend("cpsat", instance.kind).available() and (
-        instance.kind != WEIGHT or instance.d <= MAX_DICTIONARY_D)
+    cpsat = get_backend("cpsat", instance.kind).available() and not past_dictionary(instance)
     if cpsat and (unit_scale_refusal(instance) or (relu and (instance.norm == "l1"
                                                               or portfolio))):
         return "cpsat"  # the MILP engines refuse units of too many scales (solvers.unit_scales)

@@ -39,6 +39,7 @@ from exactprune.formulations.pruning.selection import (
     MAX_DICTIONARY_D,
     Selection,
     build_selection,
+    past_dictionary,
     selection_model,
 )
 from exactprune.instances.errors import InputError
@@ -454,8 +455,8 @@ def _run_pruning_exact(engine: str, instance: Any, goal: Goal, opts: SolveOption
     lazy = bool(opts.extra.get("lazy", False))
     if engine == "scip" and opts.extra.get("cuts") is None:
         opts = replace(opts, extra={**opts.extra, "cuts": scip_cuts_default(instance)})
-    if (formulation == "dictionary" and instance.kind == "weight_pruning"
-            and instance.d > MAX_DICTIONARY_D and engine not in NO_BIGM_ENGINES):
+    if (formulation == "dictionary" and past_dictionary(instance)
+            and engine not in NO_BIGM_ENGINES):
         # the dictionary has 2^d - 1 columns per unit: past its limit, big-M is the model
         formulation = "bigm"
         opts = replace(opts, extra={**opts.extra, "formulation": "bigm"})
