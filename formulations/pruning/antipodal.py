@@ -66,6 +66,24 @@ def odd_coefficients(sel: Selection, network: Any) -> np.ndarray:
     return (v[sel.group][:, None] * W[sel.group] * sel.subsets).T.copy()
 
 
+def column_scaled(U: np.ndarray, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """U (d, N) and the points X (K, d) with input j's odd aggregate z_j = U[j]·y measured in
+    units of 2^-e_j and x_j in units of 2^e_j, 2^e_j the power of two of max_k |x_kj|: every
+    product x_kj·U[j, c] is the same bit for bit, but the model's z rows and pair rows sit at
+    unit size. On points of 2^-47 U held 2^47 and the pair rows 2^-47, and every engine ended
+    in `error` (hunt 99 M3). Only inputs beyond 2^±4 are scaled, and only where the scaling is
+    exact both ways (else e_j = 0)."""
+    col = np.abs(X).max(axis=0) if X.size else np.zeros(X.shape[1])
+    e = np.where(col > 0, np.frexp(np.where(col > 0, col, 1.0))[1], 0).astype(np.int64)
+    e = np.where(np.abs(e) > 4, e, 0)  # points near unit size keep their model bit for bit
+    with np.errstate(over="ignore", under="ignore"):
+        Us, Xs = np.ldexp(U, e[:, None]), np.ldexp(X, -e[None, :])
+        exact = (np.all(np.isfinite(Us) & (np.ldexp(Us, -e[:, None]) == U), axis=1)
+                 & np.all(np.isfinite(Xs) & (np.ldexp(Xs, e[None, :]) == X), axis=0))
+    e = np.where(exact, e, 0)
+    return np.ldexp(U, e[:, None]), np.ldexp(X, -e[None, :])
+
+
 def antipodal_model(sel: Selection, instance: Any, points: Any = None,
                     t_max: float | None = None) -> tuple[BuiltModel, float]:
     """The linf identity-output selection MILP on antipodal pairs, and its rounding bound.
@@ -84,7 +102,7 @@ def antipodal_model(sel: Selection, instance: Any, points: Any = None,
         raise InputError("the antipodal formulation needs points closed under x -> -x; this "
                          "point set has no antipodal pair")
     C, f, N, d = sel.columns, sel.target, sel.n_columns, sel.d
-    U = odd_coefficients(sel, instance.network)
+    U, X = column_scaled(odd_coefficients(sel, instance.network), X)
     hmin, hmax = sel.h_bounds()
     cap = error_cap(f[P], hmin[P], hmax[P], relu=False)
     if t_max is not None:
