@@ -66,10 +66,13 @@ def _validate(kind: str, specs: list[dict], options: dict[str, Any]) -> None:
         if key in seen:
             continue
         seen.add(key)
+        point = ", ".join(f"{n}={_value_label(v)}" for n, v in spec["params"].items())
         build_params(k.params_type, {**spec["params"], "seed": spec["seed"]},
                      what=f"{k.cli_name} parameter")
-        inst = make_instance(kind, spec["params"], spec["seed"])  # the generator's own checks
-        point = ", ".join(f"{n}={v}" for n, v in spec["params"].items())
+        try:  # the generator's own checks, which tie parameters together (d, target_weights)
+            inst = make_instance(kind, spec["params"], spec["seed"])
+        except InputError as exc:
+            raise InputError(f"grid point {point}: {exc}") from None
         for b in backends:
             opts = SolveOptions(time_limit=time_limit, threads=spec.get("threads", 1),
                                 extra=parsed[b.name])

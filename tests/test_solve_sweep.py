@@ -241,6 +241,22 @@ def test_a_toml_grid_vector_is_refused_naming_the_file_and_shown_in_brackets(
     assert sorted(json.loads(c) for c in cells) == [[0.6, 0.8], [1.0, 0.0]]
 
 
+def test_parameters_that_conflict_name_their_grid_point(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Hunt 101 L3: d = 3 beside a 2-entry target_weights (the generator's check, which ties
+    two parameters together) was refused without saying which grid point had them."""
+    grid = tmp_path / "g.toml"
+    grid.write_text("[params]\nd = [2, 3]\nwidth = 4\npoints = 8\n"
+                    "target_weights = [[0.6, 0.8]]\n")
+    store = tmp_path / "g.sqlite"
+    assert main(["sweep", "neuron-pruning", "--grid", str(grid), "--solvers", "bruteforce",
+                 "--store", str(store), "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert err == ("exactprune: error: grid point d=3, width=4, points=8, "
+                   "target_weights=[0.6,0.8]: target_weights must have 3 entries, got 2\n")
+    assert not store.exists()
+
+
 def test_sweep_runs_take_threads_and_pack_by_them(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Hunt 17: `[options] threads = 2` pointed at --threads, which sweep did not have."""
