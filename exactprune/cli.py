@@ -273,7 +273,7 @@ def _cmd_certify(args: argparse.Namespace) -> int:
                 or claimed_kept < 0):
             raise InputError(f"{args.result}: the result's kept must be a count (an integer "
                              f">= 0) or null, got {claimed_kept!r:.60}")
-        out["kept_claimed"] = claimed_kept
+        out["kept_claimed"] = int(claimed_kept)  # a count, as `kept` is (5.0 read as 5)
         out["kept_matches"] = claimed_kept == kept
     if "status" in claimed:  # a result: is it of this instance? (None: it does not say)
         out["instance_matches"] = instance_io.names_instance(claimed, inst)
