@@ -124,3 +124,25 @@ def test_points_near_unit_size_keep_the_model_bit_for_bit() -> None:
     Us, Xs = column_scaled(U, Xf)
     assert 0.5 <= np.abs(Xs).max() < 1.0
     assert np.array_equal(Xs[:, :, None] * Us[None], Xf[:, :, None] * U[None])
+
+
+def test_weight_pruning_past_the_dictionary_is_refused_in_its_own_words(tmp_path) -> None:
+    """Hunt 102: past d = 10 `solve` and `export` refused formulation=antipodal with the
+    dictionary's message, a formulation the user had not named."""
+    from exactprune.formulations.export import export_model
+    from exactprune.instances import instance_from_json
+
+    doc = generate_weight_pruning(d=11, width=2, points=4, seed=0,
+                                  output_activation="identity").to_json()
+    X = np.array(doc["points"])
+    doc["points"] = np.vstack([X, -X]).tolist()
+    doc["domain"] = None
+    doc.pop("generator", None)
+    inst = instance_from_json(doc)
+    for engine in ("scip", "highs"):
+        with pytest.raises(InputError, match=r"^solver '\w+': formulation=antipodal pairs the "
+                           r"dictionary's columns .* d = 11 exceeds their limit of 10"):
+            solve(inst, engine, formulation="antipodal")
+    with pytest.raises(InputError, match=r"^formulation=antipodal pairs the dictionary's"):
+        export_model(inst, None, tmp_path / "m.mps", "mps", formulation="antipodal")
+    assert not (tmp_path / "m.mps").exists()

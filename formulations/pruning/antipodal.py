@@ -30,10 +30,26 @@ import numpy as np
 from exactprune.formulations.base import BuiltModel
 from exactprune.formulations.linear import INF
 from exactprune.formulations.pruning.error_rows import ModelBuilder, error_cap, point_subset
-from exactprune.formulations.pruning.selection import Selection, add_group_rows
+from exactprune.formulations.pruning.selection import (
+    MAX_DICTIONARY_D,
+    Selection,
+    add_group_rows,
+    past_dictionary,
+)
 from exactprune.instances.errors import InputError
 
 U_ROUND = 2.0**-53
+
+
+def past_dictionary_refusal(instance: Any) -> str | None:
+    """Why the antipodal formulation cannot model `instance`, when it is weight pruning past
+    the dictionary's limit (it pairs the dictionary's columns); else None. Said in its own
+    words: the dictionary's refusal spoke of a formulation the user had not named (hunt 102)."""
+    if not past_dictionary(instance):
+        return None
+    return (f"formulation=antipodal pairs the dictionary's columns (2^d - 1 input sub-masks "
+            f"per unit): d = {instance.d} exceeds their limit of {MAX_DICTIONARY_D}; past it "
+            "the default formulation is big-M (scip and gurobi)")
 
 
 def antipodal_pairs(points: np.ndarray, subset: np.ndarray) -> tuple[list[tuple[int, int]],

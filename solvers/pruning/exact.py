@@ -33,7 +33,11 @@ from typing import Any
 import numpy as np
 
 from exactprune.formulations.linear import MilpModel, tolerance_slack
-from exactprune.formulations.pruning.antipodal import antipodal_model, antipodal_pairs
+from exactprune.formulations.pruning.antipodal import (
+    antipodal_model,
+    antipodal_pairs,
+    past_dictionary_refusal,
+)
 from exactprune.formulations.pruning.bigm import WeightMasks, bigm_model
 from exactprune.formulations.pruning.selection import (
     MAX_DICTIONARY_D,
@@ -398,6 +402,8 @@ def option_refusal(engine: str, instance: Any, goal: Goal,
                                        or instance.network.output_activation != "identity"):
         return ("formulation=antipodal needs the linf norm and an identity output "
                 f"(got {instance.norm}, {instance.network.output_activation})")
+    if formulation == "antipodal" and past_dictionary_refusal(instance):
+        return past_dictionary_refusal(instance)
     if formulation == "antipodal" and engine != "cpsat":
         pairs, _ = antipodal_pairs(instance.points, np.arange(len(instance.points)))
         if not pairs:
