@@ -45,13 +45,20 @@ def scheduler_flag(text: str) -> str:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+MAX_JOBS = 1024
+"""Most local worker processes (`--jobs`): one process per core to fill, each importing the
+solvers (~100 MB); 2^31 - 1 overflowed the process pool's C int (hunt 105 M1)."""
+
+
 def local_jobs(jobs: int | None, scheduler: str | None) -> int:
     """The --jobs of a command that runs on local worker processes or on --scheduler's
     cluster: InputError when both are given (the cluster's workers run the runs, and --jobs
-    was ignored), else `jobs`, or 1 when it was not given."""
+    was ignored) or above MAX_JOBS, else `jobs`, or 1 when it was not given."""
     if jobs is not None and scheduler is not None:
         raise InputError("--jobs counts local worker processes: with --scheduler the "
                          "cluster's workers run the runs; give one or the other")
+    if jobs is not None and jobs > MAX_JOBS:
+        raise InputError(f"--jobs {jobs}: at most {MAX_JOBS} local worker processes")
     return 1 if jobs is None else jobs
 
 

@@ -292,6 +292,23 @@ def test_sweep_validates_every_point_solver_and_flag(tmp_path: Path, extra: list
     assert not store.exists()
 
 
+@pytest.mark.parametrize("command", [
+    ["sweep", "subset-sum", "--param", "n=6", "--solvers", "mitm", "--store", "{out}.sqlite"],
+    ["verify", "subset-sum", "--n", "8", "--trials", "2", "--out", "{out}"],
+    ["verify", "pruning-gap", "--n", "4", "--trials", "2", "--points", "16", "--out", "{out}"],
+    ["verify", "pretraining", "--out", "{out}"],
+    ["bench", "smoke", "--out", "{out}"],
+])
+def test_jobs_past_the_limit_is_refused_before_anything_is_written(
+        tmp_path: Path, command: list[str]) -> None:
+    """Hunt 105 M1: --jobs 2^31 - 1 overflowed the process pool's C int (an internal error,
+    exit 1, after the progress line; bench had made its store)."""
+    out = tmp_path / "o"
+    proc = cli(*[a.format(out=out) for a in command], "--jobs", "2147483647")
+    assert refused(proc, "1024"), proc.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
 @pytest.mark.parametrize("toml,needle", [
     ("[params]\nn = 6.7\n", "n must be an integer"),
     ("solvers = ['mitm']\n[params]\nn = 6\n[options]\ntime_limit = -3\n", "time_limit"),
