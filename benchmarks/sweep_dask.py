@@ -19,14 +19,17 @@ from typing import Any
 from exactprune.benchmarks.sweep_worker import error_record, run_task, task_slots
 from exactprune.instances.errors import InputError
 
-_SCHEDULER = re.compile(r"^(inproc://\S+|(tcp|tls|ws|wss|ucx)://[^\s/]+)$")  # inproc has a path
+# inproc has a path; the others a port: without one Dask refused the address, which read as
+# "answers, but not as a Dask scheduler" (hunt 105 L1)
+_SCHEDULER = re.compile(r"^(inproc://\S+|(tcp|tls|ws|wss|ucx)://[^\s/]+:\d+)$")
 CONNECT_TIMEOUT_S = 10
 
 
 def check_scheduler_address(scheduler: Any) -> str:
     """The scheduler address, or InputError unless it looks like PROTOCOL://HOST:PORT."""
     if not isinstance(scheduler, str) or not _SCHEDULER.match(scheduler):
-        raise InputError(f"scheduler must be an address like tcp://HOST:8786, got {scheduler!r}")
+        raise InputError(f"scheduler must be an address like tcp://HOST:8786 (with its port), "
+                         f"got {scheduler!r}")
     port = re.search(r":(\d+)(/|$)", scheduler.split("://", 1)[1])
     if port is not None and not 0 < int(port.group(1)) < 65536:
         raise InputError(f"scheduler port must be 1..65535, got {port.group(1)}")

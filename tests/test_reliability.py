@@ -552,7 +552,9 @@ def test_our_store_is_recognised_and_readers_do_not_change_it(tmp_path: Path) ->
                                             ("tls://127.0.0.1:1", "Connection refused"),
                                             ("inproc://x", "same Python process"),
                                             ("tcp://127.0.0.1:99999", "port must be"),
-                                            ("tcp://127.0.0.1:8786/abc", "address like")])
+                                            ("tcp://127.0.0.1:8786/abc", "address like"),
+                                            # no port (hunt 105 L1)
+                                            ("tcp://127.0.0.1", "with its port")])
 def test_a_bad_scheduler_fails_fast_in_one_line(tmp_path: Path, address: str,
                                                 needle: str) -> None:
     t0 = time.perf_counter()
