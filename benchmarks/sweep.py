@@ -165,10 +165,10 @@ class _Progress:
             self.bar.close()
         if self.enabled:
             ran = sum(self.counts.values())
-            head = "stopped" if stopped else "done"
+            head = "stopped" if stopped or lost else "done"  # "done" beside the error line
             tail = "; run it again to resume" if stopped and ran < self.total - self.initial \
                 else ""
-            if lost and not stopped:
+            if lost and not stopped:  # hunt 105 L2
                 tail = f"; {lost} lost with the Dask scheduler: run it again to resume them"
             print(f"{self.desc}: {head}: {self.total} runs, {self.initial} already stored, "
                   f"{ran} run ({self._counts()}) in {time.monotonic() - self.t0:.1f} s{tail}",

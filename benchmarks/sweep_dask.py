@@ -172,7 +172,7 @@ class SchedulerLost(InputError):
 
     def __init__(self, address: str, lost: int, records: list[dict]) -> None:
         super().__init__(f"lost the Dask scheduler at {address}: {lost} runs not finished are "
-                         "stored as error (run the sweep again to resume them)")
+                         "stored as error (run the same command again to resume them)")
         self.records = records
 
 

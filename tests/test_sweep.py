@@ -817,8 +817,11 @@ def test_a_lost_scheduler_is_one_line_and_its_runs_are_errors_to_resume(
     assert str(caught.value).startswith(
         f"lost the Dask scheduler at {address_file.read_text()}: {lost} runs not finished")
     assert isinstance(caught.value, InputError) and len(recs) == len(tasks)
-    # the summary line said "done" and nothing more (hunt 40 L5)
+    # the summary line said "done" and nothing more (hunt 40 L5), then "done" beside the
+    # error line, which said "the sweep" from verify commands too (hunt 105 L2)
+    assert f"lost: stopped: {len(tasks)} runs" in err
     assert f"; {lost} lost with the Dask scheduler: run it again to resume them" in err
+    assert str(caught.value).endswith("(run the same command again to resume them)")
 
 
 def test_dask_workers_declaring_cores_run_multithreaded_runs_alone() -> None:
