@@ -964,8 +964,10 @@ def add_subset_sum_parser(verify_subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     p.add_argument("--store", default=None, help="SQLite results store of the sweep engine")
     p.add_argument("--jobs", default=None, help="worker processes of the sweep engine "
-                   "(default 1; 0 = in this process, through the store)")
-    p.add_argument("--scheduler", default=None, type=scheduler_flag, help="Dask scheduler address")
+                   "(default 1, which runs in this process unless --store is given; 0 = in "
+                   "this process, through the store; not with --scheduler)")
+    p.add_argument("--scheduler", default=None, type=scheduler_flag,
+                   help="Dask scheduler address (not with --jobs)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     p.add_argument("--distribution", default="uniform",
                    help="values ~ Uniform[low, high] (uniform) or the product of two such "
