@@ -162,6 +162,18 @@ def test_exclusion_cap_reports_feasible_with_a_valid_bound() -> None:
         assert res.bound is not None and Fraction(res.bound) <= inst.exact_error(ref.mask)
 
 
+def test_sparsest_stopped_by_the_cap_counts_the_masks_it_found() -> None:
+    """Hunt 104 L2: with max_exclusions=0 the one mask found in the relaxed band, which
+    exceeds eps exactly, was reported as "0 masks ... exceeded eps"."""
+    inst = generate_subset_sum(n=6, seed=104103, low=0.0, high=1.0)
+    res = solve(inst, "cpsat", objective="sparsest", eps=0.01, bits=12, max_exclusions=0)
+    assert solve(inst, "bruteforce", objective="sparsest", eps=0.01).status == "infeasible"
+    assert res.status == "error" and res.limit == "exclusion_cap" and res.mask is None
+    assert "1 mask(s) of the relaxed band exceeded eps exactly (0 excluded" in res.notes[-1]
+    res = solve(inst, "cpsat", objective="sparsest", eps=0.01, bits=12, max_exclusions=1)
+    assert res.status == "infeasible" and res.certified
+
+
 def test_int64_headroom_at_the_widest_expression() -> None:
     """All values positive, target far below: E's range is Σ|X| + |Z|, the model's widest
     expression; the default 60-bit scale must still validate and solve exactly."""

@@ -473,9 +473,12 @@ def _run_sparsest(instance: SubsetSumInstance, goal: Goal, opts: SolveOptions,
                                stats=stats)
         if cuts >= limit:
             stats["exclusions"] = cuts
-            notes.append(f"{limit} masks of the relaxed band exceeded eps exactly: stopped "
-                         "without a feasible mask (raise max_exclusions); the bound from the "
-                         "relaxed band is valid")
+            # cuts + 1 found: the last is not excluded (max_exclusions=0 said "0 masks";
+            # hunt 104 L2)
+            notes.append(f"{cuts + 1} mask(s) of the relaxed band exceeded eps exactly "
+                         f"({cuts} excluded, max_exclusions = {limit}): stopped without a "
+                         "feasible mask (raise max_exclusions); the bound from the relaxed band "
+                         "is valid")
             return RawSolution(Status.ERROR, bound=float(lower), notes=notes, stats=stats,
                                limit=Limit.EXCLUSION_CAP)
         run.exclude(out.mask)
