@@ -563,3 +563,14 @@ def _local_search_within_memory(inst, **kw):
     assert res.stats["swap_scans"] >= 1  # the pair scan ran
     assert peak < 200e6, peak
     return res
+
+
+def test_ticket_trials_is_refused_beside_the_mod_assignment() -> None:
+    """Hunt 104 L1: `trials` with assignment=mod (a single assignment) was taken and ignored;
+    unset, balanced tries 20."""
+    inst = generate_weight_pruning(2, 8, 16, seed=1)
+    with pytest.raises(InputError, match="assignment=mod has a single one"):
+        solve(inst, "ticket", assignment="mod", trials=3)
+    assert solve(inst, "ticket", assignment="mod").stats["trials"] == 1
+    assert solve(inst, "ticket").stats["trials"] == 20
+    assert solve(inst, "ticket", trials=3).stats["trials"] == 3

@@ -133,9 +133,12 @@ def _heuristics(kind: str) -> list[Backend]:
         out.append(Backend(
             "ticket", kind, "constructive lottery ticket (Pensia et al.): 2d subset sums, mitm",
             exact=False, run=constructive_ticket.run_ticket, capabilities=_HEURISTIC_CAPS,
+            refuse_options=constructive_ticket.option_refusal,
             options=(Param("assignment", "str", "balanced", "which units serve which input",
                            choices=("balanced", "mod")),
-                     Param("trials", "int", 20, "assignments tried (balanced)", minimum=1),
+                     Param("trials", "int", None, "assignments tried (unset: "
+                           f"{constructive_ticket.TRIALS}); only with assignment=balanced",
+                           minimum=1, optional=True),
                      Param("max_values", "int", 32, "values per subset-sum problem",
                            minimum=1))))
     return out

@@ -8,6 +8,7 @@ backend `ticket`; `run_ticket` says what the construction guarantees and what it
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +19,19 @@ from exactprune.solvers.clock import Clock
 from exactprune.solvers.pruning.heuristics import int_option
 from exactprune.solvers.pruning.residual_model import WEIGHT
 from exactprune.solvers.result import Goal, RawSolution, SolveOptions, Status
+
+TRIALS = 20
+"""Balanced assignments tried when the option `trials` is unset."""
+
+
+def option_refusal(instance: Any, goal: Goal, options: Mapping[str, Any]) -> str | None:
+    """Why these parsed options cannot run together, or None (the backend's
+    `refuse_options`): `trials` with assignment=mod, which has a single assignment (the option
+    was taken and ignored; hunt 104 L1)."""
+    if options.get("assignment") == "mod" and options.get("trials") is not None:
+        return ("trials counts balanced assignments: assignment=mod has a single one "
+                "(leave trials out or use assignment=balanced)")
+    return None
 
 
 def _ticket_target(instance: Any) -> np.ndarray:
@@ -136,10 +150,10 @@ def run_ticket(instance: Any, goal: Goal, opts: SolveOptions) -> RawSolution:
     the points (the instance's own evaluate) wins, ties to the earlier.
 
     Extra options: assignment ("balanced", default, or "mod": unit i serves i mod d, a single
-    trial); trials (default 20); max_values (default 32): at most this many values per
-    subset-sum problem (the first in unit order; the rest stay cut), which keeps each
-    meet-in-the-middle solve to about 2^16 x 2^16. With max_kept, the budget is split evenly
-    over the 2d problems (each solved with its own cardinality limit).
+    trial); trials (balanced only; default TRIALS); max_values (default 32): at most this
+    many values per subset-sum problem (the first in unit order; the rest stay cut), which
+    keeps each meet-in-the-middle solve to about 2^16 x 2^16. With max_kept, the budget is
+    split evenly over the 2d problems (each solved with its own cardinality limit).
     """
     if instance.kind != WEIGHT:
         raise InputError("ticket is a weight-pruning construction (each unit keeps one input "
@@ -149,7 +163,7 @@ def run_ticket(instance: Any, goal: Goal, opts: SolveOptions) -> RawSolution:
     if how not in ("balanced", "mod"):
         raise InputError(f"unknown ticket assignment {how!r} (known: balanced, mod)")
     max_values = int_option(opts, "max_values", 32, 1)
-    trials = int_option(opts, "trials", 20, 1) if how == "balanced" else 1
+    trials = (int_option(opts, "trials", None, 1) or TRIALS) if how == "balanced" else 1
     W = np.asarray(instance.network.hidden_weights, dtype=np.float64)
     v = np.asarray(instance.network.output_weights, dtype=np.float64)
     n, d = W.shape
