@@ -146,3 +146,35 @@ def test_weight_pruning_past_the_dictionary_is_refused_in_its_own_words(tmp_path
     with pytest.raises(InputError, match=r"^formulation=antipodal pairs the dictionary's"):
         export_model(inst, None, tmp_path / "m.mps", "mps", formulation="antipodal")
     assert not (tmp_path / "m.mps").exists()
+
+
+@pytest.mark.parametrize("seed", range(106500, 106510))
+def test_rounding_bounds_the_factorised_odd_part_in_exact_arithmetic(seed: int) -> None:
+    """The model's odd part x·U·y against the columns' own (C(x) - C(-x))·y/2, exactly (in
+    Fractions) for every column, on units nearly orthogonal to a point, where x·U cancels:
+    the sum over columns of the exact gaps is within the rounding the model states (the old
+    per-column term was relative to |x·U| and fell 9.8x short of one column's gap; hunt 106)."""
+    from fractions import Fraction
+
+    from exactprune.formulations.pruning.antipodal import column_scaled, odd_coefficients
+    from exactprune.instances.network import TwoLayerNet
+    from exactprune.instances.pruning.instance import NeuronPruningInstance
+
+    rng = np.random.default_rng(seed)
+    X0 = rng.normal(size=(8, 2))
+    X0 /= np.linalg.norm(X0, axis=1, keepdims=True)
+    X = np.vstack([X0, -X0])
+    W = rng.normal(size=(6, 2))
+    W[0] = np.array([X0[0, 1], -X0[0, 0]]) * 3.0 + 1e-9
+    v = rng.uniform(-1, 1, 6)
+    inst = NeuronPruningInstance(network=TwoLayerNet(W, v, "identity"),
+                                 target=TwoLayerNet(W[:1], v[:1], "identity"), points=X,
+                                 norm="linf")
+    sel = build_selection(inst)
+    _, rounding = antipodal_model(sel, inst)
+    U, Xs = column_scaled(odd_coefficients(sel, inst.network), X)
+    C = sel.columns
+    for a, b in antipodal_pairs(X, np.arange(len(X)))[0]:
+        gaps = [abs(sum(Fraction(0.5 * Xs[a, j]) * Fraction(U[j, c]) for j in range(2))
+                    - (Fraction(C[a, c]) - Fraction(C[b, c])) / 2) for c in range(sel.n_columns)]
+        assert sum(gaps) <= Fraction(rounding)
