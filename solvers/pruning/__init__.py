@@ -83,9 +83,11 @@ def _engines(kind: str) -> list[Backend]:
             options = (weight_form if kind == WEIGHT else _NEURON_FORMULATION, *options)
         if name == "scip":
             options = (*options, _SCIP_CUTS)
-        description = (f"selection MILP with {engine.label}, certified against its tolerances"
-                       if engine is not None else
-                       "selection model with CP-SAT on scaled integers (exact relu), certified")
+        # the norms in the listing, as neuron selection's say theirs (hunt 104 L5)
+        description = (f"selection MILP with {engine.label} (linf/l1 errors), certified "
+                       "against its tolerances" if engine is not None else
+                       "selection model with CP-SAT on scaled integers (exact relu; linf/l1 "
+                       "errors), certified")
         out.append(Backend(
             name, kind, description, exact=True,
             run=partial(exact.run_pruning_exact, name), capabilities=_ENGINE_CAPS,
