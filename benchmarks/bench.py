@@ -369,14 +369,9 @@ def run_bench(suite: str, solvers: Sequence[str] | None = None, *,
     from exactprune.solvers.result import check_threads
 
     check_threads(threads)
-    from exactprune.benchmarks.sweep_dask import MAX_JOBS
-    from exactprune.instances.params import as_number
+    from exactprune.benchmarks.sweep_dask import checked_jobs
 
-    # checked by run_sweep too, but only after the store was made (hunt 105 M1)
-    jobs = as_number(jobs, "jobs", integer=True)
-    if not 0 <= jobs <= MAX_JOBS:
-        raise InputError(f"jobs must be an integer from 0 to {MAX_JOBS} (local worker "
-                         f"processes), got {jobs!r}")
+    jobs = checked_jobs(jobs)  # run_sweep checks it only after the store is made (hunt 105 M1)
     # 'no' was taken as true (hunt 99 L4): the on/off arguments are bools
     give_up, progress, plots, retry_killed = (as_flag(give_up, "give_up"),
                                               as_flag(progress, "progress"),

@@ -98,7 +98,7 @@ from typing import Any
 
 from exactprune.benchmarks.isolated import kill_group, scratch_folder
 from exactprune.benchmarks.store import ResultStore
-from exactprune.benchmarks.sweep_dask import MAX_JOBS
+from exactprune.benchmarks.sweep_dask import checked_jobs
 from exactprune.benchmarks.sweep_worker import (
     CRASH,
     ERROR,
@@ -219,12 +219,7 @@ def run_sweep(tasks: list[Task], store: ResultStore | str | os.PathLike[str] | N
     if isinstance(tasks, str | bytes | dict | Task) or not isinstance(tasks, Iterable):
         raise InputError(f"run_sweep takes a list of Task objects, got {type(tasks).__name__}")
     tasks = list(tasks)  # a generator was read twice (keys, then the tasks; hunt 31)
-    jobs = as_number(jobs, "jobs", integer=True)
-    if jobs < 0:
-        raise InputError(f"jobs must be an integer >= 0, got {jobs!r}")
-    if jobs > MAX_JOBS:
-        raise InputError(f"jobs must be at most {MAX_JOBS} (local worker processes), got "
-                         f"{jobs!r}")
+    jobs = checked_jobs(jobs)
     # 'no' was a true progress flag (hunt 99 L4): the on/off arguments are bools
     progress, retry_errors, retry_killed = (
         as_flag(progress, "progress"), as_flag(retry_errors, "retry_errors"),

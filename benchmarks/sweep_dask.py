@@ -53,6 +53,18 @@ MAX_JOBS = 1024
 solvers (~100 MB); 2^31 - 1 overflowed the process pool's C int (hunt 105 M1)."""
 
 
+def checked_jobs(jobs: Any) -> int:
+    """`jobs` of the Python forms (`run_sweep`, `run_bench`) as an int in 0..MAX_JOBS, or
+    InputError, before anything is written."""
+    from exactprune.instances.params import as_number
+
+    jobs = as_number(jobs, "jobs", integer=True)
+    if not 0 <= jobs <= MAX_JOBS:
+        raise InputError(f"jobs must be an integer from 0 to {MAX_JOBS} (local worker "
+                         f"processes), got {jobs!r}")
+    return jobs
+
+
 def local_jobs(jobs: int | None, scheduler: str | None) -> int:
     """The --jobs of a command that runs on local worker processes or on --scheduler's
     cluster: InputError when both are given (the cluster's workers run the runs, and --jobs
