@@ -125,12 +125,12 @@ def make_pulp_backend(pulp_name: str, kind: str) -> Backend:
             return None
         return f"{pulp_name} via PuLP {pulp.__version__}"
 
-    norms = {"subset_sum": "", "neuron_selection": " (l1/linf, average rule)"}.get(
-        kind, " (linf/l1 errors)")  # what the formulations take (hunt 104 L5)
+    norms = {"subset_sum": "", "neuron_selection": "; l1/linf, average rule"}.get(
+        kind, "; linf/l1 errors")  # what the formulations take (hunt 104 L5)
     return Backend(
         PULP_PREFIX + pulp_name.lower(), kind,
-        f"MILP with {pulp_name} through PuLP{norms} (never certified: tolerances not in the "
-        "certificate)", exact=False, run=functools.partial(_run_pulp, pulp_name),
+        f"MILP with {pulp_name} through PuLP, never certified (tolerances not in the "
+        f"certificate){norms}", exact=False, run=functools.partial(_run_pulp, pulp_name),
         capabilities=capabilities(threads=True), available=available, version=version)
 
 

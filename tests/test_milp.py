@@ -878,7 +878,7 @@ def test_cbc_does_not_offer_the_big_m_formulation() -> None:
     from exactprune.solvers.pruning.exact import search_incumbent
 
     inst, _ = audit_instance(11138)
-    with pytest.raises(InputError, match="formulation must be one of dictionary, antipodal"):
+    with pytest.raises(InputError, match="formulation must be one of dictionary, got 'bigm'"):
         solve(inst, "cbc", formulation="bigm")
     oracle = solve(inst, "bruteforce")
     res = solve(inst, "cbc", seed=11138, time_limit=60)

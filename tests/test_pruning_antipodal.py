@@ -36,6 +36,10 @@ GEN = {"neuron": generate_neuron_pruning, "weight": generate_weight_pruning}
 @pytest.mark.parametrize("kind", ["neuron", "weight"])
 @pytest.mark.parametrize("seed", range(4))
 def test_antipodal_equals_the_oracle(engine: str, kind: str, seed: int) -> None:
+    from exactprune.solvers.pruning.exact import NO_ANTIPODAL_ENGINES
+
+    if engine in NO_ANTIPODAL_ENGINES:
+        pytest.skip(f"{engine} does not offer the formulation")
     if not ENGINES[engine].available():
         pytest.skip(f"{engine} not installed")
     width = 8 if kind == "neuron" else 4
@@ -88,7 +92,7 @@ def test_cpsat_has_no_formulation_option() -> None:
 
 @pytest.mark.parametrize(("engine", "kind", "exponent"), [
     ("highs", "weight", -47), ("scip", "neuron", -100), ("gurobi", "weight", -47),
-    ("cbc", "neuron", 40)])
+    ("highs", "neuron", 40)])
 def test_antipodal_at_far_point_scales_matches_the_oracle(engine: str, kind: str,
                                                           exponent: int) -> None:
     """Hunt 99 M3: with the points scaled by 2^-47 (every error scaled exactly) the odd
@@ -178,3 +182,67 @@ def test_rounding_bounds_the_factorised_odd_part_in_exact_arithmetic(seed: int) 
         gaps = [abs(sum(Fraction(0.5 * Xs[a, j]) * Fraction(U[j, c]) for j in range(2))
                     - (Fraction(C[a, c]) - Fraction(C[b, c])) / 2) for c in range(sel.n_columns)]
         assert sum(gaps) <= Fraction(rounding)
+
+
+def test_cbc_does_not_offer_antipodal_pairs() -> None:
+    """Hunt 107 H1: CBC certified a weight-pruning optimum 42x too large on the antipodal
+    model of points spanning 2^-56 .. 2^-32 (d = 1), where HiGHS, SCIP and Gurobi were right;
+    CBC's listing no longer offers the formulation, and asking for it is refused."""
+    from exactprune.instances import instance_from_json
+    from exactprune.solvers import get_backend
+
+    for kind in ("neuron_pruning", "weight_pruning"):
+        form = [p for p in get_backend("cbc", kind).options if p.name == "formulation"][0]
+        assert "antipodal" not in form.choices
+    doc = generate_weight_pruning(d=1, width=7, points=4, seed=0,
+                                  output_activation="identity").to_json()
+    doc["points"] = [[x] for e in (-56, -43, -35, -32) for x in (2.0**e, -2.0**e)]
+    doc["domain"] = None
+    doc.pop("generator", None)
+    inst = instance_from_json(doc)
+    with pytest.raises(InputError, match="formulation must be one of dictionary"):
+        solve(inst, "cbc", formulation="antipodal")
+    oracle = solve(inst, "bruteforce")
+    for engine in ("highs", "scip"):  # the engines that keep it, on these mixed scales
+        res = solve(inst, engine, formulation="antipodal", time_limit=60)
+        assert res.bound is None or res.bound <= oracle.objective
+        if res.certified:
+            assert res.objective <= oracle.objective + res.tolerance
+
+
+def test_lazy_rounds_without_a_pair_are_solved_not_refused() -> None:
+    """Hunt 107 M3: a lazy round's first points (initial_points=4 on a 64-point circle) held
+    no antipodal pair and the whole solve was refused for a point set that has 32."""
+    inst = generate_neuron_pruning(d=2, width=8, points=64, seed=107010,
+                                   output_activation="identity")
+    oracle = solve(inst, "bruteforce")
+    res = solve(inst, "highs", formulation="antipodal", lazy=True, initial_points=4,
+                time_limit=60)
+    assert res.status == "optimal" and res.certified
+    assert abs(res.objective - oracle.objective) <= res.tolerance + 1e-12
+
+
+def test_odd_aggregates_beyond_float64_are_refused_in_one_line() -> None:
+    """Hunt 107 M2: points of 6.95e-310 put 2^1024 on the scaled rows and v_i·w_i overflowed:
+    numpy warnings, then "constraint coefficients must be finite"."""
+    import warnings
+
+    from exactprune.instances import instance_from_json
+
+    W = [-0.4087746507516963, 1.5398006580998596, -0.3117543698612239, -0.3249720124710556,
+         -1.3804928764843707, 1.3086438118281993, -0.24352619975778336]
+    v = [-0.5703727394801541, 0.274395109620297, -0.8408699564288047, 0.6336720669220417,
+         0.952155237172325, -0.3763820439598111, -0.5912869985871614]
+    inst = instance_from_json({
+        "format": "exactprune.instance", "version": 1, "kind": "weight_pruning",
+        "network": {"hidden_weights": [[w] for w in W], "output_weights": v,
+                    "output_activation": "identity"},
+        "target": {"hidden_weights": [[-1.0]], "output_weights": [1.0],
+                   "output_activation": "identity"},
+        "points": [[0.0], [-6.953355807835e-310], [0.0], [6.953355807835e-310]],
+        "norm": "linf", "domain": None})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(InputError, match="odd aggregates v_i·w_i exceed float64"):
+            solve(inst, "highs", formulation="antipodal")
+    assert solve(inst, "highs").certified  # the default formulation takes it

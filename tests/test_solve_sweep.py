@@ -381,3 +381,17 @@ def test_jobs_beside_a_scheduler_is_refused_by_every_command_that_takes_both(
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "--jobs counts local worker processes" in err
     assert not out.exists() and not (tmp_path / "s.sqlite").exists()
+
+
+def test_a_grid_past_the_dictionary_is_refused_whole_for_engines_without_big_m(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Hunt 107 M1: weight pruning at d = 11 with highs or cbc (no big-M) was refused only when
+    each run built its model: a store of error rows, exit 0."""
+    store = tmp_path / "s.sqlite"
+    assert main(["sweep", "weight-pruning", "--param", "d=11", "--param", "width=2", "--param",
+                 "points=4", "--solvers", "highs,cbc", "--store", str(store),
+                 "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("exactprune: error: grid point d=11, width=2, points=4: solver "
+                          "'highs': the dictionary formulation enumerates") and err.count("\n") == 1
+    assert not store.exists()

@@ -114,11 +114,16 @@ def antipodal_model(sel: Selection, instance: Any, points: Any = None,
     X = np.asarray(instance.points, dtype=np.float64)
     P = point_subset(sel.n_points, points)
     pairs, singles = antipodal_pairs(X, P)
-    if not pairs:
+    if not pairs and points is None:  # a lazy round's subset may have none (hunt 107 M3)
         raise InputError("the antipodal formulation needs points closed under x -> -x; this "
                          "point set has no antipodal pair")
     C, f, N, d = sel.columns, sel.target, sel.n_columns, sel.d
-    U, X = column_scaled(odd_coefficients(sel, instance.network), X)
+    with np.errstate(over="ignore", invalid="ignore"):
+        U = odd_coefficients(sel, instance.network)
+    if not np.all(np.isfinite(U)):  # v_i·w_i of tiny points' scaled rows (hunt 107 M2)
+        raise InputError("the antipodal formulation's odd aggregates v_i·w_i exceed float64 "
+                         "at this instance's scale (the default formulation takes it)")
+    U, X = column_scaled(U, X)
     hmin, hmax = sel.h_bounds()
     cap = error_cap(f[P], hmin[P], hmax[P], relu=False)
     if t_max is not None:

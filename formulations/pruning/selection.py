@@ -45,6 +45,14 @@ from exactprune.instances.pruning.evaluate import reduce_errors
 MAX_DICTIONARY_D = 10
 
 
+def dictionary_limit_message(d: int) -> str:
+    """The refusal of the dictionary past its limit (the model's, and the engines' check of
+    those without big-M)."""
+    return (f"the dictionary formulation enumerates 2^d - 1 input sub-masks per unit: d = {d} "
+            f"exceeds its limit of {MAX_DICTIONARY_D} (scip and gurobi solve it with the big-M "
+            "formulation)")
+
+
 def past_dictionary(instance: Any) -> bool:
     """Whether `instance` is weight pruning with d > MAX_DICTIONARY_D, where the dictionary's
     2^d - 1 columns per unit stop and big-M is the model (the engines, `auto` and `export`
@@ -170,9 +178,7 @@ def build_selection(instance: Any, formulation: str = "dictionary") -> Selection
     if instance.kind != "weight_pruning":
         raise InputError(f"no selection form for kind {instance.kind!r}")
     if d > MAX_DICTIONARY_D:
-        raise InputError(f"the dictionary formulation enumerates 2^d - 1 input sub-masks per "
-                         f"unit: d = {d} exceeds its limit of {MAX_DICTIONARY_D} (scip and gurobi "
-                         "solve it with the big-M formulation)")
+        raise InputError(dictionary_limit_message(d))
     subsets = [np.array(s, dtype=bool) for s in itertools.product((0, 1), repeat=d) if any(s)]
     subsets.sort(key=lambda s: (int(s.sum()), tuple(~s)))  # smaller subsets first
     col_list, groups, subs = [], [], []

@@ -53,6 +53,13 @@ _FORMULATION_NO_BIGM = Param("formulation", "str", "dictionary",
                              "antipodal point pairs (identity output, linf); big-M is not "
                              "offered (a wrong optimum, docs/numerics.md)",
                              choices=("dictionary", "antipodal"))
+_FORMULATION_CBC = Param("formulation", "str", "dictionary",
+                         "dictionary of input sub-masks (d <= 10); big-M and antipodal pairs "
+                         "are not offered (wrong optima, docs/numerics.md)",
+                         choices=("dictionary",))
+_NEURON_FORMULATION_CBC = Param("formulation", "str", "selection",
+                                "one column per unit; antipodal pairs are not offered (a wrong "
+                                "optimum, docs/numerics.md)", choices=("selection",))
 _NEURON_FORMULATION = Param("formulation", "str", "selection",
                             "one column per unit (selection), or the same on antipodal point "
                             "pairs (identity output, linf)", choices=("selection", "antipodal"))
@@ -80,14 +87,17 @@ def _engines(kind: str) -> list[Backend]:
         if name != "cpsat":
             weight_form = (_FORMULATION_NO_BIGM if name in exact.NO_BIGM_ENGINES  # wrong optima
                            else _FORMULATION)
-            options = (weight_form if kind == WEIGHT else _NEURON_FORMULATION, *options)
+            neuron_form = _NEURON_FORMULATION
+            if name in exact.NO_ANTIPODAL_ENGINES:  # a wrong optimum (hunt 107)
+                weight_form, neuron_form = _FORMULATION_CBC, _NEURON_FORMULATION_CBC
+            options = (weight_form if kind == WEIGHT else neuron_form, *options)
         if name == "scip":
             options = (*options, _SCIP_CUTS)
         # the norms in the listing, as neuron selection's say theirs (hunt 104 L5)
-        description = (f"selection MILP with {engine.label} (linf/l1 errors), certified "
-                       "against its tolerances" if engine is not None else
-                       "selection model with CP-SAT on scaled integers (exact relu; linf/l1 "
-                       "errors), certified")
+        description = (f"selection MILP with {engine.label}, certified against its "
+                       "tolerances; linf/l1 errors" if engine is not None else
+                       "selection model with CP-SAT on scaled integers (exact relu), "
+                       "certified; linf/l1 errors")
         out.append(Backend(
             name, kind, description, exact=True,
             run=partial(exact.run_pruning_exact, name), capabilities=_ENGINE_CAPS,
