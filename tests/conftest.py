@@ -136,3 +136,27 @@ def run_script(path, text: str, *args: str):
     path.write_text(text)
     return subprocess.run([sys.executable, str(path), *args], capture_output=True, text=True,
                           timeout=300, cwd=path.parent, check=False)
+
+
+def hand_edited(doc: dict):
+    """The instance of a generator's JSON `doc` after a test edited its arrays: read back with
+    no generator record (it would no longer describe the arrays) and no domain (the points no
+    longer lie on it)."""
+    from exactprune.instances import instance_from_json
+
+    doc = {**doc, "domain": None}
+    doc.pop("generator", None)
+    return instance_from_json(doc)
+
+
+def assert_certifies_the_oracle(inst, engine: str, **options):
+    """`engine` certifies `inst` (with `options`) at bruteforce's optimum: its objective within
+    the tolerance it states, its bound not above the optimum. Returns the result."""
+    from exactprune.solvers import solve
+
+    oracle = solve(inst, "bruteforce")
+    res = solve(inst, engine, time_limit=60, **options)
+    assert res.status == "optimal" and res.certified, res.notes
+    assert res.objective <= oracle.objective + res.tolerance
+    assert res.bound <= oracle.objective
+    return res

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import assert_certifies_the_oracle, hand_edited
 
 from exactprune.formulations.pruning.antipodal import antipodal_model, antipodal_pairs
 from exactprune.formulations.pruning.selection import build_selection
@@ -98,21 +99,12 @@ def test_antipodal_at_far_point_scales_matches_the_oracle(engine: str, kind: str
     """Hunt 99 M3: with the points scaled by 2^-47 (every error scaled exactly) the odd
     aggregates z = U·y held 2^47 and the pair rows 2^-47, and every engine ended in `error`.
     Each input's z and x are now measured in units of the points' power of two."""
-    from exactprune.instances import instance_from_json
-
     if not ENGINES[engine].available():
         pytest.skip(f"{engine} not installed")
     width = 6 if kind == "neuron" else 3
     doc = GEN[kind](d=2, width=width, points=8, seed=99, output_activation="identity").to_json()
     doc["points"] = np.ldexp(np.array(doc["points"]), exponent).tolist()
-    doc["domain"] = None
-    doc.pop("generator", None)
-    inst = instance_from_json(doc)
-    oracle = solve(inst, "bruteforce")
-    res = solve(inst, engine, formulation="antipodal", time_limit=60)
-    assert res.status == "optimal" and res.certified, res.notes
-    assert res.objective <= oracle.objective + res.tolerance
-    assert res.bound <= oracle.objective
+    assert_certifies_the_oracle(hand_edited(doc), engine, formulation="antipodal")
 
 
 def test_points_near_unit_size_keep_the_model_bit_for_bit() -> None:
@@ -134,15 +126,12 @@ def test_weight_pruning_past_the_dictionary_is_refused_in_its_own_words(tmp_path
     """Hunt 102: past d = 10 `solve` and `export` refused formulation=antipodal with the
     dictionary's message, a formulation the user had not named."""
     from exactprune.formulations.export import export_model
-    from exactprune.instances import instance_from_json
 
     doc = generate_weight_pruning(d=11, width=2, points=4, seed=0,
                                   output_activation="identity").to_json()
     X = np.array(doc["points"])
     doc["points"] = np.vstack([X, -X]).tolist()
-    doc["domain"] = None
-    doc.pop("generator", None)
-    inst = instance_from_json(doc)
+    inst = hand_edited(doc)
     for engine in ("scip", "highs"):
         with pytest.raises(InputError, match=r"^solver '\w+': formulation=antipodal pairs the "
                            r"dictionary's columns .* d = 11 exceeds their limit of 10"):
@@ -188,7 +177,6 @@ def test_cbc_does_not_offer_antipodal_pairs() -> None:
     """Hunt 107 H1: CBC certified a weight-pruning optimum 42x too large on the antipodal
     model of points spanning 2^-56 .. 2^-32 (d = 1), where HiGHS, SCIP and Gurobi were right;
     CBC's listing no longer offers the formulation, and asking for it is refused."""
-    from exactprune.instances import instance_from_json
     from exactprune.solvers import get_backend
 
     for kind in ("neuron_pruning", "weight_pruning"):
@@ -197,9 +185,7 @@ def test_cbc_does_not_offer_antipodal_pairs() -> None:
     doc = generate_weight_pruning(d=1, width=7, points=4, seed=0,
                                   output_activation="identity").to_json()
     doc["points"] = [[x] for e in (-56, -43, -35, -32) for x in (2.0**e, -2.0**e)]
-    doc["domain"] = None
-    doc.pop("generator", None)
-    inst = instance_from_json(doc)
+    inst = hand_edited(doc)
     with pytest.raises(InputError, match="formulation must be one of dictionary"):
         solve(inst, "cbc", formulation="antipodal")
     oracle = solve(inst, "bruteforce")

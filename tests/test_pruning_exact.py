@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import assert_certifies_the_oracle, hand_edited
 
 from exactprune.cli import main
 from exactprune.formulations.pruning.selection import build_selection
@@ -431,7 +432,6 @@ def test_bigm_at_far_point_scales_matches_the_oracle(engine: str, exponent: int,
     worse than the optimum, with a bound above it (at 2^-500 SCIP ended in `error`). A row is
     now scaled by its largest product with the points. `pad`: a third input, 0 at every
     point and weighted 0, which the first fix read as a product of 2^0 (hunt 99 H1)."""
-    from exactprune.instances import instance_from_json
     from exactprune.solvers.registry import get_backend
 
     if not get_backend(engine, "weight_pruning").available():
@@ -442,14 +442,7 @@ def test_bigm_at_far_point_scales_matches_the_oracle(engine: str, exponent: int,
         doc["points"] = [[*x, 0.0] for x in doc["points"]]
         for net in ("network", "target"):
             doc[net]["hidden_weights"] = [[*w, 0.0] for w in doc[net]["hidden_weights"]]
-    doc["domain"] = None
-    doc.pop("generator", None)
-    inst = instance_from_json(doc)
-    oracle = solve(inst, "bruteforce")
-    res = solve(inst, engine, formulation="bigm", time_limit=60)
-    assert res.status == "optimal" and res.certified, res.notes
-    assert res.objective <= oracle.objective + res.tolerance
-    assert res.bound <= oracle.objective
+    assert_certifies_the_oracle(hand_edited(doc), engine, formulation="bigm")
 
 
 @pytest.mark.parametrize("formulation", ["dictionary", "bigm"])
