@@ -52,6 +52,26 @@ def past_dictionary_refusal(instance: Any) -> str | None:
             "the default formulation is big-M (scip and gurobi)")
 
 
+MAX_PAIR_SPAN = 2.0**8
+"""Most ratio between the largest and the smallest paired point (max-norm) the formulation
+takes. Points of one coordinate spanning 2^24 .. 2^60 made CBC, HiGHS and SCIP certify wrong
+optima on its model (3x to 691x, hunt 107 H1 and hunt 109 H1-H2; the selection model was
+right on each): a symmetric grid of up to 256 points a side stays within it."""
+
+
+def mixed_scale_refusal(points: np.ndarray, pairs: list[tuple[int, int]]) -> str | None:
+    """Why the antipodal formulation refuses these points: paired points whose sizes
+    (max |x_j|) span more than MAX_PAIR_SPAN; else None."""
+    size = np.abs(np.asarray(points, dtype=np.float64)[[a for a, _ in pairs]]).max(axis=1)
+    size = size[size > 0]
+    if size.size and size.max() > MAX_PAIR_SPAN * size.min():
+        return (f"formulation=antipodal needs paired points of one scale: their sizes span "
+                f"{size.min():.3g} .. {size.max():.3g}, more than a factor "
+                f"{MAX_PAIR_SPAN:g} (engines certified wrong optima on such models; the "
+                "default formulation takes them)")
+    return None
+
+
 def antipodal_pairs(points: np.ndarray, subset: np.ndarray) -> tuple[list[tuple[int, int]],
                                                                       list[int]]:
     """Pairs (a, b) of indices in `subset` with points[b] == -points[a] exactly, and the
@@ -117,6 +137,10 @@ def antipodal_model(sel: Selection, instance: Any, points: Any = None,
     if not pairs and points is None:  # a lazy round's subset may have none (hunt 107 M3)
         raise InputError("the antipodal formulation needs points closed under x -> -x; this "
                          "point set has no antipodal pair")
+    why = mixed_scale_refusal(X, pairs if points is None else
+                              antipodal_pairs(X, np.arange(len(X)))[0])
+    if why:
+        raise InputError(why)
     C, f, N, d = sel.columns, sel.target, sel.n_columns, sel.d
     with np.errstate(over="ignore", invalid="ignore"):
         U = odd_coefficients(sel, instance.network)

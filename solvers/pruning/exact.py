@@ -36,6 +36,7 @@ from exactprune.formulations.linear import MilpModel, tolerance_slack
 from exactprune.formulations.pruning.antipodal import (
     antipodal_model,
     antipodal_pairs,
+    mixed_scale_refusal,
     past_dictionary_refusal,
 )
 from exactprune.formulations.pruning.bigm import WeightMasks, bigm_model
@@ -411,14 +412,14 @@ def option_refusal(engine: str, instance: Any, goal: Goal,
     if formulation == "dictionary" and past_dictionary(instance) and engine in NO_BIGM_ENGINES:
         # refused when the model was built: a sweep's check let it through (hunt 107)
         return dictionary_limit_message(instance.d)
-    if formulation == "antipodal" and engine in NO_ANTIPODAL_ENGINES:
-        return (f"{engine} does not offer formulation=antipodal: it certified a wrong optimum "
-                "there on points of mixed scale (docs/numerics.md)")
     if formulation == "antipodal" and engine != "cpsat":
         pairs, _ = antipodal_pairs(instance.points, np.arange(len(instance.points)))
         if not pairs:
             return ("formulation=antipodal needs points closed under x -> -x (e.g. an even "
                     "circle grid); these points have no antipodal pair")
+        why = mixed_scale_refusal(instance.points, pairs)
+        if why:
+            return why
     if not lazy and options.get("initial_points") is not None:
         return ("initial_points sets lazy point generation's first round: it needs "
                 "--option lazy=true")
