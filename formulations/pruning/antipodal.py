@@ -52,23 +52,40 @@ def past_dictionary_refusal(instance: Any) -> str | None:
             "the default formulation is big-M (scip and gurobi)")
 
 
-MAX_PAIR_SPAN = 2.0**8
-"""Most ratio between the largest and the smallest paired point (max-norm) the formulation
-takes. Points of one coordinate spanning 2^24 .. 2^60 made CBC, HiGHS and SCIP certify wrong
-optima on its model (3x to 691x, hunt 107 H1 and hunt 109 H1-H2; the selection model was
-right on each): a symmetric grid of up to 256 points a side stays within it."""
+MAX_PAIR_SPAN_LOG2 = 8
+"""Most spread, in powers of two, between the pairs' sizes as the net reads them (below) that
+the formulation takes. Pairs whose sizes spanned 2^24 .. 2^60 made CBC, HiGHS and SCIP
+certify wrong optima on its model (3x to 691x, hunts 107 and 109; the selection model was
+right on each)."""
 
 
-def mixed_scale_refusal(points: np.ndarray, pairs: list[tuple[int, int]]) -> str | None:
-    """Why the antipodal formulation refuses these points: paired points whose sizes
-    (max |x_j|) span more than MAX_PAIR_SPAN; else None."""
-    size = np.abs(np.asarray(points, dtype=np.float64)[[a for a, _ in pairs]]).max(axis=1)
-    size = size[size > 0]
-    if size.size and size.max() > MAX_PAIR_SPAN * size.min():
-        return (f"formulation=antipodal needs paired points of one scale: their sizes span "
-                f"{size.min():.3g} .. {size.max():.3g}, more than a factor "
-                f"{MAX_PAIR_SPAN:g} (engines certified wrong optima on such models; the "
-                "default formulation takes them)")
+def pair_size_exponents(network: Any, points: np.ndarray,
+                        pairs: list[tuple[int, int]]) -> np.ndarray:
+    """Per pair with a non-zero size, the power of two of its size as the net reads it:
+    max over units i and inputs j of |v_i·w_ij·x_kj| (exponents added, so nothing over- or
+    underflows). A coordinate no unit reads does not count: measuring the points alone let
+    hunt 110 hide a spread of 2^24 behind a second coordinate of 2^29 that every weight
+    ignored, and HiGHS certified 1.41x the optimum."""
+    X = np.abs(np.asarray(points, dtype=np.float64)[[a for a, _ in pairs]])  # (P, d)
+    W, v = np.abs(network.hidden_weights), np.abs(network.output_weights)
+    dead = np.int64(-(2**40))  # below any sum of two float64 exponents
+    ew = np.frexp(W)[1].astype(np.int64) + np.frexp(v)[1].astype(np.int64)[:, None]
+    col = np.where((W > 0) & (v > 0)[:, None], ew, dead).max(axis=0)  # (d,): max |v_i·w_ij|
+    ex = np.frexp(X)[1].astype(np.int64)
+    sizes = np.where((X > 0) & (col > dead)[None, :], ex + col[None, :], dead).max(axis=1)
+    return sizes[sizes > dead]
+
+
+def mixed_scale_refusal(network: Any, points: np.ndarray,
+                        pairs: list[tuple[int, int]]) -> str | None:
+    """Why the antipodal formulation refuses these pairs: their sizes as the net reads them
+    (`pair_size_exponents`) span more than 2^MAX_PAIR_SPAN_LOG2; else None."""
+    e = pair_size_exponents(network, points, pairs)
+    if e.size and int(e.max() - e.min()) > MAX_PAIR_SPAN_LOG2:
+        return (f"formulation=antipodal needs antipodal pairs of one scale: as the net reads "
+                f"them (max |v_i·w_ij·x_j|) their sizes span about 2^{int(e.max() - e.min())}, "
+                f"more than 2^{MAX_PAIR_SPAN_LOG2} (engines certified wrong optima on such "
+                "models; the default formulation takes them)")
     return None
 
 
@@ -137,7 +154,7 @@ def antipodal_model(sel: Selection, instance: Any, points: Any = None,
     if not pairs and points is None:  # a lazy round's subset may have none (hunt 107 M3)
         raise InputError("the antipodal formulation needs points closed under x -> -x; this "
                          "point set has no antipodal pair")
-    why = mixed_scale_refusal(X, pairs if points is None else
+    why = mixed_scale_refusal(instance.network, X, pairs if points is None else
                               antipodal_pairs(X, np.arange(len(X)))[0])
     if why:
         raise InputError(why)

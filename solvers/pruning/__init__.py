@@ -46,12 +46,14 @@ _RECHECK_FAMILIES = Param("recheck_families", "bool", True,
 _FORMULATION = Param("formulation", "str", "dictionary",
                      "dictionary of input sub-masks (d <= 10; above, big-M is used, with a "
                      "note), big-M over the weights, or the dictionary on antipodal point "
-                     "pairs (identity output, linf)",
+                     "pairs (identity output, linf; pairs of one scale as the net reads them, "
+                     "within 2^8)",
                      choices=("dictionary", "bigm", "antipodal"))
 _FORMULATION_NO_BIGM = Param("formulation", "str", "dictionary",
                              "dictionary of input sub-masks (d <= 10), or the dictionary on "
-                             "antipodal point pairs (identity output, linf); big-M is not "
-                             "offered (a wrong optimum, docs/numerics.md)",
+                             "antipodal point pairs (identity output, linf; pairs of one scale "
+                             "as the net reads them, within 2^8); big-M is not offered (a wrong "
+                             "optimum, docs/numerics.md)",
                              choices=("dictionary", "antipodal"))
 _FORMULATION_CBC = Param("formulation", "str", "dictionary",
                          "dictionary of input sub-masks (d <= 10); big-M and antipodal pairs "
@@ -62,7 +64,8 @@ _NEURON_FORMULATION_CBC = Param("formulation", "str", "selection",
                                 "optimum, docs/numerics.md)", choices=("selection",))
 _NEURON_FORMULATION = Param("formulation", "str", "selection",
                             "one column per unit (selection), or the same on antipodal point "
-                            "pairs (identity output, linf)", choices=("selection", "antipodal"))
+                            "pairs (identity output, linf; pairs of one scale as the net reads "
+                            "them, within 2^8)", choices=("selection", "antipodal"))
 _SCIP_CUTS = Param("cuts", "bool", None,
                    "SCIP's cutting planes (separation); unset: off (measured faster, "
                    "docs/benchmarks/pruning-levers-*-cuts.md) except for the l1 error with a "
@@ -97,7 +100,7 @@ def _engines(kind: str) -> list[Backend]:
         description = (f"selection MILP with {engine.label}, certified against its "
                        "tolerances; linf/l1 errors" if engine is not None else
                        "selection model with CP-SAT on scaled integers (exact relu), "
-                       "certified; linf/l1 errors")
+                       "certified; linf/l1 errors" + ("; d <= 10" if kind == WEIGHT else ""))
         out.append(Backend(
             name, kind, description, exact=True,
             run=partial(exact.run_pruning_exact, name), capabilities=_ENGINE_CAPS,

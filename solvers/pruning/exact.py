@@ -417,7 +417,7 @@ def option_refusal(engine: str, instance: Any, goal: Goal,
         if not pairs:
             return ("formulation=antipodal needs points closed under x -> -x (e.g. an even "
                     "circle grid); these points have no antipodal pair")
-        why = mixed_scale_refusal(instance.points, pairs)
+        why = mixed_scale_refusal(instance.network, instance.points, pairs)
         if why:
             return why
     if not lazy and options.get("initial_points") is not None:
