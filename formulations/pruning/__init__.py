@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from exactprune.formulations.base import BuiltModel, Formulation
-from exactprune.formulations.pruning.antipodal import antipodal_model, past_dictionary_refusal
+from exactprune.formulations.pruning.antipodal import antipodal_model, antipodal_refusal
 from exactprune.formulations.pruning.bigm import bigm_model
 from exactprune.formulations.pruning.selection import build_selection, selection_model
 from exactprune.instances.errors import InputError
@@ -21,7 +21,7 @@ def _bigm(instance: Any, goal: Any = None) -> BuiltModel:
 
 
 def _antipodal(instance: Any, goal: Any = None) -> BuiltModel:
-    why = past_dictionary_refusal(instance)
+    why = antipodal_refusal(instance)
     if why:
         raise InputError(why)
     return antipodal_model(build_selection(instance), instance)[0]

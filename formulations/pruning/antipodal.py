@@ -89,6 +89,21 @@ def mixed_scale_refusal(network: Any, points: np.ndarray,
     return None
 
 
+def antipodal_refusal(instance: Any) -> str | None:
+    """Why the antipodal formulation cannot model `instance` (past the dictionary's d, no
+    antipodal pair, pairs of mixed scale), or None: the one check the engines' option check
+    and `export`'s build share (its linf / identity needs are the Selection's)."""
+    why = past_dictionary_refusal(instance)
+    if why:
+        return why
+    X = np.asarray(instance.points, dtype=np.float64)
+    pairs, _ = antipodal_pairs(X, np.arange(len(X)))
+    if not pairs:
+        return ("formulation=antipodal needs points closed under x -> -x (e.g. an even circle "
+                "grid); these points have no antipodal pair")
+    return mixed_scale_refusal(instance.network, X, pairs)
+
+
 def antipodal_pairs(points: np.ndarray, subset: np.ndarray) -> tuple[list[tuple[int, int]],
                                                                       list[int]]:
     """Pairs (a, b) of indices in `subset` with points[b] == -points[a] exactly, and the
@@ -154,10 +169,6 @@ def antipodal_model(sel: Selection, instance: Any, points: Any = None,
     if not pairs and points is None:  # a lazy round's subset may have none (hunt 107 M3)
         raise InputError("the antipodal formulation needs points closed under x -> -x; this "
                          "point set has no antipodal pair")
-    why = mixed_scale_refusal(instance.network, X, pairs if points is None else
-                              antipodal_pairs(X, np.arange(len(X)))[0])
-    if why:
-        raise InputError(why)
     C, f, N, d = sel.columns, sel.target, sel.n_columns, sel.d
     with np.errstate(over="ignore", invalid="ignore"):
         U = odd_coefficients(sel, instance.network)

@@ -33,12 +33,7 @@ from typing import Any
 import numpy as np
 
 from exactprune.formulations.linear import MilpModel, tolerance_slack
-from exactprune.formulations.pruning.antipodal import (
-    antipodal_model,
-    antipodal_pairs,
-    mixed_scale_refusal,
-    past_dictionary_refusal,
-)
+from exactprune.formulations.pruning.antipodal import antipodal_model, antipodal_refusal
 from exactprune.formulations.pruning.bigm import WeightMasks, bigm_model
 from exactprune.formulations.pruning.selection import (
     MAX_DICTIONARY_D,
@@ -407,19 +402,11 @@ def option_refusal(engine: str, instance: Any, goal: Goal,
                                        or instance.network.output_activation != "identity"):
         return ("formulation=antipodal needs the linf norm and an identity output "
                 f"(got {instance.norm}, {instance.network.output_activation})")
-    if formulation == "antipodal" and past_dictionary_refusal(instance):
-        return past_dictionary_refusal(instance)
+    if formulation == "antipodal" and antipodal_refusal(instance):
+        return antipodal_refusal(instance)
     if formulation == "dictionary" and past_dictionary(instance) and engine in NO_BIGM_ENGINES:
         # refused when the model was built: a sweep's check let it through (hunt 107)
         return dictionary_limit_message(instance.d)
-    if formulation == "antipodal" and engine != "cpsat":
-        pairs, _ = antipodal_pairs(instance.points, np.arange(len(instance.points)))
-        if not pairs:
-            return ("formulation=antipodal needs points closed under x -> -x (e.g. an even "
-                    "circle grid); these points have no antipodal pair")
-        why = mixed_scale_refusal(instance.network, instance.points, pairs)
-        if why:
-            return why
     if not lazy and options.get("initial_points") is not None:
         return ("initial_points sets lazy point generation's first round: it needs "
                 "--option lazy=true")
