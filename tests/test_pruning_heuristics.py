@@ -198,6 +198,37 @@ def _magnitude_ranking(inst) -> np.ndarray:
     return np.array(sorted(range(len(scores)), key=lambda t: (-scores[t], t)))
 
 
+@pytest.mark.parametrize("shift", [-700, 700])
+@pytest.mark.parametrize("kind", ["neuron_pruning", "weight_pruning"])
+def test_magnitude_ranks_exactly_at_any_weight_scale(kind: str, shift: int) -> None:
+    """Hidden weights times 2^shift and output weights times 2^-shift compute the same net, and
+    every magnitude |v_i|·||w_i|| is unchanged; plain float scores were inf (or 0) for all of
+    them, so every unit tied and `magnitude` kept the first ones (hunt 112 M1)."""
+    from fractions import Fraction
+
+    if kind == "neuron_pruning":
+        inst = generate_neuron_pruning(2, 12, 32, seed=7)
+    else:
+        inst = generate_weight_pruning(2, 6, 32, seed=7, output_activation="relu")
+    net = inst.network
+    W, v = net.hidden_weights, net.output_weights
+    moved = type(inst)(network=TwoLayerNet(np.ldexp(W, shift), np.ldexp(v, -shift),
+                                           net.output_activation),
+                       target=inst.target, points=inst.points, norm=inst.norm)
+    # squared magnitudes in exact arithmetic, on the unmoved weights
+    if kind == "neuron_pruning":
+        sq = [Fraction(float(v[i])) ** 2 * sum(Fraction(float(w)) ** 2 for w in W[i])
+              for i in range(len(v))]
+    else:
+        sq = [(Fraction(float(v[i])) * Fraction(float(W[i, j]))) ** 2
+              for i in range(W.shape[0]) for j in range(W.shape[1])]
+    exact = np.array(sorted(range(len(sq)), key=lambda t: (-sq[t], t)))
+    assert np.array_equal(ph.magnitude_order(moved), exact)
+    assert np.array_equal(ph.magnitude_order(inst), exact)
+    top = solve(moved, "magnitude", k=1).mask.ravel()
+    assert np.flatnonzero(top).tolist() == [int(exact[0])]
+
+
 @pytest.mark.parametrize("kind", ["neuron_pruning", "weight_pruning"])
 def test_magnitude_is_the_best_prefix_of_the_ranking(kind: str) -> None:
     if kind == "neuron_pruning":

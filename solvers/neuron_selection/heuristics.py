@@ -22,6 +22,12 @@ import numpy as np
 
 from exactprune.instances.errors import InputError
 from exactprune.instances.neuron_selection.instance import batch_losses
+from exactprune.instances.scaling import (  # noqa: F401  (imp.py reads them here)
+    ZERO_EXPONENT,
+    descending,
+    norm_parts,
+    product_parts,
+)
 from exactprune.solvers.clock import Clock, passed
 from exactprune.solvers.result import Goal, Limit, RawSolution, SolveOptions, Status
 
@@ -87,41 +93,6 @@ def _greedy_steps(instance: Any, repeats: bool | None, candidates: int | None, s
         counts[j] += 1
         total = total + G[:, j]
     return counts, k
-
-
-ZERO_EXPONENT = -(1 << 20)
-"""The exponent of a zero norm: below every float64's."""
-
-
-def norm_parts(X: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray]:
-    """The 2-norms of X along `axis` as (mantissa, exponent): norm = mantissa·2^exponent,
-    mantissa in [0.5, 1) (0 with ZERO_EXPONENT for a zero vector). Each vector is scaled by a
-    power of two to unit size first, so no square under- or overflows (plain norms were 0 for
-    activations of 1e-170 and inf for weights of 1e155: every unit tied; hunt 60 M2)."""
-    X = np.asarray(X, dtype=np.float64)
-    peak = np.max(np.abs(X), axis=axis, keepdims=True)
-    shift = np.frexp(np.where(peak > 0, peak, 1.0))[1]
-    unit = np.squeeze(np.linalg.norm(np.ldexp(X, -shift), axis=axis, keepdims=True), axis=axis)
-    mant, exp = np.frexp(unit)
-    exp = exp + np.squeeze(shift, axis=axis)
-    return mant, np.where(mant > 0, exp, ZERO_EXPONENT)
-
-
-def product_parts(a: tuple[np.ndarray, np.ndarray],
-                  b: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
-    """The products of two norms given as `norm_parts`, as rows (exponent, mantissa) of an
-    (N, 2) float array: product = mantissa·2^exponent, mantissa in [0.5, 1) (0 with
-    ZERO_EXPONENT for a zero product). Ordered by exponent, then mantissa (`descending`), at any
-    data scale, with equal products equal: a sum of logs split exact ties (hunt 62 M3), and one
-    float key exponent + mantissa rounded products a few ulps apart together (hunt 63 M1)."""
-    mant, exp = np.frexp(a[0] * b[0])
-    exp = np.where(mant > 0, exp + a[1] + b[1], ZERO_EXPONENT)
-    return np.stack([exp.astype(np.float64), mant], axis=1)
-
-
-def descending(parts: np.ndarray) -> np.ndarray:
-    """Positions of `product_parts` rows by decreasing product, ties by position."""
-    return np.lexsort((np.arange(parts.shape[0]), -parts[:, 1], -parts[:, 0]))
 
 
 def magnitude_order(instance: Any) -> np.ndarray:

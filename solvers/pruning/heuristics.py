@@ -48,7 +48,7 @@ from exactprune.solvers.pruning.residual_model import (
     State,
     greedy_add,
     greedy_remove,
-    magnitude_scores,
+    magnitude_ranking,
 )
 from exactprune.solvers.result import Goal, RawSolution, SolveOptions, Status
 
@@ -120,9 +120,8 @@ def magnitude_order(instance: Any) -> np.ndarray:
 
     Neuron pruning: |v_i|·||w_i||_2; weight pruning: |v_i·W_ij|.
     """
-    score = magnitude_scores(instance.kind, np.asarray(instance.network.hidden_weights),
+    return magnitude_ranking(instance.kind, np.asarray(instance.network.hidden_weights),
                              np.asarray(instance.network.output_weights))
-    return np.argsort(-score, kind="stable")
 
 
 def _prefix_errors(model: ResidualModel, order: np.ndarray, upto: int,

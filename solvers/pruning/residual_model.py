@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from exactprune.instances.pruning.evaluate import reduce_errors
+from exactprune.instances.scaling import abs_parts, descending, norm_parts, product_parts
 from exactprune.solvers.clock import Clock
 
 NEURON = "neuron_pruning"
@@ -265,20 +266,29 @@ def best_flip(model: ResidualModel, st: State, allow_add: bool, allow_remove: bo
     return int(idx[max(b, 0)]), score
 
 
-def magnitude_scores(kind: str, W: np.ndarray, v: np.ndarray) -> np.ndarray:
-    """Each mask entry's magnitude (flattened, C order): |v_i|·||w_i||_2 for a unit (neuron
-    pruning), |v_i·W_ij| for a weight."""
+def magnitude_parts(kind: str, W: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """Each mask entry's magnitude (flattened, C order) as `product_parts` rows (exponent,
+    mantissa): |v_i|·||w_i||_2 for a unit (neuron pruning), |v_i|·|W_ij| for a weight. Exact in
+    order at any data scale: plain products were inf for weights of 1e200 and 0 for 1e-200, so
+    every unit tied and the first ones were kept (hunt 112 M1)."""
+    W = np.asarray(W, dtype=np.float64)
+    out = abs_parts(v)
     if kind == NEURON:
-        return np.abs(v) * np.linalg.norm(W, axis=1)
-    return (np.abs(v)[:, None] * np.abs(W)).ravel()
+        return product_parts(out, norm_parts(W, axis=1))
+    rows = tuple(np.repeat(a, W.shape[1]) for a in out)
+    return product_parts(rows, abs_parts(W.ravel()))
+
+
+def magnitude_ranking(kind: str, W: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """Mask entries (flattened, C order) by decreasing `magnitude_parts`, ties by index."""
+    return descending(magnitude_parts(kind, W, v))
 
 
 def magnitude_trim(model: ResidualModel, flat: np.ndarray, budget: int) -> np.ndarray:
     """`flat` with only its `budget` kept items of largest magnitude (ties by index) still
     kept."""
-    score = magnitude_scores(model.kind, model.W, model.v)
     kept = np.flatnonzero(flat)
-    order = kept[np.argsort(-score[kept], kind="stable")]
+    order = kept[descending(magnitude_parts(model.kind, model.W, model.v)[kept])]
     out = np.zeros_like(flat, dtype=bool)
     out[order[:budget]] = True
     return out
