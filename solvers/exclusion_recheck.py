@@ -43,6 +43,15 @@ def certifiable(error: float, lower: float, eval_tol: float) -> bool:
     return error - lower <= certificate_room(error, eval_tol)
 
 
+def bound_refuted(lower: float | None, error: float, eval_tol: float) -> bool:
+    """An engine's lower bound (its slack already taken off) above, by more than evaluation
+    rounding, the evaluated error of a mask it must hold for (the mask the engine returned, or
+    an incumbent inside its cap): the engine's answer contradicts itself and proves nothing.
+    HiGHS answered `optimal` with bound 1.018 beside its own mask of error 3e-10, and that bound
+    certified a wrong optimum (neuron selection, l1; hunt 113 H1)."""
+    return lower is not None and lower > error + 2.0 * eval_tol
+
+
 CAPPED_STATUSES = ("optimal", "infeasible", "time_limit", "stopped")
 """An engine's statuses a capped solve keeps (any other is "error")."""
 
@@ -138,11 +147,13 @@ def exclusion_recheck(solve: CappedSolve, inc_y: np.ndarray, slack: float,
     floor = math.inf  # min over the excluded families of their floors
     bound = None  # max over the solves of (bound − T): valid for the masks not yet excluded
 
-    def exclude(y: np.ndarray) -> None:
+    def exclude(y: np.ndarray, err: float) -> None:
         nonlocal families, floor, bound
         # half the certificate's room: a family's floor alone never blocks the certificate
         target = best_err - 0.5 * certificate_room(best_err, eval_tol)
-        fam = None if family is None else family(y, target)
+        # a vector that is no mask (an engine's integrality tolerance: `evaluate` gives inf)
+        # is cut off alone: a family is built from a mask (hunt 113 M1)
+        fam = None if family is None or not math.isfinite(err) else family(y, target)
         if fam is None:
             seen.append(y)
             return
@@ -167,7 +178,7 @@ def exclusion_recheck(solve: CappedSolve, inc_y: np.ndarray, slack: float,
         return Recheck(best_y, best_err, lower, ok, checked, [note], timed_out and not ok,
                        families, capped and not ok)
 
-    exclude(best_y)
+    exclude(best_y, best_err)
     checked = 1
     while not certified():
         if checked > MAX_RECHECK_MASKS:
@@ -183,15 +194,20 @@ def exclusion_recheck(solve: CappedSolve, inc_y: np.ndarray, slack: float,
         if out.status not in ("optimal", "infeasible"):
             return done(f"exclusion re-check stopped ({out.status}) after {checked} masks",
                         timed_out=out.status == "time_limit")
-        if out.lower is not None:
-            bound = out.lower if bound is None else max(bound, out.lower)
         if out.y is not None:
             y = np.asarray(out.y, dtype=bool)
             err = float(evaluate(y))
             checked += 1
             if err < best_err:
                 best_y, best_err = y, err
-            exclude(y)
+            if bound_refuted(out.lower, err, eval_tol):
+                return done(f"exclusion re-check stopped after {checked} masks: the engine's "
+                            f"bound {out.lower:.6g} is above the error {err:.6g} of the mask it "
+                            "returned, so its answer proves nothing")
+        if out.lower is not None:
+            bound = out.lower if bound is None else max(bound, out.lower)
+        if out.y is not None:
+            exclude(y, err)
         elif not certified():
             return done(f"exclusion re-check: the cap left nothing, but its bound {bound!r} is "
                         "not within the certificate's rule")

@@ -190,6 +190,103 @@ def test_a_recheck_stopped_by_its_cap_says_so_in_limit(monkeypatch: pytest.Monke
     assert res.status == "feasible" and res.limit == "exclusion_cap"
 
 
+# hunt 113: pairs of units equal on three samples, and a fourth sample of activations ~1e-10
+# that alone decides the optimum
+TWO_SCALE_L1 = dict(
+    hidden=[[2.523609189992225, 2.523609189992225, 1.326189070781718, 1.326189070781718, 0.1, 0.1,
+             1.1115824040340936, 1.1115824040340936, 0.15244585570860733, 0.15244585570860733],
+            [0.1, 0.1, 0.1, 0.1, 1.3904231171450867, 1.3904231171450867, 0.11888441628593678,
+             0.11888441628593678, 0.1, 0.1],
+            [0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1230942309913036, 0.1230942309913036, 0.1, 0.1],
+            [0.0, 2.05744395898904e-10, 0.0, 5.248050067783866e-11, 8.601647768873014e-12,
+             7.7932376204619e-11, 0.0, 2.0324411699170636e-10, 2.0829308613829552e-10,
+             4.0743390918964527e-11]],
+    output_weights=[[1.1792166395794532, -1.2255203729649702],
+                    [1.1792166395794532, -1.2255203729649702],
+                    [-1.2419832967167503, 2.605271800002468],
+                    [-1.2419832967167503, 2.605271800002468],
+                    [0.5073520504318397, 1.0288026469114122],
+                    [0.5073520504318397, 1.0288026469114122],
+                    [-0.840164121750284, 0.8829158056804021],
+                    [-0.840164121750284, 0.8829158056804021],
+                    [-1.4064235729128478, 0.927366019874902],
+                    [-1.4064235729128478, 0.927366019874902]],
+    targets=[[4.598374931594798, 1.5507625884437686], [2.330524512458867, 5.228153753164772],
+             [0.1481951310981809, 0.80285135798297],
+             [9.471807619459595e-10, -6.145017088956491e-10]],
+    k=3,
+    loss='l1',
+    repeats=False,
+)
+TWO_SCALE_REPEATS = dict(
+    hidden=[[0.16192305207338964, 0.16192305207338964, 0.14375230824713311, 0.14375230824713311],
+            [0.44146688820013613, 0.44146688820013613, 0.1, 0.1],
+            [0.8957626455652319, 0.8957626455652319, 1.0309031651953653, 1.0309031651953653],
+            [0.0, 1.1398935972898933e-12, 9.8662045927861e-13, 3.732819098847325e-13]],
+    output_weights=[[-0.4264043299178765, -1.291883268160572],
+                    [-0.4264043299178765, -1.291883268160572],
+                    [1.236861309227407, 0.8871141962132671],
+                    [1.236861309227407, 0.8871141962132671]],
+    targets=[[0.3820781944645474, 0.061151660087746], [0.07883849226876301, -0.523867796093355],
+             [2.890948542043637, 0.8957825219773692],
+             [3.3606009106848593e-12, -1.1200544933722685e-12]],
+    k=3,
+    loss='linf',
+    repeats=True,
+)
+
+
+def _two_scale(doc: dict):
+    from exactprune.instances import instance_from_json
+
+    return instance_from_json({"format": "exactprune.instance", "version": 1,
+                               "kind": "neuron_selection", "output_bias": None,
+                               "rule": "average", **doc})
+
+
+def test_an_engine_bound_above_its_own_mask_certifies_nothing() -> None:
+    """HiGHS (seed 0) answered a re-check solve `optimal` with bound 1.018 beside a mask of
+    error 3e-10 it returned itself, and that bound certified 9.01e-11 where 5.99e-12 exists
+    (245 times the stated tolerance; hunt 113 H1). An answer its own mask refutes proves
+    nothing now: whatever HiGHS does, no certificate above the optimum."""
+    inst = _two_scale(TWO_SCALE_L1)
+    opt = solve(inst, "bruteforce")
+    for seed in range(3):
+        res = solve(inst, "highs", time_limit=60, seed=seed)
+        assert res.objective == inst.evaluate(res.mask)
+        assert res.bound is None or res.bound <= opt.objective
+        if res.certified:
+            assert res.objective <= opt.objective + res.tolerance, (seed, res.notes)
+
+
+def test_an_engine_vector_that_is_no_selection_is_excluded_alone() -> None:
+    """SCIP returned, inside the re-check, mask bits whose counts do not add up to k; building
+    its family of ties read it as a mask and the solve ended in "mask must select exactly k"
+    (exit 2 on valid input; hunt 113 M1). It is cut off alone now."""
+    inst = _two_scale(TWO_SCALE_REPEATS)
+    opt = solve(inst, "bruteforce")
+    res = solve(inst, "scip", time_limit=60)
+    assert res.status in ("optimal", "feasible"), res.notes
+    assert res.objective == inst.evaluate(res.mask)
+    assert res.bound is None or res.bound <= opt.objective
+    if res.certified:
+        assert res.objective <= opt.objective + res.tolerance
+
+
+def test_the_recheck_stops_on_a_bound_its_own_mask_refutes() -> None:
+    """The re-check's rule on an engine answer (a scripted one: the engine is the input here):
+    `optimal` with a bound of 1.0 beside a returned mask of error 0.1 is not a proof, and the
+    incumbent stays uncertified with the bounds proven before it."""
+    from exactprune.solvers.exclusion_recheck import CappedOutcome, exclusion_recheck
+
+    errors = {(True, False): 0.2, (False, True): 0.1}
+    answers = iter([CappedOutcome("optimal", np.array([False, True]), 1.0, 1e-3, [])])
+    check = exclusion_recheck(lambda cap, limit, seen: next(answers), np.array([True, False]),
+                              1e-3, lambda y: errors[tuple(bool(b) for b in y)], 1e-15, None)
+    assert not check.certified and check.lower is None
+    assert check.error == 0.1 and "proves nothing" in check.notes[0]
+
+
 @pytest.mark.parametrize("engine", ["highs", "cpsat"])
 @pytest.mark.parametrize("loss", ["l1", "linf"])
 def test_without_the_recheck_a_tiny_optimum_stays_uncertified(engine: str, loss: str) -> None:

@@ -54,6 +54,7 @@ from exactprune.solvers.exclusion_recheck import (
     CAPPED_STATUSES,
     CappedOutcome,
     Family,
+    bound_refuted,
     certifiable,
     exclusion_recheck,
     worst_entry_family,
@@ -369,6 +370,14 @@ def _run_capped(below: BelowSolve, instance: Any, goal: Goal,
     stats: dict[str, Any] = {**first.stats, "warm_start_source": source}
     err = scaled.evaluate(mask)
     eval_tol = scaled.evaluation_tolerance()
+    failed = out.status == "error"
+    # the incumbent is inside the cap, and so is the engine's own mask: a bound above either
+    # is the engine contradicting itself (hunt 113 H1)
+    if bound_refuted(lower, min(inc_err, math.inf if out.y is None else evaluate(out.y)),
+                     eval_tol):
+        notes.append(f"the engine's bound {lower:.6g} is above the error of a mask inside its "
+                     "cap: its answer proves nothing")
+        lower, finished, failed = None, False, True
     if (finished and lower is not None and not certifiable(err, _proven(lower, eval_tol), eval_tol)
             and opts.extra.get("recheck", True)):
         # the gap is the engine's slack: exclude masks until it no longer matters
@@ -389,7 +398,7 @@ def _run_capped(below: BelowSolve, instance: Any, goal: Goal,
         notes.insert(0, f"solved with V, b, T scaled exactly by 2^{e} (losses scale by it)")
         stats["scale_exponent"] = e
     raw = _certificate(scaled, mask, lower, finished, limit_hit, notes, stats,
-                       engine_failed=out.status == "error")
+                       engine_failed=failed)
     if capped and raw.status is not Status.OPTIMAL:  # stopped by the re-check's cap
         raw.limit = Limit.EXCLUSION_CAP
     return _unscale(raw, instance, e)

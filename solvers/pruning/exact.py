@@ -52,6 +52,7 @@ from exactprune.solvers.exclusion_recheck import (
     CappedOutcome,
     CappedSolve,
     Family,
+    bound_refuted,
     certifiable,
     exclusion_recheck,
     worst_entry_family,
@@ -511,10 +512,20 @@ def _run_pruning_exact(engine: str, instance: Any, goal: Goal, opts: SolveOption
         slack = out.slack
         if start_verdict is None and out.started:
             start_verdict = (out.start, out.start_reason)
+        err_y = math.inf
         if out.y is not None:
             err_y = instance.evaluate(sel.mask_from_choice(out.y))
-            if err_y < inc_err:
-                inc_y, inc_err = out.y, err_y
+        # the incumbent is inside the cap, and so is the engine's own mask, each with an error
+        # on the points solved at most its error on all (linf): a bound above either is the
+        # engine contradicting itself (hunt 113 H1)
+        refuted = bound_refuted(out.lower, min(inc_err, err_y), eval_tol)
+        if err_y < inc_err:
+            inc_y, inc_err = out.y, err_y
+        if refuted:
+            notes.append(f"the engine's bound {out.lower:.6g} is above the error of a mask "
+                         "inside its cap: its answer proves nothing")
+            status = Status.ERROR
+            break
         if out.lower is not None:
             lower = max(lower, out.lower)
         # the engine's own notes (e.g. CBC's second look without preprocessing), once each
