@@ -1,8 +1,8 @@
 """Exact neuron selection with a MILP engine (highs, cbc, scip, gurobi) or CP-SAT: loss l1 or
 linf, rule average, with or without repeats.
 
-MILP: the model of `formulations.neuron_selection` (capped by the incumbent's loss, which
-removes nothing better), started from the incumbent (the warm start, else greedy forward
+MILP: the model of `formulations.neuron_selection` (linf: capped by the incumbent's loss, which
+removes nothing better; l1: not capped, its bound holds all the same), started from the incumbent (the warm start, else greedy forward
 selection). Certificate, as in solvers/pruning/exact.py: the engine's bound minus the slack T
 of its tolerances (`formulations.linear.tolerance_slack`, dual norm 2, rows scaled by
 1 + max|f|, the box of the error variables, safety 2) minus the evaluation tolerance (the
