@@ -282,6 +282,31 @@ def test_evaluation_tolerance_covers_products_that_underflow(seed: int) -> None:
         assert all(exact_error_bracket_ok(inst, random_mask(inst, rng)) for _ in range(8))
 
 
+@pytest.mark.parametrize("shift", [-1000, -1020, 400])
+def test_l2_errors_of_tiny_and_large_data_are_exact_and_certify_the_optimum(shift: int) -> None:
+    """Output weights of net and target times 2^shift scale every residual by it. Unscaled
+    squares of residuals below ~1e-162 were 0: every mask read 0 under a 1e-150 floor, and
+    bruteforce certified the empty mask, 30.9 times the optimum (hunt 112 M2). The l2 error now
+    brackets the exact one with a relative tolerance, and bruteforce certifies the optimum."""
+    from exactprune.solvers import solve
+
+    rng = np.random.default_rng(5)
+    for cls in KINDS:
+        base = random_instance(cls, 5 if cls is NeuronPruningInstance else 3, 2, 16, seed=11,
+                               norm="l2")
+        net, tgt = base.network, base.target
+        inst = cls(network=TwoLayerNet(net.hidden_weights, np.ldexp(net.output_weights, shift)),
+                   target=TwoLayerNet(tgt.hidden_weights, np.ldexp(tgt.output_weights, shift)),
+                   points=base.points, norm="l2")
+        masks = [random_mask(inst, rng) for _ in range(6)]
+        assert all(exact_error_bracket_ok(inst, m) for m in masks)
+        errs, tol = inst.errors(np.stack(masks)), inst.evaluation_tolerance()
+        assert all(abs(e - inst.evaluate(m)) <= 2 * tol for e, m in zip(errs, masks, strict=True))
+        assert 0 < tol <= 1e-6 * min(errs)
+        best, scaled = solve(base, "bruteforce"), solve(inst, "bruteforce")
+        assert scaled.certified and np.array_equal(scaled.mask, best.mask)
+
+
 def test_check_mask_accepts_bools_and_01_and_rejects_others():
     inst = random_instance(NeuronPruningInstance, 3, 2, 4, 0)
     for good in ([1, 0, 1], np.array([True, False, True]), (1, 0, 1), np.array([1.0, 0.0, 1.0])):

@@ -224,9 +224,12 @@ class _PruningInstance(ReadOnlyArrays):
         square root add at most 4u relative. Result: 1.01·(max_k e_k + 4u·(max_k M_k +
         max_k e_k)) plus the norm's own underflow, with e_k = E_k(1+u) + u·M_k (E_k holds the
         products' underflow). The mean of l1 underflows by at most 2^-1075 and max is exact:
-        4·2^-1074 covers both. l2 squares the residuals (each square may lose 2^-1075 to
-        underflow, and the square root of that is ~2e-162): 1e-150. A flat 1e-150 for every
-        norm made certificates on data of scale 1e-300 prove nothing (hunt 36).
+        4·2^-1074 covers both. l2 squares the residuals scaled to a largest entry in [0.5, 1)
+        (`reduce_errors`): a square that underflows there moves the root by ~sqrt(K)·2^-1075
+        relative, inside the 4u, and scaling the root back underflows by at most 2^-1075, so
+        4·2^-1074 covers l2 too (unscaled squares lost everything below ~1e-162, and a floor of
+        1e-150 let every mask of such data certify; hunt 112 M2). A flat 1e-150 for every norm
+        made certificates on data of scale 1e-300 prove nothing (hunt 36).
         """
         u = UNIT_ROUNDOFF
         e_g = self.network.forward_error_bound(self.points)
@@ -234,8 +237,7 @@ class _PruningInstance(ReadOnlyArrays):
         m = self.network.abs_bound(self.points) + self.target.abs_bound(self.points)
         e = (e_g + e_f) * (1 + u) + u * m
         emax = float(e.max())
-        floor = 1e-150 if self.norm == "l2" else 4 * 2.0**-1074
-        return 1.01 * (emax + 4 * u * (float(m.max()) + emax)) + floor
+        return 1.01 * (emax + 4 * u * (float(m.max()) + emax)) + 4 * 2.0**-1074
 
     # -- JSON ----------------------------------------------------------------------------
     def mask_to_json(self, mask: Any) -> Any:

@@ -2,18 +2,19 @@
 linf, rule average, with or without repeats.
 
 MILP: the model of `formulations.neuron_selection` (linf: capped by the incumbent's loss, which
-removes nothing better; l1: not capped, its bound holds all the same), started from the incumbent (the warm start, else greedy forward
-selection). Certificate, as in solvers/pruning/exact.py: the engine's bound minus the slack T
-of its tolerances (`formulations.linear.tolerance_slack`, dual norm 2, rows scaled by
-1 + max|f|, the box of the error variables, safety 2) minus the evaluation tolerance (the
-model's float64 coefficients A versus the exact ones) is a rigorous lower bound L; the result is
-certified when incumbent − L <= max(1e-5·incumbent, 5·eval_tol), with tolerance that gap plus
-twice the evaluation tolerance. When the engine finished and only its slack T blocks that (tiny
-losses, or Gurobi's 1e-9 tolerances on l1), solvers/exclusion_recheck.py evaluates and cuts off
-the masks within T of the optimum until it does not (option recheck, default true); otherwise
-status feasible with L as the bound.
-Data far from unit scale (max |f| + k·max|A| outside [2^-10, 2^10]) is first scaled by a power of
-two 2^e (output weights, bias, targets: exact, checked), which scales l1 and linf by exactly 2^e.
+removes nothing better; l1: not capped, its bound holds all the same), started from the
+incumbent (the warm start, else greedy forward selection). Certificate, as in
+solvers/pruning/exact.py: the engine's bound minus the slack T of its tolerances
+(`formulations.linear.tolerance_slack`, dual norm 2, rows scaled by 1 + max|f|, the box of the
+error variables, safety 2) minus the evaluation tolerance (the model's float64 coefficients A
+versus the exact ones) is a rigorous lower bound L; the result is certified when incumbent − L
+<= max(1e-5·incumbent, 5·eval_tol), with tolerance that gap plus twice the evaluation tolerance.
+When the engine finished and only its slack T blocks that (tiny losses, or Gurobi's 1e-9
+tolerances on l1), solvers/exclusion_recheck.py evaluates and cuts off the masks within T of the
+optimum until it does not (option recheck, default true); otherwise status feasible with L as
+the bound. Data far from unit scale (max |f| + k·max|A| outside [2^-10, 2^10]) is first scaled
+by a power of two 2^e (output weights, bias, targets: exact, checked), which scales l1 and linf
+by exactly 2^e.
 
 CP-SAT: A and f scaled by 2^p (p: the largest |h| + |f| below 2^30) and rounded to int64. Each
 coefficient moves by at most 1/2 unit and Σ_i c_i = k, so every residual, hence the max (linf)
