@@ -124,3 +124,24 @@ def test_auto_checks_threads_like_every_named_solver(threads: object) -> None:
         solve(inst, verbose="no")
     # numpy's bool is a bool, as numpy's integers are threads (hunt 93)
     assert solve(inst, "mitm", verbose=np.False_).certified
+
+
+@pytest.mark.parametrize("repeats", [False, True])
+def test_auto_takes_neuron_selection_no_power_of_two_brings_to_unit_size_elsewhere(
+        repeats: bool) -> None:
+    """Subnormal activations and targets (~2^-1060): no power of two of the output weights and
+    targets brings them to unit size exactly, so the MILP engines and CP-SAT refuse; `auto`
+    chose SCIP and refused a valid instance that bnb certifies (hunt 113 M2)."""
+    from exactprune.instances.neuron_selection.instance import NeuronSelectionInstance
+
+    g = np.random.default_rng(0)
+    H = np.ldexp(np.maximum(g.standard_normal((4, 16)), 0.0) + 0.5, -1060)
+    inst = NeuronSelectionInstance(hidden=H, output_weights=g.standard_normal((16, 1)),
+                                   targets=np.ldexp(g.standard_normal((4, 1)), -1060), k=8,
+                                   loss="linf", repeats=repeats)
+    with pytest.raises(InputError, match="not exact"):
+        solve(inst, "scip")
+    chosen = resolve_auto(inst, Goal())
+    assert chosen == ("bruteforce" if repeats else "bnb")
+    res = solve(inst, "auto", time_limit=60)
+    assert res.certified and res.objective == solve(inst, chosen, time_limit=60).objective

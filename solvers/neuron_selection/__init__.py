@@ -129,10 +129,15 @@ BACKENDS: tuple[Backend, ...] = (
 def choose_auto(instance: Any, goal: Goal, threads: int = 1) -> str:
     """Enumerate up to 5,000 masks; else SCIP (HiGHS without it; CP-SAT when the units' scales
     span more than the MILP engines take, `solvers.unit_scales`) for l1/linf average, branch
-    and bound for squared average without repeats, else bruteforce (which may refuse).
+    and bound for squared average without repeats, else bruteforce (which may refuse). Data
+    that no power of two brings to unit size exactly (subnormal activations), which the MILP
+    engines and CP-SAT refuse, goes to branch and bound (bruteforce with repeats): `auto`
+    refused what bnb certifies (hunt 113 M2).
     The choice ignores `threads`: no engine's extra threads are measured to pay here."""
     if bruteforce.candidate_count(instance) <= 5000 or instance.rule != "average":
         return "bruteforce"
+    if instance.loss in ("l1", "linf") and exact.refuse(instance, goal):
+        return "bnb" if not instance.repeats else "bruteforce"
     if instance.loss in ("l1", "linf"):
         if unit_scale_refusal(instance) and get_backend("cpsat", KIND).available():
             return "cpsat"  # the MILP engines refuse units of too many scales
