@@ -77,7 +77,10 @@ def solve(
     asked_threads = threads
     verbose = as_flag(verbose, "verbose")  # numpy's bool too, as threads takes numpy's ints
     goal = Goal(objective=objective, max_kept=max_kept, eps=eps)
-    ws = None if warm_start is None else instance.check_mask(warm_start)
+    try:
+        ws = None if warm_start is None else instance.check_mask(warm_start)
+    except InputError as exc:  # said which mask it is (hunt 113 L2)
+        raise InputError(f"warm start: {exc}") from None
     raw_options = _merge_options(options, extra)
     asked_options = dict(raw_options)
     if solver == "auto":

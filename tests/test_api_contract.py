@@ -412,3 +412,15 @@ def test_a_copied_instance_keeps_each_arrays_dtype() -> None:
     twin = pickle.loads(pickle.dumps(inst))
     assert twin._probe.dtype == np.int64 and twin._flags.dtype == bool
     assert twin._probe.tolist() == [1, 2] and not twin._flags.flags.writeable
+
+
+def test_a_warm_start_of_the_wrong_shape_is_named_in_its_refusal() -> None:
+    """The refusal read "neuron_selection mask must have shape (8,), got (9,)", which did not
+    say that the warm start was the mask at fault (hunt 113 L2)."""
+    from exactprune.instances import generate_neuron_pruning
+    from exactprune.instances.errors import InputError
+    from exactprune.solvers import solve
+
+    inst = generate_neuron_pruning(2, 8, 16, seed=0)
+    with pytest.raises(InputError, match=r"^warm start: .*shape \(8,\)"):
+        solve(inst, "prune_local_search", warm_start=np.ones(9, dtype=bool))

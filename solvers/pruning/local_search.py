@@ -424,7 +424,7 @@ def run_local_search(instance: Any, goal: Goal, opts: SolveOptions) -> RawSoluti
                 best, best_score, best_from = cur, cur_score, "large-neighbourhood search"
     notes = [f"{done_starts} of {total} starts (greedy, warm start, random) with up to "
              f"{kicks} kicks each, then {lns_done} exact re-optimisations of "
-             f"{lns_size} entries; best from {best_from}"]
+             f"{min(lns_size, model.M)} entries; best from {best_from}"]
     if lns_size < asked_lns:
         notes.append(f"lns_size {asked_lns} lowered to {lns_size}: a re-optimisation holds "
                      f"2^lns_size x K floats, kept near 2^{LNS_BLOCK_BITS} (K = {model.K})")
