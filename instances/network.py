@@ -53,6 +53,25 @@ def check_exact_ints(items: Any, name: str) -> None:
                                  "(write it as a float if the rounding is meant)")
 
 
+def check_exact_floats(arr: np.ndarray, name: str) -> None:
+    """InputError for a float wider than float64 (numpy's long double) that float64 cannot hold
+    exactly: it would be rounded silently, and every number after that, certified optima
+    included, would be about other data than the caller's ([1/3, 2/3] as long doubles were
+    certified `optimal` at 5.6e-17 where the data given have 2.7e-20; hunt 114 L1). Scalars get
+    the same rule from `params.as_number`."""
+    if not np.issubdtype(arr.dtype, np.floating) or arr.dtype.itemsize <= 8:
+        return
+    with np.errstate(over="ignore"):
+        down = arr.astype(np.float64)
+    bad = np.isfinite(arr) & (down.astype(arr.dtype) != arr)
+    if bad.any():
+        x = arr[bad].ravel()[0]
+        if not np.isfinite(down[bad].ravel()[0]):
+            raise InputError(f"{name} contains a number beyond the float64 range ({x!r})")
+        raise InputError(f"{name}: {x!r} has no exact float64 value (convert the array to "
+                         "float64 first if the rounding is meant)")
+
+
 def int_entries(arr: np.ndarray) -> list[int]:
     """The entries of an integer array from 2^53 on in magnitude (the ones to check: 2^53 + 1
     rounds to the float 2^53, so a strict > on the rounded values missed it)."""
@@ -100,6 +119,7 @@ def float_array(raw: Any, name: str, ndim: int) -> np.ndarray:
         raise InputError(f"{name} must be {want} (an array of {ndim} dimensions), "
                          f"got shape {arr.shape}")
     check_exact_ints(int_entries(arr), name)
+    check_exact_floats(arr, name)
     try:
         arr = np.array(arr, dtype=np.float64)
     except (ValueError, TypeError):

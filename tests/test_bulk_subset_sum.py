@@ -662,3 +662,26 @@ def test_a_target_beyond_every_sum_of_max_kept_values_takes_the_farthest_ones() 
     res = bulk.solve_many(values[None, :], np.array([1e20]), max_kept=15)
     assert res.stats["exact_rechecks"] == 0
     assert set(np.flatnonzero(res.masks[0])) == set(np.argsort(values)[::-1][:15])
+
+
+@pytest.mark.skipif(np.finfo(np.longdouble).nmant <= 52, reason="long double is float64 here")
+def test_long_doubles_float64_cannot_hold_are_refused_not_rounded() -> None:
+    """[1/3, 2/3] and target 1 as long doubles were rounded to float64 and certified `optimal`
+    at 5.6e-17, where the data given have 2.7e-20 (hunt 114 L1): refused in one line, as the
+    instances and `as_number` refuse them; long doubles that are float64 numbers are taken."""
+    from exactprune.instances.network import TwoLayerNet
+
+    third = np.array([1, 2], dtype=np.longdouble) / 3
+    one = np.array([1.0], dtype=np.longdouble)
+    for call in (lambda: solve_many(third, one),
+                 lambda: solve_many(np.array([0.5, 0.25]), one / 3),
+                 lambda: solve_many(np.array([0.5, 0.25]), [0.3], objective="sparsest",
+                                    eps=np.longdouble(1) / 3),
+                 lambda: SubsetSumInstance(third, 1.0),
+                 lambda: TwoLayerNet(third.reshape(2, 1), np.ones(2))):
+        with pytest.raises(InputError, match="has no exact float64 value"):
+            call()
+    exact = np.array([0.5, 0.25], dtype=np.longdouble)
+    res = solve_many(exact, one * 0.75)
+    assert res.errors[0] == 0.0 and res.status[0] == "optimal"
+    assert SubsetSumInstance(exact, 0.75).values.dtype == np.float64

@@ -58,7 +58,7 @@ from typing import Any
 import numpy as np
 
 from exactprune.instances.errors import InputError
-from exactprune.instances.network import check_exact_ints
+from exactprune.instances.network import check_exact_floats, check_exact_ints
 from exactprune.instances.params import as_flag, as_number, clipped
 from exactprune.instances.scaling import rounded_sum
 from exactprune.solvers.clock import Clock
@@ -156,6 +156,7 @@ def _real_array(raw: Any, name: str) -> np.ndarray:
         np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)
     ):
         raise InputError(f"{name} must be real numbers, got dtype {arr.dtype}")
+    check_exact_floats(arr, name)
     floats = arr.astype(np.float64)
     # integers from 2^53 on may not be float64 numbers: check them (>=: 2^53 + 1 rounds to
     # 2^53 itself, which a strict > let through; hunt 19)
@@ -253,6 +254,7 @@ def _validate(values: Any, targets: Any, groups: Any, objective: Any, eps: Any, 
             finite = False
         if not finite or eps < 0:
             raise InputError(f"eps must be a finite number >= 0, got {clipped(repr(eps))}")
+        eps = as_number(eps, "eps")  # a long double float64 cannot hold: refused (hunt 114 L1)
     elif eps is not None:
         raise InputError("eps applies to the sparsest objective only")
     if max_kept is not None and (isinstance(max_kept, bool)
