@@ -642,7 +642,7 @@ def test_exact_tie_break_on_integer_data_matches_the_oracle() -> None:
 def test_a_target_beyond_every_sum_of_max_kept_values_takes_the_farthest_ones() -> None:
     """A far target with max_kept: the values farthest out on its side, the lowest index
     among equal ones; every mask was compared in rationals (n = 24 in 9 s; hunt 44 M2)."""
-    from exactprune.solvers.subset_sum.bulk_exact import _beyond_reach, exact_best
+    from exactprune.solvers.subset_sum.bulk_exact import beyond_reach, exact_best
 
     rng = np.random.default_rng(45)
     shortcut = 0
@@ -653,7 +653,7 @@ def test_a_target_beyond_every_sum_of_max_kept_values_takes_the_farthest_ones() 
         z = float(rng.choice([reach + 1, -reach - 1, reach, -reach, 1e20, -1e20, 0.5 * reach]))
         lo = int(rng.integers(0, n + 1))
         hi = int(rng.integers(lo, n + 1))
-        shortcut += _beyond_reach(x, z, lo, hi) is not None
+        shortcut += beyond_reach(x, z, lo, hi) is not None
         best = _least_index_of_the_best(x, z, lo, hi)
         mask, _ = exact_best(x, z, lo, hi)
         assert sum(int(b) << i for i, b in enumerate(mask)) == best, (x, z, lo, hi)

@@ -575,3 +575,23 @@ def test_table_groups_by_count_are_each_count_sorted_stably(values: list[int]) -
         order = np.argsort(every[idx], kind="stable")
         assert sums.tolist() == every[idx][order].tolist()
         assert masks.tolist() == idx[order].tolist()
+
+
+@pytest.mark.parametrize("max_kept", [None, 3])
+def test_mitm_certifies_a_target_beyond_every_sum_at_any_scale(max_kept: int | None) -> None:
+    """22 subnormal values and target -1: the lossy scaling rounded every value to 0, the
+    window held every mask, and mitm left the trivial optimum `feasible` and the sparsest goal
+    in `error` (hunt 114 L2). Both are proven now. Every sum S is > -1, so the error 1 + S is
+    least for the least S: all the negative values (the max_kept most negative ones), and no
+    mask is within eps = 0.5."""
+    g = np.random.default_rng(3)
+    x = np.ldexp(g.choice([-1, 1], 22) * g.integers(1, 48, 22).astype(np.float64), -1074)
+    inst = SubsetSumInstance(x, -1.0)
+    res = solve(inst, "mitm", max_kept=max_kept)
+    assert res.status == "optimal" and res.certified
+    negative = np.flatnonzero(x < 0)
+    if max_kept is not None:
+        negative = np.sort(negative[np.argsort(x[negative], kind="stable")[:max_kept]])
+    assert np.flatnonzero(res.mask).tolist() == negative.tolist()
+    sparse = solve(inst, "mitm", objective="sparsest", eps=0.5)
+    assert sparse.status == "infeasible" and sparse.certified

@@ -78,7 +78,7 @@ def exact_best(x: np.ndarray, z: float, lo: int, hi: int, deadline: float | None
         raise OutOfTime
     n = x.shape[0]
     hi = min(hi, n)
-    beyond = _beyond_reach(x, z, lo, hi)
+    beyond = beyond_reach(x, z, lo, hi)
     if beyond is not None:
         return beyond, 0
     sc = integer_scaling(x, z, bits=EXACT_DENOMINATOR_BITS)
@@ -162,7 +162,7 @@ def _fewest_kept_lowest_index(keys: np.ndarray, a_pc: np.ndarray, b_sums: np.nda
     raise RuntimeError("no mask at the least error")  # cannot happen: `best` is attained
 
 
-def _beyond_reach(x: np.ndarray, z: float, lo: int, hi: int) -> np.ndarray | None:
+def beyond_reach(x: np.ndarray, z: float, lo: int, hi: int) -> np.ndarray | None:
     """The optimum when z lies beyond every sum of at most `hi` values, else None: z >= the
     sum of the `hi` largest positive values (all of them when fewer; exactly) is best
     approached by keeping them and nothing else (every other allowed mask's sum is smaller or

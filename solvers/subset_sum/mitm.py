@@ -375,12 +375,42 @@ def exact_best(
     return out, [note], True
 
 
+def _beyond_reach(instance: SubsetSumInstance, goal: Goal) -> RawSolution | None:
+    """The answer when the target lies beyond every sum of at most max_kept values
+    (`bulk_exact.beyond_reach`, exact): the mask of the values farthest out on its side is
+    optimal, and a sparsest goal whose eps that mask misses is infeasible. A lossy scaling
+    with such a target (subnormal values, target -1) crowded the rounding window and left the
+    trivial optimum uncertified, and the sparsest goal in `error` (hunt 114 L2)."""
+    from exactprune.solvers.subset_sum.bulk_exact import beyond_reach
+
+    x, n = np.asarray(instance.values, dtype=np.float64), instance.n
+    sparsest = goal.objective is Objective.SPARSEST
+    hi = n if sparsest or goal.max_kept is None else min(goal.max_kept, n)
+    mask = beyond_reach(x, float(instance.target), 0, hi)
+    if mask is None:
+        return None
+    err = abs(sum((Fraction(float(v)) for v in x[mask]), Fraction(0))
+              - Fraction(float(instance.target)))
+    note = (f"the target lies beyond every sum of at most {hi} values: keeping the "
+            f"{int(mask.sum())} farthest out on its side is the closest (exact)")
+    if not sparsest:
+        return RawSolution(Status.OPTIMAL, mask=mask, bound=float_floor(err), certified=True,
+                           tolerance=0.0, notes=[note])
+    if err > Fraction(goal.eps):
+        return RawSolution(Status.INFEASIBLE, certified=True, tolerance=0.0,
+                           notes=[note, f"no subset has error <= {goal.eps!r}"])
+    return None
+
+
 def run_mitm(instance: SubsetSumInstance, goal: Goal, opts: SolveOptions) -> RawSolution:
     """Exact meet-in-the-middle for min_error (with optional max_kept) and sparsest goals.
 
     Option memory_limit_gb (default 4.0): budget for the sorted table.
     """
     memory_limit_gb = float(opts.extra.get("memory_limit_gb", DEFAULT_MEMORY_GB))
+    far = _beyond_reach(instance, goal)
+    if far is not None:
+        return far
     if goal.objective is Objective.SPARSEST:
         mode = "profile"
     elif goal.max_kept is not None and goal.max_kept < instance.n:
