@@ -44,6 +44,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import lzma
 import math
 import os
 import re
@@ -52,6 +53,7 @@ import struct
 import tokenize
 import zipfile
 import zlib
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -73,16 +75,22 @@ EXTENSIONS: tuple[str, ...] = (".npz", ".safetensors")
 MAX_SAFETENSORS_HEADER = 100_000_000
 """Largest safetensors JSON header read, in bytes (the safetensors package's own limit)."""
 
+MAX_ARRAYS = 4096
+"""Most arrays a network file may hold (2,048 layers with their biases): ordering the layers
+compares every pair of names, and a file of 100,000 one-weight layers (8.8 MB) took hours
+(hunt 117 M2)."""
+
 _SAFETENSORS_DTYPES = {"F16": np.dtype("<f2"), "F32": np.dtype("<f4"), "F64": np.dtype("<f8"),
                        "BF16": np.dtype("<u2")}
 """The safetensors dtypes read, as the numpy dtype of their raw bytes. numpy has no bfloat16:
 BF16 is read as its 16-bit patterns and widened by `_to_float64`."""
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 _NPZ_ERRORS = (zipfile.BadZipFile, ValueError, OSError, EOFError, RuntimeError, zlib.error,
-               OverflowError, TypeError, SyntaxError, tokenize.TokenError)
+               lzma.LZMAError, OverflowError, TypeError, SyntaxError, tokenize.TokenError)
 """What zipfile and numpy raise on a malformed archive or .npy header (numpy: OverflowError for
 a dimension beyond int64, TypeError for a non-integer one, tokenize's TokenError for a header
-whose Python literal is cut short, ValueError for the rest)."""
+whose Python literal is cut short, ValueError for the rest; lzma's error for a corrupt
+LZMA-compressed member, an internal error until hunt 117 M1)."""
 _STORED_ORDER = "stored order"
 _NAME_ORDER = ("the layer order of the names (fc1, fc2, ..., fc10, each weight before its "
                "bias)")
@@ -501,6 +509,7 @@ def _npz_arrays(data: bytes, source: str) -> list[tuple[str, np.ndarray]]:
         raise InputError(f"{source} is not an .npz file (not a zip archive)")
     try:
         with np.load(io.BytesIO(data), allow_pickle=False) as npz:
+            _check_count(len(npz.zip.infolist()), source)
             members = sorted(npz.zip.infolist(), key=lambda info: info.header_offset)
             names = [_npz_name(info, source) for info in members]
             if len(set(names)) != len(names):
@@ -516,6 +525,12 @@ def _npz_arrays(data: bytes, source: str) -> list[tuple[str, np.ndarray]]:
         raise
     except _NPZ_ERRORS as exc:
         raise InputError(f"{source} is not a valid .npz file: {_one_line(exc)}") from None
+
+
+def _check_count(count: int, source: str) -> None:
+    if count > MAX_ARRAYS:
+        raise InputError(f"{source} holds {count:,} arrays: at most {MAX_ARRAYS:,} (layers and "
+                         "their biases) are read")
 
 
 def _npz_name(info: zipfile.ZipInfo, source: str) -> str:
@@ -616,6 +631,7 @@ def _safetensors_arrays(data: bytes, source: str
         raise InputError(f"{source}: safetensors header length {size:,} runs past the end of "
                          f"the file ({len(data):,} bytes)")
     header = _safetensors_header(data[8: 8 + size], source)
+    _check_count(len(header) - ("__metadata__" in header), source)
     buffer = memoryview(data)[8 + size:]
     entries = sorted((_safetensors_entry(name, spec, source)
                       for name, spec in header.items() if name != "__metadata__"),
@@ -644,7 +660,11 @@ def _to_float64(raw: np.ndarray) -> np.ndarray:
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     keys = [key for key, _ in pairs]
     if len(set(keys)) != len(keys):
-        raise InputError(f"safetensors header names an array twice: {sorted(keys)}")
+        twice = sorted(key for key, count in Counter(keys).items() if count > 1)
+        # every JSON object of the header: its top level names arrays, the ones inside name
+        # an array's fields or the metadata's keys (all were "names an array twice"; hunt 117)
+        raise InputError(f"safetensors header repeats a key in one object: "
+                         f"{_names_text(twice)}")
     return dict(pairs)
 
 

@@ -450,3 +450,19 @@ def test_an_error_with_stderr_closed_stays_out_of_stdout() -> None:
                           "demo", "--n", "0", "--json"], capture_output=True, text=True,
                          timeout=120)
     assert out.returncode == 2 and out.stdout == "", out.stdout
+
+
+def test_an_error_line_quoting_a_huge_input_is_clipped(tmp_path: Path,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    """A safetensors tensor named with 1,000,000 characters made a 1,000,135-character error
+    line (hunt 117 L1): the line stops at 1,000 characters and says how much it left out."""
+    import struct
+
+    name = "x" * 100_000
+    header = json.dumps({name: {"dtype": "I64", "shape": [1, 1], "data_offsets": [0, 8]}})
+    net = tmp_path / "net.safetensors"
+    net.write_bytes(struct.pack("<Q", len(header)) + header.encode() + bytes(8))
+    code, _, err = run(["ticket", str(net), "--coefficients", "4", "--eps", "0.01", "-o",
+                        str(tmp_path / "t.npz")], capsys)
+    assert code == 2 and len(err.splitlines()) == 1 and not (tmp_path / "t.npz").exists()
+    assert len(err) < 1100 and "more characters)" in err

@@ -350,6 +350,18 @@ def test_bad_files(tmp_path: Path) -> None:
     zip_file(tmp_path / "cuthead.npz", {"fc1.weight.npy": b"\x93NUMPY\x01\x00"
               + struct.pack("<H", len(cut_header)) + cut_header + bytes(4096)})
     refused(tmp_path / "cuthead.npz", "not a valid .npz file")
+    # a corrupt LZMA member raised lzma's own error: exit 1 (hunt 117 M1)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_LZMA) as zf:
+        zf.writestr("fc1.weight.npy", npy_header("<f8", (64, 64)) + bytes(8 * 64 * 64))
+    data = bytearray(buf.getvalue())
+    body = data.index(b"fc1.weight.npy") + len("fc1.weight.npy") + 20
+    data[body:body + 30] = bytes(b ^ 0x5A for b in data[body:body + 30])
+    (tmp_path / "lzma.npz").write_bytes(bytes(data))
+    refused(tmp_path / "lzma.npz", "not a valid .npz file")
+    zip_file(tmp_path / "many.npz", {f"fc{i}.npy": npy_header("<f8", (1, 1)) + bytes(8)
+                                     for i in range(4097)})
+    refused(tmp_path / "many.npz", "holds 4,097 arrays: at most 4,096")
 
 
 def test_npz_arrays_together_are_limited_before_any_is_read(tmp_path: Path) -> None:
@@ -387,7 +399,7 @@ BAD_SAFETENSORS = {
     "no arrays": (st_bytes({"__metadata__": {"format": "pt"}}, b""), "holds no arrays"),
     "duplicate": (st_raw(b'{"a":{"dtype":"F64","shape":[1,1],"data_offsets":[0,8]},'
                          b'"a":{"dtype":"F64","shape":[1,1],"data_offsets":[0,8]}}', _f64(1)),
-                  "names an array twice"),
+                  "repeats a key in one object"),
     "missing field": (st_bytes({"a": {"dtype": "F64", "shape": [1, 1]}}, _f64(1)),
                       "needs dtype, shape and data_offsets"),
     "int dtype": (st_bytes({"a": _entry("I64", [1, 1], 0, 8)}, bytes(8)), "'I64'; only F16"),
@@ -420,6 +432,14 @@ BAD_SAFETENSORS = {
     "no chain": (st_bytes({"a": _entry("F64", [1, 1], 0, 8), "b": _entry("F64", [2, 2], 8, 40)},
                           _f64(1, 2, 3, 4, 5)), "do not match"),
     "1-D weight": (st_bytes({"a": _entry("F64", [1], 0, 8)}, _f64(1)), "must be a 2-D"),
+    "duplicate field": (st_raw(b'{"a":{"dtype":"F64","dtype":"F64","shape":[1,1],'
+                               b'"data_offsets":[0,8]}}', _f64(1)),  # hunt 117 L2
+                        r"repeats a key in one object: \['dtype'\]"),
+    # 5,000 one-weight layers: ordering them compared every pair of names (100,000: hours;
+    # hunt 117 M2)
+    "too many arrays": (st_bytes({f"fc{i}": _entry("F64", [1, 1], 8 * i, 8 * i + 8)
+                                  for i in range(5000)}, bytes(8 * 5000)),
+                        "holds 5,000 arrays: at most 4,096"),
     "2-D bias": (st_bytes({"a": _entry("F64", [1, 1], 0, 8),
                            "a.bias": _entry("F64", [1, 1], 8, 16)}, _f64(1, 2)),
                  r"must have shape \(1,\)"),
