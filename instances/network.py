@@ -68,8 +68,8 @@ def check_exact_floats(arr: np.ndarray, name: str) -> None:
         x = arr[bad].ravel()[0]
         if not np.isfinite(down[bad].ravel()[0]):
             raise InputError(f"{name} contains a number beyond the float64 range ({x!r})")
-        raise InputError(f"{name}: {x!r} has no exact float64 value (convert the array to "
-                         "float64 first if the rounding is meant)")
+        raise InputError(f"{name}: {x!r} has no exact float64 value (convert it to float64 "
+                         "first if the rounding is meant)")
 
 
 def int_entries(arr: np.ndarray) -> list[int]:

@@ -678,6 +678,7 @@ def test_long_doubles_float64_cannot_hold_are_refused_not_rounded() -> None:
                  lambda: solve_many(np.array([0.5, 0.25]), [0.3], objective="sparsest",
                                     eps=np.longdouble(1) / 3),
                  lambda: SubsetSumInstance(third, 1.0),
+                 lambda: SubsetSumInstance([0.5], third[0]),  # hunt 115 L1
                  lambda: TwoLayerNet(third.reshape(2, 1), np.ones(2))):
         with pytest.raises(InputError, match="has no exact float64 value"):
             call()

@@ -466,3 +466,15 @@ def test_an_error_line_quoting_a_huge_input_is_clipped(tmp_path: Path,
                         str(tmp_path / "t.npz")], capsys)
     assert code == 2 and len(err.splitlines()) == 1 and not (tmp_path / "t.npz").exists()
     assert len(err) < 1100 and "more characters)" in err
+
+
+def test_a_warm_start_file_of_the_wrong_shape_is_named(tmp_path: Path,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    """The CLI read the --warm-start file before solve() and its line did not say which mask
+    was at fault (hunt 115 L2)."""
+    inst, ws = tmp_path / "inst.json", tmp_path / "ws.json"
+    run(["generate", "subset-sum", "--n", "6", "-o", str(inst)], capsys)
+    ws.write_text(json.dumps({"mask": [1, 0, 1]}))
+    code, _, err = run(["solve", str(inst), "--solver", "mitm", "--warm-start", str(ws)], capsys)
+    assert code == 2 and err.startswith(f"exactprune: error: warm start {ws}: ")
+    assert "shape (6,)" in err

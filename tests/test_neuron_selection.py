@@ -998,3 +998,19 @@ def test_the_refit_tolerance_scales_with_the_targets() -> None:
     assert big.certified and tiny.certified
     assert tiny.tolerance == pytest.approx(np.ldexp(big.tolerance, -800), rel=1e-12, abs=0)
     assert abs(tiny.objective - np.ldexp(big.objective, -800)) <= tiny.tolerance
+
+
+def test_bnb_names_no_milp_engine_for_data_they_refuse_too() -> None:
+    """Repeats with subnormal activations: bnb said "use a MILP engine", and every MILP engine
+    and cpsat refused the data (no power of two brings it to unit size exactly; hunt 115 L4)."""
+    from exactprune.instances.neuron_selection.instance import NeuronSelectionInstance
+    from exactprune.solvers import Goal
+
+    g = np.random.default_rng(0)
+    H = np.ldexp(np.maximum(g.standard_normal((4, 30)), 0.0) + 0.5, -1060)
+    inst = NeuronSelectionInstance(hidden=H, output_weights=g.standard_normal((30, 1)),
+                                   targets=np.ldexp(g.standard_normal((4, 1)), -1060), k=8,
+                                   loss="linf", repeats=True)
+    why = get_backend("bnb", "neuron_selection").refuse(inst, Goal())
+    assert why is not None and "MILP" not in why
+    assert get_backend("scip", "neuron_selection").refuse(inst, Goal()) is not None

@@ -595,3 +595,6 @@ def test_mitm_certifies_a_target_beyond_every_sum_at_any_scale(max_kept: int | N
     assert np.flatnonzero(res.mask).tolist() == negative.tolist()
     sparse = solve(inst, "mitm", objective="sparsest", eps=0.5)
     assert sparse.status == "infeasible" and sparse.certified
+    # an eps the empty mask meets: nothing keeps fewer (hunt 115 L3)
+    empty = solve(inst, "mitm", objective="sparsest", eps=1.0)
+    assert empty.status == "optimal" and empty.certified and empty.kept == 0

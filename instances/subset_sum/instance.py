@@ -19,7 +19,12 @@ from exactprune.instances.errors import InputError
 from exactprune.instances.header import FORMAT, VERSION
 from exactprune.instances.io import check_generator
 from exactprune.instances.masks import binary_mask, binary_masks
-from exactprune.instances.network import ReadOnlyArrays, check_exact_ints, float_array
+from exactprune.instances.network import (
+    ReadOnlyArrays,
+    check_exact_floats,
+    check_exact_ints,
+    float_array,
+)
 from exactprune.instances.scaling import IntegerScaling, integer_scaling, rounded_sum
 
 
@@ -27,6 +32,8 @@ def _finite_float(raw: Any, name: str) -> float:
     if isinstance(raw, bool) or not isinstance(raw, int | float | np.floating | np.integer):
         raise InputError(f"{name} must be a number, got {raw!r}")
     check_exact_ints([raw], name)
+    if isinstance(raw, np.floating) and raw.dtype.itemsize > 8:  # a long double (hunt 115 L1)
+        check_exact_floats(np.asarray(raw), name)
     try:
         value = float(raw)
     except OverflowError:

@@ -37,9 +37,11 @@ def refuse(instance: Any, goal: Goal) -> str | None:
     if instance.rule == "average" and not instance.repeats:
         return None
     from exactprune.solvers.neuron_selection import bruteforce
+    from exactprune.solvers.neuron_selection.exact import refuse as milp_refuse
 
     others = [] if bruteforce.refuse(instance, goal) else ["bruteforce"]
-    if instance.rule == "average" and instance.loss in ("l1", "linf"):
+    if (instance.rule == "average" and instance.loss in ("l1", "linf")
+            and not milp_refuse(instance, goal)):  # not data they refuse too (hunt 115 L4)
         others.append("a MILP engine")  # repeats: the MILP models l1 and linf with counts
     use = " or ".join(others) if others else "a heuristic: bruteforce's enumeration is too large"
     if instance.rule != "average":

@@ -376,7 +376,8 @@ def exact_best(
 
 
 def _beyond_reach(instance: SubsetSumInstance, goal: Goal) -> RawSolution | None:
-    """The answer when the target lies beyond every sum of at most max_kept values
+    """The answer of a sparsest goal whose eps the empty mask meets (it keeps nothing), and
+    the answer when the target lies beyond every sum of at most max_kept values
     (`bulk_exact.beyond_reach`, exact): the mask of the values farthest out on its side is
     optimal, and a sparsest goal whose eps that mask misses is infeasible. A lossy scaling
     with such a target (subnormal values, target -1) crowded the rounding window and left the
@@ -385,6 +386,12 @@ def _beyond_reach(instance: SubsetSumInstance, goal: Goal) -> RawSolution | None
 
     x, n = np.asarray(instance.values, dtype=np.float64), instance.n
     sparsest = goal.objective is Objective.SPARSEST
+    if sparsest and abs(Fraction(float(instance.target))) <= Fraction(goal.eps):
+        # the empty mask is within eps: nothing keeps fewer (the crowded window left it
+        # `feasible`; hunt 115 L3)
+        return RawSolution(Status.OPTIMAL, mask=np.zeros(n, dtype=bool), bound=0.0,
+                           certified=True, tolerance=0.0,
+                           notes=[f"the empty mask is within eps = {goal.eps!r} of the target"])
     hi = n if sparsest or goal.max_kept is None else min(goal.max_kept, n)
     mask = beyond_reach(x, float(instance.target), 0, hi)
     if mask is None:
