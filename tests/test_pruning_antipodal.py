@@ -211,7 +211,7 @@ def test_paired_points_of_mixed_scale_are_refused() -> None:
     for edited in (doc, hidden):
         inst = instance_from_json(edited)
         for engine in ("highs", "scip"):
-            with pytest.raises(InputError, match=r"pairs of one scale: .* span about 2\^24"):
+            with pytest.raises(InputError, match=r"points of one scale: .* span about 2\^24"):
                 solve(inst, engine, formulation="antipodal")
         assert_certifies_the_oracle(inst, "highs", warm_start=np.ones(4, dtype=bool))
     # within the span the formulation is taken
@@ -221,15 +221,51 @@ def test_paired_points_of_mixed_scale_are_refused() -> None:
 
 def test_generated_instances_are_within_the_pair_span() -> None:
     """The span rule refuses no generated instance (measured: 0 of 1,200 sphere instances of
-    both kinds, d = 1, 2, widths 1 .. 64, 8 .. 256 points; the widest span was 2^7)."""
+    both kinds, d = 1, 2, widths 1 .. 64, 8 .. 256 points; the widest span was 2^7; with every
+    point measured, paired or not, 0 of 96 with pairs among 576 over every domain)."""
     from exactprune.formulations.pruning.antipodal import mixed_scale_refusal
 
     for seed in range(40):
         gen = GEN["neuron" if seed % 2 else "weight"]
         inst = gen(d=1 + seed % 2, width=1 + seed % 8, points=16, seed=seed,
                    output_activation="identity")
-        pairs, _ = antipodal_pairs(inst.points, np.arange(len(inst.points)))
-        assert mixed_scale_refusal(inst.network, inst.points, pairs) is None
+        assert mixed_scale_refusal(inst.network, inst.points,
+                                   list(range(len(inst.points)))) is None
+
+
+def test_an_unpaired_point_of_another_scale_is_refused() -> None:
+    """Hunt 116 H2: weight pruning, d = 3, n = 3, a unit pair of points and an unpaired one of
+    size 1e-8; from a poor start, Gurobi called a capped re-check model infeasible whose
+    optimum it accepted as a start, and certified 7.94e-9 where 2.75e-10 exists. The span
+    rule measured the pairs only; it measures every point now, and the default formulation
+    takes the instance."""
+    from exactprune.instances import instance_from_json
+
+    W = [[1.3290508487483106, -0.5158077724775192, 0.8967099864232922],
+         [0.74877690390341, 0.445454277882775, 1.0571072568762676],
+         [0.74877690390341, 0.445454277882775, -1.5192723231064598]]
+    target_w = [[0.74877690390341, 0.0, 1.0571072568762676],
+                [0.74877690390341, 0.445454277882775, -1.5192723231064598],
+                [0.12911326804229387, -0.7245173724248578, 0.43472406685250137]]
+    points = [[0.9999834530102315, -0.005752712902098573, 0.0],
+              [0.9586918204827888, 0.2844468198792109, 0.0],
+              [1.6058779353749984e-08, 3.94218075212633e-09, -7.184316108521208e-09],
+              [0.8354069097378048, 0.5496319633739755, -0.0],
+              [-0.9999834530102315, 0.005752712902098573, -0.0],
+              [0.9378348805825893, -0.21278573520144492, -0.0]]
+    inst = instance_from_json({
+        "format": "exactprune.instance", "version": 1, "kind": "weight_pruning",
+        "network": {"hidden_weights": W, "output_activation": "identity",
+                    "output_weights": [-1.1491179684053447, 1.0457078577756473,
+                                       1.0457078577756473]},
+        "target": {"hidden_weights": target_w, "output_activation": "identity",
+                   "output_weights": [1.0457078577756473, 1.0457078577756473, 1e-09]},
+        "points": points, "norm": "linf"})
+    poor = np.ones(inst.mask_shape, dtype=bool)
+    for engine in [e for e in ("highs", "scip", "gurobi") if ENGINES[e].available()]:
+        with pytest.raises(InputError, match="points of one scale.*span about 2"):
+            solve(inst, engine, formulation="antipodal", warm_start=poor)
+        assert_certifies_the_oracle(inst, engine, warm_start=poor)
 
 
 def test_lazy_rounds_without_a_pair_are_solved_not_refused() -> None:

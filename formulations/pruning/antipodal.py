@@ -53,20 +53,19 @@ def past_dictionary_refusal(instance: Any) -> str | None:
 
 
 MAX_PAIR_SPAN_LOG2 = 8
-"""Most spread, in powers of two, between the pairs' sizes as the net reads them (below) that
-the formulation takes. Pairs whose sizes spanned 2^24 .. 2^60 made CBC, HiGHS and SCIP
-certify wrong optima on its model (3x to 691x, hunts 107 and 109; the selection model was
-right on each)."""
+"""Most spread, in powers of two, between the points' sizes as the net reads them (below),
+paired or not, that the formulation takes. Pairs whose sizes spanned 2^24 .. 2^60 made CBC,
+HiGHS and SCIP certify wrong optima on its model (3x to 691x, hunts 107 and 109; the selection
+model was right on each), and an unpaired point of 1e-8 beside unit pairs Gurobi (hunt 116)."""
 
 
-def pair_size_exponents(network: Any, points: np.ndarray,
-                        pairs: list[tuple[int, int]]) -> np.ndarray:
-    """Per pair with a non-zero size, the power of two of its size as the net reads it:
-    max over units i and inputs j of |v_i·w_ij·x_kj| (exponents added, so nothing over- or
-    underflows). A coordinate no unit reads does not count: measuring the points alone let
-    hunt 110 hide a spread of 2^24 behind a second coordinate of 2^29 that every weight
-    ignored, and HiGHS certified 1.41x the optimum."""
-    X = np.abs(np.asarray(points, dtype=np.float64)[[a for a, _ in pairs]])  # (P, d)
+def point_size_exponents(network: Any, points: np.ndarray, indices: list[int]) -> np.ndarray:
+    """Per point of `indices` with a non-zero size, the power of two of its size as the net
+    reads it: max over units i and inputs j of |v_i·w_ij·x_kj| (exponents added, so nothing
+    over- or underflows). A coordinate no unit reads does not count: measuring the points
+    alone let hunt 110 hide a spread of 2^24 behind a second coordinate of 2^29 that every
+    weight ignored, and HiGHS certified 1.41x the optimum."""
+    X = np.abs(np.asarray(points, dtype=np.float64)[list(indices)])  # (P, d)
     W, v = np.abs(network.hidden_weights), np.abs(network.output_weights)
     dead = np.int64(-(2**40))  # below any sum of two float64 exponents
     ew = np.frexp(W)[1].astype(np.int64) + np.frexp(v)[1].astype(np.int64)[:, None]
@@ -76,14 +75,16 @@ def pair_size_exponents(network: Any, points: np.ndarray,
     return sizes[sizes > dead]
 
 
-def mixed_scale_refusal(network: Any, points: np.ndarray,
-                        pairs: list[tuple[int, int]]) -> str | None:
-    """Why the antipodal formulation refuses these pairs: their sizes as the net reads them
-    (`pair_size_exponents`) span more than 2^MAX_PAIR_SPAN_LOG2; else None."""
-    e = pair_size_exponents(network, points, pairs)
+def mixed_scale_refusal(network: Any, points: np.ndarray, indices: list[int]) -> str | None:
+    """Why the antipodal formulation refuses these points: their sizes as the net reads them
+    (`point_size_exponents`), paired or not, span more than 2^MAX_PAIR_SPAN_LOG2; else None.
+    The pairs alone were measured until hunt 116: an unpaired point of 1e-8 beside a pair of
+    unit size made Gurobi call a capped re-check model infeasible whose optimum it accepted as
+    a start, and certify 29 times the optimum."""
+    e = point_size_exponents(network, points, indices)
     if e.size and int(e.max() - e.min()) > MAX_PAIR_SPAN_LOG2:
-        return (f"formulation=antipodal needs antipodal pairs of one scale: as the net reads "
-                f"them (max |v_i·w_ij·x_j|) their sizes span about 2^{int(e.max() - e.min())}, "
+        return (f"formulation=antipodal needs points of one scale: as the net reads them "
+                f"(max |v_i·w_ij·x_j|) their sizes span about 2^{int(e.max() - e.min())}, "
                 f"more than 2^{MAX_PAIR_SPAN_LOG2} (engines certified wrong optima on such "
                 "models; the default formulation takes them)")
     return None
@@ -91,7 +92,7 @@ def mixed_scale_refusal(network: Any, points: np.ndarray,
 
 def antipodal_refusal(instance: Any) -> str | None:
     """Why the antipodal formulation cannot model `instance` (past the dictionary's d, no
-    antipodal pair, pairs of mixed scale), or None: the one check the engines' option check
+    antipodal pair, points of mixed scale), or None: the one check the engines' option check
     and `export`'s build share (its linf / identity needs are the Selection's)."""
     why = past_dictionary_refusal(instance)
     if why:
@@ -101,7 +102,7 @@ def antipodal_refusal(instance: Any) -> str | None:
     if not pairs:
         return ("formulation=antipodal needs points closed under x -> -x (e.g. an even circle "
                 "grid); these points have no antipodal pair")
-    return mixed_scale_refusal(instance.network, X, pairs)
+    return mixed_scale_refusal(instance.network, X, list(range(len(X))))
 
 
 def antipodal_pairs(points: np.ndarray, subset: np.ndarray) -> tuple[list[tuple[int, int]],

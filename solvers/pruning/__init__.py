@@ -46,12 +46,12 @@ _RECHECK_FAMILIES = Param("recheck_families", "bool", True,
 _FORMULATION = Param("formulation", "str", "dictionary",
                      "dictionary of input sub-masks (d <= 10; above, big-M is used, with a "
                      "note), big-M over the weights, or the dictionary on antipodal point "
-                     "pairs (identity output, linf; pairs of one scale as the net reads them, "
+                     "pairs (identity output, linf; points of one scale as the net reads them, "
                      "within 2^8)",
                      choices=("dictionary", "bigm", "antipodal"))
 _FORMULATION_NO_BIGM = Param("formulation", "str", "dictionary",
                              "dictionary of input sub-masks (d <= 10), or the dictionary on "
-                             "antipodal point pairs (identity output, linf; pairs of one scale "
+                             "antipodal point pairs (identity output, linf; points of one scale "
                              "as the net reads them, within 2^8); big-M is not offered (a wrong "
                              "optimum, docs/numerics.md)",
                              choices=("dictionary", "antipodal"))
@@ -64,7 +64,7 @@ _NEURON_FORMULATION_CBC = Param("formulation", "str", "selection",
                                 "optimum, docs/numerics.md)", choices=("selection",))
 _NEURON_FORMULATION = Param("formulation", "str", "selection",
                             "one column per unit (selection), or the same on antipodal point "
-                            "pairs (identity output, linf; pairs of one scale as the net reads "
+                            "pairs (identity output, linf; points of one scale as the net reads "
                             "them, within 2^8)", choices=("selection", "antipodal"))
 _SCIP_CUTS = Param("cuts", "bool", None,
                    "SCIP's cutting planes (separation); unset: off (measured faster, "
