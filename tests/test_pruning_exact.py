@@ -748,3 +748,51 @@ def test_certify_rechecks_a_bound_and_an_optimum_claim_on_small_masks(
     edited.write_text(json.dumps({**json.loads(best.read_text()), "status": "infeasible"}))
     assert main(["certify", str(inst), str(edited)]) == 2
     assert "status infeasible with a mask" in capsys.readouterr().err
+
+
+# hunt 116: one point, where the seven units come in pairs of equal columns; the target is
+# four of them with output weights moved by ~1e-10
+EQUAL_COLUMNS = {
+    "format": "exactprune.instance", "version": 1, "kind": "neuron_pruning",
+    "network": {"hidden_weights": [[-0.24344515512896345, 0.0029168174732181157],
+                                   [-0.24344515512896345, 1.079947169258209],
+                                   [-0.4820738148041476, -0.6408505948959718],
+                                   [-0.4820738148041476, 0.40221584476666683],
+                                   [0.07217776445985957, -1.061415685609555],
+                                   [0.07217776445985957, -1.3702466220941336],
+                                   [-0.5160018166075218, -0.5227952601840813]],
+                "output_weights": [0.36973982962483104, 0.36973982962483104,
+                                   0.3090577650649818, 0.3090577650649818, 1.071511736371143,
+                                   1.071511736371143, 0.8056802627263364]},
+    "target": {"hidden_weights": [[-0.24344515512896345, 0.0029168174732181157],
+                                  [-0.24344515512896345, 1.079947169258209],
+                                  [-0.4820738148041476, -0.6408505948959718],
+                                  [-0.4820738148041476, 0.40221584476666683],
+                                  [0.07217776445985957, -1.061415685609555],
+                                  [0.07217776445985957, -1.3702466220941336]],
+               "output_weights": [0.36973982958900203, 0.36973982958900203,
+                                  0.30905776509493044, 0.30905776509493044, 1.07151173626731,
+                                  1.071511736474976]},
+    "points": [[-0.2005538290302838, 0.0]]}
+
+
+@pytest.mark.parametrize("norm", ["l1", "linf"])
+@pytest.mark.parametrize("activation", ["relu", "identity"])
+def test_scip_certifies_no_start_on_equal_columns(norm: str, activation: str) -> None:
+    """Hunt 116 H1: SCIP's reductions, at our tolerances, cut the better masks off a selection
+    model capped at its start's error, and its start came back `optimal`: 5.56e-3 certified
+    where 2.29e-12 exists (2.4e9 times the optimum), on every SCIP seed, with or without a
+    warm start, for both errors and both outputs. Right without its dual reductions (or its
+    linear presolve, which the big-M and antipodal models run without: audit cases 8111,
+    18758): the selection model runs SCIP without its dual reductions now."""
+    from exactprune.instances import instance_from_json
+
+    doc = {**EQUAL_COLUMNS, "norm": norm}
+    for net in ("network", "target"):
+        doc[net] = {**doc[net], "output_activation": activation}
+    inst = instance_from_json(doc)
+    rng = np.random.default_rng(0)
+    for seed in range(3):
+        assert_certifies_the_oracle(inst, "scip", seed=seed)
+        assert_certifies_the_oracle(inst, "scip", seed=seed,
+                                    warm_start=rng.random(inst.mask_shape) < 0.5)
