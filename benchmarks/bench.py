@@ -120,7 +120,7 @@ from exactprune.benchmarks.suites import (
     prepare_suites,
     suite_names,
 )
-from exactprune.instances.errors import InputError
+from exactprune.instances.errors import InputError, clipped_line
 from exactprune.instances.params import positive_amount as _positive_amount
 
 __all__ = [
@@ -592,7 +592,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
         return int(args.func(args))
     except InputError as exc:
-        print(f"exactprune: error: {exc}", file=sys.stderr)
+        print(f"exactprune: error: {clipped_line(str(exc))}", file=sys.stderr)
         return 2
 
 

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from typing import Any, NoReturn
 
 from exactprune.instances import io as instance_io
-from exactprune.instances.errors import InputError
+from exactprune.instances.errors import InputError, clipped_line
 from exactprune.instances.params import finite_float as _finite_float
 from exactprune.instances.params import nonneg_int as _nonneg_int
 from exactprune.instances.params import positive_amount as _positive_amount
@@ -555,7 +555,7 @@ def _main(argv: Sequence[str] | None) -> int:
         sys.stdout.flush()  # a full disk under stdout fails here, inside the handlers
         return code
     except InputError as exc:
-        print(f"exactprune: error: {_clipped_line(str(exc))}", file=sys.stderr)
+        print(f"exactprune: error: {clipped_line(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt as exc:
         from exactprune.solvers.interrupt import Terminated
@@ -580,17 +580,6 @@ def _main(argv: Sequence[str] | None) -> int:
         print(f"exactprune: internal error: {type(exc).__name__}: {exc} (rerun with --debug)",
               file=sys.stderr)
         return EXIT_INTERNAL
-
-
-MAX_ERROR_LINE = 1000
-"""Longest error line printed whole: a message quoting the input (a tensor name of 1,000,000
-characters, an offset of 400 digits) printed all of it (hunt 117 L1)."""
-
-
-def _clipped_line(text: str) -> str:
-    if len(text) <= MAX_ERROR_LINE:
-        return text
-    return f"{text[:MAX_ERROR_LINE]}... ({len(text) - MAX_ERROR_LINE:,} more characters)"
 
 
 if __name__ == "__main__":

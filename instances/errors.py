@@ -7,3 +7,19 @@ The CLI turns it into one line on stderr and exit code 2; anything else is an in
 
 class InputError(ValueError):
     """Bad input or usage: reported to the user as one clear line, exit code 2."""
+
+
+MAX_ERROR_LINE = 1000
+"""Longest error line printed whole: a message quoting the input (a tensor name of 1,000,000
+characters, an offset of 400 digits) printed all of it (hunt 117 L1)."""
+
+
+def clipped_line(text: str) -> str:
+    """`text` whole up to MAX_ERROR_LINE characters, else its start and its end with the
+    count left out between: the reason often follows a quoted path or name (a path of 1,022
+    characters left nothing of it; hunt 119 L1)."""
+    if len(text) <= MAX_ERROR_LINE:
+        return text
+    head, tail = MAX_ERROR_LINE // 2, MAX_ERROR_LINE // 2
+    return (f"{text[:head]} ... ({len(text) - head - tail:,} characters left out) ... "
+            f"{text[-tail:]}")

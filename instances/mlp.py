@@ -811,6 +811,10 @@ def save_mlp(mlp: MLP, path: str | os.PathLike[str]) -> None:
 def mlp_bytes(mlp: MLP, suffix: str = ".npz") -> bytes:
     """The bytes of `mlp` as a `.npz` or `.safetensors` file (what `save_mlp` writes)."""
     arrays = _stored_arrays(mlp)
+    if len(arrays) > MAX_ARRAYS:  # a file load_mlp would refuse (hunt 119 M1)
+        raise InputError(f"a network of {len(mlp.weights):,} layers is {len(arrays):,} arrays "
+                         f"with its biases: load_mlp reads at most {MAX_ARRAYS:,}, so no file "
+                         "is written")
     if suffix.lower() == ".npz":
         return _npz_bytes(arrays)
     if suffix.lower() == ".safetensors":

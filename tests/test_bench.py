@@ -504,3 +504,13 @@ def test_a_store_among_the_reports_files_is_refused_before_any_run(
     assert not out.exists()
     code, _, err = run_cli(["smoke-subset-sum", "--out", "", "--no-progress"], capsys)
     assert code == 2 and "needs a name" in err
+
+
+def test_the_module_entry_point_clips_its_error_line(tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    """`python -m exactprune.benchmarks.bench` printed a 5,000-character solver name whole,
+    where `exactprune bench` clips the line (hunt 119 L3)."""
+    code, _, err = run_cli(["smoke-subset-sum", "--solvers", "x" * 5000, "--out",
+                            str(tmp_path / "b")], capsys)
+    assert code == 2 and len(err.splitlines()) == 1 and len(err) < 1100
+    assert "characters left out" in err and not (tmp_path / "b").exists()

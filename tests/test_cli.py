@@ -465,7 +465,8 @@ def test_an_error_line_quoting_a_huge_input_is_clipped(tmp_path: Path,
     code, _, err = run(["ticket", str(net), "--coefficients", "4", "--eps", "0.01", "-o",
                         str(tmp_path / "t.npz")], capsys)
     assert code == 2 and len(err.splitlines()) == 1 and not (tmp_path / "t.npz").exists()
-    assert len(err) < 1100 and "more characters)" in err
+    assert len(err) < 1100 and "characters left out) ..." in err
+    assert "only F16" in err[-300:]  # the reason, after the quoted name
 
 
 def test_a_warm_start_file_of_the_wrong_shape_is_named(tmp_path: Path,

@@ -462,6 +462,13 @@ def test_save_refuses_bad_destinations(tmp_path: Path) -> None:
                 names=("a.weight", "a"))
     with pytest.raises(InputError, match="would collide"):
         save_mlp(clash, tmp_path / "net.npz")
+    # more arrays than load_mlp reads: a file that could not be read back (hunt 119 M1)
+    deep = MLP(weights=tuple(np.ones((1, 1)) for _ in range(2049)),
+               biases=tuple(np.ones(1) for _ in range(2049)))
+    for ext in (".npz", ".safetensors"):
+        with pytest.raises(InputError, match="4,098 arrays with its biases: load_mlp reads at "
+                                             "most 4,096, so no file is written"):
+            save_mlp(deep, tmp_path / f"deep{ext}")
     assert list(tmp_path.iterdir()) == []
 
 

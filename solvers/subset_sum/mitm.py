@@ -398,8 +398,8 @@ def _beyond_reach(instance: SubsetSumInstance, goal: Goal) -> RawSolution | None
         return None
     err = abs(sum((Fraction(float(v)) for v in x[mask]), Fraction(0))
               - Fraction(float(instance.target)))
-    note = (f"the target lies beyond every sum of at most {hi} values: keeping the "
-            f"{int(mask.sum())} farthest out on its side is the closest (exact)")
+    note = (f"every sum of at most {hi} values lies on one side of the target (or at it): the "
+            f"closest keeps the {int(mask.sum())} values farthest out on that side (exact)")
     if not sparsest:
         return RawSolution(Status.OPTIMAL, mask=mask, bound=float_floor(err), certified=True,
                            tolerance=0.0, notes=[note])
