@@ -22,12 +22,7 @@ import numpy as np
 
 from exactprune.instances.errors import InputError
 from exactprune.instances.neuron_selection.instance import batch_losses
-from exactprune.instances.scaling import (  # noqa: F401  (imp.py reads them here)
-    ZERO_EXPONENT,
-    descending,
-    norm_parts,
-    product_parts,
-)
+from exactprune.instances.scaling import descending, norm_parts, product_parts
 from exactprune.solvers.clock import Clock, passed
 from exactprune.solvers.result import Goal, Limit, RawSolution, SolveOptions, Status
 

@@ -34,12 +34,8 @@ from typing import Any
 
 import numpy as np
 
+from exactprune.instances.scaling import descending, norm_parts, product_parts
 from exactprune.solvers.clock import Clock, passed
-from exactprune.solvers.neuron_selection.heuristics import (
-    descending,
-    norm_parts,
-    product_parts,
-)
 from exactprune.solvers.result import Goal, Limit, RawSolution, SolveOptions, Status
 
 PRUNE_FRACTION = 0.2
