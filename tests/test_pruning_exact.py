@@ -782,9 +782,9 @@ def test_scip_certifies_no_start_on_equal_columns(norm: str, activation: str) ->
     """Hunt 116 H1: SCIP's reductions, at our tolerances, cut the better masks off a selection
     model capped at its start's error, and its start came back `optimal`: 5.56e-3 certified
     where 2.29e-12 exists (2.4e9 times the optimum), on every SCIP seed, with or without a
-    warm start, for both errors and both outputs. Right without its dual reductions (or its
-    linear presolve, which the big-M and antipodal models run without: audit cases 8111,
-    18758): the selection model runs SCIP without its dual reductions now."""
+    warm start, for both errors and both outputs. Right without its dual reductions or without
+    its linear presolve (which the big-M and antipodal models run without: audit cases 8111,
+    18758): the selection model runs SCIP without both now (hunt 118 below)."""
     from exactprune.instances import instance_from_json
 
     doc = {**EQUAL_COLUMNS, "norm": norm}
@@ -796,3 +796,33 @@ def test_scip_certifies_no_start_on_equal_columns(norm: str, activation: str) ->
         assert_certifies_the_oracle(inst, "scip", seed=seed)
         assert_certifies_the_oracle(inst, "scip", seed=seed,
                                     warm_start=rng.random(inst.mask_shape) < 0.5)
+
+
+def test_scip_certifies_no_capped_start_in_a_lazy_round() -> None:
+    """Hunt 118 H1: with its dual reductions off but its linear presolve on, SCIP (seed 6, cuts
+    on) still answered a lazy round's model capped at its start's error with that start:
+    0.00244 certified where 8.36e-13 exists (weight pruning, seven units in groups with equal
+    first weights, points ±p, relu output). Without its linear presolve too it is right."""
+    from exactprune.instances import instance_from_json
+
+    W = [[-0.5337545586166823, -0.6615780818923703], [-0.5337545586166823, -1.7347430586945325],
+         [-0.9011036877365559, -0.8861437589339967], [-0.9011036877365559, -1.437802249006851],
+         [-0.9011036877365559, 1.0319399171184147], [-0.9011036877365559, -1.2166310973344372],
+         [-0.46131743699440364, -0.4797414517423797]]
+    v = [1.0722676525860377, 1.0722676525860377, 1.170846783258295, 1.170846783258295,
+         1.170846783258295, 1.170846783258295, 0.8732720721546201]
+    target_w = [[-0.0, -0.0], W[1], W[2], W[3], [-0.0, 1.0319399171184147], W[5],
+                [-0.46131743699440364, -0.0]]
+    target_v = [1.0722676525870953, 1.0722676525860377, 1.1708467832572498, 1.1708467832568905,
+                1.170846783257429, 1.170846783258295, 0.8732720721550268]
+    p = [0.26716593083461954, -0.48387774731457156]
+    inst = instance_from_json({
+        "format": "exactprune.instance", "version": 1, "kind": "weight_pruning",
+        "network": {"hidden_weights": W, "output_weights": v, "output_activation": "relu"},
+        "target": {"hidden_weights": target_w, "output_weights": target_v,
+                   "output_activation": "relu"},
+        "points": [p, [-p[0], -p[1]]], "norm": "linf"})
+    empty = np.zeros(inst.mask_shape, dtype=bool)
+    for seed in (5, 6, 7):
+        assert_certifies_the_oracle(inst, "scip", seed=seed, warm_start=empty, lazy=True,
+                                    cuts=True)

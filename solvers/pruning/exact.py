@@ -208,11 +208,13 @@ class MilpPointSetSolver:
             # of 300 on the same instance's selection model with it)
             opts = replace(opts, extra={**opts.extra, "linear_presolve": False})
         elif self.engine == "scip":
-            # and its dual reductions cut the better masks off selection models with equal
-            # columns capped at the start's error: the start came back "optimal", 5.56e-3
-            # where 2.29e-12 exists (hunt 116 H1; right without them, or without linear
-            # presolve, which measured slower on the n = 128 target: docs/pruning.md)
-            opts = replace(opts, extra={**opts.extra, "dual_reductions": False})
+            # and its reductions cut the better masks off selection models with equal columns
+            # capped at the start's error: the start came back "optimal", 5.56e-3 where
+            # 2.29e-12 exists (hunt 116 H1: right without its dual reductions or without its
+            # linear presolve), and 0.00244 where 8.36e-13 exists with the dual reductions
+            # off alone (hunt 118 H1, a lazy round): both off (docs/pruning.md, the price)
+            opts = replace(opts, extra={**opts.extra, "dual_reductions": False,
+                                        "linear_presolve": False})
         if clock.expired():  # building took the whole limit: no engine run to wait for
             return PointSetOutcome("time_limit", None, None, 0.0, [NOT_STARTED], started=False)
         res = solve_model(self.engine, model, opts, time_limit=engine_limit(clock),
