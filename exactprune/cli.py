@@ -110,14 +110,12 @@ def _cmd_solve(args: argparse.Namespace) -> int:
         options["memory_limit_gb"] = args.memory_limit_gb
     warm = None
     if args.warm_start is not None:
+        raw = _result_mask(instance_io.read_json(args.warm_start, "the --warm-start file path"),
+                           inst.kind, args.warm_start)  # (its messages name the file)
         try:
-            warm = inst.mask_from_json(_result_mask(
-                instance_io.read_json(args.warm_start, "the --warm-start file path"),
-                inst.kind, args.warm_start))
+            warm = inst.mask_from_json(raw)
         except InputError as exc:  # which mask is at fault, as solve() says (hunt 115 L2)
-            text = str(exc)
-            raise InputError(text if "warm-start" in text or "warm start" in text
-                             else f"warm start {args.warm_start}: {text}") from None
+            raise InputError(f"warm start {args.warm_start}: {exc}") from None
     result = solve(inst, args.solver, time_limit=args.time_limit, seed=args.seed,
                    threads=args.threads, verbose=args.verbose, warm_start=warm,
                    options=options, **_goal_kwargs(args))
