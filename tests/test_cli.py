@@ -264,6 +264,25 @@ def test_certify_of_a_sparsest_result_recomputes_its_count(tmp_path, capsys) -> 
     assert out["objective_matches"] and out["error_recomputed"] == claimed["error"]
 
 
+def test_certify_of_a_subset_sum_result_checks_its_bound(tmp_path, capsys) -> None:
+    """An edited bound on a subset-sum result passed `certify` unread; it is
+    `bound_consistent` false now, from the CLI as from the API."""
+    import json
+
+    from exactprune.cli import main
+
+    inst, res = tmp_path / "s.json", tmp_path / "r.json"
+    assert main(["generate", "subset-sum", "--n", "12", "--seed", "4", "-o", str(inst)]) == 0
+    assert main(["solve", str(inst), "--solver", "greedy", "-o", str(res)]) == 0
+    capsys.readouterr()
+    data = json.loads(res.read_text())
+    for bound, consistent in ((0.0, True), (1e300, False)):
+        res.write_text(json.dumps({**data, "bound": bound}))
+        assert main(["certify", str(inst), str(res), "--json"]) == 0
+        out = json.loads(capsys.readouterr().out)
+        assert out.get("bound_consistent", True) is consistent, out
+
+
 @pytest.mark.parametrize("kind", ["subset-sum", "neuron-pruning"])
 def test_certify_compares_the_claimed_kept_count(
         tmp_path: Path, capsys: pytest.CaptureFixture[str], kind: str) -> None:

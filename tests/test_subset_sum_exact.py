@@ -467,6 +467,49 @@ def test_certify_refuses_a_mask_that_breaks_its_own_goal() -> None:
             certify(inst, two, {"certified": True, "goal": bad})
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_certify_checks_a_claimed_bound_exactly(seed: int) -> None:
+    """Subset-sum's `certify` read no claimed bound: an edited 1e300 on a feasible result
+    passed, where pruning and neuron selection say `bound_consistent`. A bound must be at most
+    the mask's own error (count, for sparsest) and the optimum a certified mitm re-check
+    proves; the truth is the exact enumeration's."""
+    from exactprune.solvers.subset_sum import certify
+
+    inst = random_instance(seed, 10)
+    best = fraction_oracle(inst)
+    optimum = min(best.values())
+    poor = np.zeros(inst.n, dtype=bool)
+    poor[int(np.argmax(np.abs(inst.values)))] = True
+    error = inst.exact_error(poor)
+    assert error > optimum  # a mask the re-check can tell from the optimum
+    between = float((error + optimum) / 2)
+
+    def claim(bound: object, **extra: object) -> dict:
+        return certify(inst, poor, {"bound": bound, "goal": {}, **extra}, time_limit=30)
+
+    assert claim(float(optimum))["bound_consistent"] is True
+    assert claim(-1.0)["bound_consistent"] is True  # weak, not wrong
+    over_mask = claim(float(error) * 2)
+    assert over_mask["bound_consistent"] is False and "mask's own exact error" in over_mask["note"]
+    over_optimum = claim(between)
+    assert over_optimum["bound_consistent"] is False and "re-check (mitm)" in over_optimum["note"]
+    assert "optimum_verified" not in over_optimum  # nothing was claimed certified
+    certified = claim(float(optimum), certified=True)
+    assert certified["bound_consistent"] is True and certified["optimum_verified"] is False
+    # a solver's own result passes both checks
+    res = solve(inst, "cpsat")
+    got = certify(inst, res.mask, {"bound": res.bound, "certified": res.certified, "goal": {}})
+    assert got["bound_consistent"] is True and got["optimum_verified"] is True
+    # sparsest: the bound is on the count kept
+    eps = float(error)
+    least = min(k for k, e in best.items() if e <= Fraction(eps))
+    sparse = {"goal": {"objective": "sparsest", "eps": eps}}
+    assert certify(inst, poor, {**sparse, "bound": float(least)})["bound_consistent"] is True
+    if least < 1:  # the empty mask meets eps: a bound of 1 is above the optimum count 0
+        assert certify(inst, poor, {**sparse, "bound": 1.0})["bound_consistent"] is False
+    assert certify(inst, poor, {**sparse, "bound": 2.0})["bound_consistent"] is False
+
+
 def test_mitm_refuses_hopeless_sizes() -> None:
     inst = random_instance(0, 70)
     with pytest.raises(InputError, match="n <= 62"):

@@ -16,7 +16,7 @@ from exactprune.instances.subset_sum import SubsetSumInstance
 from exactprune.solvers.cpsat_engine import cpsat_available, cpsat_version
 from exactprune.solvers.milp_engines import ENGINES
 from exactprune.solvers.registry import Backend, capabilities, numpy_version
-from exactprune.solvers.result import Goal, Objective
+from exactprune.solvers.result import Goal, Objective, claimed_number
 from exactprune.solvers.subset_sum import bruteforce, cpsat, heuristics, milp, mitm
 
 KIND = SubsetSumInstance.kind
@@ -107,17 +107,87 @@ def certify(instance: SubsetSumInstance, mask: Any, claimed: dict[str, Any],
     on a limit of 1; hunt 64 M2).
 
     The claimed result's goal (max_kept) is honoured; a claimed sparsest optimum is re-checked
-    by solving the sparsest goal with the same eps.
+    by solving the sparsest goal with the same eps. A claimed `bound` (a lower bound on the
+    error, or on the count for a sparsest goal) is checked exactly: `bound_consistent` is
+    false when it exceeds the mask's own error (count), or the optimum a certified re-check
+    finds; a bound was read by no check before, so an edited 1e300 passed (as pruning's and
+    neuron selection's `bound_consistent`).
     """
     from exactprune.solvers.dispatch import solve
 
     exact = instance.exact_error(mask)
     out: dict[str, Any] = {"exact_error": f"{exact.numerator}/{exact.denominator}"}
-    if not claimed.get("certified"):
+    goal, max_kept, sparsest, eps = _claimed_goal(claimed)
+    bound = claimed_number(claimed, "bound", -float("inf"))  # below 0: valid, if weak
+    within_goal = ((max_kept is None or instance.kept(mask) <= max_kept)
+                   and (not sparsest or exact <= Fraction(eps)))
+    if bound is not None and within_goal:
+        # a mask that meets its goal is one the optimum is no worse than; exact comparison
+        # (the float bound against the rational error: no tolerance widens an edited bound)
+        mine = Fraction(instance.kept(mask)) if sparsest else exact
+        out["bound_consistent"] = Fraction(bound) <= mine
+        if not out["bound_consistent"]:
+            _note(out, f"the result's bound {bound!r} exceeds the mask's own "
+                       f"{'count' if sparsest else 'exact error'}: no proof gives that")
+    certified = bool(claimed.get("certified"))
+    check_bound = (bound is not None and bound > 0 and within_goal
+                   and out.get("bound_consistent") is True)
+    if not certified and not (check_bound and instance.n <= 48):
         return out
     if instance.n > 48:
         out["optimum_verified"] = None
         return out
+    if max_kept is not None and instance.kept(mask) > max_kept:
+        # the mask breaks its own goal: no optimum of it (a claim keeping 2 of max_kept 1
+        # with error 0 was confirmed, the re-check comparing errors only; hunt 50)
+        out["optimum_verified"] = False
+        _note(out, f"the mask keeps {instance.kept(mask)} > max_kept {max_kept}")
+        return out
+    if sparsest and exact > Fraction(eps):
+        out["optimum_verified"] = False
+        _note(out, f"the mask's error exceeds eps {eps!r}")
+        return out
+    if not sparsest and exact == 0:
+        if certified:
+            out["optimum_verified"] = True  # no error is below 0: nothing to re-check
+        return out
+    if sparsest:
+        ref = solve(instance, "mitm", objective="sparsest", eps=eps, time_limit=time_limit)
+    else:
+        ref = solve(instance, "mitm", max_kept=max_kept, time_limit=time_limit)
+    if not ref.certified or ref.mask is None:
+        if ref.status == "time_limit":
+            why = f"the re-check (mitm) ran out of its {time_limit:g} s"
+        else:
+            # mitm's own answer is no proof here (a lossy scaling with too many masks in its
+            # window): it confirmed a wrong claim and refused a right one (hunt 48)
+            why = f"the re-check (mitm) is not certified on these data ({ref.status})"
+        if certified:
+            out["optimum_verified"] = None
+            _note(out, f"{why}: the claim is neither confirmed nor refused")
+        else:
+            _note(out, f"{why}: the bound is checked against the mask alone")
+        return out
+    optimum = Fraction(ref.kept) if sparsest else instance.exact_error(ref.mask)
+    if bound is not None and Fraction(bound) > optimum:
+        out["bound_consistent"] = False
+        _note(out, f"the result's bound {bound!r} exceeds the optimum "
+                   f"{ref.kept if sparsest else float(optimum)!r} the re-check (mitm) proves")
+    if certified:
+        out["optimum_verified"] = ((Fraction(instance.kept(mask)) if sparsest else exact)
+                                   == optimum)
+    return out
+
+
+def _note(out: dict[str, Any], text: str) -> None:
+    """Append a reason to `certify`'s note (every reason, in order)."""
+    out["note"] = f"{out['note']}; {text}" if "note" in out else text
+
+
+def _claimed_goal(claimed: dict[str, Any]) -> tuple[dict[str, Any], int | None, bool,
+                                                    float | None]:
+    """A result file's goal read for `certify`: (goal, max_kept, sparsest, eps), or one line
+    when it is malformed."""
     goal = claimed.get("goal") or {}
     if not isinstance(goal, dict):
         raise InputError("the result's goal must be an object, e.g. {\"objective\": "
@@ -137,37 +207,5 @@ def certify(instance: SubsetSumInstance, mask: Any, claimed: dict[str, Any],
         if eps is None or not math.isfinite(eps) or eps < 0:
             raise InputError(f"the result's sparsest goal needs eps, a non-negative number, "
                              f"got {clipped(repr(goal.get('eps')))}")
-    if max_kept is not None and instance.kept(mask) > max_kept:
-        # the mask breaks its own goal: no optimum of it (a claim keeping 2 of max_kept 1
-        # with error 0 was confirmed, the re-check comparing errors only; hunt 50)
-        out["optimum_verified"] = False
-        out["note"] = f"the mask keeps {instance.kept(mask)} > max_kept {max_kept}"
-        return out
-    if sparsest and exact > Fraction(eps):
-        out["optimum_verified"] = False
-        out["note"] = f"the mask's error exceeds eps {eps!r}"
-        return out
-    if not sparsest and exact == 0:
-        out["optimum_verified"] = True  # no error is below 0: nothing to re-check
-        return out
-    if sparsest:
-        ref = solve(instance, "mitm", objective="sparsest", eps=eps, time_limit=time_limit)
-    else:
-        ref = solve(instance, "mitm", max_kept=max_kept, time_limit=time_limit)
-    if not ref.certified and ref.status == "time_limit":
-        out["optimum_verified"] = None
-        out["note"] = (f"the re-check (mitm) ran out of its {time_limit:g} s: the claim is "
-                       "neither confirmed nor refused")
-    elif not ref.certified:
-        # mitm's own answer is no proof here (a lossy scaling with too many masks in its
-        # window): it confirmed a wrong claim and refused a right one (hunt 48)
-        out["optimum_verified"] = None
-        out["note"] = (f"the re-check (mitm) is not certified on these data ({ref.status}): "
-                       "the claim is neither confirmed nor refused")
-    elif sparsest:
-        out["optimum_verified"] = (ref.status == "optimal" and ref.kept == instance.kept(mask)
-                                   and exact <= Fraction(eps))
-    else:
-        out["optimum_verified"] = instance.exact_error(ref.mask) == exact
-    return out
+    return goal, max_kept, sparsest, eps
 
