@@ -43,6 +43,12 @@ def certifiable(error: float, lower: float, eval_tol: float) -> bool:
     return error - lower <= certificate_room(error, eval_tol)
 
 
+ZERO_LOSS_NOTE = ("no engine run: the incumbent's error is within the certificate's room of "
+                  "0, the least any error can be")
+"""The note of an incumbent certified by the trivial bound 0 alone (`certifiable(error, 0, ...)`)
+before any engine runs."""
+
+
 def bound_refuted(lower: float | None, error: float, eval_tol: float) -> bool:
     """An engine's lower bound (its slack already taken off) above, by more than evaluation
     rounding, the evaluated error of a mask it must hold for (the mask the engine returned, or

@@ -259,6 +259,88 @@ def test_an_engine_bound_above_its_own_mask_certifies_nothing() -> None:
             assert res.objective <= opt.objective + res.tolerance, (seed, res.notes)
 
 
+TINY_ROWS_L1 = dict(  # hunt 120 H1: samples 0 and 3 fire ~1e-10, targets met to ~1e-9 there
+    hidden=[[9.834279389514428e-10, 5.399180192670554e-10, 5.399180192670554e-10,
+             2.3372518226995786e-09, 4.4903992173727565e-09, 4.4903992173727565e-09,
+             4.4903992173727565e-09],
+            [1.0043452044481027, 1.1048513507197315, 1.1048513507197315, 0.4730468817538865,
+             2.002336469725125, 2.002336469725125, 2.002336469725125],
+            [1.2037502718257567, 3.718538803367403, 3.718538803367403, 0.5041311590773037,
+             0.400585557193243, 0.400585557193243, 0.400585557193243],
+            [6.104371015784162e-11, 9.51609334398942e-11, 9.51609334398942e-11,
+             1.0403908238541355e-09, 2.6209352680717406e-10, 2.6209352680717406e-10,
+             2.6209352680717406e-10],
+            [0.4798189864894256, 0.5926885568953566, 0.5926885568953566, 1.748589481731795,
+             0.9560585622009937, 0.9560585622009937, 0.9560585622009937]],
+    output_weights=[[-0.9869516374663414], [0.3059435049333292], [-0.3059435049333292],
+                    [-0.11917124039599991], [0.7037003788519951], [0.7037003788519951],
+                    [0.7037003788519951]],
+    output_bias=[0.4079001476657941],
+    targets=[[0.4079001561031799], [-2.6085012072848053], [-5.758131799398919],
+             [0.40790014724148976], [-1.4201465986387265]],
+    k=4, loss="l1", repeats=True)
+
+
+def test_tiny_rows_of_the_l1_model_are_scaled_exactly() -> None:
+    """HiGHS certified the start [0,0,0,0,0,0,4] (loss 5.51) where [1,0,2,1,0,0,0] has 2.24e-9:
+    two samples of activations ~1e-10 made rows of coefficients below its feasibility
+    tolerance (10 of 40 seeds from that start; hunt 120 H1). Such rows are scaled by a power of
+    two to unit size now, s_p and its cost with them: the model is the same problem exactly
+    (its objective at any mask's start is the mask's loss), and no seed certifies a wrong
+    optimum."""
+    from exactprune.formulations.neuron_selection import selection_model
+
+    inst = _two_scale(TINY_ROWS_L1)
+    opt = enumerate_optimum(inst)
+    assert opt < 3e-9
+    built = selection_model(inst)
+    tiny = [c for c, name in zip(built.model.objective, built.model.var_names, strict=True)
+            if name.startswith("s_") and c < 1.0 / 5]
+    assert len(tiny) == 2  # the two samples' error variables, at cost 2^-e / 5
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        counts = np.bincount(rng.integers(0, inst.n, inst.k), minlength=inst.n)
+        value = built.model.objective_value(built.start(counts))
+        # float rows of size ~5 cancel to ~1e-9: agreement to their rounding, ~1e-15
+        assert value == pytest.approx(inst.evaluate(counts), rel=1e-12, abs=1e-13)
+    worst = np.array([0, 0, 0, 0, 0, 0, 4])
+    for seed in range(40):
+        res = solve(inst, "highs", warm_start=worst, seed=seed, threads=1, time_limit=60)
+        assert res.objective == inst.evaluate(res.mask)
+        assert res.bound is None or res.bound <= opt, (seed, res.bound)
+        if res.certified:
+            assert res.objective <= opt + res.tolerance, (seed, res.objective, res.notes)
+
+
+ZERO_LOSS_LINF = dict(  # hunt 120 M1: greedy's pair predicts the targets to ~1e-16
+    hidden=[[2.1449489136932285e-13, 2.1449489136932285e-13, 4.289897827386457e-13, 0.0, 0.0,
+             1.3902304431702465e-13, 1.3902304431702465e-13],
+            [2.0033409047040767, 2.0033409047040767, 4.006681809408153, 0.2, 0.2,
+             0.6751372892302958, 0.6751372892302958],
+            [9.035037307417757e-09, 9.035037307417757e-09, 1.8070074614835514e-08,
+             7.2338250125619065e-09, 7.2338250125619065e-09, 6.91916357613343e-10,
+             6.91916357613343e-10]],
+    output_weights=[[-0.4298871346269808], [-0.4298871346269808], [-0.2149435673134904],
+                    [-0.6742720471811487], [-0.6742720471811487], [-0.5460668248514107],
+                    [0.5460668248514107]],
+    output_bias=[0.35493722514562664],
+    targets=[[0.3549372251450382], [-3.9496447246099966], [0.3549372102290506]],
+    k=2, loss="linf", repeats=False)
+
+
+@pytest.mark.parametrize("engine", ["cbc", "highs", "cpsat"])
+def test_an_incumbent_of_loss_zero_is_certified_without_an_engine(engine: str) -> None:
+    """Greedy's mask has loss 0.0: the model capped at its 1e-12 was one CBC called infeasible,
+    and the solve ended in `error` on a valid instance (hunt 120 M1). No loss is below 0, so such
+    an incumbent is optimal by the trivial bound, before any engine, for every engine."""
+    inst = _two_scale(ZERO_LOSS_LINF)
+    res = solve(inst, engine, seed=120722, threads=2, time_limit=60)
+    assert res.status == "optimal" and res.certified and res.bound == 0.0, res.notes
+    assert res.objective == inst.evaluate(res.mask) == enumerate_optimum(inst)
+    assert res.objective <= res.tolerance
+    assert any("no engine run" in note for note in res.notes)
+
+
 def test_an_engine_vector_that_is_no_selection_is_excluded_alone() -> None:
     """SCIP returned, inside the re-check, mask bits whose counts do not add up to k; building
     its family of ties read it as a mask and the solve ended in "mask must select exactly k"

@@ -826,3 +826,21 @@ def test_scip_certifies_no_capped_start_in_a_lazy_round() -> None:
     for seed in (5, 6, 7):
         assert_certifies_the_oracle(inst, "scip", seed=seed, warm_start=empty, lazy=True,
                                     cuts=True)
+
+
+@pytest.mark.parametrize("engine", ["cbc", "highs", "scip", "cpsat"])
+def test_an_incumbent_of_error_zero_is_certified_without_an_engine(engine: str) -> None:
+    """No error is below 0: an incumbent whose error is within the certificate's room of 0 is
+    optimal by that bound alone, before any engine (neuron selection's CBC called the model
+    capped at the 1e-12 of such an incumbent infeasible and ended in `error`; hunt 120 M1)."""
+    from exactprune.instances import NeuronPruningInstance, TwoLayerNet
+
+    rng = np.random.default_rng(120)
+    W, v = rng.normal(size=(6, 2)), rng.normal(size=6)
+    inst = NeuronPruningInstance(network=TwoLayerNet(W, v),
+                                 target=TwoLayerNet(W[[1, 4]], v[[1, 4]]),
+                                 points=rng.uniform(-1, 1, (16, 2)), norm="linf")
+    res = solve(inst, engine, time_limit=60)
+    assert res.status == "optimal" and res.certified and res.bound == 0.0, res.notes
+    assert res.objective == inst.evaluate(res.mask) <= res.tolerance
+    assert any("no engine run" in note for note in res.notes)

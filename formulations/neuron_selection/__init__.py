@@ -7,6 +7,10 @@ and f = vec(T − b) (`NeuronSelectionInstance.columns` / `offset`). Variables:
   B = bits of k), Σ_i c_i = k (which also caps each c_i at k);
 then the error part of formulations/pruning/error_rows.py with an identity output on the rows
 h_p = A_p·c: linf min t with −t <= h_p − f_p <= t; l1 min (1/mC)·Σ_p s_p with s_p >= ±(h_p − f_p).
+l1: a row whose coefficients and target are all below 2^-20 (samples of tiny activations) is
+scaled by a power of two 2^e_p to unit size, s_p standing for 2^e_p times its error, at cost
+2^-e_p/mC (exact; `error_rows.tiny_row_exponents`): HiGHS certified a wrong optimum on such
+rows as they were (hunt 120 H1).
 Interval bounds of h_p (for the error variables' caps) are exact: the sum of the k smallest /
 largest A_pi (repeats: k·min, k·max).
 `t_max` (an incumbent's loss) only removes worse solutions. The squared loss and the refit rule
@@ -20,7 +24,13 @@ from typing import Any
 import numpy as np
 
 from exactprune.formulations.base import BuiltModel, Formulation
-from exactprune.formulations.pruning.error_rows import ModelBuilder, add_error_rows, h_values
+from exactprune.formulations.pruning.error_rows import (
+    ModelBuilder,
+    add_error_rows,
+    h_values,
+    scale_rows,
+    tiny_row_exponents,
+)
 from exactprune.instances.errors import InputError
 
 
@@ -70,8 +80,12 @@ def selection_model(instance: Any, t_max: float | None = None) -> BuiltModel:
         coef = (A[p, nz][:, None] * np.array(weight)[None, :]).reshape(-1).tolist()
         h_rows.append((idx, coef))
     hmin, hmax = h_bounds(A, k, repeats)
+    exponents = None
+    if instance.loss == "l1":  # rows far below the rest brought to unit size, exactly
+        exponents = tiny_row_exponents(h_rows, f)
+        h_rows, (f, hmin, hmax) = scale_rows(h_rows, exponents, f, hmin, hmax)
     part = add_error_rows(b, np.arange(A.shape[0]), h_rows, f, hmin, hmax, "identity",
-                          instance.loss, t_max)
+                          instance.loss, t_max, row_exponents=exponents)
     model = b.model(flat, "neuron_selection", mask_shape=(n, bits) if repeats else None)
 
     def start(mask: Any) -> np.ndarray:

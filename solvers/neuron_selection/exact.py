@@ -53,6 +53,7 @@ from exactprune.instances.errors import InputError
 from exactprune.solvers.clock import NOT_STARTED, Clock
 from exactprune.solvers.exclusion_recheck import (
     CAPPED_STATUSES,
+    ZERO_LOSS_NOTE,
     CappedOutcome,
     Family,
     bound_refuted,
@@ -346,6 +347,12 @@ def _run_capped(below: BelowSolve, instance: Any, goal: Goal,
     inc, source = incumbent(instance, opts, clock.deadline)
     scaled, e = unit_scaled(instance)
     inc_err = scaled.evaluate(inc)
+    if certifiable(inc_err, 0.0, scaled.evaluation_tolerance()):
+        # no loss is below 0: no engine needed (CBC called the model capped at the 1e-12 of a
+        # loss-0 incumbent infeasible, and the solve ended in `error`; hunt 120 M1)
+        notes = [f"incumbent from {source}: {instance.evaluate(inc):.6g}", ZERO_LOSS_NOTE]
+        raw = _certificate(scaled, inc, 0.0, True, False, notes, {"warm_start_source": source})
+        return _unscale(raw, instance, e)
     cap = inc_err * (1 + 1e-9) + 1e-12
     if clock.expired():  # the incumbent took the whole limit: no engine run (hunt 24)
         notes = [f"incumbent from {source}: {instance.evaluate(inc):.6g}", NOT_STARTED]

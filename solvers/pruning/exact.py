@@ -49,6 +49,7 @@ from exactprune.solvers import registry
 from exactprune.solvers.clock import NOT_STARTED, Clock, engine_limit
 from exactprune.solvers.exclusion_recheck import (
     CAPPED_STATUSES,
+    ZERO_LOSS_NOTE,
     CappedOutcome,
     CappedSolve,
     Family,
@@ -502,14 +503,19 @@ def _run_pruning_exact(engine: str, instance: Any, goal: Goal, opts: SolveOption
     stats_recheck: int | None = None
     recheck_families = 0
     recheck_capped = False
-    if sel.n_columns == 0:
+    if sel.n_columns > 0 and certifiable(inc_err, 0.0, eval_tol):
+        # no error is below 0: no engine needed (a model capped at the 1e-12 of an error-0
+        # incumbent is one CBC called infeasible in neuron selection; hunt 120 M1)
+        notes.append(ZERO_LOSS_NOTE)
+        status = Status.OPTIMAL
+    elif sel.n_columns == 0:
         # no column is non-zero at any point: every mask is the empty choice, with one error
         lower = sel.error(inc_y)
         notes.append("no unit (or sub-mask) is active at any point: every mask has the same "
                      "predictions on the points, no search needed")
         if certifiable(inc_err, lower, eval_tol):
             status = Status.OPTIMAL
-    while sel.n_columns > 0:
+    while sel.n_columns > 0 and status is not Status.OPTIMAL:
         remaining = clock.remaining()
         if remaining is not None and remaining <= 0.05:
             status = Status.TIME_LIMIT
