@@ -218,6 +218,9 @@ def exclusion_recheck(solve: CappedSolve, inc_y: np.ndarray, slack: float,
             return done(f"exclusion re-check: the cap left nothing, but its bound {bound!r} is "
                         "not within the certificate's rule")
     whole = f" ({families} of them with their whole family)" if families else ""
+    # "other" read as every mask but the evaluated ones, where each family's ties lie outside
+    # the bound too, at least their floor (hunt 120 L1)
+    outside = "every mask outside the excluded families" if families else "every other mask"
     return done(f"exclusion re-check: {checked} mask(s) within the engine's slack {slack:.3g} "
-                f"of the optimum evaluated and excluded{whole}; every other mask has error >= "
+                f"of the optimum evaluated and excluded{whole}; {outside} has error >= "
                 f"{bound:.6g}")
