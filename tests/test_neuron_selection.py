@@ -341,6 +341,45 @@ def test_an_incumbent_of_loss_zero_is_certified_without_an_engine(engine: str) -
     assert any("no engine run" in note for note in res.notes)
 
 
+def test_no_recheck_solve_proves_a_bound_above_a_mask_it_left(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """HiGHS answered re-check solves of the l1 model (two-scale rows) with bounds above masks
+    it had not excluded — 1.12 where a mask of 2.1e-10 was left; no certificate came of it only
+    because the optimum was excluded already (hunt 115 M1: 10 of 58 re-check solves, seeds
+    0-9). With the tiny rows scaled (hunt 120 H1) every re-check bound holds for every mask the
+    no-goods leave, checked by enumeration."""
+    import itertools
+
+    from exactprune.formulations.linear import PartialMask
+    from exactprune.solvers.neuron_selection import exact
+
+    inst = _two_scale(TWO_SCALE_L1)
+    masks = [np.isin(np.arange(inst.n), c) for c in itertools.combinations(range(inst.n), inst.k)]
+    errors = [inst.evaluate(m) for m in masks]
+    seen: list[tuple[float, float]] = []
+    original = exact._milp_below
+
+    def traced(engine, opts):
+        below = original(engine, opts)
+
+        def solve_below(scaled, cap, limit, exclude, start):
+            out = below(scaled, cap, limit, exclude, start)
+            if exclude and out.outcome.lower is not None:
+                cuts = [PartialMask.fixed_terms(no_good, inst.n) for no_good in exclude]
+                left = [e for m, e in zip(masks, errors, strict=True)
+                        if not any(all(bool(m[p]) == bool(v) for p, v in zip(*cut, strict=True))
+                                   for cut in cuts)]
+                seen.append((out.outcome.lower, min(left)))
+            return out
+        return solve_below
+
+    monkeypatch.setattr(exact, "_milp_below", traced)
+    for seed in range(10):
+        solve(inst, "highs", seed=seed, time_limit=60)
+    assert len(seen) >= 20  # the re-check ran
+    assert all(lower <= best + 1e-12 for lower, best in seen), seen
+
+
 def test_an_engine_vector_that_is_no_selection_is_excluded_alone() -> None:
     """SCIP returned, inside the re-check, mask bits whose counts do not add up to k; building
     its family of ties read it as a mask and the solve ended in "mask must select exactly k"
