@@ -54,15 +54,25 @@ def _who_takes_it(instance: Any) -> str:
     """The backends that take such data, as the refusal names them: CP-SAT takes weight
     pruning only up to the dictionary's d (it named cpsat there, and cpsat refused; hunt 50)."""
     from exactprune.formulations.pruning.selection import MAX_DICTIONARY_D, past_dictionary
+    from exactprune.solvers.pruning.bruteforce import MAX_BITS
 
     if not hasattr(instance, "network"):
         return "use cpsat, bnb or bruteforce (auto chooses cpsat)"
+    # bruteforce only where its 2^MAX_BITS masks reach: past d = 10 two units already have
+    # 22 weights, and the refusal sent users to a bruteforce that refused too (hunt 121 L1)
+    brute = instance.mask_size <= MAX_BITS
+    none = (f"no exact backend takes it: bruteforce enumerates at most 2^{MAX_BITS} masks "
+            f"(this one has 2^{instance.mask_size}); a heuristic such as prune_local_search "
+            "gives a mask, uncertified")
     if getattr(instance, "norm", None) == "l2":  # no MILP or CP-SAT model takes l2 (hunt 52)
-        return "only bruteforce takes the l2 error, within its size limit"
+        return "only bruteforce takes the l2 error" if brute else none
     if past_dictionary(instance):
+        if not brute:
+            return f"{none} (cpsat's dictionary stops at d = {MAX_DICTIONARY_D})"
         return (f"only bruteforce takes it at d = {instance.d} (cpsat's dictionary stops at "
-                f"d = {MAX_DICTIONARY_D}), within its size limit")
-    return "use cpsat or bruteforce (auto chooses cpsat)"
+                f"d = {MAX_DICTIONARY_D})")
+    return ("use cpsat or bruteforce (auto chooses cpsat)" if brute
+            else "use cpsat (auto chooses it)")
 
 
 def with_unit_scale_refusal(refuse: Callable[[Any, Any], str | None]

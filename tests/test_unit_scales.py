@@ -94,10 +94,17 @@ def test_the_refusal_names_only_backends_that_take_the_instance() -> None:
     wide = dataclasses.replace(inst, network=dataclasses.replace(inst.network,
                                                                  output_weights=v))
     why = unit_scale_refusal(wide)
-    assert "only bruteforce takes it at d = 11" in why and "cpsat" in why
+    # 22 weights: bruteforce's 2^20 masks do not reach either, so it names no exact backend
+    # (it said "only bruteforce takes it at d = 11", and bruteforce refused; hunt 121 L1)
+    assert why.endswith("no exact backend takes it: bruteforce enumerates at most 2^20 masks "
+                        "(this one has 2^22); a heuristic such as prune_local_search gives a "
+                        "mask, uncertified (cpsat's dictionary stops at d = 10)"), why
     assert "auto chooses cpsat" not in why
     with pytest.raises(InputError, match="d = 11 exceeds its limit of 10"):
         solve(wide, "cpsat")  # the refusal is right not to send the user there
+    with pytest.raises(InputError, match="above its limit of 2"):
+        solve(wide, "bruteforce")
+    assert solve(wide, "prune_local_search").mask is not None  # the route it names
     narrow = generate_weight_pruning(d=3, width=3, points=16, seed=1)
     v = np.array(narrow.network.output_weights, dtype=float)
     v[0] *= 1e-9
