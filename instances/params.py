@@ -96,6 +96,21 @@ class Param:
         parts.append(f"{accepts}; {default}")
         return "; ".join(parts)
 
+    def declaration(self) -> dict[str, Any]:
+        """The parameter as data, for scripts (``exactprune solvers --json``'s
+        `option_declarations`): type, required, default (absent when required; null when
+        unset), optional (null accepted), choices, minimum, maximum (null when unbounded),
+        minimum_exclusive, help. `describe` says the same in words."""
+        out: dict[str, Any] = {"type": self.type, "required": self.required}
+        if not self.required:
+            out["default"] = list(self.default) if isinstance(self.default, tuple) \
+                else self.default
+        out.update({"optional": self.optional,
+                    "choices": None if self.choices is None else list(self.choices),
+                    "minimum": self.minimum, "maximum": self.maximum,
+                    "minimum_exclusive": self.above, "help": self.help})
+        return out
+
     def parse(self, raw: Any) -> Any:
         """The typed value of `raw` (text or a plain value), or InputError naming the parameter."""
         if raw is None or (isinstance(raw, str) and raw.strip().lower() in _NONE):

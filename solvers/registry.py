@@ -181,6 +181,7 @@ class Backend:
                 "available": available, "version": version,
                 "capabilities": sorted(str(c) for c in self.capabilities),
                 "options": {p.name: p.describe() for p in self.options},
+                "option_declarations": {p.name: p.declaration() for p in self.options},
                 "description": self.description}
 
 

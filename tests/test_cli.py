@@ -77,6 +77,44 @@ def test_sparsest_and_max_kept_flags(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert code == 0 and sum(json.loads(out)["mask"]) <= 2
 
 
+def test_solvers_json_declares_each_option_as_data(capsys: pytest.CaptureFixture[str]) -> None:
+    """Scripts had to parse each option's prose ("...; bool; default False"; hunt 122 L4):
+    `option_declarations` gives type, default, choices and range as data. Each declaration must
+    be the option the backend takes: its default is what `parse_options` fills in, every
+    choice parses as itself, a value beyond a bound is refused, and a value of another type is
+    refused."""
+    from exactprune.instances.errors import InputError
+    from exactprune.solvers import get_backend
+
+    code, out, _ = run(["solvers", "--json"], capsys)
+    assert code == 0
+    checked = 0
+    for row in json.loads(out):
+        assert set(row["option_declarations"]) == set(row["options"])
+        backend = get_backend(row["solver"], row["kind"])
+        filled = backend.parse_options({})
+        for name, decl in row["option_declarations"].items():
+            assert decl["type"] in ("int", "float", "bool", "str", "floats") and decl["help"]
+            if not decl["required"]:
+                default = filled[name]
+                assert decl["default"] == (list(default) if isinstance(default, tuple)
+                                           else default), (row["solver"], name)
+            for choice in decl["choices"] or ():
+                assert backend.parse_options({name: choice})[name] == choice
+            if decl["minimum"] is not None and decl["type"] in ("int", "float"):
+                below = decl["minimum"] - (0 if decl["minimum_exclusive"] else 1)
+                with pytest.raises(InputError):
+                    backend.parse_options({name: below})
+            if decl["maximum"] is not None and decl["type"] in ("int", "float"):
+                with pytest.raises(InputError):
+                    backend.parse_options({name: decl["maximum"] + 1})
+            if decl["type"] in ("int", "float", "bool"):
+                with pytest.raises(InputError):
+                    backend.parse_options({name: "not-a-value"})
+            checked += 1
+    assert checked >= 100
+
+
 def test_solvers_lists_one_object_per_kind_and_solver(
         capsys: pytest.CaptureFixture[str]) -> None:
     from exactprune.solvers import list_backends

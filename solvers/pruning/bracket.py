@@ -129,7 +129,10 @@ def certify_bracket(instance: Any, mask: Any, lower: float | None = None,
     if lower is not None and instance.domain == "sphere":
         lower = _lower_on_the_sphere(instance, lower, notes)
     if instance.domain is None:
-        notes.append("the instance has no domain (user points): no upper bound over a domain")
+        # the field was named nowhere a user of a hand-written instance could find it (hunt 122)
+        notes.append("the instance has no domain (user points): no upper bound over a domain; "
+                     "an instance file's \"domain\" field (sphere, cube or gaussian) names "
+                     "the domain its points sample")
         return Bracket(lower, None, points_error, False, "none", None, instance.norm,
                        notes=notes)
     net = instance.pruned_network(m)
