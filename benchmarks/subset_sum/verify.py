@@ -785,7 +785,8 @@ def render_report(analysis: dict[str, Any], cfg: Config, wall_time: float,
         *[("  - " if line.startswith(" ") else "- ") + line.strip() for line in fit_lines(a)],
         "",
         "`log2_error_vs_n` regresses log2(optimal error) of every trial on n; "
-        "`log2_error_vs_n_4_22` does the same for n in [4, 22] (SCIENCE.md's range); "
+        "`log2_error_vs_n_4_22` does the same on the trials with n in [4, 22] (SCIENCE.md's "
+        "range; the run's n within it, `reference.slope.range` in the JSON); "
         "`log2_radius_vs_n` uses the covering radius; `n_needed_vs_log2_inv_eps` is the line "
         "through the smallest n needed against log2(1/eps).",
         "",
