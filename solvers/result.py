@@ -377,6 +377,13 @@ class SolveResult(ReadOnlyArrays):
                 if value is not None and (isinstance(value, bool)
                                           or not isinstance(value, int | float)):
                     raise ValueError(f"{name} must be a number or null, got {value!r:.60}")
+                if isinstance(value, int) and not isinstance(value, bool):
+                    try:  # 10**400 was an internal error (isnan's OverflowError; hunt 123 M2)
+                        float(value)
+                    except OverflowError:
+                        raise ValueError(f"{name} must be a number float64 can hold or null, "
+                                         f"got an integer of {value.bit_length()} "
+                                         "bits") from None
                 if value is not None and math.isnan(value):  # inf is one (an error beyond
                     # float64: the API's round trip through json keeps it; hunt 67 M1)
                     raise ValueError(f"{name} must be a number or null, got nan")

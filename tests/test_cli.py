@@ -321,6 +321,25 @@ def test_certify_of_a_subset_sum_result_checks_its_bound(tmp_path, capsys) -> No
         assert out.get("bound_consistent", True) is consistent, out
 
 
+@pytest.mark.parametrize("key", ["bound", "objective", "tolerance", "gap", "wall_time_s"])
+def test_a_result_number_beyond_float64_is_one_line(tmp_path, capsys, key: str) -> None:
+    """A result file whose bound (objective, ...) was the JSON integer 10**400 ended certify in
+    an internal error, exit 1 (math.isnan's OverflowError; hunt 123 M2)."""
+    import json
+
+    from exactprune.cli import main
+
+    inst, res = tmp_path / "s.json", tmp_path / "r.json"
+    assert main(["generate", "subset-sum", "--n", "10", "--seed", "1", "-o", str(inst)]) == 0
+    assert main(["solve", str(inst), "-o", str(res)]) == 0
+    capsys.readouterr()
+    res.write_text(json.dumps({**json.loads(res.read_text()), key: 10**400}))
+    for argv in (["certify", str(inst), str(res)], ["solve", str(inst), "--warm-start", str(res)]):
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and f"{key} must be a number float64 can hold" in err, err
+
+
 @pytest.mark.parametrize("kind", ["subset-sum", "neuron-pruning"])
 def test_certify_compares_the_claimed_kept_count(
         tmp_path: Path, capsys: pytest.CaptureFixture[str], kind: str) -> None:

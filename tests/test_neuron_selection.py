@@ -293,10 +293,13 @@ def test_tiny_rows_of_the_l1_model_are_scaled_exactly() -> None:
     inst = _two_scale(TINY_ROWS_L1)
     opt = enumerate_optimum(inst)
     assert opt < 3e-9
-    built = selection_model(inst)
-    tiny = [c for c, name in zip(built.model.objective, built.model.var_names, strict=True)
-            if name.startswith("s_") and c < 1.0 / 5]
-    assert len(tiny) == 2  # the two samples' error variables, at cost 2^-e / 5
+    built = selection_model(inst, scale_tiny_rows=True)  # as HiGHS gets it
+
+    def tiny_costs(model):
+        return [c for c, name in zip(model.objective, model.var_names, strict=True)
+                if name.startswith("s_") and c < 1.0 / 5]
+    assert len(tiny_costs(built.model)) == 2  # the two samples' s_p, at cost 2^-e / 5
+    assert not tiny_costs(selection_model(inst).model)  # the other engines' and export's
     rng = np.random.default_rng(0)
     for _ in range(20):
         counts = np.bincount(rng.integers(0, inst.n, inst.k), minlength=inst.n)
@@ -310,6 +313,36 @@ def test_tiny_rows_of_the_l1_model_are_scaled_exactly() -> None:
         assert res.bound is None or res.bound <= opt, (seed, res.bound)
         if res.certified:
             assert res.objective <= opt + res.tolerance, (seed, res.objective, res.notes)
+
+
+SCIP_TINY_ROWS_L1 = dict(  # hunt 123 M1: two samples ~1e-10, units equal up to sign
+    hidden=[[0.0, 3.9179682220779745e-11, 0.0, 0.0, 2.5370236466923735e-11,
+             4.99034569259393e-11],
+            [9.687321307957349e-11, 5.896157989762985e-11, 8.889507105950134e-12,
+             6.777879247707768e-11, 8.935187308373588e-11, 1.9221835257454135e-12],
+            [1.4127517317895881, 0.0458395542889396, 0.4093166677030069, 1.4127517317895881,
+             0.0458395542889396, 0.4093166677030069]],
+    output_weights=[[1.1389750052772871, -0.7226008573015038],
+                    [0.4403717319258779, -0.441524987056043],
+                    [-0.3559790509116986, 0.30304175519570214],
+                    [-1.1389750052772871, 0.7226008573015038],
+                    [0.4403717319258779, -0.441524987056043],
+                    [-0.3559790509116986, 0.30304175519570214]],
+    targets=[[1.6847671769768244e-10, 3.5991289226279235e-12],
+             [-1.5775511700551044e-10, -1.047311229311703e-11],
+             [-4.767900040763371, 3.001770723276956]],
+    k=2, loss="l1", repeats=False)
+
+
+def test_scip_gets_the_tiny_rows_as_they_are() -> None:
+    """Given the l1 model with its tiny rows scaled (HiGHS's, hunt 120 H1), SCIP answered a
+    re-check solve with bound 0.000385 beside its own mask of 0.000212 (costs of ~1e-11, below
+    its epsilon): refuted, but the certificate lost (hunt 123 M1). SCIP gets the rows as they
+    are, and certifies the enumerated optimum."""
+    inst = _two_scale(SCIP_TINY_ROWS_L1)
+    res = solve(inst, "scip", seed=123462, threads=1, time_limit=60)
+    assert res.status == "optimal" and res.certified, res.notes
+    assert abs(res.objective - enumerate_optimum(inst)) <= res.tolerance
 
 
 ZERO_LOSS_LINF = dict(  # hunt 120 M1: greedy's pair predicts the targets to ~1e-16

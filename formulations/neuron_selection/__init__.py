@@ -7,10 +7,13 @@ and f = vec(T − b) (`NeuronSelectionInstance.columns` / `offset`). Variables:
   B = bits of k), Σ_i c_i = k (which also caps each c_i at k);
 then the error part of formulations/pruning/error_rows.py with an identity output on the rows
 h_p = A_p·c: linf min t with −t <= h_p − f_p <= t; l1 min (1/mC)·Σ_p s_p with s_p >= ±(h_p − f_p).
-l1: a row whose coefficients and target are all below 2^-20 (samples of tiny activations) is
-scaled by a power of two 2^e_p to unit size, s_p standing for 2^e_p times its error, at cost
-2^-e_p/mC (exact; `error_rows.tiny_row_exponents`): HiGHS certified a wrong optimum on such
-rows as they were (hunt 120 H1).
+l1, for HiGHS (`scale_tiny_rows`): a row whose coefficients and target are all below 2^-20
+(samples of tiny activations) is scaled by a power of two 2^e_p to unit size, s_p standing for
+2^e_p times its error, at cost 2^-e_p/mC (exact; `error_rows.tiny_row_exponents`): HiGHS
+certified a wrong optimum on such rows as they were (hunt 120 H1). The other engines, and
+`export`, get the rows as they are: SCIP, given the scaled rows, answered a re-check solve
+with a bound above its own mask (costs of ~1e-11, below its epsilon; hunt 123 M1), and was
+right on them as they are.
 Interval bounds of h_p (for the error variables' caps) are exact: the sum of the k smallest /
 largest A_pi (repeats: k·min, k·max).
 `t_max` (an incumbent's loss) only removes worse solutions. The squared loss and the refit rule
@@ -59,8 +62,10 @@ def h_bounds(A: np.ndarray, k: int, repeats: bool) -> tuple[np.ndarray, np.ndarr
     return s[:, :k].sum(axis=1), s[:, -k:].sum(axis=1)
 
 
-def selection_model(instance: Any, t_max: float | None = None) -> BuiltModel:
-    """The MILP above, with `start(mask)` (every variable, feasible) and `mask(values)`."""
+def selection_model(instance: Any, t_max: float | None = None,
+                    scale_tiny_rows: bool = False) -> BuiltModel:
+    """The MILP above, with `start(mask)` (every variable, feasible) and `mask(values)`;
+    `scale_tiny_rows` (l1): the rows of tiny samples scaled to unit size (module docstring)."""
     why = milp_refusal(instance)
     if why:
         raise InputError(why)
@@ -81,7 +86,7 @@ def selection_model(instance: Any, t_max: float | None = None) -> BuiltModel:
         h_rows.append((idx, coef))
     hmin, hmax = h_bounds(A, k, repeats)
     exponents = None
-    if instance.loss == "l1":  # rows far below the rest brought to unit size, exactly
+    if scale_tiny_rows and instance.loss == "l1":  # rows far below the rest, exactly
         exponents = tiny_row_exponents(h_rows, f)
         h_rows, (f, hmin, hmax) = scale_rows(h_rows, exponents, f, hmin, hmax)
     part = add_error_rows(b, np.arange(A.shape[0]), h_rows, f, hmin, hmax, "identity",

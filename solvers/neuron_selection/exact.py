@@ -72,6 +72,12 @@ selection model (neuron-selection audit case 917: data at scale 1e-6, targets pr
 The price: benchmarks/presolve_price.py --engine scip."""
 
 
+TINY_ROWS_SCALED = frozenset({"highs"})
+"""The engines that get the l1 model with its tiny rows scaled to unit size
+(`selection_model(scale_tiny_rows=True)`): HiGHS certified a wrong optimum on them as they were
+(hunt 120 H1); SCIP lost a certificate on them scaled (a refuted bound; hunt 123 M1)."""
+
+
 def data_scale(instance: Any) -> float:
     """max_p |f_p| + k·max_i |A_pi|: the scale of every residual."""
     A = instance.columns()
@@ -201,7 +207,7 @@ def _milp_below(engine: str, opts: SolveOptions) -> BelowSolve:
 
     def below(scaled: Any, cap: float, time_limit: float | None, exclude: Sequence[Any],
               start: np.ndarray | None) -> _Capped:
-        built = selection_model(scaled, t_max=cap)
+        built = selection_model(scaled, t_max=cap, scale_tiny_rows=engine in TINY_ROWS_SCALED)
         model = built.model.exclude_masks(exclude) if exclude else built.model
         res = solve_model(engine, model, engine_opts, time_limit=time_limit,
                           start=None if start is None else built.start(start))
