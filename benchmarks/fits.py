@@ -212,7 +212,8 @@ def _bootstrap(x: np.ndarray, y: np.ndarray, resamples: int, level: float, seed:
 
 
 def _check_options(resamples: int, level: float, min_points: int) -> None:
-    if not isinstance(resamples, int) or resamples < 1:
+    if isinstance(resamples, bool) or not isinstance(resamples, int | np.integer) \
+            or resamples < 1:  # numpy's integers too (hunt 124 L3)
         raise ValueError(f"resamples must be a positive integer, got {resamples!r}")
     if not 0.0 < level < 1.0:
         raise ValueError(f"level must be in (0, 1), got {level!r}")
@@ -554,8 +555,10 @@ def median_ci(values: Any, level: float = DEFAULT_LEVEL) -> tuple[float, float, 
     """Distribution-free confidence interval of a median: order statistics (lo, hi) with the
     binomial coverage they achieve, (x_(j), x_(m+1-j)) for the largest j whose coverage is at
     least `level`; (min, max) with its lower coverage when m is too small. Values may be ±inf
-    (ordering is all it needs); NaNs are dropped. (NaN, NaN, NaN) for no values."""
-    x = np.sort(np.asarray([v for v in values if not math.isnan(v)], dtype=np.float64))
+    (ordering is all it needs); NaNs and Nones (a missing bound in JSON) are dropped.
+    (NaN, NaN, NaN) for no values."""
+    x = np.sort(np.asarray([v for v in values if v is not None and not math.isnan(v)],
+                           dtype=np.float64))
     m = len(x)
     if m == 0:
         return (NAN, NAN, NAN)

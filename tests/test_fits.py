@@ -291,3 +291,19 @@ def test_fits_of_errors_near_the_float_range_never_overflow() -> None:
     assert law.estimate == pytest.approx(math.log(1e300) / math.log(4)) and law.coef == math.inf
     assert compare_models([2, 4, 8, 16], [1e300, 1e200, 1e100, 1.0]).preferred in (
         "power_law", "exponential", None)
+
+
+def test_median_ci_drops_missing_values_and_fits_take_numpy_counts() -> None:
+    """`median_ci([1.0, None, 2.0])` raised TypeError, where None is a missing bound read from
+    JSON (its docstring said NaNs are dropped); `resamples=np.int64(100)` was refused (hunt 124
+    L1, L3)."""
+    from exactprune.benchmarks.fits import linear_fit, median_ci
+
+    assert median_ci([1.0, None, 2.0, float("nan"), 3.0]) == median_ci([1.0, 2.0, 3.0])
+    assert all(math.isnan(v) for v in median_ci([None, float("nan")]))
+    x = np.arange(6.0)
+    assert linear_fit(x, 2 * x + 1, resamples=np.int64(100)) == linear_fit(x, 2 * x + 1,
+                                                                         resamples=100)
+    for bad in (True, 0, 2.0, np.float64(5.0)):
+        with pytest.raises(ValueError, match="resamples"):
+            linear_fit(x, 2 * x + 1, resamples=bad)

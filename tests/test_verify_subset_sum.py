@@ -449,6 +449,41 @@ def test_lossy_radii_count_as_within_eps_only_when_their_bound_allows(
     assert all(v is None for v in data["n_needed"].values()), data["n_needed"]
 
 
+def test_a_radius_reported_just_above_eps_within_its_bound_is_undecided(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Values in [-1e-3, 1e3] scale lossily; trials reporting radius 1.0 within a bound of
+    ~5e-14 may lie either side of eps = 1 - 2e-14, but only radii at or below eps were counted
+    `undecided`: these read as sure failures, and the interval ignored them (hunt 124 M1). Both
+    sides count now, and the interval reaches up to the count with them all successes."""
+    from exactprune.benchmarks.fits import wilson_interval
+    from exactprune.cli import main
+
+    eps = 0.99999999999998
+    assert main(["verify", "subset-sum", "--n", "12", "--trials", "5", "--seed", "124050",
+                 "--low", "-1e-3", "--high", "1e3", "--eps", repr(eps), "--json",
+                 "--out", str(tmp_path / "u")]) == 0
+    data = json.loads(capsys.readouterr().out)
+    trials = json.loads((tmp_path / "u" / "trials.json").read_text())
+    straddle = [t for t in trials if t["radius"] - t["abs_error_bound"] <= eps
+                < t["radius"] + t["abs_error_bound"]]
+    assert any(t["radius"] > eps for t in straddle)  # the case itself
+    p = data["per_n"][0]["p_radius"][vss.eps_key(eps)]
+    assert p["undecided"] == len(straddle)
+    assert p["ci"] == [wilson_interval(p["count"], 5)[0],
+                       wilson_interval(p["count"] + p["undecided"], 5)[1]]
+
+
+def test_smallest_n_stops_at_a_grid_n_without_records() -> None:
+    """A grid n whose every trial was lost has no row; smallest_n passed over it, so "from
+    which on every larger grid n qualifies" held across an n never measured (hunt 124 L4)."""
+    def row(n: int, p: float) -> dict:
+        return {"n": n, "p_radius": {vss.eps_key(0.01): {"p": p}}}
+
+    per_n = [row(10, 1.0), row(14, 1.0)]
+    assert vss.smallest_n(per_n, 0.01, 0.05) == 10
+    assert vss.smallest_n(per_n, 0.01, 0.05, grid=(10, 12, 14)) == 14
+
+
 def test_the_reference_comparison_pools_the_variance() -> None:
     """The unpooled z had no variance for an estimate of 0 or 1: 3 of 3 against SCIENCE.md's
     0.97 (of 200) scored 2.49 and 0 of 3 against 0.17 scored -6.40, both "differs", where

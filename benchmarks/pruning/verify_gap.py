@@ -482,8 +482,9 @@ def report_section(args: argparse.Namespace, a: GapAnalysis) -> list[str]:
                   "their widths are not fitted. With `--store`, `exactprune results` shows "
                   "why, and the same command run again retries the ones that ended in an "
                   "error."]
-    lines += ["", "Certified separation = neuron lower bound / weight upper bound, per trial:",
-              ""]
+    lines += ["", "Certified separation = neuron lower bound / weight upper bound, per trial "
+              "(`missing`: trials without both bounds, or with both 0, whose ratio 0/0 is "
+              "none):", ""]
     if a.separation:
         lines += ["| n | median | CI (order statistics, 95 % where the trials allow) | "
                   "coverage | trials | missing | > 1 | > 10 | > 100 |",

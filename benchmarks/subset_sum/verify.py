@@ -491,8 +491,13 @@ def summarise_n(n: int, recs: list[dict[str, Any]], cfg: Config) -> dict[str, An
         # of 0 within a bound of 14 counted as P(r <= 0.01) = 1 where every true radius was 1
         # (hunt 58 M3); those that may or may not be within are `undecided`
         k = sum(1 for x, b in zip(radii, bounds, strict=True) if x + b <= eps)
-        undecided = sum(1 for x, b in zip(radii, bounds, strict=True) if x <= eps < x + b)
-        lo, hi = fitlib.wilson_interval(k, len(radii))
+        # either side of eps within the bound: a radius reported just above eps may lie below
+        # it (only x <= eps < x + b was counted, and the rest read as sure failures; hunt 124)
+        undecided = sum(1 for x, b in zip(radii, bounds, strict=True) if x - b <= eps < x + b)
+        # the interval covers P whatever the undecided trials are: from k's lower end to the
+        # upper end of k + undecided (the same as k's when every trial is decided)
+        lo, _ = fitlib.wilson_interval(k, len(radii))
+        _, hi = fitlib.wilson_interval(k + undecided, len(radii))
         p_radius[eps_key(eps)] = {"eps": eps, "count": k, "p": k / len(radii), "ci": [lo, hi],
                                   "undecided": undecided}
     return {
@@ -518,15 +523,21 @@ def _at_least_one_minus(p: float, delta: float) -> bool:
     return p >= (1.0 - delta) - 1e-12
 
 
-def smallest_n(per_n: list[dict[str, Any]], eps: float, delta: float) -> int | None:
+def smallest_n(per_n: list[dict[str, Any]], eps: float, delta: float,
+               grid: Sequence[int] | None = None) -> int | None:
     """Smallest grid n from which on (this n and every larger grid n) P̂(radius <= eps) >= 1-δ.
 
     Requiring every larger n too keeps a lucky early crossing (sampling noise) from counting.
+    A grid n without records (every trial lost) is not known to qualify: the run stops there
+    (it was passed over; hunt 124 L4).
     """
     found = None
-    for row in sorted(per_n, key=lambda r: r["n"], reverse=True):
-        if _at_least_one_minus(row["p_radius"][eps_key(eps)]["p"], delta):
-            found = row["n"]
+    measured = {row["n"] for row in per_n}
+    rows = {row["n"]: row for row in per_n}
+    for n in sorted(set(grid or ()) | measured, reverse=True):
+        row = rows.get(n)
+        if row is not None and _at_least_one_minus(row["p_radius"][eps_key(eps)]["p"], delta):
+            found = n
         else:
             break
     return found
@@ -625,7 +636,7 @@ def analyse(records: list[dict[str, Any]], cfg: Config) -> dict[str, Any]:
     elif np.all(sel):
         fits["log2_error_vs_n_4_22"] = fits["log2_error_vs_n"]
     fits["log2_radius_vs_n"] = _log_fit(ns, log_rad, ~(radii > 0), "radius", cfg.seed)
-    needed = {eps_key(e): smallest_n(per_n, e, cfg.delta) for e in cfg.eps}
+    needed = {eps_key(e): smallest_n(per_n, e, cfg.delta, cfg.ns) for e in cfg.eps}
     pairs = [(math.log2(1.0 / e), needed[eps_key(e)]) for e in cfg.eps
              if needed[eps_key(e)] is not None]
     if len(pairs) >= 2:
