@@ -9,8 +9,11 @@ gives  min_D L >= L(y⁰) + min_{z∈D} g·(z − y⁰)  = L(y⁰) + (sum of the
 a valid lower bound (the Frank–Wolfe gap). A few Frank–Wolfe steps from the centre of D
 (exact line search for squared, step 2/(t+2) otherwise) improve y⁰; the best bound is kept.
 Floating point: a bound is used only after subtracting δ = 2·(evaluation tolerance) +
-4·γ_{mC+N+4}·Σ|g| (the rounding of L(y⁰) and of the gap), so no subtree holding a better mask
-is pruned; leaves are evaluated in float64 (within the evaluation tolerance plus (mC+2)·u·L).
+4·γ_{mC+N+4}·Σ|g| (the rounding of L(y⁰) and of the gap) + Σ_F |Δg_i| (the rounding of g itself:
+l1 2·γ_{mC+2}·(|A|ᵀ1)_i/mC; squared from the rounding of R and of Aᵀ R; linf none, g is a row of
+A), so no subtree holding a better mask is pruned (without the last term bnb certified 1.1e-14
+where 0 exists: under cancellation the error of Aᵀ w is far above γ·Σ|g|; hunt 126); leaves
+are evaluated in float64 (within the evaluation tolerance plus (mC+2)·u·L).
 Certified with tolerance 3·(evaluation tolerance) + 2·(mC+2)·u·L. At the time limit the best
 mask is returned with the proven bound min(incumbent, bounds of the open nodes).
 """
@@ -58,15 +61,31 @@ class _Bounder:
         self.steps = steps
         self.eval_tol = instance.evaluation_tolerance()
         self.gam = gamma(self.P + instance.n + 4)
+        self.abs_A = np.abs(self.A)
+        self.gam_dot = gamma(self.P + 2)  # a dot product of P terms, then one scaling
+        self.gam_res = gamma(instance.n + 2)  # a residual A y − f of N terms
+        # l1: the computed g = Aᵀ sign(R) / P errs by at most γ_dot·(|A|ᵀ 1)_i / P per unit,
+        # whatever the signs; doubled for the rounding of this bound itself
+        self.l1_grad_err = 2.0 * self.gam_dot * self.abs_A.sum(axis=0) / self.P
 
-    def value_grad(self, y: np.ndarray) -> tuple[float, np.ndarray]:
+    def value_grad(self, y: np.ndarray) -> tuple[float, np.ndarray, np.ndarray | None]:
+        """L(y), the computed subgradient g, and a bound on |g − exact subgradient| per unit
+        (None: g is exact, a row of A). A Frank–Wolfe bound taken with a g that errs by Δg
+        moves by at most Σ_F |Δg_i| (|z_i − y_i| <= 1 over D): under cancellation the
+        rounding of Aᵀw is far above γ·Σ|g|, and bnb certified 1.1e-14 where 0 exists (l1,
+        m = 10,000 samples whose low-order bits the sums lost; hunt 126 H1)."""
         R = self.A @ y - self.f
         if self.loss == "squared":
-            return float(np.mean(R * R)), (2.0 / self.P) * (self.A.T @ R)
+            # the exact gradient (2/P)·Aᵀ R_exact: R errs by ρ = γ_res(|A||y| + |f|), and the
+            # product by γ_dot·|A|ᵀ|R|; doubled for the rounding of this bound itself
+            rho = self.gam_res * (self.abs_A @ np.abs(y) + np.abs(self.f))
+            err = (4.0 / self.P) * (self.abs_A.T @ (self.gam_dot * (np.abs(R) + rho) + rho))
+            return float(np.mean(R * R)), (2.0 / self.P) * (self.A.T @ R), err
         if self.loss == "l1":
-            return float(np.mean(np.abs(R))), (self.A.T @ np.sign(R)) / self.P
+            return (float(np.mean(np.abs(R))), (self.A.T @ np.sign(R)) / self.P,
+                    self.l1_grad_err)
         p = int(np.argmax(np.abs(R)))
-        return float(abs(R[p])), self.A[p] * np.sign(R[p])
+        return float(abs(R[p])), self.A[p] * np.sign(R[p]), None
 
     def leaf(self, y: np.ndarray) -> float:
         return float(batch_losses((self.A @ y - self.f)[None, :], self.loss)[0])
@@ -77,13 +96,15 @@ class _Bounder:
         y[free] = r / len(free)
         best = -np.inf
         for t in range(self.steps):
-            val, g = self.value_grad(y)
+            val, g, g_err = self.value_grad(y)
             gf = g[free]
             order = np.argsort(gf, kind="stable")
             s = np.zeros(len(free))
             s[order[:r]] = 1.0
             gap = float(gf @ (s - y[free]))
             delta = 2 * self.eval_tol + 4 * self.gam * float(np.abs(gf).sum()) + 1e-300
+            if g_err is not None:
+                delta += float(g_err[free].sum()) * (1 + 4 * self.gam)
             best = max(best, val + gap - delta)
             d = np.zeros_like(y)
             d[free] = s - y[free]
