@@ -409,7 +409,9 @@ def _run_capped(below: BelowSolve, instance: Any, goal: Goal,
         stats["recheck_masks"] = check.checked
         stats["recheck_families"] = check.families
     if e:
-        notes.insert(0, f"solved with V, b, T scaled exactly by 2^{e} (losses scale by it)")
+        notes.insert(0, f"solved with V, b, T scaled exactly by 2^{e} (losses scale by it; the "
+                        "numbers in the notes below are in those scaled units, the result's "
+                        "fields in the instance's own)")
         stats["scale_exponent"] = e
     raw = _certificate(scaled, mask, lower, finished, limit_hit, notes, stats,
                        engine_failed=failed)

@@ -255,7 +255,9 @@ def _run_scaled(engine: str, instance: Any, goal: Goal, opts: SolveOptions) -> R
         raw.tolerance = math.ldexp(raw.tolerance, -k)
     if raw.solver_objective is not None and not count:
         raw.solver_objective = math.ldexp(raw.solver_objective, -k)
-    raw.notes.insert(0, f"solved on the data scaled exactly by 2^{k} (errors scale by it)")
+    raw.notes.insert(0, f"solved on the data scaled exactly by 2^{k} (errors scale by it; the "
+                        "numbers in the notes below are in those scaled units, the result's "
+                        "fields in the instance's own)")
     raw.stats["scale_exponent"] = k
     return raw
 
