@@ -131,7 +131,9 @@ def run_bruteforce(instance: Any, goal: Goal, opts: SolveOptions) -> RawSolution
     else:
         size = instance.m * instance.outputs
         # u·loss per term, or subnormals' 2^-1074 step (2^-53 · 2^-1021; hunt 37 L2)
-        tol = 2.0 * (eval_tol + (size + 2) * 2.0**-53 * (err + 2.0**-1021))
+        # twice for the batch's misordering, once more for the objective evaluated again
+        # (hunt 127 L1: 2·eval_tol)
+        tol = 3.0 * eval_tol + 2.0 * (size + 2) * 2.0**-53 * (err + 2.0**-1021)
     return RawSolution(Status.OPTIMAL, mask=mask, bound=max(0.0, err - tol), certified=True,
                        tolerance=tol,
                        notes=[f"exhaustive over {total:,} masks; float64 losses, certified "

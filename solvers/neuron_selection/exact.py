@@ -35,6 +35,7 @@ import dataclasses
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -50,6 +51,7 @@ from exactprune.formulations.neuron_selection import (
 )
 from exactprune.formulations.pruning.error_rows import error_cap
 from exactprune.instances.errors import InputError
+from exactprune.instances.scaling import float_floor, ldexp_down, ldexp_up
 from exactprune.solvers.clock import NOT_STARTED, Clock
 from exactprune.solvers.exclusion_recheck import (
     CAPPED_STATUSES,
@@ -300,10 +302,13 @@ def _cpsat_below(opts: SolveOptions) -> BelowSolve:
         if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             y = np.array([solver.BooleanValue(v) for v in bits], dtype=bool)
         lower = None
-        if code == cp_model.INFEASIBLE:
-            lower = cap - slack  # every mask left has integer loss > cap_units
+        if code == cp_model.INFEASIBLE:  # every mask left has integer loss > cap_units
+            lower = float_floor(Fraction(cap) - Fraction(ldexp_up(units_slack, -p)))
         elif math.isfinite(solver.BestObjectiveBound()):
-            lower = math.ldexp(solver.BestObjectiveBound() / n_pts - units_slack, -p)
+            # in rationals, rounded down: B / n_pts − slack in floats could sit an ulp above
+            # (hunt 127 L2)
+            lower = ldexp_down(float_floor(Fraction(solver.BestObjectiveBound()) / n_pts
+                                           - Fraction(units_slack)), -p)
         status = {cp_model.OPTIMAL: "optimal", cp_model.INFEASIBLE: "infeasible"}.get(
             code, "time_limit")
         return _Capped(CappedOutcome(status, y, lower, slack, []), notes, stats)

@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
 
 from exactprune.formulations.linear import PartialMask
 from exactprune.formulations.pruning.selection import Selection
+from exactprune.instances.scaling import float_floor, ldexp_down, ldexp_up
 from exactprune.solvers.clock import NOT_STARTED, Clock, engine_limit
 from exactprune.solvers.cpsat_engine import configured_solver, solve_cpsat
 from exactprune.solvers.pruning.exact import PointSetOutcome
@@ -47,6 +49,12 @@ class CpSatPointSetSolver:
 
     def to_real(self, units: float) -> float:
         return math.ldexp(units, -self.exponent)
+
+    def lower_real(self, units: Fraction) -> float:
+        """A lower bound of `units` scaled integers as a float at most it in real units: the
+        division by the points and the slack's subtraction rounded to nearest could sit an ulp
+        above the rational bound (covered only by accident; hunt 127 L2)."""
+        return ldexp_down(float_floor(units), -self.exponent)
 
     def _model(self, points: list[int], cap_units: int) -> tuple[Any, list[Any], Any, int]:
         """The CP-SAT model on `points` with the scaled error capped at `cap_units` (linf: the
@@ -143,14 +151,16 @@ class CpSatPointSetSolver:
             return PointSetOutcome("error", None, None, slack_real,
                                    notes + [f"model invalid: {model.Validate()}"])
         if code == cp_model.INFEASIBLE:
-            return PointSetOutcome("infeasible", None, cap - slack_real, slack_real, notes,
+            below = float_floor(Fraction(cap) - Fraction(ldexp_up(self.units_slack,
+                                                                  -self.exponent)))
+            return PointSetOutcome("infeasible", None, below, slack_real, notes,
                                    start, start_reason)
         y_val = None
         if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             y_val = np.array([solver.BooleanValue(v) for v in y], dtype=bool)
-        bound_units = solver.BestObjectiveBound() / n_pts
-        lower = self.to_real(bound_units - self.units_slack) if math.isfinite(bound_units) \
-            else None
+        best_bound = solver.BestObjectiveBound()
+        lower = (self.lower_real(Fraction(best_bound) / n_pts - Fraction(self.units_slack))
+                 if math.isfinite(best_bound) else None)
         status = "optimal" if code == cp_model.OPTIMAL else "time_limit"
         return PointSetOutcome(status, y_val, lower, slack_real, notes, start, start_reason)
 
