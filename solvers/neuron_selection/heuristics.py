@@ -2,8 +2,9 @@
 
 - `greedy_forward_selection` (Ye et al. 2020): start empty; step s = 1..k adds the candidate
   unit that gives the lowest loss of the uniform average over the new subset, prediction
-  (N/s)·Σ_{i∈S} H[:, i] V[i] + b with s the size after adding (the instance's loss; the
-  average rule whatever the instance's rule, which only decides the reported loss). Options:
+  (N/s)·Σ_{i∈S} H[:, i] V[i] + b with s the size after adding (the instance's loss); under
+  the refit rule, the lowest loss of the output layer refitted on the new subset (ranked by the
+  average rule, as before 2026-12-06, it chose units worse than random there; hunt 128). Options:
   repeats (a unit may be added again; default: as the instance), candidates (a seeded sample
   of that many units per step; default all). Ties go to the lowest index.
 - `magnitude`: units ranked by ||V[i]||_2 · ||H[:, i]||_2 (ties by index), top k; the norms
@@ -83,11 +84,30 @@ def _greedy_steps(instance: Any, repeats: bool | None, candidates: int | None, s
         pool = np.arange(n) if repeats else np.flatnonzero(counts == 0)
         if candidates is not None and candidates < len(pool):
             pool = np.sort(rng.choice(pool, size=candidates, replace=False))
-        R = (n / s) * (total[None, :] + G[:, pool].T) - f[None, :]
-        j = int(pool[int(np.argmin(batch_losses(R, instance.loss)))])
+        if instance.rule == "refit":
+            # ranked by the loss the subnetwork is scored with: the average rule's chose units
+            # worse than random under refit (hunt 128 M1)
+            losses = np.array([_partial_refit_loss(instance, counts, int(i)) for i in pool])
+        else:
+            R = (n / s) * (total[None, :] + G[:, pool].T) - f[None, :]
+            losses = batch_losses(R, instance.loss)
+        j = int(pool[int(np.argmin(losses))])
         counts[j] += 1
         total = total + G[:, j]
     return counts, k
+
+
+def _partial_refit_loss(instance: Any, counts: np.ndarray, add: int) -> float:
+    """The refit loss of the units kept in `counts` and `add` (a partial selection: the output
+    layer least-squares fitted on them, as `instance.refit` does for k units)."""
+    kept = np.flatnonzero(counts > 0)
+    if add not in kept:
+        kept = np.append(kept, add)
+    X = instance.hidden[:, np.sort(kept)]
+    if instance.output_bias is not None:
+        X = np.hstack([X, np.ones((instance.m, 1))])
+    coef = np.linalg.lstsq(X, instance.targets, rcond=None)[0]
+    return float(batch_losses((X @ coef - instance.targets)[None], instance.loss)[0])
 
 
 def magnitude_order(instance: Any) -> np.ndarray:
