@@ -41,7 +41,7 @@ def milp_refusal(instance: Any) -> str | None:
     """Why the MILP cannot model this instance (squared loss, refit rule), or None."""
     if instance.rule != "average":
         return ("the MILP models the average rule only (refit is a least-squares fit, not "
-                "linear in the mask)")
+                "linear in the mask; use bruteforce)")
     if instance.loss not in ("l1", "linf"):
         return (f"the MILP models losses l1 and linf, not {instance.loss} (use bruteforce or "
                 "bnb)")

@@ -75,6 +75,11 @@ def batch_losses(R: np.ndarray, loss: str) -> np.ndarray:
     return (flat * flat).mean(axis=1)
 
 
+def _unit_exponent(x: float) -> int:
+    """The e with x·2^e in [1/2, 1) (0 for x = 0 or not finite)."""
+    return -math.frexp(x)[1] if x > 0 and math.isfinite(x) else 0
+
+
 @dataclass(frozen=True, eq=False)
 class NeuronSelectionInstance(ReadOnlyArrays):
     """Choose k of N trained hidden units (see the module docstring for every definition).
@@ -254,12 +259,27 @@ class NeuronSelectionInstance(ReadOnlyArrays):
     def refit(self, mask: Any) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
         """Least-squares refit on the kept units: (weights (|S|, C), bias (C,) or None,
         predictions (m, C)). The bias is refitted only when output_bias is not None."""
-        X = self._refit_design(mask)
-        coef = np.linalg.lstsq(X, self.targets, rcond=None)[0]
-        P = X @ coef
+        X, col_exp = self._scaled_design(mask)
+        t_exp = _unit_exponent(np.abs(self.targets).max(initial=0.0))
+        # on the design's columns and T brought to unit size by powers of two (exact): weights
+        # of ~T/H that underflow to subnormals (H ~1e200, T ~1e-118) or overflow (H ~1e-300)
+        # lost the fit, and bruteforce certified a loss 3.8x the optimum, or skipped NaNs
+        # (hunt 130 H1, H2); P comes from the scaled fit, the weights are scaled back
+        coef = np.linalg.lstsq(X, np.ldexp(self.targets, t_exp), rcond=None)[0]
+        P = np.ldexp(X @ coef, -t_exp)
+        with np.errstate(over="ignore", under="ignore"):
+            coef = np.ldexp(coef, col_exp[:, None] - t_exp)
         if self.output_bias is not None:
             return coef[:-1], coef[-1], P
         return coef, None, P
+
+    def _scaled_design(self, mask: Any) -> tuple[np.ndarray, np.ndarray]:
+        """The refit's design with each column scaled by a power of two to max |x| in [1/2, 1)
+        (exact), and those exponents (a zero column keeps 0)."""
+        X = self._refit_design(mask)
+        exps = np.array([_unit_exponent(v) for v in np.abs(X).max(axis=0, initial=0.0)],
+                        dtype=np.int64)
+        return np.ldexp(X, exps[None, :]), exps
 
     def _refit_design(self, mask: Any) -> np.ndarray:
         """The refit's least-squares design (m, |S|) or (m, |S| + 1): the kept hidden columns,
@@ -274,7 +294,7 @@ class NeuronSelectionInstance(ReadOnlyArrays):
         hidden columns, and a column of ones when the bias is refitted); inf when singular.
         Columns that are exactly redundant (all zero: a dead unit; an exact copy of another)
         change no least-squares residual and are left out."""
-        X = self._refit_design(mask)
+        X = self._scaled_design(mask)[0]  # the design the fit solves (`refit`)
         X = np.unique(X[:, np.any(X != 0, axis=0)], axis=1)
         if X.shape[1] == 0:
             return 1.0

@@ -106,6 +106,7 @@ def run_bruteforce(instance: Any, goal: Goal, opts: SolveOptions) -> RawSolution
     best_err, best = np.inf, None
     done = 0
     worst_cond = 0.0  # refit: the largest condition number of a least-squares design
+    nonfinite = 0  # masks whose float64 loss is not finite: nothing is proven about them
     for counts in _blocks(instance):
         if done and clock.expired():
             return RawSolution(Status.TIME_LIMIT, mask=_mask(instance, best),
@@ -114,11 +115,22 @@ def run_bruteforce(instance: Any, goal: Goal, opts: SolveOptions) -> RawSolution
         if instance.rule == "refit":
             worst_cond = max(worst_cond, *(instance.refit_condition(row) for row in counts))
         err = instance.errors(counts)
+        if not np.all(np.isfinite(err)):  # argmin took a NaN and the block was passed over
+            nonfinite += int(np.sum(~np.isfinite(err)))  # (hunt 130 H2)
+            err = np.where(np.isfinite(err), err, np.inf)
         j = int(np.argmin(err))
         if err[j] < best_err:
             best_err, best = float(err[j]), counts[j].copy()
         done += len(counts)
     mask = _mask(instance, best)
+    if nonfinite:
+        why = (f"{nonfinite:,} of the {total:,} masks have a loss float64 cannot hold (NaN or "
+               "inf), so nothing is proven about them")
+        if mask is None:
+            return RawSolution(Status.ERROR, notes=[f"exhaustive, but {why}"],
+                               stats={"masks": done})
+        return RawSolution(Status.FEASIBLE, mask=mask, stats={"masks": done},
+                           notes=[f"exhaustive over {total:,} masks, but not certified: {why}"])
     err = instance.evaluate(mask)
     eval_tol = instance.evaluation_tolerance()
     if instance.rule == "refit":
