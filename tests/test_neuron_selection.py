@@ -1333,3 +1333,17 @@ def test_bruteforce_certifies_nothing_over_losses_float64_cannot_hold(
     res = solve(inst, "bruteforce")
     assert not res.certified and res.status == "feasible"
     assert any("float64 cannot hold" in n for n in res.notes)
+
+
+def test_greedy_under_refit_breaks_exact_fits_ties_to_the_lowest_index() -> None:
+    """With 2 samples, every candidate fits exactly after two steps and the losses differ by
+    rounding noise (6e-33 .. 4e-31): greedy picked by that noise, machine-dependent, against its
+    documented ties to the lowest index (hunt 129 L2)."""
+    from exactprune.instances.neuron_selection.generator import synthetic_neuron_selection
+
+    inst = synthetic_neuron_selection(13, 6, m=2, outputs=2, loss="squared", rule="refit",
+                                      bias=True, seed=129411)
+    res = solve(inst, "greedy_forward_selection")
+    # one unit and the bias already fit 2 samples exactly: every step is a tie
+    assert np.flatnonzero(res.mask).tolist() == [0, 1, 2, 3, 4, 5]
+    assert "refitted" in res.notes[0]
