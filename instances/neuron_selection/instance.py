@@ -259,7 +259,12 @@ class NeuronSelectionInstance(ReadOnlyArrays):
     def refit(self, mask: Any) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
         """Least-squares refit on the kept units: (weights (|S|, C), bias (C,) or None,
         predictions (m, C)). The bias is refitted only when output_bias is not None."""
-        X, col_exp = self._scaled_design(mask)
+        return self.refit_units(np.flatnonzero(self.check_mask(mask)))
+
+    def refit_units(self, units: Any) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
+        """`refit` on the units `units` (indices; any number of them: greedy's partial
+        selections)."""
+        X, col_exp = self._scaled_design(units)
         t_exp = _unit_exponent(np.abs(self.targets).max(initial=0.0))
         # on the design's columns and T brought to unit size by powers of two (exact): weights
         # of ~T/H that underflow to subnormals (H ~1e200, T ~1e-118) or overflow (H ~1e-300)
@@ -273,28 +278,22 @@ class NeuronSelectionInstance(ReadOnlyArrays):
             return coef[:-1], coef[-1], P
         return coef, None, P
 
-    def _scaled_design(self, mask: Any) -> tuple[np.ndarray, np.ndarray]:
-        """The refit's design with each column scaled by a power of two to max |x| in [1/2, 1)
-        (exact), and those exponents (a zero column keeps 0)."""
-        X = self._refit_design(mask)
+    def _scaled_design(self, units: Any) -> tuple[np.ndarray, np.ndarray]:
+        """The refit's design on `units` (indices) with each column scaled by a power of two to
+        max |x| in [1/2, 1) (exact), and those exponents (a zero column keeps 0)."""
+        X = self.hidden[:, np.asarray(units, dtype=np.int64)]
+        if self.output_bias is not None:
+            X = np.hstack([X, np.ones((self.m, 1))])
         exps = np.array([_unit_exponent(v) for v in np.abs(X).max(axis=0, initial=0.0)],
                         dtype=np.int64)
         return np.ldexp(X, exps[None, :]), exps
-
-    def _refit_design(self, mask: Any) -> np.ndarray:
-        """The refit's least-squares design (m, |S|) or (m, |S| + 1): the kept hidden columns,
-        and a column of ones when the bias is refitted."""
-        X = self.hidden[:, np.flatnonzero(self.check_mask(mask))]
-        if self.output_bias is not None:
-            X = np.hstack([X, np.ones((self.m, 1))])
-        return X
 
     def refit_condition(self, mask: Any) -> float:
         """The 2-norm condition number of the refit's least-squares design on `mask` (the kept
         hidden columns, and a column of ones when the bias is refitted); inf when singular.
         Columns that are exactly redundant (all zero: a dead unit; an exact copy of another)
         change no least-squares residual and are left out."""
-        X = self._scaled_design(mask)[0]  # the design the fit solves (`refit`)
+        X = self._scaled_design(np.flatnonzero(self.check_mask(mask)))[0]  # as `refit` solves
         X = np.unique(X[:, np.any(X != 0, axis=0)], axis=1)
         if X.shape[1] == 0:
             return 1.0

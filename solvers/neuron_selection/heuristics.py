@@ -110,12 +110,9 @@ def _partial_refit_loss(instance: Any, counts: np.ndarray, add: int) -> float:
     layer least-squares fitted on them, as `instance.refit` does for k units)."""
     kept = np.flatnonzero(counts > 0)
     if add not in kept:
-        kept = np.append(kept, add)
-    X = instance.hidden[:, np.sort(kept)]
-    if instance.output_bias is not None:
-        X = np.hstack([X, np.ones((instance.m, 1))])
-    coef = np.linalg.lstsq(X, instance.targets, rcond=None)[0]
-    return float(batch_losses((X @ coef - instance.targets)[None], instance.loss)[0])
+        kept = np.sort(np.append(kept, add))
+    P = instance.refit_units(kept)[2]
+    return float(batch_losses((P - instance.targets)[None], instance.loss)[0])
 
 
 def magnitude_order(instance: Any) -> np.ndarray:
