@@ -40,7 +40,8 @@ def small(kind: str, seed: int):
                                        output_activation=("identity", "relu")[seed % 2])
     if kind == "neuron_selection":
         return synthetic_neuron_selection(9, 4, m=12, outputs=2, loss=("l1", "linf")[seed % 2],
-                                          bias=seed % 3 == 0, seed=seed)
+                                          bias=seed % 3 == 0, seed=seed,
+                                          rule="keep" if seed % 3 == 2 else "average")
     return generate_weight_pruning(d=2, width=3, points=16, seed=seed,
                                    output_activation=("identity", "relu")[seed % 2])
 

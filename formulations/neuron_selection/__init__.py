@@ -1,6 +1,7 @@
-"""Neuron selection as a MILP (loss l1 or linf, rule average).
+"""Neuron selection as a MILP (loss l1 or linf, rule average or keep).
 
-The residual is linear in the mask: R = A c − f with A = (N/k)·[vec(H[:, i] V[i])]_i (m·C, N)
+The residual is linear in the mask: R = A c − f with A = s·[vec(H[:, i] V[i])]_i (m·C, N), s
+= N/k (average) or 1 (keep),
 and f = vec(T − b) (`NeuronSelectionInstance.columns` / `offset`). Variables:
 - without repeats: y_i binary (the mask), Σ_i y_i = k;
 - with repeats: counts c_i = Σ_b 2^b·z_ib, z_ib binary (the mask variables, shape (N, B),
@@ -39,9 +40,9 @@ from exactprune.instances.errors import InputError
 
 def milp_refusal(instance: Any) -> str | None:
     """Why the MILP cannot model this instance (squared loss, refit rule), or None."""
-    if instance.rule != "average":
-        return ("the MILP models the average rule only (refit is a least-squares fit, not "
-                "linear in the mask; use bruteforce)")
+    if not instance.linear_rule:
+        return ("the MILP models the rules average and keep only (refit is a least-squares "
+                "fit, not linear in the mask; use bruteforce)")
     if instance.loss not in ("l1", "linf"):
         return (f"the MILP models losses l1 and linf, not {instance.loss} (use bruteforce or "
                 "bnb)")

@@ -37,7 +37,8 @@ class NeuronSelectionParams:
     data: str = param(help="data set the net was trained on", choices=DATA)
     k: int = param(help="hidden units to keep", minimum=1, maximum=MAX_ENTRIES)
     loss: str = param("squared", help="loss over the m x C residuals", choices=LOSSES)
-    rule: str = param("average", help="combine kept units: (N/k) average or least-squares refit",
+    rule: str = param("average", help="combine kept units: (N/k) average, keep (the trained "
+                                      "weights as they are) or least-squares refit",
                       choices=RULES)
     repeats: bool = param(False, help="a unit may be chosen several times (counts)")
     samples: int = param(200, help="training samples used (seeded subset)", minimum=1,

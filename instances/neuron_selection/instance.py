@@ -11,6 +11,10 @@ list of N integers (0/1, or the counts).
 
 Prediction (rule "average", the uniform average of Ye et al. 2020 scaled to the full width):
     P = (N/k) · H · (c[:, None] ∘ V) + b          (m, C)
+rule "keep" (magnitude pruning's subnetwork: the kept units' trained weights as they are, the
+cut units' contributions zeroed):
+    P = H · (c[:, None] ∘ V) + b
+(both linear in the mask, the "linear rules": P = s·H·(c ∘ V) + b with s = `selection_scale()`);
 rule "refit": the output weights of the kept units (and the bias when b is not None) are
 re-fitted to T by least squares (numpy.linalg.lstsq on [H[:, S], 1]), P the fitted outputs
 (counts do not matter: only which units are kept). Refit minimises the squared error, so it
@@ -19,7 +23,7 @@ is only defined with loss "squared" (l1/linf refit is refused).
 Loss of the residual R = P − T over all m·C entries: "squared" mean R², "l1" mean |R|,
 "linf" max |R|. `evaluate` recomputes it from the mask alone (math.fsum for the sums);
 `evaluation_tolerance()` bounds its distance from the exact real value for every mask under
-the average rule (for refit it is an estimate, see there).
+the linear rules (for refit it is an estimate, see there).
 """
 
 from __future__ import annotations
@@ -40,8 +44,13 @@ from exactprune.instances.network import UNIT_ROUNDOFF, ReadOnlyArrays, float_ar
 LOSSES: tuple[str, ...] = ("squared", "l1", "linf")
 """Losses over the m·C residual entries: mean square, mean absolute, max absolute."""
 
-RULES: tuple[str, ...] = ("average", "refit")
-"""How the kept units are combined: scaled uniform average, or least-squares refit."""
+RULES: tuple[str, ...] = ("average", "keep", "refit")
+"""How the kept units are combined: scaled uniform average, kept as trained, or least-squares
+refit."""
+
+LINEAR_RULES: tuple[str, ...] = ("average", "keep")
+"""The rules whose residual is linear in the mask (P = s·H·(c ∘ V) + b): the MILP engines,
+CP-SAT, branch and bound and the vectorised searches take them."""
 
 MAX_SCALE: float = 1e150
 """Instances whose residual bound N·max|H V| + |b| + |T| exceeds this are refused (R² would
@@ -234,6 +243,20 @@ class NeuronSelectionInstance(ReadOnlyArrays):
         return self.check_mask(raw)
 
     # -- evaluation ----------------------------------------------------------------------
+    @property
+    def linear_rule(self) -> bool:
+        """True under a rule whose residual is linear in the mask (LINEAR_RULES)."""
+        return self.rule in LINEAR_RULES
+
+    def selection_scale(self, size: int | None = None) -> float:
+        """s, the factor on the summed contributions H·(c ∘ V) of a selection of `size` units
+        (k when None; greedy's partial selections pass theirs): N/size under the average rule,
+        1 under keep. Refit fits its own weights; it gets the average rule's N/size, which
+        searches under refit (edge-popup's gradient) use as a surrogate."""
+        if self.rule == "keep":
+            return 1.0
+        return self.n / (self.k if size is None else size)
+
     def counts(self, mask: Any) -> np.ndarray:
         """The mask as float64 counts (N,)."""
         return self.check_mask(mask).astype(np.float64)
@@ -248,7 +271,7 @@ class NeuronSelectionInstance(ReadOnlyArrays):
         if self.rule == "refit":
             return self.refit(mask)[2]
         with np.errstate(over="ignore", invalid="ignore"):
-            P = (self.n / self.k) * (self.hidden @ (c[:, None] * self.output_weights))
+            P = self.selection_scale() * (self.hidden @ (c[:, None] * self.output_weights))
         if not np.all(np.isfinite(P)):
             # a count times an output weight near 1e308 overflowed before the (small) hidden
             # value brought it back: inf or NaN on valid data (hunt 34); the products first
@@ -309,9 +332,10 @@ class NeuronSelectionInstance(ReadOnlyArrays):
         return loss_of_residuals(self.residuals(mask), self.loss)
 
     def columns(self) -> np.ndarray:
-        """A (m·C, N): column i is vec(H[:, i] V[i]) scaled by N/k, so P = A c + vec(b)
-        (row p = j·C + c_out). Average rule only."""
-        A = (self.n / self.k) * (self.hidden[:, :, None] * self.output_weights[None, :, :])
+        """A (m·C, N): column i is vec(H[:, i] V[i]) times `selection_scale()` (N/k under the
+        average rule, 1 under keep), so P = A c + vec(b) (row p = j·C + c_out) under the
+        linear rules; under refit, the average rule's (a surrogate for searches)."""
+        A = self.selection_scale() * (self.hidden[:, :, None] * self.output_weights[None, :, :])
         return A.transpose(0, 2, 1).reshape(self.m * self.outputs, self.n)
 
     def offset(self) -> np.ndarray:
@@ -321,7 +345,7 @@ class NeuronSelectionInstance(ReadOnlyArrays):
     def errors(self, masks: Any, columns: np.ndarray | None = None) -> np.ndarray:
         """Losses of a batch of masks (B, N), (B,), vectorised for search (numpy sums: each
         within the evaluation tolerance plus (mC+2)·u·loss of `evaluate`); refit loops.
-        `columns`: `self.columns()` when the caller already holds it (average rule). Search
+        `columns`: `self.columns()` when the caller already holds it (linear rules). Search
         loops that score a few masks at a time pass it: building it costs more than scoring
         one mask (0.08 s against 0.006 s at m = 3000, N = 1000, C = 2)."""
         try:
@@ -346,17 +370,18 @@ class NeuronSelectionInstance(ReadOnlyArrays):
         return batch_losses(R, self.loss)
 
     def residual_bound(self) -> np.ndarray:
-        """M (m, C): |R| <= M for every mask (average rule): N·max_i |H_ji V_ic| + |b| + |T|."""
+        """M (m, C): |R| <= M for every mask (linear rules: s·k <= N counts of at most
+        max_i |H_ji V_ic| each): N·max_i |H_ji V_ic| + |b| + |T|."""
         with np.errstate(over="ignore"):  # inf: refused by `validate` in one line
             prod = np.abs(self.hidden)[:, :, None] * np.abs(self.output_weights)[None, :, :]
             return self.n * prod.max(axis=1) + np.abs(self.bias()) + np.abs(self.targets)
 
     def evaluation_tolerance(self) -> float:
-        """An upper bound on |evaluate(mask) − exact loss| for every mask (average rule).
+        """An upper bound on |evaluate(mask) − exact loss| for every mask (linear rules).
 
-        Each residual is a dot product of at most N products, scaled by N/k, plus b minus T:
-        error e <= γ_{N+5}·M with M the residual bound, plus the underflow of its products:
-        N·(N/k + 1) + 4 of them can each lose 2^-1075 (a flat 1e-300 made certificates on
+        Each residual is a dot product of at most N products, scaled by s (N/k or 1), plus b
+        minus T: error e <= γ_{N+5}·M with M the residual bound, plus the underflow of its
+        products: N·(s + 1) + 4 of them can each lose 2^-1075 (a flat 1e-300 made certificates on
         data of scale 1e-300 prove nothing; hunt 36). linf: max e; l1: max e plus 2u of the
         correctly rounded mean; squared: e·(2M + e) + 3u·(M + e)². Result 1.01·that plus
         8·2^-1074 for the mean's and the squares' own underflow.
@@ -368,7 +393,7 @@ class NeuronSelectionInstance(ReadOnlyArrays):
             return REFIT_REL_TOL * mean_t2 + 8 * 2.0**-1074
         u = UNIT_ROUNDOFF
         M = float(self.residual_bound().max())
-        e = gamma(self.n + 5) * M + (self.n * (self.n / self.k + 1) + 4) * 2.0**-1074
+        e = gamma(self.n + 5) * M + (self.n * (self.selection_scale() + 1) + 4) * 2.0**-1074
         if self.loss == "linf":
             tol = e
         elif self.loss == "l1":

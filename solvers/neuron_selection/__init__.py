@@ -1,5 +1,5 @@
-"""Neuron-selection backends: the exhaustive oracle, branch and bound (every loss, average rule),
-MILP engines and CP-SAT (l1/linf, average rule), and heuristics.
+"""Neuron-selection backends: the exhaustive oracle, branch and bound (every loss, rules average
+and keep), MILP engines and CP-SAT (l1/linf, rules average and keep), and heuristics.
 
 Every backend refuses, with one line (`Backend.refuse`), the loss / rule / repeats combinations
 it does not handle. `choose_auto` is ``--solver auto``; `certify` is what ``exactprune certify``
@@ -49,16 +49,16 @@ _RECHECK_FAMILIES = Param("recheck_families", "bool", True,
 
 
 def _engines() -> list[Backend]:
-    out = [Backend(name, KIND, f"selection MILP with {engine.label} (l1/linf, average rule), "
-                               "certified against its tolerances",
+    out = [Backend(name, KIND, f"selection MILP with {engine.label} (l1/linf, average/keep "
+                               "rule), certified against its tolerances",
                    exact=True, run=partial(exact.run_milp, name), capabilities=_ENGINE_CAPS,
                    options=(_RECHECK, _RECHECK_FAMILIES, _SCIP_CUTS) if name == "scip"
                    else (_RECHECK, _RECHECK_FAMILIES),
                    refuse=with_unit_scale_refusal(exact.refuse), available=engine.available,
                    version=engine.version)
            for name, engine in ENGINES.items()]
-    out.append(Backend("cpsat", KIND, "CP-SAT on scaled integers (l1/linf, average rule), "
-                                      "certified with the rounding slack",
+    out.append(Backend("cpsat", KIND, "CP-SAT on scaled integers (l1/linf, average/keep "
+                                      "rule), certified with the rounding slack",
                        exact=True, run=exact.run_cpsat, capabilities=_ENGINE_CAPS,
                        options=(_RECHECK, _RECHECK_FAMILIES), refuse=exact.refuse,
                        available=cpsat_available,
@@ -73,13 +73,14 @@ BACKENDS: tuple[Backend, ...] = (
             exact=True, run=bruteforce.run_bruteforce, version=numpy_version,
             refuse=bruteforce.refuse),
     Backend("bnb", KIND, "branch and bound with Frank-Wolfe convex bounds (every loss, average "
-                         "rule, no repeats)",
+                         "or keep rule, no repeats)",
             exact=True, run=bnb.run_bnb, capabilities=capabilities(warm_start=True),
             version=numpy_version, refuse=bnb.refuse,
             options=(Param("fw_steps", "int", bnb.FW_STEPS,
                            "Frank-Wolfe steps per node bound", minimum=1, maximum=1000),)),
     Backend("greedy_forward_selection", KIND,
-            "heuristic: greedy forward selection (Ye et al. 2020), uniform average",
+            "heuristic: greedy forward selection (Ye et al. 2020), uniform average (keep "
+            "rule: unscaled sum)",
             exact=False, run=heuristics.run_greedy, capabilities=_HEURISTIC_CAPS,
             version=numpy_version,
             options=(Param("repeats", "bool", None, "a unit may be added again (default: as "
@@ -127,14 +128,14 @@ BACKENDS: tuple[Backend, ...] = (
 
 
 def choose_auto(instance: Any, goal: Goal, threads: int = 1) -> str:
-    """Enumerate up to 5,000 masks; else SCIP (HiGHS without it; CP-SAT when the units' scales
-    span more than the MILP engines take, `solvers.unit_scales`) for l1/linf average, branch
-    and bound for squared average without repeats, else bruteforce (which may refuse). Data
-    that no power of two brings to unit size exactly (subnormal activations), which the MILP
-    engines and CP-SAT refuse, goes to branch and bound (bruteforce with repeats): `auto`
-    refused what bnb certifies (hunt 113 M2).
-    The choice ignores `threads`: no engine's extra threads are measured to pay here."""
-    if bruteforce.candidate_count(instance) <= 5000 or instance.rule != "average":
+    """Enumerate up to 5,000 masks; else SCIP (HiGHS without it; CP-SAT when the units' scales span
+    more than the MILP engines take, `solvers.unit_scales`) for l1/linf under a linear rule
+    (average, keep), branch and bound for squared under one without repeats, else bruteforce (which
+    may refuse). Data that no power of two brings to unit size exactly (subnormal activations),
+    which the MILP engines and CP-SAT refuse, goes to branch and bound (bruteforce with repeats):
+    `auto` refused what bnb certifies (hunt 113 M2). The choice ignores `threads`: no engine's extra
+    threads are measured to pay here."""
+    if bruteforce.candidate_count(instance) <= 5000 or not instance.linear_rule:
         return "bruteforce"
     if instance.loss in ("l1", "linf") and exact.refuse(instance, goal):
         return "bnb" if not instance.repeats else "bruteforce"

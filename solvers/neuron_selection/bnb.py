@@ -1,4 +1,4 @@
-"""Exact branch and bound for neuron selection (rule average, no repeats; every loss).
+"""Exact branch and bound for neuron selection (rules average and keep, no repeats; every loss).
 
 The loss L(y) = loss(A y − f) is convex in y (squared, mean |.|, max |.| of an affine map).
 Search: depth-first over the units in order of decreasing magnitude, each unit kept or cut,
@@ -35,21 +35,21 @@ FW_STEPS = 8
 
 
 def refuse(instance: Any, goal: Goal) -> str | None:
-    """bnb handles the average rule without repeats; the refusal names the backends that take
-    the instance (bruteforce within its size, the MILP engines for l1 and linf with repeats),
-    not one that refuses it too (hunts 86, 92)."""
-    if instance.rule == "average" and not instance.repeats:
+    """bnb handles the linear rules (average, keep) without repeats; the refusal names the
+    backends that take the instance (bruteforce within its size, the MILP engines for l1 and
+    linf with repeats), not one that refuses it too (hunts 86, 92)."""
+    if instance.linear_rule and not instance.repeats:
         return None
     from exactprune.solvers.neuron_selection import bruteforce
     from exactprune.solvers.neuron_selection.exact import refuse as milp_refuse
 
     others = [] if bruteforce.refuse(instance, goal) else ["bruteforce"]
-    if (instance.rule == "average" and instance.loss in ("l1", "linf")
+    if (instance.linear_rule and instance.loss in ("l1", "linf")
             and not milp_refuse(instance, goal)):  # not data they refuse too (hunt 115 L4)
         others.append("a MILP engine")  # repeats: the MILP models l1 and linf with counts
     use = " or ".join(others) if others else "a heuristic: bruteforce's enumeration is too large"
-    if instance.rule != "average":
-        return f"branch and bound needs rule average (refit: use {use})"
+    if not instance.linear_rule:
+        return f"branch and bound needs rule average or keep (refit: use {use})"
     return f"branch and bound does not handle repeats (use {use})"
 
 

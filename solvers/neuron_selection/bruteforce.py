@@ -3,11 +3,11 @@ do not matter, every support of at most k units): the oracle.
 
 Independent of the formulations: losses come from the instance's vectorised evaluator
 (`instance.errors`, A c − f for blocks of count vectors; refit: `evaluate` per subset).
-Limits: MAX_SUBSETS candidates (average rule), MAX_REFIT_SUBSETS (refit: one lstsq each).
-Average rule: the batch losses differ from `evaluate` by at most the evaluation tolerance plus
-(mC + 2)·u·loss (numpy sums), so two masks can be misordered only when their losses differ by
-less than twice that: the optimum is certified with that tolerance (stated). Refit: the batch
-*is* `evaluate`, so the minimum is exact over the float64 losses evaluate reports; the stated
+Limits: MAX_SUBSETS candidates (linear rules), MAX_REFIT_SUBSETS (refit: one lstsq each).
+Linear rules (average, keep): the batch losses differ from `evaluate` by at most the evaluation
+tolerance plus (mC + 2)·u·loss (numpy sums), so two masks can be misordered only when their losses
+differ by less than twice that: the optimum is certified with that tolerance (stated). Refit: the
+batch *is* `evaluate`, so the minimum is exact over the float64 losses evaluate reports; the stated
 tolerance is the instance's (estimated) refit tolerance, and it is certified only when every
 least-squares design is well conditioned (MAX_REFIT_CONDITION).
 """

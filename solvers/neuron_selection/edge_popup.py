@@ -3,7 +3,8 @@ the unit level (heuristic, never certified).
 
 Each unit has a real score s_i; the forward pass keeps the k units of largest |s_i|, as the
 reference code does (`GetSubnet` on `scores.abs()`; ties to the lower index), c the 0/1 mask,
-and predicts by the average rule, residual R = A c − f (A = `instance.columns()` (m·C, N),
+and predicts by the instance's linear rule (average or keep; under refit the average rule's, a
+surrogate), residual R = A c − f (A = `instance.columns()` (m·C, N),
 f = `instance.offset()`, both times the power of two that brings their largest entry to unit
 size, which leaves g / max|g| as it is). The straight-through estimator passes the gradient of
 the surrogate loss with respect to each mask entry, g = Aᵀ ∂L/∂R (N,), to |s| of *every* unit

@@ -1,5 +1,5 @@
 """Exact neuron selection with a MILP engine (highs, cbc, scip, gurobi) or CP-SAT: loss l1 or
-linf, rule average, with or without repeats.
+linf, rule average or keep (linear in the mask), with or without repeats.
 
 MILP: the model of `formulations.neuron_selection` (linf: capped by the incumbent's loss, which
 removes nothing better; l1: not capped, its bound holds all the same), started from the

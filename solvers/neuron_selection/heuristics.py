@@ -2,7 +2,8 @@
 
 - `greedy_forward_selection` (Ye et al. 2020): start empty; step s = 1..k adds the candidate
   unit that gives the lowest loss of the uniform average over the new subset, prediction
-  (N/s)·Σ_{i∈S} H[:, i] V[i] + b with s the size after adding (the instance's loss); under
+  (N/s)·Σ_{i∈S} H[:, i] V[i] + b with s the size after adding (the instance's loss; under the
+  keep rule the kept units' sum Σ_{i∈S} H[:, i] V[i] + b, unscaled); under
   the refit rule, the lowest loss of the output layer refitted on the new subset (ranked by the
   average rule, as before 2026-12-06, it chose units worse than random there; hunt 128). Options:
   repeats (a unit may be added again; default: as the instance), candidates (a seeded sample
@@ -73,7 +74,7 @@ def _greedy_steps(instance: Any, repeats: bool | None, candidates: int | None, s
                          "repeats (its masks are 0/1)")
     n, k = instance.n, instance.k
     A = instance.columns() if columns is None else columns
-    G = A * (k / n)  # raw columns vec(H[:, i] V[i]), (mC, N)
+    G = A / instance.selection_scale()  # raw columns vec(H[:, i] V[i]), (mC, N)
     f = instance.offset()
     rng = np.random.default_rng(seed)
     counts = np.zeros(n, dtype=np.int64)
@@ -98,7 +99,7 @@ def _greedy_steps(instance: Any, repeats: bool | None, candidates: int | None, s
             j = int(pool[int(np.flatnonzero(
                 losses <= losses.min() + instance.evaluation_tolerance())[0])])
         else:
-            R = (n / s) * (total[None, :] + G[:, pool].T) - f[None, :]
+            R = instance.selection_scale(s) * (total[None, :] + G[:, pool].T) - f[None, :]
             j = int(pool[int(np.argmin(batch_losses(R, instance.loss)))])
         counts[j] += 1
         total = total + G[:, j]
@@ -162,7 +163,7 @@ def run_random(instance: Any, goal: Goal, opts: SolveOptions) -> RawSolution:
     block = 256 if instance.rule == "refit" else 4096
     limit = Limit.NONE
     chunk = 1
-    columns = instance.columns() if instance.rule == "average" else None
+    columns = instance.columns() if instance.linear_rule else None
     # drawn and evaluated in chunks growing from one mask to `block`, the clock read between
     # them: under the refit rule each mask is a least-squares fit, and a first block of 256
     # ran 3.2 s on a 0.2 s limit (hunt 21); drawing a block of 4096 subsets of 1000 units at

@@ -8,9 +8,11 @@ never trained). With S the surviving units (all N at first), one round is:
 
 1. rewind: W = w0[S], b = b0;
 2. train W (and b when the instance has a bias) by `iters` steps of full-batch gradient
-   descent on the squared loss mean((P − T)²) of the subnetwork P = (N/|S|)·H[:, S] W + b (the
-   instance's average-rule prediction of S, so at the rewind point it is exactly what the
-   instance scores for S). The step is lr / L, L = (2/(m·C))·σ_max([(N/|S|)·H[:, S], 1])² the
+   descent on the squared loss mean((P − T)²) of the subnetwork P = s·H[:, S] W + b with s =
+   `instance.selection_scale(|S|)`: N/|S| under the average rule (so at the rewind point it is
+   exactly what the instance scores for S; refit trains the same way), 1 under keep (the
+   surviving weights as they are: Frankle & Carbin's subnetwork). The step is lr / L, L =
+   (2/(m·C))·σ_max([s·H[:, S], 1])² the
    Lipschitz constant of the gradient, so `lr` is scale-free and any lr in (0, 2) descends
    (the step is computed with the features at unit scale, so it exists at any data scale);
 3. score each unit by ||W_i||_2 · ||H[:, i]||_2 and prune max(1, floor(prune_fraction·|S|))
@@ -18,7 +20,7 @@ never trained). With S the surviving units (all N at first), one round is:
 
 Rounds repeat until k units survive; the answer is their 0/1 mask (IMP never takes a unit
 twice, which is a valid mask with repeats too). IMP only *selects* units: the trained weights
-are discarded and the instance's rule (average or refit) and loss score the mask, like every
+are discarded and the instance's rule (average, keep or refit) and loss score the mask, like every
 backend's. prune_fraction = 1 is one-shot magnitude pruning after one training run. At the time
 limit the current round's scores (or, before any training, the trained weights' magnitudes)
 prune straight to k.
@@ -142,7 +144,8 @@ def run_imp(instance: Any, goal: Goal, opts: SolveOptions) -> RawSolution:
     limit = Limit.NONE
     while units.size > k:
         try:
-            W, _ = train_output_layer(H[:, units], T, w0[units], b0, n / units.size, iters, lr,
+            W, _ = train_output_layer(H[:, units], T, w0[units], b0,
+                                      instance.selection_scale(units.size), iters, lr,
                                       clock.deadline)
         except _TimeUp:
             limit = Limit.TIME

@@ -6,7 +6,8 @@ any other unit, so a unit may reach a count of 2 or more). A descent evaluates e
 the current mask and takes the best one while it improves the loss by more than a relative
 1e-12 (so rounding cannot make it cycle); it stops at a swap-local optimum.
 
-Evaluation of the moves: under the average rule the residual is linear in the mask,
+Evaluation of the moves: under the linear rules (average, keep) the residual is linear in the
+mask,
 R(c) = A c − f with A = `instance.columns()` (m·C, N) and f = `instance.offset()`, so for a
 kept unit i the N candidate residuals R − A_i + A_j are one (N, m·C) array and their losses one
 `batch_losses` call. For the squared loss the Gram matrix G = AᵀA (N, N) gives every move at
@@ -63,7 +64,7 @@ class _Moves:
     def __init__(self, instance: Any, deadline: float | None) -> None:
         self.inst = instance
         self.deadline = deadline
-        self.linear = instance.rule == "average"
+        self.linear = instance.linear_rule
         self.uses_gram = (self.linear and instance.loss == "squared"
                           and instance.n <= MAX_GRAM_UNITS)
         self._gram: np.ndarray | None = None
