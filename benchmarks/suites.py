@@ -22,8 +22,9 @@ order, see `exactprune.benchmarks.bench`):
                     (12 instances).
 ``weight-pruning``  same networks with K = 64 points, n = 8, 16, 32 (mask sizes 16, 32, 64),
                     both output activations, seeds 0, 1 (12 instances).
-``all``             every suite above and ``trained`` (neuron selection on trained nets;
-                    `benchmarks/neuron_selection/suites.py`), one table and profiles per suite.
+``all``             every suite above, ``trained`` (neuron selection on trained nets;
+                    `benchmarks/neuron_selection/suites.py`) and ``trained-keep`` (the same
+                    under the keep rule), one table and profiles per suite.
 ``smoke``           every ``smoke-*`` suite: a few seconds, for tests and for trying the
                     command: ``smoke-subset-sum``
                     (n = 10, seeds 0, 1), ``smoke-neuron-pruning`` (d = 2, K = 16, n = 6, relu

@@ -98,7 +98,10 @@ def test_suites_are_as_documented(tmp_path: Path, capsys: pytest.CaptureFixture[
     written = json.loads(out)["written"]
     tr = suites.SUITES["trained"].instances
     assert len(tr) == 18 and {i.kind for i in tr} == {"neuron_selection"}
-    assert len(written) == 42 + len(tr)
+    keep = suites.SUITES["trained-keep"].instances
+    assert [i.params["rule"] for i in keep] == ["keep"] * len(tr)
+    assert [{**i.params, "rule": "average"} for i in keep] == [i.params for i in tr]
+    assert len(written) == 42 + 2 * len(tr)
     # a written file is the generator's instance, bit for bit
     first = load_instance(written[0])
     again = suites.SUITES["subset-sum"].instances[0].generate()
