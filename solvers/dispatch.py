@@ -323,6 +323,9 @@ def finalize(
                 status, certified = Status.ERROR, False
         if not math.isfinite(error):  # JSON has no inf: say what its null stands for
             notes.append("the mask's error exceeds float64 (inf; null in JSON)")
+        caveat = getattr(instance, "evaluation_caveat", None)  # refit's ill-conditioned fits
+        if caveat is not None and (why := caveat(mask)):
+            notes.append(why)
     if status in (Status.OPTIMAL, Status.FEASIBLE) and mask is None:
         notes.append(f"backend claimed {status} without a mask")
         status, certified = Status.ERROR, False

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 import re
 import warnings
 from fractions import Fraction
@@ -22,6 +23,7 @@ from exactprune.instances.neuron_selection import (
     synthetic_neuron_selection,
 )
 from exactprune.solvers import get_backend, solve
+from exactprune.solvers.neuron_selection import certify as neuron_certify
 from exactprune.solvers.neuron_selection.heuristics import greedy_forward
 
 MILP_SOLVERS = [s for s in ("highs", "cbc", "scip", "gurobi", "cpsat")
@@ -1311,6 +1313,50 @@ def test_refit_weights_beyond_normal_floats_keep_the_fit(case: str) -> None:
     assert res.certified and Fraction(res.bound) <= min(exact.values())
     chosen = tuple(np.flatnonzero(res.mask).tolist())
     assert exact[chosen] - min(exact.values()) <= Fraction(res.tolerance)
+
+
+def test_refit_columns_beyond_float64s_range_certify_nothing() -> None:
+    """A column of 2^1000 beside 2^-1000: its power-of-two scaling to unit size turned 2^-1000
+    into 0, two columns became copies, one was dropped as redundant at condition 1, and
+    bruteforce certified 0.125 where {0, 1} fits exactly (loss 0; hunt 131 H1). A design whose
+    scaling loses bits has condition inf now, so nothing is certified over it."""
+    H = np.array([[2.0**1000, 2.0**1000, 0.0], [1.0, 1.0, 0.0], [0.0, 2.0**-1000, 1.0],
+                  [0.0, 0.0, 1.0]])
+    inst = NeuronSelectionInstance(hidden=H, output_weights=np.full((3, 1), 1e-320),
+                                   targets=np.array([[0.0], [0.0], [1.0], [0.0]]), k=2,
+                                   rule="refit")
+    assert inst.refit_condition(np.array([True, True, False])) == math.inf
+    assert inst.refit_condition(np.array([True, False, True])) < 10  # exact scaling: measured
+    res = solve(inst, "bruteforce")
+    assert not res.certified and res.bound is None, res.notes
+    assert any("condition number inf" in n for n in res.notes)
+
+
+def test_results_on_ill_conditioned_refits_say_their_loss_may_be_off() -> None:
+    """A rounded outer product |a||b|ᵀ as activations: every refit design is singular up to
+    rounding, and magnitude reported 1.24 for an exact loss of 1.11, 9e7 times the stated
+    tolerance, with no word of it (hunt 131 H2). Such results carry a note now, as certify's
+    report does; a well-conditioned refit and the linear rules carry none."""
+    rng = np.random.default_rng(134300)
+    a, b = np.abs(rng.standard_normal(8)), np.abs(rng.standard_normal(4))
+    H = np.outer(a, b)
+    T = rng.standard_normal((8, 1))
+    inst = NeuronSelectionInstance(hidden=H, output_weights=np.ones((4, 1)), targets=T, k=3,
+                                   rule="refit")
+    for name in ("magnitude", "greedy_forward_selection", "bruteforce"):
+        res = solve(inst, name)
+        assert not res.certified
+        assert any("may be off by more than the evaluation tolerance" in n
+                   for n in res.notes), (name, res.notes)
+    report = neuron_certify(inst, res.mask, {"certified": False})
+    assert "may be off" in report["claims"]["note"]
+    fine = NeuronSelectionInstance(hidden=np.abs(rng.standard_normal((8, 4))),
+                                   output_weights=np.ones((4, 1)), targets=T, k=3,
+                                   rule="refit")
+    assert not any("may be off" in n for n in solve(fine, "magnitude").notes)
+    assert fine.evaluation_caveat(fine.full_mask()) is None
+    linear = NeuronSelectionInstance(hidden=H, output_weights=np.ones((4, 1)), targets=T, k=3)
+    assert linear.evaluation_caveat(linear.full_mask()) is None
 
 
 def test_bruteforce_certifies_nothing_over_losses_float64_cannot_hold(

@@ -52,6 +52,13 @@ LINEAR_RULES: tuple[str, ...] = ("average", "keep")
 """The rules whose residual is linear in the mask (P = s·H·(c ∘ V) + b): the MILP engines,
 CP-SAT, branch and bound and the vectorised searches take them."""
 
+MAX_REFIT_CONDITION: float = 1e6
+"""Refit: the largest 2-norm condition number of a least-squares design whose float64 loss is
+taken to be within the (estimated) evaluation tolerance (a residual then errs by about
+cond·u ≈ 1e-10 relative; at 1e16 lstsq dropped a direction and bruteforce certified 2/3 where
+the optimum is 0): `bruteforce` certifies only when every design it enumerates lies below it,
+and a result whose mask's design lies above it says so in a note (`evaluation_caveat`)."""
+
 MAX_SCALE: float = 1e150
 """Instances whose residual bound N·max|H V| + |b| + |T| exceeds this are refused (R² would
 overflow)."""
@@ -281,13 +288,15 @@ class NeuronSelectionInstance(ReadOnlyArrays):
 
     def refit(self, mask: Any) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
         """Least-squares refit on the kept units: (weights (|S|, C), bias (C,) or None,
-        predictions (m, C)). The bias is refitted only when output_bias is not None."""
+        predictions (m, C)). The bias is refitted only when output_bias is not None. Weights
+        beyond float64's range (activations ~1e-300 under targets ~1e100) come back as ±inf or
+        0; the predictions, computed on the scaled fit, are right all the same."""
         return self.refit_units(np.flatnonzero(self.check_mask(mask)))
 
     def refit_units(self, units: Any) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
         """`refit` on the units `units` (indices; any number of them: greedy's partial
         selections)."""
-        X, col_exp = self._scaled_design(units)
+        X, col_exp, _ = self._scaled_design(units)
         t_exp = _unit_exponent(np.abs(self.targets).max(initial=0.0))
         # on the design's columns and T brought to unit size by powers of two (exact): weights
         # of ~T/H that underflow to subnormals (H ~1e200, T ~1e-118) or overflow (H ~1e-300)
@@ -301,27 +310,49 @@ class NeuronSelectionInstance(ReadOnlyArrays):
             return coef[:-1], coef[-1], P
         return coef, None, P
 
-    def _scaled_design(self, units: Any) -> tuple[np.ndarray, np.ndarray]:
+    def _scaled_design(self, units: Any) -> tuple[np.ndarray, np.ndarray, bool]:
         """The refit's design on `units` (indices) with each column scaled by a power of two to
-        max |x| in [1/2, 1) (exact), and those exponents (a zero column keeps 0)."""
+        max |x| in [1/2, 1), those exponents (a zero column keeps 0), and whether the scaling
+        was exact: scaling down, entries more than ~2^1074 below their column's largest lose
+        bits (2^-1000 beside 2^1000 became 0, two columns became copies, and a wrong refit
+        optimum was certified; hunt 131 H1)."""
         X = self.hidden[:, np.asarray(units, dtype=np.int64)]
         if self.output_bias is not None:
             X = np.hstack([X, np.ones((self.m, 1))])
         exps = np.array([_unit_exponent(v) for v in np.abs(X).max(axis=0, initial=0.0)],
                         dtype=np.int64)
-        return np.ldexp(X, exps[None, :]), exps
+        scaled = np.ldexp(X, exps[None, :])
+        exact = bool(np.all(exps >= 0) or np.array_equal(np.ldexp(scaled, -exps[None, :]), X))
+        return scaled, exps, exact
 
     def refit_condition(self, mask: Any) -> float:
         """The 2-norm condition number of the refit's least-squares design on `mask` (the kept
-        hidden columns, and a column of ones when the bias is refitted); inf when singular.
-        Columns that are exactly redundant (all zero: a dead unit; an exact copy of another)
-        change no least-squares residual and are left out."""
-        X = self._scaled_design(np.flatnonzero(self.check_mask(mask)))[0]  # as `refit` solves
+        hidden columns, and a column of ones when the bias is refitted); inf when singular, and
+        when a column's entries span more than float64's range (its scaled copy lost bits, so
+        nothing here measures the design as given). Columns that are exactly redundant (all
+        zero: a dead unit; a copy of another up to a power of two) change no least-squares
+        residual and are left out."""
+        X, _, exact = self._scaled_design(np.flatnonzero(self.check_mask(mask)))  # as solved
+        if not exact:
+            return math.inf
         X = np.unique(X[:, np.any(X != 0, axis=0)], axis=1)
         if X.shape[1] == 0:
             return 1.0
         s = np.linalg.svd(X, compute_uv=False)
         return float(s[0] / s[-1]) if s[-1] > 0 else math.inf
+
+    def evaluation_caveat(self, mask: Any) -> str | None:
+        """Why `evaluate(mask)` may be off by more than `evaluation_tolerance()`, or None: under
+        refit, a least-squares design of condition above MAX_REFIT_CONDITION (a rounded outer
+        product reported 1.24 for an exact 1.11; hunt 131 H2). Results and `certify` say it."""
+        if self.rule != "refit":
+            return None
+        cond = self.refit_condition(mask)
+        if cond <= MAX_REFIT_CONDITION:
+            return None
+        return (f"the refit of this mask's units has condition number {cond:.3g} (above "
+                f"{MAX_REFIT_CONDITION:g}): its float64 loss may be off by more than the "
+                "evaluation tolerance")
 
     def residuals(self, mask: Any) -> np.ndarray:
         """R = P − T, (m, C)."""

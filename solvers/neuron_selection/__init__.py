@@ -182,6 +182,8 @@ def certify(instance: Any, mask: Any, claimed: dict[str, Any],
     def note(text: str) -> None:  # every reason, in order (one overwrote the next; hunt 63 L2)
         checks["note"] = f"{checks['note']}; {text}" if "note" in checks else text
     evaluation = instance.evaluation_tolerance()
+    if why := instance.evaluation_caveat(mask):
+        note(why)
     if bound is not None:
         # not the claimed tolerance: an edited one let an edited bound through (hunt 96 M2,
         # as hunt 84 M1 for pruning)

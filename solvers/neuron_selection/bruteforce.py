@@ -21,16 +21,12 @@ from typing import Any
 import numpy as np
 
 from exactprune.instances.errors import InputError
+from exactprune.instances.neuron_selection.instance import MAX_REFIT_CONDITION
 from exactprune.solvers.clock import Clock
 from exactprune.solvers.result import Goal, RawSolution, SolveOptions, Status
 
 MAX_SUBSETS = 1 << 21
 MAX_REFIT_SUBSETS = 1 << 15
-MAX_REFIT_CONDITION = 1e6
-"""Refit: the optimum is certified only when every enumerated least-squares design has a
-2-norm condition number at most this (a float64 least-squares residual then errs by about
-cond·u ≈ 1e-10 relative, within the stated tolerance; at 1e16 lstsq dropped a direction and
-certified 2/3 where the optimum is 0)."""
 BLOCK = 1 << 12
 BLOCK_ENTRIES = 1 << 22
 """Average rule: a block's residual matrix holds at most this many entries (masks × m·C), so
