@@ -125,7 +125,7 @@ def make_pulp_backend(pulp_name: str, kind: str) -> Backend:
             return None
         return f"{pulp_name} via PuLP {pulp.__version__}"
 
-    norms = {"subset_sum": "", "neuron_selection": "; l1/linf, average rule"}.get(
+    norms = {"subset_sum": "", "neuron_selection": "; l1/linf, average/keep rule"}.get(
         kind, "; linf/l1 errors")  # what the formulations take (hunt 104 L5)
     return Backend(
         PULP_PREFIX + pulp_name.lower(), kind,
@@ -202,7 +202,13 @@ def _run_pulp(pulp_name: str, instance: Any, goal: Any, opts: Any) -> RawSolutio
             with contextlib.suppress(Exception):
                 solver_obj = float(pulp.value(prob.objective))
     stopped = view != "optimal"
-    if mask is None:
+    if mask is None and view == "infeasible":
+        # an engine's infeasibility is its claim, not a time limit (Gurobi called a model of
+        # data scaled by 2^200 infeasible after 5 ms and the run read `time_limit`; hunt 133
+        # M1): an uncertified infeasibility, which `solve` reports as an error
+        status = Status.INFEASIBLE
+        notes.append(f"{pulp_name} called the model infeasible")
+    elif mask is None:
         status = Status.TIME_LIMIT if stopped and opts.time_limit is not None else Status.ERROR
         notes.append(f"{pulp_name} returned no solution")
     elif stopped and opts.time_limit is not None:

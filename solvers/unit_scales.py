@@ -56,8 +56,15 @@ def _who_takes_it(instance: Any) -> str:
     from exactprune.formulations.pruning.selection import MAX_DICTIONARY_D, past_dictionary
     from exactprune.solvers.pruning.bruteforce import MAX_BITS
 
-    if not hasattr(instance, "network"):
-        return "use cpsat, bnb or bruteforce (auto chooses cpsat)"
+    if not hasattr(instance, "network"):  # neuron selection (l1/linf: cpsat takes them)
+        from exactprune.solvers.neuron_selection import bruteforce as selection_bruteforce
+        from exactprune.solvers.result import Goal
+
+        # bnb only without repeats, bruteforce only within its size: the refusal named bnb for
+        # repeats and bnb's named the MILP engines back (hunt 133 L1)
+        takers = ["cpsat"] + ([] if instance.repeats else ["bnb"]) + (
+            [] if selection_bruteforce.refuse(instance, Goal()) else ["bruteforce"])
+        return f"use {' or '.join(takers)}" if len(takers) < 3 else "use cpsat, bnb or bruteforce"
     # bruteforce only where its 2^MAX_BITS masks reach: past d = 10 two units already have
     # 22 weights, and the refusal sent users to a bruteforce that refused too (hunt 121 L1)
     brute = instance.mask_size <= MAX_BITS

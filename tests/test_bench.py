@@ -371,6 +371,24 @@ def test_pulp_backend_is_never_certified(monkeypatch: pytest.MonkeyPatch) -> Non
     assert res.objective == net.evaluate(res.mask) >= ref.objective
 
 
+def test_a_pulp_engines_infeasibility_is_not_a_time_limit(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Gurobi through PuLP called a model of data scaled by 2^200 infeasible after 5 ms, and
+    with a time limit given the run read `time_limit` (hunt 133 M1). An engine's infeasibility
+    is its claim: uncertified, reported as an error, with or without a time limit. The claim
+    is made here by PuLP's reading of a real CBC run replaced with "infeasible" (no engine
+    here calls a model infeasible that has a solution); the status mapping is what is tested."""
+    import exactprune.solvers.milp_engines as engines
+
+    monkeypatch.setattr(engines, "pulp_outcome", lambda prob, returned: ("infeasible", False))
+    inst = suites.SUITES["smoke-subset-sum"].instances[0].generate()
+    for limit in (20.0, None):
+        res = solve(inst, "pulp_pulp_cbc_cmd", time_limit=limit, threads=1)
+        assert res.status == "error" and res.mask is None, (limit, res.notes)
+        assert any("called the model infeasible" in n for n in res.notes)
+        assert any("infeasibility not certified" in n for n in res.notes)
+
+
 def test_consistency_check_flags_a_run_below_a_certified_optimum() -> None:
     inst = suites.SUITES["smoke-subset-sum"].instances[0]
     suite = suites.Suite("t", "", (inst,))

@@ -115,3 +115,29 @@ def test_the_refusal_names_only_backends_that_take_the_instance() -> None:
     assert "only bruteforce takes the l2 error" in unit_scale_refusal(l2)
     with pytest.raises(InputError, match="not l2"):
         solve(l2, "cpsat")
+
+
+def test_selection_refusals_name_backends_that_take_repeats() -> None:
+    """Neuron selection with repeats and units of too many scales: the MILP engines' refusal
+    named bnb, which refuses repeats, and bnb's named the MILP engines back (hunt 133 L1).
+    Every backend a refusal names must take the instance."""
+    import re
+
+    from exactprune.instances.neuron_selection import NeuronSelectionInstance
+
+    rng = np.random.default_rng(138900)
+    H = np.maximum(rng.standard_normal((4, 6)), 0)
+    V = rng.standard_normal((6, 1))
+    V[:3] *= 1e-9
+    for rule in ("keep", "average"):
+        inst = NeuronSelectionInstance(hidden=H, output_weights=V, targets=H @ V * 0.5, k=2,
+                                       loss="l1", rule=rule, repeats=True)
+        named = set()
+        for refusing in ("highs", "bnb"):
+            with pytest.raises(InputError) as exc:
+                solve(inst, refusing)
+            named |= set(re.findall(r"\b(cpsat|bnb|bruteforce|highs|scip|cbc)\b",
+                                    str(exc.value).split("(use")[-1].split("; use")[-1]))
+        assert named == {"cpsat", "bruteforce"}, named
+        for name in named:
+            assert solve(inst, name, time_limit=30).certified

@@ -131,6 +131,6 @@ def _build(instance: Any, goal: Any = None) -> BuiltModel:
 FORMULATIONS = (
     Formulation("selection", "neuron_selection",
                 "one binary per unit (repeats: binary digits of a count), sum = k; l1/linf "
-                "error rows of the linear residual (average rule)", _build),
+                "error rows of the linear residual (average or keep rule)", _build),
 )
 DEFAULT_FORMULATION = "selection"
