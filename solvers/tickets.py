@@ -76,7 +76,7 @@ class LayerTicket:
     coefficients kept per weight; infeasible: bool (out, in), error above eps; greedy: bool
     (out, in), the weight's subset (theory: one of its halves) is a greedy one, the time limit
     having run out before the exact solver answered it (None: every subset is exact); bias_*:
-    the same for the bias (pensia only), or None.
+    the same for the bias (pensia only), or None; kept_abs and wide: theory only (below).
     """
 
     name: str
@@ -92,6 +92,12 @@ class LayerTicket:
     bias_infeasible: np.ndarray | None = None
     bias_greedy: np.ndarray | None = None
     theory: dict[str, np.ndarray] = field(default_factory=dict)
+    kept_abs: np.ndarray | None = None
+    """theory: Σ |fl(b·|a|)| over each weight's kept units, the larger of its two halves
+    (out, in); what the float pass of the random network rounds, and 2^-53 of it bounds how far
+    the network's exact products lie from the rounded ones the subsets were chosen over."""
+    wide: int = 0
+    """theory: the terms of one output of the random network's second layer (in·N)."""
 
     def summary(self) -> dict[str, Any]:
         errs = [self.errors.ravel()]
@@ -404,6 +410,7 @@ def _theory_layer(name: str, w: np.ndarray, a: np.ndarray, b: np.ndarray, n: int
     kept = np.zeros((out, inp), dtype=np.int64)
     infeasible = np.zeros((out, inp), dtype=bool)
     greedy = np.zeros((out, inp), dtype=bool)
+    kept_abs = np.zeros((out, inp))
     bk = b.reshape(out, inp, n)
     for sign, label in ((1.0, "positive"), (-1.0, "negative")):
         side = (a * sign) > 0  # (inp, n): the units of input j acting on this sign of x_j
@@ -412,6 +419,7 @@ def _theory_layer(name: str, w: np.ndarray, a: np.ndarray, b: np.ndarray, n: int
         errors = np.abs(sign * w)  # inputs without units on this side: the empty sum
         beyond = errors > eps
         feasible = np.ones((out, inp), dtype=bool)
+        side_abs = np.zeros((out, inp))
         # inputs with the same number of units on this side are solved together, unpadded
         # (zero padding would tie every mask with its padded variants)
         for width in np.unique(counts):
@@ -434,14 +442,17 @@ def _theory_layer(name: str, w: np.ndarray, a: np.ndarray, b: np.ndarray, n: int
             beyond[:, js] = ((status == "closest")
                              | _beyond_eps(block, eps, rows, flat_m, targets)).reshape(out, js.size)
             feasible[:, js] = ok
+            side_abs[:, js] = np.where(m, np.abs(values), 0.0).sum(axis=2)
             kept[:, js] += m.sum(axis=2)
             kk, jj, tt = np.nonzero(m)
             mask[kk, js[jj] * n + cols[jj, tt]] = True
         infeasible |= ~feasible | beyond
         err = np.maximum(err, errors)
+        kept_abs = np.maximum(kept_abs, side_abs)
         halves[label] = sign * sums
     layer = LayerTicket(name, halves["positive"], err, kept, infeasible,
-                        coefficients=int(b.size), greedy=greedy, theory=halves)
+                        coefficients=int(b.size), greedy=greedy, theory=halves,
+                        kept_abs=kept_abs, wide=inp * n)
     return layer, mask
 
 
@@ -503,7 +514,13 @@ def output_deviation_bound(ticket: Ticket, X: np.ndarray) -> np.ndarray:
 
     `a` bounds the float ticket's distance from the exact target, `c` the float target's;
     `H` = |h| + 2c bounds every pre-rounding magnitude the passes see (h is this function's
-    own float target pass)."""
+    own float target pass).
+
+    Theory tickets are a wider network: per input x_j, relu(a·x_j) (one rounding), times the
+    kept b (one more), summed over in·N terms; the pass errs by <= γ_{in·N+2}·Σ|b·a||x| with
+    Σ|b·a| the kept units' (`kept_abs`), not the target's |W|, which cancellation can make far
+    smaller; and the subsets were chosen over the rounded products fl(b·|a|), whose exact values
+    the network realises, so each weight's error gains 2^-53 of that sum (hunt 134 L1)."""
     from exactprune.instances.network import float_array, gamma
 
     h = float_array(X, "X", 2)  # a NaN gave a bound of NaN, a bad shape numpy's errors
@@ -517,6 +534,13 @@ def output_deviation_bound(ticket: Ticket, X: np.ndarray) -> np.ndarray:
         E = layer.errors
         aw = np.abs(w)
         g = gamma(w.shape[1] + 1)
+        # the ticket's own pass: the target's shape (pensia), or the wider random network
+        # (theory), its |terms| the kept Σ|b·a| up to their own rounding (a sum of N terms)
+        ticket_abs, g_ticket, terms = aw + E, g, w.shape[1]
+        if layer.kept_abs is not None:
+            ticket_abs = layer.kept_abs * (1 + gamma(layer.wide + 2))
+            E = E + 2.0**-53 * ticket_abs
+            g_ticket, terms = gamma(layer.wide + 2), 2 * layer.wide
         babs = 0.0 if b is None else np.abs(b)
         berr = 0.0 if layer.bias_errors is None else layer.bias_errors
         H = np.abs(h) + 2 * c
@@ -527,8 +551,9 @@ def output_deviation_bound(ticket: Ticket, X: np.ndarray) -> np.ndarray:
         # that per layer, carried forward like every other term
         eta = (2 * w.shape[1] + 4) * 2.0**-1074
         c_next = c @ aw.T + g * (H @ aw.T + babs) + eta
+        eta_ticket = (2 * terms + 4) * 2.0**-1074
         a_next = (a @ aw.T + (H + a) @ E.T + berr
-                  + g * ((H + a) @ (aw + E).T + babs + berr) + eta)
+                  + g_ticket * ((H + a) @ ticket_abs.T + babs + berr) + eta_ticket)
         h = np.maximum(z, 0.0) if l_idx < depth - 1 else z
         a, c = a_next, c_next
     return (a + c).max(axis=1) * (1 + 1e-9)

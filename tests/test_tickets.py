@@ -443,6 +443,40 @@ def test_output_deviation_bound_covers_underflow_to_subnormals() -> None:
         assert np.all(dev <= output_deviation_bound(tk, X)), trial
 
 
+def test_output_deviation_bound_covers_the_theory_networks_own_pass(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A theory ticket whose kept products cancel (Σ b·a = -2^-59 from four terms of ~0.5):
+    the bound took the target's |w| and layer width for the rounding of the ticket's pass and
+    the errors of the rounded products fl(b·|a|) as exact, and the deviation as computed was
+    122 times above it (hunt 134 L1, made extreme). The draws are set to these values through
+    the random generator the construction reads (data, not the code under test)."""
+    import exactprune.solvers.tickets as tickets
+
+    a = np.array([[float.fromhex(x) for x in (
+        "0x1.bdfdee5d53864p-2", "0x1.c0eee2b02f09cp-1", "0x1.6947151286cdap-1",
+        "0x1.68535b7648216p-1")]])
+    b = np.array([[float.fromhex(x) for x in (
+        "-0x1.2dfab9b77ece2p-1", "-0x1.12861b3336f00p-6", "-0x1.d9b5ac6251a80p-2",
+        "0x1.b30e61b2b5a0ap-1")]])
+
+    class Draws:  # theory_ticket draws a, then b, for its one layer
+        def __init__(self, seed: int) -> None:
+            self.queue = [a, b]
+
+        def uniform(self, low: float, high: float, size: tuple[int, int]) -> np.ndarray:
+            return self.queue.pop(0)
+
+    monkeypatch.setattr(tickets.np.random, "default_rng", Draws)
+    target = MLP(weights=(np.array([[-2.0**-59]]),))
+    tk = tickets.theory_ticket(target, 4, 1e-300, seed=0)
+    monkeypatch.undo()
+    assert tk.layers[0].kept.sum() == 4  # every product kept: they cancel to the weight
+    X = np.geomspace(0.01, 100, 40)[:, None]
+    dev = np.abs(tk.network.forward(X) - target.forward(X)).ravel()
+    assert dev.max() > 0
+    assert np.all(dev <= output_deviation_bound(tk, X))
+
+
 def test_width_factor_takes_eps_whose_reciprocal_overflows() -> None:
     """log2(1/eps) was inf below eps = 5.6e-309 (1/eps overflowed): the fit had no points
     (hunt 100 L2)."""
