@@ -1332,6 +1332,32 @@ def test_refit_columns_beyond_float64s_range_certify_nothing() -> None:
     assert any("condition number inf" in n for n in res.notes)
 
 
+def test_a_lost_bit_of_a_well_conditioned_refit_design_still_certifies() -> None:
+    """One subnormal activation (or 1e-300 in a column of 1e10) loses bits when its column is
+    scaled to unit size, and the first fix of hunt 131 H1 made every such design's condition
+    inf: bruteforce stopped certifying ordinary instances (hunt 135 M1). A lost bit moves an
+    entry by 2^-1075 at most; only a design singular near that is inf now. Certified results
+    are checked against exact rational least squares."""
+    rng = np.random.default_rng(142300)
+    H = np.abs(rng.normal(size=(8, 5))) + 1.0
+    V, T = rng.normal(size=(5, 2)), rng.normal(size=(8, 2))
+    sub, big = H.copy(), H.copy()
+    sub[3, 2] = 5e-324
+    big[:, 2] *= 1e10
+    big[3, 2] = 1e-300
+    for data in (sub, big):
+        inst = NeuronSelectionInstance(hidden=data, output_weights=V, targets=T, k=2,
+                                       rule="refit")
+        assert inst.refit_condition(np.isin(np.arange(5), [1, 2])) < 10
+        res = solve(inst, "bruteforce")
+        assert res.certified, res.notes
+        exact = {c: _exact_refit_loss(inst, np.isin(np.arange(5), c))
+                 for c in itertools.combinations(range(5), 2)}
+        chosen = tuple(np.flatnonzero(res.mask).tolist())
+        assert exact[chosen] - min(exact.values()) <= Fraction(res.tolerance)
+        assert Fraction(res.bound) <= min(exact.values())
+
+
 def test_results_on_ill_conditioned_refits_say_their_loss_may_be_off() -> None:
     """A rounded outer product |a||b|ᵀ as activations: every refit design is singular up to
     rounding, and magnitude reported 1.24 for an exact loss of 1.11, 9e7 times the stated

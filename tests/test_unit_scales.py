@@ -141,3 +141,25 @@ def test_selection_refusals_name_backends_that_take_repeats() -> None:
         assert named == {"cpsat", "bruteforce"}, named
         for name in named:
             assert solve(inst, name, time_limit=30).certified
+
+
+def test_the_milp_refusals_of_squared_and_refit_name_backends_that_take_them() -> None:
+    """The MILP engines refused the squared loss with "use bruteforce or bnb" and refit with
+    "use bruteforce" whatever the instance: bnb refuses repeats, bruteforce beyond its size
+    (hunt 135 L1). Each backend named must take the instance; none named, none takes it."""
+    import re
+
+    from exactprune.instances.neuron_selection import synthetic_neuron_selection
+
+    for rule in ("average", "keep", "refit"):
+        for repeats in (False, True):
+            for n, k in ((7, 3), (40, 12)):
+                inst = synthetic_neuron_selection(n, k, m=8, loss="squared", rule=rule,
+                                                  repeats=repeats)
+                with pytest.raises(InputError) as exc:
+                    solve(inst, "highs")
+                named = set(re.findall(r"\b(bruteforce|bnb|cpsat)\b",
+                                       str(exc.value).split("; ")[-1]))
+                for name in ("bruteforce", "bnb"):
+                    takes = get_backend(name, inst.kind).refuse(inst, None) is None
+                    assert (name in named) == takes, (rule, repeats, n, str(exc.value))

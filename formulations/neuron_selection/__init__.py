@@ -39,13 +39,13 @@ from exactprune.instances.errors import InputError
 
 
 def milp_refusal(instance: Any) -> str | None:
-    """Why the MILP cannot model this instance (squared loss, refit rule), or None."""
+    """Why the MILP cannot model this instance (squared loss, refit rule), or None. The
+    backends' refusal adds which backends take it (`solvers/neuron_selection/exact.py`)."""
     if not instance.linear_rule:
         return ("the MILP models the rules average and keep only (refit is a least-squares "
-                "fit, not linear in the mask; use bruteforce)")
+                "fit, not linear in the mask)")
     if instance.loss not in ("l1", "linf"):
-        return (f"the MILP models losses l1 and linf, not {instance.loss} (use bruteforce or "
-                "bnb)")
+        return f"the MILP models losses l1 and linf, not {instance.loss}"
     return None
 
 

@@ -310,36 +310,43 @@ class NeuronSelectionInstance(ReadOnlyArrays):
             return coef[:-1], coef[-1], P
         return coef, None, P
 
-    def _scaled_design(self, units: Any) -> tuple[np.ndarray, np.ndarray, bool]:
+    def _scaled_design(self, units: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The refit's design on `units` (indices) with each column scaled by a power of two to
-        max |x| in [1/2, 1), those exponents (a zero column keeps 0), and whether the scaling
-        was exact: scaling down, entries more than ~2^1074 below their column's largest lose
-        bits (2^-1000 beside 2^1000 became 0, two columns became copies, and a wrong refit
-        optimum was certified; hunt 131 H1)."""
+        max |x| in [1/2, 1), those exponents (a zero column keeps 0), and per column whether
+        its scaling was exact: scaled down, an entry about 2^1022 or more below its column's
+        largest becomes subnormal and may lose bits, each at most 2^-1075 (2^-1000 beside
+        2^1000 became 0, two columns became copies, and a wrong refit optimum was certified;
+        hunt 131 H1)."""
         X = self.hidden[:, np.asarray(units, dtype=np.int64)]
         if self.output_bias is not None:
             X = np.hstack([X, np.ones((self.m, 1))])
         exps = np.array([_unit_exponent(v) for v in np.abs(X).max(axis=0, initial=0.0)],
                         dtype=np.int64)
         scaled = np.ldexp(X, exps[None, :])
-        exact = bool(np.all(exps >= 0) or np.array_equal(np.ldexp(scaled, -exps[None, :]), X))
+        exact = (exps >= 0) | np.all(np.ldexp(scaled, -exps[None, :]) == X, axis=0)
         return scaled, exps, exact
 
     def refit_condition(self, mask: Any) -> float:
         """The 2-norm condition number of the refit's least-squares design on `mask` (the kept
-        hidden columns, and a column of ones when the bias is refitted); inf when singular, and
-        when a column's entries span more than float64's range (its scaled copy lost bits, so
-        nothing here measures the design as given). Columns that are exactly redundant (all
-        zero: a dead unit; a copy of another up to a power of two) change no least-squares
-        residual and are left out."""
+        hidden columns, and a column of ones when the bias is refitted), measured on the design
+        `refit` solves (columns scaled to unit size); inf when singular. Columns that are
+        exactly redundant (all zero: a dead unit; a copy of another up to a power of two, told
+        only from columns scaled exactly) change no least-squares residual and are left out.
+        A column whose scaling lost bits (entries ~2^1022 below its largest) moves by at most
+        2^-1075 per entry: that changes nothing unless the smallest singular value lies near
+        it, and then the condition is inf (hunt 131 H1: two columns that became copies only by
+        the lost bits had been merged, at condition 1; hunt 135 M1: one lost bit had made every
+        such design inf)."""
         X, _, exact = self._scaled_design(np.flatnonzero(self.check_mask(mask)))  # as solved
-        if not exact:
-            return math.inf
-        X = np.unique(X[:, np.any(X != 0, axis=0)], axis=1)
+        live = np.any(X != 0, axis=0)
+        X, exact = X[:, live], exact[live]
+        X = np.hstack([np.unique(X[:, exact], axis=1), X[:, ~exact]])
         if X.shape[1] == 0:
             return 1.0
         s = np.linalg.svd(X, compute_uv=False)
-        return float(s[0] / s[-1]) if s[-1] > 0 else math.inf
+        if not s[-1] > (0.0 if exact.all() else math.sqrt(X.size) * 2.0**-1000):
+            return math.inf
+        return float(s[0] / s[-1])
 
     def evaluation_caveat(self, mask: Any) -> str | None:
         """Why `evaluate(mask)` may be off by more than `evaluation_tolerance()`, or None: under

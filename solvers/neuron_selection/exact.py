@@ -110,10 +110,18 @@ def unit_scaled(instance: Any) -> tuple[Any, int]:
 
 
 def refuse(instance: Any, goal: Goal) -> str | None:
-    """Why the MILP/CP-SAT backends cannot take this instance, or None."""
+    """Why the MILP/CP-SAT backends cannot take this instance, or None; a model they cannot
+    build names the backends that take the instance (a fixed "use bruteforce or bnb" named
+    both where bnb refuses repeats and bruteforce its size; hunt 135 L1)."""
     why = milp_refusal(instance)
     if why:
-        return why
+        from exactprune.solvers.neuron_selection import bnb, bruteforce
+
+        takers = [name for name, module in (("bruteforce", bruteforce), ("bnb", bnb))
+                  if module.refuse(instance, goal) is None]
+        return f"{why}; use {' or '.join(takers)}" if takers else (
+            f"{why}; no exact backend takes it at this size (a heuristic gives a mask, "
+            "uncertified)")
     try:
         unit_scaled(instance)
     except InputError as exc:
