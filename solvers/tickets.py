@@ -539,7 +539,9 @@ def output_deviation_bound(ticket: Ticket, X: np.ndarray) -> np.ndarray:
         ticket_abs, g_ticket, terms = aw + E, g, w.shape[1]
         if layer.kept_abs is not None:
             ticket_abs = layer.kept_abs * (1 + gamma(layer.wide + 2))
-            E = E + 2.0**-53 * ticket_abs
+            # a subnormal product errs by up to 2^-1075 absolute, not 2^-53 relative (hunt
+            # 136 L1: draws out of numpy's uniform grid, a ~1e-310): 2^-1074 per kept unit
+            E = E + 2.0**-53 * ticket_abs + layer.kept * 2.0**-1074
             g_ticket, terms = gamma(layer.wide + 2), 2 * layer.wide
         babs = 0.0 if b is None else np.abs(b)
         berr = 0.0 if layer.bias_errors is None else layer.bias_errors

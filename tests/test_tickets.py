@@ -477,6 +477,35 @@ def test_output_deviation_bound_covers_the_theory_networks_own_pass(
     assert np.all(dev <= output_deviation_bound(tk, X))
 
 
+def test_output_deviation_bound_covers_subnormal_theory_products(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A product b·|a| ~1e-310 errs by up to 2^-1075 absolute, not 2^-53 relative, and inputs
+    of 1e300 carried it 50 times above the bound (hunt 136 L1; draws set through the
+    generator, out of numpy's uniform grid but valid data for the bound)."""
+    from fractions import Fraction
+
+    import exactprune.solvers.tickets as tickets
+
+    a = max((1e-310 + k * 5e-324 for k in range(1, 4000)),
+            key=lambda x: abs(Fraction(0.7) * Fraction(x) - Fraction(0.7 * x)))
+
+    class Draws:
+        def __init__(self, seed: int) -> None:
+            self.queue = [np.array([[a, -a]]), np.array([[0.7, -0.7]])]
+
+        def uniform(self, low: float, high: float, size: tuple[int, int]) -> np.ndarray:
+            return self.queue.pop(0)
+
+    monkeypatch.setattr(tickets.np.random, "default_rng", Draws)
+    target = MLP(weights=(np.array([[0.7 * a]]),))
+    tk = tickets.make_ticket(target, 2, 1e-3, construction="theory", seed=0)
+    monkeypatch.undo()
+    X = np.array([[1e300], [-1e300], [3e299]])
+    dev = np.abs(tk.network.forward(X) - target.forward(X)).max(axis=1)
+    assert dev.max() > 0
+    assert np.all(dev <= output_deviation_bound(tk, X))
+
+
 def test_width_factor_takes_eps_whose_reciprocal_overflows() -> None:
     """log2(1/eps) was inf below eps = 5.6e-309 (1/eps overflowed): the fit had no points
     (hunt 100 L2)."""

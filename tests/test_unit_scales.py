@@ -163,3 +163,27 @@ def test_the_milp_refusals_of_squared_and_refit_name_backends_that_take_them() -
                 for name in ("bruteforce", "bnb"):
                     takes = get_backend(name, inst.kind).refuse(inst, None) is None
                     assert (name in named) == takes, (rule, repeats, n, str(exc.value))
+
+
+def test_the_unit_scale_refusal_names_the_backends_that_take_the_data() -> None:
+    """A subnormal target beside data of 1e4: no power of two brings it to unit size exactly,
+    and the MILP engines and CP-SAT refused without naming bnb or bruteforce, which take it
+    (hunt 136 L3)."""
+    import re
+
+    from exactprune.instances.neuron_selection import NeuronSelectionInstance
+
+    rng = np.random.default_rng(144900)
+    for repeats in (False, True):
+        H = np.abs(rng.normal(size=(6, 7))) * 1e4
+        T = rng.normal(size=(6, 2)) * 1e4
+        T[0, 0] = 5e-324
+        inst = NeuronSelectionInstance(hidden=H, output_weights=rng.normal(size=(7, 2)),
+                                       targets=T, k=3, loss="l1", repeats=repeats)
+        for engine in ("highs", "cpsat"):
+            why = get_backend(engine, inst.kind).refuse(inst, None)
+            assert why and "unit scale" in why
+            named = set(re.findall(r"\b(bruteforce|bnb)\b", why.split("; ")[-1]))
+            assert named == ({"bruteforce"} if repeats else {"bruteforce", "bnb"}), why
+            for name in named:
+                assert solve(inst, name, time_limit=30).certified

@@ -137,7 +137,7 @@ def choose_auto(instance: Any, goal: Goal, threads: int = 1) -> str:
     threads are measured to pay here."""
     if bruteforce.candidate_count(instance) <= 5000 or not instance.linear_rule:
         return "bruteforce"
-    if instance.loss in ("l1", "linf") and exact.refuse(instance, goal):
+    if instance.loss in ("l1", "linf") and exact.model_refusal(instance):
         return "bnb" if not instance.repeats else "bruteforce"
     if instance.loss in ("l1", "linf"):
         if unit_scale_refusal(instance) and get_backend("cpsat", KIND).available():

@@ -41,12 +41,12 @@ def refuse(instance: Any, goal: Goal) -> str | None:
     if instance.linear_rule and not instance.repeats:
         return None
     from exactprune.solvers.neuron_selection import bruteforce
-    from exactprune.solvers.neuron_selection.exact import refuse as milp_refuse
+    from exactprune.solvers.neuron_selection.exact import model_refusal
     from exactprune.solvers.unit_scales import unit_scale_refusal
 
     others = [] if bruteforce.refuse(instance, goal) else ["bruteforce"]
     if (instance.linear_rule and instance.loss in ("l1", "linf")
-            and not milp_refuse(instance, goal)):  # not data they refuse too (hunt 115 L4)
+            and not model_refusal(instance)):  # not data they refuse too (hunt 115 L4)
         # repeats: the MILP models l1 and linf with counts; units of too many scales only
         # cpsat takes (the MILP engines refuse them, and named bnb back; hunt 133 L1)
         others.append("cpsat" if unit_scale_refusal(instance) else "a MILP engine")

@@ -109,24 +109,33 @@ def unit_scaled(instance: Any) -> tuple[Any, int]:
         targets=_exact_scale(instance.targets, e)), e
 
 
+def model_refusal(instance: Any) -> str | None:
+    """Why the MILP/CP-SAT model cannot take this instance (the rule or loss, or data no power
+    of two brings to unit size exactly), or None; `refuse` adds who takes it."""
+    why = milp_refusal(instance)
+    if why:
+        return why
+    try:
+        unit_scaled(instance)
+    except InputError as exc:  # it named no backend, where bnb and bruteforce take it
+        return str(exc)  # (hunt 136 L3)
+    return None
+
+
 def refuse(instance: Any, goal: Goal) -> str | None:
     """Why the MILP/CP-SAT backends cannot take this instance, or None; a model they cannot
     build names the backends that take the instance (a fixed "use bruteforce or bnb" named
     both where bnb refuses repeats and bruteforce its size; hunt 135 L1)."""
-    why = milp_refusal(instance)
-    if why:
-        from exactprune.solvers.neuron_selection import bnb, bruteforce
+    why = model_refusal(instance)
+    if not why:
+        return None
+    from exactprune.solvers.neuron_selection import bnb, bruteforce
 
-        takers = [name for name, module in (("bruteforce", bruteforce), ("bnb", bnb))
-                  if module.refuse(instance, goal) is None]
-        return f"{why}; use {' or '.join(takers)}" if takers else (
-            f"{why}; no exact backend takes it at this size (a heuristic gives a mask, "
-            "uncertified)")
-    try:
-        unit_scaled(instance)
-    except InputError as exc:
-        return str(exc)
-    return None
+    takers = [name for name, module in (("bruteforce", bruteforce), ("bnb", bnb))
+              if module.refuse(instance, goal) is None]
+    return f"{why}; use {' or '.join(takers)}" if takers else (
+        f"{why}; no exact backend takes it at this size (a heuristic gives a mask, "
+        "uncertified)")
 
 
 def incumbent(instance: Any, opts: SolveOptions, deadline: float | None = None
