@@ -1358,6 +1358,47 @@ def test_a_lost_bit_of_a_well_conditioned_refit_design_still_certifies() -> None
         assert Fraction(res.bound) <= min(exact.values())
 
 
+def test_refit_copies_up_to_sign_and_lost_bits_are_merged_on_the_data_as_given() -> None:
+    """Two identical units whose columns each lose a bit to scaling (one activation 3·2^-1074
+    beside a maximum in [1, 2)), and a negated copy: exact copies change no least-squares
+    residual, yet neither was merged and bruteforce certified nothing (hunt 136 L2). Copies
+    are told on the design as given now; certified results hold against exact rationals."""
+    rng = np.random.default_rng(144600)
+    H = np.abs(rng.normal(size=(6, 4))) + 1.0
+    H[2, 1] = 3 * 5e-324
+    H[:, 3] = H[:, 1]
+    V, T = rng.normal(size=(4, 1)), rng.normal(size=(6, 1))
+    negated = H.copy()
+    negated[:, 3] = -2.0 * H[:, 0]  # a negated copy (up to a power of two) of unit 0
+    for data in (H, negated):
+        inst = NeuronSelectionInstance(hidden=data, output_weights=V, targets=T, k=3,
+                                       rule="refit")
+        res = solve(inst, "bruteforce")
+        assert res.certified, res.notes
+        exact = {c: _exact_refit_loss(inst, _basis(inst, c))
+                 for c in itertools.combinations(range(4), 3)}
+        chosen = tuple(np.flatnonzero(res.mask).tolist())
+        assert exact[chosen] - min(exact.values()) <= Fraction(res.tolerance)
+        assert Fraction(res.bound) <= min(exact.values())
+
+
+def _basis(inst: NeuronSelectionInstance, units: tuple[int, ...]) -> np.ndarray:
+    """The mask of `units` without the later of two columns that are exact multiples of each
+    other (the same span: `_exact_refit_loss` needs a full-rank design)."""
+    keep: list[int] = []
+    for u in units:
+        col = [Fraction(float(x)) for x in inst.hidden[:, u]]
+        if not any(_proportional(col, [Fraction(float(x)) for x in inst.hidden[:, v]])
+                   for v in keep):
+            keep.append(u)
+    return np.isin(np.arange(inst.n), keep)
+
+
+def _proportional(a: list[Fraction], b: list[Fraction]) -> bool:
+    p = next(i for i, x in enumerate(b) if x != 0)
+    return all(x * b[p] == y * a[p] for x, y in zip(a, b, strict=True))
+
+
 def test_results_on_ill_conditioned_refits_say_their_loss_may_be_off() -> None:
     """A rounded outer product |a||b|ᵀ as activations: every refit design is singular up to
     rounding, and magnitude reported 1.24 for an exact loss of 1.11, 9e7 times the stated

@@ -91,6 +91,12 @@ def batch_losses(R: np.ndarray, loss: str) -> np.ndarray:
     return (flat * flat).mean(axis=1)
 
 
+def _power_of_two_copy(y: np.ndarray, x: np.ndarray, shift: int) -> bool:
+    """Whether y = 2^shift·x exactly (checked both ways: a scaling that loses bits does not
+    come back)."""
+    return bool(np.array_equal(np.ldexp(x, shift), y) and np.array_equal(np.ldexp(y, -shift), x))
+
+
 def _unit_exponent(x: float) -> int:
     """The e with x·2^e in [1/2, 1) (0 for x = 0 or not finite)."""
     return -math.frexp(x)[1] if x > 0 and math.isfinite(x) else 0
@@ -310,6 +316,14 @@ class NeuronSelectionInstance(ReadOnlyArrays):
             return coef[:-1], coef[-1], P
         return coef, None, P
 
+    def _design(self, units: Any) -> np.ndarray:
+        """The refit's least-squares design on `units` (indices): those hidden columns, and a
+        column of ones when the bias is refitted."""
+        X = self.hidden[:, np.asarray(units, dtype=np.int64)]
+        if self.output_bias is not None:
+            X = np.hstack([X, np.ones((self.m, 1))])
+        return X
+
     def _scaled_design(self, units: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The refit's design on `units` (indices) with each column scaled by a power of two to
         max |x| in [1/2, 1), those exponents (a zero column keeps 0), and per column whether
@@ -317,9 +331,7 @@ class NeuronSelectionInstance(ReadOnlyArrays):
         largest becomes subnormal and may lose bits, each at most 2^-1075 (2^-1000 beside
         2^1000 became 0, two columns became copies, and a wrong refit optimum was certified;
         hunt 131 H1)."""
-        X = self.hidden[:, np.asarray(units, dtype=np.int64)]
-        if self.output_bias is not None:
-            X = np.hstack([X, np.ones((self.m, 1))])
+        X = self._design(units)
         exps = np.array([_unit_exponent(v) for v in np.abs(X).max(axis=0, initial=0.0)],
                         dtype=np.int64)
         scaled = np.ldexp(X, exps[None, :])
@@ -330,19 +342,29 @@ class NeuronSelectionInstance(ReadOnlyArrays):
         """The 2-norm condition number of the refit's least-squares design on `mask` (the kept
         hidden columns, and a column of ones when the bias is refitted), measured on the design
         `refit` solves (columns scaled to unit size); inf when singular. Columns that are
-        exactly redundant (all zero: a dead unit; a copy of another up to a power of two, told
-        only from columns scaled exactly) change no least-squares residual and are left out.
-        A column whose scaling lost bits (entries ~2^1022 below its largest) moves by at most
-        2^-1075 per entry: that changes nothing unless the smallest singular value lies near
-        it, and then the condition is inf (hunt 131 H1: two columns that became copies only by
-        the lost bits had been merged, at condition 1; hunt 135 M1: one lost bit had made every
-        such design inf)."""
-        X, _, exact = self._scaled_design(np.flatnonzero(self.check_mask(mask)))  # as solved
+        exactly redundant (all zero: a dead unit; a copy of another up to sign and a power of
+        two) change no least-squares residual and are left out; copies are told on the design
+        as given (hunt 131 H1: two columns that became copies only by the bits their scaling
+        lost had been merged, at condition 1; hunt 136 L2: copies that each lost a bit were
+        not merged, and never certified). A column whose scaling lost bits (entries ~2^1022
+        below its largest) moves by at most 2^-1075 per entry: that changes nothing unless the
+        smallest singular value lies near it, and then the condition is inf (hunt 135 M1: one
+        lost bit had made every such design inf)."""
+        units = np.flatnonzero(self.check_mask(mask))
+        X, exps, exact = self._scaled_design(units)  # as `refit` solves it
         live = np.any(X != 0, axis=0)
-        X, exact = X[:, live], exact[live]
-        X = np.hstack([np.unique(X[:, exact], axis=1), X[:, ~exact]])
+        raw, X, exps, exact = self._design(units)[:, live], X[:, live], exps[live], exact[live]
         if X.shape[1] == 0:
             return 1.0
+        sign = np.sign(X[np.argmax(X != 0, axis=0), np.arange(X.shape[1])])
+        _, first, group = np.unique(X * sign, axis=1, return_index=True, return_inverse=True)
+        keep = np.ones(X.shape[1], dtype=bool)
+        for j, g in enumerate(np.ravel(group)):
+            i = first[g]  # the first column scaled to the same values, up to sign
+            if j != i and (exact[i] and exact[j] or _power_of_two_copy(
+                    raw[:, j] * sign[j], raw[:, i] * sign[i], int(exps[i] - exps[j]))):
+                keep[j] = False
+        X, exact = X[:, keep], exact[keep]
         s = np.linalg.svd(X, compute_uv=False)
         if not s[-1] > (0.0 if exact.all() else math.sqrt(X.size) * 2.0**-1000):
             return math.inf
