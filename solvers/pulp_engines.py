@@ -4,13 +4,13 @@ certified.
 PuLP's ``listSolvers(onlyAvailable=True)`` is asked for the vendors below; each one found (one
 interface per vendor, the Python API preferred) becomes backend ``pulp_<name>`` (e.g.
 ``pulp_gurobi``) for every problem kind that has a MILP formulation, solving the kind's default
-formulation (the model ``exactprune export`` writes) with gaps 0. Its tolerances are not wired
-into exactprune's certificates, so a mask it calls optimal is reported ``feasible``
-(``time_limit`` when it was stopped), an infeasibility it claims is uncertified (``error``), its
-objective recomputed from the mask, and the solver's
-own objective and best bound (when PuLP exposes it) kept only as notes. Probing imports the
-vendors' libraries, so it happens only when asked (``exactprune solvers``, ``bench``, or a
-``--solver pulp_<name>``). Any PuLP solver name works (the tests use PULP_CBC_CMD).
+formulation (the model ``exactprune export`` writes) with gaps 0. Its tolerances are not wired into
+exactprune's certificates, so a mask it calls optimal is reported ``feasible`` (``time_limit`` when
+it was stopped), an infeasibility it claims is uncertified (``error``), its objective recomputed
+from the mask, and the solver's own objective and best bound (when PuLP exposes it) kept only as
+notes. Probing imports the vendors' libraries, so it happens only when asked (``exactprune
+solvers``, ``bench``, or a ``--solver pulp_<name>``). Any PuLP solver name works (the tests use
+PULP_CBC_CMD).
 """
 
 from __future__ import annotations
