@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import statistics
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -178,6 +179,32 @@ def input_file_digests(params: dict[str, Any], cache: dict[str, str]) -> dict[st
     return out
 
 
+def other_spellings(store: Any, specs: list[dict]) -> list[str]:
+    """One line per input file that `store` (a path, or None) already holds runs of under
+    another name than these specs give it: the name as given is part of the seed and of the
+    key, so `net.npz`, `./net.npz` and its absolute path are three grid points, three sets of
+    instances solved and counted (hunt 137 F1). The lines name both spellings."""
+    from exactprune.benchmarks.store import ResultStore
+
+    if store is None or not Path(store).is_file():
+        return []
+    asked = {(name, digest): spec["params"][name] for spec in specs
+             for name, digest in (spec.get("input_sha256") or {}).items()}
+    if not asked:
+        return []
+    stored: dict[tuple[str, str], set[str]] = {}
+    with ResultStore(store, create=False) as st:
+        for row in st.rows():
+            params = row["spec"].get("params")
+            for name, digest in (row["spec"].get("input_sha256") or {}).items():
+                if isinstance(params, dict) and isinstance(params.get(name), str):
+                    stored.setdefault((name, digest), set()).add(params[name])
+    return [f"note: {store} holds runs of this {key[0]} file named "
+            f"{', '.join(map(repr, sorted(stored[key])))}; {value!r} is another grid point (the "
+            "name as given is part of the seed and the key): name it as before to resume those "
+            "runs" for key, value in sorted(asked.items()) if value not in stored.get(key, {value})]
+
+
 def check_input_files(params: dict[str, Any], wanted: dict[str, str] | None) -> None:
     """InputError unless every input file in `params` still has the SHA-256 in `wanted` (the
     digests a sweep or bench keyed the run with): a file replaced while they run (a network
@@ -299,6 +326,8 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     _declared_options(kind, specs, options)
     _validate(kind, specs, options)
     check_sweep_execution(args)
+    for line in other_spellings(args.store, specs):
+        print(line, file=sys.stderr)
     records = run_sweep([Task(f"{__name__}:solve_task", s) for s in specs], args.store,
                         jobs=args.jobs, scheduler=args.scheduler, progress=args.progress,
                         desc=f"sweep {args.kind}", timeout=args.timeout,

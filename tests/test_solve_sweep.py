@@ -395,3 +395,33 @@ def test_a_grid_past_the_dictionary_is_refused_whole_for_engines_without_big_m(
     assert err.startswith("exactprune: error: grid point d=11, width=2, points=4: solver "
                           "'highs': the dictionary formulation enumerates") and err.count("\n") == 1
     assert not store.exists()
+
+
+def test_a_network_file_named_another_way_is_told_not_silently_run_again(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`net.npz` and `./net.npz` are two grid points (the name as given seeds the instances
+    and keys the runs): a resume typed the other way solved different instances into the same
+    store without a word (hunt 137 F1). The sweep says so on stderr, naming the stored
+    spelling; typed as before, it resumes in silence."""
+    import numpy as np
+
+    monkeypatch.chdir(tmp_path)
+    rng = np.random.default_rng(0)
+    np.savez(tmp_path / "net.npz", w1=rng.standard_normal((5, 64)),
+             w2=rng.standard_normal((10, 5)))
+
+    def sweep(network: str) -> str:
+        capsys.readouterr()
+        assert main(["sweep", "neuron-selection", "--param", f"network={network}", "--param",
+                     "data=digits", "--param", "k=2", "--param", "samples=10", "--seeds", "1",
+                     "--solvers", "bruteforce", "--store", "s.sqlite", "--jobs", "0",
+                     "--no-progress"]) == 0
+        return capsys.readouterr().err
+
+    assert "note:" not in sweep("net.npz")
+    err = sweep("./net.npz")
+    assert "named 'net.npz'; './net.npz' is another grid point" in err
+    assert "note:" not in sweep("net.npz")
+    with ResultStore(tmp_path / "s.sqlite") as st:
+        assert len(st.rows()) == 2
