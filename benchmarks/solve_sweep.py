@@ -235,7 +235,8 @@ def _with_given_paths(inst: Any, params: dict[str, Any], given: dict[str, str] |
 
 
 def solve_task(spec: dict) -> dict:
-    """Sweep task: build the instance, solve it with spec["solver"], return the record."""
+    """Sweep task: build the instance, solve it with spec["solver"], return the record (with
+    `solved_by`, the backend that ran: `auto`'s choice was in a note only; hunt 137 F2)."""
     from exactprune.solvers import solve
 
     check_input_files(spec["params"], spec.get("input_sha256"))
@@ -248,7 +249,8 @@ def solve_task(spec: dict) -> dict:
     res = solve(inst, spec["solver"], time_limit=time_limit, threads=spec.get("threads", 1),
                 seed=spec["seed"] % 2**31, options=opts)
     return {"status": str(res.status), "certified": res.certified, "objective": res.objective,
-            "bound": res.bound, "kept": res.kept, "solver_version": res.solver_version,
+            "bound": res.bound, "kept": res.kept, "solved_by": res.solver,
+            "tolerance": res.tolerance, "solver_version": res.solver_version,
             "wall_time_s": res.wall_time_s, "notes": res.notes,
             "mask": None if res.mask is None else inst.mask_to_json(res.mask),
             "instance_sha256": res.instance_sha256}

@@ -413,6 +413,9 @@ class ResultStore:
     def __init__(self, path: str | Path, *, create: bool = True, lazy: bool = False) -> None:
         if str(path) == "":  # Path("") is ".": "results store . is not a regular file"
             raise InputError("results store is an empty name: give a file name")
+        if isinstance(path, str) and path.endswith(("/", os.sep)):  # Path() drops it (hunt 137)
+            raise InputError(f"results store {path}: a name ending in / names a folder; a store "
+                             "is a file")
         self.path = Path(path)
         self._conn: sqlite3.Connection | None = None
         self._pending = False  # lazy: the file is created at the first put

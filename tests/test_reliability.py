@@ -692,6 +692,21 @@ def test_a_lazy_store_reads_empty_creates_nothing_and_joins_a_store_made_meanwhi
     assert _left(tmp_path) == ["lazy.sqlite"]
 
 
+def test_a_store_name_ending_in_a_slash_is_refused(tmp_path: Path) -> None:
+    """`--store out.sqlite/` created the file out.sqlite (pathlib drops the slash), and
+    `../s1.sqlite/` wrote into that existing store (hunt 137 F3): a name ending in / names a
+    folder, refused in one line, nothing created or changed."""
+    with ResultStore(tmp_path / "s1.sqlite") as st:
+        st.put("k", {"experiment": "m"}, "ok", {}, 0.0)
+    for name in (str(tmp_path / "out.sqlite") + "/", str(tmp_path / "s1.sqlite") + "/"):
+        assert refused(cli("sweep", "subset-sum", "--param", "n=6", "--solvers", "mitm",
+                           "--store", name, "--no-progress"), "a name ending in / names a folder")
+        assert refused(cli("results", "summary", "--store", name), "names a folder")
+    assert not (tmp_path / "out.sqlite").exists()
+    with ResultStore(tmp_path / "s1.sqlite") as st:
+        assert len(st.rows()) == 1
+
+
 @pytest.mark.parametrize("suffix", ["-wal", "-shm", "-journal"])
 def test_a_store_named_like_sqlites_own_files_is_refused(tmp_path: Path, suffix: str) -> None:
     """Hunt 17: `sweep --store main.sqlite-wal` was accepted; the next sweep on main.sqlite

@@ -425,3 +425,21 @@ def test_a_network_file_named_another_way_is_told_not_silently_run_again(
     assert "note:" not in sweep("net.npz")
     with ResultStore(tmp_path / "s.sqlite") as st:
         assert len(st.rows()) == 2
+
+
+def test_a_sweep_record_names_the_backend_auto_chose(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """With `--solvers auto` (the default) the stored row said `auto`, and the backend that ran
+    was only in a note (hunt 137 F2): the record's `solved_by` names it, with the tolerance."""
+    from exactprune.instances import generate_subset_sum
+    from exactprune.solvers import solve
+
+    capsys.readouterr()
+    assert main(["sweep", "subset-sum", "--param", "n=8,30", "--seeds", "1", "--store",
+                 str(tmp_path / "s.sqlite"), "--jobs", "0", "--no-progress", "--json"]) == 0
+    runs = json.loads(capsys.readouterr().out)["runs"]
+    for run in runs:
+        spec, record = run["spec"], run["record"]
+        again = solve(generate_subset_sum(spec["params"]["n"], seed=spec["seed"]), "auto")
+        assert spec["solver"] == "auto" and record["solved_by"] == again.solver != "auto"
+        assert record["tolerance"] == again.tolerance
