@@ -193,8 +193,9 @@ def other_spellings(store: Any, specs: list[dict]) -> list[str]:
     if not asked:
         return []
     stored: dict[tuple[str, str], set[str]] = {}
-    with ResultStore(store, create=False) as st:
-        for row in st.rows():
+    experiments = {spec.get("experiment") for spec in specs}
+    with ResultStore(store, create=False) as st:  # only the sweep's experiments' rows
+        for row in (r for e in sorted(experiments, key=str) for r in st.rows(e)):
             params = row["spec"].get("params")
             for name, digest in (row["spec"].get("input_sha256") or {}).items():
                 if isinstance(params, dict) and isinstance(params.get(name), str):
