@@ -86,6 +86,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import sys
 from collections import Counter
 from collections.abc import Sequence
@@ -382,6 +383,11 @@ def run_bench(suite: str, solvers: Sequence[str] | None = None, *,
     from exactprune.instances.io import check_output_dir, output_dir
 
     out_dir = check_output_dir(out if out is not None else Path("out") / f"bench-{suite}")
+    if isinstance(store, str) and store.endswith(("/", os.sep)):  # Path() drops it (hunt 139)
+        raise InputError(f"results store {store}: a name ending in / names a folder; a store "
+                         "is a file")
+    if isinstance(store, str) and store == "":
+        raise InputError("results store is an empty name: give a file name")
     store_path = Path(store) if store is not None else out_dir / "results.sqlite"
     if _report_would_overwrite(store_path, out_dir):
         raise InputError(f"the store {store_path} is a file the report writes in {out_dir}: "

@@ -184,23 +184,28 @@ def other_spellings(store: Any, specs: list[dict]) -> list[str]:
     another name than these specs give it: the name as given is part of the seed and of the
     key, so `net.npz`, `./net.npz` and its absolute path are three grid points, three sets of
     instances solved and counted (hunt 137 F1). The lines name both spellings."""
-    from exactprune.benchmarks.store import ResultStore
+    from exactprune.benchmarks.store import ResultStore, store_state
 
-    if store is None or not Path(store).is_file():
-        return []
     asked = {(name, digest): spec["params"][name] for spec in specs
              for name, digest in (spec.get("input_sha256") or {}).items()}
-    if not asked:
+    if store is None or not asked:
+        return []
+    try:  # anything but a store of ours (missing, empty, a bad name) is for the sweep to say
+        if store_state(Path(store)) != "ours":
+            return []
+    except (OSError, InputError):
         return []
     stored: dict[tuple[str, str], set[str]] = {}
     experiments = {spec.get("experiment") for spec in specs}
     with ResultStore(store, create=False) as st:  # only the sweep's experiments' rows
         for row in (r for e in sorted(experiments, key=str) for r in st.rows(e)):
-            params = row["spec"].get("params")
-            for name, digest in (row["spec"].get("input_sha256") or {}).items():
-                if isinstance(params, dict) and isinstance(params.get(name), str):
+            params, digests = row["spec"].get("params"), row["spec"].get("input_sha256")
+            if not (isinstance(params, dict) and isinstance(digests, dict)):
+                continue  # rows put by other code (hunt 139 F1: a crash)
+            for name, digest in digests.items():
+                if isinstance(digest, str) and isinstance(params.get(name), str):
                     stored.setdefault((name, digest), set()).add(params[name])
-    return [f"note: {store} holds runs of this {key[0]} file named "
+    return [f"note: {store} holds runs of a {key[0]} file with the same content named "
             f"{', '.join(map(repr, sorted(stored[key])))}; {value!r} is another grid point (the "
             "name as given is part of the seed and the key): name it as before to resume those "
             "runs" for key, value in sorted(asked.items()) if value not in stored.get(key, {value})]

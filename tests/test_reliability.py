@@ -702,6 +702,10 @@ def test_a_store_name_ending_in_a_slash_is_refused(tmp_path: Path) -> None:
         assert refused(cli("sweep", "subset-sum", "--param", "n=6", "--solvers", "mitm",
                            "--store", name, "--no-progress"), "a name ending in / names a folder")
         assert refused(cli("results", "summary", "--store", name), "names a folder")
+        # bench made its Path first and wrote into the file (hunt 139 F3)
+        assert refused(cli("bench", "smoke-subset-sum", "--solvers", "mitm", "--time-limit", "2",
+                           "--out", str(tmp_path / "bench"), "--store", name, "--no-progress"),
+                       "names a folder")
     assert not (tmp_path / "out.sqlite").exists()
     with ResultStore(tmp_path / "s1.sqlite") as st:
         assert len(st.rows()) == 1

@@ -425,6 +425,24 @@ def test_a_network_file_named_another_way_is_told_not_silently_run_again(
     assert "note:" not in sweep("net.npz")
     with ResultStore(tmp_path / "s.sqlite") as st:
         assert len(st.rows()) == 2
+        # rows other code put, with digests that are not a dict of strings: the check
+        # crashed the sweep (hunt 139 F1)
+        for i, odd in enumerate(("ab", ["ab"], {"network": ["ab"]})):
+            st.put(f"odd{i}", {"experiment": "sweep_neuron_selection", "input_sha256": odd,
+                               "params": {"network": "x"}}, "optimal", {}, 0.0)
+    assert "note:" not in sweep("net.npz")
+    # an empty file is a store to create (hunt 139 F2: it was refused), and a store name
+    # too long for the file system is one line, exit 2 (F4: an internal OSError)
+    (tmp_path / "s.sqlite").rename(tmp_path / "old.sqlite")
+    (tmp_path / "s.sqlite").write_bytes(b"")
+    assert "note:" not in sweep("net.npz")
+    with ResultStore(tmp_path / "s.sqlite") as st:
+        assert len(st.rows()) == 1
+    code = main(["sweep", "neuron-selection", "--param", "network=net.npz", "--param",
+                 "data=digits", "--param", "k=2", "--param", "samples=10", "--seeds", "1",
+                 "--solvers", "bruteforce", "--store", "a" * 300 + ".sqlite", "--jobs", "0",
+                 "--no-progress"])
+    assert code == 2 and "longer than 255 bytes" in capsys.readouterr().err
 
 
 def test_a_sweep_record_names_the_backend_auto_chose(
