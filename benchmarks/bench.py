@@ -86,7 +86,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
 import sys
 from collections import Counter
 from collections.abc import Sequence
@@ -380,14 +379,11 @@ def run_bench(suite: str, solvers: Sequence[str] | None = None, *,
                                               as_flag(retry_killed, "retry_killed"))
     kinds = {i.kind for s in suites for i in s.instances}
     chosen = None if solvers is None else _check_solvers(list(solvers), kinds)
+    from exactprune.benchmarks.store import check_store_text
     from exactprune.instances.io import check_output_dir, output_dir
 
+    check_store_text(store)  # before Path() drops a trailing "/" or "/." (hunts 139, 140)
     out_dir = check_output_dir(out if out is not None else Path("out") / f"bench-{suite}")
-    if isinstance(store, str) and store.endswith(("/", os.sep)):  # Path() drops it (hunt 139)
-        raise InputError(f"results store {store}: a name ending in / names a folder; a store "
-                         "is a file")
-    if isinstance(store, str) and store == "":
-        raise InputError("results store is an empty name: give a file name")
     store_path = Path(store) if store is not None else out_dir / "results.sqlite"
     if _report_would_overwrite(store_path, out_dir):
         raise InputError(f"the store {store_path} is a file the report writes in {out_dir}: "

@@ -184,31 +184,42 @@ def other_spellings(store: Any, specs: list[dict]) -> list[str]:
     another name than these specs give it: the name as given is part of the seed and of the
     key, so `net.npz`, `./net.npz` and its absolute path are three grid points, three sets of
     instances solved and counted (hunt 137 F1). The lines name both spellings."""
-    from exactprune.benchmarks.store import ResultStore, store_state
+    from exactprune.benchmarks.store import (
+        ResultStore,
+        _check_store_name,
+        _state_now,
+        check_store_text,
+    )
 
-    asked = {(name, digest): spec["params"][name] for spec in specs
-             for name, digest in (spec.get("input_sha256") or {}).items()}
+    asked: dict[tuple[str, str], set[str]] = {}
+    for spec in specs:
+        for name, digest in (spec.get("input_sha256") or {}).items():
+            asked.setdefault((name, digest), set()).add(spec["params"][name])
     if store is None or not asked:
-        return []
-    try:  # anything but a store of ours (missing, empty, a bad name) is for the sweep to say
-        if store_state(Path(store)) != "ours":
-            return []
-    except (OSError, InputError):
         return []
     stored: dict[tuple[str, str], set[str]] = {}
     experiments = {spec.get("experiment") for spec in specs}
-    with ResultStore(store, create=False) as st:  # only the sweep's experiments' rows
-        for row in (r for e in sorted(experiments, key=str) for r in st.rows(e)):
-            params, digests = row["spec"].get("params"), row["spec"].get("input_sha256")
-            if not (isinstance(params, dict) and isinstance(digests, dict)):
-                continue  # rows put by other code (hunt 139 F1: a crash)
-            for name, digest in digests.items():
-                if isinstance(digest, str) and isinstance(params.get(name), str):
-                    stored.setdefault((name, digest), set()).add(params[name])
+    try:  # anything but a readable store of ours is for the sweep to say (hunts 139, 140)
+        check_store_text(store)
+        _check_store_name(Path(store))
+        if _state_now(Path(store)) != "ours":  # no wait for a store being created
+            return []
+        with ResultStore(store, create=False) as st:  # only the sweep's experiments' rows
+            for row in (r for e in sorted(experiments, key=str) for r in st.rows(e)):
+                params, digests = row["spec"].get("params"), row["spec"].get("input_sha256")
+                if not (isinstance(params, dict) and isinstance(digests, dict)):
+                    continue  # rows put by other code (hunt 139 F1: a crash)
+                for name, digest in digests.items():
+                    if isinstance(digest, str) and isinstance(params.get(name), str):
+                        stored.setdefault((name, digest), set()).add(params[name])
+    except (OSError, InputError):  # a damaged row the sweep never reads (hunt 140 F1)
+        return []
+    # a note only where the grid names a stored file by none of its stored names (hunt 140 F4)
     return [f"note: {store} holds runs of a {key[0]} file with the same content named "
-            f"{', '.join(map(repr, sorted(stored[key])))}; {value!r} is another grid point (the "
-            "name as given is part of the seed and the key): name it as before to resume those "
-            "runs" for key, value in sorted(asked.items()) if value not in stored.get(key, {value})]
+            f"{', '.join(map(repr, sorted(stored[key])))}; {', '.join(map(repr, sorted(names)))} "
+            "is another grid point (the name as given is part of the seed and the key): name "
+            "it as before to resume those runs"
+            for key, names in sorted(asked.items()) if key in stored and not names & stored[key]]
 
 
 def check_input_files(params: dict[str, Any], wanted: dict[str, str] | None) -> None:

@@ -348,6 +348,20 @@ _COMPANIONS = ("-wal", "-shm", "-journal")
 """The files SQLite keeps beside a database named NAME: NAME-wal, NAME-shm, NAME-journal."""
 
 
+def check_store_text(name: Any) -> None:
+    """InputError for a store named as text that pathlib would quietly change: empty (Path("")
+    is "."), or ending in a separator, "." or ".." (Path("x/") and Path("x/.") are "x", and a
+    sweep or bench wrote into the file x; hunts 137, 139, 140)."""
+    if not isinstance(name, str):
+        return
+    if name == "":
+        raise InputError("results store is an empty name: give a file name")
+    last = name.replace(os.sep, "/").rsplit("/", 1)[-1]
+    if last in ("", ".", ".."):
+        raise InputError(f"results store {name}: a name ending in {last or '/'} names a folder; "
+                         "a store is a file")
+
+
 def _check_store_name(path: Path, reading: bool = False) -> None:
     """InputError for a name a store must not have: ``-`` (a store is a file, not stdout) or
     another database's companion name (NAME-wal, NAME-shm, NAME-journal), which SQLite takes for
@@ -411,11 +425,7 @@ class ResultStore:
     """
 
     def __init__(self, path: str | Path, *, create: bool = True, lazy: bool = False) -> None:
-        if str(path) == "":  # Path("") is ".": "results store . is not a regular file"
-            raise InputError("results store is an empty name: give a file name")
-        if isinstance(path, str) and path.endswith(("/", os.sep)):  # Path() drops it (hunt 137)
-            raise InputError(f"results store {path}: a name ending in / names a folder; a store "
-                             "is a file")
+        check_store_text(path)
         self.path = Path(path)
         self._conn: sqlite3.Connection | None = None
         self._pending = False  # lazy: the file is created at the first put

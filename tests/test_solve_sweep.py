@@ -431,6 +431,18 @@ def test_a_network_file_named_another_way_is_told_not_silently_run_again(
             st.put(f"odd{i}", {"experiment": "sweep_neuron_selection", "input_sha256": odd,
                                "params": {"network": "x"}}, "optimal", {}, 0.0)
     assert "note:" not in sweep("net.npz")
+    # a grid naming the file both ways resumes the stored name: no note (hunt 140 F4)
+    capsys.readouterr()
+    assert main(["sweep", "neuron-selection", "--param", "network=net.npz,./net.npz", "--param",
+                 "data=digits", "--param", "k=2", "--param", "samples=10", "--seeds", "1",
+                 "--solvers", "bruteforce", "--store", "s.sqlite", "--jobs", "0",
+                 "--no-progress"]) == 0
+    assert "note:" not in capsys.readouterr().err
+    # a damaged row the sweep never reads does not stop it (hunt 140 F1: refused, exit 2)
+    import sqlite3
+    with sqlite3.connect(tmp_path / "s.sqlite") as db:
+        db.execute("UPDATE runs SET record = 'x' WHERE key = 'odd0'")
+    assert "note:" not in sweep("net.npz")
     # an empty file is a store to create (hunt 139 F2: it was refused), and a store name
     # too long for the file system is one line, exit 2 (F4: an internal OSError)
     (tmp_path / "s.sqlite").rename(tmp_path / "old.sqlite")
