@@ -205,20 +205,22 @@ def other_spellings(store: Any, specs: list[dict]) -> list[str]:
         if _state_now(Path(store)) != "ours":  # no wait for a store being created
             return []
         with ResultStore(store, create=False) as st:  # only the sweep's experiments' rows
-            for row in (r for e in sorted(experiments, key=str) for r in st.rows(e)):
-                params, digests = row["spec"].get("params"), row["spec"].get("input_sha256")
+            for spec in (s for e in sorted(experiments, key=str) if isinstance(e, str)
+                         for s in st.readable_specs(e)):  # a damaged row skipped, not all
+                params, digests = spec.get("params"), spec.get("input_sha256")  # (hunt 141)
                 if not (isinstance(params, dict) and isinstance(digests, dict)):
                     continue  # rows put by other code (hunt 139 F1: a crash)
                 for name, digest in digests.items():
                     if isinstance(digest, str) and isinstance(params.get(name), str):
                         stored.setdefault((name, digest), set()).add(params[name])
-    except (OSError, InputError):  # a damaged row the sweep never reads (hunt 140 F1)
+    except (OSError, InputError):  # a store it cannot read: for the sweep to say (hunt 140)
         return []
     # a note only where the grid names a stored file by none of its stored names (hunt 140 F4)
     return [f"note: {store} holds runs of a {key[0]} file with the same content named "
             f"{', '.join(map(repr, sorted(stored[key])))}; {', '.join(map(repr, sorted(names)))} "
-            "is another grid point (the name as given is part of the seed and the key): name "
-            "it as before to resume those runs"
+            f"{'is another grid point' if len(names) == 1 else 'are other grid points'} (the "
+            "name as given is part of the seed and the key): name it as before to resume those "
+            "runs"
             for key, names in sorted(asked.items()) if key in stored and not names & stored[key]]
 
 

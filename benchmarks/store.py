@@ -352,6 +352,8 @@ def check_store_text(name: Any) -> None:
     """InputError for a store named as text that pathlib would quietly change: empty (Path("")
     is "."), or ending in a separator, "." or ".." (Path("x/") and Path("x/.") are "x", and a
     sweep or bench wrote into the file x; hunts 137, 139, 140)."""
+    if isinstance(name, os.PathLike) and not isinstance(name, Path):  # its own __fspath__
+        name = os.fspath(name)  # (hunt 141 F2)
     if not isinstance(name, str):
         return
     if name == "":
@@ -662,6 +664,26 @@ class ResultStore:
         with self._guard("read"):
             found = conn.execute(sql, args).fetchall()
         return [_row_dict(r) for r in found]
+
+    def readable_specs(self, experiment: str) -> list[dict]:
+        """The specs of one experiment's runs that parse as JSON objects, oldest first; a row
+        damaged outside exactprune is skipped, not an error (for checks that only advise:
+        `solve_sweep.other_spellings`; `rows` refuses such a row, naming it)."""
+        conn = self._reading()
+        if conn is None:
+            return []
+        with self._guard("read"):
+            found = conn.execute("SELECT spec FROM runs WHERE experiment = ? ORDER BY created, "
+                                 "rowid", (experiment,)).fetchall()
+        out = []
+        for (text,) in found:
+            try:
+                spec = parse_json_text(text, "a stored run")
+            except (TypeError, ValueError, RecursionError):
+                continue
+            if isinstance(spec, dict):
+                out.append(spec)
+        return out
 
     def summary(self) -> list[dict]:
         """Counts per (experiment, status): ``[{"experiment", "status", "runs",

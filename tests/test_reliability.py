@@ -711,6 +711,14 @@ def test_a_store_name_ending_in_a_slash_is_refused(tmp_path: Path) -> None:
     with ResultStore(tmp_path / "s1.sqlite") as st:
         assert len(st.rows()) == 1
 
+    class Name:  # an os.PathLike of another library's own (hunt 141 F2)
+        def __fspath__(self) -> str:
+            return str(tmp_path / "y.sqlite") + "/."
+
+    with pytest.raises(InputError, match="names a folder"):
+        ResultStore(Name())
+    assert not (tmp_path / "y.sqlite").exists()
+
 
 @pytest.mark.parametrize("suffix", ["-wal", "-shm", "-journal"])
 def test_a_store_named_like_sqlites_own_files_is_refused(tmp_path: Path, suffix: str) -> None:

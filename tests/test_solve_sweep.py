@@ -442,7 +442,15 @@ def test_a_network_file_named_another_way_is_told_not_silently_run_again(
     import sqlite3
     with sqlite3.connect(tmp_path / "s.sqlite") as db:
         db.execute("UPDATE runs SET record = 'x' WHERE key = 'odd0'")
+        db.execute("UPDATE runs SET spec = '{not json' WHERE key = 'odd1'")
     assert "note:" not in sweep("net.npz")
+    # ... nor hides the note for the rows that are fine (hunt 141 F1), plural for two names
+    capsys.readouterr()
+    assert main(["sweep", "neuron-selection", "--param", "network=././net.npz,./././net.npz",
+                 "--param", "data=digits", "--param", "k=2", "--param", "samples=10",
+                 "--seeds", "1", "--solvers", "bruteforce", "--store", "s.sqlite", "--jobs",
+                 "0", "--no-progress"]) == 0
+    assert "'./././net.npz', '././net.npz' are other grid points" in capsys.readouterr().err
     # an empty file is a store to create (hunt 139 F2: it was refused), and a store name
     # too long for the file system is one line, exit 2 (F4: an internal OSError)
     (tmp_path / "s.sqlite").rename(tmp_path / "old.sqlite")
