@@ -19,7 +19,7 @@ import enum
 import functools
 import os
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -285,6 +285,18 @@ def get_backend(name: str, kind: str) -> Backend:
         hint = f"; {name!r} solves {', '.join(others)}" if others else ""
         raise InputError(f"unknown solver {name!r} for {kind} (known: {known}){hint}")
     return _BACKENDS[key]
+
+
+def backends_taking(instance: Any, goal: Goal | None, names: Sequence[str]) -> list[str]:
+    """The names among `names` whose backend of the instance's kind does not refuse it: what a
+    refusal may tell the user to use instead (fixed lists named backends that refused the same
+    instance; hunts 121, 133, 135, 136)."""
+    out = []
+    for name in names:
+        backend = get_backend(name, instance.kind)
+        if backend.refuse is None or backend.refuse(instance, goal) is None:
+            out.append(name)
+    return out
 
 
 def resolve_auto(instance: Any, goal: Goal, threads: int = 1) -> str:

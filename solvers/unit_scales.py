@@ -36,13 +36,17 @@ def unit_scales(instance: Any) -> np.ndarray:
     return H.max(axis=0) * V.max(axis=1)
 
 
-def unit_scale_refusal(instance: Any) -> str | None:
-    """One line when the units' nonzero scales span more than 1 / MIN_UNIT_SCALE_RATIO."""
+def unit_scale_ratio(instance: Any) -> float:
+    """The smallest over the largest of the units' nonzero output scales (1 for fewer than
+    two): the MILP engines refuse a ratio below MIN_UNIT_SCALE_RATIO."""
     scales = unit_scales(instance)
     scales = scales[scales > 0]
-    if scales.size < 2:
-        return None
-    ratio = float(scales.min() / scales.max())
+    return 1.0 if scales.size < 2 else float(scales.min() / scales.max())
+
+
+def unit_scale_refusal(instance: Any) -> str | None:
+    """One line when the units' nonzero scales span more than 1 / MIN_UNIT_SCALE_RATIO."""
+    ratio = unit_scale_ratio(instance)
     if ratio >= MIN_UNIT_SCALE_RATIO:
         return None
     return (f"the units' output scales span {ratio:.1e} (smallest / largest), beyond "
@@ -57,13 +61,12 @@ def _who_takes_it(instance: Any) -> str:
     from exactprune.solvers.pruning.bruteforce import MAX_BITS
 
     if not hasattr(instance, "network"):  # neuron selection (l1/linf: cpsat takes them)
-        from exactprune.solvers.neuron_selection import bruteforce as selection_bruteforce
+        from exactprune.solvers.registry import backends_taking
         from exactprune.solvers.result import Goal
 
-        # bnb only without repeats, bruteforce only within its size: the refusal named bnb for
+        # not bnb with repeats, not bruteforce beyond its size: the refusal named bnb for
         # repeats and bnb's named the MILP engines back (hunt 133 L1)
-        takers = ["cpsat"] + ([] if instance.repeats else ["bnb"]) + (
-            [] if selection_bruteforce.refuse(instance, Goal()) else ["bruteforce"])
+        takers = backends_taking(instance, Goal(), ("cpsat", "bnb", "bruteforce"))
         return f"use {' or '.join(takers)}" if len(takers) < 3 else "use cpsat, bnb or bruteforce"
     # bruteforce only where its 2^MAX_BITS masks reach: past d = 10 two units already have
     # 22 weights, and the refusal sent users to a bruteforce that refused too (hunt 121 L1)

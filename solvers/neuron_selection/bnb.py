@@ -42,14 +42,16 @@ def refuse(instance: Any, goal: Goal) -> str | None:
         return None
     from exactprune.solvers.neuron_selection import bruteforce
     from exactprune.solvers.neuron_selection.exact import model_refusal
-    from exactprune.solvers.unit_scales import unit_scale_refusal
+    from exactprune.solvers.unit_scales import MIN_UNIT_SCALE_RATIO, unit_scale_ratio
 
     others = [] if bruteforce.refuse(instance, goal) else ["bruteforce"]
     if (instance.linear_rule and instance.loss in ("l1", "linf")
             and not model_refusal(instance)):  # not data they refuse too (hunt 115 L4)
         # repeats: the MILP models l1 and linf with counts; units of too many scales only
         # cpsat takes (the MILP engines refuse them, and named bnb back; hunt 133 L1)
-        others.append("cpsat" if unit_scale_refusal(instance) else "a MILP engine")
+        # (the ratio, not the refusal: its message asks this function who takes the instance)
+        spread = unit_scale_ratio(instance) < MIN_UNIT_SCALE_RATIO
+        others.append("cpsat" if spread else "a MILP engine")
     use = " or ".join(others) if others else "a heuristic: bruteforce's enumeration is too large"
     if not instance.linear_rule:
         return f"branch and bound needs rule average or keep (refit: use {use})"

@@ -129,10 +129,9 @@ def refuse(instance: Any, goal: Goal) -> str | None:
     why = model_refusal(instance)
     if not why:
         return None
-    from exactprune.solvers.neuron_selection import bnb, bruteforce
+    from exactprune.solvers.registry import backends_taking
 
-    takers = [name for name, module in (("bruteforce", bruteforce), ("bnb", bnb))
-              if module.refuse(instance, goal) is None]
+    takers = backends_taking(instance, goal, ("bruteforce", "bnb"))
     return f"{why}; use {' or '.join(takers)}" if takers else (
         f"{why}; no exact backend takes it at this size (a heuristic gives a mask, "
         "uncertified)")
