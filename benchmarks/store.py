@@ -397,17 +397,23 @@ def _check_companions(path: Path) -> None:
                              f"before opening {path}")
 
 
+class NotAStoreError(InputError):
+    """The file is not an exactprune results store (another program's file, or an empty
+    SQLite file): reading it is refused as writing it is, so nobody retries the other way."""
+
+
 def _refuse_state(path: Path, state: str, create: bool) -> None:
     """InputError for a store file in `state` (:func:`store_state`) that cannot be opened:
-    missing when reading, another program's file, or an empty SQLite file."""
+    missing when reading; :class:`NotAStoreError` for another program's file or an empty
+    SQLite file."""
     refusing = " (refusing to write to it)" if create else ""
     if state == "missing" and not create:
         raise InputError(f"no such results store: {path}" if not path.exists()
                          else f"results store {path} is empty (nothing stored yet)")
     if state == "foreign":
-        raise InputError(f"{path} is not an exactprune results store{refusing}")
+        raise NotAStoreError(f"{path} is not an exactprune results store{refusing}")
     if state == "empty":
-        raise InputError(f"{path} is not an exactprune results store: an empty SQLite "
+        raise NotAStoreError(f"{path} is not an exactprune results store: an empty SQLite "
                          f"file{refusing}; if a sweep was killed while creating it, delete it")
 
 
@@ -455,7 +461,10 @@ class ResultStore:
         `cannot_write` (an archive on a read-only mount, a store another program holds
         locked): a sweep whose runs are all stored only reads it. `cannot_write` becomes
         its :attr:`write_error`. Raises `cannot_write` when the store cannot be read
-        either."""
+        either, at once when it says the file is not a store (an empty SQLite file was
+        waited for twice, 2 x :data:`CREATION_WAIT_S`; hunt 141 F4)."""
+        if isinstance(cannot_write, NotAStoreError):
+            raise cannot_write
         try:
             store = cls(path, create=False)
         except InputError:

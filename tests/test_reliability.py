@@ -1571,6 +1571,34 @@ def test_an_empty_sqlite_file_is_still_refused_after_the_wait(
     assert time.monotonic() - t0 < 10
 
 
+def test_a_sweep_waits_for_an_empty_sqlite_file_once(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hunt 141 F4: a sweep refused to write an empty SQLite file, then tried to read it
+    instead and waited for its creator a second time (2 x CREATION_WAIT_S): a file that is not
+    a store is refused once, with the writer's message."""
+    from exactprune.benchmarks import store as store_mod
+
+    monkeypatch.setattr(store_mod, "CREATION_WAIT_S", 0.2)
+    waits: list[str] = []
+    real_state = store_mod.store_state
+
+    def counted(path: Path) -> str:
+        state = real_state(path)
+        waits.append(state)
+        return state
+
+    monkeypatch.setattr(store_mod, "store_state", counted)
+    store = tmp_path / "e.sqlite"
+    with contextlib.closing(sqlite3.connect(store, isolation_level=None)) as conn:
+        conn.execute("PRAGMA journal_mode=WAL")
+    err = _one_line_refusal(["sweep", "subset-sum", "--param", "n=4", "--solvers", "mitm",
+                             "--store", str(store), "--jobs", "0", "--no-progress"], capsys,
+                            "not an exactprune results store")
+    assert "(refusing to write to it)" in err
+    assert waits == ["empty"]
+
+
 def _open_store_at(path: str, barrier: object, queue: object, create: bool) -> None:
     try:
         barrier.wait()  # type: ignore[attr-defined]
