@@ -203,12 +203,14 @@ def audit_main(description: str, audit_case: Callable[..., None],
                cross_case: Callable[..., None] | None = None,
                edge_case: Callable[..., None] | None = None,
                edge_exponents: tuple[float, float] = TWO_SCALE_EXPONENTS,
-               repeated_case: Callable[..., None] | None = None) -> int:
+               repeated_case: Callable[..., None] | None = None,
+               rules: tuple[str, ...] | None = None) -> int:
     """The audit's command line: run cases LO..HI-1 (`audit_case(case, tally, time_limit,
     threads=, warm_start=)`, or with --large `cross_case`, the cross audit, or with --edge
     `edge_case`, a kind's stress of one numerically delicate family, its scale exponents
     drawn from `edge_exponents` unless --edge-exponents says otherwise, or with --repeated
-    `repeated_case`, instances whose values repeat), print each
+    `repeated_case`, instances whose values repeat; `rules`: a kind's choices for --rule,
+    passed on as ``rule=``, the first the default), print each
     finding as it comes, progress every 50 cases and a summary line; exit status 1 when there
     is a finding."""
     p = argparse.ArgumentParser(description=description)
@@ -232,6 +234,10 @@ def audit_main(description: str, audit_case: Callable[..., None],
     if repeated_case is not None:
         p.add_argument("--repeated", action="store_true",
                        help="instances whose values repeat (the module's docstring says how)")
+    if rules is not None:
+        p.add_argument("--rule", choices=rules, default=rules[0],
+                       help=f"the rule of the drawn instances (default {rules[0]}; the "
+                            "module's docstring says which draws it replaces)")
     p.add_argument("--threads", type=int, default=1,
                    help="threads for every backend that declares them (default 1)")
     p.add_argument("--warm-start", choices=WARM_STARTS, default="none",
@@ -263,7 +269,8 @@ def audit_main(description: str, audit_case: Callable[..., None],
         seen = len(tally.findings)
         run_case(case, tally, args.time_limit, threads=args.threads,
                  warm_start=args.warm_start,
-                 **({"exponents": exponents} if edge and exponents is not None else {}))
+                 **({"exponents": exponents} if edge and exponents is not None else {}),
+                 **({"rule": args.rule} if rules is not None else {}))
         for line in tally.findings[seen:]:
             print(line, flush=True)
         if (case - lo) % 50 == 49:

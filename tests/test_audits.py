@@ -56,6 +56,40 @@ def test_selection_audit_cases_are_reproducible_and_varied() -> None:
     assert len(planted) >= 10
 
 
+def test_selection_audit_draws_the_keep_rule_on_the_same_cases(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """--rule keep: each case is its average-rule instance with the keep rule (refit draws
+    stay), planted targets planted under keep, and every exact backend agrees with the
+    oracle on a few of them, from the command line."""
+    for case in range(40):
+        avg, text = selection_audit.audit_instance(case)
+        keep, keep_text = selection_audit.audit_instance(case, rule="keep")
+        assert keep.rule == ("refit" if avg.rule == "refit" else "keep")
+        assert keep_text.replace(" keep", " average") == text.replace(" refit", " average") \
+            or avg.rule == "refit" and keep_text == text
+        assert np.array_equal(keep.hidden, avg.hidden)
+        assert np.array_equal(keep.output_weights, avg.output_weights)
+        if "planted target (delta 0)" in text and keep.rule == "keep":
+            assert any(keep.evaluate(m) == 0.0 for m in _masks(keep))
+    large, _ = selection_audit.audit_instance(3, large=True, rule="keep")
+    assert large.rule in ("keep", "refit")
+    with pytest.raises(ValueError, match="rule must be one of"):
+        selection_audit.audit_instance(0, rule="refit")
+    assert selection_audit.main(["--cases", "0:4", "--rule", "keep", "--time-limit", "30"]) == 0
+    out = capsys.readouterr().out
+    assert "0 findings" in out and "certified" in out
+
+
+def _masks(inst: object) -> list[np.ndarray]:
+    """Every selection of a small instance (0/1 masks with k ones, or counts summing to k)."""
+    from itertools import combinations, combinations_with_replacement
+
+    n, k = inst.n, inst.k  # type: ignore[attr-defined]
+    picks = (combinations_with_replacement(range(n), k) if inst.repeats  # type: ignore
+             else combinations(range(n), k))
+    return [np.bincount(np.array(p, dtype=np.int64), minlength=n) for p in picks]
+
+
 def test_selection_audit_runs_every_exact_backend_on_a_few_cases() -> None:
     tally = AuditTally()
     for case in range(8):

@@ -28,6 +28,11 @@ is case c with the output weights of a random half of the units scaled by 10^-a 
 per case, or U[LO, HI] with `--edge-exponents LO:HI`): columns of two scales, around the
 engines' tolerances (as the pruning and subset-sum `--edge` audits); checked against `bruteforce`
 as above.
+
+    python -m exactprune.benchmarks.neuron_selection.audit --rule keep --cases 0:500
+
+draws every case (any of the three audits) as before with the keep rule where it drew the
+average one (the planted targets too), so case numbers keep their instances otherwise.
 """
 
 from __future__ import annotations
@@ -51,6 +56,8 @@ from exactprune.benchmarks.audit import (
 
 ENGINES = ("scip", "highs", "cbc", "cpsat", "gurobi", "bnb")
 NEAR_EXACT_DELTAS = (0.0, 1e-13, 1e-10, 1e-7, 1e-4)
+AUDIT_RULES = ("average", "keep")
+"""The linear rules an audit may draw (--rule; refit is drawn in one case in ten whatever)."""
 
 
 def _random_mask(rng: random.Random, n: int, k: int, repeats: bool) -> np.ndarray:
@@ -64,10 +71,14 @@ def _random_mask(rng: random.Random, n: int, k: int, repeats: bool) -> np.ndarra
     return mask
 
 
-def audit_instance(case: int, large: bool = False) -> tuple[Any, str]:
+def audit_instance(case: int, large: bool = False, rule: str = "average") -> tuple[Any, str]:
     """Case `case`'s instance and a one-line description of it; `large`: the cross audit's
     instances, too many selections for `bruteforce` (N = 24..40 units, k = 4..12, m = 4..64
-    samples; drawn from their own seeds, otherwise alike)."""
+    samples; drawn from their own seeds, otherwise alike); `rule`: the linear rule drawn
+    where refit is not (average or keep; the draws are the same)."""
+    if rule not in AUDIT_RULES:
+        raise ValueError(f"rule must be one of {AUDIT_RULES}, got {rule!r}")
+    linear_rule = rule
     from exactprune.instances.neuron_selection.instance import NeuronSelectionInstance
 
     rng = random.Random(f"large {case}" if large else case)
@@ -77,7 +88,7 @@ def audit_instance(case: int, large: bool = False) -> tuple[Any, str]:
     k = rng.randint(4, 12) if large else rng.randint(1, min(n, 6) if repeats else n)
     m, c = rng.randint(1, 16) * (4 if large else 1), rng.randint(1, 3)
     loss = rng.choice(["squared", "l1", "linf"])
-    rule = "refit" if rng.random() < 0.1 and loss == "squared" else "average"
+    rule = "refit" if rng.random() < 0.1 and loss == "squared" else linear_rule
     H = np.maximum(gen.standard_normal((m, n)), 0.0)
     if rng.random() < 0.3:
         H[:, rng.randrange(n)] = 0.0  # a dead unit
@@ -107,7 +118,8 @@ def audit_instance(case: int, large: bool = False) -> tuple[Any, str]:
         T = gen.standard_normal((m, c)) * scale
     else:
         probe = NeuronSelectionInstance(hidden=H, output_weights=V, targets=np.zeros((m, c)),
-                                        k=k, output_bias=bias, loss=loss, repeats=repeats)
+                                        k=k, output_bias=bias, loss=loss, repeats=repeats,
+                                        rule=linear_rule)
         mask = _random_mask(rng, n, k, repeats)
         delta = rng.choice(NEAR_EXACT_DELTAS)
         T = probe.predictions(mask) * (1.0 + delta)
@@ -120,13 +132,13 @@ def audit_instance(case: int, large: bool = False) -> tuple[Any, str]:
     return inst, text
 
 
-def edge_instance(case: int, exponents: tuple[float, float] = TWO_SCALE_EXPONENTS
-                  ) -> tuple[Any, str]:
+def edge_instance(case: int, exponents: tuple[float, float] = TWO_SCALE_EXPONENTS,
+                  rule: str = "average") -> tuple[Any, str]:
     """The `--edge` case `case` (module docstring; the small units scaled by 10^-a,
-    a ~ U[exponents]) and its description."""
+    a ~ U[exponents]; `rule` as in `audit_instance`) and its description."""
     import dataclasses
 
-    inst, text = audit_instance(case)
+    inst, text = audit_instance(case, rule=rule)
     small, a = two_scale_units(case, inst.output_weights.shape[0], exponents)
     V = np.where(small[:, None], inst.output_weights * 10.0**-a, inst.output_weights)
     edge = dataclasses.replace(inst, output_weights=V)
@@ -137,13 +149,15 @@ def edge_instance(case: int, exponents: tuple[float, float] = TWO_SCALE_EXPONENT
 def audit_case(case: int, tally: AuditTally, time_limit: float = 60.0,
                engines: tuple[str, ...] = ENGINES, threads: int = 1,
                warm_start: str = "none", edge: bool = False,
-               exponents: tuple[float, float] = TWO_SCALE_EXPONENTS) -> None:
-    """Solve case `case` (`edge`: the `--edge` case, scale exponents from `exponents`) with
-    every available exact backend (`threads`, and the warm start `warm_start`: none, oracle or
-    random; benchmarks/audit.py); add to `tally`."""
+               exponents: tuple[float, float] = TWO_SCALE_EXPONENTS,
+               rule: str = "average") -> None:
+    """Solve case `case` (`edge`: the `--edge` case, scale exponents from `exponents`; `rule`
+    as in `audit_instance`) with every available exact backend (`threads`, and the warm start
+    `warm_start`: none, oracle or random; benchmarks/audit.py); add to `tally`."""
     from exactprune.solvers import solve
 
-    inst, text = edge_instance(case, exponents) if edge else audit_instance(case)
+    inst, text = (edge_instance(case, exponents, rule) if edge
+                  else audit_instance(case, rule=rule))
     oracle = solve(inst, "bruteforce")
     warm = warm_mask(warm_start, oracle, case,
                      lambda rng: _random_mask(rng, inst.n, inst.k, inst.repeats))
@@ -154,18 +168,19 @@ def audit_case(case: int, tally: AuditTally, time_limit: float = 60.0,
 
 def cross_case(case: int, tally: AuditTally, time_limit: float = 20.0,
                engines: tuple[str, ...] = ENGINES, threads: int = 1,
-               warm_start: str = "none") -> None:
-    """The cross audit (`--large`): case `case`'s large instance solved by every available
-    exact backend, the answers checked against each other and against greedy forward
-    selection's mask (benchmarks/audit.py, `cross_check`)."""
-    inst, text = audit_instance(case, large=True)
+               warm_start: str = "none", rule: str = "average") -> None:
+    """The cross audit (`--large`): case `case`'s large instance (`rule` as in
+    `audit_instance`) solved by every available exact backend, the answers checked against
+    each other and against greedy forward selection's mask (benchmarks/audit.py,
+    `cross_check`)."""
+    inst, text = audit_instance(case, large=True, rule=rule)
     cross_check(tally, inst, text, engines, time_limit, case, "greedy_forward_selection",
                 threads, warm_start, lambda rng: _random_mask(rng, inst.n, inst.k, inst.repeats))
 
 
 def main(argv: list[str] | None = None) -> int:
     return audit_main(__doc__.split("\n")[0], audit_case, argv, cross_case=cross_case,
-                      edge_case=partial(audit_case, edge=True))
+                      edge_case=partial(audit_case, edge=True), rules=AUDIT_RULES)
 
 
 if __name__ == "__main__":
