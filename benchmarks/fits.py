@@ -468,10 +468,11 @@ def compare_models(n: Any, eps: Any, *, resamples: int = DEFAULT_RESAMPLES,
         notes.append(f"{len(np.unique(xs))} distinct n: two lines fit equally, no preference")
         share = {}
     elif decay is False:
+        g = _three_digits
         notes.append(f"no clear decay of eps with n here (its CI reaches 0, or the fall is "
-                     f"rounding; power-law exponent {power.estimate:.3g}, "
-                     f"CI [{power.ci[0]:.3g}, {power.ci[1]:.3g}]; exponential rate "
-                     f"{expo.estimate:.3g}, CI [{expo.ci[0]:.3g}, {expo.ci[1]:.3g}]): no "
+                     f"rounding; power-law exponent {g(power.estimate)}, "
+                     f"CI [{g(power.ci[0])}, {g(power.ci[1])}]; exponential rate "
+                     f"{g(expo.estimate)}, CI [{g(expo.ci[0])}, {g(expo.ci[1])}]): no "
                      "preference")
         share = {}
     elif loo_ok:
@@ -483,6 +484,11 @@ def compare_models(n: Any, eps: Any, *, resamples: int = DEFAULT_RESAMPLES,
         notes.append("leave-one-out error undefined (too few points): no preference")
     return ModelComparison(power, expo, rss, aic, loo, preferred, ratio, m, notes=tuple(notes),
                            bootstrap_share=share, decay=decay)
+
+
+def _three_digits(x: float) -> str:
+    """x to 3 significant digits, a negative zero as 0 (flat data printed "-0"; hunt 142 L1)."""
+    return f"{x + 0.0:.3g}"
 
 
 DECAY_FLOOR = 1e-6

@@ -204,6 +204,9 @@ def test_model_evidence_counts_only_resamples_that_can_decide() -> None:
     assert c.bootstrap_share == {"power_law": 0.0, "exponential": 1.0}
     flat = compare_models([4, 8, 16, 32], [0.1] * 4)
     assert flat.preferred is None and any("no clear decay" in t for t in flat.notes)
+    # flat data's zero slopes print as 0, not -0 (hunt 142 L1)
+    flat = compare_models([8, 16, 32, 8, 16, 32], [0.5] * 6)
+    assert "exponent 0, CI [0, 0]; exponential rate 0, CI [0, 0]" in flat.notes[0]
 
 
 def test_fits_do_not_overflow_on_huge_magnitudes() -> None:
