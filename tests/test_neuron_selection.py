@@ -663,7 +663,13 @@ def test_cli_generate_bad_inputs(net_dir: Path, tmp_path: Path,
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # numpy's overflow warnings were printed before the line
         _fails(["generate", "neuron-selection", "--network", str(big), "--data", "digits-pair",
-                "--k", "2"], capsys, "hidden contains NaN or infinite values")
+                "--k", "2"], capsys,
+               f"{big}: its hidden activations relu(fc1(x)) on digits-pair overflow float64")
+    # data too large for the loss: the line names the file (hunt 143 L1)
+    large = tmp_path / "large.npz"
+    save_mlp(MLP((rng.standard_normal((5, 64)) * 1e154, rng.standard_normal((2, 5)))), large)
+    _fails(["generate", "neuron-selection", "--network", str(large), "--data", "digits-pair",
+            "--k", "2"], capsys, f"{large} on digits-pair: data too large")
     assert not out.exists()
     assert main([*base, "--k", "3", "--loss", "linf", "--samples", "30", "-o", str(out)]) == 0
     assert json.loads(out.read_text())["kind"] == "neuron_selection"

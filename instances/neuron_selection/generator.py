@@ -111,11 +111,16 @@ def generate_neuron_selection(network: str, data: str, k: int, loss: str = "squa
     ds = subsample(ds, samples, seed)
     W1, W2 = mlp.weights
     b1, b2 = mlp.biases
-    with np.errstate(over="ignore", invalid="ignore"):  # non-finite: refused by the instance
+    with np.errstate(over="ignore", invalid="ignore"):
         Z = ds.X_train @ W1.T
         if b1 is not None:
             Z = Z + b1
         hidden = np.maximum(Z, 0.0)
+    # the file's weights are finite (load_mlp checks); the instance said "hidden contains NaN
+    # or infinite values", naming no file (hunt 143 L1)
+    if not np.all(np.isfinite(hidden)):
+        raise InputError(f"{network}: its hidden activations relu(fc1(x)) on {data} overflow "
+                         f"float64 (fc1 weights up to {np.abs(W1).max():.3g})")
     if ds.is_classification:
         targets = np.eye(ds.outputs)[ds.y_train]
     else:
@@ -124,9 +129,13 @@ def generate_neuron_selection(network: str, data: str, k: int, loss: str = "squa
               "loss": loss, "rule": rule, "repeats": repeats, "samples": samples, "seed": seed,
               **({"pair": f"{digits[0]}-{digits[1]}"} if digits else {}), **teacher,
               "widths": list(mlp.widths), "data_info": ds.info}
-    return NeuronSelectionInstance(hidden=hidden, output_weights=W2.T.copy(), targets=targets,
-                                   k=k, output_bias=None if b2 is None else b2.copy(),
-                                   loss=loss, rule=rule, repeats=repeats, generator=params)
+    try:
+        return NeuronSelectionInstance(hidden=hidden, output_weights=W2.T.copy(),
+                                       targets=targets, k=k,
+                                       output_bias=None if b2 is None else b2.copy(),
+                                       loss=loss, rule=rule, repeats=repeats, generator=params)
+    except InputError as exc:  # data too large, a k beyond the width, ...: name the file
+        raise InputError(f"{network} on {data}: {exc}") from None
 
 
 def synthetic_neuron_selection(n: int, k: int, m: int = 20, outputs: int = 2,
