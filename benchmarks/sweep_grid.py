@@ -255,14 +255,18 @@ def _scalar(text: str) -> Any:
 
 def parse_param(text: str) -> tuple[str, list]:
     """``NAME=V1,V2,...`` -> (NAME, [values]) with each value read as bool, int, float or str;
-    a value in brackets is one list value (``target_weights=[0.6,0.8],[1,0]``: two values)."""
+    a value in brackets is one list value (``target_weights=[0.6,0.8],[1,0]``: two values);
+    a value in double quotes is one string as written (``network="a,b.npz"``: a file name
+    with a comma, which was split in two; hunt 143 L2)."""
     name, sep, raw = text.partition("=")
     if not sep or not name.strip() or not raw.strip():
         raise InputError(f"--param takes NAME=V1,V2,..., got {text!r}")
     values: list[Any] = []
     for piece in _top_level_items(raw, text):
         stripped = piece.strip()
-        if stripped.startswith("["):  # "[]" is the empty list, for the parameter to refuse
+        if stripped.startswith('"'):
+            values.append(stripped[1:-1])
+        elif stripped.startswith("["):  # "[]" is the empty list, for the parameter to refuse
             inner = stripped[1:-1]
             values.append([_scalar(v) for v in inner.split(",")] if inner.strip() else [])
         else:
@@ -271,10 +275,15 @@ def parse_param(text: str) -> tuple[str, list]:
 
 
 def _top_level_items(raw: str, text: str) -> list[str]:
-    """`raw` split at the commas outside brackets; InputError for unbalanced or nested
-    brackets, or text around a bracketed value."""
-    items, depth, start = [], 0, 0
+    """`raw` split at the commas outside brackets and double quotes; InputError for unbalanced
+    or nested brackets, text around a bracketed value, or a double quote that does not enclose
+    a whole value."""
+    items, depth, start, quoted = [], 0, 0, False
     for i, ch in enumerate(raw):
+        if ch == '"':
+            quoted = not quoted
+        if quoted or ch == '"':
+            continue
         if ch == "[":
             depth += 1
         elif ch == "]":
@@ -286,6 +295,10 @@ def _top_level_items(raw: str, text: str) -> list[str]:
             items.append(raw[start:i])
             start = i + 1
     items.append(raw[start:])
+    if quoted or any('"' in p and not (len(p.strip()) >= 2 and p.strip()[0] == p.strip()[-1] == '"'
+                                       and p.count('"') == 2) for p in items):
+        raise InputError(f"--param {text!r}: a double-quoted value must be a whole value, "
+                         f'e.g. network="a,b.npz",c.npz')
     if depth != 0 or any("[" in p and not (p.strip().startswith("[") and p.strip().endswith("]")
                                            and p.count("[") == 1) for p in items):
         raise InputError(f"--param {text!r}: brackets must hold one list of values, "
@@ -301,7 +314,8 @@ def add_sweep_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--grid", default=None, metavar="FILE.toml", help="a TOML sweep file")
     g.add_argument("--param", action="append", default=[], metavar="NAME=V1,V2",
                    help="a grid parameter and its values (repeatable; overrides --grid); a "
-                        "list value in brackets: target_weights=[0.6,0.8],[1,0]")
+                        "list value in brackets: target_weights=[0.6,0.8],[1,0]; a string "
+                        "with a comma in double quotes: network='\"a,b.npz\"'")
     g.add_argument("--seeds", type=positive_int, default=None, help="trials per grid point")
     g.add_argument("--base-seed", type=nonneg_int, default=None)
     g.add_argument("--solvers", default=None, help="comma-separated solver names")

@@ -177,6 +177,30 @@ def test_a_huge_grid_is_one_line_before_anything_is_allocated(
         grid({"w": [[1, 0], [0, 1], [1, 0]]}, seeds=1)
 
 
+def test_a_quoted_parameter_value_keeps_its_commas(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Hunt 143 L2: a network file named with a comma was split into two grid values; in
+    double quotes it is one value, as written (a number too)."""
+    from exactprune.benchmarks.sweep_grid import parse_param
+
+    assert parse_param('network="a,b.npz",c.npz') == ("network", ["a,b.npz", "c.npz"])
+    assert parse_param('tag="3",3') == ("tag", ["3", 3])
+    for bad in ('network="a,b', 'network=x"a,b"', 'network="a"b', 'n="'):
+        with pytest.raises(InputError, match="double-quoted value must be a whole value"):
+            parse_param(bad)
+    monkeypatch.chdir(tmp_path)
+    assert main(["train", "--data", "digits-pair", "--hidden", "5", "--samples", "40",
+                 "--iters", "10", "-o", "we,ird.npz"]) == 0
+    capsys.readouterr()
+    assert main(["sweep", "neuron-selection", "--param", 'network="we,ird.npz"', "--param",
+                 "data=digits-pair", "--param", "k=2", "--param", "samples=20", "--param",
+                 "loss=l1", "--seeds", "1", "--solvers", "bnb", "--jobs", "0", "--json",
+                 "--no-progress"]) == 0
+    run = json.loads(capsys.readouterr().out)["runs"][0]
+    assert run["spec"]["params"]["network"] == "we,ird.npz" and run["record"]["certified"]
+
+
 def test_a_list_parameter_is_swept_from_the_command_line(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Hunt 17: target_weights (comma-separated) could not be one --param value: its commas
