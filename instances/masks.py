@@ -13,6 +13,10 @@ REAL_KINDS = "iuf"
 """numpy dtype kinds read as numbers: signed and unsigned integers and floats. np.number also
 holds complex and timedelta64, which masks took as 0/1 (hunt 66 L3)."""
 
+INTEGER_KINDS = "iu"
+"""numpy dtype kinds read as integers: np.integer also holds timedelta64 (its unit dropped:
+solve_many took durations in seconds and in milliseconds as the same numbers; hunt 144 L1)."""
+
 
 def no_masked_entries(raw: Any, what: str) -> None:
     """InputError for a numpy masked array with masked entries: np.asarray drops the mask and

@@ -64,6 +64,7 @@ import numpy as np
 from exactprune.instances.errors import InputError
 from exactprune.instances.io import as_path, check_output, read_bytes
 from exactprune.instances.limits import check_entries
+from exactprune.instances.masks import INTEGER_KINDS, REAL_KINDS
 from exactprune.instances.network import float_array, relu
 
 if TYPE_CHECKING:
@@ -220,7 +221,7 @@ class MLP:
         broadcast against the predictions to K × K, and a label no output can predict was
         counted as a plain miss (hunt 31); both are refused."""
         labels = np.asarray(y)
-        if labels.shape != (rows,) or not np.issubdtype(labels.dtype, np.integer):
+        if labels.shape != (rows,) or labels.dtype.kind not in INTEGER_KINDS:
             raise InputError(f"labels must be {rows} integers, one per row of X, "
                              f"got {labels.dtype} of shape {labels.shape}")
         if labels.size and (labels.min() < 0 or labels.max() >= self.widths[-1]):
@@ -885,7 +886,7 @@ def _masks(mlp: MLP, masks: Sequence[Any] | None) -> list[np.ndarray]:
         arr = np.asarray(mask)
         if arr.shape != w.shape:
             raise InputError(f"the mask of {name!r} must have shape {w.shape}, got {arr.shape}")
-        if arr.dtype != bool and not (np.issubdtype(arr.dtype, np.number)
+        if arr.dtype != bool and not (arr.dtype.kind in REAL_KINDS
                                       and np.all(np.isin(arr, (0, 1)))):
             raise InputError(f"the mask of {name!r} must hold booleans or 0/1")
         out.append(arr.astype(bool))

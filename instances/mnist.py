@@ -40,6 +40,7 @@ import numpy as np
 
 from exactprune.instances.errors import InputError
 from exactprune.instances.io import read_bytes, write_text_atomic
+from exactprune.instances.masks import INTEGER_KINDS
 from exactprune.instances.mlp import MLP, load_mlp, save_mlp
 from exactprune.instances.network import float_array
 
@@ -135,7 +136,7 @@ def _check_training(X: np.ndarray, y: Any, widths: tuple[int, ...], iters: int, 
         raise InputError(f"widths must be at least two positive integers, got {widths}")
     if X.shape[1] != widths[0]:
         raise InputError(f"X has {X.shape[1]} columns, but widths start with {widths[0]}")
-    if labels.shape != (X.shape[0],) or not np.issubdtype(labels.dtype, np.integer) or \
+    if labels.shape != (X.shape[0],) or labels.dtype.kind not in INTEGER_KINDS or \
             labels.min() < 0 or labels.max() >= widths[-1]:
         raise InputError(f"y must hold {X.shape[0]} integer labels in 0..{widths[-1] - 1}")
     if not (_int_at_least(iters, 1) and _int_at_least(batch, 1)):

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from exactprune.instances.errors import InputError
-from exactprune.instances.masks import no_masked_entries
+from exactprune.instances.masks import INTEGER_KINDS, REAL_KINDS, no_masked_entries
 
 ACTIVATIONS: tuple[str, ...] = ("identity", "relu")
 """Allowed output activations."""
@@ -75,7 +75,7 @@ def check_exact_floats(arr: np.ndarray, name: str) -> None:
 def int_entries(arr: np.ndarray) -> list[int]:
     """The entries of an integer array from 2^53 on in magnitude (the ones to check: 2^53 + 1
     rounds to the float 2^53, so a strict > on the rounded values missed it)."""
-    if not np.issubdtype(arr.dtype, np.integer):
+    if arr.dtype.kind not in INTEGER_KINDS:
         return []
     return [int(v) for v in arr[np.abs(arr.astype(np.float64)) >= 2.0**53].ravel()]
 
@@ -108,9 +108,7 @@ def float_array(raw: Any, name: str, ndim: int) -> np.ndarray:
             except (ValueError, TypeError):
                 raise InputError(f"{name} must be a rectangular (nested) list of "
                                  "numbers") from None
-    if arr.dtype == bool or not (
-        np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)
-    ):
+    if arr.dtype.kind not in REAL_KINDS:  # not bool, complex, timedelta64 (hunt 144 L1)
         raise InputError(f"{name} must contain only real numbers (got dtype {arr.dtype})")
     if arr.size == 0:
         raise InputError(f"{name} must not be empty (got shape {arr.shape})")

@@ -43,6 +43,7 @@ import numpy as np
 
 from exactprune.instances.errors import InputError
 from exactprune.instances.limits import check_entries
+from exactprune.instances.masks import INTEGER_KINDS
 from exactprune.instances.mlp import MLP
 from exactprune.instances.network import float_array
 from exactprune.instances.params import as_flag, as_number
@@ -107,7 +108,7 @@ def _targets(Y: Any, name: str, rows: int, classes: int | None, loss: str
     arr = np.asarray(Y)
     if classes is not None and not (_is_int(classes) and 1 <= classes <= MAX_CLASSES):
         raise InputError(f"classes must be an integer from 1 to {MAX_CLASSES}, got {classes!r}")
-    if arr.ndim == 1 and np.issubdtype(arr.dtype, np.integer) and arr.dtype != bool:
+    if arr.ndim == 1 and arr.dtype.kind in INTEGER_KINDS:
         if arr.shape != (rows,) or rows == 0:
             raise InputError(f"{name} must hold {rows} integer labels, got shape {arr.shape}")
         if arr.min() < 0:  # (a label of -1 said "labels in 0..0"; hunt 26)

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from exactprune.instances.errors import InputError
+from exactprune.instances.masks import REAL_KINDS
 from exactprune.instances.network import ReadOnlyArrays, immutable_copy
 from exactprune.instances.params import as_number
 
@@ -408,7 +409,7 @@ class SolveResult(ReadOnlyArrays):
                     mask_raw = mask_raw.get("hidden_weights")
                 entries = np.asarray(mask_raw)
                 if entries.dtype != bool and not (
-                        np.issubdtype(entries.dtype, np.number) and np.all(np.isfinite(entries))
+                        entries.dtype.kind in REAL_KINDS and np.all(np.isfinite(entries))
                         and np.all(entries >= 0) and np.all(entries == np.round(entries))
                         and np.all(entries < 2**53)):  # 1e300 became INT64_MIN (hunt 35)
                     raise ValueError("mask entries must be 0/1 (or counts >= 0 with repeats)")

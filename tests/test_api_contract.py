@@ -347,6 +347,38 @@ def test_masks_of_no_real_dtype_or_with_masked_entries_are_refused(mask: np.ndar
         assert inst.evaluate(unmasked) == inst.evaluate(np.array([1, 0, 1])) == 0.0
 
 
+def test_timedelta64_data_are_refused_not_read_as_integers() -> None:
+    """np.integer holds timedelta64: instance data, solve_many's values, targets and groups,
+    neuron-selection batches and unit lists, and network masks took durations as plain
+    integers, their unit dropped (seconds and milliseconds gave different optima; hunt 144
+    L1)."""
+    from exactprune.instances import SubsetSumInstance
+    from exactprune.instances.mlp import MLP, canonical_masks
+    from exactprune.instances.neuron_selection import synthetic_neuron_selection
+    from exactprune.solvers.subset_sum.bulk import solve_many
+
+    td = np.array([1, 2, 3], dtype="timedelta64[s]")
+    with pytest.raises(InputError, match="real numbers"):
+        SubsetSumInstance(values=td, target=3.0)
+    with pytest.raises(InputError, match="values must be real numbers"):
+        solve_many(td, [1000.0])
+    with pytest.raises(InputError, match="targets must be real numbers"):
+        solve_many(np.array([1.0, 2.0]), np.array([3], dtype="timedelta64[s]"))
+    with pytest.raises(InputError, match="groups must be integers"):
+        solve_many(np.array([[1.0, 2.0], [3.0, 4.0]]), [1.0, 2.0],
+                   groups=np.array([0, 1], dtype="timedelta64[s]"))
+    sel = synthetic_neuron_selection(3, 2, m=4, seed=0)
+    with pytest.raises(InputError, match="masks"):
+        sel.errors(np.array([[1, 0, 1]], dtype="timedelta64[s]"))
+    with pytest.raises(InputError):
+        sel.mask_of_units(np.array([0, 2], dtype="timedelta64[s]"))
+    mlp = MLP((np.ones((2, 3)), np.ones((1, 2))))
+    with pytest.raises(InputError, match="booleans or 0/1"):
+        canonical_masks(mlp, [np.ones((2, 3), dtype="timedelta64[s]"), np.ones((1, 2))])
+    # the integers and floats they were taken for still work
+    assert solve_many(np.array([1, 2, 3]), [3.0]).errors.tolist() == [0.0]
+
+
 def test_errors_beyond_float64_are_inf_without_a_warning() -> None:
     """errors() gave inf, as documented, with numpy's overflow warning, an exception under
     warnings-as-errors; evaluate() gives inf without one (hunt 66 L2)."""

@@ -38,7 +38,7 @@ from exactprune.instances.errors import InputError
 from exactprune.instances.header import FORMAT, VERSION, check_header
 from exactprune.instances.io import check_generator
 from exactprune.instances.limits import check_entries
-from exactprune.instances.masks import REAL_KINDS, no_masked_entries
+from exactprune.instances.masks import INTEGER_KINDS, REAL_KINDS, no_masked_entries
 from exactprune.instances.network import UNIT_ROUNDOFF, ReadOnlyArrays, float_array, gamma
 
 LOSSES: tuple[str, ...] = ("squared", "l1", "linf")
@@ -232,7 +232,7 @@ class NeuronSelectionInstance(ReadOnlyArrays):
         """The mask of a list of k unit indices (a unit listed twice counts twice)."""
         try:
             idx = np.asarray(units)
-            ok = idx.ndim == 1 and (idx.size == 0 or np.issubdtype(idx.dtype, np.integer))
+            ok = idx.ndim == 1 and (idx.size == 0 or idx.dtype.kind in INTEGER_KINDS)
         except (ValueError, TypeError):
             ok = False
         if not ok or (idx.size and (idx.min() < 0 or idx.max() >= self.n)):
@@ -412,7 +412,7 @@ class NeuronSelectionInstance(ReadOnlyArrays):
             raw = np.asarray(masks)
         except (ValueError, TypeError):
             raw = np.asarray(None)
-        if raw.dtype != bool and not np.issubdtype(raw.dtype, np.number):
+        if raw.dtype != bool and raw.dtype.kind not in REAL_KINDS:
             raise InputError("neuron_selection masks must be a rectangular array of counts")
         M = raw.astype(np.float64)
         if M.ndim != 2 or M.shape[1] != self.n:

@@ -58,6 +58,7 @@ from typing import Any
 import numpy as np
 
 from exactprune.instances.errors import InputError
+from exactprune.instances.masks import INTEGER_KINDS, REAL_KINDS
 from exactprune.instances.network import check_exact_floats, check_exact_ints
 from exactprune.instances.params import as_flag, as_number, clipped
 from exactprune.instances.scaling import rounded_sum
@@ -152,9 +153,7 @@ def _real_array(raw: Any, name: str) -> np.ndarray:
         arr = np.asarray(raw)
     except (ValueError, TypeError):
         raise InputError(f"{name} must be a rectangular array of numbers") from None
-    if arr.dtype == bool or not (
-        np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)
-    ):
+    if arr.dtype.kind not in REAL_KINDS:  # not bool, complex, timedelta64 (hunt 144 L1)
         raise InputError(f"{name} must be real numbers, got dtype {arr.dtype}")
     check_exact_floats(arr, name)
     floats = arr.astype(np.float64)
@@ -203,7 +202,7 @@ def _groups(raw: Any, values: np.ndarray, b: int, shared: bool) -> np.ndarray:
     arr = np.asarray(raw)
     if arr.shape != (b,):
         raise InputError(f"groups must have shape ({b},), got {arr.shape}")
-    if arr.dtype == bool or not np.issubdtype(arr.dtype, np.integer):
+    if arr.dtype.kind not in INTEGER_KINDS:
         raise InputError(f"groups must be integers, got dtype {arr.dtype}")
     if b and (arr.min() < 0 or arr.max() >= g):
         raise InputError(f"groups must lie in [0, {g}), got [{arr.min()}, {arr.max()}]")
