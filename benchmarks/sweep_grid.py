@@ -299,8 +299,9 @@ def _top_level_items(raw: str, text: str) -> list[str]:
                                        and p.count('"') == 2) for p in items):
         raise InputError(f"--param {text!r}: a double-quoted value must be a whole value, "
                          f'e.g. network="a,b.npz",c.npz')
-    if depth != 0 or any("[" in p and not (p.strip().startswith("[") and p.strip().endswith("]")
-                                           and p.count("[") == 1) for p in items):
+    if depth != 0 or any("[" in p and not p.strip().startswith('"') and not (
+            p.strip().startswith("[") and p.strip().endswith("]") and p.count("[") == 1)
+            for p in items):
         raise InputError(f"--param {text!r}: brackets must hold one list of values, "
                          f"e.g. NAME=[0.6,0.8],[1,0]")
     return items

@@ -186,6 +186,7 @@ def test_a_quoted_parameter_value_keeps_its_commas(
 
     assert parse_param('network="a,b.npz",c.npz') == ("network", ["a,b.npz", "c.npz"])
     assert parse_param('tag="3",3') == ("tag", ["3", 3])
+    assert parse_param('network="a[1],b].npz"') == ("network", ["a[1],b].npz"])
     for bad in ('network="a,b', 'network=x"a,b"', 'network="a"b', 'n="'):
         with pytest.raises(InputError, match="double-quoted value must be a whole value"):
             parse_param(bad)
