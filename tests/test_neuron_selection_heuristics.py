@@ -120,7 +120,7 @@ def test_local_search_finds_most_optima_and_fixes_greedy() -> None:
         hits += ls <= opt + 1e-12
         fixed += greedy > opt + 1e-9 and ls <= opt + 1e-12
     assert hits >= 38, hits  # 40 of 40 when written
-    assert fixed >= 15, fixed  # 22 when written
+    assert fixed >= 15, fixed  # 22 when written, 21 since greedy ranks by the refit loss
 
 
 @pytest.mark.parametrize("seed", range(6))
