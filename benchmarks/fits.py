@@ -30,6 +30,8 @@ from typing import Any
 
 import numpy as np
 
+from exactprune.instances.params import is_integer
+
 NAN = float("nan")
 DEFAULT_RESAMPLES = 2000
 DEFAULT_LEVEL = 0.95
@@ -212,7 +214,7 @@ def _bootstrap(x: np.ndarray, y: np.ndarray, resamples: int, level: float, seed:
 
 
 def _check_options(resamples: int, level: float, min_points: int) -> None:
-    if isinstance(resamples, bool) or not isinstance(resamples, int | np.integer) \
+    if not is_integer(resamples) \
             or resamples < 1:  # numpy's integers too (hunt 124 L3)
         raise ValueError(f"resamples must be a positive integer, got {resamples!r}")
     if not 0.0 < level < 1.0:

@@ -32,6 +32,7 @@ import numpy as np
 from exactprune.instances.errors import InputError
 from exactprune.instances.limits import check_entries
 from exactprune.instances.mlp import MLP
+from exactprune.instances.params import is_integer
 
 DATASETS: tuple[str, ...] = ("digits", "digits-pair", "mnist", "teacher")
 INSTALL_HINT = "pip install 'exactprune[nets]'"
@@ -103,7 +104,7 @@ def subsample(data: Dataset, samples: int, seed: int) -> Dataset:
     """`data` with the first `samples` rows of a seeded permutation of its training split
     (generator numpy.random.default_rng([SUBSET_STREAM, seed])); the test split unchanged."""
     m = data.X_train.shape[0]
-    if isinstance(samples, bool) or not isinstance(samples, int | np.integer) or \
+    if not is_integer(samples) or \
             not 1 <= samples <= m:
         raise InputError(f"--samples must be an integer in 1..{m} (the {data.name} training "
                          f"split has {m} samples), got {samples}")
@@ -144,7 +145,7 @@ def digits(pair: tuple[int, int] | None = None) -> Dataset:
 
 def _check_pair(pair: Any) -> tuple[int, int]:
     ok = isinstance(pair, tuple | list) and len(pair) == 2 and all(
-        isinstance(v, int | np.integer) and not isinstance(v, bool) and 0 <= v <= 9
+        is_integer(v) and 0 <= v <= 9
         for v in pair)
     if not ok or pair[0] == pair[1]:
         raise InputError(f"a digit pair is two different digits 0..9, got {pair}")
@@ -167,7 +168,7 @@ def teacher(d: int = TEACHER_D, width: int = TEACHER_WIDTH, train_size: int = TE
     (m, 1); `Dataset.teacher` holds the teacher network."""
     for name, value in (("--teacher-d", d), ("--teacher-width", width),
                         ("--samples", train_size), ("test_size", test_size)):
-        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+        if not is_integer(value) or value < 1:
             raise InputError(f"{name} must be a positive integer, got {value!r}")
     # before anything is drawn: --teacher-d 1e11 asked numpy for 3.6 TiB (hunt 26)
     check_entries(width * d, "the teacher's weights (--teacher-width x --teacher-d)")

@@ -161,6 +161,8 @@ def check_generator(generator: Any) -> None:
     def walk(x: Any, depth: int) -> None:
         if depth > 64:
             raise InputError("generator is nested too deeply (or contains itself)")
+        if isinstance(x, np.timedelta64):  # numpy counts it as an integer (hunt 147 M1)
+            raise InputError(f"generator must hold JSON data, got a {type(x).__name__}")
         if x is None or isinstance(x, bool | str | int | np.bool_ | np.integer):
             return
         if isinstance(x, float | np.floating):

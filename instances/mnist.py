@@ -43,6 +43,7 @@ from exactprune.instances.io import read_bytes, write_text_atomic
 from exactprune.instances.masks import INTEGER_KINDS
 from exactprune.instances.mlp import MLP, load_mlp, save_mlp
 from exactprune.instances.network import float_array
+from exactprune.instances.params import is_integer
 
 INSTALL_HINT = "pip install 'exactprune[nets]'"
 MNIST_5K = ("data", "data", "mnist_5k.csv.gz")
@@ -126,7 +127,7 @@ def split_mnist(X: np.ndarray, y: np.ndarray, test_per_class: int = TEST_PER_CLA
 
 # -- training --------------------------------------------------------------------------------
 def _int_at_least(value: Any, low: int) -> bool:
-    return isinstance(value, int | np.integer) and not isinstance(value, bool) and value >= low
+    return is_integer(value) and value >= low
 
 
 def _check_training(X: np.ndarray, y: Any, widths: tuple[int, ...], iters: int, lr: float,

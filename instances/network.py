@@ -20,6 +20,7 @@ import numpy as np
 
 from exactprune.instances.errors import InputError
 from exactprune.instances.masks import INTEGER_KINDS, REAL_KINDS, no_masked_entries
+from exactprune.instances.params import is_integer
 
 ACTIVATIONS: tuple[str, ...] = ("identity", "relu")
 """Allowed output activations."""
@@ -41,7 +42,7 @@ def check_exact_ints(items: Any, name: str) -> None:
     and not a multiple of its spacing there): it would be rounded silently, and every number
     after that, certified optima included, would be about other data than the file's."""
     for x in items:
-        if isinstance(x, int | np.integer) and not isinstance(x, bool) and abs(int(x)) > 2**53:
+        if is_integer(x) and abs(int(x)) > 2**53:
             try:
                 exact = int(float(x)) == int(x)
             except OverflowError:

@@ -164,6 +164,13 @@ class Param:
             raise InputError(f"{self.name} must be <= {_fmt(self.maximum)}, got {v!r}")
 
 
+def is_integer(x: Any) -> bool:
+    """Whether `x` is a Python or numpy integer scalar, not a bool (Python's or numpy's) nor a
+    numpy timedelta64 (numpy counts it as an integer: a duration in ns was taken as the plain
+    number and one in ms raised TypeError deep inside; hunt 147 M1)."""
+    return isinstance(x, int | np.integer) and not isinstance(x, bool | np.bool_ | np.timedelta64)
+
+
 def _fmt(x: float) -> str:
     """A bound as text: integers in full (67108864), other numbers as %g."""
     return str(int(x)) if float(x).is_integer() and abs(x) < 1e16 else f"{x:g}"
@@ -221,7 +228,7 @@ def _inexact_decimal(t: str, x: float, exact: bool = True) -> str | None:
 
 
 def _to_float(raw: Any, name: str, exact: bool = True) -> float:
-    if isinstance(raw, bool):
+    if isinstance(raw, bool | np.timedelta64):
         raise InputError(f"{name} must be a number, got {raw!r}")
     if isinstance(raw, int | float | np.integer | np.floating):
         value = as_number(raw, name, exact=exact)
@@ -243,7 +250,7 @@ def as_number(value: Any, name: str, *, integer: bool = False, exact: bool = Tru
     the instances' data, a number float64 cannot hold exactly (an int such as 2^53 + 1, a
     long double) is refused, not rounded silently (a generator's target was; hunt 32);
     `exact=False` rounds it, for amounts such as a time limit of 10**30 seconds (hunt 36)."""
-    if isinstance(value, bool | np.bool_):
+    if isinstance(value, bool | np.bool_ | np.timedelta64 | np.datetime64):
         raise InputError(f"{name} must be {'an integer' if integer else 'a number'}, "
                          f"got {value!r}")
     if isinstance(value, int | np.integer):

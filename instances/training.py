@@ -46,7 +46,7 @@ from exactprune.instances.limits import check_entries
 from exactprune.instances.masks import INTEGER_KINDS
 from exactprune.instances.mlp import MLP
 from exactprune.instances.network import float_array
-from exactprune.instances.params import as_flag, as_number
+from exactprune.instances.params import as_flag, as_number, is_integer
 
 LOSSES: tuple[str, ...] = ("squared", "cross-entropy")
 SCALINGS: tuple[str, ...] = ("standard", "mean-field")
@@ -77,7 +77,7 @@ class TrainResult:
 
 # -- checks ----------------------------------------------------------------------------------
 def _is_int(value: Any) -> bool:
-    return isinstance(value, int | np.integer) and not isinstance(value, bool)
+    return is_integer(value)
 
 
 def check_batch(batch: Any) -> str | int:

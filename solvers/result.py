@@ -22,7 +22,7 @@ import numpy as np
 from exactprune.instances.errors import InputError
 from exactprune.instances.masks import REAL_KINDS
 from exactprune.instances.network import ReadOnlyArrays, immutable_copy
-from exactprune.instances.params import as_number
+from exactprune.instances.params import as_number, is_integer
 
 MAX_THREADS = 64
 """Most solver threads (SCIP's limit; more than the cores only slows a solve down)."""
@@ -102,7 +102,7 @@ class Goal:
                 f"unknown objective {self.objective!r} (use min_error or sparsest)"
             ) from None
         if self.max_kept is not None:
-            if isinstance(self.max_kept, bool) or not isinstance(self.max_kept, int | np.integer):
+            if not is_integer(self.max_kept):
                 raise InputError(f"max_kept must be an integer, got {self.max_kept!r}")
             if self.max_kept < 0:
                 raise InputError(f"max_kept must be >= 0, got {self.max_kept}")
@@ -126,7 +126,7 @@ class Goal:
 
 def check_threads(threads: Any, what: str = "threads") -> int:
     """`threads` as an int from 1 to MAX_THREADS, or InputError naming `what` (a flag, say)."""
-    if (isinstance(threads, bool) or not isinstance(threads, int | np.integer)
+    if (not is_integer(threads)
             or not 1 <= threads <= MAX_THREADS):
         raise InputError(f"{what} must be an integer from 1 to {MAX_THREADS}, got {threads!r}")
     return int(threads)

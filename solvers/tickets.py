@@ -42,7 +42,7 @@ import numpy as np
 
 from exactprune.instances.errors import InputError
 from exactprune.instances.mlp import MLP
-from exactprune.instances.params import as_flag, as_number
+from exactprune.instances.params import as_flag, as_number, is_integer
 from exactprune.instances.scaling import rounded_sum
 from exactprune.solvers.clock import Clock
 
@@ -309,12 +309,11 @@ def pensia_ticket(target: MLP, n: int, eps: float, *, objective: str = "closest"
     only lower a weight's best error); default `n`, their exact random stream."""
     _check(objective, share, n, eps, target)
     eps = float(eps)  # a numpy scalar is taken as its value
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or not (
+    if not is_integer(seed) or not (
             0 <= seed < 2**32):
         raise InputError("the pensia construction draws from numpy's legacy RandomState, "
                          f"whose seed is an integer from 0 to 2^32 - 1, got {seed!r}")
-    if draw_width is not None and (isinstance(draw_width, bool)
-                                   or not isinstance(draw_width, int | np.integer)):
+    if draw_width is not None and not is_integer(draw_width):
         raise InputError(f"draw_width must be an integer, got {draw_width!r}")
     width = n if draw_width is None else int(draw_width)
     if not n <= width <= MAX_N:
@@ -369,7 +368,7 @@ def theory_ticket(target: MLP, n: int, eps: float, *, objective: str = "closest"
     per input coordinate of each layer. time_limit and progress as for `pensia_ticket`."""
     _check(objective, "per-weight", n, eps, target)
     eps = float(eps)  # a numpy scalar is taken as its value
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+    if not is_integer(seed) or seed < 0:
         raise InputError(f"seed must be a non-negative integer, got {seed!r}")
     if target.has_bias:
         raise InputError("the theory construction is for bias-free targets (its random "
@@ -471,7 +470,7 @@ def _check(objective: str, share: str, n: int, eps: float, target: Any) -> None:
         raise InputError(f"unknown objective {objective!r} (closest or sparsest)")
     if not isinstance(share, str) or share not in SHARES:
         raise InputError(f"unknown sharing {share!r} (per-weight or per-row)")
-    if isinstance(n, bool) or not isinstance(n, int | np.integer) or not 1 <= n <= MAX_N:
+    if not is_integer(n) or not 1 <= n <= MAX_N:
         raise InputError(f"coefficients must be an integer from 1 to {MAX_N} (the exact bulk "
                          f"solver's limit), got {n!r}")
     eps = as_number(eps, "eps")

@@ -379,6 +379,41 @@ def test_timedelta64_data_are_refused_not_read_as_integers() -> None:
     assert solve_many(np.array([1, 2, 3]), [3.0]).errors.tolist() == [0.0]
 
 
+@pytest.mark.parametrize("unit", ["ns", "ms", "h"])
+def test_timedelta64_scalars_are_refused_as_numbers_and_integers(unit: str) -> None:
+    """Hunt 147 M1: numpy counts a timedelta64 scalar as an integer. In ns it was taken as the
+    plain number (a target, a time limit, k, max_kept), in ms or h it raised numpy's TypeError
+    deep inside; a generator kept it and wrote it to JSON."""
+    from exactprune.instances import SubsetSumInstance
+    from exactprune.instances.neuron_selection import (
+        NeuronSelectionInstance,
+        synthetic_neuron_selection,
+    )
+    from exactprune.instances.params import is_integer
+    from exactprune.solvers.subset_sum.bulk import solve_many
+
+    td = np.timedelta64(2, unit)
+    assert not is_integer(td) and not is_integer(True) and not is_integer(np.bool_(True))
+    assert is_integer(3) and is_integer(np.int8(3)) and is_integer(np.uint64(3))
+    inst = SubsetSumInstance(values=np.array([1.0, 2.0]), target=3.0)
+    with pytest.raises(InputError, match="target must be a number"):
+        SubsetSumInstance(values=np.array([1.0, 2.0]), target=td)
+    with pytest.raises(InputError, match="must contain only real numbers"):
+        SubsetSumInstance(values=[td, 1.0], target=3.0)
+    with pytest.raises(InputError, match="generator must hold JSON data"):
+        SubsetSumInstance(values=np.array([1.0, 2.0]), target=3.0, generator={"seed": td})
+    with pytest.raises(InputError, match="time limit must be a number"):
+        solve(inst, "bruteforce", time_limit=td)
+    with pytest.raises(InputError, match="seed must be an integer"):
+        solve(inst, "local_search", seed=td)
+    with pytest.raises(InputError, match="max_kept must be an integer"):
+        solve_many(np.array([1.0, 2.0]), [3.0], max_kept=td)
+    sel = synthetic_neuron_selection(4, 2, m=3, seed=0)
+    with pytest.raises(InputError, match="k must be an integer"):
+        NeuronSelectionInstance(hidden=sel.hidden, output_weights=sel.output_weights,
+                                targets=sel.targets, k=td)
+
+
 def test_errors_beyond_float64_are_inf_without_a_warning() -> None:
     """errors() gave inf, as documented, with numpy's overflow warning, an exception under
     warnings-as-errors; evaluate() gives inf without one (hunt 66 L2)."""

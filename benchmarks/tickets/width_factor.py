@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from exactprune.instances.errors import InputError
-from exactprune.instances.params import nonneg_int, positive_int
+from exactprune.instances.params import is_integer, nonneg_int, positive_int
 from exactprune.invocation import command_lines
 
 
@@ -51,7 +51,7 @@ def width_factor(target: Any, eps: list[float], *, n_max: int = 30, seeds: int =
     from exactprune.benchmarks.sweep_grid import MAX_RUNS
 
     for name, value, low in (("seeds", seeds, 1), ("seed", seed, 0)):
-        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
+        if not is_integer(value) or value < low:
             raise InputError(f"{name} must be an integer >= {low}, got {value!r}")
     if seeds * n_max > MAX_RUNS:  # before any work: --seeds 1e11 ran for ever (hunt 26)
         raise InputError(f"{seeds:,} seeds x N = 1..{n_max}: {seeds * n_max:,} tickets, more "

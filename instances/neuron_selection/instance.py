@@ -40,6 +40,7 @@ from exactprune.instances.io import check_generator
 from exactprune.instances.limits import check_entries
 from exactprune.instances.masks import INTEGER_KINDS, REAL_KINDS, no_masked_entries
 from exactprune.instances.network import UNIT_ROUNDOFF, ReadOnlyArrays, float_array, gamma
+from exactprune.instances.params import is_integer
 
 LOSSES: tuple[str, ...] = ("squared", "l1", "linf")
 """Losses over the m·C residual entries: mean square, mean absolute, max absolute."""
@@ -171,7 +172,7 @@ class NeuronSelectionInstance(ReadOnlyArrays):
             raise InputError(f"output_bias must have shape ({c},) or be null, got "
                              f"{self.output_bias.shape}")
         check_entries(m * n * c, f"{m} samples x {n} units x {c} outputs")
-        if isinstance(self.k, bool) or not isinstance(self.k, int | np.integer):
+        if not is_integer(self.k):
             raise InputError(f"k must be an integer, got {self.k!r}")
         object.__setattr__(self, "k", int(self.k))
         if not 1 <= self.k <= n:

@@ -26,7 +26,7 @@ import numpy as np
 from exactprune.instances.errors import InputError
 from exactprune.instances.limits import MAX_ENTRIES, check_entries
 from exactprune.instances.network import ACTIVATIONS, TwoLayerNet, float_array
-from exactprune.instances.params import as_number, param
+from exactprune.instances.params import as_number, is_integer, param
 from exactprune.instances.pruning.instance import (
     DOMAINS,
     NORMS,
@@ -68,7 +68,7 @@ class PruningParams:
 
 
 def _pos_int(val: Any, name: str) -> int:
-    if isinstance(val, bool) or not isinstance(val, int | np.integer) or val < 1:
+    if not is_integer(val) or val < 1:
         raise InputError(f"{name} must be a positive integer, got {val!r}")
     return int(val)
 
@@ -127,9 +127,9 @@ def _generate(
     d = _pos_int(d, "d")
     width = _pos_int(width, "width")
     check_entries(width * d, f"a width-{width} net in d = {d}")
-    if isinstance(points, int | np.integer) and not isinstance(points, bool):
+    if is_integer(points):
         check_entries(int(points) * max(d, width), f"{points} points with width {width}, d = {d}")
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+    if not is_integer(seed) or seed < 0:
         raise InputError(f"seed must be a non-negative integer, got {seed!r}")
     seed = int(seed)
     if not isinstance(weight_dist, str) or weight_dist not in WEIGHT_DISTS:
@@ -151,7 +151,7 @@ def _generate(
 
     if isinstance(points, bool):
         raise InputError(f"points must be a positive integer or a (K, {d}) array, got {points!r}")
-    if isinstance(points, int | np.integer):
+    if is_integer(points):
         k = _pos_int(points, "points")
         if domain is None:
             raise InputError("domain must be sphere, cube or gaussian when points is a count")
@@ -235,6 +235,6 @@ def pruning_file_numbers(d: int, width: int, points: Any, **_: Any) -> int | Non
     """Numbers an instance file of either pruning kind holds (the catalog's `file_numbers`):
     the net and its target, (width + 1)(d + 1) at most, and the points; None when `points`
     is not a count."""
-    if not isinstance(points, int | np.integer) or isinstance(points, bool):
+    if not is_integer(points):
         return None
     return (int(width) + 1) * (int(d) + 1) + int(points) * int(d)

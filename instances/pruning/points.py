@@ -23,14 +23,14 @@ import numpy as np
 from exactprune.instances.errors import InputError
 from exactprune.instances.limits import check_entries
 from exactprune.instances.network import immutable_copy
-from exactprune.instances.params import as_flag
+from exactprune.instances.params import as_flag, is_integer
 
 
 def _check(d: int, k: int, seed: int | None = 0) -> None:
     for name, val, low in (("d", d, 1), ("K (number of points)", k, 1)):
-        if isinstance(val, bool) or not isinstance(val, int | np.integer) or val < low:
+        if not is_integer(val) or val < low:
             raise InputError(f"{name} must be an integer >= {low}, got {val!r}")
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+    if not is_integer(seed) or seed < 0:
         raise InputError(f"seed must be a non-negative integer, got {seed!r}")
     check_entries(int(k) * int(d), f"K points in dimension {d}")
 

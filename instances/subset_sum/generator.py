@@ -9,7 +9,7 @@ import numpy as np
 
 from exactprune.instances.errors import InputError
 from exactprune.instances.limits import MAX_ENTRIES, check_entries
-from exactprune.instances.params import as_number, param
+from exactprune.instances.params import as_number, is_integer, param
 from exactprune.instances.subset_sum.instance import SubsetSumInstance
 
 
@@ -36,7 +36,7 @@ def generate_subset_sum(
     The values are drawn first, then the target, from `numpy.random.default_rng(seed)`,
     so the same (n, seed, low, high) always gives the same values whatever the target.
     """
-    if isinstance(n, bool | np.bool_) or not isinstance(n, int | np.integer) or n < 1:
+    if not is_integer(n) or n < 1:
         raise InputError(f"n must be a positive integer, got {n!r}")
     n = int(n)
     check_entries(n, f"n = {n} values")
@@ -45,7 +45,7 @@ def generate_subset_sum(
         target = as_number(target, "target")
     if not (np.isfinite(low) and np.isfinite(high)) or not low < high:
         raise InputError(f"need finite low < high, got low={low}, high={high}")
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+    if not is_integer(seed) or seed < 0:
         raise InputError(f"seed must be a non-negative integer, got {seed!r}")
     seed = int(seed)
     rng = np.random.default_rng(seed)

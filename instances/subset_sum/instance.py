@@ -25,11 +25,12 @@ from exactprune.instances.network import (
     check_exact_ints,
     float_array,
 )
+from exactprune.instances.params import is_integer
 from exactprune.instances.scaling import IntegerScaling, integer_scaling, rounded_sum
 
 
 def _finite_float(raw: Any, name: str) -> float:
-    if isinstance(raw, bool) or not isinstance(raw, int | float | np.floating | np.integer):
+    if not (is_integer(raw) or isinstance(raw, float | np.floating)):
         raise InputError(f"{name} must be a number, got {raw!r}")
     check_exact_ints([raw], name)
     if isinstance(raw, np.floating) and raw.dtype.itemsize > 8:  # a long double (hunt 115 L1)

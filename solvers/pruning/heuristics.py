@@ -39,6 +39,7 @@ from typing import Any
 import numpy as np
 
 from exactprune.instances.errors import InputError
+from exactprune.instances.params import is_integer
 from exactprune.solvers.clock import Clock
 from exactprune.solvers.pruning.residual_model import (
     BOTH_KINDS,
@@ -61,7 +62,7 @@ def int_option(opts: SolveOptions, name: str, default: int | None, low: int) -> 
     raw = opts.extra.get(name, default)
     if raw is None:
         return None
-    if isinstance(raw, bool) or not isinstance(raw, int | np.integer):
+    if not is_integer(raw):
         raise InputError(f"option {name} must be an integer, got {raw!r}")
     if raw < low:
         raise InputError(f"option {name} must be >= {low}, got {raw}")

@@ -60,7 +60,7 @@ import numpy as np
 from exactprune.instances.errors import InputError
 from exactprune.instances.masks import INTEGER_KINDS, REAL_KINDS
 from exactprune.instances.network import check_exact_floats, check_exact_ints
-from exactprune.instances.params import as_flag, as_number, clipped
+from exactprune.instances.params import as_flag, as_number, clipped, is_integer
 from exactprune.instances.scaling import rounded_sum
 from exactprune.solvers.clock import Clock
 from exactprune.solvers.subset_sum.bulk_exact import exact_best, exact_error
@@ -256,8 +256,7 @@ def _validate(values: Any, targets: Any, groups: Any, objective: Any, eps: Any, 
         eps = as_number(eps, "eps")  # a long double float64 cannot hold: refused (hunt 114 L1)
     elif eps is not None:
         raise InputError("eps applies to the sparsest objective only")
-    if max_kept is not None and (isinstance(max_kept, bool)
-                                 or not isinstance(max_kept, int | np.integer) or max_kept < 0):
+    if max_kept is not None and (not is_integer(max_kept) or max_kept < 0):
         raise InputError(f"max_kept must be an integer >= 0, got {max_kept!r}")
     memory_limit_gb = as_number(memory_limit_gb, "memory_limit_gb", exact=False)
     if not memory_limit_gb > 0 or not math.isfinite(memory_limit_gb):

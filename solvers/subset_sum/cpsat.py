@@ -74,7 +74,7 @@ import numpy as np
 
 from exactprune.formulations.subset_sum.milp import canonical_mask, order_pairs
 from exactprune.instances.errors import InputError
-from exactprune.instances.params import Param
+from exactprune.instances.params import Param, is_integer
 from exactprune.instances.scaling import IntegerScaling, float_floor, integer_scaling
 from exactprune.instances.subset_sum import SubsetSumInstance
 from exactprune.solvers.clock import Clock
@@ -217,7 +217,7 @@ class _Run:
 
 def _scale(instance: SubsetSumInstance, opts: SolveOptions) -> IntegerScaling:
     bits = opts.extra.get("bits", DEFAULT_BITS)
-    if (isinstance(bits, bool) or not isinstance(bits, int | np.integer)
+    if (not is_integer(bits)
             or not 8 <= bits <= MAX_BITS):
         raise InputError(f"cpsat option bits must be an integer in [8, {MAX_BITS}], got {bits!r}")
     return integer_scaling(instance.values, instance.target, bits=int(bits))
@@ -232,7 +232,7 @@ def _presolve(opts: SolveOptions) -> bool:
 
 def _max_exclusions(opts: SolveOptions) -> int:
     k = opts.extra.get("max_exclusions", DEFAULT_MAX_EXCLUSIONS)
-    if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 0:
+    if not is_integer(k) or k < 0:
         raise InputError(f"cpsat option max_exclusions must be an integer >= 0, got {k!r}")
     return int(k)
 

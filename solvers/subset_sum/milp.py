@@ -64,7 +64,7 @@ from exactprune.formulations.subset_sum.milp import (
     subset_sum_slack,
 )
 from exactprune.instances.errors import InputError
-from exactprune.instances.params import Param
+from exactprune.instances.params import Param, is_integer
 from exactprune.instances.scaling import exact_abs_sum, float_floor
 from exactprune.instances.subset_sum import SubsetSumInstance
 from exactprune.solvers.clock import Clock, engine_limit
@@ -126,7 +126,7 @@ def _round_stats(k: int, res: EngineResult) -> dict[str, Any]:
 
 def _exclusion_rounds(opts: SolveOptions) -> int:
     raw = opts.extra.get("exclusion_rounds", DEFAULT_EXCLUSION_ROUNDS)
-    if isinstance(raw, bool) or not isinstance(raw, int | np.integer) or raw < 0:
+    if not is_integer(raw) or raw < 0:
         raise InputError(f"exclusion_rounds must be an integer >= 0, got {raw!r}")
     return int(raw)
 
