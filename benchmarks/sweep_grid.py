@@ -37,7 +37,13 @@ import numpy as np
 from exactprune.benchmarks.sweep_dask import scheduler_flag
 from exactprune.instances.errors import InputError
 from exactprune.instances.io import canonical_json
-from exactprune.instances.params import INTEGER_TEXT, nonneg_int, positive_amount, positive_int
+from exactprune.instances.params import (
+    INTEGER_TEXT,
+    is_integer,
+    nonneg_int,
+    positive_amount,
+    positive_int,
+)
 
 __all__ = [
     "add_sweep_arguments",
@@ -66,7 +72,7 @@ def instance_seed(base_seed: int, params: dict, trial: int) -> int:
     seed can use ``seed % 2**31``.
     """
     for name, value in (("base_seed", base_seed), ("trial", trial)):
-        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 0:
+        if not is_integer(value) or value < 0:
             raise InputError(f"{name} must be a non-negative integer, got {value!r}")
     if not isinstance(params, dict):
         raise InputError(f"params must be a dict, got {type(params).__name__}")
@@ -115,7 +121,7 @@ def grid(params: dict[str, list], seeds: int | list[int], solvers: list[str] | N
             raise InputError(f"parameter {name!r} needs a non-empty list of values")
     if isinstance(seeds, bool):
         raise InputError(f"seeds must be a count or a list of trial indices, got {seeds!r}")
-    if isinstance(seeds, int | np.integer):
+    if is_integer(seeds):
         if seeds < 1:
             raise InputError(f"seeds must be >= 1, got {seeds}")
         if seeds > MAX_RUNS:
@@ -276,13 +282,15 @@ def parse_param(text: str) -> tuple[str, list]:
 
 def _top_level_items(raw: str, text: str) -> list[str]:
     """`raw` split at the commas outside brackets and double quotes; InputError for unbalanced
-    or nested brackets, text around a bracketed value, or a double quote that does not enclose
-    a whole value."""
+    or nested brackets, text around a bracketed value, or a value that opens a double quote
+    and does not end with it. A double quote inside a value (``my"net.npz``) is a character of
+    it, as it was before quotes were read (hunt 147 L1)."""
     items, depth, start, quoted = [], 0, 0, False
     for i, ch in enumerate(raw):
-        if ch == '"':
+        if ch == '"' and (quoted or (depth == 0 and not raw[start:i].strip())):
             quoted = not quoted
-        if quoted or ch == '"':
+            continue
+        if quoted:
             continue
         if ch == "[":
             depth += 1
@@ -295,10 +303,12 @@ def _top_level_items(raw: str, text: str) -> list[str]:
             items.append(raw[start:i])
             start = i + 1
     items.append(raw[start:])
-    if quoted or any('"' in p and not (len(p.strip()) >= 2 and p.strip()[0] == p.strip()[-1] == '"'
-                                       and p.count('"') == 2) for p in items):
+    if quoted or any(p.strip().startswith('"') and not (
+            len(p.strip()) >= 2 and p.strip().endswith('"') and p.count('"') == 2)
+            for p in items):
         raise InputError(f"--param {text!r}: a double-quoted value must be a whole value, "
-                         f'e.g. network="a,b.npz",c.npz')
+                         f'e.g. network="a,b.npz",c.npz (a name with a double quote of its '
+                         f"own: use --grid FILE.toml)")
     if depth != 0 or any("[" in p and not p.strip().startswith('"') and not (
             p.strip().startswith("[") and p.strip().endswith("]") and p.count("[") == 1)
             for p in items):

@@ -665,6 +665,15 @@ def test_cli_generate_bad_inputs(net_dir: Path, tmp_path: Path,
         _fails(["generate", "neuron-selection", "--network", str(big), "--data", "digits-pair",
                 "--k", "2"], capsys,
                f"{big}: its hidden activations relu(fc1(x)) on digits-pair overflow float64")
+    # an overflow from the bias names it too (hunt 147 L2)
+    biased = tmp_path / "biased.npz"
+    save_mlp(MLP((np.full((5, 64), 4e306), rng.standard_normal((2, 5))),
+                 (np.full(5, 1.7e308), None)), biased)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _fails(["generate", "neuron-selection", "--network", str(biased), "--data",
+                "digits-pair", "--k", "2", "--samples", "40"], capsys,
+               "(fc1 weights up to 4e+306, its bias up to 1.7e+308)")
     # data too large for the loss: the line names the file (hunt 143 L1)
     large = tmp_path / "large.npz"
     save_mlp(MLP((rng.standard_normal((5, 64)) * 1e154, rng.standard_normal((2, 5)))), large)

@@ -187,9 +187,13 @@ def test_a_quoted_parameter_value_keeps_its_commas(
     assert parse_param('network="a,b.npz",c.npz') == ("network", ["a,b.npz", "c.npz"])
     assert parse_param('tag="3",3') == ("tag", ["3", 3])
     assert parse_param('network="a[1],b].npz"') == ("network", ["a[1],b].npz"])
-    for bad in ('network="a,b', 'network=x"a,b"', 'network="a"b', 'n="'):
+    for bad in ('network="a,b', 'network="a"b', 'n="', 'network="q\\"x.npz"'):
         with pytest.raises(InputError, match="double-quoted value must be a whole value"):
             parse_param(bad)
+    # a double quote inside a value is a character of it, as before quotes were read (hunt
+    # 147 L1)
+    assert parse_param('network=nets/q"x.npz') == ("network", ['nets/q"x.npz'])
+    assert parse_param('network=my "best" net.npz') == ("network", ['my "best" net.npz'])
     monkeypatch.chdir(tmp_path)
     assert main(["train", "--data", "digits-pair", "--hidden", "5", "--samples", "40",
                  "--iters", "10", "-o", "we,ird.npz"]) == 0

@@ -119,8 +119,9 @@ def generate_neuron_selection(network: str, data: str, k: int, loss: str = "squa
     # the file's weights are finite (load_mlp checks); the instance said "hidden contains NaN
     # or infinite values", naming no file (hunt 143 L1)
     if not np.all(np.isfinite(hidden)):
+        bias = "" if b1 is None else f", its bias up to {np.abs(b1).max():.3g}"
         raise InputError(f"{network}: its hidden activations relu(fc1(x)) on {data} overflow "
-                         f"float64 (fc1 weights up to {np.abs(W1).max():.3g})")
+                         f"float64 (fc1 weights up to {np.abs(W1).max():.3g}{bias})")
     if ds.is_classification:
         targets = np.eye(ds.outputs)[ds.y_train]
     else:

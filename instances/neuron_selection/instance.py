@@ -188,7 +188,8 @@ class NeuronSelectionInstance(ReadOnlyArrays):
                              f"(got {self.loss})")
         bound = float(self.residual_bound().max())
         if not math.isfinite(bound) or bound > MAX_SCALE:
-            raise InputError(f"data too large: residuals could reach {bound:.3g} (> "
+            reach = f"{bound:.3g}" if math.isfinite(bound) else "beyond float64"
+            raise InputError(f"data too large: residuals could reach {reach} (> "
                              f"{MAX_SCALE:g}), float64 squares would overflow")
         check_generator(self.generator)
 
