@@ -465,6 +465,23 @@ def test_a_run_where_no_instance_is_feasible_reports_them_all() -> None:
     assert np.isnan(res.errors[:-1]).all() and res.errors[-1] == 0.0
 
 
+def test_values_are_taken_as_the_instances_take_them() -> None:
+    """Hunt 147 L3: a masked array with nothing masked, and exact Python ints beyond int64 (an
+    object array), were refused ("got dtype object") where SubsetSumInstance takes them."""
+    from exactprune.instances import SubsetSumInstance
+
+    unmasked = np.ma.masked_array([1.0, 2.0, 4.0], mask=[0, 0, 0])
+    assert solve_many(unmasked, [3.0]).masks.tolist() == [[True, True, False]]
+    big = [2**70, 1, 2, 4]
+    res = solve_many(big, [2.0**70 + 2**19])
+    inst = SubsetSumInstance(values=big, target=2.0**70 + 2**19)
+    assert res.errors[0] == inst.evaluate(res.masks[0]) == 2.0**19 - 7
+    with pytest.raises(InputError, match="has no exact float64 value"):
+        solve_many([2**53 + 1, 1.0], [1.0])
+    with pytest.raises(InputError, match="beyond the float64 range"):
+        solve_many([10**400, 1], [1.0])
+
+
 OK_VALUES = np.array([[0.1, 0.2], [0.3, 0.4]])
 BAD_INPUTS = [
     # hunt 44 L5, L2: masked entries were read as values; a huge eps echoed 439 characters

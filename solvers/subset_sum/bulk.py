@@ -58,7 +58,7 @@ from typing import Any
 import numpy as np
 
 from exactprune.instances.errors import InputError
-from exactprune.instances.masks import INTEGER_KINDS, REAL_KINDS
+from exactprune.instances.masks import INTEGER_KINDS, REAL_KINDS, no_masked_entries
 from exactprune.instances.network import check_exact_floats, check_exact_ints
 from exactprune.instances.params import as_flag, as_number, clipped, is_integer
 from exactprune.instances.scaling import rounded_sum
@@ -147,12 +147,24 @@ class _Problem:
 
 
 def _real_array(raw: Any, name: str) -> np.ndarray:
-    if isinstance(raw, np.ma.MaskedArray):  # np.asarray reads the masked entries as values
-        raise InputError(f"{name} is a masked array: fill or drop its masked entries first")
+    # np.asarray reads masked entries as values; one with none masked is its data, as the
+    # instances take it (hunt 147 L3)
+    no_masked_entries(raw, name)
+    if isinstance(raw, np.ma.MaskedArray):
+        raw = np.ma.getdata(raw)
     try:
         arr = np.asarray(raw)
     except (ValueError, TypeError):
         raise InputError(f"{name} must be a rectangular array of numbers") from None
+    if arr.dtype == object and all(
+            is_integer(x) or isinstance(x, float) for x in arr.ravel().tolist()):
+        # Python ints beyond int64 make an object array: checked exact, as the instances do
+        # ("got dtype object"; hunt 147 L3)
+        check_exact_ints(arr.ravel().tolist(), name)
+        try:
+            arr = arr.astype(np.float64)
+        except OverflowError:
+            raise InputError(f"{name} contains a number beyond the float64 range") from None
     if arr.dtype.kind not in REAL_KINDS:  # not bool, complex, timedelta64 (hunt 144 L1)
         raise InputError(f"{name} must be real numbers, got dtype {arr.dtype}")
     check_exact_floats(arr, name)
