@@ -733,13 +733,24 @@ def test_certify_rechecks_a_bound_and_an_optimum_claim_on_small_masks(
     assert kept >= 1
     over = certify(best, goal={**best_doc["goal"], "max_kept": kept - 1})
     assert over["claims"] == {"optimum_verified": False}
-    # a heuristic's mask claimed optimal within a huge tolerance: true as claimed, and the
-    # note says by how much (hunt 96 M1); a negative tolerance is refused, not read as 0 (L1)
+    # a heuristic's mask claimed optimal within a huge tolerance: no certificate states one
+    # that wide, so it is counted at the widest one does, and refused (hunt 145 L1; hunt 96
+    # M1 had it "true as claimed", with a note); a negative tolerance is refused, not read as
+    # 0 (hunt 96 L1)
     loose = certify(res, status="optimal", certified=True, bound=None, gap=None,
                     tolerance=10.0)
-    assert loose["claims"] == {"optimum_verified": True}
-    assert "holds only within the result's own tolerance 10.0" in json.dumps(loose)
-    assert "own tolerance" not in json.dumps(real)
+    assert loose["claims"] == {"optimum_verified": False}
+    assert "the result claims tolerance 10.0, wider than any certificate" in json.dumps(loose)
+    assert "wider than any certificate" not in json.dumps(real)
+    # the widest a certificate states: the certificate's room, 3 evaluation tolerances and
+    # the exhaustive search's rounding; a claim within it is counted whole
+    from exactprune.solvers.result import counted_tolerance
+
+    assert counted_tolerance(1e-6, 1.0, 1e-15, 32) == (1e-6, None)
+    widest = 1e-5 + 3e-15 + 2 * 34 * 2.0**-53 * (1.0 + 2.0**-1021)
+    assert counted_tolerance(widest, 1.0, 1e-15, 32) == (widest, None)
+    counted, why = counted_tolerance(2e-5, 1.0, 1e-15, 32)
+    assert counted == widest and "wider than any certificate" in why
     edited = tmp_path / "neg.json"
     edited.write_text(json.dumps({**json.loads(best.read_text()), "tolerance": -1}))
     assert main(["certify", str(inst), str(edited)]) == 2

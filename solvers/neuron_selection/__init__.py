@@ -25,7 +25,12 @@ from exactprune.solvers.neuron_selection import (
     local_search,
 )
 from exactprune.solvers.registry import Backend, capabilities, get_backend, numpy_version
-from exactprune.solvers.result import Goal, claimed_number, only_within_claimed
+from exactprune.solvers.result import (
+    Goal,
+    claimed_number,
+    counted_tolerance,
+    only_within_claimed,
+)
 from exactprune.solvers.unit_scales import unit_scale_refusal, with_unit_scale_refusal
 
 KIND = "neuron_selection"
@@ -191,6 +196,11 @@ def certify(instance: Any, mask: Any, claimed: dict[str, Any],
         if not checks["bound_consistent"]:
             note(f"the result's bound {bound!r} exceeds the mask's loss {loss!r} plus the "
                  f"evaluation tolerance {evaluation!r}: no proof gives that")
+    if certified:  # no wider than any certificate states (hunt 145 L1)
+        tolerance, wide = counted_tolerance(tolerance, loss, evaluation,
+                                            instance.m * instance.outputs)
+        if wide:
+            note(wide)
     if certified or (bound is not None and checks["bound_consistent"] and bound > 0):
         too_big = bruteforce.refuse(instance, Goal())
         if too_big is None and bruteforce.candidate_count(instance) > CERTIFY_RECHECK_MASKS:

@@ -23,7 +23,12 @@ from exactprune.solvers.pruning import (
     local_search,
 )
 from exactprune.solvers.registry import Backend, capabilities, get_backend, numpy_version
-from exactprune.solvers.result import Goal, claimed_number, only_within_claimed
+from exactprune.solvers.result import (
+    Goal,
+    claimed_number,
+    counted_tolerance,
+    only_within_claimed,
+)
 from exactprune.solvers.unit_scales import unit_scale_refusal, with_unit_scale_refusal
 
 NEURON = "neuron_pruning"
@@ -338,6 +343,10 @@ def _recheck(instance: Any, mask: Any, claimed: dict[str, Any], bound: float | N
                          "the lower end")
     if certified:
         error = float(instance.evaluate(mask))
+        tol, wide = counted_tolerance(tol, error, instance.evaluation_tolerance(),
+                                      instance.num_points)
+        if wide:
+            notes.append(wide)
         if finished and error - tol - room <= ref.bound:
             checks["optimum_verified"] = True
             if error - room > ref.bound:  # true, but only by the width the result claims
