@@ -67,6 +67,7 @@ from exactprune.instances.io import (
     canonical_json,
     check_output,
     dumps,
+    folder_ending,
     parse_json_text,
 )
 
@@ -354,12 +355,10 @@ def check_store_text(name: Any) -> None:
     sweep or bench wrote into the file x; hunts 137, 139, 140)."""
     if isinstance(name, os.PathLike) and not isinstance(name, Path):  # its own __fspath__
         name = os.fspath(name)  # (hunt 141 F2)
-    if not isinstance(name, str):
-        return
     if name == "":
         raise InputError("results store is an empty name: give a file name")
-    last = name.replace(os.sep, "/").rsplit("/", 1)[-1]
-    if last in ("", ".", ".."):
+    last = folder_ending(name)
+    if last is not None:
         raise InputError(f"results store {name}: a name ending in {last or '/'} names a folder; "
                          "a store is a file")
 

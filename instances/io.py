@@ -292,6 +292,18 @@ def user_file_mode() -> int:
     return 0o666 & ~mask
 
 
+def folder_ending(name: Any) -> str | None:
+    """The last component of a file name given as text when it names a folder ("" after a
+    trailing separator, "." or ".."), else None: pathlib drops it (Path("x/") and Path("x/.")
+    are "x"), so the file x was written where a folder was named (hunts 137 F3, 148 L1)."""
+    if isinstance(name, os.PathLike) and not isinstance(name, Path):  # its own __fspath__
+        name = os.fspath(name)
+    if not isinstance(name, str) or name == "":
+        return None
+    last = name.replace(os.sep, "/").rsplit("/", 1)[-1]
+    return last if last in ("", ".", "..") else None
+
+
 def check_output(path: str | os.PathLike[str] | None, *, inputs: tuple[Any, ...] = (),
                  what: str = "output file", stdout_ok: bool = True) -> Path | None:
     """Check a destination file before any work: None for "-" or None (stdout), else the Path.
@@ -305,10 +317,9 @@ def check_output(path: str | os.PathLike[str] | None, *, inputs: tuple[Any, ...]
         return None
     if str(path) == "":  # Path("") is ".": it said "output file . is a folder" (hunt 26)
         raise InputError(f"{what} is an empty name: give a file name")
+    if folder_ending(path) is not None:  # tested on the text: Path() drops it (hunt 148 L1)
+        raise InputError(f"{what} {os.fspath(path)!r} names a folder, not a file")
     p = Path(path)
-    text = str(p)
-    if not text or text.endswith(os.sep):
-        raise InputError(f"{what} {text!r} names a folder, not a file")
     resolved = Path(os.path.abspath(p))
     if any(str(resolved) == v or str(resolved).startswith(v + os.sep) for v in _VIRTUAL):
         raise InputError(f"{what} {p}: not a regular file system location{hint}")

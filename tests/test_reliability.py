@@ -157,6 +157,31 @@ def test_folder_and_store_outputs_leave_nothing_behind_on_exit_2(tmp_path: Path,
     assert _left(tmp_path) == ["foreign.sqlite"]
 
 
+def test_an_output_named_as_a_folder_is_refused_not_written_as_a_file(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hunt 148 L1: -o NAME/ and NAME/. wrote the file NAME (pathlib drops the ending), over an
+    existing one too; so did --plot. check_output tests the text as given, as the store does."""
+    from exactprune.cli import main
+    from exactprune.instances.io import check_output
+
+    monkeypatch.chdir(tmp_path)
+    Path("keep.npz").write_text("old")
+    for name in ("runs.npz/", "keep.npz/.", "keep.npz/..", "sub/x.json/"):
+        with pytest.raises(InputError, match="names a folder, not a file"):
+            check_output(name)
+    train = ["train", "--data", "digits-pair", "--hidden", "2", "--iters", "1"]
+    for argv in ([*train, "-o", "runs.npz/"], [*train, "-o", "keep.npz/."],
+                 [*train, "-o", "a.npz", "--plot", "pic.png/"],
+                 ["generate", "subset-sum", "--n", "4", "-o", "inst.json/"]):
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert "names a folder, not a file" in err and len(err.strip().splitlines()) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.npz"]
+    assert Path("keep.npz").read_text() == "old"
+    assert check_output("ok.json") == Path("ok.json")
+
+
 # -- 2. sizes and hostile files ----------------------------------------------------------------
 @pytest.mark.parametrize("argv,needle", [
     (["generate", "subset-sum", "--n", "10000000000"], "n must be <="),
