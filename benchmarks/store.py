@@ -412,8 +412,12 @@ def _refuse_state(path: Path, state: str, create: bool) -> None:
     if state == "foreign":
         raise NotAStoreError(f"{path} is not an exactprune results store{refusing}")
     if state == "empty":
+        # the read-only look at it may leave SQLite's -wal and -shm beside it (hunt 147 L4)
+        sides = [f"{path.name}{s}" for s in ("-wal", "-shm") if os.path.lexists(f"{path}{s}")]
+        also = f" (and {' and '.join(sides)} beside it)" if sides else ""
         raise NotAStoreError(f"{path} is not an exactprune results store: an empty SQLite "
-                         f"file{refusing}; if a sweep was killed while creating it, delete it")
+                             f"file{refusing}; if a sweep was killed while creating it, delete "
+                             f"it{also}")
 
 
 class ResultStore:

@@ -1622,6 +1622,9 @@ def test_a_sweep_waits_for_an_empty_sqlite_file_once(
                             "not an exactprune results store")
     assert "(refusing to write to it)" in err
     assert waits == ["empty"]
+    # the side files SQLite's read-only look left are named for deletion too (hunt 147 L4)
+    for side in ("e.sqlite-wal", "e.sqlite-shm"):
+        assert (side in err) == (tmp_path / side).exists()
 
 
 def _open_store_at(path: str, barrier: object, queue: object, create: bool) -> None:
