@@ -236,16 +236,18 @@ def only_within_claimed(value: float, bound: float, tolerance: float) -> str:
 def counted_tolerance(claimed: float, value: float, eval_tol: float, terms: int
                       ) -> tuple[float, str | None]:
     """The part of a result's claimed tolerance that `certify` counts for its optimum claim, and
-    a note when that is less than claimed: at most the widest tolerance any certificate of this
-    toolkit states for a value `value` (same units): the certificate's room max(1e-5·value,
-    5·eval_tol) (`exclusion_recheck.certificate_room`), plus 3·eval_tol and the batch rounding
-    2·(terms + 2)·2^-53·(value + 2^-1021) of the exhaustive and branch-and-bound searches
-    (`terms`: the sum's terms, points or samples × outputs). A file's tolerance edited as wide as
-    its error made any "optimal" mask read verified (hunt 145 L1)."""
+    a note when that is less than claimed: at most twice the widest tolerance any certificate of
+    this toolkit states for a value `value` (same units). The widest: the certificate's room
+    max(1e-5·value, 5·eval_tol) (`exclusion_recheck.certificate_room`), 2·eval_tol beside it,
+    one more from a certificate made on rescaled data (`RawSolution.for_raw_data`), and the
+    batch rounding 2·(terms + 2)·2^-53·(value + 2^-1021) of the exhaustive and branch-and-bound
+    searches (`terms`: the sum's terms, points or samples × outputs); twice that, since a
+    rescaled certificate came within 0.5 % of it (hunt 149). A file's tolerance edited as wide
+    as its error made any "optimal" mask read verified (hunt 145 L1)."""
     from exactprune.solvers.exclusion_recheck import certificate_room
 
-    widest = (certificate_room(value, eval_tol) + 3.0 * eval_tol
-              + 2.0 * (terms + 2) * 2.0**-53 * (value + 2.0**-1021))
+    widest = 2.0 * (certificate_room(value, eval_tol) + 3.0 * eval_tol
+                    + 2.0 * (terms + 2) * 2.0**-53 * (value + 2.0**-1021))
     if not claimed > widest:
         return claimed, None
     return widest, (f"the result claims tolerance {claimed!r}, wider than any certificate of "

@@ -742,14 +742,14 @@ def test_certify_rechecks_a_bound_and_an_optimum_claim_on_small_masks(
     assert loose["claims"] == {"optimum_verified": False}
     assert "the result claims tolerance 10.0, wider than any certificate" in json.dumps(loose)
     assert "wider than any certificate" not in json.dumps(real)
-    # the widest a certificate states: the certificate's room, 3 evaluation tolerances and
-    # the exhaustive search's rounding; a claim within it is counted whole
+    # twice the widest a certificate states (the certificate's room, 3 evaluation tolerances
+    # and the exhaustive search's rounding); a claim within it is counted whole
     from exactprune.solvers.result import counted_tolerance
 
     assert counted_tolerance(1e-6, 1.0, 1e-15, 32) == (1e-6, None)
-    widest = 1e-5 + 3e-15 + 2 * 34 * 2.0**-53 * (1.0 + 2.0**-1021)
+    widest = 2.0 * (1e-5 + 3.0 * 1e-15 + 2.0 * 34 * 2.0**-53 * (1.0 + 2.0**-1021))
     assert counted_tolerance(widest, 1.0, 1e-15, 32) == (widest, None)
-    counted, why = counted_tolerance(2e-5, 1.0, 1e-15, 32)
+    counted, why = counted_tolerance(3e-5, 1.0, 1e-15, 32)
     assert counted == widest and "wider than any certificate" in why
     edited = tmp_path / "neg.json"
     edited.write_text(json.dumps({**json.loads(best.read_text()), "tolerance": -1}))
