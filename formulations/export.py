@@ -101,7 +101,7 @@ def export_model(
     """
     from exactprune.instances.io import as_path, write_text_atomic
 
-    target = as_path(path)  # an int, bytes or None raised TypeError (hunt 35)
+    target = as_path(path, output=True)  # an int, bytes or None raised TypeError (hunt 35)
     fmt = export_format(target, fmt)
     if target.exists() and target.is_dir():
         raise InputError(f"output path is a folder: {target}")

@@ -69,15 +69,19 @@ def _os_error(p: Path, exc: OSError) -> InputError:
     return InputError(f"cannot read {p}: {exc.strerror or type(exc).__name__}")
 
 
-def as_path(path: Any, what: str = "a file path") -> Path:
+def as_path(path: Any, what: str = "a file path", output: bool = False) -> Path:
     """`path` (str or os.PathLike of str) as a Path; InputError for anything else (None, a
-    number, bytes, a parsed JSON document), which Path() would turn into a TypeError."""
+    number, bytes, a parsed JSON document), which Path() would turn into a TypeError.
+    `output`: a file to write, so a name ending in a folder (`x/`, `x/.`, `x/..`, which Path()
+    turns into `x`) is refused (the API's writers overwrote x; hunt 149 M1)."""
     if isinstance(path, str) or (isinstance(path, os.PathLike)
                                  and isinstance(os.fspath(path), str)):
         if not os.fspath(path):  # Path("") is ".", "cannot read .: it is a folder" (hunt 98)
             raise InputError(f"{what} is empty: give a file name")
         if "\x00" in os.fspath(path):  # every OS call raised ValueError on it (hunt 31)
             raise InputError(f"{what} contains a NUL character: {os.fspath(path)!r:.80}")
+        if output and folder_ending(path) is not None:
+            raise InputError(f"output file {os.fspath(path)!r} names a folder, not a file")
         return Path(path)
     raise InputError(f"expected {what} (str or pathlib.Path), got {type(path).__name__}")
 
@@ -543,7 +547,7 @@ def write_text_atomic(path: str | os.PathLike[str], text: str) -> None:
     """Write `text` to `path` atomically (temporary file in the same folder, then rename);
     the file gets the user's umask permissions. Failures are InputError lines; nothing is left
     behind."""
-    p = as_path(path)
+    p = as_path(path, output=True)
     check_output(p)
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{p.name[:50]}.", dir=p.parent)  # <= 200 bytes

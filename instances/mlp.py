@@ -800,7 +800,7 @@ def save_mlp(mlp: MLP, path: str | os.PathLike[str]) -> None:
     """
     if not isinstance(mlp, MLP):
         raise InputError(f"save_mlp takes an MLP (load_mlp, train_mlp), got {type(mlp).__name__}")
-    p = as_path(path, "a network file path")
+    p = as_path(path, "a network file path", output=True)
     suffix = p.suffix.lower()
     if suffix not in EXTENSIONS:
         raise InputError(f"{p}: unknown network file extension {p.suffix!r} "

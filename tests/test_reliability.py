@@ -180,6 +180,21 @@ def test_an_output_named_as_a_folder_is_refused_not_written_as_a_file(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.npz"]
     assert Path("keep.npz").read_text() == "old"
     assert check_output("ok.json") == Path("ok.json")
+    # the Python API's writers too: save_mlp("keep.npz/.") overwrote keep.npz (hunt 149 M1)
+    from exactprune.formulations.export import export_model
+    from exactprune.instances import SubsetSumInstance
+    from exactprune.instances.io import save_instance, write_text_atomic
+    from exactprune.instances.mlp import MLP, save_mlp
+
+    inst = SubsetSumInstance(values=[0.5, 0.25], target=0.5)
+    for name in ("keep.npz/", "keep.npz/."):
+        for write in (lambda n: save_mlp(MLP(([[1.0] * 3] * 2, [[1.0] * 2])), n),
+                      lambda n: save_instance(inst, n), lambda n: export_model(inst, None, n),
+                      lambda n: write_text_atomic(n, "new")):
+            with pytest.raises(InputError, match="names a folder, not a file"):
+                write(name)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.npz"]
+    assert Path("keep.npz").read_text() == "old"
 
 
 # -- 2. sizes and hostile files ----------------------------------------------------------------
