@@ -121,6 +121,7 @@ from exactprune.benchmarks.suites import (
     suite_names,
 )
 from exactprune.instances.errors import InputError, clipped_line
+from exactprune.instances.params import as_number
 from exactprune.instances.params import positive_amount as _positive_amount
 
 __all__ = [
@@ -362,8 +363,9 @@ def run_bench(suite: str, solvers: Sequence[str] | None = None, *,
     # the suites' `prepare` (training a missing net) only once every cheaper check passed:
     # a typo in --solvers trained first (hunt 75 M1)
     suites = expand_suite(suite, prepare=False)
-    if isinstance(time_limit, bool) or not isinstance(time_limit, int | float) or \
-            not math.isfinite(time_limit) or time_limit <= 0:
+    # numpy's numbers too, as solve() takes them (hunt 149 M2)
+    time_limit = as_number(time_limit, "time limit", exact=False)
+    if not math.isfinite(time_limit) or time_limit <= 0:
         raise InputError(f"time limit must be a positive number of seconds, got {time_limit!r}")
     from exactprune.instances.params import as_flag
     from exactprune.solvers.result import check_threads
@@ -389,8 +391,8 @@ def run_bench(suite: str, solvers: Sequence[str] | None = None, *,
         raise InputError(f"the store {store_path} is a file the report writes in {out_dir}: "
                          "name the store otherwise (default OUT/results.sqlite)")
     if timeout is not None:
-        if isinstance(timeout, bool) or not isinstance(timeout, int | float) or \
-                not math.isfinite(timeout) or timeout <= time_limit:
+        timeout = as_number(timeout, "timeout", exact=False)
+        if not math.isfinite(timeout) or timeout <= time_limit:
             raise InputError(f"timeout must be a number of seconds above the time limit "
                              f"{time_limit:g} s (it kills a run that overruns it), got "
                              f"{timeout!r}")

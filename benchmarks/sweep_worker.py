@@ -16,6 +16,7 @@ from typing import Any
 
 from exactprune.benchmarks.isolated import kill_group, lead_own_group, use_scratch
 from exactprune.instances.io import dumps
+from exactprune.instances.params import is_integer
 
 ERROR = "error"
 KILLED = "killed"
@@ -115,6 +116,6 @@ def task_slots(spec: dict, workers: int) -> int:
     with another solve."""
     options = spec.get("options")
     threads = spec.get("threads", options.get("threads", 1) if isinstance(options, dict) else 1)
-    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+    if not is_integer(threads) or threads < 1:  # np.int64 packed as 1 (hunt 149 M2)
         return 1
     return min(threads, max(workers, 1))

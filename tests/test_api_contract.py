@@ -414,6 +414,32 @@ def test_timedelta64_scalars_are_refused_as_numbers_and_integers(unit: str) -> N
                                 targets=sel.targets, k=td)
 
 
+def test_numpy_numbers_are_taken_where_python_ones_are() -> None:
+    """Hunt 149 M2: checks written by hand refused numpy scalars the rest of the API takes:
+    width_factor's n_max, run_bench's time limit and timeout; a sweep packed an np.int64
+    thread count as one slot."""
+    from exactprune.benchmarks.bench import run_bench
+    from exactprune.benchmarks.sweep_worker import task_slots
+    from exactprune.benchmarks.tickets.width_factor import width_factor
+
+    assert task_slots({"threads": np.int64(2)}, 4) == task_slots({"threads": 2}, 4) == 2
+    assert task_slots({"threads": np.timedelta64(2, "s")}, 4) == 1
+    # the time limit and timeout pass their checks: the next check (threads) refuses
+    for limit in (5, np.int64(5), np.float32(5.0)):
+        with pytest.raises(InputError, match="threads must be an integer"):
+            run_bench("smoke", time_limit=limit, timeout=np.int64(60), threads=0)
+    with pytest.raises(InputError, match="time limit must be a number"):
+        run_bench("smoke", time_limit=True)
+    from exactprune.instances.mlp import MLP
+
+    tiny = MLP(([[0.1, 0.2], [0.3, -0.4]], [[0.5, -0.25]]))
+    assert width_factor(tiny, [0.1], n_max=np.int64(3))["n_max"] == 3
+    with pytest.raises(InputError, match="n_max must be an integer from 1"):
+        width_factor(tiny, [0.1], n_max=3.0)
+    with pytest.raises(InputError, match="takes the target as an MLP"):
+        width_factor(None, [0.1])
+
+
 def test_errors_beyond_float64_are_inf_without_a_warning() -> None:
     """errors() gave inf, as documented, with numpy's overflow warning, an exception under
     warnings-as-errors; evaluate() gives inf without one (hunt 66 L2)."""

@@ -39,10 +39,14 @@ def width_factor(target: Any, eps: list[float], *, n_max: int = 30, seeds: int =
     """Per seed and N: the largest weight error and the ticket's accuracy; per eps: the smallest
     N reaching it (None when N_max does not), and the fits (see the module docstring)."""
     from exactprune.benchmarks.fits import linear_fit
+    from exactprune.instances.mlp import MLP
     from exactprune.solvers.subset_sum.bulk import MAX_N as BULK_MAX_N
     from exactprune.solvers.tickets import pensia_ticket
 
-    if isinstance(n_max, bool) or not isinstance(n_max, int) or not 1 <= n_max <= BULK_MAX_N:
+    if not isinstance(target, MLP):  # None raised AttributeError deep inside (hunt 149)
+        raise InputError(f"width_factor takes the target as an MLP (load_mlp), got "
+                         f"{type(target).__name__}")
+    if not is_integer(n_max) or not 1 <= n_max <= BULK_MAX_N:  # numpy's too (hunt 149 M2)
         raise InputError(f"n_max must be an integer from 1 to {BULK_MAX_N} (the bulk solver's "
                          f"limit), got {n_max!r}")
     eps = sorted({float(e) for e in eps}, reverse=True)
