@@ -384,7 +384,8 @@ def run_bench(suite: str, solvers: Sequence[str] | None = None, *,
     from exactprune.benchmarks.store import check_store_text
     from exactprune.instances.io import check_output_dir, output_dir
 
-    check_store_text(store)  # before Path() drops a trailing "/" or "/." (hunts 139, 140)
+    if store is not None:  # before Path() drops a trailing "/" or "/." (hunts 139, 140)
+        check_store_text(store)
     out_dir = check_output_dir(out if out is not None else Path("out") / f"bench-{suite}")
     store_path = Path(store) if store is not None else out_dir / "results.sqlite"
     if _report_would_overwrite(store_path, out_dir):

@@ -34,6 +34,8 @@ from exactprune.instances.params import is_integer
 
 NAN = float("nan")
 DEFAULT_RESAMPLES = 2000
+MAX_RESAMPLES = 10**6
+"""Most bootstrap resamples a fit takes (2^70 was accepted and ran for ever; hunt 149 L3)."""
 DEFAULT_LEVEL = 0.95
 DEFAULT_SEED = 0
 _CHUNK_ELEMENTS = 2_000_000  # bootstrap resamples are processed in blocks of this many draws
@@ -215,8 +217,9 @@ def _bootstrap(x: np.ndarray, y: np.ndarray, resamples: int, level: float, seed:
 
 def _check_options(resamples: int, level: float, min_points: int) -> None:
     if not is_integer(resamples) \
-            or resamples < 1:  # numpy's integers too (hunt 124 L3)
-        raise ValueError(f"resamples must be a positive integer, got {resamples!r}")
+            or not 1 <= resamples <= MAX_RESAMPLES:  # numpy's integers too (hunt 124 L3)
+        raise ValueError(f"resamples must be an integer from 1 to {MAX_RESAMPLES:,}, got "
+                         f"{resamples!r}")
     if not 0.0 < level < 1.0:
         raise ValueError(f"level must be in (0, 1), got {level!r}")
     if min_points < 2:

@@ -355,6 +355,9 @@ def check_store_text(name: Any) -> None:
     sweep or bench wrote into the file x; hunts 137, 139, 140)."""
     if isinstance(name, os.PathLike) and not isinstance(name, Path):  # its own __fspath__
         name = os.fspath(name)  # (hunt 141 F2)
+    if not isinstance(name, str | Path):  # 123 or b"x" raised TypeError (hunt 149 L4)
+        raise InputError(f"a results store is named by a str or pathlib.Path, got "
+                         f"{type(name).__name__}")
     if name == "":
         raise InputError("results store is an empty name: give a file name")
     last = folder_ending(name)

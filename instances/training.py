@@ -82,7 +82,7 @@ def _is_int(value: Any) -> bool:
 
 def check_batch(batch: Any) -> str | int:
     """"full" or a positive integer; anything else is an InputError."""
-    if batch == "full" and isinstance(batch, str):
+    if isinstance(batch, str) and batch == "full":  # (an array compared element-wise; hunt 149)
         return "full"
     if not (_is_int(batch) and batch >= 1):
         raise InputError(f"batch must be 'full' or a positive integer, got {batch!r}")

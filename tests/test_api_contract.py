@@ -440,6 +440,36 @@ def test_numpy_numbers_are_taken_where_python_ones_are() -> None:
         width_factor(None, [0.1])
 
 
+def test_odd_arguments_of_helpers_are_one_line_errors() -> None:
+    """Hunt 149 L1-L4: solve_many's groups as a masked array with nothing masked (values took
+    one), a group beyond int64 ("got dtype object"), train's batch as an array (numpy's
+    ValueError), 2^70 bootstrap resamples (ran for ever), a store named by an int or bytes
+    (TypeError)."""
+    from exactprune.benchmarks.bench import run_bench
+    from exactprune.benchmarks.fits import MAX_RESAMPLES, linear_fit
+    from exactprune.benchmarks.store import ResultStore
+    from exactprune.instances.training import check_batch
+    from exactprune.solvers.subset_sum.bulk import solve_many
+
+    res = solve_many([[1.0, 2.0, 3.0]], [3.0], groups=np.ma.masked_array([0], mask=[False]))
+    assert res.errors.tolist() == [0.0]
+    with pytest.raises(InputError, match="groups has masked entries"):
+        solve_many([[1.0, 2.0, 3.0]], [3.0], groups=np.ma.masked_array([0], mask=[True]))
+    with pytest.raises(InputError, match=r"groups must lie in \[0, 1\), got 18446744073709551616"):
+        solve_many([[1.0, 2.0, 3.0]], [3.0, 1.0], groups=[0, 2**64])
+    with pytest.raises(InputError, match="batch must be 'full' or a positive integer"):
+        check_batch(np.array([1, 2]))
+    assert check_batch("full") == "full" and check_batch(np.int64(4)) == 4
+    with pytest.raises(ValueError, match="resamples must be an integer from 1"):
+        linear_fit(np.arange(5.0), np.arange(5.0), resamples=2**70)
+    assert linear_fit(np.arange(5.0), np.arange(5.0), resamples=MAX_RESAMPLES // 10**4).slope
+    for name in (123, b"x.sqlite"):
+        with pytest.raises(InputError, match="named by a str or pathlib.Path"):
+            ResultStore(name)  # type: ignore[arg-type]
+    with pytest.raises(InputError, match="named by a str or pathlib.Path"):
+        run_bench("smoke-subset-sum", store=123)  # type: ignore[arg-type]
+
+
 def test_errors_beyond_float64_are_inf_without_a_warning() -> None:
     """errors() gave inf, as documented, with numpy's overflow warning, an exception under
     warnings-as-errors; evaluate() gives inf without one (hunt 66 L2)."""

@@ -490,7 +490,7 @@ BAD_INPUTS = [
     (dict(values=[1.0, 2.0], targets=[2.0], objective="sparsest", eps=-10**400),
      r"eps must be a finite number >= 0, got -10{38}\.\.\. \(402 characters\)$"),
     (dict(values=[[1.0, 2.0], [3.0, 4.0]], targets=[2.0, 3.0],
-          groups=np.ma.masked_array([0, 1], mask=[0, 1])), "groups is a masked array"),
+          groups=np.ma.masked_array([0, 1], mask=[0, 1])), "groups has masked entries"),
     (dict(values=[0.1, np.nan], targets=[0.0]), "NaN"),
     (dict(values=[0.1, 0.2], targets=[np.inf]), "NaN or infinite"),
     (dict(values=np.zeros((2, 2, 2)), targets=[0.0]), "shape"),

@@ -209,9 +209,13 @@ def _groups(raw: Any, values: np.ndarray, b: int, shared: bool) -> np.ndarray:
         if g == b:
             return np.arange(b, dtype=np.int64)
         raise InputError(f"values has {g} rows but there are {b} targets: pass groups")
+    no_masked_entries(raw, "groups")  # none masked: its data, as values (hunt 149 L1)
     if isinstance(raw, np.ma.MaskedArray):
-        raise InputError("groups is a masked array: fill or drop its masked entries first")
+        raw = np.ma.getdata(raw)
     arr = np.asarray(raw)
+    if arr.dtype == object and all(is_integer(x) for x in arr.ravel().tolist()):
+        # Python ints beyond int64: out of range, said so (not "got dtype object")
+        raise InputError(f"groups must lie in [0, {g}), got {max(arr.ravel().tolist())}")
     if arr.shape != (b,):
         raise InputError(f"groups must have shape ({b},), got {arr.shape}")
     if arr.dtype.kind not in INTEGER_KINDS:
