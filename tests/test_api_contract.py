@@ -438,6 +438,12 @@ def test_numpy_numbers_are_taken_where_python_ones_are() -> None:
         width_factor(tiny, [0.1], n_max=3.0)
     with pytest.raises(InputError, match="takes the target as an MLP"):
         width_factor(None, [0.1])
+    # a numpy n_max is a Python int past its check: np.int32 wrapped the run count below the
+    # limit and 4e9 tickets started (hunt 150 M1)
+    with pytest.raises(InputError, match="4,000,000,000 tickets, more than"):
+        width_factor(tiny, [0.1], n_max=np.int32(40), seeds=10**8)
+    with pytest.raises(InputError, match="more than"):
+        width_factor(tiny, [0.1], n_max=np.int8(4), seeds=10**6)
 
 
 def test_odd_arguments_of_helpers_are_one_line_errors() -> None:
@@ -457,6 +463,16 @@ def test_odd_arguments_of_helpers_are_one_line_errors() -> None:
         solve_many([[1.0, 2.0, 3.0]], [3.0], groups=np.ma.masked_array([0], mask=[True]))
     with pytest.raises(InputError, match=r"groups must lie in \[0, 1\), got 18446744073709551616"):
         solve_many([[1.0, 2.0, 3.0]], [3.0, 1.0], groups=[0, 2**64])
+    # the one out of range is named, ints beyond int64 that numpy made floats too, an empty
+    # object array is a shape error, an object array in range is taken (hunt 150 M2, L1)
+    two = [[1.0, 2.0, 3.0], [1.0, 2.0, 4.0]]
+    for groups, said in (([-2**70, 0], f"got {-2**70}"), ([0, 2**63], f"got {2**63}"),
+                         (np.array([], dtype=object), r"must have shape \(2,\)"),
+                         ([0, [1]], "groups must be a list of 2 integers")):
+        with pytest.raises(InputError, match=said):
+            solve_many(two, [3.0, 4.0], groups=groups)
+    assert solve_many(two, [3.0, 4.0], groups=np.array([0, 1], dtype=object)).errors.tolist() \
+        == [0.0, 0.0]
     with pytest.raises(InputError, match="batch must be 'full' or a positive integer"):
         check_batch(np.array([1, 2]))
     assert check_batch("full") == "full" and check_batch(np.int64(4)) == 4

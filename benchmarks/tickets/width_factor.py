@@ -57,6 +57,9 @@ def width_factor(target: Any, eps: list[float], *, n_max: int = 30, seeds: int =
     for name, value, low in (("seeds", seeds, 1), ("seed", seed, 0)):
         if not is_integer(value) or value < low:
             raise InputError(f"{name} must be an integer >= {low}, got {value!r}")
+    # Python ints from here: np.int32 products wrapped past the run-count check, np.int8 ones
+    # overflowed (hunt 150 M1)
+    n_max, seeds, seed = int(n_max), int(seeds), int(seed)
     if seeds * n_max > MAX_RUNS:  # before any work: --seeds 1e11 ran for ever (hunt 26)
         raise InputError(f"{seeds:,} seeds x N = 1..{n_max}: {seeds * n_max:,} tickets, more "
                          f"than {MAX_RUNS:,}")

@@ -212,12 +212,20 @@ def _groups(raw: Any, values: np.ndarray, b: int, shared: bool) -> np.ndarray:
     no_masked_entries(raw, "groups")  # none masked: its data, as values (hunt 149 L1)
     if isinstance(raw, np.ma.MaskedArray):
         raw = np.ma.getdata(raw)
-    arr = np.asarray(raw)
-    if arr.dtype == object and all(is_integer(x) for x in arr.ravel().tolist()):
-        # Python ints beyond int64: out of range, said so (not "got dtype object")
-        raise InputError(f"groups must lie in [0, {g}), got {max(arr.ravel().tolist())}")
+    try:
+        arr = np.asarray(raw)
+    except (ValueError, TypeError):
+        raise InputError(f"groups must be a list of {b} integers") from None
     if arr.shape != (b,):
         raise InputError(f"groups must have shape ({b},), got {arr.shape}")
+    items = (np.asarray(raw, dtype=object) if not isinstance(raw, np.ndarray) else arr).tolist()
+    if arr.dtype.kind not in INTEGER_KINDS and items and all(is_integer(x) for x in items):
+        # Python ints beyond int64 (an object array, or floats where numpy made them so): the
+        # one out of range is named (not "got dtype object"; hunts 149 L1, 150 L1)
+        outside = [x for x in items if not 0 <= x < g]
+        if outside:
+            raise InputError(f"groups must lie in [0, {g}), got {outside[0]}")
+        arr = np.array(items, dtype=np.int64)
     if arr.dtype.kind not in INTEGER_KINDS:
         raise InputError(f"groups must be integers, got dtype {arr.dtype}")
     if b and (arr.min() < 0 or arr.max() >= g):
