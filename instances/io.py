@@ -31,6 +31,7 @@ import numpy as np
 
 from exactprune.instances.errors import InputError
 from exactprune.instances.header import check_header
+from exactprune.instances.params import is_integer
 
 
 def _reject_constant(name: str) -> float:
@@ -165,10 +166,8 @@ def check_generator(generator: Any) -> None:
     def walk(x: Any, depth: int) -> None:
         if depth > 64:
             raise InputError("generator is nested too deeply (or contains itself)")
-        if isinstance(x, np.timedelta64):  # numpy counts it as an integer (hunt 147 M1)
-            raise InputError(f"generator must hold JSON data, got a {type(x).__name__}")
-        if x is None or isinstance(x, bool | str | int | np.bool_ | np.integer):
-            return
+        if x is None or isinstance(x, bool | str | np.bool_) or is_integer(x):
+            return  # (is_integer: not numpy's timedelta64; hunt 147 M1)
         if isinstance(x, float | np.floating):
             if not math.isfinite(float(x)):
                 raise InputError(f"generator holds a non-finite number {x!r}")

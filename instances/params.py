@@ -228,7 +228,7 @@ def _inexact_decimal(t: str, x: float, exact: bool = True) -> str | None:
 
 
 def _to_float(raw: Any, name: str, exact: bool = True) -> float:
-    if isinstance(raw, bool | np.timedelta64):
+    if isinstance(raw, bool):
         raise InputError(f"{name} must be a number, got {raw!r}")
     if isinstance(raw, int | float | np.integer | np.floating):
         value = as_number(raw, name, exact=exact)

@@ -76,15 +76,11 @@ class TrainResult:
 
 
 # -- checks ----------------------------------------------------------------------------------
-def _is_int(value: Any) -> bool:
-    return is_integer(value)
-
-
 def check_batch(batch: Any) -> str | int:
     """"full" or a positive integer; anything else is an InputError."""
     if isinstance(batch, str) and batch == "full":  # (an array compared element-wise; hunt 149)
         return "full"
-    if not (_is_int(batch) and batch >= 1):
+    if not (is_integer(batch) and batch >= 1):
         raise InputError(f"batch must be 'full' or a positive integer, got {batch!r}")
     return int(batch)
 
@@ -94,7 +90,7 @@ def check_checkpoints(checkpoints: Sequence[Any], iters: int) -> tuple[int, ...]
     if isinstance(checkpoints, str) or not isinstance(checkpoints, Sequence | np.ndarray):
         raise InputError(f"checkpoints must be a list of iterations, got {checkpoints!r}")
     points = tuple(checkpoints)
-    if not all(_is_int(t) and 0 <= t <= iters for t in points):
+    if not all(is_integer(t) and 0 <= t <= iters for t in points):
         raise InputError(f"checkpoints must be iterations in 0..{iters} (--iters), got "
                          f"{list(points)}")
     if any(a >= b for a, b in zip(points, points[1:], strict=False)):
@@ -106,7 +102,7 @@ def _targets(Y: Any, name: str, rows: int, classes: int | None, loss: str
              ) -> tuple[np.ndarray, np.ndarray | None, int]:
     """(float targets (m, C), integer labels (m,) or None, C) from labels or targets."""
     arr = np.asarray(Y)
-    if classes is not None and not (_is_int(classes) and 1 <= classes <= MAX_CLASSES):
+    if classes is not None and not (is_integer(classes) and 1 <= classes <= MAX_CLASSES):
         raise InputError(f"classes must be an integer from 1 to {MAX_CLASSES}, got {classes!r}")
     if arr.ndim == 1 and arr.dtype.kind in INTEGER_KINDS:
         if arr.shape != (rows,) or rows == 0:
@@ -139,9 +135,9 @@ even the smallest net take most of an hour here."""
 def _check_args(hidden: Any, iters: Any, lr: Any, loss: str, seed: Any, scaling: str) -> None:
     if scaling not in SCALINGS:
         raise InputError(f"unknown scaling {scaling!r} (known: {', '.join(SCALINGS)})")
-    if not (_is_int(hidden) and hidden >= 1):
+    if not (is_integer(hidden) and hidden >= 1):
         raise InputError(f"hidden must be a positive integer, got {hidden!r}")
-    if not (_is_int(iters) and 0 <= iters <= MAX_ITERS):
+    if not (is_integer(iters) and 0 <= iters <= MAX_ITERS):
         raise InputError(f"iters must be an integer from 0 to {MAX_ITERS:,} (every step's batch "
                          f"loss is kept), got {iters!r}")
     lr = as_number(lr, "lr")
@@ -149,7 +145,7 @@ def _check_args(hidden: Any, iters: Any, lr: Any, loss: str, seed: Any, scaling:
         raise InputError(f"lr must be a positive finite number, got {lr!r}")
     if loss not in LOSSES:
         raise InputError(f"unknown loss {loss!r} (known: {', '.join(LOSSES)})")
-    if not (_is_int(seed) and seed >= 0):
+    if not (is_integer(seed) and seed >= 0):
         raise InputError(f"seed must be an integer >= 0, got {seed!r}")
 
 
@@ -300,7 +296,7 @@ def train_two_layer(X: Any, Y: Any, hidden: int, iters: int, lr: float, batch: s
         raise InputError("X_test and Y_test go together: give both or neither")
     test = None if X_test is None else _test_split(X_test, Y_test, d, outputs, labels, loss)
     every = default_log_every(iters) if log_every is None else log_every
-    if not (_is_int(every) and every >= 1):
+    if not (is_integer(every) and every >= 1):
         raise InputError(f"log_every must be a positive integer, got {log_every!r}")
     logged = set(range(0, iters + 1, every)) | set(points) | {iters}
 
