@@ -116,6 +116,7 @@ def write_files_atomic(files: list[tuple[Path, bytes]]) -> None:
     temps: list[Path] = []
     path = files[0][0] if files else Path()
     try:
+        files = [(instance_io.write_target(p), data) for p, data in files]  # through links
         for path, data in files:
             tmp = path.parent / f".{path.name[:200]}.{secrets.token_hex(6)}.tmp"
             temps.append(tmp)

@@ -287,6 +287,17 @@ def write_json_atomic(path: str | os.PathLike[str], data: Any) -> None:
 _VIRTUAL = ("/proc", "/sys", "/dev")
 
 
+def write_target(path: Path) -> Path:
+    """The file a write to `path` changes: a symbolic link's target (followed to the end, as
+    the shell's `>` does), else `path`. The atomic writers rename a new file onto this name,
+    so writing to the link itself replaced the link by a file and left its target stale
+    (hunt 149 L5). A link whose target does not exist yet creates the target."""
+    try:
+        return Path(os.path.realpath(path)) if path.is_symlink() else path
+    except OSError:  # a folder on the way that cannot be searched: check_output says so
+        return path
+
+
 def user_file_mode() -> int:
     """The mode a new file gets from open(): 0o666 less the umask. Files written through
     mkstemp (0o600) and a rename are given it, so that results are readable as any file is."""
@@ -323,21 +334,25 @@ def check_output(path: str | os.PathLike[str] | None, *, inputs: tuple[Any, ...]
     if folder_ending(path) is not None:  # tested on the text: Path() drops it (hunt 148 L1)
         raise InputError(f"{what} {os.fspath(path)!r} names a folder, not a file")
     p = Path(path)
-    resolved = Path(os.path.abspath(p))
+    check_name_lengths(p, what)
+    target = write_target(p)  # a link is written through: its target's folder is the one
+    resolved = Path(os.path.abspath(target))
     if any(str(resolved) == v or str(resolved).startswith(v + os.sep) for v in _VIRTUAL):
         raise InputError(f"{what} {p}: not a regular file system location{hint}")
-    check_name_lengths(p, what)
+    via = "" if target is p else f" (a link to {target})"
+    if target.is_symlink():  # realpath stops inside a loop of links
+        raise InputError(f"{what} {p} is a loop of symbolic links")
     parent = resolved.parent
     if not parent.exists():
-        raise InputError(f"{what} {p}: folder {p.parent} does not exist")
+        raise InputError(f"{what} {p}{via}: folder {parent} does not exist")
     if not parent.is_dir():
-        raise InputError(f"{what} {p}: {p.parent} is not a folder")
+        raise InputError(f"{what} {p}{via}: {parent} is not a folder")
     if resolved.is_dir():
-        raise InputError(f"{what} {p} is a folder")
+        raise InputError(f"{what} {p}{via} is a folder")
     if resolved.exists() and not resolved.is_file():
-        raise InputError(f"{what} {p} is not a regular file{hint}")
+        raise InputError(f"{what} {p}{via} is not a regular file{hint}")
     if not os.access(parent, os.W_OK | os.X_OK):
-        raise InputError(f"{what} {p}: folder {p.parent} is not writable")
+        raise InputError(f"{what} {p}{via}: folder {parent} is not writable")
     for other in inputs:
         if other is not None and resolved.exists() and Path(other).exists() and \
                 os.path.samefile(resolved, other):
@@ -484,7 +499,7 @@ def written_together(folder: str | os.PathLike[str]) -> Iterator[Path]:
         try:
             prints = {f.name: _fingerprint(f) for f in written}
             for f in written:
-                os.replace(f, dest / f.name)
+                os.replace(f, write_target(dest / f.name))
         except OSError as exc:
             raise InputError(f"cannot write in {dest}: {exc.strerror or exc}") from None
         _forget_stale(dest, {n: h for n, h in earlier.items() if n not in prints})
@@ -548,6 +563,7 @@ def write_text_atomic(path: str | os.PathLike[str], text: str) -> None:
     behind."""
     p = as_path(path, output=True)
     check_output(p)
+    p = write_target(p)
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{p.name[:50]}.", dir=p.parent)  # <= 200 bytes
     except OSError as exc:

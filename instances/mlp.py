@@ -62,7 +62,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import numpy as np
 
 from exactprune.instances.errors import InputError
-from exactprune.instances.io import as_path, check_output, read_bytes
+from exactprune.instances.io import as_path, check_output, read_bytes, write_target
 from exactprune.instances.limits import check_entries
 from exactprune.instances.masks import INTEGER_KINDS, REAL_KINDS
 from exactprune.instances.network import float_array, relu
@@ -806,7 +806,7 @@ def save_mlp(mlp: MLP, path: str | os.PathLike[str]) -> None:
         raise InputError(f"{p}: unknown network file extension {p.suffix!r} "
                          f"(known: {', '.join(EXTENSIONS)})")
     check_output(p)
-    _write_atomic(p, mlp_bytes(mlp, suffix))
+    _write_atomic(write_target(p), mlp_bytes(mlp, suffix))
 
 
 def mlp_bytes(mlp: MLP, suffix: str = ".npz") -> bytes:

@@ -20,6 +20,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -195,6 +196,48 @@ def test_an_output_named_as_a_folder_is_refused_not_written_as_a_file(
                 write(name)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.npz"]
     assert Path("keep.npz").read_text() == "old"
+
+
+def test_an_output_that_is_a_symbolic_link_is_written_through(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hunt 149 L5: the atomic rename replaced a link named by -o with a file and left its
+    target stale. Every writer writes the link's target (as the shell's > does); a link to an
+    input, into a missing folder or in a loop is refused before any work."""
+    from exactprune.instances.io import write_text_atomic
+    from exactprune.instances.mlp import MLP, load_mlp, save_mlp
+
+    monkeypatch.chdir(tmp_path)
+    Path("real").mkdir()
+    assert main(["generate", "subset-sum", "--n", "6", "--seed", "3", "-o", "inst.json"]) == 0
+    links = {"res.json": "real/res.json", "net.npz": "real/net.npz", "t.txt": "real/t.txt",
+             "new.json": "real/new.json", "in.json": "inst.json", "dangling.json": "no/x.json"}
+    for name, target in links.items():
+        Path(name).symlink_to(target)
+    Path("real/res.json").write_text("stale")
+    assert main(["solve", "inst.json", "--json", "-o", "res.json"]) == 0
+    assert main(["solve", "inst.json", "--json", "-o", "new.json"]) == 0  # creates the target
+    capsys.readouterr()
+    for name in ("res.json", "new.json"):
+        assert Path(name).is_symlink()
+        assert json.loads(Path(links[name]).read_text())["status"] == "optimal"
+    write_text_atomic("t.txt", "new")
+    assert Path("t.txt").is_symlink() and Path("real/t.txt").read_text() == "new"
+    mlp = MLP(([[0.5, -1.0]], [[2.0]]))
+    save_mlp(mlp, "net.npz")
+    back = load_mlp("real/net.npz")
+    assert Path("net.npz").is_symlink()
+    assert all(np.array_equal(a, b) for a, b in zip(back.weights, mlp.weights, strict=True))
+    Path("loop1").symlink_to("loop2")
+    Path("loop2").symlink_to("loop1")
+    before = Path("inst.json").read_text()
+    for out, needle in (("in.json", "also an input"), ("dangling.json", "does not exist"),
+                        ("loop1", "loop of symbolic links")):
+        assert main(["solve", "inst.json", "-o", out]) == 2
+        err = capsys.readouterr().err
+        assert needle in err and len(err.strip().splitlines()) == 1, err
+    assert Path("inst.json").read_text() == before
+    assert not Path("no").exists()
 
 
 # -- 2. sizes and hostile files ----------------------------------------------------------------
