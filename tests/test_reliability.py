@@ -238,6 +238,13 @@ def test_an_output_that_is_a_symbolic_link_is_written_through(
         assert needle in err and len(err.strip().splitlines()) == 1, err
     assert Path("inst.json").read_text() == before
     assert not Path("no").exists()
+    # two outputs of one command through links to one file: refused, not the plot in the net
+    Path("p.png").symlink_to("net.npz")
+    assert main(["train", "--data", "digits-pair", "--hidden", "2", "--iters", "1",
+                 "-o", "net.npz", "--plot", "p.png"]) == 2
+    err = capsys.readouterr().err
+    assert "are the same file" in err and len(err.strip().splitlines()) == 1, err
+    assert load_mlp("real/net.npz").weights[0].shape == (1, 2)
 
 
 # -- 2. sizes and hostile files ----------------------------------------------------------------
