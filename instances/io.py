@@ -495,11 +495,17 @@ def written_together(folder: str | os.PathLike[str]) -> Iterator[Path]:
         # (a folder named as the manifest failed the command after the report was in; hunt 54)
         for name in (*(f.name for f in written), WRITTEN_LIST):
             check_output(dest / name)
+        targets = [write_target(dest / f.name) for f in written]
+        seen: dict[str, str] = {}
+        for f, t in zip(written, targets, strict=True):
+            if seen.setdefault(os.path.realpath(t), f.name) != f.name:  # through links
+                raise InputError(f"{dest / seen[os.path.realpath(t)]} and {dest / f.name} are "
+                                 "the same file (through a symbolic link)")
         earlier = _written_before(dest)
         try:
             prints = {f.name: _fingerprint(f) for f in written}
-            for f in written:
-                os.replace(f, write_target(dest / f.name))
+            for f, t in zip(written, targets, strict=True):
+                os.replace(f, t)
         except OSError as exc:
             raise InputError(f"cannot write in {dest}: {exc.strerror or exc}") from None
         _forget_stale(dest, {n: h for n, h in earlier.items() if n not in prints})

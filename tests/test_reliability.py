@@ -1836,6 +1836,33 @@ def test_a_report_rewritten_in_its_folder_removes_its_own_stale_files(tmp_path: 
     assert _left(tmp_path) == sorted([WRITTEN_LIST, "curve.png", "mine.txt", "report.md"])
 
 
+def test_a_report_writes_through_links_in_its_folder_and_refuses_two_names_for_one_file(
+        tmp_path: Path) -> None:
+    """A report's file that is a symbolic link in the output folder is written through (the
+    rename replaced the link; hunt 149 L5); two of its files that are one file through a link
+    are refused before any move, so the folder keeps what it had."""
+    from exactprune.instances.io import written_together
+
+    elsewhere = tmp_path / "elsewhere"
+    out = tmp_path / "out"
+    elsewhere.mkdir()
+    out.mkdir()
+    (out / "report.md").symlink_to(elsewhere / "report.md")
+    with written_together(out) as stage:
+        for name in ("report.md", "curve.png"):
+            (stage / name).write_text("first")
+    assert (out / "report.md").is_symlink()
+    assert (elsewhere / "report.md").read_text() == "first"
+    (out / "curve.png").unlink()
+    (out / "curve.png").symlink_to("report.md")
+    with pytest.raises(InputError, match="are the same file"), written_together(out) as stage:
+        for name in ("report.md", "curve.png"):
+            (stage / name).write_text("second")
+    assert (elsewhere / "report.md").read_text() == "first"
+    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == \
+        ["curve.png", "report.md"]
+
+
 def test_a_rewritten_report_keeps_files_the_user_saved_under_its_old_names(
         tmp_path: Path) -> None:
     """The manifest named files only, so a file the user saved or edited under a name the
