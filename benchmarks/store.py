@@ -382,6 +382,14 @@ def _check_store_name(path: Path, reading: bool = False) -> None:
                              + (f"the store is {base}" if reading else "choose another name"))
 
 
+def _names_sqlite_uses(path: Path) -> tuple[Path, ...]:
+    """`path`, and the file it names through symbolic links when that differs: SQLite puts
+    NAME-wal and NAME-journal beside the link's target, so the companion checks looked beside
+    the link while another database beside the target was overwritten (hunt 153 M5)."""
+    real = Path(os.path.realpath(path))
+    return (path,) if real == Path(os.path.abspath(path)) else (path, real)
+
+
 def _check_companions(path: Path) -> None:
     """InputError when a file beside `path` under a companion name is itself a SQLite database
     (a store created under such a name before it was refused): opening `path` would make
@@ -446,14 +454,19 @@ class ResultStore:
         # why put() is refused (None: the store can be written)
         self.write_error: InputError | None = None if create else InputError(
             f"results store {self.path} was opened to read only")
+        # SQLite keeps its -wal/-journal beside the file a link names: both names checked
+        names = _names_sqlite_uses(self.path)
         if create:
-            _check_store_name(self.path)
+            for name in names:
+                _check_store_name(name)
         state = store_state(self.path)
         if not create and state != "ours":
             # a -wal left beside a store read as "empty (nothing stored yet)" (hunt 69)
-            _check_store_name(self.path, reading=True)
+            for name in names:
+                _check_store_name(name, reading=True)
         _refuse_state(self.path, state, create)
-        _check_companions(self.path)
+        for name in names:
+            _check_companions(name)
         if state == "missing":
             check_output(self.path, what="results store", stdout_ok=False)
             if create and lazy:  # reads see an empty store until then (see _reading)
@@ -552,7 +565,8 @@ class ResultStore:
         self._pending = False
         state = store_state(self.path)
         _refuse_state(self.path, state, True)
-        _check_companions(self.path)
+        for name in _names_sqlite_uses(self.path):
+            _check_companions(name)
         self._open(True, existing=state == "ours")
 
     def _reading(self) -> sqlite3.Connection | None:

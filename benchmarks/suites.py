@@ -167,20 +167,27 @@ def _file_stem(name: str) -> str:
 def write_instances(name: str, folder: str | Path) -> list[Path]:
     """Write every instance of suite `name` as ``FOLDER/<instance name>.json`` (atomically);
     returns the paths. The folder is created if missing (its parent must exist)."""
-    from exactprune.instances.io import check_output_dir, save_instance
+    from exactprune.instances.io import (
+        check_output,
+        check_output_dir,
+        check_outputs_apart,
+        save_instance,
+    )
 
     suites = expand_suite(name)  # before the folder: a refusal leaves none (hunt 75 L1)
     folder = check_output_dir(folder, "instance folder")
     if folder.exists() and not folder.is_dir():
         raise InputError(f"{folder} exists and is not a folder")
-    if not folder.is_dir():
+    todo = [(inst, folder / f"{_file_stem(inst.name)}.json")
+            for suite in suites for inst in suite.instances]
+    if folder.is_dir():  # every file checked before the first is written (hunt 153 M6)
+        for _, path in todo:
+            check_output(path)
+        check_outputs_apart([path for _, path in todo])
+    else:
         if not folder.parent.is_dir():
             raise InputError(f"folder does not exist: {folder.parent}")
         folder.mkdir()
-    paths = []
-    for suite in suites:
-        for inst in suite.instances:
-            path = folder / f"{_file_stem(inst.name)}.json"
-            save_instance(inst.generate(), path)
-            paths.append(path)
-    return paths
+    for inst, path in todo:
+        save_instance(inst.generate(), path)
+    return [path for _, path in todo]

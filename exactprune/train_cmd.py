@@ -96,11 +96,7 @@ def _destinations(args: argparse.Namespace) -> tuple[Path, list[Path], Path | No
         plot = instance_io.check_output(args.plot, what="--plot file", stdout_ok=False)
         if plot is None or plot.suffix.lower() != ".png":
             raise InputError(f"--plot {args.plot}: the loss curve is written as a .png file")
-    seen: dict[str, Path] = {}
-    for path in (out, *extra, *([plot] if plot is not None else [])):
-        same = seen.setdefault(os.path.realpath(path), path)
-        if same is not path:  # links to one file: the last write would be all it held
-            raise InputError(f"{same} and {path} are the same file (through a symbolic link)")
+    instance_io.check_outputs_apart([out, *extra, *([plot] if plot is not None else [])])
     return out, extra, plot
 
 

@@ -23,7 +23,7 @@ import os
 import shutil
 import stat
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -278,24 +278,41 @@ def dumps(data: Any, indent: int | None = None) -> str:
     return json.dumps(clean(data), indent=indent, default=json_default, allow_nan=False)
 
 
-def write_json_atomic(path: str | os.PathLike[str], data: Any) -> None:
-    """Write JSON to `path` through a temporary file and rename, so no partial file is left."""
+def write_json_atomic(path: str | os.PathLike[str], data: Any, *, follow: bool = True) -> None:
+    """Write JSON to `path` through a temporary file and rename, so no partial file is left
+    (`follow`: as in write_text_atomic)."""
     text = dumps(data, indent=1) + "\n"
-    write_text_atomic(path, text)
+    write_text_atomic(path, text, follow=follow)
 
 
 _VIRTUAL = ("/proc", "/sys", "/dev")
 
 
 def write_target(path: Path) -> Path:
-    """The file a write to `path` changes: a symbolic link's target (followed to the end, as
-    the shell's `>` does), else `path`. The atomic writers rename a new file onto this name,
-    so writing to the link itself replaced the link by a file and left its target stale
-    (hunt 149 L5). A link whose target does not exist yet creates the target."""
-    try:
-        return Path(os.path.realpath(path)) if path.is_symlink() else path
-    except OSError:  # a folder on the way that cannot be searched: check_output says so
-        return path
+    """The file a write to `path` changes: the path with every symbolic link resolved
+    (os.path.realpath). A final link is followed, as the shell's `>` does, so its target gets
+    the new file and the link stays (the atomic rename replaced the link by a file and left
+    its target stale; hunt 149 L5); and `link/..` is what the kernel makes of it, the parent of
+    the link's target, not what the text says (check_output looked at another file than the
+    one written; hunt 153 M4). A link whose target does not exist yet creates the target."""
+    return Path(os.path.realpath(path))
+
+
+def _link_text_naming_folder(path: Path) -> str | None:
+    """The text of a symbolic link on the way from `path` (a chain of final links) that ends in
+    a folder (`real/new/`): the write would make a file of it, which the same name given
+    directly is refused for (hunt 153 L3)."""
+    for _ in range(40):  # the kernel's own limit on a chain
+        try:
+            if not path.is_symlink():
+                return None
+            text = os.readlink(path)
+        except OSError:
+            return None
+        if folder_ending(text) is not None:
+            return text
+        path = path.parent / text
+    return None
 
 
 def user_file_mode() -> int:
@@ -319,11 +336,14 @@ def folder_ending(name: Any) -> str | None:
 
 
 def check_output(path: str | os.PathLike[str] | None, *, inputs: tuple[Any, ...] = (),
-                 what: str = "output file", stdout_ok: bool = True) -> Path | None:
+                 what: str = "output file", stdout_ok: bool = True,
+                 follow: bool = True) -> Path | None:
     """Check a destination file before any work: None for "-" or None (stdout), else the Path.
 
     InputError (one line) when the folder is missing or not writable, the name is too long,
     the path is a folder, a device or under /proc, /sys or /dev, or it is one of `inputs`.
+    The file checked is the one written, `write_target(path)`: through symbolic links
+    (follow=False: the name itself, which a rename replaces, link or not: a report's files).
     stdout_ok=False: the destination cannot be stdout (a results store), so the refusals do not
     suggest "-"."""
     hint = " (use - for stdout)" if stdout_ok else ""
@@ -335,30 +355,47 @@ def check_output(path: str | os.PathLike[str] | None, *, inputs: tuple[Any, ...]
         raise InputError(f"{what} {os.fspath(path)!r} names a folder, not a file")
     p = Path(path)
     check_name_lengths(p, what)
-    target = write_target(p)  # a link is written through: its target's folder is the one
-    resolved = Path(os.path.abspath(target))
-    if any(str(resolved) == v or str(resolved).startswith(v + os.sep) for v in _VIRTUAL):
-        raise InputError(f"{what} {p}: not a regular file system location{hint}")
-    via = "" if target is p else f" (a link to {target})"
-    if target.is_symlink():  # realpath stops inside a loop of links
+    given = Path(os.path.abspath(p))
+    target = write_target(p) if follow else given
+    for where in (given, target):  # /dev/stdout is a link to the file stdout goes to (M2)
+        if any(str(where) == v or str(where).startswith(v + os.sep) for v in _VIRTUAL):
+            raise InputError(f"{what} {p}: not a regular file system location{hint}")
+    if follow and (text := _link_text_naming_folder(p)) is not None:
+        raise InputError(f"{what} {p} is a link to {text!r}, which names a folder, not a file")
+    if follow and target.is_symlink():  # realpath stops inside a loop of links
         raise InputError(f"{what} {p} is a loop of symbolic links")
+    linked = target != given
+    via = f" (a link to {target})" if linked else ""
+    resolved = target
     parent = resolved.parent
+    shown = parent if linked else p.parent  # the folder as the user named it, when they did
     if not parent.exists():
-        raise InputError(f"{what} {p}{via}: folder {parent} does not exist")
+        raise InputError(f"{what} {p}{via}: folder {shown} does not exist")
     if not parent.is_dir():
-        raise InputError(f"{what} {p}{via}: {parent} is not a folder")
+        raise InputError(f"{what} {p}{via}: {shown} is not a folder")
     if resolved.is_dir():
         raise InputError(f"{what} {p}{via} is a folder")
     if resolved.exists() and not resolved.is_file():
         raise InputError(f"{what} {p}{via} is not a regular file{hint}")
     if not os.access(parent, os.W_OK | os.X_OK):
-        raise InputError(f"{what} {p}{via}: folder {parent} is not writable")
+        raise InputError(f"{what} {p}{via}: folder {shown} is not writable")
     for other in inputs:
         if other is not None and resolved.exists() and Path(other).exists() and \
                 os.path.samefile(resolved, other):
             raise InputError(f"{what} {p} is also an input of this command; it would be "
                              "overwritten")
     return p
+
+
+def check_outputs_apart(paths: Sequence[Path]) -> None:
+    """InputError when two of one command's output files are one file through symbolic links
+    (`write_target`): the last write would be all that file held, the others lost without a
+    word (train's plot over its network, one suite instance over another; hunt 153)."""
+    seen: dict[Path, Path] = {}
+    for path in paths:
+        same = seen.setdefault(write_target(path), path)
+        if same is not path:
+            raise InputError(f"{same} and {path} are the same file (through a symbolic link)")
 
 
 def names_a_file(value: Any) -> bool:
@@ -493,24 +530,21 @@ def written_together(folder: str | os.PathLike[str]) -> Iterator[Path]:
         written = sorted(stage.iterdir())
         # a folder or device under a file's name, the manifest's too: refused before any move
         # (a folder named as the manifest failed the command after the report was in; hunt 54)
+        # links among them are replaced, not followed: a report's file linked to an input,
+        # to its store or onto another file system overwrote it or was half moved (hunt 153)
         for name in (*(f.name for f in written), WRITTEN_LIST):
-            check_output(dest / name)
-        targets = [write_target(dest / f.name) for f in written]
-        seen: dict[str, str] = {}
-        for f, t in zip(written, targets, strict=True):
-            if seen.setdefault(os.path.realpath(t), f.name) != f.name:  # through links
-                raise InputError(f"{dest / seen[os.path.realpath(t)]} and {dest / f.name} are "
-                                 "the same file (through a symbolic link)")
+            check_output(dest / name, follow=False)
         earlier = _written_before(dest)
         try:
             prints = {f.name: _fingerprint(f) for f in written}
-            for f, t in zip(written, targets, strict=True):
-                os.replace(f, t)
+            for f in written:
+                os.replace(f, dest / f.name)
         except OSError as exc:
             raise InputError(f"cannot write in {dest}: {exc.strerror or exc}") from None
         _forget_stale(dest, {n: h for n, h in earlier.items() if n not in prints})
         try:
-            write_json_atomic(dest / WRITTEN_LIST, {"format": WRITTEN_FORMAT, "files": prints})
+            write_json_atomic(dest / WRITTEN_LIST, {"format": WRITTEN_FORMAT, "files": prints},
+                              follow=False)
         except InputError:  # the report is in: a next report then removes nothing
             with contextlib.suppress(OSError):
                 (dest / WRITTEN_LIST).unlink()
@@ -563,13 +597,16 @@ def _forget_stale(dest: Path, files: dict[str, str]) -> None:
             continue
 
 
-def write_text_atomic(path: str | os.PathLike[str], text: str) -> None:
+def write_text_atomic(path: str | os.PathLike[str], text: str, *,
+                      follow: bool = True) -> None:
     """Write `text` to `path` atomically (temporary file in the same folder, then rename);
     the file gets the user's umask permissions. Failures are InputError lines; nothing is left
-    behind."""
+    behind. A symbolic link is written through to its target (follow=False: replaced, as a
+    report's own files are)."""
     p = as_path(path, output=True)
-    check_output(p)
-    p = write_target(p)
+    check_output(p, follow=follow)
+    if follow:
+        p = write_target(p)
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{p.name[:50]}.", dir=p.parent)  # <= 200 bytes
     except OSError as exc:

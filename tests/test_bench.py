@@ -102,6 +102,19 @@ def test_suites_are_as_documented(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert [i.params["rule"] for i in keep] == ["keep"] * len(tr)
     assert [{**i.params, "rule": "average"} for i in keep] == [i.params for i in tr]
     assert len(written) == 42 + 2 * len(tr)
+    # every file is checked before the first is written: two names that are one file through
+    # a link, or a link to a device, wrote the others first (hunt 153 M6)
+    again_folder = tmp_path / "again"
+    again_folder.mkdir()
+    names = [Path(p).name for p in written if Path(p).parent == Path(written[0]).parent]
+    (again_folder / names[1]).symlink_to(names[0])
+    for link in ((again_folder / names[1]), (again_folder / names[-1])):
+        if link.name == names[-1]:
+            (again_folder / names[1]).unlink()
+            link.symlink_to("/dev/null")
+        code, out, err = run_cli(["all", "--write-instances", str(again_folder)], capsys)
+        assert code == 2 and len(err.strip().splitlines()) == 1, err
+        assert [p.name for p in again_folder.iterdir() if not p.is_symlink()] == []
     # a written file is the generator's instance, bit for bit
     first = load_instance(written[0])
     again = suites.SUITES["subset-sum"].instances[0].generate()

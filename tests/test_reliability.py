@@ -238,6 +238,19 @@ def test_an_output_that_is_a_symbolic_link_is_written_through(
         assert needle in err and len(err.strip().splitlines()) == 1, err
     assert Path("inst.json").read_text() == before
     assert not Path("no").exists()
+    # the name as given counts too: /dev/stdout is a link to whatever stdout goes to (M2);
+    # link/.. is the parent of the link's target for the kernel, not "." (hunt 153 M4)
+    Path("sub/deep").mkdir(parents=True)
+    Path("lnk").symlink_to("sub/deep")
+    Path("sub/inst.json").write_text(before)
+    Path("named_folder").symlink_to("real/newdir/")
+    for out, needle in (("/dev/stdout", "not a regular file system location"),
+                        ("lnk/../inst.json", "also an input"),
+                        ("named_folder", "names a folder")):
+        assert main(["solve", "sub/inst.json", "-o", out]) == 2
+        err = capsys.readouterr().err
+        assert needle in err and len(err.strip().splitlines()) == 1, err
+    assert Path("sub/inst.json").read_text() == before and not Path("real/newdir").exists()
     # two outputs of one command through links to one file: refused, not the plot in the net
     Path("p.png").symlink_to("net.npz")
     assert main(["train", "--data", "digits-pair", "--hidden", "2", "--iters", "1",
@@ -841,6 +854,19 @@ def test_a_store_named_like_sqlites_own_files_is_refused(tmp_path: Path, suffix:
         with pytest.raises(InputError, match="would take it for"):
             ResultStore(other, create=create)
     assert (tmp_path / f"b.sqlite{suffix}").read_bytes() == before
+    # through a link, SQLite's companions are beside the target: checked there too (hunt 153
+    # M5 destroyed the database beside the target, and made a store of another's -wal name)
+    link = tmp_path / "link.sqlite"
+    link.symlink_to(other)
+    for create in (True, False):
+        with pytest.raises(InputError, match="would take it for"):
+            ResultStore(link, create=create)
+    assert (tmp_path / f"b.sqlite{suffix}").read_bytes() == before
+    wal_name = tmp_path / "w.sqlite"
+    wal_name.symlink_to(tmp_path / f"c.sqlite{suffix}")
+    with pytest.raises(InputError, match=f"a name ending in {suffix}"):
+        ResultStore(wal_name)
+    assert not (tmp_path / f"c.sqlite{suffix}").exists()
 
 
 def test_a_store_cannot_be_stdout(tmp_path: Path) -> None:
@@ -1836,31 +1862,26 @@ def test_a_report_rewritten_in_its_folder_removes_its_own_stale_files(tmp_path: 
     assert _left(tmp_path) == sorted([WRITTEN_LIST, "curve.png", "mine.txt", "report.md"])
 
 
-def test_a_report_writes_through_links_in_its_folder_and_refuses_two_names_for_one_file(
+def test_a_reports_files_replace_links_in_its_folder_and_never_write_through_them(
         tmp_path: Path) -> None:
-    """A report's file that is a symbolic link in the output folder is written through (the
-    rename replaced the link; hunt 149 L5); two of its files that are one file through a link
-    are refused before any move, so the folder keeps what it had."""
-    from exactprune.instances.io import written_together
+    """A report's files are moved into its folder by renames that replace a link there, as
+    any stale file: followed, a summary.json linked to the command's input or store, or the
+    manifest linked to the report, overwrote it with exit 0, and a link onto another file
+    system left half a report moved in (hunt 153 M1, M3)."""
+    from exactprune.instances.io import WRITTEN_LIST, written_together
 
-    elsewhere = tmp_path / "elsewhere"
     out = tmp_path / "out"
-    elsewhere.mkdir()
     out.mkdir()
-    (out / "report.md").symlink_to(elsewhere / "report.md")
+    (tmp_path / "input.npz").write_text("the user's network")
+    (out / "summary.json").symlink_to(tmp_path / "input.npz")
+    (out / WRITTEN_LIST).symlink_to("report.md")
     with written_together(out) as stage:
-        for name in ("report.md", "curve.png"):
-            (stage / name).write_text("first")
-    assert (out / "report.md").is_symlink()
-    assert (elsewhere / "report.md").read_text() == "first"
-    (out / "curve.png").unlink()
-    (out / "curve.png").symlink_to("report.md")
-    with pytest.raises(InputError, match="are the same file"), written_together(out) as stage:
-        for name in ("report.md", "curve.png"):
-            (stage / name).write_text("second")
-    assert (elsewhere / "report.md").read_text() == "first"
-    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == \
-        ["curve.png", "report.md"]
+        for name in ("report.md", "summary.json"):
+            (stage / name).write_text("report")
+    assert (tmp_path / "input.npz").read_text() == "the user's network"
+    for name in ("report.md", "summary.json", WRITTEN_LIST):
+        assert (out / name).is_file() and not (out / name).is_symlink()
+    assert (out / "report.md").read_text() == "report"
 
 
 def test_a_rewritten_report_keeps_files_the_user_saved_under_its_old_names(
