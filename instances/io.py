@@ -475,6 +475,10 @@ def check_output_dir(path: str | os.PathLike[str], what: str = "output folder") 
         raise InputError(f"{what} must be a folder, not - (stdout)")
     resolved = Path(os.path.abspath(p))
     check_name_lengths(p, what)
+    if p.is_symlink() and not p.exists():  # mkdir failed after the work (hunt 153 L1)
+        target = write_target(p)
+        raise InputError(f"{what} {p} is a loop of symbolic links" if target.is_symlink()
+                         else f"{what} {p} is a link to {target}, which does not exist")
     if any(str(resolved) == v or str(resolved).startswith(v + os.sep) for v in _VIRTUAL):
         raise InputError(f"{what} {p}: not a regular file system location")
     if resolved.exists():

@@ -251,6 +251,15 @@ def test_an_output_that_is_a_symbolic_link_is_written_through(
         err = capsys.readouterr().err
         assert needle in err and len(err.strip().splitlines()) == 1, err
     assert Path("sub/inst.json").read_text() == before and not Path("real/newdir").exists()
+    # an output folder that is a dangling link or a loop: refused before the work, not by
+    # mkdir after it (hunt 153 L1)
+    from exactprune.instances.io import check_output_dir
+
+    Path("gone").symlink_to("not/there")
+    for folder, needle in (("gone", "which does not exist"), ("loop1", "loop of symbolic")):
+        with pytest.raises(InputError, match=needle):
+            check_output_dir(folder)
+    assert check_output_dir("lnk") == Path("lnk")  # a link to a folder is that folder
     # two outputs of one command through links to one file: refused, not the plot in the net
     Path("p.png").symlink_to("net.npz")
     assert main(["train", "--data", "digits-pair", "--hidden", "2", "--iters", "1",
