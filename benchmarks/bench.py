@@ -93,7 +93,6 @@ from pathlib import Path
 from typing import Any
 
 from exactprune.benchmarks.bench_report import (
-    PROFILE_PREFIX,
     REPORT_FILE,
     SUMMARY_FILE,
     print_tables,
@@ -382,15 +381,13 @@ def run_bench(suite: str, solvers: Sequence[str] | None = None, *,
     kinds = {i.kind for s in suites for i in s.instances}
     chosen = None if solvers is None else _check_solvers(list(solvers), kinds)
     from exactprune.benchmarks.store import check_store_text
-    from exactprune.instances.io import check_output_dir, output_dir
+    from exactprune.instances.io import check_output_dir, check_store_beside_report, output_dir
 
     if store is not None:  # before Path() drops a trailing "/" or "/." (hunts 139, 140)
         check_store_text(store)
     out_dir = check_output_dir(out if out is not None else Path("out") / f"bench-{suite}")
     store_path = Path(store) if store is not None else out_dir / "results.sqlite"
-    if _report_would_overwrite(store_path, out_dir):
-        raise InputError(f"the store {store_path} is a file the report writes in {out_dir}: "
-                         "name the store otherwise (default OUT/results.sqlite)")
+    check_store_beside_report(store_path, out_dir)
     if timeout is not None:
         timeout = as_number(timeout, "timeout", exact=False)
         if not math.isfinite(timeout) or timeout <= time_limit:
@@ -434,20 +431,6 @@ def run_bench(suite: str, solvers: Sequence[str] | None = None, *,
         write_json_atomic(stage / SUMMARY_FILE, summary)
     files = [out_dir / REPORT_FILE, out_dir / SUMMARY_FILE, *files]
     return BenchOutcome(suite, outcomes, summary, files, notes)
-
-
-def _report_would_overwrite(store_path: Path, out_dir: Path) -> bool:
-    """Whether the store is one of the files the report writes into `out_dir` (report.md,
-    summary.json, the manifest, a profile plot): the report replaced the store, and every run
-    in it was lost (hunt 68 M1)."""
-    from exactprune.instances.io import WRITTEN_LIST
-
-    resolved = store_path.resolve()  # through symbolic links, as the report's files are
-    if resolved.parent != out_dir.resolve():
-        return False
-    name = resolved.name
-    return name in (REPORT_FILE, SUMMARY_FILE, WRITTEN_LIST) or (
-        name.startswith(PROFILE_PREFIX) and Path(name).suffix in (".png", ".svg"))
 
 
 # -- command line ------------------------------------------------------------------------------

@@ -66,8 +66,10 @@ MAX_INPUT_BYTES = 512 * 2**20
 """Largest file read as an instance, result or grid (512 MiB)."""
 
 
-def _os_error(p: Path, exc: OSError) -> InputError:
-    return InputError(f"cannot read {p}: {exc.strerror or type(exc).__name__}")
+def _os_error(p: Path, exc: OSError, output: str | None = None) -> InputError:
+    """One line for an OSError on `p`, read or (`output`: what it is) to be written."""
+    why = exc.strerror or type(exc).__name__
+    return InputError(f"cannot read {p}: {why}" if output is None else f"{output} {p}: {why}")
 
 
 def as_path(path: Any, what: str = "a file path", output: bool = False) -> Path:
@@ -346,7 +348,6 @@ def check_output(path: str | os.PathLike[str] | None, *, inputs: tuple[Any, ...]
     (follow=False: the name itself, which a rename replaces, link or not: a report's files).
     stdout_ok=False: the destination cannot be stdout (a results store), so the refusals do not
     suggest "-"."""
-    hint = " (use - for stdout)" if stdout_ok else ""
     if path is None or str(path) == "-":
         return None
     if str(path) == "":  # Path("") is ".": it said "output file . is a folder" (hunt 26)
@@ -355,6 +356,15 @@ def check_output(path: str | os.PathLike[str] | None, *, inputs: tuple[Any, ...]
         raise InputError(f"{what} {os.fspath(path)!r} names a folder, not a file")
     p = Path(path)
     check_name_lengths(p, what)
+    try:
+        _check_output(p, inputs, what, " (use - for stdout)" if stdout_ok else "", follow)
+    except OSError as exc:  # a folder on the way that cannot be searched, a path too long
+        raise _os_error(p, exc, what) from None
+    return p
+
+
+def _check_output(p: Path, inputs: tuple[Any, ...], what: str, hint: str,
+                  follow: bool) -> None:
     given = Path(os.path.abspath(p))
     target = write_target(p) if follow else given
     for where in (given, target):  # /dev/stdout is a link to the file stdout goes to (M2)
@@ -364,27 +374,27 @@ def check_output(path: str | os.PathLike[str] | None, *, inputs: tuple[Any, ...]
         raise InputError(f"{what} {p} is a link to {text!r}, which names a folder, not a file")
     if follow and target.is_symlink():  # realpath stops inside a loop of links
         raise InputError(f"{what} {p} is a loop of symbolic links")
-    linked = target != given
-    via = f" (a link to {target})" if linked else ""
-    resolved = target
-    parent = resolved.parent
-    shown = parent if linked else p.parent  # the folder as the user named it, when they did
+    link = p.is_symlink()
+    via = f" (a link to {target})" if follow and link else ""
+    parent = target.parent
+    shown = parent if via else p.parent  # the folder as the user named it, when they did
     if not parent.exists():
         raise InputError(f"{what} {p}{via}: folder {shown} does not exist")
     if not parent.is_dir():
         raise InputError(f"{what} {p}{via}: {shown} is not a folder")
-    if resolved.is_dir():
-        raise InputError(f"{what} {p}{via} is a folder")
-    if resolved.exists() and not resolved.is_file():
-        raise InputError(f"{what} {p}{via} is not a regular file{hint}")
     if not os.access(parent, os.W_OK | os.X_OK):
         raise InputError(f"{what} {p}{via}: folder {shown} is not writable")
+    if link and not follow:  # the rename replaces the link, whatever it points at (hunt 154)
+        return
+    if target.is_dir():
+        raise InputError(f"{what} {p}{via} is a folder")
+    if target.exists() and not target.is_file():
+        raise InputError(f"{what} {p}{via} is not a regular file{hint}")
     for other in inputs:
-        if other is not None and resolved.exists() and Path(other).exists() and \
-                os.path.samefile(resolved, other):
+        if other is not None and target.exists() and Path(other).exists() and \
+                os.path.samefile(target, other):
             raise InputError(f"{what} {p} is also an input of this command; it would be "
                              "overwritten")
-    return p
 
 
 def check_outputs_apart(paths: Sequence[Path]) -> None:
@@ -431,6 +441,13 @@ def check_name_lengths(path: str | os.PathLike[str], what: str) -> None:
     if any(len(os.fsencode(part)) > name_max for part in resolved.parts):
         raise InputError(f"{what} {str(path)[:60]}...: a name in it is longer than "
                          f"{name_max} bytes")
+    try:
+        path_max = os.pathconf(folder, "PC_PATH_MAX")
+    except (OSError, ValueError):
+        path_max = 4096
+    if len(os.fsencode(resolved)) >= path_max:  # ENAMETOOLONG from every call (hunt 154 M3)
+        raise InputError(f"{what} {str(path)[:60]}...: the path is longer than "
+                         f"{path_max - 1} bytes")
 
 
 COMPRESSED_SUFFIXES = (".gz", ".bz2", ".xz", ".zst", ".zip", ".7z")
@@ -467,32 +484,40 @@ def output_format(path: str | os.PathLike[str] | None, fmt: str | None,
 
 def check_output_dir(path: str | os.PathLike[str], what: str = "output folder") -> Path:
     """Check an output folder before any work (it is created later, when there is something
-    to write): it exists as a writable folder, or its parent does."""
+    to write): it exists as a writable folder, or its parent does. Checked where its name
+    leads through symbolic links (`write_target`), as output files are, and as given."""
     if os.fspath(path) == "":  # Path("") is ".": the current folder, its report overwritten
         raise InputError(f"{what} needs a name, got an empty one")
     p = Path(path)
     if str(p) == "-":
         raise InputError(f"{what} must be a folder, not - (stdout)")
-    resolved = Path(os.path.abspath(p))
     check_name_lengths(p, what)
+    try:
+        _check_output_dir(p, what)
+    except OSError as exc:  # a folder on the way that cannot be searched, a path too long
+        raise _os_error(p, exc, what) from None
+    return p
+
+
+def _check_output_dir(p: Path, what: str) -> None:
+    resolved = write_target(p)  # lnk/../rep is where the kernel puts it (hunt 154 M2)
     if p.is_symlink() and not p.exists():  # mkdir failed after the work (hunt 153 L1)
-        target = write_target(p)
-        raise InputError(f"{what} {p} is a loop of symbolic links" if target.is_symlink()
-                         else f"{what} {p} is a link to {target}, which does not exist")
-    if any(str(resolved) == v or str(resolved).startswith(v + os.sep) for v in _VIRTUAL):
-        raise InputError(f"{what} {p}: not a regular file system location")
+        raise InputError(f"{what} {p} is a loop of symbolic links" if resolved.is_symlink()
+                         else f"{what} {p} is a link to {resolved}, which does not exist")
+    for where in (Path(os.path.abspath(p)), resolved):
+        if any(str(where) == v or str(where).startswith(v + os.sep) for v in _VIRTUAL):
+            raise InputError(f"{what} {p}: not a regular file system location")
     if resolved.exists():
         if not resolved.is_dir():
             raise InputError(f"{what} {p} exists and is not a folder")
         if not os.access(resolved, os.W_OK | os.X_OK):
             raise InputError(f"{what} {p} is not writable")
-        return p
+        return
     parent = resolved.parent
     while not parent.exists():  # mkdir(parents=True) later
         parent = parent.parent
     if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
         raise InputError(f"{what} {p}: cannot create it in {parent}")
-    return p
 
 
 @contextlib.contextmanager
@@ -523,7 +548,7 @@ def written_together(folder: str | os.PathLike[str]) -> Iterator[Path]:
     written, one rename each. On an error or Ctrl-C the staging folder goes and `folder` keeps
     what it had: an interrupted report left some plots without their report, or new plots
     beside an older report (hunt 27). Paths written into the files should name `folder`."""
-    dest = Path(folder)
+    dest = write_target(Path(folder))  # lnk/../out is where the kernel has it (hunt 154 M2)
     try:
         stage = Path(tempfile.mkdtemp(prefix=".exactprune-staging-", dir=dest))
     except OSError as exc:
@@ -537,7 +562,7 @@ def written_together(folder: str | os.PathLike[str]) -> Iterator[Path]:
         # links among them are replaced, not followed: a report's file linked to an input,
         # to its store or onto another file system overwrote it or was half moved (hunt 153)
         for name in (*(f.name for f in written), WRITTEN_LIST):
-            check_output(dest / name, follow=False)
+            check_output(dest / name, follow=False, stdout_ok=False)
         earlier = _written_before(dest)
         try:
             prints = {f.name: _fingerprint(f) for f in written}
@@ -554,6 +579,28 @@ def written_together(folder: str | os.PathLike[str]) -> Iterator[Path]:
                 (dest / WRITTEN_LIST).unlink()
     finally:
         shutil.rmtree(stage, ignore_errors=True)
+
+
+REPORT_SUFFIXES = (".md", ".json", ".png", ".svg")
+"""The endings of the files the reports write (report.md, summary.json, plots)."""
+
+
+def check_store_beside_report(store: str | os.PathLike[str] | None,
+                              folder: str | os.PathLike[str]) -> None:
+    """InputError, before any work, when the results store `store` is in the report folder
+    `folder` under a name a report's file may take (an ending in REPORT_SUFFIXES, the
+    manifest), by the name as given or where its links lead: the report's rename replaced the
+    store, every run in it lost, with exit 0 (hunts 68 M1, 154 H1, L2)."""
+    if store is None:
+        return
+    p = Path(store)
+    home = write_target(Path(folder))
+    for where in (write_target(p.parent) / p.name, write_target(p)):
+        if where.parent == home and (where.suffix.lower() in REPORT_SUFFIXES
+                                     or where.name == WRITTEN_LIST):
+            raise InputError(f"results store {p} is in the report folder {folder} under a "
+                             f"name its files may take (*{', *'.join(REPORT_SUFFIXES)}): the "
+                             "report would replace it; name the store otherwise (.sqlite)")
 
 
 WRITTEN_LIST = ".exactprune-written.json"

@@ -534,8 +534,17 @@ def test_a_store_among_the_reports_files_is_refused_before_any_run(
     code, _, err = run_cli(["smoke-subset-sum", "--solvers", "mitm", "--time-limit", "1",
                             "--out", str(out), "--store", str(out / name), "--no-progress"],
                            capsys)
-    assert code == 2 and "is a file the report writes" in err and len(err.splitlines()) == 1
+    assert code == 2 and "the report would replace it" in err and len(err.splitlines()) == 1
     assert not out.exists()
+    # also named through a link whose own name is no report file (hunt 154 L2)
+    out.mkdir()
+    (out / name).write_text("the store")
+    (tmp_path / "s.sqlite").symlink_to(out / name)
+    code, _, err = run_cli(["smoke-subset-sum", "--solvers", "mitm", "--time-limit", "1",
+                            "--out", str(out), "--store", str(tmp_path / "s.sqlite"),
+                            "--no-progress"], capsys)
+    assert code == 2 and "the report would replace it" in err and len(err.splitlines()) == 1
+    assert sorted(p.name for p in out.iterdir()) == [name]
     code, _, err = run_cli(["smoke-subset-sum", "--out", "", "--no-progress"], capsys)
     assert code == 2 and "needs a name" in err
 

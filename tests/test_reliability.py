@@ -260,6 +260,20 @@ def test_an_output_that_is_a_symbolic_link_is_written_through(
         with pytest.raises(InputError, match=needle):
             check_output_dir(folder)
     assert check_output_dir("lnk") == Path("lnk")  # a link to a folder is that folder
+    Path("shm").symlink_to("/dev/shm")  # where a link leads counts, before the work (M2)
+    with pytest.raises(InputError, match="not a regular file system location"):
+        check_output_dir("shm/rep")
+    # a path through a linked folder that is no link itself: named as typed (hunt 154 L1)
+    from exactprune.instances.io import check_output
+
+    with pytest.raises(InputError) as info:
+        check_output("lnk/nofolder/x.json")
+    assert str(info.value) == "output file lnk/nofolder/x.json: folder lnk/nofolder does not exist"
+    # a path longer than the system's limit, each name short: one line (hunt 154 M3)
+    deep = "/".join(["d" * 200] * 25) + "/x.json"
+    for check in (check_output, check_output_dir):
+        with pytest.raises(InputError, match="the path is longer than"):
+            check(deep)
     # two outputs of one command through links to one file: refused, not the plot in the net
     Path("p.png").symlink_to("net.npz")
     assert main(["train", "--data", "digits-pair", "--hidden", "2", "--iters", "1",
@@ -1877,7 +1891,7 @@ def test_a_reports_files_replace_links_in_its_folder_and_never_write_through_the
     any stale file: followed, a summary.json linked to the command's input or store, or the
     manifest linked to the report, overwrote it with exit 0, and a link onto another file
     system left half a report moved in (hunt 153 M1, M3)."""
-    from exactprune.instances.io import WRITTEN_LIST, written_together
+    from exactprune.instances.io import WRITTEN_LIST, output_dir, written_together
 
     out = tmp_path / "out"
     out.mkdir()
@@ -1891,6 +1905,46 @@ def test_a_reports_files_replace_links_in_its_folder_and_never_write_through_the
     for name in ("report.md", "summary.json", WRITTEN_LIST):
         assert (out / name).is_file() and not (out / name).is_symlink()
     assert (out / "report.md").read_text() == "report"
+    # a link there to a device, a folder or nowhere is replaced too, not refused after the
+    # work (hunt 154 M1)
+    for name, target in (("report.md", "/dev/null"), ("summary.json", str(tmp_path)),
+                         (WRITTEN_LIST, "gone")):
+        (out / name).unlink()
+        (out / name).symlink_to(target)
+    with written_together(out) as stage:
+        for name in ("report.md", "summary.json"):
+            (stage / name).write_text("again")
+    for name in ("report.md", "summary.json", WRITTEN_LIST):
+        assert (out / name).is_file() and not (out / name).is_symlink()
+    # a folder named as lnk/../rep is where the kernel has it, the link's target's sibling
+    (tmp_path / "real" / "sub").mkdir(parents=True)
+    (tmp_path / "lnk").symlink_to(tmp_path / "real" / "sub")
+    with output_dir(tmp_path / "lnk" / ".." / "rep") as made, written_together(made) as stage:
+        (stage / "report.md").write_text("there")
+    assert (tmp_path / "real" / "rep" / "report.md").read_text() == "there"
+
+
+@pytest.mark.parametrize("argv", [
+    ["verify", "subset-sum", "--n", "4", "--trials", "2"],
+    ["verify", "pruning-gap", "--n", "2", "--trials", "1", "--points", "8", "--time-limit", "2"],
+    ["verify", "pretraining", "--sizes", "35", "--trials", "1", "--iters", "2"],
+])
+def test_a_verify_store_under_a_report_files_name_is_refused_before_any_run(
+        tmp_path: Path, argv: list[str]) -> None:
+    """`verify ... --store OUT/summary.json --out OUT` ran, then the report replaced the store
+    with its own file, exit 0 (hunt 154 H1; bench refused it since hunt 68): refused before any
+    run, by the name as given and by where a link leads; a .sqlite store there is fine."""
+    out = tmp_path / "out"
+    out.mkdir()
+    (tmp_path / "link.sqlite").symlink_to(out / "result.json")
+    for store in (out / "summary.json", out / "report.md", tmp_path / "link.sqlite"):
+        proc = cli(*argv, "--store", str(store), "--out", str(out))
+        assert refused(proc, "the report would replace it"), proc.stderr
+        assert list(out.iterdir()) == []
+    from exactprune.instances.io import check_store_beside_report
+
+    check_store_beside_report(out / "runs.sqlite", out)
+    check_store_beside_report(tmp_path / "summary.json", out)
 
 
 def test_a_rewritten_report_keeps_files_the_user_saved_under_its_old_names(

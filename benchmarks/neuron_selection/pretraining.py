@@ -697,6 +697,7 @@ def _cmd_verify_pretraining(args: argparse.Namespace) -> int:
 
     check_args(args)
     out = instance_io.check_output_dir(args.out)
+    instance_io.check_store_beside_report(args.store, out)
     start = time.perf_counter()
     a, records = measure(args, progress=not args.json)
     elapsed = time.perf_counter() - start

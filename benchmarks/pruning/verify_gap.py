@@ -869,6 +869,7 @@ def _cmd_verify_pruning_gap(args: argparse.Namespace) -> int:
 
     check_args(args)
     out = instance_io.check_output_dir(args.out)
+    instance_io.check_store_beside_report(args.store, out)
     analyses, growth, records, elapsed = measure(args, progress=not args.json)
     compute_s = sum(float(r.get("wall_time_s") or 0.0) for r in records)
     text = report(args, analyses, elapsed, growth, compute_s)

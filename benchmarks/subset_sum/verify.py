@@ -934,6 +934,7 @@ def cmd_verify_subset_sum(args: argparse.Namespace) -> int:
             raise InputError(f"{' and '.join(unused)}: not used with --objective sparsest")
         return cmd_sparsest(cfg, args)
     instance_io.check_output_dir(args.out, "--out folder")
+    instance_io.check_store_beside_report(args.store, args.out)
     runner = make_runner(args.store, jobs, args.scheduler, progress=not args.no_progress)
     with instance_io.output_dir(args.out, "--out folder") as out:
         result = run_verification(cfg, out, runner=runner)
