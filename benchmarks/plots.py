@@ -43,10 +43,19 @@ def _figure_class() -> Any:
     try:
         from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: F401
         from matplotlib.figure import Figure
-    except ImportError:
+    except ImportError as exc:
+        from exactprune.solvers.interrupt import interruption_behind
+
+        if (stop := interruption_behind(exc)) is not None:
+            # a Ctrl-C in matplotlib's compiled start-up is an ImportError("initialization
+            # failed"): the report went in without plots, "not installed" (hunt 155 M2)
+            raise stop from None
+        missing = isinstance(exc, ModuleNotFoundError) and (exc.name or "").split(".")[0] \
+            == "matplotlib"
         if not _warned:
-            print("exactprune: warning: matplotlib is not installed "
-                  "(pip install 'exactprune[plot]'): plots skipped", file=sys.stderr)
+            why = "is not installed (pip install 'exactprune[plot]')" if missing else \
+                f"cannot be imported ({type(exc).__name__}: {exc})"
+            print(f"exactprune: warning: matplotlib {why}: plots skipped", file=sys.stderr)
             _warned = True
         return None
     return Figure

@@ -534,6 +534,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         record_command(None)
 
 
+def _interrupted(exc: KeyboardInterrupt) -> int:
+    from exactprune.solvers.interrupt import Terminated
+
+    if isinstance(exc, Terminated):
+        print("exactprune: terminated (SIGTERM)", file=sys.stderr)
+        return 143
+    print("exactprune: interrupted", file=sys.stderr)
+    return 130
+
+
 def _main(argv: Sequence[str] | None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -556,17 +566,15 @@ def _main(argv: Sequence[str] | None) -> int:
         print(f"exactprune: error: {clipped_line(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt as exc:
-        from exactprune.solvers.interrupt import Terminated
-
-        if isinstance(exc, Terminated):
-            print("exactprune: terminated (SIGTERM)", file=sys.stderr)
-            return 143
-        print("exactprune: interrupted", file=sys.stderr)
-        return 130
+        return _interrupted(exc)
     except BrokenPipeError:  # the reader of stdout went away (`| head`): stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
     except Exception as exc:
+        from exactprune.solvers.interrupt import interruption_behind
+
+        if (stop := interruption_behind(exc)) is not None:  # hunt 155 M1
+            return _interrupted(stop)
         if isinstance(exc, OSError) and exc.errno in _OUTPUT_ERRNOS and not debug:
             # files are written through instances.io, whose failures are InputError: a full
             # or failing device here is stdout's (`> /dev/full`, a full disk; hunt 29)

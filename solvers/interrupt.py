@@ -178,3 +178,17 @@ def keep_sigint_disposition() -> Iterator[None]:
             if _SavedSigint.depth == 0 and _SavedSigint.saved is not None:
                 act(signal.SIGINT, _SavedSigint.saved, None)
                 _SavedSigint.saved = None
+
+
+def interruption_behind(exc: BaseException) -> KeyboardInterrupt | None:
+    """The Ctrl-C (or SIGTERM) an exception was raised from, if any: Python wraps one that
+    lands while a class is being created (matplotlib's, on import) in a RuntimeError, which
+    read as an internal error, exit 1 (hunt 155 M1)."""
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        if isinstance(cause, KeyboardInterrupt):
+            return cause
+        seen.add(id(cause))
+        cause = cause.__cause__ or cause.__context__
+    return None

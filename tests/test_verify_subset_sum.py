@@ -9,6 +9,7 @@ import json
 import sys
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -391,8 +392,79 @@ def test_plots_skip_with_one_warning_without_matplotlib(
     assert plots.bracket_plot({"a": ([1], [1], [2], None)}, tmp_path / "x", "t") == []
     assert plots.probability_plot({"a": ([1], [0.5], [0.2], [0.8])}, tmp_path / "y", "t") == []
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "matplotlib" in err
+    assert err.count("\n") == 1 and "matplotlib is not installed" in err
     assert not list(tmp_path.iterdir())
+
+
+def test_a_ctrl_c_while_matplotlib_loads_is_an_interruption_not_a_missing_matplotlib(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """Hunt 155: matplotlib's compiled modules turn a Ctrl-C during their start-up into
+    ImportError("initialization failed"), read as "not installed": the report went in without
+    its plots, exit 0 (M2); Python wraps one that lands while a class is created in a
+    RuntimeError, an internal error, exit 1 (M1). Both are the interruption again; an
+    ImportError of another cause is named as such, not "not installed"."""
+    import builtins
+
+    from exactprune.cli import main
+    from exactprune.solvers.interrupt import interruption_behind
+
+    real_import = builtins.__import__
+
+    def failing(kind: str) -> Any:
+        def fake(name: str, *args: Any, **kwargs: Any) -> Any:
+            if name.startswith("matplotlib"):
+                try:
+                    raise KeyboardInterrupt
+                except KeyboardInterrupt:
+                    if kind == "import":
+                        raise ImportError("initialization failed") from None
+                    raise RuntimeError("Error calling __set_name__") from None
+            return real_import(name, *args, **kwargs)
+        return fake
+
+    for name in [m for m in sys.modules if m == "matplotlib" or m.startswith("matplotlib.")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setattr(plots, "_warned", False)
+    monkeypatch.setattr(builtins, "__import__", failing("import"))
+    with pytest.raises(KeyboardInterrupt):
+        plots.plotting_available()
+    monkeypatch.setattr(builtins, "__import__", failing("class"))
+    with pytest.raises(RuntimeError) as info:
+        plots.plotting_available()
+    assert interruption_behind(info.value) is not None
+    monkeypatch.setattr(builtins, "__import__", real_import)
+
+    def wrapped() -> None:
+        raise RuntimeError("Error calling __set_name__") from KeyboardInterrupt()
+
+    monkeypatch.setattr(plots, "_figure_class", wrapped)
+    capsys.readouterr()
+    assert main(["verify", "subset-sum", "--n", "4", "--trials", "2", "--no-progress",
+                 "--out", str(tmp_path / "rep")]) == 130
+    assert capsys.readouterr().err.strip().splitlines()[-1] == "exactprune: interrupted"
+    assert not (tmp_path / "rep").exists()
+
+
+def test_matplotlib_failing_to_import_for_another_reason_is_named(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    import builtins
+
+    real_import = builtins.__import__
+
+    def fake(name: str, *args: Any, **kwargs: Any) -> Any:
+        if name.startswith("matplotlib"):
+            raise ImportError("libfreetype.so.6: cannot open shared object file")
+        return real_import(name, *args, **kwargs)
+
+    for name in [m for m in sys.modules if m == "matplotlib" or m.startswith("matplotlib.")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setattr(plots, "_warned", False)
+    monkeypatch.setattr(builtins, "__import__", fake)
+    assert not plots.plotting_available()
+    err = capsys.readouterr().err
+    assert "matplotlib cannot be imported (ImportError: libfreetype" in err
+    assert "not installed" not in err
 
 
 def test_products_are_not_compared_with_the_uniform_reference(
