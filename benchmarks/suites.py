@@ -182,7 +182,7 @@ def write_instances(name: str, folder: str | Path) -> list[Path]:
             for suite in suites for inst in suite.instances]
     if folder.is_dir():  # every file checked before the first is written (hunt 153 M6)
         for _, path in todo:
-            check_output(path)
+            check_output(path, stdout_ok=False)
         check_outputs_apart([path for _, path in todo])
     else:
         if not folder.parent.is_dir():

@@ -117,14 +117,14 @@ def write_files_atomic(files: list[tuple[Path, bytes]]) -> None:
     temps: list[Path] = []
     path = files[0][0] if files else Path()
     try:
-        files = [(instance_io.write_target(p), data) for p, data in files]  # through links
         for path, data in files:
-            tmp = path.parent / f".{path.name[:200]}.{secrets.token_hex(6)}.tmp"
+            target = instance_io.write_target(path)  # through links; messages name `path`
+            tmp = target.parent / f".{target.name[:200]}.{secrets.token_hex(6)}.tmp"
             temps.append(tmp)
             with open(tmp, "xb") as fh:
                 fh.write(data)
         for tmp, (path, _) in zip(temps, files, strict=True):
-            os.replace(tmp, path)
+            os.replace(tmp, instance_io.write_target(path))
     except OSError as exc:
         raise InputError(f"cannot write {path}: {exc.strerror or exc}") from None
     finally:

@@ -501,9 +501,11 @@ def check_output_dir(path: str | os.PathLike[str], what: str = "output folder") 
 
 def _check_output_dir(p: Path, what: str) -> None:
     resolved = write_target(p)  # lnk/../rep is where the kernel puts it (hunt 154 M2)
-    if p.is_symlink() and not p.exists():  # mkdir failed after the work (hunt 153 L1)
-        raise InputError(f"{what} {p} is a loop of symbolic links" if resolved.is_symlink()
-                         else f"{what} {p} is a link to {resolved}, which does not exist")
+    for q in (p, *p.parents):  # mkdir failed after the work (hunts 153 L1, 155 L2)
+        if q.is_symlink() and not q.exists():
+            end = write_target(q)
+            raise InputError(f"{what} {p}: {q} is a loop of symbolic links" if end.is_symlink()
+                             else f"{what} {p}: {q} is a link to {end}, which does not exist")
     for where in (Path(os.path.abspath(p)), resolved):
         if any(str(where) == v or str(where).startswith(v + os.sep) for v in _VIRTUAL):
             raise InputError(f"{what} {p}: not a regular file system location")
@@ -581,6 +583,17 @@ def written_together(folder: str | os.PathLike[str]) -> Iterator[Path]:
         shutil.rmtree(stage, ignore_errors=True)
 
 
+def _same_folder(a: Path, b: Path) -> bool:
+    """Whether two resolved folder paths are one folder: by name, or, when both exist, by
+    device and inode (a bind mount shows one folder under two names; hunt 155 L1)."""
+    if a == b:
+        return True
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # one of them does not exist yet
+        return False
+
+
 REPORT_SUFFIXES = (".md", ".json", ".png", ".svg")
 """The endings of the files the reports write (report.md, summary.json, plots)."""
 
@@ -596,8 +609,8 @@ def check_store_beside_report(store: str | os.PathLike[str] | None,
     p = Path(store)
     home = write_target(Path(folder))
     for where in (write_target(p.parent) / p.name, write_target(p)):
-        if where.parent == home and (where.suffix.lower() in REPORT_SUFFIXES
-                                     or where.name == WRITTEN_LIST):
+        if (where.suffix.lower() in REPORT_SUFFIXES or where.name == WRITTEN_LIST) and \
+                _same_folder(where.parent, home):
             raise InputError(f"results store {p} is in the report folder {folder} under a "
                              f"name its files may take (*{', *'.join(REPORT_SUFFIXES)}): the "
                              "report would replace it; name the store otherwise (.sqlite)")
@@ -656,17 +669,16 @@ def write_text_atomic(path: str | os.PathLike[str], text: str, *,
     report's own files are)."""
     p = as_path(path, output=True)
     check_output(p, follow=follow)
-    if follow:
-        p = write_target(p)
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{p.name[:50]}.", dir=p.parent)  # <= 200 bytes
+    target = write_target(p) if follow else p  # messages name p, as the user did (hunt 155 L3)
+    try:  # the temporary name <= 200 bytes
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name[:50]}.", dir=target.parent)
     except OSError as exc:
         raise InputError(f"cannot write {p}: {exc.strerror or type(exc).__name__}") from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
         os.chmod(tmp, user_file_mode())
-        os.replace(tmp, p)
+        os.replace(tmp, target)
     except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
         if isinstance(exc, OSError):

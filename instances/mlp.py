@@ -806,7 +806,7 @@ def save_mlp(mlp: MLP, path: str | os.PathLike[str]) -> None:
         raise InputError(f"{p}: unknown network file extension {p.suffix!r} "
                          f"(known: {', '.join(EXTENSIONS)})")
     check_output(p)
-    _write_atomic(write_target(p), mlp_bytes(mlp, suffix))
+    _write_atomic(p, mlp_bytes(mlp, suffix))
 
 
 def mlp_bytes(mlp: MLP, suffix: str = ".npz") -> bytes:
@@ -861,13 +861,15 @@ def _safetensors_bytes(arrays: list[tuple[str, np.ndarray]]) -> bytes:
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
-    """Write through a new file in the same folder (mode 0o666 less the umask) and a rename."""
-    tmp = path.parent / f".{path.name[:200]}.{secrets.token_hex(6)}.tmp"
+    """Write through a new file in the folder of the file `path` leads to (through links) and
+    a rename (mode 0o666 less the umask); messages name `path`."""
+    target = write_target(path)
+    tmp = target.parent / f".{target.name[:200]}.{secrets.token_hex(6)}.tmp"
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
-        os.replace(tmp, path)
+        os.replace(tmp, target)
     except BaseException as exc:
         tmp.unlink(missing_ok=True)
         if isinstance(exc, OSError):

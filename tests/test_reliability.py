@@ -269,6 +269,21 @@ def test_an_output_that_is_a_symbolic_link_is_written_through(
     with pytest.raises(InputError) as info:
         check_output("lnk/nofolder/x.json")
     assert str(info.value) == "output file lnk/nofolder/x.json: folder lnk/nofolder does not exist"
+    # a dangling link further up: refused before the work too (hunt 155 L2)
+    with pytest.raises(InputError, match="gone is a link to .*which does not exist"):
+        check_output_dir("gone/sub/rep")
+    # a write that fails names the file as typed, not where its links lead (hunt 155 L3)
+    from exactprune.instances import io as instance_io
+    from exactprune.instances.io import write_text_atomic
+
+    def full(*args: object, **kwargs: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(instance_io.tempfile, "mkstemp", full)
+        with pytest.raises(InputError) as info:
+            write_text_atomic("lnk/x.json", "text")
+    assert str(info.value) == "cannot write lnk/x.json: No space left on device"
     # a path longer than the system's limit, each name short: one line (hunt 154 M3)
     deep = "/".join(["d" * 200] * 25) + "/x.json"
     for check in (check_output, check_output_dir):
