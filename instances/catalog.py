@@ -35,8 +35,10 @@ from exactprune.instances.neuron_selection import (
     NeuronSelectionParams,
     generate_neuron_selection,
 )
+from exactprune.instances.neuron_selection.instance import LOSSES, RULES
 from exactprune.instances.params import Param, build_params, params_of
 from exactprune.instances.pruning.generator import (
+    NORMS,
     PruningParams,
     generate_neuron_pruning,
     generate_weight_pruning,
@@ -61,7 +63,10 @@ class ProblemKind:
     arguments; formulations, solvers, suites: module paths (None: the kind has none);
     file_numbers: how many numbers the instance's JSON file would hold, from the same keyword
     arguments (None: not known before drawing), so that `exactprune generate` refuses an
-    instance no file can carry before it is drawn.
+    instance no file can carry before it is drawn. variants: the instance fields whose
+    values not every backend takes (pruning's norm; neuron selection's loss, rule and
+    repeats), each with every value it may have: ``exactprune solvers --json`` lists per
+    backend which of them it takes, under "accepts".
     """
 
     name: str
@@ -73,6 +78,7 @@ class ProblemKind:
     solvers: str | None = None
     suites: str | None = None
     file_numbers: Callable[..., int | None] | None = None
+    variants: tuple[tuple[str, tuple[Any, ...]], ...] = ()
 
     @property
     def cli_name(self) -> str:
@@ -125,6 +131,7 @@ NEURON_PRUNING = ProblemKind(
     formulations="exactprune.formulations.pruning",
     solvers="exactprune.solvers.pruning",
     suites="exactprune.benchmarks.pruning.suites",
+    variants=(("norm", NORMS),),
 )
 
 WEIGHT_PRUNING = dataclasses.replace(
@@ -145,6 +152,7 @@ NEURON_SELECTION = ProblemKind(
     formulations="exactprune.formulations.neuron_selection",
     solvers="exactprune.solvers.neuron_selection",
     suites="exactprune.benchmarks.neuron_selection.suites",
+    variants=(("loss", LOSSES), ("rule", RULES), ("repeats", (False, True))),
 )
 
 KINDS: dict[str, ProblemKind] = {k.name: k for k in (SUBSET_SUM, NEURON_PRUNING, WEIGHT_PRUNING,

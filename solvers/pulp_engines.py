@@ -132,7 +132,14 @@ def make_pulp_backend(pulp_name: str, kind: str) -> Backend:
         PULP_PREFIX + pulp_name.lower(), kind,
         f"MILP with {pulp_name} through PuLP, never certified (tolerances not in the "
         f"certificate){norms}", exact=False, run=functools.partial(_run_pulp, pulp_name),
-        capabilities=capabilities(threads=True), available=available, version=version)
+        capabilities=capabilities(threads=True), available=available, version=version,
+        accepts=_MODEL_ACCEPTS.get(kind, ()))
+
+
+_MODEL_ACCEPTS: dict[str, tuple[tuple[str, tuple[Any, ...]], ...]] = {
+    "neuron_pruning": (("norm", ("linf", "l1")),), "weight_pruning": (("norm", ("linf", "l1")),),
+    "neuron_selection": (("loss", ("l1", "linf")), ("rule", ("average", "keep")))}
+"""What the kinds' MILP formulations take (`Backend.accepts`), as the native engines say."""
 
 
 NATIVE_NAMES = {"GUROBI": {"threads": "Threads", "gapAbs": "MIPGapAbs"}}

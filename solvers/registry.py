@@ -87,6 +87,10 @@ class Backend:
     goal, options) -> a reason why these parsed options cannot run on this instance (an option
     that needs another, or needs the instance to have some form), or None. `check` asks both,
     so a sweep refuses such a grid whole instead of storing one error row per run (hunt 62 L1).
+    accepts: for the kind's variants (`ProblemKind.variants`: pruning's norm, neuron
+    selection's loss, rule, repeats), the values this backend takes, where it does not take
+    them all (listed by ``solvers --json``, checked by `check`: they were in the description's
+    words only; hunt 152 L1).
     """
 
     name: str
@@ -101,6 +105,7 @@ class Backend:
     version: Callable[[], str | None] = field(default=own_version)
     refuse: Callable[[Any, Goal], str | None] | None = None
     refuse_options: Callable[[Any, Goal, Mapping[str, Any]], str | None] | None = None
+    accepts: tuple[tuple[str, tuple[Any, ...]], ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "capabilities",
@@ -150,10 +155,15 @@ class Backend:
                 can = ", ".join(sorted(self.capabilities))
                 raise InputError(f"solver {self.name!r} does not support {cap} on {self.kind} "
                                  f"instances (it supports: {can})")
-        if self.refuse is not None:
+        if self.refuse is not None:  # its words first: they say who takes the instance
             why = self.refuse(instance, goal)
             if why:
                 raise InputError(f"solver {self.name!r}: {why}")
+        for name, values in self.accepts:
+            value = getattr(instance, name, None)
+            if value not in values:
+                raise InputError(f"solver {self.name!r} takes {self.kind} instances with {name} "
+                                 f"{' or '.join(map(str, values))}, not {value!r}")
         if self.refuse_options is not None:
             why = self.refuse_options(instance, goal, opts.extra)
             if why:
@@ -182,7 +192,18 @@ class Backend:
                 "capabilities": sorted(str(c) for c in self.capabilities),
                 "options": {p.name: p.describe() for p in self.options},
                 "option_declarations": {p.name: p.declaration() for p in self.options},
+                "accepts": self.accepted_variants(),
                 "description": self.description}
+
+    def accepted_variants(self) -> dict[str, list[Any]]:
+        """Each of the kind's variant fields with the values this backend takes (all of them
+        unless `accepts` narrows it), in the kind's order."""
+        from exactprune.instances.catalog import KINDS
+
+        narrowed = dict(self.accepts)
+        kind = KINDS.get(self.kind)
+        return {name: [v for v in values if v in narrowed.get(name, values)]
+                for name, values in (kind.variants if kind is not None else ())}
 
 
 def capabilities(*objectives: Objective | str, max_kept: bool = False,

@@ -563,3 +563,54 @@ def test_a_warm_start_of_the_wrong_shape_is_named_in_its_refusal() -> None:
     inst = generate_neuron_pruning(2, 8, 16, seed=0)
     with pytest.raises(InputError, match=r"^warm start: .*shape \(8,\)"):
         solve(inst, "prune_local_search", warm_start=np.ones(9, dtype=bool))
+
+
+def _variant_instances(kind: str) -> list[Any]:
+    """Small instances of `kind`, one per combination of its variant values an instance may
+    have (refit needs the squared loss), each easy for every backend."""
+    from exactprune.instances.neuron_selection.instance import (
+        LOSSES,
+        RULES,
+        NeuronSelectionInstance,
+    )
+    from exactprune.instances.pruning.generator import NORMS, generate_weight_pruning
+
+    if kind in ("neuron_pruning", "weight_pruning"):
+        gen = generate_neuron_pruning if kind == "neuron_pruning" else generate_weight_pruning
+        return [gen(2, 3, 8, seed=1, norm=norm) for norm in NORMS]
+    rng = np.random.default_rng(5)
+    hidden, weights = np.abs(rng.standard_normal((8, 6))), rng.standard_normal((6, 1))
+    targets = rng.standard_normal((8, 1))
+    return [NeuronSelectionInstance(hidden=hidden, output_weights=weights, targets=targets, k=2,
+                                    loss=loss, rule=rule, repeats=repeats)
+            for loss in LOSSES for rule in RULES for repeats in (False, True)
+            if rule != "refit" or loss == "squared"]
+
+
+@pytest.mark.parametrize("kind", ["neuron_pruning", "weight_pruning", "neuron_selection"])
+def test_what_solvers_json_says_a_backend_accepts_is_what_it_takes(kind: str) -> None:
+    """`solvers --json` lists per backend the norms, losses, rules and repeats it takes
+    ("accepts"; hunt 152 L1: the description's words only). Each listed combination passes the
+    backend's checks, each other one is refused in one line."""
+    from exactprune.instances.catalog import KINDS
+    from exactprune.solvers.registry import list_backends
+    from exactprune.solvers.result import Goal, SolveOptions
+
+    fields = dict(KINDS[kind].variants)
+    backends = list_backends(kind)
+    assert backends and fields
+    narrowed = 0
+    for backend in backends:
+        accepts = backend.describe()["accepts"]
+        assert list(accepts) == list(fields)
+        narrowed += any(len(v) < len(fields[k]) for k, v in accepts.items())
+        for inst in _variant_instances(kind):
+            listed = all(getattr(inst, name) in values for name, values in accepts.items())
+            try:
+                backend.check(inst, Goal(), SolveOptions())
+                taken = True
+            except InputError as exc:
+                taken = False
+                assert "\n" not in str(exc)
+            assert taken == listed, (backend.name, {k: getattr(inst, k) for k in fields})
+    assert narrowed >= 4  # the MILP engines and CP-SAT narrow what they take

@@ -12,6 +12,7 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
+from exactprune.instances.neuron_selection.instance import LINEAR_RULES
 from exactprune.instances.params import Param
 from exactprune.solvers.cpsat_engine import cpsat_available, cpsat_version
 from exactprune.solvers.milp_engines import ENGINES
@@ -53,6 +54,10 @@ _RECHECK_FAMILIES = Param("recheck_families", "bool", True,
                           "anywhere for l1) instead of the mask alone")
 
 
+MODEL_ACCEPTS = (("loss", ("l1", "linf")), ("rule", LINEAR_RULES))
+"""What the MILP and CP-SAT models take (`Backend.accepts`): linear losses, linear rules."""
+
+
 def _engines() -> list[Backend]:
     out = [Backend(name, KIND, f"selection MILP with {engine.label} (l1/linf, average/keep "
                                "rule), certified against its tolerances",
@@ -60,14 +65,14 @@ def _engines() -> list[Backend]:
                    options=(_RECHECK, _RECHECK_FAMILIES, _SCIP_CUTS) if name == "scip"
                    else (_RECHECK, _RECHECK_FAMILIES),
                    refuse=with_unit_scale_refusal(exact.refuse), available=engine.available,
-                   version=engine.version)
+                   version=engine.version, accepts=MODEL_ACCEPTS)
            for name, engine in ENGINES.items()]
     out.append(Backend("cpsat", KIND, "CP-SAT on scaled integers (l1/linf, average/keep "
                                       "rule), certified with the rounding slack",
                        exact=True, run=exact.run_cpsat, capabilities=_ENGINE_CAPS,
                        options=(_RECHECK, _RECHECK_FAMILIES), refuse=exact.refuse,
                        available=cpsat_available,
-                       version=cpsat_version))
+                       version=cpsat_version, accepts=MODEL_ACCEPTS))
     return out
 
 
@@ -81,6 +86,7 @@ BACKENDS: tuple[Backend, ...] = (
                          "or keep rule, no repeats)",
             exact=True, run=bnb.run_bnb, capabilities=capabilities(warm_start=True),
             version=numpy_version, refuse=bnb.refuse,
+            accepts=(("rule", LINEAR_RULES), ("repeats", (False,))),
             options=(Param("fw_steps", "int", bnb.FW_STEPS,
                            "Frank-Wolfe steps per node bound", minimum=1, maximum=1000),)),
     Backend("greedy_forward_selection", KIND,
@@ -89,7 +95,8 @@ BACKENDS: tuple[Backend, ...] = (
             exact=False, run=heuristics.run_greedy, capabilities=_HEURISTIC_CAPS,
             version=numpy_version,
             options=(Param("repeats", "bool", None, "a unit may be added again (default: as "
-                           "the instance)", optional=True),
+                           "the instance; false on an instance with repeats keeps each unit "
+                           "at most once, true needs one)", optional=True),
                      Param("candidates", "int", None, "seeded sample of units tried per step "
                            "(default: all)", minimum=1, optional=True))),
     Backend("magnitude", KIND, "heuristic: top k units by ||output weights|| x ||activations||",

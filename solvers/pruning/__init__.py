@@ -88,6 +88,10 @@ def _bruteforce_refuse(instance: Any, goal: Goal) -> str | None:
     return None
 
 
+MODEL_ACCEPTS = (("norm", ("linf", "l1")),)
+"""What the MILP and CP-SAT models take (`Backend.accepts`): the linf and l1 errors."""
+
+
 def _engines(kind: str) -> list[Backend]:
     out = []
     for name, engine in [*ENGINES.items(), ("cpsat", None)]:
@@ -113,7 +117,8 @@ def _engines(kind: str) -> list[Backend]:
             refuse=exact.refuse if engine is None else with_unit_scale_refusal(exact.refuse),
             refuse_options=partial(exact.option_refusal, name),
             available=cpsat_available if engine is None else engine.available,
-            version=cpsat_version if engine is None else engine.version))
+            version=cpsat_version if engine is None else engine.version,
+            accepts=MODEL_ACCEPTS))
     return out
 
 
