@@ -96,6 +96,9 @@ _STORED_ORDER = "stored order"
 _NAME_ORDER = ("the layer order of the names (fc1, fc2, ..., fc10, each weight before its "
                "bias)")
 _LIBRARY_ORDER_HINT = ": write the net with exactprune's save_mlp or as .npz"
+_NPZ_ORDER_HINT = (" (.npz: every array is a layer's weight matrix or its bias, in stored "
+                   "order, each weight before its bias: np.savez(path, **state_dict) keeps "
+                   "PyTorch's order; names sorted as text, or optimizer state, do not)")
 _ORDER_KEY = "exactprune.layer_order"
 """The .safetensors metadata key under which `save_mlp` lists the arrays in layer order (a
 JSON list of names): the reader takes that order, whatever the names."""
@@ -282,7 +285,10 @@ def load_mlp(path: str | os.PathLike[str]) -> MLP:
                          f"(known: {', '.join(EXTENSIONS)})")
     data = read_bytes(p)
     if suffix == ".npz":
-        return _assemble(_npz_arrays(data, str(p)), str(p))
+        try:
+            return _assemble(_npz_arrays(data, str(p)), str(p))
+        except _ChainError as exc:  # say what the order is (hunt 156 L1, L2)
+            raise InputError(f"{exc}{_NPZ_ORDER_HINT}") from None
     return _safetensors_mlp(data, str(p))
 
 

@@ -175,6 +175,21 @@ def test_npz_is_read_in_stored_order_even_against_its_layer_numbers(tmp_path: Pa
                     ).widths == (6, 2, 6)
 
 
+def test_an_npz_out_of_order_is_told_what_order_it_needs(tmp_path: Path) -> None:
+    """A PyTorch state dict sorted by name (fc1.bias first) or holding optimizer state was
+    refused without saying what .npz needs (hunt 156 L1, L2): the line says it."""
+    rng = np.random.default_rng(2)
+    sd = {"fc1.weight": rng.standard_normal((4, 3)), "fc1.bias": rng.standard_normal(4),
+          "fc2.weight": rng.standard_normal((1, 4)), "fc2.bias": rng.standard_normal(1)}
+    for name, arrays in (("sorted.npz", dict(sorted(sd.items()))),
+                         ("state.npz", {**sd, "optimizer.exp_avg": np.ones((4, 3))})):
+        with pytest.raises(InputError, match=r"in stored order, each weight before its bias: "
+                           r"np.savez\(path, \*\*state_dict\) keeps PyTorch's order") as info:
+            load_mlp(npz_file(tmp_path / name, arrays))
+        assert "\n" not in str(info.value)
+    assert load_mlp(npz_file(tmp_path / "ok.npz", sd)).widths == (3, 4, 1)
+
+
 def test_a_bias_named_for_another_layer_is_refused(tmp_path: Path) -> None:
     """Stored fc1.weight, fc2.bias, fc2.weight, fc1.bias with as many hidden units as outputs:
     the shapes chain, and each bias went silently to the other layer."""
