@@ -100,9 +100,20 @@ def stratified_split(X: np.ndarray, y: np.ndarray, test_fraction: float = TEST_F
     return (X[train_idx], y[train_idx]), (X[test_idx], y[test_idx])
 
 
+def _seed(value: Any, name: str) -> int:
+    """A seed as a Python int >= 0 (not a bool, a string or None, which drew fresh entropy:
+    data no one could draw again; hunt 158 M1, M2), or InputError naming `name`."""
+    if not is_integer(value) or value < 0:
+        raise InputError(f"{name} must be a non-negative integer, got {value!r}")
+    return int(value)
+
+
 def subsample(data: Dataset, samples: int, seed: int) -> Dataset:
     """`data` with the first `samples` rows of a seeded permutation of its training split
     (generator numpy.random.default_rng([SUBSET_STREAM, seed])); the test split unchanged."""
+    if not isinstance(data, Dataset):
+        raise InputError(f"subsample takes a Dataset (load_dataset), got {type(data).__name__}")
+    seed = _seed(seed, "seed")
     m = data.X_train.shape[0]
     if not is_integer(samples) or \
             not 1 <= samples <= m:
@@ -170,6 +181,8 @@ def teacher(d: int = TEACHER_D, width: int = TEACHER_WIDTH, train_size: int = TE
                         ("--samples", train_size), ("test_size", test_size)):
         if not is_integer(value) or value < 1:
             raise InputError(f"{name} must be a positive integer, got {value!r}")
+    d, width, train_size, test_size = int(d), int(width), int(train_size), int(test_size)
+    seed = _seed(seed, "--teacher-seed")
     # before anything is drawn: --teacher-d 1e11 asked numpy for 3.6 TiB (hunt 26)
     check_entries(width * d, "the teacher's weights (--teacher-width x --teacher-d)")
     check_entries((train_size + test_size) * max(d, width),

@@ -270,6 +270,10 @@ def list_backends(kind: str | None = None, only_available: bool = False,
     also probes PuLP for commercial MILP engines (slow: it imports their libraries) and lists
     their ``pulp_<engine>`` backends, which are left out otherwise (whether an earlier call had
     registered one made the answer depend on history; hunt 16)."""
+    from exactprune.instances.params import as_flag
+
+    only_available = as_flag(only_available, "only_available")  # "yes" was true (hunt 158)
+    commercial = as_flag(commercial, "commercial")
     kinds = _kinds(kind)
     for k in kinds:
         _load(k)

@@ -313,6 +313,7 @@ def pensia_ticket(target: MLP, n: int, eps: float, *, objective: str = "closest"
             0 <= seed < 2**32):
         raise InputError("the pensia construction draws from numpy's legacy RandomState, "
                          f"whose seed is an integer from 0 to 2^32 - 1, got {seed!r}")
+    n, seed = int(n), int(seed)  # numpy ints: the report's JSON could not hold them (hunt 158)
     if draw_width is not None and not is_integer(draw_width):
         raise InputError(f"draw_width must be an integer, got {draw_width!r}")
     width = n if draw_width is None else int(draw_width)
@@ -370,6 +371,7 @@ def theory_ticket(target: MLP, n: int, eps: float, *, objective: str = "closest"
     eps = float(eps)  # a numpy scalar is taken as its value
     if not is_integer(seed) or seed < 0:
         raise InputError(f"seed must be a non-negative integer, got {seed!r}")
+    n, seed = int(n), int(seed)  # numpy ints: the report's JSON could not hold them (hunt 158)
     if target.has_bias:
         raise InputError("the theory construction is for bias-free targets (its random "
                          "network has no biases)")
@@ -621,6 +623,9 @@ def report(ticket: Ticket, data: tuple[np.ndarray, np.ndarray] | None = None) ->
     out["graph"] = {"nodes": ticket.network.widths[0] + hidden + ticket.network.widths[-1],
                     "edges": int(sum(int(k.sum()) for k in keep))}
     if data is not None:
+        if not isinstance(data, tuple | list) or len(data) != 2:  # unpacked below (hunt 158)
+            raise InputError("data must be a pair (X, y) of held-out inputs and labels, got "
+                             f"{type(data).__name__}")
         X, y = data
         target_out = _finite_outputs(ticket.target, X, "the target's")
         ticket_out = _finite_outputs(ticket.network, X, "the ticket's")

@@ -597,7 +597,7 @@ def test_what_solvers_json_says_a_backend_accepts_is_what_it_takes(kind: str) ->
     from exactprune.solvers.result import Goal, SolveOptions
 
     fields = dict(KINDS[kind].variants)
-    backends = list_backends(kind)
+    backends = list_backends(kind, commercial=True)  # the pulp_* engines too, as the CLI
     assert backends and fields
     narrowed = 0
     for backend in backends:
@@ -614,3 +614,19 @@ def test_what_solvers_json_says_a_backend_accepts_is_what_it_takes(kind: str) ->
                 assert "\n" not in str(exc)
             assert taken == listed, (backend.name, {k: getattr(inst, k) for k in fields})
     assert narrowed >= 4  # the MILP engines and CP-SAT narrow what they take
+
+
+def test_flags_and_counts_of_the_listing_and_generators_are_checked() -> None:
+    """list_backends took "yes" or 1 for its flags, which solve() refuses as on/off values,
+    and generate_neuron_pruning(2, 3, 4.0) called the count a malformed list of numbers
+    (hunt 158 L2, L4)."""
+    from exactprune.solvers.registry import list_backends
+
+    for bad in ("yes", 1, None):
+        with pytest.raises(InputError, match="only_available"):
+            list_backends("subset_sum", only_available=bad)  # type: ignore[arg-type]
+    assert list_backends("subset_sum", only_available=np.bool_(True))
+    for bad in (4.0, np.float64(4), "4", np.array(4.0)):
+        with pytest.raises(InputError, match=r"points must be a positive integer or a \(K, 2\)"):
+            generate_neuron_pruning(2, 3, bad)
+    assert generate_neuron_pruning(2, 3, np.int64(4)).points.shape == (4, 2)

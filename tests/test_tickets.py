@@ -636,6 +636,22 @@ def test_report_checks_the_labels_as_accuracy_does() -> None:
                          (y.astype(float), "one per row"), (y[:10], "one per row")]:
         with pytest.raises(InputError, match=message):
             report(tk, (X, bad))
+    # data not a pair: numpy's unpacking ValueError before (hunt 158 M3)
+    for bad_data in ((X,), "mnist", (X, y, y)):
+        with pytest.raises(InputError, match=r"data must be a pair \(X, y\)"):
+            report(tk, bad_data)  # type: ignore[arg-type]
+
+
+def test_numpy_integers_make_a_ticket_whose_report_is_json() -> None:
+    """make_ticket took np.int64 n and seed and kept them: json.dumps(report(...)) raised
+    TypeError (hunt 158 M3). They are Python ints once checked."""
+    from exactprune.solvers.tickets import make_ticket, report
+
+    for construction in ("pensia", "theory"):
+        tk = make_ticket(small_mlp(3), np.int64(5), 0.05, construction=construction,
+                         seed=np.int64(7))
+        assert type(tk.n) is int and type(tk.seed) is int
+        assert json.loads(json.dumps(report(tk)))["coefficients_per_weight"] == 5
 
 
 def test_greedy_masks_are_greedy_mask_on_each_instance() -> None:

@@ -188,6 +188,25 @@ def test_samples_subset_and_teacher(tmp_path: Path, digits,  # type: ignore[no-u
     assert np.array_equal(large.y_train, large.teacher.forward(large.X_train))
 
 
+def test_data_seeds_are_checked_not_drawn_from_the_os() -> None:
+    """load_dataset("teacher", teacher_seed=None) drew fresh OS entropy (data no one could draw
+    again), True was seed 1, -1 numpy's ValueError; subsample took "3" as 3 and None as a
+    TypeError (hunt 158 M1, M2): one InputError each, numpy integers taken as ints."""
+    for bad in (None, True, -1, 1.5, "3"):
+        with pytest.raises(InputError, match="seed must be a non-negative integer"):
+            load_dataset("teacher", teacher_seed=bad, train_size=5)
+    data = load_dataset("teacher", teacher_seed=np.int64(3), train_size=20)
+    assert type(data.info["teacher_seed"]) is int
+    assert np.array_equal(data.X_train,
+                          load_dataset("teacher", teacher_seed=3, train_size=20).X_train)
+    for bad in (None, True, -1, 1.5, "3"):
+        with pytest.raises(InputError, match="seed must be a non-negative integer"):
+            subsample(data, 5, bad)
+    with pytest.raises(InputError, match="subsample takes a Dataset"):
+        subsample(None, 5, 0)  # type: ignore[arg-type]
+    assert subsample(data, 5, np.int64(2)).info["subset_seed"] == 2
+
+
 @pytest.mark.parametrize("flag", ["--teacher-d", "--teacher-width", "--samples"])
 def test_absurd_teacher_sizes_are_refused_before_any_allocation(
         flag: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

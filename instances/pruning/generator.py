@@ -149,8 +149,11 @@ def _generate(
     output = _draw(np.random.default_rng(s_v), output_dist, width)
     w_star = _target_vector(d, np.random.default_rng(s_t), target_weights, target_angle)
 
-    if isinstance(points, bool):
-        raise InputError(f"points must be a positive integer or a (K, {d}) array, got {points!r}")
+    # a float count (4.0) said "points must be a (nested) list of numbers" (hunt 158 L4)
+    if isinstance(points, bool | float | np.floating | str) or \
+            (isinstance(points, np.ndarray) and points.ndim == 0):
+        raise InputError(f"points must be a positive integer or a (K, {d}) array, got "
+                         f"{points!r}")
     if is_integer(points):
         k = _pos_int(points, "points")
         if domain is None:
