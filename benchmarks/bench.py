@@ -205,9 +205,9 @@ def _too_large(solver: str, inst: BenchInstance) -> str | None:
     from exactprune.solvers import Goal
 
     backend = _backend(solver, inst.kind)
-    if backend is None or backend.refuse is None:
+    if backend is None:
         return None
-    why = backend.refuse(inst.generate(), Goal())
+    why = backend.refusal(inst.generate(), Goal())
     return None if why is None else f"refused: {why}"
 
 

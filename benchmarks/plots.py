@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from exactprune.instances.errors import InputError
 from exactprune.instances.io import user_file_mode
 
 FORMATS = ("png", "svg")
@@ -40,13 +41,14 @@ def series_color(index: int) -> str:
 def _figure_class() -> Any:
     """matplotlib's Figure class (Agg canvas), or None with a one-line warning if missing."""
     global _warned
+    handled = sys.exc_info()[1]  # a caller's own Ctrl-C handler may be running (hunt 157 M1)
     try:
         from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: F401
         from matplotlib.figure import Figure
     except ImportError as exc:
         from exactprune.solvers.interrupt import interruption_behind
 
-        if (stop := interruption_behind(exc)) is not None:
+        if (stop := interruption_behind(exc, stop_at=handled)) is not None:
             # a Ctrl-C in matplotlib's compiled start-up is an ImportError("initialization
             # failed"): the report went in without plots, "not installed" (hunt 155 M2)
             raise stop from None
@@ -109,8 +111,12 @@ def save_figure(fig: Any, path_stem: str | os.PathLike[str]) -> list[Path]:
                 fig.savefig(tmp, format=fmt, dpi=120)
             os.chmod(tmp, user_file_mode())  # mkstemp's 0o600 made plots unreadable to others
             os.replace(tmp, target)
-        except BaseException:
+        except BaseException as exc:
             Path(tmp).unlink(missing_ok=True)
+            if isinstance(exc, OSError):  # a full disk read as stdout's failure (hunt 157 L4)
+                shown = target.parent.parent / target.name if target.parent.name.startswith(
+                    ".exactprune-staging-") else target  # the report's file, not the stage
+                raise InputError(f"cannot write {shown}: {exc.strerror or exc}") from None
             raise
         written.append(target)
     return written

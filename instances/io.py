@@ -374,6 +374,8 @@ def _check_output(p: Path, inputs: tuple[Any, ...], what: str, hint: str,
         raise InputError(f"{what} {p} is a link to {text!r}, which names a folder, not a file")
     if follow and target.is_symlink():  # realpath stops inside a loop of links
         raise InputError(f"{what} {p} is a loop of symbolic links")
+    if follow:
+        _check_no_dangling_parent(p, what)
     link = p.is_symlink()
     via = f" (a link to {target})" if follow and link else ""
     parent = target.parent
@@ -499,13 +501,20 @@ def check_output_dir(path: str | os.PathLike[str], what: str = "output folder") 
     return p
 
 
-def _check_output_dir(p: Path, what: str) -> None:
-    resolved = write_target(p)  # lnk/../rep is where the kernel puts it (hunt 154 M2)
-    for q in (p, *p.parents):  # mkdir failed after the work (hunts 153 L1, 155 L2)
+def _check_no_dangling_parent(p: Path, what: str, include_self: bool = False) -> None:
+    """InputError when a link among the folders `p` names (and `p` itself with include_self)
+    leads nowhere or in a loop: the kernel finds no such path (`dl/../x` with dl dangling),
+    where realpath's text gave one (hunts 153 L1, 155 L2, 157 L2)."""
+    for q in ((p, *p.parents) if include_self else p.parents):
         if q.is_symlink() and not q.exists():
             end = write_target(q)
             raise InputError(f"{what} {p}: {q} is a loop of symbolic links" if end.is_symlink()
                              else f"{what} {p}: {q} is a link to {end}, which does not exist")
+
+
+def _check_output_dir(p: Path, what: str) -> None:
+    resolved = write_target(p)  # lnk/../rep is where the kernel puts it (hunt 154 M2)
+    _check_no_dangling_parent(p, what, include_self=True)
     for where in (Path(os.path.abspath(p)), resolved):
         if any(str(where) == v or str(where).startswith(v + os.sep) for v in _VIRTUAL):
             raise InputError(f"{what} {p}: not a regular file system location")
@@ -584,13 +593,23 @@ def written_together(folder: str | os.PathLike[str]) -> Iterator[Path]:
 
 
 def _same_folder(a: Path, b: Path) -> bool:
-    """Whether two resolved folder paths are one folder: by name, or, when both exist, by
-    device and inode (a bind mount shows one folder under two names; hunt 155 L1)."""
+    """Whether two resolved folder paths are one folder: by name, or by the device and inode
+    of their nearest existing folders and the same names below them (a bind mount shows one
+    folder under two names, also before the report folder is made; hunts 155 L1, 157 L1)."""
     if a == b:
         return True
+
+    def existing(path: Path) -> tuple[Path, tuple[str, ...]]:
+        rest: list[str] = []
+        while not path.exists() and path != path.parent:
+            rest.append(path.name)
+            path = path.parent
+        return path, tuple(reversed(rest))
+
     try:
-        return os.path.samefile(a, b)
-    except OSError:  # one of them does not exist yet
+        (a_base, a_rest), (b_base, b_rest) = existing(a), existing(b)
+        return a_rest == b_rest and os.path.samefile(a_base, b_base)
+    except OSError:
         return False
 
 

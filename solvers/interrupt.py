@@ -180,13 +180,16 @@ def keep_sigint_disposition() -> Iterator[None]:
                 _SavedSigint.saved = None
 
 
-def interruption_behind(exc: BaseException) -> KeyboardInterrupt | None:
+def interruption_behind(exc: BaseException, stop_at: BaseException | None = None
+                        ) -> KeyboardInterrupt | None:
     """The Ctrl-C (or SIGTERM) an exception was raised from, if any: Python wraps one that
     lands while a class is being created (matplotlib's, on import) in a RuntimeError, which
-    read as an internal error, exit 1 (hunt 155 M1)."""
+    read as an internal error, exit 1 (hunt 155 M1). `stop_at`: the exception being handled
+    when the operation began (sys.exc_info), where the chain stops: a Ctrl-C a caller had
+    already handled is not this operation's (hunt 157 M1)."""
     seen: set[int] = set()
     cause: BaseException | None = exc
-    while cause is not None and id(cause) not in seen:
+    while cause is not None and cause is not stop_at and id(cause) not in seen:
         if isinstance(cause, KeyboardInterrupt):
             return cause
         seen.add(id(cause))

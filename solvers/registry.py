@@ -155,19 +155,28 @@ class Backend:
                 can = ", ".join(sorted(self.capabilities))
                 raise InputError(f"solver {self.name!r} does not support {cap} on {self.kind} "
                                  f"instances (it supports: {can})")
-        if self.refuse is not None:  # its words first: they say who takes the instance
-            why = self.refuse(instance, goal)
-            if why:
-                raise InputError(f"solver {self.name!r}: {why}")
-        for name, values in self.accepts:
-            value = getattr(instance, name, None)
-            if value not in values:
-                raise InputError(f"solver {self.name!r} takes {self.kind} instances with {name} "
-                                 f"{' or '.join(map(str, values))}, not {value!r}")
+        why = self.refusal(instance, goal)
+        if why:
+            raise InputError(f"solver {self.name!r}: {why}")
         if self.refuse_options is not None:
             why = self.refuse_options(instance, goal, opts.extra)
             if why:
                 raise InputError(f"solver {self.name!r}: {why}")
+
+    def refusal(self, instance: Any, goal: Goal | None) -> str | None:
+        """Why this backend does not take `instance` (its `refuse`, whose words say who takes
+        it, then its `accepts`), or None: what `check`, bench and `backends_taking` ask (bench
+        started pulp_* engines on instances their `accepts` refuses; hunt 157 L3)."""
+        if self.refuse is not None:
+            why = self.refuse(instance, goal if goal is not None else Goal())
+            if why:
+                return why
+        for name, values in self.accepts:
+            value = getattr(instance, name, None)
+            if value not in values:
+                return (f"it takes {self.kind} instances with {name} "
+                        f"{' or '.join(map(str, values))}, not {value!r}")
+        return None
 
     def unavailable(self) -> str:
         """The one line that refuses this backend when its library is missing, with what
@@ -318,8 +327,7 @@ def backends_taking(instance: Any, goal: Goal | None, names: Sequence[str]) -> l
     instance; hunts 121, 133, 135, 136)."""
     out = []
     for name in names:
-        backend = get_backend(name, instance.kind)
-        if backend.refuse is None or backend.refuse(instance, goal) is None:
+        if get_backend(name, instance.kind).refusal(instance, goal) is None:
             out.append(name)
     return out
 

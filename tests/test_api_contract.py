@@ -630,3 +630,21 @@ def test_flags_and_counts_of_the_listing_and_generators_are_checked() -> None:
         with pytest.raises(InputError, match=r"points must be a positive integer or a \(K, 2\)"):
             generate_neuron_pruning(2, 3, bad)
     assert generate_neuron_pruning(2, 3, np.int64(4)).points.shape == (4, 2)
+
+
+def test_bench_skips_what_a_backends_accepts_refuses_before_running(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """bench asked only `refuse`: a backend that narrows its instances by `accepts` alone (the
+    pulp_* engines) was started on them and stored as refused (hunt 157 L3)."""
+    from exactprune.benchmarks import bench
+    from exactprune.benchmarks.suites import SUITES
+    from exactprune.solvers.registry import Backend
+
+    narrow = Backend("narrow", "neuron_selection", "test", exact=False,
+                     run=lambda *a: None,  # type: ignore[arg-type,return-value]
+                     accepts=(("loss", ("l1", "linf")),))
+    monkeypatch.setattr(bench, "_backend", lambda solver, kind: narrow)
+    squared = next(i for i in SUITES["trained"].instances if i.params["loss"] == "squared")
+    why = bench._too_large("narrow", squared)
+    assert why is not None and "loss l1 or linf, not 'squared'" in why
+    assert narrow.refusal(squared.generate(), None) is not None

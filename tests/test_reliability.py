@@ -284,6 +284,18 @@ def test_an_output_that_is_a_symbolic_link_is_written_through(
         with pytest.raises(InputError) as info:
             write_text_atomic("lnk/x.json", "text")
     assert str(info.value) == "cannot write lnk/x.json: No space left on device"
+    # a file through a dangling link or a loop and then "..": the kernel has no such path,
+    # realpath's text had one, and the file was written there (hunt 157 L2)
+    for name in ("gone/../y.json", "loop1/../z.json"):
+        with pytest.raises(InputError, match="gone is a link to|loop of symbolic links"):
+            check_output(name)
+    # one folder under two names, the report folder not made yet (hunt 157 L1: a bind mount;
+    # a link shows the same by inode)
+    from exactprune.instances.io import _same_folder
+
+    assert _same_folder(Path("lnk").absolute() / "new" / "er",
+                        Path("sub/deep").absolute() / "new" / "er")
+    assert not _same_folder(Path("lnk").absolute() / "new", Path("sub").absolute() / "new")
     # a path longer than the system's limit, each name short: one line (hunt 154 M3)
     deep = "/".join(["d" * 200] * 25) + "/x.json"
     for check in (check_output, check_output_dir):

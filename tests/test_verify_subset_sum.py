@@ -446,6 +446,44 @@ def test_a_ctrl_c_while_matplotlib_loads_is_an_interruption_not_a_missing_matplo
     assert not (tmp_path / "rep").exists()
 
 
+def test_a_ctrl_c_the_caller_handled_is_not_raised_again_by_the_plots(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """Hunt 157 M1: plotting inside a script's own `except KeyboardInterrupt:` without
+    matplotlib raised that handled Ctrl-C again (the ImportError's context): only an
+    interruption during the import counts."""
+    for name in [m for m in sys.modules if m == "matplotlib" or m.startswith("matplotlib.")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    monkeypatch.setattr(plots, "_warned", False)
+    try:
+        raise KeyboardInterrupt
+    except KeyboardInterrupt:
+        try:
+            available = plots.plotting_available()
+        except KeyboardInterrupt:  # not let through: it would stop the whole test run
+            pytest.fail("the Ctrl-C the caller handled was raised again")
+        assert available is False
+    assert "matplotlib is not installed" in capsys.readouterr().err
+
+
+def test_a_plot_that_cannot_be_written_is_one_line_naming_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A full disk while a plot was written escaped as a bare OSError, which the CLI read as
+    stdout's failure and named no file (hunt 157 L4)."""
+    import errno
+    import os
+
+    def full(*args: Any) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    stage = tmp_path / ".exactprune-staging-x"
+    monkeypatch.setattr(os, "replace", full)
+    with pytest.raises(InputError) as info:
+        plots.bracket_plot({"a": ([1, 2], [1, 2], [2, 3], None)}, stage / "curve", "t")
+    assert str(info.value).startswith(f"cannot write {tmp_path / 'curve.'}")
+    assert "No space left on device" in str(info.value)
+
+
 def test_matplotlib_failing_to_import_for_another_reason_is_named(
         monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     import builtins
