@@ -193,6 +193,7 @@ def format_result(result: Any, inst: Any) -> str:
 
 # -- solvers, export, certify, demo ---------------------------------------------------------
 def _cmd_solvers(args: argparse.Namespace) -> int:
+    from exactprune.instances.catalog import KINDS
     from exactprune.solvers import list_backends
 
     rows = [b.describe() for b in list_backends(args.kind, commercial=True)]
@@ -208,6 +209,11 @@ def _cmd_solvers(args: argparse.Namespace) -> int:
         print(f"{r['kind']:<{kind_w}}{r['solver']:<{width}}"
               f"{'yes' if r['available'] else 'no':<7}{'yes' if r['exact'] else 'no':<7}"
               f"{r['version'] or '-':<{version_w}}{', '.join(r['capabilities'])}")
+        narrowed = [f"{name} {', '.join(map(str, values)).lower()}"
+                    for name, values in r["accepts"].items()
+                    if len(values) < len(KINDS[r["kind"]].variant_values(name))]
+        if narrowed:  # what --json's "accepts" says, where it is not everything
+            print(f"{'':<{kind_w + width}}  takes only: {'; '.join(narrowed)}")
         for name, text in r["options"].items():
             print(f"{'':<{kind_w + width}}  option {name}: {text}")
     return EXIT_OK

@@ -80,6 +80,10 @@ class ProblemKind:
     file_numbers: Callable[..., int | None] | None = None
     variants: tuple[tuple[str, tuple[Any, ...]], ...] = ()
 
+    def variant_values(self, name: str) -> tuple[Any, ...]:
+        """Every value the variant field `name` may have (() for a field that is none)."""
+        return dict(self.variants).get(name, ())
+
     @property
     def cli_name(self) -> str:
         """The name on the command line (``subset-sum``)."""

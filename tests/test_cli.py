@@ -149,6 +149,16 @@ def test_solvers_lists_one_object_per_kind_and_solver(
     assert rows[("neuron_pruning", "scip")]["options"]["cuts"].endswith("default unset")
     assert rows[("neuron_pruning", "magnitude")]["options"]["k"].endswith("default unset")
     assert not any("default None" in text for r in rows.values() for text in r["options"].values())
+    # what each takes of its kind's variants, as data and in the text listing (hunt 152 L1)
+    assert rows[("neuron_pruning", "highs")]["accepts"] == {"norm": ["linf", "l1"]}
+    assert rows[("neuron_selection", "bnb")]["accepts"]["repeats"] == [False]
+    assert rows[("subset_sum", "mitm")]["accepts"] == {}
+    code, out, _ = run(["solvers", "--kind", "neuron-selection"], capsys)
+    lines = out.splitlines()
+    bnb = next(i for i, line in enumerate(lines) if line.split()[1:2] == ["bnb"])
+    assert lines[bnb + 1].strip() == "takes only: rule average, keep; repeats false"
+    brute = next(i for i, line in enumerate(lines) if line.split()[1:2] == ["bruteforce"])
+    assert "takes only" not in lines[brute + 1]
 
 
 def test_unknown_option_and_capability_exit_2(tmp_path: Path,
