@@ -167,8 +167,16 @@ def _state_now(path: Path) -> str:
     except sqlite3.DatabaseError as exc:
         if _is_busy(exc):
             raise _locked_error(path, "read") from None
+        if getattr(exc, "sqlite_errorcode", None) == _READONLY_ROLLBACK:
+            # a hot -journal beside a file of id 0: its creator was killed mid-transaction
+            # (in the switch to WAL mode); it read as another program's file (hunt 159 M2)
+            return "empty"
         return "foreign"
     return "ours" if row is not None else "foreign"
+
+
+_READONLY_ROLLBACK = 776
+"""SQLITE_READONLY_ROLLBACK: a read-only connection found a hot journal it cannot roll back."""
 
 
 def _connect_read_only(path: Path) -> tuple[sqlite3.Connection, bool]:
@@ -424,7 +432,8 @@ def _refuse_state(path: Path, state: str, create: bool) -> None:
         raise NotAStoreError(f"{path} is not an exactprune results store{refusing}")
     if state == "empty":
         # the read-only look at it may leave SQLite's -wal and -shm beside it (hunt 147 L4)
-        sides = [f"{path.name}{s}" for s in ("-wal", "-shm") if os.path.lexists(f"{path}{s}")]
+        sides = [f"{path.name}{s}" for s in ("-wal", "-shm", "-journal")
+                 if os.path.lexists(f"{path}{s}")]
         also = f" (and {' and '.join(sides)} beside it)" if sides else ""
         raise NotAStoreError(f"{path} is not an exactprune results store: an empty SQLite "
                              f"file{refusing}; if a sweep was killed while creating it, delete "
@@ -639,7 +648,8 @@ class ResultStore:
         return None if row is None else _row_dict(row)
 
     def put(self, key: str, spec: dict, status: str, record: dict, wall_time_s: float) -> None:
-        """Store one finished run in its own committed transaction (replacing any older row).
+        """Store one finished run in its own committed transaction (replacing any older row,
+        but an `error` or `killed` row never replaces a run that finished).
 
         `record` is stored as JSON text; non-finite floats in it become null (as in every
         exactprune JSON). When this returns, the row is durable.
@@ -668,7 +678,11 @@ class ResultStore:
                     "solver = excluded.solver, status = excluded.status, "
                     "wall_time_s = excluded.wall_time_s, "
                     "solver_version = excluded.solver_version, spec = excluded.spec, "
-                    "record = excluded.record, created = excluded.created",
+                    "record = excluded.record, created = excluded.created "
+                    # a failure never replaces a finished run: a second sweep on the store
+                    # killed its copy after the first had stored it (hunt 159 L1)
+                    "WHERE excluded.status NOT IN ('error', 'killed') "
+                    "OR runs.status IN ('error', 'killed')",
                     (key, None if experiment is None else str(experiment),
                      None if solver is None else str(solver), status,
                      _finite_or_none(wall_time_s), version_text,

@@ -225,6 +225,24 @@ def test_a_store_open_to_read_answers_a_sweep_whose_runs_are_all_stored(tmp_path
         assert len(archive.rows()) == 2
 
 
+def test_a_failure_never_replaces_a_finished_run(tmp_path: Path) -> None:
+    """Two sweeps on one store: the second's copy of a run was killed by --timeout after the
+    first had stored it finished, and replaced it; a resume then read it back as killed
+    (hunt 159 L1). A failure replaces only a failure."""
+    spec = {"experiment": "e", "params": {"n": 4}, "solver": "mitm", "seed": 1, "trial": 0}
+    other = spec | {"trial": 1}
+    with ResultStore(tmp_path / "r.sqlite") as store:
+        store.put(ResultStore.key(spec), spec, "optimal", {"objective": 0.5}, 1.0)
+        for failed in ("killed", "error"):
+            store.put(ResultStore.key(spec), spec, failed, {"error": "late"}, 0.1)
+            assert store.get(ResultStore.key(spec))["status"] == "optimal"
+        store.put(ResultStore.key(other), other, "error", {"error": "a"}, 0.1)
+        store.put(ResultStore.key(other), other, "killed", {"error": "b"}, 0.1)
+        assert store.get(ResultStore.key(other))["status"] == "killed"
+        store.put(ResultStore.key(other), other, "optimal", {"objective": 0.25}, 0.1)
+        assert store.get(ResultStore.key(other))["record"] == {"objective": 0.25}
+
+
 def test_store_round_trip_and_export(tmp_path: Path) -> None:
     db = tmp_path / "r.sqlite"
     specs = [{"experiment": "e1", "params": {"n": n}, "solver": "mitm", "seed": n, "trial": 0,
@@ -248,6 +266,7 @@ def test_store_round_trip_and_export(tmp_path: Path) -> None:
         key = ResultStore.key(dict(reversed(list(specs[2].items()))))  # dict order is irrelevant
         store.put(key, specs[2], "ok", {"value": 9}, 0.5)               # replaces the row
         assert store.get(key)["record"] == {"value": 9} and len(store.rows()) == 3
+
         assert [r["spec"] for r in store.rows("e1")] == specs[:2]
         assert {(r["experiment"], r["status"], r["runs"]) for r in store.summary()} == \
             {("e1", "optimal", 1), ("e1", "time_limit", 1), ("e2", "ok", 1)}
