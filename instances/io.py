@@ -510,6 +510,8 @@ def _check_no_dangling_parent(p: Path, what: str, include_self: bool = False) ->
             end = write_target(q)
             raise InputError(f"{what} {p}: {q} is a loop of symbolic links" if end.is_symlink()
                              else f"{what} {p}: {q} is a link to {end}, which does not exist")
+        if q is not p and q.exists() and not q.is_dir():  # afile/../x (hunt 160 L3)
+            raise InputError(f"{what} {p}: {q} is not a folder")
 
 
 def _check_output_dir(p: Path, what: str) -> None:

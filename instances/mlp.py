@@ -285,10 +285,17 @@ def load_mlp(path: str | os.PathLike[str]) -> MLP:
                          f"(known: {', '.join(EXTENSIONS)})")
     data = read_bytes(p)
     if suffix == ".npz":
+        arrays = _npz_arrays(data, str(p))
         try:
-            return _assemble(_npz_arrays(data, str(p)), str(p))
-        except _ChainError as exc:  # say what the order is (hunt 156 L1, L2)
-            raise InputError(f"{exc}{_NPZ_ORDER_HINT}") from None
+            return _assemble(arrays, str(p))
+        except _ChainError as exc:  # say what the order is (hunt 156 L1, L2), where it is the
+            # order (a bias first, arrays that chain in another order) or a stray array; not
+            # for layers that do not fit in any order (hunt 160 L2)
+            stray = any("weight" not in n and "bias" not in n for n, _ in arrays)
+            reorder = _only_chain(sorted(arrays, key=lambda a: _layer_key(a[0])))
+            hint = _NPZ_ORDER_HINT if stray or reorder is not None or \
+                exc.detail.startswith("bias ") else ""
+            raise InputError(f"{exc}{hint}") from None
     return _safetensors_mlp(data, str(p))
 
 

@@ -174,9 +174,21 @@ class Backend:
         for name, values in self.accepts:
             value = getattr(instance, name, None)
             if value not in values:
+                takers = [b for b in ("bruteforce", "bnb") if (self.kind, b) in _BACKENDS
+                          and b != self.name and _BACKENDS[(self.kind, b)].accepts_all(
+                              instance, goal)]  # who does, as the native engines say (160 L1)
+                use = f"use {' or '.join(takers)}" if takers else "a heuristic gives a mask"
                 return (f"it takes {self.kind} instances with {name} "
-                        f"{' or '.join(map(str, values))}, not {value!r}")
+                        f"{' or '.join(map(str, values))}, not {value!r} ({use})")
         return None
+
+    def accepts_all(self, instance: Any, goal: Goal | None) -> bool:
+        """Whether this backend takes `instance` (`refusal` is None); one that raises on it
+        does not."""
+        try:
+            return self.refusal(instance, goal) is None
+        except InputError:
+            return False
 
     def unavailable(self) -> str:
         """The one line that refuses this backend when its library is missing, with what

@@ -648,3 +648,5 @@ def test_bench_skips_what_a_backends_accepts_refuses_before_running(
     why = bench._too_large("narrow", squared)
     assert why is not None and "loss l1 or linf, not 'squared'" in why
     assert narrow.refusal(squared.generate(), None) is not None
+    # the refusal names who takes the instance, as the native engines' do (hunt 160 L1)
+    assert why.endswith("(use bruteforce or bnb)")

@@ -188,6 +188,11 @@ def test_an_npz_out_of_order_is_told_what_order_it_needs(tmp_path: Path) -> None
             load_mlp(npz_file(tmp_path / name, arrays))
         assert "\n" not in str(info.value)
     assert load_mlp(npz_file(tmp_path / "ok.npz", sd)).widths == (3, 4, 1)
+    # layers that fit in no order get no word about the order (hunt 160 L2)
+    with pytest.raises(InputError) as info:
+        load_mlp(npz_file(tmp_path / "shape.npz", {"fc1.weight": np.ones((3, 2)),
+                                                   "fc2.weight": np.ones((1, 4))}))
+    assert "do not match" in str(info.value) and "np.savez" not in str(info.value)
 
 
 def test_a_bias_named_for_another_layer_is_refused(tmp_path: Path) -> None:

@@ -289,6 +289,10 @@ def test_an_output_that_is_a_symbolic_link_is_written_through(
     for name in ("gone/../y.json", "loop1/../z.json"):
         with pytest.raises(InputError, match="gone is a link to|loop of symbolic links"):
             check_output(name)
+    Path("afile").write_text("a file")  # a file on the way: the kernel has no such path
+    for check in (check_output, check_output_dir):  # (hunt 160 L3)
+        with pytest.raises(InputError, match="afile is not a folder"):
+            check("afile/../x.json")
     # one folder under two names, the report folder not made yet (hunt 157 L1: a bind mount;
     # a link shows the same by inode)
     from exactprune.instances.io import _same_folder
@@ -1735,6 +1739,28 @@ def test_an_empty_sqlite_file_is_still_refused_after_the_wait(
     _one_line_refusal(["results", "summary", "--store", str(foreign)], capsys,
                       "not an exactprune results store")
     assert time.monotonic() - t0 < 10
+
+
+def test_a_store_whose_creator_was_killed_mid_creation_is_named_as_such(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Hunt 159 M2: a sweep SIGKILLed inside SQLite's switch to WAL mode left the file and a
+    hot -journal (these bytes); a read-only look cannot roll it back, and the store read as
+    another program's file, with no hint. It is the empty file of a killed creator: the line
+    says to delete it, with its -journal."""
+    import base64
+    import zlib
+
+    store = tmp_path / "s.sqlite"
+    store.write_bytes(zlib.decompress(base64.b64decode(
+        "eNoLDvTJLElVSMsvyk0sUTBmEGBgYmJwUFBgYGBghGJKACODXjIjL4glwDAKRsEoGAWjYBSMglEwCkbBKBgFo2AUjIIBAgDipAZ1")))
+    (tmp_path / "s.sqlite-journal").write_bytes(zlib.decompress(base64.b64decode(
+        "eNq7eZX1p8LC5OsMQGB1/64lAxgwAbEAwygY/gAAo90G6Q==")))
+    for argv in (["sweep", "subset-sum", "--param", "n=4", "--solvers", "mitm", "--store",
+                  str(store), "--jobs", "0", "--no-progress"],
+                 ["results", "summary", "--store", str(store)]):
+        err = _one_line_refusal(argv, capsys, "if a sweep was killed while creating it, "
+                                "delete it (and s.sqlite-journal beside it)")
+        assert "an empty SQLite file" in err
 
 
 def test_a_sweep_waits_for_an_empty_sqlite_file_once(
