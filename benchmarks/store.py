@@ -167,9 +167,11 @@ def _state_now(path: Path) -> str:
     except sqlite3.DatabaseError as exc:
         if _is_busy(exc):
             raise _locked_error(path, "read") from None
-        if getattr(exc, "sqlite_errorcode", None) == _READONLY_ROLLBACK:
-            # a hot -journal beside a file of id 0: its creator was killed mid-transaction
-            # (in the switch to WAL mode); it read as another program's file (hunt 159 M2)
+        if getattr(exc, "sqlite_errorcode", None) == _READONLY_ROLLBACK and \
+                int.from_bytes(header[28:32], "big") <= 1:
+            # a hot -journal beside a one-page file of id 0 (no table can hold a row in it):
+            # its creator was killed in the switch to WAL mode; it read as another program's
+            # file (hunt 159 M2). A larger one is another program's data (hunt 161 M2)
             return "empty"
         return "foreign"
     return "ours" if row is not None else "foreign"

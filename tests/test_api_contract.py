@@ -650,3 +650,16 @@ def test_bench_skips_what_a_backends_accepts_refuses_before_running(
     assert narrow.refusal(squared.generate(), None) is not None
     # the refusal names who takes the instance, as the native engines' do (hunt 160 L1)
     assert why.endswith("(use bruteforce or bnb)")
+
+
+def test_bruteforces_refusal_names_a_backend_that_takes_the_instance() -> None:
+    """"use mitm" at n = 70, which mitm refuses (n <= 62; hunt 161 L1)."""
+    from exactprune.solvers.registry import get_backend
+
+    brute = get_backend("bruteforce", "subset_sum")
+    for n, use in ((30, "(use mitm)"), (70, "(use scip, highs or cpsat)")):
+        why = brute.refusal(generate_subset_sum(n=n, seed=1), None)
+        assert why is not None and why.endswith(use)
+        for name in use.strip("()").removeprefix("use ").replace(" or", ",").split(", "):
+            assert get_backend(name, "subset_sum").refusal(
+                generate_subset_sum(n=n, seed=1), None) is None

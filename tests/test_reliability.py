@@ -1761,6 +1761,22 @@ def test_a_store_whose_creator_was_killed_mid_creation_is_named_as_such(
         err = _one_line_refusal(argv, capsys, "if a sweep was killed while creating it, "
                                 "delete it (and s.sqlite-journal beside it)")
         assert "an empty SQLite file" in err
+    # another program's data with a hot journal is not called empty, nor its journal
+    # given for deletion (hunt 161 M2)
+    other = tmp_path / "other_app.db"
+    with contextlib.closing(sqlite3.connect(other)) as conn:
+        conn.execute("CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT)")
+        conn.executemany("INSERT INTO customers (name) VALUES (?)",
+                         [(f"name{i}" * 10,) for i in range(3000)])
+        conn.commit()
+    child = (f"import sqlite3, os; c = sqlite3.connect({str(other)!r}, isolation_level=None); "
+             "c.execute('PRAGMA cache_size=10'); c.execute('BEGIN'); "
+             "c.execute(\"UPDATE customers SET name = name || 'x'\"); os._exit(9)")
+    subprocess.run([sys.executable, "-c", child], check=False)
+    assert (tmp_path / "other_app.db-journal").exists()  # hot: its writer died
+    err = _one_line_refusal(["results", "summary", "--store", str(other)], capsys,
+                            "is not an exactprune results store")
+    assert "empty" not in err and "delete" not in err
 
 
 def test_a_sweep_waits_for_an_empty_sqlite_file_once(

@@ -426,23 +426,6 @@ def test_a_grid_past_the_dictionary_is_refused_whole_for_engines_without_big_m(
     assert not store.exists()
 
 
-def test_a_limit_on_the_numbers_drawn_is_checked_on_every_trial(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """Hunt 159 M1: only each grid point's first trial was checked, so bruteforce's float64
-    overflow on trial 4's values was stored as an error row (exit 0), run again and failing at
-    every resume. Every trial's instance is checked now, naming the trial."""
-    store = tmp_path / "s.sqlite"
-    argv = ["sweep", "subset-sum", "--param", "n=6", "--param", "low=-1.2e307", "--param",
-            "high=1.2e307", "--seeds", "6", "--base-seed", "179090", "--solvers",
-            "bruteforce,mitm", "--time-limit", "2", "--no-progress", "--store", str(store)]
-    assert main(argv) == 2
-    err = capsys.readouterr().err
-    assert ", trial 4: solver 'bruteforce': its float64 sums would overflow" in err
-    assert err.count("\n") == 1 and not store.exists()
-    argv[argv.index("bruteforce,mitm")] = "mitm"  # mitm takes every trial
-    assert main(argv) == 0
-
-
 def test_a_network_file_named_another_way_is_told_not_silently_run_again(
         tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -27,8 +27,10 @@ SOLVER_CAPS = capabilities(Objective.MIN_ERROR, Objective.SPARSEST, max_kept=Tru
 
 def _bruteforce_refuse(instance: Any, goal: Goal) -> str | None:
     if instance.n > bruteforce.MAX_N:
+        # mitm only where it takes n (it said "use mitm" at n = 70; hunt 161 L1)
+        use = "mitm" if mitm.refuse(instance, goal) is None else "scip, highs or cpsat"
         return (f"it enumerates 2^n masks: n = {instance.n} exceeds its limit of "
-                f"{bruteforce.MAX_N} (use mitm)")
+                f"{bruteforce.MAX_N} (use {use})")
     total = sum((Fraction(abs(float(v))) for v in instance.values), Fraction(abs(instance.target)))
     if total >= Fraction(2) ** 1022:
         return ("its float64 sums would overflow (sum |x| + |z| >= 2^1022); use mitm, which "
