@@ -69,6 +69,7 @@ from exactprune.instances.io import (
     dumps,
     folder_ending,
     parse_json_text,
+    write_target,
 )
 
 SCHEMA_VERSION = 1
@@ -167,7 +168,7 @@ def _state_now(path: Path) -> str:
     except sqlite3.DatabaseError as exc:
         if _is_busy(exc):
             raise _locked_error(path, "read") from None
-        if getattr(exc, "sqlite_errorcode", None) == _READONLY_ROLLBACK and \
+        if getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_READONLY_ROLLBACK and \
                 int.from_bytes(header[28:32], "big") <= 1:
             # a hot -journal beside a one-page file of id 0 (no table can hold a row in it):
             # its creator was killed in the switch to WAL mode; it read as another program's
@@ -176,9 +177,6 @@ def _state_now(path: Path) -> str:
         return "foreign"
     return "ours" if row is not None else "foreign"
 
-
-_READONLY_ROLLBACK = 776
-"""SQLITE_READONLY_ROLLBACK: a read-only connection found a hot journal it cannot roll back."""
 
 
 def _connect_read_only(path: Path) -> tuple[sqlite3.Connection, bool]:
@@ -396,7 +394,7 @@ def _names_sqlite_uses(path: Path) -> tuple[Path, ...]:
     """`path`, and the file it names through symbolic links when that differs: SQLite puts
     NAME-wal and NAME-journal beside the link's target, so the companion checks looked beside
     the link while another database beside the target was overwritten (hunt 153 M5)."""
-    real = Path(os.path.realpath(path))
+    real = write_target(path)
     return (path,) if real == Path(os.path.abspath(path)) else (path, real)
 
 

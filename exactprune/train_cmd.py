@@ -114,21 +114,21 @@ def _dataset(args: argparse.Namespace) -> Dataset:
 def write_files_atomic(files: list[tuple[Path, bytes]]) -> None:
     """Write every file through a temporary file in its folder, then rename them all: a
     failure while writing leaves none of them changed (InputError, one line)."""
-    temps: list[Path] = []
+    temps: list[tuple[Path, Path, Path]] = []  # (temporary file, the file it becomes, name)
     path = files[0][0] if files else Path()
     try:
         for path, data in files:
             target = instance_io.write_target(path)  # through links; messages name `path`
             tmp = target.parent / f".{target.name[:200]}.{secrets.token_hex(6)}.tmp"
-            temps.append(tmp)
+            temps.append((tmp, target, path))
             with open(tmp, "xb") as fh:
                 fh.write(data)
-        for tmp, (path, _) in zip(temps, files, strict=True):
-            os.replace(tmp, instance_io.write_target(path))
+        for tmp, target, path in temps:  # noqa: B007 - `path` names a failure below
+            os.replace(tmp, target)
     except OSError as exc:
         raise InputError(f"cannot write {path}: {exc.strerror or exc}") from None
     finally:
-        for tmp in temps:
+        for tmp, _, _ in temps:
             tmp.unlink(missing_ok=True)
 
 
