@@ -199,11 +199,22 @@ def teacher(d: int = TEACHER_D, width: int = TEACHER_WIDTH, train_size: int = TE
     return Dataset("teacher", X_tr, net.forward(X_tr), X_te, net.forward(X_te), None, info, net)
 
 
-def load_dataset(name: str, *, pair: tuple[int, int] | None = None, teacher_d: int = TEACHER_D,
-                 teacher_width: int = TEACHER_WIDTH, teacher_seed: int = TEACHER_SEED,
-                 train_size: int | None = None) -> Dataset:
+def load_dataset(name: str, *, pair: tuple[int, int] | None = None,
+                 teacher_d: int | None = None, teacher_width: int | None = None,
+                 teacher_seed: int | None = None, train_size: int | None = None) -> Dataset:
     """The data set `name` (one of DATASETS). pair: for digits-pair (default DEFAULT_PAIR);
-    teacher_*: for teacher; train_size: teacher training inputs (default TEACHER_TRAIN)."""
+    teacher_* and train_size: for teacher (defaults TEACHER_D, TEACHER_WIDTH, TEACHER_SEED,
+    TEACHER_TRAIN). An argument of another data set is refused, not ignored (hunt 158 L1:
+    `load_dataset("digits", teacher_seed=3)` returned digits as if it had been asked for)."""
+    given = [key for key, value in (("pair", pair), ("teacher_d", teacher_d),
+                                    ("teacher_width", teacher_width),
+                                    ("teacher_seed", teacher_seed),
+                                    ("train_size", train_size)) if value is not None]
+    own = {"digits-pair": ("pair",),
+           "teacher": ("teacher_d", "teacher_width", "teacher_seed", "train_size")}
+    if name in DATASETS and (stray := [key for key in given if key not in own.get(name, ())]):
+        raise InputError(f"{', '.join(stray)} do{'' if len(stray) > 1 else 'es'} not apply to "
+                         f"the data set {name}")
     if name == "digits":
         return digits()
     if name == "digits-pair":
@@ -211,6 +222,8 @@ def load_dataset(name: str, *, pair: tuple[int, int] | None = None, teacher_d: i
     if name == "mnist":
         return mnist()
     if name == "teacher":
-        return teacher(teacher_d, teacher_width,
-                       TEACHER_TRAIN if train_size is None else train_size, seed=teacher_seed)
+        return teacher(TEACHER_D if teacher_d is None else teacher_d,
+                       TEACHER_WIDTH if teacher_width is None else teacher_width,
+                       TEACHER_TRAIN if train_size is None else train_size,
+                       seed=TEACHER_SEED if teacher_seed is None else teacher_seed)
     raise InputError(f"unknown data set {name!r} (known: {', '.join(DATASETS)})")
