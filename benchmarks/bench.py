@@ -381,7 +381,14 @@ def run_bench(suite: str, solvers: Sequence[str] | None = None, *,
     kinds = {i.kind for s in suites for i in s.instances}
     chosen = None if solvers is None else _check_solvers(list(solvers), kinds)
     from exactprune.benchmarks.store import check_store_text
-    from exactprune.instances.io import check_output_dir, check_store_beside_report, output_dir
+    from exactprune.instances.io import (
+        check_output_dir,
+        check_store_beside_report,
+        output_dir,
+        write_json_atomic,
+        write_text_atomic,
+        written_together,
+    )
 
     if store is not None:  # before Path() drops a trailing "/" or "/." (hunts 139, 140)
         check_store_text(store)
@@ -402,33 +409,34 @@ def run_bench(suite: str, solvers: Sequence[str] | None = None, *,
     prepare_suites(suites)
     notes: list[str] = []
     outcomes: list[SuiteOutcome] = []
-    with output_dir(out_dir), ResultStore(store_path) as db:
-        for s in suites:
-            res = _run_suite(s, chosen, float(time_limit), threads, db, jobs, give_up,
-                             timeout if jobs > 0 else None, progress, retry_killed)
-            if res is None:
-                notes.append(f"suite {s.name}: none of the chosen solvers applies; not run")
-            else:
-                outcomes.append(res)
-    summary = aggregate(outcomes, suite) if len(suites) > 1 else \
-        (summarise(outcomes[0]) if outcomes else {"suite": suite, "solvers": {}})
-    summary["suite"] = suite
-    summary["timeout_s"] = float(timeout) if jobs > 0 else None
-    # killed runs read back from the store under another --timeout than this run's
-    summary["earlier_timeouts_s"] = sorted(
-        {t for o in outcomes for r in o.runs if (t := r.killed_after) is not None
-         and t != summary["timeout_s"]})
-    files: list[Path] = []
-    from exactprune.instances.io import write_json_atomic, write_text_atomic, written_together
-
-    with written_together(out_dir) as stage:  # the report and its plots, or none of them
-        if plots:
-            for o in outcomes:
-                files.extend(out_dir / f.name for f in write_profiles(o, stage))
-        report = render_report(suite, outcomes, summary, out_dir, files, notes, store_path,
-                               command)
-        write_text_atomic(stage / REPORT_FILE, report)
-        write_json_atomic(stage / SUMMARY_FILE, summary)
+    # the folder goes again if nothing lands in it (a plot that cannot be written, and the
+    # store elsewhere, left an empty --out folder; hunt 157 L4)
+    with output_dir(out_dir):
+        with ResultStore(store_path) as db:
+            for s in suites:
+                res = _run_suite(s, chosen, float(time_limit), threads, db, jobs, give_up,
+                                 timeout if jobs > 0 else None, progress, retry_killed)
+                if res is None:
+                    notes.append(f"suite {s.name}: none of the chosen solvers applies; not run")
+                else:
+                    outcomes.append(res)
+        summary = aggregate(outcomes, suite) if len(suites) > 1 else \
+            (summarise(outcomes[0]) if outcomes else {"suite": suite, "solvers": {}})
+        summary["suite"] = suite
+        summary["timeout_s"] = float(timeout) if jobs > 0 else None
+        # killed runs read back from the store under another --timeout than this run's
+        summary["earlier_timeouts_s"] = sorted(
+            {t for o in outcomes for r in o.runs if (t := r.killed_after) is not None
+             and t != summary["timeout_s"]})
+        files: list[Path] = []
+        with written_together(out_dir) as stage:  # the report and its plots, or none of them
+            if plots:
+                for o in outcomes:
+                    files.extend(out_dir / f.name for f in write_profiles(o, stage))
+            report = render_report(suite, outcomes, summary, out_dir, files, notes, store_path,
+                                   command)
+            write_text_atomic(stage / REPORT_FILE, report)
+            write_json_atomic(stage / SUMMARY_FILE, summary)
     files = [out_dir / REPORT_FILE, out_dir / SUMMARY_FILE, *files]
     return BenchOutcome(suite, outcomes, summary, files, notes)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import math
 from pathlib import Path
@@ -511,6 +512,24 @@ def test_a_failed_bench_leaves_no_new_parent_folders(tmp_path: Path,
         assert code == 2 and len(err.strip().splitlines()) == 1
     assert sorted(p.name for p in tmp_path.iterdir()) == ["kept", "ss.json"]
     assert list((tmp_path / "kept").iterdir()) == []
+
+
+def test_a_report_that_cannot_be_written_leaves_no_new_out_folder(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A plot that could not be written (a full disk) with the store elsewhere left an empty
+    --out folder (hunt 157 L4): the folder goes as on any other failure; the store keeps its
+    runs, so the next bench reads them back."""
+    def full_disk(outcome: object, folder: Path) -> list[Path]:
+        raise InputError(f"cannot write {folder / 'profile.png'}: No space left on device")
+
+    monkeypatch.setattr(bench, "write_profiles", full_disk)
+    out, store = tmp_path / "new" / "report", tmp_path / "runs.sqlite"
+    with pytest.raises(InputError, match="No space left"):
+        bench.run_bench("smoke-subset-sum", ["mitm", "greedy"], time_limit=10, out=out,
+                        store=store, jobs=0, progress=False, plots=True)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["runs.sqlite"]
+    with ResultStore(store) as db:
+        assert db.export("csv", io.StringIO()) > 0
 
 
 def test_a_store_refusal_does_not_suggest_stdout(tmp_path: Path,
