@@ -440,8 +440,17 @@ def test_workers_stop_at_the_callers_deadline() -> None:
 
 
 def test_empty_batch() -> None:
-    res = solve_many(np.ones(3), np.zeros(0))
-    assert res.masks.shape == (0, 3) and res.errors.shape == (0,)
+    """An empty batch is an empty result in every form: shared values, rows with no groups,
+    and (hunt 162 L1, refused before) per-instance values of shape (0, N); values with no rows
+    for some targets stay refused."""
+    for values, groups in ((np.ones(3), None), (np.ones((2, 3)), np.zeros(0, int)),
+                           (np.zeros((0, 3)), None)):
+        for kw in ({}, {"objective": "sparsest", "eps": 0.1}):
+            res = solve_many(values, np.zeros(0), groups=groups, **kw)
+            assert res.masks.shape == (0, 3) and res.errors.shape == (0,)
+            assert res.stats["instances"] == 0
+    with pytest.raises(InputError, match="values must have at least one row"):
+        solve_many(np.zeros((0, 3)), np.zeros(2))
 
 
 def test_infeasible_instances_are_reported() -> None:

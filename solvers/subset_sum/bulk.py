@@ -264,8 +264,8 @@ def _validate(values: Any, targets: Any, groups: Any, objective: Any, eps: Any, 
     n = vals.shape[1]
     if n < 1 or n > MAX_N:
         raise InputError(f"N must be between 1 and {MAX_N}, got {n}")
-    if vals.shape[0] < 1:
-        raise InputError("values must have at least one row")
+    if vals.shape[0] < 1 and tgts.shape[0] > 0:  # no rows and no targets: an empty batch,
+        raise InputError("values must have at least one row")  # as with shared values
     if sparsest:
         if eps is None:
             raise InputError("the sparsest objective needs eps")
