@@ -1,4 +1,5 @@
-"""Small plotting helpers: every function writes `<path_stem>.png` and `<path_stem>.svg`.
+"""Small plotting helpers: each writes `<path_stem>.png` and `<path_stem>.svg` (but
+`median_curves_figure`, which returns one format's bytes for a file the user names).
 
 matplotlib is an optional extra (`pip install 'exactprune[plot]'`). It is imported lazily; when
 it is missing every function returns an empty list after one warning line on stderr, so an
@@ -233,6 +234,60 @@ def probability_plot(
     _integer_ticks(ax, [_arr(v[0]) for v in series.values()], False)
     ax.legend(fontsize=8)
     return save_figure(fig, path_stem)
+
+
+def median_curves_figure(
+    series: Mapping[str, tuple[Any, Any, Any, Any, Any]],
+    fmt: str,
+    title: str,
+    xlabel: str,
+    ylabel: str,
+    *,
+    logx: bool = False,
+    logy: bool = True,
+) -> tuple[bytes, int] | None:
+    """Medians joined by a line with quartile bars, one curve per series, as `fmt` ("png" or
+    "svg") bytes, and the number of medians a log axis could not draw (<= 0); None without
+    matplotlib (one warning). series: name -> (x, q1, median, q3, certified), the last a bool
+    per x: a filled marker where True (every run there certified), hollow elsewhere."""
+    fig, ax = _new_axes(title, xlabel, ylabel, logx, logy)
+    if fig is None:
+        return None
+    import io
+
+    from matplotlib.lines import Line2D
+
+    hidden = 0
+    items = list(series.items())
+    for i, (name, (x, q1, med, q3, certified)) in enumerate(items):
+        xs, los, mids, his = _arr(x), _arr(q1), _arr(med), _arr(q3)
+        full = np.asarray(certified, dtype=bool)
+        drawable = np.isfinite(xs) & np.isfinite(mids)
+        if logx:
+            drawable &= xs > 0
+        if logy:
+            drawable &= mids > 0
+            los = np.where(np.isfinite(los) & (los <= 0), np.nan, los)  # bar from the median
+        hidden += int(np.sum(np.isfinite(mids)) - np.sum(drawable))
+        xd, color = _dodge(xs, i, len(items), logx), series_color(i)
+        ax.plot(xd[drawable], mids[drawable], "-", color=color, linewidth=1.2, label=name)
+        bars = drawable & np.isfinite(his)
+        ax.vlines(xd[bars], np.where(np.isfinite(los), los, mids)[bars], his[bars],
+                  color=color, linewidth=1.0, alpha=0.7)
+        for mask, face in ((drawable & full, color), (drawable & ~full, "white")):
+            ax.plot(xd[mask], mids[mask], linestyle="none", marker="o", markersize=5,
+                    color=color, markerfacecolor=face)
+    _integer_ticks(ax, [_arr(v[0]) for v in series.values()], logx)
+    handles, labels = ax.get_legend_handles_labels()
+    handles += [Line2D([], [], linestyle="none", marker="o", color="grey"),
+                Line2D([], [], linestyle="none", marker="o", color="grey",
+                       markerfacecolor="white")]
+    labels += ["every run certified", "not every run certified"]
+    ax.legend(handles, labels, fontsize=8)
+    buf = io.BytesIO()
+    with np.errstate(over="ignore", under="ignore"):
+        fig.savefig(buf, format=fmt, dpi=120)
+    return buf.getvalue(), hidden
 
 
 def scatter_fit_plot(

@@ -1,4 +1,5 @@
-"""`exactprune results export|summary`: what a sweep's SQLite results store holds, read-only."""
+"""`exactprune results export|summary|plot`: what a sweep's SQLite results store holds,
+read-only."""
 
 from __future__ import annotations
 
@@ -84,12 +85,43 @@ def _cmd_results_summary(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_results_plot(args: argparse.Namespace) -> int:
+    import importlib.util
+
+    from exactprune.benchmarks.results_plot import PLOT_SUFFIXES, plot_curves, results_curves
+    from exactprune.benchmarks.store import check_store_text
+    from exactprune.instances.io import check_output
+
+    check_store_text(args.store)
+    out = check_output(args.output, inputs=(args.store,), what="plot file", stdout_ok=False)
+    if out is None or out.suffix.lower() not in PLOT_SUFFIXES:
+        raise InputError(f"-o {args.output}: a plot is written as a .png or .svg file")
+    _refuse_store_companions(args.output, args.store)
+    if importlib.util.find_spec("matplotlib") is None:
+        raise InputError("results plot needs matplotlib: pip install 'exactprune[plot]'")
+    curves = results_curves(args.store, args.x, y=args.y, experiment=args.experiment)
+    hidden = plot_curves(curves, args.output, logx=args.logx,
+                         logy=False if args.linear_y else None)
+    if args.json:
+        print(dumps({**curves.to_json(), "plot": str(args.output)}))
+    else:
+        constant = ", ".join(f"{k}={v}" for k, v in curves.constant.items())
+        print(f"{_shown(curves.experiment)}: median {args.y} against {args.x}"
+              f"{f' ({constant})' if constant else ''}")
+        print(curves.table())
+    if hidden:
+        print(f"exactprune: note: {hidden} median{'s' if hidden > 1 else ''} not drawn on the "
+              "log axis (<= 0; --linear-y draws them)", file=sys.stderr)
+    print(f"plot in {args.output}", file=sys.stderr)
+    return 0
+
+
 def register_cli(subparsers: Any) -> None:
-    """Add ``results export`` and ``results summary`` to the CLI's subparsers (the object
+    """Add ``results export``, ``summary`` and ``plot`` to the CLI's subparsers (the object
     returned by ``ArgumentParser.add_subparsers``). Handlers are set as ``func`` and return
     the exit code; a missing or foreign store file is an InputError (exit 2)."""
     res = subparsers.add_parser("results", help="inspect and export a sweep's results store")
-    sub = res.add_subparsers(dest="results_command", required=True, metavar="{export,summary}")
+    sub = res.add_subparsers(dest="results_command", required=True, metavar="{export,summary,plot}")
     ex = sub.add_parser("export", help="write every stored run as CSV or JSON lines")
     ex.add_argument("--store", required=True, metavar="FILE.sqlite")
     ex.add_argument("--format", choices=list(EXPORT_FORMATS), default=None,
@@ -101,4 +133,22 @@ def register_cli(subparsers: Any) -> None:
     sm.add_argument("--store", required=True, metavar="FILE.sqlite")
     sm.add_argument("--json", action="store_true")
     sm.set_defaults(func=_cmd_results_summary)
+    from exactprune.benchmarks.results_plot import Y_FIELDS
+
+    pl = sub.add_parser("plot", help="scaling curves: per solver, the median and quartiles of "
+                                     "a run's number against a grid parameter")
+    pl.add_argument("--store", required=True, metavar="FILE.sqlite")
+    pl.add_argument("--x", required=True, metavar="PARAM",
+                    help="a numeric grid parameter (n, width, ...)")
+    pl.add_argument("--y", choices=list(Y_FIELDS), default="objective",
+                    help="the run's number (default objective); runs that ended in an error "
+                         "or were killed are counted, not drawn")
+    pl.add_argument("--experiment", default=None,
+                    help="this experiment's runs (needed when the store holds several)")
+    pl.add_argument("--logx", action="store_true", help="log x axis")
+    pl.add_argument("--linear-y", action="store_true",
+                    help="linear y axis (default: log, but for kept)")
+    pl.add_argument("-o", "--output", required=True, metavar="FILE.png|FILE.svg")
+    pl.add_argument("--json", action="store_true", help="print the curves as JSON")
+    pl.set_defaults(func=_cmd_results_plot)
 

@@ -688,6 +688,12 @@ def write_text_atomic(path: str | os.PathLike[str], text: str, *,
     the file gets the user's umask permissions. Failures are InputError lines; nothing is left
     behind. A symbolic link is written through to its target (follow=False: replaced, as a
     report's own files are)."""
+    write_bytes_atomic(path, text.encode("utf-8"), follow=follow)
+
+
+def write_bytes_atomic(path: str | os.PathLike[str], data: bytes, *,
+                       follow: bool = True) -> None:
+    """write_text_atomic for bytes (a plot's PNG)."""
     p = as_path(path, output=True)
     check_output(p, follow=follow)
     target = write_target(p) if follow else p  # messages name p, as the user did (hunt 155 L3)
@@ -696,8 +702,8 @@ def write_text_atomic(path: str | os.PathLike[str], text: str, *,
     except OSError as exc:
         raise InputError(f"cannot write {p}: {exc.strerror or type(exc).__name__}") from None
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
         os.chmod(tmp, user_file_mode())
         os.replace(tmp, target)
     except BaseException as exc:

@@ -1,0 +1,209 @@
+"""`exactprune results plot`: a sweep's stored runs as scaling curves.
+
+Per solver (and per value of each other grid parameter that varies), the median and the
+quartiles of one number of every run (its objective, wall time, proven bound or kept count)
+against one numeric grid parameter, read from the results store alone. Runs that ended in an
+error or were killed are counted, never drawn (their numbers say nothing of the solver). A
+point whose every drawn run is certified optimal gets a filled marker, any other a hollow one:
+a curve of medians is evidence of the optimum's scaling only where it is certified.
+
+Quartiles are numpy.percentile's (linear interpolation); a point of one run has q1 = median =
+q3.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from exactprune.benchmarks.store import ResultStore, _spec_params
+from exactprune.instances.errors import InputError
+
+Y_FIELDS: dict[str, str] = {"objective": "objective", "wall_time_s": "wall time (s)",
+                            "bound": "proven bound", "kept": "kept"}
+"""The run numbers a curve can follow, with their axis labels."""
+FAILED_STATUSES = ("error", "killed")
+PLOT_SUFFIXES = (".png", ".svg")
+
+
+@dataclass(frozen=True)
+class CurvePoint:
+    """One x of a curve: `runs` stored runs, `failed` of them errors or kills, `used` with a
+    finite number (the quartiles' sample; None when 0), `certified` of those certified."""
+
+    x: int | float
+    runs: int
+    failed: int
+    used: int
+    certified: int
+    q1: float | None
+    median: float | None
+    q3: float | None
+
+
+@dataclass(frozen=True)
+class Curve:
+    """A solver's points at fixed values of the other varying parameters (`fixed`)."""
+
+    solver: str
+    fixed: dict[str, Any]
+    points: tuple[CurvePoint, ...]
+
+    @property
+    def label(self) -> str:
+        return ", ".join([self.solver, *(f"{k}={_shown(v)}" for k, v in self.fixed.items())])
+
+
+@dataclass(frozen=True)
+class ScalingCurves:
+    """Every curve of one experiment, with the parameters equal in all its runs (`constant`)."""
+
+    experiment: str | None
+    x: str
+    y: str
+    constant: dict[str, Any]
+    curves: tuple[Curve, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"experiment": self.experiment, "x": self.x, "y": self.y,
+                "constant": self.constant,
+                "curves": [{"solver": c.solver, "fixed": c.fixed, "label": c.label,
+                            "points": [vars(p) for p in c.points]} for c in self.curves]}
+
+    def table(self) -> str:
+        """A Markdown table: one row per curve and x."""
+        lines = [f"| series | {self.x} | runs | certified | failed | median | q1 | q3 |",
+                 "|---|---|---|---|---|---|---|---|"]
+        for c in self.curves:
+            for p in c.points:
+                nums = ["-" if v is None else format(v, ".4g") for v in (p.median, p.q1, p.q3)]
+                lines.append(f"| {c.label} | {_shown(p.x)} | {p.runs} | {p.certified} | "
+                             f"{p.failed} | {' | '.join(nums)} |")
+        return "\n".join(lines)
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+        return str(int(value))
+    if isinstance(value, list | dict):
+        return json.dumps(value, separators=(",", ":"))
+    return str(value)
+
+
+def _key(value: Any) -> str:
+    return json.dumps(value, sort_keys=True)
+
+
+def _is_real(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and \
+        math.isfinite(value)
+
+
+def _run_number(row: Mapping[str, Any], y: str) -> float | None:
+    value = row.get("wall_time_s") if y == "wall_time_s" else row["record"].get(y)
+    return float(value) if _is_real(value) else None
+
+
+def scaling_curves(rows: Iterable[Mapping[str, Any]], x: str, y: str = "objective",
+                   experiment: str | None = None) -> ScalingCurves:
+    """The curves of stored runs (as ResultStore.rows gives them) against grid parameter `x`;
+    InputError when `x` is not a numeric parameter of every run or `y` is not in Y_FIELDS."""
+    if y not in Y_FIELDS:
+        raise InputError(f"unknown run number {y!r} (known: {', '.join(Y_FIELDS)})")
+    rows = list(rows)
+    if not rows:
+        raise InputError("no runs to plot")
+    params = [_spec_params(r["spec"]) for r in rows]
+    names = list(dict.fromkeys(k for p in params for k in p))
+    numeric = [k for k in names if all(_is_real(p.get(k)) for p in params)]
+    if x not in numeric:
+        why = "is not a parameter of these runs" if x not in names else \
+            "is not a number in every run"
+        raise InputError(f"--x {x} {why} (numeric parameters: {', '.join(numeric) or 'none'})")
+    others = [k for k in names if k != x]
+    varying = [k for k in others if len({_key(p.get(k)) for p in params}) > 1]
+    constant = {k: params[0][k] for k in others if k not in varying and k in params[0]}
+    groups: dict[tuple[str, ...], dict[float, list[Mapping[str, Any]]]] = {}
+    x_value: dict[float, int | float] = {}  # the value as the grid gave it (8, not 8.0)
+    fixed_of: dict[tuple[str, ...], tuple[str, dict[str, Any]]] = {}
+    for row, p in zip(rows, params, strict=True):
+        solver = row.get("solver") or "-"
+        key = (solver, *(_key(p.get(k)) for k in varying))
+        fixed_of.setdefault(key, (solver, {k: p.get(k) for k in varying}))
+        x_value.setdefault(float(p[x]), p[x])
+        groups.setdefault(key, {}).setdefault(float(p[x]), []).append(row)
+    curves = []
+    for key, by_x in groups.items():
+        points = []
+        for xv in sorted(by_x):
+            runs = by_x[xv]
+            ok = [r for r in runs if r.get("status") not in FAILED_STATUSES]
+            used = [(v, r) for r in ok if (v := _run_number(r, y)) is not None]
+            q1 = med = q3 = None
+            if used:
+                q1, med, q3 = (float(q) for q in np.percentile([v for v, _ in used],
+                                                                [25, 50, 75]))
+            points.append(CurvePoint(x_value[xv], len(runs), len(runs) - len(ok), len(used),
+                                     sum(r["record"].get("certified") is True for _, r in used),
+                                     q1, med, q3))
+        solver, fixed = fixed_of[key]
+        curves.append(Curve(solver, fixed, tuple(points)))
+    return ScalingCurves(experiment, x, y, constant, tuple(curves))
+
+
+def results_curves(store: str | os.PathLike[str], x: str, *, y: str = "objective",
+                   experiment: str | None = None) -> ScalingCurves:
+    """scaling_curves of the runs in the results store `store` (read only): of `experiment`,
+    or of the store's one experiment (InputError naming them when it holds several)."""
+    with ResultStore(store, create=False) as db:
+        rows = db.rows(experiment)
+        if not rows:
+            known = sorted({r["experiment"] for r in db.summary()}, key=str)
+            raise InputError(f"no runs of experiment {experiment!r} in {store} (it has: "
+                             f"{', '.join(map(str, known)) or 'no runs'})" if experiment
+                             is not None else f"no runs in {store}")
+    found = list(dict.fromkeys(r["experiment"] for r in rows))
+    if len(found) > 1:
+        raise InputError(f"{store} holds {len(found)} experiments ({', '.join(map(str, found))})"
+                         ": choose one with --experiment")
+    return scaling_curves(rows, x, y, found[0])
+
+
+def plot_curves(curves: ScalingCurves, path: str | os.PathLike[str], *, logx: bool = False,
+                logy: bool | None = None) -> int:
+    """Write the curves as a .png or .svg figure at `path` (atomically); logy None: log for
+    every number but `kept`. Returns the number of medians a log axis could not draw (<= 0).
+    InputError without matplotlib or for another suffix."""
+    from exactprune.benchmarks.plots import median_curves_figure
+    from exactprune.instances.io import write_bytes_atomic
+
+    suffix = Path(path).suffix.lower()
+    if suffix not in PLOT_SUFFIXES:
+        raise InputError(f"{path}: a plot is written as a .png or .svg file")
+    if logy is None:
+        logy = curves.y != "kept"
+    series = {c.label: ([p.x for p in c.points], [_nan(p.q1) for p in c.points],
+                        [_nan(p.median) for p in c.points], [_nan(p.q3) for p in c.points],
+                        [p.used > 0 and p.certified == p.used for p in c.points])
+              for c in curves.curves}
+    constant = ", ".join(f"{k}={_shown(v)}" for k, v in curves.constant.items())
+    title = f"{curves.experiment or 'runs'}: median {Y_FIELDS[curves.y]} and quartiles" + \
+        (f"\n{constant}" if constant else "")
+    figure = median_curves_figure(series, suffix[1:], title, curves.x, Y_FIELDS[curves.y],
+                                  logx=logx, logy=logy)
+    if figure is None:
+        raise InputError("results plot needs matplotlib: pip install 'exactprune[plot]'")
+    data, hidden = figure
+    write_bytes_atomic(path, data)
+    return hidden
+
+
+def _nan(value: float | None) -> float:
+    return math.nan if value is None else value

@@ -1,0 +1,160 @@
+"""`exactprune results plot`: scaling curves from a results store.
+
+The quartiles of a hand-built store are checked against hand-computed values; a real sweep's
+curves against the medians of its runs read back through `results export` (another path
+through the store); the plot files are real PNG / SVG files written by matplotlib.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import statistics
+from pathlib import Path
+
+import pytest
+
+from exactprune.benchmarks.results_plot import plot_curves, results_curves, scaling_curves
+from exactprune.benchmarks.store import ResultStore
+from exactprune.cli import main
+from exactprune.instances.errors import InputError
+
+pytest.importorskip("matplotlib")
+
+
+def _put(store: ResultStore, params: dict, solver: str, trial: int, status: str,
+         objective: float | None, certified: bool, experiment: str = "e") -> None:
+    spec = {"experiment": experiment, "kind": "subset_sum", "params": params, "solver": solver,
+            "trial": trial}
+    store.put(ResultStore.key(spec), spec, status,
+              {"status": status, "objective": objective, "certified": certified, "kept": trial},
+              0.5 + trial)
+
+
+@pytest.fixture()
+def hand_store(tmp_path: Path) -> Path:
+    """Solver A at n = 4: objectives 1, 2, 3, 4 (certified but the last), an error row and a
+    row without an objective; at n = 8: one run. Solver B at n = 4 and d = 2 or 3."""
+    db = tmp_path / "hand.sqlite"
+    with ResultStore(db) as store:
+        for t, obj in enumerate([3.0, 1.0, 4.0, 2.0]):
+            _put(store, {"n": 4, "d": 2}, "A", t, "optimal" if t != 2 else "time_limit", obj,
+                 t != 2)
+        _put(store, {"n": 4, "d": 2}, "A", 4, "error", 0.001, False)
+        _put(store, {"n": 4, "d": 2}, "A", 5, "infeasible", None, True)
+        _put(store, {"n": 8, "d": 2}, "A", 0, "optimal", 0.5, True)
+        _put(store, {"n": 4, "d": 2}, "B", 0, "feasible", 7.0, False)
+        _put(store, {"n": 4, "d": 3}, "B", 0, "feasible", 9.0, False)
+    return db
+
+
+def test_quartiles_counts_and_series_are_as_hand_computed(hand_store: Path) -> None:
+    curves = results_curves(hand_store, "n")
+    assert curves.experiment == "e" and curves.constant == {}
+    by_label = {c.label: c for c in curves.curves}
+    assert sorted(by_label) == ["A, d=2", "B, d=2", "B, d=3"]
+    four, eight = by_label["A, d=2"].points
+    # 1, 2, 3, 4 -> linear percentiles 1.75, 2.5, 3.25; the error row is counted, not used;
+    # the infeasible run has no objective
+    assert (four.x, four.runs, four.failed, four.used, four.certified) == (4, 6, 1, 4, 3)
+    assert (four.q1, four.median, four.q3) == (1.75, 2.5, 3.25)
+    assert (eight.x, eight.runs, eight.used, eight.certified) == (8, 1, 1, 1)
+    assert eight.q1 == eight.median == eight.q3 == 0.5
+    assert by_label["B, d=3"].points[0].median == 9.0
+    kept = {c.label: c for c in results_curves(hand_store, "n", y="kept").curves}
+    assert kept["A, d=2"].points[0].median == statistics.median([0, 1, 2, 3, 5])
+    times = {c.label: c for c in results_curves(hand_store, "n", y="wall_time_s").curves}
+    assert times["A, d=2"].points[0].median == statistics.median([0.5, 1.5, 2.5, 3.5, 5.5])
+    # d alone varies within B; with x = d, n = 4 is constant in B's runs but not in A's
+    by_d = results_curves(hand_store, "d")
+    assert {c.label for c in by_d.curves} == {"A, n=4", "A, n=8", "B, n=4"}
+
+
+def test_refusals_name_what_there_is(hand_store: Path, tmp_path: Path) -> None:
+    with pytest.raises(InputError, match=r"--x m is not a parameter of these runs \(numeric "
+                                         r"parameters: d, n\)"):
+        results_curves(hand_store, "m")
+    with pytest.raises(InputError, match="unknown run number 'gap'"):
+        results_curves(hand_store, "n", y="gap")
+    with pytest.raises(InputError, match="no runs of experiment 'x' in .*it has: e"):
+        results_curves(hand_store, "n", experiment="x")
+    with ResultStore(hand_store) as store:
+        _put(store, {"n": 4, "d": 2, "domain": "sphere"}, "A", 0, "optimal", 1.0, True, "f")
+    with pytest.raises(InputError, match=r"holds 2 experiments \(e, f\): choose one"):
+        results_curves(hand_store, "n")
+    with pytest.raises(InputError, match="--x domain is not a number in every run"):
+        results_curves(hand_store, "domain", experiment="f")
+    with pytest.raises(InputError, match="no runs to plot"):
+        scaling_curves([], "n")
+    with pytest.raises(InputError, match=r"\.png or \.svg"):
+        plot_curves(results_curves(hand_store, "n", experiment="e"), tmp_path / "p.pdf")
+    assert not (tmp_path / "p.pdf").exists()
+
+
+def test_cli_plots_a_real_sweep_and_its_medians_are_the_stored_runs(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db = tmp_path / "s.sqlite"
+    assert main(["sweep", "subset-sum", "--param", "n=6,10,14", "--seeds", "3", "--solvers",
+                 "mitm,greedy", "--store", str(db), "--jobs", "0", "--no-progress"]) == 0
+    capsys.readouterr()
+    assert main(["results", "export", "--store", str(db), "--format", "jsonl"]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    for suffix, signature in ((".png", b"\x89PNG\r\n\x1a\n"), (".svg", b"<?xml")):
+        out = tmp_path / f"curves{suffix}"
+        assert main(["results", "plot", "--store", str(db), "--x", "n", "-o", str(out),
+                     "--json"]) == 0
+        body = json.loads(capsys.readouterr().out)
+        assert out.read_bytes().startswith(signature) and out.stat().st_size > 5000
+        assert body["plot"] == str(out) and body["x"] == "n" and body["y"] == "objective"
+        for curve in body["curves"]:
+            for point in curve["points"]:
+                mine = [r["record"]["objective"] for r in rows
+                        if r["solver"] == curve["solver"] and r["spec"]["params"]["n"] ==
+                        point["x"]]
+                assert point["runs"] == len(mine) == 3
+                assert point["median"] == statistics.median(mine)
+                assert point["certified"] == (3 if curve["solver"] == "mitm" else 0)
+    assert main(["results", "plot", "--store", str(db), "--x", "n", "--y", "wall_time_s",
+                 "-o", str(tmp_path / "t.png")]) == 0
+    out, err = capsys.readouterr()
+    assert out.splitlines()[0] == "sweep_subset_sum: median wall_time_s against n"
+    assert "| mitm | 6 | 3 | 3 | 0 |" in out and err.strip() == f"plot in {tmp_path / 't.png'}"
+
+
+def test_a_median_of_zero_is_told_not_drawn_on_a_log_axis(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db = tmp_path / "z.sqlite"
+    with ResultStore(db) as store:
+        for n, obj in ((4, 0.0), (8, 0.25)):
+            _put(store, {"n": n}, "A", 0, "optimal", obj, True)
+    assert main(["results", "plot", "--store", str(db), "--x", "n", "-o",
+                 str(tmp_path / "z.png")]) == 0
+    assert "1 median not drawn on the log axis" in capsys.readouterr().err
+    assert main(["results", "plot", "--store", str(db), "--x", "n", "--linear-y", "-o",
+                 str(tmp_path / "z.png")]) == 0
+    assert "not drawn" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("argv", "said"), [
+    (["--x", "n", "-o", "p.txt"], r"-o .*p\.txt: a plot is written as a \.png or \.svg file"),
+    (["--x", "n", "-o", "-"], r"-o -: a plot is written as a \.png or \.svg file"),
+    (["--x", "n", "-o", "hand.sqlite"], "is also an input of this command"),
+    (["--x", "n", "-o", "nofolder/p.png"], "does not exist"),
+    (["--x", "q", "-o", "p.png"], "--x q is not a parameter"),
+    (["--x", "n", "--experiment", "zz", "-o", "p.png"], "no runs of experiment 'zz'"),
+])
+def test_bad_input_is_one_line_exit_2_and_nothing_written(
+        hand_store: Path, argv: list[str], said: str, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(hand_store.parent)
+
+    def files() -> list[str]:  # SQLite's own -wal / -shm of a reader aside (docs/verify.md)
+        return sorted(p.name for p in hand_store.parent.iterdir()
+                      if not p.name.endswith(("-wal", "-shm")))
+
+    before = files()
+    assert main(["results", "plot", "--store", hand_store.name, *argv]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and err.startswith("exactprune: error: ")
+    assert re.search(said, err), err
+    assert files() == before
