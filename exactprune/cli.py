@@ -28,6 +28,7 @@ from exactprune.instances.params import positive_amount as _positive_amount
 from exactprune.instances.params import positive_float as _positive_float
 from exactprune.instances.params import positive_int as _positive_int
 from exactprune.invocation import record_command
+from exactprune.termination import interrupted_exit, sigterm_as_interrupt
 
 EXIT_OK, EXIT_INTERNAL, EXIT_USAGE = 0, 1, 2
 _OUTPUT_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EFBIG, errno.EBADF)
@@ -531,23 +532,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit code."""
-    from exactprune.solvers.interrupt import sigterm_as_interrupt
-
     try:
         with sigterm_as_interrupt():
             return _main(argv)
+    except KeyboardInterrupt as exc:  # in the set-up before _main's handlers (hunt 164 M1)
+        return _interrupted(exc)
     finally:
         record_command(None)
 
 
 def _interrupted(exc: KeyboardInterrupt) -> int:
-    from exactprune.solvers.interrupt import Terminated
-
-    if isinstance(exc, Terminated):
-        print("exactprune: terminated (SIGTERM)", file=sys.stderr)
-        return 143
-    print("exactprune: interrupted", file=sys.stderr)
-    return 130
+    return interrupted_exit(exc)
 
 
 def _main(argv: Sequence[str] | None) -> int:

@@ -21,31 +21,15 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
-
-class Terminated(KeyboardInterrupt):
-    """SIGTERM (a job scheduler, `kill`, `docker stop`), handled like Ctrl-C: the engine is
-    stopped and every clean-up runs (an orphaned CBC, its temporary folder and a sweep's
-    semaphores were left behind; hunt 27). The CLI exits 143 for it."""
-
-
-def _raise_terminated(signum: int, frame: Any) -> None:
-    raise Terminated
-
-
-@contextlib.contextmanager
-def sigterm_as_interrupt() -> Iterator[None]:
-    """During the block, SIGTERM raises `Terminated` in the main thread, and a native solve
-    under `stop_on_sigint` is stopped for it as for SIGINT. Only in the main thread and when
-    SIGTERM has its default disposition (a caller's handler stays); elsewhere a no-op."""
-    if threading.current_thread() is not threading.main_thread() or \
-            signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
-        yield
-        return
-    signal.signal(signal.SIGTERM, _raise_terminated)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+# SIGTERM's handling lives in the light exactprune.termination (the entry point sets it before
+# any heavy import; hunt 164 M1); its names are kept here for the engines and the CLI
+from exactprune.termination import (  # noqa: F401 - re-exported
+    Terminated,
+    _raise_terminated,
+    interruption_behind,
+    sigterm_as_interrupt,
+    sigterm_handled,
+)
 
 
 def python_handles_sigint() -> bool:
@@ -66,7 +50,7 @@ def stop_on_sigint(stop: Callable[[], object]) -> Iterator[None]:
     set before (asyncio's) are passed on to it."""
     on_sigint = python_handles_sigint()
     on_sigterm = threading.current_thread() is threading.main_thread() and \
-        signal.getsignal(signal.SIGTERM) is _raise_terminated
+        sigterm_handled()
     if not (on_sigint or on_sigterm):
         yield
         return
@@ -178,20 +162,3 @@ def keep_sigint_disposition() -> Iterator[None]:
             if _SavedSigint.depth == 0 and _SavedSigint.saved is not None:
                 act(signal.SIGINT, _SavedSigint.saved, None)
                 _SavedSigint.saved = None
-
-
-def interruption_behind(exc: BaseException, stop_at: BaseException | None = None
-                        ) -> KeyboardInterrupt | None:
-    """The Ctrl-C (or SIGTERM) an exception was raised from, if any: Python wraps one that
-    lands while a class is being created (matplotlib's, on import) in a RuntimeError, which
-    read as an internal error, exit 1 (hunt 155 M1). `stop_at`: the exception being handled
-    when the operation began (sys.exc_info), where the chain stops: a Ctrl-C a caller had
-    already handled is not this operation's (hunt 157 M1)."""
-    seen: set[int] = set()
-    cause: BaseException | None = exc
-    while cause is not None and cause is not stop_at and id(cause) not in seen:
-        if isinstance(cause, KeyboardInterrupt):
-            return cause
-        seen.add(id(cause))
-        cause = cause.__cause__ or cause.__context__
-    return None

@@ -1241,6 +1241,54 @@ def test_ctrl_c_while_the_command_starts_is_one_line() -> None:
     assert proc.stderr.strip().splitlines() == ["exactprune: interrupted"]
 
 
+_SIGNAL_WHILE_IMPORTING = """
+import os
+import signal
+import sys
+
+signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+class SignalOn:  # a signal that lands while the command imports MODULE
+    def find_spec(self, name, path=None, target=None):
+        if name == MODULE:
+            sys.meta_path.remove(self)
+            ACTION
+        return None
+
+
+sys.meta_path.insert(0, SignalOn())
+sys.argv = ["exactprune", "solve", sys.argv[1], "--solver", "bruteforce"]
+import runpy
+
+runpy.run_module("exactprune", run_name="__main__")
+"""
+
+
+@pytest.mark.parametrize(("module", "action", "code", "line"), [
+    ("exactprune.solvers", "raise KeyboardInterrupt", 130, "exactprune: interrupted"),
+    ("numpy", "os.kill(os.getpid(), signal.SIGTERM)", 143, "exactprune: terminated (SIGTERM)"),
+    ("exactprune.solvers", "os.kill(os.getpid(), signal.SIGTERM)", 143,
+     "exactprune: terminated (SIGTERM)"),
+    ("numpy", "raise ImportError('numpy failed') from KeyboardInterrupt()", 130,
+     "exactprune: interrupted"),
+])
+def test_a_signal_anywhere_in_the_start_up_is_one_line(
+        tmp_path: Path, module: str, action: str, code: int, line: str) -> None:
+    """Hunt 164 M1: cli.main imported the solver packages before its handler, and SIGTERM was
+    taken over only after them: a Ctrl-C 0.1-0.25 s into `exactprune solve` ended in a
+    traceback, a SIGTERM killed it without a word (exit -15); numpy's start-up turns a Ctrl-C
+    into an ImportError. The entry point now takes SIGTERM over before any heavy import."""
+    from exactprune.instances import generate_subset_sum, save_instance
+
+    inst = tmp_path / "ss.json"
+    save_instance(generate_subset_sum(n=4, seed=0), inst)
+    script = _SIGNAL_WHILE_IMPORTING.replace("MODULE", repr(module)).replace("ACTION", action)
+    proc = subprocess.run([sys.executable, "-c", script, str(inst)], capture_output=True,
+                          text=True, timeout=120)
+    assert (proc.returncode, proc.stderr.strip().splitlines()) == (code, [line]), proc.stderr
+
+
 def test_the_package_names_load_on_first_use() -> None:
     """The lazy package keeps its public names: each one resolves, is listed, and an unknown
     name is an AttributeError."""

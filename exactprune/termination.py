@@ -1,0 +1,77 @@
+"""SIGTERM handled like Ctrl-C, and the line and exit code of either: light (no numpy, no
+solver) so that the command's entry point has it in place before any heavy import.
+
+A SIGTERM in the command's first ~0.3 s killed it silently (the handler was set only after the
+solver packages were imported) and a Ctrl-C there ended in a traceback (hunt 164 M1).
+`exactprune.solvers.interrupt` builds the engines' stopping on these.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import sys
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (a job scheduler, `kill`, `docker stop`), handled like Ctrl-C: the engine is
+    stopped and every clean-up runs (an orphaned CBC, its temporary folder and a sweep's
+    semaphores were left behind; hunt 27). The CLI exits 143 for it."""
+
+
+def _raise_terminated(signum: int, frame: Any) -> None:
+    raise Terminated
+
+
+def sigterm_handled() -> bool:
+    """Whether SIGTERM raises `Terminated` here (`sigterm_as_interrupt` is in force)."""
+    return signal.getsignal(signal.SIGTERM) is _raise_terminated
+
+
+@contextlib.contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """During the block, SIGTERM raises `Terminated` in the main thread, and a native solve
+    under `stop_on_sigint` is stopped for it as for SIGINT. Only in the main thread and when
+    SIGTERM has its default disposition (a caller's handler stays, and so does an enclosing
+    block's); elsewhere a no-op."""
+    if threading.current_thread() is not threading.main_thread() or \
+            signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        yield
+        return
+    signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def interruption_behind(exc: BaseException, stop_at: BaseException | None = None
+                        ) -> KeyboardInterrupt | None:
+    """The Ctrl-C (or SIGTERM) an exception was raised from, if any: Python wraps one that
+    lands while a class is being created (matplotlib's, on import) in a RuntimeError, which
+    read as an internal error, exit 1 (hunt 155 M1). `stop_at`: the exception being handled
+    when the operation began (sys.exc_info), where the chain stops: a Ctrl-C a caller had
+    already handled is not this operation's (hunt 157 M1)."""
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and cause is not stop_at and id(cause) not in seen:
+        if isinstance(cause, KeyboardInterrupt):
+            return cause
+        seen.add(id(cause))
+        cause = cause.__cause__ or cause.__context__
+    return None
+
+
+def interrupted_exit(exc: KeyboardInterrupt) -> int:
+    """Print the command's one line for an interruption; its exit code (143 for SIGTERM,
+    130 for Ctrl-C)."""
+    if isinstance(exc, Terminated):
+        print("exactprune: terminated (SIGTERM)", file=sys.stderr)
+        return EXIT_TERMINATED
+    print("exactprune: interrupted", file=sys.stderr)
+    return EXIT_INTERRUPTED
