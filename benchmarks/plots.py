@@ -129,14 +129,19 @@ def _arr(values: Any) -> np.ndarray:
 
 
 def _dodge(x: np.ndarray, index: int, count: int, logx: bool) -> np.ndarray:
-    """Shift series sideways a little so that bars at the same x do not hide each other."""
+    """Shift series sideways a little so that bars at the same x do not hide each other; all
+    the series together stay within ±0.3 of the x spacing (in log x on a log axis): with many
+    series a fixed step moved medians onto the neighbouring grid values (hunt 165 H2)."""
     if count <= 1 or len(x) == 0:
         return x
     shift = index - (count - 1) / 2.0
+    values = np.unique(x[np.isfinite(x) & ((x > 0) if logx else True)])
     if logx:
-        return x * (1.0 + 0.03 * shift)
-    spacing = np.min(np.diff(np.unique(x))) if len(np.unique(x)) > 1 else 1.0
-    return x + 0.08 * spacing * shift
+        gaps = np.diff(np.log(values)) if len(values) > 1 else np.array([np.log(2.0)])
+        step = min(0.03, 0.6 * float(np.min(gaps)) / (count - 1))
+        return x * np.exp(step * shift)
+    spacing = float(np.min(np.diff(values))) if len(values) > 1 else 1.0
+    return x + min(0.08, 0.6 / (count - 1)) * spacing * shift
 
 
 def bracket_plot(
@@ -245,30 +250,33 @@ def median_curves_figure(
     *,
     logx: bool = False,
     logy: bool = True,
-) -> tuple[bytes, int] | None:
+) -> tuple[bytes, int, int] | None:
     """Medians joined by a line with quartile bars, one curve per series, as `fmt` ("png" or
-    "svg") bytes, and the number of medians a log axis could not draw (<= 0); None without
-    matplotlib (one warning). series: name -> (x, q1, median, q3, certified), the last a bool
-    per x: a filled marker where True (every run there certified), hollow elsewhere."""
+    "svg") bytes, with the numbers of points a log axis could not draw: those with x <= 0 (log
+    x), and the other medians <= 0 (log y); None without matplotlib (one warning). series:
+    name -> (x, q1, median, q3, certified), the last a bool per x: a filled marker where True
+    (every run there certified), hollow elsewhere."""
     fig, ax = _new_axes(title, xlabel, ylabel, logx, logy)
     if fig is None:
         return None
     import io
+    import warnings
 
     from matplotlib.lines import Line2D
 
-    hidden = 0
+    hidden_x = hidden_y = 0
     items = list(series.items())
     for i, (name, (x, q1, med, q3, certified)) in enumerate(items):
         xs, los, mids, his = _arr(x), _arr(q1), _arr(med), _arr(q3)
         full = np.asarray(certified, dtype=bool)
         drawable = np.isfinite(xs) & np.isfinite(mids)
         if logx:
+            hidden_x += int(np.sum(drawable & (xs <= 0)))
             drawable &= xs > 0
         if logy:
+            hidden_y += int(np.sum(drawable & (mids <= 0)))
             drawable &= mids > 0
             los = np.where(np.isfinite(los) & (los <= 0), np.nan, los)  # bar from the median
-        hidden += int(np.sum(np.isfinite(mids)) - np.sum(drawable))
         xd, color = _dodge(xs, i, len(items), logx), series_color(i)
         ax.plot(xd[drawable], mids[drawable], "-", color=color, linewidth=1.2, label=name)
         bars = drawable & np.isfinite(his)
@@ -283,11 +291,14 @@ def median_curves_figure(
                 Line2D([], [], linestyle="none", marker="o", color="grey",
                        markerfacecolor="white")]
     labels += ["every run certified", "not every run certified"]
-    ax.legend(handles, labels, fontsize=8)
+    ax.legend(handles, labels, fontsize=8 if len(items) <= 10 else 6)
     buf = io.BytesIO()
-    with np.errstate(over="ignore", under="ignore"):
+    # a crowded legend ("constrained_layout not applied") or one point ("identical low and
+    # high ylims") are matplotlib's warnings with its file paths on stderr (hunt 165 L1)
+    with np.errstate(over="ignore", under="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
         fig.savefig(buf, format=fmt, dpi=120)
-    return buf.getvalue(), hidden
+    return buf.getvalue(), hidden_x, hidden_y
 
 
 def scatter_fit_plot(

@@ -86,9 +86,13 @@ def _cmd_results_summary(args: argparse.Namespace) -> int:
 
 
 def _cmd_results_plot(args: argparse.Namespace) -> int:
-    import importlib.util
-
-    from exactprune.benchmarks.results_plot import PLOT_SUFFIXES, plot_curves, results_curves
+    from exactprune.benchmarks.plots import SERIES_COLORS
+    from exactprune.benchmarks.results_plot import (
+        PLOT_SUFFIXES,
+        plot_curves,
+        require_matplotlib,
+        results_curves,
+    )
     from exactprune.benchmarks.store import check_store_text
     from exactprune.instances.io import check_output
 
@@ -97,21 +101,26 @@ def _cmd_results_plot(args: argparse.Namespace) -> int:
     if out is None or out.suffix.lower() not in PLOT_SUFFIXES:
         raise InputError(f"-o {args.output}: a plot is written as a .png or .svg file")
     _refuse_store_companions(args.output, args.store)
-    if importlib.util.find_spec("matplotlib") is None:
-        raise InputError("results plot needs matplotlib: pip install 'exactprune[plot]'")
+    require_matplotlib()
     curves = results_curves(args.store, args.x, y=args.y, experiment=args.experiment)
-    hidden = plot_curves(curves, args.output, logx=args.logx,
-                         logy=False if args.linear_y else None)
+    hidden_x, hidden_y = plot_curves(curves, args.output, logx=args.logx,
+                                     logy=False if args.linear_y else None)
     if args.json:
         print(dumps({**curves.to_json(), "plot": str(args.output)}))
     else:
-        constant = ", ".join(f"{k}={v}" for k, v in curves.constant.items())
+        constant = curves.constant_text()
         print(f"{_shown(curves.experiment)}: median {args.y} against {args.x}"
               f"{f' ({constant})' if constant else ''}")
         print(curves.table())
-    if hidden:
-        print(f"exactprune: note: {hidden} median{'s' if hidden > 1 else ''} not drawn on the "
-              "log axis (<= 0; --linear-y draws them)", file=sys.stderr)
+    if hidden_x:
+        print(f"exactprune: note: {hidden_x} point{'s' if hidden_x > 1 else ''} with "
+              f"{args.x} <= 0 not drawn on the log x axis", file=sys.stderr)
+    if hidden_y:
+        print(f"exactprune: note: {hidden_y} median{'s' if hidden_y > 1 else ''} <= 0 not "
+              "drawn on the log y axis (--linear-y draws them)", file=sys.stderr)
+    if len(curves.curves) > len(SERIES_COLORS):
+        print(f"exactprune: note: {len(curves.curves)} series: colours repeat after "
+              f"{len(SERIES_COLORS)}", file=sys.stderr)
     print(f"plot in {args.output}", file=sys.stderr)
     return 0
 

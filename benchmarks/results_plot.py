@@ -3,9 +3,12 @@
 Per solver (and per value of each other grid parameter that varies), the median and the
 quartiles of one number of every run (its objective, wall time, proven bound or kept count)
 against one numeric grid parameter, read from the results store alone. Runs that ended in an
-error or were killed are counted, never drawn (their numbers say nothing of the solver). A
-point whose every drawn run is certified optimal gets a filled marker, any other a hollow one:
-a curve of medians is evidence of the optimum's scaling only where it is certified.
+error or were killed are counted, never drawn (their numbers say nothing of the solver); runs
+without the number (a time limit before any solution, an infeasible sparsest instance) are
+counted as `unanswered`. A point gets a filled marker only when every run there that did not
+fail was drawn and is certified optimal, a hollow one otherwise: a curve of medians is evidence
+of the optimum's scaling only where it is certified, and a median of the answered runs alone
+leans towards the easy instances.
 
 Quartiles are numpy.percentile's (linear interpolation); a point of one run has q1 = median =
 q3.
@@ -23,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from exactprune.benchmarks.store import ResultStore, _spec_params
+from exactprune.benchmarks.store import ResultStore
 from exactprune.instances.errors import InputError
 
 Y_FIELDS: dict[str, str] = {"objective": "objective", "wall_time_s": "wall time (s)",
@@ -36,16 +39,23 @@ PLOT_SUFFIXES = (".png", ".svg")
 @dataclass(frozen=True)
 class CurvePoint:
     """One x of a curve: `runs` stored runs, `failed` of them errors or kills, `used` with a
-    finite number (the quartiles' sample; None when 0), `certified` of those certified."""
+    finite number (the quartiles' sample; None when 0), `certified` of those certified,
+    `unanswered` neither failed nor with the number."""
 
     x: int | float
     runs: int
     failed: int
     used: int
     certified: int
+    unanswered: int
     q1: float | None
     median: float | None
     q3: float | None
+
+    @property
+    def all_certified(self) -> bool:
+        """Every run that did not fail is drawn and certified (a filled marker)."""
+        return self.used > 0 and self.certified == self.used and self.unanswered == 0
 
 
 @dataclass(frozen=True)
@@ -75,17 +85,22 @@ class ScalingCurves:
         return {"experiment": self.experiment, "x": self.x, "y": self.y,
                 "constant": self.constant,
                 "curves": [{"solver": c.solver, "fixed": c.fixed, "label": c.label,
-                            "points": [vars(p) for p in c.points]} for c in self.curves]}
+                            "points": [{**vars(p), "all_certified": p.all_certified}
+                                       for p in c.points]} for c in self.curves]}
+
+    def constant_text(self) -> str:
+        """The parameters equal in every run, as NAME=VALUE, comma separated."""
+        return ", ".join(f"{k}={_shown(v)}" for k, v in self.constant.items())
 
     def table(self) -> str:
         """A Markdown table: one row per curve and x."""
-        lines = [f"| series | {self.x} | runs | certified | failed | median | q1 | q3 |",
-                 "|---|---|---|---|---|---|---|---|"]
+        lines = [f"| series | {self.x} | runs | certified | failed | unanswered | median | q1 | "
+                 "q3 |", "|---|---|---|---|---|---|---|---|---|"]
         for c in self.curves:
             for p in c.points:
                 nums = ["-" if v is None else format(v, ".4g") for v in (p.median, p.q1, p.q3)]
                 lines.append(f"| {c.label} | {_shown(p.x)} | {p.runs} | {p.certified} | "
-                             f"{p.failed} | {' | '.join(nums)} |")
+                             f"{p.failed} | {p.unanswered} | {' | '.join(nums)} |")
         return "\n".join(lines)
 
 
@@ -97,13 +112,35 @@ def _shown(value: Any) -> str:
     return str(value)
 
 
-def _key(value: Any) -> str:
-    return json.dumps(value, sort_keys=True)
+_ABSENT = "\0absent"
+
+
+def _key(params: Mapping[str, Any], name: str) -> str:
+    """A parameter's value as a grouping key; a parameter a run lacks is its own value, not
+    null's."""
+    return json.dumps(params[name], sort_keys=True) if name in params else _ABSENT
+
+
+def grid_parameters(spec: Mapping[str, Any]) -> dict[str, Any]:
+    """A stored run's grid parameters: a sweep's ``spec["params"]``; a bench run's instance
+    parameters but its `seed`, which is the suite's trial, not a grid value (every bench
+    run was a one-run curve of its own; hunt 165 M2)."""
+    params = spec.get("params")
+    if isinstance(params, dict):
+        return params
+    instance = spec.get("instance")
+    params = instance.get("params") if isinstance(instance, dict) else None
+    return {k: v for k, v in params.items() if k != "seed"} if isinstance(params, dict) else {}
 
 
 def _is_real(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and \
-        math.isfinite(value)
+    """A finite number float64 can hold (an int beyond it raised OverflowError)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    try:
+        return math.isfinite(float(value))
+    except OverflowError:
+        return False
 
 
 def _run_number(row: Mapping[str, Any], y: str) -> float | None:
@@ -120,7 +157,7 @@ def scaling_curves(rows: Iterable[Mapping[str, Any]], x: str, y: str = "objectiv
     rows = list(rows)
     if not rows:
         raise InputError("no runs to plot")
-    params = [_spec_params(r["spec"]) for r in rows]
+    params = [grid_parameters(r["spec"]) for r in rows]
     names = list(dict.fromkeys(k for p in params for k in p))
     numeric = [k for k in names if all(_is_real(p.get(k)) for p in params)]
     if x not in numeric:
@@ -128,17 +165,17 @@ def scaling_curves(rows: Iterable[Mapping[str, Any]], x: str, y: str = "objectiv
             "is not a number in every run"
         raise InputError(f"--x {x} {why} (numeric parameters: {', '.join(numeric) or 'none'})")
     others = [k for k in names if k != x]
-    varying = [k for k in others if len({_key(p.get(k)) for p in params}) > 1]
+    varying = [k for k in others if len({_key(p, k) for p in params}) > 1]
     constant = {k: params[0][k] for k in others if k not in varying and k in params[0]}
-    groups: dict[tuple[str, ...], dict[float, list[Mapping[str, Any]]]] = {}
-    x_value: dict[float, int | float] = {}  # the value as the grid gave it (8, not 8.0)
+    # grouped on the value itself: float() merged grid values beyond 2^53 (hunt 165 H1);
+    # Python compares ints and floats exactly, and 8 == 8.0 is one point
+    groups: dict[tuple[str, ...], dict[int | float, list[Mapping[str, Any]]]] = {}
     fixed_of: dict[tuple[str, ...], tuple[str, dict[str, Any]]] = {}
     for row, p in zip(rows, params, strict=True):
         solver = row.get("solver") or "-"
-        key = (solver, *(_key(p.get(k)) for k in varying))
-        fixed_of.setdefault(key, (solver, {k: p.get(k) for k in varying}))
-        x_value.setdefault(float(p[x]), p[x])
-        groups.setdefault(key, {}).setdefault(float(p[x]), []).append(row)
+        key = (solver, *(_key(p, k) for k in varying))
+        fixed_of.setdefault(key, (solver, {k: p[k] for k in varying if k in p}))
+        groups.setdefault(key, {}).setdefault(p[x], []).append(row)
     curves = []
     for key, by_x in groups.items():
         points = []
@@ -150,9 +187,9 @@ def scaling_curves(rows: Iterable[Mapping[str, Any]], x: str, y: str = "objectiv
             if used:
                 q1, med, q3 = (float(q) for q in np.percentile([v for v, _ in used],
                                                                 [25, 50, 75]))
-            points.append(CurvePoint(x_value[xv], len(runs), len(runs) - len(ok), len(used),
+            points.append(CurvePoint(xv, len(runs), len(runs) - len(ok), len(used),
                                      sum(r["record"].get("certified") is True for _, r in used),
-                                     q1, med, q3))
+                                     len(ok) - len(used), q1, med, q3))
         solver, fixed = fixed_of[key]
         curves.append(Curve(solver, fixed, tuple(points)))
     return ScalingCurves(experiment, x, y, constant, tuple(curves))
@@ -165,44 +202,79 @@ def results_curves(store: str | os.PathLike[str], x: str, *, y: str = "objective
     with ResultStore(store, create=False) as db:
         rows = db.rows(experiment)
         if not rows:
-            known = sorted({r["experiment"] for r in db.summary()}, key=str)
+            known = sorted({r["experiment"] for r in db.summary()} - {None})
             raise InputError(f"no runs of experiment {experiment!r} in {store} (it has: "
-                             f"{', '.join(map(str, known)) or 'no runs'})" if experiment
+                             f"{', '.join(known) or 'no named experiment'})" if experiment
                              is not None else f"no runs in {store}")
     found = list(dict.fromkeys(r["experiment"] for r in rows))
     if len(found) > 1:
-        raise InputError(f"{store} holds {len(found)} experiments ({', '.join(map(str, found))})"
-                         ": choose one with --experiment")
+        # runs the Python API stored without a name cannot be asked for by one (hunt 165 M4)
+        named = [str(e) for e in found if e is not None]
+        unnamed = " and runs stored without an experiment name" if None in found else ""
+        raise InputError(f"{store} holds {len(named)} experiment{'s' if len(named) > 1 else ''}"
+                         f" ({', '.join(named)}){unnamed}: choose one with --experiment")
     return scaling_curves(rows, x, y, found[0])
 
 
+MAX_DRAWN = 1e300
+"""The largest |x| or |y| a figure draws: matplotlib's ticks and the series' sideways offsets
+overflow near float64's limit (an internal error, exit 1; hunt 165 M1)."""
+
+
 def plot_curves(curves: ScalingCurves, path: str | os.PathLike[str], *, logx: bool = False,
-                logy: bool | None = None) -> int:
+                logy: bool | None = None) -> tuple[int, int]:
     """Write the curves as a .png or .svg figure at `path` (atomically); logy None: log for
-    every number but `kept`. Returns the number of medians a log axis could not draw (<= 0).
-    InputError without matplotlib or for another suffix."""
+    every number but `kept`. Returns the numbers of points a log axis could not draw: with
+    x <= 0, and medians <= 0. InputError without matplotlib, for another suffix, or for
+    numbers beyond MAX_DRAWN."""
     from exactprune.benchmarks.plots import median_curves_figure
     from exactprune.instances.io import write_bytes_atomic
 
     suffix = Path(path).suffix.lower()
     if suffix not in PLOT_SUFFIXES:
         raise InputError(f"{path}: a plot is written as a .png or .svg file")
+    require_matplotlib()
     if logy is None:
         logy = curves.y != "kept"
-    series = {c.label: ([p.x for p in c.points], [_nan(p.q1) for p in c.points],
+    for c in curves.curves:
+        for pt in c.points:
+            if any(v is not None and abs(v) > MAX_DRAWN for v in (pt.x, pt.q1, pt.median,
+                                                                   pt.q3)):
+                raise InputError(f"{c.label}, {curves.x}={_shown(pt.x)}: numbers beyond "
+                                 f"{MAX_DRAWN:g} cannot be drawn (`results export` lists them)")
+    series = {c.label: ([float(p.x) for p in c.points], [_nan(p.q1) for p in c.points],
                         [_nan(p.median) for p in c.points], [_nan(p.q3) for p in c.points],
-                        [p.used > 0 and p.certified == p.used for p in c.points])
+                        [p.all_certified for p in c.points])
               for c in curves.curves}
-    constant = ", ".join(f"{k}={_shown(v)}" for k, v in curves.constant.items())
+    constant = curves.constant_text()
     title = f"{curves.experiment or 'runs'}: median {Y_FIELDS[curves.y]} and quartiles" + \
         (f"\n{constant}" if constant else "")
     figure = median_curves_figure(series, suffix[1:], title, curves.x, Y_FIELDS[curves.y],
                                   logx=logx, logy=logy)
     if figure is None:
         raise InputError("results plot needs matplotlib: pip install 'exactprune[plot]'")
-    data, hidden = figure
+    data, hidden_x, hidden_y = figure
     write_bytes_atomic(path, data)
-    return hidden
+    return hidden_x, hidden_y
+
+
+def require_matplotlib() -> None:
+    """InputError (one line, the reason) unless matplotlib imports: a plotting command
+    without it is refused, not warned about (hunt 165 L3: a warning and then the error)."""
+    import sys
+
+    handled = sys.exc_info()[1]
+    try:
+        import matplotlib.figure  # noqa: F401
+    except ImportError as exc:
+        from exactprune.termination import interruption_behind
+
+        if (stop := interruption_behind(exc, stop_at=handled)) is not None:
+            raise stop from None
+        missing = isinstance(exc, ModuleNotFoundError) and \
+            (exc.name or "").split(".")[0] == "matplotlib"
+        raise InputError("results plot needs matplotlib: pip install 'exactprune[plot]'"
+                         if missing else f"matplotlib cannot be imported: {exc}") from None
 
 
 def _nan(value: float | None) -> float:

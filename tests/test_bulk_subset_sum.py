@@ -444,7 +444,8 @@ def test_empty_batch() -> None:
     and (hunt 162 L1, refused before) per-instance values of shape (0, N); values with no rows
     for some targets stay refused."""
     for values, groups in ((np.ones(3), None), (np.ones((2, 3)), np.zeros(0, int)),
-                           (np.zeros((0, 3)), None)):
+                           (np.zeros((0, 3)), None), (np.zeros((0, 3)), []),
+                           (np.ones((2, 3)), [])):  # [] reads as float64 (hunt 165 L5)
         for kw in ({}, {"objective": "sparsest", "eps": 0.1}):
             res = solve_many(values, np.zeros(0), groups=groups, **kw)
             assert res.masks.shape == (0, 3) and res.errors.shape == (0,)

@@ -12,6 +12,7 @@ import re
 import statistics
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from exactprune.benchmarks.results_plot import plot_curves, results_curves, scaling_curves
@@ -56,9 +57,11 @@ def test_quartiles_counts_and_series_are_as_hand_computed(hand_store: Path) -> N
     four, eight = by_label["A, d=2"].points
     # 1, 2, 3, 4 -> linear percentiles 1.75, 2.5, 3.25; the error row is counted, not used;
     # the infeasible run has no objective
-    assert (four.x, four.runs, four.failed, four.used, four.certified) == (4, 6, 1, 4, 3)
+    assert (four.x, four.runs, four.failed, four.used, four.certified, four.unanswered) == \
+        (4, 6, 1, 4, 3, 1)
     assert (four.q1, four.median, four.q3) == (1.75, 2.5, 3.25)
     assert (eight.x, eight.runs, eight.used, eight.certified) == (8, 1, 1, 1)
+    assert eight.all_certified and not four.all_certified
     assert eight.q1 == eight.median == eight.q3 == 0.5
     assert by_label["B, d=3"].points[0].median == 9.0
     kept = {c.label: c for c in results_curves(hand_store, "n", y="kept").curves}
@@ -81,6 +84,11 @@ def test_refusals_name_what_there_is(hand_store: Path, tmp_path: Path) -> None:
     with ResultStore(hand_store) as store:
         _put(store, {"n": 4, "d": 2, "domain": "sphere"}, "A", 0, "optimal", 1.0, True, "f")
     with pytest.raises(InputError, match=r"holds 2 experiments \(e, f\): choose one"):
+        results_curves(hand_store, "n")
+    with ResultStore(hand_store) as store:  # runs the API stored without a name (hunt 165 M4)
+        store.put("k", {"params": {"n": 4}, "solver": "A"}, "optimal", {"objective": 1.0}, 0.1)
+    with pytest.raises(InputError, match=r"holds 2 experiments \(e, f\) and runs stored "
+                                         "without an experiment name: choose one"):
         results_curves(hand_store, "n")
     with pytest.raises(InputError, match="--x domain is not a number in every run"):
         results_curves(hand_store, "domain", experiment="f")
@@ -129,7 +137,7 @@ def test_a_median_of_zero_is_told_not_drawn_on_a_log_axis(
             _put(store, {"n": n}, "A", 0, "optimal", obj, True)
     assert main(["results", "plot", "--store", str(db), "--x", "n", "-o",
                  str(tmp_path / "z.png")]) == 0
-    assert "1 median not drawn on the log axis" in capsys.readouterr().err
+    assert "1 median <= 0 not drawn on the log y axis" in capsys.readouterr().err
     assert main(["results", "plot", "--store", str(db), "--x", "n", "--linear-y", "-o",
                  str(tmp_path / "z.png")]) == 0
     assert "not drawn" not in capsys.readouterr().err
@@ -158,3 +166,70 @@ def test_bad_input_is_one_line_exit_2_and_nothing_written(
     assert len(err.splitlines()) == 1 and err.startswith("exactprune: error: ")
     assert re.search(said, err), err
     assert files() == before
+
+
+def test_grid_values_beyond_2_to_53_are_their_own_points(tmp_path: Path) -> None:
+    """Hunt 165 H1: float() merged 2^53 and 2^53 + 1 into one point of 6 runs, median 0.5."""
+    db = tmp_path / "big.sqlite"
+    with ResultStore(db) as store:
+        for x, obj in ((2**53, 0.2), (2**53 + 1, 0.8)):
+            for t in range(3):
+                _put(store, {"n": x}, "A", t, "optimal", obj, True)
+    (curve,) = results_curves(db, "n").curves
+    assert [(p.x, p.runs, p.median) for p in curve.points] == [(2**53, 3, 0.2),
+                                                               (2**53 + 1, 3, 0.8)]
+
+
+@pytest.mark.parametrize("logx", [False, True])
+def test_many_series_stay_beside_their_own_grid_value(logx: bool) -> None:
+    """Hunt 165 H2: with 26 series the fixed sideways step drew series s00's n = 12 at n = 8."""
+    from exactprune.benchmarks.plots import _dodge
+
+    x = np.array([8.0, 12.0, 16.0])
+    for count in (2, 8, 26, 100):
+        for index in (0, count - 1):
+            moved = _dodge(x, index, count, logx)
+            gap = np.abs(np.log(moved / x)) / np.log(12 / 8) if logx else np.abs(moved - x) / 4
+            assert np.all(gap <= 0.3 + 1e-12) and np.all(moved > 0)
+
+
+def test_a_bench_store_has_one_curve_per_solver_over_the_suites_seeds(tmp_path: Path) -> None:
+    """Hunt 165 M2: a bench run's instance parameters hold its seed, which made each run a
+    curve of its own: the seed is the trial."""
+    from exactprune.benchmarks import bench
+
+    bench.run_bench("smoke-subset-sum", ["mitm", "greedy"], time_limit=10, out=tmp_path / "b",
+                    jobs=0, progress=False, plots=False)
+    curves = results_curves(tmp_path / "b" / "results.sqlite", "n")
+    assert sorted(c.label for c in curves.curves) == ["greedy", "mitm"]
+    assert "seed" not in curves.constant
+    assert all(p.runs > 1 for c in curves.curves for p in c.points)
+
+
+def test_numbers_a_figure_cannot_hold_are_refused_and_log_notes_name_their_axis(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Hunt 165 M1: x near 1.7e308 was an internal error in matplotlib's ticks; M3: x <= 0 on a
+    log x axis was told as a y median, with --linear-y as the remedy; L1: one point printed
+    matplotlib's warning about identical y limits."""
+    huge, low = tmp_path / "huge.sqlite", tmp_path / "low.sqlite"
+    with ResultStore(huge) as store:
+        for x in (1.7e308, 0.5):
+            _put(store, {"n": x}, "A", 0, "optimal", 0.5, True)
+    with ResultStore(low) as store:
+        for x, obj in ((0, 0.5), (2, 0.0), (4, 0.25)):
+            _put(store, {"n": x}, "A", 0, "optimal", obj, True)
+    out = tmp_path / "p.png"
+    assert main(["results", "plot", "--store", str(huge), "--x", "n", "-o", str(out)]) == 2
+    assert "numbers beyond 1e+300 cannot be drawn" in capsys.readouterr().err
+    assert not out.exists()
+    assert main(["results", "plot", "--store", str(low), "--x", "n", "--logx", "-o",
+                 str(out)]) == 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["exactprune: note: 1 point with n <= 0 not drawn on the log x axis",
+                   "exactprune: note: 1 median <= 0 not drawn on the log y axis (--linear-y "
+                   "draws them)", f"plot in {out}"]
+    one = tmp_path / "one.sqlite"
+    with ResultStore(one) as store:
+        _put(store, {"n": 4}, "A", 0, "optimal", 0.5, True)
+    assert main(["results", "plot", "--store", str(one), "--x", "n", "-o", str(out)]) == 0
+    assert capsys.readouterr().err.strip() == f"plot in {out}"

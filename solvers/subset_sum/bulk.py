@@ -218,6 +218,8 @@ def _groups(raw: Any, values: np.ndarray, b: int, shared: bool) -> np.ndarray:
         raise InputError(f"groups must be a list of {b} integers") from None
     if arr.shape != (b,):
         raise InputError(f"groups must have shape ({b},), got {arr.shape}")
+    if b == 0:  # numpy reads [] as float64: an empty batch's groups (hunt 165 L5)
+        return np.zeros(0, dtype=np.int64)
     items = (np.asarray(raw, dtype=object) if not isinstance(raw, np.ndarray) else arr).tolist()
     if arr.dtype.kind not in INTEGER_KINDS and items and all(is_integer(x) for x in items):
         # Python ints beyond int64 (an object array, or floats where numpy made them so): the
