@@ -128,20 +128,31 @@ def _arr(values: Any) -> np.ndarray:
                       dtype=np.float64)
 
 
-def _dodge(x: np.ndarray, index: int, count: int, logx: bool) -> np.ndarray:
+def _grid_gap(xs: Sequence[np.ndarray], logx: bool) -> float:
+    """The smallest gap between the x values of all the series of one figure (in log x on a
+    log axis); with one x value in all, |x| (log 2 on a log axis; 1 at x = 0)."""
+    finite = [x[np.isfinite(x) & ((x > 0) if logx else True)] for x in xs]
+    values = np.unique(np.concatenate(finite)) if finite else np.zeros(0)
+    if logx:
+        values = np.log(values)
+    if len(values) > 1:
+        return float(np.min(np.diff(values)))
+    if logx or len(values) == 0 or values[0] == 0:
+        return float(np.log(2.0)) if logx else 1.0
+    return float(abs(values[0]))
+
+
+def _dodge(x: np.ndarray, index: int, count: int, logx: bool, gap: float) -> np.ndarray:
     """Shift series sideways a little so that bars at the same x do not hide each other; all
-    the series together stay within ±0.3 of the x spacing (in log x on a log axis): with many
-    series a fixed step moved medians onto the neighbouring grid values (hunt 165 H2)."""
+    the series together stay within ±0.3 of the figure's x spacing `gap` (_grid_gap): with
+    many series a fixed step moved medians onto the neighbouring grid values (hunt 165 H2),
+    and a series' own spacing (1 for a single x) drew one far from its x (hunt 166 M2)."""
     if count <= 1 or len(x) == 0:
         return x
     shift = index - (count - 1) / 2.0
-    values = np.unique(x[np.isfinite(x) & ((x > 0) if logx else True)])
     if logx:
-        gaps = np.diff(np.log(values)) if len(values) > 1 else np.array([np.log(2.0)])
-        step = min(0.03, 0.6 * float(np.min(gaps)) / (count - 1))
-        return x * np.exp(step * shift)
-    spacing = float(np.min(np.diff(values))) if len(values) > 1 else 1.0
-    return x + min(0.08, 0.6 / (count - 1)) * spacing * shift
+        return x * np.exp(min(0.03, 0.6 * gap / (count - 1)) * shift)
+    return x + min(0.08, 0.6 / (count - 1)) * gap * shift
 
 
 def bracket_plot(
@@ -180,8 +191,9 @@ def bracket_plot(
                 positive_floor = min(positive_floor, float(pos.min()))
         prepared.append((name, xs, lo, hi, pt))
     floor = positive_floor / 4.0 if np.isfinite(positive_floor) else 1e-300
+    gap = _grid_gap([p[1] for p in prepared], logx)
     for i, (name, xs, lo, hi, pt) in enumerate(prepared):
-        xd = _dodge(xs, i, len(prepared), logx)
+        xd = _dodge(xs, i, len(prepared), logx, gap)
         color = series_color(i)
         clipped = np.zeros(len(xs), dtype=bool)
         if logy:
@@ -225,9 +237,10 @@ def probability_plot(
     if fig is None:
         return []
     items = list(series.items())
+    gap = _grid_gap([_arr(v[0]) for _, v in items], False)
     for i, (name, (x, p, lo, hi)) in enumerate(items):
         xs, ps, los, his = _arr(x), _arr(p), _arr(lo), _arr(hi)
-        xd = _dodge(xs, i, len(items), False)
+        xd = _dodge(xs, i, len(items), False, gap)
         ok = np.isfinite(xd) & np.isfinite(ps)
         err = np.vstack([np.clip(ps - los, 0, None), np.clip(his - ps, 0, None)])
         err = np.where(np.isfinite(err), err, 0.0)
@@ -266,6 +279,7 @@ def median_curves_figure(
 
     hidden_x = hidden_y = 0
     items = list(series.items())
+    gap = _grid_gap([_arr(v[0]) for _, v in items], logx)
     for i, (name, (x, q1, med, q3, certified)) in enumerate(items):
         xs, los, mids, his = _arr(x), _arr(q1), _arr(med), _arr(q3)
         full = np.asarray(certified, dtype=bool)
@@ -277,7 +291,7 @@ def median_curves_figure(
             hidden_y += int(np.sum(drawable & (mids <= 0)))
             drawable &= mids > 0
             los = np.where(np.isfinite(los) & (los <= 0), np.nan, los)  # bar from the median
-        xd, color = _dodge(xs, i, len(items), logx), series_color(i)
+        xd, color = _dodge(xs, i, len(items), logx, gap), series_color(i)
         ax.plot(xd[drawable], mids[drawable], "-", color=color, linewidth=1.2, label=name)
         bars = drawable & np.isfinite(his)
         ax.vlines(xd[bars], np.where(np.isfinite(los), los, mids)[bars], his[bars],

@@ -67,6 +67,22 @@ def interruption_behind(exc: BaseException, stop_at: BaseException | None = None
     return None
 
 
+@contextlib.contextmanager
+def interruptions_pass() -> Iterator[None]:
+    """Around a probe that reads a failure as "not available" (an import, a licence check):
+    an exception raised from a Ctrl-C or SIGTERM in the block goes out as that interruption.
+    Python and numpy's start-up turn one into an ImportError, and `cpsat` was then "not
+    available on this machine", exit 2 (hunt 166 M1). An interruption the caller was already
+    handling when the block began is not this block's (hunt 157 M1)."""
+    handled = sys.exc_info()[1]
+    try:
+        yield
+    except Exception as exc:
+        if (stop := interruption_behind(exc, stop_at=handled)) is not None:
+            raise stop from None
+        raise
+
+
 def interrupted_exit(exc: KeyboardInterrupt) -> int:
     """Print the command's one line for an interruption; its exit code (143 for SIGTERM,
     130 for Ctrl-C)."""

@@ -7,6 +7,7 @@ from typing import Any
 from exactprune.solvers.interrupt import stop_on_sigint
 from exactprune.solvers.milp_engines.native_output import log_to_stderr
 from exactprune.solvers.result import SolveOptions
+from exactprune.termination import interruptions_pass
 
 
 def configured_solver(opts: SolveOptions, time_limit: float | None, presolve: bool) -> Any:
@@ -45,7 +46,8 @@ def solve_cpsat(solver: Any, model: Any) -> Any:
 
 def cpsat_available() -> bool:
     try:
-        from ortools.sat.python import cp_model  # noqa: F401
+        with interruptions_pass():
+            from ortools.sat.python import cp_model  # noqa: F401
     except ImportError:
         return False
     return True
@@ -53,7 +55,8 @@ def cpsat_available() -> bool:
 
 def cpsat_version() -> str | None:
     try:
-        import ortools
+        with interruptions_pass():
+            import ortools
     except ImportError:
         return None
     return f"OR-Tools CP-SAT {ortools.__version__}"

@@ -25,6 +25,7 @@ import numpy as np
 from exactprune.instances.errors import InputError
 from exactprune.solvers.registry import Backend, capabilities, register
 from exactprune.solvers.result import RawSolution, Status
+from exactprune.termination import interruptions_pass
 
 PULP_PREFIX = "pulp_"
 VENDORS: tuple[tuple[str, ...], ...] = (
@@ -57,10 +58,11 @@ def commercial_pulp_solvers() -> list[str]:
     global _found
     if _found is None:
         try:
-            import pulp
+            with interruptions_pass():
+                import pulp
 
-            with quiet():
-                available = set(pulp.listSolvers(onlyAvailable=True))
+                with quiet():
+                    available = set(pulp.listSolvers(onlyAvailable=True))
         except Exception:
             available = set()
         _found = [next(n for n in vendor if n in available)
@@ -112,16 +114,18 @@ def make_pulp_backend(pulp_name: str, kind: str) -> Backend:
 
     def available() -> bool:
         try:
-            import pulp
+            with interruptions_pass():
+                import pulp
 
-            with quiet():
-                return bool(pulp.getSolver(pulp_name, msg=False).available())
+                with quiet():
+                    return bool(pulp.getSolver(pulp_name, msg=False).available())
         except Exception:
             return False
 
     def version() -> str | None:
         try:
-            import pulp
+            with interruptions_pass():
+                import pulp
         except ImportError:
             return None
         return f"{pulp_name} via PuLP {pulp.__version__}"

@@ -26,6 +26,7 @@ from typing import Any
 from exactprune.instances.errors import InputError
 from exactprune.instances.params import Param
 from exactprune.solvers.result import Goal, Objective, RawSolution, SolveOptions
+from exactprune.termination import interruptions_pass
 
 RunFn = Callable[[Any, Goal, SolveOptions], RawSolution]
 
@@ -204,8 +205,9 @@ class Backend:
     def describe(self) -> dict[str, Any]:
         """The object ``exactprune solvers --json`` prints for this pair."""
         try:
-            available = bool(self.available())
-            version = self.version() if available else None
+            with interruptions_pass():
+                available = bool(self.available())
+                version = self.version() if available else None
         except Exception:  # a broken optional library is "unavailable", not a crash
             available, version = False, None
         return {"kind": self.kind, "solver": self.name, "exact": self.exact,

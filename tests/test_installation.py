@@ -133,7 +133,7 @@ def test_only_the_subpackages_are_found_in_the_checkout() -> None:
     import exactprune
 
     assert {m.name for m in pkgutil.iter_modules(exactprune.__path__)} <= {
-        "__main__", "cli", "entry", "invocation", "train_cmd"}
+        "__main__", "cli", "entry", "invocation", "termination", "train_cmd"}
     for name in ("exactprune.setup", "exactprune.exactprune", "exactprune.tests"):
         with pytest.raises(ImportError):
             importlib.import_module(name)

@@ -1258,7 +1258,7 @@ class SignalOn:  # a signal that lands while the command imports MODULE
 
 
 sys.meta_path.insert(0, SignalOn())
-sys.argv = ["exactprune", "solve", sys.argv[1], "--solver", "bruteforce"]
+sys.argv = ["exactprune", "solve", sys.argv[1], "--solver", sys.argv[2]]
 import runpy
 
 runpy.run_module("exactprune", run_name="__main__")
@@ -1272,6 +1272,11 @@ runpy.run_module("exactprune", run_name="__main__")
      "exactprune: terminated (SIGTERM)"),
     ("numpy", "raise ImportError('numpy failed') from KeyboardInterrupt()", 130,
      "exactprune: interrupted"),
+    # hunt 166 M1: the availability probe read it as "solver 'cpsat' is not available", exit 2
+    ("ortools.sat.python.cp_model", "raise ImportError('cp_model') from KeyboardInterrupt()",
+     130, "exactprune: interrupted"),
+    ("ortools.sat.python.cp_model", "os.kill(os.getpid(), signal.SIGTERM)", 143,
+     "exactprune: terminated (SIGTERM)"),
 ])
 def test_a_signal_anywhere_in_the_start_up_is_one_line(
         tmp_path: Path, module: str, action: str, code: int, line: str) -> None:
@@ -1284,9 +1289,27 @@ def test_a_signal_anywhere_in_the_start_up_is_one_line(
     inst = tmp_path / "ss.json"
     save_instance(generate_subset_sum(n=4, seed=0), inst)
     script = _SIGNAL_WHILE_IMPORTING.replace("MODULE", repr(module)).replace("ACTION", action)
-    proc = subprocess.run([sys.executable, "-c", script, str(inst)], capture_output=True,
-                          text=True, timeout=120)
+    solver = "cpsat" if module.startswith("ortools") else "bruteforce"
+    proc = subprocess.run([sys.executable, "-c", script, str(inst), solver],
+                          capture_output=True, text=True, timeout=120)
     assert (proc.returncode, proc.stderr.strip().splitlines()) == (code, [line]), proc.stderr
+
+
+def test_a_probe_passes_an_interruption_on_but_not_one_already_handled() -> None:
+    """interruptions_pass: an ImportError raised from a Ctrl-C is the Ctrl-C (hunt 166 M1);
+    a failure while the caller handles its own Ctrl-C stays the failure (hunt 157 M1)."""
+    from exactprune.termination import Terminated, interruptions_pass
+
+    for stop in (KeyboardInterrupt(), Terminated()):
+        with pytest.raises(type(stop)), interruptions_pass():
+            raise ImportError("interrupted import") from stop
+    with pytest.raises(ImportError), interruptions_pass():
+        raise ImportError("a real failure")
+    try:
+        raise KeyboardInterrupt
+    except KeyboardInterrupt:
+        with pytest.raises(ImportError), interruptions_pass():
+            raise ImportError("raised while the caller handles its Ctrl-C")  # noqa: B904
 
 
 def test_the_package_names_load_on_first_use() -> None:

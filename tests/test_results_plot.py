@@ -182,15 +182,21 @@ def test_grid_values_beyond_2_to_53_are_their_own_points(tmp_path: Path) -> None
 
 @pytest.mark.parametrize("logx", [False, True])
 def test_many_series_stay_beside_their_own_grid_value(logx: bool) -> None:
-    """Hunt 165 H2: with 26 series the fixed sideways step drew series s00's n = 12 at n = 8."""
-    from exactprune.benchmarks.plots import _dodge
+    """Hunt 165 H2: with 26 series the fixed sideways step drew series s00's n = 12 at n = 8;
+    hunt 166 M2: a series with one x (spacing taken as 1) was drawn at 0.06 for 0.02."""
+    from exactprune.benchmarks.plots import _dodge, _grid_gap
 
-    x = np.array([8.0, 12.0, 16.0])
+    grid, lone = np.array([8.0, 12.0, 16.0]), np.array([12.0])
+    gap = _grid_gap([grid, lone], logx)
+    assert gap == pytest.approx(np.log(16 / 12) if logx else 4.0, rel=1e-12)
     for count in (2, 8, 26, 100):
         for index in (0, count - 1):
-            moved = _dodge(x, index, count, logx)
-            gap = np.abs(np.log(moved / x)) / np.log(12 / 8) if logx else np.abs(moved - x) / 4
-            assert np.all(gap <= 0.3 + 1e-12) and np.all(moved > 0)
+            for x in (grid, lone):
+                moved = _dodge(x, index, count, logx, gap)
+                off = np.abs(np.log(moved / x)) / gap if logx else np.abs(moved - x) / gap
+                assert np.all(off <= 0.3 + 1e-12) and np.all(moved > 0)
+    one = np.array([0.02])  # one x in the whole figure: offsets relative to it
+    assert abs(_dodge(one, 1, 2, False, _grid_gap([one, one], False))[0] - 0.02) <= 0.006
 
 
 def test_a_bench_store_has_one_curve_per_solver_over_the_suites_seeds(tmp_path: Path) -> None:

@@ -31,6 +31,7 @@ import numpy as np
 from exactprune.formulations.linear import MilpModel, SolverTolerances, to_pulp_with_vars
 from exactprune.solvers.milp_engines.engine import EngineResult
 from exactprune.solvers.milp_engines.native_output import log_to_stderr
+from exactprune.termination import interruptions_pass
 
 CBC_TOLERANCE = 1e-9
 CBC_INCREMENT = 1e-12
@@ -96,7 +97,8 @@ def _make_cbc(**kwargs: Any) -> Any:
 @functools.cache
 def available() -> bool:
     try:
-        return bool(_make_cbc(msg=False).available())
+        with interruptions_pass():
+            return bool(_make_cbc(msg=False).available())
     except Exception:
         return False
 
@@ -109,9 +111,10 @@ def version() -> str | None:
 
     text = None
     try:
-        solver = _make_cbc(msg=False)
-        out = subprocess.run([solver.path, "-quit"], capture_output=True, text=True, timeout=20,
-                             stdin=subprocess.DEVNULL)
+        with interruptions_pass():
+            solver = _make_cbc(msg=False)
+            out = subprocess.run([solver.path, "-quit"], capture_output=True, text=True,
+                                 timeout=20, stdin=subprocess.DEVNULL)
         found = re.search(r"Version:\s*(\S+)", out.stdout + out.stderr)
         text = found.group(1) if found else None
     except Exception:

@@ -22,6 +22,7 @@ from exactprune.solvers.interrupt import (
 )
 from exactprune.solvers.milp_engines.engine import EngineResult, status_word
 from exactprune.solvers.milp_engines.native_output import native_stdout
+from exactprune.termination import interruptions_pass
 
 GUROBI_PARAMS: dict[str, float] = {
     "FeasibilityTol": 1e-9,
@@ -39,13 +40,14 @@ def available() -> bool:
     """gurobipy importable and a model can be built (its pip wheel carries a size-limited
     licence: models up to 2,000 variables and constraints; larger ones fail with a note)."""
     try:
-        import gurobipy as gp
+        with interruptions_pass():
+            import gurobipy as gp
 
-        with native_stdout(False):
-            env = gp.Env(empty=True)
-            env.setParam("OutputFlag", 0)
-            env.start()
-            env.dispose()
+            with native_stdout(False):
+                env = gp.Env(empty=True)
+                env.setParam("OutputFlag", 0)
+                env.start()
+                env.dispose()
         return True
     except Exception:
         return False

@@ -23,6 +23,7 @@ from exactprune.formulations.linear import MilpModel, SolverTolerances, to_highs
 from exactprune.solvers.interrupt import stop_on_sigint
 from exactprune.solvers.milp_engines.engine import EngineResult, status_word
 from exactprune.solvers.milp_engines.native_output import native_stdout
+from exactprune.termination import interruptions_pass
 
 HIGHS_OPTIONS: dict[str, float | bool] = {
     "mip_rel_gap": 0.0,
@@ -53,7 +54,8 @@ benchmarks/presolve_price.py --engine highs."""
 @functools.cache
 def available() -> bool:
     try:
-        import highspy  # noqa: F401
+        with interruptions_pass():
+            import highspy  # noqa: F401
     except Exception:
         return False
     return True

@@ -24,6 +24,7 @@ from exactprune.solvers.clock import MIN_ENGINE_SECONDS, left_after_building
 from exactprune.solvers.interrupt import stop_on_sigint
 from exactprune.solvers.milp_engines.engine import EngineResult
 from exactprune.solvers.milp_engines.native_output import native_stdout
+from exactprune.termination import interruptions_pass
 
 # Tight tolerances: the certificate's slack T is ~(feastol + dualfeastol × binaries); at 1e-10 /
 # 1e-12 it is ~1e-9 on pruning models (1e-8 at 1e-9 / 1e-9), with no measured slowdown
@@ -72,9 +73,10 @@ SCIP_NO_DUAL_REDUCTIONS: dict[str, bool] = {"misc/allowstrongdualreds": False,
 @functools.cache
 def available() -> bool:
     try:
-        from ortools.linear_solver import pywraplp
+        with interruptions_pass():
+            from ortools.linear_solver import pywraplp
 
-        return pywraplp.Solver.CreateSolver("SCIP") is not None
+            return pywraplp.Solver.CreateSolver("SCIP") is not None
     except Exception:
         return False
 
