@@ -134,6 +134,27 @@ def test_bracket_contains_the_points_error() -> None:
     assert err <= br.upper <= err + 1e-3
 
 
+@pytest.mark.parametrize("norm", ["l1", "l2"])
+@pytest.mark.parametrize("domain", ["sphere", "cube"])
+def test_a_mean_error_bound_is_a_lower_end_for_the_sup_error(norm: str, domain: str) -> None:
+    """Hunt 164 L1: an l1 (l2) result's proven bound was left out of the bracket, though the
+    mean (root mean square) of |r_k| is at most max_k |r_k|: it bounds the best sup error too.
+    Checked against every mask's max error over the points, computed from the nets."""
+    import itertools
+
+    inst = generate_neuron_pruning(d=2, width=8, points=48, seed=11, output_activation="relu",
+                                   norm=norm, domain=domain)
+    res = solve(inst, "bruteforce")
+    br = certify_bracket(inst, res.mask, res.bound)
+    target = inst.target.forward(inst.points)
+    best_max = min(
+        float(np.abs(inst.pruned_network(np.array(m)).forward(inst.points) - target).max())
+        for m in itertools.product([0, 1], repeat=8))
+    assert br.lower is not None and 0 < br.lower <= res.bound
+    assert br.lower <= best_max <= br.upper
+    assert any(f"norm {norm}: the lower end is the bound" in n for n in br.notes)
+
+
 def test_cli_generate_solve_certify(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     inst, res = tmp_path / "i.json", tmp_path / "r.json"
     assert main(["generate", "weight-pruning", "--d", "2", "--width", "4", "--points", "32",
@@ -631,10 +652,11 @@ def test_certify_says_why_it_changed_a_bound_on_the_sphere(
     assert any("divided by the largest point norm" in n for n in bracket["notes"][1:])
 
 
-def test_certify_does_not_name_a_bound_as_the_lower_end_where_there_is_none(
+def test_certify_takes_an_l1_bound_as_a_weaker_lower_end_and_says_so(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """On l1/l2 instances the bracket has no lower end; the note said the lower end was the
-    result's bound (hunt 47 L6)."""
+    """On l1/l2 instances the bracket had no lower end, and a note once said it was the
+    result's bound (hunt 47 L6); since hunt 164 L1 the bound is the lower end, named as the
+    bound on the l1 error, which the max error over the points is at least."""
     inst, res = tmp_path / "l1.json", tmp_path / "r.json"
     assert main(["generate", "neuron-pruning", "--d", "2", "--width", "6", "--points", "16",
                  "--seed", "0", "--norm", "l1", "-o", str(inst)]) == 0
@@ -642,9 +664,11 @@ def test_certify_does_not_name_a_bound_as_the_lower_end_where_there_is_none(
     capsys.readouterr()
     assert main(["certify", str(inst), str(res), "--json"]) == 0
     bracket = json.loads(capsys.readouterr().out)["bracket"]
-    assert bracket["lower"] is None and json.loads(res.read_text())["bound"] is not None
-    assert "the lower end is the result file's bound" not in bracket["notes"][0]
-    assert "no lower end here" in bracket["notes"][0]
+    bound = json.loads(res.read_text())["bound"]
+    assert bound is not None and 0 < bracket["lower"] <= bound <= bracket["upper"]
+    assert bracket["notes"][0].startswith("the lower end is the result file's bound")
+    assert any(n.startswith("norm l1: the lower end is the bound on the best l1 error")
+               for n in bracket["notes"])
 
 
 def test_a_negative_lower_bound_is_read_as_0_by_the_api_as_by_certify() -> None:

@@ -269,7 +269,7 @@ def certify(instance: Any, mask: Any, claimed: dict[str, Any],
     if claims.get("bound_consistent") is False:
         note, bound = recheck_note, None
     bracket = certify_bracket(instance, mask, bound, time_limit).to_json()
-    if bound is not None and bracket.get("lower") is None:  # l1/l2: no domain lower end
+    if bound is not None and bracket.get("lower") is None:  # certify_bracket dropped it
         note = ("the result file's bound is not used: there is no lower end here, as a note "
                 "below says")
     elif bound is not None:  # hunt 25: an edited bound with its objective left alone passes
