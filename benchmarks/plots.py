@@ -42,17 +42,16 @@ def series_color(index: int) -> str:
 def _figure_class() -> Any:
     """matplotlib's Figure class (Agg canvas), or None with a one-line warning if missing."""
     global _warned
-    handled = sys.exc_info()[1]  # a caller's own Ctrl-C handler may be running (hunt 157 M1)
-    try:
-        from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: F401
-        from matplotlib.figure import Figure
-    except ImportError as exc:
-        from exactprune.solvers.interrupt import interruption_behind
+    from exactprune.termination import interruptions_pass
 
-        if (stop := interruption_behind(exc, stop_at=handled)) is not None:
-            # a Ctrl-C in matplotlib's compiled start-up is an ImportError("initialization
-            # failed"): the report went in without plots, "not installed" (hunt 155 M2)
-            raise stop from None
+    try:
+        # a Ctrl-C in matplotlib's compiled start-up is an ImportError("initialization
+        # failed"): the report went in without plots, "not installed" (hunt 155 M2); one a
+        # caller was already handling is not ours (hunt 157 M1)
+        with interruptions_pass():
+            from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: F401
+            from matplotlib.figure import Figure
+    except ImportError as exc:
         missing = isinstance(exc, ModuleNotFoundError) and (exc.name or "").split(".")[0] \
             == "matplotlib"
         if not _warned:

@@ -261,16 +261,12 @@ def plot_curves(curves: ScalingCurves, path: str | os.PathLike[str], *, logx: bo
 def require_matplotlib() -> None:
     """InputError (one line, the reason) unless matplotlib imports: a plotting command
     without it is refused, not warned about (hunt 165 L3: a warning and then the error)."""
-    import sys
+    from exactprune.termination import interruptions_pass
 
-    handled = sys.exc_info()[1]
     try:
-        import matplotlib.figure  # noqa: F401
+        with interruptions_pass():  # a Ctrl-C during the import is the Ctrl-C (hunt 155 M1)
+            import matplotlib.figure  # noqa: F401
     except ImportError as exc:
-        from exactprune.termination import interruption_behind
-
-        if (stop := interruption_behind(exc, stop_at=handled)) is not None:
-            raise stop from None
         missing = isinstance(exc, ModuleNotFoundError) and \
             (exc.name or "").split(".")[0] == "matplotlib"
         raise InputError("results plot needs matplotlib: pip install 'exactprune[plot]'"
