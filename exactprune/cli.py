@@ -28,7 +28,7 @@ from exactprune.instances.params import positive_amount as _positive_amount
 from exactprune.instances.params import positive_float as _positive_float
 from exactprune.instances.params import positive_int as _positive_int
 from exactprune.invocation import record_command
-from exactprune.termination import interrupted_exit, sigterm_as_interrupt
+from exactprune.termination import interrupted_exit, interruption_behind, sigterm_as_interrupt
 
 EXIT_OK, EXIT_INTERNAL, EXIT_USAGE = 0, 1, 2
 _OUTPUT_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EFBIG, errno.EBADF)
@@ -572,8 +572,6 @@ def _main(argv: Sequence[str] | None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
     except Exception as exc:
-        from exactprune.solvers.interrupt import interruption_behind
-
         if (stop := interruption_behind(exc)) is not None:  # hunt 155 M1
             return _interrupted(stop)
         if isinstance(exc, OSError) and exc.errno in _OUTPUT_ERRNOS and not debug:
