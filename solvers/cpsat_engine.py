@@ -48,7 +48,7 @@ def cpsat_available() -> bool:
     try:
         with interruptions_pass():
             from ortools.sat.python import cp_model  # noqa: F401
-    except ImportError:
+    except Exception:  # a broken OR-Tools (protobuf's TypeError) is "unavailable" (hunt 167)
         return False
     return True
 
@@ -57,7 +57,7 @@ def cpsat_version() -> str | None:
     try:
         with interruptions_pass():
             import ortools
-    except ImportError:
+    except Exception:
         return None
     return f"OR-Tools CP-SAT {ortools.__version__}"
 

@@ -126,7 +126,7 @@ def make_pulp_backend(pulp_name: str, kind: str) -> Backend:
         try:
             with interruptions_pass():
                 import pulp
-        except ImportError:
+        except Exception:
             return None
         return f"{pulp_name} via PuLP {pulp.__version__}"
 

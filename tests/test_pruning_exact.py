@@ -623,15 +623,55 @@ def test_certify_takes_a_certified_bound_above_the_float_error_of_underflowing_d
     res = solve(inst, "highs")
     assert res.certified and res.bound > res.objective  # the case itself
     br = certify_bracket(inst, res.mask, res.bound)
-    assert br.lower == res.objective and any("lowered" in n for n in br.notes)
+    # the mask's exact error lies above its float error here: the bound is kept (hunt 167 L1:
+    # it was lowered to the float error, which on other data lies above the exact one)
+    from exactprune.solvers.pruning.bracket import exact_points_error_floor
+
+    assert res.objective < br.lower == res.bound <= exact_points_error_floor(inst, res.mask)
+    assert any("kept, the mask's exact error is at least as large" in n for n in br.notes)
+    above = exact_points_error_floor(inst, res.mask) * (1 + 2**-40)  # above exact, within tol
+    assert above < res.objective + inst.evaluation_tolerance()
+    lowered = certify_bracket(inst, res.mask, above)
+    assert lowered.lower == exact_points_error_floor(inst, res.mask)
+    assert any("lowered to the mask's exact error rounded down" in n for n in lowered.notes)
     with pytest.raises(InputError, match="cannot be a valid bound"):
         certify_bracket(inst, res.mask, res.objective + 2 * inst.evaluation_tolerance())
     save_instance(inst, tmp_path / "u.json")
     (tmp_path / "r.json").write_text(json.dumps(res.to_json()))
     assert main(["certify", str(tmp_path / "u.json"), str(tmp_path / "r.json"), "--json"]) == 0
     notes = json.loads(capsys.readouterr().out)["bracket"]["notes"]
-    assert "then lowered, as a note below says" in notes[0]
-    assert "lowered to that error" in notes[1]
+    assert "the lower end is the result file's bound" in notes[0]
+    assert "kept, the mask's exact error is at least as large" in notes[1]
+
+
+def test_a_bound_within_the_tolerance_is_lowered_below_the_exact_optimum_not_the_float_one(
+) -> None:
+    """Hunt 167 L1: a bound edited to 1e-15 above the optimum passed the re-check's tolerance
+    and was lowered to the mask's float error, which lay one ulp above the exact optimum: a
+    lower end above the optimum over the points. It is lowered to the exact error, rounded
+    down, now; checked against every mask's exact l1 error, computed here in Fractions."""
+    import itertools
+    from fractions import Fraction
+
+    inst = generate_neuron_pruning(d=2, width=8, points=1, seed=187325, domain="cube",
+                                   output_activation="relu", norm="l1")
+
+    def out(W: np.ndarray, v: np.ndarray, x: list[Fraction]) -> Fraction:
+        s = sum((Fraction(b) * max(sum((Fraction(a) * c for a, c in zip(w, x, strict=True)),
+                                       Fraction(0)), Fraction(0))
+                 for w, b in zip(W.tolist(), v.tolist(), strict=True)), Fraction(0))
+        return max(s, Fraction(0))  # relu output
+
+    net, tgt = inst.network, inst.target
+    rows = [[Fraction(c) for c in p] for p in inst.points.tolist()]
+    exact_best = min(
+        sum((abs(out(net.hidden_weights, net.output_weights * np.array(m), x)
+                 - out(tgt.hidden_weights, tgt.output_weights, x)) for x in rows), Fraction(0))
+        / len(rows) for m in itertools.product([0, 1], repeat=8))
+    res = solve(inst, "bruteforce")
+    assert Fraction(float(inst.evaluate(res.mask))) > exact_best  # the float error is above
+    br = certify_bracket(inst, res.mask, float(exact_best) * (1 + 1e-15))
+    assert Fraction(br.lower) <= exact_best
 
 
 def test_certify_says_why_it_changed_a_bound_on_the_sphere(

@@ -1295,6 +1295,44 @@ def test_a_signal_anywhere_in_the_start_up_is_one_line(
     assert (proc.returncode, proc.stderr.strip().splitlines()) == (code, [line]), proc.stderr
 
 
+_BROKEN_CP_MODEL = """
+import sys
+
+
+class Broken:  # OR-Tools against a protobuf it was not built for fails with a TypeError
+    def find_spec(self, name, path=None, target=None):
+        if name == "ortools.sat.python.cp_model":
+            raise TypeError("Descriptors cannot be created directly.")
+        return None
+
+
+sys.meta_path.insert(0, Broken())
+sys.argv = ["exactprune", *sys.argv[1:]]
+import runpy
+
+runpy.run_module("exactprune", run_name="__main__")
+"""
+
+
+def test_a_broken_or_tools_is_an_unavailable_cpsat_not_an_internal_error(
+        tmp_path: Path) -> None:
+    """Hunt 167 M1: cpsat's probe caught only ImportError; OR-Tools failing with a TypeError (a
+    protobuf mismatch) made `solve --solver cpsat`, and `auto` on a pruning instance it
+    probes, an internal error, exit 1."""
+    from exactprune.instances import generate_neuron_pruning, save_instance
+
+    inst = tmp_path / "np.json"
+    save_instance(generate_neuron_pruning(d=2, width=14, points=16, seed=0), inst)
+    asked = subprocess.run([sys.executable, "-c", _BROKEN_CP_MODEL, "solve", str(inst),
+                            "--solver", "cpsat"], capture_output=True, text=True, timeout=120)
+    assert asked.returncode == 2 and asked.stderr.strip().splitlines() == [
+        "exactprune: error: solver 'cpsat' is not available on this machine (`exactprune "
+        "solvers` lists what is)"], asked.stderr
+    auto = subprocess.run([sys.executable, "-c", _BROKEN_CP_MODEL, "solve", str(inst),
+                           "--time-limit", "20"], capture_output=True, text=True, timeout=120)
+    assert auto.returncode == 0 and "optimal" in auto.stdout, auto.stderr
+
+
 def test_a_probe_passes_an_interruption_on_but_not_one_already_handled() -> None:
     """interruptions_pass: an ImportError raised from a Ctrl-C is the Ctrl-C (hunt 166 M1);
     a failure while the caller handles its own Ctrl-C stays the failure (hunt 157 M1)."""

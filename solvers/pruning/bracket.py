@@ -17,6 +17,7 @@ The honest form of "verifying a width bound" is a curve of [lower, upper] agains
 from __future__ import annotations
 
 import math
+import sys
 from dataclasses import asdict, dataclass, field
 from fractions import Fraction
 from typing import Any
@@ -83,6 +84,44 @@ def _lower_on_the_sphere(instance: Any, lower: float, notes: list[str]) -> float
     return scaled
 
 
+def exact_points_error_floor(instance: Any, mask: Any) -> float:
+    """The largest float64 <= the mask's exact error on the instance's points: the pruned
+    net and the target evaluated in rational arithmetic on the float64 data (the float
+    evaluator may err either way by up to `evaluation_tolerance`). For the rare bound that
+    lies above the float error; K × n × d rational products."""
+    net = instance.pruned_network(mask)
+    tgt = instance.target
+
+    def outputs(W: np.ndarray, v: np.ndarray, activation: str, x: list[Fraction]) -> Fraction:
+        total = Fraction(0)
+        for w_i, v_i in zip(W.tolist(), v.tolist(), strict=True):
+            if v_i != 0:
+                pre = sum((Fraction(a) * b for a, b in zip(w_i, x, strict=True)), Fraction(0))
+                total += Fraction(v_i) * max(pre, Fraction(0))
+        return max(total, Fraction(0)) if activation == "relu" else total
+
+    residuals = []
+    for row in np.asarray(instance.points, dtype=np.float64).tolist():
+        x = [Fraction(c) for c in row]
+        residuals.append(abs(outputs(net.hidden_weights, net.output_weights,
+                                     net.output_activation, x)
+                             - outputs(tgt.hidden_weights, tgt.output_weights,
+                                       tgt.output_activation, x)))
+    try:
+        if instance.norm == "linf":
+            return float_floor(max(residuals))
+        if instance.norm == "l1":
+            return float_floor(sum(residuals, Fraction(0)) / len(residuals))
+        mean_square = sum((r * r for r in residuals), Fraction(0)) / len(residuals)
+        root = float_floor(mean_square)
+    except OverflowError:  # beyond float64: its largest number is below it
+        return sys.float_info.max
+    root = math.sqrt(root) if root > 0 else 0.0
+    while root > 0 and Fraction(root) ** 2 > mean_square:  # the largest float at most √
+        root = math.nextafter(root, 0.0)
+    return root
+
+
 def certify_bracket(instance: Any, mask: Any, lower: float | None = None,
                     time_limit: float | None = None) -> Bracket:
     """The bracket for `mask` on a neuron/weight pruning instance.
@@ -126,9 +165,16 @@ def certify_bracket(instance: Any, mask: Any, lower: float | None = None,
             raise InputError(f"the given lower bound {lower} exceeds the mask's own error "
                              f"{points_error} on the points by more than its evaluation "
                              f"tolerance {allowed:.3g}: it cannot be a valid bound")
-        notes.append(f"the lower bound {lower!r} exceeds the mask's float error on the points "
-                     "by less than its evaluation tolerance: lowered to that error")
-        lower = points_error
+        # not to the float error, which may lie above the exact one (hunt 167 L1: a lower
+        # end one ulp above the optimum), but to the exact error of the mask, rounded down
+        exact = exact_points_error_floor(instance, m)
+        head = (f"the lower bound {lower!r} exceeds the mask's float error on the points by "
+                f"less than its evaluation tolerance {allowed:.3g}")
+        if exact < lower:
+            notes.append(f"{head}: lowered to the mask's exact error rounded down, {exact!r}")
+            lower = exact
+        else:
+            notes.append(f"{head}: kept, the mask's exact error is at least as large")
     if lower is not None and instance.domain == "sphere":
         lower = _lower_on_the_sphere(instance, lower, notes)
     if instance.domain is None:
