@@ -644,8 +644,9 @@ def test_certify_takes_a_certified_bound_above_the_float_error_of_underflowing_d
     assert "kept, the mask's exact error is at least as large" in notes[1]
 
 
+@pytest.mark.parametrize("exact_work", [200_000, 0])  # 0: the float error less the tolerance
 def test_a_bound_within_the_tolerance_is_lowered_below_the_exact_optimum_not_the_float_one(
-) -> None:
+        exact_work: int, monkeypatch: pytest.MonkeyPatch) -> None:
     """Hunt 167 L1: a bound edited to 1e-15 above the optimum passed the re-check's tolerance
     and was lowered to the mask's float error, which lay one ulp above the exact optimum: a
     lower end above the optimum over the points. It is lowered to the exact error, rounded
@@ -670,6 +671,9 @@ def test_a_bound_within_the_tolerance_is_lowered_below_the_exact_optimum_not_the
         / len(rows) for m in itertools.product([0, 1], repeat=8))
     res = solve(inst, "bruteforce")
     assert Fraction(float(inst.evaluate(res.mask))) > exact_best  # the float error is above
+    from exactprune.solvers.pruning import bracket
+
+    monkeypatch.setattr(bracket, "EXACT_ERROR_WORK", exact_work)
     br = certify_bracket(inst, res.mask, float(exact_best) * (1 + 1e-15))
     assert Fraction(br.lower) <= exact_best
 

@@ -173,7 +173,7 @@ def certify_bracket(instance: Any, mask: Any, lower: float | None = None,
         # end one ulp above the optimum), but to the exact error of the mask, rounded down
         net = instance.network
         work = len(instance.points) * net.hidden_weights.size
-        # rationals cost ~1 µs a product: beyond EXACT_ERROR_WORK, the float error less the
+        # rationals cost ~7 µs a product: beyond EXACT_ERROR_WORK, the float error less the
         # tolerance, a bound too (the exact error is at least that)
         exact = exact_points_error_floor(instance, m) if work <= EXACT_ERROR_WORK else \
             max(0.0, math.nextafter(points_error - allowed, 0.0))
