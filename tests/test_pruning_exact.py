@@ -678,6 +678,70 @@ def test_a_bound_within_the_tolerance_is_lowered_below_the_exact_optimum_not_the
     assert Fraction(br.lower) <= exact_best
 
 
+def _exact_residuals(inst, mask) -> list:  # type: ignore[no-untyped-def]
+    """|g_mask(x) - f(x)| per point in Fractions, identity outputs (the tests' own oracle)."""
+    from fractions import Fraction
+
+    def out(W: np.ndarray, v: np.ndarray, x: list) -> Fraction:
+        return sum((Fraction(b) * max(sum((Fraction(a) * c for a, c in zip(w, x, strict=True)),
+                                          Fraction(0)), Fraction(0))
+                    for w, b in zip(W.tolist(), v.tolist(), strict=True)), Fraction(0))
+
+    net, tgt = inst.network, inst.target
+    rows = [[Fraction(c) for c in p] for p in inst.points.tolist()]
+    return [abs(out(net.hidden_weights, net.output_weights * np.asarray(mask), x)
+                - out(tgt.hidden_weights, tgt.output_weights, x)) for x in rows]
+
+
+def test_an_l2_error_beyond_1e154_is_not_read_as_the_largest_float() -> None:
+    """Hunt 168 H1: the exact l2 error's floor went through the float of the mean square,
+    which overflowed: 1.8e308, so a bound above the mask's exact error of 1e198 was kept (above
+    the bracket's upper end). Checked against the exact optimum (squares compared)."""
+    import itertools
+    from fractions import Fraction
+
+    from exactprune.instances import NeuronPruningInstance, TwoLayerNet
+
+    inst = NeuronPruningInstance(
+        network=TwoLayerNet(np.array([[1.0], [0.3], [0.7]]), np.array([1e200, 3e199, 2e199])),
+        target=TwoLayerNet(np.array([[1.0]]), np.array([1.1e200])),
+        points=np.array([[1.0]]), norm="l2", domain="cube")
+    best_square = min(sum(r * r for r in _exact_residuals(inst, m)) / len(inst.points)
+                      for m in itertools.product([0, 1], repeat=3))
+    mask = np.array([1, 1, 0], dtype=bool)
+    br = certify_bracket(inst, mask, float(inst.evaluate(mask))
+                         + inst.evaluation_tolerance() / 2)
+    assert Fraction(br.lower) ** 2 <= best_square and br.lower <= br.upper
+
+
+@pytest.mark.parametrize("step", [0, 1])  # the bound at the float error, one float below
+def test_a_bound_at_the_float_optimum_above_the_exact_one_is_not_the_lower_end(
+        step: int) -> None:
+    """Hunt 168 H2: a bound equal to the mask's float error (0.18), which lies above the exact
+    optimum (0.17999999999999997...), passed the consistency check's tolerance and was the
+    lower end; the lowering ran only for a bound above the float error. A bound above the
+    exact error of the mask bruteforce finds gives way to bruteforce's proven bound."""
+    import itertools
+    import math
+    from fractions import Fraction
+
+    from exactprune.instances import NeuronPruningInstance, TwoLayerNet
+    from exactprune.solvers.pruning import certify
+
+    inst = NeuronPruningInstance(
+        network=TwoLayerNet(np.array([[1.0], [2.0]]), np.array([0.1, 5.0])),
+        target=TwoLayerNet(np.array([[1.0]]), np.array([0.7])),
+        points=np.array([[0.3]]), norm="linf", domain="cube")
+    best = min(max(_exact_residuals(inst, m)) for m in itertools.product([0, 1], repeat=2))
+    claimed = solve(inst, "bruteforce").to_json(inst.mask_to_json)
+    assert Fraction(claimed["objective"]) > best  # the float optimum lies above: the case
+    claimed["bound"] = claimed["objective"]
+    for _ in range(step):
+        claimed["bound"] = math.nextafter(claimed["bound"], 0.0)
+    lower = certify(inst, inst.mask_from_json(claimed["mask"]), claimed)["bracket"]["lower"]
+    assert Fraction(lower) <= best
+
+
 def test_certify_says_why_it_changed_a_bound_on_the_sphere(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """On the sphere the bound is divided by the largest point norm (points off norm 1 by

@@ -264,14 +264,28 @@ def certify(instance: Any, mask: Any, claimed: dict[str, Any],
         bound = None
     # as neuron selection reads it (a negative one was read as 0 here; hunt 96 L1)
     tol = claimed_number(claimed, "tolerance", 0.0) or 0.0
-    claims, recheck_note, rechecked = _recheck(instance, mask, claimed, bound, tol, goal,
-                                               constrained, time_limit)
+    claims, recheck_note, rechecked, reference = _recheck(instance, mask, claimed, bound, tol,
+                                                          goal, constrained, time_limit)
+    above = None  # the file's bound, when a mask's exact error lies below it
     if claims.get("bound_consistent") is False:
         note, bound = recheck_note, None
+    elif bound is not None and reference is not None and bound > reference[0] and \
+            _exact_error_below(instance, reference[1], bound):
+        # within the tolerances the consistency check allows, yet above the exact error of the
+        # mask bruteforce finds: no bound; bruteforce's own proven bound is the lower end (an
+        # edited bound at the float optimum gave a lower end an ulp above the exact optimum;
+        # hunt 168 H2). A bound no mask refutes stays, as its solver proved it.
+        above, bound = bound, reference[0]
     bracket = certify_bracket(instance, mask, bound, time_limit).to_json()
     if bound is not None and bracket.get("lower") is None:  # certify_bracket dropped it
         note = ("the result file's bound is not used: there is no lower end here, as a note "
                 "below says")
+    elif above is not None:
+        note = (f"the lower end is the bound bruteforce proves, {bound!r}, not the result "
+                f"file's bound {above!r}, which lies above the exact error of the mask "
+                "bruteforce finds (by less than the tolerances)"
+                + ("" if bracket.get("lower") == bound else
+                   " (then lowered, as a note below says)"))
     elif bound is not None:  # hunt 25: an edited bound with its objective left alone passes
         lower = bracket.get("lower")
         note = ("the lower end is the result file's bound, as its solver proved it"
@@ -305,7 +319,8 @@ CERTIFY_RECHECK_SECONDS = 10.0
 
 def _recheck(instance: Any, mask: Any, claimed: dict[str, Any], bound: float | None,
              tol: float, goal: dict[str, Any], constrained: bool,
-             time_limit: float | None) -> tuple[dict[str, Any], str | None, bool]:
+             time_limit: float | None
+             ) -> tuple[dict[str, Any], str | None, bool, tuple[float, Any] | None]:
     """A result's bound (the best error on the points, when the bracket would take it) and a
     claimed certified optimum, re-checked by `bruteforce` on small masks: `bound_consistent` is
     False when the bound exceeds the error of a mask bruteforce finds by more than bruteforce's
@@ -313,8 +328,9 @@ def _recheck(instance: Any, mask: Any, claimed: dict[str, Any], bound: float | N
     lower end, hunt 83 M2; the file's own tolerance is not counted, or an edited one let an
     edited bound back in, hunt 84 M1), `optimum_verified` True / False / None as for neuron
     selection (within the claimed tolerance, as claimed), False for a mask that keeps more than
-    its max_kept (hunt 84 H1). Returns (checks, note, whether bruteforce finished); ({}, None,
-    False) when nothing is claimed or the instance is too large."""
+    its max_kept (hunt 84 H1). Returns (checks, note, whether bruteforce finished, and when it
+    did for the least error of any mask, (its proven bound, its mask), else None); ({}, None,
+    False, None) when nothing is claimed or the instance is too large."""
     from exactprune.solvers.dispatch import solve
     from exactprune.solvers.result import Goal
 
@@ -322,15 +338,15 @@ def _recheck(instance: Any, mask: Any, claimed: dict[str, Any], bound: float | N
     size, points = instance.mask_size, len(instance.points)
     if (bound is None and not certified) or size > CERTIFY_RECHECK_BITS or \
             (1 << size) * points > CERTIFY_RECHECK_WORK:
-        return {}, None, False
+        return {}, None, False, None
     max_kept = goal.get("max_kept")
     if certified and (goal.get("objective", "min_error") != "min_error"
                       or not (max_kept is None or type(max_kept) is int and max_kept >= 0)):
         return ({"optimum_verified": None}, "a claimed optimum of this goal is not re-checked",
-                False)
+                False, None)
     if certified and max_kept is not None and instance.kept(mask) > max_kept:
         return ({"optimum_verified": False}, f"the mask keeps {instance.kept(mask)} > max_kept "
-                f"{max_kept}: no optimum of its goal", False)
+                f"{max_kept}: no optimum of its goal", False, None)
     checks: dict[str, Any] = {}
     own = Goal(max_kept=max_kept) if certified and constrained else Goal()
     ref = solve(instance, "bruteforce", objective="min_error", max_kept=own.max_kept,
@@ -361,4 +377,16 @@ def _recheck(instance: Any, mask: Any, claimed: dict[str, Any], bound: float | N
                 error > found + tol + room else None
             notes.append(f"bruteforce finds error {found!r} (bound {ref.bound!r}, "
                          f"{ref.status}); the mask's is {error!r}, tolerance {tol + room!r}")
-    return checks, "; ".join(notes) or None, finished
+    reference = (ref.bound, ref.mask) if finished and own.max_kept is None else None
+    return checks, "; ".join(notes) or None, finished, reference
+
+
+def _exact_error_below(instance: Any, mask: Any, bound: float) -> bool:
+    """Whether `mask`'s exact error on the points is below `bound`, so `bound` bounds no
+    optimum (False where the exact evaluation would cost more than EXACT_ERROR_WORK)."""
+    from exactprune.solvers.pruning.bracket import EXACT_ERROR_WORK, exact_points_error_floor
+
+    work = len(instance.points) * (instance.network.hidden_weights.size
+                                   + instance.target.hidden_weights.size + 1)
+    # the largest float <= the exact error is below a float exactly when the error is
+    return work <= EXACT_ERROR_WORK and exact_points_error_floor(instance, mask) < bound

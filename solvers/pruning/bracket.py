@@ -85,7 +85,8 @@ def _lower_on_the_sphere(instance: Any, lower: float, notes: list[str]) -> float
 
 
 EXACT_ERROR_WORK = 200_000
-"""K × n × d up to which certify_bracket evaluates a mask exactly (about 1.4 s at the limit)."""
+"""K × (n·d of the net + n·d of the target + 1) up to which certify_bracket evaluates a mask
+exactly (about 1.8 s at the limit with one unit a point, the slowest shape measured)."""
 
 
 def exact_points_error_floor(instance: Any, mask: Any) -> float:
@@ -111,19 +112,30 @@ def exact_points_error_floor(instance: Any, mask: Any) -> float:
                                      net.output_activation, x)
                              - outputs(tgt.hidden_weights, tgt.output_weights,
                                        tgt.output_activation, x)))
+    if instance.norm == "linf":
+        value = max(residuals)
+    elif instance.norm == "l1":
+        value = sum(residuals, Fraction(0)) / len(residuals)
+    else:
+        value = _sqrt_floor(sum((r * r for r in residuals), Fraction(0)) / len(residuals))
     try:
-        if instance.norm == "linf":
-            return float_floor(max(residuals))
-        if instance.norm == "l1":
-            return float_floor(sum(residuals, Fraction(0)) / len(residuals))
-        mean_square = sum((r * r for r in residuals), Fraction(0)) / len(residuals)
-        root = float_floor(mean_square)
+        return float_floor(value)
     except OverflowError:  # beyond float64: its largest number is below it
         return sys.float_info.max
-    root = math.sqrt(root) if root > 0 else 0.0
-    while root > 0 and Fraction(root) ** 2 > mean_square:  # the largest float at most √
-        root = math.nextafter(root, 0.0)
-    return root
+
+
+def _sqrt_floor(q: Fraction) -> Fraction:
+    """A rational at most √q within 2^-70 relative: an integer square root at 70 bits, never
+    the float of q, which overflows beyond ~1e308 and loses bits below ~1e-308 (the root of
+    an l2 error of 1e198 was read as 1.8e308, which kept a bound above it; hunt 168 H1)."""
+    if q <= 0:
+        return Fraction(0)
+    bits = q.numerator.bit_length() - q.denominator.bit_length()
+    shift = 70 - bits // 2  # √(q·4^shift) has about 70 bits
+    scaled = q * Fraction(4) ** shift if shift >= 0 else q / Fraction(4) ** -shift
+    root = math.isqrt(scaled.numerator // scaled.denominator)  # <= √(q·4^shift)
+    return Fraction(root) / Fraction(2) ** shift if shift >= 0 else \
+        Fraction(root * 2 ** -shift)
 
 
 def certify_bracket(instance: Any, mask: Any, lower: float | None = None,
@@ -171,8 +183,9 @@ def certify_bracket(instance: Any, mask: Any, lower: float | None = None,
                              f"tolerance {allowed:.3g}: it cannot be a valid bound")
         # not to the float error, which may lie above the exact one (hunt 167 L1: a lower
         # end one ulp above the optimum), but to the exact error of the mask, rounded down
-        net = instance.network
-        work = len(instance.points) * net.hidden_weights.size
+        # the target's units cost as much as the net's (hunt 168 M1), and each point its own
+        work = len(instance.points) * (instance.network.hidden_weights.size
+                                       + instance.target.hidden_weights.size + 1)
         # rationals cost ~7 µs a product: beyond EXACT_ERROR_WORK, the float error less the
         # tolerance, a bound too (the exact error is at least that)
         exact = exact_points_error_floor(instance, m) if work <= EXACT_ERROR_WORK else \
