@@ -639,9 +639,12 @@ def test_certify_takes_a_certified_bound_above_the_float_error_of_underflowing_d
     save_instance(inst, tmp_path / "u.json")
     (tmp_path / "r.json").write_text(json.dumps(res.to_json()))
     assert main(["certify", str(tmp_path / "u.json"), str(tmp_path / "r.json"), "--json"]) == 0
-    notes = json.loads(capsys.readouterr().out)["bracket"]["notes"]
-    assert "the lower end is the result file's bound" in notes[0]
-    assert "kept, the mask's exact error is at least as large" in notes[1]
+    bracket = json.loads(capsys.readouterr().out)["bracket"]
+    # certify's bruteforce re-check proves less here (its bound is 0 on such data): the file's
+    # bound is more than it can prove, so the lower end is what it proves (hunt 169 H1)
+    assert bracket["notes"][0].startswith("the lower end is the bound bruteforce proves")
+    assert "is more than bruteforce's re-check proves" in bracket["notes"][0]
+    assert 0 <= bracket["lower"] < res.bound
 
 
 @pytest.mark.parametrize("exact_work", [200_000, 0])  # 0: the float error less the tolerance
@@ -740,6 +743,30 @@ def test_a_bound_at_the_float_optimum_above_the_exact_one_is_not_the_lower_end(
         claimed["bound"] = math.nextafter(claimed["bound"], 0.0)
     lower = certify(inst, inst.mask_from_json(claimed["mask"]), claimed)["bracket"]["lower"]
     assert Fraction(lower) <= best
+
+
+def test_a_bound_no_mask_of_bruteforce_refutes_is_still_no_more_than_it_proves() -> None:
+    """Hunt 169 H1: two units tie in float (errors 0.5) but not exactly (0.5 - 2^-54 + 2^-106
+    for the second); bruteforce returns the first, whose exact error does not refute a bound of
+    0.5, and 0.5 was the lower end, above the exact optimum. Where the re-check finishes the
+    lower end is never more than bruteforce proves."""
+    import itertools
+    from fractions import Fraction
+
+    from exactprune.instances import NeuronPruningInstance, TwoLayerNet
+    from exactprune.solvers.pruning import certify
+
+    inst = NeuronPruningInstance(
+        network=TwoLayerNet(np.array([[1.0], [0.5 - 2.0**-54]]), np.array([1.5, 1 + 2.0**-52])),
+        target=TwoLayerNet(np.array([[1.0]]), np.array([1.0])),
+        points=np.array([[1.0]]), norm="linf", domain="cube")
+    best = min(max(_exact_residuals(inst, m)) for m in itertools.product([0, 1], repeat=2))
+    assert best < Fraction(1, 2)
+    claimed = solve(inst, "bruteforce").to_json(inst.mask_to_json)
+    claimed["bound"] = claimed["objective"]  # 0.5: the float optimum
+    out = certify(inst, inst.mask_from_json(claimed["mask"]), claimed)["bracket"]
+    assert Fraction(out["lower"]) <= best
+    assert out["notes"][0].startswith("the lower end is the bound bruteforce proves")
 
 
 def test_certify_says_why_it_changed_a_bound_on_the_sphere(

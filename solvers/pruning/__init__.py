@@ -266,24 +266,26 @@ def certify(instance: Any, mask: Any, claimed: dict[str, Any],
     tol = claimed_number(claimed, "tolerance", 0.0) or 0.0
     claims, recheck_note, rechecked, reference = _recheck(instance, mask, claimed, bound, tol,
                                                           goal, constrained, time_limit)
-    above = None  # the file's bound, when a mask's exact error lies below it
+    above = None  # the file's bound, when it is more than the re-check proves
     if claims.get("bound_consistent") is False:
         note, bound = recheck_note, None
-    elif bound is not None and reference is not None and bound > reference[0] and \
-            _exact_error_below(instance, reference[1], bound):
-        # within the tolerances the consistency check allows, yet above the exact error of the
-        # mask bruteforce finds: no bound; bruteforce's own proven bound is the lower end (an
-        # edited bound at the float optimum gave a lower end an ulp above the exact optimum;
-        # hunt 168 H2). A bound no mask refutes stays, as its solver proved it.
+    elif bound is not None and reference is not None and bound > reference[0]:
+        # within the tolerances the consistency check allows, but more than bruteforce proves:
+        # an edited bound at the float optimum gave a lower end an ulp above the exact optimum
+        # (hunt 168 H2), and one below it too when another mask's exact error was lower than
+        # that of the mask bruteforce finds (hunt 169 H1). Where the re-check finished, the
+        # lower end is what it proves; only above that size is the file's claim taken.
         above, bound = bound, reference[0]
     bracket = certify_bracket(instance, mask, bound, time_limit).to_json()
     if bound is not None and bracket.get("lower") is None:  # certify_bracket dropped it
         note = ("the result file's bound is not used: there is no lower end here, as a note "
                 "below says")
     elif above is not None:
+        why = ("lies above the exact error of the mask bruteforce finds"
+               if _exact_error_below(instance, reference[1], above) else
+               "is more than bruteforce's re-check proves")
         note = (f"the lower end is the bound bruteforce proves, {bound!r}, not the result "
-                f"file's bound {above!r}, which lies above the exact error of the mask "
-                "bruteforce finds (by less than the tolerances)"
+                f"file's bound {above!r}, which {why} (by less than the tolerances)"
                 + ("" if bracket.get("lower") == bound else
                    " (then lowered, as a note below says)"))
     elif bound is not None:  # hunt 25: an edited bound with its objective left alone passes
