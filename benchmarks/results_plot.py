@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from exactprune.benchmarks.store import ResultStore
+from exactprune.benchmarks.store import ResultStore, _spec_params
 from exactprune.instances.errors import InputError
 
 Y_FIELDS: dict[str, str] = {"objective": "objective", "wall_time_s": "wall time (s)",
@@ -123,14 +123,12 @@ def _key(params: Mapping[str, Any], name: str) -> str:
 
 def grid_parameters(spec: Mapping[str, Any]) -> dict[str, Any]:
     """A stored run's grid parameters: a sweep's ``spec["params"]``; a bench run's instance
-    parameters but its `seed`, which is the suite's trial, not a grid value (every bench
-    run was a one-run curve of its own; hunt 165 M2)."""
-    params = spec.get("params")
-    if isinstance(params, dict):
+    parameters (`store._spec_params`) but its `seed`, which is the suite's trial, not a grid
+    value (every bench run was a one-run curve of its own; hunt 165 M2)."""
+    params = _spec_params(dict(spec))
+    if isinstance(spec.get("params"), dict):
         return params
-    instance = spec.get("instance")
-    params = instance.get("params") if isinstance(instance, dict) else None
-    return {k: v for k, v in params.items() if k != "seed"} if isinstance(params, dict) else {}
+    return {k: v for k, v in params.items() if k != "seed"}
 
 
 def _is_real(value: Any) -> bool:

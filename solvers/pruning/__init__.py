@@ -386,9 +386,11 @@ def _recheck(instance: Any, mask: Any, claimed: dict[str, Any], bound: float | N
 def _exact_error_below(instance: Any, mask: Any, bound: float) -> bool:
     """Whether `mask`'s exact error on the points is below `bound`, so `bound` bounds no
     optimum (False where the exact evaluation would cost more than EXACT_ERROR_WORK)."""
-    from exactprune.solvers.pruning.bracket import EXACT_ERROR_WORK, exact_points_error_floor
+    from exactprune.solvers.pruning.bracket import (
+        exact_evaluation_affordable,
+        exact_points_error_floor,
+    )
 
-    work = len(instance.points) * (instance.network.hidden_weights.size
-                                   + instance.target.hidden_weights.size + 1)
     # the largest float <= the exact error is below a float exactly when the error is
-    return work <= EXACT_ERROR_WORK and exact_points_error_floor(instance, mask) < bound
+    return exact_evaluation_affordable(instance) and \
+        exact_points_error_floor(instance, mask) < bound

@@ -89,29 +89,25 @@ EXACT_ERROR_WORK = 200_000
 exactly (about 1.8 s at the limit with one unit a point, the slowest shape measured)."""
 
 
+def exact_evaluation_affordable(instance: Any) -> bool:
+    """Whether exact_points_error_floor on `instance` stays within EXACT_ERROR_WORK."""
+    work = len(instance.points) * (instance.network.hidden_weights.size
+                                   + instance.target.hidden_weights.size + 1)
+    return work <= EXACT_ERROR_WORK
+
+
 def exact_points_error_floor(instance: Any, mask: Any) -> float:
-    """The largest float64 <= the mask's exact error on the instance's points: the pruned
-    net and the target evaluated in rational arithmetic on the float64 data (the float
+    """The largest float64 <= the mask's exact error on the instance's points: each point's
+    error in rational arithmetic on the float64 data (`sup_error.exact_error_at`; the float
     evaluator may err either way by up to `evaluation_tolerance`). For the rare bound that
     lies above the float error; K × n × d rational products."""
-    net = instance.pruned_network(mask)
-    tgt = instance.target
+    from exactprune.solvers.pruning.sup_error import exact_error_at
 
-    def outputs(W: np.ndarray, v: np.ndarray, activation: str, x: list[Fraction]) -> Fraction:
-        total = Fraction(0)
-        for w_i, v_i in zip(W.tolist(), v.tolist(), strict=True):
-            if v_i != 0:
-                pre = sum((Fraction(a) * b for a, b in zip(w_i, x, strict=True)), Fraction(0))
-                total += Fraction(v_i) * max(pre, Fraction(0))
-        return max(total, Fraction(0)) if activation == "relu" else total
-
-    residuals = []
-    for row in np.asarray(instance.points, dtype=np.float64).tolist():
-        x = [Fraction(c) for c in row]
-        residuals.append(abs(outputs(net.hidden_weights, net.output_weights,
-                                     net.output_activation, x)
-                             - outputs(tgt.hidden_weights, tgt.output_weights,
-                                       tgt.output_activation, x)))
+    net, tgt = instance.pruned_network(mask), instance.target
+    nets = (net.hidden_weights, net.output_weights, net.output_activation,
+            tgt.hidden_weights, tgt.output_weights, tgt.output_activation)
+    residuals = [abs(exact_error_at(nets, x))
+                 for x in np.asarray(instance.points, dtype=np.float64)]
     if instance.norm == "linf":
         value = max(residuals)
     elif instance.norm == "l1":
@@ -183,12 +179,10 @@ def certify_bracket(instance: Any, mask: Any, lower: float | None = None,
                              f"tolerance {allowed:.3g}: it cannot be a valid bound")
         # not to the float error, which may lie above the exact one (hunt 167 L1: a lower
         # end one ulp above the optimum), but to the exact error of the mask, rounded down
-        # the target's units cost as much as the net's (hunt 168 M1), and each point its own
-        work = len(instance.points) * (instance.network.hidden_weights.size
-                                       + instance.target.hidden_weights.size + 1)
-        # rationals cost ~7 µs a product: beyond EXACT_ERROR_WORK, the float error less the
-        # tolerance, a bound too (the exact error is at least that)
-        exact = exact_points_error_floor(instance, m) if work <= EXACT_ERROR_WORK else \
+        # rationals cost ~7 µs a product (the target's too, hunt 168 M1): beyond
+        # EXACT_ERROR_WORK, the float error less the tolerance, a bound too
+        exact = exact_points_error_floor(instance, m) if exact_evaluation_affordable(
+            instance) else \
             max(0.0, math.nextafter(points_error - allowed, 0.0))
         head = (f"the lower bound {lower!r} exceeds the mask's float error on the points by "
                 f"less than its evaluation tolerance {allowed:.3g}")

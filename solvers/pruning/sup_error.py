@@ -540,7 +540,7 @@ def _gaussian(
         X = _sample_sphere(d)
         err = np.abs(_error(*nets, X))
         for k in np.argsort(err)[::-1][:GAUSSIAN_WITNESS_TRIES]:
-            if err[k] > 0.0 and _exact_error(nets, X[k]) != 0:
+            if err[k] > 0.0 and exact_error_at(nets, X[k]) != 0:
                 return SupError(math.inf, X[k].copy(), math.inf, True, "gaussian-homogeneity",
                                 base + "e != 0 at attained_at (a sampled sphere point, in "
                                 "exact rational arithmetic), so e(t x) -> inf.")
@@ -554,7 +554,7 @@ def _gaussian(
         return SupError(0.0, sph.attained_at, 0.0, True, "gaussian-homogeneity",
                         base + "Here the sphere bound is exactly 0, so e == 0 on R^d.")
     if sph.attained_at is not None:
-        e_exact = _exact_error(nets, sph.attained_at)
+        e_exact = exact_error_at(nets, sph.attained_at)
         if e_exact != 0:
             return SupError(math.inf, sph.attained_at, math.inf, True, "gaussian-homogeneity",
                             base + f"e = {float(e_exact):.6g} != 0 at attained_at (in exact "
@@ -637,7 +637,7 @@ def _identically_zero(nets: tuple[np.ndarray, np.ndarray, str, np.ndarray, np.nd
     return False
 
 
-def _exact_error(nets: tuple[np.ndarray, np.ndarray, str, np.ndarray, np.ndarray, str],
+def exact_error_at(nets: tuple[np.ndarray, np.ndarray, str, np.ndarray, np.ndarray, str],
                  x: np.ndarray) -> Fraction:
     """e(x) = g(x) - f(x) in exact rational arithmetic at the float64 point x."""
     xs = [Fraction(float(t)) for t in x]
