@@ -25,7 +25,6 @@ from typing import Any
 # any heavy import; hunt 164 M1); its names are kept here for the engines and the CLI
 from exactprune.termination import (  # noqa: F401 - re-exported
     Terminated,
-    _raise_terminated,
     interruption_behind,
     sigterm_as_interrupt,
     sigterm_handled,
