@@ -14,6 +14,7 @@ triangle (a bracket whose lower end is 0).
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 import tempfile
@@ -34,9 +35,21 @@ SERIES_COLORS = (*(f"C{i}" for i in range(10)), "black", "gold", "teal", "navy",
 solvers; with the ten alone, cbc and scip were both orange)."""
 
 
+SERIES_LINESTYLES = ("-", "--", ":")
+"""Line styles of the median curves: solid for the first 20 series, then dashed, then dotted,
+so that 60 series are told apart (a sweep over a grid of several parameters gives many)."""
+DISTINCT_SERIES = len(SERIES_COLORS) * len(SERIES_LINESTYLES)
+
+
 def series_color(index: int) -> str:
     """The colour of the index-th series of a plot (distinct for the first 20)."""
     return SERIES_COLORS[index % len(SERIES_COLORS)]
+
+
+def series_linestyle(index: int) -> str:
+    """The line style of the index-th median curve: with its colour, distinct for the first
+    `DISTINCT_SERIES`."""
+    return SERIES_LINESTYLES[(index // len(SERIES_COLORS)) % len(SERIES_LINESTYLES)]
 
 
 def _figure_class() -> Any:
@@ -291,7 +304,8 @@ def median_curves_figure(
             drawable &= mids > 0
             los = np.where(np.isfinite(los) & (los <= 0), np.nan, los)  # bar from the median
         xd, color = _dodge(xs, i, len(items), logx, gap), series_color(i)
-        ax.plot(xd[drawable], mids[drawable], "-", color=color, linewidth=1.2, label=name)
+        ax.plot(xd[drawable], mids[drawable], linestyle=series_linestyle(i), color=color,
+                linewidth=1.2, label=name)
         bars = drawable & np.isfinite(his)
         ax.vlines(xd[bars], np.where(np.isfinite(los), los, mids)[bars], his[bars],
                   color=color, linewidth=1.0, alpha=0.7)
@@ -304,7 +318,13 @@ def median_curves_figure(
                 Line2D([], [], linestyle="none", marker="o", color="grey",
                        markerfacecolor="white")]
     labels += ["every run certified", "not every run certified"]
-    ax.legend(handles, labels, fontsize=8 if len(items) <= 10 else 6)
+    if len(items) <= 10:
+        ax.legend(handles, labels, fontsize=8)
+    else:  # beside the axes: over them it would hide the curves
+        columns = math.ceil(len(labels) / 32)
+        fig.set_figwidth(6.4 + 2.4 * columns)
+        ax.legend(handles, labels, fontsize=6, ncols=columns, loc="upper left",
+                  bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
     buf = io.BytesIO()
     # a crowded legend ("constrained_layout not applied") or one point ("identical low and
     # high ylims") are matplotlib's warnings with its file paths on stderr (hunt 165 L1)

@@ -86,7 +86,7 @@ def _cmd_results_summary(args: argparse.Namespace) -> int:
 
 
 def _cmd_results_plot(args: argparse.Namespace) -> int:
-    from exactprune.benchmarks.plots import SERIES_COLORS
+    from exactprune.benchmarks.plots import DISTINCT_SERIES
     from exactprune.benchmarks.results_plot import (
         PLOT_SUFFIXES,
         plot_curves,
@@ -118,9 +118,9 @@ def _cmd_results_plot(args: argparse.Namespace) -> int:
     if hidden_y:
         print(f"exactprune: note: {hidden_y} median{'s' if hidden_y > 1 else ''} <= 0 not "
               "drawn on the log y axis (--linear-y draws them)", file=sys.stderr)
-    if len(curves.curves) > len(SERIES_COLORS):
-        print(f"exactprune: note: {len(curves.curves)} series: colours repeat after "
-              f"{len(SERIES_COLORS)}", file=sys.stderr)
+    if len(curves.curves) > DISTINCT_SERIES:
+        print(f"exactprune: note: {len(curves.curves)} series: colours and line styles "
+              f"repeat after {DISTINCT_SERIES}", file=sys.stderr)
     print(f"plot in {args.output}", file=sys.stderr)
     return 0
 

@@ -199,6 +199,27 @@ def test_many_series_stay_beside_their_own_grid_value(logx: bool) -> None:
     assert abs(_dodge(one, 1, 2, False, _grid_gap([one, one], False))[0] - 0.02) <= 0.006
 
 
+def test_series_past_twenty_colours_are_told_apart_by_line_style() -> None:
+    """Twenty colours, then the same colours dashed, then dotted: the 21st series is not
+    drawn as the first again; a legend of many series goes beside the axes (a wider figure)."""
+    from exactprune.benchmarks.plots import median_curves_figure
+
+    def svg(count: int) -> str:
+        x = np.array([4.0, 8.0])
+        series = {f"s{i:02d}": (x, x / 2, x, x * 2, [True, False]) for i in range(count)}
+        drawn = median_curves_figure(series, "svg", "t", "n", "y", logy=False)
+        assert drawn is not None
+        return drawn[0].decode()
+
+    def width(text: str) -> float:
+        return float(re.search(r'<svg[^>]*width="([0-9.]+)pt"', text).group(1))
+
+    few, twenty, more = svg(10), svg(20), svg(21)
+    assert "stroke-dasharray" not in twenty  # every curve solid
+    assert "stroke-dasharray" in more  # the 21st dashed
+    assert width(few) < width(twenty) == width(more)
+
+
 def test_a_bench_store_has_one_curve_per_solver_over_the_suites_seeds(tmp_path: Path) -> None:
     """Hunt 165 M2: a bench run's instance parameters hold its seed, which made each run a
     curve of its own: the seed is the trial."""
