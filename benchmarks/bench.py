@@ -111,6 +111,7 @@ from exactprune.benchmarks.bench_results import (
     exactprune_version,
     summarise,
 )
+from exactprune.benchmarks.plots import with_plots_note
 from exactprune.benchmarks.solve_sweep import input_file_digests
 from exactprune.benchmarks.suites import (
     BenchInstance,
@@ -435,6 +436,8 @@ def run_bench(suite: str, solvers: Sequence[str] | None = None, *,
                     files.extend(out_dir / f.name for f in write_profiles(o, stage))
             report = render_report(suite, outcomes, summary, out_dir, files, notes, store_path,
                                    command)
+            if plots:
+                report = with_plots_note(report)
             write_text_atomic(stage / REPORT_FILE, report)
             write_json_atomic(stage / SUMMARY_FILE, summary)
     files = [out_dir / REPORT_FILE, out_dir / SUMMARY_FILE, *files]

@@ -29,6 +29,7 @@ from exactprune.instances.io import user_file_mode
 
 FORMATS = ("png", "svg")
 _warned = False
+_missing_why = ""
 SERIES_COLORS = (*(f"C{i}" for i in range(10)), "black", "gold", "teal", "navy", "lime",
                  "maroon", "darkviolet", "sienna", "deeppink", "darkgray")
 """Twenty distinct line colours: matplotlib's ten, then ten others (a bench profile has 12+
@@ -54,7 +55,7 @@ def series_linestyle(index: int) -> str:
 
 def _figure_class() -> Any:
     """matplotlib's Figure class (Agg canvas), or None with a one-line warning if missing."""
-    global _warned
+    global _warned, _missing_why
     from exactprune.termination import interruptions_pass
 
     try:
@@ -67,10 +68,11 @@ def _figure_class() -> Any:
     except ImportError as exc:
         missing = isinstance(exc, ModuleNotFoundError) and (exc.name or "").split(".")[0] \
             == "matplotlib"
+        _missing_why = "is not installed (pip install 'exactprune[plot]')" if missing else \
+            f"cannot be imported ({type(exc).__name__}: {exc})"
         if not _warned:
-            why = "is not installed (pip install 'exactprune[plot]')" if missing else \
-                f"cannot be imported ({type(exc).__name__}: {exc})"
-            print(f"exactprune: warning: matplotlib {why}: plots skipped", file=sys.stderr)
+            print(f"exactprune: warning: matplotlib {_missing_why}: plots skipped",
+                  file=sys.stderr)
             _warned = True
         return None
     return Figure
@@ -79,6 +81,14 @@ def _figure_class() -> Any:
 def plotting_available() -> bool:
     """True when matplotlib can be imported (warns once otherwise)."""
     return _figure_class() is not None
+
+
+def with_plots_note(report: str) -> str:
+    """`report` (Markdown), with a last line saying why its plots are missing when matplotlib
+    cannot draw them: stderr's warning is gone when the command ends, the report stays."""
+    if plotting_available():
+        return report
+    return f"{report.rstrip(chr(10))}\n\nPlots: none drawn, matplotlib {_missing_why}.\n"
 
 
 def _new_axes(title: str, xlabel: str, ylabel: str, logx: bool, logy: bool) -> Any:

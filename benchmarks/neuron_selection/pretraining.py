@@ -693,6 +693,7 @@ def measure(args: argparse.Namespace, progress: bool) -> tuple[dict[str, Any], l
 
 
 def _cmd_verify_pretraining(args: argparse.Namespace) -> int:
+    from exactprune.benchmarks.plots import with_plots_note
     from exactprune.instances import io as instance_io
 
     check_args(args)
@@ -705,7 +706,7 @@ def _cmd_verify_pretraining(args: argparse.Namespace) -> int:
     compute_s = sum(float(r.get("wall_time_s") or 0.0) for r in records)
     text = report(args, a, compute_s, elapsed)
     with instance_io.output_dir(out), instance_io.written_together(out) as stage:
-        instance_io.write_text_atomic(stage / "report.md", text)
+        instance_io.write_text_atomic(stage / "report.md", with_plots_note(text))
         paths = [out / Path(p).name for p in plots(args, a, stage)]
     if args.json:
         body = to_json(args, a)

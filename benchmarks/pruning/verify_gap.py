@@ -865,6 +865,7 @@ def run_pruning_gap(**options: Any) -> dict[str, Any]:
 
 
 def _cmd_verify_pruning_gap(args: argparse.Namespace) -> int:
+    from exactprune.benchmarks.plots import with_plots_note
     from exactprune.instances import io as instance_io
 
     check_args(args)
@@ -874,7 +875,7 @@ def _cmd_verify_pruning_gap(args: argparse.Namespace) -> int:
     compute_s = sum(float(r.get("wall_time_s") or 0.0) for r in records)
     text = report(args, analyses, elapsed, growth, compute_s)
     with instance_io.output_dir(out), instance_io.written_together(out) as stage:
-        instance_io.write_text_atomic(stage / "report.md", text)
+        instance_io.write_text_atomic(stage / "report.md", with_plots_note(text))
         paths = [p for a in analyses for p in _plots(args, a, stage)]
         if growth:
             paths += _growth_plot(args, growth, stage)

@@ -906,8 +906,9 @@ def run_verification(cfg: Config, out: str | Path | None, runner: Runner | None 
             result = to_json(analysis, cfg, wall, out_path, plot_paths)
             instance_io.write_json_atomic(stage / "trials.json", records)
             instance_io.write_json_atomic(stage / "summary.json", result)
-            instance_io.write_text_atomic(stage / "report.md",
-                                          render_report(analysis, cfg, wall, plot_paths))
+            instance_io.write_text_atomic(
+                stage / "report.md",
+                plots.with_plots_note(render_report(analysis, cfg, wall, plot_paths)))
     result["_analysis"] = analysis  # stripped by the CLI; handy for callers in Python
     return result
 

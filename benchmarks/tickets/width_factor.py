@@ -191,7 +191,7 @@ def _report(result: dict[str, Any], target_name: str, wall: float) -> str:
 
 
 def _cmd(args: argparse.Namespace) -> int:
-    from exactprune.benchmarks.plots import scatter_fit_plot
+    from exactprune.benchmarks.plots import scatter_fit_plot, with_plots_note
     from exactprune.instances import io as instance_io
     from exactprune.instances.params import Param
 
@@ -206,7 +206,8 @@ def _cmd(args: argparse.Namespace) -> int:
     wall = time.perf_counter() - t0
     fit = result.pop("_fit")
     with instance_io.output_dir(out) as folder, instance_io.written_together(folder) as stage:
-        instance_io.write_text_atomic(stage / "report.md", _report(result, args.target, wall))
+        instance_io.write_text_atomic(stage / "report.md",
+                                      with_plots_note(_report(result, args.target, wall)))
         instance_io.write_json_atomic(stage / "summary.json", result)
         scatter_fit_plot(result["x_log2_inv_eps"], result["y_n_needed"],
                          stage / "n_vs_log2_inv_eps",
