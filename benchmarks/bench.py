@@ -70,6 +70,9 @@ with ratios null for exact solvers and when undefined; an infinite ratio is the 
 ``"inf"`` (JSON has no infinity; null would read as undefined), and ``ratio_failures`` counts
 the instances with an infinite ratio.
 For ``all``, "solvers" aggregates the four suites and "suites" holds one such object each.
+Each suite's object also holds its two profiles as numbers, to check or redraw the plots:
+``"profiles": {"time"|"quality": {"taus": [1, ...], "rho": {NAME: [...]}}}``, the breakpoints
+(1 and every finite ratio, ascending) and per solver the fraction of instances within each.
 
 Commercial solvers. PuLP's ``listSolvers(onlyAvailable=True)`` is asked for GUROBI, CPLEX,
 XPRESS, COPT and MOSEK; each one found (one interface per vendor, the Python API preferred)
@@ -96,6 +99,7 @@ from exactprune.benchmarks.bench_report import (
     REPORT_FILE,
     SUMMARY_FILE,
     print_tables,
+    profiles_json,
     render_report,
     write_profiles,
 )
@@ -426,6 +430,9 @@ def run_bench(suite: str, solvers: Sequence[str] | None = None, *,
         summary["suite"] = suite
         summary["timeout_s"] = float(timeout) if jobs > 0 else None
         # killed runs read back from the store under another --timeout than this run's
+        profiles = {o.suite.name: profiles_json(o) for o in outcomes}
+        for name, data in profiles.items():  # what the profile plots draw, as numbers
+            (summary["suites"][name] if "suites" in summary else summary)["profiles"] = data
         summary["earlier_timeouts_s"] = sorted(
             {t for o in outcomes for r in o.runs if (t := r.killed_after) is not None
              and t != summary["timeout_s"]})

@@ -25,6 +25,7 @@ from exactprune.benchmarks.bench_results import (
     merged_versions,
     ratio,
 )
+from exactprune.benchmarks.profiles import Profile, performance_profile
 
 REPORT_FILE = "report.md"
 SUMMARY_FILE = "summary.json"
@@ -58,14 +59,30 @@ def profile_costs(out: SuiteOutcome) -> tuple[list[list[float]], list[list[float
     return times, quality
 
 
+def suite_profiles(out: SuiteOutcome) -> dict[str, Profile]:
+    """The time and the quality profile of one suite (keys "time", "quality")."""
+    times, quality = profile_costs(out)
+    return {"time": performance_profile(times, out.solvers, floor=TIME_FLOOR_S),
+            "quality": performance_profile(quality, out.solvers)}
+
+
+def profiles_json(out: SuiteOutcome) -> dict[str, Any]:
+    """The suite's profiles as `summary.json` holds them, for checking or redrawing the plots:
+    per kind, the breakpoints `taus` (1 and every finite ratio, ascending) and per solver
+    `rho`, the fraction of instances within each tau (a step function, constant between
+    breakpoints; below 1 at the last tau when the solver failed on some instances)."""
+    return {kind: {"taus": p.taus.tolist(),
+                   "rho": {s: p.rho[i].tolist() for i, s in enumerate(p.solvers)}}
+            for kind, p in suite_profiles(out).items()}
+
+
 def write_profiles(out: SuiteOutcome, folder: Path) -> list[Path]:
     """Time and quality profiles of one suite as PNG and SVG in `folder`."""
-    from exactprune.benchmarks.profiles import performance_profile, plot_profiles
+    from exactprune.benchmarks.profiles import plot_profiles
 
-    times, quality = profile_costs(out)
+    profiles = suite_profiles(out)
+    tp, qp = profiles["time"], profiles["quality"]
     styles = {s: ("-" if out.exact[s] else "--") for s in out.solvers}
-    tp = performance_profile(times, out.solvers, floor=TIME_FLOOR_S)
-    qp = performance_profile(quality, out.solvers)
     name = out.suite.name.replace("/", "_")
     files = plot_profiles(tp, folder / f"{PROFILE_PREFIX}time-{name}",
                           f"{out.suite.name}: time to the best objective (limit "

@@ -218,6 +218,49 @@ def test_smoke_suite_end_to_end_and_resume(tmp_path: Path,
         assert {r["key"]: r["created"] for r in store.rows()} == created
 
 
+def test_the_summary_holds_the_profiles_its_plots_draw(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Hunt 171: the Dolan–Moré profiles existed only as pictures. summary.json holds them,
+    here recomputed from the stored runs by the rules the report states: quality = objective
+    / best objective (0/0 = 1), time = time to best (at least 1 ms) / the fastest, counted
+    only where the run is certified or reached the best objective within 1e-9 relative."""
+    out_dir = tmp_path / "bench"
+    code, out, err = run_cli(["smoke-subset-sum", "--out", str(out_dir), "--json",
+                              "--no-progress"], capsys)
+    assert code == 0, err
+    data = json.loads(out)
+    assert json.loads((out_dir / "summary.json").read_text())["profiles"] == data["profiles"]
+    with ResultStore(out_dir / "results.sqlite", create=False) as store:
+        runs = {(r["spec"]["name"], r["spec"]["solver"]): r["record"] for r in store.rows()}
+    names = sorted({n for n, _ in runs})
+    solvers = sorted({s for _, s in runs})
+    quality: dict[str, list[float]] = {s: [] for s in solvers}
+    timing: dict[str, list[float]] = {s: [] for s in solvers}
+    for name in names:
+        objs = {s: runs[name, s]["objective"] for s in solvers}
+        best = min(o for o in objs.values() if o is not None)
+        costs = {}
+        for s in solvers:
+            o, rec = objs[s], runs[name, s]
+            quality[s].append(math.inf if o is None else 1.0 if o == best == 0.0
+                              else math.inf if best == 0.0 else o / best)
+            reached = o is not None and (o <= best * (1 + 1e-9) or rec["certified"])
+            costs[s] = max(rec["wall_time_s"], 1e-3) if reached else math.inf
+        fastest = min(costs.values())
+        for s in solvers:
+            timing[s].append(costs[s] / fastest)
+    for kind, ratios in (("quality", quality), ("time", timing)):
+        profile = data["profiles"][kind]
+        finite = {r for rs in ratios.values() for r in rs if math.isfinite(r)}
+        assert profile["taus"] == sorted(finite | {1.0})
+        assert set(profile["rho"]) == set(solvers)
+        for s in solvers:
+            assert profile["rho"][s] == [sum(r <= tau for r in ratios[s]) / len(names)
+                                         for tau in profile["taus"]], (kind, s)
+    assert any(r < 1.0 for rhos in data["profiles"]["quality"]["rho"].values()
+               for r in rhos)  # a heuristic off the best somewhere: the check has teeth
+
+
 def test_time_limit_and_give_up(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     big = suites.Suite("test-big", "two sizes that CP-SAT cannot certify in 0.01 s", (
         suites.BenchInstance("big_n28", "subset_sum", "big", 28, {"n": 28, "seed": 0}),
