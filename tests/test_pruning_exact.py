@@ -681,6 +681,40 @@ def test_a_bound_within_the_tolerance_is_lowered_below_the_exact_optimum_not_the
     assert Fraction(br.lower) <= exact_best
 
 
+@pytest.mark.parametrize("exact_work", [200_000, 0])  # 0: the float error less the tolerance
+def test_a_bound_at_the_float_error_above_the_exact_one_is_lowered(
+        exact_work: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hunt 170 M1: only a bound above the mask's float error was compared with its exact
+    error, so a bound equal to the float error stayed the lower end where the exact error
+    lies below it (an edited file: 18 mask entries, no bruteforce re-check)."""
+    from fractions import Fraction
+
+    from exactprune.solvers.pruning import bracket
+
+    inst = generate_weight_pruning(d=3, width=6, points=40, seed=190302, norm="linf",
+                                   domain="cube")
+    res = solve(inst, "magnitude")
+    net, tgt = inst.network, inst.target
+
+    def out(W: np.ndarray, v: np.ndarray, act: str, x: list[Fraction]) -> Fraction:
+        h = Fraction(0)
+        for w, b in zip(W.tolist(), v.tolist(), strict=True):
+            z = sum((Fraction(a) * c for a, c in zip(w, x, strict=True)), Fraction(0))
+            h += Fraction(b) * max(z, Fraction(0))
+        return max(h, Fraction(0)) if act == "relu" else h
+
+    pruned = net.hidden_weights * np.asarray(res.mask, dtype=float)
+    exact = max(abs(out(pruned, net.output_weights, net.output_activation, x)
+                    - out(tgt.hidden_weights, tgt.output_weights, tgt.output_activation, x))
+                for x in ([Fraction(c) for c in p] for p in inst.points.tolist()))
+    assert Fraction(res.objective) > exact  # the case: the float error is above the exact
+    monkeypatch.setattr(bracket, "EXACT_ERROR_WORK", exact_work)
+    for bound in (res.objective, np.nextafter(res.objective, 0.0)):
+        br = certify_bracket(inst, res.mask, float(bound))
+        assert Fraction(br.lower) <= exact, bound
+        assert any("lies within the evaluation tolerance" in n for n in br.notes)
+
+
 def _exact_residuals(inst, mask) -> list:  # type: ignore[no-untyped-def]
     """|g_mask(x) - f(x)| per point in Fractions, identity outputs (the tests' own oracle)."""
     from fractions import Fraction

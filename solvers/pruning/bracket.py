@@ -168,24 +168,25 @@ def certify_bracket(instance: Any, mask: Any, lower: float | None = None,
         notes.append(f"norm {instance.norm}: the lower end is the bound on the best "
                      f"{instance.norm} error over the points, which is at most the max error "
                      "over them: a valid, weaker lower end for the sup error")
-    if lower is not None and lower > points_error:
-        # a certificate's bound may exceed the float error by up to the evaluation tolerance
-        # (products that underflow: the exact error is above the float one); exactprune's own
-        # results were refused so (hunt 37 M1). Lowering a lower bound keeps it one.
-        allowed = instance.evaluation_tolerance()
-        if lower > points_error + allowed:
-            raise InputError(f"the given lower bound {lower} exceeds the mask's own error "
-                             f"{points_error} on the points by more than its evaluation "
-                             f"tolerance {allowed:.3g}: it cannot be a valid bound")
-        # not to the float error, which may lie above the exact one (hunt 167 L1: a lower
-        # end one ulp above the optimum), but to the exact error of the mask, rounded down
-        # rationals cost ~7 µs a product (the target's too, hunt 168 M1): beyond
-        # EXACT_ERROR_WORK, the float error less the tolerance, a bound too
+    allowed = instance.evaluation_tolerance()
+    if lower is not None and lower > points_error + allowed:
+        raise InputError(f"the given lower bound {lower} exceeds the mask's own error "
+                         f"{points_error} on the points by more than its evaluation "
+                         f"tolerance {allowed:.3g}: it cannot be a valid bound")
+    if lower is not None and lower > points_error - allowed:
+        # the mask's exact error lies within the evaluation tolerance of its float error, on
+        # either side: a certificate's bound above the float error may be valid (products
+        # that underflow; exactprune's own results were refused so, hunt 37 M1), and one at
+        # or just below it may lie above the exact error (hunt 170 M1: a bound equal to the
+        # float error, above the exact optimum). Lowering a lower bound keeps it one:
+        # not to the float error (hunt 167 L1: one ulp above the optimum) but to the exact
+        # error of the mask, rounded down; rationals cost ~7 µs a product (the target's
+        # too, hunt 168 M1): beyond EXACT_ERROR_WORK, the float error less the tolerance
         exact = exact_points_error_floor(instance, m) if exact_evaluation_affordable(
             instance) else \
             max(0.0, math.nextafter(points_error - allowed, 0.0))
-        head = (f"the lower bound {lower!r} exceeds the mask's float error on the points by "
-                f"less than its evaluation tolerance {allowed:.3g}")
+        head = (f"the lower bound {lower!r} lies within the evaluation tolerance "
+                f"{allowed:.3g} of the mask's float error on the points")
         if exact < lower:
             notes.append(f"{head}: lowered to the mask's exact error rounded down, {exact!r}")
             lower = exact
