@@ -246,6 +246,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 def _cmd_certify(args: argparse.Namespace) -> int:
     from exactprune.instances.catalog import get_kind
+    from exactprune.solvers.result import derived_numbers_match
 
     out_path = instance_io.check_output(args.output, inputs=(args.instance, args.result))
     inst = instance_io.load_instance(args.instance)
@@ -287,6 +288,7 @@ def _cmd_certify(args: argparse.Namespace) -> int:
         out["kept_matches"] = claimed_kept == kept
     if "status" in claimed:  # a result: is it of this instance? (None: it does not say)
         out["instance_matches"] = instance_io.names_instance(claimed, inst)
+        out.update(derived_numbers_match(claimed))
     module = get_kind(inst.kind).module("solvers")
     certify = getattr(module, "certify", None)
     if certify is not None:

@@ -331,6 +331,42 @@ def test_certify_of_a_subset_sum_result_checks_its_bound(tmp_path, capsys) -> No
         assert out.get("bound_consistent", True) is consistent, out
 
 
+def test_certify_says_whether_a_results_gap_and_bounds_repeat_its_numbers(
+        tmp_path, capsys) -> None:
+    """Hunt 170 L2: a result's `gap` and `bounds` were read by nobody (a gap of -1, a dual
+    bound of 1e300, bounds "x" passed). They are derived from its objective and bound:
+    `gap_matches` and `bounds_match` say whether they do; a negative gap or bounds that are
+    not two numbers is a malformed file."""
+    import json
+
+    from exactprune.cli import main
+
+    inst, res = tmp_path / "s.json", tmp_path / "r.json"
+    assert main(["generate", "subset-sum", "--n", "12", "--seed", "4", "-o", str(inst)]) == 0
+    assert main(["solve", str(inst), "--solver", "mitm", "-o", str(res)]) == 0
+    data = json.loads(res.read_text())
+
+    def certify(**edit):  # type: ignore[no-untyped-def]
+        res.write_text(json.dumps({**data, **edit}))
+        capsys.readouterr()
+        code = main(["certify", str(inst), str(res), "--json"])
+        out, err = capsys.readouterr()
+        return code, (json.loads(out) if code == 0 else err)
+
+    code, out = certify()
+    assert code == 0 and out["gap_matches"] is True and out["bounds_match"] is True
+    code, out = certify(gap=1e300, bounds={"primal_bound": data["objective"],
+                                           "dual_bound": 1e300})
+    assert code == 0 and out["gap_matches"] is False and out["bounds_match"] is False
+    code, out = certify(bound=0.0)  # the bound edited alone: the claim checked is the bound
+    assert code == 0 and out["gap_matches"] is False and out["bound_consistent"] is True
+    for edit in ({"gap": -1.0}, {"bounds": "x"}, {"bounds": {"primal_bound": 1.0}},
+                 {"bounds": {"primal_bound": 1.0, "dual_bound": "y"}}):
+        code, err = certify(**edit)
+        assert code == 2 and len(err.strip().splitlines()) == 1, edit
+        assert "malformed result object" in err, edit
+
+
 @pytest.mark.parametrize("key", ["bound", "objective", "tolerance", "gap", "wall_time_s"])
 def test_a_result_number_beyond_float64_is_one_line(tmp_path, capsys, key: str) -> None:
     """A result file whose bound (objective, ...) was the JSON integer 10**400 ended certify in

@@ -1063,6 +1063,39 @@ def test_bnb_reads_the_clock_at_every_node(monkeypatch) -> None:
     assert res.bound is not None and res.bound <= res.objective
 
 
+def test_certify_refuses_a_goal_no_solver_takes_and_notes_an_unproven_bound(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Hunt 170 H1: a result edited to max_kept = 2 (its mask keeps 3) or to a sparsest goal
+    was `optimum_verified` true: certify never read the goal, and no neuron-selection solver
+    takes either. Refused now, one line, from the CLI and the API. L1: a bound above what the
+    finished bruteforce re-check proves, within the tolerances, passed without a word."""
+    from exactprune.solvers.neuron_selection import certify as ns_certify
+
+    inst = synthetic_neuron_selection(8, 3, m=10, loss="l1", seed=6)
+    path, res_path = tmp_path / "inst.json", tmp_path / "res.json"
+    path.write_text(json.dumps(inst.to_json()))
+    assert main(["solve", str(path), "--solver", "bruteforce", "-o", str(res_path)]) == 0
+    good = json.loads(res_path.read_text())
+    assert good["certified"] and sum(good["mask"]) == 3
+    for goal in ({"objective": "min_error", "max_kept": 2, "eps": None},
+                 {"objective": "sparsest", "max_kept": None, "eps": 0.1}):
+        res_path.write_text(json.dumps({**good, "goal": goal}))
+        capsys.readouterr()
+        assert main(["certify", str(path), str(res_path), "--json"]) == 2
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1 and "is none a neuron-selection solver takes" in err
+        with pytest.raises(InputError, match="keep exactly k = 3 units"):
+            ns_certify(inst, np.array(good["mask"]), {**good, "goal": goal})
+    above = float(np.nextafter(good["objective"], np.inf))
+    assert above > good["bound"]
+    res_path.write_text(json.dumps({**good, "bound": above}))
+    capsys.readouterr()
+    assert main(["certify", str(path), str(res_path), "--json"]) == 0
+    claims = json.loads(capsys.readouterr().out)["claims"]
+    assert claims["bound_consistent"] is True  # within the tolerances: not refuted ...
+    assert "is more than bruteforce's re-check proves" in claims["note"]  # ... but said
+
+
 def test_certify_checks_the_results_bound_and_certified_claim(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """certify ignored every claim of a neuron-selection result: a bound of 1e300 (no proof

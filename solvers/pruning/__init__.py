@@ -27,6 +27,7 @@ from exactprune.solvers.result import (
     Goal,
     claimed_number,
     counted_tolerance,
+    goal_words,
     only_within_claimed,
 )
 from exactprune.solvers.unit_scales import unit_scale_refusal, with_unit_scale_refusal
@@ -208,13 +209,6 @@ def choose_auto(instance: Any, goal: Goal, threads: int = 1) -> str:
     return "scip" if get_backend("scip", instance.kind).available() else "highs"
 
 
-def _goal_words(goal: dict[str, Any]) -> str:
-    """A result's goal in words: "max_kept = 1", "sparsest within eps = 0.1"."""
-    if goal.get("objective", "min_error") != "min_error":
-        return f"{goal.get('objective')} within eps = {goal.get('eps')!r}"
-    return f"max_kept = {goal.get('max_kept')!r}"
-
-
 def certify(instance: Any, mask: Any, claimed: dict[str, Any],
             time_limit: float | None = None) -> dict[str, Any]:
     """The mask's error bracket over the domain: [proven lower bound on the best sup error,
@@ -255,7 +249,7 @@ def certify(instance: Any, mask: Any, claimed: dict[str, Any],
         # a bound under max_kept (or on a sparsest count) says nothing of the best error of
         # any mask: lower 0.403 under max_kept = 1 beside a mask of sup error 0.168 (hunt 16)
         note = ("the result's bound is not used as a lower bound: it bounds the solve's "
-                   f"own goal ({_goal_words(goal)}), not the best error of any mask")
+                   f"own goal ({goal_words(goal)}), not the best error of any mask")
         bound = None
     elif bound is not None and claimed.get("objective") != float(instance.evaluate(mask)):
         note = ("the result's bound is not used as a lower bound: its objective "
