@@ -182,16 +182,21 @@ def certify_bracket(instance: Any, mask: Any, lower: float | None = None,
         # not to the float error (hunt 167 L1: one ulp above the optimum) but to the exact
         # error of the mask, rounded down; rationals cost ~7 µs a product (the target's
         # too, hunt 168 M1): beyond EXACT_ERROR_WORK, the float error less the tolerance
-        exact = exact_points_error_floor(instance, m) if exact_evaluation_affordable(
-            instance) else \
+        affordable = exact_evaluation_affordable(instance)
+        exact = exact_points_error_floor(instance, m) if affordable else \
             max(0.0, math.nextafter(points_error - allowed, 0.0))
         head = (f"the lower bound {lower!r} lies within the evaluation tolerance "
                 f"{allowed:.3g} of the mask's float error on the points")
+        # the note names the number it gives (hunt 173 L1: "the exact error" for the float
+        # error less the tolerance, where the exact evaluation is beyond EXACT_ERROR_WORK)
+        what = ("the mask's exact error rounded down" if affordable else
+                f"the float error less the tolerance (no exact evaluation: points × weights "
+                f"above {EXACT_ERROR_WORK:,})")
         if exact < lower:
-            notes.append(f"{head}: lowered to the mask's exact error rounded down, {exact!r}")
+            notes.append(f"{head}: lowered to {what}, {exact!r}")
             lower = exact
         else:
-            notes.append(f"{head}: kept, the mask's exact error is at least as large")
+            notes.append(f"{head}: kept, {what} is at least as large")
     if lower is not None and instance.domain == "sphere":
         lower = _lower_on_the_sphere(instance, lower, notes)
     if instance.domain is None:
