@@ -501,7 +501,8 @@ def build_parser() -> argparse.ArgumentParser:
     tk.add_argument("--seed", type=_nonneg_int, default=1)
     tk.add_argument("--data", choices=["mnist"], default=None,
                     help="held-out data for a user TARGET (mnist-mlp has its own)")
-    tk.add_argument("--memory-limit-gb", type=_positive_amount, default=2.0)
+    tk.add_argument("--memory-limit-gb", type=_positive_amount, default=2.0,
+                    help="memory budget of the exact subset-sum solves, GB (mitm's)")
     tk.add_argument("--time-limit", type=_positive_amount, default=None,
                     help="seconds for the exact solves; weights not answered by then get the "
                          "greedy subset (counted as not_exact)")

@@ -1052,3 +1052,18 @@ def test_an_incumbent_of_error_zero_is_certified_without_an_engine(engine: str) 
     assert res.status == "optimal" and res.certified and res.bound == 0.0, res.notes
     assert res.objective == inst.evaluate(res.mask) <= res.tolerance
     assert any("no engine run" in note for note in res.notes)
+
+
+def test_a_missing_lower_end_says_why() -> None:
+    """Hunt 174 L1: a heuristic's result (no bound) or a mask alone got `lower` null with no
+    note, where every other missing lower end says why."""
+    from exactprune.solvers.pruning import certify
+
+    inst = generate_neuron_pruning(d=2, width=8, points=32, seed=0)
+    res = solve(inst, "prune_local_search", seed=0)
+    assert res.bound is None
+    for claimed, words in ((res.to_json(), "the result has no proven bound"),
+                           ({}, "a mask alone carries no proof")):
+        bracket = certify(inst, res.mask, claimed)["bracket"]
+        assert bracket["lower"] is None
+        assert bracket["notes"][0].startswith(words), bracket["notes"]

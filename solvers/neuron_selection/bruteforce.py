@@ -145,7 +145,10 @@ def run_bruteforce(instance: Any, goal: Goal, opts: SolveOptions) -> RawSolution
     return RawSolution(Status.OPTIMAL, mask=mask, bound=max(0.0, err - tol), certified=True,
                        tolerance=tol,
                        notes=[f"exhaustive over {total:,} masks; float64 losses, certified "
-                              f"within {tol:.2g}"])
+                              f"within {tol:.2g}" + (
+                                  " (refit: the least-squares solves themselves are not "
+                                  "bounded, so this is an estimate; docs/neuron_selection.md)"
+                                  if instance.rule == "refit" else "")])
 
 
 def _mask(instance: Any, counts: np.ndarray | None) -> np.ndarray | None:

@@ -219,6 +219,10 @@ def certify(instance: Any, mask: Any, claimed: dict[str, Any],
 
     note = None  # why the result's bound is not the lower end, or what it is
     bound = claimed.get("bound")
+    if bound is None:  # every missing lower end says why (hunt 174 L1)
+        note = ("the result has no proven bound (a heuristic's mask, or a solve stopped before "
+                "any bound)" if "status" in claimed else "a mask alone carries no proof") + \
+            ": no lower end; solve with an exact backend for one"
     if bound is not None and claimed.get("status") not in ("optimal", "feasible", "time_limit"):
         note = (f"the result's bound is not used as a lower bound: its status is "
                    f"{claimed.get('status')!r}")

@@ -43,7 +43,8 @@ BACKENDS: tuple[Backend, ...] = (
             exact=True, run=mitm.run_mitm, capabilities=EXACT_CAPS, version=numpy_version,
             refuse=mitm.refuse,
             options=(Param("memory_limit_gb", "float", mitm.DEFAULT_MEMORY_GB,
-                           "memory budget of the sorted table, GB", minimum=0.0, above=True,
+                           "memory budget of the work, GB (its peak; beyond it the table "
+                           "shrinks and the rest is enumerated in blocks)", minimum=0.0, above=True,
                            amount=True),)),
     Backend("bruteforce", KIND, f"exhaustive oracle over all 2^n masks (n <= {bruteforce.MAX_N})",
             exact=True, run=bruteforce.run_bruteforce, capabilities=EXACT_CAPS,

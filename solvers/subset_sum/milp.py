@@ -446,7 +446,8 @@ def _run_min_error(engine: str, instance: Any, goal: Goal, opts: SolveOptions,
         best_err = min(e for e, _, _ in seen)
         if rest >= best_err and res.status == "optimal":
             notes.append(
-                f"exclusion certificate: every other mask has error >= {float(rest):.6g} "
+                f"exclusion certificate: every mask outside the classes of those evaluated "
+                f"(masks keeping the same values) has error >= {float(rest):.6g} "
                 f"(solver bound {res.bound!r} − T {slack:.3g}) >= {float(best_err):.6g}")
             return result(Status.OPTIMAL, certified=True)
         if rest >= best_err:  # a bound proven before the time limit is still a proof

@@ -412,7 +412,8 @@ def _beyond_reach(instance: SubsetSumInstance, goal: Goal) -> RawSolution | None
 def run_mitm(instance: SubsetSumInstance, goal: Goal, opts: SolveOptions) -> RawSolution:
     """Exact meet-in-the-middle for min_error (with optional max_kept) and sparsest goals.
 
-    Option memory_limit_gb (default 4.0): budget for the sorted table.
+    Option memory_limit_gb (default 4.0): budget for the peak memory of the work (the sorted
+    table gets half of it; beyond it the table shrinks and the rest is enumerated in blocks).
     """
     memory_limit_gb = float(opts.extra.get("memory_limit_gb", DEFAULT_MEMORY_GB))
     far = _beyond_reach(instance, goal)
