@@ -246,19 +246,14 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 def _cmd_certify(args: argparse.Namespace) -> int:
     from exactprune.instances.catalog import get_kind
-    from exactprune.solvers.result import derived_numbers_match
+    from exactprune.solvers.result import claimed_goal, derived_numbers_match
 
     out_path = instance_io.check_output(args.output, inputs=(args.instance, args.result))
     inst = instance_io.load_instance(args.instance)
     data = instance_io.read_json(args.result, "the result file path")
     mask = inst.mask_from_json(_result_mask(data, inst.kind, args.result))
     claimed = data if isinstance(data, dict) else {}  # a result was checked by _result_mask
-    goal = claimed.get("goal", {})
-    if goal is None:
-        goal = {}
-    if not isinstance(goal, dict):  # a string goal was ignored here (hunt 35)
-        raise InputError("the result's goal must be an object, e.g. {\"objective\": "
-                         f"\"sparsest\", \"eps\": 0.01}}, got {goal!r:.60}")
+    goal = claimed_goal(claimed)
     error, kept = inst.evaluate(mask), inst.kept(mask)
     # the objective of the result's goal: the error, or (sparsest) the count kept; the
     # error recomputed always (a sparsest result's objective_recomputed was its error; hunt 18)

@@ -245,6 +245,19 @@ def _check_derived_numbers(data: dict[str, Any]) -> None:
                          f"or null, got {bounds!r:.80}")
 
 
+def claimed_goal(claimed: dict[str, Any]) -> dict[str, Any]:
+    """A result file's `goal` object ({} when absent or null), or one line when it is not an
+    object (a string goal was ignored by `certify`; hunt 35): the one reading of every
+    `certify`."""
+    goal = claimed.get("goal")
+    if goal is None:
+        return {}
+    if not isinstance(goal, dict):
+        raise InputError("the result's goal must be an object, e.g. {\"objective\": "
+                         f"\"sparsest\", \"eps\": 0.01}}, got {goal!r:.60}")
+    return goal
+
+
 def goal_words(goal: dict[str, Any]) -> str:
     """A result file's goal in words: "max_kept = 1", "sparsest within eps = 0.1"."""
     if goal.get("objective", "min_error") != "min_error":

@@ -29,6 +29,7 @@ from exactprune.solvers.neuron_selection import (
 from exactprune.solvers.registry import Backend, capabilities, get_backend, numpy_version
 from exactprune.solvers.result import (
     Goal,
+    claimed_goal,
     claimed_number,
     counted_tolerance,
     goal_words,
@@ -182,10 +183,7 @@ def certify(instance: Any, mask: Any, claimed: dict[str, Any],
     passed; hunt 60 L1)."""
     from exactprune.solvers.dispatch import solve
 
-    goal = claimed.get("goal")
-    goal = {} if goal is None else goal
-    if not isinstance(goal, dict):
-        raise InputError(f"the result's goal must be an object, got {goal!r:.60}")
+    goal = claimed_goal(claimed)
     if goal.get("objective", "min_error") != "min_error" or goal.get("max_kept") is not None \
             or goal.get("eps") is not None:
         # a claim no solver of the kind makes: its optimum was "verified" as the loss's

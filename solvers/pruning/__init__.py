@@ -25,6 +25,7 @@ from exactprune.solvers.pruning import (
 from exactprune.solvers.registry import Backend, capabilities, get_backend, numpy_version
 from exactprune.solvers.result import (
     Goal,
+    claimed_goal,
     claimed_number,
     counted_tolerance,
     goal_words,
@@ -242,11 +243,7 @@ def certify(instance: Any, mask: Any, claimed: dict[str, Any],
         bound = None
     # the bound is the solve's proof about *its* instance: only taken when the result's
     # objective is this mask's error here, bit for bit (a result of another instance is not)
-    goal = claimed.get("goal")
-    goal = {} if goal is None else goal
-    if not isinstance(goal, dict):
-        raise InputError("the result's goal must be an object, e.g. {\"objective\": "
-                         "\"min_error\"}")
+    goal = claimed_goal(claimed)
     constrained = goal.get("objective", "min_error") != "min_error" or \
         goal.get("max_kept") is not None
     if bound is not None and constrained:

@@ -16,7 +16,7 @@ from exactprune.instances.subset_sum import SubsetSumInstance
 from exactprune.solvers.cpsat_engine import cpsat_available, cpsat_version
 from exactprune.solvers.milp_engines import ENGINES
 from exactprune.solvers.registry import Backend, capabilities, numpy_version
-from exactprune.solvers.result import Goal, Objective, claimed_number
+from exactprune.solvers.result import Goal, Objective, claimed_goal, claimed_number
 from exactprune.solvers.subset_sum import bruteforce, cpsat, heuristics, milp, mitm
 
 KIND = SubsetSumInstance.kind
@@ -191,10 +191,7 @@ def _claimed_goal(claimed: dict[str, Any]) -> tuple[dict[str, Any], int | None, 
                                                     float | None]:
     """A result file's goal read for `certify`: (goal, max_kept, sparsest, eps), or one line
     when it is malformed."""
-    goal = claimed.get("goal") or {}
-    if not isinstance(goal, dict):
-        raise InputError("the result's goal must be an object, e.g. {\"objective\": "
-                         "\"min_error\"}")
+    goal = claimed_goal(claimed)
     max_kept = goal.get("max_kept")
     if max_kept is not None and (type(max_kept) is not int or max_kept < 0):
         raise InputError(f"the result's max_kept must be a non-negative integer, got "
