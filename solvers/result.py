@@ -247,14 +247,21 @@ def _check_derived_numbers(data: dict[str, Any]) -> None:
 
 def claimed_goal(claimed: dict[str, Any]) -> dict[str, Any]:
     """A result file's `goal` object ({} when absent or null), or one line when it is not an
-    object (a string goal was ignored by `certify`; hunt 35): the one reading of every
-    `certify`."""
+    object (a string goal was ignored by `certify`; hunt 35) or not a goal `Goal` takes: the
+    one reading of every `certify`. A goal no solver takes (objective "max_error", eps beside
+    min_error, sparsest with max_kept) was read as plain min_error and its claim "verified"
+    (hunt 176 M1); it is refused as `from_json` refuses it."""
     goal = claimed.get("goal")
     if goal is None:
         return {}
     if not isinstance(goal, dict):
         raise InputError("the result's goal must be an object, e.g. {\"objective\": "
-                         f"\"sparsest\", \"eps\": 0.01}}, got {goal!r:.60}")
+                         f"\"min_error\"}}, got {goal!r:.60}")
+    try:
+        Goal(objective=goal.get("objective", "min_error"), max_kept=goal.get("max_kept"),
+             eps=goal.get("eps"))
+    except InputError as exc:
+        raise InputError(f"the result's goal: {exc}") from None
     return goal
 
 

@@ -458,6 +458,45 @@ def test_certify_and_warm_starts_check_the_result_header(
     assert run(["certify", inst, bare], capsys)[0] == 0
 
 
+@pytest.mark.parametrize(("goal", "said"), [
+    ({"objective": "max_error"}, "unknown objective 'max_error'"),
+    ({"objective": 1}, "unknown objective 1"),
+    ({"objective": "min_error", "eps": 0.1}, "eps applies to the sparsest objective only"),
+    ({"objective": "sparsest", "eps": 0.1, "max_kept": 2}, "max_kept applies to min_error"),
+])
+@pytest.mark.parametrize("kind", ["subset-sum", "neuron-pruning"])
+def test_certify_refuses_a_goal_no_solver_takes(
+        goal: dict, said: str, kind: str, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """A status-less result claiming `certified` under a goal no solver takes (objective
+    "max_error", eps beside min_error) read `optimum_verified: true`, the goal taken as plain
+    min_error (hunt 176 M1): refused in one line as `from_json` refuses it, by the CLI and by
+    the kind's Python hook."""
+    from exactprune.instances import load_instance
+    from exactprune.instances.errors import InputError
+    from exactprune.solvers import solve
+    from exactprune.solvers.pruning import certify as certify_pruning
+    from exactprune.solvers.subset_sum import certify as certify_subset_sum
+
+    inst = str(tmp_path / "i.json")
+    size = ["--n", "10"] if kind == "subset-sum" else ["--d", "2", "--width", "6",
+                                                        "--points", "16"]
+    assert main(["generate", kind, *size, "--seed", "1", "-o", inst]) == 0
+    instance = load_instance(inst)
+    res = solve(instance, "bruteforce")
+    assert res.certified
+    claimed = {"mask": res.to_json()["mask"], "certified": True, "status": "optimal",
+               "goal": goal}
+    for edited in (claimed, {k: v for k, v in claimed.items() if k != "status"}):
+        code, _, err = run(["certify", inst, write(tmp_path / "r.json", json.dumps(edited))],
+                           capsys)
+        lines = err.strip().splitlines()
+        assert code == 2 and len(lines) == 1 and said in lines[0], (edited, err)
+        hook = certify_subset_sum if kind == "subset-sum" else certify_pruning
+        with pytest.raises(InputError, match=said):
+            hook(instance, res.mask, edited)
+
+
 @pytest.mark.parametrize(("field", "value", "said"), [
     ("instance_sha256", "not-a-hash", "instance_sha256 must be 64 hex digits"),
     ("status", "solved", "solved"),

@@ -658,23 +658,29 @@ def test_a_bound_within_the_tolerance_is_lowered_below_the_exact_optimum_not_the
     import itertools
     from fractions import Fraction
 
-    inst = generate_neuron_pruning(d=2, width=8, points=1, seed=187325, domain="cube",
-                                   output_activation="relu", norm="l1")
-
     def out(W: np.ndarray, v: np.ndarray, x: list[Fraction]) -> Fraction:
         s = sum((Fraction(b) * max(sum((Fraction(a) * c for a, c in zip(w, x, strict=True)),
                                        Fraction(0)), Fraction(0))
                  for w, b in zip(W.tolist(), v.tolist(), strict=True)), Fraction(0))
         return max(s, Fraction(0))  # relu output
 
-    net, tgt = inst.network, inst.target
-    rows = [[Fraction(c) for c in p] for p in inst.points.tolist()]
-    exact_best = min(
-        sum((abs(out(net.hidden_weights, net.output_weights * np.array(m), x)
-                 - out(tgt.hidden_weights, tgt.output_weights, x)) for x in rows), Fraction(0))
-        / len(rows) for m in itertools.product([0, 1], repeat=8))
-    res = solve(inst, "bruteforce")
-    assert Fraction(float(inst.evaluate(res.mask))) > exact_best  # the float error is above
+    # an instance whose optimal mask's float error lies above its exact error: which one
+    # does depends on the machine's BLAS kernels (seed 187325 on the hunt's machine), so
+    # the first such seed from there
+    for seed in range(187325, 187325 + 400):
+        inst = generate_neuron_pruning(d=2, width=8, points=1, seed=seed, domain="cube",
+                                       output_activation="relu", norm="l1")
+        net, tgt = inst.network, inst.target
+        rows = [[Fraction(c) for c in p] for p in inst.points.tolist()]
+        exact_best = min(
+            sum((abs(out(net.hidden_weights, net.output_weights * np.array(m), x)
+                     - out(tgt.hidden_weights, tgt.output_weights, x)) for x in rows),
+                Fraction(0)) / len(rows) for m in itertools.product([0, 1], repeat=8))
+        res = solve(inst, "bruteforce")
+        if Fraction(float(inst.evaluate(res.mask))) > exact_best:  # the float error is above
+            break
+    else:
+        pytest.fail("no instance with a float error above the exact optimum in 400 seeds")
     from exactprune.solvers.pruning import bracket
 
     monkeypatch.setattr(bracket, "EXACT_ERROR_WORK", exact_work)
@@ -1062,8 +1068,17 @@ def test_a_missing_lower_end_says_why() -> None:
     inst = generate_neuron_pruning(d=2, width=8, points=32, seed=0)
     res = solve(inst, "prune_local_search", seed=0)
     assert res.bound is None
-    for claimed, words in ((res.to_json(), "the result has no proven bound"),
-                           ({}, "a mask alone carries no proof")):
-        bracket = certify(inst, res.mask, claimed)["bracket"]
+    exact = solve(inst, "bruteforce")
+    boundless = {k: v for k, v in exact.to_json().items() if k not in ("bound", "bounds", "gap")}
+    for claimed, mask, words in (
+            (res.to_json(), res.mask, "the result has no proven bound"),
+            ({}, res.mask, "a mask alone carries no proof"),
+            # hunt 176 L1: a certified result with its bound removed was called a heuristic's,
+            # a status-less one with a bound "its status is None"
+            (boundless, exact.mask, "the result names no bound"),
+            ({"mask": exact.to_json()["mask"], "bound": exact.bound,
+              "objective": exact.objective, "instance_sha256": exact.instance_sha256},
+             exact.mask, "the result's bound is not used as a lower bound: a mask alone")):
+        bracket = certify(inst, mask, claimed)["bracket"]
         assert bracket["lower"] is None
         assert bracket["notes"][0].startswith(words), bracket["notes"]

@@ -220,13 +220,19 @@ def certify(instance: Any, mask: Any, claimed: dict[str, Any],
 
     note = None  # why the result's bound is not the lower end, or what it is
     bound = claimed.get("bound")
-    if bound is None:  # every missing lower end says why (hunt 174 L1)
-        note = ("the result has no proven bound (a heuristic's mask, or a solve stopped before "
-                "any bound)" if "status" in claimed else "a mask alone carries no proof") + \
-            ": no lower end; solve with an exact backend for one"
+    if bound is None:  # every missing lower end says why (hunt 174 L1, hunt 176 L1)
+        if "status" not in claimed:
+            why = "a mask alone carries no proof"
+        elif claimed.get("status") == "optimal":
+            why = "the result names no bound (written without one, or edited)"
+        else:
+            why = ("the result has no proven bound (a heuristic's mask, or a solve stopped "
+                   "before any bound)")
+        note = f"{why}: no lower end; solve with an exact backend for one"
     if bound is not None and claimed.get("status") not in ("optimal", "feasible", "time_limit"):
-        note = (f"the result's bound is not used as a lower bound: its status is "
-                   f"{claimed.get('status')!r}")
+        note = "the result's bound is not used as a lower bound: " + (
+            "a mask alone carries no proof (the result has no status)"
+            if "status" not in claimed else f"its status is {claimed.get('status')!r}")
         bound = None
     if bound is not None and (isinstance(bound, bool) or not isinstance(bound, int | float)):
         raise InputError("the result's bound must be a number")
