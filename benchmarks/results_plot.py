@@ -5,10 +5,10 @@ quartiles of one number of every run (its objective, wall time, proven bound or 
 against one numeric grid parameter, read from the results store alone. Runs that ended in an
 error or were killed are counted, never drawn (their numbers say nothing of the solver); runs
 without the number (a time limit before any solution, an infeasible sparsest instance) are
-counted as `unanswered`. A point gets a filled marker only when every run there that did not
-fail was drawn and is certified optimal, a hollow one otherwise: a curve of medians is evidence
-of the optimum's scaling only where it is certified, and a median of the answered runs alone
-leans towards the easy instances.
+counted as `unanswered`. A point gets a filled marker only when every run there is drawn and
+certified optimal (none failed), a hollow one otherwise: a curve of medians is evidence of the
+optimum's scaling only where it is certified, and a median of the answered runs alone leans
+towards the easy instances (the runs a `--timeout` killed are the hard ones; hunt 177 L1).
 
 Quartiles are numpy.percentile's (linear interpolation); a point of one run has q1 = median =
 q3.
@@ -54,8 +54,11 @@ class CurvePoint:
 
     @property
     def all_certified(self) -> bool:
-        """Every run that did not fail is drawn and certified (a filled marker)."""
-        return self.used > 0 and self.certified == self.used and self.unanswered == 0
+        """Every run is drawn and certified, none failed (a filled marker): a point whose
+        killed runs were left out was filled beside a legend saying "every run certified"
+        (hunt 177 L1)."""
+        return (self.used > 0 and self.certified == self.used and self.unanswered == 0
+                and self.failed == 0)
 
 
 @dataclass(frozen=True)

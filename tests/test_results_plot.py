@@ -49,6 +49,21 @@ def hand_store(tmp_path: Path) -> Path:
     return db
 
 
+def test_a_point_with_a_killed_run_is_not_marked_every_run_certified(tmp_path: Path) -> None:
+    """Hunt 177 L1: two certified runs beside two a `--timeout` killed got a filled marker,
+    the legend saying "every run certified"; the killed ones are the hard instances."""
+    db = tmp_path / "k.sqlite"
+    with ResultStore(db) as store:
+        for t in range(2):
+            _put(store, {"n": 4}, "A", t, "optimal", 1.0 + t, True)
+            _put(store, {"n": 8}, "A", t, "optimal", 1.0 + t, True)
+        for t in (2, 3):
+            _put(store, {"n": 8}, "A", t, "killed", None, False)
+    four, eight = results_curves(db, "n").curves[0].points
+    assert (eight.runs, eight.failed, eight.used, eight.certified) == (4, 2, 2, 2)
+    assert four.all_certified and not eight.all_certified
+
+
 def test_quartiles_counts_and_series_are_as_hand_computed(hand_store: Path) -> None:
     curves = results_curves(hand_store, "n")
     assert curves.experiment == "e" and curves.constant == {}
