@@ -245,12 +245,28 @@ def _auto_options(backend: registry.Backend, kind: str, raw: dict[str, Any]
     """`auto` takes another backend's option (mitm's memory_limit_gb above n = 62, where auto
     picks SCIP) as an allowance, as it does threads: dropped (returned, for the note), once a
     backend that declares it has parsed its value (a bad value is refused whichever backend auto
-    picks). A name no backend of the kind declares is left in, for parse_options to refuse."""
+    picks). A value is bad when every backend that declares the option refuses it: `lr` is
+    edge_popup's (> 0) and imp's (<= 2), and lr = 3 was refused by imp's range alone, naming a
+    backend neither the caller nor auto chose (hunt 178 L1). A name no backend of the kind
+    declares is left in, for parse_options to refuse."""
     declared = {p.name for p in backend.options}
-    owners = {p.name: b for b in registry.list_backends(kind) for p in b.options}
+    owners: dict[str, list[registry.Backend]] = {}
+    for other in registry.list_backends(kind):
+        for p in other.options:
+            owners.setdefault(p.name, []).append(other)
     dropped = [k for k in raw if k not in declared and k in owners]
     for key in dropped:  # unused, but still a bad value is refused (not by instance size)
-        owners[key].parse_options({key: raw[key]})
+        refusals: dict[str, list[str]] = {}  # the reason without its solver -> solvers
+        for owner in owners[key]:
+            try:
+                owner.parse_options({key: raw[key]})
+                break
+            except InputError as exc:
+                reason = str(exc).removeprefix(f"solver '{owner.name}' ")
+                refusals.setdefault(reason, []).append(owner.name)
+        else:
+            raise InputError(f"no {kind} solver takes {key}={raw[key]}: " + "; ".join(
+                f"{reason} ({', '.join(names)})" for reason, names in refusals.items()))
     return {k: v for k, v in raw.items() if k not in dropped}, dropped
 
 

@@ -204,6 +204,22 @@ def test_auto_takes_max_kept_on_pruning_and_other_backends_options_as_allowances
         solve(big, "auto", time_limit=0.5, options={"memory_limit_gb": -1})
 
 
+def test_auto_refuses_another_backends_option_only_when_no_backend_takes_the_value() -> None:
+    """`lr` is edge_popup's (> 0) and imp's (> 0, <= 2): auto refused lr = 3 by imp's range
+    alone, naming imp, though edge_popup takes it (hunt 178 L1). A value every owner refuses
+    is still refused, in one line naming them."""
+    from exactprune.instances import InputError
+    from exactprune.instances.neuron_selection import synthetic_neuron_selection
+
+    inst = synthetic_neuron_selection(9, 4, m=12, outputs=2, loss="linf", seed=198403)
+    assert solve(inst, "edge_popup", options={"lr": 3}, seed=0).mask is not None
+    res = solve(inst, "auto", options={"lr": 3})
+    assert res.certified and "lr, left unused" in res.notes[0]
+    with pytest.raises(InputError, match=r"no neuron_selection solver takes lr=-1: option lr "
+                                         r"must be > 0, got -1.0 \(edge_popup, imp\)"):
+        solve(inst, "auto", options={"lr": -1})
+
+
 def test_random_search_starts_with_a_small_block_under_a_time_limit() -> None:
     """The first block of 2^22 / n masks ran whatever the limit: at n = 3000 a limit of 0.01 s
     took 0.2 s, over 1 s on data whose scaling is lossy (hunt 42). Blocks now start at 16 masks
