@@ -439,8 +439,9 @@ def build_parser() -> argparse.ArgumentParser:
     sv.add_argument("--kind", choices=[*KINDS, *(k.cli_name for k in KINDS.values())],
                     default=None, help="only this problem kind")
     sv.add_argument("--json", action="store_true",
-                    help="one object per (kind, solver): kind, solver, exact, available, "
-                         "version, capabilities, options")
+                    help="one object per (kind, solver): kind, solver, description, exact, "
+                         "available, version, capabilities, accepts (the norms, losses and "
+                         "rules it takes), options, option_declarations")
     sv.set_defaults(func=_cmd_solvers)
 
     ex = sub.add_parser("export", help="write the instance's MILP as MPS or LP (exact)")

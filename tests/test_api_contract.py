@@ -663,3 +663,27 @@ def test_bruteforces_refusal_names_a_backend_that_takes_the_instance() -> None:
         for name in use.strip("()").removeprefix("use ").replace(" or", ",").split(", "):
             assert get_backend(name, "subset_sum").refusal(
                 generate_subset_sum(n=n, seed=1), None) is None
+
+
+def test_option_help_names_only_option_values_the_backend_offers() -> None:
+    """Pruning CP-SAT's (and every neuron-pruning engine's) `recheck` help said "not with
+    formulation=bigm" where the backend offers no big-M formulation (hunt 178 L2)."""
+    import re
+
+    from exactprune.solvers import registry
+
+    checked = 0
+    for kind in ("subset_sum", "neuron_pruning", "weight_pruning", "neuron_selection"):
+        backends = registry.list_backends(kind)
+        of_kind = {p.name for b in backends for p in b.options}
+        for backend in backends:
+            offered = {p.name: p for p in backend.options}
+            for param in backend.options:
+                for name, value in re.findall(r"(\w+)=(\w+)", param.help):
+                    if name not in of_kind:
+                        continue  # a value of something else (a CLI flag, an engine's setting)
+                    assert name in offered, (kind, backend.name, param.help)
+                    choices = offered[name].choices
+                    assert choices is None or value in choices, (kind, backend.name, param.help)
+                    checked += 1
+    assert checked > 0

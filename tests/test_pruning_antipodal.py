@@ -50,6 +50,8 @@ def test_antipodal_equals_the_oracle(engine: str, kind: str, seed: int) -> None:
     assert res.status == "optimal" and res.certified
     assert abs(res.objective - oracle.objective) <= 1e-5 * oracle.objective + 1e-12
     assert res.bound <= oracle.objective + 1e-12
+    # the note named the selection model for the pair model it ran (hunt 178 L2)
+    assert any(n.startswith("antipodal pairs: ") for n in res.notes), res.notes
 
 
 def test_model_start_is_feasible_and_its_objective_is_the_mask_error() -> None:

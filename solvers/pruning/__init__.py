@@ -42,10 +42,10 @@ _EXACT_OPTIONS = (
     Param("initial_points", "int", None, f"lazy: points in the first round (unset: "
           f"{exact.INITIAL_POINTS}); only with lazy=true", minimum=1, optional=True),
 )
-_RECHECK = Param("recheck", "bool", True,
-                 "when the engine's slack (tolerances, integer rounding) blocks the "
-                 "certificate, evaluate and exclude the masks within it (tiny errors; not "
-                 "with formulation=bigm)")
+_RECHECK_TEXT = ("when the engine's slack (tolerances, integer rounding) blocks the "
+                 "certificate, evaluate and exclude the masks within it (tiny errors")
+_RECHECK = Param("recheck", "bool", True, _RECHECK_TEXT + "; not with formulation=bigm)")
+_RECHECK_ANY_FORM = Param("recheck", "bool", True, _RECHECK_TEXT + ")")  # no big-M to choose
 _RECHECK_FAMILIES = Param("recheck_families", "bool", True,
                           "the re-check excludes each evaluated mask with its family of exact "
                           "ties (same columns live at its worst point; linf) instead of the "
@@ -97,7 +97,9 @@ MODEL_ACCEPTS = (("norm", ("linf", "l1")),)
 def _engines(kind: str) -> list[Backend]:
     out = []
     for name, engine in [*ENGINES.items(), ("cpsat", None)]:
-        options = (_RECHECK, _RECHECK_FAMILIES, *_EXACT_OPTIONS)
+        bigm = kind == WEIGHT and name not in exact.NO_BIGM_ENGINES  # the form to rule out
+        options = (_RECHECK if bigm else _RECHECK_ANY_FORM,
+                   _RECHECK_FAMILIES, *_EXACT_OPTIONS)
         if name != "cpsat":
             weight_form = (_FORMULATION_NO_BIGM if name in exact.NO_BIGM_ENGINES  # wrong optima
                            else _FORMULATION)

@@ -499,6 +499,8 @@ def _run_pruning_exact(engine: str, instance: Any, goal: Goal, opts: SolveOption
     rounds = 0
     notes = [*first_notes, f"incumbent from {inc_source}: {inc_err:.6g}",
              f"big-M: {sel.n_columns} weights, {K} points" if formulation == "bigm"
+             else f"antipodal pairs: {sel.n_columns} columns, {K} points"
+             if formulation == "antipodal"  # the selection's columns, the rows per pair
              else f"selection: {sel.n_columns} columns, {K} points"]
     status = Status.FEASIBLE
     slack = 0.0
