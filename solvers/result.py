@@ -257,6 +257,8 @@ def claimed_goal(claimed: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(goal, dict):
         raise InputError("the result's goal must be an object, e.g. {\"objective\": "
                          f"\"min_error\"}}, got {goal!r:.60}")
+    if goal.get("objective") == "sparsest" and goal.get("eps") is None:  # no flag to name
+        raise InputError("the result's goal: the sparsest objective needs eps")
     try:
         Goal(objective=goal.get("objective", "min_error"), max_kept=goal.get("max_kept"),
              eps=goal.get("eps"))

@@ -6,12 +6,10 @@
 
 from __future__ import annotations
 
-import math
 from fractions import Fraction
 from typing import Any
 
-from exactprune.instances.errors import InputError
-from exactprune.instances.params import Param, clipped
+from exactprune.instances.params import Param
 from exactprune.instances.subset_sum import SubsetSumInstance
 from exactprune.solvers.cpsat_engine import cpsat_available, cpsat_version
 from exactprune.solvers.milp_engines import ENGINES
@@ -190,22 +188,10 @@ def _note(out: dict[str, Any], text: str) -> None:
 def _claimed_goal(claimed: dict[str, Any]) -> tuple[dict[str, Any], int | None, bool,
                                                     float | None]:
     """A result file's goal read for `certify`: (goal, max_kept, sparsest, eps), or one line
-    when it is malformed."""
+    when it is malformed (`claimed_goal` checks it as `Goal` does: max_kept an integer >= 0,
+    a sparsest goal's eps a finite number >= 0 that float64 holds, no eps beside min_error)."""
     goal = claimed_goal(claimed)
-    max_kept = goal.get("max_kept")
-    if max_kept is not None and (type(max_kept) is not int or max_kept < 0):
-        raise InputError(f"the result's max_kept must be a non-negative integer, got "
-                         f"{max_kept!r}")
+    max_kept = None if goal.get("max_kept") is None else int(goal["max_kept"])
     sparsest = goal.get("objective") == "sparsest"
-    eps = goal.get("eps")
-    if sparsest:
-        try:  # an int beyond float64 (10**400) overflows: no eps either
-            eps = None if isinstance(eps, bool) or not isinstance(eps, int | float) \
-                else float(eps)
-        except OverflowError:
-            eps = None
-        if eps is None or not math.isfinite(eps) or eps < 0:
-            raise InputError(f"the result's sparsest goal needs eps, a non-negative number, "
-                             f"got {clipped(repr(goal.get('eps')))}")
-    return goal, max_kept, sparsest, eps
+    return goal, max_kept, sparsest, float(goal["eps"]) if sparsest else None
 
