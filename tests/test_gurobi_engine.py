@@ -111,6 +111,43 @@ def test_gurobi_sparsest_on_two_scales_runs_without_presolve() -> None:
     assert res.status == "optimal" and res.certified and res.objective == 1.0
 
 
+_NEAR_TIES = {  # hunt 179 H1: Gurobi's wrong certificates and bounds at its default numerics
+    "g23": ([0.306, 0.968, -0.423, 0.888, 0.584, -0.276, -0.419, -0.518, 0.903, 0.493, 0.364,
+             -0.366], 0.3060005363036909),
+    "g2": ([58.915347592368676, 3.8217844799274436, -0.40595962754500237, -9.087308596178199,
+            4.246746705709634e-07, -0.6363932975750903, -6.10858396966234e-08,
+            -1.4288893000061732e-11, 8.233410884171353e-09, -8.67643841292002e-08,
+            -9.884966954088741e-11], -0.48138451837668605),
+}
+
+
+@pytest.mark.skipif(not AVAILABLE, reason="gurobipy not installed")
+@pytest.mark.parametrize("name", sorted(_NEAR_TIES))
+@pytest.mark.parametrize("max_kept", [None, 4])
+def test_gurobi_subset_sum_near_ties_keep_their_bounds_below_the_optimum(
+        name: str, max_kept: int | None) -> None:
+    """Gurobi 13.0.3 at its default numerics proved, on the model with one no-good row,
+    "every other mask >= 0.000999" beside a mask of error 5.4e-7 (a wrong certified optimum,
+    g23, 4 of 5 seeds) and a bound of 0.155 above the optimum 0.0754 under max_kept = 4 (g2).
+    Subset-sum runs Gurobi with NumericFocus 3: checked on several seeds against every mask's
+    exact error, in Fractions."""
+    from fractions import Fraction
+
+    from exactprune import SubsetSumInstance
+
+    values, target = _NEAR_TIES[name]
+    inst = SubsetSumInstance(values=values, target=target)
+    exact = [Fraction(v) for v in values]
+    best = min(abs(sum(x for i, x in enumerate(exact) if m >> i & 1) - Fraction(target))
+               for m in range(1 << len(values))
+               if max_kept is None or bin(m).count("1") <= max_kept)
+    for seed in range(4):
+        res = solve(inst, "gurobi", max_kept=max_kept, seed=seed, time_limit=30)
+        assert res.bound is None or Fraction(res.bound) <= best, (seed, res.bound, float(best))
+        if res.certified:
+            assert inst.exact_error(res.mask) - Fraction(res.tolerance or 0) <= best, seed
+
+
 @pytest.mark.skipif(not AVAILABLE, reason="gurobipy not installed")
 def test_pulp_gurobi_at_its_time_limit_keeps_gurobis_incumbent() -> None:
     """PuLP 3 reports "Not Solved" when Gurobi stops at its time limit, yet it holds Gurobi's

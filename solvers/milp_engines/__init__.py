@@ -71,7 +71,7 @@ ENGINES: dict[str, Engine] = {
 # backends that declare them receive them).
 ENGINE_KEYWORDS: dict[str, tuple[str, ...]] = {
     "cbc": ("preprocess",), "scip": ("cuts", "linear_presolve", "dual_reductions"),
-    "gurobi": ("presolve",)}
+    "gurobi": ("presolve", "numeric_focus")}
 
 
 def _threads(opts: SolveOptions) -> int:

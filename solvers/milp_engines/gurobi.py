@@ -71,9 +71,11 @@ def tolerances() -> SolverTolerances:
 
 
 def solve(model: MilpModel, *, time_limit: float | None, seed: int, threads: int,
-                  verbose: bool, start: np.ndarray | None, presolve: bool = True
-          ) -> EngineResult:
-    """presolve=False: Gurobi without presolve (`Presolve = 0`), the tolerances unchanged."""
+                  verbose: bool, start: np.ndarray | None, presolve: bool = True,
+          numeric_focus: int = 0) -> EngineResult:
+    """presolve=False: Gurobi without presolve (`Presolve = 0`), the tolerances unchanged;
+    numeric_focus: Gurobi's `NumericFocus` (0, its default: its own choice; 3: the most
+    careful numerics, as subset-sum sets it)."""
     import gurobipy as gp
     from gurobipy import GRB
 
@@ -95,6 +97,8 @@ def solve(model: MilpModel, *, time_limit: float | None, seed: int, threads: int
             m.setParam("Seed", int(seed) % 2_000_000_000)
             if not presolve:
                 m.setParam("Presolve", 0)
+            if numeric_focus:
+                m.setParam("NumericFocus", int(numeric_focus))
             m.setParam("Threads", int(threads))
             vtype = [GRB.INTEGER if i else GRB.CONTINUOUS for i in model.integer]
             binary = (model.lower >= 0) & (model.upper <= 1) & model.integer

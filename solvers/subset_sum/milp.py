@@ -105,6 +105,14 @@ x = 0.1008 ×2, 0.1903 ×3, 0.2608, z = 0.7422: "optimal" 0.0303 with bound 0.03
 7.4e-7 exists; the same in plain gurobipy at our tolerances, right without the rows; presolve
 off alone did not fix every case), so it solves the plain model, as before 2026-12-05: honest
 (`feasible`) where copies of the best mask tie."""
+GUROBI_NUMERIC_FOCUS = 3
+"""Gurobi 13.0.3 proved bounds above the optimum on subset-sum models with one no-good row,
+at its default numerics (hunt 179 H1: 0.306, 0.968, -0.423, 0.888, 0.584, -0.276, -0.419,
+-0.518, 0.903, 0.493, 0.364, -0.366 with z = 0.3060005363036909: the mask {0.584, -0.276,
+0.364, -0.366} excluded, "every other mask >= 0.000999" beside 0.306 alone at 5.4e-7, so a
+wrong certified optimum; a bound of 0.155 above the optimum 0.0754 under max_kept = 4 on
+values of two scales); right with `NumericFocus = 3` on every seed tried, so subset-sum runs
+Gurobi with it."""
 DEFAULT_EXCLUSION_ROUNDS = 4
 COUNT_BOUND_SLACK = 1e-6
 
@@ -280,6 +288,9 @@ def _run_milp(engine: str, instance: Any, goal: Goal, opts: SolveOptions) -> Raw
         if engine == "gurobi":
             opts = dataclasses.replace(opts, extra={
                 **opts.extra, "presolve": GUROBI_SPARSEST_PRESOLVE})
+    if engine == "gurobi":
+        opts = dataclasses.replace(opts, extra={
+            **opts.extra, "numeric_focus": GUROBI_NUMERIC_FOCUS})
     symmetry_rows = engine != "gurobi" or GUROBI_SYMMETRY_ROWS
     built = build_subset_sum(instance, goal, window_margin=margin, break_symmetry=symmetry_rows)
     model = built.model
