@@ -109,7 +109,8 @@ class Goal:
             object.__setattr__(self, "max_kept", int(self.max_kept))
         if self.objective is Objective.SPARSEST:
             if self.eps is None:
-                raise InputError("the sparsest objective needs eps (--eps E)")
+                raise InputError("the sparsest objective needs eps (eps=E; on the command line "
+                                 "--eps E)")
             if self.max_kept is not None:
                 raise InputError("max_kept applies to min_error, not to sparsest")
         if self.eps is not None:
@@ -243,6 +244,24 @@ def _check_derived_numbers(data: dict[str, Any]) -> None:
                                or v != v) for v in bounds.values()):
         raise ValueError(f"bounds must be an object of primal_bound and dual_bound, numbers "
                          f"or null, got {bounds!r:.80}")
+
+
+def check_certify_inputs(instance: Any, kinds: tuple[str, ...], claimed: Any) -> None:
+    """One line unless `instance` is of one of `kinds` and `claimed` a result object (a dict;
+    {} for a mask alone): the kinds' `certify` hooks raised AttributeError on None, a list, or
+    an instance of another kind (hunt 179 M1)."""
+    found = getattr(instance, "kind", None)
+    if found not in kinds:
+        shown = found if isinstance(found, str) else type(instance).__name__
+        raise InputError(f"this certify is for {' and '.join(kinds)} instances, not {shown!r}")
+    if not isinstance(claimed, dict):
+        raise InputError("claimed must be a result object (a dict; {} for a mask alone), got "
+                         f"{type(claimed).__name__}")
+    if claimed.get("certified") is not None and not isinstance(claimed["certified"], bool):
+        # a bare mask's "certified": "false" was read as a claim by subset-sum and refuted
+        # (hunt 179 L3); a result file with a status is refused so by from_json
+        raise InputError(f"the result's certified must be true or false, got "
+                         f"{claimed['certified']!r:.40}")
 
 
 def claimed_goal(claimed: dict[str, Any]) -> dict[str, Any]:

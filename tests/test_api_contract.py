@@ -687,3 +687,26 @@ def test_option_help_names_only_option_values_the_backend_offers() -> None:
                     assert choices is None or value in choices, (kind, backend.name, param.help)
                     checked += 1
     assert checked > 0
+
+
+def test_certify_hooks_refuse_a_claim_that_is_no_object_or_an_instance_of_another_kind() -> None:
+    """The kinds' certify hooks raised AttributeError on `claimed` None or a list, and on an
+    instance of another kind (hunt 179 M1); a bare mask's `"certified": "false"` was read by
+    subset-sum as a claim and refuted (L3). Each is one InputError line now."""
+    from exactprune.instances import generate_subset_sum
+    from exactprune.solvers import neuron_selection, pruning, subset_sum
+
+    net = generate_neuron_pruning(d=2, width=8, points=32, seed=199002)
+    numbers = generate_subset_sum(12, seed=1)
+    cases = [(pruning.certify, net, [0] * 8, None, "claimed must be a result object"),
+             (neuron_selection.certify, net, [0] * 8, {}, "for neuron_selection instances"),
+             (subset_sum.certify, numbers, [0] * 12, [], "claimed must be a result object"),
+             (subset_sum.certify, net, [0] * 8, {}, "for subset_sum instances, not"),
+             (pruning.certify, numbers, [0] * 12, {}, "not 'subset_sum'"),
+             (subset_sum.certify, numbers, [1] + [0] * 11, {"certified": "false"},
+              "certified must be true or false")]
+    for hook, instance, mask, claimed, said in cases:
+        with pytest.raises(InputError, match=said):
+            hook(instance, mask, claimed)
+    assert "optimum_verified" not in subset_sum.certify(numbers, [1] + [0] * 11,
+                                                        {"certified": False})

@@ -29,6 +29,7 @@ from exactprune.solvers.neuron_selection import (
 from exactprune.solvers.registry import Backend, capabilities, get_backend, numpy_version
 from exactprune.solvers.result import (
     Goal,
+    check_certify_inputs,
     claimed_goal,
     claimed_number,
     counted_tolerance,
@@ -183,6 +184,7 @@ def certify(instance: Any, mask: Any, claimed: dict[str, Any],
     passed; hunt 60 L1)."""
     from exactprune.solvers.dispatch import solve
 
+    check_certify_inputs(instance, ("neuron_selection",), claimed)
     goal = claimed_goal(claimed)
     if goal.get("objective", "min_error") != "min_error" or goal.get("max_kept") is not None \
             or goal.get("eps") is not None:

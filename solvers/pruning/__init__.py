@@ -25,6 +25,7 @@ from exactprune.solvers.pruning import (
 from exactprune.solvers.registry import Backend, capabilities, get_backend, numpy_version
 from exactprune.solvers.result import (
     Goal,
+    check_certify_inputs,
     claimed_goal,
     claimed_number,
     counted_tolerance,
@@ -220,6 +221,7 @@ def certify(instance: Any, mask: Any, claimed: dict[str, Any],
     from exactprune.instances.io import names_instance
     from exactprune.solvers.pruning.bracket import certify_bracket
 
+    check_certify_inputs(instance, (NEURON, WEIGHT), claimed)
     note = None  # why the result's bound is not the lower end, or what it is
     bound = claimed.get("bound")
     if bound is None:  # every missing lower end says why (hunt 174 L1, hunt 176 L1)

@@ -14,7 +14,13 @@ from exactprune.instances.subset_sum import SubsetSumInstance
 from exactprune.solvers.cpsat_engine import cpsat_available, cpsat_version
 from exactprune.solvers.milp_engines import ENGINES
 from exactprune.solvers.registry import Backend, capabilities, numpy_version
-from exactprune.solvers.result import Goal, Objective, claimed_goal, claimed_number
+from exactprune.solvers.result import (
+    Goal,
+    Objective,
+    check_certify_inputs,
+    claimed_goal,
+    claimed_number,
+)
 from exactprune.solvers.subset_sum import bruteforce, cpsat, heuristics, milp, mitm
 
 KIND = SubsetSumInstance.kind
@@ -116,6 +122,7 @@ def certify(instance: SubsetSumInstance, mask: Any, claimed: dict[str, Any],
     """
     from exactprune.solvers.dispatch import solve
 
+    check_certify_inputs(instance, ("subset_sum",), claimed)
     exact = instance.exact_error(mask)
     out: dict[str, Any] = {"exact_error": f"{exact.numerator}/{exact.denominator}"}
     goal, max_kept, sparsest, eps = _claimed_goal(claimed)
@@ -130,7 +137,7 @@ def certify(instance: SubsetSumInstance, mask: Any, claimed: dict[str, Any],
         if not out["bound_consistent"]:
             _note(out, f"the result's bound {bound!r} exceeds the mask's own "
                        f"{'count' if sparsest else 'exact error'}: no proof gives that")
-    certified = bool(claimed.get("certified"))
+    certified = claimed.get("certified") is True
     check_bound = (bound is not None and bound > 0 and within_goal
                    and out.get("bound_consistent") is True)
     if not certified and not (check_bound and instance.n <= 48):
