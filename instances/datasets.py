@@ -117,8 +117,8 @@ def subsample(data: Dataset, samples: int, seed: int) -> Dataset:
     m = data.X_train.shape[0]
     if not is_integer(samples) or \
             not 1 <= samples <= m:
-        raise InputError(f"--samples must be an integer in 1..{m} (the {data.name} training "
-                         f"split has {m} samples), got {samples}")
+        raise InputError(f"samples (--samples) must be an integer in 1..{m} (the {data.name} "
+                         f"training split has {m} samples), got {samples}")
     rows = np.random.default_rng([SUBSET_STREAM, seed]).permutation(m)[:samples]
     return replace(data, X_train=data.X_train[rows], y_train=data.y_train[rows],
                    info={**data.info, "subset_seed": seed})
@@ -177,12 +177,13 @@ def teacher(d: int = TEACHER_D, width: int = TEACHER_WIDTH, train_size: int = TE
             test_size: int = TEACHER_TEST, seed: int = TEACHER_SEED) -> Dataset:
     """Teacher-student regression data (see the module docstring): inputs (m, d), targets
     (m, 1); `Dataset.teacher` holds the teacher network."""
-    for name, value in (("--teacher-d", d), ("--teacher-width", width),
-                        ("--samples", train_size), ("test_size", test_size)):
+    # the Python name and the flag: the message reaches API and command-line users alike
+    for name, value in (("d (--teacher-d)", d), ("width (--teacher-width)", width),
+                        ("train_size (--samples)", train_size), ("test_size", test_size)):
         if not is_integer(value) or value < 1:
             raise InputError(f"{name} must be a positive integer, got {value!r}")
     d, width, train_size, test_size = int(d), int(width), int(train_size), int(test_size)
-    seed = _seed(seed, "--teacher-seed")
+    seed = _seed(seed, "seed (--teacher-seed)")
     # before anything is drawn: --teacher-d 1e11 asked numpy for 3.6 TiB (hunt 26)
     check_entries(width * d, "the teacher's weights (--teacher-width x --teacher-d)")
     check_entries((train_size + test_size) * max(d, width),

@@ -91,7 +91,7 @@ def check_checkpoints(checkpoints: Sequence[Any], iters: int) -> tuple[int, ...]
         raise InputError(f"checkpoints must be a list of iterations, got {checkpoints!r}")
     points = tuple(checkpoints)
     if not all(is_integer(t) and 0 <= t <= iters for t in points):
-        raise InputError(f"checkpoints must be iterations in 0..{iters} (--iters), got "
+        raise InputError(f"checkpoints must be iterations in 0..{iters} (iters, --iters), got "
                          f"{list(points)}")
     if any(a >= b for a, b in zip(points, points[1:], strict=False)):
         raise InputError(f"checkpoints must be strictly increasing, got {list(points)}")

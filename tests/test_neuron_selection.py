@@ -649,7 +649,7 @@ def test_cli_generate_bad_inputs(net_dir: Path, tmp_path: Path,
     _fails([*base, "--k", "3", "--rule", "median"], capsys, "median")
     _fails([*base, "--k", "3", "--loss", "l1", "--rule", "refit"], capsys,
            "needs loss squared")
-    _fails([*base, "--k", "3", "--samples", "100000"], capsys, "--samples must be")
+    _fails([*base, "--k", "3", "--samples", "100000"], capsys, "samples (--samples) must be")
     three = tmp_path / "three.npz"
     rng = np.random.default_rng(0)
     save_mlp(MLP((rng.standard_normal((5, 64)), rng.standard_normal((4, 5)),
