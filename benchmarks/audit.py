@@ -204,12 +204,14 @@ def audit_main(description: str, audit_case: Callable[..., None],
                edge_case: Callable[..., None] | None = None,
                edge_exponents: tuple[float, float] = TWO_SCALE_EXPONENTS,
                repeated_case: Callable[..., None] | None = None,
-               rules: tuple[str, ...] | None = None) -> int:
+               rules: tuple[str, ...] | None = None,
+               near_ties_case: Callable[..., None] | None = None) -> int:
     """The audit's command line: run cases LO..HI-1 (`audit_case(case, tally, time_limit,
     threads=, warm_start=)`, or with --large `cross_case`, the cross audit, or with --edge
     `edge_case`, a kind's stress of one numerically delicate family, its scale exponents
     drawn from `edge_exponents` unless --edge-exponents says otherwise, or with --repeated
-    `repeated_case`, instances whose values repeat; `rules`: a kind's choices for --rule,
+    `repeated_case`, instances whose values repeat, or with --near-ties `near_ties_case`,
+    instances whose best masks differ by float rounding; `rules`: a kind's choices for --rule,
     passed on as ``rule=``, the first the default), print each
     finding as it comes, progress every 50 cases and a summary line; exit status 1 when there
     is a finding."""
@@ -234,6 +236,10 @@ def audit_main(description: str, audit_case: Callable[..., None],
     if repeated_case is not None:
         p.add_argument("--repeated", action="store_true",
                        help="instances whose values repeat (the module's docstring says how)")
+    if near_ties_case is not None:
+        p.add_argument("--near-ties", action="store_true",
+                       help="instances whose best masks differ by float rounding (the "
+                            "module's docstring says how)")
     if rules is not None:
         p.add_argument("--rule", choices=rules, default=rules[0],
                        help=f"the rule of the drawn instances (default {rules[0]}; the "
@@ -247,9 +253,11 @@ def audit_main(description: str, audit_case: Callable[..., None],
     large = getattr(args, "large", False)
     edge = getattr(args, "edge", False)
     repeated = getattr(args, "repeated", False)
-    if large + edge + repeated > 1:
+    near_ties = getattr(args, "near_ties", False)
+    if large + edge + repeated + near_ties > 1:
         chosen = [f"--{f}" for f, on in (("large", large), ("edge", edge),
-                                         ("repeated", repeated)) if on]
+                                         ("repeated", repeated), ("near-ties", near_ties))
+                  if on]
         p.error(f"{' and '.join(chosen)} are different audits: choose one")
     exponents = getattr(args, "edge_exponents", None)
     if exponents is not None and not edge:
@@ -257,7 +265,8 @@ def audit_main(description: str, audit_case: Callable[..., None],
     if args.time_limit is None:
         args.time_limit = 20.0 if large else 60.0
     run_case = (cross_case if large else edge_case if edge
-                else repeated_case if repeated else audit_case)
+                else repeated_case if repeated else near_ties_case if near_ties
+                else audit_case)
     if not args.time_limit > 0:
         p.error(f"--time-limit must be > 0, got {args.time_limit}")
     if args.threads < 1:

@@ -140,6 +140,24 @@ def test_subset_sum_repeated_cases_repeat_values_and_run_clean() -> None:
     assert gurobi.findings == []
 
 
+def test_subset_sum_near_ties_cases_tie_within_ulps_and_run_clean() -> None:
+    """The --near-ties family (hunt 179 H1: Gurobi's wrong certificate on such an instance):
+    reproducible, values rounded to 2 or 3 decimals in most cases (distinct masks with sums
+    equal in decimals), and its first cases run on every exact backend without a finding."""
+    first = subset_sum_audit.near_ties_instance(7)
+    again = subset_sum_audit.near_ties_instance(7)
+    assert first[1:] == again[1:] and first[0].to_json() == again[0].to_json()
+    insts = [subset_sum_audit.near_ties_instance(c) for c in range(30)]
+    assert all(text.startswith("near-ties case") for _, _, text in insts)
+    decimals = [i for i, _, text in insts if "decimals" in text]
+    assert 10 <= len(decimals) < 30
+    assert all(np.array_equal(i.values, np.round(i.values, 3)) for i in decimals)
+    tally = AuditTally()
+    for case in range(6):
+        subset_sum_audit.audit_case(case, tally, time_limit=30.0, near_ties=True)
+    assert tally.findings == [] and tally.runs > 0
+
+
 def test_subset_sum_audit_runs_every_exact_backend_on_a_few_cases() -> None:
     tally = AuditTally()
     for case in range(10):
@@ -274,7 +292,7 @@ def test_a_real_wrong_answer_is_a_finding() -> None:
 
 
 @pytest.mark.parametrize("flags", [["--large", "--edge"], ["--edge", "--repeated"],
-                                   ["--large", "--repeated"]])
+                                   ["--large", "--repeated"], ["--repeated", "--near-ties"]])
 def test_audit_command_line_refuses_two_families_together(
         flags: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exc:

@@ -36,6 +36,14 @@ draws each case as above, but its n values from a pool of 1-4 Uniform[-1, 1] flo
 0.0 or -0.0 in a third of the cases), so values repeat: the MILP engines' symmetry rows keep
 one mask per class of masks with the same exact sum (docs/numerics.md, repeated values);
 checked against `bruteforce` as above.
+
+    python -m exactprune.benchmarks.subset_sum.audit --near-ties --cases 0:500
+
+draws n = 6..14 values Uniform[-1, 1] rounded to 2 or 3 decimals (so different masks have
+sums equal in decimals and a few ulps apart in floats) and a target within 1e-6 or 1e-7 of a
+random mask's sum, or values of two scales (Uniform[-1, 1] times 10^-k, k = 0..12), and the
+goals as above: Gurobi 13.0.3 at its default numerics certified a wrong optimum and proved a
+bound above the optimum here (hunt 179 H1, docs/numerics.md); checked against `bruteforce`.
 """
 
 from __future__ import annotations
@@ -86,6 +94,32 @@ def edge_instance(case: int, exponents: tuple[float, float] = BAND_EXPONENTS
            "above": math.nextafter(err, math.inf)}[how]
     goal = {"objective": "sparsest", "eps": max(0.0, eps)}
     return inst, goal, f"edge case {case}: n={n}, band 1e-{a:.1f}, eps {how} {goal}"
+
+
+def near_ties_instance(case: int) -> tuple[Any, dict[str, Any], str]:
+    """Case `case` of the `--near-ties` family (module docstring; its own seeds), its goal and
+    a one-line description."""
+    from exactprune.instances import SubsetSumInstance
+
+    rng = random.Random(f"near ties {case}")
+    gen = np.random.default_rng([case, 4])
+    n = rng.randint(6, 14)
+    if rng.random() < 2 / 3:
+        decimals = rng.choice([2, 3])
+        x = np.round(gen.uniform(-1.0, 1.0, n), decimals)
+        offset = rng.choice([1e-6, 1e-7]) * float(gen.standard_normal())
+        target = math.fsum(x[gen.random(n) < 0.5].tolist()) + offset
+        dist = f"{decimals} decimals, offset {offset:.2g}"
+    else:
+        x = gen.uniform(-1.0, 1.0, n) * 10.0 ** -gen.integers(0, 13, n).astype(np.float64)
+        target = float(gen.uniform(-1.0, 1.0))
+        dist = "two scales"
+    inst = SubsetSumInstance(values=x, target=target)
+    draw = rng.random()
+    goal: dict[str, Any] = ({"max_kept": rng.randint(1, n)} if draw < 0.4 else
+                            {"objective": "sparsest", "eps": rng.choice([1e-6, 1e-5, 1e-3])}
+                            if draw < 0.6 else {})
+    return inst, goal, f"near-ties case {case}: n={n} {dist} {goal}"
 
 
 def audit_instance(case: int, large: bool = False,
@@ -146,15 +180,16 @@ def audit_case(case: int, tally: AuditTally, time_limit: float = 60.0,
                engines: tuple[str, ...] = ENGINES, threads: int = 1,
                warm_start: str = "none", large: bool = False, edge: bool = False,
                exponents: tuple[float, float] = BAND_EXPONENTS,
-               repeated: bool = False) -> None:
+               repeated: bool = False, near_ties: bool = False) -> None:
     """Solve case `case` with every available exact backend (`threads`, and the warm start
     `warm_start`: none, oracle or random; benchmarks/audit.py); add to `tally`. `large`: the
     large case, against `mitm` (exact meet-in-the-middle, itself audited against
     `bruteforce` on the small cases) instead of `bruteforce`. `edge`: the `--edge` case;
-    `repeated`: the `--repeated` case."""
+    `repeated`: the `--repeated` case; `near_ties`: the `--near-ties` case."""
     from exactprune.solvers import solve
 
     inst, goal, text = (edge_instance(case, exponents) if edge
+                        else near_ties_instance(case) if near_ties
                         else audit_instance(case, large, repeated))
     oracle = solve(inst, "mitm" if large else "bruteforce", **goal)
     if large:
@@ -185,7 +220,8 @@ def main(argv: list[str] | None = None) -> int:
                       cross_case=partial(audit_case, large=True),
                       edge_case=partial(audit_case, edge=True),
                       edge_exponents=BAND_EXPONENTS,
-                      repeated_case=partial(audit_case, repeated=True))
+                      repeated_case=partial(audit_case, repeated=True),
+                      near_ties_case=partial(audit_case, near_ties=True))
 
 
 if __name__ == "__main__":
