@@ -257,7 +257,8 @@ def check_certify_inputs(instance: Any, kinds: tuple[str, ...], claimed: Any) ->
     if not isinstance(claimed, dict):
         raise InputError("claimed must be a result object (a dict; {} for a mask alone), got "
                          f"{type(claimed).__name__}")
-    if claimed.get("certified") is not None and not isinstance(claimed["certified"], bool):
+    if claimed.get("certified") is not None and \
+            not isinstance(claimed["certified"], bool | np.bool_):  # numpy's: as as_flag takes
         # a bare mask's "certified": "false" was read as a claim by subset-sum and refuted
         # (hunt 179 L3); a result file with a status is refused so by from_json
         raise InputError(f"the result's certified must be true or false, got "

@@ -710,3 +710,6 @@ def test_certify_hooks_refuse_a_claim_that_is_no_object_or_an_instance_of_anothe
             hook(instance, mask, claimed)
     assert "optimum_verified" not in subset_sum.certify(numbers, [1] + [0] * 11,
                                                         {"certified": False})
+    # numpy's bool is a bool here, as everywhere in the API (hunt 180 L2)
+    best = solve(numbers, "bruteforce").mask
+    assert subset_sum.certify(numbers, best, {"certified": np.True_})["optimum_verified"] is True

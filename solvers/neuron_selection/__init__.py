@@ -201,7 +201,7 @@ def certify(instance: Any, mask: Any, claimed: dict[str, Any],
     loss = float(instance.evaluate(mask))
     bound = claimed_number(claimed, "bound", -float("inf"))  # below 0: valid, if weak
     tolerance = claimed_number(claimed, "tolerance", 0.0) or 0.0
-    certified = claimed.get("certified") is True
+    certified = bool(claimed.get("certified"))  # a bool, or absent (check_certify_inputs)
     checks: dict[str, Any] = {}
 
     def note(text: str) -> None:  # every reason, in order (one overwrote the next; hunt 63 L2)

@@ -137,7 +137,7 @@ def certify(instance: SubsetSumInstance, mask: Any, claimed: dict[str, Any],
         if not out["bound_consistent"]:
             _note(out, f"the result's bound {bound!r} exceeds the mask's own "
                        f"{'count' if sparsest else 'exact error'}: no proof gives that")
-    certified = claimed.get("certified") is True
+    certified = bool(claimed.get("certified"))  # a bool, or absent (check_certify_inputs)
     check_bound = (bound is not None and bound > 0 and within_goal
                    and out.get("bound_consistent") is True)
     if not certified and not (check_bound and instance.n <= 48):
