@@ -42,8 +42,9 @@ checked against `bruteforce` as above.
 draws n = 6..14 values Uniform[-1, 1] rounded to 2 or 3 decimals (so different masks have
 sums equal in decimals and a few ulps apart in floats) and a target within 1e-6 or 1e-7 of a
 random mask's sum, or values of two scales (Uniform[-1, 1] times 10^-k, k = 0..12), and the
-goals as above: Gurobi 13.0.3 at its default numerics certified a wrong optimum and proved a
-bound above the optimum here (hunt 179 H1, docs/numerics.md); checked against `bruteforce`.
+goals as above: on an instance of this kind Gurobi 13.0.3 at its default numerics certified a
+wrong optimum and proved a bound above the optimum (hunt 179 H1, docs/numerics.md; rarer than
+one in 400 of these cases, so the family is a net, not a proof); checked against `bruteforce`.
 """
 
 from __future__ import annotations
