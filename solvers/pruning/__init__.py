@@ -346,9 +346,9 @@ def _recheck(instance: Any, mask: Any, claimed: dict[str, Any], bound: float | N
     if (bound is None and not certified) or size > CERTIFY_RECHECK_BITS or \
             (1 << size) * points > CERTIFY_RECHECK_WORK:
         return {}, None, False, None
-    max_kept = goal.get("max_kept")
-    if certified and (goal.get("objective", "min_error") != "min_error"
-                      or not (max_kept is None or type(max_kept) is int and max_kept >= 0)):
+    # claimed_goal has checked the goal as Goal does: max_kept an integer >= 0 or None
+    max_kept = None if goal.get("max_kept") is None else int(goal["max_kept"])
+    if certified and goal.get("objective", "min_error") != "min_error":
         return ({"optimum_verified": None}, "a claimed optimum of this goal is not re-checked",
                 False, None)
     if certified and max_kept is not None and instance.kept(mask) > max_kept:
