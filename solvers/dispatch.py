@@ -99,7 +99,7 @@ def solve(
         name = registry.resolve_auto(instance, goal, threads or 1)
         backend = registry.get_backend(name, instance.kind)
         threads, given_start, auto_head = _fit_to_auto_choice(backend, threads, ws)
-        raw_options, dropped = _auto_options(backend, instance.kind, raw_options)
+        raw_options, dropped = _auto_options(backend, instance, goal, raw_options)
     else:
         name = str(solver)
         backend = registry.get_backend(name, instance.kind)
@@ -240,34 +240,55 @@ def _fit_to_auto_choice(backend: registry.Backend, threads: int | None,
     return threads, warm_start, note
 
 
-def _auto_options(backend: registry.Backend, kind: str, raw: dict[str, Any]
+def _auto_options(backend: registry.Backend, instance: Any, goal: Goal, raw: dict[str, Any]
                   ) -> tuple[dict[str, Any], list[str]]:
     """`auto` takes another backend's option (mitm's memory_limit_gb above n = 62, where auto
     picks SCIP) as an allowance, as it does threads: dropped (returned, for the note), once a
-    backend that declares it has parsed its value (a bad value is refused whichever backend auto
-    picks). A value is bad when every backend that declares the option refuses it: `lr` is
-    edge_popup's (> 0) and imp's (<= 2), and lr = 3 was refused by imp's range alone, naming a
-    backend neither the caller nor auto chose (hunt 178 L1). A name no backend of the kind
-    declares is left in, for parse_options to refuse."""
+    backend that declares it has taken it (a bad value is refused whichever backend auto
+    picks). An option is refused when every backend that declares it refuses it: its value
+    (`lr` is edge_popup's (> 0) and imp's (<= 2); lr = 3 was refused by imp's range alone,
+    hunt 178 L1), or, with the other dropped options that backend declares, on this instance
+    (`initial_points` without `lazy=true` was dropped when auto picked bruteforce and refused
+    when it picked SCIP; hunt 180 L1). A backend that refuses the instance whatever its
+    options are says nothing about them. A name no backend of the kind declares is left in,
+    for parse_options to refuse."""
     declared = {p.name for p in backend.options}
     owners: dict[str, list[registry.Backend]] = {}
-    for other in registry.list_backends(kind):
+    for other in registry.list_backends(instance.kind):
         for p in other.options:
             owners.setdefault(p.name, []).append(other)
     dropped = [k for k in raw if k not in declared and k in owners]
     for key in dropped:  # unused, but still a bad value is refused (not by instance size)
         refusals: dict[str, list[str]] = {}  # the reason without its solver -> solvers
         for owner in owners[key]:
-            try:
-                owner.parse_options({key: raw[key]})
+            mine = {p.name for p in owner.options}
+            why = _owner_refusal(owner, instance, goal, key,
+                                 {k: raw[k] for k in dropped if k in mine})
+            if why is None:
                 break
-            except InputError as exc:
-                reason = str(exc).removeprefix(f"solver '{owner.name}' ")
-                refusals.setdefault(reason, []).append(owner.name)
+            refusals.setdefault(why, []).append(owner.name)
         else:
-            raise InputError(f"no {kind} solver takes {key}={raw[key]}: " + "; ".join(
+            raise InputError(f"no {instance.kind} solver takes {key}={raw[key]}: " + "; ".join(
                 f"{reason} ({', '.join(names)})" for reason, names in refusals.items()))
     return {k: v for k, v in raw.items() if k not in dropped}, dropped
+
+
+def _owner_refusal(owner: registry.Backend, instance: Any, goal: Goal, key: str,
+                   given: dict[str, Any]) -> str | None:
+    """Why `owner` refuses option `key` (its value, or `given` — the dropped options it
+    declares — on this instance), without the solver's name; None if it takes it."""
+    try:
+        owner.parse_options({key: given[key]})
+    except InputError as exc:
+        return str(exc).removeprefix(f"solver '{owner.name}' ")
+    if owner.refuse_options is None or owner.refusal(instance, goal):
+        return None
+    try:
+        if owner.refuse_options(instance, goal, owner.parse_options({})):
+            return None  # it refuses the instance itself, not these options
+        return owner.refuse_options(instance, goal, owner.parse_options(given))
+    except InputError:
+        return None  # another dropped option's value: refused when that one is checked
 
 
 def _auto_note(head: str, dropped: list[str], given: Mapping[str, Any] | None = None,

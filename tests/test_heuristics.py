@@ -220,6 +220,24 @@ def test_auto_refuses_another_backends_option_only_when_no_backend_takes_the_val
         solve(inst, "auto", options={"lr": -1})
 
 
+@pytest.mark.parametrize("width", [8, 24])  # auto picks bruteforce, then SCIP
+def test_auto_refuses_an_option_set_no_backend_takes_on_the_instance(width: int) -> None:
+    """initial_points without lazy=true was dropped with a note when auto picked bruteforce
+    (masks of at most 12 entries) and refused when it picked SCIP (hunt 180 L1): every backend
+    that declares it refuses it without lazy=true, so auto refuses it whatever it picks; with
+    lazy=true it is an allowance again."""
+    from exactprune.instances import InputError, generate_neuron_pruning
+
+    inst = generate_neuron_pruning(d=2, width=width, points=32, seed=0)
+    with pytest.raises(InputError, match=r"initial_points .*needs --option lazy=true"):
+        solve(inst, "auto", time_limit=20, options={"initial_points": 5})
+    res = solve(inst, "auto", time_limit=20, options={"lazy": True, "initial_points": 5})
+    assert res.certified and res.objective == inst.evaluate(res.mask)
+    l1 = generate_neuron_pruning(d=2, width=width, points=32, seed=0, norm="l1")
+    with pytest.raises(InputError, match="lazy point generation needs the linf norm"):
+        solve(l1, "auto", time_limit=20, options={"lazy": True})
+
+
 def test_random_search_starts_with_a_small_block_under_a_time_limit() -> None:
     """The first block of 2^22 / n masks ran whatever the limit: at n = 3000 a limit of 0.01 s
     took 0.2 s, over 1 s on data whose scaling is lossy (hunt 42). Blocks now start at 16 masks
