@@ -69,6 +69,7 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     # a parameter naming a file (a trained network) is an input -o must not overwrite
     inputs = tuple(v for v in values.values() if instance_io.names_a_file(v))
     instance_io.check_output(args.output, inputs=inputs)
+    instance_io.check_json_name(args.output)
     _emit_json(kind.make(values, for_file=True).to_json(), args.output)
     return EXIT_OK
 
@@ -97,6 +98,7 @@ def _cmd_solve(args: argparse.Namespace) -> int:
     from exactprune.solvers import solve
 
     out = instance_io.check_output(args.output, inputs=(args.instance, args.warm_start))
+    instance_io.check_json_name(out)
     inst = instance_io.load_instance(args.instance)
     options: dict[str, Any] = {}
     for text in args.option:
@@ -249,6 +251,7 @@ def _cmd_certify(args: argparse.Namespace) -> int:
     from exactprune.solvers.result import claimed_goal, derived_numbers_match
 
     out_path = instance_io.check_output(args.output, inputs=(args.instance, args.result))
+    instance_io.check_json_name(out_path)
     inst = instance_io.load_instance(args.instance)
     data = instance_io.read_json(args.result, "the result file path")
     mask = inst.mask_from_json(_result_mask(data, inst.kind, args.result))

@@ -399,6 +399,27 @@ def _check_output(p: Path, inputs: tuple[Any, ...], what: str, hint: str,
                              "overwritten")
 
 
+# names whose extension says another format than the JSON a command writes
+OTHER_FORMATS = {".npz": "NumPy arrays", ".npy": "a NumPy array", ".safetensors": "safetensors",
+                 ".csv": "CSV", ".tsv": "TSV", ".mps": "MPS", ".lp": "LP", ".pkl": "a pickle",
+                 ".pickle": "a pickle", ".pt": "PyTorch", ".pth": "PyTorch",
+                 ".parquet": "Parquet", ".db": "a database", ".sqlite": "SQLite",
+                 ".h5": "HDF5", ".hdf5": "HDF5", ".svg": "SVG", ".png": "PNG", ".pdf": "PDF"}
+
+
+def check_json_name(path: str | os.PathLike[str] | None, what: str = "output file") -> None:
+    """InputError (one line) when a JSON destination's extension names another format
+    (`solve -o result.csv`, `save_instance(inst, "x.npz")` wrote JSON under those names, as
+    `export` refuses `--format lp -o model.mps`); None and "-" (stdout) pass."""
+    if (not isinstance(path, str | os.PathLike) or str(path) == "-"
+            or folder_ending(path) is not None):
+        return  # not a name, or one ending as a folder: refused as such where it is written
+    suffix = Path(path).suffix.lower()
+    if suffix in OTHER_FORMATS:
+        raise InputError(f"{what} {os.fspath(path)}: this writes JSON, but {suffix} names "
+                         f"{OTHER_FORMATS[suffix]}; name it .json")
+
+
 def check_outputs_apart(paths: Sequence[Path]) -> None:
     """InputError when two of one command's output files are one file through symbolic links
     (`write_target`): the last write would be all that file held, the others lost without a
@@ -721,4 +742,5 @@ def save_instance(instance: Any, path: str | os.PathLike[str]) -> None:
             hasattr(instance, name) for name in ("to_json", "check_mask")):
         raise InputError("save_instance takes an exactprune instance (load_instance, "
                          f"generate_*), got {type(instance).__name__}")
+    check_json_name(path, "instance file")
     write_json_atomic(path, instance.to_json())

@@ -640,3 +640,29 @@ def test_a_warm_start_file_of_the_wrong_shape_is_named(tmp_path: Path,
     code, _, err = run(["solve", str(inst), "--solver", "mitm", "--warm-start", str(ws)], capsys)
     assert code == 2 and err.startswith(f"exactprune: error: warm start {ws}: ")
     assert "shape (6,)" in err
+
+
+@pytest.mark.parametrize("command,name", [
+    (["generate", "subset-sum", "--n", "6", "--seed", "0"], "inst.npz"),
+    (["solve", "{inst}", "--solver", "mitm"], "result.CSV"),
+    (["certify", "{inst}", "{result}"], "check.lp"),
+])
+def test_json_outputs_refuse_a_name_of_another_format(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], command: list[str],
+        name: str) -> None:
+    """`solve -o result.csv`, `generate -o inst.npz`, `certify -o check.lp` wrote JSON under
+    those names (hunt 179 notes), where `export` refuses a name its format does not match:
+    refused in one line before any work, nothing written; save_instance too."""
+    from exactprune.instances import InputError, generate_subset_sum, save_instance
+
+    inst, result = tmp_path / "inst.json", tmp_path / "result.json"
+    save_instance(generate_subset_sum(6, seed=0), inst)
+    assert run(["solve", str(inst), "--solver", "mitm", "-o", str(result)], capsys)[0] == 0
+    args = [a.format(inst=inst, result=result) for a in command]
+    code, out, err = run([*args, "-o", str(tmp_path / name)], capsys)
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert "this writes JSON" in err and not (tmp_path / name).exists()
+    assert run([*args, "-o", str(tmp_path / "fine.txt")], capsys)[0] == 0  # other names pass
+    with pytest.raises(InputError, match=r"z\.npz: this writes JSON"):
+        save_instance(generate_subset_sum(6, seed=0), tmp_path / "z.npz")
+    assert not (tmp_path / "z.npz").exists()
