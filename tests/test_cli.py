@@ -497,6 +497,34 @@ def test_certify_refuses_a_goal_no_solver_takes(
             hook(instance, res.mask, edited)
 
 
+@pytest.mark.parametrize("kind", ["neuron-pruning", "weight-pruning"])
+def test_pruning_certify_refuses_a_sparsest_goal(kind: str, tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """No pruning solver takes the sparsest goal, yet `certify` accepted a result claiming a
+    certified sparsest optimum and verified nothing (hunt 179 L4), where neuron selection
+    refuses every goal its solvers do not take: refused in one line, CLI and hook."""
+    from exactprune.instances import load_instance
+    from exactprune.instances.errors import InputError
+    from exactprune.solvers import solve
+    from exactprune.solvers.pruning import certify as certify_pruning
+
+    inst = str(tmp_path / "i.json")
+    assert main(["generate", kind, "--d", "2", "--width", "4", "--points", "16", "--seed", "1",
+                 "-o", inst]) == 0
+    instance = load_instance(inst)
+    res = solve(instance, "bruteforce")
+    data = res.to_json(instance.mask_to_json)
+    sparsest = {**data, "goal": {"objective": "sparsest", "eps": 0.5}}
+    for claimed in (sparsest, {k: v for k, v in sparsest.items() if k != "status"}):
+        code, _, err = run(["certify", inst, write(tmp_path / "r.json", json.dumps(claimed))],
+                           capsys)
+        lines = err.strip().splitlines()
+        assert code == 2 and len(lines) == 1 and "none a" in lines[0], err
+        with pytest.raises(InputError, match="is none a .* solver takes"):
+            certify_pruning(instance, res.mask, claimed)
+    assert run(["certify", inst, write(tmp_path / "r.json", json.dumps(data))], capsys)[0] == 0
+
+
 @pytest.mark.parametrize(("field", "value", "said"), [
     ("instance_sha256", "not-a-hash", "instance_sha256 must be 64 hex digits"),
     ("status", "solved", "solved"),

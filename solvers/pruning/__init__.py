@@ -222,6 +222,11 @@ def certify(instance: Any, mask: Any, claimed: dict[str, Any],
     from exactprune.solvers.pruning.bracket import certify_bracket
 
     check_certify_inputs(instance, (NEURON, WEIGHT), claimed)
+    if claimed_goal(claimed).get("objective", "min_error") != "min_error":
+        # accepted, and nothing verified (hunt 179 L4); neuron selection refuses such goals too
+        raise InputError(f"the result's goal ({goal_words(claimed_goal(claimed))}) is none a "
+                         f"{instance.kind.replace('_', '-')} solver takes: they minimise the "
+                         "error, with or without max_kept")
     note = None  # why the result's bound is not the lower end, or what it is
     bound = claimed.get("bound")
     if bound is None:  # every missing lower end says why (hunt 174 L1, hunt 176 L1)
@@ -348,9 +353,6 @@ def _recheck(instance: Any, mask: Any, claimed: dict[str, Any], bound: float | N
         return {}, None, False, None
     # claimed_goal has checked the goal as Goal does: max_kept an integer >= 0 or None
     max_kept = None if goal.get("max_kept") is None else int(goal["max_kept"])
-    if certified and goal.get("objective", "min_error") != "min_error":
-        return ({"optimum_verified": None}, "a claimed optimum of this goal is not re-checked",
-                False, None)
     if certified and max_kept is not None and instance.kept(mask) > max_kept:
         return ({"optimum_verified": False}, f"the mask keeps {instance.kept(mask)} > max_kept "
                 f"{max_kept}: no optimum of its goal", False, None)
