@@ -601,3 +601,54 @@ def wilson_interval(successes: int, trials: int,
     lo = 0.0 if successes == 0 else max(0.0, centre - half)
     hi = 1.0 if successes == trials else min(1.0, centre + half)
     return (lo, hi)
+
+
+STRONG_SHARE = 0.8
+"""A preference held by at least this share of bootstrap resamples is reported plainly; below
+it "weak", and below one half "no clear preference" (docs/verify.md labels 59-70 % weak)."""
+
+
+def ratio_words(x: float | None) -> str:
+    """A leave-one-out ratio to 3 decimals: 3 significant digits showed 1.002 as "1", a tie
+    beside a stated preference (hunt 33)."""
+    if x is None or not math.isfinite(x):
+        return _g(x)
+    shown = f"{x:.3f}"
+    return f"1 + {x - 1:.1e}" if shown == "1.000" and x != 1.0 else shown  # not a tie
+
+
+def verdict_words(cmp: Any) -> str:
+    """A report's words on a model comparison (a `ModelComparison`, or any object with its
+    preferred, decay, loo_ratio, bootstrap_share and power_law fields): the leave-one-out
+    choice, worded by how many bootstrap resamples agree. A choice most resamples contradicted
+    read "fits better" (hunt 23), and `verify subset-sum` printed "Preferred" whatever the
+    share (hunt 181 M1): both reports word it here."""
+    ratio = f"leave-one-out error ratio {ratio_words(cmp.loo_ratio)}"
+    if cmp.decay is False:  # flat data picked a "winner" by design alone (hunt 46 M1)
+        lo, hi = cmp.power_law.ci
+        return ("no clear decay over these widths, so neither model is preferred (exponent "
+                f"{_g(cmp.power_law.estimate)}, CI [{_g(lo)}, {_g(hi)}])")
+    if not cmp.preferred and (cmp.loo_ratio is None or math.isnan(cmp.loo_ratio)):
+        # two widths: nothing was compared, "neither fits better" read as a finding (hunt 57)
+        return ("the models are not compared: a leave-one-out comparison needs 3 or more "
+                "widths")
+    if not cmp.preferred:
+        return f"neither model fits better ({ratio})"
+    share = cmp.bootstrap_share.get(cmp.preferred, math.nan)
+    if math.isnan(share):  # read as "most resamples prefer the other model" (hunt 33)
+        return (f"{cmp.preferred} has the smaller leave-one-out error ({ratio}; the choice "
+                "is not bootstrapped: that needs 4 or more points, and with --nested 2 or "
+                "more trials)")
+    said = f"{ratio}; preferred in {_g(100 * share)} % of bootstrap resamples"
+    if share >= STRONG_SHARE:
+        return f"{cmp.preferred} fits better ({said})"
+    if share >= 0.5:
+        return f"{cmp.preferred} fits a little better ({said}): weak"
+    return (f"{cmp.preferred} has the smaller leave-one-out error ({said}): no clear "
+            "preference, most resamples prefer the other model")
+
+
+def _g(x: float | None) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "—"
+    return _three_digits(x)

@@ -581,7 +581,7 @@ def test_the_report_words_a_preference_by_its_bootstrap_support() -> None:
     (hunt 23): weak below 80 %, no clear preference below one half."""
     import types
 
-    from exactprune.benchmarks.pruning.verify_gap import _verdict
+    from exactprune.benchmarks.fits import verdict_words as _verdict
 
     def cmp(share: float) -> types.SimpleNamespace:  # what the report reads of a comparison
         return types.SimpleNamespace(preferred="power_law", loo_ratio=1.02, decay=True,
@@ -601,7 +601,7 @@ def test_a_preference_without_resamples_does_not_cite_them() -> None:
     import types
 
     from exactprune.benchmarks.fits import compare_models
-    from exactprune.benchmarks.pruning.verify_gap import _verdict
+    from exactprune.benchmarks.fits import verdict_words as _verdict
 
     cmp = compare_models([8, 12, 16], [0.3, 0.2, 0.14])
     assert cmp.preferred and cmp.bootstrap_share == {}
@@ -680,7 +680,7 @@ def test_widths_with_no_decay_get_no_model_choice() -> None:
     fits better (preferred in 96.5 % of bootstrap resamples)", with an exponent of 6.5e-14
     whose CI excluded 0 (hunt 46 M1): there is no decay to classify."""
     from exactprune.benchmarks.fits import compare_models
-    from exactprune.benchmarks.pruning.verify_gap import _verdict
+    from exactprune.benchmarks.fits import verdict_words as _verdict
 
     flat = {0: 0.893104506017601, 1: 0.121792011696187, 2: 0.96205368065791}
     n, eps, groups = [], [], []

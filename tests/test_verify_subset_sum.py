@@ -97,6 +97,26 @@ def test_the_error_is_exact_when_only_the_cover_forces_a_lossy_scale(low: float,
         assert rec["error"] == float(st.error) > 0 and rec["error_exact"]
 
 
+def test_the_model_verdict_follows_the_share_of_resamples_agreeing(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The report said "Preferred: **power_law**" where 56 % of bootstrap resamples preferred
+    the exponential (hunt 181 M1, seed 202258); it is worded now as verify pruning-gap words
+    it, from the share the summary holds."""
+    from exactprune.cli import main
+
+    assert main(["verify", "subset-sum", "--n", "4:9", "--trials", "3", "--seed", "202258",
+                 "--no-progress", "--out", str(tmp_path / "o")]) == 0
+    capsys.readouterr()
+    mc = json.loads((tmp_path / "o" / "summary.json").read_text())["model_comparison"]
+    share = mc["bootstrap_share"][mc["preferred"]]
+    text = (tmp_path / "o" / "report.md").read_text()
+    assert "Preferred:" not in text
+    if share < 0.5:
+        assert "no clear preference, most resamples prefer the other model" in text
+    else:
+        assert f"preferred in {100 * share:.3g} % of bootstrap resamples" in text
+
+
 def test_the_report_says_which_numbers_a_lossy_scale_leaves_inexact(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """"Lossy for some trials; their numbers are within abs_error_bound" read as if the

@@ -46,6 +46,7 @@ from typing import Any
 
 import numpy as np
 
+from exactprune.benchmarks.fits import verdict_words
 from exactprune.benchmarks.sweep_dask import local_jobs, scheduler_flag
 from exactprune.instances.errors import InputError
 from exactprune.instances.io import json_infinity
@@ -264,40 +265,6 @@ def separation(bounds: dict[int, dict[int, dict[str, float | None]]]) -> dict[in
     return out
 
 
-STRONG_SHARE = 0.8
-"""A preference held by at least this share of bootstrap resamples is reported plainly; below
-it "weak", and below one half "no clear preference" (docs/verify.md labels 59-70 % weak)."""
-
-
-def _verdict(cmp: Any) -> str:
-    """The report's words on a model comparison: the leave-one-out choice, worded by how many
-    bootstrap resamples agree (a choice most resamples contradicted read "fits better"; hunt
-    23)."""
-    ratio = f"leave-one-out error ratio {_ratio(cmp.loo_ratio)}"
-    if cmp.decay is False:  # flat data picked a "winner" by design alone (hunt 46 M1)
-        return ("no clear decay over these widths, so neither model is preferred (exponent "
-                f"{_g(cmp.power_law.estimate)}, CI [{_g(cmp.power_law.ci[0])}, "
-                f"{_g(cmp.power_law.ci[1])}])")
-    if not cmp.preferred and (cmp.loo_ratio is None or math.isnan(cmp.loo_ratio)):
-        # two widths: nothing was compared, "neither fits better" read as a finding (hunt 57)
-        return ("the models are not compared: a leave-one-out comparison needs 3 or more "
-                "widths")
-    if not cmp.preferred:
-        return f"neither model fits better ({ratio})"
-    share = cmp.bootstrap_share.get(cmp.preferred, math.nan)
-    if math.isnan(share):  # read as "most resamples prefer the other model" (hunt 33)
-        return (f"{cmp.preferred} has the smaller leave-one-out error ({ratio}; the choice "
-                "is not bootstrapped: that needs 4 or more points, and with --nested 2 or "
-                "more trials)")
-    said = f"{ratio}; preferred in {_g(100 * share)} % of bootstrap resamples"
-    if share >= STRONG_SHARE:
-        return f"{cmp.preferred} fits better ({said})"
-    if share >= 0.5:
-        return f"{cmp.preferred} fits a little better ({said}): weak"
-    return (f"{cmp.preferred} has the smaller leave-one-out error ({said}): no clear "
-            "preference, most resamples prefer the other model")
-
-
 def fit_range(kind: str, rows: list[dict], bounds: dict[int, dict[int, dict]],
               fit_min_n: int) -> tuple[list[int], dict[int, str]]:
     """Widths fitted for `kind`, and why each other width is not (see the module docstring)."""
@@ -435,15 +402,6 @@ def _separation(x: float | None) -> str:
     return shown
 
 
-def _ratio(x: float | None) -> str:
-    """A leave-one-out ratio to 3 decimals: `_g` showed 1.002 as "1", a tie beside a stated
-    preference (hunt 33)."""
-    if x is None or not math.isfinite(x):
-        return _g(x)
-    shown = f"{x:.3f}"
-    return f"1 + {x - 1:.1e}" if shown == "1.000" and x != 1.0 else shown  # not a tie
-
-
 NESTED_CI_CAVEAT = (
     "With `--nested` one network per trial serves every width, so a trial's bounds at "
     "different widths are not independent: the fits' bootstrap resamples whole trials (a "
@@ -522,7 +480,7 @@ def report_section(args: argparse.Namespace, a: GapAnalysis) -> list[str]:
     lines.append("")
     for kind, cmp in a.comparisons.items():
         rng = a.ranges[kind]
-        verdict = _verdict(cmp)
+        verdict = verdict_words(cmp)
         excluded = f" Not fitted: {rng['excluded']}." if rng["excluded"] else ""
         lines.append(f"- {kind} pruning, widths {rng['widths'] or 'none'}: {verdict}.{excluded}")
         cf = rng.get("certified_fit")
@@ -533,7 +491,7 @@ def report_section(args: argparse.Namespace, a: GapAnalysis) -> list[str]:
             pe, er = cf["power_exponent"], cf["exp_rate"]
             # worded by the main verdict's rule: "power_law preferred (47.2 % of resamples)"
             # named a winner most resamples contradicted (hunt 87 L1)
-            verdict = _verdict(SimpleNamespace(
+            verdict = verdict_words(SimpleNamespace(
                 preferred=cf["preferred"], decay=cf["decay"], loo_ratio=cf["loo_ratio"],
                 bootstrap_share=cf["bootstrap_share"],
                 power_law=SimpleNamespace(estimate=pe["estimate"], ci=pe["ci"])))

@@ -814,14 +814,14 @@ def render_report(analysis: dict[str, Any], cfg: Config, wall_time: float,
                      f"n needed = {_fmt(a['n_needed'][k], 'd')}, first crossing = "
                      f"{_fmt(a['n_first_crossing'][k], 'd')}")
     mc = a["model_comparison"]
-    choice = mc.preferred or ("undecided: no decay" if mc.decay is False else "undecided")
+    verdict = fitlib.verdict_words(mc)  # by the share of resamples agreeing (hunt 181 M1)
     lines += [
         "",
         "## Power law or exponential? (median optimal error against n)",
         "",
-        f"Preferred: **{choice}** by leave-one-out mean squared error of "
+        f"Verdict: **{verdict}**. Leave-one-out mean squared error of "
         f"ln(error): power law {_fmt(mc.loo_mse['power_law'])}, exponential "
-        f"{_fmt(mc.loo_mse['exponential'])} (ratio {_fmt(mc.loo_ratio)}). RSS: power law "
+        f"{_fmt(mc.loo_mse['exponential'])}. RSS: power law "
         f"{_fmt(mc.rss['power_law'])}, exponential {_fmt(mc.rss['exponential'])}. Exponential "
         f"rate b = {_fmt(mc.exponential.estimate)} {_fmt_ci(mc.exponential.ci)} per n "
         f"(ln 2 = 0.693 would be a factor 2 per extra number).",
