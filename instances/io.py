@@ -642,14 +642,19 @@ REPORT_SUFFIXES = (".md", ".json", ".png", ".svg")
 
 def check_store_beside_report(store: str | os.PathLike[str] | None,
                               folder: str | os.PathLike[str]) -> None:
-    """InputError, before any work, when the results store `store` is in the report folder
-    `folder` under a name a report's file may take (an ending in REPORT_SUFFIXES, the
-    manifest), by the name as given or where its links lead: the report's rename replaced the
-    store, every run in it lost, with exit 0 (hunts 68 M1, 154 H1, L2)."""
+    """InputError, before any work, when the results store `store` is the report folder
+    `folder` itself, or is in it under a name a report's file may take (an ending in
+    REPORT_SUFFIXES, the manifest), by the name as given or where its links lead: the report's
+    rename replaced the store, every run in it lost, with exit 0 (hunts 68 M1, 154 H1, L2)."""
     if store is None:
         return
     p = Path(store)
     home = write_target(Path(folder))
+    if _same_folder(write_target(p), home):
+        # verify pruning-gap ran every trial into a store made at the folder's path, then
+        # found no folder to write its report in (hunt 181 L1)
+        raise InputError(f"results store {p} and the report folder {folder} are the same "
+                         "path: name the store otherwise (e.g. runs.sqlite inside the folder)")
     for where in (write_target(p.parent) / p.name, write_target(p)):
         if (where.suffix.lower() in REPORT_SUFFIXES or where.name == WRITTEN_LIST) and \
                 _same_folder(where.parent, home):

@@ -2125,6 +2125,25 @@ def test_a_verify_store_under_a_report_files_name_is_refused_before_any_run(
     check_store_beside_report(tmp_path / "summary.json", out)
 
 
+@pytest.mark.parametrize("argv", [
+    ["verify", "subset-sum", "--n", "4", "--trials", "2"],
+    ["verify", "pruning-gap", "--n", "2", "--trials", "1", "--points", "8", "--time-limit", "2"],
+    ["verify", "pretraining", "--sizes", "35", "--trials", "1", "--iters", "2"],
+])
+def test_a_verify_store_at_the_report_folders_own_path_is_refused_before_any_run(
+        tmp_path: Path, argv: list[str]) -> None:
+    """`verify pruning-gap --out X --store X` ran every trial into a store made at X, then
+    failed with "output folder X exists and is not a folder" (hunt 181 L1); subset-sum said
+    "results store X is not a regular file". Refused before any run, nothing made."""
+    for same in (tmp_path / "new", tmp_path / "made"):
+        if same.name == "made":
+            same.mkdir()
+        proc = cli(*argv, "--store", str(same), "--out", str(same))
+        assert refused(proc, "are the same path"), proc.stderr
+        assert not same.exists() or list(same.iterdir()) == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["made"]
+
+
 def test_a_rewritten_report_keeps_files_the_user_saved_under_its_old_names(
         tmp_path: Path) -> None:
     """The manifest named files only, so a file the user saved or edited under a name the
