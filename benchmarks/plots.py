@@ -187,6 +187,7 @@ def bracket_plot(
     xlabel: str = "n",
     ylabel: str = "error",
     reference: Mapping[str, tuple[Any, Any]] | None = None,
+    hollow: Mapping[str, Any] | None = None,
 ) -> list[Path]:
     """Vertical bars [lower, upper] per x, with an optional point marker, for each series.
 
@@ -194,8 +195,9 @@ def bracket_plot(
     point: an array of the same length or None (entries may be None/NaN: not drawn). Fits an
     error-bar plot (point = mean, bars = CI) as well as a certified bracket plot (lower = a
     proven lower bound, upper = an achieved error, point = None). reference: name -> (x, y)
-    dashed curves (a theoretical rate, a fitted line). Returns the written paths ([] without
-    matplotlib).
+    dashed curves (a theoretical rate, a fitted line). hollow: name -> booleans, one per x:
+    where true the point's marker is drawn hollow (a median that is not a certified optimum
+    in every trial). Returns the written paths ([] without matplotlib).
     """
     fig, ax = _new_axes(title, xlabel, ylabel, logx, logy)
     if fig is None:
@@ -232,7 +234,15 @@ def bracket_plot(
                     color=color)
         if pt is not None:
             good = np.isfinite(xd) & np.isfinite(pt) & ((pt > 0) if logy else True)
-            ax.plot(xd[good], pt[good], marker="o", markersize=4, color=color, label=name)
+            open_ = np.zeros(len(xs), dtype=bool)
+            if hollow is not None and name in hollow:
+                open_ = np.asarray(hollow[name], dtype=bool)
+            filled = np.flatnonzero(~open_[good]).tolist()  # among the drawn points
+            ax.plot(xd[good], pt[good], marker="o", markersize=4, color=color, label=name,
+                    markevery=filled)
+            if (good & open_).any():
+                ax.plot(xd[good & open_], pt[good & open_], linestyle="none", marker="o",
+                        markersize=4, color=color, markerfacecolor="white")
     for j, (name, (rx, ry)) in enumerate((reference or {}).items()):
         rxs, rys = _arr(rx), _arr(ry)
         ax.plot(rxs, rys, linestyle="--", color=series_color(len(prepared) + j), label=name)

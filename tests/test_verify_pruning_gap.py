@@ -912,3 +912,47 @@ def test_threads_are_an_allowance_to_auto_at_small_widths(
                  "--points", "16", "--time-limit", "5", "--weight-threads", "2"]) == 0
     capsys.readouterr()
     assert "(weights: auto, up to 2 threads)" in (out / "report.md").read_text()  # (hunt 95)
+
+
+def test_the_brackets_plot_draws_medians_not_certified_in_every_trial_hollow(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """brackets.png drew the median best error of a width where no trial was certified (weight
+    n = 24, 0/3) with the filled marker of a certified one (hunt 181 L2): a point is filled now
+    only where every trial certified its optimum, as `results plot` marks its points."""
+    from types import SimpleNamespace
+
+    from exactprune.benchmarks import plots
+    from exactprune.benchmarks.pruning import verify_gap
+
+    if not plots.plotting_available():
+        pytest.skip("matplotlib not installed")
+    figures = []
+    save = plots.save_figure
+    monkeypatch.setattr(plots, "save_figure", lambda fig, stem: figures.append(fig) or
+                        save(fig, stem))
+
+    def row(n: int, certified: int) -> dict:
+        return {"n": n, "lower": 0.01 / n, "upper": 0.05 / n, "optimum": 0.02 / n,
+                "certified": certified, "trials": 3}
+
+    table = {"neuron": [row(4, 3), row(8, 3), row(16, 3)],
+             "weight": [row(4, 3), row(8, 1), row(16, 0)]}
+    a = SimpleNamespace(d=2, table=table, ranges={k: {"widths": []} for k in table},
+                        separation={})
+    monkeypatch.setattr(verify_gap, "_drawn_fit", lambda a, kind: (SimpleNamespace(ok=False),
+                                                                     ""))
+    args = SimpleNamespace(dims=[2], output_activation="relu")
+    assert verify_gap._plots(args, a, tmp_path)
+    (ax,) = figures[0].axes
+    drawn = {}  # per series colour: x of filled markers, x of hollow ones
+    for line in ax.get_lines():
+        if line.get_marker() != "o":
+            continue
+        xs = list(line.get_xdata())
+        marked = xs if line.get_markevery() is None else [xs[i] for i in line.get_markevery()]
+        hollow = line.get_markerfacecolor() in ("white", "#ffffff", (1.0, 1.0, 1.0, 1.0))
+        drawn.setdefault(line.get_color(), []).append((hollow, [round(x) for x in marked]))
+    kinds = sorted(drawn.values(), key=len)
+    assert kinds[0] == [(False, [4, 8, 16])]  # neuron: every trial certified at every width
+    assert sorted(kinds[1]) == [(False, [4]), (True, [8, 16])]
+

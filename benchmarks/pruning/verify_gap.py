@@ -635,14 +635,17 @@ def _plots(args: argparse.Namespace, a: GapAnalysis, out: Any) -> list[Any]:
     suffix = "" if len(args.dims) == 1 else f"-d{a.d}"
     series = {}
     refs = {}
+    hollow = {}  # a median of optima is drawn filled only where every trial certified its own
     for kind in KINDS:
         rows = a.table[kind]
         if len(rows) < 2:
             continue
         n = np.array([r["n"] for r in rows], dtype=float)
-        series[f"{kind} pruning: best error on the points, bar [lower, upper] (medians)"] = (
-            n, [r["lower"] for r in rows], [r["upper"] for r in rows],
-            [r["optimum"] for r in rows])
+        name = (f"{kind} pruning: best error on the points, bar [lower, upper] (medians; "
+                "hollow: not every trial certified)")
+        series[name] = (n, [r["lower"] for r in rows], [r["upper"] for r in rows],
+                        [r["optimum"] for r in rows])
+        hollow[name] = [r["certified"] < r["trials"] for r in rows]
         n_fit = np.array(a.ranges[kind]["widths"], dtype=float)
         fit, label = _drawn_fit(a, kind)
         if fit.ok and len(n_fit):
@@ -650,7 +653,7 @@ def _plots(args: argparse.Namespace, a: GapAnalysis, out: Any) -> list[Any]:
     paths = [] if not series else bracket_plot(
         series, out / f"brackets{suffix}",
         f"best sup error vs width, d = {a.d}, {args.output_activation} output", logx=True,
-        logy=True, reference=refs)
+        logy=True, reference=refs, hollow=hollow)
     ns = np.array(list(a.separation), dtype=float)
     if len(ns) >= 2:
         rows = list(a.separation.values())
