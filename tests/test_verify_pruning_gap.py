@@ -733,6 +733,10 @@ def test_growth_with_d_leaves_out_a_whole_d_with_zero_bounds_and_counts_the_prov
     assert g["exponent"] == pytest.approx(slope)
     weight = growth_with_d(args, analyses)["weight"]["8"]
     assert weight["fit"]["n_points"] == 16 and not any("left out" in n for n in weight["notes"])
+    # a weight bound is a mask's sup error, never an optimum: its count is of masks certified
+    # optimal on the points (hunt 181 L3 — "bounds ... are certified optima")
+    assert weight["notes"][0].startswith("8 of 16 masks in the fit are certified optimal on "
+                                         "the points"), weight["notes"]
     from exactprune.benchmarks.fits import power_law_fit
     from exactprune.benchmarks.pruning.verify_gap import _drawn_fit
 
