@@ -244,14 +244,15 @@ def _auto_options(backend: registry.Backend, instance: Any, goal: Goal, raw: dic
                   ) -> tuple[dict[str, Any], list[str]]:
     """`auto` takes another backend's option (mitm's memory_limit_gb above n = 62, where auto
     picks SCIP) as an allowance, as it does threads: dropped (returned, for the note), once a
-    backend that declares it has taken it (a bad value is refused whichever backend auto
-    picks). An option is refused when every backend that declares it refuses it: its value
-    (`lr` is edge_popup's (> 0) and imp's (<= 2); lr = 3 was refused by imp's range alone,
-    hunt 178 L1), or, with the other dropped options that backend declares, on this instance
-    (`initial_points` without `lazy=true` was dropped when auto picked bruteforce and refused
-    when it picked SCIP; hunt 180 L1). A backend that refuses the instance whatever its
-    options are says nothing about them. A name no backend of the kind declares is left in,
-    for parse_options to refuse."""
+    backend that declares it has taken it. It is refused, in one line naming the backends,
+    when every backend that declares it refuses its value (`lr` is edge_popup's (> 0) and
+    imp's (<= 2); lr = 3 was refused by imp's range alone, hunt 178 L1), or when every one of
+    them that can take this instance and goal refuses it there with the other dropped options
+    it declares (`initial_points` without `lazy=true` was dropped when auto picked bruteforce
+    and refused when it picked SCIP, hunt 180 L1; a backend that refuses the instance itself
+    says nothing, and one that refuses the options whether or not this one is among them
+    blames another: hunt 183 M1, L1). A name no backend of the kind declares is left in, for
+    parse_options to refuse."""
     declared = {p.name for p in backend.options}
     owners: dict[str, list[registry.Backend]] = {}
     for other in registry.list_backends(instance.kind):
@@ -260,35 +261,61 @@ def _auto_options(backend: registry.Backend, instance: Any, goal: Goal, raw: dic
     dropped = [k for k in raw if k not in declared and k in owners]
     for key in dropped:  # unused, but still a bad value is refused (not by instance size)
         refusals: dict[str, list[str]] = {}  # the reason without its solver -> solvers
+        takers = []
         for owner in owners[key]:
-            mine = {p.name for p in owner.options}
-            why = _owner_refusal(owner, instance, goal, key,
-                                 {k: raw[k] for k in dropped if k in mine})
-            if why is None:
-                break
-            refusals.setdefault(why, []).append(owner.name)
-        else:
+            try:
+                owner.parse_options({key: raw[key]})
+                takers.append(owner)
+            except InputError as exc:
+                reason = str(exc).removeprefix(f"solver '{owner.name}' ")
+                refusals.setdefault(reason, []).append(owner.name)
+        if takers:  # the value is good: now the instance, with the other dropped options
+            refusals = {}
+            for owner in takers:
+                mine = {p.name for p in owner.options}
+                why = _set_refusal(owner, instance, goal, key,
+                                   {k: raw[k] for k in dropped if k in mine})
+                if why is _TAKES:
+                    break
+                if why is not None:
+                    refusals.setdefault(why, []).append(owner.name)
+            else:
+                if not refusals:  # every owner refuses the instance itself
+                    continue
+                takers = []
+        if not takers:
             raise InputError(f"no {instance.kind} solver takes {key}={raw[key]}: " + "; ".join(
                 f"{reason} ({', '.join(names)})" for reason, names in refusals.items()))
     return {k: v for k, v in raw.items() if k not in dropped}, dropped
 
 
-def _owner_refusal(owner: registry.Backend, instance: Any, goal: Goal, key: str,
-                   given: dict[str, Any]) -> str | None:
-    """Why `owner` refuses option `key` (its value, or `given` — the dropped options it
-    declares — on this instance), without the solver's name; None if it takes it."""
-    try:
-        owner.parse_options({key: given[key]})
-    except InputError as exc:
-        return str(exc).removeprefix(f"solver '{owner.name}' ")
-    if owner.refuse_options is None or owner.refusal(instance, goal):
+_TAKES = "takes"
+
+
+def _set_refusal(owner: registry.Backend, instance: Any, goal: Goal, key: str,
+                 given: dict[str, Any]) -> str | None:
+    """How `owner`, which takes the value of option `key`, takes it on this instance with
+    `given` (the dropped options it declares): _TAKES; None when it refuses the instance or
+    the goal whatever its options are; else why (without the solver's name). A refusal that
+    reads the same without `key` is another option's (hunt 183 L1: `recheck=false` was blamed for
+    `initial_points` without `lazy=true`): `key` is taken."""
+    wanted = [registry.Capability(str(goal.objective))]
+    if goal.max_kept is not None:
+        wanted.append(registry.Capability.MAX_KEPT)
+    if not all(owner.supports(c) for c in wanted) or owner.refusal(instance, goal):
         return None
+    if owner.refuse_options is None:
+        return _TAKES
     try:
         if owner.refuse_options(instance, goal, owner.parse_options({})):
             return None  # it refuses the instance itself, not these options
-        return owner.refuse_options(instance, goal, owner.parse_options(given))
+        why = owner.refuse_options(instance, goal, owner.parse_options(given))
+        if why and why == owner.refuse_options(instance, goal, owner.parse_options(
+                {k: v for k, v in given.items() if k != key})):
+            return _TAKES  # the same refusal without it: blamed when the others are checked
     except InputError:
-        return None  # another dropped option's value: refused when that one is checked
+        return _TAKES  # another dropped option's value: refused when that one is checked
+    return why or _TAKES
 
 
 def _auto_note(head: str, dropped: list[str], given: Mapping[str, Any] | None = None,

@@ -238,6 +238,32 @@ def test_auto_refuses_an_option_set_no_backend_takes_on_the_instance(width: int)
         solve(l1, "auto", time_limit=20, options={"lazy": True})
 
 
+def test_auto_judges_an_option_by_the_backends_that_take_the_instance_and_blames_the_right_one(
+        ) -> None:
+    """Hunt 183 M1: at d = 11 CBC refuses the dictionary model, and its silence read as
+    taking initial_points (dropped with a note) where SCIP and Gurobi refuse it without
+    lazy=true, as at d = 10; L1: the refusal named recheck=false, the first option checked,
+    for initial_points' fault. Backends that refuse the instance or goal say nothing."""
+    from exactprune.instances import InputError, generate_neuron_pruning, generate_weight_pruning
+
+    for d in (10, 11):  # auto picks bruteforce (one unit of d weights) on both
+        inst = generate_weight_pruning(d=d, width=1, points=16, seed=0)
+        with pytest.raises(InputError, match=r"takes initial_points=3: .*needs --option lazy"):
+            solve(inst, "auto", options={"initial_points": 3})
+    relu = generate_neuron_pruning(d=2, width=8, points=32, seed=0, output_activation="relu")
+    for opts, culprit in [({"recheck": False, "initial_points": 3}, "initial_points=3"),
+                          ({"cuts": True, "formulation": "antipodal"}, "formulation=antipodal"),
+                          ({"formulation": "antipodal", "cuts": True}, "formulation=antipodal")]:
+        with pytest.raises(InputError, match=f"no neuron_pruning solver takes {culprit}:"):
+            solve(relu, "auto", options=opts)
+    l1 = generate_neuron_pruning(d=2, width=8, points=32, seed=0, norm="l1")
+    with pytest.raises(InputError, match="takes lazy=True: lazy point generation needs"):
+        solve(l1, "auto", options={"lazy": True, "initial_points": 3})
+    # no backend that takes max_kept declares initial_points: an allowance, dropped
+    res = solve(relu, "auto", max_kept=2, options={"initial_points": 3})
+    assert res.certified and "initial_points, left unused" in res.notes[0]
+
+
 def test_random_search_starts_with_a_small_block_under_a_time_limit() -> None:
     """The first block of 2^22 / n masks ran whatever the limit: at n = 3000 a limit of 0.01 s
     took 0.2 s, over 1 s on data whose scaling is lossy (hunt 42). Blocks now start at 16 masks
