@@ -617,12 +617,26 @@ def ratio_words(x: float | None) -> str:
     return f"1 + {x - 1:.1e}" if shown == "1.000" and x != 1.0 else shown  # not a tie
 
 
-def verdict_words(cmp: Any) -> str:
+def share_words(share: float) -> str:
+    """A bootstrap share as a percentage to 3 significant digits, or more where 3 would round
+    it across a wording threshold (1599 of 2000 read "80 %" beside "weak", 999 of 2000 "50 %"
+    beside "most resamples prefer the other model"; hunt 183 L5)."""
+    pct = 100 * share
+    for digits in range(3, 8):
+        shown = f"{pct + 0.0:.{digits}g}"
+        if all((float(shown) >= 100 * t) == (pct >= 100 * t) for t in (0.5, STRONG_SHARE)):
+            return shown
+    return repr(pct)
+
+
+def verdict_words(cmp: Any, unbootstrapped: str = "that needs 4 or more points") -> str:
     """A report's words on a model comparison (a `ModelComparison`, or any object with its
     preferred, decay, loo_ratio, bootstrap_share and power_law fields): the leave-one-out
     choice, worded by how many bootstrap resamples agree. A choice most resamples contradicted
     read "fits better" (hunt 23), and `verify subset-sum` printed "Preferred" whatever the
-    share (hunt 181 M1): both reports word it here."""
+    share (hunt 181 M1): both reports word it here. `unbootstrapped`: what the choice would
+    need to be bootstrapped, in the caller's terms (pruning-gap adds its --nested trials;
+    subset-sum has no such flag, hunt 183 L4)."""
     ratio = f"leave-one-out error ratio {ratio_words(cmp.loo_ratio)}"
     if cmp.decay is False:  # flat data picked a "winner" by design alone (hunt 46 M1)
         lo, hi = cmp.power_law.ci
@@ -637,9 +651,8 @@ def verdict_words(cmp: Any) -> str:
     share = cmp.bootstrap_share.get(cmp.preferred, math.nan)
     if math.isnan(share):  # read as "most resamples prefer the other model" (hunt 33)
         return (f"{cmp.preferred} has the smaller leave-one-out error ({ratio}; the choice "
-                "is not bootstrapped: that needs 4 or more points, and with --nested 2 or "
-                "more trials)")
-    said = f"{ratio}; preferred in {_g(100 * share)} % of bootstrap resamples"
+                f"is not bootstrapped: {unbootstrapped})")
+    said = f"{ratio}; preferred in {share_words(share)} % of bootstrap resamples"
     if share >= STRONG_SHARE:
         return f"{cmp.preferred} fits better ({said})"
     if share >= 0.5:

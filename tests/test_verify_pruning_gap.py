@@ -592,6 +592,11 @@ def test_the_report_words_a_preference_by_its_bootstrap_support() -> None:
     assert _verdict(cmp(0.65)).endswith(": weak")
     low = _verdict(cmp(0.456))
     assert "no clear preference" in low and "fits better" not in low
+    # the share is not rounded across a threshold: 1599 of 2000 read "80 %" beside "weak",
+    # 999 of 2000 "50 %" beside "no clear preference" (hunt 183 L5)
+    assert "preferred in 79.95 % of bootstrap resamples): weak" in _verdict(cmp(1599 / 2000))
+    assert "in 49.95 % of" in _verdict(cmp(999 / 2000))
+    assert "in 61.7 % of" in _verdict(cmp(1234 / 2000))  # 3 digits where they do not cross
 
 
 def test_a_preference_without_resamples_does_not_cite_them() -> None:
@@ -607,6 +612,10 @@ def test_a_preference_without_resamples_does_not_cite_them() -> None:
     assert cmp.preferred and cmp.bootstrap_share == {}
     said = _verdict(cmp)
     assert "is not bootstrapped" in said and "other model" not in said, said
+    # subset-sum's report has no --nested flag to name (hunt 183 L4); pruning-gap's has
+    from exactprune.benchmarks.pruning.verify_gap import NOT_BOOTSTRAPPED
+
+    assert "--nested" not in said and "--nested" in _verdict(cmp, NOT_BOOTSTRAPPED)
     close = types.SimpleNamespace(preferred="power_law", loo_ratio=1.002, decay=True,
                                   bootstrap_share={"power_law": 0.9})
     assert "ratio 1.002;" in _verdict(close)

@@ -265,6 +265,10 @@ def separation(bounds: dict[int, dict[int, dict[str, float | None]]]) -> dict[in
     return out
 
 
+NOT_BOOTSTRAPPED = "that needs 4 or more points, and with --nested 2 or more trials"
+"""What a model choice needs to be bootstrapped here (verdict_words' words)."""
+
+
 def fit_range(kind: str, rows: list[dict], bounds: dict[int, dict[int, dict]],
               fit_min_n: int) -> tuple[list[int], dict[int, str]]:
     """Widths fitted for `kind`, and why each other width is not (see the module docstring)."""
@@ -480,7 +484,7 @@ def report_section(args: argparse.Namespace, a: GapAnalysis) -> list[str]:
     lines.append("")
     for kind, cmp in a.comparisons.items():
         rng = a.ranges[kind]
-        verdict = verdict_words(cmp)
+        verdict = verdict_words(cmp, NOT_BOOTSTRAPPED)
         excluded = f" Not fitted: {rng['excluded']}." if rng["excluded"] else ""
         lines.append(f"- {kind} pruning, widths {rng['widths'] or 'none'}: {verdict}.{excluded}")
         cf = rng.get("certified_fit")
@@ -494,7 +498,8 @@ def report_section(args: argparse.Namespace, a: GapAnalysis) -> list[str]:
             verdict = verdict_words(SimpleNamespace(
                 preferred=cf["preferred"], decay=cf["decay"], loo_ratio=cf["loo_ratio"],
                 bootstrap_share=cf["bootstrap_share"],
-                power_law=SimpleNamespace(estimate=pe["estimate"], ci=pe["ci"])))
+                power_law=SimpleNamespace(estimate=pe["estimate"], ci=pe["ci"])),
+                NOT_BOOTSTRAPPED)
             lines.append(f"  - certified widths only {rng['certified_widths']}: power exponent "
                          f"{_g(pe['estimate'])} [{_g(pe['ci'][0])}, {_g(pe['ci'][1])}], exp. "
                          f"rate {_g(er['estimate'])} [{_g(er['ci'][0])}, {_g(er['ci'][1])}]; "
