@@ -237,6 +237,8 @@ def bracket_plot(
             open_ = np.zeros(len(xs), dtype=bool)
             if hollow is not None and name in hollow:
                 open_ = np.asarray(hollow[name], dtype=bool)
+                if open_.shape != (len(xs),):  # numpy's IndexError (hunt 183 L7)
+                    raise ValueError(f"series {name!r}: hollow differs in length from x")
             filled = np.flatnonzero(~open_[good]).tolist()  # among the drawn points
             ax.plot(xd[good], pt[good], marker="o", markersize=4, color=color, label=name,
                     markevery=filled)

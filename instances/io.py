@@ -414,10 +414,12 @@ def check_json_name(path: str | os.PathLike[str] | None, what: str = "output fil
     if (not isinstance(path, str | os.PathLike) or str(path) == "-"
             or folder_ending(path) is not None):
         return  # not a name, or one ending as a folder: refused as such where it is written
-    suffix = Path(path).suffix.lower()
-    if suffix in OTHER_FORMATS:
-        raise InputError(f"{what} {os.fspath(path)}: this writes JSON, but {suffix} names "
-                         f"{OTHER_FORMATS[suffix]}; name it .json")
+    p = Path(path)
+    for where, how in ((p, ""), (write_target(p), " (a link to {})")):  # hunt 183 L6
+        suffix = where.suffix.lower()
+        if suffix in OTHER_FORMATS:
+            raise InputError(f"{what} {os.fspath(path)}{how.format(where)}: this writes JSON, "
+                             f"but {suffix} names {OTHER_FORMATS[suffix]}; name it .json")
 
 
 def check_outputs_apart(paths: Sequence[Path]) -> None:

@@ -694,3 +694,8 @@ def test_json_outputs_refuse_a_name_of_another_format(
     with pytest.raises(InputError, match=r"z\.npz: this writes JSON"):
         save_instance(generate_subset_sum(6, seed=0), tmp_path / "z.npz")
     assert not (tmp_path / "z.npz").exists()
+    # a .json name that is a link to a .npz file replaced the NumPy file (hunt 183 L6)
+    (tmp_path / "w.npz").write_bytes(b"PK")
+    (tmp_path / "out.json").symlink_to(tmp_path / "w.npz")
+    code, out, err = run([*args, "-o", str(tmp_path / "out.json")], capsys)
+    assert code == 2 and "(a link to" in err and (tmp_path / "w.npz").read_bytes() == b"PK"

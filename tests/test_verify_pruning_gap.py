@@ -968,4 +968,7 @@ def test_the_brackets_plot_draws_medians_not_certified_in_every_trial_hollow(
     kinds = sorted(drawn.values(), key=len)
     assert kinds[0] == [(False, [4, 8, 16])]  # neuron: every trial certified at every width
     assert sorted(kinds[1]) == [(False, [4]), (True, [8, 16])]
+    with pytest.raises(ValueError, match="hollow differs in length"):  # hunt 183 L7
+        plots.bracket_plot({"a": ([1, 2], [1, 2], [2, 3], [1.5, 2.5])}, tmp_path / "h", "t",
+                           hollow={"a": [True]})
 
