@@ -652,11 +652,16 @@ def check_store_beside_report(store: str | os.PathLike[str] | None,
         return
     p = Path(store)
     home = write_target(Path(folder))
-    if _same_folder(write_target(p), home):
-        # verify pruning-gap ran every trial into a store made at the folder's path, then
-        # found no folder to write its report in (hunt 181 L1)
-        raise InputError(f"results store {p} and the report folder {folder} are the same "
-                         "path: name the store otherwise (e.g. runs.sqlite inside the folder)")
+    target = write_target(p)
+    for above in (home, *home.parents):
+        # verify pruning-gap ran every trial into a store made at the folder's path (or at a
+        # folder above it), then found no folder to write its report in (hunts 181 L1, 183 L2)
+        if _same_folder(target, above):
+            said = (f"results store {p} and the report folder {folder} are the same path"
+                    if above == home else f"results store {p} is a folder on the report "
+                    f"folder's path ({folder}), which the store would make a file")
+            raise InputError(f"{said}: name the store otherwise (e.g. runs.sqlite beside the "
+                             "folder)")
     for where in (write_target(p.parent) / p.name, write_target(p)):
         if (where.suffix.lower() in REPORT_SUFFIXES or where.name == WRITTEN_LIST) and \
                 _same_folder(where.parent, home):

@@ -2141,6 +2141,10 @@ def test_a_verify_store_at_the_report_folders_own_path_is_refused_before_any_run
         proc = cli(*argv, "--store", str(same), "--out", str(same))
         assert refused(proc, "are the same path"), proc.stderr
         assert not same.exists() or list(same.iterdir()) == []
+        # a store at a folder above the report's: it ran every trial too (hunt 183 L2)
+        proc = cli(*argv, "--store", str(same), "--out", str(same / "rep"))
+        assert refused(proc, "is a folder on the report folder's path"), proc.stderr
+        assert not same.exists() or list(same.iterdir()) == []
     assert sorted(p.name for p in tmp_path.iterdir()) == ["made"]
 
 
