@@ -260,7 +260,7 @@ def _auto_options(backend: registry.Backend, instance: Any, goal: Goal, raw: dic
             owners.setdefault(p.name, []).append(other)
     dropped = [k for k in raw if k not in declared and k in owners]
     for key in dropped:  # unused, but still a bad value is refused (not by instance size)
-        refusals: dict[str, list[str]] = {}  # the reason without its solver -> solvers
+        value_refusals: dict[str, list[str]] = {}  # the reason without its solver -> solvers
         takers = []
         for owner in owners[key]:
             try:
@@ -268,54 +268,54 @@ def _auto_options(backend: registry.Backend, instance: Any, goal: Goal, raw: dic
                 takers.append(owner)
             except InputError as exc:
                 reason = str(exc).removeprefix(f"solver '{owner.name}' ")
-                refusals.setdefault(reason, []).append(owner.name)
-        if takers:  # the value is good: now the instance, with the other dropped options
-            refusals = {}
-            for owner in takers:
-                mine = {p.name for p in owner.options}
-                why = _set_refusal(owner, instance, goal, key,
-                                   {k: raw[k] for k in dropped if k in mine})
-                if why is _TAKES:
-                    break
-                if why is not None:
-                    refusals.setdefault(why, []).append(owner.name)
-            else:
-                if not refusals:  # every owner refuses the instance itself
-                    continue
-                takers = []
+                value_refusals.setdefault(reason, []).append(owner.name)
         if not takers:
-            raise InputError(f"no {instance.kind} solver takes {key}={raw[key]}: " + "; ".join(
-                f"{reason} ({', '.join(names)})" for reason, names in refusals.items()))
+            raise _no_solver_takes(instance.kind, key, raw[key], value_refusals)
+        refusals: dict[str, list[str]] = {}  # the value is good: now this instance
+        for owner in takers:
+            verdict, reason = _set_verdict(owner, instance, goal, key,
+                                           {k: raw[k] for k in dropped
+                                            if k in {p.name for p in owner.options}})
+            if verdict == "takes":
+                break
+            if verdict == "refuses":
+                refusals.setdefault(reason, []).append(owner.name)
+        else:
+            if refusals:  # (none: every owner refuses the instance itself, and says nothing)
+                raise _no_solver_takes(instance.kind, key, raw[key], refusals)
     return {k: v for k, v in raw.items() if k not in dropped}, dropped
 
 
-_TAKES = "takes"
+def _no_solver_takes(kind: str, key: str, value: Any, refusals: dict[str, list[str]]
+                     ) -> InputError:
+    return InputError(f"no {kind} solver takes {key}={value}: " + "; ".join(
+        f"{reason} ({', '.join(names)})" for reason, names in refusals.items()))
 
 
-def _set_refusal(owner: registry.Backend, instance: Any, goal: Goal, key: str,
-                 given: dict[str, Any]) -> str | None:
+def _set_verdict(owner: registry.Backend, instance: Any, goal: Goal, key: str,
+                 given: dict[str, Any]) -> tuple[str, str]:
     """How `owner`, which takes the value of option `key`, takes it on this instance with
-    `given` (the dropped options it declares): _TAKES; None when it refuses the instance or
-    the goal whatever its options are; else why (without the solver's name). A refusal that
-    reads the same without `key` is another option's (hunt 183 L1: `recheck=false` was blamed for
-    `initial_points` without `lazy=true`): `key` is taken."""
+    `given` (the dropped options it declares): ("takes", ""), ("silent", "") when it refuses
+    the instance or the goal whatever its options are, or ("refuses", why) (without the
+    solver's name). A refusal that reads the same without `key` is another option's (hunt
+    183 L1: `recheck=false` was blamed for `initial_points` without `lazy=true`): taken."""
     wanted = [registry.Capability(str(goal.objective))]
     if goal.max_kept is not None:
         wanted.append(registry.Capability.MAX_KEPT)
     if not all(owner.supports(c) for c in wanted) or owner.refusal(instance, goal):
-        return None
+        return "silent", ""
     if owner.refuse_options is None:
-        return _TAKES
+        return "takes", ""
     try:
         if owner.refuse_options(instance, goal, owner.parse_options({})):
-            return None  # it refuses the instance itself, not these options
+            return "silent", ""  # it refuses the instance itself, not these options
         why = owner.refuse_options(instance, goal, owner.parse_options(given))
         if why and why == owner.refuse_options(instance, goal, owner.parse_options(
                 {k: v for k, v in given.items() if k != key})):
-            return _TAKES  # the same refusal without it: blamed when the others are checked
+            return "takes", ""  # the same refusal without it: another option's
     except InputError:
-        return _TAKES  # another dropped option's value: refused when that one is checked
-    return why or _TAKES
+        return "takes", ""  # another dropped option's value: refused when that one is checked
+    return ("refuses", why) if why else ("takes", "")
 
 
 def _auto_note(head: str, dropped: list[str], given: Mapping[str, Any] | None = None,
