@@ -645,9 +645,10 @@ REPORT_SUFFIXES = (".md", ".json", ".png", ".svg")
 def check_store_beside_report(store: str | os.PathLike[str] | None,
                               folder: str | os.PathLike[str]) -> None:
     """InputError, before any work, when the results store `store` is the report folder
-    `folder` itself, or is in it under a name a report's file may take (an ending in
-    REPORT_SUFFIXES, the manifest), by the name as given or where its links lead: the report's
-    rename replaced the store, every run in it lost, with exit 0 (hunts 68 M1, 154 H1, L2)."""
+    `folder` itself or a folder above it (hunts 181 L1, 183 L2), or is in it under a name a
+    report's file may take (an ending in REPORT_SUFFIXES, the manifest), by the name as given
+    or where its links lead: the report's rename replaced the store, every run in it lost,
+    with exit 0 (hunts 68 M1, 154 H1, L2)."""
     if store is None:
         return
     p = Path(store)
