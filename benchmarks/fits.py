@@ -629,23 +629,25 @@ def share_words(share: float) -> str:
     return repr(pct)
 
 
-def verdict_words(cmp: Any, unbootstrapped: str = "that needs 4 or more points") -> str:
+def verdict_words(cmp: Any, unbootstrapped: str = "that needs 4 or more points",
+                  over: str = "widths") -> str:
     """A report's words on a model comparison (a `ModelComparison`, or any object with its
     preferred, decay, loo_ratio, bootstrap_share and power_law fields): the leave-one-out
     choice, worded by how many bootstrap resamples agree. A choice most resamples contradicted
     read "fits better" (hunt 23), and `verify subset-sum` printed "Preferred" whatever the
     share (hunt 181 M1): both reports word it here. `unbootstrapped`: what the choice would
     need to be bootstrapped, in the caller's terms (pruning-gap adds its --nested trials;
-    subset-sum has no such flag, hunt 183 L4)."""
+    subset-sum has no such flag, hunt 183 L4); `over`: what the x values are ("widths",
+    "values of n")."""
     ratio = f"leave-one-out error ratio {ratio_words(cmp.loo_ratio)}"
     if cmp.decay is False:  # flat data picked a "winner" by design alone (hunt 46 M1)
         lo, hi = cmp.power_law.ci
-        return ("no clear decay over these widths, so neither model is preferred (exponent "
+        return (f"no clear decay over these {over}, so neither model is preferred (exponent "
                 f"{_g(cmp.power_law.estimate)}, CI [{_g(lo)}, {_g(hi)}])")
     if not cmp.preferred and (cmp.loo_ratio is None or math.isnan(cmp.loo_ratio)):
         # two widths: nothing was compared, "neither fits better" read as a finding (hunt 57)
         return ("the models are not compared: a leave-one-out comparison needs 3 or more "
-                "widths")
+                f"{over}")
     if not cmp.preferred:
         return f"neither model fits better ({ratio})"
     share = cmp.bootstrap_share.get(cmp.preferred, math.nan)

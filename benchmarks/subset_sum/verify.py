@@ -814,7 +814,8 @@ def render_report(analysis: dict[str, Any], cfg: Config, wall_time: float,
                      f"n needed = {_fmt(a['n_needed'][k], 'd')}, first crossing = "
                      f"{_fmt(a['n_first_crossing'][k], 'd')}")
     mc = a["model_comparison"]
-    verdict = fitlib.verdict_words(mc)  # by the share of resamples agreeing (hunt 181 M1)
+    # worded by the share of resamples agreeing (hunt 181 M1)
+    verdict = fitlib.verdict_words(mc, over="values of n")
     lines += [
         "",
         "## Power law or exponential? (median optimal error against n)",
