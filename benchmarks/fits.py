@@ -25,6 +25,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from decimal import Decimal
 from statistics import NormalDist
 from typing import Any
 
@@ -621,12 +622,15 @@ def share_words(share: float) -> str:
     """A bootstrap share as a percentage to 3 significant digits, or more where 3 would round
     it across a wording threshold (1599 of 2000 read "80 %" beside "weak", 999 of 2000 "50 %"
     beside "most resamples prefer the other model"; hunt 183 L5)."""
-    pct = 100 * share
+    def same_side(shown: str) -> bool:  # as a reader compares "80" with 80 %
+        return all((Decimal(shown) >= Decimal(str(100 * t))) == (share >= t)
+                   for t in (0.5, STRONG_SHARE))
+
     for digits in range(3, 8):
-        shown = f"{pct + 0.0:.{digits}g}"
-        if all((float(shown) >= 100 * t) == (pct >= 100 * t) for t in (0.5, STRONG_SHARE)):
+        shown = f"{100 * share + 0.0:.{digits}g}"
+        if same_side(shown):
             return shown
-    return repr(pct)
+    return f"{Decimal(share) * 100:.17g}"  # 100 * 0.7999999999999999 rounds to 80.0
 
 
 def verdict_words(cmp: Any, unbootstrapped: str = "that needs 4 or more points",

@@ -660,7 +660,7 @@ def check_store_beside_report(store: str | os.PathLike[str] | None,
         if _same_folder(target, above):
             said = (f"results store {p} and the report folder {folder} are the same path"
                     if above == home else f"results store {p} is a folder on the report "
-                    f"folder's path ({folder}), which the store would make a file")
+                    f"folder's path ({folder})")
             raise InputError(f"{said}: name the store otherwise (e.g. runs.sqlite beside the "
                              "folder)")
     for where in (write_target(p.parent) / p.name, write_target(p)):

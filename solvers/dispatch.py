@@ -314,7 +314,10 @@ def _set_verdict(owner: registry.Backend, instance: Any, goal: Goal, key: str,
                 {k: v for k, v in given.items() if k != key})):
             return "takes", ""  # the same refusal without it: another option's
     except InputError:
-        return "takes", ""  # another dropped option's value: refused when that one is checked
+        # another dropped option's value it cannot read (CBC and formulation=bigm): it takes
+        # neither the set nor says anything of `key` (read as taking it, it let initial_points
+        # without lazy=true through beside formulation=bigm; hunt 185 M1)
+        return "silent", ""
     return ("refuses", why) if why else ("takes", "")
 
 

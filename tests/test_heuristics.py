@@ -259,6 +259,13 @@ def test_auto_judges_an_option_by_the_backends_that_take_the_instance_and_blames
     l1 = generate_neuron_pruning(d=2, width=8, points=32, seed=0, norm="l1")
     with pytest.raises(InputError, match="takes lazy=True: lazy point generation needs"):
         solve(l1, "auto", options={"lazy": True, "initial_points": 3})
+    # CBC cannot read formulation=bigm: it says nothing of initial_points beside it (read as
+    # taking it, the pair was dropped where initial_points alone is refused; hunt 185 M1)
+    small = generate_weight_pruning(d=2, width=2, points=16, seed=207000)
+    with pytest.raises(InputError, match=r"takes initial_points=3: .*needs --option lazy"):
+        solve(small, "auto", options={"initial_points": 3, "formulation": "bigm"})
+    assert solve(small, "auto", options={"formulation": "bigm", "lazy": True,
+                                         "initial_points": 3}).certified
     # no backend that takes max_kept declares initial_points: an allowance, dropped
     res = solve(relu, "auto", max_kept=2, options={"initial_points": 3})
     assert res.certified and "initial_points, left unused" in res.notes[0]

@@ -597,6 +597,7 @@ def test_the_report_words_a_preference_by_its_bootstrap_support() -> None:
     assert "preferred in 79.95 % of bootstrap resamples): weak" in _verdict(cmp(1599 / 2000))
     assert "in 49.95 % of" in _verdict(cmp(999 / 2000))
     assert "in 61.7 % of" in _verdict(cmp(1234 / 2000))  # 3 digits where they do not cross
+    assert "in 79.999999999999993 % of" in _verdict(cmp(0.7999999999999999))  # 100·x is 80.0
 
 
 def test_a_preference_without_resamples_does_not_cite_them() -> None:
