@@ -415,7 +415,11 @@ def check_json_name(path: str | os.PathLike[str] | None, what: str = "output fil
             or folder_ending(path) is not None):
         return  # not a name, or one ending as a folder: refused as such where it is written
     p = Path(path)
-    for where, how in ((p, ""), (write_target(p), " (a link to {})")):  # hunt 183 L6
+    try:
+        target = write_target(p)
+    except (OSError, ValueError):  # a null byte, a loop: refused as such where it is written
+        target = p
+    for where, how in ((p, ""), (target, " (a link to {})")):  # hunt 183 L6
         suffix = where.suffix.lower()
         if suffix in OTHER_FORMATS:
             raise InputError(f"{what} {os.fspath(path)}{how.format(where)}: this writes JSON, "
