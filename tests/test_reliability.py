@@ -2102,11 +2102,14 @@ def test_a_reports_files_replace_links_in_its_folder_and_never_write_through_the
     assert (tmp_path / "real" / "rep" / "report.md").read_text() == "there"
 
 
-@pytest.mark.parametrize("argv", [
+VERIFY_WITH_STORE = [  # the verify commands that take --store, on a few seconds' work
     ["verify", "subset-sum", "--n", "4", "--trials", "2"],
     ["verify", "pruning-gap", "--n", "2", "--trials", "1", "--points", "8", "--time-limit", "2"],
     ["verify", "pretraining", "--sizes", "35", "--trials", "1", "--iters", "2"],
-])
+]
+
+
+@pytest.mark.parametrize("argv", VERIFY_WITH_STORE)
 def test_a_verify_store_under_a_report_files_name_is_refused_before_any_run(
         tmp_path: Path, argv: list[str]) -> None:
     """`verify ... --store OUT/summary.json --out OUT` ran, then the report replaced the store
@@ -2125,11 +2128,7 @@ def test_a_verify_store_under_a_report_files_name_is_refused_before_any_run(
     check_store_beside_report(tmp_path / "summary.json", out)
 
 
-@pytest.mark.parametrize("argv", [
-    ["verify", "subset-sum", "--n", "4", "--trials", "2"],
-    ["verify", "pruning-gap", "--n", "2", "--trials", "1", "--points", "8", "--time-limit", "2"],
-    ["verify", "pretraining", "--sizes", "35", "--trials", "1", "--iters", "2"],
-])
+@pytest.mark.parametrize("argv", VERIFY_WITH_STORE)
 def test_a_verify_store_at_the_report_folders_own_path_is_refused_before_any_run(
         tmp_path: Path, argv: list[str]) -> None:
     """`verify pruning-gap --out X --store X` ran every trial into a store made at X, then
