@@ -299,10 +299,8 @@ def _set_verdict(owner: registry.Backend, instance: Any, goal: Goal, key: str,
     the instance or the goal whatever its options are, or ("refuses", why) (without the
     solver's name). A refusal that reads the same without `key` is another option's (hunt
     183 L1: `recheck=false` was blamed for `initial_points` without `lazy=true`): taken."""
-    wanted = [registry.Capability(str(goal.objective))]
-    if goal.max_kept is not None:
-        wanted.append(registry.Capability.MAX_KEPT)
-    if not all(owner.supports(c) for c in wanted) or owner.refusal(instance, goal):
+    if not all(owner.supports(c) for c in registry.goal_capabilities(goal)) or \
+            owner.refusal(instance, goal):
         return "silent", ""
     if owner.refuse_options is None:
         return "takes", ""

@@ -142,9 +142,7 @@ class Backend:
 
     def check(self, instance: Any, goal: Goal, opts: SolveOptions) -> None:
         """InputError unless this backend can do what is asked, naming what it can do."""
-        wanted = [Capability(str(goal.objective))]
-        if goal.max_kept is not None:
-            wanted.append(Capability.MAX_KEPT)
+        wanted = goal_capabilities(goal)
         if opts.warm_start is not None:
             wanted.append(Capability.WARM_START)
         if opts.threads is not None and opts.threads > 1:
@@ -227,6 +225,14 @@ class Backend:
         kind = KINDS.get(self.kind)
         return {name: [v for v in values if v in narrowed.get(name, values)]
                 for name, values in (kind.variants if kind is not None else ())}
+
+
+def goal_capabilities(goal: Goal) -> list[Capability]:
+    """What a backend must support to take `goal`: its objective, and max_kept when set."""
+    wanted = [Capability(str(goal.objective))]
+    if goal.max_kept is not None:
+        wanted.append(Capability.MAX_KEPT)
+    return wanted
 
 
 def capabilities(*objectives: Objective | str, max_kept: bool = False,
