@@ -306,6 +306,10 @@ def _extreme(kind: str) -> dict:
             "span_1e-300_1e300": SubsetSumInstance(
                 values=np.array([1e300, -1e-300, 3.0, 5e-324, -2e200, 1.0, 1e-5, 7.0]),
                 target=1e-300),
+            # the optimum is float64's largest number: the MILP engines' own objective, 1.0 at
+            # the data's scale 2^-1024, overflowed when scaled back (an error status; hunt 186)
+            "at_float_max": SubsetSumInstance(values=[sys.float_info.max] * 2,
+                                              target=-sys.float_info.max),
         }
     if kind == "neuron_selection":
         base = synthetic_neuron_selection(7, 3, m=10, loss="linf", seed=0)

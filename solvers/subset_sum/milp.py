@@ -264,7 +264,14 @@ def _run_scaled(engine: str, instance: Any, goal: Goal, opts: SolveOptions) -> R
     if raw.tolerance is not None and not count:
         raw.tolerance = math.ldexp(raw.tolerance, -k)
     if raw.solver_objective is not None and not count:
-        raw.solver_objective = math.ldexp(raw.solver_objective, -k)
+        try:
+            raw.solver_objective = math.ldexp(raw.solver_objective, -k)
+        except OverflowError:
+            # the solver's own number (a note, never used) can pass float64's top where the
+            # optimum does not (data at 1.8e308; hunt 186 M1)
+            raw.notes.append(f"the solver's own objective, {raw.solver_objective!r} in the "
+                             f"scaled units, is beyond float64's range unscaled (not used)")
+            raw.solver_objective = None
     raw.notes.insert(0, f"solved on the data scaled exactly by 2^{k} (errors scale by it; the "
                         "numbers in the notes below are in those scaled units, the result's "
                         "fields in the instance's own)")
