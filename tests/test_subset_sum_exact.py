@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from fractions import Fraction
+from itertools import product
 
 import numpy as np
 import pytest
@@ -465,6 +466,42 @@ def test_certify_refuses_a_mask_that_breaks_its_own_goal() -> None:
                 {"max_kept": 1.5}, {"max_kept": -1}):
         with pytest.raises(InputError, match="the result's"):
             certify(inst, two, {"certified": True, "goal": bad})
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_certify_checks_the_bound_beside_a_mask_that_breaks_its_goal(seed: int) -> None:
+    """A mask keeping more than max_kept (or erring beyond a sparsest goal's eps) bounds no
+    optimum of its goal, and the claimed bound beside it was read by no check: 0.943 passed
+    where the budget-2 optimum is 0.0229 (hunt 186 M2). The bound is checked against the
+    re-check's optimum, the truth being the exact enumeration's."""
+    from exactprune.solvers.subset_sum import certify
+
+    inst = random_instance(seed, 10)
+    all_kept = np.ones(inst.n, dtype=bool)
+    budget = fraction_oracle(inst, max_kept=2)
+    optimum = min(budget.values())
+    above = float(optimum) * 4 + 1e-3
+    goal = {"goal": {"max_kept": 2}}
+    for certified in (False, True):
+        got = certify(inst, all_kept, {"bound": above, "certified": certified, **goal})
+        assert got["bound_consistent"] is False, got
+        assert "max_kept 2" in got["note"] and "exceeds the optimum" in got["note"]
+        assert got.get("optimum_verified") is (False if certified else None)
+        fine = certify(inst, all_kept, {"bound": float(optimum), "certified": certified,
+                                        **goal})
+        assert fine.get("bound_consistent") is not False, fine
+        assert fine.get("optimum_verified") is (False if certified else None)
+    # sparsest: every count's best error, exactly; a mask outside eps, a bound above the count
+    best = fraction_oracle(inst)
+    eps = float(sorted(best.values())[len(best) // 2])
+    least = min(k for k, e in best.items() if e <= Fraction(eps))
+    outside = next(m for m in product((0, 1), repeat=inst.n)
+                   if inst.exact_error(np.array(m, dtype=bool)) > Fraction(eps))
+    sparse = {"goal": {"objective": "sparsest", "eps": eps}}
+    got = certify(inst, np.array(outside, dtype=bool), {**sparse, "bound": float(least + 1)})
+    assert got["bound_consistent"] is False and "exceeds eps" in got["note"]
+    got = certify(inst, np.array(outside, dtype=bool), {**sparse, "bound": float(least)})
+    assert got.get("bound_consistent") is not False
 
 
 @pytest.mark.parametrize("seed", range(6))
