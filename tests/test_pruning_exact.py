@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 
@@ -11,7 +12,12 @@ from conftest import assert_certifies_the_oracle, hand_edited
 
 from exactprune.cli import main
 from exactprune.formulations.pruning.selection import build_selection
-from exactprune.instances import InputError, generate_neuron_pruning, generate_weight_pruning
+from exactprune.instances import (
+    InputError,
+    generate_neuron_pruning,
+    generate_weight_pruning,
+    load_instance,
+)
 from exactprune.solvers import Status, list_backends, solve
 from exactprune.solvers.pruning.bracket import certify_bracket
 
@@ -264,6 +270,46 @@ def test_certify_takes_no_lower_bound_from_a_max_kept_result(
     assert main(["certify", str(inst), str(k1), "--json"]) == 0
     cert = json.loads(capsys.readouterr().out)["bracket"]
     assert cert["lower"] is None and "max_kept = 1" in cert["notes"][0]
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_certify_checks_the_bound_of_a_max_kept_result_on_its_own_goal(
+        seed: int, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A max_kept result's bound bounds its own goal's optimum (never the bracket's lower end)
+    and was read by no check: 3 times the budget optimum passed, beside the budget's mask and
+    beside one keeping every unit (hunt 186 M2's twin in pruning). Checked against the
+    enumeration's optimum under the budget."""
+    inst_path = tmp_path / "i.json"
+    assert main(["generate", "neuron-pruning", "--d", "2", "--width", "8", "--points", "32",
+                 "--seed", str(208500 + seed), "-o", str(inst_path)]) == 0
+    inst = load_instance(inst_path)
+    budget = min(float(inst.evaluate(np.array(m, dtype=bool)))
+                 for m in itertools.product((0, 1), repeat=8) if sum(m) <= 2)
+    res = tmp_path / "r.json"
+    assert main(["solve", str(inst_path), "--solver", "bruteforce", "--max-kept", "2",
+                 "-o", str(res)]) == 0
+    doc = json.loads(res.read_text())
+    assert doc["objective"] == budget
+    every = {"mask": [1] * 8, "objective": float(inst.evaluate(np.ones(8, dtype=bool))),
+             "kept": 8, "gap": None}
+    edited = tmp_path / "e.json"
+    for edits, consistent, verified in (
+            ({}, True, True),
+            ({"bound": 3 * budget}, False, True),
+            ({**every, "status": "feasible", "certified": False, "bound": 3 * budget},
+             False, None),
+            ({**every, "status": "feasible", "certified": False, "bound": budget}, True, None),
+            ({**every, "bound": 3 * budget}, False, False)):
+        edited.write_text(json.dumps({**doc, **edits}))
+        capsys.readouterr()
+        assert main(["certify", str(inst_path), str(edited), "--json"]) == 0
+        out = json.loads(capsys.readouterr().out)
+        assert out["claims"].get("bound_consistent") is consistent, (edits, out)
+        assert out["claims"].get("optimum_verified") is verified, (edits, out)
+        assert out["bracket"]["lower"] is None  # a budget's bound is never the lower end
+        notes = json.dumps(out["bracket"]["notes"])
+        assert ("under max_kept = 2: no proof gives that" in notes) is not consistent
+        assert ("the mask keeps 8 > max_kept 2" in notes) is ("mask" in edits)
 
 
 def test_certify_says_the_lower_end_is_the_files_claim(
@@ -935,7 +981,9 @@ def test_certify_rechecks_a_bound_and_an_optimum_claim_on_small_masks(
         else int(np.count_nonzero(best_doc["mask"]))
     assert kept >= 1
     over = certify(best, goal={**best_doc["goal"], "max_kept": kept - 1})
-    assert over["claims"] == {"optimum_verified": False}
+    # (its bound, the unconstrained optimum, is at most the budget's: consistent, and read)
+    assert over["claims"] == {"bound_consistent": True, "optimum_verified": False}
+    assert over["bracket"]["lower"] is None
     # a heuristic's mask claimed optimal within a huge tolerance: no certificate states one
     # that wide, so it is counted at the widest one does, and refused (hunt 145 L1; hunt 96
     # M1 had it "true as claimed", with a note); a negative tolerance is refused, not read as

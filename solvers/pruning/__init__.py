@@ -260,7 +260,9 @@ def certify(instance: Any, mask: Any, claimed: dict[str, Any],
     # the bound is the solve's proof about *its* instance: only taken when the result's
     # objective is this mask's error here, bit for bit (a result of another instance is not)
     constrained = goal.get("max_kept") is not None  # (a sparsest goal is refused above)
+    goal_bound = None  # a bound on the solve's own max_kept goal: re-checked, never the lower end
     if bound is not None and constrained:
+        goal_bound = bound
         # a bound under max_kept says nothing of the best error of any mask: lower 0.403
         # under max_kept = 1 beside a mask of sup error 0.168 (hunt 16)
         note = ("the result's bound is not used as a lower bound: it bounds the solve's "
@@ -274,9 +276,10 @@ def certify(instance: Any, mask: Any, claimed: dict[str, Any],
     # as neuron selection reads it (a negative one was read as 0 here; hunt 96 L1)
     tol = claimed_number(claimed, "tolerance", 0.0) or 0.0
     claims, recheck_note, rechecked, reference = _recheck(instance, mask, claimed, bound, tol,
-                                                          goal, constrained, time_limit)
+                                                          goal, constrained, time_limit,
+                                                          goal_bound)
     above = None  # the file's bound, when it is more than the re-check proves
-    if claims.get("bound_consistent") is False:
+    if claims.get("bound_consistent") is False and not constrained:
         note, bound = recheck_note, None
     elif bound is not None and reference is not None and bound > reference[0]:
         # within the tolerances the consistency check allows, but more than bruteforce proves:
@@ -330,7 +333,7 @@ CERTIFY_RECHECK_SECONDS = 10.0
 
 def _recheck(instance: Any, mask: Any, claimed: dict[str, Any], bound: float | None,
              tol: float, goal: dict[str, Any], constrained: bool,
-             time_limit: float | None
+             time_limit: float | None, goal_bound: float | None = None
              ) -> tuple[dict[str, Any], str | None, bool, tuple[float, Any] | None]:
     """A result's bound (the best error on the points, when the bracket would take it) and a
     claimed certified optimum, re-checked by `bruteforce` on small masks: `bound_consistent` is
@@ -339,24 +342,30 @@ def _recheck(instance: Any, mask: Any, claimed: dict[str, Any], bound: float | N
     lower end, hunt 83 M2; the file's own tolerance is not counted, or an edited one let an
     edited bound back in, hunt 84 M1), `optimum_verified` True / False / None as for neuron
     selection (within the claimed tolerance, as claimed), False for a mask that keeps more than
-    its max_kept (hunt 84 H1). Returns (checks, note, whether bruteforce finished, and when it
-    did for the least error of any mask, (its proven bound, its mask), else None); ({}, None,
-    False, None) when nothing is claimed or the instance is too large."""
+    its max_kept (hunt 84 H1). `goal_bound`, a bound on a max_kept goal's own optimum (never
+    the bracket's lower end), is checked against bruteforce's under that max_kept, whatever
+    the mask keeps (it was read by no check; hunt 186 M2's twin in subset-sum). Returns
+    (checks, note, whether bruteforce finished, and when it did for the least error of any
+    mask, (its proven bound, its mask), else None); ({}, None, False, None) when nothing is
+    claimed or the instance is too large."""
     from exactprune.solvers.dispatch import solve
     from exactprune.solvers.result import Goal
 
     certified = bool(claimed.get("certified")) and claimed.get("status") == "optimal"
     size, points = instance.mask_size, len(instance.points)
-    if (bound is None and not certified) or size > CERTIFY_RECHECK_BITS or \
-            (1 << size) * points > CERTIFY_RECHECK_WORK:
+    if (bound is None and goal_bound is None and not certified) or \
+            size > CERTIFY_RECHECK_BITS or (1 << size) * points > CERTIFY_RECHECK_WORK:
         return {}, None, False, None
     # claimed_goal has checked the goal as Goal does: max_kept an integer >= 0 or None
     max_kept = None if goal.get("max_kept") is None else int(goal["max_kept"])
-    if certified and max_kept is not None and instance.kept(mask) > max_kept:
-        return ({"optimum_verified": False}, f"the mask keeps {instance.kept(mask)} > max_kept "
-                f"{max_kept}: no optimum of its goal", False, None)
+    breaks = (None if max_kept is None or instance.kept(mask) <= max_kept else
+              f"the mask keeps {instance.kept(mask)} > max_kept {max_kept}: no optimum of "
+              "its goal")
+    if certified and breaks is not None and goal_bound is None:
+        return {"optimum_verified": False}, breaks, False, None
     checks: dict[str, Any] = {}
-    own = Goal(max_kept=max_kept) if certified and constrained else Goal()
+    own = (Goal(max_kept=max_kept) if constrained and (certified or goal_bound is not None)
+           else Goal())
     ref = solve(instance, "bruteforce", objective="min_error", max_kept=own.max_kept,
                 time_limit=CERTIFY_RECHECK_SECONDS if time_limit is None else time_limit)
     found = ref.objective
@@ -370,7 +379,18 @@ def _recheck(instance: Any, mask: Any, claimed: dict[str, Any], bound: float | N
                          f"{'the optimum' if finished else 'the error of a mask'} {found!r} "
                          "bruteforce finds on the points: no proof gives that, so it is not "
                          "the lower end")
-    if certified:
+    if goal_bound is not None and found is not None:
+        checks["bound_consistent"] = goal_bound <= found + room
+        if not checks["bound_consistent"]:
+            notes.append(f"the result's bound {goal_bound!r} exceeds "
+                         f"{'the optimum' if finished else 'the error of a mask'} {found!r} "
+                         f"bruteforce finds on the points under max_kept = {max_kept}: no "
+                         "proof gives that")
+    if breaks is not None:
+        notes.append(breaks)
+        if certified:
+            checks["optimum_verified"] = False
+    elif certified:
         error = float(instance.evaluate(mask))
         tol, wide = counted_tolerance(tol, error, instance.evaluation_tolerance(),
                                       instance.num_points)
