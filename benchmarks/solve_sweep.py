@@ -155,15 +155,20 @@ def _declared_options(kind: str, specs: list[dict], options: dict[str, Any]) -> 
             spec["options"] = {**spec.get("options", {}), **declared[spec["solver"]]}
 
 
-def check_sweep_execution(args: argparse.Namespace) -> None:
+def check_sweep_execution(args: argparse.Namespace, time_limit: float | None = None) -> None:
     """InputError for flag combinations that cannot work: --timeout needs local worker
-    processes (--scheduler's address is checked by its flag type, `sweep_dask.scheduler_flag`)."""
+    processes (--scheduler's address is checked by its flag type, `sweep_dask.scheduler_flag`)
+    and must be above the solves' `time_limit` (seconds), as `bench` asks: at or below it
+    every run that used its limit was stored as killed (hunt 187 L2)."""
     from exactprune.benchmarks.sweep_dask import local_jobs
 
     jobs = local_jobs(args.jobs, args.scheduler)
     if args.timeout is not None and (args.scheduler is not None or args.jobs == 0):
         raise InputError("--timeout kills local worker processes: it cannot be used with "
                          "--scheduler or --jobs 0")
+    if args.timeout is not None and time_limit is not None and args.timeout <= time_limit:
+        raise InputError(f"--timeout must be above the time limit {time_limit:g} s (it kills "
+                         f"a run that overruns it), got {args.timeout:g}")
     args.jobs = jobs
 
 
@@ -350,7 +355,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
             spec["input_sha256"] = files
     _declared_options(kind, specs, options)
     _validate(kind, specs, options)
-    check_sweep_execution(args)
+    check_sweep_execution(args, options.get("time_limit"))
     for line in other_spellings(args.store, specs):
         print(line, file=sys.stderr)
     records = run_sweep([Task(f"{__name__}:solve_task", s) for s in specs], args.store,

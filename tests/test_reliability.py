@@ -543,9 +543,14 @@ def test_verify_pruning_gap_refuses_solvers_that_cannot_bracket(tmp_path: Path, 
 
 
 def test_sweep_timeout_kills_and_stores_killed(tmp_path: Path) -> None:
+    # cpsat without a time limit on n = 40 runs for minutes: every timeout below kills it (a
+    # timeout at or below a time limit is refused, as bench refuses it; hunt 187 L2)
     store = tmp_path / "s.sqlite"
-    base = ["sweep", "subset-sum", "--param", "n=40", "--solvers", "cpsat", "--time-limit", "3",
+    base = ["sweep", "subset-sum", "--param", "n=40", "--solvers", "cpsat",
             "--store", str(store), "--json", "--no-progress", "--seeds", "1"]
+    proc = cli(*base, "--time-limit", "3", "--timeout", "3")
+    assert refused(proc, "--timeout must be above the time limit 3 s"), proc.stderr
+    assert not store.exists()
 
     def status(*extra: str) -> tuple[str, str]:
         proc = cli(*base, *extra)
@@ -559,8 +564,10 @@ def test_sweep_timeout_kills_and_stores_killed(tmp_path: Path) -> None:
     table = cli(*[a for a in base if a != "--json"], "--timeout", "30").stdout  # read back
     assert "| cpsat | 1 | 0 | 1 | - | - |" in table and "nan" not in table, table  # hunt 29
     assert status("--timeout", "30") == (killed, t_killed)  # read back, not run again
-    again, t_again = status("--timeout", "30", "--retry-killed")
-    assert again in ("optimal", "time_limit") and t_again != t_killed
+    again, t_again = status("--timeout", "2", "--retry-killed")
+    assert again == "killed" and t_again != t_killed  # run again, and killed again
+    with ResultStore(store) as st:
+        assert [r["record"]["timeout_s"] for r in st.rows()] == [2.0]
 
 
 # -- 5. stores ---------------------------------------------------------------------------------
