@@ -132,12 +132,14 @@ def _cmd_solve(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _result_mask(data: Any, kind: str | None = None, path: str | None = None) -> Any:
+def _result_mask(data: Any, kind: str | None = None, path: str | None = None,
+                 infeasible: bool = False) -> Any:
     """The mask of a result file (or a bare mask); a result of another kind than the instance
     is refused (a 12-value subset-sum result warm-started a 12-unit pruning instance). A result
     (an object with a status) is checked as results are read, by `SolveResult.from_json`, for
     certify and --warm-start alike: certify took the bound of a status optimal with certified
-    false (hunt 61 L2), --warm-start a malformed instance hash (hunt 62 L3)."""
+    false (hunt 61 L2), --warm-start a malformed instance hash (hunt 62 L3). With
+    `infeasible`, an infeasible result's missing mask is None (certify re-checks the claim)."""
     from exactprune.solvers.result import SolveResult, check_result_header
 
     try:
@@ -151,7 +153,7 @@ def _result_mask(data: Any, kind: str | None = None, path: str | None = None) ->
         raise InputError(f"the result file is for a {data['kind']!r} instance, not "
                          f"{kind!r}")
     if isinstance(data, dict) and "mask" in data:
-        if data["mask"] is None:
+        if data["mask"] is None and not (infeasible and data.get("status") == "infeasible"):
             raise InputError("the result file holds no mask")
         return data["mask"]
     return data
@@ -254,8 +256,20 @@ def _cmd_certify(args: argparse.Namespace) -> int:
     instance_io.check_json_name(out_path)
     inst = instance_io.load_instance(args.instance)
     data = instance_io.read_json(args.result, "the result file path")
-    mask = inst.mask_from_json(_result_mask(data, inst.kind, args.result))
+    given = _result_mask(data, inst.kind, args.result, infeasible=True)
     claimed = data if isinstance(data, dict) else {}  # a result was checked by _result_mask
+    module = get_kind(inst.kind).module("solvers")
+    if given is None:  # a claim that no mask meets the goal: re-checked where a kind can
+        hook = getattr(module, "certify_infeasible", None)
+        if hook is None:
+            raise InputError(f"the result file holds no mask (an infeasible claim, which no "
+                             f"{inst.kind.replace('_', '-')} goal can be)")
+        out: dict[str, Any] = {"kind": inst.kind, "status_claimed": "infeasible",
+                               "instance_matches": instance_io.names_instance(claimed, inst),
+                               **derived_numbers_match(claimed),
+                               **hook(inst, claimed, args.time_limit)}
+        return _certify_output(args, out_path, out)
+    mask = inst.mask_from_json(given)
     goal = claimed_goal(claimed)
     error, kept = inst.evaluate(mask), inst.kept(mask)
     # the objective of the result's goal: the error, or (sparsest) the count kept; the
@@ -287,10 +301,14 @@ def _cmd_certify(args: argparse.Namespace) -> int:
     if "status" in claimed:  # a result: is it of this instance? (None: it does not say)
         out["instance_matches"] = instance_io.names_instance(claimed, inst)
         out.update(derived_numbers_match(claimed))
-    module = get_kind(inst.kind).module("solvers")
     certify = getattr(module, "certify", None)
     if certify is not None:
         out.update(certify(inst, mask, claimed, args.time_limit))
+    return _certify_output(args, out_path, out)
+
+
+def _certify_output(args: argparse.Namespace, out_path: Any, out: dict[str, Any]) -> int:
+    """`certify`'s checks to -o (JSON) and stdout (JSON, or a line per field)."""
     if out_path is not None:
         instance_io.write_json_atomic(out_path, out)
     if args.json or args.output == "-":

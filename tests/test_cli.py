@@ -312,6 +312,54 @@ def test_certify_of_a_sparsest_result_recomputes_its_count(tmp_path, capsys) -> 
     assert out["objective_matches"] and out["error_recomputed"] == claimed["error"]
 
 
+@pytest.mark.parametrize("seed", range(3))
+def test_certify_rechecks_an_infeasible_claim(seed: int, tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    """An infeasible sparsest result (no subset within eps, no mask) was refused ("holds no
+    mask"), exactprune's own correct one and a false claim alike (hunt 186 L1). The re-check
+    says whether some subset is within eps; the truth is the exact enumeration's."""
+    from conftest import fraction_oracle
+
+    from exactprune.instances import load_instance
+
+    inst_path, res = tmp_path / "s.json", tmp_path / "r.json"
+    assert main(["generate", "subset-sum", "--n", "10", "--seed", str(208001 + seed), "-o",
+                 str(inst_path)]) == 0
+    best = min(fraction_oracle(load_instance(inst_path)).values())
+    infeasible_eps, feasible_eps = float(best) / 2, float(best) * 2
+    assert main(["solve", str(inst_path), "--objective", "sparsest", "--eps",
+                 repr(infeasible_eps), "-o", str(res)]) == 0
+    own = json.loads(res.read_text())
+    assert own["status"] == "infeasible" and own["mask"] is None
+
+    def certify(doc: dict) -> dict:
+        res.write_text(json.dumps(doc))
+        capsys.readouterr()
+        assert main(["certify", str(inst_path), str(res), "--json"]) == 0
+        return json.loads(capsys.readouterr().out)
+
+    got = certify(own)
+    assert got["infeasible_verified"] is True and got["instance_matches"] is True
+    false_claim = certify({**own, "goal": {**own["goal"], "eps": feasible_eps}})
+    assert false_claim["infeasible_verified"] is False
+    assert "finds a subset" in false_claim["note"]
+    min_error = certify({**own, "goal": {"objective": "min_error", "max_kept": None,
+                                         "eps": None}})
+    assert min_error["infeasible_verified"] is False and "empty mask" in min_error["note"]
+    # a result of another kind, and a pruning instance, are refused in one line
+    net = tmp_path / "net.json"
+    assert main(["generate", "neuron-pruning", "--d", "2", "--width", "4", "--points", "8",
+                 "--seed", "0", "-o", str(net)]) == 0
+    res.write_text(json.dumps({**own, "kind": "neuron_pruning", "instance_sha256": None}))
+    capsys.readouterr()
+    assert main(["certify", str(net), str(res)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "holds no mask" in err[0], err
+    # --warm-start still needs a mask
+    res.write_text(json.dumps(own))
+    assert main(["solve", str(inst_path), "--warm-start", str(res)]) == 2
+
+
 def test_certify_of_a_subset_sum_result_checks_its_bound(tmp_path, capsys) -> None:
     """An edited bound on a subset-sum result passed `certify` unread; it is
     `bound_consistent` false now, from the CLI as from the API."""

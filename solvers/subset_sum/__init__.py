@@ -190,6 +190,48 @@ def certify(instance: SubsetSumInstance, mask: Any, claimed: dict[str, Any],
     return out
 
 
+def certify_infeasible(instance: SubsetSumInstance, claimed: dict[str, Any],
+                       time_limit: float | None = None) -> dict[str, Any]:
+    """A result's claim that no mask meets its goal (status infeasible, no mask), re-checked:
+    only a sparsest goal can be infeasible (no subset within eps; a min_error goal always has
+    the empty mask), and a sparsest one is re-solved with mitm (n <= 48, within `time_limit`
+    seconds). `infeasible_verified` is True when mitm certifies that no subset is within eps,
+    False when it finds one whose exact error is, None when neither can be shown. Such files
+    were refused ("holds no mask"), exactprune's own correct ones and false claims alike
+    (hunt 186 L1)."""
+    from exactprune.solvers.dispatch import solve
+
+    check_certify_inputs(instance, ("subset_sum",), claimed)
+    _, _, sparsest, eps = _claimed_goal(claimed)
+    out: dict[str, Any] = {}
+    if not sparsest:
+        out["infeasible_verified"] = False
+        _note(out, "a min_error goal is never infeasible: the empty mask meets it")
+        return out
+    assert eps is not None
+    if abs(Fraction(instance.target)) <= Fraction(eps):
+        out["infeasible_verified"] = False
+        _note(out, f"the empty mask is within eps {eps!r} (|target| <= eps)")
+        return out
+    if instance.n > 48:
+        out["infeasible_verified"] = None
+        _note(out, f"not re-checked: mitm re-checks n <= 48, got n = {instance.n}")
+        return out
+    ref = solve(instance, "mitm", objective="sparsest", eps=eps, time_limit=time_limit)
+    if ref.mask is not None and instance.exact_error(ref.mask) <= Fraction(eps):
+        out["infeasible_verified"] = False
+        _note(out, f"the re-check (mitm) finds a subset of {ref.kept} within eps {eps!r} "
+                   f"(exact error {float(instance.exact_error(ref.mask))!r})")
+    elif ref.status == "infeasible" and ref.certified:
+        out["infeasible_verified"] = True
+    else:
+        out["infeasible_verified"] = None
+        why = (f"ran out of its {time_limit:g} s" if ref.status == "time_limit" and
+               time_limit is not None else f"is not certified on these data ({ref.status})")
+        _note(out, f"the re-check (mitm) {why}: the claim is neither confirmed nor refused")
+    return out
+
+
 def _note(out: dict[str, Any], text: str) -> None:
     """Append a reason to `certify`'s note (every reason, in order)."""
     out["note"] = f"{out['note']}; {text}" if "note" in out else text
