@@ -504,6 +504,38 @@ def test_certify_checks_the_bound_beside_a_mask_that_breaks_its_goal(seed: int) 
     assert got.get("bound_consistent") is not False
 
 
+def test_certify_says_what_a_bound_it_cannot_recheck_is_compared_with() -> None:
+    """Above mitm's re-check size (n > 48), and where the re-check gives no optimum, a bound
+    was called consistent (or left unread beside a mask breaking its goal) and a certified claim
+    left unverified without a word; a sparsest re-check proving that no subset is within eps
+    was called "not certified" (hunt 188 M2, L1)."""
+    from exactprune.solvers.subset_sum import certify
+
+    big = random_instance(3, 50)
+    five = np.zeros(50, dtype=bool)
+    five[:5] = True
+    error = float(big.exact_error(five))
+    plain = certify(big, five, {"bound": error, "goal": {}})
+    assert plain["bound_consistent"] is True
+    assert "mitm re-checks n <= 48" in plain["note"] and "mask alone" in plain["note"]
+    claimed = certify(big, five, {"bound": error, "certified": True, "goal": {}})
+    assert claimed["optimum_verified"] is None and "neither confirmed nor refused" in \
+        claimed["note"]
+    over = certify(big, five, {"bound": 1e300, "goal": {"max_kept": 1}})
+    assert "bound_consistent" not in over and "the bound is not checked" in over["note"]
+    # no subset of [1, 2, 4] is within 0.25 of 0.5: every bound on the count holds vacuously
+    none = SubsetSumInstance(values=np.array([1.0, 2.0, 4.0]), target=0.5)
+    assert min(fraction_oracle(none).values()) > Fraction(1, 4)
+    got = certify(none, np.array([True, False, False]),
+                  {"bound": 3.0, "goal": {"objective": "sparsest", "eps": 0.25}})
+    assert got["bound_consistent"] is True and "proves no subset is within eps" in got["note"]
+    assert "not certified" not in got["note"]
+    # a re-check out of time beside a mask breaking its goal: the bound is not checked
+    slow = certify(random_instance(4, 44), np.ones(44, dtype=bool),
+                   {"bound": 2.0, "goal": {"max_kept": 3}}, time_limit=1e-6)
+    assert "bound_consistent" not in slow and "the bound is not checked" in slow["note"]
+
+
 @pytest.mark.parametrize("seed", range(6))
 def test_certify_checks_a_claimed_bound_exactly(seed: int) -> None:
     """Subset-sum's `certify` read no claimed bound: an edited 1e300 on a feasible result
