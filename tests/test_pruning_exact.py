@@ -310,6 +310,21 @@ def test_certify_checks_the_bound_of_a_max_kept_result_on_its_own_goal(
         notes = json.dumps(out["bracket"]["notes"])
         assert ("under max_kept = 2: no proof gives that" in notes) is not consistent
         assert ("the mask keeps 8 > max_kept 2" in notes) is ("mask" in edits)
+    # a re-check out of time refutes nothing and proves nothing, and says so (hunt 188 M1)
+    edited.write_text(json.dumps({**doc, "bound": 1.4 * budget, "certified": False,
+                                  "status": "feasible"}))
+    capsys.readouterr()
+    assert main(["certify", str(inst_path), str(edited), "--json", "--time-limit", "1e-9"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert "the re-check did not finish" in json.dumps(out["bracket"]["notes"]) or \
+        out["claims"]["bound_consistent"] is False
+    # a mask over its budget is named also without a bound (nothing re-checked; hunt 188 L2)
+    edited.write_text(json.dumps({**doc, **every, "bound": None, "status": "feasible",
+                                  "certified": False}))
+    capsys.readouterr()
+    assert main(["certify", str(inst_path), str(edited), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert "the mask keeps 8 > max_kept 2" in json.dumps(out["bracket"]["notes"])
 
 
 def test_certify_says_the_lower_end_is_the_files_claim(

@@ -319,6 +319,11 @@ def certify(instance: Any, mask: Any, claimed: dict[str, Any],
         bracket["notes"] = [note, *bracket.get("notes", [])]
     if recheck_note is not None and recheck_note != note:
         bracket["notes"] = [*bracket.get("notes", []), recheck_note]
+    kept, max_kept = instance.kept(mask), goal.get("max_kept")
+    if max_kept is not None and kept > int(max_kept) and "> max_kept" not in (recheck_note or ""):
+        # said also where nothing is re-checked: a result without a bound (hunt 188)
+        bracket["notes"] = [*bracket.get("notes", []), f"the mask keeps {kept} > max_kept "
+                            f"{int(max_kept)}: no mask of its goal"]
     return {"bracket": bracket, **({"claims": claims} if claims else {})}
 
 
@@ -386,6 +391,10 @@ def _recheck(instance: Any, mask: Any, claimed: dict[str, Any], bound: float | N
                          f"{'the optimum' if finished else 'the error of a mask'} {found!r} "
                          f"bruteforce finds on the points under max_kept = {max_kept}: no "
                          "proof gives that")
+        elif not finished:  # not refuted, and not proved either (hunt 188 M1)
+            notes.append(f"no mask bruteforce found under max_kept = {max_kept} within its "
+                         f"time is below the result's bound {goal_bound!r}, but the re-check "
+                         f"did not finish ({ref.status}): the bound is not proved again")
     if breaks is not None:
         notes.append(breaks)
         if certified:
