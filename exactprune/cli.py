@@ -152,10 +152,11 @@ def _result_mask(data: Any, kind: str | None = None, path: str | None = None,
     if isinstance(data, dict) and kind is not None and "kind" in data and data["kind"] != kind:
         raise InputError(f"the result file is for a {data['kind']!r} instance, not "
                          f"{kind!r}")
-    if isinstance(data, dict) and "mask" in data:
-        if data["mask"] is None and not (infeasible and data.get("status") == "infeasible"):
+    if isinstance(data, dict) and ("mask" in data or "status" in data):
+        # a result without the key holds no mask either (it was read whole as one; hunt 188)
+        if data.get("mask") is None and not (infeasible and data.get("status") == "infeasible"):
             raise InputError("the result file holds no mask")
-        return data["mask"]
+        return data.get("mask")
     return data
 
 

@@ -358,6 +358,13 @@ def test_certify_rechecks_an_infeasible_claim(seed: int, tmp_path: Path,
     # --warm-start still needs a mask
     res.write_text(json.dumps(own))
     assert main(["solve", str(inst_path), "--warm-start", str(res)]) == 2
+    # a result without the mask key holds no mask either (it was read whole as a mask)
+    no_key = {k: v for k, v in own.items() if k != "mask"}
+    assert certify(no_key)["infeasible_verified"] is True
+    res.write_text(json.dumps({**no_key, "status": "feasible", "certified": False}))
+    capsys.readouterr()
+    assert main(["certify", str(inst_path), str(res)]) == 2
+    assert "holds no mask" in capsys.readouterr().err
 
 
 def test_certify_of_a_subset_sum_result_checks_its_bound(tmp_path, capsys) -> None:
