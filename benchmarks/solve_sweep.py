@@ -167,8 +167,8 @@ def check_sweep_execution(args: argparse.Namespace, time_limit: float | None = N
         raise InputError("--timeout kills local worker processes: it cannot be used with "
                          "--scheduler or --jobs 0")
     if args.timeout is not None and time_limit is not None and args.timeout <= time_limit:
-        raise InputError(f"--timeout must be above the time limit {time_limit:g} s (it kills "
-                         f"a run that overruns it), got {args.timeout:g}")
+        raise InputError(f"--timeout must be above the time limit {time_limit!r} s (it kills "
+                         f"a run that overruns it), got {args.timeout!r}")
     args.jobs = jobs
 
 

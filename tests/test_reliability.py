@@ -549,7 +549,10 @@ def test_sweep_timeout_kills_and_stores_killed(tmp_path: Path) -> None:
     base = ["sweep", "subset-sum", "--param", "n=40", "--solvers", "cpsat",
             "--store", str(store), "--json", "--no-progress", "--seeds", "1"]
     proc = cli(*base, "--time-limit", "3", "--timeout", "3")
-    assert refused(proc, "--timeout must be above the time limit 3 s"), proc.stderr
+    assert refused(proc, "--timeout must be above the time limit 3.0 s"), proc.stderr
+    proc = cli(*base, "--time-limit", "1.0000004", "--timeout", "1.0000003")  # not "1", "1"
+    assert refused(proc, "time limit 1.0000004 s (it kills a run that overruns it), got "
+                         "1.0000003"), proc.stderr
     assert not store.exists()
 
     def status(*extra: str) -> tuple[str, str]:
