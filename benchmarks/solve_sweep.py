@@ -336,10 +336,14 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     kw.setdefault("solvers", ["auto"])
     kw.setdefault("experiment", f"sweep_{kind}")
     options = dict(kw.pop("options", None) or {})
+    in_file = f"{args.grid}: " if args.grid is not None else ""  # [options] is the file's
     if args.time_limit is not None:
         options["time_limit"] = args.time_limit
     if "time_limit" in options:
-        options["time_limit"] = positive_float_value(options["time_limit"], "time_limit")
+        try:
+            options["time_limit"] = positive_float_value(options["time_limit"], "time_limit")
+        except InputError as exc:  # named as a bad [params] value is (hunt 188)
+            raise InputError(f"{in_file}{exc}") from None
     specs = grid(**kw, options=options)
     digests: dict[str, str] = {}
     # only parameters declared as files: domain=sphere beside a file named "sphere" was hashed
@@ -353,7 +357,10 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
                                     if k in file_params}, digests)
         if files:  # part of the store key: a changed file is a new run, never a stale one
             spec["input_sha256"] = files
-    _declared_options(kind, specs, options)
+    try:
+        _declared_options(kind, specs, options)  # every option but time_limit is the file's
+    except InputError as exc:
+        raise InputError(f"{in_file}{exc}") from None
     _validate(kind, specs, options)
     check_sweep_execution(args, options.get("time_limit"))
     for line in other_spellings(args.store, specs):

@@ -476,8 +476,9 @@ def test_sweep_toml_is_validated(tmp_path: Path, toml: str, needle: str) -> None
     grid = tmp_path / "g.toml"
     grid.write_text(toml)
     store = tmp_path / "s.sqlite"
-    assert refused(cli("sweep", "subset-sum", "--grid", str(grid), "--store", str(store)),
-                   needle)
+    proc = cli("sweep", "subset-sum", "--grid", str(grid), "--store", str(store))
+    # the file is named, for [options] as for [params] (hunt 188)
+    assert refused(proc, needle) and f"{grid}: " in proc.stderr, proc.stderr
     assert not store.exists()
 
 
