@@ -5,7 +5,9 @@
 
 from __future__ import annotations
 
+import os
 import shlex
+import sys
 from collections.abc import Sequence
 
 _COMMAND: str | None = None
@@ -26,3 +28,25 @@ def command_line() -> str | None:
 def command_lines() -> list[str]:
     """A report's "Command: `...`" paragraph (two lines), or nothing without a command."""
     return [] if _COMMAND is None else [f"Command: `{_COMMAND}`", ""]
+
+
+def spawn_blocker() -> str | None:
+    """Why worker processes started with multiprocessing's "spawn" cannot run in this process,
+    or None when they can. A spawned worker re-runs the main script from its file; a script
+    read from standard input (`python - <<EOF`) names "<stdin>", which is no file, and every
+    worker died with FileNotFoundError (hunt 189: solve_many's traceback, a sweep's runs stored
+    as errors). `python -c`, an interactive session and `python -m` re-run nothing, or a module."""
+    from multiprocessing import process
+
+    main = sys.modules.get("__main__")
+    if main is None or getattr(getattr(main, "__spec__", None), "name", None) is not None:
+        return None
+    path = getattr(main, "__file__", None)
+    if path is None:
+        return None
+    if not os.path.isabs(path) and process.ORIGINAL_DIR is not None:
+        path = os.path.join(process.ORIGINAL_DIR, path)
+    if os.path.isfile(path):
+        return None
+    return (f"worker processes re-run the main script, and {main.__file__!r} is no file "
+            "(a script read from standard input?)")

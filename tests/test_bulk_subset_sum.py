@@ -304,6 +304,34 @@ def test_jobs_split_across_processes(monkeypatch: pytest.MonkeyPatch) -> None:
         assert np.array_equal(one.errors, two.errors, equal_nan=True)
 
 
+def test_jobs_from_a_script_read_on_stdin_solve_in_this_process() -> None:
+    """Spawned workers re-run the main script from its file; a script read from standard input
+    has none, and every worker died (a BrokenProcessPool traceback; hunt 189 L1). The same
+    answers come from this process, and stats say why."""
+    import json
+    import subprocess
+    import sys
+
+    script = """
+import json
+import numpy as np
+from exactprune.solvers.subset_sum import bulk
+bulk.PARALLEL_MIN_WORK = 0.0
+rng = np.random.default_rng(12)
+values = rng.uniform(-1, 1, (400, 13))
+targets = rng.uniform(-0.5, 0.5, 400)
+one = bulk.solve_many(values, targets)
+two = bulk.solve_many(values, targets, jobs=2)
+print(json.dumps({"same": bool(np.array_equal(one.masks, two.masks)), "jobs": two.stats["jobs"],
+                  "note": two.stats.get("jobs_note")}))
+"""
+    proc = subprocess.run([sys.executable, "-"], input=script, capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    got = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert got["same"] and got["jobs"] == 1 and "'<stdin>' is no file" in got["note"], got
+
+
 def test_jobs_never_split_the_memory_below_one_instance(monkeypatch: pytest.MonkeyPatch
                                                         ) -> None:
     """Each worker gets memory_limit_gb / jobs: jobs=2 refused a run jobs=1 solves, naming half

@@ -884,3 +884,28 @@ def test_a_ucx_scheduler_without_ucx_says_so() -> None:
     tasks = [Task(f"{MOD}:square", {"experiment": "x", "x": 1})]
     with pytest.raises(InputError, match="ucx:// needs UCX"):
         run_sweep(tasks, None, scheduler="ucx://127.0.0.1:1", progress=False)
+
+
+def test_a_sweep_from_a_script_read_on_stdin_is_refused_before_any_run(tmp_path: Path) -> None:
+    """Spawned workers re-run the main script from its file: from a script read on stdin every
+    run died and was stored as an error (hunt 189). Refused in one line, nothing stored; jobs=0
+    runs in the script's own process."""
+    store = tmp_path / "s.sqlite"
+    script = textwrap.dedent(f"""
+        from exactprune.benchmarks.sweep import Task, run_sweep
+        from exactprune.instances.errors import InputError
+        tasks = [Task("exactprune.benchmarks.sweep:example_task",
+                      {{"experiment": "x", "params": {{"n": 6}}, "seed": s, "solver": "mitm"}})
+                 for s in range(2)]
+        try:
+            run_sweep(tasks, {str(store)!r}, jobs=1, progress=False)
+        except InputError as exc:
+            print("refused:", exc)
+        print([r["status"] for r in run_sweep(tasks, {str(store)!r}, jobs=0, progress=False)])
+        """)
+    proc = subprocess.run([sys.executable, "-"], input=script, capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.strip().splitlines()
+    assert lines[0].startswith("refused: jobs = 1:") and "'<stdin>' is no file" in lines[0]
+    assert lines[1] == "['optimal', 'optimal']"

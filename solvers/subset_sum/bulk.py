@@ -62,6 +62,7 @@ from exactprune.instances.masks import INTEGER_KINDS, REAL_KINDS, no_masked_entr
 from exactprune.instances.network import check_exact_floats, check_exact_ints
 from exactprune.instances.params import as_flag, as_number, clipped, is_integer
 from exactprune.instances.scaling import rounded_sum
+from exactprune.invocation import spawn_blocker
 from exactprune.solvers.clock import Clock
 from exactprune.solvers.subset_sum.bulk_exact import exact_best, exact_error
 from exactprune.solvers.subset_sum.bulk_search import (
@@ -713,7 +714,9 @@ def solve_many(values: Any, targets: Any, *, groups: Any = None, objective: str 
     then by the lowest mask index Σ m_i·2^i. memory_limit_gb bounds the arrays of each batch
     (larger runs are batched; InputError when one instance or the answers alone do not fit).
     jobs > 1 splits large runs across spawned processes (scripts must then call this under
-    ``if __name__ == "__main__":``). progress shows a tqdm bar per phase (single process).
+    ``if __name__ == "__main__":``; a script read from standard input, which the processes
+    cannot re-run, is solved in this process, stats["jobs_note"] saying so). progress shows
+    a tqdm bar per phase (single process).
     time_limit (seconds, None = none): instances not answered when it runs out get status
     "time_limit" (the others stay exact); the clock is read between chunks of targets, sparsest
     levels and exact-path instances, so one chunk may run past it (stats["time_limit_s"]).
@@ -732,8 +735,10 @@ def solve_many(values: Any, targets: Any, *, groups: Any = None, objective: str 
     # search room (jobs=2 refused a run that jobs=1 solves, naming half the budget; hunt 44)
     jobs = min(jobs, max(1, int(WORK_SHARE * prob.memory_limit_gb * 2**30
                                 // _one_row_bytes(prob.n))))
-    if jobs > 1 and b >= 2 * jobs and _parallel_pays(prob) and (
-            clock.deadline is None or clock.remaining() > PARALLEL_MIN_SECONDS):
+    parallel = jobs > 1 and b >= 2 * jobs and _parallel_pays(prob) and (
+        clock.deadline is None or clock.remaining() > PARALLEL_MIN_SECONDS)
+    in_process = spawn_blocker() if parallel else None  # the same answers, in this process
+    if parallel and in_process is None:
         masks, code, counters = _solve_parallel(prob, jobs, clock)
         used_jobs = jobs
     else:
@@ -759,6 +764,7 @@ def solve_many(values: Any, targets: Any, *, groups: Any = None, objective: str 
         "exact_path_instances": counters.exact_path,
         "lossy_scaled_instances": counters.lossy,
         "jobs": used_jobs,
+        **({"jobs_note": f"solved in this process: {in_process}"} if in_process else {}),
         "method": counters.method,
         "phase_time_s": counters.phase_s,
     }
