@@ -902,6 +902,11 @@ def test_a_sweep_from_a_script_read_on_stdin_is_refused_before_any_run(tmp_path:
         except InputError as exc:
             print("refused:", exc)
         print([r["status"] for r in run_sweep(tasks, {str(store)!r}, jobs=0, progress=False)])
+        from exactprune.benchmarks.bench import run_bench
+        try:  # bench makes its folder and store itself: refused before either
+            run_bench("smoke", out={str(tmp_path / "bench")!r}, time_limit=1, progress=False)
+        except InputError as exc:
+            print("refused:", exc)
         """)
     proc = subprocess.run([sys.executable, "-"], input=script, capture_output=True, text=True,
                           timeout=300)
@@ -909,3 +914,4 @@ def test_a_sweep_from_a_script_read_on_stdin_is_refused_before_any_run(tmp_path:
     lines = proc.stdout.strip().splitlines()
     assert lines[0].startswith("refused: jobs = 1:") and "'<stdin>' is no file" in lines[0]
     assert lines[1] == "['optimal', 'optimal']"
+    assert lines[2].startswith("refused: jobs = 1:") and not (tmp_path / "bench").exists()
