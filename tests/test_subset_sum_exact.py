@@ -530,10 +530,39 @@ def test_certify_says_what_a_bound_it_cannot_recheck_is_compared_with() -> None:
                   {"bound": 3.0, "goal": {"objective": "sparsest", "eps": 0.25}})
     assert got["bound_consistent"] is True and "proves no subset is within eps" in got["note"]
     assert "not certified" not in got["note"]
-    # a re-check out of time beside a mask breaking its goal: the bound is not checked
-    slow = certify(random_instance(4, 44), np.ones(44, dtype=bool),
-                   {"bound": 2.0, "goal": {"max_kept": 3}}, time_limit=1e-6)
+    # a re-check out of time beside a mask breaking its goal: the bound is not checked, but
+    # one above the error of the mask the re-check found so far is refuted (hunt 190 F1)
+    inst44, every = random_instance(4, 44), np.ones(44, dtype=bool)
+    slow = certify(inst44, every, {"bound": 1e-12, "goal": {"max_kept": 3}}, time_limit=1e-6)
     assert "bound_consistent" not in slow and "the bound is not checked" in slow["note"]
+    high = certify(inst44, every, {"bound": 2.0, "goal": {"max_kept": 3}}, time_limit=1e-6)
+    assert high["bound_consistent"] is False and "though it is not certified" in high["note"]
+
+
+def test_certify_refutes_a_bound_above_a_mask_an_uncertified_recheck_finds() -> None:
+    """mitm cannot certify three values near 1 beside 19 near 1e-30 (a crowded rounding
+    window), but the mask it returns has an exact error (4.6e-30) that bounds the optimum: a
+    claimed bound of 1e-3 passed as consistent beside it, certified or not (hunt 190 F1)."""
+    from exactprune.solvers.subset_sum import certify
+
+    rng = np.random.default_rng(212800)
+    values = np.concatenate([rng.uniform(0.5, 1.5, 3), rng.uniform(1, 2, 19) * 1e-30])
+    inst = SubsetSumInstance(values=values, target=float(values[3] + values[1]))
+    poor = np.zeros(22, dtype=bool)
+    poor[5] = True
+    alone = np.zeros(22, dtype=bool)
+    alone[1] = True
+    assert inst.exact_error(alone) == 0  # the optimum is 0 (the oracle's word: one value)
+    assert not solve(inst, "mitm").certified  # the case: an uncertified re-check
+    for certified in (True, False):
+        got = certify(inst, poor, {"bound": 1e-3, "certified": certified, "goal": {}})
+        assert got["bound_consistent"] is False, got
+        assert "of a mask the re-check (mitm) finds, though it is not certified" in got["note"]
+        assert got.get("optimum_verified") is (None if certified else None)
+    # a bound of 0 stays consistent, and the note says what it was compared with
+    zero = certify(inst, poor, {"bound": 0.0, "certified": True, "goal": {}})
+    assert zero["bound_consistent"] is True and zero["optimum_verified"] is None
+    assert "neither confirmed nor refused" in zero["note"]
 
 
 @pytest.mark.parametrize("seed", range(6))

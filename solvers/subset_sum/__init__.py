@@ -191,10 +191,25 @@ def certify(instance: SubsetSumInstance, mask: Any, claimed: dict[str, Any],
             # mitm's own answer is no proof here (a lossy scaling with too many masks in its
             # window): it confirmed a wrong claim and refused a right one (hunt 48)
             why = f"the re-check (mitm) is not certified on these data ({ref.status})"
+        # its mask, if it meets the goal, still bounds the optimum from above: a bound above
+        # it is no proof (a bound 1e-3 beside an optimum 0 passed; hunt 190)
+        found = None
+        if ref.mask is not None and (not sparsest or
+                                     instance.exact_error(ref.mask) <= Fraction(eps)):
+            found = (Fraction(instance.kept(ref.mask)) if sparsest
+                     else instance.exact_error(ref.mask))
+        if found is not None and bound is not None and Fraction(bound) > found:
+            out["bound_consistent"] = False
+            _note(out, f"the result's bound {bound!r} exceeds the "
+                       f"{'count' if sparsest else 'exact error'} "
+                       f"{ref.kept if sparsest else float(found)!r} of a mask the re-check "
+                       "(mitm) finds, though it is not certified")
         if certified and breaks is None:
             out["optimum_verified"] = None
-            _note(out, f"{why}: the claim is neither confirmed nor refused")
-        else:
+            _note(out, f"{why}: the claim is neither confirmed nor refused"
+                       + (f"; {unread}" if check_bound and
+                          out.get("bound_consistent") is not False else ""))
+        elif out.get("bound_consistent") is not False:
             _note(out, f"{why}: {unread}")
         return out
     optimum = Fraction(ref.kept) if sparsest else instance.exact_error(ref.mask)
