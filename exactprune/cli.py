@@ -260,6 +260,8 @@ def _cmd_certify(args: argparse.Namespace) -> int:
     given = _result_mask(data, inst.kind, args.result, infeasible=True)
     claimed = data if isinstance(data, dict) else {}  # a result was checked by _result_mask
     module = get_kind(inst.kind).module("solvers")
+    if data is None:  # JSON null: no result (it was read as an infeasible claim; hunt 190)
+        raise InputError(f"{args.result}: the result file holds no mask (it is JSON null)")
     if given is None:  # a claim that no mask meets the goal: re-checked where a kind can
         hook = getattr(module, "certify_infeasible", None)
         if hook is None:

@@ -358,6 +358,11 @@ def test_certify_rechecks_an_infeasible_claim(seed: int, tmp_path: Path,
     # --warm-start still needs a mask
     res.write_text(json.dumps(own))
     assert main(["solve", str(inst_path), "--warm-start", str(res)]) == 2
+    # JSON null is no result (it was read as an infeasible claim; hunt 190 F2)
+    res.write_text("null")
+    capsys.readouterr()
+    assert main(["certify", str(inst_path), str(res)]) == 2
+    assert "holds no mask" in capsys.readouterr().err
     # a result without the mask key holds no mask either (it was read whole as a mask)
     no_key = {k: v for k, v in own.items() if k != "mask"}
     assert certify(no_key)["infeasible_verified"] is True
