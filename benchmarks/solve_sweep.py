@@ -36,7 +36,7 @@ def make_instance(kind: str, params: dict[str, Any], seed: int) -> Any:
     return get_kind(kind).make({**params, "seed": seed})
 
 
-def _validate(kind: str, specs: list[dict], options: dict[str, Any]) -> None:
+def _validate(kind: str, specs: list[dict], options: dict[str, Any], in_file: str = "") -> None:
     """InputError before anything runs: every grid point's parameters (declared types and
     ranges, and the generator's own checks on every distinct point), every solver name for the
     kind, every option (time_limit: seconds > 0, or an option every solver declares), and
@@ -58,7 +58,7 @@ def _validate(kind: str, specs: list[dict], options: dict[str, Any]) -> None:
     solver_options = {k2: v for k2, v in options.items() if k2 != "time_limit"}
     parsed = {b.name: b.parse_options(solver_options) for b in backends}
     if solver_options and len(backends) < len({s["solver"] for s in specs}):
-        raise InputError("solver options need named solvers, not auto")
+        raise InputError(f"{in_file}solver options need named solvers, not auto")
     for b in backends:
         if not b.available():
             raise InputError(b.unavailable())
@@ -361,7 +361,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
         _declared_options(kind, specs, options)  # every option but time_limit is the file's
     except InputError as exc:
         raise InputError(f"{in_file}{exc}") from None
-    _validate(kind, specs, options)
+    _validate(kind, specs, options, in_file)  # (options but time_limit are the file's)
     check_sweep_execution(args, options.get("time_limit"))
     for line in other_spellings(args.store, specs):
         print(line, file=sys.stderr)

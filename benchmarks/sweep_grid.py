@@ -221,11 +221,25 @@ def load_grid_toml(path: str | os.PathLike[str]) -> dict:
     if "seed_params" in out and not (isinstance(out["seed_params"], list)
                                      and all(isinstance(n, str) for n in out["seed_params"])):
         raise InputError(f"{p}: seed_params must be a list of parameter names")
+    for where, value in _numbers(out):  # TOML's nan and inf, named (hunt 190: JSON's words)
+        if not math.isfinite(value):
+            raise InputError(f"{p}: {where} must be a finite number, got {value!r}")
     try:  # TOML dates and times are not JSON: reject them now, with the file's name
         canonical_json(out)
     except InputError as exc:
         raise InputError(f"{p}: {exc}") from None
     return out
+
+
+def _numbers(obj: Any, where: str = "") -> list[tuple[str, float]]:
+    """Every float in a grid read from TOML, with its dotted key (params.n, options.x)."""
+    if isinstance(obj, float):
+        return [(where, obj)]
+    if isinstance(obj, dict):
+        return [f for k, v in obj.items() for f in _numbers(v, f"{where}.{k}" if where else k)]
+    if isinstance(obj, list):
+        return [f for v in obj for f in _numbers(v, where)]
+    return []
 
 
 # -- command-line flags for a grid (for the commands that run sweeps) -----------------------

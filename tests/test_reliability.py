@@ -471,6 +471,14 @@ def test_jobs_past_the_limit_is_refused_before_anything_is_written(
     ("solvers = ['mitm']\n[params]\nn = 6\n[options]\ntime_limit = -3\n", "time_limit"),
     ("solvers = ['mitm']\n[params]\nn = 6\n[options]\ntime_limit = 'soon'\n", "time_limit"),
     ("solvers = ['mitm']\n[params]\nn = 6\n[options]\nmemory_limt_gb = 1\n", "has no option"),
+    # hunt 190: TOML's nan and inf named by their key, and options beside auto
+    ("solvers = ['mitm']\n[params]\nn = 6\n[options]\ntime_limit = nan\n",
+     "options.time_limit must be a finite number, got nan"),
+    ("solvers = ['mitm']\n[params]\nn = 6\n[options]\nmemory_limit_gb = inf\n",
+     "options.memory_limit_gb must be a finite number, got inf"),
+    ("[params]\nn = [6, -inf]\n", "params.n must be a finite number"),
+    ("solvers = ['auto']\n[params]\nn = 6\n[options]\nmemory_limit_gb = 1\n",
+     "solver options need named solvers, not auto"),
 ])
 def test_sweep_toml_is_validated(tmp_path: Path, toml: str, needle: str) -> None:
     grid = tmp_path / "g.toml"
