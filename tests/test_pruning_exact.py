@@ -318,6 +318,19 @@ def test_certify_checks_the_bound_of_a_max_kept_result_on_its_own_goal(
     out = json.loads(capsys.readouterr().out)
     assert "the re-check did not finish" in json.dumps(out["bracket"]["notes"]) or \
         out["claims"]["bound_consistent"] is False
+    # above the re-check's size the bound is said not re-checked (hunt 190 F5)
+    big_path = tmp_path / "big.json"
+    assert main(["generate", "neuron-pruning", "--d", "2", "--width", "18", "--points", "8",
+                 "--seed", str(208500 + seed), "-o", str(big_path)]) == 0
+    big = tmp_path / "big_r.json"
+    assert main(["solve", str(big_path), "--solver", "greedy_forward", "--max-kept", "3",
+                 "-o", str(big)]) == 0
+    edited.write_text(json.dumps({**json.loads(big.read_text()), "bound": 1e300}))
+    capsys.readouterr()
+    assert main(["certify", str(big_path), str(edited), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert "claims" not in out and "is not re-checked: bruteforce re-checks masks of at most " \
+        "16 entries" in json.dumps(out["bracket"]["notes"])
     # a mask over its budget is named also without a bound (nothing re-checked; hunt 188 L2)
     edited.write_text(json.dumps({**doc, **every, "bound": None, "status": "feasible",
                                   "certified": False}))

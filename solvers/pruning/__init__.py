@@ -319,6 +319,16 @@ def certify(instance: Any, mask: Any, claimed: dict[str, Any],
         bracket["notes"] = [note, *bracket.get("notes", [])]
     if recheck_note is not None and recheck_note != note:
         bracket["notes"] = [*bracket.get("notes", []), recheck_note]
+    if goal_bound is not None and "bound_consistent" not in claims:
+        # too large for the re-check: said, as subset-sum says it above n = 48 (hunt 190)
+        size = instance.mask_size
+        too_large = size > CERTIFY_RECHECK_BITS or \
+            (1 << size) * len(instance.points) > CERTIFY_RECHECK_WORK
+        bracket["notes"] = [*bracket.get("notes", []), "the result's bound on its own goal "
+                            f"(max_kept = {goal['max_kept']}) is not re-checked: " + (
+                                f"bruteforce re-checks masks of at most {CERTIFY_RECHECK_BITS} "
+                                f"entries and {CERTIFY_RECHECK_WORK:,} mask-point evaluations"
+                                if too_large else "bruteforce found no mask in its time")]
     kept, max_kept = instance.kept(mask), goal.get("max_kept")
     if max_kept is not None and kept > int(max_kept) and "> max_kept" not in (recheck_note or ""):
         # said also where nothing is re-checked: a result without a bound (hunt 188)
