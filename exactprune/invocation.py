@@ -46,7 +46,7 @@ def spawn_blocker() -> str | None:
         return None
     if not os.path.isabs(path) and process.ORIGINAL_DIR is not None:
         path = os.path.join(process.ORIGINAL_DIR, path)
-    if os.path.isfile(path):
+    if os.path.isfile(path) and main.__file__ != "<stdin>":  # (a file of that name is not it)
         return None
     return (f"worker processes re-run the main script, and {main.__file__!r} is no file "
             "(a script read from standard input?)")

@@ -332,6 +332,26 @@ print(json.dumps({"same": bool(np.array_equal(one.masks, two.masks)), "jobs": tw
     assert got["same"] and got["jobs"] == 1 and "'<stdin>' is no file" in got["note"], got
 
 
+def test_spawn_blocker_is_not_fooled_by_a_file_named_stdin(
+        tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file named "<stdin>" in the starting folder let workers spawn and run that unrelated
+    file (hunt 190 F6); a real script file still passes."""
+    import sys
+    import types
+    from multiprocessing import process
+
+    from exactprune.invocation import spawn_blocker
+
+    monkeypatch.setattr(process, "ORIGINAL_DIR", str(tmp_path))
+    (tmp_path / "<stdin>").write_text("print('not the script')\n")
+    (tmp_path / "script.py").write_text("pass\n")
+    for name, blocked in (("<stdin>", True), ("script.py", False), ("gone.py", True)):
+        main = types.ModuleType("__main__")
+        main.__file__ = name
+        monkeypatch.setitem(sys.modules, "__main__", main)
+        assert (spawn_blocker() is not None) is blocked, name
+
+
 def test_jobs_never_split_the_memory_below_one_instance(monkeypatch: pytest.MonkeyPatch
                                                         ) -> None:
     """Each worker gets memory_limit_gb / jobs: jobs=2 refused a run jobs=1 solves, naming half
