@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from fractions import Fraction
 from itertools import product
@@ -537,6 +538,32 @@ def test_certify_says_what_a_bound_it_cannot_recheck_is_compared_with() -> None:
     assert "bound_consistent" not in slow and "the bound is not checked" in slow["note"]
     high = certify(inst44, every, {"bound": 2.0, "goal": {"max_kept": 3}}, time_limit=1e-6)
     assert high["bound_consistent"] is False and "though it is not certified" in high["note"]
+
+
+def test_certify_does_not_take_an_infeasibility_the_mask_refutes(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A re-check answering "infeasible" for a sparsest goal whose claimed mask is within eps
+    (exactly) would be a wrong proof: certify neither confirms nor refutes on it, and never
+    says that no subset is within eps beside such a mask. The re-check is made to answer so
+    here (mitm has not been seen to); the mask's exact error decides."""
+    import exactprune.solvers.dispatch as dispatch
+    from exactprune.solvers.subset_sum import certify
+
+    inst = SubsetSumInstance(values=np.array([0.5, 0.25, 2.0]), target=0.75)
+    within = np.array([True, True, False])
+    assert inst.exact_error(within) == 0
+    real = dispatch.solve
+
+    def wrong(instance, name, **kw):
+        res = real(instance, name, **kw)
+        return dataclasses.replace(res, status="infeasible", mask=None, kept=None,
+                                   objective=None, error=None, certified=True)
+
+    monkeypatch.setattr(dispatch, "solve", wrong)
+    got = certify(inst, within, {"certified": True, "bound": 2.0,
+                                 "goal": {"objective": "sparsest", "eps": 0.0}})
+    assert got["optimum_verified"] is None and "which the mask refutes" in got["note"]
+    assert "proves no subset" not in got["note"]
 
 
 def test_certify_refutes_a_bound_above_a_mask_an_uncertified_recheck_finds() -> None:

@@ -177,6 +177,13 @@ def certify(instance: SubsetSumInstance, mask: Any, claimed: dict[str, Any],
         ref = solve(instance, "mitm", objective="sparsest", eps=eps, time_limit=time_limit)
     else:
         ref = solve(instance, "mitm", max_kept=max_kept, time_limit=time_limit)
+    if sparsest and ref.status == "infeasible" and ref.certified and breaks is None:
+        # the mask is within eps (exactly): that "proof" is refuted by it, and proves nothing
+        if certified:
+            out["optimum_verified"] = None
+        _note(out, "the re-check (mitm) says no subset is within eps, which the mask refutes: "
+                   "the claim is neither confirmed nor refused")
+        return out
     if sparsest and ref.status == "infeasible" and ref.certified:
         # no subset is within eps: no count is optimal, and every bound holds vacuously (the
         # mask, outside eps, broke its goal: a certified claim is false already)
