@@ -535,7 +535,8 @@ def test_certify_says_what_a_bound_it_cannot_recheck_is_compared_with() -> None:
     # one above the error of the mask the re-check found so far is refuted (hunt 190 F1)
     inst44, every = random_instance(4, 44), np.ones(44, dtype=bool)
     slow = certify(inst44, every, {"bound": 1e-12, "goal": {"max_kept": 3}}, time_limit=1e-6)
-    assert "bound_consistent" not in slow and "the bound is not checked" in slow["note"]
+    assert "bound_consistent" not in slow and \
+        "the bound is checked against the re-check's own mask alone" in slow["note"]
     high = certify(inst44, every, {"bound": 2.0, "goal": {"max_kept": 3}}, time_limit=1e-6)
     assert high["bound_consistent"] is False and "though it is not certified" in high["note"]
 
@@ -564,6 +565,30 @@ def test_certify_does_not_take_an_infeasibility_the_mask_refutes(
                                  "goal": {"objective": "sparsest", "eps": 0.0}})
     assert got["optimum_verified"] is None and "which the mask refutes" in got["note"]
     assert "proves no subset" not in got["note"]
+
+
+def test_certify_refutes_no_bound_with_a_recheck_mask_over_the_budget(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """An uncertified re-check's mask bounds the optimum only if it meets the goal: one over
+    max_kept (mitm has not been seen to return such a mask; the re-check is made to here)
+    must not refute a bound the budget's optimum allows (hunt 191, a missing guard)."""
+    import exactprune.solvers.dispatch as dispatch
+    from exactprune.solvers.subset_sum import certify
+
+    inst = SubsetSumInstance(values=np.array([0.5, 0.25, 2.0]), target=0.75)
+    both = np.array([True, True, False])  # error 0, keeps 2
+    budget = min(fraction_oracle(inst, max_kept=1).values())  # 0.25 (keeping 0.5)
+    real = dispatch.solve
+
+    def over_budget(instance, name, **kw):
+        res = real(instance, name, **kw)
+        return dataclasses.replace(res, status="time_limit", mask=both, kept=2,
+                                   objective=0.0, error=0.0, certified=False)
+
+    monkeypatch.setattr(dispatch, "solve", over_budget)
+    one = np.array([True, False, False])
+    got = certify(inst, one, {"bound": float(budget), "goal": {"max_kept": 1}}, time_limit=5)
+    assert got.get("bound_consistent") is True, got
 
 
 def test_certify_refutes_a_bound_above_a_mask_an_uncertified_recheck_finds() -> None:

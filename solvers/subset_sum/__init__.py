@@ -192,7 +192,7 @@ def certify(instance: SubsetSumInstance, mask: Any, claimed: dict[str, Any],
         _note(out, f"the re-check (mitm) proves no subset is within eps {eps!r}")
         return out
     if not ref.certified or ref.mask is None:
-        if ref.status == "time_limit":
+        if ref.status == "time_limit" and time_limit is not None:
             why = f"the re-check (mitm) ran out of its {time_limit:g} s"
         else:
             # mitm's own answer is no proof here (a lossy scaling with too many masks in its
@@ -201,8 +201,9 @@ def certify(instance: SubsetSumInstance, mask: Any, claimed: dict[str, Any],
         # its mask, if it meets the goal, still bounds the optimum from above: a bound above
         # it is no proof (a bound 1e-3 beside an optimum 0 passed; hunt 190)
         found = None
-        if ref.mask is not None and (not sparsest or
-                                     instance.exact_error(ref.mask) <= Fraction(eps)):
+        if ref.mask is not None and (
+                max_kept is None or instance.kept(ref.mask) <= max_kept) and (
+                not sparsest or instance.exact_error(ref.mask) <= Fraction(eps)):
             found = (Fraction(instance.kept(ref.mask)) if sparsest
                      else instance.exact_error(ref.mask))
         if found is not None and bound is not None and Fraction(bound) > found:
@@ -211,6 +212,10 @@ def certify(instance: SubsetSumInstance, mask: Any, claimed: dict[str, Any],
                        f"{'count' if sparsest else 'exact error'} "
                        f"{ref.kept if sparsest else float(found)!r} of a mask the re-check "
                        "(mitm) finds, though it is not certified")
+        if found is not None:  # what the bound met, then
+            unread = ("the bound is checked against the re-check's own mask alone"
+                      if breaks is not None else
+                      "the bound is checked against the mask and the re-check's own mask alone")
         if certified and breaks is None:
             out["optimum_verified"] = None
             _note(out, f"{why}: the claim is neither confirmed nor refused"
