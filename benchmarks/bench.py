@@ -127,7 +127,7 @@ from exactprune.benchmarks.suites import (
 from exactprune.instances.errors import InputError, clipped_line
 from exactprune.instances.params import as_number
 from exactprune.instances.params import positive_amount as _positive_amount
-from exactprune.invocation import spawn_blocker
+from exactprune.invocation import check_workers_can_start
 
 __all__ = [
     "BenchOutcome",
@@ -379,9 +379,7 @@ def run_bench(suite: str, solvers: Sequence[str] | None = None, *,
     from exactprune.benchmarks.sweep_dask import checked_jobs
 
     jobs = checked_jobs(jobs)  # run_sweep checks it only after the store is made (hunt 105 M1)
-    if jobs > 0 and (why := spawn_blocker()) is not None:  # as run_sweep, before the store
-        raise InputError(f"jobs = {jobs}: {why}; run it from a file, or with jobs=0 (in this "
-                         "process)")
+    check_workers_can_start(jobs)  # as run_sweep does, but before the store is made
     # 'no' was taken as true (hunt 99 L4): the on/off arguments are bools
     give_up, progress, plots, retry_killed = (as_flag(give_up, "give_up"),
                                               as_flag(progress, "progress"),

@@ -112,7 +112,7 @@ from exactprune.benchmarks.sweep_worker import (
 )
 from exactprune.instances.errors import InputError
 from exactprune.instances.params import as_flag, as_number
-from exactprune.invocation import spawn_blocker
+from exactprune.invocation import check_workers_can_start
 
 __all__ = ["Task", "example_task", "run_sweep"]
 
@@ -293,9 +293,7 @@ def run_sweep(tasks: list[Task], store: ResultStore | str | os.PathLike[str] | N
             for key, task in items:
                 finish(key, json.loads(run_task(task.fn, task.spec)))
         else:
-            if (why := spawn_blocker()) is not None:  # before any run is stored as an error
-                raise InputError(f"jobs = {jobs}: {why}; run it from a file, or with jobs=0 "
-                                 "(in this process)")
+            check_workers_can_start(jobs)  # before any run is stored as an error
             _run_local(items, jobs, finish, timeout)
     except BaseException:
         bar.close(stopped=True)

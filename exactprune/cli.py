@@ -257,11 +257,11 @@ def _cmd_certify(args: argparse.Namespace) -> int:
     instance_io.check_json_name(out_path)
     inst = instance_io.load_instance(args.instance)
     data = instance_io.read_json(args.result, "the result file path")
+    if data is None:  # JSON null: no result (it was read as an infeasible claim; hunt 190)
+        raise InputError(f"{args.result}: the result file holds no mask (it is JSON null)")
     given = _result_mask(data, inst.kind, args.result, infeasible=True)
     claimed = data if isinstance(data, dict) else {}  # a result was checked by _result_mask
     module = get_kind(inst.kind).module("solvers")
-    if data is None:  # JSON null: no result (it was read as an infeasible claim; hunt 190)
-        raise InputError(f"{args.result}: the result file holds no mask (it is JSON null)")
     if given is None:  # a claim that no mask meets the goal: re-checked where a kind can
         hook = getattr(module, "certify_infeasible", None)
         if hook is None:

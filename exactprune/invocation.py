@@ -50,3 +50,13 @@ def spawn_blocker() -> str | None:
         return None
     return (f"worker processes re-run the main script, and {main.__file__!r} is no file "
             "(a script read from standard input?)")
+
+
+def check_workers_can_start(jobs: int) -> None:
+    """InputError (one line) when `jobs` >= 1 local worker processes cannot start here
+    (`spawn_blocker`): `run_sweep` and `run_bench` refuse before any run, store or folder."""
+    if jobs > 0 and (why := spawn_blocker()) is not None:
+        from exactprune.instances.errors import InputError
+
+        raise InputError(f"jobs = {jobs}: {why}; run it from a file, or with jobs=0 (in this "
+                         "process)")

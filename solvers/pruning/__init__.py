@@ -330,10 +330,10 @@ def certify(instance: Any, mask: Any, claimed: dict[str, Any],
                                 f"entries and {CERTIFY_RECHECK_WORK:,} mask-point evaluations"
                                 if too_large else "bruteforce found no mask in its time")]
     kept, max_kept = instance.kept(mask), goal.get("max_kept")
-    if max_kept is not None and kept > int(max_kept) and "> max_kept" not in (recheck_note or ""):
-        # said also where nothing is re-checked: a result without a bound (hunt 188)
+    if max_kept is not None and kept > int(max_kept):
+        # said here once, re-checked or not: a result without a bound too (hunt 188)
         bracket["notes"] = [*bracket.get("notes", []), f"the mask keeps {kept} > max_kept "
-                            f"{int(max_kept)}: no mask of its goal"]
+                            f"{int(max_kept)}: no optimum of its goal"]
     return {"bracket": bracket, **({"claims": claims} if claims else {})}
 
 
@@ -373,11 +373,9 @@ def _recheck(instance: Any, mask: Any, claimed: dict[str, Any], bound: float | N
         return {}, None, False, None
     # claimed_goal has checked the goal as Goal does: max_kept an integer >= 0 or None
     max_kept = None if goal.get("max_kept") is None else int(goal["max_kept"])
-    breaks = (None if max_kept is None or instance.kept(mask) <= max_kept else
-              f"the mask keeps {instance.kept(mask)} > max_kept {max_kept}: no optimum of "
-              "its goal")
-    if certified and breaks is not None and goal_bound is None:
-        return {"optimum_verified": False}, breaks, False, None
+    breaks = max_kept is not None and instance.kept(mask) > max_kept  # (certify notes it)
+    if certified and breaks and goal_bound is None:
+        return {"optimum_verified": False}, None, False, None
     checks: dict[str, Any] = {}
     own = (Goal(max_kept=max_kept) if constrained and (certified or goal_bound is not None)
            else Goal())
@@ -405,8 +403,7 @@ def _recheck(instance: Any, mask: Any, claimed: dict[str, Any], bound: float | N
             notes.append(f"no mask bruteforce found under max_kept = {max_kept} within its "
                          f"time is below the result's bound {goal_bound!r}, but the re-check "
                          f"did not finish ({ref.status}): the bound is not proved again")
-    if breaks is not None:
-        notes.append(breaks)
+    if breaks:
         if certified:
             checks["optimum_verified"] = False
     elif certified:
