@@ -34,6 +34,7 @@ def test_tiny_run_writes_both_pages(tmp_path: Path) -> None:
                              "--time-limit", "0.3", "--out", str(tmp_path)]) == 0
     grid_rows = json.loads((tmp_path / "subset-sum-large-n-grid.json").read_text())
     assert len(grid_rows) == len(large_n.GOALS) * len(large_n.ENGINES)
+    assert {r["ran"] for r in grid_rows if r["solver"] == "auto"} == {"cpsat"}
     for row in grid_rows:  # no mask beats the known optimum; a bound never exceeds it
         if row["objective"] is not None and row["goal"] != "sparsest":
             assert row["objective"] >= 2.0 ** -(row["bits"] + 1)

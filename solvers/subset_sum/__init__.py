@@ -89,10 +89,14 @@ BACKENDS: tuple[Backend, ...] = (
 
 def choose_auto(instance: SubsetSumInstance, goal: Goal, threads: int = 1) -> str:
     """Meet-in-the-middle is the fastest exact method at every size it takes (n <= 62); above,
-    SCIP, whose incumbents were the best of the MILP engines at n = 70 (5 s: 5.8e-8 against
-    CP-SAT's 8.9e-7 and HiGHS' 2.1e-6) and whose time-limited result carries its proven
-    bound. The choice ignores `threads`."""
-    return "mitm" if mitm.refuse(instance) is None else "scip"
+    CP-SAT. On values no bound resolves (uniform data, optima about 2^-n) every engine ends at
+    its core_search start, so they tie; on values on a grid CP-SAT, reasoning on exact
+    integers, certifies optima (to n = 1,000, min_error, max_kept and sparsest) that SCIP's
+    and HiGHS' tolerances leave at bound 0, and finds sparsest masks where SCIP finds none
+    (docs/benchmarks/subset-sum-large-n.md, subset-sum-large-n-grid.md; SCIP was the choice
+    until 2026-12-07, on incumbents measured before the core_search start). `threads` reach
+    CP-SAT as its workers."""
+    return "mitm" if mitm.refuse(instance) is None else "cpsat"
 
 
 def auto_fallback(instance: SubsetSumInstance, goal: Goal, result: Any) -> str | None:
