@@ -339,14 +339,24 @@ def _exact_error(instance: Any, mask: np.ndarray) -> Fraction | float:
     return exact(mask) if exact is not None else instance.evaluate(mask)
 
 
-def _exactly_zero(instance: Any, goal: Goal, mask: np.ndarray | None, status: Status) -> bool:
-    """Whether a min-error mask within the goal has an exact (rational) error of 0. Only kinds
-    with an exact error count (subset-sum): a float 0 of a float evaluation proves nothing."""
+def _at_error_floor(instance: Any, goal: Goal, mask: np.ndarray | None,
+                    status: Status) -> Fraction | None:
+    """The floor no error can be below (subset-sum's `error_floor`: 0, or the target's
+    distance to the nearest multiple of what divides every value) when a min-error mask within
+    the goal attains it exactly; else None. Only kinds with an exact error count: a float 0
+    of a float evaluation proves nothing."""
     exact = getattr(instance, "exact_error", None)
     if (mask is None or exact is None or goal.objective is not Objective.MIN_ERROR
             or status not in (Status.OPTIMAL, Status.FEASIBLE, Status.TIME_LIMIT)):
-        return False
-    return bool(exact(mask) == 0)
+        return None
+    floor = getattr(instance, "error_floor", Fraction(0))
+    return floor if exact(mask) == floor else None
+
+
+def _float_at_most(value: Fraction) -> float:
+    """The largest float64 at most `value` (a bound may not round up past the optimum)."""
+    near = float(value)
+    return near if Fraction(near) <= value else math.nextafter(near, -math.inf)
 
 
 def finalize(
@@ -395,11 +405,16 @@ def finalize(
         notes.append(f"backend claimed {status} without a mask")
         status, certified = Status.ERROR, False
     tolerance = raw.tolerance
-    if (not certified and _exactly_zero(instance, goal, mask, status)):
-        # no error is below 0: the mask is optimal whatever the backend could prove (CP-SAT
-        # called an error-0 mask feasible on lossy data, hunt 48)
-        notes.append("the mask's exact error is 0: optimal (no error is below 0)")
-        status, certified, bound, tolerance = Status.OPTIMAL, True, 0.0, 0.0
+    floor = None if certified else _at_error_floor(instance, goal, mask, status)
+    if floor is not None:
+        # no error is below the floor: the mask is optimal whatever the backend could prove
+        # (CP-SAT called an error-0 mask feasible on lossy data, hunt 48; SCIP and HiGHS
+        # cannot prove 2^-21 on values k/2^20, docs/benchmarks/subset-sum-large-n-grid.md)
+        notes.append("the mask's exact error is 0: optimal (no error is below 0)" if floor == 0
+                     else "the mask's exact error is the target's distance to the nearest "
+                     f"multiple of {float(instance.sum_grid)!r}, which every subset sum is: "
+                     "optimal (no error is below it)")
+        status, certified, bound, tolerance = Status.OPTIMAL, True, _float_at_most(floor), 0.0
     tol = tolerance if tolerance is not None else 0.0
     if certified and (not math.isfinite(tol) or (error is not None and not math.isfinite(error))):
         notes.append("a non-finite error or tolerance certifies nothing")

@@ -193,7 +193,7 @@ def test_auto_takes_max_kept_on_pruning_and_other_backends_options_as_allowances
     big = generate_subset_sum(n=70, seed=0)
     res = solve(big, "auto", time_limit=0.5, options={"memory_limit_gb": 2})
     assert "memory_limit_gb, left unused" in res.notes[0]
-    with pytest.raises(InputError, match="auto chose scip for this instance: .*no option 'cutz'"):
+    with pytest.raises(InputError, match="auto chose cpsat for this instance: .*no option 'cutz'"):
         solve(big, "auto", time_limit=0.5, options={"cutz": 1})
     # an unused option's bad value is still refused, whatever auto picks (hunt 15: exit 0 when
     # auto picked mitm, exit 2 when it picked SCIP)

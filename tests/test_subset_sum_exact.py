@@ -109,7 +109,9 @@ def test_bruteforce_reads_the_clock_while_it_rechecks(monkeypatch: pytest.Monkey
 
     monkeypatch.setattr(bruteforce, "Clock", ExpiresAfterEnumeration)
     monkeypatch.setattr(SubsetSumInstance, "exact_error", counted)
-    inst = SubsetSumInstance(values=np.full(18, 0.1), target=0.9)
+    values = np.full(18, 0.1)
+    values[-1] = math.nextafter(0.1, 1)  # 18 equal copies: 9 of them attain the error floor,
+    inst = SubsetSumInstance(values=values, target=0.9)  # which certifies without the re-check
     res = solve(inst, "bruteforce", time_limit=60)
     assert res.status == "time_limit" and not res.certified and res.mask is not None
     assert len(exact_errors) <= 256 + 2  # and the result's own checks

@@ -119,6 +119,35 @@ class SubsetSumInstance(ReadOnlyArrays):
         """The values and target as integers X = x·2^p (lossless when the data allow it)."""
         return integer_scaling(self.values, self.target)
 
+    @functools.cached_property
+    def sum_grid(self) -> Fraction:
+        """g, the largest number every value is an integer multiple of (0 if every value is
+        0): each float is o·2^e with o odd, and g = gcd of the o's × 2^(least e). Every
+        subset sum is a multiple of g, which is what `error_floor` rests on."""
+        nonzero = np.abs(self.values[self.values != 0])
+        if nonzero.size == 0:
+            return Fraction(0)
+        mant, exp = np.frexp(nonzero)
+        ints = np.ldexp(mant, 53).astype(np.int64)  # exact: x = ints·2^(exp − 53)
+        twos = np.frexp((ints & -ints).astype(np.float64))[1] - 1  # trailing zero bits
+        odd = ints >> twos
+        least = int((exp - 53 + twos).min())
+        gcd = int(np.gcd.reduce(odd))
+        return Fraction(gcd, 1 << -least) if least < 0 else Fraction(gcd << least)
+
+    @functools.cached_property
+    def error_floor(self) -> Fraction:
+        """The least error any mask can have by divisibility alone: the target's exact
+        distance to the nearest multiple of `sum_grid` (|z| when every value is 0). A mask
+        whose exact error equals it is optimal for every goal but the sparsest one (values
+        k/2^20 and a target off that grid: 2^-21, which SCIP's and HiGHS' tolerances cannot
+        prove and CP-SAT proves only after its search)."""
+        z, g = Fraction(self.target), self.sum_grid
+        if g == 0:
+            return abs(z)
+        rest = z - math.floor(z / g) * g  # in [0, g)
+        return min(rest, g - rest)
+
     def errors(self, masks: Any) -> np.ndarray:
         """Errors of a batch of masks (B, n), shape (B,): each exactly `evaluate(mask)`.
 

@@ -85,7 +85,11 @@ from exactprune.solvers.cpsat_engine import (
     solve_cpsat,
 )
 from exactprune.solvers.result import Goal, Limit, Objective, RawSolution, SolveOptions, Status
-from exactprune.solvers.subset_sum.heuristics import greedy_incumbent, with_core_start
+from exactprune.solvers.subset_sum.heuristics import (
+    greedy_incumbent,
+    start_at_floor,
+    with_core_start,
+)
 from exactprune.solvers.subset_sum.milp import checked_warm_start
 
 DEFAULT_BITS = 60
@@ -499,6 +503,8 @@ def run_cpsat(instance: SubsetSumInstance, goal: Goal, opts: SolveOptions) -> Ra
     _presolve(opts)
     bits = int(opts.extra.get("bits", DEFAULT_BITS))
     opts, started = with_core_start(instance, goal, opts)
+    if (done := start_at_floor(instance, goal, opts)) is not None:
+        return started(done)
     run = _Run(instance, opts, clock)
     notes = _base_notes(scaling, opts)
     stats = _base_stats(scaling, bits)

@@ -77,7 +77,11 @@ from exactprune.solvers.result import (
     SolveOptions,
     Status,
 )
-from exactprune.solvers.subset_sum.heuristics import greedy_incumbent, with_core_start
+from exactprune.solvers.subset_sum.heuristics import (
+    greedy_incumbent,
+    start_at_floor,
+    with_core_start,
+)
 
 MIN_SOLVE_SECONDS = 0.05
 SCIP_DUAL_REDUCTIONS = False
@@ -233,7 +237,7 @@ def run_milp(engine: str, instance: Any, goal: Goal, opts: SolveOptions) -> RawS
     engines' absolute tolerances act at the data's own scale (HiGHS refuses coefficients above
     1e15, SCIP treats 1e20 as infinite); bounds are scaled back exactly."""
     opts, started = with_core_start(instance, goal, opts)
-    raw = _run_scaled(engine, instance, goal, opts)
+    raw = start_at_floor(instance, goal, opts) or _run_scaled(engine, instance, goal, opts)
     return started(raw)
 
 
