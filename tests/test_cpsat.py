@@ -332,3 +332,34 @@ def test_regression_cpsat_915_presolve_wrong_optimum(presolve: bool) -> None:
     inst = generate_subset_sum(7, seed=14)
     for k in (2, 3, 4):
         _assert_same_as_oracle(inst, max_kept=k, presolve=presolve)
+
+
+def _powers_of_two_instance() -> tuple[SubsetSumInstance, int]:
+    """Values 2^0..2^69 (lossy at CP-SAT's 60 bits: scale 2^-11) and a target T + 1/2 whose
+    binary expansion is the optimal mask (error 1/2); masks of scaled error 0 err by >= 947.5."""
+    big = 6028163531 * 2048 + 1100
+    return SubsetSumInstance(values=[2.0**k for k in range(70)], target=big + 0.5), big
+
+
+def _bits_mask(value: int) -> np.ndarray:
+    return np.array([(value >> k) & 1 for k in range(70)], dtype=bool)
+
+
+def test_cpsat_returns_nothing_worse_than_its_start_on_a_lossy_scaling() -> None:
+    """CP-SAT left a start of error 3/2 for a mask of error 947.5 (its search, on the lossy
+    scaling, prefers scaled error 0; the exclusion certificate compared only its own masks),
+    and on the sparsest goal ended with no mask beside a start within eps (hunt 192 M1, M2):
+    SCIP kept the start. The start comes back, uncertified, with a note; the bound stands."""
+    inst, big = _powers_of_two_instance()
+    start = _bits_mask(big - 1)  # error 3/2: above the floor (1/2), so CP-SAT searches
+    assert inst.exact_error(start) == Fraction(3, 2)
+    res = solve(inst, "cpsat", warm_start=start, time_limit=20)
+    assert inst.exact_error(res.mask) <= Fraction(3, 2)
+    assert res.bound is None or Fraction(res.bound) <= Fraction(1, 2)
+    best = _bits_mask(big)
+    sparse = solve(inst, "cpsat", objective="sparsest", eps=0.5, warm_start=best,
+                   time_limit=20)
+    assert sparse.mask is not None and inst.exact_error(sparse.mask) <= Fraction(1, 2)
+    assert sparse.kept <= int(best.sum()) and sparse.status in ("feasible", "optimal",
+                                                                 "time_limit")
+    assert sparse.bound is None or sparse.bound <= sparse.kept
