@@ -44,3 +44,15 @@ def test_tiny_run_writes_both_pages(tmp_path: Path) -> None:
     uniform_rows = json.loads((tmp_path / "subset-sum-large-n.json").read_text())
     assert len(uniform_rows) == len(large_n.UNIFORM) + len(large_n.ENGINES)
     assert (tmp_path / "subset-sum-large-n.md").read_text().count("| 63 | ") == len(uniform_rows)
+
+
+def test_grid_bits_the_target_cannot_hold_are_refused_in_one_line(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """--grid-bits 48 with n = 1000 ended in an AssertionError traceback (the planted target
+    is no float exactly; hunt 192 L1); refused before any run now."""
+    with pytest.raises(SystemExit) as exc:
+        large_n.main(["--family", "grid", "--grid-bits", "48", "--out", "/nonexistent"])
+    assert exc.value.code == 2
+    assert "--grid-bits must be from 1 to 42 with n up to 1000" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="not a float exactly"):
+        large_n.grid_instance(1000, 0, 48)

@@ -57,7 +57,9 @@ def grid_instance(n: int, seed: int, bits: int) -> tuple[Any, int, Fraction]:
     planted = rng.random(n) < 0.3
     optimum = Fraction(1, 2**(bits + 1))
     target = Fraction(int(ints[planted].sum()), 2**bits) + optimum
-    assert Fraction(float(target)) == target, "the target must be a float exactly"
+    if Fraction(float(target)) != target:
+        raise ValueError(f"grid family: n = {n}, bits = {bits}: the target is not a float "
+                         "exactly (needs n·2^(bits+1) < 2^53)")
     inst = SubsetSumInstance(values=(ints / 2.0**bits).tolist(), target=float(target),
                              generator={"name": "subset_sum_planted_grid", "n": n,
                                         "seed": seed, "bits": bits})
@@ -153,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path, default=Path("docs/benchmarks"))
     p.add_argument("--family", choices=("uniform", "grid"), default="uniform")
     p.add_argument("--grid-bits", type=int, default=20,
-                   help="grid family: values are multiples of 2^-bits (1..50)")
+                   help="grid family: values are multiples of 2^-bits (n·2^(bits+1) < 2^53)")
     p.add_argument("--sizes", type=_sizes, default=None,
                    help="comma-separated n (default 63,80,100; grid: 63,100,200,1000)")
     p.add_argument("--seeds", type=int, default=3)
@@ -161,11 +163,13 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     if args.seeds < 1 or not math.isfinite(args.time_limit) or args.time_limit <= 0:
         p.error("--seeds must be >= 1 and --time-limit a positive number")
-    if not 1 <= args.grid_bits <= 50:
-        p.error("--grid-bits must be from 1 to 50")
     grid = args.family == "grid"
     if args.sizes is None:
         args.sizes = [63, 100, 200, 1000] if grid else [63, 80, 100]
+    # every planted sum + 2^-(bits+1) a float exactly: |sum| < n·2^bits, so n·2^(bits+1) < 2^53
+    if args.grid_bits < 1 or max(args.sizes) * 2**(args.grid_bits + 1) >= 2**53:
+        p.error(f"--grid-bits must be from 1 to {52 - max(args.sizes).bit_length()} with "
+                f"n up to {max(args.sizes)} (the target must be a float exactly)")
     settings = {g: ENGINES for g in GOALS} if grid else {"min_error": UNIFORM,
                                                           "sparsest": ENGINES}
     rows = [run_one({"family": args.family, "bits": args.grid_bits, "n": n, "seed": seed,
