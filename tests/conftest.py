@@ -58,6 +58,20 @@ def fraction_oracle(inst: SubsetSumInstance, max_kept: int | None = None) -> dic
     return best
 
 
+def planted_grid(n: int, bits: int, seed: int
+                 ) -> tuple[SubsetSumInstance, Fraction, np.ndarray]:
+    """Values k / 2^bits (|k| <= 2^bits), the target a planted subset's sum + 2^-(bits+1): every
+    sum lies on the 2^-bits grid, so the optimum is 2^-(bits+1), attained by the planted mask
+    (returned with the instance and that optimum)."""
+    rng = np.random.default_rng(seed)
+    ints = rng.integers(-2**bits, 2**bits + 1, n)
+    planted = rng.random(n) < 0.3
+    optimum = Fraction(1, 2**(bits + 1))
+    target = Fraction(int(ints[planted].sum()), 2**bits) + optimum
+    return (SubsetSumInstance(values=(ints / 2.0**bits).tolist(), target=float(target)),
+            optimum, planted)
+
+
 def random_instance(seed: int, n: int, low: float = -1.0, high: float = 1.0) -> SubsetSumInstance:
     from exactprune.instances import generate_subset_sum
 

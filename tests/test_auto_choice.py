@@ -10,11 +10,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import planted_grid
 
 from exactprune.cli import main
 from exactprune.instances import (
     InputError,
-    SubsetSumInstance,
     generate_neuron_pruning,
     generate_subset_sum,
     generate_weight_pruning,
@@ -115,19 +115,6 @@ def test_auto_on_subset_sum_beyond_mitm_runs_cpsat_with_an_honest_status() -> No
     assert res.certified or (res.status == "time_limit" and res.bound <= res.objective)
 
 
-def _planted_grid(n: int, bits: int, seed: int
-                  ) -> tuple[SubsetSumInstance, Fraction, np.ndarray]:
-    """Values k / 2^bits, the target a planted subset's sum + 2^-(bits+1): every sum lies on
-    the 2^-bits grid, so the optimum is 2^-(bits+1), attained by the planted subset."""
-    rng = np.random.default_rng(seed)
-    ints = rng.integers(-2**bits, 2**bits + 1, n)
-    planted = rng.random(n) < 0.3
-    optimum = Fraction(1, 2**(bits + 1))
-    target = Fraction(int(ints[planted].sum()), 2**bits) + optimum
-    return (SubsetSumInstance(values=(ints / 2.0**bits).tolist(), target=float(target)),
-            optimum, planted)
-
-
 @pytest.mark.parametrize(("bits", "budget"), [(6, False), (12, True)])
 def test_auto_beyond_mitm_certifies_optima_on_a_grid(bits: int, budget: bool) -> None:
     """Why auto runs CP-SAT above n = 62: on values on a grid it proves the optimum, to the
@@ -136,7 +123,7 @@ def test_auto_beyond_mitm_certifies_optima_on_a_grid(bits: int, budget: bool) ->
     planted subset here, what core_search finds there (in the benchmark SCIP, from the same
     start, ends at bound 0); a warm start skips the core_search run, so no time limit decides
     the test."""
-    inst, optimum, planted = _planted_grid(80, bits, seed=bits)
+    inst, optimum, planted = planted_grid(80, bits, seed=bits)
     max_kept = int(planted.sum()) if budget else None
     res = solve(inst, "auto", max_kept=max_kept, warm_start=planted)
     assert res.solver == "cpsat" and res.certified and str(res.status) == "optimal"

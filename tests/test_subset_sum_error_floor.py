@@ -12,6 +12,7 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
+from conftest import fraction_oracle, planted_grid
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -19,18 +20,6 @@ from exactprune.instances import SubsetSumInstance
 from exactprune.solvers import solve
 from exactprune.solvers.dispatch import finalize
 from exactprune.solvers.result import Goal, RawSolution, SolveOptions, Status
-
-
-def _oracle(values: list[float], target: float) -> dict[int, Fraction]:
-    """The least exact error per kept count, by enumerating every mask."""
-    best: dict[int, Fraction] = {}
-    exact = [Fraction(v) for v in values]
-    for mask in itertools.product((0, 1), repeat=len(values)):
-        err = abs(sum((v for v, b in zip(exact, mask, strict=True) if b), Fraction(0))
-                  - Fraction(target))
-        k = sum(mask)
-        best[k] = min(best.get(k, err), err)
-    return best
 
 
 @st.composite
@@ -57,7 +46,7 @@ def test_floor_never_above_the_optimum_and_divides_every_value(data: tuple[list[
                                                                             float]) -> None:
     values, target = data
     inst = SubsetSumInstance(values=values, target=target)
-    best = _oracle(values, target)
+    best = fraction_oracle(inst)
     grid, floor = inst.sum_grid, inst.error_floor
     assert floor <= min(best.values())
     if grid:
@@ -77,7 +66,7 @@ def test_solve_certifies_what_attains_the_floor_and_nothing_else(
     bound at most the exact optimum; a mask above the floor keeps its backend's status."""
     values, target = data
     inst = SubsetSumInstance(values=values, target=target)
-    best = _oracle(values, target)
+    best = fraction_oracle(inst)
     optimum = min(best.values())
     for mask in itertools.islice(itertools.product((False, True), repeat=len(values)), 64):
         m = np.array(mask)
@@ -97,17 +86,6 @@ def test_solve_certifies_what_attains_the_floor_and_nothing_else(
                         or not within)
 
 
-def _planted_grid(n: int, bits: int, seed: int) -> tuple[SubsetSumInstance, Fraction,
-                                                          np.ndarray]:
-    rng = np.random.default_rng(seed)
-    ints = rng.integers(-2**bits, 2**bits + 1, n)
-    planted = rng.random(n) < 0.3
-    optimum = Fraction(1, 2**(bits + 1))
-    target = Fraction(int(ints[planted].sum()), 2**bits) + optimum
-    return (SubsetSumInstance(values=(ints / 2.0**bits).tolist(), target=float(target)),
-            optimum, planted)
-
-
 @pytest.mark.parametrize("solver", ["scip", "highs", "cbc", "cpsat", "core_search"])
 def test_engines_above_mitm_certify_a_planted_grid_optimum(solver: str) -> None:
     """Values k/2^20 at n = 300 and a target 2^-21 off a planted sum: SCIP and HiGHS ended
@@ -118,7 +96,7 @@ def test_engines_above_mitm_certify_a_planted_grid_optimum(solver: str) -> None:
 
     if solver in ENGINES and not ENGINES[solver].available():
         pytest.skip(f"{solver} is not installed")
-    inst, optimum, planted = _planted_grid(300, 20, seed=7)
+    inst, optimum, planted = planted_grid(300, 20, seed=7)
     assert inst.error_floor == optimum
     res = solve(inst, solver, time_limit=60, max_kept=int(planted.sum()))
     assert res.status == "optimal" and res.certified and res.limit == "none"
@@ -127,7 +105,7 @@ def test_engines_above_mitm_certify_a_planted_grid_optimum(solver: str) -> None:
 
 
 def test_a_user_start_at_the_floor_ends_the_search_and_one_over_budget_does_not() -> None:
-    inst, optimum, planted = _planted_grid(70, 12, seed=3)
+    inst, optimum, planted = planted_grid(70, 12, seed=3)
     res = solve(inst, "scip", warm_start=planted, time_limit=30)
     assert res.certified and inst.exact_error(res.mask) == optimum
     assert any("the engine was not run" in note for note in res.notes)
@@ -144,7 +122,7 @@ def test_certify_confirms_a_floor_optimum_at_any_n() -> None:
     a bound above it, and a claim off the floor is still left open there."""
     from exactprune.solvers.subset_sum import certify
 
-    inst, optimum, planted = _planted_grid(70, 12, seed=5)
+    inst, optimum, planted = planted_grid(70, 12, seed=5)
     res = solve(inst, "cpsat", warm_start=planted, time_limit=30)
     assert res.certified
     claim = res.to_json()
