@@ -411,8 +411,7 @@ def finalize(
         # (CP-SAT called an error-0 mask feasible on lossy data, hunt 48; SCIP and HiGHS
         # cannot prove 2^-21 on values k/2^20, docs/benchmarks/subset-sum-large-n-grid.md)
         notes.append("the mask's exact error is 0: optimal (no error is below 0)" if floor == 0
-                     else "the mask's exact error is the target's distance to the nearest "
-                     f"multiple of {float(instance.sum_grid)!r}, which every subset sum is: "
+                     else f"the mask's exact error is {instance.error_floor_reason()}: "
                      "optimal (no error is below it)")
         status, certified, bound, tolerance = Status.OPTIMAL, True, _float_at_most(floor), 0.0
     tol = tolerance if tolerance is not None else 0.0

@@ -142,3 +142,18 @@ def test_certify_confirms_a_floor_optimum_at_any_n() -> None:
         sum(Fraction(v) for v in inst.values[planted].tolist())))
     out = certify(exact_zero, planted, dict(claim, bound=0.0, objective=0.0))
     assert out["optimum_verified"] is True
+
+
+def test_the_floor_note_says_what_it_is_when_every_value_is_zero() -> None:
+    """Every value 0: every mask errs by |target|, the floor; the note said "the nearest
+    multiple of 0.0" (hunt 193 L1)."""
+    from exactprune.solvers.subset_sum import certify
+
+    inst = SubsetSumInstance(values=[0.0, -0.0, 0.0], target=5.0)
+    res = solve(inst, "greedy")
+    assert res.certified and res.objective == 5.0 and res.bound == 5.0
+    assert "|target|, as every value is 0" in res.notes[-1] and "0.0" not in res.notes[-1]
+    out = certify(inst, res.mask, res.to_json())
+    assert out["optimum_verified"] is True and "|target|, as every value is 0" in out["note"]
+    grid = solve(SubsetSumInstance(values=[0.5, 1.5], target=0.3), "greedy")
+    assert "nearest multiple of 0.5, which every subset sum is" in grid.notes[-1]

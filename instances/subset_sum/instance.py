@@ -148,6 +148,15 @@ class SubsetSumInstance(ReadOnlyArrays):
         rest = z - math.floor(z / g) * g  # in [0, g)
         return min(rest, g - rest)
 
+    def error_floor_reason(self) -> str:
+        """What `error_floor` is, for notes: "the target's distance to the nearest multiple of
+        g, which every subset sum is" ("multiple of 0.0" read oddly where every value is 0;
+        hunt 193 L1)."""
+        if self.sum_grid == 0:
+            return "|target|, as every value is 0 (every subset sum is 0)"
+        return (f"the target's distance to the nearest multiple of {float(self.sum_grid)!r}, "
+                "which every subset sum is")
+
     def errors(self, masks: Any) -> np.ndarray:
         """Errors of a batch of masks (B, n), shape (B,): each exactly `evaluate(mask)`.
 

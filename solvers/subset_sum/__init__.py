@@ -164,9 +164,8 @@ def certify(instance: SubsetSumInstance, mask: Any, claimed: dict[str, Any],
         if certified:
             out["optimum_verified"] = True
         if exact:
-            _note(out, "the mask's exact error is the target's distance to the nearest "
-                       f"multiple of {float(instance.sum_grid)!r}, which every subset sum is: "
-                       "the optimum, without a re-check")
+            _note(out, f"the mask's exact error is {instance.error_floor_reason()}: the "
+                       "optimum, without a re-check")
         return out
     check_bound = (bound is not None and bound > 0
                    and out.get("bound_consistent") is not False)
