@@ -710,6 +710,24 @@ def test_highs_refuses_values_it_would_drop(case: int) -> None:
     inst, goal, _ = audit_instance(case)
     with pytest.raises(InputError, match="drops coefficients below 1e-12"):
         solve(inst, "highs", **goal)
+    _others_agree_with_the_oracle(inst, goal)
+
+
+def test_highs_refuses_values_below_its_feasibility_tolerance() -> None:
+    """Near-ties audit case 901: values 8.4e-12 .. 1.1e-5 beside a target 0.89, above
+    small_matrix_value (1e-12) but below HiGHS' feasibility tolerance (1e-9): its exclusion
+    solve bounded every other mask by the target itself, 1.6e-5 above the optimum, and HiGHS
+    certified 0.8936737854265303 where 0.8936737854181669 exists (found 2026-12-07)."""
+    from exactprune.benchmarks.subset_sum.audit import near_ties_instance
+
+    inst, goal, _ = near_ties_instance(901)
+    with pytest.raises(InputError, match="cannot tell values below 1e-09 from 0"):
+        solve(inst, "highs", **goal)
+    _others_agree_with_the_oracle(inst, goal)
+
+
+def _others_agree_with_the_oracle(inst: SubsetSumInstance, goal: dict) -> None:
+    """mitm, cpsat, scip and cbc, where they certify, agree with bruteforce."""
     oracle = solve(inst, "bruteforce", **goal)
     for name in ("mitm", "cpsat", "scip", "cbc"):
         res = solve(inst, name, time_limit=30, **goal)

@@ -205,7 +205,8 @@ def refuse(instance: SubsetSumInstance, goal: Goal) -> str | None:
 
 def refuser(engine: str) -> Callable[[SubsetSumInstance, Goal], str | None]:
     """`refuse`, and for an engine that drops small coefficients (HiGHS: small_matrix_value)
-    also values below that size after the exact unit scaling. Dropping one is not a
+    also values below that size, or below its feasibility tolerance, after the exact unit
+    scaling. Dropping one is not a
     relaxation (the sparsest window row then excludes masks within eps: HiGHS called such
     instances infeasible), and HiGHS without presolve mishandles the columns left with no
     coefficient (an exclusion solve's bound 8.4e-7 above the next mask: wrong certified
@@ -215,15 +216,20 @@ def refuser(engine: str) -> Callable[[SubsetSumInstance, Goal], str | None]:
         why = refuse(instance, goal)
         if why:
             return why
-        small = ENGINES[engine].tolerances().small_coefficient
-        if small > 0:
+        tol = ENGINES[engine].tolerances()
+        if tol.small_coefficient > 0:
+            # below its feasibility tolerance a value is switched on or off within it, too:
+            # near-ties case 901 (8.4e-12 beside 0.89) had an exclusion solve bound the
+            # optimum by the target itself, 1.6e-5 above it (a wrong certified optimum)
+            small = max(tol.small_coefficient, tol.feasibility)
             x = np.abs(np.ldexp(instance.values, unit_scaling(instance)))
             tiny = x[(x > 0) & (x < small)]
             if tiny.size:
-                return (f"{ENGINES[engine].label} drops coefficients below {small:g}, and "
-                        f"{tiny.size} value(s) are that small at unit scale (down to "
-                        f"{float(tiny.min()):.3g}): its answers would be unreliable; use mitm, "
-                        "cpsat or scip")
+                return (f"{ENGINES[engine].label} cannot tell values below {small:g} from 0 "
+                        f"(it drops coefficients below {tol.small_coefficient:g} and is "
+                        f"feasible within {tol.feasibility:g}), and {tiny.size} value(s) are "
+                        f"that small at unit scale (down to {float(tiny.min()):.3g}): its "
+                        "answers would be unreliable; use mitm, cpsat or scip")
         return None
 
     return check
