@@ -20,6 +20,7 @@ import numpy as np
 from exactprune.instances.errors import InputError
 from exactprune.instances.io import instance_sha256
 from exactprune.instances.params import as_flag
+from exactprune.instances.scaling import float_floor
 from exactprune.solvers import registry
 from exactprune.solvers.result import (
     Goal,
@@ -353,12 +354,6 @@ def _at_error_floor(instance: Any, goal: Goal, mask: np.ndarray | None,
     return floor if exact(mask) == floor else None
 
 
-def _float_at_most(value: Fraction) -> float:
-    """The largest float64 at most `value` (a bound may not round up past the optimum)."""
-    near = float(value)
-    return near if Fraction(near) <= value else math.nextafter(near, -math.inf)
-
-
 def finalize(
     instance: Any,
     goal: Goal,
@@ -413,7 +408,7 @@ def finalize(
         notes.append("the mask's exact error is 0: optimal (no error is below 0)" if floor == 0
                      else f"the mask's exact error is {instance.error_floor_reason()}: "
                      "optimal (no error is below it)")
-        status, certified, bound, tolerance = Status.OPTIMAL, True, _float_at_most(floor), 0.0
+        status, certified, bound, tolerance = Status.OPTIMAL, True, float_floor(floor), 0.0
     tol = tolerance if tolerance is not None else 0.0
     if certified and (not math.isfinite(tol) or (error is not None and not math.isfinite(error))):
         notes.append("a non-finite error or tolerance certifies nothing")

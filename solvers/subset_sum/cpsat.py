@@ -87,6 +87,7 @@ from exactprune.solvers.cpsat_engine import (
 )
 from exactprune.solvers.result import Goal, Limit, Objective, RawSolution, SolveOptions, Status
 from exactprune.solvers.subset_sum.heuristics import (
+    fitting_warm_start,
     greedy_incumbent,
     kept_budget,
     start_at_floor,
@@ -526,11 +527,10 @@ def _no_worse_than_start(instance: SubsetSumInstance, goal: Goal, opts: SolveOpt
     2^0..2^69 (scale 2^-11) and the optimal start of error 1/2 gave 947.5, and a sparsest goal
     ended with no mask beside a start within eps (hunt 192 M1, M2). The bound stands: it
     bounds the optimum, whichever mask is returned."""
-    if raw.certified or opts.warm_start is None:
+    start, _ = fitting_warm_start(kept_budget(instance, goal), opts)
+    if raw.certified or start is None:
         return raw
-    start = np.asarray(opts.warm_start, dtype=bool)
-    if instance.kept(start) > kept_budget(instance, goal):
-        return raw
+    start = np.asarray(start, dtype=bool)
     exact = instance.exact_error(start)
     if goal.objective is Objective.SPARSEST:
         if exact > Fraction(goal.eps):

@@ -207,7 +207,7 @@ def run_local_search(instance: SubsetSumInstance, goal: Goal, opts: SolveOptions
     restarts = int(opts.extra.get("restarts", 50))
     clock = Clock(opts.time_limit)
     starts = [greedy_mask(x, z, budget, clock.deadline)]
-    warm, stats = _fitting_warm_start(budget, opts)
+    warm, stats = fitting_warm_start(budget, opts)
     if warm is not None:
         starts.append(warm.copy())
     # the starts compete before any descent: a limit that ends first still returns the best
@@ -235,7 +235,7 @@ def run_local_search(instance: SubsetSumInstance, goal: Goal, opts: SolveOptions
                        stats={"descents": done, **stats})
 
 
-def _fitting_warm_start(budget: int, opts: SolveOptions
+def fitting_warm_start(budget: int, opts: SolveOptions
                         ) -> tuple[np.ndarray | None, dict[str, object]]:
     """The warm start if it keeps at most `budget` values (else None), and the stats verdict
     (`warm_start`: accepted | rejected; nothing without a warm start)."""
@@ -353,7 +353,7 @@ def run_core_search(instance: SubsetSumInstance, goal: Goal,
     rounds = opts.extra.get("rounds")
     if rounds is None and opts.time_limit is None:
         rounds = CORE_ROUNDS
-    start, stats = _fitting_warm_start(kept_budget(instance, goal), opts)
+    start, stats = fitting_warm_start(kept_budget(instance, goal), opts)
     clock = Clock(opts.time_limit)
     planned = None if rounds is None else int(rounds)
     mask, done, cut = core_search(instance, goal, clock, opts.seed, core, planned, start)
@@ -387,9 +387,9 @@ def with_core_start(instance: SubsetSumInstance, goal: Goal, opts: SolveOptions
     rounds without a limit), and a function that records it in the engine's result. A warm
     start over max_kept is rejected, and core_search runs as without one (it ran no start at
     all: 1.9e-6 against 1.2e-8 at n = 80, hunt 192 L2)."""
-    rejected = (opts.warm_start is not None
-                and int(np.count_nonzero(opts.warm_start)) > kept_budget(instance, goal))
-    if (opts.warm_start is not None and not rejected) or not wants_core_start(instance, goal):
+    fitting, _ = fitting_warm_start(kept_budget(instance, goal), opts)
+    rejected = opts.warm_start is not None and fitting is None
+    if fitting is not None or not wants_core_start(instance, goal):
         return opts, lambda raw: raw
     t0 = time.perf_counter()
     limit = None if opts.time_limit is None else CORE_START_SHARE * opts.time_limit
@@ -417,9 +417,8 @@ def start_at_floor(instance: SubsetSumInstance, goal: Goal,
     user's) already attains `error_floor` within the budget: no mask errs less, and `solve`
     certifies it as such. SCIP and HiGHS, whose tolerances cannot prove such an optimum
     (2^-21 on values k/2^20), searched the rest of the limit, and without one forever."""
-    start = opts.warm_start
+    start, _ = fitting_warm_start(kept_budget(instance, goal), opts)
     if (start is None or goal.objective is Objective.SPARSEST
-            or int(np.count_nonzero(start)) > kept_budget(instance, goal)
             or instance.exact_error(start) != instance.error_floor):
         return None
     return RawSolution(Status.FEASIBLE, mask=np.asarray(start, dtype=bool).copy(),
