@@ -233,6 +233,41 @@ def test_mitm_stops_in_the_table_build_and_in_the_exact_recheck() -> None:
         mitm.exact_best(search, best)
 
 
+def test_mitm_gives_up_a_table_it_cannot_build_in_time_for_core_search(monkeypatch) -> None:
+    """Above 40 values a limit that ends in the table build left the greedy mask (n = 62,
+    2 s: 1.3e-2, where core_search reaches 4e-14 in the same time; hunt 192 L3). The build
+    now projects its end from its first sums and gives up at once when that lies past the
+    deadline, and mitm returns core_search's best mask in the time left, within max_kept."""
+    import time
+
+    from exactprune.solvers.result import Goal, SolveOptions
+    from exactprune.solvers.subset_sum import heuristics, mitm
+
+    monkeypatch.setattr(mitm, "PROJECT_FROM_BITS", 2)  # project from 4 sums: at once
+    with pytest.raises(mitm.TableOutOfTime) as stop:  # 2^26 sums in 30 s: not at a few us each
+        mitm.sorted_subset_sums(np.arange(1, 27, dtype=np.int64),
+                                deadline=time.perf_counter() + 30.0)
+    assert stop.value.built_bits == 2
+    inst = random_instance(5, 56)
+    x, z = heuristics.ranking_values(inst)
+    for max_kept in (None, 5):
+        goal = Goal(max_kept=max_kept)
+        greedy = heuristics.greedy_mask(x, z, heuristics.kept_budget(inst, goal))
+        raw = mitm.run_mitm(inst, goal, SolveOptions(time_limit=0.3))
+        assert raw.status == "time_limit" and not raw.certified and raw.mask is not None
+        assert "would not be built within the time limit" in raw.notes[0]
+        assert "core_search's best mask" in raw.notes[0]
+        assert max_kept is None or raw.mask.sum() <= max_kept
+        assert inst.exact_error(raw.mask) <= inst.exact_error(greedy)
+    monkeypatch.setattr(mitm, "PROJECT_FROM_BITS", 64)  # a deadline already past: the same
+    raw = mitm.run_mitm(inst, Goal(max_kept=5), SolveOptions(time_limit=1e-9))
+    assert "time limit while building the sorted table: core_search" in raw.notes[0]
+    assert raw.mask.sum() <= 5
+    sparse = mitm.run_mitm(inst, Goal(objective="sparsest", eps=0.1),
+                           SolveOptions(time_limit=1e-9))
+    assert sparse.status == "time_limit" and sparse.mask is None
+
+
 @pytest.mark.parametrize("mode, max_kept", [("all", None), ("budget", 20), ("profile", None)])
 def test_mitm_first_block_stops_after_its_first_piece(mode: str, max_kept: int | None) -> None:
     """Pass 1 looked at the deadline only between blocks, so a limit that ran out after the
