@@ -265,6 +265,15 @@ def check_certify_inputs(instance: Any, kinds: tuple[str, ...], claimed: Any) ->
                          f"{claimed['certified']!r:.40}")
 
 
+def claims_certified(claimed: dict[str, Any]) -> bool:
+    """Whether a result file claims a certified optimum: `certified` true, or status optimal
+    without a `certified` (optimal is only said of a certified optimum). Every `certify` reads
+    the claim here: a false "optimal" without the key was confirmed on every check printed,
+    its optimum checked by none (hunt 195 M1)."""
+    certified = claimed.get("certified")
+    return claimed.get("status") == "optimal" if certified is None else bool(certified)
+
+
 def claimed_goal(claimed: dict[str, Any]) -> dict[str, Any]:
     """A result file's `goal` object ({} when absent or null), or one line when it is not an
     object (a string goal was ignored by `certify`; hunt 35) or not a goal `Goal` takes: the
@@ -469,7 +478,7 @@ class SolveResult(ReadOnlyArrays):
             goal_raw = {} if goal_raw is None else goal_raw  # "" or false: refused, as certify
             if not isinstance(goal_raw, dict):
                 raise ValueError(f"goal must be an object, got {goal_raw!r}")
-            certified = data.get("certified", False)
+            certified = data.get("certified", status is Status.OPTIMAL)  # claims_certified
             if not isinstance(certified, bool):
                 raise ValueError(f"certified must be true or false, got {certified!r}")
             if status is Status.OPTIMAL and "certified" in data and not certified:

@@ -759,3 +759,55 @@ def test_json_outputs_refuse_a_name_of_another_format(
     (tmp_path / "out.json").symlink_to(tmp_path / "w.npz")
     code, out, err = run([*args, "-o", str(tmp_path / "out.json")], capsys)
     assert code == 2 and "(a link to" in err and (tmp_path / "w.npz").read_bytes() == b"PK"
+
+
+@pytest.mark.parametrize("kind", ["subset_sum", "neuron_pruning", "weight_pruning",
+                                  "neuron_selection"])
+def test_certify_reads_status_optimal_without_certified_as_a_claim(
+        kind: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A result saying "optimal" whose `certified` key was removed (with its bound) had its
+    optimum checked by nothing: every check printed was true beside the worst mask of the
+    instance (hunt 195 M1; with certified false it is refused). Status optimal is read as the
+    claim of a certified optimum, and refuted as the same file with certified true is."""
+    import dataclasses
+    import itertools
+
+    import numpy as np
+
+    from exactprune.instances import (
+        generate_neuron_pruning,
+        generate_subset_sum,
+        generate_weight_pruning,
+        save_instance,
+    )
+    from exactprune.instances.neuron_selection.generator import synthetic_neuron_selection
+    from exactprune.solvers import solve
+
+    inst = {"subset_sum": lambda: generate_subset_sum(n=10, seed=3),
+            "neuron_pruning": lambda: generate_neuron_pruning(d=2, width=6, points=16, seed=3),
+            "weight_pruning": lambda: generate_weight_pruning(d=2, width=3, points=16, seed=3),
+            "neuron_selection": lambda: synthetic_neuron_selection(6, 2, m=10, loss="l1",
+                                                                   seed=3)}[kind]()
+    if kind == "neuron_selection":  # k = 2 of 6 units: the masks keep exactly two
+        masks = [np.isin(np.arange(6), pair) for pair in itertools.combinations(range(6), 2)]
+    else:
+        shape = (3, 2) if kind == "weight_pruning" else (inst.mask_size,)  # width x d
+        masks = [np.array(bits, dtype=bool).reshape(shape)
+                 for bits in itertools.product((0, 1), repeat=inst.mask_size)]
+    worst = max(masks, key=inst.evaluate)
+    best = solve(inst, "bruteforce")
+    assert best.certified and inst.evaluate(worst) > best.objective + 1e-9
+    claim = dataclasses.replace(best, mask=worst, objective=inst.evaluate(worst))
+    data = claim.to_json(inst.mask_to_json)
+    save_instance(inst, tmp_path / "i.json")
+    for certified in (None, True):
+        edited = {k: v for k, v in data.items() if k not in ("certified", "bound", "gap",
+                                                              "bounds", "error", "kept")}
+        if certified is not None:
+            edited["certified"] = certified
+        code, out, _ = run(["certify", str(tmp_path / "i.json"),
+                            write(tmp_path / "r.json", json.dumps(edited)), "--json"], capsys)
+        report = json.loads(out)
+        verified = report.get("optimum_verified", report.get("claims", {}).get(
+            "optimum_verified"))
+        assert code == 0 and verified is False, (certified, report)

@@ -32,6 +32,7 @@ from exactprune.solvers.result import (
     check_certify_inputs,
     claimed_goal,
     claimed_number,
+    claims_certified,
     counted_tolerance,
     goal_words,
     only_within_claimed,
@@ -201,7 +202,7 @@ def certify(instance: Any, mask: Any, claimed: dict[str, Any],
     loss = float(instance.evaluate(mask))
     bound = claimed_number(claimed, "bound", -float("inf"))  # below 0: valid, if weak
     tolerance = claimed_number(claimed, "tolerance", 0.0) or 0.0
-    certified = bool(claimed.get("certified"))  # a bool, or absent (check_certify_inputs)
+    certified = claims_certified(claimed)
     checks: dict[str, Any] = {}
 
     def note(text: str) -> None:  # every reason, in order (one overwrote the next; hunt 63 L2)

@@ -28,6 +28,7 @@ from exactprune.solvers.result import (
     check_certify_inputs,
     claimed_goal,
     claimed_number,
+    claims_certified,
     counted_tolerance,
     goal_words,
     only_within_claimed,
@@ -366,7 +367,7 @@ def _recheck(instance: Any, mask: Any, claimed: dict[str, Any], bound: float | N
     from exactprune.solvers.dispatch import solve
     from exactprune.solvers.result import Goal
 
-    certified = bool(claimed.get("certified")) and claimed.get("status") == "optimal"
+    certified = claims_certified(claimed) and claimed.get("status") == "optimal"
     size, points = instance.mask_size, len(instance.points)
     if (bound is None and goal_bound is None and not certified) or \
             size > CERTIFY_RECHECK_BITS or (1 << size) * points > CERTIFY_RECHECK_WORK:

@@ -20,6 +20,7 @@ from exactprune.solvers.result import (
     check_certify_inputs,
     claimed_goal,
     claimed_number,
+    claims_certified,
 )
 from exactprune.solvers.subset_sum import bruteforce, cpsat, heuristics, milp, mitm
 
@@ -142,7 +143,7 @@ def certify(instance: SubsetSumInstance, mask: Any, claimed: dict[str, Any],
         if not out["bound_consistent"]:
             _note(out, f"the result's bound {bound!r} exceeds the mask's own "
                        f"{'count' if sparsest else 'exact error'}: no proof gives that")
-    certified = bool(claimed.get("certified"))  # a bool, or absent (check_certify_inputs)
+    certified = claims_certified(claimed)
     breaks = None if within_goal else (
         f"the mask keeps {instance.kept(mask)} > max_kept {max_kept}"
         if max_kept is not None and instance.kept(mask) > max_kept
