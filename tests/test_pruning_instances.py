@@ -195,6 +195,10 @@ def test_mask_json_formats():
         inst.mask_from_json([[1, 0], [0, 0], [1, 1]])
     with pytest.raises(InputError, match="list of 0/1"):
         neu.mask_from_json({"hidden_weights": [1, 0, 1]})
+    # an output_weights entry was ignored, not pruned (hunt 195 L1): refused
+    with pytest.raises(InputError, match="only, got also 'output_weights'"):
+        inst.mask_from_json({"hidden_weights": m.astype(int).tolist(),
+                             "output_weights": [0, 0, 0]})
 
 
 def test_design_example_hand_computed():

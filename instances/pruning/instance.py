@@ -365,6 +365,10 @@ class WeightPruningInstance(_PruningInstance):
             raise InputError('a weight_pruning mask must be {"hidden_weights": n×d 0/1}')
         if not isinstance(raw["hidden_weights"], list):
             raise InputError("a weight_pruning mask's hidden_weights must be a list of lists")
+        if extra := sorted(set(raw) - {"hidden_weights"}):  # output_weights was ignored, not
+            # pruned: units are cut by cutting their hidden weights (hunt 195 L1)
+            raise InputError(f"a weight_pruning mask is {{\"hidden_weights\": n×d 0/1}} only, "
+                             f"got also {', '.join(map(repr, extra))}")
         return self.check_mask(raw["hidden_weights"])
 
     def as_neuron_pruning(self) -> NeuronPruningInstance:
