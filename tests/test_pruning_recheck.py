@@ -378,3 +378,35 @@ def test_a_window_that_empties_at_the_last_allowed_mask_is_certified(
         solve, masks[0], 1e-3, lambda y: errors[int(np.flatnonzero(y)[0])], 0.0, None)
     assert out.certified and out.checked == 3 and calls == [1, 2]
     assert out.error == 1.0 and "gave up" not in out.notes[0]
+
+
+@pytest.mark.parametrize("engine", ["highs", "cbc"])
+def test_a_rechecks_better_mask_is_certified_on_the_bound_at_hand(engine: str) -> None:
+    """The exclusion re-check gave up (more than MAX_RECHECK_MASKS masks within the slack)
+    after finding the exact fit (float error 1.1e-16, evaluation tolerance 6.2e-14), and the
+    result stayed `feasible` beside bound 0, "not certifiable" (hunt 194 M1, seed 216303 of
+    its stress): the new incumbent meets the certificate, and is certified. The target is the
+    net's units 0, 2, 3, 4, 6, 7: the oracle's optimum is exactly 0."""
+    from conftest import exact_pruning_error
+
+    from exactprune.instances.pruning.instance import NeuronPruningInstance
+
+    c = [0.6927821742997818, 0.14730390405555763, 0.18156391788675572, 6.6866806080687216,
+         None, 9.389896411244681, 0.1936659285419422, 0.6264403040659037, 2.9206767464898253]
+    w = np.array([[-0.3373462934743536, -0.9421272707395919] if x is None else [x, -x]
+                  for x in c])
+    v = np.array([0.20984977820501785, 0.4366410117944124, 0.3894095212061275,
+                  0.19345626959811507, 0.6672037126135122, 0.7792868700592793,
+                  0.5498090836700361, -0.532991033343752, -0.8588802583585147])
+    kept = [0, 2, 3, 4, 6, 7]
+    points = np.array([[-0.40381273933129036, 0.8438624966697434],
+                       [0.0830247840042032, 0.7357519848830988],
+                       [-0.5675628467739705, -0.05114070664565573],
+                       [0.7503252779234435, 0.7503252725517995],
+                       [-1.151891644580917, -1.1518916445810754]])
+    inst = NeuronPruningInstance(network=TwoLayerNet(w, v, "relu"),
+                                 target=TwoLayerNet(w[kept], v[kept], "relu"),
+                                 points=points, norm="linf")
+    res = solve(inst, engine, time_limit=30, threads=1)
+    assert exact_pruning_error(inst, res.mask) == 0
+    assert res.certified and res.status == "optimal" and res.bound == 0.0, res.notes

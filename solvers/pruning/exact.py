@@ -573,7 +573,13 @@ def _run_pruning_exact(engine: str, instance: Any, goal: Goal, opts: SolveOption
             recheck_families = check.families
             if check.lower is not None:  # valid for every mask (see Recheck)
                 lower = max(lower, check.lower)
-            if check.certified:
+            # the re-check's better mask may meet the certificate on the bound at hand where
+            # the re-check itself gave up (above MAX_RECHECK_MASKS) or proved nothing more: an
+            # exact 0 beside bound 0 was left `feasible`, "not certifiable" (hunt 194 M1)
+            if check.certified or certifiable(inc_err, lower, eval_tol):
+                if not check.certified:
+                    notes.append(f"the re-check's best mask (error {inc_err:.6g}) is within "
+                                 f"the certifiable tolerance of the bound {lower:.6g}")
                 status = Status.OPTIMAL
                 break
             if check.timed_out:
