@@ -81,8 +81,19 @@ def _who_takes_it(instance: Any) -> str:
             return f"{none} (cpsat's dictionary stops at d = {MAX_DICTIONARY_D})"
         return (f"only bruteforce takes it at d = {instance.d} (cpsat's dictionary stops at "
                 f"d = {MAX_DICTIONARY_D})")
-    return ("use cpsat or bruteforce (auto chooses cpsat)" if brute
-            else "use cpsat (auto chooses it)")
+    if not brute:
+        return "use cpsat (auto chooses it)"
+    # auto enumerates masks of at most 12 entries (choose_auto); it was said to choose cpsat
+    # there too (hunt 194 L1)
+    return f"use cpsat or bruteforce (auto chooses {auto_choice(instance)})"
+
+
+def auto_choice(instance: Any) -> str:
+    """What `--solver auto` runs on a pruning instance the MILP engines refuse, where both
+    cpsat and bruteforce take it (min_error; `choose_auto`, which asks this module)."""
+    from exactprune.solvers.pruning import AUTO_ENUMERATES_UP_TO
+
+    return "bruteforce" if instance.mask_size <= AUTO_ENUMERATES_UP_TO else "cpsat"
 
 
 def with_unit_scale_refusal(refuse: Callable[[Any, Any], str | None]

@@ -105,12 +105,15 @@ def test_the_refusal_names_only_backends_that_take_the_instance() -> None:
     with pytest.raises(InputError, match="above its limit of 2"):
         solve(wide, "bruteforce")
     assert solve(wide, "prune_local_search").mask is not None  # the route it names
-    narrow = generate_weight_pruning(d=3, width=3, points=16, seed=1)
-    v = np.array(narrow.network.output_weights, dtype=float)
-    v[0] *= 1e-9
-    narrow = dataclasses.replace(narrow, network=dataclasses.replace(narrow.network,
-                                                                     output_weights=v))
-    assert "use cpsat or bruteforce (auto chooses cpsat)" in unit_scale_refusal(narrow)
+    for width in (5, 3):  # 15 weights: auto runs cpsat; 9: it enumerates (hunt 194 L1)
+        narrow = generate_weight_pruning(d=3, width=width, points=16, seed=1)
+        v = np.array(narrow.network.output_weights, dtype=float)
+        v[0] *= 1e-9
+        narrow = dataclasses.replace(narrow, network=dataclasses.replace(narrow.network,
+                                                                         output_weights=v))
+        chosen = solve(narrow, "auto", time_limit=10).solver
+        assert chosen == ("cpsat" if width == 5 else "bruteforce")
+        assert f"use cpsat or bruteforce (auto chooses {chosen})" in unit_scale_refusal(narrow)
     l2 = dataclasses.replace(narrow, norm="l2")  # cpsat refuses l2 too (hunt 52)
     assert "only bruteforce takes the l2 error" in unit_scale_refusal(l2)
     with pytest.raises(InputError, match="not l2"):

@@ -191,6 +191,10 @@ CPSAT_PORTFOLIO_THREADS = 4
 portfolio, which closes trees one-thread SCIP does not (docs/pruning.md, "CP-SAT's portfolio")."""
 
 
+AUTO_ENUMERATES_UP_TO = 12
+"""`auto` runs bruteforce on masks of at most this many entries."""
+
+
 def choose_auto(instance: Any, goal: Goal, threads: int = 1) -> str:
     """SCIP on all points was the fastest certifying engine on our pruning benchmarks
     (docs/benchmarks/pruning.md), except with the l1 error and a relu output, where the MILPs
@@ -202,7 +206,8 @@ def choose_auto(instance: Any, goal: Goal, threads: int = 1) -> str:
     takes it (its size limit then decides; SCIP refused the goal that bruteforce solves), and
     with the l2 error, which no MILP or CP-SAT model here takes (SCIP refused what bruteforce
     solves up to its limit; hunt 16)."""
-    if instance.mask_size <= 12 or goal.max_kept is not None or instance.norm == "l2":
+    if (instance.mask_size <= AUTO_ENUMERATES_UP_TO or goal.max_kept is not None
+            or instance.norm == "l2"):
         return "bruteforce"
     relu = instance.network.output_activation == "relu"
     portfolio = instance.kind == WEIGHT and threads >= CPSAT_PORTFOLIO_THREADS
