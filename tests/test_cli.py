@@ -768,7 +768,8 @@ def test_certify_reads_status_optimal_without_certified_as_a_claim(
     """A result saying "optimal" whose `certified` key was removed (with its bound) had its
     optimum checked by nothing: every check printed was true beside the worst mask of the
     instance (hunt 195 M1; with certified false it is refused). Status optimal is read as the
-    claim of a certified optimum, and refuted as the same file with certified true is."""
+    claim of a certified optimum, and refuted as the same file with certified true is, and
+    as a file without a status saying certified true."""
     import dataclasses
     import itertools
 
@@ -800,9 +801,13 @@ def test_certify_reads_status_optimal_without_certified_as_a_claim(
     claim = dataclasses.replace(best, mask=worst, objective=inst.evaluate(worst))
     data = claim.to_json(inst.mask_to_json)
     save_instance(inst, tmp_path / "i.json")
-    for certified in (None, True):
+    # and a file without a status saying certified true: pruning passed it over (hunt 196 M1)
+    for status, certified in (("optimal", None), ("optimal", True), (None, True)):
         edited = {k: v for k, v in data.items() if k not in ("certified", "bound", "gap",
-                                                              "bounds", "error", "kept")}
+                                                              "bounds", "error", "kept",
+                                                              "status")}
+        if status is not None:
+            edited["status"] = status
         if certified is not None:
             edited["certified"] = certified
         code, out, _ = run(["certify", str(tmp_path / "i.json"),
@@ -810,4 +815,4 @@ def test_certify_reads_status_optimal_without_certified_as_a_claim(
         report = json.loads(out)
         verified = report.get("optimum_verified", report.get("claims", {}).get(
             "optimum_verified"))
-        assert code == 0 and verified is False, (certified, report)
+        assert code == 0 and verified is False, (status, certified, report)
