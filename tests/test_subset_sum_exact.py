@@ -268,6 +268,32 @@ def test_mitm_gives_up_a_table_it_cannot_build_in_time_for_core_search(monkeypat
     assert sparse.status == "time_limit" and sparse.mask is None
 
 
+def test_mitm_builds_its_table_in_half_the_limit_above_40_values(monkeypatch) -> None:
+    """The enumerated half matches at least as many sums as the table holds, so a table built
+    after half the limit leaves mitm no chance to finish: above 40 values it must be built by
+    then, and core_search gets the rest (n = 62, 0.2 s: the build ran the whole limit and the
+    greedy mask came back; hunt 196 L1). At 40 values and below, the whole limit (no
+    core_search to hand it to)."""
+    import time
+
+    from exactprune.solvers.result import Goal, SolveOptions
+    from exactprune.solvers.subset_sum import mitm
+
+    table_deadlines: list[float] = []
+
+    def no_table(values, by_count, deadline=None):
+        table_deadlines.append(deadline)
+        raise mitm.OutOfTime
+
+    monkeypatch.setattr(mitm, "_Table", no_table)
+    for n, share in ((50, mitm.TABLE_TIME_SHARE), (40, 1.0)):
+        table_deadlines.clear()  # (core_search's rounds build tables of their own after it)
+        started = time.perf_counter()
+        raw = mitm.run_mitm(random_instance(5, n), Goal(), SolveOptions(time_limit=0.4))
+        assert 0.4 * share <= table_deadlines[0] - started < 0.4 * share + 0.1
+        assert ("core_search" if n > 40 else "greedy") in raw.notes[0]
+
+
 @pytest.mark.parametrize("mode, max_kept", [("all", None), ("budget", 20), ("profile", None)])
 def test_mitm_first_block_stops_after_its_first_piece(mode: str, max_kept: int | None) -> None:
     """Pass 1 looked at the deadline only between blocks, so a limit that ran out after the

@@ -65,6 +65,10 @@ class TableOutOfTime(OutOfTime):
 
 MERGE_CHUNK = 1 << 20
 """Entries placed per step of a merge, between two looks at the deadline."""
+TABLE_TIME_SHARE = 0.5
+"""Above CORE_SIZE values, the share of the time limit the sorted table may take; past it mitm
+hands the rest to core_search (n = 62, 0.2 s: the build used the whole limit, and the greedy
+mask, 4.8e-3, came back where core_search alone reaches 1e-11; hunt 196 L1)."""
 PROJECT_FROM_BITS = 22
 """Table size (log2) from which the build projects its end and gives up at once when that
 lies past the deadline: the time so far is then merges, not overhead (n = 62, 2 s: the build
@@ -217,7 +221,9 @@ class MitmSearch:
         max_kept: int | None,
         memory_limit_gb: float,
         deadline: float | None,
+        table_deadline: float | None = None,
     ) -> None:
+        """`table_deadline` (default `deadline`): when the sorted table must be built by."""
         self.instance = instance
         self.mode = mode
         self.max_kept = max_kept
@@ -249,7 +255,8 @@ class MitmSearch:
         by_count = mode != "all"
         self.low_counts = popcounts(self.low_bits) if by_count else None
         self.high_counts = popcounts(self.high_bits) if by_count else None
-        self.table = _Table(x[self.n_a :], by_count, deadline)  # may raise OutOfTime
+        self.table = _Table(x[self.n_a :], by_count,  # may raise OutOfTime
+                            deadline if table_deadline is None else table_deadline)
         self.blocks_done = 0
         self.timed_out = False
 
@@ -478,9 +485,17 @@ def run_mitm(instance: SubsetSumInstance, goal: Goal, opts: SolveOptions) -> Raw
         mode = "budget"
     else:
         mode = "all"
+    from exactprune.solvers.subset_sum.heuristics import CORE_SIZE
+
     clock = Clock(opts.time_limit)
+    table_deadline = clock.deadline
+    if clock.deadline is not None and instance.n > CORE_SIZE:
+        # the enumerated half matches at least as many sums against the table as it holds, so a
+        # table not built by then leaves mitm no chance to finish; core_search gets the rest
+        table_deadline = clock.deadline - (1 - TABLE_TIME_SHARE) * float(opts.time_limit)
     try:
-        search = MitmSearch(instance, mode, goal.max_kept, memory_limit_gb, clock.deadline)
+        search = MitmSearch(instance, mode, goal.max_kept, memory_limit_gb, clock.deadline,
+                            table_deadline)
     except OutOfTime as stop:
         return _without_table(instance, goal, opts, clock, stop)
     best = search.best_units()
