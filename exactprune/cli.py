@@ -272,7 +272,10 @@ def _cmd_certify(args: argparse.Namespace) -> int:
                                **derived_numbers_match(claimed),
                                **hook(inst, claimed, args.time_limit)}
         return _certify_output(args, out_path, out)
-    mask = inst.mask_from_json(given)
+    try:
+        mask = inst.mask_from_json(given)
+    except InputError as exc:  # which file's mask, as --warm-start says (hunt 196 L3)
+        raise InputError(f"{args.result}: {exc}") from None
     goal = claimed_goal(claimed)
     error, kept = inst.evaluate(mask), inst.kept(mask)
     # the objective of the result's goal: the error, or (sparsest) the count kept; the

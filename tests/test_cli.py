@@ -816,3 +816,17 @@ def test_certify_reads_status_optimal_without_certified_as_a_claim(
         verified = report.get("optimum_verified", report.get("claims", {}).get(
             "optimum_verified"))
         assert code == 0 and verified is False, (status, certified, report)
+
+
+def test_certify_names_the_file_whose_mask_it_refuses(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A mask certify cannot read was refused without naming the result file (certify reads
+    two files), where --warm-start names its file (hunt 196 L3)."""
+    from exactprune.instances import generate_weight_pruning, save_instance
+
+    save_instance(generate_weight_pruning(d=2, width=3, points=8, seed=0), tmp_path / "w.json")
+    claim = {"mask": {"hidden_weights": [[1, 1]] * 3, "output_weights": [0, 0, 0]}}
+    result = write(tmp_path / "extra.json", json.dumps(claim))
+    code, _, err = run(["certify", str(tmp_path / "w.json"), result], capsys)
+    assert code == 2 and err.count("\n") == 1
+    assert err.startswith(f"exactprune: error: {result}: a weight_pruning mask is"), err
