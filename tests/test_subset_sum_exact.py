@@ -294,6 +294,34 @@ def test_mitm_builds_its_table_in_half_the_limit_above_40_values(monkeypatch) ->
         assert ("core_search" if n > 40 else "greedy") in raw.notes[0]
 
 
+def test_mitm_cut_by_its_limit_returns_nothing_worse_than_its_start() -> None:
+    """mitm took no warm start, so `auto` at n = 62 with 0.3 s dropped a start of 1.4e-12 for
+    a mask of 4.0e-4 (hunt 196 L2). A start now seeds core_search where the table is not built
+    in time, and a run without a proof returns it where it is better (sparsest: within eps and
+    fewer kept); a certified optimum is the same with or without one."""
+    from exactprune.solvers import solve
+
+    inst = random_instance(7, 56)
+    start = solve(inst, "core_search", options={"rounds": 2}).mask
+    start_error = inst.exact_error(start)
+    for solver in ("mitm", "auto"):
+        res = solve(inst, solver, warm_start=start, time_limit=1e-9)
+        assert res.solver == "mitm" and res.stats["warm_start"] == "accepted"
+        assert not res.certified and inst.exact_error(res.mask) <= start_error
+    eps = float(start_error) * 2
+    sparse = solve(inst, "mitm", objective="sparsest", eps=eps, warm_start=start,
+                   time_limit=1e-9)
+    assert sparse.status == "time_limit" and not sparse.certified
+    assert np.array_equal(sparse.mask, start) and "better than mitm's answer" in sparse.notes[-1]
+    over = solve(inst, "mitm", max_kept=int(start.sum()) - 1, warm_start=start,
+                 time_limit=1e-9)
+    assert over.stats["warm_start"] == "rejected" and over.mask.sum() < start.sum()
+    small = random_instance(8, 16)
+    worst = np.ones(16, dtype=bool)
+    with_start = solve(small, "mitm", warm_start=worst)
+    assert with_start.certified and with_start.objective == solve(small, "mitm").objective
+
+
 @pytest.mark.parametrize("mode, max_kept", [("all", None), ("budget", 20), ("profile", None)])
 def test_mitm_first_block_stops_after_its_first_piece(mode: str, max_kept: int | None) -> None:
     """Pass 1 looked at the deadline only between blocks, so a limit that ran out after the

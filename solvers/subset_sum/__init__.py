@@ -26,6 +26,8 @@ from exactprune.solvers.subset_sum import bruteforce, cpsat, heuristics, milp, m
 
 KIND = SubsetSumInstance.kind
 EXACT_CAPS = capabilities(Objective.MIN_ERROR, Objective.SPARSEST, max_kept=True)
+MITM_CAPS = capabilities(Objective.MIN_ERROR, Objective.SPARSEST, max_kept=True,
+                         warm_start=True)  # what a run cut by its limit returns if better
 SOLVER_CAPS = capabilities(Objective.MIN_ERROR, Objective.SPARSEST, max_kept=True,
                            warm_start=True, threads=True)
 
@@ -45,7 +47,7 @@ def _bruteforce_refuse(instance: Any, goal: Goal) -> str | None:
 
 BACKENDS: tuple[Backend, ...] = (
     Backend("mitm", KIND, "exact meet-in-the-middle (Horowitz-Sahni), int64, memory-aware",
-            exact=True, run=mitm.run_mitm, capabilities=EXACT_CAPS, version=numpy_version,
+            exact=True, run=mitm.run_mitm, capabilities=MITM_CAPS, version=numpy_version,
             refuse=mitm.refuse,
             options=(Param("memory_limit_gb", "float", mitm.DEFAULT_MEMORY_GB,
                            "memory budget of the work, GB (its peak; beyond it the table "

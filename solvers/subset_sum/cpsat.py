@@ -65,7 +65,6 @@ extra: bits (scale size, <= 60), max_exclusions (lossy certificate re-solves), p
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -87,9 +86,8 @@ from exactprune.solvers.cpsat_engine import (
 )
 from exactprune.solvers.result import Goal, Limit, Objective, RawSolution, SolveOptions, Status
 from exactprune.solvers.subset_sum.heuristics import (
-    fitting_warm_start,
     greedy_incumbent,
-    kept_budget,
+    no_worse_than_start,
     start_at_floor,
     with_core_start,
 )
@@ -516,38 +514,6 @@ def run_cpsat(instance: SubsetSumInstance, goal: Goal, opts: SolveOptions) -> Ra
     else:
         raw = _run_min_error(instance, goal, opts, scaling, run, notes, stats)
     raw.stats.update(run.stats)
-    return started(_no_worse_than_start(instance, goal, opts, raw))
+    return started(no_worse_than_start(instance, goal, opts, raw, "CP-SAT"))
 
 
-def _no_worse_than_start(instance: SubsetSumInstance, goal: Goal, opts: SolveOptions,
-                         raw: RawSolution) -> RawSolution:
-    """CP-SAT's answer, or its start where the start is better and within the goal. On a lossy
-    scaling CP-SAT's search can leave the hint for masks of scaled error 0 whose exact errors
-    are far worse, and the exclusion certificate compares only the masks CP-SAT found: values
-    2^0..2^69 (scale 2^-11) and the optimal start of error 1/2 gave 947.5, and a sparsest goal
-    ended with no mask beside a start within eps (hunt 192 M1, M2). The bound stands: it
-    bounds the optimum, whichever mask is returned."""
-    start, _ = fitting_warm_start(kept_budget(instance, goal), opts)
-    if raw.certified or start is None:
-        return raw
-    start = np.asarray(start, dtype=bool)
-    exact = instance.exact_error(start)
-    if goal.objective is Objective.SPARSEST:
-        if exact > Fraction(goal.eps):
-            return raw
-        better = (raw.mask is None or instance.exact_error(raw.mask) > Fraction(goal.eps)
-                  or instance.kept(start) < instance.kept(raw.mask))
-    else:
-        better = raw.mask is None or exact < instance.exact_error(raw.mask)
-    if not better:
-        return raw
-    theirs = ("no mask" if raw.mask is None else
-              f"{instance.kept(raw.mask)} kept" if goal.objective is Objective.SPARSEST else
-              f"error {float(instance.exact_error(raw.mask))!r}")
-    mine = (f"{instance.kept(start)} kept" if goal.objective is Objective.SPARSEST
-            else f"error {float(exact)!r}")
-    status = Status.FEASIBLE if raw.status in (Status.ERROR, Status.INFEASIBLE) else raw.status
-    return dataclasses.replace(
-        raw, status=status, mask=start.copy(), certified=False, tolerance=None,
-        notes=[*raw.notes, f"the start ({mine}) is better than CP-SAT's answer ({theirs}): "
-                           "returned instead"])

@@ -18,6 +18,7 @@ import dataclasses
 import math
 import time
 from collections.abc import Callable
+from fractions import Fraction
 
 import numpy as np
 
@@ -424,3 +425,37 @@ def start_at_floor(instance: SubsetSumInstance, goal: Goal,
     return RawSolution(Status.FEASIBLE, mask=np.asarray(start, dtype=bool).copy(),
                        notes=["the start's error is the least any mask can have (see below): "
                               "the engine was not run"], stats={"warm_start": "accepted"})
+
+
+def no_worse_than_start(instance: SubsetSumInstance, goal: Goal, opts: SolveOptions,
+                        raw: RawSolution, engine: str) -> RawSolution:
+    """The engine's answer, or the start it was given where that is better and within the goal,
+    uncertified, with a note; the bound stands (it bounds the optimum, whichever mask is
+    returned). CP-SAT on a lossy scaling left the hint for masks of scaled error 0 whose exact
+    errors are far worse (values 2^0..2^69, scale 2^-11: 947.5 beside a start of 1/2), and a
+    sparsest goal ended with no mask beside a start within eps (hunt 192 M1, M2); mitm cut by
+    its time limit returned a mask far worse than the start (hunt 196 L2)."""
+    start, _ = fitting_warm_start(kept_budget(instance, goal), opts)
+    if raw.certified or start is None:
+        return raw
+    start = np.asarray(start, dtype=bool)
+    exact = instance.exact_error(start)
+    if goal.objective is Objective.SPARSEST:
+        if exact > Fraction(goal.eps):
+            return raw
+        better = (raw.mask is None or instance.exact_error(raw.mask) > Fraction(goal.eps)
+                  or instance.kept(start) < instance.kept(raw.mask))
+    else:
+        better = raw.mask is None or exact < instance.exact_error(raw.mask)
+    if not better:
+        return raw
+    theirs = ("no mask" if raw.mask is None else
+              f"{instance.kept(raw.mask)} kept" if goal.objective is Objective.SPARSEST else
+              f"error {float(instance.exact_error(raw.mask))!r}")
+    mine = (f"{instance.kept(start)} kept" if goal.objective is Objective.SPARSEST
+            else f"error {float(exact)!r}")
+    status = Status.FEASIBLE if raw.status in (Status.ERROR, Status.INFEASIBLE) else raw.status
+    return dataclasses.replace(
+        raw, status=status, mask=start.copy(), certified=False, tolerance=None,
+        notes=[*raw.notes, f"the start ({mine}) is better than {engine}'s answer ({theirs}): "
+                           "returned instead"])

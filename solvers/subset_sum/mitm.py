@@ -445,6 +445,7 @@ def _without_table(instance: SubsetSumInstance, goal: Goal, opts: SolveOptions, 
     from exactprune.solvers.subset_sum.heuristics import (
         CORE_SIZE,
         core_search,
+        fitting_warm_start,
         greedy_mask,
         kept_budget,
         ranking_values,
@@ -458,7 +459,9 @@ def _without_table(instance: SubsetSumInstance, goal: Goal, opts: SolveOptions, 
     if goal.objective is Objective.SPARSEST:
         return RawSolution(Status.TIME_LIMIT, notes=[f"{note}: no mask"])
     if instance.n > CORE_SIZE:  # core_search's rounds solve cores of CORE_SIZE values by mitm
-        mask, rounds, _ = core_search(instance, goal, clock, opts.seed, rounds=None)
+        start, _ = fitting_warm_start(kept_budget(instance, goal), opts)
+        mask, rounds, _ = core_search(instance, goal, clock, opts.seed, rounds=None,
+                                      start=start)
         return RawSolution(
             Status.TIME_LIMIT, mask=mask, stats={"core_search_rounds": rounds},
             notes=[f"{note}: core_search's best mask in the time left is returned ({rounds} "
@@ -474,7 +477,26 @@ def run_mitm(instance: SubsetSumInstance, goal: Goal, opts: SolveOptions) -> Raw
 
     Option memory_limit_gb (default 4.0): budget for the peak memory of the work (the sorted
     table gets half of it; beyond it the table shrinks and the rest is enumerated in blocks).
+    A warm start within max_kept is what a run that ends without a proof returns where it is
+    better than what the run found (and core_search's start where the table is not built in
+    time); a certified optimum needs none.
     """
+    from exactprune.solvers.subset_sum.heuristics import (
+        fitting_warm_start,
+        kept_budget,
+        no_worse_than_start,
+    )
+
+    raw = _run_mitm(instance, goal, opts)
+    _, verdict = fitting_warm_start(kept_budget(instance, goal), opts)
+    if verdict.get("warm_start") == "rejected":
+        raw.notes.append("warm start rejected: it keeps more than max_kept")
+    raw.stats.update(verdict)
+    return no_worse_than_start(instance, goal, opts, raw, "mitm")
+
+
+def _run_mitm(instance: SubsetSumInstance, goal: Goal, opts: SolveOptions) -> RawSolution:
+    """`run_mitm` without the warm start's last word."""
     memory_limit_gb = float(opts.extra.get("memory_limit_gb", DEFAULT_MEMORY_GB))
     far = _beyond_reach(instance, goal)
     if far is not None:
