@@ -575,6 +575,10 @@ def test_lossy_radii_count_as_within_eps_only_when_their_bound_allows(
         for p in row["p_radius"].values():
             assert p["count"] == 0 and p["undecided"] == 5, p
     assert all(v is None for v in data["n_needed"].values()), data["n_needed"]
+    # the radius fit left them out as "radius 0" as if proven (hunt 197 L2): it says they are not
+    assert data["fits"]["log2_radius_vs_n"]["notes"][0] == (
+        "left out 10 of 10 trial(s) with radius 0 (its log2 is -inf); 10 of them reported 0 by "
+        "a lossy scaling, within its rounding bound (abs_error_bound), not proven 0")
 
 
 def test_a_radius_reported_just_above_eps_within_its_bound_is_undecided(

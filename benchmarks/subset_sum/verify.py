@@ -601,13 +601,18 @@ def reference_comparison(cfg: Config, per_n: list[dict[str, Any]],
 
 
 def _log_fit(ns: np.ndarray, logs: np.ndarray, zero: np.ndarray, what: str,
-             seed: int) -> fitlib.Fit:
+             seed: int, lossy: np.ndarray) -> fitlib.Fit:
     """The line of log2(`what`) against n, the trials whose `what` is 0 (no logarithm) left
-    out with a note saying so: they were counted as "not finite" (hunt 57 L5)."""
+    out with a note saying so: they were counted as "not finite" (hunt 57 L5); the note says
+    how many of those zeros a lossy scaling reported within its rounding bound, unproven
+    (radii of exactly 1 read as "radius 0"; hunt 197 L2)."""
     fit = fitlib.linear_fit(ns[~zero], logs[~zero], seed=seed)
     if zero.any():
+        unproven = int((zero & lossy).sum())
         note = (f"left out {int(zero.sum())} of {zero.size} trial(s) with {what} 0 (its log2 "
-                "is -inf)")
+                "is -inf)" + (f"; {unproven} of them reported 0 by a lossy scaling, within its "
+                              "rounding bound (abs_error_bound), not proven 0"
+                              if unproven else ""))
         fit = replace(fit, notes=(note, *fit.notes),
                       n_dropped=fit.n_dropped + int(zero.sum()))  # was 0 (hunt 58 L3)
     return fit
@@ -627,15 +632,19 @@ def analyse(records: list[dict[str, Any]], cfg: Config) -> dict[str, Any]:
         log_rad = np.where(radii > 0, np.log2(np.where(radii > 0, radii, 1.0)), np.nan)
     fits: dict[str, fitlib.Fit] = {}
     zero_err = np.array([r["log2_error"] is None for r in records], dtype=bool)
-    fits["log2_error_vs_n"] = _log_fit(ns, log_err, zero_err, "error", cfg.seed)
+    # records written before 2026-12-06 have no error_exact: their error shares `exact`
+    lossy_err = np.array([not r.get("error_exact", r["exact"]) for r in records], dtype=bool)
+    lossy_rad = np.array([not r["exact"] for r in records], dtype=bool)
+    fits["log2_error_vs_n"] = _log_fit(ns, log_err, zero_err, "error", cfg.seed, lossy_err)
     lo_n, hi_n = REFERENCE_SLOPE_RANGE
     sel = (ns >= lo_n) & (ns <= hi_n)
     if len(np.unique(ns[sel])) >= 3 and not np.all(sel):
         fits["log2_error_vs_n_4_22"] = _log_fit(ns[sel], log_err[sel], zero_err[sel], "error",
-                                                cfg.seed)
+                                                cfg.seed, lossy_err[sel])
     elif np.all(sel):
         fits["log2_error_vs_n_4_22"] = fits["log2_error_vs_n"]
-    fits["log2_radius_vs_n"] = _log_fit(ns, log_rad, ~(radii > 0), "radius", cfg.seed)
+    fits["log2_radius_vs_n"] = _log_fit(ns, log_rad, ~(radii > 0), "radius", cfg.seed,
+                                        lossy_rad)
     needed = {eps_key(e): smallest_n(per_n, e, cfg.delta, cfg.ns) for e in cfg.eps}
     pairs = [(math.log2(1.0 / e), needed[eps_key(e)]) for e in cfg.eps
              if needed[eps_key(e)] is not None]
