@@ -637,6 +637,15 @@ def _safetensors_arrays(data: bytes, source: str
     and the file's metadata (text keys to text values, as the format has it)."""
     if len(data) < 8:
         raise InputError(f"{source} is not a .safetensors file (shorter than 8 bytes)")
+    # what the bytes are, where a name says otherwise: an .npz read as a header of 193 GB
+    # (hunt 198 L1)
+    if data.startswith(_ZIP_MAGIC):
+        raise InputError(f"{source} is not a .safetensors file: it is a zip archive (an .npz "
+                         "file, to be named .npz, or torch.save's format, which is never read)")
+    if data[:1] == b"\x80" and data[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05"):
+        raise InputError(f"{source} is not a .safetensors file: it looks like a Python pickle "
+                         "(torch.save's format), which is never read; save the state dict "
+                         "with safetensors or numpy")
     (size,) = struct.unpack("<Q", data[:8])
     if size > MAX_SAFETENSORS_HEADER:
         raise InputError(f"{source}: safetensors header of {size:,} bytes is larger than the "

@@ -1178,3 +1178,13 @@ def test_a_signalling_nan_is_refused_without_a_warning(tmp_path: Path) -> None:
         with warnings.catch_warnings():
             warnings.simplefilter("error")
             refused(path, "NaN or infinite")
+
+
+def test_a_safetensors_name_on_other_bytes_says_what_they_are(tmp_path: Path) -> None:
+    """An .npz named .safetensors was refused as "a safetensors header of 193,340,853,072
+    bytes" (hunt 198 L1); a zip archive and a pickle are named as such, never read."""
+    npz = npz_file(tmp_path / "net.npz", {"a": np.ones((2, 2))}).read_bytes()
+    (tmp_path / "zip.safetensors").write_bytes(npz)
+    refused(tmp_path / "zip.safetensors", "it is a zip archive")
+    (tmp_path / "pickle.safetensors").write_bytes(pickle.dumps({"a": [1.0]}, protocol=4))
+    refused(tmp_path / "pickle.safetensors", "looks like a Python pickle")
