@@ -11,13 +11,25 @@ interruption anywhere in the command is answered like any other: one line and ex
 
 from __future__ import annotations
 
+import os
+import signal
+import sys
+import threading
 from collections.abc import Sequence
+from typing import Any
 
-from exactprune.termination import interrupted_exit, interruption_behind, sigterm_as_interrupt
+from exactprune.termination import (
+    Terminated,
+    interrupted_exit,
+    interruption_behind,
+    sigterm_as_interrupt,
+)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line (`exactprune.cli.main`); exit code as there."""
+    """Run the command line (`exactprune.cli.main`); exit code as there. The process's entry
+    point (the console script, `python -m exactprune`): once it returns, an interruption is
+    answered by `_interrupted_at_shutdown`."""
     try:
         with sigterm_as_interrupt():
             from exactprune.cli import main as run
@@ -29,3 +41,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         if (stop := interruption_behind(exc)) is not None:
             return interrupted_exit(stop)
         raise
+    finally:
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGINT, _interrupted_at_shutdown)
+            signal.signal(signal.SIGTERM, _interrupted_at_shutdown)
+
+
+def _interrupted_at_shutdown(signum: int, frame: Any) -> None:
+    """A Ctrl-C or SIGTERM after the command's work, while the interpreter shuts down (a
+    sweep's worker threads joined, multiprocessing's and Dask's exit hooks): they printed a
+    KeyboardInterrupt traceback and the process exited 0 (hunt 199 M1). Everything is written
+    by then: the one line, and the interruption's exit code at once."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except Exception:  # a closed pipe: nothing more to say there
+            pass
+    code = interrupted_exit(Terminated() if signum == signal.SIGTERM else KeyboardInterrupt())
+    try:
+        sys.stderr.flush()
+    finally:
+        os._exit(code)

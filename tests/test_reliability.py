@@ -1260,6 +1260,43 @@ def test_ctrl_c_while_the_command_starts_is_one_line() -> None:
     assert proc.stderr.strip().splitlines() == ["exactprune: interrupted"]
 
 
+_SIGNAL_AT_SHUTDOWN = """
+import atexit
+import os
+import signal
+import sys
+import time
+
+from exactprune.entry import main
+
+
+def late():  # a signal while the interpreter shuts down, after the command's work
+    os.kill(os.getpid(), signal.SIGNUM)
+    time.sleep(5)
+
+
+atexit.register(late)
+sys.exit(main(["generate", "subset-sum", "--n", "3"]))
+"""
+
+
+@pytest.mark.parametrize(("signum", "code", "line"), [
+    ("SIGINT", 130, "exactprune: interrupted"),
+    ("SIGTERM", 143, "exactprune: terminated (SIGTERM)"),
+])
+def test_a_signal_while_the_interpreter_shuts_down_is_one_line(signum: str, code: int,
+                                                                line: str) -> None:
+    """Hunt 199 M1: a Ctrl-C after a sweep printed its table, while the interpreter joined its
+    worker threads and ran multiprocessing's and Dask's exit hooks, printed a KeyboardInterrupt
+    traceback and exited 0. After the command's work an interruption is its one line and
+    exit code, what was written before it intact."""
+    proc = subprocess.run([sys.executable, "-c", _SIGNAL_AT_SHUTDOWN.replace("SIGNUM", signum)],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == code, proc.stderr
+    assert proc.stderr.strip().splitlines() == [line]
+    assert json.loads(proc.stdout)["kind"] == "subset_sum"  # the command's output, flushed
+
+
 _SIGNAL_WHILE_IMPORTING = """
 import os
 import signal
