@@ -857,7 +857,17 @@ def _row_dict(row: tuple[Any, ...]) -> dict:
             what = "valid JSON" if col == "solver_version" else "a JSON object"
             raise InputError(f"the stored run {d['key']} is corrupt: its {col} column is not "
                              f"{what}")
+    for name in RECORD_NUMBERS:  # a string edited in was a sweep's internal error (hunt 199 L2)
+        value = d["record"].get(name)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+            raise InputError(f"the stored run {d['key']} is corrupt: its record's {name} is "
+                             f"{type(value).__name__}, not a number")
     return d
+
+
+RECORD_NUMBERS = ("objective", "bound", "kept", "wall_time_s")
+"""Record fields every exactprune writer stores as numbers (or null), which the sweep tables
+and `results` compute with."""
 
 
 _PLAIN_TYPES: dict[str, tuple[type, ...]] = {

@@ -612,6 +612,9 @@ def test_foreign_and_corrupt_sqlite_files_are_never_written(tmp_path: Path) -> N
     # hunt 29 F1: the plain columns were not checked (exit 1, TypeError on a BLOB)
     ("experiment", b"\xff\x00\xfe", "experiment column holds bytes"),
     ("wall_time_s", "slow", "wall_time_s column holds str"),
+    # hunt 199 L2: a record's number edited to a string was a resumed sweep's internal error
+    ("record", '{"objective": "0.5"}', "record's objective is str, not a number"),
+    ("record", '{"wall_time_s": [1]}', "record's wall_time_s is list, not a number"),
 ])
 def test_a_store_row_damaged_outside_exactprune_is_bad_input(tmp_path: Path, column: str,
                                                               value: object,
@@ -630,6 +633,9 @@ def test_a_store_row_damaged_outside_exactprune_is_bad_input(tmp_path: Path, col
         assert not out.exists()
     if column == "experiment":  # summary reads it too (its wall times are SQLite's sums)
         assert refused(cli("results", "summary", "--store", str(store)), needle)
+    if column == "record":  # and a sweep resuming on the stored runs
+        assert refused(cli("sweep", "subset-sum", "--param", "n=4,5", "--solvers", "mitm",
+                           "--store", str(store), "--no-progress"), needle)
 
 
 def test_a_store_that_lost_its_schema_version_is_not_written_on(tmp_path: Path) -> None:
