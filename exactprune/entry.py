@@ -19,6 +19,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from exactprune.termination import (
+    EXIT_INTERRUPTED,
+    EXIT_TERMINATED,
     Terminated,
     interrupted_exit,
     interruption_behind,
@@ -52,13 +54,16 @@ def _interrupted_at_shutdown(signum: int, frame: Any) -> None:
     sweep's worker threads joined, multiprocessing's and Dask's exit hooks): they printed a
     KeyboardInterrupt traceback and the process exited 0 (hunt 199 M1). Everything is written
     by then: the one line, and the interruption's exit code at once."""
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except Exception:  # a closed pipe: nothing more to say there
-            pass
-    code = interrupted_exit(Terminated() if signum == signal.SIGTERM else KeyboardInterrupt())
+    stop = Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
+    code = EXIT_TERMINATED if isinstance(stop, Terminated) else EXIT_INTERRUPTED
     try:
+        sys.stdout.flush()
+    except Exception:  # a closed pipe: nothing more to say there
+        pass
+    try:
+        code = interrupted_exit(stop)
         sys.stderr.flush()
+    except Exception:  # a closed stderr: the exit code says it
+        pass
     finally:
         os._exit(code)
