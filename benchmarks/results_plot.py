@@ -162,9 +162,15 @@ def scaling_curves(rows: Iterable[Mapping[str, Any]], x: str, y: str = "objectiv
     names = list(dict.fromkeys(k for p in params for k in p))
     numeric = [k for k in names if all(_is_real(p.get(k)) for p in params)]
     if x not in numeric:
+        having = sum(x in p for p in params)
         why = "is not a parameter of these runs" if x not in names else \
-            "is not a number in every run"
-        raise InputError(f"--x {x} {why} (numeric parameters: {', '.join(numeric) or 'none'})")
+            "is not a number in every run" if having == len(params) else \
+            f"is a parameter of {having} of these {len(params)} runs only"
+        kinds = sorted({k for r in rows if isinstance(k := r["spec"].get("kind"), str)})
+        mixed = f"; they are runs of {len(kinds)} kinds, {', '.join(kinds)}" \
+            if len(kinds) > 1 else ""  # two sweeps under one --experiment (hunt 199)
+        raise InputError(f"--x {x} {why} (numeric parameters: {', '.join(numeric) or 'none'}"
+                         f"{mixed})")
     others = [k for k in names if k != x]
     varying = [k for k in others if len({_key(p, k) for p in params}) > 1]
     constant = {k: params[0][k] for k in others if k not in varying and k in params[0]}

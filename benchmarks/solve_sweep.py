@@ -233,6 +233,36 @@ def other_spellings(store: Any, specs: list[dict]) -> list[str]:
             for key, names in sorted(asked.items()) if key in stored and not names & stored[key]]
 
 
+def other_kinds(store: Any, kind: str, experiment: str) -> list[str]:
+    """A note when `store` (a path, or None) holds runs of `experiment` of another kind than
+    `kind`: the sweep adds its runs beside them (`verify pruning-gap` keeps two kinds in one
+    experiment on purpose), but `results plot` finds no parameter common to every run of two
+    sweeps' grids (hunt 199: `--experiment sweep_subset_sum` on a neuron-pruning sweep)."""
+    from exactprune.benchmarks.store import (
+        ResultStore,
+        _check_store_name,
+        _state_now,
+        check_store_text,
+    )
+
+    if store is None:
+        return []
+    try:  # anything but a readable store of ours is for the sweep to say
+        check_store_text(store)
+        _check_store_name(Path(store))
+        if _state_now(Path(store)) != "ours":
+            return []
+        with ResultStore(store, create=False) as st:
+            others = sorted(st.kinds(experiment) - {kind})
+    except (OSError, InputError):
+        return []
+    if not others:
+        return []
+    return [f"note: {store} holds runs of experiment {experiment!r} of another kind "
+            f"({', '.join(others)}); these {kind} runs are added beside them (give them an "
+            "--experiment of their own to plot or export them apart)"]
+
+
 def check_input_files(params: dict[str, Any], wanted: dict[str, str] | None) -> None:
     """InputError unless every input file in `params` still has the SHA-256 in `wanted` (the
     digests a sweep or bench keyed the run with): a file replaced while they run (a network
@@ -325,11 +355,14 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     kw = grid_kwargs_from_args(args)
     if args.grid is not None:  # a bad value of the file names the file (hunt 88), one of
         # --param not (hunt 99 M4)
-        from exactprune.benchmarks.sweep_grid import parse_param
+        from exactprune.benchmarks.sweep_grid import _check_distinct, parse_param
 
         flagged = {parse_param(text)[0] for text in args.param}
         try:
-            declared_values(kind, {k: v for k, v in kw["params"].items() if k not in flagged})
+            read = declared_values(kind, {k: v for k, v in kw["params"].items()
+                                          if k not in flagged})
+            for name, values in read.items():  # 8 and "8" are one value once read
+                _check_distinct(f"parameter {name!r}", values)
         except InputError as exc:
             raise InputError(f"{args.grid}: {exc}") from None
     kw["params"] = declared_values(kind, kw["params"])
@@ -363,7 +396,8 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
         raise InputError(f"{in_file}{exc}") from None
     _validate(kind, specs, options, in_file)  # (options but time_limit are the file's)
     check_sweep_execution(args, options.get("time_limit"))
-    for line in other_spellings(args.store, specs):
+    for line in [*other_kinds(args.store, kind, kw["experiment"]),
+                 *other_spellings(args.store, specs)]:
         print(line, file=sys.stderr)
     records = run_sweep([Task(f"{__name__}:solve_task", s) for s in specs], args.store,
                         jobs=args.jobs, scheduler=args.scheduler, progress=args.progress,

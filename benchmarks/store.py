@@ -728,6 +728,17 @@ class ResultStore:
                 out.append(spec)
         return out
 
+    def kinds(self, experiment: str) -> set[str]:
+        """The problem kinds (``spec["kind"]``) one experiment's runs name; rows without one,
+        or damaged outside exactprune, are left out (for advice: `solve_sweep.other_kinds`)."""
+        conn = self._reading()
+        if conn is None:
+            return set()
+        with self._guard("read"):
+            found = conn.execute("SELECT DISTINCT json_extract(spec, '$.kind') FROM runs WHERE "
+                                 "experiment = ? AND json_valid(spec)", (experiment,)).fetchall()
+        return {k for (k,) in found if isinstance(k, str)}
+
     def summary(self) -> list[dict]:
         """Counts per (experiment, status): ``[{"experiment", "status", "runs",
         "wall_time_s"}]`` with the total wall seconds, sorted by experiment then status."""

@@ -99,6 +99,50 @@ def _hashable(value: Any) -> Any:
     return value
 
 
+def _check_distinct(what: str, values: list) -> None:
+    """Refuse a repeated entry: it would be the same run twice, counted twice."""
+    seen: set[Any] = set()
+    for v in values:
+        token = _hashable(v)  # == semantics: 2 and 2.0 are one value, as the run is one
+        if token in seen:
+            raise InputError(f"{what} lists {v!r} twice")
+        seen.add(token)
+
+
+def _trials(seeds: Any) -> list[int]:
+    """The trial indices `seeds` stands for: a count (``range(seeds)``) or a list of distinct
+    non-negative integers."""
+    if isinstance(seeds, bool):
+        raise InputError(f"seeds must be a count or a list of trial indices, got {seeds!r}")
+    if is_integer(seeds):
+        if seeds < 1:
+            raise InputError(f"seeds must be >= 1, got {seeds}")
+        if seeds > MAX_RUNS:
+            raise InputError(f"seeds must be at most {MAX_RUNS:,} (a grid of at most "
+                             f"{MAX_RUNS:,} runs), got {seeds}")
+        return list(range(int(seeds)))
+    if not isinstance(seeds, list | tuple) or len(seeds) == 0:
+        raise InputError(f"seeds must be a count or a non-empty list of trial indices, got "
+                         f"{seeds!r}")
+    for trial in seeds:  # [-1] said "trial must be a non-negative integer" (hunt 199 L3)
+        if isinstance(trial, bool) or not is_integer(trial) or trial < 0:
+            raise InputError(f"seeds lists {trial!r}: trial indices are non-negative integers")
+    _check_distinct("seeds", list(seeds))
+    return list(seeds)
+
+
+def _check_solver_names(solvers: Any) -> None:
+    if isinstance(solvers, str) or not isinstance(solvers, list | tuple) or len(solvers) == 0 \
+            or not all(isinstance(s, str) for s in solvers):
+        raise InputError(f"solvers must be a non-empty list of names, got {solvers!r}")
+    _check_distinct("solvers", list(solvers))
+
+
+def _check_base_seed(base_seed: Any) -> None:
+    if isinstance(base_seed, bool) or not is_integer(base_seed) or base_seed < 0:
+        raise InputError(f"base_seed must be a non-negative integer, got {base_seed!r}")
+
+
 def grid(params: dict[str, list], seeds: int | list[int], solvers: list[str] | None = None,
          base_seed: int = 0, *, experiment: str | None = None, options: dict | None = None,
          seed_params: list[str] | None = None) -> list[dict]:
@@ -119,23 +163,10 @@ def grid(params: dict[str, list], seeds: int | list[int], solvers: list[str] | N
             raise InputError(f"parameter names must be strings, got {name!r}")
         if not isinstance(values, list | tuple) or len(values) == 0:
             raise InputError(f"parameter {name!r} needs a non-empty list of values")
-    if isinstance(seeds, bool):
-        raise InputError(f"seeds must be a count or a list of trial indices, got {seeds!r}")
-    if is_integer(seeds):
-        if seeds < 1:
-            raise InputError(f"seeds must be >= 1, got {seeds}")
-        if seeds > MAX_RUNS:
-            raise InputError(f"seeds must be at most {MAX_RUNS:,} (a grid of at most "
-                             f"{MAX_RUNS:,} runs), got {seeds}")
-        trials = list(range(int(seeds)))
-    elif isinstance(seeds, list | tuple) and len(seeds) > 0:
-        trials = list(seeds)
-    else:
-        raise InputError(f"seeds must be a count or a non-empty list of trial indices, got "
-                         f"{seeds!r}")
-    if solvers is not None and (isinstance(solvers, str) or len(solvers) == 0
-                                or not all(isinstance(s, str) for s in solvers)):
-        raise InputError(f"solvers must be a non-empty list of names, got {solvers!r}")
+    trials = _trials(seeds)
+    if solvers is not None:
+        _check_solver_names(solvers)
+    _check_base_seed(base_seed)
     if seed_params is not None:
         unknown = [p for p in seed_params if p not in params]
         if unknown:
@@ -149,14 +180,8 @@ def grid(params: dict[str, list], seeds: int | list[int], solvers: list[str] | N
         raise InputError(f"the grid has {runs:,} runs, more than {MAX_RUNS:,}: split it into "
                          f"several sweeps (they may share one store)")
     # a repeated value, trial or solver would be the same run twice, counted twice
-    for what, values in [*((f"parameter {n!r}", list(v)) for n, v in params.items()),
-                         ("seeds", trials), ("solvers", list(solvers or []))]:
-        seen: set[Any] = set()
-        for v in values:
-            token = _hashable(v)  # == semantics: 2 and 2.0 are one value, as the run is one
-            if token in seen:
-                raise InputError(f"{what} lists {v!r} twice")
-            seen.add(token)
+    for name, values in params.items():
+        _check_distinct(f"parameter {name!r}", list(values))
     names = list(params)
     specs: list[dict] = []
     for combo in itertools.product(*(params[n] for n in names)):
@@ -226,6 +251,17 @@ def load_grid_toml(path: str | os.PathLike[str]) -> dict:
             raise InputError(f"{p}: {where} must be a finite number, got {value!r}")
     try:  # TOML dates and times are not JSON: reject them now, with the file's name
         canonical_json(out)
+        # what the file alone gets wrong, named by the file (hunt 199 L3: an empty list, a
+        # repeated seed or solver and base_seed = 1.5 were refused without it)
+        for name, values in out["params"].items():
+            if not values:
+                raise InputError(f"parameter {name!r} needs a non-empty list of values")
+            _check_distinct(f"parameter {name!r}", values)
+        _trials(out["seeds"])
+        if "solvers" in out:
+            _check_solver_names(out["solvers"])
+        if "base_seed" in out:
+            _check_base_seed(out["base_seed"])
     except InputError as exc:
         raise InputError(f"{p}: {exc}") from None
     return out
@@ -389,4 +425,8 @@ def grid_kwargs_from_args(args: argparse.Namespace) -> dict:
         kw["experiment"] = args.experiment
     if not kw["params"]:
         raise InputError("a sweep needs parameters: --grid FILE.toml or --param NAME=V1,V2")
+    unknown = [n for n in kw.get("seed_params", []) if n not in kw["params"]]
+    if unknown:  # seed_params is only the file's; --param may add the names it lists
+        raise InputError(f"{args.grid}: seed_params names unknown parameters: "
+                         f"{', '.join(unknown)}")
     return kw

@@ -510,3 +510,66 @@ def test_a_sweep_record_names_the_backend_auto_chose(
         again = solve(generate_subset_sum(spec["params"]["n"], seed=spec["seed"]), "auto")
         assert spec["solver"] == "auto" and record["solved_by"] == again.solver != "auto"
         assert record["tolerance"] == again.tolerance
+
+
+@pytest.mark.parametrize(("body", "words"), [
+    ("seeds = 1\n[params]\nn = []\n", "parameter 'n' needs a non-empty list of values"),
+    ("base_seed = 1.5\n[params]\nn = [8]\n", "base_seed must be a non-negative integer, got 1.5"),
+    ("seeds = [0, 0]\n[params]\nn = [8]\n", "seeds lists 0 twice"),
+    ("seeds = [-1]\n[params]\nn = [8]\n",
+     "seeds lists -1: trial indices are non-negative integers"),
+    ('solvers = ["mitm", "mitm"]\n[params]\nn = [8]\n', "solvers lists 'mitm' twice"),
+    ('seed_params = ["m"]\n[params]\nn = [8]\n', "seed_params names unknown parameters: m"),
+    ('[params]\nn = [8, "8"]\n', "parameter 'n' lists 8 twice"),
+])
+def test_what_a_grid_file_alone_gets_wrong_is_refused_naming_the_file(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], body: str, words: str) -> None:
+    """Hunt 199 L3: these were refused without the file's name (and seeds = [-1] as "trial
+    must be a non-negative integer"); nothing is stored."""
+    grid = tmp_path / "g.toml"
+    grid.write_text(body)
+    store = tmp_path / "g.sqlite"
+    assert main(["sweep", "subset-sum", "--grid", str(grid), "--store", str(store),
+                 "--jobs", "0", "--no-progress"]) == 2
+    assert capsys.readouterr().err == f"exactprune: error: {grid}: {words}\n"
+    assert not store.exists()
+
+
+def test_a_flag_the_file_does_not_hold_is_refused_without_the_files_name(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    grid = tmp_path / "g.toml"
+    grid.write_text("[params]\nn = [8]\n")
+    args = ["sweep", "subset-sum", "--grid", str(grid), "--jobs", "0", "--no-progress"]
+    assert main([*args, "--solvers", "mitm,mitm"]) == 2
+    assert capsys.readouterr().err == "exactprune: error: solvers lists 'mitm' twice\n"
+    # seed_params may name a parameter a flag adds (here one the kind refuses, by name)
+    grid.write_text('seed_params = ["m"]\n[params]\nn = [8]\n')
+    assert main([*args, "--param", "m=1"]) == 2
+    assert "unknown subset-sum parameter 'm'" in capsys.readouterr().err
+
+
+def test_a_sweep_into_another_kinds_experiment_is_told_and_its_plot_refusal_says_why(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Hunt 199: a neuron-pruning sweep given `--experiment sweep_subset_sum` was added to the
+    subset-sum runs without a word, and `results plot` then said "--x width is not a number in
+    every run (numeric parameters: none)"."""
+    store = tmp_path / "mix.sqlite"
+    assert main(["sweep", "subset-sum", "--param", "n=6,8", "--seeds", "2", "--store",
+                 str(store), "--jobs", "0", "--no-progress"]) == 0
+    assert "note:" not in capsys.readouterr().err
+    neuron = ["sweep", "neuron-pruning", "--param", "d=2", "--param", "width=4", "--param",
+              "points=8", "--solvers", "bruteforce", "--store", str(store), "--jobs", "0",
+              "--no-progress"]
+    assert main([*neuron, "--experiment", "sweep_subset_sum"]) == 0
+    assert capsys.readouterr().err == (
+        f"note: {store} holds runs of experiment 'sweep_subset_sum' of another kind "
+        "(subset_sum); these neuron_pruning runs are added beside them (give them an "
+        "--experiment of their own to plot or export them apart)\n")
+    assert main(neuron) == 0  # its own experiment: nothing to tell
+    assert "note:" not in capsys.readouterr().err
+    assert main(["results", "plot", "--store", str(store), "--experiment", "sweep_subset_sum",
+                 "--x", "width", "--out", str(tmp_path / "p.png")]) == 2
+    assert capsys.readouterr().err == (
+        "exactprune: error: --x width is a parameter of 1 of these 5 runs only (numeric "
+        "parameters: none; they are runs of 2 kinds, neuron_pruning, subset_sum)\n")
+    assert not (tmp_path / "p.png").exists()
