@@ -160,6 +160,45 @@ def test_core_search_cut_by_its_time_limit_says_so() -> None:
     assert whole.objective == solve(inst, "mitm").objective
 
 
+def test_core_search_under_a_short_limit_grows_its_cores_from_a_small_first_one(
+        monkeypatch) -> None:
+    """Every round over 40 values (about 0.3 s) left a limit below that the greedy mask, and
+    overran it by the first round (n = 62, 0.05 s: 8.1e-3 in 0.1 s). The first round is over
+    FIRST_CORE values now, each next one over the most values projected to fit in the time
+    left, never fewer than the last; rounds given (or no limit) keep `core` throughout."""
+    from exactprune.instances import generate_subset_sum
+    from exactprune.solvers.clock import Clock
+    from exactprune.solvers.result import Goal
+    from exactprune.solvers.subset_sum import heuristics, mitm
+
+    nxt = heuristics._next_core
+    assert nxt(24, 0.001, 1.0, 40) == 40  # 2^(16/2) = 256 x 1 ms fits in 1 s
+    assert nxt(24, 0.001, 0.01, 40) == 24 + math.floor(2 * math.log2(10))
+    assert nxt(36, 0.1, 0.01, 40) == 36  # never fewer than the last
+    assert nxt(24, 0.001, 100.0, 32) == 32
+    sizes: list[int] = []
+    real = mitm.run_mitm
+
+    def counted(sub, goal, opts):
+        sizes.append(sub.n)
+        return real(sub, goal, opts)
+
+    monkeypatch.setattr(mitm, "run_mitm", counted)
+    inst = generate_subset_sum(62, seed=0)
+    x, z = heuristics.ranking_values(inst)
+    greedy = inst.exact_error(heuristics.greedy_mask(x, z, 62))
+    found = heuristics.core_search(inst, Goal(), Clock(0.05), 0, rounds=None)
+    assert sizes[0] == heuristics.FIRST_CORE and sizes == sorted(sizes)
+    assert found.cores == (sizes[0], sizes[-1]) and found.rounds == len(sizes)
+    assert inst.exact_error(found.mask) < greedy * 1e-3  # 2^-24 of the range at worst
+    sizes.clear()
+    fixed = heuristics.core_search(inst, Goal(), Clock(None), 0, rounds=2)
+    assert sizes == [40, 40] and fixed.cores == (40, 40)
+    res = solve(inst, "core_search", time_limit=0.05)
+    assert f"core of {heuristics.FIRST_CORE} " in res.notes[0] or \
+        f"core of {heuristics.FIRST_CORE} to " in res.notes[0]
+
+
 def test_heuristics_cut_by_the_limit_say_so_and_keep_a_better_warm_start() -> None:
     """greedy and local_search stopped by the time limit said `feasible` (limit none), and
     local_search, given the optimum as warm start, returned the greedy mask, 270,000x worse,

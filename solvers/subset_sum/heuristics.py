@@ -19,6 +19,7 @@ import math
 import time
 from collections.abc import Callable
 from fractions import Fraction
+from typing import NamedTuple
 
 import numpy as np
 
@@ -291,14 +292,44 @@ CORE_ROUNDS = 20
 MIN_ROUND_SECONDS = 1e-3
 """The least time a core_search round, or the engine after its start, is handed (a time limit
 must be positive; mitm and the engines then stop at once with what they have)."""
+FIRST_CORE = 24
+"""Under a time limit (rounds until it ends) the first core_search round re-optimises this many
+values (about a millisecond), and each next one as many as `_next_core` projects to fit. With
+every round at 40 values, a limit below about 0.3 s ran none and left the greedy mask."""
+
+
+def _next_core(size: int, seconds: float, left: float, core: int) -> int:
+    """The next round's core under a time limit: the most values, at most `core` and at least
+    FIRST_CORE, whose round projects to fit in the time `left` from the last one (`size` values
+    in `seconds`), two more values doubling the half-sums (and the time) a round enumerates;
+    the last round's fixed costs make the projection err on the long side."""
+    steps = math.floor(2 * math.log2(max(left, 1e-9) / max(seconds, 1e-6)))
+    return max(size, min(core, size + steps))
+
+
+class CoreSearch(NamedTuple):
+    """What `core_search` found: the best mask, the rounds run, whether the clock cut the
+    search short, and the smallest and largest core a round re-optimised."""
+
+    mask: np.ndarray
+    rounds: int
+    cut: bool
+    cores: tuple[int, int]
+
+    def cores_text(self) -> str:
+        """The cores' size in words: "40 values" or "24 to 40 values"."""
+        low, high = self.cores
+        return f"{high} values" if low == high else f"{low} to {high} values"
 
 
 def core_search(instance: SubsetSumInstance, goal: Goal, clock: Clock, seed: int,
                 core: int = CORE_SIZE, rounds: int | None = CORE_ROUNDS,
-                start: np.ndarray | None = None) -> tuple[np.ndarray, int, bool]:
+                start: np.ndarray | None = None, ramp: bool = True) -> CoreSearch:
     """The best mask of a core_search from `start` (default: the greedy mask), the number of
-    rounds run, and whether the clock cut the search short (a round's mitm stopped by it, or
-    rounds left to run). `rounds` None runs until the clock expires (it then needs a limit)."""
+    rounds run, whether the clock cut the search short (a round's mitm stopped by it, or
+    rounds left to run) and the cores' sizes. `rounds` None runs until the clock expires (it
+    then needs a limit), its cores growing from FIRST_CORE to `core` as the time left allows
+    (`ramp` False: every core of `core` values, as before 2026-12-07, for benchmarks)."""
     from exactprune.solvers.subset_sum import mitm  # mitm's search is the neighbourhood solver
 
     n = instance.n
@@ -309,24 +340,29 @@ def core_search(instance: SubsetSumInstance, goal: Goal, clock: Clock, seed: int
     rng = np.random.default_rng(seed)
     if core >= n:
         core, rounds = n, 1  # one round is mitm over every value: nothing left to improve
+    ramp = ramp and rounds is None and clock.remaining() is not None
+    size = min(core, FIRST_CORE) if ramp else core
+    used: list[int] = []
     done = 0
     cut = False
     floor = instance.error_floor  # no mask errs less: nothing left to improve there
     while ((rounds is None or done < rounds) and not (done and clock.expired())
            and best_err > floor):
-        idx = np.sort(rng.choice(n, size=core, replace=False))
+        began = time.perf_counter()
+        idx = np.sort(rng.choice(n, size=size, replace=False))
         rest = np.ones(n, dtype=bool)
         rest[idx] = False
         # the remaining target, correctly rounded (a Fraction sum of every fixed value was
         # most of a round at n = 300,000: hunt 71 M1); beyond float64 the round is skipped
         remaining = rounded_sum([instance.target, *(-instance.values[best & rest]).tolist()])
         room = budget - int(np.count_nonzero(best & rest))
+        used.append(size)
         try:
             sub = SubsetSumInstance(values=instance.values[idx], target=remaining)
         except InputError:
             done += 1
             continue
-        sub_goal = Goal(max_kept=room if room < core else None)
+        sub_goal = Goal(max_kept=room if room < size else None)
         left = clock.remaining()  # the first round runs even on an expired clock
         raw = mitm.run_mitm(sub, sub_goal, SolveOptions(
             time_limit=None if left is None else max(left, MIN_ROUND_SECONDS), seed=seed))
@@ -341,8 +377,11 @@ def core_search(instance: SubsetSumInstance, goal: Goal, clock: Clock, seed: int
             best, best_err = cand, err
         if cut:
             break
+        left = clock.remaining()
+        if ramp and left is not None:  # the next core: the largest that fits
+            size = _next_core(size, time.perf_counter() - began, left, core)
     cut = cut or (best_err > floor and clock.expired() and (rounds is None or done < rounds))
-    return best, done, cut
+    return CoreSearch(best, done, cut, (min(used), max(used)) if used else (size, size))
 
 
 @_QUIET_FLOATS
@@ -357,9 +396,10 @@ def run_core_search(instance: SubsetSumInstance, goal: Goal,
     start, stats = fitting_warm_start(kept_budget(instance, goal), opts)
     clock = Clock(opts.time_limit)
     planned = None if rounds is None else int(rounds)
-    mask, done, cut = core_search(instance, goal, clock, opts.seed, core, planned, start)
+    found = core_search(instance, goal, clock, opts.seed, core, planned, start)
+    mask, done, cut = found.mask, found.rounds, found.cut
     notes = [f"heuristic: {done} rounds of an exact mitm over a random core of "
-             f"{min(core, instance.n)} values, the incumbent fixed on the others"]
+             f"{found.cores_text()}, the incumbent fixed on the others"]
     if stats.get("warm_start") == "rejected":
         notes.append("warm start rejected: it keeps more than max_kept")
     return RawSolution(Status.TIME_LIMIT if cut else Status.FEASIBLE, mask=mask, notes=notes,
@@ -394,12 +434,13 @@ def with_core_start(instance: SubsetSumInstance, goal: Goal, opts: SolveOptions
         return opts, lambda raw: raw
     t0 = time.perf_counter()
     limit = None if opts.time_limit is None else CORE_START_SHARE * opts.time_limit
-    mask, rounds, _ = core_search(instance, goal, Clock(limit), opts.seed,
-                                  rounds=CORE_ROUNDS if limit is None else None)
+    found = core_search(instance, goal, Clock(limit), opts.seed,
+                        rounds=CORE_ROUNDS if limit is None else None)
+    mask = found.mask
     left = None if opts.time_limit is None else max(
         MIN_ROUND_SECONDS, opts.time_limit - (time.perf_counter() - t0))
-    note = (f"warm start from core_search ({rounds} rounds, mitm over random cores of "
-            f"{min(CORE_SIZE, instance.n)} values): mitm itself handles n <= 62 only")
+    note = (f"warm start from core_search ({found.rounds} rounds, mitm over random cores of "
+            f"{found.cores_text()}): mitm itself handles n <= 62 only")
 
     def record(raw: RawSolution) -> RawSolution:
         raw.notes.insert(0, note)

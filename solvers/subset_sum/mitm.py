@@ -461,13 +461,13 @@ def _without_table(instance: SubsetSumInstance, goal: Goal, opts: SolveOptions, 
         return RawSolution(Status.TIME_LIMIT, notes=[f"{note}: no mask"])
     if instance.n > CORE_SIZE:  # core_search's rounds solve cores of CORE_SIZE values by mitm
         start, _ = fitting_warm_start(kept_budget(instance, goal), opts)
-        mask, rounds, _ = core_search(instance, goal, clock, opts.seed, rounds=None,
-                                      start=start)
+        found = core_search(instance, goal, clock, opts.seed, rounds=None, start=start)
+        rounds = found.rounds
         return RawSolution(
-            Status.TIME_LIMIT, mask=mask, stats={"core_search_rounds": rounds},
+            Status.TIME_LIMIT, mask=found.mask, stats={"core_search_rounds": rounds},
             notes=[f"{note}: core_search's best mask in the time left is returned ({rounds} "
-                   f"round{'s' * (rounds != 1)} of mitm over random cores of {CORE_SIZE} "
-                   "values)"])
+                   f"round{'s' * (rounds != 1)} of mitm over random cores of "
+                   f"{found.cores_text()})"])
     x, z = ranking_values(instance)
     return RawSolution(Status.TIME_LIMIT, mask=greedy_mask(x, z, kept_budget(instance, goal)),
                        notes=[f"{note}: the greedy mask is returned"])
