@@ -340,6 +340,33 @@ def test_certify_checks_the_bound_of_a_max_kept_result_on_its_own_goal(
     assert "the mask keeps 8 > max_kept 2" in json.dumps(out["bracket"]["notes"])
 
 
+@pytest.mark.parametrize("kind", ["neuron-pruning", "weight-pruning"])
+def test_a_budget_no_mask_can_exceed_keeps_the_results_bound_as_the_lower_end(
+        kind: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Hunt 200 L1: `--max-kept 100` on 5 units binds nothing, so the solve's bound is the
+    best error of any mask; certify dropped it as a budget's bound. A budget at least what the
+    mask keeping everything keeps is read as none; one below it still bounds its own goal."""
+    inst_path = tmp_path / "i.json"
+    width = 5 if kind == "neuron-pruning" else 3
+    assert main(["generate", kind, "--d", "2", "--width", str(width), "--points", "16",
+                 "--seed", "222610", "-o", str(inst_path)]) == 0
+    inst = load_instance(inst_path)
+    everything = inst.kept(inst.full_mask())
+    best = min(float(inst.evaluate(np.array(m, dtype=bool).reshape(inst.mask_shape)))
+               for m in itertools.product((0, 1), repeat=inst.mask_size))
+    for budget, binds in ((100, False), (everything, False), (everything - 1, True)):
+        res = tmp_path / f"r{budget}.json"
+        assert main(["solve", str(inst_path), "--solver", "bruteforce", "--max-kept",
+                     str(budget), "-o", str(res)]) == 0
+        capsys.readouterr()
+        assert main(["certify", str(inst_path), str(res), "--json"]) == 0
+        lower = json.loads(capsys.readouterr().out)["bracket"]["lower"]
+        if binds:
+            assert lower is None
+        else:
+            assert lower is not None and lower <= best
+
+
 def test_certify_says_the_lower_end_is_the_files_claim(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Hunt 25 F4: an edited bound (objective left alone) was printed as the proven lower end
