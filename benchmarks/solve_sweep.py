@@ -258,9 +258,10 @@ def other_kinds(store: Any, kind: str, experiment: str) -> list[str]:
         return []
     if not others:
         return []
-    return [f"note: {store} holds runs of experiment {experiment!r} of another kind "
-            f"({', '.join(others)}); these {kind} runs are added beside them (give them an "
-            "--experiment of their own to plot or export them apart)"]
+    kinds = "another kind" if len(others) == 1 else "other kinds"
+    return [f"note: {store} holds runs of experiment {experiment!r} of {kinds} "
+            f"({', '.join(others)}); this sweep's {kind} runs are stored beside them (give "
+            "them an --experiment of their own to plot or export them apart)"]
 
 
 def check_input_files(params: dict[str, Any], wanted: dict[str, str] | None) -> None:

@@ -735,8 +735,13 @@ class ResultStore:
         if conn is None:
             return set()
         with self._guard("read"):
-            found = conn.execute("SELECT DISTINCT json_extract(spec, '$.kind') FROM runs WHERE "
-                                 "experiment = ? AND json_valid(spec)", (experiment,)).fetchall()
+            # CASE, not AND, keeps the JSON functions off text that is no JSON (they raise);
+            # a kind that is an object or a list came back as its JSON text (hunt 202 L1)
+            found = conn.execute(
+                "SELECT DISTINCT kind FROM (SELECT CASE WHEN json_valid(spec) THEN CASE WHEN "
+                "json_type(spec) = 'object' AND json_type(spec, '$.kind') = 'text' THEN "
+                "json_extract(spec, '$.kind') END END AS kind FROM runs WHERE experiment = ?) "
+                "WHERE kind IS NOT NULL", (experiment,)).fetchall()
         return {k for (k,) in found if isinstance(k, str)}
 
     def summary(self) -> list[dict]:

@@ -251,20 +251,34 @@ def load_grid_toml(path: str | os.PathLike[str]) -> dict:
             raise InputError(f"{p}: {where} must be a finite number, got {value!r}")
     try:  # TOML dates and times are not JSON: reject them now, with the file's name
         canonical_json(out)
-        # what the file alone gets wrong, named by the file (hunt 199 L3: an empty list, a
-        # repeated seed or solver and base_seed = 1.5 were refused without it)
-        for name, values in out["params"].items():
-            if not values:
-                raise InputError(f"parameter {name!r} needs a non-empty list of values")
-            _check_distinct(f"parameter {name!r}", values)
-        _trials(out["seeds"])
-        if "solvers" in out:
-            _check_solver_names(out["solvers"])
-        if "base_seed" in out:
-            _check_base_seed(out["base_seed"])
     except InputError as exc:
         raise InputError(f"{p}: {exc}") from None
     return out
+
+
+def _check_file_values(path: str, kw: dict, flagged: set[str]) -> None:
+    """What a grid file gets wrong in the values a sweep uses (those no flag in `flagged`
+    overrides: parameter names, ``seeds``, ``solvers``, ``base_seed``), refused naming the file
+    (hunt 199 L3: an empty list, a repeated seed or solver and base_seed = 1.5 were refused
+    without it); a value a flag overrides is never used, so never refused (hunt 202 L2)."""
+    try:
+        for name, values in kw["params"].items():
+            if name in flagged:
+                continue
+            if not values:
+                raise InputError(f"parameter {name!r} needs a non-empty list of values")
+            _check_distinct(f"parameter {name!r}", values)
+        if "seeds" not in flagged:
+            _trials(kw["seeds"])
+        if "solvers" in kw and "solvers" not in flagged:
+            _check_solver_names(kw["solvers"])
+        if "base_seed" in kw and "base_seed" not in flagged:
+            _check_base_seed(kw["base_seed"])
+        unknown = [n for n in kw.get("seed_params", []) if n not in kw["params"]]
+        if unknown:  # seed_params is only the file's; --param may add the names it lists
+            raise InputError(f"seed_params names unknown parameters: {', '.join(unknown)}")
+    except InputError as exc:
+        raise InputError(f"{path}: {exc}") from None
 
 
 def _numbers(obj: Any, where: str = "") -> list[tuple[str, float]]:
@@ -425,8 +439,7 @@ def grid_kwargs_from_args(args: argparse.Namespace) -> dict:
         kw["experiment"] = args.experiment
     if not kw["params"]:
         raise InputError("a sweep needs parameters: --grid FILE.toml or --param NAME=V1,V2")
-    unknown = [n for n in kw.get("seed_params", []) if n not in kw["params"]]
-    if unknown:  # seed_params is only the file's; --param may add the names it lists
-        raise InputError(f"{args.grid}: seed_params names unknown parameters: "
-                         f"{', '.join(unknown)}")
+    if args.grid is not None:
+        flags = {"seeds": args.seeds, "base_seed": args.base_seed, "solvers": args.solvers}
+        _check_file_values(args.grid, kw, given | {k for k, v in flags.items() if v is not None})
     return kw

@@ -542,6 +542,17 @@ def test_a_flag_the_file_does_not_hold_is_refused_without_the_files_name(
     args = ["sweep", "subset-sum", "--grid", str(grid), "--jobs", "0", "--no-progress"]
     assert main([*args, "--solvers", "mitm,mitm"]) == 2
     assert capsys.readouterr().err == "exactprune: error: solvers lists 'mitm' twice\n"
+    # a file value a flag overrides is never used, so never refused (hunt 202 L2)
+    for body, flag in (("[params]\nn = [8, 8]\n", ["--param", "n=8"]),
+                       ("[params]\nn = []\n", ["--param", "n=8"]),
+                       ("seeds = [1, 1]\n[params]\nn = [8]\n", ["--seeds", "2"]),
+                       ("base_seed = 1.5\n[params]\nn = [8]\n", ["--base-seed", "3"]),
+                       ('solvers = ["mitm", "mitm"]\n[params]\nn = [8]\n',
+                        ["--solvers", "mitm"])):
+        grid.write_text(body)
+        assert main([*args, *flag, "--solvers", "mitm"] if flag[0] != "--solvers"
+                    else [*args, *flag]) == 0, body
+        capsys.readouterr()
     # seed_params may name a parameter a flag adds (here one the kind refuses, by name)
     grid.write_text('seed_params = ["m"]\n[params]\nn = [8]\n')
     assert main([*args, "--param", "m=1"]) == 2
@@ -563,10 +574,16 @@ def test_a_sweep_into_another_kinds_experiment_is_told_and_its_plot_refusal_says
     assert main([*neuron, "--experiment", "sweep_subset_sum"]) == 0
     assert capsys.readouterr().err == (
         f"note: {store} holds runs of experiment 'sweep_subset_sum' of another kind "
-        "(subset_sum); these neuron_pruning runs are added beside them (give them an "
+        "(subset_sum); this sweep's neuron_pruning runs are stored beside them (give them an "
         "--experiment of their own to plot or export them apart)\n")
     assert main(neuron) == 0  # its own experiment: nothing to tell
     assert "note:" not in capsys.readouterr().err
+    with ResultStore(store) as st:  # a kind edited into an object or a list is
+        # no kind (it was named as its JSON text; hunt 202 L1)
+        for n, odd in enumerate(({"a": 1}, ["neuron_pruning"], 5)):
+            st.put(f"odd{n}", {"experiment": "sweep_neuron_pruning", "kind": odd}, "optimal",
+                   {"objective": 0.0}, 0.0)
+        assert st.kinds("sweep_neuron_pruning") == {"neuron_pruning"}
     assert main(["results", "plot", "--store", str(store), "--experiment", "sweep_subset_sum",
                  "--x", "width", "--out", str(tmp_path / "p.png")]) == 2
     assert capsys.readouterr().err == (
