@@ -12,7 +12,7 @@ echo "|---|---|---|---|---|---|---|---|"
 for n in 56 62; do for seed in 0 1 2; do
   exactprune generate subset-sum --n $n --seed $seed -o i.json
   g=$(exactprune solve i.json --solver greedy --json | python -c "import json,sys; print(f\"{json.load(sys.stdin)['objective']:.2g}\")")
-  for lim in 0.5 2 10; do
+  for lim in 0.1 0.5 2 10; do
     row="| $n | $seed | $lim | $g"
     for s in mitm core_search auto; do
       exactprune solve i.json --solver $s --time-limit $lim --json > r_$s.json || true

@@ -292,10 +292,13 @@ CORE_ROUNDS = 20
 MIN_ROUND_SECONDS = 1e-3
 """The least time a core_search round, or the engine after its start, is handed (a time limit
 must be positive; mitm and the engines then stop at once with what they have)."""
-FIRST_CORE = 24
+FIRST_CORE = 30
 """Under a time limit (rounds until it ends) the first core_search round re-optimises this many
-values (about a millisecond), and each next one as many as `_next_core` projects to fit. With
-every round at 40 values, a limit below about 0.3 s ran none and left the greedy mask."""
+values (a few milliseconds: 2^15 half-sums, enough for its time to project the next round's),
+and each next one as many as `_next_core` projects to fit. With every round at 40 values a
+limit shorter than one round returned the greedy mask after overrunning; from 24 values, the
+projection (its time mostly fixed costs) kept later rounds below 40 where 40 fitted
+(docs/benchmarks/subset-sum-core-ramp.md)."""
 
 
 def _next_core(size: int, seconds: float, left: float, core: int) -> int:
