@@ -312,12 +312,14 @@ def _next_core(size: int, seconds: float, left: float, core: int) -> int:
 
 class CoreSearch(NamedTuple):
     """What `core_search` found: the best mask, the rounds run, whether the clock cut the
-    search short, and the smallest and largest core a round re-optimised."""
+    search short, the smallest and largest core a round re-optimised, and the rounds skipped
+    (their remaining target beyond float64)."""
 
     mask: np.ndarray
     rounds: int
     cut: bool
     cores: tuple[int, int]
+    skipped: int = 0
 
     def cores_text(self) -> str:
         """The cores' size in words: "40 values" or "24 to 40 values"."""
@@ -346,11 +348,12 @@ def core_search(instance: SubsetSumInstance, goal: Goal, clock: Clock, seed: int
     ramp = ramp and rounds is None and clock.remaining() is not None
     size = min(core, FIRST_CORE) if ramp else core
     used: list[int] = []
-    done = 0
-    cut = False
+    done = tried = skipped = 0  # rounds solved, tried, and skipped (their target beyond
+    cut = False  # float64: they counted as solved in the notes; hunts 196, 202)
     floor = instance.error_floor  # no mask errs less: nothing left to improve there
-    while ((rounds is None or done < rounds) and not (done and clock.expired())
+    while ((rounds is None or tried < rounds) and not (tried and clock.expired())
            and best_err > floor):
+        tried += 1
         began = time.perf_counter()
         idx = np.sort(rng.choice(n, size=size, replace=False))
         rest = np.ones(n, dtype=bool)
@@ -359,12 +362,12 @@ def core_search(instance: SubsetSumInstance, goal: Goal, clock: Clock, seed: int
         # most of a round at n = 300,000: hunt 71 M1); beyond float64 the round is skipped
         remaining = rounded_sum([instance.target, *(-instance.values[best & rest]).tolist()])
         room = budget - int(np.count_nonzero(best & rest))
-        used.append(size)
         try:
             sub = SubsetSumInstance(values=instance.values[idx], target=remaining)
         except InputError:
-            done += 1
+            skipped += 1
             continue
+        used.append(size)
         sub_goal = Goal(max_kept=room if room < size else None)
         left = clock.remaining()  # the first round runs even on an expired clock
         raw = mitm.run_mitm(sub, sub_goal, SolveOptions(
@@ -383,8 +386,9 @@ def core_search(instance: SubsetSumInstance, goal: Goal, clock: Clock, seed: int
         left = clock.remaining()
         if ramp and left is not None:  # the next core: the largest that fits
             size = _next_core(size, time.perf_counter() - began, left, core)
-    cut = cut or (best_err > floor and clock.expired() and (rounds is None or done < rounds))
-    return CoreSearch(best, done, cut, (min(used), max(used)) if used else (size, size))
+    cut = cut or (best_err > floor and clock.expired() and (rounds is None or tried < rounds))
+    return CoreSearch(best, done, cut, (min(used), max(used)) if used else (size, size),
+                      skipped)
 
 
 @_QUIET_FLOATS
@@ -403,6 +407,9 @@ def run_core_search(instance: SubsetSumInstance, goal: Goal,
     mask, done, cut = found.mask, found.rounds, found.cut
     notes = [f"heuristic: {done} rounds of an exact mitm over a random core of "
              f"{found.cores_text()}, the incumbent fixed on the others"]
+    if found.skipped:
+        notes.append(f"{found.skipped} round{'s' * (found.skipped != 1)} skipped: the target "
+                     "left for the core (the target minus the fixed values) exceeds float64")
     if stats.get("warm_start") == "rejected":
         notes.append("warm start rejected: it keeps more than max_kept")
     return RawSolution(Status.TIME_LIMIT if cut else Status.FEASIBLE, mask=mask, notes=notes,
