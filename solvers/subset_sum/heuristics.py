@@ -302,10 +302,11 @@ projection (its time mostly fixed costs) kept later rounds below 40 where 40 fit
 
 
 def _next_core(size: int, seconds: float, left: float, core: int) -> int:
-    """The next round's core under a time limit: the most values, at most `core` and at least
-    FIRST_CORE, whose round projects to fit in the time `left` from the last one (`size` values
-    in `seconds`), two more values doubling the half-sums (and the time) a round enumerates;
-    the last round's fixed costs make the projection err on the long side."""
+    """The next round's core under a time limit: the most values, at most `core` and never
+    fewer than the last round's `size`, whose round projects to fit in the time `left` from the
+    last one (`size` values in `seconds`), two more values doubling the half-sums (and the
+    time) a round enumerates; the last round's fixed costs make the projection err on the long
+    side."""
     steps = math.floor(2 * math.log2(max(left, 1e-9) / max(seconds, 1e-6)))
     return max(size, min(core, size + steps))
 
@@ -322,7 +323,7 @@ class CoreSearch(NamedTuple):
     skipped: int = 0
 
     def cores_text(self) -> str:
-        """The cores' size in words: "40 values" or "24 to 40 values"."""
+        """The cores' size in words: "40 values" or "30 to 40 values"."""
         low, high = self.cores
         return f"{high} values" if low == high else f"{low} to {high} values"
 

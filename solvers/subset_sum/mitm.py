@@ -68,9 +68,9 @@ MERGE_CHUNK = 1 << 20
 TABLE_TIME_SHARE = 0.5
 """Above CORE_SIZE values, the share of the time limit the sorted table may take; past it mitm
 hands the rest to core_search (n = 62, 0.5 s: the build at times used the whole limit, and the
-greedy mask, 4.8e-3, came back where core_search alone reaches 1e-11; hunt 196 L1). Below
-about 0.3 s core_search's rounds are over fewer values than 40 (`heuristics.FIRST_CORE` up;
-docs/benchmarks/subset-sum-short-limits.md, subset-sum-core-ramp.md)."""
+greedy mask, 4.8e-3, came back where core_search alone reaches 1e-11; hunt 196 L1). Under a
+limit core_search's first rounds are over fewer values than 40 (from `heuristics.FIRST_CORE`,
+as the time left allows; docs/benchmarks/subset-sum-short-limits.md, subset-sum-core-ramp.md)."""
 PROJECT_FROM_BITS = 22
 """Table size (log2) from which the build projects its end and gives up at once when that
 lies past the deadline: the time so far is then merges, not overhead (n = 62, 2 s: the build
