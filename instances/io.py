@@ -604,12 +604,8 @@ def written_together(folder: str | os.PathLike[str]) -> Iterator[Path]:
         for name in (*(f.name for f in written), WRITTEN_LIST):
             check_output(dest / name, follow=False, stdout_ok=False)
         earlier = _written_before(dest)
-        try:
-            prints = {f.name: _fingerprint(f) for f in written}
-            for f in written:
-                os.replace(f, dest / f.name)
-        except OSError as exc:
-            raise InputError(f"cannot write in {dest}: {exc.strerror or exc}") from None
+        prints = {f.name: _fingerprint(f) for f in written}
+        _move_all_or_none(written, dest, stage / ".before")
         _forget_stale(dest, {n: h for n, h in earlier.items() if n not in prints})
         try:
             write_json_atomic(dest / WRITTEN_LIST, {"format": WRITTEN_FORMAT, "files": prints},
@@ -619,6 +615,36 @@ def written_together(folder: str | os.PathLike[str]) -> Iterator[Path]:
                 (dest / WRITTEN_LIST).unlink()
     finally:
         shutil.rmtree(stage, ignore_errors=True)
+
+
+def _move_all_or_none(files: list[Path], dest: Path, keep: Path) -> None:
+    """Move `files` into `dest`, one rename each; when one fails, the files moved before it
+    are put back as they were (kept in `keep`, beside them on one file system): a summary.json
+    that could not be replaced left a new report and plots beside the older JSON (hunt 203 M1).
+    Each file already there is kept by a hard link (a copy where links fail), so that a reader
+    never finds it missing."""
+    moved: list[tuple[Path, Path | None]] = []
+    try:
+        keep.mkdir()
+        for f in files:
+            target = dest / f.name
+            kept = None
+            if os.path.lexists(target):
+                kept = keep / f.name
+                try:
+                    os.link(target, kept, follow_symlinks=False)
+                except OSError:
+                    shutil.copy2(target, kept, follow_symlinks=False)
+            moved.append((target, kept))
+            os.replace(f, target)
+    except OSError as exc:
+        for target, kept in reversed(moved):
+            with contextlib.suppress(OSError):
+                if kept is not None:
+                    os.replace(kept, target)
+                elif os.path.lexists(target):
+                    target.unlink()
+        raise InputError(f"cannot write in {dest}: {exc.strerror or exc}") from None
 
 
 def _same_folder(a: Path, b: Path) -> bool:

@@ -2125,6 +2125,49 @@ def test_a_report_rewritten_in_its_folder_removes_its_own_stale_files(tmp_path: 
     assert _left(tmp_path) == sorted([WRITTEN_LIST, "curve.png", "mine.txt", "report.md"])
 
 
+@pytest.mark.parametrize("links", [True, False])
+def test_a_report_whose_last_file_cannot_be_moved_in_leaves_the_folder_as_it_was(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, links: bool) -> None:
+    """The files were moved in one rename at a time and nothing was put back when one failed:
+    a summary.json that could not be replaced (immutable, or another user's in a shared
+    folder) left the new report.md and plots beside the older JSON (hunt 203 M1). Now the
+    files moved before are put back, new ones removed, and a link to a file there (its kept
+    copy) is put back as the link it was."""
+    import os
+
+    from exactprune.instances import io as io_mod
+    from exactprune.instances.errors import InputError
+    from exactprune.instances.io import written_together
+
+    (tmp_path / "target.txt").write_text("elsewhere")
+    with written_together(tmp_path) as stage:
+        for name in ("curve.png", "report.md", "summary.json"):
+            (stage / name).write_text("first")
+    (tmp_path / "curve.png").unlink()
+    (tmp_path / "curve.png").symlink_to(tmp_path / "target.txt")
+    before = {p.name: (p.is_symlink(), p.read_text()) for p in tmp_path.iterdir()}
+    real_replace, real_link = os.replace, os.link
+
+    def failing_replace(src, dst, *a, **k):
+        if Path(dst).name == "summary.json" and ".exactprune-staging" in str(src):
+            raise PermissionError(1, "Operation not permitted")
+        return real_replace(src, dst, *a, **k)
+
+    def no_link(*a, **k):
+        raise OSError(95, "Operation not supported")
+
+    monkeypatch.setattr(io_mod.os, "replace", failing_replace)
+    if not links:  # a file system without hard links: the kept files are copies
+        monkeypatch.setattr(io_mod.os, "link", no_link)
+    with pytest.raises(InputError, match="cannot write in .*Operation not permitted"):
+        with written_together(tmp_path) as stage:
+            for name in ("curve.png", "new.svg", "report.md", "summary.json"):
+                (stage / name).write_text("second")
+    monkeypatch.setattr(io_mod.os, "link", real_link)
+    after = {p.name: (p.is_symlink(), p.read_text()) for p in tmp_path.iterdir()}
+    assert after == before  # no new.svg, the link a link again, every text the first one
+
+
 def test_a_reports_files_replace_links_in_its_folder_and_never_write_through_them(
         tmp_path: Path) -> None:
     """A report's files are moved into its folder by renames that replace a link there, as
