@@ -386,6 +386,9 @@ def run_bench(suite: str, solvers: Sequence[str] | None = None, *,
                                               as_flag(plots, "plots"),
                                               as_flag(retry_killed, "retry_killed"))
     kinds = {i.kind for s in suites for i in s.instances}
+    if solvers is not None and (isinstance(solvers, str) or not list(solvers)):
+        # [] ran nothing and wrote an empty report, where --solvers , is refused (hunt 203 L1)
+        raise InputError(f"solvers must be a non-empty list of solver names, got {solvers!r}")
     chosen = None if solvers is None else _check_solvers(list(solvers), kinds)
     from exactprune.benchmarks.store import check_store_text
     from exactprune.instances.io import (
@@ -413,6 +416,8 @@ def run_bench(suite: str, solvers: Sequence[str] | None = None, *,
                              "process cannot be killed")
     else:
         timeout = 2.0 * float(time_limit) + 30.0
+        if not math.isfinite(timeout):  # a limit near float's top: no timeout, said as none
+            timeout = None  # (the report quoted "inf s", summary.json null; hunt 203 L2)
     prepare_suites(suites)
     notes: list[str] = []
     outcomes: list[SuiteOutcome] = []
@@ -430,7 +435,7 @@ def run_bench(suite: str, solvers: Sequence[str] | None = None, *,
         summary = aggregate(outcomes, suite) if len(suites) > 1 else \
             (summarise(outcomes[0]) if outcomes else {"suite": suite, "solvers": {}})
         summary["suite"] = suite
-        summary["timeout_s"] = float(timeout) if jobs > 0 else None
+        summary["timeout_s"] = float(timeout) if jobs > 0 and timeout is not None else None
         # killed runs read back from the store under another --timeout than this run's
         profiles = {o.suite.name: profiles_json(o) for o in outcomes}
         for name, data in profiles.items():  # what the profile plots draw, as numbers

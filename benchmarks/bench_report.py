@@ -225,7 +225,7 @@ def render_report(name: str, outcomes: list[SuiteOutcome], summary: dict[str, An
                   f"{len(o.suite.instances)} instances; certified optimum known on "
                   f"{len(opt)} of them.", ""]
         if missing:
-            lines += [f"No exact solver certified {len(missing)} instance(s): the heuristics' "
+            lines += [f"No solver certified {len(missing)} instance(s): the heuristics' "
                       f"ratios are undefined there: {', '.join(missing)}.", ""]
         lines += [suite_table(o, summ), ""]
         skipped = _skipped_lines(o)

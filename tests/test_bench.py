@@ -277,7 +277,7 @@ def test_time_limit_and_give_up(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     report = (tmp_path / "report.md").read_text()
     # the family by name (the report groups skipped pairs across families; hunt 82 L1)
     assert "gave up: did not certify the one instance of size 28 of family big, 1 hit" in report
-    assert "No exact solver certified 2 instance(s)" in report
+    assert "No solver certified 2 instance(s)" in report
     assert "| cpsat | yes | 2 | 1 | 1 | 0 | skip 1, tl 1 |" in report
     # without the give-up rule cpsat runs on both (the n = 28 run is read from the store)
     res = bench.run_bench("test-big", ["cpsat", "greedy"], time_limit=0.01, out=tmp_path,
@@ -619,3 +619,43 @@ def test_the_module_entry_point_clips_its_error_line(tmp_path: Path,
                             str(tmp_path / "b")], capsys)
     assert code == 2 and len(err.splitlines()) == 1 and len(err) < 1100
     assert "characters left out" in err and not (tmp_path / "b").exists()
+
+
+def test_an_empty_solver_list_is_refused_as_the_cli_refuses_it(tmp_path: Path) -> None:
+    """`run_bench(suite, [])` ran nothing and wrote an empty report and store, where
+    `--solvers ,` is one line (hunt 203 L1)."""
+    for solvers in ([], (), "mitm"):
+        with pytest.raises(InputError, match="solvers must be a non-empty list of solver"):
+            bench.run_bench("smoke-subset-sum", solvers, out=tmp_path / "out", jobs=0,
+                            progress=False)
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_time_limit_near_floats_top_has_no_timeout_and_says_none(tmp_path: Path) -> None:
+    """The default timeout 2 x limit + 30 s was inf at 1e308: the report said "killed after
+    inf s" and summary.json null (hunt 203 L2). Such a limit has no timeout, said as none."""
+    res = bench.run_bench("smoke-subset-sum", ["greedy"], time_limit=1e308, out=tmp_path,
+                          jobs=1, progress=False, plots=False)
+    assert res.summary["timeout_s"] is None
+    report = (tmp_path / "report.md").read_text()
+    assert "inf s" not in report and "is killed" not in report
+
+
+def test_a_heuristics_certified_optimum_is_the_suites_certified_optimum(tmp_path: Path) -> None:
+    """A heuristic's mask at subset-sum's error floor is certified (docs/numerics.md), and
+    counted as proven optimal in its row, while the suite said no certified optimum was known
+    and the other heuristics' ratios were undefined (hunt 203 L3)."""
+    from exactprune.benchmarks.bench_results import summarise
+    from exactprune.benchmarks.suites import BenchInstance, Suite, generate
+
+    values = generate("subset_sum", {"n": 30, "seed": 225100}).values
+    params = {"n": 30, "seed": 225100, "target": float(values[0] + values[1])}
+    suite = Suite("floor", "a target that is a subset sum",
+                  (BenchInstance("floor_n30", "subset_sum", "f", 30, params),))
+    with ResultStore(tmp_path / "s.sqlite") as db:
+        out = bench._run_suite(suite, ["core_search", "greedy"], 2.0, 1, db, 0, True, None,
+                               False)
+    summary = summarise(out)
+    assert summary["solvers"]["core_search"]["solved_optimal"] == 1
+    assert summary["certified_instances"] == 1 and out.certified_optimum() == {"floor_n30": 0.0}
+    assert summary["solvers"]["greedy"]["median_ratio"] is not None
