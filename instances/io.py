@@ -637,14 +637,16 @@ def _move_all_or_none(files: list[Path], dest: Path, keep: Path) -> None:
                     shutil.copy2(target, kept, follow_symlinks=False)
             moved.append((target, kept))
             os.replace(f, target)
-    except OSError as exc:
+    except BaseException as exc:  # a Ctrl-C between two renames too
         for target, kept in reversed(moved):
             with contextlib.suppress(OSError):
                 if kept is not None:
                     os.replace(kept, target)
                 elif os.path.lexists(target):
                     target.unlink()
-        raise InputError(f"cannot write in {dest}: {exc.strerror or exc}") from None
+        if isinstance(exc, OSError):
+            raise InputError(f"cannot write in {dest}: {exc.strerror or exc}") from None
+        raise
 
 
 def _same_folder(a: Path, b: Path) -> bool:
