@@ -40,9 +40,9 @@ What is measured, per run: status, objective (recomputed from the mask by the in
 certified, bound, wall time of `solve()`; *time to best* = the wall time (incumbents are not
 traced over time, so for a solver stopped by the time limit this is the time limit) and *time
 to proven optimum* = the wall time when certified, else none. The certified optimum of an
-instance is the best certified objective among the exact solvers that ran on it; when no
-exact solver certified it, the heuristics' ratios are undefined on that instance (the report
-lists such instances).
+instance is the best certified objective of the runs on it (an exact solver's, or a
+heuristic's mask certified at subset-sum's error floor); when no run certified it, the
+heuristics' ratios are undefined on that instance (the report lists such instances).
 
 Outputs, in ``--out`` (default ``out/bench-SUITE``): ``report.md`` (tables, skipped pairs,
 consistency checks, solver versions, per-instance results), ``summary.json`` (the object that
@@ -91,7 +91,7 @@ import argparse
 import math
 import sys
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -386,10 +386,14 @@ def run_bench(suite: str, solvers: Sequence[str] | None = None, *,
                                               as_flag(plots, "plots"),
                                               as_flag(retry_killed, "retry_killed"))
     kinds = {i.kind for s in suites for i in s.instances}
-    if solvers is not None and (isinstance(solvers, str) or not list(solvers)):
-        # [] ran nothing and wrote an empty report, where --solvers , is refused (hunt 203 L1)
-        raise InputError(f"solvers must be a non-empty list of solver names, got {solvers!r}")
-    chosen = None if solvers is None else _check_solvers(list(solvers), kinds)
+    if solvers is not None:  # read once: a generator was empty at its second reading
+        names = None if isinstance(solvers, str | bytes) or \
+            not isinstance(solvers, Iterable) else list(solvers)
+        if not names:  # [] ran nothing and wrote an empty report (hunts 203 L1, 205 L1)
+            raise InputError(f"solvers must be a non-empty list of solver names, got "
+                             f"{solvers!r}")
+        solvers = names
+    chosen = None if solvers is None else _check_solvers(solvers, kinds)
     from exactprune.benchmarks.store import check_store_text
     from exactprune.instances.io import (
         check_output_dir,

@@ -202,7 +202,7 @@ def render_report(name: str, outcomes: list[SuiteOutcome], summary: dict[str, An
               "excluded). Time to best = that wall time (incumbents are not traced over "
               "time); time to proven optimum = that wall time when certified. *proven optimal* "
               "counts certified runs only. *ratio* = heuristic objective / certified optimum "
-              "of the instance (best certified objective among the exact solvers), over the "
+              "of the instance (best certified objective of its runs), over the "
               "instances that have one; a run without a mask has ratio inf; 0/0 = 1. Median "
               "time and ratios are over the runs made: pairs skipped before running and "
               "pairs the solver refused are left out (*skipped* counts both), and the time "

@@ -23,7 +23,7 @@ import os
 import shutil
 import stat
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -605,48 +605,77 @@ def written_together(folder: str | os.PathLike[str]) -> Iterator[Path]:
             check_output(dest / name, follow=False, stdout_ok=False)
         earlier = _written_before(dest)
         prints = {f.name: _fingerprint(f) for f in written}
-        _move_all_or_none(written, dest, stage / ".before")
-        _forget_stale(dest, {n: h for n, h in earlier.items() if n not in prints})
-        try:
-            write_json_atomic(dest / WRITTEN_LIST, {"format": WRITTEN_FORMAT, "files": prints},
-                              follow=False)
-        except InputError:  # the report is in: a next report then removes nothing
-            with contextlib.suppress(OSError):
-                (dest / WRITTEN_LIST).unlink()
+        swap = _Swap(dest, stage / ".before")
+        try:  # the moves, the stale files' removal and the manifest: all, or the folder back
+            for f in written:
+                swap.move_in(f)
+            _forget_stale(dest, {n: h for n, h in earlier.items() if n not in prints},
+                          swap.remove)
+            manifest = dest / WRITTEN_LIST
+            swap.keep_before_writing(manifest)
+            try:
+                write_json_atomic(manifest, {"format": WRITTEN_FORMAT, "files": prints},
+                                  follow=False)
+            except InputError:  # the report is in: a next report then removes nothing
+                with contextlib.suppress(OSError):
+                    manifest.unlink()
+        except BaseException as exc:  # an OS error, or a Ctrl-C between two steps
+            stuck = swap.undo()
+            if isinstance(exc, OSError):
+                raise InputError(f"cannot write in {dest}: {exc.strerror or exc}" + (
+                    f"; {len(stuck)} of its files could not be put back as they were "
+                    f"({', '.join(sorted(stuck))})" if stuck else "")) from None
+            raise
     finally:
         shutil.rmtree(stage, ignore_errors=True)
 
 
-def _move_all_or_none(files: list[Path], dest: Path, keep: Path) -> None:
-    """Move `files` into `dest`, one rename each; when one fails, the files moved before it
-    are put back as they were (kept in `keep`, beside them on one file system): a summary.json
-    that could not be replaced left a new report and plots beside the older JSON (hunt 203 M1).
-    Each file already there is kept by a hard link (a copy where links fail), so that a reader
-    never finds it missing."""
-    moved: list[tuple[Path, Path | None]] = []
-    try:
+class _Swap:
+    """Changes to the files of a report folder that can be undone: each file there before is
+    kept first in `keep` (beside it, on one file system) by a hard link, or a copy where links
+    fail, so a reader never finds it missing. A summary.json that could not be replaced left
+    the new report and plots beside the older JSON (hunt 203 M1), and a Ctrl-C after the last
+    rename left old plots beside the new report, under the old manifest (hunt 205 M1)."""
+
+    def __init__(self, dest: Path, keep: Path) -> None:
+        self.dest, self.keep = dest, keep
+        self.done: list[tuple[Path, Path | None]] = []
         keep.mkdir()
-        for f in files:
-            target = dest / f.name
-            kept = None
-            if os.path.lexists(target):
-                kept = keep / f.name
-                try:
-                    os.link(target, kept, follow_symlinks=False)
-                except OSError:
-                    shutil.copy2(target, kept, follow_symlinks=False)
-            moved.append((target, kept))
-            os.replace(f, target)
-    except BaseException as exc:  # a Ctrl-C between two renames too
-        for target, kept in reversed(moved):
-            with contextlib.suppress(OSError):
+
+    def _kept(self, target: Path) -> Path | None:
+        if not os.path.lexists(target):
+            return None
+        kept = self.keep / target.name
+        try:
+            os.link(target, kept, follow_symlinks=False)
+        except OSError:
+            shutil.copy2(target, kept, follow_symlinks=False)
+        return kept
+
+    def move_in(self, f: Path) -> None:
+        target = self.dest / f.name
+        self.done.append((target, self._kept(target)))
+        os.replace(f, target)
+
+    def remove(self, target: Path) -> None:
+        self.done.append((target, self._kept(target)))
+        target.unlink()
+
+    def keep_before_writing(self, target: Path) -> None:
+        self.done.append((target, self._kept(target)))
+
+    def undo(self) -> list[str]:
+        """Put every file back as it was, last change first; the names it could not."""
+        stuck = []
+        for target, kept in reversed(self.done):
+            try:
                 if kept is not None:
                     os.replace(kept, target)
                 elif os.path.lexists(target):
                     target.unlink()
-        if isinstance(exc, OSError):
-            raise InputError(f"cannot write in {dest}: {exc.strerror or exc}") from None
-        raise
+            except OSError:
+                stuck.append(target.name)
+        return stuck
 
 
 def _same_folder(a: Path, b: Path) -> bool:
@@ -736,14 +765,16 @@ def _written_before(dest: Path) -> dict[str, str]:
             and n and os.sep not in n and "\0" not in n and n not in (".", "..", WRITTEN_LIST)}
 
 
-def _forget_stale(dest: Path, files: dict[str, str]) -> None:
-    """Remove from `dest` the regular files `files` names that still hold the bytes recorded
-    (an earlier report's, not rewritten); any other, or one that cannot be read, stays."""
+def _forget_stale(dest: Path, files: dict[str, str],
+                  remove: Callable[[Path], None] = Path.unlink) -> None:
+    """Remove from `dest` (by `remove`) the regular files `files` names that still hold the
+    bytes recorded (an earlier report's, not rewritten); any other, or one that cannot be
+    read, stays."""
     for name, digest in files.items():
         f = dest / name
         try:
             if f.is_file() and not f.is_symlink() and _fingerprint(f) == digest:
-                f.unlink()
+                remove(f)
         except (OSError, ValueError):  # a name too long, unreadable: left as it is
             continue
 

@@ -624,11 +624,15 @@ def test_the_module_entry_point_clips_its_error_line(tmp_path: Path,
 def test_an_empty_solver_list_is_refused_as_the_cli_refuses_it(tmp_path: Path) -> None:
     """`run_bench(suite, [])` ran nothing and wrote an empty report and store, where
     `--solvers ,` is one line (hunt 203 L1)."""
-    for solvers in ([], (), "mitm"):
+    for solvers in ([], (), "mitm", iter([]), 5):
         with pytest.raises(InputError, match="solvers must be a non-empty list of solver"):
             bench.run_bench("smoke-subset-sum", solvers, out=tmp_path / "out", jobs=0,
                             progress=False)
     assert not (tmp_path / "out").exists()
+    # a generator is read once: it ran nothing at its second reading (hunt 205 L1)
+    res = bench.run_bench("smoke-subset-sum", (s for s in ["greedy"]), out=tmp_path / "g",
+                          jobs=0, progress=False, plots=False)
+    assert res.summary["solvers"]["greedy"]["runs"] > 0
 
 
 def test_a_time_limit_near_floats_top_has_no_timeout_and_says_none(tmp_path: Path) -> None:

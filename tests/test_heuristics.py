@@ -203,14 +203,20 @@ def test_a_core_search_round_whose_target_float64_cannot_hold_is_skipped_not_cou
     """A round whose remaining target (the target minus the fixed values) is beyond float64
     is skipped; it counted as a round run in the notes and stats (hunts 196, 202)."""
     from exactprune.instances import SubsetSumInstance
+    from exactprune.solvers.result import Goal, SolveOptions
+    from exactprune.solvers.subset_sum import mitm
 
     inst = SubsetSumInstance(values=np.array([1e308] * 45 + [0.5] * 5), target=0.0)
     start = np.zeros(50, dtype=bool)
     start[:45] = True  # every core leaves at least 5 values of 1e308 fixed: beyond float64
     res = solve(inst, "core_search", warm_start=start, options={"rounds": 3})
     assert res.stats["rounds"] == 0 and res.notes[0].startswith("heuristic: 0 rounds")
-    assert "3 rounds skipped: the target left for the core" in res.notes[1]
+    assert "3 more rounds skipped: the target left for the core" in res.notes[0]
     assert res.mask.tolist() == start.tolist()  # nothing ran, the start stands
+    # said on mitm's path too (its table not built in time; hunt 205 L2)
+    mixed = SubsetSumInstance(values=np.array([1e308] * 45 + [-0.5] * 5), target=0.0)
+    raw = mitm.run_mitm(mixed, Goal(), SolveOptions(time_limit=1e-9, warm_start=start))
+    assert "skipped: the target left for the core exceeds float64" in raw.notes[0]
 
 
 def test_heuristics_cut_by_the_limit_say_so_and_keep_a_better_warm_start() -> None:

@@ -2173,6 +2173,42 @@ def test_a_report_whose_last_file_cannot_be_moved_in_leaves_the_folder_as_it_was
     assert after == before  # no new.svg, the link a link again, every text the first one
 
 
+@pytest.mark.parametrize("where", ["stale", "manifest"])
+def test_a_ctrl_c_after_a_reports_last_rename_puts_the_folder_back(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str) -> None:
+    """A Ctrl-C after the last rename, while the earlier report's stale files were removed or
+    the manifest written, left the new report beside the old one's plots under the old
+    manifest, and the next report never removed those plots (hunt 205 M1). The removal and
+    the manifest are part of the change that is undone."""
+    from exactprune.instances import io as io_mod
+    from exactprune.instances.io import written_together
+
+    with written_together(tmp_path) as stage:
+        for name in ("old-plot.png", "report.md"):
+            (stage / name).write_text("first")
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    real_forget, real_json = io_mod._forget_stale, io_mod.write_json_atomic
+
+    def forget(*a, **k):
+        if where == "stale":
+            real_forget(*a, **k)  # the stale plot is gone when the Ctrl-C comes
+            raise KeyboardInterrupt
+        return real_forget(*a, **k)
+
+    def manifest(*a, **k):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(io_mod, "_forget_stale", forget)
+    if where == "manifest":
+        monkeypatch.setattr(io_mod, "write_json_atomic", manifest)
+    with pytest.raises(KeyboardInterrupt):
+        with written_together(tmp_path) as stage:
+            for name in ("new-plot.png", "report.md"):
+                (stage / name).write_text("second")
+    monkeypatch.setattr(io_mod, "write_json_atomic", real_json)
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
+
+
 def test_a_reports_files_replace_links_in_its_folder_and_never_write_through_them(
         tmp_path: Path) -> None:
     """A report's files are moved into its folder by renames that replace a link there, as

@@ -323,9 +323,14 @@ class CoreSearch(NamedTuple):
     skipped: int = 0
 
     def cores_text(self) -> str:
-        """The cores' size in words: "40 values" or "30 to 40 values"."""
+        """The cores' size in words: "40 values" or "30 to 40 values", and the rounds skipped
+        (their remaining target beyond float64: said on every path; hunt 205 L2)."""
         low, high = self.cores
-        return f"{high} values" if low == high else f"{low} to {high} values"
+        text = f"{high} values" if low == high else f"{low} to {high} values"
+        if self.skipped:
+            text += (f"; {self.skipped} more round{'s' * (self.skipped != 1)} skipped: the "
+                     "target left for the core exceeds float64")
+        return text
 
 
 def core_search(instance: SubsetSumInstance, goal: Goal, clock: Clock, seed: int,
@@ -407,10 +412,7 @@ def run_core_search(instance: SubsetSumInstance, goal: Goal,
     found = core_search(instance, goal, clock, opts.seed, core, planned, start)
     mask, done, cut = found.mask, found.rounds, found.cut
     notes = [f"heuristic: {done} rounds of an exact mitm over a random core of "
-             f"{found.cores_text()}, the incumbent fixed on the others"]
-    if found.skipped:
-        notes.append(f"{found.skipped} round{'s' * (found.skipped != 1)} skipped: the target "
-                     "left for the core (the target minus the fixed values) exceeds float64")
+             f"{found.cores_text()}; the incumbent fixed on the others"]
     if stats.get("warm_start") == "rejected":
         notes.append("warm start rejected: it keeps more than max_kept")
     return RawSolution(Status.TIME_LIMIT if cut else Status.FEASIBLE, mask=mask, notes=notes,
