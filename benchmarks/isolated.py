@@ -40,22 +40,10 @@ SCRATCH_PREFIX = "exactprune-workers-"
 
 
 def _reap_orphaned_scratch(root: str) -> None:
-    """Remove the scratch folders of parents that died without cleaning up (SIGKILL): their
-    names carry the parent's pid, and a folder whose pid no longer runs is nobody's."""
-    with contextlib.suppress(OSError):
-        for entry in os.scandir(root):
-            name = entry.name
-            if not name.startswith(SCRATCH_PREFIX) or not entry.is_dir(follow_symlinks=False):
-                continue
-            pid_text = name[len(SCRATCH_PREFIX):].split("-", 1)[0]
-            if not pid_text.isdigit() or entry.stat(follow_symlinks=False).st_uid != os.getuid():
-                continue
-            try:
-                os.kill(int(pid_text), 0)
-            except ProcessLookupError:
-                shutil.rmtree(entry.path, ignore_errors=True)
-            except OSError:
-                pass  # alive (someone else's process): leave it
+    """Remove the scratch folders of parents that died without cleaning up (SIGKILL)."""
+    from exactprune.instances.io import reap_orphaned
+
+    reap_orphaned(root, SCRATCH_PREFIX)
 
 
 @contextlib.contextmanager

@@ -581,6 +581,30 @@ def output_dir(path: str | os.PathLike[str], what: str = "output folder") -> Ite
         raise
 
 
+STAGING_PREFIX = ".exactprune-staging-"
+"""A report's staging folder inside its output folder: the prefix, then the writer's pid."""
+
+
+def reap_orphaned(root: str | os.PathLike[str], prefix: str) -> None:
+    """Remove the folders `prefix` + pid + "-..." in `root` whose process died without
+    cleaning up (SIGKILL): a folder whose pid no longer runs is nobody's; one of another user,
+    or without a pid in its name, stays."""
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(root):
+            name = entry.name
+            if not name.startswith(prefix) or not entry.is_dir(follow_symlinks=False):
+                continue
+            pid_text = name[len(prefix):].split("-", 1)[0]
+            if not pid_text.isdigit() or entry.stat(follow_symlinks=False).st_uid != os.getuid():
+                continue
+            try:
+                os.kill(int(pid_text), 0)
+            except ProcessLookupError:
+                shutil.rmtree(entry.path, ignore_errors=True)
+            except OSError:
+                pass  # alive (someone else's process): leave it
+
+
 @contextlib.contextmanager
 def written_together(folder: str | os.PathLike[str]) -> Iterator[Path]:
     """A staging folder inside the existing `folder` for files that belong together (a report,
@@ -589,8 +613,10 @@ def written_together(folder: str | os.PathLike[str]) -> Iterator[Path]:
     what it had: an interrupted report left some plots without their report, or new plots
     beside an older report (hunt 27). Paths written into the files should name `folder`."""
     dest = write_target(Path(folder))  # lnk/../out is where the kernel has it (hunt 154 M2)
+    # a writer killed outright (SIGKILL) left its staging folder for good (hunt 206 L1)
+    reap_orphaned(dest, STAGING_PREFIX)
     try:
-        stage = Path(tempfile.mkdtemp(prefix=".exactprune-staging-", dir=dest))
+        stage = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{os.getpid()}-", dir=dest))
     except OSError as exc:
         raise InputError(f"cannot write in {dest}: {exc.strerror or type(exc).__name__}") \
             from None

@@ -2209,6 +2209,33 @@ def test_a_ctrl_c_after_a_reports_last_rename_puts_the_folder_back(
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
 
 
+def test_a_staging_folder_of_a_killed_writer_is_removed_by_the_next_report(
+        tmp_path: Path) -> None:
+    """`kill -9` while a report was written left its hidden staging folder (plots, a 0-byte
+    temporary file) for good, one more per kill (hunt 206 L1). Its name holds the writer's
+    pid now, and the next report into the folder removes those of processes that are gone;
+    a live writer's, and a folder without a pid in its name, stay."""
+    import os
+    import subprocess
+    import sys
+
+    from exactprune.instances.io import STAGING_PREFIX, written_together
+
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    dead = tmp_path / f"{STAGING_PREFIX}{gone}-abc"
+    live = tmp_path / f"{STAGING_PREFIX}{os.getpid()}-def"
+    old = tmp_path / f"{STAGING_PREFIX}xyz"
+    for folder in (dead, live, old):
+        folder.mkdir()
+        (folder / "plot.svg").write_text("partial")
+    with written_together(tmp_path) as stage:
+        assert stage.name.startswith(f"{STAGING_PREFIX}{os.getpid()}-")
+        (stage / "report.md").write_text("new")
+    assert not dead.exists() and live.exists() and old.exists()
+    assert (tmp_path / "report.md").read_text() == "new"
+
+
 def test_a_reports_files_replace_links_in_its_folder_and_never_write_through_them(
         tmp_path: Path) -> None:
     """A report's files are moved into its folder by renames that replace a link there, as
