@@ -12,6 +12,8 @@ import tempfile
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from exactprune.instances.io import reap_orphaned
+
 
 def lead_own_group() -> None:
     """Make the calling (worker) process the leader of a new process group, which its children
@@ -39,13 +41,6 @@ def kill_group(pid: int, leader_may_be_gone: bool = False) -> None:
 SCRATCH_PREFIX = "exactprune-workers-"
 
 
-def _reap_orphaned_scratch(root: str) -> None:
-    """Remove the scratch folders of parents that died without cleaning up (SIGKILL)."""
-    from exactprune.instances.io import reap_orphaned
-
-    reap_orphaned(root, SCRATCH_PREFIX)
-
-
 @contextlib.contextmanager
 def scratch_folder() -> Iterator[str]:
     """A folder for the temporary files of the worker processes started inside the block,
@@ -53,7 +48,7 @@ def scratch_folder() -> Iterator[str]:
     its own clean-up, and CBC's model folder (megabytes for a pruning model) stayed behind in
     /tmp, one per killed run. A parent killed itself (SIGKILL) cannot remove its folder: the
     name holds its pid, and the next scratch folder removes those of dead parents."""
-    _reap_orphaned_scratch(tempfile.gettempdir())
+    reap_orphaned(tempfile.gettempdir(), SCRATCH_PREFIX)
     folder = tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-")
     try:
         yield folder

@@ -356,14 +356,14 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     kw = grid_kwargs_from_args(args)
     if args.grid is not None:  # a bad value of the file names the file (hunt 88), one of
         # --param not (hunt 99 M4)
-        from exactprune.benchmarks.sweep_grid import _check_distinct, parse_param
+        from exactprune.benchmarks.sweep_grid import check_distinct, parse_param
 
         flagged = {parse_param(text)[0] for text in args.param}
         try:
             read = declared_values(kind, {k: v for k, v in kw["params"].items()
                                           if k not in flagged})
             for name, values in read.items():  # 8 and "8" are one value once read
-                _check_distinct(f"parameter {name!r}", values)
+                check_distinct(f"parameter {name!r}", values)
         except InputError as exc:
             raise InputError(f"{args.grid}: {exc}") from None
     kw["params"] = declared_values(kind, kw["params"])

@@ -47,6 +47,7 @@ from exactprune.instances.params import (
 
 __all__ = [
     "add_sweep_arguments",
+    "check_distinct",
     "grid",
     "grid_kwargs_from_args",
     "instance_seed",
@@ -99,7 +100,7 @@ def _hashable(value: Any) -> Any:
     return value
 
 
-def _check_distinct(what: str, values: list) -> None:
+def check_distinct(what: str, values: list) -> None:
     """Refuse a repeated entry: it would be the same run twice, counted twice."""
     seen: set[Any] = set()
     for v in values:
@@ -127,7 +128,7 @@ def _trials(seeds: Any) -> list[int]:
     for trial in seeds:  # [-1] said "trial must be a non-negative integer" (hunt 199 L3)
         if isinstance(trial, bool) or not is_integer(trial) or trial < 0:
             raise InputError(f"seeds lists {trial!r}: trial indices are non-negative integers")
-    _check_distinct("seeds", list(seeds))
+    check_distinct("seeds", list(seeds))
     return list(seeds)
 
 
@@ -135,7 +136,7 @@ def _check_solver_names(solvers: Any) -> None:
     if isinstance(solvers, str) or not isinstance(solvers, list | tuple) or len(solvers) == 0 \
             or not all(isinstance(s, str) for s in solvers):
         raise InputError(f"solvers must be a non-empty list of names, got {solvers!r}")
-    _check_distinct("solvers", list(solvers))
+    check_distinct("solvers", list(solvers))
 
 
 def _check_base_seed(base_seed: Any) -> None:
@@ -181,7 +182,7 @@ def grid(params: dict[str, list], seeds: int | list[int], solvers: list[str] | N
                          f"several sweeps (they may share one store)")
     # a repeated value, trial or solver would be the same run twice, counted twice
     for name, values in params.items():
-        _check_distinct(f"parameter {name!r}", list(values))
+        check_distinct(f"parameter {name!r}", list(values))
     names = list(params)
     specs: list[dict] = []
     for combo in itertools.product(*(params[n] for n in names)):
@@ -267,7 +268,7 @@ def _check_file_values(path: str, kw: dict, flagged: set[str]) -> None:
                 continue
             if not values:
                 raise InputError(f"parameter {name!r} needs a non-empty list of values")
-            _check_distinct(f"parameter {name!r}", values)
+            check_distinct(f"parameter {name!r}", values)
         if "seeds" not in flagged:
             _trials(kw["seeds"])
         if "solvers" in kw and "solvers" not in flagged:
