@@ -350,6 +350,8 @@ def test_sparsest_refuses_the_flags_it_does_not_read(
                  "0.1", "--out", str(out), *flags]) == 2
     err = capsys.readouterr().err
     assert needle in err and err.count("\n") == 1
+    if "not used" in needle:  # says why, as --store's refusal does (hunt 206 L2)
+        assert "runs in this process" in err
     assert not out.exists()
 
 

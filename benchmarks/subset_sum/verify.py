@@ -942,7 +942,8 @@ def cmd_verify_subset_sum(args: argparse.Namespace) -> int:
         unused = [flag for flag, given in (("--jobs", args.jobs), ("--delta", args.delta))
                   if given is not None]
         if unused:
-            raise InputError(f"{' and '.join(unused)}: not used with --objective sparsest")
+            raise InputError(f"{' and '.join(unused)}: not used with --objective sparsest "
+                             "(it runs in this process, one vectorised exact solve per n)")
         return cmd_sparsest(cfg, args)
     instance_io.check_output_dir(args.out, "--out folder")
     instance_io.check_store_beside_report(args.store, args.out)
@@ -983,13 +984,16 @@ def add_subset_sum_parser(verify_subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--high", default="1")
     p.add_argument("--seed", default="0")
     p.add_argument("--delta", default=None,
-                   help="smallest n with P(radius <= eps) >= 1-delta (default 0.05)")
+                   help="smallest n with P(radius <= eps) >= 1-delta (default 0.05; not with "
+                   "--objective sparsest)")
     p.add_argument("--out", default=DEFAULT_OUT, help=f"output folder (default {DEFAULT_OUT})")
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     p.add_argument("--store", default=None, help="SQLite results store of the sweep engine")
     p.add_argument("--jobs", default=None, help="worker processes of the sweep engine "
                    "(default 1, which runs in this process unless --store is given; 0 = in "
-                   "this process, through the store; not with --scheduler)")
+                   "this process, through the store; not with --scheduler; --objective "
+                   "sparsest runs in this process and takes none of --jobs, --store, "
+                   "--scheduler)")
     p.add_argument("--scheduler", default=None, type=scheduler_flag,
                    help="Dask scheduler address (not with --jobs)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
