@@ -713,3 +713,22 @@ def test_certify_hooks_refuse_a_claim_that_is_no_object_or_an_instance_of_anothe
     # numpy's bool is a bool here, as everywhere in the API (hunt 180 L2)
     best = solve(numbers, "bruteforce").mask
     assert subset_sum.certify(numbers, best, {"certified": np.True_})["optimum_verified"] is True
+
+
+def test_a_zero_dimensional_array_target_is_its_number() -> None:
+    """Hunt 201 note: `target=np.array(0.3)` was refused as not a number where
+    `np.float64(0.3)` was taken; a 0-d array is its scalar, and what the scalar would be
+    refused as is still refused."""
+    from exactprune.instances import SubsetSumInstance
+
+    values = np.array([0.1, 0.2])
+    for raw in (np.array(0.3), np.array(3), np.array(0.3, dtype=np.float32)):
+        inst = SubsetSumInstance(values=values, target=raw)
+        assert inst.target == float(raw[()]) and type(inst.target) is float
+    for raw, needle in ((np.array(np.nan), "target must be finite"),
+                        (np.array(True), "target must be a number"),
+                        (np.array("0.3"), "target must be a number"),
+                        (np.array([0.3]), "target must be a number"),
+                        (np.array(np.timedelta64(2, "ns")), "target must be a number")):
+        with pytest.raises(InputError, match=needle):
+            SubsetSumInstance(values=values, target=raw)
