@@ -648,7 +648,9 @@ def written_together(folder: str | os.PathLike[str]) -> Iterator[Path]:
         except BaseException as exc:  # an OS error, or a Ctrl-C between two steps
             stuck = swap.undo()
             if isinstance(exc, OSError):
+                where = exc.filename2 or exc.filename  # a rename's target: the file it names
                 raise InputError(f"cannot write in {dest}: {exc.strerror or exc}" + (
+                    f" ({Path(where).name})" if where else "") + (
                     f"; {len(stuck)} of its files could not be put back as they were "
                     f"({', '.join(sorted(stuck))})" if stuck else "")) from None
             raise
@@ -678,14 +680,23 @@ class _Swap:
             shutil.copy2(target, kept, follow_symlinks=False)
         return kept
 
+    def _change(self, target: Path, change: Callable[[], None]) -> None:
+        self.done.append((target, self._kept(target)))
+        try:
+            change()
+        except OSError:  # a rename or unlink that fails leaves the file as it was: nothing
+            _, kept = self.done.pop()  # to put back (an immutable one cannot be)
+            if kept is not None:
+                with contextlib.suppress(OSError):
+                    kept.unlink()
+            raise
+
     def move_in(self, f: Path) -> None:
         target = self.dest / f.name
-        self.done.append((target, self._kept(target)))
-        os.replace(f, target)
+        self._change(target, lambda: os.replace(f, target))
 
     def remove(self, target: Path) -> None:
-        self.done.append((target, self._kept(target)))
-        target.unlink()
+        self._change(target, target.unlink)
 
     def keep_before_writing(self, target: Path) -> None:
         self.done.append((target, self._kept(target)))
@@ -795,14 +806,20 @@ def _forget_stale(dest: Path, files: dict[str, str],
                   remove: Callable[[Path], None] = Path.unlink) -> None:
     """Remove from `dest` (by `remove`) the regular files `files` names that still hold the
     bytes recorded (an earlier report's, not rewritten); any other, or one that cannot be
-    read, stays."""
+    read, stays. One that is the earlier report's but cannot be removed (immutable) is an
+    OSError naming it: it stayed beside the new report, silently (hunt 205 L4)."""
     for name, digest in files.items():
         f = dest / name
         try:
-            if f.is_file() and not f.is_symlink() and _fingerprint(f) == digest:
-                remove(f)
+            stale = f.is_file() and not f.is_symlink() and _fingerprint(f) == digest
         except (OSError, ValueError):  # a name too long, unreadable: left as it is
             continue
+        if stale:
+            try:
+                remove(f)
+            except OSError as exc:
+                raise OSError(exc.errno, f"{exc.strerror or exc}: the earlier report's {name} "
+                              "could not be removed") from None
 
 
 def write_text_atomic(path: str | os.PathLike[str], text: str, *,

@@ -2209,6 +2209,51 @@ def test_a_ctrl_c_after_a_reports_last_rename_puts_the_folder_back(
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
 
 
+@pytest.mark.parametrize("which", ["stale plot", "summary.json"])
+def test_a_file_that_cannot_be_changed_refuses_the_report_naming_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, which: str) -> None:
+    """An earlier report's plot that could not be removed (immutable) stayed beside the new
+    report, exit 0, silently (hunt 205 L4); the report is now refused as one whose
+    summary.json cannot be replaced is (hunt 203 M1), one line naming the file, the folder as
+    it was. A file that could not be changed is unchanged: it is not said to be one that
+    could not be put back (undoing it failed as the change had)."""
+    import os
+
+    from exactprune.instances import io as io_mod
+    from exactprune.instances.errors import InputError
+    from exactprune.instances.io import written_together
+
+    with written_together(tmp_path) as stage:
+        for name in ("old-plot.png", "report.md", "summary.json"):
+            (stage / name).write_text("first")
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    locked = tmp_path / ("old-plot.png" if which == "stale plot" else "summary.json")
+    real_replace, real_unlink = os.replace, Path.unlink
+
+    def replace(src, dst, *a, **k):  # as chattr +i: the file can be neither replaced...
+        if Path(dst) == locked:
+            raise PermissionError(1, "Operation not permitted", str(src), None, str(dst))
+        return real_replace(src, dst, *a, **k)
+
+    def unlink(self, *a, **k):  # ... nor removed
+        if self == locked:
+            raise PermissionError(1, "Operation not permitted", str(self))
+        return real_unlink(self, *a, **k)
+
+    monkeypatch.setattr(io_mod.os, "replace", replace)
+    monkeypatch.setattr(Path, "unlink", unlink)
+    with pytest.raises(InputError) as caught:
+        with written_together(tmp_path) as stage:
+            for name in ("report.md", "summary.json"):
+                (stage / name).write_text("second")
+    message = str(caught.value)
+    assert "Operation not permitted" in message and locked.name in message
+    assert "could not be put back" not in message and "\n" not in message
+    monkeypatch.setattr(io_mod.os, "replace", real_replace)
+    monkeypatch.setattr(Path, "unlink", real_unlink)
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
+
+
 def test_a_staging_folder_of_a_killed_writer_is_removed_by_the_next_report(
         tmp_path: Path) -> None:
     """`kill -9` while a report was written left its hidden staging folder (plots, a 0-byte
