@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import sys
 from collections.abc import Sequence
@@ -17,7 +18,26 @@ def record_command(argv: Sequence[str] | None) -> None:
     """Remember `exactprune ARGV...` (shell-quoted) as the running command; None forgets it
     (`main` does on return, so that a later Python API call quotes no stale command)."""
     global _COMMAND
-    _COMMAND = None if argv is None else shlex.join(["exactprune", *argv])
+    _COMMAND = None if argv is None else " ".join(map(_quoted, ["exactprune", *argv]))
+
+
+def _quoted(arg: str) -> str:
+    """`arg` as a POSIX shell word on one line: shlex's quoting, or bash's $'...' for a word
+    with a newline or another character that does not print (an `--out` with a newline broke
+    the report's one-line command in two; hunt 203 note)."""
+    if arg.isprintable():
+        return shlex.quote(arg)
+    escapes = {"\\": "\\\\", "'": "\\'", "\n": "\\n", "\t": "\\t", "\r": "\\r"}
+
+    def escaped(c: str) -> str:
+        if c in escapes or c.isprintable():
+            return escapes.get(c, c)
+        code = ord(c)
+        if 0xDC80 <= code <= 0xDCFF:  # a byte the file system's encoding could not decode
+            return f"\\x{code - 0xDC00:02x}"
+        return f"\\x{code:02x}" if code < 0x80 else f"\\U{code:08x}"
+
+    return "$'" + "".join(map(escaped, arg)) + "'"
 
 
 def command_line() -> str | None:
@@ -27,7 +47,13 @@ def command_line() -> str | None:
 
 def command_lines() -> list[str]:
     """A report's "Command: `...`" paragraph (two lines), or nothing without a command."""
-    return [] if _COMMAND is None else [f"Command: `{_COMMAND}`", ""]
+    if _COMMAND is None:
+        return []
+    if "`" not in _COMMAND:
+        return [f"Command: `{_COMMAND}`", ""]
+    # a backtick in a word ended the code span early: fence it with a longer run of them
+    ticks = "`" * (1 + max(len(run) for run in re.findall("`+", _COMMAND)))
+    return [f"Command: {ticks} {_COMMAND} {ticks}", ""]
 
 
 def spawn_blocker() -> str | None:

@@ -830,3 +830,37 @@ def test_certify_names_the_file_whose_mask_it_refuses(
     code, _, err = run(["certify", str(tmp_path / "w.json"), result], capsys)
     assert code == 2 and err.count("\n") == 1
     assert err.startswith(f"exactprune: error: {result}: a weight_pruning mask is"), err
+
+
+@pytest.mark.parametrize("word", ["a\nb", "it's\tq\\z", "a`b``c", "é\u2028", "\udcff\udcfe",
+                                  "plain word", "$HOME"])
+def test_a_reports_command_is_one_shell_line_that_gives_back_every_word(word: str) -> None:
+    """An `--out` with a newline broke a report's one-line `Command:` in two, and a backtick
+    ended its code span early (hunt 203 note). A word that does not print is quoted as
+    bash's $'...' (an undecodable byte as the byte), and the span is fenced by more backticks
+    than any run in it; bash gives every word back."""
+    import os
+    import re
+    import shutil
+    import subprocess
+
+    from exactprune import invocation
+
+    argv = ["verify", "subset-sum", "--out", word]
+    invocation.record_command(argv)
+    try:
+        line, blank = invocation.command_lines()
+        command = invocation.command_line()
+    finally:
+        invocation.record_command(None)
+    assert blank == "" and "\n" not in line and command is not None
+    ticks = re.match(r"Command: (`+)", line).group(1)
+    assert line == f"Command: {ticks}{' ' * (len(ticks) > 1)}{command}" \
+                   f"{' ' * (len(ticks) > 1)}{ticks}"
+    assert ticks not in command
+    if shutil.which("bash") is None:
+        return
+    script = "f() { printf '%s\\0' \"$@\"; }; f" + command.removeprefix("exactprune")
+    out = subprocess.run(["bash", "-c", script], capture_output=True, check=True,
+                         env={**os.environ, "LC_ALL": "C.UTF-8"}).stdout
+    assert [os.fsdecode(b) for b in out.split(b"\0")[:-1]] == argv
