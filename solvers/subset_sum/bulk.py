@@ -707,12 +707,13 @@ def solve_many(values: Any, targets: Any, *, groups: Any = None, objective: str 
 
     values: (G, N) float64 rows, or (N,) shared by every target; targets: (B,) float64;
     groups: (B,) ints in [0, G) naming each target's row (default: all share a 1-D row, or
-    row b for target b when G == B). objective "closest" minimises |x·m − z| (at most
-    max_kept kept if given); "sparsest" minimises the number kept subject to
-    |x·m − z| <= eps (exactly), infeasible when no subset with at most max_kept values is
-    within eps. Exact ties are broken by fewer kept (closest) or smaller error (sparsest),
-    then by the lowest mask index Σ m_i·2^i. memory_limit_gb bounds the arrays of each batch
-    (larger runs are batched; InputError when one instance or the answers alone do not fit).
+    row b for target b when G == B). objective "closest" (also "min_error", the name
+    `solve` gives it) minimises |x·m − z| (at most max_kept kept if given); "sparsest"
+    minimises the number kept subject to |x·m − z| <= eps (exactly), infeasible when no
+    subset with at most max_kept values is within eps. Exact ties are broken by fewer kept
+    (closest) or smaller error (sparsest), then by the lowest mask index Σ m_i·2^i.
+    memory_limit_gb bounds the arrays of each batch (larger runs are batched; InputError when
+    one instance or the answers alone do not fit).
     jobs > 1 splits large runs across spawned processes (scripts must then call this under
     ``if __name__ == "__main__":``; a script read from standard input, which the processes
     cannot re-run, is solved in this process, stats["jobs_note"] saying so). progress shows
