@@ -12,9 +12,13 @@ Backends (registry names):
                     0..max_kept, is evaluated; the shortest best prefix wins). Extra option
                     `k`: keep exactly the top k instead (the plain magnitude baseline).
   greedy_forward    start empty (or from the warm start), add the unit / weight that most
-                    reduces the error while one does and the budget allows.
+                    reduces the error while one does and the budget allows (linf: also one
+                    that keeps the error and lowers the smooth surrogate mean(|r|^8)^(1/8),
+                    `residual_model.better`, to cross the max's plateaus; such a mask may
+                    keep items that leave the error as it was).
   greedy_backward   start full (or from the warm start) and remove the unit / weight whose
-                    removal most reduces the error while one does; while the mask keeps more
+                    removal most reduces the error (linf: or lowers the surrogate at the same
+                    error) while one does; while the mask keeps more
                     than max_kept, the least harmful removal is made even if it worsens the
                     error (classic backward elimination: the budget decides the last steps,
                     not a magnitude ranking).
