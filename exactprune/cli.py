@@ -149,13 +149,13 @@ def _result_mask(data: Any, kind: str | None = None, path: str | None = None,
             SolveResult.from_json(data)
     except InputError as exc:  # which file (certify reads two; hunt 102 L3)
         raise InputError(f"{path}: {exc}" if path else str(exc)) from None
+    which = f"the result file {path}" if path else "the result file"  # (hunt 207 L1)
     if isinstance(data, dict) and kind is not None and "kind" in data and data["kind"] != kind:
-        raise InputError(f"the result file is for a {data['kind']!r} instance, not "
-                         f"{kind!r}")
+        raise InputError(f"{which} is for a {data['kind']!r} instance, not {kind!r}")
     if isinstance(data, dict) and ("mask" in data or "status" in data):
         # a result without the key holds no mask either (it was read whole as one; hunt 188)
         if data.get("mask") is None and not (infeasible and data.get("status") == "infeasible"):
-            raise InputError("the result file holds no mask")
+            raise InputError(f"{which} holds no mask")
         return data.get("mask")
     return data
 
@@ -265,8 +265,8 @@ def _cmd_certify(args: argparse.Namespace) -> int:
     if given is None:  # a claim that no mask meets the goal: re-checked where a kind can
         hook = getattr(module, "certify_infeasible", None)
         if hook is None:
-            raise InputError(f"the result file holds no mask (an infeasible claim, which no "
-                             f"{inst.kind.replace('_', '-')} goal can be)")
+            raise InputError(f"the result file {args.result} holds no mask (an infeasible "
+                             f"claim, which no {inst.kind.replace('_', '-')} goal can be)")
         out: dict[str, Any] = {"kind": inst.kind, "status_claimed": "infeasible",
                                "instance_matches": instance_io.names_instance(claimed, inst),
                                **derived_numbers_match(claimed),

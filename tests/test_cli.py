@@ -355,9 +355,17 @@ def test_certify_rechecks_an_infeasible_claim(seed: int, tmp_path: Path,
     assert main(["certify", str(net), str(res)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "holds no mask" in err[0], err
-    # --warm-start still needs a mask
+    assert str(res) in err[0]  # which file (hunt 207 L1)
+    # --warm-start still needs a mask, and says which file has none (hunt 207 L1)
     res.write_text(json.dumps(own))
+    capsys.readouterr()
     assert main(["solve", str(inst_path), "--warm-start", str(res)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and f"the result file {res} holds no mask" in err[0], err
+    res.write_text(json.dumps({"mask": [1, 0, 1], "kind": "neuron_pruning"}))
+    assert main(["solve", str(inst_path), "--warm-start", str(res)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and f"the result file {res} is for a 'neuron_pruning'" in err[0], err
     # JSON null is no result (it was read as an infeasible claim; hunt 190 F2)
     res.write_text("null")
     capsys.readouterr()
