@@ -410,6 +410,9 @@ def _doc(**changes):
         ({"domain": "ball"}, "unknown domain 'ball'"),
         ({"domain": "cube", "points": [[1.5, 0.0]]}, "outside"),
         ({"domain": "sphere", "points": [[0.6, 0.6]]}, "norm off 1"),
+        # the squares overflowed: numpy's warning before the line, "off 1 by inf" (hunt 209)
+        ({"domain": "sphere", "points": [[1e200, 0.0]]}, r"norm off 1 by 1e\+200 "),
+        ({"domain": "sphere", "points": [[1e-200, 1e-200]]}, "norm off 1 by 1 "),
         ({"network.hidden_weights": []}, "must not be empty"),
         ({"network.hidden_weights": [[True, False], [0.7, 0.2]]}, "real numbers"),
         ({"generator": [1, 2]}, "generator"),
@@ -418,6 +421,7 @@ def _doc(**changes):
         ({"kind": "weight_pruning", "version": 2}, "unsupported instance version"),
     ],
 )
+@pytest.mark.filterwarnings("error")  # a numpy warning is a second line on stderr
 def test_invalid_instances_raise_clear_input_error(changes, message):
     data = _doc(**changes)
     with pytest.raises(InputError, match=message) as info:

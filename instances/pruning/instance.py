@@ -44,6 +44,7 @@ from exactprune.instances.masks import binary_mask, binary_masks
 from exactprune.instances.network import UNIT_ROUNDOFF, ReadOnlyArrays, TwoLayerNet, float_array
 from exactprune.instances.pruning.evaluate import batch_outputs, exact_norm, reduce_errors
 from exactprune.instances.pruning.graph import MaskSummary, canonicalize
+from exactprune.instances.scaling import norm_parts
 
 NORMS: tuple[str, ...] = ("linf", "l1", "l2")
 """Error norms over the point set: max abs, mean abs, root mean square."""
@@ -147,7 +148,11 @@ class _PruningInstance(ReadOnlyArrays):
         if self.domain == "cube" and np.any(np.abs(self.points) > 1.0):
             raise InputError("domain is 'cube' but some points lie outside [-1, 1]^d")
         if self.domain == "sphere":
-            dev = np.abs(np.linalg.norm(self.points, axis=1) - 1.0)
+            # scaled to unit size first: a coordinate of 1e200 overflowed the squares, with
+            # numpy's warning before the error line and "off 1 by inf" (hunt 209 F1)
+            mant, exp = norm_parts(self.points, axis=1)
+            with np.errstate(over="ignore"):
+                dev = np.abs(np.ldexp(mant, exp) - 1.0)
             if np.any(dev > SPHERE_TOL):
                 raise InputError(f"domain is 'sphere' but some points have norm off 1 by "
                                  f"{float(dev.max()):.3g} (> {SPHERE_TOL:g})")
