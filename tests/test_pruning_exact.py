@@ -1185,3 +1185,16 @@ def test_a_missing_lower_end_says_why() -> None:
         bracket = certify(inst, mask, claimed)["bracket"]
         assert bracket["lower"] is None
         assert bracket["notes"][0].startswith(words), bracket["notes"]
+
+
+@pytest.mark.parametrize("engine", ["highs", "scip", "cpsat"])
+def test_a_subnormal_time_limit_runs_out_honestly(engine: str) -> None:
+    """`--time-limit 5e-324` was refused ("time limit must be a positive number of seconds,
+    got 0.0") on the pruning engines only: the incumbent search's share of it underflowed to
+    0.0 (hunt 209 F2). It runs, and ends with an honest status and a mask."""
+    inst = generate_neuron_pruning(2, 6, 16, seed=0)
+    for limit in (5e-324, 1e-323):
+        result = solve(inst, engine, time_limit=limit)
+        assert result.mask is not None
+        assert result.objective == inst.evaluate(result.mask)
+        assert not result.certified or result.status is Status.OPTIMAL

@@ -138,7 +138,9 @@ def search_incumbent(instance: Any, seed: int | None,
     `INCUMBENT_TIME_SHARE`."""
     name = "prune_local_search"
     backend = registry.get_backend(name, instance.kind)
-    limit = None if budget is None else INCUMBENT_TIME_SHARE * budget
+    # a share of a subnormal limit (5e-324 s) underflowed to 0.0, which SolveOptions refuses
+    # as no positive time limit: the solve was refused (hunt 209 F2)
+    limit = None if budget is None else INCUMBENT_TIME_SHARE * budget or budget
     small = instance.mask_size <= SMALL_MASK
     raw = backend.run(instance, Goal(), SolveOptions(
         time_limit=limit, seed=seed,
