@@ -12,7 +12,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from exactprune.instances.io import reap_orphaned
+from exactprune.instances.io import folder_lock, reap_orphaned
 
 
 def lead_own_group() -> None:
@@ -41,6 +41,11 @@ def kill_group(pid: int, leader_may_be_gone: bool = False) -> None:
 SCRATCH_PREFIX = "exactprune-workers-"
 
 
+def reap_dead_scratch_folders() -> None:
+    """Remove the scratch folders of parents killed outright (`scratch_folder`)."""
+    reap_orphaned(tempfile.gettempdir(), SCRATCH_PREFIX)
+
+
 @contextlib.contextmanager
 def scratch_folder() -> Iterator[str]:
     """A folder for the temporary files of the worker processes started inside the block,
@@ -48,10 +53,11 @@ def scratch_folder() -> Iterator[str]:
     its own clean-up, and CBC's model folder (megabytes for a pruning model) stayed behind in
     /tmp, one per killed run. A parent killed itself (SIGKILL) cannot remove its folder: the
     name holds its pid, and the next scratch folder removes those of dead parents."""
-    reap_orphaned(tempfile.gettempdir(), SCRATCH_PREFIX)
+    reap_dead_scratch_folders()
     folder = tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-")
     try:
-        yield folder
+        with folder_lock(folder):  # ours while we live, whatever our pid says elsewhere
+            yield folder
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 

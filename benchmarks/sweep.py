@@ -96,7 +96,11 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any
 
-from exactprune.benchmarks.isolated import kill_group, scratch_folder
+from exactprune.benchmarks.isolated import (
+    kill_group,
+    reap_dead_scratch_folders,
+    scratch_folder,
+)
 from exactprune.benchmarks.store import ResultStore
 from exactprune.benchmarks.sweep_dask import checked_jobs
 from exactprune.benchmarks.sweep_worker import (
@@ -290,6 +294,9 @@ def run_sweep(tasks: list[Task], store: ResultStore | str | os.PathLike[str] | N
             address = str(client.scheduler.address)
             lost = run_dask(items, client, finish)
         elif jobs == 0:
+            # the scratch folders of sweeps killed outright are removed by every sweep, not
+            # only by one that starts workers (hunt 210 L2)
+            reap_dead_scratch_folders()
             for key, task in items:
                 finish(key, json.loads(run_task(task.fn, task.spec)))
         else:

@@ -585,10 +585,41 @@ STAGING_PREFIX = ".exactprune-staging-"
 """A report's staging folder inside its output folder: the prefix, then the writer's pid."""
 
 
+@contextlib.contextmanager
+def folder_lock(folder: str | os.PathLike[str], *, wait: bool = True) -> Iterator[bool]:
+    """Hold an exclusive flock on `folder` (a directory) for the block; yields whether it is
+    held. Without `wait`, BlockingIOError when another process holds it. Where locks do not
+    exist (no fcntl, a file system without flock on folders) the block runs unlocked (False).
+    The kernel drops the lock when its holder dies, whatever the pid namespace or the kill."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX
+        yield False
+        return
+    try:
+        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        yield False
+        return
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+            held = True
+        except BlockingIOError:
+            raise
+        except OSError:  # no locks here
+            held = False
+        yield held
+    finally:
+        os.close(fd)  # (releases the lock)
+
+
 def reap_orphaned(root: str | os.PathLike[str], prefix: str) -> None:
     """Remove the folders `prefix` + pid + "-..." in `root` whose process died without
     cleaning up (SIGKILL): a folder whose pid no longer runs is nobody's; one of another user,
-    or without a pid in its name, stays."""
+    or without a pid in its name, stays. A folder whose writer holds its `folder_lock` stays
+    too: a writer in another pid namespace (a container sharing the volume), whose pid means
+    nothing here, lost its live staging folder and its report (hunt 210 M1)."""
     with contextlib.suppress(OSError):
         for entry in os.scandir(root):
             name = entry.name
@@ -600,7 +631,11 @@ def reap_orphaned(root: str | os.PathLike[str], prefix: str) -> None:
             try:
                 os.kill(int(pid_text), 0)
             except ProcessLookupError:
-                shutil.rmtree(entry.path, ignore_errors=True)
+                try:
+                    with folder_lock(entry.path, wait=False):
+                        shutil.rmtree(entry.path, ignore_errors=True)
+                except BlockingIOError:
+                    pass  # its writer lives, in another pid namespace: leave it
             except OSError:
                 pass  # alive (someone else's process): leave it
 
@@ -621,16 +656,28 @@ def written_together(folder: str | os.PathLike[str]) -> Iterator[Path]:
         raise InputError(f"cannot write in {dest}: {exc.strerror or type(exc).__name__}") \
             from None
     try:
-        yield stage
-        written = sorted(stage.iterdir())
-        # a folder or device under a file's name, the manifest's too: refused before any move
-        # (a folder named as the manifest failed the command after the report was in; hunt 54)
-        # links among them are replaced, not followed: a report's file linked to an input,
-        # to its store or onto another file system overwrote it or was half moved (hunt 153)
-        for name in (*(f.name for f in written), WRITTEN_LIST):
-            check_output(dest / name, follow=False, stdout_ok=False)
+        with folder_lock(stage):  # ours while we live (reap_orphaned)
+            yield stage
+            _move_in(dest, stage)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+
+
+def _move_in(dest: Path, stage: Path) -> None:
+    """`written_together`'s moves: every file of `stage` into `dest`, the earlier report's
+    stale files removed and the manifest written, all or none, under `dest`'s `folder_lock`:
+    two reports written into one folder at once left one's plots beside the other's report.md
+    (or its stale plots for good), both with exit 0 (hunt 210 H1)."""
+    written = sorted(stage.iterdir())
+    # a folder or device under a file's name, the manifest's too: refused before any move
+    # (a folder named as the manifest failed the command after the report was in; hunt 54)
+    # links among them are replaced, not followed: a report's file linked to an input,
+    # to its store or onto another file system overwrote it or was half moved (hunt 153)
+    for name in (*(f.name for f in written), WRITTEN_LIST):
+        check_output(dest / name, follow=False, stdout_ok=False)
+    prints = {f.name: _fingerprint(f) for f in written}
+    with folder_lock(dest):  # from reading the earlier manifest to writing the new one
         earlier = _written_before(dest)
-        prints = {f.name: _fingerprint(f) for f in written}
         swap = _Swap(dest, stage / ".before")
         try:  # the moves, the stale files' removal and the manifest: all, or the folder back
             for f in written:
@@ -654,8 +701,6 @@ def written_together(folder: str | os.PathLike[str]) -> Iterator[Path]:
                     f"; {len(stuck)} of its files could not be put back as they were "
                     f"({', '.join(sorted(stuck))})" if stuck else "")) from None
             raise
-    finally:
-        shutil.rmtree(stage, ignore_errors=True)
 
 
 class _Swap:

@@ -2254,6 +2254,79 @@ def test_a_file_that_cannot_be_changed_refuses_the_report_naming_it(
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
 
 
+def test_two_reports_written_into_one_folder_at_once_end_as_one_of_them(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two writers into one folder: each read the earlier manifest, then moved its files in,
+    removed stale ones and wrote its manifest with nothing keeping the other out; one run's
+    plots ended beside the other's report.md, the manifest's hashes not the files', both with
+    exit 0 (hunt 210 H1). The moves now hold the folder's lock: the second waits, then
+    replaces the first whole."""
+    import threading
+
+    from exactprune.instances import io as io_mod
+    from exactprune.instances.io import WRITTEN_LIST, written_together
+
+    inside, go = threading.Event(), threading.Event()
+    real_forget = io_mod._forget_stale
+
+    def forget(*a, **k):  # the first writer pauses between its renames and its manifest
+        if threading.current_thread().name == "first":
+            inside.set()
+            assert go.wait(10)
+        return real_forget(*a, **k)
+
+    monkeypatch.setattr(io_mod, "_forget_stale", forget)
+
+    def write(tag: str, names: tuple[str, ...]) -> None:
+        with written_together(tmp_path) as stage:
+            for name in names:
+                (stage / name).write_text(tag)
+
+    first = threading.Thread(target=write, args=("first", ("plot.png", "report.md")),
+                             name="first")
+    second = threading.Thread(target=write, args=("second", ("report.md",)), name="second")
+    first.start()
+    assert inside.wait(10)
+    second.start()
+    second.join(0.5)
+    assert second.is_alive()  # waiting for the folder, its report not in
+    go.set()
+    first.join(10)
+    second.join(10)
+    assert not first.is_alive() and not second.is_alive()
+    files = {p.name: p.read_text() for p in tmp_path.iterdir() if p.is_file()}
+    manifest = json.loads(files.pop(WRITTEN_LIST))
+    assert files == {"report.md": "second"}  # the first one's plot went with its report
+    assert set(manifest["files"]) == {"report.md"}
+    assert not [p for p in tmp_path.iterdir() if p.is_dir()]
+
+
+def test_a_staging_folder_whose_writer_holds_its_lock_is_never_reaped(tmp_path: Path) -> None:
+    """A writer in another pid namespace (a container sharing the folder) has a pid that
+    means nothing here: its live staging folder was removed by the next report as a dead
+    writer's, and it failed (hunt 210 M1). A writer holds its folder's lock while it lives;
+    a folder whose lock is held stays, and goes once the lock is released."""
+    import subprocess
+    import sys
+
+    from exactprune.instances.io import STAGING_PREFIX, folder_lock, written_together
+
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    elsewhere = tmp_path / f"{STAGING_PREFIX}{gone}-abc"  # a pid not running here
+    elsewhere.mkdir()
+    (elsewhere / "plot.svg").write_text("being written")
+    with folder_lock(elsewhere) as held:
+        if not held:
+            pytest.skip("no folder locks on this file system")
+        with written_together(tmp_path) as stage:
+            (stage / "report.md").write_text("new")
+        assert (elsewhere / "plot.svg").read_text() == "being written"
+    with written_together(tmp_path) as stage:
+        (stage / "report.md").write_text("newer")
+    assert not elsewhere.exists()
+
+
 def test_a_staging_folder_of_a_killed_writer_is_removed_by_the_next_report(
         tmp_path: Path) -> None:
     """`kill -9` while a report was written left its hidden staging folder (plots, a 0-byte

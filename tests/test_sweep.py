@@ -915,3 +915,27 @@ def test_a_sweep_from_a_script_read_on_stdin_is_refused_before_any_run(tmp_path:
     assert lines[0].startswith("refused: jobs = 1:") and "'<stdin>' is no file" in lines[0]
     assert lines[1] == "['optimal', 'optimal']"
     assert lines[2].startswith("refused: jobs = 1:") and not (tmp_path / "bench").exists()
+
+
+def test_a_sweep_in_this_process_removes_dead_sweeps_scratch_folders(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only a sweep that started worker processes removed the scratch folders of sweeps killed
+    outright; a `--jobs 0` sweep or bench left them (hunt 210 L2). A live parent's stays."""
+    import tempfile
+
+    from exactprune.benchmarks.isolated import SCRATCH_PREFIX
+
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    dead = tmp_path / f"{SCRATCH_PREFIX}{gone}-abc"
+    live = tmp_path / f"{SCRATCH_PREFIX}{os.getpid()}-def"
+    for folder in (dead, live):
+        folder.mkdir()
+        (folder / "cbc.log").write_text("left")
+    records = run_sweep([Task("exactprune.benchmarks.sweep:example_task",
+                              {"experiment": "reap", "params": {"n": 3}, "seed": 0,
+                               "solver": "bruteforce"})],
+                        jobs=0, progress=False)
+    assert records[0]["status"] == "optimal"
+    assert not dead.exists() and live.exists()
