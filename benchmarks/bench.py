@@ -125,9 +125,10 @@ from exactprune.benchmarks.suites import (
     suite_names,
 )
 from exactprune.instances.errors import InputError, clipped_line
-from exactprune.instances.params import as_number
+from exactprune.instances.params import as_number, int_from_to
 from exactprune.instances.params import positive_amount as _positive_amount
 from exactprune.invocation import check_workers_can_start
+from exactprune.solvers.result import MAX_THREADS
 
 __all__ = [
     "BenchOutcome",
@@ -564,7 +565,7 @@ def register_cli(subparsers: Any) -> None:
                    "(default: every available backend for the suite's kinds)")
     p.add_argument("--time-limit", type=_positive_amount, default=None,
                    help=f"seconds per run (default {DEFAULT_TIME_LIMIT:g})")
-    p.add_argument("--threads", type=_int_at_least(1), default=None,
+    p.add_argument("--threads", type=int_from_to(1, MAX_THREADS), default=None,
                    help="solver threads (default 1)")
     p.add_argument("--out", default=None, help="output folder (default out/bench-SUITE)")
     p.add_argument("--store", default=None, metavar="FILE.sqlite",

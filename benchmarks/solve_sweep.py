@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from exactprune.instances.errors import InputError
-from exactprune.instances.params import positive_amount, positive_int
+from exactprune.instances.params import int_from_to, positive_amount
+from exactprune.solvers.result import MAX_THREADS
 
 
 def make_instance(kind: str, params: dict[str, Any], seed: int) -> Any:
@@ -422,7 +423,7 @@ def register_cli(subparsers: Any) -> None:
 
     p.add_argument("kind", choices=[k.cli_name for k in KINDS.values()])
     p.add_argument("--time-limit", type=positive_amount, default=None, help="seconds per run")
-    p.add_argument("--threads", type=positive_int, default=None,
+    p.add_argument("--threads", type=int_from_to(1, MAX_THREADS), default=None,
                    help="threads per run (default 1); a run fills that many of --jobs' cores")
     p.add_argument("--json", action="store_true", help="print every run as JSON")
     add_sweep_arguments(p)

@@ -22,7 +22,8 @@ from typing import Any, NoReturn
 
 from exactprune.instances import io as instance_io
 from exactprune.instances.errors import InputError, clipped_line
-from exactprune.instances.params import finite_float as _finite_float
+from exactprune.instances.params import int_from_to as _int_from_to
+from exactprune.instances.params import nonneg_finite_float as _nonneg_finite_float
 from exactprune.instances.params import nonneg_int as _nonneg_int
 from exactprune.instances.params import positive_amount as _positive_amount
 from exactprune.instances.params import positive_float as _positive_float
@@ -408,7 +409,7 @@ def _cmd_ticket(args: argparse.Namespace) -> int:
 def _add_goal_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--objective", choices=["min_error", "sparsest"], default="min_error",
                    help="min_error (default) or sparsest: fewest kept with error <= --eps")
-    p.add_argument("--eps", type=_finite_float, default=None,
+    p.add_argument("--eps", type=_nonneg_finite_float, default=None,
                    help="error tolerance for --objective sparsest")
     p.add_argument("--max-kept", type=_nonneg_int, default=None,
                    help="keep at most this many (min_error only)")
@@ -432,6 +433,8 @@ def _add_generate_parsers(gen_sub: Any) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     from exactprune.instances.catalog import KINDS
+    from exactprune.solvers.result import MAX_THREADS
+    from exactprune.solvers.tickets import MAX_N as MAX_COEFFICIENTS
 
     parser = _Parser(prog="exactprune", description="Exact, certified optimal pruning.")
     parser.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
@@ -445,7 +448,7 @@ def build_parser() -> argparse.ArgumentParser:
     sol.add_argument("--solver", default="auto",
                      help="backend name (see `exactprune solvers --kind KIND`)")
     sol.add_argument("--time-limit", type=_positive_amount, default=None, help="seconds")
-    sol.add_argument("--threads", type=_positive_int, default=None)
+    sol.add_argument("--threads", type=_int_from_to(1, MAX_THREADS), default=None)
     sol.add_argument("--seed", type=_nonneg_int, default=0)
     sol.add_argument("--json", action="store_true", help="print the result as one JSON object")
     sol.add_argument("-o", "--output", default=None,
@@ -511,7 +514,7 @@ def build_parser() -> argparse.ArgumentParser:
                                        "(Pensia et al.)")
     tk.add_argument("target", help="an MLP .npz or .safetensors file (weights (out, in) as "
                                    "PyTorch stores nn.Linear), or mnist-mlp (built in)")
-    tk.add_argument("--coefficients", type=_positive_int, required=True,
+    tk.add_argument("--coefficients", type=_int_from_to(1, MAX_COEFFICIENTS), required=True,
                     help="N random coefficients per weight (theory: units per input "
                          "coordinate), 1 to 40: the exact bulk solver's limit")
     tk.add_argument("--eps", type=_positive_float, required=True,

@@ -275,10 +275,21 @@ def test_ci_runs_the_readme_commands() -> None:
 
 
 def test_a_negative_count_is_told_the_right_bound(capsys: pytest.CaptureFixture[str]) -> None:
-    """`--threads -3` names the bound it misses (>= 1), as `--threads 0` does."""
-    for bad in ("-3", "0"):
+    """`--threads -3` names the bound it misses (>= 1), as `--threads 0` does; `--threads 65`
+    was refused by another layer in other words, without the flag's name (hunt 211 L1), as
+    were `--eps -1` beside `--eps nan` and `ticket --coefficients 41` beside 0."""
+    for bad in ("-3", "0", "65"):
         code, _, err = run(["solve", "x.json", "--threads", bad], capsys)
-        assert code == 2 and f"must be >= 1, got {int(bad)}" in err
+        assert code == 2 and err.count("\n") == 1
+        assert f"argument --threads: must be an integer from 1 to 64, got {int(bad)}" in err
+    for bad in ("-1", "-1e-300"):
+        code, _, err = run(["solve", "x.json", "--objective", "sparsest", "--eps", bad], capsys)
+        assert code == 2 and f"argument --eps: must be a finite number >= 0, got {bad}" in err
+    for bad in ("0", "41"):
+        code, _, err = run(["ticket", "mnist-mlp", "--coefficients", bad, "--eps", "0.1"],
+                           capsys)
+        assert code == 2 and f"argument --coefficients: must be an integer from 1 to 40, " \
+                             f"got {bad}" in err
 
 
 def test_debug_is_taken_after_the_subcommand_too(tmp_path, capsys) -> None:

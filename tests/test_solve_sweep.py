@@ -590,3 +590,20 @@ def test_a_sweep_into_another_kinds_experiment_is_told_and_its_plot_refusal_says
         "exactprune: error: --x width is a parameter of 1 of these 5 runs only (numeric "
         "parameters: none; they are runs of 2 kinds, neuron_pruning, subset_sum)\n")
     assert not (tmp_path / "p.png").exists()
+
+
+def test_threads_beyond_the_engines_limit_are_refused_before_any_run(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`sweep --threads 65` stored every run as an error ("threads must be an integer from 1
+    to 64"), exit 0, where `solve --threads 65` is refused (found beside hunt 211 L1); bench
+    said it without the flag's name. Both are the parser's line now, no store made."""
+    from exactprune.cli import main
+
+    store = tmp_path / "runs.sqlite"
+    for command in (["sweep", "subset-sum", "--param", "n=4", "--store", str(store)],
+                    ["bench", "smoke", "--out", str(tmp_path / "bench")]):
+        assert main([*command, "--threads", "65"]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1
+        assert "argument --threads: must be an integer from 1 to 64, got 65" in err
+    assert not store.exists() and not (tmp_path / "bench").exists()
