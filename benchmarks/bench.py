@@ -127,7 +127,7 @@ from exactprune.benchmarks.suites import (
 from exactprune.instances.errors import InputError, clipped_line
 from exactprune.instances.params import as_number, int_from_to
 from exactprune.instances.params import positive_amount as _positive_amount
-from exactprune.invocation import check_workers_can_start
+from exactprune.invocation import check_workers_can_start, shell_line
 from exactprune.solvers.result import MAX_THREADS
 
 __all__ = [
@@ -524,26 +524,28 @@ def _cmd_bench(args: argparse.Namespace) -> int:
 
 
 def _command_line(args: argparse.Namespace, solvers: list[str] | None) -> str:
-    """The command, rebuilt from the parsed arguments (quoted in the report)."""
-    parts = ["exactprune bench", args.suite]
+    """The command, rebuilt from the parsed arguments as one shell line (quoted in the
+    report): an `--out` with a space, a newline or a backtick was joined raw, a command that
+    did something else (hunt 212 M1)."""
+    words = ["exactprune", "bench", args.suite]
     if solvers is not None:
-        parts.append(f"--solvers {','.join(solvers)}")
-    parts.append(f"--time-limit {args.time_limit:g}")
+        words += ["--solvers", ",".join(solvers)]
+    words += ["--time-limit", f"{args.time_limit:g}"]
     if args.threads != 1:
-        parts.append(f"--threads {args.threads}")
+        words += ["--threads", str(args.threads)]
     if args.jobs != 1:
-        parts.append(f"--jobs {args.jobs}")
+        words += ["--jobs", str(args.jobs)]
     if not args.give_up:
-        parts.append("--no-give-up")
+        words.append("--no-give-up")
     if args.timeout is not None:
-        parts.append(f"--timeout {args.timeout:g}")
+        words += ["--timeout", f"{args.timeout:g}"]
     if args.retry_killed:
-        parts.append("--retry-killed")
+        words.append("--retry-killed")
     if args.out is not None:
-        parts.append(f"--out {args.out}")
+        words += ["--out", str(args.out)]
     if args.store is not None:
-        parts.append(f"--store {args.store}")
-    return " ".join(parts)
+        words += ["--store", str(args.store)]
+    return shell_line(words)
 
 
 def write_instances_cmd(suite: str, folder: str) -> list[Path]:

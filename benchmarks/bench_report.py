@@ -26,6 +26,7 @@ from exactprune.benchmarks.bench_results import (
     ratio,
 )
 from exactprune.benchmarks.profiles import Profile, performance_profile
+from exactprune.invocation import code_span, shell_line
 
 REPORT_FILE = "report.md"
 SUMMARY_FILE = "summary.json"
@@ -185,7 +186,8 @@ def render_report(name: str, outcomes: list[SuiteOutcome], summary: dict[str, An
     tl = outcomes[0].time_limit if outcomes else DEFAULT_TIME_LIMIT
     threads = outcomes[0].threads if outcomes else 1
     lines = [f"# Benchmark `{name}`: exact solvers against pruning heuristics", ""]
-    lines += [f"Command: `{command or f'exactprune bench {name} --time-limit {tl:g}'}`", "",
+    said = command or shell_line(["exactprune", "bench", name, "--time-limit", f"{tl:g}"])
+    lines += [f"Command: {code_span(said)}", "",
               f"Machine: {platform.machine()}, {platform.system()}, "
               f"{_cpu_count()} logical cores; Python {platform.python_version()}, numpy "
               f"{numpy.__version__}, exactprune {exactprune_version()}; "

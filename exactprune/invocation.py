@@ -18,13 +18,20 @@ def record_command(argv: Sequence[str] | None) -> None:
     """Remember `exactprune ARGV...` (shell-quoted) as the running command; None forgets it
     (`main` does on return, so that a later Python API call quotes no stale command)."""
     global _COMMAND
-    _COMMAND = None if argv is None else " ".join(map(_quoted, ["exactprune", *argv]))
+    _COMMAND = None if argv is None else shell_line(["exactprune", *argv])
+
+
+def shell_line(words: Sequence[str]) -> str:
+    """`words` as one line of POSIX shell that gives them back (`_quoted` each)."""
+    return " ".join(map(_quoted, words))
 
 
 def _quoted(arg: str) -> str:
     """`arg` as a POSIX shell word on one line: shlex's quoting, or bash's $'...' for a word
     with a newline or another character that does not print (an `--out` with a newline broke
-    the report's one-line command in two; hunt 203 note)."""
+    the report's one-line command in two; hunt 203 note). Inside $'...' a character that does
+    not print is written as its UTF-8 bytes, \\xHH, which bash reads back in any locale (as
+    \\UXXXXXXXX it came back as text under LC_ALL=C; hunt 212 L1)."""
     if arg.isprintable():
         return shlex.quote(arg)
     escapes = {"\\": "\\\\", "'": "\\'", "\n": "\\n", "\t": "\\t", "\r": "\\r"}
@@ -35,9 +42,18 @@ def _quoted(arg: str) -> str:
         code = ord(c)
         if 0xDC80 <= code <= 0xDCFF:  # a byte the file system's encoding could not decode
             return f"\\x{code - 0xDC00:02x}"
-        return f"\\x{code:02x}" if code < 0x80 else f"\\U{code:08x}"
+        return "".join(f"\\x{b:02x}" for b in c.encode("utf-8", "surrogatepass"))
 
     return "$'" + "".join(map(escaped, arg)) + "'"
+
+
+def code_span(text: str) -> str:
+    """`text` as Markdown inline code: fenced by more backticks than any run in it (a
+    backtick in a word ended a one-backtick span early; hunt 203 note)."""
+    if "`" not in text:
+        return f"`{text}`"
+    ticks = "`" * (1 + max(len(run) for run in re.findall("`+", text)))
+    return f"{ticks} {text} {ticks}"
 
 
 def command_line() -> str | None:
@@ -47,13 +63,7 @@ def command_line() -> str | None:
 
 def command_lines() -> list[str]:
     """A report's "Command: `...`" paragraph (two lines), or nothing without a command."""
-    if _COMMAND is None:
-        return []
-    if "`" not in _COMMAND:
-        return [f"Command: `{_COMMAND}`", ""]
-    # a backtick in a word ended the code span early: fence it with a longer run of them
-    ticks = "`" * (1 + max(len(run) for run in re.findall("`+", _COMMAND)))
-    return [f"Command: {ticks} {_COMMAND} {ticks}", ""]
+    return [] if _COMMAND is None else [f"Command: {code_span(_COMMAND)}", ""]
 
 
 def spawn_blocker() -> str | None:

@@ -14,10 +14,16 @@ MAX_ERROR_LINE = 1000
 characters, an offset of 400 digits) printed all of it (hunt 117 L1)."""
 
 
+_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
 def clipped_line(text: str) -> str:
     """`text` whole up to MAX_ERROR_LINE characters, else its start and its end with the
     count left out between: the reason often follows a quoted path or name (a path of 1,022
-    characters left nothing of it; hunt 119 L1)."""
+    characters left nothing of it; hunt 119 L1). A character that does not print (a newline
+    in a path the message names) is written escaped: the line stays one (hunt 212)."""
+    if not text.isprintable():
+        text = "".join(c if c.isprintable() else _ESCAPES.get(c, ascii(c)[1:-1]) for c in text)
     if len(text) <= MAX_ERROR_LINE:
         return text
     head, tail = MAX_ERROR_LINE // 2, MAX_ERROR_LINE // 2

@@ -663,3 +663,32 @@ def test_a_heuristics_certified_optimum_is_the_suites_certified_optimum(tmp_path
     assert summary["solvers"]["core_search"]["solved_optimal"] == 1
     assert summary["certified_instances"] == 1 and out.certified_optimum() == {"floor_n30": 0.0}
     assert summary["solvers"]["greedy"]["median_ratio"] is not None
+
+
+def test_the_reports_command_gives_back_every_word_through_the_shell(tmp_path: Path) -> None:
+    """bench rebuilt its command from the parsed arguments joined raw: an `--out` with a
+    space, a newline and a backtick gave a two-line `Command:` that ran something else, its
+    code span ended early (hunt 212 M1). It is one shell line now, in a long enough fence."""
+    import os
+    import re
+    import shutil
+    import subprocess
+
+    from exactprune.cli import main
+
+    out = tmp_path / "my out\nx`y"
+    argv = ["bench", "smoke-subset-sum", "--solvers", "mitm,bruteforce", "--time-limit", "1",
+            "--out", str(out)]
+    assert main(argv) == 0
+    lines = [line for line in (out / "report.md").read_text().splitlines()
+             if line.startswith("Command:")]
+    assert len(lines) == 1
+    fence = re.match(r"Command: (`+) ", lines[0]).group(1)
+    assert len(fence) == 2 and lines[0].endswith(f" {fence}")
+    command = lines[0][len(f"Command: {fence} "):-len(f" {fence}")]
+    if shutil.which("bash") is None:
+        return
+    script = "f() { printf '%s\\0' \"$@\"; }; f" + command.removeprefix("exactprune")
+    words = subprocess.run(["bash", "-c", script], capture_output=True, check=True,
+                           env={**os.environ, "LC_ALL": "C"}).stdout.split(b"\0")[:-1]
+    assert [os.fsdecode(w) for w in words] == argv

@@ -852,6 +852,7 @@ def test_certify_names_the_file_whose_mask_it_refuses(
 
 
 @pytest.mark.parametrize("word", ["a\nb", "it's\tq\\z", "a`b``c", "é\u2028", "\udcff\udcfe",
+                                  "R\u00a0x\u0085",
                                   "plain word", "$HOME"])
 def test_a_reports_command_is_one_shell_line_that_gives_back_every_word(word: str) -> None:
     """An `--out` with a newline broke a report's one-line `Command:` in two, and a backtick
@@ -880,6 +881,17 @@ def test_a_reports_command_is_one_shell_line_that_gives_back_every_word(word: st
     if shutil.which("bash") is None:
         return
     script = "f() { printf '%s\\0' \"$@\"; }; f" + command.removeprefix("exactprune")
-    out = subprocess.run(["bash", "-c", script], capture_output=True, check=True,
-                         env={**os.environ, "LC_ALL": "C.UTF-8"}).stdout
-    assert [os.fsdecode(b) for b in out.split(b"\0")[:-1]] == argv
+    for locale in ("C.UTF-8", "C"):  # \\U escapes came back as text under C (hunt 212 L1)
+        out = subprocess.run(["bash", "-c", script], capture_output=True, check=True,
+                             env={**os.environ, "LC_ALL": locale}).stdout
+        assert [os.fsdecode(b) for b in out.split(b"\0")[:-1]] == argv, locale
+
+
+def test_an_error_naming_a_path_with_a_newline_stays_one_line(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Any error line quoting a path with a newline (or another character that does not
+    print) was two lines on stderr (hunt 212); it is escaped, as repr would."""
+    missing = tmp_path / "no\nsuch\u2028file.json"
+    code, _, err = run(["solve", str(missing)], capsys)
+    assert code == 2 and err.count("\n") == 1 and "\u2028" not in err
+    assert "no\\nsuch\\u2028file.json" in err
