@@ -690,8 +690,14 @@ def _move_in(dest: Path, stage: Path) -> None:
                 write_json_atomic(manifest, {"format": WRITTEN_FORMAT, "files": prints},
                                   follow=False)
             except InputError:  # the report is in: a next report then removes nothing
-                with contextlib.suppress(OSError):
+                try:
                     manifest.unlink()
+                except FileNotFoundError:
+                    pass
+                except OSError as exc:  # the earlier manifest would misname the new files
+                    swap.unchanged(manifest)  # for the next report (hunt 212 L2)
+                    raise OSError(exc.errno, f"{exc.strerror or exc}: the earlier report's "
+                                  f"{WRITTEN_LIST} could not be replaced or removed") from None
         except BaseException as exc:  # an OS error, or a Ctrl-C between two steps
             stuck = swap.undo()
             if isinstance(exc, OSError):
@@ -745,6 +751,14 @@ class _Swap:
 
     def keep_before_writing(self, target: Path) -> None:
         self.done.append((target, self._kept(target)))
+
+    def unchanged(self, target: Path) -> None:
+        """`target`, kept before writing, was left as it was: nothing to put back."""
+        if self.done and self.done[-1][0] == target:
+            _, kept = self.done.pop()
+            if kept is not None:
+                with contextlib.suppress(OSError):
+                    kept.unlink()
 
     def undo(self) -> list[str]:
         """Put every file back as it was, last change first; the names it could not."""

@@ -413,6 +413,9 @@ def _doc(**changes):
         # the squares overflowed: numpy's warning before the line, "off 1 by inf" (hunt 209)
         ({"domain": "sphere", "points": [[1e200, 0.0]]}, r"norm off 1 by 1e\+200 "),
         ({"domain": "sphere", "points": [[1e-200, 1e-200]]}, "norm off 1 by 1 "),
+        ({"domain": "sphere", "points": [[1.7e308, 1.7e308]], "network.hidden_weights":
+          [[1e-300, 1e-300], [1e-300, 1e-300]], "target.hidden_weights": [[1e-300, 1e-300]]},
+         r"norm off 1 by more than 1.8e\+308 "),
         ({"network.hidden_weights": []}, "must not be empty"),
         ({"network.hidden_weights": [[True, False], [0.7, 0.2]]}, "real numbers"),
         ({"generator": [1, 2]}, "generator"),

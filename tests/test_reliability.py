@@ -2209,7 +2209,7 @@ def test_a_ctrl_c_after_a_reports_last_rename_puts_the_folder_back(
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
 
 
-@pytest.mark.parametrize("which", ["stale plot", "summary.json"])
+@pytest.mark.parametrize("which", ["stale plot", "summary.json", "manifest"])
 def test_a_file_that_cannot_be_changed_refuses_the_report_naming_it(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, which: str) -> None:
     """An earlier report's plot that could not be removed (immutable) stayed beside the new
@@ -2227,7 +2227,10 @@ def test_a_file_that_cannot_be_changed_refuses_the_report_naming_it(
         for name in ("old-plot.png", "report.md", "summary.json"):
             (stage / name).write_text("first")
     before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
-    locked = tmp_path / ("old-plot.png" if which == "stale plot" else "summary.json")
+    # an immutable manifest: the new report went in under the earlier one's, and the next
+    # report left this one's plots for good (hunt 212 L2)
+    locked = tmp_path / {"stale plot": "old-plot.png", "summary.json": "summary.json",
+                         "manifest": io_mod.WRITTEN_LIST}[which]
     real_replace, real_unlink = os.replace, Path.unlink
 
     def replace(src, dst, *a, **k):  # as chattr +i: the file can be neither replaced...

@@ -154,8 +154,11 @@ class _PruningInstance(ReadOnlyArrays):
             with np.errstate(over="ignore"):
                 dev = np.abs(np.ldexp(mant, exp) - 1.0)
             if np.any(dev > SPHERE_TOL):
+                off = float(dev.max())  # inf: a norm beyond float64 (hunt 212 L3)
+                said = f"{off:.3g}" if math.isfinite(off) else \
+                    f"more than {np.finfo(np.float64).max:.3g}"
                 raise InputError(f"domain is 'sphere' but some points have norm off 1 by "
-                                 f"{float(dev.max()):.3g} (> {SPHERE_TOL:g})")
+                                 f"{said} (> {SPHERE_TOL:g})")
         check_generator(self.generator)
 
     # -- masks ---------------------------------------------------------------------------

@@ -31,7 +31,7 @@ from exactprune.instances.scaling import IntegerScaling, integer_scaling, rounde
 
 def _finite_float(raw: Any, name: str) -> float:
     if isinstance(raw, np.ndarray) and raw.ndim == 0:  # np.array(0.3), as np.float64(0.3) is
-        raw = raw[()]  # taken (hunt 201 note); a 0-d object array stays no number
+        raw = raw[()]  # taken (hunt 201 note): its element, read as that element would be
     if not (is_integer(raw) or isinstance(raw, float | np.floating)):
         raise InputError(f"{name} must be a number, got {raw!r}")
     check_exact_ints([raw], name)
