@@ -127,7 +127,12 @@ from exactprune.benchmarks.suites import (
 from exactprune.instances.errors import InputError, clipped_line
 from exactprune.instances.params import as_number, int_from_to
 from exactprune.instances.params import positive_amount as _positive_amount
-from exactprune.invocation import check_workers_can_start, shell_line
+from exactprune.invocation import (
+    check_workers_can_start,
+    flag_words,
+    float_word,
+    shell_line,
+)
 from exactprune.solvers.result import MAX_THREADS
 
 __all__ = [
@@ -526,25 +531,31 @@ def _cmd_bench(args: argparse.Namespace) -> int:
 def _command_line(args: argparse.Namespace, solvers: list[str] | None) -> str:
     """The command, rebuilt from the parsed arguments as one shell line (quoted in the
     report): an `--out` with a space, a newline or a backtick was joined raw, a command that
-    did something else (hunt 212 M1)."""
+    did something else (hunt 212 M1); limits are written as the floats they are (`:g` made
+    0.33333333 s a 0.333333 s run, not the one stored; hunt 214 M3), and a value starting
+    with "-" as --flag=VALUE (`--out -r` is no value to argparse; hunt 214 L1)."""
     words = ["exactprune", "bench", args.suite]
+
+    def flag(name: str, value: str) -> None:
+        words.extend(flag_words(name, value))
+
     if solvers is not None:
-        words += ["--solvers", ",".join(solvers)]
-    words += ["--time-limit", f"{args.time_limit:g}"]
+        flag("--solvers", ",".join(solvers))
+    flag("--time-limit", float_word(args.time_limit))
     if args.threads != 1:
-        words += ["--threads", str(args.threads)]
+        flag("--threads", str(args.threads))
     if args.jobs != 1:
-        words += ["--jobs", str(args.jobs)]
+        flag("--jobs", str(args.jobs))
     if not args.give_up:
         words.append("--no-give-up")
     if args.timeout is not None:
-        words += ["--timeout", f"{args.timeout:g}"]
+        flag("--timeout", float_word(args.timeout))
     if args.retry_killed:
         words.append("--retry-killed")
     if args.out is not None:
-        words += ["--out", str(args.out)]
+        flag("--out", str(args.out))
     if args.store is not None:
-        words += ["--store", str(args.store)]
+        flag("--store", str(args.store))
     return shell_line(words)
 
 

@@ -26,7 +26,7 @@ from exactprune.benchmarks.bench_results import (
     ratio,
 )
 from exactprune.benchmarks.profiles import Profile, performance_profile
-from exactprune.invocation import code_span, shell_line
+from exactprune.invocation import code_span, flag_words, float_word, shell_line
 
 REPORT_FILE = "report.md"
 SUMMARY_FILE = "summary.json"
@@ -186,7 +186,7 @@ def render_report(name: str, outcomes: list[SuiteOutcome], summary: dict[str, An
     tl = outcomes[0].time_limit if outcomes else DEFAULT_TIME_LIMIT
     threads = outcomes[0].threads if outcomes else 1
     lines = [f"# Benchmark `{name}`: exact solvers against pruning heuristics", ""]
-    said = command or shell_line(["exactprune", "bench", name, "--time-limit", f"{tl:g}"])
+    said = command or shell_line(["exactprune", "bench", name, "--time-limit", float_word(tl)])
     lines += [f"Command: {code_span(said)}", "",
               f"Machine: {platform.machine()}, {platform.system()}, "
               f"{_cpu_count()} logical cores; Python {platform.python_version()}, numpy "
@@ -199,7 +199,8 @@ def render_report(name: str, outcomes: list[SuiteOutcome], summary: dict[str, An
                  + ", ".join(f"{t:g}" for t in summary["earlier_timeouts_s"])
                  + " s (`--retry-killed` runs them again). "
                  if summary.get("earlier_timeouts_s") else "")
-              + f"Results store: `{store}` (a re-run resumes).", "",
+              + f"Results store: {code_span(shell_line([str(store)]))} (a re-run resumes).",
+              "",
               "Time = wall time of `solve()` (instance generation and process start-up "
               "excluded). Time to best = that wall time (incumbents are not traced over "
               "time); time to proven optimum = that wall time when certified. *proven optimal* "
@@ -211,7 +212,9 @@ def render_report(name: str, outcomes: list[SuiteOutcome], summary: dict[str, An
               "also leaves out runs that ended in an error or were killed. Every run "
               "(status, "
               "objective, bound, time to best, time to proven optimum, notes, mask) is in the "
-              f"store: `exactprune results export --store {store} --format csv`.", ""]
+              "store: " + code_span(shell_line(["exactprune", "results", "export",
+                                                 *flag_words("--store", str(store)),
+                                                 "--format", "csv"])) + ".", ""]
     lines += ["Statuses: opt = certified optimal, feas = feasible (not certified), tl = time "
               "limit (best mask kept), err = error, killed = exceeded the hard timeout, "
               "refused = the solver rejected the instance, skip = not run (see below).", ""]

@@ -196,7 +196,9 @@ def _connect_read_only(path: Path) -> tuple[sqlite3.Connection, bool]:
     raised as they are.
     """
     resolved = path.resolve()
-    uri = f"file:{urllib.parse.quote(str(resolved))}?mode=ro"
+    # its bytes, not its text: a name holding a byte the file system's encoding cannot
+    # decode failed every later open (UnicodeEncodeError, exit 1; hunt 214 M1)
+    uri = f"file:{urllib.parse.quote(os.fsencode(resolved))}?mode=ro"
     # a read-only file: nobody writes it, and a mode=ro open would leave a read-only -shm that
     # blocks writes once the file is made writable again (hunt 54 F9)
     # (only with nothing in a -wal to merge: reading one needs the -shm; hunt 56 M2)

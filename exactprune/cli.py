@@ -611,8 +611,8 @@ def _main(argv: Sequence[str] | None) -> int:
             return EXIT_USAGE
         if debug:
             raise
-        print(f"exactprune: internal error: {type(exc).__name__}: {exc} (rerun with --debug)",
-              file=sys.stderr)
+        print(f"exactprune: internal error: {clipped_line(f'{type(exc).__name__}: {exc}')} "
+              "(rerun with --debug)", file=sys.stderr)
         return EXIT_INTERNAL
 
 

@@ -47,6 +47,19 @@ def _quoted(arg: str) -> str:
     return "$'" + "".join(map(escaped, arg)) + "'"
 
 
+def flag_words(flag: str, value: str) -> list[str]:
+    """A flag and its value as command-line words: `--flag=VALUE` when the value starts with
+    "-", which argparse would read as another flag (`--out -r`; hunt 214 L1)."""
+    return [f"{flag}={value}"] if value.startswith("-") else [flag, value]
+
+
+def float_word(x: float) -> str:
+    """`x` as a command-line word as short as reads back exactly: "60" for 60.0, and
+    0.33333333 as given (`:g` wrote 0.333333, another run's key; hunt 214 M3)."""
+    short = f"{x:g}"
+    return short if float(short) == x else repr(float(x))
+
+
 def code_span(text: str) -> str:
     """`text` as Markdown inline code: fenced by more backticks than any run in it (a
     backtick in a word ended a one-backtick span early; hunt 203 note)."""

@@ -696,7 +696,7 @@ def _move_in(dest: Path, stage: Path) -> None:
                     pass
                 except OSError as exc:  # the earlier manifest would misname the new files
                     swap.unchanged(manifest)  # for the next report (hunt 212 L2)
-                    raise OSError(exc.errno, f"{exc.strerror or exc}: the earlier report's "
+                    raise OSError(exc.errno, f"{exc.strerror or exc}: the manifest "
                                   f"{WRITTEN_LIST} could not be replaced or removed") from None
         except BaseException as exc:  # an OS error, or a Ctrl-C between two steps
             stuck = swap.undo()
@@ -886,8 +886,10 @@ def write_text_atomic(path: str | os.PathLike[str], text: str, *,
     """Write `text` to `path` atomically (temporary file in the same folder, then rename);
     the file gets the user's umask permissions. Failures are InputError lines; nothing is left
     behind. A symbolic link is written through to its target (follow=False: replaced, as a
-    report's own files are)."""
-    write_bytes_atomic(path, text.encode("utf-8"), follow=follow)
+    report's own files are). A path holding a byte the file system's encoding could not
+    decode (a surrogate escape) is written as its escape: a bench report naming such a
+    folder ran every solve, then failed (UnicodeEncodeError, exit 1; hunt 214 M2)."""
+    write_bytes_atomic(path, text.encode("utf-8", "backslashreplace"), follow=follow)
 
 
 def write_bytes_atomic(path: str | os.PathLike[str], data: bytes, *,

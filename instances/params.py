@@ -442,4 +442,4 @@ def nonneg_finite_float(text: str) -> float:
     value = finite_float(text)
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {clipped(str(text))}")
-    return value
+    return value + 0.0  # -0 is 0 (it was stored as "eps": -0.0; hunt 214 L3)

@@ -692,3 +692,39 @@ def test_the_reports_command_gives_back_every_word_through_the_shell(tmp_path: P
     words = subprocess.run(["bash", "-c", script], capture_output=True, check=True,
                            env={**os.environ, "LC_ALL": "C"}).stdout.split(b"\0")[:-1]
     assert [os.fsdecode(w) for w in words] == argv
+
+
+def test_a_reports_commands_run_again_as_the_bench_that_wrote_it(tmp_path: Path,
+                                                                  monkeypatch) -> None:
+    """The report's command rounded --time-limit 0.33333333 to 0.333333 and --timeout
+    30.0000001 to 30 (a run of other keys; hunt 214 M3), wrote `--out -r` (argparse reads
+    -r as a flag; L1) and its `results export` hint unquoted (M4); an --out holding a byte
+    the file system's encoding cannot decode ran every solve, then failed writing the report
+    (UnicodeEncodeError, exit 1; M2), and its store could not be read again (M1)."""
+    import os
+    import re
+    import shutil
+    import subprocess
+
+    from exactprune.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    out = "-r" + os.fsdecode(b"\xff")
+    argv = ["bench", "smoke-subset-sum", "--solvers", "mitm", "--time-limit", "0.33333333",
+            "--timeout", "30.0000001", f"--out={out}"]
+    assert main(argv) == 0
+    report = (tmp_path / out / "report.md").read_text(errors="strict")
+    spans = [m.group(2) for m in re.finditer(r"(`+) (.+?) \1|`([^`]+)`", report)
+             if m.group(2)] + re.findall(r"`(exactprune [^`]+)`", report)
+    command = next(s for s in spans if s.startswith("exactprune bench"))
+    export = next(s for s in spans if s.startswith("exactprune results export"))
+    assert main(["results", "summary", f"--store={out}/results.sqlite"]) == 0
+    if shutil.which("bash") is None:
+        return
+    for line, expected in ((command, argv),
+                           (export, ["results", "export", f"--store={out}/results.sqlite",
+                                     "--format", "csv"])):
+        script = "f() { printf '%s\\0' \"$@\"; }; f" + line.removeprefix("exactprune")
+        words = subprocess.run(["bash", "-c", script], capture_output=True, check=True,
+                               env={**os.environ, "LC_ALL": "C"}).stdout.split(b"\0")[:-1]
+        assert [os.fsdecode(w) for w in words] == expected

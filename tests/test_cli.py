@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import subprocess
 import sys
 from pathlib import Path
@@ -285,6 +286,10 @@ def test_a_negative_count_is_told_the_right_bound(capsys: pytest.CaptureFixture[
     for bad in ("-1", "-1e-300"):
         code, _, err = run(["solve", "x.json", "--objective", "sparsest", "--eps", bad], capsys)
         assert code == 2 and f"argument --eps: must be a finite number >= 0, got {bad}" in err
+    from exactprune.instances.params import nonneg_finite_float
+
+    # -0 is 0: it was stored as "eps": -0.0 (hunt 214 L3)
+    assert math.copysign(1.0, nonneg_finite_float("-0")) == 1.0
     for bad in ("0", "41"):
         code, _, err = run(["ticket", "mnist-mlp", "--coefficients", bad, "--eps", "0.1"],
                            capsys)

@@ -453,7 +453,10 @@ def test_weight_solver_and_threads_reach_the_trials(tmp_path: Path,
      "^run_pruning_gap: weight_threads 2: solver bru"),
     ({"weight_solver": "greedy_forward"}, "weight_solver greedy_forward is a heuristic"),
     ({"thread": 2}, "unknown option"),
-    ({"threads": 0}, "must be >= 1"),
+    # both ends of the range in one wording (hunt 214 L2: 0 and 65 were said two ways)
+    ({"threads": 0}, "threads=0: must be an integer from 1 to 64, got 0"),
+    ({"threads": 65}, "threads=65: must be an integer from 1 to 64, got 65"),
+    ({"weight_threads": 65}, "weight_threads=65: must be an integer from 1 to 64, got 65"),
     ({"time_limit": "soon"}, "time_limit"),
     ({"output_activation": "tanh"}, "choose from"),
     # None, text for an on/off flag and a number for a path were taken as given

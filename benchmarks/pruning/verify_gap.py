@@ -52,11 +52,13 @@ from exactprune.instances.errors import InputError
 from exactprune.instances.io import json_infinity
 from exactprune.instances.params import (
     finite_float,
+    int_from_to,
     nonneg_int,
     positive_amount,
     positive_int,
 )
 from exactprune.invocation import command_lines
+from exactprune.solvers.result import MAX_THREADS
 
 KINDS = ("neuron", "weight")
 EXPERIMENT = "pruning_gap"
@@ -897,9 +899,9 @@ def add_pruning_gap_parser(verify_subparsers: Any) -> None:
                    "with --weight-threads 4 or more picks cpsat for a relu output, whose "
                    "portfolio certifies weight optima near n = 48 that one-thread engines do "
                    "not (docs/pruning.md)")
-    p.add_argument("--threads", type=positive_int, default=1,
+    p.add_argument("--threads", type=int_from_to(1, MAX_THREADS), default=1,
                    help="threads (CP-SAT: workers) per exact solve (default 1)")
-    p.add_argument("--weight-threads", type=positive_int, default=None,
+    p.add_argument("--weight-threads", type=int_from_to(1, MAX_THREADS), default=None,
                    help="threads of the weight prunings' solves (default: --threads)")
     p.add_argument("--time-limit", type=positive_amount, default=120.0)
     p.add_argument("--seed", type=nonneg_int, default=0)
