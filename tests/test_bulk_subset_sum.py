@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from fractions import Fraction
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -761,3 +762,63 @@ def test_long_doubles_float64_cannot_hold_are_refused_not_rounded() -> None:
     res = solve_many(exact, one * 0.75)
     assert res.errors[0] == 0.0 and res.status[0] == "optimal"
     assert SubsetSumInstance(exact, 0.75).values.dtype == np.float64
+
+
+_WORKERS_SCRIPT = """
+import numpy as np
+from exactprune.solvers.subset_sum.bulk import solve_many
+if __name__ == "__main__":
+    rng = np.random.default_rng(235400)
+    print(solve_many(rng.uniform(-1, 1, (128, 40)), rng.uniform(-2, 2, 128), jobs=2).stats)
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc (Linux)")
+def test_the_workers_of_a_script_killed_by_sigterm_do_not_outlive_it(tmp_path: Path) -> None:
+    """SIGTERM to a script inside `solve_many(jobs=2)` (a job scheduler, `kill PID`) left both
+    workers sleeping for good with PPID 1 (hunt 213 M1): they now exit when their parent
+    dies."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    script = tmp_path / "many.py"
+    script.write_text(_WORKERS_SCRIPT)
+    proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+
+    def children() -> list[int]:
+        kids = []
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    stat = (entry / "stat").read_text()
+                except OSError:
+                    continue
+                if int(stat.rsplit(")", 1)[1].split()[1]) == proc.pid:
+                    kids.append(int(entry.name))
+        return kids
+
+    try:
+        deadline = time.monotonic() + 60
+        while len(children()) < 2:  # the two workers (and the resource tracker) started
+            assert proc.poll() is None, "the script ended before its workers could be seen"
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        time.sleep(1.0)  # importing the solver in the workers
+        kids = children()
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(30)
+        stop = time.monotonic() + 15
+        while any(os.path.exists(f"/proc/{k}") for k in kids) and time.monotonic() < stop:
+            time.sleep(0.2)
+        alive = [k for k in kids if os.path.exists(f"/proc/{k}")
+                 and "\nState:\tZ" not in Path(f"/proc/{k}/status").read_text()]
+        for k in alive:
+            os.kill(k, signal.SIGKILL)
+        assert not alive
+    finally:
+        if proc.poll() is None:
+            proc.kill()
