@@ -8,7 +8,6 @@ import contextlib
 import importlib
 import operator
 import os
-import threading
 import time
 import traceback
 from collections.abc import Callable
@@ -17,6 +16,7 @@ from typing import Any
 from exactprune.benchmarks.isolated import kill_group, lead_own_group, use_scratch
 from exactprune.instances.io import dumps
 from exactprune.instances.params import is_integer
+from exactprune.termination import exit_with_parent
 
 ERROR = "error"
 KILLED = "killed"
@@ -66,14 +66,6 @@ def run_task(fn: str, spec: dict) -> str:
                                    time.perf_counter() - t0))
 
 
-def _watch_parent(parent_pid: int) -> None:
-    while True:
-        time.sleep(1.0)
-        if os.getppid() != parent_pid:  # the sweep was killed: do not linger as an orphan,
-            kill_group(os.getpid())    # nor leave a solver process (CBC) running
-            os._exit(1)
-
-
 _started: Any = None  # the parent's queue of (key, start time, pid) messages (`worker_init`)
 
 
@@ -91,7 +83,8 @@ def worker_init(parent_pid: int, scratch: str | None = None, started: Any = None
     if scratch is not None:
         use_scratch(scratch)
     _started = started
-    threading.Thread(target=_watch_parent, args=(parent_pid,), daemon=True).start()
+    # the sweep was killed: do not linger as an orphan, nor leave a solver process (CBC)
+    exit_with_parent(parent_pid, last=lambda: kill_group(os.getpid()))
 
 
 def run_started_task(key: str, fn: str, spec: dict) -> str:

@@ -9,10 +9,12 @@ solver packages were imported) and a Ctrl-C there ended in a traceback (hunt 164
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 import sys
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from typing import Any
 
 EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143
@@ -91,3 +93,20 @@ def interrupted_exit(exc: KeyboardInterrupt) -> int:
         return EXIT_TERMINATED
     print("exactprune: interrupted", file=sys.stderr)
     return EXIT_INTERRUPTED
+
+
+def exit_with_parent(parent_pid: int, interval: float = 1.0,
+                     last: Callable[[], None] | None = None) -> None:
+    """In a worker process: a daemon thread that ends the process (after `last`, e.g. killing
+    its own children) once its parent `parent_pid` is gone, checked every `interval` seconds:
+    a sweep's workers lingered as orphans after the sweep was killed, and so did
+    `solve_many`'s after a SIGTERM of the script (hunt 213 M1)."""
+    def watch() -> None:
+        while True:
+            time.sleep(interval)
+            if os.getppid() != parent_pid:
+                if last is not None:
+                    last()
+                os._exit(1)
+
+    threading.Thread(target=watch, name="exactprune-parent-watch", daemon=True).start()

@@ -49,7 +49,6 @@ import contextlib
 import math
 import multiprocessing
 import os
-import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -75,6 +74,7 @@ from exactprune.solvers.subset_sum.bulk_search import (
     row_split,
 )
 from exactprune.solvers.subset_sum.mitm import OutOfTime
+from exactprune.termination import exit_with_parent
 
 MAX_N = 40
 KEY_BITS = 59
@@ -659,13 +659,7 @@ def _worker_init(parent_pid: int) -> None:
     """A worker exits when its parent dies: after a SIGTERM of the script calling
     `solve_many(jobs=2)` both workers (and multiprocessing's resource tracker) slept on for
     good, orphans (hunt 213 M1)."""
-    def watch() -> None:
-        while True:
-            time.sleep(0.5)
-            if os.getppid() != parent_pid:
-                os._exit(1)
-
-    threading.Thread(target=watch, name="exactprune-parent-watch", daemon=True).start()
+    exit_with_parent(parent_pid, interval=0.5)
 
 
 def _solve_parallel(prob: _Problem, jobs: int, clock: Clock
