@@ -3,6 +3,9 @@ pruning kinds): one check, so every kind refuses the same malformed masks with o
 
 from __future__ import annotations
 
+import json
+import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -26,6 +29,28 @@ def no_masked_entries(raw: Any, what: str) -> None:
                          "e.g. with np.ma.filled")
 
 
+def is_count(value: Any) -> bool:
+    """Whether a mask entry read from a file is a count: False/True or a whole number from 0
+    below 2^53 (repeat counts of neuron selection; 0/1 elsewhere)."""
+    return isinstance(value, bool) or (
+        isinstance(value, (int, float)) and math.isfinite(value) and value >= 0
+        and float(value).is_integer() and value < 2**53)
+
+
+def _is_bit(value: Any) -> bool:
+    return isinstance(value, (bool, int, float)) and value in (0, 1)
+
+
+def first_bad_entry(entries: np.ndarray, fits: Callable[[Any], bool]) -> str:
+    """The first entry of `entries` that `fits` refuses, as its JSON text (at most 40
+    characters), so a refusal names what it refused."""
+    for entry in entries.ravel():
+        value = entry.item() if isinstance(entry, np.generic) else entry
+        if not fits(value):
+            return f"{json.dumps(value, default=str):.40}"
+    return f"an array of {entries.dtype}"
+
+
 def binary_mask(mask: Any, shape: tuple[int, ...], kind: str) -> np.ndarray:
     """`mask` as a bool array of `shape`, or InputError: an object, a ragged list, the wrong
     shape, or an entry that is not 0, 1, False or True (JSON true/false as written by
@@ -42,7 +67,8 @@ def binary_mask(mask: Any, shape: tuple[int, ...], kind: str) -> np.ndarray:
         raise InputError(f"{kind} mask must have shape {shape}, got {arr.shape}")
     if arr.dtype != bool:
         if not (arr.dtype.kind in REAL_KINDS and np.all(np.isin(arr, (0, 1)))):
-            raise InputError(f"{kind} mask entries must be 0 or 1")
+            raise InputError(f"{kind} mask entries must be 0 or 1, got "
+                             f"{first_bad_entry(arr, _is_bit)}")
         arr = arr.astype(bool)
     return arr
 
@@ -61,6 +87,7 @@ def binary_masks(masks: Any, shape: tuple[int, ...], kind: str) -> np.ndarray:
                          f"{arr.shape}")
     if arr.dtype != bool:
         if not (arr.dtype.kind in REAL_KINDS and np.all(np.isin(arr, (0, 1)))):
-            raise InputError(f"{kind} mask entries must be 0 or 1")
+            raise InputError(f"{kind} mask entries must be 0 or 1, got "
+                             f"{first_bad_entry(arr, _is_bit)}")
         arr = arr.astype(bool)
     return arr

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from exactprune.instances.errors import InputError
-from exactprune.instances.masks import REAL_KINDS
+from exactprune.instances.masks import REAL_KINDS, first_bad_entry, is_count
 from exactprune.instances.network import ReadOnlyArrays, immutable_copy
 from exactprune.instances.params import as_number, is_integer
 
@@ -523,12 +523,17 @@ class SolveResult(ReadOnlyArrays):
             if mask_raw is not None:
                 if isinstance(mask_raw, dict):  # weight_pruning: {"hidden_weights": [[...]]}
                     mask_raw = mask_raw.get("hidden_weights")
-                entries = np.asarray(mask_raw)
+                try:
+                    entries = np.asarray(mask_raw)
+                except ValueError:  # numpy's own words on a ragged list
+                    raise ValueError("a mask must be a rectangular array of 0/1") from None
                 if entries.dtype != bool and not (
                         entries.dtype.kind in REAL_KINDS and np.all(np.isfinite(entries))
                         and np.all(entries >= 0) and np.all(entries == np.round(entries))
                         and np.all(entries < 2**53)):  # 1e300 became INT64_MIN (hunt 35)
-                    raise ValueError("mask entries must be 0/1 (or counts >= 0 with repeats)")
+                    raise ValueError("mask entries must be 0 or 1 (integer counts >= 0 for "
+                                     "neuron selection with repeats), got "
+                                     f"{first_bad_entry(entries, is_count)}")
                 counts = entries.astype(np.int64)
                 # 0/1 masks as bool; repeat counts (neuron_selection with repeats) kept
                 mask = counts.astype(bool) if counts.size == 0 or counts.max() <= 1 \

@@ -513,6 +513,31 @@ def test_certify_compares_the_claimed_kept_count(
             assert out["kept_claimed"] == data["kept"] and type(out["kept_claimed"]) is int
 
 
+@pytest.mark.parametrize(("entry", "named"), [
+    (2, "2"), (0.5, "0.5"), (-1, "-1"), ("a", '"a"'), (None, "null"), (1e300, "1e+300")])
+def test_a_bad_mask_entry_is_named_in_one_wording(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], entry: object, named: str) -> None:
+    """A warm start's (or certify's) mask entry of 2 was refused as "mask entries must be 0
+    or 1" and one of 0.5 as "... must be 0/1 (or counts >= 0 with repeats)", neither naming
+    the entry (hunt 208 L2): both say "mask entries must be 0 or 1" and name it."""
+    import json
+
+    from exactprune.cli import main
+
+    inst, res, start = tmp_path / "i.json", tmp_path / "r.json", tmp_path / "w.json"
+    assert main(["generate", "subset-sum", "--n", "6", "--seed", "1", "-o", str(inst)]) == 0
+    assert main(["solve", str(inst), "--solver", "bruteforce", "-o", str(res)]) == 0
+    data = json.loads(res.read_text())
+    start.write_text(json.dumps({**data, "mask": [entry, *data["mask"][1:]]}))
+    capsys.readouterr()
+    for args in (["solve", str(inst), "--solver", "cpsat", "--warm-start", str(start)],
+                 ["certify", str(inst), str(start)]):
+        assert main(args) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "mask entries must be 0 or 1" in err, err
+        assert err.rstrip().endswith(f"got {named}"), err
+
+
 @pytest.mark.parametrize(("claim", "said"), [
     ({"format": "exactprune.result", "version": 9, "mask": [1, 0, 0]},
      "unsupported result version 9"),
