@@ -521,9 +521,13 @@ class ResultStore:
                         # that blocks writers once the file is writable (hunt 56 M3)
                         raise InputError(f"cannot write to results store {self.path}"
                                          f"{_write_hint(self.path)}")
-                    # autocommit mode: every transaction below is explicit (BEGIN .. COMMIT)
-                    self._conn = sqlite3.connect(str(self.path), timeout=BUSY_TIMEOUT_S,
-                                                 isolation_level=None)
+                    # autocommit mode: every transaction below is explicit (BEGIN .. COMMIT);
+                    # a relative name as ./NAME: SQLite reads a name starting with "file:" as
+                    # a URI, and wrote file:w.sqlite's runs into w.sqlite (hunt 215 M1)
+                    name = os.fsdecode(self.path)
+                    self._conn = sqlite3.connect(
+                        name if os.path.isabs(name) else os.path.join(os.curdir, name),
+                        timeout=BUSY_TIMEOUT_S, isolation_level=None)
                     conn = self._conn
                     mode = _journal_mode_wal(conn)
                     if str(mode).lower() != "wal":

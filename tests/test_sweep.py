@@ -225,6 +225,23 @@ def test_a_store_open_to_read_answers_a_sweep_whose_runs_are_all_stored(tmp_path
         assert len(archive.rows()) == 2
 
 
+def test_a_store_named_file_colon_is_that_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                               ) -> None:
+    """SQLite reads a name starting with "file:" as a URI: a sweep into --store file:w.sqlite
+    wrote its runs into w.sqlite (resuming from whatever that held), and `results` then found
+    no store file:w.sqlite (hunt 215 M1). The store is the file named."""
+    monkeypatch.chdir(tmp_path)
+    log = tmp_path / "runs.log"
+    tasks = [Task(f"{MOD}:fail_or_square", {"experiment": "colon", "x": x, "log": str(log)})
+             for x in (1, 2)]
+    first = run_sweep(tasks, "file:w.sqlite", jobs=0, progress=False)
+    assert sorted(os.listdir(tmp_path)) == ["file:w.sqlite", "runs.log"]
+    with ResultStore(Path("file:w.sqlite"), create=False) as store:
+        assert len(store.rows()) == 2
+    assert run_sweep(tasks, "file:w.sqlite", jobs=0, progress=False) == first
+    assert log.read_text() == "1\n2\n"  # the second sweep read both runs back
+
+
 def test_a_failure_never_replaces_a_finished_run(tmp_path: Path) -> None:
     """Two sweeps on one store: the second's copy of a run was killed by --timeout after the
     first had stored it finished, and replaced it; a resume then read it back as killed
