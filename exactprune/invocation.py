@@ -84,9 +84,14 @@ def spawn_blocker() -> str | None:
     or None when they can. A spawned worker re-runs the main script from its file; a script
     read from standard input (`python - <<EOF`) names "<stdin>", which is no file, and every
     worker died with FileNotFoundError (hunt 189: solve_many's traceback, a sweep's runs stored
-    as errors). `python -c`, an interactive session and `python -m` re-run nothing, or a module."""
-    from multiprocessing import process
+    as errors). `python -c`, an interactive session and `python -m` re-run nothing, or a module.
+    A daemonic process (a multiprocessing Pool's worker) may start none: multiprocessing's bare
+    AssertionError reached solve_many's caller (hunt 215 M2)."""
+    from multiprocessing import current_process, process
 
+    if current_process().daemon:
+        return ("this is a daemonic process (a multiprocessing Pool's worker?), which may not "
+                "start processes of its own")
     main = sys.modules.get("__main__")
     if main is None or getattr(getattr(main, "__spec__", None), "name", None) is not None:
         return None
@@ -105,7 +110,9 @@ def check_workers_can_start(jobs: int) -> None:
     """InputError (one line) when `jobs` >= 1 local worker processes cannot start here
     (`spawn_blocker`): `run_sweep` and `run_bench` refuse before any run, store or folder."""
     if jobs > 0 and (why := spawn_blocker()) is not None:
+        from multiprocessing import current_process
+
         from exactprune.instances.errors import InputError
 
-        raise InputError(f"jobs = {jobs}: {why}; run it from a file, or with jobs=0 (in this "
-                         "process)")
+        remedy = "" if current_process().daemon else "from a file, or "
+        raise InputError(f"jobs = {jobs}: {why}; run it {remedy}with jobs=0 (in this process)")

@@ -333,6 +333,60 @@ print(json.dumps({"same": bool(np.array_equal(one.masks, two.masks)), "jobs": tw
     assert got["same"] and got["jobs"] == 1 and "'<stdin>' is no file" in got["note"], got
 
 
+def test_jobs_in_a_pool_worker_are_solved_in_that_process(tmp_path) -> None:
+    """solve_many(jobs=2) in a multiprocessing Pool's worker (a daemonic process, which may
+    start no processes) raised multiprocessing's bare AssertionError (hunt 215 M2): it solves
+    in that process, as from standard input, and says why; a sweep there is refused in one
+    line pointing to jobs=0."""
+    import json
+    import subprocess
+    import sys
+    import textwrap
+
+    script = tmp_path / "pool_script.py"
+    script.write_text(textwrap.dedent("""
+        import json
+        import multiprocessing
+
+        import numpy as np
+
+
+        def job(seed):
+            from exactprune.benchmarks.sweep import Task, run_sweep
+            from exactprune.instances.errors import InputError
+            from exactprune.solvers.subset_sum import bulk
+
+            bulk.PARALLEL_MIN_WORK = 0.0
+            rng = np.random.default_rng(seed)
+            values, targets = rng.uniform(-1, 1, (300, 12)), rng.uniform(-0.5, 0.5, 300)
+            one = bulk.solve_many(values, targets)
+            two = bulk.solve_many(values, targets, jobs=2)
+            try:
+                run_sweep([Task("exactprune.benchmarks.sweep:example_task",
+                                {"experiment": "x", "n": 4})], "s.sqlite", jobs=1,
+                          progress=False)
+                refusal = None
+            except InputError as exc:
+                refusal = str(exc)
+            return {"same": bool(np.array_equal(one.masks, two.masks)),
+                    "jobs": two.stats["jobs"], "note": two.stats.get("jobs_note"),
+                    "refusal": refusal}
+
+
+        if __name__ == "__main__":
+            with multiprocessing.get_context("spawn").Pool(1) as pool:
+                print(json.dumps(pool.map(job, [13])[0]))
+        """))
+    proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                          timeout=300, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    got = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert got["same"] and got["jobs"] == 1 and "daemonic process" in got["note"], got
+    assert got["refusal"].startswith("jobs = 1: this is a daemonic process"), got
+    assert got["refusal"].endswith("run it with jobs=0 (in this process)"), got
+    assert not (tmp_path / "s.sqlite").exists()
+
+
 def test_spawn_blocker_is_not_fooled_by_a_file_named_stdin(
         tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A file named "<stdin>" in the starting folder let workers spawn and run that unrelated

@@ -743,7 +743,8 @@ def solve_many(values: Any, targets: Any, *, groups: Any = None, objective: str 
     one instance or the answers alone do not fit).
     jobs > 1 splits large runs across spawned processes (scripts must then call this under
     ``if __name__ == "__main__":``; a script read from standard input, which the processes
-    cannot re-run, is solved in this process, stats["jobs_note"] saying so). progress shows
+    cannot re-run, and a call in a multiprocessing Pool's worker, which may start none, are
+    solved in this process, stats["jobs_note"] saying so). progress shows
     a tqdm bar per phase (single process).
     time_limit (seconds, None = none): instances not answered when it runs out get status
     "time_limit" (the others stay exact); the clock is read between chunks of targets, sparsest
