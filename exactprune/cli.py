@@ -477,7 +477,8 @@ def build_parser() -> argparse.ArgumentParser:
     ex = sub.add_parser("export", help="write the instance's MILP as MPS or LP (exact)")
     ex.add_argument("instance")
     ex.add_argument("--format", choices=["mps", "lp"], default=None,
-                    help="default: the output file's extension (.mps or .lp), else mps")
+                    help="default: the output file's extension (.mps or .lp), else mps; "
+                         "needed for a name saying another format (model.json)")
     ex.add_argument("-o", "--output", required=True, help="the model file (- : stdout)")
     ex.add_argument("--formulation", default=None,
                     help="the kind's formulation (default: its first, and bigm for "

@@ -21,7 +21,7 @@ from exactprune.formulations.base import get_formulation
 from exactprune.formulations.linear import GoalLike, MilpModel
 from exactprune.formulations.model_files import lp_text, mps_text
 from exactprune.instances.errors import InputError
-from exactprune.instances.io import output_format
+from exactprune.instances.io import OTHER_FORMATS, output_format
 
 FORMATS = ("mps", "lp")
 
@@ -59,8 +59,12 @@ def build_model(instance: Any, goal: GoalLike | None = None,
 def export_format(path: str | os.PathLike[str] | None, fmt: str | None) -> str:
     """The format to write: the output file's extension (.mps or .lp) when it has one, else
     `fmt`, else "mps". InputError when `fmt` contradicts the extension (MPS text in m.lp is
-    read by no LP reader), for an unknown format, or for a compressed file name."""
-    return output_format(path, fmt, FORMATS)
+    read by no LP reader), for an unknown format, for a compressed file name, or, without
+    `fmt`, for a name whose extension says another format (-o model.json held MPS text, where
+    solve -o r.mps is refused; hunt 217 L1)."""
+    other = tuple(suffix.lstrip(".") for suffix in OTHER_FORMATS
+                  if suffix.lstrip(".") not in FORMATS)
+    return output_format(path, fmt, FORMATS, unlike=(*other, "json", "jsonl"))
 
 
 MAX_EXPORT_NONZEROS = 2**22

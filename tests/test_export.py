@@ -160,6 +160,20 @@ def test_a_compressed_output_name_is_refused(name: str, tmp_path: Path,
     assert sorted(p.name for p in tmp_path.iterdir()) == ["inst.json"]
 
 
+@pytest.mark.parametrize("name", ["m.json", "m.npz", "m.mps.json", "m.CSV", "m.jsonl"])
+def test_a_name_saying_another_format_is_refused(name: str, tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """export -o model.json wrote MPS text there, where solve -o r.mps and generate -o g.mps
+    are refused (hunt 217 L1); --format says the user means it."""
+    path = _save(generate_subset_sum(6, seed=1), tmp_path)
+    assert main(["export", str(path), "-o", str(tmp_path / name)]) == 2
+    err = capsys.readouterr().err
+    assert "export writes mps or lp, not" in err and err.count("\n") == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["inst.json"]
+    assert main(["export", str(path), "-o", str(tmp_path / name), "--format", "lp"]) == 0
+    assert "\nMinimize\n" in (tmp_path / name).read_text()
+
+
 def test_a_goal_given_as_a_mapping_is_that_goal() -> None:
     inst = generate_subset_sum(6, seed=1)
     as_dict = build_model(inst, {"objective": "sparsest", "eps": 0.1})
