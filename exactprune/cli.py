@@ -311,6 +311,10 @@ def _cmd_certify(args: argparse.Namespace) -> int:
     certify = getattr(module, "certify", None)
     if certify is not None:
         out.update(certify(inst, mask, claimed, args.time_limit))
+    if not math.isfinite(error):  # JSON has no inf: say what its null stands for, as solve
+        # does (the report's nulls came without a word; hunt 217 L2)
+        text = "the mask's error exceeds float64 (inf; null in JSON)"
+        out["note"] = f"{out['note']}; {text}" if "note" in out else text
     return _certify_output(args, out_path, out)
 
 

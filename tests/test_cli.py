@@ -470,6 +470,31 @@ def test_a_result_number_beyond_float64_is_one_line(tmp_path, capsys, key: str) 
         assert err.count("\n") == 1 and f"{key} must be a number float64 can hold" in err, err
 
 
+def test_certify_says_what_its_nulls_stand_for(tmp_path: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    """certify -o wrote an error beyond float64 as null without a word, where solve's result
+    notes it (hunt 217 L2)."""
+    import json
+
+    from exactprune.cli import main
+
+    top = 1.7976931348623157e308
+    inst, mask, out = tmp_path / "i.json", tmp_path / "m.json", tmp_path / "c.json"
+    inst.write_text(json.dumps({"format": "exactprune.instance", "version": 1,
+                                "kind": "subset_sum", "values": [top, top, top],
+                                "target": -top}))
+    mask.write_text(json.dumps({"mask": [1, 1, 1]}))
+    assert main(["certify", str(inst), str(mask), "-o", str(out)]) == 0
+    report = json.loads(out.read_text())
+    assert report["error_recomputed"] is None and report["objective_recomputed"] is None
+    assert "exceeds float64 (inf; null in JSON)" in report["note"]
+    mask.write_text(json.dumps({"mask": [1, 0, 0]}))  # error 2 * top: still beyond
+    assert main(["certify", str(inst), str(mask), "-o", str(out)]) == 0
+    mask.write_text(json.dumps({"mask": [0, 0, 0]}))  # error top: finite, no such note
+    assert main(["certify", str(inst), str(mask), "-o", str(out)]) == 0
+    assert "exceeds float64" not in json.loads(out.read_text()).get("note", "")
+
+
 @pytest.mark.parametrize("kind", ["subset-sum", "neuron-pruning"])
 def test_certify_compares_the_claimed_kept_count(
         tmp_path: Path, capsys: pytest.CaptureFixture[str], kind: str) -> None:
