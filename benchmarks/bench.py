@@ -68,7 +68,9 @@ heuristics) run with one. ``--json`` prints::
 
 with ratios null for exact solvers and when undefined; an infinite ratio is the string
 ``"inf"`` (JSON has no infinity; null would read as undefined), and ``ratio_failures`` counts
-the instances with an infinite ratio.
+the instances with an infinite ratio; ``skipped`` counts the pairs not run or refused, and
+``refused`` those of them the solver refused, by its declared limits before running (the
+report's "refused: ..." among the pairs not run) or when run.
 For ``all``, "solvers" aggregates the four suites and "suites" holds one such object each.
 Each suite's object also holds its two profiles as numbers, to check or redraw the plots:
 ``"profiles": {"time"|"quality": {"taus": [1, ...], "rho": {NAME: [...]}}}``, the breakpoints
@@ -107,6 +109,7 @@ from exactprune.benchmarks.bench_results import (
     DEFAULT_TIME_LIMIT,
     QUALITY_RTOL,
     REFUSED,
+    REFUSED_BEFORE,
     BenchOutcome,
     Run,
     SuiteOutcome,
@@ -220,7 +223,7 @@ def _too_large(solver: str, inst: BenchInstance) -> str | None:
     if backend is None:
         return None
     why = backend.refusal(inst.generate(), Goal())
-    return None if why is None else f"refused: {why}"
+    return None if why is None else f"{REFUSED_BEFORE}{why}"
 
 
 def _default_solvers(kinds: set[str]) -> list[str]:

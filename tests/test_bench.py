@@ -530,6 +530,13 @@ def test_refused_runs_are_not_runs_in_times_or_ratios() -> None:
     heur = bench.summarise(out)["solvers"]["heur"]
     assert heur["median_time_s"] == 0.5 and heur["runs"] == 2 and heur["refused"] == 1
     assert heur["skipped"] == 1 and heur["ratio_instances"] == 2
+    # a pair refused before running by the solver's declared limits is refused too, as the
+    # report's list of pairs not run says (summary.json said 0; hunt 216 L1)
+    before = bench.Run(c, "heur", None, f"{bench.REFUSED_BEFORE}too large")
+    other = bench.SuiteOutcome(suite, ["heur"], {"heur": False}, {}, [*runs[3:5], before],
+                               1.0, 1)
+    heur_before = bench.summarise(other)["solvers"]["heur"]
+    assert heur_before["refused"] == 1 and heur_before["skipped"] == 1
     assert heur["worst_ratio"] == 2.0 and heur["ratio_failures"] == 0
     # a killed run: its ratio is inf, as a value ("inf" in JSON, not null, which reads as
     # undefined), and its timeout stays out of the median time (hunt 33)
