@@ -234,6 +234,20 @@ def test_threshold_fit_recovers_a_log_law_and_skips_censored_sizes() -> None:
     assert pt.summarise_thresholds(full[:5] + [None] * 4, 1000)["median"] == max(full[:5])
 
 
+def test_a_slope_of_zero_is_zero_in_the_bootstrap() -> None:
+    """Medians (10, 30, 10) at m = 35, 70, 140 (equally spaced in ln m) have slope 0; the
+    logarithms' rounding made it 9.3e-15, and the CI printed [-64.9, 9.31e-15] beside an
+    estimate of 0 (hunt 216 L2). Slopes that are not 0 keep their value."""
+    x = np.log(np.array([35.0, 70.0, 140.0]))
+    assert pt._slope(x, np.array([10.0, 30.0, 10.0])) == 0.0
+    assert pt._slope(x, np.array([10.0, 10.0, 10.0])) == 0.0
+    assert pt._slope(x, np.array([10.0, 10.0, 11.0])) == pytest.approx(0.5 / math.log(2) * 2 / 2)
+    assert pt._slope(x, np.array([10.0, 0.0, 10.0 + 2**-40])) > 0
+    per = {35: [10, 100, 10, 30, 10], 70: [10, 0, 0, 30, 30], 140: [5, 10, 10, 10, 0]}
+    (lo, hi), used = pt.trial_bootstrap_ci(list(per), list(per.values()))
+    assert used == pt.BOOTSTRAP and lo < 0 and hi == 0.0
+
+
 def test_failed_trials_are_left_out_not_censored() -> None:
     """lr 1.0 on the teacher diverges in some trials: they were counted as censored (+inf),
     which moved the median T* from 5 to 10 and gave 'censored' under the best reference, which
