@@ -827,6 +827,64 @@ if __name__ == "__main__":
 """
 
 
+def _children(pid: int) -> list[int]:
+    """The processes whose parent is `pid` (Linux /proc)."""
+    kids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                kids.append(int(entry.name))
+    return kids
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc (Linux)")
+def test_a_worker_killed_outright_is_one_clear_error(tmp_path: Path) -> None:
+    """A worker of solve_many(jobs=2) killed outright (an out-of-memory kill) reached the
+    caller as concurrent.futures' BrokenProcessPool, naming no remedy (hunt 215 note): it is a
+    RuntimeError saying what died and what to do, and the other worker stops with it."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    script = tmp_path / "many.py"
+    script.write_text(_WORKERS_SCRIPT.replace(
+        "    print(solve_many(", "    try:\n        print(solve_many(").replace(
+        ".stats)\n", ".stats)\n    except RuntimeError as exc:\n"
+        "        print(type(exc.__cause__).__name__, exc)\n"))
+    proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            workers = [k for k in _children(proc.pid)
+                       if b"resource_tracker" not in Path(f"/proc/{k}/cmdline").read_bytes()]
+            if len(workers) >= 2:
+                break
+            assert proc.poll() is None, "the script ended before its workers could be seen"
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        time.sleep(1.0)  # importing the solver in the workers
+        os.kill(workers[0], signal.SIGKILL)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    assert out.startswith("BrokenProcessPool a worker process of solve_many died"), out
+    assert "jobs=1" in out
+    stop = time.monotonic() + 15
+    while os.path.exists(f"/proc/{workers[1]}") and time.monotonic() < stop:
+        time.sleep(0.2)
+    assert not os.path.exists(f"/proc/{workers[1]}") or \
+        "\nState:\tZ" in Path(f"/proc/{workers[1]}/status").read_text()
+
+
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc (Linux)")
 def test_the_workers_of_a_script_killed_by_sigterm_do_not_outlive_it(tmp_path: Path) -> None:
     """SIGTERM to a script inside `solve_many(jobs=2)` (a job scheduler, `kill PID`) left both
@@ -844,16 +902,7 @@ def test_the_workers_of_a_script_killed_by_sigterm_do_not_outlive_it(tmp_path: P
                             stderr=subprocess.DEVNULL, start_new_session=True)
 
     def children() -> list[int]:
-        kids = []
-        for entry in Path("/proc").iterdir():
-            if entry.name.isdigit():
-                try:
-                    stat = (entry / "stat").read_text()
-                except OSError:
-                    continue
-                if int(stat.rsplit(")", 1)[1].split()[1]) == proc.pid:
-                    kids.append(int(entry.name))
-        return kids
+        return _children(proc.pid)
 
     try:
         deadline = time.monotonic() + 60

@@ -52,6 +52,7 @@ import os
 import time
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
@@ -707,11 +708,15 @@ def _stopped_at_once(pool: ProcessPoolExecutor) -> Iterator[ProcessPoolExecutor]
     (9.9 s after the signal; hunt 213 L1)."""
     try:
         yield pool
-    except BaseException:
+    except BaseException as exc:
         for proc in list((getattr(pool, "_processes", None) or {}).values()):
             with contextlib.suppress(Exception):
                 proc.terminate()
         pool.shutdown(wait=False, cancel_futures=True)
+        if isinstance(exc, BrokenProcessPool):  # said what to do (hunt 215 note)
+            raise RuntimeError("a worker process of solve_many died before its share was "
+                               "solved (killed by a signal, out of memory?); run again with "
+                               "jobs=1 or a smaller memory_limit_gb") from exc
         raise
     pool.shutdown()
 
