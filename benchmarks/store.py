@@ -71,6 +71,7 @@ from exactprune.instances.io import (
     parse_json_text,
     write_target,
 )
+from exactprune.termination import signals_held
 
 SCHEMA_VERSION = 1
 APPLICATION_ID = 0x45585052
@@ -525,15 +526,20 @@ class ResultStore:
                     # a relative name as ./NAME: SQLite reads a name starting with "file:" as
                     # a URI, and wrote file:w.sqlite's runs into w.sqlite (hunt 215 M1)
                     name = os.fsdecode(self.path)
-                    self._conn = sqlite3.connect(
-                        name if os.path.isabs(name) else os.path.join(os.curdir, name),
-                        timeout=BUSY_TIMEOUT_S, isolation_level=None)
-                    conn = self._conn
-                    mode = _journal_mode_wal(conn)
-                    if str(mode).lower() != "wal":
-                        raise InputError(f"cannot put {self.path} in WAL mode (got {mode!r})")
-                    conn.execute("PRAGMA synchronous=FULL")
-                    _create_schema(conn, self.path)
+                    # a Ctrl-C or SIGTERM between the file's creation and its schema left an
+                    # empty SQLite file that every later sweep refused (hunt 219): answered
+                    # once the store is whole
+                    with signals_held():
+                        self._conn = sqlite3.connect(
+                            name if os.path.isabs(name) else os.path.join(os.curdir, name),
+                            timeout=BUSY_TIMEOUT_S, isolation_level=None)
+                        conn = self._conn
+                        mode = _journal_mode_wal(conn)
+                        if str(mode).lower() != "wal":
+                            raise InputError(f"cannot put {self.path} in WAL mode (got "
+                                             f"{mode!r})")
+                        conn.execute("PRAGMA synchronous=FULL")
+                        _create_schema(conn, self.path)
                 else:  # read only: never changes the file (not even its journal mode)
                     self._conn = _connect_read_only(self.path)[0]
                 row = self._conn.execute(

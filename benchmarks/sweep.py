@@ -117,9 +117,12 @@ from exactprune.benchmarks.sweep_worker import (
 from exactprune.instances.errors import InputError
 from exactprune.instances.params import as_flag, as_number
 from exactprune.invocation import check_workers_can_start
+from exactprune.termination import raise_if_interrupted, signals_held
 
 __all__ = ["Task", "example_task", "run_sweep"]
 
+POLL_S = 0.25
+"""Seconds between the sweep's looks at its runs in flight (timeouts, a dropped SIGTERM)."""
 START_GRACE_S = 60.0
 """How long past the timeout a run handed to a worker may wait to start (a new worker's
 start-up) before it counts as overdue anyway: a worker stuck before its first run."""
@@ -298,6 +301,7 @@ def run_sweep(tasks: list[Task], store: ResultStore | str | os.PathLike[str] | N
             # only by one that starts workers (hunt 210 L2)
             reap_dead_scratch_folders()
             for key, task in items:
+                raise_if_interrupted()  # one Python dropped stops the sweep here (hunt 219 M1)
                 finish(key, json.loads(run_task(task.fn, task.spec)))
         else:
             check_workers_can_start(jobs)  # before any run is stored as an error
@@ -386,16 +390,20 @@ def _run_pool_in(queue: deque[tuple[str, Task]], workers: int, finish: Finish,
     known: set[int] = set()  # every worker pid seen (each leads its own process group)
     try:
         while queue or inflight:
+            # a SIGTERM whose exception Python dropped (in a weakref callback as the pool
+            # started: the sweep ran to its end, exit 0) stops the sweep within a poll (hunt
+            # 219 M1)
+            raise_if_interrupted()
             # at most one run per worker in flight (a broken pool then tells which runs it
             # hit), and a run asking for several threads fills as many slots
             while (nxt := _next_fitting(queue, workers, sum(
                     task_slots(t.spec, workers) for _, t, _ in inflight.values()))) is not None:
                 key, task = nxt
-                inflight[pool.submit(run_started_task, key, task.fn, task.spec)] = (
-                    key, task, time.monotonic())
+                with signals_held():  # a worker's start is not cut off halfway (M2)
+                    future = pool.submit(run_started_task, key, task.fn, task.spec)
+                inflight[future] = (key, task, time.monotonic())
                 known |= _worker_pids(pool)
-            done, _ = wait(inflight, timeout=None if timeout is None else 0.25,
-                           return_when=FIRST_COMPLETED)
+            done, _ = wait(inflight, timeout=POLL_S, return_when=FIRST_COMPLETED)
             _drain_starts(started, starts)
             broken = False
             for fut in done:

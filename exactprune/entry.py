@@ -24,6 +24,7 @@ from exactprune.termination import (
     Terminated,
     interrupted_exit,
     interruption_behind,
+    interruption_unraised,
     sigterm_as_interrupt,
 )
 
@@ -36,7 +37,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         with sigterm_as_interrupt():
             from exactprune.cli import main as run
 
-            return run(argv)
+            code = run(argv)
+            stop = interruption_unraised()
+            if stop is not None and code not in (EXIT_INTERRUPTED, EXIT_TERMINATED):
+                # its exception was dropped by Python and the work went on to its end: the
+                # outputs are whole, and the line and exit code say what came (hunt 219 M1)
+                return interrupted_exit(stop)
+            return code
     except KeyboardInterrupt as exc:  # one that landed before or after cli.main's handlers
         return interrupted_exit(exc)
     except Exception as exc:  # numpy's start-up turns a Ctrl-C into an ImportError

@@ -26,8 +26,43 @@ class Terminated(KeyboardInterrupt):
     semaphores were left behind; hunt 27). The CLI exits 143 for it."""
 
 
+_arrived: int | None = None
+"""The last SIGINT or SIGTERM that came while `sigterm_as_interrupt` was in force (reset when
+it takes over and when it ends)."""
+
+
 def _raise_terminated(signum: int, frame: Any) -> None:
+    global _arrived
+    _arrived = signum
     raise Terminated
+
+
+def _raise_interrupted(signum: int, frame: Any) -> None:
+    """Python's own SIGINT handler (KeyboardInterrupt), noting that it came."""
+    global _arrived
+    _arrived = signum
+    raise KeyboardInterrupt
+
+
+def interruption_unraised() -> KeyboardInterrupt | None:
+    """The interruption (Terminated for SIGTERM) that came in this `sigterm_as_interrupt`
+    block, or None. Python drops an exception a signal handler raises while the main thread
+    runs a weakref callback or a finaliser (importlib's module-lock callback, as a sweep's
+    worker pool starts or a module is imported), printing at most "Exception ignored": the
+    sweep ran to its end, exit 0 (hunt 219 M1). Its loops ask `raise_if_interrupted` at each
+    step, and the entry point asks this at the end."""
+    if _arrived is None:
+        return None
+    return Terminated() if _arrived == signal.SIGTERM else KeyboardInterrupt()
+
+
+def raise_if_interrupted() -> None:
+    """Raise the interruption that came in this block (`interruption_unraised`): a loop of the
+    command's work calls it at each step, so a Ctrl-C or SIGTERM whose exception Python
+    dropped still stops the command. Only in work that is not itself the answer to one
+    (clean-up)."""
+    if (stop := interruption_unraised()) is not None:
+        raise stop
 
 
 def sigterm_handled() -> bool:
@@ -35,21 +70,80 @@ def sigterm_handled() -> bool:
     return signal.getsignal(signal.SIGTERM) is _raise_terminated
 
 
+def sigint_handled() -> bool:
+    """Whether SIGINT raises KeyboardInterrupt here: Python's own handler, or this module's
+    (`sigterm_as_interrupt`), in the main thread."""
+    return (threading.current_thread() is threading.main_thread()
+            and signal.getsignal(signal.SIGINT) in (signal.default_int_handler,
+                                                    _raise_interrupted))
+
+
 @contextlib.contextmanager
 def sigterm_as_interrupt() -> Iterator[None]:
     """During the block, SIGTERM raises `Terminated` in the main thread, and a native solve
-    under `stop_on_sigint` is stopped for it as for SIGINT. Only in the main thread and when
-    SIGTERM has its default disposition (a caller's handler stays, and so does an enclosing
-    block's); elsewhere a no-op."""
-    if threading.current_thread() is not threading.main_thread() or \
-            signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+    under `stop_on_sigint` is stopped for it as for SIGINT; a SIGINT with Python's own handler
+    raises KeyboardInterrupt as before, through `_raise_interrupted`, which notes it: either
+    is then known even where Python drops its exception (`interruption_unraised`). Only in the
+    main thread and for a signal with its default handling (a caller's handler stays, an
+    ignored SIGINT stays ignored, and so does an enclosing block's); elsewhere a no-op."""
+    global _arrived
+    if threading.current_thread() is not threading.main_thread():
         yield
         return
-    signal.signal(signal.SIGTERM, _raise_terminated)
+    term = signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+    sigint = signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    if not (term or sigint):
+        yield
+        return
+    _arrived = None
+    if term:
+        signal.signal(signal.SIGTERM, _raise_terminated)
+    if sigint:
+        signal.signal(signal.SIGINT, _raise_interrupted)
+    previous_hook = sys.unraisablehook
+
+    def quiet_when_noted(unraisable: Any) -> None:
+        # the interruption Python drops is noted (`_arrived`) and answered in the command's
+        # one line: not also "Exception ignored in: ..." with its traceback
+        if not (isinstance(unraisable.exc_value, KeyboardInterrupt) and _arrived is not None):
+            previous_hook(unraisable)
+
+    sys.unraisablehook = quiet_when_noted
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        sys.unraisablehook = previous_hook
+        _arrived = None  # this block's: a later sweep outside it is not stopped by it
+        if sigint:
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+        if term:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+@contextlib.contextmanager
+def signals_held() -> Iterator[None]:
+    """During the block (short: a worker process's start), a Ctrl-C or SIGTERM is noted and
+    answered right after it, by the handler it would have met: one landing while a spawned
+    worker was being handed its start-up data left the worker reading a closed pipe, and its
+    EOFError traceback followed the command's one line on their shared stderr (hunt 219 M2).
+    Python-level (blocking the signal in this thread would not hold it: another thread takes
+    it, and Python runs the handler in the main thread all the same). Main thread only, and
+    only signals with a Python handler; elsewhere a no-op."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    came: list[int] = []
+    saved = {sig: handler for sig in (signal.SIGINT, signal.SIGTERM)
+             if callable(handler := signal.getsignal(sig))}
+    for sig in saved:
+        signal.signal(sig, lambda signum, frame: came.append(signum))
+    try:
+        yield
+    finally:
+        for sig, handler in saved.items():
+            signal.signal(sig, handler)
+        if came:
+            saved[came[0]](came[0], None)
 
 
 def interruption_behind(exc: BaseException, stop_at: BaseException | None = None

@@ -26,6 +26,7 @@ from typing import Any
 from exactprune.termination import (  # noqa: F401 - re-exported
     Terminated,
     interruption_behind,
+    sigint_handled,
     sigterm_as_interrupt,
     sigterm_handled,
 )
@@ -33,9 +34,8 @@ from exactprune.termination import (  # noqa: F401 - re-exported
 
 def python_handles_sigint() -> bool:
     """Whether SIGINT here would raise KeyboardInterrupt: the main thread, with Python's own
-    handler (not SIG_IGN, not the caller's)."""
-    return (threading.current_thread() is threading.main_thread()
-            and signal.getsignal(signal.SIGINT) is signal.default_int_handler)
+    handler or the CLI's note-taking one (not SIG_IGN, not the caller's)."""
+    return sigint_handled()
 
 
 @contextlib.contextmanager
