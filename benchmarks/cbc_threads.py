@@ -75,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
         "",
         "| setting | runs | median (s) | max (s) | runs over 1 s | total (s) |",
         "|---|---|---|---|---|---|",
-        *[f"| {r['setting']} | {r['runs']} | {r['median_s']:.4f} | {r['max_s']:.2f} | "
+        *[f"| {r['setting']} | {r['runs']} | {r['median_s']:.4f} | {r['max_s']:.4f} | "
           f"{r['over_1s']} | {r['total_s']:.1f} |" for r in rows],
     ]
     write_page(args.out, "cbc-threads", lines, rows)

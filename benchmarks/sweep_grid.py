@@ -393,7 +393,9 @@ def add_sweep_arguments(parser: argparse.ArgumentParser) -> None:
                         "list value in brackets: target_weights=[0.6,0.8],[1,0]; a string "
                         "with a comma in double quotes: network='\"a,b.npz\"'")
     g.add_argument("--seeds", type=positive_int, default=None, help="trials per grid point")
-    g.add_argument("--base-seed", type=nonneg_int, default=None)
+    g.add_argument("--base-seed", type=nonneg_int, default=None,
+                   help="seed of the whole sweep (default 0): each instance's seed comes from "
+                        "SeedSequence(base seed, its parameters, trial)")
     g.add_argument("--solvers", default=None, help="comma-separated solver names")
     g.add_argument("--experiment", default=None, help="experiment name stored with each run")
     g.add_argument("--store", default=None, metavar="FILE.sqlite",

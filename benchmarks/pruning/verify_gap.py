@@ -887,9 +887,12 @@ def add_pruning_gap_parser(verify_subparsers: Any) -> None:
                    help="prune weights only at widths up to this (0: all); wider weight "
                    "prunings are search-limited and expensive")
     p.add_argument("--output-activation", choices=["relu", "identity"], default="relu")
-    p.add_argument("--domain", choices=["sphere", "cube"], default="sphere")
-    p.add_argument("--points", type=positive_int, default=128)
-    p.add_argument("--norm", choices=["linf"], default="linf")
+    p.add_argument("--domain", choices=["sphere", "cube"], default="sphere",
+                   help="where the points lie and the sup error is bracketed (default sphere)")
+    p.add_argument("--points", type=positive_int, default=128,
+                   help="points K the errors are measured on (default 128)")
+    p.add_argument("--norm", choices=["linf"], default="linf",
+                   help="the error over the points (linf, the sup error's lower end)")
     p.add_argument("--target-angle", type=finite_float, default=None,
                    help=f"the target neuron's angle for d = 2 (default {TARGET_ANGLE}); other d "
                    "draw a seeded target")
