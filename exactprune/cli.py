@@ -115,7 +115,8 @@ def _cmd_solve(args: argparse.Namespace) -> int:
     warm = None
     if args.warm_start is not None:
         raw = _result_mask(instance_io.read_json(args.warm_start, "the --warm-start file path"),
-                           inst.kind, args.warm_start)  # (its messages name the file)
+                           inst.kind, args.warm_start,  # (its messages name the file)
+                           label=f"warm start {args.warm_start}")
         try:
             warm = inst.mask_from_json(raw)
         except InputError as exc:  # which mask is at fault, as solve() says (hunt 115 L2)
@@ -134,13 +135,15 @@ def _cmd_solve(args: argparse.Namespace) -> int:
 
 
 def _result_mask(data: Any, kind: str | None = None, path: str | None = None,
-                 infeasible: bool = False) -> Any:
+                 infeasible: bool = False, label: str | None = None) -> Any:
     """The mask of a result file (or a bare mask); a result of another kind than the instance
     is refused (a 12-value subset-sum result warm-started a 12-unit pruning instance). A result
     (an object with a status) is checked as results are read, by `SolveResult.from_json`, for
     certify and --warm-start alike: certify took the bound of a status optimal with certified
     false (hunt 61 L2), --warm-start a malformed instance hash (hunt 62 L3). With
-    `infeasible`, an infeasible result's missing mask is None (certify re-checks the claim)."""
+    `infeasible`, an infeasible result's missing mask is None (certify re-checks the claim).
+    `label` names the file in a malformed result's refusal (default `path`): "warm start
+    ws.json", as the warm start's mask check says (hunt 220 L4)."""
     from exactprune.solvers.result import SolveResult, check_result_header
 
     try:
@@ -149,7 +152,8 @@ def _result_mask(data: Any, kind: str | None = None, path: str | None = None,
         if isinstance(data, dict) and "status" in data:
             SolveResult.from_json(data)
     except InputError as exc:  # which file (certify reads two; hunt 102 L3)
-        raise InputError(f"{path}: {exc}" if path else str(exc)) from None
+        name = label or path
+        raise InputError(f"{name}: {exc}" if name else str(exc)) from None
     which = f"the result file {path}" if path else "the result file"  # (hunt 207 L1)
     if isinstance(data, dict) and kind is not None and "kind" in data and data["kind"] != kind:
         raise InputError(f"{which} is for a {data['kind']!r} instance, not {kind!r}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -32,23 +32,41 @@ def no_masked_entries(raw: Any, what: str) -> None:
 def is_count(value: Any) -> bool:
     """Whether a mask entry read from a file is a count: False/True or a whole number from 0
     below 2^53 (repeat counts of neuron selection; 0/1 elsewhere)."""
-    return isinstance(value, bool) or (
-        isinstance(value, (int, float)) and math.isfinite(value) and value >= 0
-        and float(value).is_integer() and value < 2**53)
+    if isinstance(value, bool):
+        return True
+    if isinstance(value, int):  # (an int of 10**400 has no float: math.isfinite overflowed)
+        return 0 <= value < 2**53
+    return (isinstance(value, float) and math.isfinite(value) and value >= 0
+            and value.is_integer() and value < 2**53)
 
 
 def _is_bit(value: Any) -> bool:
     return isinstance(value, (bool, int, float)) and value in (0, 1)
 
 
-def first_bad_entry(entries: np.ndarray, fits: Callable[[Any], bool]) -> str:
-    """The first entry of `entries` that `fits` refuses, as its JSON text (at most 40
-    characters), so a refusal names what it refused."""
-    for entry in entries.ravel():
-        value = entry.item() if isinstance(entry, np.generic) else entry
+def _entries(raw: Any) -> Iterator[Any]:
+    """The entries of a mask as given (nested lists, tuples or arrays), as Python scalars: a
+    string among numbers made numpy's array all strings, and the refusal named the valid
+    first entry (hunt 220 L1)."""
+    if isinstance(raw, np.ndarray):
+        for entry in raw.ravel():
+            yield entry.item() if isinstance(entry, np.generic) else entry
+    elif isinstance(raw, (list, tuple)):
+        for item in raw:
+            yield from _entries(item)
+    else:
+        yield raw.item() if isinstance(raw, np.generic) else raw
+
+
+def first_bad_entry(entries: Any, fits: Callable[[Any], bool]) -> str:
+    """The first entry of the mask `entries` (as given: lists, tuples or an array) that `fits`
+    refuses, as its JSON text, so a refusal names what it refused; past 40 characters cut
+    with "..." (a 400-digit integer read as a 40-digit one; hunt 220 L2)."""
+    for value in _entries(entries):
         if not fits(value):
-            return f"{json.dumps(value, default=str):.40}"
-    return f"an array of {entries.dtype}"
+            text = json.dumps(value, default=str)
+            return text if len(text) <= 40 else f"{text[:37]}..."
+    return "an entry of another type"
 
 
 def binary_mask(mask: Any, shape: tuple[int, ...], kind: str) -> np.ndarray:
@@ -68,7 +86,7 @@ def binary_mask(mask: Any, shape: tuple[int, ...], kind: str) -> np.ndarray:
     if arr.dtype != bool:
         if not (arr.dtype.kind in REAL_KINDS and np.all(np.isin(arr, (0, 1)))):
             raise InputError(f"{kind} mask entries must be 0 or 1, got "
-                             f"{first_bad_entry(arr, _is_bit)}")
+                             f"{first_bad_entry(mask, _is_bit)}")
         arr = arr.astype(bool)
     return arr
 
@@ -88,6 +106,6 @@ def binary_masks(masks: Any, shape: tuple[int, ...], kind: str) -> np.ndarray:
     if arr.dtype != bool:
         if not (arr.dtype.kind in REAL_KINDS and np.all(np.isin(arr, (0, 1)))):
             raise InputError(f"{kind} mask entries must be 0 or 1, got "
-                             f"{first_bad_entry(arr, _is_bit)}")
+                             f"{first_bad_entry(masks, _is_bit)}")
         arr = arr.astype(bool)
     return arr

@@ -522,7 +522,10 @@ class SolveResult(ReadOnlyArrays):
             mask = None
             if mask_raw is not None:
                 if isinstance(mask_raw, dict):  # weight_pruning: {"hidden_weights": [[...]]}
-                    mask_raw = mask_raw.get("hidden_weights")
+                    if "hidden_weights" not in mask_raw:  # (it was refused as "got null")
+                        raise ValueError("a mask object must hold hidden_weights (a weight "
+                                         f"pruning mask), got keys {sorted(mask_raw)!r:.60}")
+                    mask_raw = mask_raw["hidden_weights"]
                 try:
                     entries = np.asarray(mask_raw)
                 except ValueError:  # numpy's own words on a ragged list
@@ -533,7 +536,7 @@ class SolveResult(ReadOnlyArrays):
                         and np.all(entries < 2**53)):  # 1e300 became INT64_MIN (hunt 35)
                     raise ValueError("mask entries must be 0 or 1 (integer counts >= 0 for "
                                      "neuron selection with repeats), got "
-                                     f"{first_bad_entry(entries, is_count)}")
+                                     f"{first_bad_entry(mask_raw, is_count)}")
                 counts = entries.astype(np.int64)
                 # 0/1 masks as bool; repeat counts (neuron_selection with repeats) kept
                 mask = counts.astype(bool) if counts.size == 0 or counts.max() <= 1 \

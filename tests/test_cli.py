@@ -539,12 +539,15 @@ def test_certify_compares_the_claimed_kept_count(
 
 
 @pytest.mark.parametrize(("entry", "named"), [
-    (2, "2"), (0.5, "0.5"), (-1, "-1"), ("a", '"a"'), (None, "null"), (1e300, "1e+300")])
+    (2, "2"), (0.5, "0.5"), (-1, "-1"), ("a", '"a"'), (None, "null"), (1e300, "1e+300"),
+    ("1", '"1"'), (10**400, "1" + "0" * 36 + "...")])
 def test_a_bad_mask_entry_is_named_in_one_wording(
         tmp_path: Path, capsys: pytest.CaptureFixture[str], entry: object, named: str) -> None:
     """A warm start's (or certify's) mask entry of 2 was refused as "mask entries must be 0
     or 1" and one of 0.5 as "... must be 0/1 (or counts >= 0 with repeats)", neither naming
-    the entry (hunt 208 L2): both say "mask entries must be 0 or 1" and name it."""
+    the entry (hunt 208 L2): both say "mask entries must be 0 or 1" and name it, the entry at
+    fault (a string made numpy's array all strings, and the valid first entry was named), an
+    integer float64 cannot hold included (an internal error, exit 1; hunt 220 M1, L1, L2)."""
     import json
 
     from exactprune.cli import main
@@ -561,6 +564,12 @@ def test_a_bad_mask_entry_is_named_in_one_wording(
         err = capsys.readouterr().err
         assert err.count("\n") == 1 and "mask entries must be 0 or 1" in err, err
         assert err.rstrip().endswith(f"got {named}"), err
+        if args[0] == "solve":  # the file named as the warm start, either way (hunt 220 L4)
+            assert err.startswith(f"exactprune: error: warm start {start}: "), err
+    # a weight-pruning mask object without its hidden_weights (refused as "got null")
+    start.write_text(json.dumps({**data, "mask": {"x": 1}}))
+    assert main(["certify", str(inst), str(start)]) == 2
+    assert "a mask object must hold hidden_weights" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(("claim", "said"), [

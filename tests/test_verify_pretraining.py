@@ -243,6 +243,10 @@ def test_a_slope_of_zero_is_zero_in_the_bootstrap() -> None:
     assert pt._slope(x, np.array([10.0, 10.0, 10.0])) == 0.0
     assert pt._slope(x, np.array([10.0, 10.0, 11.0])) == pytest.approx(0.5 / math.log(2) * 2 / 2)
     assert pt._slope(x, np.array([10.0, 0.0, 10.0 + 2**-40])) > 0
+    # a real slope near float64's top: its rounding bound overflowed and read it as 0 (hunt
+    # 220 L5)
+    huge = np.log(np.array([1000.0, 4000.0]))
+    assert pt._slope(huge, np.array([0.0, 1e308])) == pytest.approx(1e308 / math.log(4))
     per = {35: [10, 100, 10, 30, 10], 70: [10, 0, 0, 30, 30], 140: [5, 10, 10, 10, 0]}
     (lo, hi), used = pt.trial_bootstrap_ci(list(per), list(per.values()))
     assert used == pt.BOOTSTRAP and lo < 0 and hi == 0.0

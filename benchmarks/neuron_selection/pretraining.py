@@ -272,10 +272,13 @@ def _slope(x: np.ndarray, y: np.ndarray) -> float:
     den = float(dx @ dx)
     if not den > 0:
         return math.nan
-    num = float(dx @ dy)
+    scale = float(np.max(np.abs(dy)))  # sums of products at unit size: no overflow (a real
+    if not (0 < scale < math.inf):  # slope of 7e307 read as 0 beside an inf bound; L5)
+        return 0.0 if scale == 0 else float(dx @ dy) / den
+    num = float(dx @ (dy / scale))
     error = 4 * len(x) * np.finfo(float).eps * float((np.abs(x) + abs(mean) + np.abs(dx))
-                                                     @ np.abs(dy))
-    return 0.0 if abs(num) <= error else num / den
+                                                     @ (np.abs(dy) / scale))
+    return 0.0 if abs(num) <= error else num * scale / den
 
 
 def trial_bootstrap_ci(sizes: Sequence[int], per_size: Sequence[Sequence[int | None]],

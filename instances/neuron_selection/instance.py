@@ -38,7 +38,13 @@ from exactprune.instances.errors import InputError
 from exactprune.instances.header import FORMAT, VERSION, check_header
 from exactprune.instances.io import check_generator
 from exactprune.instances.limits import check_entries
-from exactprune.instances.masks import INTEGER_KINDS, REAL_KINDS, no_masked_entries
+from exactprune.instances.masks import (
+    INTEGER_KINDS,
+    REAL_KINDS,
+    first_bad_entry,
+    is_count,
+    no_masked_entries,
+)
 from exactprune.instances.network import UNIT_ROUNDOFF, ReadOnlyArrays, float_array, gamma
 from exactprune.instances.params import is_integer
 
@@ -206,11 +212,14 @@ class NeuronSelectionInstance(ReadOnlyArrays):
         if arr.shape != (self.n,):
             raise InputError(f"neuron_selection mask must have shape ({self.n},), got {arr.shape}")
         if arr.dtype != bool and arr.dtype.kind not in REAL_KINDS:  # complex, timedelta64
-            raise InputError("neuron_selection mask entries must be integers")
+            raise InputError("neuron_selection mask entries must be integers, got "
+                             f"{first_bad_entry(mask, is_count)}")
         if arr.dtype != bool and not (np.all(np.isfinite(arr)) and np.all(arr == np.round(arr))):
-            raise InputError("neuron_selection mask entries must be integers")
+            raise InputError("neuron_selection mask entries must be integers, got "
+                             f"{first_bad_entry(mask, is_count)}")
         if np.any(arr < 0):
-            raise InputError("neuron_selection mask entries must be >= 0")
+            raise InputError("neuron_selection mask entries must be >= 0, got "
+                             f"{first_bad_entry(mask, is_count)}")
         # each count is at most k before any sum: counts summing past 2^63 wrapped around to
         # k in int64 and were accepted (hunt 31); the float cast of 1e19 warned
         if np.any(arr > self.k):
@@ -218,7 +227,8 @@ class NeuronSelectionInstance(ReadOnlyArrays):
                              f"got an entry above k")
         counts = arr.astype(np.int64)
         if not self.repeats and np.any(counts > 1):
-            raise InputError("neuron_selection mask entries must be 0 or 1 (repeats is false)")
+            raise InputError("neuron_selection mask entries must be 0 or 1 (repeats is false), "
+                             f"got {int(counts[counts > 1][0])}")
         if int(counts.sum()) != self.k:
             raise InputError(f"a neuron_selection mask must select exactly k = {self.k} units, "
                              f"got {int(counts.sum())}")
