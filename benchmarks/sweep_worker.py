@@ -16,7 +16,7 @@ from typing import Any
 from exactprune.benchmarks.isolated import kill_group, lead_own_group, use_scratch
 from exactprune.instances.io import dumps
 from exactprune.instances.params import is_integer
-from exactprune.termination import exit_with_parent
+from exactprune.termination import exit_with_parent, let_signals_through
 
 ERROR = "error"
 KILLED = "killed"
@@ -80,6 +80,7 @@ def worker_init(parent_pid: int, scratch: str | None = None, started: Any = None
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(var, "1")
     lead_own_group()
+    let_signals_through()  # held by the sweep while it started this process (hunt 221 M1)
     if scratch is not None:
         use_scratch(scratch)
     _started = started

@@ -120,30 +120,58 @@ def sigterm_as_interrupt() -> Iterator[None]:
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
+_HELD = (signal.SIGINT, signal.SIGTERM)
+
+
 @contextlib.contextmanager
 def signals_held() -> Iterator[None]:
-    """During the block (short: a worker process's start), a Ctrl-C or SIGTERM is noted and
-    answered right after it, by the handler it would have met: one landing while a spawned
-    worker was being handed its start-up data left the worker reading a closed pipe, and its
-    EOFError traceback followed the command's one line on their shared stderr (hunt 219 M2).
-    Python-level (blocking the signal in this thread would not hold it: another thread takes
-    it, and Python runs the handler in the main thread all the same). Main thread only, and
-    only signals with a Python handler; elsewhere a no-op."""
+    """During the block (short: a worker process's start, a store's creation), a Ctrl-C or
+    SIGTERM is noted and answered right after it, by the handler it would have met (SIGTERM's
+    first when both came): one landing while a spawned worker was being handed its start-up
+    data left the worker reading a closed pipe, and its EOFError traceback followed the
+    command's one line on their shared stderr (hunt 219 M2). Noted at Python's level (another
+    thread may take the signal, and Python runs the handler in the main thread all the same)
+    and blocked in this thread, so that a process started here starts with them blocked: a
+    terminal's Ctrl-C, sent to the whole process group, interrupted the worker's own start-up
+    before it left the group, and its traceback followed the line (hunt 221 M1); the worker
+    drops what came meanwhile and lets them through (`let_signals_through`). Main thread only,
+    and only signals with a Python handler; elsewhere a no-op."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
     came: list[int] = []
-    saved = {sig: handler for sig in (signal.SIGINT, signal.SIGTERM)
-             if callable(handler := signal.getsignal(sig))}
+    saved = {sig: handler for sig in _HELD if callable(handler := signal.getsignal(sig))}
     for sig in saved:
         signal.signal(sig, lambda signum, frame: came.append(signum))
+    blocked = hasattr(signal, "pthread_sigmask")
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, _HELD) if blocked else None
     try:
         yield
     finally:
+        if blocked:
+            signal.pthread_sigmask(signal.SIG_SETMASK, before)  # what came is noted now
         for sig, handler in saved.items():
             signal.signal(sig, handler)
         if came:
-            saved[came[0]](came[0], None)
+            sig = signal.SIGTERM if signal.SIGTERM in came else came[0]
+            saved[sig](sig, None)
+
+
+def let_signals_through() -> None:
+    """In a process started under `signals_held` (a sweep's worker, once it leads its own
+    process group): a Ctrl-C or SIGTERM sent to the group while it started is dropped (its
+    parent answers it, and stops it), and both come through from now on, as Python's own
+    SIGINT handler and SIGTERM's default."""
+    if not hasattr(signal, "pthread_sigmask"):
+        return
+    if not set(_HELD) & set(signal.pthread_sigmask(signal.SIG_BLOCK, [])):
+        return  # not started under signals_held
+    dispositions = {sig: signal.getsignal(sig) for sig in _HELD}
+    for sig in _HELD:
+        signal.signal(sig, signal.SIG_IGN)  # a pending signal is dropped when ignored
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _HELD)
+    for sig, disposition in dispositions.items():
+        signal.signal(sig, disposition if disposition is not None else signal.SIG_DFL)
 
 
 def interruption_behind(exc: BaseException, stop_at: BaseException | None = None

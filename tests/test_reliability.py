@@ -19,6 +19,7 @@ import textwrap
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -2651,3 +2652,44 @@ def test_a_signal_while_a_store_is_created_leaves_it_whole(
     monkeypatch.setattr(store_module, "_create_schema", create)
     with ResultStore(path, create=False) as store:
         assert store.rows() == []
+
+
+def _report_signal_state(queue: Any) -> None:
+    """In a process started under signals_held: its held signals before and after
+    let_signals_through, and its SIGINT handler then."""
+    import signal
+
+    from exactprune.termination import let_signals_through
+
+    held = sorted(int(s) for s in signal.pthread_sigmask(signal.SIG_BLOCK, [])
+                  if s in (signal.SIGINT, signal.SIGTERM))
+    let_signals_through()
+    after = sorted(int(s) for s in signal.pthread_sigmask(signal.SIG_BLOCK, [])
+                   if s in (signal.SIGINT, signal.SIGTERM))
+    queue.put((held, after, signal.getsignal(signal.SIGINT) is signal.default_int_handler,
+               signal.getsignal(signal.SIGTERM) == signal.SIG_DFL))
+
+
+@pytest.mark.skipif(not hasattr(__import__("signal"), "pthread_sigmask"), reason="POSIX")
+def test_a_process_started_while_signals_are_held_starts_with_them_held() -> None:
+    """A terminal's Ctrl-C reaches the whole process group, and a sweep's worker leaves the
+    group only in its initializer: one landing while it started interrupted its start-up, and
+    its traceback followed the one line (hunt 221 M1). A process started under signals_held
+    starts with SIGINT and SIGTERM held, and let_signals_through drops what came and lets
+    them through as Python's SIGINT handler and SIGTERM's default."""
+    import multiprocessing
+    import signal
+
+    from exactprune.termination import signals_held
+
+    context = multiprocessing.get_context("spawn")
+    queue = context.SimpleQueue()
+    with signals_held():
+        proc = context.Process(target=_report_signal_state, args=(queue,))
+        proc.start()
+    proc.join(60)
+    assert proc.exitcode == 0  # (it failed: nothing to read)
+    held, after, sigint_is_python, sigterm_default = queue.get()
+    assert held == sorted([int(signal.SIGINT), int(signal.SIGTERM)])
+    assert after == [] and sigint_is_python and sigterm_default
+    assert not {signal.SIGINT, signal.SIGTERM} & signal.pthread_sigmask(signal.SIG_BLOCK, [])
