@@ -301,7 +301,7 @@ def run_sweep(tasks: list[Task], store: ResultStore | str | os.PathLike[str] | N
             # only by one that starts workers (hunt 210 L2)
             reap_dead_scratch_folders()
             for key, task in items:
-                raise_if_interrupted()  # one Python dropped stops the sweep here (hunt 219 M1)
+                raise_if_interrupted()  # one whose exception Python dropped (hunt 219 M1)
                 finish(key, json.loads(run_task(task.fn, task.spec)))
         else:
             check_workers_can_start(jobs)  # before any run is stored as an error
@@ -390,9 +390,9 @@ def _run_pool_in(queue: deque[tuple[str, Task]], workers: int, finish: Finish,
     known: set[int] = set()  # every worker pid seen (each leads its own process group)
     try:
         while queue or inflight:
-            # a SIGTERM whose exception Python dropped (in a weakref callback as the pool
-            # started: the sweep ran to its end, exit 0) stops the sweep within a poll (hunt
-            # 219 M1)
+            # a Ctrl-C or SIGTERM whose exception Python dropped (in a weakref callback as
+            # the pool started: the sweep ran to its end, exit 0) stops the sweep within a
+            # poll (hunt 219 M1)
             raise_if_interrupted()
             # at most one run per worker in flight (a broken pool then tells which runs it
             # hit), and a run asking for several threads fills as many slots
