@@ -2568,6 +2568,23 @@ def test_a_signal_whose_exception_python_drops_still_ends_in_its_line(
     assert proc.stderr.splitlines() == [line]
 
 
+@pytest.fixture
+def default_signals() -> Iterator[None]:
+    """SIGINT and SIGTERM as a fresh process has them, for the block's tests: a test calling
+    the entry point in this process leaves its shutdown handlers in place (they end the
+    process), and a pytest-xdist worker may start with SIGINT ignored."""
+    import signal
+
+    saved = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    try:
+        yield
+    finally:
+        for sig, handler in saved.items():
+            signal.signal(sig, signal.SIG_DFL if handler is None else handler)
+
+
 def _drop_a_sigterm_then_square(spec: dict) -> dict:
     """A sweep task (run in the sweep's own process, jobs = 0) during which a SIGTERM's
     exception is dropped by Python, as in a weakref callback."""
@@ -2587,6 +2604,7 @@ def _drop_a_sigterm_then_square(spec: dict) -> dict:
     return {"status": "optimal", "objective": spec["x"] ** 2}
 
 
+@pytest.mark.usefixtures("default_signals")
 def test_a_sweep_stops_at_its_next_run_for_a_dropped_sigterm(tmp_path: Path) -> None:
     """The sweep asks at each run whether an interruption came whose exception was dropped
     (hunt 219 M1): the run in hand is stored, the next ones are not run."""
@@ -2603,6 +2621,7 @@ def test_a_sweep_stops_at_its_next_run_for_a_dropped_sigterm(tmp_path: Path) -> 
         assert [r["record"]["objective"] for r in store.rows()] == [1]
 
 
+@pytest.mark.usefixtures("default_signals")
 def test_a_signal_while_a_worker_starts_comes_right_after() -> None:
     """A signal landing while a spawned worker was handed its start-up data left the worker
     reading a closed pipe, and its EOFError traceback followed the one line (hunt 219 M2):
@@ -2628,6 +2647,7 @@ def test_a_signal_while_a_worker_starts_comes_right_after() -> None:
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
+@pytest.mark.usefixtures("default_signals")
 def test_a_signal_while_a_store_is_created_leaves_it_whole(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A SIGTERM between a new store file's creation and its schema left an empty SQLite file
@@ -2671,6 +2691,7 @@ def _report_signal_state(queue: Any) -> None:
 
 
 @pytest.mark.skipif(not hasattr(__import__("signal"), "pthread_sigmask"), reason="POSIX")
+@pytest.mark.usefixtures("default_signals")
 def test_a_process_started_while_signals_are_held_starts_with_them_held() -> None:
     """A terminal's Ctrl-C reaches the whole process group, and a sweep's worker leaves the
     group only in its initializer: one landing while it started interrupted its start-up, and
