@@ -2546,7 +2546,8 @@ def work(argv):
 
 
 exactprune.cli.main = work
-sys.exit(entry.main([]))
+signal.signal(signal.SIGINT, signal.default_int_handler)  # as from a terminal (a background
+sys.exit(entry.main([]))  # test run's children inherit an ignored SIGINT)
 """
 
 
