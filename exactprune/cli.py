@@ -256,7 +256,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 def _cmd_certify(args: argparse.Namespace) -> int:
     from exactprune.instances.catalog import get_kind
-    from exactprune.solvers.result import claimed_goal, derived_numbers_match
+    from exactprune.solvers.result import add_certify_note, claimed_goal, derived_numbers_match
 
     out_path = instance_io.check_output(args.output, inputs=(args.instance, args.result))
     instance_io.check_json_name(out_path)
@@ -317,8 +317,7 @@ def _cmd_certify(args: argparse.Namespace) -> int:
         out.update(certify(inst, mask, claimed, args.time_limit))
     if not math.isfinite(error):  # JSON has no inf: say what its null stands for, as solve
         # does (the report's nulls came without a word; hunt 217 L2)
-        text = "the mask's error exceeds float64 (inf; null in JSON)"
-        out["note"] = f"{out['note']}; {text}" if "note" in out else text
+        add_certify_note(out, "the mask's error exceeds float64 (inf; null in JSON)")
     return _certify_output(args, out_path, out)
 
 

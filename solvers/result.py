@@ -265,6 +265,12 @@ def check_certify_inputs(instance: Any, kinds: tuple[str, ...], claimed: Any) ->
                          f"{claimed['certified']!r:.40}")
 
 
+def add_certify_note(out: dict[str, Any], text: str) -> None:
+    """Append a reason to a `certify` report's note: every reason, in order, joined by "; "
+    (one overwrote the next; hunt 63 L2)."""
+    out["note"] = f"{out['note']}; {text}" if "note" in out else text
+
+
 def claims_certified(claimed: dict[str, Any]) -> bool:
     """Whether a result file claims a certified optimum: `certified` true, or status optimal
     without a `certified` (optimal is only said of a certified optimum). Every `certify` reads

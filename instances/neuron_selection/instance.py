@@ -211,10 +211,9 @@ class NeuronSelectionInstance(ReadOnlyArrays):
             raise InputError("a neuron_selection mask must be a list of integers") from None
         if arr.shape != (self.n,):
             raise InputError(f"neuron_selection mask must have shape ({self.n},), got {arr.shape}")
-        if arr.dtype != bool and arr.dtype.kind not in REAL_KINDS:  # complex, timedelta64
-            raise InputError("neuron_selection mask entries must be integers, got "
-                             f"{first_bad_entry(mask, is_count)}")
-        if arr.dtype != bool and not (np.all(np.isfinite(arr)) and np.all(arr == np.round(arr))):
+        if arr.dtype != bool and (arr.dtype.kind not in REAL_KINDS  # complex, timedelta64
+                                  or not (np.all(np.isfinite(arr))
+                                          and np.all(arr == np.round(arr)))):
             raise InputError("neuron_selection mask entries must be integers, got "
                              f"{first_bad_entry(mask, is_count)}")
         if np.any(arr < 0):

@@ -29,6 +29,7 @@ from exactprune.solvers.neuron_selection import (
 from exactprune.solvers.registry import Backend, capabilities, get_backend, numpy_version
 from exactprune.solvers.result import (
     Goal,
+    add_certify_note,
     check_certify_inputs,
     claimed_goal,
     claimed_number,
@@ -205,8 +206,8 @@ def certify(instance: Any, mask: Any, claimed: dict[str, Any],
     certified = claims_certified(claimed)
     checks: dict[str, Any] = {}
 
-    def note(text: str) -> None:  # every reason, in order (one overwrote the next; hunt 63 L2)
-        checks["note"] = f"{checks['note']}; {text}" if "note" in checks else text
+    def note(text: str) -> None:
+        add_certify_note(checks, text)
     evaluation = instance.evaluation_tolerance()
     if why := instance.evaluation_caveat(mask):
         note(why)

@@ -22,6 +22,7 @@ from exactprune.solvers.result import (
     claimed_number,
     claims_certified,
 )
+from exactprune.solvers.result import add_certify_note as _note
 from exactprune.solvers.subset_sum import bruteforce, cpsat, heuristics, milp, mitm
 
 KIND = SubsetSumInstance.kind
@@ -292,10 +293,6 @@ def certify_infeasible(instance: SubsetSumInstance, claimed: dict[str, Any],
         _note(out, f"the re-check (mitm) {why}: the claim is neither confirmed nor refused")
     return out
 
-
-def _note(out: dict[str, Any], text: str) -> None:
-    """Append a reason to `certify`'s note (every reason, in order)."""
-    out["note"] = f"{out['note']}; {text}" if "note" in out else text
 
 
 def _claimed_goal(claimed: dict[str, Any]) -> tuple[dict[str, Any], int | None, bool,
