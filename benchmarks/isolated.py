@@ -12,7 +12,9 @@ import tempfile
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from exactprune.instances.errors import InputError
 from exactprune.instances.io import folder_lock, reap_orphaned
+from exactprune.invocation import spawn_blocker
 
 
 def lead_own_group() -> None:
@@ -77,7 +79,11 @@ def run_isolated(fn: Callable[..., dict[str, Any]], args: tuple, timeout: float,
                  on_timeout: dict[str, Any]) -> dict[str, Any]:
     """fn(*args) in a new spawned process; `on_timeout` is returned if it runs past `timeout`
     seconds (the process is then killed with its children). fn must be importable (module
-    level)."""
+    level). InputError (one line) where no process can start (`spawn_blocker`: a daemonic
+    process, a script read from standard input), not multiprocessing's bare AssertionError
+    (hunt 220 note)."""
+    if (why := spawn_blocker()) is not None:
+        raise InputError(f"each solve runs in a process of its own, and {why}")
     ctx = mp.get_context("spawn")
     with scratch_folder() as folder, ctx.Pool(1, initializer=_isolated_init, initargs=(folder,),
                                               maxtasksperchild=1) as pool:

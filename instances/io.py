@@ -420,7 +420,7 @@ def check_json_name(path: str | os.PathLike[str] | None, what: str = "output fil
     except (OSError, ValueError):  # a null byte, a loop: refused as such where it is written
         target = p
     for where, how in ((p, ""), (target, " (a link to {})")):  # hunt 183 L6
-        suffix = where.suffix.lower()
+        suffix = "." + _extension(where.name)
         if suffix in OTHER_FORMATS:
             raise InputError(f"{what} {os.fspath(path)}{how.format(where)}: this writes JSON, "
                              f"but {suffix} names {OTHER_FORMATS[suffix]}; name it .json")
@@ -483,6 +483,13 @@ COMPRESSED_SUFFIXES = (".gz", ".bz2", ".xz", ".zst", ".zip", ".7z")
 """Names of compressed files, which the text writers refuse: they write plain text."""
 
 
+def _extension(name: str) -> str:
+    """The extension a file name says, lower case, without its dot: "lp" for m.LP, and for the
+    hidden file .lp too (Path's suffix of ".lp" is empty, and MPS text was written there)."""
+    suffix = Path(name).suffix or (name if name.count(".") == 1 and name[0] == "." else "")
+    return suffix.lower().lstrip(".")
+
+
 def output_format(path: str | os.PathLike[str] | None, fmt: str | None,
                   formats: tuple[str, ...], what: str = "export",
                   unlike: tuple[str, ...] = ()) -> str:
@@ -500,7 +507,7 @@ def output_format(path: str | os.PathLike[str] | None, fmt: str | None,
     if name.lower().endswith(COMPRESSED_SUFFIXES):
         raise InputError(f"cannot write a compressed file ({name}): name it "
                          f"{' or '.join('.' + f for f in formats)} and compress it afterwards")
-    suffix = Path(name).suffix.lower().lstrip(".")
+    suffix = _extension(name)
     if fmt is None and suffix in unlike:
         raise InputError(f"{what} writes {' or '.join(formats)}, not {suffix}: name the file "
                          f"{' or '.join('.' + f for f in formats)}, or give --format ({name})")

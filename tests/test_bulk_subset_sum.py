@@ -337,7 +337,7 @@ def test_jobs_in_a_pool_worker_are_solved_in_that_process(tmp_path) -> None:
     """solve_many(jobs=2) in a multiprocessing Pool's worker (a daemonic process, which may
     start no processes) raised multiprocessing's bare AssertionError (hunt 215 M2): it solves
     in that process, as from standard input, and says why; a sweep there is refused in one
-    line pointing to jobs=0."""
+    line pointing to jobs=0, and the scaling benchmarks' run_isolated in one line too."""
     import json
     import subprocess
     import sys
@@ -368,9 +368,16 @@ def test_jobs_in_a_pool_worker_are_solved_in_that_process(tmp_path) -> None:
                 refusal = None
             except InputError as exc:
                 refusal = str(exc)
+            try:
+                from exactprune.benchmarks.isolated import run_isolated
+
+                run_isolated(dict, (), 5.0, {})
+                isolated = None
+            except InputError as exc:
+                isolated = str(exc)
             return {"same": bool(np.array_equal(one.masks, two.masks)),
                     "jobs": two.stats["jobs"], "note": two.stats.get("jobs_note"),
-                    "refusal": refusal}
+                    "refusal": refusal, "isolated": isolated}
 
 
         if __name__ == "__main__":
@@ -385,6 +392,8 @@ def test_jobs_in_a_pool_worker_are_solved_in_that_process(tmp_path) -> None:
     assert got["refusal"].startswith("jobs = 1: this is a daemonic process"), got
     assert got["refusal"].endswith("run it with jobs=0 (in this process)"), got
     assert not (tmp_path / "s.sqlite").exists()
+    assert got["isolated"].startswith("each solve runs in a process of its own, and this is a "
+                                      "daemonic process"), got
 
 
 def test_spawn_blocker_is_not_fooled_by_a_file_named_stdin(

@@ -817,6 +817,7 @@ def test_a_warm_start_file_of_the_wrong_shape_is_named(tmp_path: Path,
     (["generate", "subset-sum", "--n", "6", "--seed", "0"], "inst.npz"),
     (["solve", "{inst}", "--solver", "mitm"], "result.CSV"),
     (["certify", "{inst}", "{result}"], "check.lp"),
+    (["solve", "{inst}", "--solver", "mitm"], ".mps"),  # a hidden file named as MPS
 ])
 def test_json_outputs_refuse_a_name_of_another_format(
         tmp_path: Path, capsys: pytest.CaptureFixture[str], command: list[str],

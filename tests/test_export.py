@@ -160,7 +160,7 @@ def test_a_compressed_output_name_is_refused(name: str, tmp_path: Path,
     assert sorted(p.name for p in tmp_path.iterdir()) == ["inst.json"]
 
 
-@pytest.mark.parametrize("name", ["m.json", "m.npz", "m.mps.json", "m.CSV", "m.jsonl"])
+@pytest.mark.parametrize("name", ["m.json", "m.npz", "m.mps.json", "m.CSV", "m.jsonl", ".json"])
 def test_a_name_saying_another_format_is_refused(name: str, tmp_path: Path,
                                                  capsys: pytest.CaptureFixture[str]) -> None:
     """export -o model.json wrote MPS text there, where solve -o r.mps and generate -o g.mps
@@ -172,6 +172,16 @@ def test_a_name_saying_another_format_is_refused(name: str, tmp_path: Path,
     assert sorted(p.name for p in tmp_path.iterdir()) == ["inst.json"]
     assert main(["export", str(path), "-o", str(tmp_path / name), "--format", "lp"]) == 0
     assert "\nMinimize\n" in (tmp_path / name).read_text()
+
+
+@pytest.mark.parametrize(("name", "head"),
+                         [(".lp", "\\ Problem"), (".mps", "NAME"), (".x", "NAME")])
+def test_a_hidden_file_named_after_a_format_gets_it(name: str, head: str,
+                                                   tmp_path: Path) -> None:
+    """export -o .lp wrote MPS text (a hidden file has no suffix by pathlib; hunt 220 note)."""
+    path = _save(generate_subset_sum(6, seed=1), tmp_path)
+    assert main(["export", str(path), "-o", str(tmp_path / name)]) == 0
+    assert (tmp_path / name).read_text().startswith(head)
 
 
 def test_a_goal_given_as_a_mapping_is_that_goal() -> None:
