@@ -29,7 +29,7 @@ from exactprune.instances.params import positive_amount as _positive_amount
 from exactprune.instances.params import positive_float as _positive_float
 from exactprune.instances.params import positive_int as _positive_int
 from exactprune.invocation import record_command
-from exactprune.termination import interrupted_exit, interruption_behind, sigterm_as_interrupt
+from exactprune.termination import interrupted_exit, interruption_behind, signals_as_interrupts
 
 EXIT_OK, EXIT_INTERNAL, EXIT_USAGE = 0, 1, 2
 _OUTPUT_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EFBIG, errno.EBADF)
@@ -570,7 +570,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit code."""
     try:
-        with sigterm_as_interrupt():
+        with signals_as_interrupts():
             return _main(argv)
     except KeyboardInterrupt as exc:  # in the set-up before _main's handlers (hunt 164 M1)
         return _interrupted(exc)

@@ -25,7 +25,7 @@ from exactprune.termination import (
     interrupted_exit,
     interruption_behind,
     interruption_unraised,
-    sigterm_as_interrupt,
+    signals_as_interrupts,
 )
 
 
@@ -34,7 +34,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     point (the console script, `python -m exactprune`): once it returns, an interruption is
     answered by `_interrupted_at_shutdown`."""
     try:
-        with sigterm_as_interrupt():
+        with signals_as_interrupts():
             from exactprune.cli import main as run
 
             code = run(argv)

@@ -27,7 +27,7 @@ class Terminated(KeyboardInterrupt):
 
 
 _arrived: int | None = None
-"""The last SIGINT or SIGTERM that came while `sigterm_as_interrupt` was in force (reset when
+"""The last SIGINT or SIGTERM that came while `signals_as_interrupts` was in force (reset when
 it takes over and when it ends)."""
 
 
@@ -45,7 +45,7 @@ def _raise_interrupted(signum: int, frame: Any) -> None:
 
 
 def interruption_unraised() -> KeyboardInterrupt | None:
-    """The interruption (Terminated for SIGTERM) that came in this `sigterm_as_interrupt`
+    """The interruption (Terminated for SIGTERM) that came in this `signals_as_interrupts`
     block, or None. Python drops an exception a signal handler raises while the main thread
     runs a weakref callback or a finaliser (importlib's module-lock callback, as a sweep's
     worker pool starts or a module is imported), printing at most "Exception ignored": the
@@ -66,20 +66,20 @@ def raise_if_interrupted() -> None:
 
 
 def sigterm_handled() -> bool:
-    """Whether SIGTERM raises `Terminated` here (`sigterm_as_interrupt` is in force)."""
+    """Whether SIGTERM raises `Terminated` here (`signals_as_interrupts` is in force)."""
     return signal.getsignal(signal.SIGTERM) is _raise_terminated
 
 
 def sigint_handled() -> bool:
     """Whether SIGINT raises KeyboardInterrupt here: Python's own handler, or this module's
-    (`sigterm_as_interrupt`), in the main thread."""
+    (`signals_as_interrupts`), in the main thread."""
     return (threading.current_thread() is threading.main_thread()
             and signal.getsignal(signal.SIGINT) in (signal.default_int_handler,
                                                     _raise_interrupted))
 
 
 @contextlib.contextmanager
-def sigterm_as_interrupt() -> Iterator[None]:
+def signals_as_interrupts() -> Iterator[None]:
     """During the block, SIGTERM raises `Terminated` in the main thread, and a native solve
     under `stop_on_sigint` is stopped for it as for SIGINT; a SIGINT with Python's own handler
     raises KeyboardInterrupt as before, through `_raise_interrupted`, which notes it: either

@@ -27,7 +27,7 @@ from exactprune.termination import (  # noqa: F401 - re-exported
     Terminated,
     interruption_behind,
     sigint_handled,
-    sigterm_as_interrupt,
+    signals_as_interrupts,
     sigterm_handled,
 )
 
@@ -42,7 +42,7 @@ def python_handles_sigint() -> bool:
 def stop_on_sigint(stop: Callable[[], object]) -> Iterator[None]:
     """Call `stop()` (thread-safe: CP-SAT's StopSearch, MPSolver.InterruptSolve) when SIGINT
     arrives during the block, with Python's own SIGINT handler, or SIGTERM, under
-    `sigterm_as_interrupt`. Only in the main thread, the only place Python delivers signals;
+    `signals_as_interrupts`. Only in the main thread, the only place Python delivers signals;
     elsewhere a no-op. Each signal is watched on its own: a job started in the background by
     a script ignores SIGINT, and SIGTERM then went unwatched — HiGHS returned `error`, exit 0,
     and CP-SAT and SCIP ran on to their time limit (hunt 28). Signals bound for a wake-up fd

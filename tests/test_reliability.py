@@ -2030,7 +2030,7 @@ def test_sigterm_stops_native_solves_when_sigint_is_ignored() -> None:
     code = textwrap.dedent("""
         import os, signal, sys, threading, time
         import exactprune as ep
-        from exactprune.solvers.interrupt import Terminated, sigterm_as_interrupt
+        from exactprune.solvers.interrupt import Terminated, signals_as_interrupts
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         inst = ep.generate_subset_sum(n=45, seed=3)
         for solver in sys.argv[1].split(","):
@@ -2038,7 +2038,7 @@ def test_sigterm_stops_native_solves_when_sigint_is_ignored() -> None:
                                              os.kill(os.getpid(), signal.SIGTERM))).start()
             t0 = time.perf_counter()
             try:
-                with sigterm_as_interrupt():
+                with signals_as_interrupts():
                     res = ep.solve(inst, solver, time_limit=30)
                 print(solver, "returned", res.status)
             except Terminated:
@@ -2610,12 +2610,12 @@ def test_a_sweep_stops_at_its_next_run_for_a_dropped_sigterm(tmp_path: Path) -> 
     """The sweep asks at each run whether an interruption came whose exception was dropped
     (hunt 219 M1): the run in hand is stored, the next ones are not run."""
     from exactprune.benchmarks.sweep import Task, run_sweep
-    from exactprune.termination import Terminated, sigterm_as_interrupt
+    from exactprune.termination import Terminated, signals_as_interrupts
 
     log = tmp_path / "runs.log"
     tasks = [Task("test_reliability:_drop_a_sigterm_then_square",
                   {"experiment": "drop", "x": x, "log": str(log)}) for x in (1, 2, 3)]
-    with pytest.raises(Terminated), sigterm_as_interrupt():
+    with pytest.raises(Terminated), signals_as_interrupts():
         run_sweep(tasks, str(tmp_path / "s.sqlite"), jobs=0, progress=False)
     assert log.read_text() == "1\n"
     with ResultStore(tmp_path / "s.sqlite", create=False) as store:
@@ -2630,10 +2630,10 @@ def test_a_signal_while_a_worker_starts_comes_right_after() -> None:
     with the handler they would have met."""
     import signal
 
-    from exactprune.termination import Terminated, signals_held, sigterm_as_interrupt
+    from exactprune.termination import Terminated, signals_as_interrupts, signals_held
 
     steps = []
-    with pytest.raises(Terminated), sigterm_as_interrupt():
+    with pytest.raises(Terminated), signals_as_interrupts():
         with signals_held():
             os.kill(os.getpid(), signal.SIGTERM)
             time.sleep(0.05)  # the handler runs, and only notes it
@@ -2657,7 +2657,7 @@ def test_a_signal_while_a_store_is_created_leaves_it_whole(
     import signal
 
     from exactprune.benchmarks import store as store_module
-    from exactprune.termination import Terminated, sigterm_as_interrupt
+    from exactprune.termination import Terminated, signals_as_interrupts
 
     create = store_module._create_schema
 
@@ -2668,7 +2668,7 @@ def test_a_signal_while_a_store_is_created_leaves_it_whole(
 
     monkeypatch.setattr(store_module, "_create_schema", signalled_then_create)
     path = tmp_path / "new.sqlite"
-    with pytest.raises(Terminated), sigterm_as_interrupt():
+    with pytest.raises(Terminated), signals_as_interrupts():
         ResultStore(path).close()
     monkeypatch.setattr(store_module, "_create_schema", create)
     with ResultStore(path, create=False) as store:
