@@ -118,6 +118,13 @@ class Backend:
     def supports(self, capability: Capability | str) -> bool:
         return Capability(capability) in self.capabilities
 
+    @property
+    def inexact_what(self) -> str:
+        """What a backend that certifies nothing is, for the refusals of commands that need an
+        exact one: "a heuristic", or "never certified" (the `pulp_*` MILP engines and the
+        constructive ticket, which are no heuristics; hunt 222 L1)."""
+        return "a heuristic" if self.description.startswith("heuristic") else "never certified"
+
     def parse_options(self, raw: Mapping[str, Any]) -> dict[str, Any]:
         """Every declared option, from `raw` (text or values) or its default.
 

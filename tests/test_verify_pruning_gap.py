@@ -880,6 +880,22 @@ def test_a_heuristic_solver_is_refused_naming_every_exact_backend() -> None:
                     or f"{backend.name} or auto" in str(refused.value)) is backend.exact
 
 
+def test_an_exact_engine_that_certifies_nothing_is_not_called_a_heuristic() -> None:
+    """--solver pulp_gurobi was refused as "a heuristic" (hunt 222 L1): the pulp_* engines are
+    exact MILP solvers whose answers are never certified, and the ticket is constructive."""
+    from exactprune.benchmarks.pruning.verify_gap import _check_solver
+    from exactprune.solvers.registry import list_backends
+
+    with pytest.raises(InputError, match="^--weight-solver ticket is never certified: "):
+        _check_solver("ticket", flag="--weight-solver", kinds=("weight_pruning",))
+    inexact = [b for kind in ("subset_sum", "neuron_pruning", "weight_pruning",
+                              "neuron_selection") for b in list_backends(kind) if not b.exact]
+    assert len(inexact) >= 20
+    for backend in inexact:
+        named = backend.name.startswith("pulp_") or backend.name == "ticket"
+        assert (backend.inexact_what == "never certified") is named, backend.name
+
+
 def test_api_list_options_take_any_iterable() -> None:
     """range(4, 9, 4) and generators were accepted as "4,8" before element-by-element reading
     refused them as 'range(4' (hunt 58 M2)."""

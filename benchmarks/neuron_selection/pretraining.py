@@ -603,8 +603,9 @@ def check_args(args: argparse.Namespace) -> None:
     name = resolve_auto(probe, Goal()) if args.solver == "auto" else args.solver
     backend = get_backend(name, "neuron_selection")
     if not backend.exact:
-        raise InputError(f"--solver {args.solver} is a heuristic: the exact subnetwork needs "
-                         "an exact backend (bnb, bruteforce, or for l1/linf a MILP engine)")
+        raise InputError(f"--solver {args.solver} is {backend.inexact_what}: the exact "
+                         "subnetwork needs an exact backend (bnb, bruteforce, or for l1/linf a "
+                         "MILP engine)")
     why = backend.refuse(probe, Goal()) if backend.refuse is not None else None
     if why:
         raise InputError(f"--solver {args.solver}: {why}")

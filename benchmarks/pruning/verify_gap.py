@@ -151,7 +151,7 @@ def _check_solver(name: str, threads: int = 1, flag: str = "--solver",
 
             # the list is the registry's: it left out gurobi, exact and accepted (hunt 79 L6)
             exact = [b.name for b in list_backends(kind, only_available=True) if b.exact]
-            raise InputError(f"{flag} {name} is a heuristic: the brackets need an exact "
+            raise InputError(f"{flag} {name} is {backend.inexact_what}: the brackets need an exact "
                              f"backend ({', '.join(exact)} or auto)")
         if threads > 1 and Capability.THREADS not in backend.capabilities:
             raise InputError(f"{threads_flag} {threads}: solver {name} runs one thread")
