@@ -992,3 +992,20 @@ def test_the_brackets_plot_draws_medians_not_certified_in_every_trial_hollow(
         plots.bracket_plot({"a": ([1, 2], [1, 2], [2, 3], [1.5, 2.5])}, tmp_path / "h", "t",
                            hollow={"a": [True]})
 
+
+
+@pytest.mark.parametrize("command", [
+    ["pruning-gap", "--n", "4", "--trials", "1", "--points", "16", "--time-limit", "5"],
+    ["pretraining", "--sizes", "20", "--iters", "0,5", "--hidden", "5", "--k", "2",
+     "--trials", "1"],
+])
+def test_no_progress_silences_the_progress_line(
+        command: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """docs/reliability.md promised `--no-progress` beside `--json` for the runs' progress line,
+    and pruning-gap and pretraining refused the flag (hunt 223 L1)."""
+    assert main(["verify", *command, "--out", str(tmp_path / "a")]) == 0
+    assert "done:" in capsys.readouterr().err
+    assert main(["verify", *command, "--out", str(tmp_path / "b"), "--no-progress"]) == 0
+    err = capsys.readouterr().err
+    assert err.startswith("report ") and err.count("\n") == 1, err
+    assert (tmp_path / "a" / "report.md").is_file() and (tmp_path / "b" / "report.md").is_file()

@@ -714,7 +714,7 @@ def _cmd_verify_pretraining(args: argparse.Namespace) -> int:
     out = instance_io.check_output_dir(args.out)
     instance_io.check_store_beside_report(args.store, out)
     start = time.perf_counter()
-    a, records = measure(args, progress=not args.json)
+    a, records = measure(args, progress=not (args.json or args.no_progress))
     elapsed = time.perf_counter() - start
     every_trial_failed(records)
     compute_s = sum(float(r.get("wall_time_s") or 0.0) for r in records)
@@ -777,4 +777,6 @@ def add_pretraining_parser(verify_subparsers: Any) -> None:
     p.add_argument("--scheduler", default=None, type=scheduler_flag, help="Dask scheduler tcp://HOST:PORT")
     p.add_argument("--out", default="out/verify-pretraining")
     p.add_argument("--json", action="store_true")
+    p.add_argument("--no-progress", action="store_true",
+                   help="no progress bar or summary line on stderr (as with --json)")
     p.set_defaults(func=_cmd_verify_pretraining)

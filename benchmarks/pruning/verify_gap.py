@@ -848,7 +848,8 @@ def _cmd_verify_pruning_gap(args: argparse.Namespace) -> int:
     check_args(args)
     out = instance_io.check_output_dir(args.out)
     instance_io.check_store_beside_report(args.store, out)
-    analyses, growth, records, elapsed = measure(args, progress=not args.json)
+    quiet = args.json or args.no_progress
+    analyses, growth, records, elapsed = measure(args, progress=not quiet)
     compute_s = sum(float(r.get("wall_time_s") or 0.0) for r in records)
     text = report(args, analyses, elapsed, growth, compute_s)
     with instance_io.output_dir(out), instance_io.written_together(out) as stage:
@@ -919,4 +920,6 @@ def add_pruning_gap_parser(verify_subparsers: Any) -> None:
     p.add_argument("--scheduler", default=None, type=scheduler_flag, help="Dask scheduler tcp://HOST:PORT")
     p.add_argument("--out", default="out/verify-pruning-gap")
     p.add_argument("--json", action="store_true")
+    p.add_argument("--no-progress", action="store_true",
+                   help="no progress bar or summary line on stderr (as with --json)")
     p.set_defaults(func=_cmd_verify_pruning_gap)
