@@ -192,7 +192,7 @@ def format_result(result: Any, inst: Any) -> str:
         lines.append(f"warm start{whose} {result.stats['warm_start']}")
     if result.mask is not None:
         flat = np.asarray(result.mask).ravel()
-        if flat.dtype.kind in "iu" and flat.size and int(flat.max()) > 1:  # repeat counts
+        if getattr(inst, "repeats", False):  # counts, whatever their values (hunt 225 L1)
             text = ",".join(str(int(c)) for c in flat)
             lines.append(f"counts     {text if len(text) <= 80 else text[:77] + '...'}")
         else:

@@ -960,3 +960,20 @@ def test_an_error_naming_a_path_with_a_newline_stays_one_line(
     code, _, err = run(["solve", str(missing)], capsys)
     assert code == 2 and err.count("\n") == 1 and "\u2028" not in err
     assert "no\\nsuch\\u2028file.json" in err
+
+
+@pytest.mark.parametrize("repeats", [True, False])
+def test_a_repeats_result_is_summarised_by_its_counts_whatever_they_are(
+        repeats: bool, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """docs/neuron_selection.md: a `counts` line with repeats, a 0/1 `mask` line without; an
+    answer with repeats whose counts were all 0 or 1 printed a `mask` line (hunt 225 L1)."""
+    from exactprune.instances import save_instance
+    from exactprune.instances.neuron_selection.generator import synthetic_neuron_selection
+
+    path = tmp_path / "ns.json"
+    save_instance(synthetic_neuron_selection(6, 1, m=10, repeats=repeats, seed=3), path)
+    code, out, _ = run(["solve", str(path), "--solver", "bruteforce"], capsys)
+    assert code == 0
+    line = next(x for x in out.splitlines() if x.startswith(("counts", "mask")))
+    assert line.split()[0] == ("counts" if repeats else "mask"), line
+    assert sorted(line.split()[1].replace(",", "")) == ["0"] * 5 + ["1"], line
