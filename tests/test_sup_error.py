@@ -1000,6 +1000,34 @@ def test_a_sphere_lower_bound_holds_for_points_off_norm_1(r: float) -> None:
         assert any("largest point norm" in note for note in br.notes)
 
 
+@pytest.mark.parametrize("r", [1 + 9e-13, 1 - 9e-13])
+def test_a_sphere_point_off_norm_1_is_not_called_outside_the_domain(r: float) -> None:
+    """A point at 1 + 9e-13 times where the sup is reached has an error 1 + 9e-13 times the sup
+    (50 times the output weights: above the evaluation tolerance): certify said "points
+    outside the domain?" of points the loader takes (hunt 224 L1); points_error is at most
+    upper times the largest point norm, as docs/pruning.md says."""
+    from exactprune.instances.network import TwoLayerNet
+    from exactprune.instances.pruning.instance import NeuronPruningInstance
+    from exactprune.solvers.pruning.bracket import certify_bracket
+
+    rng = np.random.default_rng(246950)
+    net = TwoLayerNet(rng.standard_normal((3, 2)), 50 * rng.uniform(-1, 1, 3), "identity")
+    target = TwoLayerNet(np.array([[0.6, 0.8]]), np.array([1.0]), "identity")
+
+    def bracket(points: np.ndarray):
+        inst = NeuronPruningInstance(network=net, target=target, points=points, norm="linf",
+                                     domain="sphere")
+        return certify_bracket(inst, inst.full_mask())
+
+    at = np.asarray(bracket(np.array([[1.0, 0.0], [0.0, 1.0]])).attained_at, dtype=float)
+    off = bracket(np.array([at / np.linalg.norm(at) * r, [0.0, 1.0]]))
+    norm = max(float(np.linalg.norm(at / np.linalg.norm(at) * r)), 1.0)
+    assert off.points_error <= off.upper * norm * (1 + 1e-15) and off.upper_exact
+    if r > 1:
+        assert off.points_error > off.upper  # the case itself
+    assert not any("outside the domain" in note for note in off.notes), off.notes
+
+
 def test_a_proved_infinite_upper_end_is_inf_in_json_not_null() -> None:
     from exactprune.instances import generate_neuron_pruning
     from exactprune.instances.io import dumps
