@@ -503,18 +503,29 @@ def output_format(path: str | os.PathLike[str] | None, fmt: str | None,
         raise InputError(f"unknown {what} format {fmt!r} (use {' or '.join(formats)})")
     if path is None or os.fspath(path) == "-":
         return fmt or formats[0]
-    name = Path(path).name
-    if name.lower().endswith(COMPRESSED_SUFFIXES):
-        raise InputError(f"cannot write a compressed file ({name}): name it "
-                         f"{' or '.join('.' + f for f in formats)} and compress it afterwards")
-    suffix = _extension(name)
-    if fmt is None and suffix in unlike:
-        raise InputError(f"{what} writes {' or '.join(formats)}, not {suffix}: name the file "
-                         f"{' or '.join('.' + f for f in formats)}, or give --format ({name})")
-    if suffix in formats:
-        if fmt is not None and fmt != suffix:
-            raise InputError(f"format {fmt} does not match the output file {name}")
-        return suffix
+    given = Path(path).name
+    names = [(given, given)]
+    try:  # the file written, where a symbolic link leads (as check_json_name; hunt 226 L2:
+        target = write_target(Path(path))  # export -o y.lp wrote LP text into its x.json)
+    except (OSError, ValueError):
+        target = None
+    if target is not None and target.name != given:
+        names.append((target.name, f"{given} (a link to {target})"))
+    asked = fmt
+    for name, shown in names:
+        if name.lower().endswith(COMPRESSED_SUFFIXES):
+            raise InputError(f"cannot write a compressed file ({shown}): name it "
+                             f"{' or '.join('.' + f for f in formats)} and compress it "
+                             "afterwards")
+        suffix = _extension(name)
+        if asked is None and suffix in unlike:
+            raise InputError(f"{what} writes {' or '.join(formats)}, not {suffix}: name the "
+                             f"file {' or '.join('.' + f for f in formats)}, or give --format "
+                             f"({shown})")
+        if suffix in formats:
+            if fmt is not None and fmt != suffix:
+                raise InputError(f"format {fmt} does not match the output file {shown}")
+            fmt = suffix
     return fmt or formats[0]
 
 

@@ -184,6 +184,24 @@ def test_a_hidden_file_named_after_a_format_gets_it(name: str, head: str,
     assert (tmp_path / name).read_text().startswith(head)
 
 
+def test_a_link_is_judged_by_the_file_it_leads_to(tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """export -o y.lp with y.lp a link to m.json wrote LP text into m.json, where the JSON
+    writers judge a link by its target (hunt 226 L2); a target saying the other format of the
+    two is a contradiction; --format still writes through the link."""
+    path = _save(generate_subset_sum(6, seed=1), tmp_path)
+    (tmp_path / "y.lp").symlink_to(tmp_path / "m.json")
+    (tmp_path / "z.lp").symlink_to(tmp_path / "x.mps")
+    assert main(["export", str(path), "-o", str(tmp_path / "y.lp")]) == 2
+    assert "not json" in capsys.readouterr().err and not (tmp_path / "m.json").exists()
+    assert main(["export", str(path), "-o", str(tmp_path / "z.lp")]) == 2
+    err = capsys.readouterr().err
+    assert "format lp does not match" in err and "a link to" in err and err.count("\n") == 1
+    assert not (tmp_path / "x.mps").exists()
+    assert main(["export", str(path), "-o", str(tmp_path / "y.lp"), "--format", "lp"]) == 0
+    assert (tmp_path / "m.json").read_text().startswith("\\ Problem")
+
+
 def test_a_goal_given_as_a_mapping_is_that_goal() -> None:
     inst = generate_subset_sum(6, seed=1)
     as_dict = build_model(inst, {"objective": "sparsest", "eps": 0.1})
