@@ -414,16 +414,24 @@ def check_json_name(path: str | os.PathLike[str] | None, what: str = "output fil
     if (not isinstance(path, str | os.PathLike) or str(path) == "-"
             or folder_ending(path) is not None):
         return  # not a name, or one ending as a folder: refused as such where it is written
-    p = Path(path)
-    try:
-        target = write_target(p)
-    except (OSError, ValueError):  # a null byte, a loop: refused as such where it is written
-        target = p
-    for where, how in ((p, ""), (target, " (a link to {})")):  # hunt 183 L6
+    for where, how in _names_written(Path(path)):  # hunt 183 L6
         suffix = "." + _extension(where.name)
         if suffix in OTHER_FORMATS:
-            raise InputError(f"{what} {os.fspath(path)}{how.format(where)}: this writes JSON, "
+            raise InputError(f"{what} {os.fspath(path)}{how}: this writes JSON, "
                              f"but {suffix} names {OTHER_FORMATS[suffix]}; name it .json")
+
+
+def _names_written(path: Path) -> list[tuple[Path, str]]:
+    """The output name as given, and the file a write changes where a symbolic link leads
+    elsewhere (`write_target`), each with how a message shows it ("" / " (a link to X)"): a
+    writer judges both by their extensions. A name that cannot be resolved (a null byte, a
+    loop) is refused as such where it is written."""
+    try:
+        target = write_target(path)
+    except (OSError, ValueError):
+        return [(path, "")]
+    return [(path, "")] + ([(target, f" (a link to {target})")]
+                           if target.name != path.name else [])
 
 
 def check_outputs_apart(paths: Sequence[Path]) -> None:
@@ -504,15 +512,11 @@ def output_format(path: str | os.PathLike[str] | None, fmt: str | None,
     if path is None or os.fspath(path) == "-":
         return fmt or formats[0]
     given = Path(path).name
-    names = [(given, given)]
-    try:  # the file written, where a symbolic link leads (as check_json_name; hunt 226 L2:
-        target = write_target(Path(path))  # export -o y.lp wrote LP text into its x.json)
-    except (OSError, ValueError):
-        target = None
-    if target is not None and target.name != given:
-        names.append((target.name, f"{given} (a link to {target})"))
     asked = fmt
-    for name, shown in names:
+    # the name given and where a link leads, as check_json_name (hunt 226 L2: export -o y.lp
+    # wrote LP text into the x.json it led to)
+    for where, how in _names_written(Path(path)):
+        name, shown = where.name, given + how
         if name.lower().endswith(COMPRESSED_SUFFIXES):
             raise InputError(f"cannot write a compressed file ({shown}): name it "
                              f"{' or '.join('.' + f for f in formats)} and compress it "

@@ -71,11 +71,10 @@ def _largest_norm_up(points: np.ndarray) -> float:
     return r
 
 
-def _lower_on_the_sphere(instance: Any, lower: float, notes: list[str]) -> float:
+def _lower_on_the_sphere(r: float, lower: float, notes: list[str]) -> float:
     """A lower bound over the points is one over the unit sphere only after dividing by the
-    largest point norm (|e(r·x)| = r·|e(x)| for these bias-free nets): sphere points may be
-    off norm 1 by SPHERE_TOL, and 1 + 9e-13 times the optimum is not a bound on it."""
-    r = _largest_norm_up(np.asarray(instance.points, dtype=np.float64))
+    largest point norm `r` (|e(r·x)| = r·|e(x)| for these bias-free nets): sphere points may
+    be off norm 1 by SPHERE_TOL, and 1 + 9e-13 times the optimum is not a bound on it."""
     if r <= 1.0 or lower <= 0.0:
         return lower
     scaled = float_floor(Fraction(lower) / Fraction(r))
@@ -197,8 +196,12 @@ def certify_bracket(instance: Any, mask: Any, lower: float | None = None,
             lower = exact
         else:
             notes.append(f"{head}: kept, {what} is at least as large")
+    # the points' largest norm (sphere points are off 1 by up to SPHERE_TOL; the error of these
+    # bias-free nets scales with it): for the lower end, and the check of the upper one
+    reach = (_largest_norm_up(np.asarray(instance.points, dtype=np.float64))
+             if instance.domain == "sphere" else 1.0)
     if lower is not None and instance.domain == "sphere":
-        lower = _lower_on_the_sphere(instance, lower, notes)
+        lower = _lower_on_the_sphere(reach, lower, notes)
     if instance.domain is None:
         # the field was named nowhere a user of a hand-written instance could find it (hunt 122)
         notes.append("the instance has no domain (user points): no upper bound over a domain; "
@@ -214,11 +217,8 @@ def certify_bracket(instance: Any, mask: Any, lower: float | None = None,
     notes.append(sup.note)
     at = None if sup.attained_at is None else np.asarray(sup.attained_at).tolist()
     upper = float(sup.value)
-    # on the sphere the points' errors bound the sup only after dividing by their norms, off 1
-    # by up to SPHERE_TOL: 1 + 9e-13 times the sup on a point was read as outside the domain
-    # (hunt 224 L1)
-    reach = (_largest_norm_up(np.asarray(instance.points, dtype=np.float64))
-             if instance.domain == "sphere" else 1.0)
+    # the points' errors bound the sup only after dividing by their norms: 1 + 9e-13 times the
+    # sup on a sphere point was read as outside the domain (hunt 224 L1)
     if instance.norm == "linf" and \
             upper * max(reach, 1.0) < points_error - instance.evaluation_tolerance():
         notes.append("sup over the domain is below the error on the points: points outside "
