@@ -410,11 +410,15 @@ OTHER_FORMATS = {".npz": "NumPy arrays", ".npy": "a NumPy array", ".safetensors"
 def check_json_name(path: str | os.PathLike[str] | None, what: str = "output file") -> None:
     """InputError (one line) when a JSON destination's extension names another format
     (`solve -o result.csv`, `save_instance(inst, "x.npz")` wrote JSON under those names, as
-    `export` refuses `--format lp -o model.mps`); None and "-" (stdout) pass."""
+    `export` refuses `--format lp -o model.mps`) or a compressed file (`-o r.json.gz` wrote
+    plain JSON, where the text writers refuse such names); None and "-" (stdout) pass."""
     if (not isinstance(path, str | os.PathLike) or str(path) == "-"
             or folder_ending(path) is not None):
         return  # not a name, or one ending as a folder: refused as such where it is written
     for where, how in _names_written(Path(path)):  # hunt 183 L6
+        if where.name.lower().endswith(COMPRESSED_SUFFIXES):  # plain JSON under .gz (hunt 226 L3)
+            raise InputError(f"{what} {os.fspath(path)}{how}: this writes JSON, not a "
+                             "compressed file; name it .json and compress it afterwards")
         suffix = "." + _extension(where.name)
         if suffix in OTHER_FORMATS:
             raise InputError(f"{what} {os.fspath(path)}{how}: this writes JSON, "

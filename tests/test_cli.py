@@ -818,6 +818,8 @@ def test_a_warm_start_file_of_the_wrong_shape_is_named(tmp_path: Path,
     (["solve", "{inst}", "--solver", "mitm"], "result.CSV"),
     (["certify", "{inst}", "{result}"], "check.lp"),
     (["solve", "{inst}", "--solver", "mitm"], ".mps"),  # a hidden file named as MPS
+    (["generate", "subset-sum", "--n", "6", "--seed", "0"], "inst.json.gz"),  # hunt 226 L3
+    (["certify", "{inst}", "{result}"], "check.json.XZ"),
 ])
 def test_json_outputs_refuse_a_name_of_another_format(
         tmp_path: Path, capsys: pytest.CaptureFixture[str], command: list[str],
@@ -837,7 +839,9 @@ def test_json_outputs_refuse_a_name_of_another_format(
     assert run([*args, "-o", str(tmp_path / "fine.txt")], capsys)[0] == 0  # other names pass
     with pytest.raises(InputError, match=r"z\.npz: this writes JSON"):
         save_instance(generate_subset_sum(6, seed=0), tmp_path / "z.npz")
-    assert not (tmp_path / "z.npz").exists()
+    with pytest.raises(InputError, match=r"z\.json\.gz: this writes JSON, not a compressed"):
+        save_instance(generate_subset_sum(6, seed=0), tmp_path / "z.json.gz")
+    assert not (tmp_path / "z.npz").exists() and not (tmp_path / "z.json.gz").exists()
     # a .json name that is a link to a .npz file replaced the NumPy file (hunt 183 L6)
     (tmp_path / "w.npz").write_bytes(b"PK")
     (tmp_path / "out.json").symlink_to(tmp_path / "w.npz")
