@@ -112,12 +112,20 @@ def _new_axes(title: str, xlabel: str, ylabel: str, logx: bool, logy: bool) -> A
 
 
 def _integer_ticks(ax: Any, xs: list[np.ndarray], logx: bool) -> None:
-    """Whole-number x ticks when every x is an integer (n, width) on a linear axis."""
+    """Whole-number x ticks when every x is an integer (n, width): on a linear axis by
+    matplotlib's integer locator; on a log axis at the data's own values when they are few
+    and positive (its default minor labels read "2×10^1" for 20)."""
     vals = np.concatenate([x[np.isfinite(x)] for x in xs]) if xs else np.zeros(0)
-    if not logx and len(vals) and np.all(vals == np.round(vals)):
-        from matplotlib.ticker import MaxNLocator
+    if not len(vals) or not np.all(vals == np.round(vals)):
+        return
+    from matplotlib.ticker import MaxNLocator, NullLocator, ScalarFormatter
 
+    if not logx:
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    elif np.all(vals > 0) and len(np.unique(vals)) <= 12:
+        ax.set_xticks(np.unique(vals))
+        ax.xaxis.set_major_formatter(ScalarFormatter())
+        ax.xaxis.set_minor_locator(NullLocator())
 
 
 def save_figure(fig: Any, path_stem: str | os.PathLike[str]) -> list[Path]:
@@ -249,7 +257,10 @@ def bracket_plot(
         rxs, rys = _arr(rx), _arr(ry)
         ax.plot(rxs, rys, linestyle="--", color=series_color(len(prepared) + j), label=name)
     _integer_ticks(ax, [p[1] for p in prepared], logx)
-    ax.legend(fontsize=8)
+    # below the axes, the figure taller by its lines: inside, the long labels hid the curves
+    entries = len(ax.get_legend_handles_labels()[1])
+    fig.set_figheight(fig.get_figheight() + 0.2 * entries)
+    fig.legend(fontsize=8, loc="outside lower center")
     return save_figure(fig, path_stem)
 
 

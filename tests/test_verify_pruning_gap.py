@@ -947,6 +947,37 @@ def test_threads_are_an_allowance_to_auto_at_small_widths(
     assert "(weights: auto, up to 2 threads)" in (out / "report.md").read_text()  # (hunt 95)
 
 
+def test_the_brackets_plot_keeps_its_legend_off_the_curves_and_labels_the_widths(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The published brackets.png had its four long legend lines inside the axes, over the
+    weight curve's fall from n = 16 to 48, and a log axis labelled 20 as "2×10^1": the legend
+    sits below the axes now, and a log axis of a few whole widths is ticked at them."""
+    from exactprune.benchmarks import plots
+
+    if not plots.plotting_available():
+        pytest.skip("matplotlib not installed")
+    figures = []
+    save = plots.save_figure
+    monkeypatch.setattr(plots, "save_figure", lambda fig, stem: figures.append(fig) or
+                        save(fig, stem))
+    widths = [8, 16, 32, 48, 64, 128]
+    label = "neuron pruning: best error on the points, bar [lower, upper] (medians)"
+    errors = [0.5 / n for n in widths]
+    plots.bracket_plot({label: (widths, errors, [2 * e for e in errors], errors)},
+                       tmp_path / "b", "t", logx=True,
+                       reference={"neuron fit: 4·n^-1": (widths, [4 / n for n in widths])})
+    (fig,) = figures
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    (ax,), (legend,) = fig.axes, fig.legends
+    assert legend.get_window_extent(renderer).y1 <= ax.get_window_extent(renderer).y0
+    assert not ax.get_legend()
+    assert list(ax.get_xticks()) == widths
+    shown = [t.get_text().replace("$\\mathdefault{", "").rstrip("}$")
+             for t in ax.get_xticklabels()]
+    assert shown == [str(n) for n in widths]
+
+
 def test_the_brackets_plot_draws_medians_not_certified_in_every_trial_hollow(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """brackets.png drew the median best error of a width where no trial was certified (weight
