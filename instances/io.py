@@ -491,7 +491,8 @@ def check_name_lengths(path: str | os.PathLike[str], what: str) -> None:
                          f"{path_max - 1} bytes")
 
 
-COMPRESSED_SUFFIXES = (".gz", ".bz2", ".xz", ".zst", ".zip", ".7z")
+COMPRESSED_SUFFIXES = (".gz", ".bz2", ".xz", ".zst", ".zip", ".7z", ".tgz", ".tbz", ".tbz2",
+                       ".txz", ".lz4", ".lzma", ".lz", ".z", ".br", ".rar", ".sz")  # hunt 227 L3
 """Names of compressed files, which the text writers refuse: they write plain text."""
 
 
@@ -515,7 +516,7 @@ def output_format(path: str | os.PathLike[str] | None, fmt: str | None,
         raise InputError(f"unknown {what} format {fmt!r} (use {' or '.join(formats)})")
     if path is None or os.fspath(path) == "-":
         return fmt or formats[0]
-    given = Path(path).name
+    given = os.fspath(path)  # as given, folder and all, as check_json_name shows it (hunt 227 L4)
     asked = fmt
     # the name given and where a link leads, as check_json_name (hunt 226 L2: export -o y.lp
     # wrote LP text into the x.json it led to)

@@ -150,13 +150,15 @@ def test_export_model_takes_the_format_from_the_file_name(tmp_path: Path) -> Non
     assert not (tmp_path / "x.lp").exists()
 
 
-@pytest.mark.parametrize("name", ["m.lp.gz", "m.mps.bz2", "m.MPS.GZ"])
+@pytest.mark.parametrize("name", ["m.lp.gz", "m.mps.bz2", "m.MPS.GZ", "m.tgz", "m.mps.lz4",
+                                  "m.lp.Z"])  # the last three: hunt 227 L3
 def test_a_compressed_output_name_is_refused(name: str, tmp_path: Path,
                                              capsys: pytest.CaptureFixture[str]) -> None:
     path = _save(generate_subset_sum(6, seed=1), tmp_path)
     assert main(["export", str(path), "-o", str(tmp_path / name)]) == 2
     err = capsys.readouterr().err
     assert "compressed" in err and err.count("\n") == 1
+    assert f"({tmp_path / name})" in err  # named as given, folder too (hunt 227 L4)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["inst.json"]
 
 
