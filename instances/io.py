@@ -540,8 +540,10 @@ def output_format(path: str | os.PathLike[str] | None, fmt: str | None,
 
 def check_output_dir(path: str | os.PathLike[str], what: str = "output folder") -> Path:
     """Check an output folder before any work (it is created later, when there is something
-    to write): it exists as a writable folder, or its parent does. Checked where its name
-    leads through symbolic links (`write_target`), as output files are, and as given."""
+    to write): it exists as a writable folder, or it can be made with its missing parents
+    (as `mkdir -p`: the nearest folder that exists is writable; hunt 228 note). Checked where
+    its name leads through symbolic links (`write_target`), as output files are, and as
+    given."""
     if os.fspath(path) == "":  # Path("") is ".": the current folder, its report overwritten
         raise InputError(f"{what} needs a name, got an empty one")
     p = Path(path)
