@@ -1145,6 +1145,25 @@ def test_scip_certifies_no_capped_start_in_a_lazy_round() -> None:
                                     cuts=True)
 
 
+def test_cpsat_runs_without_its_presolve_which_called_a_feasible_model_infeasible() -> None:
+    """Audit case 32722 (neuron d = 2, n = 9, K = 32, relu output): with its presolve on,
+    OR-Tools 9.15 called the model capped at the start's error INFEASIBLE though the start lies
+    inside the cap, on every seed and with or without the hint; exactprune caught the
+    contradiction and answered `error` (0.2292, the start, where 0.0824 exists). A wrong
+    INFEASIBLE after the re-check's exclusions would have certified the incumbent: CP-SAT runs
+    pruning models without its presolve now (option presolve=true turns it back on)."""
+    inst = generate_neuron_pruning(d=2, width=9, points=32, seed=32722, weight_dist="uniform",
+                                   output_dist="normal", output_activation="relu")
+    for seed in range(3):
+        assert_certifies_the_oracle(inst, "cpsat", seed=seed)
+    asked = solve(inst, "cpsat", time_limit=60, presolve=True)  # honest whatever 9.15 says
+    oracle = solve(inst, "bruteforce")
+    assert asked.options["presolve"] is True
+    assert asked.bound is None or asked.bound <= oracle.objective or asked.status == "error"
+    if asked.certified:
+        assert asked.objective <= oracle.objective + asked.tolerance
+
+
 @pytest.mark.parametrize("engine", ["cbc", "highs", "scip", "cpsat"])
 def test_an_incumbent_of_error_zero_is_certified_without_an_engine(engine: str) -> None:
     """No error is below 0: an incumbent whose error is within the certificate's room of 0 is

@@ -41,6 +41,10 @@ CONFIGS: list[tuple[str, str, dict[str, Any]]] = [
     ("cpsat", "8 workers", {"threads": 8}),  # CP-SAT's portfolio
     ("cpsat", "2 workers", {"threads": 2}),  # smaller portfolios: what `auto` picks by threads
     ("cpsat", "4 workers", {"threads": 4}),
+    # CP-SAT's presolve on (the default until 2026-12-07, when it proved a feasible model
+    # infeasible: audit case 32722), alone and in the portfolio
+    ("cpsat", "presolve", {"presolve": True}),
+    ("cpsat", "8 workers presolve", {"threads": 8, "presolve": True}),
     ("scip", "2 threads", {"threads": 2}),  # SCIP's concurrent mode
     # the re-check's no-goods one mask at a time (before 2026-12-02) instead of by family
     ("scip", "masks one by one", {"recheck_families": False}),

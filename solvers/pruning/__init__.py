@@ -80,6 +80,9 @@ _SCIP_CUTS = Param("cuts", "bool", None,
                    "docs/benchmarks/pruning-levers-*-cuts.md) except for the l1 error with a "
                    "relu output, whose big-M rows need them (pruning-levers-*-l1-cuts.md)",
                    optional=True)
+_CPSAT_PRESOLVE = Param("presolve", "bool", False,
+                        "CP-SAT's presolve (off: OR-Tools 9.15 presolve called a neuron model "
+                        "with a feasible start infeasible, audit case 32722; docs/numerics.md)")
 _ENGINE_CAPS = capabilities(warm_start=True, threads=True)
 _HEURISTIC_CAPS = capabilities(max_kept=True)
 _WARM_HEURISTIC_CAPS = capabilities(max_kept=True, warm_start=True)
@@ -111,6 +114,8 @@ def _engines(kind: str) -> list[Backend]:
             options = (weight_form if kind == WEIGHT else neuron_form, *options)
         if name == "scip":
             options = (*options, _SCIP_CUTS)
+        if name == "cpsat":
+            options = (*options, _CPSAT_PRESOLVE)
         # the norms in the listing, as neuron selection's say theirs (hunt 104 L5)
         description = (f"selection MILP with {engine.label}, certified against its "
                        "tolerances; linf/l1 errors" if engine is not None else

@@ -6,8 +6,13 @@ with at most G chosen columns (G = number of units: one column per unit), the sc
 each point differs from 2^p times the real error by at most (G + 1)/2 units, and so does the max
 over points (linf) and the mean (l1). Hence a proven integer bound B gives the real lower bound
 (B − (G + 1)/2)·2^-p, and the scaling's effect on the certificate is stated in the notes.
-The relu output is CP-SAT's exact max(h, 0) constraint: no big-M. Presolve's inclusion
-reductions are off (OR-Tools 9.15 can certify wrong optima with them, or-tools#5293).
+The relu output is CP-SAT's exact max(h, 0) constraint: no big-M. Presolve is off unless the
+`presolve` option asks for it (and then without its inclusion reductions, which certify wrong
+optima, or-tools#5293): on audit case 32722 (neuron d = 2, n = 9, K = 32, relu output) OR-Tools
+9.15's presolve called the model INFEASIBLE though the hinted start lies inside its cap (true
+optimum 0.0824, start 0.2292), whatever the hint, seed or single presolve parameter; a wrong
+INFEASIBLE in the exclusion re-check would certify the incumbent. The price:
+docs/benchmarks/pruning-cpsat-presolve.md.
 p is chosen so that the largest |h| stays below 2^40, keeping CP-SAT's LP relaxation well
 conditioned.
 """
@@ -142,7 +147,9 @@ class CpSatPointSetSolver:
         if clock.expired():  # building took the whole limit: no engine run to wait for
             return PointSetOutcome("time_limit", None, None, self.to_real(self.units_slack),
                                    [NOT_STARTED], started=False)
-        solver = configured_solver(self.opts, engine_limit(clock), presolve=True)
+        # off unless asked: 9.15's presolve proved a feasible model infeasible (module docstring)
+        solver = configured_solver(self.opts, engine_limit(clock),
+                                   presolve=bool(self.opts.extra.get("presolve", False)))
         code = solve_cpsat(solver, model)
         slack_real = self.to_real(self.units_slack)
         notes = [f"CP-SAT on integers scaled by 2^{self.exponent}; scaling moves the error by "
