@@ -297,6 +297,22 @@ def test_gfs_is_optimal_only_where_the_exact_solve_proved_it() -> None:
     assert (table["gfs_optimal"], table["gfs_at_best_found"], table["certified"]) == (1, 3, 2)
 
 
+def test_the_median_bound_is_over_the_trials_of_the_median_loss() -> None:
+    """SCIP stopped at its limit often returns no bound: the median bound was taken over the
+    trials that had one (m = 150, T = 40: bounds [null x 4, 0.0252] read "exact bound 0.0252"
+    beside "exact 0.1"), and could sit above the median loss. A missing bound is the trivial
+    0 now, so the median bound is over the same trials and at most the median loss."""
+    def row(exact: float | None, bound: float | None) -> dict:
+        return {"iter": 0, "dense": 1.0, "gfs": 0.5, "exact": exact, "exact_bound": bound,
+                "certified": False}
+
+    records = [{"checkpoints": [row(0.10, None)]}, {"checkpoints": [row(0.11, None)]},
+               {"checkpoints": [row(0.30, 0.30)]}, {"checkpoints": [row(None, None)]}]
+    (table,) = pt.loss_table(records, [0])
+    assert table["exact"] == 0.11 and table["exact_bound"] == 0.0
+    assert table["exact_bound"] <= table["exact"]
+
+
 def test_everything_censored_gives_no_fit() -> None:
     summary = {m: pt.summarise_thresholds([None, None], 20) for m in (30, 60)}
     fit = pt.threshold_fit([30, 60], summary)

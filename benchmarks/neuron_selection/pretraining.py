@@ -357,7 +357,11 @@ def loss_table(records: list[dict], iters: Sequence[int]) -> list[dict[str, Any]
         out.append({
             "iter": T, "trials": len(rows),
             "dense": _med(dense), "gfs": _med(gfs), "exact": _med(exact),
-            "exact_bound": _med([r.get("exact_bound") for r in rows]),
+            # over the trials of `exact`: a solve stopped without a bound has the trivial one,
+            # 0 (no loss is below it); dropped, the median was over other trials and could sit
+            # above the median loss (hunt 232 L1)
+            "exact_bound": _med([None if e is None else (r.get("exact_bound") or 0.0)
+                                 for e, r in zip(exact, rows, strict=True)]),
             "gfs_over_dense": _med([g / d if d else None for g, d in zip(gfs, dense,
                                                                          strict=True)]),
             "exact_over_dense": _med([e / d if d and e is not None else None
