@@ -1164,6 +1164,37 @@ def test_cpsat_runs_without_its_presolve_which_called_a_feasible_model_infeasibl
         assert asked.objective <= oracle.objective + asked.tolerance
 
 
+def test_a_cpsat_infeasible_refuted_by_its_accepted_start_certifies_nothing(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hunt 231 F1: CP-SAT's INFEASIBLE under a cap its start lies inside (what 9.15's presolve
+    answered on audit case 32722) was trusted; exact.py's bound_refuted caught it only for
+    incumbents above ~0.03 of the data's scale, and below that the start was certified (an
+    injected answer: 0.00589 certified where 1.1e-16 exists). It is refuted now, as the MILP
+    engines refute theirs (`distrust_infeasible_with_feasible_start`)."""
+    import itertools
+
+    from ortools.sat.python import cp_model
+
+    from exactprune.instances.network import TwoLayerNet
+    from exactprune.solvers.pruning import cpsat
+
+    base = generate_neuron_pruning(d=2, width=9, points=16, seed=253507,
+                                   weight_dist="uniform", output_dist="normal",
+                                   output_activation="relu")
+    W = np.array(base.network.hidden_weights)
+    v = np.array(base.network.output_weights)
+    v[0] = abs(v[0])
+    inst = type(base)(network=TwoLayerNet(W, v, "relu"),
+                      target=TwoLayerNet.single_neuron(W[0] * v[0]), points=base.points,
+                      norm="linf", domain=base.domain)
+    masks = [np.array(m, dtype=bool) for m in itertools.product((0, 1), repeat=9)]
+    start = next(m for m in sorted(masks, key=inst.evaluate) if 1e-3 < inst.evaluate(m) < 0.03)
+    monkeypatch.setattr(cpsat, "solve_cpsat", lambda solver, model: cp_model.INFEASIBLE)
+    res = solve(inst, "cpsat", time_limit=5, warm_start=start)
+    assert not res.certified and res.status == "error"
+    assert any("the start given to it lies inside the cap" in n for n in res.notes)
+
+
 @pytest.mark.parametrize("engine", ["cbc", "highs", "scip", "cpsat"])
 def test_an_incumbent_of_error_zero_is_certified_without_an_engine(engine: str) -> None:
     """No error is below 0: an incumbent whose error is within the certificate's room of 0 is
