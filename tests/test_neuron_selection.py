@@ -1509,3 +1509,21 @@ def test_greedy_under_refit_breaks_exact_fits_ties_to_the_lowest_index() -> None
     # one unit and the bias already fit 2 samples exactly: every step is a tie
     assert np.flatnonzero(res.mask).tolist() == [0, 1, 2, 3, 4, 5]
     assert "refitted" in res.notes[0]
+
+
+@pytest.mark.parametrize("loss", ["linf", "l1"])
+@pytest.mark.parametrize("repeats", [False, True])
+def test_a_cpsat_infeasible_refuted_by_its_start_certifies_nothing(
+        loss: str, repeats: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """CP-SAT's INFEASIBLE under a cap its start lies inside (OR-Tools 9.15's presolve gave
+    such answers on pruning models, hunt 231 F1) is refuted by the start in hand, as the MILP
+    engines' are, instead of read as "nothing better exists" (which certified the start)."""
+    from ortools.sat.python import cp_model
+
+    from exactprune.solvers import cpsat_engine
+
+    inst = synthetic_neuron_selection(7, 3, m=8, loss=loss, repeats=repeats, seed=11)
+    monkeypatch.setattr(cpsat_engine, "solve_cpsat", lambda solver, model: cp_model.INFEASIBLE)
+    res = solve(inst, "cpsat", time_limit=5)
+    assert not res.certified and res.status == "error", res.notes
+    assert any("the start given to it lies inside the cap" in n for n in res.notes)

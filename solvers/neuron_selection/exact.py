@@ -318,6 +318,25 @@ def _cpsat_below(opts: SolveOptions) -> BelowSolve:
         if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             y = np.array([solver.BooleanValue(v) for v in bits], dtype=bool)
         lower = None
+        if code == cp_model.INFEASIBLE and start is not None:
+            start_bits = [bool(b) for b in bits_of_mask(scaled, start)]
+            counts = [sum(start_bits[i * n_bits + j] << j for j in range(n_bits))
+                      for i in range(n)]
+            # the start's exact integer residuals (Python ints: no overflow)
+            res_start = [sum(int(Ai[q, i]) * counts[i] for i in range(n) if counts[i])
+                         - int(fi[q]) for q in range(P)]
+            loss_units = (max(map(abs, res_start)) if scaled.loss == "linf"
+                          else sum(map(abs, res_start)))
+            inside = sum(counts) == k and loss_units <= (
+                cap_units if scaled.loss == "linf" else cap_units * P)
+            cut = any(all(start_bits[j] == bool(v) for j, v in zip(
+                *PartialMask.fixed_terms(no_good, len(bits)), strict=True))
+                for no_good in exclude)
+            if inside and not cut:  # refuted by a point in hand, as in pruning (hunt 231 F1)
+                notes.append("CP-SAT said infeasible, but the start given to it lies inside "
+                             "the cap and satisfies every constraint: the claim is refuted, "
+                             "nothing is certified from it")
+                return _Capped(CappedOutcome("error", None, None, slack, notes), notes, stats)
         if code == cp_model.INFEASIBLE:  # every mask left has integer loss > cap_units
             lower = float_floor(Fraction(cap) - Fraction(ldexp_up(units_slack, -p)))
         elif math.isfinite(solver.BestObjectiveBound()):
