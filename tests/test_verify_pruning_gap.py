@@ -947,6 +947,20 @@ def test_threads_are_an_allowance_to_auto_at_small_widths(
     assert "(weights: auto, up to 2 threads)" in (out / "report.md").read_text()  # (hunt 95)
 
 
+def _figures_drawn(monkeypatch: pytest.MonkeyPatch) -> list:
+    """The figures `plots.save_figure` is given from now on (still written); skips the test
+    without matplotlib."""
+    from exactprune.benchmarks import plots
+
+    if not plots.plotting_available():
+        pytest.skip("matplotlib not installed")
+    figures: list = []
+    save = plots.save_figure
+    monkeypatch.setattr(plots, "save_figure", lambda fig, stem: figures.append(fig) or
+                        save(fig, stem))
+    return figures
+
+
 def test_the_brackets_plot_keeps_its_legend_off_the_curves_and_labels_the_widths(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The published brackets.png had its four long legend lines inside the axes, over the
@@ -954,12 +968,7 @@ def test_the_brackets_plot_keeps_its_legend_off_the_curves_and_labels_the_widths
     sits below the axes now, and a log axis of a few whole widths is ticked at them."""
     from exactprune.benchmarks import plots
 
-    if not plots.plotting_available():
-        pytest.skip("matplotlib not installed")
-    figures = []
-    save = plots.save_figure
-    monkeypatch.setattr(plots, "save_figure", lambda fig, stem: figures.append(fig) or
-                        save(fig, stem))
+    figures = _figures_drawn(monkeypatch)
     widths = [8, 16, 32, 48, 64, 128]
     label = "neuron pruning: best error on the points, bar [lower, upper] (medians)"
     errors = [0.5 / n for n in widths]
@@ -988,12 +997,7 @@ def test_the_brackets_plot_draws_medians_not_certified_in_every_trial_hollow(
     from exactprune.benchmarks import plots
     from exactprune.benchmarks.pruning import verify_gap
 
-    if not plots.plotting_available():
-        pytest.skip("matplotlib not installed")
-    figures = []
-    save = plots.save_figure
-    monkeypatch.setattr(plots, "save_figure", lambda fig, stem: figures.append(fig) or
-                        save(fig, stem))
+    figures = _figures_drawn(monkeypatch)
 
     def row(n: int, certified: int) -> dict:
         return {"n": n, "lower": 0.01 / n, "upper": 0.05 / n, "optimum": 0.02 / n,
