@@ -311,6 +311,17 @@ def test_the_median_bound_is_over_the_trials_of_the_median_loss() -> None:
     (table,) = pt.loss_table(records, [0])
     assert table["exact"] == 0.11 and table["exact_bound"] == 0.0
     assert table["exact_bound"] <= table["exact"]
+    # a bound that is not finite is none (hunt 233 L1: _med dropped it, 0.25 against 0.2)
+    for odd in (math.nan, math.inf, -math.inf):
+        records = [{"checkpoints": [row(0.1, odd)]}, {"checkpoints": [row(0.2, 0.2)]},
+                   {"checkpoints": [row(0.3, 0.3)]}]
+        (table,) = pt.loss_table(records, [0])
+        assert table["exact"] == 0.2 and table["exact_bound"] == 0.2
+    # nor is a bound counted whose loss is not (the median loss leaves that trial out)
+    records = [{"checkpoints": [row(math.nan, 0.1)]}, {"checkpoints": [row(0.2, 0.2)]},
+               {"checkpoints": [row(0.3, 0.3)]}]
+    (table,) = pt.loss_table(records, [0])
+    assert table["exact"] == table["exact_bound"] == 0.25
 
 
 def test_everything_censored_gives_no_fit() -> None:

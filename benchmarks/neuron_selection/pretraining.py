@@ -336,6 +336,16 @@ def threshold_fit(sizes: Sequence[int], summary: dict[int, dict[str, Any]]) -> A
 
 
 # -- summaries -------------------------------------------------------------------------------
+def _finite(x: float | None) -> bool:
+    return x is not None and math.isfinite(x)
+
+
+def _bound_or_zero(bound: float | None) -> float:
+    """A lower bound on a loss, or the trivial 0 when there is none (or none that is finite:
+    `_med` would drop it, and the median bound be over other trials; hunt 233 L1)."""
+    return float(bound) if _finite(bound) else 0.0
+
+
 def _med(values: Sequence[float | None]) -> float | None:
     vals = [float(v) for v in values if v is not None and math.isfinite(v)]
     return statistics.median(vals) if vals else None
@@ -360,7 +370,7 @@ def loss_table(records: list[dict], iters: Sequence[int]) -> list[dict[str, Any]
             # over the trials of `exact`: a solve stopped without a bound has the trivial one,
             # 0 (no loss is below it); dropped, the median was over other trials and could sit
             # above the median loss (hunt 232 L1)
-            "exact_bound": _med([None if e is None else (r.get("exact_bound") or 0.0)
+            "exact_bound": _med([_bound_or_zero(r.get("exact_bound")) if _finite(e) else None
                                  for e, r in zip(exact, rows, strict=True)]),
             "gfs_over_dense": _med([g / d if d else None for g, d in zip(gfs, dense,
                                                                          strict=True)]),
