@@ -64,6 +64,13 @@ class PartialMask:
         positions = np.flatnonzero(keep)
         return positions, bits[positions]
 
+    @staticmethod
+    def cuts_off(mask: Any, assignment: Any) -> bool:
+        """Whether the no-good on `mask` (`fixed_terms`) cuts off the 0/1 vector `assignment`."""
+        a = np.asarray(assignment, dtype=bool).reshape(-1)
+        positions, bits = PartialMask.fixed_terms(mask, len(a))
+        return bool(np.array_equal(a[positions], bits))
+
     def contains(self, assignment: Any) -> bool:
         """Whether the 0/1 vector `assignment` belongs to the family."""
         a = np.asarray(assignment, dtype=bool).reshape(-1)

@@ -255,7 +255,11 @@ def _cpsat_below(opts: SolveOptions) -> BelowSolve:
               start: np.ndarray | None) -> _Capped:
         from ortools.sat.python import cp_model
 
-        from exactprune.solvers.cpsat_engine import configured_solver, solve_cpsat
+        from exactprune.solvers.cpsat_engine import (
+            INFEASIBLE_REFUTED,
+            configured_solver,
+            solve_cpsat,
+        )
 
         A, f = scaled.columns(), scaled.offset()
         n, k, P = scaled.n, scaled.k, A.shape[0]
@@ -329,13 +333,9 @@ def _cpsat_below(opts: SolveOptions) -> BelowSolve:
                           else sum(map(abs, res_start)))
             inside = sum(counts) == k and loss_units <= (
                 cap_units if scaled.loss == "linf" else cap_units * P)
-            cut = any(all(start_bits[j] == bool(v) for j, v in zip(
-                *PartialMask.fixed_terms(no_good, len(bits)), strict=True))
-                for no_good in exclude)
+            cut = any(PartialMask.cuts_off(no_good, start_bits) for no_good in exclude)
             if inside and not cut:  # refuted by a point in hand, as in pruning (hunt 231 F1)
-                notes.append("CP-SAT said infeasible, but the start given to it lies inside "
-                             "the cap and satisfies every constraint: the claim is refuted, "
-                             "nothing is certified from it")
+                notes.append(INFEASIBLE_REFUTED)
                 return _Capped(CappedOutcome("error", None, None, slack, notes), notes, stats)
         if code == cp_model.INFEASIBLE:  # every mask left has integer loss > cap_units
             lower = float_floor(Fraction(cap) - Fraction(ldexp_up(units_slack, -p)))

@@ -30,7 +30,7 @@ from exactprune.formulations.linear import PartialMask
 from exactprune.formulations.pruning.selection import Selection
 from exactprune.instances.scaling import float_floor, ldexp_down, ldexp_up
 from exactprune.solvers.clock import NOT_STARTED, Clock, engine_limit
-from exactprune.solvers.cpsat_engine import configured_solver, solve_cpsat
+from exactprune.solvers.cpsat_engine import INFEASIBLE_REFUTED, configured_solver, solve_cpsat
 from exactprune.solvers.pruning.exact import PointSetOutcome
 from exactprune.solvers.result import SolveOptions
 
@@ -158,16 +158,14 @@ class CpSatPointSetSolver:
             return PointSetOutcome("error", None, None, slack_real,
                                    notes + [f"model invalid: {model.Validate()}"])
         if code == cp_model.INFEASIBLE:
-            if start == "accepted" and not any(_cut_off(choice, y_start) for choice in exclude):
+            if start == "accepted" and not any(PartialMask.cuts_off(choice, y_start)
+                                               for choice in exclude):
                 # the start is a point of the model in hand (exact integers): the claim is
                 # refuted, as the MILP engines' distrust_infeasible_with_feasible_start does;
                 # below a cap of ~0.03 of the data's scale bound_refuted could not see it, and
                 # the incumbent was certified (hunt 231 F1, an injected wrong INFEASIBLE)
-                return PointSetOutcome(
-                    "error", None, None, slack_real,
-                    notes + ["CP-SAT said infeasible, but the start given to it lies inside the "
-                             "cap and satisfies every constraint: the claim is refuted, nothing "
-                             "is certified from it"], start, start_reason)
+                return PointSetOutcome("error", None, None, slack_real,
+                                       notes + [INFEASIBLE_REFUTED], start, start_reason)
             below = float_floor(Fraction(cap) - Fraction(ldexp_up(self.units_slack,
                                                                   -self.exponent)))
             return PointSetOutcome("infeasible", None, below, slack_real, notes,
@@ -181,12 +179,6 @@ class CpSatPointSetSolver:
         status = "optimal" if code == cp_model.OPTIMAL else "time_limit"
         return PointSetOutcome(status, y_val, lower, slack_real, notes, start, start_reason)
 
-
-
-def _cut_off(choice: Any, y: np.ndarray) -> bool:
-    """Whether the no-good of `choice` (`_exclude`) cuts off the column choice `y`."""
-    positions, bits = PartialMask.fixed_terms(choice, len(y))
-    return all(bool(y[c]) == bool(b) for c, b in zip(positions, bits, strict=True))
 
 
 def _exclude(model: Any, y: list[Any], choice: Any) -> None:
