@@ -41,7 +41,10 @@ turns a backend's `SolverTolerances` into the absolute slack T of the objective.
 
 from __future__ import annotations
 
+import itertools
 import math
+from collections import Counter
+from collections.abc import Sequence
 from fractions import Fraction
 from typing import Any
 
@@ -155,6 +158,36 @@ def canonical_mask(values: Any, mask: Any) -> np.ndarray:
         kept = int(out[group].sum())
         out[group] = np.arange(group.size) < kept
     return out
+
+
+def mask_outside(values: Any, excluded: Sequence[Any], max_kept: int | None) -> np.ndarray | None:
+    """A mask that a subset-sum model with no-good rows on `excluded` still admits, or None
+    when there is none: canonical (`canonical_mask`: it satisfies the symmetry rows when the
+    model has them), keeping at most `max_kept` values (None: any number), and equal to none of
+    `excluded`. An engine's "infeasible" for that model is refuted by it (no other constraint
+    cuts a mask off a min_error model). Candidates go by size, then by which values; at most
+    len(excluded) + 1 of them are admitted masks, so the search is short (a few hundred
+    candidates when few classes exist)."""
+    x = np.asarray(values, dtype=np.float64).reshape(-1)
+    seen = {np.asarray(m, dtype=bool).reshape(-1).tobytes() for m in excluded}
+    classes: dict[float, list[int]] = {}  # each distinct nonzero value: its indices, ascending
+    for i in np.flatnonzero(x != 0.0).tolist():
+        classes.setdefault(float(x[i]), []).append(i)
+    members = list(classes.values())
+    most = sum(len(m) for m in members)
+    if max_kept is not None:
+        most = min(most, max_kept)
+    for size in range(most + 1):
+        for combo in itertools.combinations_with_replacement(range(len(members)), size):
+            counts = Counter(combo)
+            if any(c > len(members[g]) for g, c in counts.items()):
+                continue
+            mask = np.zeros(x.size, dtype=bool)
+            for g, c in counts.items():
+                mask[members[g][:c]] = True
+            if mask.tobytes() not in seen:
+                return mask
+    return None
 
 
 def order_pairs(values: Any) -> list[tuple[int, int]]:

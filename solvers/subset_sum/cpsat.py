@@ -25,12 +25,15 @@ every mask keeping k values satisfies |I(m) − 2^p·t(m)| <= (k+1)/2 (t = exact
   clause per mask of S), every mask outside S has t >= (L − (k_max+1)/2)·2^-p; if that is >= the
   best exact error in S, the best mask of S is exactly optimal (tolerance 0). Otherwise another
   mask is excluded, up to `max_exclusions` (extra option, default 64); then the result is
-  FEASIBLE with the valid bound min(best of S, (L − (k_max+1)/2)·2^-p).
+  FEASIBLE with the valid bound min(best of S, (L − (k_max+1)/2)·2^-p). An INFEASIBLE re-solve
+  ("no mask outside S") is believed only when `mask_outside` finds no mask left; one it finds
+  refutes the claim (FEASIBLE, as above).
 - sparsest solves the relaxed band W = floor(eps·2^p + (n+1)/2) (contains every mask with exact
   error <= eps, so its optimum is a valid lower bound); a returned mask is accepted only if its
   exact error is <= eps, otherwise it is cut off by a no-good clause and the model re-solved. All
   excluded masks are exactly infeasible, so the first accepted mask from an OPTIMAL solve is
-  optimal, and INFEASIBLE after exclusions is a proof of infeasibility.
+  optimal, and INFEASIBLE after exclusions is a proof of infeasibility, unless the warm start
+  is within eps exactly (it is in the band and never cut off): then the claim is refuted.
 
 Repeated values: masks keeping as many of each group of equal values (and any zeros) have the
 same integer sum, so the model keeps one mask per class, as the MILP engines' symmetry rows do
@@ -72,7 +75,7 @@ from typing import Any
 
 import numpy as np
 
-from exactprune.formulations.subset_sum.milp import canonical_mask, order_pairs
+from exactprune.formulations.subset_sum.milp import canonical_mask, mask_outside, order_pairs
 from exactprune.instances.errors import InputError
 from exactprune.instances.params import Param, is_integer
 from exactprune.instances.scaling import IntegerScaling, float_floor, integer_scaling
@@ -346,7 +349,7 @@ def _exclusion_certificate(instance: SubsetSumInstance, scaling: IntegerScaling,
     outside = Fraction(lower)  # proven minimum of I over every mask not yet excluded
     all_examined = False  # CP-SAT proved that no mask is left outside `found`
     limit = _max_exclusions(opts)
-    stopped = ""  # why the certificate did not close: "time", "invalid" or "cap"
+    stopped = ""  # why the certificate did not close: "time", "invalid", "refuted" or "cap"
     run.hint(None)
     while True:
         if all_examined or (outside - slack) / scale >= best_err:
@@ -366,8 +369,17 @@ def _exclusion_certificate(instance: SubsetSumInstance, scaling: IntegerScaling,
         run.exclude(found[-1])
         nxt = run.solve()
         if nxt.status == "INFEASIBLE":
-            all_examined = True
-            continue
+            left = mask_outside(instance.values, found, k_max)
+            if left is None:
+                all_examined = True
+                continue
+            # a point of the cut model in hand (exact): the claim is refuted, as the MILP
+            # engines' exclusion answers are; trusted, it would certify the best mask found
+            stopped = "refuted"
+            notes.append(f"CP-SAT said no mask but the {len(found)} excluded one(s) is left, "
+                         f"but another (keeping {int(left.sum())} values) is: the claim is "
+                         "refuted, nothing is certified from it")
+            break
         if nxt.lower_bound is not None:
             outside = max(outside, Fraction(nxt.lower_bound))
         if nxt.mask is not None:
@@ -384,6 +396,7 @@ def _exclusion_certificate(instance: SubsetSumInstance, scaling: IntegerScaling,
     bound_q = max(Fraction(0), min(best_err, (outside - slack) / scale))
     why = {"time": "time limit during the exclusion certificate",
            "invalid": "exclusion re-solve failed",
+           "refuted": "exclusion re-solve refuted",
            "cap": f"exclusion certificate not closed after {limit} no-good re-solves "
                   "(many masks tie at this scale; raise max_exclusions)"}[stopped]
     notes.append(f"lossy scaling: {why}; bound accounts for the scaling slack (k+1)/2 units")
@@ -415,7 +428,8 @@ def _run_sparsest(instance: SubsetSumInstance, goal: Goal, opts: SolveOptions,
         model.add(total <= z + band)
         model.add(total >= z - band)
     model.minimize(sum(run.keep))
-    run.hint(checked_warm_start(instance, goal, opts, notes, stats))  # eps checked exactly
+    warm = checked_warm_start(instance, goal, opts, notes, stats)  # eps checked exactly
+    run.hint(warm)
     if scaling.lossless:
         notes.append(f"band |ΣXm − Z| <= {band} units is exactly error <= eps")
     else:
@@ -441,6 +455,12 @@ def _run_sparsest(instance: SubsetSumInstance, goal: Goal, opts: SolveOptions,
             return RawSolution(Status.ERROR, notes=notes, stats=stats)
         if out.status == "INFEASIBLE":
             stats["exclusions"] = cuts
+            if warm is not None:  # within eps exactly, so in the band and never cut off
+                notes.append("CP-SAT said no mask is within the band, but the start given to "
+                             "it is within eps: the claim is refuted, nothing is certified "
+                             "from it")
+                return RawSolution(Status.FEASIBLE, mask=warm, bound=float(lower),
+                                   solver_objective=solver_objective, notes=notes, stats=stats)
             why = (f" after cutting off {cuts} mask(s) whose exact error exceeds eps"
                    if cuts else "")
             notes.append(f"certificate: CP-SAT proved no mask within the band{why}")

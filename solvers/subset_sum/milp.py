@@ -60,6 +60,7 @@ from exactprune.formulations.base import BuiltModel
 from exactprune.formulations.subset_sum.milp import (
     build_subset_sum,
     canonical_mask,
+    mask_outside,
     sparsest_window_margin,
     subset_sum_slack,
 )
@@ -453,6 +454,12 @@ def _run_min_error(engine: str, instance: Any, goal: Goal, opts: SolveOptions,
         stats["rounds"].append(_round_stats(k, res))
         notes.extend(res.notes)
         if res.status == "infeasible":
+            left = mask_outside(instance.values, excluded, goal.max_kept)
+            if left is not None:  # a point of the cut model in hand: the claim is refuted
+                notes.append(f"the solver says no mask but the {len(excluded)} excluded one(s) "
+                             f"is feasible, but another (keeping {int(left.sum())} values) is: "
+                             f"the claim is refuted, nothing is certified from it")
+                return result(Status.FEASIBLE)
             notes.append(f"exclusion certificate: no mask other than the {len(excluded)} "
                          f"excluded one(s) is feasible")
             return result(Status.OPTIMAL, certified=True)
