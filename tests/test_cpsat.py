@@ -363,3 +363,49 @@ def test_cpsat_returns_nothing_worse_than_its_start_on_a_lossy_scaling() -> None
     assert sparse.kept <= int(best.sum()) and sparse.status in ("feasible", "optimal",
                                                                  "time_limit")
     assert sparse.bound is None or sparse.bound <= sparse.kept
+
+
+# -- more than 8 workers: a second look at INFEASIBLE (google/or-tools#5295) ----------------------
+@pytest.fixture
+def many_workers_say_infeasible(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Every CP-SAT solve with more than 8 workers answers INFEASIBLE at once, as #5295 reports
+    (presolve off, 10 or more workers); solves with at most 8 run for real. Returns the worker
+    counts of the solves."""
+    from ortools.sat.python import cp_model
+
+    real = cp_model.CpSolver.solve
+    workers: list[int] = []
+
+    def solve(self, model, *args, **kwargs):
+        workers.append(int(self.parameters.num_workers))
+        if self.parameters.num_workers > 8:
+            return cp_model.INFEASIBLE
+        return real(self, model, *args, **kwargs)
+
+    monkeypatch.setattr(cp_model.CpSolver, "solve", solve)
+    return workers
+
+
+def test_an_infeasible_from_more_than_eight_workers_is_looked_at_again(
+        many_workers_say_infeasible: list[int]) -> None:
+    from exactprune.instances import generate_neuron_pruning
+    from exactprune.instances.neuron_selection import synthetic_neuron_selection
+
+    cases = [(generate_subset_sum(8, seed=5), {}),
+             (generate_subset_sum(8, seed=5), {"objective": "sparsest", "eps": 0.05}),
+             (generate_neuron_pruning(d=2, width=8, points=16, seed=3), {}),
+             (synthetic_neuron_selection(10, 3, m=6, loss="l1", seed=2), {})]
+    for inst, goal in cases:
+        many_workers_say_infeasible.clear()
+        res = solve(inst, "cpsat", threads=12, time_limit=60, **goal)
+        ref = solve(inst, "bruteforce", **goal)
+        assert 12 in many_workers_say_infeasible and 8 in many_workers_say_infeasible
+        assert res.status == ref.status and res.certified, (inst.kind, res.status, res.notes)
+        assert res.objective == pytest.approx(ref.objective, rel=0, abs=ref.tolerance + 1e-12)
+
+
+def test_a_true_infeasible_from_more_than_eight_workers_is_confirmed() -> None:
+    inst = SubsetSumInstance([0.5, 0.25, 0.125], 0.0625)
+    res = solve(inst, "cpsat", objective="sparsest", eps=0.01, threads=12)
+    assert res.status == "infeasible" and res.certified
+    assert solve(inst, "bruteforce", objective="sparsest", eps=0.01).status == "infeasible"
