@@ -376,9 +376,9 @@ def _exclusion_certificate(instance: SubsetSumInstance, scaling: IntegerScaling,
             # a point of the cut model in hand (exact): the claim is refuted, as the MILP
             # engines' exclusion answers are; trusted, it would certify the best mask found
             stopped = "refuted"
-            notes.append(f"CP-SAT said no mask but the {len(found)} excluded one(s) is left, "
-                         f"but another (keeping {int(left.sum())} values) is: the claim is "
-                         "refuted, nothing is certified from it")
+            notes.append(f"CP-SAT said no mask is left besides the {len(found)} excluded, yet "
+                         f"another (keeping {int(left.sum())} values) is: the claim is refuted, "
+                         "nothing is certified from it")
             break
         if nxt.lower_bound is not None:
             outside = max(outside, Fraction(nxt.lower_bound))

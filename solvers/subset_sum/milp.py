@@ -456,9 +456,9 @@ def _run_min_error(engine: str, instance: Any, goal: Goal, opts: SolveOptions,
         if res.status == "infeasible":
             left = mask_outside(instance.values, excluded, goal.max_kept)
             if left is not None:  # a point of the cut model in hand: the claim is refuted
-                notes.append(f"the solver says no mask but the {len(excluded)} excluded one(s) "
-                             f"is feasible, but another (keeping {int(left.sum())} values) is: "
-                             f"the claim is refuted, nothing is certified from it")
+                notes.append(f"the solver says no mask is feasible besides the {len(excluded)} "
+                             f"excluded, yet another (keeping {int(left.sum())} values) is: the "
+                             f"claim is refuted, nothing is certified from it")
                 return result(Status.FEASIBLE)
             notes.append(f"exclusion certificate: no mask other than the {len(excluded)} "
                          f"excluded one(s) is feasible")
