@@ -1059,11 +1059,15 @@ def test_sparsest_on_values_spanning_magnitudes_is_never_certified_wrong(case: s
         assert res.mask.sum() >= oracle.objective
 
 
+def _none(*args: object) -> None:
+    return None
+
+
 @pytest.mark.parametrize("case,engine,before", [
     ("audit-8689", "cbc", {"sparsest_window_margin": lambda *args: 0.0,
-                           "CBC_SPARSEST_SECOND_LOOK": False}),
+                           "CBC_SPARSEST_SECOND_LOOK": False, "sparsest_mask_in_hand": _none}),
     ("audit-8689", "gurobi", {"sparsest_window_margin": lambda *args: 0.0,
-                              "GUROBI_SPARSEST_PRESOLVE": True}),
+                              "GUROBI_SPARSEST_PRESOLVE": True, "sparsest_mask_in_hand": _none}),
     ("band-121", "cbc", {"sparsest_window_margin": lambda *args: 0.0,
                          "CBC_SPARSEST_PREPROCESS": True, "CBC_SPARSEST_SECOND_LOOK": False}),
     ("band-196", "scip", {"sparsest_window_margin": lambda *args: 0.0,
@@ -1074,7 +1078,8 @@ def test_the_engines_are_still_fooled_without_the_fixes(monkeypatch: pytest.Monk
                                                         before: dict) -> None:
     """So the test above can tell: with the settings of before (the exact window, SCIP's
     linear presolve, CBC's preprocessing and no second look at its infeasibility, Gurobi's
-    presolve), each engine still gives its wrong certified answer."""
+    presolve, and no mask in hand to refute an infeasibility: on audit-8689 the greedy mask
+    is within eps since hunt 234), each engine still gives its wrong certified answer."""
     from exactprune.solvers.subset_sum import milp
 
     _require(engine)
@@ -1102,6 +1107,7 @@ def test_cbc_second_look_keeps_the_solve_time_limit(monkeypatch: pytest.MonkeyPa
 
     inst, eps = _edge_case("audit-8689")
     monkeypatch.setattr(milp, "sparsest_window_margin", lambda *args: 0.0)  # CBC: infeasible
+    monkeypatch.setattr(milp, "sparsest_mask_in_hand", _none)  # its greedy mask would refute it
     looked = solve(inst, "cbc", objective="sparsest", eps=eps, time_limit=60)
     assert any("exact check" in n for n in looked.notes), looked.notes
     monkeypatch.setattr(bulk, "Clock", SpentClock)

@@ -97,23 +97,62 @@ def test_cpsat_exclusion_infeasible_with_every_mask_examined_still_certifies() -
     assert res.certified and inst.exact_error(res.mask) == inst.exact_error(oracle.mask)
 
 
-def test_cpsat_sparsest_infeasible_beside_a_start_within_eps_is_refuted(
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    inst = SubsetSumInstance([0.5, -0.25, 0.75, 0.125, 0.3], 0.875)
-    start = np.array([True, False, False, False, False])  # error 0.375
-    oracle = solve(inst, "bruteforce", objective="sparsest", eps=0.4)
-    assert oracle.certified and oracle.kept == 1
+# (values, target, eps, warm start or None): a mask within eps is in hand — the start, the
+# empty mask (|target| <= eps) or the greedy mask (0.75 errs by 0.125) — so "none is" is refuted
+MASKS_IN_HAND = [
+    ([0.5, -0.25, 0.75, 0.125, 0.3], 0.875, 0.4, [True, False, False, False, False]),
+    ([0.5, -0.5, 0.375, 0.8125, -0.6875, 1e-30, 3e-28, 2e-26], 3e-25, 0.375, None),  # hunt 234
+    ([0.5, -0.25, 0.75, 0.125, 0.3], 0.875, 0.2, None),
+]
+
+
+@pytest.mark.parametrize("values, target, eps, start", MASKS_IN_HAND)
+def test_cpsat_sparsest_infeasible_beside_a_mask_in_hand_is_refuted(
+        monkeypatch: pytest.MonkeyPatch, values, target, eps, start) -> None:
+    inst = SubsetSumInstance(values, target)
+    oracle = solve(inst, "bruteforce", objective="sparsest", eps=eps)
+    assert oracle.certified and oracle.status == "optimal"
 
     def infeasible(self):
         return cpsat_backend._Outcome("INFEASIBLE", None, None, None)
 
     monkeypatch.setattr(cpsat_backend._Run, "solve", infeasible)
-    res = solve(inst, "cpsat", objective="sparsest", eps=0.4, warm_start=start)
+    warm = None if start is None else np.array(start)
+    res = solve(inst, "cpsat", objective="sparsest", eps=eps, warm_start=warm)
     assert res.status == "feasible" and not res.certified, res.notes
-    assert np.array_equal(res.mask, start)
+    assert inst.exact_error(res.mask) <= Fraction(eps)
     assert any("the claim is refuted" in note for note in res.notes)
-    # without a start nothing refutes it: the engine's proof stands (nothing to check it by)
-    res = solve(inst, "cpsat", objective="sparsest", eps=0.4)
+
+
+@pytest.mark.parametrize("engine", ["highs", "scip", "cbc"])
+@pytest.mark.parametrize("values, target, eps, start", MASKS_IN_HAND[1:])
+def test_milp_sparsest_infeasible_beside_a_mask_in_hand_is_refuted(
+        monkeypatch: pytest.MonkeyPatch, engine: str, values, target, eps, start) -> None:
+    inst = SubsetSumInstance(values, target)
+    real = milp_backend.solve_model
+
+    def infeasible(*args, **kwargs):
+        return replace(real(*args, **kwargs), status="infeasible", values=None,
+                       objective=None, bound=None)
+
+    monkeypatch.setattr(milp_backend, "solve_model", infeasible)
+    if engine == "highs" and min(abs(v) for v in values) < 1e-9:
+        pytest.skip("HiGHS refuses values below its feasibility tolerance")
+    res = solve(inst, engine, objective="sparsest", eps=eps)
+    assert res.status in ("feasible", "optimal"), res.notes  # optimal only by the empty mask
+    assert res.mask is not None and inst.exact_error(res.mask) <= Fraction(eps)
+
+
+def test_with_no_mask_in_hand_an_infeasible_claim_stands() -> None:
+    """The documented limit: neither a start, nor the empty mask (errs by 1), nor the greedy
+    mask (0.6 + 0.5, errs by 0.1) is within eps = 0.01, though 0.5 + 0.5 is; an injected
+    "none is within eps" is then taken as the engine's proof (nothing in hand refutes it)."""
+    inst = SubsetSumInstance([0.6, 0.5, 0.5], 1.0)
+    assert solve(inst, "bruteforce", objective="sparsest", eps=0.01).kept == 2
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(cpsat_backend._Run, "solve",
+                   lambda self: cpsat_backend._Outcome("INFEASIBLE", None, None, None))
+        res = solve(inst, "cpsat", objective="sparsest", eps=0.01)
     assert res.status == "infeasible"
 
 
@@ -139,3 +178,16 @@ def test_milp_exclusion_infeasible_with_masks_left_certifies_nothing(
     assert not res.certified and res.status == "feasible", res.notes
     assert any("the claim is refuted" in note for note in res.notes)
     assert inst.exact_error(res.mask) >= inst.exact_error(oracle.mask)
+
+
+@pytest.mark.parametrize("sizes", [[], [3], [1, 1, 1], [2, 1, 3], [1, 2, 2, 1, 4], [5, 5]])
+def test_class_counts_are_every_count_vector_once(sizes: list[int]) -> None:
+    """`mask_outside`'s walk: each way to keep `total` values, c_g <= sizes[g], exactly once
+    (hunt 234 L2: the multisets it walked before were C(2g, g) for 2^g masks)."""
+    from exactprune.formulations.subset_sum.milp import _class_counts
+
+    for total in range(sum(sizes) + 2):
+        got = [tuple(v) for v in _class_counts(sizes, total)]
+        want = {tuple((g, c) for g, c in enumerate(cv) if c)
+                for cv in itertools.product(*[range(s + 1) for s in sizes]) if sum(cv) == total}
+        assert len(got) == len(set(got)) and set(got) == want

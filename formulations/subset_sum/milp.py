@@ -41,10 +41,8 @@ turns a backend's `SolverTolerances` into the absolute slack T of the objective.
 
 from __future__ import annotations
 
-import itertools
 import math
-from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from fractions import Fraction
 from typing import Any
 
@@ -165,9 +163,8 @@ def mask_outside(values: Any, excluded: Sequence[Any], max_kept: int | None) -> 
     when there is none: canonical (`canonical_mask`: it satisfies the symmetry rows when the
     model has them), keeping at most `max_kept` values (None: any number), and equal to none of
     `excluded`. An engine's "infeasible" for that model is refuted by it (no other constraint
-    cuts a mask off a min_error model). Candidates go by size, then by which values; at most
-    len(excluded) + 1 of them are admitted masks, so the search is short (a few hundred
-    candidates when few classes exist)."""
+    cuts a mask off a min_error model). Masks go by size, and at most len(excluded) + 1 are
+    built: each is a count per class of equal values (`_class_counts`)."""
     x = np.asarray(values, dtype=np.float64).reshape(-1)
     seen = {np.asarray(m, dtype=bool).reshape(-1).tobytes() for m in excluded}
     classes: dict[float, list[int]] = {}  # each distinct nonzero value: its indices, ascending
@@ -178,16 +175,48 @@ def mask_outside(values: Any, excluded: Sequence[Any], max_kept: int | None) -> 
     if max_kept is not None:
         most = min(most, max_kept)
     for size in range(most + 1):
-        for combo in itertools.combinations_with_replacement(range(len(members)), size):
-            counts = Counter(combo)
-            if any(c > len(members[g]) for g, c in counts.items()):
-                continue
+        for counts in _class_counts([len(m) for m in members], size):
             mask = np.zeros(x.size, dtype=bool)
-            for g, c in counts.items():
+            for g, c in counts:
                 mask[members[g][:c]] = True
             if mask.tobytes() not in seen:
                 return mask
     return None
+
+
+def _class_counts(sizes: list[int], total: int) -> Iterator[list[tuple[int, int]]]:
+    """Every way to keep `total` values, c_g <= sizes[g] of class g, as its (g, c_g) with
+    c_g > 0, depth first without dead ends (each class's count leaves a total the later
+    classes can hold) and without a stack deeper than the classes (hunt 234 L2: multisets of
+    classes, filtered by size, walked C(2g, g) of them for 2^g masks)."""
+    room = [0] * (len(sizes) + 1)  # room[g]: how many values classes g.. hold
+    for g in range(len(sizes) - 1, -1, -1):
+        room[g] = room[g + 1] + sizes[g]
+    if total > room[0]:
+        return
+
+    def choices(g: int, left: int) -> Iterator[int]:
+        return iter(range(min(sizes[g], left), max(0, left - room[g + 1]) - 1, -1))
+
+    if total == 0:
+        yield []
+        return
+    path: list[tuple[int, int]] = []  # the chosen (class, count) with count > 0
+    stack = [(0, total, choices(0, total))]  # (class, values left before it, its counts)
+    while stack:
+        g, left, it = stack[-1]
+        while path and path[-1][0] >= g:  # forget this class's earlier choice
+            path.pop()
+        c = next(it, None)
+        if c is None:
+            stack.pop()
+            continue
+        if c:
+            path.append((g, c))
+        if left - c == 0:  # the later classes keep nothing
+            yield list(path)
+            continue
+        stack.append((g + 1, left - c, choices(g + 1, left - c)))
 
 
 def order_pairs(values: Any) -> list[tuple[int, int]]:

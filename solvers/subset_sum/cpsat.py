@@ -32,8 +32,9 @@ every mask keeping k values satisfies |I(m) − 2^p·t(m)| <= (k+1)/2 (t = exact
   error <= eps, so its optimum is a valid lower bound); a returned mask is accepted only if its
   exact error is <= eps, otherwise it is cut off by a no-good clause and the model re-solved. All
   excluded masks are exactly infeasible, so the first accepted mask from an OPTIMAL solve is
-  optimal, and INFEASIBLE after exclusions is a proof of infeasibility, unless the warm start
-  is within eps exactly (it is in the band and never cut off): then the claim is refuted.
+  optimal, and INFEASIBLE after exclusions is a proof of infeasibility, unless a mask in hand
+  (the warm start, the empty mask, the greedy mask: `sparsest_mask_in_hand`) is within eps
+  exactly (it is in the band and never cut off): then the claim is refuted.
 
 Repeated values: masks keeping as many of each group of equal values (and any zeros) have the
 same integer sum, so the model keeps one mask per class, as the MILP engines' symmetry rows do
@@ -94,7 +95,7 @@ from exactprune.solvers.subset_sum.heuristics import (
     start_at_floor,
     with_core_start,
 )
-from exactprune.solvers.subset_sum.milp import checked_warm_start
+from exactprune.solvers.subset_sum.milp import checked_warm_start, sparsest_mask_in_hand
 
 DEFAULT_BITS = 60
 MAX_BITS = 60
@@ -455,11 +456,13 @@ def _run_sparsest(instance: SubsetSumInstance, goal: Goal, opts: SolveOptions,
             return RawSolution(Status.ERROR, notes=notes, stats=stats)
         if out.status == "INFEASIBLE":
             stats["exclusions"] = cuts
-            if warm is not None:  # within eps exactly, so in the band and never cut off
-                notes.append("CP-SAT said no mask is within the band, but the start given to "
-                             "it is within eps: the claim is refuted, nothing is certified "
-                             "from it")
-                return RawSolution(Status.FEASIBLE, mask=warm, bound=float(lower),
+            # a mask within eps exactly is in the band and never cut off (hunt 234 L1: without
+            # a start, an injected INFEASIBLE was certified beside an empty mask within eps)
+            in_hand = sparsest_mask_in_hand(instance, goal, warm)
+            if in_hand is not None:
+                notes.append(f"CP-SAT said no mask is within the band, but {in_hand[1]} is "
+                             "within eps: the claim is refuted, nothing is certified from it")
+                return RawSolution(Status.FEASIBLE, mask=in_hand[0], bound=float(lower),
                                    solver_objective=solver_objective, notes=notes, stats=stats)
             why = (f" after cutting off {cuts} mask(s) whose exact error exceeds eps"
                    if cuts else "")

@@ -166,6 +166,21 @@ def checked_warm_start(instance: Any, goal: Goal, opts: SolveOptions, notes: lis
     return mask
 
 
+def sparsest_mask_in_hand(instance: Any, goal: Goal, warm: np.ndarray | None
+                          ) -> tuple[np.ndarray, str] | None:
+    """A mask within eps exactly among those in hand without a search — the warm start, the
+    empty mask, the greedy mask — with what it is, or None. Any of them refutes an engine's
+    "no mask is within eps" (hunt 234 L1: without a start, an injected answer was certified
+    beside an empty mask within eps)."""
+    eps = Fraction(goal.eps)
+    for mask, what in ((warm, "the start given to it"),
+                       (np.zeros(instance.n, dtype=bool), "the empty mask"),
+                       (greedy_incumbent(instance, goal), "the greedy mask")):
+        if mask is not None and instance.exact_error(mask) <= eps:
+            return np.asarray(mask, dtype=bool), what
+    return None
+
+
 def _judge_start(res: EngineResult, notes: list[str], stats: dict[str, Any]) -> None:
     if res.start is not None and "warm_start" not in stats:
         stats["warm_start"] = res.start
@@ -555,6 +570,10 @@ def _run_sparsest(engine: str, instance: Any, goal: Goal, opts: SolveOptions,
         if res.objective is not None:
             solver_objective = res.objective
         if res.status == "infeasible":
+            if not good:  # the empty or the greedy mask may be in hand (hunt 234 L1)
+                in_hand = sparsest_mask_in_hand(instance, goal, None)
+                if in_hand is not None:
+                    good.append(in_hand[0])
             if good:
                 notes.append("solver claims infeasibility but a known mask is within eps: "
                              "solver claim rejected")
