@@ -1642,3 +1642,26 @@ def test_cbc_without_cuts_certifies_the_pruning_optimum_it_got_wrong() -> None:
         res = solve(inst, "cbc", time_limit=60, seed=seed, **options)
         assert res.certified, (seed, res.notes)
         assert res.objective <= oracle.objective + res.tolerance, (seed, res.objective)
+
+
+@pytest.mark.parametrize("again_status, expected", [("time_limit", "time_limit"),
+                                                    ("infeasible", "stopped")])
+def test_cbc_second_run_stopped_by_the_clock_is_a_time_limit(
+        monkeypatch: pytest.MonkeyPatch, again_status: str, expected: str) -> None:
+    """Hunt 236 M1: when CBC's preprocessing solves a model without a bound, CBC runs again
+    without it; if the clock stopped that run, the result is the time limit's (it read as
+    "stopped": `feasible`, limit none, on a neuron selection at 0.05 s). The two runs'
+    outcomes are injected; a disagreement the clock did not cause stays "stopped"."""
+    from exactprune.solvers.milp_engines import cbc
+    from exactprune.solvers.milp_engines.engine import EngineResult
+
+    _require("cbc")
+    inst = generate_subset_sum(6, seed=1)
+    model = build_model(inst, Goal())
+    runs = [EngineResult("optimal", values=np.zeros(model.n_vars), objective=0.5, bound=None),
+            EngineResult(again_status)]
+    monkeypatch.setattr(cbc, "_cbc_run", lambda *args, **kwargs: runs.pop(0))
+    res = cbc.solve(model, time_limit=1.0, seed=0, threads=1, verbose=False, start=None,
+                    preprocess=True)
+    assert res.status == expected and res.bound is None and res.values is not None
+    assert not runs, "CBC was not run twice"

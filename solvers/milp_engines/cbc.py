@@ -325,8 +325,11 @@ def solve(model: MilpModel, *, time_limit: float | None, seed: int, threads: int
                 *[n for n in first.notes if n != NO_BOUND_NOTE], *again.notes,
                 said + "optimal" + ("" if again.bound is None else f", bound {again.bound!r}")])
         # the two runs disagree (subset-sum audit case 1668: "infeasible" without
-        # preprocessing beside a solution with it): keep the solution, prove nothing
-        return replace(first, status="stopped", seconds=seconds,
+        # preprocessing beside a solution with it): keep the solution, prove nothing; a
+        # second run the clock stopped is the time limit's doing (hunt 236 M1: it read as
+        # "stopped", so `feasible` with limit none)
+        status = "time_limit" if again.status == "time_limit" else "stopped"
+        return replace(first, status=status, seconds=seconds,
                        notes=[*first.notes, said + f"{again.status}: no proof either way"])
     if first.status not in ("infeasible", "error"):
         return first
