@@ -995,6 +995,24 @@ def test_a_bracket_of_no_instance_names_its_type_not_its_value() -> None:
         certify_bracket(subset, np.ones(4, dtype=bool))
 
 
+def test_certify_says_null_for_an_optimum_claim_too_large_to_recheck(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Hunt 237 L1: on a certified result whose mask has more than CERTIFY_RECHECK_BITS
+    entries, `certify` left `claims` out, where docs/pruning.md (and neuron selection) give
+    `optimum_verified` null with a note saying why."""
+    inst, best = tmp_path / "i.json", tmp_path / "b.json"
+    assert main(["generate", "neuron-pruning", "--d", "2", "--width", "20", "--points", "32",
+                 "--seed", "0", "-o", str(inst)]) == 0
+    assert main(["solve", str(inst), "--solver", "scip", "--time-limit", "60",
+                 "-o", str(best)]) == 0
+    assert json.loads(best.read_text())["certified"]
+    capsys.readouterr()
+    assert main(["certify", str(inst), str(best), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["claims"] == {"optimum_verified": None}
+    assert any("at most 16 entries" in n and "20 entries" in n for n in out["bracket"]["notes"])
+
+
 @pytest.mark.parametrize("kind, size", [("neuron-pruning", ["--width", "8"]),
                                         ("weight-pruning", ["--width", "3"])])
 def test_certify_rechecks_a_bound_and_an_optimum_claim_on_small_masks(

@@ -376,7 +376,8 @@ def _recheck(instance: Any, mask: Any, claimed: dict[str, Any], bound: float | N
     the mask keeps (it was read by no check; hunt 186 M2's twin in subset-sum). Returns
     (checks, note, whether bruteforce finished, and when it did for the least error of any
     mask, (its proven bound, its mask), else None); ({}, None, False, None) when nothing is
-    claimed or the instance is too large."""
+    claimed, or a bound only and the instance is too large; a certified claim on a too large
+    instance is `optimum_verified` None, with a note saying why."""
     from exactprune.solvers.dispatch import solve
     from exactprune.solvers.result import Goal
 
@@ -384,9 +385,17 @@ def _recheck(instance: Any, mask: Any, claimed: dict[str, Any], bound: float | N
     # neuron selection's are (it was passed over here; hunt 196 M1)
     certified = claims_certified(claimed)
     size, points = instance.mask_size, len(instance.points)
-    if (bound is None and goal_bound is None and not certified) or \
-            size > CERTIFY_RECHECK_BITS or (1 << size) * points > CERTIFY_RECHECK_WORK:
+    if bound is None and goal_bound is None and not certified:
         return {}, None, False, None
+    if size > CERTIFY_RECHECK_BITS or (1 << size) * points > CERTIFY_RECHECK_WORK:
+        if not certified:
+            return {}, None, False, None
+        # the claim is there and cannot be checked here: null, as docs/pruning.md says and
+        # neuron selection does (the key was left out; hunt 237 L1)
+        return {"optimum_verified": None}, (
+            f"the claimed optimum is not re-checked: bruteforce re-checks masks of at most "
+            f"{CERTIFY_RECHECK_BITS} entries and {CERTIFY_RECHECK_WORK:,} mask-point "
+            f"evaluations (this one: {size} entries, {points} points)"), False, None
     # claimed_goal has checked the goal as Goal does: max_kept an integer >= 0 or None
     max_kept = None if goal.get("max_kept") is None else int(goal["max_kept"])
     breaks = max_kept is not None and instance.kept(mask) > max_kept  # (certify notes it)
