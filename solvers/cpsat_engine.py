@@ -7,12 +7,11 @@ from typing import Any
 
 from exactprune.solvers.interrupt import stop_on_sigint
 from exactprune.solvers.milp_engines.native_output import log_to_stderr
-from exactprune.solvers.result import SolveOptions
+from exactprune.solvers.result import CLAIM_REFUTED, SolveOptions
 from exactprune.termination import interruptions_pass
 
 INFEASIBLE_REFUTED = ("CP-SAT said infeasible, but the start given to it lies inside the cap "
-                      "and satisfies every constraint: the claim is refuted, nothing is "
-                      "certified from it")
+                      f"and satisfies every constraint: {CLAIM_REFUTED}")
 """The note of a CP-SAT INFEASIBLE refuted by its start in hand (pruning and neuron selection,
 as `milp_engines.distrust_infeasible_with_feasible_start` for the MILP engines; hunt 231 F1)."""
 

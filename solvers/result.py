@@ -28,6 +28,11 @@ MAX_THREADS = 64
 """Most solver threads (SCIP's limit; more than the cores only slows a solve down)."""
 
 
+CLAIM_REFUTED = "the claim is refuted, nothing is certified from it"
+"""How every note ends that sets aside an engine's answer refuted by a point in hand (an
+"infeasible" beside a feasible start or a mask the cut model admits)."""
+
+
 class Status(enum.StrEnum):
     """What is true of a result."""
 

@@ -47,7 +47,7 @@ from exactprune.solvers.milp_engines.scip import (
     SCIP_PARAMS,
     SOPLEX_MIN_OPTIMALITY_TOLERANCE,
 )
-from exactprune.solvers.result import SolveOptions
+from exactprune.solvers.result import CLAIM_REFUTED, SolveOptions
 
 __all__ = [
     "CBC_PRINT_REL", "ENGINES", "ENGINE_KEYWORDS", "HIGHS_OPTIONS", "SCIP_NO_CUTS",
@@ -111,7 +111,7 @@ def distrust_infeasible_with_feasible_start(res: EngineResult, model: MilpModel,
         return res
     res.status = "error"
     res.notes.append("the engine said infeasible, but the start given to it is feasible "
-                     "within its tolerance: the claim is refuted, nothing is certified from it")
+                     f"within its tolerance: {CLAIM_REFUTED}")
     return res
 
 

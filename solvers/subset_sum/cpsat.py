@@ -88,7 +88,15 @@ from exactprune.solvers.cpsat_engine import (
     hint_verdict,
     solve_cpsat,
 )
-from exactprune.solvers.result import Goal, Limit, Objective, RawSolution, SolveOptions, Status
+from exactprune.solvers.result import (
+    CLAIM_REFUTED,
+    Goal,
+    Limit,
+    Objective,
+    RawSolution,
+    SolveOptions,
+    Status,
+)
 from exactprune.solvers.subset_sum.heuristics import (
     greedy_incumbent,
     no_worse_than_start,
@@ -378,8 +386,7 @@ def _exclusion_certificate(instance: SubsetSumInstance, scaling: IntegerScaling,
             # engines' exclusion answers are; trusted, it would certify the best mask found
             stopped = "refuted"
             notes.append(f"CP-SAT said no mask is left besides the {len(found)} excluded, yet "
-                         f"another (keeping {int(left.sum())} values) is: the claim is refuted, "
-                         "nothing is certified from it")
+                         f"another (keeping {int(left.sum())} values) is: {CLAIM_REFUTED}")
             break
         if nxt.lower_bound is not None:
             outside = max(outside, Fraction(nxt.lower_bound))
@@ -461,7 +468,7 @@ def _run_sparsest(instance: SubsetSumInstance, goal: Goal, opts: SolveOptions,
             in_hand = sparsest_mask_in_hand(instance, goal, warm)
             if in_hand is not None:
                 notes.append(f"CP-SAT said no mask is within the band, but {in_hand[1]} is "
-                             "within eps: the claim is refuted, nothing is certified from it")
+                             f"within eps: {CLAIM_REFUTED}")
                 return RawSolution(Status.FEASIBLE, mask=in_hand[0], bound=float(lower),
                                    solver_objective=solver_objective, notes=notes, stats=stats)
             why = (f" after cutting off {cuts} mask(s) whose exact error exceeds eps"

@@ -71,6 +71,7 @@ from exactprune.instances.subset_sum import SubsetSumInstance
 from exactprune.solvers.clock import Clock, engine_limit
 from exactprune.solvers.milp_engines import ENGINES, EngineResult, solve_model
 from exactprune.solvers.result import (
+    CLAIM_REFUTED,
     Goal,
     Limit,
     Objective,
@@ -472,8 +473,8 @@ def _run_min_error(engine: str, instance: Any, goal: Goal, opts: SolveOptions,
             left = mask_outside(instance.values, excluded, goal.max_kept)
             if left is not None:  # a point of the cut model in hand: the claim is refuted
                 notes.append(f"the solver says no mask is feasible besides the {len(excluded)} "
-                             f"excluded, yet another (keeping {int(left.sum())} values) is: the "
-                             f"claim is refuted, nothing is certified from it")
+                             f"excluded, yet another (keeping {int(left.sum())} values) is: "
+                             + CLAIM_REFUTED)
                 return result(Status.FEASIBLE)
             notes.append(f"exclusion certificate: no mask other than the {len(excluded)} "
                          f"excluded one(s) is feasible")
