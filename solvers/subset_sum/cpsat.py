@@ -88,22 +88,19 @@ from exactprune.solvers.cpsat_engine import (
     hint_verdict,
     solve_cpsat,
 )
-from exactprune.solvers.result import (
-    CLAIM_REFUTED,
-    Goal,
-    Limit,
-    Objective,
-    RawSolution,
-    SolveOptions,
-    Status,
-)
+from exactprune.solvers.result import Goal, Limit, Objective, RawSolution, SolveOptions, Status
 from exactprune.solvers.subset_sum.heuristics import (
     greedy_incumbent,
     no_worse_than_start,
     start_at_floor,
     with_core_start,
 )
-from exactprune.solvers.subset_sum.milp import checked_warm_start, sparsest_mask_in_hand
+from exactprune.solvers.subset_sum.milp import (
+    checked_warm_start,
+    exclusion_refuted,
+    refuted_by_mask_in_hand,
+    sparsest_mask_in_hand,
+)
 
 DEFAULT_BITS = 60
 MAX_BITS = 60
@@ -385,8 +382,7 @@ def _exclusion_certificate(instance: SubsetSumInstance, scaling: IntegerScaling,
             # a point of the cut model in hand (exact): the claim is refuted, as the MILP
             # engines' exclusion answers are; trusted, it would certify the best mask found
             stopped = "refuted"
-            notes.append(f"CP-SAT said no mask is left besides the {len(found)} excluded, yet "
-                         f"another (keeping {int(left.sum())} values) is: {CLAIM_REFUTED}")
+            notes.append(exclusion_refuted("CP-SAT", len(found), left))
             break
         if nxt.lower_bound is not None:
             outside = max(outside, Fraction(nxt.lower_bound))
@@ -467,8 +463,7 @@ def _run_sparsest(instance: SubsetSumInstance, goal: Goal, opts: SolveOptions,
             # a start, an injected INFEASIBLE was certified beside an empty mask within eps)
             in_hand = sparsest_mask_in_hand(instance, goal, warm)
             if in_hand is not None:
-                notes.append(f"CP-SAT said no mask is within the band, but {in_hand[1]} is "
-                             f"within eps: {CLAIM_REFUTED}")
+                notes.append(refuted_by_mask_in_hand("CP-SAT", in_hand[1]))
                 return RawSolution(Status.FEASIBLE, mask=in_hand[0], bound=float(lower),
                                    solver_objective=solver_objective, notes=notes, stats=stats)
             why = (f" after cutting off {cuts} mask(s) whose exact error exceeds eps"

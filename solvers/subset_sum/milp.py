@@ -182,6 +182,18 @@ def sparsest_mask_in_hand(instance: Any, goal: Goal, warm: np.ndarray | None
     return None
 
 
+def exclusion_refuted(engine: str, excluded: int, left: np.ndarray) -> str:
+    """The note of an exclusion solve's "infeasible" that `mask_outside`'s mask `left` refutes."""
+    return (f"{engine} said no mask is left besides the {excluded} excluded, yet another "
+            f"(keeping {int(left.sum())} values) is: {CLAIM_REFUTED}")
+
+
+def refuted_by_mask_in_hand(engine: str, what: str) -> str:
+    """The note of a sparsest "no mask within eps" that `sparsest_mask_in_hand`'s `what`
+    refutes."""
+    return f"{engine} said no mask is within the band, but {what} is within eps: {CLAIM_REFUTED}"
+
+
 def _judge_start(res: EngineResult, notes: list[str], stats: dict[str, Any]) -> None:
     if res.start is not None and "warm_start" not in stats:
         stats["warm_start"] = res.start
@@ -472,9 +484,7 @@ def _run_min_error(engine: str, instance: Any, goal: Goal, opts: SolveOptions,
         if res.status == "infeasible":
             left = mask_outside(instance.values, excluded, goal.max_kept)
             if left is not None:  # a point of the cut model in hand: the claim is refuted
-                notes.append(f"the solver says no mask is feasible besides the {len(excluded)} "
-                             f"excluded, yet another (keeping {int(left.sum())} values) is: "
-                             + CLAIM_REFUTED)
+                notes.append(exclusion_refuted("the solver", len(excluded), left))
                 return result(Status.FEASIBLE)
             notes.append(f"exclusion certificate: no mask other than the {len(excluded)} "
                          f"excluded one(s) is feasible")
